@@ -1,0 +1,457 @@
+package dataset
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/binary"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestEncodeDecodeTable(t *testing.T) {
+	// The baseline's table: class = mask*6 + gender*3 + age.
+	cases := []struct{ m, g, a, c int }{
+		{0, 0, 0, 0}, {0, 0, 2, 2}, {0, 1, 0, 3}, {0, 1, 1, 4}, {1, 0, 2, 8},
+		{1, 1, 2, 11}, {2, 0, 0, 12}, {2, 0, 2, 14}, {2, 1, 2, 17},
+	}
+	for _, c := range cases {
+		if got := Encode(c.m, c.g, c.a); got != c.c {
+			t.Errorf("Encode(%d,%d,%d) = %d, want %d", c.m, c.g, c.a, got, c.c)
+		}
+		m, g, a := Decode(c.c)
+		if m != c.m || g != c.g || a != c.a {
+			t.Errorf("Decode(%d) = %d,%d,%d", c.c, m, g, a)
+		}
+	}
+	if n := ClassNames(DefaultAgeBins); n[0] != "wear·M·<30" || n[14] != "none·M·60+" {
+		t.Errorf("class names %q %q", n[0], n[14])
+	}
+}
+
+func TestAgeBins(t *testing.T) {
+	b := DefaultAgeBins
+	for age, want := range map[int]int{18: 0, 29: 0, 30: 1, 59: 1, 60: 2} {
+		if got := b.Bin(age); got != want {
+			t.Errorf("Bin(%d) = %d, want %d", age, got, want)
+		}
+	}
+	b58, err := ParseAgeBins("30,58")
+	if err != nil || b58.Bin(58) != 2 || b58.Bin(57) != 1 {
+		t.Fatalf("30,58: %v %v", b58, err)
+	}
+	for _, bad := range []string{"", "30", "60,30", "a,b", "30,60,90"} {
+		if _, err := ParseAgeBins(bad); err == nil {
+			t.Errorf("ParseAgeBins(%q) accepted", bad)
+		}
+	}
+}
+
+func TestParseProfile(t *testing.T) {
+	p, err := ParseProfile("001498-1_female_Asian_45")
+	if err != nil || p.ID != "001498-1" || p.Gender != GenderFemale || p.Age != 45 {
+		t.Fatalf("got %+v, %v", p, err)
+	}
+	for _, bad := range []string{"000001_female_Asian", "000001_robot_Asian_20", "000001_male_Asian_x", "_male_Asian_20"} {
+		if _, err := ParseProfile(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func writePNG(t testing.TB, path string, v uint8) {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 12, 16))
+	for i := range img.Pix {
+		img.Pix[i] = v
+	}
+	var b bytes.Buffer
+	png.Encode(&b, img)
+	os.MkdirAll(filepath.Dir(path), 0o755)
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// maskFixture writes a tiny competition layout with the real data's quirks.
+func maskFixture(t *testing.T) string {
+	dir := t.TempDir()
+	img := filepath.Join(dir, "train", "images")
+	profiles := []string{"000001_female_Asian_45", "000002_male_Asian_20", "001498-1_female_Asian_60", "000004_male_Asian_33"}
+	for i, p := range profiles {
+		for _, s := range MaskStems() {
+			ext := ".jpg"
+			if i == 1 {
+				ext = ".png" // any image extension is accepted
+			}
+			writePNG(t, filepath.Join(img, p, s+ext), uint8(40*i))
+			os.WriteFile(filepath.Join(img, p, "._"+s+ext), []byte{0, 5}, 0o644)
+		}
+	}
+	os.MkdirAll(filepath.Join(img, ".ipynb_checkpoints"), 0o755)
+	os.MkdirAll(filepath.Join(img, "not_a_profile"), 0o755)
+	os.WriteFile(filepath.Join(img, profiles[0], "selfie.jpg"), []byte("x"), 0o644)
+	// A corrupt image: listed, but decoding fails at load time.
+	os.WriteFile(filepath.Join(img, profiles[3], "mask1.jpg"), []byte("not a jpeg"), 0o644)
+	csv := "id,gender,race,age,path\n000001,female,Asian,45,000001_female_Asian_45\nbroken,row\n000009,male,Asian,22,000009_male_Asian_22\n"
+	os.WriteFile(filepath.Join(dir, "train", "train.csv"), []byte(csv), 0o644)
+	return dir
+}
+
+func TestReadMask(t *testing.T) {
+	dir := maskFixture(t)
+	if f, err := Detect(dir); err != nil || f != "mask" {
+		t.Fatalf("Detect = %q, %v", f, err)
+	}
+	d, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := d.Train
+	if s.Len() != 28 || s.Profiles() != 4 {
+		t.Fatalf("%d images, %d profiles; want 28, 4", s.Len(), s.Profiles())
+	}
+	st := ComputeStats(s)
+	// not_a_profile, selfie.jpg, the broken csv row, the missing 000009 folder.
+	if st.Skipped != 4 {
+		t.Errorf("skipped %d: %+v", st.Skipped, st.Skips)
+	}
+	// 001498-1 is 60: old; 5 worn masks of a woman of 60 = class 5.
+	if st.Classes[5].Count != 5 || st.Classes[Encode(MaskNotWear, GenderMale, 1)].Count != 1 {
+		t.Errorf("class counts %+v", st.Classes)
+	}
+	if st.Tasks["gender"][GenderFemale].Count != 14 {
+		t.Errorf("gender counts %+v", st.Tasks["gender"])
+	}
+	s.Relabel(AgeBins{30, 45})
+	if ComputeStats(s).Tasks["age"][2].Count != 14 {
+		t.Errorf("relabel with 30,45: %+v", ComputeStats(s).Tasks["age"])
+	}
+	// The corrupt image is skipped with one warning, and the batch still comes.
+	var warns []Skip
+	l := NewLoader(s, LoaderConfig{Batch: 7, Aug: Augment{W: 8, H: 8}}, nil, func(k Skip) { warns = append(warns, k) })
+	total := 0
+	for b := range l.Epoch(context.Background(), 0, seq(s.Len())) {
+		total += b.N
+	}
+	if total != 27 || len(warns) != 1 || !strings.Contains(warns[0].Path, "000004") {
+		t.Errorf("loaded %d, warnings %+v", total, warns)
+	}
+}
+
+func seq(n int) []int {
+	o := make([]int, n)
+	for i := range o {
+		o[i] = i
+	}
+	return o
+}
+
+func TestReadFolderAndDetect(t *testing.T) {
+	dir := t.TempDir()
+	writePNG(t, filepath.Join(dir, "cat", "a.png"), 10)
+	writePNG(t, filepath.Join(dir, "cat", "b.png"), 20)
+	writePNG(t, filepath.Join(dir, "dog", "c.png"), 30)
+	os.WriteFile(filepath.Join(dir, "dog", "notes.txt"), []byte("x"), 0o644)
+	d, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Format != "folder" || d.Train.Len() != 3 || d.Train.Classes[1] != "dog" || len(d.Train.Skipped) != 1 {
+		t.Fatalf("%+v", d.Train)
+	}
+	if _, err := Open(filepath.Join(dir, "missing"), Options{}); err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("missing folder: %v", err)
+	}
+	if _, err := Open(dir, Options{Format: "tfrecord"}); err == nil || !strings.Contains(err.Error(), "unknown") {
+		t.Errorf("unknown format: %v", err)
+	}
+}
+
+func idxBytes(n, h, w int, gz bool) (imgs, labels []byte) {
+	var a, b bytes.Buffer
+	binary.Write(&a, binary.BigEndian, []uint32{0x803, uint32(n), uint32(h), uint32(w)})
+	binary.Write(&b, binary.BigEndian, []uint32{0x801, uint32(n)})
+	for i := range n {
+		a.Write(bytes.Repeat([]byte{byte(i)}, h*w))
+		b.WriteByte(byte(i % 3))
+	}
+	if !gz {
+		return a.Bytes(), b.Bytes()
+	}
+	z := func(p []byte) []byte {
+		var o bytes.Buffer
+		w := gzip.NewWriter(&o)
+		w.Write(p)
+		w.Close()
+		return o.Bytes()
+	}
+	return z(a.Bytes()), z(b.Bytes())
+}
+
+func TestReadIDX(t *testing.T) {
+	for _, gz := range []bool{false, true} {
+		dir := t.TempDir()
+		im, lb := idxBytes(5, 4, 3, gz)
+		suf := ""
+		if gz {
+			suf = ".gz"
+		}
+		os.WriteFile(filepath.Join(dir, "train-images-idx3-ubyte"+suf), im, 0o644)
+		os.WriteFile(filepath.Join(dir, "train-labels-idx1-ubyte"+suf), lb, 0o644)
+		d, err := Open(dir, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Format != "idx" || d.Train.Len() != 5 || d.Train.Samples[4].Label != 1 {
+			t.Fatalf("gz=%v: %+v", gz, d.Train)
+		}
+		img, err := d.Train.Image(2)
+		if err != nil || img.Bounds().Dx() != 3 || img.At(1, 1).(color.Gray).Y != 2 {
+			t.Fatalf("image: %v %v", img, err)
+		}
+	}
+}
+
+func TestFashionMNIST(t *testing.T) {
+	dir := "/usr/share/datasets/fashion-mnist"
+	if _, err := os.Stat(dir); err != nil {
+		t.Skip("Debian's dataset-fashion-mnist is not installed (apt-get install dataset-fashion-mnist)")
+	}
+	d, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Train.Len() != 60000 || d.Test == nil || d.Test.Len() != 10000 || d.Train.Classes[9] != "Boot" {
+		t.Fatalf("train %d, test %v, classes %v", d.Train.Len(), d.Test, d.Train.Classes)
+	}
+	st := ComputeStats(d.Train)
+	for _, c := range st.Classes {
+		if c.Count != 6000 {
+			t.Errorf("class %s has %d images, want 6000", c.Name, c.Count)
+		}
+	}
+}
+
+func TestSplitByProfile(t *testing.T) {
+	s := &Set{Masked: true}
+	for p := range 101 {
+		for k := range 7 {
+			s.Samples = append(s.Samples, Sample{Profile: string(rune('A'+p%26)) + strings.Repeat("x", p/26), Label: k % 18})
+		}
+	}
+	sp, err := SplitByProfile(s, 0.2, 42)
+	if err != nil {
+		t.Fatal(err)
+	}
+	val := map[string]bool{}
+	for _, i := range sp.Val {
+		val[s.Samples[i].Profile] = true
+	}
+	if len(val) != 20 { // round(0.2 × 101) = 20, without replacement
+		t.Errorf("%d validation profiles, want 20", len(val))
+	}
+	for _, i := range sp.Train {
+		if val[s.Samples[i].Profile] {
+			t.Fatalf("profile %s is on both sides", s.Samples[i].Profile)
+		}
+	}
+	if len(sp.Train)+len(sp.Val) != s.Len() {
+		t.Errorf("split loses images")
+	}
+	sp2, _ := SplitByProfile(s, 0.2, 42)
+	sp3, _ := SplitByProfile(s, 0.2, 43)
+	if !equalInts(sp.Val, sp2.Val) || equalInts(sp.Val, sp3.Val) {
+		t.Errorf("split is not a function of the seed")
+	}
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// competitionLabels builds labels with the real per-class counts (facts §2).
+func competitionLabels() []int {
+	counts := []int{2745, 2050, 415, 3660, 4085, 545, 549, 410, 83, 732, 817, 109, 549, 410, 83, 732, 817, 109}
+	var l []int
+	for c, n := range counts {
+		for range n {
+			l = append(l, c)
+		}
+	}
+	return l
+}
+
+func TestDynamicBalanceMatchesCatalyst(t *testing.T) {
+	// The worked example in facts §8 (λ = 0.9, n_min = 83).
+	labels := competitionLabels()
+	s := NewDynamicBalanceSampler(labels, 0.9, 1)
+	for _, c := range []struct{ epoch, length, c4, c8 int }{
+		{0, 18898, 4085, 83}, {1, 13955, 2766, 83}, {2, 10710, 1948, 83}, {5, 5808, 828, 83}, {10, 3148, 322, 83}, {50, 1498, 84, 83},
+	} {
+		got := s.Epoch(c.epoch)
+		cnt := map[int]int{}
+		for _, i := range got {
+			cnt[labels[i]]++
+		}
+		if len(got) != c.length || cnt[4] != c.c4 || cnt[8] != c.c8 {
+			t.Errorf("epoch %d: length %d class4 %d class8 %d; want %d %d %d", c.epoch, len(got), cnt[4], cnt[8], c.length, c.c4, c.c8)
+		}
+	}
+}
+
+func TestWeightedSamplerBalances(t *testing.T) {
+	labels := competitionLabels()
+	s := NewWeightedSampler(labels, 3)
+	cnt := make([]int, 18)
+	for _, i := range s.Epoch(0) {
+		cnt[labels[i]]++
+	}
+	want := len(labels) / 18
+	for c, n := range cnt {
+		if n < want*8/10 || n > want*12/10 {
+			t.Errorf("class %d drawn %d times, want about %d", c, n, want)
+		}
+	}
+}
+
+func TestAugmentDeterministic(t *testing.T) {
+	a := DefaultAugment(16, 16)
+	img := image.NewRGBA(image.Rect(0, 0, 40, 50))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i * 7)
+	}
+	base := a.Prepare(img)
+	if bw, bh := a.BaseSize(); base.W != bw || base.H != bh || bw != 18 {
+		t.Fatalf("base %dx%d", base.W, base.H)
+	}
+	x1 := make([]float32, 3*16*16)
+	x2 := make([]float32, 3*16*16)
+	x3 := make([]float32, 3*16*16)
+	a.Apply(base, x1, SampleRand(7, 2, 5), false)
+	a.Apply(base, x2, SampleRand(7, 2, 5), false)
+	a.Apply(base, x3, SampleRand(7, 3, 5), false)
+	if !equalF(x1, x2) || equalF(x1, x3) {
+		t.Error("augmentation is not a function of (seed, epoch, index)")
+	}
+	// Flip with the evaluation transform mirrors exactly.
+	e1 := make([]float32, 3*16*16)
+	e2 := make([]float32, 3*16*16)
+	a.Apply(base, e1, nil, false)
+	a.Apply(base, e2, nil, true)
+	if e1[0] != e2[15] || e1[16*3+2] != e2[16*3+13] {
+		t.Error("flip is not a mirror")
+	}
+}
+
+func equalF(a, b []float32) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestMeanStdIsRealStd(t *testing.T) {
+	// Half the pixels 0, half 255 (value 1): mean 0.5, std 0.5 (the baseline's formula gives 0.707).
+	im := RGB{W: 2, H: 1, Pix: []uint8{0, 0, 0, 255, 255, 255}}
+	m, s := MeanStd([]RGB{im})
+	if m[0] != 0.5 || s[1] < 0.4999 || s[1] > 0.5001 {
+		t.Errorf("mean %v std %v", m, s)
+	}
+}
+
+func TestSynthesizeLayoutAndDeterminism(t *testing.T) {
+	a, b := t.TempDir(), t.TempDir()
+	cfg := SynthConfig{Profiles: 12, W: 48, H: 64, Eval: 10, Seed: 9}
+	cfg.Out = a
+	if err := Synthesize(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Out = b
+	Synthesize(context.Background(), cfg)
+	d, err := Open(a, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Train.Len() != 84 || d.Train.Profiles() != 12 || d.Test == nil || d.Test.Len() != 10 {
+		t.Fatalf("train %d (%d profiles), test %v", d.Train.Len(), d.Train.Profiles(), d.Test)
+	}
+	info, _ := os.ReadFile(filepath.Join(a, "eval", "info.csv"))
+	if !strings.HasPrefix(string(info), "ImageID,ans\n") || !strings.Contains(string(info), ".jpg,0\n") {
+		t.Errorf("info.csv: %q", info[:40])
+	}
+	first, _ := filepath.Rel(a, d.Train.Samples[0].Path)
+	for _, rel := range []string{"train/train.csv", "eval/truth.csv", first} {
+		x, _ := os.ReadFile(filepath.Join(a, rel))
+		y, _ := os.ReadFile(filepath.Join(b, rel))
+		if len(x) == 0 || !bytes.Equal(x, y) {
+			t.Errorf("%s differs between two runs with the same seed", rel)
+		}
+	}
+}
+
+func FuzzParseTrainCSV(f *testing.F) {
+	f.Add("id,gender,race,age,path\n000001,female,Asian,45,000001_female_Asian_45\n")
+	f.Add("\"unterminated\n,,,,\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		rows, _ := ParseTrainCSV(strings.NewReader(s))
+		for _, r := range rows {
+			if _, err := ParseProfile(r.Path); err != nil {
+				t.Fatalf("accepted row with bad path %q", r.Path)
+			}
+		}
+	})
+}
+
+func FuzzParseInfoCSV(f *testing.F) {
+	f.Add("ImageID,ans\nabc.jpg,0\n")
+	f.Add("x,99\n\"")
+	f.Fuzz(func(t *testing.T, s string) {
+		rows, _ := ParseInfoCSV(strings.NewReader(s), "info.csv")
+		for _, r := range rows {
+			if r.Ans < 0 || r.Ans >= NumClasses || r.ImageID == "" {
+				t.Fatalf("accepted %+v", r)
+			}
+		}
+	})
+}
+
+func FuzzParseIDX(f *testing.F) {
+	im, lb := idxBytes(2, 2, 2, false)
+	f.Add(im)
+	f.Add(lb)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if m, err := ParseIDXImages(bytes.NewReader(b)); err == nil && (len(m.Pix) != m.N || len(m.Pix[0]) != m.H*m.W) {
+			t.Fatal("inconsistent images")
+		}
+		if l, err := ParseIDXLabels(bytes.NewReader(b)); err == nil && len(l) == 0 {
+			t.Fatal("empty labels accepted")
+		}
+	})
+}
+
+func FuzzParseProfile(f *testing.F) {
+	f.Add("000001_female_Asian_45")
+	f.Add("001498-1_male_Asian_60")
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := ParseProfile(s)
+		if err == nil && (p.ID == "" || p.Age < 0 || p.Age > 150) {
+			t.Fatalf("accepted %q as %+v", s, p)
+		}
+	})
+}

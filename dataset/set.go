@@ -1,0 +1,145 @@
+package dataset
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	_ "image/gif" // decoders registered for image.Decode
+	_ "image/jpeg"
+	_ "image/png"
+	"os"
+	"path/filepath"
+	"strings"
+
+	_ "golang.org/x/image/bmp"
+	_ "golang.org/x/image/webp"
+)
+
+// ErrNoData is returned when a data folder holds nothing readable.
+var ErrNoData = errors.New("dataset: no images found")
+
+// Sample is one image of a Set.
+type Sample struct {
+	Path    string // file path; empty for in-memory images (IDX)
+	Mem     int    // index of the in-memory image, when Path is empty
+	Label   int    // class, or -1 when unlabelled
+	Profile string // person id in the mask layout, "" elsewhere
+	Age     int    // age in years in the mask layout, -1 elsewhere
+	Name    string // ImageID of eval images, file name elsewhere
+}
+
+// Skip records one input that was skipped, and why.
+type Skip struct {
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
+}
+
+// Set is a list of labelled (or unlabelled) images.
+type Set struct {
+	Format  string   // "mask", "folder", "idx" or "eval"
+	Root    string   // folder it was read from
+	Classes []string // class names, indexed by label
+	Masked  bool     // classes are the 18 mask × gender × age classes
+	Bins    AgeBins  // age bins used for the labels (mask layout only)
+	Samples []Sample
+	Skipped []Skip
+
+	mem     [][]byte // in-memory grey images (IDX)
+	memW    int
+	memH    int
+	decoder func(path string) (image.Image, error)
+}
+
+// Len returns the number of samples.
+func (s *Set) Len() int { return len(s.Samples) }
+
+// Labels returns every sample's label.
+func (s *Set) Labels() []int {
+	out := make([]int, len(s.Samples))
+	for i, sm := range s.Samples {
+		out[i] = sm.Label
+	}
+	return out
+}
+
+// Profiles returns the number of distinct profiles (0 outside the mask layout).
+func (s *Set) Profiles() int {
+	seen := map[string]bool{}
+	for _, sm := range s.Samples {
+		if sm.Profile != "" {
+			seen[sm.Profile] = true
+		}
+	}
+	return len(seen)
+}
+
+// Image decodes sample i.
+func (s *Set) Image(i int) (image.Image, error) {
+	sm := s.Samples[i]
+	if sm.Path == "" {
+		if sm.Mem < 0 || sm.Mem >= len(s.mem) {
+			return nil, fmt.Errorf("sample %d: no in-memory image %d", i, sm.Mem)
+		}
+		return &image.Gray{Pix: s.mem[sm.Mem], Stride: s.memW, Rect: image.Rect(0, 0, s.memW, s.memH)}, nil
+	}
+	if s.decoder != nil {
+		return s.decoder(sm.Path)
+	}
+	return DecodeFile(sm.Path)
+}
+
+// DecodeFile reads and decodes one image file (JPEG, PNG, GIF, BMP, WebP).
+func DecodeFile(path string) (image.Image, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read image: %w", err)
+	}
+	img, _, err := image.Decode(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("decode image %s: %w", path, err)
+	}
+	return img, nil
+}
+
+// Subset returns a Set holding only the given samples (sharing images).
+func (s *Set) Subset(idx []int) *Set {
+	out := *s
+	out.Samples = make([]Sample, len(idx))
+	for i, j := range idx {
+		out.Samples[i] = s.Samples[j]
+	}
+	out.Skipped = nil
+	return &out
+}
+
+// Relabel recomputes mask-layout labels for new age bins.
+func (s *Set) Relabel(b AgeBins) {
+	if !s.Masked {
+		return
+	}
+	for i := range s.Samples {
+		sm := &s.Samples[i]
+		if sm.Label < 0 || sm.Age < 0 {
+			continue
+		}
+		m, g, _ := Decode(sm.Label)
+		sm.Label = Encode(m, g, b.Bin(sm.Age))
+	}
+	s.Bins = b
+	s.Classes = ClassNames(b)
+}
+
+// imageExts are the extensions the readers accept, lower-cased.
+var imageExts = map[string]bool{".jpg": true, ".jpeg": true, ".png": true, ".ppm": false, ".bmp": true, ".gif": true, ".webp": true}
+
+// isImageName reports whether a file name looks like an image we can decode.
+func isImageName(name string) bool {
+	return imageExts[strings.ToLower(filepath.Ext(name))]
+}
+
+// isJunk reports whether a directory entry is a hidden file, an AppleDouble
+// `._*` file or a notebook checkpoint folder.
+func isJunk(name string) bool {
+	return strings.HasPrefix(name, ".") || name == "__MACOSX"
+}
