@@ -1,0 +1,224 @@
+package models
+
+import (
+	"math/rand/v2"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// reluOp is max(0, x) for any shape.
+type reluOp struct {
+	opBase
+	rank int
+	out  buf
+}
+
+func (op *reluOp) Arity() int   { return 1 }
+func (op *reluOp) Type() hm.Type { return fnType(op.rank, op.rank) }
+
+// InferShape implements G.Op.
+func (op *reluOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	s, err := shapeOf(in[0])
+	return s.Clone(), err
+}
+
+// Do implements G.Op.
+func (op *reluOp) Do(vals ...G.Value) (G.Value, error) {
+	out := op.out.get(vals[0].Shape()...)
+	x, y := f32(vals[0]), f32(out)
+	for i, v := range x {
+		if v > 0 {
+			y[i] = v
+		}
+	}
+	return out, nil
+}
+
+// DiffWRT implements G.SDOp.
+func (op *reluOp) DiffWRT(int) []bool { return []bool{true} }
+
+// SymDiff implements G.SDOp.
+func (op *reluOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	dx, err := G.ApplyOp(&maskGradOp{opBase: newBase("reluDx"), rank: op.rank}, in[0], grad)
+	return G.Nodes{dx}, err
+}
+
+// maskGradOp passes dy where x > 0.
+type maskGradOp struct {
+	opBase
+	rank int
+	out  buf
+}
+
+func (op *maskGradOp) Arity() int   { return 2 }
+func (op *maskGradOp) Type() hm.Type { return fnType(op.rank, op.rank, op.rank) }
+
+// InferShape implements G.Op.
+func (op *maskGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	s, err := shapeOf(in[0])
+	return s.Clone(), err
+}
+
+// Do implements G.Op.
+func (op *maskGradOp) Do(vals ...G.Value) (G.Value, error) {
+	out := op.out.get(vals[0].Shape()...)
+	x, dy, dx := f32(vals[0]), f32(vals[1]), f32(out)
+	for i, v := range x {
+		if v > 0 {
+			dx[i] = dy[i]
+		}
+	}
+	return out, nil
+}
+
+// dropoutOp zeroes each input with probability p and scales the rest by
+// 1/(1−p) in training (Gorgonia's own Dropout divides by p, which is wrong
+// unless p = 0.5, and seeds from the clock); in evaluation it is the
+// identity. Its random source is seeded, so a run repeats.
+type dropoutOp struct {
+	opBase
+	p     float64
+	train bool
+	rank  int
+	rng   *rand.Rand
+	mask  []float32
+	out   buf
+}
+
+func (op *dropoutOp) Arity() int   { return 1 }
+func (op *dropoutOp) Type() hm.Type { return fnType(op.rank, op.rank) }
+
+// InferShape implements G.Op.
+func (op *dropoutOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	s, err := shapeOf(in[0])
+	return s.Clone(), err
+}
+
+// Do implements G.Op.
+func (op *dropoutOp) Do(vals ...G.Value) (G.Value, error) {
+	out := op.out.get(vals[0].Shape()...)
+	x, y := f32(vals[0]), f32(out)
+	if !op.train || op.p <= 0 {
+		copy(y, x)
+		return out, nil
+	}
+	if len(op.mask) != len(x) {
+		op.mask = make([]float32, len(x))
+	}
+	keep := float32(1 / (1 - op.p))
+	for i, v := range x {
+		if op.rng.Float64() < op.p {
+			op.mask[i] = 0
+		} else {
+			op.mask[i] = keep
+		}
+		y[i] = v * op.mask[i]
+	}
+	return out, nil
+}
+
+// DiffWRT implements G.SDOp.
+func (op *dropoutOp) DiffWRT(int) []bool { return []bool{true} }
+
+// SymDiff implements G.SDOp.
+func (op *dropoutOp) SymDiff(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	dx, err := G.ApplyOp(&dropDxOp{opBase: newBase("dropoutDx"), f: op}, grad)
+	return G.Nodes{dx}, err
+}
+
+// dropDxOp multiplies the gradient by the forward pass's mask.
+type dropDxOp struct {
+	opBase
+	f   *dropoutOp
+	out buf
+}
+
+func (op *dropDxOp) Arity() int   { return 1 }
+func (op *dropDxOp) Type() hm.Type { return fnType(op.f.rank, op.f.rank) }
+
+// InferShape implements G.Op.
+func (op *dropDxOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	s, err := shapeOf(in[0])
+	return s.Clone(), err
+}
+
+// Do implements G.Op.
+func (op *dropDxOp) Do(vals ...G.Value) (G.Value, error) {
+	out := op.out.get(vals[0].Shape()...)
+	dy, dx := f32(vals[0]), f32(out)
+	if !op.f.train || op.f.p <= 0 {
+		copy(dx, dy)
+		return out, nil
+	}
+	for i, v := range dy {
+		dx[i] = v * op.f.mask[i]
+	}
+	return out, nil
+}
+
+// LossFunc computes a loss from logits [n, k] (row-major) and writes its
+// gradient with respect to the logits into grad. The training package
+// supplies it; the graph only carries it.
+type LossFunc func(logits []float32, n, k int, grad []float32) float64
+
+// lossOp turns logits into a scalar loss through a LossFunc, which can be
+// swapped between two steps without rebuilding the graph.
+type lossOp struct {
+	opBase
+	fn   *LossFunc
+	grad []float32
+	last float64
+}
+
+func (op *lossOp) Arity() int   { return 1 }
+func (op *lossOp) Type() hm.Type { return fnType(0, 2) }
+
+// InferShape implements G.Op.
+func (op *lossOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return tensor.ScalarShape(), nil }
+
+// Do implements G.Op.
+func (op *lossOp) Do(vals ...G.Value) (G.Value, error) {
+	s := vals[0].Shape()
+	x := f32(vals[0])
+	if len(op.grad) != len(x) {
+		op.grad = make([]float32, len(x))
+	}
+	clear(op.grad)
+	op.last = (*op.fn)(x, s[0], s[1], op.grad)
+	return G.NewF32(float32(op.last)), nil
+}
+
+// DiffWRT implements G.SDOp.
+func (op *lossOp) DiffWRT(int) []bool { return []bool{true} }
+
+// SymDiff implements G.SDOp.
+func (op *lossOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	dx, err := G.ApplyOp(&lossDxOp{opBase: newBase("lossDx"), f: op, shape: in[0].Shape().Clone()}, grad)
+	return G.Nodes{dx}, err
+}
+
+// lossDxOp hands back the gradient the LossFunc wrote, scaled by the
+// incoming scalar gradient.
+type lossDxOp struct {
+	opBase
+	f     *lossOp
+	shape tensor.Shape
+	out   buf
+}
+
+func (op *lossDxOp) Arity() int                                  { return 1 }
+func (op *lossDxOp) Type() hm.Type                               { return fnType(2, 0) }
+func (op *lossDxOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.shape.Clone(), nil }
+
+// Do implements G.Op.
+func (op *lossDxOp) Do(vals ...G.Value) (G.Value, error) {
+	g := scalarOf(vals[0])
+	out := op.out.get(op.shape...)
+	d := f32(out)
+	for i, v := range op.f.grad {
+		d[i] = v * g
+	}
+	return out, nil
+}

@@ -1,0 +1,108 @@
+package models
+
+import (
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// chanBiasOp adds a per-channel bias to [N,C,H,W], optionally followed by
+// ReLU (fused).
+type chanBiasOp struct {
+	opBase
+	relu bool
+	out  buf
+}
+
+func (op *chanBiasOp) Arity() int   { return 2 }
+func (op *chanBiasOp) Type() hm.Type { return fnType(4, 4, 1) }
+
+// InferShape implements G.Op.
+func (op *chanBiasOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	s, err := shapeOf(in[0])
+	return s.Clone(), err
+}
+
+// Do implements G.Op.
+func (op *chanBiasOp) Do(vals ...G.Value) (G.Value, error) {
+	s := vals[0].Shape()
+	n, c, hw := dims(s)
+	out := op.out.get(s...)
+	x, b, y := f32(vals[0]), f32(vals[1]), f32(out)
+	for p := 0; p < n*c; p++ {
+		bb := b[p%c]
+		ys := y[p*hw : (p+1)*hw]
+		for j, v := range x[p*hw : (p+1)*hw] {
+			o := v + bb
+			if op.relu && o < 0 {
+				o = 0
+			}
+			ys[j] = o
+		}
+	}
+	return out, nil
+}
+
+// DiffWRT implements G.SDOp.
+func (op *chanBiasOp) DiffWRT(int) []bool { return []bool{true, true} }
+
+// SymDiff implements G.SDOp.
+func (op *chanBiasOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	dx, err := G.ApplyOp(&chanBiasGradOp{opBase: newBase("biasDx"), f: op, which: 0, shape: in[0].Shape().Clone()}, in[0], in[1], grad)
+	if err != nil {
+		return nil, err
+	}
+	db, err := G.ApplyOp(&chanBiasGradOp{opBase: newBase("biasDb"), f: op, which: 1, shape: in[1].Shape().Clone()}, in[0], in[1], grad)
+	if err != nil {
+		return nil, err
+	}
+	return G.Nodes{dx, db}, nil
+}
+
+// chanBiasGradOp is dx (which 0) or dbias (which 1) of a chanBiasOp.
+type chanBiasGradOp struct {
+	opBase
+	f     *chanBiasOp
+	which int
+	shape tensor.Shape
+	out   buf
+}
+
+func (op *chanBiasGradOp) Arity() int { return 3 }
+
+// Type implements G.Op.
+func (op *chanBiasGradOp) Type() hm.Type {
+	if op.which == 0 {
+		return fnType(4, 4, 1, 4)
+	}
+	return fnType(1, 4, 1, 4)
+}
+
+// InferShape implements G.Op.
+func (op *chanBiasGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return op.shape.Clone(), nil
+}
+
+// Do implements G.Op.
+func (op *chanBiasGradOp) Do(vals ...G.Value) (G.Value, error) {
+	n, c, hw := dims(vals[0].Shape())
+	x, b, dy := f32(vals[0]), f32(vals[1]), f32(vals[2])
+	out := op.out.get(op.shape...)
+	r := f32(out)
+	for p := 0; p < n*c; p++ {
+		ch := p % c
+		bb := b[ch]
+		for j := p * hw; j < (p+1)*hw; j++ {
+			d := dy[j]
+			if op.f.relu && x[j]+bb <= 0 {
+				d = 0
+			}
+			if op.which == 0 {
+				r[j] = d
+			} else {
+				r[ch] += d
+			}
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,226 @@
+package models
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strings"
+
+	G "gorgonia.org/gorgonia"
+)
+
+// builder adds layers to one graph, creating parameters on the training
+// build and reusing them on the evaluation build.
+type builder struct {
+	net   *Net
+	g     *G.ExprGraph
+	train bool
+	nodes G.Nodes // learnable parameter nodes, in Params order
+}
+
+func (b *builder) node(p *Param) *G.Node {
+	n := G.NodeFromAny(b.g, p.t, G.WithName(p.Name))
+	if p.Grad != nil && b.train {
+		b.nodes = append(b.nodes, n)
+	}
+	return n
+}
+
+// conv adds a K×K stride-1 "same" convolution, without bias.
+func (b *builder) conv(x *G.Node, name string, cout, k int) (*G.Node, error) {
+	cin := x.Shape()[1]
+	w := b.net.newParam(name+".weight", []int{cout, cin, k, k}, true, false, heNormal(b.net.rng, cin*k*k))
+	return G.ApplyOp(newConv2dOp(k, k/2), x, b.node(w))
+}
+
+// bias adds a per-channel bias, with ReLU when relu is set.
+func (b *builder) bias(x *G.Node, name string, relu bool) (*G.Node, error) {
+	c := x.Shape()[1]
+	fan := c
+	if w, ok := b.net.byName[name+".weight"]; ok {
+		fan = w.Shape[1] * w.Shape[2] * w.Shape[3]
+	}
+	p := b.net.newParam(name+".bias", []int{c}, false, false, uniformFan(b.net.rng, fan))
+	return G.ApplyOp(&chanBiasOp{opBase: newBase("bias"), relu: relu}, x, b.node(p))
+}
+
+// bn adds BatchNorm (momentum 0.1, ε 1e-5), with ReLU fused when relu is set.
+func (b *builder) bn(x *G.Node, name string, relu bool) (*G.Node, error) {
+	c := x.Shape()[1]
+	gamma := b.net.newParam(name+".weight", []int{c}, false, false, fill(1))
+	beta := b.net.newParam(name+".bias", []int{c}, false, false, fill(0))
+	mean := b.net.newParam(name+".running_mean", []int{c}, false, true, fill(0))
+	vari := b.net.newParam(name+".running_var", []int{c}, false, true, fill(1))
+	st, ok := b.net.stats[name]
+	if !ok {
+		st = &bnStats{mean: mean.Data, vari: vari.Data, momentum: 0.1, eps: 1e-5}
+		b.net.stats[name] = st
+	}
+	op := &bnOp{opBase: newBase("batchnorm"), st: st, train: b.train, relu: relu}
+	return G.ApplyOp(op, x, b.node(gamma), b.node(beta))
+}
+
+// convBNReLU is conv → BatchNorm → ReLU, the vgg-s block.
+func (b *builder) convBNReLU(x *G.Node, name string, cout int) (*G.Node, error) {
+	y, err := b.conv(x, name+".conv", cout, 3)
+	if err != nil {
+		return nil, err
+	}
+	return b.bn(y, name+".bn", true)
+}
+
+func (b *builder) pool(x *G.Node) (*G.Node, error) {
+	return G.ApplyOp(&maxPool2Op{opBase: newBase("maxpool2")}, x)
+}
+
+func (b *builder) gap(x *G.Node) (*G.Node, error) {
+	return G.ApplyOp(&gapOp{opBase: newBase("gap")}, x)
+}
+
+func (b *builder) relu(x *G.Node) (*G.Node, error) {
+	return G.ApplyOp(&reluOp{opBase: newBase("relu"), rank: x.Dims()}, x)
+}
+
+// dense adds a fully connected layer from x (flattened) to out units.
+func (b *builder) dense(x *G.Node, name string, out int) (*G.Node, error) {
+	k := 1
+	for _, d := range x.Shape()[1:] {
+		k *= d
+	}
+	w := b.net.newParam(name+".weight", []int{k, out}, true, false, uniformFan(b.net.rng, k))
+	bias := b.net.newParam(name+".bias", []int{out}, false, false, uniformFan(b.net.rng, k))
+	return G.ApplyOp(&linearOp{opBase: newBase("linear"), xdims: x.Dims()}, x, b.node(w), b.node(bias))
+}
+
+func (b *builder) dropout(x *G.Node, p float64) (*G.Node, error) {
+	if p <= 0 {
+		return x, nil
+	}
+	op := &dropoutOp{opBase: newBase("dropout"), p: p, train: b.train, rank: x.Dims(),
+		rng: rand.New(rand.NewPCG(b.net.Spec.Seed, uint64(len(b.nodes))+0xd0))}
+	return G.ApplyOp(op, x)
+}
+
+// heads adds the output layers: one dense layer to Classes, or for a
+// multi-head model three heads (mask 3, gender 2, age 3), each with
+// HeadDepth hidden layers, concatenated into 8 logits.
+func (b *builder) heads(feat *G.Node) (*G.Node, error) {
+	s := b.net.Spec
+	if !isMultiHead(s.Name) {
+		x, err := b.dropout(feat, s.Dropout)
+		if err != nil {
+			return nil, err
+		}
+		return b.dense(x, "fc", s.Classes)
+	}
+	var outs G.Nodes
+	for t, size := range s.Heads() {
+		name := []string{"mask", "gender", "age"}[t]
+		x := feat
+		var err error
+		for d := 0; d < s.HeadDepth; d++ {
+			if x, err = b.dense(x, fmt.Sprintf("head.%s.%d", name, d), s.HeadWidth); err != nil {
+				return nil, err
+			}
+			if x, err = b.relu(x); err != nil {
+				return nil, err
+			}
+		}
+		if x, err = b.dropout(x, s.Dropout); err != nil {
+			return nil, err
+		}
+		if x, err = b.dense(x, "head."+name+".out", size); err != nil {
+			return nil, err
+		}
+		outs = append(outs, x)
+	}
+	return G.Concat(1, outs...)
+}
+
+// registry maps base model names to their trunks.
+var registry = map[string]func(b *builder, x *G.Node) (*G.Node, error){
+	"cnn-s":    cnnS,
+	"vgg-s":    vggS,
+	"resnet-s": resnetS,
+}
+
+// Names lists every model name, multi-head variants included.
+func Names() []string {
+	var out []string
+	for k := range registry {
+		out = append(out, k, k+"-mh")
+	}
+	sort.Strings(out)
+	return out
+}
+
+// NamesList is Names joined with commas.
+func NamesList() string { return strings.Join(Names(), ", ") }
+
+func isMultiHead(name string) bool { return strings.HasSuffix(name, "-mh") }
+func baseName(name string) string  { return strings.TrimSuffix(name, "-mh") }
+
+// chain applies layer functions in turn.
+func chain(x *G.Node, fs ...func(*G.Node) (*G.Node, error)) (*G.Node, error) {
+	var err error
+	for _, f := range fs {
+		if x, err = f(x); err != nil {
+			return nil, err
+		}
+	}
+	return x, nil
+}
+
+// cnnS is DESIGN.md's cnn-s: conv3×3 3→16, ReLU, maxpool2; conv3×3 16→32,
+// ReLU, maxpool2 (the dense layer →18 is the head).
+func cnnS(b *builder, x *G.Node) (*G.Node, error) {
+	return chain(x,
+		func(x *G.Node) (*G.Node, error) { return b.conv(x, "conv1", 16, 3) },
+		func(x *G.Node) (*G.Node, error) { return b.bias(x, "conv1", true) },
+		b.pool,
+		func(x *G.Node) (*G.Node, error) { return b.conv(x, "conv2", 32, 3) },
+		func(x *G.Node) (*G.Node, error) { return b.bias(x, "conv2", true) },
+		b.pool,
+	)
+}
+
+// vggS is DESIGN.md's vgg-s: five conv3×3 (no bias) + BatchNorm + ReLU
+// blocks, 3→32→32, pool, →64→64, pool, →128, pool, global average pool.
+func vggS(b *builder, x *G.Node) (*G.Node, error) {
+	blk := func(name string, c int) func(*G.Node) (*G.Node, error) {
+		return func(x *G.Node) (*G.Node, error) { return b.convBNReLU(x, name, c) }
+	}
+	return chain(x, blk("b1", 32), blk("b2", 32), b.pool, blk("b3", 64), blk("b4", 64), b.pool,
+		blk("b5", 128), b.pool, b.gap)
+}
+
+// resnetS is a small residual net: a stem block of 32 channels, then three
+// stages (32, 64, 128 channels) of one basic residual block each, with a
+// widening conv block and a max pool between stages, and global average
+// pooling.
+func resnetS(b *builder, x *G.Node) (*G.Node, error) {
+	res := func(name string) func(*G.Node) (*G.Node, error) {
+		return func(x *G.Node) (*G.Node, error) {
+			c := x.Shape()[1]
+			y, err := b.convBNReLU(x, name+".a", c)
+			if err != nil {
+				return nil, err
+			}
+			if y, err = b.conv(y, name+".b.conv", c, 3); err != nil {
+				return nil, err
+			}
+			if y, err = b.bn(y, name+".b.bn", false); err != nil {
+				return nil, err
+			}
+			if y, err = G.Add(y, x); err != nil {
+				return nil, err
+			}
+			return b.relu(y)
+		}
+	}
+	blk := func(name string, c int) func(*G.Node) (*G.Node, error) {
+		return func(x *G.Node) (*G.Node, error) { return b.convBNReLU(x, name, c) }
+	}
+	return chain(x, blk("stem", 32), res("s1"), b.pool, blk("w2", 64), res("s2"), b.pool,
+		blk("w3", 128), res("s3"), b.pool, b.gap)
+}

@@ -1,0 +1,235 @@
+package models
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/chewxy/hm"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// conv2dOp is a stride-1 2-D convolution of x [N,C,H,W] with w [O,C,K,K]
+// and zero padding, done as im2col and one matrix product per image.
+type conv2dOp struct {
+	opBase
+	k, pad int
+	out    buf
+	cols   sync.Pool
+}
+
+func newConv2dOp(k, pad int) *conv2dOp {
+	return &conv2dOp{opBase: newBase(fmt.Sprintf("conv%dx%d", k, k)), k: k, pad: pad}
+}
+
+func (op *conv2dOp) Arity() int { return 2 }
+
+// Type implements G.Op.
+func (op *conv2dOp) Type() hm.Type { return fnType(4, 4, 4) }
+
+func (op *conv2dOp) outHW(h, w int) (int, int) { return h + 2*op.pad - op.k + 1, w + 2*op.pad - op.k + 1 }
+
+// InferShape implements G.Op.
+func (op *conv2dOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	x, err := shapeOf(in[0])
+	if err != nil {
+		return nil, err
+	}
+	w, err := shapeOf(in[1])
+	if err != nil {
+		return nil, err
+	}
+	if len(x) != 4 || len(w) != 4 || x[1] != w[1] {
+		return nil, fmt.Errorf("conv: input %v does not fit kernel %v", x, w)
+	}
+	ho, wo := op.outHW(x[2], x[3])
+	return tensor.Shape{x[0], w[0], ho, wo}, nil
+}
+
+func (op *conv2dOp) col(n int) []float32 {
+	if c, ok := op.cols.Get().([]float32); ok && len(c) == n {
+		return c
+	}
+	return make([]float32, n)
+}
+
+// Do implements G.Op.
+func (op *conv2dOp) Do(vals ...G.Value) (G.Value, error) {
+	xs, ws := vals[0].Shape(), vals[1].Shape()
+	n, c, h, w := xs[0], xs[1], xs[2], xs[3]
+	o := ws[0]
+	ho, wo := op.outHW(h, w)
+	out := op.out.get(n, o, ho, wo)
+	x, wt, y := f32(vals[0]), f32(vals[1]), f32(out)
+	kk := c * op.k * op.k
+	parallel(n, func(lo, hi int) {
+		col := op.col(kk * ho * wo)
+		for i := lo; i < hi; i++ {
+			im2col(x[i*c*h*w:(i+1)*c*h*w], col, c, h, w, op.k, op.pad, ho, wo)
+			sgemm(false, false, o, ho*wo, kk, 1, wt, col, 0, y[i*o*ho*wo:(i+1)*o*ho*wo])
+		}
+		op.cols.Put(col)
+	})
+	return out, nil
+}
+
+// DiffWRT implements G.SDOp.
+func (op *conv2dOp) DiffWRT(int) []bool { return []bool{true, true} }
+
+// SymDiff implements G.SDOp.
+func (op *conv2dOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	dx, err := G.ApplyOp(&convDxOp{opBase: newBase("convDx"), f: op, xshape: in[0].Shape().Clone()}, in[1], grad)
+	if err != nil {
+		return nil, err
+	}
+	dw, err := G.ApplyOp(&convDwOp{opBase: newBase("convDw"), f: op}, in[0], grad)
+	if err != nil {
+		return nil, err
+	}
+	return G.Nodes{dx, dw}, nil
+}
+
+// im2col unrolls one image [C,H,W] into col [C·K·K, Ho·Wo].
+func im2col(x, col []float32, c, h, w, k, pad, ho, wo int) {
+	row := 0
+	for ci := 0; ci < c; ci++ {
+		plane := x[ci*h*w : (ci+1)*h*w]
+		for ky := 0; ky < k; ky++ {
+			for kx := 0; kx < k; kx++ {
+				dst := col[row*ho*wo : (row+1)*ho*wo]
+				for oy := 0; oy < ho; oy++ {
+					iy := oy + ky - pad
+					d := dst[oy*wo : (oy+1)*wo]
+					if iy < 0 || iy >= h {
+						clear(d)
+						continue
+					}
+					src := plane[iy*w : (iy+1)*w]
+					for ox := range d {
+						ix := ox + kx - pad
+						if ix < 0 || ix >= w {
+							d[ox] = 0
+						} else {
+							d[ox] = src[ix]
+						}
+					}
+				}
+				row++
+			}
+		}
+	}
+}
+
+// col2im adds col [C·K·K, Ho·Wo] back into an image [C,H,W].
+func col2im(col, x []float32, c, h, w, k, pad, ho, wo int) {
+	row := 0
+	for ci := 0; ci < c; ci++ {
+		plane := x[ci*h*w : (ci+1)*h*w]
+		for ky := 0; ky < k; ky++ {
+			for kx := 0; kx < k; kx++ {
+				src := col[row*ho*wo : (row+1)*ho*wo]
+				for oy := 0; oy < ho; oy++ {
+					iy := oy + ky - pad
+					if iy < 0 || iy >= h {
+						continue
+					}
+					dst := plane[iy*w : (iy+1)*w]
+					s := src[oy*wo : (oy+1)*wo]
+					for ox, v := range s {
+						ix := ox + kx - pad
+						if ix >= 0 && ix < w {
+							dst[ix] += v
+						}
+					}
+				}
+				row++
+			}
+		}
+	}
+}
+
+// convDxOp is the gradient of a convolution with respect to its input:
+// col = Wᵀ·dy, then col2im.
+type convDxOp struct {
+	opBase
+	f      *conv2dOp
+	xshape tensor.Shape
+	out    buf
+}
+
+func (op *convDxOp) Arity() int                                  { return 2 }
+func (op *convDxOp) Type() hm.Type                                { return fnType(4, 4, 4) }
+func (op *convDxOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.xshape.Clone(), nil }
+
+// Do implements G.Op.
+func (op *convDxOp) Do(vals ...G.Value) (G.Value, error) {
+	ws, ys := vals[0].Shape(), vals[1].Shape()
+	n, c, h, w := op.xshape[0], op.xshape[1], op.xshape[2], op.xshape[3]
+	o, ho, wo := ws[0], ys[2], ys[3]
+	out := op.out.get(n, c, h, w)
+	wt, dy, dx := f32(vals[0]), f32(vals[1]), f32(out)
+	kk := c * op.f.k * op.f.k
+	parallel(n, func(lo, hi int) {
+		col := op.f.col(kk * ho * wo)
+		for i := lo; i < hi; i++ {
+			sgemm(true, false, kk, ho*wo, o, 1, wt, dy[i*o*ho*wo:(i+1)*o*ho*wo], 0, col)
+			col2im(col, dx[i*c*h*w:(i+1)*c*h*w], c, h, w, op.f.k, op.f.pad, ho, wo)
+		}
+		op.f.cols.Put(col)
+	})
+	return out, nil
+}
+
+// convDwOp is the gradient of a convolution with respect to its kernel:
+// the sum over images of dy·colᵀ.
+type convDwOp struct {
+	opBase
+	f   *conv2dOp
+	out buf
+}
+
+func (op *convDwOp) Arity() int   { return 2 }
+func (op *convDwOp) Type() hm.Type { return fnType(4, 4, 4) }
+
+// InferShape implements G.Op.
+func (op *convDwOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	x, err := shapeOf(in[0])
+	if err != nil {
+		return nil, err
+	}
+	dy, err := shapeOf(in[1])
+	if err != nil {
+		return nil, err
+	}
+	return tensor.Shape{dy[1], x[1], op.f.k, op.f.k}, nil
+}
+
+// Do implements G.Op.
+func (op *convDwOp) Do(vals ...G.Value) (G.Value, error) {
+	xs, ys := vals[0].Shape(), vals[1].Shape()
+	n, c, h, w := xs[0], xs[1], xs[2], xs[3]
+	o, ho, wo := ys[1], ys[2], ys[3]
+	kk := c * op.f.k * op.f.k
+	out := op.out.get(o, c, op.f.k, op.f.k)
+	x, dy, dw := f32(vals[0]), f32(vals[1]), f32(out)
+	// Each chunk accumulates on its own; the chunks are summed in a fixed
+	// order so that a run is repeatable.
+	accs := make([][]float32, chunks(n))
+	parallelIdx(n, func(ch, lo, hi int) {
+		col := op.f.col(kk * ho * wo)
+		acc := make([]float32, o*kk)
+		for i := lo; i < hi; i++ {
+			im2col(x[i*c*h*w:(i+1)*c*h*w], col, c, h, w, op.f.k, op.f.pad, ho, wo)
+			sgemm(false, true, o, kk, ho*wo, 1, dy[i*o*ho*wo:(i+1)*o*ho*wo], col, 1, acc)
+		}
+		op.f.cols.Put(col)
+		accs[ch] = acc
+	})
+	for _, acc := range accs {
+		for j, v := range acc {
+			dw[j] += v
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,29 @@
+package models
+
+import (
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+)
+
+// BLAS is the matrix-product routine every op here uses. It is gonum's
+// pure-Go SGEMM unless a build (tag openblas) replaces it.
+var BLAS interface {
+	Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
+} = gonum.Implementation{}
+
+// BLASName names the BLAS in use (for `maskdash bench`).
+var BLASName = "gonum (pure Go)"
+
+// sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices,
+// op(A) being m×k and op(B) k×n.
+func sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, b []float32, beta float32, c []float32) {
+	ta, tb := blas.NoTrans, blas.NoTrans
+	lda, ldb := k, n
+	if tA {
+		ta, lda = blas.Trans, m
+	}
+	if tB {
+		tb, ldb = blas.Trans, k
+	}
+	BLAS.Sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, n)
+}

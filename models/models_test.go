@@ -1,0 +1,96 @@
+package models
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// dotLoss is a smooth test loss: Σ logits·c for fixed random c, with a
+// square so that it is not linear.
+func dotLoss(c []float32) LossFunc {
+	return func(x []float32, n, k int, g []float32) float64 {
+		var s float64
+		for i, v := range x {
+			s += float64(v*c[i]) + 0.5*float64(v*v)
+			g[i] = c[i] + v
+		}
+		return s
+	}
+}
+
+func randInput(r *rand.Rand, n int) []float32 {
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	return x
+}
+
+// TestGradientsFiniteDifference checks every model's gradients (all of its
+// ops together) against central differences on a sample of weights.
+func TestGradientsFiniteDifference(t *testing.T) {
+	for _, name := range Names() {
+		t.Run(name, func(t *testing.T) {
+			net, err := New(Spec{Name: name, Batch: 3, W: 16, H: 16, Seed: 1, Dropout: 0})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := rand.New(rand.NewPCG(2, 3))
+			x := randInput(r, 3*3*16*16)
+			c := randInput(r, 3*net.Spec.Outputs())
+			net.SetLoss(dotLoss(c))
+			lossAt := func() float64 {
+				// BatchNorm's running statistics move on every step; keep them fixed.
+				saved := snapshot(net.Buffers())
+				l, _, err := net.TrainStep(x)
+				if err != nil {
+					t.Fatal(err)
+				}
+				restore(net.Buffers(), saved)
+				return l
+			}
+			lossAt()
+			grads := map[string][]float32{}
+			for _, p := range net.Params() {
+				grads[p.Name] = append([]float32(nil), p.Grad...)
+			}
+			checked := 0
+			for _, p := range net.Params() {
+				for trial := 0; trial < 3; trial++ {
+					i := r.IntN(len(p.Data))
+					old := p.Data[i]
+					const h = 1e-3
+					p.Data[i] = old + h
+					lp := lossAt()
+					p.Data[i] = old - h
+					lm := lossAt()
+					p.Data[i] = old
+					num := (lp - lm) / (2 * h)
+					got := float64(grads[p.Name][i])
+					if math.Abs(num-got) > 0.05*math.Max(1, math.Abs(num)) {
+						t.Errorf("%s[%d]: backprop %.5f, finite difference %.5f", p.Name, i, got, num)
+					}
+					checked++
+				}
+			}
+			if checked == 0 {
+				t.Fatal("no parameters")
+			}
+		})
+	}
+}
+
+func snapshot(ps []*Param) [][]float32 {
+	var out [][]float32
+	for _, p := range ps {
+		out = append(out, append([]float32(nil), p.Data...))
+	}
+	return out
+}
+
+func restore(ps []*Param, s [][]float32) {
+	for i, p := range ps {
+		copy(p.Data, s[i])
+	}
+}

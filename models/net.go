@@ -1,0 +1,278 @@
+package models
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// ErrShape is wrapped when weights or inputs do not fit a network.
+var ErrShape = errors.New("models: shape mismatch")
+
+// Param is a learnable tensor (or a BatchNorm running statistic) with its
+// gradient after a training step.
+type Param struct {
+	Name  string
+	Shape []int
+	Data  []float32 // the values, shared with the graphs
+	Grad  []float32 // the last step's gradient (nil for buffers)
+	Decay bool      // weight decay applies (tensors of rank > 1)
+	t     *tensor.Dense
+}
+
+// Spec describes a network. Zero values take the documented defaults.
+type Spec struct {
+	Name      string  // a name from Names()
+	Batch     int     // training batch size; default 32
+	EvalBatch int     // evaluation batch size; default Batch
+	W, H      int     // input size; default 64×64
+	Classes   int     // outputs of a single-head model; default 18
+	HeadDepth int     // hidden layers in each head of a multi-head model; default 1
+	HeadWidth int     // width of those layers; default 64
+	Dropout   float64 // dropout before each head's output layer; default 0
+	Seed      uint64  // weight initialisation and dropout seed
+}
+
+// Heads returns the output sizes of each head: one head of Classes, or the
+// mask, gender and age heads (3, 2, 3) of a multi-head model.
+func (s Spec) Heads() []int {
+	if isMultiHead(s.Name) {
+		return []int{3, 2, 3}
+	}
+	return []int{s.Classes}
+}
+
+// Outputs is the width of the logits row: the sum of Heads.
+func (s Spec) Outputs() int {
+	n := 0
+	for _, h := range s.Heads() {
+		n += h
+	}
+	return n
+}
+
+func (s *Spec) defaults() {
+	if s.Batch <= 0 {
+		s.Batch = 32
+	}
+	if s.EvalBatch <= 0 {
+		s.EvalBatch = s.Batch
+	}
+	if s.W <= 0 || s.H <= 0 {
+		s.W, s.H = 64, 64
+	}
+	if s.Classes <= 0 {
+		s.Classes = 18
+	}
+	if s.HeadDepth < 0 {
+		s.HeadDepth = 0
+	} else if s.HeadDepth == 0 && isMultiHead(s.Name) {
+		s.HeadDepth = 1
+	}
+	if s.HeadWidth <= 0 {
+		s.HeadWidth = 64
+	}
+}
+
+// graph is one compiled Gorgonia graph: training (with gradients) or
+// evaluation (forward only).
+type graph struct {
+	g     *G.ExprGraph
+	x     *G.Node
+	xt    *tensor.Dense
+	out   *G.Node
+	cost  *G.Node
+	grads G.Nodes
+	loss  *lossOp
+	vm    G.VM
+	batch int
+}
+
+// Net is a network: its parameters and a training and an evaluation graph
+// that share them.
+type Net struct {
+	Spec    Spec
+	params  []*Param
+	buffers []*Param
+	byName  map[string]*Param
+	stats   map[string]*bnStats
+	rng     *rand.Rand
+	arch    func(b *builder, x *G.Node) (*G.Node, error)
+	train   *graph
+	eval    *graph
+	lossFn  LossFunc
+}
+
+// New builds the network named in spec with freshly initialised weights.
+func New(spec Spec) (*Net, error) {
+	spec.defaults()
+	arch, ok := registry[baseName(spec.Name)]
+	if !ok {
+		return nil, fmt.Errorf("model %q is unknown; valid models: %s", spec.Name, NamesList())
+	}
+	if spec.W%8 != 0 || spec.H%8 != 0 || spec.W < 16 || spec.H < 16 {
+		return nil, fmt.Errorf("image size %dx%d: models need sides that are multiples of 8, at least 16", spec.W, spec.H)
+	}
+	if isMultiHead(spec.Name) && spec.Classes != 18 {
+		return nil, fmt.Errorf("model %s predicts mask, gender and age: it needs the 18 mask classes, not %d", spec.Name, spec.Classes)
+	}
+	n := &Net{Spec: spec, byName: map[string]*Param{}, stats: map[string]*bnStats{},
+		rng: rand.New(rand.NewPCG(spec.Seed, 0x5eed)), arch: arch}
+	n.lossFn = func([]float32, int, int, []float32) float64 { return 0 }
+	// Build the training graph now: it creates every parameter.
+	var err error
+	if n.train, err = n.build(spec.Batch, true); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// Params returns the learnable parameters in a fixed order.
+func (n *Net) Params() []*Param { return n.params }
+
+// Buffers returns the BatchNorm running statistics.
+func (n *Net) Buffers() []*Param { return n.buffers }
+
+// Lookup finds a parameter or buffer by name.
+func (n *Net) Lookup(name string) (*Param, bool) {
+	p, ok := n.byName[name]
+	return p, ok
+}
+
+// SetLoss sets the loss used by the next TrainStep.
+func (n *Net) SetLoss(f LossFunc) { n.lossFn = f }
+
+// newTensor creates a parameter tensor (or returns the existing one, so
+// that the evaluation graph shares the training graph's weights).
+func (n *Net) newParam(name string, shape []int, decay, buffer bool, init func([]float32)) *Param {
+	if p, ok := n.byName[name]; ok {
+		return p
+	}
+	t := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(shape...))
+	p := &Param{Name: name, Shape: shape, Data: t.Data().([]float32), Decay: decay, t: t}
+	init(p.Data)
+	n.byName[name] = p
+	if buffer {
+		n.buffers = append(n.buffers, p)
+	} else {
+		p.Grad = make([]float32, len(p.Data))
+		n.params = append(n.params, p)
+	}
+	return p
+}
+
+func (n *Net) build(batch int, train bool) (*graph, error) {
+	g := G.NewGraph()
+	gr := &graph{g: g, batch: batch}
+	gr.xt = tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(batch, 3, n.Spec.H, n.Spec.W))
+	gr.x = G.NewTensor(g, tensor.Float32, 4, G.WithShape(batch, 3, n.Spec.H, n.Spec.W), G.WithName("x"), G.WithValue(gr.xt))
+	b := &builder{net: n, g: g, train: train}
+	out, err := n.arch(b, gr.x)
+	if err != nil {
+		return nil, fmt.Errorf("build %s: %w", n.Spec.Name, err)
+	}
+	if out, err = b.heads(out); err != nil {
+		return nil, fmt.Errorf("build %s heads: %w", n.Spec.Name, err)
+	}
+	gr.out = out
+	if train {
+		gr.loss = &lossOp{opBase: newBase("loss"), fn: &n.lossFn}
+		if gr.cost, err = G.ApplyOp(gr.loss, out); err != nil {
+			return nil, fmt.Errorf("build loss: %w", err)
+		}
+		if gr.grads, err = G.Grad(gr.cost, b.nodes...); err != nil {
+			return nil, fmt.Errorf("build gradients: %w", err)
+		}
+	}
+	gr.vm = G.NewTapeMachine(g)
+	return gr, nil
+}
+
+// TrainStep runs forward and backward on exactly Spec.Batch images
+// (x holds Batch·3·H·W floats, NCHW) with the current loss, fills every
+// parameter's Grad and returns the loss and the logits (Batch × Outputs,
+// valid until the next call).
+func (n *Net) TrainStep(x []float32) (float64, []float32, error) {
+	gr := n.train
+	d := gr.xt.Data().([]float32)
+	if len(x) != len(d) {
+		return 0, nil, fmt.Errorf("%w: batch has %d values, the graph takes %d", ErrShape, len(x), len(d))
+	}
+	copy(d, x)
+	defer gr.vm.Reset()
+	if err := gr.vm.RunAll(); err != nil {
+		return 0, nil, fmt.Errorf("training step: %w", err)
+	}
+	for i, p := range n.params {
+		copy(p.Grad, f32(gr.grads[i].Value()))
+	}
+	return gr.loss.last, f32(gr.out.Value()), nil
+}
+
+// Forward runs the evaluation graph (BatchNorm on running statistics, no
+// dropout) on up to EvalBatch images and returns their logits
+// (m × Outputs, a fresh slice).
+func (n *Net) Forward(x []float32, m int) ([]float32, error) {
+	if n.eval == nil {
+		var err error
+		if n.eval, err = n.build(n.Spec.EvalBatch, false); err != nil {
+			return nil, err
+		}
+	}
+	gr := n.eval
+	per := 3 * n.Spec.H * n.Spec.W
+	if m > gr.batch || len(x) != m*per {
+		return nil, fmt.Errorf("%w: %d images (%d values) for an evaluation batch of %d", ErrShape, m, len(x), gr.batch)
+	}
+	d := gr.xt.Data().([]float32)
+	copy(d, x)
+	clear(d[len(x):])
+	defer gr.vm.Reset()
+	if err := gr.vm.RunAll(); err != nil {
+		return nil, fmt.Errorf("forward: %w", err)
+	}
+	k := n.Spec.Outputs()
+	return append([]float32(nil), f32(gr.out.Value())[:m*k]...), nil
+}
+
+// NumParams is the number of learnable values.
+func (n *Net) NumParams() int {
+	t := 0
+	for _, p := range n.params {
+		t += len(p.Data)
+	}
+	return t
+}
+
+// heNormal fills with N(0, 2/fanIn), Kaiming's initialisation for ReLU nets.
+func heNormal(r *rand.Rand, fanIn int) func([]float32) {
+	s := math.Sqrt(2 / float64(fanIn))
+	return func(d []float32) {
+		for i := range d {
+			d[i] = float32(r.NormFloat64() * s)
+		}
+	}
+}
+
+// uniformFan fills with U(−1/√fanIn, 1/√fanIn), PyTorch's default for
+// dense layers and biases.
+func uniformFan(r *rand.Rand, fanIn int) func([]float32) {
+	s := 1 / math.Sqrt(float64(fanIn))
+	return func(d []float32) {
+		for i := range d {
+			d[i] = float32((r.Float64()*2 - 1) * s)
+		}
+	}
+}
+
+func fill(v float32) func([]float32) {
+	return func(d []float32) {
+		for i := range d {
+			d[i] = v
+		}
+	}
+}

@@ -1,0 +1,148 @@
+// Package models builds Gorgonia graphs for maskdash's networks by name.
+// Gorgonia is the graph and the automatic differentiation; the hot
+// operations (convolution, BatchNorm, pooling, dense layers, the loss hook)
+// are this package's own ops, float32 throughout, with buffers reused
+// across steps.
+package models
+
+import (
+	"fmt"
+	"hash"
+	"hash/fnv"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+var opSeq atomic.Uint64
+
+// opBase carries what every op here shares: a unique identity (so that
+// Gorgonia's hash-consing never merges two layers) and the boring parts of
+// the Op interface.
+type opBase struct {
+	id   uint64
+	name string
+}
+
+func newBase(name string) opBase { return opBase{id: opSeq.Add(1), name: name} }
+
+func (o opBase) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%s#%d", o.name, o.id) }
+func (o opBase) Hashcode() uint32 {
+	h := fnv.New32a()
+	o.WriteHash(h)
+	return h.Sum32()
+}
+func (o opBase) String() string      { return o.name }
+func (o opBase) ReturnsPtr() bool     { return false }
+func (o opBase) CallsExtern() bool    { return false }
+func (o opBase) OverwritesInput() int { return -1 }
+
+// fnType returns the type a → … → r of an op taking tensors of the given
+// ranks (0: a scalar) and returning a tensor of rank out (0: a scalar).
+func fnType(out int, in ...int) hm.Type {
+	a := hm.TypeVariable('a')
+	ts := make([]hm.Type, 0, len(in)+1)
+	for _, d := range in {
+		if d == 0 {
+			ts = append(ts, a)
+		} else {
+			ts = append(ts, &G.TensorType{Dims: d, Of: a})
+		}
+	}
+	if out == 0 {
+		ts = append(ts, a)
+	} else {
+		ts = append(ts, &G.TensorType{Dims: out, Of: a})
+	}
+	return hm.NewFnType(ts...)
+}
+
+// f32 returns the float32 data of a value.
+func f32(v G.Value) []float32 {
+	switch t := v.(type) {
+	case *tensor.Dense:
+		return t.Data().([]float32)
+	case *G.F32:
+		return []float32{float32(*t)}
+	}
+	panic(fmt.Sprintf("models: unexpected value %T", v))
+}
+
+// scalarOf returns the single float of a scalar value.
+func scalarOf(v G.Value) float32 {
+	switch t := v.(type) {
+	case *G.F32:
+		return float32(*t)
+	case *tensor.Dense:
+		return t.Data().([]float32)[0]
+	}
+	panic(fmt.Sprintf("models: unexpected scalar %T", v))
+}
+
+// buf is an output buffer an op reuses from step to step.
+type buf struct {
+	t *tensor.Dense
+}
+
+// get returns a zero-filled tensor of the given shape, reusing the last one
+// when the shape matches.
+func (b *buf) get(shape ...int) *tensor.Dense {
+	if b.t == nil || !b.t.Shape().Eq(tensor.Shape(shape)) {
+		b.t = tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(shape...))
+		return b.t
+	}
+	d := b.t.Data().([]float32)
+	clear(d)
+	return b.t
+}
+
+// chunks returns how many chunks parallelIdx splits n items into.
+func chunks(n int) int {
+	w := max(min(runtime.GOMAXPROCS(0), n), 1)
+	step := (n + w - 1) / w
+	if step == 0 {
+		return 1
+	}
+	return (n + step - 1) / step
+}
+
+// parallelIdx runs f over [0, n) split into chunks(n) chunks, one
+// goroutine a chunk; the split depends only on n and GOMAXPROCS.
+func parallelIdx(n int, f func(chunk, lo, hi int)) {
+	k := chunks(n)
+	if k <= 1 {
+		f(0, 0, n)
+		return
+	}
+	step := (n + k - 1) / k
+	var wg sync.WaitGroup
+	for c := 0; c < k; c++ {
+		lo, hi := c*step, min((c+1)*step, n)
+		if lo >= hi {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(c, lo, hi)
+		}()
+	}
+	wg.Wait()
+}
+
+// parallel runs f over [0, n) split into chunks, one goroutine a chunk.
+func parallel(n int, f func(lo, hi int)) {
+	parallelIdx(n, func(_, lo, hi int) { f(lo, hi) })
+}
+
+// shapeOf returns the shape of a DimSizer given to InferShape.
+func shapeOf(d G.DimSizer) (tensor.Shape, error) {
+	if s, ok := d.(tensor.Shape); ok {
+		return s, nil
+	}
+	return nil, fmt.Errorf("models: expected a shape, got %T", d)
+}

@@ -1,0 +1,159 @@
+package models
+
+import (
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// maxPool2Op is 2×2 max pooling with stride 2 on [N,C,H,W]. It keeps the
+// position of each maximum for the backward pass.
+type maxPool2Op struct {
+	opBase
+	out    buf
+	argmax []int32
+}
+
+func (op *maxPool2Op) Arity() int   { return 1 }
+func (op *maxPool2Op) Type() hm.Type { return fnType(4, 4) }
+
+// InferShape implements G.Op.
+func (op *maxPool2Op) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	s, err := shapeOf(in[0])
+	if err != nil {
+		return nil, err
+	}
+	return tensor.Shape{s[0], s[1], s[2] / 2, s[3] / 2}, nil
+}
+
+// Do implements G.Op.
+func (op *maxPool2Op) Do(vals ...G.Value) (G.Value, error) {
+	s := vals[0].Shape()
+	n, c, h, w := s[0], s[1], s[2], s[3]
+	ho, wo := h/2, w/2
+	out := op.out.get(n, c, ho, wo)
+	x, y := f32(vals[0]), f32(out)
+	if len(op.argmax) != len(y) {
+		op.argmax = make([]int32, len(y))
+	}
+	parallel(n*c, func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			in := x[p*h*w:]
+			for oy := 0; oy < ho; oy++ {
+				for ox := 0; ox < wo; ox++ {
+					i0 := 2*oy*w + 2*ox
+					best, bi := in[i0], i0
+					for _, i := range [3]int{i0 + 1, i0 + w, i0 + w + 1} {
+						if in[i] > best {
+							best, bi = in[i], i
+						}
+					}
+					o := p*ho*wo + oy*wo + ox
+					y[o] = best
+					op.argmax[o] = int32(p*h*w + bi)
+				}
+			}
+		}
+	})
+	return out, nil
+}
+
+// DiffWRT implements G.SDOp.
+func (op *maxPool2Op) DiffWRT(int) []bool { return []bool{true} }
+
+// SymDiff implements G.SDOp.
+func (op *maxPool2Op) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	dx, err := G.ApplyOp(&scatterOp{opBase: newBase("maxPoolDx"), f: op, shape: in[0].Shape().Clone()}, grad)
+	return G.Nodes{dx}, err
+}
+
+// scatterOp routes each output gradient of a max pool to the input that
+// was the maximum.
+type scatterOp struct {
+	opBase
+	f     *maxPool2Op
+	shape tensor.Shape
+	out   buf
+}
+
+func (op *scatterOp) Arity() int                                  { return 1 }
+func (op *scatterOp) Type() hm.Type                               { return fnType(4, 4) }
+func (op *scatterOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.shape.Clone(), nil }
+
+// Do implements G.Op.
+func (op *scatterOp) Do(vals ...G.Value) (G.Value, error) {
+	out := op.out.get(op.shape...)
+	dy, dx := f32(vals[0]), f32(out)
+	for o, i := range op.f.argmax[:len(dy)] {
+		dx[i] += dy[o]
+	}
+	return out, nil
+}
+
+// gapOp is global average pooling: [N,C,H,W] to [N,C].
+type gapOp struct {
+	opBase
+	out buf
+}
+
+func (op *gapOp) Arity() int   { return 1 }
+func (op *gapOp) Type() hm.Type { return fnType(2, 4) }
+
+// InferShape implements G.Op.
+func (op *gapOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	s, err := shapeOf(in[0])
+	if err != nil {
+		return nil, err
+	}
+	return tensor.Shape{s[0], s[1]}, nil
+}
+
+// Do implements G.Op.
+func (op *gapOp) Do(vals ...G.Value) (G.Value, error) {
+	n, c, hw := dims(vals[0].Shape())
+	out := op.out.get(n, c)
+	x, y := f32(vals[0]), f32(out)
+	for p := 0; p < n*c; p++ {
+		var s float32
+		for _, v := range x[p*hw : (p+1)*hw] {
+			s += v
+		}
+		y[p] = s / float32(hw)
+	}
+	return out, nil
+}
+
+// DiffWRT implements G.SDOp.
+func (op *gapOp) DiffWRT(int) []bool { return []bool{true} }
+
+// SymDiff implements G.SDOp.
+func (op *gapOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	dx, err := G.ApplyOp(&gapDxOp{opBase: newBase("gapDx"), shape: in[0].Shape().Clone()}, grad)
+	return G.Nodes{dx}, err
+}
+
+// gapDxOp spreads each gradient evenly over the pooled positions.
+type gapDxOp struct {
+	opBase
+	shape tensor.Shape
+	out   buf
+}
+
+func (op *gapDxOp) Arity() int                                  { return 1 }
+func (op *gapDxOp) Type() hm.Type                               { return fnType(4, 2) }
+func (op *gapDxOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.shape.Clone(), nil }
+
+// Do implements G.Op.
+func (op *gapDxOp) Do(vals ...G.Value) (G.Value, error) {
+	n, c, hw := dims(op.shape)
+	out := op.out.get(op.shape...)
+	dy, dx := f32(vals[0]), f32(out)
+	for p := 0; p < n*c; p++ {
+		v := dy[p] / float32(hw)
+		d := dx[p*hw : (p+1)*hw]
+		for j := range d {
+			d[j] = v
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,170 @@
+package runs
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// Run is a run open for writing: it holds the run's lock until Close.
+type Run struct {
+	Info Info
+	Dir  string
+
+	mu   sync.Mutex
+	lock *os.File
+	log  *os.File
+	hist *columns
+}
+
+// ID returns the run id.
+func (r *Run) ID() string { return r.Info.ID }
+
+// SaveInfo writes run.json atomically.
+func (r *Run) SaveInfo() error {
+	b, err := json.MarshalIndent(r.Info, "", "  ")
+	if err != nil {
+		return fmt.Errorf("run.json: %w", err)
+	}
+	return WriteFileAtomic(filepath.Join(r.Dir, "run.json"), append(b, '\n'))
+}
+
+// Append writes one event to metrics.jsonl (one JSON object a line).
+func (r *Run) Append(event any) error {
+	b, err := json.Marshal(event)
+	if err != nil {
+		return fmt.Errorf("metrics event: %w", err)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, err = r.log.Write(append(b, '\n'))
+	return err
+}
+
+// AppendHistory adds one row of step metrics to the columnar history.
+func (r *Run) AppendHistory(step int, vals map[string]float64) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.hist.append(step, vals)
+}
+
+// Sync flushes the log and history to disk (at each epoch end).
+func (r *Run) Sync() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.hist.sync(); err != nil {
+		return err
+	}
+	return r.log.Sync()
+}
+
+// Close records the final status and releases the lock.
+func (r *Run) Close(status string, runErr error) error {
+	r.Info.Status = status
+	r.Info.End = time.Now()
+	if runErr != nil {
+		r.Info.Error = runErr.Error()
+	}
+	err := r.SaveInfo()
+	r.mu.Lock()
+	r.hist.close()
+	r.log.Sync()
+	r.log.Close()
+	r.mu.Unlock()
+	r.lock.Close()
+	return err
+}
+
+// CheckpointDir is where checkpoints go.
+func (r *Run) CheckpointDir() string { return filepath.Join(r.Dir, "checkpoints") }
+
+// PredictionDir is where prediction CSVs go.
+func (r *Run) PredictionDir() string { return filepath.Join(r.Dir, "predictions") }
+
+// repairLog cuts a torn last line (from a killed writer) so that appends
+// start on a fresh line.
+func (r *Run) repairLog() {
+	st, err := r.log.Stat()
+	if err != nil || st.Size() == 0 {
+		return
+	}
+	f, err := os.Open(r.log.Name())
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	n := min(st.Size(), 1<<20)
+	b := make([]byte, n)
+	if _, err := f.ReadAt(b, st.Size()-n); err != nil && err != io.EOF {
+		return
+	}
+	if b[len(b)-1] == '\n' {
+		return
+	}
+	cut := bytes.LastIndexByte(b, '\n') + 1
+	os.Truncate(r.log.Name(), st.Size()-n+int64(cut))
+}
+
+// ReadLog reads metrics.jsonl, calling f for each complete JSON line. A
+// torn or corrupt last line is ignored; a corrupt line elsewhere is
+// reported.
+func ReadLog(dir string, f func(line []byte) error) error {
+	file, err := os.Open(filepath.Join(dir, "metrics.jsonl"))
+	if err != nil {
+		return fmt.Errorf("metrics log: %w", err)
+	}
+	defer file.Close()
+	sc := bufio.NewScanner(file)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	var pending []byte
+	line := 0
+	for sc.Scan() {
+		line++
+		if pending != nil {
+			return fmt.Errorf("%s: line %d is not JSON", file.Name(), line-1)
+		}
+		b := sc.Bytes()
+		if len(bytes.TrimSpace(b)) == 0 {
+			continue
+		}
+		if !json.Valid(b) {
+			pending = append([]byte(nil), b...)
+			continue
+		}
+		if err := f(b); err != nil {
+			return err
+		}
+	}
+	return sc.Err()
+}
+
+// WriteFileAtomic writes data to a temporary file in the same folder,
+// syncs it and renames it over path.
+func WriteFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	name := tmp.Name()
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(name)
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		os.Remove(name)
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(name)
+		return err
+	}
+	return os.Rename(name, path)
+}

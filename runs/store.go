@@ -1,0 +1,277 @@
+// Package runs keeps training runs on disk: one folder per run with its
+// config (run.json), its event log (metrics.jsonl), a columnar history of
+// step metrics for fast charts, checkpoints and predictions. It lists and
+// compares runs and tells a live run from one whose writer died. It imports
+// only the standard library.
+package runs
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Statuses a run can have.
+const (
+	StatusRunning = "running"
+	StatusDone    = "done"
+	StatusStopped = "stopped"
+	StatusFailed  = "failed"
+	StatusCrashed = "crashed" // run.json says running, but no process holds its lock
+)
+
+// ErrLocked is returned when another process writes the run.
+var ErrLocked = errors.New("runs: the run is being written by another process")
+
+// Best holds a run's best validation figures (by macro F1).
+type Best struct {
+	MacroF1  float64 `json:"macro_f1"`
+	Accuracy float64 `json:"accuracy"`
+	Epoch    int     `json:"epoch"`
+}
+
+// Info is run.json.
+type Info struct {
+	ID         string         `json:"id"`
+	Name       string         `json:"name,omitempty"`
+	Parent     string         `json:"parent,omitempty"`
+	Status     string         `json:"status"`
+	Start      time.Time      `json:"start"`
+	End        time.Time      `json:"end,omitzero"`
+	Model      string         `json:"model"`
+	Loss       string         `json:"loss"`
+	Optim      string         `json:"optim"`
+	LR         float64        `json:"lr"`
+	Epochs     int            `json:"epochs"`
+	EpochsDone int            `json:"epochs_done"`
+	Steps      int            `json:"steps"`
+	Best       Best           `json:"best"`
+	Error      string         `json:"error,omitempty"`
+	Config     map[string]any `json:"config"`
+}
+
+// Duration is the run's wall time so far (or in total when ended).
+func (i Info) Duration() time.Duration {
+	end := i.End
+	if end.IsZero() {
+		end = time.Now()
+	}
+	return end.Sub(i.Start).Round(time.Second)
+}
+
+// Store is a folder of runs.
+type Store struct {
+	Dir string
+}
+
+// NewStore returns the store in dir (created on first write).
+func NewStore(dir string) *Store { return &Store{Dir: dir} }
+
+var unsafeID = regexp.MustCompile(`[^A-Za-z0-9._+-]+`)
+
+// NewID makes a readable, sortable id such as 20261126-1830-vgg-s-focal.
+func NewID(t time.Time, model, loss, name string) string {
+	parts := []string{t.Format("20060102-150405"), model, loss}
+	if name != "" {
+		parts = append(parts, name)
+	}
+	return strings.Trim(unsafeID.ReplaceAllString(strings.Join(parts, "-"), "_"), "-")
+}
+
+// Create makes a new run folder, takes its lock and writes run.json.
+func (s *Store) Create(info Info) (*Run, error) {
+	if info.Start.IsZero() {
+		info.Start = time.Now()
+	}
+	base := NewID(info.Start, info.Model, info.Loss, info.Name)
+	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("runs folder: %w", err)
+	}
+	id := base
+	for k := 2; ; k++ {
+		err := os.Mkdir(filepath.Join(s.Dir, id), 0o755)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("create run: %w", err)
+		}
+		id = fmt.Sprintf("%s-%d", base, k)
+	}
+	info.ID = id
+	info.Status = StatusRunning
+	r, err := s.open(id)
+	if err != nil {
+		return nil, err
+	}
+	r.Info = info
+	if err := r.SaveInfo(); err != nil {
+		r.Close(StatusFailed, err)
+		return nil, err
+	}
+	return r, nil
+}
+
+// OpenForWrite takes the lock of an existing run to continue it.
+func (s *Store) OpenForWrite(id string) (*Run, error) {
+	info, err := s.Info(id)
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.open(info.ID)
+	if err != nil {
+		return nil, err
+	}
+	r.Info = info
+	r.Info.Status = StatusRunning
+	r.Info.End = time.Time{}
+	r.Info.Error = ""
+	if err := r.SaveInfo(); err != nil {
+		r.Close(StatusFailed, err)
+		return nil, err
+	}
+	return r, nil
+}
+
+func (s *Store) open(id string) (*Run, error) {
+	dir := filepath.Join(s.Dir, id)
+	for _, d := range []string{"checkpoints", "predictions", "history"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			return nil, fmt.Errorf("run %s: %w", id, err)
+		}
+	}
+	lock, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("run %s lock: %w", id, err)
+	}
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("run %s: %w", id, ErrLocked)
+	}
+	log, err := os.OpenFile(filepath.Join(dir, "metrics.jsonl"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("run %s log: %w", id, err)
+	}
+	r := &Run{Dir: dir, lock: lock, log: log}
+	r.repairLog()
+	r.hist = newColumns(filepath.Join(dir, "history"))
+	return r, nil
+}
+
+// Resolve finds a run by id, by a unique prefix or suffix of its id, or by
+// its folder path.
+func (s *Store) Resolve(ref string) (string, error) {
+	if st, err := os.Stat(filepath.Join(ref, "run.json")); err == nil && !st.IsDir() {
+		abs, _ := filepath.Abs(ref)
+		sdir, _ := filepath.Abs(s.Dir)
+		if filepath.Dir(abs) == sdir {
+			return filepath.Base(abs), nil
+		}
+		s.Dir = filepath.Dir(abs)
+		return filepath.Base(abs), nil
+	}
+	ents, err := os.ReadDir(s.Dir)
+	if err != nil {
+		return "", fmt.Errorf("runs folder %s: %w", s.Dir, err)
+	}
+	var hits []string
+	for _, e := range ents {
+		if !e.IsDir() {
+			continue
+		}
+		if e.Name() == ref {
+			return ref, nil
+		}
+		if strings.HasPrefix(e.Name(), ref) || strings.HasSuffix(e.Name(), ref) {
+			hits = append(hits, e.Name())
+		}
+	}
+	switch len(hits) {
+	case 1:
+		return hits[0], nil
+	case 0:
+		return "", fmt.Errorf("no run %q in %s", ref, s.Dir)
+	}
+	return "", fmt.Errorf("run %q is ambiguous in %s: %s", ref, s.Dir, strings.Join(hits, ", "))
+}
+
+// Path returns the folder of a run.
+func (s *Store) Path(id string) string { return filepath.Join(s.Dir, id) }
+
+// Info reads a run's run.json, reporting a dead writer as crashed.
+func (s *Store) Info(ref string) (Info, error) {
+	id, err := s.Resolve(ref)
+	if err != nil {
+		return Info{}, err
+	}
+	p := filepath.Join(s.Dir, id, "run.json")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return Info{}, fmt.Errorf("run %s: %w", id, err)
+	}
+	var info Info
+	if err := json.Unmarshal(b, &info); err != nil {
+		return Info{}, fmt.Errorf("%s is corrupt: %v", p, err)
+	}
+	info.ID = id
+	if info.Status == StatusRunning && !s.locked(id) {
+		info.Status = StatusCrashed
+	}
+	return info, nil
+}
+
+// locked reports whether some process holds the run's lock.
+func (s *Store) locked(id string) bool {
+	f, err := os.OpenFile(filepath.Join(s.Dir, id, "lock"), os.O_RDWR, 0)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		return true
+	}
+	syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	return false
+}
+
+// Listed is one row of List: a run or the error that kept it from loading.
+type Listed struct {
+	Info Info
+	Err  error
+}
+
+// List returns every run, newest first. A run whose run.json is missing or
+// corrupt comes back with Err set; the others still list.
+func (s *Store) List() ([]Listed, error) {
+	ents, err := os.ReadDir(s.Dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("runs folder %s: %w", s.Dir, err)
+	}
+	var out []Listed
+	for _, e := range ents {
+		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(s.Dir, e.Name(), "run.json")); err != nil && errors.Is(err, os.ErrNotExist) {
+			if _, err2 := os.Stat(filepath.Join(s.Dir, e.Name(), "metrics.jsonl")); err2 != nil {
+				continue // not a run folder
+			}
+		}
+		info, err := s.Info(e.Name())
+		info.ID = e.Name()
+		out = append(out, Listed{info, err})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Info.ID > out[j].Info.ID })
+	return out, nil
+}

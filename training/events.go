@@ -1,0 +1,219 @@
+package training
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// Event kinds.
+const (
+	KindStep       = "step"       // a training progress sample
+	KindEpoch      = "epoch"      // end-of-epoch train and validation figures
+	KindCheckpoint = "checkpoint" // a checkpoint was saved
+	KindPrediction = "prediction" // a prediction CSV was written
+	KindState      = "state"      // the trainer changed state
+	KindControl    = "control"    // someone changed a setting (lr, loss)
+	KindError      = "error"      // something went wrong
+	KindRun        = "run"        // a run started (its id and settings)
+)
+
+// Trainer states.
+const (
+	StateStarting = "starting"
+	StateRunning  = "running"
+	StatePaused   = "paused"
+	StateStopping = "stopping"
+	StateDone     = "done"
+	StateStopped  = "stopped"
+	StateFailed   = "failed"
+)
+
+// Event is one thing the trainer reports. Every event is plain data (no
+// tensors), safe to keep and share; the same JSON is a line of the run's
+// metrics.jsonl, so a viewer can rebuild everything from disk.
+type Event struct {
+	Kind     string     `json:"kind"`
+	Time     time.Time  `json:"t"`
+	Run      string     `json:"run,omitempty"`
+	Epoch    int        `json:"epoch"`
+	Step     int        `json:"step"`
+	Loss     float64    `json:"loss,omitempty"`
+	LR       float64    `json:"lr,omitempty"`
+	IPS      float64    `json:"ips,omitempty"`      // training images per second
+	Progress float64    `json:"progress,omitempty"` // share of the epoch done
+	Epochs   int        `json:"epochs,omitempty"`   // planned epochs
+	TrainAcc float64    `json:"train_acc,omitempty"`
+	Val      *Metrics   `json:"val,omitempty"`
+	Conf     *Confusion `json:"confusion,omitempty"`
+	State    string     `json:"state,omitempty"`
+	Path     string     `json:"path,omitempty"`
+	Msg      string     `json:"msg,omitempty"`
+	Who      string     `json:"who,omitempty"` // who asked (an SSH key fingerprint, or "local")
+	Setting  string     `json:"setting,omitempty"`
+	Value    string     `json:"value,omitempty"`
+	Settings *RunHeader `json:"settings,omitempty"`
+}
+
+// RunHeader is what a viewer shows of a run's settings.
+type RunHeader struct {
+	ID      string   `json:"id"`
+	Parent  string   `json:"parent,omitempty"`
+	Model   string   `json:"model"`
+	Loss    string   `json:"loss"`
+	Optim   string   `json:"optim"`
+	LR      float64  `json:"lr"`
+	Batch   int      `json:"batch"`
+	Img     string   `json:"img"`
+	Sampler string   `json:"sampler"`
+	Data    string   `json:"data"`
+	Device  string   `json:"device"`
+	Classes []string `json:"classes"`
+	Masked  bool     `json:"masked"`
+	Train   int      `json:"train"`
+	Val     int      `json:"val"`
+	Epochs  int      `json:"epochs"`
+}
+
+// Hub fans events out to any number of subscribers. Publish never blocks:
+// each subscriber has a queue in which step events are bounded (a slow
+// reader loses the oldest-unread ones and is told how many) while every
+// other event is kept. The hub also keeps every event so that a late
+// subscriber starts with the whole history.
+type Hub struct {
+	mu      sync.Mutex
+	subs    map[*Sub]struct{}
+	history []Event
+	closed  bool
+}
+
+// NewHub returns an empty hub.
+func NewHub() *Hub { return &Hub{subs: map[*Sub]struct{}{}} }
+
+// Sub is one subscription.
+type Sub struct {
+	hub     *Hub
+	mu      sync.Mutex
+	queue   []Event
+	steps   int
+	limit   int
+	dropped int
+	closed  bool
+	notify  chan struct{}
+}
+
+// Subscribe returns a subscription and, atomically with it, every event
+// published so far. stepLimit bounds queued step events (default 256).
+func (h *Hub) Subscribe(stepLimit int) (*Sub, []Event) {
+	if stepLimit <= 0 {
+		stepLimit = 256
+	}
+	s := &Sub{hub: h, limit: stepLimit, notify: make(chan struct{}, 1)}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	snap := append([]Event(nil), h.history...)
+	if h.closed {
+		s.closed = true
+	} else {
+		h.subs[s] = struct{}{}
+	}
+	return s, snap
+}
+
+// Publish sends an event to every subscriber without blocking.
+func (h *Hub) Publish(e Event) {
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	h.mu.Lock()
+	h.history = append(h.history, e)
+	subs := make([]*Sub, 0, len(h.subs))
+	for s := range h.subs {
+		subs = append(subs, s)
+	}
+	h.mu.Unlock()
+	for _, s := range subs {
+		s.push(e)
+	}
+}
+
+// Close ends every subscription (after their queues drain).
+func (h *Hub) Close() {
+	h.mu.Lock()
+	h.closed = true
+	subs := h.subs
+	h.subs = map[*Sub]struct{}{}
+	h.mu.Unlock()
+	for s := range subs {
+		s.mu.Lock()
+		s.closed = true
+		s.mu.Unlock()
+		s.wake()
+	}
+}
+
+// Subscribers is the number of live subscriptions.
+func (h *Hub) Subscribers() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.subs)
+}
+
+func (s *Sub) push(e Event) {
+	s.mu.Lock()
+	if e.Kind == KindStep {
+		if s.steps >= s.limit {
+			s.dropped++
+			s.mu.Unlock()
+			return
+		}
+		s.steps++
+	}
+	s.queue = append(s.queue, e)
+	s.mu.Unlock()
+	s.wake()
+}
+
+func (s *Sub) wake() {
+	select {
+	case s.notify <- struct{}{}:
+	default:
+	}
+}
+
+// Next waits for events and returns all queued ones with the number of
+// step events dropped since the last call. ok is false once the hub is
+// closed and the queue is empty, or ctx is done.
+func (s *Sub) Next(ctx context.Context) (events []Event, dropped int, ok bool) {
+	for {
+		s.mu.Lock()
+		if len(s.queue) > 0 || s.dropped > 0 {
+			events, dropped = s.queue, s.dropped
+			s.queue, s.steps, s.dropped = nil, 0, 0
+			s.mu.Unlock()
+			return events, dropped, true
+		}
+		closed := s.closed
+		s.mu.Unlock()
+		if closed {
+			return nil, 0, false
+		}
+		select {
+		case <-s.notify:
+		case <-ctx.Done():
+			return nil, 0, false
+		}
+	}
+}
+
+// Cancel ends the subscription.
+func (s *Sub) Cancel() {
+	s.hub.mu.Lock()
+	delete(s.hub.subs, s)
+	s.hub.mu.Unlock()
+	s.mu.Lock()
+	s.closed = true
+	s.queue = nil
+	s.mu.Unlock()
+	s.wake()
+}

@@ -1,0 +1,249 @@
+// Package training runs maskdash's training loop: losses, optimizers,
+// learning-rate schedules, metrics, the trainer goroutine with its command
+// channel and event hub, checkpoints, prediction and ensembles. It imports
+// no UI code; a dashboard watches it through a Hub subscription.
+package training
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/maskdash/maskdash/dataset"
+	"github.com/maskdash/maskdash/models"
+)
+
+// LossNames lists the single losses a loss spec may combine.
+var LossNames = []string{"ce", "focal", "smooth", "f1"}
+
+// LossTerm is one weighted term of a loss spec.
+type LossTerm struct {
+	Name   string  // ce, focal, smooth or f1
+	Weight float64 // its weight in the sum
+}
+
+// Loss is a weighted sum of single losses, such as "0.6focal+0.4f1".
+// Multi-head models sum the loss of each head.
+type Loss struct {
+	Spec      string
+	Terms     []LossTerm
+	Gamma     float64 // focal γ; default 2
+	Smoothing float64 // label smoothing; default 0.1
+	Eps       float64 // soft-F1 ε; default 1e-7
+}
+
+// ParseLoss reads a loss spec: a name, or weighted names joined by "+",
+// such as "focal", "0.6focal+0.4f1" or "ce+0.5f1". Aliases:
+// cross_entropy = ce, label_smoothing = smooth.
+func ParseLoss(spec string) (*Loss, error) {
+	l := &Loss{Spec: spec, Gamma: 2, Smoothing: 0.1, Eps: 1e-7}
+	s := strings.ReplaceAll(strings.ToLower(spec), " ", "")
+	if s == "" {
+		s = "ce"
+	}
+	for _, part := range strings.Split(s, "+") {
+		i := 0
+		for i < len(part) && (part[i] >= '0' && part[i] <= '9' || part[i] == '.' || part[i] == '*') {
+			i++
+		}
+		w := 1.0
+		if i > 0 {
+			v, err := strconv.ParseFloat(strings.TrimSuffix(part[:i], "*"), 64)
+			if err != nil || v < 0 {
+				return nil, fmt.Errorf("loss %q: weight %q is not a number", spec, part[:i])
+			}
+			w = v
+		}
+		name := part[i:]
+		switch name {
+		case "cross_entropy", "crossentropy":
+			name = "ce"
+		case "label_smoothing", "labelsmoothing":
+			name = "smooth"
+		}
+		ok := false
+		for _, n := range LossNames {
+			ok = ok || n == name
+		}
+		if !ok {
+			return nil, fmt.Errorf("loss %q: %q is unknown; valid losses: %s, and weighted sums such as 0.6focal+0.4f1", spec, name, strings.Join(LossNames, ", "))
+		}
+		l.Terms = append(l.Terms, LossTerm{name, w})
+	}
+	return l, nil
+}
+
+// String returns the spec.
+func (l *Loss) String() string { return l.Spec }
+
+// Func returns the models.LossFunc for one batch: labels are the 18-way (or
+// dataset) classes of the batch's rows; heads are the model's head sizes.
+func (l *Loss) Func(labels []int, heads []int) models.LossFunc {
+	return func(x []float32, n, k int, g []float32) float64 {
+		total := 0.0
+		off := 0
+		for h, size := range heads {
+			tl := make([]int, n)
+			for i := 0; i < n; i++ {
+				if len(heads) == 1 {
+					tl[i] = labels[i]
+				} else {
+					tl[i] = dataset.TaskLabel(labels[i], h)
+				}
+			}
+			total += l.head(x, n, k, off, size, tl, g)
+			off += size
+		}
+		return total
+	}
+}
+
+// head adds the loss of logits columns [off, off+c) to g and returns it.
+func (l *Loss) head(x []float32, n, k, off, c int, y []int, g []float32) float64 {
+	p := make([]float64, n*c)
+	logp := make([]float64, n*c)
+	for i := 0; i < n; i++ {
+		row := x[i*k+off : i*k+off+c]
+		mx := math.Inf(-1)
+		for _, v := range row {
+			mx = math.Max(mx, float64(v))
+		}
+		var s float64
+		for _, v := range row {
+			s += math.Exp(float64(v) - mx)
+		}
+		ls := math.Log(s) + mx
+		for j, v := range row {
+			logp[i*c+j] = float64(v) - ls
+			p[i*c+j] = math.Exp(logp[i*c+j])
+		}
+	}
+	// dz accumulates ∂loss/∂logit for this head.
+	dz := make([]float64, n*c)
+	total := 0.0
+	for _, t := range l.Terms {
+		if t.Weight == 0 {
+			continue
+		}
+		var v float64
+		switch t.Name {
+		case "ce":
+			v = smoothCE(p, logp, y, n, c, 0, t.Weight, dz)
+		case "smooth":
+			v = smoothCE(p, logp, y, n, c, l.Smoothing, t.Weight, dz)
+		case "focal":
+			v = focal(p, logp, y, n, c, l.Gamma, t.Weight, dz)
+		case "f1":
+			v = softF1(p, y, n, c, l.Eps, t.Weight, dz)
+		}
+		total += t.Weight * v
+	}
+	for i := 0; i < n; i++ {
+		for j := 0; j < c; j++ {
+			g[i*k+off+j] += float32(dz[i*c+j])
+		}
+	}
+	return total
+}
+
+// smoothCE is cross entropy against targets 1−s on the true class and
+// s/(c−1) elsewhere (plain CE when s = 0), averaged over the batch. It adds
+// w·∂/∂z to dz: (p − q)/n.
+func smoothCE(p, logp []float64, y []int, n, c int, s, w float64, dz []float64) float64 {
+	off := 0.0
+	if c > 1 {
+		off = s / float64(c-1)
+	}
+	var loss float64
+	for i := 0; i < n; i++ {
+		for j := 0; j < c; j++ {
+			q := off
+			if j == y[i] {
+				q = 1 - s
+			}
+			loss -= q * logp[i*c+j]
+			dz[i*c+j] += w * (p[i*c+j] - q) / float64(n)
+		}
+	}
+	return loss / float64(n)
+}
+
+// focal is −(1−p_y)^γ·log p_y averaged over the batch (the baseline's
+// FocalLoss), with its exact gradient.
+func focal(p, logp []float64, y []int, n, c int, gamma, w float64, dz []float64) float64 {
+	var loss float64
+	for i := 0; i < n; i++ {
+		py := p[i*c+y[i]]
+		lp := logp[i*c+y[i]]
+		om := math.Max(1-py, 0)
+		loss -= math.Pow(om, gamma) * lp
+		// d/d p_y of f(p_y) = −(1−p)^γ log p
+		var dfdp float64
+		if om > 0 {
+			dfdp = gamma*math.Pow(om, gamma-1)*lp - math.Pow(om, gamma)/py
+		} else {
+			dfdp = -1 / py
+		}
+		// ∂p_y/∂z_j = p_y(δ_jy − p_j)
+		for j := 0; j < c; j++ {
+			d := -p[i*c+j]
+			if j == y[i] {
+				d += 1
+			}
+			dz[i*c+j] += w * dfdp * py * d / float64(n)
+		}
+	}
+	return loss / float64(n)
+}
+
+// softF1 is 1 − mean_c F1_c with soft counts from probabilities (the
+// baseline's F1Loss with classes = c), F1_c clamped to [ε, 1−ε].
+func softF1(p []float64, y []int, n, c int, eps, w float64, dz []float64) float64 {
+	tp := make([]float64, c)
+	sp := make([]float64, c) // Σ_i p_ic = tp + fp
+	sy := make([]float64, c) // Σ_i y_ic = tp + fn
+	for i := 0; i < n; i++ {
+		for j := 0; j < c; j++ {
+			sp[j] += p[i*c+j]
+		}
+		tp[y[i]] += p[i*c+y[i]]
+		sy[y[i]]++
+	}
+	var mean float64
+	dfdp := make([]float64, n*c) // ∂loss/∂p_ij
+	for j := 0; j < c; j++ {
+		P := tp[j] / (sp[j] + eps)
+		R := tp[j] / (sy[j] + eps)
+		f := 2 * P * R / (P + R + eps)
+		clamped := f < eps || f > 1-eps
+		f = math.Min(math.Max(f, eps), 1-eps)
+		mean += f
+		if clamped {
+			continue
+		}
+		den := P + R + eps
+		dfdP := 2 * R * (R + eps) / (den * den)
+		dfdR := 2 * P * (P + eps) / (den * den)
+		for i := 0; i < n; i++ {
+			isY := 0.0
+			if y[i] == j {
+				isY = 1
+			}
+			// P = tp/(sp+ε): ∂P/∂p_ij = (isY(sp+ε) − tp)/(sp+ε)²; R = tp/(sy+ε).
+			dP := (isY*(sp[j]+eps) - tp[j]) / ((sp[j] + eps) * (sp[j] + eps))
+			dR := isY / (sy[j] + eps)
+			dfdp[i*c+j] -= (dfdP*dP + dfdR*dR) / float64(c)
+		}
+	}
+	for i := 0; i < n; i++ {
+		var dot float64
+		for j := 0; j < c; j++ {
+			dot += dfdp[i*c+j] * p[i*c+j]
+		}
+		for j := 0; j < c; j++ {
+			dz[i*c+j] += w * p[i*c+j] * (dfdp[i*c+j] - dot)
+		}
+	}
+	return 1 - mean/float64(c)
+}

@@ -1,0 +1,189 @@
+package training
+
+import (
+	"math"
+
+	"github.com/maskdash/maskdash/dataset"
+)
+
+// Confusion is a confusion matrix: M[true][pred].
+type Confusion struct {
+	N int     `json:"n"`
+	M [][]int `json:"m"`
+}
+
+// NewConfusion returns an empty n×n matrix.
+func NewConfusion(n int) *Confusion {
+	c := &Confusion{N: n, M: make([][]int, n)}
+	for i := range c.M {
+		c.M[i] = make([]int, n)
+	}
+	return c
+}
+
+// Add counts one prediction.
+func (c *Confusion) Add(truth, pred int) {
+	if truth >= 0 && truth < c.N && pred >= 0 && pred < c.N {
+		c.M[truth][pred]++
+	}
+}
+
+// Total is the number of counted predictions.
+func (c *Confusion) Total() int {
+	t := 0
+	for _, r := range c.M {
+		for _, v := range r {
+			t += v
+		}
+	}
+	return t
+}
+
+// Accuracy is the share of correct predictions.
+func (c *Confusion) Accuracy() float64 {
+	t, ok := c.Total(), 0
+	for i := range c.N {
+		ok += c.M[i][i]
+	}
+	if t == 0 {
+		return 0
+	}
+	return float64(ok) / float64(t)
+}
+
+// ClassScores are one class's precision, recall, F1 and support.
+type ClassScores struct {
+	Precision float64 `json:"precision"`
+	Recall    float64 `json:"recall"`
+	F1        float64 `json:"f1"`
+	Support   int     `json:"support"`
+}
+
+// PerClass returns each class's scores with zero_division = 0, as
+// scikit-learn's classification_report.
+func (c *Confusion) PerClass() []ClassScores {
+	out := make([]ClassScores, c.N)
+	for k := range c.N {
+		tp := c.M[k][k]
+		var pred, sup int
+		for i := range c.N {
+			pred += c.M[i][k]
+			sup += c.M[k][i]
+		}
+		s := ClassScores{Support: sup}
+		if pred > 0 {
+			s.Precision = float64(tp) / float64(pred)
+		}
+		if sup > 0 {
+			s.Recall = float64(tp) / float64(sup)
+		}
+		if s.Precision+s.Recall > 0 {
+			s.F1 = 2 * s.Precision * s.Recall / (s.Precision + s.Recall)
+		}
+		out[k] = s
+	}
+	return out
+}
+
+// MacroF1 is the mean F1 over all classes (absent ones count as 0), the
+// competition's metric.
+func (c *Confusion) MacroF1() float64 {
+	var s float64
+	for _, k := range c.PerClass() {
+		s += k.F1
+	}
+	if c.N == 0 {
+		return 0
+	}
+	return s / float64(c.N)
+}
+
+// Task folds an 18-class matrix into the matrix of one task (0 mask, 1
+// gender, 2 age).
+func (c *Confusion) Task(t int) *Confusion {
+	out := NewConfusion(dataset.TaskSizes[t])
+	for i := range c.N {
+		for j := range c.N {
+			out.M[dataset.TaskLabel(i, t)][dataset.TaskLabel(j, t)] += c.M[i][j]
+		}
+	}
+	return out
+}
+
+// Metrics are the figures of one evaluation.
+type Metrics struct {
+	Loss     float64             `json:"loss"`
+	Accuracy float64             `json:"accuracy"`
+	MacroF1  float64             `json:"macro_f1"`
+	Tasks    map[string]TaskEval `json:"tasks,omitempty"`
+	Classes  []ClassScores       `json:"classes,omitempty"`
+}
+
+// TaskEval holds one task's accuracy and macro F1.
+type TaskEval struct {
+	Accuracy float64 `json:"accuracy"`
+	MacroF1  float64 `json:"macro_f1"`
+}
+
+// Summarize computes Metrics from a confusion matrix (per-task figures
+// when masked is set).
+func Summarize(c *Confusion, loss float64, masked bool) Metrics {
+	m := Metrics{Loss: loss, Accuracy: c.Accuracy(), MacroF1: c.MacroF1(), Classes: c.PerClass()}
+	if masked && c.N == dataset.NumClasses {
+		m.Tasks = map[string]TaskEval{}
+		for t, name := range dataset.TaskNames {
+			tc := c.Task(t)
+			m.Tasks[name] = TaskEval{tc.Accuracy(), tc.MacroF1()}
+		}
+	}
+	return m
+}
+
+// ClassLogProbs turns a row of logits into log-probabilities over the
+// final classes: a softmax for a single head, or for mask/gender/age heads
+// log p(m)+log p(g)+log p(a) for each of the 18 classes.
+func ClassLogProbs(row []float32, heads []int) []float64 {
+	if len(heads) == 1 {
+		return logSoftmax(row)
+	}
+	var lp [3][]float64
+	off := 0
+	for h, size := range heads {
+		lp[h] = logSoftmax(row[off : off+size])
+		off += size
+	}
+	out := make([]float64, dataset.NumClasses)
+	for c := range out {
+		m, g, a := dataset.Decode(c)
+		out[c] = lp[0][m] + lp[1][g] + lp[2][a]
+	}
+	return out
+}
+
+func logSoftmax(row []float32) []float64 {
+	mx := math.Inf(-1)
+	for _, v := range row {
+		mx = math.Max(mx, float64(v))
+	}
+	var s float64
+	for _, v := range row {
+		s += math.Exp(float64(v) - mx)
+	}
+	ls := math.Log(s) + mx
+	out := make([]float64, len(row))
+	for i, v := range row {
+		out[i] = float64(v) - ls
+	}
+	return out
+}
+
+// argmax returns the index of the largest value.
+func argmax(v []float64) int {
+	b := 0
+	for i, x := range v {
+		if x > v[b] {
+			b = i
+		}
+	}
+	return b
+}

@@ -1,0 +1,297 @@
+package training
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/maskdash/maskdash/models"
+)
+
+// OptimNames lists the optimizers NewOptimizer knows.
+var OptimNames = []string{"sgd", "adam", "adamw", "adamp"}
+
+// OptimConfig configures an optimizer. Zero values take the documented
+// defaults.
+type OptimConfig struct {
+	Name        string  // sgd, adam, adamw or adamp; default adam
+	LR          float64 // learning rate; default 1e-3
+	Momentum    float64 // SGD momentum; default 0.9
+	Nesterov    bool    // SGD Nesterov momentum
+	WeightDecay float64 // L2 (sgd, adam) or decoupled (adamw, adamp) decay; default 0 (adamw: 1e-2)
+	Beta1       float64 // default 0.9
+	Beta2       float64 // default 0.999
+	Eps         float64 // default 1e-8
+	Delta       float64 // AdamP's scale-invariance threshold; default 0.1
+	WDRatio     float64 // AdamP's decay ratio on projected weights; default 0.1
+}
+
+// OptState is an optimizer's state for checkpoints: its step count and a
+// slot per parameter (momentum buffer, or Adam's first and second moments).
+type OptState struct {
+	Name  string                 `json:"name"`
+	LR    float64                `json:"lr"`
+	Step  int                    `json:"step"`
+	Slots map[string][][]float32 `json:"slots"`
+}
+
+// Optimizer updates parameters from their gradients. Its learning rate can
+// change between two steps without losing state.
+type Optimizer struct {
+	cfg   OptimConfig
+	step  int
+	slots map[string][][]float32
+}
+
+// NewOptimizer builds an optimizer by name.
+func NewOptimizer(c OptimConfig) (*Optimizer, error) {
+	c.Name = strings.ToLower(c.Name)
+	if c.Name == "" {
+		c.Name = "adam"
+	}
+	ok := false
+	for _, n := range OptimNames {
+		ok = ok || n == c.Name
+	}
+	if !ok {
+		return nil, fmt.Errorf("optimizer %q is unknown; valid optimizers: %s", c.Name, strings.Join(OptimNames, ", "))
+	}
+	if c.LR <= 0 {
+		c.LR = 1e-3
+	}
+	if c.Momentum == 0 && c.Name == "sgd" {
+		c.Momentum = 0.9
+	}
+	if c.Beta1 == 0 {
+		c.Beta1 = 0.9
+	}
+	if c.Beta2 == 0 {
+		c.Beta2 = 0.999
+	}
+	if c.Eps == 0 {
+		c.Eps = 1e-8
+	}
+	if c.WeightDecay == 0 && c.Name == "adamw" {
+		c.WeightDecay = 1e-2
+	}
+	if c.Delta == 0 {
+		c.Delta = 0.1
+	}
+	if c.WDRatio == 0 {
+		c.WDRatio = 0.1
+	}
+	return &Optimizer{cfg: c, slots: map[string][][]float32{}}, nil
+}
+
+// LR returns the current learning rate.
+func (o *Optimizer) LR() float64 { return o.cfg.LR }
+
+// SetLR changes the learning rate from the next step; state is kept.
+func (o *Optimizer) SetLR(lr float64) { o.cfg.LR = lr }
+
+// Name returns the optimizer's name.
+func (o *Optimizer) Name() string { return o.cfg.Name }
+
+// State returns a deep copy of the state.
+func (o *Optimizer) State() OptState {
+	s := OptState{Name: o.cfg.Name, LR: o.cfg.LR, Step: o.step, Slots: map[string][][]float32{}}
+	for k, v := range o.slots {
+		cp := make([][]float32, len(v))
+		for i := range v {
+			cp[i] = append([]float32(nil), v[i]...)
+		}
+		s.Slots[k] = cp
+	}
+	return s
+}
+
+// Load restores a state saved by State.
+func (o *Optimizer) Load(s OptState) error {
+	if s.Name != "" && s.Name != o.cfg.Name {
+		return fmt.Errorf("optimizer state is for %s, not %s", s.Name, o.cfg.Name)
+	}
+	o.step = s.Step
+	o.slots = map[string][][]float32{}
+	for k, v := range s.Slots {
+		o.slots[k] = v
+	}
+	return nil
+}
+
+func (o *Optimizer) slot(p *models.Param, k int) [][]float32 {
+	s, ok := o.slots[p.Name]
+	if !ok || len(s) != k || len(s[0]) != len(p.Data) {
+		s = make([][]float32, k)
+		for i := range s {
+			s[i] = make([]float32, len(p.Data))
+		}
+		o.slots[p.Name] = s
+	}
+	return s
+}
+
+// Step applies one update to every parameter from its Grad.
+func (o *Optimizer) Step(ps []*models.Param) {
+	o.step++
+	for _, p := range ps {
+		switch o.cfg.Name {
+		case "sgd":
+			o.sgd(p)
+		default:
+			o.adam(p)
+		}
+	}
+}
+
+func (o *Optimizer) sgd(p *models.Param) {
+	c := o.cfg
+	buf := o.slot(p, 1)[0]
+	lr := float32(c.LR)
+	mu := float32(c.Momentum)
+	wd := float32(c.WeightDecay)
+	for i, g := range p.Grad {
+		if wd != 0 && p.Decay {
+			g += wd * p.Data[i]
+		}
+		if mu != 0 {
+			if o.step == 1 {
+				buf[i] = g
+			} else {
+				buf[i] = mu*buf[i] + g
+			}
+			if c.Nesterov {
+				g += mu * buf[i]
+			} else {
+				g = buf[i]
+			}
+		}
+		p.Data[i] -= lr * g
+	}
+}
+
+// adam implements Adam (L2 decay), AdamW (decoupled decay) and AdamP
+// (clovaai/AdamP: the radial part of the update is removed for
+// scale-invariant weights, whose decay is scaled by wd_ratio).
+func (o *Optimizer) adam(p *models.Param) {
+	c := o.cfg
+	s := o.slot(p, 2)
+	m, v := s[0], s[1]
+	b1, b2 := c.Beta1, c.Beta2
+	t := float64(o.step)
+	bc1 := 1 - math.Pow(b1, t)
+	bc2 := 1 - math.Pow(b2, t)
+	for i, g32 := range p.Grad {
+		g := float64(g32)
+		if c.Name == "adam" && c.WeightDecay != 0 && p.Decay {
+			g += c.WeightDecay * float64(p.Data[i])
+		}
+		m[i] = float32(b1*float64(m[i]) + (1-b1)*g)
+		v[i] = float32(b2*float64(v[i]) + (1-b2)*g*g)
+	}
+	step := c.LR / bc1
+	upd := make([]float64, len(p.Data))
+	for i := range upd {
+		upd[i] = float64(m[i]) / (math.Sqrt(float64(v[i]))/math.Sqrt(bc2) + c.Eps)
+	}
+	wdRatio := 1.0
+	if c.Name == "adamp" && len(p.Shape) > 1 {
+		if adampProject(p, upd, c.Delta, c.Eps) {
+			wdRatio = c.WDRatio
+		}
+	}
+	decoupled := (c.Name == "adamw" || c.Name == "adamp") && c.WeightDecay != 0 && p.Decay
+	for i := range p.Data {
+		w := float64(p.Data[i])
+		if decoupled {
+			w *= 1 - c.LR*c.WeightDecay*wdRatio
+		}
+		p.Data[i] = float32(w - step*upd[i])
+	}
+}
+
+// adampProject removes from upd its component along the weights when the
+// gradient is (nearly) orthogonal to them, trying the per-output-channel
+// view first and then the whole tensor, as AdamP does. It reports whether
+// it projected.
+func adampProject(p *models.Param, upd []float64, delta, eps float64) bool {
+	rows := p.Shape[0]
+	if views := [][2]int{{rows, len(p.Data) / rows}, {1, len(p.Data)}}; true {
+		for _, vw := range views {
+			nr, nc := vw[0], vw[1]
+			maxCos := 0.0
+			for r := 0; r < nr; r++ {
+				var gw, gg, ww float64
+				for j := r * nc; j < (r+1)*nc; j++ {
+					g, w := float64(p.Grad[j]), float64(p.Data[j])
+					gw += g * w
+					gg += g * g
+					ww += w * w
+				}
+				cos := math.Abs(gw) / (math.Max(math.Sqrt(gg), eps) * math.Max(math.Sqrt(ww), eps))
+				maxCos = math.Max(maxCos, cos)
+			}
+			if maxCos < delta/math.Sqrt(float64(nc)) {
+				for r := 0; r < nr; r++ {
+					var ww float64
+					for j := r * nc; j < (r+1)*nc; j++ {
+						ww += float64(p.Data[j]) * float64(p.Data[j])
+					}
+					norm := math.Sqrt(ww) + eps
+					var dot float64
+					for j := r * nc; j < (r+1)*nc; j++ {
+						dot += float64(p.Data[j]) / norm * upd[j]
+					}
+					for j := r * nc; j < (r+1)*nc; j++ {
+						upd[j] -= float64(p.Data[j]) / norm * dot
+					}
+				}
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Schedule gives the learning rate at a step, from the base rate.
+type Schedule struct {
+	Name        string  // none, step or cosine; default none
+	StepEpochs  int     // StepLR: epochs between decays; default 20 (the baseline's)
+	Gamma       float64 // StepLR decay factor; default 0.5
+	WarmupSteps int     // linear warm-up length in steps; 0: none
+	WarmupFrom  float64 // rate at step 0 of the warm-up; default 1e-5 (the report's lesson)
+	TotalSteps  int     // cosine: steps to decay over
+}
+
+// ScheduleNames lists the schedule names.
+var ScheduleNames = []string{"none", "step", "cosine"}
+
+// Rate returns the learning rate at the given global step and epoch.
+func (s Schedule) Rate(base float64, step, epoch int) float64 {
+	lr := base
+	switch s.Name {
+	case "step":
+		se := s.StepEpochs
+		if se <= 0 {
+			se = 20
+		}
+		g := s.Gamma
+		if g == 0 {
+			g = 0.5
+		}
+		lr = base * math.Pow(g, float64(epoch/se))
+	case "cosine":
+		if s.TotalSteps > 0 {
+			t := math.Min(float64(step)/float64(s.TotalSteps), 1)
+			lr = base * 0.5 * (1 + math.Cos(math.Pi*t))
+		}
+	}
+	if s.WarmupSteps > 0 && step < s.WarmupSteps {
+		from := s.WarmupFrom
+		if from == 0 {
+			from = 1e-5
+		}
+		from = math.Min(from, lr)
+		lr = from + (lr-from)*float64(step)/float64(s.WarmupSteps)
+	}
+	return lr
+}

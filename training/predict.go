@@ -1,0 +1,176 @@
+package training
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/maskdash/maskdash/dataset"
+	"github.com/maskdash/maskdash/models"
+	"github.com/maskdash/maskdash/runs"
+)
+
+// evalSet runs the evaluation graph over a whole set and returns each
+// sample's class log-probabilities (in set order) and, when loss is given
+// and the set is labelled, the mean loss. Unreadable images get uniform
+// probabilities. With tta the horizontally flipped image is averaged in.
+func evalSet(ctx context.Context, net *models.Net, l *dataset.Loader, set *dataset.Set, loss *Loss, tta bool) ([][]float64, float64, error) {
+	heads := net.Spec.Heads()
+	k := net.Spec.Outputs()
+	nc := len(set.Classes)
+	if len(heads) > 1 {
+		nc = dataset.NumClasses
+	}
+	out := make([][]float64, set.Len())
+	var lossSum float64
+	var lossN int
+	order := make([]int, set.Len())
+	for i := range order {
+		order[i] = i
+	}
+	passes := []bool{false}
+	if tta {
+		passes = append(passes, true)
+	}
+	for _, flip := range passes {
+		cfg := l.Config()
+		cfg.Flip = flip
+		cfg.Train = false
+		ll := dataset.NewLoader(set, cfg, l.Cache(), nil)
+		for b := range ll.Epoch(ctx, 0, order) {
+			if b.N == 0 {
+				continue
+			}
+			logits, err := net.Forward(b.X, b.N)
+			if err != nil {
+				return nil, 0, err
+			}
+			for i := 0; i < b.N; i++ {
+				lp := ClassLogProbs(logits[i*k:(i+1)*k], heads)
+				idx := b.Index[i]
+				if out[idx] == nil {
+					out[idx] = lp
+				} else {
+					// Average probabilities, then back to log space.
+					for c := range lp {
+						out[idx][c] = math.Log((math.Exp(out[idx][c]) + math.Exp(lp[c])) / 2)
+					}
+				}
+			}
+			if loss != nil && !flip {
+				labels := b.Labels
+				ok := true
+				for _, y := range labels {
+					ok = ok && y >= 0
+				}
+				if ok {
+					g := make([]float32, len(logits))
+					lossSum += loss.Func(labels, heads)(logits, b.N, k, g) * float64(b.N)
+					lossN += b.N
+				}
+			}
+		}
+		if ctx.Err() != nil {
+			return nil, 0, ctx.Err()
+		}
+	}
+	for i := range out {
+		if out[i] == nil {
+			out[i] = make([]float64, nc)
+			for c := range out[i] {
+				out[i][c] = -math.Log(float64(nc))
+			}
+		}
+	}
+	if lossN > 0 {
+		lossSum /= float64(lossN)
+	}
+	return out, lossSum, nil
+}
+
+// WritePredictions writes `ImageID,ans` rows in set order (info.csv order
+// for the eval layout).
+func WritePredictions(path string, set *dataset.Set, lp [][]float64) error {
+	var b bytes.Buffer
+	b.WriteString("ImageID,ans\n")
+	for i, s := range set.Samples {
+		fmt.Fprintf(&b, "%s,%d\n", s.Name, argmax(lp[i]))
+	}
+	return runs.WriteFileAtomic(path, b.Bytes())
+}
+
+// Predictor evaluates a checkpoint on data.
+type Predictor struct {
+	Net  *models.Net
+	Meta CkptMeta
+	Aug  dataset.Augment
+}
+
+// LoadPredictor loads a checkpoint for evaluation.
+func LoadPredictor(path string) (*Predictor, error) {
+	net, meta, err := LoadNet(path, 64)
+	if err != nil {
+		return nil, err
+	}
+	aug := dataset.DefaultAugment(meta.Model.W, meta.Model.H)
+	aug.Mean, aug.Std = meta.Mean, meta.Std
+	return &Predictor{Net: net, Meta: meta, Aug: aug}, nil
+}
+
+// LogProbs returns each sample's class log-probabilities.
+func (p *Predictor) LogProbs(ctx context.Context, set *dataset.Set, tta bool) ([][]float64, error) {
+	if len(p.Meta.Classes) > 0 && len(set.Classes) != len(p.Meta.Classes) {
+		return nil, fmt.Errorf("the checkpoint predicts %d classes but the data has %d", len(p.Meta.Classes), len(set.Classes))
+	}
+	l := dataset.NewLoader(set, dataset.LoaderConfig{Batch: p.Net.Spec.EvalBatch, Aug: p.Aug}, nil, nil)
+	lp, _, err := evalSet(ctx, p.Net, l, set, nil, tta)
+	return lp, err
+}
+
+// Evaluate scores a checkpoint on a labelled set.
+func (p *Predictor) Evaluate(ctx context.Context, set *dataset.Set, tta bool) (Metrics, *Confusion, error) {
+	if !set.HasTruth() {
+		return Metrics{}, nil, fmt.Errorf("data %s has no labels to evaluate against", set.Root)
+	}
+	loss, _ := ParseLoss("ce")
+	l := dataset.NewLoader(set, dataset.LoaderConfig{Batch: p.Net.Spec.EvalBatch, Aug: p.Aug}, nil, nil)
+	lp, lv, err := evalSet(ctx, p.Net, l, set, loss, tta)
+	if err != nil {
+		return Metrics{}, nil, err
+	}
+	conf := NewConfusion(len(set.Classes))
+	for i, row := range lp {
+		conf.Add(set.Samples[i].Label, argmax(row))
+	}
+	return Summarize(conf, lv, set.Masked), conf, nil
+}
+
+// SoftVote averages several models' class probabilities (the report's
+// voting ensemble) and returns log-probabilities.
+func SoftVote(all [][][]float64) [][]float64 {
+	if len(all) == 0 {
+		return nil
+	}
+	out := make([][]float64, len(all[0]))
+	for i := range out {
+		out[i] = make([]float64, len(all[0][i]))
+		for c := range out[i] {
+			var s float64
+			for _, m := range all {
+				s += math.Exp(m[i][c])
+			}
+			out[i][c] = math.Log(s / float64(len(all)))
+		}
+	}
+	return out
+}
+
+// ScoreLogProbs builds a confusion matrix from log-probabilities.
+func ScoreLogProbs(set *dataset.Set, lp [][]float64) Metrics {
+	conf := NewConfusion(len(set.Classes))
+	for i, row := range lp {
+		conf.Add(set.Samples[i].Label, argmax(row))
+	}
+	return Summarize(conf, 0, set.Masked)
+}
