@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"sort"
 	"strings"
 
 	"github.com/guptarohit/asciigraph"
@@ -84,28 +83,6 @@ func fmtDur(s float64) string {
 	return fmt.Sprintf("%dm%02ds", d/60, d%60)
 }
 
-// epochCurve reads one validation metric per epoch from a run's log.
-func epochCurve(dir, metric string) ([]float64, error) {
-	var ys []float64
-	err := runs.ReadLog(dir, func(line []byte) error {
-		var e training.Event
-		if json.Unmarshal(line, &e) != nil || e.Kind != training.KindEpoch || e.Val == nil {
-			return nil
-		}
-		v := map[string]float64{"f1": e.Val.MacroF1, "acc": e.Val.Accuracy, "loss": e.Val.Loss}[metric]
-		for len(ys) < e.Epoch-1 {
-			ys = append(ys, math.NaN())
-		}
-		if e.Epoch-1 < len(ys) {
-			ys[e.Epoch-1] = v
-		} else {
-			ys = append(ys, v)
-		}
-		return nil
-	})
-	return ys, err
-}
-
 func cmdCompare(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
 	dir := fs.String("runs", "maskdash-runs", "runs folder")
@@ -128,14 +105,14 @@ func cmdCompare(args []string, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		c, err := epochCurve(store.Path(info.ID), *metric)
+		c, err := training.EpochCurve(store.Path(info.ID), *metric)
 		if err != nil {
 			return err
 		}
 		infos = append(infos, info)
 		curves = append(curves, c)
 	}
-	diff := differingSettings(infos)
+	diff := runs.DifferingSettings(infos)
 	if *asJSON {
 		type cmp struct {
 			ID       string         `json:"id"`
@@ -219,27 +196,5 @@ func chartable(v []float64) []float64 {
 		}
 		out[i] = x
 	}
-	return out
-}
-
-// differingSettings lists config keys whose values differ among runs.
-func differingSettings(infos []runs.Info) []string {
-	keys := map[string]bool{}
-	for _, i := range infos {
-		for k := range i.Config {
-			keys[k] = true
-		}
-	}
-	var out []string
-	for k := range keys {
-		first := fmt.Sprint(infos[0].Config[k])
-		for _, i := range infos[1:] {
-			if fmt.Sprint(i.Config[k]) != first {
-				out = append(out, k)
-				break
-			}
-		}
-	}
-	sort.Strings(out)
 	return out
 }

@@ -15,7 +15,7 @@ type reluOp struct {
 	out  buf
 }
 
-func (op *reluOp) Arity() int   { return 1 }
+func (op *reluOp) Arity() int    { return 1 }
 func (op *reluOp) Type() hm.Type { return fnType(op.rank, op.rank) }
 
 // InferShape implements G.Op.
@@ -52,7 +52,7 @@ type maskGradOp struct {
 	out  buf
 }
 
-func (op *maskGradOp) Arity() int   { return 2 }
+func (op *maskGradOp) Arity() int    { return 2 }
 func (op *maskGradOp) Type() hm.Type { return fnType(op.rank, op.rank, op.rank) }
 
 // InferShape implements G.Op.
@@ -87,7 +87,7 @@ type dropoutOp struct {
 	out   buf
 }
 
-func (op *dropoutOp) Arity() int   { return 1 }
+func (op *dropoutOp) Arity() int    { return 1 }
 func (op *dropoutOp) Type() hm.Type { return fnType(op.rank, op.rank) }
 
 // InferShape implements G.Op.
@@ -135,7 +135,7 @@ type dropDxOp struct {
 	out buf
 }
 
-func (op *dropDxOp) Arity() int   { return 1 }
+func (op *dropDxOp) Arity() int    { return 1 }
 func (op *dropDxOp) Type() hm.Type { return fnType(op.f.rank, op.f.rank) }
 
 // InferShape implements G.Op.
@@ -172,7 +172,7 @@ type lossOp struct {
 	last float64
 }
 
-func (op *lossOp) Arity() int   { return 1 }
+func (op *lossOp) Arity() int    { return 1 }
 func (op *lossOp) Type() hm.Type { return fnType(0, 2) }
 
 // InferShape implements G.Op.
@@ -208,8 +208,8 @@ type lossDxOp struct {
 	out   buf
 }
 
-func (op *lossDxOp) Arity() int                                  { return 1 }
-func (op *lossDxOp) Type() hm.Type                               { return fnType(2, 0) }
+func (op *lossDxOp) Arity() int                                     { return 1 }
+func (op *lossDxOp) Type() hm.Type                                  { return fnType(2, 0) }
 func (op *lossDxOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.shape.Clone(), nil }
 
 // Do implements G.Op.

@@ -14,7 +14,7 @@ type chanBiasOp struct {
 	out  buf
 }
 
-func (op *chanBiasOp) Arity() int   { return 2 }
+func (op *chanBiasOp) Arity() int    { return 2 }
 func (op *chanBiasOp) Type() hm.Type { return fnType(4, 4, 1) }
 
 // InferShape implements G.Op.

@@ -28,7 +28,9 @@ func (op *conv2dOp) Arity() int { return 2 }
 // Type implements G.Op.
 func (op *conv2dOp) Type() hm.Type { return fnType(4, 4, 4) }
 
-func (op *conv2dOp) outHW(h, w int) (int, int) { return h + 2*op.pad - op.k + 1, w + 2*op.pad - op.k + 1 }
+func (op *conv2dOp) outHW(h, w int) (int, int) {
+	return h + 2*op.pad - op.k + 1, w + 2*op.pad - op.k + 1
+}
 
 // InferShape implements G.Op.
 func (op *conv2dOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
@@ -158,8 +160,8 @@ type convDxOp struct {
 	out    buf
 }
 
-func (op *convDxOp) Arity() int                                  { return 2 }
-func (op *convDxOp) Type() hm.Type                                { return fnType(4, 4, 4) }
+func (op *convDxOp) Arity() int                                     { return 2 }
+func (op *convDxOp) Type() hm.Type                                  { return fnType(4, 4, 4) }
 func (op *convDxOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.xshape.Clone(), nil }
 
 // Do implements G.Op.
@@ -189,7 +191,7 @@ type convDwOp struct {
 	out buf
 }
 
-func (op *convDwOp) Arity() int   { return 2 }
+func (op *convDwOp) Arity() int    { return 2 }
 func (op *convDwOp) Type() hm.Type { return fnType(4, 4, 4) }
 
 // InferShape implements G.Op.

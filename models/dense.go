@@ -14,7 +14,7 @@ type linearOp struct {
 	out   buf
 }
 
-func (op *linearOp) Arity() int   { return 3 }
+func (op *linearOp) Arity() int    { return 3 }
 func (op *linearOp) Type() hm.Type { return fnType(2, op.xdims, 2, 1) }
 
 // InferShape implements G.Op.

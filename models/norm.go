@@ -32,7 +32,7 @@ type bnOp struct {
 	invstd []float32
 }
 
-func (op *bnOp) Arity() int   { return 3 }
+func (op *bnOp) Arity() int    { return 3 }
 func (op *bnOp) Type() hm.Type { return fnType(4, 4, 1, 1) }
 
 // InferShape implements G.Op.

@@ -36,7 +36,7 @@ func (o opBase) Hashcode() uint32 {
 	o.WriteHash(h)
 	return h.Sum32()
 }
-func (o opBase) String() string      { return o.name }
+func (o opBase) String() string       { return o.name }
 func (o opBase) ReturnsPtr() bool     { return false }
 func (o opBase) CallsExtern() bool    { return false }
 func (o opBase) OverwritesInput() int { return -1 }

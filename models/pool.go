@@ -14,7 +14,7 @@ type maxPool2Op struct {
 	argmax []int32
 }
 
-func (op *maxPool2Op) Arity() int   { return 1 }
+func (op *maxPool2Op) Arity() int    { return 1 }
 func (op *maxPool2Op) Type() hm.Type { return fnType(4, 4) }
 
 // InferShape implements G.Op.
@@ -76,8 +76,8 @@ type scatterOp struct {
 	out   buf
 }
 
-func (op *scatterOp) Arity() int                                  { return 1 }
-func (op *scatterOp) Type() hm.Type                               { return fnType(4, 4) }
+func (op *scatterOp) Arity() int                                     { return 1 }
+func (op *scatterOp) Type() hm.Type                                  { return fnType(4, 4) }
 func (op *scatterOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.shape.Clone(), nil }
 
 // Do implements G.Op.
@@ -96,7 +96,7 @@ type gapOp struct {
 	out buf
 }
 
-func (op *gapOp) Arity() int   { return 1 }
+func (op *gapOp) Arity() int    { return 1 }
 func (op *gapOp) Type() hm.Type { return fnType(2, 4) }
 
 // InferShape implements G.Op.
@@ -139,8 +139,8 @@ type gapDxOp struct {
 	out   buf
 }
 
-func (op *gapDxOp) Arity() int                                  { return 1 }
-func (op *gapDxOp) Type() hm.Type                               { return fnType(4, 2) }
+func (op *gapDxOp) Arity() int                                     { return 1 }
+func (op *gapDxOp) Type() hm.Type                                  { return fnType(4, 2) }
 func (op *gapDxOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.shape.Clone(), nil }
 
 // Do implements G.Op.

@@ -275,3 +275,26 @@ func (s *Store) List() ([]Listed, error) {
 	sort.Slice(out, func(i, j int) bool { return out[i].Info.ID > out[j].Info.ID })
 	return out, nil
 }
+
+// DifferingSettings lists the config keys whose values differ among runs,
+// sorted.
+func DifferingSettings(infos []Info) []string {
+	keys := map[string]bool{}
+	for _, i := range infos {
+		for k := range i.Config {
+			keys[k] = true
+		}
+	}
+	var out []string
+	for k := range keys {
+		first := fmt.Sprint(infos[0].Config[k])
+		for _, i := range infos[1:] {
+			if fmt.Sprint(i.Config[k]) != first {
+				out = append(out, k)
+				break
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}

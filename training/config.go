@@ -12,31 +12,31 @@ import (
 // Config is everything a training run needs. Zero values take the
 // documented defaults (see Defaults); main.go fills it from flags.
 type Config struct {
-	Data      string  // data folder; "" means the built-in synthetic set
-	Format    string  // mask, folder, idx or "" (detect)
-	Model     string  // default cnn-s
-	Loss      string  // default ce
-	Optim     string  // default adam
-	LR        float64 // default 1e-3
-	Epochs    int     // default 5
-	Batch     int     // default 32
-	W, H      int     // input size; default 64×64
-	Split     string  // profile or random; default profile
-	ValRatio  float64 // default 0.2
-	AgeBins   string  // default "30,60"
-	Sampler   string  // shuffle, weighted or balance; default shuffle
-	Seed      uint64  // default 42
-	Device    string  // cpu or cuda; default cpu
-	Runs      string  // runs folder; default ./maskdash-runs
-	Name      string  // optional run name
-	Schedule  string  // none, step or cosine; default none
-	Warmup    int     // linear warm-up steps from 1e-5; default 0
-	HeadDepth int     // hidden layers per head of -mh models; default 1
-	Dropout   float64 // dropout before output layers; default 0
+	Data        string  // data folder; "" means the built-in synthetic set
+	Format      string  // mask, folder, idx or "" (detect)
+	Model       string  // default cnn-s
+	Loss        string  // default ce
+	Optim       string  // default adam
+	LR          float64 // default 1e-3
+	Epochs      int     // default 5
+	Batch       int     // default 32
+	W, H        int     // input size; default 64×64
+	Split       string  // profile or random; default profile
+	ValRatio    float64 // default 0.2
+	AgeBins     string  // default "30,60"
+	Sampler     string  // shuffle, weighted or balance; default shuffle
+	Seed        uint64  // default 42
+	Device      string  // cpu or cuda; default cpu
+	Runs        string  // runs folder; default ./maskdash-runs
+	Name        string  // optional run name
+	Schedule    string  // none, step or cosine; default none
+	Warmup      int     // linear warm-up steps from 1e-5; default 0
+	HeadDepth   int     // hidden layers per head of -mh models; default 1
+	Dropout     float64 // dropout before output layers; default 0
 	WeightDecay float64 // default 0 (adamw 1e-2)
-	Workers   int     // loader goroutines; default GOMAXPROCS
-	NoAugment bool    // turn off random crop, flip, jitter and rotation
-	Limit     int     // use at most this many training images (0: all)
+	Workers     int     // loader goroutines; default GOMAXPROCS
+	NoAugment   bool    // turn off random crop, flip, jitter and rotation
+	Limit       int     // use at most this many training images (0: all)
 
 	From     string // parent run to start from (train --from)
 	FromCkpt string // best or latest; default best
@@ -45,7 +45,7 @@ type Config struct {
 	// StepEvery is how often a step event is published; default 250ms.
 	StepEvery time.Duration
 	// Synth configures the built-in synthetic set (Data == "").
-	SynthProfiles int // default 300
+	SynthProfiles int    // default 300
 	SynthSize     string // default 192x256
 }
 

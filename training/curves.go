@@ -1,0 +1,46 @@
+package training
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+
+	"github.com/maskdash/maskdash/runs"
+)
+
+// EpochCurve reads one validation metric per epoch ("f1", "acc" or
+// "loss") from a run's log; a missing epoch is NaN. When an epoch appears
+// twice (a resumed run re-did it) the later value wins.
+func EpochCurve(runDir, metric string) ([]float64, error) {
+	if metric != "f1" && metric != "acc" && metric != "loss" {
+		return nil, fmt.Errorf("metric %q is unknown; use f1, acc or loss", metric)
+	}
+	var ys []float64
+	err := runs.ReadLog(runDir, func(line []byte) error {
+		var e Event
+		if json.Unmarshal(line, &e) != nil || e.Kind != KindEpoch || e.Val == nil || e.Epoch < 1 {
+			return nil
+		}
+		v := map[string]float64{"f1": e.Val.MacroF1, "acc": e.Val.Accuracy, "loss": e.Val.Loss}[metric]
+		for len(ys) < e.Epoch {
+			ys = append(ys, math.NaN())
+		}
+		ys[e.Epoch-1] = v
+		return nil
+	})
+	return ys, err
+}
+
+// ReplayLog reads every event of a run's log (for viewers that open a run
+// from disk).
+func ReplayLog(runDir string) ([]Event, error) {
+	var out []Event
+	err := runs.ReadLog(runDir, func(line []byte) error {
+		var e Event
+		if err := json.Unmarshal(line, &e); err == nil {
+			out = append(out, e)
+		}
+		return nil
+	})
+	return out, err
+}

@@ -1,0 +1,108 @@
+package ui
+
+import (
+	"math"
+	"strings"
+
+	"github.com/guptarohit/asciigraph"
+)
+
+// finite maps ±Inf to NaN: asciigraph v0.10.0 panics on infinities (a
+// diverging loss) and draws NaN as a gap.
+func finite(ys []float64) []float64 {
+	out := make([]float64, len(ys))
+	for i, y := range ys {
+		if math.IsInf(y, 0) {
+			y = math.NaN()
+		}
+		out[i] = y
+	}
+	return out
+}
+
+func hasValue(ys []float64) bool {
+	for _, y := range ys {
+		if !math.IsNaN(y) && !math.IsInf(y, 0) {
+			return true
+		}
+	}
+	return false
+}
+
+// recent returns the last n values.
+func recent(ys []float64, n int) []float64 {
+	if n <= 0 || len(ys) <= n {
+		return ys
+	}
+	return ys[len(ys)-n:]
+}
+
+// minMax reduces ys to n buckets, keeping each bucket's minimum and
+// maximum so that spikes survive downsampling.
+func minMax(ys []float64, n int) (lo, hi []float64) {
+	if n <= 0 || len(ys) <= n {
+		return ys, ys
+	}
+	lo, hi = make([]float64, n), make([]float64, n)
+	for b := range n {
+		a, z := b*len(ys)/n, (b+1)*len(ys)/n
+		mn, mx := math.Inf(1), math.Inf(-1)
+		for _, y := range ys[a:z] {
+			if y != y || math.IsInf(y, 0) {
+				continue
+			}
+			mn, mx = math.Min(mn, y), math.Max(mx, y)
+		}
+		if mn > mx {
+			mn, mx = math.NaN(), math.NaN()
+		}
+		lo[b], hi[b] = mn, mx
+	}
+	return lo, hi
+}
+
+// chartOpts say how to draw one chart.
+type chartOpts struct {
+	W, H    int // total size in cells, labels included
+	Caption string
+	Colors  []asciigraph.AnsiColor // nil or when colour is off: none
+	Color   bool
+}
+
+// plot draws series with asciigraph, guarding its panics: empty or
+// all-missing series become a placeholder line, single points are doubled.
+func plot(series [][]float64, o chartOpts) string {
+	var ok [][]float64
+	var colors []asciigraph.AnsiColor
+	for i, s := range series {
+		if len(s) == 0 || !hasValue(s) {
+			continue
+		}
+		s = finite(s)
+		if len(s) == 1 {
+			s = []float64{s[0], s[0]}
+		}
+		ok = append(ok, s)
+		if i < len(o.Colors) {
+			colors = append(colors, o.Colors[i])
+		}
+	}
+	h := max(o.H-1, 2)
+	if len(ok) == 0 {
+		return placeholder(o.W, h+1, "waiting for data…")
+	}
+	opts := []asciigraph.Option{asciigraph.Height(h - 1), asciigraph.Width(max(o.W-12, 10)), asciigraph.Precision(3)}
+	if o.Caption != "" {
+		opts = append(opts, asciigraph.Caption(o.Caption))
+	}
+	if o.Color && len(colors) == len(ok) {
+		opts = append(opts, asciigraph.SeriesColors(colors...))
+	}
+	return asciigraph.PlotMany(ok, opts...)
+}
+
+func placeholder(w, h int, msg string) string {
+	lines := make([]string, max(h, 1))
+	lines[len(lines)/2] = strings.Repeat(" ", max((w-len(msg))/2, 0)) + msg
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,140 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/maskdash/maskdash/dataset"
+	"github.com/maskdash/maskdash/training"
+)
+
+// confusionView draws the selected epoch's confusion matrix as a heat map
+// with per-class precision, recall and F1, and the per-task matrices.
+func (m Model) confusionView(w, h int) string {
+	st := m.styles
+	s := m.state
+	n := len(s.Confs)
+	if n == 0 || s.Confs[n-1] == nil {
+		return st.Dim.Render("the confusion matrix appears after the first epoch's validation")
+	}
+	idx := m.confEpoch
+	if idx < 0 || idx >= n {
+		idx = n - 1
+	}
+	c := s.Confs[idx]
+	names := s.Header.Classes
+	if len(names) != c.N {
+		names = make([]string, c.N)
+		for i := range names {
+			names[i] = fmt.Sprint(i)
+		}
+	}
+	mode := "counts"
+	if m.percent {
+		mode = "row %"
+	}
+	title := fmt.Sprintf("confusion, epoch %d of %d (←/→) · %s (%%) · rows: truth, columns: prediction", s.EpochN[idx], s.EpochN[n-1], mode)
+	mat := m.matrix(c, names, true)
+	per := m.perClass(c, names, w-lipgloss.Width(mat)-2)
+	top := lipgloss.JoinHorizontal(lipgloss.Top, mat, "  ", per)
+	out := st.BoxTitle.Render(title) + "\n" + top
+	if c.N == dataset.NumClasses && s.Header.Masked {
+		var tasks []string
+		tn := dataset.TaskClassNames(dataset.DefaultAgeBins)
+		if len(names) == dataset.NumClasses {
+			// Take the age names from the run's class names (its own bins).
+			parts := strings.Split(names[0], "·")
+			p1 := strings.Split(names[1], "·")
+			p2 := strings.Split(names[2], "·")
+			if len(parts) == 3 && len(p1) == 3 && len(p2) == 3 {
+				tn[2] = []string{parts[2], p1[2], p2[2]}
+			}
+		}
+		for t, name := range dataset.TaskNames {
+			tc := c.Task(t)
+			tasks = append(tasks, st.BoxTitle.Render(fmt.Sprintf("%s  acc %.3f F1 %.3f", name, tc.Accuracy(), tc.MacroF1()))+"\n"+m.matrix(tc, tn[t], false))
+		}
+		out += "\n" + lipgloss.JoinHorizontal(lipgloss.Top, tasks[0], "   ", tasks[1], "   ", tasks[2])
+	}
+	return out
+}
+
+// matrix renders a confusion matrix; short cells (3 wide) for many
+// classes.
+func (m Model) matrix(c *training.Confusion, names []string, compact bool) string {
+	st := m.styles
+	lw := 0
+	for _, n := range names {
+		lw = max(lw, lipgloss.Width(n))
+	}
+	cw := 5
+	if compact {
+		cw = 3
+	}
+	var b strings.Builder
+	b.WriteString(strings.Repeat(" ", lw+1))
+	for j := range c.N {
+		b.WriteString(st.Dim.Render(fmt.Sprintf("%*d", cw, j%100)))
+	}
+	for i := range c.N {
+		b.WriteString("\n" + st.Dim.Render(fmt.Sprintf("%-*s ", lw, names[i])))
+		row := 0
+		for _, v := range c.M[i] {
+			row += v
+		}
+		for j, v := range c.M[i] {
+			frac := 0.0
+			if row > 0 {
+				frac = float64(v) / float64(row)
+			}
+			var txt string
+			switch {
+			case m.percent:
+				txt = fmt.Sprintf("%*.0f", cw, 100*frac)
+			case v >= 1000 && cw == 3:
+				txt = fmt.Sprintf("%*s", cw, fmt.Sprintf("%dk", v/1000))
+			default:
+				txt = fmt.Sprintf("%*d", cw, v)
+			}
+			if v == 0 {
+				txt = fmt.Sprintf("%*s", cw, "·")
+			}
+			if st.Color && v > 0 {
+				lvl := min(int(frac*float64(len(st.Heat)-1)+0.999), len(st.Heat)-1)
+				txt = st.Heat[lvl].Render(txt)
+			} else if i == j {
+				txt = st.Diag.Render(txt)
+			}
+			b.WriteString(txt)
+		}
+	}
+	return b.String()
+}
+
+// perClass renders precision, recall and F1 per class, as wide as fits.
+func (m Model) perClass(c *training.Confusion, names []string, w int) string {
+	st := m.styles
+	sc := c.PerClass()
+	full := w >= 24
+	var b strings.Builder
+	if full {
+		b.WriteString(st.Dim.Render("  prec   rec    F1"))
+	} else {
+		b.WriteString(st.Dim.Render("   F1"))
+	}
+	for i, s := range sc {
+		_ = i
+		f1 := fmt.Sprintf("%5.2f", s.F1)
+		if s.Support > 0 && s.F1 < 0.3 {
+			f1 = st.Bad.Render(f1)
+		}
+		if full {
+			b.WriteString(fmt.Sprintf("\n %5.2f %5.2f ", s.Precision, s.Recall) + f1)
+		} else {
+			b.WriteString("\n" + f1)
+		}
+	}
+	b.WriteString("\n" + st.Value.Render(fmt.Sprintf("macro F1 %.4f", c.MacroF1())))
+	return b.String()
+}

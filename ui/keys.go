@@ -1,0 +1,90 @@
+// Package ui is maskdash's Bubble Tea dashboard: live charts of a training
+// run, the confusion matrix, the runs folder, and keys that steer the
+// trainer. One Model serves one terminal or SSH session; it reads the
+// trainer's events through a hub subscription and sends commands through a
+// Controller (nil for read-only viewers).
+package ui
+
+import "github.com/charmbracelet/bubbles/key"
+
+// KeyMap is every key binding of the dashboard.
+type KeyMap struct {
+	Pause      key.Binding
+	Checkpoint key.Binding
+	Predict    key.Binding
+	LRUp       key.Binding
+	LRDown     key.Binding
+	LRSet      key.Binding
+	Loss       key.Binding
+	NewRun     key.Binding
+	NextView   key.Binding
+	Overview   key.Binding
+	Confusion  key.Binding
+	Runs       key.Binding
+	Left       key.Binding
+	Right      key.Binding
+	Up         key.Binding
+	Down       key.Binding
+	Select     key.Binding
+	Percent    key.Binding
+	History    key.Binding
+	Help       key.Binding
+	Quit       key.Binding
+}
+
+// DefaultKeyMap returns the bindings for an operator.
+func DefaultKeyMap() KeyMap {
+	return KeyMap{
+		Pause:      key.NewBinding(key.WithKeys(" ", "p"), key.WithHelp("space", "pause/resume")),
+		Checkpoint: key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "checkpoint")),
+		Predict:    key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "predict now")),
+		LRUp:       key.NewBinding(key.WithKeys("+", "="), key.WithHelp("+", "lr ×2")),
+		LRDown:     key.NewBinding(key.WithKeys("-", "_"), key.WithHelp("-", "lr ÷2")),
+		LRSet:      key.NewBinding(key.WithKeys("L"), key.WithHelp("L", "type lr")),
+		Loss:       key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "choose loss")),
+		NewRun:     key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "new run from here")),
+		NextView:   key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next view")),
+		Overview:   key.NewBinding(key.WithKeys("1"), key.WithHelp("1", "overview")),
+		Confusion:  key.NewBinding(key.WithKeys("2"), key.WithHelp("2", "confusion")),
+		Runs:       key.NewBinding(key.WithKeys("3"), key.WithHelp("3", "runs")),
+		Left:       key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←/→", "epoch")),
+		Right:      key.NewBinding(key.WithKeys("right"), key.WithHelp("→", "next epoch")),
+		Up:         key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/↓", "move")),
+		Down:       key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓", "move")),
+		Select:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "select run")),
+		Percent:    key.NewBinding(key.WithKeys("%"), key.WithHelp("%", "counts/percent")),
+		History:    key.NewBinding(key.WithKeys("H"), key.WithHelp("H", "recent/all history")),
+		Help:       key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "all keys")),
+		Quit:       key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+	}
+}
+
+// ReadOnly returns the keymap of a viewer: every control key disabled (and
+// shown as such in the help).
+func (k KeyMap) ReadOnly() KeyMap {
+	for _, b := range []*key.Binding{&k.Pause, &k.Checkpoint, &k.Predict, &k.LRUp, &k.LRDown, &k.LRSet, &k.Loss, &k.NewRun} {
+		b.SetEnabled(false)
+	}
+	return k
+}
+
+// Controls lists the control bindings (for the "viewer" notice).
+func (k KeyMap) Controls() []key.Binding {
+	return []key.Binding{k.Pause, k.Checkpoint, k.Predict, k.LRUp, k.LRDown, k.LRSet, k.Loss, k.NewRun}
+}
+
+// ShortHelp implements help.KeyMap.
+func (k KeyMap) ShortHelp() []key.Binding {
+	return []key.Binding{k.Pause, k.Checkpoint, k.Predict, k.LRUp, k.LRDown, k.NextView, k.Help, k.Quit}
+}
+
+// FullHelp implements help.KeyMap.
+func (k KeyMap) FullHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{k.Pause, k.Checkpoint, k.Predict, k.NewRun},
+		{k.LRUp, k.LRDown, k.LRSet, k.Loss},
+		{k.NextView, k.Overview, k.Confusion, k.Runs},
+		{k.Left, k.Up, k.Select, k.Percent, k.History},
+		{k.Help, k.Quit},
+	}
+}

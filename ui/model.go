@@ -1,0 +1,338 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/progress"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/maskdash/maskdash/training"
+)
+
+// Controller steers the trainer; viewers have none.
+type Controller interface {
+	Send(training.Command) error
+}
+
+// Options configure a dashboard Model.
+type Options struct {
+	Sub       *training.Sub      // the event subscription (required)
+	Snapshot  []training.Event   // events published before subscribing
+	Ctrl      Controller         // nil: read-only viewer
+	Who       string             // who acts: "local" or an SSH key fingerprint
+	Renderer  *lipgloss.Renderer // the session's renderer
+	RunsDir   string             // for the runs view
+	QuitStops bool               // q checkpoints and stops training (local terminal)
+	MinFrame  time.Duration      // least time between two event batches; default 100ms (≤10 redraws/s)
+}
+
+// Views.
+const (
+	viewOverview = iota
+	viewConfusion
+	viewRuns
+	numViews
+)
+
+var viewNames = []string{"overview", "confusion", "runs"}
+
+// Model is the root model: it owns the run state, routes keys to the
+// active view and talks to the controller.
+type Model struct {
+	opts     Options
+	keys     KeyMap
+	styles   Styles
+	help     help.Model
+	bar      progress.Model
+	state    RunState
+	view     int
+	w, h     int
+	closed   bool
+	quitting bool
+	flash    string
+	flashBad bool
+
+	confEpoch int // index into state.Confs; -1 follows the latest
+	percent   bool
+	history   bool // charts show the whole history (min/max) instead of recent steps
+
+	prompt     textinput.Model
+	promptKind string // "", "lr", "loss", "fork"
+
+	runs runsModel
+}
+
+// eventsMsg carries a batch of events from the subscription.
+type eventsMsg struct {
+	events  []training.Event
+	dropped int
+	closed  bool
+	at      time.Time
+}
+
+// sentMsg reports the result of sending a command.
+type sentMsg struct {
+	what string
+	err  error
+}
+
+// New builds a dashboard model.
+func New(o Options) Model {
+	if o.Renderer == nil {
+		o.Renderer = lipgloss.DefaultRenderer()
+	}
+	if o.MinFrame <= 0 {
+		o.MinFrame = 100 * time.Millisecond
+	}
+	if o.Who == "" {
+		o.Who = "local"
+	}
+	keys := DefaultKeyMap()
+	if o.Ctrl == nil {
+		keys = keys.ReadOnly()
+	}
+	st := NewStyles(o.Renderer)
+	m := Model{opts: o, keys: keys, styles: st, help: help.New(), w: 80, h: 24, confEpoch: -1}
+	m.help.Styles.ShortKey = st.Value
+	m.help.Styles.ShortDesc = st.Dim
+	m.help.Styles.FullKey = st.Value
+	m.help.Styles.FullDesc = st.Dim
+	if st.Color {
+		m.bar = progress.New(progress.WithDefaultGradient(), progress.WithoutPercentage())
+	} else {
+		m.bar = progress.New(progress.WithoutPercentage(), progress.WithFillCharacters('#', '.'), progress.WithColorProfile(o.Renderer.ColorProfile()))
+	}
+	m.prompt = textinput.New()
+	m.prompt.CharLimit = 64
+	for _, e := range o.Snapshot {
+		m.state.Apply(e)
+	}
+	m.runs = newRunsModel(o.RunsDir)
+	return m
+}
+
+// Init implements tea.Model.
+func (m Model) Init() tea.Cmd {
+	return m.waitEvents(time.Time{})
+}
+
+// waitEvents waits for the next batch of events, no sooner than MinFrame
+// after the last one, so that redraws stay at about 10 a second whatever
+// the event rate.
+func (m Model) waitEvents(last time.Time) tea.Cmd {
+	sub, gap := m.opts.Sub, m.opts.MinFrame
+	if sub == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		if d := gap - time.Since(last); !last.IsZero() && d > 0 {
+			time.Sleep(d)
+		}
+		evs, dropped, ok := sub.Next(context.Background())
+		return eventsMsg{events: evs, dropped: dropped, closed: !ok, at: time.Now()}
+	}
+}
+
+// State returns the folded run state (for tests).
+func (m Model) State() RunState { return m.state }
+
+func (m Model) send(c training.Command, what string) tea.Cmd {
+	ctrl := m.opts.Ctrl
+	c.Who = m.opts.Who
+	return func() tea.Msg {
+		if ctrl == nil {
+			return sentMsg{what, fmt.Errorf("viewers cannot %s", what)}
+		}
+		return sentMsg{what, ctrl.Send(c)}
+	}
+}
+
+// Update implements tea.Model.
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.w, m.h = msg.Width, msg.Height
+		m.help.Width = msg.Width
+		return m, nil
+	case eventsMsg:
+		for _, e := range msg.events {
+			m.state.Apply(e)
+		}
+		m.state.Dropped += msg.dropped
+		if msg.closed {
+			m.closed = true
+			if m.quitting {
+				return m, tea.Quit
+			}
+			return m, nil
+		}
+		return m, m.waitEvents(msg.at)
+	case sentMsg:
+		if msg.err != nil {
+			m.flash, m.flashBad = msg.what+": "+msg.err.Error(), true
+		} else {
+			m.flash, m.flashBad = msg.what+": sent", false
+		}
+		return m, nil
+	case runsLoadedMsg, curveLoadedMsg:
+		var cmd tea.Cmd
+		m.runs, cmd = m.runs.update(msg)
+		return m, cmd
+	case tea.KeyMsg:
+		return m.onKey(msg)
+	}
+	return m, nil
+}
+
+func (m Model) onKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	if m.promptKind != "" {
+		return m.onPrompt(msg)
+	}
+	k := m.keys
+	switch {
+	case key.Matches(msg, k.Quit):
+		if !m.opts.QuitStops || m.closed || m.quitting || msg.String() == "ctrl+c" && m.quitting {
+			return m, tea.Quit
+		}
+		m.quitting = true
+		m.flash = "stopping: saving a checkpoint and flushing the log…"
+		return m, m.send(training.Command{Kind: training.CmdStop}, "stop")
+	case key.Matches(msg, k.Help):
+		m.help.ShowAll = !m.help.ShowAll
+	case key.Matches(msg, k.NextView):
+		return m.setView((m.view + 1) % numViews)
+	case key.Matches(msg, k.Overview):
+		return m.setView(viewOverview)
+	case key.Matches(msg, k.Confusion):
+		return m.setView(viewConfusion)
+	case key.Matches(msg, k.Runs):
+		return m.setView(viewRuns)
+	case key.Matches(msg, k.History):
+		m.history = !m.history
+	case key.Matches(msg, k.Pause):
+		return m, m.send(training.Command{Kind: training.CmdToggle}, "pause/resume")
+	case key.Matches(msg, k.Checkpoint):
+		return m, m.send(training.Command{Kind: training.CmdCheckpoint}, "checkpoint")
+	case key.Matches(msg, k.Predict):
+		return m, m.send(training.Command{Kind: training.CmdPredict}, "predict")
+	case key.Matches(msg, k.LRUp):
+		return m, m.send(training.Command{Kind: training.CmdScaleLR, Value: 2}, "lr ×2")
+	case key.Matches(msg, k.LRDown):
+		return m, m.send(training.Command{Kind: training.CmdScaleLR, Value: 0.5}, "lr ÷2")
+	case key.Matches(msg, k.LRSet):
+		return m.openPrompt("lr", "learning rate: ", strconv.FormatFloat(m.state.LR, 'g', 4, 64))
+	case key.Matches(msg, k.Loss):
+		return m.openPrompt("loss", "loss (ce, focal, smooth, f1, 0.6focal+0.4f1…): ", m.state.Loss)
+	case key.Matches(msg, k.NewRun):
+		return m.openPrompt("fork", "new run from here — loss and lr: ", fmt.Sprintf("%s %g", m.state.Loss, m.state.LR))
+	default:
+		return m.viewKey(msg)
+	}
+	return m, nil
+}
+
+func (m Model) setView(v int) (tea.Model, tea.Cmd) {
+	m.view = v
+	if v == viewRuns {
+		return m, m.runs.load()
+	}
+	return m, nil
+}
+
+func (m Model) viewKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	k := m.keys
+	switch m.view {
+	case viewConfusion:
+		n := len(m.state.Confs)
+		cur := m.confEpoch
+		if cur < 0 || cur >= n {
+			cur = n - 1
+		}
+		switch {
+		case key.Matches(msg, k.Left):
+			if cur > 0 {
+				m.confEpoch = cur - 1
+			}
+		case key.Matches(msg, k.Right):
+			if cur+1 >= n-1 {
+				m.confEpoch = -1
+			} else {
+				m.confEpoch = cur + 1
+			}
+		case key.Matches(msg, k.Percent):
+			m.percent = !m.percent
+		}
+	case viewRuns:
+		var cmd tea.Cmd
+		m.runs, cmd = m.runs.key(msg, k)
+		return m, cmd
+	}
+	return m, nil
+}
+
+func (m Model) openPrompt(kind, label, value string) (tea.Model, tea.Cmd) {
+	m.promptKind = kind
+	m.prompt.Prompt = label
+	m.prompt.SetValue(value)
+	m.prompt.CursorEnd()
+	return m, m.prompt.Focus()
+}
+
+func (m Model) onPrompt(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	switch msg.Type {
+	case tea.KeyEsc:
+		m.promptKind = ""
+		m.prompt.Blur()
+		return m, nil
+	case tea.KeyEnter:
+		kind, v := m.promptKind, strings.TrimSpace(m.prompt.Value())
+		m.promptKind = ""
+		m.prompt.Blur()
+		return m.submit(kind, v)
+	}
+	var cmd tea.Cmd
+	m.prompt, cmd = m.prompt.Update(msg)
+	return m, cmd
+}
+
+// submit turns a prompt's text into a command, or a flash when it is bad.
+func (m Model) submit(kind, v string) (tea.Model, tea.Cmd) {
+	bad := func(s string) (tea.Model, tea.Cmd) {
+		m.flash, m.flashBad = s, true
+		return m, nil
+	}
+	switch kind {
+	case "lr":
+		lr, err := strconv.ParseFloat(v, 64)
+		if err != nil || !(lr > 0) {
+			return bad(fmt.Sprintf("learning rate %q is not a positive number", v))
+		}
+		return m, m.send(training.Command{Kind: training.CmdSetLR, Value: lr}, "set lr")
+	case "loss":
+		if _, err := training.ParseLoss(v); err != nil {
+			return bad(err.Error())
+		}
+		return m, m.send(training.Command{Kind: training.CmdSetLoss, Text: v}, "set loss")
+	case "fork":
+		f := strings.Fields(v)
+		if len(f) != 2 {
+			return bad("new run: type a loss and a learning rate, such as: focal 0.0005")
+		}
+		if _, err := training.ParseLoss(f[0]); err != nil {
+			return bad(err.Error())
+		}
+		lr, err := strconv.ParseFloat(f[1], 64)
+		if err != nil || !(lr > 0) {
+			return bad(fmt.Sprintf("learning rate %q is not a positive number", f[1]))
+		}
+		return m, m.send(training.Command{Kind: training.CmdFork, Text: f[0], Value: lr}, "new run")
+	}
+	return m, nil
+}

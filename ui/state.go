@@ -1,0 +1,150 @@
+package ui
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/maskdash/maskdash/training"
+)
+
+// lrMark records a change of the learning rate made by someone.
+type lrMark struct {
+	Step int
+	LR   float64
+	Who  string
+}
+
+// logLine is one line of the events panel.
+type logLine struct {
+	T    time.Time
+	Text string
+	Bad  bool
+}
+
+// RunState folds the trainer's events into what the views draw. It is a
+// plain value owned by one Model; nothing else touches it.
+type RunState struct {
+	Header   training.RunHeader
+	State    string
+	StateMsg string
+	Epochs   int
+	Epoch    int // epochs completed
+	Step     int
+	Progress float64
+	IPS      float64
+	LR       float64
+	Loss     string
+
+	Steps []int     // per step event
+	Train []float64 // training loss
+	LRs   []float64
+	Marks []lrMark
+
+	EpochN   []int
+	TrainAcc []float64
+	ValLoss  []float64
+	ValAcc   []float64
+	ValF1    []float64
+	Confs    []*training.Confusion
+	Metrics  []*training.Metrics
+
+	Log      []logLine
+	Dropped  int
+	Runs     []string // run ids seen in this session, in order
+	LastPred string
+	LastCkpt string
+}
+
+const maxLog = 200
+
+func (s *RunState) say(t time.Time, bad bool, format string, a ...any) {
+	s.Log = append(s.Log, logLine{T: t, Text: fmt.Sprintf(format, a...), Bad: bad})
+	if len(s.Log) > maxLog {
+		s.Log = s.Log[len(s.Log)-maxLog:]
+	}
+}
+
+// Apply folds one event into the state.
+func (s *RunState) Apply(e training.Event) {
+	switch e.Kind {
+	case training.KindRun:
+		if e.Settings != nil {
+			if s.Header.ID != "" && s.Header.ID != e.Settings.ID {
+				// A new run (a fork): its curves start afresh.
+				*s = RunState{Log: s.Log, Runs: s.Runs, Dropped: s.Dropped}
+			}
+			s.Header = *e.Settings
+			s.Runs = append(s.Runs, e.Settings.ID)
+			s.Loss = e.Settings.Loss
+			s.say(e.Time, false, "run %s started (%s, %s, lr %g)", e.Settings.ID, e.Settings.Model, e.Settings.Loss, e.Settings.LR)
+		}
+		s.Epochs, s.Epoch, s.Step, s.LR = e.Epochs, e.Epoch, e.Step, e.LR
+	case training.KindStep:
+		s.Step, s.Epoch, s.Progress, s.IPS, s.LR, s.Epochs = e.Step, e.Epoch, e.Progress, e.IPS, e.LR, e.Epochs
+		s.Steps = append(s.Steps, e.Step)
+		s.Train = append(s.Train, e.Loss)
+		s.LRs = append(s.LRs, e.LR)
+	case training.KindEpoch:
+		s.Epoch, s.Step, s.Progress = e.Epoch, e.Step, 0
+		if e.Val != nil {
+			s.EpochN = append(s.EpochN, e.Epoch)
+			s.TrainAcc = append(s.TrainAcc, e.TrainAcc)
+			s.ValLoss = append(s.ValLoss, e.Val.Loss)
+			s.ValAcc = append(s.ValAcc, e.Val.Accuracy)
+			s.ValF1 = append(s.ValF1, e.Val.MacroF1)
+			s.Confs = append(s.Confs, e.Conf)
+			m := *e.Val
+			s.Metrics = append(s.Metrics, &m)
+			s.say(e.Time, false, "epoch %d: val acc %.3f, macro F1 %.4f, loss %.4f", e.Epoch, e.Val.Accuracy, e.Val.MacroF1, e.Val.Loss)
+		}
+	case training.KindCheckpoint:
+		s.LastCkpt = e.Path
+		s.say(e.Time, false, "%s: %s", e.Msg, e.Path)
+	case training.KindPrediction:
+		s.LastPred = e.Path
+		s.say(e.Time, false, "%s", e.Msg)
+	case training.KindState:
+		s.State, s.StateMsg = e.State, e.Msg
+		if e.Msg != "" {
+			s.say(e.Time, false, "%s: %s", e.State, e.Msg)
+		}
+	case training.KindControl:
+		who := e.Who
+		if who == "" {
+			who = "local"
+		}
+		switch e.Setting {
+		case "lr":
+			s.Marks = append(s.Marks, lrMark{Step: e.Step, LR: e.LR, Who: who})
+			s.LR = e.LR
+			s.say(e.Time, false, "%s set the learning rate to %s at step %d", who, e.Value, e.Step)
+		case "loss":
+			s.Loss = e.Value
+			s.say(e.Time, false, "%s set the loss to %s at step %d", who, e.Value, e.Step)
+		default:
+			s.say(e.Time, false, "%s: %s %s", who, e.Setting, e.Value)
+		}
+	case training.KindError:
+		s.say(e.Time, true, "%s", e.Msg)
+	}
+}
+
+// ETA estimates the time left from the images/s and the work left.
+func (s *RunState) ETA() time.Duration {
+	if s.IPS <= 0 || s.Epochs == 0 || s.Header.Train == 0 {
+		return 0
+	}
+	left := (float64(s.Epochs-s.Epoch) - s.Progress) * float64(s.Header.Train)
+	if left < 0 {
+		return 0
+	}
+	return time.Duration(left / s.IPS * float64(time.Second)).Round(time.Second)
+}
+
+// Overall is the share of all planned training done.
+func (s *RunState) Overall() float64 {
+	if s.Epochs == 0 {
+		return 0
+	}
+	return min(1, (float64(s.Epoch)+s.Progress)/float64(s.Epochs))
+}
