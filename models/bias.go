@@ -29,17 +29,22 @@ func (op *chanBiasOp) Do(vals ...G.Value) (G.Value, error) {
 	n, c, hw := dims(s)
 	out := op.out.get(s...)
 	x, b, y := f32(vals[0]), f32(vals[1]), f32(out)
-	for p := 0; p < n*c; p++ {
-		bb := b[p%c]
-		ys := y[p*hw : (p+1)*hw]
-		for j, v := range x[p*hw : (p+1)*hw] {
-			o := v + bb
-			if op.relu && o < 0 {
-				o = 0
+	relu := op.relu
+	parallel(n*c, func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			bb := b[p%c]
+			ys, xs := y[p*hw:(p+1)*hw], x[p*hw:(p+1)*hw]
+			if relu {
+				for j, v := range xs {
+					ys[j] = max(v+bb, 0)
+				}
+			} else {
+				for j, v := range xs {
+					ys[j] = v + bb
+				}
 			}
-			ys[j] = o
 		}
-	}
+	})
 	return out, nil
 }
 
@@ -89,20 +94,52 @@ func (op *chanBiasGradOp) Do(vals ...G.Value) (G.Value, error) {
 	x, b, dy := f32(vals[0]), f32(vals[1]), f32(vals[2])
 	out := op.out.get(op.shape...)
 	r := f32(out)
-	for p := 0; p < n*c; p++ {
-		ch := p % c
-		bb := b[ch]
-		for j := p * hw; j < (p+1)*hw; j++ {
-			d := dy[j]
-			if op.f.relu && x[j]+bb <= 0 {
-				d = 0
+	relu := op.f.relu
+	if op.which == 0 {
+		parallel(n*c, func(lo, hi int) {
+			for p := lo; p < hi; p++ {
+				bb := b[p%c]
+				d, xs, rs := dy[p*hw:(p+1)*hw], x[p*hw:(p+1)*hw], r[p*hw:(p+1)*hw]
+				if !relu {
+					copy(rs, d)
+					continue
+				}
+				for j, v := range d {
+					rs[j] = v * step(xs[j]+bb)
+				}
 			}
-			if op.which == 0 {
-				r[j] = d
+		})
+		return out, nil
+	}
+	// dbias: per-chunk partial sums, added in a fixed order.
+	parts := make([][]float32, chunks(n*c))
+	parallelIdx(n*c, func(ch, lo, hi int) {
+		acc := make([]float32, c)
+		for p := lo; p < hi; p++ {
+			bb := b[p%c]
+			d, xs := dy[p*hw:(p+1)*hw], x[p*hw:(p+1)*hw]
+			var s float32
+			if relu {
+				for j, v := range d {
+					s += v * step(xs[j]+bb)
+				}
 			} else {
-				r[ch] += d
+				for _, v := range d {
+					s += v
+				}
 			}
+			acc[p%c] += s
+		}
+		parts[ch] = acc
+	})
+	for _, acc := range parts {
+		for j, v := range acc {
+			r[j] += v
 		}
 	}
 	return out, nil
 }
+
+// step is 1 for t > 0 and 0 otherwise, without a branch (t·1e38
+// saturates for any normal t).
+func step(t float32) float32 { return min(max(t*1e38, 0), 1) }

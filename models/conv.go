@@ -50,8 +50,8 @@ func (op *conv2dOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 }
 
 func (op *conv2dOp) col(n int) []float32 {
-	if c, ok := op.cols.Get().([]float32); ok && len(c) == n {
-		return c
+	if c, ok := op.cols.Get().([]float32); ok && cap(c) >= n {
+		return c[:n]
 	}
 	return make([]float32, n)
 }
@@ -92,7 +92,9 @@ func (op *conv2dOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 	return G.Nodes{dx, dw}, nil
 }
 
-// im2col unrolls one image [C,H,W] into col [C·K·K, Ho·Wo].
+// im2col unrolls one image [C,H,W] into col [C·K·K, Ho·Wo]. For each
+// kernel offset the valid output columns form one contiguous range, so a
+// row is a copy with zeroed edges.
 func im2col(x, col []float32, c, h, w, k, pad, ho, wo int) {
 	row := 0
 	for ci := 0; ci < c; ci++ {
@@ -100,22 +102,17 @@ func im2col(x, col []float32, c, h, w, k, pad, ho, wo int) {
 		for ky := 0; ky < k; ky++ {
 			for kx := 0; kx < k; kx++ {
 				dst := col[row*ho*wo : (row+1)*ho*wo]
+				lo, hi := max(pad-kx, 0), min(wo, w+pad-kx)
 				for oy := 0; oy < ho; oy++ {
 					iy := oy + ky - pad
 					d := dst[oy*wo : (oy+1)*wo]
-					if iy < 0 || iy >= h {
+					if iy < 0 || iy >= h || lo >= hi {
 						clear(d)
 						continue
 					}
-					src := plane[iy*w : (iy+1)*w]
-					for ox := range d {
-						ix := ox + kx - pad
-						if ix < 0 || ix >= w {
-							d[ox] = 0
-						} else {
-							d[ox] = src[ix]
-						}
-					}
+					clear(d[:lo])
+					copy(d[lo:hi], plane[iy*w+lo+kx-pad:iy*w+hi+kx-pad])
+					clear(d[hi:])
 				}
 				row++
 			}
@@ -131,21 +128,22 @@ func col2im(col, x []float32, c, h, w, k, pad, ho, wo int) {
 		for ky := 0; ky < k; ky++ {
 			for kx := 0; kx < k; kx++ {
 				src := col[row*ho*wo : (row+1)*ho*wo]
+				lo, hi := max(pad-kx, 0), min(wo, w+pad-kx)
+				row++
+				if lo >= hi {
+					continue
+				}
 				for oy := 0; oy < ho; oy++ {
 					iy := oy + ky - pad
 					if iy < 0 || iy >= h {
 						continue
 					}
-					dst := plane[iy*w : (iy+1)*w]
-					s := src[oy*wo : (oy+1)*wo]
-					for ox, v := range s {
-						ix := ox + kx - pad
-						if ix >= 0 && ix < w {
-							dst[ix] += v
-						}
+					dst := plane[iy*w+lo+kx-pad : iy*w+hi+kx-pad]
+					s := src[oy*wo+lo : oy*wo+hi]
+					for i, v := range s {
+						dst[i] += v
 					}
 				}
-				row++
 			}
 		}
 	}
@@ -158,6 +156,7 @@ type convDxOp struct {
 	f      *conv2dOp
 	xshape tensor.Shape
 	out    buf
+	wf     []float32 // the flipped kernel, rebuilt each step
 }
 
 func (op *convDxOp) Arity() int                                     { return 2 }
@@ -171,16 +170,53 @@ func (op *convDxOp) Do(vals ...G.Value) (G.Value, error) {
 	o, ho, wo := ws[0], ys[2], ys[3]
 	out := op.out.get(n, c, h, w)
 	wt, dy, dx := f32(vals[0]), f32(vals[1]), f32(out)
-	kk := c * op.f.k * op.f.k
+	k := op.f.k
+	if ho == h && wo == w && 2*op.f.pad == k-1 {
+		// "Same" padding: dx is the convolution of dy with the kernel
+		// flipped and its channels swapped, so it is an im2col of dy and
+		// one matrix product with a long inner dimension (O·K·K) per image,
+		// instead of a short one (O) and a scatter (col2im).
+		okk := o * k * k
+		wf := op.flip(wt, o, c, k)
+		parallel(n, func(lo, hi int) {
+			col := op.f.col(okk * h * w)
+			for i := lo; i < hi; i++ {
+				im2col(dy[i*o*ho*wo:(i+1)*o*ho*wo], col, o, ho, wo, k, op.f.pad, h, w)
+				sgemm(false, false, c, h*w, okk, 1, wf, col, 0, dx[i*c*h*w:(i+1)*c*h*w])
+			}
+			op.f.cols.Put(col)
+		})
+		return out, nil
+	}
+	kk := c * k * k
 	parallel(n, func(lo, hi int) {
 		col := op.f.col(kk * ho * wo)
 		for i := lo; i < hi; i++ {
 			sgemm(true, false, kk, ho*wo, o, 1, wt, dy[i*o*ho*wo:(i+1)*o*ho*wo], 0, col)
-			col2im(col, dx[i*c*h*w:(i+1)*c*h*w], c, h, w, op.f.k, op.f.pad, ho, wo)
+			col2im(col, dx[i*c*h*w:(i+1)*c*h*w], c, h, w, k, op.f.pad, ho, wo)
 		}
 		op.f.cols.Put(col)
 	})
 	return out, nil
+}
+
+// flip returns the kernel [O,C,K,K] rearranged as [C, O·K·K] with each
+// K×K window rotated by 180°.
+func (op *convDxOp) flip(wt []float32, o, c, k int) []float32 {
+	if len(op.wf) != len(wt) {
+		op.wf = make([]float32, len(wt))
+	}
+	kk := k * k
+	for oi := 0; oi < o; oi++ {
+		for ci := 0; ci < c; ci++ {
+			src := wt[(oi*c+ci)*kk : (oi*c+ci+1)*kk]
+			dst := op.wf[ci*o*kk+oi*kk : ci*o*kk+(oi+1)*kk]
+			for j := range kk {
+				dst[kk-1-j] = src[j]
+			}
+		}
+	}
+	return op.wf
 }
 
 // convDwOp is the gradient of a convolution with respect to its kernel:

@@ -30,6 +30,62 @@ type bnOp struct {
 	out    buf
 	xhat   []float32
 	invstd []float32
+	gen    int       // forward passes so far
+	sumGen int       // the pass the sums below belong to
+	sdy    []float32 // per channel: Σ dy (after the ReLU mask)
+	sdyx   []float32 // per channel: Σ dy·x̂
+	y      []float32 // the last training output (the ReLU mask is y > 0)
+}
+
+// gate is 1 where a fused ReLU let the value through (y > 0), else 0,
+// without a branch (y·1e38 saturates to 1 for any normal positive y).
+func gate(y float32) float32 { return min(y*1e38, 1) }
+
+// sums computes the per-channel sums the three gradients share, once per
+// forward pass (whichever gradient op runs first pays).
+func (op *bnOp) sums(gamma, beta, dy []float32, n, c, hw int) {
+	if op.sumGen == op.gen && len(op.sdy) == c {
+		return
+	}
+	if len(op.sdy) != c {
+		op.sdy, op.sdyx = make([]float32, c), make([]float32, c)
+	}
+	xh, relu, ys := op.xhat, op.relu, op.y
+	parallel(c, func(lo, hi int) {
+		for ch := lo; ch < hi; ch++ {
+			var sdy, sdyx float32
+			for i := 0; i < n; i++ {
+				off := (i*c + ch) * hw
+				d, x := dy[off:off+hw], xh[off:off+hw]
+				var a0, a1, b0, b1 float32
+				if relu {
+					y := ys[off : off+hw]
+					j := 0
+					for ; j+1 < len(d); j += 2 {
+						v0, v1 := d[j]*gate(y[j]), d[j+1]*gate(y[j+1])
+						a0 += v0
+						a1 += v1
+						b0 += v0 * x[j]
+						b1 += v1 * x[j+1]
+					}
+					for ; j < len(d); j++ {
+						v := d[j] * gate(y[j])
+						a0 += v
+						b0 += v * x[j]
+					}
+				} else {
+					for j, v := range d {
+						a0 += v
+						b0 += v * x[j]
+					}
+				}
+				sdy += a0 + a1
+				sdyx += b0 + b1
+			}
+			op.sdy[ch], op.sdyx[ch] = sdy, sdyx
+		}
+	})
+	op.sumGen = op.gen
 }
 
 func (op *bnOp) Arity() int    { return 3 }
@@ -57,6 +113,8 @@ func (op *bnOp) Do(vals ...G.Value) (G.Value, error) {
 	x, gamma, beta, y := f32(vals[0]), f32(vals[1]), f32(vals[2]), f32(out)
 	m := n * hw
 	if op.train {
+		op.gen++
+		op.y = y
 		if len(op.xhat) != len(x) {
 			op.xhat = make([]float32, len(x))
 			op.invstd = make([]float32, c)
@@ -66,12 +124,17 @@ func (op *bnOp) Do(vals ...G.Value) (G.Value, error) {
 		for ch := lo; ch < hi; ch++ {
 			var mean, inv float32
 			if op.train {
+				// Float32 sums per plane, float64 across planes: accurate
+				// and fast.
 				var sum, sq float64
 				for i := 0; i < n; i++ {
+					var s, s2 float32
 					for _, v := range x[(i*c+ch)*hw : (i*c+ch+1)*hw] {
-						sum += float64(v)
-						sq += float64(v) * float64(v)
+						s += v
+						s2 += v * v
 					}
+					sum += float64(s)
+					sq += float64(s2)
 				}
 				mu := sum / float64(m)
 				va := math.Max(sq/float64(m)-mu*mu, 0)
@@ -92,16 +155,22 @@ func (op *bnOp) Do(vals ...G.Value) (G.Value, error) {
 			for i := 0; i < n; i++ {
 				off := (i*c + ch) * hw
 				xs, ys := x[off:off+hw], y[off:off+hw]
-				for j, v := range xs {
-					h := (v - mean) * inv
-					if op.train {
-						op.xhat[off+j] = h
+				if op.train {
+					xh := op.xhat[off : off+hw]
+					for j, v := range xs {
+						h := (v - mean) * inv
+						xh[j] = h
+						ys[j] = g*h + b
 					}
-					o := g*h + b
-					if op.relu && o < 0 {
-						o = 0
+				} else {
+					for j, v := range xs {
+						ys[j] = g*(v-mean)*inv + b
 					}
-					ys[j] = o
+				}
+				if op.relu {
+					for j, v := range ys {
+						ys[j] = max(v, 0)
+					}
 				}
 			}
 		}
@@ -159,38 +228,34 @@ func (op *bnGradOp) Do(vals ...G.Value) (G.Value, error) {
 	n, c, hw := dims(vals[2].Shape())
 	out := op.out.get(op.shape...)
 	o := f32(out)
-	xh, relu := op.f.xhat, op.f.relu
+	f := op.f
+	f.sums(gamma, beta, dy, n, c, hw)
+	switch op.which {
+	case 1:
+		copy(o, f.sdyx)
+		return out, nil
+	case 2:
+		copy(o, f.sdy)
+		return out, nil
+	}
+	xh, relu := f.xhat, f.relu
 	m := float32(n * hw)
 	parallel(c, func(lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
-			g, b := gamma[ch], beta[ch]
-			var sdy, sdyx float32
+			g := gamma[ch]
+			sdy, sdyx := f.sdy[ch], f.sdyx[ch]
+			k := g * f.invstd[ch] / m
 			for i := 0; i < n; i++ {
 				off := (i*c + ch) * hw
-				for j := off; j < off+hw; j++ {
-					d := dy[j]
-					if relu && g*xh[j]+b <= 0 {
-						continue
+				d, x, r := dy[off:off+hw], xh[off:off+hw], o[off:off+hw]
+				if relu {
+					y := f.y[off : off+hw]
+					for j, v := range d {
+						r[j] = k * (m*v*gate(y[j]) - sdy - x[j]*sdyx)
 					}
-					sdy += d
-					sdyx += d * xh[j]
-				}
-			}
-			switch op.which {
-			case 1:
-				o[ch] = sdyx
-			case 2:
-				o[ch] = sdy
-			default:
-				k := g * op.f.invstd[ch] / m
-				for i := 0; i < n; i++ {
-					off := (i*c + ch) * hw
-					for j := off; j < off+hw; j++ {
-						d := dy[j]
-						if relu && g*xh[j]+b <= 0 {
-							d = 0
-						}
-						o[j] = k * (m*d - sdy - xh[j]*sdyx)
+				} else {
+					for j, v := range d {
+						r[j] = k * (m*v - sdy - x[j]*sdyx)
 					}
 				}
 			}

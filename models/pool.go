@@ -6,12 +6,13 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// maxPool2Op is 2×2 max pooling with stride 2 on [N,C,H,W]. It keeps the
-// position of each maximum for the backward pass.
+// maxPool2Op is 2×2 max pooling with stride 2 on [N,C,H,W]. Its forward
+// pass is branch-free; the backward pass routes each gradient to the first
+// input equal to the window's maximum.
 type maxPool2Op struct {
 	opBase
-	out    buf
-	argmax []int32
+	out  buf
+	x, y []float32 // the last training input and output: the backward pass finds each maximum again
 }
 
 func (op *maxPool2Op) Arity() int    { return 1 }
@@ -33,24 +34,17 @@ func (op *maxPool2Op) Do(vals ...G.Value) (G.Value, error) {
 	ho, wo := h/2, w/2
 	out := op.out.get(n, c, ho, wo)
 	x, y := f32(vals[0]), f32(out)
-	if len(op.argmax) != len(y) {
-		op.argmax = make([]int32, len(y))
-	}
+	op.x, op.y = x, y
 	parallel(n*c, func(lo, hi int) {
 		for p := lo; p < hi; p++ {
-			in := x[p*h*w:]
+			in := x[p*h*w : (p+1)*h*w]
+			o := y[p*ho*wo : (p+1)*ho*wo]
 			for oy := 0; oy < ho; oy++ {
-				for ox := 0; ox < wo; ox++ {
-					i0 := 2*oy*w + 2*ox
-					best, bi := in[i0], i0
-					for _, i := range [3]int{i0 + 1, i0 + w, i0 + w + 1} {
-						if in[i] > best {
-							best, bi = in[i], i
-						}
-					}
-					o := p*ho*wo + oy*wo + ox
-					y[o] = best
-					op.argmax[o] = int32(p*h*w + bi)
+				r0 := in[2*oy*w : 2*oy*w+w]
+				r1 := in[(2*oy+1)*w : (2*oy+1)*w+w]
+				orow := o[oy*wo : (oy+1)*wo]
+				for ox := range orow {
+					orow[ox] = max(max(r0[2*ox], r0[2*ox+1]), max(r1[2*ox], r1[2*ox+1]))
 				}
 			}
 		}
@@ -84,9 +78,30 @@ func (op *scatterOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op
 func (op *scatterOp) Do(vals ...G.Value) (G.Value, error) {
 	out := op.out.get(op.shape...)
 	dy, dx := f32(vals[0]), f32(out)
-	for o, i := range op.f.argmax[:len(dy)] {
-		dx[i] += dy[o]
-	}
+	n, c, h, w := op.shape[0], op.shape[1], op.shape[2], op.shape[3]
+	ho, wo := h/2, w/2
+	x, y := op.f.x, op.f.y
+	parallel(n*c, func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			for oy := 0; oy < ho; oy++ {
+				for ox := 0; ox < wo; ox++ {
+					o := p*ho*wo + oy*wo + ox
+					i0 := p*h*w + 2*oy*w + 2*ox
+					m, g := y[o], dy[o]
+					switch m {
+					case x[i0]:
+						dx[i0] += g
+					case x[i0+1]:
+						dx[i0+1] += g
+					case x[i0+w]:
+						dx[i0+w] += g
+					default:
+						dx[i0+w+1] += g
+					}
+				}
+			}
+		}
+	})
 	return out, nil
 }
 
