@@ -195,6 +195,14 @@ func (m Model) onKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	if m.promptKind != "" {
 		return m.onPrompt(msg)
 	}
+	if m.opts.Ctrl == nil {
+		for _, b := range DefaultKeyMap().Controls() {
+			if key.Matches(msg, b) {
+				m.flash, m.flashBad = "read-only: this session may watch but not "+b.Help().Desc, true
+				return m, nil
+			}
+		}
+	}
 	k := m.keys
 	switch {
 	case key.Matches(msg, k.Quit):
@@ -334,5 +342,13 @@ func (m Model) submit(kind, v string) (tea.Model, tea.Cmd) {
 		}
 		return m, m.send(training.Command{Kind: training.CmdFork, Text: f[0], Value: lr}, "new run")
 	}
+	return m, nil
+}
+
+// Resize sets the window size (a session's first size, before any
+// WindowSizeMsg).
+func (m Model) Resize(w, h int) (Model, tea.Cmd) {
+	m.w, m.h = w, h
+	m.help.Width = w
 	return m, nil
 }

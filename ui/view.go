@@ -129,7 +129,11 @@ func (m Model) footerView(w int) string {
 	case m.state.Dropped > 0:
 		line = st.Dim.Render(fmt.Sprintf("(this screen skipped %d step updates to keep up)", m.state.Dropped))
 	}
-	return truncate(line, w) + "\n" + m.help.View(m.keys)
+	helpLine := m.help.View(m.keys)
+	if m.opts.Ctrl == nil && !m.help.ShowAll {
+		helpLine += st.Dim.Render("  · viewer: control keys disabled")
+	}
+	return truncate(line, w) + "\n" + helpLine
 }
 
 // overviewView draws the loss, validation and learning-rate charts and

@@ -1,0 +1,255 @@
+// Package serve serves maskdash's dashboard over SSH with wish: one Bubble
+// Tea program per session, fed from the trainer's hub, with roles taken
+// from the client's public key (operators steer, everyone else watches).
+package serve
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/log"
+	"github.com/charmbracelet/ssh"
+	"github.com/charmbracelet/wish"
+	"github.com/charmbracelet/wish/activeterm"
+	bm "github.com/charmbracelet/wish/bubbletea"
+	rm "github.com/charmbracelet/wish/recover"
+	"github.com/maskdash/maskdash/training"
+	"github.com/maskdash/maskdash/ui"
+	"github.com/muesli/termenv"
+	gossh "golang.org/x/crypto/ssh"
+)
+
+// Role is what a client may do.
+type Role int
+
+// Roles, from least to most.
+const (
+	RoleNone     Role = iota // refused at authentication
+	RoleViewer               // watches; control keys disabled
+	RoleOperator             // may pause, checkpoint, predict, change lr and loss, start runs
+)
+
+// String names the role.
+func (r Role) String() string {
+	return [...]string{"none", "viewer", "operator"}[r]
+}
+
+// Config configures the server. Zero values take the documented defaults.
+type Config struct {
+	Listen         string    // address; default localhost:2222 (localhost only unless asked)
+	AuthorizedKeys string    // who may connect; default ~/.ssh/authorized_keys
+	Operators      string    // who may steer (authorized_keys format); "" means nobody
+	HostKey        string    // made once, then kept; default <config dir>/maskdash/ssh_host_ed25519
+	RunsDir        string    // for the runs view
+	Log            io.Writer // connection log; default stderr
+}
+
+// Controls is what an operator's session steers: the trainer manager.
+type Controls interface {
+	Send(training.Command) error
+	Hub() *training.Hub
+}
+
+// Server is the SSH server.
+type Server struct {
+	cfg       Config
+	ctl       Controls
+	viewers   map[string]bool // fingerprint → allowed
+	operators map[string]bool
+	srv       *ssh.Server
+	active    atomic.Int64
+	mu        sync.Mutex
+}
+
+// LoadKeys reads an authorized_keys file into fingerprints; a line that
+// does not parse is an error naming the file and line.
+func LoadKeys(path string) (map[string]bool, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("keys file %s: %w", path, err)
+	}
+	out := map[string]bool{}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for n := 1; sc.Scan(); n++ {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 || line[0] == '#' {
+			continue
+		}
+		k, _, _, _, err := gossh.ParseAuthorizedKey(line)
+		if err != nil {
+			return nil, fmt.Errorf("keys file %s line %d is not a public key: %v", path, n, err)
+		}
+		out[gossh.FingerprintSHA256(k)] = true
+	}
+	return out, nil
+}
+
+// New builds a server; it does not listen yet.
+func New(cfg Config, ctl Controls) (*Server, error) {
+	if cfg.Listen == "" {
+		cfg.Listen = "localhost:2222"
+	}
+	home, _ := os.UserHomeDir()
+	if cfg.AuthorizedKeys == "" {
+		cfg.AuthorizedKeys = filepath.Join(home, ".ssh", "authorized_keys")
+	}
+	if cfg.HostKey == "" {
+		dir, err := os.UserConfigDir()
+		if err != nil {
+			dir = home
+		}
+		cfg.HostKey = filepath.Join(dir, "maskdash", "ssh_host_ed25519")
+	}
+	if cfg.Log == nil {
+		cfg.Log = os.Stderr
+	}
+	s := &Server{cfg: cfg, ctl: ctl, operators: map[string]bool{}}
+	var err error
+	if s.viewers, err = LoadKeys(cfg.AuthorizedKeys); err != nil {
+		return nil, err
+	}
+	if cfg.Operators != "" {
+		if s.operators, err = LoadKeys(cfg.Operators); err != nil {
+			return nil, err
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(cfg.HostKey), 0o700); err != nil {
+		return nil, fmt.Errorf("host key folder: %w", err)
+	}
+	logger := log.NewWithOptions(cfg.Log, log.Options{ReportTimestamp: true, Prefix: "ssh"})
+	s.srv, err = wish.NewServer(
+		wish.WithAddress(cfg.Listen),
+		wish.WithHostKeyPath(cfg.HostKey),
+		wish.WithPublicKeyAuth(func(_ ssh.Context, key ssh.PublicKey) bool {
+			ok := s.RoleOf(key) != RoleNone
+			if !ok {
+				logger.Info("refused key", "fingerprint", gossh.FingerprintSHA256(key))
+			}
+			return ok
+		}),
+		wish.WithIdleTimeout(0),
+		wish.WithMiddleware(
+			rm.MiddlewareWithLogger(logger,
+				bm.MiddlewareWithColorProfile(s.handler, termenv.ANSI256),
+				activeterm.Middleware(),
+			),
+			s.track(logger),
+		),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("ssh server: %w", err)
+	}
+	return s, nil
+}
+
+// RoleOf returns a key's role: operators first, then authorized keys.
+func (s *Server) RoleOf(key ssh.PublicKey) Role {
+	if key == nil {
+		return RoleNone
+	}
+	fp := gossh.FingerprintSHA256(key)
+	switch {
+	case s.operators[fp]:
+		return RoleOperator
+	case s.viewers[fp]:
+		return RoleViewer
+	}
+	return RoleNone
+}
+
+// track logs sessions and counts the live ones.
+func (s *Server) track(logger *log.Logger) wish.Middleware {
+	return func(next ssh.Handler) ssh.Handler {
+		return func(sess ssh.Session) {
+			s.active.Add(1)
+			defer s.active.Add(-1)
+			start := time.Now()
+			fp := ""
+			if k := sess.PublicKey(); k != nil {
+				fp = gossh.FingerprintSHA256(k)
+			}
+			logger.Info("connect", "user", sess.User(), "fingerprint", fp, "role", s.RoleOf(sess.PublicKey()))
+			next(sess)
+			logger.Info("disconnect", "user", sess.User(), "fingerprint", fp, "after", time.Since(start).Round(time.Second))
+		}
+	}
+}
+
+// Active is the number of live sessions.
+func (s *Server) Active() int { return int(s.active.Load()) }
+
+// operator is an operator session's controller: it checks the role again
+// on every command (the UI's disabled keys are one guard, this is the
+// other) and stamps the key's fingerprint.
+type operator struct {
+	s   *Server
+	key ssh.PublicKey
+}
+
+// Send implements ui.Controller.
+func (o operator) Send(c training.Command) error {
+	if o.s.RoleOf(o.key) != RoleOperator {
+		return errors.New("this key may only watch")
+	}
+	c.Who = gossh.FingerprintSHA256(o.key)
+	return o.s.ctl.Send(c)
+}
+
+// handler builds one program per session: its own model, subscription,
+// renderer and window size.
+func (s *Server) handler(sess ssh.Session) (tea.Model, []tea.ProgramOption) {
+	sub, snap := s.ctl.Hub().Subscribe(256)
+	go func() {
+		<-sess.Context().Done()
+		sub.Cancel()
+	}()
+	opts := ui.Options{Sub: sub, Snapshot: snap, Renderer: bm.MakeRenderer(sess), RunsDir: s.cfg.RunsDir}
+	if s.RoleOf(sess.PublicKey()) == RoleOperator {
+		opts.Ctrl = operator{s: s, key: sess.PublicKey()}
+		opts.Who = gossh.FingerprintSHA256(sess.PublicKey())
+	} else {
+		opts.Who = "viewer"
+	}
+	m := ui.New(opts)
+	if pty, _, ok := sess.Pty(); ok {
+		m, _ = m.Resize(pty.Window.Width, pty.Window.Height)
+	}
+	return m, []tea.ProgramOption{tea.WithAltScreen(), tea.WithContext(sess.Context())}
+}
+
+// Serve accepts connections on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	err := s.srv.Serve(ln)
+	if errors.Is(err, ssh.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// ListenAndServe listens on the configured address.
+func (s *Server) ListenAndServe() error {
+	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.cfg.Listen, err)
+	}
+	return s.Serve(ln)
+}
+
+// Shutdown stops accepting and closes the sessions.
+func (s *Server) Shutdown(ctx context.Context) error {
+	return s.srv.Shutdown(ctx)
+}
+
+// Close closes the server at once.
+func (s *Server) Close() error { return s.srv.Close() }
