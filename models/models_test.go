@@ -94,3 +94,63 @@ func restore(ps []*Param, s [][]float32) {
 		copy(p.Data, s[i])
 	}
 }
+
+// TestTrainAndEvalDoNotDisturbEachOther: evaluation reads BatchNorm's
+// running statistics without changing them, training updates them, and
+// evaluating between training steps changes nothing in training (Gorgonia's
+// own BatchNorm op is shared between machines and would).
+func TestTrainAndEvalDoNotDisturbEachOther(t *testing.T) {
+	mk := func() *Net {
+		n, err := New(Spec{Name: "vgg-s", Batch: 4, EvalBatch: 4, W: 16, H: 16, Seed: 7})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	x := randInput(r, 4*3*16*16)
+	c := randInput(r, 4*18)
+	a, b := mk(), mk()
+	a.SetLoss(dotLoss(c))
+	b.SetLoss(dotLoss(c))
+	before := snapshot(a.Buffers())
+	out1, _ := a.Forward(x, 4)
+	out2, _ := a.Forward(x, 4)
+	for i := range out1 {
+		if out1[i] != out2[i] {
+			t.Fatal("evaluation is not repeatable")
+		}
+	}
+	for i, p := range a.Buffers() {
+		for j := range p.Data {
+			if p.Data[j] != before[i][j] {
+				t.Fatalf("evaluation changed %s", p.Name)
+			}
+		}
+	}
+	for step := 0; step < 3; step++ {
+		la, _, _ := a.TrainStep(x)
+		a.Forward(x, 2) // evaluation in between, on a part batch
+		lb, _, _ := b.TrainStep(x)
+		if la != lb {
+			t.Fatalf("step %d: loss %v with evaluations in between, %v without", step, la, lb)
+		}
+		for _, p := range a.Params() {
+			q, _ := b.Lookup(p.Name)
+			for j := range p.Data {
+				p.Data[j] -= 0.01 * p.Grad[j]
+				q.Data[j] -= 0.01 * q.Grad[j]
+			}
+		}
+	}
+	changed := false
+	for i, p := range a.Buffers() {
+		for j := range p.Data {
+			changed = changed || p.Data[j] != before[i][j]
+		}
+	}
+	if !changed {
+		t.Error("training did not update the running statistics")
+	}
+}
+

@@ -160,7 +160,9 @@ func New(ctx context.Context, cfg Config, hub *Hub) (*Trainer, error) {
 		cfg.From = info.ID
 		fallthrough
 	default:
-		t.computeNorm()
+		if cfg.From == "" {
+			t.computeNorm()
+		}
 		info := runs.Info{Name: cfg.Name, Parent: cfg.From, Model: cfg.Model, Loss: cfg.Loss, Optim: t.opt.Name(),
 			LR: cfg.LR, Epochs: cfg.Epochs, Config: cfg.AsMap()}
 		if t.run, err = store.Create(info); err != nil {
@@ -199,6 +201,7 @@ func (t *Trainer) restore(path string, m CkptMeta, full bool) error {
 		}
 	}
 	t.opt.SetLR(t.baseLR)
+	t.rebuildLoaders() // with the checkpoint's normalisation
 	return nil
 }
 

@@ -1,0 +1,57 @@
+package training
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+func TestHubSlowSubscriberLosesOnlySteps(t *testing.T) {
+	h := NewHub()
+	slow, _ := h.Subscribe(4)
+	fast, _ := h.Subscribe(1000)
+	done := make(chan struct{})
+	go func() {
+		for i := 0; i < 100; i++ {
+			h.Publish(Event{Kind: KindStep, Step: i})
+			if i%10 == 9 {
+				h.Publish(Event{Kind: KindEpoch, Epoch: i / 10})
+			}
+		}
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Publish blocked on a subscriber that does not read")
+	}
+	evs, dropped, ok := slow.Next(context.Background())
+	steps, epochs := 0, 0
+	for _, e := range evs {
+		if e.Kind == KindStep {
+			steps++
+		} else {
+			epochs++
+		}
+	}
+	if !ok || steps != 4 || epochs != 10 || dropped != 96 {
+		t.Errorf("slow: %d steps, %d epochs, %d dropped", steps, epochs, dropped)
+	}
+	evs, dropped, _ = fast.Next(context.Background())
+	if len(evs) != 110 || dropped != 0 {
+		t.Errorf("fast: %d events, %d dropped", len(evs), dropped)
+	}
+	// A late subscriber gets the whole history; Close ends everyone.
+	late, snap := h.Subscribe(0)
+	if len(snap) != 110 {
+		t.Errorf("late snapshot has %d events", len(snap))
+	}
+	h.Close()
+	if _, _, ok := late.Next(context.Background()); ok {
+		t.Error("Next after Close should report the end")
+	}
+	fast.Cancel()
+	if h.Subscribers() != 0 {
+		t.Errorf("%d subscribers left", h.Subscribers())
+	}
+}

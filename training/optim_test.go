@@ -1,0 +1,123 @@
+package training
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/maskdash/maskdash/models"
+)
+
+func param(name string, shape []int, data, grad []float32) *models.Param {
+	return &models.Param{Name: name, Shape: shape, Data: data, Grad: grad, Decay: len(shape) > 1}
+}
+
+func TestUnknownOptimizer(t *testing.T) {
+	_, err := NewOptimizer(OptimConfig{Name: "lion"})
+	if err == nil || !strings.Contains(err.Error(), "sgd, adam, adamw, adamp") {
+		t.Fatalf("%v", err)
+	}
+}
+
+// TestAdamMatchesFormula follows PyTorch's Adam by hand for three steps.
+func TestAdamMatchesFormula(t *testing.T) {
+	o, _ := NewOptimizer(OptimConfig{Name: "adam", LR: 0.1})
+	p := param("w", []int{1}, []float32{1}, []float32{0})
+	w, m, v := 1.0, 0.0, 0.0
+	for step, g := range []float64{0.5, -0.2, 0.3} {
+		p.Grad[0] = float32(g)
+		o.Step([]*models.Param{p})
+		m = 0.9*m + 0.1*g
+		v = 0.999*v + 0.001*g*g
+		tt := float64(step + 1)
+		w -= 0.1 / (1 - math.Pow(0.9, tt)) * m / (math.Sqrt(v)/math.Sqrt(1-math.Pow(0.999, tt)) + 1e-8)
+		if math.Abs(float64(p.Data[0])-w) > 1e-6 {
+			t.Fatalf("step %d: %v, want %v", step+1, p.Data[0], w)
+		}
+	}
+	// Changing the rate keeps the moments: the next step uses them.
+	st := o.State()
+	o.SetLR(0.01)
+	if o.State().Step != st.Step || o.State().Slots["w"][0][0] != st.Slots["w"][0][0] {
+		t.Error("SetLR lost optimizer state")
+	}
+}
+
+func TestSGDNesterov(t *testing.T) {
+	o, _ := NewOptimizer(OptimConfig{Name: "sgd", LR: 0.1, Momentum: 0.9, Nesterov: true})
+	p := param("b", []int{1}, []float32{0}, []float32{1})
+	o.Step([]*models.Param{p}) // buf = 1, g' = 1 + 0.9 = 1.9
+	o.Step([]*models.Param{p}) // buf = 1.9, g' = 1 + 1.71 = 2.71
+	if want := float32(-0.1 * (1.9 + 2.71)); math.Abs(float64(p.Data[0]-want)) > 1e-6 {
+		t.Fatalf("got %v want %v", p.Data[0], want)
+	}
+}
+
+func dot(a, b []float32) float64 {
+	s := 0.0
+	for i := range a {
+		s += float64(a[i]) * float64(b[i])
+	}
+	return s
+}
+
+// TestAdamPProjection: a gradient orthogonal to every row of a weight
+// (scale-invariant, as behind BatchNorm) must be projected, so the update
+// has no radial part; a gradient along the weight must not be.
+func TestAdamPProjection(t *testing.T) {
+	w0 := []float32{1, 2, 0, 0, 0, 0, 3, 1}
+	// Orthogonal to each row: rows (1,2,0,0) and (0,0,3,1).
+	orth := []float32{2, -1, 0.5, 0, 0.5, 0.3, -1, 3}
+	for _, c := range []struct {
+		name    string
+		grad    []float32
+		project bool
+	}{{"orthogonal", orth, true}, {"parallel", []float32{1, 2, 0, 0, 0, 0, 3, 1}, false}} {
+		o, _ := NewOptimizer(OptimConfig{Name: "adamp", LR: 0.01})
+		p := param("conv.weight", []int{2, 4}, append([]float32(nil), w0...), append([]float32(nil), c.grad...))
+		upd := make([]float64, len(w0))
+		for i := range upd {
+			upd[i] = float64(c.grad[i]) // any update; the projection acts on it
+		}
+		got := adampProject(p, upd, 0.1, 1e-8)
+		if got != c.project {
+			t.Errorf("%s: projected = %v, want %v", c.name, got, c.project)
+		}
+		o.Step([]*models.Param{p})
+		delta := make([]float32, len(w0))
+		for i := range delta {
+			delta[i] = p.Data[i] - w0[i]
+		}
+		radial := math.Abs(dot(delta[:4], w0[:4])) + math.Abs(dot(delta[4:], w0[4:]))
+		if c.project && radial > 1e-4 {
+			t.Errorf("%s: update has a radial part %v", c.name, radial)
+		}
+		if !c.project && radial < 1e-3 {
+			t.Errorf("%s: update lost its radial part (%v)", c.name, radial)
+		}
+	}
+	// 1-D parameters (biases, BatchNorm) are never projected.
+	o, _ := NewOptimizer(OptimConfig{Name: "adamp", LR: 0.01})
+	b := param("bn.bias", []int{2}, []float32{1, 0}, []float32{0, 1})
+	o.Step([]*models.Param{b})
+	if b.Data[1] == 0 {
+		t.Error("bias was not updated")
+	}
+}
+
+func TestScheduleWarmupAndStep(t *testing.T) {
+	s := Schedule{Name: "step", StepEpochs: 2, Gamma: 0.5, WarmupSteps: 10}
+	if got := s.Rate(1e-3, 0, 0); got != 1e-5 {
+		t.Errorf("warm-up start %v, want 1e-5", got)
+	}
+	if got := s.Rate(1e-3, 10, 0); got != 1e-3 {
+		t.Errorf("after warm-up %v", got)
+	}
+	if got := s.Rate(1e-3, 100, 4); math.Abs(got-2.5e-4) > 1e-12 {
+		t.Errorf("step decay %v", got)
+	}
+	c := Schedule{Name: "cosine", TotalSteps: 100}
+	if got := c.Rate(1, 50, 0); math.Abs(got-0.5) > 1e-12 {
+		t.Errorf("cosine mid %v", got)
+	}
+}

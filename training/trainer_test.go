@@ -1,0 +1,257 @@
+package training
+
+import (
+	"context"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/maskdash/maskdash/dataset"
+	"github.com/maskdash/maskdash/runs"
+)
+
+var (
+	tinyOnce sync.Once
+	tinyDir  string
+)
+
+// tinyData makes a small synthetic mask set once per test binary.
+func tinyData(t *testing.T) string {
+	tinyOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "maskdash-tiny")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := dataset.Synthesize(context.Background(), dataset.SynthConfig{Out: dir, Profiles: 24, W: 48, H: 64, Eval: 20, Seed: 3}); err != nil {
+			t.Fatal(err)
+		}
+		tinyDir = dir
+	})
+	return tinyDir
+}
+
+func tinyConfig(t *testing.T, runsDir string) Config {
+	return Config{Data: tinyData(t), Model: "cnn-s", Batch: 8, W: 16, H: 16, Epochs: 2, Runs: runsDir,
+		StepEvery: time.Nanosecond, Workers: 2, Seed: 11}
+}
+
+// runTrainer trains cfg; hook sees every event and may send commands.
+func runTrainer(t *testing.T, cfg Config, hook func(*Trainer, Event)) (*Trainer, []Event, error) {
+	t.Helper()
+	hub := NewHub()
+	tr, err := New(context.Background(), cfg, hub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, _ := hub.Subscribe(1 << 20)
+	var evs []Event
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			batch, _, ok := sub.Next(context.Background())
+			if !ok {
+				return
+			}
+			for _, e := range batch {
+				evs = append(evs, e)
+				if hook != nil {
+					hook(tr, e)
+				}
+			}
+		}
+	}()
+	err = tr.Run(context.Background())
+	hub.Close()
+	<-done
+	return tr, evs, err
+}
+
+func epochLosses(evs []Event) map[int]float64 {
+	out := map[int]float64{}
+	for _, e := range evs {
+		if e.Kind == KindEpoch {
+			out[e.Epoch] = e.Val.Loss
+		}
+	}
+	return out
+}
+
+// TestResumeRepeatsTheSameSteps: stopping mid-epoch and resuming from the
+// checkpoint gives the same validation figures as never stopping.
+func TestResumeRepeatsTheSameSteps(t *testing.T) {
+	dir := t.TempDir()
+	_, full, err := runTrainer(t, tinyConfig(t, dir), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := epochLosses(full)
+	if len(want) != 2 {
+		t.Fatalf("uninterrupted run: %v", want)
+	}
+	// Stop in the middle of the second epoch.
+	stopped := false
+	tr, _, err := runTrainer(t, tinyConfig(t, dir), func(tr *Trainer, e Event) {
+		if e.Kind == KindStep && e.Epoch == 1 && e.Progress > 0.3 && !stopped {
+			stopped = true
+			tr.Send(Command{Kind: CmdStop})
+		}
+	})
+	if err != nil || !stopped {
+		t.Fatalf("stop: %v %v", err, stopped)
+	}
+	info, _ := runs.NewStore(dir).Info(tr.RunID())
+	if info.Status != runs.StatusStopped || info.EpochsDone != 1 {
+		t.Fatalf("after stop: %+v", info)
+	}
+	cfg := Config{Runs: dir, Resume: tr.RunID(), StepEvery: time.Nanosecond, Workers: 2}
+	_, resumed, err := runTrainer(t, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := epochLosses(resumed)
+	if math.Abs(got[2]-want[2]) > 1e-6*math.Max(1, want[2]) {
+		t.Errorf("epoch 2 validation loss after resume %v, without stopping %v", got[2], want[2])
+	}
+	// The log continues: steps increase and no epoch appears twice.
+	evs, err := ReplayLog(runs.NewStore(dir).Path(tr.RunID()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int]bool{}
+	for _, e := range evs {
+		if e.Kind == KindEpoch {
+			if seen[e.Epoch] {
+				t.Errorf("epoch %d logged twice", e.Epoch)
+			}
+			seen[e.Epoch] = true
+		}
+	}
+}
+
+func TestDivergingLossStopsAndKeepsCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	cfg := tinyConfig(t, dir)
+	cfg.Epochs = 3
+	sent := false
+	tr, evs, err := runTrainer(t, cfg, func(tr *Trainer, e Event) {
+		if e.Kind == KindEpoch && !sent {
+			sent = true
+			tr.Send(Command{Kind: CmdSetLR, Value: 1e30})
+		}
+	})
+	if !errors.Is(err, ErrNonFinite) {
+		t.Fatalf("want ErrNonFinite, got %v", err)
+	}
+	gotErr := false
+	for _, e := range evs {
+		gotErr = gotErr || e.Kind == KindError && strings.Contains(e.Msg, "not finite")
+	}
+	if !gotErr {
+		t.Error("no error event")
+	}
+	info, _ := runs.NewStore(dir).Info(tr.RunID())
+	if info.Status != runs.StatusFailed {
+		t.Errorf("status %s", info.Status)
+	}
+	best, err := CheckpointPath(tr.RunDir(), "best")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := ReadCkptMeta(best)
+	if m.Epoch != 1 {
+		t.Errorf("best checkpoint is from epoch %d, want the last good one (1)", m.Epoch)
+	}
+	for _, p := range []string{best} {
+		if _, err := LoadPredictor(p); err != nil {
+			t.Errorf("last good checkpoint does not load: %v", err)
+		}
+	}
+}
+
+func TestCheckpointMismatchIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	cfg := tinyConfig(t, dir)
+	cfg.Epochs = 1
+	tr, _, err := runTrainer(t, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg2 := tinyConfig(t, dir)
+	cfg2.Model = "vgg-s"
+	cfg2.From = tr.RunID()
+	_, err = New(context.Background(), cfg2, NewHub())
+	if err == nil || !strings.Contains(err.Error(), "does not match") || !strings.Contains(err.Error(), "cnn-s") {
+		t.Fatalf("want a mismatch sentence, got %v", err)
+	}
+	// A corrupt weights file is named.
+	p := filepath.Join(tr.RunDir(), "checkpoints", "best.safetensors")
+	os.WriteFile(p, []byte("garbage"), 0o644)
+	if _, err := LoadPredictor(p); err == nil || !strings.Contains(err.Error(), p) {
+		t.Errorf("corrupt checkpoint: %v", err)
+	}
+}
+
+func TestForkStartsChildRun(t *testing.T) {
+	dir := t.TempDir()
+	cfg := tinyConfig(t, dir)
+	cfg.Epochs = 2
+	hub := NewHub()
+	mgr := NewManager(cfg, hub)
+	sub, _ := hub.Subscribe(1 << 20)
+	var ids []string
+	forked := false
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			evs, _, ok := sub.Next(context.Background())
+			if !ok {
+				return
+			}
+			for _, e := range evs {
+				if e.Kind == KindRun {
+					ids = append(ids, e.Settings.ID)
+				}
+				if e.Kind == KindStep && !forked {
+					forked = true
+					mgr.Send(Command{Kind: CmdFork, Text: "focal", Value: 5e-4, Who: "test"})
+				}
+			}
+		}
+	}()
+	if err := mgr.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	if len(ids) != 2 {
+		t.Fatalf("runs %v", ids)
+	}
+	store := runs.NewStore(dir)
+	parent, _ := store.Info(ids[0])
+	child, _ := store.Info(ids[1])
+	if parent.Status != runs.StatusStopped || child.Parent != ids[0] || child.Loss != "focal" || child.LR != 5e-4 || child.Status != runs.StatusDone {
+		t.Errorf("parent %+v\nchild %+v", parent, child)
+	}
+}
+
+func TestUnknownNamesListValidOnes(t *testing.T) {
+	dir := t.TempDir()
+	for field, check := range map[string]func(*Config){
+		"cnn-s, cnn-s-mh": func(c *Config) { c.Model = "alexnet" },
+		"sgd, adam":       func(c *Config) { c.Optim = "lion" },
+		"shuffle, weighted, balance": func(c *Config) { c.Sampler = "magic" },
+	} {
+		cfg := tinyConfig(t, dir)
+		check(&cfg)
+		_, err := New(context.Background(), cfg, NewHub())
+		if err == nil || !strings.Contains(err.Error(), field) {
+			t.Errorf("want the valid names %q in %v", field, err)
+		}
+	}
+}
