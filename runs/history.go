@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
+	"unsafe"
 )
 
 // The history folder holds step metrics as columns: _step.u32 has one
@@ -201,7 +203,7 @@ func ReadHistory(runDir string, buckets int) (*History, error) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+			b, unmap, err := mapFile(filepath.Join(dir, e.Name()))
 			if err != nil {
 				mu.Lock()
 				firstErr = errors.Join(firstErr, err)
@@ -209,6 +211,7 @@ func ReadHistory(runDir string, buckets int) (*History, error) {
 				return
 			}
 			s := reduce(name, b, steps, buckets)
+			unmap()
 			mu.Lock()
 			h.Series[name] = s
 			mu.Unlock()
@@ -234,20 +237,16 @@ func reduce(name string, b []byte, steps []int, buckets int) *Series {
 	s.Min = make([]float64, 0, buckets)
 	s.Max = make([]float64, 0, buckets)
 	s.Last = make([]float64, 0, buckets)
+	vals := f32view(b[:4*n])
 	for k := range buckets {
 		lo, hi := k*n/buckets, (k+1)*n/buckets
 		mn, mx, last := float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN())
-		for i := lo; i < hi; i++ {
-			v := math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+		for _, v := range vals[lo:hi] {
 			if v != v {
 				continue
 			}
-			if v < mn {
-				mn = v
-			}
-			if v > mx {
-				mx = v
-			}
+			mn = min(mn, v)
+			mx = max(mx, v)
 			last = v
 			s.Count++
 		}
@@ -260,4 +259,43 @@ func reduce(name string, b []byte, steps []int, buckets int) *Series {
 		s.Last = append(s.Last, float64(last))
 	}
 	return s
+}
+
+// mapFile maps a file read-only (no copy into the heap); unmap releases it.
+func mapFile(path string) ([]byte, func(), error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, nil, err
+	}
+	if st.Size() == 0 {
+		return nil, func() {}, nil
+	}
+	b, err := syscall.Mmap(int(f.Fd()), 0, int(st.Size()), syscall.PROT_READ, syscall.MAP_SHARED)
+	if err != nil {
+		// Fall back to reading.
+		b, err := os.ReadFile(path)
+		return b, func() {}, err
+	}
+	return b, func() { syscall.Munmap(b) }, nil
+}
+
+// f32view reinterprets little-endian bytes as float32s (the history is
+// written little-endian; on a big-endian machine it decodes instead).
+func f32view(b []byte) []float32 {
+	if len(b) == 0 {
+		return nil
+	}
+	if binary.NativeEndian.Uint16([]byte{1, 0}) == 1 && uintptr(unsafe.Pointer(&b[0]))%4 == 0 {
+		return unsafe.Slice((*float32)(unsafe.Pointer(&b[0])), len(b)/4)
+	}
+	out := make([]float32, len(b)/4)
+	for i := range out {
+		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	return out
 }

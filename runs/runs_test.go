@@ -1,0 +1,160 @@
+package runs
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestCreateLockListAndCrash(t *testing.T) {
+	s := NewStore(t.TempDir())
+	r, err := s.Create(Info{Model: "vgg-s", Loss: "focal", Start: time.Date(2026, 11, 26, 18, 30, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.ID() != "20261126-183000-vgg-s-focal" {
+		t.Errorf("id %s", r.ID())
+	}
+	r2, err := s.Create(Info{Model: "vgg-s", Loss: "focal", Start: time.Date(2026, 11, 26, 18, 30, 0, 0, time.UTC)})
+	if err != nil || r2.ID() != "20261126-183000-vgg-s-focal-2" {
+		t.Fatalf("second id %v %v", r2, err)
+	}
+	if _, err := s.OpenForWrite(r.ID()); !errors.Is(err, ErrLocked) {
+		t.Errorf("a second writer was let in: %v", err)
+	}
+	if info, _ := s.Info(r.ID()); info.Status != StatusRunning {
+		t.Errorf("live run shows %s", info.Status)
+	}
+	r.Close(StatusDone, nil)
+	// r2's writer "dies": its lock goes away but run.json still says running.
+	r2.lock.Close()
+	list, err := s.List()
+	if err != nil || len(list) != 2 {
+		t.Fatalf("%v %v", list, err)
+	}
+	got := map[string]string{}
+	for _, l := range list {
+		got[l.Info.ID] = l.Info.Status
+	}
+	if got[r.ID()] != StatusDone || got[r2.ID()] != StatusCrashed {
+		t.Errorf("statuses %v", got)
+	}
+}
+
+func TestCorruptRunJSONNamesTheFileAndOthersStillList(t *testing.T) {
+	s := NewStore(t.TempDir())
+	good, _ := s.Create(Info{Model: "cnn-s", Loss: "ce"})
+	good.Close(StatusDone, nil)
+	bad, _ := s.Create(Info{Model: "cnn-s", Loss: "f1", Name: "bad"})
+	bad.Close(StatusDone, nil)
+	p := filepath.Join(s.Path(bad.ID()), "run.json")
+	os.WriteFile(p, []byte("{not json"), 0o644)
+	list, err := s.List()
+	if err != nil || len(list) != 2 {
+		t.Fatalf("%v %v", list, err)
+	}
+	for _, l := range list {
+		if l.Info.ID == bad.ID() && (l.Err == nil || !strings.Contains(l.Err.Error(), p)) {
+			t.Errorf("corrupt run: %v", l.Err)
+		}
+		if l.Info.ID == good.ID() && (l.Err != nil || l.Info.Status != StatusDone) {
+			t.Errorf("good run: %+v %v", l.Info, l.Err)
+		}
+	}
+}
+
+func TestTornLastLineIsIgnoredAndRepaired(t *testing.T) {
+	s := NewStore(t.TempDir())
+	r, _ := s.Create(Info{Model: "cnn-s", Loss: "ce"})
+	r.Append(map[string]int{"step": 1})
+	r.Append(map[string]int{"step": 2})
+	r.Close(StatusDone, nil)
+	log := filepath.Join(s.Path(r.ID()), "metrics.jsonl")
+	f, _ := os.OpenFile(log, os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(`{"step": 3, "lo`)
+	f.Close()
+	count := func() int {
+		n := 0
+		if err := ReadLog(s.Path(r.ID()), func([]byte) error { n++; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := count(); n != 2 {
+		t.Fatalf("%d lines read, want 2", n)
+	}
+	r2, err := s.OpenForWrite(r.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2.Append(map[string]int{"step": 3})
+	r2.Close(StatusDone, nil)
+	if n := count(); n != 3 {
+		t.Errorf("after repair and append: %d lines", n)
+	}
+}
+
+func TestHistoryBucketsKeepSpikes(t *testing.T) {
+	s := NewStore(t.TempDir())
+	r, _ := s.Create(Info{Model: "cnn-s", Loss: "ce"})
+	for i := 0; i < 1000; i++ {
+		v := 1.0
+		if i == 537 {
+			v = 50 // a spike
+		}
+		row := map[string]float64{"loss": v}
+		if i >= 500 {
+			row["lr"] = 0.5 // a metric that appears later
+		}
+		r.AppendHistory(i+1, row)
+	}
+	r.Close(StatusDone, nil)
+	h, err := ReadHistory(s.Path(r.ID()), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loss := h.Series["loss"]
+	if h.Rows != 1000 || len(loss.Max) != 10 || loss.Max[5] != 50 || loss.Min[5] != 1 || loss.Step[9] != 1000 {
+		t.Fatalf("rows %d, loss %+v", h.Rows, loss)
+	}
+	lr := h.Series["lr"]
+	if !math.IsNaN(lr.Last[0]) || lr.Last[9] != 0.5 || lr.Count != 500 {
+		t.Errorf("lr %+v", lr)
+	}
+}
+
+// writeBigHistory writes steps × metrics rows through the writer.
+func writeBigHistory(tb testing.TB, dir string, steps, metrics int) {
+	c := newColumns(dir)
+	row := map[string]float64{}
+	for i := 0; i < steps; i++ {
+		for m := 0; m < metrics; m++ {
+			row[fmt.Sprintf("m%03d", m)] = float64(i%977) * float64(m+1)
+		}
+		if err := c.append(i+1, row); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	c.close()
+}
+
+// BenchmarkReadHistory400kx100 reads a run of 400,000 steps × 100 metrics
+// into chart-ready form (1,000 min/max buckets per metric): W&B's LEET
+// opens such a run in 0.30 s.
+func BenchmarkReadHistory400kx100(b *testing.B) {
+	run := b.TempDir()
+	os.MkdirAll(filepath.Join(run, "history"), 0o755)
+	writeBigHistory(b, filepath.Join(run, "history"), 400_000, 100)
+	b.ResetTimer()
+	for b.Loop() {
+		h, err := ReadHistory(run, 1000)
+		if err != nil || h.Rows != 400_000 || len(h.Series) != 100 {
+			b.Fatal(err)
+		}
+	}
+}
