@@ -35,10 +35,13 @@ func (m Model) confusionView(w, h int) string {
 		mode = "row %"
 	}
 	title := fmt.Sprintf("confusion, epoch %d of %d (←/→) · %s (%%) · rows: truth, columns: prediction", s.EpochN[idx], s.EpochN[n-1], mode)
-	mat := m.matrix(c, names, true)
+	mat := m.matrix(c, names, true, fmt.Sprintf("ep %d/%d", s.EpochN[idx], s.EpochN[n-1]))
 	per := m.perClass(c, names, w-lipgloss.Width(mat)-2)
 	top := lipgloss.JoinHorizontal(lipgloss.Top, mat, "  ", per)
-	out := st.BoxTitle.Render(title) + "\n" + top
+	out := top
+	if h > c.N+2 {
+		out = st.BoxTitle.Render(title) + "\n" + top
+	}
 	if c.N == dataset.NumClasses && s.Header.Masked {
 		var tasks []string
 		tn := dataset.TaskClassNames(dataset.DefaultAgeBins)
@@ -53,7 +56,7 @@ func (m Model) confusionView(w, h int) string {
 		}
 		for t, name := range dataset.TaskNames {
 			tc := c.Task(t)
-			tasks = append(tasks, st.BoxTitle.Render(fmt.Sprintf("%s  acc %.3f F1 %.3f", name, tc.Accuracy(), tc.MacroF1()))+"\n"+m.matrix(tc, tn[t], false))
+			tasks = append(tasks, st.BoxTitle.Render(fmt.Sprintf("%s  acc %.3f F1 %.3f", name, tc.Accuracy(), tc.MacroF1()))+"\n"+m.matrix(tc, tn[t], false, ""))
 		}
 		out += "\n" + lipgloss.JoinHorizontal(lipgloss.Top, tasks[0], "   ", tasks[1], "   ", tasks[2])
 	}
@@ -62,7 +65,7 @@ func (m Model) confusionView(w, h int) string {
 
 // matrix renders a confusion matrix; short cells (3 wide) for many
 // classes.
-func (m Model) matrix(c *training.Confusion, names []string, compact bool) string {
+func (m Model) matrix(c *training.Confusion, names []string, compact bool, corner string) string {
 	st := m.styles
 	lw := 0
 	for _, n := range names {
@@ -73,7 +76,7 @@ func (m Model) matrix(c *training.Confusion, names []string, compact bool) strin
 		cw = 3
 	}
 	var b strings.Builder
-	b.WriteString(strings.Repeat(" ", lw+1))
+	b.WriteString(st.Dim.Render(fmt.Sprintf("%-*s", lw+1, corner)))
 	for j := range c.N {
 		b.WriteString(st.Dim.Render(fmt.Sprintf("%*d", cw, j%100)))
 	}

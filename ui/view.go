@@ -151,9 +151,10 @@ func (m Model) overviewView(w, h int) string {
 		right := m.valPanel(half, chartsH/2) + "\n" + m.lrPanel(half, chartsH-chartsH/2)
 		panels = lipgloss.JoinHorizontal(lipgloss.Top, fit(left, half, chartsH), "  ", fit(right, half, chartsH))
 	} else {
-		lh := chartsH * 4 / 10
-		vh := chartsH * 35 / 100
-		panels = m.lossPanel(w, lh) + "\n" + m.valPanel(w, vh) + "\n" + m.lrPanel(w, chartsH-lh-vh)
+		lrH := min(4, chartsH/4)
+		vh := (chartsH - lrH) * 4 / 10
+		lh := chartsH - lrH - vh
+		panels = m.lossPanel(w, lh) + "\n" + m.valPanel(w, vh) + "\n" + m.lrPanel(w, lrH)
 		panels = fit(panels, w, chartsH)
 	}
 	var log []string

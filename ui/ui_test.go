@@ -1,0 +1,308 @@
+package ui
+
+import (
+	"flag"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/maskdash/maskdash/dataset"
+	"github.com/maskdash/maskdash/training"
+	"github.com/muesli/termenv"
+)
+
+// updating reports whether -update was given (the flag is registered by
+// charmbracelet/x/exp/golden, which teatest imports).
+func updating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
+
+// asciiRenderer gives deterministic, colourless output.
+func asciiRenderer() *lipgloss.Renderer {
+	r := lipgloss.NewRenderer(os.Stdout)
+	r.SetColorProfile(termenv.Ascii)
+	return r
+}
+
+var t0 = time.Date(2026, 11, 26, 18, 30, 0, 0, time.UTC)
+
+// script is a deterministic event stream: a run start, steps, two epochs,
+// an lr change and a checkpoint.
+func script() []training.Event {
+	hdr := &training.RunHeader{ID: "20261126-183000-cnn-s-ce", Model: "cnn-s", Loss: "ce", Optim: "adam", LR: 1e-3, Batch: 32,
+		Img: "64x64", Sampler: "shuffle", Data: "synthetic", Device: "cpu", Classes: dataset.ClassNames(dataset.DefaultAgeBins),
+		Masked: true, Train: 1680, Val: 420, Epochs: 3}
+	evs := []training.Event{{Kind: training.KindRun, Time: t0, Settings: hdr, Epochs: 3, LR: 1e-3},
+		{Kind: training.KindState, Time: t0, State: training.StateRunning}}
+	step := 0
+	for ep := 0; ep < 2; ep++ {
+		for i := 0; i < 40; i++ {
+			step++
+			evs = append(evs, training.Event{Kind: training.KindStep, Time: t0.Add(time.Duration(step) * time.Second), Epoch: ep, Step: step,
+				Loss: 3 * math.Exp(-float64(step)/30) * (1 + 0.1*math.Sin(float64(step))), LR: 1e-3, IPS: 200, Progress: float64(i+1) / 40, Epochs: 3})
+		}
+		conf := training.NewConfusion(18)
+		for c := 0; c < 18; c++ {
+			conf.Add(c, c)
+			conf.Add(c, c)
+			conf.Add(c, (c+ep+1)%18)
+		}
+		m := training.Summarize(conf, 1.5-0.3*float64(ep), true)
+		evs = append(evs, training.Event{Kind: training.KindEpoch, Time: t0.Add(time.Duration(step) * time.Second), Epoch: ep + 1, Step: step, Epochs: 3, Val: &m, Conf: conf, TrainAcc: 0.5})
+	}
+	evs = append(evs,
+		training.Event{Kind: training.KindControl, Time: t0.Add(90 * time.Second), Step: step, Setting: "lr", Value: "0.002", LR: 2e-3, Who: "local"},
+		training.Event{Kind: training.KindCheckpoint, Time: t0.Add(91 * time.Second), Step: step, Epoch: 2, Msg: "checkpoint saved", Path: "runs/x/checkpoints/002-0000080.safetensors"})
+	return evs
+}
+
+// fakeCtrl records commands (Bubble Tea runs commands concurrently).
+type fakeCtrl struct {
+	mu  sync.Mutex
+	got []training.Command
+}
+
+func (f *fakeCtrl) Send(c training.Command) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.got = append(f.got, c)
+	return nil
+}
+
+func (f *fakeCtrl) kinds() map[string]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := map[string]int{}
+	for _, c := range f.got {
+		out[c.Kind]++
+	}
+	return out
+}
+
+func newTestModel(ctrl Controller, w, h int) Model {
+	var c Controller
+	if ctrl != nil {
+		c = ctrl
+	}
+	m := New(Options{Snapshot: script(), Ctrl: c, Renderer: asciiRenderer(), RunsDir: "testdata/no-runs"})
+	m, _ = m.Resize(w, h)
+	return m
+}
+
+func golden(t *testing.T, got string) {
+	t.Helper()
+	p := filepath.Join("testdata", strings.ReplaceAll(t.Name(), "/", "_")+".golden")
+	if updating() {
+		os.WriteFile(p, []byte(got), 0o644)
+	}
+	want, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatalf("%v (run go test ./ui -update to create it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("view differs from %s (go test ./ui -update rewrites it):\n%s", p, got)
+	}
+}
+
+func press(m Model, keys ...string) (Model, []tea.Cmd) {
+	var cmds []tea.Cmd
+	for _, k := range keys {
+		var msg tea.KeyMsg
+		switch k {
+		case "tab":
+			msg = tea.KeyMsg{Type: tea.KeyTab}
+		case "enter":
+			msg = tea.KeyMsg{Type: tea.KeyEnter}
+		case "left":
+			msg = tea.KeyMsg{Type: tea.KeyLeft}
+		case "right":
+			msg = tea.KeyMsg{Type: tea.KeyRight}
+		case " ":
+			msg = tea.KeyMsg{Type: tea.KeySpace, Runes: []rune(" ")}
+		default:
+			msg = tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
+		}
+		nm, cmd := m.Update(msg)
+		m = nm.(Model)
+		cmds = append(cmds, cmd)
+	}
+	return m, cmds
+}
+
+func TestViewsGolden(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		for _, view := range []string{"1", "2"} {
+			name := map[string]string{"1": "overview", "2": "confusion"}[view]
+			t.Run(name+"_"+itoa(size[0])+"x"+itoa(size[1]), func(t *testing.T) {
+				m, _ := press(newTestModel(&fakeCtrl{}, size[0], size[1]), view)
+				v := m.View()
+				if h := strings.Count(v, "\n") + 1; h != size[1] {
+					t.Errorf("view has %d lines, want %d", h, size[1])
+				}
+				for i, l := range strings.Split(v, "\n") {
+					if lipgloss.Width(l) > size[0] {
+						t.Errorf("line %d is %d wide (> %d)", i, lipgloss.Width(l), size[0])
+					}
+				}
+				golden(t, v)
+			})
+		}
+	}
+}
+
+func itoa(n int) string { return strings.TrimSpace(strings.Repeat(" ", 0) + fmtInt(n)) }
+
+func fmtInt(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	s := ""
+	for n > 0 {
+		s = string(rune('0'+n%10)) + s
+		n /= 10
+	}
+	return s
+}
+
+func TestKeysSendCommands(t *testing.T) {
+	cases := []struct {
+		keys []string
+		want training.Command
+	}{
+		{[]string{" "}, training.Command{Kind: training.CmdToggle}},
+		{[]string{"c"}, training.Command{Kind: training.CmdCheckpoint}},
+		{[]string{"x"}, training.Command{Kind: training.CmdPredict}},
+		{[]string{"+"}, training.Command{Kind: training.CmdScaleLR, Value: 2}},
+		{[]string{"-"}, training.Command{Kind: training.CmdScaleLR, Value: 0.5}},
+		{[]string{"L", "ctrl+u", "enter"}, training.Command{}}, // replaced below
+		{[]string{"q"}, training.Command{Kind: training.CmdStop}},
+	}
+	for _, c := range cases[:5] {
+		f := &fakeCtrl{}
+		m := newTestModel(f, 80, 24)
+		m.opts.QuitStops = true
+		_, cmds := press(m, c.keys...)
+		runCmds(cmds)
+		if len(f.got) != 1 || f.got[0].Kind != c.want.Kind || f.got[0].Value != c.want.Value || f.got[0].Who != "local" {
+			t.Errorf("%q sent %+v, want %+v", c.keys, f.got, c.want)
+		}
+	}
+	// Typing an exact learning rate, a loss, and a new run.
+	f := &fakeCtrl{}
+	m := newTestModel(f, 80, 24)
+	m.opts.QuitStops = true
+	m, cmds := press(m, "L")
+	m.prompt.SetValue("3e-4")
+	m, c2 := press(m, "enter")
+	m, c3 := press(m, "l")
+	m.prompt.SetValue("0.6focal+0.4f1")
+	m, c4 := press(m, "enter")
+	m, c5 := press(m, "n")
+	m.prompt.SetValue("f1 1e-4")
+	m, c6 := press(m, "enter")
+	_, c7 := press(m, "q")
+	runCmds(append(append(append(append(append(append(cmds, c2...), c3...), c4...), c5...), c6...), c7...))
+	want := []training.Command{{Kind: training.CmdSetLR, Value: 3e-4}, {Kind: training.CmdSetLoss, Text: "0.6focal+0.4f1"},
+		{Kind: training.CmdFork, Text: "f1", Value: 1e-4}, {Kind: training.CmdStop}}
+	if len(f.got) != len(want) {
+		t.Fatalf("sent %+v", f.got)
+	}
+	for i, w := range want {
+		g := f.got[i]
+		if g.Kind != w.Kind || g.Value != w.Value || g.Text != w.Text {
+			t.Errorf("command %d: %+v, want %+v", i, g, w)
+		}
+	}
+	// A bad value is refused on the screen, not sent.
+	f2 := &fakeCtrl{}
+	m = newTestModel(f2, 80, 24)
+	m, _ = press(m, "L")
+	m.prompt.SetValue("fast")
+	m, cmds = press(m, "enter")
+	runCmds(cmds)
+	if len(f2.got) != 0 || !strings.Contains(m.View(), "not a positive number") {
+		t.Errorf("bad lr: sent %+v", f2.got)
+	}
+}
+
+// runCmds runs commands that return at once (sends), ignoring the rest.
+func runCmds(cmds []tea.Cmd) {
+	for _, c := range cmds {
+		if c == nil {
+			continue
+		}
+		done := make(chan tea.Msg, 1)
+		go func() { done <- c() }()
+		select {
+		case <-done:
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func TestViewerCannotSteer(t *testing.T) {
+	m := newTestModel(nil, 80, 24)
+	m, cmds := press(m, " ", "c", "+")
+	for _, c := range cmds {
+		if c != nil {
+			t.Fatal("a viewer's key produced a command")
+		}
+	}
+	v := m.View()
+	if !strings.Contains(v, "viewer (read-only)") || !strings.Contains(v, "read-only: this session may watch") || strings.Contains(v, "pause/resume") {
+		t.Errorf("viewer screen:\n%s", v)
+	}
+}
+
+func TestConfusionEpochNavigation(t *testing.T) {
+	m, _ := press(newTestModel(&fakeCtrl{}, 120, 40), "2")
+	if !strings.Contains(m.View(), "epoch 2 of 2") {
+		t.Fatal("confusion view does not start at the latest epoch")
+	}
+	m, _ = press(m, "left")
+	if !strings.Contains(m.View(), "epoch 1 of 2") {
+		t.Error("← did not go back an epoch")
+	}
+	m, _ = press(m, "right", "%")
+	if !strings.Contains(m.View(), "epoch 2 of 2") || !strings.Contains(m.View(), "row %") {
+		t.Error("→ or % did not work")
+	}
+}
+
+func TestInfiniteLossDoesNotPanic(t *testing.T) {
+	m := newTestModel(&fakeCtrl{}, 80, 24)
+	nm, _ := m.Update(eventsMsg{events: []training.Event{
+		{Kind: training.KindStep, Step: 999, Loss: math.Inf(1), LR: 1e30},
+		{Kind: training.KindStep, Step: 1000, Loss: math.NaN(), LR: 1e30},
+	}})
+	_ = nm.(Model).View()
+	empty := New(Options{Renderer: asciiRenderer()})
+	if !strings.Contains(empty.View(), "waiting for data") {
+		t.Error("empty dashboard should say it is waiting")
+	}
+}
+
+// BenchmarkView100k draws the overview with 100,000 points of history,
+// recent and whole-history modes.
+func BenchmarkView100k(b *testing.B) {
+	m := newTestModel(&fakeCtrl{}, 120, 40)
+	for i := 0; i < 100_000; i++ {
+		m.state.Apply(training.Event{Kind: training.KindStep, Step: i, Loss: 1 + math.Sin(float64(i)/100), LR: 1e-3, Epochs: 3})
+	}
+	for _, mode := range []bool{false, true} {
+		m.history = mode
+		name := map[bool]string{false: "recent", true: "all"}[mode]
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				_ = m.View()
+			}
+		})
+	}
+}
