@@ -137,7 +137,9 @@ func printProgress(ctx context.Context, sub *training.Sub, out io.Writer) {
 			case training.KindControl:
 				fmt.Fprintf(out, "%s set %s %s\n", e.Who, e.Setting, e.Value)
 			case training.KindError:
-				fmt.Fprintf(out, "warning: %s\n", e.Msg)
+				if e.Setting != training.FatalSetting { // main prints the fatal one
+					fmt.Fprintf(out, "warning: %s\n", e.Msg)
+				}
 			}
 		}
 		_ = ctx

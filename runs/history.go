@@ -299,3 +299,36 @@ func f32view(b []byte) []float32 {
 	}
 	return out
 }
+
+// rewind cuts every column to the rows whose step is at most step.
+func (c *columns) rewind(step int) error {
+	if err := c.sync(); err != nil {
+		return err
+	}
+	sb, err := os.ReadFile(filepath.Join(c.dir, stepFile))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	rows := len(sb) / 4
+	keep := rows
+	for keep > 0 && int(binary.LittleEndian.Uint32(sb[4*(keep-1):])) > step {
+		keep--
+	}
+	if keep == rows {
+		return nil
+	}
+	files := []string{filepath.Join(c.dir, stepFile)}
+	for _, n := range c.names {
+		files = append(files, filepath.Join(c.dir, n+".f32"))
+	}
+	for _, f := range files {
+		if err := os.Truncate(f, int64(keep*4)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	c.rows = keep
+	return nil
+}

@@ -168,3 +168,39 @@ func WriteFileAtomic(path string, data []byte) error {
 	}
 	return os.Rename(name, path)
 }
+
+// RewindTo drops from the log every line whose "step" is past step, and
+// from the history every row past it. Resuming from a checkpoint at step
+// calls it, so that work redone after a crash is not logged twice.
+func (r *Run) RewindTo(step int) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p := filepath.Join(r.Dir, "metrics.jsonl")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return fmt.Errorf("rewind log: %w", err)
+	}
+	var keep bytes.Buffer
+	for _, line := range bytes.SplitAfter(b, []byte{'\n'}) {
+		if len(bytes.TrimSpace(line)) == 0 || line[len(line)-1] != '\n' {
+			continue
+		}
+		var s struct {
+			Step *int `json:"step"`
+		}
+		if json.Unmarshal(line, &s) == nil && s.Step != nil && *s.Step > step {
+			continue
+		}
+		keep.Write(line)
+	}
+	if keep.Len() != len(b) {
+		r.log.Close()
+		if err := WriteFileAtomic(p, keep.Bytes()); err != nil {
+			return fmt.Errorf("rewind log: %w", err)
+		}
+		if r.log, err = os.OpenFile(p, os.O_WRONLY|os.O_APPEND, 0o644); err != nil {
+			return fmt.Errorf("rewind log: %w", err)
+		}
+	}
+	return r.hist.rewind(step)
+}

@@ -67,6 +67,7 @@ type CkptMeta struct {
 	Std       [3]float32        `json:"std"`
 	Classes   []string          `json:"classes"`
 	BestF1    float64           `json:"best_f1"`
+	Weights   string            `json:"weights"` // the .safetensors file beside this JSON
 }
 
 // DataIdentity says which data and split a checkpoint was trained on.
@@ -191,28 +192,31 @@ func loadWeights(path string, net *models.Net) error {
 }
 
 // SaveCheckpoint writes <epoch>-<step>.safetensors and its JSON, then
-// copies both to latest (and best when best is set).
+// points latest.json (and best.json when best is set) at them. Each
+// pointer is one atomic rename, so a kill at any moment leaves latest and
+// best naming a complete pair of files.
 func SaveCheckpoint(dir string, net *models.Net, meta CkptMeta, best bool) (string, error) {
 	base := fmt.Sprintf("%03d-%07d", meta.Epoch, meta.Step)
+	meta.Weights = base + ".safetensors"
 	mj, err := json.MarshalIndent(meta, "", " ")
 	if err != nil {
 		return "", fmt.Errorf("checkpoint meta: %w", err)
 	}
 	all := append(append([]*models.Param(nil), net.Params()...), net.Buffers()...)
 	md := map[string]string{"model": net.Spec.Name, "format": "maskdash", "epoch": fmt.Sprint(meta.Epoch), "step": fmt.Sprint(meta.Step)}
+	if err := writeSafetensors(filepath.Join(dir, meta.Weights), all, md); err != nil {
+		return "", fmt.Errorf("save checkpoint: %w", err)
+	}
 	names := []string{base, "latest"}
 	if best {
 		names = append(names, "best")
 	}
 	for _, n := range names {
-		if err := writeSafetensors(filepath.Join(dir, n+".safetensors"), all, md); err != nil {
-			return "", fmt.Errorf("save checkpoint: %w", err)
-		}
 		if err := runs.WriteFileAtomic(filepath.Join(dir, n+".json"), mj); err != nil {
 			return "", fmt.Errorf("save checkpoint: %w", err)
 		}
 	}
-	return filepath.Join(dir, base+".safetensors"), nil
+	return filepath.Join(dir, meta.Weights), nil
 }
 
 // ReadCkptMeta reads the JSON beside a checkpoint (path may name the
@@ -231,30 +235,39 @@ func ReadCkptMeta(path string) (CkptMeta, error) {
 	return m, nil
 }
 
-// CheckpointPath resolves best, latest or a file name inside a run folder.
+// CheckpointPath resolves best, latest or a file name inside a run folder
+// to a weights file. best and latest are JSON pointers (best.json,
+// latest.json) naming the numbered checkpoint; a run with no best yet
+// falls back to latest.
 func CheckpointPath(runDir, which string) (string, error) {
 	if which == "" {
 		which = "best"
 	}
-	p := which
+	dir := filepath.Join(runDir, "checkpoints")
 	switch which {
 	case "best", "latest":
-		p = filepath.Join(runDir, "checkpoints", which+".safetensors")
-	default:
-		if !strings.Contains(which, string(filepath.Separator)) {
-			p = filepath.Join(runDir, "checkpoints", which)
+		ptr := filepath.Join(dir, which+".json")
+		if !fileExists(ptr) && which == "best" {
+			ptr = filepath.Join(dir, "latest.json")
 		}
-		if !strings.HasSuffix(p, ".safetensors") {
-			p += ".safetensors"
+		m, err := ReadCkptMeta(ptr)
+		if err != nil {
+			return "", fmt.Errorf("%w %s: the run has no %s checkpoint yet", ErrCheckpoint, ptr, which)
 		}
+		if m.Weights == "" {
+			return "", fmt.Errorf("%w %s names no weights file", ErrCheckpoint, ptr)
+		}
+		return filepath.Join(dir, m.Weights), nil
 	}
-	if _, err := os.Stat(p); err != nil {
-		if which == "best" {
-			if lp := filepath.Join(runDir, "checkpoints", "latest.safetensors"); fileExists(lp) {
-				return lp, nil
-			}
-		}
-		return "", fmt.Errorf("%w %s: no such file (the run has no %s checkpoint yet)", ErrCheckpoint, p, which)
+	p := which
+	if !strings.Contains(which, string(filepath.Separator)) {
+		p = filepath.Join(dir, which)
+	}
+	if !strings.HasSuffix(p, ".safetensors") {
+		p += ".safetensors"
+	}
+	if !fileExists(p) {
+		return "", fmt.Errorf("%w %s: no such file", ErrCheckpoint, p)
 	}
 	return p, nil
 }

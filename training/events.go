@@ -18,6 +18,10 @@ const (
 	KindRun        = "run"        // a run started (its id and settings)
 )
 
+// FatalSetting marks an error event that ended training (the caller also
+// gets it as an error value).
+const FatalSetting = "fatal"
+
 // Trainer states.
 const (
 	StateStarting = "starting"

@@ -33,7 +33,7 @@ func (m *Manager) Run(ctx context.Context) error {
 	for {
 		t, err := New(ctx, cfg, m.hub)
 		if err != nil {
-			m.hub.Publish(Event{Kind: KindError, Msg: err.Error()})
+			m.hub.Publish(Event{Kind: KindError, Msg: err.Error(), Setting: FatalSetting})
 			return err
 		}
 		m.mu.Lock()

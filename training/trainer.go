@@ -141,6 +141,12 @@ func New(ctx context.Context, cfg Config, hub *Hub) (*Trainer, error) {
 		if t.run, err = store.OpenForWrite(cfg.Resume); err != nil {
 			return nil, err
 		}
+		// Forget what was logged after the checkpoint: it is about to be
+		// done again, and the log must not hold a step or an epoch twice.
+		if err := t.run.RewindTo(resumeMeta.Step); err != nil {
+			t.run.Close(runs.StatusFailed, err)
+			return nil, err
+		}
 	case cfg.From != "":
 		info, err := store.Info(cfg.From)
 		if err != nil {
@@ -253,7 +259,7 @@ func (t *Trainer) Run(ctx context.Context) (err error) {
 	defer func() {
 		if err != nil {
 			status = runs.StatusFailed
-			t.publish(Event{Kind: KindError, Msg: err.Error(), Epoch: t.epoch, Step: t.step})
+			t.publish(Event{Kind: KindError, Msg: err.Error(), Epoch: t.epoch, Step: t.step, Setting: FatalSetting})
 		}
 		t.run.Info.EpochsDone, t.run.Info.Steps = t.epoch, t.step
 		final := map[string]string{runs.StatusDone: StateDone, runs.StatusStopped: StateStopped, runs.StatusFailed: StateFailed}[status]

@@ -243,8 +243,8 @@ func TestForkStartsChildRun(t *testing.T) {
 func TestUnknownNamesListValidOnes(t *testing.T) {
 	dir := t.TempDir()
 	for field, check := range map[string]func(*Config){
-		"cnn-s, cnn-s-mh": func(c *Config) { c.Model = "alexnet" },
-		"sgd, adam":       func(c *Config) { c.Optim = "lion" },
+		"cnn-s, cnn-s-mh":            func(c *Config) { c.Model = "alexnet" },
+		"sgd, adam":                  func(c *Config) { c.Optim = "lion" },
 		"shuffle, weighted, balance": func(c *Config) { c.Sampler = "magic" },
 	} {
 		cfg := tinyConfig(t, dir)
