@@ -189,3 +189,14 @@ func TestKillAndResume(t *testing.T) {
 		t.Errorf("epochs logged: %v", epochs)
 	}
 }
+
+// TestTmuxSmoke runs scripts/tmux-smoke.sh against the built binary.
+func TestTmuxSmoke(t *testing.T) {
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("tmux is not installed (apt-get install tmux)")
+	}
+	out, err := exec.Command("bash", "scripts/tmux-smoke.sh", bin).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "passed") {
+		t.Fatalf("%v\n%s", err, out)
+	}
+}

@@ -195,6 +195,18 @@ func (m Model) onKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	if m.promptKind != "" {
 		return m.onPrompt(msg)
 	}
+	// Keys typed quickly (or over a slow link) can arrive as one message
+	// of several runes: handle them one by one.
+	if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste {
+		var cmds []tea.Cmd
+		var cur tea.Model = m
+		for _, r := range msg.Runes {
+			var cmd tea.Cmd
+			cur, cmd = cur.(Model).onKey(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt})
+			cmds = append(cmds, cmd)
+		}
+		return cur, tea.Batch(cmds...)
+	}
 	if m.opts.Ctrl == nil {
 		for _, b := range DefaultKeyMap().Controls() {
 			if key.Matches(msg, b) {

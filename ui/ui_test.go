@@ -306,3 +306,14 @@ func BenchmarkView100k(b *testing.B) {
 		})
 	}
 }
+
+// TestRunesArrivingTogether: keys typed fast can come as one message.
+func TestRunesArrivingTogether(t *testing.T) {
+	f := &fakeCtrl{}
+	m := newTestModel(f, 100, 30)
+	nm, cmd := m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("2c")})
+	runCmds([]tea.Cmd{cmd})
+	if nm.(Model).view != viewConfusion || f.kinds()[training.CmdCheckpoint] != 1 {
+		t.Errorf("view %d, commands %v", nm.(Model).view, f.kinds())
+	}
+}

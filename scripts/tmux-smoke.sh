@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Drives the real maskdash binary in tmux as a person would: start the
+# dashboard, pause, resume, double the learning rate, checkpoint, predict,
+# start a new run with another loss, quit; then checks the screen and the
+# run folder. Usage: scripts/tmux-smoke.sh [path/to/maskdash]
+set -euo pipefail
+command -v tmux >/dev/null || { echo "tmux is not installed"; exit 2; }
+here=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d)
+sock="maskdash-smoke-$$"
+trap 'tmux -L "$sock" kill-server 2>/dev/null || true; rm -rf "$work"' EXIT
+bin=${1:-}
+if [ -z "$bin" ]; then
+  bin="$work/maskdash"
+  (cd "$here" && go build -o "$bin" .)
+fi
+"$bin" synth --out "$work/data" --profiles 40 --size 96x128 --eval 30 >/dev/null
+t() { tmux -L "$sock" "$@"; }
+screen() { t capture-pane -p -t smoke; }
+fail() { echo "FAIL: $*"; echo "--- screen:"; screen || true; exit 1; }
+waitfor() { # waitfor TEXT [seconds]
+  for _ in $(seq 1 $(( ${2:-20} * 10 ))); do screen | grep -qF -- "$1" && return 0; sleep 0.1; done
+  fail "did not see '$1'"
+}
+t new-session -d -s smoke -x 110 -y 32 "cd '$work' && TERM=xterm-256color '$bin' train --data '$work/data' --runs '$work/runs' --img 32x32 --epochs 200; echo EXITED \$?; sleep 60"
+waitfor "epoch 1:" 60
+t send-keys -t smoke " "; waitfor "paused"
+t send-keys -t smoke " "; waitfor "● running"
+t send-keys -t smoke "+"; waitfor "set the learning rate to 0.002"
+t send-keys -t smoke "c"; waitfor "checkpoint saved:"
+t send-keys -t smoke "x"; waitfor "prediction written to" 30
+t send-keys -t smoke "2"; waitfor "rows: truth, columns: prediction"
+t send-keys -t smoke "1"
+t send-keys -t smoke "n"; waitfor "new run from here"
+t send-keys -t smoke C-u "focal 0.0005" Enter
+waitfor "← " 60   # the child run shows its parent
+t send-keys -t smoke "q"; waitfor "EXITED 0" 60
+runs=$(ls "$work/runs")
+[ "$(echo "$runs" | wc -l)" = 2 ] || fail "want 2 runs, have: $runs"
+parent=$(echo "$runs" | grep -v focal)
+child=$(echo "$runs" | grep focal)
+grep -q '"status": "stopped"' "$work/runs/$parent/run.json" || fail "parent not stopped"
+grep -q "\"parent\": \"$parent\"" "$work/runs/$child/run.json" || fail "child does not name its parent"
+grep -q '"status": "stopped"' "$work/runs/$child/run.json" || fail "child not stopped after q"
+ls "$work/runs/$parent/predictions/"*.csv >/dev/null || fail "no prediction CSV"
+head -1 "$work/runs/$parent/predictions/"*.csv | grep -qx "ImageID,ans" || fail "bad prediction header"
+grep -q '"setting":"lr"' "$work/runs/$parent/metrics.jsonl" || fail "lr change not in the log"
+[ -f "$work/runs/$child/checkpoints/latest.json" ] || fail "child has no checkpoint"
+echo "tmux smoke test passed: $parent -> $child"
