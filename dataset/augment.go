@@ -121,18 +121,66 @@ func toRGB(img image.Image) RGB {
 // averaging source pixels over each output pixel's area (so large
 // reductions do not alias).
 func (a Augment) Prepare(img image.Image) RGB {
+	if yc, ok := img.(*image.YCbCr); ok {
+		return a.prepareYCbCr(yc)
+	}
 	src := toRGB(img)
-	x0, y0, cw, ch := 0, 0, src.W, src.H
-	if a.CropW > 0 && a.CropW < src.W {
-		cw = a.CropW
-		x0 = (src.W - cw) / 2
-	}
-	if a.CropH > 0 && a.CropH < src.H {
-		ch = a.CropH
-		y0 = (src.H - ch) / 2
-	}
+	x0, y0, cw, ch := a.crop(src.W, src.H)
 	bw, bh := a.BaseSize()
 	return resizeArea(src, x0, y0, cw, ch, bw, bh)
+}
+
+// crop returns the centre-crop rectangle of a w×h source.
+func (a Augment) crop(w, h int) (x0, y0, cw, ch int) {
+	cw, ch = w, h
+	if a.CropW > 0 && a.CropW < w {
+		cw = a.CropW
+		x0 = (w - cw) / 2
+	}
+	if a.CropH > 0 && a.CropH < h {
+		ch = a.CropH
+		y0 = (h - ch) / 2
+	}
+	return
+}
+
+// prepareYCbCr resizes a decoded JPEG by averaging Y, Cb and Cr over each
+// output pixel's area and converting only the averages to RGB (the
+// conversion is affine, so this equals converting first, up to clamping):
+// a few thousand conversions instead of one per source pixel.
+func (a Augment) prepareYCbCr(m *image.YCbCr) RGB {
+	b := m.Bounds()
+	x0, y0, cw, ch := a.crop(b.Dx(), b.Dy())
+	w, h := a.BaseSize()
+	out := RGB{W: w, H: h, Pix: make([]uint8, 3*w*h)}
+	sx := float64(cw) / float64(w)
+	sy := float64(ch) / float64(h)
+	for y := 0; y < h; y++ {
+		ya := y0 + int(float64(y)*sy)
+		yb := min(max(ya+1, y0+int(float64(y+1)*sy)), b.Dy())
+		for x := 0; x < w; x++ {
+			xa := x0 + int(float64(x)*sx)
+			xb := min(max(xa+1, x0+int(float64(x+1)*sx)), b.Dx())
+			var sY, sCb, sCr, n int
+			for yy := ya; yy < yb; yy++ {
+				yrow := m.Y[m.YOffset(b.Min.X, b.Min.Y+yy):]
+				for xx := xa; xx < xb; xx++ {
+					sY += int(yrow[xx])
+					ci := m.COffset(b.Min.X+xx, b.Min.Y+yy)
+					sCb += int(m.Cb[ci])
+					sCr += int(m.Cr[ci])
+					n++
+				}
+			}
+			if n == 0 {
+				n = 1
+			}
+			r, g, bb := color.YCbCrToRGB(uint8(sY/n), uint8(sCb/n), uint8(sCr/n))
+			o := 3 * (y*w + x)
+			out.Pix[o], out.Pix[o+1], out.Pix[o+2] = r, g, bb
+		}
+	}
+	return out
 }
 
 func resizeArea(src RGB, x0, y0, cw, ch, w, h int) RGB {

@@ -40,3 +40,39 @@ func BenchmarkSynth2700(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLoader measures the loader from 384×512 JPEGs to augmented
+// 64×64 float32 tensors: the first epoch decodes every JPEG, later epochs
+// read the cache of prepared images. Reports images/s for each.
+func BenchmarkLoader(b *testing.B) {
+	dir := b.TempDir()
+	if err := Synthesize(context.Background(), SynthConfig{Out: dir, Profiles: 100, Eval: -1, Seed: 1}); err != nil {
+		b.Fatal(err)
+	}
+	set, err := ReadMask(dir, DefaultAgeBins)
+	if err != nil {
+		b.Fatal(err)
+	}
+	order := make([]int, set.Len())
+	for i := range order {
+		order[i] = i
+	}
+	for _, phase := range []string{"first-epoch", "cached"} {
+		b.Run(phase, func(b *testing.B) {
+			images := 0
+			for b.Loop() {
+				b.StopTimer()
+				l := NewLoader(set, LoaderConfig{Batch: 32, Aug: DefaultAugment(64, 64), Train: true, Seed: 1}, nil, nil)
+				if phase == "cached" {
+					for range l.Epoch(context.Background(), 0, order) {
+					}
+				}
+				b.StartTimer()
+				for bt := range l.Epoch(context.Background(), 1, order) {
+					images += bt.N
+				}
+			}
+			b.ReportMetric(float64(images)/b.Elapsed().Seconds(), "images/s")
+		})
+	}
+}

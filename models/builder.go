@@ -212,7 +212,7 @@ func resnetS(b *builder, x *G.Node) (*G.Node, error) {
 			if y, err = b.bn(y, name+".b.bn", false); err != nil {
 				return nil, err
 			}
-			if y, err = G.Add(y, x); err != nil {
+			if y, err = G.ApplyOp(&addOp{opBase: newBase("residual"), rank: 4}, y, x); err != nil {
 				return nil, err
 			}
 			return b.relu(y)

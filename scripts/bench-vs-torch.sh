@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Runs `maskdash bench` and ../shared/bench/torch_ref.py one after the other
+# on this machine (same models, batch, input size and threads) and prints
+# the ratio. The PyTorch side is skipped with a message when python3-torch
+# is missing.
+# Usage: scripts/bench-vs-torch.sh [--batch N] [--threads N] [--seconds S] [--tags openblas]
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+batch=32 threads=0 seconds=5 tags=openblas
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --batch) batch=$2; shift 2;;
+    --threads) threads=$2; shift 2;;
+    --seconds) seconds=$2; shift 2;;
+    --tags) tags=$2; shift 2;;
+    *) echo "unknown option $1"; exit 2;;
+  esac
+done
+ref="$here/../shared/bench/torch_ref.py"
+[ -f "$ref" ] || ref="$here/shared/bench/torch_ref.py"
+bin=$(mktemp -d)/maskdash
+if [ -n "$tags" ] && ! (cd "$here" && go build -tags "$tags" -o "$bin" . 2>/dev/null); then
+  echo "note: the $tags build failed (is libopenblas-dev installed?); using the pure-Go build"
+  tags=""
+fi
+[ -n "$tags" ] || (cd "$here" && go build -o "$bin" .)
+procs=$(nproc)
+[ "$threads" -gt 0 ] && procs=$threads
+echo "batch $batch, 64x64, $procs threads"
+ours=$(GOMAXPROCS=$procs "$bin" bench --model cnn-s,vgg-s --batch "$batch" --seconds "$seconds" --json)
+echo "$ours"
+theirs=""
+if /usr/bin/python3 -c "import torch" 2>/dev/null && [ -f "$ref" ]; then
+  theirs=$(/usr/bin/python3 "$ref" --device cpu --batch "$batch" --threads "$procs" --seconds "$seconds")
+  echo "$theirs"
+else
+  echo "PyTorch side skipped: python3-torch is not installed (apt-get install python3-torch) or torch_ref.py is missing"
+fi
+[ -n "$theirs" ] || exit 0
+/usr/bin/python3 - "$ours" "$theirs" <<'PY'
+import json, sys
+ours = {json.loads(l)["model"]: json.loads(l) for l in sys.argv[1].splitlines() if l.strip()}
+theirs = {json.loads(l)["model"]: json.loads(l) for l in sys.argv[2].splitlines() if l.strip()}
+for m in ours:
+    if m in theirs:
+        o, t = ours[m]["images_per_s"], theirs[m]["images_per_s"]
+        print(f"{m}: maskdash {o:.1f} images/s ({ours[m]['blas']}), PyTorch {t:.1f}: ratio {o/t:.2f}x, "
+              f"{ours[m]['mib_per_image']:.2f} MiB per image")
+PY
