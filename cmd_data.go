@@ -17,7 +17,7 @@ func cmdSynth(ctx context.Context, args []string, out io.Writer) error {
 	dir := fs.String("out", "", "output folder (required)")
 	profiles := fs.Int("profiles", 2700, "training people (7 images each)")
 	size := fs.String("size", "384x512", "image size WxH")
-	eval := fs.Int("eval", 0, "eval images (default: 2/3 of the training images, as 12600:18900)")
+	eval := fs.Int("eval", 0, "eval images (0: 2/3 of the training images, as 12600:18900; -1: none)")
 	seed := fs.Uint64("seed", 1, "seed: the same seed writes the same bytes")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -33,7 +33,11 @@ func cmdSynth(ctx context.Context, args []string, out io.Writer) error {
 	if err := dataset.Synthesize(ctx, dataset.SynthConfig{Out: *dir, Profiles: *profiles, W: w, H: h, Eval: *eval, Seed: *seed}); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "wrote %d people (%d training images) and the eval set to %s in %s\n", *profiles, *profiles*7, *dir, time.Since(start).Round(time.Millisecond))
+	evalMsg := "and the eval set "
+	if *eval < 0 {
+		evalMsg = ""
+	}
+	fmt.Fprintf(out, "wrote %d people (%d training images) %sto %s in %s\n", *profiles, *profiles*7, evalMsg, *dir, time.Since(start).Round(time.Millisecond))
 	return nil
 }
 

@@ -339,7 +339,7 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 		t.batchInEpoch++
 		if el := time.Since(last); el >= t.cfg.StepEvery {
 			ips := float64(imgs) / el.Seconds()
-			e := Event{Kind: KindStep, Epoch: t.epoch, Step: t.step, Loss: lossSum / n, LR: lr, IPS: ips,
+			e := Event{Kind: KindStep, Time: time.Now(), Run: t.run.ID(), Epoch: t.epoch, Step: t.step, Loss: lossSum / n, LR: lr, IPS: ips,
 				Progress: float64(t.batchInEpoch) / float64(nb), Epochs: t.cfg.Epochs}
 			t.publish(e)
 			t.run.Append(e)
