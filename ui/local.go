@@ -25,7 +25,7 @@ func RunLocal(ctx context.Context, mgr *training.Manager) error {
 		r.SetColorProfile(termenv.Ascii)
 	}
 	m := New(Options{Sub: sub, Snapshot: snap, Ctrl: mgr, Who: "local", Renderer: r, RunsDir: mgr.RunsDir(), QuitStops: true})
-	_, perr := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx)).Run()
+	_, perr := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx), tea.WithFPS(15)).Run()
 	cancel() // training stops gracefully (checkpoint, flush) if it still runs
 	err := <-errc
 	if err == nil && perr != nil && ctx.Err() == nil {

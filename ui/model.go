@@ -30,7 +30,7 @@ type Options struct {
 	Renderer  *lipgloss.Renderer // the session's renderer
 	RunsDir   string             // for the runs view
 	QuitStops bool               // q checkpoints and stops training (local terminal)
-	MinFrame  time.Duration      // least time between two event batches; default 100ms (≤10 redraws/s)
+	MinFrame  time.Duration      // least time between two event batches; default 150ms (under 10 redraws/s)
 }
 
 // Views.
@@ -89,7 +89,7 @@ func New(o Options) Model {
 		o.Renderer = lipgloss.DefaultRenderer()
 	}
 	if o.MinFrame <= 0 {
-		o.MinFrame = 100 * time.Millisecond
+		o.MinFrame = 150 * time.Millisecond
 	}
 	if o.Who == "" {
 		o.Who = "local"

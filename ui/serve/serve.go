@@ -225,7 +225,7 @@ func (s *Server) handler(sess ssh.Session) (tea.Model, []tea.ProgramOption) {
 	if pty, _, ok := sess.Pty(); ok {
 		m, _ = m.Resize(pty.Window.Width, pty.Window.Height)
 	}
-	return m, []tea.ProgramOption{tea.WithAltScreen(), tea.WithContext(sess.Context())}
+	return m, []tea.ProgramOption{tea.WithAltScreen(), tea.WithContext(sess.Context()), tea.WithFPS(15)}
 }
 
 // Serve accepts connections on ln until Shutdown.
