@@ -26,12 +26,10 @@ func (op *reluOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 
 // Do implements G.Op.
 func (op *reluOp) Do(vals ...G.Value) (G.Value, error) {
-	out := op.out.get(vals[0].Shape()...)
+	out := op.out.raw(vals[0].Shape()...)
 	x, y := f32(vals[0]), f32(out)
 	for i, v := range x {
-		if v > 0 {
-			y[i] = v
-		}
+		y[i] = max(v, 0)
 	}
 	return out, nil
 }
@@ -63,12 +61,10 @@ func (op *maskGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 
 // Do implements G.Op.
 func (op *maskGradOp) Do(vals ...G.Value) (G.Value, error) {
-	out := op.out.get(vals[0].Shape()...)
+	out := op.out.raw(vals[0].Shape()...)
 	x, dy, dx := f32(vals[0]), f32(vals[1]), f32(out)
 	for i, v := range x {
-		if v > 0 {
-			dx[i] = dy[i]
-		}
+		dx[i] = dy[i] * step(v)
 	}
 	return out, nil
 }
@@ -98,7 +94,7 @@ func (op *dropoutOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 
 // Do implements G.Op.
 func (op *dropoutOp) Do(vals ...G.Value) (G.Value, error) {
-	out := op.out.get(vals[0].Shape()...)
+	out := op.out.raw(vals[0].Shape()...)
 	x, y := f32(vals[0]), f32(out)
 	if !op.train || op.p <= 0 {
 		copy(y, x)
@@ -146,7 +142,7 @@ func (op *dropDxOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 
 // Do implements G.Op.
 func (op *dropDxOp) Do(vals ...G.Value) (G.Value, error) {
-	out := op.out.get(vals[0].Shape()...)
+	out := op.out.raw(vals[0].Shape()...)
 	dy, dx := f32(vals[0]), f32(out)
 	if !op.f.train || op.f.p <= 0 {
 		copy(dx, dy)
@@ -215,7 +211,7 @@ func (op *lossDxOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.
 // Do implements G.Op.
 func (op *lossDxOp) Do(vals ...G.Value) (G.Value, error) {
 	g := scalarOf(vals[0])
-	out := op.out.get(op.shape...)
+	out := op.out.raw(op.shape...)
 	d := f32(out)
 	for i, v := range op.f.grad {
 		d[i] = v * g

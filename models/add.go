@@ -28,7 +28,7 @@ func (op *addOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 
 // Do implements G.Op.
 func (op *addOp) Do(vals ...G.Value) (G.Value, error) {
-	out := op.out.get(vals[0].Shape()...)
+	out := op.out.raw(vals[0].Shape()...)
 	a, b, y := f32(vals[0]), f32(vals[1]), f32(out)
 	for i := range y {
 		y[i] = a[i] + b[i]
@@ -70,7 +70,7 @@ func (op *copyOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 
 // Do implements G.Op.
 func (op *copyOp) Do(vals ...G.Value) (G.Value, error) {
-	out := op.out.get(vals[0].Shape()...)
+	out := op.out.raw(vals[0].Shape()...)
 	copy(f32(out), f32(vals[0]))
 	return out, nil
 }

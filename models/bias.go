@@ -27,7 +27,7 @@ func (op *chanBiasOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 func (op *chanBiasOp) Do(vals ...G.Value) (G.Value, error) {
 	s := vals[0].Shape()
 	n, c, hw := dims(s)
-	out := op.out.get(s...)
+	out := op.out.raw(s...)
 	x, b, y := f32(vals[0]), f32(vals[1]), f32(out)
 	relu := op.relu
 	parallel(n*c, func(lo, hi int) {

@@ -62,7 +62,7 @@ func (op *conv2dOp) Do(vals ...G.Value) (G.Value, error) {
 	n, c, h, w := xs[0], xs[1], xs[2], xs[3]
 	o := ws[0]
 	ho, wo := op.outHW(h, w)
-	out := op.out.get(n, o, ho, wo)
+	out := op.out.raw(n, o, ho, wo)
 	x, wt, y := f32(vals[0]), f32(vals[1]), f32(out)
 	kk := c * op.k * op.k
 	parallel(n, func(lo, hi int) {
@@ -168,7 +168,7 @@ func (op *convDxOp) Do(vals ...G.Value) (G.Value, error) {
 	ws, ys := vals[0].Shape(), vals[1].Shape()
 	n, c, h, w := op.xshape[0], op.xshape[1], op.xshape[2], op.xshape[3]
 	o, ho, wo := ws[0], ys[2], ys[3]
-	out := op.out.get(n, c, h, w)
+	out := op.out.raw(n, c, h, w)
 	wt, dy, dx := f32(vals[0]), f32(vals[1]), f32(out)
 	k := op.f.k
 	if ho == h && wo == w && 2*op.f.pad == k-1 {
@@ -189,6 +189,7 @@ func (op *convDxOp) Do(vals ...G.Value) (G.Value, error) {
 		return out, nil
 	}
 	kk := c * k * k
+	clear(dx) // col2im accumulates
 	parallel(n, func(lo, hi int) {
 		col := op.f.col(kk * ho * wo)
 		for i := lo; i < hi; i++ {

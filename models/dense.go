@@ -35,7 +35,7 @@ func (op *linearOp) Do(vals ...G.Value) (G.Value, error) {
 	n := vals[0].Shape()[0]
 	ws := vals[1].Shape()
 	k, o := ws[0], ws[1]
-	out := op.out.get(n, o)
+	out := op.out.raw(n, o)
 	x, w, b, y := f32(vals[0]), f32(vals[1]), f32(vals[2]), f32(out)
 	for i := 0; i < n; i++ {
 		copy(y[i*o:(i+1)*o], b)

@@ -109,7 +109,7 @@ func dims(s tensor.Shape) (n, c, hw int) {
 func (op *bnOp) Do(vals ...G.Value) (G.Value, error) {
 	s := vals[0].Shape()
 	n, c, hw := dims(s)
-	out := op.out.get(s...)
+	out := op.out.raw(s...)
 	x, gamma, beta, y := f32(vals[0]), f32(vals[1]), f32(vals[2]), f32(out)
 	m := n * hw
 	if op.train {
@@ -226,7 +226,7 @@ func (op *bnGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.
 func (op *bnGradOp) Do(vals ...G.Value) (G.Value, error) {
 	gamma, beta, dy := f32(vals[0]), f32(vals[1]), f32(vals[2])
 	n, c, hw := dims(vals[2].Shape())
-	out := op.out.get(op.shape...)
+	out := op.out.raw(op.shape...)
 	o := f32(out)
 	f := op.f
 	f.sums(gamma, beta, dy, n, c, hw)

@@ -88,8 +88,18 @@ type buf struct {
 	t *tensor.Dense
 }
 
+// raw returns a tensor of the given shape whose contents are undefined,
+// reusing the last one when the shape matches: for ops that write every
+// element.
+func (b *buf) raw(shape ...int) *tensor.Dense {
+	if b.t == nil || !b.t.Shape().Eq(tensor.Shape(shape)) {
+		b.t = tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(shape...))
+	}
+	return b.t
+}
+
 // get returns a zero-filled tensor of the given shape, reusing the last one
-// when the shape matches.
+// when the shape matches: for ops that accumulate.
 func (b *buf) get(shape ...int) *tensor.Dense {
 	if b.t == nil || !b.t.Shape().Eq(tensor.Shape(shape)) {
 		b.t = tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(shape...))

@@ -32,7 +32,7 @@ func (op *maxPool2Op) Do(vals ...G.Value) (G.Value, error) {
 	s := vals[0].Shape()
 	n, c, h, w := s[0], s[1], s[2], s[3]
 	ho, wo := h/2, w/2
-	out := op.out.get(n, c, ho, wo)
+	out := op.out.raw(n, c, ho, wo)
 	x, y := f32(vals[0]), f32(out)
 	op.x, op.y = x, y
 	parallel(n*c, func(lo, hi int) {
@@ -126,7 +126,7 @@ func (op *gapOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 // Do implements G.Op.
 func (op *gapOp) Do(vals ...G.Value) (G.Value, error) {
 	n, c, hw := dims(vals[0].Shape())
-	out := op.out.get(n, c)
+	out := op.out.raw(n, c)
 	x, y := f32(vals[0]), f32(out)
 	for p := 0; p < n*c; p++ {
 		var s float32
@@ -161,7 +161,7 @@ func (op *gapDxOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.s
 // Do implements G.Op.
 func (op *gapDxOp) Do(vals ...G.Value) (G.Value, error) {
 	n, c, hw := dims(op.shape)
-	out := op.out.get(op.shape...)
+	out := op.out.raw(op.shape...)
 	dy, dx := f32(vals[0]), f32(out)
 	for p := 0; p < n*c; p++ {
 		v := dy[p] / float32(hw)
