@@ -120,6 +120,9 @@ func trainFlags(fs *flag.FlagSet, c *training.Config) func() error {
 	fs.Float64Var(&c.WeightDecay, "weight-decay", 0, "weight decay")
 	fs.IntVar(&c.Limit, "limit", 0, "use at most this many training images (0: all)")
 	fs.BoolVar(&c.NoAugment, "no-augment", false, "turn off crop, flip, colour jitter and rotation")
+	crop := fs.String("crop", "", "centre crop WxH of the source image before resizing, such as 256x320 (the baseline's CenterCrop)")
+	mean := fs.String("mean", "", "normalisation mean R,G,B (with --std; default: computed from the training split)")
+	std := fs.String("std", "", "normalisation standard deviation R,G,B (with --mean)")
 	fs.StringVar(&c.From, "from", "", "start from this run's checkpoint (a child run)")
 	fs.StringVar(&c.FromCkpt, "from-ckpt", "best", "which checkpoint of --from: best or latest")
 	return func() error {
@@ -131,6 +134,27 @@ func trainFlags(fs *flag.FlagSet, c *training.Config) func() error {
 		c.Seed = *seed
 		if c.Seed == 0 {
 			c.Seed = 42
+		}
+		if *crop != "" {
+			if c.CropW, c.CropH, err = training.ParseSize(*crop); err != nil {
+				return fmt.Errorf("--crop %w", err)
+			}
+		}
+		if (*mean == "") != (*std == "") {
+			return fmt.Errorf("--mean and --std go together")
+		}
+		if *mean != "" {
+			if c.Mean, err = training.ParseTriple(*mean); err != nil {
+				return fmt.Errorf("--mean %w", err)
+			}
+			if c.Std, err = training.ParseTriple(*std); err != nil {
+				return fmt.Errorf("--std %w", err)
+			}
+			for _, v := range c.Std {
+				if v <= 0 {
+					return fmt.Errorf("--std %s: every standard deviation must be positive", *std)
+				}
+			}
 		}
 		if fs.NArg() > 0 {
 			return fmt.Errorf("unexpected argument %q", fs.Arg(0))

@@ -64,6 +64,8 @@ type CkptMeta struct {
 	Slots     map[string][]F32s `json:"optimizer_slots"`
 	Data      DataIdentity      `json:"data"`
 	Mean      [3]float32        `json:"mean"`
+	CropW     int               `json:"crop_w,omitempty"` // centre crop before resizing
+	CropH     int               `json:"crop_h,omitempty"`
 	Std       [3]float32        `json:"std"`
 	Classes   []string          `json:"classes"`
 	BestF1    float64           `json:"best_f1"`

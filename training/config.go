@@ -12,31 +12,34 @@ import (
 // Config is everything a training run needs. Zero values take the
 // documented defaults (see Defaults); main.go fills it from flags.
 type Config struct {
-	Data        string  // data folder; "" means the built-in synthetic set
-	Format      string  // mask, folder, idx or "" (detect)
-	Model       string  // default cnn-s
-	Loss        string  // default ce
-	Optim       string  // default adam
-	LR          float64 // default 1e-3
-	Epochs      int     // default 5
-	Batch       int     // default 32
-	W, H        int     // input size; default 64×64
-	Split       string  // profile or random; default profile
-	ValRatio    float64 // default 0.2
-	AgeBins     string  // default "30,60"
-	Sampler     string  // shuffle, weighted or balance; default shuffle
-	Seed        uint64  // default 42
-	Device      string  // cpu or cuda; default cpu
-	Runs        string  // runs folder; default ./maskdash-runs
-	Name        string  // optional run name
-	Schedule    string  // none, step or cosine; default none
-	Warmup      int     // linear warm-up steps from 1e-5; default 0
-	HeadDepth   int     // hidden layers per head of -mh models; default 1
-	Dropout     float64 // dropout before output layers; default 0
-	WeightDecay float64 // default 0 (adamw 1e-2)
-	Workers     int     // loader goroutines; default GOMAXPROCS
-	NoAugment   bool    // turn off random crop, flip, jitter and rotation
-	Limit       int     // use at most this many training images (0: all)
+	Data        string     // data folder; "" means the built-in synthetic set
+	Format      string     // mask, folder, idx or "" (detect)
+	Model       string     // default cnn-s
+	Loss        string     // default ce
+	Optim       string     // default adam
+	LR          float64    // default 1e-3
+	Epochs      int        // default 5
+	Batch       int        // default 32
+	W, H        int        // input size; default 64×64
+	Split       string     // profile or random; default profile
+	ValRatio    float64    // default 0.2
+	AgeBins     string     // default "30,60"
+	Sampler     string     // shuffle, weighted or balance; default shuffle
+	Seed        uint64     // default 42
+	Device      string     // cpu or cuda; default cpu
+	Runs        string     // runs folder; default ./maskdash-runs
+	Name        string     // optional run name
+	Schedule    string     // none, step or cosine; default none
+	Warmup      int        // linear warm-up steps from 1e-5; default 0
+	HeadDepth   int        // hidden layers per head of -mh models; default 1
+	Dropout     float64    // dropout before output layers; default 0
+	WeightDecay float64    // default 0 (adamw 1e-2)
+	Workers     int        // loader goroutines; default GOMAXPROCS
+	NoAugment   bool       // turn off random crop, flip, jitter and rotation
+	CropW       int        // centre crop of the source image before resizing, in source pixels; 0: none
+	CropH       int        // (see CropW)
+	Mean, Std   [3]float32 // normalisation; a zero Std means: compute both from the training split
+	Limit       int        // use at most this many training images (0: all)
 
 	From     string // parent run to start from (train --from)
 	FromCkpt string // best or latest; default best
@@ -113,6 +116,7 @@ func (c Config) AsMap() map[string]any {
 		"seed": c.Seed, "device": c.Device, "name": c.Name, "schedule": c.Schedule, "warmup": c.Warmup,
 		"head_depth": c.HeadDepth, "dropout": c.Dropout, "weight_decay": c.WeightDecay,
 		"augment": !c.NoAugment, "limit": c.Limit, "from": c.From, "from_ckpt": c.FromCkpt,
+		"crop": fmt.Sprintf("%dx%d", c.CropW, c.CropH), "mean": c.Mean[:], "std": c.Std[:],
 	}
 }
 
@@ -131,6 +135,17 @@ func ConfigFromMap(m map[string]any) Config {
 	if w, h, err := ParseSize(s("img")); err == nil {
 		c.W, c.H = w, h
 	}
+	if w, h, err := ParseSize(s("crop")); err == nil {
+		c.CropW, c.CropH = w, h
+	}
+	for k, dst := range map[string]*[3]float32{"mean": &c.Mean, "std": &c.Std} {
+		if v, ok := m[k].([]any); ok && len(v) == 3 {
+			for i := range 3 {
+				f, _ := v[i].(float64)
+				dst[i] = float32(f)
+			}
+		}
+	}
 	return c
 }
 
@@ -142,4 +157,21 @@ func DefaultSynthDir(profiles int, size string, seed uint64) string {
 		base = os.TempDir()
 	}
 	return filepath.Join(base, "maskdash", fmt.Sprintf("synth-v1-%d-%s-%d", profiles, size, seed))
+}
+
+// ParseTriple reads three comma-separated numbers such as 0.5,0.5,0.5.
+func ParseTriple(s string) ([3]float32, error) {
+	var out [3]float32
+	parts := strings.Split(s, ",")
+	if len(parts) != 3 {
+		return out, fmt.Errorf("%q: want three numbers such as 0.5,0.5,0.5", s)
+	}
+	for i, p := range parts {
+		v, err := strconv.ParseFloat(strings.TrimSpace(p), 32)
+		if err != nil {
+			return out, fmt.Errorf("%q: %q is not a number", s, p)
+		}
+		out[i] = float32(v)
+	}
+	return out, nil
 }

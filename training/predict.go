@@ -115,6 +115,7 @@ func LoadPredictor(path string) (*Predictor, error) {
 	}
 	aug := dataset.DefaultAugment(meta.Model.W, meta.Model.H)
 	aug.Mean, aug.Std = meta.Mean, meta.Std
+	aug.CropW, aug.CropH = meta.CropW, meta.CropH
 	return &Predictor{Net: net, Meta: meta, Aug: aug}, nil
 }
 

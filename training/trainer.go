@@ -166,7 +166,7 @@ func New(ctx context.Context, cfg Config, hub *Hub) (*Trainer, error) {
 		cfg.From = info.ID
 		fallthrough
 	default:
-		if cfg.From == "" {
+		if cfg.From == "" && cfg.Std == ([3]float32{}) {
 			t.computeNorm()
 		}
 		info := runs.Info{Name: cfg.Name, Parent: cfg.From, Model: cfg.Model, Loss: cfg.Loss, Optim: t.opt.Name(),
@@ -199,6 +199,7 @@ func (t *Trainer) restore(path string, m CkptMeta, full bool) error {
 		}
 	}
 	t.aug.Mean, t.aug.Std = m.Mean, m.Std
+	t.aug.CropW, t.aug.CropH = m.CropW, m.CropH
 	if full {
 		t.epoch, t.step, t.batchInEpoch, t.bestF1 = m.Epoch, m.Step, m.Batch, m.BestF1
 		t.baseLR = m.BaseLR
@@ -464,7 +465,7 @@ func (t *Trainer) meta(m *Metrics) CkptMeta {
 		Loss: t.loss.Spec, BaseLR: t.baseLR, Optimizer: st.Name, OptStep: st.Step, OptLR: st.LR, Slots: slotsJSON(st),
 		Data: DataIdentity{Root: t.train.Root, Format: t.train.Format, Images: t.data.Train.Len(), Seed: t.cfg.Seed,
 			Split: t.cfg.Split, ValRatio: t.cfg.ValRatio, AgeBins: t.cfg.AgeBins, Sampler: t.cfg.Sampler},
-		Mean: t.aug.Mean, Std: t.aug.Std, Classes: t.train.Classes, BestF1: t.bestF1}
+		Mean: t.aug.Mean, Std: t.aug.Std, CropW: t.aug.CropW, CropH: t.aug.CropH, Classes: t.train.Classes, BestF1: t.bestF1}
 }
 
 func (t *Trainer) saveCheckpoint(m *Metrics, best bool) error {
@@ -568,6 +569,10 @@ func (t *Trainer) openData(ctx context.Context) error {
 	t.aug = dataset.DefaultAugment(cfg.W, cfg.H)
 	if cfg.NoAugment {
 		t.aug.Flip, t.aug.Jitter, t.aug.Rotate = false, 0, 0
+	}
+	t.aug.CropW, t.aug.CropH = cfg.CropW, cfg.CropH
+	if cfg.Std != ([3]float32{}) {
+		t.aug.Mean, t.aug.Std = cfg.Mean, cfg.Std
 	}
 	warn := func(s dataset.Skip) {
 		t.hub.Publish(Event{Kind: KindError, Msg: fmt.Sprintf("skipped %s: %s", s.Path, s.Reason)})

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/maskdash/maskdash/training"
@@ -41,6 +42,7 @@ type RunState struct {
 	Marks []lrMark
 
 	EpochN   []int
+	EpochAt  []int // the step each epoch ended at
 	TrainAcc []float64
 	ValLoss  []float64
 	ValAcc   []float64
@@ -88,6 +90,7 @@ func (s *RunState) Apply(e training.Event) {
 		s.Epoch, s.Step, s.Progress = e.Epoch, e.Step, 0
 		if e.Val != nil {
 			s.EpochN = append(s.EpochN, e.Epoch)
+			s.EpochAt = append(s.EpochAt, e.Step)
 			s.TrainAcc = append(s.TrainAcc, e.TrainAcc)
 			s.ValLoss = append(s.ValLoss, e.Val.Loss)
 			s.ValAcc = append(s.ValAcc, e.Val.Accuracy)
@@ -147,4 +150,24 @@ func (s *RunState) Overall() float64 {
 		return 0
 	}
 	return min(1, (float64(s.Epoch)+s.Progress)/float64(s.Epochs))
+}
+
+// ValLossAtSteps returns, for each step event, the validation loss of the
+// last epoch finished by then (NaN before the first): a staircase that
+// sits on the training-loss chart's step axis.
+func (s *RunState) ValLossAtSteps() []float64 {
+	out := make([]float64, len(s.Steps))
+	k := -1
+	nan := math.NaN()
+	for i, st := range s.Steps {
+		for k+1 < len(s.EpochAt) && s.EpochAt[k+1] <= st {
+			k++
+		}
+		if k < 0 {
+			out[i] = nan
+		} else {
+			out[i] = s.ValLoss[k]
+		}
+	}
+	return out
 }

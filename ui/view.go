@@ -178,21 +178,26 @@ func (m Model) colors(c ...asciigraph.AnsiColor) []asciigraph.AnsiColor {
 
 func (m Model) lossPanel(w, h int) string {
 	s := m.state
-	title := "training loss (recent steps)"
+	title := "loss: training (recent steps)"
 	var series [][]float64
 	plotW := max(w-12, 10)
+	val := s.ValLossAtSteps()
 	if m.history {
 		lo, hi := minMax(s.Train, plotW)
-		series = [][]float64{hi, lo}
-		title = fmt.Sprintf("training loss (all %d points, min/max)", len(s.Train))
+		_, vhi := minMax(val, plotW)
+		series = [][]float64{hi, lo, vhi}
+		title = fmt.Sprintf("loss: training (all %d points, min/max)", len(s.Train))
 	} else {
-		series = [][]float64{recent(s.Train, plotW)}
+		series = [][]float64{recent(s.Train, plotW), nil, recent(val, plotW)}
 	}
 	if n := len(s.Train); n > 0 {
-		title += fmt.Sprintf(" · last %.4f", s.Train[n-1])
+		title += fmt.Sprintf(" %.4f", s.Train[n-1])
+	}
+	if n := len(s.ValLoss); n > 0 {
+		title += fmt.Sprintf(" · validation (per epoch, flat line) %.4f", s.ValLoss[n-1])
 	}
 	return m.styles.BoxTitle.Render(title) + "\n" +
-		plot(series, chartOpts{W: w, H: h - 1, Color: m.styles.Color, Colors: m.colors(asciigraph.Red, asciigraph.Orange)})
+		plot(series, chartOpts{W: w, H: h - 1, Color: m.styles.Color, Colors: m.colors(asciigraph.Red, asciigraph.Orange, asciigraph.Blue)})
 }
 
 func (m Model) valPanel(w, h int) string {
