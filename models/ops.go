@@ -110,9 +110,12 @@ func (b *buf) get(shape ...int) *tensor.Dense {
 	return b.t
 }
 
-// chunks returns how many chunks parallelIdx splits n items into.
+// chunks returns how many chunks parallelIdx splits n items into: four
+// per core, so that a core briefly taken by something else (a dashboard
+// redraw, an SSH session) does not hold the whole op back; the split
+// depends only on n and GOMAXPROCS, so sums stay in a fixed order.
 func chunks(n int) int {
-	w := max(min(runtime.GOMAXPROCS(0), n), 1)
+	w := max(min(4*runtime.GOMAXPROCS(0), n), 1)
 	step := (n + w - 1) / w
 	if step == 0 {
 		return 1

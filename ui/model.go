@@ -31,6 +31,10 @@ type Options struct {
 	RunsDir   string             // for the runs view
 	QuitStops bool               // q checkpoints and stops training (local terminal)
 	MinFrame  time.Duration      // least time between two event batches; default 150ms (under 10 redraws/s)
+	// FrameGap, when set, overrides MinFrame and is asked before each
+	// batch: the SSH server stretches it when many sessions watch, so that
+	// their redraws together stay a small share of the CPU.
+	FrameGap func() time.Duration
 }
 
 // Views.
@@ -127,11 +131,14 @@ func (m Model) Init() tea.Cmd {
 // after the last one, so that redraws stay at about 10 a second whatever
 // the event rate.
 func (m Model) waitEvents(last time.Time) tea.Cmd {
-	sub, gap := m.opts.Sub, m.opts.MinFrame
+	sub, gap, gapf := m.opts.Sub, m.opts.MinFrame, m.opts.FrameGap
 	if sub == nil {
 		return nil
 	}
 	return func() tea.Msg {
+		if gapf != nil {
+			gap = gapf()
+		}
 		if d := gap - time.Since(last); !last.IsZero() && d > 0 {
 			time.Sleep(d)
 		}

@@ -186,6 +186,14 @@ func (s *Server) track(logger *log.Logger) wish.Middleware {
 	}
 }
 
+// frameGap is each session's least time between redraws: 150 ms for up to
+// four sessions, then longer in proportion, so that all sessions together
+// redraw about 25 times a second at most and training keeps the CPU.
+func (s *Server) frameGap() time.Duration {
+	n := max(s.Active(), 1)
+	return 150 * time.Millisecond * time.Duration(max(1, (n+3)/4))
+}
+
 // Active is the number of live sessions.
 func (s *Server) Active() int { return int(s.active.Load()) }
 
@@ -214,7 +222,7 @@ func (s *Server) handler(sess ssh.Session) (tea.Model, []tea.ProgramOption) {
 		<-sess.Context().Done()
 		sub.Cancel()
 	}()
-	opts := ui.Options{Sub: sub, Snapshot: snap, Renderer: bm.MakeRenderer(sess), RunsDir: s.cfg.RunsDir}
+	opts := ui.Options{Sub: sub, Snapshot: snap, Renderer: bm.MakeRenderer(sess), RunsDir: s.cfg.RunsDir, FrameGap: s.frameGap}
 	if s.RoleOf(sess.PublicKey()) == RoleOperator {
 		opts.Ctrl = operator{s: s, key: sess.PublicKey()}
 		opts.Who = gossh.FingerprintSHA256(sess.PublicKey())
