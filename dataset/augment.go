@@ -5,6 +5,8 @@ import (
 	"image/color"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
+	"strings"
 )
 
 // Augment describes how an image becomes a float32 CHW tensor. Resizing
@@ -128,6 +130,27 @@ func (a Augment) Prepare(img image.Image) RGB {
 	x0, y0, cw, ch := a.crop(src.W, src.H)
 	bw, bh := a.BaseSize()
 	return resizeArea(src, x0, y0, cw, ch, bw, bh)
+}
+
+// fastJPEG is a scaled JPEG decoder (set by the turbojpeg build): it
+// returns the image decoded at a reduced size of at least need(w, h), and
+// the full size.
+var fastJPEG func(b []byte, need func(w, h int) (int, int)) (img RGB, fullW, fullH int, ok bool)
+
+func isJPEGName(p string) bool {
+	e := strings.ToLower(filepath.Ext(p))
+	return e == ".jpg" || e == ".jpeg"
+}
+
+// prepareScaled crops and resizes an image decoded at reduced size from a
+// fullW×fullH original: the crop is computed in original pixels.
+func (a Augment) prepareScaled(src RGB, fullW, fullH int) RGB {
+	x0, y0, cw, ch := a.crop(fullW, fullH)
+	sx, sy := float64(src.W)/float64(fullW), float64(src.H)/float64(fullH)
+	X0, Y0 := int(float64(x0)*sx), int(float64(y0)*sy)
+	CW, CH := max(int(float64(cw)*sx), 1), max(int(float64(ch)*sy), 1)
+	bw, bh := a.BaseSize()
+	return resizeArea(src, X0, Y0, min(CW, src.W-X0), min(CH, src.H-Y0), bw, bh)
 }
 
 // crop returns the centre-crop rectangle of a w×h source.

@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"context"
+	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -70,6 +71,10 @@ func (l *Loader) Prepared(i int) (RGB, bool) {
 	if im, ok, hit := l.cache.Get(i); hit {
 		return im, ok
 	}
+	if p, ok := l.fastPrepare(i); ok {
+		l.cache.Put(i, p)
+		return p, true
+	}
 	img, err := l.set.Image(i)
 	if err != nil {
 		if l.cache.Fail(i) && l.warn != nil {
@@ -80,6 +85,29 @@ func (l *Loader) Prepared(i int) (RGB, bool) {
 	p := l.cfg.Aug.Prepare(img)
 	l.cache.Put(i, p)
 	return p, true
+}
+
+// fastPrepare decodes a JPEG file with the scaled decoder when the build
+// has one (tag turbojpeg).
+func (l *Loader) fastPrepare(i int) (RGB, bool) {
+	path := l.set.Samples[i].Path
+	if fastJPEG == nil || path == "" || !isJPEGName(path) {
+		return RGB{}, false
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return RGB{}, false
+	}
+	a := l.cfg.Aug
+	bw, bh := a.BaseSize()
+	img, fw, fh, ok := fastJPEG(b, func(w, h int) (int, int) {
+		_, _, cw, ch := a.crop(w, h)
+		return (w*bw + cw - 1) / cw, (h*bh + ch - 1) / ch
+	})
+	if !ok {
+		return RGB{}, false
+	}
+	return a.prepareScaled(img, fw, fh), true
 }
 
 // Epoch streams the batches of the given sample order. The channel closes
