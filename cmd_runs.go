@@ -8,9 +8,9 @@ import (
 	"math"
 	"strings"
 
-	"github.com/guptarohit/asciigraph"
 	"github.com/maskdash/maskdash/runs"
 	"github.com/maskdash/maskdash/training"
+	"github.com/maskdash/maskdash/ui"
 )
 
 // runRow is one row of `maskdash runs --json`.
@@ -150,32 +150,16 @@ func cmdCompare(args []string, out io.Writer) error {
 		}
 		fmt.Fprintf(out, " %8.4f %7.3f %5d\n", info.Best.MacroF1, info.Best.Accuracy, info.Best.Epoch)
 	}
-	var series [][]float64
+	n := 0
 	for _, c := range curves {
-		if len(c) > 0 {
-			series = append(series, chartable(c))
-		}
+		n = max(n, len(c))
 	}
-	if len(series) == 0 {
+	if n == 0 {
 		fmt.Fprintln(out, "\nno finished epochs to chart yet")
 		return nil
 	}
-	// Pad all series to the same length so asciigraph draws them together.
-	n := 0
-	for _, s := range series {
-		n = max(n, len(s))
-	}
-	for i := range series {
-		for len(series[i]) < n {
-			series[i] = append(series[i], math.NaN())
-		}
-		if n == 1 {
-			series[i] = append(series[i], series[i][0])
-		}
-	}
 	fmt.Fprintln(out)
-	fmt.Fprintln(out, asciigraph.PlotMany(series, asciigraph.Height(12), asciigraph.Width(min(70, max(20, n*6))),
-		asciigraph.Caption(fmt.Sprintf("validation %s per epoch: runs %s", *metric, legend(len(series))))))
+	fmt.Fprintln(out, ui.Plot(curves, min(82, max(32, n*6+12)), 14, fmt.Sprintf("validation %s per epoch: runs %s", *metric, legend(len(curves)))))
 	return nil
 }
 
@@ -185,16 +169,4 @@ func legend(n int) string {
 		s = append(s, fmt.Sprintf("[%d]", i+1))
 	}
 	return strings.Join(s, " ")
-}
-
-// chartable maps ±Inf to NaN (asciigraph panics on infinities).
-func chartable(v []float64) []float64 {
-	out := make([]float64, len(v))
-	for i, x := range v {
-		if math.IsInf(x, 0) {
-			x = math.NaN()
-		}
-		out[i] = x
-	}
-	return out
 }

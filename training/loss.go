@@ -104,19 +104,9 @@ func (l *Loss) head(x []float32, n, k, off, c int, y []int, g []float32) float64
 	p := make([]float64, n*c)
 	logp := make([]float64, n*c)
 	for i := 0; i < n; i++ {
-		row := x[i*k+off : i*k+off+c]
-		mx := math.Inf(-1)
-		for _, v := range row {
-			mx = math.Max(mx, float64(v))
-		}
-		var s float64
-		for _, v := range row {
-			s += math.Exp(float64(v) - mx)
-		}
-		ls := math.Log(s) + mx
-		for j, v := range row {
-			logp[i*c+j] = float64(v) - ls
-			p[i*c+j] = math.Exp(logp[i*c+j])
+		for j, lv := range logSoftmax(x[i*k+off : i*k+off+c]) {
+			logp[i*c+j] = lv
+			p[i*c+j] = math.Exp(lv)
 		}
 	}
 	// dz accumulates ∂loss/∂logit for this head.

@@ -106,3 +106,22 @@ func placeholder(w, h int, msg string) string {
 	lines[len(lines)/2] = strings.Repeat(" ", max((w-len(msg))/2, 0)) + msg
 	return strings.Join(lines, "\n")
 }
+
+// Plot draws series as a colourless asciigraph chart of about w×h cells,
+// guarded like the dashboard's charts (empty, missing and infinite values
+// never panic). Series of different lengths are padded with gaps.
+func Plot(series [][]float64, w, h int, caption string) string {
+	n := 0
+	for _, s := range series {
+		n = max(n, len(s))
+	}
+	padded := make([][]float64, len(series))
+	for i, s := range series {
+		p := append([]float64(nil), s...)
+		for len(p) < n {
+			p = append(p, math.NaN())
+		}
+		padded[i] = p
+	}
+	return plot(padded, chartOpts{W: w, H: h, Caption: caption})
+}
