@@ -157,6 +157,7 @@ type convDxOp struct {
 	xshape tensor.Shape
 	out    buf
 	wf     []float32 // the flipped kernel, rebuilt each step
+	cols   sync.Pool
 }
 
 func (op *convDxOp) Arity() int                                     { return 2 }
@@ -179,12 +180,17 @@ func (op *convDxOp) Do(vals ...G.Value) (G.Value, error) {
 		okk := o * k * k
 		wf := op.flip(wt, o, c, k)
 		parallel(n, func(lo, hi int) {
-			col := op.f.col(okk * h * w)
+			// Its own pool: these buffers are O·K·K rows, the forward's C·K·K.
+			col, _ := op.cols.Get().([]float32)
+			if cap(col) < okk*h*w {
+				col = make([]float32, okk*h*w)
+			}
+			col = col[:okk*h*w]
 			for i := lo; i < hi; i++ {
 				im2col(dy[i*o*ho*wo:(i+1)*o*ho*wo], col, o, ho, wo, k, op.f.pad, h, w)
 				sgemm(false, false, c, h*w, okk, 1, wf, col, 0, dx[i*c*h*w:(i+1)*c*h*w])
 			}
-			op.f.cols.Put(col)
+			op.cols.Put(col)
 		})
 		return out, nil
 	}

@@ -123,8 +123,10 @@ func chunks(n int) int {
 	return (n + step - 1) / step
 }
 
-// parallelIdx runs f over [0, n) split into chunks(n) chunks, one
-// goroutine a chunk; the split depends only on n and GOMAXPROCS.
+// parallelIdx runs f over [0, n) split into chunks(n) chunks, on one
+// worker per core that take chunks in turn: a worker slowed by something
+// else simply takes fewer chunks, and no more than one chunk per core holds
+// scratch memory at a time. The split depends only on n and GOMAXPROCS.
 func parallelIdx(n int, f func(chunk, lo, hi int)) {
 	k := chunks(n)
 	if k <= 1 {
@@ -132,18 +134,29 @@ func parallelIdx(n int, f func(chunk, lo, hi int)) {
 		return
 	}
 	step := (n + k - 1) / k
-	var wg sync.WaitGroup
-	for c := 0; c < k; c++ {
-		lo, hi := c*step, min((c+1)*step, n)
-		if lo >= hi {
-			continue
+	var next atomic.Int64
+	work := func() {
+		for {
+			c := int(next.Add(1) - 1)
+			if c >= k {
+				return
+			}
+			lo, hi := c*step, min((c+1)*step, n)
+			if lo < hi {
+				f(c, lo, hi)
+			}
 		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), k)
+	var wg sync.WaitGroup
+	for range workers - 1 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			f(c, lo, hi)
+			work()
 		}()
 	}
+	work()
 	wg.Wait()
 }
 
