@@ -100,15 +100,14 @@ func New(ctx context.Context, cfg Config, hub *Hub) (*Trainer, error) {
 		}
 		t.cfg.Defaults()
 		cfg = t.cfg
-		p, err := CheckpointPath(store.Path(info.ID), "latest")
-		if err != nil {
-			return nil, fmt.Errorf("resume %s: %w", info.ID, err)
+		// A run killed before its first checkpoint starts over (same id).
+		if p, err := CheckpointPath(store.Path(info.ID), "latest"); err == nil {
+			m, err := ReadCkptMeta(p)
+			if err != nil {
+				return nil, err
+			}
+			resumeMeta, resumePath = &m, p
 		}
-		m, err := ReadCkptMeta(p)
-		if err != nil {
-			return nil, err
-		}
-		resumeMeta, resumePath = &m, p
 	}
 	var err error
 	if t.loss, err = ParseLoss(cfg.Loss); err != nil {
@@ -147,27 +146,20 @@ func New(ctx context.Context, cfg Config, hub *Hub) (*Trainer, error) {
 			t.run.Close(runs.StatusFailed, err)
 			return nil, err
 		}
-	case cfg.From != "":
-		info, err := store.Info(cfg.From)
-		if err != nil {
+	case cfg.Resume != "":
+		if err := t.startNew(store, &cfg); err != nil {
 			return nil, err
 		}
-		p, err := CheckpointPath(store.Path(info.ID), cfg.FromCkpt)
-		if err != nil {
-			return nil, fmt.Errorf("start from %s: %w", info.ID, err)
-		}
-		m, err := ReadCkptMeta(p)
-		if err != nil {
+		if t.run, err = store.OpenForWrite(cfg.Resume); err != nil {
 			return nil, err
 		}
-		if err := t.restore(p, m, false); err != nil {
+		if err := t.run.RewindTo(0); err != nil {
+			t.run.Close(runs.StatusFailed, err)
 			return nil, err
 		}
-		cfg.From = info.ID
-		fallthrough
 	default:
-		if cfg.From == "" && cfg.Std == ([3]float32{}) {
-			t.computeNorm()
+		if err := t.startNew(store, &cfg); err != nil {
+			return nil, err
 		}
 		info := runs.Info{Name: cfg.Name, Parent: cfg.From, Model: cfg.Model, Loss: cfg.Loss, Optim: t.opt.Name(),
 			LR: cfg.LR, Epochs: cfg.Epochs, Config: cfg.AsMap()}
@@ -181,6 +173,32 @@ func New(ctx context.Context, cfg Config, hub *Hub) (*Trainer, error) {
 		Data: t.train.Root, Device: cfg.Device, Classes: t.train.Classes, Masked: t.train.Masked,
 		Train: t.train.Len(), Val: t.val.Len(), Epochs: cfg.Epochs}
 	return t, nil
+}
+
+// startNew prepares a run that starts from scratch: from the parent's
+// checkpoint (train --from) or with fresh weights and the training split's
+// normalisation.
+func (t *Trainer) startNew(store *runs.Store, cfg *Config) error {
+	if cfg.From == "" {
+		if cfg.Std == ([3]float32{}) {
+			t.computeNorm()
+		}
+		return nil
+	}
+	info, err := store.Info(cfg.From)
+	if err != nil {
+		return err
+	}
+	p, err := CheckpointPath(store.Path(info.ID), cfg.FromCkpt)
+	if err != nil {
+		return fmt.Errorf("start from %s: %w", info.ID, err)
+	}
+	m, err := ReadCkptMeta(p)
+	if err != nil {
+		return err
+	}
+	cfg.From = info.ID
+	return t.restore(p, m, false)
 }
 
 // restore loads a checkpoint's weights (and optimizer state when the

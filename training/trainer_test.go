@@ -255,3 +255,23 @@ func TestUnknownNamesListValidOnes(t *testing.T) {
 		}
 	}
 }
+
+// TestResumeWithoutCheckpointStartsOver: a run that died before its first
+// checkpoint is trained from the start under the same id.
+func TestResumeWithoutCheckpointStartsOver(t *testing.T) {
+	dir := t.TempDir()
+	tr, err := New(context.Background(), tinyConfig(t, dir), NewHub())
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := tr.RunID()
+	tr.run.Close(runs.StatusFailed, errors.New("died early"))
+	_, evs, err := runTrainer(t, Config{Runs: dir, Resume: id, StepEvery: time.Nanosecond, Workers: 2}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, _ := runs.NewStore(dir).Info(id)
+	if info.Status != runs.StatusDone || info.EpochsDone != 2 || len(epochLosses(evs)) != 2 {
+		t.Errorf("after resume: %+v", info)
+	}
+}
