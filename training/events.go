@@ -81,15 +81,22 @@ type RunHeader struct {
 
 // Hub fans events out to any number of subscribers. Publish never blocks:
 // each subscriber has a queue in which step events are bounded (a slow
-// reader loses the oldest-unread ones and is told how many) while every
-// other event is kept. The hub also keeps every event so that a late
-// subscriber starts with the whole history.
+// reader loses the newest ones until it catches up, and is told how many)
+// while every other event is kept. The hub also keeps the history so that
+// a late subscriber starts with the whole run: every non-step event, and
+// step events thinned to at most HistorySteps (every other one is dropped
+// when the cap is reached, so a run of days keeps the shape of its curves
+// in bounded memory; the run's history columns on disk keep every step).
 type Hub struct {
 	mu      sync.Mutex
 	subs    map[*Sub]struct{}
 	history []Event
+	steps   int // step events in history
 	closed  bool
 }
+
+// HistorySteps caps the step events a Hub keeps for late subscribers.
+const HistorySteps = 20000
 
 // NewHub returns an empty hub.
 func NewHub() *Hub { return &Hub{subs: map[*Sub]struct{}{}} }
@@ -131,6 +138,12 @@ func (h *Hub) Publish(e Event) {
 	}
 	h.mu.Lock()
 	h.history = append(h.history, e)
+	if e.Kind == KindStep {
+		h.steps++
+		if h.steps > HistorySteps {
+			h.thin()
+		}
+	}
 	subs := make([]*Sub, 0, len(h.subs))
 	for s := range h.subs {
 		subs = append(subs, s)
@@ -139,6 +152,25 @@ func (h *Hub) Publish(e Event) {
 	for _, s := range subs {
 		s.push(e)
 	}
+}
+
+// thin drops every other step event from the history.
+func (h *Hub) thin() {
+	kept := h.history[:0]
+	odd := false
+	h.steps = 0
+	for _, e := range h.history {
+		if e.Kind == KindStep {
+			odd = !odd
+			if !odd {
+				continue
+			}
+			h.steps++
+		}
+		kept = append(kept, e)
+	}
+	clear(h.history[len(kept):])
+	h.history = kept
 }
 
 // Close ends every subscription (after their queues drain).

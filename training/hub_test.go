@@ -55,3 +55,33 @@ func TestHubSlowSubscriberLosesOnlySteps(t *testing.T) {
 		t.Errorf("%d subscribers left", h.Subscribers())
 	}
 }
+
+func TestHubHistoryStaysBounded(t *testing.T) {
+	h := NewHub()
+	for i := 0; i < 3*HistorySteps; i++ {
+		h.Publish(Event{Kind: KindStep, Step: i})
+		if i%1000 == 999 {
+			h.Publish(Event{Kind: KindEpoch, Epoch: i / 1000})
+		}
+	}
+	_, snap := h.Subscribe(0)
+	steps, epochs, last := 0, 0, -1
+	for _, e := range snap {
+		switch e.Kind {
+		case KindStep:
+			steps++
+			if e.Step <= last {
+				t.Fatalf("history out of order: %d after %d", e.Step, last)
+			}
+			last = e.Step
+		case KindEpoch:
+			epochs++
+		}
+	}
+	if steps > HistorySteps || steps < HistorySteps/2 || epochs != 3*HistorySteps/1000 {
+		t.Errorf("kept %d steps and %d epochs", steps, epochs)
+	}
+	if last < 3*HistorySteps-2 {
+		t.Errorf("the newest steps were lost (last %d)", last)
+	}
+}
