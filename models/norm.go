@@ -28,7 +28,8 @@ type bnOp struct {
 	train  bool
 	relu   bool
 	out    buf
-	xhat   []float32
+	x      []float32 // the last training input (x̂ is recomputed from it: no copy kept)
+	mean   []float32 // its batch mean per channel
 	invstd []float32
 	gen    int       // forward passes so far
 	sumGen int       // the pass the sums below belong to
@@ -50,13 +51,14 @@ func (op *bnOp) sums(gamma, beta, dy []float32, n, c, hw int) {
 	if len(op.sdy) != c {
 		op.sdy, op.sdyx = make([]float32, c), make([]float32, c)
 	}
-	xh, relu, ys := op.xhat, op.relu, op.y
+	xs, relu, ys := op.x, op.relu, op.y
 	parallel(c, func(lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
 			var sdy, sdyx float32
+			mu := op.mean[ch]
 			for i := 0; i < n; i++ {
 				off := (i*c + ch) * hw
-				d, x := dy[off:off+hw], xh[off:off+hw]
+				d, x := dy[off:off+hw], xs[off:off+hw]
 				var a0, a1, b0, b1 float32
 				if relu {
 					y := ys[off : off+hw]
@@ -65,24 +67,24 @@ func (op *bnOp) sums(gamma, beta, dy []float32, n, c, hw int) {
 						v0, v1 := d[j]*gate(y[j]), d[j+1]*gate(y[j+1])
 						a0 += v0
 						a1 += v1
-						b0 += v0 * x[j]
-						b1 += v1 * x[j+1]
+						b0 += v0 * (x[j] - mu)
+						b1 += v1 * (x[j+1] - mu)
 					}
 					for ; j < len(d); j++ {
 						v := d[j] * gate(y[j])
 						a0 += v
-						b0 += v * x[j]
+						b0 += v * (x[j] - mu)
 					}
 				} else {
 					for j, v := range d {
 						a0 += v
-						b0 += v * x[j]
+						b0 += v * (x[j] - mu)
 					}
 				}
 				sdy += a0 + a1
 				sdyx += b0 + b1
 			}
-			op.sdy[ch], op.sdyx[ch] = sdy, sdyx
+			op.sdy[ch], op.sdyx[ch] = sdy, sdyx*op.invstd[ch]
 		}
 	})
 	op.sumGen = op.gen
@@ -114,10 +116,9 @@ func (op *bnOp) Do(vals ...G.Value) (G.Value, error) {
 	m := n * hw
 	if op.train {
 		op.gen++
-		op.y = y
-		if len(op.xhat) != len(x) {
-			op.xhat = make([]float32, len(x))
-			op.invstd = make([]float32, c)
+		op.y, op.x = y, x
+		if len(op.invstd) != c {
+			op.invstd, op.mean = make([]float32, c), make([]float32, c)
 		}
 	}
 	parallel(c, func(lo, hi int) {
@@ -139,7 +140,7 @@ func (op *bnOp) Do(vals ...G.Value) (G.Value, error) {
 				mu := sum / float64(m)
 				va := math.Max(sq/float64(m)-mu*mu, 0)
 				mean, inv = float32(mu), float32(1/math.Sqrt(va+float64(op.st.eps)))
-				op.invstd[ch] = inv
+				op.invstd[ch], op.mean[ch] = inv, mean
 				mo := op.st.momentum
 				unbiased := va
 				if m > 1 {
@@ -155,17 +156,9 @@ func (op *bnOp) Do(vals ...G.Value) (G.Value, error) {
 			for i := 0; i < n; i++ {
 				off := (i*c + ch) * hw
 				xs, ys := x[off:off+hw], y[off:off+hw]
-				if op.train {
-					xh := op.xhat[off : off+hw]
-					for j, v := range xs {
-						h := (v - mean) * inv
-						xh[j] = h
-						ys[j] = g*h + b
-					}
-				} else {
-					for j, v := range xs {
-						ys[j] = g*(v-mean)*inv + b
-					}
+				gi, bi := g*inv, b-g*inv*mean
+				for j, v := range xs {
+					ys[j] = gi*v + bi
 				}
 				if op.relu {
 					for j, v := range ys {
@@ -199,8 +192,8 @@ func (op *bnOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 }
 
 // bnGradOp computes one of the three gradients of a training-mode bnOp
-// from its cached normalised input: which 0 is dx, 1 dgamma, 2 dbeta. The
-// fused ReLU's mask is recomputed from gamma·x̂+beta.
+// from its last input and batch statistics: which 0 is dx, 1 dgamma, 2
+// dbeta. The fused ReLU's mask comes from the forward output (y > 0).
 type bnGradOp struct {
 	opBase
 	f     *bnOp
@@ -238,24 +231,27 @@ func (op *bnGradOp) Do(vals ...G.Value) (G.Value, error) {
 		copy(o, f.sdy)
 		return out, nil
 	}
-	xh, relu := f.xhat, f.relu
+	xs, relu := f.x, f.relu
 	m := float32(n * hw)
 	parallel(c, func(lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
 			g := gamma[ch]
+			inv, mu := f.invstd[ch], f.mean[ch]
 			sdy, sdyx := f.sdy[ch], f.sdyx[ch]
-			k := g * f.invstd[ch] / m
+			k := g * inv / m
+			// x̂·sdyx = (x − μ)·inv·sdyx: fold the constants.
+			a, b := inv*sdyx, sdy-mu*inv*sdyx
 			for i := 0; i < n; i++ {
 				off := (i*c + ch) * hw
-				d, x, r := dy[off:off+hw], xh[off:off+hw], o[off:off+hw]
+				d, x, r := dy[off:off+hw], xs[off:off+hw], o[off:off+hw]
 				if relu {
 					y := f.y[off : off+hw]
 					for j, v := range d {
-						r[j] = k * (m*v*gate(y[j]) - sdy - x[j]*sdyx)
+						r[j] = k * (m*v*gate(y[j]) - b - x[j]*a)
 					}
 				} else {
 					for j, v := range d {
-						r[j] = k * (m*v - sdy - x[j]*sdyx)
+						r[j] = k * (m*v - b - x[j]*a)
 					}
 				}
 			}
