@@ -15,7 +15,9 @@ type reluOp struct {
 	out  buf
 }
 
+// Arity implements G.Op.
 func (op *reluOp) Arity() int    { return 1 }
+// Type implements G.Op.
 func (op *reluOp) Type() hm.Type { return fnType(op.rank, op.rank) }
 
 // InferShape implements G.Op.
@@ -50,7 +52,9 @@ type maskGradOp struct {
 	out  buf
 }
 
+// Arity implements G.Op.
 func (op *maskGradOp) Arity() int    { return 2 }
+// Type implements G.Op.
 func (op *maskGradOp) Type() hm.Type { return fnType(op.rank, op.rank, op.rank) }
 
 // InferShape implements G.Op.
@@ -83,7 +87,9 @@ type dropoutOp struct {
 	out   buf
 }
 
+// Arity implements G.Op.
 func (op *dropoutOp) Arity() int    { return 1 }
+// Type implements G.Op.
 func (op *dropoutOp) Type() hm.Type { return fnType(op.rank, op.rank) }
 
 // InferShape implements G.Op.
@@ -131,7 +137,9 @@ type dropDxOp struct {
 	out buf
 }
 
+// Arity implements G.Op.
 func (op *dropDxOp) Arity() int    { return 1 }
+// Type implements G.Op.
 func (op *dropDxOp) Type() hm.Type { return fnType(op.f.rank, op.f.rank) }
 
 // InferShape implements G.Op.
@@ -168,7 +176,9 @@ type lossOp struct {
 	last float64
 }
 
+// Arity implements G.Op.
 func (op *lossOp) Arity() int    { return 1 }
+// Type implements G.Op.
 func (op *lossOp) Type() hm.Type { return fnType(0, 2) }
 
 // InferShape implements G.Op.
@@ -204,8 +214,11 @@ type lossDxOp struct {
 	out   buf
 }
 
+// Arity implements G.Op.
 func (op *lossDxOp) Arity() int                                     { return 1 }
+// Type implements G.Op.
 func (op *lossDxOp) Type() hm.Type                                  { return fnType(2, 0) }
+// InferShape implements G.Op.
 func (op *lossDxOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.shape.Clone(), nil }
 
 // Do implements G.Op.

@@ -17,7 +17,9 @@ type addOp struct {
 	out  buf
 }
 
+// Arity implements G.Op.
 func (op *addOp) Arity() int    { return 2 }
+// Type implements G.Op.
 func (op *addOp) Type() hm.Type { return fnType(op.rank, op.rank, op.rank) }
 
 // InferShape implements G.Op.
@@ -59,7 +61,9 @@ type copyOp struct {
 	out  buf
 }
 
+// Arity implements G.Op.
 func (op *copyOp) Arity() int    { return 1 }
+// Type implements G.Op.
 func (op *copyOp) Type() hm.Type { return fnType(op.rank, op.rank) }
 
 // InferShape implements G.Op.

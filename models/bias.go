@@ -14,7 +14,9 @@ type chanBiasOp struct {
 	out  buf
 }
 
+// Arity implements G.Op.
 func (op *chanBiasOp) Arity() int    { return 2 }
+// Type implements G.Op.
 func (op *chanBiasOp) Type() hm.Type { return fnType(4, 4, 1) }
 
 // InferShape implements G.Op.
@@ -73,6 +75,7 @@ type chanBiasGradOp struct {
 	out   buf
 }
 
+// Arity implements G.Op.
 func (op *chanBiasGradOp) Arity() int { return 3 }
 
 // Type implements G.Op.

@@ -23,6 +23,7 @@ func newConv2dOp(k, pad int) *conv2dOp {
 	return &conv2dOp{opBase: newBase(fmt.Sprintf("conv%dx%d", k, k)), k: k, pad: pad}
 }
 
+// Arity implements G.Op.
 func (op *conv2dOp) Arity() int { return 2 }
 
 // Type implements G.Op.
@@ -160,8 +161,11 @@ type convDxOp struct {
 	cols   sync.Pool
 }
 
+// Arity implements G.Op.
 func (op *convDxOp) Arity() int                                     { return 2 }
+// Type implements G.Op.
 func (op *convDxOp) Type() hm.Type                                  { return fnType(4, 4, 4) }
+// InferShape implements G.Op.
 func (op *convDxOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.xshape.Clone(), nil }
 
 // Do implements G.Op.
@@ -234,7 +238,9 @@ type convDwOp struct {
 	out buf
 }
 
+// Arity implements G.Op.
 func (op *convDwOp) Arity() int    { return 2 }
+// Type implements G.Op.
 func (op *convDwOp) Type() hm.Type { return fnType(4, 4, 4) }
 
 // InferShape implements G.Op.

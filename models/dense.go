@@ -14,7 +14,9 @@ type linearOp struct {
 	out   buf
 }
 
+// Arity implements G.Op.
 func (op *linearOp) Arity() int    { return 3 }
+// Type implements G.Op.
 func (op *linearOp) Type() hm.Type { return fnType(2, op.xdims, 2, 1) }
 
 // InferShape implements G.Op.
@@ -74,6 +76,7 @@ type linGradOp struct {
 	out   buf
 }
 
+// Arity implements G.Op.
 func (op *linGradOp) Arity() int { return 3 }
 
 // Type implements G.Op.

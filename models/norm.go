@@ -90,7 +90,9 @@ func (op *bnOp) sums(gamma, beta, dy []float32, n, c, hw int) {
 	op.sumGen = op.gen
 }
 
+// Arity implements G.Op.
 func (op *bnOp) Arity() int    { return 3 }
+// Type implements G.Op.
 func (op *bnOp) Type() hm.Type { return fnType(4, 4, 1, 1) }
 
 // InferShape implements G.Op.
@@ -202,6 +204,7 @@ type bnGradOp struct {
 	out   buf
 }
 
+// Arity implements G.Op.
 func (op *bnGradOp) Arity() int { return 3 }
 
 // Type implements G.Op.

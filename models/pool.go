@@ -15,7 +15,9 @@ type maxPool2Op struct {
 	x, y []float32 // the last training input and output: the backward pass finds each maximum again
 }
 
+// Arity implements G.Op.
 func (op *maxPool2Op) Arity() int    { return 1 }
+// Type implements G.Op.
 func (op *maxPool2Op) Type() hm.Type { return fnType(4, 4) }
 
 // InferShape implements G.Op.
@@ -70,8 +72,11 @@ type scatterOp struct {
 	out   buf
 }
 
+// Arity implements G.Op.
 func (op *scatterOp) Arity() int                                     { return 1 }
+// Type implements G.Op.
 func (op *scatterOp) Type() hm.Type                                  { return fnType(4, 4) }
+// InferShape implements G.Op.
 func (op *scatterOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.shape.Clone(), nil }
 
 // Do implements G.Op.
@@ -111,7 +116,9 @@ type gapOp struct {
 	out buf
 }
 
+// Arity implements G.Op.
 func (op *gapOp) Arity() int    { return 1 }
+// Type implements G.Op.
 func (op *gapOp) Type() hm.Type { return fnType(2, 4) }
 
 // InferShape implements G.Op.
@@ -154,8 +161,11 @@ type gapDxOp struct {
 	out   buf
 }
 
+// Arity implements G.Op.
 func (op *gapDxOp) Arity() int                                     { return 1 }
+// Type implements G.Op.
 func (op *gapDxOp) Type() hm.Type                                  { return fnType(4, 2) }
+// InferShape implements G.Op.
 func (op *gapDxOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.shape.Clone(), nil }
 
 // Do implements G.Op.
