@@ -17,7 +17,8 @@ import (
 type multiFlag []string
 
 // String implements flag.Value.
-func (m *multiFlag) String() string     { return fmt.Sprint(*m) }
+func (m *multiFlag) String() string { return fmt.Sprint(*m) }
+
 // Set implements flag.Value.
 func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }
 

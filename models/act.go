@@ -16,7 +16,8 @@ type reluOp struct {
 }
 
 // Arity implements G.Op.
-func (op *reluOp) Arity() int    { return 1 }
+func (op *reluOp) Arity() int { return 1 }
+
 // Type implements G.Op.
 func (op *reluOp) Type() hm.Type { return fnType(op.rank, op.rank) }
 
@@ -53,7 +54,8 @@ type maskGradOp struct {
 }
 
 // Arity implements G.Op.
-func (op *maskGradOp) Arity() int    { return 2 }
+func (op *maskGradOp) Arity() int { return 2 }
+
 // Type implements G.Op.
 func (op *maskGradOp) Type() hm.Type { return fnType(op.rank, op.rank, op.rank) }
 
@@ -88,7 +90,8 @@ type dropoutOp struct {
 }
 
 // Arity implements G.Op.
-func (op *dropoutOp) Arity() int    { return 1 }
+func (op *dropoutOp) Arity() int { return 1 }
+
 // Type implements G.Op.
 func (op *dropoutOp) Type() hm.Type { return fnType(op.rank, op.rank) }
 
@@ -138,7 +141,8 @@ type dropDxOp struct {
 }
 
 // Arity implements G.Op.
-func (op *dropDxOp) Arity() int    { return 1 }
+func (op *dropDxOp) Arity() int { return 1 }
+
 // Type implements G.Op.
 func (op *dropDxOp) Type() hm.Type { return fnType(op.f.rank, op.f.rank) }
 
@@ -177,7 +181,8 @@ type lossOp struct {
 }
 
 // Arity implements G.Op.
-func (op *lossOp) Arity() int    { return 1 }
+func (op *lossOp) Arity() int { return 1 }
+
 // Type implements G.Op.
 func (op *lossOp) Type() hm.Type { return fnType(0, 2) }
 
@@ -215,9 +220,11 @@ type lossDxOp struct {
 }
 
 // Arity implements G.Op.
-func (op *lossDxOp) Arity() int                                     { return 1 }
+func (op *lossDxOp) Arity() int { return 1 }
+
 // Type implements G.Op.
-func (op *lossDxOp) Type() hm.Type                                  { return fnType(2, 0) }
+func (op *lossDxOp) Type() hm.Type { return fnType(2, 0) }
+
 // InferShape implements G.Op.
 func (op *lossDxOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.shape.Clone(), nil }
 

@@ -18,7 +18,8 @@ type addOp struct {
 }
 
 // Arity implements G.Op.
-func (op *addOp) Arity() int    { return 2 }
+func (op *addOp) Arity() int { return 2 }
+
 // Type implements G.Op.
 func (op *addOp) Type() hm.Type { return fnType(op.rank, op.rank, op.rank) }
 
@@ -62,7 +63,8 @@ type copyOp struct {
 }
 
 // Arity implements G.Op.
-func (op *copyOp) Arity() int    { return 1 }
+func (op *copyOp) Arity() int { return 1 }
+
 // Type implements G.Op.
 func (op *copyOp) Type() hm.Type { return fnType(op.rank, op.rank) }
 

@@ -15,7 +15,8 @@ type chanBiasOp struct {
 }
 
 // Arity implements G.Op.
-func (op *chanBiasOp) Arity() int    { return 2 }
+func (op *chanBiasOp) Arity() int { return 2 }
+
 // Type implements G.Op.
 func (op *chanBiasOp) Type() hm.Type { return fnType(4, 4, 1) }
 

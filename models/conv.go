@@ -162,9 +162,11 @@ type convDxOp struct {
 }
 
 // Arity implements G.Op.
-func (op *convDxOp) Arity() int                                     { return 2 }
+func (op *convDxOp) Arity() int { return 2 }
+
 // Type implements G.Op.
-func (op *convDxOp) Type() hm.Type                                  { return fnType(4, 4, 4) }
+func (op *convDxOp) Type() hm.Type { return fnType(4, 4, 4) }
+
 // InferShape implements G.Op.
 func (op *convDxOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.xshape.Clone(), nil }
 
@@ -239,7 +241,8 @@ type convDwOp struct {
 }
 
 // Arity implements G.Op.
-func (op *convDwOp) Arity() int    { return 2 }
+func (op *convDwOp) Arity() int { return 2 }
+
 // Type implements G.Op.
 func (op *convDwOp) Type() hm.Type { return fnType(4, 4, 4) }
 

@@ -15,7 +15,8 @@ type linearOp struct {
 }
 
 // Arity implements G.Op.
-func (op *linearOp) Arity() int    { return 3 }
+func (op *linearOp) Arity() int { return 3 }
+
 // Type implements G.Op.
 func (op *linearOp) Type() hm.Type { return fnType(2, op.xdims, 2, 1) }
 

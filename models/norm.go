@@ -91,7 +91,8 @@ func (op *bnOp) sums(gamma, beta, dy []float32, n, c, hw int) {
 }
 
 // Arity implements G.Op.
-func (op *bnOp) Arity() int    { return 3 }
+func (op *bnOp) Arity() int { return 3 }
+
 // Type implements G.Op.
 func (op *bnOp) Type() hm.Type { return fnType(4, 4, 1, 1) }
 

@@ -32,18 +32,23 @@ func newBase(name string) opBase { return opBase{id: opSeq.Add(1), name: name} }
 
 // WriteHash implements G.Op.
 func (o opBase) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%s#%d", o.name, o.id) }
+
 // Hashcode implements G.Op.
 func (o opBase) Hashcode() uint32 {
 	h := fnv.New32a()
 	o.WriteHash(h)
 	return h.Sum32()
 }
+
 // String implements fmt.Stringer.
-func (o opBase) String() string       { return o.name }
+func (o opBase) String() string { return o.name }
+
 // ReturnsPtr implements G.Op.
-func (o opBase) ReturnsPtr() bool     { return false }
+func (o opBase) ReturnsPtr() bool { return false }
+
 // CallsExtern implements G.Op.
-func (o opBase) CallsExtern() bool    { return false }
+func (o opBase) CallsExtern() bool { return false }
+
 // OverwritesInput implements G.Op.
 func (o opBase) OverwritesInput() int { return -1 }
 

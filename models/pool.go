@@ -16,7 +16,8 @@ type maxPool2Op struct {
 }
 
 // Arity implements G.Op.
-func (op *maxPool2Op) Arity() int    { return 1 }
+func (op *maxPool2Op) Arity() int { return 1 }
+
 // Type implements G.Op.
 func (op *maxPool2Op) Type() hm.Type { return fnType(4, 4) }
 
@@ -73,9 +74,11 @@ type scatterOp struct {
 }
 
 // Arity implements G.Op.
-func (op *scatterOp) Arity() int                                     { return 1 }
+func (op *scatterOp) Arity() int { return 1 }
+
 // Type implements G.Op.
-func (op *scatterOp) Type() hm.Type                                  { return fnType(4, 4) }
+func (op *scatterOp) Type() hm.Type { return fnType(4, 4) }
+
 // InferShape implements G.Op.
 func (op *scatterOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.shape.Clone(), nil }
 
@@ -117,7 +120,8 @@ type gapOp struct {
 }
 
 // Arity implements G.Op.
-func (op *gapOp) Arity() int    { return 1 }
+func (op *gapOp) Arity() int { return 1 }
+
 // Type implements G.Op.
 func (op *gapOp) Type() hm.Type { return fnType(2, 4) }
 
@@ -162,9 +166,11 @@ type gapDxOp struct {
 }
 
 // Arity implements G.Op.
-func (op *gapDxOp) Arity() int                                     { return 1 }
+func (op *gapDxOp) Arity() int { return 1 }
+
 // Type implements G.Op.
-func (op *gapDxOp) Type() hm.Type                                  { return fnType(4, 2) }
+func (op *gapDxOp) Type() hm.Type { return fnType(4, 2) }
+
 // InferShape implements G.Op.
 func (op *gapDxOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.shape.Clone(), nil }
 
