@@ -81,6 +81,9 @@ type eventsMsg struct {
 	at      time.Time
 }
 
+// refreshRunsMsg asks the runs view to list the runs folder again.
+type refreshRunsMsg struct{}
+
 // sentMsg reports the result of sending a command.
 type sentMsg struct {
 	what string
@@ -191,7 +194,16 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case runsLoadedMsg, curveLoadedMsg:
 		var cmd tea.Cmd
 		m.runs, cmd = m.runs.update(msg)
+		if _, ok := msg.(runsLoadedMsg); ok && m.view == viewRuns {
+			// Keep the list fresh while it is on screen.
+			cmd = tea.Batch(cmd, tea.Tick(5*time.Second, func(time.Time) tea.Msg { return refreshRunsMsg{} }))
+		}
 		return m, cmd
+	case refreshRunsMsg:
+		if m.view == viewRuns {
+			return m, m.runs.load()
+		}
+		return m, nil
 	case tea.KeyMsg:
 		return m.onKey(msg)
 	}
