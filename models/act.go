@@ -11,6 +11,7 @@ import (
 // reluOp is max(0, x) for any shape.
 type reluOp struct {
 	opBase
+	sameShape
 	rank int
 	out  buf
 }
@@ -20,12 +21,6 @@ func (op *reluOp) Arity() int { return 1 }
 
 // Type implements G.Op.
 func (op *reluOp) Type() hm.Type { return fnType(op.rank, op.rank) }
-
-// InferShape implements G.Op.
-func (op *reluOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapeOf(in[0])
-	return s.Clone(), err
-}
 
 // Do implements G.Op.
 func (op *reluOp) Do(vals ...G.Value) (G.Value, error) {
@@ -49,6 +44,7 @@ func (op *reluOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 // maskGradOp passes dy where x > 0.
 type maskGradOp struct {
 	opBase
+	sameShape
 	rank int
 	out  buf
 }
@@ -58,12 +54,6 @@ func (op *maskGradOp) Arity() int { return 2 }
 
 // Type implements G.Op.
 func (op *maskGradOp) Type() hm.Type { return fnType(op.rank, op.rank, op.rank) }
-
-// InferShape implements G.Op.
-func (op *maskGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapeOf(in[0])
-	return s.Clone(), err
-}
 
 // Do implements G.Op.
 func (op *maskGradOp) Do(vals ...G.Value) (G.Value, error) {
@@ -81,6 +71,7 @@ func (op *maskGradOp) Do(vals ...G.Value) (G.Value, error) {
 // identity. Its random source is seeded, so a run repeats.
 type dropoutOp struct {
 	opBase
+	sameShape
 	p     float64
 	train bool
 	rank  int
@@ -94,12 +85,6 @@ func (op *dropoutOp) Arity() int { return 1 }
 
 // Type implements G.Op.
 func (op *dropoutOp) Type() hm.Type { return fnType(op.rank, op.rank) }
-
-// InferShape implements G.Op.
-func (op *dropoutOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapeOf(in[0])
-	return s.Clone(), err
-}
 
 // Do implements G.Op.
 func (op *dropoutOp) Do(vals ...G.Value) (G.Value, error) {
@@ -136,6 +121,7 @@ func (op *dropoutOp) SymDiff(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 // dropDxOp multiplies the gradient by the forward pass's mask.
 type dropDxOp struct {
 	opBase
+	sameShape
 	f   *dropoutOp
 	out buf
 }
@@ -145,12 +131,6 @@ func (op *dropDxOp) Arity() int { return 1 }
 
 // Type implements G.Op.
 func (op *dropDxOp) Type() hm.Type { return fnType(op.f.rank, op.f.rank) }
-
-// InferShape implements G.Op.
-func (op *dropDxOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapeOf(in[0])
-	return s.Clone(), err
-}
 
 // Do implements G.Op.
 func (op *dropDxOp) Do(vals ...G.Value) (G.Value, error) {

@@ -3,7 +3,6 @@ package models
 import (
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
 // addOp adds two tensors of the same shape (the residual connection). Its
@@ -13,6 +12,7 @@ import (
 // needs it.
 type addOp struct {
 	opBase
+	sameShape
 	rank int
 	out  buf
 }
@@ -22,12 +22,6 @@ func (op *addOp) Arity() int { return 2 }
 
 // Type implements G.Op.
 func (op *addOp) Type() hm.Type { return fnType(op.rank, op.rank, op.rank) }
-
-// InferShape implements G.Op.
-func (op *addOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapeOf(in[0])
-	return s.Clone(), err
-}
 
 // Do implements G.Op.
 func (op *addOp) Do(vals ...G.Value) (G.Value, error) {
@@ -58,6 +52,7 @@ func (op *addOp) SymDiff(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 // copyOp copies its input into a buffer of its own.
 type copyOp struct {
 	opBase
+	sameShape
 	rank int
 	out  buf
 }
@@ -67,12 +62,6 @@ func (op *copyOp) Arity() int { return 1 }
 
 // Type implements G.Op.
 func (op *copyOp) Type() hm.Type { return fnType(op.rank, op.rank) }
-
-// InferShape implements G.Op.
-func (op *copyOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapeOf(in[0])
-	return s.Clone(), err
-}
 
 // Do implements G.Op.
 func (op *copyOp) Do(vals ...G.Value) (G.Value, error) {

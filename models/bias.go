@@ -10,6 +10,7 @@ import (
 // ReLU (fused).
 type chanBiasOp struct {
 	opBase
+	sameShape
 	relu bool
 	out  buf
 }
@@ -19,12 +20,6 @@ func (op *chanBiasOp) Arity() int { return 2 }
 
 // Type implements G.Op.
 func (op *chanBiasOp) Type() hm.Type { return fnType(4, 4, 1) }
-
-// InferShape implements G.Op.
-func (op *chanBiasOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapeOf(in[0])
-	return s.Clone(), err
-}
 
 // Do implements G.Op.
 func (op *chanBiasOp) Do(vals ...G.Value) (G.Value, error) {

@@ -35,11 +35,7 @@ func (op *conv2dOp) outHW(h, w int) (int, int) {
 
 // InferShape implements G.Op.
 func (op *conv2dOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	x, err := shapeOf(in[0])
-	if err != nil {
-		return nil, err
-	}
-	w, err := shapeOf(in[1])
+	x, w, err := shapes2(in)
 	if err != nil {
 		return nil, err
 	}
@@ -248,11 +244,7 @@ func (op *convDwOp) Type() hm.Type { return fnType(4, 4, 4) }
 
 // InferShape implements G.Op.
 func (op *convDwOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	x, err := shapeOf(in[0])
-	if err != nil {
-		return nil, err
-	}
-	dy, err := shapeOf(in[1])
+	x, dy, err := shapes2(in)
 	if err != nil {
 		return nil, err
 	}

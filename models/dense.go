@@ -22,11 +22,7 @@ func (op *linearOp) Type() hm.Type { return fnType(2, op.xdims, 2, 1) }
 
 // InferShape implements G.Op.
 func (op *linearOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	x, err := shapeOf(in[0])
-	if err != nil {
-		return nil, err
-	}
-	w, err := shapeOf(in[1])
+	x, w, err := shapes2(in)
 	if err != nil {
 		return nil, err
 	}

@@ -24,6 +24,7 @@ type bnStats struct {
 // the running ones; in evaluation it uses the running ones.
 type bnOp struct {
 	opBase
+	sameShape
 	st     *bnStats
 	train  bool
 	relu   bool
@@ -95,12 +96,6 @@ func (op *bnOp) Arity() int { return 3 }
 
 // Type implements G.Op.
 func (op *bnOp) Type() hm.Type { return fnType(4, 4, 1, 1) }
-
-// InferShape implements G.Op.
-func (op *bnOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapeOf(in[0])
-	return s.Clone(), err
-}
 
 func dims(s tensor.Shape) (n, c, hw int) {
 	n, c, hw = s[0], s[1], 1

@@ -52,6 +52,25 @@ func (o opBase) CallsExtern() bool { return false }
 // OverwritesInput implements G.Op.
 func (o opBase) OverwritesInput() int { return -1 }
 
+// sameShape gives an op whose output has its first input's shape its
+// InferShape.
+type sameShape struct{}
+
+// InferShape implements G.Op.
+func (sameShape) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	s, err := shapeOf(in[0])
+	return s.Clone(), err
+}
+
+// shapes2 returns the shapes of the first two inputs given to InferShape.
+func shapes2(in []G.DimSizer) (a, b tensor.Shape, err error) {
+	if a, err = shapeOf(in[0]); err != nil {
+		return nil, nil, err
+	}
+	b, err = shapeOf(in[1])
+	return a, b, err
+}
+
 // fnType returns the type a → … → r of an op taking tensors of the given
 // ranks (0: a scalar) and returning a tensor of rank out (0: a scalar).
 func fnType(out int, in ...int) hm.Type {

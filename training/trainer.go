@@ -592,13 +592,15 @@ func (t *Trainer) openData(ctx context.Context) error {
 	if cfg.Std != ([3]float32{}) {
 		t.aug.Mean, t.aug.Std = cfg.Mean, cfg.Std
 	}
-	warn := func(s dataset.Skip) {
-		t.hub.Publish(Event{Kind: KindError, Msg: fmt.Sprintf("skipped %s: %s", s.Path, s.Reason)})
-	}
 	cache := dataset.NewCache(0)
-	t.trainL = dataset.NewLoader(t.train, dataset.LoaderConfig{Batch: cfg.Batch, Aug: t.aug, Seed: cfg.Seed, Train: !cfg.NoAugment, Workers: cfg.Workers}, cache, warn)
-	t.valL = dataset.NewLoader(t.val, dataset.LoaderConfig{Batch: max(cfg.Batch, 64), Aug: t.aug, Workers: cfg.Workers}, nil, warn)
+	t.trainL = dataset.NewLoader(t.train, dataset.LoaderConfig{Batch: cfg.Batch, Aug: t.aug, Seed: cfg.Seed, Train: !cfg.NoAugment, Workers: cfg.Workers}, cache, t.warn)
+	t.valL = dataset.NewLoader(t.val, dataset.LoaderConfig{Batch: max(cfg.Batch, 64), Aug: t.aug, Workers: cfg.Workers}, nil, t.warn)
 	return nil
+}
+
+// warn reports an image that could not be read (it is skipped).
+func (t *Trainer) warn(s dataset.Skip) {
+	t.hub.Publish(Event{Kind: KindError, Msg: fmt.Sprintf("skipped %s: %s", s.Path, s.Reason)})
 }
 
 // computeNorm sets the normalisation from up to 256 training images: the
@@ -618,11 +620,8 @@ func (t *Trainer) computeNorm() {
 func (t *Trainer) rebuildLoaders() {
 	tc, vc := t.trainL.Config(), t.valL.Config()
 	tc.Aug, vc.Aug = t.aug, t.aug
-	warn := func(s dataset.Skip) {
-		t.hub.Publish(Event{Kind: KindError, Msg: fmt.Sprintf("skipped %s: %s", s.Path, s.Reason)})
-	}
-	t.trainL = dataset.NewLoader(t.train, tc, t.trainL.Cache(), warn)
-	t.valL = dataset.NewLoader(t.val, vc, nil, warn)
+	t.trainL = dataset.NewLoader(t.train, tc, t.trainL.Cache(), t.warn)
+	t.valL = dataset.NewLoader(t.val, vc, nil, t.warn)
 }
 
 // ensureSynth makes the built-in synthetic set once.

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"flag"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -140,7 +141,7 @@ func TestViewsGolden(t *testing.T) {
 	for _, size := range [][2]int{{80, 24}, {120, 40}} {
 		for _, view := range []string{"1", "2"} {
 			name := map[string]string{"1": "overview", "2": "confusion"}[view]
-			t.Run(name+"_"+itoa(size[0])+"x"+itoa(size[1]), func(t *testing.T) {
+			t.Run(fmt.Sprintf("%s_%dx%d", name, size[0], size[1]), func(t *testing.T) {
 				m, _ := press(newTestModel(&fakeCtrl{}, size[0], size[1]), view)
 				v := m.View()
 				if h := strings.Count(v, "\n") + 1; h != size[1] {
@@ -155,20 +156,6 @@ func TestViewsGolden(t *testing.T) {
 			})
 		}
 	}
-}
-
-func itoa(n int) string { return strings.TrimSpace(strings.Repeat(" ", 0) + fmtInt(n)) }
-
-func fmtInt(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	s := ""
-	for n > 0 {
-		s = string(rune('0'+n%10)) + s
-		n /= 10
-	}
-	return s
 }
 
 func TestKeysSendCommands(t *testing.T) {
