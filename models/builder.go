@@ -30,7 +30,9 @@ func (b *builder) node(p *Param) *G.Node {
 func (b *builder) conv(x *G.Node, name string, cout, k int) (*G.Node, error) {
 	cin := x.Shape()[1]
 	w := b.net.newParam(name+".weight", []int{cout, cin, k, k}, true, false, heNormal(b.net.rng, cin*k*k))
-	return G.ApplyOp(newConv2dOp(k, k/2), x, b.node(w))
+	op := newConv2dOp(k, k/2)
+	op.noDx = x.Op() == nil // the network's input: no gradient needed
+	return G.ApplyOp(op, x, b.node(w))
 }
 
 // bias adds a per-channel bias, with ReLU when relu is set.

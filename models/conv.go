@@ -2,6 +2,7 @@ package models
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/chewxy/hm"
@@ -15,8 +16,12 @@ import (
 type conv2dOp struct {
 	opBase
 	k, pad int
-	out    buf
-	cols   sync.Pool
+	// noDx marks a convolution of the network's input: nothing needs the
+	// gradient with respect to x, and Gorgonia would otherwise compute it
+	// every step.
+	noDx bool
+	out  buf
+	cols sync.Pool
 }
 
 func newConv2dOp(k, pad int) *conv2dOp {
@@ -74,15 +79,31 @@ func (op *conv2dOp) Do(vals ...G.Value) (G.Value, error) {
 }
 
 // DiffWRT implements G.SDOp.
-func (op *conv2dOp) DiffWRT(int) []bool { return []bool{true, true} }
+func (op *conv2dOp) DiffWRT(int) []bool { return []bool{!op.noDx, true} }
+
+// same reports whether the convolution keeps the image size ("same"
+// padding), where the backward pass is one im2col of dy for both gradients.
+func (op *conv2dOp) same() bool { return 2*op.pad == op.k-1 }
 
 // SymDiff implements G.SDOp.
 func (op *conv2dOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-	dx, err := G.ApplyOp(&convDxOp{opBase: newBase("convDx"), f: op, xshape: in[0].Shape().Clone()}, in[1], grad)
+	dwOp := &convDwOp{opBase: newBase("convDw"), f: op}
+	if op.noDx || !op.same() {
+		dw, err := G.ApplyOp(dwOp, in[0], grad)
+		if err != nil || op.noDx {
+			return G.Nodes{nil, dw}, err
+		}
+		dx, err := G.ApplyOp(&convDxOp{opBase: newBase("convDx"), f: op, xshape: in[0].Shape().Clone()}, in[1], grad)
+		return G.Nodes{dx, dw}, err
+	}
+	// Fused: the dx op also computes dW from its im2col of dy; the dW node
+	// takes dx as its input only to run after it.
+	dwOp.fused, dwOp.o = true, in[1].Shape()[0]
+	dx, err := G.ApplyOp(&convDxOp{opBase: newBase("convDx"), f: op, xshape: in[0].Shape().Clone(), dw: dwOp}, in[1], grad, in[0])
 	if err != nil {
 		return nil, err
 	}
-	dw, err := G.ApplyOp(&convDwOp{opBase: newBase("convDw"), f: op}, in[0], grad)
+	dw, err := G.ApplyOp(dwOp, dx)
 	if err != nil {
 		return nil, err
 	}
@@ -155,13 +176,27 @@ type convDxOp struct {
 	out    buf
 	wf     []float32 // the flipped kernel, rebuilt each step
 	cols   sync.Pool
+	// dw, when set, is the kernel-gradient op whose result this op computes
+	// too (from the same im2col of dy); x is then a third input.
+	dw   *convDwOp
+	accs [][]float32 // per-chunk sums of dW, reused
 }
 
 // Arity implements G.Op.
-func (op *convDxOp) Arity() int { return 2 }
+func (op *convDxOp) Arity() int {
+	if op.dw != nil {
+		return 3
+	}
+	return 2
+}
 
 // Type implements G.Op.
-func (op *convDxOp) Type() hm.Type { return fnType(4, 4, 4) }
+func (op *convDxOp) Type() hm.Type {
+	if op.dw != nil {
+		return fnType(4, 4, 4, 4)
+	}
+	return fnType(4, 4, 4)
+}
 
 // InferShape implements G.Op.
 func (op *convDxOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.xshape.Clone(), nil }
@@ -174,26 +209,46 @@ func (op *convDxOp) Do(vals ...G.Value) (G.Value, error) {
 	out := op.out.raw(n, c, h, w)
 	wt, dy, dx := f32(vals[0]), f32(vals[1]), f32(out)
 	k := op.f.k
-	if ho == h && wo == w && 2*op.f.pad == k-1 {
+	if ho == h && wo == w && op.f.same() {
 		// "Same" padding: dx is the convolution of dy with the kernel
 		// flipped and its channels swapped, so it is an im2col of dy and
 		// one matrix product with a long inner dimension (O·K·K) per image,
-		// instead of a short one (O) and a scatter (col2im).
+		// instead of a short one (O) and a scatter (col2im). The same
+		// im2col gives dW: x·colᵀ is dW with each window rotated.
 		okk := o * k * k
 		wf := op.flip(wt, o, c, k)
-		parallel(n, func(lo, hi int) {
+		var x []float32
+		if op.dw != nil {
+			x = f32(vals[2])
+			op.accs = slices.Grow(op.accs[:0], chunks(n))[:chunks(n)]
+		}
+		parallelIdx(n, func(ch, lo, hi int) {
 			// Its own pool: these buffers are O·K·K rows, the forward's C·K·K.
 			col, _ := op.cols.Get().([]float32)
 			if cap(col) < okk*h*w {
 				col = make([]float32, okk*h*w)
 			}
 			col = col[:okk*h*w]
+			var acc []float32
+			if x != nil {
+				if acc = op.accs[ch]; len(acc) != c*okk {
+					acc = make([]float32, c*okk)
+					op.accs[ch] = acc
+				}
+				clear(acc)
+			}
 			for i := lo; i < hi; i++ {
 				im2col(dy[i*o*ho*wo:(i+1)*o*ho*wo], col, o, ho, wo, k, op.f.pad, h, w)
 				sgemm(false, false, c, h*w, okk, 1, wf, col, 0, dx[i*c*h*w:(i+1)*c*h*w])
+				if x != nil {
+					sgemm(false, true, c, okk, h*w, 1, x[i*c*h*w:(i+1)*c*h*w], col, 1, acc)
+				}
 			}
 			op.cols.Put(col)
 		})
+		if x != nil {
+			op.foldDW(o, c, k)
+		}
 		return out, nil
 	}
 	kk := c * k * k
@@ -207,6 +262,25 @@ func (op *convDxOp) Do(vals ...G.Value) (G.Value, error) {
 		op.f.cols.Put(col)
 	})
 	return out, nil
+}
+
+// foldDW sums the per-chunk [C, O·K·K] products in a fixed order into the
+// fused dW op's [O, C, K, K] result, rotating each window back.
+func (op *convDxOp) foldDW(o, c, k int) {
+	dw := f32(op.dw.out.get(o, c, k, k))
+	kk := k * k
+	for _, acc := range op.accs {
+		for ci := 0; ci < c; ci++ {
+			row := acc[ci*o*kk : (ci+1)*o*kk]
+			for oi := 0; oi < o; oi++ {
+				src := row[oi*kk : (oi+1)*kk]
+				dst := dw[(oi*c+ci)*kk : (oi*c+ci+1)*kk]
+				for j, v := range src {
+					dst[kk-1-j] += v
+				}
+			}
+		}
+	}
 }
 
 // flip returns the kernel [O,C,K,K] rearranged as [C, O·K·K] with each
@@ -234,16 +308,38 @@ type convDwOp struct {
 	opBase
 	f   *conv2dOp
 	out buf
+	// fused: the result is computed by the convDxOp that is this op's only
+	// input, and Do just hands it on; o is then the number of kernels.
+	fused bool
+	o     int
 }
 
 // Arity implements G.Op.
-func (op *convDwOp) Arity() int { return 2 }
+func (op *convDwOp) Arity() int {
+	if op.fused {
+		return 1
+	}
+	return 2
+}
 
 // Type implements G.Op.
-func (op *convDwOp) Type() hm.Type { return fnType(4, 4, 4) }
+func (op *convDwOp) Type() hm.Type {
+	if op.fused {
+		return fnType(4, 4)
+	}
+	return fnType(4, 4, 4)
+}
 
 // InferShape implements G.Op.
 func (op *convDwOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	if op.fused {
+		// The input is dx, shaped like the convolution's x.
+		x, err := shapeOf(in[0])
+		if err != nil {
+			return nil, err
+		}
+		return tensor.Shape{op.o, x[1], op.f.k, op.f.k}, nil
+	}
 	x, dy, err := shapes2(in)
 	if err != nil {
 		return nil, err
@@ -253,6 +349,12 @@ func (op *convDwOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 
 // Do implements G.Op.
 func (op *convDwOp) Do(vals ...G.Value) (G.Value, error) {
+	if op.fused {
+		if op.out.t == nil {
+			return nil, fmt.Errorf("convDw: the fused dx op has not run")
+		}
+		return op.out.t, nil
+	}
 	xs, ys := vals[0].Shape(), vals[1].Shape()
 	n, c, h, w := xs[0], xs[1], xs[2], xs[3]
 	o, ho, wo := ys[1], ys[2], ys[3]
