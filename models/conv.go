@@ -112,8 +112,19 @@ func (op *conv2dOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 
 // im2col unrolls one image [C,H,W] into col [C·K·K, Ho·Wo]. For each
 // kernel offset the valid output columns form one contiguous range, so a
-// row is a copy with zeroed edges.
+// row is a copy with zeroed edges; with "same" padding a whole row is one
+// shifted copy of the plane, with the wrapped edge column and the rows
+// past the top or bottom zeroed after.
 func im2col(x, col []float32, c, h, w, k, pad, ho, wo int) {
+	if ho == h && wo == w {
+		im2colSame(x, col, c, h, w, k, pad)
+		return
+	}
+	im2colRows(x, col, c, h, w, k, pad, ho, wo)
+}
+
+// im2colRows is im2col for any padding, one output row at a time.
+func im2colRows(x, col []float32, c, h, w, k, pad, ho, wo int) {
 	row := 0
 	for ci := 0; ci < c; ci++ {
 		plane := x[ci*h*w : (ci+1)*h*w]
@@ -133,6 +144,49 @@ func im2col(x, col []float32, c, h, w, k, pad, ho, wo int) {
 					clear(d[hi:])
 				}
 				row++
+			}
+		}
+	}
+}
+
+// im2colSame is im2col when the output has the input's size.
+func im2colSame(x, col []float32, c, h, w, k, pad int) {
+	hw := h * w
+	row := 0
+	for ci := 0; ci < c; ci++ {
+		plane := x[ci*hw : (ci+1)*hw]
+		for ky := 0; ky < k; ky++ {
+			dy := ky - pad
+			for kx := 0; kx < k; kx++ {
+				dx := kx - pad
+				dst := col[row*hw : (row+1)*hw]
+				row++
+				// dst[p] = plane[p + dy·w + dx] where that stays inside.
+				s := dy*w + dx
+				lo, hi := max(0, -s), min(hw, hw-s)
+				if lo >= hi {
+					clear(dst)
+					continue
+				}
+				clear(dst[:lo])
+				copy(dst[lo:hi], plane[lo+s:hi+s])
+				clear(dst[hi:])
+				// Rows that fall above or below the image.
+				if dy < 0 {
+					clear(dst[:min(-dy*w, hw)])
+				} else if dy > 0 {
+					clear(dst[max(hw-dy*w, 0):])
+				}
+				// Columns that wrapped around from the neighbouring row.
+				if dx < 0 {
+					for y := 0; y < h; y++ {
+						clear(dst[y*w : y*w+min(-dx, w)])
+					}
+				} else if dx > 0 {
+					for y := 0; y < h; y++ {
+						clear(dst[y*w+max(w-dx, 0) : (y+1)*w])
+					}
+				}
 			}
 		}
 	}

@@ -174,3 +174,25 @@ func TestTrainAndEvalDoNotDisturbEachOther(t *testing.T) {
 		t.Error("training did not update the running statistics")
 	}
 }
+
+// TestIm2colSameMatchesGeneral checks the shifted-copy im2col for "same"
+// padding against the row-by-row one on odd and even sizes and kernels.
+func TestIm2colSameMatchesGeneral(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, tc := range []struct{ c, h, w, k int }{{2, 5, 7, 3}, {3, 8, 8, 3}, {1, 1, 4, 3}, {2, 6, 3, 5}, {1, 2, 2, 5}, {2, 4, 4, 1}} {
+		pad := tc.k / 2
+		x := randInput(r, tc.c*tc.h*tc.w)
+		n := tc.c * tc.k * tc.k * tc.h * tc.w
+		want, got := make([]float32, n), make([]float32, n)
+		for i := range got {
+			got[i] = 99 // every element must be written
+		}
+		im2colRows(x, want, tc.c, tc.h, tc.w, tc.k, pad, tc.h, tc.w)
+		im2colSame(x, got, tc.c, tc.h, tc.w, tc.k, pad)
+		for i := range want {
+			if want[i] != got[i] {
+				t.Fatalf("%+v: col[%d] = %v, want %v", tc, i, got[i], want[i])
+			}
+		}
+	}
+}

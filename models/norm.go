@@ -63,19 +63,28 @@ func (op *bnOp) sums(gamma, beta, dy []float32, n, c, hw int) {
 				var a0, a1, b0, b1 float32
 				if relu {
 					y := ys[off : off+hw]
+					x, y = x[:len(d)], y[:len(d)]
+					var a2, a3, b2, b3 float32
 					j := 0
-					for ; j+1 < len(d); j += 2 {
+					for ; j+3 < len(d); j += 4 {
 						v0, v1 := d[j]*gate(y[j]), d[j+1]*gate(y[j+1])
+						v2, v3 := d[j+2]*gate(y[j+2]), d[j+3]*gate(y[j+3])
 						a0 += v0
 						a1 += v1
+						a2 += v2
+						a3 += v3
 						b0 += v0 * (x[j] - mu)
 						b1 += v1 * (x[j+1] - mu)
+						b2 += v2 * (x[j+2] - mu)
+						b3 += v3 * (x[j+3] - mu)
 					}
 					for ; j < len(d); j++ {
 						v := d[j] * gate(y[j])
 						a0 += v
 						b0 += v * (x[j] - mu)
 					}
+					a0, b0 = a0+a2, b0+b2
+					a1, b1 = a1+a3, b1+b3
 				} else {
 					for j, v := range d {
 						a0 += v
@@ -89,6 +98,29 @@ func (op *bnOp) sums(gamma, beta, dy []float32, n, c, hw int) {
 		}
 	})
 	op.sumGen = op.gen
+}
+
+// sumSq returns Σv and Σv² over one plane, with four accumulators each
+// so that the additions do not wait on one another.
+func sumSq(p []float32) (float32, float32) {
+	var s0, s1, s2, s3, q0, q1, q2, q3 float32
+	j := 0
+	for ; j+3 < len(p); j += 4 {
+		a, b, c, d := p[j], p[j+1], p[j+2], p[j+3]
+		s0 += a
+		s1 += b
+		s2 += c
+		s3 += d
+		q0 += a * a
+		q1 += b * b
+		q2 += c * c
+		q3 += d * d
+	}
+	for ; j < len(p); j++ {
+		s0 += p[j]
+		q0 += p[j] * p[j]
+	}
+	return (s0 + s1) + (s2 + s3), (q0 + q1) + (q2 + q3)
 }
 
 // Arity implements G.Op.
@@ -127,11 +159,7 @@ func (op *bnOp) Do(vals ...G.Value) (G.Value, error) {
 				// and fast.
 				var sum, sq float64
 				for i := 0; i < n; i++ {
-					var s, s2 float32
-					for _, v := range x[(i*c+ch)*hw : (i*c+ch+1)*hw] {
-						s += v
-						s2 += v * v
-					}
+					s, s2 := sumSq(x[(i*c+ch)*hw : (i*c+ch+1)*hw])
 					sum += float64(s)
 					sq += float64(s2)
 				}
@@ -155,12 +183,14 @@ func (op *bnOp) Do(vals ...G.Value) (G.Value, error) {
 				off := (i*c + ch) * hw
 				xs, ys := x[off:off+hw], y[off:off+hw]
 				gi, bi := g*inv, b-g*inv*mean
-				for j, v := range xs {
-					ys[j] = gi*v + bi
-				}
+				ys = ys[:len(xs)]
 				if op.relu {
-					for j, v := range ys {
-						ys[j] = max(v, 0)
+					for j, v := range xs {
+						ys[j] = max(gi*v+bi, 0)
+					}
+				} else {
+					for j, v := range xs {
+						ys[j] = gi*v + bi
 					}
 				}
 			}

@@ -95,17 +95,21 @@ func (op *scatterOp) Do(vals ...G.Value) (G.Value, error) {
 				for ox := 0; ox < wo; ox++ {
 					o := p*ho*wo + oy*wo + ox
 					i0 := p*h*w + 2*oy*w + 2*ox
-					m, g := y[o], dy[o]
-					switch m {
-					case x[i0]:
-						dx[i0] += g
-					case x[i0+1]:
-						dx[i0+1] += g
-					case x[i0+w]:
-						dx[i0+w] += g
-					default:
-						dx[i0+w+1] += g
+					m := y[o]
+					// The first maximum in reading order takes the gradient;
+					// picked with conditional moves, not branches, since which
+					// one wins is a coin toss the CPU cannot predict.
+					at := i0 + w + 1
+					if x[i0+w] == m {
+						at = i0 + w
 					}
+					if x[i0+1] == m {
+						at = i0 + 1
+					}
+					if x[i0] == m {
+						at = i0
+					}
+					dx[at] = dy[o]
 				}
 			}
 		}
