@@ -204,7 +204,15 @@ func (op *bnOp) DiffWRT(int) []bool { return []bool{true, true, true} }
 
 // SymDiff implements G.SDOp.
 func (op *bnOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-	dx, err := G.ApplyOp(&bnGradOp{opBase: newBase("bnDx"), f: op, which: 0, shape: in[0].Shape().Clone()}, in[1], in[2], grad)
+	// dx may overwrite dy when dy is one of this package's gradient
+	// buffers that nothing else reads: a sum of several gradients (a
+	// residual's) is a Gorgonia node, never one of these ops.
+	var inplace bool
+	switch grad.Op().(type) {
+	case *convDxOp, *scatterOp:
+		inplace = true
+	}
+	dx, err := G.ApplyOp(&bnGradOp{opBase: newBase("bnDx"), f: op, which: 0, shape: in[0].Shape().Clone(), inplace: inplace}, in[1], in[2], grad)
 	if err != nil {
 		return nil, err
 	}
@@ -228,6 +236,9 @@ type bnGradOp struct {
 	which int
 	shape tensor.Shape
 	out   buf
+	// inplace: dx is written over dy (after the sums are taken), saving a
+	// buffer the size of the layer's activations.
+	inplace bool
 }
 
 // Arity implements G.Op.
@@ -248,10 +259,15 @@ func (op *bnGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.
 func (op *bnGradOp) Do(vals ...G.Value) (G.Value, error) {
 	gamma, beta, dy := f32(vals[0]), f32(vals[1]), f32(vals[2])
 	n, c, hw := dims(vals[2].Shape())
-	out := op.out.raw(op.shape...)
-	o := f32(out)
 	f := op.f
 	f.sums(gamma, beta, dy, n, c, hw)
+	var out G.Value
+	if op.which == 0 && op.inplace {
+		out = vals[2]
+	} else {
+		out = op.out.raw(op.shape...)
+	}
+	o := f32(out)
 	switch op.which {
 	case 1:
 		copy(o, f.sdyx)
