@@ -16,6 +16,7 @@ type builder struct {
 	g     *G.ExprGraph
 	train bool
 	nodes G.Nodes // learnable parameter nodes, in Params order
+	arena *gradArena
 }
 
 func (b *builder) node(p *Param) *G.Node {
@@ -32,6 +33,7 @@ func (b *builder) conv(x *G.Node, name string, cout, k int) (*G.Node, error) {
 	w := b.net.newParam(name+".weight", []int{cout, cin, k, k}, true, false, heNormal(b.net.rng, cin*k*k))
 	op := newConv2dOp(k, k/2)
 	op.noDx = x.Op() == nil // the network's input: no gradient needed
+	op.arena = b.arena
 	return G.ApplyOp(op, x, b.node(w))
 }
 
@@ -72,7 +74,7 @@ func (b *builder) convBNReLU(x *G.Node, name string, cout int) (*G.Node, error) 
 }
 
 func (b *builder) pool(x *G.Node) (*G.Node, error) {
-	return G.ApplyOp(&maxPool2Op{opBase: newBase("maxpool2")}, x)
+	return G.ApplyOp(&maxPool2Op{opBase: newBase("maxpool2"), arena: b.arena}, x)
 }
 
 func (b *builder) gap(x *G.Node) (*G.Node, error) {

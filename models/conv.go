@@ -20,8 +20,10 @@ type conv2dOp struct {
 	// gradient with respect to x, and Gorgonia would otherwise compute it
 	// every step.
 	noDx bool
-	out  buf
-	cols sync.Pool
+	// arena lends the backward pass's dx buffers (nil: each op its own).
+	arena *gradArena
+	out   buf
+	cols  sync.Pool
 }
 
 func newConv2dOp(k, pad int) *conv2dOp {
@@ -227,7 +229,7 @@ type convDxOp struct {
 	opBase
 	f      *conv2dOp
 	xshape tensor.Shape
-	out    buf
+	out    lent
 	wf     []float32 // the flipped kernel, rebuilt each step
 	cols   sync.Pool
 	// dw, when set, is the kernel-gradient op whose result this op computes
@@ -260,7 +262,7 @@ func (op *convDxOp) Do(vals ...G.Value) (G.Value, error) {
 	ws, ys := vals[0].Shape(), vals[1].Shape()
 	n, c, h, w := op.xshape[0], op.xshape[1], op.xshape[2], op.xshape[3]
 	o, ho, wo := ws[0], ys[2], ys[3]
-	out := op.out.raw(n, c, h, w)
+	out := op.out.from(op.f.arena, n, c, h, w)
 	wt, dy, dx := f32(vals[0]), f32(vals[1]), f32(out)
 	k := op.f.k
 	if ho == h && wo == w && op.f.same() {
@@ -302,6 +304,9 @@ func (op *convDxOp) Do(vals ...G.Value) (G.Value, error) {
 		})
 		if x != nil {
 			op.foldDW(o, c, k)
+			// dy is read by nothing else now (the fused dW op only
+			// waits for this one), so its buffer can go back.
+			op.f.arena.give(dy)
 		}
 		return out, nil
 	}

@@ -90,6 +90,7 @@ type graph struct {
 	loss  *lossOp
 	vm    G.VM
 	batch int
+	arena *gradArena // the training graph's gradient buffers
 }
 
 // Net is a network: its parameters and a training and an evaluation graph
@@ -171,6 +172,10 @@ func (n *Net) build(batch int, train bool) (*graph, error) {
 	gr.xt = tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(batch, 3, n.Spec.H, n.Spec.W))
 	gr.x = G.NewTensor(g, tensor.Float32, 4, G.WithShape(batch, 3, n.Spec.H, n.Spec.W), G.WithName("x"), G.WithValue(gr.xt))
 	b := &builder{net: n, g: g, train: train}
+	if train {
+		gr.arena = &gradArena{}
+		b.arena = gr.arena
+	}
 	out, err := n.arch(b, gr.x)
 	if err != nil {
 		return nil, fmt.Errorf("build %s: %w", n.Spec.Name, err)
@@ -203,6 +208,7 @@ func (n *Net) TrainStep(x []float32) (float64, []float32, error) {
 		return 0, nil, fmt.Errorf("%w: batch has %d values, the graph takes %d", ErrShape, len(x), len(d))
 	}
 	copy(d, x)
+	gr.arena.reset()
 	defer gr.vm.Reset()
 	if err := gr.vm.RunAll(); err != nil {
 		return 0, nil, fmt.Errorf("training step: %w", err)

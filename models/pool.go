@@ -11,8 +11,9 @@ import (
 // input equal to the window's maximum.
 type maxPool2Op struct {
 	opBase
-	out  buf
-	x, y []float32 // the last training input and output: the backward pass finds each maximum again
+	arena *gradArena // lends the backward pass's dx buffers (nil: its own)
+	out   buf
+	x, y  []float32 // the last training input and output: the backward pass finds each maximum again
 }
 
 // Arity implements G.Op.
@@ -70,7 +71,7 @@ type scatterOp struct {
 	opBase
 	f     *maxPool2Op
 	shape tensor.Shape
-	out   buf
+	out   lent
 }
 
 // Arity implements G.Op.
@@ -84,8 +85,9 @@ func (op *scatterOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op
 
 // Do implements G.Op.
 func (op *scatterOp) Do(vals ...G.Value) (G.Value, error) {
-	out := op.out.get(op.shape...)
+	out := op.out.from(op.f.arena, op.shape...)
 	dy, dx := f32(vals[0]), f32(out)
+	clear(dx)
 	n, c, h, w := op.shape[0], op.shape[1], op.shape[2], op.shape[3]
 	ho, wo := h/2, w/2
 	x, y := op.f.x, op.f.y
@@ -114,6 +116,8 @@ func (op *scatterOp) Do(vals ...G.Value) (G.Value, error) {
 			}
 		}
 	})
+	// The pool's output has one reader, so its gradient has one too: this.
+	op.f.arena.give(dy)
 	return out, nil
 }
 

@@ -1,0 +1,95 @@
+package models
+
+import (
+	"sync"
+
+	"gorgonia.org/tensor"
+)
+
+// gradArena lends the backward pass's activation-sized gradient buffers.
+// Gorgonia gives every node a value of its own for the whole step, so a
+// network would hold one gradient per layer at once; here a gradient
+// buffer goes back to the arena as soon as the op that reads it is done
+// (its only reader: see bnOp.SymDiff), and the next layer's gradient
+// reuses it. The lending pattern is the same every step, so after the
+// first step nothing is allocated.
+type gradArena struct {
+	mu   sync.Mutex
+	all  [][]float32 // every buffer made, in order
+	free []bool      // free[i]: all[i] may be lent
+}
+
+// reset makes every buffer free again: at the start of a step, whatever
+// the last step's backward pass still held is done with.
+func (a *gradArena) reset() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for i := range a.free {
+		a.free[i] = true
+	}
+}
+
+// take lends a buffer of n floats (contents undefined): the smallest free
+// one that fits, or a new one.
+func (a *gradArena) take(n int) []float32 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	best := -1
+	for i, b := range a.all {
+		if a.free[i] && cap(b) >= n && (best < 0 || cap(b) < cap(a.all[best])) {
+			best = i
+		}
+	}
+	if best < 0 {
+		a.all = append(a.all, make([]float32, n))
+		a.free = append(a.free, false)
+		return a.all[len(a.all)-1]
+	}
+	a.free[best] = false
+	return a.all[best][:n]
+}
+
+// give returns a buffer lent by take; a slice the arena did not lend is
+// ignored, so a reader may give back whatever it read.
+func (a *gradArena) give(d []float32) {
+	if a == nil || cap(d) == 0 {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	p := &d[:1][0]
+	for i, b := range a.all {
+		if &b[:1][0] == p {
+			a.free[i] = true
+			return
+		}
+	}
+}
+
+// lent is a tensor over a buffer from a gradArena, its header reused while
+// the arena lends the op the same buffer.
+type lent struct {
+	t *tensor.Dense
+}
+
+// from returns a tensor of the given shape over a buffer taken from a
+// (or, with no arena, a buffer of the op's own, like buf.raw).
+func (l *lent) from(a *gradArena, shape ...int) *tensor.Dense {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	var d []float32
+	if a != nil {
+		d = a.take(n)
+	} else if l.t != nil && l.t.Shape().TotalSize() == n {
+		d = f32(l.t)
+	} else {
+		d = make([]float32, n)
+	}
+	if l.t != nil && l.t.Shape().Eq(tensor.Shape(shape)) && &f32(l.t)[0] == &d[0] {
+		return l.t
+	}
+	l.t = tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(shape...), tensor.WithBacking(d))
+	return l.t
+}
