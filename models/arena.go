@@ -17,6 +17,18 @@ type gradArena struct {
 	mu   sync.Mutex
 	all  [][]float32 // every buffer made, in order
 	free []bool      // free[i]: all[i] may be lent
+	hint int         // the largest request announced (see expect)
+}
+
+// expect announces a request of n floats that some op will make, so that
+// the first buffer made is large enough for all of them and the first
+// step leaves no smaller ones behind for the garbage collector.
+func (a *gradArena) expect(n int) {
+	if a != nil {
+		a.mu.Lock()
+		a.hint = max(a.hint, n)
+		a.mu.Unlock()
+	}
 }
 
 // reset makes every buffer free again: at the start of a step, whatever
@@ -30,20 +42,31 @@ func (a *gradArena) reset() {
 }
 
 // take lends a buffer of n floats (contents undefined): the smallest free
-// one that fits, or a new one.
+// one that fits; else a new one, in place of the largest free one that is
+// too small (so that layers growing towards the input leave one buffer,
+// not one per size).
 func (a *gradArena) take(n int) []float32 {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	best := -1
+	best, small := -1, -1
 	for i, b := range a.all {
-		if a.free[i] && cap(b) >= n && (best < 0 || cap(b) < cap(a.all[best])) {
+		switch {
+		case !a.free[i]:
+		case cap(b) >= n && (best < 0 || cap(b) < cap(a.all[best])):
 			best = i
+		case cap(b) < n && (small < 0 || cap(b) > cap(a.all[small])):
+			small = i
 		}
 	}
-	if best < 0 {
-		a.all = append(a.all, make([]float32, n))
+	switch {
+	case best >= 0:
+	case small >= 0:
+		best = small
+		a.all[best] = make([]float32, max(n, a.hint))
+	default:
+		a.all = append(a.all, make([]float32, max(n, a.hint)))
 		a.free = append(a.free, false)
-		return a.all[len(a.all)-1]
+		best = len(a.all) - 1
 	}
 	a.free[best] = false
 	return a.all[best][:n]
@@ -72,6 +95,15 @@ type lent struct {
 	t *tensor.Dense
 }
 
+// over returns a tensor of the given shape over d.
+func (l *lent) over(d []float32, shape ...int) *tensor.Dense {
+	if l.t != nil && l.t.Shape().Eq(tensor.Shape(shape)) && &f32(l.t)[0] == &d[0] {
+		return l.t
+	}
+	l.t = tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(shape...), tensor.WithBacking(d))
+	return l.t
+}
+
 // from returns a tensor of the given shape over a buffer taken from a
 // (or, with no arena, a buffer of the op's own, like buf.raw).
 func (l *lent) from(a *gradArena, shape ...int) *tensor.Dense {
@@ -87,9 +119,5 @@ func (l *lent) from(a *gradArena, shape ...int) *tensor.Dense {
 	} else {
 		d = make([]float32, n)
 	}
-	if l.t != nil && l.t.Shape().Eq(tensor.Shape(shape)) && &f32(l.t)[0] == &d[0] {
-		return l.t
-	}
-	l.t = tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(shape...), tensor.WithBacking(d))
-	return l.t
+	return l.over(d, shape...)
 }

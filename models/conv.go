@@ -22,8 +22,16 @@ type conv2dOp struct {
 	noDx bool
 	// arena lends the backward pass's dx buffers (nil: each op its own).
 	arena *gradArena
-	out   buf
-	cols  sync.Pool
+	// src is the virtual BatchNorm layer whose output is x (nil: x is
+	// stored): x then holds its input, transformed image by image here.
+	src *bnOp
+	// outFree: the output's only reader is a training BatchNorm layer, so
+	// once that layer's gradient is taken the buffer is dead, and this
+	// convolution's dx (taken later) is written into it (see planMemory).
+	outFree bool
+	out     buf
+	cols sync.Pool
+	acts sync.Pool // one image of src's output
 }
 
 func newConv2dOp(k, pad int) *conv2dOp {
@@ -60,6 +68,29 @@ func (op *conv2dOp) col(n int) []float32 {
 	return make([]float32, n)
 }
 
+// image returns image i of x [N,C,HW]: the stored values, or for a
+// virtual source its output computed into scratch (*buf, from op.acts).
+func (op *conv2dOp) image(x []float32, i, c, hw int, scratch *[]float32) []float32 {
+	xi := x[i*c*hw : (i+1)*c*hw]
+	if op.src == nil || !op.src.virtual {
+		return xi
+	}
+	if cap(*scratch) < c*hw {
+		*scratch = make([]float32, c*hw)
+	}
+	*scratch = (*scratch)[:c*hw]
+	op.src.actImage(xi, *scratch, c, hw)
+	return *scratch
+}
+
+// scratch takes an image buffer from op.acts (given back with putScratch).
+func (op *conv2dOp) scratch() *[]float32 {
+	if s, ok := op.acts.Get().(*[]float32); ok {
+		return s
+	}
+	return new([]float32)
+}
+
 // Do implements G.Op.
 func (op *conv2dOp) Do(vals ...G.Value) (G.Value, error) {
 	xs, ws := vals[0].Shape(), vals[1].Shape()
@@ -70,12 +101,13 @@ func (op *conv2dOp) Do(vals ...G.Value) (G.Value, error) {
 	x, wt, y := f32(vals[0]), f32(vals[1]), f32(out)
 	kk := c * op.k * op.k
 	parallel(n, func(lo, hi int) {
-		col := op.col(kk * ho * wo)
+		col, s := op.col(kk*ho*wo), op.scratch()
 		for i := lo; i < hi; i++ {
-			im2col(x[i*c*h*w:(i+1)*c*h*w], col, c, h, w, op.k, op.pad, ho, wo)
+			im2col(op.image(x, i, c, h*w, s), col, c, h, w, op.k, op.pad, ho, wo)
 			sgemm(false, false, o, ho*wo, kk, 1, wt, col, 0, y[i*o*ho*wo:(i+1)*o*ho*wo])
 		}
 		op.cols.Put(col)
+		op.acts.Put(s)
 	})
 	return out, nil
 }
@@ -262,7 +294,12 @@ func (op *convDxOp) Do(vals ...G.Value) (G.Value, error) {
 	ws, ys := vals[0].Shape(), vals[1].Shape()
 	n, c, h, w := op.xshape[0], op.xshape[1], op.xshape[2], op.xshape[3]
 	o, ho, wo := ws[0], ys[2], ys[3]
-	out := op.out.from(op.f.arena, n, c, h, w)
+	var out *tensor.Dense
+	if own := op.f.out.t; op.f.outFree && own != nil && own.Shape().TotalSize() >= n*c*h*w {
+		out = op.out.over(f32(own)[:n*c*h*w], n, c, h, w)
+	} else {
+		out = op.out.from(op.f.arena, n, c, h, w)
+	}
 	wt, dy, dx := f32(vals[0]), f32(vals[1]), f32(out)
 	k := op.f.k
 	if ho == h && wo == w && op.f.same() {
@@ -285,6 +322,8 @@ func (op *convDxOp) Do(vals ...G.Value) (G.Value, error) {
 				col = make([]float32, okk*h*w)
 			}
 			col = col[:okk*h*w]
+			s := op.f.scratch()
+			defer op.f.acts.Put(s)
 			var acc []float32
 			if x != nil {
 				if acc = op.accs[ch]; len(acc) != c*okk {
@@ -297,7 +336,7 @@ func (op *convDxOp) Do(vals ...G.Value) (G.Value, error) {
 				im2col(dy[i*o*ho*wo:(i+1)*o*ho*wo], col, o, ho, wo, k, op.f.pad, h, w)
 				sgemm(false, false, c, h*w, okk, 1, wf, col, 0, dx[i*c*h*w:(i+1)*c*h*w])
 				if x != nil {
-					sgemm(false, true, c, okk, h*w, 1, x[i*c*h*w:(i+1)*c*h*w], col, 1, acc)
+					sgemm(false, true, c, okk, h*w, 1, op.f.image(x, i, c, h*w, s), col, 1, acc)
 				}
 			}
 			op.cols.Put(col)
@@ -424,10 +463,11 @@ func (op *convDwOp) Do(vals ...G.Value) (G.Value, error) {
 	// order so that a run is repeatable.
 	accs := make([][]float32, chunks(n))
 	parallelIdx(n, func(ch, lo, hi int) {
-		col := op.f.col(kk * ho * wo)
+		col, s := op.f.col(kk*ho*wo), op.f.scratch()
+		defer op.f.acts.Put(s)
 		acc := make([]float32, o*kk)
 		for i := lo; i < hi; i++ {
-			im2col(x[i*c*h*w:(i+1)*c*h*w], col, c, h, w, op.f.k, op.f.pad, ho, wo)
+			im2col(op.f.image(x, i, c, h*w, s), col, c, h, w, op.f.k, op.f.pad, ho, wo)
 			sgemm(false, true, o, kk, ho*wo, 1, dy[i*o*ho*wo:(i+1)*o*ho*wo], col, 1, acc)
 		}
 		op.f.cols.Put(col)

@@ -196,3 +196,59 @@ func TestIm2colSameMatchesGeneral(t *testing.T) {
 		}
 	}
 }
+
+// TestVirtualBatchNormMatchesStored: vgg-s and resnet-s with BatchNorm
+// outputs computed on the fly by their readers give the same loss,
+// logits and gradients, step after step, as with the outputs stored.
+func TestVirtualBatchNormMatchesStored(t *testing.T) {
+	for _, name := range []string{"vgg-s", "resnet-s"} {
+		t.Run(name, func(t *testing.T) {
+			run := func(virtual bool) (losses []float64, grads [][]float32, nv int) {
+				defer func(v bool) { virtualBN = v }(virtualBN)
+				virtualBN = virtual
+				net, err := New(Spec{Name: name, Batch: 4, W: 16, H: 16, Seed: 3})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, n := range net.train.g.AllNodes() {
+					if bn, ok := n.Op().(*bnOp); ok && bn.virtual {
+						nv++
+					}
+				}
+				r := rand.New(rand.NewPCG(7, 8))
+				c := randInput(r, 4*net.Spec.Outputs())
+				net.SetLoss(dotLoss(c))
+				for step := 0; step < 3; step++ {
+					l, _, err := net.TrainStep(randInput(r, 4*3*16*16))
+					if err != nil {
+						t.Fatal(err)
+					}
+					losses = append(losses, l)
+					for _, p := range net.Params() {
+						grads = append(grads, append([]float32(nil), p.Grad...))
+						// A small step: with a large one, rounding differences
+						// (sums in another order) grow into different ReLU and
+						// max-pool choices within a few steps.
+						for i := range p.Data {
+							p.Data[i] -= 1e-4 * p.Grad[i]
+						}
+					}
+				}
+				return losses, grads, nv
+			}
+			lv, gv, nv := run(true)
+			ls, gs, ns := run(false)
+			if ns != 0 || (name == "vgg-s" && nv != 5) || (name == "resnet-s" && nv == 0) {
+				t.Fatalf("virtual layers: %d with, %d without", nv, ns)
+			}
+			for i := range lv {
+				if math.Abs(lv[i]-ls[i]) > 1e-5*math.Max(1, math.Abs(ls[i])) {
+					t.Fatalf("step %d: loss %v virtual, %v stored", i, lv[i], ls[i])
+				}
+			}
+			for i := range gv {
+				near(t, fmt.Sprintf("grad %d", i), gv[i], gs[i])
+			}
+		})
+	}
+}

@@ -192,6 +192,7 @@ func (n *Net) build(batch int, train bool) (*graph, error) {
 		if gr.grads, err = G.Grad(gr.cost, b.nodes...); err != nil {
 			return nil, fmt.Errorf("build gradients: %w", err)
 		}
+		planMemory(g)
 	}
 	gr.vm = G.NewTapeMachine(g)
 	return gr, nil

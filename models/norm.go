@@ -36,7 +36,45 @@ type bnOp struct {
 	sumGen int       // the pass the sums below belong to
 	sdy    []float32 // per channel: Σ dy (after the ReLU mask)
 	sdyx   []float32 // per channel: Σ dy·x̂
-	y      []float32 // the last training output (the ReLU mask is y > 0)
+	y      []float32 // the last training output (the ReLU mask is y > 0); nil when virtual
+	// scale and shift are the last training pass's per-channel transform:
+	// y = max(scale·x + shift, 0) (no max without ReLU).
+	scale, shift []float32
+	// virtual: the output is never written. Every reader is one of this
+	// package's convolutions or max pools, which apply the transform to x
+	// as they read it (see virtualize), so the layer keeps no output and
+	// the forward pass writes one activation-sized tensor less.
+	virtual bool
+	view    *tensor.Dense // virtual: the output value, a header over x
+	// maskInDy: the sums write dy·mask back into dy (which only this
+	// layer's gradient ops read), and dx reads it unmasked.
+	maskInDy bool
+}
+
+// actImage writes one image's output [C,HW] from its input into dst.
+func (op *bnOp) actImage(x, dst []float32, c, hw int) {
+	for ch := 0; ch < c; ch++ {
+		a, b := op.scale[ch], op.shift[ch]
+		src, d := x[ch*hw:(ch+1)*hw], dst[ch*hw:(ch+1)*hw]
+		d = d[:len(src)]
+		if op.relu {
+			for j, v := range src {
+				d[j] = max(float32(a*v)+b, 0)
+			}
+		} else {
+			for j, v := range src {
+				d[j] = float32(a*v) + b
+			}
+		}
+	}
+}
+
+// keepPos returns d where t > 0, else 0: the ReLU's gradient mask for a
+// pre-activation t, with integer operations on the sign (no float min or
+// max, which Go compiles to several instructions for their NaN rules).
+func keepPos(d, t float32) float32 {
+	m := uint32((0 - int64(int32(math.Float32bits(t)))) >> 63)
+	return math.Float32frombits(math.Float32bits(d) & m)
 }
 
 // gate is 1 where a fused ReLU let the value through (y > 0), else 0,
@@ -52,7 +90,7 @@ func (op *bnOp) sums(gamma, beta, dy []float32, n, c, hw int) {
 	if len(op.sdy) != c {
 		op.sdy, op.sdyx = make([]float32, c), make([]float32, c)
 	}
-	xs, relu, ys := op.x, op.relu, op.y
+	xs, relu, ys, mask := op.x, op.relu, op.y, op.maskInDy
 	parallel(c, func(lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
 			var sdy, sdyx float32
@@ -61,7 +99,39 @@ func (op *bnOp) sums(gamma, beta, dy []float32, n, c, hw int) {
 				off := (i*c + ch) * hw
 				d, x := dy[off:off+hw], xs[off:off+hw]
 				var a0, a1, b0, b1 float32
-				if relu {
+				if relu && op.virtual {
+					sc, sh := op.scale[ch], op.shift[ch]
+					x = x[:len(d)]
+					var a2, a3, b2, b3 float32
+					j := 0
+					for ; j+3 < len(d); j += 4 {
+						v0 := keepPos(d[j], float32(sc*x[j])+sh)
+						v1 := keepPos(d[j+1], float32(sc*x[j+1])+sh)
+						v2 := keepPos(d[j+2], float32(sc*x[j+2])+sh)
+						v3 := keepPos(d[j+3], float32(sc*x[j+3])+sh)
+						if mask {
+							d[j], d[j+1], d[j+2], d[j+3] = v0, v1, v2, v3
+						}
+						a0 += v0
+						a1 += v1
+						a2 += v2
+						a3 += v3
+						b0 += v0 * (x[j] - mu)
+						b1 += v1 * (x[j+1] - mu)
+						b2 += v2 * (x[j+2] - mu)
+						b3 += v3 * (x[j+3] - mu)
+					}
+					for ; j < len(d); j++ {
+						v := keepPos(d[j], float32(sc*x[j])+sh)
+						if mask {
+							d[j] = v
+						}
+						a0 += v
+						b0 += v * (x[j] - mu)
+					}
+					a0, b0 = a0+a2, b0+b2
+					a1, b1 = a1+a3, b1+b3
+				} else if relu {
 					y := ys[off : off+hw]
 					x, y = x[:len(d)], y[:len(d)]
 					var a2, a3, b2, b3 float32
@@ -69,6 +139,9 @@ func (op *bnOp) sums(gamma, beta, dy []float32, n, c, hw int) {
 					for ; j+3 < len(d); j += 4 {
 						v0, v1 := d[j]*gate(y[j]), d[j+1]*gate(y[j+1])
 						v2, v3 := d[j+2]*gate(y[j+2]), d[j+3]*gate(y[j+3])
+						if mask {
+							d[j], d[j+1], d[j+2], d[j+3] = v0, v1, v2, v3
+						}
 						a0 += v0
 						a1 += v1
 						a2 += v2
@@ -80,6 +153,9 @@ func (op *bnOp) sums(gamma, beta, dy []float32, n, c, hw int) {
 					}
 					for ; j < len(d); j++ {
 						v := d[j] * gate(y[j])
+						if mask {
+							d[j] = v
+						}
 						a0 += v
 						b0 += v * (x[j] - mu)
 					}
@@ -141,14 +217,27 @@ func dims(s tensor.Shape) (n, c, hw int) {
 func (op *bnOp) Do(vals ...G.Value) (G.Value, error) {
 	s := vals[0].Shape()
 	n, c, hw := dims(s)
-	out := op.out.raw(s...)
-	x, gamma, beta, y := f32(vals[0]), f32(vals[1]), f32(vals[2]), f32(out)
+	x, gamma, beta := f32(vals[0]), f32(vals[1]), f32(vals[2])
+	var out *tensor.Dense
+	if op.virtual {
+		if op.view == nil || !op.view.Shape().Eq(s) || &f32(op.view)[0] != &x[0] {
+			op.view = tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(s...), tensor.WithBacking(x))
+		}
+		out = op.view
+	} else {
+		out = op.out.raw(s...)
+	}
+	var y []float32
+	if !op.virtual {
+		y = f32(out)
+	}
 	m := n * hw
 	if op.train {
 		op.gen++
 		op.y, op.x = y, x
 		if len(op.invstd) != c {
 			op.invstd, op.mean = make([]float32, c), make([]float32, c)
+			op.scale, op.shift = make([]float32, c), make([]float32, c)
 		}
 	}
 	parallel(c, func(lo, hi int) {
@@ -179,10 +268,16 @@ func (op *bnOp) Do(vals ...G.Value) (G.Value, error) {
 				inv = float32(1 / math.Sqrt(float64(op.st.vari[ch])+float64(op.st.eps)))
 			}
 			g, b := gamma[ch], beta[ch]
+			gi, bi := g*inv, b-g*inv*mean
+			if op.train {
+				op.scale[ch], op.shift[ch] = gi, bi
+			}
+			if op.virtual {
+				continue
+			}
 			for i := 0; i < n; i++ {
 				off := (i*c + ch) * hw
 				xs, ys := x[off:off+hw], y[off:off+hw]
-				gi, bi := g*inv, b-g*inv*mean
 				ys = ys[:len(xs)]
 				if op.relu {
 					for j, v := range xs {
@@ -212,6 +307,9 @@ func (op *bnOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 	case *convDxOp, *scatterOp:
 		inplace = true
 	}
+	// Then the sums may also leave the ReLU-masked dy in dy, so that dx
+	// need not mask again.
+	op.maskInDy = inplace && op.relu
 	dx, err := G.ApplyOp(&bnGradOp{opBase: newBase("bnDx"), f: op, which: 0, shape: in[0].Shape().Clone(), inplace: inplace}, in[1], in[2], grad)
 	if err != nil {
 		return nil, err
@@ -289,7 +387,17 @@ func (op *bnGradOp) Do(vals ...G.Value) (G.Value, error) {
 			for i := 0; i < n; i++ {
 				off := (i*c + ch) * hw
 				d, x, r := dy[off:off+hw], xs[off:off+hw], o[off:off+hw]
-				if relu {
+				if relu && f.maskInDy {
+					// dy already holds dy·mask (see sums).
+					for j, v := range d {
+						r[j] = k * (m*v - b - x[j]*a)
+					}
+				} else if relu && f.virtual {
+					sc, sh := f.scale[ch], f.shift[ch]
+					for j, v := range d {
+						r[j] = k * (m*keepPos(v, float32(sc*x[j])+sh) - b - x[j]*a)
+					}
+				} else if relu {
 					y := f.y[off : off+hw]
 					for j, v := range d {
 						r[j] = k * (m*v*gate(y[j]) - b - x[j]*a)
@@ -303,4 +411,61 @@ func (op *bnGradOp) Do(vals ...G.Value) (G.Value, error) {
 		}
 	})
 	return out, nil
+}
+
+// virtualBN turns virtualize on (tests compare with it off).
+var virtualBN = true
+
+// planMemory runs once on a training graph, after its gradients are
+// built. It makes virtual every BatchNorm layer whose readers are all
+// convolutions and max pools (and their gradient ops), pointing those at
+// it, and marks the convolutions whose output only a BatchNorm layer reads
+// (their dx may reuse that buffer).
+func planMemory(g *G.ExprGraph) {
+	for _, n := range g.AllNodes() {
+		if conv, ok := n.Op().(*conv2dOp); ok {
+			conv.outFree = true
+			it := g.To(n.ID())
+			for it.Next() {
+				if bn, ok := it.Node().(*G.Node).Op().(*bnOp); !ok || !bn.train {
+					conv.outFree = false
+				}
+			}
+		}
+	}
+	if !virtualBN {
+		return
+	}
+	for _, n := range g.AllNodes() {
+		bn, ok := n.Op().(*bnOp)
+		if !ok || !bn.train {
+			continue
+		}
+		var convs []*conv2dOp
+		var pools []*maxPool2Op
+		it := g.To(n.ID())
+		for it.Next() {
+			switch op := it.Node().(*G.Node).Op().(type) {
+			case *conv2dOp:
+				convs = append(convs, op)
+			case *maxPool2Op:
+				pools = append(pools, op)
+			case *convDxOp, *convDwOp:
+				// The gradient ops of those convolutions: they read the
+				// input through their convolution's src.
+			default:
+				ok = false
+			}
+		}
+		if !ok || len(convs)+len(pools) == 0 {
+			continue
+		}
+		bn.virtual = true
+		for _, c := range convs {
+			c.src = bn
+		}
+		for _, p := range pools {
+			p.src = bn
+		}
+	}
 }

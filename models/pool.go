@@ -12,6 +12,7 @@ import (
 type maxPool2Op struct {
 	opBase
 	arena *gradArena // lends the backward pass's dx buffers (nil: its own)
+	src   *bnOp      // a virtual BatchNorm layer whose output x is (see conv2dOp.src)
 	out   buf
 	x, y  []float32 // the last training input and output: the backward pass finds each maximum again
 }
@@ -39,14 +40,37 @@ func (op *maxPool2Op) Do(vals ...G.Value) (G.Value, error) {
 	out := op.out.raw(n, c, ho, wo)
 	x, y := f32(vals[0]), f32(out)
 	op.x, op.y = x, y
+	virtual := op.src != nil && op.src.virtual
 	parallel(n*c, func(lo, hi int) {
 		for p := lo; p < hi; p++ {
 			in := x[p*h*w : (p+1)*h*w]
 			o := y[p*ho*wo : (p+1)*ho*wo]
+			ch := p % c
 			for oy := 0; oy < ho; oy++ {
 				r0 := in[2*oy*w : 2*oy*w+w]
 				r1 := in[(2*oy+1)*w : (2*oy+1)*w+w]
 				orow := o[oy*wo : (oy+1)*wo]
+				if virtual {
+					// The transform is monotone (and rounding keeps it so):
+					// the window's largest output comes from its largest
+					// input when the scale is positive, its smallest when
+					// negative.
+					a, b := op.src.scale[ch], op.src.shift[ch]
+					for ox := range orow {
+						var v float32
+						if a >= 0 {
+							v = max(max(r0[2*ox], r0[2*ox+1]), max(r1[2*ox], r1[2*ox+1]))
+						} else {
+							v = min(min(r0[2*ox], r0[2*ox+1]), min(r1[2*ox], r1[2*ox+1]))
+						}
+						t := float32(a*v) + b
+						if op.src.relu {
+							t = max(t, 0)
+						}
+						orow[ox] = t
+					}
+					continue
+				}
 				for ox := range orow {
 					orow[ox] = max(max(r0[2*ox], r0[2*ox+1]), max(r1[2*ox], r1[2*ox+1]))
 				}
@@ -61,6 +85,7 @@ func (op *maxPool2Op) DiffWRT(int) []bool { return []bool{true} }
 
 // SymDiff implements G.SDOp.
 func (op *maxPool2Op) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	op.arena.expect(in[0].Shape().TotalSize())
 	dx, err := G.ApplyOp(&scatterOp{opBase: newBase("maxPoolDx"), f: op, shape: in[0].Shape().Clone()}, grad)
 	return G.Nodes{dx}, err
 }
@@ -91,24 +116,41 @@ func (op *scatterOp) Do(vals ...G.Value) (G.Value, error) {
 	n, c, h, w := op.shape[0], op.shape[1], op.shape[2], op.shape[3]
 	ho, wo := h/2, w/2
 	x, y := op.f.x, op.f.y
+	src := op.f.src
+	if src != nil && !src.virtual {
+		src = nil
+	}
 	parallel(n*c, func(lo, hi int) {
 		for p := lo; p < hi; p++ {
+			ch := p % c
 			for oy := 0; oy < ho; oy++ {
 				for ox := 0; ox < wo; ox++ {
 					o := p*ho*wo + oy*wo + ox
 					i0 := p*h*w + 2*oy*w + 2*ox
 					m := y[o]
+					v0, v1, v2 := x[i0], x[i0+1], x[i0+w]
+					if src != nil {
+						// The input that gave the output (see Do); where the
+						// ReLU cut the output to 0, BatchNorm's gradient masks
+						// whichever input is picked.
+						v3 := x[i0+w+1]
+						if src.scale[ch] >= 0 {
+							m = max(max(v0, v1), max(v2, v3))
+						} else {
+							m = min(min(v0, v1), min(v2, v3))
+						}
+					}
 					// The first maximum in reading order takes the gradient;
 					// picked with conditional moves, not branches, since which
 					// one wins is a coin toss the CPU cannot predict.
 					at := i0 + w + 1
-					if x[i0+w] == m {
+					if v2 == m {
 						at = i0 + w
 					}
-					if x[i0+1] == m {
+					if v1 == m {
 						at = i0 + 1
 					}
-					if x[i0] == m {
+					if v0 == m {
 						at = i0
 					}
 					dx[at] = dy[o]
