@@ -30,8 +30,8 @@ type conv2dOp struct {
 	// convolution's dx (taken later) is written into it (see planMemory).
 	outFree bool
 	out     buf
-	cols sync.Pool
-	acts sync.Pool // one image of src's output
+	cols    sync.Pool
+	acts    sync.Pool // one image of src's output
 }
 
 func newConv2dOp(k, pad int) *conv2dOp {
