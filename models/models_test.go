@@ -252,3 +252,40 @@ func TestVirtualBatchNormMatchesStored(t *testing.T) {
 		})
 	}
 }
+
+// TestKernelsMatchGo checks the build's plane kernels (C in the openblas
+// build) against the pure-Go ones on odd lengths and in-place use.
+func TestKernelsMatchGo(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	closeTo := func(what string, a, b float32) {
+		t.Helper()
+		if math.Abs(float64(a-b)) > 1e-4*math.Max(1, math.Abs(float64(b))) {
+			t.Fatalf("%s: %v, Go %v", what, a, b)
+		}
+	}
+	for _, n := range []int{1, 7, 8, 9, 33, 4096} {
+		x, d := randInput(r, n), randInput(r, n)
+		s, q := kSumSq(x)
+		gs, gq := goSumSq(x)
+		closeTo("sum", s, gs)
+		closeTo("sum of squares", q, gq)
+		for _, relu := range []bool{false, true} {
+			a, b := make([]float32, n), make([]float32, n)
+			kAffine(a, x, 0.7, -0.1, relu)
+			goAffine(b, x, 0.7, -0.1, relu)
+			near(t, "affine", a, b)
+		}
+		for _, write := range []bool{false, true} {
+			d1, d2 := append([]float32(nil), d...), append([]float32(nil), d...)
+			s1, x1 := kSumsAct(d1, x, -0.8, 0.2, 0.05, write)
+			s2, x2 := goSumsAct(d2, x, -0.8, 0.2, 0.05, write)
+			closeTo("Σdy", s1, s2)
+			closeTo("Σdy·x", x1, x2)
+			near(t, "masked dy", d1, d2)
+		}
+		r1, r2 := append([]float32(nil), d...), append([]float32(nil), d...)
+		kDx(r1, r1, x, 0.3, 64, 0.2, -0.4) // in place
+		goDx(r2, d, x, 0.3, 64, 0.2, -0.4)
+		near(t, "dx", r1, r2)
+	}
+}

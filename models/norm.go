@@ -54,32 +54,9 @@ type bnOp struct {
 // actImage writes one image's output [C,HW] from its input into dst.
 func (op *bnOp) actImage(x, dst []float32, c, hw int) {
 	for ch := 0; ch < c; ch++ {
-		a, b := op.scale[ch], op.shift[ch]
-		src, d := x[ch*hw:(ch+1)*hw], dst[ch*hw:(ch+1)*hw]
-		d = d[:len(src)]
-		if op.relu {
-			for j, v := range src {
-				d[j] = max(float32(a*v)+b, 0)
-			}
-		} else {
-			for j, v := range src {
-				d[j] = float32(a*v) + b
-			}
-		}
+		kAffine(dst[ch*hw:(ch+1)*hw], x[ch*hw:(ch+1)*hw], op.scale[ch], op.shift[ch], op.relu)
 	}
 }
-
-// keepPos returns d where t > 0, else 0: the ReLU's gradient mask for a
-// pre-activation t, with integer operations on the sign (no float min or
-// max, which Go compiles to several instructions for their NaN rules).
-func keepPos(d, t float32) float32 {
-	m := uint32((0 - int64(int32(math.Float32bits(t)))) >> 63)
-	return math.Float32frombits(math.Float32bits(d) & m)
-}
-
-// gate is 1 where a fused ReLU let the value through (y > 0), else 0,
-// without a branch (y·1e38 saturates to 1 for any normal positive y).
-func gate(y float32) float32 { return min(y*1e38, 1) }
 
 // sums computes the per-channel sums the three gradients share, once per
 // forward pass (whichever gradient op runs first pays).
@@ -98,105 +75,22 @@ func (op *bnOp) sums(gamma, beta, dy []float32, n, c, hw int) {
 			for i := 0; i < n; i++ {
 				off := (i*c + ch) * hw
 				d, x := dy[off:off+hw], xs[off:off+hw]
-				var a0, a1, b0, b1 float32
-				if relu && op.virtual {
-					sc, sh := op.scale[ch], op.shift[ch]
-					x = x[:len(d)]
-					var a2, a3, b2, b3 float32
-					j := 0
-					for ; j+3 < len(d); j += 4 {
-						v0 := keepPos(d[j], float32(sc*x[j])+sh)
-						v1 := keepPos(d[j+1], float32(sc*x[j+1])+sh)
-						v2 := keepPos(d[j+2], float32(sc*x[j+2])+sh)
-						v3 := keepPos(d[j+3], float32(sc*x[j+3])+sh)
-						if mask {
-							d[j], d[j+1], d[j+2], d[j+3] = v0, v1, v2, v3
-						}
-						a0 += v0
-						a1 += v1
-						a2 += v2
-						a3 += v3
-						b0 += v0 * (x[j] - mu)
-						b1 += v1 * (x[j+1] - mu)
-						b2 += v2 * (x[j+2] - mu)
-						b3 += v3 * (x[j+3] - mu)
-					}
-					for ; j < len(d); j++ {
-						v := keepPos(d[j], float32(sc*x[j])+sh)
-						if mask {
-							d[j] = v
-						}
-						a0 += v
-						b0 += v * (x[j] - mu)
-					}
-					a0, b0 = a0+a2, b0+b2
-					a1, b1 = a1+a3, b1+b3
-				} else if relu {
-					y := ys[off : off+hw]
-					x, y = x[:len(d)], y[:len(d)]
-					var a2, a3, b2, b3 float32
-					j := 0
-					for ; j+3 < len(d); j += 4 {
-						v0, v1 := d[j]*gate(y[j]), d[j+1]*gate(y[j+1])
-						v2, v3 := d[j+2]*gate(y[j+2]), d[j+3]*gate(y[j+3])
-						if mask {
-							d[j], d[j+1], d[j+2], d[j+3] = v0, v1, v2, v3
-						}
-						a0 += v0
-						a1 += v1
-						a2 += v2
-						a3 += v3
-						b0 += v0 * (x[j] - mu)
-						b1 += v1 * (x[j+1] - mu)
-						b2 += v2 * (x[j+2] - mu)
-						b3 += v3 * (x[j+3] - mu)
-					}
-					for ; j < len(d); j++ {
-						v := d[j] * gate(y[j])
-						if mask {
-							d[j] = v
-						}
-						a0 += v
-						b0 += v * (x[j] - mu)
-					}
-					a0, b0 = a0+a2, b0+b2
-					a1, b1 = a1+a3, b1+b3
-				} else {
-					for j, v := range d {
-						a0 += v
-						b0 += v * (x[j] - mu)
-					}
+				var a, b float32
+				switch {
+				case relu && op.virtual:
+					a, b = kSumsAct(d, x, op.scale[ch], op.shift[ch], mu, mask)
+				case relu:
+					a, b = goSumsMasked(d, x, ys[off:off+hw], mu, mask)
+				default:
+					a, b = goSumsPlain(d, x, mu)
 				}
-				sdy += a0 + a1
-				sdyx += b0 + b1
+				sdy += a
+				sdyx += b
 			}
 			op.sdy[ch], op.sdyx[ch] = sdy, sdyx*op.invstd[ch]
 		}
 	})
 	op.sumGen = op.gen
-}
-
-// sumSq returns Σv and Σv² over one plane, with four accumulators each
-// so that the additions do not wait on one another.
-func sumSq(p []float32) (float32, float32) {
-	var s0, s1, s2, s3, q0, q1, q2, q3 float32
-	j := 0
-	for ; j+3 < len(p); j += 4 {
-		a, b, c, d := p[j], p[j+1], p[j+2], p[j+3]
-		s0 += a
-		s1 += b
-		s2 += c
-		s3 += d
-		q0 += a * a
-		q1 += b * b
-		q2 += c * c
-		q3 += d * d
-	}
-	for ; j < len(p); j++ {
-		s0 += p[j]
-		q0 += p[j] * p[j]
-	}
-	return (s0 + s1) + (s2 + s3), (q0 + q1) + (q2 + q3)
 }
 
 // Arity implements G.Op.
@@ -248,7 +142,7 @@ func (op *bnOp) Do(vals ...G.Value) (G.Value, error) {
 				// and fast.
 				var sum, sq float64
 				for i := 0; i < n; i++ {
-					s, s2 := sumSq(x[(i*c+ch)*hw : (i*c+ch+1)*hw])
+					s, s2 := kSumSq(x[(i*c+ch)*hw : (i*c+ch+1)*hw])
 					sum += float64(s)
 					sq += float64(s2)
 				}
@@ -278,16 +172,7 @@ func (op *bnOp) Do(vals ...G.Value) (G.Value, error) {
 			for i := 0; i < n; i++ {
 				off := (i*c + ch) * hw
 				xs, ys := x[off:off+hw], y[off:off+hw]
-				ys = ys[:len(xs)]
-				if op.relu {
-					for j, v := range xs {
-						ys[j] = max(gi*v+bi, 0)
-					}
-				} else {
-					for j, v := range xs {
-						ys[j] = gi*v + bi
-					}
-				}
+				kAffine(ys, xs, gi, bi, op.relu)
 			}
 		}
 	})
@@ -387,24 +272,19 @@ func (op *bnGradOp) Do(vals ...G.Value) (G.Value, error) {
 			for i := 0; i < n; i++ {
 				off := (i*c + ch) * hw
 				d, x, r := dy[off:off+hw], xs[off:off+hw], o[off:off+hw]
-				if relu && f.maskInDy {
-					// dy already holds dy·mask (see sums).
-					for j, v := range d {
-						r[j] = k * (m*v - b - x[j]*a)
-					}
-				} else if relu && f.virtual {
+				switch {
+				case !relu || f.maskInDy:
+					// Without a ReLU, or dy already holds dy·mask (see sums).
+					kDx(r, d, x, k, m, a, b)
+				case f.virtual:
 					sc, sh := f.scale[ch], f.shift[ch]
 					for j, v := range d {
 						r[j] = k * (m*keepPos(v, float32(sc*x[j])+sh) - b - x[j]*a)
 					}
-				} else if relu {
+				default:
 					y := f.y[off : off+hw]
 					for j, v := range d {
-						r[j] = k * (m*v*gate(y[j]) - b - x[j]*a)
-					}
-				} else {
-					for j, v := range d {
-						r[j] = k * (m*v - b - x[j]*a)
+						r[j] = k * (m*keepPos(v, y[j]) - b - x[j]*a)
 					}
 				}
 			}

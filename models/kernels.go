@@ -1,0 +1,149 @@
+package models
+
+import "math"
+
+// The elementwise loops of BatchNorm and its gradient, one plane (one
+// image's channel) per call. These are the pure-Go versions; the openblas
+// build, which has cgo anyway, replaces them with the C versions in
+// kernels_c.go, which gcc vectorises. Sums run in a fixed order, so each
+// build is repeatable on its own (the two builds differ in rounding).
+var (
+	// kSumSq returns Σp and Σp².
+	kSumSq = goSumSq
+	// kAffine writes dst = a·src + b (then max with 0 if relu).
+	kAffine = goAffine
+	// kSumsAct returns Σv and Σv·(x−μ) for v = d where sc·x+sh > 0, else 0,
+	// writing v back into d when write is set.
+	kSumsAct = goSumsAct
+	// kDx writes r = k·(m·d − b − a·x); r may be d.
+	kDx = goDx
+)
+
+// keepPos returns d where t > 0, else 0: the ReLU's gradient mask for a
+// pre-activation t, with integer operations on the sign (no float min or
+// max, which Go compiles to several instructions for their NaN rules).
+func keepPos(d, t float32) float32 {
+	m := uint32((0 - int64(int32(math.Float32bits(t)))) >> 63)
+	return math.Float32frombits(math.Float32bits(d) & m)
+}
+
+// goSumSq uses four accumulators each, so the additions do not wait on
+// one another.
+func goSumSq(p []float32) (float32, float32) {
+	var s0, s1, s2, s3, q0, q1, q2, q3 float32
+	j := 0
+	for ; j+3 < len(p); j += 4 {
+		a, b, c, d := p[j], p[j+1], p[j+2], p[j+3]
+		s0 += a
+		s1 += b
+		s2 += c
+		s3 += d
+		q0 += a * a
+		q1 += b * b
+		q2 += c * c
+		q3 += d * d
+	}
+	for ; j < len(p); j++ {
+		s0 += p[j]
+		q0 += p[j] * p[j]
+	}
+	return (s0 + s1) + (s2 + s3), (q0 + q1) + (q2 + q3)
+}
+
+// goAffine rounds the product before adding (the conversion stops the
+// compiler fusing them), as every reader of a virtual layer must.
+func goAffine(dst, src []float32, a, b float32, relu bool) {
+	dst = dst[:len(src)]
+	if relu {
+		for j, v := range src {
+			dst[j] = max(float32(a*v)+b, 0)
+		}
+		return
+	}
+	for j, v := range src {
+		dst[j] = float32(a*v) + b
+	}
+}
+
+func goSumsAct(d, x []float32, sc, sh, mu float32, write bool) (float32, float32) {
+	x = x[:len(d)]
+	var a0, a1, a2, a3, b0, b1, b2, b3 float32
+	j := 0
+	for ; j+3 < len(d); j += 4 {
+		v0 := keepPos(d[j], float32(sc*x[j])+sh)
+		v1 := keepPos(d[j+1], float32(sc*x[j+1])+sh)
+		v2 := keepPos(d[j+2], float32(sc*x[j+2])+sh)
+		v3 := keepPos(d[j+3], float32(sc*x[j+3])+sh)
+		if write {
+			d[j], d[j+1], d[j+2], d[j+3] = v0, v1, v2, v3
+		}
+		a0 += v0
+		a1 += v1
+		a2 += v2
+		a3 += v3
+		b0 += v0 * (x[j] - mu)
+		b1 += v1 * (x[j+1] - mu)
+		b2 += v2 * (x[j+2] - mu)
+		b3 += v3 * (x[j+3] - mu)
+	}
+	for ; j < len(d); j++ {
+		v := keepPos(d[j], float32(sc*x[j])+sh)
+		if write {
+			d[j] = v
+		}
+		a0 += v
+		b0 += v * (x[j] - mu)
+	}
+	return (a0 + a1) + (a2 + a3), (b0 + b1) + (b2 + b3)
+}
+
+// goSumsMasked is goSumsAct with the mask taken from a stored output y.
+func goSumsMasked(d, x, y []float32, mu float32, write bool) (float32, float32) {
+	x, y = x[:len(d)], y[:len(d)]
+	var a0, a1, b0, b1 float32
+	j := 0
+	for ; j+1 < len(d); j += 2 {
+		v0, v1 := keepPos(d[j], y[j]), keepPos(d[j+1], y[j+1])
+		if write {
+			d[j], d[j+1] = v0, v1
+		}
+		a0 += v0
+		a1 += v1
+		b0 += v0 * (x[j] - mu)
+		b1 += v1 * (x[j+1] - mu)
+	}
+	for ; j < len(d); j++ {
+		v := keepPos(d[j], y[j])
+		if write {
+			d[j] = v
+		}
+		a0 += v
+		b0 += v * (x[j] - mu)
+	}
+	return a0 + a1, b0 + b1
+}
+
+// goSumsPlain is the sums without a ReLU.
+func goSumsPlain(d, x []float32, mu float32) (float32, float32) {
+	x = x[:len(d)]
+	var a0, a1, b0, b1 float32
+	j := 0
+	for ; j+1 < len(d); j += 2 {
+		a0 += d[j]
+		a1 += d[j+1]
+		b0 += d[j] * (x[j] - mu)
+		b1 += d[j+1] * (x[j+1] - mu)
+	}
+	for ; j < len(d); j++ {
+		a0 += d[j]
+		b0 += d[j] * (x[j] - mu)
+	}
+	return a0 + a1, b0 + b1
+}
+
+func goDx(r, d, x []float32, k, m, a, b float32) {
+	d, x = d[:len(r)], x[:len(r)]
+	for j, v := range d {
+		r[j] = k * (m*v - b - x[j]*a)
+	}
+}

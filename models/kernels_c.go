@@ -1,0 +1,147 @@
+//go:build openblas
+
+package models
+
+/*
+#cgo CFLAGS: -O3
+#include <stddef.h>
+#pragma GCC optimize("fp-contract=off")
+
+// The plane kernels of kernels.go in C, with GCC's vector extensions:
+// eight lanes (two SSE registers, or one AVX2 register in the clone built
+// for it and picked at load time on x86-64), sums in a fixed order (so
+// repeatable), and no fused multiply-add (fp-contract off), so that a·x+b
+// rounds as in Go.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define KERNEL __attribute__((target_clones("avx2", "default")))
+#else
+#define KERNEL
+#endif
+
+typedef float v8f __attribute__((vector_size(32)));
+typedef int v8i __attribute__((vector_size(32)));
+
+// LD and ST move eight floats at any alignment; HSUM adds the eight lanes
+// in a fixed order. (Macros: GCC warns about functions passing 32-byte
+// vectors by value.)
+#define LD(p) ({ v8f v_; __builtin_memcpy(&v_, (p), sizeof v_); v_; })
+#define ST(p, v) do { v8f v_ = (v); __builtin_memcpy((p), &v_, sizeof v_); } while (0)
+#define HSUM(v) ((((v)[0] + (v)[1]) + ((v)[2] + (v)[3])) + (((v)[4] + (v)[5]) + ((v)[6] + (v)[7])))
+
+KERNEL static void k_sumsq(const float *p, long n, float *s, float *q) {
+	v8f a = {0}, b = {0};
+	long j = 0;
+	for (; j + 8 <= n; j += 8) {
+		v8f v = LD(p + j);
+		a += v;
+		b += v * v;
+	}
+	float s0 = HSUM(a), q0 = HSUM(b);
+	for (; j < n; j++) {
+		s0 += p[j];
+		q0 += p[j] * p[j];
+	}
+	*s = s0;
+	*q = q0;
+}
+
+KERNEL static void k_affine(float *dst, const float *src, long n, float a, float b, int relu) {
+	v8f z = {0}, va = z + a, vb = z + b;
+	long j = 0;
+	for (; j + 8 <= n; j += 8) {
+		v8f t = va * LD(src + j) + vb;
+		if (relu)
+			t = (v8f)((v8i)t & (t > z));
+		ST(dst + j, t);
+	}
+	for (; j < n; j++) {
+		float t = a * src[j] + b;
+		dst[j] = relu && !(t > 0) ? 0 : t;
+	}
+}
+
+KERNEL static void k_sums_act(float *d, const float *x, long n, float sc, float sh, float mu, int write,
+		float *sdy, float *sdyx) {
+	v8f z = {0}, a = z, b = z, vsc = z + sc, vsh = z + sh, vmu = z + mu;
+	long j = 0;
+	for (; j + 8 <= n; j += 8) {
+		v8f xv = LD(x + j);
+		v8f t = vsc * xv + vsh;
+		v8f v = (v8f)((v8i)LD(d + j) & (t > z));
+		if (write)
+			ST(d + j, v);
+		a += v;
+		b += v * (xv - vmu);
+	}
+	float s0 = HSUM(a), s1 = HSUM(b);
+	for (; j < n; j++) {
+		float t = sc * x[j] + sh;
+		float v = t > 0 ? d[j] : 0;
+		if (write)
+			d[j] = v;
+		s0 += v;
+		s1 += v * (x[j] - mu);
+	}
+	*sdy = s0;
+	*sdyx = s1;
+}
+
+// r may be d: each element is read before it is written.
+KERNEL static void k_dx(float *r, const float *d, const float *x, long n, float k, float m, float a, float b) {
+	for (long j = 0; j < n; j++)
+		r[j] = k * (m * d[j] - b - x[j] * a);
+}
+*/
+import "C"
+
+func init() {
+	kSumSq = cSumSq
+	kAffine = cAffine
+	kSumsAct = cSumsAct
+	kDx = cDx
+}
+
+func fp(s []float32) *C.float { return (*C.float)(&s[0]) }
+
+func cSumSq(p []float32) (float32, float32) {
+	if len(p) == 0 {
+		return 0, 0
+	}
+	var s, q C.float
+	C.k_sumsq(fp(p), C.long(len(p)), &s, &q)
+	return float32(s), float32(q)
+}
+
+func cAffine(dst, src []float32, a, b float32, relu bool) {
+	if len(src) == 0 {
+		return
+	}
+	_ = dst[len(src)-1]
+	r := C.int(0)
+	if relu {
+		r = 1
+	}
+	C.k_affine(fp(dst), fp(src), C.long(len(src)), C.float(a), C.float(b), r)
+}
+
+func cSumsAct(d, x []float32, sc, sh, mu float32, write bool) (float32, float32) {
+	if len(d) == 0 {
+		return 0, 0
+	}
+	_ = x[len(d)-1]
+	w := C.int(0)
+	if write {
+		w = 1
+	}
+	var s, sx C.float
+	C.k_sums_act(fp(d), fp(x), C.long(len(d)), C.float(sc), C.float(sh), C.float(mu), w, &s, &sx)
+	return float32(s), float32(sx)
+}
+
+func cDx(r, d, x []float32, k, m, a, b float32) {
+	if len(r) == 0 {
+		return
+	}
+	_, _ = d[len(r)-1], x[len(r)-1]
+	C.k_dx(fp(r), fp(d), fp(x), C.long(len(r)), C.float(k), C.float(m), C.float(a), C.float(b))
+}

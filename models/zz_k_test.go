@@ -1,0 +1,26 @@
+package models
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+func BenchmarkSumsAct(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	x, d := randInput(r, 4096), randInput(r, 4096)
+	b.Run("k", func(b *testing.B) {
+		for b.Loop() {
+			kSumsAct(d, x, 0.5, 0.1, 0.2, false)
+		}
+	})
+	b.Run("go", func(b *testing.B) {
+		for b.Loop() {
+			goSumsAct(d, x, 0.5, 0.1, 0.2, false)
+		}
+	})
+	b.Run("kw", func(b *testing.B) {
+		for b.Loop() {
+			kSumsAct(d, x, 0.5, 0.1, 0.2, true)
+		}
+	})
+}
