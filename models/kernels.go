@@ -17,6 +17,22 @@ var (
 	kSumsAct = goSumsAct
 	// kDx writes r = k·(m·d − b − a·x); r may be d.
 	kDx = goDx
+	// kPool writes the 2×2 max pool of one [h,w] plane into o. When virt
+	// is set, the plane holds a virtual BatchNorm layer's input and o gets
+	// the pool of its output, max(a·x+b, 0) (no max without relu).
+	kPool = goPool
+	// kScatter adds each output gradient of one plane's max pool to the
+	// input that gave the output: the first in reading order equal to y
+	// (scatterStored), or to the window's largest or smallest raw input
+	// (a virtual layer's with positive or negative scale).
+	kScatter = goScatter
+)
+
+// How kScatter finds a window's chosen input.
+const (
+	scatterStored = iota
+	scatterMax
+	scatterMin
 )
 
 // keepPos returns d where t > 0, else 0: the ReLU's gradient mask for a
@@ -145,5 +161,71 @@ func goDx(r, d, x []float32, k, m, a, b float32) {
 	d, x = d[:len(r)], x[:len(r)]
 	for j, v := range d {
 		r[j] = k * (m*v - b - x[j]*a)
+	}
+}
+
+// goPool: for a virtual layer the transform is monotone (and rounding keeps
+// it so), so the window's largest output comes from its largest input when
+// the scale is positive, its smallest when negative.
+func goPool(o, in []float32, h, w int, virt bool, a, b float32, relu bool) {
+	ho, wo := h/2, w/2
+	for oy := 0; oy < ho; oy++ {
+		r0 := in[2*oy*w : 2*oy*w+w]
+		r1 := in[(2*oy+1)*w : (2*oy+1)*w+w]
+		orow := o[oy*wo : (oy+1)*wo]
+		if !virt {
+			for ox := range orow {
+				orow[ox] = max(max(r0[2*ox], r0[2*ox+1]), max(r1[2*ox], r1[2*ox+1]))
+			}
+			continue
+		}
+		for ox := range orow {
+			var v float32
+			if a >= 0 {
+				v = max(max(r0[2*ox], r0[2*ox+1]), max(r1[2*ox], r1[2*ox+1]))
+			} else {
+				v = min(min(r0[2*ox], r0[2*ox+1]), min(r1[2*ox], r1[2*ox+1]))
+			}
+			t := float32(a*v) + b
+			if relu {
+				t = max(t, 0)
+			}
+			orow[ox] = t
+		}
+	}
+}
+
+// goScatter: where a virtual layer's ReLU cut the output to 0, BatchNorm's
+// gradient masks whichever input is picked. The pick uses conditional
+// moves, not branches: which input wins is a coin toss the CPU cannot
+// predict.
+func goScatter(dx, dy, x, y []float32, h, w, mode int) {
+	ho, wo := h/2, w/2
+	for oy := 0; oy < ho; oy++ {
+		for ox := 0; ox < wo; ox++ {
+			o := oy*wo + ox
+			i0 := 2*oy*w + 2*ox
+			v0, v1, v2, v3 := x[i0], x[i0+1], x[i0+w], x[i0+w+1]
+			var m float32
+			switch mode {
+			case scatterStored:
+				m = y[o]
+			case scatterMax:
+				m = max(max(v0, v1), max(v2, v3))
+			default:
+				m = min(min(v0, v1), min(v2, v3))
+			}
+			at := i0 + w + 1
+			if v2 == m {
+				at = i0 + w
+			}
+			if v1 == m {
+				at = i0 + 1
+			}
+			if v0 == m {
+				at = i0
+			}
+			dx[at] += dy[o]
+		}
 	}
 }

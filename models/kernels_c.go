@@ -86,6 +86,44 @@ KERNEL static void k_sums_act(float *d, const float *x, long n, float sc, float 
 	*sdyx = s1;
 }
 
+#define MAX2(a, b) ((a) > (b) ? (a) : (b))
+#define MIN2(a, b) ((a) < (b) ? (a) : (b))
+
+static void k_pool(float *o, const float *in, long h, long w, int virt, float a, float b, int relu) {
+	long ho = h / 2, wo = w / 2;
+	for (long oy = 0; oy < ho; oy++) {
+		const float *r0 = in + 2 * oy * w, *r1 = r0 + w;
+		float *orow = o + oy * wo;
+		for (long ox = 0; ox < wo; ox++) {
+			float p = r0[2 * ox], q = r0[2 * ox + 1], r = r1[2 * ox], s = r1[2 * ox + 1];
+			float v = MAX2(MAX2(p, q), MAX2(r, s));
+			if (virt) {
+				if (a < 0)
+					v = MIN2(MIN2(p, q), MIN2(r, s));
+				v = a * v + b;
+				if (relu)
+					v = MAX2(v, 0.0f);
+			}
+			orow[ox] = v;
+		}
+	}
+}
+
+static void k_scatter(float *dx, const float *dy, const float *x, const float *y, long h, long w, int mode) {
+	long ho = h / 2, wo = w / 2;
+	for (long oy = 0; oy < ho; oy++)
+		for (long ox = 0; ox < wo; ox++) {
+			long o = oy * wo + ox, i0 = 2 * oy * w + 2 * ox;
+			float v0 = x[i0], v1 = x[i0 + 1], v2 = x[i0 + w], v3 = x[i0 + w + 1];
+			float m = mode == 0 ? y[o] : mode == 1 ? MAX2(MAX2(v0, v1), MAX2(v2, v3)) : MIN2(MIN2(v0, v1), MIN2(v2, v3));
+			long at = i0 + w + 1;
+			at = v2 == m ? i0 + w : at;
+			at = v1 == m ? i0 + 1 : at;
+			at = v0 == m ? i0 : at;
+			dx[at] += dy[o];
+		}
+}
+
 // r may be d: each element is read before it is written.
 KERNEL static void k_dx(float *r, const float *d, const float *x, long n, float k, float m, float a, float b) {
 	for (long j = 0; j < n; j++)
@@ -99,6 +137,31 @@ func init() {
 	kAffine = cAffine
 	kSumsAct = cSumsAct
 	kDx = cDx
+	kPool = cPool
+	kScatter = cScatter
+}
+
+func cPool(o, in []float32, h, w int, virt bool, a, b float32, relu bool) {
+	if h < 2 || w < 2 {
+		return
+	}
+	_, _ = o[(h/2)*(w/2)-1], in[h*w-1]
+	C.k_pool(fp(o), fp(in), C.long(h), C.long(w), cbool(virt), C.float(a), C.float(b), cbool(relu))
+}
+
+func cScatter(dx, dy, x, y []float32, h, w, mode int) {
+	if h < 2 || w < 2 {
+		return
+	}
+	_, _, _, _ = dx[h*w-1], x[h*w-1], dy[(h/2)*(w/2)-1], y[(h/2)*(w/2)-1]
+	C.k_scatter(fp(dx), fp(dy), fp(x), fp(y), C.long(h), C.long(w), C.int(mode))
+}
+
+func cbool(b bool) C.int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func fp(s []float32) *C.float { return (*C.float)(&s[0]) }

@@ -288,4 +288,23 @@ func TestKernelsMatchGo(t *testing.T) {
 		goDx(r2, d, x, 0.3, 64, 0.2, -0.4)
 		near(t, "dx", r1, r2)
 	}
+	for _, hw := range [][2]int{{2, 2}, {5, 7}, {8, 6}} {
+		h, w := hw[0], hw[1]
+		x, dy := randInput(r, h*w), randInput(r, (h/2)*(w/2))
+		x[0] = x[1] // a tie: the first in reading order wins
+		for _, virt := range []bool{false, true} {
+			for _, a := range []float32{0.6, -0.6} {
+				o1, o2 := make([]float32, len(dy)), make([]float32, len(dy))
+				kPool(o1, x, h, w, virt, a, 0.1, true)
+				goPool(o2, x, h, w, virt, a, 0.1, true)
+				near(t, "pool", o1, o2)
+				for mode := scatterStored; mode <= scatterMin; mode++ {
+					d1, d2 := make([]float32, h*w), make([]float32, h*w)
+					kScatter(d1, dy, x, o1, h, w, mode)
+					goScatter(d2, dy, x, o2, h, w, mode)
+					near(t, "scatter", d1, d2)
+				}
+			}
+		}
+	}
 }

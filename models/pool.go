@@ -43,37 +43,12 @@ func (op *maxPool2Op) Do(vals ...G.Value) (G.Value, error) {
 	virtual := op.src != nil && op.src.virtual
 	parallel(n*c, func(lo, hi int) {
 		for p := lo; p < hi; p++ {
-			in := x[p*h*w : (p+1)*h*w]
-			o := y[p*ho*wo : (p+1)*ho*wo]
-			ch := p % c
-			for oy := 0; oy < ho; oy++ {
-				r0 := in[2*oy*w : 2*oy*w+w]
-				r1 := in[(2*oy+1)*w : (2*oy+1)*w+w]
-				orow := o[oy*wo : (oy+1)*wo]
-				if virtual {
-					// The transform is monotone (and rounding keeps it so):
-					// the window's largest output comes from its largest
-					// input when the scale is positive, its smallest when
-					// negative.
-					a, b := op.src.scale[ch], op.src.shift[ch]
-					for ox := range orow {
-						var v float32
-						if a >= 0 {
-							v = max(max(r0[2*ox], r0[2*ox+1]), max(r1[2*ox], r1[2*ox+1]))
-						} else {
-							v = min(min(r0[2*ox], r0[2*ox+1]), min(r1[2*ox], r1[2*ox+1]))
-						}
-						t := float32(a*v) + b
-						if op.src.relu {
-							t = max(t, 0)
-						}
-						orow[ox] = t
-					}
-					continue
-				}
-				for ox := range orow {
-					orow[ox] = max(max(r0[2*ox], r0[2*ox+1]), max(r1[2*ox], r1[2*ox+1]))
-				}
+			in, o := x[p*h*w:(p+1)*h*w], y[p*ho*wo:(p+1)*ho*wo]
+			if virtual {
+				ch := p % c
+				kPool(o, in, h, w, true, op.src.scale[ch], op.src.shift[ch], op.src.relu)
+			} else {
+				kPool(o, in, h, w, false, 1, 0, false)
 			}
 		}
 	})
@@ -122,40 +97,14 @@ func (op *scatterOp) Do(vals ...G.Value) (G.Value, error) {
 	}
 	parallel(n*c, func(lo, hi int) {
 		for p := lo; p < hi; p++ {
-			ch := p % c
-			for oy := 0; oy < ho; oy++ {
-				for ox := 0; ox < wo; ox++ {
-					o := p*ho*wo + oy*wo + ox
-					i0 := p*h*w + 2*oy*w + 2*ox
-					m := y[o]
-					v0, v1, v2 := x[i0], x[i0+1], x[i0+w]
-					if src != nil {
-						// The input that gave the output (see Do); where the
-						// ReLU cut the output to 0, BatchNorm's gradient masks
-						// whichever input is picked.
-						v3 := x[i0+w+1]
-						if src.scale[ch] >= 0 {
-							m = max(max(v0, v1), max(v2, v3))
-						} else {
-							m = min(min(v0, v1), min(v2, v3))
-						}
-					}
-					// The first maximum in reading order takes the gradient;
-					// picked with conditional moves, not branches, since which
-					// one wins is a coin toss the CPU cannot predict.
-					at := i0 + w + 1
-					if v2 == m {
-						at = i0 + w
-					}
-					if v1 == m {
-						at = i0 + 1
-					}
-					if v0 == m {
-						at = i0
-					}
-					dx[at] = dy[o]
+			mode := scatterStored
+			if src != nil {
+				mode = scatterMax
+				if src.scale[p%c] < 0 {
+					mode = scatterMin
 				}
 			}
+			kScatter(dx[p*h*w:(p+1)*h*w], dy[p*ho*wo:(p+1)*ho*wo], x[p*h*w:(p+1)*h*w], y[p*ho*wo:(p+1)*ho*wo], h, w, mode)
 		}
 	})
 	// The pool's output has one reader, so its gradient has one too: this.
