@@ -20,6 +20,8 @@ func BenchmarkGemmShapes(b *testing.B) {
 		{"w1", false, true, 32, 27, 4096}, {"w2", false, true, 32, 288, 4096}, {"w3", false, true, 64, 288, 1024}, {"w4", false, true, 64, 576, 1024}, {"w5", false, true, 128, 576, 256},
 		{"b2_256", false, false, 32, 256, 288}, {"b2_512", false, false, 32, 512, 288}, {"b2_128", false, false, 32, 128, 288}, {"b4_256", false, false, 64, 256, 576}, {"b4_128", false, false, 64, 128, 576},
 		{"bw2_256", false, true, 32, 288, 256}, {"bw4_256", false, true, 64, 576, 256},
+		{"wt2", false, true, 288, 32, 4096}, {"wt3", false, true, 576, 32, 1024}, {"wt4", false, true, 576, 64, 1024}, {"wt5", false, true, 1152, 64, 256},
+		{"wx3", false, true, 32, 576, 1024}, {"wx5", false, true, 64, 1152, 256},
 	} {
 		a := make([]float32, s.m*s.k)
 		bb := make([]float32, s.k*s.n)
