@@ -308,3 +308,66 @@ func TestKernelsMatchGo(t *testing.T) {
 		}
 	}
 }
+
+// TestGorgoniaEngineMatchesOwn: the graph of Gorgonia's own ops (the one a
+// cuda build runs on the GPU) and this package's ops, from the same seed,
+// give the same loss, logits and gradients over a few steps, the same
+// running statistics, and the same evaluation logits.
+func TestGorgoniaEngineMatchesOwn(t *testing.T) {
+	for _, name := range []string{"cnn-s", "vgg-s", "resnet-s", "vgg-s-mh"} {
+		t.Run(name, func(t *testing.T) {
+			nets := map[string]*Net{}
+			for _, e := range []string{EngineOwn, EngineGorgonia} {
+				net, err := New(Spec{Name: name, Batch: 4, W: 16, H: 16, Seed: 5, Engine: e})
+				if err != nil {
+					t.Fatal(err)
+				}
+				nets[e] = net
+			}
+			own, gor := nets[EngineOwn], nets[EngineGorgonia]
+			r := rand.New(rand.NewPCG(11, 12))
+			c := randInput(r, 4*own.Spec.Outputs())
+			own.SetLoss(dotLoss(c))
+			gor.SetLoss(dotLoss(c))
+			for step := 0; step < 3; step++ {
+				x := randInput(r, 4*3*16*16)
+				l1, y1, err := own.TrainStep(x)
+				if err != nil {
+					t.Fatal(err)
+				}
+				l2, y2, err := gor.TrainStep(x)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if math.Abs(l1-l2) > 1e-3*math.Max(1, math.Abs(l1)) {
+					t.Fatalf("step %d: loss %v own, %v gorgonia", step, l1, l2)
+				}
+				near(t, "logits", y2, y1)
+				for i, p := range own.Params() {
+					q := gor.Params()[i]
+					if p.Name != q.Name {
+						t.Fatalf("parameter %d: %s own, %s gorgonia", i, p.Name, q.Name)
+					}
+					near(t, "grad "+p.Name, q.Grad, p.Grad)
+					for j := range p.Data {
+						p.Data[j] -= 1e-4 * p.Grad[j]
+						q.Data[j] -= 1e-4 * q.Grad[j]
+					}
+				}
+			}
+			for i, p := range own.Buffers() {
+				near(t, p.Name, gor.Buffers()[i].Data, p.Data)
+			}
+			x := randInput(r, 4*3*16*16)
+			e1, err := own.Forward(x, 4)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e2, err := gor.Forward(x, 4)
+			if err != nil {
+				t.Fatal(err)
+			}
+			near(t, "evaluation logits", e2, e1)
+		})
+	}
+}

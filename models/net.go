@@ -35,6 +35,10 @@ type Spec struct {
 	HeadWidth int     // width of those layers; default 64
 	Dropout   float64 // dropout before each head's output layer; default 0
 	Seed      uint64  // weight initialisation and dropout seed
+	// Engine is EngineOwn (default: this package's fast CPU ops) or
+	// EngineGorgonia (Gorgonia's own ops: the graph a cuda build runs on
+	// the GPU).
+	Engine string
 }
 
 // Heads returns the output sizes of each head: one head of Classes, or the
@@ -90,7 +94,8 @@ type graph struct {
 	loss  *lossOp
 	vm    G.VM
 	batch int
-	arena *gradArena // the training graph's gradient buffers
+	arena *gradArena  // the training graph's gradient buffers
+	bns   []*nativeBN // EngineGorgonia's BatchNorm layers
 }
 
 // Net is a network: its parameters and a training and an evaluation graph
@@ -111,6 +116,9 @@ type Net struct {
 // New builds the network named in spec with freshly initialised weights.
 func New(spec Spec) (*Net, error) {
 	spec.defaults()
+	if err := checkEngine(spec.Engine); err != nil {
+		return nil, err
+	}
 	arch, ok := registry[baseName(spec.Name)]
 	if !ok {
 		return nil, fmt.Errorf("model %q is unknown; valid models: %s", spec.Name, NamesList())
@@ -171,7 +179,7 @@ func (n *Net) build(batch int, train bool) (*graph, error) {
 	gr := &graph{g: g, batch: batch}
 	gr.xt = tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(batch, 3, n.Spec.H, n.Spec.W))
 	gr.x = G.NewTensor(g, tensor.Float32, 4, G.WithShape(batch, 3, n.Spec.H, n.Spec.W), G.WithName("x"), G.WithValue(gr.xt))
-	b := &builder{net: n, g: g, train: train}
+	b := &builder{net: n, g: g, train: train, native: n.Spec.Engine == EngineGorgonia}
 	if train {
 		gr.arena = &gradArena{}
 		b.arena = gr.arena
@@ -184,6 +192,7 @@ func (n *Net) build(batch int, train bool) (*graph, error) {
 		return nil, fmt.Errorf("build %s heads: %w", n.Spec.Name, err)
 	}
 	gr.out = out
+	gr.bns = b.bns
 	if train {
 		gr.loss = &lossOp{opBase: newBase("loss"), fn: &n.lossFn}
 		if gr.cost, err = G.ApplyOp(gr.loss, out); err != nil {
@@ -192,7 +201,9 @@ func (n *Net) build(batch int, train bool) (*graph, error) {
 		if gr.grads, err = G.Grad(gr.cost, b.nodes...); err != nil {
 			return nil, fmt.Errorf("build gradients: %w", err)
 		}
-		planMemory(g)
+		if !b.native {
+			planMemory(g)
+		}
 	}
 	gr.vm = G.NewTapeMachine(g)
 	return gr, nil
@@ -213,6 +224,9 @@ func (n *Net) TrainStep(x []float32) (float64, []float32, error) {
 	defer gr.vm.Reset()
 	if err := gr.vm.RunAll(); err != nil {
 		return 0, nil, fmt.Errorf("training step: %w", err)
+	}
+	for _, l := range gr.bns {
+		l.update()
 	}
 	for i, p := range n.params {
 		copy(p.Grad, f32(gr.grads[i].Value()))
@@ -239,6 +253,9 @@ func (n *Net) Forward(x []float32, m int) ([]float32, error) {
 	copy(d, x)
 	clear(d[len(x):])
 	defer gr.vm.Reset()
+	for _, l := range gr.bns {
+		l.fill()
+	}
 	if err := gr.vm.RunAll(); err != nil {
 		return nil, fmt.Errorf("forward: %w", err)
 	}
