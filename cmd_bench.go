@@ -22,6 +22,7 @@ type benchResult struct {
 	Impl        string  `json:"impl"`
 	Model       string  `json:"model"`
 	Device      string  `json:"device"`
+	Engine      string  `json:"engine"` // own or gorgonia (see models.EngineGorgonia)
 	Batch       int     `json:"batch"`
 	Img         string  `json:"img"`
 	ImagesPerS  float64 `json:"images_per_s"`
@@ -39,6 +40,7 @@ func cmdBench(args []string, out io.Writer) error {
 	steps := fs.Int("steps", 0, "steps to time (default: as many as fit in --seconds)")
 	seconds := fs.Float64("seconds", 5, "time to measure each model")
 	device := fs.String("device", "cpu", "cpu or cuda")
+	engine := fs.String("engine", "", "own (this project's CPU ops) or gorgonia (Gorgonia's own ops, what a GPU build runs); default: the device's")
 	asJSON := fs.Bool("json", false, "print one JSON object per model")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -47,11 +49,15 @@ func cmdBench(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if *device != "cpu" {
-		return fmt.Errorf("device %s: this maskdash was built without GPU support; build it with scripts/build-cuda.sh on a machine with CUDA 12 or 13 and cuDNN 9", *device)
+	eng, err := models.EngineFor(*device)
+	if err != nil {
+		return err
+	}
+	if *engine != "" {
+		eng = *engine
 	}
 	for _, name := range strings.Split(*model, ",") {
-		r, err := benchOne(name, *batch, w, h, *steps, *seconds)
+		r, err := benchOne(name, *device, eng, *batch, w, h, *steps, *seconds)
 		if err != nil {
 			return err
 		}
@@ -59,8 +65,8 @@ func cmdBench(args []string, out io.Writer) error {
 			b, _ := json.Marshal(r)
 			fmt.Fprintln(out, string(b))
 		} else {
-			fmt.Fprintf(out, "%s batch %d %s: %.1f images/s, peak %.0f MiB (%.2f MiB per image), %d threads, BLAS %s\n",
-				r.Model, r.Batch, r.Img, r.ImagesPerS, r.PeakMiB, r.MiBPerImage, r.Threads, r.BLAS)
+			fmt.Fprintf(out, "%s batch %d %s: %.1f images/s, peak %.0f MiB (%.2f MiB per image), %d threads, BLAS %s, %s ops on %s\n",
+				r.Model, r.Batch, r.Img, r.ImagesPerS, r.PeakMiB, r.MiBPerImage, r.Threads, r.BLAS, r.Engine, r.Device)
 		}
 	}
 	return nil
@@ -68,8 +74,8 @@ func cmdBench(args []string, out io.Writer) error {
 
 // benchOne times the real training step (forward, cross entropy, backward,
 // Adam update) on random data, like bench/torch_ref.py.
-func benchOne(name string, batch, w, h, steps int, seconds float64) (benchResult, error) {
-	net, err := models.New(models.Spec{Name: name, Batch: batch, W: w, H: h, Seed: 1})
+func benchOne(name, device, engine string, batch, w, h, steps int, seconds float64) (benchResult, error) {
+	net, err := models.New(models.Spec{Name: name, Batch: batch, W: w, H: h, Seed: 1, Engine: engine})
 	if err != nil {
 		return benchResult{}, err
 	}
@@ -110,7 +116,7 @@ func benchOne(name string, batch, w, h, steps int, seconds float64) (benchResult
 	}
 	dt := time.Since(start).Seconds()
 	peak := peakMiB()
-	return benchResult{Impl: "maskdash-gorgonia-v0.9.18", Model: name, Device: "cpu", Batch: batch, Img: fmt.Sprintf("%dx%d", w, h),
+	return benchResult{Impl: "maskdash-gorgonia-v0.9.18", Model: name, Device: device, Engine: engine, Batch: batch, Img: fmt.Sprintf("%dx%d", w, h),
 		ImagesPerS: float64(n*batch) / dt, PeakMiB: peak, MiBPerImage: peak / float64(batch),
 		Threads: runtime.GOMAXPROCS(0), BLAS: models.BLASName}, nil
 }

@@ -371,3 +371,65 @@ func TestGorgoniaEngineMatchesOwn(t *testing.T) {
 		})
 	}
 }
+
+// TestEngineFor: cpu trains on this package's ops; cuda needs a cuda build
+// and, without one, says how to get it; other devices are refused.
+func TestEngineFor(t *testing.T) {
+	if e, err := EngineFor("cpu"); err != nil || e != EngineOwn {
+		t.Fatalf("cpu: %q, %v", e, err)
+	}
+	e, err := EngineFor("cuda")
+	if CUDA && (err != nil || e != EngineGorgonia) {
+		t.Fatalf("cuda build, cuda: %q, %v", e, err)
+	}
+	if !CUDA && (err == nil || !strings.Contains(err.Error(), "scripts/build-cuda.sh")) {
+		t.Fatalf("CPU build, cuda: %q, %v", e, err)
+	}
+	if _, err := EngineFor("tpu"); err == nil {
+		t.Fatal("tpu accepted")
+	}
+	if _, err := New(Spec{Name: "cnn-s", Engine: "magic"}); err == nil {
+		t.Fatal("engine magic accepted")
+	}
+}
+
+// TestGorgoniaWeightsPredictOnOwn: weights and running statistics trained
+// with the Gorgonia-ops engine (on the GPU in a cuda build), loaded into a
+// network of this package's ops (what a checkpoint does), predict the same.
+func TestGorgoniaWeightsPredictOnOwn(t *testing.T) {
+	gor, err := New(Spec{Name: "vgg-s", Batch: 4, W: 16, H: 16, Seed: 6, Engine: EngineGorgonia})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(13, 14))
+	gor.SetLoss(dotLoss(randInput(r, 4*gor.Spec.Outputs())))
+	for step := 0; step < 3; step++ {
+		if _, _, err := gor.TrainStep(randInput(r, 4*3*16*16)); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range gor.Params() {
+			for j := range p.Data {
+				p.Data[j] -= 0.01 * p.Grad[j]
+			}
+		}
+	}
+	own, err := New(Spec{Name: "vgg-s", Batch: 4, W: 16, H: 16, Seed: 99})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ps := range [][2][]*Param{{gor.Params(), own.Params()}, {gor.Buffers(), own.Buffers()}} {
+		for i, p := range ps[0] {
+			copy(ps[1][i].Data, p.Data)
+		}
+	}
+	x := randInput(r, 4*3*16*16)
+	a, err := gor.Forward(x, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := own.Forward(x, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	near(t, "logits", b, a)
+}

@@ -75,10 +75,9 @@ type Trainer struct {
 // the model and optimizer, and creates or reopens the run folder.
 func New(ctx context.Context, cfg Config, hub *Hub) (*Trainer, error) {
 	cfg.Defaults()
-	if cfg.Device != "cpu" {
-		if err := checkDevice(cfg.Device); err != nil {
-			return nil, err
-		}
+	engine, err := models.EngineFor(cfg.Device)
+	if err != nil {
+		return nil, err
 	}
 	t := &Trainer{cfg: cfg, hub: hub, cmds: make(chan Command, 64), state: StateStarting}
 	store := runs.NewStore(cfg.Runs)
@@ -109,7 +108,6 @@ func New(ctx context.Context, cfg Config, hub *Hub) (*Trainer, error) {
 			resumeMeta, resumePath = &m, p
 		}
 	}
-	var err error
 	if t.loss, err = ParseLoss(cfg.Loss); err != nil {
 		return nil, err
 	}
@@ -125,7 +123,7 @@ func New(ctx context.Context, cfg Config, hub *Hub) (*Trainer, error) {
 		return nil, err
 	}
 	spec := models.Spec{Name: cfg.Model, Batch: cfg.Batch, EvalBatch: max(cfg.Batch, 64), W: cfg.W, H: cfg.H,
-		Classes: len(t.train.Classes), HeadDepth: cfg.HeadDepth, Dropout: cfg.Dropout, Seed: cfg.Seed}
+		Classes: len(t.train.Classes), HeadDepth: cfg.HeadDepth, Dropout: cfg.Dropout, Seed: cfg.Seed, Engine: engine}
 	if t.net, err = models.New(spec); err != nil {
 		return nil, err
 	}
@@ -639,11 +637,4 @@ func ensureSynth(ctx context.Context, dir string, profiles int, size string, say
 		return err
 	}
 	return os.WriteFile(marker, []byte("ok\n"), 0o644)
-}
-
-func checkDevice(d string) error {
-	if d == "cuda" {
-		return fmt.Errorf("device cuda: this maskdash was built without GPU support; build it with scripts/build-cuda.sh on a machine with CUDA 12 or 13 and cuDNN 9")
-	}
-	return fmt.Errorf("device %q is unknown; use cpu or cuda", d)
 }
