@@ -2,7 +2,10 @@
 # Builds maskdash with Gorgonia's CUDA support (build tag cuda) on a machine
 # with CUDA 12 or 13 (nvcc, headers, libcuda, libcublas) and cuDNN 9.
 #
-#   scripts/build-cuda.sh [-o maskdash-cuda]
+#   scripts/build-cuda.sh [-o maskdash-cuda] [--test REGEXP]
+#
+# --test also runs `go test -tags cuda ./models -run REGEXP -v` with the
+# same flags (the GPU checks: GPU against CPU from the same weights).
 #
 # It (1) compiles Gorgonia's CUDA kernels (its "cuda modules/src/*.cu") to
 # PTX for this GPU with nvcc, as gorgonia's cmd/cudagen would (cudagen
@@ -13,13 +16,22 @@
 # /usr/local/cuda), CUDNN_HOME (default: found from Python's nvidia.cudnn,
 # else /usr), CUDA_ARCH (default: from nvidia-smi, e.g. 90).
 #
-# Status: the build recipe follows ../shared/gpu/README.md (measured there on
-# an H100). The GPU model path behind --device cuda is not written yet; see
-# NOTES.md.
+# Gorgonia's .cu sources come from its module folder, or from
+# .gpu/cuda-modules where ../shared/gpu/pack-go.sh put them for a machine
+# without the module cache (vendor/ leaves them out).
+#
+# Status: the recipe follows ../shared/gpu/README.md (measured there on an
+# H100); this script itself has not yet run on a GPU machine (see NOTES.md).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-out="$here/maskdash-cuda"
-[ "${1:-}" = "-o" ] && out=$2
+out="$here/maskdash-cuda" tests=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -o) out=$2; shift 2;;
+    --test) tests=$2; shift 2;;
+    *) echo "unknown option $1"; exit 2;;
+  esac
+done
 cuda=${CUDA_HOME:-/usr/local/cuda}
 command -v nvcc >/dev/null || export PATH="$cuda/bin:$PATH"
 command -v nvcc >/dev/null || { echo "nvcc not found: install CUDA 12 or 13, or set CUDA_HOME"; exit 1; }
@@ -30,7 +42,10 @@ fi
 [ -f "$cudnn/include/cudnn.h" ] || [ -f /usr/include/cudnn.h ] || { echo "cudnn.h not found: install cuDNN 9 or set CUDNN_HOME"; exit 1; }
 arch=${CUDA_ARCH:-$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -1 | tr -d .)}
 arch=${arch:-90}
-gorgonia=$(cd "$here" && go list -m -f '{{.Dir}}' gorgonia.org/gorgonia)
+gorgonia=$(cd "$here" && GOFLAGS=-mod=mod go list -m -f '{{.Dir}}' gorgonia.org/gorgonia 2>/dev/null || true)
+src="$gorgonia/cuda modules/src"
+[ -d "$src" ] || src="$here/.gpu/cuda-modules"
+ls "$src"/*.cu >/dev/null 2>&1 || { echo "Gorgonia's .cu sources not found (module cache or .gpu/cuda-modules)"; exit 1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 gen="$here/models/cuda_modules_gen.go"
@@ -45,7 +60,7 @@ gen="$here/models/cuda_modules_gen.go"
   echo
   echo "func init() {"
 } > "$gen"
-for cu in "$gorgonia/cuda modules/src/"*.cu; do
+for cu in "$src"/*.cu; do
   name=$(basename "$cu" .cu)
   nvcc -ptx -arch="compute_$arch" -fmad=false -ftz=false -prec-div=true -prec-sqrt=true -o "$work/$name.ptx" "$cu"
   funcs=$(grep -oE '^\.(visible )?\.?entry [A-Za-z0-9_]+|\.globl[[:space:]]+[A-Za-z0-9_]+' "$work/$name.ptx" | awk '{print $NF}' | sort -u | sed 's/.*/"&"/' | paste -sd, -)
@@ -63,5 +78,11 @@ for d in "$cudnn/lib" "$cudnn/lib64" /usr/lib/x86_64-linux-gnu; do
 done
 export CGO_CFLAGS="-I$here/gpu/include -I$cuda/include -I$cudnn/include ${CGO_CFLAGS:-}"
 export CGO_LDFLAGS="-L$work/lib -L$cudnn/lib -L$cuda/lib64 -L$cuda/lib64/stubs -lcuda -lcudnn -lcublas ${CGO_LDFLAGS:-}"
-(cd "$here" && go build -tags "cuda openblas" -o "$out" . ) || (cd "$here" && go build -tags cuda -o "$out" .)
-echo "built $out (PTX for compute_$arch); run it with LD_LIBRARY_PATH=$cudnn/lib:$cuda/lib64"
+tags=cuda
+[ -e /usr/include/cblas.h ] || [ -e /usr/include/x86_64-linux-gnu/cblas.h ] && tags="cuda openblas"
+(cd "$here" && go build -tags "$tags" -o "$out" .)
+echo "built $out (tags $tags, PTX for compute_$arch); run it with LD_LIBRARY_PATH=$cudnn/lib:$cuda/lib64"
+if [ -n "$tests" ]; then
+  export LD_LIBRARY_PATH="$cudnn/lib:$cuda/lib64:${LD_LIBRARY_PATH:-}"
+  (cd "$here" && go test -tags "$tags" ./models -run "$tests" -v -count=1)
+fi
