@@ -13,6 +13,12 @@ type chanBiasOp struct {
 	sameShape
 	relu bool
 	out  buf
+	// The gradient, computed once per step by whichever of the two
+	// gradient ops runs first: dx (dy masked by the ReLU) and its sum per
+	// plane (dbias adds the planes of a channel).
+	gen, gradGen int
+	dx           buf
+	planeSums    []float32
 }
 
 // Arity implements G.Op.
@@ -27,23 +33,39 @@ func (op *chanBiasOp) Do(vals ...G.Value) (G.Value, error) {
 	n, c, hw := dims(s)
 	out := op.out.raw(s...)
 	x, b, y := f32(vals[0]), f32(vals[1]), f32(out)
-	relu := op.relu
+	op.gen++
 	parallel(n*c, func(lo, hi int) {
 		for p := lo; p < hi; p++ {
-			bb := b[p%c]
-			ys, xs := y[p*hw:(p+1)*hw], x[p*hw:(p+1)*hw]
-			if relu {
-				for j, v := range xs {
-					ys[j] = max(v+bb, 0)
-				}
-			} else {
-				for j, v := range xs {
-					ys[j] = v + bb
-				}
-			}
+			// 1·v + b is exactly v + b.
+			kAffine(y[p*hw:(p+1)*hw], x[p*hw:(p+1)*hw], 1, b[p%c], op.relu)
 		}
 	})
 	return out, nil
+}
+
+// grads computes dx and the per-plane sums of dy·mask, once per step.
+func (op *chanBiasOp) grads(x, b, dy []float32, shape tensor.Shape) {
+	if op.gradGen == op.gen && op.dx.t != nil {
+		return
+	}
+	n, c, hw := dims(shape)
+	r := f32(op.dx.raw(shape...))
+	if len(op.planeSums) != n*c {
+		op.planeSums = make([]float32, n*c)
+	}
+	parallel(n*c, func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			d, rs := dy[p*hw:(p+1)*hw], r[p*hw:(p+1)*hw]
+			copy(rs, d)
+			if op.relu {
+				// The mask from the pre-activation 1·x + b, summed as it goes.
+				op.planeSums[p], _ = kSumsAct(rs, x[p*hw:(p+1)*hw], 1, b[p%c], 0, true)
+			} else {
+				op.planeSums[p], _ = kSumSq(rs)
+			}
+		}
+	})
+	op.gradGen = op.gen
 }
 
 // DiffWRT implements G.SDOp.
@@ -89,52 +111,17 @@ func (op *chanBiasGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 
 // Do implements G.Op.
 func (op *chanBiasGradOp) Do(vals ...G.Value) (G.Value, error) {
-	n, c, hw := dims(vals[0].Shape())
+	n, c, _ := dims(vals[0].Shape())
 	x, b, dy := f32(vals[0]), f32(vals[1]), f32(vals[2])
+	op.f.grads(x, b, dy, vals[0].Shape())
+	if op.which == 0 {
+		return op.f.dx.t, nil
+	}
+	// dbias: the planes' sums added per channel in a fixed order.
 	out := op.out.get(op.shape...)
 	r := f32(out)
-	relu := op.f.relu
-	if op.which == 0 {
-		parallel(n*c, func(lo, hi int) {
-			for p := lo; p < hi; p++ {
-				bb := b[p%c]
-				d, xs, rs := dy[p*hw:(p+1)*hw], x[p*hw:(p+1)*hw], r[p*hw:(p+1)*hw]
-				if !relu {
-					copy(rs, d)
-					continue
-				}
-				for j, v := range d {
-					rs[j] = v * step(xs[j]+bb)
-				}
-			}
-		})
-		return out, nil
-	}
-	// dbias: per-chunk partial sums, added in a fixed order.
-	parts := make([][]float32, chunks(n*c))
-	parallelIdx(n*c, func(ch, lo, hi int) {
-		acc := make([]float32, c)
-		for p := lo; p < hi; p++ {
-			bb := b[p%c]
-			d, xs := dy[p*hw:(p+1)*hw], x[p*hw:(p+1)*hw]
-			var s float32
-			if relu {
-				for j, v := range d {
-					s += v * step(xs[j]+bb)
-				}
-			} else {
-				for _, v := range d {
-					s += v
-				}
-			}
-			acc[p%c] += s
-		}
-		parts[ch] = acc
-	})
-	for _, acc := range parts {
-		for j, v := range acc {
-			r[j] += v
-		}
+	for p := 0; p < n*c; p++ {
+		r[p%c] += op.f.planeSums[p]
 	}
 	return out, nil
 }

@@ -21,10 +21,12 @@ var (
 	// is set, the plane holds a virtual BatchNorm layer's input and o gets
 	// the pool of its output, max(a·x+b, 0) (no max without relu).
 	kPool = goPool
-	// kScatter adds each output gradient of one plane's max pool to the
-	// input that gave the output: the first in reading order equal to y
-	// (scatterStored), or to the window's largest or smallest raw input
-	// (a virtual layer's with positive or negative scale).
+	// kScatter writes one plane's max-pool input gradient: each output's
+	// gradient to the input that gave the output (the first in reading
+	// order equal to y (scatterStored), or to the window's largest or
+	// smallest raw input (a virtual layer's, positive or negative scale)),
+	// 0 to the window's other inputs. A row or column left over by an odd
+	// size is not written.
 	kScatter = goScatter
 )
 
@@ -215,17 +217,19 @@ func goScatter(dx, dy, x, y []float32, h, w, mode int) {
 			default:
 				m = min(min(v0, v1), min(v2, v3))
 			}
-			at := i0 + w + 1
+			sel := 3
 			if v2 == m {
-				at = i0 + w
+				sel = 2
 			}
 			if v1 == m {
-				at = i0 + 1
+				sel = 1
 			}
 			if v0 == m {
-				at = i0
+				sel = 0
 			}
-			dx[at] += dy[o]
+			g := dy[o]
+			dx[i0], dx[i0+1], dx[i0+w], dx[i0+w+1] = 0, 0, 0, 0
+			dx[i0+[4]int{0, 1, w, w + 1}[sel]] = g
 		}
 	}
 }

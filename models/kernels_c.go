@@ -116,11 +116,12 @@ static void k_scatter(float *dx, const float *dy, const float *x, const float *y
 			long o = oy * wo + ox, i0 = 2 * oy * w + 2 * ox;
 			float v0 = x[i0], v1 = x[i0 + 1], v2 = x[i0 + w], v3 = x[i0 + w + 1];
 			float m = mode == 0 ? y[o] : mode == 1 ? MAX2(MAX2(v0, v1), MAX2(v2, v3)) : MIN2(MIN2(v0, v1), MIN2(v2, v3));
-			long at = i0 + w + 1;
-			at = v2 == m ? i0 + w : at;
-			at = v1 == m ? i0 + 1 : at;
-			at = v0 == m ? i0 : at;
-			dx[at] += dy[o];
+			int sel = v0 == m ? 0 : v1 == m ? 1 : v2 == m ? 2 : 3;
+			float g = dy[o];
+			dx[i0] = sel == 0 ? g : 0;
+			dx[i0 + 1] = sel == 1 ? g : 0;
+			dx[i0 + w] = sel == 2 ? g : 0;
+			dx[i0 + w + 1] = sel == 3 ? g : 0;
 		}
 }
 
