@@ -3,16 +3,19 @@
 # on this machine (same models, batch, input size and threads) and prints
 # the ratio. The PyTorch side is skipped with a message when python3-torch
 # is missing.
-# Usage: scripts/bench-vs-torch.sh [--batch N] [--threads N] [--seconds S] [--tags openblas]
+# With --memory it also measures vgg-s's memory per extra image in the batch
+# (peak resident memory at batch B and 2B, both sides; about a minute).
+# Usage: scripts/bench-vs-torch.sh [--batch N] [--threads N] [--seconds S] [--tags openblas] [--memory]
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-batch=32 threads=0 seconds=5 tags=openblas
+batch=32 threads=0 seconds=5 tags=openblas memory=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --batch) batch=$2; shift 2;;
     --threads) threads=$2; shift 2;;
     --seconds) seconds=$2; shift 2;;
     --tags) tags=$2; shift 2;;
+    --memory) memory=1; shift;;
     *) echo "unknown option $1"; exit 2;;
   esac
 done
@@ -36,8 +39,7 @@ if /usr/bin/python3 -c "import torch" 2>/dev/null && [ -f "$ref" ]; then
 else
   echo "PyTorch side skipped: python3-torch is not installed (apt-get install python3-torch) or torch_ref.py is missing"
 fi
-[ -n "$theirs" ] || exit 0
-/usr/bin/python3 - "$ours" "$theirs" <<'PY'
+[ -z "$theirs" ] || /usr/bin/python3 - "$ours" "$theirs" <<'PY'
 import json, sys
 ours = {json.loads(l)["model"]: json.loads(l) for l in sys.argv[1].splitlines() if l.strip()}
 theirs = {json.loads(l)["model"]: json.loads(l) for l in sys.argv[2].splitlines() if l.strip()}
@@ -45,5 +47,22 @@ for m in ours:
     if m in theirs:
         o, t = ours[m]["images_per_s"], theirs[m]["images_per_s"]
         print(f"{m}: maskdash {o:.1f} images/s ({ours[m]['blas']}), PyTorch {t:.1f}: ratio {o/t:.2f}x, "
-              f"{ours[m]['mib_per_image']:.2f} MiB per image")
+              f"peak {ours[m]['peak_mib']:.0f} MiB")
 PY
+[ -n "$memory" ] || exit 0
+# Memory per extra image: the difference of two peaks over the difference
+# of the batches, so the process's fixed part (runtime, graph, scratch)
+# drops out.
+b2=$((2 * batch))
+m1=$(GOMAXPROCS=$procs "$bin" bench --model vgg-s --batch "$batch" --steps 3 --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["peak_mib"])')
+m2=$(GOMAXPROCS=$procs "$bin" bench --model vgg-s --batch "$b2" --steps 3 --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["peak_mib"])')
+echo "vgg-s memory: maskdash $m1 MiB at batch $batch, $m2 at $b2: $(/usr/bin/python3 -c "print(f'{($m2-$m1)/$batch:.2f}')") MiB per extra image"
+if [ -z "$theirs" ]; then
+  :
+elif [ -x /usr/bin/time ]; then
+  t1=$(/usr/bin/time -f %M /usr/bin/python3 "$ref" --device cpu --batch "$batch" --threads "$procs" --seconds 1 --models vgg-s 2>&1 >/dev/null | tail -1)
+  t2=$(/usr/bin/time -f %M /usr/bin/python3 "$ref" --device cpu --batch "$b2" --threads "$procs" --seconds 1 --models vgg-s 2>&1 >/dev/null | tail -1)
+  echo "vgg-s memory: PyTorch $((t1 / 1024)) MiB at batch $batch, $((t2 / 1024)) at $b2: $(/usr/bin/python3 -c "print(f'{($t2-$t1)/1024/$batch:.2f}')") MiB per extra image"
+else
+  echo "PyTorch memory skipped: /usr/bin/time is not installed"
+fi
