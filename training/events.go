@@ -44,9 +44,11 @@ type Event struct {
 	Step     int        `json:"step"`
 	Loss     float64    `json:"loss,omitempty"`
 	LR       float64    `json:"lr,omitempty"`
-	IPS      float64    `json:"ips,omitempty"`      // training images per second
-	Progress float64    `json:"progress,omitempty"` // share of the epoch done
-	Epochs   int        `json:"epochs,omitempty"`   // planned epochs
+	IPS      float64    `json:"ips,omitempty"`               // training images per second
+	GPUMem   float64    `json:"gpu_mem_mib,omitempty"`       // GPU memory in use (step events on cuda)
+	GPUTotal float64    `json:"gpu_mem_total_mib,omitempty"` // the GPU's memory in all
+	Progress float64    `json:"progress,omitempty"`          // share of the epoch done
+	Epochs   int        `json:"epochs,omitempty"`            // planned epochs
 	TrainAcc float64    `json:"train_acc,omitempty"`
 	Val      *Metrics   `json:"val,omitempty"`
 	Conf     *Confusion `json:"confusion,omitempty"`

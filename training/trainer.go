@@ -69,6 +69,7 @@ type Trainer struct {
 	bestF1                    float64
 	state                     string
 	fork                      *Command
+	gpu                       gpuMemPoller // on cuda: the GPU's memory, for step events
 }
 
 // New prepares a run: it opens (or synthesises) the data, splits it, builds
@@ -270,6 +271,11 @@ func (t *Trainer) setState(s, msg string) {
 // loss diverges or ctx is cancelled (which stops gracefully too).
 func (t *Trainer) Run(ctx context.Context) (err error) {
 	h := t.header
+	if t.cfg.Device == "cuda" {
+		pctx, stop := context.WithCancel(ctx)
+		defer stop()
+		go t.gpu.run(pctx, 5*time.Second)
+	}
 	t.publish(Event{Kind: KindRun, Settings: &h, Epoch: t.epoch, Step: t.step, Epochs: t.cfg.Epochs, LR: t.baseLR})
 	t.setState(StateRunning, "")
 	status := runs.StatusDone
@@ -358,6 +364,7 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 			ips := float64(imgs) / el.Seconds()
 			e := Event{Kind: KindStep, Time: time.Now(), Run: t.run.ID(), Epoch: t.epoch, Step: t.step, Loss: lossSum / n, LR: lr, IPS: ips,
 				Progress: float64(t.batchInEpoch) / float64(nb), Epochs: t.cfg.Epochs}
+			e.GPUMem, e.GPUTotal = t.gpu.read()
 			t.publish(e)
 			t.run.Append(e)
 			t.run.AppendHistory(t.step, map[string]float64{"loss": e.Loss, "lr": lr, "ips": ips})

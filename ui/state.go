@@ -35,6 +35,9 @@ type RunState struct {
 	IPS      float64
 	LR       float64
 	Loss     string
+	// GPUMem and GPUTotal are the GPU's memory in use and in all (MiB)
+	// from the last step event of a cuda run; 0 otherwise.
+	GPUMem, GPUTotal float64
 
 	Steps []int     // per step event
 	Train []float64 // training loss
@@ -83,6 +86,9 @@ func (s *RunState) Apply(e training.Event) {
 		s.Epochs, s.Epoch, s.Step, s.LR = e.Epochs, e.Epoch, e.Step, e.LR
 	case training.KindStep:
 		s.Step, s.Epoch, s.Progress, s.IPS, s.LR, s.Epochs = e.Step, e.Epoch, e.Progress, e.IPS, e.LR, e.Epochs
+		if e.GPUTotal > 0 {
+			s.GPUMem, s.GPUTotal = e.GPUMem, e.GPUTotal
+		}
 		s.Steps = append(s.Steps, e.Step)
 		s.Train = append(s.Train, e.Loss)
 		s.LRs = append(s.LRs, e.LR)
