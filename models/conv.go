@@ -25,6 +25,9 @@ type conv2dOp struct {
 	// src is the virtual BatchNorm layer whose output is x (nil: x is
 	// stored): x then holds its input, transformed image by image here.
 	src *bnOp
+	// srcPool is the virtual max pool whose output is x (nil: none): x is
+	// then not written, and each image is pooled from the pool's input.
+	srcPool *maxPool2Op
 	// outFree: the output's only reader is a training BatchNorm layer, so
 	// once that layer's gradient is taken the buffer is dead, and this
 	// convolution's dx (taken later) is written into it (see planMemory).
@@ -71,15 +74,24 @@ func (op *conv2dOp) col(n int) []float32 {
 // image returns image i of x [N,C,HW]: the stored values, or for a
 // virtual source its output computed into scratch (*buf, from op.acts).
 func (op *conv2dOp) image(x []float32, i, c, hw int, scratch *[]float32) []float32 {
-	xi := x[i*c*hw : (i+1)*c*hw]
-	if op.src == nil || !op.src.virtual {
-		return xi
+	pool := op.srcPool
+	if (op.src == nil || !op.src.virtual) && (pool == nil || !pool.virtual) {
+		return x[i*c*hw : (i+1)*c*hw]
 	}
 	if cap(*scratch) < c*hw {
 		*scratch = make([]float32, c*hw)
 	}
 	*scratch = (*scratch)[:c*hw]
-	op.src.actImage(xi, *scratch, c, hw)
+	if pool != nil && pool.virtual {
+		// The pool of a virtual layer's output, from that layer's input.
+		bn, h, w := pool.src, pool.h, pool.w
+		in := pool.x[i*c*h*w : (i+1)*c*h*w]
+		for ch := 0; ch < c; ch++ {
+			kPool((*scratch)[ch*hw:(ch+1)*hw], in[ch*h*w:(ch+1)*h*w], h, w, true, bn.scale[ch], bn.shift[ch], bn.relu)
+		}
+		return *scratch
+	}
+	op.src.actImage(x[i*c*hw:(i+1)*c*hw], *scratch, c, hw)
 	return *scratch
 }
 
@@ -294,13 +306,25 @@ func (op *convDxOp) Do(vals ...G.Value) (G.Value, error) {
 	ws, ys := vals[0].Shape(), vals[1].Shape()
 	n, c, h, w := op.xshape[0], op.xshape[1], op.xshape[2], op.xshape[3]
 	o, ho, wo := ws[0], ys[2], ys[3]
+	dy := f32(vals[1])
 	var out *tensor.Dense
-	if own := op.f.out.t; op.f.outFree && own != nil && own.Shape().TotalSize() >= n*c*h*w {
+	own := op.f.out.t
+	switch {
+	case !op.f.outFree || own == nil || own.Shape().TotalSize() < n*c*h*w:
+		out = op.out.from(op.f.arena, n, c, h, w)
+	case &f32(own)[0] != &dy[0]:
+		// The convolution's own output buffer is dead by now: reuse it.
 		out = op.out.over(f32(own)[:n*c*h*w], n, c, h, w)
-	} else {
+	case c == o && op.dw != nil && ho == h && wo == w && op.f.same():
+		// dy itself lies in that buffer (BatchNorm's dx wrote over its
+		// input, see bnOp.gradScatter). With as many input as output
+		// channels, image i's dx goes where its dy was: the loop below
+		// copies dy_i into col before it writes dx_i.
+		out = op.out.over(dy[:n*c*h*w], n, c, h, w)
+	default:
 		out = op.out.from(op.f.arena, n, c, h, w)
 	}
-	wt, dy, dx := f32(vals[0]), f32(vals[1]), f32(out)
+	wt, dx := f32(vals[0]), f32(out)
 	k := op.f.k
 	if ho == h && wo == w && op.f.same() {
 		// "Same" padding: dx is the convolution of dy with the kernel

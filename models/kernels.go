@@ -28,6 +28,11 @@ var (
 	// 0 to the window's other inputs. A row or column left over by an odd
 	// size is not written.
 	kScatter = goScatter
+	// kSumsPooled and kDxPooled are BatchNorm's gradient sums and dx for
+	// a virtual layer read by a max pool, from the pool's gradient (see
+	// goSumsPooled, goDxPooled).
+	kSumsPooled = goSumsPooled
+	kDxPooled   = goDxPooled
 )
 
 // How kScatter finds a window's chosen input.
@@ -230,6 +235,77 @@ func goScatter(dx, dy, x, y []float32, h, w, mode int) {
 			g := dy[o]
 			dx[i0], dx[i0+1], dx[i0+w], dx[i0+w+1] = 0, 0, 0, 0
 			dx[i0+[4]int{0, 1, w, w + 1}[sel]] = g
+		}
+	}
+}
+
+// poolPick returns the offset (0, 1, w or w+1) of the input a 2×2 window
+// at x[i0] passes on: the first largest in reading order, or the first
+// smallest when neg (a virtual layer with a negative scale).
+func poolPick(x []float32, i0, w int, neg bool) int {
+	v0, v1, v2, v3 := x[i0], x[i0+1], x[i0+w], x[i0+w+1]
+	m := max(max(v0, v1), max(v2, v3))
+	if neg {
+		m = min(min(v0, v1), min(v2, v3))
+	}
+	sel := w + 1
+	if v2 == m {
+		sel = w
+	}
+	if v1 == m {
+		sel = 1
+	}
+	if v0 == m {
+		sel = 0
+	}
+	return sel
+}
+
+// goSumsPooled is goSumsAct for a virtual layer read by a max pool, from
+// the pool's gradient g [h/2,w/2] instead of a scattered dy: only each
+// window's picked input has a gradient. It records each window's pick
+// (0–3, reading order; two bits each, four to a byte) in picks for
+// goDxPooled, and with write g keeps the masked values.
+func goSumsPooled(g, x []float32, picks []uint8, h, w int, sc, sh, mu float32, relu, write bool) (float32, float32) {
+	ho, wo := h/2, w/2
+	var a0, b0 float32
+	for oy := 0; oy < ho; oy++ {
+		for ox := 0; ox < wo; ox++ {
+			o, i0 := oy*wo+ox, 2*oy*w+2*ox
+			p := poolPick(x, i0, w, sc < 0)
+			at := i0 + p
+			if o%4 == 0 {
+				picks[o/4] = 0
+			}
+			picks[o/4] |= uint8(p/w*2+p%w) << (2 * (o % 4))
+			v := g[o]
+			if relu {
+				v = keepPos(v, float32(sc*x[at])+sh)
+			}
+			if write {
+				g[o] = v
+			}
+			a0 += v
+			b0 += v * (x[at] - mu)
+		}
+	}
+	return a0, b0
+}
+
+// goDxPooled writes BatchNorm's dx, r = k·(m·dy − b − a·x), over one plane
+// whose dy is g [h/2,w/2] (masked by goSumsPooled) at each window's pick
+// and 0 elsewhere. r may be x.
+func goDxPooled(r, g, x []float32, picks []uint8, h, w int, k, m, a, b float32) {
+	x = x[:len(r)]
+	for j, v := range x {
+		r[j] = k * (-b - v*a)
+	}
+	ho, wo := h/2, w/2
+	for oy := 0; oy < ho; oy++ {
+		for ox := 0; ox < wo; ox++ {
+			o := oy*wo + ox
+			p := int(picks[o/4]>>(2*(o%4))) & 3
+			r[(2*oy+p/2)*w+2*ox+p%2] += k * m * g[o]
 		}
 	}
 }

@@ -125,6 +125,54 @@ static void k_scatter(float *dx, const float *dy, const float *x, const float *y
 		}
 }
 
+// pick returns the offset of the input a 2x2 window at x[i0] passes on: the
+// first largest in reading order, or the first smallest when neg.
+static inline long pick(const float *x, long i0, long w, int neg) {
+	float v0 = x[i0], v1 = x[i0 + 1], v2 = x[i0 + w], v3 = x[i0 + w + 1];
+	float m = neg ? MIN2(MIN2(v0, v1), MIN2(v2, v3)) : MAX2(MAX2(v0, v1), MAX2(v2, v3));
+	return v0 == m ? 0 : v1 == m ? 1 : v2 == m ? w : w + 1;
+}
+
+static void k_sums_pooled(float *g, const float *x, unsigned char *picks, long h, long w, float sc, float sh, float mu,
+		int relu, int write, float *sdy, float *sdyx) {
+	long ho = h / 2, wo = w / 2;
+	float a = 0, b = 0;
+	for (long oy = 0; oy < ho; oy++)
+		for (long ox = 0; ox < wo; ox++) {
+			long o = oy * wo + ox, i0 = 2 * oy * w + 2 * ox;
+			long p = pick(x, i0, w, sc < 0), at = i0 + p;
+			if (o % 4 == 0)
+				picks[o / 4] = 0;
+			picks[o / 4] |= (unsigned char)((p / w * 2 + p % w) << (2 * (o % 4)));
+			float v = g[o];
+			if (relu && !(sc * x[at] + sh > 0))
+				v = 0;
+			if (write)
+				g[o] = v;
+			a += v;
+			b += v * (x[at] - mu);
+		}
+	*sdy = a;
+	*sdyx = b;
+}
+
+// r may be x: the first pass is elementwise.
+KERNEL static void k_dx_pooled(float *r, const float *g, const float *x, const unsigned char *picks, long h, long w,
+		float k, float m, float a, float b) {
+	long n = h * w, j = 0;
+	v8f z = {0}, vk = z + k, va = z + a, vb = z + b;
+	for (; j + 8 <= n; j += 8)
+		ST(r + j, vk * (-vb - LD(x + j) * va));
+	for (; j < n; j++)
+		r[j] = k * (-b - x[j] * a);
+	long ho = h / 2, wo = w / 2;
+	for (long oy = 0; oy < ho; oy++)
+		for (long ox = 0; ox < wo; ox++) {
+			long o = oy * wo + ox, p = (picks[o / 4] >> (2 * (o % 4))) & 3;
+			r[(2 * oy + p / 2) * w + 2 * ox + p % 2] += k * m * g[o];
+		}
+}
+
 // r may be d: each element is read before it is written.
 KERNEL static void k_dx(float *r, const float *d, const float *x, long n, float k, float m, float a, float b) {
 	for (long j = 0; j < n; j++)
@@ -140,6 +188,28 @@ func init() {
 	kDx = cDx
 	kPool = cPool
 	kScatter = cScatter
+	kSumsPooled = cSumsPooled
+	kDxPooled = cDxPooled
+}
+
+func cSumsPooled(g, x []float32, picks []uint8, h, w int, sc, sh, mu float32, relu, write bool) (float32, float32) {
+	if h < 2 || w < 2 {
+		return 0, 0
+	}
+	_, _, _ = g[(h/2)*(w/2)-1], x[h*w-1], picks[((h/2)*(w/2)-1)/4]
+	var s, sx C.float
+	C.k_sums_pooled(fp(g), fp(x), (*C.uchar)(&picks[0]), C.long(h), C.long(w), C.float(sc), C.float(sh), C.float(mu),
+		cbool(relu), cbool(write), &s, &sx)
+	return float32(s), float32(sx)
+}
+
+func cDxPooled(r, g, x []float32, picks []uint8, h, w int, k, m, a, b float32) {
+	if h < 2 || w < 2 {
+		goDxPooled(r, g, x, picks, h, w, k, m, a, b)
+		return
+	}
+	_, _, _, _ = r[h*w-1], g[(h/2)*(w/2)-1], x[h*w-1], picks[((h/2)*(w/2)-1)/4]
+	C.k_dx_pooled(fp(r), fp(g), fp(x), (*C.uchar)(&picks[0]), C.long(h), C.long(w), C.float(k), C.float(m), C.float(a), C.float(b))
 }
 
 func cPool(o, in []float32, h, w int, virt bool, a, b float32, relu bool) {

@@ -211,8 +211,31 @@ func TestVirtualBatchNormMatchesStored(t *testing.T) {
 					t.Fatal(err)
 				}
 				for _, n := range net.train.g.AllNodes() {
-					if bn, ok := n.Op().(*bnOp); ok && bn.virtual {
-						nv++
+					switch op := n.Op().(type) {
+					case *bnOp:
+						if op.virtual {
+							nv++
+						}
+					}
+				}
+				if name == "vgg-s" && virtual {
+					// The plan in full: three fused pool gradients, two
+					// virtual pools (the third feeds global pooling).
+					fused, vpools := 0, 0
+					for _, n := range net.train.g.AllNodes() {
+						switch op := n.Op().(type) {
+						case *scatterOp:
+							if op.fused {
+								fused++
+							}
+						case *maxPool2Op:
+							if op.virtual {
+								vpools++
+							}
+						}
+					}
+					if fused != 3 || vpools != 2 {
+						t.Fatalf("vgg-s: %d fused pool gradients, %d virtual pools; want 3 and 2", fused, vpools)
 					}
 				}
 				r := rand.New(rand.NewPCG(7, 8))
@@ -298,6 +321,18 @@ func TestKernelsMatchGo(t *testing.T) {
 				kPool(o1, x, h, w, virt, a, 0.1, true)
 				goPool(o2, x, h, w, virt, a, 0.1, true)
 				near(t, "pool", o1, o2)
+				g1, g2 := append([]float32(nil), dy...), append([]float32(nil), dy...)
+				p1, p2 := make([]uint8, len(dy)), make([]uint8, len(dy))
+				s1, x1 := kSumsPooled(g1, x, p1, h, w, a, 0.1, 0.02, true, true)
+				s2, x2 := goSumsPooled(g2, x, p2, h, w, a, 0.1, 0.02, true, true)
+				if math.Abs(float64(s1-s2)) > 1e-4 || math.Abs(float64(x1-x2)) > 1e-4 {
+					t.Fatalf("pooled sums: %v %v, Go %v %v", s1, x1, s2, x2)
+				}
+				near(t, "pooled masked g", g1, g2)
+				r1, r2 := append([]float32(nil), x...), make([]float32, h*w)
+				kDxPooled(r1, g1, r1, p1, h, w, 0.3, 16, 0.2, -0.4) // over x, in place
+				goDxPooled(r2, g2, x, p2, h, w, 0.3, 16, 0.2, -0.4)
+				near(t, "pooled dx", r1, r2)
 				for mode := scatterStored; mode <= scatterMin; mode++ {
 					d1, d2 := make([]float32, h*w), make([]float32, h*w)
 					kScatter(d1, dy, x, o1, h, w, mode)

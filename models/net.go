@@ -202,7 +202,7 @@ func (n *Net) build(batch int, train bool) (*graph, error) {
 			return nil, fmt.Errorf("build gradients: %w", err)
 		}
 		if !b.native {
-			planMemory(g)
+			planMemory(g, gr.arena)
 		}
 	}
 	gr.vm = G.NewTapeMachine(g)

@@ -49,6 +49,13 @@ type bnOp struct {
 	// maskInDy: the sums write dy·mask back into dy (which only this
 	// layer's gradient ops read), and dx reads it unmasked.
 	maskInDy bool
+	// gradScatter is the max-pool gradient op that gives this layer its
+	// dy, if one does; pooled marks it fused (see planMemory): the layer's
+	// gradient ops then read the pool's gradient and pick each window's
+	// input themselves, and dx overwrites the layer's input x.
+	gradScatter *scatterOp
+	pooled      bool
+	picks       []uint8 // pooled: each window's picked input (2 bits), from the sums for dx
 }
 
 // actImage writes one image's output [C,HW] from its input into dst.
@@ -68,6 +75,15 @@ func (op *bnOp) sums(gamma, beta, dy []float32, n, c, hw int) {
 		op.sdy, op.sdyx = make([]float32, c), make([]float32, c)
 	}
 	xs, relu, ys, mask := op.x, op.relu, op.y, op.maskInDy
+	var h, w, hwo, pb int
+	if op.pooled {
+		h, w = op.gradScatter.shape[2], op.gradScatter.shape[3]
+		hwo = (h / 2) * (w / 2)
+		pb = (hwo + 3) / 4 // bytes of picks per plane
+		if len(op.picks) != n*c*pb {
+			op.picks = make([]uint8, n*c*pb)
+		}
+	}
 	parallel(c, func(lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
 			var sdy, sdyx float32
@@ -77,6 +93,9 @@ func (op *bnOp) sums(gamma, beta, dy []float32, n, c, hw int) {
 				d, x := dy[off:off+hw], xs[off:off+hw]
 				var a, b float32
 				switch {
+				case op.pooled:
+					g := op.gradScatter.g[(i*c+ch)*hwo : (i*c+ch+1)*hwo]
+					a, b = kSumsPooled(g, x, op.picks[(i*c+ch)*pb:(i*c+ch+1)*pb], h, w, op.scale[ch], op.shift[ch], mu, relu, true)
 				case relu && op.virtual:
 					a, b = kSumsAct(d, x, op.scale[ch], op.shift[ch], mu, mask)
 				case relu:
@@ -188,9 +207,12 @@ func (op *bnOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 	// buffers that nothing else reads: a sum of several gradients (a
 	// residual's) is a Gorgonia node, never one of these ops.
 	var inplace bool
-	switch grad.Op().(type) {
-	case *convDxOp, *scatterOp:
+	switch sc := grad.Op().(type) {
+	case *convDxOp:
 		inplace = true
+	case *scatterOp:
+		inplace = true
+		op.gradScatter = sc
 	}
 	// Then the sums may also leave the ReLU-masked dy in dy, so that dx
 	// need not mask again.
@@ -261,6 +283,12 @@ func (op *bnGradOp) Do(vals ...G.Value) (G.Value, error) {
 	}
 	xs, relu := f.x, f.relu
 	m := float32(n * hw)
+	var h, w, hwo, pb int
+	if f.pooled {
+		h, w = f.gradScatter.shape[2], f.gradScatter.shape[3]
+		hwo = (h / 2) * (w / 2)
+		pb = (hwo + 3) / 4
+	}
 	parallel(c, func(lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
 			g := gamma[ch]
@@ -273,6 +301,11 @@ func (op *bnGradOp) Do(vals ...G.Value) (G.Value, error) {
 				off := (i*c + ch) * hw
 				d, x, r := dy[off:off+hw], xs[off:off+hw], o[off:off+hw]
 				switch {
+				case f.pooled:
+					// o is x's own buffer here (the scatter's output is a
+					// header over it): dx overwrites x.
+					g := f.gradScatter.g[(i*c+ch)*hwo : (i*c+ch+1)*hwo]
+					kDxPooled(r, g, x, f.picks[(i*c+ch)*pb:(i*c+ch+1)*pb], h, w, k, m, a, b)
 				case !relu || f.maskInDy:
 					// Without a ReLU, or dy already holds dy·mask (see sums).
 					kDx(r, d, x, k, m, a, b)
@@ -301,7 +334,7 @@ var virtualBN = true
 // convolutions and max pools (and their gradient ops), pointing those at
 // it, and marks the convolutions whose output only a BatchNorm layer reads
 // (their dx may reuse that buffer).
-func planMemory(g *G.ExprGraph) {
+func planMemory(g *G.ExprGraph, arena *gradArena) {
 	for _, n := range g.AllNodes() {
 		if conv, ok := n.Op().(*conv2dOp); ok {
 			conv.outFree = true
@@ -346,6 +379,49 @@ func planMemory(g *G.ExprGraph) {
 		}
 		for _, p := range pools {
 			p.src = bn
+		}
+	}
+	// A max pool's gradient reading a virtual layer is fused into that
+	// layer's gradient ops: no scatter buffer. Only the other scatters
+	// size the arena.
+	arena.reset()
+	arena.hint = 0
+	for _, n := range g.AllNodes() {
+		sc, ok := n.Op().(*scatterOp)
+		if !ok {
+			continue
+		}
+		if bn := sc.f.src; bn != nil && bn.virtual && bn.gradScatter == sc {
+			sc.fused, bn.pooled = true, true
+			continue
+		}
+		arena.expect(sc.shape.TotalSize())
+	}
+	// A max pool of a virtual layer whose gradient is fused and whose
+	// other readers are all convolutions is virtual too.
+	for _, n := range g.AllNodes() {
+		pool, ok := n.Op().(*maxPool2Op)
+		if !ok || pool.src == nil || !pool.src.virtual || !pool.src.pooled {
+			continue
+		}
+		var convs []*conv2dOp
+		ok = true
+		it := g.To(n.ID())
+		for it.Next() {
+			switch op := it.Node().(*G.Node).Op().(type) {
+			case *conv2dOp:
+				convs = append(convs, op)
+			case *convDxOp, *scatterOp:
+			default:
+				ok = false
+			}
+		}
+		if !ok || len(convs) == 0 {
+			continue
+		}
+		pool.virtual = true
+		for _, c := range convs {
+			c.srcPool = pool
 		}
 	}
 }

@@ -13,8 +13,13 @@ type maxPool2Op struct {
 	opBase
 	arena *gradArena // lends the backward pass's dx buffers (nil: its own)
 	src   *bnOp      // a virtual BatchNorm layer whose output x is (see conv2dOp.src)
-	out   buf
-	x, y  []float32 // the last training input and output: the backward pass finds each maximum again
+	// virtual: the output is never written; its readers (convolutions)
+	// pool the input themselves (see planMemory). h, w: the input's size.
+	virtual bool
+	h, w    int
+	view    lent
+	out     buf
+	x, y    []float32 // the last training input and output: the backward pass finds each maximum again
 }
 
 // Arity implements G.Op.
@@ -37,6 +42,12 @@ func (op *maxPool2Op) Do(vals ...G.Value) (G.Value, error) {
 	s := vals[0].Shape()
 	n, c, h, w := s[0], s[1], s[2], s[3]
 	ho, wo := h/2, w/2
+	op.h, op.w = h, w
+	if op.virtual {
+		// A header of the right shape over memory nobody reads through.
+		op.x, op.y = f32(vals[0]), nil
+		return op.view.over(op.x[:n*c*ho*wo], n, c, ho, wo), nil
+	}
 	out := op.out.raw(n, c, ho, wo)
 	x, y := f32(vals[0]), f32(out)
 	op.x, op.y = x, y
@@ -72,6 +83,11 @@ type scatterOp struct {
 	f     *maxPool2Op
 	shape tensor.Shape
 	out   lent
+	// fused: the layer below reads this op's input g itself (see
+	// bnOp.gradScatter), so Do writes nothing and returns a header over
+	// the pool's input, which that layer's dx then overwrites.
+	fused bool
+	g     []float32
 }
 
 // Arity implements G.Op.
@@ -85,6 +101,10 @@ func (op *scatterOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op
 
 // Do implements G.Op.
 func (op *scatterOp) Do(vals ...G.Value) (G.Value, error) {
+	if op.fused {
+		op.g = f32(vals[0])
+		return op.out.over(op.f.x[:op.shape.TotalSize()], op.shape...), nil
+	}
 	out := op.out.from(op.f.arena, op.shape...)
 	dy, dx := f32(vals[0]), f32(out)
 	n, c, h, w := op.shape[0], op.shape[1], op.shape[2], op.shape[3]
