@@ -2,7 +2,6 @@ package models
 
 import (
 	"fmt"
-	"math"
 
 	G "gorgonia.org/gorgonia"
 	nnops "gorgonia.org/gorgonia/ops/nn"
@@ -39,17 +38,11 @@ type nativeBN struct {
 }
 
 // update folds the last training step's batch statistics into the running
-// ones (PyTorch's rule: momentum on the new value, unbiased variance).
+// ones.
 func (l *nativeBN) update() {
 	mean, vari := f32(l.mean), f32(l.vari)
-	mo := l.st.momentum
 	for c := range l.st.mean {
-		unbiased := vari[c]
-		if l.m > 1 {
-			unbiased = vari[c] * float32(l.m) / float32(l.m-1)
-		}
-		l.st.mean[c] = (1-mo)*l.st.mean[c] + mo*mean[c]
-		l.st.vari[c] = (1-mo)*l.st.vari[c] + mo*unbiased
+		l.st.fold(c, mean[c], float64(vari[c]), l.m)
 	}
 }
 
@@ -57,7 +50,7 @@ func (l *nativeBN) update() {
 func (l *nativeBN) fill() {
 	sc, sh := f32(l.scale), f32(l.shift)
 	for c := range sc {
-		inv := float32(1 / math.Sqrt(float64(l.st.vari[c])+float64(l.st.eps)))
+		inv := l.st.invStd(c)
 		sc[c] = l.gamma.Data[c] * inv
 		sh[c] = l.beta.Data[c] - l.st.mean[c]*sc[c]
 	}
@@ -84,6 +77,10 @@ func (b *builder) nativeBias(x, bias *G.Node, relu bool) (*G.Node, error) {
 	return nnops.Rectify(y)
 }
 
+// nativeBN is BatchNorm from Gorgonia's elementwise and reduction ops, not
+// ops/nn's BatchNorm: that one's CUDA version wants per-position scale and
+// bias, hides the running statistics in scratch nodes and has no CPU
+// version, and the CPU build's resets its statistics on SetTraining.
 func (b *builder) nativeBN(x *G.Node, st *bnStats, gamma, beta *Param, relu bool) (*G.Node, error) {
 	c := x.Shape()[1]
 	l := &nativeBN{st: st, gamma: gamma, beta: beta}
@@ -165,6 +162,8 @@ func (b *builder) nativePool(x *G.Node) (*G.Node, error) {
 	return nnops.MaxPool2D(x, tensor.Shape{2, 2}, []int{0, 0}, []int{2, 2})
 }
 
+// nativeGAP is a mean over H and W: Gorgonia's GlobalAveragePool2D has no
+// CUDA version, while Mean's sum and division run on the GPU.
 func (b *builder) nativeGAP(x *G.Node) (*G.Node, error) { return G.Mean(x, 2, 3) }
 
 func (b *builder) nativeDense(x, w, bias *G.Node) (*G.Node, error) {

@@ -18,6 +18,25 @@ type bnStats struct {
 	eps        float32 // 1e-5
 }
 
+// fold adds one training batch's statistics of channel ch (mean, biased
+// variance, over m values) to the running ones: PyTorch's rule, momentum
+// on the new value, unbiased variance.
+func (st *bnStats) fold(ch int, mean float32, biasedVar float64, m int) {
+	unbiased := biasedVar
+	if m > 1 {
+		unbiased = biasedVar * float64(m) / float64(m-1)
+	}
+	mo := st.momentum
+	st.mean[ch] = (1-mo)*st.mean[ch] + mo*mean
+	st.vari[ch] = (1-mo)*st.vari[ch] + mo*float32(unbiased)
+}
+
+// invStd is 1/√(running variance + ε) of channel ch, what evaluation
+// divides by.
+func (st *bnStats) invStd(ch int) float32 {
+	return float32(1 / math.Sqrt(float64(st.vari[ch])+float64(st.eps)))
+}
+
 // bnOp normalises x [N,C,H,W] (or [N,C]) per channel, scales by gamma and
 // shifts by beta, optionally followed by ReLU (fused: one pass, no
 // intermediate tensor). In training it uses batch statistics and updates
@@ -169,16 +188,9 @@ func (op *bnOp) Do(vals ...G.Value) (G.Value, error) {
 				va := math.Max(sq/float64(m)-mu*mu, 0)
 				mean, inv = float32(mu), float32(1/math.Sqrt(va+float64(op.st.eps)))
 				op.invstd[ch], op.mean[ch] = inv, mean
-				mo := op.st.momentum
-				unbiased := va
-				if m > 1 {
-					unbiased = va * float64(m) / float64(m-1)
-				}
-				op.st.mean[ch] = (1-mo)*op.st.mean[ch] + mo*mean
-				op.st.vari[ch] = (1-mo)*op.st.vari[ch] + mo*float32(unbiased)
+				op.st.fold(ch, mean, va, m)
 			} else {
-				mean = op.st.mean[ch]
-				inv = float32(1 / math.Sqrt(float64(op.st.vari[ch])+float64(op.st.eps)))
+				mean, inv = op.st.mean[ch], op.st.invStd(ch)
 			}
 			g, b := gamma[ch], beta[ch]
 			gi, bi := g*inv, b-g*inv*mean

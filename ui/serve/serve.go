@@ -13,7 +13,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -69,7 +68,6 @@ type Server struct {
 	operators map[string]bool
 	srv       *ssh.Server
 	active    atomic.Int64
-	mu        sync.Mutex
 }
 
 // LoadKeys reads an authorized_keys file into fingerprints; a line that
