@@ -8,7 +8,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
-	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -118,7 +117,7 @@ func benchOne(name, device, engine string, batch, w, h, steps int, seconds float
 	peak := peakMiB()
 	return benchResult{Impl: "maskdash-gorgonia-v0.9.18", Model: name, Device: device, Engine: engine, Batch: batch, Img: fmt.Sprintf("%dx%d", w, h),
 		ImagesPerS: float64(n*batch) / dt, PeakMiB: peak, MiBPerImage: peak / float64(batch),
-		Threads: runtime.GOMAXPROCS(0), BLAS: models.BLASName}, nil
+		Threads: models.Workers(), BLAS: models.BLASName}, nil
 }
 
 // peakMiB reads the process's peak resident memory (VmHWM).

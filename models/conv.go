@@ -387,22 +387,25 @@ func (op *convDxOp) Do(vals ...G.Value) (G.Value, error) {
 }
 
 // foldDW sums the per-chunk [C, O·K·K] products in a fixed order into the
-// fused dW op's [O, C, K, K] result, rotating each window back.
+// fused dW op's [O, C, K, K] result, rotating each window back. Input
+// channels are folded in parallel: each writes its own windows of dW.
 func (op *convDxOp) foldDW(o, c, k int) {
 	dw := f32(op.dw.out.get(o, c, k, k))
 	kk := k * k
-	for _, acc := range op.accs {
-		for ci := 0; ci < c; ci++ {
-			row := acc[ci*o*kk : (ci+1)*o*kk]
-			for oi := 0; oi < o; oi++ {
-				src := row[oi*kk : (oi+1)*kk]
-				dst := dw[(oi*c+ci)*kk : (oi*c+ci+1)*kk]
-				for j, v := range src {
-					dst[kk-1-j] += v
+	parallel(c, func(lo, hi int) {
+		for _, acc := range op.accs {
+			for ci := lo; ci < hi; ci++ {
+				row := acc[ci*o*kk : (ci+1)*o*kk]
+				for oi := 0; oi < o; oi++ {
+					src := row[oi*kk : (oi+1)*kk]
+					dst := dw[(oi*c+ci)*kk : (oi*c+ci+1)*kk]
+					for j, v := range src {
+						dst[kk-1-j] += v
+					}
 				}
 			}
 		}
-	}
+	})
 }
 
 // flip returns the kernel [O,C,K,K] rearranged as [C, O·K·K] with each
@@ -497,10 +500,12 @@ func (op *convDwOp) Do(vals ...G.Value) (G.Value, error) {
 		op.f.cols.Put(col)
 		accs[ch] = acc
 	})
-	for _, acc := range accs {
-		for j, v := range acc {
-			dw[j] += v
+	parallel(o, func(lo, hi int) {
+		for _, acc := range accs {
+			for j := lo * kk; j < hi*kk; j++ {
+				dw[j] += acc[j]
+			}
 		}
-	}
+	})
 	return out, nil
 }

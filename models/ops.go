@@ -140,26 +140,51 @@ func (b *buf) get(shape ...int) *tensor.Dense {
 	return b.t
 }
 
-// chunks returns how many chunks parallelIdx splits n items into: four
-// per core, so that a core briefly taken by something else (a dashboard
-// redraw, an SSH session) does not hold the whole op back; the split
-// depends only on n and GOMAXPROCS, so sums stay in a fixed order.
-func chunks(n int) int {
-	w := max(min(4*runtime.GOMAXPROCS(0), n), 1)
-	step := (n + w - 1) / w
-	if step == 0 {
+// workers is how many goroutines run an op's parallel sections: the
+// GOMAXPROCS the process started with (read before any init function, so
+// the OpenBLAS build's spare scheduler slot, see gemm_openblas.go, is not
+// counted).
+var workers = max(runtime.GOMAXPROCS(0), 1)
+
+// Workers reports how many goroutines run each op's parallel sections:
+// the compute threads a benchmark should compare with another library's.
+func Workers() int { return workers }
+
+// chunks returns how many chunks parallelIdx splits n items into: eight
+// per worker. Ops that keep one accumulator per chunk (a convolution's
+// kernel gradient) sum the chunks in index order, so the split must depend
+// only on n and the worker count, never on timing; small chunks keep the
+// tail short, where one worker waits for the other's last chunk.
+func chunks(n int) int { return chunksOf(n, 8) }
+
+// chunksOf splits n items into at most per chunks per worker.
+func chunksOf(n, per int) int {
+	if n <= 1 {
 		return 1
 	}
+	w := min(per*workers, n)
+	step := (n + w - 1) / w
 	return (n + step - 1) / step
 }
 
 // parallelIdx runs f over [0, n) split into chunks(n) chunks, on one
-// worker per core that take chunks in turn: a worker slowed by something
-// else simply takes fewer chunks, and no more than one chunk per core holds
-// scratch memory at a time. The split depends only on n and GOMAXPROCS.
-func parallelIdx(n int, f func(chunk, lo, hi int)) {
-	k := chunks(n)
-	if k <= 1 {
+// goroutine per worker that take chunks in turn: a worker slowed by
+// something else (a dashboard redraw, an SSH session, another tenant of
+// the machine) simply takes fewer chunks, and no more than one chunk per
+// worker holds scratch memory at a time.
+func parallelIdx(n int, f func(chunk, lo, hi int)) { parallelK(n, chunks(n), f) }
+
+// parallel runs f over [0, n) like parallelIdx, in up to 16 chunks per
+// worker: for ops whose result does not depend on the split, finer chunks
+// cost an atomic add each and shorten the tail.
+func parallel(n int, f func(lo, hi int)) {
+	parallelK(n, chunksOf(n, 16), func(_, lo, hi int) { f(lo, hi) })
+}
+
+// parallelK runs f over [0, n) in k chunks of equal size (the last may be
+// shorter).
+func parallelK(n, k int, f func(chunk, lo, hi int)) {
+	if k <= 1 || n <= 1 {
 		f(0, 0, n)
 		return
 	}
@@ -177,9 +202,8 @@ func parallelIdx(n int, f func(chunk, lo, hi int)) {
 			}
 		}
 	}
-	workers := min(runtime.GOMAXPROCS(0), k)
 	var wg sync.WaitGroup
-	for range workers - 1 {
+	for range min(workers, k) - 1 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -188,11 +212,6 @@ func parallelIdx(n int, f func(chunk, lo, hi int)) {
 	}
 	work()
 	wg.Wait()
-}
-
-// parallel runs f over [0, n) split into chunks, one goroutine a chunk.
-func parallel(n int, f func(lo, hi int)) {
-	parallelIdx(n, func(_, lo, hi int) { f(lo, hi) })
 }
 
 // shapeOf returns the shape of a DimSizer given to InferShape.

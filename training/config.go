@@ -2,6 +2,7 @@ package training
 
 import (
 	"fmt"
+	"github.com/maskdash/maskdash/models"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -34,7 +35,7 @@ type Config struct {
 	HeadDepth   int        // hidden layers per head of -mh models; default 1
 	Dropout     float64    // dropout before output layers; default 0
 	WeightDecay float64    // default 0 (adamw 1e-2)
-	Workers     int        // loader goroutines; default GOMAXPROCS
+	Workers     int        // loader goroutines; default models.Workers() (the cores)
 	NoAugment   bool       // turn off random crop, flip, jitter and rotation
 	CropW       int        // centre crop of the source image before resizing, in source pixels; 0: none
 	CropH       int        // (see CropW)
@@ -93,6 +94,10 @@ func (c *Config) Defaults() {
 	}
 	if c.SynthProfiles <= 0 {
 		c.SynthProfiles = 300
+	}
+	if c.Workers <= 0 {
+		// Not GOMAXPROCS: the OpenBLAS build keeps a spare P (see models).
+		c.Workers = models.Workers()
 	}
 }
 
