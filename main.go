@@ -120,6 +120,7 @@ func trainFlags(fs *flag.FlagSet, c *training.Config) func() error {
 	fs.StringVar(&c.Sampler, "sampler", "shuffle", "sampler: shuffle, weighted (inverse class frequency), balance (dynamic)")
 	seed := fs.Uint64("seed", 42, "random seed")
 	fs.StringVar(&c.Device, "device", "cpu", "cpu or cuda")
+	fs.StringVar(&c.Engine, "engine", "", "ops to build the network from: own (this project's CPU ops) or gorgonia (Gorgonia's own, what a GPU build runs; slow on the CPU); default: the device's")
 	fs.StringVar(&c.Runs, "runs", "maskdash-runs", "runs folder")
 	fs.StringVar(&c.Name, "name", "", "run name (added to the run id)")
 	fs.StringVar(&c.Schedule, "schedule", "none", "learning-rate schedule: none, step (×0.5 every 20 epochs), cosine")

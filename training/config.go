@@ -13,21 +13,26 @@ import (
 // Config is everything a training run needs. Zero values take the
 // documented defaults (see Defaults); main.go fills it from flags.
 type Config struct {
-	Data        string     // data folder; "" means the built-in synthetic set
-	Format      string     // mask, folder, idx or "" (detect)
-	Model       string     // default cnn-s
-	Loss        string     // default ce
-	Optim       string     // default adam
-	LR          float64    // default 1e-3
-	Epochs      int        // default 5
-	Batch       int        // default 32
-	W, H        int        // input size; default 64×64
-	Split       string     // profile or random; default profile
-	ValRatio    float64    // default 0.2
-	AgeBins     string     // default "30,60"
-	Sampler     string     // shuffle, weighted or balance; default shuffle
-	Seed        uint64     // default 42
-	Device      string     // cpu or cuda; default cpu
+	Data     string  // data folder; "" means the built-in synthetic set
+	Format   string  // mask, folder, idx or "" (detect)
+	Model    string  // default cnn-s
+	Loss     string  // default ce
+	Optim    string  // default adam
+	LR       float64 // default 1e-3
+	Epochs   int     // default 5
+	Batch    int     // default 32
+	W, H     int     // input size; default 64×64
+	Split    string  // profile or random; default profile
+	ValRatio float64 // default 0.2
+	AgeBins  string  // default "30,60"
+	Sampler  string  // shuffle, weighted or balance; default shuffle
+	Seed     uint64  // default 42
+	Device   string  // cpu or cuda; default cpu
+	// Engine is the ops the network is built from: own (this project's
+	// CPU ops) or gorgonia (Gorgonia's own ops, what a cuda build runs).
+	// Default: the device's (models.EngineFor). On the CPU, gorgonia is
+	// the slow reference path: for checking, not for training.
+	Engine      string
 	Runs        string     // runs folder; default ./maskdash-runs
 	Name        string     // optional run name
 	Schedule    string     // none, step or cosine; default none
@@ -118,7 +123,7 @@ func (c Config) AsMap() map[string]any {
 		"data": c.Data, "format": c.Format, "model": c.Model, "loss": c.Loss, "optim": c.Optim,
 		"lr": c.LR, "epochs": c.Epochs, "batch": c.Batch, "img": fmt.Sprintf("%dx%d", c.W, c.H),
 		"split": c.Split, "val_ratio": c.ValRatio, "age_bins": c.AgeBins, "sampler": c.Sampler,
-		"seed": c.Seed, "device": c.Device, "name": c.Name, "schedule": c.Schedule, "warmup": c.Warmup,
+		"seed": c.Seed, "device": c.Device, "engine": c.Engine, "name": c.Name, "schedule": c.Schedule, "warmup": c.Warmup,
 		"head_depth": c.HeadDepth, "dropout": c.Dropout, "weight_decay": c.WeightDecay,
 		"augment": !c.NoAugment, "limit": c.Limit, "from": c.From, "from_ckpt": c.FromCkpt,
 		"crop": fmt.Sprintf("%dx%d", c.CropW, c.CropH), "mean": c.Mean[:], "std": c.Std[:],
@@ -131,7 +136,7 @@ func ConfigFromMap(m map[string]any) Config {
 	f := func(k string) float64 { v, _ := m[k].(float64); return v }
 	c := Config{Data: s("data"), Format: s("format"), Model: s("model"), Loss: s("loss"), Optim: s("optim"),
 		LR: f("lr"), Epochs: int(f("epochs")), Batch: int(f("batch")), Split: s("split"), ValRatio: f("val_ratio"),
-		AgeBins: s("age_bins"), Sampler: s("sampler"), Seed: uint64(f("seed")), Device: s("device"), Name: s("name"),
+		AgeBins: s("age_bins"), Sampler: s("sampler"), Seed: uint64(f("seed")), Device: s("device"), Engine: s("engine"), Name: s("name"),
 		Schedule: s("schedule"), Warmup: int(f("warmup")), HeadDepth: int(f("head_depth")), Dropout: f("dropout"),
 		WeightDecay: f("weight_decay"), Limit: int(f("limit")), From: s("from"), FromCkpt: s("from_ckpt")}
 	if a, ok := m["augment"].(bool); ok {

@@ -80,6 +80,9 @@ func New(ctx context.Context, cfg Config, hub *Hub) (*Trainer, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Engine != "" {
+		engine = cfg.Engine
+	}
 	t := &Trainer{cfg: cfg, hub: hub, cmds: make(chan Command, 64), state: StateStarting}
 	store := runs.NewStore(cfg.Runs)
 	var resumeMeta *CkptMeta

@@ -246,6 +246,7 @@ func TestUnknownNamesListValidOnes(t *testing.T) {
 		"cnn-s, cnn-s-mh":            func(c *Config) { c.Model = "alexnet" },
 		"sgd, adam":                  func(c *Config) { c.Optim = "lion" },
 		"shuffle, weighted, balance": func(c *Config) { c.Sampler = "magic" },
+		"own or gorgonia":            func(c *Config) { c.Engine = "tpu" },
 	} {
 		cfg := tinyConfig(t, dir)
 		check(&cfg)
@@ -274,4 +275,34 @@ func TestResumeWithoutCheckpointStartsOver(t *testing.T) {
 	if info.Status != runs.StatusDone || info.EpochsDone != 2 || len(epochLosses(evs)) != 2 {
 		t.Errorf("after resume: %+v", info)
 	}
+}
+
+// TestGorgoniaEngineTrainsAlike: --engine gorgonia (Gorgonia's own ops,
+// the graph a GPU build runs) and this project's ops train to the same
+// validation figures from the same seed, and the run records its engine.
+func TestGorgoniaEngineTrainsAlike(t *testing.T) {
+	loss := map[string]map[int]float64{}
+	for _, engine := range []string{"own", "gorgonia"} {
+		cfg := tinyConfig(t, t.TempDir())
+		cfg.Engine = engine
+		tr, evs, err := runTrainer(t, cfg, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", engine, err)
+		}
+		loss[engine] = epochLosses(evs)
+		info, err := runs.NewStore(cfg.Runs).Info(tr.RunID())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ConfigFromMap(info.Config).Engine; got != engine {
+			t.Errorf("run.json engine = %q, want %q", got, engine)
+		}
+	}
+	for ep := 1; ep <= 2; ep++ {
+		a, b := loss["own"][ep], loss["gorgonia"][ep]
+		if a == 0 || math.Abs(a-b) > 1e-3*math.Max(1, math.Abs(a)) {
+			t.Errorf("epoch %d validation loss: own %.6f, gorgonia %.6f", ep, a, b)
+		}
+	}
+	t.Logf("validation loss own %v, gorgonia %v", loss["own"], loss["gorgonia"])
 }
