@@ -76,13 +76,6 @@ type Trainer struct {
 // the model and optimizer, and creates or reopens the run folder.
 func New(ctx context.Context, cfg Config, hub *Hub) (*Trainer, error) {
 	cfg.Defaults()
-	engine, err := models.EngineFor(cfg.Device)
-	if err != nil {
-		return nil, err
-	}
-	if cfg.Engine != "" {
-		engine = cfg.Engine
-	}
 	t := &Trainer{cfg: cfg, hub: hub, cmds: make(chan Command, 64), state: StateStarting}
 	store := runs.NewStore(cfg.Runs)
 	var resumeMeta *CkptMeta
@@ -111,6 +104,14 @@ func New(ctx context.Context, cfg Config, hub *Hub) (*Trainer, error) {
 			}
 			resumeMeta, resumePath = &m, p
 		}
+	}
+	// After a resume, cfg is the run's own: its device and engine.
+	engine, err := models.EngineFor(cfg.Device)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Engine != "" {
+		engine = cfg.Engine
 	}
 	if t.loss, err = ParseLoss(cfg.Loss); err != nil {
 		return nil, err

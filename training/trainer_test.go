@@ -298,6 +298,21 @@ func TestGorgoniaEngineTrainsAlike(t *testing.T) {
 			t.Errorf("run.json engine = %q, want %q", got, engine)
 		}
 	}
+	// A resumed run keeps its engine.
+	dir := t.TempDir()
+	cfg := tinyConfig(t, dir)
+	cfg.Engine, cfg.Epochs = "gorgonia", 1
+	tr, _, err := runTrainer(t, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, _, err = runTrainer(t, Config{Runs: dir, Resume: tr.RunID(), Epochs: 2, StepEvery: time.Nanosecond, Workers: 2}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.net.Spec.Engine != "gorgonia" {
+		t.Errorf("resumed run's engine = %q, want gorgonia", tr.net.Spec.Engine)
+	}
 	for ep := 1; ep <= 2; ep++ {
 		a, b := loss["own"][ep], loss["gorgonia"][ep]
 		if a == 0 || math.Abs(a-b) > 1e-3*math.Max(1, math.Abs(a)) {
