@@ -321,3 +321,23 @@ func TestGPUMemoryInHeader(t *testing.T) {
 		t.Errorf("a CPU run shows GPU memory:\n%s", v)
 	}
 }
+
+// TestFinishedRunShowsLastEpochDone: after the last epoch the progress line
+// reads "epoch N/N 100%", not 0% of an epoch past the end.
+func TestFinishedRunShowsLastEpochDone(t *testing.T) {
+	m := newTestModel(&fakeCtrl{}, 160, 30)
+	hdr := &training.RunHeader{ID: "r", Model: "cnn-s", Device: "cpu", Batch: 32}
+	nm, _ := m.Update(eventsMsg{events: []training.Event{
+		{Kind: training.KindRun, Settings: hdr, Epochs: 2},
+		{Kind: training.KindStep, Step: 5, Epoch: 1, Progress: 0.5, Loss: 2, LR: 1e-3, Epochs: 2},
+	}})
+	if v := nm.(Model).View(); !strings.Contains(v, "epoch 2/2  50%") {
+		t.Errorf("mid-run progress line missing:\n%s", v)
+	}
+	nm, _ = nm.Update(eventsMsg{events: []training.Event{
+		{Kind: training.KindEpoch, Step: 10, Epoch: 2, Epochs: 2, Val: &training.Metrics{Loss: 1}},
+	}})
+	if v := nm.(Model).View(); !strings.Contains(v, "epoch 2/2 100%") {
+		t.Errorf("finished run's progress line should read epoch 2/2 100%%:\n%s", v)
+	}
+}

@@ -100,13 +100,15 @@ func (m Model) headerView(w int) string {
 	if s.GPUTotal > 0 {
 		line2 += st.Dim.Render(fmt.Sprintf(" %.1f/%.0f GiB", s.GPUMem/1024, s.GPUTotal/1024))
 	}
-	barW := max(w-52, 10)
-	bar := m.bar.ViewAs(s.Overall())
-	bar = lipgloss.NewStyle().MaxWidth(barW).Render(bar)
-	m.bar.Width = barW
+	m.bar.Width = max(w-52, 10)
+	// s.Epoch counts finished epochs: once the last is done, say so
+	// rather than 0% of an epoch that will not run.
+	epoch, pct := s.Epoch+1, 100*s.Progress
+	if s.Epochs > 0 && epoch > s.Epochs {
+		epoch, pct = s.Epochs, 100
+	}
 	line3 := m.bar.ViewAs(s.Overall()) + fmt.Sprintf(" epoch %d/%d %3.0f%% · step %d · %.0f img/s · ETA %s",
-		min(s.Epoch+1, max(s.Epochs, 1)), s.Epochs, 100*s.Progress, s.Step, s.IPS, s.ETA())
-	_ = bar
+		epoch, s.Epochs, pct, s.Step, s.IPS, s.ETA())
 	return line1 + "\n" + truncate(line2, w) + "\n" + truncate(line3, w)
 }
 
