@@ -35,6 +35,7 @@ type conv2dOp struct {
 	out     buf
 	cols    sync.Pool
 	acts    sync.Pool // one image of src's output
+	wu      []float32 // the kernel's Winograd transform (winograd.go)
 }
 
 func newConv2dOp(k, pad int) *conv2dOp {
@@ -111,6 +112,20 @@ func (op *conv2dOp) Do(vals ...G.Value) (G.Value, error) {
 	ho, wo := op.outHW(h, w)
 	out := op.out.raw(n, o, ho, wo)
 	x, wt, y := f32(vals[0]), f32(vals[1]), f32(out)
+	if op.winograd(c, h, w, ho, wo) {
+		if len(op.wu) != 16*o*c {
+			op.wu = make([]float32, 16*o*c)
+		}
+		winoKernel(op.wu, wt, o, c)
+		parallel(n, func(lo, hi int) {
+			s := op.scratch()
+			for i := lo; i < hi; i++ {
+				winoForward(y[i*o*h*w:(i+1)*o*h*w], op.image(x, i, c, h*w, s), op.wu, c, o, h, w)
+			}
+			op.acts.Put(s)
+		})
+		return out, nil
+	}
 	kk := c * op.k * op.k
 	parallel(n, func(lo, hi int) {
 		col, s := op.col(kk*ho*wo), op.scratch()

@@ -7,7 +7,7 @@ import (
 
 // BenchmarkGemmShapes times the matrix products of one vgg-s image at
 // 64×64 (f: forward, x: input gradient, w: kernel gradient, b: blocks of
-// columns) in GFLOP/s, for comparing BLAS builds: go test -tags openblas.
+// columns, wg: Winograd's products) in GFLOP/s, for comparing BLAS builds: go test -tags openblas.
 func BenchmarkGemmShapes(b *testing.B) {
 	type sh struct {
 		name    string
@@ -22,6 +22,9 @@ func BenchmarkGemmShapes(b *testing.B) {
 		{"bw2_256", false, true, 32, 288, 256}, {"bw4_256", false, true, 64, 576, 256},
 		{"wt2", false, true, 288, 32, 4096}, {"wt3", false, true, 576, 32, 1024}, {"wt4", false, true, 576, 64, 1024}, {"wt5", false, true, 1152, 64, 256},
 		{"wx3", false, true, 32, 576, 1024}, {"wx5", false, true, 64, 1152, 256},
+		// Winograd F(2×2,3×3)'s per-position products for conv2 and conv4,
+		// one image and four: inner dimension = input channels.
+		{"wg2", false, false, 32, 1024, 32}, {"wg2x4", false, false, 32, 4096, 32}, {"wg4", false, false, 64, 256, 64}, {"wg4x4", false, false, 64, 1024, 64},
 	} {
 		a := make([]float32, s.m*s.k)
 		bb := make([]float32, s.k*s.n)

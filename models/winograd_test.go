@@ -1,0 +1,73 @@
+package models
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// TestWinogradMatchesIm2col: the F(2×2,3×3) forward pass gives the
+// im2col convolution's output, on square and non-square images, with and
+// without a tail of tiles past the last group of eight; and the build's
+// transforms (C in the openblas build) equal the Go ones exactly (they
+// only add and subtract, in the same order).
+func TestWinogradMatchesIm2col(t *testing.T) {
+	r := rand.New(rand.NewPCG(4, 5))
+	for _, s := range []struct{ c, o, h, w int }{{16, 8, 32, 32}, {5, 7, 2, 2}, {20, 12, 34, 36}, {3, 4, 6, 50}, {32, 64, 64, 64}} {
+		x := randInput(r, s.c*s.h*s.w)
+		g := randInput(r, s.o*s.c*9)
+		want := make([]float32, s.o*s.h*s.w)
+		col := make([]float32, s.c*9*s.h*s.w)
+		im2col(x, col, s.c, s.h, s.w, 3, 1, s.h, s.w)
+		sgemm(false, false, s.o, s.h*s.w, s.c*9, 1, g, col, 0, want)
+
+		u := make([]float32, 16*s.o*s.c)
+		winoKernel(u, g, s.o, s.c)
+		got := make([]float32, len(want))
+		winoForward(got, x, u, s.c, s.o, s.h, s.w)
+		var worst float64
+		for i := range want {
+			d := math.Abs(float64(got[i]-want[i])) / math.Max(1, math.Abs(float64(want[i])))
+			worst = max(worst, d)
+		}
+		if worst > 1e-4 { // im2col itself rounds at about 1e-6 per product
+			t.Errorf("%+v: Winograd differs from im2col by %.2g (relative)", s, worst)
+		}
+
+		tiles := (s.h / 2) * (s.w / 2)
+		v1, v2 := make([]float32, 16*s.c*tiles), make([]float32, 16*s.c*tiles)
+		kWinoIn(v1, x, s.c, s.h, s.w)
+		goWinoIn(v2, x, s.c, s.h, s.w)
+		if !slices.Equal(v1, v2) {
+			t.Errorf("%+v: input transform differs from Go's", s)
+		}
+		m := randInput(r, 16*s.o*tiles)
+		y1, y2 := make([]float32, s.o*s.h*s.w), make([]float32, s.o*s.h*s.w)
+		kWinoOut(y1, m, s.o, s.h, s.w)
+		goWinoOut(y2, m, s.o, s.h, s.w)
+		if !slices.Equal(y1, y2) {
+			t.Errorf("%+v: output transform differs from Go's", s)
+		}
+	}
+}
+
+// TestWinogradChosenForVGG: vgg-s's convolutions after the first take the
+// Winograd path at 64×64, and MASKDASH_WINOGRAD=0's switch turns it off.
+func TestWinogradChosenForVGG(t *testing.T) {
+	op := newConv2dOp(3, 1)
+	if !op.winograd(32, 64, 64, 64, 64) || !op.winograd(64, 32, 32, 32, 32) {
+		t.Error("vgg-s's conv2 to conv4 shapes should take the Winograd path")
+	}
+	if op.winograd(3, 64, 64, 64, 64) || op.winograd(64, 16, 16, 16, 16) || op.winograd(32, 63, 64, 63, 64) {
+		t.Error("3 channels, 64 tiles or an odd size should stay im2col")
+	}
+	if k5 := newConv2dOp(5, 2); k5.winograd(32, 64, 64, 64, 64) {
+		t.Error("a 5×5 kernel should stay im2col")
+	}
+	defer func(v bool) { winoOff = v }(winoOff)
+	winoOff = true
+	if op.winograd(32, 64, 64, 64, 64) {
+		t.Error("winoOff should turn the Winograd path off")
+	}
+}
