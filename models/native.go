@@ -87,7 +87,7 @@ func (b *builder) nativeBN(x *G.Node, st *bnStats, gamma, beta *Param, relu bool
 	var y *G.Node
 	if b.train {
 		n := x.Shape()[0] * x.Shape()[2] * x.Shape()[3]
-		mean, err := G.Mean(x, 0, 2, 3)
+		mean, err := meanAxes(x, 3, 2, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -103,7 +103,7 @@ func (b *builder) nativeBN(x *G.Node, st *bnStats, gamma, beta *Param, relu bool
 		if err != nil {
 			return nil, err
 		}
-		vari, err := G.Mean(sq, 0, 2, 3)
+		vari, err := meanAxes(sq, 3, 2, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -164,7 +164,24 @@ func (b *builder) nativePool(x *G.Node) (*G.Node, error) {
 
 // nativeGAP is a mean over H and W: Gorgonia's GlobalAveragePool2D has no
 // CUDA version, while Mean's sum and division run on the GPU.
-func (b *builder) nativeGAP(x *G.Node) (*G.Node, error) { return G.Mean(x, 2, 3) }
+func (b *builder) nativeGAP(x *G.Node) (*G.Node, error) { return meanAxes(x, 3, 2) }
+
+// meanAxes is the mean of x over the given axes (listed from the last),
+// one axis at a time: Gorgonia's Sum and Mean over several axes at once
+// use tensor v0.9.24's Dense.Sum(along...), which gives wrong sums once
+// the reduced axes are longer than two (for a [2,3,4,4] tensor, Sum(2, 3)
+// gives 43 45 47 48 43 45 where the sums are 43 47 51 48 45 49; one axis
+// at a time is right). TestGorgoniaEngineMatchesOwn covers 32×32 and
+// 64×64 inputs for this reason.
+func meanAxes(x *G.Node, axes ...int) (*G.Node, error) {
+	var err error
+	for _, a := range axes {
+		if x, err = G.Mean(x, a); err != nil {
+			return nil, err
+		}
+	}
+	return x, nil
+}
 
 func (b *builder) nativeDense(x, w, bias *G.Node) (*G.Node, error) {
 	if x.Dims() != 2 {
