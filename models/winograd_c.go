@@ -4,31 +4,20 @@ package models
 
 /*
 #cgo CFLAGS: -O3
-#include <stddef.h>
+#include "vec8.h"
 
-// kWinoIn and kWinoOut of winograd.go in C with GCC's vector extensions,
-// eight tiles at a time (an AVX2 clone is picked at load time on x86-64).
-// Only additions and subtractions: the results round exactly as in Go.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define WKERNEL __attribute__((target_clones("avx2", "default")))
-#else
-#define WKERNEL
-#endif
+// kWinoIn and kWinoOut of winograd.go in C with GCC's vector extensions
+// (vec8.h), eight tiles at a time. Only additions and subtractions: the
+// results round exactly as in Go.
 
-typedef float w8f __attribute__((vector_size(32)));
-typedef int w8i __attribute__((vector_size(32)));
-
-#define WLD(p) ({ w8f v_; __builtin_memcpy(&v_, (p), sizeof v_); v_; })
-#define WST(p, v) do { w8f v_ = (v); __builtin_memcpy((p), &v_, sizeof v_); } while (0)
-
-WKERNEL static void wino_in(float *v, const float *x, long c, long h, long w, float *buf) {
+KERNEL static void wino_in(float *v, const float *x, long c, long h, long w, float *buf) {
 	long tw = w / 2, t = (h / 2) * (w / 2), pw = w + 2;
 	float *p[4], *r[4];
 	for (int i = 0; i < 4; i++) {
 		p[i] = buf + i * pw;
 		r[i] = buf + (4 + i) * pw;
 	}
-	const w8i ev = {0, 2, 4, 6, 8, 10, 12, 14}, od = {1, 3, 5, 7, 9, 11, 13, 15};
+	const v8i ev = {0, 2, 4, 6, 8, 10, 12, 14}, od = {1, 3, 5, 7, 9, 11, 13, 15};
 	for (long ci = 0; ci < c; ci++) {
 		const float *plane = x + ci * h * w;
 		for (long ty = 0; ty < h / 2; ty++) {
@@ -57,14 +46,14 @@ WKERNEL static void wino_in(float *v, const float *x, long c, long h, long w, fl
 				float *v2 = v + (4 * i + 2) * c * t + base, *v3 = v + (4 * i + 3) * c * t + base;
 				long tx = 0;
 				for (; tx + 8 <= tw; tx += 8) {
-					w8f l0 = WLD(ri + 2 * tx), l1 = WLD(ri + 2 * tx + 8);
-					w8f m0 = WLD(ri + 2 * tx + 2), m1 = WLD(ri + 2 * tx + 10);
-					w8f a = __builtin_shuffle(l0, l1, ev), b = __builtin_shuffle(l0, l1, od);
-					w8f d = __builtin_shuffle(m0, m1, ev), e = __builtin_shuffle(m0, m1, od);
-					WST(v0 + tx, a - d);
-					WST(v1 + tx, b + d);
-					WST(v2 + tx, d - b);
-					WST(v3 + tx, b - e);
+					v8f l0 = LD(ri + 2 * tx), l1 = LD(ri + 2 * tx + 8);
+					v8f m0 = LD(ri + 2 * tx + 2), m1 = LD(ri + 2 * tx + 10);
+					v8f a = __builtin_shuffle(l0, l1, ev), b = __builtin_shuffle(l0, l1, od);
+					v8f d = __builtin_shuffle(m0, m1, ev), e = __builtin_shuffle(m0, m1, od);
+					ST(v0 + tx, a - d);
+					ST(v1 + tx, b + d);
+					ST(v2 + tx, d - b);
+					ST(v3 + tx, b - e);
 				}
 				for (; tx < tw; tx++) {
 					float a = ri[2 * tx], b = ri[2 * tx + 1], d = ri[2 * tx + 2], e = ri[2 * tx + 3];
@@ -78,9 +67,9 @@ WKERNEL static void wino_in(float *v, const float *x, long c, long h, long w, fl
 	}
 }
 
-WKERNEL static void wino_out(float *y, const float *m, long o, long h, long w) {
+KERNEL static void wino_out(float *y, const float *m, long o, long h, long w) {
 	long tw = w / 2, t = (h / 2) * (w / 2);
-	const w8i lo = {0, 8, 1, 9, 2, 10, 3, 11}, hi = {4, 12, 5, 13, 6, 14, 7, 15};
+	const v8i lo = {0, 8, 1, 9, 2, 10, 3, 11}, hi = {4, 12, 5, 13, 6, 14, 7, 15};
 	for (long oi = 0; oi < o; oi++) {
 		float *plane = y + oi * h * w;
 		for (long ty = 0; ty < h / 2; ty++) {
@@ -90,18 +79,18 @@ WKERNEL static void wino_out(float *y, const float *m, long o, long h, long w) {
 				q[k] = m + k * o * t + oi * t + ty * tw;
 			long tx = 0;
 			for (; tx + 8 <= tw; tx += 8) {
-				w8f s0[4], s1[4];
+				v8f s0[4], s1[4];
 				for (int j = 0; j < 4; j++) {
-					w8f a = WLD(q[j] + tx), b = WLD(q[4 + j] + tx), d = WLD(q[8 + j] + tx), e = WLD(q[12 + j] + tx);
+					v8f a = LD(q[j] + tx), b = LD(q[4 + j] + tx), d = LD(q[8 + j] + tx), e = LD(q[12 + j] + tx);
 					s0[j] = a + b + d;
 					s1[j] = b - d - e;
 				}
-				w8f e0 = s0[0] + s0[1] + s0[2], o0 = s0[1] - s0[2] - s0[3];
-				w8f e1 = s1[0] + s1[1] + s1[2], o1 = s1[1] - s1[2] - s1[3];
-				WST(y0 + 2 * tx, __builtin_shuffle(e0, o0, lo));
-				WST(y0 + 2 * tx + 8, __builtin_shuffle(e0, o0, hi));
-				WST(y1 + 2 * tx, __builtin_shuffle(e1, o1, lo));
-				WST(y1 + 2 * tx + 8, __builtin_shuffle(e1, o1, hi));
+				v8f e0 = s0[0] + s0[1] + s0[2], o0 = s0[1] - s0[2] - s0[3];
+				v8f e1 = s1[0] + s1[1] + s1[2], o1 = s1[1] - s1[2] - s1[3];
+				ST(y0 + 2 * tx, __builtin_shuffle(e0, o0, lo));
+				ST(y0 + 2 * tx + 8, __builtin_shuffle(e0, o0, hi));
+				ST(y1 + 2 * tx, __builtin_shuffle(e1, o1, lo));
+				ST(y1 + 2 * tx + 8, __builtin_shuffle(e1, o1, hi));
 			}
 			for (; tx < tw; tx++) {
 				float s0[4], s1[4];
