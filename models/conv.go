@@ -33,7 +33,7 @@ type conv2dOp struct {
 	// convolution's dx (taken later) is written into it (see planMemory).
 	outFree bool
 	out     buf
-	cols    sync.Pool
+	cols    freeList
 	acts    sync.Pool // one image of src's output
 	wu      []float32 // the kernel's Winograd transform (winograd.go)
 }
@@ -65,12 +65,7 @@ func (op *conv2dOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{x[0], w[0], ho, wo}, nil
 }
 
-func (op *conv2dOp) col(n int) []float32 {
-	if c, ok := op.cols.Get().([]float32); ok && cap(c) >= n {
-		return c[:n]
-	}
-	return make([]float32, n)
-}
+func (op *conv2dOp) col(n int) []float32 { return op.cols.take(n) }
 
 // image returns image i of x [N,C,HW]: the stored values, or for a
 // virtual source its output computed into scratch (*buf, from op.acts).
@@ -133,7 +128,7 @@ func (op *conv2dOp) Do(vals ...G.Value) (G.Value, error) {
 			im2col(op.image(x, i, c, h*w, s), col, c, h, w, op.k, op.pad, ho, wo)
 			sgemm(false, false, o, ho*wo, kk, 1, wt, col, 0, y[i*o*ho*wo:(i+1)*o*ho*wo])
 		}
-		op.cols.Put(col)
+		op.cols.give(col)
 		op.acts.Put(s)
 	})
 	return out, nil
@@ -290,7 +285,7 @@ type convDxOp struct {
 	xshape tensor.Shape
 	out    lent
 	wf     []float32 // the flipped kernel, rebuilt each step
-	cols   sync.Pool
+	cols   freeList
 	// dw, when set, is the kernel-gradient op whose result this op computes
 	// too (from the same im2col of dy); x is then a third input.
 	dw   *convDwOp
@@ -356,11 +351,7 @@ func (op *convDxOp) Do(vals ...G.Value) (G.Value, error) {
 		}
 		parallelIdx(n, func(ch, lo, hi int) {
 			// Its own pool: these buffers are O·K·K rows, the forward's C·K·K.
-			col, _ := op.cols.Get().([]float32)
-			if cap(col) < okk*h*w {
-				col = make([]float32, okk*h*w)
-			}
-			col = col[:okk*h*w]
+			col := op.cols.take(okk * h * w)
 			s := op.f.scratch()
 			defer op.f.acts.Put(s)
 			var acc []float32
@@ -378,7 +369,7 @@ func (op *convDxOp) Do(vals ...G.Value) (G.Value, error) {
 					sgemm(false, true, c, okk, h*w, 1, op.f.image(x, i, c, h*w, s), col, 1, acc)
 				}
 			}
-			op.cols.Put(col)
+			op.cols.give(col)
 		})
 		if x != nil {
 			op.foldDW(o, c, k)
@@ -396,7 +387,7 @@ func (op *convDxOp) Do(vals ...G.Value) (G.Value, error) {
 			sgemm(true, false, kk, ho*wo, o, 1, wt, dy[i*o*ho*wo:(i+1)*o*ho*wo], 0, col)
 			col2im(col, dx[i*c*h*w:(i+1)*c*h*w], c, h, w, k, op.f.pad, ho, wo)
 		}
-		op.f.cols.Put(col)
+		op.f.cols.give(col)
 	})
 	return out, nil
 }
@@ -512,7 +503,7 @@ func (op *convDwOp) Do(vals ...G.Value) (G.Value, error) {
 			im2col(op.f.image(x, i, c, h*w, s), col, c, h, w, op.f.k, op.f.pad, ho, wo)
 			sgemm(false, true, o, kk, ho*wo, 1, dy[i*o*ho*wo:(i+1)*o*ho*wo], col, 1, acc)
 		}
-		op.f.cols.Put(col)
+		op.f.cols.give(col)
 		accs[ch] = acc
 	})
 	parallel(o, func(lo, hi int) {

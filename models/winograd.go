@@ -1,9 +1,6 @@
 package models
 
-import (
-	"os"
-	"sync"
-)
+import "os"
 
 // Winograd F(2×2, 3×3) for the forward pass of 3×3 "same" convolutions
 // (Lavin and Gray, "Fast Algorithms for Convolutional Neural Networks",
@@ -73,32 +70,21 @@ func winoKernel(u, g []float32, o, c int) {
 	})
 }
 
-// winoBufs holds one worker's V and M buffers between images.
-type winoBufs struct{ v, m []float32 }
-
-var winoPool sync.Pool
+// winoV and winoM lend the transforms' buffers, shared by every layer.
+var winoV, winoM freeList
 
 // winoForward computes image i of the convolution y = g ⋆ x by F(2×2,3×3)
 // with U from winoKernel.
 func winoForward(y, img, u []float32, c, o, h, w int) {
 	t := (h / 2) * (w / 2)
-	b, _ := winoPool.Get().(*winoBufs)
-	if b == nil {
-		b = &winoBufs{}
-	}
-	if cap(b.v) < 16*c*t {
-		b.v = make([]float32, 16*c*t)
-	}
-	if cap(b.m) < 16*o*t {
-		b.m = make([]float32, 16*o*t)
-	}
-	v, m := b.v[:16*c*t], b.m[:16*o*t]
+	v, m := winoV.take(16*c*t), winoM.take(16*o*t)
 	kWinoIn(v, img, c, h, w)
 	for xi := 0; xi < 16; xi++ {
 		sgemm(false, false, o, t, c, 1, u[xi*o*c:(xi+1)*o*c], v[xi*c*t:(xi+1)*c*t], 0, m[xi*o*t:(xi+1)*o*t])
 	}
 	kWinoOut(y, m, o, h, w)
-	winoPool.Put(b)
+	winoV.give(v)
+	winoM.give(m)
 }
 
 // goWinoIn is kWinoIn in Go. Per channel and row of tiles it takes the
