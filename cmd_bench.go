@@ -39,7 +39,7 @@ func cmdBench(args []string, out io.Writer) error {
 	steps := fs.Int("steps", 0, "steps to time (default: as many as fit in --seconds)")
 	seconds := fs.Float64("seconds", 5, "time to measure each model")
 	device := fs.String("device", "cpu", "cpu or cuda")
-	engine := fs.String("engine", "", "own (this project's CPU ops) or gorgonia (Gorgonia's own ops, what a GPU build runs); default: the device's")
+	engine := fs.String("engine", "", engineHelp)
 	asJSON := fs.Bool("json", false, "print one JSON object per model")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -70,6 +70,9 @@ func cmdBench(args []string, out io.Writer) error {
 	}
 	return nil
 }
+
+// engineHelp is the --engine flag's help, for train, serve and bench.
+const engineHelp = "ops to build the network from: own (this project's CPU ops) or gorgonia (Gorgonia's own ops, what a GPU build runs; slow on the CPU); default: the device's"
 
 // benchOne times the real training step (forward, cross entropy, backward,
 // Adam update) on random data, like bench/torch_ref.py.

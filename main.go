@@ -14,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/maskdash/maskdash/models"
 	"github.com/maskdash/maskdash/training"
 )
 
@@ -43,6 +44,10 @@ func main() {
 	cmd := "train"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
+	}
+	if os.Getenv("MASKDASH_WINOGRAD") == "0" {
+		// im2col for every convolution, to compare with Winograd's path.
+		models.Winograd = false
 	}
 	if p := os.Getenv("MASKDASH_CPUPROFILE"); p != "" {
 		// A CPU profile of the whole command, for finding what is slow.
@@ -120,7 +125,7 @@ func trainFlags(fs *flag.FlagSet, c *training.Config) func() error {
 	fs.StringVar(&c.Sampler, "sampler", "shuffle", "sampler: shuffle, weighted (inverse class frequency), balance (dynamic)")
 	seed := fs.Uint64("seed", 42, "random seed")
 	fs.StringVar(&c.Device, "device", "cpu", "cpu or cuda")
-	fs.StringVar(&c.Engine, "engine", "", "ops to build the network from: own (this project's CPU ops) or gorgonia (Gorgonia's own, what a GPU build runs; slow on the CPU); default: the device's")
+	fs.StringVar(&c.Engine, "engine", "", engineHelp)
 	fs.StringVar(&c.Runs, "runs", "maskdash-runs", "runs folder")
 	fs.StringVar(&c.Name, "name", "", "run name (added to the run id)")
 	fs.StringVar(&c.Schedule, "schedule", "none", "learning-rate schedule: none, step (×0.5 every 20 epochs), cosine")

@@ -65,8 +65,6 @@ func (op *conv2dOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{x[0], w[0], ho, wo}, nil
 }
 
-func (op *conv2dOp) col(n int) []float32 { return op.cols.take(n) }
-
 // image returns image i of x [N,C,HW]: the stored values, or for a
 // virtual source its output computed into scratch (*buf, from op.acts).
 func (op *conv2dOp) image(x []float32, i, c, hw int, scratch *[]float32) []float32 {
@@ -123,7 +121,7 @@ func (op *conv2dOp) Do(vals ...G.Value) (G.Value, error) {
 	}
 	kk := c * op.k * op.k
 	parallel(n, func(lo, hi int) {
-		col, s := op.col(kk*ho*wo), op.scratch()
+		col, s := op.cols.take(kk*ho*wo), op.scratch()
 		for i := lo; i < hi; i++ {
 			im2col(op.image(x, i, c, h*w, s), col, c, h, w, op.k, op.pad, ho, wo)
 			sgemm(false, false, o, ho*wo, kk, 1, wt, col, 0, y[i*o*ho*wo:(i+1)*o*ho*wo])
@@ -382,7 +380,7 @@ func (op *convDxOp) Do(vals ...G.Value) (G.Value, error) {
 	kk := c * k * k
 	clear(dx) // col2im accumulates
 	parallel(n, func(lo, hi int) {
-		col := op.f.col(kk * ho * wo)
+		col := op.f.cols.take(kk * ho * wo)
 		for i := lo; i < hi; i++ {
 			sgemm(true, false, kk, ho*wo, o, 1, wt, dy[i*o*ho*wo:(i+1)*o*ho*wo], 0, col)
 			col2im(col, dx[i*c*h*w:(i+1)*c*h*w], c, h, w, k, op.f.pad, ho, wo)
@@ -496,7 +494,7 @@ func (op *convDwOp) Do(vals ...G.Value) (G.Value, error) {
 	// order so that a run is repeatable.
 	accs := make([][]float32, chunks(n))
 	parallelIdx(n, func(ch, lo, hi int) {
-		col, s := op.f.col(kk*ho*wo), op.f.scratch()
+		col, s := op.f.cols.take(kk*ho*wo), op.f.scratch()
 		defer op.f.acts.Put(s)
 		acc := make([]float32, o*kk)
 		for i := lo; i < hi; i++ {

@@ -27,7 +27,7 @@ type openBLAS struct{}
 // spinning thread to look for other work, which on a two-core machine
 // preempts a compute thread; it also keeps sysmon itself waking every
 // 20 µs. With one P idle, sysmon leaves calls under 10 ms alone. Measured
-// on vgg-s, two workers: context switches halved and 7-20% more images/s
+// on vgg-s, two workers: context switches halved and 7–19% more images/s
 // (NOTES.md). Only the workers compute, so the benchmark's thread count
 // stays the worker count (Workers).
 func init() {

@@ -364,8 +364,8 @@ func TestGorgoniaEngineMatchesOwn(t *testing.T) {
 		{"resnet-s", 4, 32, true}, {"vgg-s", 4, 32, false}, {"vgg-s", 2, 64, false}} {
 		name, n, sz := tc.name, tc.n, tc.size
 		t.Run(fmt.Sprintf("%s-%d", name, sz), func(t *testing.T) {
-			defer func(v bool) { winoOff = v }(winoOff)
-			winoOff = winoOff || tc.im2col
+			defer func(v bool) { Winograd = v }(Winograd)
+			Winograd = Winograd && !tc.im2col
 			nets := map[string]*Net{}
 			for _, e := range []string{EngineOwn, EngineGorgonia} {
 				net, err := New(Spec{Name: name, Batch: n, W: sz, H: sz, Seed: 5, Engine: e})

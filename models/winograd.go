@@ -1,7 +1,5 @@
 package models
 
-import "os"
-
 // Winograd F(2×2, 3×3) for the forward pass of 3×3 "same" convolutions
 // (Lavin and Gray, "Fast Algorithms for Convolutional Neural Networks",
 // 2015): each 2×2 block of output comes from a 4×4 block of input with 16
@@ -19,9 +17,9 @@ import "os"
 // unchanged: it is the same function of x and the kernel, and its checks
 // (finite differences, Gorgonia's own ops) cover this path too.
 
-// winoOff turns the Winograd path off (MASKDASH_WINOGRAD=0), for
-// comparing it with im2col.
-var winoOff = os.Getenv("MASKDASH_WINOGRAD") == "0"
+// Winograd turns the Winograd forward path on (default). main.go sets it
+// false for MASKDASH_WINOGRAD=0, to compare the path with im2col.
+var Winograd = true
 
 var (
 	// kWinoIn writes V [16][C][T] from one image x [C,H,W] (H, W even):
@@ -38,7 +36,7 @@ var (
 // even sizes, and enough channels and tiles that the 16 products are not
 // too thin for the BLAS (the first layer, with 3 channels, stays im2col).
 func (op *conv2dOp) winograd(c, h, w, ho, wo int) bool {
-	return !winoOff && op.k == 3 && op.pad == 1 && ho == h && wo == w && h%2 == 0 && w%2 == 0 &&
+	return Winograd && op.k == 3 && op.pad == 1 && ho == h && wo == w && h%2 == 0 && w%2 == 0 &&
 		c >= 16 && (h/2)*(w/2) >= 256
 }
 

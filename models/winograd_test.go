@@ -53,7 +53,7 @@ func TestWinogradMatchesIm2col(t *testing.T) {
 }
 
 // TestWinogradChosenForVGG: vgg-s's convolutions after the first take the
-// Winograd path at 64×64, and MASKDASH_WINOGRAD=0's switch turns it off.
+// Winograd path at 64×64, and the Winograd switch turns it off.
 func TestWinogradChosenForVGG(t *testing.T) {
 	op := newConv2dOp(3, 1)
 	if !op.winograd(32, 64, 64, 64, 64) || !op.winograd(64, 32, 32, 32, 32) {
@@ -65,9 +65,9 @@ func TestWinogradChosenForVGG(t *testing.T) {
 	if k5 := newConv2dOp(5, 2); k5.winograd(32, 64, 64, 64, 64) {
 		t.Error("a 5×5 kernel should stay im2col")
 	}
-	defer func(v bool) { winoOff = v }(winoOff)
-	winoOff = true
+	defer func(v bool) { Winograd = v }(Winograd)
+	Winograd = false
 	if op.winograd(32, 64, 64, 64, 64) {
-		t.Error("winoOff should turn the Winograd path off")
+		t.Error("Winograd = false should turn the Winograd path off")
 	}
 }

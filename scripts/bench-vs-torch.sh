@@ -72,7 +72,6 @@ for m, xs in r.items():
     print(f"{m}: median ratio {statistics.median(xs):.2f}x over {len(xs)} rounds (min {min(xs):.2f}, max {max(xs):.2f})")
 PY
 fi
-theirs=$havetorch
 [ -n "$memory" ] || exit 0
 # Memory per extra image: the difference of two peaks over the difference
 # of the batches, so the process's fixed part (runtime, graph, scratch)
@@ -81,7 +80,7 @@ b2=$((2 * batch))
 m1=$(GOMAXPROCS=$procs "$bin" bench --model vgg-s --batch "$batch" --steps 3 --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["peak_mib"])')
 m2=$(GOMAXPROCS=$procs "$bin" bench --model vgg-s --batch "$b2" --steps 3 --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["peak_mib"])')
 echo "vgg-s memory: maskdash $m1 MiB at batch $batch, $m2 at $b2: $(/usr/bin/python3 -c "print(f'{($m2-$m1)/$batch:.2f}')") MiB per extra image"
-if [ -z "$theirs" ]; then
+if [ -z "$havetorch" ]; then
   :
 elif [ -x /usr/bin/time ]; then
   t1=$(/usr/bin/time -f %M /usr/bin/python3 "$ref" --device cpu --batch "$batch" --threads "$procs" --seconds 1 --models vgg-s 2>&1 >/dev/null | tail -1)

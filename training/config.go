@@ -2,37 +2,34 @@ package training
 
 import (
 	"fmt"
-	"github.com/maskdash/maskdash/models"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/maskdash/maskdash/models"
 )
 
 // Config is everything a training run needs. Zero values take the
 // documented defaults (see Defaults); main.go fills it from flags.
 type Config struct {
-	Data     string  // data folder; "" means the built-in synthetic set
-	Format   string  // mask, folder, idx or "" (detect)
-	Model    string  // default cnn-s
-	Loss     string  // default ce
-	Optim    string  // default adam
-	LR       float64 // default 1e-3
-	Epochs   int     // default 5
-	Batch    int     // default 32
-	W, H     int     // input size; default 64×64
-	Split    string  // profile or random; default profile
-	ValRatio float64 // default 0.2
-	AgeBins  string  // default "30,60"
-	Sampler  string  // shuffle, weighted or balance; default shuffle
-	Seed     uint64  // default 42
-	Device   string  // cpu or cuda; default cpu
-	// Engine is the ops the network is built from: own (this project's
-	// CPU ops) or gorgonia (Gorgonia's own ops, what a cuda build runs).
-	// Default: the device's (models.EngineFor). On the CPU, gorgonia is
-	// the slow reference path: for checking, not for training.
-	Engine      string
+	Data        string     // data folder; "" means the built-in synthetic set
+	Format      string     // mask, folder, idx or "" (detect)
+	Model       string     // default cnn-s
+	Loss        string     // default ce
+	Optim       string     // default adam
+	LR          float64    // default 1e-3
+	Epochs      int        // default 5
+	Batch       int        // default 32
+	W, H        int        // input size; default 64×64
+	Split       string     // profile or random; default profile
+	ValRatio    float64    // default 0.2
+	AgeBins     string     // default "30,60"
+	Sampler     string     // shuffle, weighted or balance; default shuffle
+	Seed        uint64     // default 42
+	Device      string     // cpu or cuda; default cpu
+	Engine      string     // own or gorgonia (the slow reference path on the CPU); default: the device's, models.EngineFor
 	Runs        string     // runs folder; default ./maskdash-runs
 	Name        string     // optional run name
 	Schedule    string     // none, step or cosine; default none
