@@ -3,9 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
-	"flag"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
 	"strconv"
@@ -14,6 +12,7 @@ import (
 
 	"github.com/maskdash/maskdash/models"
 	"github.com/maskdash/maskdash/training"
+	"github.com/spf13/cobra"
 )
 
 // benchResult has torch_ref.py's fields plus memory and the BLAS used.
@@ -31,48 +30,53 @@ type benchResult struct {
 	BLAS        string  `json:"blas"`
 }
 
-func cmdBench(args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	model := fs.String("model", "cnn-s", "model name, or a comma-separated list")
-	batch := fs.Int("batch", 32, "batch size")
-	img := fs.String("img", "64x64", "input size WxH")
-	steps := fs.Int("steps", 0, "steps to time (default: as many as fit in --seconds)")
-	seconds := fs.Float64("seconds", 5, "time to measure each model")
-	device := fs.String("device", "cpu", "cpu or cuda")
-	engine := fs.String("engine", "", engineHelp)
-	asJSON := fs.Bool("json", false, "print one JSON object per model")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	w, h, err := training.ParseSize(*img)
-	if err != nil {
-		return err
-	}
-	eng, err := models.EngineFor(*device)
-	if err != nil {
-		return err
-	}
-	if *engine != "" {
-		eng = *engine
-	}
-	for _, name := range strings.Split(*model, ",") {
-		r, err := benchOne(name, *device, eng, *batch, w, h, *steps, *seconds)
+func (a *app) benchCmd() *cobra.Command {
+	var model, img, device, engine string
+	var batch, steps int
+	var seconds float64
+	var asJSON bool
+	cmd := &cobra.Command{Use: "bench", Short: "time the training step on random data (as bench/torch_ref.py)", Args: noArgs}
+	f := cmd.Flags()
+	f.StringVar(&model, "model", "cnn-s", "model name, or a comma-separated list")
+	positiveInt(f, &batch, "batch", 32, "batch size")
+	f.StringVar(&img, "img", "64x64", "input size WxH")
+	countInt(f, &steps, "steps", 0, "steps to time (default: as many as fit in --seconds)")
+	positiveFloat(f, &seconds, "seconds", 5, "time to measure each model")
+	f.StringVar(&device, "device", "cpu", "cpu or cuda")
+	f.StringVar(&engine, "engine", "", engineHelp)
+	f.BoolVar(&asJSON, "json", false, "print one JSON object per model")
+	cmd.RunE = func(*cobra.Command, []string) error {
+		w, h, err := training.ParseSize(img)
+		if err != nil {
+			return fmt.Errorf("--img %w", err)
+		}
+		eng, err := models.EngineFor(device)
 		if err != nil {
 			return err
 		}
-		if *asJSON {
-			b, _ := json.Marshal(r)
-			fmt.Fprintln(out, string(b))
-		} else {
-			fmt.Fprintf(out, "%s batch %d %s: %.1f images/s, peak %.0f MiB (%.2f MiB per image), %d threads, BLAS %s, %s ops on %s\n",
-				r.Model, r.Batch, r.Img, r.ImagesPerS, r.PeakMiB, r.MiBPerImage, r.Threads, r.BLAS, r.Engine, r.Device)
+		if engine != "" {
+			eng = engine
 		}
+		for _, name := range strings.Split(model, ",") {
+			r, err := benchOne(name, device, eng, batch, w, h, steps, seconds)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				b, err := json.Marshal(r)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(a.out, string(b))
+			} else {
+				fmt.Fprintf(a.out, "%s batch %d %s: %.1f images/s, peak %.0f MiB (%.2f MiB per image), %d threads, BLAS %s, %s ops on %s\n",
+					r.Model, r.Batch, r.Img, r.ImagesPerS, r.PeakMiB, r.MiBPerImage, r.Threads, r.BLAS, r.Engine, r.Device)
+			}
+		}
+		return nil
 	}
-	return nil
+	return cmd
 }
-
-// engineHelp is the --engine flag's help, for train, serve and bench.
-const engineHelp = "ops to build the network from: own (this project's CPU ops) or gorgonia (Gorgonia's own ops, what a GPU build runs; slow on the CPU); default: the device's"
 
 // benchOne times the real training step (forward, cross entropy, backward,
 // Adam update) on random data, like bench/torch_ref.py.
@@ -81,8 +85,14 @@ func benchOne(name, device, engine string, batch, w, h, steps int, seconds float
 	if err != nil {
 		return benchResult{}, err
 	}
-	opt, _ := training.NewOptimizer(training.OptimConfig{Name: "adam", LR: 1e-3})
-	loss, _ := training.ParseLoss("ce")
+	opt, err := training.NewOptimizer(training.OptimConfig{Name: "adam", LR: 1e-3})
+	if err != nil {
+		return benchResult{}, err
+	}
+	loss, err := training.ParseLoss("ce")
+	if err != nil {
+		return benchResult{}, err
+	}
 	r := rand.New(rand.NewPCG(1, 2))
 	x := make([]float32, batch*3*w*h)
 	for i := range x {
@@ -133,7 +143,10 @@ func peakMiB() float64 {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
+			kb, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
+			if err != nil {
+				return 0
+			}
 			return kb / 1024
 		}
 	}

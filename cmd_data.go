@@ -1,82 +1,107 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/maskdash/maskdash/dataset"
+	"github.com/maskdash/maskdash/models"
 	"github.com/maskdash/maskdash/training"
+	"github.com/spf13/cobra"
 )
 
-func cmdSynth(ctx context.Context, args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("synth", flag.ContinueOnError)
-	dir := fs.String("out", "", "output folder (required)")
-	profiles := fs.Int("profiles", 2700, "training people (7 images each)")
-	size := fs.String("size", "384x512", "image size WxH")
-	eval := fs.Int("eval", 0, "eval images (0: 2/3 of the training images, as 12600:18900; -1: none)")
-	seed := fs.Uint64("seed", 1, "seed: the same seed writes the same bytes")
-	if err := fs.Parse(args); err != nil {
-		return err
+func (a *app) synthCmd() *cobra.Command {
+	var dir, size string
+	var profiles, eval int
+	var seed uint64
+	cmd := &cobra.Command{Use: "synth --out DIR", Short: "write a synthetic mask data set", Args: noArgs}
+	f := cmd.Flags()
+	f.StringVar(&dir, "out", "", "output folder (required)")
+	positiveInt(f, &profiles, "profiles", 2700, "training people (7 images each)")
+	f.StringVar(&size, "size", "384x512", "image size WxH")
+	f.IntVar(&eval, "eval", 0, "eval images (0: 2/3 of the training images, as 12600:18900; -1: none)")
+	f.Uint64Var(&seed, "seed", 1, "seed: the same seed writes the same bytes")
+	cmd.RunE = func(*cobra.Command, []string) error {
+		if dir == "" {
+			return fmt.Errorf("synth needs --out DIR")
+		}
+		if eval < -1 {
+			return fmt.Errorf("--eval %d is invalid: want -1 (none), 0 (the default share) or a number of images", eval)
+		}
+		w, h, err := training.ParseSize(size)
+		if err != nil {
+			return fmt.Errorf("--size %w", err)
+		}
+		start := time.Now()
+		if err := dataset.Synthesize(a.ctx, dataset.SynthConfig{Out: dir, Profiles: profiles, W: w, H: h, Eval: eval, Seed: seed}); err != nil {
+			return err
+		}
+		evalMsg := "and the eval set "
+		if eval < 0 {
+			evalMsg = ""
+		}
+		fmt.Fprintf(a.out, "wrote %d people (%d training images) %sto %s in %s\n", profiles, profiles*7, evalMsg, dir, time.Since(start).Round(time.Millisecond))
+		return nil
 	}
-	if *dir == "" {
-		return fmt.Errorf("synth needs --out DIR")
-	}
-	w, h, err := training.ParseSize(*size)
-	if err != nil {
-		return err
-	}
-	start := time.Now()
-	if err := dataset.Synthesize(ctx, dataset.SynthConfig{Out: *dir, Profiles: *profiles, W: w, H: h, Eval: *eval, Seed: *seed}); err != nil {
-		return err
-	}
-	evalMsg := "and the eval set "
-	if *eval < 0 {
-		evalMsg = ""
-	}
-	fmt.Fprintf(out, "wrote %d people (%d training images) %sto %s in %s\n", *profiles, *profiles*7, evalMsg, *dir, time.Since(start).Round(time.Millisecond))
-	return nil
+	return cmd
 }
 
-func cmdStats(args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("stats", flag.ContinueOnError)
-	dir := fs.String("data", "", "data folder (required)")
-	format := fs.String("format", "", "mask, folder or idx (default: detect)")
-	bins := fs.String("age-bins", "30,60", "age thresholds")
-	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil {
-		return err
+func (a *app) statsCmd() *cobra.Command {
+	var dir, format, bins string
+	var asJSON, noCheck bool
+	cmd := &cobra.Command{Use: "stats --data DIR", Short: "images per class and task, and every skipped input by kind", Args: noArgs}
+	f := cmd.Flags()
+	f.StringVar(&dir, "data", "", "data folder (required)")
+	f.StringVar(&format, "format", "", "mask, folder or idx (default: detect)")
+	f.StringVar(&bins, "age-bins", "30,60", "age thresholds")
+	f.BoolVar(&asJSON, "json", false, "print JSON")
+	f.BoolVar(&noCheck, "no-check", false, "do not decode every image to find corrupt ones (faster)")
+	cmd.RunE = func(*cobra.Command, []string) error {
+		if dir == "" {
+			return fmt.Errorf("stats needs --data DIR")
+		}
+		b, err := dataset.ParseAgeBins(bins)
+		if err != nil {
+			return err
+		}
+		d, err := dataset.Open(dir, dataset.Options{Format: format, Bins: b})
+		if err != nil {
+			return err
+		}
+		stats := func(s *dataset.Set) dataset.Stats {
+			var bad []dataset.Skip
+			if !noCheck {
+				bad = dataset.CheckImages(a.ctx, s, models.Workers())
+			}
+			return dataset.ComputeStats(s, bad)
+		}
+		st := stats(d.Train)
+		if d.Test != nil {
+			ts := stats(d.Test)
+			st.Test = &ts
+		}
+		if err := a.ctx.Err(); err != nil {
+			return err
+		}
+		for _, s := range st.Skips {
+			fmt.Fprintf(a.errOut, "warning: skipped %s %s: %s\n", s.Kind, s.Path, s.Reason)
+		}
+		if asJSON {
+			enc := json.NewEncoder(a.out)
+			enc.SetIndent("", "  ")
+			return enc.Encode(st)
+		}
+		printStats(a.out, st, "")
+		if st.Test != nil {
+			fmt.Fprintln(a.out)
+			printStats(a.out, *st.Test, "test ")
+		}
+		return nil
 	}
-	if *dir == "" {
-		return fmt.Errorf("stats needs --data DIR")
-	}
-	b, err := dataset.ParseAgeBins(*bins)
-	if err != nil {
-		return err
-	}
-	d, err := dataset.Open(*dir, dataset.Options{Format: *format, Bins: b})
-	if err != nil {
-		return err
-	}
-	st := dataset.ComputeStats(d.Train)
-	if d.Test != nil {
-		ts := dataset.ComputeStats(d.Test)
-		st.Test = &ts
-	}
-	if *asJSON {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(st)
-	}
-	printStats(out, st, "")
-	if st.Test != nil {
-		fmt.Fprintln(out)
-		printStats(out, *st.Test, "test ")
-	}
-	return nil
+	return cmd
 }
 
 func printStats(out io.Writer, st dataset.Stats, prefix string) {
@@ -84,17 +109,23 @@ func printStats(out io.Writer, st dataset.Stats, prefix string) {
 	if st.Profiles > 0 {
 		fmt.Fprintf(out, ", %d profiles", st.Profiles)
 	}
-	fmt.Fprintf(out, ", %d skipped\n", st.Skipped)
+	var kinds []string
+	for _, k := range dataset.SkipKinds {
+		if n := st.SkippedBy[k]; n > 0 {
+			kinds = append(kinds, plural(n, string(k)))
+		}
+	}
+	fmt.Fprintf(out, ", %d skipped", st.Skipped)
+	if len(kinds) > 0 {
+		fmt.Fprintf(out, " (%s)", strings.Join(kinds, ", "))
+	}
+	fmt.Fprintln(out)
 	maxC := 1
 	for _, c := range st.Classes {
 		maxC = max(maxC, c.Count)
 	}
 	for _, c := range st.Classes {
-		bar := ""
-		for range c.Count * 30 / maxC {
-			bar += "█"
-		}
-		fmt.Fprintf(out, "  %2d %-14s %6d %s\n", c.Class, c.Name, c.Count, bar)
+		fmt.Fprintf(out, "  %2d %-14s %6d %s\n", c.Class, c.Name, c.Count, strings.Repeat("█", c.Count*30/maxC))
 	}
 	for _, t := range dataset.TaskNames {
 		if cs, ok := st.Tasks[t]; ok {
@@ -104,12 +135,5 @@ func printStats(out io.Writer, st dataset.Stats, prefix string) {
 			}
 			fmt.Fprintln(out)
 		}
-	}
-	for i, s := range st.Skips {
-		if i == 10 {
-			fmt.Fprintf(out, "  … and %d more skipped\n", len(st.Skips)-10)
-			break
-		}
-		fmt.Fprintf(out, "  skipped %s: %s\n", s.Path, s.Reason)
 	}
 }

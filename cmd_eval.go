@@ -1,46 +1,71 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/maskdash/maskdash/dataset"
 	"github.com/maskdash/maskdash/runs"
 	"github.com/maskdash/maskdash/training"
+	"github.com/spf13/cobra"
 )
 
-type multiFlag []string
-
-// String implements flag.Value.
-func (m *multiFlag) String() string { return fmt.Sprint(*m) }
-
-// Set implements flag.Value.
-func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }
+// runPredictor is a run's checkpoint loaded for evaluation, and the data
+// folder the run trained on.
+type runPredictor struct {
+	*training.Predictor
+	path    string // the checkpoint's weights
+	dataDir string
+}
 
 // loadRunPredictor resolves RUN and its checkpoint and loads it.
-func loadRunPredictor(runsDir, ref, ckpt string) (*training.Predictor, string, error) {
-	store := runs.NewStore(runsDir)
-	id, err := store.Resolve(ref)
+func loadRunPredictor(runsDir, ref, ckpt string) (runPredictor, error) {
+	info, err := runs.NewStore(runsDir).Info(ref)
 	if err != nil {
-		return nil, "", err
+		return runPredictor{}, err
 	}
-	p, err := training.CheckpointPath(store.Path(id), ckpt)
+	p, err := training.CheckpointPath(info.Dir, ckpt)
 	if err != nil {
-		return nil, "", err
+		return runPredictor{}, err
 	}
 	pr, err := training.LoadPredictor(p)
-	return pr, p, err
+	if err != nil {
+		return runPredictor{}, err
+	}
+	dir := info.DataDir
+	if dir == "" {
+		dir = pr.Meta.Data.Root // runs from before run.json recorded it
+	}
+	return runPredictor{pr, p, dir}, nil
 }
 
 // evalData opens DIR for evaluation or prediction: the mask eval layout
 // (info.csv) when present, else the data folder's test split, else its
-// training images.
-func evalData(dir string, bins dataset.AgeBins, predict bool) (*dataset.Set, error) {
+// training images. An empty DIR means the data the run trained on.
+func (r runPredictor) evalData(dir string, predict bool) (*dataset.Set, error) {
+	if dir == "" {
+		if r.dataDir == "" {
+			return nil, fmt.Errorf("the run does not record its data folder; name one with --data DIR")
+		}
+		dir = r.dataDir
+	}
+	bins, err := dataset.ParseAgeBins(r.Meta.Data.AgeBins)
+	if err != nil {
+		bins = dataset.DefaultAgeBins
+	}
+	set, err := openEvalSet(dir, bins, predict)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.CheckClasses(set); err != nil {
+		return nil, err
+	}
+	return set, nil
+}
+
+func openEvalSet(dir string, bins dataset.AgeBins, predict bool) (*dataset.Set, error) {
 	if _, ok := dataset.EvalRoot(dir); ok {
 		s, err := dataset.ReadEval(dir, bins)
 		if err != nil {
@@ -60,139 +85,161 @@ func evalData(dir string, bins dataset.AgeBins, predict bool) (*dataset.Set, err
 	return d.Train, nil
 }
 
-func binsOf(meta training.CkptMeta) dataset.AgeBins {
-	b, err := dataset.ParseAgeBins(meta.Data.AgeBins)
-	if err != nil {
-		return dataset.DefaultAgeBins
+// runArg takes RUN from --run or the one positional argument.
+func runArg(cmd *cobra.Command, flag string, args []string) (string, error) {
+	switch {
+	case len(args) > 1:
+		return "", fmt.Errorf("%s takes one run, not %d", cmd.Name(), len(args))
+	case len(args) == 1 && flag != "" && flag != args[0]:
+		return "", fmt.Errorf("%s got two runs: --run %s and %s", cmd.Name(), flag, args[0])
+	case len(args) == 1:
+		return args[0], nil
+	case flag == "":
+		return "", fmt.Errorf("%s needs a run: %s RUN; see '%s --help'", cmd.Name(), cmd.CommandPath(), cmd.CommandPath())
 	}
-	return b
+	return flag, nil
 }
 
-func cmdEval(ctx context.Context, args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
-	runsDir := fs.String("runs", "maskdash-runs", "runs folder")
-	run := fs.String("run", "", "run id (required)")
-	ckpt := fs.String("ckpt", "best", "best, latest or a checkpoint file")
-	dir := fs.String("data", "", "labelled data folder (required)")
-	tta := fs.Bool("tta", false, "average with the horizontally flipped image")
-	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *run == "" || *dir == "" {
-		return fmt.Errorf("eval needs --run RUN and --data DIR")
-	}
-	pr, path, err := loadRunPredictor(*runsDir, *run, *ckpt)
-	if err != nil {
-		return err
-	}
-	set, err := evalData(*dir, binsOf(pr.Meta), false)
-	if err != nil {
-		return err
-	}
-	m, conf, err := pr.Evaluate(ctx, set, *tta)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"checkpoint": path, "data": set.Root, "images": set.Len(), "metrics": m, "confusion": conf})
-	}
-	fmt.Fprintf(out, "%s on %s (%d images)\naccuracy %.4f  macro F1 %.4f  loss %.4f\n", path, set.Root, set.Len(), m.Accuracy, m.MacroF1, m.Loss)
-	for _, t := range dataset.TaskNames {
-		if te, ok := m.Tasks[t]; ok {
-			fmt.Fprintf(out, "  %-7s accuracy %.4f  macro F1 %.4f\n", t, te.Accuracy, te.MacroF1)
-		}
-	}
-	return nil
-}
-
-func cmdPredict(ctx context.Context, args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("predict", flag.ContinueOnError)
-	runsDir := fs.String("runs", "maskdash-runs", "runs folder")
-	run := fs.String("run", "", "run id (required)")
-	ckpt := fs.String("ckpt", "best", "best, latest or a checkpoint file")
-	dir := fs.String("data", "", "data folder with eval/info.csv (required)")
-	file := fs.String("out", "", "output CSV (required)")
-	tta := fs.Bool("tta", false, "average with the horizontally flipped image")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *run == "" || *dir == "" || *file == "" {
-		return fmt.Errorf("predict needs --run RUN, --data DIR and --out FILE")
-	}
-	pr, _, err := loadRunPredictor(*runsDir, *run, *ckpt)
-	if err != nil {
-		return err
-	}
-	set, err := evalData(*dir, binsOf(pr.Meta), true)
-	if err != nil {
-		return err
-	}
-	lp, err := pr.LogProbs(ctx, set, *tta)
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(*file), 0o755); err != nil {
-		return err
-	}
-	if err := training.WritePredictions(*file, set, lp); err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "wrote %d predictions to %s\n", set.Len(), *file)
-	if set.HasTruth() {
-		m := training.ScoreLogProbs(set, lp)
-		fmt.Fprintf(out, "against the truth beside it: accuracy %.4f, macro F1 %.4f\n", m.Accuracy, m.MacroF1)
-	}
-	return nil
-}
-
-func cmdEnsemble(ctx context.Context, args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("ensemble", flag.ContinueOnError)
-	runsDir := fs.String("runs", "maskdash-runs", "runs folder")
-	var refs multiFlag
-	fs.Var(&refs, "run", "a run id (repeat for each model)")
-	ckpt := fs.String("ckpt", "best", "best or latest, for every run")
-	dir := fs.String("data", "", "data folder with eval/info.csv (required)")
-	file := fs.String("out", "", "output CSV (required)")
-	tta := fs.Bool("tta", false, "average with the horizontally flipped image")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if len(refs) < 1 || *dir == "" || *file == "" {
-		return fmt.Errorf("ensemble needs --run RUN (one or more), --data DIR and --out FILE")
-	}
-	var all [][][]float64
-	var set *dataset.Set
-	for _, ref := range refs {
-		pr, _, err := loadRunPredictor(*runsDir, ref, *ckpt)
+func (a *app) evalCmd() *cobra.Command {
+	var runsDir, run, ckpt, dir string
+	var tta, asJSON bool
+	cmd := &cobra.Command{Use: "eval RUN", Short: "score a run's checkpoint on labelled data (default: the data it trained on)"}
+	f := cmd.Flags()
+	f.StringVar(&runsDir, "runs", runs.DefaultDir, "runs folder")
+	f.StringVar(&run, "run", "", "run id (or give it as the argument)")
+	f.StringVar(&ckpt, "ckpt", "best", "best, latest or a checkpoint file")
+	f.StringVar(&dir, "data", "", "labelled data folder (default: the one the run trained on)")
+	f.BoolVar(&tta, "tta", false, "average with the horizontally flipped image")
+	f.BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ref, err := runArg(cmd, run, args)
 		if err != nil {
 			return err
 		}
-		if set == nil {
-			if set, err = evalData(*dir, binsOf(pr.Meta), true); err != nil {
-				return err
+		pr, err := loadRunPredictor(runsDir, ref, ckpt)
+		if err != nil {
+			return err
+		}
+		set, err := pr.evalData(dir, false)
+		if err != nil {
+			return err
+		}
+		m, conf, err := pr.Evaluate(a.ctx, set, tta)
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			enc := json.NewEncoder(a.out)
+			enc.SetIndent("", "  ")
+			return enc.Encode(map[string]any{"checkpoint": pr.path, "data": set.Root, "images": set.Len(), "metrics": m, "confusion": conf})
+		}
+		fmt.Fprintf(a.out, "%s on %s (%d images)\naccuracy %.4f  macro F1 %.4f (over the classes present; %.4f over all %d)  loss %.4f\n",
+			pr.path, set.Root, set.Len(), m.Accuracy, m.MacroF1, m.MacroF1All, len(set.Classes), m.Loss)
+		for _, t := range dataset.TaskNames {
+			if te, ok := m.Tasks[t]; ok {
+				fmt.Fprintf(a.out, "  %-7s accuracy %.4f  macro F1 %.4f\n", t, te.Accuracy, te.MacroF1)
 			}
 		}
-		lp, err := pr.LogProbs(ctx, set, *tta)
+		return nil
+	}
+	return cmd
+}
+
+func (a *app) predictCmd() *cobra.Command {
+	var runsDir, run, ckpt, dir, file string
+	var tta bool
+	cmd := &cobra.Command{Use: "predict RUN --out FILE", Short: "write ImageID,ans predictions of a run's checkpoint"}
+	f := cmd.Flags()
+	f.StringVar(&runsDir, "runs", runs.DefaultDir, "runs folder")
+	f.StringVar(&run, "run", "", "run id (or give it as the argument)")
+	f.StringVar(&ckpt, "ckpt", "best", "best, latest or a checkpoint file")
+	f.StringVar(&dir, "data", "", "data folder with eval/info.csv (default: the one the run trained on)")
+	f.StringVar(&file, "out", "", "output CSV (required)")
+	f.BoolVar(&tta, "tta", false, "average with the horizontally flipped image")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ref, err := runArg(cmd, run, args)
 		if err != nil {
-			return fmt.Errorf("run %s: %w", ref, err)
+			return err
 		}
+		if file == "" {
+			return fmt.Errorf("predict needs --out FILE")
+		}
+		pr, err := loadRunPredictor(runsDir, ref, ckpt)
+		if err != nil {
+			return err
+		}
+		set, err := pr.evalData(dir, true)
+		if err != nil {
+			return err
+		}
+		lp, err := pr.LogProbs(a.ctx, set, tta)
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+			return err
+		}
+		if err := training.WritePredictions(file, set, lp); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.out, "wrote %d predictions to %s\n", set.Len(), file)
 		if set.HasTruth() {
 			m := training.ScoreLogProbs(set, lp)
-			fmt.Fprintf(out, "%s alone: accuracy %.4f, macro F1 %.4f\n", ref, m.Accuracy, m.MacroF1)
+			fmt.Fprintf(a.out, "against the truth beside it: accuracy %.4f, macro F1 %.4f\n", m.Accuracy, m.MacroF1)
 		}
-		all = append(all, lp)
+		return nil
 	}
-	vote := training.SoftVote(all)
-	if err := training.WritePredictions(*file, set, vote); err != nil {
-		return err
+	return cmd
+}
+
+func (a *app) ensembleCmd() *cobra.Command {
+	var runsDir, ckpt, dir, file string
+	var refs []string
+	var tta bool
+	cmd := &cobra.Command{Use: "ensemble --run RUN --run RUN… --out FILE", Short: "soft vote of several runs' predictions", Args: noArgs}
+	f := cmd.Flags()
+	f.StringVar(&runsDir, "runs", runs.DefaultDir, "runs folder")
+	f.StringArrayVar(&refs, "run", nil, "a run id (repeat for each model)")
+	f.StringVar(&ckpt, "ckpt", "best", "best or latest, for every run")
+	f.StringVar(&dir, "data", "", "data folder with eval/info.csv (default: the one the first run trained on)")
+	f.StringVar(&file, "out", "", "output CSV (required)")
+	f.BoolVar(&tta, "tta", false, "average with the horizontally flipped image")
+	cmd.RunE = func(*cobra.Command, []string) error {
+		if len(refs) < 1 || file == "" {
+			return fmt.Errorf("ensemble needs --run RUN (one or more) and --out FILE")
+		}
+		var all [][][]float64
+		var set *dataset.Set
+		for _, ref := range refs {
+			pr, err := loadRunPredictor(runsDir, ref, ckpt)
+			if err != nil {
+				return err
+			}
+			if set == nil {
+				if set, err = pr.evalData(dir, true); err != nil {
+					return err
+				}
+			}
+			lp, err := pr.LogProbs(a.ctx, set, tta)
+			if err != nil {
+				return fmt.Errorf("run %s: %w", ref, err)
+			}
+			if set.HasTruth() {
+				m := training.ScoreLogProbs(set, lp)
+				fmt.Fprintf(a.out, "%s alone: accuracy %.4f, macro F1 %.4f\n", ref, m.Accuracy, m.MacroF1)
+			}
+			all = append(all, lp)
+		}
+		vote := training.SoftVote(all)
+		if err := training.WritePredictions(file, set, vote); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.out, "wrote the soft vote of %d runs (%d predictions) to %s\n", len(all), set.Len(), file)
+		if set.HasTruth() {
+			m := training.ScoreLogProbs(set, vote)
+			fmt.Fprintf(a.out, "ensemble: accuracy %.4f, macro F1 %.4f\n", m.Accuracy, m.MacroF1)
+		}
+		return nil
 	}
-	fmt.Fprintf(out, "wrote the soft vote of %d runs (%d predictions) to %s\n", len(all), set.Len(), *file)
-	if set.HasTruth() {
-		m := training.ScoreLogProbs(set, vote)
-		fmt.Fprintf(out, "ensemble: accuracy %.4f, macro F1 %.4f\n", m.Accuracy, m.MacroF1)
-	}
-	return nil
+	return cmd
 }

@@ -2,77 +2,111 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/maskdash/maskdash/runs"
 	"github.com/maskdash/maskdash/training"
 	"github.com/maskdash/maskdash/ui"
+	"github.com/spf13/cobra"
 )
 
 // runRow is one row of `maskdash runs --json`.
 type runRow struct {
-	ID       string  `json:"id"`
-	Status   string  `json:"status"`
-	Model    string  `json:"model"`
-	Loss     string  `json:"loss"`
-	Optim    string  `json:"optim"`
-	LR       float64 `json:"lr"`
-	Epochs   int     `json:"epochs_done"`
-	Planned  int     `json:"epochs"`
-	BestF1   float64 `json:"best_macro_f1"`
-	BestAcc  float64 `json:"best_accuracy"`
-	Duration float64 `json:"duration_s"`
-	Parent   string  `json:"parent,omitempty"`
-	Error    string  `json:"error,omitempty"`
+	ID       string        `json:"id"`
+	Status   runs.Status   `json:"status"`
+	Model    string        `json:"model"`
+	Loss     string        `json:"loss"` // at the end (after live changes)
+	Optim    string        `json:"optim"`
+	LR       float64       `json:"lr"` // at the end (after live changes)
+	StartLR  float64       `json:"start_lr"`
+	Changes  []runs.Change `json:"changes,omitempty"`
+	Epochs   int           `json:"epochs_done"`
+	Planned  int           `json:"epochs"`
+	BestF1   float64       `json:"best_macro_f1"`
+	BestAcc  float64       `json:"best_accuracy"`
+	Duration float64       `json:"duration_s"`
+	Parent   string        `json:"parent,omitempty"`
+	Error    string        `json:"error,omitempty"`
 }
 
-func cmdRuns(args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("runs", flag.ContinueOnError)
-	dir := fs.String("runs", "maskdash-runs", "runs folder")
-	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	list, err := runs.NewStore(*dir).List()
-	if err != nil {
-		return err
-	}
-	rows := make([]runRow, 0, len(list))
-	for _, l := range list {
-		i := l.Info
-		r := runRow{ID: i.ID, Status: i.Status, Model: i.Model, Loss: i.Loss, Optim: i.Optim, LR: i.LR, Epochs: i.EpochsDone,
-			Planned: i.Epochs, BestF1: i.Best.MacroF1, BestAcc: i.Best.Accuracy, Parent: i.Parent}
-		if !i.Start.IsZero() {
-			r.Duration = i.Duration().Seconds()
+// current returns a run's loss and learning rate after its live changes.
+func current(i runs.Info) (loss string, lr float64) {
+	loss, lr = i.Loss, i.LR
+	for _, c := range i.Changes {
+		switch training.Setting(c.Setting) {
+		case training.SettingLoss:
+			loss = c.Value
+		case training.SettingLR:
+			if v, err := strconv.ParseFloat(c.Value, 64); err == nil {
+				lr = v
+			}
 		}
-		if l.Err != nil {
-			r.Status, r.Error = "unreadable", l.Err.Error()
+	}
+	return loss, lr
+}
+
+func (a *app) runsCmd() *cobra.Command {
+	var dir string
+	var asJSON bool
+	cmd := &cobra.Command{Use: "runs", Short: "list runs", Args: noArgs}
+	cmd.Flags().StringVar(&dir, "runs", runs.DefaultDir, "runs folder")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.RunE = func(*cobra.Command, []string) error {
+		list, err := runs.NewStore(dir).List()
+		if err != nil {
+			return err
 		}
-		rows = append(rows, r)
-	}
-	if *asJSON {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rows)
-	}
-	if len(rows) == 0 {
-		fmt.Fprintf(out, "no runs in %s\n", *dir)
+		rows := make([]runRow, 0, len(list))
+		for _, l := range list {
+			i := l.Info
+			loss, lr := current(i)
+			r := runRow{ID: i.ID, Status: i.Status, Model: i.Model, Loss: loss, Optim: i.Optim, LR: lr, StartLR: i.LR, Changes: i.Changes,
+				Epochs: i.EpochsDone, Planned: i.Epochs, BestF1: i.Best.MacroF1, BestAcc: i.Best.Accuracy, Parent: i.Parent}
+			if !i.Start.IsZero() {
+				r.Duration = i.Duration().Seconds()
+			}
+			if l.Err != nil {
+				r.Status, r.Error = "unreadable", l.Err.Error()
+			}
+			rows = append(rows, r)
+		}
+		if asJSON {
+			enc := json.NewEncoder(a.out)
+			enc.SetIndent("", "  ")
+			return enc.Encode(rows)
+		}
+		printRuns(a.out, dir, rows)
 		return nil
 	}
-	fmt.Fprintf(out, "%-40s %-9s %-11s %-12s %-6s %-8s %6s %7s %6s %8s  %s\n", "RUN", "STATUS", "MODEL", "LOSS", "OPTIM", "LR", "EPOCHS", "BEST F1", "ACC", "TIME", "PARENT")
+	return cmd
+}
+
+func printRuns(out io.Writer, dir string, rows []runRow) {
+	if len(rows) == 0 {
+		fmt.Fprintf(out, "no runs in %s\n", dir)
+		return
+	}
+	changed := false
+	fmt.Fprintf(out, "%-40s %-9s %-11s %-13s %-6s %-9s %6s %7s %6s %8s  %s\n", "RUN", "STATUS", "MODEL", "LOSS", "OPTIM", "LR", "EPOCHS", "BEST F1", "ACC", "TIME", "PARENT")
 	for _, r := range rows {
 		if r.Error != "" {
 			fmt.Fprintf(out, "%-40s %-9s %s\n", r.ID, r.Status, r.Error)
 			continue
 		}
-		fmt.Fprintf(out, "%-40s %-9s %-11s %-12s %-6s %-8.2g %3d/%-2d %7.4f %6.3f %8s  %s\n", r.ID, r.Status, r.Model, r.Loss, r.Optim, r.LR,
-			r.Epochs, r.Planned, r.BestF1, r.BestAcc, fmtDur(r.Duration), r.Parent)
+		mark := ""
+		if len(r.Changes) > 0 {
+			mark, changed = "*", true
+		}
+		fmt.Fprintf(out, "%-40s %-9s %-11s %-13s %-6s %-9s %3d/%-2d %7.4f %6.3f %8s  %s\n", r.ID, r.Status, r.Model, r.Loss+mark, r.Optim,
+			fmt.Sprintf("%.2g%s", r.LR, mark), r.Epochs, r.Planned, r.BestF1, r.BestAcc, fmtDur(r.Duration), r.Parent)
 	}
-	return nil
+	if changed {
+		fmt.Fprintln(out, "* changed while training: the value at the end ('maskdash compare RUN' shows each change)")
+	}
 }
 
 func fmtDur(s float64) string {
@@ -83,61 +117,80 @@ func fmtDur(s float64) string {
 	return fmt.Sprintf("%dm%02ds", d/60, d%60)
 }
 
-func cmdCompare(args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
-	dir := fs.String("runs", "maskdash-runs", "runs folder")
-	metric := fs.String("metric", "f1", "metric to chart: f1, acc or loss (validation, per epoch)")
-	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(reorder(args)); err != nil {
-		return err
+func (a *app) compareCmd() *cobra.Command {
+	var dir, metric string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "compare RUN [RUN…]",
+		Short: "settings, live changes, best figures and curves side by side",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return fmt.Errorf("compare needs at least one run id; see '%s --help'", cmd.CommandPath())
+			}
+			return nil
+		},
 	}
-	if fs.NArg() < 1 {
-		return fmt.Errorf("compare needs at least one run id")
-	}
-	if *metric != "f1" && *metric != "acc" && *metric != "loss" {
-		return fmt.Errorf("metric %q is unknown; use f1, acc or loss", *metric)
-	}
-	store := runs.NewStore(*dir)
-	var infos []runs.Info
-	var curves [][]float64
-	for _, ref := range fs.Args() {
-		info, err := store.Info(ref)
-		if err != nil {
-			return err
+	cmd.Flags().StringVar(&dir, "runs", runs.DefaultDir, "runs folder")
+	cmd.Flags().StringVar(&metric, "metric", "f1", "metric to chart: f1, acc or loss (validation, per epoch)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.RunE = func(_ *cobra.Command, args []string) error {
+		if metric != "f1" && metric != "acc" && metric != "loss" {
+			return fmt.Errorf("metric %q is unknown; use f1, acc or loss", metric)
 		}
-		c, err := training.EpochCurve(store.Path(info.ID), *metric)
-		if err != nil {
-			return err
+		store := runs.NewStore(dir)
+		var infos []runs.Info
+		var curves [][]float64
+		for _, ref := range args {
+			info, err := store.Info(ref)
+			if err != nil {
+				return err
+			}
+			c, err := training.EpochCurve(info.Dir, metric)
+			if err != nil {
+				return err
+			}
+			infos = append(infos, info)
+			curves = append(curves, c)
 		}
-		infos = append(infos, info)
-		curves = append(curves, c)
+		if asJSON {
+			return compareJSON(a.out, metric, infos, curves)
+		}
+		printCompare(a.out, metric, infos, curves)
+		return nil
 	}
+	return cmd
+}
+
+func compareJSON(out io.Writer, metric string, infos []runs.Info, curves [][]float64) error {
 	diff := runs.DifferingSettings(infos)
-	if *asJSON {
-		type cmp struct {
-			ID       string         `json:"id"`
-			Settings map[string]any `json:"settings"`
-			Best     runs.Best      `json:"best"`
-			Curve    []float64      `json:"curve"`
-		}
-		var rows []cmp
-		for i, info := range infos {
-			s := map[string]any{}
-			for _, k := range diff {
-				s[k] = info.Config[k]
-			}
-			c := curves[i]
-			for j := range c {
-				if math.IsNaN(c[j]) {
-					c[j] = -1
-				}
-			}
-			rows = append(rows, cmp{info.ID, s, info.Best, c})
-		}
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"metric": *metric, "differing": diff, "runs": rows})
+	type cmp struct {
+		ID       string         `json:"id"`
+		Settings map[string]any `json:"settings"`
+		Changes  []runs.Change  `json:"changes,omitempty"`
+		Best     runs.Best      `json:"best"`
+		Curve    []float64      `json:"curve"`
 	}
+	var rows []cmp
+	for i, info := range infos {
+		s := map[string]any{}
+		for _, k := range diff {
+			s[k] = info.Config[k]
+		}
+		c := curves[i]
+		for j := range c {
+			if math.IsNaN(c[j]) {
+				c[j] = -1
+			}
+		}
+		rows = append(rows, cmp{info.ID, s, info.Changes, info.Best, c})
+	}
+	enc := json.NewEncoder(out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(map[string]any{"metric": metric, "differing": diff, "runs": rows})
+}
+
+func printCompare(out io.Writer, metric string, infos []runs.Info, curves [][]float64) {
+	diff := runs.DifferingSettings(infos)
 	fmt.Fprintf(out, "%-4s %-40s", "", "RUN")
 	for _, k := range diff {
 		fmt.Fprintf(out, " %-12s", k)
@@ -150,17 +203,25 @@ func cmdCompare(args []string, out io.Writer) error {
 		}
 		fmt.Fprintf(out, " %8.4f %7.3f %5d\n", info.Best.MacroF1, info.Best.Accuracy, info.Best.Epoch)
 	}
+	for i, info := range infos {
+		for _, c := range info.Changes {
+			who := ""
+			if c.Who != "" {
+				who = " by " + c.Who
+			}
+			fmt.Fprintf(out, "[%d]  %s → %s at step %d%s\n", i+1, c.Setting, c.Value, c.Step, who)
+		}
+	}
 	n := 0
 	for _, c := range curves {
 		n = max(n, len(c))
 	}
 	if n == 0 {
 		fmt.Fprintln(out, "\nno finished epochs to chart yet")
-		return nil
+		return
 	}
 	fmt.Fprintln(out)
-	fmt.Fprintln(out, ui.Plot(curves, min(82, max(32, n*6+12)), 14, fmt.Sprintf("validation %s per epoch: runs %s", *metric, legend(len(curves)))))
-	return nil
+	fmt.Fprintln(out, ui.Plot(curves, min(82, max(32, n*6+12)), 14, fmt.Sprintf("validation %s per epoch: runs %s", metric, legend(len(curves)))))
 }
 
 func legend(n int) string {

@@ -2,61 +2,61 @@ package main
 
 import (
 	"context"
-	"flag"
+	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/maskdash/maskdash/training"
 	"github.com/maskdash/maskdash/ui/serve"
+	"github.com/spf13/cobra"
 )
 
-func cmdServe(ctx context.Context, args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+func (a *app) serveCmd() *cobra.Command {
 	var cfg training.Config
-	finish := trainFlags(fs, &cfg)
-	listen := fs.String("listen", "localhost:2222", "address to listen on (use :2222 for every interface)")
-	keys := fs.String("authorized-keys", "", "public keys that may connect (default ~/.ssh/authorized_keys)")
-	ops := fs.String("operators", "", "public keys that may also steer training (default: nobody)")
-	hostKey := fs.String("host-key", "", "host key file, made once (default <config dir>/maskdash/ssh_host_ed25519)")
-	if err := fs.Parse(args); err != nil {
-		return err
+	var sc serve.Config
+	cmd := &cobra.Command{Use: "serve [train flags]", Short: "train and serve the dashboard over SSH", Args: noArgs}
+	finish := trainFlags(cmd.Flags(), &cfg)
+	f := cmd.Flags()
+	f.StringVar(&sc.Listen, "listen", "localhost:2222", "address to listen on (use :2222 for every interface)")
+	f.StringVar(&sc.AuthorizedKeys, "authorized-keys", "", "public keys that may connect (default ~/.ssh/authorized_keys)")
+	f.StringVar(&sc.Operators, "operators", "", "public keys that may also steer training (default: nobody)")
+	f.StringVar(&sc.HostKey, "host-key", "", "host key file, made once (default <config dir>/maskdash/ssh_host_ed25519)")
+	cmd.RunE = func(*cobra.Command, []string) error {
+		if err := finish(); err != nil {
+			return err
+		}
+		return a.serve(cfg, sc)
 	}
-	if err := finish(); err != nil {
-		return err
-	}
+	return cmd
+}
+
+func (a *app) serve(cfg training.Config, sc serve.Config) error {
 	hub := training.NewHub()
-	mgr := training.NewManager(cfg, hub)
-	srv, err := serve.New(serve.Config{Listen: *listen, AuthorizedKeys: *keys, Operators: *ops, HostKey: *hostKey, RunsDir: mgr.RunsDir()}, mgr)
+	mgr := training.NewManager(cfg, hub).Linger()
+	sc.RunsDir = mgr.RunsDir()
+	srv, err := serve.New(sc, mgr)
 	if err != nil {
 		return err
 	}
 	serr := make(chan error, 1)
 	go func() { serr <- srv.ListenAndServe() }()
-	fmt.Fprintf(out, "serving the dashboard on ssh://%s (try: ssh -p PORT HOST); Ctrl-C stops\n", *listen)
+	fmt.Fprintf(a.out, "serving the dashboard on ssh://%s (try: ssh -p PORT HOST); Ctrl-C stops\n", sc.Listen)
 	sub, _ := hub.Subscribe(1 << 20)
-	go printProgress(ctx, sub, out)
+	go printProgress(sub, a.out, a.errOut)
+	// The manager lingers after the run ends (operators may predict or
+	// start a child run from it) until Ctrl-C.
 	terr := make(chan error, 1)
-	go func() { terr <- mgr.Run(ctx) }()
-	var trainErr error
+	go func() { terr <- mgr.Run(a.ctx) }()
+	var runErr error
 	select {
-	case trainErr = <-terr:
-		if trainErr != nil {
-			fmt.Fprintf(out, "training stopped: %v\n", trainErr)
-		}
-		fmt.Fprintln(out, "training finished; still serving its dashboard until Ctrl-C")
-		select {
-		case <-ctx.Done():
-		case err := <-serr:
-			return err
-		}
+	case runErr = <-terr:
 	case err := <-serr:
 		return err
-	case <-ctx.Done():
-		trainErr = <-terr
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	srv.Shutdown(sctx)
-	return trainErr
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		runErr = errors.Join(runErr, fmt.Errorf("ssh server shutdown: %w", err))
+	}
+	return runErr
 }

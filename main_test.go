@@ -163,7 +163,17 @@ func TestKillAndResume(t *testing.T) {
 	if id == "" {
 		t.Fatal("no kill left a run behind")
 	}
-	if out, err := run(t, "resume", id, "--headless", "--runs", rd); err != nil {
+	before, err := runs.NewStore(rd).Info(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, "resume", id, "--headless", "--runs", rd)
+	if before.Status == runs.StatusDone {
+		// A finished run is not resumed: it says so and how to go on.
+		if err == nil || !strings.Contains(out, "has finished all its 6 epochs") || !strings.Contains(out, "--epochs N") {
+			t.Fatalf("resume of a finished run: %v\n%s", err, out)
+		}
+	} else if err != nil {
 		t.Fatalf("final resume: %v\n%s", err, out)
 	}
 	info, err := runs.NewStore(rd).Info(id)

@@ -116,7 +116,7 @@ func TestReadMask(t *testing.T) {
 	if s.Len() != 28 || s.Profiles() != 4 {
 		t.Fatalf("%d images, %d profiles; want 28, 4", s.Len(), s.Profiles())
 	}
-	st := ComputeStats(s)
+	st := ComputeStats(s, nil)
 	// not_a_profile, selfie.jpg, the broken csv row, the missing 000009 folder.
 	if st.Skipped != 4 {
 		t.Errorf("skipped %d: %+v", st.Skipped, st.Skips)
@@ -129,8 +129,8 @@ func TestReadMask(t *testing.T) {
 		t.Errorf("gender counts %+v", st.Tasks["gender"])
 	}
 	s.Relabel(AgeBins{30, 45})
-	if ComputeStats(s).Tasks["age"][2].Count != 14 {
-		t.Errorf("relabel with 30,45: %+v", ComputeStats(s).Tasks["age"])
+	if ComputeStats(s, nil).Tasks["age"][2].Count != 14 {
+		t.Errorf("relabel with 30,45: %+v", ComputeStats(s, nil).Tasks["age"])
 	}
 	// The corrupt image is skipped with one warning, and the batch still comes.
 	var warns []Skip
@@ -230,7 +230,7 @@ func TestFashionMNIST(t *testing.T) {
 	if d.Train.Len() != 60000 || d.Test == nil || d.Test.Len() != 10000 || d.Train.Classes[9] != "Boot" {
 		t.Fatalf("train %d, test %v, classes %v", d.Train.Len(), d.Test, d.Train.Classes)
 	}
-	st := ComputeStats(d.Train)
+	st := ComputeStats(d.Train, nil)
 	for _, c := range st.Classes {
 		if c.Count != 6000 {
 			t.Errorf("class %s has %d images, want 6000", c.Name, c.Count)

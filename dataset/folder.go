@@ -19,7 +19,7 @@ func ReadFolder(root string) (*Set, error) {
 		dir := filepath.Join(root, c)
 		ents, err := os.ReadDir(dir)
 		if err != nil {
-			s.Skipped = append(s.Skipped, Skip{dir, "unreadable folder: " + err.Error()})
+			s.Skipped = append(s.Skipped, Skip{SkipFolder, dir, "unreadable folder: " + err.Error()})
 			continue
 		}
 		for _, e := range ents {
@@ -29,7 +29,7 @@ func ReadFolder(root string) (*Set, error) {
 			}
 			p := filepath.Join(dir, name)
 			if e.IsDir() || !isImageName(name) {
-				s.Skipped = append(s.Skipped, Skip{p, "not an image file"})
+				s.Skipped = append(s.Skipped, Skip{SkipFile, p, "not an image file"})
 				continue
 			}
 			s.Samples = append(s.Samples, Sample{Path: p, Label: label, Age: -1, Name: c + "/" + name})

@@ -78,7 +78,7 @@ func (l *Loader) Prepared(i int) (RGB, bool) {
 	img, err := l.set.Image(i)
 	if err != nil {
 		if l.cache.Fail(i) && l.warn != nil {
-			l.warn(Skip{Path: l.set.Samples[i].Path, Reason: err.Error()})
+			l.warn(Skip{Kind: SkipImage, Path: l.set.Samples[i].Path, Reason: err.Error()})
 		}
 		return RGB{}, false
 	}

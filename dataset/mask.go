@@ -30,13 +30,13 @@ func ReadMask(root string, bins AgeBins) (*Set, error) {
 		name := e.Name()
 		if isJunk(name) || !e.IsDir() {
 			if !isJunk(name) {
-				s.Skipped = append(s.Skipped, Skip{filepath.Join(imgDir, name), "not a profile folder"})
+				s.Skipped = append(s.Skipped, Skip{SkipFolder, filepath.Join(imgDir, name), "not a profile folder"})
 			}
 			continue
 		}
 		p, err := ParseProfile(name)
 		if err != nil {
-			s.Skipped = append(s.Skipped, Skip{filepath.Join(imgDir, name), err.Error()})
+			s.Skipped = append(s.Skipped, Skip{SkipFolder, filepath.Join(imgDir, name), err.Error()})
 			continue
 		}
 		folders[name] = true
@@ -48,7 +48,7 @@ func ReadMask(root string, bins AgeBins) (*Set, error) {
 		s.Skipped = append(s.Skipped, skips...)
 		for _, r := range rows {
 			if !folders[r.Path] {
-				s.Skipped = append(s.Skipped, Skip{filepath.Join(imgDir, r.Path), "listed in train.csv but no such folder"})
+				s.Skipped = append(s.Skipped, Skip{SkipFolder, filepath.Join(imgDir, r.Path), "listed in train.csv but no such folder"})
 			}
 		}
 	}
@@ -61,7 +61,7 @@ func ReadMask(root string, bins AgeBins) (*Set, error) {
 func (s *Set) readProfile(dir string, p Profile) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
-		s.Skipped = append(s.Skipped, Skip{dir, "unreadable folder: " + err.Error()})
+		s.Skipped = append(s.Skipped, Skip{SkipFolder, dir, "unreadable folder: " + err.Error()})
 		return
 	}
 	for _, e := range ents {
@@ -73,7 +73,7 @@ func (s *Set) readProfile(dir string, p Profile) {
 		stem := strings.TrimSuffix(name, filepath.Ext(name))
 		m, ok := MaskStem(stem)
 		if e.IsDir() || !ok || !isImageName(name) {
-			s.Skipped = append(s.Skipped, Skip{path, "not one of mask1..5, incorrect_mask, normal with an image extension"})
+			s.Skipped = append(s.Skipped, Skip{SkipFile, path, "not one of mask1..5, incorrect_mask, normal with an image extension"})
 			continue
 		}
 		s.Samples = append(s.Samples, Sample{
@@ -111,7 +111,7 @@ func ParseTrainCSV(r io.Reader) ([]TrainRow, []Skip) {
 			break
 		}
 		if err != nil {
-			skips = append(skips, Skip{fmt.Sprintf("train.csv:%d", line), "malformed CSV: " + err.Error()})
+			skips = append(skips, Skip{SkipRow, fmt.Sprintf("train.csv:%d", line), "malformed CSV: " + err.Error()})
 			if _, ok := err.(*csv.ParseError); ok {
 				continue
 			}
@@ -124,12 +124,12 @@ func ParseTrainCSV(r io.Reader) ([]TrainRow, []Skip) {
 			}
 		}
 		if len(rec) != 5 {
-			skips = append(skips, Skip{fmt.Sprintf("train.csv:%d", line), fmt.Sprintf("want 5 fields, got %d", len(rec))})
+			skips = append(skips, Skip{SkipRow, fmt.Sprintf("train.csv:%d", line), fmt.Sprintf("want 5 fields, got %d", len(rec))})
 			continue
 		}
 		row := TrainRow{rec[0], rec[1], rec[2], rec[3], rec[4]}
 		if _, err := ParseProfile(row.Path); err != nil {
-			skips = append(skips, Skip{fmt.Sprintf("train.csv:%d", line), err.Error()})
+			skips = append(skips, Skip{SkipRow, fmt.Sprintf("train.csv:%d", line), err.Error()})
 			continue
 		}
 		rows = append(rows, row)
@@ -155,7 +155,7 @@ func ParseInfoCSV(r io.Reader, name string) ([]EvalRow, []Skip) {
 			break
 		}
 		if err != nil {
-			skips = append(skips, Skip{fmt.Sprintf("%s:%d", name, line), "malformed CSV: " + err.Error()})
+			skips = append(skips, Skip{SkipRow, fmt.Sprintf("%s:%d", name, line), "malformed CSV: " + err.Error()})
 			if _, ok := err.(*csv.ParseError); ok {
 				continue
 			}
@@ -165,13 +165,13 @@ func ParseInfoCSV(r io.Reader, name string) ([]EvalRow, []Skip) {
 			continue
 		}
 		if len(rec) < 1 || rec[0] == "" || len(rec) > 2 {
-			skips = append(skips, Skip{fmt.Sprintf("%s:%d", name, line), "want ImageID,ans"})
+			skips = append(skips, Skip{SkipRow, fmt.Sprintf("%s:%d", name, line), "want ImageID,ans"})
 			continue
 		}
 		ans := 0
 		if len(rec) == 2 && rec[1] != "" {
 			if _, err := fmt.Sscanf(rec[1], "%d", &ans); err != nil || ans < 0 || ans >= NumClasses {
-				skips = append(skips, Skip{fmt.Sprintf("%s:%d", name, line), fmt.Sprintf("ans %q is not a class 0..17", rec[1])})
+				skips = append(skips, Skip{SkipRow, fmt.Sprintf("%s:%d", name, line), fmt.Sprintf("ans %q is not a class 0..17", rec[1])})
 				continue
 			}
 		}
@@ -222,7 +222,7 @@ func ReadEval(dir string, bins AgeBins) (*Set, error) {
 		}
 		p := filepath.Join(root, "images", r.ImageID)
 		if _, err := os.Stat(p); err != nil {
-			s.Skipped = append(s.Skipped, Skip{p, "image listed in info.csv is missing"})
+			s.Skipped = append(s.Skipped, Skip{SkipImage, p, "image listed in info.csv is missing"})
 		}
 		s.Samples = append(s.Samples, Sample{Path: p, Label: label, Age: -1, Name: r.ImageID})
 	}

@@ -29,10 +29,25 @@ type Sample struct {
 	Name    string // ImageID of eval images, file name elsewhere
 }
 
+// SkipKind says what kind of input was skipped.
+type SkipKind string
+
+// Kinds of skipped input.
+const (
+	SkipImage  SkipKind = "image"  // an image that cannot be read or decoded
+	SkipFile   SkipKind = "file"   // a file that is not an image, or not named as the layout wants
+	SkipRow    SkipKind = "row"    // a CSV row that does not parse
+	SkipFolder SkipKind = "folder" // a folder whose name does not parse, or that is missing or unreadable
+)
+
+// SkipKinds lists the kinds in the order they are reported.
+var SkipKinds = []SkipKind{SkipImage, SkipFile, SkipRow, SkipFolder}
+
 // Skip records one input that was skipped, and why.
 type Skip struct {
-	Path   string `json:"path"`
-	Reason string `json:"reason"`
+	Kind   SkipKind `json:"kind"`
+	Path   string   `json:"path"`
+	Reason string   `json:"reason"`
 }
 
 // Set is a list of labelled (or unlabelled) images.

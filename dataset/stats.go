@@ -1,5 +1,11 @@
 package dataset
 
+import (
+	"context"
+	"sort"
+	"sync"
+)
+
 // Stats summarises a Set: images per class and per task, profiles and
 // skipped inputs. Its JSON form is what `maskdash stats --json` prints.
 type Stats struct {
@@ -10,8 +16,11 @@ type Stats struct {
 	Classes  []ClassCount            `json:"classes"`
 	Tasks    map[string][]ClassCount `json:"tasks,omitempty"`
 	Skipped  int                     `json:"skipped"`
-	Skips    []Skip                  `json:"skips,omitempty"`
-	Test     *Stats                  `json:"test,omitempty"`
+	// SkippedBy counts the skipped inputs by kind (image, file, row,
+	// folder).
+	SkippedBy map[SkipKind]int `json:"skipped_by_kind"`
+	Skips     []Skip           `json:"skips,omitempty"`
+	Test      *Stats           `json:"test,omitempty"`
 }
 
 // ClassCount is the number of images of one class.
@@ -21,9 +30,16 @@ type ClassCount struct {
 	Count int    `json:"count"`
 }
 
-// ComputeStats counts a Set.
-func ComputeStats(s *Set) Stats {
-	st := Stats{Format: s.Format, Root: s.Root, Images: s.Len(), Profiles: s.Profiles(), Skipped: len(s.Skipped), Skips: s.Skipped}
+// ComputeStats counts a Set. Images that CheckImages found unreadable are
+// passed as bad: they are counted as skipped, not as images.
+func ComputeStats(s *Set, bad []Skip) Stats {
+	skips := append(append([]Skip(nil), s.Skipped...), bad...)
+	st := Stats{Format: s.Format, Root: s.Root, Images: s.Len() - len(bad), Profiles: s.Profiles(), Skipped: len(skips),
+		Skips: skips, SkippedBy: CountSkips(skips)}
+	isBad := map[string]bool{}
+	for _, b := range bad {
+		isBad[b.Path] = true
+	}
 	counts := make([]int, len(s.Classes))
 	var task [3][]int
 	if s.Masked {
@@ -32,7 +48,7 @@ func ComputeStats(s *Set) Stats {
 		}
 	}
 	for _, sm := range s.Samples {
-		if sm.Label < 0 || sm.Label >= len(counts) {
+		if sm.Label < 0 || sm.Label >= len(counts) || sm.Path != "" && isBad[sm.Path] {
 			continue
 		}
 		counts[sm.Label]++
@@ -55,4 +71,50 @@ func ComputeStats(s *Set) Stats {
 		}
 	}
 	return st
+}
+
+// CountSkips counts skipped inputs by kind (every kind present, zero or
+// not).
+func CountSkips(skips []Skip) map[SkipKind]int {
+	out := map[SkipKind]int{}
+	for _, k := range SkipKinds {
+		out[k] = 0
+	}
+	for _, s := range skips {
+		out[s.Kind]++
+	}
+	return out
+}
+
+// CheckImages decodes every image of s with workers goroutines and returns
+// a Skip for each that cannot be read (a corrupt or truncated file).
+func CheckImages(ctx context.Context, s *Set, workers int) []Skip {
+	workers = max(workers, 1)
+	var mu sync.Mutex
+	var bad []Skip
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if _, err := s.Image(i); err != nil {
+					mu.Lock()
+					bad = append(bad, Skip{SkipImage, s.Samples[i].Path, err.Error()})
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for i := range s.Samples {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	sort.Slice(bad, func(i, j int) bool { return bad[i].Path < bad[j].Path })
+	return bad
 }

@@ -1,7 +1,6 @@
 package runs
 
 import (
-	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -29,62 +28,84 @@ var badName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 type columns struct {
 	dir   string
 	rows  int
-	step  *colFile
-	cols  map[string]*colFile
+	step  *os.File
+	cols  map[string]*os.File
 	names []string
 }
 
-type colFile struct {
-	f *os.File
-	w *bufio.Writer
-}
-
-func newColumns(dir string) *columns {
-	c := &columns{dir: dir, cols: map[string]*colFile{}}
-	// Continue an existing history: align every column to the step count.
-	if st, err := os.Stat(filepath.Join(dir, stepFile)); err == nil {
-		c.rows = int(st.Size() / 4)
-		os.Truncate(filepath.Join(dir, stepFile), int64(c.rows*4))
-		ents, _ := os.ReadDir(dir)
-		for _, e := range ents {
-			if n, ok := strings.CutSuffix(e.Name(), ".f32"); ok {
-				p := filepath.Join(dir, e.Name())
-				if fi, err := e.Info(); err == nil && fi.Size() > int64(c.rows*4) {
-					os.Truncate(p, int64(c.rows*4))
-				}
-				if cf, err := openCol(p); err == nil {
-					c.cols[n] = cf
-					c.names = append(c.names, n)
-					// Pad a short column (killed mid-row) with NaN.
-					if fi, err := cf.f.Stat(); err == nil {
-						for k := fi.Size() / 4; k < int64(c.rows); k++ {
-							writeF32(cf.w, float32(math.NaN()))
-						}
-					}
-				}
-			}
-		}
+// newColumns opens a run's history folder, continuing an existing history:
+// every column is cut or padded (with NaN) to the step column's length,
+// which is what a writer killed mid-row leaves uneven.
+func newColumns(dir string) (*columns, error) {
+	c := &columns{dir: dir, cols: map[string]*os.File{}}
+	st, err := os.Stat(filepath.Join(dir, stepFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return c, nil
 	}
-	return c
-}
-
-func openCol(p string) (*colFile, error) {
-	f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
 	}
-	return &colFile{f: f, w: bufio.NewWriterSize(f, 4096)}, nil
+	c.rows = int(st.Size() / 4)
+	if err := os.Truncate(filepath.Join(dir, stepFile), int64(c.rows*4)); err != nil {
+		return nil, err
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range ents {
+		n, ok := strings.CutSuffix(e.Name(), ".f32")
+		if !ok {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		fi, err := e.Info()
+		if err != nil {
+			return nil, err
+		}
+		if fi.Size() > int64(c.rows*4) {
+			if err := os.Truncate(p, int64(c.rows*4)); err != nil {
+				return nil, err
+			}
+		}
+		f, err := openCol(p)
+		if err != nil {
+			return nil, err
+		}
+		c.cols[n] = f
+		c.names = append(c.names, n)
+		if k := int(fi.Size() / 4); k < c.rows {
+			if _, err := f.Write(nanRows(c.rows - k)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return c, nil
 }
 
-func writeF32(w *bufio.Writer, v float32) {
+func openCol(p string) (*os.File, error) {
+	return os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+}
+
+func nanRows(n int) []byte {
+	b := make([]byte, 4*n)
+	for i := range n {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(float32(math.NaN())))
+	}
+	return b
+}
+
+func f32bytes(v float64) []byte {
 	var b [4]byte
-	binary.LittleEndian.PutUint32(b[:], math.Float32bits(v))
-	w.Write(b[:])
+	binary.LittleEndian.PutUint32(b[:], math.Float32bits(float32(v)))
+	return b[:]
 }
 
-func (c *columns) append(step int, vals map[string]float64) error {
+// append writes one row. Rows come a few times a second, so each value is
+// one write (no buffer to lose); a row that fails part-way is cut off
+// again, so the columns stay aligned and the caller may retry.
+func (c *columns) append(step int, vals map[string]float64) (err error) {
 	if c.step == nil {
-		var err error
 		if c.step, err = openCol(filepath.Join(c.dir, stepFile)); err != nil {
 			return fmt.Errorf("history: %w", err)
 		}
@@ -94,49 +115,66 @@ func (c *columns) append(step int, vals map[string]float64) error {
 		if _, ok := c.cols[name]; ok {
 			continue
 		}
-		cf, err := openCol(filepath.Join(c.dir, name+".f32"))
+		f, err := openCol(filepath.Join(c.dir, name+".f32"))
 		if err != nil {
 			return fmt.Errorf("history: %w", err)
 		}
-		for range c.rows {
-			writeF32(cf.w, float32(math.NaN()))
+		if _, err := f.Write(nanRows(c.rows)); err != nil {
+			f.Close()
+			_ = os.Remove(f.Name()) // a new column that could not be padded is not kept
+			return fmt.Errorf("history: %w", err)
 		}
-		c.cols[name] = cf
+		c.cols[name] = f
 		c.names = append(c.names, name)
 	}
+	written := []*os.File{}
+	defer func() {
+		if err != nil {
+			for _, f := range written {
+				_ = f.Truncate(int64(c.rows * 4)) // best effort: reopening the history realigns it too
+			}
+		}
+	}()
 	for _, n := range c.names {
 		v, ok := vals[n]
 		if !ok {
 			v = math.NaN()
 		}
-		writeF32(c.cols[n].w, float32(v))
+		f := c.cols[n]
+		written = append(written, f)
+		if _, err := f.Write(f32bytes(v)); err != nil {
+			return fmt.Errorf("history: %w", err)
+		}
 	}
 	var b [4]byte
 	binary.LittleEndian.PutUint32(b[:], uint32(step))
-	c.step.w.Write(b[:])
+	if _, err := c.step.Write(b[:]); err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
 	c.rows++
 	return nil
 }
 
 func (c *columns) sync() error {
 	var errs []error
-	for _, cf := range c.cols {
-		errs = append(errs, cf.w.Flush(), cf.f.Sync())
+	for _, f := range c.cols {
+		errs = append(errs, f.Sync())
 	}
 	if c.step != nil {
-		errs = append(errs, c.step.w.Flush(), c.step.f.Sync())
+		errs = append(errs, c.step.Sync())
 	}
 	return errors.Join(errs...)
 }
 
-func (c *columns) close() {
-	c.sync()
-	for _, cf := range c.cols {
-		cf.f.Close()
+func (c *columns) close() error {
+	errs := []error{c.sync()}
+	for _, f := range c.cols {
+		errs = append(errs, f.Close())
 	}
 	if c.step != nil {
-		c.step.f.Close()
+		errs = append(errs, c.step.Close())
 	}
+	return errors.Join(errs...)
 }
 
 // Series is one metric's history reduced to buckets: each bucket keeps the

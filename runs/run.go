@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -17,10 +18,12 @@ type Run struct {
 	Info Info
 	Dir  string
 
-	mu   sync.Mutex
-	lock *os.File
-	log  *os.File
-	hist *columns
+	mu      sync.Mutex
+	lock    *os.File
+	log     *os.File
+	logSize int64 // bytes of whole lines in the log
+	torn    bool  // a write failed part-way: cut the log back to logSize before the next
+	hist    *columns
 }
 
 // ID returns the run id.
@@ -35,7 +38,9 @@ func (r *Run) SaveInfo() error {
 	return WriteFileAtomic(filepath.Join(r.Dir, "run.json"), append(b, '\n'))
 }
 
-// Append writes one event to metrics.jsonl (one JSON object a line).
+// Append writes one event to metrics.jsonl (one JSON object a line). A
+// write that fails part-way (a full disk) is cut off again, so the log
+// never holds a torn line before a good one; the caller may simply retry.
 func (r *Run) Append(event any) error {
 	b, err := json.Marshal(event)
 	if err != nil {
@@ -43,8 +48,21 @@ func (r *Run) Append(event any) error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	_, err = r.log.Write(append(b, '\n'))
-	return err
+	if r.torn {
+		if err := r.log.Truncate(r.logSize); err != nil {
+			return fmt.Errorf("metrics log %s: %w", r.log.Name(), err)
+		}
+		r.torn = false
+	}
+	n, err := r.log.Write(append(b, '\n'))
+	if err != nil {
+		if n > 0 {
+			r.torn = r.log.Truncate(r.logSize) != nil
+		}
+		return fmt.Errorf("metrics log %s: %w", r.log.Name(), err)
+	}
+	r.logSize += int64(n)
+	return nil
 }
 
 // AppendHistory adds one row of step metrics to the columnar history.
@@ -64,8 +82,9 @@ func (r *Run) Sync() error {
 	return r.log.Sync()
 }
 
-// Close records the final status and releases the lock.
-func (r *Run) Close(status string, runErr error) error {
+// Close records the final status and releases the lock. It reports the
+// first error among writing run.json and flushing the log and history.
+func (r *Run) Close(status Status, runErr error) error {
 	r.Info.Status = status
 	r.Info.End = time.Now()
 	if runErr != nil {
@@ -73,12 +92,9 @@ func (r *Run) Close(status string, runErr error) error {
 	}
 	err := r.SaveInfo()
 	r.mu.Lock()
-	r.hist.close()
-	r.log.Sync()
-	r.log.Close()
+	err = errors.Join(err, r.hist.close(), r.log.Sync(), r.log.Close())
 	r.mu.Unlock()
-	r.lock.Close()
-	return err
+	return errors.Join(err, r.lock.Close())
 }
 
 // CheckpointDir is where checkpoints go.
@@ -88,27 +104,31 @@ func (r *Run) CheckpointDir() string { return filepath.Join(r.Dir, "checkpoints"
 func (r *Run) PredictionDir() string { return filepath.Join(r.Dir, "predictions") }
 
 // repairLog cuts a torn last line (from a killed writer) so that appends
-// start on a fresh line.
-func (r *Run) repairLog() {
+// start on a fresh line, and notes the log's size.
+func (r *Run) repairLog() error {
 	st, err := r.log.Stat()
-	if err != nil || st.Size() == 0 {
-		return
+	if err != nil {
+		return err
+	}
+	if st.Size() == 0 {
+		return nil
 	}
 	f, err := os.Open(r.log.Name())
 	if err != nil {
-		return
+		return err
 	}
 	defer f.Close()
 	n := min(st.Size(), 1<<20)
 	b := make([]byte, n)
 	if _, err := f.ReadAt(b, st.Size()-n); err != nil && err != io.EOF {
-		return
+		return err
 	}
+	r.logSize = st.Size()
 	if b[len(b)-1] == '\n' {
-		return
+		return nil
 	}
-	cut := bytes.LastIndexByte(b, '\n') + 1
-	os.Truncate(r.log.Name(), st.Size()-n+int64(cut))
+	r.logSize = st.Size() - n + int64(bytes.LastIndexByte(b, '\n')+1)
+	return os.Truncate(r.log.Name(), r.logSize)
 }
 
 // ReadLog reads metrics.jsonl, calling f for each complete JSON line. A
@@ -152,6 +172,12 @@ func WriteFileAtomic(path string, data []byte) error {
 		return err
 	}
 	name := tmp.Name()
+	// CreateTemp makes 0600 files; a run folder is the user's to share.
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		os.Remove(name)
+		return err
+	}
 	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
 		os.Remove(name)
@@ -193,6 +219,7 @@ func (r *Run) RewindTo(step int) error {
 		}
 		keep.Write(line)
 	}
+	r.logSize = int64(keep.Len())
 	if keep.Len() != len(b) {
 		r.log.Close()
 		if err := WriteFileAtomic(p, keep.Bytes()); err != nil {

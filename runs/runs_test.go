@@ -1,6 +1,7 @@
 package runs
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -37,7 +38,7 @@ func TestCreateLockListAndCrash(t *testing.T) {
 	if err != nil || len(list) != 2 {
 		t.Fatalf("%v %v", list, err)
 	}
-	got := map[string]string{}
+	got := map[string]Status{}
 	for _, l := range list {
 		got[l.Info.ID] = l.Info.Status
 	}
@@ -128,19 +129,24 @@ func TestHistoryBucketsKeepSpikes(t *testing.T) {
 	}
 }
 
-// writeBigHistory writes steps × metrics rows through the writer.
+// writeBigHistory writes steps × metrics rows in the history's layout
+// (directly: the writer makes one write per value, too slow for this).
 func writeBigHistory(tb testing.TB, dir string, steps, metrics int) {
-	c := newColumns(dir)
-	row := map[string]float64{}
-	for i := 0; i < steps; i++ {
-		for m := 0; m < metrics; m++ {
-			row[fmt.Sprintf("m%03d", m)] = float64(i%977) * float64(m+1)
+	col := make([]byte, 4*steps)
+	for i := range steps {
+		binary.LittleEndian.PutUint32(col[4*i:], uint32(i+1))
+	}
+	if err := os.WriteFile(filepath.Join(dir, stepFile), col, 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	for m := range metrics {
+		for i := range steps {
+			binary.LittleEndian.PutUint32(col[4*i:], math.Float32bits(float32(float64(i%977)*float64(m+1))))
 		}
-		if err := c.append(i+1, row); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("m%03d.f32", m)), col, 0o644); err != nil {
 			tb.Fatal(err)
 		}
 	}
-	c.close()
 }
 
 // BenchmarkReadHistory400kx100 reads a run of 400,000 steps × 100 metrics

@@ -18,14 +18,24 @@ import (
 	"time"
 )
 
+// DefaultDir is the runs folder when none is named: ./maskdash-runs (not
+// ./runs, which in this repository is a Go package).
+const DefaultDir = "maskdash-runs"
+
+// Status is where a run stands, as run.json records it.
+type Status string
+
 // Statuses a run can have.
 const (
-	StatusRunning = "running"
-	StatusDone    = "done"
-	StatusStopped = "stopped"
-	StatusFailed  = "failed"
-	StatusCrashed = "crashed" // run.json says running, but no process holds its lock
+	StatusRunning Status = "running"
+	StatusDone    Status = "done"
+	StatusStopped Status = "stopped"
+	StatusFailed  Status = "failed"
+	StatusCrashed Status = "crashed" // run.json says running, but no process holds its lock
 )
+
+// Ended reports whether the run has ended, one way or another.
+func (s Status) Ended() bool { return s != StatusRunning }
 
 // ErrLocked is returned when another process writes the run.
 var ErrLocked = errors.New("runs: the run is being written by another process")
@@ -42,7 +52,7 @@ type Info struct {
 	ID         string         `json:"id"`
 	Name       string         `json:"name,omitempty"`
 	Parent     string         `json:"parent,omitempty"`
-	Status     string         `json:"status"`
+	Status     Status         `json:"status"`
 	Start      time.Time      `json:"start"`
 	End        time.Time      `json:"end,omitzero"`
 	Model      string         `json:"model"`
@@ -55,6 +65,23 @@ type Info struct {
 	Best       Best           `json:"best"`
 	Error      string         `json:"error,omitempty"`
 	Config     map[string]any `json:"config"`
+	// DataDir is the data folder the run trained on (for the built-in
+	// synthetic set, where it was drawn), so eval and predict need no
+	// --data.
+	DataDir string `json:"data_dir,omitempty"`
+	// Changes are the settings changed while the run trained (learning
+	// rate, loss), in order.
+	Changes []Change `json:"changes,omitempty"`
+	// Dir is the run's folder (not stored: where it was read from).
+	Dir string `json:"-"`
+}
+
+// Change is a setting changed while a run trained.
+type Change struct {
+	Step    int    `json:"step"`
+	Setting string `json:"setting"`
+	Value   string `json:"value"`
+	Who     string `json:"who,omitempty"`
 }
 
 // Duration is the run's wall time so far (or in total when ended).
@@ -107,10 +134,11 @@ func (s *Store) Create(info Info) (*Run, error) {
 	}
 	info.ID = id
 	info.Status = StatusRunning
-	r, err := s.open(id)
+	r, err := open(s.Path(id))
 	if err != nil {
 		return nil, err
 	}
+	info.Dir = r.Dir
 	r.Info = info
 	if err := r.SaveInfo(); err != nil {
 		r.Close(StatusFailed, err)
@@ -120,12 +148,12 @@ func (s *Store) Create(info Info) (*Run, error) {
 }
 
 // OpenForWrite takes the lock of an existing run to continue it.
-func (s *Store) OpenForWrite(id string) (*Run, error) {
-	info, err := s.Info(id)
+func (s *Store) OpenForWrite(ref string) (*Run, error) {
+	info, err := s.Info(ref)
 	if err != nil {
 		return nil, err
 	}
-	r, err := s.open(info.ID)
+	r, err := open(info.Dir)
 	if err != nil {
 		return nil, err
 	}
@@ -140,8 +168,8 @@ func (s *Store) OpenForWrite(id string) (*Run, error) {
 	return r, nil
 }
 
-func (s *Store) open(id string) (*Run, error) {
-	dir := filepath.Join(s.Dir, id)
+func open(dir string) (*Run, error) {
+	id := filepath.Base(dir)
 	for _, d := range []string{"checkpoints", "predictions", "history"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
 			return nil, fmt.Errorf("run %s: %w", id, err)
@@ -161,22 +189,24 @@ func (s *Store) open(id string) (*Run, error) {
 		return nil, fmt.Errorf("run %s log: %w", id, err)
 	}
 	r := &Run{Dir: dir, lock: lock, log: log}
-	r.repairLog()
-	r.hist = newColumns(filepath.Join(dir, "history"))
+	if err := r.repairLog(); err != nil {
+		lock.Close()
+		log.Close()
+		return nil, fmt.Errorf("run %s log: %w", id, err)
+	}
+	if r.hist, err = newColumns(filepath.Join(dir, "history")); err != nil {
+		lock.Close()
+		log.Close()
+		return nil, fmt.Errorf("run %s history: %w", id, err)
+	}
 	return r, nil
 }
 
 // Resolve finds a run by id, by a unique prefix or suffix of its id, or by
-// its folder path.
+// its folder path, and returns its folder.
 func (s *Store) Resolve(ref string) (string, error) {
 	if st, err := os.Stat(filepath.Join(ref, "run.json")); err == nil && !st.IsDir() {
-		abs, _ := filepath.Abs(ref)
-		sdir, _ := filepath.Abs(s.Dir)
-		if filepath.Dir(abs) == sdir {
-			return filepath.Base(abs), nil
-		}
-		s.Dir = filepath.Dir(abs)
-		return filepath.Base(abs), nil
+		return filepath.Clean(ref), nil
 	}
 	ents, err := os.ReadDir(s.Dir)
 	if err != nil {
@@ -188,7 +218,7 @@ func (s *Store) Resolve(ref string) (string, error) {
 			continue
 		}
 		if e.Name() == ref {
-			return ref, nil
+			return s.Path(ref), nil
 		}
 		if strings.HasPrefix(e.Name(), ref) || strings.HasSuffix(e.Name(), ref) {
 			hits = append(hits, e.Name())
@@ -196,7 +226,7 @@ func (s *Store) Resolve(ref string) (string, error) {
 	}
 	switch len(hits) {
 	case 1:
-		return hits[0], nil
+		return s.Path(hits[0]), nil
 	case 0:
 		return "", fmt.Errorf("no run %q in %s", ref, s.Dir)
 	}
@@ -208,29 +238,36 @@ func (s *Store) Path(id string) string { return filepath.Join(s.Dir, id) }
 
 // Info reads a run's run.json, reporting a dead writer as crashed.
 func (s *Store) Info(ref string) (Info, error) {
-	id, err := s.Resolve(ref)
+	dir, err := s.Resolve(ref)
 	if err != nil {
 		return Info{}, err
 	}
-	p := filepath.Join(s.Dir, id, "run.json")
+	return ReadInfo(dir)
+}
+
+// ReadInfo reads the run.json of the run in dir, reporting a dead writer
+// as crashed.
+func ReadInfo(dir string) (Info, error) {
+	id := filepath.Base(dir)
+	p := filepath.Join(dir, "run.json")
 	b, err := os.ReadFile(p)
 	if err != nil {
-		return Info{}, fmt.Errorf("run %s: %w", id, err)
+		return Info{ID: id, Dir: dir}, fmt.Errorf("run %s: %w", id, err)
 	}
 	var info Info
 	if err := json.Unmarshal(b, &info); err != nil {
-		return Info{}, fmt.Errorf("%s is corrupt: %v", p, err)
+		return Info{ID: id, Dir: dir}, fmt.Errorf("%s is corrupt: %v", p, err)
 	}
-	info.ID = id
-	if info.Status == StatusRunning && !s.locked(id) {
+	info.ID, info.Dir = id, dir
+	if info.Status == StatusRunning && !locked(dir) {
 		info.Status = StatusCrashed
 	}
 	return info, nil
 }
 
 // locked reports whether some process holds the run's lock.
-func (s *Store) locked(id string) bool {
-	f, err := os.OpenFile(filepath.Join(s.Dir, id, "lock"), os.O_RDWR, 0)
+func locked(dir string) bool {
+	f, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_RDWR, 0)
 	if err != nil {
 		return false
 	}
@@ -238,7 +275,7 @@ func (s *Store) locked(id string) bool {
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		return true
 	}
-	syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN) // closing the file releases it too
 	return false
 }
 

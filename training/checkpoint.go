@@ -9,7 +9,9 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/maskdash/maskdash/models"
@@ -61,7 +63,8 @@ type CkptMeta struct {
 	Optimizer string            `json:"optimizer"`
 	OptStep   int               `json:"optimizer_step"`
 	OptLR     float64           `json:"optimizer_lr"`
-	Slots     map[string][]F32s `json:"optimizer_slots"`
+	Slots     map[string][]F32s `json:"optimizer_slots,omitempty"` // checkpoints before optimizer_state: the slots as base64
+	OptFile   string            `json:"optimizer_state,omitempty"` // the .optim.safetensors file beside this JSON
 	Data      DataIdentity      `json:"data"`
 	Mean      [3]float32        `json:"mean"`
 	CropW     int               `json:"crop_w,omitempty"` // centre crop before resizing
@@ -70,6 +73,8 @@ type CkptMeta struct {
 	Classes   []string          `json:"classes"`
 	BestF1    float64           `json:"best_f1"`
 	Weights   string            `json:"weights"` // the .safetensors file beside this JSON
+
+	dir string // the folder it was read from
 }
 
 // DataIdentity says which data and split a checkpoint was trained on.
@@ -84,20 +89,27 @@ type DataIdentity struct {
 	Sampler  string  `json:"sampler"`
 }
 
+// tensor is one named array for a safetensors file.
+type tensor struct {
+	name  string
+	shape []int
+	data  []float32
+}
+
 // writeSafetensors writes tensors in the safetensors layout: an 8-byte
 // little-endian header length, a JSON header of dtype/shape/offsets, and
 // the raw little-endian data.
-func writeSafetensors(path string, ps []*models.Param, meta map[string]string) error {
-	sorted := append([]*models.Param(nil), ps...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
+func writeSafetensors(path string, ts []tensor, meta map[string]string) error {
+	sorted := append([]tensor(nil), ts...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].name < sorted[j].name })
 	hdr := map[string]any{}
 	if len(meta) > 0 {
 		hdr["__metadata__"] = meta
 	}
 	off := 0
-	for _, p := range sorted {
-		n := 4 * len(p.Data)
-		hdr[p.Name] = map[string]any{"dtype": "F32", "shape": p.Shape, "data_offsets": []int{off, off + n}}
+	for _, t := range sorted {
+		n := 4 * len(t.data)
+		hdr[t.name] = map[string]any{"dtype": "F32", "shape": t.shape, "data_offsets": []int{off, off + n}}
 		off += n
 	}
 	h, err := json.Marshal(hdr)
@@ -111,13 +123,21 @@ func writeSafetensors(path string, ps []*models.Param, meta map[string]string) e
 	binary.LittleEndian.PutUint64(buf, uint64(len(h)))
 	copy(buf[8:], h)
 	o := 8 + len(h)
-	for _, p := range sorted {
-		for _, v := range p.Data {
+	for _, t := range sorted {
+		for _, v := range t.data {
 			binary.LittleEndian.PutUint32(buf[o:], math.Float32bits(v))
 			o += 4
 		}
 	}
 	return runs.WriteFileAtomic(path, buf)
+}
+
+func paramTensors(ps []*models.Param) []tensor {
+	out := make([]tensor, len(ps))
+	for i, p := range ps {
+		out[i] = tensor{p.Name, p.Shape, p.Data}
+	}
+	return out
 }
 
 type stEntry struct {
@@ -153,8 +173,21 @@ func readSafetensors(path string) (map[string]stEntry, []byte, error) {
 		if err := json.Unmarshal(v, &e); err != nil {
 			return nil, nil, fmt.Errorf("%w %s: tensor %s: %v", ErrCheckpoint, path, k, err)
 		}
-		if e.Dtype != "F32" || e.Offsets[0] < 0 || e.Offsets[1] > len(data) || e.Offsets[0] > e.Offsets[1] {
+		if e.Dtype != "F32" || e.Offsets[0] < 0 || e.Offsets[1] > len(data) || e.Offsets[0] > e.Offsets[1] || (e.Offsets[1]-e.Offsets[0])%4 != 0 {
 			return nil, nil, fmt.Errorf("%w %s: tensor %s has dtype %s or offsets %v outside the file", ErrCheckpoint, path, k, e.Dtype, e.Offsets)
+		}
+		n := 1
+		for _, d := range e.Shape {
+			if d < 0 || d > len(data) {
+				return nil, nil, fmt.Errorf("%w %s: tensor %s has shape %v", ErrCheckpoint, path, k, e.Shape)
+			}
+			n *= d
+			if n > len(data) {
+				return nil, nil, fmt.Errorf("%w %s: tensor %s has shape %v, larger than the file", ErrCheckpoint, path, k, e.Shape)
+			}
+		}
+		if 4*n != e.Offsets[1]-e.Offsets[0] {
+			return nil, nil, fmt.Errorf("%w %s: tensor %s has shape %v but %d bytes", ErrCheckpoint, path, k, e.Shape, e.Offsets[1]-e.Offsets[0])
 		}
 		out[k] = e
 	}
@@ -193,39 +226,140 @@ func loadWeights(path string, net *models.Net) error {
 	return nil
 }
 
-// SaveCheckpoint writes <epoch>-<step>.safetensors and its JSON, then
-// points latest.json (and best.json when best is set) at them. Each
-// pointer is one atomic rename, so a kill at any moment leaves latest and
-// best naming a complete pair of files.
-func SaveCheckpoint(dir string, net *models.Net, meta CkptMeta, best bool) (string, error) {
+// ckptPointer is best.json and latest.json: which numbered checkpoint
+// they name. Each is one small atomic rename, so a kill at any moment
+// leaves both naming a complete checkpoint.
+type ckptPointer struct {
+	Meta    string `json:"checkpoint"` // the numbered .json
+	Weights string `json:"weights"`
+	Epoch   int    `json:"epoch"`
+	Step    int    `json:"step"`
+}
+
+// SaveCheckpoint writes <epoch>-<step>.safetensors (weights and BatchNorm
+// statistics), <epoch>-<step>.optim.safetensors (the optimizer's slots) and
+// the JSON beside them, then points latest.json (and best.json when best
+// is set) at them. It returns the weights' path.
+func SaveCheckpoint(dir string, net *models.Net, meta CkptMeta, opt OptState, best bool) (string, error) {
 	base := fmt.Sprintf("%03d-%07d", meta.Epoch, meta.Step)
 	meta.Weights = base + ".safetensors"
+	meta.Slots = nil
+	all := append(append([]*models.Param(nil), net.Params()...), net.Buffers()...)
+	md := map[string]string{"model": net.Spec.Name, "format": "maskdash", "epoch": fmt.Sprint(meta.Epoch), "step": fmt.Sprint(meta.Step)}
+	if err := writeSafetensors(filepath.Join(dir, meta.Weights), paramTensors(all), md); err != nil {
+		return "", fmt.Errorf("save checkpoint: %w", err)
+	}
+	var slots []tensor
+	for name, v := range opt.Slots {
+		for k, d := range v {
+			slots = append(slots, tensor{fmt.Sprintf("%s/%d", name, k), []int{len(d)}, d})
+		}
+	}
+	if len(slots) > 0 {
+		meta.OptFile = base + ".optim.safetensors"
+		if err := writeSafetensors(filepath.Join(dir, meta.OptFile), slots, map[string]string{"optimizer": opt.Name}); err != nil {
+			return "", fmt.Errorf("save checkpoint: %w", err)
+		}
+	}
 	mj, err := json.MarshalIndent(meta, "", " ")
 	if err != nil {
 		return "", fmt.Errorf("checkpoint meta: %w", err)
 	}
-	all := append(append([]*models.Param(nil), net.Params()...), net.Buffers()...)
-	md := map[string]string{"model": net.Spec.Name, "format": "maskdash", "epoch": fmt.Sprint(meta.Epoch), "step": fmt.Sprint(meta.Step)}
-	if err := writeSafetensors(filepath.Join(dir, meta.Weights), all, md); err != nil {
+	if err := runs.WriteFileAtomic(filepath.Join(dir, base+".json"), mj); err != nil {
 		return "", fmt.Errorf("save checkpoint: %w", err)
 	}
-	names := []string{base, "latest"}
+	pj, err := json.Marshal(ckptPointer{Meta: base + ".json", Weights: meta.Weights, Epoch: meta.Epoch, Step: meta.Step})
+	if err != nil {
+		return "", err
+	}
+	names := []string{"latest"}
 	if best {
 		names = append(names, "best")
 	}
 	for _, n := range names {
-		if err := runs.WriteFileAtomic(filepath.Join(dir, n+".json"), mj); err != nil {
+		if err := runs.WriteFileAtomic(filepath.Join(dir, n+".json"), append(pj, '\n')); err != nil {
 			return "", fmt.Errorf("save checkpoint: %w", err)
 		}
 	}
 	return filepath.Join(dir, meta.Weights), nil
 }
 
+// PruneCheckpoints removes numbered checkpoints past the newest keep, but
+// never those best.json and latest.json name.
+func PruneCheckpoints(dir string, keep int) error {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("prune checkpoints: %w", err)
+	}
+	held := map[string]bool{}
+	for _, n := range []string{"best", "latest"} {
+		if p, err := readPointer(filepath.Join(dir, n+".json")); err == nil {
+			held[strings.TrimSuffix(p.Meta, ".json")] = true
+		}
+	}
+	var bases []string
+	for _, e := range ents {
+		if b, ok := strings.CutSuffix(e.Name(), ".json"); ok && ckptName.MatchString(b) {
+			bases = append(bases, b)
+		}
+	}
+	sort.Strings(bases) // zero-padded epoch and step: oldest first
+	var errs []error
+	for i, b := range bases {
+		if held[b] || i >= len(bases)-keep {
+			continue
+		}
+		for _, suffix := range []string{".safetensors", ".optim.safetensors", ".json"} {
+			if err := os.Remove(filepath.Join(dir, b+suffix)); err != nil && !errors.Is(err, os.ErrNotExist) {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("prune checkpoints: %w", err)
+	}
+	return nil
+}
+
+var ckptName = regexp.MustCompile(`^[0-9]{3,}-[0-9]{7,}$`)
+
+// readPointer reads best.json or latest.json.
+func readPointer(path string) (ckptPointer, error) {
+	var p ckptPointer
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return p, err
+	}
+	if err := json.Unmarshal(b, &p); err != nil {
+		return p, fmt.Errorf("%s is corrupt: %w", path, err)
+	}
+	if p.Meta == "" {
+		// Before pointers, best.json and latest.json were full copies of
+		// the numbered JSON; its "weights" names the checkpoint.
+		var m CkptMeta
+		if err := json.Unmarshal(b, &m); err != nil || m.Weights == "" {
+			return p, fmt.Errorf("%s names no checkpoint", path)
+		}
+		p = ckptPointer{Meta: strings.TrimSuffix(m.Weights, ".safetensors") + ".json", Weights: m.Weights, Epoch: m.Epoch, Step: m.Step}
+	}
+	if filepath.Base(p.Meta) != p.Meta || filepath.Base(p.Weights) != p.Weights {
+		return p, fmt.Errorf("%s names a file outside its folder", path)
+	}
+	return p, nil
+}
+
 // ReadCkptMeta reads the JSON beside a checkpoint (path may name the
-// .safetensors or the .json).
+// .safetensors, the .json, or best.json and latest.json).
 func ReadCkptMeta(path string) (CkptMeta, error) {
 	jp := strings.TrimSuffix(path, ".safetensors")
 	jp = strings.TrimSuffix(jp, ".json") + ".json"
+	if n := filepath.Base(jp); n == "best.json" || n == "latest.json" {
+		p, err := readPointer(jp)
+		if err != nil {
+			return CkptMeta{}, fmt.Errorf("%w: %v", ErrCheckpoint, err)
+		}
+		jp = filepath.Join(filepath.Dir(jp), p.Meta)
+	}
 	b, err := os.ReadFile(jp)
 	if err != nil {
 		return CkptMeta{}, fmt.Errorf("%w: %v", ErrCheckpoint, err)
@@ -234,6 +368,7 @@ func ReadCkptMeta(path string) (CkptMeta, error) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		return CkptMeta{}, fmt.Errorf("%w %s is corrupt: %v", ErrCheckpoint, jp, err)
 	}
+	m.dir = filepath.Dir(jp)
 	return m, nil
 }
 
@@ -252,14 +387,14 @@ func CheckpointPath(runDir, which string) (string, error) {
 		if !fileExists(ptr) && which == "best" {
 			ptr = filepath.Join(dir, "latest.json")
 		}
-		m, err := ReadCkptMeta(ptr)
-		if err != nil {
+		if !fileExists(ptr) {
 			return "", fmt.Errorf("%w %s: the run has no %s checkpoint yet", ErrCheckpoint, ptr, which)
 		}
-		if m.Weights == "" {
-			return "", fmt.Errorf("%w %s names no weights file", ErrCheckpoint, ptr)
+		p, err := readPointer(ptr)
+		if err != nil {
+			return "", fmt.Errorf("%w: %v", ErrCheckpoint, err)
 		}
-		return filepath.Join(dir, m.Weights), nil
+		return filepath.Join(dir, p.Weights), nil
 	}
 	p := which
 	if !strings.Contains(which, string(filepath.Separator)) {
@@ -301,22 +436,55 @@ func LoadNet(path string, evalBatch int) (*models.Net, CkptMeta, error) {
 	return net, meta, nil
 }
 
-func (m *CkptMeta) optState() OptState {
+// optState reads the optimizer's state: the .optim.safetensors file, or
+// the base64 slots of older checkpoints.
+func (m *CkptMeta) optState() (OptState, error) {
 	s := OptState{Name: m.Optimizer, LR: m.OptLR, Step: m.OptStep, Slots: map[string][][]float32{}}
 	for k, v := range m.Slots {
 		for _, f := range v {
 			s.Slots[k] = append(s.Slots[k], []float32(f))
 		}
 	}
-	return s
-}
-
-func slotsJSON(s OptState) map[string][]F32s {
-	out := map[string][]F32s{}
-	for k, v := range s.Slots {
-		for _, f := range v {
-			out[k] = append(out[k], F32s(f))
+	if m.OptFile == "" {
+		return s, nil
+	}
+	if filepath.Base(m.OptFile) != m.OptFile {
+		return s, fmt.Errorf("%w: optimizer state %s is outside the checkpoint folder", ErrCheckpoint, m.OptFile)
+	}
+	path := filepath.Join(m.dir, m.OptFile)
+	ents, data, err := readSafetensors(path)
+	if err != nil {
+		return s, err
+	}
+	type slot struct {
+		name string
+		k    int
+	}
+	got := map[slot][]float32{}
+	for name, e := range ents {
+		i := strings.LastIndexByte(name, '/')
+		k, err := strconv.Atoi(name[i+1:])
+		if i < 0 || err != nil || k < 0 || k > 8 {
+			return s, fmt.Errorf("%w %s: tensor %s is not an optimizer slot", ErrCheckpoint, path, name)
+		}
+		v := make([]float32, (e.Offsets[1]-e.Offsets[0])/4)
+		for j := range v {
+			v[j] = math.Float32frombits(binary.LittleEndian.Uint32(data[e.Offsets[0]+4*j:]))
+		}
+		got[slot{name[:i], k}] = v
+	}
+	for sl, v := range got {
+		for len(s.Slots[sl.name]) <= sl.k {
+			s.Slots[sl.name] = append(s.Slots[sl.name], nil)
+		}
+		s.Slots[sl.name][sl.k] = v
+	}
+	for name, v := range s.Slots {
+		for k := range v {
+			if v[k] == nil {
+				return s, fmt.Errorf("%w %s: optimizer slot %s/%d is missing", ErrCheckpoint, path, name, k)
+			}
 		}
 	}
-	return out
+	return s, nil
 }

@@ -1,6 +1,7 @@
 package training
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,50 +10,62 @@ import (
 	"time"
 
 	"github.com/maskdash/maskdash/models"
+	"github.com/maskdash/maskdash/runs"
 )
 
-// Config is everything a training run needs. Zero values take the
-// documented defaults (see Defaults); main.go fills it from flags.
+// Config is everything a training run needs. A zero value means the
+// default written beside each field; Defaults fills them in, and it is the
+// only place they live (main shows them in the flags' help by calling
+// DefaultConfig). Negative numbers are invalid (Check), never a default.
+// The JSON form is run.json's "config" and round-trips.
 type Config struct {
-	Data        string     // data folder; "" means the built-in synthetic set
-	Format      string     // mask, folder, idx or "" (detect)
-	Model       string     // default cnn-s
-	Loss        string     // default ce
-	Optim       string     // default adam
-	LR          float64    // default 1e-3
-	Epochs      int        // default 5
-	Batch       int        // default 32
-	W, H        int        // input size; default 64×64
-	Split       string     // profile or random; default profile
-	ValRatio    float64    // default 0.2
-	AgeBins     string     // default "30,60"
-	Sampler     string     // shuffle, weighted or balance; default shuffle
-	Seed        uint64     // default 42
-	Device      string     // cpu or cuda; default cpu
-	Engine      string     // own or gorgonia (the slow reference path on the CPU); default: the device's, models.EngineFor
-	Runs        string     // runs folder; default ./maskdash-runs
-	Name        string     // optional run name
-	Schedule    string     // none, step or cosine; default none
-	Warmup      int        // linear warm-up steps from 1e-5; default 0
-	HeadDepth   int        // hidden layers per head of -mh models; default 1
-	Dropout     float64    // dropout before output layers; default 0
-	WeightDecay float64    // default 0 (adamw 1e-2)
-	Workers     int        // loader goroutines; default models.Workers() (the cores)
-	NoAugment   bool       // turn off random crop, flip, jitter and rotation
-	CropW       int        // centre crop of the source image before resizing, in source pixels; 0: none
-	CropH       int        // (see CropW)
-	Mean, Std   [3]float32 // normalisation; a zero Std means: compute both from the training split
-	Limit       int        // use at most this many training images (0: all)
+	Data        string     `json:"data"`         // data folder; "" means the built-in synthetic set (run.json records its folder)
+	Format      string     `json:"format"`       // mask, folder, idx or "" (detect)
+	Model       string     `json:"model"`        // default cnn-s
+	Loss        string     `json:"loss"`         // default ce
+	Optim       string     `json:"optim"`        // default adam
+	LR          float64    `json:"lr"`           // default 1e-3
+	Epochs      int        `json:"epochs"`       // default 5
+	Batch       int        `json:"batch"`        // default 32
+	W           int        `json:"-"`            // input width; default 64 (JSON: "img": "WxH")
+	H           int        `json:"-"`            // input height; default 64
+	Split       string     `json:"split"`        // profile or random; default profile
+	ValRatio    float64    `json:"val_ratio"`    // default 0.2
+	AgeBins     string     `json:"age_bins"`     // default "30,60"
+	Sampler     string     `json:"sampler"`      // shuffle, weighted or balance; default shuffle
+	Seed        uint64     `json:"seed"`         // default 42
+	Device      string     `json:"device"`       // cpu or cuda; default cpu
+	Engine      string     `json:"engine"`       // own or gorgonia (the slow reference path on the CPU); default: the device's, models.EngineFor
+	Runs        string     `json:"-"`            // runs folder; default runs.DefaultDir
+	Name        string     `json:"name"`         // optional run name
+	Schedule    string     `json:"schedule"`     // none, step or cosine; default none
+	Warmup      int        `json:"warmup"`       // linear warm-up steps from 1e-5; default 0
+	HeadDepth   int        `json:"head_depth"`   // hidden layers per head of -mh models; default 1
+	Dropout     float64    `json:"dropout"`      // dropout before output layers; default 0
+	WeightDecay float64    `json:"weight_decay"` // default 0 (adamw 1e-2)
+	Workers     int        `json:"-"`            // loader goroutines; default models.Workers() (the cores)
+	NoAugment   bool       `json:"-"`            // turn off random crop, flip, jitter and rotation (JSON: "augment")
+	CropW       int        `json:"-"`            // centre crop of the source image before resizing, in source pixels; 0: none (JSON: "crop")
+	CropH       int        `json:"-"`            // (see CropW)
+	Mean        [3]float32 `json:"mean"`         // normalisation; a zero Std means: compute both from the training split
+	Std         [3]float32 `json:"std"`
+	Limit       int        `json:"limit"` // use at most this many training images (0: all)
+	// KeepCheckpoints is how many numbered checkpoints a run keeps besides
+	// its best and latest; default 3.
+	KeepCheckpoints int `json:"keep_checkpoints"`
 
-	From     string // parent run to start from (train --from)
-	FromCkpt string // best or latest; default best
-	Resume   string // run to continue (resume)
+	From     string `json:"from"`      // parent run to start from (train --from)
+	FromCkpt string `json:"from_ckpt"` // best or latest; default best
+	Resume   string `json:"-"`         // run to continue (resume)
 
 	// StepEvery is how often a step event is published; default 250ms.
-	StepEvery time.Duration
+	StepEvery time.Duration `json:"-"`
+	// StallRetry is how often a trainer that cannot write its run folder
+	// tries again by itself; default 30s (a resume command tries at once).
+	StallRetry time.Duration `json:"-"`
 	// Synth configures the built-in synthetic set (Data == "").
-	SynthProfiles int    // default 300
-	SynthSize     string // default 192x256
+	SynthProfiles int    `json:"-"` // default 300
+	SynthSize     string `json:"-"` // default 192x256
 }
 
 // Defaults fills the zero values.
@@ -69,38 +82,139 @@ func (c *Config) Defaults() {
 	def(&c.AgeBins, "30,60")
 	def(&c.Sampler, "shuffle")
 	def(&c.Device, "cpu")
-	def(&c.Runs, "maskdash-runs")
+	def(&c.Runs, runs.DefaultDir)
 	def(&c.Schedule, "none")
 	def(&c.FromCkpt, "best")
 	def(&c.SynthSize, "192x256")
-	if c.LR <= 0 {
-		c.LR = 1e-3
+	defNum(&c.LR, 1e-3)
+	defNum(&c.Epochs, 5)
+	defNum(&c.Batch, 32)
+	defNum(&c.W, 64)
+	defNum(&c.H, 64)
+	defNum(&c.ValRatio, 0.2)
+	defNum(&c.Seed, 42)
+	defNum(&c.HeadDepth, 1)
+	defNum(&c.KeepCheckpoints, 3)
+	defNum(&c.StepEvery, 250*time.Millisecond)
+	defNum(&c.StallRetry, 30*time.Second)
+	defNum(&c.SynthProfiles, 300)
+	// Not GOMAXPROCS: the OpenBLAS build keeps a spare P (see models).
+	defNum(&c.Workers, models.Workers())
+}
+
+func defNum[T int | uint64 | float64 | time.Duration](v *T, d T) {
+	if *v == 0 {
+		*v = d
 	}
-	if c.Epochs <= 0 {
-		c.Epochs = 5
+}
+
+// DefaultConfig is the Config a run gets when nothing is set.
+func DefaultConfig() Config {
+	var c Config
+	c.Defaults()
+	return c
+}
+
+// Check rejects settings that no default can mend: negative counts and
+// rates, ratios outside their range. It names the setting and its value.
+func (c *Config) Check() error {
+	type bad struct {
+		name string
+		ok   bool
+		val  any
+		want string
 	}
-	if c.Batch <= 0 {
-		c.Batch = 32
+	for _, b := range []bad{
+		{"lr", c.LR >= 0, c.LR, "a positive number"},
+		{"epochs", c.Epochs >= 0, c.Epochs, "a positive whole number"},
+		{"batch", c.Batch >= 0, c.Batch, "a positive whole number"},
+		{"img", c.W >= 0 && c.H >= 0, fmt.Sprintf("%dx%d", c.W, c.H), "a positive size"},
+		{"val-ratio", c.ValRatio >= 0 && c.ValRatio < 1, c.ValRatio, "at least 0 and below 1"},
+		{"warmup", c.Warmup >= 0, c.Warmup, "0 or more steps"},
+		{"head-depth", c.HeadDepth >= 0, c.HeadDepth, "0 or more layers"},
+		{"dropout", c.Dropout >= 0 && c.Dropout < 1, c.Dropout, "at least 0 and below 1"},
+		{"weight-decay", c.WeightDecay >= 0, c.WeightDecay, "0 or more"},
+		{"limit", c.Limit >= 0, c.Limit, "0 (all) or more images"},
+		{"keep-checkpoints", c.KeepCheckpoints >= 0, c.KeepCheckpoints, "0 or more"},
+		{"workers", c.Workers >= 0, c.Workers, "0 or more"},
+		{"crop", c.CropW >= 0 && c.CropH >= 0, fmt.Sprintf("%dx%d", c.CropW, c.CropH), "a positive size"},
+	} {
+		if !b.ok {
+			return fmt.Errorf("%s %v is invalid: want %s", b.name, b.val, b.want)
+		}
 	}
-	if c.W <= 0 || c.H <= 0 {
-		c.W, c.H = 64, 64
+	for _, v := range c.Std {
+		if v < 0 {
+			return fmt.Errorf("std %v is invalid: every standard deviation must be positive", c.Std)
+		}
 	}
-	if c.ValRatio == 0 {
-		c.ValRatio = 0.2
+	return nil
+}
+
+// configJSON is Config's JSON form: the fields with tags, plus the sizes
+// as "WxH" and augmentation as "augment" (as run.json has always had them).
+type configJSON struct {
+	configFields
+	Img     string `json:"img"`
+	Crop    string `json:"crop"`
+	Augment *bool  `json:"augment"`
+}
+
+type configFields Config
+
+// MarshalJSON implements json.Marshaler.
+func (c Config) MarshalJSON() ([]byte, error) {
+	aug := !c.NoAugment
+	return json.Marshal(configJSON{configFields: configFields(c), Img: fmt.Sprintf("%dx%d", c.W, c.H),
+		Crop: fmt.Sprintf("%dx%d", c.CropW, c.CropH), Augment: &aug})
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (c *Config) UnmarshalJSON(b []byte) error {
+	var j configJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
 	}
-	if c.Seed == 0 {
-		c.Seed = 42
+	*c = Config(j.configFields)
+	if j.Img != "" {
+		w, h, err := ParseSize(j.Img)
+		if err != nil {
+			return fmt.Errorf("img: %w", err)
+		}
+		c.W, c.H = w, h
 	}
-	if c.StepEvery <= 0 {
-		c.StepEvery = 250 * time.Millisecond
+	if j.Crop != "" && j.Crop != "0x0" {
+		w, h, err := ParseSize(j.Crop)
+		if err != nil {
+			return fmt.Errorf("crop: %w", err)
+		}
+		c.CropW, c.CropH = w, h
 	}
-	if c.SynthProfiles <= 0 {
-		c.SynthProfiles = 300
+	c.NoAugment = j.Augment != nil && !*j.Augment
+	return nil
+}
+
+// AsMap returns the config as run.json's "config" object.
+func (c Config) AsMap() (map[string]any, error) {
+	b, err := json.Marshal(c)
+	if err != nil {
+		return nil, err
 	}
-	if c.Workers <= 0 {
-		// Not GOMAXPROCS: the OpenBLAS build keeps a spare P (see models).
-		c.Workers = models.Workers()
+	var m map[string]any
+	return m, json.Unmarshal(b, &m)
+}
+
+// ConfigFromMap reads a Config back from run.json's "config" object.
+func ConfigFromMap(m map[string]any) (Config, error) {
+	var c Config
+	b, err := json.Marshal(m)
+	if err != nil {
+		return c, err
 	}
+	if err := json.Unmarshal(b, &c); err != nil {
+		return c, fmt.Errorf("run.json config: %w", err)
+	}
+	return c, nil
 }
 
 // ParseSize reads "WxH" such as 64x64.
@@ -112,48 +226,6 @@ func ParseSize(s string) (int, int, error) {
 		return 0, 0, fmt.Errorf("size %q: want WxH such as 64x64", s)
 	}
 	return w, h, nil
-}
-
-// AsMap returns the config as a JSON-ready map for run.json.
-func (c Config) AsMap() map[string]any {
-	return map[string]any{
-		"data": c.Data, "format": c.Format, "model": c.Model, "loss": c.Loss, "optim": c.Optim,
-		"lr": c.LR, "epochs": c.Epochs, "batch": c.Batch, "img": fmt.Sprintf("%dx%d", c.W, c.H),
-		"split": c.Split, "val_ratio": c.ValRatio, "age_bins": c.AgeBins, "sampler": c.Sampler,
-		"seed": c.Seed, "device": c.Device, "engine": c.Engine, "name": c.Name, "schedule": c.Schedule, "warmup": c.Warmup,
-		"head_depth": c.HeadDepth, "dropout": c.Dropout, "weight_decay": c.WeightDecay,
-		"augment": !c.NoAugment, "limit": c.Limit, "from": c.From, "from_ckpt": c.FromCkpt,
-		"crop": fmt.Sprintf("%dx%d", c.CropW, c.CropH), "mean": c.Mean[:], "std": c.Std[:],
-	}
-}
-
-// ConfigFromMap rebuilds a Config from run.json's map (for resume).
-func ConfigFromMap(m map[string]any) Config {
-	s := func(k string) string { v, _ := m[k].(string); return v }
-	f := func(k string) float64 { v, _ := m[k].(float64); return v }
-	c := Config{Data: s("data"), Format: s("format"), Model: s("model"), Loss: s("loss"), Optim: s("optim"),
-		LR: f("lr"), Epochs: int(f("epochs")), Batch: int(f("batch")), Split: s("split"), ValRatio: f("val_ratio"),
-		AgeBins: s("age_bins"), Sampler: s("sampler"), Seed: uint64(f("seed")), Device: s("device"), Engine: s("engine"), Name: s("name"),
-		Schedule: s("schedule"), Warmup: int(f("warmup")), HeadDepth: int(f("head_depth")), Dropout: f("dropout"),
-		WeightDecay: f("weight_decay"), Limit: int(f("limit")), From: s("from"), FromCkpt: s("from_ckpt")}
-	if a, ok := m["augment"].(bool); ok {
-		c.NoAugment = !a
-	}
-	if w, h, err := ParseSize(s("img")); err == nil {
-		c.W, c.H = w, h
-	}
-	if w, h, err := ParseSize(s("crop")); err == nil {
-		c.CropW, c.CropH = w, h
-	}
-	for k, dst := range map[string]*[3]float32{"mean": &c.Mean, "std": &c.Std} {
-		if v, ok := m[k].([]any); ok && len(v) == 3 {
-			for i := range 3 {
-				f, _ := v[i].(float64)
-				dst[i] = float32(f)
-			}
-		}
-	}
-	return c
 }
 
 // DefaultSynthDir is where the built-in synthetic set lives: the user's

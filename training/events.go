@@ -1,49 +1,74 @@
 package training
 
-import (
-	"context"
-	"sync"
-	"time"
-)
+import "time"
+
+// EventKind says what an Event reports. The strings are what metrics.jsonl
+// holds in its "kind" field.
+type EventKind string
 
 // Event kinds.
 const (
-	KindStep       = "step"       // a training progress sample
-	KindEpoch      = "epoch"      // end-of-epoch train and validation figures
-	KindCheckpoint = "checkpoint" // a checkpoint was saved
-	KindPrediction = "prediction" // a prediction CSV was written
-	KindState      = "state"      // the trainer changed state
-	KindControl    = "control"    // someone changed a setting (lr, loss)
-	KindError      = "error"      // something went wrong
-	KindRun        = "run"        // a run started (its id and settings)
+	KindStep       EventKind = "step"       // a training progress sample
+	KindEpoch      EventKind = "epoch"      // end-of-epoch train and validation figures
+	KindCheckpoint EventKind = "checkpoint" // a checkpoint was saved
+	KindPrediction EventKind = "prediction" // a prediction CSV was written
+	KindState      EventKind = "state"      // the trainer changed state
+	KindControl    EventKind = "control"    // someone changed a setting (lr, loss) or asked for an action
+	KindError      EventKind = "error"      // something went wrong
+	KindRun        EventKind = "run"        // a run started (its id and settings)
+	KindNotice     EventKind = "notice"     // an answer to a command that had nothing to do
 )
 
-// FatalSetting marks an error event that ended training (the caller also
-// gets it as an error value).
-const FatalSetting = "fatal"
+// State is a trainer's state.
+type State string
 
 // Trainer states.
 const (
-	StateStarting = "starting"
-	StateRunning  = "running"
-	StatePaused   = "paused"
-	StateStopping = "stopping"
-	StateDone     = "done"
-	StateStopped  = "stopped"
-	StateFailed   = "failed"
+	StateStarting State = "starting"
+	StateRunning  State = "running"
+	StatePaused   State = "paused"
+	StateStalled  State = "stalled" // paused because the run folder cannot be written
+	StateStopping State = "stopping"
+	StateDone     State = "done"
+	StateStopped  State = "stopped"
+	StateFailed   State = "failed"
+)
+
+// Ended reports whether the state is final.
+func (s State) Ended() bool { return s == StateDone || s == StateStopped || s == StateFailed }
+
+// Setting names what a control event changed or asked for, and marks the
+// error event that ended training (SettingFatal).
+type Setting string
+
+// Settings.
+const (
+	SettingState      Setting = "state"      // paused or running
+	SettingLR         Setting = "lr"         // the base learning rate
+	SettingLoss       Setting = "loss"       // the loss
+	SettingCheckpoint Setting = "checkpoint" // a checkpoint was asked for
+	SettingPredict    Setting = "predict"    // a prediction was asked for
+	SettingStop       Setting = "stop"       // stop was asked for
+	SettingFork       Setting = "fork"       // a child run was asked for
+	SettingFatal      Setting = "fatal"      // on an error event: training ended with it (the caller also gets it as an error value)
 )
 
 // Event is one thing the trainer reports. Every event is plain data (no
 // tensors), safe to keep and share; the same JSON is a line of the run's
 // metrics.jsonl, so a viewer can rebuild everything from disk.
 type Event struct {
-	Kind     string     `json:"kind"`
-	Time     time.Time  `json:"t"`
-	Run      string     `json:"run,omitempty"`
-	Epoch    int        `json:"epoch"`
-	Step     int        `json:"step"`
-	Loss     float64    `json:"loss,omitempty"`
-	LR       float64    `json:"lr,omitempty"`
+	Kind  EventKind `json:"kind"`
+	Time  time.Time `json:"t"`
+	Run   string    `json:"run,omitempty"`
+	Epoch int       `json:"epoch"`
+	Step  int       `json:"step"`
+	Loss  float64   `json:"loss,omitempty"`
+	// LR is the learning rate the step used (step and epoch events): the
+	// base rate after the schedule and warm-up.
+	LR float64 `json:"lr,omitempty"`
+	// BaseLR is the base learning rate (run and control events): what +,
+	// - and L change, before the schedule.
+	BaseLR   float64    `json:"base_lr,omitempty"`
 	IPS      float64    `json:"ips,omitempty"`               // training images per second
 	GPUMem   float64    `json:"gpu_mem_mib,omitempty"`       // GPU memory in use (step events on cuda)
 	GPUTotal float64    `json:"gpu_mem_total_mib,omitempty"` // the GPU's memory in all
@@ -52,11 +77,12 @@ type Event struct {
 	TrainAcc float64    `json:"train_acc,omitempty"`
 	Val      *Metrics   `json:"val,omitempty"`
 	Conf     *Confusion `json:"confusion,omitempty"`
-	State    string     `json:"state,omitempty"`
+	Best     bool       `json:"best,omitempty"` // epoch events: the best macro F1 so far
+	State    State      `json:"state,omitempty"`
 	Path     string     `json:"path,omitempty"`
 	Msg      string     `json:"msg,omitempty"`
 	Who      string     `json:"who,omitempty"` // who asked (an SSH key fingerprint, or "local")
-	Setting  string     `json:"setting,omitempty"`
+	Setting  Setting    `json:"setting,omitempty"`
 	Value    string     `json:"value,omitempty"`
 	Settings *RunHeader `json:"settings,omitempty"`
 }
@@ -75,183 +101,11 @@ type RunHeader struct {
 	Data    string   `json:"data"`
 	Device  string   `json:"device"`
 	Classes []string `json:"classes"`
-	Masked  bool     `json:"masked"`
-	Train   int      `json:"train"`
-	Val     int      `json:"val"`
-	Epochs  int      `json:"epochs"`
-}
-
-// Hub fans events out to any number of subscribers. Publish never blocks:
-// each subscriber has a queue in which step events are bounded (a slow
-// reader loses the newest ones until it catches up, and is told how many)
-// while every other event is kept. The hub also keeps the history so that
-// a late subscriber starts with the whole run: every non-step event, and
-// step events thinned to at most HistorySteps (every other one is dropped
-// when the cap is reached, so a run of days keeps the shape of its curves
-// in bounded memory; the run's history columns on disk keep every step).
-type Hub struct {
-	mu      sync.Mutex
-	subs    map[*Sub]struct{}
-	history []Event
-	steps   int // step events in history
-	closed  bool
-}
-
-// HistorySteps caps the step events a Hub keeps for late subscribers.
-const HistorySteps = 20000
-
-// NewHub returns an empty hub.
-func NewHub() *Hub { return &Hub{subs: map[*Sub]struct{}{}} }
-
-// Sub is one subscription.
-type Sub struct {
-	hub     *Hub
-	mu      sync.Mutex
-	queue   []Event
-	steps   int
-	limit   int
-	dropped int
-	closed  bool
-	notify  chan struct{}
-}
-
-// Subscribe returns a subscription and, atomically with it, every event
-// published so far. stepLimit bounds queued step events (default 256).
-func (h *Hub) Subscribe(stepLimit int) (*Sub, []Event) {
-	if stepLimit <= 0 {
-		stepLimit = 256
-	}
-	s := &Sub{hub: h, limit: stepLimit, notify: make(chan struct{}, 1)}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	snap := append([]Event(nil), h.history...)
-	if h.closed {
-		s.closed = true
-	} else {
-		h.subs[s] = struct{}{}
-	}
-	return s, snap
-}
-
-// Publish sends an event to every subscriber without blocking.
-func (h *Hub) Publish(e Event) {
-	if e.Time.IsZero() {
-		e.Time = time.Now()
-	}
-	h.mu.Lock()
-	h.history = append(h.history, e)
-	if e.Kind == KindStep {
-		h.steps++
-		if h.steps > HistorySteps {
-			h.thin()
-		}
-	}
-	subs := make([]*Sub, 0, len(h.subs))
-	for s := range h.subs {
-		subs = append(subs, s)
-	}
-	h.mu.Unlock()
-	for _, s := range subs {
-		s.push(e)
-	}
-}
-
-// thin drops every other step event from the history.
-func (h *Hub) thin() {
-	kept := h.history[:0]
-	odd := false
-	h.steps = 0
-	for _, e := range h.history {
-		if e.Kind == KindStep {
-			odd = !odd
-			if !odd {
-				continue
-			}
-			h.steps++
-		}
-		kept = append(kept, e)
-	}
-	clear(h.history[len(kept):])
-	h.history = kept
-}
-
-// Close ends every subscription (after their queues drain).
-func (h *Hub) Close() {
-	h.mu.Lock()
-	h.closed = true
-	subs := h.subs
-	h.subs = map[*Sub]struct{}{}
-	h.mu.Unlock()
-	for s := range subs {
-		s.mu.Lock()
-		s.closed = true
-		s.mu.Unlock()
-		s.wake()
-	}
-}
-
-// Subscribers is the number of live subscriptions.
-func (h *Hub) Subscribers() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return len(h.subs)
-}
-
-func (s *Sub) push(e Event) {
-	s.mu.Lock()
-	if e.Kind == KindStep {
-		if s.steps >= s.limit {
-			s.dropped++
-			s.mu.Unlock()
-			return
-		}
-		s.steps++
-	}
-	s.queue = append(s.queue, e)
-	s.mu.Unlock()
-	s.wake()
-}
-
-func (s *Sub) wake() {
-	select {
-	case s.notify <- struct{}{}:
-	default:
-	}
-}
-
-// Next waits for events and returns all queued ones with the number of
-// step events dropped since the last call. ok is false once the hub is
-// closed and the queue is empty, or ctx is done.
-func (s *Sub) Next(ctx context.Context) (events []Event, dropped int, ok bool) {
-	for {
-		s.mu.Lock()
-		if len(s.queue) > 0 || s.dropped > 0 {
-			events, dropped = s.queue, s.dropped
-			s.queue, s.steps, s.dropped = nil, 0, 0
-			s.mu.Unlock()
-			return events, dropped, true
-		}
-		closed := s.closed
-		s.mu.Unlock()
-		if closed {
-			return nil, 0, false
-		}
-		select {
-		case <-s.notify:
-		case <-ctx.Done():
-			return nil, 0, false
-		}
-	}
-}
-
-// Cancel ends the subscription.
-func (s *Sub) Cancel() {
-	s.hub.mu.Lock()
-	delete(s.hub.subs, s)
-	s.hub.mu.Unlock()
-	s.mu.Lock()
-	s.closed = true
-	s.queue = nil
-	s.mu.Unlock()
-	s.wake()
+	// TaskClasses names the classes of the mask, gender and age tasks
+	// (the age names follow the run's bins); empty unless Masked.
+	TaskClasses [][]string `json:"task_classes,omitempty"`
+	Masked      bool       `json:"masked"`
+	Train       int        `json:"train"`
+	Val         int        `json:"val"`
+	Epochs      int        `json:"epochs"`
 }

@@ -3,78 +3,175 @@ package training
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
+	"time"
 )
-
-// ErrNoTrainer is returned by Send before training has started.
-var ErrNoTrainer = errors.New("training has not started yet")
 
 // Manager runs one trainer after another on the same hub: when a run ends
 // with a fork request ("new run from here with this loss and rate"), it
 // starts the child run from the parent's latest checkpoint. It is the
-// controller a dashboard talks to.
+// controller a dashboard talks to, and it prepares each run's folder (new,
+// resumed or child) so the trainer only trains.
+//
+// With Linger set, a run that has ended is kept: predictions can still be
+// made from its weights and a child run started from it, until ctx ends.
+// A dashboard lingers; a headless run does not.
 type Manager struct {
-	hub *Hub
-	cfg Config
-	mu  sync.Mutex
-	cur *Trainer
+	hub    *Hub
+	cfg    Config
+	linger bool
+
+	mu    sync.Mutex
+	cur   *Trainer     // the running trainer; nil between runs
+	ended *Trainer     // the run that ended last (while lingering)
+	idle  chan Command // commands for the ended run, carried out by Run's goroutine
 }
 
 // NewManager returns a manager that will train cfg.
-func NewManager(cfg Config, hub *Hub) *Manager { return &Manager{hub: hub, cfg: cfg} }
+func NewManager(cfg Config, hub *Hub) *Manager {
+	return &Manager{hub: hub, cfg: cfg, idle: make(chan Command, 8)}
+}
+
+// Linger keeps an ended run for predictions and child runs until Run's ctx
+// ends (see Manager).
+func (m *Manager) Linger() *Manager { m.linger = true; return m }
 
 // Hub returns the event hub.
 func (m *Manager) Hub() *Hub { return m.hub }
 
-// Run trains until the last run ends; it closes the hub when done.
+// Run trains until the last run ends (or, lingering, until ctx ends) and
+// returns the error of the last run; it closes the hub when done.
 func (m *Manager) Run(ctx context.Context) error {
 	defer m.hub.Close()
 	cfg := m.cfg
 	for {
-		t, err := New(ctx, cfg, m.hub)
+		t, sink, err := start(ctx, cfg, m.hub)
 		if err != nil {
-			m.hub.Publish(Event{Kind: KindError, Msg: err.Error(), Setting: FatalSetting})
+			m.hub.Publish(Event{Kind: KindError, Msg: err.Error(), Setting: SettingFatal, Time: time.Now()})
 			return err
 		}
 		m.mu.Lock()
-		m.cur = t
+		m.cur, m.ended = t, nil
 		m.mu.Unlock()
 		err = t.Run(ctx)
-		f := t.Forked()
-		if err != nil || f == nil || ctx.Err() != nil {
+		if cerr := sink.close(t.Status(), err); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("run %s: %w", t.RunID(), cerr))
+		}
+		m.mu.Lock()
+		m.cur, m.ended = nil, t
+		m.mu.Unlock()
+		if ctx.Err() != nil {
 			return err
 		}
-		parent := t.cfg
-		cfg = parent
-		cfg.Resume, cfg.From, cfg.FromCkpt, cfg.Name = "", t.RunID(), "latest", ""
-		if f.Text != "" {
-			cfg.Loss = f.Text
+		f := t.Forked()
+		if f == nil && m.linger {
+			f = m.wait(ctx, t)
 		}
-		if f.Value > 0 {
-			cfg.LR = f.Value
+		if f == nil {
+			return err
+		}
+		cfg = childOf(t, *f)
+	}
+}
+
+// childOf is the config of a child run of t with f's loss and rate.
+func childOf(t *Trainer, f Command) Config {
+	cfg := t.cfg
+	cfg.Resume, cfg.From, cfg.FromCkpt, cfg.Name = "", t.RunID(), "latest", ""
+	if f.Text != "" {
+		cfg.Loss = f.Text
+	}
+	if f.Value > 0 {
+		cfg.LR = f.Value
+	}
+	return cfg
+}
+
+// wait carries out commands for an ended run until one forks a child run
+// (returned) or ctx ends (nil).
+func (m *Manager) wait(ctx context.Context, t *Trainer) *Command {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case c := <-m.idle:
+			switch c.Kind {
+			case CmdFork:
+				if t.LastCheckpoint() == "" {
+					m.notice(t, c, "the run ended before its first checkpoint: there is nothing to start a child run from")
+					continue
+				}
+				return &c
+			case CmdPredict:
+				path, err := t.predictNow()
+				if err != nil {
+					m.hub.Publish(Event{Kind: KindError, Run: t.RunID(), Who: c.Who, Msg: "predict: " + err.Error(), Time: time.Now()})
+					continue
+				}
+				// The run's folder is closed: the file is written, the
+				// event goes to the screen only.
+				m.hub.Publish(Event{Kind: KindPrediction, Run: t.RunID(), Who: c.Who, Path: path, Time: time.Now(),
+					Epoch: t.epoch, Step: t.step, Msg: "prediction (with the finished run's weights) written to " + path})
+			}
 		}
 	}
 }
 
-// Send passes a command to the current trainer.
+func (m *Manager) notice(t *Trainer, c Command, msg string) {
+	m.hub.Publish(Event{Kind: KindNotice, Run: t.RunID(), Who: c.Who, Msg: msg, Time: time.Now()})
+}
+
+// Send passes a command to the current trainer. Once the run has ended,
+// predict and fork still work while lingering, checkpoint answers with the
+// last checkpoint, stop does nothing, and the rest return ErrEnded.
 func (m *Manager) Send(c Command) error {
 	m.mu.Lock()
-	t := m.cur
+	cur, ended := m.cur, m.ended
 	m.mu.Unlock()
-	if t == nil {
+	switch {
+	case cur != nil:
+		return cur.Send(c)
+	case ended == nil:
 		return ErrNoTrainer
 	}
-	return t.Send(c)
+	switch c.Kind {
+	case CmdStop:
+		return nil
+	case CmdCheckpoint:
+		msg := "the run has finished; its last checkpoint is " + ended.LastCheckpoint()
+		if ended.LastCheckpoint() == "" {
+			msg = "the run has finished without a checkpoint"
+		}
+		m.notice(ended, c, msg)
+		return nil
+	case CmdPredict, CmdFork:
+		if !m.linger {
+			return ErrEnded
+		}
+		select {
+		case m.idle <- c:
+			return nil
+		default:
+			return ErrBusy
+		}
+	}
+	return ErrEnded
 }
 
-// Current returns the current run's header and folder ("" before start).
+// Current returns the current (or last ended) run's header and folder (""
+// before start).
 func (m *Manager) Current() (RunHeader, string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.cur == nil {
+	t := m.cur
+	if t == nil {
+		t = m.ended
+	}
+	if t == nil {
 		return RunHeader{}, ""
 	}
-	return m.cur.Header(), m.cur.RunDir()
+	return t.Header(), t.RunDir()
 }
 
 // RunsDir is the runs folder.

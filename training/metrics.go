@@ -85,9 +85,33 @@ func (c *Confusion) PerClass() []ClassScores {
 	return out
 }
 
-// MacroF1 is the mean F1 over all classes (absent ones count as 0), the
-// competition's metric.
+// MacroF1 is the mean F1 over the classes that occur in the truth or the
+// predictions: scikit-learn's default f1_score(average="macro"), which is
+// what the competition's scorer and competitors compute. A class absent
+// from both does not count.
 func (c *Confusion) MacroF1() float64 {
+	var s float64
+	n := 0
+	for k, sc := range c.PerClass() {
+		pred := 0
+		for i := range c.N {
+			pred += c.M[i][k]
+		}
+		if sc.Support > 0 || pred > 0 {
+			s += sc.F1
+			n++
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return s / float64(n)
+}
+
+// MacroF1AllClasses is the mean F1 over all N classes, an absent class
+// counting as 0 (scikit-learn's f1_score with labels=range(N)). It equals
+// MacroF1 when every class occurs.
+func (c *Confusion) MacroF1AllClasses() float64 {
 	var s float64
 	for _, k := range c.PerClass() {
 		s += k.F1
@@ -112,11 +136,13 @@ func (c *Confusion) Task(t int) *Confusion {
 
 // Metrics are the figures of one evaluation.
 type Metrics struct {
-	Loss     float64             `json:"loss"`
-	Accuracy float64             `json:"accuracy"`
-	MacroF1  float64             `json:"macro_f1"`
-	Tasks    map[string]TaskEval `json:"tasks,omitempty"`
-	Classes  []ClassScores       `json:"classes,omitempty"`
+	Loss     float64 `json:"loss"`
+	Accuracy float64 `json:"accuracy"`
+	MacroF1  float64 `json:"macro_f1"` // over the classes present (scikit-learn's default)
+	// MacroF1All averages over every class, absent ones as 0.
+	MacroF1All float64             `json:"macro_f1_all_classes"`
+	Tasks      map[string]TaskEval `json:"tasks,omitempty"`
+	Classes    []ClassScores       `json:"classes,omitempty"`
 }
 
 // TaskEval holds one task's accuracy and macro F1.
@@ -128,7 +154,7 @@ type TaskEval struct {
 // Summarize computes Metrics from a confusion matrix (per-task figures
 // when masked is set).
 func Summarize(c *Confusion, loss float64, masked bool) Metrics {
-	m := Metrics{Loss: loss, Accuracy: c.Accuracy(), MacroF1: c.MacroF1(), Classes: c.PerClass()}
+	m := Metrics{Loss: loss, Accuracy: c.Accuracy(), MacroF1: c.MacroF1(), MacroF1All: c.MacroF1AllClasses(), Classes: c.PerClass()}
 	if masked && c.N == dataset.NumClasses {
 		m.Tasks = map[string]TaskEval{}
 		for t, name := range dataset.TaskNames {

@@ -119,10 +119,23 @@ func LoadPredictor(path string) (*Predictor, error) {
 	return &Predictor{Net: net, Meta: meta, Aug: aug}, nil
 }
 
+// CheckClasses refuses data whose classes are not the checkpoint's.
+func (p *Predictor) CheckClasses(set *dataset.Set) error {
+	if len(p.Meta.Classes) > 0 && len(set.Classes) != len(p.Meta.Classes) {
+		return fmt.Errorf("the checkpoint predicts %d classes but the data %s has %d", len(p.Meta.Classes), set.Root, len(set.Classes))
+	}
+	for i, c := range p.Meta.Classes {
+		if c != set.Classes[i] {
+			return fmt.Errorf("the checkpoint's class %d is %q but the data %s calls it %q: not the data it was trained for", i, c, set.Root, set.Classes[i])
+		}
+	}
+	return nil
+}
+
 // LogProbs returns each sample's class log-probabilities.
 func (p *Predictor) LogProbs(ctx context.Context, set *dataset.Set, tta bool) ([][]float64, error) {
-	if len(p.Meta.Classes) > 0 && len(set.Classes) != len(p.Meta.Classes) {
-		return nil, fmt.Errorf("the checkpoint predicts %d classes but the data has %d", len(p.Meta.Classes), len(set.Classes))
+	if err := p.CheckClasses(set); err != nil {
+		return nil, err
 	}
 	l := dataset.NewLoader(set, dataset.LoaderConfig{Batch: p.Net.Spec.EvalBatch, Aug: p.Aug}, nil, nil)
 	lp, _, err := evalSet(ctx, p.Net, l, set, nil, tta)
@@ -133,6 +146,9 @@ func (p *Predictor) LogProbs(ctx context.Context, set *dataset.Set, tta bool) ([
 func (p *Predictor) Evaluate(ctx context.Context, set *dataset.Set, tta bool) (Metrics, *Confusion, error) {
 	if !set.HasTruth() {
 		return Metrics{}, nil, fmt.Errorf("data %s has no labels to evaluate against", set.Root)
+	}
+	if err := p.CheckClasses(set); err != nil {
+		return Metrics{}, nil, err
 	}
 	loss, _ := ParseLoss("ce")
 	l := dataset.NewLoader(set, dataset.LoaderConfig{Batch: p.Net.Spec.EvalBatch, Aug: p.Aug}, nil, nil)

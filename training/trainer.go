@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -15,41 +16,18 @@ import (
 	"github.com/maskdash/maskdash/runs"
 )
 
-// Command kinds the trainer accepts between steps.
-const (
-	CmdPause      = "pause"
-	CmdResume     = "resume"
-	CmdToggle     = "toggle"     // pause or resume
-	CmdCheckpoint = "checkpoint" // save now
-	CmdSetLR      = "set-lr"     // Value is the new base rate
-	CmdScaleLR    = "scale-lr"   // Value multiplies the base rate
-	CmdSetLoss    = "set-loss"   // Text is a loss spec
-	CmdPredict    = "predict"    // predict the eval set with the current weights
-	CmdStop       = "stop"       // checkpoint, flush and stop
-	CmdFork       = "fork"       // checkpoint, stop, and start a child run (Text: loss, Value: lr)
-)
-
-// Command is a request to the trainer, applied between two steps.
-type Command struct {
-	Kind  string
-	Value float64
-	Text  string
-	Who   string // who asked: an SSH key fingerprint, or "local"
-}
-
 // ErrNonFinite reports a loss that became NaN or infinite.
 var ErrNonFinite = errors.New("the loss is not finite")
-
-// ErrBusy is returned by Send when the command queue is full.
-var ErrBusy = errors.New("the trainer has too many pending commands")
 
 // Trainer owns a model, its optimizer and its run folder, and trains in
 // Run's goroutine. Everything else talks to it through Send and the Hub.
 type Trainer struct {
 	cfg    Config
-	hub    *Hub
+	hub    *Hub // before bind: for messages while the data is drawn
 	cmds   chan Command
-	run    *runs.Run
+	sink   Sink
+	id     string // the run's id and folder (set by bind)
+	dir    string
 	header RunHeader
 
 	data       *dataset.Data
@@ -67,45 +45,22 @@ type Trainer struct {
 
 	epoch, step, batchInEpoch int
 	bestF1                    float64
-	state                     string
+	state                     State
+	status                    runs.Status // how the run ended (after Run)
 	fork                      *Command
+	lastCkpt                  string       // the latest checkpoint written
+	ckptDue                   *ckptRequest // a checkpoint a full disk held back
+	writeErr                  error        // the run folder could not be written: stall before the next step
 	gpu                       gpuMemPoller // on cuda: the GPU's memory, for step events
 }
 
-// New prepares a run: it opens (or synthesises) the data, splits it, builds
-// the model and optimizer, and creates or reopens the run folder.
-func New(ctx context.Context, cfg Config, hub *Hub) (*Trainer, error) {
-	cfg.Defaults()
+// newTrainer builds the trainer of a launch: it opens (or synthesises) the
+// data, splits it, builds the model and optimizer and loads the launch's
+// checkpoint. The run folder is opened after (launch.open), so a run that
+// cannot start leaves nothing behind.
+func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
+	cfg := l.cfg
 	t := &Trainer{cfg: cfg, hub: hub, cmds: make(chan Command, 64), state: StateStarting}
-	store := runs.NewStore(cfg.Runs)
-	var resumeMeta *CkptMeta
-	var resumePath string
-	if cfg.Resume != "" {
-		info, err := store.Info(cfg.Resume)
-		if err != nil {
-			return nil, err
-		}
-		if info.Status == runs.StatusRunning {
-			return nil, fmt.Errorf("run %s: %w", info.ID, runs.ErrLocked)
-		}
-		keep := cfg
-		t.cfg = ConfigFromMap(info.Config)
-		t.cfg.Runs, t.cfg.Resume, t.cfg.StepEvery, t.cfg.Workers = keep.Runs, info.ID, keep.StepEvery, keep.Workers
-		if keep.Epochs > 0 && keep.Epochs != 5 {
-			t.cfg.Epochs = keep.Epochs
-		}
-		t.cfg.Defaults()
-		cfg = t.cfg
-		// A run killed before its first checkpoint starts over (same id).
-		if p, err := CheckpointPath(store.Path(info.ID), "latest"); err == nil {
-			m, err := ReadCkptMeta(p)
-			if err != nil {
-				return nil, err
-			}
-			resumeMeta, resumePath = &m, p
-		}
-	}
-	// After a resume, cfg is the run's own: its device and engine.
 	engine, err := models.EngineFor(cfg.Device)
 	if err != nil {
 		return nil, err
@@ -136,72 +91,29 @@ func New(ctx context.Context, cfg Config, hub *Hub) (*Trainer, error) {
 	steps := cfg.Epochs * (len(t.sampler.Epoch(0)) / cfg.Batch)
 	t.sched = Schedule{Name: cfg.Schedule, WarmupSteps: cfg.Warmup, TotalSteps: steps}
 	switch {
-	case resumeMeta != nil:
-		if err := t.restore(resumePath, *resumeMeta, true); err != nil {
+	case l.ckpt != "":
+		if err := t.restore(l.ckpt, l.meta, l.resume); err != nil {
 			return nil, err
 		}
-		if t.run, err = store.OpenForWrite(cfg.Resume); err != nil {
-			return nil, err
-		}
-		// Forget what was logged after the checkpoint: it is about to be
-		// done again, and the log must not hold a step or an epoch twice.
-		if err := t.run.RewindTo(resumeMeta.Step); err != nil {
-			t.run.Close(runs.StatusFailed, err)
-			return nil, err
-		}
-	case cfg.Resume != "":
-		if err := t.startNew(store, &cfg); err != nil {
-			return nil, err
-		}
-		if t.run, err = store.OpenForWrite(cfg.Resume); err != nil {
-			return nil, err
-		}
-		if err := t.run.RewindTo(0); err != nil {
-			t.run.Close(runs.StatusFailed, err)
-			return nil, err
-		}
-	default:
-		if err := t.startNew(store, &cfg); err != nil {
-			return nil, err
-		}
-		info := runs.Info{Name: cfg.Name, Parent: cfg.From, Model: cfg.Model, Loss: cfg.Loss, Optim: t.opt.Name(),
-			LR: cfg.LR, Epochs: cfg.Epochs, Config: cfg.AsMap()}
-		if t.run, err = store.Create(info); err != nil {
-			return nil, err
-		}
+	case cfg.Std == ([3]float32{}):
+		t.computeNorm()
 	}
-	t.cfg = cfg
-	t.header = RunHeader{ID: t.run.ID(), Parent: t.run.Info.Parent, Model: cfg.Model, Loss: t.loss.Spec, Optim: t.opt.Name(),
+	hd := RunHeader{Model: cfg.Model, Loss: t.loss.Spec, Optim: t.opt.Name(),
 		LR: t.baseLR, Batch: cfg.Batch, Img: fmt.Sprintf("%dx%d", cfg.W, cfg.H), Sampler: t.sampler.Name(),
 		Data: t.train.Root, Device: cfg.Device, Classes: t.train.Classes, Masked: t.train.Masked,
-		Train: t.train.Len(), Val: t.val.Len(), Epochs: cfg.Epochs}
+		Train: t.train.Len(), Val: t.val.Len(), Epochs: cfg.Epochs, Parent: cfg.From}
+	if t.train.Masked {
+		tn := dataset.TaskClassNames(t.train.Bins)
+		hd.TaskClasses = tn[:]
+	}
+	t.header = hd
 	return t, nil
 }
 
-// startNew prepares a run that starts from scratch: from the parent's
-// checkpoint (train --from) or with fresh weights and the training split's
-// normalisation.
-func (t *Trainer) startNew(store *runs.Store, cfg *Config) error {
-	if cfg.From == "" {
-		if cfg.Std == ([3]float32{}) {
-			t.computeNorm()
-		}
-		return nil
-	}
-	info, err := store.Info(cfg.From)
-	if err != nil {
-		return err
-	}
-	p, err := CheckpointPath(store.Path(info.ID), cfg.FromCkpt)
-	if err != nil {
-		return fmt.Errorf("start from %s: %w", info.ID, err)
-	}
-	m, err := ReadCkptMeta(p)
-	if err != nil {
-		return err
-	}
-	cfg.From = info.ID
-	return t.restore(p, m, false)
+// bind attaches the trainer to its run folder.
+func (t *Trainer) bind(id, dir string, sink Sink) {
+	t.id, t.dir, t.sink = id, dir, sink
+	t.header.ID = id
 }
 
 // restore loads a checkpoint's weights (and optimizer state when the
@@ -215,7 +127,11 @@ func (t *Trainer) restore(path string, m CkptMeta, full bool) error {
 		return err
 	}
 	if m.Optimizer == t.opt.Name() {
-		if err := t.opt.Load(m.optState()); err != nil {
+		st, err := m.optState()
+		if err != nil {
+			return err
+		}
+		if err := t.opt.Load(st); err != nil {
 			return err
 		}
 	}
@@ -234,10 +150,16 @@ func (t *Trainer) restore(path string, m CkptMeta, full bool) error {
 }
 
 // RunID is the id of the run being written.
-func (t *Trainer) RunID() string { return t.run.ID() }
+func (t *Trainer) RunID() string { return t.id }
 
 // RunDir is the run's folder.
-func (t *Trainer) RunDir() string { return t.run.Dir }
+func (t *Trainer) RunDir() string { return t.dir }
+
+// Status is how the run ended (after Run returns).
+func (t *Trainer) Status() runs.Status { return t.status }
+
+// LastCheckpoint is the latest checkpoint written ("" before the first).
+func (t *Trainer) LastCheckpoint() string { return t.lastCkpt }
 
 // Header describes the run.
 func (t *Trainer) Header() RunHeader { return t.header }
@@ -255,24 +177,26 @@ func (t *Trainer) Send(c Command) error {
 	}
 }
 
-func (t *Trainer) publish(e Event) {
-	e.Run = t.run.ID()
-	if e.Time.IsZero() {
-		e.Time = time.Now()
+// emit reports an event. A run folder that cannot be written (a full
+// disk) does not stop training at once: the event is kept, and the trainer
+// stalls before its next step until the folder takes writes again.
+func (t *Trainer) emit(e Event) {
+	if e.Epoch == 0 && e.Step == 0 {
+		e.Epoch, e.Step = t.epoch, t.step
 	}
-	t.hub.Publish(e)
-	if e.Kind != KindStep {
-		t.run.Append(e)
+	if err := t.sink.Record(e); err != nil && t.writeErr == nil {
+		t.writeErr = err
 	}
 }
 
-func (t *Trainer) setState(s, msg string) {
+func (t *Trainer) setState(s State, msg string) {
 	t.state = s
-	t.publish(Event{Kind: KindState, State: s, Epoch: t.epoch, Step: t.step, Msg: msg})
+	t.emit(Event{Kind: KindState, State: s, Msg: msg})
 }
 
 // Run trains until the planned epochs are done, Stop or Fork arrives, the
-// loss diverges or ctx is cancelled (which stops gracefully too).
+// loss diverges or ctx is cancelled (which stops gracefully too). Status
+// then says how it ended; the caller closes the run folder.
 func (t *Trainer) Run(ctx context.Context) (err error) {
 	h := t.header
 	if t.cfg.Device == "cuda" {
@@ -280,18 +204,16 @@ func (t *Trainer) Run(ctx context.Context) (err error) {
 		defer stop()
 		go t.gpu.run(pctx, 5*time.Second)
 	}
-	t.publish(Event{Kind: KindRun, Settings: &h, Epoch: t.epoch, Step: t.step, Epochs: t.cfg.Epochs, LR: t.baseLR})
+	t.emit(Event{Kind: KindRun, Settings: &h, Epochs: t.cfg.Epochs, BaseLR: t.baseLR})
 	t.setState(StateRunning, "")
-	status := runs.StatusDone
+	t.status = runs.StatusDone
 	defer func() {
 		if err != nil {
-			status = runs.StatusFailed
-			t.publish(Event{Kind: KindError, Msg: err.Error(), Epoch: t.epoch, Step: t.step, Setting: FatalSetting})
+			t.status = runs.StatusFailed
+			t.emit(Event{Kind: KindError, Msg: err.Error(), Setting: SettingFatal})
 		}
-		t.run.Info.EpochsDone, t.run.Info.Steps = t.epoch, t.step
-		final := map[string]string{runs.StatusDone: StateDone, runs.StatusStopped: StateStopped, runs.StatusFailed: StateFailed}[status]
+		final := map[runs.Status]State{runs.StatusDone: StateDone, runs.StatusStopped: StateStopped, runs.StatusFailed: StateFailed}[t.status]
 		t.setState(final, "")
-		t.run.Close(status, err)
 	}()
 	for t.epoch < t.cfg.Epochs {
 		stop, err := t.runEpoch(ctx)
@@ -299,7 +221,7 @@ func (t *Trainer) Run(ctx context.Context) (err error) {
 			return err
 		}
 		if stop {
-			status = runs.StatusStopped
+			t.status = runs.StatusStopped
 			return nil
 		}
 	}
@@ -325,14 +247,8 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 	last := time.Now()
 	imgs := 0
 	for b := range t.trainL.Epoch(ectx, t.epoch, order) {
-		if stop, err := t.handleCommands(ctx); err != nil || stop {
-			if err == nil {
-				err = t.checkpoint(false)
-			}
+		if stop, err := t.between(ctx); err != nil || stop {
 			return true, err
-		}
-		if ctx.Err() != nil {
-			return true, t.checkpoint(false)
 		}
 		if b.N == 0 {
 			continue
@@ -366,18 +282,16 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 		t.batchInEpoch++
 		if el := time.Since(last); el >= t.cfg.StepEvery {
 			ips := float64(imgs) / el.Seconds()
-			e := Event{Kind: KindStep, Time: time.Now(), Run: t.run.ID(), Epoch: t.epoch, Step: t.step, Loss: lossSum / n, LR: lr, IPS: ips,
+			e := Event{Kind: KindStep, Epoch: t.epoch, Step: t.step, Loss: lossSum / n, LR: lr, IPS: ips,
 				Progress: float64(t.batchInEpoch) / float64(nb), Epochs: t.cfg.Epochs}
 			e.GPUMem, e.GPUTotal = t.gpu.read()
-			t.publish(e)
-			t.run.Append(e)
-			t.run.AppendHistory(t.step, map[string]float64{"loss": e.Loss, "lr": lr, "ips": ips})
+			t.emit(e)
 			lossSum, n, imgs = 0, 0, 0
 			last = time.Now()
 		}
 	}
 	if ctx.Err() != nil {
-		return true, t.checkpoint(false)
+		return true, t.finalCheckpoint()
 	}
 	t.epoch++
 	t.batchInEpoch = 0
@@ -389,18 +303,88 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 	if seen > 0 {
 		trainAcc = correct / seen
 	}
-	t.publish(Event{Kind: KindEpoch, Epoch: t.epoch, Step: t.step, Epochs: t.cfg.Epochs, TrainAcc: trainAcc, Val: &m, Conf: conf, LR: t.opt.LR()})
 	best := m.MacroF1 > t.bestF1 || t.epoch == 1 && t.bestF1 == 0
 	if best {
 		t.bestF1 = m.MacroF1
-		t.run.Info.Best = runs.Best{MacroF1: m.MacroF1, Accuracy: m.Accuracy, Epoch: t.epoch}
 	}
-	t.run.Info.EpochsDone, t.run.Info.Steps = t.epoch, t.step
-	if err := t.saveCheckpoint(&m, best); err != nil {
-		return false, err
+	t.emit(Event{Kind: KindEpoch, Epochs: t.cfg.Epochs, TrainAcc: trainAcc, Val: &m, Conf: conf, LR: t.opt.LR(), Best: best})
+	t.saveCheckpoint(&m, best)
+	if err := t.sink.Sync(); err != nil && t.writeErr == nil {
+		t.writeErr = err
 	}
-	t.run.SaveInfo()
-	return false, t.run.Sync()
+	// A stall here waits before the next epoch rather than after its
+	// first step.
+	stop, err = t.between(ctx)
+	return stop, err
+}
+
+// between runs between two steps: it applies queued commands (waiting for
+// one while paused), stalls while the run folder cannot be written, and
+// says whether to stop (with a final checkpoint written).
+func (t *Trainer) between(ctx context.Context) (stop bool, err error) {
+	if t.writeErr != nil {
+		if stop, err := t.stall(ctx); err != nil || stop {
+			return true, err
+		}
+	}
+	stop, err = t.handleCommands(ctx)
+	if err == nil && (stop || ctx.Err() != nil) {
+		return true, t.finalCheckpoint()
+	}
+	return stop, err
+}
+
+// stall pauses training while the run folder cannot be written: it says
+// so once, then tries again on a resume command or every StallRetry, and
+// carries on when what was kept (events, a checkpoint) is written. Stop
+// ends the run without a new checkpoint; the last one on disk is kept.
+func (t *Trainer) stall(ctx context.Context) (stop bool, err error) {
+	msg := fmt.Sprintf("cannot write the run folder %s: %v. Training is paused and nothing is lost; free space, then resume (space) — it also retries every %s", t.dir, t.writeErr, t.cfg.StallRetry)
+	prev := t.state
+	t.state = StateStalled
+	t.hub.Publish(Event{Kind: KindState, Run: t.id, State: StateStalled, Epoch: t.epoch, Step: t.step, Msg: msg, Time: time.Now()})
+	tick := time.NewTicker(t.cfg.StallRetry)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return true, nil
+		case <-tick.C:
+		case c := <-t.cmds:
+			switch c.Kind {
+			case CmdStop, CmdFork:
+				return true, nil
+			case CmdResume, CmdToggle:
+			default:
+				t.hub.Publish(Event{Kind: KindNotice, Run: t.id, Who: c.Who, Time: time.Now(), Msg: "training is stalled on a full or read-only disk: free space and resume first"})
+				continue
+			}
+		}
+		if err := t.retryWrites(); err != nil {
+			t.writeErr = err
+			continue
+		}
+		t.writeErr = nil
+		t.setState(prev, "the run folder takes writes again")
+		return false, nil
+	}
+}
+
+// retryWrites writes what a full disk held back: the kept events, then a
+// checkpoint that could not be saved.
+func (t *Trainer) retryWrites() error {
+	if err := t.sink.Flush(); err != nil {
+		return err
+	}
+	if t.ckptDue != nil {
+		due := *t.ckptDue
+		t.ckptDue = nil
+		t.saveCheckpoint(due.m, due.best)
+		if t.writeErr != nil {
+			return t.writeErr
+		}
+	}
+	return t.sink.Sync()
 }
 
 // handleCommands applies queued commands; while paused it waits for one.
@@ -426,96 +410,60 @@ func (t *Trainer) handleCommands(ctx context.Context) (stop bool, err error) {
 	}
 }
 
-func (t *Trainer) control(c Command, setting, value string) {
-	t.publish(Event{Kind: KindControl, Epoch: t.epoch, Step: t.step, Setting: setting, Value: value, Who: c.Who, LR: t.baseLR})
-}
-
-func (t *Trainer) apply(c Command) (stop bool, err error) {
-	switch c.Kind {
-	case CmdPause, CmdResume, CmdToggle:
-		pause := c.Kind == CmdPause || c.Kind == CmdToggle && t.state != StatePaused
-		if pause && t.state != StatePaused {
-			t.control(c, "state", "paused")
-			t.setState(StatePaused, "")
-		} else if !pause && t.state == StatePaused {
-			t.control(c, "state", "running")
-			t.setState(StateRunning, "")
-		}
-	case CmdCheckpoint:
-		t.control(c, "checkpoint", "")
-		return false, t.checkpoint(false)
-	case CmdSetLR, CmdScaleLR:
-		lr := c.Value
-		if c.Kind == CmdScaleLR {
-			lr = t.baseLR * c.Value
-		}
-		if !(lr > 0) || math.IsInf(lr, 0) {
-			t.publish(Event{Kind: KindError, Msg: fmt.Sprintf("learning rate %v is not a positive number; kept %g", lr, t.baseLR)})
-			return false, nil
-		}
-		t.baseLR = lr
-		t.opt.SetLR(lr)
-		t.control(c, "lr", fmt.Sprintf("%g", lr))
-	case CmdSetLoss:
-		l, err := ParseLoss(c.Text)
-		if err != nil {
-			t.publish(Event{Kind: KindError, Msg: err.Error()})
-			return false, nil
-		}
-		t.loss = l
-		t.control(c, "loss", l.Spec)
-	case CmdPredict:
-		t.control(c, "predict", "")
-		path, err := t.predictNow()
-		if err != nil {
-			t.publish(Event{Kind: KindError, Msg: "predict: " + err.Error()})
-			return false, nil
-		}
-		t.publish(Event{Kind: KindPrediction, Path: path, Epoch: t.epoch, Step: t.step, Msg: "prediction written to " + path})
-	case CmdStop:
-		t.control(c, "stop", "")
-		t.setState(StateStopping, "")
-		return true, nil
-	case CmdFork:
-		t.control(c, "fork", fmt.Sprintf("loss=%s lr=%g", c.Text, c.Value))
-		t.setState(StateStopping, "starting a new run from this one")
-		cc := c
-		t.fork = &cc
-		return true, nil
-	}
-	return false, nil
-}
-
-func (t *Trainer) meta(m *Metrics) CkptMeta {
-	st := t.opt.State()
+func (t *Trainer) meta(m *Metrics, st OptState) CkptMeta {
 	return CkptMeta{Model: t.net.Spec, Epoch: t.epoch, Step: t.step, Batch: t.batchInEpoch, Metrics: m,
-		Loss: t.loss.Spec, BaseLR: t.baseLR, Optimizer: st.Name, OptStep: st.Step, OptLR: st.LR, Slots: slotsJSON(st),
+		Loss: t.loss.Spec, BaseLR: t.baseLR, Optimizer: st.Name, OptStep: st.Step, OptLR: st.LR,
 		Data: DataIdentity{Root: t.train.Root, Format: t.train.Format, Images: t.data.Train.Len(), Seed: t.cfg.Seed,
 			Split: t.cfg.Split, ValRatio: t.cfg.ValRatio, AgeBins: t.cfg.AgeBins, Sampler: t.cfg.Sampler},
 		Mean: t.aug.Mean, Std: t.aug.Std, CropW: t.aug.CropW, CropH: t.aug.CropH, Classes: t.train.Classes, BestF1: t.bestF1}
 }
 
-func (t *Trainer) saveCheckpoint(m *Metrics, best bool) error {
-	path, err := SaveCheckpoint(t.run.CheckpointDir(), t.net, t.meta(m), best)
+// ckptRequest is a checkpoint to write (again, after a stall).
+type ckptRequest struct {
+	m    *Metrics
+	best bool
+}
+
+// saveCheckpoint writes a checkpoint of the current weights; a failure to
+// write is kept for the stall to retry, like any other write.
+func (t *Trainer) saveCheckpoint(m *Metrics, best bool) {
+	dir := filepath.Join(t.dir, "checkpoints")
+	st := t.opt.State()
+	path, err := SaveCheckpoint(dir, t.net, t.meta(m, st), st, best)
 	if err != nil {
-		return err
+		if t.writeErr == nil {
+			t.writeErr = err
+		}
+		t.ckptDue = &ckptRequest{m, best}
+		return
 	}
+	t.lastCkpt = path
 	msg := "checkpoint saved"
 	if best {
 		msg = "checkpoint saved (best so far)"
 	}
-	t.publish(Event{Kind: KindCheckpoint, Path: path, Epoch: t.epoch, Step: t.step, Msg: msg})
-	return nil
+	t.emit(Event{Kind: KindCheckpoint, Path: path, Msg: msg})
+	if err := PruneCheckpoints(dir, t.cfg.KeepCheckpoints); err != nil {
+		t.emit(Event{Kind: KindError, Msg: err.Error()}) // old files left behind; nothing lost
+	}
 }
 
-// checkpoint saves the current weights (mid-epoch too) as latest.
-func (t *Trainer) checkpoint(best bool) error {
-	t.run.Info.EpochsDone, t.run.Info.Steps = t.epoch, t.step
-	if err := t.saveCheckpoint(nil, best); err != nil {
-		return err
+// finalCheckpoint saves the weights as latest when training stops early
+// (stop, fork, interrupt) and makes everything durable. Unlike checkpoints
+// during training, a failure here is the run's error: there is no later.
+func (t *Trainer) finalCheckpoint() error {
+	t.saveCheckpoint(nil, false)
+	if err := t.sink.Sync(); err != nil && t.writeErr == nil {
+		t.writeErr = err
 	}
-	t.run.SaveInfo()
-	return t.run.Sync()
+	if err := t.writeErr; err != nil {
+		last := "none"
+		if t.lastCkpt != "" {
+			last = t.lastCkpt
+		}
+		return fmt.Errorf("could not write the final checkpoint (%w); the last one on disk is %s", err, last)
+	}
+	return nil
 }
 
 // validate evaluates the validation split in evaluation mode.
@@ -548,7 +496,7 @@ func (t *Trainer) predictNow() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	path := filepath.Join(t.run.PredictionDir(), fmt.Sprintf("%03d-%07d.csv", t.epoch, t.step))
+	path := filepath.Join(t.dir, "predictions", fmt.Sprintf("%03d-%07d.csv", t.epoch, t.step))
 	return path, WritePredictions(path, set, lp)
 }
 
@@ -565,7 +513,7 @@ func (t *Trainer) openData(ctx context.Context) error {
 	dir := t.dataDir()
 	if cfg.Data == "" {
 		if err := ensureSynth(ctx, dir, cfg.SynthProfiles, cfg.SynthSize, func(msg string) {
-			t.hub.Publish(Event{Kind: KindState, State: StateStarting, Msg: msg})
+			t.hub.Publish(Event{Kind: KindState, State: StateStarting, Msg: msg, Time: time.Now()})
 		}); err != nil {
 			return err
 		}
@@ -577,6 +525,7 @@ func (t *Trainer) openData(ctx context.Context) error {
 	if t.data, err = dataset.Open(dir, dataset.Options{Format: cfg.Format, Bins: bins}); err != nil {
 		return err
 	}
+	t.warnSkips(t.data.Train.Skipped)
 	all := t.data.Train
 	sp, err := dataset.SplitNamed(cfg.Split, all, cfg.ValRatio, cfg.Seed)
 	if err != nil {
@@ -607,9 +556,31 @@ func (t *Trainer) openData(ctx context.Context) error {
 	return nil
 }
 
-// warn reports an image that could not be read (it is skipped).
+// warnSkips reports what the data's reader skipped: each of the first 20,
+// then a count by kind.
+func (t *Trainer) warnSkips(skips []dataset.Skip) {
+	for i, s := range skips {
+		if i == 20 {
+			break
+		}
+		t.warn(s)
+	}
+	if len(skips) > 20 {
+		var kinds []string
+		for k, n := range dataset.CountSkips(skips) {
+			if n > 0 {
+				kinds = append(kinds, fmt.Sprintf("%d %s", n, k))
+			}
+		}
+		sort.Strings(kinds)
+		t.hub.Publish(Event{Kind: KindError, Time: time.Now(), Msg: fmt.Sprintf("%d inputs skipped in all (%s); 'maskdash stats' lists them", len(skips), strings.Join(kinds, ", "))})
+	}
+}
+
+// warn reports an input that was skipped.
 func (t *Trainer) warn(s dataset.Skip) {
-	t.hub.Publish(Event{Kind: KindError, Msg: fmt.Sprintf("skipped %s: %s", s.Path, s.Reason)})
+	// Loader goroutines call this: straight to the hub, not the sink.
+	t.hub.Publish(Event{Kind: KindError, Run: t.id, Msg: fmt.Sprintf("skipped %s %s: %s", s.Kind, s.Path, s.Reason), Time: time.Now()})
 }
 
 // computeNorm sets the normalisation from up to 256 training images: the

@@ -44,7 +44,7 @@ func tinyConfig(t *testing.T, runsDir string) Config {
 func runTrainer(t *testing.T, cfg Config, hook func(*Trainer, Event)) (*Trainer, []Event, error) {
 	t.Helper()
 	hub := NewHub()
-	tr, err := New(context.Background(), cfg, hub)
+	tr, sink, err := start(context.Background(), cfg, hub)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,6 +67,9 @@ func runTrainer(t *testing.T, cfg Config, hook func(*Trainer, Event)) (*Trainer,
 		}
 	}()
 	err = tr.Run(context.Background())
+	if cerr := sink.close(tr.Status(), err); cerr != nil {
+		t.Errorf("closing the run: %v", cerr)
+	}
 	hub.Close()
 	<-done
 	return tr, evs, err
@@ -185,7 +188,7 @@ func TestCheckpointMismatchIsRefused(t *testing.T) {
 	cfg2 := tinyConfig(t, dir)
 	cfg2.Model = "vgg-s"
 	cfg2.From = tr.RunID()
-	_, err = New(context.Background(), cfg2, NewHub())
+	_, _, err = start(context.Background(), cfg2, NewHub())
 	if err == nil || !strings.Contains(err.Error(), "does not match") || !strings.Contains(err.Error(), "cnn-s") {
 		t.Fatalf("want a mismatch sentence, got %v", err)
 	}
@@ -250,7 +253,7 @@ func TestUnknownNamesListValidOnes(t *testing.T) {
 	} {
 		cfg := tinyConfig(t, dir)
 		check(&cfg)
-		_, err := New(context.Background(), cfg, NewHub())
+		_, _, err := start(context.Background(), cfg, NewHub())
 		if err == nil || !strings.Contains(err.Error(), field) {
 			t.Errorf("want the valid names %q in %v", field, err)
 		}
@@ -261,12 +264,14 @@ func TestUnknownNamesListValidOnes(t *testing.T) {
 // checkpoint is trained from the start under the same id.
 func TestResumeWithoutCheckpointStartsOver(t *testing.T) {
 	dir := t.TempDir()
-	tr, err := New(context.Background(), tinyConfig(t, dir), NewHub())
+	tr, sink, err := start(context.Background(), tinyConfig(t, dir), NewHub())
 	if err != nil {
 		t.Fatal(err)
 	}
 	id := tr.RunID()
-	tr.run.Close(runs.StatusFailed, errors.New("died early"))
+	if err := sink.close(runs.StatusFailed, errors.New("died early")); err != nil {
+		t.Fatal(err)
+	}
 	_, evs, err := runTrainer(t, Config{Runs: dir, Resume: id, StepEvery: time.Nanosecond, Workers: 2}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -294,8 +299,8 @@ func TestGorgoniaEngineTrainsAlike(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := ConfigFromMap(info.Config).Engine; got != engine {
-			t.Errorf("run.json engine = %q, want %q", got, engine)
+		if got, err := ConfigFromMap(info.Config); err != nil || got.Engine != engine {
+			t.Errorf("run.json engine = %q (%v), want %q", got.Engine, err, engine)
 		}
 	}
 	// A resumed run keeps its engine.

@@ -150,6 +150,10 @@ func (m Model) waitEvents(last time.Time) tea.Cmd {
 	}
 }
 
+// ended reports whether the run has ended (or the stream closed): control
+// keys then get answers about a finished run, and q quits at once.
+func (m Model) ended() bool { return m.closed || m.state.State.Ended() }
+
 // State returns the folded run state (for tests).
 func (m Model) State() RunState { return m.state }
 
@@ -176,11 +180,12 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.state.Apply(e)
 		}
 		m.state.Dropped += msg.dropped
-		if msg.closed {
-			m.closed = true
-			if m.quitting {
-				return m, tea.Quit
-			}
+		m.closed = m.closed || msg.closed
+		if m.quitting && m.ended() {
+			// q stopped the run and its last checkpoint is written.
+			return m, tea.Quit
+		}
+		if m.closed {
 			return m, nil
 		}
 		return m, m.waitEvents(msg.at)
@@ -237,7 +242,7 @@ func (m Model) onKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	k := m.keys
 	switch {
 	case key.Matches(msg, k.Quit):
-		if !m.opts.QuitStops || m.closed || m.quitting || msg.String() == "ctrl+c" && m.quitting {
+		if !m.opts.QuitStops || m.ended() || m.quitting {
 			return m, tea.Quit
 		}
 		m.quitting = true

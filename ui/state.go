@@ -26,14 +26,14 @@ type logLine struct {
 // plain value owned by one Model; nothing else touches it.
 type RunState struct {
 	Header   training.RunHeader
-	State    string
+	State    training.State
 	StateMsg string
 	Epochs   int
 	Epoch    int // epochs completed
 	Step     int
 	Progress float64
 	IPS      float64
-	LR       float64
+	LR       float64 // the base learning rate (what +, - and L change); LRs has the scheduled rate per step
 	Loss     string
 	// GPUMem and GPUTotal are the GPU's memory in use and in all (MiB)
 	// from the last step event of a cuda run; 0 otherwise.
@@ -83,9 +83,9 @@ func (s *RunState) Apply(e training.Event) {
 			s.Loss = e.Settings.Loss
 			s.say(e.Time, false, "run %s started (%s, %s, lr %g)", e.Settings.ID, e.Settings.Model, e.Settings.Loss, e.Settings.LR)
 		}
-		s.Epochs, s.Epoch, s.Step, s.LR = e.Epochs, e.Epoch, e.Step, e.LR
+		s.Epochs, s.Epoch, s.Step, s.LR = e.Epochs, e.Epoch, e.Step, e.BaseLR
 	case training.KindStep:
-		s.Step, s.Epoch, s.Progress, s.IPS, s.LR, s.Epochs = e.Step, e.Epoch, e.Progress, e.IPS, e.LR, e.Epochs
+		s.Step, s.Epoch, s.Progress, s.IPS, s.Epochs = e.Step, e.Epoch, e.Progress, e.IPS, e.Epochs
 		if e.GPUTotal > 0 {
 			s.GPUMem, s.GPUTotal = e.GPUMem, e.GPUTotal
 		}
@@ -123,11 +123,11 @@ func (s *RunState) Apply(e training.Event) {
 			who = "local"
 		}
 		switch e.Setting {
-		case "lr":
-			s.Marks = append(s.Marks, lrMark{Step: e.Step, LR: e.LR, Who: who})
-			s.LR = e.LR
+		case training.SettingLR:
+			s.Marks = append(s.Marks, lrMark{Step: e.Step, LR: e.BaseLR, Who: who})
+			s.LR = e.BaseLR
 			s.say(e.Time, false, "%s set the learning rate to %s at step %d", who, e.Value, e.Step)
-		case "loss":
+		case training.SettingLoss:
 			s.Loss = e.Value
 			s.say(e.Time, false, "%s set the loss to %s at step %d", who, e.Value, e.Step)
 		default:
@@ -135,6 +135,8 @@ func (s *RunState) Apply(e training.Event) {
 		}
 	case training.KindError:
 		s.say(e.Time, true, "%s", e.Msg)
+	case training.KindNotice:
+		s.say(e.Time, false, "%s", e.Msg)
 	}
 }
 

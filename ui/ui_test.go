@@ -40,7 +40,7 @@ func script() []training.Event {
 	hdr := &training.RunHeader{ID: "20261126-183000-cnn-s-ce", Model: "cnn-s", Loss: "ce", Optim: "adam", LR: 1e-3, Batch: 32,
 		Img: "64x64", Sampler: "shuffle", Data: "synthetic", Device: "cpu", Classes: dataset.ClassNames(dataset.DefaultAgeBins),
 		Masked: true, Train: 1680, Val: 420, Epochs: 3}
-	evs := []training.Event{{Kind: training.KindRun, Time: t0, Settings: hdr, Epochs: 3, LR: 1e-3},
+	evs := []training.Event{{Kind: training.KindRun, Time: t0, Settings: hdr, Epochs: 3, BaseLR: 1e-3},
 		{Kind: training.KindState, Time: t0, State: training.StateRunning}}
 	step := 0
 	for ep := 0; ep < 2; ep++ {
@@ -59,7 +59,7 @@ func script() []training.Event {
 		evs = append(evs, training.Event{Kind: training.KindEpoch, Time: t0.Add(time.Duration(step) * time.Second), Epoch: ep + 1, Step: step, Epochs: 3, Val: &m, Conf: conf, TrainAcc: 0.5})
 	}
 	evs = append(evs,
-		training.Event{Kind: training.KindControl, Time: t0.Add(90 * time.Second), Step: step, Setting: "lr", Value: "0.002", LR: 2e-3, Who: "local"},
+		training.Event{Kind: training.KindControl, Time: t0.Add(90 * time.Second), Step: step, Setting: training.SettingLR, Value: "0.002", BaseLR: 2e-3, Who: "local"},
 		training.Event{Kind: training.KindCheckpoint, Time: t0.Add(91 * time.Second), Step: step, Epoch: 2, Msg: "checkpoint saved", Path: "runs/x/checkpoints/002-0000080.safetensors"})
 	return evs
 }
@@ -77,10 +77,10 @@ func (f *fakeCtrl) Send(c training.Command) error {
 	return nil
 }
 
-func (f *fakeCtrl) kinds() map[string]int {
+func (f *fakeCtrl) kinds() map[training.CommandKind]int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out := map[string]int{}
+	out := map[training.CommandKind]int{}
 	for _, c := range f.got {
 		out[c.Kind]++
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/guptarohit/asciigraph"
+	"github.com/maskdash/maskdash/training"
 )
 
 // View implements tea.Model. It is a pure function of the model.
@@ -51,19 +52,20 @@ func truncate(s string, w int) string {
 
 func (m Model) stateBadge() string {
 	st := m.styles
-	s := m.state.State
+	state := m.state.State
+	s := string(state)
 	if s == "" {
-		s = "starting"
+		s = string(training.StateStarting)
 	}
-	if m.closed {
+	if m.ended() {
 		s = "finished: " + s
 	}
-	switch m.state.State {
-	case "running":
+	switch state {
+	case training.StateRunning:
 		return st.Good.Render("● " + s)
-	case "paused", "stopping":
+	case training.StatePaused, training.StateStopping:
 		return st.Warn.Render("‖ " + s)
-	case "failed":
+	case training.StateFailed, training.StateStalled:
 		return st.Bad.Render("✗ " + s)
 	}
 	return st.Dim.Render("○ " + s)

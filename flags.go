@@ -1,0 +1,164 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/maskdash/maskdash/training"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// Number flags that refuse what no default can mend: --epochs 0, --batch
+// -3, --lr -1 get one sentence instead of quietly becoming a default.
+
+// numberFlag is a pflag.Value for a number with a rule.
+type numberFlag[T int | float64] struct {
+	p    *T
+	ok   func(T) bool
+	want string // what the rule asks for, for the error
+}
+
+// Set implements pflag.Value.
+func (f numberFlag[T]) Set(s string) error {
+	var v T
+	switch p := any(&v).(type) {
+	case *int:
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return fmt.Errorf("want %s", f.want)
+		}
+		*p = n
+	case *float64:
+		x, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return fmt.Errorf("want %s", f.want)
+		}
+		*p = x
+	}
+	if !f.ok(v) {
+		return fmt.Errorf("want %s", f.want)
+	}
+	*f.p = v
+	return nil
+}
+
+// String implements pflag.Value.
+func (f numberFlag[T]) String() string {
+	if f.p == nil {
+		return ""
+	}
+	return fmt.Sprint(*f.p)
+}
+
+// Type implements pflag.Value.
+func (f numberFlag[T]) Type() string {
+	var v T
+	if _, ok := any(v).(int); ok {
+		return "int"
+	}
+	return "float"
+}
+
+func positiveInt(fs *pflag.FlagSet, p *int, name string, def int, usage string) {
+	*p = def
+	fs.Var(numberFlag[int]{p, func(v int) bool { return v > 0 }, "a whole number above 0"}, name, usage)
+}
+
+func countInt(fs *pflag.FlagSet, p *int, name string, def int, usage string) {
+	*p = def
+	fs.Var(numberFlag[int]{p, func(v int) bool { return v >= 0 }, "a whole number, 0 or more"}, name, usage)
+}
+
+func positiveFloat(fs *pflag.FlagSet, p *float64, name string, def float64, usage string) {
+	*p = def
+	fs.Var(numberFlag[float64]{p, func(v float64) bool { return v > 0 && v < 1e300 }, "a number above 0"}, name, usage)
+}
+
+func fractionFloat(fs *pflag.FlagSet, p *float64, name string, def float64, usage string) {
+	*p = def
+	fs.Var(numberFlag[float64]{p, func(v float64) bool { return v >= 0 && v < 1 }, "a number from 0 up to (not including) 1"}, name, usage)
+}
+
+func nonNegFloat(fs *pflag.FlagSet, p *float64, name string, def float64, usage string) {
+	*p = def
+	fs.Var(numberFlag[float64]{p, func(v float64) bool { return v >= 0 && v < 1e300 }, "a number, 0 or more"}, name, usage)
+}
+
+// engineHelp is the --engine flag's help, for train, serve and bench.
+const engineHelp = "ops to build the network from: own (this project's CPU ops) or gorgonia (Gorgonia's own ops, what a GPU build runs; slow on the CPU); default: the device's"
+
+// trainFlags registers the training flags on fs, with the defaults of
+// training.DefaultConfig (the one place they live), and returns a function
+// that finishes the Config after parsing.
+func trainFlags(fs *pflag.FlagSet, c *training.Config) func() error {
+	d := training.DefaultConfig()
+	fs.StringVar(&c.Data, "data", "", "data folder (default: the built-in synthetic set)")
+	fs.StringVar(&c.Format, "format", "", "data format: mask, folder or idx (default: detect)")
+	fs.StringVar(&c.Model, "model", d.Model, "model: cnn-s, vgg-s, resnet-s, or a -mh multi-head variant")
+	fs.StringVar(&c.Loss, "loss", d.Loss, "loss: ce, focal, smooth, f1, or a weighted sum such as 0.6focal+0.4f1")
+	fs.StringVar(&c.Optim, "optim", d.Optim, "optimizer: sgd, adam, adamw, adamp")
+	positiveFloat(fs, &c.LR, "lr", d.LR, "learning rate")
+	positiveInt(fs, &c.Epochs, "epochs", d.Epochs, "epochs")
+	positiveInt(fs, &c.Batch, "batch", d.Batch, "batch size")
+	img := fs.String("img", fmt.Sprintf("%dx%d", d.W, d.H), "input size WxH (multiples of 8)")
+	fs.StringVar(&c.Split, "split", d.Split, "validation split: profile (all of a person on one side) or random")
+	fractionFloat(fs, &c.ValRatio, "val-ratio", d.ValRatio, "share of profiles (or images) for validation")
+	fs.StringVar(&c.AgeBins, "age-bins", d.AgeBins, "age thresholds for the three age classes")
+	fs.StringVar(&c.Sampler, "sampler", d.Sampler, "sampler: shuffle, weighted (inverse class frequency), balance (dynamic)")
+	fs.Uint64Var(&c.Seed, "seed", d.Seed, "random seed (0 means the default)")
+	fs.StringVar(&c.Device, "device", d.Device, "cpu or cuda")
+	fs.StringVar(&c.Engine, "engine", "", engineHelp)
+	fs.StringVar(&c.Runs, "runs", d.Runs, "runs folder")
+	fs.StringVar(&c.Name, "name", "", "run name (added to the run id)")
+	fs.StringVar(&c.Schedule, "schedule", d.Schedule, "learning-rate schedule: none, step (×0.5 every 20 epochs), cosine")
+	countInt(fs, &c.Warmup, "warmup", d.Warmup, "linear warm-up steps starting at 1e-5")
+	positiveInt(fs, &c.HeadDepth, "head-depth", d.HeadDepth, "hidden layers in each head of -mh models")
+	fractionFloat(fs, &c.Dropout, "dropout", d.Dropout, "dropout before output layers")
+	nonNegFloat(fs, &c.WeightDecay, "weight-decay", d.WeightDecay, "weight decay (adamw: 0 means 1e-2)")
+	countInt(fs, &c.Limit, "limit", d.Limit, "use at most this many training images (0: all)")
+	countInt(fs, &c.KeepCheckpoints, "keep-checkpoints", d.KeepCheckpoints, "numbered checkpoints to keep besides best and latest")
+	fs.BoolVar(&c.NoAugment, "no-augment", false, "turn off crop, flip, colour jitter and rotation (images are still resized to 1.125× and centre-cropped)")
+	crop := fs.String("crop", "", "centre crop WxH of the source image before resizing, such as 256x320 (the baseline's CenterCrop)")
+	mean := fs.String("mean", "", "normalisation mean R,G,B (with --std; default: computed from the training split)")
+	std := fs.String("std", "", "normalisation standard deviation R,G,B (with --mean)")
+	fs.StringVar(&c.From, "from", "", "start from this run's checkpoint (a child run)")
+	fs.StringVar(&c.FromCkpt, "from-ckpt", d.FromCkpt, "which checkpoint of --from: best or latest")
+	return func() error {
+		w, h, err := training.ParseSize(*img)
+		if err != nil {
+			return fmt.Errorf("--img %w", err)
+		}
+		c.W, c.H = w, h
+		if *crop != "" {
+			if c.CropW, c.CropH, err = training.ParseSize(*crop); err != nil {
+				return fmt.Errorf("--crop %w", err)
+			}
+		}
+		if (*mean == "") != (*std == "") {
+			return errors.New("--mean and --std go together")
+		}
+		if *mean != "" {
+			if c.Mean, err = training.ParseTriple(*mean); err != nil {
+				return fmt.Errorf("--mean %w", err)
+			}
+			if c.Std, err = training.ParseTriple(*std); err != nil {
+				return fmt.Errorf("--std %w", err)
+			}
+			for _, v := range c.Std {
+				if v <= 0 {
+					return fmt.Errorf("--std %s: every standard deviation must be positive", *std)
+				}
+			}
+		}
+		return c.Check()
+	}
+}
+
+// flagError turns a flag parsing error into one sentence that points at
+// the command's help.
+func flagError(cmd *cobra.Command, err error) error {
+	return fmt.Errorf("%s; see '%s --help'", strings.TrimSuffix(err.Error(), "."), cmd.CommandPath())
+}

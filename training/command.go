@@ -1,0 +1,39 @@
+package training
+
+import "errors"
+
+// CommandKind says what a Command asks of the trainer.
+type CommandKind string
+
+// Command kinds the trainer accepts between steps.
+const (
+	CmdPause      CommandKind = "pause"
+	CmdResume     CommandKind = "resume"
+	CmdToggle     CommandKind = "toggle"     // pause or resume
+	CmdCheckpoint CommandKind = "checkpoint" // save now
+	CmdSetLR      CommandKind = "set-lr"     // Value is the new base rate
+	CmdScaleLR    CommandKind = "scale-lr"   // Value multiplies the base rate
+	CmdSetLoss    CommandKind = "set-loss"   // Text is a loss spec
+	CmdPredict    CommandKind = "predict"    // predict the eval set with the current weights
+	CmdStop       CommandKind = "stop"       // checkpoint, flush and stop
+	CmdFork       CommandKind = "fork"       // checkpoint, stop, and start a child run (Text: loss, Value: lr)
+)
+
+// Command is a request to the trainer, applied between two steps.
+type Command struct {
+	Kind  CommandKind
+	Value float64
+	Text  string
+	Who   string // who asked: an SSH key fingerprint, or "local"
+}
+
+// Errors a command can be answered with.
+var (
+	// ErrNoTrainer is returned by Send before training has started.
+	ErrNoTrainer = errors.New("training has not started yet")
+	// ErrBusy is returned by Send when the command queue is full.
+	ErrBusy = errors.New("the trainer has too many pending commands")
+	// ErrEnded is returned by Send for a command that needs a running
+	// trainer (pause, learning rate, loss) once the run has ended.
+	ErrEnded = errors.New("the run has finished")
+)

@@ -1,0 +1,182 @@
+package training
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// Hub fans events out to any number of subscribers. Publish never blocks:
+// each subscriber has a queue in which step events are bounded (a slow
+// reader loses the newest ones until it catches up, and is told how many)
+// while every other event is kept. The hub also keeps the history so that
+// a late subscriber starts with the whole run: every non-step event, and
+// step events thinned to at most HistorySteps (every other one is dropped
+// when the cap is reached, so a run of days keeps the shape of its curves
+// in bounded memory; the run's history columns on disk keep every step).
+type Hub struct {
+	mu      sync.Mutex
+	subs    map[*Sub]struct{}
+	history []Event
+	steps   int // step events in history
+	closed  bool
+}
+
+// HistorySteps caps the step events a Hub keeps for late subscribers.
+const HistorySteps = 20000
+
+// NewHub returns an empty hub.
+func NewHub() *Hub { return &Hub{subs: map[*Sub]struct{}{}} }
+
+// Sub is one subscription.
+type Sub struct {
+	hub     *Hub
+	mu      sync.Mutex
+	queue   []Event
+	steps   int
+	limit   int
+	dropped int
+	closed  bool
+	notify  chan struct{}
+}
+
+// Subscribe returns a subscription and, atomically with it, every event
+// published so far. stepLimit bounds queued step events (default 256).
+func (h *Hub) Subscribe(stepLimit int) (*Sub, []Event) {
+	if stepLimit <= 0 {
+		stepLimit = 256
+	}
+	s := &Sub{hub: h, limit: stepLimit, notify: make(chan struct{}, 1)}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	snap := append([]Event(nil), h.history...)
+	if h.closed {
+		s.closed = true
+	} else {
+		h.subs[s] = struct{}{}
+	}
+	return s, snap
+}
+
+// Publish sends an event to every subscriber without blocking.
+func (h *Hub) Publish(e Event) {
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	h.mu.Lock()
+	h.history = append(h.history, e)
+	if e.Kind == KindStep {
+		h.steps++
+		if h.steps > HistorySteps {
+			h.thin()
+		}
+	}
+	subs := make([]*Sub, 0, len(h.subs))
+	for s := range h.subs {
+		subs = append(subs, s)
+	}
+	h.mu.Unlock()
+	for _, s := range subs {
+		s.push(e)
+	}
+}
+
+// thin drops every other step event from the history.
+func (h *Hub) thin() {
+	kept := h.history[:0]
+	odd := false
+	h.steps = 0
+	for _, e := range h.history {
+		if e.Kind == KindStep {
+			odd = !odd
+			if !odd {
+				continue
+			}
+			h.steps++
+		}
+		kept = append(kept, e)
+	}
+	clear(h.history[len(kept):])
+	h.history = kept
+}
+
+// Close ends every subscription (after their queues drain).
+func (h *Hub) Close() {
+	h.mu.Lock()
+	h.closed = true
+	subs := h.subs
+	h.subs = map[*Sub]struct{}{}
+	h.mu.Unlock()
+	for s := range subs {
+		s.mu.Lock()
+		s.closed = true
+		s.mu.Unlock()
+		s.wake()
+	}
+}
+
+// Subscribers is the number of live subscriptions.
+func (h *Hub) Subscribers() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.subs)
+}
+
+func (s *Sub) push(e Event) {
+	s.mu.Lock()
+	if e.Kind == KindStep {
+		if s.steps >= s.limit {
+			s.dropped++
+			s.mu.Unlock()
+			return
+		}
+		s.steps++
+	}
+	s.queue = append(s.queue, e)
+	s.mu.Unlock()
+	s.wake()
+}
+
+func (s *Sub) wake() {
+	select {
+	case s.notify <- struct{}{}:
+	default:
+	}
+}
+
+// Next waits for events and returns all queued ones with the number of
+// step events dropped since the last call. ok is false once the hub is
+// closed and the queue is empty, or ctx is done.
+func (s *Sub) Next(ctx context.Context) (events []Event, dropped int, ok bool) {
+	for {
+		s.mu.Lock()
+		if len(s.queue) > 0 || s.dropped > 0 {
+			events, dropped = s.queue, s.dropped
+			s.queue, s.steps, s.dropped = nil, 0, 0
+			s.mu.Unlock()
+			return events, dropped, true
+		}
+		closed := s.closed
+		s.mu.Unlock()
+		if closed {
+			return nil, 0, false
+		}
+		select {
+		case <-s.notify:
+		case <-ctx.Done():
+			return nil, 0, false
+		}
+	}
+}
+
+// Cancel ends the subscription.
+func (s *Sub) Cancel() {
+	s.hub.mu.Lock()
+	delete(s.hub.subs, s)
+	s.hub.mu.Unlock()
+	s.mu.Lock()
+	s.closed = true
+	s.queue = nil
+	s.mu.Unlock()
+	s.wake()
+}

@@ -1,0 +1,105 @@
+package training
+
+import (
+	"errors"
+	"time"
+
+	"github.com/maskdash/maskdash/runs"
+)
+
+// Sink is what a trainer reports to: every event goes live to the hub at
+// once, and to the run folder (log, history columns, run.json). The trainer
+// knows nothing else of its observers, as gonum's optimize knows only its
+// Recorder.
+type Sink interface {
+	// Record reports an event. The error is about the run folder only (a
+	// full disk): the event is then kept and written by a later Flush, in
+	// order, so nothing is lost while the disk is full.
+	Record(Event) error
+	// Flush writes what earlier Records could not.
+	Flush() error
+	// Sync makes what was written durable (at each epoch end).
+	Sync() error
+}
+
+// runSink is the Sink of a run: the hub and the run's folder. It turns the
+// events into run.json's figures, so the trainer never edits run.Info.
+type runSink struct {
+	hub     *Hub
+	run     *runs.Run
+	pending []pendingEvent
+}
+
+type pendingEvent struct {
+	e      Event
+	logged bool // the log line is written; the history row or run.json is not
+}
+
+// Record implements Sink.
+func (s *runSink) Record(e Event) error {
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	e.Run = s.run.ID()
+	s.hub.Publish(e)
+	s.pending = append(s.pending, pendingEvent{e: e})
+	return s.Flush()
+}
+
+// Flush implements Sink.
+func (s *runSink) Flush() error {
+	for len(s.pending) > 0 {
+		p := &s.pending[0]
+		if !p.logged {
+			if err := s.run.Append(p.e); err != nil {
+				return err
+			}
+			p.logged = true
+		}
+		if err := s.apply(p.e); err != nil {
+			return err
+		}
+		s.pending[0] = pendingEvent{}
+		s.pending = s.pending[1:]
+	}
+	return nil
+}
+
+// apply writes what an event changes beside the log: the history columns
+// for a step, run.json for epochs, checkpoints and live changes.
+func (s *runSink) apply(e Event) error {
+	info := &s.run.Info
+	switch e.Kind {
+	case KindStep:
+		return s.run.AppendHistory(e.Step, map[string]float64{"loss": e.Loss, "lr": e.LR, "ips": e.IPS})
+	case KindEpoch:
+		info.EpochsDone, info.Steps = e.Epoch, e.Step
+		if e.Best && e.Val != nil {
+			info.Best = runs.Best{MacroF1: e.Val.MacroF1, Accuracy: e.Val.Accuracy, Epoch: e.Epoch}
+		}
+		return s.run.SaveInfo()
+	case KindCheckpoint:
+		info.EpochsDone, info.Steps = e.Epoch, e.Step
+		return s.run.SaveInfo()
+	case KindControl:
+		if e.Setting == SettingLR || e.Setting == SettingLoss {
+			info.Changes = append(info.Changes, runs.Change{Step: e.Step, Setting: string(e.Setting), Value: e.Value, Who: e.Who})
+			return s.run.SaveInfo()
+		}
+	}
+	return nil
+}
+
+// Sync implements Sink.
+func (s *runSink) Sync() error {
+	if err := s.Flush(); err != nil {
+		return err
+	}
+	return s.run.Sync()
+}
+
+// close records the run's final status and releases the folder. What could
+// not be written is reported with the error.
+func (s *runSink) close(status runs.Status, runErr error) error {
+	return errors.Join(s.Flush(), s.run.Close(status, runErr))
+}

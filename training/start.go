@@ -1,0 +1,141 @@
+package training
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/maskdash/maskdash/runs"
+)
+
+// launch is what a run starts from, worked out before any data is read:
+// the run's whole config, the checkpoint it loads, and how its folder is
+// opened. A new run, a resumed one and a child run differ only here.
+type launch struct {
+	cfg  Config
+	ckpt string   // weights to load; "" for fresh ones
+	meta CkptMeta // the checkpoint's JSON
+	// resume: cfg.Resume names an existing run to continue; with a
+	// checkpoint the position in training is restored too, without one
+	// (a run killed before its first) it starts over under the same id.
+	resume bool
+}
+
+// plan works out the launch of cfg: for a resume, the run's own settings
+// (with --epochs and the runtime knobs of cfg); for a child run, the
+// parent's checkpoint.
+func plan(cfg Config) (launch, error) {
+	if err := cfg.Check(); err != nil {
+		return launch{}, err
+	}
+	if cfg.Runs == "" {
+		cfg.Runs = runs.DefaultDir
+	}
+	store := runs.NewStore(cfg.Runs)
+	if cfg.Resume != "" {
+		info, err := store.Info(cfg.Resume)
+		if err != nil {
+			return launch{}, err
+		}
+		if info.Status == runs.StatusRunning {
+			return launch{}, fmt.Errorf("run %s: %w", info.ID, runs.ErrLocked)
+		}
+		own, err := ConfigFromMap(info.Config)
+		if err != nil {
+			return launch{}, fmt.Errorf("run %s: %w", info.ID, err)
+		}
+		own.Runs, own.Resume = cfg.Runs, info.ID
+		own.StepEvery, own.StallRetry, own.Workers = cfg.StepEvery, cfg.StallRetry, cfg.Workers
+		own.SynthProfiles, own.SynthSize = cfg.SynthProfiles, cfg.SynthSize
+		if cfg.Epochs > 0 {
+			own.Epochs = cfg.Epochs
+		}
+		own.Defaults()
+		l := launch{cfg: own, resume: true}
+		if p, err := CheckpointPath(info.Dir, "latest"); err == nil {
+			if l.meta, err = ReadCkptMeta(p); err != nil {
+				return launch{}, err
+			}
+			l.ckpt = p
+			return l, nil
+		}
+		return l.withParent(store)
+	}
+	cfg.Defaults()
+	return launch{cfg: cfg}.withParent(store)
+}
+
+// withParent loads the parent's checkpoint of a child run (train --from).
+func (l launch) withParent(store *runs.Store) (launch, error) {
+	if l.cfg.From == "" {
+		return l, nil
+	}
+	info, err := store.Info(l.cfg.From)
+	if err != nil {
+		return launch{}, err
+	}
+	p, err := CheckpointPath(info.Dir, l.cfg.FromCkpt)
+	if err != nil {
+		return launch{}, fmt.Errorf("start from %s: %w", info.ID, err)
+	}
+	if l.meta, err = ReadCkptMeta(p); err != nil {
+		return launch{}, err
+	}
+	l.cfg.From, l.ckpt = info.ID, p
+	return l, nil
+}
+
+// open creates the run's folder (or reopens the resumed one, dropping
+// from its log what is about to be redone) and binds the trainer to it.
+func (l launch) open(t *Trainer, hub *Hub) (*runSink, error) {
+	store := runs.NewStore(l.cfg.Runs)
+	var run *runs.Run
+	var err error
+	if l.resume {
+		if run, err = store.OpenForWrite(l.cfg.Resume); err != nil {
+			return nil, err
+		}
+		step := 0
+		if l.ckpt != "" {
+			step = l.meta.Step
+		}
+		// Forget what was logged after the checkpoint: it is about to be
+		// done again, and the log must not hold a step or an epoch twice.
+		if err := run.RewindTo(step); err != nil {
+			return nil, errors.Join(err, run.Close(runs.StatusFailed, err))
+		}
+	} else {
+		cm, err := l.cfg.AsMap()
+		if err != nil {
+			return nil, err
+		}
+		info := runs.Info{Name: l.cfg.Name, Parent: l.cfg.From, Model: l.cfg.Model, Loss: l.cfg.Loss, Optim: t.opt.Name(),
+			LR: l.cfg.LR, Epochs: l.cfg.Epochs, Config: cm, DataDir: t.train.Root}
+		if run, err = store.Create(info); err != nil {
+			return nil, err
+		}
+	}
+	if run.Info.DataDir == "" {
+		run.Info.DataDir = t.train.Root // runs from before data_dir was recorded
+	}
+	sink := &runSink{hub: hub, run: run}
+	t.bind(run.ID(), run.Dir, sink)
+	return sink, nil
+}
+
+// start prepares, builds and opens one run.
+func start(ctx context.Context, cfg Config, hub *Hub) (*Trainer, *runSink, error) {
+	l, err := plan(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := newTrainer(ctx, l, hub)
+	if err != nil {
+		return nil, nil, err
+	}
+	sink, err := l.open(t, hub)
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, sink, nil
+}
