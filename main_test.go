@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/png"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -66,6 +68,14 @@ func TestBadInputIsOneSentence(t *testing.T) {
 		{[]string{"train", "--headless", "--data", data, "--img", "64"}, "want WxH"},
 		{[]string{"eval", "--run", "nope", "--data", data, "--runs", t.TempDir()}, `no run "nope"`},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
+		{[]string{"train", "--headless", "--data", data, "--epochs", "-3"}, `invalid argument "-3" for "--epochs"`},
+		{[]string{"train", "--headless", "--data", data, "--batch", "0"}, `invalid argument "0" for "--batch"`},
+		{[]string{"train", "--headless", "--data", data, "--lr", "-1"}, `invalid argument "-1" for "--lr"`},
+		{[]string{"train", "--headless", "--data", data, "--epochs", "abc"}, "see 'maskdash train --help'"},
+		{[]string{"train", "--headless", "--val-ratio", "1.5"}, `"--val-ratio"`},
+		{[]string{"train", "--no-such-flag"}, "unknown flag: --no-such-flag"},
+		{[]string{"resume"}, "resume needs a run id"},
+		{[]string{"eval"}, "eval needs a run"},
 	} {
 		out, err := run(t, c.args...)
 		if err == nil {
@@ -213,5 +223,120 @@ func TestTmuxSmoke(t *testing.T) {
 	out, err := exec.Command("bash", "scripts/tmux-smoke.sh", bin).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "passed") {
 		t.Fatalf("%v\n%s", err, out)
+	}
+}
+
+// TestHelp: maskdash --help and -h list the commands; each command's
+// --help shows its own flags; all exit 0.
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}} {
+		out, err := run(t, args...)
+		if err != nil || !strings.Contains(out, "Available Commands:") || !strings.Contains(out, "resume") || !strings.Contains(out, "ensemble") {
+			t.Errorf("%v: %v\n%s", args, err, out)
+		}
+	}
+	for cmd, flag := range map[string]string{"train": "--headless", "eval": "--tta", "stats": "--no-check", "serve": "--operators", "runs": "--json"} {
+		out, err := run(t, cmd, "--help")
+		if err != nil || !strings.Contains(out, "maskdash "+cmd) || !strings.Contains(out, flag) {
+			t.Errorf("%s --help: %v\n%s", cmd, err, out)
+		}
+	}
+	if out, _ := run(t, "eval", "--help"); strings.Contains(out, "--headless") {
+		t.Errorf("eval --help shows train's flags:\n%s", out)
+	}
+}
+
+// TestSkipsAreCountedByKind: corrupt images, a bad CSV row and a folder
+// whose name does not parse are each counted by kind in stats and warned
+// about on stderr, by stats and by train.
+func TestSkipsAreCountedByKind(t *testing.T) {
+	data := tinySet(t)
+	imgs, _ := filepath.Glob(filepath.Join(data, "train", "images", "*", "mask1.*"))
+	if len(imgs) < 2 {
+		t.Fatalf("tiny set has %d mask1 images", len(imgs))
+	}
+	for _, p := range imgs[:2] {
+		b, _ := os.ReadFile(p)
+		os.WriteFile(p, b[:len(b)/3], 0o644) // truncated: the header reads, the pixels do not
+	}
+	csv := filepath.Join(data, "train", "train.csv")
+	b, _ := os.ReadFile(csv)
+	os.WriteFile(csv, append(b, []byte("oops,only,three\n")...), 0o644)
+	os.MkdirAll(filepath.Join(data, "train", "images", "not-a-profile"), 0o755)
+	cmd := exec.Command(bin, "stats", "--data", data, "--json")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("stats: %v %s", err, stderr.String())
+	}
+	var st dataset.Stats
+	if err := json.Unmarshal(out, &st); err != nil {
+		t.Fatal(err)
+	}
+	by := st.SkippedBy
+	if by[dataset.SkipImage] != 2 || by[dataset.SkipRow] != 1 || by[dataset.SkipFolder] != 1 || st.Skipped != 4 {
+		t.Errorf("skipped %d by kind %v, want 2 images, 1 row, 1 folder", st.Skipped, by)
+	}
+	if n := strings.Count(stderr.String(), "warning: skipped"); n != 4 {
+		t.Errorf("stats warned %d times on stderr, want 4:\n%s", n, stderr.String())
+	}
+	if plain, _ := run(t, "stats", "--data", data); !strings.Contains(plain, "4 skipped (2 images, 1 row, 1 folder)") {
+		t.Errorf("stats text:\n%s", plain)
+	}
+	cmd = exec.Command(bin, "train", "--headless", "--data", data, "--runs", t.TempDir(), "--img", "16x16", "--batch", "8", "--epochs", "1")
+	stderr.Reset()
+	cmd.Stderr = &stderr
+	stdout, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("train: %v\n%s", err, stderr.String())
+	}
+	for _, want := range []string{"skipped row", "skipped folder", "skipped image"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("train's stderr lacks %q:\n%s", want, stderr.String())
+		}
+	}
+	if strings.Contains(string(stdout), "warning") {
+		t.Errorf("train warns on stdout:\n%s", stdout)
+	}
+}
+
+// TestEvalChecksClassesAndKnowsItsData: eval refuses data with other
+// classes (as predict does), and eval and predict without --data use the
+// data the run trained on.
+func TestEvalChecksClassesAndKnowsItsData(t *testing.T) {
+	mask := tinySet(t)
+	folder := t.TempDir()
+	for _, c := range []string{"cat", "dog"} {
+		os.MkdirAll(filepath.Join(folder, c), 0o755)
+		for i := range 10 {
+			img := image.NewRGBA(image.Rect(0, 0, 16, 16))
+			for j := range img.Pix {
+				img.Pix[j] = uint8(i*7 + j + len(c)*40)
+			}
+			f, _ := os.Create(filepath.Join(folder, c, fmt.Sprintf("%d.png", i)))
+			png.Encode(f, img)
+			f.Close()
+		}
+	}
+	rd := t.TempDir()
+	if out, err := run(t, "train", "--headless", "--data", folder, "--runs", rd, "--img", "16x16", "--batch", "4", "--epochs", "1", "--name", "pets"); err != nil {
+		t.Fatalf("train: %v\n%s", err, out)
+	}
+	for _, cmd := range [][]string{{"eval", "pets", "--data", mask}, {"predict", "pets", "--data", mask, "--out", filepath.Join(t.TempDir(), "p.csv")}} {
+		out, err := run(t, append(cmd, "--runs", rd)...)
+		if err == nil || !strings.Contains(out, "the checkpoint predicts 2 classes but the data") {
+			t.Errorf("%v: want a refusal, got %v\n%s", cmd, err, out)
+		}
+	}
+	if out, err := run(t, "train", "--headless", "--data", mask, "--runs", rd, "--img", "16x16", "--batch", "8", "--epochs", "1", "--name", "masks"); err != nil {
+		t.Fatalf("train: %v\n%s", err, out)
+	}
+	if out, err := run(t, "eval", "masks", "--runs", rd); err != nil || !strings.Contains(out, mask) || !strings.Contains(out, "macro F1") {
+		t.Errorf("eval without --data: %v\n%s", err, out)
+	}
+	csv := filepath.Join(t.TempDir(), "p.csv")
+	if out, err := run(t, "predict", "masks", "--runs", rd, "--out", csv); err != nil || !strings.Contains(out, "wrote") {
+		t.Errorf("predict without --data: %v\n%s", err, out)
 	}
 }

@@ -55,12 +55,19 @@ func (m *Manager) Run(ctx context.Context) error {
 		m.cur, m.ended = t, nil
 		m.mu.Unlock()
 		err = t.Run(ctx)
-		if cerr := sink.close(t.Status(), err); cerr != nil {
-			err = errors.Join(err, fmt.Errorf("run %s: %w", t.RunID(), cerr))
-		}
 		m.mu.Lock()
 		m.cur, m.ended = nil, t
 		m.mu.Unlock()
+		// Commands that arrived as the run ended get the answers of an
+		// ended run.
+		for _, c := range t.pending() {
+			if serr := m.Send(c); serr != nil {
+				m.hub.Publish(Event{Kind: KindError, Run: t.RunID(), Who: c.Who, Msg: fmt.Sprintf("%s: %v", c.Kind, serr), Time: time.Now()})
+			}
+		}
+		if cerr := sink.close(t.Status(), err); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("run %s: %w", t.RunID(), cerr))
+		}
 		if ctx.Err() != nil {
 			return err
 		}

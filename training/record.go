@@ -98,8 +98,13 @@ func (s *runSink) Sync() error {
 	return s.run.Sync()
 }
 
-// close records the run's final status and releases the folder. What could
-// not be written is reported with the error.
+// finalState is the trainer state a run's final status reports.
+var finalState = map[runs.Status]State{runs.StatusDone: StateDone, runs.StatusStopped: StateStopped, runs.StatusFailed: StateFailed}
+
+// close reports the run's final state, records its status and releases
+// the folder. What could not be written is reported with the error.
 func (s *runSink) close(status runs.Status, runErr error) error {
-	return errors.Join(s.Flush(), s.run.Close(status, runErr))
+	info := s.run.Info
+	err := s.Record(Event{Kind: KindState, State: finalState[status], Epoch: info.EpochsDone, Step: info.Steps})
+	return errors.Join(err, s.run.Close(status, runErr))
 }

@@ -110,13 +110,13 @@ func (l launch) open(t *Trainer, hub *Hub) (*runSink, error) {
 			return nil, err
 		}
 		info := runs.Info{Name: l.cfg.Name, Parent: l.cfg.From, Model: l.cfg.Model, Loss: l.cfg.Loss, Optim: t.opt.Name(),
-			LR: l.cfg.LR, Epochs: l.cfg.Epochs, Config: cm, DataDir: t.train.Root}
+			LR: l.cfg.LR, Epochs: l.cfg.Epochs, Config: cm, DataDir: t.dataDir()}
 		if run, err = store.Create(info); err != nil {
 			return nil, err
 		}
 	}
 	if run.Info.DataDir == "" {
-		run.Info.DataDir = t.train.Root // runs from before data_dir was recorded
+		run.Info.DataDir = t.dataDir() // runs from before data_dir was recorded
 	}
 	sink := &runSink{hub: hub, run: run}
 	t.bind(run.ID(), run.Dir, sink)

@@ -167,6 +167,20 @@ func (t *Trainer) Header() RunHeader { return t.header }
 // Forked returns the fork request that ended the run, if any.
 func (t *Trainer) Forked() *Command { return t.fork }
 
+// pending takes the commands that were queued but not applied when Run
+// returned.
+func (t *Trainer) pending() []Command {
+	var out []Command
+	for {
+		select {
+		case c := <-t.cmds:
+			out = append(out, c)
+		default:
+			return out
+		}
+	}
+}
+
 // Send queues a command without blocking.
 func (t *Trainer) Send(c Command) error {
 	select {
@@ -196,7 +210,8 @@ func (t *Trainer) setState(s State, msg string) {
 
 // Run trains until the planned epochs are done, Stop or Fork arrives, the
 // loss diverges or ctx is cancelled (which stops gracefully too). Status
-// then says how it ended; the caller closes the run folder.
+// then says how it ended; the caller closes the run folder, which reports
+// the final state.
 func (t *Trainer) Run(ctx context.Context) (err error) {
 	h := t.header
 	if t.cfg.Device == "cuda" {
@@ -208,12 +223,12 @@ func (t *Trainer) Run(ctx context.Context) (err error) {
 	t.setState(StateRunning, "")
 	t.status = runs.StatusDone
 	defer func() {
+		// The final state event comes with the run folder's closing
+		// (runSink.close), after the manager knows the run has ended.
 		if err != nil {
 			t.status = runs.StatusFailed
 			t.emit(Event{Kind: KindError, Msg: err.Error(), Setting: SettingFatal})
 		}
-		final := map[runs.Status]State{runs.StatusDone: StateDone, runs.StatusStopped: StateStopped, runs.StatusFailed: StateFailed}[t.status]
-		t.setState(final, "")
 	}()
 	for t.epoch < t.cfg.Epochs {
 		stop, err := t.runEpoch(ctx)

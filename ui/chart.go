@@ -69,8 +69,10 @@ type chartOpts struct {
 	Color   bool
 }
 
-// plot draws series with asciigraph, guarding its panics: empty or
-// all-missing series become a placeholder line, single points are doubled.
+// plot draws series with asciigraph in exactly o.H lines (o.H-2 of chart
+// and a caption line below when there is a caption), guarding its panics:
+// empty or all-missing series become a placeholder line, single points
+// are doubled.
 func plot(series [][]float64, o chartOpts) string {
 	var ok [][]float64
 	var colors []asciigraph.AnsiColor
@@ -87,18 +89,49 @@ func plot(series [][]float64, o chartOpts) string {
 			colors = append(colors, o.Colors[i])
 		}
 	}
-	h := max(o.H-1, 2)
-	if len(ok) == 0 {
-		return placeholder(o.W, h+1, "waiting for data…")
-	}
-	opts := []asciigraph.Option{asciigraph.Height(h - 1), asciigraph.Width(max(o.W-12, 10)), asciigraph.Precision(3)}
+	rows := max(o.H, 1)
 	if o.Caption != "" {
-		opts = append(opts, asciigraph.Caption(o.Caption))
+		rows = max(o.H-2, 1)
+	}
+	if len(ok) == 0 {
+		return placeholder(o.W, o.H, "waiting for data…")
+	}
+	// asciigraph draws Height+1 rows.
+	opts := []asciigraph.Option{asciigraph.Height(max(rows-1, 1)), asciigraph.Width(max(o.W-12, 10)), asciigraph.Precision(3)}
+	if lo, hi := valueRange(ok); hi-lo <= 1e-9*(1+math.Abs(hi)) {
+		// A flat chart: asciigraph labels a zero range with garbage and
+		// draws one row; give it a small range around the value.
+		d := 0.01 * math.Abs(hi)
+		if d == 0 {
+			d = 1e-3
+		}
+		opts = append(opts, asciigraph.LowerBound(lo-d), asciigraph.UpperBound(hi+d))
 	}
 	if o.Color && len(colors) == len(ok) {
 		opts = append(opts, asciigraph.SeriesColors(colors...))
 	}
-	return asciigraph.PlotMany(ok, opts...)
+	lines := strings.Split(asciigraph.PlotMany(ok, opts...), "\n")
+	for len(lines) < rows {
+		lines = append(lines, "")
+	}
+	lines = lines[:rows]
+	if o.Caption != "" {
+		lines = append(lines, "", "  "+o.Caption)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// valueRange is the smallest and largest finite value of the series.
+func valueRange(series [][]float64) (lo, hi float64) {
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for _, s := range series {
+		for _, v := range s {
+			if !math.IsNaN(v) && !math.IsInf(v, 0) {
+				lo, hi = math.Min(lo, v), math.Max(hi, v)
+			}
+		}
+	}
+	return lo, hi
 }
 
 func placeholder(w, h int, msg string) string {

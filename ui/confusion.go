@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/charmbracelet/lipgloss"
@@ -32,7 +33,7 @@ func (m Model) confusionView(w, h int) string {
 	}
 	mode := "counts"
 	if m.percent {
-		mode = "row %"
+		mode = "row % (99 = 99–100)"
 	}
 	title := fmt.Sprintf("confusion, epoch %d of %d (←/→) · %s (%%) · rows: truth, columns: prediction", s.EpochN[idx], s.EpochN[n-1], mode)
 	mat := m.matrix(c, names, true, fmt.Sprintf("ep %d/%d", s.EpochN[idx], s.EpochN[n-1]))
@@ -44,15 +45,10 @@ func (m Model) confusionView(w, h int) string {
 	}
 	if c.N == dataset.NumClasses && s.Header.Masked {
 		var tasks []string
-		tn := dataset.TaskClassNames(dataset.DefaultAgeBins)
-		if len(names) == dataset.NumClasses {
-			// Take the age names from the run's class names (its own bins).
-			parts := strings.Split(names[0], "·")
-			p1 := strings.Split(names[1], "·")
-			p2 := strings.Split(names[2], "·")
-			if len(parts) == 3 && len(p1) == 3 && len(p2) == 3 {
-				tn[2] = []string{parts[2], p1[2], p2[2]}
-			}
+		tn := s.Header.TaskClasses // the run's own age bins
+		if len(tn) != 3 {
+			d := dataset.TaskClassNames(dataset.DefaultAgeBins) // runs from before the header had them
+			tn = d[:]
 		}
 		for t, name := range dataset.TaskNames {
 			tc := c.Task(t)
@@ -93,6 +89,10 @@ func (m Model) matrix(c *training.Confusion, names []string, compact bool, corne
 			}
 			var txt string
 			switch {
+			case m.percent && cw == 3:
+				// Three cells hold " 99" but not a separated "100": show
+				// 99 for 99–100 (the title says so).
+				txt = fmt.Sprintf("%*.0f", cw, min(99, math.Round(100*frac)))
 			case m.percent:
 				txt = fmt.Sprintf("%*.0f", cw, 100*frac)
 			case v >= 1000 && cw == 3:

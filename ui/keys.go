@@ -30,6 +30,8 @@ type KeyMap struct {
 	History    key.Binding
 	Help       key.Binding
 	Quit       key.Binding
+	Apply      key.Binding // in a prompt: apply what was typed
+	Cancel     key.Binding // in a prompt: close it
 }
 
 // DefaultKeyMap returns the bindings for an operator.
@@ -56,6 +58,8 @@ func DefaultKeyMap() KeyMap {
 		History:    key.NewBinding(key.WithKeys("H"), key.WithHelp("H", "recent/all history")),
 		Help:       key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "all keys")),
 		Quit:       key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		Apply:      key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "apply")),
+		Cancel:     key.NewBinding(key.WithKeys("esc", "ctrl+c"), key.WithHelp("esc", "cancel")),
 	}
 }
 
@@ -74,8 +78,17 @@ func (k KeyMap) Controls() []key.Binding {
 }
 
 // ShortHelp implements help.KeyMap.
-func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Pause, k.Checkpoint, k.Predict, k.LRUp, k.LRDown, k.NextView, k.Help, k.Quit}
+func (k KeyMap) ShortHelp() []key.Binding { return k.ShortHelps()[0] }
+
+// ShortHelps lists the one-line helps from the fullest to the shortest;
+// the view shows the first that fits. Each ends with ? and q.
+func (k KeyMap) ShortHelps() [][]key.Binding {
+	return [][]key.Binding{
+		{k.Pause, k.Checkpoint, k.Predict, k.LRUp, k.LRDown, k.NextView, k.Help, k.Quit},
+		{k.Pause, k.Checkpoint, k.Predict, k.NextView, k.Help, k.Quit},
+		{k.Pause, k.Checkpoint, k.Help, k.Quit},
+		{k.Help, k.Quit},
+	}
 }
 
 // FullHelp implements help.KeyMap.

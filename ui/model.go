@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -70,7 +71,8 @@ type Model struct {
 	prompt     textinput.Model
 	promptKind string // "", "lr", "loss", "fork"
 
-	runs runsModel
+	runs    runsModel
+	runsGen int // counts visits to the runs view (see refreshRunsMsg)
 }
 
 // eventsMsg carries a batch of events from the subscription.
@@ -81,8 +83,10 @@ type eventsMsg struct {
 	at      time.Time
 }
 
-// refreshRunsMsg asks the runs view to list the runs folder again.
-type refreshRunsMsg struct{}
+// refreshRunsMsg asks the runs view to list the runs folder again. gen is
+// the runs view's visit it was armed in: a tick from an earlier visit is
+// dropped, so ticks never multiply.
+type refreshRunsMsg struct{ gen int }
 
 // sentMsg reports the result of sending a command.
 type sentMsg struct {
@@ -112,7 +116,8 @@ func New(o Options) Model {
 	m.help.Styles.FullKey = st.Value
 	m.help.Styles.FullDesc = st.Dim
 	if st.Color {
-		m.bar = progress.New(progress.WithDefaultGradient(), progress.WithoutPercentage())
+		// The session's colour profile, not the server's.
+		m.bar = progress.New(progress.WithDefaultGradient(), progress.WithoutPercentage(), progress.WithColorProfile(o.Renderer.ColorProfile()))
 	} else {
 		m.bar = progress.New(progress.WithoutPercentage(), progress.WithFillCharacters('#', '.'), progress.WithColorProfile(o.Renderer.ColorProfile()))
 	}
@@ -178,6 +183,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case eventsMsg:
 		for _, e := range msg.events {
 			m.state.Apply(e)
+			if e.Kind == training.KindNotice && e.Who == m.opts.Who {
+				m.flash, m.flashBad = e.Msg, false // the answer to this session's command
+			}
 		}
 		m.state.Dropped += msg.dropped
 		m.closed = m.closed || msg.closed
@@ -190,9 +198,12 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, m.waitEvents(msg.at)
 	case sentMsg:
-		if msg.err != nil {
+		switch {
+		case errors.Is(msg.err, training.ErrEnded):
+			m.flash, m.flashBad = msg.what+": the run has finished (x: predict with it, n: child run)", true
+		case msg.err != nil:
 			m.flash, m.flashBad = msg.what+": "+msg.err.Error(), true
-		} else {
+		default:
 			m.flash, m.flashBad = msg.what+": sent", false
 		}
 		return m, nil
@@ -201,11 +212,12 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.runs, cmd = m.runs.update(msg)
 		if _, ok := msg.(runsLoadedMsg); ok && m.view == viewRuns {
 			// Keep the list fresh while it is on screen.
-			cmd = tea.Batch(cmd, tea.Tick(5*time.Second, func(time.Time) tea.Msg { return refreshRunsMsg{} }))
+			gen := m.runsGen
+			cmd = tea.Batch(cmd, tea.Tick(5*time.Second, func(time.Time) tea.Msg { return refreshRunsMsg{gen} }))
 		}
 		return m, cmd
 	case refreshRunsMsg:
-		if m.view == viewRuns {
+		if m.view == viewRuns && msg.gen == m.runsGen {
 			return m, m.runs.load()
 		}
 		return m, nil
@@ -283,10 +295,12 @@ func (m Model) onKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 }
 
 func (m Model) setView(v int) (tea.Model, tea.Cmd) {
-	m.view = v
-	if v == viewRuns {
+	if v == viewRuns && m.view != viewRuns {
+		m.view = v
+		m.runsGen++
 		return m, m.runs.load()
 	}
+	m.view = v
 	return m, nil
 }
 
@@ -330,12 +344,12 @@ func (m Model) openPrompt(kind, label, value string) (tea.Model, tea.Cmd) {
 }
 
 func (m Model) onPrompt(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
-	switch msg.Type {
-	case tea.KeyEsc:
+	switch {
+	case key.Matches(msg, m.keys.Cancel):
 		m.promptKind = ""
 		m.prompt.Blur()
 		return m, nil
-	case tea.KeyEnter:
+	case key.Matches(msg, m.keys.Apply):
 		kind, v := m.promptKind, strings.TrimSpace(m.prompt.Value())
 		m.promptKind = ""
 		m.prompt.Blur()

@@ -123,6 +123,12 @@ func (r runsModel) view(st Styles, w, h int, k KeyMap) string {
 		}
 		line := fmt.Sprintf("%s%-40s %-8s %-10s %-14s %-6s lr %-7.2g ep %2d/%-2d F1 %.4f", mark, l.Info.ID, l.Info.Status,
 			l.Info.Model, l.Info.Loss, l.Info.Optim, l.Info.LR, l.Info.EpochsDone, l.Info.Epochs, l.Info.Best.MacroF1)
+		if w < 110 {
+			// Narrow: the id's time and model, the status and the F1
+			// always; the rest as it fits.
+			line = fmt.Sprintf("%s%-30s %-8s F1 %.4f ep %2d/%-2d %s", mark, truncate(l.Info.ID, 30), l.Info.Status,
+				l.Info.Best.MacroF1, l.Info.EpochsDone, l.Info.Epochs, l.Info.Loss)
+		}
 		if l.Err != nil {
 			line = fmt.Sprintf("%s%-40s %s", mark, l.Info.ID, l.Err)
 		}

@@ -3,6 +3,8 @@ package ui
 import (
 	"fmt"
 	"math"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/maskdash/maskdash/training"
@@ -53,6 +55,9 @@ type RunState struct {
 	Confs    []*training.Confusion
 	Metrics  []*training.Metrics
 
+	Started  time.Time // when the run started (its run event)
+	Finished time.Time // when it ended (its final state event)
+
 	Log      []logLine
 	Dropped  int
 	Runs     []string // run ids seen in this session, in order
@@ -79,6 +84,7 @@ func (s *RunState) Apply(e training.Event) {
 				*s = RunState{Log: s.Log, Runs: s.Runs, Dropped: s.Dropped}
 			}
 			s.Header = *e.Settings
+			s.Started, s.Finished = e.Time, time.Time{}
 			s.Runs = append(s.Runs, e.Settings.ID)
 			s.Loss = e.Settings.Loss
 			s.say(e.Time, false, "run %s started (%s, %s, lr %g)", e.Settings.ID, e.Settings.Model, e.Settings.Loss, e.Settings.LR)
@@ -108,12 +114,15 @@ func (s *RunState) Apply(e training.Event) {
 		}
 	case training.KindCheckpoint:
 		s.LastCkpt = e.Path
-		s.say(e.Time, false, "%s: %s", e.Msg, e.Path)
+		s.say(e.Time, false, "%s: %s", e.Msg, inRun(e.Path, e.Run))
 	case training.KindPrediction:
 		s.LastPred = e.Path
-		s.say(e.Time, false, "%s", e.Msg)
+		s.say(e.Time, false, "%s", strings.Replace(e.Msg, e.Path, inRun(e.Path, e.Run), 1))
 	case training.KindState:
 		s.State, s.StateMsg = e.State, e.Msg
+		if e.State.Ended() {
+			s.Finished = e.Time
+		}
 		if e.Msg != "" {
 			s.say(e.Time, false, "%s: %s", e.State, e.Msg)
 		}
@@ -138,6 +147,27 @@ func (s *RunState) Apply(e training.Event) {
 	case training.KindNotice:
 		s.say(e.Time, false, "%s", e.Msg)
 	}
+}
+
+// Took is how long the run trained, once it has ended (0 before, or when
+// the start is not known).
+func (s *RunState) Took() time.Duration {
+	if s.Started.IsZero() || s.Finished.IsZero() {
+		return 0
+	}
+	return s.Finished.Sub(s.Started).Round(time.Second)
+}
+
+// inRun shortens a path inside a run's folder to the part after it
+// (checkpoints/001-0000040.safetensors): the run is on screen already.
+func inRun(path, run string) string {
+	if run == "" {
+		return path
+	}
+	if _, rest, ok := strings.Cut(path, string(filepath.Separator)+run+string(filepath.Separator)); ok {
+		return rest
+	}
+	return path
 }
 
 // ETA estimates the time left from the images/s and the work left.

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/charmbracelet/lipgloss"
@@ -26,28 +27,6 @@ func (m Model) View() string {
 	}
 	body = fit(body, w, bodyH)
 	return head + "\n" + body + "\n" + foot
-}
-
-// fit cuts or pads s to exactly h lines of at most w cells.
-func fit(s string, w, h int) string {
-	lines := strings.Split(s, "\n")
-	if len(lines) > h {
-		lines = lines[:max(h, 0)]
-	}
-	for len(lines) < h {
-		lines = append(lines, "")
-	}
-	for i, l := range lines {
-		if lipgloss.Width(l) > w {
-			lines[i] = truncate(l, w)
-		}
-	}
-	return strings.Join(lines, "\n")
-}
-
-// truncate cuts a line to w cells, keeping ANSI sequences intact.
-func truncate(s string, w int) string {
-	return lipgloss.NewStyle().MaxWidth(w).Render(s)
 }
 
 func (m Model) stateBadge() string {
@@ -102,15 +81,22 @@ func (m Model) headerView(w int) string {
 	if s.GPUTotal > 0 {
 		line2 += st.Dim.Render(fmt.Sprintf(" %.1f/%.0f GiB", s.GPUMem/1024, s.GPUTotal/1024))
 	}
-	m.bar.Width = max(w-52, 10)
+	bar := m.bar
+	bar.Width = max(w-52, 10)
 	// s.Epoch counts finished epochs: once the last is done, say so
 	// rather than 0% of an epoch that will not run.
 	epoch, pct := s.Epoch+1, 100*s.Progress
 	if s.Epochs > 0 && epoch > s.Epochs {
 		epoch, pct = s.Epochs, 100
 	}
-	line3 := m.bar.ViewAs(s.Overall()) + fmt.Sprintf(" epoch %d/%d %3.0f%% · step %d · %.0f img/s · ETA %s",
-		epoch, s.Epochs, pct, s.Step, s.IPS, s.ETA())
+	pace := fmt.Sprintf("%.0f img/s · ETA %s", s.IPS, s.ETA())
+	if m.ended() {
+		pace = "finished"
+		if d := s.Took(); d > 0 {
+			pace = "finished in " + d.String()
+		}
+	}
+	line3 := bar.ViewAs(s.Overall()) + fmt.Sprintf(" epoch %d/%d %3.0f%% · step %d · %s", epoch, s.Epochs, pct, s.Step, pace)
 	return line1 + "\n" + truncate(line2, w) + "\n" + truncate(line3, w)
 }
 
@@ -136,11 +122,43 @@ func (m Model) footerView(w int) string {
 	case m.state.Dropped > 0:
 		line = st.Dim.Render(fmt.Sprintf("(this screen skipped %d step updates to keep up)", m.state.Dropped))
 	}
-	helpLine := m.help.View(m.keys)
-	if m.opts.Ctrl == nil && !m.help.ShowAll {
-		helpLine += st.Dim.Render("  · viewer: control keys disabled")
+	return truncate(line, w) + "\n" + m.helpView(w)
+}
+
+// helpView is the key help: one line that always ends with ? and q
+// (dropping less needed keys on narrow screens), or with ? the full list
+// in as many rows of columns as the width needs.
+func (m Model) helpView(w int) string {
+	st := m.styles
+	h := m.help
+	h.Width = 0 // we fit it ourselves
+	if h.ShowAll {
+		cols := m.keys.FullHelp()
+		var rows []string
+		for len(cols) > 0 {
+			n := len(cols)
+			for n > 1 && lipgloss.Width(h.FullHelpView(cols[:n])) > w {
+				n--
+			}
+			rows = append(rows, h.FullHelpView(cols[:n]))
+			cols = cols[n:]
+		}
+		return strings.Join(rows, "\n\n")
 	}
-	return truncate(line, w) + "\n" + helpLine
+	suffix := ""
+	if m.opts.Ctrl == nil {
+		suffix = st.Dim.Render("  · viewer: control keys disabled")
+	}
+	for _, keys := range m.keys.ShortHelps() {
+		line := h.ShortHelpView(keys) + suffix
+		if lipgloss.Width(line) <= w {
+			return line
+		}
+		if lipgloss.Width(h.ShortHelpView(keys)) <= w {
+			return h.ShortHelpView(keys)
+		}
+	}
+	return truncate(h.ShortHelpView(m.keys.ShortHelps()[len(m.keys.ShortHelps())-1]), w)
 }
 
 // overviewView draws the loss, validation and learning-rate charts and
@@ -150,23 +168,23 @@ func (m Model) overviewView(w, h int) string {
 	s := m.state
 	logH := max(3, min(6, h/5))
 	chartsH := h - logH - 1
-	wide := w >= 110
 	var panels string
-	if wide {
+	if w >= 110 {
 		half := (w - 2) / 2
 		left := m.lossPanel(half, chartsH)
-		right := m.valPanel(half, chartsH/2) + "\n" + m.lrPanel(half, chartsH-chartsH/2)
+		vh := chartsH * 6 / 10
+		right := m.valPanel(half, vh) + "\n" + m.lrPanel(half, chartsH-vh)
 		panels = lipgloss.JoinHorizontal(lipgloss.Top, fit(left, half, chartsH), "  ", fit(right, half, chartsH))
 	} else {
-		lrH := min(4, chartsH/4)
-		vh := (chartsH - lrH) * 4 / 10
+		lrH := max(2, min(4, chartsH/5))
+		vh := max(3, (chartsH-lrH)*4/10)
 		lh := chartsH - lrH - vh
 		panels = m.lossPanel(w, lh) + "\n" + m.valPanel(w, vh) + "\n" + m.lrPanel(w, lrH)
 		panels = fit(panels, w, chartsH)
 	}
 	var log []string
 	for _, l := range s.Log[max(0, len(s.Log)-logH):] {
-		t := l.T.Format("15:04:05") + " " + l.Text
+		t := fitWords(l.T.Format("15:04:05")+" "+l.Text, w)
 		if l.Bad {
 			log = append(log, st.Bad.Render(t))
 		} else {
@@ -183,58 +201,84 @@ func (m Model) colors(c ...asciigraph.AnsiColor) []asciigraph.AnsiColor {
 	return c
 }
 
+// Series colours, one per quantity across the charts.
+var (
+	colorTrainLoss = asciigraph.Red
+	colorValLoss   = asciigraph.Blue
+	colorAcc       = asciigraph.Green
+	colorF1        = asciigraph.Magenta
+	colorLR        = asciigraph.Yellow
+)
+
+// named is a title part: a figure and, in colour, the colour of its line
+// (or, without colour, how to tell the line apart).
+func (m Model) named(figure, color, plain string) string {
+	if m.styles.Color {
+		plain = color
+	}
+	if plain == "" {
+		return figure
+	}
+	return figure + " (" + plain + ")"
+}
+
+// panel is a chart with a one-line title of parts that fit its width.
+func (m Model) panel(w, h int, title []string, series [][]float64, colors ...asciigraph.AnsiColor) string {
+	return m.styles.BoxTitle.Render(joinFit(title, " · ", w)) + "\n" +
+		plot(series, chartOpts{W: w, H: h - 1, Color: m.styles.Color, Colors: m.colors(colors...)})
+}
+
 func (m Model) lossPanel(w, h int) string {
 	s := m.state
-	title := "loss: training (recent steps)"
-	var series [][]float64
 	plotW := max(w-12, 10)
-	val := s.ValLossAtSteps()
-	if m.history {
-		lo, hi := minMax(s.Train, plotW)
-		_, vhi := minMax(val, plotW)
-		series = [][]float64{hi, lo, vhi}
-		title = fmt.Sprintf("loss: training (all %d points, min/max)", len(s.Train))
-	} else {
-		series = [][]float64{recent(s.Train, plotW), nil, recent(val, plotW)}
+	train, val := s.Train, s.ValLossAtSteps()
+	// The last epoch usually ends after the last step sample: one more
+	// column so its validation loss is drawn too.
+	if n := len(s.EpochAt); n > 0 && len(s.Steps) > 0 && s.EpochAt[n-1] >= s.Steps[len(s.Steps)-1] {
+		train = append(append([]float64(nil), train...), math.NaN())
+		val = append(val, s.ValLoss[n-1])
 	}
+	title := []string{"loss"}
 	if n := len(s.Train); n > 0 {
-		title += fmt.Sprintf(" %.4f", s.Train[n-1])
+		title = append(title, m.named(fmt.Sprintf("train %.4f", s.Train[n-1]), "red", ""))
 	}
 	if n := len(s.ValLoss); n > 0 {
-		title += fmt.Sprintf(" · validation (per epoch, flat line) %.4f", s.ValLoss[n-1])
+		title = append(title, m.named(fmt.Sprintf("val %.4f", s.ValLoss[n-1]), "blue", "steps"))
 	}
-	return m.styles.BoxTitle.Render(title) + "\n" +
-		plot(series, chartOpts{W: w, H: h - 1, Color: m.styles.Color, Colors: m.colors(asciigraph.Red, asciigraph.Orange, asciigraph.Blue)})
+	var series [][]float64
+	if m.history {
+		lo, hi := minMax(train, plotW)
+		_, vhi := minMax(val, plotW)
+		series = [][]float64{hi, lo, vhi}
+		title = append(title, fmt.Sprintf("all %d points, min/max", len(s.Train)))
+	} else {
+		series = [][]float64{recent(train, plotW), nil, recent(val, plotW)}
+		title = append(title, "recent steps")
+	}
+	return m.panel(w, h, title, series, colorTrainLoss, colorTrainLoss, colorValLoss)
 }
 
 func (m Model) valPanel(w, h int) string {
 	s := m.state
-	title := "validation per epoch: accuracy ─ (green), macro F1 ─ (blue)"
-	if !m.styles.Color {
-		title = "validation per epoch: accuracy (upper), macro F1"
-	}
+	title := []string{"validation"}
 	if n := len(s.ValF1); n > 0 {
-		title += fmt.Sprintf(" · acc %.3f F1 %.4f", s.ValAcc[n-1], s.ValF1[n-1])
+		title = append(title, m.named(fmt.Sprintf("accuracy %.3f", s.ValAcc[n-1]), "green", "upper"),
+			m.named(fmt.Sprintf("macro F1 %.4f", s.ValF1[n-1]), "magenta", ""), "per epoch")
 	}
-	return m.styles.BoxTitle.Render(title) + "\n" +
-		plot([][]float64{s.ValAcc, s.ValF1}, chartOpts{W: w, H: h - 1, Color: m.styles.Color, Colors: m.colors(asciigraph.Green, asciigraph.Blue)})
+	return m.panel(w, h, title, [][]float64{s.ValAcc, s.ValF1}, colorAcc, colorF1)
 }
 
 func (m Model) lrPanel(w, h int) string {
 	s := m.state
-	title := "learning rate " + fmtLR(s.LR)
-	if n := len(s.Marks); n > 0 {
-		var marks []string
-		for _, mk := range s.Marks[max(0, n-3):] {
-			marks = append(marks, fmt.Sprintf("▲%d→%s", mk.Step, fmtLR(mk.LR)))
-		}
-		title += " · changed " + strings.Join(marks, " ")
+	title := []string{"learning rate " + fmtLR(s.LR)}
+	for i := len(s.Marks) - 1; i >= 0 && i >= len(s.Marks)-3; i-- {
+		mk := s.Marks[i]
+		title = append(title, fmt.Sprintf("▲ step %d → %s", mk.Step, fmtLR(mk.LR)))
 	}
 	plotW := max(w-12, 10)
 	lrs := recent(s.LRs, plotW)
 	if m.history {
 		_, lrs = minMax(s.LRs, plotW)
 	}
-	return m.styles.BoxTitle.Render(title) + "\n" +
-		plot([][]float64{lrs}, chartOpts{W: w, H: h - 1, Color: m.styles.Color, Colors: m.colors(asciigraph.Yellow)})
+	return m.panel(w, h, title, [][]float64{lrs}, colorLR)
 }

@@ -1,0 +1,195 @@
+package training
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/maskdash/maskdash/runs"
+)
+
+// collect gathers a hub's events in the background; call the returned
+// function to stop and get them.
+func collect(hub *Hub, hook func(Event)) func() []Event {
+	sub, _ := hub.Subscribe(1 << 20)
+	var evs []Event
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			batch, _, ok := sub.Next(context.Background())
+			if !ok {
+				return
+			}
+			for _, e := range batch {
+				evs = append(evs, e)
+				if hook != nil {
+					hook(e)
+				}
+			}
+		}
+	}()
+	return func() []Event { <-done; return evs }
+}
+
+// TestLingeringManagerAnswersAfterTheEnd: once a dashboard's run has ended,
+// predict still writes a prediction with its weights, n starts a child run,
+// checkpoint answers with the last checkpoint, and pause or a new rate say
+// the run has finished.
+func TestLingeringManagerAnswersAfterTheEnd(t *testing.T) {
+	dir := t.TempDir()
+	cfg := tinyConfig(t, dir)
+	cfg.Epochs = 1
+	hub := NewHub()
+	mgr := NewManager(cfg, hub).Linger()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ended := make(chan struct{}, 4)
+	stop := collect(hub, func(e Event) {
+		if e.Kind == KindState && e.State.Ended() {
+			ended <- struct{}{}
+		}
+	})
+	errc := make(chan error, 1)
+	go func() { errc <- mgr.Run(ctx) }()
+	select {
+	case <-ended:
+	case <-time.After(60 * time.Second):
+		t.Fatal("the run did not end")
+	}
+	if err := mgr.Send(Command{Kind: CmdPause, Who: "t"}); !errors.Is(err, ErrEnded) {
+		t.Errorf("pause after the end: %v, want ErrEnded", err)
+	}
+	if err := mgr.Send(Command{Kind: CmdScaleLR, Value: 2, Who: "t"}); !errors.Is(err, ErrEnded) {
+		t.Errorf("lr after the end: %v, want ErrEnded", err)
+	}
+	for _, k := range []CommandKind{CmdCheckpoint, CmdPredict} {
+		if err := mgr.Send(Command{Kind: k, Who: "t"}); err != nil {
+			t.Errorf("%s after the end: %v", k, err)
+		}
+	}
+	// Wait for the prediction, then fork.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, runDir := mgr.Current()
+		if m, _ := filepath.Glob(filepath.Join(runDir, "predictions", "*.csv")); len(m) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no prediction file after predict on a finished run")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	parent, _ := mgr.Current()
+	if err := mgr.Send(Command{Kind: CmdFork, Text: "focal", Value: 5e-4, Who: "t"}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-ended: // the child's end
+	case <-time.After(60 * time.Second):
+		t.Fatal("the child run did not end")
+	}
+	cancel()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	evs := stop()
+	var notice, prediction bool
+	for _, e := range evs {
+		notice = notice || e.Kind == KindNotice && strings.Contains(e.Msg, "its last checkpoint is") && e.Who == "t"
+		prediction = prediction || e.Kind == KindPrediction && e.Who == "t"
+	}
+	if !notice || !prediction {
+		t.Errorf("notice %v, prediction event %v", notice, prediction)
+	}
+	list, err := runs.NewStore(dir).List()
+	if err != nil || len(list) != 2 {
+		t.Fatalf("runs: %v %v", list, err)
+	}
+	child := list[0].Info
+	if child.Parent != parent.ID || child.Loss != "focal" || child.Status != runs.StatusDone {
+		t.Errorf("child %+v of %s", child, parent.ID)
+	}
+}
+
+// TestCheckpointsArePrunedAndSmall: a run keeps best, latest and the last
+// K numbered checkpoints; the pointers are small; the optimizer state is
+// binary; files are readable by others (0644).
+func TestCheckpointsArePrunedAndSmall(t *testing.T) {
+	dir := t.TempDir()
+	cfg := tinyConfig(t, dir)
+	cfg.Epochs, cfg.KeepCheckpoints = 5, 2
+	tr, _, err := runTrainer(t, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck := filepath.Join(tr.RunDir(), "checkpoints")
+	metas, _ := filepath.Glob(filepath.Join(ck, "[0-9]*.json"))
+	weights, _ := filepath.Glob(filepath.Join(ck, "[0-9]*[0-9].safetensors"))
+	optims, _ := filepath.Glob(filepath.Join(ck, "*.optim.safetensors"))
+	best, _ := readPointer(filepath.Join(ck, "best.json"))
+	keep := 2
+	if best.Epoch < 4 {
+		keep = 3 // the best is older than the last two
+	}
+	if len(metas) != keep || len(weights) != keep || len(optims) != keep {
+		t.Errorf("kept %d metas, %d weights, %d optimizer files; want %d each: %v", len(metas), len(weights), len(optims), keep, metas)
+	}
+	for _, p := range []string{"best.json", "latest.json"} {
+		st, err := os.Stat(filepath.Join(ck, p))
+		if err != nil || st.Size() > 200 {
+			t.Errorf("%s is %v bytes (%v): want a small pointer", p, st.Size(), err)
+		}
+	}
+	for _, p := range append(append(metas, weights...), filepath.Join(tr.RunDir(), "run.json"), filepath.Join(ck, "latest.json")) {
+		if st, err := os.Stat(p); err != nil || st.Mode().Perm() != 0o644 {
+			t.Errorf("%s has mode %v (%v), want 0644", p, st.Mode().Perm(), err)
+		}
+	}
+	m, err := ReadCkptMeta(filepath.Join(ck, "latest.json"))
+	if err != nil || m.OptFile == "" || len(m.Slots) != 0 {
+		t.Fatalf("latest meta: %+v %v", m.OptFile, err)
+	}
+	st, err := m.optState()
+	if err != nil || len(st.Slots) == 0 {
+		t.Fatalf("optimizer state: %v %d slots", err, len(st.Slots))
+	}
+	for name, v := range st.Slots {
+		if len(v) != 2 || len(v[0]) == 0 || len(v[0]) != len(v[1]) {
+			t.Errorf("adam slot %s: %d moments", name, len(v))
+		}
+	}
+}
+
+// TestLiveChangesReachRunJSON: a learning rate or loss changed while
+// training is in run.json, in order, with who changed it.
+func TestLiveChangesReachRunJSON(t *testing.T) {
+	dir := t.TempDir()
+	cfg := tinyConfig(t, dir)
+	sent := false
+	tr, _, err := runTrainer(t, cfg, func(tr *Trainer, e Event) {
+		if e.Kind == KindStep && !sent {
+			sent = true
+			tr.Send(Command{Kind: CmdScaleLR, Value: 0.5, Who: "alice"})
+			tr.Send(Command{Kind: CmdSetLoss, Text: "focal", Who: "bob"})
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := runs.ReadInfo(tr.RunDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := info.Changes
+	if len(c) != 2 || c[0].Setting != "lr" || c[0].Value != "0.0005" || c[0].Who != "alice" || c[1].Setting != "loss" || c[1].Value != "focal" {
+		t.Errorf("changes %+v", c)
+	}
+	if info.DataDir != tinyData(t) {
+		t.Errorf("data_dir %q, want %q", info.DataDir, tinyData(t))
+	}
+}

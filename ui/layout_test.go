@@ -1,0 +1,165 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/maskdash/maskdash/runs"
+	"github.com/maskdash/maskdash/training"
+)
+
+// fits fails if v is not exactly h lines of at most w cells.
+func fits(t *testing.T, v string, w, h int) {
+	t.Helper()
+	lines := strings.Split(v, "\n")
+	if len(lines) != h {
+		t.Errorf("view has %d lines, want %d", len(lines), h)
+	}
+	for i, l := range lines {
+		if lipgloss.Width(l) > w {
+			t.Errorf("line %d is %d wide (> %d): %q", i, lipgloss.Width(l), w, l)
+		}
+	}
+}
+
+// TestSmallScreenKeepsEssentials: at 80×24 the help line keeps ? and q,
+// ? shows every key, and the charts use the rows they are given.
+func TestSmallScreenKeepsEssentials(t *testing.T) {
+	m := newTestModel(&fakeCtrl{}, 80, 24)
+	v := m.View()
+	fits(t, v, 80, 24)
+	last := v[strings.LastIndex(v, "\n")+1:]
+	if !strings.Contains(last, "? all keys") || !strings.Contains(last, "q quit") {
+		t.Errorf("help line at 80 wide hides ? or q: %q", last)
+	}
+	// No blank chart rows: the line before "events" is a chart row.
+	lines := strings.Split(v, "\n")
+	for i, l := range lines {
+		if l == "events" && strings.TrimSpace(lines[i-1]) == "" {
+			t.Errorf("a blank row above the events:\n%s", v)
+		}
+	}
+	m, _ = press(m, "?")
+	v = m.View()
+	fits(t, v, 80, 24)
+	for _, b := range m.keys.FullHelp() {
+		for _, k := range b {
+			if !strings.Contains(v, k.Help().Desc) {
+				t.Errorf("? at 80×24 does not show %q:\n%s", k.Help().Desc, v)
+			}
+		}
+	}
+}
+
+// TestWideTitlesAreWhole: at 120×40 no chart title is cut mid-word and the
+// validation loss of the last epoch is on the chart.
+func TestWideTitlesAreWhole(t *testing.T) {
+	m := newTestModel(&fakeCtrl{}, 120, 40)
+	v := m.View()
+	for _, bad := range []string{"(per epoc ", "▲156→0 ", "validation (per epoc"} {
+		if strings.Contains(v, bad) {
+			t.Errorf("cut title %q in:\n%s", bad, v)
+		}
+	}
+	if !strings.Contains(v, "val 1.2000") {
+		t.Errorf("the loss chart's title lacks the last validation loss:\n%s", v)
+	}
+	lp := m.lossPanel(60, 20)
+	if !strings.Contains(lp, "1.200") && !strings.Contains(lp, "1.197") {
+		t.Errorf("the last epoch's validation loss (1.2) is not on the chart:\n%s", lp)
+	}
+	// Events: paths inside the run are shortened, long lines end at a word.
+	m.state.Apply(training.Event{Kind: training.KindCheckpoint, Run: "r1", Msg: "checkpoint saved",
+		Path: "/home/someone/a/very/long/path/to/maskdash-runs/r1/checkpoints/003-0000120.safetensors"})
+	if v := m.View(); !strings.Contains(v, "checkpoint saved: checkpoints/003-0000120.safetensors") {
+		t.Errorf("checkpoint path not shortened:\n%s", v)
+	}
+}
+
+// TestPercentCellsStaySeparate: in the % view, a 100% cell does not run
+// into its neighbour.
+func TestPercentCellsStaySeparate(t *testing.T) {
+	m := newTestModel(&fakeCtrl{}, 120, 40)
+	c := training.NewConfusion(18)
+	for i := range 18 {
+		c.Add(i, i)
+	}
+	m.state.Confs = append(m.state.Confs, c)
+	m.state.EpochN = append(m.state.EpochN, 3)
+	m, _ = press(m, "2", "%")
+	v := m.View()
+	if strings.Contains(v, "·100") || strings.Contains(v, "100 ") && strings.Contains(v, " 100100") {
+		t.Errorf("a 100%% cell runs into the next:\n%s", v)
+	}
+	fits(t, v, 120, 40)
+}
+
+// TestRunsListAt80KeepsF1: the runs view at 80 wide still shows each run's
+// best F1.
+func TestRunsListAt80KeepsF1(t *testing.T) {
+	m := newTestModel(&fakeCtrl{}, 80, 24)
+	m, _ = press(m, "3")
+	nm, _ := m.Update(runsLoadedMsg{rows: []runs.Listed{{Info: runs.Info{ID: "20261126-183000-vgg-s-focal-long-name", Status: runs.StatusDone,
+		Model: "vgg-s", Loss: "focal", Optim: "adam", LR: 1e-3, Epochs: 5, EpochsDone: 5, Best: runs.Best{MacroF1: 0.4321}}}}})
+	v := nm.(Model).View()
+	fits(t, v, 80, 24)
+	if !strings.Contains(v, "0.4321") {
+		t.Errorf("runs view at 80 wide hides F1:\n%s", v)
+	}
+}
+
+// TestRunsRefreshDoesNotMultiply: a refresh tick armed before leaving the
+// runs view does nothing after coming back.
+func TestRunsRefreshDoesNotMultiply(t *testing.T) {
+	m := newTestModel(&fakeCtrl{}, 100, 30)
+	m, _ = press(m, "3")
+	old := m.runsGen
+	m, _ = press(m, "1", "3")
+	if _, cmd := m.Update(refreshRunsMsg{gen: old}); cmd != nil {
+		t.Error("a stale refresh tick re-armed a load")
+	}
+	if _, cmd := m.Update(refreshRunsMsg{gen: m.runsGen}); cmd == nil {
+		t.Error("the current refresh tick did not load")
+	}
+}
+
+// TestEndedRunAnswersKeys: after the run ends, a control key the trainer
+// cannot apply says why; q quits at once.
+func TestEndedRunAnswersKeys(t *testing.T) {
+	ctrl := &endedCtrl{}
+	m := New(Options{Snapshot: script(), Ctrl: ctrl, Renderer: asciiRenderer(), QuitStops: true, Who: "local"})
+	nm, _ := m.Update(eventsMsg{events: []training.Event{{Kind: training.KindState, State: training.StateDone, Time: t0.Add(100 * time.Second)}}})
+	m = nm.(Model)
+	if v := m.View(); !strings.Contains(v, "finished in 1m40s") || strings.Contains(v, "img/s") {
+		t.Errorf("a finished run's header:\n%s", v)
+	}
+	m, cmds := press(m, "+")
+	nm, _ = m.Update(cmds[0]())
+	if v := nm.(Model).View(); !strings.Contains(v, "the run has finished") || !strings.Contains(v, "n: child run") {
+		t.Errorf("lr × 2 on a finished run:\n%s", v)
+	}
+	// The manager's answer to this session's checkpoint key is flashed.
+	nm, _ = m.Update(eventsMsg{events: []training.Event{{Kind: training.KindNotice, Who: "local", Msg: "the run has finished; its last checkpoint is x"}}})
+	if v := nm.(Model).View(); !strings.Contains(v, "its last checkpoint is x") {
+		t.Errorf("notice not shown:\n%s", v)
+	}
+	_, cmd := m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")})
+	if cmd == nil || cmd() != tea.Quit() {
+		t.Error("q on a finished run does not quit at once")
+	}
+}
+
+// endedCtrl answers as the manager does once the run has ended.
+type endedCtrl struct{}
+
+func (endedCtrl) Send(c training.Command) error {
+	if c.Kind == training.CmdScaleLR {
+		return fmt.Errorf("scale: %w", training.ErrEnded)
+	}
+	return nil
+}
+

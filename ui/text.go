@@ -1,0 +1,77 @@
+package ui
+
+import (
+	"strings"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// truncate cuts a line to w cells, keeping ANSI sequences intact.
+func truncate(s string, w int) string {
+	return ansi.Truncate(s, max(w, 0), "")
+}
+
+// fitWords cuts plain text to w cells at a word boundary, with "…" where
+// words were dropped, so nothing is cut mid-word.
+func fitWords(s string, w int) string {
+	if lipgloss.Width(s) <= w {
+		return s
+	}
+	words := strings.Fields(s)
+	out := ""
+	for _, wd := range words {
+		next := wd
+		if out != "" {
+			next = out + " " + wd
+		}
+		if lipgloss.Width(next)+2 > w {
+			break
+		}
+		out = next
+	}
+	if out == "" {
+		return truncate(s, w)
+	}
+	return out + " …"
+}
+
+// joinFit joins parts with sep, dropping trailing parts that do not fit in
+// w cells (the first part always stays, cut at a word if it must).
+func joinFit(parts []string, sep string, w int) string {
+	out := ""
+	for i, p := range parts {
+		if p == "" {
+			continue
+		}
+		next := p
+		if out != "" {
+			next = out + sep + p
+		}
+		if lipgloss.Width(next) > w {
+			if i == 0 {
+				return fitWords(p, w)
+			}
+			break
+		}
+		out = next
+	}
+	return out
+}
+
+// fit cuts or pads s to exactly h lines of at most w cells.
+func fit(s string, w, h int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > h {
+		lines = lines[:max(h, 0)]
+	}
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	for i, l := range lines {
+		if lipgloss.Width(l) > w {
+			lines[i] = truncate(l, w)
+		}
+	}
+	return strings.Join(lines, "\n")
+}
