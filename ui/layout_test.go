@@ -162,4 +162,3 @@ func (endedCtrl) Send(c training.Command) error {
 	}
 	return nil
 }
-
