@@ -5,7 +5,6 @@ import (
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
 // reluOp is max(0, x) for any shape.
@@ -142,79 +141,6 @@ func (op *dropDxOp) Do(vals ...G.Value) (G.Value, error) {
 	}
 	for i, v := range dy {
 		dx[i] = v * op.f.mask[i]
-	}
-	return out, nil
-}
-
-// LossFunc computes a loss from logits [n, k] (row-major) and writes its
-// gradient with respect to the logits into grad. The training package
-// supplies it; the graph only carries it.
-type LossFunc func(logits []float32, n, k int, grad []float32) float64
-
-// lossOp turns logits into a scalar loss through a LossFunc, which can be
-// swapped between two steps without rebuilding the graph.
-type lossOp struct {
-	opBase
-	fn   *LossFunc
-	grad []float32
-	last float64
-}
-
-// Arity implements G.Op.
-func (op *lossOp) Arity() int { return 1 }
-
-// Type implements G.Op.
-func (op *lossOp) Type() hm.Type { return fnType(0, 2) }
-
-// InferShape implements G.Op.
-func (op *lossOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return tensor.ScalarShape(), nil }
-
-// Do implements G.Op.
-func (op *lossOp) Do(vals ...G.Value) (G.Value, error) {
-	s := vals[0].Shape()
-	x := f32(vals[0])
-	if len(op.grad) != len(x) {
-		op.grad = make([]float32, len(x))
-	}
-	clear(op.grad)
-	op.last = (*op.fn)(x, s[0], s[1], op.grad)
-	return G.NewF32(float32(op.last)), nil
-}
-
-// DiffWRT implements G.SDOp.
-func (op *lossOp) DiffWRT(int) []bool { return []bool{true} }
-
-// SymDiff implements G.SDOp.
-func (op *lossOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-	dx, err := G.ApplyOp(&lossDxOp{opBase: newBase("lossDx"), f: op, shape: in[0].Shape().Clone()}, grad)
-	return G.Nodes{dx}, err
-}
-
-// lossDxOp hands back the gradient the LossFunc wrote, scaled by the
-// incoming scalar gradient.
-type lossDxOp struct {
-	opBase
-	f     *lossOp
-	shape tensor.Shape
-	out   buf
-}
-
-// Arity implements G.Op.
-func (op *lossDxOp) Arity() int { return 1 }
-
-// Type implements G.Op.
-func (op *lossDxOp) Type() hm.Type { return fnType(2, 0) }
-
-// InferShape implements G.Op.
-func (op *lossDxOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.shape.Clone(), nil }
-
-// Do implements G.Op.
-func (op *lossDxOp) Do(vals ...G.Value) (G.Value, error) {
-	g := scalarOf(vals[0])
-	out := op.out.raw(op.shape...)
-	d := f32(out)
-	for i, v := range op.f.grad {
-		d[i] = v * g
 	}
 	return out, nil
 }

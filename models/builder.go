@@ -18,9 +18,9 @@ type builder struct {
 	train bool
 	nodes G.Nodes // learnable parameter nodes, in Params order
 	arena *gradArena
-	// native: build from Gorgonia's ops only (EngineGorgonia).
-	native bool
-	bns    []*nativeBN // the native BatchNorm layers, in order
+	// gorgonia: build from Gorgonia's ops only (EngineGorgonia).
+	gorgonia bool
+	bns    []*gorgoniaBNLayer // the Gorgonia-ops BatchNorm layers, in order
 }
 
 func (b *builder) node(p *Param) *G.Node {
@@ -35,8 +35,8 @@ func (b *builder) node(p *Param) *G.Node {
 func (b *builder) conv(x *G.Node, name string, cout, k int) (*G.Node, error) {
 	cin := x.Shape()[1]
 	w := b.net.newParam(name+".weight", []int{cout, cin, k, k}, true, false, heNormal(b.net.rng, cin*k*k))
-	if b.native {
-		return b.nativeConv(x, b.node(w), k)
+	if b.gorgonia {
+		return b.gorgoniaConv(x, b.node(w), k)
 	}
 	op := newConv2dOp(k, k/2)
 	op.noDx = x.Op() == nil // the network's input: no gradient needed
@@ -52,8 +52,8 @@ func (b *builder) bias(x *G.Node, name string, relu bool) (*G.Node, error) {
 		fan = w.Shape[1] * w.Shape[2] * w.Shape[3]
 	}
 	p := b.net.newParam(name+".bias", []int{c}, false, false, uniformFan(b.net.rng, fan))
-	if b.native {
-		return b.nativeBias(x, b.node(p), relu)
+	if b.gorgonia {
+		return b.gorgoniaBias(x, b.node(p), relu)
 	}
 	return G.ApplyOp(&chanBiasOp{opBase: newBase("bias"), relu: relu}, x, b.node(p))
 }
@@ -70,8 +70,8 @@ func (b *builder) bn(x *G.Node, name string, relu bool) (*G.Node, error) {
 		st = &bnStats{mean: mean.Data, vari: vari.Data, momentum: 0.1, eps: 1e-5}
 		b.net.stats[name] = st
 	}
-	if b.native {
-		return b.nativeBN(x, st, gamma, beta, relu)
+	if b.gorgonia {
+		return b.gorgoniaBN(x, st, gamma, beta, relu)
 	}
 	op := &bnOp{opBase: newBase("batchnorm"), st: st, train: b.train, relu: relu}
 	return G.ApplyOp(op, x, b.node(gamma), b.node(beta))
@@ -88,28 +88,28 @@ func (b *builder) convBNReLU(x *G.Node, name string, cout int) (*G.Node, error) 
 
 // add is the residual connection y + x.
 func (b *builder) add(y, x *G.Node) (*G.Node, error) {
-	if b.native {
+	if b.gorgonia {
 		return G.Add(y, x)
 	}
 	return G.ApplyOp(&addOp{opBase: newBase("residual"), rank: 4}, y, x)
 }
 
 func (b *builder) pool(x *G.Node) (*G.Node, error) {
-	if b.native {
-		return b.nativePool(x)
+	if b.gorgonia {
+		return b.gorgoniaPool(x)
 	}
 	return G.ApplyOp(&maxPool2Op{opBase: newBase("maxpool2"), arena: b.arena}, x)
 }
 
 func (b *builder) gap(x *G.Node) (*G.Node, error) {
-	if b.native {
-		return b.nativeGAP(x)
+	if b.gorgonia {
+		return b.gorgoniaGAP(x)
 	}
 	return G.ApplyOp(&gapOp{opBase: newBase("gap")}, x)
 }
 
 func (b *builder) relu(x *G.Node) (*G.Node, error) {
-	if b.native {
+	if b.gorgonia {
 		return nnops.Rectify(x)
 	}
 	return G.ApplyOp(&reluOp{opBase: newBase("relu"), rank: x.Dims()}, x)
@@ -123,8 +123,8 @@ func (b *builder) dense(x *G.Node, name string, out int) (*G.Node, error) {
 	}
 	w := b.net.newParam(name+".weight", []int{k, out}, true, false, uniformFan(b.net.rng, k))
 	bias := b.net.newParam(name+".bias", []int{out}, false, false, uniformFan(b.net.rng, k))
-	if b.native {
-		return b.nativeDense(x, b.node(w), b.node(bias))
+	if b.gorgonia {
+		return b.gorgoniaDense(x, b.node(w), b.node(bias))
 	}
 	return G.ApplyOp(&linearOp{opBase: newBase("linear"), xdims: x.Dims()}, x, b.node(w), b.node(bias))
 }

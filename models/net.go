@@ -95,7 +95,7 @@ type graph struct {
 	vm    G.VM
 	batch int
 	arena *gradArena  // the training graph's gradient buffers
-	bns   []*nativeBN // EngineGorgonia's BatchNorm layers
+	bns   []*gorgoniaBNLayer // EngineGorgonia's BatchNorm layers
 }
 
 // Net is a network: its parameters and a training and an evaluation graph
@@ -179,7 +179,7 @@ func (n *Net) build(batch int, train bool) (*graph, error) {
 	gr := &graph{g: g, batch: batch}
 	gr.xt = tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(batch, 3, n.Spec.H, n.Spec.W))
 	gr.x = G.NewTensor(g, tensor.Float32, 4, G.WithShape(batch, 3, n.Spec.H, n.Spec.W), G.WithName("x"), G.WithValue(gr.xt))
-	b := &builder{net: n, g: g, train: train, native: n.Spec.Engine == EngineGorgonia}
+	b := &builder{net: n, g: g, train: train, gorgonia: n.Spec.Engine == EngineGorgonia}
 	if train {
 		gr.arena = &gradArena{}
 		b.arena = gr.arena
@@ -201,7 +201,7 @@ func (n *Net) build(batch int, train bool) (*graph, error) {
 		if gr.grads, err = G.Grad(gr.cost, b.nodes...); err != nil {
 			return nil, fmt.Errorf("build gradients: %w", err)
 		}
-		if !b.native {
+		if !b.gorgonia {
 			planMemory(g, gr.arena)
 		}
 	}

@@ -1,8 +1,3 @@
-// Package models builds Gorgonia graphs for maskdash's networks by name.
-// Gorgonia is the graph and the automatic differentiation; the hot
-// operations (convolution, BatchNorm, pooling, dense layers, the loss hook)
-// are this package's own ops, float32 throughout, with buffers reused
-// across steps.
 package models
 
 import (

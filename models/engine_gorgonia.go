@@ -22,11 +22,11 @@ const (
 	EngineGorgonia = "gorgonia"
 )
 
-// nativeBN is a Gorgonia-ops BatchNorm layer of one graph: in training its
+// gorgoniaBNLayer is a Gorgonia-ops BatchNorm layer of one graph: in training its
 // batch statistics are nodes, read after each step to update the running
 // ones; in evaluation its per-channel scale and shift are input tensors
 // filled from the running statistics before each pass.
-type nativeBN struct {
+type gorgoniaBNLayer struct {
 	st *bnStats
 	// training: the batch mean and (biased) variance, [C], copied out by
 	// Read nodes while the step runs (the tape machine reuses a node's
@@ -39,7 +39,7 @@ type nativeBN struct {
 
 // update folds the last training step's batch statistics into the running
 // ones.
-func (l *nativeBN) update() {
+func (l *gorgoniaBNLayer) update() {
 	mean, vari := f32(l.mean), f32(l.vari)
 	for c := range l.st.mean {
 		l.st.fold(c, mean[c], float64(vari[c]), l.m)
@@ -47,7 +47,7 @@ func (l *nativeBN) update() {
 }
 
 // fill computes the evaluation transform from the running statistics.
-func (l *nativeBN) fill() {
+func (l *gorgoniaBNLayer) fill() {
 	sc, sh := f32(l.scale), f32(l.shift)
 	for c := range sc {
 		inv := l.st.invStd(c)
@@ -61,11 +61,11 @@ func chanShape(p *G.Node) (*G.Node, error) { return G.Reshape(p, tensor.Shape{1,
 
 var nchw = []byte{0, 2, 3} // the axes a [1,C,1,1] operand is broadcast along
 
-func (b *builder) nativeConv(x, w *G.Node, k int) (*G.Node, error) {
+func (b *builder) gorgoniaConv(x, w *G.Node, k int) (*G.Node, error) {
 	return nnops.Conv2d(x, w, tensor.Shape{k, k}, []int{k / 2, k / 2}, []int{1, 1}, []int{1, 1})
 }
 
-func (b *builder) nativeBias(x, bias *G.Node, relu bool) (*G.Node, error) {
+func (b *builder) gorgoniaBias(x, bias *G.Node, relu bool) (*G.Node, error) {
 	bc, err := chanShape(bias)
 	if err != nil {
 		return nil, err
@@ -77,13 +77,13 @@ func (b *builder) nativeBias(x, bias *G.Node, relu bool) (*G.Node, error) {
 	return nnops.Rectify(y)
 }
 
-// nativeBN is BatchNorm from Gorgonia's elementwise and reduction ops, not
+// gorgoniaBN is BatchNorm from Gorgonia's elementwise and reduction ops, not
 // ops/nn's BatchNorm: that one's CUDA version wants per-position scale and
 // bias, hides the running statistics in scratch nodes and has no CPU
 // version, and the CPU build's resets its statistics on SetTraining.
-func (b *builder) nativeBN(x *G.Node, st *bnStats, gamma, beta *Param, relu bool) (*G.Node, error) {
+func (b *builder) gorgoniaBN(x *G.Node, st *bnStats, gamma, beta *Param, relu bool) (*G.Node, error) {
 	c := x.Shape()[1]
-	l := &nativeBN{st: st, gamma: gamma, beta: beta}
+	l := &gorgoniaBNLayer{st: st, gamma: gamma, beta: beta}
 	var y *G.Node
 	if b.train {
 		n := x.Shape()[0] * x.Shape()[2] * x.Shape()[3]
@@ -158,13 +158,13 @@ func (b *builder) nativeBN(x *G.Node, st *bnStats, gamma, beta *Param, relu bool
 	return nnops.Rectify(y)
 }
 
-func (b *builder) nativePool(x *G.Node) (*G.Node, error) {
+func (b *builder) gorgoniaPool(x *G.Node) (*G.Node, error) {
 	return nnops.MaxPool2D(x, tensor.Shape{2, 2}, []int{0, 0}, []int{2, 2})
 }
 
-// nativeGAP is a mean over H and W: Gorgonia's GlobalAveragePool2D has no
+// gorgoniaGAP is a mean over H and W: Gorgonia's GlobalAveragePool2D has no
 // CUDA version, while Mean's sum and division run on the GPU.
-func (b *builder) nativeGAP(x *G.Node) (*G.Node, error) { return meanAxes(x, 3, 2) }
+func (b *builder) gorgoniaGAP(x *G.Node) (*G.Node, error) { return meanAxes(x, 3, 2) }
 
 // meanAxes is the mean of x over the given axes (listed from the last),
 // one axis at a time: Gorgonia's Sum and Mean over several axes at once
@@ -183,7 +183,7 @@ func meanAxes(x *G.Node, axes ...int) (*G.Node, error) {
 	return x, nil
 }
 
-func (b *builder) nativeDense(x, w, bias *G.Node) (*G.Node, error) {
+func (b *builder) gorgoniaDense(x, w, bias *G.Node) (*G.Node, error) {
 	if x.Dims() != 2 {
 		k := 1
 		for _, d := range x.Shape()[1:] {
