@@ -20,7 +20,7 @@ type builder struct {
 	arena *gradArena
 	// gorgonia: build from Gorgonia's ops only (EngineGorgonia).
 	gorgonia bool
-	bns    []*gorgoniaBNLayer // the Gorgonia-ops BatchNorm layers, in order
+	bns      []*gorgoniaBNLayer // the Gorgonia-ops BatchNorm layers, in order
 }
 
 func (b *builder) node(p *Param) *G.Node {

@@ -94,7 +94,7 @@ type graph struct {
 	loss  *lossOp
 	vm    G.VM
 	batch int
-	arena *gradArena  // the training graph's gradient buffers
+	arena *gradArena         // the training graph's gradient buffers
 	bns   []*gorgoniaBNLayer // EngineGorgonia's BatchNorm layers
 }
 
