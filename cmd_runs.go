@@ -44,6 +44,8 @@ func current(i runs.Info) (loss string, lr float64) {
 			if v, err := strconv.ParseFloat(c.Value, 64); err == nil {
 				lr = v
 			}
+		default:
+			// Only the learning rate and the loss are recorded as changes.
 		}
 	}
 	return loss, lr

@@ -17,7 +17,10 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func main() {
+func main() { os.Exit(runMain()) }
+
+// runMain is main with its deferred calls run before the exit.
+func runMain() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if os.Getenv("MASKDASH_WINOGRAD") == "0" {
@@ -31,9 +34,9 @@ func main() {
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "maskdash: "+sentence(err))
-		stop()
-		os.Exit(1)
+		return 1
 	}
+	return 0
 }
 
 // startProfile writes a CPU profile of the whole command to path (for
@@ -47,8 +50,7 @@ func startProfile(path string) (stop func() error, err error) {
 		return nil, fmt.Errorf("MASKDASH_CPUPROFILE: %w", err)
 	}
 	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("MASKDASH_CPUPROFILE: %w", err)
+		return nil, errors.Join(fmt.Errorf("MASKDASH_CPUPROFILE: %w", err), f.Close())
 	}
 	return func() error {
 		pprof.StopCPUProfile()

@@ -87,7 +87,7 @@ func openMaybeGzip(path string) (io.ReadCloser, error) {
 	if b, _ := br.Peek(2); len(b) == 2 && b[0] == 0x1f && b[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
-			f.Close()
+			_ = f.Close() // the gzip error is the one to report
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		return struct {
@@ -137,7 +137,7 @@ func ReadIDX(dir, split string) (*Set, error) {
 		return nil, fmt.Errorf("IDX images: %w", err)
 	}
 	imgs, err := ParseIDXImages(rc)
-	rc.Close()
+	_ = rc.Close() // read-only
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", ip, err)
 	}
@@ -146,7 +146,7 @@ func ReadIDX(dir, split string) (*Set, error) {
 		return nil, fmt.Errorf("IDX labels: %w", err)
 	}
 	labels, err := ParseIDXLabels(rc)
-	rc.Close()
+	_ = rc.Close() // read-only
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", lp, err)
 	}

@@ -44,7 +44,7 @@ func ReadMask(root string, bins AgeBins) (*Set, error) {
 	}
 	if f, err := os.Open(filepath.Join(root, "train.csv")); err == nil {
 		rows, skips := ParseTrainCSV(f)
-		f.Close()
+		_ = f.Close() // read-only
 		s.Skipped = append(s.Skipped, skips...)
 		for _, r := range rows {
 			if !folders[r.Path] {
@@ -205,11 +205,11 @@ func ReadEval(dir string, bins AgeBins) (*Set, error) {
 		return nil, fmt.Errorf("eval layout: %w", err)
 	}
 	rows, skips := ParseInfoCSV(f, "info.csv")
-	f.Close()
+	_ = f.Close() // read-only
 	truth := map[string]int{}
 	if tf, err := os.Open(filepath.Join(root, "truth.csv")); err == nil {
 		trows, _ := ParseInfoCSV(tf, "truth.csv")
-		tf.Close()
+		_ = tf.Close() // read-only
 		for _, r := range trows {
 			truth[r.ImageID] = r.Ans
 		}

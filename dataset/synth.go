@@ -247,11 +247,11 @@ func writeFileAtomic(path string, data []byte) error {
 	}
 	w := bufio.NewWriter(f)
 	if _, err := w.Write(data); err != nil {
-		f.Close()
+		_ = f.Close() // the write error is the one to report
 		return err
 	}
 	if err := w.Flush(); err != nil {
-		f.Close()
+		_ = f.Close() // the flush error is the one to report
 		return err
 	}
 	if err := f.Close(); err != nil {

@@ -112,11 +112,12 @@ func (l *lent) from(a *gradArena, shape ...int) *tensor.Dense {
 		n *= d
 	}
 	var d []float32
-	if a != nil {
+	switch {
+	case a != nil:
 		d = a.take(n)
-	} else if l.t != nil && l.t.Shape().TotalSize() == n {
+	case l.t != nil && l.t.Shape().TotalSize() == n:
 		d = f32(l.t)
-	} else {
+	default:
 		d = make([]float32, n)
 	}
 	return l.over(d, shape...)

@@ -82,6 +82,13 @@ func (s *Spec) defaults() {
 	}
 }
 
+// Bounds on a Spec (see New).
+const (
+	MaxSide    = 4096
+	MaxBatch   = 1 << 16
+	MaxClasses = 100_000
+)
+
 // graph is one compiled Gorgonia graph: training (with gradients) or
 // evaluation (forward only).
 type graph struct {
@@ -125,6 +132,12 @@ func New(spec Spec) (*Net, error) {
 	}
 	if spec.W%8 != 0 || spec.H%8 != 0 || spec.W < 16 || spec.H < 16 {
 		return nil, fmt.Errorf("image size %dx%d: models need sides that are multiples of 8, at least 16", spec.W, spec.H)
+	}
+	// Sizes come from flags and from checkpoint files a user may be handed:
+	// bound them before anything is allocated.
+	if spec.W > MaxSide || spec.H > MaxSide || spec.Batch > MaxBatch || spec.EvalBatch > MaxBatch || spec.Classes > MaxClasses || spec.HeadDepth > 16 || spec.HeadWidth > 4096 {
+		return nil, fmt.Errorf("model %s %dx%d, batch %d, %d classes, head %d×%d: past what a model here may be (sides ≤ %d, batch ≤ %d, classes ≤ %d)",
+			spec.Name, spec.W, spec.H, spec.Batch, spec.Classes, spec.HeadDepth, spec.HeadWidth, MaxSide, MaxBatch, MaxClasses)
 	}
 	if isMultiHead(spec.Name) && spec.Classes != 18 {
 		return nil, fmt.Errorf("model %s predicts mask, gender and age: it needs the 18 mask classes, not %d", spec.Name, spec.Classes)

@@ -120,7 +120,7 @@ func (c *columns) append(step int, vals map[string]float64) (err error) {
 			return fmt.Errorf("history: %w", err)
 		}
 		if _, err := f.Write(nanRows(c.rows)); err != nil {
-			f.Close()
+			_ = f.Close()           // the write error is the one to report
 			_ = os.Remove(f.Name()) // a new column that could not be padded is not kept
 			return fmt.Errorf("history: %w", err)
 		}
@@ -305,7 +305,7 @@ func mapFile(path string) ([]byte, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // read-only: nothing to lose
 	st, err := f.Stat()
 	if err != nil {
 		return nil, nil, err
@@ -319,7 +319,9 @@ func mapFile(path string) ([]byte, func(), error) {
 		b, err := os.ReadFile(path)
 		return b, func() {}, err
 	}
-	return b, func() { syscall.Munmap(b) }, nil
+	// Unmapping a read-only mapping only fails for a bad address, which
+	// this one is not.
+	return b, func() { _ = syscall.Munmap(b) }, nil
 }
 
 // f32view reinterprets little-endian bytes as float32s (the history is

@@ -117,7 +117,7 @@ func (r *Run) repairLog() error {
 	if err != nil {
 		return err
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // read-only: nothing to lose
 	n := min(st.Size(), 1<<20)
 	b := make([]byte, n)
 	if _, err := f.ReadAt(b, st.Size()-n); err != nil && err != io.EOF {
@@ -139,7 +139,7 @@ func ReadLog(dir string, f func(line []byte) error) error {
 	if err != nil {
 		return fmt.Errorf("metrics log: %w", err)
 	}
-	defer file.Close()
+	defer file.Close() //nolint:errcheck // read-only: nothing to lose
 	sc := bufio.NewScanner(file)
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
 	var pending []byte
@@ -172,24 +172,25 @@ func WriteFileAtomic(path string, data []byte) error {
 		return err
 	}
 	name := tmp.Name()
+	fail := func(err error) error {
+		// The first error is what went wrong; cleaning up is best effort
+		// (a temporary name is never read).
+		_ = tmp.Close()
+		_ = os.Remove(name)
+		return err
+	}
 	// CreateTemp makes 0600 files; a run folder is the user's to share.
 	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		os.Remove(name)
-		return err
+		return fail(err)
 	}
 	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(name)
-		return err
+		return fail(err)
 	}
 	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		os.Remove(name)
-		return err
+		return fail(err)
 	}
 	if err := tmp.Close(); err != nil {
-		os.Remove(name)
+		_ = os.Remove(name)
 		return err
 	}
 	return os.Rename(name, path)
@@ -221,7 +222,9 @@ func (r *Run) RewindTo(step int) error {
 	}
 	r.logSize = int64(keep.Len())
 	if keep.Len() != len(b) {
-		r.log.Close()
+		if err := r.log.Close(); err != nil {
+			return fmt.Errorf("rewind log: %w", err)
+		}
 		if err := WriteFileAtomic(p, keep.Bytes()); err != nil {
 			return fmt.Errorf("rewind log: %w", err)
 		}

@@ -141,8 +141,7 @@ func (s *Store) Create(info Info) (*Run, error) {
 	info.Dir = r.Dir
 	r.Info = info
 	if err := r.SaveInfo(); err != nil {
-		r.Close(StatusFailed, err)
-		return nil, err
+		return nil, errors.Join(err, r.Close(StatusFailed, err))
 	}
 	return r, nil
 }
@@ -162,8 +161,7 @@ func (s *Store) OpenForWrite(ref string) (*Run, error) {
 	r.Info.End = time.Time{}
 	r.Info.Error = ""
 	if err := r.SaveInfo(); err != nil {
-		r.Close(StatusFailed, err)
-		return nil, err
+		return nil, errors.Join(err, r.Close(StatusFailed, err))
 	}
 	return r, nil
 }
@@ -180,24 +178,18 @@ func open(dir string) (*Run, error) {
 		return nil, fmt.Errorf("run %s lock: %w", id, err)
 	}
 	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		lock.Close()
-		return nil, fmt.Errorf("run %s: %w", id, ErrLocked)
+		return nil, errors.Join(fmt.Errorf("run %s: %w", id, ErrLocked), lock.Close())
 	}
 	log, err := os.OpenFile(filepath.Join(dir, "metrics.jsonl"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
-		lock.Close()
-		return nil, fmt.Errorf("run %s log: %w", id, err)
+		return nil, errors.Join(fmt.Errorf("run %s log: %w", id, err), lock.Close())
 	}
 	r := &Run{Dir: dir, lock: lock, log: log}
 	if err := r.repairLog(); err != nil {
-		lock.Close()
-		log.Close()
-		return nil, fmt.Errorf("run %s log: %w", id, err)
+		return nil, errors.Join(fmt.Errorf("run %s log: %w", id, err), log.Close(), lock.Close())
 	}
 	if r.hist, err = newColumns(filepath.Join(dir, "history")); err != nil {
-		lock.Close()
-		log.Close()
-		return nil, fmt.Errorf("run %s history: %w", id, err)
+		return nil, errors.Join(fmt.Errorf("run %s history: %w", id, err), log.Close(), lock.Close())
 	}
 	return r, nil
 }
@@ -271,7 +263,7 @@ func locked(dir string) bool {
 	if err != nil {
 		return false
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // read-only: nothing to lose
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		return true
 	}

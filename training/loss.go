@@ -179,7 +179,7 @@ func focal(p, logp []float64, y []int, n, c int, gamma, w float64, dz []float64)
 		for j := 0; j < c; j++ {
 			d := -p[i*c+j]
 			if j == y[i] {
-				d += 1
+				d++
 			}
 			dz[i*c+j] += w * dfdp * py * d / float64(n)
 		}

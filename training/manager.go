@@ -120,6 +120,8 @@ func (m *Manager) wait(ctx context.Context, t *Trainer) *Command {
 				// event goes to the screen only.
 				m.hub.Publish(Event{Kind: KindPrediction, Run: t.RunID(), Who: c.Who, Path: path, Time: time.Now(),
 					Epoch: t.epoch, Step: t.step, Msg: "prediction (with the finished run's weights) written to " + path})
+			default:
+				// Send queues only predict and fork here.
 			}
 		}
 	}
@@ -162,8 +164,9 @@ func (m *Manager) Send(c Command) error {
 		default:
 			return ErrBusy
 		}
+	default:
+		return ErrEnded // pause, resume, learning rate, loss
 	}
-	return ErrEnded
 }
 
 // Current returns the current (or last ended) run's header and folder (""

@@ -86,6 +86,8 @@ func (s *runSink) apply(e Event) error {
 			info.Changes = append(info.Changes, runs.Change{Step: e.Step, Setting: string(e.Setting), Value: e.Value, Who: e.Who})
 			return s.run.SaveInfo()
 		}
+	default:
+		// The rest is in the log only.
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package training
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -23,21 +24,27 @@ func tmpfs(t *testing.T, size string) string {
 	return dir
 }
 
-// fill writes a file until the filesystem is full.
-func fill(t *testing.T, path string) {
+// fill writes a file until the filesystem is full, then frees leave
+// bytes of it.
+func fill(t *testing.T, path string, leave int64) {
 	t.Helper()
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	buf := make([]byte, 64<<10)
+	buf := make([]byte, 4<<10)
 	for {
 		if _, err := f.Write(buf); err != nil {
 			if !errors.Is(err, syscall.ENOSPC) {
 				t.Fatalf("filling the disk: %v", err)
 			}
-			return
+			break
+		}
+	}
+	if st, err := f.Stat(); err == nil && leave > 0 {
+		if err := f.Truncate(max(st.Size()-leave, 0)); err != nil {
+			t.Fatal(err)
 		}
 	}
 }
@@ -45,12 +52,20 @@ func fill(t *testing.T, path string) {
 // TestFullDiskStallsAndResumes: when the run folder's disk fills up, the
 // trainer pauses with one clear event, keeps what it could not write, and
 // carries on when told after space is freed; the run ends complete: every
-// epoch logged once, steps increasing, history aligned, status done.
+// epoch logged once, steps increasing, history aligned, status done. Once
+// with no space at all (the log fails first) and once with room for log
+// lines but not for a checkpoint.
 func TestFullDiskStallsAndResumes(t *testing.T) {
+	for _, leave := range []int64{0, 48 << 10} {
+		t.Run(fmt.Sprintf("leave %dKiB", leave>>10), func(t *testing.T) { fullDisk(t, leave) })
+	}
+}
+
+func fullDisk(t *testing.T, leave int64) {
 	disk := tmpfs(t, "6m")
 	cfg := tinyConfig(t, filepath.Join(disk, "runs"))
 	cfg.Epochs = 4
-	cfg.StallRetry = time.Hour // only the resume command retries
+	cfg.StallRetry = 20 * time.Second // the resume command retries at once
 	filler := filepath.Join(disk, "filler")
 	var stalled, filled, freed bool
 	stalls := 0
@@ -58,9 +73,10 @@ func TestFullDiskStallsAndResumes(t *testing.T) {
 		switch {
 		case e.Kind == KindEpoch && e.Epoch == 1 && !filled:
 			filled = true
-			fill(t, filler)
+			fill(t, filler, leave)
 		case e.Kind == KindState && e.State == StateStalled:
 			stalls++
+			t.Logf("stall %d: %s", stalls, e.Msg)
 			if !freed {
 				stalled = true
 				// Send a command that cannot apply while stalled, then

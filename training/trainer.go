@@ -354,7 +354,7 @@ func (t *Trainer) between(ctx context.Context) (stop bool, err error) {
 // carries on when what was kept (events, a checkpoint) is written. Stop
 // ends the run without a new checkpoint; the last one on disk is kept.
 func (t *Trainer) stall(ctx context.Context) (stop bool, err error) {
-	msg := fmt.Sprintf("cannot write the run folder %s: %v. Training is paused and nothing is lost; free space, then resume (space) — it also retries every %s", t.dir, t.writeErr, t.cfg.StallRetry)
+	msg := fmt.Sprintf("cannot write the run folder %s: %v. Training is paused and nothing is lost; free space, then resume (the dashboard's space key) — it also retries every %s by itself", t.dir, t.writeErr, t.cfg.StallRetry)
 	prev := t.state
 	t.state = StateStalled
 	t.hub.Publish(Event{Kind: KindState, Run: t.id, State: StateStalled, Epoch: t.epoch, Step: t.step, Msg: msg, Time: time.Now()})
@@ -379,7 +379,6 @@ func (t *Trainer) stall(ctx context.Context) (stop bool, err error) {
 			t.writeErr = err
 			continue
 		}
-		t.writeErr = nil
 		t.setState(prev, "the run folder takes writes again")
 		return false, nil
 	}
@@ -388,6 +387,7 @@ func (t *Trainer) stall(ctx context.Context) (stop bool, err error) {
 // retryWrites writes what a full disk held back: the kept events, then a
 // checkpoint that could not be saved.
 func (t *Trainer) retryWrites() error {
+	t.writeErr = nil
 	if err := t.sink.Flush(); err != nil {
 		return err
 	}

@@ -177,9 +177,7 @@ func (m Model) send(c training.Command, what string) tea.Cmd {
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
-		m.w, m.h = msg.Width, msg.Height
-		m.help.Width = msg.Width
-		return m, nil
+		return m.Resize(msg.Width, msg.Height)
 	case eventsMsg:
 		for _, e := range msg.events {
 			m.state.Apply(e)
@@ -398,7 +396,15 @@ func (m Model) submit(kind, v string) (tea.Model, tea.Cmd) {
 // Resize sets the window size (a session's first size, before any
 // WindowSizeMsg).
 func (m Model) Resize(w, h int) (Model, tea.Cmd) {
-	m.w, m.h = w, h
-	m.help.Width = w
+	// A client may claim any size (100,000 × 100,000): draw no more than a
+	// real screen holds.
+	m.w, m.h = min(max(w, 0), MaxWidth), min(max(h, 0), MaxHeight)
+	m.help.Width = m.w
 	return m, nil
 }
+
+// The largest screen a dashboard draws, whatever size a client claims.
+const (
+	MaxWidth  = 1000
+	MaxHeight = 400
+)

@@ -46,8 +46,9 @@ func (m Model) stateBadge() string {
 		return st.Warn.Render("‖ " + s)
 	case training.StateFailed, training.StateStalled:
 		return st.Bad.Render("✗ " + s)
+	default: // starting, done, stopped
+		return st.Dim.Render("○ " + s)
 	}
-	return st.Dim.Render("○ " + s)
 }
 
 func (m Model) headerView(w int) string {

@@ -44,7 +44,7 @@ func main() {
 				log.Printf("session %d: %v", i, err)
 				return
 			}
-			defer c.Close()
+			defer c.Close() //nolint:errcheck // a load generator: the session ends either way
 			s, err := c.NewSession()
 			if err != nil {
 				log.Printf("session %d: %v", i, err)
@@ -61,7 +61,7 @@ func main() {
 			}
 			done := time.After(*dur)
 			buf := make([]byte, 32<<10)
-			go func() { <-done; s.Close() }()
+			go func() { <-done; _ = s.Close() }()
 			for {
 				k, err := out.Read(buf)
 				total.Add(int64(k))

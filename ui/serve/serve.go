@@ -4,8 +4,6 @@
 package serve
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +11,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -47,11 +46,20 @@ func (r Role) String() string {
 // Config configures the server. Zero values take the documented defaults.
 type Config struct {
 	Listen         string    // address; default localhost:2222 (localhost only unless asked)
-	AuthorizedKeys string    // who may connect; default ~/.ssh/authorized_keys
-	Operators      string    // who may steer (authorized_keys format); "" means nobody
-	HostKey        string    // made once, then kept; default <config dir>/maskdash/ssh_host_ed25519
+	AuthorizedKeys string    // who may connect (read again when it changes); default ~/.ssh/authorized_keys
+	Operators      string    // who may steer (authorized_keys format, read again when it changes); "" means nobody
+	HostKey        string    // made once, then kept; refused if others may read it; default <config dir>/maskdash/ssh_host_ed25519
 	RunsDir        string    // for the runs view
 	Log            io.Writer // connection log; default stderr
+	// MaxSessions caps the sessions at once; default 32. One more is told
+	// so and closed.
+	MaxSessions int
+	// IdleTimeout closes a connection with no traffic either way for this
+	// long (a client that never opens a terminal, say); default 1h.
+	IdleTimeout time.Duration
+	// CommandRate is how many control commands a second one session may
+	// send, with bursts of twice that; default 5. More are refused.
+	CommandRate float64
 }
 
 // Controls is what an operator's session steers: the trainer manager.
@@ -64,33 +72,10 @@ type Controls interface {
 type Server struct {
 	cfg       Config
 	ctl       Controls
-	viewers   map[string]bool // fingerprint → allowed
-	operators map[string]bool
+	viewers   *keyFile
+	operators *keyFile
 	srv       *ssh.Server
 	active    atomic.Int64
-}
-
-// LoadKeys reads an authorized_keys file into fingerprints; a line that
-// does not parse is an error naming the file and line.
-func LoadKeys(path string) (map[string]bool, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("keys file %s: %w", path, err)
-	}
-	out := map[string]bool{}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for n := 1; sc.Scan(); n++ {
-		line := bytes.TrimSpace(sc.Bytes())
-		if len(line) == 0 || line[0] == '#' {
-			continue
-		}
-		k, _, _, _, err := gossh.ParseAuthorizedKey(line)
-		if err != nil {
-			return nil, fmt.Errorf("keys file %s line %d is not a public key: %v", path, n, err)
-		}
-		out[gossh.FingerprintSHA256(k)] = true
-	}
-	return out, nil
 }
 
 // New builds a server; it does not listen yet.
@@ -112,20 +97,30 @@ func New(cfg Config, ctl Controls) (*Server, error) {
 	if cfg.Log == nil {
 		cfg.Log = os.Stderr
 	}
-	s := &Server{cfg: cfg, ctl: ctl, operators: map[string]bool{}}
+	if cfg.MaxSessions <= 0 {
+		cfg.MaxSessions = 32
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = time.Hour
+	}
+	if cfg.CommandRate <= 0 {
+		cfg.CommandRate = 5
+	}
+	logger := log.NewWithOptions(cfg.Log, log.Options{ReportTimestamp: true, Prefix: "ssh"})
+	s := &Server{cfg: cfg, ctl: ctl}
 	var err error
-	if s.viewers, err = LoadKeys(cfg.AuthorizedKeys); err != nil {
+	if s.viewers, err = newKeyFile(cfg.AuthorizedKeys, logger.Warn); err != nil {
 		return nil, err
 	}
-	if cfg.Operators != "" {
-		if s.operators, err = LoadKeys(cfg.Operators); err != nil {
-			return nil, err
-		}
+	if s.operators, err = newKeyFile(cfg.Operators, logger.Warn); err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(filepath.Dir(cfg.HostKey), 0o700); err != nil {
 		return nil, fmt.Errorf("host key folder: %w", err)
 	}
-	logger := log.NewWithOptions(cfg.Log, log.Options{ReportTimestamp: true, Prefix: "ssh"})
+	if st, err := os.Stat(cfg.HostKey); err == nil && st.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("host key %s may be read by others (mode %04o): run chmod 600 %s", cfg.HostKey, st.Mode().Perm(), cfg.HostKey)
+	}
 	s.srv, err = wish.NewServer(
 		wish.WithAddress(cfg.Listen),
 		wish.WithHostKeyPath(cfg.HostKey),
@@ -136,7 +131,7 @@ func New(cfg Config, ctl Controls) (*Server, error) {
 			}
 			return ok
 		}),
-		wish.WithIdleTimeout(0),
+		wish.WithIdleTimeout(cfg.IdleTimeout),
 		wish.WithMiddleware(
 			rm.MiddlewareWithLogger(logger,
 				bm.MiddlewareWithColorProfile(s.handler, termenv.ANSI256),
@@ -158,9 +153,9 @@ func (s *Server) RoleOf(key ssh.PublicKey) Role {
 	}
 	fp := gossh.FingerprintSHA256(key)
 	switch {
-	case s.operators[fp]:
+	case s.operators.has(fp):
 		return RoleOperator
-	case s.viewers[fp]:
+	case s.viewers.has(fp):
 		return RoleViewer
 	}
 	return RoleNone
@@ -170,7 +165,12 @@ func (s *Server) RoleOf(key ssh.PublicKey) Role {
 func (s *Server) track(logger *log.Logger) wish.Middleware {
 	return func(next ssh.Handler) ssh.Handler {
 		return func(sess ssh.Session) {
-			s.active.Add(1)
+			if n := s.active.Add(1); n > int64(s.cfg.MaxSessions) {
+				s.active.Add(-1)
+				logger.Warn("refused: too many sessions", "user", sess.User(), "max", s.cfg.MaxSessions)
+				wish.Fatalf(sess, "maskdash: too many sessions (%d); try again later\n", s.cfg.MaxSessions)
+				return
+			}
 			defer s.active.Add(-1)
 			start := time.Now()
 			fp := ""
@@ -197,19 +197,54 @@ func (s *Server) Active() int { return int(s.active.Load()) }
 
 // operator is an operator session's controller: it checks the role again
 // on every command (the UI's disabled keys are one guard, this is the
-// other) and stamps the key's fingerprint.
+// other; a key removed from the operators file loses its role at once),
+// limits the rate of commands and stamps the key's fingerprint.
 type operator struct {
-	s   *Server
-	key ssh.PublicKey
+	s     *Server
+	key   ssh.PublicKey
+	limit *bucket
 }
+
+// ErrTooFast refuses commands past a session's rate.
+var ErrTooFast = errors.New("too many commands; slow down")
 
 // Send implements ui.Controller.
 func (o operator) Send(c training.Command) error {
 	if o.s.RoleOf(o.key) != RoleOperator {
 		return errors.New("this key may only watch")
 	}
+	if !o.limit.take(time.Now()) {
+		return ErrTooFast
+	}
 	c.Who = gossh.FingerprintSHA256(o.key)
 	return o.s.ctl.Send(c)
+}
+
+// bucket is a token bucket: rate tokens a second, up to burst.
+type bucket struct {
+	mu     sync.Mutex
+	rate   float64
+	burst  float64
+	tokens float64
+	last   time.Time
+}
+
+func newBucket(rate float64) *bucket {
+	return &bucket{rate: rate, burst: 2 * rate, tokens: 2 * rate}
+}
+
+func (b *bucket) take(now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.last.IsZero() {
+		b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
+	}
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
 }
 
 // handler builds one program per session: its own model, subscription,
@@ -222,7 +257,7 @@ func (s *Server) handler(sess ssh.Session) (tea.Model, []tea.ProgramOption) {
 	}()
 	opts := ui.Options{Sub: sub, Snapshot: snap, Renderer: bm.MakeRenderer(sess), RunsDir: s.cfg.RunsDir, FrameGap: s.frameGap}
 	if s.RoleOf(sess.PublicKey()) == RoleOperator {
-		opts.Ctrl = operator{s: s, key: sess.PublicKey()}
+		opts.Ctrl = operator{s: s, key: sess.PublicKey(), limit: newBucket(s.cfg.CommandRate)}
 		opts.Who = gossh.FingerprintSHA256(sess.PublicKey())
 	} else {
 		opts.Who = "viewer"

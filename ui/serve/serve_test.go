@@ -121,7 +121,7 @@ func dial(r *rig, key gossh.Signer, read bool) (*session, error) {
 	}
 	s.in, _ = sess.StdinPipe()
 	if read {
-		sess.Stdout = s
+		sess.Stdout, sess.Stderr = s, s
 	} else {
 		// A frozen terminal: its output is never read, so the SSH
 		// window fills and the server's writes to it block.
@@ -254,4 +254,213 @@ func TestManyViewersFrozenClientAndCleanup(t *testing.T) {
 	frozen.close()
 	waitFor(t, "sessions to end", func() bool { return r.srv.Active() == 0 && r.ctl.hub.Subscribers() == 0 })
 	waitFor(t, "goroutines to be freed", func() bool { return runtime.NumGoroutine() <= base+5 })
+}
+
+// startServerWith starts a server with cfg's limits (and the rig's keys).
+func startServerWith(t testing.TB, tune func(*Config)) (*rig, string) {
+	dir := t.TempDir()
+	op, opLine := newKey(t)
+	viewer, viewerLine := newKey(t)
+	other, _ := newKey(t)
+	os.WriteFile(filepath.Join(dir, "auth"), []byte(opLine+viewerLine), 0o600)
+	os.WriteFile(filepath.Join(dir, "ops"), []byte(opLine), 0o600)
+	ctl := &fakeControls{hub: training.NewHub()}
+	ctl.hub.Publish(training.Event{Kind: training.KindRun, Settings: &training.RunHeader{ID: "run-under-test", Model: "cnn-s"}, Epochs: 3})
+	cfg := Config{Listen: "127.0.0.1:0", AuthorizedKeys: filepath.Join(dir, "auth"), Operators: filepath.Join(dir, "ops"),
+		HostKey: filepath.Join(dir, "host"), Log: io.Discard}
+	tune(&cfg)
+	srv, err := New(cfg, ctl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return &rig{srv: srv, addr: ln.Addr().String(), ctl: ctl, op: op, viewer: viewer, other: other}, dir
+}
+
+// TestHostKeyReadableByOthersIsRefused: a host key file others may read is
+// refused with a sentence that says how to mend it.
+func TestHostKeyReadableByOthersIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	_, line := newKey(t)
+	os.WriteFile(filepath.Join(dir, "auth"), []byte(line), 0o600)
+	host := filepath.Join(dir, "host")
+	os.WriteFile(host, []byte("not checked before the mode"), 0o644)
+	_, err := New(Config{AuthorizedKeys: filepath.Join(dir, "auth"), HostKey: host, Log: io.Discard}, &fakeControls{hub: training.NewHub()})
+	if err == nil || !strings.Contains(err.Error(), "chmod 600 "+host) {
+		t.Fatalf("want a refusal naming chmod 600, got %v", err)
+	}
+}
+
+// TestSessionCapAndNoPTY: past MaxSessions a client is told and closed; a
+// client that never asks for a terminal is refused; neither counts as a
+// session afterwards, and the sessions in place keep updating.
+func TestSessionCapAndNoPTY(t *testing.T) {
+	r, _ := startServerWith(t, func(c *Config) { c.MaxSessions = 2 })
+	a, err := dial(r, r.viewer, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	b, err := dial(r, r.viewer, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.close()
+	waitFor(t, "two sessions", func() bool { return r.srv.Active() == 2 })
+	c, err := dial(r, r.viewer, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.close()
+	waitFor(t, "the third to be told", func() bool { return strings.Contains(c.screen(), "too many sessions (2)") })
+	if err := c.sess.Wait(); err == nil {
+		t.Error("the session past the cap did not end with an error status")
+	}
+	// No PTY: the session ends, it never runs a dashboard.
+	cl, err := gossh.Dial("tcp", r.addr, &gossh.ClientConfig{User: "np", Auth: []gossh.AuthMethod{gossh.PublicKeys(r.viewer)},
+		HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	a.close()
+	waitFor(t, "a slot to free", func() bool { return r.srv.Active() == 1 })
+	s, err := cl.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	s.Stdout, s.Stderr = &out, &out
+	if err := s.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a session without a terminal was not closed")
+	}
+	r.ctl.hub.Publish(training.Event{Kind: training.KindCheckpoint, Msg: "checkpoint saved", Path: "after-abuse.safetensors"})
+	waitFor(t, "the remaining viewer to update", func() bool { return strings.Contains(b.screen(), "after-abuse") })
+}
+
+// TestHugeWindowAndResizeStorm: a window of 100,000 × 100,000 cells and a
+// thousand resizes a second neither blow up the server's memory nor stop
+// another viewer's updates; the abuser's frames stay screen-sized.
+func TestHugeWindowAndResizeStorm(t *testing.T) {
+	r, _ := startServerWith(t, func(*Config) {})
+	calm, err := dial(r, r.viewer, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer calm.close()
+	big, err := dial(r, r.viewer, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer big.close()
+	if err := big.sess.WindowChange(100_000, 100_000); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the big window's dashboard", func() bool { return strings.Contains(big.screen(), "run-under-test") })
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	stop := time.After(2 * time.Second)
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	resizes, step := 0, 0
+loop:
+	for {
+		select {
+		case <-stop:
+			break loop
+		case <-tick.C:
+			resizes++
+			if err := big.sess.WindowChange(20+resizes%300, 80+resizes%2000); err != nil {
+				t.Fatal(err)
+			}
+			if resizes%20 == 0 {
+				step++
+				r.ctl.hub.Publish(training.Event{Kind: training.KindStep, Step: step, Loss: 1, Epochs: 3})
+			}
+		}
+	}
+	r.ctl.hub.Publish(training.Event{Kind: training.KindCheckpoint, Msg: "checkpoint saved", Path: "storm-over.safetensors"})
+	waitFor(t, "the calm viewer to update", func() bool { return strings.Contains(calm.screen(), "storm-over") })
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	if grown := int64(after.HeapInuse) - int64(before.HeapInuse); grown > 256<<20 {
+		t.Errorf("the heap grew by %d MiB during the storm", grown>>20)
+	}
+	for _, line := range strings.Split(big.screen(), "\n") {
+		if len(line) > 64<<10 {
+			t.Fatalf("a line of %d bytes reached the client", len(line))
+		}
+	}
+	t.Logf("%d resizes in 2 s", resizes)
+}
+
+// TestCommandRateAndKeysReread: an operator's burst of commands is cut to
+// the rate; a key added to authorized_keys gets in without a restart, and
+// an operator removed from the operators file can no longer steer.
+func TestCommandRateAndKeysReread(t *testing.T) {
+	r, dir := startServerWith(t, func(c *Config) { c.CommandRate = 2 })
+	op, err := dial(r, r.op, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer op.close()
+	waitFor(t, "the operator's dashboard", func() bool { return strings.Contains(op.screen(), "run-under-test") })
+	op.in.Write([]byte(strings.Repeat("c", 50)))
+	waitFor(t, "the refusal", func() bool { return strings.Contains(op.screen(), "slow down") })
+	if n := len(r.ctl.commands()); n > 6 {
+		t.Errorf("%d of 50 commands got through at 2 a second (burst 4)", n)
+	}
+	// Add the other key; it gets in.
+	if _, err := dial(r, r.other, true); err == nil {
+		t.Fatal("an unknown key got in")
+	}
+	line := string(gossh.MarshalAuthorizedKey(r.other.PublicKey()))
+	f, _ := os.OpenFile(filepath.Join(dir, "auth"), os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(line)
+	f.Close()
+	s, err := dial(r, r.other, true)
+	if err != nil {
+		t.Fatalf("a key added to authorized_keys is refused until restart: %v", err)
+	}
+	s.close()
+	// Remove the operator: steering is refused from the next command.
+	time.Sleep(1500 * time.Millisecond) // let the rate refill
+	os.WriteFile(filepath.Join(dir, "ops"), []byte("# nobody\n"), 0o600)
+	before := len(r.ctl.commands())
+	op.in.Write([]byte("+"))
+	waitFor(t, "the demoted operator's refusal", func() bool { return strings.Contains(op.screen(), "may only watch") })
+	if len(r.ctl.commands()) != before {
+		t.Error("a removed operator still steered")
+	}
+}
+
+// TestIdleConnectionIsClosed: a client that authenticates and then says
+// nothing is closed after the idle timeout.
+func TestIdleConnectionIsClosed(t *testing.T) {
+	r, _ := startServerWith(t, func(c *Config) { c.IdleTimeout = 300 * time.Millisecond })
+	cl, err := gossh.Dial("tcp", r.addr, &gossh.ClientConfig{User: "idle", Auth: []gossh.AuthMethod{gossh.PublicKeys(r.viewer)},
+		HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cl.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		cl.Close()
+		t.Fatal("an idle connection was kept open")
+	}
 }
