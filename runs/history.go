@@ -63,8 +63,9 @@ func newColumns(dir string) (*columns, error) {
 		if err != nil {
 			return nil, err
 		}
-		if fi.Size() > int64(c.rows*4) {
-			if err := os.Truncate(p, int64(c.rows*4)); err != nil {
+		// Whole rows only, and no more than the step column has.
+		if size := min(fi.Size()/4*4, int64(c.rows*4)); size != fi.Size() {
+			if err := os.Truncate(p, size); err != nil {
 				return nil, err
 			}
 		}

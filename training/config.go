@@ -176,7 +176,7 @@ func (c *Config) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*c = Config(j.configFields)
-	if j.Img != "" {
+	if j.Img != "" && j.Img != "0x0" {
 		w, h, err := ParseSize(j.Img)
 		if err != nil {
 			return fmt.Errorf("img: %w", err)
