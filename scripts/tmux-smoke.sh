@@ -46,4 +46,17 @@ ls "$work/runs/$parent/predictions/"*.csv >/dev/null || fail "no prediction CSV"
 head -1 "$work/runs/$parent/predictions/"*.csv | grep -qx "ImageID,ans" || fail "bad prediction header"
 grep -q '"setting":"lr"' "$work/runs/$parent/metrics.jsonl" || fail "lr change not in the log"
 [ -f "$work/runs/$child/checkpoints/latest.json" ] || fail "child has no checkpoint"
-echo "tmux smoke test passed: $parent -> $child"
+# A run that has finished still answers: x predicts with its weights, + says
+# the run has finished, n starts a child run from it.
+t kill-session -t smoke
+t new-session -d -s smoke -x 100 -y 30 "cd '$work' && TERM=xterm-256color '$bin' train --data '$work/data' --runs '$work/runs2' --img 32x32 --epochs 1; echo EXITED \$?; sleep 60"
+waitfor "finished" 60
+t send-keys -t smoke "x"; waitfor "finished run's weights" 30
+t send-keys -t smoke "+"; waitfor "the run has finished"
+t send-keys -t smoke "n"; waitfor "new run from here"
+t send-keys -t smoke C-u "smooth 0.0002" Enter
+waitfor "← " 60
+t send-keys -t smoke "q"; waitfor "EXITED 0" 60
+[ "$(ls "$work/runs2" | wc -l)" = 2 ] || fail "want a child run of the finished run"
+ls "$work/runs2/"*/predictions/*.csv >/dev/null || fail "no prediction from the finished run"
+echo "tmux smoke test passed: $parent -> $child; a finished run predicted and forked"
