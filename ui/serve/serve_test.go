@@ -334,8 +334,8 @@ func TestSessionCapAndNoPTY(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out bytes.Buffer
-	s.Stdout, s.Stderr = &out, &out
+	out := &session{} // a locked buffer: stdout and stderr are copied by two goroutines
+	s.Stdout, s.Stderr = out, out
 	if err := s.Shell(); err != nil {
 		t.Fatal(err)
 	}
