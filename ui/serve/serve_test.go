@@ -365,10 +365,15 @@ func TestHugeWindowAndResizeStorm(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer big.close()
+	// charmbracelet/ssh writes the window size on a window-change request
+	// without a lock while a starting session reads it (session.Pty): a
+	// race in the library that -race reports. Resize only once the
+	// session has started (then sizes go through a channel).
+	waitFor(t, "the big window's dashboard", func() bool { return strings.Contains(big.screen(), "run-under-test") })
 	if err := big.sess.WindowChange(100_000, 100_000); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the big window's dashboard", func() bool { return strings.Contains(big.screen(), "run-under-test") })
+	waitFor(t, "the big window redrawn", func() bool { return strings.Count(big.screen(), "run-under-test") > 1 })
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
 	stop := time.After(2 * time.Second)

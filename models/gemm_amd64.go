@@ -1,0 +1,173 @@
+//go:build amd64 && !openblas
+
+package models
+
+import (
+	"sync"
+
+	"golang.org/x/sys/cpu"
+	"gonum.org/v1/gonum/blas"
+)
+
+//go:generate go run ./asmgen -out sgemm_amd64.s -stubs sgemm_stub_amd64.go
+
+// On x86-64 with AVX2 and FMA the default build multiplies matrices with
+// this package's own SGEMM: operands packed into panels, and a 4×24
+// micro-kernel in Go assembly (sgemm_amd64.s, written by ./asmgen). Other
+// CPUs, and GODEBUG=cpu.avx2=off or cpu.fma=off, keep gonum's pure-Go
+// SGEMM.
+func init() {
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		BLAS = packedSGEMM{}
+		BLASName = "maskdash AVX2+FMA (Go assembly)"
+	}
+}
+
+// Blocking: a kc×24 panel of B (24 KiB at kc 256) stays in L1 while every
+// 4-row panel of A streams past it; a kc×nc block of B (480 KiB) in L2.
+const (
+	gemmMR = 4
+	gemmNR = 24
+	gemmKC = 256
+	gemmNC = 20 * gemmNR
+)
+
+// packedSGEMM is the AVX2 + FMA SGEMM (see init).
+type packedSGEMM struct{}
+
+// gemmScratch holds one call's packed panels; calls run concurrently (one
+// per worker), each with its own.
+type gemmScratch struct {
+	a, b []float32
+	tile [gemmMR * gemmNR]float32
+}
+
+var gemmPool = sync.Pool{New: func() any { return new(gemmScratch) }}
+
+// Sgemm implements the BLAS routine for row-major matrices: C = alpha·op(A)·op(B) + beta·C.
+func (packedSGEMM) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	scaleC(m, n, beta, c, ldc)
+	if k == 0 || alpha == 0 {
+		return
+	}
+	s := gemmPool.Get().(*gemmScratch)
+	defer gemmPool.Put(s)
+	mp := (m + gemmMR - 1) / gemmMR * gemmMR
+	s.a = grow(s.a, mp*gemmKC)
+	s.b = grow(s.b, gemmNC*gemmKC)
+	for jc := 0; jc < n; jc += gemmNC {
+		nc := min(gemmNC, n-jc)
+		for pc := 0; pc < k; pc += gemmKC {
+			kc := min(gemmKC, k-pc)
+			packB(s.b, tB != blas.NoTrans, b, ldb, pc, kc, jc, nc)
+			packA(s.a, tA != blas.NoTrans, a, lda, pc, kc, m, alpha)
+			for jr := 0; jr < nc; jr += gemmNR {
+				bp := s.b[jr*kc:]
+				for ir := 0; ir < m; ir += gemmMR {
+					ap := s.a[ir*kc:]
+					if ir+gemmMR <= m && jr+gemmNR <= nc {
+						sgemmKernel4x24(kc, &ap[0], &bp[0], &c[ir*ldc+jc+jr], ldc)
+						continue
+					}
+					// An edge tile: into a scratch tile, then the part
+					// that is in C.
+					clear(s.tile[:])
+					sgemmKernel4x24(kc, &ap[0], &bp[0], &s.tile[0], gemmNR)
+					for r := 0; r < min(gemmMR, m-ir); r++ {
+						tile := s.tile[r*gemmNR : r*gemmNR+min(gemmNR, nc-jr)]
+						row := c[(ir+r)*ldc+jc+jr:]
+						for j, v := range tile {
+							row[j] += v
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func grow(s []float32, n int) []float32 {
+	if cap(s) < n {
+		return make([]float32, n)
+	}
+	return s[:n]
+}
+
+// scaleC sets C = beta·C (beta 0 clears, so NaNs in C do not survive).
+func scaleC(m, n int, beta float32, c []float32, ldc int) {
+	if beta == 1 {
+		return
+	}
+	for i := range m {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}
+
+// packA writes op(A)[:, pc:pc+kc] scaled by alpha as 4-row panels, each
+// k-major (panel p holds rows 4p..4p+3, step by step), the last panel
+// padded with zero rows.
+func packA(dst []float32, trans bool, a []float32, lda, pc, kc, m int, alpha float32) {
+	for ir := 0; ir < m; ir += gemmMR {
+		p := dst[ir*kc : (ir+gemmMR)*kc]
+		rows := min(gemmMR, m-ir)
+		if rows < gemmMR {
+			clear(p)
+		}
+		for r := range rows {
+			i := ir + r
+			if trans { // op(A)[i][q] = a[q*lda+i]
+				for q := range kc {
+					p[q*gemmMR+r] = alpha * a[(pc+q)*lda+i]
+				}
+				continue
+			}
+			src := a[i*lda+pc : i*lda+pc+kc]
+			for q, v := range src {
+				p[q*gemmMR+r] = alpha * v
+			}
+		}
+	}
+}
+
+// packB writes op(B)[pc:pc+kc, jc:jc+nc] as 24-column panels, each
+// k-major, the last panel padded with zero columns.
+func packB(dst []float32, trans bool, b []float32, ldb, pc, kc, jc, nc int) {
+	for jr := 0; jr < nc; jr += gemmNR {
+		p := dst[jr*kc : (jr+gemmNR)*kc]
+		cols := min(gemmNR, nc-jr)
+		if cols < gemmNR {
+			clear(p)
+		}
+		if trans { // op(B)[q][j] = b[j*ldb+q]
+			for j := range cols {
+				src := b[(jc+jr+j)*ldb+pc : (jc+jr+j)*ldb+pc+kc]
+				for q, v := range src {
+					p[q*gemmNR+j] = v
+				}
+			}
+			continue
+		}
+		if cols == gemmNR {
+			// A fixed-size array copy compiles to a few vector moves,
+			// not a call to memmove per row.
+			for q := range kc {
+				o := (pc+q)*ldb + jc + jr
+				*(*[gemmNR]float32)(p[q*gemmNR:]) = *(*[gemmNR]float32)(b[o : o+gemmNR])
+			}
+			continue
+		}
+		for q := range kc {
+			copy(p[q*gemmNR:q*gemmNR+cols], b[(pc+q)*ldb+jc+jr:(pc+q)*ldb+jc+jr+cols])
+		}
+	}
+}
