@@ -69,11 +69,22 @@ type Model struct {
 	history   bool // charts show the whole history (min/max) instead of recent steps
 
 	prompt     textinput.Model
-	promptKind string // "", "lr", "loss", "fork"
+	promptKind promptKind // which prompt is open, if any
 
 	runs    runsModel
 	runsGen int // counts visits to the runs view (see refreshRunsMsg)
 }
+
+// promptKind says which prompt the footer shows.
+type promptKind int
+
+// Prompts.
+const (
+	promptNone promptKind = iota
+	promptLR              // L: a learning rate
+	promptLoss            // l: a loss
+	promptFork            // n: a loss and a rate for a child run
+)
 
 // eventsMsg carries a batch of events from the subscription.
 type eventsMsg struct {
@@ -226,7 +237,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 func (m Model) onKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
-	if m.promptKind != "" {
+	if m.promptKind != promptNone {
 		return m.onPrompt(msg)
 	}
 	// Keys typed quickly (or over a slow link) can arrive as one message
@@ -281,11 +292,11 @@ func (m Model) onKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.LRDown):
 		return m, m.send(training.Command{Kind: training.CmdScaleLR, Value: 0.5}, "lr ÷2")
 	case key.Matches(msg, k.LRSet):
-		return m.openPrompt("lr", "learning rate: ", strconv.FormatFloat(m.state.LR, 'g', 4, 64))
+		return m.openPrompt(promptLR, "learning rate: ", strconv.FormatFloat(m.state.LR, 'g', 4, 64))
 	case key.Matches(msg, k.Loss):
-		return m.openPrompt("loss", "loss (ce, focal, smooth, f1, 0.6focal+0.4f1…): ", m.state.Loss)
+		return m.openPrompt(promptLoss, "loss (ce, focal, smooth, f1, 0.6focal+0.4f1…): ", m.state.Loss)
 	case key.Matches(msg, k.NewRun):
-		return m.openPrompt("fork", "new run from here — loss and lr: ", fmt.Sprintf("%s %g", m.state.Loss, m.state.LR))
+		return m.openPrompt(promptFork, "new run from here — loss and lr: ", fmt.Sprintf("%s %g", m.state.Loss, m.state.LR))
 	default:
 		return m.viewKey(msg)
 	}
@@ -333,7 +344,7 @@ func (m Model) viewKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
-func (m Model) openPrompt(kind, label, value string) (tea.Model, tea.Cmd) {
+func (m Model) openPrompt(kind promptKind, label, value string) (tea.Model, tea.Cmd) {
 	m.promptKind = kind
 	m.prompt.Prompt = label
 	m.prompt.SetValue(value)
@@ -344,12 +355,12 @@ func (m Model) openPrompt(kind, label, value string) (tea.Model, tea.Cmd) {
 func (m Model) onPrompt(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	switch {
 	case key.Matches(msg, m.keys.Cancel):
-		m.promptKind = ""
+		m.promptKind = promptNone
 		m.prompt.Blur()
 		return m, nil
 	case key.Matches(msg, m.keys.Apply):
 		kind, v := m.promptKind, strings.TrimSpace(m.prompt.Value())
-		m.promptKind = ""
+		m.promptKind = promptNone
 		m.prompt.Blur()
 		return m.submit(kind, v)
 	}
@@ -359,24 +370,24 @@ func (m Model) onPrompt(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 }
 
 // submit turns a prompt's text into a command, or a flash when it is bad.
-func (m Model) submit(kind, v string) (tea.Model, tea.Cmd) {
+func (m Model) submit(kind promptKind, v string) (tea.Model, tea.Cmd) {
 	bad := func(s string) (tea.Model, tea.Cmd) {
 		m.flash, m.flashBad = s, true
 		return m, nil
 	}
 	switch kind {
-	case "lr":
+	case promptLR:
 		lr, err := strconv.ParseFloat(v, 64)
 		if err != nil || !(lr > 0) {
 			return bad(fmt.Sprintf("learning rate %q is not a positive number", v))
 		}
 		return m, m.send(training.Command{Kind: training.CmdSetLR, Value: lr}, "set lr")
-	case "loss":
+	case promptLoss:
 		if _, err := training.ParseLoss(v); err != nil {
 			return bad(err.Error())
 		}
 		return m, m.send(training.Command{Kind: training.CmdSetLoss, Text: v}, "set loss")
-	case "fork":
+	case promptFork:
 		f := strings.Fields(v)
 		if len(f) != 2 {
 			return bad("new run: type a loss and a learning rate, such as: focal 0.0005")
@@ -389,6 +400,7 @@ func (m Model) submit(kind, v string) (tea.Model, tea.Cmd) {
 			return bad(fmt.Sprintf("learning rate %q is not a positive number", f[1]))
 		}
 		return m, m.send(training.Command{Kind: training.CmdFork, Text: f[0], Value: lr}, "new run")
+	case promptNone:
 	}
 	return m, nil
 }

@@ -112,7 +112,7 @@ func (m Model) footerView(w int) string {
 	st := m.styles
 	var line string
 	switch {
-	case m.promptKind != "":
+	case m.promptKind != promptNone:
 		line = m.prompt.View() + st.Dim.Render("  (enter to apply, esc to cancel)")
 	case m.flash != "":
 		if m.flashBad {
