@@ -209,32 +209,39 @@ func goPool(o, in []float32, h, w int, virt bool, a, b float32, relu bool) {
 func goScatter(dx, dy, x, y []float32, h, w, mode int) {
 	ho, wo := h/2, w/2
 	for oy := 0; oy < ho; oy++ {
-		for ox := 0; ox < wo; ox++ {
-			o := oy*wo + ox
-			i0 := 2*oy*w + 2*ox
-			v0, v1, v2, v3 := x[i0], x[i0+1], x[i0+w], x[i0+w+1]
-			var m float32
+		// Row slices let the compiler drop the bounds checks.
+		r0, r1 := x[2*oy*w:2*oy*w+2*wo], x[(2*oy+1)*w:(2*oy+1)*w+2*wo]
+		d0, d1 := dx[2*oy*w:2*oy*w+2*wo], dx[(2*oy+1)*w:(2*oy+1)*w+2*wo]
+		g := dy[oy*wo : oy*wo+wo]
+		var m []float32
+		if mode == scatterStored {
+			m = y[oy*wo : oy*wo+wo]
+		}
+		for ox := range g {
+			v0, v1, v2, v3 := r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1]
+			var mx float32
 			switch mode {
 			case scatterStored:
-				m = y[o]
+				mx = m[ox]
 			case scatterMax:
-				m = max(max(v0, v1), max(v2, v3))
+				mx = max(max(v0, v1), max(v2, v3))
 			default:
-				m = min(min(v0, v1), min(v2, v3))
+				mx = min(min(v0, v1), min(v2, v3))
 			}
+			// The first input equal to the pick takes the gradient.
 			sel := 3
-			if v2 == m {
+			if v2 == mx {
 				sel = 2
 			}
-			if v1 == m {
+			if v1 == mx {
 				sel = 1
 			}
-			if v0 == m {
+			if v0 == mx {
 				sel = 0
 			}
-			g := dy[o]
-			dx[i0], dx[i0+1], dx[i0+w], dx[i0+w+1] = 0, 0, 0, 0
-			dx[i0+[4]int{0, 1, w, w + 1}[sel]] = g
+			var q [4]float32
+			q[sel&3] = g[ox]
+			d0[2*ox], d0[2*ox+1], d1[2*ox], d1[2*ox+1] = q[0], q[1], q[2], q[3]
 		}
 	}
 }
