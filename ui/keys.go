@@ -28,6 +28,7 @@ type KeyMap struct {
 	Select     key.Binding
 	Percent    key.Binding
 	History    key.Binding
+	Smooth     key.Binding
 	Help       key.Binding
 	Quit       key.Binding
 	Apply      key.Binding // in a prompt: apply what was typed
@@ -56,6 +57,7 @@ func DefaultKeyMap() KeyMap {
 		Select:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "select run")),
 		Percent:    key.NewBinding(key.WithKeys("%"), key.WithHelp("%", "counts/percent")),
 		History:    key.NewBinding(key.WithKeys("H"), key.WithHelp("H", "recent/all history")),
+		Smooth:     key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "smoothing")),
 		Help:       key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "all keys")),
 		Quit:       key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 		Apply:      key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "apply")),
@@ -97,7 +99,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.Pause, k.Checkpoint, k.Predict, k.NewRun},
 		{k.LRUp, k.LRDown, k.LRSet, k.Loss},
 		{k.NextView, k.Overview, k.Confusion, k.Runs},
-		{k.Left, k.Up, k.Select, k.Percent, k.History},
+		{k.Left, k.Up, k.Select, k.Percent, k.History, k.Smooth},
 		{k.Help, k.Quit},
 	}
 }

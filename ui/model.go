@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/maskdash/maskdash/runs"
 	"github.com/maskdash/maskdash/training"
 )
 
@@ -66,7 +67,11 @@ type Model struct {
 
 	confEpoch int // index into state.Confs; -1 follows the latest
 	percent   bool
-	history   bool // charts show the whole history (min/max) instead of recent steps
+	history   bool          // charts show the whole history (min/max) instead of recent steps
+	hist      *runs.History // the run's history columns, read while history is on
+	histRun   string        // the run hist belongs to
+	histGen   int           // counts turns of history on (see historyTickMsg)
+	smooth    int           // index into smoothings
 
 	prompt     textinput.Model
 	promptKind promptKind // which prompt is open, if any
@@ -225,6 +230,18 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			cmd = tea.Batch(cmd, tea.Tick(5*time.Second, func(time.Time) tea.Msg { return refreshRunsMsg{gen} }))
 		}
 		return m, cmd
+	case historyMsg:
+		if msg.err != nil {
+			m.flash, m.flashBad = "history: "+msg.err.Error(), true
+			return m, nil
+		}
+		m.hist, m.histRun = msg.hist, msg.run
+		return m, nil
+	case historyTickMsg:
+		if m.history && msg.gen == m.histGen {
+			return m, tea.Batch(m.loadHistory(m.chartWidth()), m.historyTick())
+		}
+		return m, nil
 	case refreshRunsMsg:
 		if m.view == viewRuns && msg.gen == m.runsGen {
 			return m, m.runs.load()
@@ -281,6 +298,12 @@ func (m Model) onKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m.setView(viewRuns)
 	case key.Matches(msg, k.History):
 		m.history = !m.history
+		if m.history {
+			m.histGen++
+			return m, tea.Batch(m.loadHistory(m.chartWidth()), m.historyTick())
+		}
+	case key.Matches(msg, k.Smooth):
+		m.smooth = (m.smooth + 1) % len(smoothings)
 	case key.Matches(msg, k.Pause):
 		return m, m.send(training.Command{Kind: training.CmdToggle}, "pause/resume")
 	case key.Matches(msg, k.Checkpoint):
@@ -403,6 +426,15 @@ func (m Model) submit(kind promptKind, v string) (tea.Model, tea.Cmd) {
 	case promptNone:
 	}
 	return m, nil
+}
+
+// chartWidth is the number of data columns of the loss chart.
+func (m Model) chartWidth() int {
+	w := max(m.w, 40)
+	if w >= 110 {
+		w = (w - 2) / 2
+	}
+	return max(w-12, 10)
 }
 
 // Resize sets the window size (a session's first size, before any

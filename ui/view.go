@@ -209,6 +209,7 @@ var (
 	colorAcc       = asciigraph.Green
 	colorF1        = asciigraph.Magenta
 	colorLR        = asciigraph.Yellow
+	colorRaw       = asciigraph.DimGray // a raw curve behind its smoothed one
 )
 
 // named is a title part: a figure and, in colour, the colour of its line
@@ -239,24 +240,40 @@ func (m Model) lossPanel(w, h int) string {
 		train = append(append([]float64(nil), train...), math.NaN())
 		val = append(val, s.ValLoss[n-1])
 	}
-	title := []string{"loss"}
+	a := smoothings[m.smooth]
+	var series [][]float64
+	colors := []asciigraph.AnsiColor{colorTrainLoss, colorTrainLoss, colorValLoss}
+	var mode string
+	switch lo, hi := m.historySeries("loss"); {
+	case m.history && lo != nil:
+		// Every step, from the run's history columns.
+		series = [][]float64{hi, lo, nil}
+		mode = fmt.Sprintf("loss, all %d steps", m.hist.Rows)
+	case m.history:
+		lo, hi := minMax(train, plotW)
+		_, vhi := minMax(val, plotW)
+		series = [][]float64{hi, lo, vhi}
+		mode = fmt.Sprintf("loss, all %d points", len(s.Train))
+	default:
+		series = [][]float64{recent(ema(train, a), plotW), nil, recent(val, plotW)}
+		mode = "loss, recent"
+		if a > 0 {
+			mode += fmt.Sprintf(" EMA %.2g", a)
+			if m.styles.Color {
+				// The raw curve faded behind the smoothed one.
+				series = append([][]float64{recent(train, plotW)}, series...)
+				colors = append([]asciigraph.AnsiColor{colorRaw}, colors...)
+			}
+		}
+	}
+	title := []string{mode}
 	if n := len(s.Train); n > 0 {
 		title = append(title, m.named(fmt.Sprintf("train %.4f", s.Train[n-1]), "red", ""))
 	}
 	if n := len(s.ValLoss); n > 0 {
 		title = append(title, m.named(fmt.Sprintf("val %.4f", s.ValLoss[n-1]), "blue", "steps"))
 	}
-	var series [][]float64
-	if m.history {
-		lo, hi := minMax(train, plotW)
-		_, vhi := minMax(val, plotW)
-		series = [][]float64{hi, lo, vhi}
-		title = append(title, fmt.Sprintf("all %d points, min/max", len(s.Train)))
-	} else {
-		series = [][]float64{recent(train, plotW), nil, recent(val, plotW)}
-		title = append(title, "recent steps")
-	}
-	return m.panel(w, h, title, series, colorTrainLoss, colorTrainLoss, colorValLoss)
+	return m.panel(w, h, title, series, colors...)
 }
 
 func (m Model) valPanel(w, h int) string {
@@ -279,7 +296,11 @@ func (m Model) lrPanel(w, h int) string {
 	plotW := max(w-12, 10)
 	lrs := recent(s.LRs, plotW)
 	if m.history {
-		_, lrs = minMax(s.LRs, plotW)
+		if _, hi := m.historySeries("lr"); hi != nil {
+			lrs = hi
+		} else {
+			_, lrs = minMax(s.LRs, plotW)
+		}
 	}
 	return m.panel(w, h, title, [][]float64{lrs}, colorLR)
 }
