@@ -167,3 +167,221 @@ store:
 	VMOVUPS Y11, 64(BX)
 	VZEROUPPER
 	RET
+
+// func affineAVX(dst *float32, src *float32, n int, a float32, b float32)
+// Requires: AVX, AVX2, SSE
+TEXT ·affineAVX(SB), NOSPLIT, $0-32
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         n+16(FP), DX
+	MOVSS        a+24(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        b+28(FP), X1
+	VBROADCASTSS X1, Y1
+	VXORPS       Y2, Y2, Y2
+
+affineAVXLoop:
+	CMPQ    DX, $0x08
+	JL      affineAVXLoopDone
+	VMULPS  (CX), Y0, Y2
+	VADDPS  Y1, Y2, Y2
+	VMOVUPS Y2, (AX)
+	ADDQ    $0x20, CX
+	ADDQ    $0x20, AX
+	SUBQ    $0x08, DX
+	JMP     affineAVXLoop
+
+affineAVXLoopDone:
+	VZEROUPPER
+	RET
+
+// func affineReluAVX(dst *float32, src *float32, n int, a float32, b float32)
+// Requires: AVX, AVX2, SSE
+TEXT ·affineReluAVX(SB), NOSPLIT, $0-32
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         n+16(FP), DX
+	MOVSS        a+24(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        b+28(FP), X1
+	VBROADCASTSS X1, Y1
+	VXORPS       Y2, Y2, Y2
+
+affineReluAVXLoop:
+	CMPQ    DX, $0x08
+	JL      affineReluAVXLoopDone
+	VMULPS  (CX), Y0, Y3
+	VADDPS  Y1, Y3, Y3
+	VMAXPS  Y2, Y3, Y3
+	VMOVUPS Y3, (AX)
+	ADDQ    $0x20, CX
+	ADDQ    $0x20, AX
+	SUBQ    $0x08, DX
+	JMP     affineReluAVXLoop
+
+affineReluAVXLoopDone:
+	VZEROUPPER
+	RET
+
+// func sumSqAVX(p *float32, n int) (s float32, q float32)
+// Requires: AVX, SSE
+TEXT ·sumSqAVX(SB), NOSPLIT, $0-24
+	MOVQ   p+0(FP), AX
+	MOVQ   n+8(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+sumSqLoop:
+	CMPQ    CX, $0x08
+	JL      sumSqLoopDone
+	VMOVUPS (AX), Y2
+	VADDPS  Y2, Y0, Y0
+	VMULPS  Y2, Y2, Y2
+	VADDPS  Y2, Y1, Y1
+	ADDQ    $0x20, AX
+	SUBQ    $0x08, CX
+	JMP     sumSqLoop
+
+sumSqLoopDone:
+	VEXTRACTF128 $0x01, Y0, X2
+	VADDPS       X2, X0, X2
+	VHADDPS      X2, X2, X2
+	VHADDPS      X2, X2, X2
+	MOVSS        X2, s+16(FP)
+	VEXTRACTF128 $0x01, Y1, X0
+	VADDPS       X0, X1, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	MOVSS        X0, q+20(FP)
+	VZEROUPPER
+	RET
+
+// func sumsActAVX(d *float32, x *float32, n int, sc float32, sh float32, mu float32) (a float32, b float32)
+// Requires: AVX, AVX2, SSE
+TEXT ·sumsActAVX(SB), NOSPLIT, $0-48
+	MOVQ         d+0(FP), AX
+	MOVQ         x+8(FP), CX
+	MOVQ         n+16(FP), DX
+	MOVSS        sc+24(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        sh+28(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVSS        mu+32(FP), X2
+	VBROADCASTSS X2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+
+sumsActAVXLoop:
+	CMPQ     DX, $0x08
+	JL       sumsActAVXLoopDone
+	VMOVUPS  (CX), Y6
+	VMULPS   Y6, Y0, Y7
+	VADDPS   Y1, Y7, Y7
+	VPCMPGTD Y3, Y7, Y7
+	VANDPS   (AX), Y7, Y7
+	VADDPS   Y7, Y4, Y4
+	VSUBPS   Y2, Y6, Y6
+	VMULPS   Y6, Y7, Y7
+	VADDPS   Y7, Y5, Y5
+	ADDQ     $0x20, AX
+	ADDQ     $0x20, CX
+	SUBQ     $0x08, DX
+	JMP      sumsActAVXLoop
+
+sumsActAVXLoopDone:
+	VEXTRACTF128 $0x01, Y4, X0
+	VADDPS       X0, X4, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	MOVSS        X0, a+40(FP)
+	VEXTRACTF128 $0x01, Y5, X0
+	VADDPS       X0, X5, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	MOVSS        X0, b+44(FP)
+	VZEROUPPER
+	RET
+
+// func sumsActWriteAVX(d *float32, x *float32, n int, sc float32, sh float32, mu float32) (a float32, b float32)
+// Requires: AVX, AVX2, SSE
+TEXT ·sumsActWriteAVX(SB), NOSPLIT, $0-48
+	MOVQ         d+0(FP), AX
+	MOVQ         x+8(FP), CX
+	MOVQ         n+16(FP), DX
+	MOVSS        sc+24(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        sh+28(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVSS        mu+32(FP), X2
+	VBROADCASTSS X2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+
+sumsActWriteAVXLoop:
+	CMPQ     DX, $0x08
+	JL       sumsActWriteAVXLoopDone
+	VMOVUPS  (CX), Y6
+	VMULPS   Y6, Y0, Y7
+	VADDPS   Y1, Y7, Y7
+	VPCMPGTD Y3, Y7, Y7
+	VANDPS   (AX), Y7, Y7
+	VMOVUPS  Y7, (AX)
+	VADDPS   Y7, Y4, Y4
+	VSUBPS   Y2, Y6, Y6
+	VMULPS   Y6, Y7, Y7
+	VADDPS   Y7, Y5, Y5
+	ADDQ     $0x20, AX
+	ADDQ     $0x20, CX
+	SUBQ     $0x08, DX
+	JMP      sumsActWriteAVXLoop
+
+sumsActWriteAVXLoopDone:
+	VEXTRACTF128 $0x01, Y4, X0
+	VADDPS       X0, X4, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	MOVSS        X0, a+40(FP)
+	VEXTRACTF128 $0x01, Y5, X0
+	VADDPS       X0, X5, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	MOVSS        X0, b+44(FP)
+	VZEROUPPER
+	RET
+
+// func dxAVX(r *float32, d *float32, x *float32, n int, k float32, m float32, a float32, b float32)
+// Requires: AVX, AVX2, SSE
+TEXT ·dxAVX(SB), NOSPLIT, $0-48
+	MOVQ         r+0(FP), AX
+	MOVQ         d+8(FP), CX
+	MOVQ         x+16(FP), DX
+	MOVQ         n+24(FP), BX
+	MOVSS        k+32(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        m+36(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVSS        a+40(FP), X2
+	VBROADCASTSS X2, Y2
+	MOVSS        b+44(FP), X3
+	VBROADCASTSS X3, Y3
+
+dxLoop:
+	CMPQ    BX, $0x08
+	JL      dxLoopDone
+	VMULPS  (CX), Y1, Y4
+	VSUBPS  Y3, Y4, Y4
+	VMULPS  (DX), Y2, Y5
+	VSUBPS  Y5, Y4, Y4
+	VMULPS  Y0, Y4, Y4
+	VMOVUPS Y4, (AX)
+	ADDQ    $0x20, AX
+	ADDQ    $0x20, CX
+	ADDQ    $0x20, DX
+	SUBQ    $0x08, BX
+	JMP     dxLoop
+
+dxLoopDone:
+	VZEROUPPER
+	RET

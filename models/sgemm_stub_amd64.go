@@ -6,3 +6,21 @@ package models
 
 // sgemmKernel4x24 adds the product of a packed 4×k panel of A and a packed k×24 panel of B to a 4×24 tile of C (AVX2 and FMA).
 func sgemmKernel4x24(k int, a *float32, b *float32, c *float32, ldc int)
+
+// affineAVX writes dst[i] = a·src[i] + b for n (a multiple of 8) floats.
+func affineAVX(dst *float32, src *float32, n int, a float32, b float32)
+
+// affineReluAVX writes dst[i] = a·src[i] + b, then max with 0, for n (a multiple of 8) floats.
+func affineReluAVX(dst *float32, src *float32, n int, a float32, b float32)
+
+// sumSqAVX returns the sum and the sum of squares of n (a multiple of 8) floats.
+func sumSqAVX(p *float32, n int) (s float32, q float32)
+
+// sumsActAVX returns Σv and Σv·(x−μ), v being d where sc·x+sh > 0 and 0 elsewhere, over n (a multiple of 8) floats.
+func sumsActAVX(d *float32, x *float32, n int, sc float32, sh float32, mu float32) (a float32, b float32)
+
+// sumsActWriteAVX returns Σv and Σv·(x−μ), v being d where sc·x+sh > 0 and 0 elsewhere, over n (a multiple of 8) floats; it writes v over d.
+func sumsActWriteAVX(d *float32, x *float32, n int, sc float32, sh float32, mu float32) (a float32, b float32)
+
+// dxAVX writes r[i] = k·(m·d[i] − b − x[i]·a) for n (a multiple of 8) floats; r may be d.
+func dxAVX(r *float32, d *float32, x *float32, n int, k float32, m float32, a float32, b float32)

@@ -1,5 +1,6 @@
-// Command asmgen writes models/sgemm_amd64.s, the AVX2 + FMA micro-kernel of
-// the pure-Go build's matrix product, with avo. Run it through go generate
+// Command asmgen writes models/sgemm_amd64.s with avo: the AVX2 + FMA
+// micro-kernel of the default build's matrix product, and the BatchNorm
+// plane loops (kernels.go here) that the openblas build has as C. Run it through go generate
 // in models/ (see gemm_amd64.go); CI checks that the committed output is
 // what this program writes.
 package main
@@ -22,6 +23,12 @@ func main() {
 	// The openblas build uses cgo, which allows no Go assembly in the package.
 	ConstraintExpr("amd64,!openblas")
 	kernel()
+	affine(false)
+	affine(true)
+	sumSq()
+	sumsAct(false)
+	sumsAct(true)
+	dx()
 	Generate()
 }
 

@@ -1,0 +1,68 @@
+//go:build amd64 && !openblas
+
+package models
+
+import "golang.org/x/sys/cpu"
+
+// On x86-64 with AVX2 the default build runs the BatchNorm plane loops in
+// assembly (sgemm_amd64.s, written by ./asmgen), 8 floats a step; the
+// openblas build has them as C (kernels_c.go). The sums add in another
+// order than the Go loops, so the two differ in the last bits, each
+// repeatable on its own; the affine transform and dx round exactly as
+// the Go loops do.
+func init() {
+	if !cpu.X86.HasAVX2 {
+		return
+	}
+	kAffine = avxAffine
+	kSumSq = avxSumSq
+	kSumsAct = avxSumsAct
+	kDx = avxDx
+}
+
+func avxAffine(dst, src []float32, a, b float32, relu bool) {
+	dst = dst[:len(src)]
+	n := len(src) &^ 7
+	if n > 0 {
+		if relu {
+			affineReluAVX(&dst[0], &src[0], n, a, b)
+		} else {
+			affineAVX(&dst[0], &src[0], n, a, b)
+		}
+	}
+	goAffine(dst[n:], src[n:], a, b, relu)
+}
+
+func avxSumSq(p []float32) (float32, float32) {
+	n := len(p) &^ 7
+	var s, q float32
+	if n > 0 {
+		s, q = sumSqAVX(&p[0], n)
+	}
+	ts, tq := goSumSq(p[n:])
+	return s + ts, q + tq
+}
+
+func avxSumsAct(d, x []float32, sc, sh, mu float32, write bool) (float32, float32) {
+	x = x[:len(d)]
+	n := len(d) &^ 7
+	var a, b float32
+	if n > 0 {
+		if write {
+			a, b = sumsActWriteAVX(&d[0], &x[0], n, sc, sh, mu)
+		} else {
+			a, b = sumsActAVX(&d[0], &x[0], n, sc, sh, mu)
+		}
+	}
+	ta, tb := goSumsAct(d[n:], x[n:], sc, sh, mu, write)
+	return a + ta, b + tb
+}
+
+func avxDx(r, d, x []float32, k, m, a, b float32) {
+	d, x = d[:len(r)], x[:len(r)]
+	n := len(r) &^ 7
+	if n > 0 {
+		dxAVX(&r[0], &d[0], &x[0], n, k, m, a, b)
+	}
+	goDx(r[n:], d[n:], x[n:], k, m, a, b)
+}
