@@ -18,6 +18,26 @@ func init() {
 	kSumSq = avxSumSq
 	kSumsAct = avxSumsAct
 	kDx = avxDx
+	kWinoOut = avxWinoOut
+}
+
+// avxWinoOut is goWinoOut with eight tiles of a row at a time in
+// assembly; the additions are the same, in the same order.
+func avxWinoOut(y, m []float32, o, h, w int) {
+	tw, t := w/2, (h/2)*(w/2)
+	n := tw &^ 7
+	for oi := 0; oi < o; oi++ {
+		plane := y[oi*h*w : (oi+1)*h*w]
+		for ty := 0; ty < h/2; ty++ {
+			y0, y1 := plane[2*ty*w:(2*ty+1)*w], plane[(2*ty+1)*w:(2*ty+2)*w]
+			base := oi*t + ty*tw
+			_ = m[15*o*t+base+tw-1] // the kernel reads up to here
+			if n > 0 {
+				winoOutAVX(&y0[0], &y1[0], &m[base], o*t, n)
+			}
+			winoOutTiles(y0, y1, m, o*t, base, n, tw)
+		}
+	}
 }
 
 func avxAffine(dst, src []float32, a, b float32, relu bool) {

@@ -385,3 +385,106 @@ dxLoop:
 dxLoopDone:
 	VZEROUPPER
 	RET
+
+// func winoOutAVX(y0 *float32, y1 *float32, m *float32, stride int, n int)
+// Requires: AVX
+TEXT ·winoOutAVX(SB), NOSPLIT, $0-40
+	MOVQ y0+0(FP), AX
+	MOVQ y1+8(FP), CX
+	MOVQ m+16(FP), DX
+	MOVQ stride+24(FP), BX
+	MOVQ n+32(FP), SI
+	SHLQ $0x02, BX
+	MOVQ DX, DI
+	ADDQ BX, DI
+	ADDQ BX, DI
+	ADDQ BX, DI
+	ADDQ BX, DI
+	MOVQ DI, R8
+	ADDQ BX, R8
+	ADDQ BX, R8
+	ADDQ BX, R8
+	ADDQ BX, R8
+	MOVQ R8, R9
+	ADDQ BX, R9
+	ADDQ BX, R9
+	ADDQ BX, R9
+	ADDQ BX, R9
+
+winoOutLoop:
+	CMPQ       SI, $0x08
+	JL         winoOutLoopDone
+	MOVQ       $0x00000000, R10
+	VMOVUPS    (DX)(R10*1), Y0
+	VMOVUPS    (DI)(R10*1), Y1
+	VMOVUPS    (R8)(R10*1), Y2
+	VMOVUPS    (R9)(R10*1), Y3
+	VADDPS     Y1, Y0, Y0
+	VADDPS     Y2, Y0, Y0
+	VSUBPS     Y2, Y1, Y1
+	VSUBPS     Y3, Y1, Y1
+	MOVQ       $0x00000000, R10
+	ADDQ       BX, R10
+	VMOVUPS    (DX)(R10*1), Y2
+	VMOVUPS    (DI)(R10*1), Y3
+	VMOVUPS    (R8)(R10*1), Y4
+	VMOVUPS    (R9)(R10*1), Y5
+	VADDPS     Y3, Y2, Y2
+	VADDPS     Y4, Y2, Y2
+	VSUBPS     Y4, Y3, Y3
+	VSUBPS     Y5, Y3, Y3
+	MOVQ       $0x00000000, R10
+	ADDQ       BX, R10
+	ADDQ       BX, R10
+	VMOVUPS    (DX)(R10*1), Y4
+	VMOVUPS    (DI)(R10*1), Y5
+	VMOVUPS    (R8)(R10*1), Y6
+	VMOVUPS    (R9)(R10*1), Y7
+	VADDPS     Y5, Y4, Y4
+	VADDPS     Y6, Y4, Y4
+	VSUBPS     Y6, Y5, Y5
+	VSUBPS     Y7, Y5, Y5
+	MOVQ       $0x00000000, R10
+	ADDQ       BX, R10
+	ADDQ       BX, R10
+	ADDQ       BX, R10
+	VMOVUPS    (DX)(R10*1), Y6
+	VMOVUPS    (DI)(R10*1), Y7
+	VMOVUPS    (R8)(R10*1), Y8
+	VMOVUPS    (R9)(R10*1), Y9
+	VADDPS     Y7, Y6, Y6
+	VADDPS     Y8, Y6, Y6
+	VSUBPS     Y8, Y7, Y7
+	VSUBPS     Y9, Y7, Y7
+	VADDPS     Y2, Y0, Y0
+	VADDPS     Y4, Y0, Y0
+	VSUBPS     Y4, Y2, Y2
+	VSUBPS     Y6, Y2, Y2
+	VUNPCKLPS  Y2, Y0, Y4
+	VUNPCKHPS  Y2, Y0, Y0
+	VPERM2F128 $0x20, Y0, Y4, Y2
+	VPERM2F128 $0x31, Y0, Y4, Y0
+	VMOVUPS    Y2, (AX)
+	VMOVUPS    Y0, 32(AX)
+	VADDPS     Y3, Y1, Y0
+	VADDPS     Y5, Y0, Y0
+	VSUBPS     Y5, Y3, Y1
+	VSUBPS     Y7, Y1, Y1
+	VUNPCKLPS  Y1, Y0, Y2
+	VUNPCKHPS  Y1, Y0, Y0
+	VPERM2F128 $0x20, Y0, Y2, Y1
+	VPERM2F128 $0x31, Y0, Y2, Y0
+	VMOVUPS    Y1, (CX)
+	VMOVUPS    Y0, 32(CX)
+	ADDQ       $0x20, DX
+	ADDQ       $0x20, DI
+	ADDQ       $0x20, R8
+	ADDQ       $0x20, R9
+	ADDQ       $0x40, AX
+	ADDQ       $0x40, CX
+	SUBQ       $0x08, SI
+	JMP        winoOutLoop
+
+winoOutLoopDone:
+	VZEROUPPER
+	RET

@@ -24,3 +24,6 @@ func sumsActWriteAVX(d *float32, x *float32, n int, sc float32, sh float32, mu f
 
 // dxAVX writes r[i] = k·(m·d[i] − b − x[i]·a) for n (a multiple of 8) floats; r may be d.
 func dxAVX(r *float32, d *float32, x *float32, n int, k float32, m float32, a float32, b float32)
+
+// winoOutAVX writes the 2×2 outputs of n (a multiple of 8) Winograd tiles: m[k·stride+t] is product k of tile t; rows y0 and y1 get 2n floats each.
+func winoOutAVX(y0 *float32, y1 *float32, m *float32, stride int, n int)

@@ -143,26 +143,29 @@ func goWinoOut(y, m []float32, o, h, w int) {
 	for oi := 0; oi < o; oi++ {
 		plane := y[oi*h*w : (oi+1)*h*w]
 		for ty := 0; ty < h/2; ty++ {
-			y0 := plane[2*ty*w : (2*ty+1)*w]
-			y1 := plane[(2*ty+1)*w : (2*ty+2)*w]
-			base := oi*t + ty*tw
-			var q [16][]float32
-			for xi := range 16 {
-				q[xi] = m[xi*o*t+base : xi*o*t+base+tw]
-			}
-			for tx := 0; tx < tw; tx++ {
-				// Aᵀ m: two rows of four.
-				var s0, s1 [4]float32
-				for j := 0; j < 4; j++ {
-					a, b, d, e := q[j][tx], q[4+j][tx], q[8+j][tx], q[12+j][tx]
-					s0[j] = a + b + d
-					s1[j] = b - d - e
-				}
-				y0[2*tx] = s0[0] + s0[1] + s0[2]
-				y0[2*tx+1] = s0[1] - s0[2] - s0[3]
-				y1[2*tx] = s1[0] + s1[1] + s1[2]
-				y1[2*tx+1] = s1[1] - s1[2] - s1[3]
-			}
+			winoOutTiles(plane[2*ty*w:(2*ty+1)*w], plane[(2*ty+1)*w:(2*ty+2)*w], m, o*t, oi*t+ty*tw, 0, tw)
 		}
+	}
+}
+
+// winoOutTiles writes tiles from..to of one row of tiles: y0 and y1 are
+// the two output rows, and product k of tile tx is m[k·stride+base+tx].
+func winoOutTiles(y0, y1, m []float32, stride, base, from, to int) {
+	var q [16][]float32
+	for xi := range 16 {
+		q[xi] = m[xi*stride+base : xi*stride+base+to]
+	}
+	for tx := from; tx < to; tx++ {
+		// Aᵀ m: two rows of four.
+		var s0, s1 [4]float32
+		for j := 0; j < 4; j++ {
+			a, b, d, e := q[j][tx], q[4+j][tx], q[8+j][tx], q[12+j][tx]
+			s0[j] = a + b + d
+			s1[j] = b - d - e
+		}
+		y0[2*tx] = s0[0] + s0[1] + s0[2]
+		y0[2*tx+1] = s0[1] - s0[2] - s0[3]
+		y1[2*tx] = s1[0] + s1[1] + s1[2]
+		y1[2*tx+1] = s1[1] - s1[2] - s1[3]
 	}
 }

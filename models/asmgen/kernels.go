@@ -157,3 +157,78 @@ func dx() {
 	VZEROUPPER()
 	RET()
 }
+
+// winoOut writes Winograd F(2×2,3×3)'s output transform Aᵀ·M·A for eight
+// tiles of a row at a time: m holds the 16 products of a tile 16 streams
+// apart (stride floats), y0 and y1 the two output rows (two outputs per
+// tile, so 16 floats each).
+func winoOut() {
+	TEXT("winoOutAVX", NOSPLIT, "func(y0, y1, m *float32, stride, n int)")
+	Doc("winoOutAVX writes the 2×2 outputs of n (a multiple of 8) Winograd tiles: m[k·stride+t] is product k of tile t; rows y0 and y1 get 2n floats each.")
+	y0 := Load(Param("y0"), GP64())
+	y1 := Load(Param("y1"), GP64())
+	m := Load(Param("m"), GP64())
+	stride := Load(Param("stride"), GP64())
+	n := Load(Param("n"), GP64())
+	SHLQ(Imm(2), stride)
+	// Pointers to streams 0, 4, 8 and 12; stream 4i+j is j floats·stride on.
+	var rows [4]reg.GPVirtual
+	for i := range rows {
+		rows[i] = GP64()
+		if i == 0 {
+			MOVQ(m, rows[i])
+		} else {
+			MOVQ(rows[i-1], rows[i])
+			for range 4 {
+				ADDQ(stride, rows[i])
+			}
+		}
+	}
+	loop8(n, "winoOutLoop", func() {
+		var s0, s1 [4]reg.VecVirtual
+		for j := range 4 {
+			// Stream 4i+j of tile block: rows[i] + j·stride.
+			off := GP64()
+			MOVQ(U32(0), off)
+			for range j {
+				ADDQ(stride, off)
+			}
+			a, b, d, e := YMM(), YMM(), YMM(), YMM()
+			VMOVUPS(Mem{Base: rows[0], Index: off, Scale: 1}, a)
+			VMOVUPS(Mem{Base: rows[1], Index: off, Scale: 1}, b)
+			VMOVUPS(Mem{Base: rows[2], Index: off, Scale: 1}, d)
+			VMOVUPS(Mem{Base: rows[3], Index: off, Scale: 1}, e)
+			s0[j], s1[j] = YMM(), YMM()
+			VADDPS(b, a, s0[j])
+			VADDPS(d, s0[j], s0[j]) // (a+b)+d
+			VSUBPS(d, b, s1[j])
+			VSUBPS(e, s1[j], s1[j]) // (b−d)−e
+		}
+		for r, s := range [2][4]reg.VecVirtual{s0, s1} {
+			ev, od := YMM(), YMM()
+			VADDPS(s[1], s[0], ev)
+			VADDPS(s[2], ev, ev) // (s0+s1)+s2
+			VSUBPS(s[2], s[1], od)
+			VSUBPS(s[3], od, od) // (s1−s2)−s3
+			lo, hi := YMM(), YMM()
+			VUNPCKLPS(od, ev, lo)
+			VUNPCKHPS(od, ev, hi)
+			out0, out1 := YMM(), YMM()
+			VPERM2F128(Imm(0x20), hi, lo, out0)
+			VPERM2F128(Imm(0x31), hi, lo, out1)
+			dst := y0
+			if r == 1 {
+				dst = y1
+			}
+			VMOVUPS(out0, Mem{Base: dst})
+			VMOVUPS(out1, Mem{Base: dst, Disp: 32})
+		}
+		for i := range rows {
+			ADDQ(Imm(32), rows[i])
+		}
+		ADDQ(Imm(64), y0)
+		ADDQ(Imm(64), y1)
+	})
+	VZEROUPPER()
+	RET()
+}

@@ -29,6 +29,7 @@ func main() {
 	sumsAct(false)
 	sumsAct(true)
 	dx()
+	winoOut()
 	Generate()
 }
 
