@@ -488,3 +488,30 @@ winoOutLoop:
 winoOutLoopDone:
 	VZEROUPPER
 	RET
+
+// func packB24AVX(dst *float32, src *float32, ldb int, k int)
+// Requires: AVX
+TEXT ·packB24AVX(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ ldb+16(FP), DX
+	MOVQ k+24(FP), BX
+	SHLQ $0x02, DX
+
+packB24Loop:
+	TESTQ   BX, BX
+	JE      packB24Done
+	VMOVUPS (CX), Y0
+	VMOVUPS Y0, (AX)
+	VMOVUPS 32(CX), Y0
+	VMOVUPS Y0, 32(AX)
+	VMOVUPS 64(CX), Y0
+	VMOVUPS Y0, 64(AX)
+	ADDQ    DX, CX
+	ADDQ    $0x60, AX
+	DECQ    BX
+	JMP     packB24Loop
+
+packB24Done:
+	VZEROUPPER
+	RET

@@ -27,3 +27,6 @@ func dxAVX(r *float32, d *float32, x *float32, n int, k float32, m float32, a fl
 
 // winoOutAVX writes the 2×2 outputs of n (a multiple of 8) Winograd tiles: m[k·stride+t] is product k of tile t; rows y0 and y1 get 2n floats each.
 func winoOutAVX(y0 *float32, y1 *float32, m *float32, stride int, n int)
+
+// packB24AVX copies k rows of 24 floats from src (rows ldb floats apart) to dst (rows 24 floats apart).
+func packB24AVX(dst *float32, src *float32, ldb int, k int)

@@ -151,6 +151,9 @@ func goWinoOut(y, m []float32, o, h, w int) {
 // winoOutTiles writes tiles from..to of one row of tiles: y0 and y1 are
 // the two output rows, and product k of tile tx is m[k·stride+base+tx].
 func winoOutTiles(y0, y1, m []float32, stride, base, from, to int) {
+	if from >= to {
+		return
+	}
 	var q [16][]float32
 	for xi := range 16 {
 		q[xi] = m[xi*stride+base : xi*stride+base+to]

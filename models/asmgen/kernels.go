@@ -232,3 +232,30 @@ func winoOut() {
 	VZEROUPPER()
 	RET()
 }
+
+// packB24 copies k rows of 24 floats, ldb floats apart, into a packed
+// panel (24 floats a row).
+func packB24() {
+	TEXT("packB24AVX", NOSPLIT, "func(dst, src *float32, ldb, k int)")
+	Doc("packB24AVX copies k rows of 24 floats from src (rows ldb floats apart) to dst (rows 24 floats apart).")
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	ldb := Load(Param("ldb"), GP64())
+	k := Load(Param("k"), GP64())
+	SHLQ(Imm(2), ldb)
+	Label("packB24Loop")
+	TESTQ(k, k)
+	JE(LabelRef("packB24Done"))
+	for j := range 3 {
+		v := YMM()
+		VMOVUPS(Mem{Base: src, Disp: 32 * j}, v)
+		VMOVUPS(v, Mem{Base: dst, Disp: 32 * j})
+	}
+	ADDQ(ldb, src)
+	ADDQ(Imm(96), dst)
+	DECQ(k)
+	JMP(LabelRef("packB24Loop"))
+	Label("packB24Done")
+	VZEROUPPER()
+	RET()
+}

@@ -30,6 +30,7 @@ func main() {
 	sumsAct(true)
 	dx()
 	winoOut()
+	packB24()
 	Generate()
 }
 
