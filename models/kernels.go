@@ -187,19 +187,27 @@ func goPool(o, in []float32, h, w int, virt bool, a, b float32, relu bool) {
 			continue
 		}
 		for ox := range orow {
-			var v float32
-			if a >= 0 {
-				v = max(max(r0[2*ox], r0[2*ox+1]), max(r1[2*ox], r1[2*ox+1]))
-			} else {
-				v = min(min(r0[2*ox], r0[2*ox+1]), min(r1[2*ox], r1[2*ox+1]))
-			}
-			t := float32(a*v) + b
-			if relu {
-				t = max(t, 0)
-			}
-			orow[ox] = t
+			orow[ox] = poolWindow(r0, r1, ox, virt, a, b, relu)
 		}
 	}
+}
+
+// poolWindow is one output of goPool.
+func poolWindow(r0, r1 []float32, ox int, virt bool, a, b float32, relu bool) float32 {
+	if !virt {
+		return max(max(r0[2*ox], r0[2*ox+1]), max(r1[2*ox], r1[2*ox+1]))
+	}
+	var v float32
+	if a >= 0 {
+		v = max(max(r0[2*ox], r0[2*ox+1]), max(r1[2*ox], r1[2*ox+1]))
+	} else {
+		v = min(min(r0[2*ox], r0[2*ox+1]), min(r1[2*ox], r1[2*ox+1]))
+	}
+	t := float32(a*v) + b
+	if relu {
+		t = max(t, 0)
+	}
+	return t
 }
 
 // goScatter: where a virtual layer's ReLU cut the output to 0, BatchNorm's
@@ -307,12 +315,19 @@ func goDxPooled(r, g, x []float32, picks []uint8, h, w int, k, m, a, b float32) 
 	for j, v := range x {
 		r[j] = k * (-b - v*a)
 	}
+	scatterPooled(r, g, picks, h, w, k, m)
+}
+
+// scatterPooled adds k·m·g to the input each window picked.
+func scatterPooled(r, g []float32, picks []uint8, h, w int, k, m float32) {
 	ho, wo := h/2, w/2
+	km := k * m
 	for oy := 0; oy < ho; oy++ {
-		for ox := 0; ox < wo; ox++ {
+		gr := g[oy*wo : oy*wo+wo]
+		for ox, gv := range gr {
 			o := oy*wo + ox
 			p := int(picks[o/4]>>(2*(o%4))) & 3
-			r[(2*oy+p/2)*w+2*ox+p%2] += k * m * g[o]
+			r[(2*oy+p/2)*w+2*ox+p%2] += km * gv
 		}
 	}
 }

@@ -19,6 +19,51 @@ func init() {
 	kSumsAct = avxSumsAct
 	kDx = avxDx
 	kWinoOut = avxWinoOut
+	kPool = avxPool
+	kDxPooled = avxDxPooled
+}
+
+// avxPool is goPool with eight windows a step in assembly.
+func avxPool(o, in []float32, h, w int, virt bool, a, b float32, relu bool) {
+	ho, wo := h/2, w/2
+	n := wo &^ 7
+	if n == 0 {
+		goPool(o, in, h, w, virt, a, b, relu)
+		return
+	}
+	for oy := 0; oy < ho; oy++ {
+		r0 := in[2*oy*w : 2*oy*w+2*wo]
+		r1 := in[(2*oy+1)*w : (2*oy+1)*w+2*wo]
+		orow := o[oy*wo : (oy+1)*wo]
+		switch {
+		case !virt:
+			poolAVX(&orow[0], &r0[0], &r1[0], n, a, b)
+		case a >= 0 && relu:
+			poolVirtMaxReluAVX(&orow[0], &r0[0], &r1[0], n, a, b)
+		case a >= 0:
+			poolVirtMaxAVX(&orow[0], &r0[0], &r1[0], n, a, b)
+		case relu:
+			poolVirtMinReluAVX(&orow[0], &r0[0], &r1[0], n, a, b)
+		default:
+			poolVirtMinAVX(&orow[0], &r0[0], &r1[0], n, a, b)
+		}
+		for ox := n; ox < wo; ox++ {
+			orow[ox] = poolWindow(r0, r1, ox, virt, a, b, relu)
+		}
+	}
+}
+
+// avxDxPooled is goDxPooled with the part every input gets in assembly.
+func avxDxPooled(r, g, x []float32, picks []uint8, h, w int, k, m, a, b float32) {
+	x = x[:len(r)]
+	n := len(r) &^ 7
+	if n > 0 {
+		dxBaseAVX(&r[0], &x[0], n, k, a, -b)
+	}
+	for j := n; j < len(r); j++ {
+		r[j] = k * (-b - x[j]*a)
+	}
+	scatterPooled(r, g, picks, h, w, k, m)
 }
 
 // avxWinoOut is goWinoOut with eight tiles of a row at a time in

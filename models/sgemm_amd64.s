@@ -515,3 +515,227 @@ packB24Loop:
 packB24Done:
 	VZEROUPPER
 	RET
+
+// func dxBaseAVX(r *float32, x *float32, n int, k float32, a float32, nb float32)
+// Requires: AVX, AVX2, SSE
+TEXT ·dxBaseAVX(SB), NOSPLIT, $0-36
+	MOVQ         r+0(FP), AX
+	MOVQ         x+8(FP), CX
+	MOVQ         n+16(FP), DX
+	MOVSS        k+24(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        a+28(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVSS        nb+32(FP), X2
+	VBROADCASTSS X2, Y2
+
+dxBaseLoop:
+	CMPQ    DX, $0x08
+	JL      dxBaseLoopDone
+	VMULPS  (CX), Y1, Y3
+	VSUBPS  Y3, Y2, Y3
+	VMULPS  Y0, Y3, Y3
+	VMOVUPS Y3, (AX)
+	ADDQ    $0x20, AX
+	ADDQ    $0x20, CX
+	SUBQ    $0x08, DX
+	JMP     dxBaseLoop
+
+dxBaseLoopDone:
+	VZEROUPPER
+	RET
+
+// func poolAVX(o *float32, r0 *float32, r1 *float32, n int, a float32, b float32)
+// Requires: AVX, AVX2
+TEXT ·poolAVX(SB), NOSPLIT, $0-40
+	MOVQ o+0(FP), AX
+	MOVQ r0+8(FP), CX
+	MOVQ r1+16(FP), DX
+	MOVQ n+24(FP), BX
+
+poolAVXLoop:
+	CMPQ    BX, $0x08
+	JL      poolAVXLoopDone
+	VMOVUPS (CX), Y0
+	VMOVUPS (DX), Y2
+	VMAXPS  Y2, Y0, Y0
+	VMOVUPS 32(CX), Y1
+	VMOVUPS 32(DX), Y2
+	VMAXPS  Y2, Y1, Y1
+	VSHUFPS $0x88, Y1, Y0, Y2
+	VSHUFPS $0xdd, Y1, Y0, Y0
+	VPERMPD $0xd8, Y2, Y2
+	VPERMPD $0xd8, Y0, Y0
+	VMAXPS  Y0, Y2, Y2
+	VMOVUPS Y2, (AX)
+	ADDQ    $0x40, CX
+	ADDQ    $0x40, DX
+	ADDQ    $0x20, AX
+	SUBQ    $0x08, BX
+	JMP     poolAVXLoop
+
+poolAVXLoopDone:
+	VZEROUPPER
+	RET
+
+// func poolVirtMaxAVX(o *float32, r0 *float32, r1 *float32, n int, a float32, b float32)
+// Requires: AVX, AVX2, SSE
+TEXT ·poolVirtMaxAVX(SB), NOSPLIT, $0-40
+	MOVQ         o+0(FP), AX
+	MOVQ         r0+8(FP), CX
+	MOVQ         r1+16(FP), DX
+	MOVQ         n+24(FP), BX
+	MOVSS        a+32(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        b+36(FP), X1
+	VBROADCASTSS X1, Y1
+	VXORPS       Y2, Y2, Y2
+
+poolVirtMaxAVXLoop:
+	CMPQ    BX, $0x08
+	JL      poolVirtMaxAVXLoopDone
+	VMOVUPS (CX), Y2
+	VMOVUPS (DX), Y4
+	VMAXPS  Y4, Y2, Y2
+	VMOVUPS 32(CX), Y3
+	VMOVUPS 32(DX), Y4
+	VMAXPS  Y4, Y3, Y3
+	VSHUFPS $0x88, Y3, Y2, Y4
+	VSHUFPS $0xdd, Y3, Y2, Y2
+	VPERMPD $0xd8, Y4, Y4
+	VPERMPD $0xd8, Y2, Y2
+	VMAXPS  Y2, Y4, Y4
+	VMULPS  Y0, Y4, Y4
+	VADDPS  Y1, Y4, Y4
+	VMOVUPS Y4, (AX)
+	ADDQ    $0x40, CX
+	ADDQ    $0x40, DX
+	ADDQ    $0x20, AX
+	SUBQ    $0x08, BX
+	JMP     poolVirtMaxAVXLoop
+
+poolVirtMaxAVXLoopDone:
+	VZEROUPPER
+	RET
+
+// func poolVirtMaxReluAVX(o *float32, r0 *float32, r1 *float32, n int, a float32, b float32)
+// Requires: AVX, AVX2, SSE
+TEXT ·poolVirtMaxReluAVX(SB), NOSPLIT, $0-40
+	MOVQ         o+0(FP), AX
+	MOVQ         r0+8(FP), CX
+	MOVQ         r1+16(FP), DX
+	MOVQ         n+24(FP), BX
+	MOVSS        a+32(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        b+36(FP), X1
+	VBROADCASTSS X1, Y1
+	VXORPS       Y2, Y2, Y2
+
+poolVirtMaxReluAVXLoop:
+	CMPQ    BX, $0x08
+	JL      poolVirtMaxReluAVXLoopDone
+	VMOVUPS (CX), Y3
+	VMOVUPS (DX), Y5
+	VMAXPS  Y5, Y3, Y3
+	VMOVUPS 32(CX), Y4
+	VMOVUPS 32(DX), Y5
+	VMAXPS  Y5, Y4, Y4
+	VSHUFPS $0x88, Y4, Y3, Y5
+	VSHUFPS $0xdd, Y4, Y3, Y3
+	VPERMPD $0xd8, Y5, Y5
+	VPERMPD $0xd8, Y3, Y3
+	VMAXPS  Y3, Y5, Y5
+	VMULPS  Y0, Y5, Y5
+	VADDPS  Y1, Y5, Y5
+	VMAXPS  Y2, Y5, Y5
+	VMOVUPS Y5, (AX)
+	ADDQ    $0x40, CX
+	ADDQ    $0x40, DX
+	ADDQ    $0x20, AX
+	SUBQ    $0x08, BX
+	JMP     poolVirtMaxReluAVXLoop
+
+poolVirtMaxReluAVXLoopDone:
+	VZEROUPPER
+	RET
+
+// func poolVirtMinAVX(o *float32, r0 *float32, r1 *float32, n int, a float32, b float32)
+// Requires: AVX, AVX2, SSE
+TEXT ·poolVirtMinAVX(SB), NOSPLIT, $0-40
+	MOVQ         o+0(FP), AX
+	MOVQ         r0+8(FP), CX
+	MOVQ         r1+16(FP), DX
+	MOVQ         n+24(FP), BX
+	MOVSS        a+32(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        b+36(FP), X1
+	VBROADCASTSS X1, Y1
+	VXORPS       Y2, Y2, Y2
+
+poolVirtMinAVXLoop:
+	CMPQ    BX, $0x08
+	JL      poolVirtMinAVXLoopDone
+	VMOVUPS (CX), Y2
+	VMOVUPS (DX), Y4
+	VMINPS  Y4, Y2, Y2
+	VMOVUPS 32(CX), Y3
+	VMOVUPS 32(DX), Y4
+	VMINPS  Y4, Y3, Y3
+	VSHUFPS $0x88, Y3, Y2, Y4
+	VSHUFPS $0xdd, Y3, Y2, Y2
+	VPERMPD $0xd8, Y4, Y4
+	VPERMPD $0xd8, Y2, Y2
+	VMINPS  Y2, Y4, Y4
+	VMULPS  Y0, Y4, Y4
+	VADDPS  Y1, Y4, Y4
+	VMOVUPS Y4, (AX)
+	ADDQ    $0x40, CX
+	ADDQ    $0x40, DX
+	ADDQ    $0x20, AX
+	SUBQ    $0x08, BX
+	JMP     poolVirtMinAVXLoop
+
+poolVirtMinAVXLoopDone:
+	VZEROUPPER
+	RET
+
+// func poolVirtMinReluAVX(o *float32, r0 *float32, r1 *float32, n int, a float32, b float32)
+// Requires: AVX, AVX2, SSE
+TEXT ·poolVirtMinReluAVX(SB), NOSPLIT, $0-40
+	MOVQ         o+0(FP), AX
+	MOVQ         r0+8(FP), CX
+	MOVQ         r1+16(FP), DX
+	MOVQ         n+24(FP), BX
+	MOVSS        a+32(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        b+36(FP), X1
+	VBROADCASTSS X1, Y1
+	VXORPS       Y2, Y2, Y2
+
+poolVirtMinReluAVXLoop:
+	CMPQ    BX, $0x08
+	JL      poolVirtMinReluAVXLoopDone
+	VMOVUPS (CX), Y3
+	VMOVUPS (DX), Y5
+	VMINPS  Y5, Y3, Y3
+	VMOVUPS 32(CX), Y4
+	VMOVUPS 32(DX), Y5
+	VMINPS  Y5, Y4, Y4
+	VSHUFPS $0x88, Y4, Y3, Y5
+	VSHUFPS $0xdd, Y4, Y3, Y3
+	VPERMPD $0xd8, Y5, Y5
+	VPERMPD $0xd8, Y3, Y3
+	VMINPS  Y3, Y5, Y5
+	VMULPS  Y0, Y5, Y5
+	VADDPS  Y1, Y5, Y5
+	VMAXPS  Y2, Y5, Y5
+	VMOVUPS Y5, (AX)
+	ADDQ    $0x40, CX
+	ADDQ    $0x40, DX
+	ADDQ    $0x20, AX
+	SUBQ    $0x08, BX
+	JMP     poolVirtMinReluAVXLoop
+
+poolVirtMinReluAVXLoopDone:
+	VZEROUPPER
+	RET

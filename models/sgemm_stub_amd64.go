@@ -30,3 +30,21 @@ func winoOutAVX(y0 *float32, y1 *float32, m *float32, stride int, n int)
 
 // packB24AVX copies k rows of 24 floats from src (rows ldb floats apart) to dst (rows 24 floats apart).
 func packB24AVX(dst *float32, src *float32, ldb int, k int)
+
+// dxBaseAVX writes r[i] = k·(nb − x[i]·a) for n (a multiple of 8) floats; r may be x.
+func dxBaseAVX(r *float32, x *float32, n int, k float32, a float32, nb float32)
+
+// poolAVX pools n (a multiple of 8) 2×2 windows of rows r0 and r1 into o.
+func poolAVX(o *float32, r0 *float32, r1 *float32, n int, a float32, b float32)
+
+// poolVirtMaxAVX pools n (a multiple of 8) 2×2 windows of rows r0 and r1 into o.
+func poolVirtMaxAVX(o *float32, r0 *float32, r1 *float32, n int, a float32, b float32)
+
+// poolVirtMaxReluAVX pools n (a multiple of 8) 2×2 windows of rows r0 and r1 into o.
+func poolVirtMaxReluAVX(o *float32, r0 *float32, r1 *float32, n int, a float32, b float32)
+
+// poolVirtMinAVX pools n (a multiple of 8) 2×2 windows of rows r0 and r1 into o.
+func poolVirtMinAVX(o *float32, r0 *float32, r1 *float32, n int, a float32, b float32)
+
+// poolVirtMinReluAVX pools n (a multiple of 8) 2×2 windows of rows r0 and r1 into o.
+func poolVirtMinReluAVX(o *float32, r0 *float32, r1 *float32, n int, a float32, b float32)

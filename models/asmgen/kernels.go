@@ -259,3 +259,89 @@ func packB24() {
 	VZEROUPPER()
 	RET()
 }
+
+// dxBase writes r = k·(nb − x·a), nb being −b: the part of a pooled
+// layer's dx that every input gets.
+func dxBase() {
+	TEXT("dxBaseAVX", NOSPLIT, "func(r, x *float32, n int, k, a, nb float32)")
+	Doc("dxBaseAVX writes r[i] = k·(nb − x[i]·a) for n (a multiple of 8) floats; r may be x.")
+	r := Load(Param("r"), GP64())
+	x := Load(Param("x"), GP64())
+	n := Load(Param("n"), GP64())
+	kv, av, nbv := broadcast("k"), broadcast("a"), broadcast("nb")
+	loop8(n, "dxBaseLoop", func() {
+		t := YMM()
+		VMULPS(Mem{Base: x}, av, t)
+		VSUBPS(t, nbv, t)
+		VMULPS(kv, t, t)
+		VMOVUPS(t, Mem{Base: r})
+		ADDQ(Imm(32), r)
+		ADDQ(Imm(32), x)
+	})
+	VZEROUPPER()
+	RET()
+}
+
+// pool writes eight 2×2 max (or min) pools a step from rows r0 and r1 (16
+// floats each) to o, then, for a virtual layer, a·v + b (and max with 0).
+// The variants: plain max; virtual with max or min, with or without ReLU.
+func pool(virt, neg, relu bool) {
+	name := "poolAVX"
+	if virt {
+		name = "poolVirt"
+		if neg {
+			name += "Min"
+		} else {
+			name += "Max"
+		}
+		if relu {
+			name += "Relu"
+		}
+		name += "AVX"
+	}
+	TEXT(name, NOSPLIT, "func(o, r0, r1 *float32, n int, a, b float32)")
+	Doc(name + " pools n (a multiple of 8) 2×2 windows of rows r0 and r1 into o.")
+	o := Load(Param("o"), GP64())
+	r0 := Load(Param("r0"), GP64())
+	r1 := Load(Param("r1"), GP64())
+	n := Load(Param("n"), GP64())
+	var av, bv, zero reg.VecVirtual
+	if virt {
+		av, bv = broadcast("a"), broadcast("b")
+		zero = YMM()
+		VXORPS(zero, zero, zero)
+	}
+	pick := VMAXPS
+	if neg {
+		pick = VMINPS
+	}
+	loop8(n, name+"Loop", func() {
+		lo, hi, t := YMM(), YMM(), YMM()
+		VMOVUPS(Mem{Base: r0}, lo)
+		VMOVUPS(Mem{Base: r1}, t)
+		pick(t, lo, lo)
+		VMOVUPS(Mem{Base: r0, Disp: 32}, hi)
+		VMOVUPS(Mem{Base: r1, Disp: 32}, t)
+		pick(t, hi, hi)
+		// Even and odd columns, back in order across the two halves.
+		ev, od := YMM(), YMM()
+		VSHUFPS(Imm(0x88), hi, lo, ev)
+		VSHUFPS(Imm(0xDD), hi, lo, od)
+		VPERMPD(Imm(0xD8), ev, ev)
+		VPERMPD(Imm(0xD8), od, od)
+		pick(od, ev, ev)
+		if virt {
+			VMULPS(av, ev, ev)
+			VADDPS(bv, ev, ev)
+			if relu {
+				VMAXPS(zero, ev, ev)
+			}
+		}
+		VMOVUPS(ev, Mem{Base: o})
+		ADDQ(Imm(64), r0)
+		ADDQ(Imm(64), r1)
+		ADDQ(Imm(32), o)
+	})
+	VZEROUPPER()
+	RET()
+}

@@ -31,6 +31,13 @@ func main() {
 	dx()
 	winoOut()
 	packB24()
+	dxBase()
+	pool(false, false, false)
+	for _, neg := range []bool{false, true} {
+		for _, relu := range []bool{false, true} {
+			pool(true, neg, relu)
+		}
+	}
 	Generate()
 }
 
