@@ -41,6 +41,7 @@ type Optimizer struct {
 	cfg   OptimConfig
 	step  int
 	slots map[string][][]float32
+	upd   []float64 // Adam's update of one parameter, reused (one step is one goroutine)
 }
 
 // NewOptimizer builds an optimizer by name.
@@ -189,7 +190,10 @@ func (o *Optimizer) adam(p *models.Param) {
 		v[i] = float32(b2*float64(v[i]) + (1-b2)*g*g)
 	}
 	step := c.LR / bc1
-	upd := make([]float64, len(p.Data))
+	if cap(o.upd) < len(p.Data) {
+		o.upd = make([]float64, len(p.Data))
+	}
+	upd := o.upd[:len(p.Data)] // every element is written below
 	for i := range upd {
 		upd[i] = float64(m[i]) / (math.Sqrt(float64(v[i]))/math.Sqrt(bc2) + c.Eps)
 	}
