@@ -545,6 +545,85 @@ dxBaseLoopDone:
 	VZEROUPPER
 	RET
 
+// func winoInColsAVX(r *float32, p *float32, pw int, n int)
+// Requires: AVX
+TEXT ·winoInColsAVX(SB), NOSPLIT, $0-32
+	MOVQ r+0(FP), AX
+	MOVQ p+8(FP), CX
+	MOVQ pw+16(FP), DX
+	MOVQ n+24(FP), BX
+	SHLQ $0x02, DX
+
+winoInColsLoop:
+	CMPQ    BX, $0x08
+	JL      winoInColsLoopDone
+	VMOVUPS (CX), Y0
+	VMOVUPS (CX)(DX*1), Y1
+	VMOVUPS (CX)(DX*2), Y2
+	LEAQ    (CX)(DX*2), SI
+	VMOVUPS (SI)(DX*1), Y3
+	VSUBPS  Y2, Y0, Y0
+	VADDPS  Y2, Y1, Y4
+	VSUBPS  Y1, Y2, Y2
+	VSUBPS  Y3, Y1, Y1
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y4, (AX)(DX*1)
+	VMOVUPS Y2, (AX)(DX*2)
+	LEAQ    (AX)(DX*2), SI
+	VMOVUPS Y1, (SI)(DX*1)
+	ADDQ    $0x20, CX
+	ADDQ    $0x20, AX
+	SUBQ    $0x08, BX
+	JMP     winoInColsLoop
+
+winoInColsLoopDone:
+	VZEROUPPER
+	RET
+
+// func winoInRowAVX(v *float32, r *float32, stride int, n int)
+// Requires: AVX, AVX2
+TEXT ·winoInRowAVX(SB), NOSPLIT, $0-32
+	MOVQ v+0(FP), AX
+	MOVQ r+8(FP), CX
+	MOVQ stride+16(FP), DX
+	MOVQ n+24(FP), BX
+	SHLQ $0x02, DX
+	LEAQ (AX)(DX*2), SI
+	ADDQ DX, SI
+
+winoInRowLoop:
+	CMPQ    BX, $0x08
+	JL      winoInRowLoopDone
+	VMOVUPS (CX), Y0
+	VMOVUPS 32(CX), Y1
+	VSHUFPS $0x88, Y1, Y0, Y2
+	VSHUFPS $0xdd, Y1, Y0, Y0
+	VPERMPD $0xd8, Y2, Y2
+	VPERMPD $0xd8, Y0, Y0
+	VMOVUPS 8(CX), Y1
+	VMOVUPS 40(CX), Y3
+	VSHUFPS $0x88, Y3, Y1, Y4
+	VSHUFPS $0xdd, Y3, Y1, Y1
+	VPERMPD $0xd8, Y4, Y4
+	VPERMPD $0xd8, Y1, Y1
+	VSUBPS  Y4, Y2, Y2
+	VMOVUPS Y2, (AX)
+	VADDPS  Y4, Y0, Y2
+	VMOVUPS Y2, (AX)(DX*1)
+	VSUBPS  Y0, Y4, Y2
+	VMOVUPS Y2, (AX)(DX*2)
+	VSUBPS  Y1, Y0, Y2
+	VMOVUPS Y2, (SI)
+	ADDQ    $0x40, CX
+	ADDQ    $0x20, AX
+	ADDQ    $0x20, SI
+	SUBQ    $0x08, BX
+	JMP     winoInRowLoop
+
+winoInRowLoopDone:
+	VZEROUPPER
+	RET
+
 // func poolAVX(o *float32, r0 *float32, r1 *float32, n int, a float32, b float32)
 // Requires: AVX, AVX2
 TEXT ·poolAVX(SB), NOSPLIT, $0-40

@@ -34,6 +34,12 @@ func packB24AVX(dst *float32, src *float32, ldb int, k int)
 // dxBaseAVX writes r[i] = k·(nb − x[i]·a) for n (a multiple of 8) floats; r may be x.
 func dxBaseAVX(r *float32, x *float32, n int, k float32, a float32, nb float32)
 
+// winoInColsAVX reads four rows p (pw floats apart) and writes four rows r (pw floats apart): p0−p2, p1+p2, p2−p1, p1−p3, over n (a multiple of 8) columns.
+func winoInColsAVX(r *float32, p *float32, pw int, n int)
+
+// winoInRowAVX writes four streams of n (a multiple of 8) tiles, stride floats apart from v, from row r (which must hold 2n+16 floats).
+func winoInRowAVX(v *float32, r *float32, stride int, n int)
+
 // poolAVX pools n (a multiple of 8) 2×2 windows of rows r0 and r1 into o.
 func poolAVX(o *float32, r0 *float32, r1 *float32, n int, a float32, b float32)
 

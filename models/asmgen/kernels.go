@@ -345,3 +345,83 @@ func pool(virt, neg, relu bool) {
 	VZEROUPPER()
 	RET()
 }
+
+// winoInCols writes the column part of Winograd's input transform Bᵀ·d
+// for n (a multiple of 8) columns of four padded input rows.
+func winoInCols() {
+	TEXT("winoInColsAVX", NOSPLIT, "func(r, p *float32, pw, n int)")
+	Doc("winoInColsAVX reads four rows p (pw floats apart) and writes four rows r (pw floats apart): p0−p2, p1+p2, p2−p1, p1−p3, over n (a multiple of 8) columns.")
+	r := Load(Param("r"), GP64())
+	p := Load(Param("p"), GP64())
+	pw := Load(Param("pw"), GP64())
+	n := Load(Param("n"), GP64())
+	SHLQ(Imm(2), pw)
+	loop8(n, "winoInColsLoop", func() {
+		a, b, d, e := YMM(), YMM(), YMM(), YMM()
+		VMOVUPS(Mem{Base: p}, a)
+		VMOVUPS(Mem{Base: p, Index: pw, Scale: 1}, b)
+		VMOVUPS(Mem{Base: p, Index: pw, Scale: 2}, d)
+		p3 := GP64()
+		LEAQ(Mem{Base: p, Index: pw, Scale: 2}, p3)
+		VMOVUPS(Mem{Base: p3, Index: pw, Scale: 1}, e)
+		t0, t1, t2, t3 := YMM(), YMM(), YMM(), YMM()
+		VSUBPS(d, a, t0)
+		VADDPS(d, b, t1)
+		VSUBPS(b, d, t2)
+		VSUBPS(e, b, t3)
+		VMOVUPS(t0, Mem{Base: r})
+		VMOVUPS(t1, Mem{Base: r, Index: pw, Scale: 1})
+		VMOVUPS(t2, Mem{Base: r, Index: pw, Scale: 2})
+		r3 := GP64()
+		LEAQ(Mem{Base: r, Index: pw, Scale: 2}, r3)
+		VMOVUPS(t3, Mem{Base: r3, Index: pw, Scale: 1})
+		ADDQ(Imm(32), p)
+		ADDQ(Imm(32), r)
+	})
+	VZEROUPPER()
+	RET()
+}
+
+// winoInRow writes the row part for eight tiles a step: from one row r of
+// the column transform, four streams of v (stride floats apart) get
+// a−d, b+d, d−b, b−e with a, b, d, e = r[2t], r[2t+1], r[2t+2], r[2t+3].
+func winoInRow() {
+	TEXT("winoInRowAVX", NOSPLIT, "func(v, r *float32, stride, n int)")
+	Doc("winoInRowAVX writes four streams of n (a multiple of 8) tiles, stride floats apart from v, from row r (which must hold 2n+16 floats).")
+	v := Load(Param("v"), GP64())
+	r := Load(Param("r"), GP64())
+	stride := Load(Param("stride"), GP64())
+	n := Load(Param("n"), GP64())
+	SHLQ(Imm(2), stride)
+	v3 := GP64()
+	LEAQ(Mem{Base: v, Index: stride, Scale: 2}, v3)
+	ADDQ(stride, v3)
+	evenOdd := func(disp int) (reg.VecVirtual, reg.VecVirtual) {
+		lo, hi, ev, od := YMM(), YMM(), YMM(), YMM()
+		VMOVUPS(Mem{Base: r, Disp: disp}, lo)
+		VMOVUPS(Mem{Base: r, Disp: disp + 32}, hi)
+		VSHUFPS(Imm(0x88), hi, lo, ev)
+		VSHUFPS(Imm(0xDD), hi, lo, od)
+		VPERMPD(Imm(0xD8), ev, ev)
+		VPERMPD(Imm(0xD8), od, od)
+		return ev, od
+	}
+	loop8(n, "winoInRowLoop", func() {
+		a, b := evenOdd(0)
+		d, e := evenOdd(8)
+		t := YMM()
+		VSUBPS(d, a, t)
+		VMOVUPS(t, Mem{Base: v})
+		VADDPS(d, b, t)
+		VMOVUPS(t, Mem{Base: v, Index: stride, Scale: 1})
+		VSUBPS(b, d, t)
+		VMOVUPS(t, Mem{Base: v, Index: stride, Scale: 2})
+		VSUBPS(e, b, t)
+		VMOVUPS(t, Mem{Base: v3})
+		ADDQ(Imm(64), r)
+		ADDQ(Imm(32), v)
+		ADDQ(Imm(32), v3)
+	})
+	VZEROUPPER()
+	RET()
+}

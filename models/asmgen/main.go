@@ -32,6 +32,8 @@ func main() {
 	winoOut()
 	packB24()
 	dxBase()
+	winoInCols()
+	winoInRow()
 	pool(false, false, false)
 	for _, neg := range []bool{false, true} {
 		for _, relu := range []bool{false, true} {
