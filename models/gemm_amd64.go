@@ -158,15 +158,6 @@ func packB(dst []float32, trans bool, b []float32, ldb, pc, kc, jc, nc int) {
 			continue
 		}
 		if cols == gemmNR {
-			// A fixed-size array copy compiles to a few vector moves,
-			// not a call to memmove per row.
-			for q := range kc {
-				o := (pc+q)*ldb + jc + jr
-				*(*[gemmNR]float32)(p[q*gemmNR:]) = *(*[gemmNR]float32)(b[o : o+gemmNR])
-			}
-			continue
-		}
-		if cols == gemmNR {
 			// In assembly: copy() per row of 24 floats spent as much in
 			// calling memmove as in copying (10% of a cnn-s step).
 			last := (pc+kc-1)*ldb + jc + jr
