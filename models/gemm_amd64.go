@@ -148,6 +148,23 @@ func packB(dst []float32, trans bool, b []float32, ldb, pc, kc, jc, nc int) {
 		if cols < gemmNR {
 			clear(p)
 		}
+		if trans && cols == gemmNR {
+			// op(B)[q][j] = b[j*ldb+q]: 8×8 transposes in assembly, the
+			// last kc%8 steps here.
+			k8 := kc &^ 7
+			src := b[(jc+jr)*ldb+pc:]
+			_ = src[(gemmNR-1)*ldb+kc-1]
+			if k8 > 0 {
+				packBT24AVX(&p[0], &src[0], ldb, k8)
+			}
+			for j := range gemmNR {
+				row := src[j*ldb+k8 : j*ldb+kc]
+				for q, v := range row {
+					p[(k8+q)*gemmNR+j] = v
+				}
+			}
+			continue
+		}
 		if trans { // op(B)[q][j] = b[j*ldb+q]
 			for j := range cols {
 				src := b[(jc+jr+j)*ldb+pc : (jc+jr+j)*ldb+pc+kc]

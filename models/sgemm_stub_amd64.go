@@ -31,6 +31,9 @@ func winoOutAVX(y0 *float32, y1 *float32, m *float32, stride int, n int)
 // packB24AVX copies k rows of 24 floats from src (rows ldb floats apart) to dst (rows 24 floats apart).
 func packB24AVX(dst *float32, src *float32, ldb int, k int)
 
+// packBT24AVX writes dst[q·24+j] = src[j·ldb+q] for j < 24 and q < k (a multiple of 8).
+func packBT24AVX(dst *float32, src *float32, ldb int, k int)
+
 // dxBaseAVX writes r[i] = k·(nb − x[i]·a) for n (a multiple of 8) floats; r may be x.
 func dxBaseAVX(r *float32, x *float32, n int, k float32, a float32, nb float32)
 

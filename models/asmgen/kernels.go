@@ -425,3 +425,59 @@ func winoInRow() {
 	VZEROUPPER()
 	RET()
 }
+
+// packBT24 packs a transposed panel: 24 rows of B-stored (ldb floats apart,
+// k floats each, k a multiple of 8) become k rows of 24 floats, eight by
+// eight through in-register 8×8 transposes.
+func packBT24() {
+	TEXT("packBT24AVX", NOSPLIT, "func(dst, src *float32, ldb, k int)")
+	Doc("packBT24AVX writes dst[q·24+j] = src[j·ldb+q] for j < 24 and q < k (a multiple of 8).")
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	ldb := Load(Param("ldb"), GP64())
+	k := Load(Param("k"), GP64())
+	SHLQ(Imm(2), ldb)
+	cur := GP64()
+	Label("packBT24Loop")
+	CMPQ(k, Imm(8))
+	JL(LabelRef("packBT24Done"))
+	MOVQ(src, cur)
+	for jg := range 3 {
+		var r [8]reg.VecVirtual
+		for i := range r {
+			r[i] = YMM()
+			VMOVUPS(Mem{Base: cur}, r[i])
+			ADDQ(ldb, cur)
+		}
+		var t [8]reg.VecVirtual
+		for i := 0; i < 8; i += 2 {
+			t[i], t[i+1] = YMM(), YMM()
+			VUNPCKLPS(r[i+1], r[i], t[i])
+			VUNPCKHPS(r[i+1], r[i], t[i+1])
+		}
+		var u [8]reg.VecVirtual
+		for _, g := range [2]int{0, 4} {
+			u[g], u[g+1], u[g+2], u[g+3] = YMM(), YMM(), YMM(), YMM()
+			VSHUFPS(Imm(0x44), t[g+2], t[g], u[g])
+			VSHUFPS(Imm(0xEE), t[g+2], t[g], u[g+1])
+			VSHUFPS(Imm(0x44), t[g+3], t[g+1], u[g+2])
+			VSHUFPS(Imm(0xEE), t[g+3], t[g+1], u[g+3])
+		}
+		for qq := range 8 {
+			o := YMM()
+			imm := uint64(0x20)
+			if qq >= 4 {
+				imm = 0x31
+			}
+			VPERM2F128(Imm(imm), u[4+qq%4], u[qq%4], o)
+			VMOVUPS(o, Mem{Base: dst, Disp: 96*qq + 32*jg})
+		}
+	}
+	ADDQ(Imm(32), src)
+	ADDQ(U32(8*96), dst)
+	SUBQ(Imm(8), k)
+	JMP(LabelRef("packBT24Loop"))
+	Label("packBT24Done")
+	VZEROUPPER()
+	RET()
+}

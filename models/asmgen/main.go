@@ -31,6 +31,7 @@ func main() {
 	dx()
 	winoOut()
 	packB24()
+	packBT24()
 	dxBase()
 	winoInCols()
 	winoInRow()
