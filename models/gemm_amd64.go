@@ -13,39 +13,66 @@ import (
 
 // On x86-64 with AVX2 and FMA the default build multiplies matrices with
 // this package's own SGEMM: operands packed into panels, and a 4×24
-// micro-kernel in Go assembly (sgemm_amd64.s, written by ./asmgen). Other
-// CPUs, and GODEBUG=cpu.avx2=off or cpu.fma=off, keep gonum's pure-Go
-// SGEMM.
+// micro-kernel in Go assembly (sgemm_amd64.s, written by ./asmgen), or
+// 4×48 with AVX-512. Other CPUs, and GODEBUG=cpu.avx2=off or cpu.fma=off,
+// keep gonum's pure-Go SGEMM; GODEBUG=cpu.avx512f=off keeps the AVX2 one.
 func init() {
-	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
-		BLAS = packedSGEMM{}
-		BLASName = "maskdash AVX2+FMA (Go assembly)"
+	if p := bestGemmPlan(); p != nil {
+		BLAS = packedSGEMM{p}
+		BLASName = "maskdash " + p.name + " (Go assembly)"
 	}
 }
 
-// Blocking: a kc×24 panel of B (24 KiB at kc 256) stays in L1 while every
-// 4-row panel of A streams past it; a kc×nc block of B (480 KiB) in L2.
-const (
-	gemmMR = 4
-	gemmNR = 24
-	gemmKC = 256
-	gemmNC = 20 * gemmNR
+// gemmPlan is one micro-kernel with its panel width and blocking: a kc×nr
+// panel of B stays in L1 while every 4-row panel of A streams past it, a
+// kc×nc block of B in L2.
+type gemmPlan struct {
+	name          string
+	nr, kc, nc    int
+	kernel        func(k int, a, b, c *float32, ldc int)
+	packB, packBT func(dst, src *float32, ldb, k int)
+}
+
+var (
+	gemmAVX2   = &gemmPlan{"AVX2+FMA", 24, 256, 20 * 24, sgemmKernel4x24, packB24AVX, packBT24AVX}
+	gemmAVX512 = &gemmPlan{"AVX-512", 48, 128, 10 * 48, sgemmKernel4x48, packB48AVX, packBT48AVX}
 )
 
-// packedSGEMM is the AVX2 + FMA SGEMM (see init).
-type packedSGEMM struct{}
+// gemmPlans lists the plans this CPU can run, best first.
+func gemmPlans() []*gemmPlan {
+	var out []*gemmPlan
+	if cpu.X86.HasAVX512F && cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		out = append(out, gemmAVX512)
+	}
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		out = append(out, gemmAVX2)
+	}
+	return out
+}
+
+func bestGemmPlan() *gemmPlan {
+	if ps := gemmPlans(); len(ps) > 0 {
+		return ps[0]
+	}
+	return nil
+}
+
+const gemmMR = 4
+
+// packedSGEMM is the assembly SGEMM (see init).
+type packedSGEMM struct{ plan *gemmPlan }
 
 // gemmScratch holds one call's packed panels; calls run concurrently (one
 // per worker), each with its own.
 type gemmScratch struct {
 	a, b []float32
-	tile [gemmMR * gemmNR]float32
+	tile [gemmMR * 48]float32
 }
 
 var gemmPool = sync.Pool{New: func() any { return new(gemmScratch) }}
 
 // Sgemm implements the BLAS routine for row-major matrices: C = alpha·op(A)·op(B) + beta·C.
-func (packedSGEMM) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+func (g packedSGEMM) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -55,29 +82,31 @@ func (packedSGEMM) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []
 	}
 	s := gemmPool.Get().(*gemmScratch)
 	defer gemmPool.Put(s)
+	p := g.plan
+	nr := p.nr
 	mp := (m + gemmMR - 1) / gemmMR * gemmMR
-	s.a = grow(s.a, mp*gemmKC)
-	s.b = grow(s.b, gemmNC*gemmKC)
-	for jc := 0; jc < n; jc += gemmNC {
-		nc := min(gemmNC, n-jc)
-		for pc := 0; pc < k; pc += gemmKC {
-			kc := min(gemmKC, k-pc)
-			packB(s.b, tB != blas.NoTrans, b, ldb, pc, kc, jc, nc)
+	s.a = grow(s.a, mp*p.kc)
+	s.b = grow(s.b, p.nc*p.kc)
+	for jc := 0; jc < n; jc += p.nc {
+		nc := min(p.nc, n-jc)
+		for pc := 0; pc < k; pc += p.kc {
+			kc := min(p.kc, k-pc)
+			packB(p, s.b, tB != blas.NoTrans, b, ldb, pc, kc, jc, nc)
 			packA(s.a, tA != blas.NoTrans, a, lda, pc, kc, m, alpha)
-			for jr := 0; jr < nc; jr += gemmNR {
+			for jr := 0; jr < nc; jr += nr {
 				bp := s.b[jr*kc:]
 				for ir := 0; ir < m; ir += gemmMR {
 					ap := s.a[ir*kc:]
-					if ir+gemmMR <= m && jr+gemmNR <= nc {
-						sgemmKernel4x24(kc, &ap[0], &bp[0], &c[ir*ldc+jc+jr], ldc)
+					if ir+gemmMR <= m && jr+nr <= nc {
+						p.kernel(kc, &ap[0], &bp[0], &c[ir*ldc+jc+jr], ldc)
 						continue
 					}
 					// An edge tile: into a scratch tile, then the part
 					// that is in C.
 					clear(s.tile[:])
-					sgemmKernel4x24(kc, &ap[0], &bp[0], &s.tile[0], gemmNR)
+					p.kernel(kc, &ap[0], &bp[0], &s.tile[0], nr)
 					for r := 0; r < min(gemmMR, m-ir); r++ {
-						tile := s.tile[r*gemmNR : r*gemmNR+min(gemmNR, nc-jr)]
+						tile := s.tile[r*nr : r*nr+min(nr, nc-jr)]
 						row := c[(ir+r)*ldc+jc+jr:]
 						for j, v := range tile {
 							row[j] += v
@@ -139,51 +168,48 @@ func packA(dst []float32, trans bool, a []float32, lda, pc, kc, m int, alpha flo
 	}
 }
 
-// packB writes op(B)[pc:pc+kc, jc:jc+nc] as 24-column panels, each
+// packB writes op(B)[pc:pc+kc, jc:jc+nc] as nr-column panels, each
 // k-major, the last panel padded with zero columns.
-func packB(dst []float32, trans bool, b []float32, ldb, pc, kc, jc, nc int) {
-	for jr := 0; jr < nc; jr += gemmNR {
-		p := dst[jr*kc : (jr+gemmNR)*kc]
-		cols := min(gemmNR, nc-jr)
-		if cols < gemmNR {
+func packB(pl *gemmPlan, dst []float32, trans bool, b []float32, ldb, pc, kc, jc, nc int) {
+	nr := pl.nr
+	for jr := 0; jr < nc; jr += nr {
+		p := dst[jr*kc : (jr+nr)*kc]
+		cols := min(nr, nc-jr)
+		if cols < nr {
 			clear(p)
 		}
-		if trans && cols == gemmNR {
+		switch {
+		case trans && cols == nr:
 			// op(B)[q][j] = b[j*ldb+q]: 8×8 transposes in assembly, the
 			// last kc%8 steps here.
 			k8 := kc &^ 7
 			src := b[(jc+jr)*ldb+pc:]
-			_ = src[(gemmNR-1)*ldb+kc-1]
+			_ = src[(nr-1)*ldb+kc-1]
 			if k8 > 0 {
-				packBT24AVX(&p[0], &src[0], ldb, k8)
+				pl.packBT(&p[0], &src[0], ldb, k8)
 			}
-			for j := range gemmNR {
+			for j := range nr {
 				row := src[j*ldb+k8 : j*ldb+kc]
 				for q, v := range row {
-					p[(k8+q)*gemmNR+j] = v
+					p[(k8+q)*nr+j] = v
 				}
 			}
-			continue
-		}
-		if trans { // op(B)[q][j] = b[j*ldb+q]
+		case trans:
 			for j := range cols {
 				src := b[(jc+jr+j)*ldb+pc : (jc+jr+j)*ldb+pc+kc]
 				for q, v := range src {
-					p[q*gemmNR+j] = v
+					p[q*nr+j] = v
 				}
 			}
-			continue
-		}
-		if cols == gemmNR {
-			// In assembly: copy() per row of 24 floats spent as much in
-			// calling memmove as in copying (10% of a cnn-s step).
-			last := (pc+kc-1)*ldb + jc + jr
-			_ = b[last+gemmNR-1]
-			packB24AVX(&p[0], &b[pc*ldb+jc+jr], ldb, kc)
-			continue
-		}
-		for q := range kc {
-			copy(p[q*gemmNR:q*gemmNR+cols], b[(pc+q)*ldb+jc+jr:(pc+q)*ldb+jc+jr+cols])
+		case cols == nr:
+			// In assembly: copy() per row spent as much in calling
+			// memmove as in copying.
+			_ = b[(pc+kc-1)*ldb+jc+jr+nr-1]
+			pl.packB(&p[0], &b[pc*ldb+jc+jr], ldb, kc)
+		default:
+			for q := range kc {
+				copy(p[q*nr:q*nr+cols], b[(pc+q)*ldb+jc+jr:(pc+q)*ldb+jc+jr+cols])
+			}
 		}
 	}
 }

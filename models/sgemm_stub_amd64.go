@@ -7,6 +7,9 @@ package models
 // sgemmKernel4x24 adds the product of a packed 4×k panel of A and a packed k×24 panel of B to a 4×24 tile of C (AVX2 and FMA).
 func sgemmKernel4x24(k int, a *float32, b *float32, c *float32, ldc int)
 
+// sgemmKernel4x48 adds the product of a packed 4×k panel of A and a packed k×48 panel of B to a 4×48 tile of C (AVX-512).
+func sgemmKernel4x48(k int, a *float32, b *float32, c *float32, ldc int)
+
 // affineAVX writes dst[i] = a·src[i] + b for n (a multiple of 8) floats.
 func affineAVX(dst *float32, src *float32, n int, a float32, b float32)
 
@@ -31,8 +34,14 @@ func winoOutAVX(y0 *float32, y1 *float32, m *float32, stride int, n int)
 // packB24AVX copies k rows of 24 floats from src (rows ldb floats apart) to dst (rows 24 floats apart).
 func packB24AVX(dst *float32, src *float32, ldb int, k int)
 
+// packB48AVX copies k rows of 48 floats from src (rows ldb floats apart) to dst (rows 48 floats apart).
+func packB48AVX(dst *float32, src *float32, ldb int, k int)
+
 // packBT24AVX writes dst[q·24+j] = src[j·ldb+q] for j < 24 and q < k (a multiple of 8).
 func packBT24AVX(dst *float32, src *float32, ldb int, k int)
+
+// packBT48AVX writes dst[q·48+j] = src[j·ldb+q] for j < 48 and q < k (a multiple of 8).
+func packBT48AVX(dst *float32, src *float32, ldb int, k int)
 
 // dxBaseAVX writes r[i] = k·(nb − x[i]·a) for n (a multiple of 8) floats; r may be x.
 func dxBaseAVX(r *float32, x *float32, n int, k float32, a float32, nb float32)

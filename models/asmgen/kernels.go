@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/reg"
@@ -233,29 +235,30 @@ func winoOut() {
 	RET()
 }
 
-// packB24 copies k rows of 24 floats, ldb floats apart, into a packed
-// panel (24 floats a row).
-func packB24() {
-	TEXT("packB24AVX", NOSPLIT, "func(dst, src *float32, ldb, k int)")
-	Doc("packB24AVX copies k rows of 24 floats from src (rows ldb floats apart) to dst (rows 24 floats apart).")
+// packB copies k rows of nr floats, ldb floats apart, into a packed panel
+// (nr floats a row).
+func packB(nr int) {
+	name := fmt.Sprintf("packB%dAVX", nr)
+	TEXT(name, NOSPLIT, "func(dst, src *float32, ldb, k int)")
+	Doc(fmt.Sprintf("%s copies k rows of %d floats from src (rows ldb floats apart) to dst (rows %d floats apart).", name, nr, nr))
 	dst := Load(Param("dst"), GP64())
 	src := Load(Param("src"), GP64())
 	ldb := Load(Param("ldb"), GP64())
 	k := Load(Param("k"), GP64())
 	SHLQ(Imm(2), ldb)
-	Label("packB24Loop")
+	Label(name + "Loop")
 	TESTQ(k, k)
-	JE(LabelRef("packB24Done"))
-	for j := range 3 {
+	JE(LabelRef(name + "Done"))
+	for j := range nr / 8 {
 		v := YMM()
 		VMOVUPS(Mem{Base: src, Disp: 32 * j}, v)
 		VMOVUPS(v, Mem{Base: dst, Disp: 32 * j})
 	}
 	ADDQ(ldb, src)
-	ADDQ(Imm(96), dst)
+	ADDQ(Imm(uint64(4*nr)), dst)
 	DECQ(k)
-	JMP(LabelRef("packB24Loop"))
-	Label("packB24Done")
+	JMP(LabelRef(name + "Loop"))
+	Label(name + "Done")
 	VZEROUPPER()
 	RET()
 }
@@ -426,23 +429,24 @@ func winoInRow() {
 	RET()
 }
 
-// packBT24 packs a transposed panel: 24 rows of B-stored (ldb floats apart,
-// k floats each, k a multiple of 8) become k rows of 24 floats, eight by
+// packBT packs a transposed panel: nr rows of B-stored (ldb floats apart,
+// k floats each, k a multiple of 8) become k rows of nr floats, eight by
 // eight through in-register 8×8 transposes.
-func packBT24() {
-	TEXT("packBT24AVX", NOSPLIT, "func(dst, src *float32, ldb, k int)")
-	Doc("packBT24AVX writes dst[q·24+j] = src[j·ldb+q] for j < 24 and q < k (a multiple of 8).")
+func packBT(nr int) {
+	name := fmt.Sprintf("packBT%dAVX", nr)
+	TEXT(name, NOSPLIT, "func(dst, src *float32, ldb, k int)")
+	Doc(fmt.Sprintf("%s writes dst[q·%d+j] = src[j·ldb+q] for j < %d and q < k (a multiple of 8).", name, nr, nr))
 	dst := Load(Param("dst"), GP64())
 	src := Load(Param("src"), GP64())
 	ldb := Load(Param("ldb"), GP64())
 	k := Load(Param("k"), GP64())
 	SHLQ(Imm(2), ldb)
 	cur := GP64()
-	Label("packBT24Loop")
+	Label(name + "Loop")
 	CMPQ(k, Imm(8))
-	JL(LabelRef("packBT24Done"))
+	JL(LabelRef(name + "Done"))
 	MOVQ(src, cur)
-	for jg := range 3 {
+	for jg := range nr / 8 {
 		var r [8]reg.VecVirtual
 		for i := range r {
 			r[i] = YMM()
@@ -470,14 +474,14 @@ func packBT24() {
 				imm = 0x31
 			}
 			VPERM2F128(Imm(imm), u[4+qq%4], u[qq%4], o)
-			VMOVUPS(o, Mem{Base: dst, Disp: 96*qq + 32*jg})
+			VMOVUPS(o, Mem{Base: dst, Disp: 4*nr*qq + 32*jg})
 		}
 	}
 	ADDQ(Imm(32), src)
-	ADDQ(U32(8*96), dst)
+	ADDQ(U32(uint32(8*4*nr)), dst)
 	SUBQ(Imm(8), k)
-	JMP(LabelRef("packBT24Loop"))
-	Label("packBT24Done")
+	JMP(LabelRef(name + "Loop"))
+	Label(name + "Done")
 	VZEROUPPER()
 	RET()
 }

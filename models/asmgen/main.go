@@ -6,23 +6,24 @@
 package main
 
 import (
+	"fmt"
+
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/reg"
 )
 
-// The micro-kernel's tile: MR rows of A by NR columns of B (three YMM
-// vectors of 8 floats), so 12 accumulators, 3 B vectors and 1 broadcast
-// use all 16 YMM registers.
-const (
-	mr = 4
-	nr = 24
-)
+// The micro-kernels' tile: MR rows of A by three vectors of B columns (24
+// floats in YMM registers, 48 in ZMM), so 12 accumulators, 3 B vectors and
+// 1 broadcast: all 16 YMM registers (AVX2), or half of the 32 ZMM ones
+// (AVX-512).
+const mr = 4
 
 func main() {
 	// The openblas build uses cgo, which allows no Go assembly in the package.
 	ConstraintExpr("amd64,!openblas")
-	kernel()
+	kernel(false)
+	kernel(true)
 	affine(false)
 	affine(true)
 	sumSq()
@@ -30,8 +31,10 @@ func main() {
 	sumsAct(true)
 	dx()
 	winoOut()
-	packB24()
-	packBT24()
+	packB(24)
+	packB(48)
+	packBT(24)
+	packBT(48)
 	dxBase()
 	winoInCols()
 	winoInRow()
@@ -44,12 +47,20 @@ func main() {
 	Generate()
 }
 
-// kernel writes sgemmKernel4x24: c[r*ldc+j] += Σ_p a[p*4+r]·b[p*24+j] for
-// r < 4, j < 24, with a and b packed panels (k steps each) and c a tile of
-// a row-major matrix with row stride ldc floats.
-func kernel() {
-	TEXT("sgemmKernel4x24", NOSPLIT, "func(k int, a, b, c *float32, ldc int)")
-	Doc("sgemmKernel4x24 adds the product of a packed 4×k panel of A and a packed k×24 panel of B to a 4×24 tile of C (AVX2 and FMA).")
+// kernel writes sgemmKernel4x24 (AVX2) or sgemmKernel4x48 (AVX-512):
+// c[r*ldc+j] += Σ_p a[p*4+r]·b[p*nr+j] for r < 4, j < nr, with a and b
+// packed panels (k steps each) and c a tile of a row-major matrix with row
+// stride ldc floats.
+func kernel(wide bool) {
+	nr, lanes, name := 24, 8, "sgemmKernel4x24"
+	vec := YMM
+	if wide {
+		nr, lanes, name = 48, 16, "sgemmKernel4x48"
+		vec = ZMM
+	}
+	TEXT(name, NOSPLIT, "func(k int, a, b, c *float32, ldc int)")
+	Doc(fmt.Sprintf("%s adds the product of a packed 4×k panel of A and a packed k×%d panel of B to a 4×%d tile of C (%s).", name, nr, nr,
+		map[bool]string{false: "AVX2 and FMA", true: "AVX-512"}[wide]))
 	k := Load(Param("k"), reg.RCX)
 	a := Load(Param("a"), GP64())
 	b := Load(Param("b"), GP64())
@@ -57,21 +68,21 @@ func kernel() {
 	ldc := Load(Param("ldc"), GP64())
 	SHLQ(Imm(2), ldc) // floats to bytes
 
-	var acc [mr][nr / 8]reg.VecVirtual
+	var acc [mr][3]reg.VecVirtual
 	for r := range acc {
 		for j := range acc[r] {
-			acc[r][j] = YMM()
+			acc[r][j] = vec()
 			VXORPS(acc[r][j], acc[r][j], acc[r][j])
 		}
 	}
 	step := func(off int) {
-		var bv [nr / 8]reg.VecVirtual
+		var bv [3]reg.VecVirtual
 		for j := range bv {
-			bv[j] = YMM()
-			VMOVUPS(Mem{Base: b, Disp: 4 * (off*nr + 8*j)}, bv[j])
+			bv[j] = vec()
+			VMOVUPS(Mem{Base: b, Disp: 4 * (off*nr + lanes*j)}, bv[j])
 		}
 		for r := range mr {
-			t := YMM()
+			t := vec()
 			VBROADCASTSS(Mem{Base: a, Disp: 4 * (off*mr + r)}, t)
 			for j := range bv {
 				VFMADD231PS(bv[j], t, acc[r][j])
@@ -79,29 +90,29 @@ func kernel() {
 		}
 	}
 	// Four steps a turn, then the rest one by one.
-	Label("loop4")
+	Label(name + "Loop4")
 	CMPQ(k, Imm(4))
-	JL(LabelRef("tail"))
+	JL(LabelRef(name + "Tail"))
 	for off := range 4 {
 		step(off)
 	}
 	ADDQ(U32(4*4*mr), a)
 	ADDQ(U32(4*4*nr), b)
 	SUBQ(Imm(4), k)
-	JMP(LabelRef("loop4"))
-	Label("tail")
+	JMP(LabelRef(name + "Loop4"))
+	Label(name + "Tail")
 	TESTQ(k, k)
-	JE(LabelRef("store"))
+	JE(LabelRef(name + "Store"))
 	step(0)
 	ADDQ(U32(4*mr), a)
 	ADDQ(U32(4*nr), b)
 	DECQ(k)
-	JMP(LabelRef("tail"))
+	JMP(LabelRef(name + "Tail"))
 
-	Label("store")
+	Label(name + "Store")
 	for r := range mr {
 		for j := range acc[r] {
-			m := Mem{Base: c, Disp: 32 * j}
+			m := Mem{Base: c, Disp: 4 * lanes * j}
 			VADDPS(m, acc[r][j], acc[r][j])
 			VMOVUPS(acc[r][j], m)
 		}
