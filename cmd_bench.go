@@ -28,6 +28,7 @@ type benchResult struct {
 	MiBPerImage float64 `json:"mib_per_image"`
 	Threads     int     `json:"threads"`
 	BLAS        string  `json:"blas"`
+	Kernels     string  `json:"kernels"` // how the elementwise loops run (models.KernelsName)
 }
 
 func (a *app) benchCmd() *cobra.Command {
@@ -69,8 +70,8 @@ func (a *app) benchCmd() *cobra.Command {
 				}
 				fmt.Fprintln(a.out, string(b))
 			} else {
-				fmt.Fprintf(a.out, "%s batch %d %s: %.1f images/s, peak %.0f MiB (%.2f MiB per image), %d threads, BLAS %s, %s ops on %s\n",
-					r.Model, r.Batch, r.Img, r.ImagesPerS, r.PeakMiB, r.MiBPerImage, r.Threads, r.BLAS, r.Engine, r.Device)
+				fmt.Fprintf(a.out, "%s batch %d %s: %.1f images/s, peak %.0f MiB (%.2f MiB per image), %d threads, BLAS %s, loops %s, %s ops on %s\n",
+					r.Model, r.Batch, r.Img, r.ImagesPerS, r.PeakMiB, r.MiBPerImage, r.Threads, r.BLAS, r.Kernels, r.Engine, r.Device)
 			}
 		}
 		return nil
@@ -130,7 +131,7 @@ func benchOne(name, device, engine string, batch, w, h, steps int, seconds float
 	peak := peakMiB()
 	return benchResult{Impl: "maskdash-gorgonia-v0.9.18", Model: name, Device: device, Engine: engine, Batch: batch, Img: fmt.Sprintf("%dx%d", w, h),
 		ImagesPerS: float64(n*batch) / dt, PeakMiB: peak, MiBPerImage: peak / float64(batch),
-		Threads: models.Workers(), BLAS: models.BLASName}, nil
+		Threads: models.Workers(), BLAS: models.BLASName, Kernels: models.KernelsName}, nil
 }
 
 // peakMiB reads the process's peak resident memory (VmHWM).

@@ -35,6 +35,10 @@ var (
 	kDxPooled   = goDxPooled
 )
 
+// KernelsName says how the plane loops above run in this binary (for
+// `maskdash bench`): Go, AVX2 assembly, or C in the openblas build.
+var KernelsName = "Go"
+
 // How kScatter finds a window's chosen input.
 const (
 	scatterStored = iota

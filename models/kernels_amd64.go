@@ -18,6 +18,7 @@ func init() {
 	kSumSq = avxSumSq
 	kSumsAct = avxSumsAct
 	kDx = avxDx
+	KernelsName = "AVX2 assembly (BatchNorm, pooling, Winograd transforms)"
 	kWinoOut = avxWinoOut
 	kWinoIn = avxWinoIn
 	kPool = avxPool

@@ -165,6 +165,7 @@ KERNEL static void k_dx(float *r, const float *d, const float *x, long n, float 
 import "C"
 
 func init() {
+	KernelsName = "C (gcc vector extensions)"
 	kSumSq = cSumSq
 	kAffine = cAffine
 	kSumsAct = cSumsAct

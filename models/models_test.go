@@ -277,7 +277,8 @@ func TestVirtualBatchNormMatchesStored(t *testing.T) {
 }
 
 // TestKernelsMatchGo checks the build's plane kernels (C in the openblas
-// build) against the pure-Go ones on odd lengths and in-place use.
+// build, AVX2 assembly in the default build on x86-64) against the
+// pure-Go ones on odd lengths, misaligned slices and in-place use.
 func TestKernelsMatchGo(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
 	closeTo := func(what string, a, b float32) {
@@ -287,7 +288,8 @@ func TestKernelsMatchGo(t *testing.T) {
 		}
 	}
 	for _, n := range []int{1, 7, 8, 9, 33, 4096} {
-		x, d := randInput(r, n), randInput(r, n)
+		// Slices that start off a 32-byte boundary.
+		x, d := randInput(r, n+3)[3:], randInput(r, n+1)[1:]
 		s, q := kSumSq(x)
 		gs, gq := goSumSq(x)
 		closeTo("sum", s, gs)
