@@ -48,31 +48,17 @@ func runTrainer(t *testing.T, cfg Config, hook func(*Trainer, Event)) (*Trainer,
 	if err != nil {
 		t.Fatal(err)
 	}
-	sub, _ := hub.Subscribe(1 << 20)
-	var evs []Event
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			batch, _, ok := sub.Next(context.Background())
-			if !ok {
-				return
-			}
-			for _, e := range batch {
-				evs = append(evs, e)
-				if hook != nil {
-					hook(tr, e)
-				}
-			}
+	stop := collect(hub, func(e Event) {
+		if hook != nil {
+			hook(tr, e)
 		}
-	}()
+	})
 	err = tr.Run(context.Background())
 	if cerr := sink.close(tr.Status(), err); cerr != nil {
 		t.Errorf("closing the run: %v", cerr)
 	}
 	hub.Close()
-	<-done
-	return tr, evs, err
+	return tr, stop(), err
 }
 
 func epochLosses(evs []Event) map[int]float64 {

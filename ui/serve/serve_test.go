@@ -59,27 +59,8 @@ type rig struct {
 }
 
 func startServer(t testing.TB) *rig {
-	dir := t.TempDir()
-	op, opLine := newKey(t)
-	viewer, viewerLine := newKey(t)
-	other, _ := newKey(t)
-	os.WriteFile(filepath.Join(dir, "auth"), []byte(opLine+viewerLine), 0o600)
-	os.WriteFile(filepath.Join(dir, "ops"), []byte("# operators\n"+opLine), 0o600)
-	ctl := &fakeControls{hub: training.NewHub()}
-	ctl.hub.Publish(training.Event{Kind: training.KindRun, Settings: &training.RunHeader{ID: "run-under-test", Model: "cnn-s"}, Epochs: 3})
-	ctl.hub.Publish(training.Event{Kind: training.KindState, State: training.StateRunning})
-	srv, err := New(Config{Listen: "127.0.0.1:0", AuthorizedKeys: filepath.Join(dir, "auth"), Operators: filepath.Join(dir, "ops"),
-		HostKey: filepath.Join(dir, "host"), Log: io.Discard}, ctl)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return &rig{srv: srv, addr: ln.Addr().String(), ctl: ctl, op: op, viewer: viewer, other: other}
+	r, _ := startServerWith(t, func(*Config) {})
+	return r
 }
 
 // session is an SSH client session with a dumb terminal (no colour, no
@@ -256,16 +237,19 @@ func TestManyViewersFrozenClientAndCleanup(t *testing.T) {
 	waitFor(t, "goroutines to be freed", func() bool { return runtime.NumGoroutine() <= base+5 })
 }
 
-// startServerWith starts a server with cfg's limits (and the rig's keys).
+// startServerWith starts a server (tune sets its limits) with an operator,
+// a viewer and a third key that is in neither file; it returns the folder
+// of the keys files.
 func startServerWith(t testing.TB, tune func(*Config)) (*rig, string) {
 	dir := t.TempDir()
 	op, opLine := newKey(t)
 	viewer, viewerLine := newKey(t)
 	other, _ := newKey(t)
 	os.WriteFile(filepath.Join(dir, "auth"), []byte(opLine+viewerLine), 0o600)
-	os.WriteFile(filepath.Join(dir, "ops"), []byte(opLine), 0o600)
+	os.WriteFile(filepath.Join(dir, "ops"), []byte("# operators\n"+opLine), 0o600)
 	ctl := &fakeControls{hub: training.NewHub()}
 	ctl.hub.Publish(training.Event{Kind: training.KindRun, Settings: &training.RunHeader{ID: "run-under-test", Model: "cnn-s"}, Epochs: 3})
+	ctl.hub.Publish(training.Event{Kind: training.KindState, State: training.StateRunning})
 	cfg := Config{Listen: "127.0.0.1:0", AuthorizedKeys: filepath.Join(dir, "auth"), Operators: filepath.Join(dir, "ops"),
 		HostKey: filepath.Join(dir, "host"), Log: io.Discard}
 	tune(&cfg)
