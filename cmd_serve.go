@@ -16,6 +16,7 @@ func (a *app) serveCmd() *cobra.Command {
 	var sc serve.Config
 	cmd := &cobra.Command{Use: "serve [train flags]", Short: "train and serve the dashboard over SSH", Args: noArgs}
 	finish := trainFlags(cmd.Flags(), &cfg)
+	notify := notifyFlags(cmd.Flags())
 	f := cmd.Flags()
 	f.StringVar(&sc.Listen, "listen", "localhost:2222", "address to listen on (use :2222 for every interface)")
 	f.StringVar(&sc.AuthorizedKeys, "authorized-keys", "", "public keys that may connect (default ~/.ssh/authorized_keys)")
@@ -25,15 +26,17 @@ func (a *app) serveCmd() *cobra.Command {
 		if err := finish(); err != nil {
 			return err
 		}
-		return a.serve(cfg, sc)
+		return a.serve(cfg, sc, notify)
 	}
 	return cmd
 }
 
-func (a *app) serve(cfg training.Config, sc serve.Config) error {
+func (a *app) serve(cfg training.Config, sc serve.Config, notify *training.Notifier) error {
 	hub := training.NewHub()
 	mgr := training.NewManager(cfg, hub).Linger()
+	watchAlerts(hub, notify)
 	sc.RunsDir = mgr.RunsDir()
+	go training.WatchCrashes(a.ctx, sc.RunsDir, hub, crashCheckEvery)
 	srv, err := serve.New(sc, mgr)
 	if err != nil {
 		return err

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/maskdash/maskdash/runs"
 	"github.com/maskdash/maskdash/training"
@@ -16,12 +18,13 @@ func (a *app) trainCmd(use, short string) *cobra.Command {
 	var headless bool
 	cmd := &cobra.Command{Use: use, Short: short, Args: noArgs}
 	finish := trainFlags(cmd.Flags(), &cfg)
+	notify := notifyFlags(cmd.Flags())
 	cmd.Flags().BoolVar(&headless, "headless", false, "no dashboard: print progress lines")
 	cmd.RunE = func(*cobra.Command, []string) error {
 		if err := finish(); err != nil {
 			return err
 		}
-		return a.train(cfg, headless)
+		return a.train(cfg, headless, notify)
 	}
 	return cmd
 }
@@ -38,6 +41,7 @@ func (a *app) resumeCmd() *cobra.Command {
 	cmd.Flags().StringVar(&runsDir, "runs", runs.DefaultDir, "runs folder")
 	cmd.Flags().BoolVar(&headless, "headless", false, "no dashboard: print progress lines")
 	countInt(cmd.Flags(), &epochs, "epochs", 0, "train to this many epochs in total (default: the run's own)")
+	notify := notifyFlags(cmd.Flags())
 	cmd.RunE = func(_ *cobra.Command, args []string) error {
 		info, err := runs.NewStore(runsDir).Info(args[0])
 		if err != nil {
@@ -47,10 +51,13 @@ func (a *app) resumeCmd() *cobra.Command {
 			return fmt.Errorf("run %s has finished all its %s; to train on, resume it with --epochs N (more than %d), or start a child run with 'maskdash train --from %s'",
 				info.ID, plural(info.EpochsDone, "epoch"), info.EpochsDone, info.ID)
 		}
-		return a.train(training.Config{Runs: runsDir, Resume: info.ID, Epochs: epochs}, headless)
+		return a.train(training.Config{Runs: runsDir, Resume: info.ID, Epochs: epochs}, headless, notify)
 	}
 	return cmd
 }
+
+// crashCheckEvery is how often a dashboard looks for runs whose writer died.
+const crashCheckEvery = 10 * time.Second
 
 // exactlyOne wants one positional argument, named what.
 func exactlyOne(what string) cobra.PositionalArgs {
@@ -67,11 +74,15 @@ func exactlyOne(what string) cobra.PositionalArgs {
 
 // train runs training with the dashboard when stdout is a terminal (and
 // --headless is not set), else with progress lines.
-func (a *app) train(cfg training.Config, headless bool) error {
+func (a *app) train(cfg training.Config, headless bool, notify *training.Notifier) error {
 	hub := training.NewHub()
 	mgr := training.NewManager(cfg, hub)
+	watchAlerts(hub, notify)
 	if !headless && term.IsTerminal(int(os.Stdout.Fd())) && term.IsTerminal(int(os.Stdin.Fd())) {
-		return ui.RunLocal(a.ctx, mgr.Linger())
+		ctx, cancel := context.WithCancel(a.ctx)
+		defer cancel()
+		go training.WatchCrashes(ctx, mgr.RunsDir(), hub, crashCheckEvery)
+		return ui.RunLocal(ctx, mgr.Linger())
 	}
 	sub, _ := hub.Subscribe(1 << 20)
 	done := make(chan struct{})

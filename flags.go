@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/maskdash/maskdash/training"
 	"github.com/spf13/cobra"
@@ -120,6 +121,9 @@ func trainFlags(fs *pflag.FlagSet, c *training.Config) func() error {
 	nonNegFloat(fs, &c.WeightDecay, "weight-decay", d.WeightDecay, "weight decay (adamw: 0 means 1e-2)")
 	countInt(fs, &c.Limit, "limit", d.Limit, "use at most this many training images (0: all)")
 	countInt(fs, &c.KeepCheckpoints, "keep-checkpoints", d.KeepCheckpoints, "numbered checkpoints to keep besides best and latest")
+	countInt(fs, &c.EarlyStop, "early-stop", 0, "stop (with a checkpoint) when validation macro F1 has not improved for N epochs (0: never)")
+	countInt(fs, &c.NoGainEpochs, "alert-no-gain", 0, "alert when validation macro F1 has not improved for N epochs (0: never)")
+	nonNegFloat(fs, &c.AlertGPUMiB, "alert-gpu-mem", 0, "alert when the GPU has more than this many MiB in use (0: never)")
 	fs.BoolVar(&c.NoAugment, "no-augment", false, "turn off crop, flip, colour jitter and rotation (images are still resized to 1.125× and centre-cropped)")
 	crop := fs.String("crop", "", "centre crop WxH of the source image before resizing, such as 256x320 (the baseline's CenterCrop)")
 	mean := fs.String("mean", "", "normalisation mean R,G,B (with --std; default: computed from the training split)")
@@ -161,4 +165,24 @@ func trainFlags(fs *pflag.FlagSet, c *training.Config) func() error {
 // the command's help.
 func flagError(cmd *cobra.Command, err error) error {
 	return fmt.Errorf("%s; see '%s --help'", strings.TrimSuffix(err.Error(), "."), cmd.CommandPath())
+}
+
+// notifyFlags registers where alerts go besides the screen and the log.
+func notifyFlags(fs *pflag.FlagSet) *training.Notifier {
+	n := &training.Notifier{}
+	fs.StringVar(&n.Cmd, "notify-cmd", "", "run this shell command on each alert (MASKDASH_ALERT, MASKDASH_ALERT_RULE and MASKDASH_RUN in its environment)")
+	fs.StringVar(&n.URL, "notify-url", "", "POST each alert as JSON to this URL")
+	return n
+}
+
+// watchAlerts starts delivering hub's alerts with n, if it delivers
+// anywhere; failures become warnings on the hub.
+func watchAlerts(hub *training.Hub, n *training.Notifier) {
+	if n == nil || !n.Enabled() {
+		return
+	}
+	sub, _ := hub.Subscribe(64)
+	go n.Watch(sub, func(err error) {
+		hub.Publish(training.Event{Kind: training.KindError, Msg: err.Error(), Time: time.Now()})
+	})
 }

@@ -60,6 +60,8 @@ func printEvent(e training.Event, out, errOut io.Writer, last *time.Time) {
 		fmt.Fprintf(out, "%s set %s %s\n", e.Who, e.Setting, e.Value)
 	case training.KindNotice:
 		fmt.Fprintln(out, e.Msg)
+	case training.KindAlert:
+		fmt.Fprintf(errOut, "\aalert (%s): %s\n", e.Alert, e.Msg)
 	case training.KindError:
 		if e.Setting != training.SettingFatal { // main prints the fatal one
 			fmt.Fprintf(errOut, "warning: %s\n", e.Msg)

@@ -97,6 +97,17 @@ func (r *Run) Close(status Status, runErr error) error {
 	return errors.Join(err, r.lock.Close())
 }
 
+// Abandon releases the run's files without recording an end, as a killed
+// process would: the run then lists as crashed. For tests of what a dead
+// writer leaves.
+func (r *Run) Abandon() {
+	r.mu.Lock()
+	_ = r.hist.close()
+	_ = r.log.Close()
+	r.mu.Unlock()
+	_ = r.lock.Close()
+}
+
 // CheckpointDir is where checkpoints go.
 func (r *Run) CheckpointDir() string { return filepath.Join(r.Dir, "checkpoints") }
 

@@ -72,6 +72,7 @@ type CkptMeta struct {
 	Std       [3]float32        `json:"std"`
 	Classes   []string          `json:"classes"`
 	BestF1    float64           `json:"best_f1"`
+	BestEpoch int               `json:"best_epoch"`
 	Weights   string            `json:"weights"` // the .safetensors file beside this JSON
 
 	dir string // the folder it was read from

@@ -53,6 +53,15 @@ type Config struct {
 	// KeepCheckpoints is how many numbered checkpoints a run keeps besides
 	// its best and latest; default 3.
 	KeepCheckpoints int `json:"keep_checkpoints"`
+	// EarlyStop stops a run (with a checkpoint) whose validation macro F1
+	// has not improved for this many epochs; 0: never.
+	EarlyStop int `json:"early_stop,omitempty"`
+	// NoGainEpochs raises the no-gain alert after this many epochs without
+	// a better macro F1; 0: never.
+	NoGainEpochs int `json:"no_gain_alert,omitempty"`
+	// AlertGPUMiB raises the gpu-memory alert past this many MiB in use;
+	// 0: never.
+	AlertGPUMiB float64 `json:"gpu_mem_alert_mib,omitempty"`
 
 	From     string `json:"from"`      // parent run to start from (train --from)
 	FromCkpt string `json:"from_ckpt"` // best or latest; default best
@@ -136,6 +145,9 @@ func (c *Config) Check() error {
 		{"weight-decay", c.WeightDecay >= 0, c.WeightDecay, "0 or more"},
 		{"limit", c.Limit >= 0, c.Limit, "0 (all) or more images"},
 		{"keep-checkpoints", c.KeepCheckpoints >= 0, c.KeepCheckpoints, "0 or more"},
+		{"early-stop", c.EarlyStop >= 0, c.EarlyStop, "0 (never) or more epochs"},
+		{"alert-no-gain", c.NoGainEpochs >= 0, c.NoGainEpochs, "0 (never) or more epochs"},
+		{"alert-gpu-mem", c.AlertGPUMiB >= 0, c.AlertGPUMiB, "0 (never) or more MiB"},
 		{"workers", c.Workers >= 0, c.Workers, "0 or more"},
 		{"crop", c.CropW >= 0 && c.CropH >= 0, fmt.Sprintf("%dx%d", c.CropW, c.CropH), "a positive size"},
 	} {

@@ -17,6 +17,7 @@ const (
 	KindError      EventKind = "error"      // something went wrong
 	KindRun        EventKind = "run"        // a run started (its id and settings)
 	KindNotice     EventKind = "notice"     // an answer to a command that had nothing to do
+	KindAlert      EventKind = "alert"      // an alert rule fired (Event.Alert says which)
 )
 
 // State is a trainer's state.
@@ -77,7 +78,8 @@ type Event struct {
 	TrainAcc float64    `json:"train_acc,omitempty"`
 	Val      *Metrics   `json:"val,omitempty"`
 	Conf     *Confusion `json:"confusion,omitempty"`
-	Best     bool       `json:"best,omitempty"` // epoch events: the best macro F1 so far
+	Best     bool       `json:"best,omitempty"`  // epoch events: the best macro F1 so far
+	Alert    Alert      `json:"alert,omitempty"` // alert events: the rule that fired
 	State    State      `json:"state,omitempty"`
 	Path     string     `json:"path,omitempty"`
 	Msg      string     `json:"msg,omitempty"`

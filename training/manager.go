@@ -65,6 +65,10 @@ func (m *Manager) Run(ctx context.Context) error {
 				m.hub.Publish(Event{Kind: KindError, Run: t.RunID(), Who: c.Who, Msg: fmt.Sprintf("%s: %v", c.Kind, serr), Time: time.Now()})
 			}
 		}
+		if t.Forked() == nil {
+			// A write error here is kept by the sink and reported by close.
+			_ = sink.Record(Event{Kind: KindAlert, Alert: AlertFinished, Msg: finished(t, err)})
+		}
 		if cerr := sink.close(t.Status(), err); cerr != nil {
 			err = errors.Join(err, fmt.Errorf("run %s: %w", t.RunID(), cerr))
 		}
@@ -189,4 +193,13 @@ func (m *Manager) RunsDir() string {
 	c := m.cfg
 	c.Defaults()
 	return c.Runs
+}
+
+// finished is the finished alert's message.
+func finished(t *Trainer, err error) string {
+	msg := fmt.Sprintf("run %s %s after %d of %d epochs; best macro F1 %.4f at epoch %d", t.RunID(), t.Status(), t.epoch, t.cfg.Epochs, t.bestF1, t.bestEpoch)
+	if err != nil {
+		msg += ": " + err.Error()
+	}
+	return msg
 }

@@ -45,6 +45,8 @@ type Trainer struct {
 
 	epoch, step, batchInEpoch int
 	bestF1                    float64
+	bestEpoch                 int            // the epoch of bestF1
+	alerted                   map[Alert]bool // rules that fired in this run
 	state                     State
 	status                    runs.Status // how the run ended (after Run)
 	fork                      *Command
@@ -138,7 +140,7 @@ func (t *Trainer) restore(path string, m CkptMeta, full bool) error {
 	t.aug.Mean, t.aug.Std = m.Mean, m.Std
 	t.aug.CropW, t.aug.CropH = m.CropW, m.CropH
 	if full {
-		t.epoch, t.step, t.batchInEpoch, t.bestF1 = m.Epoch, m.Step, m.Batch, m.BestF1
+		t.epoch, t.step, t.batchInEpoch, t.bestF1, t.bestEpoch = m.Epoch, m.Step, m.Batch, m.BestF1, m.BestEpoch
 		t.baseLR = m.BaseLR
 		if l, err := ParseLoss(m.Loss); err == nil {
 			t.loss = l
@@ -281,6 +283,7 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 			return false, err
 		}
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
+			t.alert(AlertNonFinite, fmt.Sprintf("the loss is %v at step %d (epoch %d): the run stops; its last good checkpoint is kept", loss, t.step, t.epoch+1))
 			return false, fmt.Errorf("%w at step %d (epoch %d); stopped, the last good checkpoint is kept", ErrNonFinite, t.step, t.epoch+1)
 		}
 		t.opt.Step(t.net.Params())
@@ -301,6 +304,9 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 				Progress: float64(t.batchInEpoch) / float64(nb), Epochs: t.cfg.Epochs}
 			e.GPUMem, e.GPUTotal = t.gpu.read()
 			t.emit(e)
+			if a := t.cfg.AlertGPUMiB; a > 0 && e.GPUMem > a {
+				t.alert(AlertGPUMemory, fmt.Sprintf("the GPU has %.0f MiB in use, past the %.0f MiB alert", e.GPUMem, a))
+			}
 			lossSum, n, imgs = 0, 0, 0
 			last = time.Now()
 		}
@@ -320,12 +326,21 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 	}
 	best := m.MacroF1 > t.bestF1 || t.epoch == 1 && t.bestF1 == 0
 	if best {
-		t.bestF1 = m.MacroF1
+		t.bestF1, t.bestEpoch = m.MacroF1, t.epoch
 	}
 	t.emit(Event{Kind: KindEpoch, Epochs: t.cfg.Epochs, TrainAcc: trainAcc, Val: &m, Conf: conf, LR: t.opt.LR(), Best: best})
 	t.saveCheckpoint(&m, best)
 	if err := t.sink.Sync(); err != nil && t.writeErr == nil {
 		t.writeErr = err
+	}
+	since := t.epoch - t.bestEpoch
+	if n := t.cfg.NoGainEpochs; n > 0 && since >= n {
+		t.alert(AlertNoGain, fmt.Sprintf("validation macro F1 has not improved for %d epochs (best %.4f at epoch %d)", since, t.bestF1, t.bestEpoch))
+	}
+	if n := t.cfg.EarlyStop; n > 0 && since >= n && t.epoch < t.cfg.Epochs {
+		t.alert(AlertEarlyStop, fmt.Sprintf("stopped early after epoch %d: macro F1 has not improved for %d epochs (best %.4f at epoch %d, its checkpoint is best)", t.epoch, since, t.bestF1, t.bestEpoch))
+		t.setState(StateStopping, "early stop")
+		return true, t.finalCheckpoint()
 	}
 	// A stall here waits before the next epoch rather than after its
 	// first step.
@@ -356,6 +371,7 @@ func (t *Trainer) between(ctx context.Context) (stop bool, err error) {
 func (t *Trainer) stall(ctx context.Context) (stop bool, err error) {
 	msg := fmt.Sprintf("cannot write the run folder %s: %v. Training is paused and nothing is lost; free space, then resume (the dashboard's space key) — it also retries every %s by itself", t.dir, t.writeErr, t.cfg.StallRetry)
 	prev := t.state
+	t.alert(AlertStalled, msg)
 	t.state = StateStalled
 	t.hub.Publish(Event{Kind: KindState, Run: t.id, State: StateStalled, Epoch: t.epoch, Step: t.step, Msg: msg, Time: time.Now()})
 	tick := time.NewTicker(t.cfg.StallRetry)
@@ -430,7 +446,7 @@ func (t *Trainer) meta(m *Metrics, st OptState) CkptMeta {
 		Loss: t.loss.Spec, BaseLR: t.baseLR, Optimizer: st.Name, OptStep: st.Step, OptLR: st.LR,
 		Data: DataIdentity{Root: t.train.Root, Format: t.train.Format, Images: t.data.Train.Len(), Seed: t.cfg.Seed,
 			Split: t.cfg.Split, ValRatio: t.cfg.ValRatio, AgeBins: t.cfg.AgeBins, Sampler: t.cfg.Sampler},
-		Mean: t.aug.Mean, Std: t.aug.Std, CropW: t.aug.CropW, CropH: t.aug.CropH, Classes: t.train.Classes, BestF1: t.bestF1}
+		Mean: t.aug.Mean, Std: t.aug.Std, CropW: t.aug.CropW, CropH: t.aug.CropH, Classes: t.train.Classes, BestF1: t.bestF1, BestEpoch: t.bestEpoch}
 }
 
 // ckptRequest is a checkpoint to write (again, after a stall).

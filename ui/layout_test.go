@@ -162,3 +162,32 @@ func (endedCtrl) Send(c training.Command) error {
 	}
 	return nil
 }
+
+// TestAlertRingsAndFlashes: an alert is flashed, logged, and rung on the
+// terminal (bell and desktop notification) through Options.Ring.
+func TestAlertRingsAndFlashes(t *testing.T) {
+	var rung []string
+	m := New(Options{Snapshot: script(), Ctrl: &fakeCtrl{}, Renderer: asciiRenderer(), Ring: func(s string) { rung = append(rung, s) }})
+	m, _ = m.Resize(120, 40)
+	nm, cmd := m.Update(eventsMsg{events: []training.Event{{Kind: training.KindAlert, Alert: training.AlertNoGain, Msg: "macro F1 has not improved for 3 epochs"}}})
+	if v := nm.(Model).View(); !strings.Contains(v, "alert: macro F1 has not improved") {
+		t.Errorf("alert not shown:\n%s", v)
+	}
+	if cmd == nil {
+		t.Fatal("no command to ring")
+	}
+	if batch, ok := cmd().(tea.BatchMsg); ok {
+		for _, c := range batch {
+			if c != nil {
+				c()
+			}
+		}
+	}
+	if len(rung) != 1 {
+		t.Errorf("rung %v", rung)
+	}
+	var b strings.Builder
+	if err := RingTerminal(&b, "a\nb"); err != nil || b.String() != "\a\x1b]9;maskdash: a b\x07\x1b]777;notify;maskdash;a b\x07" {
+		t.Errorf("RingTerminal wrote %q (%v)", b.String(), err)
+	}
+}

@@ -24,7 +24,10 @@ func RunLocal(ctx context.Context, mgr *training.Manager) error {
 	if os.Getenv("NO_COLOR") != "" {
 		r.SetColorProfile(termenv.Ascii)
 	}
-	m := New(Options{Sub: sub, Snapshot: snap, Ctrl: mgr, Who: "local", Renderer: r, RunsDir: mgr.RunsDir(), QuitStops: true})
+	ring := func(msg string) {
+		_ = RingTerminal(os.Stdout, msg) // a terminal that cannot be written to has no one to tell
+	}
+	m := New(Options{Sub: sub, Snapshot: snap, Ctrl: mgr, Who: "local", Renderer: r, RunsDir: mgr.RunsDir(), QuitStops: true, Ring: ring})
 	_, perr := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx), tea.WithFPS(15)).Run()
 	cancel() // training stops gracefully (checkpoint, flush) if it still runs
 	err := <-errc

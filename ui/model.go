@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -33,6 +34,9 @@ type Options struct {
 	RunsDir   string             // for the runs view
 	QuitStops bool               // q checkpoints and stops training (local terminal)
 	MinFrame  time.Duration      // least time between two event batches; default 150ms (under 10 redraws/s)
+	// Ring, when set, is called (in a command) with each alert: it rings
+	// the terminal's bell and raises a desktop notification (RingTerminal).
+	Ring func(msg string)
 	// FrameGap, when set, overrides MinFrame and is asked before each
 	// batch: the SSH server stretches it when many sessions watch, so that
 	// their redraws together stay a small share of the CPU.
@@ -78,6 +82,21 @@ type Model struct {
 
 	runs    runsModel
 	runsGen int // counts visits to the runs view (see refreshRunsMsg)
+}
+
+// RingTerminal writes an alert to a terminal: the bell, and a desktop
+// notification in both common forms (OSC 9, as iTerm2 and others read it,
+// and OSC 777, as urxvt, foot and VTE read it); terminals ignore the forms
+// they do not know.
+func RingTerminal(w io.Writer, msg string) error {
+	msg = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, msg)
+	_, err := fmt.Fprintf(w, "\a\x1b]9;maskdash: %s\x07\x1b]777;notify;maskdash;%s\x07", msg, msg)
+	return err
 }
 
 // promptKind says which prompt the footer shows.
@@ -195,10 +214,18 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		return m.Resize(msg.Width, msg.Height)
 	case eventsMsg:
+		var cmds []tea.Cmd
 		for _, e := range msg.events {
 			m.state.Apply(e)
-			if e.Kind == training.KindNotice && e.Who == m.opts.Who {
+			switch {
+			case e.Kind == training.KindNotice && e.Who == m.opts.Who:
 				m.flash, m.flashBad = e.Msg, false // the answer to this session's command
+			case e.Kind == training.KindAlert:
+				m.flash, m.flashBad = "alert: "+e.Msg, true
+				if ring := m.opts.Ring; ring != nil {
+					text := e.Msg
+					cmds = append(cmds, func() tea.Msg { ring(text); return nil })
+				}
 			}
 		}
 		m.state.Dropped += msg.dropped
@@ -208,9 +235,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, tea.Quit
 		}
 		if m.closed {
-			return m, nil
+			return m, tea.Batch(cmds...)
 		}
-		return m, m.waitEvents(msg.at)
+		return m, tea.Batch(append(cmds, m.waitEvents(msg.at))...)
 	case sentMsg:
 		switch {
 		case errors.Is(msg.err, training.ErrEnded):

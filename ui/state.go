@@ -146,6 +146,8 @@ func (s *RunState) Apply(e training.Event) {
 		s.say(e.Time, true, "%s", e.Msg)
 	case training.KindNotice:
 		s.say(e.Time, false, "%s", e.Msg)
+	case training.KindAlert:
+		s.say(e.Time, true, "alert: %s", e.Msg)
 	}
 }
 
