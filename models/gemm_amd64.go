@@ -24,18 +24,19 @@ func init() {
 }
 
 // gemmPlan is one micro-kernel with its panel width and blocking: a kc×nr
-// panel of B stays in L1 while every 4-row panel of A streams past it, a
+// panel of B stays in L1 while every mr-row panel of A streams past it, a
 // kc×nc block of B in L2.
 type gemmPlan struct {
 	name          string
-	nr, kc, nc    int
+	mr, nr        int // the kernel's tile
+	kc, nc        int
 	kernel        func(k int, a, b, c *float32, ldc int)
 	packB, packBT func(dst, src *float32, ldb, k int)
 }
 
 var (
-	gemmAVX2   = &gemmPlan{"AVX2+FMA", 24, 256, 20 * 24, sgemmKernel4x24, packB24AVX, packBT24AVX}
-	gemmAVX512 = &gemmPlan{"AVX-512", 48, 128, 10 * 48, sgemmKernel4x48, packB48AVX, packBT48AVX}
+	gemmAVX2   = &gemmPlan{"AVX2+FMA", 4, 24, 256, 20 * 24, sgemmKernel4x24, packB24AVX, packBT24AVX}
+	gemmAVX512 = &gemmPlan{"AVX-512", 8, 48, 128, 10 * 48, sgemmKernel8x48, packB48AVX, packBT48AVX}
 )
 
 // gemmPlans lists the plans this CPU can run, best first.
@@ -57,8 +58,6 @@ func bestGemmPlan() *gemmPlan {
 	return nil
 }
 
-const gemmMR = 4
-
 // packedSGEMM is the assembly SGEMM (see init).
 type packedSGEMM struct{ plan *gemmPlan }
 
@@ -66,7 +65,7 @@ type packedSGEMM struct{ plan *gemmPlan }
 // per worker), each with its own.
 type gemmScratch struct {
 	a, b []float32
-	tile [gemmMR * 48]float32
+	tile [8 * 48]float32 // the largest tile
 }
 
 var gemmPool = sync.Pool{New: func() any { return new(gemmScratch) }}
@@ -83,8 +82,8 @@ func (g packedSGEMM) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a 
 	s := gemmPool.Get().(*gemmScratch)
 	defer gemmPool.Put(s)
 	p := g.plan
-	nr := p.nr
-	mp := (m + gemmMR - 1) / gemmMR * gemmMR
+	mr, nr := p.mr, p.nr
+	mp := (m + mr - 1) / mr * mr
 	s.a = grow(s.a, mp*p.kc)
 	s.b = grow(s.b, p.nc*p.kc)
 	for jc := 0; jc < n; jc += p.nc {
@@ -92,12 +91,12 @@ func (g packedSGEMM) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a 
 		for pc := 0; pc < k; pc += p.kc {
 			kc := min(p.kc, k-pc)
 			packB(p, s.b, tB != blas.NoTrans, b, ldb, pc, kc, jc, nc)
-			packA(s.a, tA != blas.NoTrans, a, lda, pc, kc, m, alpha)
+			packA(s.a, mr, tA != blas.NoTrans, a, lda, pc, kc, m, alpha)
 			for jr := 0; jr < nc; jr += nr {
 				bp := s.b[jr*kc:]
-				for ir := 0; ir < m; ir += gemmMR {
+				for ir := 0; ir < m; ir += mr {
 					ap := s.a[ir*kc:]
-					if ir+gemmMR <= m && jr+nr <= nc {
+					if ir+mr <= m && jr+nr <= nc {
 						p.kernel(kc, &ap[0], &bp[0], &c[ir*ldc+jc+jr], ldc)
 						continue
 					}
@@ -105,7 +104,7 @@ func (g packedSGEMM) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a 
 					// that is in C.
 					clear(s.tile[:])
 					p.kernel(kc, &ap[0], &bp[0], &s.tile[0], nr)
-					for r := 0; r < min(gemmMR, m-ir); r++ {
+					for r := 0; r < min(mr, m-ir); r++ {
 						tile := s.tile[r*nr : r*nr+min(nr, nc-jr)]
 						row := c[(ir+r)*ldc+jc+jr:]
 						for j, v := range tile {
@@ -142,27 +141,27 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 	}
 }
 
-// packA writes op(A)[:, pc:pc+kc] scaled by alpha as 4-row panels, each
+// packA writes op(A)[:, pc:pc+kc] scaled by alpha as mr-row panels, each
 // k-major (panel p holds rows 4p..4p+3, step by step), the last panel
 // padded with zero rows.
-func packA(dst []float32, trans bool, a []float32, lda, pc, kc, m int, alpha float32) {
-	for ir := 0; ir < m; ir += gemmMR {
-		p := dst[ir*kc : (ir+gemmMR)*kc]
-		rows := min(gemmMR, m-ir)
-		if rows < gemmMR {
+func packA(dst []float32, mr int, trans bool, a []float32, lda, pc, kc, m int, alpha float32) {
+	for ir := 0; ir < m; ir += mr {
+		p := dst[ir*kc : (ir+mr)*kc]
+		rows := min(mr, m-ir)
+		if rows < mr {
 			clear(p)
 		}
 		for r := range rows {
 			i := ir + r
 			if trans { // op(A)[i][q] = a[q*lda+i]
 				for q := range kc {
-					p[q*gemmMR+r] = alpha * a[(pc+q)*lda+i]
+					p[q*mr+r] = alpha * a[(pc+q)*lda+i]
 				}
 				continue
 			}
 			src := a[i*lda+pc : i*lda+pc+kc]
 			for q, v := range src {
-				p[q*gemmMR+r] = alpha * v
+				p[q*mr+r] = alpha * v
 			}
 		}
 	}

@@ -17,7 +17,6 @@ import (
 // floats in YMM registers, 48 in ZMM), so 12 accumulators, 3 B vectors and
 // 1 broadcast: all 16 YMM registers (AVX2), or half of the 32 ZMM ones
 // (AVX-512).
-const mr = 4
 
 func main() {
 	// The openblas build uses cgo, which allows no Go assembly in the package.
@@ -52,14 +51,16 @@ func main() {
 // packed panels (k steps each) and c a tile of a row-major matrix with row
 // stride ldc floats.
 func kernel(wide bool) {
-	nr, lanes, name := 24, 8, "sgemmKernel4x24"
+	mr, nr, lanes, name := 4, 24, 8, "sgemmKernel4x24"
 	vec := YMM
 	if wide {
-		nr, lanes, name = 48, 16, "sgemmKernel4x48"
+		// 8 rows: 24 accumulators of the 32 ZMM registers, to hide the
+		// FMAs' latency.
+		mr, nr, lanes, name = 8, 48, 16, "sgemmKernel8x48"
 		vec = ZMM
 	}
 	TEXT(name, NOSPLIT, "func(k int, a, b, c *float32, ldc int)")
-	Doc(fmt.Sprintf("%s adds the product of a packed 4×k panel of A and a packed k×%d panel of B to a 4×%d tile of C (%s).", name, nr, nr,
+	Doc(fmt.Sprintf("%s adds the product of a packed %d×k panel of A and a packed k×%d panel of B to a %d×%d tile of C (%s).", name, mr, nr, mr, nr,
 		map[bool]string{false: "AVX2 and FMA", true: "AVX-512"}[wide]))
 	k := Load(Param("k"), reg.RCX)
 	a := Load(Param("a"), GP64())
@@ -68,7 +69,7 @@ func kernel(wide bool) {
 	ldc := Load(Param("ldc"), GP64())
 	SHLQ(Imm(2), ldc) // floats to bytes
 
-	var acc [mr][3]reg.VecVirtual
+	acc := make([][3]reg.VecVirtual, mr)
 	for r := range acc {
 		for j := range acc[r] {
 			acc[r][j] = vec()
