@@ -142,7 +142,7 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 }
 
 // packA writes op(A)[:, pc:pc+kc] scaled by alpha as mr-row panels, each
-// k-major (panel p holds rows 4p..4p+3, step by step), the last panel
+// k-major (panel p holds rows mr·p to mr·p+mr−1, step by step), the last panel
 // padded with zero rows.
 func packA(dst []float32, mr int, trans bool, a []float32, lda, pc, kc, m int, alpha float32) {
 	for ir := 0; ir < m; ir += mr {
