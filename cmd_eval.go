@@ -85,6 +85,21 @@ func openEvalSet(dir string, bins dataset.AgeBins, predict bool) (*dataset.Set, 
 	return d.Train, nil
 }
 
+// openRunData loads the run that eval or predict names (argument or
+// --run) and the data to score or predict.
+func openRunData(cmd *cobra.Command, args []string, run, runsDir, ckpt, dir string, predict bool) (runPredictor, *dataset.Set, error) {
+	ref, err := runArg(cmd, run, args)
+	if err != nil {
+		return runPredictor{}, nil, err
+	}
+	pr, err := loadRunPredictor(runsDir, ref, ckpt)
+	if err != nil {
+		return runPredictor{}, nil, err
+	}
+	set, err := pr.evalData(dir, predict)
+	return pr, set, err
+}
+
 // runArg takes RUN from --run or the one positional argument.
 func runArg(cmd *cobra.Command, flag string, args []string) (string, error) {
 	switch {
@@ -112,15 +127,7 @@ func (a *app) evalCmd() *cobra.Command {
 	f.BoolVar(&tta, "tta", false, "average with the horizontally flipped image")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		ref, err := runArg(cmd, run, args)
-		if err != nil {
-			return err
-		}
-		pr, err := loadRunPredictor(runsDir, ref, ckpt)
-		if err != nil {
-			return err
-		}
-		set, err := pr.evalData(dir, false)
+		pr, set, err := openRunData(cmd, args, run, runsDir, ckpt, dir, false)
 		if err != nil {
 			return err
 		}
@@ -157,18 +164,10 @@ func (a *app) predictCmd() *cobra.Command {
 	f.StringVar(&file, "out", "", "output CSV (required)")
 	f.BoolVar(&tta, "tta", false, "average with the horizontally flipped image")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		ref, err := runArg(cmd, run, args)
-		if err != nil {
-			return err
-		}
 		if file == "" {
 			return fmt.Errorf("predict needs --out FILE")
 		}
-		pr, err := loadRunPredictor(runsDir, ref, ckpt)
-		if err != nil {
-			return err
-		}
-		set, err := pr.evalData(dir, true)
+		pr, set, err := openRunData(cmd, args, run, runsDir, ckpt, dir, true)
 		if err != nil {
 			return err
 		}
