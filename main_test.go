@@ -2,14 +2,18 @@ package main
 
 import (
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"image"
 	"image/png"
+	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -338,5 +342,81 @@ func TestEvalChecksClassesAndKnowsItsData(t *testing.T) {
 	csv := filepath.Join(t.TempDir(), "p.csv")
 	if out, err := run(t, "predict", "masks", "--runs", rd, "--out", csv); err != nil || !strings.Contains(out, "wrote") {
 		t.Errorf("predict without --data: %v\n%s", err, out)
+	}
+}
+
+// TestExportCSV: export writes every step and every epoch of a run as CSV
+// that reads back to the run's own figures; bad input gets one sentence.
+func TestExportCSV(t *testing.T) {
+	data := tinySet(t)
+	rd := t.TempDir()
+	if out, err := run(t, "train", "--headless", "--data", data, "--runs", rd, "--img", "16x16", "--batch", "8", "--epochs", "2", "--name", "x"); err != nil {
+		t.Fatalf("train: %v\n%s", err, out)
+	}
+	out := t.TempDir()
+	if o, err := run(t, "export", "x", "--runs", rd, "--out", out); err != nil || strings.Count(o, "wrote ") != 2 {
+		t.Fatalf("export: %v\n%s", err, o)
+	}
+	info, err := runs.NewStore(rd).Info("x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(name string) [][]string {
+		f, err := os.Open(filepath.Join(out, info.ID+name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		rows, err := csv.NewReader(f).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rows
+	}
+	epochs := read("-epochs.csv")
+	if len(epochs) != 3 || epochs[0][5] != "val_macro_f1" {
+		t.Fatalf("epochs.csv: %v", epochs)
+	}
+	best := 0.0
+	for _, r := range epochs[1:] {
+		v, err := strconv.ParseFloat(r[5], 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		best = max(best, v)
+	}
+	if math.Abs(best-info.Best.MacroF1) > 1e-12 {
+		t.Errorf("best F1 in the CSV %v, run.json %v", best, info.Best.MacroF1)
+	}
+	h, err := runs.ReadHistory(info.Dir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := read("-steps.csv")
+	// A tiny run may finish before its first step sample (every 250 ms):
+	// the steps file then has its header only (runs/export's tests read
+	// a long history back).
+	if len(steps) != h.Rows+1 || steps[0][0] != "step" {
+		t.Fatalf("steps.csv has %d rows, the history %d", len(steps)-1, h.Rows)
+	}
+	if h.Rows > 0 {
+		col := slices.Index(steps[0], "loss")
+		last, err := strconv.ParseFloat(steps[len(steps)-1][col], 64)
+		if err != nil || math.Abs(last-h.Series["loss"].Last[h.Rows-1]) > 1e-9 {
+			t.Errorf("last loss %v (%v), history %v", last, err, h.Series["loss"].Last[h.Rows-1])
+		}
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"export", "nope", "--runs", rd}, `no run "nope"`},
+		{[]string{"export", "x", "--runs", rd, "--format", "png"}, `format "png" is not built yet`},
+		{[]string{"export", "x", "--runs", rd, "--out", "/proc/version/x"}, "export folder"},
+	} {
+		o, err := run(t, c.args...)
+		if err == nil || !strings.Contains(o, c.want) || strings.Count(strings.TrimSpace(o), "\n") > 0 {
+			t.Errorf("%v: want one sentence with %q, got %v %q", c.args, c.want, err, o)
+		}
 	}
 }

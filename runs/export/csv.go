@@ -1,0 +1,149 @@
+package export
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+
+	"github.com/maskdash/maskdash/runs"
+)
+
+// CSV writes <run>-steps.csv (every step of the history columns: step and
+// one column per metric) and <run>-epochs.csv (every epoch of the log:
+// step, training accuracy, validation loss, accuracy, macro F1 and the
+// tasks' macro F1) into out, and returns their paths. A run with no
+// history or no finished epoch still gets both files, with a header only.
+func CSV(runDir, out string) ([]string, error) {
+	id := filepath.Base(runDir)
+	if _, err := runs.ReadInfo(runDir); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, fmt.Errorf("export folder: %w", err)
+	}
+	steps := filepath.Join(out, id+"-steps.csv")
+	if err := writeSteps(runDir, steps); err != nil {
+		return nil, err
+	}
+	epochs := filepath.Join(out, id+"-epochs.csv")
+	if err := writeEpochs(runDir, epochs); err != nil {
+		return nil, err
+	}
+	return []string{steps, epochs}, nil
+}
+
+func writeSteps(runDir, path string) error {
+	h, err := runs.ReadHistory(runDir, 0)
+	if err != nil {
+		return err
+	}
+	names := h.Names()
+	rows := [][]string{append([]string{"step"}, names...)}
+	for i := range h.Rows {
+		row := make([]string, 0, len(names)+1)
+		step := ""
+		for _, n := range names {
+			s := h.Series[n]
+			if i < len(s.Step) {
+				step = strconv.Itoa(s.Step[i])
+			}
+		}
+		row = append(row, step)
+		for _, n := range names {
+			s := h.Series[n]
+			v := math.NaN()
+			if i < len(s.Last) {
+				v = s.Last[i]
+			}
+			row = append(row, num(v))
+		}
+		rows = append(rows, row)
+	}
+	return writeCSV(path, rows)
+}
+
+// epochLine is the part of an epoch event of metrics.jsonl written here.
+type epochLine struct {
+	Kind     string   `json:"kind"`
+	Epoch    int      `json:"epoch"`
+	Step     int      `json:"step"`
+	TrainAcc *float64 `json:"train_acc"`
+	Val      *struct {
+		Loss     float64 `json:"loss"`
+		Accuracy float64 `json:"accuracy"`
+		MacroF1  float64 `json:"macro_f1"`
+		Tasks    map[string]struct {
+			MacroF1 float64 `json:"macro_f1"`
+		} `json:"tasks"`
+	} `json:"val"`
+}
+
+var tasks = []string{"mask", "gender", "age"}
+
+func writeEpochs(runDir, path string) error {
+	byEpoch := map[int]epochLine{} // a resumed run's later line wins
+	err := runs.ReadLog(runDir, func(line []byte) error {
+		var e epochLine
+		if json.Unmarshal(line, &e) != nil || e.Kind != "epoch" || e.Val == nil {
+			return nil
+		}
+		byEpoch[e.Epoch] = e
+		return nil
+	})
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	var order []int
+	for ep := range byEpoch {
+		order = append(order, ep)
+	}
+	sort.Ints(order)
+	rows := [][]string{{"epoch", "step", "train_accuracy", "val_loss", "val_accuracy", "val_macro_f1", "val_mask_f1", "val_gender_f1", "val_age_f1"}}
+	for _, ep := range order {
+		e := byEpoch[ep]
+		acc := math.NaN()
+		if e.TrainAcc != nil {
+			acc = *e.TrainAcc
+		}
+		row := []string{strconv.Itoa(ep), strconv.Itoa(e.Step), num(acc), num(e.Val.Loss), num(e.Val.Accuracy), num(e.Val.MacroF1)}
+		for _, t := range tasks {
+			if te, ok := e.Val.Tasks[t]; ok {
+				row = append(row, num(te.MacroF1))
+			} else {
+				row = append(row, "")
+			}
+		}
+		rows = append(rows, row)
+	}
+	return writeCSV(path, rows)
+}
+
+// num writes a float exactly enough to read back, and NaN as empty.
+func num(v float64) string {
+	if math.IsNaN(v) {
+		return ""
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
+}
+
+func writeCSV(path string, rows [][]string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	w := csv.NewWriter(f)
+	if err := w.WriteAll(rows); err != nil {
+		_ = f.Close() // the write error is the one to report
+		return fmt.Errorf("export %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("export %s: %w", path, err)
+	}
+	return nil
+}
