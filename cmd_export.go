@@ -12,7 +12,7 @@ func (a *app) exportCmd() *cobra.Command {
 	var runsDir, format, out string
 	cmd := &cobra.Command{
 		Use:   "export RUN [RUN…]",
-		Short: "write runs' figures for other tools (csv: every step and every epoch)",
+		Short: "write runs' figures for other tools: csv, or TensorBoard event files",
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return fmt.Errorf("export needs at least one run id; see '%s --help'", cmd.CommandPath())
@@ -22,11 +22,11 @@ func (a *app) exportCmd() *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&runsDir, "runs", runs.DefaultDir, "runs folder")
-	f.StringVar(&format, "format", "csv", "csv (png, svg, html and tensorboard are not built yet)")
+	f.StringVar(&format, "format", "csv", "csv or tensorboard (png, svg and html are not built yet)")
 	f.StringVar(&out, "out", "maskdash-export", "folder to write into")
 	cmd.RunE = func(_ *cobra.Command, args []string) error {
-		if format != "csv" {
-			return fmt.Errorf("format %q is not built yet: only csv is", format)
+		if format != "csv" && format != "tensorboard" {
+			return fmt.Errorf("format %q is not built yet: csv and tensorboard are", format)
 		}
 		store := runs.NewStore(runsDir)
 		for _, ref := range args {
@@ -34,7 +34,14 @@ func (a *app) exportCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			paths, err := export.CSV(dir, out)
+			var paths []string
+			if format == "csv" {
+				paths, err = export.CSV(dir, out)
+			} else {
+				var p string
+				p, err = export.TensorBoard(dir, out)
+				paths = []string{p}
+			}
 			if err != nil {
 				return err
 			}

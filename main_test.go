@@ -412,6 +412,7 @@ func TestExportCSV(t *testing.T) {
 	}{
 		{[]string{"export", "nope", "--runs", rd}, `no run "nope"`},
 		{[]string{"export", "x", "--runs", rd, "--format", "png"}, `format "png" is not built yet`},
+		{[]string{"export", "x", "--runs", rd, "--format", "tensorboard", "--out", "/proc/version/x"}, "export folder"},
 		{[]string{"export", "x", "--runs", rd, "--out", "/proc/version/x"}, "export folder"},
 	} {
 		o, err := run(t, c.args...)
