@@ -22,8 +22,8 @@ waitfor() { # waitfor TEXT [seconds]
   for _ in $(seq 1 $(( ${2:-20} * 10 ))); do screen | grep -qF -- "$1" && return 0; sleep 0.1; done
   fail "did not see '$1'"
 }
-t new-session -d -s smoke -x 110 -y 32 "cd '$work' && TERM=xterm-256color '$bin' train --data '$work/data' --runs '$work/runs' --img 32x32 --epochs 200; echo EXITED \$?; sleep 60"
-waitfor "epoch 1:" 60
+t new-session -d -s smoke -x 110 -y 32 "cd '$work' && TERM=xterm-256color '$bin' train --data '$work/data' --runs '$work/runs' --img 32x32 --epochs 5000; echo EXITED \$?; sleep 60"
+waitfor "val acc" 60  # an epoch has ended (its line may have scrolled past already)
 t send-keys -t smoke " "; waitfor "paused"
 t send-keys -t smoke " "; waitfor "● running"
 t send-keys -t smoke "+"; waitfor "set the learning rate to 0.002"
