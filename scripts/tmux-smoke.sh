@@ -24,11 +24,14 @@ waitfor() { # waitfor TEXT [seconds]
 }
 t new-session -d -s smoke -x 110 -y 32 "cd '$work' && TERM=xterm-256color '$bin' train --data '$work/data' --runs '$work/runs' --img 32x32 --epochs 5000; echo EXITED \$?; sleep 60"
 waitfor "val acc" 60  # an epoch has ended (its line may have scrolled past already)
+# The steering keys while paused: the small set trains so fast that the
+# events panel would scroll their answers away between two looks.
 t send-keys -t smoke " "; waitfor "paused"
-t send-keys -t smoke " "; waitfor "● running"
 t send-keys -t smoke "+"; waitfor "set the learning rate to 0.002"
-t send-keys -t smoke "c"; waitfor "checkpoint saved:"
+t send-keys -t smoke "c"; waitfor "local: checkpoint"
+waitfor "checkpoint saved:"
 t send-keys -t smoke "x"; waitfor "prediction written to" 30
+t send-keys -t smoke " "; waitfor "● running"
 t send-keys -t smoke "2"; waitfor "rows: truth, columns: prediction"
 t send-keys -t smoke "1"
 t send-keys -t smoke "n"; waitfor "new run from here"
