@@ -10,6 +10,7 @@ import (
 	"github.com/maskdash/maskdash/runs"
 	"github.com/maskdash/maskdash/training"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // runPredictor is a run's checkpoint loaded for evaluation, and the data
@@ -100,6 +101,14 @@ func openRunData(cmd *cobra.Command, args []string, run, runsDir, ckpt, dir stri
 	return pr, set, err
 }
 
+// runFlags registers the flags that name a run's checkpoint, for eval and
+// predict.
+func runFlags(f *pflag.FlagSet, runsDir, run, ckpt *string) {
+	f.StringVar(runsDir, "runs", runs.DefaultDir, "runs folder")
+	f.StringVar(run, "run", "", "run id (or give it as the argument)")
+	f.StringVar(ckpt, "ckpt", "best", "best, latest or a checkpoint file")
+}
+
 // runArg takes RUN from --run or the one positional argument.
 func runArg(cmd *cobra.Command, flag string, args []string) (string, error) {
 	switch {
@@ -120,9 +129,7 @@ func (a *app) evalCmd() *cobra.Command {
 	var tta, asJSON bool
 	cmd := &cobra.Command{Use: "eval RUN", Short: "score a run's checkpoint on labelled data (default: the data it trained on)"}
 	f := cmd.Flags()
-	f.StringVar(&runsDir, "runs", runs.DefaultDir, "runs folder")
-	f.StringVar(&run, "run", "", "run id (or give it as the argument)")
-	f.StringVar(&ckpt, "ckpt", "best", "best, latest or a checkpoint file")
+	runFlags(f, &runsDir, &run, &ckpt)
 	f.StringVar(&dir, "data", "", "labelled data folder (default: the one the run trained on)")
 	f.BoolVar(&tta, "tta", false, "average with the horizontally flipped image")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
@@ -157,9 +164,7 @@ func (a *app) predictCmd() *cobra.Command {
 	var tta bool
 	cmd := &cobra.Command{Use: "predict RUN --out FILE", Short: "write ImageID,ans predictions of a run's checkpoint"}
 	f := cmd.Flags()
-	f.StringVar(&runsDir, "runs", runs.DefaultDir, "runs folder")
-	f.StringVar(&run, "run", "", "run id (or give it as the argument)")
-	f.StringVar(&ckpt, "ckpt", "best", "best, latest or a checkpoint file")
+	runFlags(f, &runsDir, &run, &ckpt)
 	f.StringVar(&dir, "data", "", "data folder with eval/info.csv (default: the one the run trained on)")
 	f.StringVar(&file, "out", "", "output CSV (required)")
 	f.BoolVar(&tta, "tta", false, "average with the horizontally flipped image")

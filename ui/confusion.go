@@ -126,8 +126,7 @@ func (m Model) perClass(c *training.Confusion, names []string, w int) string {
 	} else {
 		b.WriteString(st.Dim.Render("   F1"))
 	}
-	for i, s := range sc {
-		_ = i
+	for _, s := range sc {
 		f1 := fmt.Sprintf("%5.2f", s.F1)
 		if s.Support > 0 && s.F1 < 0.3 {
 			f1 = st.Bad.Render(f1)

@@ -101,7 +101,7 @@ func (r runsModel) key(msg tea.KeyMsg, k KeyMap) (runsModel, tea.Cmd) {
 
 var overlayColors = []asciigraph.AnsiColor{asciigraph.Blue, asciigraph.Red, asciigraph.Green, asciigraph.Yellow, asciigraph.Magenta, asciigraph.Cyan}
 
-func (r runsModel) view(st Styles, w, h int, k KeyMap) string {
+func (r runsModel) view(st Styles, w, h int) string {
 	if !r.loaded {
 		return st.Dim.Render("reading " + r.dir + " …")
 	}
@@ -179,7 +179,6 @@ func (r runsModel) view(st Styles, w, h int, k KeyMap) string {
 	used := strings.Count(b.String(), "\n") + 1
 	b.WriteString("\n" + st.BoxTitle.Render("validation macro F1 per epoch, runs 1…n overlaid") + "\n")
 	b.WriteString(plot(series, chartOpts{W: w, H: max(h-used-1, 4), Color: st.Color, Colors: overlayColors}))
-	_ = k
 	return b.String()
 }
 

@@ -21,7 +21,7 @@ func (m Model) View() string {
 	case viewConfusion:
 		body = m.confusionView(w, bodyH)
 	case viewRuns:
-		body = m.runs.view(m.styles, w, bodyH, m.keys)
+		body = m.runs.view(m.styles, w, bodyH)
 	default:
 		body = m.overviewView(w, bodyH)
 	}

@@ -2,13 +2,10 @@ package export
 
 import (
 	"encoding/csv"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 
 	"github.com/maskdash/maskdash/runs"
@@ -46,22 +43,10 @@ func writeSteps(runDir, path string) error {
 	names := h.Names()
 	rows := [][]string{append([]string{"step"}, names...)}
 	for i := range h.Rows {
-		row := make([]string, 0, len(names)+1)
-		step := ""
+		// Every column has one value per row, and the same steps.
+		row := []string{strconv.Itoa(h.Series[names[0]].Step[i])}
 		for _, n := range names {
-			s := h.Series[n]
-			if i < len(s.Step) {
-				step = strconv.Itoa(s.Step[i])
-			}
-		}
-		row = append(row, step)
-		for _, n := range names {
-			s := h.Series[n]
-			v := math.NaN()
-			if i < len(s.Last) {
-				v = s.Last[i]
-			}
-			row = append(row, num(v))
+			row = append(row, num(h.Series[n].Last[i]))
 		}
 		rows = append(rows, row)
 	}
@@ -87,31 +72,17 @@ type epochLine struct {
 var tasks = []string{"mask", "gender", "age"}
 
 func writeEpochs(runDir, path string) error {
-	byEpoch := map[int]epochLine{} // a resumed run's later line wins
-	err := runs.ReadLog(runDir, func(line []byte) error {
-		var e epochLine
-		if json.Unmarshal(line, &e) != nil || e.Kind != "epoch" || e.Val == nil {
-			return nil
-		}
-		byEpoch[e.Epoch] = e
-		return nil
-	})
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
+	_, epochs, err := readLog(runDir)
+	if err != nil {
 		return err
 	}
-	var order []int
-	for ep := range byEpoch {
-		order = append(order, ep)
-	}
-	sort.Ints(order)
 	rows := [][]string{{"epoch", "step", "train_accuracy", "val_loss", "val_accuracy", "val_macro_f1", "val_mask_f1", "val_gender_f1", "val_age_f1"}}
-	for _, ep := range order {
-		e := byEpoch[ep]
+	for _, e := range epochs {
 		acc := math.NaN()
 		if e.TrainAcc != nil {
 			acc = *e.TrainAcc
 		}
-		row := []string{strconv.Itoa(ep), strconv.Itoa(e.Step), num(acc), num(e.Val.Loss), num(e.Val.Accuracy), num(e.Val.MacroF1)}
+		row := []string{strconv.Itoa(e.Epoch), strconv.Itoa(e.Step), num(acc), num(e.Val.Loss), num(e.Val.Accuracy), num(e.Val.MacroF1)}
 		for _, t := range tasks {
 			if te, ok := e.Val.Tasks[t]; ok {
 				row = append(row, num(te.MacroF1))
