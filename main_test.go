@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"regexp"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -420,4 +421,105 @@ func TestExportCSV(t *testing.T) {
 			t.Errorf("%v: want one sentence with %q, got %v %q", c.args, c.want, err, o)
 		}
 	}
+}
+
+// TestErrorsListsTheWorstFirst: maskdash errors agrees with the epoch's
+// confusion matrix in the log, orders by loss and draws thumbnails.
+func TestErrorsListsTheWorstFirst(t *testing.T) {
+	data := tinySet(t)
+	rd := t.TempDir()
+	if out, err := run(t, "train", "--headless", "--data", data, "--runs", rd, "--img", "16x16", "--batch", "8", "--epochs", "2", "--name", "e"); err != nil {
+		t.Fatalf("train: %v\n%s", err, out)
+	}
+	info, err := runs.NewStore(rd).Info("e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, err := training.ReplayLog(info.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conf *training.Confusion
+	for _, e := range evs {
+		if e.Kind == training.KindEpoch && e.Epoch == 1 {
+			conf = e.Conf
+		}
+	}
+	wrong := 0
+	for i, row := range conf.M {
+		for j, n := range row {
+			if i != j {
+				wrong += n
+			}
+		}
+	}
+	out, err := run(t, "errors", "e", "--runs", rd, "--epoch", "1", "--top", "0", "--images", "none")
+	if err != nil {
+		t.Fatalf("errors: %v\n%s", err, out)
+	}
+	if want := fmt.Sprintf("epoch 1: %d of %d validation images misclassified", wrong, conf.Total()); !strings.Contains(out, want) {
+		t.Fatalf("want %q in\n%s", want, out)
+	}
+	losses := regexp.MustCompile(`loss (\d+\.\d+)`).FindAllStringSubmatch(out, -1)
+	if len(losses) != wrong {
+		t.Fatalf("%d images listed, %d misclassified", len(losses), wrong)
+	}
+	for i := 1; i < len(losses); i++ {
+		a, _ := strconv.ParseFloat(losses[i-1][1], 64)
+		b, _ := strconv.ParseFloat(losses[i][1], 64)
+		if b > a {
+			t.Fatalf("image %d has loss %v after %v: not worst first", i+1, b, a)
+		}
+	}
+	// One cell by numbers: as many as the matrix says.
+	ti, pi := 0, 0
+	for i, row := range conf.M {
+		for j, n := range row {
+			if i != j && n > conf.M[ti][pi] {
+				ti, pi = i, j
+			}
+		}
+	}
+	out, err = run(t, "errors", "e", "--runs", rd, "--epoch", "1", "--cell", fmt.Sprintf("%d,%d", ti, pi), "--top", "1", "--images", "blocks", "--size", "3")
+	if err != nil {
+		t.Fatalf("errors --cell: %v\n%s", err, out)
+	}
+	if want := fmt.Sprintf("%d images, worst first", conf.M[ti][pi]); conf.M[ti][pi] > 0 && !strings.Contains(out, want) {
+		t.Errorf("want %q in\n%s", want, out)
+	}
+	if conf.M[ti][pi] > 0 && strings.Count(out, "▀") < 3*3 {
+		t.Errorf("no thumbnail of 3 rows drawn:\n%s", out)
+	}
+	empty := t.TempDir()
+	if o, err := run(t, "train", "--headless", "--data", data, "--runs", empty, "--img", "16x16", "--batch", "8", "--epochs", "1", "--name", "z"); err != nil {
+		t.Fatalf("train: %v\n%s", err, o)
+	}
+	if err := os.RemoveAll(filepath.Join(empty, mustID(t, empty, "z"), "val")); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"errors", "nope", "--runs", rd}, `no run "nope"`},
+		{[]string{"errors", "e", "--runs", rd, "--cell", "x,1"}, `"x" is not a class of this run`},
+		{[]string{"errors", "e", "--runs", rd, "--cell", "1"}, `is not T,P`},
+		{[]string{"errors", "e", "--runs", rd, "--epoch", "9"}, `no validation predictions for epoch 9 (it kept epochs 1, 2)`},
+		{[]string{"errors", "e", "--runs", rd, "--images", "png"}, `image protocol "png"`},
+		{[]string{"errors", "z", "--runs", empty}, `kept no validation predictions`},
+	} {
+		o, err := run(t, c.args...)
+		if err == nil || !strings.Contains(o, c.want) || strings.Count(strings.TrimSpace(o), "\n") > 0 {
+			t.Errorf("%v: want one sentence with %q, got %v %q", c.args, c.want, err, o)
+		}
+	}
+}
+
+func mustID(t *testing.T, rd, ref string) string {
+	t.Helper()
+	info, err := runs.NewStore(rd).Info(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.ID
 }

@@ -158,3 +158,35 @@ func isImageName(name string) bool {
 func isJunk(name string) bool {
 	return strings.HasPrefix(name, ".") || name == "__MACOSX"
 }
+
+// Images finds the pixels of images named by path, or by their index in
+// an in-memory set (IDX) read from a data folder, which it opens the
+// first time such an image is asked for.
+type Images struct {
+	Dir  string
+	Bins AgeBins
+	mem  *Set
+}
+
+// Image decodes the image at path or, when path is empty, the in-memory
+// image mem of the data folder.
+func (im *Images) Image(path string, mem int) (image.Image, error) {
+	if path != "" {
+		return DecodeFile(path)
+	}
+	if im.mem == nil {
+		if im.Dir == "" {
+			return nil, fmt.Errorf("in-memory image %d: the run does not say which data folder it read", mem)
+		}
+		d, err := Open(im.Dir, Options{Bins: im.Bins})
+		if err != nil {
+			return nil, err
+		}
+		im.mem = d.Train
+	}
+	s := im.mem
+	if mem < 0 || mem >= len(s.mem) {
+		return nil, fmt.Errorf("%s has no in-memory image %d", im.Dir, mem)
+	}
+	return &image.Gray{Pix: s.mem[mem], Stride: s.memW, Rect: image.Rect(0, 0, s.memW, s.memH)}, nil
+}

@@ -1,6 +1,10 @@
 package training
 
-import "time"
+import (
+	"time"
+
+	"github.com/maskdash/maskdash/runs"
+)
 
 // EventKind says what an Event reports. The strings are what metrics.jsonl
 // holds in its "kind" field.
@@ -87,6 +91,9 @@ type Event struct {
 	Setting  Setting    `json:"setting,omitempty"`
 	Value    string     `json:"value,omitempty"`
 	Settings *RunHeader `json:"settings,omitempty"`
+	// Preds (epoch events) are the epoch's per-image validation
+	// predictions: the run folder keeps them in val/, not in the log.
+	Preds *runs.ValPreds `json:"-"`
 }
 
 // RunHeader is what a viewer shows of a run's settings.

@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/maskdash/maskdash/dataset"
+	"github.com/maskdash/maskdash/runs"
 )
 
 // Confusion is a confusion matrix: M[true][pred].
@@ -212,4 +213,23 @@ func argmax(v []float64) int {
 		}
 	}
 	return b
+}
+
+// valPreds turns a set's class log-probabilities into the per-image
+// predictions a run keeps: true and predicted class, loss (−log p of the
+// true class) and probabilities.
+func valPreds(epoch int, set *dataset.Set, lp [][]float64) *runs.ValPreds {
+	c := len(set.Classes)
+	p := &runs.ValPreds{Epoch: epoch, Classes: c, Truth: make([]int, len(lp)), Pred: make([]int, len(lp)),
+		Loss: make([]float32, len(lp)), Probs: make([]float32, len(lp)*c), Items: make([]runs.ValItem, len(lp)), Names: set.Classes}
+	for i, row := range lp {
+		s := set.Samples[i]
+		p.Truth[i], p.Pred[i] = s.Label, argmax(row)
+		p.Loss[i] = float32(-row[s.Label])
+		for k, v := range row[:c] {
+			p.Probs[i*c+k] = float32(math.Exp(v))
+		}
+		p.Items[i] = runs.ValItem{Name: s.Name, Path: s.Path, Mem: s.Mem, Label: s.Label}
+	}
+	return p
 }

@@ -28,6 +28,7 @@ type runSink struct {
 	hub     *Hub
 	run     *runs.Run
 	pending []pendingEvent
+	indexed bool // val/index.tsv is written
 }
 
 type pendingEvent struct {
@@ -41,7 +42,9 @@ func (s *runSink) Record(e Event) error {
 		e.Time = time.Now()
 	}
 	e.Run = s.run.ID()
-	s.hub.Publish(e)
+	live := e
+	live.Preds = nil // viewers read them from the run folder; the hub keeps its history small
+	s.hub.Publish(live)
 	s.pending = append(s.pending, pendingEvent{e: e})
 	return s.Flush()
 }
@@ -73,6 +76,17 @@ func (s *runSink) apply(e Event) error {
 	case KindStep:
 		return s.run.AppendHistory(e.Step, map[string]float64{"loss": e.Loss, "lr": e.LR, "ips": e.IPS})
 	case KindEpoch:
+		if p := e.Preds; p != nil {
+			if s.indexed {
+				q := *p
+				q.Items = nil
+				p = &q
+			}
+			if err := s.run.WriteValPreds(p); err != nil {
+				return err
+			}
+			s.indexed = true
+		}
 		info.EpochsDone, info.Steps = e.Epoch, e.Step
 		if e.Best && e.Val != nil {
 			info.Best = runs.Best{MacroF1: e.Val.MacroF1, Accuracy: e.Val.Accuracy, Epoch: e.Epoch}

@@ -316,7 +316,7 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 	}
 	t.epoch++
 	t.batchInEpoch = 0
-	m, conf, err := t.validate(ctx)
+	m, conf, preds, err := t.validate(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -328,7 +328,7 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 	if best {
 		t.bestF1, t.bestEpoch = m.MacroF1, t.epoch
 	}
-	t.emit(Event{Kind: KindEpoch, Epochs: t.cfg.Epochs, TrainAcc: trainAcc, Val: &m, Conf: conf, LR: t.opt.LR(), Best: best})
+	t.emit(Event{Kind: KindEpoch, Epochs: t.cfg.Epochs, TrainAcc: trainAcc, Val: &m, Conf: conf, LR: t.opt.LR(), Best: best, Preds: preds})
 	t.saveCheckpoint(&m, best)
 	if err := t.sink.Sync(); err != nil && t.writeErr == nil {
 		t.writeErr = err
@@ -498,19 +498,21 @@ func (t *Trainer) finalCheckpoint() error {
 }
 
 // validate evaluates the validation split in evaluation mode.
-func (t *Trainer) validate(ctx context.Context) (Metrics, *Confusion, error) {
+// It also returns every image's predictions, which the run keeps.
+func (t *Trainer) validate(ctx context.Context) (Metrics, *Confusion, *runs.ValPreds, error) {
 	if t.val.Len() == 0 {
-		return Metrics{}, NewConfusion(len(t.train.Classes)), nil
+		return Metrics{}, NewConfusion(len(t.train.Classes)), nil, nil
 	}
 	lp, loss, err := evalSet(ctx, t.net, t.valL, t.val, t.loss, false)
 	if err != nil {
-		return Metrics{}, nil, err
+		return Metrics{}, nil, nil, err
 	}
 	conf := NewConfusion(len(t.val.Classes))
-	for i, row := range lp {
-		conf.Add(t.val.Samples[i].Label, argmax(row))
+	preds := valPreds(t.epoch, t.val, lp)
+	for i := range lp {
+		conf.Add(preds.Truth[i], preds.Pred[i])
 	}
-	return Summarize(conf, loss, t.val.Masked), conf, nil
+	return Summarize(conf, loss, t.val.Masked), conf, preds, nil
 }
 
 // predictNow writes predictions of the eval set (mask layout) or of the

@@ -1,0 +1,46 @@
+package thumb
+
+import (
+	"fmt"
+	"image"
+	"strings"
+)
+
+// Blocks draws img in cols×rows cells with the upper half block '▀':
+// its foreground is the upper pixel, its background the lower, in 24-bit
+// colour. Each line ends by resetting the colours.
+func Blocks(img image.Image, cols, rows int) []string {
+	p := Fit(img, cols, 2*rows)
+	lines := make([]string, rows)
+	var sb strings.Builder
+	for r := range rows {
+		sb.Reset()
+		for c := range cols {
+			t, b := p.RGBAAt(c, 2*r), p.RGBAAt(c, 2*r+1)
+			fmt.Fprintf(&sb, "\x1b[38;2;%d;%d;%dm\x1b[48;2;%d;%d;%dm▀", t.R, t.G, t.B, b.R, b.G, b.B)
+		}
+		sb.WriteString("\x1b[0m")
+		lines[r] = sb.String()
+	}
+	return lines
+}
+
+// ramp runs from dark to light.
+const ramp = " .:-=+*#%@"
+
+// Plain draws img in cols×rows cells of plain characters by luminance,
+// for terminals without colour (NO_COLOR).
+func Plain(img image.Image, cols, rows int) []string {
+	p := Fit(img, cols, rows)
+	lines := make([]string, rows)
+	for r := range rows {
+		b := make([]byte, cols)
+		for c := range cols {
+			px := p.RGBAAt(c, r)
+			y := (299*int(px.R) + 587*int(px.G) + 114*int(px.B)) / 1000
+			b[c] = ramp[y*len(ramp)/256]
+		}
+		lines[r] = string(b)
+	}
+	return lines
+}
