@@ -9,10 +9,10 @@ import (
 )
 
 func (a *app) exportCmd() *cobra.Command {
-	var runsDir, format, out string
+	var runsDir, format, out, size string
 	cmd := &cobra.Command{
 		Use:   "export RUN [RUN…]",
-		Short: "write runs' figures for other tools: csv, or TensorBoard event files",
+		Short: "write runs' figures for other tools: csv, png, svg, html or TensorBoard event files",
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return fmt.Errorf("export needs at least one run id; see '%s --help'", cmd.CommandPath())
@@ -22,11 +22,17 @@ func (a *app) exportCmd() *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&runsDir, "runs", runs.DefaultDir, "runs folder")
-	f.StringVar(&format, "format", "csv", "csv or tensorboard (png, svg and html are not built yet)")
+	f.StringVar(&format, "format", "csv", "csv (every step and epoch), png or svg (curves and confusion matrix), html (one self-contained page) or tensorboard")
+	f.StringVar(&size, "size", "900x600", "figure size WxH for png (pixels) and svg (points)")
 	f.StringVar(&out, "out", "maskdash-export", "folder to write into")
 	cmd.RunE = func(_ *cobra.Command, args []string) error {
-		if format != "csv" && format != "tensorboard" {
-			return fmt.Errorf("format %q is not built yet: csv and tensorboard are", format)
+		var sz export.Size
+		if _, err := fmt.Sscanf(size, "%dx%d", &sz.W, &sz.H); err != nil || sz.W < 50 || sz.H < 50 || sz.W > 10000 || sz.H > 10000 {
+			return fmt.Errorf("--size %q is not WxH between 50x50 and 10000x10000", size)
+		}
+		write, ok := exporters[format]
+		if !ok {
+			return fmt.Errorf("format %q is not one of csv, png, svg, html, tensorboard", format)
 		}
 		store := runs.NewStore(runsDir)
 		for _, ref := range args {
@@ -34,14 +40,7 @@ func (a *app) exportCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var paths []string
-			if format == "csv" {
-				paths, err = export.CSV(dir, out)
-			} else {
-				var p string
-				p, err = export.TensorBoard(dir, out)
-				paths = []string{p}
-			}
+			paths, err := write(dir, out, sz)
 			if err != nil {
 				return err
 			}
@@ -52,4 +51,19 @@ func (a *app) exportCmd() *cobra.Command {
 		return nil
 	}
 	return cmd
+}
+
+// exporters write one run in each --format.
+var exporters = map[string]func(dir, out string, sz export.Size) ([]string, error){
+	"csv": func(dir, out string, _ export.Size) ([]string, error) { return export.CSV(dir, out) },
+	"png": func(dir, out string, sz export.Size) ([]string, error) { return export.Figures(dir, out, "png", sz) },
+	"svg": func(dir, out string, sz export.Size) ([]string, error) { return export.Figures(dir, out, "svg", sz) },
+	"html": func(dir, out string, _ export.Size) ([]string, error) {
+		p, err := export.HTML(dir, out)
+		return []string{p}, err
+	},
+	"tensorboard": func(dir, out string, _ export.Size) ([]string, error) {
+		p, err := export.TensorBoard(dir, out)
+		return []string{p}, err
+	},
 }

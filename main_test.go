@@ -412,7 +412,9 @@ func TestExportCSV(t *testing.T) {
 		want string
 	}{
 		{[]string{"export", "nope", "--runs", rd}, `no run "nope"`},
-		{[]string{"export", "x", "--runs", rd, "--format", "png"}, `format "png" is not built yet`},
+		{[]string{"export", "x", "--runs", rd, "--format", "gif"}, `format "gif" is not one of csv, png, svg, html, tensorboard`},
+		{[]string{"export", "x", "--runs", rd, "--format", "png", "--size", "big"}, `--size "big" is not WxH`},
+		{[]string{"export", "x", "--runs", rd, "--format", "html", "--out", "/proc/version/x"}, "export folder"},
 		{[]string{"export", "x", "--runs", rd, "--format", "tensorboard", "--out", "/proc/version/x"}, "export folder"},
 		{[]string{"export", "x", "--runs", rd, "--out", "/proc/version/x"}, "export folder"},
 	} {

@@ -1,0 +1,166 @@
+package export
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+)
+
+// HTML writes <run>.html into out: one self-contained page (no network,
+// no scripts) with the run's settings, its curves and best confusion
+// matrix as inline SVG with embedded fonts, the per-class scores of the
+// best epoch, every epoch's figures, and the run's events. It returns
+// the page's path.
+func HTML(runDir, out string) (string, error) {
+	r, err := readReport(runDir)
+	if err != nil {
+		return "", err
+	}
+	if err := r.needEpochs(); err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return "", fmt.Errorf("export folder: %w", err)
+	}
+	var curves, conf bytes.Buffer
+	if err := render(&curves, r.curves(), "svg", Size{900, 420}, true); err != nil {
+		return "", err
+	}
+	n := len(r.best().Conf)
+	side := max(420, 40+36*n)
+	// The fonts the curves embed serve the whole page.
+	if err := render(&conf, r.confusion(), "svg", Size{side, side}, false); err != nil {
+		return "", err
+	}
+	page := pageData{
+		Name: r.name(), Info: r.Info, Best: *r.best(), Epochs: r.Epochs, Events: r.Events,
+		Curves: template.HTML(svgBody(curves.Bytes())), Confusion: template.HTML(svgBody(conf.Bytes())),
+		Classes:  classRows(r.Classes, r.best().Conf),
+		Settings: settingRows(r.Info.Config),
+		Written:  time.Now().Format(time.RFC3339),
+	}
+	var buf bytes.Buffer
+	if err := pageTmpl.Execute(&buf, page); err != nil {
+		return "", fmt.Errorf("export html: %w", err)
+	}
+	path := filepath.Join(out, r.Info.ID+".html")
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		return "", fmt.Errorf("export: %w", err)
+	}
+	return path, nil
+}
+
+// svgBody drops the XML prolog, so the SVG can sit inside HTML.
+func svgBody(b []byte) []byte {
+	if i := bytes.Index(b, []byte("<svg")); i > 0 {
+		return b[i:]
+	}
+	return b
+}
+
+type pageData struct {
+	Name              string
+	Info              any
+	Best              epochFigures
+	Epochs            []epochFigures
+	Events            []eventLine
+	Curves, Confusion template.HTML
+	Classes           []classRow
+	Settings          [][2]string
+	Written           string
+}
+
+type classRow struct {
+	Name                  string
+	Precision, Recall, F1 float64
+	Support               int
+}
+
+// classRows scores each class from a confusion matrix (zero when
+// undefined, as scikit-learn's zero_division=0).
+func classRows(names []string, m [][]int) []classRow {
+	out := make([]classRow, len(m))
+	for c := range m {
+		tp, row, col := m[c][c], 0, 0
+		for k := range m {
+			row += m[c][k]
+			col += m[k][c]
+		}
+		r := classRow{Name: fmt.Sprint(c), Support: row}
+		if c < len(names) {
+			r.Name = names[c]
+		}
+		if col > 0 {
+			r.Precision = float64(tp) / float64(col)
+		}
+		if row > 0 {
+			r.Recall = float64(tp) / float64(row)
+		}
+		if r.Precision+r.Recall > 0 {
+			r.F1 = 2 * r.Precision * r.Recall / (r.Precision + r.Recall)
+		}
+		out[c] = r
+	}
+	return out
+}
+
+func settingRows(cfg map[string]any) [][2]string {
+	keys := make([]string, 0, len(cfg))
+	for k := range cfg {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([][2]string, len(keys))
+	for i, k := range keys {
+		out[i] = [2]string{k, fmt.Sprint(cfg[k])}
+	}
+	return out
+}
+
+var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap{
+	"f4": func(v float64) string {
+		if math.IsNaN(v) {
+			return "–"
+		}
+		return fmt.Sprintf("%.4f", v)
+	},
+	"clock": func(t time.Time) string { return t.Format("2006-01-02 15:04:05") },
+}).Parse(`<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>maskdash run {{.Name}}</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1000px;color:#222}
+h1{font-size:1.5em;margin-bottom:.2em} h2{font-size:1.15em;margin-top:2em}
+table{border-collapse:collapse;font-size:.9em} td,th{padding:.2em .7em;border-bottom:1px solid #ddd;text-align:right}
+td:first-child,th:first-child{text-align:left} .best{font-size:1.2em} .muted{color:#777}
+svg{max-width:100%;height:auto}
+</style></head><body>
+<h1 id="run">{{.Name}}</h1>
+<p class="best" id="best">best macro F1 <b>{{f4 .Best.MacroF1}}</b> at epoch {{.Best.Epoch}} (accuracy {{f4 .Best.Accuracy}}, loss {{f4 .Best.Loss}})</p>
+<p class="muted">{{with .Info}}{{.Model}}, {{.Loss}}, {{.Optim}}, lr {{.LR}}; {{.Status}}, {{.EpochsDone}} of {{.Epochs}} epochs, {{.Steps}} steps{{end}}. Written by maskdash export on {{.Written}}.</p>
+<h2>Curves</h2>
+<figure id="curves">{{.Curves}}</figure>
+<h2>Confusion matrix (epoch {{.Best.Epoch}})</h2>
+<figure id="confusion">{{.Confusion}}</figure>
+<h2>Per class (epoch {{.Best.Epoch}})</h2>
+<table id="classes"><tr><th>class</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr>
+{{range .Classes}}<tr><td>{{.Name}}</td><td>{{f4 .Precision}}</td><td>{{f4 .Recall}}</td><td>{{f4 .F1}}</td><td>{{.Support}}</td></tr>
+{{end}}</table>
+<h2>Epochs</h2>
+<table id="epochs"><tr><th>epoch</th><th>step</th><th>train acc</th><th>val loss</th><th>val acc</th><th>val macro F1</th></tr>
+{{range .Epochs}}<tr><td>{{.Epoch}}</td><td>{{.Step}}</td><td>{{f4 .TrainAcc}}</td><td>{{f4 .Loss}}</td><td>{{f4 .Accuracy}}</td><td>{{f4 .MacroF1}}</td></tr>
+{{end}}</table>
+<h2>Settings</h2>
+<table id="settings">{{range .Settings}}<tr><td>{{index . 0}}</td><td>{{index . 1}}</td></tr>
+{{end}}</table>
+<h2>Events</h2>
+<table id="events"><tr><th>time</th><th>step</th><th>kind</th><th>what</th></tr>
+{{range .Events}}<tr><td>{{clock .T}}</td><td>{{.Step}}</td><td>{{.Kind}}</td><td style="text-align:left">{{.Text}}</td></tr>
+{{end}}</table>
+</body></html>
+`))
