@@ -54,6 +54,19 @@ grep -q '"setting":"lr"' "$work/runs/$parent/metrics.jsonl" || fail "lr change n
 t kill-session -t smoke
 t new-session -d -s smoke -x 100 -y 30 "cd '$work' && TERM=xterm-256color '$bin' train --data '$work/data' --runs '$work/runs2' --img 32x32 --epochs 1; echo EXITED \$?; sleep 60"
 waitfor "finished" 60
+# The images of a confusion cell: e puts a cursor on the worst cell, enter
+# opens its images worst first, enter shows one large (the terminal is
+# handed over until enter), esc goes back; a mouse click on a tab.
+t send-keys -t smoke "2"; waitfor "rows: truth, columns: prediction"
+t send-keys -t smoke "e"; waitfor "enter its images"
+t send-keys -t smoke Enter; waitfor "worst first"
+screen | grep -q "#1 loss" || fail "no thumbnail captions"
+t send-keys -t smoke Enter; waitfor "press enter to go back"
+t send-keys -t smoke Enter; waitfor "worst first"
+t send-keys -t smoke Escape; waitfor "enter its images"
+t send-keys -t smoke Escape; waitfor "rows: truth, columns: prediction"
+screen | grep -q "^events" && fail "the confusion view shows the events box"
+t send-keys -t smoke -l $'\e[<0;12;1M'; waitfor "events"   # an SGR mouse click on "1 overview"
 t send-keys -t smoke "x"; waitfor "finished run's weights" 30
 t send-keys -t smoke "+"; waitfor "the run has finished"
 t send-keys -t smoke "n"; waitfor "new run from here"

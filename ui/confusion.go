@@ -15,6 +15,9 @@ import (
 func (m Model) confusionView(w, h int) string {
 	st := m.styles
 	s := m.state
+	if m.errs.open {
+		return m.errs.view(st, w, h)
+	}
 	n := len(s.Confs)
 	if n == 0 || s.Confs[n-1] == nil {
 		return st.Dim.Render("the confusion matrix appears after the first epoch's validation")
@@ -35,8 +38,14 @@ func (m Model) confusionView(w, h int) string {
 	if m.percent {
 		mode = "row % (99 = 99–100)"
 	}
-	title := fmt.Sprintf("confusion, epoch %d of %d (←/→) · %s (%%) · rows: truth, columns: prediction", s.EpochN[idx], s.EpochN[n-1], mode)
-	mat := m.matrix(c, names, true, fmt.Sprintf("ep %d/%d", s.EpochN[idx], s.EpochN[n-1]))
+	title := fmt.Sprintf("confusion, epoch %d of %d (←/→) · %s (%%) · rows: truth, columns: prediction · e: images of a cell", s.EpochN[idx], s.EpochN[n-1], mode)
+	cur := [2]int{-1, -1}
+	if m.picking && m.cellT < c.N && m.cellP < c.N {
+		cur = [2]int{m.cellT, m.cellP}
+		title = fmt.Sprintf("epoch %d of %d ([/]) · true %s, predicted %s: %d images · arrows move · enter: their images · esc: done",
+			s.EpochN[idx], s.EpochN[n-1], names[m.cellT], names[m.cellP], c.M[m.cellT][m.cellP])
+	}
+	mat := m.matrix(c, names, true, fmt.Sprintf("ep %d/%d", s.EpochN[idx], s.EpochN[n-1]), cur)
 	per := m.perClass(c, names, w-lipgloss.Width(mat)-2)
 	top := lipgloss.JoinHorizontal(lipgloss.Top, mat, "  ", per)
 	out := top
@@ -52,7 +61,7 @@ func (m Model) confusionView(w, h int) string {
 		}
 		for t, name := range dataset.TaskNames {
 			tc := c.Task(t)
-			tasks = append(tasks, st.BoxTitle.Render(fmt.Sprintf("%s  acc %.3f F1 %.3f", name, tc.Accuracy(), tc.MacroF1()))+"\n"+m.matrix(tc, tn[t], false, ""))
+			tasks = append(tasks, st.BoxTitle.Render(fmt.Sprintf("%s  acc %.3f F1 %.3f", name, tc.Accuracy(), tc.MacroF1()))+"\n"+m.matrix(tc, tn[t], false, "", [2]int{-1, -1}))
 		}
 		out += "\n" + lipgloss.JoinHorizontal(lipgloss.Top, tasks[0], "   ", tasks[1], "   ", tasks[2])
 	}
@@ -60,8 +69,8 @@ func (m Model) confusionView(w, h int) string {
 }
 
 // matrix renders a confusion matrix; short cells (3 wide) for many
-// classes.
-func (m Model) matrix(c *training.Confusion, names []string, compact bool, corner string) string {
+// classes. The cell at cur (true, predicted) is marked.
+func (m Model) matrix(c *training.Confusion, names []string, compact bool, corner string, cur [2]int) string {
 	st := m.styles
 	lw := 0
 	for _, n := range names {
@@ -103,10 +112,15 @@ func (m Model) matrix(c *training.Confusion, names []string, compact bool, corne
 			if v == 0 {
 				txt = fmt.Sprintf("%*s", cw, "·")
 			}
-			if st.Color && v > 0 {
+			switch {
+			case i == cur[0] && j == cur[1] && st.Color:
+				txt = st.Cursor.Reverse(true).Render(txt)
+			case i == cur[0] && j == cur[1]:
+				txt = ">" + txt[1:]
+			case st.Color && v > 0:
 				lvl := min(int(frac*float64(len(st.Heat)-1)+0.999), len(st.Heat)-1)
 				txt = st.Heat[lvl].Render(txt)
-			} else if i == j {
+			case i == j:
 				txt = st.Diag.Render(txt)
 			}
 			b.WriteString(txt)
@@ -139,4 +153,40 @@ func (m Model) perClass(c *training.Confusion, names []string, w int) string {
 	}
 	b.WriteString("\n" + st.Value.Render(fmt.Sprintf("macro F1 %.4f", c.MacroF1())))
 	return b.String()
+}
+
+// cellAt finds the cell of the confusion matrix at (x, y) of the body:
+// the epoch's index and the true and predicted class.
+func (m Model) cellAt(x, y int) (ep, t, p int, ok bool) {
+	s := m.state
+	n := len(s.Confs)
+	if n == 0 {
+		return 0, 0, 0, false
+	}
+	ep = m.confEpoch
+	if ep < 0 || ep >= n {
+		ep = n - 1
+	}
+	c := s.Confs[ep]
+	if c == nil {
+		return 0, 0, 0, false
+	}
+	names := s.Header.Classes
+	lw := 0
+	if len(names) == c.N {
+		for _, nm := range names {
+			lw = max(lw, lipgloss.Width(nm))
+		}
+	} else {
+		lw = len(fmt.Sprint(c.N - 1))
+	}
+	row0 := 1 // the column numbers
+	if m.bodyHeight() > c.N+2 {
+		row0++ // the title
+	}
+	t, p = y-row0, (x-(lw+1))/3
+	if t < 0 || t >= c.N || x < lw+1 || p >= c.N {
+		return 0, 0, 0, false
+	}
+	return ep, t, p, true
 }

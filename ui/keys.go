@@ -29,6 +29,10 @@ type KeyMap struct {
 	Percent    key.Binding
 	History    key.Binding
 	Smooth     key.Binding
+	Errors     key.Binding // confusion view: pick a cell to see its images
+	EpochPrev  key.Binding
+	EpochNext  key.Binding
+	Back       key.Binding
 	Help       key.Binding
 	Quit       key.Binding
 	Apply      key.Binding // in a prompt: apply what was typed
@@ -58,6 +62,10 @@ func DefaultKeyMap() KeyMap {
 		Percent:    key.NewBinding(key.WithKeys("%"), key.WithHelp("%", "counts/percent")),
 		History:    key.NewBinding(key.WithKeys("H"), key.WithHelp("H", "recent/all history")),
 		Smooth:     key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "smoothing")),
+		Errors:     key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "images of a cell")),
+		EpochPrev:  key.NewBinding(key.WithKeys("["), key.WithHelp("[/]", "epoch (picking a cell)")),
+		EpochNext:  key.NewBinding(key.WithKeys("]"), key.WithHelp("]", "next epoch")),
+		Back:       key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
 		Help:       key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "all keys")),
 		Quit:       key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 		Apply:      key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "apply")),
@@ -100,6 +108,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.LRUp, k.LRDown, k.LRSet, k.Loss},
 		{k.NextView, k.Overview, k.Confusion, k.Runs},
 		{k.Left, k.Up, k.Select, k.Percent, k.History, k.Smooth},
+		{k.Errors, k.EpochPrev, k.Back},
 		{k.Help, k.Quit},
 	}
 }

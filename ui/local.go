@@ -7,6 +7,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/maskdash/maskdash/training"
+	"github.com/maskdash/maskdash/ui/thumb"
 	"github.com/muesli/termenv"
 )
 
@@ -27,8 +28,9 @@ func RunLocal(ctx context.Context, mgr *training.Manager) error {
 	ring := func(msg string) {
 		_ = RingTerminal(os.Stdout, msg) // a terminal that cannot be written to has no one to tell
 	}
-	m := New(Options{Sub: sub, Snapshot: snap, Ctrl: mgr, Who: "local", Renderer: r, RunsDir: mgr.RunsDir(), QuitStops: true, Ring: ring})
-	_, perr := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx), tea.WithFPS(15)).Run()
+	m := New(Options{Sub: sub, Snapshot: snap, Ctrl: mgr, Who: "local", Renderer: r, RunsDir: mgr.RunsDir(), QuitStops: true, Ring: ring,
+		Images: thumb.Detect(os.Getenv)})
+	_, perr := tea.NewProgram(m, tea.WithAltScreen(), tea.WithMouseCellMotion(), tea.WithContext(ctx), tea.WithFPS(15)).Run()
 	cancel() // training stops gracefully (checkpoint, flush) if it still runs
 	err := <-errc
 	if err == nil && perr != nil && ctx.Err() == nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/maskdash/maskdash/runs"
 	"github.com/maskdash/maskdash/training"
+	"github.com/maskdash/maskdash/ui/thumb"
 )
 
 // Controller steers the trainer; viewers have none.
@@ -41,6 +42,9 @@ type Options struct {
 	// batch: the SSH server stretches it when many sessions watch, so that
 	// their redraws together stay a small share of the CPU.
 	FrameGap func() time.Duration
+	// Images is the terminal's picture protocol for the errors pane's
+	// large view (thumb.Detect); zero means half blocks.
+	Images thumb.Protocol
 }
 
 // Views.
@@ -82,6 +86,10 @@ type Model struct {
 
 	runs    runsModel
 	runsGen int // counts visits to the runs view (see refreshRunsMsg)
+
+	picking      bool // the confusion view has a cell cursor (e)
+	cellT, cellP int  // the cursor's cell: true and predicted class
+	errs         errorsModel
 }
 
 // RingTerminal writes an alert to a terminal: the bell, and a desktop
@@ -162,6 +170,7 @@ func New(o Options) Model {
 		m.state.Apply(e)
 	}
 	m.runs = newRunsModel(o.RunsDir)
+	m.errs.fullProtocol = o.Images
 	return m
 }
 
@@ -269,6 +278,11 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, tea.Batch(m.loadHistory(m.chartWidth()), m.historyTick())
 		}
 		return m, nil
+	case errorsLoadedMsg:
+		m.errs = m.errs.loaded(msg)
+		return m, nil
+	case tea.MouseMsg:
+		return m.onMouse(msg)
 	case refreshRunsMsg:
 		if m.view == viewRuns && msg.gen == m.runsGen {
 			return m, m.runs.load()
@@ -367,25 +381,7 @@ func (m Model) viewKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	k := m.keys
 	switch m.view {
 	case viewConfusion:
-		n := len(m.state.Confs)
-		cur := m.confEpoch
-		if cur < 0 || cur >= n {
-			cur = n - 1
-		}
-		switch {
-		case key.Matches(msg, k.Left):
-			if cur > 0 {
-				m.confEpoch = cur - 1
-			}
-		case key.Matches(msg, k.Right):
-			if cur+1 >= n-1 {
-				m.confEpoch = -1
-			} else {
-				m.confEpoch = cur + 1
-			}
-		case key.Matches(msg, k.Percent):
-			m.percent = !m.percent
-		}
+		return m.confusionKey(msg)
 	case viewRuns:
 		var cmd tea.Cmd
 		m.runs, cmd = m.runs.key(msg, k)

@@ -125,6 +125,12 @@ func press(m Model, keys ...string) (Model, []tea.Cmd) {
 			msg = tea.KeyMsg{Type: tea.KeyLeft}
 		case "right":
 			msg = tea.KeyMsg{Type: tea.KeyRight}
+		case "up":
+			msg = tea.KeyMsg{Type: tea.KeyUp}
+		case "down":
+			msg = tea.KeyMsg{Type: tea.KeyDown}
+		case "esc":
+			msg = tea.KeyMsg{Type: tea.KeyEscape}
 		case " ":
 			msg = tea.KeyMsg{Type: tea.KeySpace, Runes: []rune(" ")}
 		default:

@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/guptarohit/asciigraph"
 	"github.com/maskdash/maskdash/training"
@@ -145,6 +146,18 @@ func (m Model) helpView(w int) string {
 			cols = cols[n:]
 		}
 		return strings.Join(rows, "\n\n")
+	}
+	if m.view == viewConfusion && (m.picking || m.errs.open) {
+		k := m.keys
+		keys := []key.Binding{
+			key.NewBinding(key.WithKeys("up"), key.WithHelp("arrows", "move")),
+			key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "its images")),
+			key.NewBinding(key.WithKeys("["), key.WithHelp("[/]", "epoch")), k.Back, k.Quit}
+		if m.errs.open {
+			keys = []key.Binding{key.NewBinding(key.WithKeys("up"), key.WithHelp("arrows", "select")),
+				key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "show large")), k.Back, k.Quit}
+		}
+		return truncate(h.ShortHelpView(keys), w)
 	}
 	suffix := ""
 	if m.opts.Ctrl == nil {

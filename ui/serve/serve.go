@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,6 +25,7 @@ import (
 	rm "github.com/charmbracelet/wish/recover"
 	"github.com/maskdash/maskdash/training"
 	"github.com/maskdash/maskdash/ui"
+	"github.com/maskdash/maskdash/ui/thumb"
 	"github.com/muesli/termenv"
 	gossh "golang.org/x/crypto/ssh"
 )
@@ -263,13 +265,24 @@ func (s *Server) handler(sess ssh.Session) (tea.Model, []tea.ProgramOption) {
 	} else {
 		opts.Who = "viewer"
 	}
+	env := map[string]string{}
+	for _, kv := range sess.Environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
+	pty, _, hasPty := sess.Pty()
+	if hasPty {
+		env["TERM"] = pty.Term
+	}
+	opts.Images = thumb.Detect(func(k string) string { return env[k] })
 	m := ui.New(opts)
-	if pty, _, ok := sess.Pty(); ok {
+	if hasPty {
 		m, _ = m.Resize(pty.Window.Width, pty.Window.Height)
 	}
 	// 8 frames a second: Bubble Tea's renderer wakes at this rate in every
 	// session, and with 20 sessions 15 fps cost training about 8%.
-	return m, []tea.ProgramOption{tea.WithAltScreen(), tea.WithContext(sess.Context()), tea.WithFPS(8)}
+	return m, []tea.ProgramOption{tea.WithAltScreen(), tea.WithMouseCellMotion(), tea.WithContext(sess.Context()), tea.WithFPS(8)}
 }
 
 // Serve accepts connections on ln until Shutdown.

@@ -4,12 +4,27 @@ import (
 	"fmt"
 	"image"
 	"strings"
+
+	"github.com/muesli/termenv"
 )
 
 // Blocks draws img in cols×rows cells with the upper half block '▀':
 // its foreground is the upper pixel, its background the lower, in 24-bit
 // colour. Each line ends by resetting the colours.
 func Blocks(img image.Image, cols, rows int) []string {
+	return BlocksIn(termenv.TrueColor, img, cols, rows)
+}
+
+// BlocksIn is Blocks in a terminal's colour profile: the nearest of 256
+// or 16 colours where the terminal has no more (an SSH client's TERM
+// says which). Ascii draws Plain.
+func BlocksIn(profile termenv.Profile, img image.Image, cols, rows int) []string {
+	if profile == termenv.Ascii {
+		return Plain(img, cols, rows)
+	}
+	if profile != termenv.TrueColor {
+		return blocksConverted(profile, img, cols, rows)
+	}
 	p := Fit(img, cols, 2*rows)
 	lines := make([]string, rows)
 	var sb strings.Builder
@@ -41,6 +56,24 @@ func Plain(img image.Image, cols, rows int) []string {
 			b[c] = ramp[y*len(ramp)/256]
 		}
 		lines[r] = string(b)
+	}
+	return lines
+}
+
+func blocksConverted(profile termenv.Profile, img image.Image, cols, rows int) []string {
+	p := Fit(img, cols, 2*rows)
+	lines := make([]string, rows)
+	var sb strings.Builder
+	for r := range rows {
+		sb.Reset()
+		for c := range cols {
+			t, b := p.RGBAAt(c, 2*r), p.RGBAAt(c, 2*r+1)
+			fg := profile.Color(fmt.Sprintf("#%02x%02x%02x", t.R, t.G, t.B))
+			bg := profile.Color(fmt.Sprintf("#%02x%02x%02x", b.R, b.G, b.B))
+			fmt.Fprintf(&sb, "\x1b[%sm\x1b[%sm▀", fg.Sequence(false), bg.Sequence(true))
+		}
+		sb.WriteString("\x1b[0m")
+		lines[r] = sb.String()
 	}
 	return lines
 }

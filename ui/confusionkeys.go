@@ -1,0 +1,134 @@
+package ui
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+)
+
+// confusionKey handles the confusion view's keys: ←/→ scrub the epochs;
+// e puts a cursor on a cell (the largest mistake), which the arrows move
+// ([ and ] then scrub), enter opens the cell's images and esc leaves.
+// With the images open, their pane has the keys.
+func (m Model) confusionKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	k := m.keys
+	if m.errs.open {
+		var cmd tea.Cmd
+		m.errs, cmd = m.errs.key(msg, k, max(m.w, 40))
+		return m, cmd
+	}
+	n := len(m.state.Confs)
+	cur := m.confEpoch
+	if cur < 0 || cur >= n {
+		cur = n - 1
+	}
+	prev, next := k.Left, k.Right
+	if m.picking {
+		prev, next = k.EpochPrev, k.EpochNext
+	}
+	switch {
+	case key.Matches(msg, prev):
+		if cur > 0 {
+			m.confEpoch = cur - 1
+		}
+	case key.Matches(msg, next):
+		if cur+1 >= n-1 {
+			m.confEpoch = -1
+		} else {
+			m.confEpoch = cur + 1
+		}
+	case key.Matches(msg, k.Percent):
+		m.percent = !m.percent
+	case key.Matches(msg, k.Errors) && n > 0 && m.state.Confs[cur] != nil:
+		m.picking = !m.picking
+		if m.picking {
+			m.cellT, m.cellP = worstCell(m.state.Confs[cur].M)
+		}
+	case m.picking && key.Matches(msg, k.Back):
+		m.picking = false
+	case m.picking && n > 0:
+		c := m.state.Confs[cur]
+		switch {
+		case key.Matches(msg, k.Left):
+			m.cellP = max(0, m.cellP-1)
+		case key.Matches(msg, k.Right):
+			m.cellP = min(c.N-1, m.cellP+1)
+		case key.Matches(msg, k.Up):
+			m.cellT = max(0, m.cellT-1)
+		case key.Matches(msg, k.Down):
+			m.cellT = min(c.N-1, m.cellT+1)
+		case key.Matches(msg, k.Select):
+			return m.openErrors(cur, m.cellT, m.cellP)
+		}
+	}
+	return m, nil
+}
+
+// worstCell is the off-diagonal cell with the most images (0,0 when
+// there is no mistake).
+func worstCell(m [][]int) (t, p int) {
+	best := 0
+	for i, row := range m {
+		for j, v := range row {
+			if i != j && v > best {
+				best, t, p = v, i, j
+			}
+		}
+	}
+	return t, p
+}
+
+// openErrors opens the images of a cell of the epoch at index ep.
+func (m Model) openErrors(ep, t, p int) (tea.Model, tea.Cmd) {
+	if m.opts.RunsDir == "" || m.state.Header.ID == "" {
+		m.flash, m.flashBad = "images: this dashboard does not know the run's folder", true
+		return m, nil
+	}
+	m.picking, m.cellT, m.cellP = true, t, p
+	dir := filepath.Join(m.opts.RunsDir, m.state.Header.ID)
+	var cmd tea.Cmd
+	m.errs, cmd = m.errs.openCell(dir, m.state.EpochN[ep], t, p, m.opts.Renderer.ColorProfile())
+	return m, cmd
+}
+
+// onMouse handles clicks: a tab in the header switches views, a cell of
+// the confusion matrix opens its images, a thumbnail is selected.
+func (m Model) onMouse(msg tea.MouseMsg) (tea.Model, tea.Cmd) {
+	if msg.Action != tea.MouseActionPress || msg.Button != tea.MouseButtonLeft {
+		return m, nil
+	}
+	if msg.Y == 0 {
+		x := lipgloss.Width(m.styles.Title.Render("maskdash") + " ")
+		for i, name := range viewNames {
+			w := lipgloss.Width(m.styles.Tab.Render(fmt.Sprintf("%d %s", i+1, name)))
+			if msg.X >= x && msg.X < x+w {
+				return m.setView(i)
+			}
+			x += w
+		}
+		return m, nil
+	}
+	if m.view != viewConfusion {
+		return m, nil
+	}
+	top := lipgloss.Height(m.headerView(max(m.w, 40))) // the body's first row
+	if m.errs.open {
+		if k, ok := m.errs.thumbAt(msg.X, msg.Y-top, max(m.w, 40), m.bodyHeight()); ok {
+			m.errs.sel = k
+		}
+		return m, nil
+	}
+	if ep, t, p, ok := m.cellAt(msg.X, msg.Y-top); ok {
+		return m.openErrors(ep, t, p)
+	}
+	return m, nil
+}
+
+// bodyHeight is the rows between the header and the footer.
+func (m Model) bodyHeight() int {
+	w, h := max(m.w, 40), max(m.h, 12)
+	return h - lipgloss.Height(m.headerView(w)) - lipgloss.Height(m.footerView(w))
+}

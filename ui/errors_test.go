@@ -1,0 +1,171 @@
+package ui
+
+import (
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/maskdash/maskdash/runs"
+)
+
+// errorsRun writes the script's run into a runs folder with epoch 2's
+// validation predictions: four images of true class 0 predicted as 2
+// (the cell the cursor starts on), with losses 0.9, 2.5, 1.7 and 3.1,
+// and two correct ones; each image a PNG of its own colour.
+func errorsRun(t *testing.T) (runsDir string) {
+	t.Helper()
+	runsDir = t.TempDir()
+	r, err := runs.NewStore(runsDir).Create(runs.Info{Start: t0, Model: "cnn-s", Loss: "ce"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.ID() != script()[0].Settings.ID {
+		t.Fatalf("run id %s, want the script's %s", r.ID(), script()[0].Settings.ID)
+	}
+	const k = 18
+	p := &runs.ValPreds{Epoch: 2, Classes: k}
+	for i, c := range []struct {
+		truth, pred int
+		loss        float32
+	}{{0, 2, 0.9}, {0, 2, 2.5}, {1, 1, 0.1}, {0, 2, 1.7}, {5, 5, 0.2}, {0, 2, 3.1}} {
+		img := image.NewRGBA(image.Rect(0, 0, 24, 32))
+		for y := range 32 {
+			for x := range 24 {
+				img.SetRGBA(x, y, color.RGBA{uint8(40 * i), uint8(8 * y), uint8(10 * x), 255})
+			}
+		}
+		path := filepath.Join(runsDir, "img", string(rune('a'+i))+".png")
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := png.Encode(f, img); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		p.Truth, p.Pred, p.Loss = append(p.Truth, c.truth), append(p.Pred, c.pred), append(p.Loss, c.loss)
+		probs := make([]float32, k)
+		probs[c.pred] = 0.6
+		probs[c.truth] += 0.1
+		p.Probs = append(p.Probs, probs...)
+		p.Items = append(p.Items, runs.ValItem{Name: string(rune('a'+i)) + ".png", Path: path, Label: c.truth})
+	}
+	p.Names = script()[0].Settings.Classes
+	if err := r.WriteValPreds(p); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(runs.StatusDone, nil); err != nil {
+		t.Fatal(err)
+	}
+	return runsDir
+}
+
+func errorsModelFor(t *testing.T, runsDir string, w, h int) Model {
+	m := New(Options{Snapshot: script(), Ctrl: &fakeCtrl{}, Renderer: asciiRenderer(), RunsDir: runsDir})
+	m, _ = m.Resize(w, h)
+	return m
+}
+
+// run executes a command and feeds its message back, as Bubble Tea does.
+func run(t *testing.T, m Model, cmd tea.Cmd) Model {
+	t.Helper()
+	if cmd == nil {
+		t.Fatal("no command to run")
+	}
+	nm, _ := m.Update(cmd())
+	return nm.(Model)
+}
+
+func checkScreen(t *testing.T, v string, w, h int) {
+	t.Helper()
+	if n := strings.Count(v, "\n") + 1; n != h {
+		t.Errorf("view has %d lines, want %d", n, h)
+	}
+	for i, l := range strings.Split(v, "\n") {
+		if lipgloss.Width(l) > w {
+			t.Errorf("line %d is %d wide (> %d)", i, lipgloss.Width(l), w)
+		}
+	}
+}
+
+// TestErrorsPaneGolden: e puts the cursor on the largest mistake, enter
+// shows its images worst first, the arrows select one.
+func TestErrorsPaneGolden(t *testing.T) {
+	runsDir := errorsRun(t)
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		w, h := size[0], size[1]
+		t.Run(fmt.Sprintf("%dx%d", w, h), func(t *testing.T) {
+			m, _ := press(errorsModelFor(t, runsDir, w, h), "2", "e")
+			v := m.View()
+			checkScreen(t, v, w, h)
+			if w >= 120 && !strings.Contains(v, "enter: their images") {
+				t.Errorf("picking a cell does not say how to open it:\n%s", v)
+			}
+			golden(t, v)
+			m, cmds := press(m, "enter")
+			m = run(t, m, cmds[0])
+			v = strings.ReplaceAll(m.View(), runsDir, "$RUNS")
+			checkScreen(t, v, w, h)
+			for _, want := range []string{"4 images, worst first", "#1 loss 3.10", "f.png"} {
+				if !strings.Contains(v, want) {
+					t.Errorf("the pane lacks %q:\n%s", want, v)
+				}
+			}
+			if strings.Index(v, "#1 loss 3.10") > strings.Index(v, "#2 loss 2.50") {
+				t.Errorf("not worst first:\n%s", v)
+			}
+			t.Run("pane", func(t *testing.T) { golden(t, v) })
+			m, _ = press(m, "right")
+			if v := m.View(); !strings.Contains(v, "#2 b.png") {
+				t.Errorf("→ does not select the second image:\n%s", v)
+			}
+			m, _ = press(m, "esc")
+			if v := m.View(); strings.Contains(v, "worst first") {
+				t.Errorf("esc does not go back to the matrix:\n%s", v)
+			}
+		})
+	}
+}
+
+// TestMouseOpensACellAndATab: a click on a confusion cell opens its
+// images; a click on a tab switches to it.
+func TestMouseOpensACellAndATab(t *testing.T) {
+	runsDir := errorsRun(t)
+	m, _ := press(errorsModelFor(t, runsDir, 120, 40), "2")
+	lines := strings.Split(m.View(), "\n")
+	// Find true class 0's row and predicted class 2's column as drawn.
+	name := script()[0].Settings.Classes[0]
+	y, x := -1, -1
+	for i, l := range lines {
+		if strings.HasPrefix(l, name+" ") && i > 0 {
+			y = i
+			if j := strings.Index(lines[i-1], "  0  1  2"); j >= 0 {
+				x = len([]rune(lines[i-1][:j])) + 8
+			}
+			break
+		}
+	}
+	if x < 0 || y < 0 {
+		t.Fatalf("no row %q or column header in\n%s", name, strings.Join(lines, "\n"))
+	}
+	nm, cmd := m.Update(tea.MouseMsg{X: x, Y: y, Action: tea.MouseActionPress, Button: tea.MouseButtonLeft})
+	m = run(t, nm.(Model), cmd)
+	if v := m.View(); !strings.Contains(v, "4 images, worst first") {
+		t.Fatalf("a click on cell (0,2) did not open its images:\n%s", v)
+	}
+	tab := strings.Index(lines[0], "3 runs")
+	nm, _ = m.Update(tea.MouseMsg{X: len([]rune(lines[0][:tab])), Y: 0, Action: tea.MouseActionPress, Button: tea.MouseButtonLeft})
+	if nm.(Model).view != viewRuns {
+		t.Errorf("a click on the runs tab left view %d", nm.(Model).view)
+	}
+}
