@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestEncodeDecodeTable(t *testing.T) {
@@ -454,4 +455,36 @@ func FuzzParseProfile(f *testing.F) {
 			t.Fatalf("accepted %q as %+v", s, p)
 		}
 	})
+}
+
+// TestQueueFillsWhileTrainingIsSlow: a consumer that takes its time finds
+// the loader's queue full; one that has taken every batch finds it empty.
+func TestQueueFillsWhileTrainingIsSlow(t *testing.T) {
+	dir := t.TempDir()
+	if err := Synthesize(context.Background(), SynthConfig{Out: dir, Profiles: 6, W: 32, H: 40, Eval: 2, Seed: 3}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := NewLoader(d.Train, LoaderConfig{Batch: 2, Aug: Augment{W: 8, H: 8}, Workers: 2, Prefetch: 3}, nil, nil)
+	ch := l.Epoch(context.Background(), 0, seq(d.Train.Len()))
+	<-ch
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if r, c := l.Queue(); r == c && c == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			r, c := l.Queue()
+			t.Fatalf("queue %d of %d after waiting, want full", r, c)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	for range ch {
+	}
+	if r, _ := l.Queue(); r != 0 {
+		t.Errorf("%d batches still counted as waiting after the epoch", r)
+	}
 }

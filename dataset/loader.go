@@ -40,6 +40,7 @@ type Loader struct {
 	cfg   LoaderConfig
 	cache *Cache
 	warn  Warn
+	ready atomic.Pointer[atomic.Int64] // the current epoch's built batches not yet handed on
 }
 
 // NewLoader builds a Loader over a Set. warn may be nil.
@@ -110,6 +111,18 @@ func (l *Loader) fastPrepare(i int) (RGB, bool) {
 	return a.prepareScaled(img, fw, fh), true
 }
 
+// Queue says how many batches are built and waiting to be taken, of the
+// most the loader builds ahead (LoaderConfig.Prefetch): a queue that is
+// mostly empty means training waits for data.
+func (l *Loader) Queue() (ready, capacity int) {
+	n := int64(0)
+	if r := l.ready.Load(); r != nil {
+		n = r.Load()
+	}
+	c := max(1, l.cfg.Prefetch)
+	return min(int(max(0, n)), c), c
+}
+
 // Epoch streams the batches of the given sample order. The channel closes
 // after the last batch or when ctx is done. Batches arrive in order.
 func (l *Loader) Epoch(ctx context.Context, epoch int, order []int) <-chan Batch {
@@ -122,11 +135,14 @@ func (l *Loader) Epoch(ctx context.Context, epoch int, order []int) <-chan Batch
 	}
 	jobs := make(chan int)
 	sem := make(chan struct{}, l.cfg.Prefetch)
+	ready := new(atomic.Int64)
+	l.ready.Store(ready)
 	for range l.cfg.Workers {
 		go func() {
 			for b := range jobs {
 				lo, hi := b*bs, min((b+1)*bs, len(order))
 				slots[b] <- l.build(epoch, order[lo:hi])
+				ready.Add(1)
 			}
 		}()
 	}
@@ -157,6 +173,7 @@ func (l *Loader) Epoch(ctx context.Context, epoch int, order []int) <-chan Batch
 			<-sem
 			select {
 			case out <- bt:
+				ready.Add(-1)
 			case <-ctx.Done():
 				return
 			}

@@ -91,6 +91,9 @@ type Event struct {
 	Setting  Setting    `json:"setting,omitempty"`
 	Value    string     `json:"value,omitempty"`
 	Settings *RunHeader `json:"settings,omitempty"`
+	// SysStats (step events) are the machine's figures over the step
+	// sample: CPU, memory, the loader's queue, the GPU's utilisation.
+	SysStats
 	// Preds (epoch events) are the epoch's per-image validation
 	// predictions: the run folder keeps them in val/, not in the log.
 	Preds *runs.ValPreds `json:"-"`

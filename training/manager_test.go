@@ -193,3 +193,39 @@ func TestLiveChangesReachRunJSON(t *testing.T) {
 		t.Errorf("data_dir %q, want %q", info.DataDir, tinyData(t))
 	}
 }
+
+// TestStepsCarryTheMachine: step events carry the process's CPU and
+// memory and the loader's queue and waits, and the history keeps them.
+func TestStepsCarryTheMachine(t *testing.T) {
+	tr, evs, err := runTrainer(t, tinyConfig(t, t.TempDir()), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, cpu := 0, 0.0
+	for _, e := range evs {
+		if e.Kind != KindStep {
+			continue
+		}
+		n++
+		s := e.SysStats
+		cpu += s.CPU
+		if s.CPU < 0 || s.RSS <= 0 || s.Queue < 0 || s.Queue > 1 || s.DataWait < 0 || s.DataWait > 1 {
+			t.Fatalf("step %d: implausible machine figures %+v", e.Step, s)
+		}
+	}
+	if n == 0 || cpu == 0 {
+		t.Fatalf("%d step events, CPU used %v", n, cpu)
+	}
+	h, err := runs.ReadHistory(tr.RunDir(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, col := range []string{"cpu", "rss_mib", "queue", "data_wait"} {
+		if _, ok := h.Series[col]; !ok {
+			t.Errorf("history lacks %s (has %v)", col, h.Names())
+		}
+	}
+	if rss := h.Series["rss_mib"].Last; len(rss) == 0 || !(rss[len(rss)-1] > 10) {
+		t.Errorf("rss in the history: %v", rss)
+	}
+}

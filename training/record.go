@@ -74,7 +74,11 @@ func (s *runSink) apply(e Event) error {
 	info := &s.run.Info
 	switch e.Kind {
 	case KindStep:
-		return s.run.AppendHistory(e.Step, map[string]float64{"loss": e.Loss, "lr": e.LR, "ips": e.IPS})
+		row := map[string]float64{"loss": e.Loss, "lr": e.LR, "ips": e.IPS, "cpu": e.CPU, "rss_mib": e.RSS, "queue": e.Queue, "data_wait": e.DataWait}
+		if e.GPUTotal > 0 {
+			row["gpu_util"], row["gpu_mem_mib"] = e.GPUUtil, e.GPUMem
+		}
+		return s.run.AppendHistory(e.Step, row)
 	case KindEpoch:
 		if p := e.Preds; p != nil {
 			if s.indexed {

@@ -54,6 +54,7 @@ type Trainer struct {
 	ckptDue                   *ckptRequest // a checkpoint a full disk held back
 	writeErr                  error        // the run folder could not be written: stall before the next step
 	gpu                       gpuMemPoller // on cuda: the GPU's memory, for step events
+	sys                       *sysSampler  // CPU, memory and loader figures, for step events
 }
 
 // newTrainer builds the trainer of a launch: it opens (or synthesises) the
@@ -62,7 +63,7 @@ type Trainer struct {
 // cannot start leaves nothing behind.
 func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 	cfg := l.cfg
-	t := &Trainer{cfg: cfg, hub: hub, cmds: make(chan Command, 64), state: StateStarting}
+	t := &Trainer{cfg: cfg, hub: hub, cmds: make(chan Command, 64), state: StateStarting, sys: newSysSampler()}
 	engine, err := models.EngineFor(cfg.Device)
 	if err != nil {
 		return nil, err
@@ -263,7 +264,16 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 	var lossSum, n, correct, seen float64
 	last := time.Now()
 	imgs := 0
-	for b := range t.trainL.Epoch(ectx, t.epoch, order) {
+	t.sys.sample() // the machine figures start with the epoch, not with the validation before it
+	batches := t.trainL.Epoch(ectx, t.epoch, order)
+	for {
+		asked := time.Now()
+		b, ok := <-batches
+		if !ok {
+			break
+		}
+		ready, capacity := t.trainL.Queue()
+		t.sys.batch(time.Since(asked), float64(ready)/float64(capacity))
 		if stop, err := t.between(ctx); err != nil || stop {
 			return true, err
 		}
@@ -303,6 +313,10 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 			e := Event{Kind: KindStep, Epoch: t.epoch, Step: t.step, Loss: lossSum / n, LR: lr, IPS: ips,
 				Progress: float64(t.batchInEpoch) / float64(nb), Epochs: t.cfg.Epochs}
 			e.GPUMem, e.GPUTotal = t.gpu.read()
+			e.SysStats = t.sys.sample()
+			if e.GPUTotal > 0 {
+				e.GPUUtil = t.gpu.utilisation()
+			}
 			t.emit(e)
 			if a := t.cfg.AlertGPUMiB; a > 0 && e.GPUMem > a {
 				t.alert(AlertGPUMemory, fmt.Sprintf("the GPU has %.0f MiB in use, past the %.0f MiB alert", e.GPUMem, a))

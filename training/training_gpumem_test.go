@@ -24,7 +24,7 @@ func TestParseGPUMemory(t *testing.T) {
 // checks that without one it gives up and reports nothing.
 func TestGPUMemPoller(t *testing.T) {
 	dir := t.TempDir()
-	fake := "#!/bin/sh\necho '2048, 81559'\n"
+	fake := "#!/bin/sh\necho '2048, 81559, 37'\n"
 	if err := os.WriteFile(filepath.Join(dir, "nvidia-smi"), []byte(fake), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +35,7 @@ func TestGPUMemPoller(t *testing.T) {
 	go func() { p.run(ctx, 10*time.Millisecond); close(done) }()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		if u, tot := p.read(); u == 2048 && tot == 81559 {
+		if u, tot := p.read(); u == 2048 && tot == 81559 && p.utilisation() == 37 {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -21,6 +21,7 @@ type KeyMap struct {
 	Overview   key.Binding
 	Confusion  key.Binding
 	Runs       key.Binding
+	System     key.Binding
 	Left       key.Binding
 	Right      key.Binding
 	Up         key.Binding
@@ -54,6 +55,7 @@ func DefaultKeyMap() KeyMap {
 		Overview:   key.NewBinding(key.WithKeys("1"), key.WithHelp("1", "overview")),
 		Confusion:  key.NewBinding(key.WithKeys("2"), key.WithHelp("2", "confusion")),
 		Runs:       key.NewBinding(key.WithKeys("3"), key.WithHelp("3", "runs")),
+		System:     key.NewBinding(key.WithKeys("4"), key.WithHelp("4", "system")),
 		Left:       key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←/→", "epoch")),
 		Right:      key.NewBinding(key.WithKeys("right"), key.WithHelp("→", "next epoch")),
 		Up:         key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/↓", "move")),
@@ -106,7 +108,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Pause, k.Checkpoint, k.Predict, k.NewRun},
 		{k.LRUp, k.LRDown, k.LRSet, k.Loss},
-		{k.NextView, k.Overview, k.Confusion, k.Runs},
+		{k.NextView, k.Overview, k.Confusion, k.Runs, k.System},
 		{k.Left, k.Up, k.Select, k.Percent, k.History, k.Smooth},
 		{k.Errors, k.EpochPrev, k.Back},
 		{k.Help, k.Quit},

@@ -52,10 +52,11 @@ const (
 	viewOverview = iota
 	viewConfusion
 	viewRuns
+	viewSystem
 	numViews
 )
 
-var viewNames = []string{"overview", "confusion", "runs"}
+var viewNames = []string{"overview", "confusion", "runs", "system"}
 
 // Model is the root model: it owns the run state, routes keys to the
 // active view and talks to the controller.
@@ -337,6 +338,8 @@ func (m Model) onKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m.setView(viewConfusion)
 	case key.Matches(msg, k.Runs):
 		return m.setView(viewRuns)
+	case key.Matches(msg, k.System):
+		return m.setView(viewSystem)
 	case key.Matches(msg, k.History):
 		m.history = !m.history
 		if m.history {

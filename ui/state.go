@@ -45,6 +45,8 @@ type RunState struct {
 	Train []float64 // training loss
 	LRs   []float64
 	Marks []lrMark
+	// Sys holds the machine's figures per step event (the system view).
+	Sys sysSeries
 
 	EpochN   []int
 	EpochAt  []int // the step each epoch ended at
@@ -98,6 +100,7 @@ func (s *RunState) Apply(e training.Event) {
 		s.Steps = append(s.Steps, e.Step)
 		s.Train = append(s.Train, e.Loss)
 		s.LRs = append(s.LRs, e.LR)
+		s.Sys.add(e)
 	case training.KindEpoch:
 		s.Epoch, s.Step, s.Progress = e.Epoch, e.Step, 0
 		if e.Val != nil {
@@ -210,4 +213,23 @@ func (s *RunState) ValLossAtSteps() []float64 {
 		}
 	}
 	return out
+}
+
+// sysSeries are the machine's figures of each step event.
+type sysSeries struct {
+	IPS, CPU, RSS, Queue, Wait, GPUUtil, GPUMem []float64
+	Last                                        training.SysStats
+	HasGPU                                      bool
+}
+
+func (s *sysSeries) add(e training.Event) {
+	s.IPS = append(s.IPS, e.IPS)
+	s.CPU = append(s.CPU, e.CPU)
+	s.RSS = append(s.RSS, e.RSS)
+	s.Queue = append(s.Queue, 100*e.Queue)
+	s.Wait = append(s.Wait, 100*e.DataWait)
+	s.GPUUtil = append(s.GPUUtil, e.GPUUtil)
+	s.GPUMem = append(s.GPUMem, e.GPUMem)
+	s.Last = e.SysStats
+	s.HasGPU = s.HasGPU || e.GPUTotal > 0
 }

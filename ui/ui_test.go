@@ -47,7 +47,8 @@ func script() []training.Event {
 		for i := 0; i < 40; i++ {
 			step++
 			evs = append(evs, training.Event{Kind: training.KindStep, Time: t0.Add(time.Duration(step) * time.Second), Epoch: ep, Step: step,
-				Loss: 3 * math.Exp(-float64(step)/30) * (1 + 0.1*math.Sin(float64(step))), LR: 1e-3, IPS: 200, Progress: float64(i+1) / 40, Epochs: 3})
+				Loss: 3 * math.Exp(-float64(step)/30) * (1 + 0.1*math.Sin(float64(step))), LR: 1e-3, IPS: 200 + float64(step%7), Progress: float64(i+1) / 40, Epochs: 3,
+				SysStats: training.SysStats{CPU: 1.6 + 0.1*math.Sin(float64(step)), RSS: 300 + float64(step), Queue: float64(step%5) / 4, DataWait: 0.3 * float64(step%3) / 2}})
 		}
 		conf := training.NewConfusion(18)
 		for c := 0; c < 18; c++ {
@@ -145,8 +146,8 @@ func press(m Model, keys ...string) (Model, []tea.Cmd) {
 
 func TestViewsGolden(t *testing.T) {
 	for _, size := range [][2]int{{80, 24}, {120, 40}} {
-		for _, view := range []string{"1", "2"} {
-			name := map[string]string{"1": "overview", "2": "confusion"}[view]
+		for _, view := range []string{"1", "2", "4"} {
+			name := map[string]string{"1": "overview", "2": "confusion", "4": "system"}[view]
 			t.Run(fmt.Sprintf("%s_%dx%d", name, size[0], size[1]), func(t *testing.T) {
 				m, _ := press(newTestModel(&fakeCtrl{}, size[0], size[1]), view)
 				v := m.View()

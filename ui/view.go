@@ -23,6 +23,8 @@ func (m Model) View() string {
 		body = m.confusionView(w, bodyH)
 	case viewRuns:
 		body = m.runs.view(m.styles, w, bodyH)
+	case viewSystem:
+		body = m.systemView(w, bodyH)
 	default:
 		body = m.overviewView(w, bodyH)
 	}
