@@ -241,7 +241,7 @@ func readValIndex(runDir string) ([]ValItem, error) {
 	if err != nil {
 		return nil, fmt.Errorf("validation index: %w", err)
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // read-only: a failed close loses nothing
 	var items []ValItem
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)

@@ -41,7 +41,6 @@ type errorsModel struct {
 	idx          []int      // the cell's images, worst first
 	thumbs       [][]string // a drawing per shown image
 	sel          int
-	imgPaths     []string // file of each shown image ("" in memory)
 	fullProtocol thumb.Protocol
 }
 
