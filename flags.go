@@ -128,6 +128,9 @@ func trainFlags(fs *pflag.FlagSet, c *training.Config) func() error {
 	crop := fs.String("crop", "", "centre crop WxH of the source image before resizing, such as 256x320 (the baseline's CenterCrop)")
 	mean := fs.String("mean", "", "normalisation mean R,G,B (with --std; default: computed from the training split)")
 	std := fs.String("std", "", "normalisation standard deviation R,G,B (with --mean)")
+	countInt(fs, &c.Fold, "fold", 0, "validation is fold N (1 to --folds) of a K-fold split by person")
+	countInt(fs, &c.Folds, "folds", 0, "the K of --fold (0: no folds; --split and --val-ratio then apply)")
+	fs.StringVar(&c.RunID, "run-id", "", "the run's id exactly (default: made from the time, model, loss and name)")
 	fs.StringVar(&c.From, "from", "", "start from this run's checkpoint (a child run)")
 	fs.StringVar(&c.FromCkpt, "from-ckpt", d.FromCkpt, "which checkpoint of --from: best or latest")
 	return func() error {

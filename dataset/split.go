@@ -74,3 +74,42 @@ func SplitNamed(name string, s *Set, ratio float64, seed uint64) (Split, error) 
 	}
 	return Split{}, fmt.Errorf("split %q is unknown; use profile or random", name)
 }
+
+// SplitFold is fold k (1 to folds) of a K-fold split by person: the
+// people (each image its own person in sets without profiles) are
+// shuffled with the seed and dealt into folds round-robin; fold k is
+// validation and the rest training. The folds of one seed cover every
+// person exactly once.
+func SplitFold(s *Set, k, folds int, seed uint64) (Split, error) {
+	if folds < 2 || k < 1 || k > folds {
+		return Split{}, fmt.Errorf("fold %d of %d: want folds ≥ 2 and a fold from 1 to folds", k, folds)
+	}
+	var ids []string
+	byID := map[string][]int{}
+	for i, sm := range s.Samples {
+		id := sm.Profile
+		if id == "" {
+			id = fmt.Sprintf("\x00%d", i)
+		}
+		if _, ok := byID[id]; !ok {
+			ids = append(ids, id)
+		}
+		byID[id] = append(byID[id], i)
+	}
+	if len(ids) < folds {
+		return Split{}, fmt.Errorf("%d folds need at least %d people; the set has %d", folds, folds, len(ids))
+	}
+	sort.Strings(ids)
+	r := rand.New(rand.NewPCG(seed, 0xf01d))
+	var sp Split
+	for pos, p := range r.Perm(len(ids)) {
+		if pos%folds == k-1 {
+			sp.Val = append(sp.Val, byID[ids[p]]...)
+		} else {
+			sp.Train = append(sp.Train, byID[ids[p]]...)
+		}
+	}
+	sort.Ints(sp.Train)
+	sort.Ints(sp.Val)
+	return sp, nil
+}

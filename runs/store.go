@@ -112,7 +112,9 @@ func NewID(t time.Time, model, loss, name string) string {
 	return strings.Trim(unsafeID.ReplaceAllString(strings.Join(parts, "-"), "_"), "-")
 }
 
-// Create makes a new run folder, takes its lock and writes run.json.
+// Create makes a new run folder, takes its lock and writes run.json. The
+// id is info.ID when set (a run of that id must not exist yet), else one
+// made from the start time, model, loss and name.
 func (s *Store) Create(info Info) (*Run, error) {
 	if info.Start.IsZero() {
 		info.Start = time.Now()
@@ -122,7 +124,19 @@ func (s *Store) Create(info Info) (*Run, error) {
 		return nil, fmt.Errorf("runs folder: %w", err)
 	}
 	id := base
-	for k := 2; ; k++ {
+	if info.ID != "" {
+		if strings.ContainsAny(info.ID, `/\`) || info.ID == "." || info.ID == ".." {
+			return nil, fmt.Errorf("run id %q is not a folder name", info.ID)
+		}
+		if err := os.Mkdir(filepath.Join(s.Dir, info.ID), 0o755); err != nil {
+			if errors.Is(err, os.ErrExist) {
+				return nil, fmt.Errorf("a run %s exists already in %s", info.ID, s.Dir)
+			}
+			return nil, fmt.Errorf("create run: %w", err)
+		}
+		id = info.ID
+	}
+	for k := 2; info.ID == ""; k++ {
 		err := os.Mkdir(filepath.Join(s.Dir, id), 0o755)
 		if err == nil {
 			break

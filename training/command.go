@@ -17,6 +17,10 @@ const (
 	CmdPredict    CommandKind = "predict"    // predict the eval set with the current weights
 	CmdStop       CommandKind = "stop"       // checkpoint, flush and stop
 	CmdFork       CommandKind = "fork"       // checkpoint, stop, and start a child run (Text: loss, Value: lr)
+
+	// cmdBadControl answers a control file that could not be carried out
+	// (Text says why).
+	cmdBadControl CommandKind = "bad-control"
 )
 
 // Command is a request to the trainer, applied between two steps.

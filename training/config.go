@@ -50,6 +50,19 @@ type Config struct {
 	Mean        [3]float32 `json:"mean"`         // normalisation; a zero Std means: compute both from the training split
 	Std         [3]float32 `json:"std"`
 	Limit       int        `json:"limit"` // use at most this many training images (0: all)
+	// Fold and Folds pick fold Fold (1 to Folds) of a K-fold split by
+	// person as validation, instead of Split and ValRatio; 0: no folds.
+	Fold  int `json:"fold,omitempty"`
+	Folds int `json:"folds,omitempty"`
+	// RunID names the run exactly (a sweep's trials); "" makes one from
+	// the time, model, loss and name.
+	RunID string `json:"-"`
+	// Gate, when set, is asked after each epoch whether the run goes on (a
+	// sweep's early-stopping rule).
+	Gate *EpochGate `json:"-"`
+	// ControlPoll is how often the trainer reads commands dropped into its
+	// run folder's control/ (runs.SendControl); default 1s.
+	ControlPoll time.Duration `json:"-"`
 	// KeepCheckpoints is how many numbered checkpoints a run keeps besides
 	// its best and latest; default 3.
 	KeepCheckpoints int `json:"keep_checkpoints"`
@@ -106,6 +119,7 @@ func (c *Config) Defaults() {
 	defNum(&c.KeepCheckpoints, 3)
 	defNum(&c.StepEvery, 250*time.Millisecond)
 	defNum(&c.StallRetry, 30*time.Second)
+	defNum(&c.ControlPoll, time.Second)
 	defNum(&c.SynthProfiles, 300)
 	// Not GOMAXPROCS: the OpenBLAS build keeps a spare P (see models).
 	defNum(&c.Workers, models.Workers())
@@ -139,6 +153,7 @@ func (c *Config) Check() error {
 		{"batch", c.Batch >= 0, c.Batch, "a positive whole number"},
 		{"img", c.W >= 0 && c.H >= 0, fmt.Sprintf("%dx%d", c.W, c.H), "a positive size"},
 		{"val-ratio", c.ValRatio >= 0 && c.ValRatio < 1, c.ValRatio, "at least 0 and below 1"},
+		{"fold", c.Fold == 0 && c.Folds == 0 || c.Folds >= 2 && c.Fold >= 1 && c.Fold <= c.Folds, fmt.Sprintf("%d of %d", c.Fold, c.Folds), "a fold from 1 to --folds, with --folds 2 or more"},
 		{"warmup", c.Warmup >= 0, c.Warmup, "0 or more steps"},
 		{"head-depth", c.HeadDepth >= 0, c.HeadDepth, "0 or more layers"},
 		{"dropout", c.Dropout >= 0 && c.Dropout < 1, c.Dropout, "at least 0 and below 1"},
@@ -265,4 +280,11 @@ func ParseTriple(s string) ([3]float32, error) {
 		out[i] = float32(v)
 	}
 	return out, nil
+}
+
+// EpochGate decides after each epoch, from the epoch and its validation
+// macro F1, whether a run stops (with a checkpoint; why is logged). A
+// pointer in Config, so that Config stays comparable.
+type EpochGate struct {
+	Decide func(epoch int, macroF1 float64) (stop bool, why string)
 }

@@ -1,8 +1,12 @@
 package training
 
 import (
+	"context"
 	"fmt"
 	"math"
+	"time"
+
+	"github.com/maskdash/maskdash/runs"
 )
 
 // control logs a command that changed something, with who sent it.
@@ -57,9 +61,11 @@ func (t *Trainer) apply(c Command) (stop bool, err error) {
 		t.control(c, SettingPredict, "")
 		t.predict(c)
 	case CmdStop:
-		t.control(c, SettingStop, "")
-		t.setState(StateStopping, "")
+		t.control(c, SettingStop, c.Text)
+		t.setState(StateStopping, c.Text)
 		return true, nil
+	case cmdBadControl:
+		t.refuse(c, c.Text)
 	case CmdFork:
 		t.control(c, SettingFork, fmt.Sprintf("loss=%s lr=%g", c.Text, c.Value))
 		t.setState(StateStopping, "starting a new run from this one")
@@ -78,4 +84,46 @@ func (t *Trainer) predict(c Command) {
 		return
 	}
 	t.emit(Event{Kind: KindPrediction, Path: path, Who: c.Who, Msg: "prediction written to " + path})
+}
+
+// pollControl reads the run folder's control/ every ControlPoll and queues
+// what it finds, so that any process that sees the folder (another
+// dashboard, maskdash control, a sweep) can steer this run. It stops with
+// ctx.
+func (t *Trainer) pollControl(ctx context.Context) {
+	tick := time.NewTicker(t.cfg.ControlPoll)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		reqs, bad, err := runs.TakeControl(t.dir)
+		for _, b := range bad {
+			_ = t.Send(Command{Kind: cmdBadControl, Text: "control: skipped " + b})
+		}
+		if err != nil {
+			_ = t.Send(Command{Kind: cmdBadControl, Text: err.Error()})
+		}
+		for _, r := range reqs {
+			c := Command{Kind: CommandKind(r.Kind), Value: r.Value, Text: r.Text, Who: r.Who}
+			if !remoteKinds[c.Kind] {
+				c = Command{Kind: cmdBadControl, Who: r.Who, Text: fmt.Sprintf("control: %q is not a command another process may send (%s)", r.Kind, RemoteKinds())}
+			}
+			// A full queue (ErrBusy) drops the command: the sender sees no
+			// control event in the log for it.
+			_ = t.Send(c)
+		}
+	}
+}
+
+// remoteKinds are the commands a control file may carry. fork is not one:
+// its child run starts in the process of the dashboard that asked.
+var remoteKinds = map[CommandKind]bool{CmdPause: true, CmdResume: true, CmdToggle: true, CmdCheckpoint: true,
+	CmdSetLR: true, CmdScaleLR: true, CmdSetLoss: true, CmdPredict: true, CmdStop: true}
+
+// RemoteKinds lists them, for help and errors.
+func RemoteKinds() string {
+	return "pause, resume, toggle, checkpoint, predict, set-lr, scale-lr, set-loss, stop"
 }

@@ -3,6 +3,7 @@ package training
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -227,5 +228,53 @@ func TestStepsCarryTheMachine(t *testing.T) {
 	}
 	if rss := h.Series["rss_mib"].Last; len(rss) == 0 || !(rss[len(rss)-1] > 10) {
 		t.Errorf("rss in the history: %v", rss)
+	}
+}
+
+// TestControlFilesSteerTheRun: commands left in the run folder's control/
+// by another process are carried out and logged with who sent them; a
+// broken file is skipped with a sentence; a fork is refused.
+func TestControlFilesSteerTheRun(t *testing.T) {
+	cfg := tinyConfig(t, t.TempDir())
+	cfg.Epochs, cfg.ControlPoll = 50, 10*time.Millisecond
+	sent := false
+	tr, evs, err := runTrainer(t, cfg, func(tr *Trainer, e Event) {
+		if e.Kind == KindStep && !sent {
+			sent = true
+			dir := tr.RunDir()
+			for _, r := range []runs.ControlRequest{{Kind: "scale-lr", Value: 0.5, Who: "alice@lab"}, {Kind: "fork", Who: "mallory"}, {Kind: "stop", Text: "enough", Who: "bob@lab"}} {
+				if err := runs.SendControl(dir, r); err != nil {
+					t.Error(err)
+				}
+				time.Sleep(time.Millisecond) // distinct names in order
+			}
+			if err := os.WriteFile(filepath.Join(runs.ControlDir(dir), "00000000000000000001-1-0.json"), []byte("{not json"), 0o644); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Status() != runs.StatusStopped {
+		t.Fatalf("status %s, want stopped by the control file", tr.Status())
+	}
+	var got []string
+	for _, e := range evs {
+		switch e.Kind {
+		case KindControl:
+			got = append(got, fmt.Sprintf("%s:%s=%s", e.Who, e.Setting, e.Value))
+		case KindError:
+			got = append(got, "error:"+e.Msg)
+		}
+	}
+	s := strings.Join(got, " | ")
+	for _, want := range []string{"alice@lab:lr=0.0005", "bob@lab:stop=enough", "control: skipped 00000000000000000001-1-0.json", `"fork" is not a command another process may send`} {
+		if !strings.Contains(s, want) {
+			t.Errorf("want %q in %s", want, s)
+		}
+	}
+	if left, _ := os.ReadDir(runs.ControlDir(tr.RunDir())); len(left) != 0 {
+		t.Errorf("%d control files left behind", len(left))
 	}
 }

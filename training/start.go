@@ -46,6 +46,7 @@ func plan(cfg Config) (launch, error) {
 		}
 		own.Runs, own.Resume = cfg.Runs, info.ID
 		own.StepEvery, own.StallRetry, own.Workers = cfg.StepEvery, cfg.StallRetry, cfg.Workers
+		own.Gate, own.ControlPoll = cfg.Gate, cfg.ControlPoll
 		own.SynthProfiles, own.SynthSize = cfg.SynthProfiles, cfg.SynthSize
 		if cfg.Epochs > 0 {
 			own.Epochs = cfg.Epochs
@@ -109,7 +110,7 @@ func (l launch) open(t *Trainer, hub *Hub) (*runSink, error) {
 		if err != nil {
 			return nil, err
 		}
-		info := runs.Info{Name: l.cfg.Name, Parent: l.cfg.From, Model: l.cfg.Model, Loss: l.cfg.Loss, Optim: t.opt.Name(),
+		info := runs.Info{ID: l.cfg.RunID, Name: l.cfg.Name, Parent: l.cfg.From, Model: l.cfg.Model, Loss: l.cfg.Loss, Optim: t.opt.Name(),
 			LR: l.cfg.LR, Epochs: l.cfg.Epochs, Config: cm, DataDir: t.dataDir()}
 		if run, err = store.Create(info); err != nil {
 			return nil, err

@@ -222,6 +222,9 @@ func (t *Trainer) Run(ctx context.Context) (err error) {
 		defer stop()
 		go t.gpu.run(pctx, 5*time.Second)
 	}
+	cctx, stopPoll := context.WithCancel(ctx)
+	defer stopPoll()
+	go t.pollControl(cctx)
 	t.emit(Event{Kind: KindRun, Settings: &h, Epochs: t.cfg.Epochs, BaseLR: t.baseLR})
 	t.setState(StateRunning, "")
 	t.status = runs.StatusDone
@@ -355,6 +358,13 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 		t.alert(AlertEarlyStop, fmt.Sprintf("stopped early after epoch %d: macro F1 has not improved for %d epochs (best %.4f at epoch %d, its checkpoint is best)", t.epoch, since, t.bestF1, t.bestEpoch))
 		t.setState(StateStopping, "early stop")
 		return true, t.finalCheckpoint()
+	}
+	if g := t.cfg.Gate; g != nil && g.Decide != nil && t.epoch < t.cfg.Epochs {
+		if stop, why := g.Decide(t.epoch, m.MacroF1); stop {
+			t.alert(AlertEarlyStop, fmt.Sprintf("stopped after epoch %d: %s (best %.4f at epoch %d, its checkpoint is best)", t.epoch, why, t.bestF1, t.bestEpoch))
+			t.setState(StateStopping, why)
+			return true, t.finalCheckpoint()
+		}
 	}
 	// A stall here waits before the next epoch rather than after its
 	// first step.
@@ -574,7 +584,12 @@ func (t *Trainer) openData(ctx context.Context) error {
 	}
 	t.warnSkips(t.data.Train.Skipped)
 	all := t.data.Train
-	sp, err := dataset.SplitNamed(cfg.Split, all, cfg.ValRatio, cfg.Seed)
+	var sp dataset.Split
+	if cfg.Folds > 0 {
+		sp, err = dataset.SplitFold(all, cfg.Fold, cfg.Folds, cfg.Seed)
+	} else {
+		sp, err = dataset.SplitNamed(cfg.Split, all, cfg.ValRatio, cfg.Seed)
+	}
 	if err != nil {
 		return err
 	}
