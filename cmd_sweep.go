@@ -1,0 +1,446 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/maskdash/maskdash/runs"
+	"github.com/maskdash/maskdash/sweep"
+	"github.com/maskdash/maskdash/training"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// sweepOwned are train flags a sweep sets itself for each trial.
+var sweepOwned = map[string]bool{"runs": true, "run-id": true, "fold": true, "folds": true, "name": true, "headless": true, "from": true, "from-ckpt": true}
+
+// trainFlagSet is a fresh set of the train flags (to read a trial's
+// flags, or to know their names).
+func trainFlagSet() (*pflag.FlagSet, *training.Config, func() error) {
+	fs := pflag.NewFlagSet("train", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var cfg training.Config
+	finish := trainFlags(fs, &cfg)
+	return fs, &cfg, finish
+}
+
+func (a *app) sweepCmd() *cobra.Command {
+	var runsDir, grid, random, backend, slurmArgs, early, name string
+	var draws, folds, seeds, parallel, minEpochs, eta int
+	var wait bool
+	cmd := &cobra.Command{
+		Use:   "sweep [--grid G] [--random R --trials N] [--folds K] [--seeds N] [train flags…]",
+		Short: "train every setting of a search space, here or on a Slurm cluster",
+		Long: `sweep trains one run per trial of a search space into a sweep folder in
+the runs folder (sweep.json and one ordinary run per trial: t000, t001, …).
+
+  --grid 'lr=0.001,0.0003;loss=ce,focal'   every combination
+  --random 'lr=log:1e-4..1e-2;dropout=0..0.5;batch=16,32' --trials N
+                                            N random draws (log range, range, list)
+  --folds K                                 each trial on the K folds of a split by person
+  --seeds N                                 each trial with seeds 1..N
+
+Every other train flag (--epochs, --model, --data, …) applies to all
+trials. --backend local runs --parallel trials at a time on this machine;
+--backend slurm submits one sbatch --array job (--slurm-args for the
+partition, GPUs, time). sweep returns once submitted; --wait stays until
+every trial has ended, requeueing trials that die (they resume from their
+checkpoint). --early-stop asha|median stops weak trials.`,
+		Args: noArgs,
+	}
+	f := cmd.Flags()
+	f.StringVar(&runsDir, "runs", runs.DefaultDir, "runs folder (the sweep's folder goes in it)")
+	f.StringVar(&name, "name", "", "sweep name (added to its id)")
+	f.StringVar(&grid, "grid", "", "grid: name=v1,v2;name=v1,v2 (train flag names)")
+	f.StringVar(&random, "random", "", "random draws: name=log:lo..hi;name=lo..hi;name=v1,v2")
+	countInt(f, &draws, "trials", 0, "random draws of --random (default 10)")
+	countInt(f, &folds, "folds", 0, "K-fold: every trial on each of K folds split by person (0: no folds)")
+	countInt(f, &seeds, "seeds", 0, "every trial with seeds 1..N (0: the train seed)")
+	positiveInt(f, &parallel, "parallel", 1, "trials at a time")
+	f.StringVar(&backend, "backend", "local", "local or slurm")
+	f.StringVar(&slurmArgs, "slurm-args", "", "more sbatch flags, such as '--partition=gpu --gres=gpu:1 --time=2:00:00'")
+	f.StringVar(&early, "early-stop", "", "stop weak trials: asha or median")
+	countInt(f, &minEpochs, "min-epochs", 0, "ASHA's first rung and the median rule's grace, in epochs (default 1)")
+	countInt(f, &eta, "eta", 0, "ASHA's reduction factor (default 3)")
+	f.BoolVar(&wait, "wait", false, "stay until every trial has ended, requeueing the ones that die")
+	tfs, _, _ := trainFlagSet()
+	tfs.VisitAll(func(fl *pflag.Flag) {
+		if !sweepOwned[fl.Name] && f.Lookup(fl.Name) == nil {
+			f.AddFlag(fl)
+		}
+	})
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		var trainArgs []string
+		cmd.Flags().Visit(func(fl *pflag.Flag) {
+			if tfs.Lookup(fl.Name) == fl { // a train flag, not the sweep's own of the same name
+				trainArgs = append(trainArgs, "--"+fl.Name+"="+fl.Value.String())
+			}
+		})
+		sp := sweep.Space{Draws: draws, Folds: folds, Seeds: seeds, Seed: uint64(time.Now().UnixNano())}
+		var err error
+		if sp.Grid, err = sweep.ParseGrid(grid); err != nil {
+			return err
+		}
+		if sp.Random, err = sweep.ParseRandom(random); err != nil {
+			return err
+		}
+		if len(sp.Random) > 0 && draws == 0 {
+			sp.Draws = 10
+		}
+		if folds == 1 {
+			return errors.New("--folds 1 is no K-fold: use 2 or more, or leave it out")
+		}
+		for _, p := range sp.Grid {
+			if err := checkParam(tfs, p.Name); err != nil {
+				return err
+			}
+		}
+		for _, d := range sp.Random {
+			if err := checkParam(tfs, d.Name); err != nil {
+				return err
+			}
+		}
+		if len(sp.Grid) == 0 && len(sp.Random) == 0 && folds == 0 && seeds <= 1 {
+			return errors.New("the search space is empty: give --grid, --random, --folds or --seeds")
+		}
+		trials, err := sp.Expand()
+		if err != nil {
+			return err
+		}
+		// Every trial's flags must parse as train's would.
+		for _, t := range trials {
+			fs, _, finish := trainFlagSet()
+			if err := fs.Parse(append(append([]string(nil), trainArgs...), t.Args()...)); err != nil {
+				return fmt.Errorf("trial %s (%s): %w", t.RunID, t.Label(), err)
+			}
+			if err := finish(); err != nil {
+				return fmt.Errorf("trial %s (%s): %w", t.RunID, t.Label(), err)
+			}
+		}
+		rule := sweep.Rule(early)
+		if rule != sweep.RuleNone && rule != sweep.RuleASHA && rule != sweep.RuleMedian {
+			return fmt.Errorf("--early-stop %q is not asha or median", early)
+		}
+		be, err := sweep.NewBackend(backend)
+		if err != nil {
+			return err
+		}
+		bin, err := os.Executable()
+		if err != nil {
+			return fmt.Errorf("cannot find this maskdash binary for the trials: %w", err)
+		}
+		abs, err := filepath.Abs(runsDir)
+		if err != nil {
+			return err
+		}
+		sw := &sweep.Sweep{Space: spaceWords(grid, random, draws, folds, seeds), TrainArgs: trainArgs, Backend: backend, Parallel: parallel,
+			EarlyStop: rule, MinEpochs: minEpochs, Eta: eta, Binary: bin, SlurmArgs: strings.Fields(slurmArgs), Trials: trials}
+		if err := sweep.Create(abs, name, sw); err != nil {
+			return err
+		}
+		if err := be.Submit(a.ctx, sw, allTrials(sw)); err != nil {
+			return fmt.Errorf("sweep %s was written but not submitted: %w (fix it and run 'maskdash sweep resume %s')", sw.ID, err, sw.ID)
+		}
+		fmt.Fprintf(a.out, "sweep %s: %d trials on %s, %d at a time, in %s\n", sw.ID, len(sw.Trials), backend, parallel, sw.Dir)
+		if !wait {
+			fmt.Fprintf(a.out, "follow it with 'maskdash sweep status %s --runs %s' (or --wait)\n", sw.ID, runsDir)
+			return nil
+		}
+		return a.waitSweep(sw, be)
+	}
+	cmd.AddCommand(a.sweepStatusCmd(), a.sweepResumeCmd(), a.sweepCancelCmd(), a.sweepTrialCmd(), a.sweepRunLocalCmd())
+	return cmd
+}
+
+func checkParam(tfs *pflag.FlagSet, name string) error {
+	if sweepOwned[name] || name == "early-stop" {
+		return fmt.Errorf("%s is set by the sweep itself and cannot be searched", name)
+	}
+	if tfs.Lookup(name) == nil {
+		return fmt.Errorf("%q is not a train flag (see 'maskdash train --help')", name)
+	}
+	return nil
+}
+
+func spaceWords(grid, random string, draws, folds, seeds int) []string {
+	var w []string
+	if grid != "" {
+		w = append(w, "--grid="+grid)
+	}
+	if random != "" {
+		w = append(w, "--random="+random, "--trials="+strconv.Itoa(draws))
+	}
+	if folds > 0 {
+		w = append(w, "--folds="+strconv.Itoa(folds))
+	}
+	if seeds > 0 {
+		w = append(w, "--seeds="+strconv.Itoa(seeds))
+	}
+	return w
+}
+
+func allTrials(sw *sweep.Sweep) []int {
+	out := make([]int, len(sw.Trials))
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}
+
+// waitSweep follows a sweep to its end and prints the summary.
+func (a *app) waitSweep(sw *sweep.Sweep, be sweep.Backend) error {
+	st, err := sweep.Wait(a.ctx, sw, be, a.out, 2*time.Second)
+	if err != nil {
+		return err
+	}
+	printSweep(a.out, sw, st)
+	return nil
+}
+
+func openSweep(runsDir, ref string) (*sweep.Sweep, sweep.Backend, error) {
+	sw, err := sweep.Open(runsDir, ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	be, err := sweep.NewBackend(sw.Backend)
+	return sw, be, err
+}
+
+func (a *app) sweepStatusCmd() *cobra.Command {
+	var runsDir string
+	var asJSON bool
+	cmd := &cobra.Command{Use: "status SWEEP", Short: "every trial's state, settings and best macro F1", Args: exactlyOne("a sweep id")}
+	cmd.Flags().StringVar(&runsDir, "runs", runs.DefaultDir, "runs folder")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "JSON instead of a table")
+	cmd.RunE = func(_ *cobra.Command, args []string) error {
+		sw, be, err := openSweep(runsDir, args[0])
+		if err != nil {
+			return err
+		}
+		q, err := be.Queued(a.ctx, sw)
+		if err != nil {
+			return err
+		}
+		st := sw.Status(q)
+		if asJSON {
+			return sweepJSON(a.out, sw, st)
+		}
+		printSweep(a.out, sw, st)
+		return nil
+	}
+	return cmd
+}
+
+func sweepJSON(w io.Writer, sw *sweep.Sweep, st []sweep.TrialStatus) error {
+	type row struct {
+		Run       string            `json:"run"`
+		State     sweep.State       `json:"state"`
+		Why       string            `json:"why,omitempty"`
+		Params    map[string]string `json:"params"`
+		Fold      int               `json:"fold,omitempty"`
+		Seed      uint64            `json:"seed,omitempty"`
+		BestF1    *float64          `json:"best_macro_f1"`
+		BestEpoch int               `json:"best_epoch"`
+		Epochs    int               `json:"epochs_done"`
+		Node      string            `json:"node,omitempty"`
+		Submits   int               `json:"submits"`
+	}
+	out := struct {
+		ID     string `json:"id"`
+		Dir    string `json:"dir"`
+		Trials []row  `json:"trials"`
+	}{ID: sw.ID, Dir: sw.Dir}
+	for _, t := range st {
+		r := row{Run: t.RunID, State: t.State, Why: t.Why, Params: map[string]string{}, Fold: t.Fold, Seed: t.Seed, BestEpoch: t.BestEpoch, Epochs: t.EpochsDone, Node: t.Node, Submits: t.Submits}
+		for _, kv := range t.Params {
+			r.Params[kv.Name] = kv.Value
+		}
+		if !math.IsNaN(t.BestF1) {
+			v := t.BestF1
+			r.BestF1 = &v
+		}
+		out.Trials = append(out.Trials, r)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+func printSweep(w io.Writer, sw *sweep.Sweep, st []sweep.TrialStatus) {
+	counts := map[sweep.State]int{}
+	for _, t := range st {
+		counts[t.State]++
+	}
+	var parts []string
+	for _, s := range []sweep.State{sweep.StateRunning, sweep.StatePending, sweep.StateDone, sweep.StateStopped, sweep.StateFailed, sweep.StateCrashed, sweep.StateNotQueued} {
+		if counts[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
+		}
+	}
+	fmt.Fprintf(w, "sweep %s (%s, %d at a time): %s\n", sw.ID, sw.Backend, sw.Parallel, strings.Join(parts, ", "))
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "trial\tstate\tbest F1\tepoch\tepochs\tnode\tsettings\twhy")
+	for _, t := range st {
+		best := "-"
+		if !math.IsNaN(t.BestF1) {
+			best = fmt.Sprintf("%.4f", t.BestF1)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d/%d\t%s\t%s\t%s\n", t.RunID, t.State, best, t.BestEpoch, t.EpochsDone, t.Epochs, orDash(t.Node), t.Label(), t.Why)
+	}
+	_ = tw.Flush() // a closed pipe has no one to tell
+	if b := sweep.Best(st); len(b) > 0 {
+		fmt.Fprintf(w, "best: %s, macro F1 %.4f at epoch %d (%s)\n", b[0].RunID, b[0].BestF1, b[0].BestEpoch, b[0].Label())
+	}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func (a *app) sweepResumeCmd() *cobra.Command {
+	var runsDir string
+	var wait bool
+	cmd := &cobra.Command{Use: "resume SWEEP", Short: "requeue the trials that died or never ran; they resume from their checkpoints", Args: exactlyOne("a sweep id")}
+	cmd.Flags().StringVar(&runsDir, "runs", runs.DefaultDir, "runs folder")
+	cmd.Flags().BoolVar(&wait, "wait", false, "stay until every trial has ended")
+	cmd.RunE = func(_ *cobra.Command, args []string) error {
+		sw, be, err := openSweep(runsDir, args[0])
+		if err != nil {
+			return err
+		}
+		if sw.Cancelled {
+			sw.Cancelled = false
+			if err := sw.Save(); err != nil {
+				return err
+			}
+		}
+		q, err := be.Queued(a.ctx, sw)
+		if err != nil {
+			return err
+		}
+		st := sw.Status(q)
+		var again []int
+		for _, t := range st {
+			if _, held := q[t.Index]; !held && t.State.Resumable() {
+				again = append(again, t.Index)
+			}
+		}
+		if len(again) > 0 {
+			if err := be.Submit(a.ctx, sw, again); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintf(a.out, "sweep %s: requeued %d trials\n", sw.ID, len(again))
+		if wait {
+			return a.waitSweep(sw, be)
+		}
+		return nil
+	}
+	return cmd
+}
+
+func (a *app) sweepCancelCmd() *cobra.Command {
+	var runsDir string
+	cmd := &cobra.Command{Use: "cancel SWEEP", Short: "stop every trial (each keeps its checkpoint; sweep resume goes on)", Args: exactlyOne("a sweep id")}
+	cmd.Flags().StringVar(&runsDir, "runs", runs.DefaultDir, "runs folder")
+	cmd.RunE = func(_ *cobra.Command, args []string) error {
+		sw, be, err := openSweep(runsDir, args[0])
+		if err != nil {
+			return err
+		}
+		sw.Cancelled = true
+		if err := sw.Save(); err != nil {
+			return err
+		}
+		if err := be.Cancel(a.ctx, sw, nil); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.out, "sweep %s: cancelled; running trials stop with a checkpoint ('maskdash sweep resume %s' goes on)\n", sw.ID, sw.ID)
+		return nil
+	}
+	return cmd
+}
+
+// sweepTrialCmd trains one trial: what a Slurm task or the local runner
+// runs. A trial whose run exists resumes it (a requeue); a finished or
+// deliberately stopped one has nothing to do.
+func (a *app) sweepTrialCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "trial SWEEP-DIR INDEX", Short: "train one trial of a sweep (what the backends run)", Args: cobra.ExactArgs(2), Hidden: true}
+	cmd.RunE = func(_ *cobra.Command, args []string) error {
+		sw, err := sweep.Open(filepath.Dir(args[0]), args[0])
+		if err != nil {
+			return err
+		}
+		i, err := strconv.Atoi(args[1])
+		if err != nil || i < 0 || i >= len(sw.Trials) {
+			return fmt.Errorf("trial %q is not one of the sweep's 0 to %d", args[1], len(sw.Trials)-1)
+		}
+		t := sw.Trials[i]
+		dir := sw.RunDir(i)
+		if err := sw.RecordNode(i); err != nil {
+			return err
+		}
+		var cfg training.Config
+		if info, err := runs.ReadInfo(dir); err == nil {
+			st := sw.Status(nil)[i]
+			if st.State == sweep.StateDone || st.State == sweep.StateStopped {
+				fmt.Fprintf(a.out, "trial %s has %s already\n", t.RunID, st.State)
+				return nil
+			}
+			if err := sweep.ClearInterrupted(dir); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.out, "trial %s resumes from its last checkpoint (epoch %d)\n", t.RunID, info.EpochsDone)
+			cfg = training.Config{Runs: sw.Dir, Resume: t.RunID}
+		} else {
+			fs, c, finish := trainFlagSet()
+			if err := fs.Parse(append(append([]string(nil), sw.TrainArgs...), t.Args()...)); err != nil {
+				return err
+			}
+			if err := finish(); err != nil {
+				return err
+			}
+			cfg = *c
+			cfg.Runs, cfg.RunID, cfg.Name = sw.Dir, t.RunID, t.RunID
+			fmt.Fprintf(a.out, "trial %s: %s\n", t.RunID, t.Label())
+		}
+		cfg.Gate = sw.Gate(i)
+		err = a.train(cfg, true, nil)
+		if a.ctx.Err() != nil {
+			// A signal (scancel, preemption): the run stopped with a
+			// checkpoint but did not end on purpose.
+			return errors.Join(err, sweep.MarkInterrupted(dir))
+		}
+		return err
+	}
+	return cmd
+}
+
+func (a *app) sweepRunLocalCmd() *cobra.Command {
+	var list string
+	cmd := &cobra.Command{Use: "run-local SWEEP-DIR --trials 0,1,…", Short: "the local backend's runner", Args: cobra.ExactArgs(1), Hidden: true}
+	cmd.Flags().StringVar(&list, "trials", "", "trial indexes")
+	cmd.RunE = func(_ *cobra.Command, args []string) error {
+		sw, err := sweep.Open(filepath.Dir(args[0]), args[0])
+		if err != nil {
+			return err
+		}
+		ctx, cancel := context.WithCancel(a.ctx)
+		defer cancel()
+		return sweep.RunLocal(ctx, sw, sweep.ParseInts(list))
+	}
+	return cmd
+}

@@ -1,0 +1,190 @@
+package sweep
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+)
+
+// Local runs trials on this machine: a runner process (maskdash sweep
+// run-local, started in its own session so that it outlives the command
+// that submitted) runs Parallel trials at a time, sharing the CPU threads
+// out (GOMAXPROCS) and, with several GPUs, one GPU each
+// (CUDA_VISIBLE_DEVICES). Its handle in sweep.json is local:<pid>:<trials>.
+type Local struct{}
+
+// Submit implements Backend.
+func (Local) Submit(_ context.Context, sw *Sweep, trials []int) error {
+	logs, err := sw.logDir()
+	if err != nil {
+		return err
+	}
+	out, err := os.OpenFile(fmt.Sprintf("%s/runner.log", logs), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("sweep runner log: %w", err)
+	}
+	defer out.Close() //nolint:errcheck // the runner has its own copy of the descriptor
+	cmd := exec.Command(sw.Binary, "sweep", "run-local", sw.Dir, "--trials", intsArg(trials))
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start the local runner: %w", err)
+	}
+	sw.Jobs = append(sw.Jobs, fmt.Sprintf("local:%d:%s", cmd.Process.Pid, intsArg(trials)))
+	for _, i := range trials {
+		sw.Trials[i].Submits++
+	}
+	go func() { _ = cmd.Wait() }() // reap it if this process lives on (--wait)
+	return sw.Save()
+}
+
+// runners lists the local runners in sweep.json that still run, with the
+// trials each holds.
+func runners(sw *Sweep) map[int][]int {
+	out := map[int][]int{}
+	for _, j := range sw.Jobs {
+		rest, ok := strings.CutPrefix(j, "local:")
+		if !ok {
+			continue
+		}
+		pidS, list, _ := strings.Cut(rest, ":")
+		pid, err := strconv.Atoi(pidS)
+		if err != nil || syscall.Kill(pid, 0) != nil {
+			continue
+		}
+		out[pid] = parseInts(list)
+	}
+	return out
+}
+
+// Queued implements Backend: a live runner holds its trials until each
+// has a finished run (running ones show as running in their folders).
+func (Local) Queued(_ context.Context, sw *Sweep) (map[int]Queued, error) {
+	q := map[int]Queued{}
+	host, _ := os.Hostname()
+	for _, trials := range runners(sw) {
+		for _, i := range trials {
+			if i >= 0 && i < len(sw.Trials) {
+				q[i] = Queued{State: StatePending, Node: host}
+			}
+		}
+	}
+	return q, nil
+}
+
+// Cancel implements Backend: the runners get SIGTERM and pass it to their
+// trials, which stop with a checkpoint.
+func (Local) Cancel(_ context.Context, sw *Sweep, _ []int) error {
+	for pid := range runners(sw) {
+		if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+			return fmt.Errorf("stop local runner %d: %w", pid, err)
+		}
+	}
+	return nil
+}
+
+// RunLocal is the local runner: it runs the given trials, parallel at a
+// time, each as `<Binary> sweep trial <dir> <i>` with its output in
+// logs/<run id>.out, until all have ended or ctx is cancelled (then every
+// trial gets SIGTERM and is waited for).
+func RunLocal(ctx context.Context, sw *Sweep, trials []int) error {
+	p := max(1, sw.Parallel)
+	threads := max(1, runtime.NumCPU()/p)
+	gpus := countGPUs()
+	logs, err := sw.logDir()
+	if err != nil {
+		return err
+	}
+	sem := make(chan int, p) // slot numbers, for the GPU each gets
+	for s := range p {
+		sem <- s
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var errs []string
+	for _, i := range trials {
+		var slot int
+		select {
+		case slot = <-sem:
+		case <-ctx.Done():
+			wg.Wait()
+			return nil
+		}
+		wg.Add(1)
+		go func(i, slot int) {
+			defer wg.Done()
+			defer func() { sem <- slot }()
+			out, err := os.OpenFile(fmt.Sprintf("%s/%s.out", logs, sw.Trials[i].RunID), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+			if err != nil {
+				mu.Lock()
+				errs = append(errs, err.Error())
+				mu.Unlock()
+				return
+			}
+			defer out.Close() //nolint:errcheck // the trial's own output; its run folder has the record
+			cmd := exec.Command(sw.Binary, "sweep", "trial", sw.Dir, strconv.Itoa(i))
+			cmd.Stdout, cmd.Stderr = out, out
+			cmd.Env = append(os.Environ(), "GOMAXPROCS="+strconv.Itoa(threads))
+			if gpus > 1 {
+				cmd.Env = append(cmd.Env, "CUDA_VISIBLE_DEVICES="+strconv.Itoa(slot%gpus))
+			}
+			if err := cmd.Start(); err != nil {
+				mu.Lock()
+				errs = append(errs, err.Error())
+				mu.Unlock()
+				return
+			}
+			done := make(chan struct{})
+			go func() {
+				select {
+				case <-ctx.Done():
+					_ = cmd.Process.Signal(syscall.SIGTERM) // it stops with a checkpoint
+				case <-done:
+				}
+			}()
+			_ = cmd.Wait() // the trial's run folder records how it ended
+			close(done)
+		}(i, slot)
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		return fmt.Errorf("local runner: %s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// countGPUs counts NVIDIA GPUs (0 without nvidia-smi).
+func countGPUs() int {
+	out, err := exec.Command("nvidia-smi", "-L").Output()
+	if err != nil {
+		return 0
+	}
+	return strings.Count(string(out), "GPU ")
+}
+
+func intsArg(v []int) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = strconv.Itoa(x)
+	}
+	return strings.Join(s, ",")
+}
+
+func parseInts(s string) []int {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		if n, err := strconv.Atoi(strings.TrimSpace(f)); err == nil {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// ParseInts reads "0,3,5" (for the runner's --trials).
+func ParseInts(s string) []int { return parseInts(s) }

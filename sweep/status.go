@@ -1,0 +1,177 @@
+package sweep
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/maskdash/maskdash/runs"
+	"github.com/maskdash/maskdash/training"
+)
+
+// State is a trial's state as a sweep sees it.
+type State string
+
+// Trial states.
+const (
+	StatePending   State = "pending"    // waiting for the backend
+	StateRunning   State = "running"    // training
+	StateDone      State = "done"       // all its epochs
+	StateStopped   State = "stopped"    // by a rule or a person; keeps its checkpoint
+	StateFailed    State = "failed"     // training ended with an error
+	StateCrashed   State = "crashed"    // its process died (killed, cancelled, preempted) and nothing runs it
+	StateNotQueued State = "not queued" // never started, and the backend holds it no more
+)
+
+// Ended reports whether a trial in this state will not train again by
+// itself.
+func (s State) Ended() bool {
+	return s == StateDone || s == StateStopped || s == StateFailed || s == StateCrashed || s == StateNotQueued
+}
+
+// Resumable reports whether requeueing the trial makes sense: it died or
+// never ran (not finished, not stopped on purpose).
+func (s State) Resumable() bool {
+	return s == StateFailed || s == StateCrashed || s == StateNotQueued
+}
+
+// Queued is what a backend says of a trial it holds.
+type Queued struct {
+	State State // pending or running
+	Node  string
+}
+
+// TrialStatus is one trial as the sweep's status shows it.
+type TrialStatus struct {
+	Trial
+	State      State
+	Why        string // why it stopped or failed
+	Node       string
+	BestF1     float64 // NaN before the first epoch
+	BestEpoch  int
+	EpochsDone int
+	Epochs     int
+	F1         []float64 // validation macro F1 per epoch
+}
+
+// Status reads every trial's run folder and merges what the backend
+// holds (nil: nothing).
+func (sw *Sweep) Status(queued map[int]Queued) []TrialStatus {
+	out := make([]TrialStatus, len(sw.Trials))
+	for i, t := range sw.Trials {
+		ts := TrialStatus{Trial: t, BestF1: math.NaN()}
+		q, inQueue := queued[i]
+		ts.Node = q.Node
+		dir := sw.RunDir(i)
+		info, err := runs.ReadInfo(dir)
+		switch {
+		case os.IsNotExist(unwrapNotExist(dir)):
+			ts.State = StateNotQueued
+			if inQueue {
+				ts.State = q.State
+			}
+		case err != nil:
+			ts.State, ts.Why = StateFailed, err.Error()
+		default:
+			ts.EpochsDone, ts.Epochs = info.EpochsDone, info.Epochs
+			if info.Best.Epoch > 0 {
+				ts.BestF1, ts.BestEpoch = info.Best.MacroF1, info.Best.Epoch
+			}
+			switch info.Status {
+			case runs.StatusRunning:
+				ts.State = StateRunning
+			case runs.StatusDone:
+				ts.State = StateDone
+			case runs.StatusStopped:
+				ts.State, ts.Why = StateStopped, stopReason(dir)
+				if interrupted(dir) {
+					ts.State, ts.Why = StateCrashed, "interrupted by a signal (scancel, preemption or Ctrl-C)"
+				}
+			case runs.StatusFailed:
+				ts.State, ts.Why = StateFailed, info.Error
+			default: // crashed
+				ts.State, ts.Why = StateCrashed, "its process died"
+			}
+			if inQueue && ts.State != StateRunning && ts.State != StateDone && ts.State != StateStopped {
+				ts.State = q.State // requeued: it will resume
+			}
+		}
+		if c, err := training.EpochCurve(dir, "f1"); err == nil {
+			ts.F1 = c
+		}
+		if ts.Node == "" {
+			if b, err := os.ReadFile(sw.nodeFile(i)); err == nil {
+				ts.Node = strings.TrimSpace(string(b))
+			}
+		}
+		out[i] = ts
+	}
+	return out
+}
+
+func unwrapNotExist(dir string) error {
+	_, err := os.Stat(dir)
+	return err
+}
+
+// stopReason finds why a stopped run stopped: the message of its last
+// "stopping" state event (a rule's sentence, or the reason a person gave).
+func stopReason(dir string) string {
+	why := ""
+	_ = runs.ReadLog(dir, func(line []byte) error {
+		var e struct {
+			Kind    string `json:"kind"`
+			State   string `json:"state"`
+			Msg     string `json:"msg"`
+			Who     string `json:"who"`
+			Setting string `json:"setting"`
+		}
+		if json.Unmarshal(line, &e) != nil {
+			return nil
+		}
+		switch {
+		case e.Kind == "state" && e.State == string(training.StateStopping) && e.Msg != "":
+			why = e.Msg
+		case e.Kind == "control" && e.Setting == string(training.SettingStop):
+			why = "stopped by " + e.Who
+		}
+		return nil
+	})
+	return why
+}
+
+// Best returns the trials with a finished epoch, best macro F1 first.
+func Best(st []TrialStatus) []TrialStatus {
+	var out []TrialStatus
+	for _, t := range st {
+		if !math.IsNaN(t.BestF1) {
+			out = append(out, t)
+		}
+	}
+	for a := 1; a < len(out); a++ {
+		for b := a; b > 0 && out[b].BestF1 > out[b-1].BestF1; b-- {
+			out[b], out[b-1] = out[b-1], out[b]
+		}
+	}
+	return out
+}
+
+// nodeFile names the machine that last ran trial i.
+func (sw *Sweep) nodeFile(i int) string {
+	return filepath.Join(sw.Dir, "logs", sw.Trials[i].RunID+".node")
+}
+
+// RecordNode writes where trial i runs (Slurm's node name, else this
+// machine's name).
+func (sw *Sweep) RecordNode(i int) error {
+	n := os.Getenv("SLURMD_NODENAME")
+	if n == "" {
+		n, _ = os.Hostname()
+	}
+	if _, err := sw.logDir(); err != nil {
+		return err
+	}
+	return os.WriteFile(sw.nodeFile(i), []byte(n+"\n"), 0o644)
+}

@@ -1,0 +1,248 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/maskdash/maskdash/dataset"
+	"github.com/maskdash/maskdash/runs"
+	"github.com/maskdash/maskdash/sweep"
+	"github.com/maskdash/maskdash/training"
+)
+
+type sweepStatusJSON struct {
+	ID     string `json:"id"`
+	Dir    string `json:"dir"`
+	Trials []struct {
+		Run     string            `json:"run"`
+		State   string            `json:"state"`
+		Why     string            `json:"why"`
+		Params  map[string]string `json:"params"`
+		BestF1  *float64          `json:"best_macro_f1"`
+		Epochs  int               `json:"epochs_done"`
+		Node    string            `json:"node"`
+		Submits int               `json:"submits"`
+	} `json:"trials"`
+}
+
+func sweepStatus(t *testing.T, rd, id string) sweepStatusJSON {
+	t.Helper()
+	out, err := exec.Command(bin, "sweep", "status", id, "--runs", rd, "--json").Output()
+	if err != nil {
+		t.Fatalf("sweep status: %v", err)
+	}
+	var s sweepStatusJSON
+	if err := json.Unmarshal(out, &s); err != nil {
+		t.Fatalf("status JSON: %v\n%s", err, out)
+	}
+	return s
+}
+
+func onlySweep(t *testing.T, rd string) string {
+	t.Helper()
+	sws, err := sweep.List(rd)
+	if err != nil || len(sws) != 1 {
+		t.Fatalf("want one sweep in %s: %v %v", rd, len(sws), err)
+	}
+	return sws[0].ID
+}
+
+// TestSweepLocal: a grid × seeds sweep on this machine, two at a time:
+// every trial trains into the sweep folder, lists and reads as a run.
+func TestSweepLocal(t *testing.T) {
+	data := tinySet(t)
+	rd := t.TempDir()
+	out, err := run(t, "sweep", "--runs", rd, "--grid", "lr=0.003,0.001", "--seeds", "2", "--parallel", "2", "--wait",
+		"--data", data, "--img", "16x16", "--batch", "8", "--epochs", "2")
+	if err != nil {
+		t.Fatalf("sweep: %v\n%s", err, out)
+	}
+	id := onlySweep(t, rd)
+	s := sweepStatus(t, rd, id)
+	if len(s.Trials) != 4 {
+		t.Fatalf("%d trials, want 4", len(s.Trials))
+	}
+	for _, tr := range s.Trials {
+		if tr.State != "done" || tr.BestF1 == nil || tr.Epochs != 2 || tr.Node == "" {
+			t.Errorf("trial %s: %+v", tr.Run, tr)
+		}
+	}
+	if s.Trials[3].Params["lr"] != "0.001" {
+		t.Errorf("trial 3's settings %v", s.Trials[3].Params)
+	}
+	// Each trial is an ordinary run: its run.json has the trial's settings.
+	info, err := runs.NewStore(s.Dir).Info("t001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.LR != 0.003 || info.Config["seed"] != float64(2) || info.DataDir != data {
+		t.Errorf("t001 trained with lr %v seed %v data %v", info.LR, info.Config["seed"], info.DataDir)
+	}
+	if o, err := run(t, "runs", "--runs", s.Dir); err != nil || strings.Count(o, "done") != 4 {
+		t.Errorf("runs of the sweep folder: %v\n%s", err, o)
+	}
+	// The runs folder's own listing is not confused by the sweep folder.
+	if o, err := run(t, "runs", "--runs", rd); err != nil || strings.Contains(o, "corrupt") {
+		t.Errorf("runs of the runs folder: %v\n%s", err, o)
+	}
+}
+
+func TestSweepBadInput(t *testing.T) {
+	rd := t.TempDir()
+	noSlurm := t.TempDir()
+	goDir := filepath.Dir(bin)
+	for _, c := range []struct {
+		args []string
+		env  []string
+		want string
+	}{
+		{[]string{"sweep", "--runs", rd, "--epochs", "2"}, nil, "the search space is empty"},
+		{[]string{"sweep", "--runs", rd, "--grid", "bogus=1,2"}, nil, `"bogus" is not a train flag`},
+		{[]string{"sweep", "--runs", rd, "--grid", "run-id=a,b"}, nil, "is set by the sweep itself"},
+		{[]string{"sweep", "--runs", rd, "--grid", "lr=0.1,-1"}, nil, "--lr"},
+		{[]string{"sweep", "--runs", rd, "--random", "lr=log:0..1"}, nil, "must be above 0"},
+		{[]string{"sweep", "--runs", rd, "--grid", "lr=0.1", "--early-stop", "soon"}, nil, `"soon" is not asha or median`},
+		{[]string{"sweep", "--runs", "/proc/version/x", "--grid", "lr=0.1"}, nil, "runs folder"},
+		{[]string{"sweep", "--runs", rd, "--grid", "lr=0.1", "--backend", "slurm"}, []string{"PATH=" + noSlurm + ":" + goDir}, "sbatch is not on PATH"},
+		{[]string{"sweep", "status", "nope", "--runs", rd}, nil, `no sweep "nope"`},
+	} {
+		cmd := exec.Command(bin, c.args...)
+		cmd.Env = append(os.Environ(), c.env...)
+		o, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(o), c.want) || strings.Count(strings.TrimSpace(string(o)), "\n") > 0 {
+			t.Errorf("%v: want one sentence with %q, got %v %q", c.args, c.want, err, o)
+		}
+	}
+}
+
+// slurmUp skips a test when no Slurm cluster answers (CI starts one with
+// scripts/slurm-local.sh).
+func slurmUp(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("sbatch"); err != nil {
+		t.Skip("no Slurm here (scripts/slurm-local.sh start makes a one-node cluster)")
+	}
+	if out, err := exec.Command("sinfo", "-h", "-o", "%T").Output(); err != nil || !strings.ContainsAny(string(out), "ia") {
+		t.Skipf("Slurm does not answer (sinfo: %v %q); scripts/slurm-local.sh start", err, out)
+	}
+}
+
+// TestSweepSlurmASHA submits a 4-trial sweep of cnn-s to the real Slurm
+// cluster with ASHA: every trial ends and lists, and the weakest trial (a
+// learning rate of 1e-7, last to start) is stopped by ASHA.
+func TestSweepSlurmASHA(t *testing.T) {
+	slurmUp(t)
+	// A set that a good learning rate learns from in one epoch.
+	data := t.TempDir()
+	if err := dataset.Synthesize(context.Background(), dataset.SynthConfig{Out: data, Profiles: 80, W: 48, H: 64, Eval: 10, Seed: 5}); err != nil {
+		t.Fatal(err)
+	}
+	rd := t.TempDir()
+	out, err := run(t, "sweep", "--runs", rd, "--backend", "slurm", "--parallel", "2", "--grid", "lr=0.003,0.002,0.001,0.0000001",
+		"--early-stop", "asha", "--eta", "2", "--wait", "--data", data, "--img", "32x32", "--batch", "16", "--epochs", "3")
+	if err != nil {
+		t.Fatalf("sweep: %v\n%s", err, out)
+	}
+	s := sweepStatus(t, rd, onlySweep(t, rd))
+	for _, tr := range s.Trials {
+		if tr.State != "done" && tr.State != "stopped" {
+			t.Errorf("trial %s ended %s (%s)", tr.Run, tr.State, tr.Why)
+		}
+		if tr.Node != "localhost" {
+			t.Errorf("trial %s ran on %q, want Slurm's node localhost", tr.Run, tr.Node)
+		}
+	}
+	if w := s.Trials[3]; w.State != "stopped" || !strings.Contains(w.Why, "ASHA") {
+		t.Errorf("the weakest trial: %s (%s), want stopped by ASHA\n%s", w.State, w.Why, out)
+	}
+	logs, _ := filepath.Glob(filepath.Join(s.Dir, "logs", "slurm-*_3.out"))
+	if len(logs) != 1 {
+		t.Errorf("no Slurm output of task 3: %v", logs)
+	}
+}
+
+// TestSweepSlurmRequeue: a trial scancel'ed mid-run is requeued by the
+// waiting sweep and resumes from its checkpoint: every epoch is in its
+// log once, none lost and none twice.
+func TestSweepSlurmRequeue(t *testing.T) {
+	slurmUp(t)
+	data := tinySet(t)
+	rd := t.TempDir()
+	const epochs = 30
+	cmd := exec.Command(bin, "sweep", "--runs", rd, "--backend", "slurm", "--parallel", "2", "--grid", "lr=0.002,0.001", "--wait",
+		"--data", data, "--img", "16x16", "--batch", "8", "--epochs", fmt.Sprint(epochs))
+	var buf strings.Builder
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var sw *sweep.Sweep
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			t.Fatalf("trial t000 never reached epoch 3\n%s", buf.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+		if sws, _ := sweep.List(rd); len(sws) == 1 {
+			sw = sws[0]
+			if info, err := runs.ReadInfo(sw.RunDir(0)); err == nil && info.EpochsDone >= 3 && info.EpochsDone < epochs-5 {
+				break
+			}
+		}
+	}
+	sw, _ = sweep.Open(rd, sw.Dir)
+	job := strings.TrimPrefix(sw.Jobs[0], "slurm:")
+	if o, err := exec.Command("scancel", job+"_0").CombinedOutput(); err != nil {
+		t.Fatalf("scancel: %v %s", err, o)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("sweep --wait: %v\n%s", err, buf.String())
+		}
+	case <-time.After(3 * time.Minute):
+		_ = cmd.Process.Kill()
+		t.Fatalf("the sweep did not end\n%s", buf.String())
+	}
+	if !strings.Contains(buf.String(), "t000: requeued") {
+		t.Errorf("the monitor did not requeue t000:\n%s", buf.String())
+	}
+	s := sweepStatus(t, rd, sw.ID)
+	if tr := s.Trials[0]; tr.State != "done" || tr.Epochs != epochs || tr.Submits != 2 {
+		t.Errorf("t000 after its requeue: %+v", tr)
+	}
+	evs, err := training.ReplayLog(sw.RunDir(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int]int{}
+	for _, e := range evs {
+		if e.Kind == training.KindEpoch {
+			seen[e.Epoch]++
+		}
+	}
+	for ep := 1; ep <= epochs; ep++ {
+		if seen[ep] != 1 {
+			t.Errorf("epoch %d is in the log %d times", ep, seen[ep])
+		}
+	}
+	outs, _ := filepath.Glob(filepath.Join(sw.Dir, "logs", "slurm-*_0.out"))
+	var all string
+	for _, p := range outs {
+		b, _ := os.ReadFile(p)
+		all += string(b)
+	}
+	if !strings.Contains(all, "resumes from its last checkpoint") {
+		t.Errorf("t000's Slurm output does not show a resume:\n%s", all)
+	}
+}
