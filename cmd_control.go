@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"os/user"
 	"strconv"
 	"strings"
 
@@ -80,14 +78,4 @@ func controlRequest(args []string) (runs.ControlRequest, error) {
 }
 
 // whoAmI names this user on this machine, for the run's log.
-func whoAmI() string {
-	name := "someone"
-	if u, err := user.Current(); err == nil {
-		name = u.Username
-	}
-	host, err := os.Hostname()
-	if err != nil {
-		host = "somewhere"
-	}
-	return name + "@" + host
-}
+func whoAmI() string { return training.LocalUser() }

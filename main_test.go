@@ -525,3 +525,16 @@ func mustID(t *testing.T, rd, ref string) string {
 	}
 	return info.ID
 }
+
+// TestTmuxSweep runs scripts/tmux-sweep.sh: a pause from the dashboard
+// reaches a trial training under Slurm.
+func TestTmuxSweep(t *testing.T) {
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("tmux is not installed (apt-get install tmux)")
+	}
+	slurmUp(t)
+	out, err := exec.Command("bash", "scripts/tmux-sweep.sh", bin).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "passed") {
+		t.Fatalf("%v\n%s", err, out)
+	}
+}

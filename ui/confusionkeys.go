@@ -2,7 +2,6 @@ package ui
 
 import (
 	"fmt"
-	"path/filepath"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -83,12 +82,12 @@ func worstCell(m [][]int) (t, p int) {
 
 // openErrors opens the images of a cell of the epoch at index ep.
 func (m Model) openErrors(ep, t, p int) (tea.Model, tea.Cmd) {
-	if m.opts.RunsDir == "" || m.state.Header.ID == "" {
+	dir := m.runDir()
+	if dir == "" {
 		m.flash, m.flashBad = "images: this dashboard does not know the run's folder", true
 		return m, nil
 	}
 	m.picking, m.cellT, m.cellP = true, t, p
-	dir := filepath.Join(m.opts.RunsDir, m.state.Header.ID)
 	var cmd tea.Cmd
 	m.errs, cmd = m.errs.openCell(dir, m.state.EpochN[ep], t, p, m.opts.Renderer.ColorProfile())
 	return m, cmd

@@ -34,6 +34,7 @@ type KeyMap struct {
 	EpochPrev  key.Binding
 	EpochNext  key.Binding
 	Back       key.Binding
+	Watch      key.Binding // runs view: put a run on screen and steer it through its folder
 	Help       key.Binding
 	Quit       key.Binding
 	Apply      key.Binding // in a prompt: apply what was typed
@@ -68,6 +69,7 @@ func DefaultKeyMap() KeyMap {
 		EpochPrev:  key.NewBinding(key.WithKeys("["), key.WithHelp("[/]", "epoch (picking a cell)")),
 		EpochNext:  key.NewBinding(key.WithKeys("]"), key.WithHelp("]", "next epoch")),
 		Back:       key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		Watch:      key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "watch & steer a run (runs view)")),
 		Help:       key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "all keys")),
 		Quit:       key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 		Apply:      key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "apply")),
@@ -110,7 +112,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.LRUp, k.LRDown, k.LRSet, k.Loss},
 		{k.NextView, k.Overview, k.Confusion, k.Runs, k.System},
 		{k.Left, k.Up, k.Select, k.Percent, k.History, k.Smooth},
-		{k.Errors, k.EpochPrev, k.Back},
+		{k.Errors, k.EpochPrev, k.Back, k.Watch},
 		{k.Help, k.Quit},
 	}
 }

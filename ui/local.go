@@ -2,7 +2,10 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"os"
+	"path/filepath"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
@@ -37,6 +40,33 @@ func RunLocal(ctx context.Context, mgr *training.Manager) error {
 		return perr
 	}
 	if err != nil && ctx.Err() != nil && err == context.Canceled {
+		return nil
+	}
+	return err
+}
+
+// RunWatch shows the run in dir, which trains in another process or on
+// another machine, from its folder: its log is followed every half second
+// and, unless readOnly, the operator keys reach its trainer through its
+// control/ folder, logged as who. It returns when the user quits.
+func RunWatch(ctx context.Context, dir, who string, readOnly bool) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	hub := training.NewHub()
+	sub, snap := hub.Subscribe(0)
+	defer sub.Cancel()
+	go func() { _ = training.TailLog(ctx, dir, hub, 500*time.Millisecond) }() // an unreadable log shows nothing; the header says so
+	r := lipgloss.NewRenderer(os.Stdout)
+	if os.Getenv("NO_COLOR") != "" {
+		r.SetColorProfile(termenv.Ascii)
+	}
+	o := Options{Sub: sub, Snapshot: snap, Who: who, Renderer: r, RunsDir: filepath.Dir(dir), Remote: true,
+		Images: thumb.Detect(os.Getenv), Ring: func(msg string) { _ = RingTerminal(os.Stdout, msg) }}
+	if !readOnly {
+		o.Ctrl = training.RemoteRun{Dir: dir}
+	}
+	_, err := tea.NewProgram(New(o), tea.WithAltScreen(), tea.WithMouseCellMotion(), tea.WithContext(ctx), tea.WithFPS(15)).Run()
+	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 		return nil
 	}
 	return err

@@ -42,6 +42,9 @@ type Options struct {
 	// batch: the SSH server stretches it when many sessions watch, so that
 	// their redraws together stay a small share of the CPU.
 	FrameGap func() time.Duration
+	// Remote says the run on screen trains elsewhere: its events come from
+	// its folder's log and Ctrl writes to its control/ (maskdash watch).
+	Remote bool
 	// Images is the terminal's picture protocol for the errors pane's
 	// large view (thumb.Detect); zero means half blocks.
 	Images thumb.Protocol
@@ -88,6 +91,9 @@ type Model struct {
 	runs    runsModel
 	runsGen int // counts visits to the runs view (see refreshRunsMsg)
 
+	away *watched // another run on screen, read from its folder (runs view: w)
+	home RunState // the own run's state while away
+
 	picking      bool // the confusion view has a cell cursor (e)
 	cellT, cellP int  // the cursor's cell: true and predicted class
 	errs         errorsModel
@@ -121,6 +127,7 @@ const (
 
 // eventsMsg carries a batch of events from the subscription.
 type eventsMsg struct {
+	sub     *training.Sub // which subscription: the dashboard's own run or a watched one
 	events  []training.Event
 	dropped int
 	closed  bool
@@ -177,14 +184,14 @@ func New(o Options) Model {
 
 // Init implements tea.Model.
 func (m Model) Init() tea.Cmd {
-	return m.waitEvents(time.Time{})
+	return m.waitEvents(m.opts.Sub, time.Time{})
 }
 
 // waitEvents waits for the next batch of events, no sooner than MinFrame
 // after the last one, so that redraws stay at about 10 a second whatever
 // the event rate.
-func (m Model) waitEvents(last time.Time) tea.Cmd {
-	sub, gap, gapf := m.opts.Sub, m.opts.MinFrame, m.opts.FrameGap
+func (m Model) waitEvents(sub *training.Sub, last time.Time) tea.Cmd {
+	gap, gapf := m.opts.MinFrame, m.opts.FrameGap
 	if sub == nil {
 		return nil
 	}
@@ -196,19 +203,36 @@ func (m Model) waitEvents(last time.Time) tea.Cmd {
 			time.Sleep(d)
 		}
 		evs, dropped, ok := sub.Next(context.Background())
-		return eventsMsg{events: evs, dropped: dropped, closed: !ok, at: time.Now()}
+		return eventsMsg{sub: sub, events: evs, dropped: dropped, closed: !ok, at: time.Now()}
 	}
 }
 
 // ended reports whether the run has ended (or the stream closed): control
 // keys then get answers about a finished run, and q quits at once.
-func (m Model) ended() bool { return m.closed || m.state.State.Ended() }
+func (m Model) ended() bool {
+	if m.away != nil {
+		return m.away.closed || m.state.State.Ended()
+	}
+	return m.closed || m.state.State.Ended()
+}
+
+// homeEnded reports whether the dashboard's own run has ended.
+func (m Model) homeEnded() bool {
+	if m.away != nil {
+		return m.closed || m.home.State.Ended()
+	}
+	return m.ended()
+}
 
 // State returns the folded run state (for tests).
 func (m Model) State() RunState { return m.state }
 
 func (m Model) send(c training.Command, what string) tea.Cmd {
-	ctrl := m.opts.Ctrl
+	return m.sendTo(m.ctrl(), c, what)
+}
+
+// sendTo sends a command through ctrl (the own run's, for q).
+func (m Model) sendTo(ctrl Controller, c training.Command, what string) tea.Cmd {
 	c.Who = m.opts.Who
 	return func() tea.Msg {
 		if ctrl == nil {
@@ -224,6 +248,26 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		return m.Resize(msg.Width, msg.Height)
 	case eventsMsg:
+		if m.away != nil && msg.sub == m.away.sub {
+			return m.awayEvents(msg)
+		}
+		if msg.sub != m.opts.Sub {
+			return m, nil // a watched run's subscription that was let go
+		}
+		if m.away != nil {
+			// The own run trains on while another is on screen.
+			for _, e := range msg.events {
+				m.home.Apply(e)
+			}
+			m.closed = m.closed || msg.closed
+			if m.quitting && m.homeEnded() {
+				return m, tea.Quit
+			}
+			if m.closed {
+				return m, nil
+			}
+			return m, m.waitEvents(msg.sub, msg.at)
+		}
 		var cmds []tea.Cmd
 		for _, e := range msg.events {
 			m.state.Apply(e)
@@ -240,14 +284,18 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.state.Dropped += msg.dropped
 		m.closed = m.closed || msg.closed
-		if m.quitting && m.ended() {
+		if m.quitting && m.homeEnded() {
 			// q stopped the run and its last checkpoint is written.
 			return m, tea.Quit
 		}
 		if m.closed {
 			return m, tea.Batch(cmds...)
 		}
-		return m, tea.Batch(append(cmds, m.waitEvents(msg.at))...)
+		return m, tea.Batch(append(cmds, m.waitEvents(msg.sub, msg.at))...)
+	case watchMsg:
+		return m.startWatch(msg)
+	case watchStartedMsg:
+		return m.watchStarted(msg)
 	case sentMsg:
 		switch {
 		case errors.Is(msg.err, training.ErrEnded):
@@ -311,7 +359,7 @@ func (m Model) onKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		}
 		return cur, tea.Batch(cmds...)
 	}
-	if m.opts.Ctrl == nil {
+	if m.ctrl() == nil {
 		for _, b := range DefaultKeyMap().Controls() {
 			if key.Matches(msg, b) {
 				m.flash, m.flashBad = "read-only: this session may watch but not "+b.Help().Desc, true
@@ -322,12 +370,12 @@ func (m Model) onKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	k := m.keys
 	switch {
 	case key.Matches(msg, k.Quit):
-		if !m.opts.QuitStops || m.ended() || m.quitting {
+		if !m.opts.QuitStops || m.homeEnded() || m.quitting {
 			return m, tea.Quit
 		}
 		m.quitting = true
 		m.flash = "stopping: saving a checkpoint and flushing the log…"
-		return m, m.send(training.Command{Kind: training.CmdStop}, "stop")
+		return m, m.sendTo(m.opts.Ctrl, training.Command{Kind: training.CmdStop}, "stop") // the own run, whichever is on screen
 	case key.Matches(msg, k.Help):
 		m.help.ShowAll = !m.help.ShowAll
 	case key.Matches(msg, k.NextView):

@@ -2,12 +2,14 @@ package ui
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/guptarohit/asciigraph"
 	"github.com/maskdash/maskdash/runs"
+	"github.com/maskdash/maskdash/sweep"
 	"github.com/maskdash/maskdash/training"
 )
 
@@ -46,6 +48,19 @@ func (r runsModel) load() tea.Cmd {
 	dir := r.dir
 	return func() tea.Msg {
 		rows, err := runs.NewStore(dir).List()
+		// The trials of sweeps in the folder list too, as sweep/trial.
+		if sws, serr := sweep.List(dir); serr == nil {
+			for _, sw := range sws {
+				trials, terr := runs.NewStore(sw.Dir).List()
+				if terr != nil {
+					continue
+				}
+				for _, t := range trials {
+					t.Info.ID = sw.ID + "/" + t.Info.ID
+					rows = append(rows, t)
+				}
+			}
+		}
 		return runsLoadedMsg{rows, err}
 	}
 }
@@ -53,7 +68,7 @@ func (r runsModel) load() tea.Cmd {
 func (r runsModel) loadCurve(id string) tea.Cmd {
 	dir := r.dir
 	return func() tea.Msg {
-		c, err := training.EpochCurve(runs.NewStore(dir).Path(id), "f1")
+		c, err := training.EpochCurve(filepath.Join(dir, filepath.FromSlash(id)), "f1")
 		return curveLoadedMsg{id, c, err}
 	}
 }
@@ -82,6 +97,12 @@ func (r runsModel) key(msg tea.KeyMsg, k KeyMap) (runsModel, tea.Cmd) {
 		r.cursor = max(r.cursor-1, 0)
 	case key.Matches(msg, k.Down):
 		r.cursor = min(r.cursor+1, max(len(r.rows)-1, 0))
+	case key.Matches(msg, k.Watch):
+		if r.cursor >= len(r.rows) {
+			return r, nil
+		}
+		d := watchDir(r.dir, r.rows[r.cursor])
+		return r, func() tea.Msg { return watchMsg{dir: d} }
 	case key.Matches(msg, k.Select):
 		if r.cursor >= len(r.rows) {
 			return r, nil
@@ -113,7 +134,7 @@ func (r runsModel) view(st Styles, w, h int) string {
 	}
 	listH := max(3, min(len(r.rows)+1, h/2))
 	var b strings.Builder
-	b.WriteString(st.BoxTitle.Render(fmt.Sprintf("runs in %s — ↑/↓ move, enter picks runs to compare", r.dir)))
+	b.WriteString(st.BoxTitle.Render(fitWords(fmt.Sprintf("runs in %s — ↑/↓ move, enter picks runs to compare, w watches and steers one", r.dir), w)))
 	first := max(0, min(r.cursor-listH/2, len(r.rows)-(listH-1)))
 	for i := first; i < len(r.rows) && i < first+listH-1; i++ {
 		l := r.rows[i]

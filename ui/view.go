@@ -67,8 +67,11 @@ func (m Model) headerView(w int) string {
 		}
 	}
 	role := ""
-	if m.opts.Ctrl == nil {
+	if m.ctrl() == nil {
 		role = st.Warn.Render(" viewer (read-only)")
+	}
+	if m.away != nil || m.opts.Remote {
+		role += st.Warn.Render(" from its folder")
 	}
 	line1 := st.Title.Render("maskdash") + " " + strings.Join(tabs, "") + role + "  " + m.stateBadge()
 	hd := s.Header
@@ -162,7 +165,7 @@ func (m Model) helpView(w int) string {
 		return truncate(h.ShortHelpView(keys), w)
 	}
 	suffix := ""
-	if m.opts.Ctrl == nil {
+	if m.ctrl() == nil {
 		suffix = st.Dim.Render("  · viewer: control keys disabled")
 	}
 	for _, keys := range m.keys.ShortHelps() {

@@ -1,0 +1,34 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/maskdash/maskdash/runs"
+	"github.com/maskdash/maskdash/ui"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+func (a *app) watchCmd() *cobra.Command {
+	var runsDir string
+	var readOnly bool
+	cmd := &cobra.Command{
+		Use:   "watch RUN",
+		Short: "the dashboard of a run that trains elsewhere (another terminal, a Slurm node), steered through its folder",
+		Args:  exactlyOne("a run id or folder (a sweep's trial: its folder, or --runs SWEEP-FOLDER)"),
+	}
+	cmd.Flags().StringVar(&runsDir, "runs", runs.DefaultDir, "runs folder")
+	cmd.Flags().BoolVar(&readOnly, "read-only", false, "watch without the operator keys")
+	cmd.RunE = func(_ *cobra.Command, args []string) error {
+		dir, err := runs.NewStore(runsDir).Resolve(args[0])
+		if err != nil {
+			return err
+		}
+		if !term.IsTerminal(int(os.Stdout.Fd())) {
+			return fmt.Errorf("watch draws a dashboard and needs a terminal")
+		}
+		return ui.RunWatch(a.ctx, dir, whoAmI(), readOnly)
+	}
+	return cmd
+}

@@ -1,0 +1,56 @@
+package ui
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/maskdash/maskdash/runs"
+	"github.com/maskdash/maskdash/training"
+)
+
+// TestWatchAnotherRun: w in the runs view puts a run that trains
+// elsewhere on screen from its log, and the operator keys write to its
+// control/ folder; w on nothing else comes back home.
+func TestWatchAnotherRun(t *testing.T) {
+	rd := t.TempDir()
+	r, err := runs.NewStore(rd).Create(runs.Info{ID: "elsewhere", Model: "vgg-s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range []training.Event{
+		{Kind: training.KindRun, Settings: &training.RunHeader{ID: "elsewhere", Model: "vgg-s", Loss: "focal"}, Epochs: 9},
+		{Kind: training.KindState, State: training.StateRunning},
+	} {
+		if err := r.Append(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	defer r.Close(runs.StatusStopped, nil)
+	m := New(Options{Snapshot: script(), Ctrl: &fakeCtrl{}, Renderer: asciiRenderer(), RunsDir: rd, Who: "alice"})
+	m, _ = m.Resize(120, 40)
+	nm, cmd := m.Update(watchMsg{dir: r.Dir})
+	nm, cmd = nm.(Model).Update(cmd()) // the tail started
+	m = run(t, nm.(Model), cmd)        // its first events
+	if m.state.Header.ID != "elsewhere" || !strings.Contains(m.View(), "from its folder") {
+		t.Fatalf("watching: header %q\n%s", m.state.Header.ID, m.View())
+	}
+	m, cmds := press(m, " ")
+	if msg := cmds[0](); msg.(sentMsg).err != nil {
+		t.Fatalf("pause: %v", msg.(sentMsg).err)
+	}
+	reqs, bad, err := runs.TakeControl(r.Dir)
+	if err != nil || len(bad) > 0 || len(reqs) != 1 || reqs[0].Kind != "toggle" || reqs[0].Who != "alice" {
+		b, _ := json.Marshal(reqs)
+		t.Fatalf("control files: %s %v %v", b, bad, err)
+	}
+	nm, _ = m.Update(watchMsg{dir: ""})
+	m = nm.(Model)
+	if m.away != nil || m.state.Header.ID != script()[0].Settings.ID {
+		t.Errorf("w back home shows %q", m.state.Header.ID)
+	}
+	if _, err := os.Stat(r.Dir); err != nil {
+		t.Fatal(err)
+	}
+}
