@@ -8,6 +8,7 @@ import (
 
 	"github.com/maskdash/maskdash/dataset"
 	"github.com/maskdash/maskdash/runs"
+	"github.com/maskdash/maskdash/sweep"
 	"github.com/maskdash/maskdash/training"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -197,10 +198,11 @@ func (a *app) predictCmd() *cobra.Command {
 }
 
 func (a *app) ensembleCmd() *cobra.Command {
-	var runsDir, ckpt, dir, file string
+	var runsDir, ckpt, dir, file, sweepRef string
 	var refs []string
 	var tta bool
-	cmd := &cobra.Command{Use: "ensemble --run RUN --run RUN… --out FILE", Short: "soft vote of several runs' predictions", Args: noArgs}
+	var top int
+	cmd := &cobra.Command{Use: "ensemble (--run RUN --run RUN… | --sweep SWEEP [--top K]) --out FILE", Short: "soft vote of several runs' predictions", Args: noArgs}
 	f := cmd.Flags()
 	f.StringVar(&runsDir, "runs", runs.DefaultDir, "runs folder")
 	f.StringArrayVar(&refs, "run", nil, "a run id (repeat for each model)")
@@ -208,9 +210,24 @@ func (a *app) ensembleCmd() *cobra.Command {
 	f.StringVar(&dir, "data", "", "data folder with eval/info.csv (default: the one the first run trained on)")
 	f.StringVar(&file, "out", "", "output CSV (required)")
 	f.BoolVar(&tta, "tta", false, "average with the horizontally flipped image")
+	f.StringVar(&sweepRef, "sweep", "", "vote with a sweep's trials: the --top K best by validation macro F1, or every fold of a K-fold sweep")
+	countInt(f, &top, "top", 0, "with --sweep: the K best trials (default: every trial of a K-fold sweep, else 5)")
 	cmd.RunE = func(*cobra.Command, []string) error {
+		if sweepRef != "" {
+			if len(refs) > 0 {
+				return fmt.Errorf("ensemble takes --run or --sweep, not both")
+			}
+			picked, err := sweepMembers(runsDir, sweepRef, top)
+			if err != nil {
+				return err
+			}
+			for _, p := range picked {
+				fmt.Fprintf(a.out, "from the sweep: %s (%s), best macro F1 %.4f at epoch %d\n", p.RunID, p.Label(), p.BestF1, p.BestEpoch)
+				refs = append(refs, p.dir)
+			}
+		}
 		if len(refs) < 1 || file == "" {
-			return fmt.Errorf("ensemble needs --run RUN (one or more) and --out FILE")
+			return fmt.Errorf("ensemble needs --run RUN (one or more) or --sweep SWEEP, and --out FILE")
 		}
 		var all [][][]float64
 		var set *dataset.Set
@@ -246,4 +263,35 @@ func (a *app) ensembleCmd() *cobra.Command {
 		return nil
 	}
 	return cmd
+}
+
+// sweepMember is a trial picked for an ensemble, with its run folder.
+type sweepMember struct {
+	sweep.TrialStatus
+	dir string
+}
+
+// sweepMembers picks a sweep's trials for a vote: the top K by best
+// validation macro F1; by default every trial of a K-fold sweep, else the
+// best 5.
+func sweepMembers(runsDir, ref string, top int) ([]sweepMember, error) {
+	sw, err := sweep.Open(runsDir, ref)
+	if err != nil {
+		return nil, err
+	}
+	best := sweep.Best(sw.Status(nil))
+	if len(best) == 0 {
+		return nil, fmt.Errorf("sweep %s has no trial with a finished epoch yet", sw.ID)
+	}
+	if top == 0 {
+		top = 5
+		if len(sw.Trials) > 0 && sw.Trials[0].Folds > 0 {
+			top = len(best)
+		}
+	}
+	var out []sweepMember
+	for _, t := range best[:min(top, len(best))] {
+		out = append(out, sweepMember{t, sw.RunDir(t.Index)})
+	}
+	return out, nil
 }

@@ -246,3 +246,36 @@ func TestSweepSlurmRequeue(t *testing.T) {
 		t.Errorf("t000's Slurm output does not show a resume:\n%s", all)
 	}
 }
+
+// TestSweepFoldsEnsemble: a 3-fold sweep trains one trial per fold, and
+// ensemble --sweep votes with every fold.
+func TestSweepFoldsEnsemble(t *testing.T) {
+	data := tinySet(t)
+	rd := t.TempDir()
+	if out, err := run(t, "sweep", "--runs", rd, "--folds", "3", "--parallel", "3", "--wait", "--data", data, "--img", "16x16", "--batch", "8", "--epochs", "1"); err != nil {
+		t.Fatalf("sweep: %v\n%s", err, out)
+	}
+	id := onlySweep(t, rd)
+	s := sweepStatus(t, rd, id)
+	if len(s.Trials) != 3 {
+		t.Fatalf("%d trials, want 3 folds", len(s.Trials))
+	}
+	for i := range 3 {
+		info, err := runs.ReadInfo(filepath.Join(s.Dir, s.Trials[i].Run))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Config["fold"] != float64(i+1) || info.Config["folds"] != float64(3) {
+			t.Errorf("trial %d trained fold %v of %v", i, info.Config["fold"], info.Config["folds"])
+		}
+	}
+	csv := filepath.Join(t.TempDir(), "sub.csv")
+	out, err := run(t, "ensemble", "--runs", rd, "--sweep", id, "--out", csv)
+	if err != nil || !strings.Contains(out, "soft vote of 3 runs") {
+		t.Fatalf("ensemble --sweep: %v\n%s", err, out)
+	}
+	b, err := os.ReadFile(csv)
+	if err != nil || !strings.HasPrefix(string(b), "ImageID,ans\n") {
+		t.Errorf("submission: %v %.40q", err, b)
+	}
+}

@@ -488,3 +488,44 @@ func TestQueueFillsWhileTrainingIsSlow(t *testing.T) {
 		t.Errorf("%d batches still counted as waiting after the epoch", r)
 	}
 }
+
+// TestFoldsCoverEveryPersonOnce: the K validation folds of one seed are
+// disjoint, cover every image, and keep a person's images together.
+func TestFoldsCoverEveryPersonOnce(t *testing.T) {
+	dir := t.TempDir()
+	if err := Synthesize(context.Background(), SynthConfig{Out: dir, Profiles: 10, W: 16, H: 20, Eval: 1, Seed: 2}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int]int{}
+	for k := 1; k <= 3; k++ {
+		sp, err := SplitFold(d.Train, k, 3, 9)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(sp.Train)+len(sp.Val) != d.Train.Len() {
+			t.Fatalf("fold %d splits %d+%d of %d", k, len(sp.Train), len(sp.Val), d.Train.Len())
+		}
+		people := map[string]bool{}
+		for _, i := range sp.Val {
+			seen[i]++
+			people[d.Train.Samples[i].Profile] = true
+		}
+		for _, i := range sp.Train {
+			if people[d.Train.Samples[i].Profile] {
+				t.Fatalf("fold %d: person %s on both sides", k, d.Train.Samples[i].Profile)
+			}
+		}
+	}
+	for i := range d.Train.Len() {
+		if seen[i] != 1 {
+			t.Fatalf("image %d is in %d validation folds", i, seen[i])
+		}
+	}
+	if _, err := SplitFold(d.Train, 4, 3, 9); err == nil {
+		t.Error("fold 4 of 3 accepted")
+	}
+}
