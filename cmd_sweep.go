@@ -17,8 +17,10 @@ import (
 	"github.com/maskdash/maskdash/runs"
 	"github.com/maskdash/maskdash/sweep"
 	"github.com/maskdash/maskdash/training"
+	"github.com/maskdash/maskdash/ui"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"golang.org/x/term"
 )
 
 // sweepOwned are train flags a sweep sets itself for each trial.
@@ -158,7 +160,7 @@ checkpoint). --early-stop asha|median stops weak trials.`,
 		}
 		return a.waitSweep(sw, be)
 	}
-	cmd.AddCommand(a.sweepStatusCmd(), a.sweepResumeCmd(), a.sweepCancelCmd(), a.sweepTrialCmd(), a.sweepRunLocalCmd())
+	cmd.AddCommand(a.sweepViewCmd(), a.sweepStatusCmd(), a.sweepResumeCmd(), a.sweepCancelCmd(), a.sweepTrialCmd(), a.sweepRunLocalCmd())
 	return cmd
 }
 
@@ -308,6 +310,23 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+func (a *app) sweepViewCmd() *cobra.Command {
+	var runsDir string
+	cmd := &cobra.Command{Use: "view SWEEP", Short: "the sweep's dashboard: trials, best so far, settings against F1; enter opens a trial", Args: exactlyOne("a sweep id")}
+	cmd.Flags().StringVar(&runsDir, "runs", runs.DefaultDir, "runs folder")
+	cmd.RunE = func(_ *cobra.Command, args []string) error {
+		sw, err := sweep.Open(runsDir, args[0])
+		if err != nil {
+			return err
+		}
+		if !term.IsTerminal(int(os.Stdout.Fd())) {
+			return fmt.Errorf("sweep view draws a dashboard and needs a terminal; 'maskdash sweep status %s' prints the table", sw.ID)
+		}
+		return ui.RunSweepView(sw.Dir)
+	}
+	return cmd
 }
 
 func (a *app) sweepResumeCmd() *cobra.Command {

@@ -5,7 +5,9 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
+	"time"
 
 	"github.com/maskdash/maskdash/runs"
 	"github.com/maskdash/maskdash/training"
@@ -53,7 +55,8 @@ type TrialStatus struct {
 	BestEpoch  int
 	EpochsDone int
 	Epochs     int
-	F1         []float64 // validation macro F1 per epoch
+	F1         []float64   // validation macro F1 per epoch
+	EpochAt    []time.Time // when each epoch ended
 }
 
 // Status reads every trial's run folder and merges what the backend
@@ -98,9 +101,7 @@ func (sw *Sweep) Status(queued map[int]Queued) []TrialStatus {
 				ts.State = q.State // requeued: it will resume
 			}
 		}
-		if c, err := training.EpochCurve(dir, "f1"); err == nil {
-			ts.F1 = c
-		}
+		ts.F1, ts.EpochAt = epochCurve(dir)
 		if ts.Node == "" {
 			if b, err := os.ReadFile(sw.nodeFile(i)); err == nil {
 				ts.Node = strings.TrimSpace(string(b))
@@ -114,6 +115,58 @@ func (sw *Sweep) Status(queued map[int]Queued) []TrialStatus {
 func unwrapNotExist(dir string) error {
 	_, err := os.Stat(dir)
 	return err
+}
+
+// epochCurve reads a run's validation macro F1 and the time of each
+// epoch (a redone epoch's later value wins).
+func epochCurve(dir string) ([]float64, []time.Time) {
+	var f1 []float64
+	var at []time.Time
+	_ = runs.ReadLog(dir, func(line []byte) error {
+		var e struct {
+			Kind  string    `json:"kind"`
+			T     time.Time `json:"t"`
+			Epoch int       `json:"epoch"`
+			Val   *struct {
+				MacroF1 float64 `json:"macro_f1"`
+			} `json:"val"`
+		}
+		if json.Unmarshal(line, &e) != nil || e.Kind != "epoch" || e.Val == nil || e.Epoch < 1 || e.Epoch > 1<<20 {
+			return nil
+		}
+		for len(f1) < e.Epoch {
+			f1, at = append(f1, math.NaN()), append(at, time.Time{})
+		}
+		f1[e.Epoch-1], at[e.Epoch-1] = e.Val.MacroF1, e.T
+		return nil
+	})
+	return f1, at
+}
+
+// BestSoFar is the sweep's best validation macro F1 after each epoch
+// trained by any trial, in the order the epochs ended: how the search
+// improves with the work spent.
+func BestSoFar(st []TrialStatus) []float64 {
+	type pt struct {
+		t  time.Time
+		f1 float64
+	}
+	var pts []pt
+	for _, t := range st {
+		for i, v := range t.F1 {
+			if !math.IsNaN(v) && i < len(t.EpochAt) {
+				pts = append(pts, pt{t.EpochAt[i], v})
+			}
+		}
+	}
+	sort.SliceStable(pts, func(a, b int) bool { return pts[a].t.Before(pts[b].t) })
+	out := make([]float64, len(pts))
+	best := math.Inf(-1)
+	for i, p := range pts {
+		best = max(best, p.f1)
+		out[i] = best
+	}
+	return out
 }
 
 // stopReason finds why a stopped run stopped: the message of its last

@@ -20,6 +20,7 @@ type Styles struct {
 	TabOn    lipgloss.Style
 	Cursor   lipgloss.Style
 	Heat     []lipgloss.Style // heat-map cells, cold to hot
+	HeatFG   []lipgloss.Style // the same colours as text
 	Diag     lipgloss.Style
 	Color    bool // false for Ascii renderers: no colour codes anywhere
 }
@@ -44,8 +45,11 @@ func NewStyles(r *lipgloss.Renderer) Styles {
 		Color:    r.ColorProfile() != termenv.Ascii,
 	}
 	heat := []string{"#1b1f3b", "#24366b", "#2f5d8c", "#3a8fa0", "#5bbf8a", "#b5d96b", "#f2c14e", "#f07c3c", "#e0413b"}
-	for _, h := range heat {
+	for i, h := range heat {
 		s.Heat = append(s.Heat, r.NewStyle().Background(lipgloss.Color(h)).Foreground(lipgloss.Color("#ffffff")))
+		if i >= 2 { // the darkest two vanish as text on a dark screen
+			s.HeatFG = append(s.HeatFG, r.NewStyle().Foreground(lipgloss.Color(h)))
+		}
 	}
 	return s
 }

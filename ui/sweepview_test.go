@@ -1,0 +1,119 @@
+package ui
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/maskdash/maskdash/runs"
+	"github.com/maskdash/maskdash/sweep"
+	"github.com/maskdash/maskdash/training"
+)
+
+// makeSweep writes a sweep of n trials (a grid of lr × loss) with their
+// runs: each trains `epochs` epochs whose F1 rises with a trial-dependent
+// ceiling; every fourth is stopped, every seventh still running.
+func makeSweep(tb testing.TB, n, epochs int) string {
+	tb.Helper()
+	rd := tb.TempDir()
+	losses := []string{"ce", "focal"}
+	sw := &sweep.Sweep{Created: t0, Backend: "local", Parallel: 4, Binary: "/bin/true"}
+	for i := range n {
+		sw.Trials = append(sw.Trials, sweep.Trial{Index: i, RunID: fmt.Sprintf("t%03d", i),
+			Params: []sweep.KV{{Name: "lr", Value: fmt.Sprintf("%.2g", 1e-4*math.Pow(2, float64(i%12)))}, {Name: "loss", Value: losses[i%2]}}})
+	}
+	if err := sweep.Create(rd, "golden", sw); err != nil {
+		tb.Fatal(err)
+	}
+	for i, tr := range sw.Trials {
+		r, err := runs.NewStore(sw.Dir).Create(runs.Info{ID: tr.RunID, Start: t0, Model: "cnn-s", Loss: losses[i%2], Epochs: epochs})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		ceil := 0.3 + 0.5*float64((i*37)%n)/float64(n)
+		best := 0.0
+		for ep := 1; ep <= epochs; ep++ {
+			f1 := ceil * (1 - math.Exp(-float64(ep)/3))
+			m := training.Metrics{MacroF1: f1, Accuracy: f1 + 0.1, Loss: 1 - f1}
+			if err := r.Append(training.Event{Kind: training.KindEpoch, Time: t0.Add(time.Duration(i*epochs+ep) * time.Second), Epoch: ep, Step: 10 * ep, Val: &m}); err != nil {
+				tb.Fatal(err)
+			}
+			if f1 > best {
+				best = f1
+				r.Info.Best = runs.Best{MacroF1: f1, Epoch: ep}
+			}
+			r.Info.EpochsDone = ep
+		}
+		status := runs.StatusDone
+		switch {
+		case i%7 == 3:
+			r.Abandon() // its writer died: crashed
+			continue
+		case i%4 == 1:
+			status = runs.StatusStopped
+		}
+		if err := r.Close(status, nil); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return sw.Dir
+}
+
+func sweepViewAt(tb testing.TB, dir string, w, h int) SweepView {
+	v := NewSweepView(dir, asciiRenderer()).Resize(w, h)
+	sw, st, err := LoadSweep(dir, false)
+	nv, _ := v.Update(sweepLoadedMsg{sw, st, err})
+	return nv.(SweepView)
+}
+
+func TestSweepViewGolden(t *testing.T) {
+	dir := makeSweep(t, 12, 6)
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
+			v := sweepViewAt(t, dir, size[0], size[1])
+			out := v.View()
+			checkScreen(t, out, size[0], size[1])
+			for _, want := range []string{"sweep-20261126-183000-golden", "t011", "lr (log)", "macro F1"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("the view lacks %q:\n%s", want, out)
+				}
+			}
+			golden(t, out)
+		})
+	}
+	// s sorts by best F1: the first row is the best trial.
+	v := sweepViewAt(t, dir, 120, 40)
+	nv, _ := v.Update(keyRunes("s"))
+	v = nv.(SweepView)
+	best := sweep.Best(v.st)[0].RunID
+	lines := strings.Split(v.View(), "\n")
+	if !strings.Contains(lines[3], "> "+best) {
+		t.Errorf("sorted by F1, the first row is %q, want %s", lines[3], best)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "sweep.json")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// BenchmarkSweepView100 opens a 100-trial sweep of 20 epochs each: read
+// every trial's folder and draw the view (the issue's goal: ≤ 0.5 s).
+func BenchmarkSweepView100(b *testing.B) {
+	dir := makeSweep(b, 100, 20)
+	b.ResetTimer()
+	for b.Loop() {
+		v := NewSweepView(dir, asciiRenderer()).Resize(160, 50)
+		sw, st, err := LoadSweep(dir, true)
+		if err != nil {
+			b.Fatal(err)
+		}
+		nv, _ := v.Update(sweepLoadedMsg{sw, st, nil})
+		_ = nv.View()
+	}
+}
+
+func keyRunes(s string) tea.KeyMsg { return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)} }
