@@ -201,7 +201,13 @@ func allTrials(sw *sweep.Sweep) []int {
 
 // waitSweep follows a sweep to its end and prints the summary.
 func (a *app) waitSweep(sw *sweep.Sweep, be sweep.Backend) error {
-	st, err := sweep.Wait(a.ctx, sw, be, a.out, 2*time.Second)
+	// squeue every 2 s is gentle on a cluster's controller; here, a
+	// finished sweep is noticed within half a second.
+	every := 2 * time.Second
+	if sw.Backend == "local" {
+		every = 500 * time.Millisecond
+	}
+	st, err := sweep.Wait(a.ctx, sw, be, a.out, every)
 	if err != nil {
 		return err
 	}

@@ -113,11 +113,36 @@ func TestSweepBadInput(t *testing.T) {
 		{[]string{"sweep", "--runs", rd, "--grid", "lr=0.1", "--backend", "slurm"}, []string{"PATH=" + noSlurm + ":" + goDir}, "sbatch is not on PATH"},
 		{[]string{"sweep", "status", "nope", "--runs", rd}, nil, `no sweep "nope"`},
 	} {
-		cmd := exec.Command(bin, c.args...)
-		cmd.Env = append(os.Environ(), c.env...)
+		sweepRefused(t, c.args, c.env, c.want)
+	}
+	// A Slurm client whose controller does not answer (a port nobody
+	// listens on): one sentence naming slurmctld, and the sweep folder
+	// written stays, to be resumed.
+	if conf, err := os.ReadFile("/etc/slurm/slurm.conf"); err == nil {
+		if _, err := exec.LookPath("sbatch"); err == nil {
+			dead := filepath.Join(t.TempDir(), "slurm.conf")
+			if err := os.WriteFile(dead, []byte(strings.Replace(string(conf), "SlurmctldHost=localhost", "SlurmctldHost=localhost\nSlurmctldPort=6999", 1)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			rd2 := t.TempDir()
+			sweepRefused(t, []string{"sweep", "--runs", rd2, "--grid", "lr=0.1", "--backend", "slurm"}, []string{"SLURM_CONF=" + dead}, "slurmctld")
+			if sws, _ := sweep.List(rd2); len(sws) != 1 {
+				t.Errorf("the unsubmitted sweep's folder: %d sweeps", len(sws))
+			}
+		}
+	}
+}
+
+// sweepRefused runs maskdash and wants one sentence with want and a
+// non-zero exit.
+func sweepRefused(t *testing.T, args, env []string, want string) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	{
 		o, err := cmd.CombinedOutput()
-		if err == nil || !strings.Contains(string(o), c.want) || strings.Count(strings.TrimSpace(string(o)), "\n") > 0 {
-			t.Errorf("%v: want one sentence with %q, got %v %q", c.args, c.want, err, o)
+		if err == nil || !strings.Contains(string(o), want) || strings.Count(strings.TrimSpace(string(o)), "\n") > 0 {
+			t.Errorf("%v: want one sentence with %q, got %v %q", args, want, err, o)
 		}
 	}
 }

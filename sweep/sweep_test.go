@@ -141,3 +141,13 @@ func TestMedianRule(t *testing.T) {
 		t.Error("best of nothing")
 	}
 }
+
+func TestArrayListsReadBack(t *testing.T) {
+	v := []int{0, 1, 2, 3, 5, 7, 8}
+	if s := intsArg(v); s != "0-3,5,7-8" {
+		t.Errorf("intsArg = %q", s)
+	}
+	if got := parseInts(intsArg(v)); len(got) != len(v) || got[6] != 8 {
+		t.Errorf("read back %v", got)
+	}
+}
