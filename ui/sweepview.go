@@ -25,7 +25,6 @@ import (
 // folder); the view reads the sweep again every two seconds.
 type SweepView struct {
 	dir      string
-	runsDir  string
 	styles   Styles
 	keys     KeyMap
 	sw       *sweep.Sweep
