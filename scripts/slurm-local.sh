@@ -49,7 +49,11 @@ KillWait=5
 NodeName=localhost CPUs=$(nproc) RealMemory=$mem State=UNKNOWN
 PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP OverSubscribe=NO
 CONF
-  pgrep -x slurmctld >/dev/null || /usr/sbin/slurmctld
+  if pgrep -x slurmctld >/dev/null; then
+    scontrol reconfigure >/dev/null 2>&1 || true # the configuration written above
+  else
+    /usr/sbin/slurmctld
+  fi
   pgrep -x slurmd >/dev/null || /usr/sbin/slurmd -N localhost
   for _ in $(seq 1 60); do
     if sinfo -h -o '%T' 2>/dev/null | grep -qE '^(idle|mixed|allocated)'; then
