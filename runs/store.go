@@ -45,6 +45,9 @@ type Best struct {
 	MacroF1  float64 `json:"macro_f1"`
 	Accuracy float64 `json:"accuracy"`
 	Epoch    int     `json:"epoch"`
+	// Tasks are the mask, gender and age macro F1 at that epoch (mask
+	// layout runs).
+	Tasks map[string]float64 `json:"tasks,omitempty"`
 }
 
 // Info is run.json.
@@ -69,6 +72,10 @@ type Info struct {
 	// synthetic set, where it was drawn), so eval and predict need no
 	// --data.
 	DataDir string `json:"data_dir,omitempty"`
+	// LastF1 is the last epoch's validation macro F1.
+	LastF1 float64 `json:"last_macro_f1,omitempty"`
+	// IPS is the training speed, images a second, at the last epoch's end.
+	IPS float64 `json:"images_per_second,omitempty"`
 	// Changes are the settings changed while the run trained (learning
 	// rate, loss), in order.
 	Changes []Change `json:"changes,omitempty"`

@@ -25,6 +25,7 @@ type Sink interface {
 // runSink is the Sink of a run: the hub and the run's folder. It turns the
 // events into run.json's figures, so the trainer never edits run.Info.
 type runSink struct {
+	lastIPS float64 // the last step sample's speed, for run.json
 	hub     *Hub
 	run     *runs.Run
 	pending []pendingEvent
@@ -74,6 +75,7 @@ func (s *runSink) apply(e Event) error {
 	info := &s.run.Info
 	switch e.Kind {
 	case KindStep:
+		s.lastIPS = e.IPS
 		row := map[string]float64{"loss": e.Loss, "lr": e.LR, "ips": e.IPS, "cpu": e.CPU, "rss_mib": e.RSS, "queue": e.Queue, "data_wait": e.DataWait}
 		if e.GPUTotal > 0 {
 			row["gpu_util"], row["gpu_mem_mib"] = e.GPUUtil, e.GPUMem
@@ -92,8 +94,20 @@ func (s *runSink) apply(e Event) error {
 			s.indexed = true
 		}
 		info.EpochsDone, info.Steps = e.Epoch, e.Step
+		if s.lastIPS > 0 {
+			info.IPS = s.lastIPS
+		}
+		if e.Val != nil {
+			info.LastF1 = e.Val.MacroF1
+		}
 		if e.Best && e.Val != nil {
 			info.Best = runs.Best{MacroF1: e.Val.MacroF1, Accuracy: e.Val.Accuracy, Epoch: e.Epoch}
+			if len(e.Val.Tasks) > 0 {
+				info.Best.Tasks = map[string]float64{}
+				for k, v := range e.Val.Tasks {
+					info.Best.Tasks[k] = v.MacroF1
+				}
+			}
 		}
 		return s.run.SaveInfo()
 	case KindCheckpoint:

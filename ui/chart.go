@@ -67,6 +67,9 @@ type chartOpts struct {
 	Caption string
 	Colors  []asciigraph.AnsiColor // nil or when colour is off: none
 	Color   bool
+	// Bounded draws at least the range Lo–Hi (shared axes side by side).
+	Bounded bool
+	Lo, Hi  float64
 }
 
 // plot draws series with asciigraph in exactly o.H lines (o.H-2 of chart
@@ -106,6 +109,9 @@ func plot(series [][]float64, o chartOpts) string {
 			d = 1e-3
 		}
 		opts = append(opts, asciigraph.LowerBound(lo-d), asciigraph.UpperBound(hi+d))
+	}
+	if o.Bounded && !math.IsInf(o.Lo, 0) && !math.IsInf(o.Hi, 0) && o.Hi > o.Lo {
+		opts = append(opts, asciigraph.LowerBound(o.Lo), asciigraph.UpperBound(o.Hi))
 	}
 	if o.Color && len(colors) == len(ok) {
 		opts = append(opts, asciigraph.SeriesColors(colors...))

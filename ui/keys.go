@@ -35,6 +35,15 @@ type KeyMap struct {
 	EpochNext  key.Binding
 	Back       key.Binding
 	Watch      key.Binding // runs view: put a run on screen and steer it through its folder
+	Filter     key.Binding // runs view
+	SortNext   key.Binding
+	SortFlip   key.Binding
+	Group      key.Binding
+	Tree       key.Binding
+	Compare    key.Binding
+	Archive    key.Binding
+	Delete     key.Binding
+	Undo       key.Binding
 	Help       key.Binding
 	Quit       key.Binding
 	Apply      key.Binding // in a prompt: apply what was typed
@@ -70,6 +79,15 @@ func DefaultKeyMap() KeyMap {
 		EpochNext:  key.NewBinding(key.WithKeys("]"), key.WithHelp("]", "next epoch")),
 		Back:       key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
 		Watch:      key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "watch & steer a run (runs view)")),
+		Filter:     key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter runs")),
+		SortNext:   key.NewBinding(key.WithKeys("o"), key.WithHelp("o/O", "sort column/order")),
+		SortFlip:   key.NewBinding(key.WithKeys("O"), key.WithHelp("O", "sort order")),
+		Group:      key.NewBinding(key.WithKeys("g"), key.WithHelp("g", "group runs")),
+		Tree:       key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "lineage tree")),
+		Compare:    key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "two runs side by side")),
+		Archive:    key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "archive run")),
+		Delete:     key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "delete run")),
+		Undo:       key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "undo archive/delete")),
 		Help:       key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "all keys")),
 		Quit:       key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 		Apply:      key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "apply")),
@@ -112,7 +130,8 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.LRUp, k.LRDown, k.LRSet, k.Loss},
 		{k.NextView, k.Overview, k.Confusion, k.Runs, k.System},
 		{k.Left, k.Up, k.Select, k.Percent, k.History, k.Smooth},
-		{k.Errors, k.EpochPrev, k.Back, k.Watch},
+		{k.Errors, k.EpochPrev, k.Back},
+		{k.Filter, k.SortNext, k.Group, k.Tree, k.Compare, k.Archive, k.Delete, k.Undo, k.Watch},
 		{k.Help, k.Quit},
 	}
 }

@@ -306,7 +306,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.flash, m.flashBad = msg.what+": sent", false
 		}
 		return m, nil
-	case runsLoadedMsg, curveLoadedMsg:
+	case runsLoadedMsg, curveLoadedMsg, movedMsg, sideLoadedMsg:
 		var cmd tea.Cmd
 		m.runs, cmd = m.runs.update(msg)
 		if _, ok := msg.(runsLoadedMsg); ok && m.view == viewRuns {
@@ -346,6 +346,11 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (m Model) onKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	if m.promptKind != promptNone {
 		return m.onPrompt(msg)
+	}
+	if m.view == viewRuns && m.runs.filtering {
+		var cmd tea.Cmd
+		m.runs, cmd = m.runs.key(msg, m.keys)
+		return m, cmd
 	}
 	// Keys typed quickly (or over a slow link) can arrive as one message
 	// of several runes: handle them one by one.

@@ -2,10 +2,12 @@ package ui
 
 import (
 	"fmt"
+	"math"
 	"path/filepath"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/guptarohit/asciigraph"
 	"github.com/maskdash/maskdash/runs"
@@ -13,17 +15,36 @@ import (
 	"github.com/maskdash/maskdash/training"
 )
 
-// runsModel is the runs view: every run of the runs folder, several of
-// which can be picked to see their validation F1 curves overlaid and their
-// settings side by side.
+// runsModel is the runs view: every run of the runs folder (and the
+// trials of its sweeps) as a table to sort, filter, group and browse as a
+// lineage tree; runs picked with enter get their validation F1 overlaid in
+// stable colours and their differing settings listed; two picked runs
+// compare side by side (v); a run can be archived or deleted (with undo)
+// or watched and steered (w).
 type runsModel struct {
-	dir      string
-	rows     []runs.Listed
-	err      error
-	loaded   bool
-	cursor   int
-	selected []string // in the order picked
-	curves   map[string][]float64
+	dir       string
+	rows      []runs.Listed
+	err       error
+	loaded    bool
+	cursor    int      // index into the shown rows
+	selected  []string // picked run ids, in the order picked
+	colors    map[string]int
+	curves    map[string][]float64
+	sortCol   int
+	sortAsc   bool
+	filter    textinput.Model
+	filtering bool
+	groupBy   int // index into groupKeys; 0: no grouping
+	tree      bool
+	undo      []moved
+	note      string // the last action's answer
+	noteBad   bool
+	side      *sideModel // side by side of two picked runs
+}
+
+// moved is an archived or deleted run, for undo.
+type moved struct {
+	id, from, to, what string
 }
 
 // runsLoadedMsg carries the runs folder's listing.
@@ -39,8 +60,19 @@ type curveLoadedMsg struct {
 	err   error
 }
 
+// movedMsg reports an archive, delete or undo.
+type movedMsg struct {
+	m    moved
+	undo bool
+	err  error
+}
+
 func newRunsModel(dir string) runsModel {
-	return runsModel{dir: dir, curves: map[string][]float64{}}
+	f := textinput.New()
+	f.Prompt = "/"
+	f.Placeholder = "text or key=value …"
+	f.CharLimit = 80
+	return runsModel{dir: dir, curves: map[string][]float64{}, colors: map[string]int{}, sortCol: colID, filter: f}
 }
 
 // load lists the runs folder (I/O, so in a command).
@@ -77,7 +109,7 @@ func (r runsModel) update(msg tea.Msg) (runsModel, tea.Cmd) {
 	switch msg := msg.(type) {
 	case runsLoadedMsg:
 		r.rows, r.err, r.loaded = msg.rows, msg.err, true
-		r.cursor = min(r.cursor, max(len(r.rows)-1, 0))
+		r.cursor = min(r.cursor, max(len(r.shown())-1, 0))
 		var cmds []tea.Cmd
 		for _, id := range r.selected {
 			cmds = append(cmds, r.loadCurve(id))
@@ -87,40 +119,170 @@ func (r runsModel) update(msg tea.Msg) (runsModel, tea.Cmd) {
 		if msg.err == nil {
 			r.curves[msg.id] = msg.curve
 		}
+	case movedMsg:
+		switch {
+		case msg.err != nil:
+			r.note, r.noteBad = msg.err.Error(), true
+		case msg.undo:
+			r.note, r.noteBad = fmt.Sprintf("%s is back", msg.m.id), false
+		default:
+			r.undo = append(r.undo, msg.m)
+			r.note, r.noteBad = fmt.Sprintf("%s %s (u undoes)", msg.m.id, msg.m.what), false
+		}
+		return r, r.load()
+	case sideLoadedMsg:
+		if r.side != nil {
+			s := *r.side
+			s.diff, s.err, s.loaded = msg.diff, msg.err, true
+			r.side = &s
+		}
 	}
 	return r, nil
 }
 
+// current is the run under the cursor (nil on a group row or nothing).
+func (r runsModel) current() *runs.Listed {
+	sh := r.shown()
+	if r.cursor >= len(sh) || sh[r.cursor].group != nil {
+		return nil
+	}
+	return sh[r.cursor].run
+}
+
 func (r runsModel) key(msg tea.KeyMsg, k KeyMap) (runsModel, tea.Cmd) {
+	if r.filtering {
+		switch {
+		case key.Matches(msg, k.Apply), key.Matches(msg, k.Cancel):
+			r.filtering = false
+			r.filter.Blur()
+			if key.Matches(msg, k.Cancel) {
+				r.filter.SetValue("")
+			}
+			r.cursor = 0
+			return r, nil
+		}
+		var cmd tea.Cmd
+		r.filter, cmd = r.filter.Update(msg)
+		r.cursor = 0
+		return r, cmd
+	}
+	if r.side != nil {
+		if key.Matches(msg, k.Back) || key.Matches(msg, k.Compare) {
+			r.side = nil
+		}
+		return r, nil
+	}
+	n := len(r.shown())
 	switch {
 	case key.Matches(msg, k.Up):
 		r.cursor = max(r.cursor-1, 0)
 	case key.Matches(msg, k.Down):
-		r.cursor = min(r.cursor+1, max(len(r.rows)-1, 0))
-	case key.Matches(msg, k.Watch):
-		if r.cursor >= len(r.rows) {
+		r.cursor = min(r.cursor+1, max(n-1, 0))
+	case key.Matches(msg, k.Filter):
+		r.filtering = true
+		return r, r.filter.Focus()
+	case key.Matches(msg, k.Back):
+		r.filter.SetValue("")
+		r.groupBy, r.tree = 0, false
+	case key.Matches(msg, k.SortNext):
+		r.sortCol = (r.sortCol + 1) % len(runCols)
+		r.sortAsc = runCols[r.sortCol].text
+	case key.Matches(msg, k.SortFlip):
+		r.sortAsc = !r.sortAsc
+	case key.Matches(msg, k.Group):
+		r.groupBy = (r.groupBy + 1) % len(groupKeys)
+		r.cursor = 0
+	case key.Matches(msg, k.Tree):
+		r.tree = !r.tree
+	case key.Matches(msg, k.Compare):
+		if len(r.selected) != 2 {
+			r.note, r.noteBad = "side by side: pick two runs with enter first", true
 			return r, nil
 		}
-		d := watchDir(r.dir, r.rows[r.cursor])
+		s := sideModel{a: r.selected[0], b: r.selected[1]}
+		r.side = &s
+		return r, s.load(r.dir)
+	case key.Matches(msg, k.Archive), key.Matches(msg, k.Delete):
+		l := r.current()
+		if l == nil {
+			return r, nil
+		}
+		if l.Info.Status == runs.StatusRunning {
+			r.note, r.noteBad = l.Info.ID+" is training: stop it first", true
+			return r, nil
+		}
+		sub, what := ".archive", "archived"
+		if key.Matches(msg, k.Delete) {
+			sub, what = ".trash", "deleted (moved to .trash)"
+		}
+		from := filepath.Join(r.dir, filepath.FromSlash(l.Info.ID))
+		to := filepath.Join(r.dir, sub, filepath.FromSlash(l.Info.ID))
+		mv := moved{id: l.Info.ID, from: from, to: to, what: what}
+		return r, func() tea.Msg { return movedMsg{m: mv, err: moveDir(from, to)} }
+	case key.Matches(msg, k.Undo):
+		if len(r.undo) == 0 {
+			r.note, r.noteBad = "nothing to undo", true
+			return r, nil
+		}
+		mv := r.undo[len(r.undo)-1]
+		r.undo = r.undo[:len(r.undo)-1]
+		return r, func() tea.Msg { return movedMsg{m: mv, undo: true, err: moveDir(mv.to, mv.from)} }
+	case key.Matches(msg, k.Watch):
+		l := r.current()
+		if l == nil {
+			return r, nil
+		}
+		d := watchDir(r.dir, *l)
 		return r, func() tea.Msg { return watchMsg{dir: d} }
 	case key.Matches(msg, k.Select):
-		if r.cursor >= len(r.rows) {
+		l := r.current()
+		if l == nil {
 			return r, nil
 		}
-		id := r.rows[r.cursor].Info.ID
+		id := l.Info.ID
 		for i, s := range r.selected {
 			if s == id {
 				r.selected = append(r.selected[:i:i], r.selected[i+1:]...)
+				delete(r.colors, id)
 				return r, nil
 			}
 		}
 		r.selected = append(r.selected, id)
+		r.colors[id] = r.freeColor()
 		return r, r.loadCurve(id)
 	}
 	return r, nil
 }
 
+// freeColor is the first overlay colour no picked run has: a run keeps
+// its colour while picked, whatever is picked or dropped after it.
+func (r runsModel) freeColor() int {
+	used := map[int]bool{}
+	for _, c := range r.colors {
+		used[c] = true
+	}
+	for c := 0; ; c++ {
+		if !used[c] {
+			return c
+		}
+	}
+}
+
+// moveDir moves a run folder (archive, delete, undo), making the parent.
+func moveDir(from, to string) error {
+	if err := mkdirParent(to); err != nil {
+		return err
+	}
+	if err := renameDir(from, to); err != nil {
+		return fmt.Errorf("move %s: %w", filepath.Base(from), err)
+	}
+	return nil
+}
+
 var overlayColors = []asciigraph.AnsiColor{asciigraph.Blue, asciigraph.Red, asciigraph.Green, asciigraph.Yellow, asciigraph.Magenta, asciigraph.Cyan}
+
+// overlayNames name overlayColors for a screen without colour.
+var overlayNames = []string{"blue", "red", "green", "yellow", "magenta", "cyan"}
 
 func (r runsModel) view(st Styles, w, h int) string {
 	if !r.loaded {
@@ -129,41 +291,67 @@ func (r runsModel) view(st Styles, w, h int) string {
 	if r.err != nil {
 		return st.Bad.Render(r.err.Error())
 	}
+	if r.side != nil {
+		return r.side.view(st, w, h)
+	}
 	if len(r.rows) == 0 {
 		return st.Dim.Render("no runs in " + r.dir)
 	}
-	listH := max(3, min(len(r.rows)+1, h/2))
 	var b strings.Builder
-	b.WriteString(st.BoxTitle.Render(fitWords(fmt.Sprintf("runs in %s — ↑/↓ move, enter picks runs to compare, w watches and steers one", r.dir), w)))
-	first := max(0, min(r.cursor-listH/2, len(r.rows)-(listH-1)))
-	for i := first; i < len(r.rows) && i < first+listH-1; i++ {
-		l := r.rows[i]
-		mark := "  "
-		if n := r.pick(l.Info.ID); n > 0 {
-			mark = fmt.Sprintf("%d ", n)
-		}
-		line := fmt.Sprintf("%s%-40s %-8s %-10s %-14s %-6s lr %-7.2g ep %2d/%-2d F1 %.4f", mark, l.Info.ID, l.Info.Status,
-			l.Info.Model, l.Info.Loss, l.Info.Optim, l.Info.LR, l.Info.EpochsDone, l.Info.Epochs, l.Info.Best.MacroF1)
-		if w < 110 {
-			// Narrow: the id's time and model, the status and the F1
-			// always; the rest as it fits.
-			line = fmt.Sprintf("%s%-30s %-8s F1 %.4f ep %2d/%-2d %s", mark, truncate(l.Info.ID, 30), l.Info.Status,
-				l.Info.Best.MacroF1, l.Info.EpochsDone, l.Info.Epochs, l.Info.Loss)
-		}
-		if l.Err != nil {
-			line = fmt.Sprintf("%s%-40s %s", mark, l.Info.ID, l.Err)
-		}
-		if i == r.cursor {
-			line = st.Cursor.Render("> " + line)
-		} else {
-			line = "  " + line
-		}
-		b.WriteString("\n" + truncate(line, w))
+	title := []string{"runs in " + r.dir}
+	if g := groupKeys[r.groupBy]; g != "" {
+		title = append(title, "grouped by "+g)
 	}
+	if r.tree {
+		title = append(title, "lineage")
+	}
+	title = append(title, "sorted by "+runCols[r.sortCol].title, "/ filter · o/O sort · g group · t tree · enter pick · v side by side · w watch · a archive · D delete · u undo")
+	b.WriteString(st.BoxTitle.Render(joinFit(title, " · ", w)))
+	if r.filtering || r.filter.Value() != "" {
+		b.WriteString("\n" + truncate(r.filter.View(), w))
+	}
+	if r.note != "" {
+		style := st.Good
+		if r.noteBad {
+			style = st.Bad
+		}
+		b.WriteString("\n" + style.Render(truncate(r.note, w)))
+	}
+	used := strings.Count(b.String(), "\n") + 1
+	listH := max(3, min(len(r.shown())+1, (h-used)*6/10))
+	if len(r.selected) == 0 {
+		listH = max(3, h-used)
+	}
+	b.WriteString("\n" + r.table(st, w, listH))
 	if len(r.selected) == 0 {
 		return b.String()
 	}
-	// Settings side by side: only those that differ.
+	b.WriteString("\n" + r.picked(st, w))
+	used = strings.Count(b.String(), "\n") + 1
+	if h-used-1 >= 4 {
+		b.WriteString("\n" + st.BoxTitle.Render("validation macro F1 per epoch, picked runs overlaid") + "\n")
+		var series [][]float64
+		var colors []asciigraph.AnsiColor
+		n := 0
+		for _, id := range r.selected {
+			n = max(n, len(r.curves[id]))
+		}
+		for _, id := range r.selected {
+			s := append([]float64(nil), r.curves[id]...)
+			for len(s) < n {
+				s = append(s, math.NaN())
+			}
+			series = append(series, s)
+			colors = append(colors, overlayColors[r.colors[id]%len(overlayColors)])
+		}
+		b.WriteString(plot(series, chartOpts{W: w, H: h - used - 1, Color: st.Color, Colors: colors}))
+	}
+	return b.String()
+}
+
+// picked lists the picked runs with their colours, the settings that
+// differ among them and the changes made while they trained.
+func (r runsModel) picked(st Styles, w int) string {
 	var infos []runs.Info
 	for _, id := range r.selected {
 		for _, l := range r.rows {
@@ -176,40 +364,57 @@ func (r runsModel) view(st Styles, w, h int) string {
 	if len(infos) < 2 {
 		diff = []string{"model", "loss", "lr"}
 	}
-	b.WriteString("\n" + st.BoxTitle.Render("picked runs: settings that differ"))
-	for i, info := range infos {
+	var b strings.Builder
+	b.WriteString(st.BoxTitle.Render("picked runs: settings that differ, and changes made while training"))
+	for _, info := range infos {
 		var kv []string
 		for _, k := range diff {
 			kv = append(kv, fmt.Sprintf("%s=%v", k, info.Config[k]))
 		}
-		b.WriteString("\n" + truncate(fmt.Sprintf("%d %s  best F1 %.4f  %s", i+1, info.ID, info.Best.MacroF1, strings.Join(kv, " ")), w))
-	}
-	var series [][]float64
-	n := 0
-	for _, id := range r.selected {
-		series = append(series, r.curves[id])
-		n = max(n, len(r.curves[id]))
-	}
-	for i := range series {
-		s := append([]float64(nil), series[i]...)
-		for len(s) < n {
-			s = append(s, nanV)
+		kv = append(kv, changeWords(info)...)
+		c := r.colors[info.ID] % len(overlayColors)
+		mark := "■ "
+		if !st.Color {
+			mark = "(" + overlayNames[c] + ") "
 		}
-		series[i] = s
+		line := truncate(fmt.Sprintf("%s%s  best F1 %.4f  %s", mark, info.ID, info.Best.MacroF1, strings.Join(kv, " ")), w)
+		if st.Color {
+			line = colorOf(overlayColors[c]) + line + "\x1b[0m"
+		}
+		b.WriteString("\n" + line)
 	}
-	used := strings.Count(b.String(), "\n") + 1
-	b.WriteString("\n" + st.BoxTitle.Render("validation macro F1 per epoch, runs 1…n overlaid") + "\n")
-	b.WriteString(plot(series, chartOpts{W: w, H: max(h-used-1, 4), Color: st.Color, Colors: overlayColors}))
 	return b.String()
 }
 
-var nanV = func() float64 { var z float64; return z / z }()
-
-func (r runsModel) pick(id string) int {
-	for i, s := range r.selected {
-		if s == id {
-			return i + 1
+// changeWords describes a run's live changes: "lr ×0.5 at step 1,840".
+func changeWords(info runs.Info) []string {
+	var out []string
+	lr := info.LR
+	for _, c := range info.Changes {
+		switch c.Setting {
+		case "lr":
+			var v float64
+			if _, err := fmt.Sscan(c.Value, &v); err == nil && lr > 0 {
+				out = append(out, fmt.Sprintf("lr ×%.3g at step %s", v/lr, thousands(c.Step)))
+				lr = v
+				continue
+			}
+			out = append(out, fmt.Sprintf("lr %s at step %s", c.Value, thousands(c.Step)))
+		default:
+			out = append(out, fmt.Sprintf("%s → %s at step %s", c.Setting, c.Value, thousands(c.Step)))
 		}
 	}
-	return 0
+	return out
 }
+
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// colorOf is the escape sequence of an asciigraph colour, for a legend
+// line in the same colour as its curve.
+func colorOf(c asciigraph.AnsiColor) string { return c.String() }

@@ -18,6 +18,19 @@ func (m Model) View() string {
 	foot := m.footerView(w)
 	bodyH := h - lipgloss.Height(head) - lipgloss.Height(foot)
 	var body string
+	switch {
+	case m.help.ShowAll:
+		body = m.allKeys(w, bodyH)
+	default:
+		body = m.viewBody(w, bodyH)
+	}
+	body = fit(body, w, bodyH)
+	return head + "\n" + body + "\n" + foot
+}
+
+// viewBody is the active view.
+func (m Model) viewBody(w, bodyH int) string {
+	var body string
 	switch m.view {
 	case viewConfusion:
 		body = m.confusionView(w, bodyH)
@@ -28,8 +41,47 @@ func (m Model) View() string {
 	default:
 		body = m.overviewView(w, bodyH)
 	}
-	body = fit(body, w, bodyH)
-	return head + "\n" + body + "\n" + foot
+	return body
+}
+
+// allKeys lists every key with what it does, in columns that fill the
+// body (the ? screen).
+func (m Model) allKeys(w, h int) string {
+	st := m.styles
+	var entries []string
+	kw := 0
+	for _, group := range m.keys.FullHelp() {
+		for _, b := range group {
+			kw = max(kw, lipgloss.Width(b.Help().Key))
+		}
+	}
+	for gi, group := range m.keys.FullHelp() {
+		if gi > 0 {
+			entries = append(entries, "")
+		}
+		for _, b := range group {
+			k := fmt.Sprintf("%-*s", kw, b.Help().Key)
+			desc := b.Help().Desc
+			if !b.Enabled() {
+				desc += " (off for viewers)"
+			}
+			entries = append(entries, st.Value.Render(k)+" "+st.Dim.Render(desc))
+		}
+	}
+	rows := max(h-1, 1)
+	var cols []string
+	for i := 0; i < len(entries); i += rows {
+		col := entries[i:min(i+rows, len(entries))]
+		cols = append(cols, strings.Join(col, "\n"))
+	}
+	var parts []string
+	for i, c := range cols {
+		if i > 0 {
+			parts = append(parts, "   ")
+		}
+		parts = append(parts, c)
+	}
+	return st.BoxTitle.Render("every key") + "\n" + lipgloss.JoinHorizontal(lipgloss.Top, parts...)
 }
 
 func (m Model) stateBadge() string {
@@ -140,17 +192,7 @@ func (m Model) helpView(w int) string {
 	h := m.help
 	h.Width = 0 // we fit it ourselves
 	if h.ShowAll {
-		cols := m.keys.FullHelp()
-		var rows []string
-		for len(cols) > 0 {
-			n := len(cols)
-			for n > 1 && lipgloss.Width(h.FullHelpView(cols[:n])) > w {
-				n--
-			}
-			rows = append(rows, h.FullHelpView(cols[:n]))
-			cols = cols[n:]
-		}
-		return strings.Join(rows, "\n\n")
+		return st.Dim.Render(truncate("every key above · ? closes this", w))
 	}
 	if m.view == viewConfusion && (m.picking || m.errs.open) {
 		k := m.keys

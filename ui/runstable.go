@@ -1,0 +1,374 @@
+package ui
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/table"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/maskdash/maskdash/runs"
+)
+
+// runCol is a column of the runs table: its title, width, priority (the
+// narrower the screen, the fewer columns: lower numbers stay), its cell
+// and its sort key (numbers sort high first, text low first).
+type runCol struct {
+	title string
+	width int
+	prio  int
+	text  bool
+	cell  func(runs.Info) string
+	num   func(runs.Info) float64
+}
+
+// Column indexes that the code names.
+const (
+	colID = 1
+)
+
+func f4(v float64) string {
+	if v == 0 || math.IsNaN(v) {
+		return "-"
+	}
+	return fmt.Sprintf("%.4f", v)
+}
+
+func task(i runs.Info, t string) float64 { return i.Best.Tasks[t] }
+
+var runCols = []runCol{
+	{title: "status", width: 8, prio: 1, text: true, cell: func(i runs.Info) string { return string(i.Status) }},
+	{title: "run", width: 30, prio: 0, text: true, cell: func(i runs.Info) string { return i.ID }},
+	{title: "model", width: 11, prio: 2, text: true, cell: func(i runs.Info) string { return i.Model }},
+	{title: "loss", width: 12, prio: 2, text: true, cell: func(i runs.Info) string { return i.Loss }},
+	{title: "optim", width: 6, prio: 4, text: true, cell: func(i runs.Info) string { return i.Optim }},
+	{title: "lr", width: 8, prio: 3, cell: func(i runs.Info) string { return fmt.Sprintf("%.3g", i.LR) }, num: func(i runs.Info) float64 { return i.LR }},
+	{title: "epoch", width: 7, prio: 2, cell: func(i runs.Info) string { return fmt.Sprintf("%d/%d", i.EpochsDone, i.Epochs) }, num: func(i runs.Info) float64 { return float64(i.EpochsDone) }},
+	{title: "best F1", width: 7, prio: 0, cell: func(i runs.Info) string { return f4(i.Best.MacroF1) }, num: func(i runs.Info) float64 { return i.Best.MacroF1 }},
+	{title: "@ep", width: 4, prio: 3, cell: func(i runs.Info) string { return fmt.Sprint(i.Best.Epoch) }, num: func(i runs.Info) float64 { return float64(i.Best.Epoch) }},
+	{title: "last F1", width: 7, prio: 3, cell: func(i runs.Info) string { return f4(i.LastF1) }, num: func(i runs.Info) float64 { return i.LastF1 }},
+	{title: "mask", width: 6, prio: 5, cell: func(i runs.Info) string { return f3(task(i, "mask")) }, num: func(i runs.Info) float64 { return task(i, "mask") }},
+	{title: "gender", width: 6, prio: 5, cell: func(i runs.Info) string { return f3(task(i, "gender")) }, num: func(i runs.Info) float64 { return task(i, "gender") }},
+	{title: "age", width: 6, prio: 5, cell: func(i runs.Info) string { return f3(task(i, "age")) }, num: func(i runs.Info) float64 { return task(i, "age") }},
+	{title: "img/s", width: 6, prio: 4, cell: func(i runs.Info) string {
+		if i.IPS == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.0f", i.IPS)
+	}, num: func(i runs.Info) float64 { return i.IPS }},
+	{title: "time", width: 8, prio: 4, cell: func(i runs.Info) string { return shortDur(i.Duration()) }, num: func(i runs.Info) float64 { return float64(i.Duration()) }},
+	{title: "parent", width: 24, prio: 6, text: true, cell: func(i runs.Info) string { return i.Parent }},
+}
+
+func f3(v float64) string {
+	if v == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.3f", v)
+}
+
+func shortDur(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "-"
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+	}
+	return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+}
+
+// groupKeys are the settings runs can be grouped by (g cycles).
+var groupKeys = []string{"", "seed", "fold", "lr", "loss", "model", "optim", "sampler", "batch"}
+
+// shownRow is a row of the table: a run, or a group of runs.
+type shownRow struct {
+	run   *runs.Listed
+	depth int // in the lineage tree
+	group *runGroup
+}
+
+// runGroup is runs that share a setting: their F1 as mean ± spread.
+type runGroup struct {
+	key, value string
+	n          int
+	best, last []float64
+	epochs     float64
+}
+
+// setting reads a setting of a run for filters and groups: run.json's
+// own fields first, then its config.
+func setting(i runs.Info, k string) string {
+	switch k {
+	case "id", "run":
+		return i.ID
+	case "status":
+		return string(i.Status)
+	case "model":
+		return i.Model
+	case "loss":
+		return i.Loss
+	case "optim":
+		return i.Optim
+	case "lr":
+		return fmt.Sprintf("%g", i.LR)
+	case "parent":
+		return i.Parent
+	}
+	if v, ok := i.Config[k]; ok {
+		return fmt.Sprint(v)
+	}
+	return ""
+}
+
+// matches applies the filter: every word must match, a word k=v by the
+// setting k, any other word as text in the row (case does not matter).
+func matches(i runs.Info, filter string) bool {
+	for _, word := range strings.Fields(filter) {
+		if k, v, ok := strings.Cut(word, "="); ok {
+			if !strings.EqualFold(setting(i, k), v) {
+				return false
+			}
+			continue
+		}
+		row := strings.ToLower(i.ID + " " + string(i.Status) + " " + i.Model + " " + i.Loss + " " + i.Optim + " " + i.Parent)
+		if !strings.Contains(row, strings.ToLower(word)) {
+			return false
+		}
+	}
+	return true
+}
+
+// shown is the table's rows: filtered, sorted, then grouped or laid out
+// as a lineage tree.
+func (r runsModel) shown() []shownRow {
+	var list []*runs.Listed
+	for i := range r.rows {
+		if matches(r.rows[i].Info, r.filter.Value()) {
+			list = append(list, &r.rows[i])
+		}
+	}
+	c := runCols[r.sortCol]
+	sort.SliceStable(list, func(a, b int) bool {
+		ia, ib := list[a].Info, list[b].Info
+		var less bool
+		if c.text || c.num == nil {
+			less = c.cell(ia) < c.cell(ib)
+		} else {
+			less = c.num(ia) < c.num(ib)
+		}
+		if r.sortAsc {
+			return less
+		}
+		if c.text || c.num == nil {
+			return c.cell(ia) > c.cell(ib)
+		}
+		return c.num(ia) > c.num(ib)
+	})
+	if k := groupKeys[r.groupBy]; k != "" {
+		return groupRows(list, k)
+	}
+	if r.tree {
+		return treeRows(list)
+	}
+	out := make([]shownRow, len(list))
+	for i, l := range list {
+		out[i] = shownRow{run: l}
+	}
+	return out
+}
+
+func groupRows(list []*runs.Listed, k string) []shownRow {
+	by := map[string]*runGroup{}
+	var order []string
+	for _, l := range list {
+		v := setting(l.Info, k)
+		g, ok := by[v]
+		if !ok {
+			g = &runGroup{key: k, value: v}
+			by[v] = g
+			order = append(order, v)
+		}
+		g.n++
+		g.best = append(g.best, l.Info.Best.MacroF1)
+		g.last = append(g.last, l.Info.LastF1)
+		g.epochs += float64(l.Info.EpochsDone)
+	}
+	out := make([]shownRow, len(order))
+	for i, v := range order {
+		out[i] = shownRow{group: by[v]}
+	}
+	return out
+}
+
+// treeRows puts each run under its parent (runs whose parent is not
+// listed are roots), keeping the sort among siblings.
+func treeRows(list []*runs.Listed) []shownRow {
+	present := map[string]bool{}
+	kids := map[string][]*runs.Listed{}
+	for _, l := range list {
+		present[l.Info.ID] = true
+	}
+	var roots []*runs.Listed
+	for _, l := range list {
+		if p := l.Info.Parent; p != "" && present[p] {
+			kids[p] = append(kids[p], l)
+		} else {
+			roots = append(roots, l)
+		}
+	}
+	var out []shownRow
+	var walk func(l *runs.Listed, d int)
+	walk = func(l *runs.Listed, d int) {
+		out = append(out, shownRow{run: l, depth: d})
+		for _, k := range kids[l.Info.ID] {
+			walk(k, d+1)
+		}
+	}
+	for _, l := range roots {
+		walk(l, 0)
+	}
+	return out
+}
+
+func meanSpread(v []float64) (mean, sd float64) {
+	for _, x := range v {
+		mean += x
+	}
+	mean /= float64(len(v))
+	for _, x := range v {
+		sd += (x - mean) * (x - mean)
+	}
+	if len(v) > 1 {
+		sd = math.Sqrt(sd / float64(len(v)-1))
+	}
+	return mean, sd
+}
+
+// columnsFor picks the columns that fit w cells, by priority.
+func columnsFor(w int) []int {
+	for p := 6; p >= 0; p-- {
+		var cols []int
+		total := 0
+		for i, c := range runCols {
+			if c.prio <= p {
+				cols = append(cols, i)
+				total += c.width + 2
+			}
+		}
+		if total <= w || p == 0 {
+			return cols
+		}
+	}
+	return nil
+}
+
+// table draws the rows with bubbles' table, h lines with its header.
+func (r runsModel) table(st Styles, w, h int) string {
+	sh := r.shown()
+	if len(sh) == 0 {
+		return st.Dim.Render("no run matches " + r.filter.Value())
+	}
+	if groupKeys[r.groupBy] != "" {
+		return r.groupTable(st, sh, w, h)
+	}
+	cols := columnsFor(w - 2)
+	var tc []table.Column
+	for _, i := range cols {
+		t := runCols[i].title
+		if i == r.sortCol {
+			if r.sortAsc {
+				t += "↑"
+			} else {
+				t += "↓"
+			}
+		}
+		tc = append(tc, table.Column{Title: t, Width: runCols[i].width})
+	}
+	var rows []table.Row
+	for _, s := range sh {
+		l := s.run
+		var row table.Row
+		for _, i := range cols {
+			cell := runCols[i].cell(l.Info)
+			if i == colID {
+				mark := "  "
+				if r.pick(l.Info.ID) > 0 {
+					mark = "● "
+					if !st.Color {
+						mark = fmt.Sprintf("%d ", r.pick(l.Info.ID))
+					}
+				}
+				cell = mark + strings.Repeat("  ", s.depth)
+				if s.depth > 0 {
+					cell += "└ "
+				}
+				cell += l.Info.ID
+				if l.Err != nil {
+					cell += " (" + l.Err.Error() + ")"
+				}
+			}
+			row = append(row, cell)
+		}
+		rows = append(rows, row)
+	}
+	return r.render(st, tc, rows, h)
+}
+
+func (r runsModel) groupTable(st Styles, sh []shownRow, w, h int) string {
+	tc := []table.Column{{Title: groupKeys[r.groupBy], Width: 16}, {Title: "runs", Width: 5}, {Title: "best F1 mean ± sd", Width: 18}, {Title: "last F1 mean ± sd", Width: 18}, {Title: "epochs", Width: 7}}
+	var rows []table.Row
+	for _, s := range sh {
+		g := s.group
+		bm, bs := meanSpread(g.best)
+		lm, ls := meanSpread(g.last)
+		v := g.value
+		if v == "" {
+			v = "(unset)"
+		}
+		rows = append(rows, table.Row{v, fmt.Sprint(g.n), fmt.Sprintf("%.4f ± %.4f", bm, bs), fmt.Sprintf("%.4f ± %.4f", lm, ls), fmt.Sprintf("%.1f", g.epochs/float64(g.n))})
+	}
+	_ = w
+	return r.render(st, tc, rows, h)
+}
+
+func (r runsModel) render(st Styles, tc []table.Column, rows []table.Row, h int) string {
+	if !st.Color && r.cursor < len(rows) && len(rows[r.cursor]) > 0 {
+		// Without colour the selected row is marked in its first cell.
+		rows[r.cursor] = append(table.Row{"> " + rows[r.cursor][0]}, rows[r.cursor][1:]...)
+	}
+	t := table.New(table.WithColumns(tc), table.WithRows(rows), table.WithHeight(max(h-1, 2)), table.WithFocused(true))
+	s := table.DefaultStyles()
+	s.Header = lipgloss.NewStyle().Bold(true).Padding(0, 1)
+	s.Cell = lipgloss.NewStyle().Padding(0, 1)
+	s.Selected = st.Cursor
+	if st.Color {
+		s.Selected = st.Cursor.Reverse(true)
+	}
+	t.SetStyles(s)
+	t.SetCursor(r.cursor)
+	return t.View()
+}
+
+func (r runsModel) pick(id string) int {
+	for i, s := range r.selected {
+		if s == id {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+func mkdirParent(p string) error { return os.MkdirAll(filepath.Dir(p), 0o755) }
+
+func renameDir(from, to string) error {
+	if _, err := os.Stat(to); err == nil {
+		return fmt.Errorf("%s exists already", to)
+	}
+	return os.Rename(from, to)
+}

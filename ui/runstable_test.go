@@ -1,0 +1,247 @@
+package ui
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/maskdash/maskdash/runs"
+	"github.com/maskdash/maskdash/training"
+)
+
+// tableRuns writes six finished runs: two models, two losses, seeds 1–3,
+// a child run with a live lr change, each with three epochs of a
+// confusion matrix and run.json's figures.
+func tableRuns(t *testing.T) string {
+	t.Helper()
+	rd := t.TempDir()
+	type spec struct {
+		id, model, loss, parent string
+		lr                      float64
+		seed                    int
+		f1                      float64
+		status                  runs.Status
+	}
+	specs := []spec{
+		{"a-cnn-ce-s1", "cnn-s", "ce", "", 1e-3, 1, 0.61, runs.StatusDone},
+		{"b-cnn-ce-s2", "cnn-s", "ce", "", 1e-3, 2, 0.64, runs.StatusDone},
+		{"c-cnn-focal-s1", "cnn-s", "focal", "", 5e-4, 1, 0.58, runs.StatusStopped},
+		{"d-vgg-focal-s1", "vgg-s", "focal", "", 5e-4, 1, 0.70, runs.StatusDone},
+		{"e-vgg-focal-s2", "vgg-s", "focal", "d-vgg-focal-s1", 2.5e-4, 2, 0.73, runs.StatusDone},
+		{"f-vgg-ce-s3", "vgg-s", "ce", "", 1e-3, 3, 0.52, runs.StatusFailed},
+	}
+	start := time.Date(2026, 11, 26, 18, 0, 0, 0, time.UTC)
+	for k, s := range specs {
+		dir := filepath.Join(rd, s.id)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		info := runs.Info{ID: s.id, Status: s.status, Model: s.model, Loss: s.loss, Optim: "adam", LR: s.lr, Epochs: 3, EpochsDone: 3, Parent: s.parent,
+			Start: start, End: start.Add(time.Duration(90*(k+1)) * time.Second), IPS: float64(300 + 10*k), LastF1: s.f1 - 0.01,
+			Best:   runs.Best{MacroF1: s.f1, Epoch: 2, Tasks: map[string]float64{"mask": 0.9, "gender": 0.8, "age": s.f1}},
+			Config: map[string]any{"model": s.model, "loss": s.loss, "lr": s.lr, "seed": s.seed, "batch": 32}}
+		if s.parent != "" {
+			info.Changes = []runs.Change{{Step: 1840, Setting: "lr", Value: "0.000125", Who: "alice"}}
+		}
+		b, _ := json.MarshalIndent(info, "", "  ")
+		if err := os.WriteFile(filepath.Join(dir, "run.json"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var log strings.Builder
+		hdr := training.Event{Kind: training.KindRun, Settings: &training.RunHeader{ID: s.id, Classes: []string{"cat", "dog", "fox"}}}
+		hb, _ := json.Marshal(hdr)
+		log.Write(append(hb, '\n'))
+		for ep := 1; ep <= 3; ep++ {
+			c := training.NewConfusion(3)
+			for i := 0; i < 3; i++ {
+				for n := 0; n < 8; n++ {
+					p := i
+					if n < (ep+k+i)%4 {
+						p = (i + 1) % 3
+					}
+					c.Add(i, p)
+				}
+			}
+			m := training.Summarize(c, 1, false)
+			m.MacroF1 = s.f1 - 0.05*float64(3-ep)
+			eb, _ := json.Marshal(training.Event{Kind: training.KindEpoch, Epoch: ep, Step: 10 * ep, Val: &m, Conf: c})
+			log.Write(append(eb, '\n'))
+		}
+		if err := os.WriteFile(filepath.Join(dir, "metrics.jsonl"), []byte(log.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return rd
+}
+
+func runsViewModel(t *testing.T, rd string, w, h int) Model {
+	t.Helper()
+	m := New(Options{Snapshot: script(), Ctrl: &fakeCtrl{}, Renderer: asciiRenderer(), RunsDir: rd})
+	m, _ = m.Resize(w, h)
+	nm, cmd := m.Update(keyRunes("3"))
+	return run(t, nm.(Model), cmd)
+}
+
+// feed runs a key's command and feeds its message back (for keys whose
+// work is a command).
+func feed(t *testing.T, m Model, keys ...string) Model {
+	t.Helper()
+	for _, k := range keys {
+		var cmds []tea.Cmd
+		m, cmds = press(m, k)
+		for _, c := range cmds {
+			m = settle(m, c, 2)
+		}
+	}
+	return m
+}
+
+// settle runs a command, feeds its message back and follows the commands
+// that answer it, depth levels deep; a command that waits (a tick) is
+// left alone.
+func settle(m Model, c tea.Cmd, depth int) Model {
+	if c == nil || depth == 0 {
+		return m
+	}
+	ch := make(chan tea.Msg, 1)
+	go func() { ch <- c() }()
+	var msg tea.Msg
+	select {
+	case msg = <-ch:
+	case <-time.After(50 * time.Millisecond):
+		return m
+	}
+	if b, ok := msg.(tea.BatchMsg); ok {
+		for _, bc := range b {
+			m = settle(m, bc, depth)
+		}
+		return m
+	}
+	if msg == nil {
+		return m
+	}
+	nm, next := m.Update(msg)
+	return settle(nm.(Model), next, depth-1)
+}
+
+func TestRunsTable(t *testing.T) {
+	rd := tableRuns(t)
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		w, h := size[0], size[1]
+		t.Run(fmt.Sprintf("%dx%d", w, h), func(t *testing.T) {
+			m := runsViewModel(t, rd, w, h)
+			v := m.View()
+			checkScreen(t, v, w, h)
+			golden(t, strings.ReplaceAll(v, rd, "$RUNS"))
+			// o sorts by the next column; pressing it until "best F1"
+			// sorts high first: the best run comes first.
+			for i := 0; i < 6; i++ {
+				m = feed(t, m, "o")
+			}
+			if v := m.View(); !strings.Contains(v, "sorted by best F1") || strings.Index(v, "e-vgg-focal-s2") > strings.Index(v, "d-vgg-focal-s1") {
+				t.Errorf("sorted by best F1:\n%s", v)
+			}
+		})
+	}
+	m := runsViewModel(t, rd, 120, 40)
+	// A filter by setting and by text.
+	m = feed(t, m, "/")
+	for _, r := range "loss=focal vgg" {
+		m = feed(t, m, string(r))
+	}
+	m = feed(t, m, "enter")
+	v := m.View()
+	if strings.Contains(v, "c-cnn-focal-s1") || !strings.Contains(v, "d-vgg-focal-s1") || !strings.Contains(v, "e-vgg-focal-s2") || strings.Contains(v, "f-vgg-ce") {
+		t.Errorf("filter loss=focal vgg:\n%s", v)
+	}
+	m = feed(t, m, "esc")
+	// Grouped by seed: mean ± sd of best F1 (seed 1: 0.61, 0.58, 0.70).
+	m = feed(t, m, "g")
+	if v := m.View(); !strings.Contains(v, "grouped by seed") || !strings.Contains(v, "0.6300 ± 0.0624") {
+		t.Errorf("grouped by seed:\n%s", v)
+	}
+	m = feed(t, m, "esc", "t")
+	lines := strings.Split(m.View(), "\n")
+	for i, l := range lines {
+		if strings.Contains(l, "d-vgg-focal-s1") && (i+1 >= len(lines) || !strings.Contains(lines[i+1], "└ e-vgg-focal-s2")) {
+			t.Errorf("the child run is not under its parent:\n%s", strings.Join(lines, "\n"))
+		}
+	}
+	m = feed(t, m, "t")
+	t.Run("picked", func(t *testing.T) {
+		// Pick the first two rows (newest id first): f-… and the child
+		// run e-…, then b-…; the child's live change is listed.
+		m := feed(t, m, "enter", "j", "enter")
+		for i := 0; i < 3; i++ {
+			m = feed(t, m, "j")
+		}
+		m = feed(t, m, "enter")
+		v := m.View()
+		checkScreen(t, v, 120, 40)
+		if !strings.Contains(v, "lr ×0.5 at step 1,840") || !strings.Contains(v, "(blue) f-vgg-ce-s3") || !strings.Contains(v, "(red) e-vgg-focal-s2") || !strings.Contains(v, "(green) b-cnn-ce-s2") {
+			t.Errorf("picked runs:\n%s", v)
+		}
+		golden(t, strings.ReplaceAll(v, rd, "$RUNS"))
+		// Dropping the first keeps the others' colours.
+		m = feed(t, m, "k", "k", "k", "k", "enter")
+		if v := m.View(); strings.Contains(v, "f-vgg-ce-s3  best") || !strings.Contains(v, "(red) e-vgg-focal-s2") || !strings.Contains(v, "(green) b-cnn-ce-s2") {
+			t.Errorf("colours moved when a run was dropped:\n%s", v)
+		}
+	})
+}
+
+func TestSideBySide(t *testing.T) {
+	rd := tableRuns(t)
+	m := runsViewModel(t, rd, 120, 40)
+	m = feed(t, m, "v")
+	if v := m.View(); !strings.Contains(v, "pick two runs") {
+		t.Errorf("v without two picked runs:\n%s", v)
+	}
+	m = feed(t, m, "enter", "j", "enter", "v")
+	v := m.View()
+	checkScreen(t, v, 120, 40)
+	for _, want := range []string{"side by side: A f-vgg-ce-s3 · B e-vgg-focal-s2", "class F1", "B−A", "confusion B − A", "gained:", "lost:"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("side by side lacks %q:\n%s", want, v)
+		}
+	}
+	golden(t, strings.ReplaceAll(v, rd, "$RUNS"))
+	m = feed(t, m, "esc")
+	if strings.Contains(m.View(), "side by side: A") {
+		t.Error("esc did not leave the side by side")
+	}
+}
+
+func TestArchiveDeleteUndo(t *testing.T) {
+	rd := tableRuns(t)
+	m := runsViewModel(t, rd, 120, 40)
+	m = feed(t, m, "a")
+	if _, err := os.Stat(filepath.Join(rd, ".archive", "f-vgg-ce-s3", "run.json")); err != nil {
+		t.Fatalf("archive: %v\n%s", err, m.View())
+	}
+	if strings.Contains(m.View(), "f-vgg-ce-s3     ") {
+		t.Errorf("the archived run still lists:\n%s", m.View())
+	}
+	m = feed(t, m, "D")
+	if _, err := os.Stat(filepath.Join(rd, ".trash", "e-vgg-focal-s2", "run.json")); err != nil {
+		t.Fatalf("delete: %v", err)
+	}
+	m = feed(t, m, "u", "u")
+	for _, id := range []string{"f-vgg-ce-s3", "e-vgg-focal-s2"} {
+		if _, err := os.Stat(filepath.Join(rd, id, "run.json")); err != nil {
+			t.Errorf("undo did not bring %s back: %v", id, err)
+		}
+	}
+	if v := m.View(); !strings.Contains(v, "f-vgg-ce-s3 is back") {
+		t.Errorf("after undo:\n%s", v)
+	}
+	m = feed(t, m, "u")
+	if v := m.View(); !strings.Contains(v, "nothing to undo") {
+		t.Errorf("a third undo:\n%s", v)
+	}
+}

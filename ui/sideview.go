@@ -1,0 +1,113 @@
+package ui
+
+import (
+	"fmt"
+	"math"
+	"path/filepath"
+	"strings"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/guptarohit/asciigraph"
+	"github.com/maskdash/maskdash/training"
+)
+
+// sideModel compares two picked runs side by side: their validation F1
+// curves in two columns on the same axes, each class's F1 in both and
+// the difference, and the confusion matrix of B minus A's, with the
+// classes that gained and lost most.
+type sideModel struct {
+	a, b   string
+	diff   *training.RunDiff
+	err    error
+	loaded bool
+}
+
+type sideLoadedMsg struct {
+	diff *training.RunDiff
+	err  error
+}
+
+func (s sideModel) load(dir string) tea.Cmd {
+	a, b := filepath.Join(dir, filepath.FromSlash(s.a)), filepath.Join(dir, filepath.FromSlash(s.b))
+	return func() tea.Msg {
+		d, err := training.CompareRuns(a, b)
+		return sideLoadedMsg{d, err}
+	}
+}
+
+func (s sideModel) view(st Styles, w, h int) string {
+	title := st.BoxTitle.Render(truncate(fmt.Sprintf("side by side: A %s · B %s · v or esc: back", s.a, s.b), w))
+	switch {
+	case !s.loaded:
+		return title + "\n" + st.Dim.Render("reading both runs…")
+	case s.err != nil:
+		return title + "\n" + st.Bad.Render(s.err.Error())
+	}
+	d := s.diff
+	half := (w - 2) / 2
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, f := range [][]float64{d.A.F1, d.B.F1} {
+		for _, v := range f {
+			if !math.IsNaN(v) {
+				lo, hi = min(lo, v), max(hi, v)
+			}
+		}
+	}
+	chartH := max(4, min(12, h/3))
+	curve := func(f *training.RunFigures, c asciigraph.AnsiColor) string {
+		head := st.BoxTitle.Render(truncate(fmt.Sprintf("%s · best %.4f at epoch %d", f.ID, f.BestF1, f.BestEpoch), half))
+		return head + "\n" + plot([][]float64{f.F1}, chartOpts{W: half, H: chartH, Color: st.Color, Colors: []asciigraph.AnsiColor{c}, Lo: lo, Hi: hi, Bounded: true})
+	}
+	top := lipgloss.JoinHorizontal(lipgloss.Top, fit(curve(d.A, overlayColors[0]), half, chartH+1), "  ", fit(curve(d.B, overlayColors[1]), half, chartH+1))
+	names := d.A.Classes
+	if len(names) != len(d.F1Diff) {
+		names = make([]string, len(d.F1Diff))
+		for i := range names {
+			names[i] = fmt.Sprint(i)
+		}
+	}
+	var tbl strings.Builder
+	tbl.WriteString(st.Dim.Render(fmt.Sprintf("%-14s %6s %6s %7s", "class F1", "A", "B", "B−A")))
+	for c, dd := range d.F1Diff {
+		cell := fmt.Sprintf("%+7.3f", dd)
+		switch {
+		case dd > 0.0005:
+			cell = st.Good.Render(cell)
+		case dd < -0.0005:
+			cell = st.Bad.Render(cell)
+		}
+		tbl.WriteString(fmt.Sprintf("\n%-14s %6.3f %6.3f ", truncate(names[c], 14), d.A.PerClass[c].F1, d.B.PerClass[c].F1) + cell)
+	}
+	gl := func(cs []int) string {
+		var p []string
+		for _, c := range cs {
+			p = append(p, fmt.Sprintf("%s %+.3f", names[c], d.F1Diff[c]))
+		}
+		if len(p) == 0 {
+			return "none"
+		}
+		return strings.Join(p, ", ")
+	}
+	var mat strings.Builder
+	mat.WriteString(st.Dim.Render("confusion B − A (points of each true class's share)"))
+	for i, row := range d.ConfDiff {
+		mat.WriteString("\n" + st.Dim.Render(fmt.Sprintf("%2d ", i%100)))
+		for _, v := range row {
+			p := math.Round(100 * v)
+			cell := fmt.Sprintf("%4.0f", p)
+			switch {
+			case p == 0:
+				cell = "   ·"
+			case p > 0:
+				cell = st.Good.Render(cell)
+			default:
+				cell = st.Bad.Render(cell)
+			}
+			mat.WriteString(cell)
+		}
+	}
+	bottom := lipgloss.JoinHorizontal(lipgloss.Top, tbl.String(), "   ", mat.String())
+	summary := st.Good.Render(truncate("gained: "+gl(d.Gained), w)) + "\n" + st.Bad.Render(truncate("lost: "+gl(d.Lost), w))
+	return title + "\n" + top + "\n" + summary + "\n" + bottom
+}
