@@ -154,16 +154,74 @@ func (a *app) compareCmd() *cobra.Command {
 			infos = append(infos, info)
 			curves = append(curves, c)
 		}
+		var side *training.RunDiff
+		if len(infos) == 2 {
+			d, err := training.CompareRuns(infos[0].Dir, infos[1].Dir)
+			if err == nil {
+				side = d
+			} else if !asJSON {
+				fmt.Fprintf(a.errOut, "warning: no class-by-class comparison: %v\n", err)
+			}
+		}
 		if asJSON {
-			return compareJSON(a.out, metric, infos, curves)
+			return compareJSON(a.out, metric, infos, curves, side)
 		}
 		printCompare(a.out, metric, infos, curves)
+		if side != nil {
+			printSide(a.out, side)
+		}
 		return nil
 	}
 	return cmd
 }
 
-func compareJSON(out io.Writer, metric string, infos []runs.Info, curves [][]float64) error {
+// printSide prints two runs class by class: each class's F1 in A and B
+// and the difference, the classes that gained and lost most, and the
+// confusion matrix of B minus A's in points of each true class's share.
+func printSide(out io.Writer, d *training.RunDiff) {
+	names := d.A.Classes
+	if len(names) != len(d.F1Diff) {
+		names = make([]string, len(d.F1Diff))
+		for i := range names {
+			names[i] = fmt.Sprint(i)
+		}
+	}
+	fmt.Fprintf(out, "\nclass by class, best epochs (A [1] epoch %d, B [2] epoch %d):\n", d.A.BestEpoch, d.B.BestEpoch)
+	fmt.Fprintf(out, "%-3s %-16s %6s %6s %7s\n", "", "class", "F1 A", "F1 B", "B−A")
+	for c, dd := range d.F1Diff {
+		fmt.Fprintf(out, "%-3d %-16s %6.3f %6.3f %+7.3f\n", c, names[c], d.A.PerClass[c].F1, d.B.PerClass[c].F1, dd)
+	}
+	list := func(cs []int) string {
+		var p []string
+		for _, c := range cs {
+			p = append(p, fmt.Sprintf("%s %+.3f", names[c], d.F1Diff[c]))
+		}
+		if len(p) == 0 {
+			return "none"
+		}
+		return strings.Join(p, ", ")
+	}
+	fmt.Fprintf(out, "gained: %s\nlost: %s\n", list(d.Gained), list(d.Lost))
+	fmt.Fprintln(out, "\nconfusion B − A, points of each true class's share (rows: truth, columns: prediction):")
+	fmt.Fprintf(out, "%3s", "")
+	for j := range d.ConfDiff {
+		fmt.Fprintf(out, "%4d", j)
+	}
+	fmt.Fprintln(out)
+	for i, row := range d.ConfDiff {
+		fmt.Fprintf(out, "%3d", i)
+		for _, v := range row {
+			if p := math.Round(100 * v); p != 0 {
+				fmt.Fprintf(out, "%4.0f", p)
+			} else {
+				fmt.Fprintf(out, "%4s", "·")
+			}
+		}
+		fmt.Fprintln(out)
+	}
+}
+
+func compareJSON(out io.Writer, metric string, infos []runs.Info, curves [][]float64, side *training.RunDiff) error {
 	diff := runs.DifferingSettings(infos)
 	type cmp struct {
 		ID       string         `json:"id"`
@@ -186,9 +244,28 @@ func compareJSON(out io.Writer, metric string, infos []runs.Info, curves [][]flo
 		}
 		rows = append(rows, cmp{info.ID, s, info.Changes, info.Best, c})
 	}
+	doc := map[string]any{"metric": metric, "differing": diff, "runs": rows}
+	if side != nil {
+		type classRow struct {
+			Class string  `json:"class"`
+			A     float64 `json:"f1_a"`
+			B     float64 `json:"f1_b"`
+			Diff  float64 `json:"f1_diff"`
+		}
+		var cls []classRow
+		for c, dd := range side.F1Diff {
+			name := fmt.Sprint(c)
+			if c < len(side.A.Classes) {
+				name = side.A.Classes[c]
+			}
+			cls = append(cls, classRow{name, side.A.PerClass[c].F1, side.B.PerClass[c].F1, dd})
+		}
+		doc["side_by_side"] = map[string]any{"a": side.A.ID, "b": side.B.ID, "best_epoch_a": side.A.BestEpoch, "best_epoch_b": side.B.BestEpoch,
+			"classes": cls, "gained": side.Gained, "lost": side.Lost, "confusion_diff": side.ConfDiff}
+	}
 	enc := json.NewEncoder(out)
 	enc.SetIndent("", "  ")
-	return enc.Encode(map[string]any{"metric": metric, "differing": diff, "runs": rows})
+	return enc.Encode(doc)
 }
 
 func printCompare(out io.Writer, metric string, infos []runs.Info, curves [][]float64) {

@@ -538,3 +538,56 @@ func TestTmuxSweep(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out)
 	}
 }
+
+// TestCompareTwoRunsClassByClass: compare of two runs adds each class's
+// F1 in both, their difference and the confusion difference, in text and
+// in JSON, consistent with each run's own log.
+func TestCompareTwoRunsClassByClass(t *testing.T) {
+	data := tinySet(t)
+	rd := t.TempDir()
+	for _, n := range []string{"ca", "cb"} {
+		if out, err := run(t, "train", "--headless", "--data", data, "--runs", rd, "--img", "16x16", "--batch", "8", "--epochs", "2", "--name", n, "--lr", map[string]string{"ca": "0.003", "cb": "0.0005"}[n]); err != nil {
+			t.Fatalf("train: %v\n%s", err, out)
+		}
+	}
+	out, err := run(t, "compare", "ca", "cb", "--runs", rd)
+	if err != nil || !strings.Contains(out, "class by class") || !strings.Contains(out, "gained:") || !strings.Contains(out, "confusion B − A") {
+		t.Fatalf("compare: %v\n%s", err, out)
+	}
+	js, err := exec.Command(bin, "compare", "ca", "cb", "--runs", rd, "--json").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Side struct {
+			Classes []struct {
+				A    float64 `json:"f1_a"`
+				B    float64 `json:"f1_b"`
+				Diff float64 `json:"f1_diff"`
+			} `json:"classes"`
+			ConfDiff [][]float64 `json:"confusion_diff"`
+		} `json:"side_by_side"`
+	}
+	if err := json.Unmarshal(js, &doc); err != nil {
+		t.Fatalf("compare --json: %v\n%s", err, js)
+	}
+	if len(doc.Side.Classes) != 18 || len(doc.Side.ConfDiff) != 18 {
+		t.Fatalf("side_by_side has %d classes and a %d-row matrix", len(doc.Side.Classes), len(doc.Side.ConfDiff))
+	}
+	for _, c := range doc.Side.Classes {
+		if math.Abs(c.B-c.A-c.Diff) > 1e-12 {
+			t.Errorf("class F1 %v − %v is not %v", c.B, c.A, c.Diff)
+		}
+	}
+	// Each row of a difference of two row-share matrices sums to 0 (or
+	// to ±1 where one run saw no image of that class).
+	for i, row := range doc.Side.ConfDiff {
+		s := 0.0
+		for _, v := range row {
+			s += v
+		}
+		if math.Abs(s) > 1e-9 && math.Abs(math.Abs(s)-1) > 1e-9 {
+			t.Errorf("row %d of B−A sums to %v", i, s)
+		}
+	}
+}
