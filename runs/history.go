@@ -210,6 +210,12 @@ func (h *History) Names() []string {
 // buckets buckets per metric (all rows when buckets ≤ 0 or more than the
 // rows). Metrics are read and reduced in parallel.
 func ReadHistory(runDir string, buckets int) (*History, error) {
+	return ReadHistoryRange(runDir, 0, math.MaxInt, buckets)
+}
+
+// ReadHistoryRange is ReadHistory of the rows whose step is in [from, to]
+// (a zoomed chart).
+func ReadHistoryRange(runDir string, from, to, buckets int) (*History, error) {
 	dir := filepath.Join(runDir, "history")
 	sb, err := os.ReadFile(filepath.Join(dir, stepFile))
 	if errors.Is(err, os.ErrNotExist) {
@@ -223,6 +229,14 @@ func ReadHistory(runDir string, buckets int) (*History, error) {
 	for i := range steps {
 		steps[i] = int(binary.LittleEndian.Uint32(sb[4*i:]))
 	}
+	// Steps only grow: the range is a run of rows.
+	first := sort.SearchInts(steps, from)
+	last := sort.SearchInts(steps, to+1)
+	if to == math.MaxInt {
+		last = rows
+	}
+	steps = steps[first:last]
+	rows = len(steps)
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("history: %w", err)
@@ -249,7 +263,7 @@ func ReadHistory(runDir string, buckets int) (*History, error) {
 				mu.Unlock()
 				return
 			}
-			s := reduce(name, b, steps, buckets)
+			s := reduce(name, b[min(4*first, len(b)):min(4*(first+rows), len(b))], steps, buckets)
 			unmap()
 			mu.Lock()
 			h.Series[name] = s

@@ -76,7 +76,8 @@ func (s *runSink) apply(e Event) error {
 	switch e.Kind {
 	case KindStep:
 		s.lastIPS = e.IPS
-		row := map[string]float64{"loss": e.Loss, "lr": e.LR, "ips": e.IPS, "cpu": e.CPU, "rss_mib": e.RSS, "queue": e.Queue, "data_wait": e.DataWait}
+		row := map[string]float64{"loss": e.Loss, "lr": e.LR, "ips": e.IPS, "cpu": e.CPU, "rss_mib": e.RSS, "queue": e.Queue, "data_wait": e.DataWait,
+			"t": e.Time.Sub(s.run.Info.Start).Seconds()} // seconds since the run started, for a wall-time axis
 		if e.GPUTotal > 0 {
 			row["gpu_util"], row["gpu_mem_mib"] = e.GPUUtil, e.GPUMem
 		}

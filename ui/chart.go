@@ -37,30 +37,6 @@ func recent(ys []float64, n int) []float64 {
 	return ys[len(ys)-n:]
 }
 
-// minMax reduces ys to n buckets, keeping each bucket's minimum and
-// maximum so that spikes survive downsampling.
-func minMax(ys []float64, n int) (lo, hi []float64) {
-	if n <= 0 || len(ys) <= n {
-		return ys, ys
-	}
-	lo, hi = make([]float64, n), make([]float64, n)
-	for b := range n {
-		a, z := b*len(ys)/n, (b+1)*len(ys)/n
-		mn, mx := math.Inf(1), math.Inf(-1)
-		for _, y := range ys[a:z] {
-			if y != y || math.IsInf(y, 0) {
-				continue
-			}
-			mn, mx = math.Min(mn, y), math.Max(mx, y)
-		}
-		if mn > mx {
-			mn, mx = math.NaN(), math.NaN()
-		}
-		lo[b], hi[b] = mn, mx
-	}
-	return lo, hi
-}
-
 // chartOpts say how to draw one chart.
 type chartOpts struct {
 	W, H    int // total size in cells, labels included
@@ -70,6 +46,12 @@ type chartOpts struct {
 	// Bounded draws at least the range Lo–Hi (shared axes side by side).
 	Bounded bool
 	Lo, Hi  float64
+	// XFmt, when set, draws an x-axis (two more lines) labelled from XLo
+	// to XHi.
+	XFmt     func(float64) string
+	XLo, XHi float64
+	// YFmt, when set, writes the y labels (a log axis).
+	YFmt func(float64) string
 }
 
 // plot draws series with asciigraph in exactly o.H lines (o.H-2 of chart
@@ -96,11 +78,21 @@ func plot(series [][]float64, o chartOpts) string {
 	if o.Caption != "" {
 		rows = max(o.H-2, 1)
 	}
+	axisRows := 0
+	if o.XFmt != nil && o.XHi > o.XLo && rows >= 5 {
+		axisRows = 2
+	}
 	if len(ok) == 0 {
 		return placeholder(o.W, o.H, "waiting for data…")
 	}
 	// asciigraph draws Height+1 rows.
-	opts := []asciigraph.Option{asciigraph.Height(max(rows-1, 1)), asciigraph.Width(max(o.W-12, 10)), asciigraph.Precision(3)}
+	opts := []asciigraph.Option{asciigraph.Height(max(rows-1-axisRows, 1)), asciigraph.Width(max(o.W-12, 10)), asciigraph.Precision(3)}
+	if axisRows > 0 {
+		opts = append(opts, asciigraph.XAxisRange(o.XLo, o.XHi), asciigraph.XAxisTickCount(max(2, min(5, (o.W-12)/14))), asciigraph.XAxisValueFormatter(o.XFmt))
+	}
+	if o.YFmt != nil {
+		opts = append(opts, asciigraph.YAxisValueFormatter(o.YFmt))
+	}
 	if lo, hi := valueRange(ok); hi-lo <= 1e-9*(1+math.Abs(hi)) {
 		// A flat chart: asciigraph labels a zero range with garbage and
 		// draws one row; give it a small range around the value.

@@ -96,6 +96,9 @@ func (m Model) openErrors(ep, t, p int) (tea.Model, tea.Cmd) {
 // onMouse handles clicks: a tab in the header switches views, a cell of
 // the confusion matrix opens its images, a thumbnail is selected.
 func (m Model) onMouse(msg tea.MouseMsg) (tea.Model, tea.Cmd) {
+	if m.view == viewOverview && !m.help.ShowAll && msg.Y > 0 {
+		return m.chartMouse(msg, lipgloss.Height(m.headerView(max(m.w, 40))))
+	}
 	if msg.Action != tea.MouseActionPress || msg.Button != tea.MouseButtonLeft {
 		return m, nil
 	}

@@ -35,9 +35,19 @@ func (m Model) loadHistory(buckets int) tea.Cmd {
 	if id == "" || m.opts.RunsDir == "" {
 		return nil
 	}
-	dir := filepath.Join(m.opts.RunsDir, id)
+	dir := m.runDir()
+	if dir == "" {
+		dir = filepath.Join(m.opts.RunsDir, id)
+	}
+	lo, hi := m.win.lo, m.win.hi
 	return func() tea.Msg {
-		h, err := runs.ReadHistory(dir, buckets)
+		var h *runs.History
+		var err error
+		if hi > 0 {
+			h, err = runs.ReadHistoryRange(dir, lo, hi, buckets)
+		} else {
+			h, err = runs.ReadHistory(dir, buckets)
+		}
 		return historyMsg{run: id, hist: h, err: err}
 	}
 }

@@ -35,6 +35,12 @@ type KeyMap struct {
 	EpochNext  key.Binding
 	Back       key.Binding
 	Watch      key.Binding // runs view: put a run on screen and steer it through its folder
+	XAxis      key.Binding // overview: the step charts
+	LogY       key.Binding
+	ZoomIn     key.Binding
+	ZoomOut    key.Binding
+	CursorL    key.Binding
+	CursorR    key.Binding
 	Filter     key.Binding // runs view
 	SortNext   key.Binding
 	SortFlip   key.Binding
@@ -60,7 +66,7 @@ func DefaultKeyMap() KeyMap {
 		LRDown:     key.NewBinding(key.WithKeys("-", "_"), key.WithHelp("-", "lr ÷2")),
 		LRSet:      key.NewBinding(key.WithKeys("L"), key.WithHelp("L", "type lr")),
 		Loss:       key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "choose loss")),
-		NewRun:     key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "new run from here")),
+		NewRun:     key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "child run")),
 		NextView:   key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next view")),
 		Overview:   key.NewBinding(key.WithKeys("1"), key.WithHelp("1", "overview")),
 		Confusion:  key.NewBinding(key.WithKeys("2"), key.WithHelp("2", "confusion")),
@@ -71,23 +77,29 @@ func DefaultKeyMap() KeyMap {
 		Up:         key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/↓", "move")),
 		Down:       key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓", "move")),
 		Select:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "select run")),
-		Percent:    key.NewBinding(key.WithKeys("%"), key.WithHelp("%", "counts/percent")),
-		History:    key.NewBinding(key.WithKeys("H"), key.WithHelp("H", "recent/all history")),
+		Percent:    key.NewBinding(key.WithKeys("%"), key.WithHelp("%", "counts/%")),
+		History:    key.NewBinding(key.WithKeys("H"), key.WithHelp("H", "all history")),
 		Smooth:     key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "smoothing")),
-		Errors:     key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "images of a cell")),
-		EpochPrev:  key.NewBinding(key.WithKeys("["), key.WithHelp("[/]", "epoch (picking a cell)")),
+		Errors:     key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "cell images")),
+		EpochPrev:  key.NewBinding(key.WithKeys("["), key.WithHelp("[/]", "epoch (cell)")),
 		EpochNext:  key.NewBinding(key.WithKeys("]"), key.WithHelp("]", "next epoch")),
 		Back:       key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
-		Watch:      key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "watch & steer a run (runs view)")),
+		Watch:      key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "watch & steer run")),
+		XAxis:      key.NewBinding(key.WithKeys("X"), key.WithHelp("X", "x axis")),
+		LogY:       key.NewBinding(key.WithKeys("Y"), key.WithHelp("Y", "log y")),
+		ZoomIn:     key.NewBinding(key.WithKeys("z"), key.WithHelp("z/Z", "zoom (wheel)")),
+		ZoomOut:    key.NewBinding(key.WithKeys("Z"), key.WithHelp("Z", "zoom out")),
+		CursorL:    key.NewBinding(key.WithKeys(","), key.WithHelp(",/.", "cursor (click)")),
+		CursorR:    key.NewBinding(key.WithKeys("."), key.WithHelp(".", "cursor right")),
 		Filter:     key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter runs")),
-		SortNext:   key.NewBinding(key.WithKeys("o"), key.WithHelp("o/O", "sort column/order")),
+		SortNext:   key.NewBinding(key.WithKeys("o"), key.WithHelp("o/O", "sort")),
 		SortFlip:   key.NewBinding(key.WithKeys("O"), key.WithHelp("O", "sort order")),
 		Group:      key.NewBinding(key.WithKeys("g"), key.WithHelp("g", "group runs")),
 		Tree:       key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "lineage tree")),
-		Compare:    key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "two runs side by side")),
+		Compare:    key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "side by side")),
 		Archive:    key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "archive run")),
 		Delete:     key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "delete run")),
-		Undo:       key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "undo archive/delete")),
+		Undo:       key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "undo")),
 		Help:       key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "all keys")),
 		Quit:       key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 		Apply:      key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "apply")),
@@ -129,7 +141,8 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.Pause, k.Checkpoint, k.Predict, k.NewRun},
 		{k.LRUp, k.LRDown, k.LRSet, k.Loss},
 		{k.NextView, k.Overview, k.Confusion, k.Runs, k.System},
-		{k.Left, k.Up, k.Select, k.Percent, k.History, k.Smooth},
+		{k.History, k.Smooth, k.XAxis, k.LogY, k.ZoomIn, k.CursorL},
+		{k.Left, k.Up, k.Select, k.Percent},
 		{k.Errors, k.EpochPrev, k.Back},
 		{k.Filter, k.SortNext, k.Group, k.Tree, k.Compare, k.Archive, k.Delete, k.Undo, k.Watch},
 		{k.Help, k.Quit},

@@ -84,6 +84,7 @@ type Model struct {
 	histRun   string        // the run hist belongs to
 	histGen   int           // counts turns of history on (see historyTickMsg)
 	smooth    int           // index into smoothings
+	win       chartWin      // the step charts' x-axis, log y, zoom and cursor
 
 	prompt     textinput.Model
 	promptKind promptKind // which prompt is open, if any
@@ -161,7 +162,7 @@ func New(o Options) Model {
 		keys = keys.ReadOnly()
 	}
 	st := NewStyles(o.Renderer)
-	m := Model{opts: o, keys: keys, styles: st, help: help.New(), w: 80, h: 24, confEpoch: -1}
+	m := Model{opts: o, keys: keys, styles: st, help: help.New(), w: 80, h: 24, confEpoch: -1, win: chartWin{cursor: -1}}
 	m.help.Styles.ShortKey = st.Value
 	m.help.Styles.ShortDesc = st.Dim
 	m.help.Styles.FullKey = st.Value
@@ -323,7 +324,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.hist, m.histRun = msg.hist, msg.run
 		return m, nil
 	case historyTickMsg:
-		if m.history && msg.gen == m.histGen {
+		if (m.history || m.win.hi > 0) && msg.gen == m.histGen {
 			return m, tea.Batch(m.loadHistory(m.chartWidth()), m.historyTick())
 		}
 		return m, nil
@@ -436,6 +437,8 @@ func (m Model) setView(v int) (tea.Model, tea.Cmd) {
 func (m Model) viewKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	k := m.keys
 	switch m.view {
+	case viewOverview:
+		return m.chartKey(msg)
 	case viewConfusion:
 		return m.confusionKey(msg)
 	case viewRuns:

@@ -41,8 +41,9 @@ type RunState struct {
 	// from the last step event of a cuda run; 0 otherwise.
 	GPUMem, GPUTotal float64
 
-	Steps []int     // per step event
-	Train []float64 // training loss
+	Steps []int       // per step event
+	Times []time.Time // when each step sample was taken
+	Train []float64   // training loss
 	LRs   []float64
 	Marks []lrMark
 	// Sys holds the machine's figures per step event (the system view).
@@ -98,6 +99,7 @@ func (s *RunState) Apply(e training.Event) {
 			s.GPUMem, s.GPUTotal = e.GPUMem, e.GPUTotal
 		}
 		s.Steps = append(s.Steps, e.Step)
+		s.Times = append(s.Times, e.Time)
 		s.Train = append(s.Train, e.Loss)
 		s.LRs = append(s.LRs, e.LR)
 		s.Sys.add(e)

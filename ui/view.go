@@ -226,6 +226,16 @@ func (m Model) helpView(w int) string {
 // the latest events.
 func (m Model) overviewView(w, h int) string {
 	st := m.styles
+	if m.win.cursor >= 0 && h > 8 {
+		line := st.Cursor.Render(truncate(m.readout(m.stepWindow(m.chartWidth())), w))
+		return line + "\n" + m.overviewCharts(w, h-1)
+	}
+	return m.overviewCharts(w, h)
+}
+
+// overviewCharts is the overview below the cursor's readout.
+func (m Model) overviewCharts(w, h int) string {
+	st := m.styles
 	s := m.state
 	logH := max(3, min(6, h/5))
 	chartsH := h - logH - 1
@@ -293,38 +303,50 @@ func (m Model) panel(w, h int, title []string, series [][]float64, colors ...asc
 func (m Model) lossPanel(w, h int) string {
 	s := m.state
 	plotW := max(w-12, 10)
-	train, val := s.Train, s.ValLossAtSteps()
-	// The last epoch usually ends after the last step sample: one more
-	// column so its validation loss is drawn too.
-	if n := len(s.EpochAt); n > 0 && len(s.Steps) > 0 && s.EpochAt[n-1] >= s.Steps[len(s.Steps)-1] {
-		train = append(append([]float64(nil), train...), math.NaN())
-		val = append(val, s.ValLoss[n-1])
-	}
+	win := m.stepWindow(plotW)
 	a := smoothings[m.smooth]
+	band := false
+	for i := range win.lossHi {
+		if win.lossLo[i] != win.lossHi[i] && !math.IsNaN(win.lossLo[i]) {
+			band = true
+			break
+		}
+	}
 	var series [][]float64
 	colors := []asciigraph.AnsiColor{colorTrainLoss, colorTrainLoss, colorValLoss}
+	switch {
+	case band:
+		// Several steps a column: each column's minimum and maximum.
+		series = [][]float64{win.lossHi, win.lossLo, win.val}
+	case a > 0:
+		series = [][]float64{ema(win.lossHi, a), nil, win.val}
+		if m.styles.Color {
+			// The raw curve faded behind the smoothed one.
+			series = append([][]float64{win.lossHi}, series...)
+			colors = append([]asciigraph.AnsiColor{colorRaw}, colors...)
+		}
+	default:
+		series = [][]float64{win.lossHi, nil, win.val}
+	}
 	var mode string
-	switch lo, hi := m.historySeries("loss"); {
-	case m.history && lo != nil:
-		// Every step, from the run's history columns.
-		series = [][]float64{hi, lo, nil}
+	switch {
+	case m.win.hi > 0:
+		mode = fmt.Sprintf("loss, steps %s–%s (z/Z zoom)", thousands(m.win.lo), thousands(m.win.hi))
+	case win.all:
 		mode = fmt.Sprintf("loss, all %d steps", m.hist.Rows)
 	case m.history:
-		lo, hi := minMax(train, plotW)
-		_, vhi := minMax(val, plotW)
-		series = [][]float64{hi, lo, vhi}
 		mode = fmt.Sprintf("loss, all %d points", len(s.Train))
 	default:
-		series = [][]float64{recent(ema(train, a), plotW), nil, recent(val, plotW)}
 		mode = "loss, recent"
-		if a > 0 {
-			mode += fmt.Sprintf(" EMA %.2g", a)
-			if m.styles.Color {
-				// The raw curve faded behind the smoothed one.
-				series = append([][]float64{recent(train, plotW)}, series...)
-				colors = append([]asciigraph.AnsiColor{colorRaw}, colors...)
-			}
-		}
+	}
+	if a > 0 && !band {
+		mode += fmt.Sprintf(" EMA %.2g", a)
+	}
+	if m.win.logY {
+		mode += " · log y"
+	}
+	if m.win.x != xStep {
+		mode += " · x: " + xAxisNames[m.win.x]
 	}
 	title := []string{mode}
 	if n := len(s.Train); n > 0 {
@@ -333,7 +355,36 @@ func (m Model) lossPanel(w, h int) string {
 	if n := len(s.ValLoss); n > 0 {
 		title = append(title, m.named(fmt.Sprintf("val %.4f", s.ValLoss[n-1]), "blue", "steps"))
 	}
-	return m.panel(w, h, title, series, colors...)
+	return m.stepChart(w, h, title, series, colors, win, true)
+}
+
+// stepChart draws one of the step charts over the window: the x-axis in
+// the chosen unit (when axis), the log y, and the cursor's marker.
+func (m Model) stepChart(w, h int, title []string, series [][]float64, colors []asciigraph.AnsiColor, win window, axis bool) string {
+	o := chartOpts{W: w, H: h - 1, Color: m.styles.Color, Colors: m.colors(colors...)}
+	if m.win.logY {
+		for i := range series {
+			series[i] = logOf(series[i])
+		}
+		o.YFmt = func(v float64) string { return fmt.Sprintf("%.3g", math.Pow(10, v)) }
+	}
+	if axis && len(win.steps) > 1 {
+		o.XLo, o.XHi = float64(win.steps[0]), float64(win.steps[len(win.steps)-1])
+		o.XFmt = func(v float64) string { return m.xLabel(win, v) }
+	}
+	cur := -1
+	if m.win.cursor >= 0 {
+		cur = win.cursorIndex(m.win.cursor)
+	}
+	if cur >= 0 && o.H > 3 {
+		o.H--
+	}
+	chart := plot(series, o)
+	out := m.styles.BoxTitle.Render(joinFit(title, " · ", w)) + "\n" + chart
+	if cur >= 0 && h-1 > 3 {
+		out += "\n" + m.styles.Cursor.Render(marker(dataOffset(chart), max(w-12, 10), len(win.steps), cur))
+	}
+	return out
 }
 
 func (m Model) valPanel(w, h int) string {
@@ -353,14 +404,6 @@ func (m Model) lrPanel(w, h int) string {
 		mk := s.Marks[i]
 		title = append(title, fmt.Sprintf("▲ step %d → %s", mk.Step, fmtLR(mk.LR)))
 	}
-	plotW := max(w-12, 10)
-	lrs := recent(s.LRs, plotW)
-	if m.history {
-		if _, hi := m.historySeries("lr"); hi != nil {
-			lrs = hi
-		} else {
-			_, lrs = minMax(s.LRs, plotW)
-		}
-	}
-	return m.panel(w, h, title, [][]float64{lrs}, colorLR)
+	win := m.stepWindow(max(w-12, 10))
+	return m.stepChart(w, h, title, [][]float64{win.lr}, []asciigraph.AnsiColor{colorLR}, win, false)
 }
