@@ -51,6 +51,7 @@ type KeyMap struct {
 	Delete     key.Binding
 	Undo       key.Binding
 	Help       key.Binding
+	Palette    key.Binding
 	Quit       key.Binding
 	Apply      key.Binding // in a prompt: apply what was typed
 	Cancel     key.Binding // in a prompt: close it
@@ -101,6 +102,7 @@ func DefaultKeyMap() KeyMap {
 		Delete:     key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "delete run")),
 		Undo:       key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "undo")),
 		Help:       key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "all keys")),
+		Palette:    key.NewBinding(key.WithKeys(":"), key.WithHelp(":", "command palette")),
 		Quit:       key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 		Apply:      key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "apply")),
 		Cancel:     key.NewBinding(key.WithKeys("esc", "ctrl+c"), key.WithHelp("esc", "cancel")),
@@ -131,7 +133,7 @@ func (k KeyMap) ShortHelps() [][]key.Binding {
 		{k.Pause, k.Checkpoint, k.Predict, k.LRUp, k.LRDown, k.NextView, k.Help, k.Quit},
 		{k.Pause, k.Checkpoint, k.Predict, k.NextView, k.Help, k.Quit},
 		{k.Pause, k.Checkpoint, k.Help, k.Quit},
-		{k.Help, k.Quit},
+		{k.Help, k.Palette, k.Quit},
 	}
 }
 
@@ -145,6 +147,6 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.Left, k.Up, k.Select, k.Percent},
 		{k.Errors, k.EpochPrev, k.Back},
 		{k.Filter, k.SortNext, k.Group, k.Tree, k.Compare, k.Archive, k.Delete, k.Undo, k.Watch},
-		{k.Help, k.Quit},
+		{k.Help, k.Palette, k.Quit},
 	}
 }

@@ -95,6 +95,8 @@ type Model struct {
 	away *watched // another run on screen, read from its folder (runs view: w)
 	home RunState // the own run's state while away
 
+	palette paletteModel // the : command palette
+
 	picking      bool // the confusion view has a cell cursor (e)
 	cellT, cellP int  // the cursor's cell: true and predicted class
 	errs         errorsModel
@@ -180,6 +182,7 @@ func New(o Options) Model {
 	}
 	m.runs = newRunsModel(o.RunsDir)
 	m.errs.fullProtocol = o.Images
+	m.palette = newPalette()
 	return m
 }
 
@@ -348,6 +351,9 @@ func (m Model) onKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	if m.promptKind != promptNone {
 		return m.onPrompt(msg)
 	}
+	if m.palette.open {
+		return m.onPalette(msg)
+	}
 	if m.view == viewRuns && m.runs.filtering {
 		var cmd tea.Cmd
 		m.runs, cmd = m.runs.key(msg, m.keys)
@@ -384,6 +390,10 @@ func (m Model) onKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m, m.sendTo(m.opts.Ctrl, training.Command{Kind: training.CmdStop}, "stop") // the own run, whichever is on screen
 	case key.Matches(msg, k.Help):
 		m.help.ShowAll = !m.help.ShowAll
+	case key.Matches(msg, k.Palette):
+		m.palette.open, m.palette.cursor = true, 0
+		m.palette.input.SetValue("")
+		return m, m.palette.input.Focus()
 	case key.Matches(msg, k.NextView):
 		return m.setView((m.view + 1) % numViews)
 	case key.Matches(msg, k.Overview):

@@ -19,6 +19,8 @@ func (m Model) View() string {
 	bodyH := h - lipgloss.Height(head) - lipgloss.Height(foot)
 	var body string
 	switch {
+	case m.palette.open:
+		body = m.paletteView(w, bodyH)
 	case m.help.ShowAll:
 		body = m.allKeys(w, bodyH)
 	default:
