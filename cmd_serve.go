@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/maskdash/maskdash/training"
+	"github.com/maskdash/maskdash/ui"
 	"github.com/maskdash/maskdash/ui/serve"
 	"github.com/spf13/cobra"
 )
@@ -32,6 +33,10 @@ func (a *app) serveCmd() *cobra.Command {
 }
 
 func (a *app) serve(cfg training.Config, sc serve.Config, notify *training.Notifier) error {
+	var err error
+	if sc.UI, err = ui.LoadConfig(ui.ConfigPath()); err != nil {
+		return err
+	}
 	hub := training.NewHub()
 	mgr := training.NewManager(cfg, hub).Linger()
 	watchAlerts(hub, notify)

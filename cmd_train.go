@@ -82,7 +82,11 @@ func (a *app) train(cfg training.Config, headless bool, notify *training.Notifie
 		ctx, cancel := context.WithCancel(a.ctx)
 		defer cancel()
 		go training.WatchCrashes(ctx, mgr.RunsDir(), hub, crashCheckEvery)
-		return ui.RunLocal(ctx, mgr.Linger())
+		uc, err := ui.LoadConfig(ui.ConfigPath())
+		if err != nil {
+			return err
+		}
+		return ui.RunLocal(ctx, mgr.Linger(), uc)
 	}
 	sub, _ := hub.Subscribe(1 << 20)
 	done := make(chan struct{})

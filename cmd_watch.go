@@ -28,7 +28,11 @@ func (a *app) watchCmd() *cobra.Command {
 		if !term.IsTerminal(int(os.Stdout.Fd())) {
 			return fmt.Errorf("watch draws a dashboard and needs a terminal")
 		}
-		return ui.RunWatch(a.ctx, dir, whoAmI(), readOnly)
+		uc, err := ui.LoadConfig(ui.ConfigPath())
+		if err != nil {
+			return err
+		}
+		return ui.RunWatch(a.ctx, dir, whoAmI(), readOnly, uc)
 	}
 	return cmd
 }

@@ -17,7 +17,7 @@ import (
 // RunLocal trains with mgr in a goroutine and shows the dashboard in this
 // terminal. q checkpoints and stops training first; the call returns once
 // training has ended and the log is flushed.
-func RunLocal(ctx context.Context, mgr *training.Manager) error {
+func RunLocal(ctx context.Context, mgr *training.Manager, cfg Config) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	sub, snap := mgr.Hub().Subscribe(0)
@@ -31,7 +31,7 @@ func RunLocal(ctx context.Context, mgr *training.Manager) error {
 	ring := func(msg string) {
 		_ = RingTerminal(os.Stdout, msg) // a terminal that cannot be written to has no one to tell
 	}
-	m := New(Options{Sub: sub, Snapshot: snap, Ctrl: mgr, Who: "local", Renderer: r, RunsDir: mgr.RunsDir(), QuitStops: true, Ring: ring,
+	m := New(Options{Sub: sub, Snapshot: snap, Ctrl: mgr, Who: "local", Renderer: r, RunsDir: mgr.RunsDir(), QuitStops: true, Ring: ring, Config: cfg,
 		Images: thumb.Detect(os.Getenv)})
 	_, perr := tea.NewProgram(m, tea.WithAltScreen(), tea.WithMouseCellMotion(), tea.WithContext(ctx), tea.WithFPS(15)).Run()
 	cancel() // training stops gracefully (checkpoint, flush) if it still runs
@@ -49,7 +49,7 @@ func RunLocal(ctx context.Context, mgr *training.Manager) error {
 // another machine, from its folder: its log is followed every half second
 // and, unless readOnly, the operator keys reach its trainer through its
 // control/ folder, logged as who. It returns when the user quits.
-func RunWatch(ctx context.Context, dir, who string, readOnly bool) error {
+func RunWatch(ctx context.Context, dir, who string, readOnly bool, cfg Config) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	hub := training.NewHub()
@@ -60,7 +60,7 @@ func RunWatch(ctx context.Context, dir, who string, readOnly bool) error {
 	if os.Getenv("NO_COLOR") != "" {
 		r.SetColorProfile(termenv.Ascii)
 	}
-	o := Options{Sub: sub, Snapshot: snap, Who: who, Renderer: r, RunsDir: filepath.Dir(dir), Remote: true,
+	o := Options{Sub: sub, Snapshot: snap, Who: who, Renderer: r, RunsDir: filepath.Dir(dir), Remote: true, Config: cfg,
 		Images: thumb.Detect(os.Getenv), Ring: func(msg string) { _ = RingTerminal(os.Stdout, msg) }}
 	if !readOnly {
 		o.Ctrl = training.RemoteRun{Dir: dir}

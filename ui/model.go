@@ -42,6 +42,8 @@ type Options struct {
 	// batch: the SSH server stretches it when many sessions watch, so that
 	// their redraws together stay a small share of the CPU.
 	FrameGap func() time.Duration
+	// Config is the config file's settings (theme, first view, keys).
+	Config Config
 	// Remote says the run on screen trains elsewhere: its events come from
 	// its folder's log and Ctrl writes to its control/ (maskdash watch).
 	Remote bool
@@ -159,11 +161,14 @@ func New(o Options) Model {
 	if o.Who == "" {
 		o.Who = "local"
 	}
-	keys := DefaultKeyMap()
+	keys, err := DefaultKeyMap().With(o.Config.Keys)
+	if err != nil {
+		keys = DefaultKeyMap() // LoadConfig has refused such a config already
+	}
 	if o.Ctrl == nil {
 		keys = keys.ReadOnly()
 	}
-	st := NewStyles(o.Renderer)
+	st := NewStylesTheme(o.Renderer, o.Config.Theme)
 	m := Model{opts: o, keys: keys, styles: st, help: help.New(), w: 80, h: 24, confEpoch: -1, win: chartWin{cursor: -1}}
 	m.help.Styles.ShortKey = st.Value
 	m.help.Styles.ShortDesc = st.Dim
@@ -183,11 +188,19 @@ func New(o Options) Model {
 	m.runs = newRunsModel(o.RunsDir)
 	m.errs.fullProtocol = o.Images
 	m.palette = newPalette()
+	for i, n := range viewNames {
+		if n == o.Config.View {
+			m.view = i
+		}
+	}
 	return m
 }
 
 // Init implements tea.Model.
 func (m Model) Init() tea.Cmd {
+	if m.view == viewRuns {
+		return tea.Batch(m.waitEvents(m.opts.Sub, time.Time{}), m.runs.load())
+	}
 	return m.waitEvents(m.opts.Sub, time.Time{})
 }
 
@@ -372,7 +385,8 @@ func (m Model) onKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return cur, tea.Batch(cmds...)
 	}
 	if m.ctrl() == nil {
-		for _, b := range DefaultKeyMap().Controls() {
+		all, _ := DefaultKeyMap().With(m.opts.Config.Keys) // checked when the config was read
+		for _, b := range all.Controls() {
 			if key.Matches(msg, b) {
 				m.flash, m.flashBad = "read-only: this session may watch but not "+b.Help().Desc, true
 				return m, nil

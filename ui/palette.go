@@ -92,6 +92,7 @@ func (m Model) onPalette(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		return m.onKey(keyMsgOf(found[m.palette.cursor].b.Keys()[0]))
+	default: // typing: the input below
 	}
 	var cmd tea.Cmd
 	m.palette.input, cmd = m.palette.input.Update(msg)

@@ -188,12 +188,12 @@ func (v SweepView) View() string {
 	curve := sweep.BestSoFar(v.st)
 	if w >= 100 {
 		half := (w - 2) / 2
-		left := st.BoxTitle.Render("best macro F1 so far, per epoch trained") + "\n" + plot([][]float64{curve}, chartOpts{W: half, H: chartsH - 1, Color: st.Color, Colors: []asciigraph.AnsiColor{colorF1}})
+		left := st.BoxTitle.Render("best macro F1 so far, per epoch trained") + "\n" + plot([][]float64{curve}, chartOpts{W: half, H: chartsH - 1, Color: st.Color, Colors: []asciigraph.AnsiColor{v.styles.Series.F1}})
 		right := st.BoxTitle.Render("settings → best macro F1") + "\n" + v.parallel(half, chartsH-1)
 		charts = lipgloss.JoinHorizontal(lipgloss.Top, fit(left, half, chartsH), "  ", fit(right, half, chartsH))
 	} else {
 		ch := chartsH / 2
-		charts = st.BoxTitle.Render("best macro F1 so far") + "\n" + plot([][]float64{curve}, chartOpts{W: w, H: ch - 1, Color: st.Color, Colors: []asciigraph.AnsiColor{colorF1}}) +
+		charts = st.BoxTitle.Render("best macro F1 so far") + "\n" + plot([][]float64{curve}, chartOpts{W: w, H: ch - 1, Color: st.Color, Colors: []asciigraph.AnsiColor{v.styles.Series.F1}}) +
 			"\n" + st.BoxTitle.Render("settings → best macro F1") + "\n" + v.parallel(w, chartsH-ch-1)
 	}
 	return fit(title+"\n"+truncate(line2, w)+"\n"+table+"\n"+charts, w, h-lipgloss.Height(foot)) + "\n" + foot

@@ -32,14 +32,14 @@ func (m Model) systemView(w, h int) string {
 		colors []asciigraph.AnsiColor
 	}
 	charts := []chart{
-		{fmt.Sprintf("images/s %.0f", m.state.IPS), [][]float64{sys.IPS}, []asciigraph.AnsiColor{colorAcc}},
-		{fmt.Sprintf("CPU %.0f%% (100%% = one core)", 100*last.CPU), [][]float64{scale(sys.CPU, 100)}, []asciigraph.AnsiColor{colorTrainLoss}},
-		{fmt.Sprintf("resident memory %.0f MiB", last.RSS), [][]float64{sys.RSS}, []asciigraph.AnsiColor{colorLR}},
-		{m.named(fmt.Sprintf("loader queue %.0f%%", 100*last.Queue), "blue", "upper") + " · " + m.named(fmt.Sprintf("waiting for data %.0f%%", 100*last.DataWait), "red", ""),
-			[][]float64{sys.Queue, sys.Wait}, []asciigraph.AnsiColor{colorValLoss, colorTrainLoss}},
+		{fmt.Sprintf("images/s %.0f", m.state.IPS), [][]float64{sys.IPS}, []asciigraph.AnsiColor{m.styles.Series.Acc}},
+		{fmt.Sprintf("CPU %.0f%% (100%% = one core)", 100*last.CPU), [][]float64{scale(sys.CPU, 100)}, []asciigraph.AnsiColor{m.styles.Series.TrainLoss}},
+		{fmt.Sprintf("resident memory %.0f MiB", last.RSS), [][]float64{sys.RSS}, []asciigraph.AnsiColor{m.styles.Series.LR}},
+		{m.named(fmt.Sprintf("loader queue %.0f%%", 100*last.Queue), m.styles.Names[m.styles.Series.ValLoss], "upper") + " · " + m.named(fmt.Sprintf("waiting for data %.0f%%", 100*last.DataWait), m.styles.Names[m.styles.Series.TrainLoss], ""),
+			[][]float64{sys.Queue, sys.Wait}, []asciigraph.AnsiColor{m.styles.Series.ValLoss, m.styles.Series.TrainLoss}},
 	}
 	if sys.HasGPU {
-		charts = append(charts, chart{fmt.Sprintf("GPU %.0f%% · %.0f MiB", last.GPUUtil, m.state.GPUMem), [][]float64{sys.GPUUtil}, []asciigraph.AnsiColor{colorF1}})
+		charts = append(charts, chart{fmt.Sprintf("GPU %.0f%% · %.0f MiB", last.GPUUtil, m.state.GPUMem), [][]float64{sys.GPUUtil}, []asciigraph.AnsiColor{m.styles.Series.F1}})
 	}
 	bodyH := h - 2
 	cols := 1

@@ -274,16 +274,6 @@ func (m Model) colors(c ...asciigraph.AnsiColor) []asciigraph.AnsiColor {
 	return c
 }
 
-// Series colours, one per quantity across the charts.
-var (
-	colorTrainLoss = asciigraph.Red
-	colorValLoss   = asciigraph.Blue
-	colorAcc       = asciigraph.Green
-	colorF1        = asciigraph.Magenta
-	colorLR        = asciigraph.Yellow
-	colorRaw       = asciigraph.DimGray // a raw curve behind its smoothed one
-)
-
 // named is a title part: a figure and, in colour, the colour of its line
 // (or, without colour, how to tell the line apart).
 func (m Model) named(figure, color, plain string) string {
@@ -315,7 +305,7 @@ func (m Model) lossPanel(w, h int) string {
 		}
 	}
 	var series [][]float64
-	colors := []asciigraph.AnsiColor{colorTrainLoss, colorTrainLoss, colorValLoss}
+	colors := []asciigraph.AnsiColor{m.styles.Series.TrainLoss, m.styles.Series.TrainLoss, m.styles.Series.ValLoss}
 	switch {
 	case band:
 		// Several steps a column: each column's minimum and maximum.
@@ -325,7 +315,7 @@ func (m Model) lossPanel(w, h int) string {
 		if m.styles.Color {
 			// The raw curve faded behind the smoothed one.
 			series = append([][]float64{win.lossHi}, series...)
-			colors = append([]asciigraph.AnsiColor{colorRaw}, colors...)
+			colors = append([]asciigraph.AnsiColor{m.styles.Series.Raw}, colors...)
 		}
 	default:
 		series = [][]float64{win.lossHi, nil, win.val}
@@ -352,10 +342,10 @@ func (m Model) lossPanel(w, h int) string {
 	}
 	title := []string{mode}
 	if n := len(s.Train); n > 0 {
-		title = append(title, m.named(fmt.Sprintf("train %.4f", s.Train[n-1]), "red", ""))
+		title = append(title, m.named(fmt.Sprintf("train %.4f", s.Train[n-1]), m.styles.Names[m.styles.Series.TrainLoss], ""))
 	}
 	if n := len(s.ValLoss); n > 0 {
-		title = append(title, m.named(fmt.Sprintf("val %.4f", s.ValLoss[n-1]), "blue", "steps"))
+		title = append(title, m.named(fmt.Sprintf("val %.4f", s.ValLoss[n-1]), m.styles.Names[m.styles.Series.ValLoss], "steps"))
 	}
 	return m.stepChart(w, h, title, series, colors, win, true)
 }
@@ -393,10 +383,10 @@ func (m Model) valPanel(w, h int) string {
 	s := m.state
 	title := []string{"validation"}
 	if n := len(s.ValF1); n > 0 {
-		title = append(title, m.named(fmt.Sprintf("accuracy %.3f", s.ValAcc[n-1]), "green", "upper"),
-			m.named(fmt.Sprintf("macro F1 %.4f", s.ValF1[n-1]), "magenta", ""), "per epoch")
+		title = append(title, m.named(fmt.Sprintf("accuracy %.3f", s.ValAcc[n-1]), m.styles.Names[m.styles.Series.Acc], "upper"),
+			m.named(fmt.Sprintf("macro F1 %.4f", s.ValF1[n-1]), m.styles.Names[m.styles.Series.F1], ""), "per epoch")
 	}
-	return m.panel(w, h, title, [][]float64{s.ValAcc, s.ValF1}, colorAcc, colorF1)
+	return m.panel(w, h, title, [][]float64{s.ValAcc, s.ValF1}, m.styles.Series.Acc, m.styles.Series.F1)
 }
 
 func (m Model) lrPanel(w, h int) string {
@@ -407,5 +397,5 @@ func (m Model) lrPanel(w, h int) string {
 		title = append(title, fmt.Sprintf("▲ step %d → %s", mk.Step, fmtLR(mk.LR)))
 	}
 	win := m.stepWindow(max(w-12, 10))
-	return m.stepChart(w, h, title, [][]float64{win.lr}, []asciigraph.AnsiColor{colorLR}, win, false)
+	return m.stepChart(w, h, title, [][]float64{win.lr}, []asciigraph.AnsiColor{m.styles.Series.LR}, win, false)
 }

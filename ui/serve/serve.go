@@ -62,6 +62,8 @@ type Config struct {
 	// CommandRate is how many control commands a second one session may
 	// send, with bursts of twice that; default 5. More are refused.
 	CommandRate float64
+	// UI is every session's dashboard config (theme, first view, keys).
+	UI ui.Config
 }
 
 // Controls is what an operator's session steers: the trainer manager.
@@ -257,7 +259,7 @@ func (s *Server) handler(sess ssh.Session) (tea.Model, []tea.ProgramOption) {
 		<-sess.Context().Done()
 		sub.Cancel()
 	}()
-	opts := ui.Options{Sub: sub, Snapshot: snap, Renderer: bm.MakeRenderer(sess), RunsDir: s.cfg.RunsDir, FrameGap: s.frameGap,
+	opts := ui.Options{Sub: sub, Snapshot: snap, Renderer: bm.MakeRenderer(sess), RunsDir: s.cfg.RunsDir, FrameGap: s.frameGap, Config: s.cfg.UI,
 		Ring: func(msg string) { _ = ui.RingTerminal(sess, msg) }} // a closed session has no one to tell
 	if s.RoleOf(sess.PublicKey()) == RoleOperator {
 		opts.Ctrl = operator{s: s, key: sess.PublicKey(), limit: newBucket(s.cfg.CommandRate)}
