@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"fmt"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -104,8 +103,8 @@ func (m Model) onMouse(msg tea.MouseMsg) (tea.Model, tea.Cmd) {
 	}
 	if msg.Y == 0 {
 		x := lipgloss.Width(m.styles.Title.Render("maskdash") + " ")
-		for i, name := range viewNames {
-			w := lipgloss.Width(m.styles.Tab.Render(fmt.Sprintf("%d %s", i+1, name)))
+		for i := range viewNames {
+			w := lipgloss.Width(m.styles.Tab.Render(tabLabel(i, max(m.w, 40))))
 			if msg.X >= x && msg.X < x+w {
 				return m.setView(i)
 			}

@@ -191,3 +191,21 @@ func TestAlertRingsAndFlashes(t *testing.T) {
 		t.Errorf("RingTerminal wrote %q (%v)", b.String(), err)
 	}
 }
+
+// TestCompactLayout: below 100×30 (a phone over SSH) the overview keeps
+// one chart, the validation figures as text and the keys' ? and q.
+func TestCompactLayout(t *testing.T) {
+	for _, size := range [][2]int{{60, 20}, {99, 29}} {
+		m := newTestModel(&fakeCtrl{}, size[0], size[1])
+		v := m.View()
+		fits(t, v, size[0], size[1])
+		for _, want := range []string{"loss, recent", "val F1 0.6667", "q quit"} {
+			if !strings.Contains(v, want) {
+				t.Errorf("%dx%d lacks %q:\n%s", size[0], size[1], want, v)
+			}
+		}
+		if strings.Contains(v, "learning rate 0.002") {
+			t.Errorf("%dx%d still draws the learning-rate chart:\n%s", size[0], size[1], v)
+		}
+	}
+}

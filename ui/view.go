@@ -112,8 +112,8 @@ func (m Model) headerView(w int) string {
 	st := m.styles
 	s := m.state
 	var tabs []string
-	for i, n := range viewNames {
-		label := fmt.Sprintf("%d %s", i+1, n)
+	for i := range viewNames {
+		label := tabLabel(i, w)
 		if i == m.view {
 			tabs = append(tabs, st.TabOn.Render(label))
 		} else {
@@ -158,7 +158,7 @@ func (m Model) headerView(w int) string {
 		}
 	}
 	line3 := bar.ViewAs(s.Overall()) + fmt.Sprintf(" epoch %d/%d %3.0f%% · step %d · %s", epoch, s.Epochs, pct, s.Step, pace)
-	return line1 + "\n" + truncate(line2, w) + "\n" + truncate(line3, w)
+	return truncate(line1, w) + "\n" + truncate(line2, w) + "\n" + truncate(line3, w)
 }
 
 func fmtLR(lr float64) string {
@@ -235,10 +235,26 @@ func (m Model) overviewView(w, h int) string {
 	return m.overviewCharts(w, h)
 }
 
+// tabLabel is a view's tab: its number and name, shortened on a narrow
+// screen.
+func tabLabel(i, w int) string {
+	if w < 70 {
+		return fmt.Sprintf("%d %s", i+1, []string{"over", "conf", "runs", "sys"}[i])
+	}
+	return fmt.Sprintf("%d %s", i+1, viewNames[i])
+}
+
+// compact says whether the screen is small (below 100×30, a phone over
+// SSH): the overview then draws one chart and the figures as text.
+func (m Model) compact() bool { return m.w < 100 || m.h < 30 }
+
 // overviewCharts is the overview below the cursor's readout.
 func (m Model) overviewCharts(w, h int) string {
 	st := m.styles
 	s := m.state
+	if m.compact() {
+		return m.compactOverview(w, h)
+	}
 	logH := max(3, min(6, h/5))
 	chartsH := h - logH - 1
 	var panels string
@@ -398,4 +414,43 @@ func (m Model) lrPanel(w, h int) string {
 	}
 	win := m.stepWindow(max(w-12, 10))
 	return m.stepChart(w, h, title, [][]float64{win.lr}, []asciigraph.AnsiColor{m.styles.Series.LR}, win, false)
+}
+
+// compactOverview is the overview of a small screen: the loss chart, one
+// line of validation figures and learning rate, and the latest events.
+func (m Model) compactOverview(w, h int) string {
+	st := m.styles
+	s := m.state
+	logH := max(1, min(3, h/7))
+	chartH := max(h-logH-2, 4)
+	var figs []string
+	if n := len(s.ValF1); n > 0 {
+		figs = append(figs, fmt.Sprintf("val F1 %.4f", s.ValF1[n-1]), fmt.Sprintf("acc %.3f", s.ValAcc[n-1]), fmt.Sprintf("loss %.4f", s.ValLoss[n-1]))
+		if best := maxF(s.ValF1); best > s.ValF1[n-1] {
+			figs = append(figs, fmt.Sprintf("best %.4f", best))
+		}
+	} else {
+		figs = append(figs, "validation after the first epoch")
+	}
+	figs = append(figs, "lr "+fmtLR(s.LR))
+	var log []string
+	for _, l := range s.Log[max(0, len(s.Log)-logH):] {
+		t := fitWords(l.T.Format("15:04")+" "+l.Text, w)
+		if l.Bad {
+			log = append(log, st.Bad.Render(t))
+		} else {
+			log = append(log, st.Dim.Render(t))
+		}
+	}
+	return fit(m.lossPanel(w, chartH), w, chartH) + "\n" + st.Value.Render(joinFit(figs, " · ", w)) + "\n" + strings.Join(log, "\n")
+}
+
+func maxF(v []float64) float64 {
+	b := math.Inf(-1)
+	for _, x := range v {
+		if !math.IsNaN(x) {
+			b = max(b, x)
+		}
+	}
+	return b
 }
