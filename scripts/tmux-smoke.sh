@@ -33,6 +33,12 @@ waitfor "checkpoint saved:"
 t send-keys -t smoke "x"; waitfor "prediction written to" 30
 t send-keys -t smoke " "; waitfor "● running"
 t send-keys -t smoke "2"; waitfor "rows: truth, columns: prediction"
+# The runs table: sort, filter; the palette; the step charts' cursor and
+# the mouse wheel's zoom.
+t send-keys -t smoke "3"; waitfor "sorted by run"
+t send-keys -t smoke "o"; waitfor "sorted by model"
+t send-keys -t smoke "/" "cnn" Enter; waitfor "/cnn"
+t send-keys -t smoke Escape; sleep 0.3
 t send-keys -t smoke "1"
 t send-keys -t smoke "n"; waitfor "new run from here"
 t send-keys -t smoke C-u "focal 0.0005" Enter
@@ -75,4 +81,14 @@ waitfor "← " 60
 t send-keys -t smoke "q"; waitfor "EXITED 0" 60
 [ "$(ls "$work/runs2" | wc -l)" = 2 ] || fail "want a child run of the finished run"
 ls "$work/runs2/"*/predictions/*.csv >/dev/null || fail "no prediction from the finished run"
-echo "tmux smoke test passed: $parent -> $child; a finished run predicted and forked"
+# A slower model, so that step samples come: the palette, the step
+# charts' cursor and the mouse wheel's zoom.
+t kill-session -t smoke
+t new-session -d -s smoke -x 110 -y 32 "cd '$work' && TERM=xterm-256color '$bin' train --data '$work/data' --runs '$work/runs3' --model vgg-s --img 64x64 --batch 16 --epochs 5000; echo EXITED \$?; sleep 60"
+waitfor "val acc" 120
+t send-keys -t smoke ":" "syst" Enter; waitfor "system ·"
+t send-keys -t smoke "1" ","; waitfor "▲ step"
+t send-keys -t smoke -l $'\e[<64;30;12M'; waitfor "loss, steps"   # an SGR wheel-up over the loss chart
+t send-keys -t smoke Escape; sleep 0.3   # apart, or the terminal reads Alt+q
+t send-keys -t smoke "q"; waitfor "EXITED 0" 60
+echo "tmux smoke test passed: $parent -> $child; a finished run predicted and forked; the palette, the cursor and the wheel"

@@ -153,7 +153,7 @@ func (m Model) xLabel(w window, step float64) string {
 		if i < 0 || math.IsNaN(w.secs[i]) {
 			return "?"
 		}
-		return shortDur(time.Duration(w.secs[i]) * time.Second)
+		return shortDur(time.Duration(w.secs[i] * float64(time.Second)))
 	case xStep, numXAxes:
 	}
 	return thousands(int(step))
@@ -223,7 +223,7 @@ func (m Model) readout(w window) string {
 	st := w.steps[i]
 	parts := []string{"▲ step " + thousands(st), fmt.Sprintf("epoch %.2f", m.state.epochAt(st))}
 	if i < len(w.secs) && !math.IsNaN(w.secs[i]) {
-		parts = append(parts, "at "+shortDur(time.Duration(w.secs[i])*time.Second))
+		parts = append(parts, "at "+shortDur(time.Duration(w.secs[i]*float64(time.Second))))
 	}
 	if v := w.lossHi[i]; !math.IsNaN(v) {
 		if lo := w.lossLo[i]; lo != v && !math.IsNaN(lo) {
