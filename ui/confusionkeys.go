@@ -111,10 +111,16 @@ func (m Model) onMouse(msg tea.MouseMsg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	}
+	top := lipgloss.Height(m.headerView(max(m.w, 40))) // the body's first row
+	if m.view == viewRuns {
+		if i, ok := m.runs.rowAt(msg.Y-top, m.bodyHeight()); ok {
+			m.runs.cursor = i
+		}
+		return m, nil
+	}
 	if m.view != viewConfusion {
 		return m, nil
 	}
-	top := lipgloss.Height(m.headerView(max(m.w, 40))) // the body's first row
 	if m.errs.open {
 		if k, ok := m.errs.thumbAt(msg.X, msg.Y-top, max(m.w, 40), m.bodyHeight()); ok {
 			m.errs.sel = k

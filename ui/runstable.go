@@ -372,3 +372,24 @@ func renameDir(from, to string) error {
 	}
 	return os.Rename(from, to)
 }
+
+// rowAt finds the table row at line y of the runs view's body (a click),
+// when the table is not scrolled (all its rows fit).
+func (r runsModel) rowAt(y, h int) (int, bool) {
+	if r.side != nil || !r.loaded {
+		return 0, false
+	}
+	head := 1 // the title
+	if r.filtering || r.filter.Value() != "" {
+		head++
+	}
+	if r.note != "" {
+		head++
+	}
+	n := len(r.shown())
+	i := y - head - 1 // the table's header line
+	if i < 0 || i >= n || n+1 > h-head {
+		return 0, false
+	}
+	return i, true
+}

@@ -245,3 +245,20 @@ func TestArchiveDeleteUndo(t *testing.T) {
 		t.Errorf("a third undo:\n%s", v)
 	}
 }
+
+// TestClickARun: a click on a row of the runs table moves the cursor to it.
+func TestClickARun(t *testing.T) {
+	m := runsViewModel(t, tableRuns(t), 120, 40)
+	lines := strings.Split(m.View(), "\n")
+	y := -1
+	for i, l := range lines {
+		if strings.Contains(l, "c-cnn-focal-s1") {
+			y = i
+		}
+	}
+	nm, _ := m.Update(tea.MouseMsg{X: 20, Y: y, Button: tea.MouseButtonLeft, Action: tea.MouseActionPress})
+	m = nm.(Model)
+	if l := m.runs.current(); l == nil || l.Info.ID != "c-cnn-focal-s1" {
+		t.Errorf("a click on c-cnn-focal-s1's row selected %v", l)
+	}
+}

@@ -323,6 +323,15 @@ func (m Model) lossPanel(w, h int) string {
 	var series [][]float64
 	colors := []asciigraph.AnsiColor{m.styles.Series.TrainLoss, m.styles.Series.TrainLoss, m.styles.Series.ValLoss}
 	switch {
+	case band && a > 0 && m.styles.Color:
+		// Each column's minimum and maximum faded, the smoothed middle
+		// over them.
+		mid := make([]float64, len(win.lossHi))
+		for i := range mid {
+			mid[i] = (win.lossHi[i] + win.lossLo[i]) / 2
+		}
+		series = [][]float64{win.lossHi, win.lossLo, ema(mid, a), win.val}
+		colors = []asciigraph.AnsiColor{m.styles.Series.Raw, m.styles.Series.Raw, m.styles.Series.TrainLoss, m.styles.Series.ValLoss}
 	case band:
 		// Several steps a column: each column's minimum and maximum.
 		series = [][]float64{win.lossHi, win.lossLo, win.val}
@@ -347,7 +356,7 @@ func (m Model) lossPanel(w, h int) string {
 	default:
 		mode = "loss, recent"
 	}
-	if a > 0 && !band {
+	if a > 0 && (!band || m.styles.Color) {
 		mode += fmt.Sprintf(" EMA %.2g", a)
 	}
 	if m.win.logY {
