@@ -242,14 +242,19 @@ func TestControlFilesSteerTheRun(t *testing.T) {
 		if e.Kind == KindStep && !sent {
 			sent = true
 			dir := tr.RunDir()
+			// The broken file first and the stop last: a poll that sees the
+			// stop sees everything before it.
+			if err := os.MkdirAll(runs.ControlDir(dir), 0o755); err != nil {
+				t.Error(err)
+			}
+			if err := os.WriteFile(filepath.Join(runs.ControlDir(dir), "00000000000000000001-1-0.json"), []byte("{not json"), 0o644); err != nil {
+				t.Error(err)
+			}
 			for _, r := range []runs.ControlRequest{{Kind: "scale-lr", Value: 0.5, Who: "alice@lab"}, {Kind: "fork", Who: "mallory"}, {Kind: "stop", Text: "enough", Who: "bob@lab"}} {
 				if err := runs.SendControl(dir, r); err != nil {
 					t.Error(err)
 				}
 				time.Sleep(time.Millisecond) // distinct names in order
-			}
-			if err := os.WriteFile(filepath.Join(runs.ControlDir(dir), "00000000000000000001-1-0.json"), []byte("{not json"), 0o644); err != nil {
-				t.Error(err)
 			}
 		}
 	})
