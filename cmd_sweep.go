@@ -150,6 +150,16 @@ checkpoint). --early-stop asha|median stops weak trials.`,
 		if err := sweep.Create(abs, name, sw); err != nil {
 			return err
 		}
+		// The trials run a copy kept in the sweep folder: 'go run' deletes
+		// its binary when it exits, a rebuilt maskdash may differ, and a
+		// cluster's nodes see the sweep folder (it is on the shared
+		// filesystem) but maybe not this path.
+		if sw.Binary, err = sweep.KeepBinary(sw.Dir, bin); err != nil {
+			return err
+		}
+		if err := sw.Save(); err != nil {
+			return err
+		}
 		if err := be.Submit(a.ctx, sw, allTrials(sw)); err != nil {
 			return fmt.Errorf("sweep %s was written but not submitted: %w (fix it and run 'maskdash sweep resume %s')", sw.ID, err, sw.ID)
 		}

@@ -2,7 +2,7 @@
 # A pause sent from the dashboard reaches a trial that trains under Slurm:
 # submit a one-trial sweep to the Slurm cluster, open a dashboard on the
 # same runs folder (training its own run), pick the trial in the runs view
-# (3, j, w), press space, and see the trial pause in its own log (who sent
+# (3, / t000, w), press space, and see the trial pause in its own log (who sent
 # it included) and on the screen; space again resumes it.
 # Usage: scripts/tmux-sweep.sh [path/to/maskdash]   (needs tmux and a Slurm cluster: scripts/slurm-local.sh start)
 set -euo pipefail
@@ -39,7 +39,8 @@ for _ in $(seq 1 300); do [ -f "$sw/t000/run.json" ] && break; sleep 0.1; done
 t new-session -d -s sw -x 120 -y 36 "cd '$work' && TERM=xterm-256color '$bin' train --data '$work/data' --runs '$work/runs' --img 32x32 --epochs 5000; echo EXITED \$?; sleep 60"
 waitfor "epoch" 60
 t send-keys -t sw "3"; waitfor "/t000"
-t send-keys -t sw "j" "w"; waitfor "from its folder" 20
+t send-keys -t sw "/" "t000" Enter; sleep 0.3   # the table shows the trial alone
+t send-keys -t sw "w"; waitfor "from its folder" 20
 waitfor "t000"
 t send-keys -t sw " "; waitfor "paused" 20
 grep -q '"setting":"state","value":"paused"' "$sw/t000/metrics.jsonl" || fail "the trial's log has no pause"

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -208,3 +209,32 @@ func List(runsDir string) ([]*Sweep, error) {
 
 // RunDir is a trial's run folder.
 func (sw *Sweep) RunDir(i int) string { return filepath.Join(sw.Dir, sw.Trials[i].RunID) }
+
+// KeepBinary puts the maskdash at bin into the sweep folder (a hard link
+// when the filesystem allows, else a copy) and returns the copy's path.
+func KeepBinary(dir, bin string) (string, error) {
+	dst := filepath.Join(dir, "bin", "maskdash")
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return "", fmt.Errorf("sweep binary: %w", err)
+	}
+	if err := os.Link(bin, dst); err == nil {
+		return dst, nil
+	}
+	in, err := os.Open(bin)
+	if err != nil {
+		return "", fmt.Errorf("sweep binary: %w", err)
+	}
+	defer in.Close() //nolint:errcheck // read-only
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o755)
+	if err != nil {
+		return "", fmt.Errorf("sweep binary: %w", err)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		_ = out.Close() // the copy's error is the one to report
+		return "", fmt.Errorf("sweep binary: %w", err)
+	}
+	if err := out.Close(); err != nil {
+		return "", fmt.Errorf("sweep binary: %w", err)
+	}
+	return dst, nil
+}
