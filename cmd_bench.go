@@ -43,7 +43,7 @@ func (a *app) benchCmd() *cobra.Command {
 	f.StringVar(&img, "img", "64x64", "input size WxH")
 	countInt(f, &steps, "steps", 0, "steps to time (default: as many as fit in --seconds)")
 	positiveFloat(f, &seconds, "seconds", 5, "time to measure each model")
-	f.StringVar(&device, "device", "cpu", "cpu or cuda")
+	f.StringVar(&device, "device", "auto", "auto (the GPU when one answers in a GPU build), cpu or cuda")
 	f.StringVar(&engine, "engine", "", engineHelp)
 	f.BoolVar(&asJSON, "json", false, "print one JSON object per model")
 	cmd.RunE = func(*cobra.Command, []string) error {
@@ -51,7 +51,7 @@ func (a *app) benchCmd() *cobra.Command {
 		if err != nil {
 			return fmt.Errorf("--img %w", err)
 		}
-		eng, err := models.EngineFor(device)
+		device, eng, err := models.DeviceFor(device)
 		if err != nil {
 			return err
 		}

@@ -110,7 +110,7 @@ func trainFlags(fs *pflag.FlagSet, c *training.Config) func() error {
 	fs.StringVar(&c.AgeBins, "age-bins", d.AgeBins, "age thresholds for the three age classes")
 	fs.StringVar(&c.Sampler, "sampler", d.Sampler, "sampler: shuffle, weighted (inverse class frequency), balance (dynamic)")
 	fs.Uint64Var(&c.Seed, "seed", d.Seed, "random seed (0 means the default)")
-	fs.StringVar(&c.Device, "device", d.Device, "cpu or cuda")
+	fs.StringVar(&c.Device, "device", d.Device, "auto (the GPU when one answers in a GPU build, else the CPU), cpu or cuda")
 	fs.StringVar(&c.Engine, "engine", "", engineHelp)
 	fs.StringVar(&c.Runs, "runs", d.Runs, "runs folder")
 	fs.StringVar(&c.Name, "name", "", "run name (added to the run id)")

@@ -34,7 +34,7 @@ type Config struct {
 	AgeBins     string     `json:"age_bins"`     // default "30,60"
 	Sampler     string     `json:"sampler"`      // shuffle, weighted or balance; default shuffle
 	Seed        uint64     `json:"seed"`         // default 42
-	Device      string     `json:"device"`       // cpu or cuda; default cpu
+	Device      string     `json:"device"`       // auto (a GPU when one answers), cpu or cuda; default auto
 	Engine      string     `json:"engine"`       // own or gorgonia (the slow reference path on the CPU); default: the device's, models.EngineFor
 	Runs        string     `json:"-"`            // runs folder; default runs.DefaultDir
 	Name        string     `json:"name"`         // optional run name
@@ -103,7 +103,7 @@ func (c *Config) Defaults() {
 	def(&c.Split, "profile")
 	def(&c.AgeBins, "30,60")
 	def(&c.Sampler, "shuffle")
-	def(&c.Device, "cpu")
+	def(&c.Device, "auto")
 	def(&c.Runs, runs.DefaultDir)
 	def(&c.Schedule, "none")
 	def(&c.FromCkpt, "best")

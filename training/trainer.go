@@ -55,6 +55,7 @@ type Trainer struct {
 	writeErr                  error        // the run folder could not be written: stall before the next step
 	gpu                       gpuMemPoller // on cuda: the GPU's memory, for step events
 	sys                       *sysSampler  // CPU, memory and loader figures, for step events
+	device                    string       // cpu or cuda: Config.Device with auto resolved
 }
 
 // newTrainer builds the trainer of a launch: it opens (or synthesises) the
@@ -64,10 +65,11 @@ type Trainer struct {
 func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 	cfg := l.cfg
 	t := &Trainer{cfg: cfg, hub: hub, cmds: make(chan Command, 64), state: StateStarting, sys: newSysSampler()}
-	engine, err := models.EngineFor(cfg.Device)
+	device, engine, err := models.DeviceFor(cfg.Device)
 	if err != nil {
 		return nil, err
 	}
+	t.device = device
 	if cfg.Engine != "" {
 		engine = cfg.Engine
 	}
@@ -103,7 +105,7 @@ func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 	}
 	hd := RunHeader{Model: cfg.Model, Loss: t.loss.Spec, Optim: t.opt.Name(),
 		LR: t.baseLR, Batch: cfg.Batch, Img: fmt.Sprintf("%dx%d", cfg.W, cfg.H), Sampler: t.sampler.Name(),
-		Data: t.train.Root, Device: cfg.Device, Classes: t.train.Classes, Masked: t.train.Masked,
+		Data: t.train.Root, Device: t.device, Classes: t.train.Classes, Masked: t.train.Masked,
 		Train: t.train.Len(), Val: t.val.Len(), Epochs: cfg.Epochs, Parent: cfg.From}
 	if t.train.Masked {
 		tn := dataset.TaskClassNames(t.train.Bins)
@@ -217,7 +219,7 @@ func (t *Trainer) setState(s State, msg string) {
 // the final state.
 func (t *Trainer) Run(ctx context.Context) (err error) {
 	h := t.header
-	if t.cfg.Device == "cuda" {
+	if t.device == "cuda" {
 		pctx, stop := context.WithCancel(ctx)
 		defer stop()
 		go t.gpu.run(pctx, 5*time.Second)

@@ -1,0 +1,8 @@
+//go:build !cuda
+
+package cudaprobe
+
+// Problem says why no GPU can be used: this build has no GPU support.
+func Problem() string {
+	return "this maskdash was built without GPU support; build it with scripts/build-cuda.sh on a machine with CUDA 12 or 13 and cuDNN 9"
+}
