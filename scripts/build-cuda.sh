@@ -81,8 +81,12 @@ export CGO_LDFLAGS="-L$work/lib -L$cudnn/lib -L$cuda/lib64 -L$cuda/lib64/stubs -
 tags=cuda
 [ -e /usr/include/cblas.h ] || [ -e /usr/include/x86_64-linux-gnu/cblas.h ] && tags="cuda openblas"
 (cd "$here" && go build -tags "$tags" -o "$out" .)
-echo "built $out (tags $tags, PTX for compute_$arch); run it with LD_LIBRARY_PATH=$cudnn/lib:$cuda/lib64"
+# This project's own kernels (models/cudakern/kernels.cu, also compiled for
+# the CPU in its tests) as PTX beside the binary; never committed.
+nvcc -ptx -arch="compute_$arch" -I"$here/models/cudakern" -o "$out.kernels.ptx" "$here/models/cudakern/kernels.cu"
+echo "built $out (tags $tags, PTX for compute_$arch) and $out.kernels.ptx; run it with LD_LIBRARY_PATH=$cudnn/lib:$cuda/lib64"
 if [ -n "$tests" ]; then
   export LD_LIBRARY_PATH="$cudnn/lib:$cuda/lib64:${LD_LIBRARY_PATH:-}"
-  (cd "$here" && go test -tags "$tags" ./models -run "$tests" -v -count=1)
+  export MASKDASH_KERNELS="$out.kernels.ptx"
+  (cd "$here" && go test -tags "$tags" ./models ./models/cudakern -run "$tests" -v -count=1)
 fi

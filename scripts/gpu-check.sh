@@ -22,7 +22,7 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader ||
 go version || { echo "no Go: run ../shared/gpu/pack-go.sh here first and source .gpu/env.sh"; exit 1; }
 step() { echo; echo "== $*"; }
 step build
-time scripts/build-cuda.sh -o /tmp/maskdash-cuda --test 'GorgoniaEngine|GorgoniaWeights|EngineFor' || echo "FAILED: build or GPU checks"
+time scripts/build-cuda.sh -o /tmp/maskdash-cuda --test 'GorgoniaEngine|GorgoniaWeights|EngineFor|KernelsOnTheGPU' || echo "FAILED: build or GPU checks"
 [ -x /tmp/maskdash-cuda ] || exit 1
 ref=""
 for r in "$here/../shared/bench/torch_ref.py" "$here/shared/bench/torch_ref.py"; do [ -f "$r" ] && ref=$r; done

@@ -1,0 +1,67 @@
+/* kernels.cu: this project's own GPU kernels, also compiled as C for the
+ * CPU (see kernel.h). Every kernel is elementwise or works on one row per
+ * index, so FOR_EACH covers it on both. Tested on the CPU in
+ * kernels_test.go against the Go code each replaces. */
+#include "kernel.h"
+
+/* y = max(x, 0) */
+KERNEL md_relu_fwd(long n, const float *x, float *y) {
+	FOR_EACH(i, n) { y[i] = x[i] > 0.0f ? x[i] : 0.0f; }
+}
+
+/* dx = dy where x > 0, else 0 */
+KERNEL md_relu_bwd(long n, const float *x, const float *dy, float *dx) {
+	FOR_EACH(i, n) { dx[i] = x[i] > 0.0f ? dy[i] : 0.0f; }
+}
+
+/* y[b][c][p] += bias[c] for an NCHW tensor of n images, c channels and
+ * hw positions: one index per element. */
+KERNEL md_bias_add(long n, long c, long hw, float *y, const float *bias) {
+	FOR_EACH(i, n * c * hw) { y[i] += bias[(i / hw) % c]; }
+}
+
+/* SGD with momentum (PyTorch's form): v = mom·v + g (+ wd·w); w -= lr·v. */
+KERNEL md_sgd(long n, float *w, const float *g, float *v, float lr, float mom, float wd) {
+	FOR_EACH(i, n) {
+		float gi = g[i] + wd * w[i];
+		v[i] = mom * v[i] + gi;
+		w[i] -= lr * v[i];
+	}
+}
+
+/* Adam and AdamW, one step: m and v are the moments, bc1 and bc2 the bias
+ * corrections 1 − β^t. l2 adds wd·w to the gradient (Adam's decay);
+ * decoupled shrinks the weight by lr·wd (AdamW). Sums in double, as the
+ * Go optimizer, so both agree to float32 rounding. */
+KERNEL md_adam(long n, float *w, const float *g, float *m, float *v, double lr, double b1, double b2,
+               double eps, double bc1, double bc2, double l2, double decoupled) {
+	FOR_EACH(i, n) {
+		double gi = (double)g[i] + l2 * (double)w[i];
+		float mi = (float)(b1 * (double)m[i] + (1.0 - b1) * gi);
+		float vi = (float)(b2 * (double)v[i] + (1.0 - b2) * gi * gi);
+		m[i] = mi;
+		v[i] = vi;
+		double upd = (double)mi / (sqrt((double)vi) / sqrt(bc2) + eps);
+		double wi = (double)w[i] * (1.0 - lr * decoupled);
+		w[i] = (float)(wi - lr / bc1 * upd);
+	}
+}
+
+/* Softmax cross entropy of rows of k logits with integer labels: loss[r]
+ * is −log softmax(x_r)[label_r] and dx_r = (softmax(x_r) − onehot)/rows. */
+KERNEL md_softmax_ce(long rows, long k, const float *x, const int *label, float *loss, float *dx) {
+	FOR_EACH(r, rows) {
+		const float *xr = x + r * k;
+		float *dr = dx + r * k;
+		float mx = xr[0];
+		for (long j = 1; j < k; j++) mx = xr[j] > mx ? xr[j] : mx;
+		double sum = 0.0;
+		for (long j = 0; j < k; j++) sum += exp((double)(xr[j] - mx));
+		double lse = log(sum) + (double)mx;
+		loss[r] = (float)(lse - (double)xr[label[r]]);
+		for (long j = 0; j < k; j++) {
+			double p = exp((double)xr[j] - lse);
+			dr[j] = (float)((p - (j == label[r] ? 1.0 : 0.0)) / (double)rows);
+		}
+	}
+}

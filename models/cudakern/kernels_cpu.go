@@ -1,0 +1,48 @@
+package cudakern
+
+/*
+#cgo CFLAGS: -O2
+#cgo LDFLAGS: -lm
+#include "kernels.cu"
+*/
+import "C"
+
+import "unsafe"
+
+// The kernels on the CPU, for the tests (and as the reference a GPU run
+// is compared with). Slices must hold what the sizes say.
+
+func fp(s []float32) *C.float {
+	if len(s) == 0 {
+		return nil
+	}
+	return (*C.float)(unsafe.Pointer(&s[0]))
+}
+
+// ReLU sets y = max(x, 0).
+func ReLU(x, y []float32) { C.md_relu_fwd(C.long(len(x)), fp(x), fp(y)) }
+
+// ReLUBackward sets dx = dy where x > 0, else 0.
+func ReLUBackward(x, dy, dx []float32) { C.md_relu_bwd(C.long(len(x)), fp(x), fp(dy), fp(dx)) }
+
+// BiasAdd adds bias[c] to every position of channel c of an NCHW tensor.
+func BiasAdd(y []float32, n, c, hw int, bias []float32) {
+	C.md_bias_add(C.long(n), C.long(c), C.long(hw), fp(y), fp(bias))
+}
+
+// SGD is one step of SGD with momentum and L2 decay.
+func SGD(w, g, v []float32, lr, mom, wd float32) {
+	C.md_sgd(C.long(len(w)), fp(w), fp(g), fp(v), C.float(lr), C.float(mom), C.float(wd))
+}
+
+// AdamStep is one step of Adam (l2 decay) or AdamW (decoupled decay).
+func AdamStep(w, g, m, v []float32, lr, b1, b2, eps, bc1, bc2, l2, decoupled float64) {
+	C.md_adam(C.long(len(w)), fp(w), fp(g), fp(m), fp(v), C.double(lr), C.double(b1), C.double(b2),
+		C.double(eps), C.double(bc1), C.double(bc2), C.double(l2), C.double(decoupled))
+}
+
+// SoftmaxCE is the softmax cross entropy of rows of k logits: each row's
+// loss and the gradient of their mean.
+func SoftmaxCE(x []float32, k int, labels []int32, loss, dx []float32) {
+	C.md_softmax_ce(C.long(len(labels)), C.long(k), fp(x), (*C.int)(unsafe.Pointer(&labels[0])), fp(loss), fp(dx))
+}

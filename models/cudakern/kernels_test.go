@@ -1,0 +1,137 @@
+package cudakern
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/maskdash/maskdash/models"
+	"github.com/maskdash/maskdash/training"
+)
+
+func randSlice(r *rand.Rand, n int, scale float32) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = (r.Float32()*2 - 1) * scale
+	}
+	return s
+}
+
+func near(t *testing.T, what string, got, want []float32, tol float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
+	}
+	for i := range got {
+		d := math.Abs(float64(got[i]) - float64(want[i]))
+		if d > tol*(1+math.Abs(float64(want[i]))) || math.IsNaN(float64(got[i])) {
+			t.Fatalf("%s[%d] = %v, want %v", what, i, got[i], want[i])
+		}
+	}
+}
+
+func TestReLUAndBias(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	x := randSlice(r, 1003, 1) // an odd length: no tail is special on the CPU, nor on a grid
+	y, dx := make([]float32, len(x)), make([]float32, len(x))
+	dy := randSlice(r, len(x), 1)
+	ReLU(x, y)
+	ReLUBackward(x, dy, dx)
+	for i, v := range x {
+		wantY, wantDx := max(v, 0), float32(0)
+		if v > 0 {
+			wantDx = dy[i]
+		}
+		if y[i] != wantY || dx[i] != wantDx {
+			t.Fatalf("relu at %d: %v %v, want %v %v", i, y[i], dx[i], wantY, wantDx)
+		}
+	}
+	n, c, hw := 3, 5, 7
+	img := randSlice(r, n*c*hw, 1)
+	want := append([]float32(nil), img...)
+	bias := randSlice(r, c, 1)
+	for b := range n {
+		for ch := range c {
+			for p := range hw {
+				want[(b*c+ch)*hw+p] += bias[ch]
+			}
+		}
+	}
+	BiasAdd(img, n, c, hw, bias)
+	near(t, "bias", img, want, 0)
+}
+
+// TestOptimizersMatchTraining: three steps of each optimizer kernel give
+// the weights package training's optimizer gives, from the same start.
+func TestOptimizersMatchTraining(t *testing.T) {
+	for _, c := range []training.OptimConfig{
+		{Name: "sgd", LR: 0.05, Momentum: 0.9, WeightDecay: 1e-4},
+		{Name: "adam", LR: 1e-3, WeightDecay: 1e-3},
+		{Name: "adamw", LR: 1e-3, WeightDecay: 1e-2},
+	} {
+		t.Run(c.Name, func(t *testing.T) {
+			r := rand.New(rand.NewPCG(3, 4))
+			const n = 517
+			w0 := randSlice(r, n, 0.5)
+			p := &models.Param{Name: "w", Shape: []int{11, 47}, Data: append([]float32(nil), w0...), Decay: true}
+			o, err := training.NewOptimizer(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := append([]float32(nil), w0...)
+			s1, s2 := make([]float32, n), make([]float32, n)
+			b1, b2, eps := 0.9, 0.999, 1e-8
+			for step := 1; step <= 3; step++ {
+				g := randSlice(r, n, 0.1)
+				p.Grad = g
+				o.Step([]*models.Param{p})
+				switch c.Name {
+				case "sgd":
+					SGD(w, g, s1, float32(c.LR), float32(c.Momentum), float32(c.WeightDecay))
+				case "adam":
+					AdamStep(w, g, s1, s2, c.LR, b1, b2, eps, 1-math.Pow(b1, float64(step)), 1-math.Pow(b2, float64(step)), c.WeightDecay, 0)
+				case "adamw":
+					AdamStep(w, g, s1, s2, c.LR, b1, b2, eps, 1-math.Pow(b1, float64(step)), 1-math.Pow(b2, float64(step)), 0, c.WeightDecay)
+				}
+			}
+			near(t, c.Name+" weights", w, p.Data, 1e-6)
+		})
+	}
+}
+
+// TestSoftmaxCE against the formula in float64.
+func TestSoftmaxCE(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	rows, k := 33, 18
+	x := randSlice(r, rows*k, 8)
+	labels := make([]int32, rows)
+	for i := range labels {
+		labels[i] = int32(r.IntN(k))
+	}
+	loss, dx := make([]float32, rows), make([]float32, rows*k)
+	SoftmaxCE(x, k, labels, loss, dx)
+	for i := range rows {
+		row := x[i*k : (i+1)*k]
+		mx := math.Inf(-1)
+		for _, v := range row {
+			mx = math.Max(mx, float64(v))
+		}
+		var sum float64
+		for _, v := range row {
+			sum += math.Exp(float64(v) - mx)
+		}
+		lse := math.Log(sum) + mx
+		if d := math.Abs(float64(loss[i]) - (lse - float64(row[labels[i]]))); d > 1e-5 {
+			t.Fatalf("row %d loss %v, off by %v", i, loss[i], d)
+		}
+		for j, v := range row {
+			want := math.Exp(float64(v)-lse) / float64(rows)
+			if j == int(labels[i]) {
+				want -= 1 / float64(rows)
+			}
+			if d := math.Abs(float64(dx[i*k+j]) - want); d > 1e-7 {
+				t.Fatalf("row %d grad %d = %v, want %v", i, j, dx[i*k+j], want)
+			}
+		}
+	}
+}

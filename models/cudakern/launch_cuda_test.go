@@ -1,0 +1,80 @@
+//go:build cuda
+
+package cudakern
+
+import (
+	"math/rand/v2"
+	"testing"
+	"unsafe"
+
+	"github.com/maskdash/maskdash/models/cudaprobe"
+	"gorgonia.org/cu"
+)
+
+// TestKernelsOnTheGPU runs the kernels on the GPU and compares them with
+// the same source compiled for the CPU (run by scripts/gpu-check.sh; it
+// skips, saying why, without a GPU or the PTX).
+func TestKernelsOnTheGPU(t *testing.T) {
+	if p := cudaprobe.Problem(); p != "" {
+		t.Skip(p)
+	}
+	dev, err := cu.GetDevice(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, err := dev.MakeContext(cu.SchedAuto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ctx.Lock(); err != nil {
+		t.Fatal(err)
+	}
+	defer ctx.Unlock() //nolint:errcheck // the test ends either way
+	m, err := Load(PTXPath())
+	if err != nil {
+		t.Skip(err)
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	n := 100003
+	w0, g := randSlice(r, n, 0.5), randSlice(r, n, 0.1)
+	m0, v0 := randSlice(r, n, 0.01), make([]float32, n)
+	for i := range v0 {
+		v0[i] = m0[i] * m0[i]
+	}
+	up := func(s []float32) cu.DevicePtr {
+		d, err := cu.MemAlloc(int64(4 * len(s)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cu.MemcpyHtoD(d, unsafe.Pointer(&s[0]), int64(4*len(s))); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	down := func(d cu.DevicePtr, n int) []float32 {
+		s := make([]float32, n)
+		if err := cu.MemcpyDtoH(unsafe.Pointer(&s[0]), d, int64(4*n)); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	dw, dg, dm, dv := up(w0), up(g), up(m0), up(v0)
+	nn := int64(n)
+	lr, b1, b2, eps, bc1, bc2, l2, dec := 1e-3, 0.9, 0.999, 1e-8, 0.1, 0.001, 0.0, 1e-2
+	if err := m.Launch("md_adam", n, unsafe.Pointer(&nn), unsafe.Pointer(&dw), unsafe.Pointer(&dg), unsafe.Pointer(&dm), unsafe.Pointer(&dv),
+		unsafe.Pointer(&lr), unsafe.Pointer(&b1), unsafe.Pointer(&b2), unsafe.Pointer(&eps), unsafe.Pointer(&bc1), unsafe.Pointer(&bc2),
+		unsafe.Pointer(&l2), unsafe.Pointer(&dec)); err != nil {
+		t.Fatal(err)
+	}
+	w, mm, vv := append([]float32(nil), w0...), append([]float32(nil), m0...), append([]float32(nil), v0...)
+	AdamStep(w, g, mm, vv, lr, b1, b2, eps, bc1, bc2, l2, dec)
+	near(t, "adam on the GPU", down(dw, n), w, 1e-6)
+	x := randSlice(r, n, 1)
+	dx, dy := up(x), up(make([]float32, n))
+	if err := m.Launch("md_relu_fwd", n, unsafe.Pointer(&nn), unsafe.Pointer(&dx), unsafe.Pointer(&dy)); err != nil {
+		t.Fatal(err)
+	}
+	y := make([]float32, n)
+	ReLU(x, y)
+	near(t, "relu on the GPU", down(dy, n), y, 0)
+}
