@@ -211,11 +211,12 @@ func allTrials(sw *sweep.Sweep) []int {
 
 // waitSweep follows a sweep to its end and prints the summary.
 func (a *app) waitSweep(sw *sweep.Sweep, be sweep.Backend) error {
-	// squeue every 2 s is gentle on a cluster's controller; here, a
-	// finished sweep is noticed within half a second.
+	// squeue every 2 s is gentle on a cluster's controller; here, where a
+	// look is a few run.json files, a finished sweep is noticed within a
+	// tenth of a second.
 	every := 2 * time.Second
 	if sw.Backend == "local" {
-		every = 500 * time.Millisecond
+		every = 100 * time.Millisecond
 	}
 	st, err := sweep.Wait(a.ctx, sw, be, a.out, every)
 	if err != nil {

@@ -42,7 +42,7 @@ func Wait(ctx context.Context, sw *Sweep, be Backend, w io.Writer, every time.Du
 		if err != nil {
 			return nil, err
 		}
-		st := sw.Status(q)
+		st := sw.States(q)
 		for _, t := range st {
 			if last[t.Index] != t.State {
 				last[t.Index] = t.State
@@ -69,7 +69,7 @@ func Wait(ctx context.Context, sw *Sweep, be Backend, w io.Writer, every time.Du
 			}
 		}
 		if ended {
-			return st, nil
+			return sw.Status(q), nil
 		}
 		select {
 		case <-ctx.Done():

@@ -61,7 +61,13 @@ type TrialStatus struct {
 
 // Status reads every trial's run folder and merges what the backend
 // holds (nil: nothing).
-func (sw *Sweep) Status(queued map[int]Queued) []TrialStatus {
+func (sw *Sweep) Status(queued map[int]Queued) []TrialStatus { return sw.status(queued, true) }
+
+// States is Status without the per-epoch curves (run.json only): what a
+// watcher that looks often needs.
+func (sw *Sweep) States(queued map[int]Queued) []TrialStatus { return sw.status(queued, false) }
+
+func (sw *Sweep) status(queued map[int]Queued, curves bool) []TrialStatus {
 	out := make([]TrialStatus, len(sw.Trials))
 	for i, t := range sw.Trials {
 		ts := TrialStatus{Trial: t, BestF1: math.NaN()}
@@ -101,7 +107,9 @@ func (sw *Sweep) Status(queued map[int]Queued) []TrialStatus {
 				ts.State = q.State // requeued: it will resume
 			}
 		}
-		ts.F1, ts.EpochAt = epochCurve(dir)
+		if curves {
+			ts.F1, ts.EpochAt = epochCurve(dir)
+		}
 		if ts.Node == "" {
 			if b, err := os.ReadFile(sw.nodeFile(i)); err == nil {
 				ts.Node = strings.TrimSpace(string(b))
