@@ -13,6 +13,8 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/maskdash/maskdash/runs"
+	"github.com/maskdash/maskdash/ui/thumb"
+	"github.com/muesli/termenv"
 )
 
 // errorsRun writes the script's run into a runs folder with epoch 2's
@@ -167,5 +169,26 @@ func TestMouseOpensACellAndATab(t *testing.T) {
 	nm, _ = m.Update(tea.MouseMsg{X: len([]rune(lines[0][:tab])), Y: 0, Action: tea.MouseActionPress, Button: tea.MouseButtonLeft})
 	if nm.(Model).view != viewRuns {
 		t.Errorf("a click on the runs tab left view %d", nm.(Model).view)
+	}
+}
+
+// TestErrorsPaneKitty: in a Kitty terminal the thumbnails are Kitty
+// pictures shown through placeholder cells, laid out as the half blocks.
+func TestErrorsPaneKitty(t *testing.T) {
+	runsDir := errorsRun(t)
+	r := lipgloss.NewRenderer(os.Stdout)
+	r.SetColorProfile(termenv.TrueColor)
+	m := New(Options{Snapshot: script(), Ctrl: &fakeCtrl{}, Renderer: r, RunsDir: runsDir, Images: thumb.ProtoKitty})
+	m, _ = m.Resize(120, 40)
+	m, _ = press(m, "2", "e")
+	m, cmds := press(m, "enter")
+	m = run(t, m, cmds[0])
+	v := m.View()
+	checkScreen(t, v, 120, 40)
+	if n := strings.Count(v, "\x1b_Ga=T,U=1"); n != 4 {
+		t.Errorf("%d pictures sent, want the cell's 4", n)
+	}
+	if !strings.Contains(v, "\U0010EEEE") || strings.Contains(v, "▀") {
+		t.Errorf("the thumbnails are not placeholders:\n%q", v)
 	}
 }

@@ -57,6 +57,7 @@ type errorsLoadedMsg struct {
 func (e errorsModel) openCell(runDir string, epoch, truth, pred int, profile termenv.Profile) (errorsModel, tea.Cmd) {
 	e = errorsModel{open: true, runDir: runDir, epoch: epoch, truth: truth, pred: pred, gen: e.gen + 1, loading: true, fullProtocol: e.fullProtocol}
 	gen := e.gen
+	kitty := e.fullProtocol == thumb.ProtoKitty && profile != termenv.Ascii
 	dataDir := ""
 	if info, err := runs.ReadInfo(runDir); err == nil {
 		dataDir = info.DataDir
@@ -76,7 +77,18 @@ func (e errorsModel) openCell(runDir string, epoch, truth, pred int, profile ter
 				th = append(th, []string{"(no image:", clip(err.Error(), thumbSlotW-2) + ")"})
 				continue
 			}
-			th = append(th, thumb.BlocksIn(profile, img, min(thumb.Cols(img, thumbRows), thumbSlotW-2), thumbRows))
+			cols := min(thumb.Cols(img, thumbRows), thumbSlotW-2)
+			if kitty {
+				// Kitty's own pictures, as placeholder text the renderer
+				// moves and clears like any other (see thumb.KittyPlaceholder).
+				id := uint32(gen%4096)*64 + uint32(len(th)) + 1
+				if tx, lines, err := thumb.KittyPlaceholder(img, id, cols, thumbRows); err == nil {
+					lines[0] = tx + lines[0]
+					th = append(th, lines)
+					continue
+				}
+			}
+			th = append(th, thumb.BlocksIn(profile, img, cols, thumbRows))
 		}
 		return errorsLoadedMsg{gen: gen, preds: p, idx: idx, thumbs: th}
 	}

@@ -203,3 +203,38 @@ func TestDetect(t *testing.T) {
 		t.Errorf("ParseProtocol(png) = %v, want an error naming it", err)
 	}
 }
+
+// TestKittyPlaceholders: the picture goes once as a virtual placement,
+// and each cell is U+10EEEE with its row's and column's marks in the id's
+// colour, one cell wide.
+func TestKittyPlaceholders(t *testing.T) {
+	img := gradient(30, 20)
+	tx, lines, err := KittyPlaceholder(img, 0x0a0b0c, 6, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(tx, "\x1b_Ga=T,U=1,f=100,q=2,i=658188,c=6,r=4,") {
+		t.Errorf("transmission starts %.50q", tx)
+	}
+	if w := ansi.StringWidth(tx); w != 0 {
+		t.Errorf("the transmission takes %d cells", w)
+	}
+	if len(lines) != 4 {
+		t.Fatalf("%d lines", len(lines))
+	}
+	for r, l := range lines {
+		if w := ansi.StringWidth(l); w != 6 {
+			t.Errorf("line %d is %d cells wide, want 6", r, w)
+		}
+		if !strings.HasPrefix(l, "\x1b[38;2;10;11;12m") {
+			t.Errorf("line %d's colour: %.20q", r, l)
+		}
+		cells := []rune(ansi.Strip(l))
+		if len(cells) != 18 || cells[0] != 0x10EEEE || cells[1] != rowCol[r] || cells[2] != rowCol[0] || cells[17] != rowCol[5] {
+			t.Errorf("line %d's cells %U", r, cells)
+		}
+	}
+	if _, _, err := KittyPlaceholder(img, 0, 6, 4); err == nil {
+		t.Error("id 0 accepted")
+	}
+}
