@@ -86,7 +86,9 @@ built-in synthetic mask set with the dashboard (the same as 'maskdash train').`
   maskdash train --data DIR --model vgg-s    train on your data
   maskdash train --headless --epochs 3       progress lines instead of the dashboard
   maskdash runs                              list runs
-  maskdash eval RUN                          score a run on the data it trained on`
+  maskdash eval RUN                          score a run on the data it trained on
+  maskdash errors RUN                        the validation images a run gets wrong, worst first
+  maskdash sweep --grid 'lr=0.001,0.0003' --folds 5 --wait    a search, K folds, on this machine or --backend slurm`
 	root.SilenceErrors, root.SilenceUsage = true, true
 	root.CompletionOptions.HiddenDefaultCmd = true
 	root.SetOut(out)
