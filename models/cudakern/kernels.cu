@@ -65,3 +65,62 @@ KERNEL md_softmax_ce(long rows, long k, const float *x, const int *label, float 
 		}
 	}
 }
+
+/* BatchNorm's batch statistics: one index per channel of an NCHW batch;
+ * mean and the biased variance, summed in double. */
+KERNEL md_bn_stats(long n, long c, long hw, const float *x, float *mean, float *var) {
+	FOR_EACH(ch, c) {
+		double s = 0.0, s2 = 0.0;
+		for (long b = 0; b < n; b++) {
+			const float *p = x + (b * c + ch) * hw;
+			for (long i = 0; i < hw; i++) {
+				s += (double)p[i];
+				s2 += (double)p[i] * (double)p[i];
+			}
+		}
+		double m = s / (double)(n * hw);
+		mean[ch] = (float)m;
+		var[ch] = (float)(s2 / (double)(n * hw) - m * m);
+	}
+}
+
+/* y = gamma·(x − mean)/sqrt(var + eps) + beta, per channel of NCHW. */
+KERNEL md_bn_apply(long n, long c, long hw, const float *x, const float *mean, const float *var,
+                   const float *gamma, const float *beta, float eps, float *y) {
+	FOR_EACH(i, n * c * hw) {
+		long ch = (i / hw) % c;
+		y[i] = gamma[ch] * (x[i] - mean[ch]) / sqrtf(var[ch] + eps) + beta[ch];
+	}
+}
+
+/* 2×2 max pooling, stride 2, of NCHW planes h×w (even): one index per
+ * output; arg keeps which input won, for the backward scatter. */
+KERNEL md_maxpool2(long planes, long h, long w, const float *x, float *y, int *arg) {
+	long ho = h / 2, wo = w / 2;
+	FOR_EACH(o, planes * ho * wo) {
+		long p = o / (ho * wo), r = (o / wo) % ho, q = o % wo;
+		long base = p * h * w + 2 * r * w + 2 * q;
+		long best = base;
+		long cand[4] = {base, base + 1, base + w, base + w + 1};
+		for (int k = 1; k < 4; k++) {
+			if (x[cand[k]] > x[best]) best = cand[k];
+		}
+		y[o] = x[best];
+		arg[o] = (int)best;
+	}
+}
+
+/* The backward of md_maxpool2 into dx (zeroed by the caller): each output
+ * sends its gradient to the input that won; the windows do not overlap. */
+KERNEL md_maxpool2_bwd(long outs, const int *arg, const float *dy, float *dx) {
+	FOR_EACH(o, outs) { dx[arg[o]] = dy[o]; }
+}
+
+/* Global average pooling of NCHW to N×C: one index per (image, channel). */
+KERNEL md_gap(long nc, long hw, const float *x, float *y) {
+	FOR_EACH(i, nc) {
+		double s = 0.0;
+		for (long j = 0; j < hw; j++) s += (double)x[i * hw + j];
+		y[i] = (float)(s / (double)hw);
+	}
+}

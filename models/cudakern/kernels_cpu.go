@@ -46,3 +46,28 @@ func AdamStep(w, g, m, v []float32, lr, b1, b2, eps, bc1, bc2, l2, decoupled flo
 func SoftmaxCE(x []float32, k int, labels []int32, loss, dx []float32) {
 	C.md_softmax_ce(C.long(len(labels)), C.long(k), fp(x), (*C.int)(unsafe.Pointer(&labels[0])), fp(loss), fp(dx))
 }
+
+// BNStats is BatchNorm's batch mean and biased variance per channel.
+func BNStats(x []float32, n, c, hw int, mean, variance []float32) {
+	C.md_bn_stats(C.long(n), C.long(c), C.long(hw), fp(x), fp(mean), fp(variance))
+}
+
+// BNApply normalises x per channel into y.
+func BNApply(x []float32, n, c, hw int, mean, variance, gamma, beta []float32, eps float32, y []float32) {
+	C.md_bn_apply(C.long(n), C.long(c), C.long(hw), fp(x), fp(mean), fp(variance), fp(gamma), fp(beta), C.float(eps), fp(y))
+}
+
+// MaxPool2 is 2×2 max pooling with stride 2 of planes h×w; arg records
+// the winning input of each output.
+func MaxPool2(x []float32, planes, h, w int, y []float32, arg []int32) {
+	C.md_maxpool2(C.long(planes), C.long(h), C.long(w), fp(x), fp(y), (*C.int)(unsafe.Pointer(&arg[0])))
+}
+
+// MaxPool2Backward scatters dy to the winners into dx (zeroed first).
+func MaxPool2Backward(arg []int32, dy, dx []float32) {
+	clear(dx)
+	C.md_maxpool2_bwd(C.long(len(dy)), (*C.int)(unsafe.Pointer(&arg[0])), fp(dy), fp(dx))
+}
+
+// GAP is global average pooling of nc planes of hw values.
+func GAP(x []float32, nc, hw int, y []float32) { C.md_gap(C.long(nc), C.long(hw), fp(x), fp(y)) }

@@ -135,3 +135,84 @@ func TestSoftmaxCE(t *testing.T) {
 		}
 	}
 }
+
+// TestNormAndPooling against float64 formulas: BatchNorm's statistics
+// and normalisation, 2×2 max pooling forward and backward, and global
+// average pooling.
+func TestNormAndPooling(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	n, c, h, w := 3, 4, 6, 8
+	hw := h * w
+	x := randSlice(r, n*c*hw, 2)
+	mean, variance := make([]float32, c), make([]float32, c)
+	BNStats(x, n, c, hw, mean, variance)
+	gamma, beta := randSlice(r, c, 1), randSlice(r, c, 1)
+	y := make([]float32, len(x))
+	BNApply(x, n, c, hw, mean, variance, gamma, beta, 1e-5, y)
+	for ch := range c {
+		var s, s2 float64
+		for b := range n {
+			for i := range hw {
+				v := float64(x[(b*c+ch)*hw+i])
+				s, s2 = s+v, s2+v*v
+			}
+		}
+		m := s / float64(n*hw)
+		vr := s2/float64(n*hw) - m*m
+		if math.Abs(float64(mean[ch])-m) > 1e-6 || math.Abs(float64(variance[ch])-vr) > 1e-5 {
+			t.Fatalf("channel %d: mean %v var %v, want %v %v", ch, mean[ch], variance[ch], m, vr)
+		}
+		for b := range n {
+			for i := range hw {
+				k := (b*c+ch)*hw + i
+				want := float64(gamma[ch])*(float64(x[k])-m)/math.Sqrt(vr+1e-5) + float64(beta[ch])
+				if math.Abs(float64(y[k])-want) > 1e-4 {
+					t.Fatalf("normalised %d: %v, want %v", k, y[k], want)
+				}
+			}
+		}
+	}
+	planes := n * c
+	ho, wo := h/2, w/2
+	py, arg := make([]float32, planes*ho*wo), make([]int32, planes*ho*wo)
+	MaxPool2(x, planes, h, w, py, arg)
+	for p := range planes {
+		for i := range ho {
+			for j := range wo {
+				b := p*hw + 2*i*w + 2*j
+				want := max(x[b], x[b+1], x[b+w], x[b+w+1])
+				if o := (p*ho+i)*wo + j; py[o] != want || x[arg[o]] != want {
+					t.Fatalf("pool %d: %v (from %d), want %v", o, py[o], arg[o], want)
+				}
+			}
+		}
+	}
+	dy := randSlice(r, len(py), 1)
+	dx := randSlice(r, len(x), 1) // junk: the backward clears it
+	MaxPool2Backward(arg, dy, dx)
+	var sumDx, sumDy float64
+	nonzero := 0
+	for _, v := range dx {
+		sumDx += float64(v)
+		if v != 0 {
+			nonzero++
+		}
+	}
+	for _, v := range dy {
+		sumDy += float64(v)
+	}
+	if math.Abs(sumDx-sumDy) > 1e-4 || nonzero > len(dy) {
+		t.Errorf("pool backward: Σdx %v, Σdy %v, %d nonzero of %d outputs", sumDx, sumDy, nonzero, len(dy))
+	}
+	g := make([]float32, planes)
+	GAP(x, planes, hw, g)
+	for p := range planes {
+		var s float64
+		for i := range hw {
+			s += float64(x[p*hw+i])
+		}
+		if math.Abs(float64(g[p])-s/float64(hw)) > 1e-6 {
+			t.Fatalf("gap %d: %v, want %v", p, g[p], s/float64(hw))
+		}
+	}
+}
