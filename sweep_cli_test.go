@@ -200,7 +200,7 @@ func TestSweepSlurmRequeue(t *testing.T) {
 	slurmUp(t)
 	data := tinySet(t)
 	rd := t.TempDir()
-	const epochs = 30
+	const epochs = 60
 	cmd := exec.Command(bin, "sweep", "--runs", rd, "--backend", "slurm", "--parallel", "2", "--grid", "lr=0.002,0.001", "--wait",
 		"--data", data, "--img", "16x16", "--batch", "8", "--epochs", fmt.Sprint(epochs))
 	var buf strings.Builder
@@ -220,7 +220,7 @@ func TestSweepSlurmRequeue(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 		if sws, _ := sweep.List(rd); len(sws) == 1 {
 			sw = sws[0]
-			if info, err := runs.ReadInfo(sw.RunDir(0)); err == nil && info.EpochsDone >= 3 && info.EpochsDone < epochs-5 {
+			if info, err := runs.ReadInfo(sw.RunDir(0)); err == nil && info.EpochsDone >= 3 && info.EpochsDone < epochs-30 {
 				break
 			}
 		}
