@@ -151,6 +151,27 @@ func packA(dst []float32, mr int, trans bool, a []float32, lda, pc, kc, m int, a
 		if rows < mr {
 			clear(p)
 		}
+		if rows == 8 && mr == 8 && alpha == 1 {
+			// Whole 8-row panels of the AVX-512 plan in assembly: op(A)ᵀ's
+			// rows are A's 8-float row pieces (copied), A's rows are
+			// transposed 8×8 at a time (the last kc%8 steps in Go).
+			if trans {
+				_ = a[(pc+kc-1)*lda+ir+7]
+				packB8AVX(&p[0], &a[pc*lda+ir], lda, kc)
+				continue
+			}
+			k8 := kc &^ 7
+			_ = a[(ir+7)*lda+pc+kc-1]
+			if k8 > 0 {
+				packBT8AVX(&p[0], &a[ir*lda+pc], lda, k8)
+			}
+			for r := range 8 {
+				for q := k8; q < kc; q++ {
+					p[q*8+r] = a[(ir+r)*lda+pc+q]
+				}
+			}
+			continue
+		}
 		for r := range rows {
 			i := ir + r
 			if trans { // op(A)[i][q] = a[q*lda+i]

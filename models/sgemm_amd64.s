@@ -833,6 +833,29 @@ packB48AVXDone:
 	VZEROUPPER
 	RET
 
+// func packB8AVX(dst *float32, src *float32, ldb int, k int)
+// Requires: AVX
+TEXT ·packB8AVX(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ ldb+16(FP), DX
+	MOVQ k+24(FP), BX
+	SHLQ $0x02, DX
+
+packB8AVXLoop:
+	TESTQ   BX, BX
+	JE      packB8AVXDone
+	VMOVUPS (CX), Y0
+	VMOVUPS Y0, (AX)
+	ADDQ    DX, CX
+	ADDQ    $0x20, AX
+	DECQ    BX
+	JMP     packB8AVXLoop
+
+packB8AVXDone:
+	VZEROUPPER
+	RET
+
 // func packBT24AVX(dst *float32, src *float32, ldb int, k int)
 // Requires: AVX
 TEXT ·packBT24AVX(SB), NOSPLIT, $0-32
@@ -1306,6 +1329,76 @@ packBT48AVXLoop:
 	JMP        packBT48AVXLoop
 
 packBT48AVXDone:
+	VZEROUPPER
+	RET
+
+// func packBT8AVX(dst *float32, src *float32, ldb int, k int)
+// Requires: AVX
+TEXT ·packBT8AVX(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ ldb+16(FP), DX
+	MOVQ k+24(FP), BX
+	SHLQ $0x02, DX
+
+packBT8AVXLoop:
+	CMPQ       BX, $0x08
+	JL         packBT8AVXDone
+	MOVQ       CX, SI
+	VMOVUPS    (SI), Y0
+	ADDQ       DX, SI
+	VMOVUPS    (SI), Y1
+	ADDQ       DX, SI
+	VMOVUPS    (SI), Y2
+	ADDQ       DX, SI
+	VMOVUPS    (SI), Y3
+	ADDQ       DX, SI
+	VMOVUPS    (SI), Y4
+	ADDQ       DX, SI
+	VMOVUPS    (SI), Y5
+	ADDQ       DX, SI
+	VMOVUPS    (SI), Y6
+	ADDQ       DX, SI
+	VMOVUPS    (SI), Y7
+	ADDQ       DX, SI
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y0
+	VUNPCKLPS  Y3, Y2, Y1
+	VUNPCKHPS  Y3, Y2, Y2
+	VUNPCKLPS  Y5, Y4, Y3
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VSHUFPS    $0x44, Y1, Y8, Y7
+	VSHUFPS    $0xee, Y1, Y8, Y1
+	VSHUFPS    $0x44, Y2, Y0, Y8
+	VSHUFPS    $0xee, Y2, Y0, Y0
+	VSHUFPS    $0x44, Y5, Y3, Y2
+	VSHUFPS    $0xee, Y5, Y3, Y3
+	VSHUFPS    $0x44, Y6, Y4, Y5
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y2, Y7, Y6
+	VMOVUPS    Y6, (AX)
+	VPERM2F128 $0x20, Y3, Y1, Y6
+	VMOVUPS    Y6, 32(AX)
+	VPERM2F128 $0x20, Y5, Y8, Y6
+	VMOVUPS    Y6, 64(AX)
+	VPERM2F128 $0x20, Y4, Y0, Y6
+	VMOVUPS    Y6, 96(AX)
+	VPERM2F128 $0x31, Y2, Y7, Y2
+	VMOVUPS    Y2, 128(AX)
+	VPERM2F128 $0x31, Y3, Y1, Y1
+	VMOVUPS    Y1, 160(AX)
+	VPERM2F128 $0x31, Y5, Y8, Y1
+	VMOVUPS    Y1, 192(AX)
+	VPERM2F128 $0x31, Y4, Y0, Y0
+	VMOVUPS    Y0, 224(AX)
+	ADDQ       $0x20, CX
+	ADDQ       $0x00000100, AX
+	SUBQ       $0x08, BX
+	JMP        packBT8AVXLoop
+
+packBT8AVXDone:
 	VZEROUPPER
 	RET
 

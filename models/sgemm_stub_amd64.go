@@ -37,11 +37,17 @@ func packB24AVX(dst *float32, src *float32, ldb int, k int)
 // packB48AVX copies k rows of 48 floats from src (rows ldb floats apart) to dst (rows 48 floats apart).
 func packB48AVX(dst *float32, src *float32, ldb int, k int)
 
+// packB8AVX copies k rows of 8 floats from src (rows ldb floats apart) to dst (rows 8 floats apart).
+func packB8AVX(dst *float32, src *float32, ldb int, k int)
+
 // packBT24AVX writes dst[q·24+j] = src[j·ldb+q] for j < 24 and q < k (a multiple of 8).
 func packBT24AVX(dst *float32, src *float32, ldb int, k int)
 
 // packBT48AVX writes dst[q·48+j] = src[j·ldb+q] for j < 48 and q < k (a multiple of 8).
 func packBT48AVX(dst *float32, src *float32, ldb int, k int)
+
+// packBT8AVX writes dst[q·8+j] = src[j·ldb+q] for j < 8 and q < k (a multiple of 8).
+func packBT8AVX(dst *float32, src *float32, ldb int, k int)
 
 // dxBaseAVX writes r[i] = k·(nb − x[i]·a) for n (a multiple of 8) floats; r may be x.
 func dxBaseAVX(r *float32, x *float32, n int, k float32, a float32, nb float32)
