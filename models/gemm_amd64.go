@@ -151,6 +151,25 @@ func packA(dst []float32, mr int, trans bool, a []float32, lda, pc, kc, m int, a
 		if rows < mr {
 			clear(p)
 		}
+		if rows == 4 && mr == 4 && alpha == 1 {
+			// The AVX2 plan's whole 4-row panels, the same way 4×4.
+			if trans {
+				_ = a[(pc+kc-1)*lda+ir+3]
+				packA4AVX(&p[0], &a[pc*lda+ir], lda, kc)
+				continue
+			}
+			k4 := kc &^ 3
+			_ = a[(ir+3)*lda+pc+kc-1]
+			if k4 > 0 {
+				packAT4AVX(&p[0], &a[ir*lda+pc], lda, k4)
+			}
+			for r := range 4 {
+				for q := k4; q < kc; q++ {
+					p[q*4+r] = a[(ir+r)*lda+pc+q]
+				}
+			}
+			continue
+		}
 		if rows == 8 && mr == 8 && alpha == 1 {
 			// Whole 8-row panels of the AVX-512 plan in assembly: op(A)ᵀ's
 			// rows are A's 8-float row pieces (copied), A's rows are

@@ -1402,6 +1402,68 @@ packBT8AVXDone:
 	VZEROUPPER
 	RET
 
+// func packA4AVX(dst *float32, src *float32, lda int, k int)
+// Requires: AVX
+TEXT ·packA4AVX(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ lda+16(FP), DX
+	MOVQ k+24(FP), BX
+	SHLQ $0x02, DX
+
+packA4Loop:
+	TESTQ   BX, BX
+	JE      packA4Done
+	VMOVUPS (CX), X0
+	VMOVUPS X0, (AX)
+	ADDQ    DX, CX
+	ADDQ    $0x10, AX
+	DECQ    BX
+	JMP     packA4Loop
+
+packA4Done:
+	RET
+
+// func packAT4AVX(dst *float32, src *float32, lda int, k int)
+// Requires: AVX
+TEXT ·packAT4AVX(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ lda+16(FP), DX
+	MOVQ k+24(FP), BX
+	SHLQ $0x02, DX
+
+packAT4Loop:
+	CMPQ      BX, $0x04
+	JL        packAT4Done
+	MOVQ      CX, SI
+	VMOVUPS   (SI), X0
+	ADDQ      DX, SI
+	VMOVUPS   (SI), X1
+	ADDQ      DX, SI
+	VMOVUPS   (SI), X2
+	ADDQ      DX, SI
+	VMOVUPS   (SI), X3
+	VUNPCKLPS X1, X0, X4
+	VUNPCKHPS X1, X0, X0
+	VUNPCKLPS X3, X2, X1
+	VUNPCKHPS X3, X2, X2
+	VMOVLHPS  X1, X4, X3
+	VMOVHLPS  X4, X1, X1
+	VMOVLHPS  X2, X0, X4
+	VMOVHLPS  X0, X2, X0
+	VMOVUPS   X3, (AX)
+	VMOVUPS   X1, 16(AX)
+	VMOVUPS   X4, 32(AX)
+	VMOVUPS   X0, 48(AX)
+	ADDQ      $0x10, CX
+	ADDQ      $0x40, AX
+	SUBQ      $0x04, BX
+	JMP       packAT4Loop
+
+packAT4Done:
+	RET
+
 // func dxBaseAVX(r *float32, x *float32, n int, k float32, a float32, nb float32)
 // Requires: AVX, AVX2, SSE
 TEXT ·dxBaseAVX(SB), NOSPLIT, $0-36

@@ -49,6 +49,12 @@ func packBT48AVX(dst *float32, src *float32, ldb int, k int)
 // packBT8AVX writes dst[q·8+j] = src[j·ldb+q] for j < 8 and q < k (a multiple of 8).
 func packBT8AVX(dst *float32, src *float32, ldb int, k int)
 
+// packA4AVX copies k rows of 4 floats from src (rows lda floats apart) to dst (rows 4 floats apart).
+func packA4AVX(dst *float32, src *float32, lda int, k int)
+
+// packAT4AVX writes dst[q·4+r] = src[r·lda+q] for r < 4 and q < k (a multiple of 4).
+func packAT4AVX(dst *float32, src *float32, lda int, k int)
+
 // dxBaseAVX writes r[i] = k·(nb − x[i]·a) for n (a multiple of 8) floats; r may be x.
 func dxBaseAVX(r *float32, x *float32, n int, k float32, a float32, nb float32)
 

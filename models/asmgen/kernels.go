@@ -485,3 +485,69 @@ func packBT(nr int) {
 	VZEROUPPER()
 	RET()
 }
+
+// packA4 writes packA4AVX and packAT4AVX, the AVX2 plan's packing of
+// whole 4-row panels of A: op(A)ᵀ's rows are 4-float pieces of A's rows
+// (copied, k of them), and A's own rows are transposed 4×4 at a time (k a
+// multiple of 4).
+func packA4() {
+	TEXT("packA4AVX", NOSPLIT, "func(dst, src *float32, lda, k int)")
+	Doc("packA4AVX copies k rows of 4 floats from src (rows lda floats apart) to dst (rows 4 floats apart).")
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	lda := Load(Param("lda"), GP64())
+	k := Load(Param("k"), GP64())
+	SHLQ(Imm(2), lda)
+	Label("packA4Loop")
+	TESTQ(k, k)
+	JE(LabelRef("packA4Done"))
+	v := XMM()
+	VMOVUPS(Mem{Base: src}, v)
+	VMOVUPS(v, Mem{Base: dst})
+	ADDQ(lda, src)
+	ADDQ(Imm(16), dst)
+	DECQ(k)
+	JMP(LabelRef("packA4Loop"))
+	Label("packA4Done")
+	RET()
+
+	TEXT("packAT4AVX", NOSPLIT, "func(dst, src *float32, lda, k int)")
+	Doc("packAT4AVX writes dst[q·4+r] = src[r·lda+q] for r < 4 and q < k (a multiple of 4).")
+	dst = Load(Param("dst"), GP64())
+	src = Load(Param("src"), GP64())
+	lda = Load(Param("lda"), GP64())
+	k = Load(Param("k"), GP64())
+	SHLQ(Imm(2), lda)
+	cur := GP64()
+	Label("packAT4Loop")
+	CMPQ(k, Imm(4))
+	JL(LabelRef("packAT4Done"))
+	MOVQ(src, cur)
+	var r [4]reg.VecVirtual
+	for i := range r {
+		r[i] = XMM()
+		VMOVUPS(Mem{Base: cur}, r[i])
+		if i < 3 {
+			ADDQ(lda, cur)
+		}
+	}
+	t0, t1, t2, t3 := XMM(), XMM(), XMM(), XMM()
+	VUNPCKLPS(r[1], r[0], t0) // r0[0] r1[0] r0[1] r1[1]
+	VUNPCKHPS(r[1], r[0], t1) // r0[2] r1[2] r0[3] r1[3]
+	VUNPCKLPS(r[3], r[2], t2)
+	VUNPCKHPS(r[3], r[2], t3)
+	o := [4]reg.VecVirtual{XMM(), XMM(), XMM(), XMM()}
+	VMOVLHPS(t2, t0, o[0]) // column 0: r0[0] r1[0] r2[0] r3[0]
+	VMOVHLPS(t0, t2, o[1]) // column 1
+	VMOVLHPS(t3, t1, o[2])
+	VMOVHLPS(t1, t3, o[3])
+	for i := range o {
+		VMOVUPS(o[i], Mem{Base: dst, Disp: 16 * i})
+	}
+	ADDQ(Imm(16), src)
+	ADDQ(Imm(64), dst)
+	SUBQ(Imm(4), k)
+	JMP(LabelRef("packAT4Loop"))
+	Label("packAT4Done")
+	RET()
+}

@@ -36,6 +36,7 @@ func main() {
 	packBT(24)
 	packBT(48)
 	packBT(8)
+	packA4()
 	dxBase()
 	winoInCols()
 	winoInRow()
