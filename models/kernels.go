@@ -290,25 +290,31 @@ func goSumsPooled(g, x []float32, picks []uint8, h, w int, sc, sh, mu float32, r
 	var a0, b0 float32
 	for oy := 0; oy < ho; oy++ {
 		for ox := 0; ox < wo; ox++ {
-			o, i0 := oy*wo+ox, 2*oy*w+2*ox
-			p := poolPick(x, i0, w, sc < 0)
-			at := i0 + p
-			if o%4 == 0 {
-				picks[o/4] = 0
-			}
-			picks[o/4] |= uint8(p/w*2+p%w) << (2 * (o % 4))
-			v := g[o]
-			if relu {
-				v = keepPos(v, float32(sc*x[at])+sh)
-			}
-			if write {
-				g[o] = v
-			}
-			a0 += v
-			b0 += v * (x[at] - mu)
+			a, b := sumsPooledWindow(g, x, picks, oy*wo+ox, 2*oy*w+2*ox, w, sc, sh, mu, relu, write)
+			a0 += a
+			b0 += b
 		}
 	}
 	return a0, b0
+}
+
+// sumsPooledWindow is goSumsPooled's work for window o, whose top-left
+// input is i0: its pick, and its v and v·(x_pick − μ).
+func sumsPooledWindow(g, x []float32, picks []uint8, o, i0, w int, sc, sh, mu float32, relu, write bool) (float32, float32) {
+	p := poolPick(x, i0, w, sc < 0)
+	at := i0 + p
+	if o%4 == 0 {
+		picks[o/4] = 0
+	}
+	picks[o/4] |= uint8(p/w*2+p%w) << (2 * (o % 4))
+	v := g[o]
+	if relu {
+		v = keepPos(v, float32(sc*x[at])+sh)
+	}
+	if write {
+		g[o] = v
+	}
+	return v, v * (x[at] - mu)
 }
 
 // goDxPooled writes BatchNorm's dx, r = k·(m·dy − b − a·x), over one plane

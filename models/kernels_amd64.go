@@ -23,6 +23,47 @@ func init() {
 	kWinoIn = avxWinoIn
 	kPool = avxPool
 	kDxPooled = avxDxPooled
+	kSumsPooled = avxSumsPooled
+}
+
+// avxSumsPooled is goSumsPooled with eight windows a step in assembly
+// when a row holds whole bytes of picks (wo a multiple of 4); the rest of
+// a row in Go. The sums add in another order than the Go loop's.
+func avxSumsPooled(g, x []float32, picks []uint8, h, w int, sc, sh, mu float32, relu, write bool) (float32, float32) {
+	ho, wo := h/2, w/2
+	n := wo &^ 7
+	if n == 0 || wo%4 != 0 {
+		return goSumsPooled(g, x, picks, h, w, sc, sh, mu, relu, write)
+	}
+	sgn := float32(1)
+	if sc < 0 {
+		sgn = -1 // a min pool: the max of the negated inputs
+	}
+	fn := sumsPooledAVX
+	switch {
+	case relu && write:
+		fn = sumsPooledReluWriteAVX
+	case relu:
+		fn = sumsPooledReluAVX
+	case write:
+		fn = sumsPooledWriteAVX
+	}
+	var a0, b0 float32
+	for oy := 0; oy < ho; oy++ {
+		r0 := x[2*oy*w : 2*oy*w+2*n]
+		r1 := x[(2*oy+1)*w : (2*oy+1)*w+2*n]
+		row := g[oy*wo : oy*wo+n]
+		pk := picks[oy*wo/4 : (oy*wo+n)/4]
+		a, b := fn(&row[0], &r0[0], &r1[0], &pk[0], n, sgn, sc, sh, mu)
+		a0 += a
+		b0 += b
+		for ox := n; ox < wo; ox++ {
+			a, b := sumsPooledWindow(g, x, picks, oy*wo+ox, 2*oy*w+2*ox, w, sc, sh, mu, relu, write)
+			a0 += a
+			b0 += b
+		}
+	}
+	return a0, b0
 }
 
 // avxPool is goPool with eight windows a step in assembly.

@@ -313,7 +313,7 @@ func TestKernelsMatchGo(t *testing.T) {
 		goDx(r2, d, x, 0.3, 64, 0.2, -0.4)
 		near(t, "dx", r1, r2)
 	}
-	for _, hw := range [][2]int{{2, 2}, {5, 7}, {8, 6}, {6, 36}, {16, 17}} {
+	for _, hw := range [][2]int{{2, 2}, {5, 7}, {8, 6}, {6, 36}, {16, 17}, {6, 40}, {4, 64}, {7, 33}} {
 		h, w := hw[0], hw[1]
 		x, dy := randInput(r, h*w), randInput(r, (h/2)*(w/2))
 		x[0] = x[1] // a tie: the first in reading order wins

@@ -1464,6 +1464,412 @@ packAT4Loop:
 packAT4Done:
 	RET
 
+// func sumsPooledAVX(grad *float32, r0 *float32, r1 *float32, picks *uint8, n int, sgn float32, sc float32, sh float32, mu float32) (a float32, b float32)
+// Requires: AVX, AVX2, SSE
+TEXT ·sumsPooledAVX(SB), NOSPLIT, $0-64
+	MOVQ         grad+0(FP), AX
+	MOVQ         r0+8(FP), CX
+	MOVQ         r1+16(FP), DX
+	MOVQ         picks+24(FP), BX
+	MOVQ         n+32(FP), SI
+	MOVSS        sgn+40(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        sc+44(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVSS        sh+48(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVSS        mu+52(FP), X1
+	VBROADCASTSS X1, Y1
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	MOVL         $0x00000001, DI
+	VMOVD        DI, X2
+	VPBROADCASTD X2, Y6
+	MOVL         $0x00000002, DI
+	VMOVD        DI, X2
+	VPBROADCASTD X2, Y7
+	MOVL         $0x00000003, DI
+	VMOVD        DI, X2
+	VPBROADCASTD X2, Y8
+	MOVQ         $0x0000000200000000, DI
+	VMOVQ        DI, X2
+	MOVQ         $0x0000000600000004, DI
+	VMOVQ        DI, X9
+	VPUNPCKLQDQ  X9, X2, X2
+	VINSERTI128  $0x01, X2, Y2, Y2
+
+sumsPooledAVXLoop:
+	CMPQ         SI, $0x08
+	JL           sumsPooledAVXLoopDone
+	VMOVUPS      (CX), Y9
+	VMULPS       Y0, Y9, Y9
+	VMOVUPS      32(CX), Y10
+	VMULPS       Y0, Y10, Y10
+	VMOVUPS      (DX), Y11
+	VMULPS       Y0, Y11, Y11
+	VMOVUPS      32(DX), Y12
+	VMULPS       Y0, Y12, Y12
+	VSHUFPS      $0x88, Y10, Y9, Y13
+	VSHUFPS      $0xdd, Y10, Y9, Y9
+	VPERMPD      $0xd8, Y13, Y13
+	VPERMPD      $0xd8, Y9, Y9
+	VSHUFPS      $0x88, Y12, Y11, Y10
+	VSHUFPS      $0xdd, Y12, Y11, Y11
+	VPERMPD      $0xd8, Y10, Y10
+	VPERMPD      $0xd8, Y11, Y11
+	VMAXPS       Y9, Y13, Y12
+	VMAXPS       Y11, Y10, Y11
+	VMAXPS       Y11, Y12, Y12
+	VMOVDQU      Y8, Y11
+	VCMPPS       $0x00, Y12, Y10, Y10
+	VBLENDVPS    Y10, Y7, Y11, Y11
+	VCMPPS       $0x00, Y12, Y9, Y9
+	VBLENDVPS    Y9, Y6, Y11, Y11
+	VCMPPS       $0x00, Y12, Y13, Y9
+	VBLENDVPS    Y9, Y3, Y11, Y11
+	VMULPS       Y0, Y12, Y12
+	VMOVUPS      (AX), Y9
+	VADDPS       Y9, Y4, Y4
+	VSUBPS       Y1, Y12, Y12
+	VMULPS       Y12, Y9, Y12
+	VADDPS       Y12, Y5, Y5
+	VPSLLVD      Y2, Y11, Y11
+	VPHADDD      Y11, Y11, Y11
+	VPHADDD      Y11, Y11, Y11
+	VMOVD        X11, DI
+	MOVB         DI, (BX)
+	VEXTRACTI128 $0x01, Y11, X9
+	VMOVD        X9, DI
+	MOVB         DI, 1(BX)
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, DX
+	ADDQ         $0x20, AX
+	ADDQ         $0x02, BX
+	SUBQ         $0x08, SI
+	JMP          sumsPooledAVXLoop
+
+sumsPooledAVXLoopDone:
+	VEXTRACTF128 $0x01, Y4, X0
+	VADDPS       X0, X4, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	MOVSS        X0, a+56(FP)
+	VEXTRACTF128 $0x01, Y5, X0
+	VADDPS       X0, X5, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	MOVSS        X0, b+60(FP)
+	VZEROUPPER
+	RET
+
+// func sumsPooledWriteAVX(grad *float32, r0 *float32, r1 *float32, picks *uint8, n int, sgn float32, sc float32, sh float32, mu float32) (a float32, b float32)
+// Requires: AVX, AVX2, SSE
+TEXT ·sumsPooledWriteAVX(SB), NOSPLIT, $0-64
+	MOVQ         grad+0(FP), AX
+	MOVQ         r0+8(FP), CX
+	MOVQ         r1+16(FP), DX
+	MOVQ         picks+24(FP), BX
+	MOVQ         n+32(FP), SI
+	MOVSS        sgn+40(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        sc+44(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVSS        sh+48(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVSS        mu+52(FP), X1
+	VBROADCASTSS X1, Y1
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	MOVL         $0x00000001, DI
+	VMOVD        DI, X2
+	VPBROADCASTD X2, Y6
+	MOVL         $0x00000002, DI
+	VMOVD        DI, X2
+	VPBROADCASTD X2, Y7
+	MOVL         $0x00000003, DI
+	VMOVD        DI, X2
+	VPBROADCASTD X2, Y8
+	MOVQ         $0x0000000200000000, DI
+	VMOVQ        DI, X2
+	MOVQ         $0x0000000600000004, DI
+	VMOVQ        DI, X9
+	VPUNPCKLQDQ  X9, X2, X2
+	VINSERTI128  $0x01, X2, Y2, Y2
+
+sumsPooledWriteAVXLoop:
+	CMPQ         SI, $0x08
+	JL           sumsPooledWriteAVXLoopDone
+	VMOVUPS      (CX), Y9
+	VMULPS       Y0, Y9, Y9
+	VMOVUPS      32(CX), Y10
+	VMULPS       Y0, Y10, Y10
+	VMOVUPS      (DX), Y11
+	VMULPS       Y0, Y11, Y11
+	VMOVUPS      32(DX), Y12
+	VMULPS       Y0, Y12, Y12
+	VSHUFPS      $0x88, Y10, Y9, Y13
+	VSHUFPS      $0xdd, Y10, Y9, Y9
+	VPERMPD      $0xd8, Y13, Y13
+	VPERMPD      $0xd8, Y9, Y9
+	VSHUFPS      $0x88, Y12, Y11, Y10
+	VSHUFPS      $0xdd, Y12, Y11, Y11
+	VPERMPD      $0xd8, Y10, Y10
+	VPERMPD      $0xd8, Y11, Y11
+	VMAXPS       Y9, Y13, Y12
+	VMAXPS       Y11, Y10, Y11
+	VMAXPS       Y11, Y12, Y12
+	VMOVDQU      Y8, Y11
+	VCMPPS       $0x00, Y12, Y10, Y10
+	VBLENDVPS    Y10, Y7, Y11, Y11
+	VCMPPS       $0x00, Y12, Y9, Y9
+	VBLENDVPS    Y9, Y6, Y11, Y11
+	VCMPPS       $0x00, Y12, Y13, Y9
+	VBLENDVPS    Y9, Y3, Y11, Y11
+	VMULPS       Y0, Y12, Y12
+	VMOVUPS      (AX), Y9
+	VMOVUPS      Y9, (AX)
+	VADDPS       Y9, Y4, Y4
+	VSUBPS       Y1, Y12, Y12
+	VMULPS       Y12, Y9, Y12
+	VADDPS       Y12, Y5, Y5
+	VPSLLVD      Y2, Y11, Y11
+	VPHADDD      Y11, Y11, Y11
+	VPHADDD      Y11, Y11, Y11
+	VMOVD        X11, DI
+	MOVB         DI, (BX)
+	VEXTRACTI128 $0x01, Y11, X9
+	VMOVD        X9, DI
+	MOVB         DI, 1(BX)
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, DX
+	ADDQ         $0x20, AX
+	ADDQ         $0x02, BX
+	SUBQ         $0x08, SI
+	JMP          sumsPooledWriteAVXLoop
+
+sumsPooledWriteAVXLoopDone:
+	VEXTRACTF128 $0x01, Y4, X0
+	VADDPS       X0, X4, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	MOVSS        X0, a+56(FP)
+	VEXTRACTF128 $0x01, Y5, X0
+	VADDPS       X0, X5, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	MOVSS        X0, b+60(FP)
+	VZEROUPPER
+	RET
+
+// func sumsPooledReluAVX(grad *float32, r0 *float32, r1 *float32, picks *uint8, n int, sgn float32, sc float32, sh float32, mu float32) (a float32, b float32)
+// Requires: AVX, AVX2, SSE
+TEXT ·sumsPooledReluAVX(SB), NOSPLIT, $0-64
+	MOVQ         grad+0(FP), AX
+	MOVQ         r0+8(FP), CX
+	MOVQ         r1+16(FP), DX
+	MOVQ         picks+24(FP), BX
+	MOVQ         n+32(FP), SI
+	MOVSS        sgn+40(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        sc+44(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVSS        sh+48(FP), X2
+	VBROADCASTSS X2, Y2
+	MOVSS        mu+52(FP), X3
+	VBROADCASTSS X3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	MOVL         $0x00000001, DI
+	VMOVD        DI, X7
+	VPBROADCASTD X7, Y7
+	MOVL         $0x00000002, DI
+	VMOVD        DI, X8
+	VPBROADCASTD X8, Y8
+	MOVL         $0x00000003, DI
+	VMOVD        DI, X9
+	VPBROADCASTD X9, Y9
+	MOVQ         $0x0000000200000000, DI
+	VMOVQ        DI, X10
+	MOVQ         $0x0000000600000004, DI
+	VMOVQ        DI, X11
+	VPUNPCKLQDQ  X11, X10, X10
+	VINSERTI128  $0x01, X10, Y10, Y10
+
+sumsPooledReluAVXLoop:
+	CMPQ         SI, $0x08
+	JL           sumsPooledReluAVXLoopDone
+	VMOVUPS      (CX), Y11
+	VMULPS       Y0, Y11, Y11
+	VMOVUPS      32(CX), Y12
+	VMULPS       Y0, Y12, Y12
+	VMOVUPS      (DX), Y13
+	VMULPS       Y0, Y13, Y13
+	VMOVUPS      32(DX), Y14
+	VMULPS       Y0, Y14, Y14
+	VSHUFPS      $0x88, Y12, Y11, Y15
+	VSHUFPS      $0xdd, Y12, Y11, Y11
+	VPERMPD      $0xd8, Y15, Y15
+	VPERMPD      $0xd8, Y11, Y11
+	VSHUFPS      $0x88, Y14, Y13, Y12
+	VSHUFPS      $0xdd, Y14, Y13, Y13
+	VPERMPD      $0xd8, Y12, Y12
+	VPERMPD      $0xd8, Y13, Y13
+	VMAXPS       Y11, Y15, Y14
+	VMAXPS       Y13, Y12, Y13
+	VMAXPS       Y13, Y14, Y14
+	VMOVDQU      Y9, Y13
+	VCMPPS       $0x00, Y14, Y12, Y12
+	VBLENDVPS    Y12, Y8, Y13, Y13
+	VCMPPS       $0x00, Y14, Y11, Y11
+	VBLENDVPS    Y11, Y7, Y13, Y13
+	VCMPPS       $0x00, Y14, Y15, Y11
+	VBLENDVPS    Y11, Y4, Y13, Y13
+	VMULPS       Y0, Y14, Y14
+	VMOVUPS      (AX), Y11
+	VMULPS       Y14, Y1, Y12
+	VADDPS       Y2, Y12, Y12
+	VPCMPGTD     Y4, Y12, Y12
+	VANDPS       Y12, Y11, Y11
+	VADDPS       Y11, Y5, Y5
+	VSUBPS       Y3, Y14, Y14
+	VMULPS       Y14, Y11, Y14
+	VADDPS       Y14, Y6, Y6
+	VPSLLVD      Y10, Y13, Y13
+	VPHADDD      Y13, Y13, Y13
+	VPHADDD      Y13, Y13, Y13
+	VMOVD        X13, DI
+	MOVB         DI, (BX)
+	VEXTRACTI128 $0x01, Y13, X11
+	VMOVD        X11, DI
+	MOVB         DI, 1(BX)
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, DX
+	ADDQ         $0x20, AX
+	ADDQ         $0x02, BX
+	SUBQ         $0x08, SI
+	JMP          sumsPooledReluAVXLoop
+
+sumsPooledReluAVXLoopDone:
+	VEXTRACTF128 $0x01, Y5, X0
+	VADDPS       X0, X5, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	MOVSS        X0, a+56(FP)
+	VEXTRACTF128 $0x01, Y6, X0
+	VADDPS       X0, X6, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	MOVSS        X0, b+60(FP)
+	VZEROUPPER
+	RET
+
+// func sumsPooledReluWriteAVX(grad *float32, r0 *float32, r1 *float32, picks *uint8, n int, sgn float32, sc float32, sh float32, mu float32) (a float32, b float32)
+// Requires: AVX, AVX2, SSE
+TEXT ·sumsPooledReluWriteAVX(SB), NOSPLIT, $0-64
+	MOVQ         grad+0(FP), AX
+	MOVQ         r0+8(FP), CX
+	MOVQ         r1+16(FP), DX
+	MOVQ         picks+24(FP), BX
+	MOVQ         n+32(FP), SI
+	MOVSS        sgn+40(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        sc+44(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVSS        sh+48(FP), X2
+	VBROADCASTSS X2, Y2
+	MOVSS        mu+52(FP), X3
+	VBROADCASTSS X3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	MOVL         $0x00000001, DI
+	VMOVD        DI, X7
+	VPBROADCASTD X7, Y7
+	MOVL         $0x00000002, DI
+	VMOVD        DI, X8
+	VPBROADCASTD X8, Y8
+	MOVL         $0x00000003, DI
+	VMOVD        DI, X9
+	VPBROADCASTD X9, Y9
+	MOVQ         $0x0000000200000000, DI
+	VMOVQ        DI, X10
+	MOVQ         $0x0000000600000004, DI
+	VMOVQ        DI, X11
+	VPUNPCKLQDQ  X11, X10, X10
+	VINSERTI128  $0x01, X10, Y10, Y10
+
+sumsPooledReluWriteAVXLoop:
+	CMPQ         SI, $0x08
+	JL           sumsPooledReluWriteAVXLoopDone
+	VMOVUPS      (CX), Y11
+	VMULPS       Y0, Y11, Y11
+	VMOVUPS      32(CX), Y12
+	VMULPS       Y0, Y12, Y12
+	VMOVUPS      (DX), Y13
+	VMULPS       Y0, Y13, Y13
+	VMOVUPS      32(DX), Y14
+	VMULPS       Y0, Y14, Y14
+	VSHUFPS      $0x88, Y12, Y11, Y15
+	VSHUFPS      $0xdd, Y12, Y11, Y11
+	VPERMPD      $0xd8, Y15, Y15
+	VPERMPD      $0xd8, Y11, Y11
+	VSHUFPS      $0x88, Y14, Y13, Y12
+	VSHUFPS      $0xdd, Y14, Y13, Y13
+	VPERMPD      $0xd8, Y12, Y12
+	VPERMPD      $0xd8, Y13, Y13
+	VMAXPS       Y11, Y15, Y14
+	VMAXPS       Y13, Y12, Y13
+	VMAXPS       Y13, Y14, Y14
+	VMOVDQU      Y9, Y13
+	VCMPPS       $0x00, Y14, Y12, Y12
+	VBLENDVPS    Y12, Y8, Y13, Y13
+	VCMPPS       $0x00, Y14, Y11, Y11
+	VBLENDVPS    Y11, Y7, Y13, Y13
+	VCMPPS       $0x00, Y14, Y15, Y11
+	VBLENDVPS    Y11, Y4, Y13, Y13
+	VMULPS       Y0, Y14, Y14
+	VMOVUPS      (AX), Y11
+	VMULPS       Y14, Y1, Y12
+	VADDPS       Y2, Y12, Y12
+	VPCMPGTD     Y4, Y12, Y12
+	VANDPS       Y12, Y11, Y11
+	VMOVUPS      Y11, (AX)
+	VADDPS       Y11, Y5, Y5
+	VSUBPS       Y3, Y14, Y14
+	VMULPS       Y14, Y11, Y14
+	VADDPS       Y14, Y6, Y6
+	VPSLLVD      Y10, Y13, Y13
+	VPHADDD      Y13, Y13, Y13
+	VPHADDD      Y13, Y13, Y13
+	VMOVD        X13, DI
+	MOVB         DI, (BX)
+	VEXTRACTI128 $0x01, Y13, X11
+	VMOVD        X11, DI
+	MOVB         DI, 1(BX)
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, DX
+	ADDQ         $0x20, AX
+	ADDQ         $0x02, BX
+	SUBQ         $0x08, SI
+	JMP          sumsPooledReluWriteAVXLoop
+
+sumsPooledReluWriteAVXLoopDone:
+	VEXTRACTF128 $0x01, Y5, X0
+	VADDPS       X0, X5, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	MOVSS        X0, a+56(FP)
+	VEXTRACTF128 $0x01, Y6, X0
+	VADDPS       X0, X6, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	MOVSS        X0, b+60(FP)
+	VZEROUPPER
+	RET
+
 // func dxBaseAVX(r *float32, x *float32, n int, k float32, a float32, nb float32)
 // Requires: AVX, AVX2, SSE
 TEXT ·dxBaseAVX(SB), NOSPLIT, $0-36

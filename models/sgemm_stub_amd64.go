@@ -55,6 +55,18 @@ func packA4AVX(dst *float32, src *float32, lda int, k int)
 // packAT4AVX writes dst[q·4+r] = src[r·lda+q] for r < 4 and q < k (a multiple of 4).
 func packAT4AVX(dst *float32, src *float32, lda int, k int)
 
+// sumsPooledAVX sums n (a multiple of 8) 2×2 windows of rows r0 and r1 as goSumsPooled; picks gets n/4 bytes.
+func sumsPooledAVX(grad *float32, r0 *float32, r1 *float32, picks *uint8, n int, sgn float32, sc float32, sh float32, mu float32) (a float32, b float32)
+
+// sumsPooledWriteAVX sums n (a multiple of 8) 2×2 windows of rows r0 and r1 as goSumsPooled; picks gets n/4 bytes.
+func sumsPooledWriteAVX(grad *float32, r0 *float32, r1 *float32, picks *uint8, n int, sgn float32, sc float32, sh float32, mu float32) (a float32, b float32)
+
+// sumsPooledReluAVX sums n (a multiple of 8) 2×2 windows of rows r0 and r1 as goSumsPooled; picks gets n/4 bytes.
+func sumsPooledReluAVX(grad *float32, r0 *float32, r1 *float32, picks *uint8, n int, sgn float32, sc float32, sh float32, mu float32) (a float32, b float32)
+
+// sumsPooledReluWriteAVX sums n (a multiple of 8) 2×2 windows of rows r0 and r1 as goSumsPooled; picks gets n/4 bytes.
+func sumsPooledReluWriteAVX(grad *float32, r0 *float32, r1 *float32, picks *uint8, n int, sgn float32, sc float32, sh float32, mu float32) (a float32, b float32)
+
 // dxBaseAVX writes r[i] = k·(nb − x[i]·a) for n (a multiple of 8) floats; r may be x.
 func dxBaseAVX(r *float32, x *float32, n int, k float32, a float32, nb float32)
 

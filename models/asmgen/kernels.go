@@ -551,3 +551,122 @@ func packA4() {
 	Label("packAT4Done")
 	RET()
 }
+
+// sumsPooled writes sumsPooled{,Relu}{,Write}AVX: BatchNorm's gradient
+// sums for a layer read by a 2×2 max (or, with sgn −1, min) pool, eight
+// windows a step, as goSumsPooled: each window's pick (the first of its
+// largest in reading order, code 0–3) goes into picks (two bits each,
+// four to a byte), v is the pool's gradient g where (with relu)
+// sc·x_pick+sh > 0, and it returns Σv and Σv·(x_pick − μ), writing v over
+// g with write.
+func sumsPooled(relu, write bool) {
+	name := "sumsPooled"
+	if relu {
+		name += "Relu"
+	}
+	if write {
+		name += "Write"
+	}
+	name += "AVX"
+	TEXT(name, NOSPLIT, "func(grad, r0, r1 *float32, picks *uint8, n int, sgn, sc, sh, mu float32) (a, b float32)")
+	Doc(name + " sums n (a multiple of 8) 2×2 windows of rows r0 and r1 as goSumsPooled; picks gets n/4 bytes.")
+	g := Load(Param("grad"), GP64()) // "g" names a register in Go assembly
+	r0 := Load(Param("r0"), GP64())
+	r1 := Load(Param("r1"), GP64())
+	picks := Load(Param("picks"), GP64())
+	n := Load(Param("n"), GP64())
+	sgn, scv, shv, muv := broadcast("sgn"), broadcast("sc"), broadcast("sh"), broadcast("mu")
+	zero, sa, sb := YMM(), YMM(), YMM()
+	VXORPS(zero, zero, zero)
+	VXORPS(sa, sa, sa)
+	VXORPS(sb, sb, sb)
+	ints := func(v uint32) reg.VecVirtual {
+		t := GP32()
+		MOVL(U32(v), t)
+		x := XMM()
+		VMOVD(t, x)
+		y := YMM()
+		VPBROADCASTD(x, y)
+		return y
+	}
+	one, two, three := ints(1), ints(2), ints(3)
+	// Shifts 0, 2, 4, 6 in each half: lane i's code goes to bits 2·(i%4).
+	shifts := YMM()
+	{
+		lo := XMM()
+		t := GP64()
+		MOVQ(U64(2<<32), t) // lanes 0, 1: 0, 2
+		VMOVQ(t, lo)
+		MOVQ(U64(6<<32|4), t) // lanes 2, 3: 4, 6
+		hi := XMM()
+		VMOVQ(t, hi)
+		VPUNPCKLQDQ(hi, lo, lo)
+		VINSERTI128(Imm(1), lo, lo.AsY(), shifts)
+	}
+	loop8(n, name+"Loop", func() {
+		var half [2][2]reg.VecVirtual // [row][lo/hi 8 floats]
+		for r, base := range []reg.Register{r0, r1} {
+			for j := range 2 {
+				half[r][j] = YMM()
+				VMOVUPS(Mem{Base: base, Disp: 32 * j}, half[r][j])
+				VMULPS(sgn, half[r][j], half[r][j])
+			}
+		}
+		var v [4]reg.VecVirtual // even and odd columns of each row, in order
+		for r := range 2 {
+			ev, od := YMM(), YMM()
+			VSHUFPS(Imm(0x88), half[r][1], half[r][0], ev)
+			VSHUFPS(Imm(0xDD), half[r][1], half[r][0], od)
+			VPERMPD(Imm(0xD8), ev, ev)
+			VPERMPD(Imm(0xD8), od, od)
+			v[2*r], v[2*r+1] = ev, od
+		}
+		m, t := YMM(), YMM()
+		VMAXPS(v[1], v[0], m)
+		VMAXPS(v[3], v[2], t)
+		VMAXPS(t, m, m)
+		code := YMM()
+		VMOVDQU(three, code)
+		for k, c := range []reg.VecVirtual{two, one, zero} {
+			e := YMM()
+			VCMPPS(Imm(0), m, v[2-k], e) // equal
+			VBLENDVPS(e, c, code, code)
+		}
+		VMULPS(sgn, m, m) // the picked value itself
+		val := YMM()
+		VMOVUPS(Mem{Base: g}, val)
+		if relu {
+			mask := YMM()
+			VMULPS(m, scv, mask)
+			VADDPS(shv, mask, mask)
+			VPCMPGTD(zero, mask, mask) // the bits as int32 > 0: > +0
+			VANDPS(mask, val, val)
+		}
+		if write {
+			VMOVUPS(val, Mem{Base: g})
+		}
+		VADDPS(val, sa, sa)
+		VSUBPS(muv, m, m)
+		VMULPS(m, val, m)
+		VADDPS(m, sb, sb)
+		// The eight codes into two bytes.
+		VPSLLVD(shifts, code, code)
+		VPHADDD(code, code, code)
+		VPHADDD(code, code, code)
+		b0 := GP32()
+		VMOVD(code.AsX(), b0)
+		MOVB(b0.As8(), Mem{Base: picks})
+		hx := XMM()
+		VEXTRACTI128(Imm(1), code, hx)
+		VMOVD(hx, b0)
+		MOVB(b0.As8(), Mem{Base: picks, Disp: 1})
+		ADDQ(Imm(64), r0)
+		ADDQ(Imm(64), r1)
+		ADDQ(Imm(32), g)
+		ADDQ(Imm(2), picks)
+	})
+	Store(hsum(sa), ReturnIndex(0))
+	Store(hsum(sb), ReturnIndex(1))
+	VZEROUPPER()
+	RET()
+}

@@ -37,6 +37,11 @@ func main() {
 	packBT(48)
 	packBT(8)
 	packA4()
+	for _, relu := range []bool{false, true} {
+		for _, write := range []bool{false, true} {
+			sumsPooled(relu, write)
+		}
+	}
 	dxBase()
 	winoInCols()
 	winoInRow()
