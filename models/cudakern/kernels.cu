@@ -124,3 +124,50 @@ KERNEL md_gap(long nc, long hw, const float *x, float *y) {
 		y[i] = (float)(s / (double)hw);
 	}
 }
+
+/* log-sum-exp of a row of k logits */
+DEVICE double md_lse(const float *x, long k) {
+	float mx = x[0];
+	for (long j = 1; j < k; j++) mx = x[j] > mx ? x[j] : mx;
+	double s = 0.0;
+	for (long j = 0; j < k; j++) s += exp((double)(x[j] - mx));
+	return log(s) + (double)mx;
+}
+
+/* Label-smoothed cross entropy (s = 0: plain) of rows of k logits against
+ * targets 1 − s on the label and s/(k−1) elsewhere: loss[r] per row, and
+ * dx_r += w·(p − q)/rows, as package training's smooth and ce. */
+KERNEL md_smooth_ce(long rows, long k, const float *x, const int *label, double s, double w, float *loss, float *dx) {
+	FOR_EACH(r, rows) {
+		const float *xr = x + r * k;
+		double lse = md_lse(xr, k);
+		double off = k > 1 ? s / (double)(k - 1) : 0.0;
+		double l = 0.0;
+		for (long j = 0; j < k; j++) {
+			double q = j == label[r] ? 1.0 - s : off;
+			double lp = (double)xr[j] - lse;
+			l -= q * lp;
+			dx[r * k + j] += (float)(w * (exp(lp) - q) / (double)rows);
+		}
+		loss[r] = (float)l;
+	}
+}
+
+/* Focal loss −(1−p_y)^γ·log p_y of rows of k logits with its exact
+ * gradient: loss[r], dx_r += w·∂/∂x_r / rows, as package training's. */
+KERNEL md_focal(long rows, long k, const float *x, const int *label, double gamma, double w, float *loss, float *dx) {
+	FOR_EACH(r, rows) {
+		const float *xr = x + r * k;
+		double lse = md_lse(xr, k);
+		long y = label[r];
+		double lpy = (double)xr[y] - lse;
+		double py = exp(lpy);
+		double om = 1.0 - py > 0.0 ? 1.0 - py : 0.0;
+		loss[r] = (float)(-pow(om, gamma) * lpy);
+		double dfdp = om > 0.0 ? gamma * pow(om, gamma - 1.0) * lpy - pow(om, gamma) / py : -1.0 / py;
+		for (long j = 0; j < k; j++) {
+			double d = (j == y ? 1.0 : 0.0) - exp((double)xr[j] - lse);
+			dx[r * k + j] += (float)(w * dfdp * py * d / (double)rows);
+		}
+	}
+}

@@ -71,3 +71,14 @@ func MaxPool2Backward(arg []int32, dy, dx []float32) {
 
 // GAP is global average pooling of nc planes of hw values.
 func GAP(x []float32, nc, hw int, y []float32) { C.md_gap(C.long(nc), C.long(hw), fp(x), fp(y)) }
+
+// SmoothCE adds w·∂/∂x of label-smoothed cross entropy (s = 0: plain)
+// to dx and writes each row's loss.
+func SmoothCE(x []float32, k int, labels []int32, s, w float64, loss, dx []float32) {
+	C.md_smooth_ce(C.long(len(labels)), C.long(k), fp(x), (*C.int)(unsafe.Pointer(&labels[0])), C.double(s), C.double(w), fp(loss), fp(dx))
+}
+
+// Focal adds w·∂/∂x of the focal loss to dx and writes each row's loss.
+func Focal(x []float32, k int, labels []int32, gamma, w float64, loss, dx []float32) {
+	C.md_focal(C.long(len(labels)), C.long(k), fp(x), (*C.int)(unsafe.Pointer(&labels[0])), C.double(gamma), C.double(w), fp(loss), fp(dx))
+}

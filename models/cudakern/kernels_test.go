@@ -216,3 +216,49 @@ func TestNormAndPooling(t *testing.T) {
 		}
 	}
 }
+
+// TestLossesMatchTraining: the smooth, ce and focal kernels (and a
+// weighted mix) give package training's loss and gradient on one head.
+func TestLossesMatchTraining(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	rows, k := 29, 18
+	x := randSlice(r, rows*k, 4)
+	labels := make([]int, rows)
+	l32 := make([]int32, rows)
+	for i := range labels {
+		labels[i] = r.IntN(k)
+		l32[i] = int32(labels[i])
+	}
+	for _, spec := range []string{"ce", "smooth", "focal", "0.6focal+0.4ce"} {
+		t.Run(spec, func(t *testing.T) {
+			l, err := training.ParseLoss(spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := make([]float32, rows*k)
+			wantLoss := l.Func(labels, []int{k})(x, rows, k, want)
+			got := make([]float32, rows*k)
+			per := make([]float32, rows)
+			gotLoss := 0.0
+			for _, term := range l.Terms {
+				switch term.Name {
+				case "ce":
+					SmoothCE(x, k, l32, 0, term.Weight, per, got)
+				case "smooth":
+					SmoothCE(x, k, l32, l.Smoothing, term.Weight, per, got)
+				case "focal":
+					Focal(x, k, l32, l.Gamma, term.Weight, per, got)
+				}
+				mean := 0.0
+				for _, v := range per {
+					mean += float64(v)
+				}
+				gotLoss += term.Weight * mean / float64(rows)
+			}
+			if math.Abs(gotLoss-wantLoss) > 1e-5*(1+math.Abs(wantLoss)) {
+				t.Errorf("loss %v, training's %v", gotLoss, wantLoss)
+			}
+			near(t, spec+" gradient", got, want, 1e-5)
+		})
+	}
+}
