@@ -8,8 +8,8 @@ import (
 
 	"github.com/maskdash/maskdash/dataset"
 	"github.com/maskdash/maskdash/runs"
-	"github.com/maskdash/maskdash/sweep"
 	"github.com/maskdash/maskdash/training"
+	"github.com/maskdash/maskdash/training/sweep"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )

@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/maskdash/maskdash/runs"
-	"github.com/maskdash/maskdash/sweep"
 	"github.com/maskdash/maskdash/training"
+	"github.com/maskdash/maskdash/training/sweep"
 	"github.com/maskdash/maskdash/ui"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"

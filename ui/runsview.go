@@ -11,8 +11,8 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/guptarohit/asciigraph"
 	"github.com/maskdash/maskdash/runs"
-	"github.com/maskdash/maskdash/sweep"
 	"github.com/maskdash/maskdash/training"
+	"github.com/maskdash/maskdash/training/sweep"
 )
 
 // runsModel is the runs view: every run of the runs folder (and the

@@ -14,7 +14,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/guptarohit/asciigraph"
-	"github.com/maskdash/maskdash/sweep"
+	"github.com/maskdash/maskdash/training/sweep"
 	"github.com/muesli/termenv"
 )
 

@@ -11,8 +11,8 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/maskdash/maskdash/runs"
-	"github.com/maskdash/maskdash/sweep"
 	"github.com/maskdash/maskdash/training"
+	"github.com/maskdash/maskdash/training/sweep"
 )
 
 // makeSweep writes a sweep of n trials (a grid of lr × loss) with their
