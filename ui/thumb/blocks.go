@@ -3,6 +3,7 @@ package thumb
 import (
 	"fmt"
 	"image"
+	"image/color"
 	"strings"
 
 	"github.com/muesli/termenv"
@@ -22,17 +23,16 @@ func BlocksIn(profile termenv.Profile, img image.Image, cols, rows int) []string
 	if profile == termenv.Ascii {
 		return Plain(img, cols, rows)
 	}
-	if profile != termenv.TrueColor {
-		return blocksConverted(profile, img, cols, rows)
-	}
 	p := Fit(img, cols, 2*rows)
+	seq := func(c color.RGBA, bg bool) string {
+		return profile.Color(fmt.Sprintf("#%02x%02x%02x", c.R, c.G, c.B)).Sequence(bg)
+	}
 	lines := make([]string, rows)
 	var sb strings.Builder
 	for r := range rows {
 		sb.Reset()
 		for c := range cols {
-			t, b := p.RGBAAt(c, 2*r), p.RGBAAt(c, 2*r+1)
-			fmt.Fprintf(&sb, "\x1b[38;2;%d;%d;%dm\x1b[48;2;%d;%d;%dm▀", t.R, t.G, t.B, b.R, b.G, b.B)
+			fmt.Fprintf(&sb, "\x1b[%sm\x1b[%sm▀", seq(p.RGBAAt(c, 2*r), false), seq(p.RGBAAt(c, 2*r+1), true))
 		}
 		sb.WriteString("\x1b[0m")
 		lines[r] = sb.String()
@@ -56,24 +56,6 @@ func Plain(img image.Image, cols, rows int) []string {
 			b[c] = ramp[y*len(ramp)/256]
 		}
 		lines[r] = string(b)
-	}
-	return lines
-}
-
-func blocksConverted(profile termenv.Profile, img image.Image, cols, rows int) []string {
-	p := Fit(img, cols, 2*rows)
-	lines := make([]string, rows)
-	var sb strings.Builder
-	for r := range rows {
-		sb.Reset()
-		for c := range cols {
-			t, b := p.RGBAAt(c, 2*r), p.RGBAAt(c, 2*r+1)
-			fg := profile.Color(fmt.Sprintf("#%02x%02x%02x", t.R, t.G, t.B))
-			bg := profile.Color(fmt.Sprintf("#%02x%02x%02x", b.R, b.G, b.B))
-			fmt.Fprintf(&sb, "\x1b[%sm\x1b[%sm▀", fg.Sequence(false), bg.Sequence(true))
-		}
-		sb.WriteString("\x1b[0m")
-		lines[r] = sb.String()
 	}
 	return lines
 }

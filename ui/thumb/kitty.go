@@ -13,6 +13,17 @@ import (
 // chunks of 4096 bytes (the protocol's limit), shown at once in cols×rows
 // cells (a=T, f=100), followed by a newline.
 func Kitty(img image.Image, cols, rows int) (string, error) {
+	s, err := kittySend(img, fmt.Sprintf("a=T,f=100,q=2,c=%d,r=%d", cols, rows))
+	if err != nil {
+		return "", err
+	}
+	return s + "\n", nil
+}
+
+// kittySend is the Kitty graphics command that sends img as PNG with the
+// first chunk's keys: base64 in chunks of 4096 bytes (the protocol's
+// limit), m=1 on all but the last.
+func kittySend(img image.Image, keys string) (string, error) {
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, img); err != nil {
 		return "", fmt.Errorf("kitty image: %w", err)
@@ -26,12 +37,11 @@ func Kitty(img image.Image, cols, rows int) (string, error) {
 			more = 1
 		}
 		if i == 0 {
-			fmt.Fprintf(&sb, "\x1b_Ga=T,f=100,q=2,c=%d,r=%d,m=%d;%s\x1b\\", cols, rows, more, data[i:end])
+			fmt.Fprintf(&sb, "\x1b_G%s,m=%d;%s\x1b\\", keys, more, data[i:end])
 		} else {
 			fmt.Fprintf(&sb, "\x1b_Gm=%d;%s\x1b\\", more, data[i:end])
 		}
 	}
-	sb.WriteString("\n")
 	return sb.String(), nil
 }
 

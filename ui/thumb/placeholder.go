@@ -1,11 +1,8 @@
 package thumb
 
 import (
-	"bytes"
-	"encoding/base64"
 	"fmt"
 	"image"
-	"image/png"
 	"strings"
 )
 
@@ -38,23 +35,9 @@ func KittyPlaceholder(img image.Image, id uint32, cols, rows int) (transmit stri
 	if id == 0 || id >= 1<<24 || cols < 1 || rows < 1 || cols > len(rowCol) || rows > len(rowCol) {
 		return "", nil, fmt.Errorf("kitty placeholder: id %d and %d×%d cells out of range", id, cols, rows)
 	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		return "", nil, fmt.Errorf("kitty image: %w", err)
-	}
-	data := base64.StdEncoding.EncodeToString(buf.Bytes())
-	var sb strings.Builder
-	for i := 0; i < len(data); i += 4096 {
-		end := min(i+4096, len(data))
-		more := 0
-		if end < len(data) {
-			more = 1
-		}
-		if i == 0 {
-			fmt.Fprintf(&sb, "\x1b_Ga=T,U=1,f=100,q=2,i=%d,c=%d,r=%d,m=%d;%s\x1b\\", id, cols, rows, more, data[i:end])
-		} else {
-			fmt.Fprintf(&sb, "\x1b_Gm=%d;%s\x1b\\", more, data[i:end])
-		}
+	transmit, err = kittySend(img, fmt.Sprintf("a=T,U=1,f=100,q=2,i=%d,c=%d,r=%d", id, cols, rows))
+	if err != nil {
+		return "", nil, err
 	}
 	fg := fmt.Sprintf("\x1b[38;2;%d;%d;%dm", id>>16&0xff, id>>8&0xff, id&0xff)
 	lines = make([]string, rows)
@@ -69,5 +52,5 @@ func KittyPlaceholder(img image.Image, id uint32, cols, rows int) (transmit stri
 		l.WriteString("\x1b[39m")
 		lines[r] = l.String()
 	}
-	return sb.String(), lines, nil
+	return transmit, lines, nil
 }

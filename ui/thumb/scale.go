@@ -2,32 +2,17 @@ package thumb
 
 import (
 	"image"
-	"image/color"
+
+	xdraw "golang.org/x/image/draw"
 )
 
-// Fit scales img into a w×h picture by averaging the source pixels that
-// fall in each target pixel (a box filter: thumbnails stay smooth, not
-// aliased). Aspect is not kept; callers choose w and h.
+// Fit scales img into a w×h picture with x/image/draw's Catmull-Rom
+// kernel, which widens as it shrinks, so thumbnails stay smooth rather
+// than aliased. Aspect is not kept; callers choose w and h.
 func Fit(img image.Image, w, h int) *image.RGBA {
-	out := image.NewRGBA(image.Rect(0, 0, w, h))
-	b := img.Bounds()
-	sw, sh := b.Dx(), b.Dy()
-	if sw == 0 || sh == 0 || w <= 0 || h <= 0 {
-		return out
-	}
-	for y := range h {
-		y0, y1 := b.Min.Y+y*sh/h, b.Min.Y+max((y+1)*sh/h, y*sh/h+1)
-		for x := range w {
-			x0, x1 := b.Min.X+x*sw/w, b.Min.X+max((x+1)*sw/w, x*sw/w+1)
-			var r, g, bl, n uint64
-			for yy := y0; yy < y1; yy++ {
-				for xx := x0; xx < x1; xx++ {
-					cr, cg, cb, _ := img.At(xx, yy).RGBA()
-					r, g, bl, n = r+uint64(cr), g+uint64(cg), bl+uint64(cb), n+1
-				}
-			}
-			out.SetRGBA(x, y, color.RGBA{uint8(r / n >> 8), uint8(g / n >> 8), uint8(bl / n >> 8), 255})
-		}
+	out := image.NewRGBA(image.Rect(0, 0, max(w, 0), max(h, 0)))
+	if w > 0 && h > 0 && !img.Bounds().Empty() {
+		xdraw.CatmullRom.Scale(out, out.Bounds(), img, img.Bounds(), xdraw.Src, nil)
 	}
 	return out
 }
