@@ -32,11 +32,14 @@ type gemmPlan struct {
 	kc, nc        int
 	kernel        func(k int, a, b, c *float32, ldc int)
 	packB, packBT func(dst, src *float32, ldb, k int)
+	// packA copies k rows of mr floats (a transposed A's panel), packAT
+	// transposes mr rows of A (k a multiple of mr) into a panel.
+	packA, packAT func(dst, src *float32, lda, k int)
 }
 
 var (
-	gemmAVX2   = &gemmPlan{"AVX2+FMA", 4, 24, 256, 20 * 24, sgemmKernel4x24, packB24AVX, packBT24AVX}
-	gemmAVX512 = &gemmPlan{"AVX-512", 8, 48, 128, 10 * 48, sgemmKernel8x48, packB48AVX, packBT48AVX}
+	gemmAVX2   = &gemmPlan{"AVX2+FMA", 4, 24, 256, 20 * 24, sgemmKernel4x24, packB24AVX, packBT24AVX, packA4AVX, packAT4AVX}
+	gemmAVX512 = &gemmPlan{"AVX-512", 8, 48, 128, 10 * 48, sgemmKernel8x48, packB48AVX, packBT48AVX, packB8AVX, packBT8AVX}
 )
 
 // gemmPlans lists the plans this CPU can run, best first.
@@ -91,7 +94,7 @@ func (g packedSGEMM) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a 
 		for pc := 0; pc < k; pc += p.kc {
 			kc := min(p.kc, k-pc)
 			packB(p, s.b, tB != blas.NoTrans, b, ldb, pc, kc, jc, nc)
-			packA(s.a, mr, tA != blas.NoTrans, a, lda, pc, kc, m, alpha)
+			packA(p, s.a, tA != blas.NoTrans, a, lda, pc, kc, m, alpha)
 			for jr := 0; jr < nc; jr += nr {
 				bp := s.b[jr*kc:]
 				for ir := 0; ir < m; ir += mr {
@@ -144,49 +147,31 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 // packA writes op(A)[:, pc:pc+kc] scaled by alpha as mr-row panels, each
 // k-major (panel p holds rows mr·p to mr·p+mr−1, step by step), the last panel
 // padded with zero rows.
-func packA(dst []float32, mr int, trans bool, a []float32, lda, pc, kc, m int, alpha float32) {
+func packA(pl *gemmPlan, dst []float32, trans bool, a []float32, lda, pc, kc, m int, alpha float32) {
+	mr := pl.mr
 	for ir := 0; ir < m; ir += mr {
 		p := dst[ir*kc : (ir+mr)*kc]
 		rows := min(mr, m-ir)
 		if rows < mr {
 			clear(p)
 		}
-		if rows == 4 && mr == 4 && alpha == 1 {
-			// The AVX2 plan's whole 4-row panels, the same way 4×4.
+		if rows == mr && alpha == 1 {
+			// A whole panel in assembly: op(A)ᵀ's rows are A's mr-float
+			// row pieces (copied); A's own rows are transposed mr×mr at a
+			// time, the last kc%mr steps here.
 			if trans {
-				_ = a[(pc+kc-1)*lda+ir+3]
-				packA4AVX(&p[0], &a[pc*lda+ir], lda, kc)
+				_ = a[(pc+kc-1)*lda+ir+mr-1]
+				pl.packA(&p[0], &a[pc*lda+ir], lda, kc)
 				continue
 			}
-			k4 := kc &^ 3
-			_ = a[(ir+3)*lda+pc+kc-1]
-			if k4 > 0 {
-				packAT4AVX(&p[0], &a[ir*lda+pc], lda, k4)
+			kq := kc / mr * mr
+			_ = a[(ir+mr-1)*lda+pc+kc-1]
+			if kq > 0 {
+				pl.packAT(&p[0], &a[ir*lda+pc], lda, kq)
 			}
-			for r := range 4 {
-				for q := k4; q < kc; q++ {
-					p[q*4+r] = a[(ir+r)*lda+pc+q]
-				}
-			}
-			continue
-		}
-		if rows == 8 && mr == 8 && alpha == 1 {
-			// Whole 8-row panels of the AVX-512 plan in assembly: op(A)ᵀ's
-			// rows are A's 8-float row pieces (copied), A's rows are
-			// transposed 8×8 at a time (the last kc%8 steps in Go).
-			if trans {
-				_ = a[(pc+kc-1)*lda+ir+7]
-				packB8AVX(&p[0], &a[pc*lda+ir], lda, kc)
-				continue
-			}
-			k8 := kc &^ 7
-			_ = a[(ir+7)*lda+pc+kc-1]
-			if k8 > 0 {
-				packBT8AVX(&p[0], &a[ir*lda+pc], lda, k8)
-			}
-			for r := range 8 {
-				for q := k8; q < kc; q++ {
-					p[q*8+r] = a[(ir+r)*lda+pc+q]
+			for r := range mr {
+				for q := kq; q < kc; q++ {
+					p[q*mr+r] = a[(ir+r)*lda+pc+q]
 				}
 			}
 			continue
