@@ -179,29 +179,13 @@ func (a *app) compareCmd() *cobra.Command {
 // and the difference, the classes that gained and lost most, and the
 // confusion matrix of B minus A's in points of each true class's share.
 func printSide(out io.Writer, d *training.RunDiff) {
-	names := d.A.Classes
-	if len(names) != len(d.F1Diff) {
-		names = make([]string, len(d.F1Diff))
-		for i := range names {
-			names[i] = fmt.Sprint(i)
-		}
-	}
+	names := d.ClassNames()
 	fmt.Fprintf(out, "\nclass by class, best epochs (A [1] epoch %d, B [2] epoch %d):\n", d.A.BestEpoch, d.B.BestEpoch)
 	fmt.Fprintf(out, "%-3s %-16s %6s %6s %7s\n", "", "class", "F1 A", "F1 B", "B−A")
 	for c, dd := range d.F1Diff {
 		fmt.Fprintf(out, "%-3d %-16s %6.3f %6.3f %+7.3f\n", c, names[c], d.A.PerClass[c].F1, d.B.PerClass[c].F1, dd)
 	}
-	list := func(cs []int) string {
-		var p []string
-		for _, c := range cs {
-			p = append(p, fmt.Sprintf("%s %+.3f", names[c], d.F1Diff[c]))
-		}
-		if len(p) == 0 {
-			return "none"
-		}
-		return strings.Join(p, ", ")
-	}
-	fmt.Fprintf(out, "gained: %s\nlost: %s\n", list(d.Gained), list(d.Lost))
+	fmt.Fprintf(out, "gained: %s\nlost: %s\n", d.Describe(d.Gained), d.Describe(d.Lost))
 	fmt.Fprintln(out, "\nconfusion B − A, points of each true class's share (rows: truth, columns: prediction):")
 	fmt.Fprintf(out, "%3s", "")
 	for j := range d.ConfDiff {
@@ -253,12 +237,9 @@ func compareJSON(out io.Writer, metric string, infos []runs.Info, curves [][]flo
 			Diff  float64 `json:"f1_diff"`
 		}
 		var cls []classRow
+		names := side.ClassNames()
 		for c, dd := range side.F1Diff {
-			name := fmt.Sprint(c)
-			if c < len(side.A.Classes) {
-				name = side.A.Classes[c]
-			}
-			cls = append(cls, classRow{name, side.A.PerClass[c].F1, side.B.PerClass[c].F1, dd})
+			cls = append(cls, classRow{names[c], side.A.PerClass[c].F1, side.B.PerClass[c].F1, dd})
 		}
 		doc["side_by_side"] = map[string]any{"a": side.A.ID, "b": side.B.ID, "best_epoch_a": side.A.BestEpoch, "best_epoch_b": side.B.BestEpoch,
 			"classes": cls, "gained": side.Gained, "lost": side.Lost, "confusion_diff": side.ConfDiff}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 )
 
@@ -20,18 +21,10 @@ func SplitByProfile(s *Set, ratio float64, seed uint64) (Split, error) {
 	if ratio < 0 || ratio >= 1 {
 		return Split{}, fmt.Errorf("validation ratio %v is outside [0, 1)", ratio)
 	}
-	var ids []string
-	byID := map[string][]int{}
-	for i, sm := range s.Samples {
-		if sm.Profile == "" {
-			return SplitRandom(s, ratio, seed)
-		}
-		if _, ok := byID[sm.Profile]; !ok {
-			ids = append(ids, sm.Profile)
-		}
-		byID[sm.Profile] = append(byID[sm.Profile], i)
+	if slices.ContainsFunc(s.Samples, func(sm Sample) bool { return sm.Profile == "" }) {
+		return SplitRandom(s, ratio, seed)
 	}
-	sort.Strings(ids)
+	ids, byID := people(s)
 	nVal := int(math.Round(ratio * float64(len(ids))))
 	r := rand.New(rand.NewPCG(seed, 0x5e1171))
 	perm := r.Perm(len(ids))
@@ -84,22 +77,10 @@ func SplitFold(s *Set, k, folds int, seed uint64) (Split, error) {
 	if folds < 2 || k < 1 || k > folds {
 		return Split{}, fmt.Errorf("fold %d of %d: want folds ≥ 2 and a fold from 1 to folds", k, folds)
 	}
-	var ids []string
-	byID := map[string][]int{}
-	for i, sm := range s.Samples {
-		id := sm.Profile
-		if id == "" {
-			id = fmt.Sprintf("\x00%d", i)
-		}
-		if _, ok := byID[id]; !ok {
-			ids = append(ids, id)
-		}
-		byID[id] = append(byID[id], i)
-	}
+	ids, byID := people(s)
 	if len(ids) < folds {
 		return Split{}, fmt.Errorf("%d folds need at least %d people; the set has %d", folds, folds, len(ids))
 	}
-	sort.Strings(ids)
 	r := rand.New(rand.NewPCG(seed, 0xf01d))
 	var sp Split
 	for pos, p := range r.Perm(len(ids)) {
@@ -112,4 +93,23 @@ func SplitFold(s *Set, k, folds int, seed uint64) (Split, error) {
 	sort.Ints(sp.Train)
 	sort.Ints(sp.Val)
 	return sp, nil
+}
+
+// people groups the samples by person: the sorted person ids and each
+// one's sample indices. A sample without a profile (folder, IDX) is a
+// person of its own.
+func people(s *Set) (ids []string, byID map[string][]int) {
+	byID = map[string][]int{}
+	for i, sm := range s.Samples {
+		id := sm.Profile
+		if id == "" {
+			id = fmt.Sprintf("\x00%d", i)
+		}
+		if _, ok := byID[id]; !ok {
+			ids = append(ids, id)
+		}
+		byID[id] = append(byID[id], i)
+	}
+	sort.Strings(ids)
+	return ids, byID
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 
 	"github.com/maskdash/maskdash/runs"
 )
@@ -136,4 +137,30 @@ func CompareRuns(dirA, dirB string) (*RunDiff, error) {
 		}
 	}
 	return d, nil
+}
+
+// ClassNames names the classes (their numbers when the log did not).
+func (d *RunDiff) ClassNames() []string {
+	if len(d.A.Classes) == len(d.F1Diff) {
+		return d.A.Classes
+	}
+	names := make([]string, len(d.F1Diff))
+	for i := range names {
+		names[i] = fmt.Sprint(i)
+	}
+	return names
+}
+
+// Describe lists classes with their F1 change ("dog +0.125, cat −0.100"),
+// or says "none".
+func (d *RunDiff) Describe(classes []int) string {
+	names := d.ClassNames()
+	var p []string
+	for _, c := range classes {
+		p = append(p, fmt.Sprintf("%s %+.3f", names[c], d.F1Diff[c]))
+	}
+	if len(p) == 0 {
+		return "none"
+	}
+	return strings.Join(p, ", ")
 }

@@ -60,13 +60,7 @@ func (s sideModel) view(st Styles, w, h int) string {
 		return head + "\n" + plot([][]float64{f.F1}, chartOpts{W: half, H: chartH, Color: st.Color, Colors: []asciigraph.AnsiColor{c}, Lo: lo, Hi: hi, Bounded: true})
 	}
 	top := lipgloss.JoinHorizontal(lipgloss.Top, fit(curve(d.A, overlayColors[0]), half, chartH+1), "  ", fit(curve(d.B, overlayColors[1]), half, chartH+1))
-	names := d.A.Classes
-	if len(names) != len(d.F1Diff) {
-		names = make([]string, len(d.F1Diff))
-		for i := range names {
-			names[i] = fmt.Sprint(i)
-		}
-	}
+	names := d.ClassNames()
 	var tbl strings.Builder
 	tbl.WriteString(st.Dim.Render(fmt.Sprintf("%-14s %6s %6s %7s", "class F1", "A", "B", "B−A")))
 	for c, dd := range d.F1Diff {
@@ -78,16 +72,6 @@ func (s sideModel) view(st Styles, w, h int) string {
 			cell = st.Bad.Render(cell)
 		}
 		tbl.WriteString(fmt.Sprintf("\n%-14s %6.3f %6.3f ", truncate(names[c], 14), d.A.PerClass[c].F1, d.B.PerClass[c].F1) + cell)
-	}
-	gl := func(cs []int) string {
-		var p []string
-		for _, c := range cs {
-			p = append(p, fmt.Sprintf("%s %+.3f", names[c], d.F1Diff[c]))
-		}
-		if len(p) == 0 {
-			return "none"
-		}
-		return strings.Join(p, ", ")
 	}
 	var mat strings.Builder
 	mat.WriteString(st.Dim.Render("confusion B − A (points of each true class's share)"))
@@ -108,6 +92,6 @@ func (s sideModel) view(st Styles, w, h int) string {
 		}
 	}
 	bottom := lipgloss.JoinHorizontal(lipgloss.Top, tbl.String(), "   ", mat.String())
-	summary := st.Good.Render(truncate("gained: "+gl(d.Gained), w)) + "\n" + st.Bad.Render(truncate("lost: "+gl(d.Lost), w))
+	summary := st.Good.Render(truncate("gained: "+d.Describe(d.Gained), w)) + "\n" + st.Bad.Render(truncate("lost: "+d.Describe(d.Lost), w))
 	return title + "\n" + top + "\n" + summary + "\n" + bottom
 }
