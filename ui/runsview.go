@@ -379,7 +379,7 @@ func (r runsModel) picked(st Styles, w int) string {
 		}
 		line := truncate(fmt.Sprintf("%s%s  best F1 %.4f  %s", mark, info.ID, info.Best.MacroF1, strings.Join(kv, " ")), w)
 		if st.Color {
-			line = colorOf(overlayColors[c]) + line + "\x1b[0m"
+			line = overlayColors[c].String() + line + "\x1b[0m"
 		}
 		b.WriteString("\n" + line)
 	}
@@ -414,7 +414,3 @@ func thousands(n int) string {
 	}
 	return s
 }
-
-// colorOf is the escape sequence of an asciigraph colour, for a legend
-// line in the same colour as its curve.
-func colorOf(c asciigraph.AnsiColor) string { return c.String() }

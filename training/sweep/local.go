@@ -58,7 +58,7 @@ func runners(sw *Sweep) map[int][]int {
 		if err != nil || syscall.Kill(pid, 0) != nil {
 			continue
 		}
-		out[pid] = parseInts(list)
+		out[pid] = ParseInts(list)
 	}
 	return out
 }
@@ -187,7 +187,8 @@ func intsArg(v []int) string {
 	return strings.Join(parts, ",")
 }
 
-func parseInts(s string) []int {
+// ParseInts reads what intsArg writes ("0-3,5"; the runner's --trials).
+func ParseInts(s string) []int {
 	var out []int
 	for _, f := range strings.Split(s, ",") {
 		lo, hi, isRange := strings.Cut(strings.TrimSpace(f), "-")
@@ -207,6 +208,3 @@ func parseInts(s string) []int {
 	}
 	return out
 }
-
-// ParseInts reads "0,3,5" (for the runner's --trials).
-func ParseInts(s string) []int { return parseInts(s) }

@@ -75,8 +75,9 @@ func (sw *Sweep) status(queued map[int]Queued, curves bool) []TrialStatus {
 		ts.Node = q.Node
 		dir := sw.RunDir(i)
 		info, err := runs.ReadInfo(dir)
+		_, serr := os.Stat(dir)
 		switch {
-		case os.IsNotExist(unwrapNotExist(dir)):
+		case os.IsNotExist(serr):
 			ts.State = StateNotQueued
 			if inQueue {
 				ts.State = q.State
@@ -118,11 +119,6 @@ func (sw *Sweep) status(queued map[int]Queued, curves bool) []TrialStatus {
 		out[i] = ts
 	}
 	return out
-}
-
-func unwrapNotExist(dir string) error {
-	_, err := os.Stat(dir)
-	return err
 }
 
 // epochCurve reads a run's validation macro F1 and the time of each

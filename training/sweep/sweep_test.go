@@ -147,7 +147,7 @@ func TestArrayListsReadBack(t *testing.T) {
 	if s := intsArg(v); s != "0-3,5,7-8" {
 		t.Errorf("intsArg = %q", s)
 	}
-	if got := parseInts(intsArg(v)); len(got) != len(v) || got[6] != 8 {
+	if got := ParseInts(intsArg(v)); len(got) != len(v) || got[6] != 8 {
 		t.Errorf("read back %v", got)
 	}
 }
