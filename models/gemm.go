@@ -17,13 +17,23 @@ var BLASName = "gonum (pure Go)"
 // sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices,
 // op(A) being m×k and op(B) k×n.
 func sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, b []float32, beta float32, c []float32) {
+	ldb := n
+	if tB {
+		ldb = k
+	}
+	sgemmLdb(tA, tB, m, n, k, alpha, a, b, ldb, beta, c)
+}
+
+// sgemmLdb is sgemm with B's rows ldb floats apart (an im2col buffer, see
+// colStride).
+func sgemmLdb(tA, tB bool, m, n, k int, alpha float32, a []float32, b []float32, ldb int, beta float32, c []float32) {
 	ta, tb := blas.NoTrans, blas.NoTrans
-	lda, ldb := k, n
+	lda := k
 	if tA {
 		ta, lda = blas.Trans, m
 	}
 	if tB {
-		tb, ldb = blas.Trans, k
+		tb = blas.Trans
 	}
 	BLAS.Sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, n)
 }

@@ -176,22 +176,31 @@ func TestTrainAndEvalDoNotDisturbEachOther(t *testing.T) {
 }
 
 // TestIm2colSameMatchesGeneral checks the shifted-copy im2col for "same"
-// padding against the row-by-row one on odd and even sizes and kernels.
+// padding against the row-by-row one on odd and even sizes and kernels,
+// with rows packed and with rows colStride apart (the gaps untouched).
 func TestIm2colSameMatchesGeneral(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	for _, tc := range []struct{ c, h, w, k int }{{2, 5, 7, 3}, {3, 8, 8, 3}, {1, 1, 4, 3}, {2, 6, 3, 5}, {1, 2, 2, 5}, {2, 4, 4, 1}} {
 		pad := tc.k / 2
 		x := randInput(r, tc.c*tc.h*tc.w)
-		n := tc.c * tc.k * tc.k * tc.h * tc.w
-		want, got := make([]float32, n), make([]float32, n)
-		for i := range got {
-			got[i] = 99 // every element must be written
-		}
-		im2colRows(x, want, tc.c, tc.h, tc.w, tc.k, pad, tc.h, tc.w)
-		im2colSame(x, got, tc.c, tc.h, tc.w, tc.k, pad)
-		for i := range want {
-			if want[i] != got[i] {
-				t.Fatalf("%+v: col[%d] = %v, want %v", tc, i, got[i], want[i])
+		hw, rows := tc.h*tc.w, tc.c*tc.k*tc.k
+		for _, ld := range []int{hw, colStride(hw)} {
+			want, got := make([]float32, rows*ld), make([]float32, rows*ld)
+			for i := range got {
+				want[i], got[i] = 77, 99 // every element of a row must be written
+			}
+			im2colRows(x, want, tc.c, tc.h, tc.w, tc.k, pad, tc.h, tc.w, ld)
+			im2colSame(x, got, tc.c, tc.h, tc.w, tc.k, pad, ld)
+			for i := range want {
+				if i%ld >= hw {
+					if want[i] != 77 || got[i] != 99 {
+						t.Fatalf("%+v ld %d: the gap after a row was written at %d", tc, ld, i)
+					}
+					continue
+				}
+				if want[i] != got[i] {
+					t.Fatalf("%+v ld %d: col[%d] = %v, want %v", tc, ld, i, got[i], want[i])
+				}
 			}
 		}
 	}

@@ -19,7 +19,7 @@ func TestWinogradMatchesIm2col(t *testing.T) {
 		g := randInput(r, s.o*s.c*9)
 		want := make([]float32, s.o*s.h*s.w)
 		col := make([]float32, s.c*9*s.h*s.w)
-		im2col(x, col, s.c, s.h, s.w, 3, 1, s.h, s.w)
+		im2col(x, col, s.c, s.h, s.w, 3, 1, s.h, s.w, s.h*s.w)
 		sgemm(false, false, s.o, s.h*s.w, s.c*9, 1, g, col, 0, want)
 
 		u := make([]float32, 16*s.o*s.c)
