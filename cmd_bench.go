@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/maskdash/maskdash/models"
+	"github.com/maskdash/maskdash/models/cpupeak"
 	"github.com/maskdash/maskdash/training"
 	"github.com/spf13/cobra"
 )
@@ -29,6 +30,29 @@ type benchResult struct {
 	Threads     int     `json:"threads"`
 	BLAS        string  `json:"blas"`
 	Kernels     string  `json:"kernels"` // how the elementwise loops run (models.KernelsName)
+	// The step's work (models.Net.StepFLOPs) and, on the CPU, the share of
+	// the cores' float32 peak it reaches (package cpupeak measures the
+	// peak in the same process, on as many threads; 0 where unknown).
+	GFLOPPerImage float64 `json:"gflop_per_image"`
+	GFLOPPerS     float64 `json:"gflop_per_s"`
+	PeakGFLOPPerS float64 `json:"peak_gflop_per_s,omitempty"`
+	PeakUnit      string  `json:"peak_unit,omitempty"`
+	PeakShare     float64 `json:"peak_share,omitempty"`
+}
+
+// share adds the cores' measured float32 peak and the step's share of it.
+func (r *benchResult) share(p cpupeak.Peak) {
+	r.PeakGFLOPPerS, r.PeakUnit = p.FLOPs/1e9, p.Unit
+	r.PeakShare = r.GFLOPPerS / r.PeakGFLOPPerS
+}
+
+// work is the text line's sentence on FLOPs and the peak.
+func (r benchResult) work() string {
+	s := fmt.Sprintf("%.3g GFLOP per image = %.0f GFLOP/s", r.GFLOPPerImage, r.GFLOPPerS)
+	if r.PeakShare > 0 {
+		s += fmt.Sprintf(", %.0f%% of the cores' measured float32 peak (%.0f GFLOP/s of %s on %d threads)", 100*r.PeakShare, r.PeakGFLOPPerS, r.PeakUnit, r.Threads)
+	}
+	return s
 }
 
 func (a *app) benchCmd() *cobra.Command {
@@ -58,10 +82,20 @@ func (a *app) benchCmd() *cobra.Command {
 		if engine != "" {
 			eng = engine
 		}
+		var peak cpupeak.Peak
+		peakOK := false
 		for _, name := range strings.Split(model, ",") {
 			r, err := benchOne(name, device, eng, batch, w, h, steps, seconds)
 			if err != nil {
 				return err
+			}
+			if device == "cpu" {
+				if !peakOK { // once, after the first model has warmed the cores up
+					peak, peakOK = cpupeak.Measure(models.Workers(), 300*time.Millisecond)
+				}
+				if peakOK {
+					r.share(peak)
+				}
 			}
 			if asJSON {
 				b, err := json.Marshal(r)
@@ -70,8 +104,8 @@ func (a *app) benchCmd() *cobra.Command {
 				}
 				fmt.Fprintln(a.out, string(b))
 			} else {
-				fmt.Fprintf(a.out, "%s batch %d %s: %.1f images/s, peak %.0f MiB (%.2f MiB per image), %d threads, BLAS %s, loops %s, %s ops on %s\n",
-					r.Model, r.Batch, r.Img, r.ImagesPerS, r.PeakMiB, r.MiBPerImage, r.Threads, r.BLAS, r.Kernels, r.Engine, r.Device)
+				fmt.Fprintf(a.out, "%s batch %d %s: %.1f images/s, peak %.0f MiB (%.2f MiB per image), %d threads, BLAS %s, loops %s, %s ops on %s\n  %s\n",
+					r.Model, r.Batch, r.Img, r.ImagesPerS, r.PeakMiB, r.MiBPerImage, r.Threads, r.BLAS, r.Kernels, r.Engine, r.Device, r.work())
 			}
 		}
 		return nil
@@ -129,8 +163,9 @@ func benchOne(name, device, engine string, batch, w, h, steps int, seconds float
 	}
 	dt := time.Since(start).Seconds()
 	peak := peakMiB()
-	return benchResult{Impl: "maskdash-gorgonia-v0.9.18", Model: name, Device: device, Engine: engine, Batch: batch, Img: fmt.Sprintf("%dx%d", w, h),
-		ImagesPerS: float64(n*batch) / dt, PeakMiB: peak, MiBPerImage: peak / float64(batch),
+	ips := float64(n*batch) / dt
+	return benchResult{GFLOPPerImage: net.StepFLOPs() / 1e9, GFLOPPerS: ips * net.StepFLOPs() / 1e9, Impl: "maskdash-gorgonia-v0.9.18", Model: name, Device: device, Engine: engine, Batch: batch, Img: fmt.Sprintf("%dx%d", w, h),
+		ImagesPerS: ips, PeakMiB: peak, MiBPerImage: peak / float64(batch),
 		Threads: models.Workers(), BLAS: models.BLASName, Kernels: models.KernelsName}, nil
 }
 

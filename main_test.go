@@ -23,6 +23,7 @@ import (
 	"github.com/maskdash/maskdash/dataset"
 	"github.com/maskdash/maskdash/runs"
 	"github.com/maskdash/maskdash/training"
+	"golang.org/x/sys/cpu"
 )
 
 var bin string
@@ -589,5 +590,36 @@ func TestCompareTwoRunsClassByClass(t *testing.T) {
 		if math.Abs(s) > 1e-9 && math.Abs(math.Abs(s)-1) > 1e-9 {
 			t.Errorf("row %d of B−A sums to %v", i, s)
 		}
+	}
+}
+
+// TestBenchReportsTheShareOfPeak: `maskdash bench --json` gives the step's
+// FLOPs per image (vgg-s at 32×32: 0.1734 GFLOP, see models.TestStepFLOPs),
+// the rate they make at the measured images/s, and on a CPU with FMA the
+// cores' measured peak and the share of it, which a real step cannot
+// exceed; the text form says the same in a sentence.
+func TestBenchReportsTheShareOfPeak(t *testing.T) {
+	out, err := run(t, "bench", "--model", "vgg-s", "--img", "32x32", "--batch", "4", "--steps", "2", "--device", "cpu", "--json")
+	if err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	var r benchResult
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if math.Abs(r.GFLOPPerImage-0.17342208) > 1e-9 {
+		t.Errorf("gflop_per_image %v, want 0.17342208", r.GFLOPPerImage)
+	}
+	if got := r.ImagesPerS * r.GFLOPPerImage; math.Abs(got-r.GFLOPPerS) > 1e-6*got {
+		t.Errorf("gflop_per_s %v, want images/s × GFLOP = %v", r.GFLOPPerS, got)
+	}
+	if cpu.X86.HasFMA && cpu.X86.HasAVX2 {
+		if r.PeakGFLOPPerS <= 0 || r.PeakShare <= 0 || r.PeakShare > 1 || r.PeakUnit == "" {
+			t.Errorf("peak %v GFLOP/s (%q), share %v: want a measured peak and a share in (0, 1]", r.PeakGFLOPPerS, r.PeakUnit, r.PeakShare)
+		}
+	}
+	text, err := run(t, "bench", "--model", "cnn-s", "--img", "32x32", "--batch", "4", "--steps", "1", "--device", "cpu")
+	if err != nil || !strings.Contains(text, "GFLOP per image") {
+		t.Errorf("text output lacks the FLOPs: %v: %s", err, text)
 	}
 }

@@ -21,6 +21,18 @@ type builder struct {
 	// gorgonia: build from Gorgonia's ops only (EngineGorgonia).
 	gorgonia bool
 	bns      []*gorgoniaBNLayer // the Gorgonia-ops BatchNorm layers, in order
+	flops    float64            // a training step's per image (Net.StepFLOPs)
+}
+
+// count adds a layer's multiply-adds per image to the step's FLOPs: the
+// forward product, the kernel gradient's, and the input gradient's unless
+// the layer reads the network's input.
+func (b *builder) count(x *G.Node, macs int) {
+	passes := 3
+	if x.Op() == nil {
+		passes = 2
+	}
+	b.flops += float64(2 * passes * macs)
 }
 
 func (b *builder) node(p *Param) *G.Node {
@@ -35,6 +47,7 @@ func (b *builder) node(p *Param) *G.Node {
 func (b *builder) conv(x *G.Node, name string, cout, k int) (*G.Node, error) {
 	cin := x.Shape()[1]
 	w := b.net.newParam(name+".weight", []int{cout, cin, k, k}, true, false, heNormal(b.net.rng, cin*k*k))
+	b.count(x, cout*cin*k*k*x.Shape()[2]*x.Shape()[3]) // stride 1, same size
 	if b.gorgonia {
 		return b.gorgoniaConv(x, b.node(w), k)
 	}
@@ -123,6 +136,7 @@ func (b *builder) dense(x *G.Node, name string, out int) (*G.Node, error) {
 	}
 	w := b.net.newParam(name+".weight", []int{k, out}, true, false, uniformFan(b.net.rng, k))
 	bias := b.net.newParam(name+".bias", []int{out}, false, false, uniformFan(b.net.rng, k))
+	b.count(x, k*out)
 	if b.gorgonia {
 		return b.gorgoniaDense(x, b.node(w), b.node(bias))
 	}

@@ -494,3 +494,23 @@ func TestGorgoniaWeightsPredictOnOwn(t *testing.T) {
 	}
 	near(t, "logits", b, a)
 }
+
+// TestStepFLOPs: vgg-s's step at 64×64 is its five 3×3 convolutions and
+// the 128→18 classifier, forward, kernel gradient and input gradient
+// (none for the first convolution, which reads the input), two FLOPs a
+// multiply-add; the count follows the image size.
+func TestStepFLOPs(t *testing.T) {
+	for _, side := range []int{64, 32} {
+		net, err := New(Spec{Name: "vgg-s", Batch: 2, W: side, H: side, Seed: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hw := side * side
+		first := 3 * 32 * 9 * hw
+		rest := 32*32*9*hw + 32*64*9*hw/4 + 64*64*9*hw/4 + 64*128*9*hw/16 + 128*18
+		want := float64(2 * (2*first + 3*rest))
+		if got := net.StepFLOPs(); got != want {
+			t.Errorf("%d×%d: StepFLOPs %.0f, want %.0f", side, side, got, want)
+		}
+	}
+}

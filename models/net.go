@@ -103,6 +103,7 @@ type graph struct {
 	batch int
 	arena *gradArena         // the training graph's gradient buffers
 	bns   []*gorgoniaBNLayer // EngineGorgonia's BatchNorm layers
+	flops float64            // a training step's, per image (see Net.StepFLOPs)
 }
 
 // Net is a network: its parameters and a training and an evaluation graph
@@ -187,6 +188,14 @@ func (n *Net) newParam(name string, shape []int, decay, buffer bool, init func([
 	return p
 }
 
+// StepFLOPs is the floating-point work of one training step per image, as
+// `maskdash bench` counts it: each convolution and dense layer's
+// multiply-adds (two operations each) as a direct product, forward, for
+// the kernel gradient, and for the input gradient except at the network's
+// input. Winograd does fewer multiplications for the same result; this
+// counts the result's, as PyTorch's profilers and papers do.
+func (n *Net) StepFLOPs() float64 { return n.train.flops }
+
 func (n *Net) build(batch int, train bool) (*graph, error) {
 	g := G.NewGraph()
 	gr := &graph{g: g, batch: batch}
@@ -206,6 +215,7 @@ func (n *Net) build(batch int, train bool) (*graph, error) {
 	}
 	gr.out = out
 	gr.bns = b.bns
+	gr.flops = b.flops
 	if train {
 		gr.loss = &lossOp{opBase: newBase("loss"), fn: &n.lossFn}
 		if gr.cost, err = G.ApplyOp(gr.loss, out); err != nil {

@@ -6,6 +6,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 
 	. "github.com/mmcloughlin/avo/build"
@@ -18,7 +19,17 @@ import (
 // 1 broadcast: all 16 YMM registers (AVX2), or half of the 32 ZMM ones
 // (AVX-512).
 
+var peakOnly = flag.Bool("peak", false, "write the FMA peak loops of package cpupeak instead of models' kernels")
+
 func main() {
+	flag.Parse()
+	if *peakOnly {
+		ConstraintExpr("amd64")
+		peakLoop(false)
+		peakLoop(true)
+		Generate()
+		return
+	}
 	// The openblas build uses cgo, which allows no Go assembly in the package.
 	ConstraintExpr("amd64,!openblas")
 	kernel(false)
