@@ -177,7 +177,8 @@ func parallel(n int, f func(lo, hi int)) {
 }
 
 // parallelK runs f over [0, n) in k chunks of equal size (the last may be
-// shorter).
+// shorter), on the crew (crew.go) or, when it is busy, on goroutines of
+// its own.
 func parallelK(n, k int, f func(chunk, lo, hi int)) {
 	if k <= 1 || n <= 1 {
 		f(0, 0, n)
@@ -196,6 +197,9 @@ func parallelK(n, k int, f func(chunk, lo, hi int)) {
 				f(c, lo, hi)
 			}
 		}
+	}
+	if theCrew.run(work) {
+		return
 	}
 	var wg sync.WaitGroup
 	for range min(workers, k) - 1 {
