@@ -292,6 +292,7 @@ type convDxOp struct {
 	xshape tensor.Shape
 	out    lent
 	wf     []float32 // the flipped kernel, rebuilt each step
+	wuT    []float32 // Winograd's transform of wf (dx by Winograd)
 	cols   freeList
 	// dw, when set, is the kernel-gradient op whose result this op computes
 	// too (from the same im2col of dy); x is then a third input.
@@ -351,6 +352,16 @@ func (op *convDxOp) Do(vals ...G.Value) (G.Value, error) {
 		// im2col gives dW: x·colᵀ is dW with each window rotated.
 		okk := o * k * k
 		wf := op.flip(wt, o, c, k)
+		// dx by Winograd where the forward pass would use it with dy's
+		// channels as input (the flipped kernel is a convolution kernel
+		// like any other); the im2col of dy is still made for dW.
+		wino := op.f.winograd(o, h, w, h, w)
+		if wino {
+			if len(op.wuT) != 16*o*c {
+				op.wuT = make([]float32, 16*o*c)
+			}
+			winoKernel(op.wuT, wf, c, o)
+		}
 		var x []float32
 		if op.dw != nil {
 			x = f32(vals[2])
@@ -372,7 +383,13 @@ func (op *convDxOp) Do(vals ...G.Value) (G.Value, error) {
 			}
 			for i := lo; i < hi; i++ {
 				im2col(dy[i*o*ho*wo:(i+1)*o*ho*wo], col, o, ho, wo, k, op.f.pad, h, w, ld)
-				sgemmLdb(false, false, c, h*w, okk, 1, wf, col, ld, 0, dx[i*c*h*w:(i+1)*c*h*w])
+				if wino {
+					// winoForward reads all of dy_i (its input transform)
+					// before it writes dx_i, which may lie where dy_i was.
+					winoForward(dx[i*c*h*w:(i+1)*c*h*w], dy[i*o*ho*wo:(i+1)*o*ho*wo], op.wuT, o, c, h, w)
+				} else {
+					sgemmLdb(false, false, c, h*w, okk, 1, wf, col, ld, 0, dx[i*c*h*w:(i+1)*c*h*w])
+				}
 				if x != nil {
 					sgemmLdb(false, true, c, okk, h*w, 1, op.f.image(x, i, c, h*w, s), col, ld, 1, acc)
 				}
