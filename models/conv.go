@@ -363,6 +363,13 @@ func (op *convDxOp) Do(vals ...G.Value) (G.Value, error) {
 			winoKernel(op.wuT, wf, c, o)
 		}
 		var x []float32
+		// dW in Winograd's domain too where x would take the forward's
+		// Winograd path (winograd_dw.go): then no im2col of dy at all.
+		winoDW := wino && op.dw != nil && op.f.winograd(c, h, w, h, w)
+		acclen := c * okk
+		if winoDW {
+			acclen = 16 * c * o
+		}
 		if op.dw != nil {
 			x = f32(vals[2])
 			op.accs = slices.Grow(op.accs[:0], chunks(n))[:chunks(n)]
@@ -370,34 +377,50 @@ func (op *convDxOp) Do(vals ...G.Value) (G.Value, error) {
 		parallelIdx(n, func(ch, lo, hi int) {
 			// Its own pool: these buffers are O·K·K rows, the forward's C·K·K.
 			ld := colStride(h * w)
-			col := op.cols.take(okk * ld)
+			var col []float32
+			if !winoDW {
+				col = op.cols.take(okk * ld)
+				defer op.cols.give(col)
+			}
 			s := op.f.scratch()
 			defer op.f.acts.Put(s)
 			var acc []float32
 			if x != nil {
-				if acc = op.accs[ch]; len(acc) != c*okk {
-					acc = make([]float32, c*okk)
+				if acc = op.accs[ch]; len(acc) != acclen {
+					acc = make([]float32, acclen)
 					op.accs[ch] = acc
 				}
 				clear(acc)
 			}
 			for i := lo; i < hi; i++ {
-				im2col(dy[i*o*ho*wo:(i+1)*o*ho*wo], col, o, ho, wo, k, op.f.pad, h, w, ld)
+				dyi, dxi := dy[i*o*ho*wo:(i+1)*o*ho*wo], dx[i*c*h*w:(i+1)*c*h*w]
+				if winoDW {
+					// Both transforms of dy_i (winoGradAdd's and
+					// winoForward's) read all of it before dx_i, which may
+					// lie where dy_i was, is written.
+					winoGradAdd(acc, op.f.image(x, i, c, h*w, s), dyi, c, o, h, w)
+					winoForward(dxi, dyi, op.wuT, o, c, h, w)
+					continue
+				}
+				im2col(dyi, col, o, ho, wo, k, op.f.pad, h, w, ld)
 				if wino {
 					// winoForward reads all of dy_i (its input transform)
 					// before it writes dx_i, which may lie where dy_i was.
-					winoForward(dx[i*c*h*w:(i+1)*c*h*w], dy[i*o*ho*wo:(i+1)*o*ho*wo], op.wuT, o, c, h, w)
+					winoForward(dxi, dyi, op.wuT, o, c, h, w)
 				} else {
-					sgemmLdb(false, false, c, h*w, okk, 1, wf, col, ld, 0, dx[i*c*h*w:(i+1)*c*h*w])
+					sgemmLdb(false, false, c, h*w, okk, 1, wf, col, ld, 0, dxi)
 				}
 				if x != nil {
 					sgemmLdb(false, true, c, okk, h*w, 1, op.f.image(x, i, c, h*w, s), col, ld, 1, acc)
 				}
 			}
-			op.cols.give(col)
 		})
 		if x != nil {
-			op.foldDW(o, c, k)
+			if winoDW {
+				winoGradFold(f32(op.dw.out.get(o, c, k, k)), op.accs, o, c)
+			} else {
+				op.foldDW(o, c, k)
+			}
 			// dy is read by nothing else now (the fused dW op only
 			// waits for this one), so its buffer can go back.
 			op.f.arena.give(dy)

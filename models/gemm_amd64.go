@@ -32,14 +32,16 @@ type gemmPlan struct {
 	kc, nc        int
 	kernel        func(k int, a, b, c *float32, ldc int)
 	packB, packBT func(dst, src *float32, ldb, k int)
+	// packBTPart is packBT for the first 8·groups columns of a panel.
+	packBTPart func(dst, src *float32, ldb, k, groups int)
 	// packA copies k rows of mr floats (a transposed A's panel), packAT
 	// transposes mr rows of A (k a multiple of mr) into a panel.
 	packA, packAT func(dst, src *float32, lda, k int)
 }
 
 var (
-	gemmAVX2   = &gemmPlan{"AVX2+FMA", 4, 24, 256, 20 * 24, sgemmKernel4x24, packB24AVX, packBT24AVX, packA4AVX, packAT4AVX}
-	gemmAVX512 = &gemmPlan{"AVX-512", 8, 48, 128, 10 * 48, sgemmKernel8x48, packB48AVX, packBT48AVX, packB8AVX, packBT8AVX}
+	gemmAVX2   = &gemmPlan{"AVX2+FMA", 4, 24, 256, 20 * 24, sgemmKernel4x24, packB24AVX, packBT24AVX, packBT24PartAVX, packA4AVX, packAT4AVX}
+	gemmAVX512 = &gemmPlan{"AVX-512", 8, 48, 128, 10 * 48, sgemmKernel8x48, packB48AVX, packBT48AVX, packBT48PartAVX, packB8AVX, packBT8AVX}
 )
 
 // gemmPlans lists the plans this CPU can run, best first.
@@ -216,6 +218,24 @@ func packB(pl *gemmPlan, dst []float32, trans bool, b []float32, ldb, pc, kc, jc
 				row := src[j*ldb+k8 : j*ldb+kc]
 				for q, v := range row {
 					p[(k8+q)*nr+j] = v
+				}
+			}
+		case trans && cols >= 8:
+			// The first cols/8 groups of columns in assembly, the rest
+			// here (Winograd's kernel gradient: n = 32 or 64 channels).
+			k8, g := kc&^7, cols/8
+			src := b[(jc+jr)*ldb+pc:]
+			_ = src[(cols-1)*ldb+kc-1]
+			if k8 > 0 {
+				pl.packBTPart(&p[0], &src[0], ldb, k8, g)
+			}
+			for j := range cols {
+				from := k8
+				if j >= 8*g {
+					from = 0
+				}
+				for q := from; q < kc; q++ {
+					p[q*nr+j] = src[j*ldb+q]
 				}
 			}
 		case trans:

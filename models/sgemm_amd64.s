@@ -1464,6 +1464,277 @@ packAT4Loop:
 packAT4Done:
 	RET
 
+// func packBT24PartAVX(dst *float32, src *float32, ldb int, k int, groups int)
+// Requires: AVX
+TEXT ·packBT24PartAVX(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ ldb+16(FP), DX
+	MOVQ k+24(FP), BX
+	MOVQ groups+32(FP), SI
+	SHLQ $0x02, DX
+	MOVQ DX, R10
+	SHLQ $0x03, R10
+
+packBT24PartAVXLoop:
+	CMPQ BX, $0x08
+	JL   packBT24PartAVXDone
+	MOVQ CX, DI
+	MOVQ AX, R8
+	MOVQ SI, R9
+
+packBT24PartAVXGroup:
+	TESTQ      R9, R9
+	JE         packBT24PartAVXNext
+	MOVQ       DI, R11
+	VMOVUPS    (R11), Y0
+	ADDQ       DX, R11
+	VMOVUPS    (R11), Y1
+	ADDQ       DX, R11
+	VMOVUPS    (R11), Y2
+	ADDQ       DX, R11
+	VMOVUPS    (R11), Y3
+	ADDQ       DX, R11
+	VMOVUPS    (R11), Y4
+	ADDQ       DX, R11
+	VMOVUPS    (R11), Y5
+	ADDQ       DX, R11
+	VMOVUPS    (R11), Y6
+	ADDQ       DX, R11
+	VMOVUPS    (R11), Y7
+	ADDQ       DX, R11
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y0
+	VUNPCKLPS  Y3, Y2, Y1
+	VUNPCKHPS  Y3, Y2, Y2
+	VUNPCKLPS  Y5, Y4, Y3
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VSHUFPS    $0x44, Y1, Y8, Y7
+	VSHUFPS    $0xee, Y1, Y8, Y1
+	VSHUFPS    $0x44, Y2, Y0, Y8
+	VSHUFPS    $0xee, Y2, Y0, Y0
+	VSHUFPS    $0x44, Y5, Y3, Y2
+	VSHUFPS    $0xee, Y5, Y3, Y3
+	VSHUFPS    $0x44, Y6, Y4, Y5
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y2, Y7, Y6
+	VMOVUPS    Y6, (R8)
+	VPERM2F128 $0x20, Y3, Y1, Y6
+	VMOVUPS    Y6, 96(R8)
+	VPERM2F128 $0x20, Y5, Y8, Y6
+	VMOVUPS    Y6, 192(R8)
+	VPERM2F128 $0x20, Y4, Y0, Y6
+	VMOVUPS    Y6, 288(R8)
+	VPERM2F128 $0x31, Y2, Y7, Y2
+	VMOVUPS    Y2, 384(R8)
+	VPERM2F128 $0x31, Y3, Y1, Y1
+	VMOVUPS    Y1, 480(R8)
+	VPERM2F128 $0x31, Y5, Y8, Y1
+	VMOVUPS    Y1, 576(R8)
+	VPERM2F128 $0x31, Y4, Y0, Y0
+	VMOVUPS    Y0, 672(R8)
+	ADDQ       R10, DI
+	ADDQ       $0x20, R8
+	DECQ       R9
+	JMP        packBT24PartAVXGroup
+
+packBT24PartAVXNext:
+	ADDQ $0x20, CX
+	ADDQ $0x00000300, AX
+	SUBQ $0x08, BX
+	JMP  packBT24PartAVXLoop
+
+packBT24PartAVXDone:
+	VZEROUPPER
+	RET
+
+// func packBT48PartAVX(dst *float32, src *float32, ldb int, k int, groups int)
+// Requires: AVX
+TEXT ·packBT48PartAVX(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ ldb+16(FP), DX
+	MOVQ k+24(FP), BX
+	MOVQ groups+32(FP), SI
+	SHLQ $0x02, DX
+	MOVQ DX, R10
+	SHLQ $0x03, R10
+
+packBT48PartAVXLoop:
+	CMPQ BX, $0x08
+	JL   packBT48PartAVXDone
+	MOVQ CX, DI
+	MOVQ AX, R8
+	MOVQ SI, R9
+
+packBT48PartAVXGroup:
+	TESTQ      R9, R9
+	JE         packBT48PartAVXNext
+	MOVQ       DI, R11
+	VMOVUPS    (R11), Y0
+	ADDQ       DX, R11
+	VMOVUPS    (R11), Y1
+	ADDQ       DX, R11
+	VMOVUPS    (R11), Y2
+	ADDQ       DX, R11
+	VMOVUPS    (R11), Y3
+	ADDQ       DX, R11
+	VMOVUPS    (R11), Y4
+	ADDQ       DX, R11
+	VMOVUPS    (R11), Y5
+	ADDQ       DX, R11
+	VMOVUPS    (R11), Y6
+	ADDQ       DX, R11
+	VMOVUPS    (R11), Y7
+	ADDQ       DX, R11
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y0
+	VUNPCKLPS  Y3, Y2, Y1
+	VUNPCKHPS  Y3, Y2, Y2
+	VUNPCKLPS  Y5, Y4, Y3
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VSHUFPS    $0x44, Y1, Y8, Y7
+	VSHUFPS    $0xee, Y1, Y8, Y1
+	VSHUFPS    $0x44, Y2, Y0, Y8
+	VSHUFPS    $0xee, Y2, Y0, Y0
+	VSHUFPS    $0x44, Y5, Y3, Y2
+	VSHUFPS    $0xee, Y5, Y3, Y3
+	VSHUFPS    $0x44, Y6, Y4, Y5
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y2, Y7, Y6
+	VMOVUPS    Y6, (R8)
+	VPERM2F128 $0x20, Y3, Y1, Y6
+	VMOVUPS    Y6, 192(R8)
+	VPERM2F128 $0x20, Y5, Y8, Y6
+	VMOVUPS    Y6, 384(R8)
+	VPERM2F128 $0x20, Y4, Y0, Y6
+	VMOVUPS    Y6, 576(R8)
+	VPERM2F128 $0x31, Y2, Y7, Y2
+	VMOVUPS    Y2, 768(R8)
+	VPERM2F128 $0x31, Y3, Y1, Y1
+	VMOVUPS    Y1, 960(R8)
+	VPERM2F128 $0x31, Y5, Y8, Y1
+	VMOVUPS    Y1, 1152(R8)
+	VPERM2F128 $0x31, Y4, Y0, Y0
+	VMOVUPS    Y0, 1344(R8)
+	ADDQ       R10, DI
+	ADDQ       $0x20, R8
+	DECQ       R9
+	JMP        packBT48PartAVXGroup
+
+packBT48PartAVXNext:
+	ADDQ $0x20, CX
+	ADDQ $0x00000600, AX
+	SUBQ $0x08, BX
+	JMP  packBT48PartAVXLoop
+
+packBT48PartAVXDone:
+	VZEROUPPER
+	RET
+
+// func winoDyAVX(wd *float32, r0 *float32, r1 *float32, stride int, n int)
+// Requires: AVX, AVX2
+TEXT ·winoDyAVX(SB), NOSPLIT, $0-40
+	MOVQ     wd+0(FP), AX
+	MOVQ     r0+8(FP), CX
+	MOVQ     r1+16(FP), DX
+	MOVQ     stride+24(FP), BX
+	MOVQ     n+32(FP), SI
+	SHLQ     $0x02, BX
+	MOVQ     AX, DI
+	ADDQ     BX, DI
+	ADDQ     BX, DI
+	ADDQ     BX, DI
+	ADDQ     BX, DI
+	MOVQ     DI, R8
+	ADDQ     BX, R8
+	ADDQ     BX, R8
+	ADDQ     BX, R8
+	ADDQ     BX, R8
+	MOVQ     R8, R9
+	ADDQ     BX, R9
+	ADDQ     BX, R9
+	ADDQ     BX, R9
+	ADDQ     BX, R9
+	VPCMPEQD Y0, Y0, Y0
+	VPSLLD   $0x1f, Y0, Y0
+	MOVQ     $0x00000000, R10
+	MOVQ     $0x00000000, R11
+	ADDQ     BX, R11
+	MOVQ     $0x00000000, R12
+	ADDQ     BX, R12
+	ADDQ     BX, R12
+	MOVQ     $0x00000000, R13
+	ADDQ     BX, R13
+	ADDQ     BX, R13
+	ADDQ     BX, R13
+
+winoDyLoop:
+	CMPQ    SI, $0x08
+	JL      winoDyLoopDone
+	VMOVUPS (CX), Y1
+	VMOVUPS 32(CX), Y2
+	VSHUFPS $0x88, Y2, Y1, Y3
+	VSHUFPS $0xdd, Y2, Y1, Y1
+	VPERMPD $0xd8, Y3, Y3
+	VPERMPD $0xd8, Y1, Y1
+	VMOVUPS (DX), Y2
+	VMOVUPS 32(DX), Y4
+	VSHUFPS $0x88, Y4, Y2, Y5
+	VSHUFPS $0xdd, Y4, Y2, Y2
+	VPERMPD $0xd8, Y5, Y5
+	VPERMPD $0xd8, Y2, Y2
+	VADDPS  Y5, Y3, Y4
+	VADDPS  Y2, Y1, Y6
+	VSUBPS  Y5, Y3, Y7
+	VSUBPS  Y2, Y1, Y8
+	VXORPS  Y0, Y5, Y5
+	VXORPS  Y0, Y2, Y2
+	VADDPS  Y1, Y3, Y9
+	VSUBPS  Y1, Y3, Y10
+	VXORPS  Y0, Y1, Y1
+	VMOVUPS Y3, (AX)(R10*1)
+	VMOVUPS Y9, (AX)(R11*1)
+	VMOVUPS Y10, (AX)(R12*1)
+	VMOVUPS Y1, (AX)(R13*1)
+	VADDPS  Y6, Y4, Y1
+	VSUBPS  Y6, Y4, Y3
+	VXORPS  Y0, Y6, Y6
+	VMOVUPS Y4, (DI)(R10*1)
+	VMOVUPS Y1, (DI)(R11*1)
+	VMOVUPS Y3, (DI)(R12*1)
+	VMOVUPS Y6, (DI)(R13*1)
+	VADDPS  Y8, Y7, Y1
+	VSUBPS  Y8, Y7, Y3
+	VXORPS  Y0, Y8, Y4
+	VMOVUPS Y7, (R8)(R10*1)
+	VMOVUPS Y1, (R8)(R11*1)
+	VMOVUPS Y3, (R8)(R12*1)
+	VMOVUPS Y4, (R8)(R13*1)
+	VADDPS  Y2, Y5, Y1
+	VSUBPS  Y2, Y5, Y3
+	VXORPS  Y0, Y2, Y2
+	VMOVUPS Y5, (R9)(R10*1)
+	VMOVUPS Y1, (R9)(R11*1)
+	VMOVUPS Y3, (R9)(R12*1)
+	VMOVUPS Y2, (R9)(R13*1)
+	ADDQ    $0x20, AX
+	ADDQ    $0x20, DI
+	ADDQ    $0x20, R8
+	ADDQ    $0x20, R9
+	ADDQ    $0x40, CX
+	ADDQ    $0x40, DX
+	SUBQ    $0x08, SI
+	JMP     winoDyLoop
+
+winoDyLoopDone:
+	VZEROUPPER
+	RET
+
 // func sumsPooledAVX(grad *float32, r0 *float32, r1 *float32, picks *uint8, n int, sgn float32, sc float32, sh float32, mu float32) (a float32, b float32)
 // Requires: AVX, AVX2, SSE
 TEXT ·sumsPooledAVX(SB), NOSPLIT, $0-64
@@ -1899,35 +2170,42 @@ dxBaseLoopDone:
 	VZEROUPPER
 	RET
 
-// func winoInColsAVX(r *float32, p *float32, pw int, n int)
+// func winoInColsAVX(r *float32, p0 *float32, p1 *float32, p2 *float32, p3 *float32, rs int, n int)
 // Requires: AVX
-TEXT ·winoInColsAVX(SB), NOSPLIT, $0-32
+TEXT ·winoInColsAVX(SB), NOSPLIT, $0-56
 	MOVQ r+0(FP), AX
-	MOVQ p+8(FP), CX
-	MOVQ pw+16(FP), DX
-	MOVQ n+24(FP), BX
-	SHLQ $0x02, DX
+	MOVQ p0+8(FP), CX
+	MOVQ p1+16(FP), DX
+	MOVQ p2+24(FP), BX
+	MOVQ p3+32(FP), SI
+	MOVQ rs+40(FP), DI
+	MOVQ n+48(FP), R8
+	SHLQ $0x02, DI
+	LEAQ (AX)(DI*2), R9
+	ADDQ DI, R9
 
 winoInColsLoop:
-	CMPQ    BX, $0x08
+	CMPQ    R8, $0x08
 	JL      winoInColsLoopDone
 	VMOVUPS (CX), Y0
-	VMOVUPS (CX)(DX*1), Y1
-	VMOVUPS (CX)(DX*2), Y2
-	LEAQ    (CX)(DX*2), SI
-	VMOVUPS (SI)(DX*1), Y3
+	VMOVUPS (DX), Y1
+	VMOVUPS (BX), Y2
+	VMOVUPS (SI), Y3
 	VSUBPS  Y2, Y0, Y0
 	VADDPS  Y2, Y1, Y4
 	VSUBPS  Y1, Y2, Y2
 	VSUBPS  Y3, Y1, Y1
 	VMOVUPS Y0, (AX)
-	VMOVUPS Y4, (AX)(DX*1)
-	VMOVUPS Y2, (AX)(DX*2)
-	LEAQ    (AX)(DX*2), SI
-	VMOVUPS Y1, (SI)(DX*1)
+	VMOVUPS Y4, (AX)(DI*1)
+	VMOVUPS Y2, (AX)(DI*2)
+	VMOVUPS Y1, (R9)
 	ADDQ    $0x20, CX
+	ADDQ    $0x20, DX
+	ADDQ    $0x20, BX
+	ADDQ    $0x20, SI
 	ADDQ    $0x20, AX
-	SUBQ    $0x08, BX
+	ADDQ    $0x20, R9
+	SUBQ    $0x08, R8
 	JMP     winoInColsLoop
 
 winoInColsLoopDone:

@@ -55,6 +55,15 @@ func packA4AVX(dst *float32, src *float32, lda int, k int)
 // packAT4AVX writes dst[q·4+r] = src[r·lda+q] for r < 4 and q < k (a multiple of 4).
 func packAT4AVX(dst *float32, src *float32, lda int, k int)
 
+// packBT24PartAVX writes dst[q·24+j] = src[j·ldb+q] for j < 8·groups and q < k (a multiple of 8).
+func packBT24PartAVX(dst *float32, src *float32, ldb int, k int, groups int)
+
+// packBT48PartAVX writes dst[q·48+j] = src[j·ldb+q] for j < 8·groups and q < k (a multiple of 8).
+func packBT48PartAVX(dst *float32, src *float32, ldb int, k int, groups int)
+
+// winoDyAVX writes the 16 transformed values of n (a multiple of 8) tiles of dy: rows r0 and r1 hold 2n floats each, and value k of tile t goes to wd[k·stride+t].
+func winoDyAVX(wd *float32, r0 *float32, r1 *float32, stride int, n int)
+
 // sumsPooledAVX sums n (a multiple of 8) 2×2 windows of rows r0 and r1 as goSumsPooled; picks gets n/4 bytes.
 func sumsPooledAVX(grad *float32, r0 *float32, r1 *float32, picks *uint8, n int, sgn float32, sc float32, sh float32, mu float32) (a float32, b float32)
 
@@ -70,8 +79,8 @@ func sumsPooledReluWriteAVX(grad *float32, r0 *float32, r1 *float32, picks *uint
 // dxBaseAVX writes r[i] = k·(nb − x[i]·a) for n (a multiple of 8) floats; r may be x.
 func dxBaseAVX(r *float32, x *float32, n int, k float32, a float32, nb float32)
 
-// winoInColsAVX reads four rows p (pw floats apart) and writes four rows r (pw floats apart): p0−p2, p1+p2, p2−p1, p1−p3, over n (a multiple of 8) columns.
-func winoInColsAVX(r *float32, p *float32, pw int, n int)
+// winoInColsAVX reads rows p0 to p3 and writes four rows r (rs floats apart): p0−p2, p1+p2, p2−p1, p1−p3, over n (a multiple of 8) columns.
+func winoInColsAVX(r *float32, p0 *float32, p1 *float32, p2 *float32, p3 *float32, rs int, n int)
 
 // winoInRowAVX writes four streams of n (a multiple of 8) tiles, stride floats apart from v, from row r (which must hold 2n+16 floats).
 func winoInRowAVX(v *float32, r *float32, stride int, n int)

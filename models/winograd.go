@@ -29,6 +29,9 @@ var (
 	// kWinoOut writes one image y [O,H,W] from M [16][O][T]: each tile's
 	// 2×2 outputs Aᵀ m A.
 	kWinoOut = goWinoOut
+	// kWinoDy writes Wd [16][O][ld] from one image's output gradient dy
+	// [O,H,W]: each tile's A·dY·Aᵀ (winograd_dw.go).
+	kWinoDy = goWinoDy
 )
 
 // winograd reports whether the forward pass of a convolution with C

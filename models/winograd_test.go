@@ -71,3 +71,45 @@ func TestWinogradChosenForVGG(t *testing.T) {
 		t.Error("Winograd = false should turn the Winograd path off")
 	}
 }
+
+// TestWinogradKernelGradient: the kernel gradient in Winograd's domain
+// (winoGradAdd over two images, then winoGradFold) equals the direct one
+// (dW = dy · im2col(x)ᵀ) to float32 rounding, on shapes with tails of
+// tiles past the last eight, fewer than eight tiles a row, and channel
+// counts that are not multiples of the panels; and the build's dy
+// transform (assembly in the default build) equals the Go one bit for bit.
+func TestWinogradKernelGradient(t *testing.T) {
+	r := rand.New(rand.NewPCG(6, 7))
+	for _, s := range []struct{ c, o, h, w int }{{16, 8, 32, 32}, {32, 32, 64, 64}, {5, 7, 4, 6}, {20, 12, 34, 36}, {3, 33, 6, 50}} {
+		hw := s.h * s.w
+		want := make([]float32, s.o*s.c*9)
+		zt := make([]float32, 16*s.c*s.o)
+		for range 2 {
+			x, dy := randInput(r, s.c*hw), randInput(r, s.o*hw)
+			col := make([]float32, s.c*9*hw)
+			im2col(x, col, s.c, s.h, s.w, 3, 1, s.h, s.w, hw)
+			sgemm(false, true, s.o, s.c*9, hw, 1, dy, col, 1, want)
+			winoGradAdd(zt, x, dy, s.c, s.o, s.h, s.w)
+
+			ld := colStride((s.h / 2) * (s.w / 2))
+			a, b := make([]float32, 16*s.o*ld), make([]float32, 16*s.o*ld)
+			kWinoDy(a, dy, s.o, s.h, s.w, ld)
+			goWinoDy(b, dy, s.o, s.h, s.w, ld)
+			for i := range a {
+				if a[i] != b[i] {
+					t.Fatalf("%+v: the build's dy transform differs from Go's at %d: %v, %v", s, i, a[i], b[i])
+				}
+			}
+		}
+		got := make([]float32, len(want))
+		winoGradFold(got, [][]float32{zt}, s.o, s.c)
+		var worst, scale float64
+		for i := range want {
+			worst = max(worst, math.Abs(float64(got[i]-want[i])))
+			scale = max(scale, math.Abs(float64(want[i])))
+		}
+		if worst > 1e-5*scale {
+			t.Errorf("%+v: Winograd's kernel gradient differs from the direct one by %.2g of %.2g", s, worst, scale)
+		}
+	}
+}

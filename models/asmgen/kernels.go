@@ -350,36 +350,42 @@ func pool(virt, neg, relu bool) {
 }
 
 // winoInCols writes the column part of Winograd's input transform Bᵀ·d
-// for n (a multiple of 8) columns of four padded input rows.
+// for n (a multiple of 8) columns of four input rows, each given by its
+// own pointer (an image's rows in place, or a row of zeros past its edge).
 func winoInCols() {
-	TEXT("winoInColsAVX", NOSPLIT, "func(r, p *float32, pw, n int)")
-	Doc("winoInColsAVX reads four rows p (pw floats apart) and writes four rows r (pw floats apart): p0−p2, p1+p2, p2−p1, p1−p3, over n (a multiple of 8) columns.")
+	TEXT("winoInColsAVX", NOSPLIT, "func(r, p0, p1, p2, p3 *float32, rs, n int)")
+	Doc("winoInColsAVX reads rows p0 to p3 and writes four rows r (rs floats apart): p0−p2, p1+p2, p2−p1, p1−p3, over n (a multiple of 8) columns.")
 	r := Load(Param("r"), GP64())
-	p := Load(Param("p"), GP64())
-	pw := Load(Param("pw"), GP64())
+	var p [4]reg.Register
+	for i := range p {
+		p[i] = Load(Param(fmt.Sprintf("p%d", i)), GP64())
+	}
+	rs := Load(Param("rs"), GP64())
 	n := Load(Param("n"), GP64())
-	SHLQ(Imm(2), pw)
+	SHLQ(Imm(2), rs)
+	r3 := GP64()
+	LEAQ(Mem{Base: r, Index: rs, Scale: 2}, r3)
+	ADDQ(rs, r3)
 	loop8(n, "winoInColsLoop", func() {
 		a, b, d, e := YMM(), YMM(), YMM(), YMM()
-		VMOVUPS(Mem{Base: p}, a)
-		VMOVUPS(Mem{Base: p, Index: pw, Scale: 1}, b)
-		VMOVUPS(Mem{Base: p, Index: pw, Scale: 2}, d)
-		p3 := GP64()
-		LEAQ(Mem{Base: p, Index: pw, Scale: 2}, p3)
-		VMOVUPS(Mem{Base: p3, Index: pw, Scale: 1}, e)
+		VMOVUPS(Mem{Base: p[0]}, a)
+		VMOVUPS(Mem{Base: p[1]}, b)
+		VMOVUPS(Mem{Base: p[2]}, d)
+		VMOVUPS(Mem{Base: p[3]}, e)
 		t0, t1, t2, t3 := YMM(), YMM(), YMM(), YMM()
 		VSUBPS(d, a, t0)
 		VADDPS(d, b, t1)
 		VSUBPS(b, d, t2)
 		VSUBPS(e, b, t3)
 		VMOVUPS(t0, Mem{Base: r})
-		VMOVUPS(t1, Mem{Base: r, Index: pw, Scale: 1})
-		VMOVUPS(t2, Mem{Base: r, Index: pw, Scale: 2})
-		r3 := GP64()
-		LEAQ(Mem{Base: r, Index: pw, Scale: 2}, r3)
-		VMOVUPS(t3, Mem{Base: r3, Index: pw, Scale: 1})
-		ADDQ(Imm(32), p)
+		VMOVUPS(t1, Mem{Base: r, Index: rs, Scale: 1})
+		VMOVUPS(t2, Mem{Base: r, Index: rs, Scale: 2})
+		VMOVUPS(t3, Mem{Base: r3})
+		for i := range p {
+			ADDQ(Imm(32), p[i])
+		}
 		ADDQ(Imm(32), r)
+		ADDQ(Imm(32), r3)
 	})
 	VZEROUPPER()
 	RET()
@@ -447,35 +453,7 @@ func packBT(nr int) {
 	JL(LabelRef(name + "Done"))
 	MOVQ(src, cur)
 	for jg := range nr / 8 {
-		var r [8]reg.VecVirtual
-		for i := range r {
-			r[i] = YMM()
-			VMOVUPS(Mem{Base: cur}, r[i])
-			ADDQ(ldb, cur)
-		}
-		var t [8]reg.VecVirtual
-		for i := 0; i < 8; i += 2 {
-			t[i], t[i+1] = YMM(), YMM()
-			VUNPCKLPS(r[i+1], r[i], t[i])
-			VUNPCKHPS(r[i+1], r[i], t[i+1])
-		}
-		var u [8]reg.VecVirtual
-		for _, g := range [2]int{0, 4} {
-			u[g], u[g+1], u[g+2], u[g+3] = YMM(), YMM(), YMM(), YMM()
-			VSHUFPS(Imm(0x44), t[g+2], t[g], u[g])
-			VSHUFPS(Imm(0xEE), t[g+2], t[g], u[g+1])
-			VSHUFPS(Imm(0x44), t[g+3], t[g+1], u[g+2])
-			VSHUFPS(Imm(0xEE), t[g+3], t[g+1], u[g+3])
-		}
-		for qq := range 8 {
-			o := YMM()
-			imm := uint64(0x20)
-			if qq >= 4 {
-				imm = 0x31
-			}
-			VPERM2F128(Imm(imm), u[4+qq%4], u[qq%4], o)
-			VMOVUPS(o, Mem{Base: dst, Disp: 4*nr*qq + 32*jg})
-		}
+		transpose8(cur, ldb, dst, nr, 32*jg)
 	}
 	ADDQ(Imm(32), src)
 	ADDQ(U32(uint32(8*4*nr)), dst)

@@ -48,6 +48,9 @@ func main() {
 	packBT(48)
 	packBT(8)
 	packA4()
+	packBTPart(24)
+	packBTPart(48)
+	winoDy()
 	for _, relu := range []bool{false, true} {
 		for _, write := range []bool{false, true} {
 			sumsPooled(relu, write)

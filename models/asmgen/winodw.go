@@ -1,0 +1,172 @@
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+)
+
+// winoDy writes winoDyAVX: Winograd's transform A·dY·Aᵀ of eight 2×2
+// tiles of the output gradient a turn, for the kernel gradient in
+// Winograd's domain (models/winograd_dw.go has the Go it matches bit for
+// bit: the same additions in the same order, negation by the sign bit).
+func winoDy() {
+	TEXT("winoDyAVX", NOSPLIT, "func(wd, r0, r1 *float32, stride, n int)")
+	Doc("winoDyAVX writes the 16 transformed values of n (a multiple of 8) tiles of dy: rows r0 and r1 hold 2n floats each, and value k of tile t goes to wd[k·stride+t].")
+	wd := Load(Param("wd"), GP64())
+	r0 := Load(Param("r0"), GP64())
+	r1 := Load(Param("r1"), GP64())
+	stride := Load(Param("stride"), GP64())
+	n := Load(Param("n"), GP64())
+	SHLQ(Imm(2), stride)
+	// Pointers to streams 0, 4, 8 and 12; stream 4a+b is b·stride on.
+	var rows [4]reg.GPVirtual
+	for i := range rows {
+		rows[i] = GP64()
+		if i == 0 {
+			MOVQ(wd, rows[i])
+		} else {
+			MOVQ(rows[i-1], rows[i])
+			for range 4 {
+				ADDQ(stride, rows[i])
+			}
+		}
+	}
+	sign := YMM() // 0x80000000 in every lane
+	VPCMPEQD(sign, sign, sign)
+	VPSLLD(Imm(31), sign, sign)
+	off := [4]reg.GPVirtual{}
+	for b := range off {
+		off[b] = GP64()
+		MOVQ(U32(0), off[b])
+		for range b {
+			ADDQ(stride, off[b])
+		}
+	}
+	// evenOdd splits 16 floats (8 tiles' two columns) into the tiles'
+	// left and right values.
+	evenOdd := func(p reg.Register) (ev, od reg.VecVirtual) {
+		a, b := YMM(), YMM()
+		VMOVUPS(Mem{Base: p}, a)
+		VMOVUPS(Mem{Base: p, Disp: 32}, b)
+		ev, od = YMM(), YMM()
+		VSHUFPS(Imm(0x88), b, a, ev)
+		VSHUFPS(Imm(0xDD), b, a, od)
+		VPERMPD(Imm(0xD8), ev, ev)
+		VPERMPD(Imm(0xD8), od, od)
+		return ev, od
+	}
+	loop8(n, "winoDyLoop", func() {
+		y00, y01 := evenOdd(r0)
+		y10, y11 := evenOdd(r1)
+		// A dY: rows (p, q) = (y00, y01), (y00+y10, y01+y11),
+		// (y00−y10, y01−y11), (−y10, −y11).
+		var p, q [4]reg.VecVirtual
+		p[0], q[0] = y00, y01
+		for i := 1; i < 4; i++ {
+			p[i], q[i] = YMM(), YMM()
+		}
+		VADDPS(y10, y00, p[1])
+		VADDPS(y11, y01, q[1])
+		VSUBPS(y10, y00, p[2])
+		VSUBPS(y11, y01, q[2])
+		VXORPS(sign, y10, p[3])
+		VXORPS(sign, y11, q[3])
+		// Each row becomes (p, p+q, p−q, −q).
+		for a := range 4 {
+			s, d, nq := YMM(), YMM(), YMM()
+			VADDPS(q[a], p[a], s)
+			VSUBPS(q[a], p[a], d)
+			VXORPS(sign, q[a], nq)
+			for b, v := range [4]reg.VecVirtual{p[a], s, d, nq} {
+				VMOVUPS(v, Mem{Base: rows[a], Index: off[b], Scale: 1})
+			}
+		}
+		for i := range rows {
+			ADDQ(Imm(32), rows[i])
+		}
+		ADDQ(Imm(64), r0)
+		ADDQ(Imm(64), r1)
+	})
+	VZEROUPPER()
+	RET()
+}
+
+// packBTPart writes packBT48PartAVX / packBT24PartAVX: packBT for a panel's
+// first 8·groups columns only (a product whose n is not a multiple of the
+// panel: Winograd's kernel gradient has n = output channels, 32 or 64).
+func packBTPart(nr int) {
+	name := fmt.Sprintf("packBT%dPartAVX", nr)
+	TEXT(name, NOSPLIT, "func(dst, src *float32, ldb, k, groups int)")
+	Doc(fmt.Sprintf("%s writes dst[q·%d+j] = src[j·ldb+q] for j < 8·groups and q < k (a multiple of 8).", name, nr))
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	ldb := Load(Param("ldb"), GP64())
+	k := Load(Param("k"), GP64())
+	groups := Load(Param("groups"), GP64())
+	SHLQ(Imm(2), ldb)
+	cur, out, g, ldb8 := GP64(), GP64(), GP64(), GP64()
+	MOVQ(ldb, ldb8)
+	SHLQ(Imm(3), ldb8)
+	Label(name + "Loop")
+	CMPQ(k, Imm(8))
+	JL(LabelRef(name + "Done"))
+	MOVQ(src, cur)
+	MOVQ(dst, out)
+	MOVQ(groups, g)
+	Label(name + "Group")
+	TESTQ(g, g)
+	JE(LabelRef(name + "Next"))
+	row := GP64()
+	MOVQ(cur, row)
+	transpose8(row, ldb, out, nr, 0)
+	ADDQ(ldb8, cur)
+	ADDQ(Imm(32), out)
+	DECQ(g)
+	JMP(LabelRef(name + "Group"))
+	Label(name + "Next")
+	ADDQ(Imm(32), src)
+	ADDQ(U32(uint32(8*4*nr)), dst)
+	SUBQ(Imm(8), k)
+	JMP(LabelRef(name + "Loop"))
+	Label(name + "Done")
+	VZEROUPPER()
+	RET()
+}
+
+// transpose8 reads 8 rows of 8 floats (row, ldb bytes apart; row moves)
+// and writes their transpose as 8 rows of 8 floats, nr floats apart, at
+// out plus disp bytes.
+func transpose8(row, ldb, out reg.Register, nr, disp int) {
+	var r [8]reg.VecVirtual
+	for i := range r {
+		r[i] = YMM()
+		VMOVUPS(Mem{Base: row}, r[i])
+		ADDQ(ldb, row)
+	}
+	var t [8]reg.VecVirtual
+	for i := 0; i < 8; i += 2 {
+		t[i], t[i+1] = YMM(), YMM()
+		VUNPCKLPS(r[i+1], r[i], t[i])
+		VUNPCKHPS(r[i+1], r[i], t[i+1])
+	}
+	var u [8]reg.VecVirtual
+	for _, g := range [2]int{0, 4} {
+		u[g], u[g+1], u[g+2], u[g+3] = YMM(), YMM(), YMM(), YMM()
+		VSHUFPS(Imm(0x44), t[g+2], t[g], u[g])
+		VSHUFPS(Imm(0xEE), t[g+2], t[g], u[g+1])
+		VSHUFPS(Imm(0x44), t[g+3], t[g+1], u[g+2])
+		VSHUFPS(Imm(0xEE), t[g+3], t[g+1], u[g+3])
+	}
+	for qq := range 8 {
+		o := YMM()
+		imm := uint64(0x20)
+		if qq >= 4 {
+			imm = 0x31
+		}
+		VPERM2F128(Imm(imm), u[4+qq%4], u[qq%4], o)
+		VMOVUPS(o, Mem{Base: out, Disp: 4*nr*qq + disp})
+	}
+}
