@@ -31,6 +31,7 @@ type gemmPlan struct {
 	mr, nr        int // the kernel's tile
 	kc, nc        int
 	kernel        func(k int, a, b, c *float32, ldc int)
+	kernelStore   func(k int, a, b, c *float32, ldc int) // kernel writing over C
 	packB, packBT func(dst, src *float32, ldb, k int)
 	// packBTPart is packBT for the first 8·groups columns of a panel.
 	packBTPart func(dst, src *float32, ldb, k, groups int)
@@ -40,8 +41,8 @@ type gemmPlan struct {
 }
 
 var (
-	gemmAVX2   = &gemmPlan{"AVX2+FMA", 4, 24, 256, 20 * 24, sgemmKernel4x24, packB24AVX, packBT24AVX, packBT24PartAVX, packA4AVX, packAT4AVX}
-	gemmAVX512 = &gemmPlan{"AVX-512", 8, 48, 128, 10 * 48, sgemmKernel8x48, packB48AVX, packBT48AVX, packBT48PartAVX, packB8AVX, packBT8AVX}
+	gemmAVX2   = &gemmPlan{"AVX2+FMA", 4, 24, 256, 20 * 24, sgemmKernel4x24, sgemmKernel4x24Store, packB24AVX, packBT24AVX, packBT24PartAVX, packA4AVX, packAT4AVX}
+	gemmAVX512 = &gemmPlan{"AVX-512", 8, 48, 128, 10 * 48, sgemmKernel8x48, sgemmKernel8x48Store, packB48AVX, packBT48AVX, packBT48PartAVX, packB8AVX, packBT8AVX}
 )
 
 // gemmPlans lists the plans this CPU can run, best first.
@@ -80,10 +81,14 @@ func (g packedSGEMM) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a 
 	if m == 0 || n == 0 {
 		return
 	}
-	scaleC(m, n, beta, c, ldc)
+	if k == 0 || alpha == 0 || beta != 0 {
+		scaleC(m, n, beta, c, ldc)
+	}
 	if k == 0 || alpha == 0 {
 		return
 	}
+	// With beta 0 the first block of k writes C instead of adding to it.
+	over := beta == 0
 	s := gemmPool.Get().(*gemmScratch)
 	defer gemmPool.Put(s)
 	p := g.plan
@@ -99,19 +104,27 @@ func (g packedSGEMM) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a 
 			packA(p, s.a, tA != blas.NoTrans, a, lda, pc, kc, m, alpha)
 			for jr := 0; jr < nc; jr += nr {
 				bp := s.b[jr*kc:]
+				first := over && pc == 0
 				for ir := 0; ir < m; ir += mr {
 					ap := s.a[ir*kc:]
 					if ir+mr <= m && jr+nr <= nc {
-						p.kernel(kc, &ap[0], &bp[0], &c[ir*ldc+jc+jr], ldc)
+						if first {
+							p.kernelStore(kc, &ap[0], &bp[0], &c[ir*ldc+jc+jr], ldc)
+						} else {
+							p.kernel(kc, &ap[0], &bp[0], &c[ir*ldc+jc+jr], ldc)
+						}
 						continue
 					}
 					// An edge tile: into a scratch tile, then the part
 					// that is in C.
-					clear(s.tile[:])
-					p.kernel(kc, &ap[0], &bp[0], &s.tile[0], nr)
+					p.kernelStore(kc, &ap[0], &bp[0], &s.tile[0], nr)
 					for r := 0; r < min(mr, m-ir); r++ {
 						tile := s.tile[r*nr : r*nr+min(nr, nc-jr)]
 						row := c[(ir+r)*ldc+jc+jr:]
+						if first {
+							copy(row, tile)
+							continue
+						}
 						for j, v := range tile {
 							row[j] += v
 						}

@@ -10,6 +10,12 @@ func sgemmKernel4x24(k int, a *float32, b *float32, c *float32, ldc int)
 // sgemmKernel8x48 adds the product of a packed 8×k panel of A and a packed k×48 panel of B to a 8×48 tile of C (AVX-512).
 func sgemmKernel8x48(k int, a *float32, b *float32, c *float32, ldc int)
 
+// sgemmKernel4x24Store writes the product of a packed 4×k panel of A and a packed k×24 panel of B to a 4×24 tile of C (AVX2 and FMA).
+func sgemmKernel4x24Store(k int, a *float32, b *float32, c *float32, ldc int)
+
+// sgemmKernel8x48Store writes the product of a packed 8×k panel of A and a packed k×48 panel of B to a 8×48 tile of C (AVX-512).
+func sgemmKernel8x48Store(k int, a *float32, b *float32, c *float32, ldc int)
+
 // affineAVX writes dst[i] = a·src[i] + b for n (a multiple of 8) floats.
 func affineAVX(dst *float32, src *float32, n int, a float32, b float32)
 

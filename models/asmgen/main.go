@@ -32,8 +32,10 @@ func main() {
 	}
 	// The openblas build uses cgo, which allows no Go assembly in the package.
 	ConstraintExpr("amd64,!openblas")
-	kernel(false)
-	kernel(true)
+	for _, store := range []bool{false, true} {
+		kernel(false, store)
+		kernel(true, store)
+	}
 	affine(false)
 	affine(true)
 	sumSq()
@@ -72,7 +74,10 @@ func main() {
 // c[r*ldc+j] += Σ_p a[p*4+r]·b[p*nr+j] for r < 4, j < nr, with a and b
 // packed panels (k steps each) and c a tile of a row-major matrix with row
 // stride ldc floats.
-func kernel(wide bool) {
+// With store set it writes sgemmKernel4x24Store / sgemmKernel8x48Store,
+// which write the product over the tile instead of adding it (the first
+// block of a product with beta 0: C is then neither cleared nor read).
+func kernel(wide, store bool) {
 	mr, nr, lanes, name := 4, 24, 8, "sgemmKernel4x24"
 	vec := YMM
 	if wide {
@@ -81,8 +86,13 @@ func kernel(wide bool) {
 		mr, nr, lanes, name = 8, 48, 16, "sgemmKernel8x48"
 		vec = ZMM
 	}
+	verb := "adds the product of"
+	if store {
+		name += "Store"
+		verb = "writes the product of"
+	}
 	TEXT(name, NOSPLIT, "func(k int, a, b, c *float32, ldc int)")
-	Doc(fmt.Sprintf("%s adds the product of a packed %d×k panel of A and a packed k×%d panel of B to a %d×%d tile of C (%s).", name, mr, nr, mr, nr,
+	Doc(fmt.Sprintf("%s %s a packed %d×k panel of A and a packed k×%d panel of B to a %d×%d tile of C (%s).", name, verb, mr, nr, mr, nr,
 		map[bool]string{false: "AVX2 and FMA", true: "AVX-512"}[wide]))
 	k := Load(Param("k"), reg.RCX)
 	a := Load(Param("a"), GP64())
@@ -136,7 +146,9 @@ func kernel(wide bool) {
 	for r := range mr {
 		for j := range acc[r] {
 			m := Mem{Base: c, Disp: 4 * lanes * j}
-			VADDPS(m, acc[r][j], acc[r][j])
+			if !store {
+				VADDPS(m, acc[r][j], acc[r][j])
+			}
 			VMOVUPS(acc[r][j], m)
 		}
 		if r < mr-1 {
