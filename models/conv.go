@@ -416,8 +416,9 @@ func (op *convDxOp) Do(vals ...G.Value) (G.Value, error) {
 			}
 		})
 		if x != nil {
+			sumInto(op.accs)
 			if winoDW {
-				winoGradFold(f32(op.dw.out.get(o, c, k, k)), op.accs, o, c)
+				winoGradFold(f32(op.dw.out.get(o, c, k, k)), op.accs[0], o, c)
 			} else {
 				op.foldDW(o, c, k)
 			}
@@ -445,18 +446,35 @@ func (op *convDxOp) Do(vals ...G.Value) (G.Value, error) {
 // channels are folded in parallel: each writes its own windows of dW.
 func (op *convDxOp) foldDW(o, c, k int) {
 	dw := f32(op.dw.out.get(o, c, k, k))
+	acc := op.accs[0] // the sum of the chunks' (sumInto)
 	kk := k * k
 	parallel(c, func(lo, hi int) {
-		for _, acc := range op.accs {
-			for ci := lo; ci < hi; ci++ {
-				row := acc[ci*o*kk : (ci+1)*o*kk]
-				for oi := 0; oi < o; oi++ {
-					src := row[oi*kk : (oi+1)*kk]
-					dst := dw[(oi*c+ci)*kk : (oi*c+ci+1)*kk]
-					for j, v := range src {
-						dst[kk-1-j] += v
-					}
+		for ci := lo; ci < hi; ci++ {
+			row := acc[ci*o*kk : (ci+1)*o*kk]
+			for oi := 0; oi < o; oi++ {
+				src := row[oi*kk : (oi+1)*kk]
+				dst := dw[(oi*c+ci)*kk : (oi*c+ci+1)*kk]
+				for j, v := range src {
+					dst[kk-1-j] = v
 				}
+			}
+		}
+	})
+}
+
+// sumInto adds accs[1:] to accs[0], in index order whatever the split
+// across workers (so that a run is repeatable), each worker over its own
+// range of elements.
+func sumInto(accs [][]float32) {
+	if len(accs) < 2 {
+		return
+	}
+	total := accs[0]
+	parallel(len(total), func(lo, hi int) {
+		dst := total[lo:hi]
+		for _, a := range accs[1:] {
+			for j, v := range a[lo:hi] {
+				dst[j] += v
 			}
 		}
 	})

@@ -68,26 +68,23 @@ func winoGradAdd(zt, x, dy []float32, c, o, h, w int) {
 	winoM.give(wd)
 }
 
-// winoGradFold adds Gᵀ Z G to dw [O,C,3,3] for each of the sums zts (one
-// per chunk of images, added in order), Z[k][o][c] being zt[k][c][o].
-func winoGradFold(dw []float32, zts [][]float32, o, c int) {
+// winoGradFold adds Gᵀ Z G to dw [O,C,3,3], Z[k][o][c] being zt[k][c][o].
+func winoGradFold(dw, zt []float32, o, c int) {
 	parallel(o, func(lo, hi int) {
-		for _, zt := range zts {
-			for oi := lo; oi < hi; oi++ {
-				for ci := 0; ci < c; ci++ {
-					var gz [3][4]float32 // Gᵀ Z
-					for b := range 4 {
-						z0, z1, z2, z3 := zt[b*c*o+ci*o+oi], zt[(4+b)*c*o+ci*o+oi], zt[(8+b)*c*o+ci*o+oi], zt[(12+b)*c*o+ci*o+oi]
-						s, d := 0.5*(z1+z2), 0.5*(z1-z2)
-						gz[0][b], gz[1][b], gz[2][b] = z0+s, d, s+z3
-					}
-					k := dw[(oi*c+ci)*9 : (oi*c+ci)*9+9]
-					for r := range 3 { // (Gᵀ Z) G
-						s, d := 0.5*(gz[r][1]+gz[r][2]), 0.5*(gz[r][1]-gz[r][2])
-						k[3*r] += gz[r][0] + s
-						k[3*r+1] += d
-						k[3*r+2] += s + gz[r][3]
-					}
+		for oi := lo; oi < hi; oi++ {
+			for ci := 0; ci < c; ci++ {
+				var gz [3][4]float32 // Gᵀ Z
+				for b := range 4 {
+					z0, z1, z2, z3 := zt[b*c*o+ci*o+oi], zt[(4+b)*c*o+ci*o+oi], zt[(8+b)*c*o+ci*o+oi], zt[(12+b)*c*o+ci*o+oi]
+					s, d := 0.5*(z1+z2), 0.5*(z1-z2)
+					gz[0][b], gz[1][b], gz[2][b] = z0+s, d, s+z3
+				}
+				k := dw[(oi*c+ci)*9 : (oi*c+ci)*9+9]
+				for r := range 3 { // (Gᵀ Z) G
+					s, d := 0.5*(gz[r][1]+gz[r][2]), 0.5*(gz[r][1]-gz[r][2])
+					k[3*r] += gz[r][0] + s
+					k[3*r+1] += d
+					k[3*r+2] += s + gz[r][3]
 				}
 			}
 		}

@@ -102,7 +102,7 @@ func TestWinogradKernelGradient(t *testing.T) {
 			}
 		}
 		got := make([]float32, len(want))
-		winoGradFold(got, [][]float32{zt}, s.o, s.c)
+		winoGradFold(got, zt, s.o, s.c)
 		var worst, scale float64
 		for i := range want {
 			worst = max(worst, math.Abs(float64(got[i]-want[i])))
