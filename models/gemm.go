@@ -37,3 +37,11 @@ func sgemmLdb(tA, tB bool, m, n, k int, alpha float32, a []float32, b []float32,
 	}
 	BLAS.Sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, n)
 }
+
+// panelGemm is a BLAS that can take B already laid out as the panels its
+// kernel reads (this package's assembly SGEMM), so that an op writing B
+// itself (Winograd's input transform) can spare the product its packing.
+type panelGemm interface {
+	panelWidth() int
+	sgemmPanels(tA bool, m, n, k int, a []float32, lda int, bp []float32, c []float32, ldc int)
+}

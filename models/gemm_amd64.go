@@ -78,6 +78,32 @@ var gemmPool = sync.Pool{New: func() any { return new(gemmScratch) }}
 
 // Sgemm implements the BLAS routine for row-major matrices: C = alpha·op(A)·op(B) + beta·C.
 func (g packedSGEMM) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	g.run(tA != blas.NoTrans, m, n, k, alpha, a, lda, beta, c, ldc, func(s *gemmScratch, pc, kc, jc, nc int) ([]float32, int) {
+		packB(g.plan, s.b, tB != blas.NoTrans, b, ldb, pc, kc, jc, nc)
+		return s.b, kc * g.plan.nr
+	})
+}
+
+// panelWidth implements panelGemm: B's panels are nr columns wide.
+func (g packedSGEMM) panelWidth() int { return g.plan.nr }
+
+// sgemmPanels implements panelGemm: C = op(A)·B (alpha 1, beta 0) with B
+// [k, n] already laid out as this plan's panels: panel j (columns nr·j to
+// nr·j+nr−1, zero or anything past n) holds k rows of nr floats, at
+// bp[j·k·nr:]. The product then packs nothing of B.
+func (g packedSGEMM) sgemmPanels(tA bool, m, n, k int, a []float32, lda int, bp []float32, c []float32, ldc int) {
+	nr := g.plan.nr
+	_ = bp[(n+nr-1)/nr*k*nr-1]
+	g.run(tA, m, n, k, 1, a, lda, 0, c, ldc, func(_ *gemmScratch, pc, _, jc, _ int) ([]float32, int) {
+		return bp[jc/nr*k*nr+pc*nr:], k * nr
+	})
+}
+
+// run is the blocked product; panels returns the kc×nc block of op(B) at
+// (pc, jc) as panels of kc rows, the first at its start and each next
+// stride floats on.
+func (g packedSGEMM) run(tA bool, m, n, k int, alpha float32, a []float32, lda int, beta float32, c []float32, ldc int,
+	panels func(s *gemmScratch, pc, kc, jc, nc int) ([]float32, int)) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -100,10 +126,10 @@ func (g packedSGEMM) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a 
 		nc := min(p.nc, n-jc)
 		for pc := 0; pc < k; pc += p.kc {
 			kc := min(p.kc, k-pc)
-			packB(p, s.b, tB != blas.NoTrans, b, ldb, pc, kc, jc, nc)
-			packA(p, s.a, tA != blas.NoTrans, a, lda, pc, kc, m, alpha)
+			bb, stride := panels(s, pc, kc, jc, nc)
+			packA(p, s.a, tA, a, lda, pc, kc, m, alpha)
 			for jr := 0; jr < nc; jr += nr {
-				bp := s.b[jr*kc:]
+				bp := bb[jr/nr*stride:]
 				first := over && pc == 0
 				for ir := 0; ir < m; ir += mr {
 					ap := s.a[ir*kc:]

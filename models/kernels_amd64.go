@@ -21,6 +21,7 @@ func init() {
 	KernelsName = "AVX2 assembly (BatchNorm, pooling, Winograd transforms)"
 	kWinoOut = avxWinoOut
 	kWinoIn = avxWinoIn
+	kWinoInPanels = avxWinoInPanels
 	kWinoDy = avxWinoDy
 	kPool = avxPool
 	kDxPooled = avxDxPooled
@@ -197,12 +198,27 @@ func avxDx(r, d, x []float32, k, m, a, b float32) {
 
 // avxWinoIn is goWinoIn with both passes of the transform in assembly,
 // eight columns or tiles a step; the same additions in the same order.
-func avxWinoIn(v, x []float32, c, h, w int) {
+func avxWinoIn(v, x []float32, c, h, w int) { avxWinoInTo(v, x, c, h, w, 0) }
+
+// avxWinoInPanels is kWinoIn writing each V[k] [C, T] as the SGEMM's B
+// panels of nr tiles (winograd.go, winoVPanels): V[k][c][t] goes to
+// v[k·C·Tp + (t/nr)·C·nr + c·nr + t%nr], Tp being T rounded up to nr.
+func avxWinoInPanels(v, x []float32, c, h, w, nr int) { avxWinoInTo(v, x, c, h, w, nr) }
+
+// avxWinoInTo is goWinoIn with the passes in assembly, into V laid out
+// plainly (nr 0) or as panels of nr tiles.
+func avxWinoInTo(v, x []float32, c, h, w, nr int) {
 	tw, t := w/2, (h/2)*(w/2)
-	n := tw &^ 7
-	if n == 0 {
+	if tw < 8 && nr == 0 {
 		goWinoIn(v, x, c, h, w)
 		return
+	}
+	// at is where value k of tile tt of channel ci goes.
+	kstride := c * t
+	at := func(k, ci, tt int) int { return k*kstride + ci*t + tt }
+	if nr > 0 {
+		kstride = c * ((t + nr - 1) / nr * nr)
+		at = func(k, ci, tt int) int { return k*kstride + tt/nr*c*nr + ci*nr + tt%nr }
 	}
 	pw := w + 2
 	w8 := w &^ 7
@@ -211,7 +227,7 @@ func avxWinoIn(v, x []float32, c, h, w int) {
 	// both sides (never written); zero: the rows past the image's edges.
 	buf := make([]float32, 4*sp+w)
 	r, zero := buf[:4*sp], buf[4*sp:]
-	_ = v[15*c*t+(c-1)*t+t-1] // the row pass writes up to here
+	_ = v[at(15, c-1, t-1)] // the row pass writes up to here
 	var rows [4][]float32
 	for ci := 0; ci < c; ci++ {
 		plane := x[ci*h*w : (ci+1)*h*w]
@@ -230,16 +246,27 @@ func avxWinoIn(v, x []float32, c, h, w int) {
 				a, b, d, e := rows[0][j], rows[1][j], rows[2][j], rows[3][j]
 				r[1+j], r[sp+1+j], r[2*sp+1+j], r[3*sp+1+j] = a-d, b+d, d-b, b-e
 			}
-			base := ci*t + ty*tw
+			t0 := ty * tw
 			for i := range 4 {
-				winoInRowAVX(&v[4*i*c*t+base], &r[i*sp], c*t, n)
 				ri := r[i*sp : i*sp+pw]
-				for tx := n; tx < tw; tx++ {
-					a, b, d, e := ri[2*tx], ri[2*tx+1], ri[2*tx+2], ri[2*tx+3]
-					v[(4*i+0)*c*t+base+tx] = a - d
-					v[(4*i+1)*c*t+base+tx] = b + d
-					v[(4*i+2)*c*t+base+tx] = d - b
-					v[(4*i+3)*c*t+base+tx] = b - e
+				// Runs of tiles that stay in one panel: eight a step in
+				// assembly, the rest here.
+				for tx := 0; tx < tw; {
+					end := tw
+					if nr > 0 {
+						end = min(tw, (t0+tx)/nr*nr+nr-t0)
+					}
+					if k8 := (end - tx) &^ 7; k8 > 0 {
+						winoInRowAVX(&v[at(4*i, ci, t0+tx)], &r[i*sp+2*tx], kstride, k8)
+						tx += k8
+					}
+					for ; tx < end; tx++ {
+						a, b, d, e := ri[2*tx], ri[2*tx+1], ri[2*tx+2], ri[2*tx+3]
+						v[at(4*i+0, ci, t0+tx)] = a - d
+						v[at(4*i+1, ci, t0+tx)] = b + d
+						v[at(4*i+2, ci, t0+tx)] = d - b
+						v[at(4*i+3, ci, t0+tx)] = b - e
+					}
 				}
 			}
 		}

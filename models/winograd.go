@@ -32,6 +32,9 @@ var (
 	// kWinoDy writes Wd [16][O][ld] from one image's output gradient dy
 	// [O,H,W]: each tile's A·dY·Aᵀ (winograd_dw.go).
 	kWinoDy = goWinoDy
+	// kWinoInPanels is kWinoIn writing V as the SGEMM's panels of nr
+	// tiles (see winoVPanels); nil where the build has none.
+	kWinoInPanels func(v, x []float32, c, h, w, nr int)
 )
 
 // winograd reports whether the forward pass of a convolution with C
@@ -78,10 +81,23 @@ var winoV, winoM freeList
 // with U from winoKernel.
 func winoForward(y, img, u []float32, c, o, h, w int) {
 	t := (h / 2) * (w / 2)
-	v, m := winoV.take(16*c*t), winoM.take(16*o*t)
-	kWinoIn(v, img, c, h, w)
-	for xi := 0; xi < 16; xi++ {
-		sgemm(false, false, o, t, c, 1, u[xi*o*c:(xi+1)*o*c], v[xi*c*t:(xi+1)*c*t], 0, m[xi*o*t:(xi+1)*o*t])
+	m := winoM.take(16 * o * t)
+	var v []float32
+	if pg, ok := BLAS.(panelGemm); ok && kWinoInPanels != nil {
+		// V written as the product's own panels: nothing to pack.
+		nr := pg.panelWidth()
+		tp := (t + nr - 1) / nr * nr
+		v = winoV.take(16 * c * tp)
+		kWinoInPanels(v, img, c, h, w, nr)
+		for xi := 0; xi < 16; xi++ {
+			pg.sgemmPanels(false, o, t, c, u[xi*o*c:(xi+1)*o*c], c, v[xi*c*tp:(xi+1)*c*tp], m[xi*o*t:(xi+1)*o*t], t)
+		}
+	} else {
+		v = winoV.take(16 * c * t)
+		kWinoIn(v, img, c, h, w)
+		for xi := 0; xi < 16; xi++ {
+			sgemm(false, false, o, t, c, 1, u[xi*o*c:(xi+1)*o*c], v[xi*c*t:(xi+1)*c*t], 0, m[xi*o*t:(xi+1)*o*t])
+		}
 	}
 	kWinoOut(y, m, o, h, w)
 	winoV.give(v)

@@ -113,3 +113,35 @@ func TestWinogradKernelGradient(t *testing.T) {
 		}
 	}
 }
+
+// TestWinogradPanels: the input transform written as the SGEMM's panels
+// (the default build on x86-64) holds exactly the values of the plain one,
+// where winoVPanels's layout puts them, for tiles that end a panel inside
+// a row of tiles, rows shorter than a panel and tails past eight tiles.
+func TestWinogradPanels(t *testing.T) {
+	if kWinoInPanels == nil {
+		t.Skip("this build has no panel-writing input transform (the product packs V itself)")
+	}
+	r := rand.New(rand.NewPCG(8, 9))
+	for _, s := range []struct{ c, h, w int }{{3, 64, 64}, {5, 34, 36}, {2, 6, 50}, {4, 16, 16}, {3, 4, 6}} {
+		x := randInput(r, s.c*s.h*s.w)
+		tn := (s.h / 2) * (s.w / 2)
+		plain := make([]float32, 16*s.c*tn)
+		kWinoIn(plain, x, s.c, s.h, s.w)
+		for _, nr := range []int{8, 24, 48} {
+			tp := (tn + nr - 1) / nr * nr
+			got := make([]float32, 16*s.c*tp)
+			kWinoInPanels(got, x, s.c, s.h, s.w, nr)
+			for k := range 16 {
+				for ci := range s.c {
+					for tt := range tn {
+						want := plain[k*s.c*tn+ci*tn+tt]
+						if g := got[k*s.c*tp+tt/nr*s.c*nr+ci*nr+tt%nr]; g != want {
+							t.Fatalf("%+v nr %d: V[%d][%d][%d] = %v, want %v", s, nr, k, ci, tt, g, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
