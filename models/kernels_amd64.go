@@ -23,6 +23,7 @@ func init() {
 	kWinoIn = avxWinoIn
 	kWinoInPanels = avxWinoInPanels
 	kWinoDy = avxWinoDy
+	kDotNT = avxDotNT
 	kPool = avxPool
 	kDxPooled = avxDxPooled
 	kSumsPooled = avxSumsPooled
@@ -269,6 +270,40 @@ func avxWinoInTo(v, x []float32, c, h, w, nr int) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// avxDotNT is kDotNT with blocks of rows × 4 columns in assembly (4 rows
+// with AVX-512, 2 with AVX2) over the inner dimension's whole vectors; the
+// rest (the last rows and columns, the tail of the inner dimension) in Go.
+func avxDotNT(z, v, w []float32, m, n, k, ldz, ldv, ldw int) {
+	dot, mr, lanes := dot2x4AVX2, 2, 8
+	if cpu.X86.HasAVX512F {
+		dot, mr, lanes = dot4x4AVX512, 4, 16
+	}
+	kv := k &^ (lanes - 1)
+	mb, nb := m/mr*mr, n&^3
+	if kv > 0 && mb > 0 && nb > 0 {
+		_, _, _ = z[(mb-1)*ldz+nb-1], v[(mb-1)*ldv+kv-1], w[(nb-1)*ldw+kv-1]
+		for i := 0; i < mb; i += mr {
+			for j := 0; j < nb; j += 4 {
+				dot(&z[i*ldz+j], ldz, &v[i*ldv], ldv, &w[j*ldw], ldw, kv)
+			}
+		}
+	} else {
+		kv = 0
+	}
+	for i := range m {
+		for j := range n {
+			from := kv
+			if i >= mb || j >= nb || kv == 0 {
+				from = 0
+			}
+			if from == k {
+				continue
+			}
+			z[i*ldz+j] += dotGo(v[i*ldv+from:i*ldv+k], w[j*ldw+from:j*ldw+k])
 		}
 	}
 }

@@ -70,6 +70,12 @@ func packBT48PartAVX(dst *float32, src *float32, ldb int, k int, groups int)
 // winoDyAVX writes the 16 transformed values of n (a multiple of 8) tiles of dy: rows r0 and r1 hold 2n floats each, and value k of tile t goes to wd[k·stride+t].
 func winoDyAVX(wd *float32, r0 *float32, r1 *float32, stride int, n int)
 
+// dot2x4AVX2 adds Σ_{t<n} v[i·ldv+t]·w[j·ldw+t] to z[i·ldz+j] for i < 2, j < 4 (n a multiple of 8).
+func dot2x4AVX2(z *float32, ldz int, v *float32, ldv int, w *float32, ldw int, n int)
+
+// dot4x4AVX512 adds Σ_{t<n} v[i·ldv+t]·w[j·ldw+t] to z[i·ldz+j] for i < 4, j < 4 (n a multiple of 16).
+func dot4x4AVX512(z *float32, ldz int, v *float32, ldv int, w *float32, ldw int, n int)
+
 // sumsPooledAVX sums n (a multiple of 8) 2×2 windows of rows r0 and r1 as goSumsPooled; picks gets n/4 bytes.
 func sumsPooledAVX(grad *float32, r0 *float32, r1 *float32, picks *uint8, n int, sgn float32, sc float32, sh float32, mu float32) (a float32, b float32)
 

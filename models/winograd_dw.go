@@ -15,6 +15,22 @@ import "gonum.org/v1/gonum/blas"
 //
 //	A = [1 0; 1 1; 1 −1; 0 −1],  Gᵀ = [1 ½ ½ 0; 0 ½ −½ 0; 0 ½ ½ 1]
 
+// kDotNT adds V·Wᵀ to Z (Z [m, n], V [m, k], W [n, k], rows ldz, ldv, ldw
+// floats apart): the products of Winograd's kernel gradient, whose inner
+// dimension (the tiles) is contiguous in both operands, so that a kernel
+// that sums along it needs no packing (kernels_amd64.go). Nil where the
+// build has none: the BLAS does it.
+var kDotNT func(z, v, w []float32, m, n, k, ldz, ldv, ldw int)
+
+// dotGo is Σ a[i]·b[i] (the rows and columns kDotNT leaves to Go).
+func dotGo(a, b []float32) float32 {
+	var s float32
+	for i, x := range a {
+		s += x * b[i]
+	}
+	return s
+}
+
 // goWinoDy is kWinoDy in Go: Wd[k][o][t] for k = 4a+b is (A dY Aᵀ)[a][b]
 // of tile t of channel o; rows of Wd are ld floats apart.
 func goWinoDy(wd, dy []float32, o, h, w, ld int) {
@@ -62,6 +78,10 @@ func winoGradAdd(zt, x, dy []float32, c, o, h, w int) {
 	kWinoIn(v, x, c, h, w)
 	kWinoDy(wd, dy, o, h, w, ld)
 	for k := range 16 {
+		if kDotNT != nil {
+			kDotNT(zt[k*c*o:(k+1)*c*o], v[k*c*t:(k+1)*c*t], wd[k*o*ld:], c, o, t, o, t, ld)
+			continue
+		}
 		BLAS.Sgemm(blas.NoTrans, blas.Trans, c, o, t, 1, v[k*c*t:(k+1)*c*t], t, wd[k*o*ld:], ld, 1, zt[k*c*o:(k+1)*c*o], o)
 	}
 	winoV.give(v)

@@ -145,3 +145,36 @@ func TestWinogradPanels(t *testing.T) {
 		}
 	}
 }
+
+// TestDotNT: the build's V·Wᵀ kernel (assembly in the default build)
+// against plain sums, on shapes with rows and columns past its blocks, an
+// inner dimension shorter than a vector and with a tail, row strides past
+// the width, and slices off a 32-byte boundary.
+func TestDotNT(t *testing.T) {
+	if kDotNT == nil {
+		t.Skip("this build has no V·Wᵀ kernel (the BLAS does Winograd's kernel gradient)")
+	}
+	r := rand.New(rand.NewPCG(10, 11))
+	for _, s := range [][3]int{{4, 4, 16}, {5, 7, 3}, {8, 12, 1024}, {33, 31, 306}, {2, 4, 40}, {1, 1, 17}} {
+		m, n, k := s[0], s[1], s[2]
+		ldv, ldw, ldz := k+3, k+5, n+2
+		v, w := randInput(r, m*ldv+1)[1:], randInput(r, n*ldw+3)[3:]
+		z := randInput(r, m*ldz)
+		want := append([]float32(nil), z...)
+		kDotNT(z, v, w, m, n, k, ldz, ldv, ldw)
+		for i := range m {
+			for j := range n {
+				var d float64
+				for q := range k {
+					d += float64(v[i*ldv+q]) * float64(w[j*ldw+q])
+				}
+				want[i*ldz+j] += float32(d)
+			}
+		}
+		for i := range z {
+			if math.Abs(float64(z[i]-want[i])) > 1e-4*math.Sqrt(float64(k))*(1+math.Abs(float64(want[i]))) {
+				t.Fatalf("%v: z[%d] = %v, want %v", s, i, z[i], want[i])
+			}
+		}
+	}
+}

@@ -53,6 +53,8 @@ func main() {
 	packBTPart(24)
 	packBTPart(48)
 	winoDy()
+	dotKernel(false)
+	dotKernel(true)
 	for _, relu := range []bool{false, true} {
 		for _, write := range []bool{false, true} {
 			sumsPooled(relu, write)

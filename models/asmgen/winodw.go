@@ -170,3 +170,101 @@ func transpose8(row, ldb, out reg.Register, nr, disp int) {
 		VMOVUPS(o, Mem{Base: out, Disp: 4*nr*qq + disp})
 	}
 }
+
+// dotKernel writes dot2x4AVX2 or dot4x4AVX512: a block of the product of
+// two matrices whose inner dimension is contiguous in both (z += v·wᵀ,
+// Winograd's kernel gradient: both V and Wd hold a channel's tiles in a
+// row), with no packing. AVX-512: 4×4 accumulators of 16 lanes and eight
+// operand registers (24 of the 32 ZMM); AVX2: 2×4 accumulators of 8 lanes,
+// four of w and one of v at a time (13 of the 16 YMM). Each accumulator is
+// summed across its lanes at the end.
+func dotKernel(wide bool) {
+	name, vec, lanes, mr := "dot2x4AVX2", YMM, 8, 2
+	if wide {
+		name, vec, lanes, mr = "dot4x4AVX512", ZMM, 16, 4
+	}
+	TEXT(name, NOSPLIT, "func(z *float32, ldz int, v *float32, ldv int, w *float32, ldw, n int)")
+	Doc(fmt.Sprintf("%s adds Σ_{t<n} v[i·ldv+t]·w[j·ldw+t] to z[i·ldz+j] for i < %d, j < 4 (n a multiple of %d).", name, mr, lanes))
+	z := Load(Param("z"), GP64())
+	ldz := Load(Param("ldz"), GP64())
+	n := Load(Param("n"), GP64())
+	SHLQ(Imm(2), ldz)
+	rows := func(base, ld string, k int) []reg.GPVirtual {
+		p := make([]reg.GPVirtual, k)
+		p[0] = GP64()
+		Load(Param(base), p[0])
+		l := Load(Param(ld), GP64())
+		SHLQ(Imm(2), l)
+		for i := 1; i < k; i++ {
+			p[i] = GP64()
+			LEAQ(Mem{Base: p[i-1], Index: l, Scale: 1}, p[i])
+		}
+		return p
+	}
+	vp, wp := rows("v", "ldv", mr), rows("w", "ldw", 4)
+	acc := make([][4]reg.VecVirtual, mr)
+	for i := range acc {
+		for j := range acc[i] {
+			acc[i][j] = vec()
+			VXORPS(acc[i][j], acc[i][j], acc[i][j])
+		}
+	}
+	off := GP64()
+	XORQ(off, off)
+	Label(name + "Loop")
+	CMPQ(n, Imm(uint64(lanes)))
+	JL(LabelRef(name + "Sum"))
+	var ww [4]reg.VecVirtual
+	for j := range 4 {
+		ww[j] = vec()
+		VMOVUPS(Mem{Base: wp[j], Index: off, Scale: 1}, ww[j])
+	}
+	for i := range mr {
+		vv := vec()
+		VMOVUPS(Mem{Base: vp[i], Index: off, Scale: 1}, vv)
+		for j := range 4 {
+			VFMADD231PS(ww[j], vv, acc[i][j])
+		}
+	}
+	ADDQ(Imm(uint64(4*lanes)), off)
+	SUBQ(Imm(uint64(lanes)), n)
+	JMP(LabelRef(name + "Loop"))
+	Label(name + "Sum")
+	for i := range mr {
+		for j := range 4 {
+			var s reg.VecVirtual
+			if wide {
+				s = hsumWide(acc[i][j])
+			} else {
+				s = hsum(acc[i][j])
+			}
+			m := Mem{Base: z, Disp: 4 * j}
+			VADDSS(m, s, s)
+			VMOVSS(s, m)
+		}
+		if i < mr-1 {
+			ADDQ(ldz, z)
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// hsumWide reduces the sixteen lanes of z to one float32 in the low lane
+// of the register it returns, with instructions that have EVEX forms (the
+// registers may be any of the 32: VEXTRACTF128 and VHADDPS reach only the
+// first 16).
+func hsumWide(z reg.VecVirtual) reg.VecVirtual {
+	y := YMM()
+	VEXTRACTF32X8(Imm(1), z, y)
+	VADDPS(z.AsY(), y, y)
+	x := XMM()
+	VEXTRACTF32X4(Imm(1), y, x)
+	VADDPS(y.AsX(), x, x)
+	t := XMM()
+	VPERMILPS(Imm(0x4E), x, t) // swap the two halves
+	VADDPS(t, x, x)
+	VPERMILPS(Imm(0xB1), x, t) // swap neighbours
+	VADDPS(t, x, x)
+	return x
+}
