@@ -284,26 +284,33 @@ func avxDotNT(z, v, w []float32, m, n, k, ldz, ldv, ldw int) {
 	}
 	kv := k &^ (lanes - 1)
 	mb, nb := m/mr*mr, n&^3
-	if kv > 0 && mb > 0 && nb > 0 {
+	if kv == 0 || mb == 0 || nb == 0 {
+		mb, nb, kv = 0, 0, 0 // all in Go
+	}
+	if kv > 0 {
 		_, _, _ = z[(mb-1)*ldz+nb-1], v[(mb-1)*ldv+kv-1], w[(nb-1)*ldw+kv-1]
 		for i := 0; i < mb; i += mr {
 			for j := 0; j < nb; j += 4 {
 				dot(&z[i*ldz+j], ldz, &v[i*ldv], ldv, &w[j*ldw], ldw, kv)
 			}
 		}
-	} else {
-		kv = 0
+	}
+	// In Go: the tail of the inner dimension of the block, then the rows
+	// and columns past it.
+	if kv < k {
+		for i := range mb {
+			for j := range nb {
+				z[i*ldz+j] += dotGo(v[i*ldv+kv:i*ldv+k], w[j*ldw+kv:j*ldw+k])
+			}
+		}
 	}
 	for i := range m {
-		for j := range n {
-			from := kv
-			if i >= mb || j >= nb || kv == 0 {
-				from = 0
-			}
-			if from == k {
-				continue
-			}
-			z[i*ldz+j] += dotGo(v[i*ldv+from:i*ldv+k], w[j*ldw+from:j*ldw+k])
+		j0 := nb
+		if i >= mb {
+			j0 = 0
+		}
+		for j := j0; j < n; j++ {
+			z[i*ldz+j] += dotGo(v[i*ldv:i*ldv+k], w[j*ldw:j*ldw+k])
 		}
 	}
 }
