@@ -206,6 +206,17 @@ func avxWinoIn(v, x []float32, c, h, w int) { avxWinoInTo(v, x, c, h, w, 0) }
 // v[k·C·Tp + (t/nr)·C·nr + c·nr + t%nr], Tp being T rounded up to nr.
 func avxWinoInPanels(v, x []float32, c, h, w, nr int) { avxWinoInTo(v, x, c, h, w, nr) }
 
+// vLayout says where V's values go: plainly, or as panels of nr tiles.
+type vLayout struct{ c, t, nr, kstride int }
+
+// at is where value k of tile tt of channel ci goes.
+func (l vLayout) at(k, ci, tt int) int {
+	if l.nr == 0 {
+		return k*l.kstride + ci*l.t + tt
+	}
+	return k*l.kstride + tt/l.nr*l.c*l.nr + ci*l.nr + tt%l.nr
+}
+
 // avxWinoInTo is goWinoIn with the passes in assembly, into V laid out
 // plainly (nr 0) or as panels of nr tiles.
 func avxWinoInTo(v, x []float32, c, h, w, nr int) {
@@ -214,12 +225,9 @@ func avxWinoInTo(v, x []float32, c, h, w, nr int) {
 		goWinoIn(v, x, c, h, w)
 		return
 	}
-	// at is where value k of tile tt of channel ci goes.
-	kstride := c * t
-	at := func(k, ci, tt int) int { return k*kstride + ci*t + tt }
+	l := vLayout{c: c, t: t, nr: nr, kstride: c * t}
 	if nr > 0 {
-		kstride = c * ((t + nr - 1) / nr * nr)
-		at = func(k, ci, tt int) int { return k*kstride + tt/nr*c*nr + ci*nr + tt%nr }
+		l.kstride = c * ((t + nr - 1) / nr * nr)
 	}
 	pw := w + 2
 	w8 := w &^ 7
@@ -228,7 +236,7 @@ func avxWinoInTo(v, x []float32, c, h, w, nr int) {
 	// both sides (never written); zero: the rows past the image's edges.
 	buf := make([]float32, 4*sp+w)
 	r, zero := buf[:4*sp], buf[4*sp:]
-	_ = v[at(15, c-1, t-1)] // the row pass writes up to here
+	_ = v[l.at(15, c-1, t-1)] // the row pass writes up to here
 	var rows [4][]float32
 	for ci := 0; ci < c; ci++ {
 		plane := x[ci*h*w : (ci+1)*h*w]
@@ -258,15 +266,15 @@ func avxWinoInTo(v, x []float32, c, h, w, nr int) {
 						end = min(tw, (t0+tx)/nr*nr+nr-t0)
 					}
 					if k8 := (end - tx) &^ 7; k8 > 0 {
-						winoInRowAVX(&v[at(4*i, ci, t0+tx)], &r[i*sp+2*tx], kstride, k8)
+						winoInRowAVX(&v[l.at(4*i, ci, t0+tx)], &r[i*sp+2*tx], l.kstride, k8)
 						tx += k8
 					}
 					for ; tx < end; tx++ {
 						a, b, d, e := ri[2*tx], ri[2*tx+1], ri[2*tx+2], ri[2*tx+3]
-						v[at(4*i+0, ci, t0+tx)] = a - d
-						v[at(4*i+1, ci, t0+tx)] = b + d
-						v[at(4*i+2, ci, t0+tx)] = d - b
-						v[at(4*i+3, ci, t0+tx)] = b - e
+						v[l.at(4*i+0, ci, t0+tx)] = a - d
+						v[l.at(4*i+1, ci, t0+tx)] = b + d
+						v[l.at(4*i+2, ci, t0+tx)] = d - b
+						v[l.at(4*i+3, ci, t0+tx)] = b - e
 					}
 				}
 			}
