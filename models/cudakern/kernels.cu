@@ -171,3 +171,62 @@ KERNEL md_focal(long rows, long k, const float *x, const int *label, double gamm
 		}
 	}
 }
+
+/* Soft F1 (package training's "f1": 1 − mean over classes of F1 from
+ * soft counts, each F1 clamped to [ε, 1−ε]) in two kernels. md_f1_counts,
+ * one thread a class: the soft true positives Σ p_rj over rows labelled
+ * j, Σ_r p_rj and the number of rows labelled j. */
+KERNEL md_f1_counts(long rows, long k, const float *x, const int *label, double *tp, double *sp, double *sy) {
+	FOR_EACH(j, k) {
+		double t = 0.0, s = 0.0, n = 0.0;
+		for (long r = 0; r < rows; r++) {
+			const float *xr = x + r * k;
+			double p = exp((double)xr[j] - md_lse(xr, k));
+			s += p;
+			if (label[r] == j) {
+				t += p;
+				n += 1.0;
+			}
+		}
+		tp[j] = t;
+		sp[j] = s;
+		sy[j] = n;
+	}
+}
+
+/* md_f1_grad, one thread a row: dx_r += w·∂loss/∂x_r through the softmax,
+ * from the counts; the first row's thread also writes the loss. */
+KERNEL md_f1_grad(long rows, long k, const float *x, const int *label, const double *tp, const double *sp,
+                  const double *sy, double eps, double w, float *loss, float *dx) {
+	FOR_EACH(r, rows) {
+		const float *xr = x + r * k;
+		double lse = md_lse(xr, k);
+		double dot = 0.0, mean = 0.0;
+		/* ∂loss/∂p_rj for each class, then the softmax's Jacobian. */
+		for (long pass = 0; pass < 2; pass++) {
+			for (long j = 0; j < k; j++) {
+				double P = tp[j] / (sp[j] + eps), R = tp[j] / (sy[j] + eps);
+				double f = 2.0 * P * R / (P + R + eps);
+				int clamped = f < eps || f > 1.0 - eps;
+				if (pass == 0 && r == 0)
+					mean += f < eps ? eps : (f > 1.0 - eps ? 1.0 - eps : f);
+				double g = 0.0;
+				if (!clamped) {
+					double den = P + R + eps;
+					double dfdP = 2.0 * R * (R + eps) / (den * den), dfdR = 2.0 * P * (P + eps) / (den * den);
+					double isY = label[r] == j ? 1.0 : 0.0;
+					double dP = (isY * (sp[j] + eps) - tp[j]) / ((sp[j] + eps) * (sp[j] + eps));
+					double dR = isY / (sy[j] + eps);
+					g = -(dfdP * dP + dfdR * dR) / (double)k;
+				}
+				double p = exp((double)xr[j] - lse);
+				if (pass == 0)
+					dot += g * p;
+				else
+					dx[r * k + j] += (float)(w * p * (g - dot));
+			}
+		}
+		if (r == 0)
+			loss[0] = (float)(1.0 - mean / (double)k);
+	}
+}

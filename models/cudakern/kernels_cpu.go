@@ -82,3 +82,14 @@ func SmoothCE(x []float32, k int, labels []int32, s, w float64, loss, dx []float
 func Focal(x []float32, k int, labels []int32, gamma, w float64, loss, dx []float32) {
 	C.md_focal(C.long(len(labels)), C.long(k), fp(x), (*C.int)(unsafe.Pointer(&labels[0])), C.double(gamma), C.double(w), fp(loss), fp(dx))
 }
+
+// SoftF1 adds w·∂/∂x of package training's soft-F1 loss to dx and writes
+// the loss (one value for the rows together) to loss[0].
+func SoftF1(x []float32, k int, labels []int32, eps, w float64, loss, dx []float32) {
+	tp, sp, sy := make([]float64, k), make([]float64, k), make([]float64, k)
+	lp := (*C.int)(unsafe.Pointer(&labels[0]))
+	C.md_f1_counts(C.long(len(labels)), C.long(k), fp(x), lp, dp(tp), dp(sp), dp(sy))
+	C.md_f1_grad(C.long(len(labels)), C.long(k), fp(x), lp, dp(tp), dp(sp), dp(sy), C.double(eps), C.double(w), fp(loss), fp(dx))
+}
+
+func dp(s []float64) *C.double { return (*C.double)(unsafe.Pointer(&s[0])) }

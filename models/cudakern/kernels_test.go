@@ -229,7 +229,7 @@ func TestLossesMatchTraining(t *testing.T) {
 		labels[i] = r.IntN(k)
 		l32[i] = int32(labels[i])
 	}
-	for _, spec := range []string{"ce", "smooth", "focal", "0.6focal+0.4ce"} {
+	for _, spec := range []string{"ce", "smooth", "focal", "0.6focal+0.4ce", "f1", "0.5f1+0.5ce"} {
 		t.Run(spec, func(t *testing.T) {
 			l, err := training.ParseLoss(spec)
 			if err != nil {
@@ -248,6 +248,14 @@ func TestLossesMatchTraining(t *testing.T) {
 					SmoothCE(x, k, l32, l.Smoothing, term.Weight, per, got)
 				case "focal":
 					Focal(x, k, l32, l.Gamma, term.Weight, per, got)
+				case "f1":
+					// One loss for the rows together: spread so that the
+					// mean below gives it back.
+					one := make([]float32, 1)
+					SoftF1(x, k, l32, l.Eps, term.Weight, one, got)
+					for i := range per {
+						per[i] = one[0]
+					}
 				}
 				mean := 0.0
 				for _, v := range per {

@@ -77,4 +77,40 @@ func TestKernelsOnTheGPU(t *testing.T) {
 	y := make([]float32, n)
 	ReLU(x, y)
 	near(t, "relu on the GPU", down(dy, n), y, 0)
+
+	// Soft F1 (its two kernels, the counts in float64 on the device).
+	rows, k := int64(64), int64(18)
+	logits := randSlice(r, int(rows*k), 4)
+	labels := make([]int32, rows)
+	for i := range labels {
+		labels[i] = int32(r.IntN(int(k)))
+	}
+	dlog, dgrad, dloss := up(logits), up(make([]float32, rows*k)), up(make([]float32, 1))
+	dlab, err := cu.MemAlloc(4 * rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cu.MemcpyHtoD(dlab, unsafe.Pointer(&labels[0]), 4*rows); err != nil {
+		t.Fatal(err)
+	}
+	var counts [3]cu.DevicePtr
+	for i := range counts {
+		if counts[i], err = cu.MemAlloc(8 * k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := m.Launch("md_f1_counts", int(k), unsafe.Pointer(&rows), unsafe.Pointer(&k), unsafe.Pointer(&dlog), unsafe.Pointer(&dlab),
+		unsafe.Pointer(&counts[0]), unsafe.Pointer(&counts[1]), unsafe.Pointer(&counts[2])); err != nil {
+		t.Fatal(err)
+	}
+	f1eps, f1w := 1e-7, 1.0
+	if err := m.Launch("md_f1_grad", int(rows), unsafe.Pointer(&rows), unsafe.Pointer(&k), unsafe.Pointer(&dlog), unsafe.Pointer(&dlab),
+		unsafe.Pointer(&counts[0]), unsafe.Pointer(&counts[1]), unsafe.Pointer(&counts[2]), unsafe.Pointer(&f1eps), unsafe.Pointer(&f1w),
+		unsafe.Pointer(&dloss), unsafe.Pointer(&dgrad)); err != nil {
+		t.Fatal(err)
+	}
+	wantGrad, wantLoss := make([]float32, rows*k), make([]float32, 1)
+	SoftF1(logits, int(k), labels, f1eps, f1w, wantLoss, wantGrad)
+	near(t, "soft-F1 loss on the GPU", down(dloss, 1), wantLoss, 1e-6)
+	near(t, "soft-F1 gradient on the GPU", down(dgrad, int(rows*k)), wantGrad, 1e-5)
 }
