@@ -230,3 +230,54 @@ KERNEL md_f1_grad(long rows, long k, const float *x, const int *label, const dou
 			loss[0] = (float)(1.0 - mean / (double)k);
 	}
 }
+
+/* AdamP (package training's adamp: Adam with decoupled decay, and for a
+ * weight of two or more dimensions whose gradient is nearly orthogonal to
+ * it, the radial part of the update removed and the decay scaled down) as
+ * kernels. md_adam_dir updates the moments and writes the update's
+ * direction (float64, as training keeps it); md_adamp_cos, one thread a
+ * row of a view of the weight as rows × nc, writes |cos| between the
+ * row's gradient and weights; the host picks the view as AdamP does, and
+ * md_adamp_project removes each row's radial part; md_adam_apply moves
+ * the weights. */
+KERNEL md_adam_dir(long n, const float *w, const float *g, float *m, float *v, double b1, double b2, double l2,
+                   double bc2, double eps, double *upd) {
+	FOR_EACH(i, n) {
+		double gi = (double)g[i] + l2 * (double)w[i];
+		m[i] = (float)(b1 * (double)m[i] + (1.0 - b1) * gi);
+		v[i] = (float)(b2 * (double)v[i] + (1.0 - b2) * gi * gi);
+		upd[i] = (double)m[i] / (sqrt((double)v[i]) / sqrt(bc2) + eps);
+	}
+}
+
+KERNEL md_adamp_cos(long rows, long nc, const float *w, const float *g, double eps, double *cos) {
+	FOR_EACH(r, rows) {
+		double gw = 0.0, gg = 0.0, ww = 0.0;
+		for (long j = r * nc; j < (r + 1) * nc; j++) {
+			double a = (double)g[j], b = (double)w[j];
+			gw += a * b;
+			gg += a * a;
+			ww += b * b;
+		}
+		cos[r] = fabs(gw) / (fmax(sqrt(gg), eps) * fmax(sqrt(ww), eps));
+	}
+}
+
+KERNEL md_adamp_project(long rows, long nc, const float *w, double eps, double *upd) {
+	FOR_EACH(r, rows) {
+		double ww = 0.0, dot = 0.0;
+		for (long j = r * nc; j < (r + 1) * nc; j++)
+			ww += (double)w[j] * (double)w[j];
+		double norm = sqrt(ww) + eps;
+		for (long j = r * nc; j < (r + 1) * nc; j++)
+			dot += (double)w[j] / norm * upd[j];
+		for (long j = r * nc; j < (r + 1) * nc; j++)
+			upd[j] -= (double)w[j] / norm * dot;
+	}
+}
+
+KERNEL md_adam_apply(long n, float *w, const double *upd, double step, double keep) {
+	FOR_EACH(i, n) {
+		w[i] = (float)((double)w[i] * keep - step * upd[i]);
+	}
+}

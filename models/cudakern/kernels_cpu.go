@@ -7,7 +7,11 @@ package cudakern
 */
 import "C"
 
-import "unsafe"
+import (
+	"math"
+	"slices"
+	"unsafe"
+)
 
 // The kernels on the CPU, for the tests (and as the reference a GPU run
 // is compared with). Slices must hold what the sizes say.
@@ -93,3 +97,27 @@ func SoftF1(x []float32, k int, labels []int32, eps, w float64, loss, dx []float
 }
 
 func dp(s []float64) *C.double { return (*C.double)(unsafe.Pointer(&s[0])) }
+
+// AdamPStep is one step of AdamP through its kernels (md_adam_dir,
+// md_adamp_cos, md_adamp_project, md_adam_apply): rows is the weight's
+// first dimension, 0 for a one-dimensional weight (never projected); wd
+// is the decoupled decay (0 for a weight without decay).
+func AdamPStep(w, g, m, v []float32, rows int, lr, b1, b2, eps, bc1, bc2, wd, delta, wdRatio float64) {
+	n := len(w)
+	upd := make([]float64, n)
+	C.md_adam_dir(C.long(n), fp(w), fp(g), fp(m), fp(v), C.double(b1), C.double(b2), 0, C.double(bc2), C.double(eps), dp(upd))
+	ratio := 1.0
+	if rows > 0 {
+		// The per-output-channel view first, then the whole tensor.
+		for _, vw := range [][2]int{{rows, n / rows}, {1, n}} {
+			cos := make([]float64, vw[0])
+			C.md_adamp_cos(C.long(vw[0]), C.long(vw[1]), fp(w), fp(g), C.double(eps), dp(cos))
+			if slices.Max(cos) < delta/math.Sqrt(float64(vw[1])) {
+				C.md_adamp_project(C.long(vw[0]), C.long(vw[1]), fp(w), C.double(eps), dp(upd))
+				ratio = wdRatio
+				break
+			}
+		}
+	}
+	C.md_adam_apply(C.long(n), fp(w), dp(upd), C.double(lr/bc1), C.double(1-lr*wd*ratio))
+}

@@ -68,6 +68,7 @@ func TestOptimizersMatchTraining(t *testing.T) {
 		{Name: "sgd", LR: 0.05, Momentum: 0.9, WeightDecay: 1e-4},
 		{Name: "adam", LR: 1e-3, WeightDecay: 1e-3},
 		{Name: "adamw", LR: 1e-3, WeightDecay: 1e-2},
+		{Name: "adamp", LR: 1e-3, WeightDecay: 1e-2},
 	} {
 		t.Run(c.Name, func(t *testing.T) {
 			r := rand.New(rand.NewPCG(3, 4))
@@ -81,8 +82,24 @@ func TestOptimizersMatchTraining(t *testing.T) {
 			w := append([]float32(nil), w0...)
 			s1, s2 := make([]float32, n), make([]float32, n)
 			b1, b2, eps := 0.9, 0.999, 1e-8
-			for step := 1; step <= 3; step++ {
+			projected := 0
+			for step := 1; step <= 4; step++ {
 				g := randSlice(r, n, 0.1)
+				if step%2 == 0 {
+					// Orthogonal to each row of the weights: AdamP projects.
+					for row := range 11 {
+						gr, wr := g[row*47:(row+1)*47], p.Data[row*47:(row+1)*47]
+						var gw, ww float64
+						for j := range gr {
+							gw += float64(gr[j]) * float64(wr[j])
+							ww += float64(wr[j]) * float64(wr[j])
+						}
+						for j := range gr {
+							gr[j] -= float32(gw / ww * float64(wr[j]))
+						}
+					}
+					projected++
+				}
 				p.Grad = g
 				o.Step([]*models.Param{p})
 				switch c.Name {
@@ -92,7 +109,12 @@ func TestOptimizersMatchTraining(t *testing.T) {
 					AdamStep(w, g, s1, s2, c.LR, b1, b2, eps, 1-math.Pow(b1, float64(step)), 1-math.Pow(b2, float64(step)), c.WeightDecay, 0)
 				case "adamw":
 					AdamStep(w, g, s1, s2, c.LR, b1, b2, eps, 1-math.Pow(b1, float64(step)), 1-math.Pow(b2, float64(step)), 0, c.WeightDecay)
+				case "adamp":
+					AdamPStep(w, g, s1, s2, 11, c.LR, b1, b2, eps, 1-math.Pow(b1, float64(step)), 1-math.Pow(b2, float64(step)), c.WeightDecay, 0.1, 0.1)
 				}
+			}
+			if projected == 0 {
+				t.Fatal("no step had a gradient orthogonal to the weights")
 			}
 			near(t, c.Name+" weights", w, p.Data, 1e-6)
 		})
