@@ -160,6 +160,38 @@ func dx() {
 	RET()
 }
 
+// evenOdd loads the 16 floats at base+disp bytes and splits them into
+// their even and odd elements (each in order).
+func evenOdd(base reg.Register, disp int) (ev, od reg.VecVirtual) {
+	lo, hi := YMM(), YMM()
+	VMOVUPS(Mem{Base: base, Disp: disp}, lo)
+	VMOVUPS(Mem{Base: base, Disp: disp + 32}, hi)
+	ev, od = YMM(), YMM()
+	VSHUFPS(Imm(0x88), hi, lo, ev)
+	VSHUFPS(Imm(0xDD), hi, lo, od)
+	VPERMPD(Imm(0xD8), ev, ev)
+	VPERMPD(Imm(0xD8), od, od)
+	return ev, od
+}
+
+// streams4 returns pointers to streams 0, 4, 8 and 12 of 16 that lie
+// stride bytes apart from base.
+func streams4(base, stride reg.Register) [4]reg.GPVirtual {
+	var rows [4]reg.GPVirtual
+	for i := range rows {
+		rows[i] = GP64()
+		if i == 0 {
+			MOVQ(base, rows[i])
+		} else {
+			MOVQ(rows[i-1], rows[i])
+			for range 4 {
+				ADDQ(stride, rows[i])
+			}
+		}
+	}
+	return rows
+}
+
 // winoOut writes Winograd F(2×2,3×3)'s output transform Aᵀ·M·A for eight
 // tiles of a row at a time: m holds the 16 products of a tile 16 streams
 // apart (stride floats), y0 and y1 the two output rows (two outputs per
@@ -173,19 +205,8 @@ func winoOut() {
 	stride := Load(Param("stride"), GP64())
 	n := Load(Param("n"), GP64())
 	SHLQ(Imm(2), stride)
-	// Pointers to streams 0, 4, 8 and 12; stream 4i+j is j floats·stride on.
-	var rows [4]reg.GPVirtual
-	for i := range rows {
-		rows[i] = GP64()
-		if i == 0 {
-			MOVQ(m, rows[i])
-		} else {
-			MOVQ(rows[i-1], rows[i])
-			for range 4 {
-				ADDQ(stride, rows[i])
-			}
-		}
-	}
+	// Stream 4i+j is j floats·stride past rows[i].
+	rows := streams4(m, stride)
 	loop8(n, "winoOutLoop", func() {
 		var s0, s1 [4]reg.VecVirtual
 		for j := range 4 {
@@ -405,19 +426,9 @@ func winoInRow() {
 	v3 := GP64()
 	LEAQ(Mem{Base: v, Index: stride, Scale: 2}, v3)
 	ADDQ(stride, v3)
-	evenOdd := func(disp int) (reg.VecVirtual, reg.VecVirtual) {
-		lo, hi, ev, od := YMM(), YMM(), YMM(), YMM()
-		VMOVUPS(Mem{Base: r, Disp: disp}, lo)
-		VMOVUPS(Mem{Base: r, Disp: disp + 32}, hi)
-		VSHUFPS(Imm(0x88), hi, lo, ev)
-		VSHUFPS(Imm(0xDD), hi, lo, od)
-		VPERMPD(Imm(0xD8), ev, ev)
-		VPERMPD(Imm(0xD8), od, od)
-		return ev, od
-	}
 	loop8(n, "winoInRowLoop", func() {
-		a, b := evenOdd(0)
-		d, e := evenOdd(8)
+		a, b := evenOdd(r, 0)
+		d, e := evenOdd(r, 8)
 		t := YMM()
 		VSUBPS(d, a, t)
 		VMOVUPS(t, Mem{Base: v})

@@ -21,19 +21,8 @@ func winoDy() {
 	stride := Load(Param("stride"), GP64())
 	n := Load(Param("n"), GP64())
 	SHLQ(Imm(2), stride)
-	// Pointers to streams 0, 4, 8 and 12; stream 4a+b is b·stride on.
-	var rows [4]reg.GPVirtual
-	for i := range rows {
-		rows[i] = GP64()
-		if i == 0 {
-			MOVQ(wd, rows[i])
-		} else {
-			MOVQ(rows[i-1], rows[i])
-			for range 4 {
-				ADDQ(stride, rows[i])
-			}
-		}
-	}
+	// Stream 4a+b is b floats·stride past rows[a].
+	rows := streams4(wd, stride)
 	sign := YMM() // 0x80000000 in every lane
 	VPCMPEQD(sign, sign, sign)
 	VPSLLD(Imm(31), sign, sign)
@@ -45,22 +34,10 @@ func winoDy() {
 			ADDQ(stride, off[b])
 		}
 	}
-	// evenOdd splits 16 floats (8 tiles' two columns) into the tiles'
-	// left and right values.
-	evenOdd := func(p reg.Register) (ev, od reg.VecVirtual) {
-		a, b := YMM(), YMM()
-		VMOVUPS(Mem{Base: p}, a)
-		VMOVUPS(Mem{Base: p, Disp: 32}, b)
-		ev, od = YMM(), YMM()
-		VSHUFPS(Imm(0x88), b, a, ev)
-		VSHUFPS(Imm(0xDD), b, a, od)
-		VPERMPD(Imm(0xD8), ev, ev)
-		VPERMPD(Imm(0xD8), od, od)
-		return ev, od
-	}
 	loop8(n, "winoDyLoop", func() {
-		y00, y01 := evenOdd(r0)
-		y10, y11 := evenOdd(r1)
+		// Eight tiles' left and right values of each row.
+		y00, y01 := evenOdd(r0, 0)
+		y10, y11 := evenOdd(r1, 0)
 		// A dY: rows (p, q) = (y00, y01), (y00+y10, y01+y11),
 		// (y00−y10, y01−y11), (−y10, −y11).
 		var p, q [4]reg.VecVirtual
