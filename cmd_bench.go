@@ -26,7 +26,7 @@ type benchResult struct {
 	Img         string  `json:"img"`
 	ImagesPerS  float64 `json:"images_per_s"`
 	PeakMiB     float64 `json:"peak_mib"`
-	MiBPerImage float64 `json:"mib_per_image"`
+	MiBPerImage float64 `json:"mib_per_image"` // peak ÷ batch, fixed costs included (the growth per image needs two batches: bench-vs-torch.sh --memory)
 	Threads     int     `json:"threads"`
 	BLAS        string  `json:"blas"`
 	Kernels     string  `json:"kernels"` // how the elementwise loops run (models.KernelsName)
@@ -104,8 +104,8 @@ func (a *app) benchCmd() *cobra.Command {
 				}
 				fmt.Fprintln(a.out, string(b))
 			} else {
-				fmt.Fprintf(a.out, "%s batch %d %s: %.1f images/s, peak %.0f MiB (%.2f MiB per image), %d threads, BLAS %s, loops %s, %s ops on %s\n  %s\n",
-					r.Model, r.Batch, r.Img, r.ImagesPerS, r.PeakMiB, r.MiBPerImage, r.Threads, r.BLAS, r.Kernels, r.Engine, r.Device, r.work())
+				fmt.Fprintf(a.out, "%s batch %d %s: %.1f images/s, peak %.0f MiB resident, %d threads, BLAS %s, loops %s, %s ops on %s\n  %s\n",
+					r.Model, r.Batch, r.Img, r.ImagesPerS, r.PeakMiB, r.Threads, r.BLAS, r.Kernels, r.Engine, r.Device, r.work())
 			}
 		}
 		return nil
