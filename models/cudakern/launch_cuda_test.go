@@ -3,7 +3,9 @@
 package cudakern
 
 import (
+	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"unsafe"
 
@@ -113,4 +115,62 @@ func TestKernelsOnTheGPU(t *testing.T) {
 	SoftF1(logits, int(k), labels, f1eps, f1w, wantLoss, wantGrad)
 	near(t, "soft-F1 loss on the GPU", down(dloss, 1), wantLoss, 1e-6)
 	near(t, "soft-F1 gradient on the GPU", down(dgrad, int(rows*k)), wantGrad, 1e-5)
+
+	// AdamP on a 64×147 weight whose gradient is orthogonal to every row
+	// (so the per-row view projects), the view picked on the host.
+	pr, pc := int64(64), int64(147)
+	pn := pr * pc
+	pw, pg := randSlice(r, int(pn), 0.5), randSlice(r, int(pn), 0.1)
+	for row := range pr {
+		gr, wr := pg[row*pc:(row+1)*pc], pw[row*pc:(row+1)*pc]
+		var gw, ww float64
+		for j := range gr {
+			gw += float64(gr[j]) * float64(wr[j])
+			ww += float64(wr[j]) * float64(wr[j])
+		}
+		for j := range gr {
+			gr[j] -= float32(gw / ww * float64(wr[j]))
+		}
+	}
+	zeros := make([]float32, pn)
+	dpw, dpg, dpm, dpv := up(pw), up(pg), up(zeros), up(zeros)
+	dupd, err := cu.MemAlloc(8 * pn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dcos, err := cu.MemAlloc(8 * pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lr, pb1, pb2, peps, bc1p, bc2p, wd, delta, ratio := 1e-3, 0.9, 0.999, 1e-8, 0.1, 0.001, 1e-2, 0.1, 0.1
+	zero := 0.0
+	if err := m.Launch("md_adam_dir", int(pn), unsafe.Pointer(&pn), unsafe.Pointer(&dpw), unsafe.Pointer(&dpg), unsafe.Pointer(&dpm),
+		unsafe.Pointer(&dpv), unsafe.Pointer(&pb1), unsafe.Pointer(&pb2), unsafe.Pointer(&zero), unsafe.Pointer(&bc2p),
+		unsafe.Pointer(&peps), unsafe.Pointer(&dupd)); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Launch("md_adamp_cos", int(pr), unsafe.Pointer(&pr), unsafe.Pointer(&pc), unsafe.Pointer(&dpw), unsafe.Pointer(&dpg),
+		unsafe.Pointer(&peps), unsafe.Pointer(&dcos)); err != nil {
+		t.Fatal(err)
+	}
+	cos := make([]float64, pr)
+	if err := cu.MemcpyDtoH(unsafe.Pointer(&cos[0]), dcos, 8*pr); err != nil {
+		t.Fatal(err)
+	}
+	if c := slices.Max(cos); c >= delta/math.Sqrt(float64(pc)) {
+		t.Fatalf("the orthogonal gradient's rows have |cos| up to %v on the GPU: AdamP would not project", c)
+	}
+	if err := m.Launch("md_adamp_project", int(pr), unsafe.Pointer(&pr), unsafe.Pointer(&pc), unsafe.Pointer(&dpw),
+		unsafe.Pointer(&peps), unsafe.Pointer(&dupd)); err != nil {
+		t.Fatal(err)
+	}
+	keep := 1 - lr*wd*ratio
+	step := lr / bc1p
+	if err := m.Launch("md_adam_apply", int(pn), unsafe.Pointer(&pn), unsafe.Pointer(&dpw), unsafe.Pointer(&dupd),
+		unsafe.Pointer(&step), unsafe.Pointer(&keep)); err != nil {
+		t.Fatal(err)
+	}
+	wantW := append([]float32(nil), pw...)
+	AdamPStep(wantW, pg, make([]float32, pn), make([]float32, pn), int(pr), lr, pb1, pb2, peps, bc1p, bc2p, wd, delta, ratio)
+	near(t, "adamp on the GPU", down(dpw, int(pn)), wantW, 1e-6)
 }
