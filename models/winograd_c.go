@@ -107,12 +107,103 @@ KERNEL static void wino_out(float *y, const float *m, long o, long h, long w) {
 		}
 	}
 }
+
+// Winograd's kernel gradient (winograd_dw.go): the dy transform A·dY·Aᵀ
+// (the same operations as goWinoDy, so bit-equal to it) and V·Wᵀ summed
+// along rows contiguous in both operands, eight lanes per 4×4 block.
+KERNEL static void wino_dy(float *wd, const float *dy, long o, long h, long w, long ld, long ty0, long ty1) {
+	long tw = w / 2;
+	const v8i ev = {0, 2, 4, 6, 8, 10, 12, 14}, od = {1, 3, 5, 7, 9, 11, 13, 15};
+	for (long oi = 0; oi < o; oi++) {
+		const float *plane = dy + oi * h * w;
+		for (long ty = ty0; ty < ty1; ty++) {
+			const float *r0 = plane + 2 * ty * w, *r1 = plane + (2 * ty + 1) * w;
+			float *q[16];
+			for (int k = 0; k < 16; k++)
+				q[k] = wd + k * o * ld + oi * ld + (ty - ty0) * tw;
+			long tx = 0;
+			for (; tx + 8 <= tw; tx += 8) {
+				v8f a0 = LD(r0 + 2 * tx), a1 = LD(r0 + 2 * tx + 8), b0 = LD(r1 + 2 * tx), b1 = LD(r1 + 2 * tx + 8);
+				v8f y00 = __builtin_shuffle(a0, a1, ev), y01 = __builtin_shuffle(a0, a1, od);
+				v8f y10 = __builtin_shuffle(b0, b1, ev), y11 = __builtin_shuffle(b0, b1, od);
+				v8f p[4] = {y00, y00 + y10, y00 - y10, -y10};
+				v8f r[4] = {y01, y01 + y11, y01 - y11, -y11};
+				for (int a = 0; a < 4; a++) {
+					ST(q[4 * a] + tx, p[a]);
+					ST(q[4 * a + 1] + tx, p[a] + r[a]);
+					ST(q[4 * a + 2] + tx, p[a] - r[a]);
+					ST(q[4 * a + 3] + tx, -r[a]);
+				}
+			}
+			for (; tx < tw; tx++) {
+				float y00 = r0[2 * tx], y01 = r0[2 * tx + 1], y10 = r1[2 * tx], y11 = r1[2 * tx + 1];
+				float p[4] = {y00, y00 + y10, y00 - y10, -y10};
+				float r[4] = {y01, y01 + y11, y01 - y11, -y11};
+				for (int a = 0; a < 4; a++) {
+					q[4 * a][tx] = p[a];
+					q[4 * a + 1][tx] = p[a] + r[a];
+					q[4 * a + 2][tx] = p[a] - r[a];
+					q[4 * a + 3][tx] = -r[a];
+				}
+			}
+		}
+	}
+}
+
+KERNEL static void dot_nt(float *z, const float *v, const float *w, long m, long n, long k, long ldz, long ldv, long ldw) {
+	long k8 = k & ~7L, mb = m & ~3L, nb = n & ~3L;
+	for (long i = 0; i < mb; i += 4) {
+		for (long j = 0; j < nb; j += 4) {
+			v8f acc[4][4] = {{{0}}};
+			for (long q = 0; q < k8; q += 8) {
+				v8f b[4];
+				for (int jj = 0; jj < 4; jj++)
+					b[jj] = LD(w + (j + jj) * ldw + q);
+				for (int ii = 0; ii < 4; ii++) {
+					v8f a = LD(v + (i + ii) * ldv + q);
+					for (int jj = 0; jj < 4; jj++)
+						acc[ii][jj] += a * b[jj];
+				}
+			}
+			for (int ii = 0; ii < 4; ii++)
+				for (int jj = 0; jj < 4; jj++) {
+					float s = HSUM(acc[ii][jj]);
+					for (long q = k8; q < k; q++)
+						s += v[(i + ii) * ldv + q] * w[(j + jj) * ldw + q];
+					z[(i + ii) * ldz + j + jj] += s;
+				}
+		}
+	}
+	for (long i = 0; i < m; i++)
+		for (long j = i < mb ? nb : 0; j < n; j++) {
+			float s = 0;
+			for (long q = 0; q < k; q++)
+				s += v[i * ldv + q] * w[j * ldw + q];
+			z[i * ldz + j] += s;
+		}
+}
 */
 import "C"
 
 func init() {
 	kWinoIn = cWinoIn
 	kWinoOut = cWinoOut
+	kWinoDy = cWinoDy
+	kDotNT = cDotNT
+}
+
+func cWinoDy(wd, dy []float32, o, h, w, ld int) {
+	t := (h / 2) * (w / 2)
+	_, _ = wd[15*o*ld+(o-1)*ld+t-1], dy[o*h*w-1]
+	C.wino_dy(fp(wd), fp(dy), C.long(o), C.long(h), C.long(w), C.long(ld), 0, C.long(h/2))
+}
+
+func cDotNT(z, v, w []float32, m, n, k, ldz, ldv, ldw int) {
+	if m == 0 || n == 0 || k == 0 {
+		return
+	}
+	_, _, _ = z[(m-1)*ldz+n-1], v[(m-1)*ldv+k-1], w[(n-1)*ldw+k-1]
+	C.dot_nt(fp(z), fp(v), fp(w), C.long(m), C.long(n), C.long(k), C.long(ldz), C.long(ldv), C.long(ldw))
 }
 
 func cWinoIn(v, x []float32, c, h, w int) {
