@@ -18,7 +18,8 @@ import "gonum.org/v1/gonum/blas"
 // kDotNT adds V·Wᵀ to Z (Z [m, n], V [m, k], W [n, k], rows ldz, ldv, ldw
 // floats apart): the products of Winograd's kernel gradient, whose inner
 // dimension (the tiles) is contiguous in both operands, so that a kernel
-// that sums along it needs no packing (kernels_amd64.go). Nil where the
+// that sums along it needs no packing (assembly in kernels_amd64.go, C in
+// winograd_c.go for the openblas build). Nil where the
 // build has none: the BLAS does it.
 var kDotNT func(z, v, w []float32, m, n, k, ldz, ldv, ldw int)
 
