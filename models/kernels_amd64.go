@@ -18,7 +18,7 @@ func init() {
 	kSumSq = avxSumSq
 	kSumsAct = avxSumsAct
 	kDx = avxDx
-	KernelsName = "AVX2 assembly (BatchNorm, pooling, Winograd transforms)"
+	KernelsName = "AVX2 assembly (BatchNorm, pooling, Winograd transforms, Winograd kernel-gradient sums" + map[bool]string{false: ")", true: " in AVX-512)"}[cpu.X86.HasAVX512F]
 	kWinoOut = avxWinoOut
 	kWinoIn = avxWinoIn
 	kWinoInPanels = avxWinoInPanels
