@@ -56,7 +56,9 @@ theirs = {json.loads(l)["model"]: json.loads(l) for l in sys.argv[2].splitlines(
 for m in ours:
     if m in theirs:
         o, t = ours[m]["images_per_s"], theirs[m]["images_per_s"]
-        print(f"{m}: maskdash {o:.1f} images/s ({ours[m]['blas']}), PyTorch {t:.1f}: ratio {o/t:.2f}x, "
+        share = ours[m].get("peak_share")
+        share = f", {100*share:.0f}% of the cores' peak" if share else ""
+        print(f"{m}: maskdash {o:.1f} images/s ({ours[m]['blas']}{share}), PyTorch {t:.1f}: ratio {o/t:.2f}x, "
               f"peak {ours[m]['peak_mib']:.0f} MiB")
 PY
 )$'\n'
