@@ -281,3 +281,34 @@ KERNEL md_adam_apply(long n, float *w, const double *upd, double step, double ke
 		w[i] = (float)((double)w[i] * keep - step * upd[i]);
 	}
 }
+
+/* BatchNorm's backward pass in training mode, in two kernels.
+ * md_bn_bwd_sums, one thread a channel: dbeta = Σ dy and
+ * dgamma = Σ dy·x̂ (x̂ = (x − mean)/sqrt(var + eps)), summed in double.
+ * md_bn_bwd_dx, one thread an element:
+ * dx = gamma/sqrt(var + eps)·(dy − dbeta/M − x̂·dgamma/M), M = n·hw. */
+KERNEL md_bn_bwd_sums(long n, long c, long hw, const float *x, const float *dy, const float *mean, const float *var,
+                      float eps, float *dgamma, float *dbeta) {
+	FOR_EACH(ch, c) {
+		double inv = 1.0 / sqrt((double)var[ch] + (double)eps), sb = 0.0, sg = 0.0;
+		for (long b = 0; b < n; b++) {
+			const float *px = x + (b * c + ch) * hw, *pd = dy + (b * c + ch) * hw;
+			for (long i = 0; i < hw; i++) {
+				sb += (double)pd[i];
+				sg += (double)pd[i] * ((double)px[i] - (double)mean[ch]) * inv;
+			}
+		}
+		dbeta[ch] = (float)sb;
+		dgamma[ch] = (float)sg;
+	}
+}
+
+KERNEL md_bn_bwd_dx(long n, long c, long hw, const float *x, const float *dy, const float *mean, const float *var,
+                    const float *gamma, const float *dgamma, const float *dbeta, float eps, float *dx) {
+	FOR_EACH(i, n * c * hw) {
+		long ch = (i / hw) % c;
+		double inv = 1.0 / sqrt((double)var[ch] + (double)eps), m = (double)(n * hw);
+		double xh = ((double)x[i] - (double)mean[ch]) * inv;
+		dx[i] = (float)((double)gamma[ch] * inv * ((double)dy[i] - (double)dbeta[ch] / m - xh * (double)dgamma[ch] / m));
+	}
+}

@@ -121,3 +121,10 @@ func AdamPStep(w, g, m, v []float32, rows int, lr, b1, b2, eps, bc1, bc2, wd, de
 	}
 	C.md_adam_apply(C.long(n), fp(w), dp(upd), C.double(lr/bc1), C.double(1-lr*wd*ratio))
 }
+
+// BNBackward is BatchNorm's backward pass in training mode (batch
+// statistics mean and variance): dgamma, dbeta and dx from dy.
+func BNBackward(x, dy []float32, n, c, hw int, mean, variance, gamma []float32, eps float32, dgamma, dbeta, dx []float32) {
+	C.md_bn_bwd_sums(C.long(n), C.long(c), C.long(hw), fp(x), fp(dy), fp(mean), fp(variance), C.float(eps), fp(dgamma), fp(dbeta))
+	C.md_bn_bwd_dx(C.long(n), C.long(c), C.long(hw), fp(x), fp(dy), fp(mean), fp(variance), fp(gamma), fp(dgamma), fp(dbeta), C.float(eps), fp(dx))
+}

@@ -3,6 +3,8 @@ package cudakern
 import (
 	"math"
 	"math/rand/v2"
+	"regexp"
+	"slices"
 	"testing"
 
 	"github.com/maskdash/maskdash/models"
@@ -290,5 +292,86 @@ func TestLossesMatchTraining(t *testing.T) {
 			}
 			near(t, spec+" gradient", got, want, 1e-5)
 		})
+	}
+}
+
+// TestBNBackward: BatchNorm's backward kernels against central differences
+// of L = Σ y·dy through BNStats and BNApply in float64 (the statistics
+// move with x, as in training), for x, gamma and beta.
+func TestBNBackward(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	n, c, hw := 3, 4, 10
+	const eps = 1e-5
+	x, dy := randSlice(r, n*c*hw, 2), randSlice(r, n*c*hw, 1)
+	gamma, beta := randSlice(r, c, 1), randSlice(r, c, 1)
+	mean, variance := make([]float32, c), make([]float32, c)
+	BNStats(x, n, c, hw, mean, variance)
+	dgamma, dbeta, dx := make([]float32, c), make([]float32, c), make([]float32, len(x))
+	BNBackward(x, dy, n, c, hw, mean, variance, gamma, eps, dgamma, dbeta, dx)
+	// L in float64 for inputs xs, gs, bs.
+	loss := func(xs, gs, bs []float64) float64 {
+		var l float64
+		for ch := range c {
+			var s, s2 float64
+			for b := range n {
+				for i := range hw {
+					v := xs[(b*c+ch)*hw+i]
+					s, s2 = s+v, s2+v*v
+				}
+			}
+			m := s / float64(n*hw)
+			sd := math.Sqrt(s2/float64(n*hw) - m*m + eps)
+			for b := range n {
+				for i := range hw {
+					k := (b*c+ch)*hw + i
+					l += (gs[ch]*(xs[k]-m)/sd + bs[ch]) * float64(dy[k])
+				}
+			}
+		}
+		return l
+	}
+	f64 := func(s []float32) []float64 {
+		out := make([]float64, len(s))
+		for i, v := range s {
+			out[i] = float64(v)
+		}
+		return out
+	}
+	xs, gs, bs := f64(x), f64(gamma), f64(beta)
+	diff := func(p []float64, i int) float64 {
+		const h = 1e-5
+		old := p[i]
+		p[i] = old + h
+		up := loss(xs, gs, bs)
+		p[i] = old - h
+		down := loss(xs, gs, bs)
+		p[i] = old
+		return (up - down) / (2 * h)
+	}
+	for _, i := range []int{0, 7, 41, 77, len(x) - 1} {
+		if want := diff(xs, i); math.Abs(float64(dx[i])-want) > 1e-3*(1+math.Abs(want)) {
+			t.Errorf("dx[%d] = %v, central difference %v", i, dx[i], want)
+		}
+	}
+	for ch := range c {
+		if want := diff(gs, ch); math.Abs(float64(dgamma[ch])-want) > 1e-3*(1+math.Abs(want)) {
+			t.Errorf("dgamma[%d] = %v, central difference %v", ch, dgamma[ch], want)
+		}
+		if want := diff(bs, ch); math.Abs(float64(dbeta[ch])-want) > 1e-3*(1+math.Abs(want)) {
+			t.Errorf("dbeta[%d] = %v, central difference %v", ch, dbeta[ch], want)
+		}
+	}
+}
+
+// TestEveryKernelIsNamed: the kernels kernels.cu defines are exactly
+// Names, the list a cuda build loads from the PTX.
+func TestEveryKernelIsNamed(t *testing.T) {
+	var defined []string
+	for _, m := range regexp.MustCompile(`(?m)^KERNEL (md_\w+)\(`).FindAllStringSubmatch(source, -1) {
+		defined = append(defined, m[1])
+	}
+	want := slices.Sorted(slices.Values(Names))
+	if slices.Sort(defined); !slices.Equal(defined, want) {
+		t.Errorf("kernels.cu defines %v; Names lists %v", defined, want)
 	}
 }

@@ -10,11 +10,6 @@ import (
 	"gorgonia.org/cu"
 )
 
-// Names are the kernels of kernels.cu.
-var Names = []string{"md_relu_fwd", "md_relu_bwd", "md_bias_add", "md_sgd", "md_adam", "md_softmax_ce",
-	"md_bn_stats", "md_bn_apply", "md_maxpool2", "md_maxpool2_bwd", "md_gap", "md_smooth_ce", "md_focal",
-	"md_f1_counts", "md_f1_grad", "md_adam_dir", "md_adamp_cos", "md_adamp_project", "md_adam_apply"}
-
 // Module is kernels.cu's PTX loaded into the current CUDA context.
 type Module struct {
 	fn map[string]cu.Function
