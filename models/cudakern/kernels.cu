@@ -312,3 +312,23 @@ KERNEL md_bn_bwd_dx(long n, long c, long hw, const float *x, const float *dy, co
 		dx[i] = (float)((double)gamma[ch] * inv * ((double)dy[i] - (double)dbeta[ch] / m - xh * (double)dgamma[ch] / m));
 	}
 }
+
+/* Global average pooling's backward pass: every position of plane i gets
+ * dy[i]/hw. */
+KERNEL md_gap_bwd(long nc, long hw, const float *dy, float *dx) {
+	FOR_EACH(i, nc * hw) {
+		dx[i] = dy[i / hw] / (float)hw;
+	}
+}
+
+/* A per-channel bias's gradient: the sum of dy over the batch and the
+ * channel's positions (NCHW; hw = 1 for a dense layer's [n, c]). */
+KERNEL md_bias_grad(long n, long c, long hw, const float *dy, float *db) {
+	FOR_EACH(ch, c) {
+		double s = 0.0;
+		for (long b = 0; b < n; b++)
+			for (long i = 0; i < hw; i++)
+				s += (double)dy[(b * c + ch) * hw + i];
+		db[ch] = (float)s;
+	}
+}

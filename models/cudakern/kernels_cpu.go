@@ -128,3 +128,13 @@ func BNBackward(x, dy []float32, n, c, hw int, mean, variance, gamma []float32, 
 	C.md_bn_bwd_sums(C.long(n), C.long(c), C.long(hw), fp(x), fp(dy), fp(mean), fp(variance), C.float(eps), fp(dgamma), fp(dbeta))
 	C.md_bn_bwd_dx(C.long(n), C.long(c), C.long(hw), fp(x), fp(dy), fp(mean), fp(variance), fp(gamma), fp(dgamma), fp(dbeta), C.float(eps), fp(dx))
 }
+
+// GAPBackward spreads each plane's gradient evenly over its hw positions.
+func GAPBackward(dy []float32, hw int, dx []float32) {
+	C.md_gap_bwd(C.long(len(dy)), C.long(hw), fp(dy), fp(dx))
+}
+
+// BiasGrad sums dy [n, c, hw] over the batch and positions per channel.
+func BiasGrad(dy []float32, n, c, hw int, db []float32) {
+	C.md_bias_grad(C.long(n), C.long(c), C.long(hw), fp(dy), fp(db))
+}

@@ -161,8 +161,8 @@ func TestSoftmaxCE(t *testing.T) {
 }
 
 // TestNormAndPooling against float64 formulas: BatchNorm's statistics
-// and normalisation, 2×2 max pooling forward and backward, and global
-// average pooling.
+// and normalisation, 2×2 max pooling forward and backward, global
+// average pooling forward and backward, and a bias's gradient.
 func TestNormAndPooling(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
 	n, c, h, w := 3, 4, 6, 8
@@ -237,6 +237,29 @@ func TestNormAndPooling(t *testing.T) {
 		}
 		if math.Abs(float64(g[p])-s/float64(hw)) > 1e-6 {
 			t.Fatalf("gap %d: %v, want %v", p, g[p], s/float64(hw))
+		}
+	}
+	// The backward passes of GAP and of a per-channel bias.
+	gx := make([]float32, len(x))
+	GAPBackward(g, hw, gx)
+	db := make([]float32, c)
+	BiasGrad(x, n, c, hw, db)
+	for p := range planes {
+		for i := range hw {
+			if want := g[p] / float32(hw); gx[p*hw+i] != want {
+				t.Fatalf("gap backward %d: %v, want %v", p*hw+i, gx[p*hw+i], want)
+			}
+		}
+	}
+	for ch := range c {
+		var s float64
+		for b := range n {
+			for i := range hw {
+				s += float64(x[(b*c+ch)*hw+i])
+			}
+		}
+		if math.Abs(float64(db[ch])-s) > 1e-5*(1+math.Abs(s)) {
+			t.Fatalf("bias gradient %d: %v, want %v", ch, db[ch], s)
 		}
 	}
 }
