@@ -13,12 +13,15 @@ package models
 //	G  = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]
 //	Aᵀ = [1 1 1 0; 0 1 −1 −1]
 //
-// (cross-correlation, as the convolutions here are). The backward pass is
-// unchanged: it is the same function of x and the kernel, and its checks
-// (finite differences, Gorgonia's own ops) cover this path too.
+// (cross-correlation, as the convolutions here are). The input gradient
+// is the same computation on dy with the kernel flipped and its channels
+// swapped (convDxOp), and the kernel gradient is taken in Winograd's
+// domain (winograd_dw.go); the checks of the backward pass (finite
+// differences, Gorgonia's own ops) cover these paths too.
 
-// Winograd turns the Winograd forward path on (default). main.go sets it
-// false for MASKDASH_WINOGRAD=0, to compare the path with im2col.
+// Winograd turns the Winograd paths on (default): forward, input gradient
+// and kernel gradient. main.go sets it false for MASKDASH_WINOGRAD=0, to
+// compare them with im2col.
 var Winograd = true
 
 var (
