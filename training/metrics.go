@@ -53,38 +53,11 @@ func (c *Confusion) Accuracy() float64 {
 }
 
 // ClassScores are one class's precision, recall, F1 and support.
-type ClassScores struct {
-	Precision float64 `json:"precision"`
-	Recall    float64 `json:"recall"`
-	F1        float64 `json:"f1"`
-	Support   int     `json:"support"`
-}
+type ClassScores = runs.ClassScores
 
 // PerClass returns each class's scores with zero_division = 0, as
-// scikit-learn's classification_report.
-func (c *Confusion) PerClass() []ClassScores {
-	out := make([]ClassScores, c.N)
-	for k := range c.N {
-		tp := c.M[k][k]
-		var pred, sup int
-		for i := range c.N {
-			pred += c.M[i][k]
-			sup += c.M[k][i]
-		}
-		s := ClassScores{Support: sup}
-		if pred > 0 {
-			s.Precision = float64(tp) / float64(pred)
-		}
-		if sup > 0 {
-			s.Recall = float64(tp) / float64(sup)
-		}
-		if s.Precision+s.Recall > 0 {
-			s.F1 = 2 * s.Precision * s.Recall / (s.Precision + s.Recall)
-		}
-		out[k] = s
-	}
-	return out
-}
+// scikit-learn's classification_report (runs.Scores).
+func (c *Confusion) PerClass() []ClassScores { return runs.Scores(c.M) }
 
 // MacroF1 is the mean F1 over the classes that occur in the truth or the
 // predictions: scikit-learn's default f1_score(average="macro"), which is

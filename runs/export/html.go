@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"sort"
 	"time"
+
+	"github.com/maskdash/maskdash/runs"
 )
 
 // HTML writes <run>.html into out: one self-contained page (no network,
@@ -76,35 +78,19 @@ type pageData struct {
 }
 
 type classRow struct {
-	Name                  string
-	Precision, Recall, F1 float64
-	Support               int
+	Name string
+	runs.ClassScores
 }
 
-// classRows scores each class from a confusion matrix (zero when
-// undefined, as scikit-learn's zero_division=0).
+// classRows scores each class from a confusion matrix (runs.Scores) and
+// names it.
 func classRows(names []string, m [][]int) []classRow {
 	out := make([]classRow, len(m))
-	for c := range m {
-		tp, row, col := m[c][c], 0, 0
-		for k := range m {
-			row += m[c][k]
-			col += m[k][c]
-		}
-		r := classRow{Name: fmt.Sprint(c), Support: row}
+	for c, sc := range runs.Scores(m) {
+		out[c] = classRow{Name: fmt.Sprint(c), ClassScores: sc}
 		if c < len(names) {
-			r.Name = names[c]
+			out[c].Name = names[c]
 		}
-		if col > 0 {
-			r.Precision = float64(tp) / float64(col)
-		}
-		if row > 0 {
-			r.Recall = float64(tp) / float64(row)
-		}
-		if r.Precision+r.Recall > 0 {
-			r.F1 = 2 * r.Precision * r.Recall / (r.Precision + r.Recall)
-		}
-		out[c] = r
 	}
 	return out
 }
