@@ -27,18 +27,7 @@ func SplitByProfile(s *Set, ratio float64, seed uint64) (Split, error) {
 	ids, byID := people(s)
 	nVal := int(math.Round(ratio * float64(len(ids))))
 	r := rand.New(rand.NewPCG(seed, 0x5e1171))
-	perm := r.Perm(len(ids))
-	var sp Split
-	for k, p := range perm {
-		if k < nVal {
-			sp.Val = append(sp.Val, byID[ids[p]]...)
-		} else {
-			sp.Train = append(sp.Train, byID[ids[p]]...)
-		}
-	}
-	sort.Ints(sp.Train)
-	sort.Ints(sp.Val)
-	return sp, nil
+	return dealPeople(ids, byID, r.Perm(len(ids)), func(pos int) bool { return pos < nVal }), nil
 }
 
 // SplitRandom splits images (not people) at random: round(ratio × n) go to
@@ -82,9 +71,15 @@ func SplitFold(s *Set, k, folds int, seed uint64) (Split, error) {
 		return Split{}, fmt.Errorf("%d folds need at least %d people; the set has %d", folds, folds, len(ids))
 	}
 	r := rand.New(rand.NewPCG(seed, 0xf01d))
+	return dealPeople(ids, byID, r.Perm(len(ids)), func(pos int) bool { return pos%folds == k-1 }), nil
+}
+
+// dealPeople puts the images of person ids[perm[pos]] into validation
+// where val(pos), else into training; each side sorted.
+func dealPeople(ids []string, byID map[string][]int, perm []int, val func(pos int) bool) Split {
 	var sp Split
-	for pos, p := range r.Perm(len(ids)) {
-		if pos%folds == k-1 {
+	for pos, p := range perm {
+		if val(pos) {
 			sp.Val = append(sp.Val, byID[ids[p]]...)
 		} else {
 			sp.Train = append(sp.Train, byID[ids[p]]...)
@@ -92,7 +87,7 @@ func SplitFold(s *Set, k, folds int, seed uint64) (Split, error) {
 	}
 	sort.Ints(sp.Train)
 	sort.Ints(sp.Val)
-	return sp, nil
+	return sp
 }
 
 // people groups the samples by person: the sorted person ids and each
