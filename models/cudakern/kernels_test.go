@@ -88,18 +88,7 @@ func TestOptimizersMatchTraining(t *testing.T) {
 			for step := 1; step <= 4; step++ {
 				g := randSlice(r, n, 0.1)
 				if step%2 == 0 {
-					// Orthogonal to each row of the weights: AdamP projects.
-					for row := range 11 {
-						gr, wr := g[row*47:(row+1)*47], p.Data[row*47:(row+1)*47]
-						var gw, ww float64
-						for j := range gr {
-							gw += float64(gr[j]) * float64(wr[j])
-							ww += float64(wr[j]) * float64(wr[j])
-						}
-						for j := range gr {
-							gr[j] -= float32(gw / ww * float64(wr[j]))
-						}
-					}
+					orthogonalRows(g, p.Data, 11, 47) // AdamP projects
 					projected++
 				}
 				p.Grad = g
@@ -396,5 +385,21 @@ func TestEveryKernelIsNamed(t *testing.T) {
 	want := slices.Sorted(slices.Values(Names))
 	if slices.Sort(defined); !slices.Equal(defined, want) {
 		t.Errorf("kernels.cu defines %v; Names lists %v", defined, want)
+	}
+}
+
+// orthogonalRows removes from each of the rows of g (cols floats each) its
+// component along the same row of w, so that AdamP's per-row view projects.
+func orthogonalRows(g, w []float32, rows, cols int) {
+	for row := range rows {
+		gr, wr := g[row*cols:(row+1)*cols], w[row*cols:(row+1)*cols]
+		var gw, ww float64
+		for j := range gr {
+			gw += float64(gr[j]) * float64(wr[j])
+			ww += float64(wr[j]) * float64(wr[j])
+		}
+		for j := range gr {
+			gr[j] -= float32(gw / ww * float64(wr[j]))
+		}
 	}
 }

@@ -121,17 +121,7 @@ func TestKernelsOnTheGPU(t *testing.T) {
 	pr, pc := int64(64), int64(147)
 	pn := pr * pc
 	pw, pg := randSlice(r, int(pn), 0.5), randSlice(r, int(pn), 0.1)
-	for row := range pr {
-		gr, wr := pg[row*pc:(row+1)*pc], pw[row*pc:(row+1)*pc]
-		var gw, ww float64
-		for j := range gr {
-			gw += float64(gr[j]) * float64(wr[j])
-			ww += float64(wr[j]) * float64(wr[j])
-		}
-		for j := range gr {
-			gr[j] -= float32(gw / ww * float64(wr[j]))
-		}
-	}
+	orthogonalRows(pg, pw, int(pr), int(pc))
 	zeros := make([]float32, pn)
 	dpw, dpg, dpm, dpv := up(pw), up(pg), up(zeros), up(zeros)
 	dupd, err := cu.MemAlloc(8 * pn)
