@@ -18,7 +18,10 @@ func init() {
 	kSumSq = avxSumSq
 	kSumsAct = avxSumsAct
 	kDx = avxDx
-	KernelsName = "AVX2 assembly (BatchNorm, pooling, Winograd transforms, Winograd kernel-gradient sums" + map[bool]string{false: ")", true: " in AVX-512)"}[cpu.X86.HasAVX512F]
+	KernelsName = "AVX2 assembly (BatchNorm, pooling, Winograd transforms, Winograd kernel-gradient sums)"
+	if cpu.X86.HasAVX512F {
+		KernelsName = "AVX2 assembly (BatchNorm, pooling, Winograd transforms), AVX-512 (Winograd kernel-gradient sums)"
+	}
 	kWinoOut = avxWinoOut
 	kWinoIn = avxWinoIn
 	kWinoInPanels = avxWinoInPanels
@@ -202,7 +205,7 @@ func avxDx(r, d, x []float32, k, m, a, b float32) {
 func avxWinoIn(v, x []float32, c, h, w int) { avxWinoInTo(v, x, c, h, w, 0) }
 
 // avxWinoInPanels is kWinoIn writing each V[k] [C, T] as the SGEMM's B
-// panels of nr tiles (winograd.go, winoVPanels): V[k][c][t] goes to
+// panels of nr tiles (vLayout): V[k][c][t] goes to
 // v[k·C·Tp + (t/nr)·C·nr + c·nr + t%nr], Tp being T rounded up to nr.
 func avxWinoInPanels(v, x []float32, c, h, w, nr int) { avxWinoInTo(v, x, c, h, w, nr) }
 

@@ -36,7 +36,7 @@ var (
 	// [O,H,W]: each tile's A·dY·Aᵀ (winograd_dw.go).
 	kWinoDy = goWinoDy
 	// kWinoInPanels is kWinoIn writing V as the SGEMM's panels of nr
-	// tiles (see winoVPanels); nil where the build has none.
+	// tiles (vLayout in kernels_amd64.go); nil where the build has none.
 	kWinoInPanels func(v, x []float32, c, h, w, nr int)
 )
 

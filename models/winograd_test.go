@@ -116,7 +116,7 @@ func TestWinogradKernelGradient(t *testing.T) {
 
 // TestWinogradPanels: the input transform written as the SGEMM's panels
 // (the default build on x86-64) holds exactly the values of the plain one,
-// where winoVPanels's layout puts them, for tiles that end a panel inside
+// where the panel layout (vLayout) puts them, for tiles that end a panel inside
 // a row of tiles, rows shorter than a panel and tails past eight tiles.
 func TestWinogradPanels(t *testing.T) {
 	if kWinoInPanels == nil {
