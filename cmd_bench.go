@@ -38,6 +38,10 @@ type benchResult struct {
 	PeakGFLOPPerS float64 `json:"peak_gflop_per_s,omitempty"`
 	PeakUnit      string  `json:"peak_unit,omitempty"`
 	PeakShare     float64 `json:"peak_share,omitempty"`
+	// On a GPU: the precision and the device memory the net holds
+	// (weights, activations, gradients, optimizer state, workspace).
+	Precision string  `json:"precision,omitempty"`
+	GPUMiB    float64 `json:"gpu_mib,omitempty"`
 }
 
 // share adds the cores' measured float32 peak and the step's share of it.
@@ -56,7 +60,7 @@ func (r benchResult) work() string {
 }
 
 func (a *app) benchCmd() *cobra.Command {
-	var model, img, device, engine string
+	var model, img, device, engine, precision string
 	var batch, steps int
 	var seconds float64
 	var asJSON bool
@@ -69,6 +73,7 @@ func (a *app) benchCmd() *cobra.Command {
 	positiveFloat(f, &seconds, "seconds", 5, "time to measure each model")
 	f.StringVar(&device, "device", "auto", "auto (the GPU when one answers in a GPU build), cpu or cuda")
 	f.StringVar(&engine, "engine", "", engineHelp)
+	f.StringVar(&precision, "precision", "fp32", precisionHelp)
 	f.BoolVar(&asJSON, "json", false, "print one JSON object per model")
 	cmd.RunE = func(*cobra.Command, []string) error {
 		w, h, err := training.ParseSize(img)
@@ -79,13 +84,17 @@ func (a *app) benchCmd() *cobra.Command {
 		if err != nil {
 			return err
 		}
+		prec, err := models.ParsePrecision(precision)
+		if err != nil {
+			return fmt.Errorf("--precision: %w", err)
+		}
 		if engine != "" {
 			eng = engine
 		}
 		var peak cpupeak.Peak
 		peakOK := false
 		for _, name := range strings.Split(model, ",") {
-			r, err := benchOne(name, device, eng, batch, w, h, steps, seconds)
+			r, err := benchOne(name, device, eng, prec, batch, w, h, steps, seconds)
 			if err != nil {
 				return err
 			}
@@ -106,6 +115,9 @@ func (a *app) benchCmd() *cobra.Command {
 			} else {
 				fmt.Fprintf(a.out, "%s batch %d %s: %.1f images/s, peak %.0f MiB resident, %d threads, BLAS %s, loops %s, %s ops on %s\n  %s\n",
 					r.Model, r.Batch, r.Img, r.ImagesPerS, r.PeakMiB, r.Threads, r.BLAS, r.Kernels, r.Engine, r.Device, r.work())
+				if r.GPUMiB > 0 {
+					fmt.Fprintf(a.out, "  GPU: %s, %.0f MiB of device memory (%.2f MiB per image)\n", r.Precision, r.GPUMiB, r.GPUMiB/float64(r.Batch))
+				}
 			}
 		}
 		return nil
@@ -115,11 +127,16 @@ func (a *app) benchCmd() *cobra.Command {
 
 // benchOne times the real training step (forward, cross entropy, backward,
 // Adam update) on random data, like bench/torch_ref.py.
-func benchOne(name, device, engine string, batch, w, h, steps int, seconds float64) (benchResult, error) {
-	net, err := models.New(models.Spec{Name: name, Batch: batch, W: w, H: h, Seed: 1, Engine: engine})
+func benchOne(name, device, engine string, prec models.Precision, batch, w, h, steps int, seconds float64) (benchResult, error) {
+	dev, err := models.ParseDevice(device)
 	if err != nil {
 		return benchResult{}, err
 	}
+	net, err := models.New(models.Spec{Name: name, Batch: batch, W: w, H: h, Seed: 1, Engine: engine, Device: dev, Precision: prec})
+	if err != nil {
+		return benchResult{}, err
+	}
+	defer net.Close()
 	opt, err := training.NewOptimizer(training.OptimConfig{Name: "adam", LR: 1e-3})
 	if err != nil {
 		return benchResult{}, err
@@ -142,8 +159,7 @@ func benchOne(name, device, engine string, batch, w, h, steps int, seconds float
 		if _, _, err := net.TrainStep(x); err != nil {
 			return err
 		}
-		opt.Step(net.Params())
-		return nil
+		return opt.StepNet(net)
 	}
 	for range 3 {
 		if err := step(); err != nil {
@@ -161,12 +177,16 @@ func benchOne(name, device, engine string, batch, w, h, steps int, seconds float
 			break
 		}
 	}
+	if err := net.Wait(); err != nil {
+		return benchResult{}, err
+	}
 	dt := time.Since(start).Seconds()
 	peak := peakMiB()
 	ips := float64(n*batch) / dt
 	return benchResult{GFLOPPerImage: net.StepFLOPs() / 1e9, GFLOPPerS: ips * net.StepFLOPs() / 1e9, Impl: "maskdash-gorgonia-v0.9.18", Model: name, Device: device, Engine: engine, Batch: batch, Img: fmt.Sprintf("%dx%d", w, h),
 		ImagesPerS: ips, PeakMiB: peak, MiBPerImage: peak / float64(batch),
-		Threads: models.Workers(), BLAS: models.BLASName, Kernels: models.KernelsName}, nil
+		Threads: models.Workers(), BLAS: models.BLASName, Kernels: models.KernelsName,
+		Precision: gpuOnly(net.OnGPU(), prec.String()), GPUMiB: float64(net.DeviceBytes()) / (1 << 20)}, nil
 }
 
 // peakMiB reads the process's peak resident memory (VmHWM).
@@ -187,4 +207,11 @@ func peakMiB() float64 {
 		}
 	}
 	return 0
+}
+
+func gpuOnly(on bool, s string) string {
+	if on {
+		return s
+	}
+	return ""
 }

@@ -89,7 +89,9 @@ func nonNegFloat(fs *pflag.FlagSet, p *float64, name string, def float64, usage 
 }
 
 // engineHelp is the --engine flag's help, for train, serve and bench.
-const engineHelp = "ops to build the network from: own (this project's CPU ops) or gorgonia (Gorgonia's own ops, what a GPU build runs; slow on the CPU); default: the device's"
+const engineHelp = "ops to build the network from: own (this project's ops, on the CPU or the GPU) or gorgonia (Gorgonia's own ops, a slow reference on the CPU); default own"
+
+const precisionHelp = "the GPU's arithmetic: fp32 (TF32 allowed in convolutions, PyTorch's default), tf32 (in matrix products too) or strict (no TF32); bf16 is not built yet"
 
 // trainFlags registers the training flags on fs, with the defaults of
 // training.DefaultConfig (the one place they live), and returns a function
@@ -112,6 +114,7 @@ func trainFlags(fs *pflag.FlagSet, c *training.Config) func() error {
 	fs.Uint64Var(&c.Seed, "seed", d.Seed, "random seed (0 means the default)")
 	fs.StringVar(&c.Device, "device", d.Device, "auto (the GPU when one answers in a GPU build, else the CPU), cpu or cuda")
 	fs.StringVar(&c.Engine, "engine", "", engineHelp)
+	fs.StringVar(&c.Precision, "precision", d.Precision, precisionHelp)
 	fs.StringVar(&c.Runs, "runs", d.Runs, "runs folder")
 	fs.StringVar(&c.Name, "name", "", "run name (added to the run id)")
 	fs.StringVar(&c.Schedule, "schedule", d.Schedule, "learning-rate schedule: none, step (×0.5 every 20 epochs), cosine")

@@ -82,6 +82,22 @@ type dropoutOp struct {
 // Arity implements G.Op.
 func (op *dropoutOp) Arity() int { return 1 }
 
+// draw fills the mask for n values from the op's generator: 0 for a
+// dropped value, 1/(1−p) for a kept one (the GPU engine draws the same).
+func (op *dropoutOp) draw(n int) {
+	if len(op.mask) != n {
+		op.mask = make([]float32, n)
+	}
+	keep := float32(1 / (1 - op.p))
+	for i := range op.mask {
+		if op.rng.Float64() < op.p {
+			op.mask[i] = 0
+		} else {
+			op.mask[i] = keep
+		}
+	}
+}
+
 // Type implements G.Op.
 func (op *dropoutOp) Type() hm.Type { return fnType(op.rank, op.rank) }
 
@@ -93,16 +109,8 @@ func (op *dropoutOp) Do(vals ...G.Value) (G.Value, error) {
 		copy(y, x)
 		return out, nil
 	}
-	if len(op.mask) != len(x) {
-		op.mask = make([]float32, len(x))
-	}
-	keep := float32(1 / (1 - op.p))
+	op.draw(len(x))
 	for i, v := range x {
-		if op.rng.Float64() < op.p {
-			op.mask[i] = 0
-		} else {
-			op.mask[i] = keep
-		}
 		y[i] = v * op.mask[i]
 	}
 	return out, nil

@@ -3,41 +3,42 @@ package models
 import "fmt"
 
 // EngineFor returns the engine that trains on device ("auto", "cpu" or
-// "cuda"), or one sentence saying why this binary cannot: a cuda device
-// needs a binary built with Gorgonia's CUDA support (scripts/build-cuda.sh,
-// build tag cuda), which runs the EngineGorgonia graph on the GPU, and a
-// GPU that answers. auto picks the GPU when there is one, else the CPU.
+// "cuda"), or one sentence saying why this binary cannot: every device
+// runs this package's ops (EngineOwn), on the GPU through cuDNN, cuBLAS
+// and the project's kernels (gpu_*_cuda.go), which needs a binary built
+// with scripts/build-cuda.sh (build tag cuda) and a GPU that answers.
 func EngineFor(device string) (string, error) {
-	switch device {
-	case "cpu":
-		return EngineOwn, nil
-	case "", "auto":
-		if GPUProblem() == "" {
-			return EngineGorgonia, nil
-		}
-		return EngineOwn, nil
-	case "cuda":
-		if p := GPUProblem(); p != "" {
-			return "", fmt.Errorf("device cuda: %s (--device auto trains on the CPU then)", p)
-		}
-		return EngineGorgonia, nil
-	}
-	return "", fmt.Errorf("device %q is unknown; use auto, cpu or cuda", device)
+	_, err := ParseDevice(device)
+	return EngineOwn, err
 }
 
-// DeviceFor resolves a device name: auto (or "") is cuda when a GPU
-// answers in a cuda build, else cpu. It returns the device and its engine.
+// ParseDevice resolves a device name: auto (or "") is cuda when a GPU
+// answers in a cuda build, else cpu; cuda without one is an error that
+// says why.
+func ParseDevice(device string) (Device, error) {
+	switch device {
+	case "cpu":
+		return DeviceCPU, nil
+	case "", "auto":
+		if GPUProblem() == "" {
+			return DeviceCUDA, nil
+		}
+		return DeviceCPU, nil
+	case "cuda":
+		if p := GPUProblem(); p != "" {
+			return 0, fmt.Errorf("device cuda: %s (--device auto trains on the CPU then)", p)
+		}
+		return DeviceCUDA, nil
+	}
+	return 0, fmt.Errorf("device %q is unknown; use auto, cpu or cuda", device)
+}
+
+// DeviceFor resolves a device name (see ParseDevice) and returns its
+// name and engine.
 func DeviceFor(device string) (resolved, engine string, err error) {
-	engine, err = EngineFor(device)
+	d, err := ParseDevice(device)
 	if err != nil {
 		return "", "", err
 	}
-	resolved = device
-	if device == "" || device == "auto" {
-		resolved = "cpu"
-		if engine == EngineGorgonia {
-			resolved = "cuda"
-		}
-	}
-	return resolved, engine, nil
+	return d.String(), EngineOwn, nil
 }

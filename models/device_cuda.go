@@ -2,8 +2,6 @@
 
 package models
 
-// CUDA reports whether this binary was built with Gorgonia's CUDA support
-// (build tag cuda): Gorgonia's tape machine then runs the EngineGorgonia
-// graph's ops on the GPU (cuDNN for ops/nn, its PTX modules and cuBLAS
-// for the rest).
+// CUDA reports whether this binary was built with GPU support (build tag
+// cuda): Spec.Device DeviceCUDA then runs the net's ops on the GPU.
 const CUDA = true

@@ -35,10 +35,15 @@ type Spec struct {
 	HeadWidth int     // width of those layers; default 64
 	Dropout   float64 // dropout before each head's output layer; default 0
 	Seed      uint64  // weight initialisation and dropout seed
-	// Engine is EngineOwn (default: this package's fast CPU ops) or
-	// EngineGorgonia (Gorgonia's own ops: the graph a cuda build runs on
-	// the GPU).
+	// Engine is EngineOwn (default: this package's ops) or
+	// EngineGorgonia (Gorgonia's own ops, the slow reference on the CPU).
 	Engine string
+	// Device is DeviceCPU (default) or DeviceCUDA: the graph's ops run on
+	// the GPU, where the weights, gradients and optimizer state stay (a
+	// cuda build; see gpu_net_cuda.go).
+	Device Device
+	// Precision is the GPU's arithmetic (default PrecisionFP32).
+	Precision Precision
 }
 
 // Heads returns the output sizes of each head: one head of Classes, or the
@@ -119,6 +124,7 @@ type Net struct {
 	train   *graph
 	eval    *graph
 	lossFn  LossFunc
+	gpu     *gpuNet // the net's GPU side when Spec.Device is DeviceCUDA
 }
 
 // New builds the network named in spec with freshly initialised weights.
@@ -150,6 +156,14 @@ func New(spec Spec) (*Net, error) {
 	var err error
 	if n.train, err = n.build(spec.Batch, true); err != nil {
 		return nil, err
+	}
+	if spec.Device == DeviceCUDA {
+		if spec.Engine == EngineGorgonia {
+			return nil, fmt.Errorf("the gorgonia engine is a CPU reference: it does not run on the GPU")
+		}
+		if n.gpu, err = openGPU(n); err != nil {
+			return nil, err
+		}
 	}
 	return n, nil
 }
@@ -224,11 +238,15 @@ func (n *Net) build(batch int, train bool) (*graph, error) {
 		if gr.grads, err = G.Grad(gr.cost, b.nodes...); err != nil {
 			return nil, fmt.Errorf("build gradients: %w", err)
 		}
-		if !b.gorgonia {
+		if !b.gorgonia && n.Spec.Device == DeviceCPU {
 			planMemory(g, gr.arena)
 		}
 	}
-	gr.vm = G.NewTapeMachine(g)
+	if n.Spec.Device == DeviceCPU {
+		// A net on the GPU runs its graph itself (gpu_exec_cuda.go); a
+		// tape machine in a cuda build would start Gorgonia's own CUDA.
+		gr.vm = G.NewTapeMachine(g)
+	}
 	return gr, nil
 }
 
@@ -241,6 +259,9 @@ func (n *Net) TrainStep(x []float32) (float64, []float32, error) {
 	d := gr.xt.Data().([]float32)
 	if len(x) != len(d) {
 		return 0, nil, fmt.Errorf("%w: batch has %d values, the graph takes %d", ErrShape, len(x), len(d))
+	}
+	if n.gpu != nil {
+		return n.gpu.trainStep(n, x)
 	}
 	copy(d, x)
 	gr.arena.reset()
@@ -271,6 +292,9 @@ func (n *Net) Forward(x []float32, m int) ([]float32, error) {
 	per := 3 * n.Spec.H * n.Spec.W
 	if m > gr.batch || len(x) != m*per {
 		return nil, fmt.Errorf("%w: %d images (%d values) for an evaluation batch of %d", ErrShape, m, len(x), gr.batch)
+	}
+	if n.gpu != nil {
+		return n.gpu.forward(n, x, m)
 	}
 	d := gr.xt.Data().([]float32)
 	copy(d, x)

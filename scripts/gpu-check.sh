@@ -1,39 +1,83 @@
 #!/usr/bin/env bash
 # The one script to run on a GPU machine (CUDA 12/13, cuDNN 9, no Go, no
-# network), after ../shared/gpu/pack-go.sh packed Go, vendor/ and
-# Gorgonia's .cu sources here:
+# network). Prepare it here (about 45 s):
 #
-#   run (carry [".gpu","vendor"]): source .gpu/env.sh && scripts/gpu-check.sh
+#   ../shared/gpu/pack-go.sh                     # Go, vendor/, Gorgonia's .cu into .gpu/
+#   tar -cf - vendor | xz -T2 > .gpu/vendor.tar.xz && cp ../shared/bench/torch_ref.py .gpu/
+#
+# then run it there with the device tool: carry [".gpu"], command
+#   scripts/gpu-check.sh
 #
 # It builds the cuda binary (scripts/build-cuda.sh), runs the GPU checks
-# (the Gorgonia-ops engine on the GPU against this project's CPU ops from
-# the same weights: loss, logits, gradients, running statistics, and the
-# trained weights predicting the same on the CPU), then `maskdash bench
-# --device cuda` and PyTorch's torch_ref.py --device cuda for cnn-s and
-# vgg-s at batch 64 and 256, one after the other. Everything it prints
-# also goes to $OUT/gpu-check.log (or ./gpu-check.log).
+# (models: one training step of cnn-s, vgg-s, resnet-s and vgg-s-mh on the
+# GPU against the CPU from the same weights — loss, logits, every gradient,
+# the running statistics and every evaluation op; weights trained on the
+# GPU predicting the same on the CPU; cudakern: every kernel against its C
+# form; training: 200 steps of vgg-s against the CPU's curve), then
+# `maskdash bench --device cuda` and PyTorch's torch_ref.py at batch 64,
+# 256 and 1024, one after the other, with the GPU's utilisation sampled by
+# nvidia-smi during each, and both sides' GPU memory. Everything it prints
+# goes to $OUT/gpu-check.log; the table to $OUT/gpu-table.txt.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 out=${OUT:-$here}
-log="$out/gpu-check.log"
-exec > >(tee "$log") 2>&1
+exec > >(tee "$out/gpu-check.log") 2>&1
 cd "$here"
+step() { echo; echo "== $(date +%T) $*"; }
+[ -d vendor ] || { [ -f .gpu/vendor.tar.xz ] && tar -xJf .gpu/vendor.tar.xz; }
+[ -f .gpu/env.sh ] && source .gpu/env.sh
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || echo "nvidia-smi failed"
-go version || { echo "no Go: run ../shared/gpu/pack-go.sh here first and source .gpu/env.sh"; exit 1; }
-step() { echo; echo "== $*"; }
+go version || { echo "no Go: run ../shared/gpu/pack-go.sh here first"; exit 1; }
 step build
-time scripts/build-cuda.sh -o /tmp/maskdash-cuda --test 'GorgoniaEngine|GorgoniaWeights|EngineFor|KernelsOnTheGPU' || echo "FAILED: build or GPU checks"
-[ -x /tmp/maskdash-cuda ] || exit 1
+bin=/tmp/maskdash-cuda
+time scripts/build-cuda.sh -o $bin || { echo "FAILED: build"; exit 1; }
+export MASKDASH_KERNELS=$bin.kernels.ptx
+# The tests link as build-cuda.sh does: the compatibility headers first,
+# the driver through CUDA's link stub (the real one loads at run time).
+cuda=${CUDA_HOME:-/usr/local/cuda}
+cudnn=${CUDNN_HOME:-$(python3 -c 'import nvidia.cudnn as m; print(m.__path__[0])' 2>/dev/null || echo /usr)}
+mkdir -p /tmp/cudalib && ln -sf "$cudnn/lib/libcudnn.so.9" /tmp/cudalib/libcudnn.so
+export CGO_CFLAGS="-I$here/gpu/include -I$cuda/include -I$cudnn/include"
+export CGO_LDFLAGS="-L/tmp/cudalib -L$cudnn/lib -L$cuda/lib64 -L$cuda/lib64/stubs"
+export LD_LIBRARY_PATH="$cudnn/lib:$cuda/lib64:${LD_LIBRARY_PATH:-}"
+tags="cuda"
+step "GPU checks"
+timeout 300 go test -tags "$tags" -count=1 -v -run 'TestGPU|TestEngineFor' ./models 2>&1 | grep -v '^=== RUN' | tail -60 || echo "FAILED: models GPU checks"
+timeout 120 go test -tags "$tags" -count=1 -run 'TestKernelsOnTheGPU' ./models/cudakern || echo "FAILED: kernels on the GPU"
+timeout 300 go test -tags "$tags" -count=1 -v -run 'TestGPUTrainingCurve' ./training 2>&1 | tail -12 || echo "FAILED: training curve"
+step "maskdash train --device cuda (synthetic set), resume, eval on the CPU"
+runs=/tmp/gpu-runs
+rm -rf $runs
+timeout 120 $bin train --headless --device cuda --model vgg-s --epochs 2 --runs $runs --name gpu 2>&1 | grep -v "^step" | tail -6 || echo "FAILED: train --device cuda"
+run=$(ls $runs 2>/dev/null | grep -v '^\.' | head -1)
+timeout 120 $bin resume "$run" --runs $runs --epochs 3 --headless 2>&1 | grep -v "^step" | tail -3 || echo "FAILED: resume --device cuda"
+timeout 60 $bin eval "$run" --runs $runs 2>&1 | tail -4 || echo "FAILED: eval on the CPU"
 ref=""
-for r in "$here/../shared/bench/torch_ref.py" "$here/shared/bench/torch_ref.py"; do [ -f "$r" ] && ref=$r; done
-for b in 64 256; do
-  step "batch $b"
-  timeout 120 /tmp/maskdash-cuda bench --device cuda --model cnn-s,vgg-s --batch "$b" --seconds 10 --json || echo "FAILED: maskdash bench --device cuda --batch $b"
-  if [ -n "$ref" ]; then
-    timeout 120 python3 "$ref" --device cuda --batch "$b" --seconds 10 || echo "FAILED: torch_ref.py"
-  else
-    echo "torch_ref.py not found: PyTorch side skipped"
-  fi
+for r in "$here/.gpu/torch_ref.py" "$here/../shared/bench/torch_ref.py"; do [ -f "$r" ] && ref=$r && break; done
+sample() { nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader,nounits -lms 100 > "$1" 2>/dev/null & echo $!; }
+busy() { awk -F, '$1>0 {s+=$1; n++} END {if (n) printf "%.0f", s/n; else printf "?"}' "$1"; }
+table="$out/gpu-table.txt"
+echo "model batch precision maskdash_img_s gpu_busy_pct torch_img_s torch_busy_pct ratio" > "$table"
+for b in 64 256 1024; do
+  for m in cnn-s vgg-s; do
+    step "bench $m batch $b"
+    pid=$(sample /tmp/u-md.csv)
+    md=$(timeout 120 $bin bench --device cuda --model $m --batch $b --seconds 3 --json | tee /dev/stderr | sed -n 's/.*"images_per_s":\([0-9.]*\).*/\1/p')
+    kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+    th=""; tb="?"
+    if [ -n "$ref" ]; then
+      pid=$(sample /tmp/u-th.csv)
+      th=$(timeout 120 python3 "$ref" --device cuda --models $m --batch $b --seconds 3 | tee /dev/stderr | sed -n 's/.*"images_per_s": \([0-9.]*\).*/\1/p')
+      kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+      tb=$(busy /tmp/u-th.csv)
+    fi
+    ratio=$(awk -v a="${md:-0}" -v b="${th:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "?" }')
+    echo "$m $b fp32 ${md:-FAILED} $(busy /tmp/u-md.csv) ${th:-?} $tb $ratio" | tee -a "$table"
+  done
 done
-step "GPU memory after"
-nvidia-smi --query-gpu=memory.used --format=csv,noheader || true
+step "strict float32 and tf32, vgg-s batch 256"
+for p in strict tf32; do timeout 60 $bin bench --device cuda --model vgg-s --batch 256 --seconds 3 --precision $p --json || echo "FAILED: --precision $p"; done
+step "GPU memory (PyTorch's peak per batch)"
+[ -n "$ref" ] && timeout 120 python3 scripts/torch-gpu-memory.py --ref "$(dirname "$ref")" || echo "FAILED: torch memory"
+step table
+column -t "$table" 2>/dev/null || cat "$table"

@@ -224,7 +224,7 @@ func loadWeights(path string, net *models.Net) error {
 			p.Data[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[e.Offsets[0]+4*i:]))
 		}
 	}
-	return nil
+	return net.WeightsToDevice()
 }
 
 // ckptPointer is best.json and latest.json: which numbered checkpoint
@@ -245,6 +245,9 @@ func SaveCheckpoint(dir string, net *models.Net, meta CkptMeta, opt OptState, be
 	base := fmt.Sprintf("%03d-%07d", meta.Epoch, meta.Step)
 	meta.Weights = base + ".safetensors"
 	meta.Slots = nil
+	if err := net.WeightsToHost(); err != nil {
+		return "", fmt.Errorf("save checkpoint: the weights from the GPU: %w", err)
+	}
 	all := append(append([]*models.Param(nil), net.Params()...), net.Buffers()...)
 	md := map[string]string{"model": net.Spec.Name, "format": "maskdash", "epoch": fmt.Sprint(meta.Epoch), "step": fmt.Sprint(meta.Step)}
 	if err := writeSafetensors(filepath.Join(dir, meta.Weights), paramTensors(all), md); err != nil {

@@ -35,7 +35,8 @@ type Config struct {
 	Sampler     string     `json:"sampler"`      // shuffle, weighted or balance; default shuffle
 	Seed        uint64     `json:"seed"`         // default 42
 	Device      string     `json:"device"`       // auto (a GPU when one answers), cpu or cuda; default auto
-	Engine      string     `json:"engine"`       // own or gorgonia (the slow reference path on the CPU); default: the device's, models.EngineFor
+	Engine      string     `json:"engine"`       // own or gorgonia (the slow reference path on the CPU); default own
+	Precision   string     `json:"precision"`    // the GPU's arithmetic: fp32 (TF32 in convolutions), tf32 or strict; default fp32
 	Runs        string     `json:"-"`            // runs folder; default runs.DefaultDir
 	Name        string     `json:"name"`         // optional run name
 	Schedule    string     `json:"schedule"`     // none, step or cosine; default none
@@ -104,6 +105,7 @@ func (c *Config) Defaults() {
 	def(&c.AgeBins, "30,60")
 	def(&c.Sampler, "shuffle")
 	def(&c.Device, "auto")
+	def(&c.Precision, "fp32")
 	def(&c.Runs, runs.DefaultDir)
 	def(&c.Schedule, "none")
 	def(&c.FromCkpt, "best")

@@ -65,6 +65,7 @@ func (m *Manager) Run(ctx context.Context) error {
 				m.hub.Publish(Event{Kind: KindError, Run: t.RunID(), Who: c.Who, Msg: fmt.Sprintf("%s: %v", c.Kind, serr), Time: time.Now()})
 			}
 		}
+		t.release()
 		if t.Forked() == nil {
 			// A write error here is kept by the sink and reported by close.
 			_ = sink.Record(Event{Kind: KindAlert, Alert: AlertFinished, Msg: finished(t, err)})

@@ -144,6 +144,45 @@ func (o *Optimizer) Step(ps []*models.Param) {
 	}
 }
 
+// StepNet applies one update to net's parameters: on the CPU from their
+// Grad (Step), on a GPU there (models.Net.ApplyUpdate), with the same
+// rules and settings.
+func (o *Optimizer) StepNet(net *models.Net) error {
+	if !net.OnGPU() {
+		o.Step(net.Params())
+		return nil
+	}
+	o.step++
+	c := o.cfg
+	rule := map[string]models.UpdateRule{"sgd": models.UpdateSGD, "adam": models.UpdateAdam, "adamw": models.UpdateAdamW,
+		"adamp": models.UpdateAdamP}[c.Name]
+	return net.ApplyUpdate(models.Update{Rule: rule, LR: c.LR, Momentum: c.Momentum, WeightDecay: c.WeightDecay,
+		Beta1: c.Beta1, Beta2: c.Beta2, Eps: c.Eps, Delta: c.Delta, WDRatio: c.WDRatio, Nesterov: c.Nesterov, Step: o.step})
+}
+
+// Pull brings a GPU net's optimizer state into the optimizer (before
+// State, for a checkpoint); a no-op on the CPU, where the state is here.
+func (o *Optimizer) Pull(net *models.Net) error {
+	if !net.OnGPU() {
+		return nil
+	}
+	slots, err := net.UpdateSlots()
+	if err != nil {
+		return err
+	}
+	o.slots = slots
+	return nil
+}
+
+// Push sends the optimizer's state to a GPU net (after Load, on resume);
+// a no-op on the CPU.
+func (o *Optimizer) Push(net *models.Net) error {
+	if !net.OnGPU() {
+		return nil
+	}
+	return net.LoadUpdateSlots(o.slots)
+}
+
 func (o *Optimizer) sgd(p *models.Param) {
 	c := o.cfg
 	buf := o.slot(p, 1)[0]

@@ -87,8 +87,17 @@ func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 	if err := t.openData(ctx); err != nil {
 		return nil, err
 	}
+	prec, err := models.ParsePrecision(cfg.Precision)
+	if err != nil {
+		return nil, err
+	}
+	dev, err := models.ParseDevice(device)
+	if err != nil {
+		return nil, err
+	}
 	spec := models.Spec{Name: cfg.Model, Batch: cfg.Batch, EvalBatch: max(cfg.Batch, 64), W: cfg.W, H: cfg.H,
-		Classes: len(t.train.Classes), HeadDepth: cfg.HeadDepth, Dropout: cfg.Dropout, Seed: cfg.Seed, Engine: engine}
+		Classes: len(t.train.Classes), HeadDepth: cfg.HeadDepth, Dropout: cfg.Dropout, Seed: cfg.Seed, Engine: engine,
+		Device: dev, Precision: prec}
 	if t.net, err = models.New(spec); err != nil {
 		return nil, err
 	}
@@ -115,6 +124,11 @@ func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 	return t, nil
 }
 
+// release frees the run's GPU memory (a no-op on the CPU) once the run
+// has ended and its last commands are answered: an ended run answers from
+// its record only.
+func (t *Trainer) release() { t.net.Close() }
+
 // bind attaches the trainer to its run folder.
 func (t *Trainer) bind(id, dir string, sink Sink) {
 	t.id, t.dir, t.sink = id, dir, sink
@@ -137,6 +151,9 @@ func (t *Trainer) restore(path string, m CkptMeta, full bool) error {
 			return err
 		}
 		if err := t.opt.Load(st); err != nil {
+			return err
+		}
+		if err := t.opt.Push(t.net); err != nil {
 			return err
 		}
 	}
@@ -301,7 +318,9 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 			t.alert(AlertNonFinite, fmt.Sprintf("the loss is %v at step %d (epoch %d): the run stops; its last good checkpoint is kept", loss, t.step, t.epoch+1))
 			return false, fmt.Errorf("%w at step %d (epoch %d); stopped, the last good checkpoint is kept", ErrNonFinite, t.step, t.epoch+1)
 		}
-		t.opt.Step(t.net.Params())
+		if err := t.opt.StepNet(t.net); err != nil {
+			return false, err
+		}
 		for i := 0; i < b.N; i++ {
 			if argmax(ClassLogProbs(logits[i*k:(i+1)*k], heads)) == b.Labels[i] {
 				correct++
@@ -485,6 +504,13 @@ type ckptRequest struct {
 // write is kept for the stall to retry, like any other write.
 func (t *Trainer) saveCheckpoint(m *Metrics, best bool) {
 	dir := filepath.Join(t.dir, "checkpoints")
+	if err := t.opt.Pull(t.net); err != nil {
+		if t.writeErr == nil {
+			t.writeErr = err
+		}
+		t.ckptDue = &ckptRequest{m, best}
+		return
+	}
 	st := t.opt.State()
 	path, err := SaveCheckpoint(dir, t.net, t.meta(m, st), st, best)
 	if err != nil {

@@ -14,6 +14,20 @@ KERNEL md_relu_bwd(long n, const float *x, const float *dy, float *dx) {
 	FOR_EACH(i, n) { dx[i] = x[i] > 0.0f ? dy[i] : 0.0f; }
 }
 
+/* y = x + bias[c] per channel of an NCHW tensor, then max(·, 0) when
+ * relu is non-zero: a convolution's bias and activation in one pass. */
+KERNEL md_bias_act(long n, long c, long hw, const float *x, const float *bias, long relu, float *y) {
+	FOR_EACH(i, n * c * hw) {
+		float v = x[i] + bias[(i / hw) % c];
+		y[i] = relu && v < 0.0f ? 0.0f : v;
+	}
+}
+
+/* y = a·b, elementwise (dropout's mask) */
+KERNEL md_mul(long n, const float *a, const float *b, float *y) {
+	FOR_EACH(i, n) { y[i] = a[i] * b[i]; }
+}
+
 /* y[b][c][p] += bias[c] for an NCHW tensor of n images, c channels and
  * hw positions: one index per element. */
 KERNEL md_bias_add(long n, long c, long hw, float *y, const float *bias) {

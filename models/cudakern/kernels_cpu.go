@@ -29,6 +29,19 @@ func ReLU(x, y []float32) { C.md_relu_fwd(C.long(len(x)), fp(x), fp(y)) }
 // ReLUBackward sets dx = dy where x > 0, else 0.
 func ReLUBackward(x, dy, dx []float32) { C.md_relu_bwd(C.long(len(x)), fp(x), fp(dy), fp(dx)) }
 
+// Mul sets y = a·b elementwise.
+func Mul(a, b, y []float32) { C.md_mul(C.long(len(a)), fp(a), fp(b), fp(y)) }
+
+// BiasAct sets y = x + bias[c] per channel of NCHW, then max(·, 0) when
+// relu is set.
+func BiasAct(x []float32, n, c, hw int, bias []float32, relu bool, y []float32) {
+	r := C.long(0)
+	if relu {
+		r = 1
+	}
+	C.md_bias_act(C.long(n), C.long(c), C.long(hw), fp(x), fp(bias), r, fp(y))
+}
+
 // BiasAdd adds bias[c] to every position of channel c of an NCHW tensor.
 func BiasAdd(y []float32, n, c, hw int, bias []float32) {
 	C.md_bias_add(C.long(n), C.long(c), C.long(hw), fp(y), fp(bias))

@@ -1,6 +1,7 @@
 package cudakern
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"regexp"
@@ -48,6 +49,13 @@ func TestReLUAndBias(t *testing.T) {
 			t.Fatalf("relu at %d: %v %v, want %v %v", i, y[i], dx[i], wantY, wantDx)
 		}
 	}
+	m := make([]float32, len(x))
+	Mul(x, dy, m)
+	for i := range x {
+		if m[i] != x[i]*dy[i] {
+			t.Fatalf("mul at %d: %v, want %v", i, m[i], x[i]*dy[i])
+		}
+	}
 	n, c, hw := 3, 5, 7
 	img := randSlice(r, n*c*hw, 1)
 	want := append([]float32(nil), img...)
@@ -58,6 +66,17 @@ func TestReLUAndBias(t *testing.T) {
 				want[(b*c+ch)*hw+p] += bias[ch]
 			}
 		}
+	}
+	for _, relu := range []bool{false, true} {
+		y := make([]float32, len(img))
+		BiasAct(img, n, c, hw, bias, relu, y)
+		w := append([]float32(nil), want...)
+		for i := range w {
+			if relu {
+				w[i] = max(w[i], 0)
+			}
+		}
+		near(t, fmt.Sprintf("bias and activation (relu %v)", relu), y, w, 0)
 	}
 	BiasAdd(img, n, c, hw, bias)
 	near(t, "bias", img, want, 0)

@@ -15,19 +15,6 @@ type Module struct {
 	fn map[string]cu.Function
 }
 
-// PTXPath is where a cuda build finds the PTX that scripts/build-cuda.sh
-// compiled: MASKDASH_KERNELS, else beside the binary.
-func PTXPath() string {
-	if p := os.Getenv("MASKDASH_KERNELS"); p != "" {
-		return p
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		return "maskdash-cuda.kernels.ptx"
-	}
-	return exe + ".kernels.ptx"
-}
-
 // Load reads the PTX at path into the current context and finds every
 // kernel.
 func Load(path string) (*Module, error) {

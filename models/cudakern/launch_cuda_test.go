@@ -10,6 +10,7 @@ import (
 	"unsafe"
 
 	"github.com/maskdash/maskdash/models/cudaprobe"
+	"github.com/maskdash/maskdash/models/gpu"
 	"gorgonia.org/cu"
 )
 
@@ -32,7 +33,7 @@ func TestKernelsOnTheGPU(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ctx.Unlock() //nolint:errcheck // the test ends either way
-	m, err := Load(PTXPath())
+	m, err := Load(gpu.KernelsPath())
 	if err != nil {
 		t.Skip(err)
 	}

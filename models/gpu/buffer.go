@@ -1,0 +1,124 @@
+//go:build cuda
+
+package gpu
+
+/*
+#include "dev.h"
+*/
+import "C"
+
+import (
+	"fmt"
+	"unsafe"
+)
+
+// Buffer is n float32 (or int32) values in device memory.
+type Buffer struct {
+	p C.CUdeviceptr
+	N int
+}
+
+// Nil reports whether the buffer was never allocated.
+func (b Buffer) Nil() bool { return b.p == 0 }
+
+// Alloc reserves n float32 values on the device (not cleared).
+func (d *Device) Alloc(n int) (Buffer, error) {
+	var p C.CUdeviceptr
+	if err := d.check(C.mdg_alloc(d.d, C.size_t(4*n), &p)); err != nil {
+		return Buffer{}, fmt.Errorf("%d MiB of GPU memory: %w", 4*n>>20, err)
+	}
+	return Buffer{p: p, N: n}, nil
+}
+
+// Free returns b's memory.
+func (d *Device) Free(b Buffer) error {
+	if b.p == 0 {
+		return nil
+	}
+	return d.check(C.mdg_free(d.d, b.p))
+}
+
+// Upload copies host values into b (queued; src may be reused on return).
+func Upload[T float32 | int32](d *Device, b Buffer, src []T) error {
+	if len(src) > b.N {
+		return fmt.Errorf("upload of %d values into a GPU buffer of %d", len(src), b.N)
+	}
+	if len(src) == 0 {
+		return nil
+	}
+	return d.check(C.mdg_upload(d.d, b.p, unsafe.Pointer(&src[0]), C.size_t(4*len(src))))
+}
+
+// Download waits for the stream and copies b's first len(dst) values.
+func Download[T float32 | int32](d *Device, dst []T, b Buffer) error {
+	if len(dst) > b.N {
+		return fmt.Errorf("download of %d values from a GPU buffer of %d", len(dst), b.N)
+	}
+	if len(dst) == 0 {
+		return nil
+	}
+	return d.check(C.mdg_download(d.d, unsafe.Pointer(&dst[0]), b.p, C.size_t(4*len(dst))))
+}
+
+// DownloadFloat64 waits for the stream and copies len(dst) float64 values
+// from b (which holds 2·len(dst) floats' room).
+func DownloadFloat64(d *Device, dst []float64, b Buffer) error {
+	if 2*len(dst) > b.N {
+		return fmt.Errorf("download of %d float64 values from a GPU buffer of %d floats", len(dst), b.N)
+	}
+	if len(dst) == 0 {
+		return nil
+	}
+	return d.check(C.mdg_download(d.d, unsafe.Pointer(&dst[0]), b.p, C.size_t(8*len(dst))))
+}
+
+// Pinned is page-locked host memory: an upload from it runs beside the
+// step (UploadPinned).
+type Pinned struct {
+	p unsafe.Pointer
+	N int
+}
+
+// AllocPinned reserves n float32 of pinned host memory.
+func (d *Device) AllocPinned(n int) (Pinned, error) {
+	var p unsafe.Pointer
+	if err := d.check(C.mdg_host_alloc(d.d, C.size_t(4*n), &p)); err != nil {
+		return Pinned{}, err
+	}
+	return Pinned{p: p, N: n}, nil
+}
+
+// FreePinned returns pinned memory.
+func (d *Device) FreePinned(p Pinned) {
+	if p.p != nil {
+		C.mdg_host_free(p.p)
+	}
+}
+
+// Floats is the pinned memory as a slice (valid until FreePinned).
+func (p Pinned) Floats() []float32 { return unsafe.Slice((*float32)(p.p), p.N) }
+
+// UploadPinned queues dst[:n] = src[:n] on the copy stream; what is queued
+// on the step's stream after it waits for it. src must not change until
+// the step's stream has passed that point (the next Download, say).
+func (d *Device) UploadPinned(dst Buffer, src Pinned, n int) error {
+	if n > dst.N || n > src.N {
+		return fmt.Errorf("upload of %d values: GPU buffer %d, pinned %d", n, dst.N, src.N)
+	}
+	return d.check(C.mdg_upload_pinned(d.d, dst.p, src.p, C.size_t(4*n)))
+}
+
+// Copy queues dst[:n] = src[:n].
+func (d *Device) Copy(dst, src Buffer, n int) error {
+	return d.check(C.mdg_copy(d.d, dst.p, src.p, C.size_t(4*n)))
+}
+
+// CopyColumns copies rows×width floats from src (rows sspan apart,
+// starting at column soff) into dst (rows dspan apart, column doff).
+func (d *Device) CopyColumns(dst Buffer, dspan, doff int, src Buffer, sspan, soff, width, rows int) error {
+	return d.check(C.mdg_copy2d(d.d, dst.p+C.CUdeviceptr(4*doff), C.size_t(4*dspan), src.p+C.CUdeviceptr(4*soff),
+		C.size_t(4*sspan), C.size_t(4*width), C.size_t(rows)))
+}
+
+// Zero queues b = 0.
+func (d *Device) Zero(b Buffer) error { return d.check(C.mdg_zero(d.d, b.p, C.size_t(4*b.N))) }

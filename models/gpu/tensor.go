@@ -1,0 +1,34 @@
+//go:build cuda
+
+package gpu
+
+/*
+#include "dev.h"
+*/
+import "C"
+
+// Tensor describes an NCHW float32 shape to cuDNN.
+type Tensor struct {
+	t          C.cudnnTensorDescriptor_t
+	N, C, H, W int
+}
+
+// NewTensor describes [n, c, h, w].
+func (d *Device) NewTensor(n, c, h, w int) (*Tensor, error) {
+	t := &Tensor{N: n, C: c, H: h, W: w}
+	if err := d.check(C.mdg_tensor(d.d, &t.t, C.int(n), C.int(c), C.int(h), C.int(w))); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// Free releases the description.
+func (t *Tensor) Free() {
+	if t != nil && t.t != nil {
+		C.mdg_tensor_free(t.t)
+		t.t = nil
+	}
+}
+
+// Size is the number of values.
+func (t *Tensor) Size() int { return t.N * t.C * t.H * t.W }

@@ -1,0 +1,263 @@
+//go:build cuda
+
+package models
+
+import (
+	"fmt"
+	"strings"
+
+	G "gorgonia.org/gorgonia"
+
+	"github.com/maskdash/maskdash/models/gpu"
+)
+
+// run queues every op of the graph, in order, on the device. The loss
+// is the one point where the host waits: the logits come down, the
+// LossFunc runs, its gradient goes up.
+func (r *gpuRun) run() error {
+	r.gen++
+	for _, nd := range r.order {
+		if nd.Op() == nil || isConstant(nd) {
+			continue
+		}
+		if err := r.exec(nd); err != nil {
+			return fmt.Errorf("%s on the GPU: %w", nd.Op(), err)
+		}
+	}
+	return nil
+}
+
+// first reports whether key's shared work is still to do this step.
+func (r *gpuRun) first(key any) bool {
+	if r.done[key] == r.gen {
+		return false
+	}
+	r.done[key] = r.gen
+	return true
+}
+
+func (r *gpuRun) exec(nd *G.Node) error {
+	d := r.net.dev
+	out := r.buf[nd]
+	size := nd.Shape().TotalSize()
+	b := func(i int) gpu.Buffer { return r.buf[r.in(nd, i)] }
+	switch op := nd.Op().(type) {
+	case *conv2dOp:
+		return d.ConvForward(r.convs[op], b(0), b(1), out)
+	case *convDxOp:
+		cv := r.convs[op.f]
+		if err := d.ConvBackwardData(cv, b(0), b(1), out); err != nil {
+			return err
+		}
+		if op.dw != nil {
+			return d.ConvBackwardFilter(cv, b(2), b(1), r.buf[r.dwNode[op.dw]])
+		}
+		return nil
+	case *convDwOp:
+		if op.fused {
+			return nil // computed by its convDxOp
+		}
+		return d.ConvBackwardFilter(r.convs[op.f], b(0), b(1), out)
+	case *bnOp:
+		bn := r.bns[op]
+		var err error
+		if op.train {
+			err = d.BatchNormTrain(&bn.BatchNorm, b(0), out, b(1), b(2), bn.runMean, bn.runVar)
+		} else {
+			err = d.BatchNormInfer(&bn.BatchNorm, b(0), out, b(1), b(2), bn.runMean, bn.runVar)
+		}
+		if err != nil || !op.relu {
+			return err
+		}
+		return d.Launch("md_relu_fwd", size, size, out, out)
+	case *bnGradOp:
+		if !r.first(op.f) {
+			return nil
+		}
+		bn, g := r.bns[op.f], r.bnGrads[op.f]
+		dy := b(2)
+		if op.f.relu {
+			// dy is this layer's alone (Gorgonia sums a node's gradients
+			// into one before handing it on): masked in place.
+			if err := d.Launch("md_relu_bwd", size4(bn.X), size4(bn.X), r.buf[bn.y], dy, dy); err != nil {
+				return err
+			}
+		}
+		return d.BatchNormBackward(&bn.BatchNorm, r.buf[bn.x], dy, r.gradBuf(g[0]), b(0), r.gradBuf(g[1]), r.gradBuf(g[2]))
+	case *chanBiasOp:
+		sh := nd.Shape()
+		relu := 0
+		if op.relu {
+			relu = 1
+		}
+		return d.Launch("md_bias_act", size, sh[0], sh[1], sh[2]*sh[3], b(0), b(1), relu, out)
+	case *chanBiasGradOp:
+		if !r.first(op.f) {
+			return nil
+		}
+		g := r.biasGrads[op.f]
+		dy, dx := b(2), r.gradBuf(g[0])
+		sh := r.in(nd, 0).Shape()
+		n, c, hw := sh[0], sh[1], sh[2]*sh[3]
+		var err error
+		if op.f.relu {
+			err = d.Launch("md_relu_bwd", size4(r.desc[r.biasY[op.f]]), n*c*hw, r.buf[r.biasY[op.f]], dy, dx)
+		} else {
+			err = d.Copy(dx, dy, n*c*hw)
+		}
+		if err != nil {
+			return err
+		}
+		ones, err := r.net.onesOf(max(n, hw))
+		if err != nil {
+			return err
+		}
+		if err := d.RowSums(n*c, hw, 1, dx, ones, r.scratch); err != nil {
+			return err
+		}
+		return d.ColSums(n, c, r.scratch, ones, r.gradBuf(g[1]))
+	case *maxPool2Op:
+		x := r.in(nd, 0)
+		return d.MaxPool2(r.desc[x], r.buf[x], r.desc[nd], out)
+	case *scatterOp:
+		p := r.pools[op.f]
+		x := r.in(p, 0)
+		return d.MaxPool2Backward(r.desc[x], r.buf[x], r.desc[p], r.buf[p], b(0), out)
+	case *gapOp:
+		s := r.in(nd, 0).Shape()
+		ones, err := r.net.onesOf(s[2] * s[3])
+		if err != nil {
+			return err
+		}
+		return d.RowSums(s[0]*s[1], s[2]*s[3], 1/float32(s[2]*s[3]), b(0), ones, out)
+	case *gapDxOp:
+		return d.Launch("md_gap_bwd", size, op.shape[0]*op.shape[1], op.shape[2]*op.shape[3], b(0), out)
+	case *linearOp:
+		x, w := r.in(nd, 0).Shape(), r.in(nd, 1).Shape()
+		n, k, o := x[0], w[0], w[1]
+		if err := d.Gemm(false, false, n, o, k, 1, b(0), b(1), 0, out); err != nil {
+			return err
+		}
+		return d.Launch("md_bias_add", size, n, o, 1, out, b(2))
+	case *linGradOp:
+		w := r.in(nd, 1).Shape()
+		k, o := w[0], w[1]
+		n := r.in(nd, 2).Shape()[0]
+		switch op.which {
+		case 0:
+			return d.Gemm(false, true, n, k, o, 1, b(2), b(1), 0, out)
+		case 1:
+			return d.Gemm(true, false, k, o, n, 1, b(0), b(2), 0, out)
+		default:
+			ones, err := r.net.onesOf(n)
+			if err != nil {
+				return err
+			}
+			return d.ColSums(n, o, b(2), ones, out)
+		}
+	case *reluOp:
+		return d.Launch("md_relu_fwd", size, size, b(0), out)
+	case *maskGradOp:
+		return d.Launch("md_relu_bwd", size, size, b(0), b(1), out)
+	case *addOp:
+		return d.Axpby(size, 1, b(0), 1, b(1), out)
+	case *copyOp:
+		return d.Copy(out, b(0), size)
+	case *dropoutOp:
+		if !op.train || op.p <= 0 {
+			return d.Copy(out, b(0), size)
+		}
+		op.draw(size)
+		if err := gpu.Upload(d, r.masks[op], op.mask); err != nil {
+			return err
+		}
+		return d.Launch("md_mul", size, size, b(0), r.masks[op], out)
+	case *dropDxOp:
+		if !op.f.train || op.f.p <= 0 {
+			return d.Copy(out, b(0), size)
+		}
+		return d.Launch("md_mul", size, size, b(0), r.maskOf(op.f), out)
+	case *lossOp:
+		if !r.first(op) {
+			return nil
+		}
+		return r.lossStep(nd, op)
+	case *lossDxOp:
+		// The loss writes it. Its only input is the constant seed, so the
+		// order may put it before the loss: run the loss first then.
+		if lop, ok := r.lossNode.Op().(*lossOp); ok && r.first(lop) {
+			return r.lossStep(r.lossNode, lop)
+		}
+		return nil
+	}
+	return r.execGorgonia(nd)
+}
+
+// execGorgonia runs the few Gorgonia ops a graph holds: the sum of two
+// gradients, and the multi-head models' concatenation of logits and its
+// gradient's slices (both along axis 1 of [N, K] matrices).
+func (r *gpuRun) execGorgonia(nd *G.Node) error {
+	d := r.net.dev
+	out := r.buf[nd]
+	op := nd.Op()
+	name := op.String()
+	ins := r.inputs(nd)
+	switch {
+	case strings.HasPrefix(name, "+ ") && len(ins) == 2 && ins[0].Shape().Eq(ins[1].Shape()):
+		return d.Axpby(nd.Shape().TotalSize(), 1, r.buf[ins[0]], 1, r.buf[ins[1]], out)
+	case strings.HasPrefix(name, "Concat(axis=1)") && len(nd.Shape()) == 2:
+		rows, width, off := nd.Shape()[0], nd.Shape()[1], 0
+		for _, in := range ins {
+			w := in.Shape()[1]
+			if err := d.CopyColumns(out, width, off, r.buf[in], w, 0, w, rows); err != nil {
+				return err
+			}
+			off += w
+		}
+		return nil
+	}
+	if sl, ok := op.(interface {
+		Start() int
+		End() int
+		Step() int
+	}); ok && strings.HasPrefix(name, "T[:, ") && len(ins) == 1 && len(ins[0].Shape()) == 2 && sl.Step() <= 1 {
+		rows, width := ins[0].Shape()[0], ins[0].Shape()[1]
+		w := sl.End() - sl.Start()
+		return d.CopyColumns(out, w, 0, r.buf[ins[0]], width, sl.Start(), w, rows)
+	}
+	return fmt.Errorf("the GPU engine has no form of Gorgonia's op %q (%T)", name, op)
+}
+
+// lossStep brings the logits down, runs the LossFunc on the host and
+// sends its gradient up.
+func (r *gpuRun) lossStep(nd *G.Node, op *lossOp) error {
+	d := r.net.dev
+	x := r.in(nd, 0)
+	s := x.Shape()
+	if len(r.logits) != s.TotalSize() {
+		r.logits = make([]float32, s.TotalSize())
+		r.dlogits = make([]float32, s.TotalSize())
+	}
+	if err := gpu.Download(d, r.logits, r.buf[x]); err != nil {
+		return err
+	}
+	clear(r.dlogits)
+	r.loss = (*op.fn)(r.logits, s[0], s[1], r.dlogits)
+	op.last = r.loss
+	if r.dlossNode == nil {
+		return nil
+	}
+	return gpu.Upload(d, r.buf[r.dlossNode], r.dlogits)
+}
+
+// gradBuf is a gradient node's buffer, or nil when the graph has none.
+func (r *gpuRun) gradBuf(nd *G.Node) gpu.Buffer {
+	if nd == nil {
+		return gpu.Buffer{}
+	}
+	return r.buf[nd]
+}
+
+func (r *gpuRun) maskOf(op *dropoutOp) gpu.Buffer { return r.masks[op] }
+
+func size4(t *gpu.Tensor) int { return t.Size() }

@@ -1,0 +1,380 @@
+//go:build cuda
+
+package models
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/maskdash/maskdash/models/gpu"
+)
+
+// gpuNet is a Net's GPU side: the device, the weights, running
+// statistics, gradients and optimizer state in device memory, and the
+// training and evaluation graphs as gpuRuns. The host's Param.Data is
+// brought up to date only by weightsToHost (a checkpoint, a CPU
+// prediction); Param.Grad is not filled on the GPU (gradsToHost does,
+// for the checks).
+type gpuNet struct {
+	dev     *gpu.Device
+	prec    Precision
+	weights map[*Param]gpu.Buffer
+	byData  map[*float32]*Param
+	train   *gpuRun
+	eval    *gpuRun
+	slots   map[*Param][]gpu.Buffer // optimizer state per parameter
+	upd     gpu.Buffer              // AdamP's update (float64 values: twice the floats)
+	cos     gpu.Buffer              // AdamP's per-row cosines (float64)
+	cosHost []float64
+	ones    gpu.Buffer // ones, for sums through cuBLAS
+}
+
+func gpuBuilt() bool { return true }
+
+// openGPU starts the device and copies the net's weights up.
+func openGPU(n *Net) (*gpuNet, error) {
+	if p := GPUProblem(); p != "" {
+		return nil, fmt.Errorf("device cuda: %s", p)
+	}
+	dev, err := gpu.Open(0, gpu.KernelsPath())
+	if err != nil {
+		return nil, err
+	}
+	g := &gpuNet{dev: dev, prec: n.Spec.Precision, weights: map[*Param]gpu.Buffer{}, byData: map[*float32]*Param{},
+		slots: map[*Param][]gpu.Buffer{}}
+	if err := dev.Lock(); err != nil {
+		dev.Close()
+		return nil, err
+	}
+	defer dev.Unlock()
+	if err := dev.SetGemmTF32(n.Spec.Precision.gemmTF32()); err != nil {
+		g.close()
+		return nil, err
+	}
+	for _, p := range append(append([]*Param(nil), n.params...), n.buffers...) {
+		b, err := dev.Alloc(len(p.Data))
+		if err != nil {
+			g.close()
+			return nil, err
+		}
+		g.weights[p] = b
+		g.byData[&p.Data[0]] = p
+	}
+	if err := g.toDevice(n); err != nil {
+		g.close()
+		return nil, err
+	}
+	if g.train, err = newGPURun(g, n.train); err != nil {
+		g.close()
+		return nil, fmt.Errorf("the training graph on the GPU: %w", err)
+	}
+	// The convolutions' algorithm search wrote the weights' gradients and
+	// the activations only; the weights are as uploaded.
+	return g, dev.Sync()
+}
+
+func (g *gpuNet) close() {
+	if g.dev == nil {
+		return
+	}
+	if err := g.dev.Lock(); err == nil {
+		for _, r := range []*gpuRun{g.train, g.eval} {
+			if r != nil {
+				r.free()
+			}
+		}
+		for _, b := range g.weights {
+			_ = g.dev.Free(b) // the context is released next
+		}
+		for _, s := range g.slots {
+			for _, b := range s {
+				_ = g.dev.Free(b)
+			}
+		}
+		_ = g.dev.Free(g.upd)
+		_ = g.dev.Free(g.ones)
+		_ = g.dev.Free(g.cos)
+		g.dev.Unlock()
+	}
+	g.dev.Close()
+	g.dev = nil
+}
+
+// toDevice uploads every weight and running statistic.
+func (g *gpuNet) toDevice(n *Net) error {
+	for _, p := range append(append([]*Param(nil), n.params...), n.buffers...) {
+		if err := gpu.Upload(g.dev, g.weights[p], p.Data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// toHost downloads every weight and running statistic into Param.Data.
+func (g *gpuNet) toHost(n *Net) error {
+	for _, p := range append(append([]*Param(nil), n.params...), n.buffers...) {
+		if err := gpu.Download(g.dev, p.Data, g.weights[p]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// gradsToHost downloads the last step's gradients into Param.Grad.
+func (g *gpuNet) gradsToHost(n *Net) error {
+	for i, p := range n.params {
+		if err := gpu.Download(g.dev, p.Grad, g.train.buf[n.train.grads[i]]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// trainStep runs one training step on the GPU.
+func (g *gpuNet) trainStep(n *Net, x []float32) (float64, []float32, error) {
+	if err := g.dev.Lock(); err != nil {
+		return 0, nil, err
+	}
+	defer g.dev.Unlock()
+	r := g.train
+	if err := r.upload(x); err != nil {
+		return 0, nil, err
+	}
+	if err := r.run(); err != nil {
+		return 0, nil, fmt.Errorf("training step: %w", err)
+	}
+	return r.loss, r.logits, nil
+}
+
+// forward runs the evaluation graph on the GPU.
+func (g *gpuNet) forward(n *Net, x []float32, m int) ([]float32, error) {
+	if err := g.dev.Lock(); err != nil {
+		return nil, err
+	}
+	defer g.dev.Unlock()
+	if g.eval == nil {
+		var err error
+		if g.eval, err = newGPURun(g, n.eval); err != nil {
+			return nil, fmt.Errorf("the evaluation graph on the GPU: %w", err)
+		}
+	}
+	r := g.eval
+	if err := r.upload(x); err != nil {
+		return nil, err
+	}
+	if err := r.run(); err != nil {
+		return nil, fmt.Errorf("forward: %w", err)
+	}
+	k := n.Spec.Outputs()
+	out := make([]float32, m*k)
+	return out, gpu.Download(g.dev, out, r.buf[n.eval.out])
+}
+
+// bytes is the device memory the net holds (weights, runs, optimizer
+// state, the convolutions' workspace).
+func (g *gpuNet) bytes() int64 {
+	var b int64
+	for _, w := range g.weights {
+		b += 4 * int64(w.N)
+	}
+	for _, s := range g.slots {
+		for _, w := range s {
+			b += 4 * int64(w.N)
+		}
+	}
+	for _, r := range []*gpuRun{g.train, g.eval} {
+		if r != nil {
+			b += r.bytes()
+		}
+	}
+	return b + 4*int64(g.upd.N+g.cos.N+g.ones.N) + g.dev.WorkspaceBytes()
+}
+
+// slotsToHost downloads the optimizer's state by parameter name.
+func (g *gpuNet) slotsToHost() (map[string][][]float32, error) {
+	out := map[string][][]float32{}
+	for p, s := range g.slots {
+		v := make([][]float32, len(s))
+		for i, b := range s {
+			v[i] = make([]float32, len(p.Data))
+			if err := gpu.Download(g.dev, v[i], b); err != nil {
+				return nil, err
+			}
+		}
+		out[p.Name] = v
+	}
+	return out, nil
+}
+
+// slotsToDevice uploads optimizer state by parameter name.
+func (g *gpuNet) slotsToDevice(n *Net, s map[string][][]float32) error {
+	for name, v := range s {
+		p, ok := n.byName[name]
+		if !ok || p.Grad == nil {
+			return fmt.Errorf("optimizer state for %s, which model %s does not have", name, n.Spec.Name)
+		}
+		bufs, err := g.slot(p, len(v))
+		if err != nil {
+			return err
+		}
+		for i, d := range v {
+			if len(d) != len(p.Data) {
+				return fmt.Errorf("optimizer state for %s holds %d values, the parameter %d", name, len(d), len(p.Data))
+			}
+			if err := gpu.Upload(g.dev, bufs[i], d); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// onesOf is a device vector of at least n ones.
+func (g *gpuNet) onesOf(n int) (gpu.Buffer, error) {
+	if g.ones.N >= n {
+		return g.ones, nil
+	}
+	_ = g.dev.Free(g.ones)
+	b, err := g.dev.Alloc(n)
+	if err != nil {
+		return gpu.Buffer{}, err
+	}
+	h := make([]float32, n)
+	for i := range h {
+		h[i] = 1
+	}
+	g.ones = b
+	return b, gpu.Upload(g.dev, b, h)
+}
+
+// slot is parameter p's k optimizer buffers, cleared when first made.
+func (g *gpuNet) slot(p *Param, k int) ([]gpu.Buffer, error) {
+	if s, ok := g.slots[p]; ok && len(s) == k {
+		return s, nil
+	}
+	s := make([]gpu.Buffer, k)
+	for i := range s {
+		b, err := g.dev.Alloc(len(p.Data))
+		if err != nil {
+			return nil, err
+		}
+		if err := g.dev.Zero(b); err != nil {
+			return nil, err
+		}
+		s[i] = b
+	}
+	g.slots[p] = s
+	return s, nil
+}
+
+// update applies one optimizer step to every parameter on the device.
+func (g *gpuNet) update(n *Net, u Update) error {
+	if err := g.dev.Lock(); err != nil {
+		return err
+	}
+	defer g.dev.Unlock()
+	if u.Rule == UpdateSGD && u.Nesterov {
+		return fmt.Errorf("SGD with Nesterov momentum is not on the GPU yet")
+	}
+	for i, p := range n.params {
+		w, gr := g.weights[p], g.train.buf[n.train.grads[i]]
+		wd := u.WeightDecay
+		if !p.Decay {
+			wd = 0
+		}
+		size := len(p.Data)
+		switch u.Rule {
+		case UpdateSGD:
+			s, err := g.slot(p, 1)
+			if err != nil {
+				return err
+			}
+			if err := g.dev.Launch("md_sgd", size, size, w, gr, s[0], float32(u.LR), float32(u.Momentum), float32(wd)); err != nil {
+				return err
+			}
+		case UpdateAdam, UpdateAdamW:
+			s, err := g.slot(p, 2)
+			if err != nil {
+				return err
+			}
+			t := float64(u.Step)
+			l2, dec := wd, 0.0
+			if u.Rule == UpdateAdamW {
+				l2, dec = 0, wd
+			}
+			if err := g.dev.Launch("md_adam", size, size, w, gr, s[0], s[1], u.LR, u.Beta1, u.Beta2, u.Eps,
+				1-math.Pow(u.Beta1, t), 1-math.Pow(u.Beta2, t), l2, dec); err != nil {
+				return err
+			}
+		case UpdateAdamP:
+			if err := g.adamp(p, w, gr, u, wd); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("update rule %d is unknown", u.Rule)
+		}
+	}
+	return nil
+}
+
+// adamp is AdamP's step on the device: moments and direction, the
+// per-row cosines (which come down: the host picks the view as
+// training's adampProject does), the projection, the move.
+func (g *gpuNet) adamp(p *Param, w, gr gpu.Buffer, u Update, wd float64) error {
+	d := g.dev
+	size := len(p.Data)
+	s, err := g.slot(p, 2)
+	if err != nil {
+		return err
+	}
+	if g.upd.N < 2*size {
+		_ = d.Free(g.upd)
+		if g.upd, err = d.Alloc(2 * size); err != nil {
+			return err
+		}
+	}
+	t := float64(u.Step)
+	bc1, bc2 := 1-math.Pow(u.Beta1, t), 1-math.Pow(u.Beta2, t)
+	if err := d.Launch("md_adam_dir", size, size, w, gr, s[0], s[1], u.Beta1, u.Beta2, 0.0, bc2, u.Eps, g.upd); err != nil {
+		return err
+	}
+	ratio := 1.0
+	if len(p.Shape) > 1 {
+		rows := p.Shape[0]
+		if g.cos.N < 2*rows {
+			_ = d.Free(g.cos)
+			if g.cos, err = d.Alloc(2 * rows); err != nil {
+				return err
+			}
+		}
+		for _, vw := range [][2]int{{rows, size / rows}, {1, size}} {
+			nr, nc := vw[0], vw[1]
+			if err := d.Launch("md_adamp_cos", nr, nr, nc, w, gr, u.Eps, g.cos); err != nil {
+				return err
+			}
+			if cap(g.cosHost) < nr {
+				g.cosHost = make([]float64, nr)
+			}
+			c := g.cosHost[:nr]
+			if err := gpu.DownloadFloat64(d, c, g.cos); err != nil {
+				return err
+			}
+			maxCos := 0.0
+			for _, v := range c {
+				maxCos = math.Max(maxCos, v)
+			}
+			if maxCos < u.Delta/math.Sqrt(float64(nc)) {
+				if err := d.Launch("md_adamp_project", nr, nr, nc, w, u.Eps, g.upd); err != nil {
+					return err
+				}
+				ratio = u.WDRatio
+				break
+			}
+		}
+	}
+	keep := 1.0
+	if wd != 0 {
+		keep = 1 - u.LR*wd*ratio
+	}
+	return d.Launch("md_adam_apply", size, size, w, g.upd, u.LR/bc1, keep)
+}

@@ -1,0 +1,216 @@
+//go:build cuda
+
+package models
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/maskdash/maskdash/models/gpu"
+)
+
+func needGPU(t *testing.T) {
+	t.Helper()
+	if p := GPUProblem(); p != "" {
+		t.Skip("no GPU here: " + p)
+	}
+}
+
+// relErr is ‖a − b‖ / max(‖b‖, tiny).
+func relErr(a, b []float32) float64 {
+	var d, n float64
+	for i := range a {
+		e := float64(a[i]) - float64(b[i])
+		d += e * e
+		n += float64(b[i]) * float64(b[i])
+	}
+	return math.Sqrt(d) / math.Max(math.Sqrt(n), 1e-30)
+}
+
+// gpuPair builds the same net (same seed: same weights) on the CPU and,
+// in strict float32, on the GPU.
+func gpuPair(t *testing.T, spec Spec) (cpu, dev *Net) {
+	t.Helper()
+	var err error
+	if cpu, err = New(spec); err != nil {
+		t.Fatal(err)
+	}
+	spec.Device, spec.Precision = DeviceCUDA, PrecisionStrict
+	if dev, err = New(spec); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(dev.Close)
+	return cpu, dev
+}
+
+// TestGPUStepMatchesCPU: from the same weights and batch, one training
+// step on the GPU (strict float32) gives the CPU's loss, logits, every
+// parameter's gradient and the running statistics within 1e-3 relative;
+// the evaluation graph's every op's output matches the CPU's too. The CPU
+// side computes its convolutions by im2col, as the GPU's strict mode by
+// cuDNN's direct and GEMM algorithms: Winograd's transforms round
+// differently, and through BatchNorm and max pools that moves gradients
+// by more than the tolerance (TestGorgoniaEngineMatchesOwn says more).
+func TestGPUStepMatchesCPU(t *testing.T) {
+	needGPU(t)
+	defer func(v bool) { Winograd = v }(Winograd)
+	Winograd = false
+	for _, c := range []struct {
+		name      string
+		batch, sz int
+		dropout   float64
+	}{{"cnn-s", 16, 32, 0}, {"vgg-s", 16, 32, 0}, {"vgg-s", 64, 64, 0}, {"resnet-s", 16, 32, 0}, {"vgg-s-mh", 16, 32, 0.3}} {
+		t.Run(fmt.Sprintf("%s-%d-%d", c.name, c.batch, c.sz), func(t *testing.T) {
+			spec := Spec{Name: c.name, Batch: c.batch, W: c.sz, H: c.sz, Seed: 7, Dropout: c.dropout}
+			cpu, dev := gpuPair(t, spec)
+			r := rand.New(rand.NewPCG(1, 2))
+			x := randInput(r, c.batch*3*c.sz*c.sz)
+			loss := dotLoss(randInput(r, c.batch*cpu.Spec.Outputs()))
+			cpu.SetLoss(loss)
+			dev.SetLoss(loss)
+			l1, y1, err := cpu.TrainStep(x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			l2, y2, err := dev.TrainStep(x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e := math.Abs(l2-l1) / math.Max(math.Abs(l1), 1e-9); e > 1e-3 {
+				t.Errorf("loss: GPU %v, CPU %v (%.2g relative)", l2, l1, e)
+			}
+			if e := relErr(y2, y1); e > 1e-3 {
+				t.Errorf("logits: %.2g relative", e)
+			}
+			cpuGrads := snapshotGrads(cpu)
+			if err := dev.GradsToHost(); err != nil {
+				t.Fatal(err)
+			}
+			worst := 0.0
+			for i, p := range dev.Params() {
+				e := relErr(p.Grad, cpuGrads[i])
+				worst = math.Max(worst, e)
+				if e > 1e-3 {
+					t.Errorf("gradient of %s: %.2g relative", p.Name, e)
+				}
+			}
+			if err := dev.WeightsToHost(); err != nil {
+				t.Fatal(err)
+			}
+			for i, p := range dev.Buffers() {
+				if e := relErr(p.Data, cpu.Buffers()[i].Data); e > 1e-3 {
+					t.Errorf("running statistic %s: %.2g relative", p.Name, e)
+				}
+			}
+			t.Logf("loss %.6g (CPU %.6g); worst gradient %.2g relative", l2, l1, worst)
+			forwardOpsMatch(t, cpu, dev, x[:min(c.batch, cpu.Spec.EvalBatch)*3*c.sz*c.sz])
+		})
+	}
+}
+
+func snapshotGrads(n *Net) [][]float32 {
+	out := make([][]float32, len(n.Params()))
+	for i, p := range n.Params() {
+		out[i] = append([]float32(nil), p.Grad...)
+	}
+	return out
+}
+
+// forwardOpsMatch runs both evaluation graphs and compares every op's
+// output, in order, naming the first that differs.
+func forwardOpsMatch(t *testing.T, cpu, dev *Net, x []float32) {
+	t.Helper()
+	m := len(x) / (3 * cpu.Spec.H * cpu.Spec.W)
+	y1, err := cpu.Forward(x, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y2, err := dev.Forward(x, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := relErr(y2, y1); e > 1e-3 {
+		t.Errorf("evaluation logits: %.2g relative", e)
+	}
+	cn, dn := cpu.eval.g.AllNodes(), dev.eval.g.AllNodes()
+	if len(cn) != len(dn) {
+		t.Fatalf("evaluation graphs of %d and %d nodes", len(cn), len(dn))
+	}
+	if err := dev.gpu.dev.Lock(); err != nil {
+		t.Fatal(err)
+	}
+	defer dev.gpu.dev.Unlock()
+	for i, nd := range dn {
+		b, ok := dev.gpu.eval.buf[nd]
+		if !ok || nd.Op() == nil || nd.IsScalar() || cn[i].Value() == nil {
+			continue
+		}
+		want := f32(cn[i].Value())
+		got := make([]float32, len(want))
+		if err := gpu.Download(dev.gpu.dev, got, b); err != nil {
+			t.Fatal(err)
+		}
+		if e := relErr(got, want); e > 1e-3 {
+			t.Errorf("evaluation op %d %v %v: %.2g relative", i, nd.Op(), nd.Shape(), e)
+			return
+		}
+	}
+}
+
+// TestGPUWeightsPredictOnCPU: weights trained on the GPU for a few steps,
+// brought down as a checkpoint would, predict on the CPU what they
+// predict on the GPU.
+func TestGPUWeightsPredictOnCPU(t *testing.T) {
+	needGPU(t)
+	spec := Spec{Name: "vgg-s", Batch: 32, W: 32, H: 32, Seed: 3}
+	cpu, dev := gpuPair(t, spec)
+	r := rand.New(rand.NewPCG(5, 6))
+	dev.SetLoss(dotLoss(randInput(r, 32*18)))
+	x := randInput(r, 32*3*32*32)
+	for s := 1; s <= 5; s++ {
+		if _, _, err := dev.TrainStep(x); err != nil {
+			t.Fatal(err)
+		}
+		if err := dev.ApplyUpdate(Update{Rule: UpdateAdam, LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, Step: s}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := dev.WeightsToHost(); err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range dev.Params() {
+		copy(cpu.Params()[i].Data, p.Data)
+	}
+	for i, p := range dev.Buffers() {
+		copy(cpu.Buffers()[i].Data, p.Data)
+	}
+	y1, err := cpu.Forward(x, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y2, err := dev.Forward(x, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same := 0
+	for i := range 32 {
+		if argmaxF(y1[i*18:(i+1)*18]) == argmaxF(y2[i*18:(i+1)*18]) {
+			same++
+		}
+	}
+	if same != 32 || relErr(y2, y1) > 1e-3 {
+		t.Fatalf("%d of 32 predictions agree; logits %.2g relative", same, relErr(y2, y1))
+	}
+}
+
+func argmaxF(v []float32) int {
+	best := 0
+	for i, x := range v {
+		if x > v[best] {
+			best = i
+		}
+	}
+	return best
+}

@@ -1,0 +1,30 @@
+//go:build !cuda
+
+package models
+
+import "errors"
+
+// gpuNet is empty without the cuda tag: no net can be on a GPU.
+type gpuNet struct{ dev noDevice }
+
+type noDevice struct{}
+
+func (noDevice) Lock() error { return errNoCUDA }
+func (noDevice) Unlock()     {}
+func (noDevice) Sync() error { return errNoCUDA }
+
+var errNoCUDA = errors.New("device cuda: this binary was built without GPU support (scripts/build-cuda.sh builds one)")
+
+func gpuBuilt() bool                { return false }
+func openGPU(*Net) (*gpuNet, error) { return nil, errNoCUDA }
+
+func (*gpuNet) close()                                                {}
+func (*gpuNet) toHost(*Net) error                                     { return errNoCUDA }
+func (*gpuNet) toDevice(*Net) error                                   { return errNoCUDA }
+func (*gpuNet) gradsToHost(*Net) error                                { return errNoCUDA }
+func (*gpuNet) update(*Net, Update) error                             { return errNoCUDA }
+func (*gpuNet) slotsToHost() (map[string][][]float32, error)          { return nil, errNoCUDA }
+func (*gpuNet) slotsToDevice(*Net, map[string][][]float32) error      { return errNoCUDA }
+func (*gpuNet) bytes() int64                                          { return 0 }
+func (*gpuNet) trainStep(*Net, []float32) (float64, []float32, error) { return 0, nil, errNoCUDA }
+func (*gpuNet) forward(*Net, []float32, int) ([]float32, error)       { return nil, errNoCUDA }

@@ -1,0 +1,331 @@
+//go:build cuda
+
+package models
+
+import (
+	"fmt"
+	"strings"
+
+	G "gorgonia.org/gorgonia"
+
+	"github.com/maskdash/maskdash/models/gpu"
+)
+
+// gpuRun is one of a Net's graphs (training or evaluation) on the GPU:
+// Gorgonia built the graph and its gradients; this walks its nodes in
+// the tape machine's order and runs each op's GPU form on device
+// buffers, one per node. The weights are the gpuNet's, shared by both
+// runs.
+type gpuRun struct {
+	net   *gpuNet
+	gr    *graph
+	order G.Nodes
+	buf   map[*G.Node]gpu.Buffer
+	desc  map[*G.Node]*gpu.Tensor
+	chans map[int]*gpu.Tensor // [1, C, 1, 1] descriptions by C
+	owned []gpu.Buffer        // what this run allocated
+	convs map[*conv2dOp]*gpu.Conv
+	bns   map[*bnOp]*gpuBN
+	pools map[*maxPool2Op]*G.Node
+	biasY map[*chanBiasOp]*G.Node
+	// the gradient nodes of ops that compute several at once
+	bnGrads   map[*bnOp]*[3]*G.Node
+	biasGrads map[*chanBiasOp]*[2]*G.Node
+	dwNode    map[*convDwOp]*G.Node
+	masks     map[*dropoutOp]gpu.Buffer
+	xs        [2]gpu.Buffer // the batch, in turn: the next is uploaded while the last step's backward pass reads the other
+	stage     gpu.Pinned    // the batch on the host, page-locked for the upload
+	scratch   gpu.Buffer    // per-(image, channel) sums of the bias gradients
+	gen       int           // steps run
+	done      map[any]int   // the step an op's shared gradients were computed in
+	loss      float64       // the last step's
+	logits    []float32     // the last step's, on the host
+	dlogits   []float32     // the loss's gradient, on the host
+	lossNode  *G.Node
+	dlossNode *G.Node
+}
+
+// gpuBN is one BatchNorm layer on the GPU.
+type gpuBN struct {
+	gpu.BatchNorm
+	x, y            *G.Node
+	runMean, runVar gpu.Buffer
+}
+
+func newGPURun(net *gpuNet, gr *graph) (*gpuRun, error) {
+	r := &gpuRun{net: net, gr: gr, buf: map[*G.Node]gpu.Buffer{}, desc: map[*G.Node]*gpu.Tensor{}, chans: map[int]*gpu.Tensor{},
+		convs: map[*conv2dOp]*gpu.Conv{}, bns: map[*bnOp]*gpuBN{}, pools: map[*maxPool2Op]*G.Node{}, biasY: map[*chanBiasOp]*G.Node{},
+		bnGrads: map[*bnOp]*[3]*G.Node{}, biasGrads: map[*chanBiasOp]*[2]*G.Node{}, dwNode: map[*convDwOp]*G.Node{},
+		masks: map[*dropoutOp]gpu.Buffer{}, done: map[any]int{}}
+	sorted, err := G.Sort(gr.g)
+	if err != nil {
+		return nil, err
+	}
+	for i := len(sorted) - 1; i >= 0; i-- {
+		r.order = append(r.order, sorted[i])
+	}
+	if err := r.allocate(); err != nil {
+		r.free()
+		return nil, err
+	}
+	if err := r.describe(); err != nil {
+		r.free()
+		return nil, err
+	}
+	return r, nil
+}
+
+// allocate gives every node a device buffer: weights are the gpuNet's,
+// the input and each op's result are the run's own.
+func (r *gpuRun) allocate() error {
+	d := r.net.dev
+	for _, nd := range r.order {
+		if nd.Op() == nil || isConstant(nd) {
+			if nd == r.gr.x {
+				size := nd.Shape().TotalSize()
+				for i := range r.xs {
+					b, err := d.Alloc(size)
+					if err != nil {
+						return err
+					}
+					r.own(nd, b)
+					r.xs[i] = b
+				}
+				var err error
+				if r.stage, err = d.AllocPinned(size); err != nil {
+					return err
+				}
+				continue
+			}
+			if v := nd.Value(); v != nil && !nd.IsScalar() {
+				p, ok := r.net.byData[&f32(v)[0]]
+				if !ok {
+					return fmt.Errorf("the GPU engine: input %s is neither the batch nor a weight", nd.Name())
+				}
+				r.buf[nd] = r.net.weights[p]
+			}
+			continue
+		}
+		switch op := nd.Op().(type) {
+		case *lossOp:
+			r.lossNode = nd
+			continue
+		case *convDwOp:
+			if op.fused {
+				r.dwNode[op] = nd
+			}
+		case *lossDxOp:
+			r.dlossNode = nd
+		case *bnGradOp:
+			g := r.bnGrads[op.f]
+			if g == nil {
+				g = &[3]*G.Node{}
+				r.bnGrads[op.f] = g
+			}
+			g[op.which] = nd
+		case *chanBiasGradOp:
+			g := r.biasGrads[op.f]
+			if g == nil {
+				g = &[2]*G.Node{}
+				r.biasGrads[op.f] = g
+			}
+			g[op.which] = nd
+		case *maxPool2Op:
+			r.pools[op] = nd
+		case *chanBiasOp:
+			r.biasY[op] = nd
+			sh := nd.Shape()
+			if need := sh[0] * sh[1]; need > r.scratch.N {
+				_ = d.Free(r.scratch)
+				var err error
+				if r.scratch, err = d.Alloc(need); err != nil {
+					return err
+				}
+			}
+		case *dropoutOp:
+			m, err := d.Alloc(nd.Shape().TotalSize())
+			if err != nil {
+				return err
+			}
+			r.owned = append(r.owned, m)
+			r.masks[op] = m
+		}
+		b, err := d.Alloc(nd.Shape().TotalSize())
+		if err != nil {
+			return err
+		}
+		r.own(nd, b)
+	}
+	return nil
+}
+
+func (r *gpuRun) own(nd *G.Node, b gpu.Buffer) {
+	r.buf[nd] = b
+	r.owned = append(r.owned, b)
+}
+
+// isConstant: a scalar the graph made (the loss gradient's seed, 1).
+func isConstant(nd *G.Node) bool {
+	return nd.IsScalar() && strings.HasPrefix(nd.Op().String(), "const")
+}
+
+// describe makes the cuDNN descriptions and picks the convolutions'
+// algorithms (which writes the buffers: done before the first step).
+func (r *gpuRun) describe() error {
+	d := r.net.dev
+	for _, nd := range r.order {
+		switch op := nd.Op().(type) {
+		case *conv2dOp:
+			x := r.in(nd, 0)
+			s := x.Shape()
+			k := nd.Shape()[1]
+			var dx, dw gpu.Buffer
+			for _, g := range r.order {
+				switch gop := g.Op().(type) {
+				case *convDxOp:
+					if gop.f == op {
+						dx = r.buf[g]
+					}
+				case *convDwOp:
+					if gop.f == op {
+						dw = r.buf[g]
+					}
+				}
+			}
+			cv, err := d.NewConv(gpu.ConvShape{N: s[0], C: s[1], H: s[2], W: s[3], K: k, R: op.k, Pad: op.pad, TF32: r.net.prec.convTF32()},
+				r.buf[x], r.buf[r.in(nd, 1)], r.buf[nd], dx, dw)
+			if err != nil {
+				return fmt.Errorf("convolution %v→%v: %w", s, nd.Shape(), err)
+			}
+			r.convs[op] = cv
+		case *bnOp:
+			xt, err := r.tensor(r.in(nd, 0))
+			if err != nil {
+				return err
+			}
+			ch, err := r.channels(xt.C)
+			if err != nil {
+				return err
+			}
+			bn := &gpuBN{BatchNorm: gpu.BatchNorm{X: xt, Ch: ch, Momentum: float64(op.st.momentum), Eps: float64(op.st.eps)},
+				x: r.in(nd, 0), y: nd}
+			mp, ok1 := r.net.byData[&op.st.mean[0]]
+			vp, ok2 := r.net.byData[&op.st.vari[0]]
+			if !ok1 || !ok2 {
+				return fmt.Errorf("the GPU engine: a BatchNorm layer's running statistics are not the net's")
+			}
+			bn.runMean, bn.runVar = r.net.weights[mp], r.net.weights[vp]
+			if op.train {
+				if bn.Mean, err = d.Alloc(xt.C); err != nil {
+					return err
+				}
+				r.owned = append(r.owned, bn.Mean)
+				if bn.InvStd, err = d.Alloc(xt.C); err != nil {
+					return err
+				}
+				r.owned = append(r.owned, bn.InvStd)
+			}
+			r.bns[op] = bn
+		case *maxPool2Op, *scatterOp, *chanBiasOp, *chanBiasGradOp:
+			for _, n := range append(G.Nodes{nd}, r.inputs(nd)...) {
+				if len(n.Shape()) == 4 {
+					if _, err := r.tensor(n); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// tensor is nd's NCHW description ([N, C] is [N, C, 1, 1]).
+func (r *gpuRun) tensor(nd *G.Node) (*gpu.Tensor, error) {
+	if t, ok := r.desc[nd]; ok {
+		return t, nil
+	}
+	s := nd.Shape()
+	dims := [4]int{1, 1, 1, 1}
+	if len(s) > 4 {
+		return nil, fmt.Errorf("the GPU engine: a tensor of shape %v", s)
+	}
+	copy(dims[:], s)
+	t, err := r.net.dev.NewTensor(dims[0], dims[1], dims[2], dims[3])
+	if err != nil {
+		return nil, err
+	}
+	r.desc[nd] = t
+	return t, nil
+}
+
+func (r *gpuRun) channels(c int) (*gpu.Tensor, error) {
+	if t, ok := r.chans[c]; ok {
+		return t, nil
+	}
+	t, err := r.net.dev.NewTensor(1, c, 1, 1)
+	if err != nil {
+		return nil, err
+	}
+	r.chans[c] = t
+	return t, nil
+}
+
+func (r *gpuRun) inputs(nd *G.Node) G.Nodes {
+	var out G.Nodes
+	for _, c := range graphChildren(nd) {
+		out = append(out, c)
+	}
+	return out
+}
+
+func (r *gpuRun) in(nd *G.Node, i int) *G.Node { return graphChildren(nd)[i] }
+
+// graphChildren are nd's inputs in order.
+func graphChildren(nd *G.Node) G.Nodes {
+	it := nd.Graph().From(nd.ID())
+	var out G.Nodes
+	for it.Next() {
+		out = append(out, it.Node().(*G.Node))
+	}
+	return out
+}
+
+func (r *gpuRun) free() {
+	d := r.net.dev
+	for _, b := range r.owned {
+		_ = d.Free(b) // freeing at the end: the context goes with the net
+	}
+	r.owned = nil
+	_ = d.Free(r.scratch)
+	d.FreePinned(r.stage)
+	for _, cv := range r.convs {
+		cv.Free()
+	}
+	for _, t := range r.desc {
+		t.Free()
+	}
+	for _, t := range r.chans {
+		t.Free()
+	}
+}
+
+// bytes is the device memory this run allocated.
+func (r *gpuRun) bytes() int64 {
+	var n int64
+	for _, b := range r.owned {
+		n += 4 * int64(b.N)
+	}
+	return n + 4*int64(r.scratch.N)
+}
+
+// upload sends the batch x (zero past its end) up through the pinned
+// stage into the buffer the last step did not use, beside whatever the
+// device is still doing.
+func (r *gpuRun) upload(x []float32) error {
+	h := r.stage.Floats()
+	copy(h, x)
+	clear(h[len(x):])
+	b := r.xs[r.gen%2]
+	r.buf[r.gr.x] = b
+	return r.net.dev.UploadPinned(b, r.stage, len(h))
+}

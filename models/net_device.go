@@ -1,0 +1,115 @@
+package models
+
+import "fmt"
+
+// The net on a GPU (Spec.Device DeviceCUDA, in a cuda build): its
+// weights, gradients and optimizer state live in device memory. TrainStep
+// and Forward run there; these methods move what the host needs.
+
+// OnGPU reports whether the net's ops run on a GPU.
+func (n *Net) OnGPU() bool { return n.gpu != nil }
+
+// ApplyUpdate applies one optimizer step to the weights on the GPU from
+// the last TrainStep's gradients.
+func (n *Net) ApplyUpdate(u Update) error {
+	if n.gpu == nil {
+		return fmt.Errorf("ApplyUpdate: the net is on the CPU (its optimizer steps on Param.Grad)")
+	}
+	return n.gpu.update(n, u)
+}
+
+// WeightsToHost copies the GPU's weights and running statistics into
+// Param.Data (a checkpoint, a comparison); a no-op on the CPU.
+func (n *Net) WeightsToHost() error {
+	if n.gpu == nil {
+		return nil
+	}
+	if err := n.gpu.dev.Lock(); err != nil {
+		return err
+	}
+	defer n.gpu.dev.Unlock()
+	return n.gpu.toHost(n)
+}
+
+// WeightsToDevice copies Param.Data to the GPU after the host changed it
+// (a checkpoint loaded); a no-op on the CPU.
+func (n *Net) WeightsToDevice() error {
+	if n.gpu == nil {
+		return nil
+	}
+	if err := n.gpu.dev.Lock(); err != nil {
+		return err
+	}
+	defer n.gpu.dev.Unlock()
+	return n.gpu.toDevice(n)
+}
+
+// GradsToHost copies the last step's gradients into Param.Grad (the CPU
+// fills them itself; on the GPU only the checks need them).
+func (n *Net) GradsToHost() error {
+	if n.gpu == nil {
+		return nil
+	}
+	if err := n.gpu.dev.Lock(); err != nil {
+		return err
+	}
+	defer n.gpu.dev.Unlock()
+	return n.gpu.gradsToHost(n)
+}
+
+// UpdateSlots downloads the GPU optimizer's state: per parameter name,
+// its slots (SGD's momentum; Adam's first and second moments).
+func (n *Net) UpdateSlots() (map[string][][]float32, error) {
+	if n.gpu == nil {
+		return nil, fmt.Errorf("UpdateSlots: the net is on the CPU")
+	}
+	if err := n.gpu.dev.Lock(); err != nil {
+		return nil, err
+	}
+	defer n.gpu.dev.Unlock()
+	return n.gpu.slotsToHost()
+}
+
+// LoadUpdateSlots uploads optimizer state saved by UpdateSlots (a resumed
+// checkpoint's); slots of unknown parameters or the wrong size are an
+// error.
+func (n *Net) LoadUpdateSlots(s map[string][][]float32) error {
+	if n.gpu == nil {
+		return fmt.Errorf("LoadUpdateSlots: the net is on the CPU")
+	}
+	if err := n.gpu.dev.Lock(); err != nil {
+		return err
+	}
+	defer n.gpu.dev.Unlock()
+	return n.gpu.slotsToDevice(n, s)
+}
+
+// Wait returns when everything queued on the net's GPU is done (a
+// no-op on the CPU, where every call returns done).
+func (n *Net) Wait() error {
+	if n.gpu == nil {
+		return nil
+	}
+	if err := n.gpu.dev.Lock(); err != nil {
+		return err
+	}
+	defer n.gpu.dev.Unlock()
+	return n.gpu.dev.Sync()
+}
+
+// DeviceBytes is the GPU memory the net holds (0 on the CPU).
+func (n *Net) DeviceBytes() int64 {
+	if n.gpu == nil {
+		return 0
+	}
+	return n.gpu.bytes()
+}
+
+// Close releases the net's GPU; the net must not be used after. A no-op
+// on the CPU.
+func (n *Net) Close() {
+	if n.gpu != nil {
+		n.gpu.close()
+		n.gpu = nil
+	}
+}

@@ -1,0 +1,64 @@
+package models
+
+import "fmt"
+
+// Device is where a net's ops run.
+type Device int
+
+const (
+	DeviceCPU  Device = iota // this package's ops on the cores
+	DeviceCUDA               // the same graph on an NVIDIA GPU (a cuda build)
+)
+
+// String is the device's name as flags and reports spell it.
+func (d Device) String() string {
+	if d == DeviceCUDA {
+		return "cuda"
+	}
+	return "cpu"
+}
+
+// Precision is the GPU's arithmetic. The CPU computes in float32
+// throughout whatever it says.
+type Precision int
+
+const (
+	// PrecisionFP32 is float32 with TF32 tensor cores allowed in the
+	// convolutions: PyTorch's default on the GPU.
+	PrecisionFP32 Precision = iota
+	// PrecisionTF32 allows TF32 in the dense layers' products too.
+	PrecisionTF32
+	// PrecisionStrict is float32 everywhere, no TF32: what the GPU checks
+	// compare with the CPU.
+	PrecisionStrict
+	// PrecisionBF16 is bfloat16 activations with float32 master weights;
+	// not built yet (see NOTES.md): asking for it is an error.
+	PrecisionBF16
+)
+
+// PrecisionNames are the names ParsePrecision takes.
+var PrecisionNames = []string{"fp32", "tf32", "strict", "bf16"}
+
+// ParsePrecision reads a precision's name ("" is fp32).
+func ParsePrecision(s string) (Precision, error) {
+	switch s {
+	case "", "fp32":
+		return PrecisionFP32, nil
+	case "tf32":
+		return PrecisionTF32, nil
+	case "strict":
+		return PrecisionStrict, nil
+	case "bf16":
+		return PrecisionBF16, fmt.Errorf("precision bf16 is not built yet: use fp32 (TF32 in convolutions), tf32 or strict")
+	}
+	return 0, fmt.Errorf("precision %q is unknown; use fp32, tf32 or strict", s)
+}
+
+// String is the precision's name.
+func (p Precision) String() string { return PrecisionNames[p] }
+
+// convTF32 reports whether convolutions may use TF32.
+func (p Precision) convTF32() bool { return p == PrecisionFP32 || p == PrecisionTF32 }
+
+// gemmTF32 reports whether matrix products may use TF32.
+func (p Precision) gemmTF32() bool { return p == PrecisionTF32 }

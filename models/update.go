@@ -1,0 +1,22 @@
+package models
+
+// UpdateRule is an optimizer's rule, for a net whose weights are on a
+// GPU (package training's Optimizer picks it; the device applies it).
+type UpdateRule int
+
+const (
+	UpdateSGD   UpdateRule = iota // momentum SGD, L2 decay
+	UpdateAdam                    // Adam, L2 decay
+	UpdateAdamW                   // Adam, decoupled decay
+	UpdateAdamP                   // AdamP (clovaai), decoupled decay
+)
+
+// Update is one optimizer step's settings, as package training's
+// Optimizer holds them; Step counts from 1.
+type Update struct {
+	Rule                              UpdateRule
+	LR, Momentum, WeightDecay         float64
+	Beta1, Beta2, Eps, Delta, WDRatio float64
+	Nesterov                          bool
+	Step                              int
+}
