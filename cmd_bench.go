@@ -42,6 +42,9 @@ type benchResult struct {
 	// (weights, activations, gradients, optimizer state, workspace).
 	Precision string  `json:"precision,omitempty"`
 	GPUMiB    float64 `json:"gpu_mib,omitempty"`
+	// Upload: each step sends its batch to the GPU, as training does;
+	// otherwise the batch stays there, as in torch_ref.py.
+	Upload bool `json:"upload,omitempty"`
 }
 
 // share adds the cores' measured float32 peak and the step's share of it.
@@ -62,6 +65,7 @@ func (r benchResult) work() string {
 func (a *app) benchCmd() *cobra.Command {
 	var model, img, device, engine, precision string
 	var batch, steps int
+	var upload bool
 	var seconds float64
 	var asJSON bool
 	cmd := &cobra.Command{Use: "bench", Short: "time the training step on random data (as bench/torch_ref.py)", Args: noArgs}
@@ -75,6 +79,7 @@ func (a *app) benchCmd() *cobra.Command {
 	f.StringVar(&engine, "engine", "", engineHelp)
 	f.StringVar(&precision, "precision", "fp32", precisionHelp)
 	f.BoolVar(&asJSON, "json", false, "print one JSON object per model")
+	f.BoolVar(&upload, "upload", false, "on a GPU, send the batch up every step as training does (default: it stays there, as in torch_ref.py)")
 	cmd.RunE = func(*cobra.Command, []string) error {
 		w, h, err := training.ParseSize(img)
 		if err != nil {
@@ -94,7 +99,7 @@ func (a *app) benchCmd() *cobra.Command {
 		var peak cpupeak.Peak
 		peakOK := false
 		for _, name := range strings.Split(model, ",") {
-			r, err := benchOne(name, device, eng, prec, batch, w, h, steps, seconds)
+			r, err := benchOne(name, device, eng, prec, upload, batch, w, h, steps, seconds)
 			if err != nil {
 				return err
 			}
@@ -127,7 +132,7 @@ func (a *app) benchCmd() *cobra.Command {
 
 // benchOne times the real training step (forward, cross entropy, backward,
 // Adam update) on random data, like bench/torch_ref.py.
-func benchOne(name, device, engine string, prec models.Precision, batch, w, h, steps int, seconds float64) (benchResult, error) {
+func benchOne(name, device, engine string, prec models.Precision, upload bool, batch, w, h, steps int, seconds float64) (benchResult, error) {
 	dev, err := models.ParseDevice(device)
 	if err != nil {
 		return benchResult{}, err
@@ -155,8 +160,20 @@ func benchOne(name, device, engine string, prec models.Precision, batch, w, h, s
 		labels[i] = r.IntN(18)
 	}
 	net.SetLoss(loss.Func(labels, net.Spec.Heads()))
+	held := net.OnGPU() && !upload
+	if held {
+		if err := net.HoldBatch(x); err != nil {
+			return benchResult{}, err
+		}
+	}
 	step := func() error {
-		if _, _, err := net.TrainStep(x); err != nil {
+		var err error
+		if held {
+			_, _, err = net.TrainStepHeld()
+		} else {
+			_, _, err = net.TrainStep(x)
+		}
+		if err != nil {
 			return err
 		}
 		return opt.StepNet(net)
@@ -181,12 +198,15 @@ func benchOne(name, device, engine string, prec models.Precision, batch, w, h, s
 		return benchResult{}, err
 	}
 	dt := time.Since(start).Seconds()
+	if p := net.GPUProfile(); p != "" {
+		fmt.Fprint(os.Stderr, p)
+	}
 	peak := peakMiB()
 	ips := float64(n*batch) / dt
 	return benchResult{GFLOPPerImage: net.StepFLOPs() / 1e9, GFLOPPerS: ips * net.StepFLOPs() / 1e9, Impl: "maskdash-gorgonia-v0.9.18", Model: name, Device: device, Engine: engine, Batch: batch, Img: fmt.Sprintf("%dx%d", w, h),
 		ImagesPerS: ips, PeakMiB: peak, MiBPerImage: peak / float64(batch),
 		Threads: models.Workers(), BLAS: models.BLASName, Kernels: models.KernelsName,
-		Precision: gpuOnly(net.OnGPU(), prec.String()), GPUMiB: float64(net.DeviceBytes()) / (1 << 20)}, nil
+		Precision: gpuOnly(net.OnGPU(), prec.String()), GPUMiB: float64(net.DeviceBytes()) / (1 << 20), Upload: net.OnGPU() && upload}, nil
 }
 
 // peakMiB reads the process's peak resident memory (VmHWM).

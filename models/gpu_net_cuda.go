@@ -5,6 +5,7 @@ package models
 import (
 	"fmt"
 	"math"
+	"os"
 
 	"github.com/maskdash/maskdash/models/gpu"
 )
@@ -27,6 +28,10 @@ type gpuNet struct {
 	cos     gpu.Buffer              // AdamP's per-row cosines (float64)
 	cosHost []float64
 	ones    gpu.Buffer // ones, for sums through cuBLAS
+	// Two knobs for measurements, from the environment (see NOTES.md):
+	// MASKDASH_GPU_PROFILE=1 waits after every op and times it (slow);
+	// MASKDASH_BN_PERSISTENT=1 tries cuDNN's persistent BatchNorm.
+	profile, bnPersistent bool
 }
 
 func gpuBuilt() bool { return true }
@@ -41,7 +46,8 @@ func openGPU(n *Net) (*gpuNet, error) {
 		return nil, err
 	}
 	g := &gpuNet{dev: dev, prec: n.Spec.Precision, weights: map[*Param]gpu.Buffer{}, byData: map[*float32]*Param{},
-		slots: map[*Param][]gpu.Buffer{}}
+		slots: map[*Param][]gpu.Buffer{}, profile: os.Getenv("MASKDASH_GPU_PROFILE") == "1",
+		bnPersistent: os.Getenv("MASKDASH_BN_PERSISTENT") == "1"}
 	if err := dev.Lock(); err != nil {
 		dev.Close()
 		return nil, err
@@ -137,13 +143,29 @@ func (g *gpuNet) trainStep(n *Net, x []float32) (float64, []float32, error) {
 	}
 	defer g.dev.Unlock()
 	r := g.train
-	if err := r.upload(x); err != nil {
-		return 0, nil, err
+	if x == nil && !r.held {
+		return 0, nil, fmt.Errorf("training step: no batch is held on the GPU (HoldBatch)")
+	}
+	if x != nil || !r.held {
+		r.held = false
+		if err := r.upload(x); err != nil {
+			return 0, nil, err
+		}
 	}
 	if err := r.run(); err != nil {
 		return 0, nil, fmt.Errorf("training step: %w", err)
 	}
 	return r.loss, r.logits, nil
+}
+
+// hold keeps batch x on the device for the steps that follow
+// (trainStep with a nil x).
+func (g *gpuNet) hold(x []float32) error {
+	if err := g.dev.Lock(); err != nil {
+		return err
+	}
+	defer g.dev.Unlock()
+	return g.train.hold(x)
 }
 
 // forward runs the evaluation graph on the GPU.
@@ -168,6 +190,13 @@ func (g *gpuNet) forward(n *Net, x []float32, m int) ([]float32, error) {
 	k := n.Spec.Outputs()
 	out := make([]float32, m*k)
 	return out, gpu.Download(g.dev, out, r.buf[n.eval.out])
+}
+
+func (g *gpuNet) profileText() string {
+	if !g.profile || g.train.prof == nil {
+		return ""
+	}
+	return g.train.profile()
 }
 
 // bytes is the device memory the net holds (weights, runs, optimizer

@@ -25,6 +25,8 @@ func (*gpuNet) gradsToHost(*Net) error                                { return e
 func (*gpuNet) update(*Net, Update) error                             { return errNoCUDA }
 func (*gpuNet) slotsToHost() (map[string][][]float32, error)          { return nil, errNoCUDA }
 func (*gpuNet) slotsToDevice(*Net, map[string][][]float32) error      { return errNoCUDA }
+func (*gpuNet) hold([]float32) error                                  { return errNoCUDA }
+func (*gpuNet) profileText() string                                   { return "" }
 func (*gpuNet) bytes() int64                                          { return 0 }
 func (*gpuNet) trainStep(*Net, []float32) (float64, []float32, error) { return 0, nil, errNoCUDA }
 func (*gpuNet) forward(*Net, []float32, int) ([]float32, error)       { return nil, errNoCUDA }

@@ -5,6 +5,7 @@ package models
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	G "gorgonia.org/gorgonia"
 
@@ -33,14 +34,17 @@ type gpuRun struct {
 	biasGrads map[*chanBiasOp]*[2]*G.Node
 	dwNode    map[*convDwOp]*G.Node
 	masks     map[*dropoutOp]gpu.Buffer
-	xs        [2]gpu.Buffer // the batch, in turn: the next is uploaded while the last step's backward pass reads the other
-	stage     gpu.Pinned    // the batch on the host, page-locked for the upload
-	scratch   gpu.Buffer    // per-(image, channel) sums of the bias gradients
-	gen       int           // steps run
-	done      map[any]int   // the step an op's shared gradients were computed in
-	loss      float64       // the last step's
-	logits    []float32     // the last step's, on the host
-	dlogits   []float32     // the loss's gradient, on the host
+	xs        [2]gpu.Buffer      // the batch, in turn: the next is uploaded while the last step's backward pass reads the other
+	stage     gpu.Pinned         // the batch on the host, page-locked for the upload
+	scratch   gpu.Buffer         // per-(image, channel) sums of the bias gradients
+	gen       int                // steps run
+	held      bool               // the batch stays on the device (hold): no upload per step
+	prof      map[string]*opTime // per kind of op, when profiling
+	profSteps int
+	done      map[any]int // the step an op's shared gradients were computed in
+	loss      float64     // the last step's
+	logits    []float32   // the last step's, on the host
+	dlogits   []float32   // the loss's gradient, on the host
 	lossNode  *G.Node
 	dlossNode *G.Node
 }
@@ -207,7 +211,8 @@ func (r *gpuRun) describe() error {
 			if err != nil {
 				return err
 			}
-			bn := &gpuBN{BatchNorm: gpu.BatchNorm{X: xt, Ch: ch, Momentum: float64(op.st.momentum), Eps: float64(op.st.eps)},
+			bn := &gpuBN{BatchNorm: gpu.BatchNorm{X: xt, Ch: ch, Momentum: float64(op.st.momentum), Eps: float64(op.st.eps),
+				Persistent: r.net.bnPersistent},
 				x: r.in(nd, 0), y: nd}
 			mp, ok1 := r.net.byData[&op.st.mean[0]]
 			vp, ok2 := r.net.byData[&op.st.vari[0]]
@@ -316,6 +321,26 @@ func (r *gpuRun) bytes() int64 {
 		n += 4 * int64(b.N)
 	}
 	return n + 4*int64(r.scratch.N)
+}
+
+// opTime is one kind of op's share of a profiled step.
+type opTime struct {
+	d time.Duration
+	n int
+}
+
+// hold uploads x into both batch buffers once: steps then train on it
+// with no upload (what torch_ref.py's bench does: its batch lives on the
+// GPU).
+func (r *gpuRun) hold(x []float32) error {
+	for range r.xs {
+		if err := r.upload(x); err != nil {
+			return err
+		}
+		r.gen++
+	}
+	r.held = true
+	return nil
 }
 
 // upload sends the batch x (zero past its end) up through the pinned

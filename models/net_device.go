@@ -84,6 +84,37 @@ func (n *Net) LoadUpdateSlots(s map[string][][]float32) error {
 	return n.gpu.slotsToDevice(n, s)
 }
 
+// HoldBatch keeps batch x on the GPU: TrainStepHeld then trains on it
+// with no upload, as a benchmark whose batch lives on the device
+// (torch_ref.py's) does. Training itself uploads each batch (TrainStep),
+// beside the previous step's backward pass.
+func (n *Net) HoldBatch(x []float32) error {
+	if n.gpu == nil {
+		return fmt.Errorf("HoldBatch: the net is on the CPU")
+	}
+	if len(x) != n.train.xt.Shape().TotalSize() {
+		return fmt.Errorf("%w: batch has %d values, the graph takes %d", ErrShape, len(x), n.train.xt.Shape().TotalSize())
+	}
+	return n.gpu.hold(x)
+}
+
+// TrainStepHeld is TrainStep on the batch HoldBatch left on the GPU.
+func (n *Net) TrainStepHeld() (float64, []float32, error) {
+	if n.gpu == nil {
+		return 0, nil, fmt.Errorf("TrainStepHeld: the net is on the CPU")
+	}
+	return n.gpu.trainStep(n, nil)
+}
+
+// GPUProfile is the time per kind of op when MASKDASH_GPU_PROFILE=1
+// ("" otherwise, and on the CPU).
+func (n *Net) GPUProfile() string {
+	if n.gpu == nil {
+		return ""
+	}
+	return n.gpu.profileText()
+}
+
 // Wait returns when everything queued on the net's GPU is done (a
 // no-op on the CPU, where every call returns done).
 func (n *Net) Wait() error {

@@ -18,12 +18,21 @@
 # 256 and 1024, one after the other, with the GPU's utilisation sampled by
 # nvidia-smi during each, and both sides' GPU memory. Everything it prints
 # goes to $OUT/gpu-check.log; the table to $OUT/gpu-table.txt.
+#
+# GPU_CHECK names the parts to run (default all): build tests train bench
+# profile memory. bench runs maskdash with the batch held on the GPU, as
+# torch_ref.py holds its own, and once with --upload (every step sends its
+# batch up, as training does); profile times every op of a vgg-s and a
+# cnn-s step (MASKDASH_GPU_PROFILE=1) and tries cuDNN's persistent
+# BatchNorm (MASKDASH_BN_PERSISTENT=1).
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 out=${OUT:-$here}
 exec > >(tee "$out/gpu-check.log") 2>&1
 cd "$here"
 step() { echo; echo "== $(date +%T) $*"; }
+parts=" ${GPU_CHECK:-build tests train bench profile memory} "
+want() { [[ "$parts" == *" $1 "* ]]; }
 [ -d vendor ] || { [ -f .gpu/vendor.tar.xz ] && tar -xJf .gpu/vendor.tar.xz; }
 [ -f .gpu/env.sh ] && source .gpu/env.sh
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || echo "nvidia-smi failed"
@@ -41,10 +50,13 @@ export CGO_CFLAGS="-I$here/gpu/include -I$cuda/include -I$cudnn/include"
 export CGO_LDFLAGS="-L/tmp/cudalib -L$cudnn/lib -L$cuda/lib64 -L$cuda/lib64/stubs"
 export LD_LIBRARY_PATH="$cudnn/lib:$cuda/lib64:${LD_LIBRARY_PATH:-}"
 tags="cuda"
+if want tests; then
 step "GPU checks"
 timeout 300 go test -tags "$tags" -count=1 -v -run 'TestGPU|TestEngineFor' ./models 2>&1 | grep -v '^=== RUN' | tail -60 || echo "FAILED: models GPU checks"
 timeout 120 go test -tags "$tags" -count=1 -run 'TestKernelsOnTheGPU' ./models/cudakern || echo "FAILED: kernels on the GPU"
 timeout 300 go test -tags "$tags" -count=1 -v -run 'TestGPUTrainingCurve' ./training 2>&1 | tail -12 || echo "FAILED: training curve"
+fi
+if want train; then
 step "maskdash train --device cuda (synthetic set), resume, eval on the CPU"
 runs=/tmp/gpu-runs
 rm -rf $runs
@@ -52,11 +64,13 @@ timeout 120 $bin train --headless --device cuda --model vgg-s --epochs 2 --runs 
 run=$(ls $runs 2>/dev/null | grep -v '^\.' | head -1)
 timeout 120 $bin resume "$run" --runs $runs --epochs 3 --headless 2>&1 | grep -v "^step" | tail -3 || echo "FAILED: resume --device cuda"
 timeout 60 $bin eval "$run" --runs $runs 2>&1 | tail -4 || echo "FAILED: eval on the CPU"
+fi
 ref=""
 for r in "$here/.gpu/torch_ref.py" "$here/../shared/bench/torch_ref.py"; do [ -f "$r" ] && ref=$r && break; done
 sample() { nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader,nounits -lms 100 > "$1" 2>/dev/null & echo $!; }
 busy() { awk -F, '$1>0 {s+=$1; n++} END {if (n) printf "%.0f", s/n; else printf "?"}' "$1"; }
 table="$out/gpu-table.txt"
+if want bench; then
 echo "model batch precision maskdash_img_s gpu_busy_pct torch_img_s torch_busy_pct ratio" > "$table"
 for b in 64 256 1024; do
   for m in cnn-s vgg-s; do
@@ -75,9 +89,22 @@ for b in 64 256 1024; do
     echo "$m $b fp32 ${md:-FAILED} $(busy /tmp/u-md.csv) ${th:-?} $tb $ratio" | tee -a "$table"
   done
 done
-step "strict float32 and tf32, vgg-s batch 256"
+step "strict float32 and tf32, and the batch uploaded every step, vgg-s batch 256"
 for p in strict tf32; do timeout 60 $bin bench --device cuda --model vgg-s --batch 256 --seconds 3 --precision $p --json || echo "FAILED: --precision $p"; done
-step "GPU memory (PyTorch's peak per batch)"
-[ -n "$ref" ] && timeout 120 python3 scripts/torch-gpu-memory.py --ref "$(dirname "$ref")" || echo "FAILED: torch memory"
+for m in vgg-s cnn-s; do timeout 60 $bin bench --device cuda --model $m --batch 256 --seconds 3 --upload --json || echo "FAILED: --upload"; done
 step table
 column -t "$table" 2>/dev/null || cat "$table"
+fi
+if want profile; then
+step "profile: every op timed (vgg-s 256, cnn-s 1024), persistent BatchNorm"
+MASKDASH_GPU_PROFILE=1 timeout 60 $bin bench --device cuda --model vgg-s --batch 256 --steps 20 || echo "FAILED: profile"
+MASKDASH_GPU_PROFILE=1 timeout 60 $bin bench --device cuda --model cnn-s --batch 1024 --steps 20 || echo "FAILED: profile"
+for i in 1 2; do
+  timeout 60 $bin bench --device cuda --model vgg-s --batch 256 --seconds 2 --json | sed 's/^/spatial:    /'
+  MASKDASH_BN_PERSISTENT=1 timeout 60 $bin bench --device cuda --model vgg-s --batch 256 --seconds 2 --json | sed 's/^/persistent: /'
+done
+fi
+if want memory; then
+step "GPU memory (PyTorch's peak per batch)"
+[ -n "$ref" ] && timeout 120 python3 scripts/torch-gpu-memory.py --ref "$(dirname "$ref")" || echo "FAILED: torch memory"
+fi

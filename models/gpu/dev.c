@@ -248,10 +248,13 @@ int mdg_bias_grad(mdg_dev *d, cudnnTensorDescriptor_t dy, CUdeviceptr dyp, cudnn
 	return 0;
 }
 
-int mdg_bn_train(mdg_dev *d, cudnnTensorDescriptor_t x, cudnnTensorDescriptor_t ch, CUdeviceptr xp, CUdeviceptr yp,
+static cudnnBatchNormMode_t bn_mode(int persistent) {
+	return persistent ? CUDNN_BATCHNORM_SPATIAL_PERSISTENT : CUDNN_BATCHNORM_SPATIAL;
+}
+int mdg_bn_train(mdg_dev *d, int persistent, cudnnTensorDescriptor_t x, cudnnTensorDescriptor_t ch, CUdeviceptr xp, CUdeviceptr yp,
                 CUdeviceptr gamma, CUdeviceptr beta, double momentum, CUdeviceptr runMean, CUdeviceptr runVar,
                 double eps, CUdeviceptr saveMean, CUdeviceptr saveInv) {
-	DNN(cudnnBatchNormalizationForwardTraining(d->dnn, CUDNN_BATCHNORM_SPATIAL, &one, &zero, x, (void *)xp, x,
+	DNN(cudnnBatchNormalizationForwardTraining(d->dnn, bn_mode(persistent), &one, &zero, x, (void *)xp, x,
 	                                           (void *)yp, ch, (void *)gamma, (void *)beta, momentum, (void *)runMean,
 	                                           (void *)runVar, eps, (void *)saveMean, (void *)saveInv),
 	    "BatchNorm");
@@ -265,10 +268,10 @@ int mdg_bn_infer(mdg_dev *d, cudnnTensorDescriptor_t x, cudnnTensorDescriptor_t 
 	    "BatchNorm (evaluation)");
 	return 0;
 }
-int mdg_bn_bwd(mdg_dev *d, cudnnTensorDescriptor_t x, cudnnTensorDescriptor_t ch, CUdeviceptr xp, CUdeviceptr dy,
+int mdg_bn_bwd(mdg_dev *d, int persistent, cudnnTensorDescriptor_t x, cudnnTensorDescriptor_t ch, CUdeviceptr xp, CUdeviceptr dy,
               CUdeviceptr dx, CUdeviceptr gamma, CUdeviceptr dgamma, CUdeviceptr dbeta, double eps,
               CUdeviceptr saveMean, CUdeviceptr saveInv) {
-	DNN(cudnnBatchNormalizationBackward(d->dnn, CUDNN_BATCHNORM_SPATIAL, &one, &zero, &one, &zero, x, (void *)xp, x,
+	DNN(cudnnBatchNormalizationBackward(d->dnn, bn_mode(persistent), &one, &zero, &one, &zero, x, (void *)xp, x,
 	                                    (void *)dy, x, (void *)dx, ch, (void *)gamma, (void *)dgamma, (void *)dbeta,
 	                                    eps, (void *)saveMean, (void *)saveInv),
 	    "BatchNorm's gradient");

@@ -63,12 +63,12 @@ int mdg_conv_bwd_filter(mdg_dev *d, mdg_conv *cv, CUdeviceptr x, CUdeviceptr dy,
 int mdg_add_bias(mdg_dev *d, cudnnTensorDescriptor_t y, CUdeviceptr yp, cudnnTensorDescriptor_t b, CUdeviceptr bp);
 int mdg_bias_grad(mdg_dev *d, cudnnTensorDescriptor_t dy, CUdeviceptr dyp, cudnnTensorDescriptor_t db, CUdeviceptr dbp);
 
-int mdg_bn_train(mdg_dev *d, cudnnTensorDescriptor_t x, cudnnTensorDescriptor_t ch, CUdeviceptr xp, CUdeviceptr yp,
+int mdg_bn_train(mdg_dev *d, int persistent, cudnnTensorDescriptor_t x, cudnnTensorDescriptor_t ch, CUdeviceptr xp, CUdeviceptr yp,
                 CUdeviceptr gamma, CUdeviceptr beta, double momentum, CUdeviceptr runMean, CUdeviceptr runVar,
                 double eps, CUdeviceptr saveMean, CUdeviceptr saveInv);
 int mdg_bn_infer(mdg_dev *d, cudnnTensorDescriptor_t x, cudnnTensorDescriptor_t ch, CUdeviceptr xp, CUdeviceptr yp,
                 CUdeviceptr gamma, CUdeviceptr beta, CUdeviceptr runMean, CUdeviceptr runVar, double eps);
-int mdg_bn_bwd(mdg_dev *d, cudnnTensorDescriptor_t x, cudnnTensorDescriptor_t ch, CUdeviceptr xp, CUdeviceptr dy,
+int mdg_bn_bwd(mdg_dev *d, int persistent, cudnnTensorDescriptor_t x, cudnnTensorDescriptor_t ch, CUdeviceptr xp, CUdeviceptr dy,
               CUdeviceptr dx, CUdeviceptr gamma, CUdeviceptr dgamma, CUdeviceptr dbeta, double eps,
               CUdeviceptr saveMean, CUdeviceptr saveInv);
 
