@@ -185,7 +185,10 @@ func (b *builder) heads(feat *G.Node) (*G.Node, error) {
 		}
 		outs = append(outs, x)
 	}
-	return G.Concat(1, outs...)
+	if b.gorgonia {
+		return G.Concat(1, outs...)
+	}
+	return G.ApplyOp(&concatColsOp{opBase: newBase("concat"), n: len(outs)}, outs...)
 }
 
 // registry maps base model names to their trunks.

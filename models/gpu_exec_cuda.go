@@ -241,25 +241,9 @@ func (r *gpuRun) exec(nd *G.Node) error {
 			return r.lossStep(r.lossNode, lop)
 		}
 		return nil
-	}
-	return r.execGorgonia(nd)
-}
-
-// execGorgonia runs the few Gorgonia ops a graph holds: the sum of two
-// gradients, and the multi-head models' concatenation of logits and its
-// gradient's slices (both along axis 1 of [N, K] matrices).
-func (r *gpuRun) execGorgonia(nd *G.Node) error {
-	d := r.net.dev
-	out := r.buf[nd]
-	op := nd.Op()
-	name := op.String()
-	ins := r.inputs(nd)
-	switch {
-	case strings.HasPrefix(name, "+ ") && len(ins) == 2 && ins[0].Shape().Eq(ins[1].Shape()):
-		return d.Axpby(nd.Shape().TotalSize(), 1, r.buf[ins[0]], 1, r.buf[ins[1]], out)
-	case strings.HasPrefix(name, "Concat(axis=1)") && len(nd.Shape()) == 2:
+	case *concatColsOp:
 		rows, width, off := nd.Shape()[0], nd.Shape()[1], 0
-		for _, in := range ins {
+		for _, in := range r.inputs(nd) {
 			w := in.Shape()[1]
 			if err := d.CopyColumns(out, width, off, r.buf[in], w, 0, w, rows); err != nil {
 				return err
@@ -267,17 +251,12 @@ func (r *gpuRun) execGorgonia(nd *G.Node) error {
 			off += w
 		}
 		return nil
+	case *sliceColsOp:
+		s := r.in(nd, 0).Shape()
+		w := op.to - op.from
+		return d.CopyColumns(out, w, 0, b(0), s[1], op.from, w, s[0])
 	}
-	if sl, ok := op.(interface {
-		Start() int
-		End() int
-		Step() int
-	}); ok && strings.HasPrefix(name, "T[:, ") && len(ins) == 1 && len(ins[0].Shape()) == 2 && sl.Step() <= 1 {
-		rows, width := ins[0].Shape()[0], ins[0].Shape()[1]
-		w := sl.End() - sl.Start()
-		return d.CopyColumns(out, w, 0, r.buf[ins[0]], width, sl.Start(), w, rows)
-	}
-	return fmt.Errorf("the GPU engine has no form of Gorgonia's op %q (%T)", name, op)
+	return fmt.Errorf("the GPU engine has no form of op %v (%T)", nd.Op(), nd.Op())
 }
 
 // lossStep brings the logits down, runs the LossFunc on the host and

@@ -34,7 +34,11 @@ type gpuNet struct {
 	profile, bnPersistent bool
 }
 
-func gpuBuilt() bool { return true }
+// convTF32 reports whether convolutions may use TF32.
+func (p Precision) convTF32() bool { return p == PrecisionFP32 || p == PrecisionTF32 }
+
+// gemmTF32 reports whether matrix products may use TF32.
+func (p Precision) gemmTF32() bool { return p == PrecisionTF32 }
 
 // openGPU starts the device and copies the net's weights up.
 func openGPU(n *Net) (*gpuNet, error) {

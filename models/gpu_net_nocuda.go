@@ -15,7 +15,6 @@ func (noDevice) Sync() error { return errNoCUDA }
 
 var errNoCUDA = errors.New("device cuda: this binary was built without GPU support (scripts/build-cuda.sh builds one)")
 
-func gpuBuilt() bool                { return false }
 func openGPU(*Net) (*gpuNet, error) { return nil, errNoCUDA }
 
 func (*gpuNet) close()                                                {}

@@ -4,7 +4,6 @@ package models
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	G "gorgonia.org/gorgonia"
@@ -168,11 +167,6 @@ func (r *gpuRun) own(nd *G.Node, b gpu.Buffer) {
 	r.owned = append(r.owned, b)
 }
 
-// isConstant: a scalar the graph made (the loss gradient's seed, 1).
-func isConstant(nd *G.Node) bool {
-	return nd.IsScalar() && strings.HasPrefix(nd.Op().String(), "const")
-}
-
 // describe makes the cuDNN descriptions and picks the convolutions'
 // algorithms (which writes the buffers: done before the first step).
 func (r *gpuRun) describe() error {
@@ -275,25 +269,9 @@ func (r *gpuRun) channels(c int) (*gpu.Tensor, error) {
 	return t, nil
 }
 
-func (r *gpuRun) inputs(nd *G.Node) G.Nodes {
-	var out G.Nodes
-	for _, c := range graphChildren(nd) {
-		out = append(out, c)
-	}
-	return out
-}
+func (r *gpuRun) inputs(nd *G.Node) G.Nodes { return graphChildren(nd) }
 
 func (r *gpuRun) in(nd *G.Node, i int) *G.Node { return graphChildren(nd)[i] }
-
-// graphChildren are nd's inputs in order.
-func graphChildren(nd *G.Node) G.Nodes {
-	it := nd.Graph().From(nd.ID())
-	var out G.Nodes
-	for it.Next() {
-		out = append(out, it.Node().(*G.Node))
-	}
-	return out
-}
 
 func (r *gpuRun) free() {
 	d := r.net.dev

@@ -518,3 +518,30 @@ func TestStepFLOPs(t *testing.T) {
 		}
 	}
 }
+
+// TestGraphsHoldOnlyOwnOps: the training and evaluation graphs of every
+// model hold this package's ops only (and the inputs and the loss's
+// constant seed): a Gorgonia op among them would, in a cuda build, start
+// Gorgonia's own CUDA under a CPU run, and the GPU engine has no form of
+// it.
+func TestGraphsHoldOnlyOwnOps(t *testing.T) {
+	for _, name := range Names() {
+		n, err := New(Spec{Name: name, Batch: 2, W: 16, H: 16, Seed: 1, Dropout: 0.2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := n.Forward(randInput(rand.New(rand.NewPCG(1, 1)), 2*3*16*16), 2); err != nil {
+			t.Fatal(err)
+		}
+		for _, gr := range []*graph{n.train, n.eval} {
+			for _, nd := range gr.g.AllNodes() {
+				if nd.Op() == nil || isConstant(nd) {
+					continue
+				}
+				if typ := fmt.Sprintf("%T", nd.Op()); !strings.HasPrefix(typ, "*models.") {
+					t.Errorf("%s: op %v is %s", name, nd.Op(), typ)
+				}
+			}
+		}
+	}
+}

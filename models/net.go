@@ -238,14 +238,18 @@ func (n *Net) build(batch int, train bool) (*graph, error) {
 		if gr.grads, err = G.Grad(gr.cost, b.nodes...); err != nil {
 			return nil, fmt.Errorf("build gradients: %w", err)
 		}
-		if !b.gorgonia && n.Spec.Device == DeviceCPU {
-			planMemory(g, gr.arena)
+		if !b.gorgonia {
+			if err := ownSums(gr); err != nil {
+				return nil, fmt.Errorf("build gradients: %w", err)
+			}
+			if n.Spec.Device == DeviceCPU {
+				planMemory(gr.g, gr.arena)
+			}
 		}
 	}
 	if n.Spec.Device == DeviceCPU {
-		// A net on the GPU runs its graph itself (gpu_exec_cuda.go); a
-		// tape machine in a cuda build would start Gorgonia's own CUDA.
-		gr.vm = G.NewTapeMachine(g)
+		// A net on the GPU runs its graph itself (gpu_exec_cuda.go).
+		gr.vm = G.NewTapeMachine(gr.g)
 	}
 	return gr, nil
 }

@@ -5,6 +5,7 @@ import "fmt"
 // Device is where a net's ops run.
 type Device int
 
+// The devices.
 const (
 	DeviceCPU  Device = iota // this package's ops on the cores
 	DeviceCUDA               // the same graph on an NVIDIA GPU (a cuda build)
@@ -56,9 +57,3 @@ func ParsePrecision(s string) (Precision, error) {
 
 // String is the precision's name.
 func (p Precision) String() string { return PrecisionNames[p] }
-
-// convTF32 reports whether convolutions may use TF32.
-func (p Precision) convTF32() bool { return p == PrecisionFP32 || p == PrecisionTF32 }
-
-// gemmTF32 reports whether matrix products may use TF32.
-func (p Precision) gemmTF32() bool { return p == PrecisionTF32 }

@@ -4,6 +4,7 @@ package models
 // GPU (package training's Optimizer picks it; the device applies it).
 type UpdateRule int
 
+// The rules.
 const (
 	UpdateSGD   UpdateRule = iota // momentum SGD, L2 decay
 	UpdateAdam                    // Adam, L2 decay

@@ -52,9 +52,11 @@ export LD_LIBRARY_PATH="$cudnn/lib:$cuda/lib64:${LD_LIBRARY_PATH:-}"
 tags="cuda"
 if want tests; then
 step "GPU checks"
-timeout 300 go test -tags "$tags" -count=1 -v -run 'TestGPU|TestEngineFor' ./models 2>&1 | grep -v '^=== RUN' | tail -60 || echo "FAILED: models GPU checks"
-timeout 120 go test -tags "$tags" -count=1 -run 'TestKernelsOnTheGPU' ./models/cudakern || echo "FAILED: kernels on the GPU"
-timeout 300 go test -tags "$tags" -count=1 -v -run 'TestGPUTrainingCurve' ./training 2>&1 | tail -12 || echo "FAILED: training curve"
+# -timeout: a test that hangs prints every goroutine's stack and ends (a
+# hang in the training curve ate a whole run once, with nothing to show).
+go test -tags "$tags" -count=1 -timeout 120s -v -run 'TestGPU|TestEngineFor' ./models 2>&1 | grep -v '^=== RUN' | tail -80 || echo "FAILED: models GPU checks"
+go test -tags "$tags" -count=1 -timeout 60s -run 'TestKernelsOnTheGPU' ./models/cudakern || echo "FAILED: kernels on the GPU"
+go test -tags "$tags" -count=1 -timeout 90s -v -run 'TestGPUTrainingCurve' ./training 2>&1 | tail -60 || echo "FAILED: training curve"
 fi
 if want train; then
 step "maskdash train --device cuda (synthetic set), resume, eval on the CPU"

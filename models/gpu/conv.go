@@ -59,7 +59,7 @@ func (cv *Conv) Algorithms() [6]int64 {
 	return [6]int64{int64(c.fwd), int64(c.bwd), int64(c.bwf), int64(c.wsFwd), int64(c.wsBwd), int64(c.wsBwf)}
 }
 
-// Forward queues y = conv(x, w).
+// ConvForward queues y = conv(x, w).
 func (d *Device) ConvForward(cv *Conv, x, w, y Buffer) error {
 	return d.check(C.mdg_conv_fwd(d.d, cv.c, x.p, w.p, y.p))
 }
