@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/maskdash/maskdash/models/gpu"
@@ -245,12 +246,4 @@ func TestGPUWeightsPredictOnCPU(t *testing.T) {
 	}
 }
 
-func argmaxF(v []float32) int {
-	best := 0
-	for i, x := range v {
-		if x > v[best] {
-			best = i
-		}
-	}
-	return best
-}
+func argmaxF(v []float32) int { return slices.Index(v, slices.Max(v)) }

@@ -24,11 +24,7 @@ func (n *Net) WeightsToHost() error {
 	if n.gpu == nil {
 		return nil
 	}
-	if err := n.gpu.dev.Lock(); err != nil {
-		return err
-	}
-	defer n.gpu.dev.Unlock()
-	return n.gpu.toHost(n)
+	return n.withGPU(func(g *gpuNet) error { return g.toHost(n) })
 }
 
 // WeightsToDevice copies Param.Data to the GPU after the host changed it
@@ -37,11 +33,7 @@ func (n *Net) WeightsToDevice() error {
 	if n.gpu == nil {
 		return nil
 	}
-	if err := n.gpu.dev.Lock(); err != nil {
-		return err
-	}
-	defer n.gpu.dev.Unlock()
-	return n.gpu.toDevice(n)
+	return n.withGPU(func(g *gpuNet) error { return g.toDevice(n) })
 }
 
 // GradsToHost copies the last step's gradients into Param.Grad (the CPU
@@ -50,11 +42,7 @@ func (n *Net) GradsToHost() error {
 	if n.gpu == nil {
 		return nil
 	}
-	if err := n.gpu.dev.Lock(); err != nil {
-		return err
-	}
-	defer n.gpu.dev.Unlock()
-	return n.gpu.gradsToHost(n)
+	return n.withGPU(func(g *gpuNet) error { return g.gradsToHost(n) })
 }
 
 // UpdateSlots downloads the GPU optimizer's state: per parameter name,
@@ -63,11 +51,13 @@ func (n *Net) UpdateSlots() (map[string][][]float32, error) {
 	if n.gpu == nil {
 		return nil, fmt.Errorf("UpdateSlots: the net is on the CPU")
 	}
-	if err := n.gpu.dev.Lock(); err != nil {
-		return nil, err
-	}
-	defer n.gpu.dev.Unlock()
-	return n.gpu.slotsToHost()
+	var out map[string][][]float32
+	err := n.withGPU(func(g *gpuNet) error {
+		var err error
+		out, err = g.slotsToHost()
+		return err
+	})
+	return out, err
 }
 
 // LoadUpdateSlots uploads optimizer state saved by UpdateSlots (a resumed
@@ -77,11 +67,7 @@ func (n *Net) LoadUpdateSlots(s map[string][][]float32) error {
 	if n.gpu == nil {
 		return fmt.Errorf("LoadUpdateSlots: the net is on the CPU")
 	}
-	if err := n.gpu.dev.Lock(); err != nil {
-		return err
-	}
-	defer n.gpu.dev.Unlock()
-	return n.gpu.slotsToDevice(n, s)
+	return n.withGPU(func(g *gpuNet) error { return g.slotsToDevice(n, s) })
 }
 
 // HoldBatch keeps batch x on the GPU: TrainStepHeld then trains on it
@@ -121,11 +107,7 @@ func (n *Net) Wait() error {
 	if n.gpu == nil {
 		return nil
 	}
-	if err := n.gpu.dev.Lock(); err != nil {
-		return err
-	}
-	defer n.gpu.dev.Unlock()
-	return n.gpu.dev.Sync()
+	return n.withGPU(func(g *gpuNet) error { return g.dev.Sync() })
 }
 
 // DeviceBytes is the GPU memory the net holds (0 on the CPU).
@@ -143,4 +125,14 @@ func (n *Net) Close() {
 		n.gpu.close()
 		n.gpu = nil
 	}
+}
+
+// withGPU runs f with the net's GPU bound to the calling goroutine's
+// thread.
+func (n *Net) withGPU(f func(g *gpuNet) error) error {
+	if err := n.gpu.dev.Lock(); err != nil {
+		return err
+	}
+	defer n.gpu.dev.Unlock()
+	return f(n.gpu)
 }
