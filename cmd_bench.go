@@ -132,7 +132,7 @@ func (a *app) benchCmd() *cobra.Command {
 
 // benchOne times the real training step (forward, cross entropy, backward,
 // Adam update) on random data, like bench/torch_ref.py.
-func benchOne(name, device, engine string, prec models.Precision, upload bool, batch, w, h, steps int, seconds float64) (benchResult, error) {
+func benchOne(name, device, engine string, prec models.Precision, upload bool, batch, w, h, steps int, seconds float64) (_ benchResult, err error) {
 	dev, err := models.ParseDevice(device)
 	if err != nil {
 		return benchResult{}, err
@@ -141,7 +141,11 @@ func benchOne(name, device, engine string, prec models.Precision, upload bool, b
 	if err != nil {
 		return benchResult{}, err
 	}
-	defer net.Close()
+	defer func() {
+		if cerr := net.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
 	opt, err := training.NewOptimizer(training.OptimConfig{Name: "adam", LR: 1e-3})
 	if err != nil {
 		return benchResult{}, err

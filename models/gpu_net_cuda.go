@@ -3,6 +3,7 @@
 package models
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -57,57 +58,64 @@ func openGPU(n *Net) (*gpuNet, error) {
 		return nil, err
 	}
 	defer dev.Unlock()
+	fail := func(err error) (*gpuNet, error) { return nil, errors.Join(err, g.close()) }
 	if err := dev.SetGemmTF32(n.Spec.Precision.gemmTF32()); err != nil {
-		g.close()
-		return nil, err
+		return fail(err)
 	}
 	for _, p := range append(append([]*Param(nil), n.params...), n.buffers...) {
 		b, err := dev.Alloc(len(p.Data))
 		if err != nil {
-			g.close()
-			return nil, err
+			return fail(err)
 		}
 		g.weights[p] = b
 		g.byData[&p.Data[0]] = p
 	}
 	if err := g.toDevice(n); err != nil {
-		g.close()
-		return nil, err
+		return fail(err)
 	}
 	if g.train, err = newGPURun(g, n.train); err != nil {
-		g.close()
-		return nil, fmt.Errorf("the training graph on the GPU: %w", err)
+		return fail(fmt.Errorf("the training graph on the GPU: %w", err))
 	}
 	// The convolutions' algorithm search wrote the weights' gradients and
 	// the activations only; the weights are as uploaded.
 	return g, dev.Sync()
 }
 
-func (g *gpuNet) close() {
+// close frees the net's device memory and the device; the first failure
+// to free is returned (the rest is still freed).
+func (g *gpuNet) close() error {
 	if g.dev == nil {
-		return
+		return nil
 	}
-	if err := g.dev.Lock(); err == nil {
+	err := g.dev.Lock()
+	if err == nil {
+		var errs []error
+		free := func(b gpu.Buffer) { errs = append(errs, g.dev.Free(b)) }
 		for _, r := range []*gpuRun{g.train, g.eval} {
 			if r != nil {
-				r.free()
+				errs = append(errs, r.free())
 			}
 		}
 		for _, b := range g.weights {
-			_ = g.dev.Free(b) // the context is released next
+			free(b)
 		}
 		for _, s := range g.slots {
 			for _, b := range s {
-				_ = g.dev.Free(b)
+				free(b)
 			}
 		}
-		_ = g.dev.Free(g.upd)
-		_ = g.dev.Free(g.ones)
-		_ = g.dev.Free(g.cos)
+		free(g.upd)
+		free(g.ones)
+		free(g.cos)
 		g.dev.Unlock()
+		err = errors.Join(errs...)
 	}
 	g.dev.Close()
 	g.dev = nil
+	if err != nil {
+		return fmt.Errorf("freeing the GPU: %w", err)
+	}
+	return nil
 }
 
 // toDevice uploads every weight and running statistic.

@@ -19,6 +19,15 @@ func needGPU(t *testing.T) {
 	}
 }
 
+// closeNet closes a net, failing the test if its GPU memory does not
+// free.
+func closeNet(t *testing.T, n *Net) {
+	t.Helper()
+	if err := n.Close(); err != nil {
+		t.Error(err)
+	}
+}
+
 // relErr is ‖a − b‖ / max(‖b‖, tiny).
 func relErr(a, b []float32) float64 {
 	var d, n float64
@@ -42,7 +51,11 @@ func gpuPair(t *testing.T, spec Spec) (cpu, dev *Net) {
 	if dev, err = New(spec); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(dev.Close)
+	t.Cleanup(func() {
+		if err := dev.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	return cpu, dev
 }
 
@@ -179,7 +192,7 @@ func TestGPUHeldBatch(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer n.Close()
+		defer closeNet(t, n)
 		n.SetLoss(loss)
 		if i == 0 {
 			losses[i], _, err = n.TrainStep(x)

@@ -17,7 +17,7 @@ var errNoCUDA = errors.New("device cuda: this binary was built without GPU suppo
 
 func openGPU(*Net) (*gpuNet, error) { return nil, errNoCUDA }
 
-func (*gpuNet) close()                                                {}
+func (*gpuNet) close() error                                          { return nil }
 func (*gpuNet) toHost(*Net) error                                     { return errNoCUDA }
 func (*gpuNet) toDevice(*Net) error                                   { return errNoCUDA }
 func (*gpuNet) gradsToHost(*Net) error                                { return errNoCUDA }

@@ -3,6 +3,7 @@
 package models
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -68,12 +69,10 @@ func newGPURun(net *gpuNet, gr *graph) (*gpuRun, error) {
 		r.order = append(r.order, sorted[i])
 	}
 	if err := r.allocate(); err != nil {
-		r.free()
-		return nil, err
+		return nil, errors.Join(err, r.free())
 	}
 	if err := r.describe(); err != nil {
-		r.free()
-		return nil, err
+		return nil, errors.Join(err, r.free())
 	}
 	return r, nil
 }
@@ -273,13 +272,16 @@ func (r *gpuRun) inputs(nd *G.Node) G.Nodes { return graphChildren(nd) }
 
 func (r *gpuRun) in(nd *G.Node, i int) *G.Node { return graphChildren(nd)[i] }
 
-func (r *gpuRun) free() {
+// free returns the run's memory and descriptions; every failure to free
+// is joined into the error.
+func (r *gpuRun) free() error {
 	d := r.net.dev
+	var errs []error
 	for _, b := range r.owned {
-		_ = d.Free(b) // freeing at the end: the context goes with the net
+		errs = append(errs, d.Free(b))
 	}
 	r.owned = nil
-	_ = d.Free(r.scratch)
+	errs = append(errs, d.Free(r.scratch))
 	d.FreePinned(r.stage)
 	for _, cv := range r.convs {
 		cv.Free()
@@ -290,6 +292,7 @@ func (r *gpuRun) free() {
 	for _, t := range r.chans {
 		t.Free()
 	}
+	return errors.Join(errs...)
 }
 
 // bytes is the device memory this run allocated.

@@ -120,11 +120,13 @@ func (n *Net) DeviceBytes() int64 {
 
 // Close releases the net's GPU; the net must not be used after. A no-op
 // on the CPU.
-func (n *Net) Close() {
-	if n.gpu != nil {
-		n.gpu.close()
-		n.gpu = nil
+func (n *Net) Close() error {
+	if n.gpu == nil {
+		return nil
 	}
+	err := n.gpu.close()
+	n.gpu = nil
+	return err
 }
 
 // withGPU runs f with the net's GPU bound to the calling goroutine's

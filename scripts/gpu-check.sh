@@ -56,7 +56,7 @@ step "GPU checks"
 # hang in the training curve ate a whole run once, with nothing to show).
 go test -tags "$tags" -count=1 -timeout 120s -v -run 'TestGPU|TestEngineFor' ./models 2>&1 | grep -v '^=== RUN' | tail -80 || echo "FAILED: models GPU checks"
 go test -tags "$tags" -count=1 -timeout 60s -run 'TestKernelsOnTheGPU' ./models/cudakern || echo "FAILED: kernels on the GPU"
-go test -tags "$tags" -count=1 -timeout 90s -v -run 'TestGPUTrainingCurve' ./training 2>&1 | tail -60 || echo "FAILED: training curve"
+go test -tags "$tags" -count=1 -timeout 90s -v -run 'TestGPU' ./training 2>&1 | tail -60 || echo "FAILED: training curve"
 fi
 if want train; then
 step "maskdash train --device cuda (synthetic set), resume, eval on the CPU"

@@ -41,7 +41,7 @@ func TestGPUTrainingCurveMatchesCPU(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer net.Close()
+		defer closeNet(t, net)
 		opt, err := NewOptimizer(OptimConfig{Name: "adam", LR: 1e-3})
 		if err != nil {
 			t.Fatal(err)
@@ -80,4 +80,98 @@ func TestGPUTrainingCurveMatchesCPU(t *testing.T) {
 	if math.Abs(g-c) > 0.02*c {
 		t.Fatalf("after %d steps the GPU's loss is %.4f, the CPU's %.4f: more than 2%% apart", steps, g, c)
 	}
+}
+
+// TestGPUOptimizersMatchCPU: three steps of each optimizer on the GPU
+// (strict float32) leave the weights and the optimizer's state (brought
+// down as a checkpoint does) within 1e-3 of the CPU's, from the same
+// weights and batches.
+func TestGPUOptimizersMatchCPU(t *testing.T) {
+	if p := models.GPUProblem(); p != "" {
+		t.Skip("no GPU here: " + p)
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	const batch, side = 8, 16
+	x := make([]float32, batch*3*side*side)
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	labels := make([]int, batch)
+	for i := range labels {
+		labels[i] = r.IntN(18)
+	}
+	for _, c := range []OptimConfig{{Name: "sgd", LR: 0.05, WeightDecay: 1e-4}, {Name: "adam", LR: 1e-3, WeightDecay: 1e-3},
+		{Name: "adamw", LR: 1e-3}, {Name: "adamp", LR: 1e-3, WeightDecay: 1e-2}} {
+		t.Run(c.Name, func(t *testing.T) {
+			var nets [2]*models.Net
+			var opts [2]*Optimizer
+			for i, dev := range []models.Device{models.DeviceCPU, models.DeviceCUDA} {
+				net, err := models.New(models.Spec{Name: "vgg-s", Batch: batch, W: side, H: side, Seed: 4, Device: dev, Precision: models.PrecisionStrict})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer closeNet(t, net)
+				opt, err := NewOptimizer(c)
+				if err != nil {
+					t.Fatal(err)
+				}
+				loss, err := ParseLoss("ce")
+				if err != nil {
+					t.Fatal(err)
+				}
+				net.SetLoss(loss.Func(labels, net.Spec.Heads()))
+				for range 3 {
+					if _, _, err := net.TrainStep(x); err != nil {
+						t.Fatal(err)
+					}
+					if err := opt.StepNet(net); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := net.WeightsToHost(); err != nil {
+					t.Fatal(err)
+				}
+				if err := opt.Pull(net); err != nil {
+					t.Fatal(err)
+				}
+				nets[i], opts[i] = net, opt
+			}
+			for i, p := range nets[1].Params() {
+				if e := rel(p.Data, nets[0].Params()[i].Data); e > 1e-3 {
+					t.Errorf("%s: weights %.2g relative apart", p.Name, e)
+				}
+			}
+			cs, gs := opts[0].State().Slots, opts[1].State().Slots
+			if len(cs) != len(gs) {
+				t.Fatalf("%d parameters with state on the CPU, %d on the GPU", len(cs), len(gs))
+			}
+			for name, v := range cs {
+				for k := range v {
+					if e := rel(gs[name][k], v[k]); e > 1e-3 {
+						t.Errorf("%s slot %d: %.2g relative apart", name, k, e)
+					}
+				}
+			}
+		})
+	}
+}
+
+// closeNet closes a net, failing the test if its GPU memory does not
+// free.
+func closeNet(t *testing.T, n *models.Net) {
+	t.Helper()
+	if err := n.Close(); err != nil {
+		t.Error(err)
+	}
+}
+
+// rel is ‖a − b‖ / ‖b‖.
+func rel(a, b []float32) float64 {
+	var d, n float64
+	for i := range b {
+		e := float64(a[i]) - float64(b[i])
+		d += e * e
+		n += float64(b[i]) * float64(b[i])
+	}
+	return math.Sqrt(d) / math.Max(math.Sqrt(n), 1e-30)
 }

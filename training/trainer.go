@@ -127,7 +127,11 @@ func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 // release frees the run's GPU memory (a no-op on the CPU) once the run
 // has ended and its last commands are answered: an ended run answers from
 // its record only.
-func (t *Trainer) release() { t.net.Close() }
+func (t *Trainer) release() {
+	if err := t.net.Close(); err != nil {
+		t.emit(Event{Kind: KindError, Msg: err.Error()})
+	}
+}
 
 // bind attaches the trainer to its run folder.
 func (t *Trainer) bind(id, dir string, sink Sink) {
