@@ -101,18 +101,21 @@ type Event struct {
 
 // RunHeader is what a viewer shows of a run's settings.
 type RunHeader struct {
-	ID      string   `json:"id"`
-	Parent  string   `json:"parent,omitempty"`
-	Model   string   `json:"model"`
-	Loss    string   `json:"loss"`
-	Optim   string   `json:"optim"`
-	LR      float64  `json:"lr"`
-	Batch   int      `json:"batch"`
-	Img     string   `json:"img"`
-	Sampler string   `json:"sampler"`
-	Data    string   `json:"data"`
-	Device  string   `json:"device"`
-	Classes []string `json:"classes"`
+	ID      string  `json:"id"`
+	Parent  string  `json:"parent,omitempty"`
+	Model   string  `json:"model"`
+	Loss    string  `json:"loss"`
+	Optim   string  `json:"optim"`
+	LR      float64 `json:"lr"`
+	Batch   int     `json:"batch"`
+	Img     string  `json:"img"`
+	Sampler string  `json:"sampler"`
+	Data    string  `json:"data"`
+	Device  string  `json:"device"`
+	// Precision is the GPU's arithmetic (models.Precision's name) on a
+	// cuda run; empty on the CPU.
+	Precision string   `json:"precision,omitempty"`
+	Classes   []string `json:"classes"`
 	// TaskClasses names the classes of the mask, gender and age tasks
 	// (the age names follow the run's bins); empty unless Masked.
 	TaskClasses [][]string `json:"task_classes,omitempty"`

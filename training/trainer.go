@@ -115,6 +115,7 @@ func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 	hd := RunHeader{Model: cfg.Model, Loss: t.loss.Spec, Optim: t.opt.Name(),
 		LR: t.baseLR, Batch: cfg.Batch, Img: fmt.Sprintf("%dx%d", cfg.W, cfg.H), Sampler: t.sampler.Name(),
 		Data: t.train.Root, Device: t.device, Classes: t.train.Classes, Masked: t.train.Masked,
+		Precision: gpuPrecision(t.net),
 		Train: t.train.Len(), Val: t.val.Len(), Epochs: cfg.Epochs, Parent: cfg.From}
 	if t.train.Masked {
 		tn := dataset.TaskClassNames(t.train.Bins)
@@ -122,6 +123,14 @@ func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 	}
 	t.header = hd
 	return t, nil
+}
+
+// gpuPrecision is the net's GPU arithmetic, "" on the CPU.
+func gpuPrecision(n *models.Net) string {
+	if !n.OnGPU() {
+		return ""
+	}
+	return n.Spec.Precision.String()
 }
 
 // release frees the run's GPU memory (a no-op on the CPU) once the run

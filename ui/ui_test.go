@@ -313,15 +313,16 @@ func TestRunesArrivingTogether(t *testing.T) {
 }
 
 // TestGPUMemoryInHeader: a cuda run's step events carry the GPU's memory,
-// which the header shows; a CPU run's header shows none.
+// which the header shows after the device and its precision; a CPU run's
+// header shows none.
 func TestGPUMemoryInHeader(t *testing.T) {
 	m := newTestModel(&fakeCtrl{}, 160, 30)
-	hdr := &training.RunHeader{ID: "r", Model: "vgg-s", Device: "cuda", Batch: 256}
+	hdr := &training.RunHeader{ID: "r", Model: "vgg-s", Device: "cuda", Precision: "fp32", Batch: 256}
 	nm, _ := m.Update(eventsMsg{events: []training.Event{
 		{Kind: training.KindRun, Settings: hdr, Epochs: 1},
 		{Kind: training.KindStep, Step: 1, Loss: 2, LR: 1e-3, Epochs: 1, GPUMem: 12800, GPUTotal: 81559},
 	}})
-	if v := nm.(Model).View(); !strings.Contains(v, "cuda 12.5/80 GiB") {
+	if v := nm.(Model).View(); !strings.Contains(v, "cuda fp32 12.5/80 GiB") {
 		t.Errorf("header lacks the GPU memory:\n%s", v)
 	}
 	if v := newTestModel(&fakeCtrl{}, 160, 30).View(); strings.Contains(v, "GiB") {

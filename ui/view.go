@@ -139,6 +139,9 @@ func (m Model) headerView(w int) string {
 	}
 	line2 += st.Dim.Render(fmt.Sprintf("  %s · %s · %s lr %s · batch %d · %s · %s · %d/%d imgs · %s",
 		hd.Model, s.Loss, hd.Optim, fmtLR(s.LR), hd.Batch, hd.Img, hd.Sampler, hd.Train, hd.Val, hd.Device))
+	if hd.Precision != "" {
+		line2 += st.Dim.Render(" " + hd.Precision)
+	}
 	if s.GPUTotal > 0 {
 		line2 += st.Dim.Render(fmt.Sprintf(" %.1f/%.0f GiB", s.GPUMem/1024, s.GPUTotal/1024))
 	}
