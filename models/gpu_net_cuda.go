@@ -35,6 +35,13 @@ type gpuNet struct {
 	profile, bnPersistent bool
 }
 
+// gpuMemoryPlan makes the training graph's outputs share device memory
+// by the plan in gpu_plan.go (MASKDASH_GPU_PLAN=1). Off by default until
+// a GPU run has checked it: the plan is checked here against what each
+// op's GPU form reads and writes (TestGPUPlanKeepsEveryReadValue), not
+// yet on a GPU (NOTES.md).
+var gpuMemoryPlan = os.Getenv("MASKDASH_GPU_PLAN") == "1"
+
 // convTF32 reports whether convolutions may use TF32.
 func (p Precision) convTF32() bool { return p == PrecisionFP32 || p == PrecisionTF32 }
 
@@ -73,7 +80,7 @@ func openGPU(n *Net) (*gpuNet, error) {
 	if err := g.toDevice(n); err != nil {
 		return fail(err)
 	}
-	if g.train, err = newGPURun(g, n.train); err != nil {
+	if g.train, err = newGPURunPlanned(g, n.train, gpuMemoryPlan); err != nil {
 		return fail(fmt.Errorf("the training graph on the GPU: %w", err))
 	}
 	// The convolutions' algorithm search wrote the weights' gradients and

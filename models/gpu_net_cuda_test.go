@@ -62,7 +62,9 @@ func gpuPair(t *testing.T, spec Spec) (cpu, dev *Net) {
 // TestGPUStepMatchesCPU: from the same weights and batch, one training
 // step on the GPU (strict float32) gives the CPU's loss, logits, every
 // parameter's gradient and the running statistics within 1e-3 relative;
-// the evaluation graph's every op's output matches the CPU's too. The CPU
+// the evaluation graph's every op's output matches the CPU's too. The
+// -plan-true cases run the training graph under the memory plan
+// (gpu_plan.go), where outputs share memory. The CPU
 // side computes its convolutions by im2col, as the GPU's strict mode by
 // cuDNN's direct and GEMM algorithms: Winograd's transforms round
 // differently, and through BatchNorm and max pools that moves gradients
@@ -80,8 +82,13 @@ func TestGPUStepMatchesCPU(t *testing.T) {
 		name      string
 		batch, sz int
 		dropout   float64
-	}{{"cnn-s", 16, 32, 0}, {"vgg-s", 16, 32, 0}, {"vgg-s", 64, 64, 0}, {"resnet-s", 16, 16, 0}, {"resnet-s", 16, 32, 0}, {"vgg-s-mh", 16, 32, 0.3}} {
-		t.Run(fmt.Sprintf("%s-%d-%d", c.name, c.batch, c.sz), func(t *testing.T) {
+		plan      bool // the memory plan (gpu_plan.go)
+	}{{"cnn-s", 16, 32, 0, false}, {"vgg-s", 16, 32, 0, false}, {"vgg-s", 64, 64, 0, false}, {"resnet-s", 16, 16, 0, false},
+		{"resnet-s", 16, 32, 0, false}, {"vgg-s-mh", 16, 32, 0.3, false},
+		{"cnn-s", 16, 32, 0, true}, {"vgg-s", 64, 64, 0, true}, {"resnet-s", 16, 32, 0, true}, {"vgg-s-mh", 16, 32, 0.3, true}} {
+		t.Run(fmt.Sprintf("%s-%d-%d-plan-%v", c.name, c.batch, c.sz, c.plan), func(t *testing.T) {
+			defer func(v bool) { gpuMemoryPlan = v }(gpuMemoryPlan)
+			gpuMemoryPlan = c.plan
 			spec := Spec{Name: c.name, Batch: c.batch, W: c.sz, H: c.sz, Seed: 7, Dropout: c.dropout}
 			cpu, dev := gpuPair(t, spec)
 			r := rand.New(rand.NewPCG(1, 2))

@@ -39,6 +39,7 @@ type gpuRun struct {
 	scratch   gpu.Buffer         // per-(image, channel) sums of the bias gradients
 	gen       int                // steps run
 	held      bool               // the batch stays on the device (hold): no upload per step
+	planned   bool               // outputs share memory by the plan (gpu_plan.go)
 	prof      map[string]*opTime // per kind of op, when profiling
 	profSteps int
 	done      map[any]int // the step an op's shared gradients were computed in
@@ -57,10 +58,17 @@ type gpuBN struct {
 }
 
 func newGPURun(net *gpuNet, gr *graph) (*gpuRun, error) {
+	return newGPURunPlanned(net, gr, false)
+}
+
+// newGPURunPlanned lays gr out with the memory plan when planned is set
+// (the training graph, whose intermediate values nobody reads after the
+// step; the evaluation graph's are all kept).
+func newGPURunPlanned(net *gpuNet, gr *graph, planned bool) (*gpuRun, error) {
 	r := &gpuRun{net: net, gr: gr, buf: map[*G.Node]gpu.Buffer{}, desc: map[*G.Node]*gpu.Tensor{}, chans: map[int]*gpu.Tensor{},
 		convs: map[*conv2dOp]*gpu.Conv{}, bns: map[*bnOp]*gpuBN{}, pools: map[*maxPool2Op]*G.Node{}, biasY: map[*chanBiasOp]*G.Node{},
 		bnGrads: map[*bnOp]*[3]*G.Node{}, biasGrads: map[*chanBiasOp]*[2]*G.Node{}, dwNode: map[*convDwOp]*G.Node{},
-		masks: map[*dropoutOp]gpu.Buffer{}, done: map[any]int{}}
+		masks: map[*dropoutOp]gpu.Buffer{}, done: map[any]int{}, planned: planned}
 	sorted, err := G.Sort(gr.g)
 	if err != nil {
 		return nil, err
@@ -138,7 +146,9 @@ func (r *gpuRun) allocate() error {
 			r.biasY[op] = nd
 			sh := nd.Shape()
 			if need := sh[0] * sh[1]; need > r.scratch.N {
-				_ = d.Free(r.scratch)
+				if err := d.Free(r.scratch); err != nil {
+					return err
+				}
 				var err error
 				if r.scratch, err = d.Alloc(need); err != nil {
 					return err
@@ -152,11 +162,35 @@ func (r *gpuRun) allocate() error {
 			r.owned = append(r.owned, m)
 			r.masks[op] = m
 		}
+		if r.planned {
+			continue
+		}
 		b, err := d.Alloc(nd.Shape().TotalSize())
 		if err != nil {
 			return err
 		}
 		r.own(nd, b)
+	}
+	if !r.planned {
+		return nil
+	}
+	// The memory plan (gpu_plan.go): outputs never needed at once share.
+	keep := map[*G.Node]bool{}
+	for _, g := range r.gr.grads {
+		keep[g] = true
+	}
+	slot, sizes := gpuPlan(r.order, gpuSteps(r.order), func(nd *G.Node) bool { return keep[nd] })
+	bufs := make([]gpu.Buffer, len(sizes))
+	for k, size := range sizes {
+		b, err := d.Alloc(size)
+		if err != nil {
+			return err
+		}
+		r.owned = append(r.owned, b)
+		bufs[k] = b
+	}
+	for nd, k := range slot {
+		r.buf[nd] = bufs[k]
 	}
 	return nil
 }
@@ -189,9 +223,26 @@ func (r *gpuRun) describe() error {
 					}
 				}
 			}
+			xb, yb := r.buf[x], r.buf[nd]
+			var tmp []gpu.Buffer
+			if r.planned {
+				// Under the plan y may share dx's memory: the search
+				// gets buffers of its own.
+				for _, p := range []*gpu.Buffer{&xb, &yb, &dx, &dw} {
+					if p.Nil() {
+						continue
+					}
+					b, err := d.Alloc(p.N)
+					if err != nil {
+						return errors.Join(err, freeAll(d, tmp))
+					}
+					tmp = append(tmp, b)
+					*p = b
+				}
+			}
 			cv, err := d.NewConv(gpu.ConvShape{N: s[0], C: s[1], H: s[2], W: s[3], K: k, R: op.k, Pad: op.pad, TF32: r.net.prec.convTF32()},
-				r.buf[x], r.buf[r.in(nd, 1)], r.buf[nd], dx, dw)
-			if err != nil {
+				xb, r.buf[r.in(nd, 1)], yb, dx, dw)
+			if err := errors.Join(err, freeAll(d, tmp)); err != nil {
 				return fmt.Errorf("convolution %v→%v: %w", s, nd.Shape(), err)
 			}
 			r.convs[op] = cv
@@ -235,6 +286,15 @@ func (r *gpuRun) describe() error {
 		}
 	}
 	return nil
+}
+
+// freeAll frees bs, joining the failures.
+func freeAll(d *gpu.Device, bs []gpu.Buffer) error {
+	var errs []error
+	for _, b := range bs {
+		errs = append(errs, d.Free(b))
+	}
+	return errors.Join(errs...)
 }
 
 // tensor is nd's NCHW description ([N, C] is [N, C, 1, 1]).

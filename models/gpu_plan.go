@@ -1,0 +1,167 @@
+package models
+
+import G "gorgonia.org/gorgonia"
+
+// The GPU engine's memory plan (used in a cuda build, tested everywhere):
+// which ops' outputs may share device memory. gpuSteps says what each op's
+// GPU form (gpu_exec_cuda.go) reads and writes; gpuPlan gives outputs that
+// are never needed at the same time one buffer.
+
+// gpuStep is what one op's GPU form reads and writes, by node: its inputs,
+// the values it reads through its forward op (BatchNorm's and a biased
+// ReLU's gradient read the layer's input or output, a max pool's gradient
+// its input and output), and the gradients one op computes for its
+// siblings (BatchNorm's three, a bias's two, a convolution's kernel
+// gradient with its input gradient, the loss's gradient with the loss).
+type gpuStep struct {
+	reads, writes G.Nodes
+}
+
+// gpuSteps lists, for each node of order (the execution order), what its
+// GPU form reads and writes; inputs and constants do nothing.
+func gpuSteps(order G.Nodes) []gpuStep {
+	fwd := map[any]*G.Node{} // a forward op's node, by op
+	var lossNode, dlossNode *G.Node
+	bnGrads := map[*bnOp]*[3]*G.Node{}
+	biasGrads := map[*chanBiasOp]*[2]*G.Node{}
+	dw := map[*convDwOp]*G.Node{}
+	for _, nd := range order {
+		switch op := nd.Op().(type) {
+		case *bnOp, *maxPool2Op, *chanBiasOp:
+			fwd[op] = nd
+		case *lossOp:
+			lossNode = nd
+		case *lossDxOp:
+			dlossNode = nd
+		case *bnGradOp:
+			if bnGrads[op.f] == nil {
+				bnGrads[op.f] = &[3]*G.Node{}
+			}
+			bnGrads[op.f][op.which] = nd
+		case *chanBiasGradOp:
+			if biasGrads[op.f] == nil {
+				biasGrads[op.f] = &[2]*G.Node{}
+			}
+			biasGrads[op.f][op.which] = nd
+		case *convDwOp:
+			dw[op] = nd
+		}
+	}
+	done := map[any]bool{}
+	first := func(k any) bool {
+		if done[k] {
+			return false
+		}
+		done[k] = true
+		return true
+	}
+	nonNil := func(ns ...*G.Node) G.Nodes {
+		var out G.Nodes
+		for _, n := range ns {
+			if n != nil {
+				out = append(out, n)
+			}
+		}
+		return out
+	}
+	steps := make([]gpuStep, len(order))
+	for i, nd := range order {
+		if nd.Op() == nil || isConstant(nd) {
+			continue
+		}
+		in := graphChildren(nd)
+		s := gpuStep{reads: in, writes: G.Nodes{nd}}
+		switch op := nd.Op().(type) {
+		case *convDxOp:
+			if op.dw != nil {
+				s.writes = append(s.writes, dw[op.dw])
+			}
+		case *convDwOp:
+			if op.fused {
+				s = gpuStep{} // its convDxOp wrote it
+			}
+		case *bnGradOp:
+			s = gpuStep{}
+			if first(op.f) {
+				f := fwd[op.f]
+				s.reads = G.Nodes{in[0], in[2], graphChildren(f)[0]}
+				if op.f.relu {
+					s.reads = append(s.reads, f)
+					s.writes = G.Nodes{in[2]} // dy is masked in place
+				}
+				g := bnGrads[op.f]
+				s.writes = append(s.writes, nonNil(g[0], g[1], g[2])...)
+			}
+		case *chanBiasGradOp:
+			s = gpuStep{}
+			if first(op.f) {
+				s.reads = G.Nodes{in[2]}
+				if op.f.relu {
+					s.reads = append(s.reads, fwd[op.f])
+				}
+				g := biasGrads[op.f]
+				s.writes = nonNil(g[0], g[1])
+			}
+		case *scatterOp:
+			p := fwd[op.f]
+			s.reads = G.Nodes{in[0], graphChildren(p)[0], p}
+		case *lossOp, *lossDxOp:
+			s = gpuStep{}
+			if first(lossNode) {
+				s.reads = G.Nodes{graphChildren(lossNode)[0]}
+				s.writes = nonNil(dlossNode)
+			}
+		}
+		steps[i] = s
+	}
+	return steps
+}
+
+// gpuPlan gives every node an op writes a slot: nodes of the same size
+// whose values are never needed at the same time share one. A value is
+// needed from the step that first writes it to the last step that reads
+// it, and to the end for the nodes keep names (the parameters' gradients,
+// which the optimizer reads after the step). Slots are handed out in the
+// order values appear, each to the first free slot of its size.
+func gpuPlan(order G.Nodes, steps []gpuStep, keep func(*G.Node) bool) (slot map[*G.Node]int, sizes []int) {
+	def, last := map[*G.Node]int{}, map[*G.Node]int{}
+	var born G.Nodes
+	for i, s := range steps {
+		for _, w := range s.writes {
+			if _, ok := def[w]; !ok {
+				def[w], last[w] = i, i
+				born = append(born, w)
+			}
+		}
+	}
+	for i, s := range steps {
+		for _, r := range s.reads {
+			if _, ok := def[r]; ok && i > last[r] {
+				last[r] = i
+			}
+		}
+	}
+	for _, n := range born {
+		if keep(n) {
+			last[n] = len(order)
+		}
+	}
+	slot = map[*G.Node]int{}
+	var busy []int // the last step each slot's value is needed
+	for _, n := range born {
+		size := n.Shape().TotalSize()
+		k := -1
+		for j := range sizes {
+			if sizes[j] == size && busy[j] < def[n] {
+				k = j
+				break
+			}
+		}
+		if k < 0 {
+			k = len(sizes)
+			sizes, busy = append(sizes, size), append(busy, 0)
+		}
+		slot[n], busy[k] = k, last[n]
+	}
+	return slot, sizes
+}
