@@ -4,8 +4,6 @@ package models
 
 import (
 	"fmt"
-	"sort"
-	"strings"
 	"time"
 
 	G "gorgonia.org/gorgonia"
@@ -40,43 +38,6 @@ func (r *gpuRun) run() error {
 		}
 	}
 	return nil
-}
-
-// timeOp adds one op's time (launch to finish) to its kind's.
-func (r *gpuRun) timeOp(nd *G.Node, d time.Duration) {
-	if r.prof == nil {
-		r.prof = map[string]*opTime{}
-	}
-	k := strings.TrimPrefix(fmt.Sprintf("%T", nd.Op()), "*models.")
-	t := r.prof[k]
-	if t == nil {
-		t = &opTime{}
-		r.prof[k] = t
-	}
-	t.d += d
-	t.n++
-}
-
-// profile is the profiled steps' time per kind of op, largest first.
-func (r *gpuRun) profile() string {
-	type row struct {
-		k string
-		t *opTime
-	}
-	var rows []row
-	var total time.Duration
-	for k, t := range r.prof {
-		rows = append(rows, row{k, t})
-		total += t.d
-	}
-	sort.Slice(rows, func(i, j int) bool { return rows[i].t.d > rows[j].t.d })
-	var b strings.Builder
-	steps := max(1, r.profSteps)
-	fmt.Fprintf(&b, "GPU time per step by op (synchronised after each op, %d steps): %.3f ms\n", steps, total.Seconds()*1e3/float64(steps))
-	for _, x := range rows {
-		fmt.Fprintf(&b, "  %-18s %8.3f ms %5.1f%%  (%d a step)\n", x.k, x.t.d.Seconds()*1e3/float64(steps), 100*x.t.d.Seconds()/total.Seconds(), x.t.n/steps)
-	}
-	return b.String()
 }
 
 // first reports whether key's shared work is still to do this step.

@@ -5,7 +5,6 @@ package models
 import (
 	"errors"
 	"fmt"
-	"time"
 
 	G "gorgonia.org/gorgonia"
 
@@ -362,12 +361,6 @@ func (r *gpuRun) bytes() int64 {
 		n += 4 * int64(b.N)
 	}
 	return n + 4*int64(r.scratch.N)
-}
-
-// opTime is one kind of op's share of a profiled step.
-type opTime struct {
-	d time.Duration
-	n int
 }
 
 // hold uploads x into both batch buffers once: steps then train on it
