@@ -74,6 +74,9 @@ func (r *gpuRun) exec(nd *G.Node) error {
 	case *bnOp:
 		bn := r.bns[op]
 		var err error
+		if op.train && gpuFusedBN {
+			return r.bnForward(bn, op.relu, b(0), b(1), b(2), out)
+		}
 		if op.train {
 			err = d.BatchNormTrain(&bn.BatchNorm, b(0), out, b(1), b(2), bn.runMean, bn.runVar)
 		} else {
@@ -89,6 +92,9 @@ func (r *gpuRun) exec(nd *G.Node) error {
 		}
 		bn, g := r.bns[op.f], r.bnGrads[op.f]
 		dy := b(2)
+		if gpuFusedBN {
+			return r.bnBackward(bn, op.f.relu, dy, b(0), b(1), r.gradBuf(g[0]), r.gradBuf(g[1]), r.gradBuf(g[2]))
+		}
 		if op.f.relu {
 			// dy is this layer's alone (Gorgonia sums a node's gradients
 			// into one before handing it on): masked in place.

@@ -64,7 +64,8 @@ func gpuPair(t *testing.T, spec Spec) (cpu, dev *Net) {
 // parameter's gradient and the running statistics within 1e-3 relative;
 // the evaluation graph's every op's output matches the CPU's too. The
 // -plan-true cases run the training graph under the memory plan
-// (gpu_plan.go), where outputs share memory. The CPU
+// (gpu_plan.go), where outputs share memory; the -fused-true ones
+// BatchNorm and ReLU through the fused kernels (gpu_bn_cuda.go). The CPU
 // side computes its convolutions by im2col, as the GPU's strict mode by
 // cuDNN's direct and GEMM algorithms: Winograd's transforms round
 // differently, and through BatchNorm and max pools that moves gradients
@@ -83,12 +84,15 @@ func TestGPUStepMatchesCPU(t *testing.T) {
 		batch, sz int
 		dropout   float64
 		plan      bool // the memory plan (gpu_plan.go)
-	}{{"cnn-s", 16, 32, 0, false}, {"vgg-s", 16, 32, 0, false}, {"vgg-s", 64, 64, 0, false}, {"resnet-s", 16, 16, 0, false},
-		{"resnet-s", 16, 32, 0, false}, {"vgg-s-mh", 16, 32, 0.3, false},
-		{"cnn-s", 16, 32, 0, true}, {"vgg-s", 64, 64, 0, true}, {"resnet-s", 16, 32, 0, true}, {"vgg-s-mh", 16, 32, 0.3, true}} {
-		t.Run(fmt.Sprintf("%s-%d-%d-plan-%v", c.name, c.batch, c.sz, c.plan), func(t *testing.T) {
-			defer func(v bool) { gpuMemoryPlan = v }(gpuMemoryPlan)
-			gpuMemoryPlan = c.plan
+		fused     bool // the fused BatchNorm + ReLU kernels (gpu_bn_cuda.go)
+	}{{"cnn-s", 16, 32, 0, false, false}, {"vgg-s", 16, 32, 0, false, false}, {"vgg-s", 64, 64, 0, false, false},
+		{"resnet-s", 16, 16, 0, false, false}, {"resnet-s", 16, 32, 0, false, false}, {"vgg-s-mh", 16, 32, 0.3, false, false},
+		{"cnn-s", 16, 32, 0, true, false}, {"vgg-s", 64, 64, 0, true, false}, {"resnet-s", 16, 32, 0, true, false},
+		{"vgg-s-mh", 16, 32, 0.3, true, false}, {"vgg-s", 64, 64, 0, false, true}, {"resnet-s", 16, 32, 0, false, true},
+		{"vgg-s-mh", 16, 32, 0.3, true, true}} {
+		t.Run(fmt.Sprintf("%s-%d-%d-plan-%v-fused-%v", c.name, c.batch, c.sz, c.plan, c.fused), func(t *testing.T) {
+			defer func(p, f bool) { gpuMemoryPlan, gpuFusedBN = p, f }(gpuMemoryPlan, gpuFusedBN)
+			gpuMemoryPlan, gpuFusedBN = c.plan, c.fused
 			spec := Spec{Name: c.name, Batch: c.batch, W: c.sz, H: c.sz, Seed: 7, Dropout: c.dropout}
 			cpu, dev := gpuPair(t, spec)
 			r := rand.New(rand.NewPCG(1, 2))

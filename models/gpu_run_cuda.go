@@ -54,6 +54,7 @@ type gpuBN struct {
 	gpu.BatchNorm
 	x, y            *G.Node
 	runMean, runVar gpu.Buffer
+	sums            gpu.Buffer // md_bnr_*'s per-channel sums: 2·C float64
 }
 
 func newGPURun(net *gpuNet, gr *graph) (*gpuRun, error) {
@@ -272,6 +273,11 @@ func (r *gpuRun) describe() error {
 					return err
 				}
 				r.owned = append(r.owned, bn.InvStd)
+				// the fused kernels' two double sums a channel
+				if bn.sums, err = d.Alloc(4 * xt.C); err != nil {
+					return err
+				}
+				r.owned = append(r.owned, bn.sums)
 			}
 			r.bns[op] = bn
 		case *maxPool2Op, *scatterOp, *chanBiasOp, *chanBiasGradOp:

@@ -25,8 +25,9 @@
 # batch up, as training does); profile times every op of a vgg-s and a
 # cnn-s step (MASKDASH_GPU_PROFILE=1) and tries cuDNN's persistent
 # BatchNorm (MASKDASH_BN_PERSISTENT=1). MASKDASH_GPU_PLAN=1 turns on the
-# training graph's memory plan (models/gpu_plan.go), which the tests and
-# the bench also try.
+# training graph's memory plan (models/gpu_plan.go) and
+# MASKDASH_GPU_FUSED_BN=1 the fused BatchNorm + ReLU kernels
+# (models/gpu_bn_cuda.go), which the tests and the bench also try.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 out=${OUT:-$here}
@@ -57,10 +58,11 @@ step "GPU checks"
 # -timeout: a test that hangs prints every goroutine's stack and ends (a
 # hang in the training curve ate a whole run once, with nothing to show).
 go test -tags "$tags" -count=1 -timeout 120s -v -run 'TestGPU|TestEngineFor' ./models 2>&1 | grep -v '^=== RUN' | tail -80 || echo "FAILED: models GPU checks"
-go test -tags "$tags" -count=1 -timeout 60s -run 'TestKernelsOnTheGPU' ./models/cudakern || echo "FAILED: kernels on the GPU"
+go test -tags "$tags" -count=1 -timeout 60s -run 'TestKernelsOnTheGPU|TestFusedBNReLU' ./models/cudakern || echo "FAILED: kernels on the GPU"
 go test -tags "$tags" -count=1 -timeout 90s -v -run 'TestGPU' ./training 2>&1 | tail -60 || echo "FAILED: training curve"
-# …and with the memory plan (off by default until this has passed).
-MASKDASH_GPU_PLAN=1 go test -tags "$tags" -count=1 -timeout 90s -v -run 'TestGPU' ./training 2>&1 | tail -30 || echo "FAILED: training curve with the memory plan"
+# …and with the memory plan and the fused BatchNorm (off by default until
+# this has passed).
+MASKDASH_GPU_PLAN=1 MASKDASH_GPU_FUSED_BN=1 go test -tags "$tags" -count=1 -timeout 90s -v -run 'TestGPU' ./training 2>&1 | tail -30 || echo "FAILED: training curve with the memory plan"
 fi
 if want train; then
 step "maskdash train --device cuda (synthetic set), resume, eval on the CPU"
@@ -98,8 +100,9 @@ done
 step "strict float32 and tf32, and the batch uploaded every step, vgg-s batch 256"
 for p in strict tf32; do timeout 60 $bin bench --device cuda --model vgg-s --batch 256 --seconds 3 --precision $p --json || echo "FAILED: --precision $p"; done
 for m in vgg-s cnn-s; do timeout 60 $bin bench --device cuda --model $m --batch 256 --seconds 3 --upload --json || echo "FAILED: --upload"; done
-step "the memory plan (MASKDASH_GPU_PLAN=1): gpu_mib and speed, batch 256 and 1024"
-for b in 256 1024; do MASKDASH_GPU_PLAN=1 timeout 60 $bin bench --device cuda --model vgg-s,cnn-s --batch $b --seconds 3 --json || echo "FAILED: plan"; done
+step "the memory plan (MASKDASH_GPU_PLAN=1) and the fused BatchNorm (MASKDASH_GPU_FUSED_BN=1): gpu_mib and speed"
+for b in 256 1024; do MASKDASH_GPU_PLAN=1 timeout 60 $bin bench --device cuda --model vgg-s,cnn-s --batch $b --seconds 3 --json | sed 's/^/plan:  /' || echo "FAILED: plan"; done
+for b in 64 256 1024; do MASKDASH_GPU_FUSED_BN=1 timeout 60 $bin bench --device cuda --model vgg-s --batch $b --seconds 3 --json | sed 's/^/fused: /' || echo "FAILED: fused"; done
 step table
 column -t "$table" 2>/dev/null || cat "$table"
 fi

@@ -10,11 +10,13 @@
 #define KERNEL extern "C" __global__ void
 #define DEVICE __device__ static inline
 #define FOR_EACH(i, n) for (long i = (long)blockIdx.x * blockDim.x + threadIdx.x; i < (long)(n); i += (long)blockDim.x * gridDim.x)
+#define ATOMIC_ADD(p, v) atomicAdd((p), (v))
 #else
 #include <math.h>
 #define KERNEL void
 #define DEVICE static inline
 #define FOR_EACH(i, n) for (long i = 0; i < (long)(n); i++)
+#define ATOMIC_ADD(p, v) (*(p) += (v))
 #endif
 
 #endif

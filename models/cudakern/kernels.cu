@@ -346,3 +346,99 @@ KERNEL md_bias_grad(long n, long c, long hw, const float *dy, float *db) {
 		db[ch] = (float)s;
 	}
 }
+
+/* BatchNorm with its ReLU in training mode, fused: the forward pass reads
+ * x twice (sums, then y) and the backward pass x and dy twice, where
+ * cuDNN's BatchNorm and a separate ReLU take five and eight passes. The
+ * per-channel sums are split into chunks (one index per channel and
+ * chunk, consecutive indices reading consecutive positions) added with
+ * ATOMIC_ADD into double sums the caller zeroes first. The ReLU's mask is
+ * recomputed from x in the backward pass (md_bn_act, the same float
+ * arithmetic as the forward), so y is not read there. */
+
+/* γ·(x − mean)·invstd + β, the value the ReLU sees */
+DEVICE float md_bn_act(float x, float mean, float invstd, float gamma, float beta) {
+	return gamma * ((x - mean) * invstd) + beta;
+}
+
+KERNEL md_bnr_sums(long n, long c, long hw, long chunks, const float *x, double *sum, double *sumsq) {
+	FOR_EACH(i, c * chunks) {
+		long ch = i / chunks, part = i % chunks;
+		double s = 0.0, s2 = 0.0;
+		for (long j = part; j < n * hw; j += chunks) {
+			double v = (double)x[((j / hw) * c + ch) * hw + j % hw];
+			s += v;
+			s2 += v * v;
+		}
+		ATOMIC_ADD(&sum[ch], s);
+		ATOMIC_ADD(&sumsq[ch], s2);
+	}
+}
+
+/* mean and 1/sqrt(var + eps) from the sums over m values; the running
+ * statistics move by momentum towards the batch's (unbiased variance),
+ * as PyTorch and cuDNN do. */
+KERNEL md_bnr_stats(long c, long m, const double *sum, const double *sumsq, float eps, float momentum,
+                    float *mean, float *invstd, float *runMean, float *runVar) {
+	FOR_EACH(ch, c) {
+		double mu = sum[ch] / (double)m;
+		double var = sumsq[ch] / (double)m - mu * mu;
+		if (var < 0.0) var = 0.0;
+		mean[ch] = (float)mu;
+		invstd[ch] = (float)(1.0 / sqrt(var + (double)eps));
+		double unbiased = m > 1 ? var * (double)m / (double)(m - 1) : var;
+		runMean[ch] = (1.0f - momentum) * runMean[ch] + momentum * (float)mu;
+		runVar[ch] = (1.0f - momentum) * runVar[ch] + momentum * (float)unbiased;
+	}
+}
+
+/* y = md_bn_act(x), then max(·, 0) when relu */
+KERNEL md_bnr_apply(long n, long c, long hw, const float *x, const float *mean, const float *invstd,
+                    const float *gamma, const float *beta, long relu, float *y) {
+	FOR_EACH(i, n * c * hw) {
+		long ch = (i / hw) % c;
+		float v = md_bn_act(x[i], mean[ch], invstd[ch], gamma[ch], beta[ch]);
+		y[i] = relu && v <= 0.0f ? 0.0f : v;
+	}
+}
+
+/* Σ g and Σ g·x̂ per channel, g = dy where the ReLU passed (all of dy
+ * without one), x̂ = (x − mean)·invstd: dβ and dγ. */
+KERNEL md_bnr_bwd_sums(long n, long c, long hw, long chunks, const float *x, const float *dy, const float *mean,
+                       const float *invstd, const float *gamma, const float *beta, long relu, double *sdy,
+                       double *sdyx) {
+	FOR_EACH(i, c * chunks) {
+		long ch = i / chunks, part = i % chunks;
+		double s = 0.0, sx = 0.0;
+		for (long j = part; j < n * hw; j += chunks) {
+			long k = ((j / hw) * c + ch) * hw + j % hw;
+			if (relu && md_bn_act(x[k], mean[ch], invstd[ch], gamma[ch], beta[ch]) <= 0.0f) continue;
+			double g = (double)dy[k];
+			s += g;
+			sx += g * ((double)x[k] - (double)mean[ch]) * (double)invstd[ch];
+		}
+		ATOMIC_ADD(&sdy[ch], s);
+		ATOMIC_ADD(&sdyx[ch], sx);
+	}
+}
+
+/* dx = γ·invstd·(g − Σg/M − x̂·Σg·x̂/M) over M = n·hw values a channel */
+KERNEL md_bnr_bwd_dx(long n, long c, long hw, const float *x, const float *dy, const float *mean, const float *invstd,
+                     const float *gamma, const float *beta, long relu, const double *sdy, const double *sdyx, float *dx) {
+	FOR_EACH(i, n * c * hw) {
+		long ch = (i / hw) % c;
+		double g = (double)dy[i];
+		if (relu && md_bn_act(x[i], mean[ch], invstd[ch], gamma[ch], beta[ch]) <= 0.0f) g = 0.0;
+		double m = (double)(n * hw), inv = (double)invstd[ch];
+		double xh = ((double)x[i] - (double)mean[ch]) * inv;
+		dx[i] = (float)((double)gamma[ch] * inv * (g - sdy[ch] / m - xh * sdyx[ch] / m));
+	}
+}
+
+/* dγ and dβ as floats from the double sums */
+KERNEL md_bnr_bwd_params(long c, const double *sdy, const double *sdyx, float *dgamma, float *dbeta) {
+	FOR_EACH(ch, c) {
+		dgamma[ch] = (float)sdyx[ch];
+		dbeta[ch] = (float)sdy[ch];
+	}
+}

@@ -109,8 +109,6 @@ func SoftF1(x []float32, k int, labels []int32, eps, w float64, loss, dx []float
 	C.md_f1_grad(C.long(len(labels)), C.long(k), fp(x), lp, dp(tp), dp(sp), dp(sy), C.double(eps), C.double(w), fp(loss), fp(dx))
 }
 
-func dp(s []float64) *C.double { return (*C.double)(unsafe.Pointer(&s[0])) }
-
 // AdamPStep is one step of AdamP through its kernels (md_adam_dir,
 // md_adamp_cos, md_adamp_project, md_adam_apply): rows is the weight's
 // first dimension, 0 for a one-dimensional weight (never projected); wd
@@ -151,3 +149,38 @@ func GAPBackward(dy []float32, hw int, dx []float32) {
 func BiasGrad(dy []float32, n, c, hw int, db []float32) {
 	C.md_bias_grad(C.long(n), C.long(c), C.long(hw), fp(dy), fp(db))
 }
+
+// BNReLUTrain is the fused BatchNorm (+ ReLU when relu) of a training
+// step with the per-channel sums split into chunks: it writes the batch
+// mean and inverse standard deviation, moves the running statistics and
+// writes y.
+func BNReLUTrain(x []float32, n, c, hw, chunks int, gamma, beta []float32, eps, momentum float32, relu bool,
+	runMean, runVar, mean, invstd, y []float32) {
+	sum, sumsq := make([]float64, c), make([]float64, c)
+	C.md_bnr_sums(C.long(n), C.long(c), C.long(hw), C.long(chunks), fp(x), dp(sum), dp(sumsq))
+	C.md_bnr_stats(C.long(c), C.long(n*hw), dp(sum), dp(sumsq), C.float(eps), C.float(momentum), fp(mean), fp(invstd),
+		fp(runMean), fp(runVar))
+	C.md_bnr_apply(C.long(n), C.long(c), C.long(hw), fp(x), fp(mean), fp(invstd), fp(gamma), fp(beta), cl(relu), fp(y))
+}
+
+// BNReLUBackward is the fused backward pass of BNReLUTrain: dγ, dβ and dx
+// from x, dy and the saved mean and inverse standard deviation.
+func BNReLUBackward(x, dy []float32, n, c, hw, chunks int, mean, invstd, gamma, beta []float32, relu bool,
+	dgamma, dbeta, dx []float32) {
+	sdy, sdyx := make([]float64, c), make([]float64, c)
+	C.md_bnr_bwd_sums(C.long(n), C.long(c), C.long(hw), C.long(chunks), fp(x), fp(dy), fp(mean), fp(invstd), fp(gamma),
+		fp(beta), cl(relu), dp(sdy), dp(sdyx))
+	C.md_bnr_bwd_dx(C.long(n), C.long(c), C.long(hw), fp(x), fp(dy), fp(mean), fp(invstd), fp(gamma), fp(beta), cl(relu),
+		dp(sdy), dp(sdyx), fp(dx))
+	C.md_bnr_bwd_params(C.long(c), dp(sdy), dp(sdyx), fp(dgamma), fp(dbeta))
+}
+
+func dp(s []float64) *C.double { return (*C.double)(unsafe.Pointer(&s[0])) }
+
+func cl(b bool) C.long {
+	if b {
+		return 1
+	}
+	return 0
+}
+

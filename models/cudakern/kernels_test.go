@@ -422,3 +422,51 @@ func orthogonalRows(g, w []float32, rows, cols int) {
 		}
 	}
 }
+
+// TestFusedBNReLU: the fused BatchNorm + ReLU kernels give what the
+// separate ones do (statistics, normalisation, ReLU; the backward pass
+// with dy masked where the ReLU stopped it), the running statistics
+// PyTorch's rule gives, for any number of chunks.
+func TestFusedBNReLU(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	n, c, hw := 3, 4, 10
+	const eps, mo = 1e-5, 0.1
+	x, dy := randSlice(r, n*c*hw, 2), randSlice(r, n*c*hw, 1)
+	gamma, beta := randSlice(r, c, 1), randSlice(r, c, 1)
+	mean, variance := make([]float32, c), make([]float32, c)
+	BNStats(x, n, c, hw, mean, variance)
+	for _, relu := range []bool{false, true} {
+		want := make([]float32, len(x))
+		BNApply(x, n, c, hw, mean, variance, gamma, beta, eps, want)
+		masked := append([]float32(nil), dy...)
+		for i, v := range want {
+			if relu && v <= 0 {
+				want[i], masked[i] = 0, 0
+			}
+		}
+		wdg, wdb, wdx := make([]float32, c), make([]float32, c), make([]float32, len(x))
+		BNBackward(x, masked, n, c, hw, mean, variance, gamma, eps, wdg, wdb, wdx)
+		for _, chunks := range []int{1, 7, 64} {
+			name := fmt.Sprintf("relu %v, %d chunks", relu, chunks)
+			rm, rv := []float32{0.5, 0, 1, -1}, []float32{1, 2, 0.5, 1}
+			wm, wv := append([]float32(nil), rm...), append([]float32(nil), rv...)
+			for ch := range c {
+				m := float64(n * hw)
+				wm[ch] = (1-mo)*wm[ch] + mo*mean[ch]
+				wv[ch] = (1-mo)*wv[ch] + mo*float32(float64(variance[ch])*m/(m-1))
+			}
+			mu, inv, y := make([]float32, c), make([]float32, c), make([]float32, len(x))
+			BNReLUTrain(x, n, c, hw, chunks, gamma, beta, eps, mo, relu, rm, rv, mu, inv, y)
+			near(t, name+": mean", mu, mean, 1e-6)
+			near(t, name+": y", y, want, 1e-5)
+			near(t, name+": running mean", rm, wm, 1e-6)
+			near(t, name+": running variance", rv, wv, 1e-5)
+			dg, db, dx := make([]float32, c), make([]float32, c), make([]float32, len(x))
+			BNReLUBackward(x, dy, n, c, hw, chunks, mu, inv, gamma, beta, relu, dg, db, dx)
+			near(t, name+": dgamma", dg, wdg, 1e-5)
+			near(t, name+": dbeta", db, wdb, 1e-5)
+			near(t, name+": dx", dx, wdx, 1e-5)
+		}
+	}
+}
+

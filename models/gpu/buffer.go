@@ -18,6 +18,9 @@ type Buffer struct {
 	N int
 }
 
+// At is the buffer from value off on (a view: not to be freed).
+func (b Buffer) At(off int) Buffer { return Buffer{p: b.p + C.CUdeviceptr(4*off), N: b.N - off} }
+
 // Nil reports whether the buffer was never allocated.
 func (b Buffer) Nil() bool { return b.p == 0 }
 
