@@ -183,4 +183,3 @@ func cl(b bool) C.long {
 	}
 	return 0
 }
-

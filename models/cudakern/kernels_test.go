@@ -469,4 +469,3 @@ func TestFusedBNReLU(t *testing.T) {
 		}
 	}
 }
-
