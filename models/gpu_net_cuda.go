@@ -177,6 +177,9 @@ func (g *gpuNet) trainStep(n *Net, x []float32) (float64, []float32, error) {
 	return r.loss, r.logits, nil
 }
 
+// inputBatch is the training batch's page-locked staging memory.
+func (g *gpuNet) inputBatch() []float32 { return g.train.stage.Floats() }
+
 // hold keeps batch x on the device for the steps that follow
 // (trainStep with a nil x).
 func (g *gpuNet) hold(x []float32) error {

@@ -25,6 +25,7 @@ func (*gpuNet) update(*Net, Update) error                             { return e
 func (*gpuNet) slotsToHost() (map[string][][]float32, error)          { return nil, errNoCUDA }
 func (*gpuNet) slotsToDevice(*Net, map[string][][]float32) error      { return errNoCUDA }
 func (*gpuNet) hold([]float32) error                                  { return errNoCUDA }
+func (*gpuNet) inputBatch() []float32                                 { return nil }
 func (*gpuNet) profileText() string                                   { return "" }
 func (*gpuNet) bytes() int64                                          { return 0 }
 func (*gpuNet) trainStep(*Net, []float32) (float64, []float32, error) { return 0, nil, errNoCUDA }

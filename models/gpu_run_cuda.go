@@ -388,7 +388,9 @@ func (r *gpuRun) hold(x []float32) error {
 // device is still doing.
 func (r *gpuRun) upload(x []float32) error {
 	h := r.stage.Floats()
-	copy(h, x)
+	if len(x) == 0 || &x[0] != &h[0] { // filled in place (Net.InputBatch): nothing to copy
+		copy(h, x)
+	}
 	clear(h[len(x):])
 	b := r.xs[r.gen%2]
 	r.buf[r.gr.x] = b

@@ -545,3 +545,30 @@ func TestGraphsHoldOnlyOwnOps(t *testing.T) {
 		}
 	}
 }
+
+// TestInputBatchInPlace: a batch written into InputBatch trains as the
+// same batch passed in a slice of its own.
+func TestInputBatchInPlace(t *testing.T) {
+	var losses [2]float64
+	r := rand.New(rand.NewPCG(3, 9))
+	x := randInput(r, 4*3*16*16)
+	c := randInput(r, 4*18)
+	for i := range losses {
+		n, err := New(Spec{Name: "vgg-s", Batch: 4, W: 16, H: 16, Seed: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n.SetLoss(dotLoss(c))
+		in := x
+		if i == 1 {
+			in = n.InputBatch()
+			copy(in, x)
+		}
+		if losses[i], _, err = n.TrainStep(in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if losses[0] != losses[1] {
+		t.Fatalf("in place: loss %v, from a slice %v", losses[1], losses[0])
+	}
+}

@@ -267,7 +267,9 @@ func (n *Net) TrainStep(x []float32) (float64, []float32, error) {
 	if n.gpu != nil {
 		return n.gpu.trainStep(n, x)
 	}
-	copy(d, x)
+	if &x[0] != &d[0] { // filled in place (InputBatch): nothing to copy
+		copy(d, x)
+	}
 	gr.arena.reset()
 	defer gr.vm.Reset()
 	if err := gr.vm.RunAll(); err != nil {

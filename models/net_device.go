@@ -70,6 +70,18 @@ func (n *Net) LoadUpdateSlots(s map[string][][]float32) error {
 	return n.withGPU(func(g *gpuNet) error { return g.slotsToDevice(n, s) })
 }
 
+// InputBatch is memory for the next training batch (Batch·3·H·W
+// floats, NCHW): filled in place and passed to TrainStep it is not
+// copied again. On the CPU it is the training graph's input; on a GPU the
+// page-locked memory the upload reads. Valid until the next TrainStep
+// begins; refill it for every step.
+func (n *Net) InputBatch() []float32 {
+	if n.gpu != nil {
+		return n.gpu.inputBatch()
+	}
+	return n.train.xt.Data().([]float32)
+}
+
 // HoldBatch keeps batch x on the GPU: TrainStepHeld then trains on it
 // with no upload, as a benchmark whose batch lives on the device
 // (torch_ref.py's) does. Training itself uploads each batch (TrainStep),

@@ -293,7 +293,7 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 	heads := t.net.Spec.Heads()
 	k := t.net.Spec.Outputs()
 	per := 3 * t.cfg.W * t.cfg.H
-	x := make([]float32, t.cfg.Batch*per)
+	x := t.net.InputBatch() // filled in place: TrainStep copies nothing
 	labels := make([]int, t.cfg.Batch)
 	var lossSum, n, correct, seen float64
 	last := time.Now()
