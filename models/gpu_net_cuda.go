@@ -324,9 +324,6 @@ func (g *gpuNet) update(n *Net, u Update) error {
 		return err
 	}
 	defer g.dev.Unlock()
-	if u.Rule == UpdateSGD && u.Nesterov {
-		return fmt.Errorf("SGD with Nesterov momentum is not on the GPU yet")
-	}
 	for i, p := range n.params {
 		w, gr := g.weights[p], g.train.buf[n.train.grads[i]]
 		wd := u.WeightDecay
@@ -340,7 +337,7 @@ func (g *gpuNet) update(n *Net, u Update) error {
 			if err != nil {
 				return err
 			}
-			if err := g.dev.Launch("md_sgd", size, size, w, gr, s[0], float32(u.LR), float32(u.Momentum), float32(wd)); err != nil {
+			if err := g.dev.Launch("md_sgd", size, size, w, gr, s[0], float32(u.LR), float32(u.Momentum), float32(wd), flag(u.Nesterov)); err != nil {
 				return err
 			}
 		case UpdateAdam, UpdateAdamW:

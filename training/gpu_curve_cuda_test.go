@@ -3,6 +3,7 @@
 package training
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -100,9 +101,10 @@ func TestGPUOptimizersMatchCPU(t *testing.T) {
 	for i := range labels {
 		labels[i] = r.IntN(18)
 	}
-	for _, c := range []OptimConfig{{Name: "sgd", LR: 0.05, WeightDecay: 1e-4}, {Name: "adam", LR: 1e-3, WeightDecay: 1e-3},
+	for _, c := range []OptimConfig{{Name: "sgd", LR: 0.05, WeightDecay: 1e-4}, {Name: "sgd", LR: 0.05, Nesterov: true},
+		{Name: "adam", LR: 1e-3, WeightDecay: 1e-3},
 		{Name: "adamw", LR: 1e-3}, {Name: "adamp", LR: 1e-3, WeightDecay: 1e-2}} {
-		t.Run(c.Name, func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s-nesterov-%v", c.Name, c.Nesterov), func(t *testing.T) {
 			var nets [2]*models.Net
 			var opts [2]*Optimizer
 			for i, dev := range []models.Device{models.DeviceCPU, models.DeviceCUDA} {

@@ -34,12 +34,13 @@ KERNEL md_bias_add(long n, long c, long hw, float *y, const float *bias) {
 	FOR_EACH(i, n * c * hw) { y[i] += bias[(i / hw) % c]; }
 }
 
-/* SGD with momentum (PyTorch's form): v = mom·v + g (+ wd·w); w -= lr·v. */
-KERNEL md_sgd(long n, float *w, const float *g, float *v, float lr, float mom, float wd) {
+/* SGD with momentum (PyTorch's form): v = mom·v + g (+ wd·w); w -= lr·v,
+ * or with Nesterov momentum w -= lr·(g + mom·v). */
+KERNEL md_sgd(long n, float *w, const float *g, float *v, float lr, float mom, float wd, long nesterov) {
 	FOR_EACH(i, n) {
 		float gi = g[i] + wd * w[i];
 		v[i] = mom * v[i] + gi;
-		w[i] -= lr * v[i];
+		w[i] -= lr * (nesterov ? gi + mom * v[i] : v[i]);
 	}
 }
 

@@ -48,8 +48,8 @@ func BiasAdd(y []float32, n, c, hw int, bias []float32) {
 }
 
 // SGD is one step of SGD with momentum and L2 decay.
-func SGD(w, g, v []float32, lr, mom, wd float32) {
-	C.md_sgd(C.long(len(w)), fp(w), fp(g), fp(v), C.float(lr), C.float(mom), C.float(wd))
+func SGD(w, g, v []float32, lr, mom, wd float32, nesterov bool) {
+	C.md_sgd(C.long(len(w)), fp(w), fp(g), fp(v), C.float(lr), C.float(mom), C.float(wd), cl(nesterov))
 }
 
 // AdamStep is one step of Adam (l2 decay) or AdamW (decoupled decay).

@@ -87,6 +87,7 @@ func TestReLUAndBias(t *testing.T) {
 func TestOptimizersMatchTraining(t *testing.T) {
 	for _, c := range []training.OptimConfig{
 		{Name: "sgd", LR: 0.05, Momentum: 0.9, WeightDecay: 1e-4},
+		{Name: "sgd", LR: 0.05, Momentum: 0.9, WeightDecay: 1e-4, Nesterov: true},
 		{Name: "adam", LR: 1e-3, WeightDecay: 1e-3},
 		{Name: "adamw", LR: 1e-3, WeightDecay: 1e-2},
 		{Name: "adamp", LR: 1e-3, WeightDecay: 1e-2},
@@ -114,7 +115,7 @@ func TestOptimizersMatchTraining(t *testing.T) {
 				o.Step([]*models.Param{p})
 				switch c.Name {
 				case "sgd":
-					SGD(w, g, s1, float32(c.LR), float32(c.Momentum), float32(c.WeightDecay))
+					SGD(w, g, s1, float32(c.LR), float32(c.Momentum), float32(c.WeightDecay), c.Nesterov)
 				case "adam":
 					AdamStep(w, g, s1, s2, c.LR, b1, b2, eps, 1-math.Pow(b1, float64(step)), 1-math.Pow(b2, float64(step)), c.WeightDecay, 0)
 				case "adamw":
