@@ -119,3 +119,5 @@ if want memory; then
 step "GPU memory (PyTorch's peak per batch)"
 [ -n "$ref" ] && timeout 120 python3 scripts/torch-gpu-memory.py --ref "$(dirname "$ref")" || echo "FAILED: torch memory"
 fi
+step "summary"
+grep -E "^(--- FAIL|FAIL|FAILED|panic:)" "$out/gpu-check.log" | grep -v "^step" || echo "no failures"
