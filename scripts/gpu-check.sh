@@ -72,6 +72,7 @@ timeout 120 $bin train --headless --device cuda --model vgg-s --epochs 2 --runs 
 run=$(ls $runs 2>/dev/null | grep -v '^\.' | head -1)
 timeout 120 $bin resume "$run" --runs $runs --epochs 3 --headless 2>&1 | grep -v "^step" | tail -3 || echo "FAILED: resume --device cuda"
 timeout 60 $bin eval "$run" --runs $runs 2>&1 | tail -4 || echo "FAILED: eval on the CPU"
+timeout 150 scripts/steer-check.sh $bin --device cuda || echo "FAILED: steering a cuda run"
 fi
 ref=""
 for r in "$here/.gpu/torch_ref.py" "$here/../shared/bench/torch_ref.py"; do [ -f "$r" ] && ref=$r && break; done
