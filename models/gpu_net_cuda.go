@@ -27,8 +27,8 @@ type gpuNet struct {
 	slots   map[*Param][]gpu.Buffer // optimizer state per parameter
 	upd     gpu.Buffer              // AdamP's update (float64 values: twice the floats)
 	cos     gpu.Buffer              // AdamP's per-row cosines (float64)
-	cosHost []float64
-	ones    gpu.Buffer // ones, for sums through cuBLAS
+	st      gpu.Buffer              // AdamP's decision and sums (six float64)
+	ones    gpu.Buffer              // ones, for sums through cuBLAS
 	// Two knobs for measurements, from the environment (see NOTES.md):
 	// MASKDASH_GPU_PROFILE=1 waits after every op and times it (slow);
 	// MASKDASH_BN_PERSISTENT=1 tries cuDNN's persistent BatchNorm.
@@ -114,6 +114,7 @@ func (g *gpuNet) close() error {
 		free(g.upd)
 		free(g.ones)
 		free(g.cos)
+		free(g.st)
 		g.dev.Unlock()
 		err = errors.Join(errs...)
 	}
@@ -238,7 +239,7 @@ func (g *gpuNet) bytes() int64 {
 			b += r.bytes()
 		}
 	}
-	return b + 4*int64(g.upd.N+g.cos.N+g.ones.N) + g.dev.WorkspaceBytes()
+	return b + 4*int64(g.upd.N+g.cos.N+g.st.N+g.ones.N) + g.dev.WorkspaceBytes()
 }
 
 // slotsToHost downloads the optimizer's state by parameter name.
@@ -365,9 +366,12 @@ func (g *gpuNet) update(n *Net, u Update) error {
 	return nil
 }
 
-// adamp is AdamP's step on the device: moments and direction, the
-// per-row cosines (which come down: the host picks the view as
-// training's adampProject does), the projection, the move.
+// adamp is AdamP's step on the device with every decision there (no
+// synchronisation): moments and direction, the per-row cosines and the
+// whole tensor's sums, which view (if any) is nearly orthogonal to the
+// gradient, its projection, the move; the same sequence
+// cudakern.AdamPStepOnDevice runs on the CPU in its test against package
+// training.
 func (g *gpuNet) adamp(p *Param, w, gr gpu.Buffer, u Update, wd float64) error {
 	d := g.dev
 	size := len(p.Data)
@@ -376,53 +380,54 @@ func (g *gpuNet) adamp(p *Param, w, gr gpu.Buffer, u Update, wd float64) error {
 		return err
 	}
 	if g.upd.N < 2*size {
-		_ = d.Free(g.upd)
+		if err := d.Free(g.upd); err != nil {
+			return err
+		}
 		if g.upd, err = d.Alloc(2 * size); err != nil {
 			return err
 		}
+	}
+	if g.st.Nil() {
+		if g.st, err = d.Alloc(12); err != nil { // six float64
+			return err
+		}
+	}
+	if err := d.Zero(g.st); err != nil {
+		return err
 	}
 	t := float64(u.Step)
 	bc1, bc2 := 1-math.Pow(u.Beta1, t), 1-math.Pow(u.Beta2, t)
 	if err := d.Launch("md_adam_dir", size, size, w, gr, s[0], s[1], u.Beta1, u.Beta2, 0.0, bc2, u.Eps, g.upd); err != nil {
 		return err
 	}
-	ratio := 1.0
 	if len(p.Shape) > 1 {
 		rows := p.Shape[0]
+		nc := size / rows
 		if g.cos.N < 2*rows {
-			_ = d.Free(g.cos)
+			if err := d.Free(g.cos); err != nil {
+				return err
+			}
 			if g.cos, err = d.Alloc(2 * rows); err != nil {
 				return err
 			}
 		}
-		for _, vw := range [][2]int{{rows, size / rows}, {1, size}} {
-			nr, nc := vw[0], vw[1]
-			if err := d.Launch("md_adamp_cos", nr, nr, nc, w, gr, u.Eps, g.cos); err != nil {
+		chunks := min(size, 1024)
+		for _, k := range []struct {
+			name string
+			n    int
+			args []any
+		}{
+			{"md_adamp_cos", rows, []any{rows, nc, w, gr, u.Eps, g.cos}},
+			{"md_adamp_whole_sums", chunks, []any{size, chunks, w, gr, g.st}},
+			{"md_adamp_decide", 1, []any{rows, nc, size, u.Delta, u.Eps, g.cos, g.st}},
+			{"md_adamp_project_rows", rows, []any{rows, nc, w, u.Eps, g.upd, g.st}},
+			{"md_adamp_whole_dot", chunks, []any{size, chunks, w, u.Eps, g.upd, g.st}},
+			{"md_adamp_whole_project", size, []any{size, w, u.Eps, g.upd, g.st}},
+		} {
+			if err := d.Launch(k.name, k.n, k.args...); err != nil {
 				return err
-			}
-			if cap(g.cosHost) < nr {
-				g.cosHost = make([]float64, nr)
-			}
-			c := g.cosHost[:nr]
-			if err := gpu.DownloadFloat64(d, c, g.cos); err != nil {
-				return err
-			}
-			maxCos := 0.0
-			for _, v := range c {
-				maxCos = math.Max(maxCos, v)
-			}
-			if maxCos < u.Delta/math.Sqrt(float64(nc)) {
-				if err := d.Launch("md_adamp_project", nr, nr, nc, w, u.Eps, g.upd); err != nil {
-					return err
-				}
-				ratio = u.WDRatio
-				break
 			}
 		}
 	}
-	keep := 1.0
-	if wd != 0 {
-		keep = 1 - u.LR*wd*ratio
-	}
-	return d.Launch("md_adam_apply", size, size, w, g.upd, u.LR/bc1, keep)
+	return d.Launch("md_adam_apply_st", size, size, w, g.upd, u.LR/bc1, u.LR*wd, u.WDRatio, g.st)
 }

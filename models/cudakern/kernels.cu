@@ -443,3 +443,75 @@ KERNEL md_bnr_bwd_params(long c, const double *sdy, const double *sdyx, float *d
 		dbeta[ch] = (float)sdy[ch];
 	}
 }
+
+/* AdamP with every decision on the device (no synchronisation a weight):
+ * after md_adam_dir and md_adamp_cos (the per-output-channel view),
+ * md_adamp_whole_sums adds g·w, g·g and w·w over the whole tensor (in
+ * chunks, into st[1..3]); md_adamp_decide (one index) sets st[0] to 1 when
+ * the per-channel view is nearly orthogonal to the gradient, else 2 when
+ * the whole tensor is, else 0, as AdamP tries them; md_adamp_project_rows
+ * projects each row when st[0] is 1; md_adamp_whole_dot and
+ * md_adamp_whole_project project the whole tensor when it is 2 (sums in
+ * st[4..5]); md_adam_apply_st moves the weights, the decay scaled by
+ * wd_ratio when st[0] is not 0. st holds six doubles, zeroed first. */
+KERNEL md_adamp_whole_sums(long n, long chunks, const float *w, const float *g, double *st) {
+	FOR_EACH(i, chunks) {
+		double gw = 0.0, gg = 0.0, ww = 0.0;
+		for (long j = i; j < n; j += chunks) {
+			double a = (double)g[j], b = (double)w[j];
+			gw += a * b;
+			gg += a * a;
+			ww += b * b;
+		}
+		ATOMIC_ADD(&st[1], gw);
+		ATOMIC_ADD(&st[2], gg);
+		ATOMIC_ADD(&st[3], ww);
+	}
+}
+
+KERNEL md_adamp_decide(long rows, long nc, long n, double delta, double eps, const double *cos, double *st) {
+	FOR_EACH(i, 1) {
+		double mx = 0.0;
+		for (long r = 0; r < rows; r++) mx = cos[r] > mx ? cos[r] : mx;
+		double whole = fabs(st[1]) / (fmax(sqrt(st[2]), eps) * fmax(sqrt(st[3]), eps));
+		st[0] = mx < delta / sqrt((double)nc) ? 1.0 : whole < delta / sqrt((double)n) ? 2.0 : 0.0;
+	}
+}
+
+KERNEL md_adamp_project_rows(long rows, long nc, const float *w, double eps, double *upd, const double *st) {
+	FOR_EACH(r, rows) {
+		if (st[0] != 1.0) continue;
+		double ww = 0.0, dot = 0.0;
+		for (long j = r * nc; j < (r + 1) * nc; j++)
+			ww += (double)w[j] * (double)w[j];
+		double norm = sqrt(ww) + eps;
+		for (long j = r * nc; j < (r + 1) * nc; j++)
+			dot += (double)w[j] / norm * upd[j];
+		for (long j = r * nc; j < (r + 1) * nc; j++)
+			upd[j] -= (double)w[j] / norm * dot;
+	}
+}
+
+KERNEL md_adamp_whole_dot(long n, long chunks, const float *w, double eps, const double *upd, double *st) {
+	FOR_EACH(i, chunks) {
+		if (st[0] != 2.0) continue;
+		double norm = sqrt(st[3]) + eps, dot = 0.0;
+		for (long j = i; j < n; j += chunks) dot += (double)w[j] / norm * upd[j];
+		ATOMIC_ADD(&st[4], dot);
+	}
+}
+
+KERNEL md_adamp_whole_project(long n, const float *w, double eps, double *upd, const double *st) {
+	FOR_EACH(j, n) {
+		if (st[0] != 2.0) continue;
+		double norm = sqrt(st[3]) + eps;
+		upd[j] -= (double)w[j] / norm * st[4];
+	}
+}
+
+KERNEL md_adam_apply_st(long n, float *w, const double *upd, double step, double lrwd, double ratio, const double *st) {
+	FOR_EACH(i, n) {
+		double keep = 1.0 - lrwd * (st[0] != 0.0 ? ratio : 1.0);
+		w[i] = (float)((double)w[i] * keep - step * upd[i]);
+	}
+}

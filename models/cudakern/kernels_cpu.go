@@ -133,6 +133,27 @@ func AdamPStep(w, g, m, v []float32, rows int, lr, b1, b2, eps, bc1, bc2, wd, de
 	C.md_adam_apply(C.long(n), fp(w), dp(upd), C.double(lr/bc1), C.double(1-lr*wd*ratio))
 }
 
+// AdamPStepOnDevice is AdamPStep as the GPU runs it, every decision in
+// a kernel (md_adamp_whole_sums, md_adamp_decide, md_adamp_project_rows,
+// md_adamp_whole_dot, md_adamp_whole_project, md_adam_apply_st), the
+// whole-tensor sums in chunks.
+func AdamPStepOnDevice(w, g, m, v []float32, rows int, lr, b1, b2, eps, bc1, bc2, wd, delta, wdRatio float64, chunks int) {
+	n := len(w)
+	upd, st := make([]float64, n), make([]float64, 6)
+	C.md_adam_dir(C.long(n), fp(w), fp(g), fp(m), fp(v), C.double(b1), C.double(b2), 0, C.double(bc2), C.double(eps), dp(upd))
+	if rows > 0 {
+		nc := n / rows
+		cos := make([]float64, rows)
+		C.md_adamp_cos(C.long(rows), C.long(nc), fp(w), fp(g), C.double(eps), dp(cos))
+		C.md_adamp_whole_sums(C.long(n), C.long(chunks), fp(w), fp(g), dp(st))
+		C.md_adamp_decide(C.long(rows), C.long(nc), C.long(n), C.double(delta), C.double(eps), dp(cos), dp(st))
+		C.md_adamp_project_rows(C.long(rows), C.long(nc), fp(w), C.double(eps), dp(upd), dp(st))
+		C.md_adamp_whole_dot(C.long(n), C.long(chunks), fp(w), C.double(eps), dp(upd), dp(st))
+		C.md_adamp_whole_project(C.long(n), fp(w), C.double(eps), dp(upd), dp(st))
+	}
+	C.md_adam_apply_st(C.long(n), fp(w), dp(upd), C.double(lr/bc1), C.double(lr*wd), C.double(wdRatio), dp(st))
+}
+
 // BNBackward is BatchNorm's backward pass in training mode (batch
 // statistics mean and variance): dgamma, dbeta and dx from dy.
 func BNBackward(x, dy []float32, n, c, hw int, mean, variance, gamma []float32, eps float32, dgamma, dbeta, dx []float32) {

@@ -103,13 +103,20 @@ func TestOptimizersMatchTraining(t *testing.T) {
 			}
 			w := append([]float32(nil), w0...)
 			s1, s2 := make([]float32, n), make([]float32, n)
+			// AdamP with its decisions on the device, from a copy
+			wd, d1, d2 := append([]float32(nil), w0...), make([]float32, n), make([]float32, n)
+			whole := 0
 			b1, b2, eps := 0.9, 0.999, 1e-8
 			projected := 0
 			for step := 1; step <= 4; step++ {
 				g := randSlice(r, n, 0.1)
-				if step%2 == 0 {
-					orthogonalRows(g, p.Data, 11, 47) // AdamP projects
+				switch step {
+				case 2, 4:
+					orthogonalRows(g, p.Data, 11, 47) // AdamP projects each row
 					projected++
+				case 3:
+					orthogonalRows(g, p.Data, 1, 517) // only the whole tensor is orthogonal
+					whole++
 				}
 				p.Grad = g
 				o.Step([]*models.Param{p})
@@ -122,12 +129,19 @@ func TestOptimizersMatchTraining(t *testing.T) {
 					AdamStep(w, g, s1, s2, c.LR, b1, b2, eps, 1-math.Pow(b1, float64(step)), 1-math.Pow(b2, float64(step)), 0, c.WeightDecay)
 				case "adamp":
 					AdamPStep(w, g, s1, s2, 11, c.LR, b1, b2, eps, 1-math.Pow(b1, float64(step)), 1-math.Pow(b2, float64(step)), c.WeightDecay, 0.1, 0.1)
+					AdamPStepOnDevice(wd, g, d1, d2, 11, c.LR, b1, b2, eps, 1-math.Pow(b1, float64(step)), 1-math.Pow(b2, float64(step)), c.WeightDecay, 0.1, 0.1, 7)
 				}
 			}
 			if projected == 0 {
 				t.Fatal("no step had a gradient orthogonal to the weights")
 			}
 			near(t, c.Name+" weights", w, p.Data, 1e-6)
+			if c.Name == "adamp" {
+				if whole == 0 {
+					t.Fatal("no step had a gradient orthogonal to the whole weight only")
+				}
+				near(t, "adamp (decisions on the device) weights", wd, p.Data, 1e-6)
+			}
 		})
 	}
 }

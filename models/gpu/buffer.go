@@ -63,18 +63,6 @@ func Download[T float32 | int32](d *Device, dst []T, b Buffer) error {
 	return d.check(C.mdg_download(d.d, unsafe.Pointer(&dst[0]), b.p, C.size_t(4*len(dst))))
 }
 
-// DownloadFloat64 waits for the stream and copies len(dst) float64 values
-// from b (which holds 2·len(dst) floats' room).
-func DownloadFloat64(d *Device, dst []float64, b Buffer) error {
-	if 2*len(dst) > b.N {
-		return fmt.Errorf("download of %d float64 values from a GPU buffer of %d floats", len(dst), b.N)
-	}
-	if len(dst) == 0 {
-		return nil
-	}
-	return d.check(C.mdg_download(d.d, unsafe.Pointer(&dst[0]), b.p, C.size_t(8*len(dst))))
-}
-
 // Pinned is page-locked host memory: an upload from it runs beside the
 // step (UploadPinned).
 type Pinned struct {
