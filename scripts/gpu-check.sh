@@ -20,7 +20,8 @@
 # goes to $OUT/gpu-check.log; the table to $OUT/gpu-table.txt.
 #
 # GPU_CHECK names the parts to run (default all): build tests train bench
-# profile memory. bench runs maskdash with the batch held on the GPU, as
+# profile memory dashboard (last: tmux-smoke.sh on a cuda run, where tmux
+# is installed). bench runs maskdash with the batch held on the GPU, as
 # torch_ref.py holds its own, and once with --upload (every step sends its
 # batch up, as training does); profile times every op of a vgg-s and a
 # cnn-s step (MASKDASH_GPU_PROFILE=1) and tries cuDNN's persistent
@@ -34,7 +35,7 @@ out=${OUT:-$here}
 exec > >(tee "$out/gpu-check.log") 2>&1
 cd "$here"
 step() { echo; echo "== $(date +%T) $*"; }
-parts=" ${GPU_CHECK:-build tests train bench profile memory} "
+parts=" ${GPU_CHECK:-build tests train bench profile memory dashboard} "
 want() { [[ "$parts" == *" $1 "* ]]; }
 [ -d vendor ] || { [ -f .gpu/vendor.tar.xz ] && tar -xJf .gpu/vendor.tar.xz; }
 [ -f .gpu/env.sh ] && source .gpu/env.sh
@@ -119,6 +120,14 @@ fi
 if want memory; then
 step "GPU memory (PyTorch's peak per batch)"
 [ -n "$ref" ] && timeout 120 python3 scripts/torch-gpu-memory.py --ref "$(dirname "$ref")" || echo "FAILED: torch memory"
+fi
+if want dashboard; then
+step "the dashboard's keys on a cuda run (scripts/tmux-smoke.sh: --device auto picks the GPU)"
+if command -v tmux >/dev/null; then
+  timeout 240 scripts/tmux-smoke.sh $bin || echo "FAILED: the dashboard on a cuda run"
+else
+  echo "no tmux on this machine: the dashboard's keys were not tried"
+fi
 fi
 step "summary"
 grep -E "^(--- FAIL|FAIL|FAILED|panic:)" "$out/gpu-check.log" | grep -v "^step" || echo "no failures"
