@@ -85,7 +85,7 @@ func (a *app) benchCmd() *cobra.Command {
 		if err != nil {
 			return fmt.Errorf("--img %w", err)
 		}
-		device, eng, err := models.DeviceFor(device)
+		dev, eng, err := models.DeviceFor(device, engine)
 		if err != nil {
 			return err
 		}
@@ -93,17 +93,14 @@ func (a *app) benchCmd() *cobra.Command {
 		if err != nil {
 			return fmt.Errorf("--precision: %w", err)
 		}
-		if engine != "" {
-			eng = engine
-		}
 		var peak cpupeak.Peak
 		peakOK := false
 		for _, name := range strings.Split(model, ",") {
-			r, err := benchOne(name, device, eng, prec, upload, batch, w, h, steps, seconds)
+			r, err := benchOne(name, dev, eng, prec, upload, batch, w, h, steps, seconds)
 			if err != nil {
 				return err
 			}
-			if device == "cpu" {
+			if dev == models.DeviceCPU {
 				if !peakOK { // once, after the first model has warmed the cores up
 					peak, peakOK = cpupeak.Measure(models.Workers(), 300*time.Millisecond)
 				}
@@ -132,11 +129,7 @@ func (a *app) benchCmd() *cobra.Command {
 
 // benchOne times the real training step (forward, cross entropy, backward,
 // Adam update) on random data, like bench/torch_ref.py.
-func benchOne(name, device, engine string, prec models.Precision, upload bool, batch, w, h, steps int, seconds float64) (_ benchResult, err error) {
-	dev, err := models.ParseDevice(device)
-	if err != nil {
-		return benchResult{}, err
-	}
+func benchOne(name string, dev models.Device, engine string, prec models.Precision, upload bool, batch, w, h, steps int, seconds float64) (_ benchResult, err error) {
 	net, err := models.New(models.Spec{Name: name, Batch: batch, W: w, H: h, Seed: 1, Engine: engine, Device: dev, Precision: prec})
 	if err != nil {
 		return benchResult{}, err
@@ -207,7 +200,7 @@ func benchOne(name, device, engine string, prec models.Precision, upload bool, b
 	}
 	peak := peakMiB()
 	ips := float64(n*batch) / dt
-	return benchResult{GFLOPPerImage: net.StepFLOPs() / 1e9, GFLOPPerS: ips * net.StepFLOPs() / 1e9, Impl: "maskdash-gorgonia-v0.9.18", Model: name, Device: device, Engine: engine, Batch: batch, Img: fmt.Sprintf("%dx%d", w, h),
+	return benchResult{GFLOPPerImage: net.StepFLOPs() / 1e9, GFLOPPerS: ips * net.StepFLOPs() / 1e9, Impl: "maskdash-gorgonia-v0.9.18", Model: name, Device: dev.String(), Engine: engine, Batch: batch, Img: fmt.Sprintf("%dx%d", w, h),
 		ImagesPerS: ips, PeakMiB: peak, MiBPerImage: peak / float64(batch),
 		Threads: models.Workers(), BLAS: models.BLASName, Kernels: models.KernelsName,
 		Precision: gpuOnly(net.OnGPU(), prec.String()), GPUMiB: float64(net.DeviceBytes()) / (1 << 20), Upload: net.OnGPU() && upload}, nil

@@ -2,16 +2,6 @@ package models
 
 import "fmt"
 
-// EngineFor returns the engine that trains on device ("auto", "cpu" or
-// "cuda"), or one sentence saying why this binary cannot: every device
-// runs this package's ops (EngineOwn), on the GPU through cuDNN, cuBLAS
-// and the project's kernels (gpu_*_cuda.go), which needs a binary built
-// with scripts/build-cuda.sh (build tag cuda) and a GPU that answers.
-func EngineFor(device string) (string, error) {
-	_, err := ParseDevice(device)
-	return EngineOwn, err
-}
-
 // ParseDevice resolves a device name: auto (or "") is cuda when a GPU
 // answers in a cuda build, else cpu; cuda without one is an error that
 // says why.
@@ -33,12 +23,21 @@ func ParseDevice(device string) (Device, error) {
 	return 0, fmt.Errorf("device %q is unknown; use auto, cpu or cuda", device)
 }
 
-// DeviceFor resolves a device name (see ParseDevice) and returns its
-// name and engine.
-func DeviceFor(device string) (resolved, engine string, err error) {
-	d, err := ParseDevice(device)
-	if err != nil {
-		return "", "", err
+// DeviceFor resolves --device and --engine together: every device runs
+// this package's ops (EngineOwn, the default), on the GPU through cuDNN,
+// cuBLAS and the project's kernels (gpu_*_cuda.go); EngineGorgonia,
+// Gorgonia's own ops, is a CPU reference and always trains on the CPU
+// (auto then means cpu, cuda is refused). The error is one sentence.
+func DeviceFor(device, engine string) (Device, string, error) {
+	if engine == EngineGorgonia {
+		if device == "cuda" {
+			return 0, "", fmt.Errorf("--engine gorgonia is a CPU reference: it does not train on the GPU (use --device cpu or auto)")
+		}
+		return DeviceCPU, engine, nil
 	}
-	return d.String(), EngineOwn, nil
+	if engine == "" {
+		engine = EngineOwn
+	}
+	dev, err := ParseDevice(device)
+	return dev, engine, err
 }

@@ -437,21 +437,28 @@ func TestGorgoniaEngineMatchesOwn(t *testing.T) {
 	}
 }
 
-// TestEngineFor: cpu trains on this package's ops; cuda needs a cuda build
-// and, without one, says how to get it; other devices are refused.
-func TestEngineFor(t *testing.T) {
-	if e, err := EngineFor("cpu"); err != nil || e != EngineOwn {
-		t.Fatalf("cpu: %q, %v", e, err)
+// TestDeviceFor: cpu trains on this package's ops; cuda needs a cuda build
+// and, without one, says how to get it; other devices are refused; the
+// gorgonia engine stays on the CPU.
+func TestDeviceFor(t *testing.T) {
+	if d, e, err := DeviceFor("cpu", ""); err != nil || d != DeviceCPU || e != EngineOwn {
+		t.Fatalf("cpu: %v %q, %v", d, e, err)
 	}
-	e, err := EngineFor("cuda")
-	if CUDA && GPUProblem() == "" && (err != nil || e != EngineOwn) {
-		t.Fatalf("cuda build, cuda: %q, %v", e, err)
+	d, e, err := DeviceFor("cuda", "")
+	if CUDA && GPUProblem() == "" && (err != nil || d != DeviceCUDA || e != EngineOwn) {
+		t.Fatalf("cuda build, cuda: %v %q, %v", d, e, err)
 	}
 	if !CUDA && (err == nil || !strings.Contains(err.Error(), "scripts/build-cuda.sh")) {
-		t.Fatalf("CPU build, cuda: %q, %v", e, err)
+		t.Fatalf("CPU build, cuda: %v %q, %v", d, e, err)
 	}
-	if _, err := EngineFor("tpu"); err == nil {
+	if _, _, err := DeviceFor("tpu", ""); err == nil {
 		t.Fatal("tpu accepted")
+	}
+	if d, e, err := DeviceFor("auto", EngineGorgonia); err != nil || d != DeviceCPU || e != EngineGorgonia {
+		t.Fatalf("auto with the gorgonia engine: %v %q, %v", d, e, err)
+	}
+	if _, _, err := DeviceFor("cuda", EngineGorgonia); err == nil {
+		t.Fatal("the gorgonia engine accepted on cuda")
 	}
 	if _, err := New(Spec{Name: "cnn-s", Engine: "magic"}); err == nil {
 		t.Fatal("engine magic accepted")

@@ -58,7 +58,7 @@ if want tests; then
 step "GPU checks"
 # -timeout: a test that hangs prints every goroutine's stack and ends (a
 # hang in the training curve ate a whole run once, with nothing to show).
-go test -tags "$tags" -count=1 -timeout 120s -v -run 'TestGPU|TestEngineFor' ./models 2>&1 | grep -v '^=== RUN' | tail -80 || echo "FAILED: models GPU checks"
+go test -tags "$tags" -count=1 -timeout 120s -v -run 'TestGPU|TestDeviceFor' ./models 2>&1 | grep -v '^=== RUN' | tail -80 || echo "FAILED: models GPU checks"
 go test -tags "$tags" -count=1 -timeout 60s -run 'TestKernelsOnTheGPU|TestFusedBNReLU' ./models/cudakern || echo "FAILED: kernels on the GPU"
 go test -tags "$tags" -count=1 -timeout 90s -v -run 'TestGPU' ./training 2>&1 | tail -60 || echo "FAILED: training curve"
 # …and with the memory plan and the fused BatchNorm (off by default until

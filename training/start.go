@@ -136,7 +136,7 @@ func start(ctx context.Context, cfg Config, hub *Hub) (*Trainer, *runSink, error
 	}
 	sink, err := l.open(t, hub)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, errors.Join(err, t.net.Close())
 	}
 	return t, sink, nil
 }

@@ -65,14 +65,11 @@ type Trainer struct {
 func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 	cfg := l.cfg
 	t := &Trainer{cfg: cfg, hub: hub, cmds: make(chan Command, 64), state: StateStarting, sys: newSysSampler()}
-	device, engine, err := models.DeviceFor(cfg.Device)
+	dev, engine, err := models.DeviceFor(cfg.Device, cfg.Engine)
 	if err != nil {
 		return nil, err
 	}
-	t.device = device
-	if cfg.Engine != "" {
-		engine = cfg.Engine
-	}
+	t.device = dev.String()
 	if t.loss, err = ParseLoss(cfg.Loss); err != nil {
 		return nil, err
 	}
@@ -91,10 +88,6 @@ func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 	if err != nil {
 		return nil, err
 	}
-	dev, err := models.ParseDevice(device)
-	if err != nil {
-		return nil, err
-	}
 	spec := models.Spec{Name: cfg.Model, Batch: cfg.Batch, EvalBatch: max(cfg.Batch, 64), W: cfg.W, H: cfg.H,
 		Classes: len(t.train.Classes), HeadDepth: cfg.HeadDepth, Dropout: cfg.Dropout, Seed: cfg.Seed, Engine: engine,
 		Device: dev, Precision: prec}
@@ -107,7 +100,7 @@ func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 	switch {
 	case l.ckpt != "":
 		if err := t.restore(l.ckpt, l.meta, l.resume); err != nil {
-			return nil, err
+			return nil, errors.Join(err, t.net.Close())
 		}
 	case cfg.Std == ([3]float32{}):
 		t.computeNorm()

@@ -278,17 +278,20 @@ KERNEL md_adamp_cos(long rows, long nc, const float *w, const float *g, double e
 	}
 }
 
+/* removes from row r of upd (nc values) its component along w's row */
+DEVICE void md_project_row(long r, long nc, const float *w, double eps, double *upd) {
+	double ww = 0.0, dot = 0.0;
+	for (long j = r * nc; j < (r + 1) * nc; j++)
+		ww += (double)w[j] * (double)w[j];
+	double norm = sqrt(ww) + eps;
+	for (long j = r * nc; j < (r + 1) * nc; j++)
+		dot += (double)w[j] / norm * upd[j];
+	for (long j = r * nc; j < (r + 1) * nc; j++)
+		upd[j] -= (double)w[j] / norm * dot;
+}
+
 KERNEL md_adamp_project(long rows, long nc, const float *w, double eps, double *upd) {
-	FOR_EACH(r, rows) {
-		double ww = 0.0, dot = 0.0;
-		for (long j = r * nc; j < (r + 1) * nc; j++)
-			ww += (double)w[j] * (double)w[j];
-		double norm = sqrt(ww) + eps;
-		for (long j = r * nc; j < (r + 1) * nc; j++)
-			dot += (double)w[j] / norm * upd[j];
-		for (long j = r * nc; j < (r + 1) * nc; j++)
-			upd[j] -= (double)w[j] / norm * dot;
-	}
+	FOR_EACH(r, rows) { md_project_row(r, nc, w, eps, upd); }
 }
 
 KERNEL md_adam_apply(long n, float *w, const double *upd, double step, double keep) {
@@ -480,15 +483,7 @@ KERNEL md_adamp_decide(long rows, long nc, long n, double delta, double eps, con
 
 KERNEL md_adamp_project_rows(long rows, long nc, const float *w, double eps, double *upd, const double *st) {
 	FOR_EACH(r, rows) {
-		if (st[0] != 1.0) continue;
-		double ww = 0.0, dot = 0.0;
-		for (long j = r * nc; j < (r + 1) * nc; j++)
-			ww += (double)w[j] * (double)w[j];
-		double norm = sqrt(ww) + eps;
-		for (long j = r * nc; j < (r + 1) * nc; j++)
-			dot += (double)w[j] / norm * upd[j];
-		for (long j = r * nc; j < (r + 1) * nc; j++)
-			upd[j] -= (double)w[j] / norm * dot;
+		if (st[0] == 1.0) md_project_row(r, nc, w, eps, upd);
 	}
 }
 
