@@ -63,7 +63,7 @@ func (r *gpuRun) exec(nd *G.Node) error {
 			return err
 		}
 		if op.dw != nil {
-			return d.ConvBackwardFilter(cv, b(2), b(1), r.buf[r.dwNode[op.dw]])
+			return d.ConvBackwardFilter(cv, b(2), b(1), r.buf[r.dw[op.dw]])
 		}
 		return nil
 	case *convDwOp:
@@ -120,7 +120,7 @@ func (r *gpuRun) exec(nd *G.Node) error {
 		n, c, hw := sh[0], sh[1], sh[2]*sh[3]
 		var err error
 		if op.f.relu {
-			err = d.Launch("md_relu_bwd", size4(r.desc[r.biasY[op.f]]), n*c*hw, r.buf[r.biasY[op.f]], dy, dx)
+			err = d.Launch("md_relu_bwd", size4(r.desc[r.fwd[op.f]]), n*c*hw, r.buf[r.fwd[op.f]], dy, dx)
 		} else {
 			err = d.Copy(dx, dy, n*c*hw)
 		}
@@ -139,7 +139,7 @@ func (r *gpuRun) exec(nd *G.Node) error {
 		x := r.in(nd, 0)
 		return d.MaxPool2(r.desc[x], r.buf[x], r.desc[nd], out)
 	case *scatterOp:
-		p := r.pools[op.f]
+		p := r.fwd[op.f]
 		x := r.in(p, 0)
 		return d.MaxPool2Backward(r.desc[x], r.buf[x], r.desc[p], r.buf[p], b(0), out)
 	case *gapOp:

@@ -17,36 +17,51 @@ type gpuStep struct {
 	reads, writes G.Nodes
 }
 
-// gpuSteps lists, for each node of order (the execution order), what its
-// GPU form reads and writes; inputs and constants do nothing.
-func gpuSteps(order G.Nodes) []gpuStep {
-	fwd := map[any]*G.Node{} // a forward op's node, by op
-	var lossNode, dlossNode *G.Node
-	bnGrads := map[*bnOp]*[3]*G.Node{}
-	biasGrads := map[*chanBiasOp]*[2]*G.Node{}
-	dw := map[*convDwOp]*G.Node{}
+// opIndex finds the nodes the GPU forms reach past their own inputs:
+// a forward op's node (BatchNorm, max pool, bias), by op, for its
+// gradient; the gradient nodes one op computes together; the loss and
+// its gradient.
+type opIndex struct {
+	fwd                 map[any]*G.Node
+	bnGrads             map[*bnOp]*[3]*G.Node // dx, dγ, dβ
+	biasGrads           map[*chanBiasOp]*[2]*G.Node
+	dw                  map[*convDwOp]*G.Node
+	lossNode, dlossNode *G.Node
+}
+
+func indexOps(order G.Nodes) opIndex {
+	ix := opIndex{fwd: map[any]*G.Node{}, bnGrads: map[*bnOp]*[3]*G.Node{}, biasGrads: map[*chanBiasOp]*[2]*G.Node{},
+		dw: map[*convDwOp]*G.Node{}}
 	for _, nd := range order {
 		switch op := nd.Op().(type) {
 		case *bnOp, *maxPool2Op, *chanBiasOp:
-			fwd[op] = nd
+			ix.fwd[op] = nd
 		case *lossOp:
-			lossNode = nd
+			ix.lossNode = nd
 		case *lossDxOp:
-			dlossNode = nd
+			ix.dlossNode = nd
 		case *bnGradOp:
-			if bnGrads[op.f] == nil {
-				bnGrads[op.f] = &[3]*G.Node{}
+			if ix.bnGrads[op.f] == nil {
+				ix.bnGrads[op.f] = &[3]*G.Node{}
 			}
-			bnGrads[op.f][op.which] = nd
+			ix.bnGrads[op.f][op.which] = nd
 		case *chanBiasGradOp:
-			if biasGrads[op.f] == nil {
-				biasGrads[op.f] = &[2]*G.Node{}
+			if ix.biasGrads[op.f] == nil {
+				ix.biasGrads[op.f] = &[2]*G.Node{}
 			}
-			biasGrads[op.f][op.which] = nd
+			ix.biasGrads[op.f][op.which] = nd
 		case *convDwOp:
-			dw[op] = nd
+			ix.dw[op] = nd
 		}
 	}
+	return ix
+}
+
+// gpuSteps lists, for each node of order (the execution order), what its
+// GPU form reads and writes; inputs and constants do nothing.
+func gpuSteps(order G.Nodes) []gpuStep {
+	ix := indexOps(order)
+	fwd, bnGrads, biasGrads, dw, lossNode, dlossNode := ix.fwd, ix.bnGrads, ix.biasGrads, ix.dw, ix.lossNode, ix.dlossNode
 	done := map[any]bool{}
 	first := func(k any) bool {
 		if done[k] {

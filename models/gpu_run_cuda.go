@@ -17,21 +17,16 @@ import (
 // buffers, one per node. The weights are the gpuNet's, shared by both
 // runs.
 type gpuRun struct {
-	net   *gpuNet
-	gr    *graph
-	order G.Nodes
-	buf   map[*G.Node]gpu.Buffer
-	desc  map[*G.Node]*gpu.Tensor
-	chans map[int]*gpu.Tensor // [1, C, 1, 1] descriptions by C
-	owned []gpu.Buffer        // what this run allocated
-	convs map[*conv2dOp]*gpu.Conv
-	bns   map[*bnOp]*gpuBN
-	pools map[*maxPool2Op]*G.Node
-	biasY map[*chanBiasOp]*G.Node
-	// the gradient nodes of ops that compute several at once
-	bnGrads   map[*bnOp]*[3]*G.Node
-	biasGrads map[*chanBiasOp]*[2]*G.Node
-	dwNode    map[*convDwOp]*G.Node
+	net       *gpuNet
+	gr        *graph
+	order     G.Nodes
+	buf       map[*G.Node]gpu.Buffer
+	desc      map[*G.Node]*gpu.Tensor
+	chans     map[int]*gpu.Tensor // [1, C, 1, 1] descriptions by C
+	owned     []gpu.Buffer        // what this run allocated
+	convs     map[*conv2dOp]*gpu.Conv
+	bns       map[*bnOp]*gpuBN
+	opIndex   // the nodes ops reach past their inputs (gpu_plan.go)
 	masks     map[*dropoutOp]gpu.Buffer
 	xs        [2]gpu.Buffer      // the batch, in turn: the next is uploaded while the last step's backward pass reads the other
 	stage     gpu.Pinned         // the batch on the host, page-locked for the upload
@@ -45,8 +40,6 @@ type gpuRun struct {
 	loss      float64     // the last step's
 	logits    []float32   // the last step's, on the host
 	dlogits   []float32   // the loss's gradient, on the host
-	lossNode  *G.Node
-	dlossNode *G.Node
 }
 
 // gpuBN is one BatchNorm layer on the GPU.
@@ -66,8 +59,7 @@ func newGPURun(net *gpuNet, gr *graph) (*gpuRun, error) {
 // step; the evaluation graph's are all kept).
 func newGPURunPlanned(net *gpuNet, gr *graph, planned bool) (*gpuRun, error) {
 	r := &gpuRun{net: net, gr: gr, buf: map[*G.Node]gpu.Buffer{}, desc: map[*G.Node]*gpu.Tensor{}, chans: map[int]*gpu.Tensor{},
-		convs: map[*conv2dOp]*gpu.Conv{}, bns: map[*bnOp]*gpuBN{}, pools: map[*maxPool2Op]*G.Node{}, biasY: map[*chanBiasOp]*G.Node{},
-		bnGrads: map[*bnOp]*[3]*G.Node{}, biasGrads: map[*chanBiasOp]*[2]*G.Node{}, dwNode: map[*convDwOp]*G.Node{},
+		convs: map[*conv2dOp]*gpu.Conv{}, bns: map[*bnOp]*gpuBN{},
 		masks: map[*dropoutOp]gpu.Buffer{}, done: map[any]int{}, planned: planned}
 	sorted, err := G.Sort(gr.g)
 	if err != nil {
@@ -76,6 +68,7 @@ func newGPURunPlanned(net *gpuNet, gr *graph, planned bool) (*gpuRun, error) {
 	for i := len(sorted) - 1; i >= 0; i-- {
 		r.order = append(r.order, sorted[i])
 	}
+	r.opIndex = indexOps(r.order)
 	if err := r.allocate(); err != nil {
 		return nil, errors.Join(err, r.free())
 	}
@@ -118,32 +111,8 @@ func (r *gpuRun) allocate() error {
 		}
 		switch op := nd.Op().(type) {
 		case *lossOp:
-			r.lossNode = nd
-			continue
-		case *convDwOp:
-			if op.fused {
-				r.dwNode[op] = nd
-			}
-		case *lossDxOp:
-			r.dlossNode = nd
-		case *bnGradOp:
-			g := r.bnGrads[op.f]
-			if g == nil {
-				g = &[3]*G.Node{}
-				r.bnGrads[op.f] = g
-			}
-			g[op.which] = nd
-		case *chanBiasGradOp:
-			g := r.biasGrads[op.f]
-			if g == nil {
-				g = &[2]*G.Node{}
-				r.biasGrads[op.f] = g
-			}
-			g[op.which] = nd
-		case *maxPool2Op:
-			r.pools[op] = nd
+			continue // a scalar on the host
 		case *chanBiasOp:
-			r.biasY[op] = nd
 			sh := nd.Shape()
 			if need := sh[0] * sh[1]; need > r.scratch.N {
 				if err := d.Free(r.scratch); err != nil {
