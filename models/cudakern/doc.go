@@ -4,5 +4,6 @@
 // is tested on the CPU against the Go code it replaces (the optimizers of
 // package training, the activations and the loss of package models). On
 // a GPU machine scripts/build-cuda.sh compiles the same file to PTX with
-// nvcc (never committed), which a cuda build loads (launch_cuda.go).
+// nvcc (never committed), which a cuda build loads (package models/gpu;
+// TestKernelsOnTheGPU runs each there against its C form).
 package cudakern

@@ -410,7 +410,7 @@ func TestBNBackward(t *testing.T) {
 }
 
 // TestEveryKernelIsNamed: the kernels kernels.cu defines are exactly
-// Names, the list a cuda build loads from the PTX.
+// Names, the list TestKernelsOnTheGPU finds in the PTX.
 func TestEveryKernelIsNamed(t *testing.T) {
 	var defined []string
 	for _, m := range regexp.MustCompile(`(?m)^KERNEL (md_\w+)\(`).FindAllStringSubmatch(source, -1) {

@@ -14,19 +14,35 @@ import (
 	"unsafe"
 )
 
+// HasKernel reports, as an error naming it, a kernel the loaded PTX
+// lacks.
+func (d *Device) HasKernel(name string) error {
+	_, err := d.kernel(name)
+	return err
+}
+
+func (d *Device) kernel(name string) (C.CUfunction, error) {
+	if f, ok := d.fns[name]; ok {
+		return f, nil
+	}
+	var f C.CUfunction
+	cname := C.CString(name)
+	rc := C.mdg_func(d.d, cname, &f)
+	C.free(unsafe.Pointer(cname))
+	if err := d.check(rc); err != nil {
+		return nil, err
+	}
+	d.fns[name] = f
+	return f, nil
+}
+
 // Launch queues the project's kernel name over n indices with args, each
 // an int (a C long), float32, float64 or Buffer (a device pointer), in
 // the kernel's order.
 func (d *Device) Launch(name string, n int, args ...any) error {
-	f, ok := d.fns[name]
-	if !ok {
-		cname := C.CString(name)
-		rc := C.mdg_func(d.d, cname, &f)
-		C.free(unsafe.Pointer(cname))
-		if err := d.check(rc); err != nil {
-			return err
-		}
-		d.fns[name] = f
+	f, err := d.kernel(name)
+	if err != nil {
+		return err
 	}
 	if len(args) > C.MD_MAX_ARGS {
 		return fmt.Errorf("GPU kernel %s: %d arguments, at most %d", name, len(args), C.MD_MAX_ARGS)
