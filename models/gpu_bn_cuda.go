@@ -2,20 +2,7 @@
 
 package models
 
-import (
-	"os"
-
-	"github.com/maskdash/maskdash/models/gpu"
-)
-
-// gpuFusedBN runs BatchNorm and its ReLU in training through this
-// project's fused kernels (kernels.cu's md_bnr_*: three passes over the
-// activations forward and backward where cuDNN's BatchNorm and a separate
-// ReLU take five and eight) instead of cuDNN (MASKDASH_GPU_FUSED_BN=1).
-// Off by default until a GPU run has checked it: the kernels are checked
-// on the CPU against the separate ones (TestFusedBNReLU), not yet on a
-// GPU (NOTES.md).
-var gpuFusedBN = os.Getenv("MASKDASH_GPU_FUSED_BN") == "1"
+import "github.com/maskdash/maskdash/models/gpu"
 
 // bnChunks splits each channel's n·hw values into chunks so that the
 // sums run on about 128 Ki threads, at least one value each.

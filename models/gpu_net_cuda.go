@@ -29,18 +29,10 @@ type gpuNet struct {
 	cos     gpu.Buffer              // AdamP's per-row cosines (float64)
 	st      gpu.Buffer              // AdamP's decision and sums (six float64)
 	ones    gpu.Buffer              // ones, for sums through cuBLAS
-	// Two knobs for measurements, from the environment (see NOTES.md):
-	// MASKDASH_GPU_PROFILE=1 waits after every op and times it (slow);
-	// MASKDASH_BN_PERSISTENT=1 tries cuDNN's persistent BatchNorm.
-	profile, bnPersistent bool
+	// profile (MASKDASH_GPU_PROFILE=1, for measurements) waits after
+	// every op and times it (slow).
+	profile bool
 }
-
-// gpuMemoryPlan makes the training graph's outputs share device memory
-// by the plan in gpu_plan.go (MASKDASH_GPU_PLAN=1). Off by default until
-// a GPU run has checked it: the plan is checked here against what each
-// op's GPU form reads and writes (TestGPUPlanKeepsEveryReadValue), not
-// yet on a GPU (NOTES.md).
-var gpuMemoryPlan = os.Getenv("MASKDASH_GPU_PLAN") == "1"
 
 // convTF32 reports whether convolutions may use TF32.
 func (p Precision) convTF32() bool { return p == PrecisionFP32 || p == PrecisionTF32 }
@@ -58,8 +50,7 @@ func openGPU(n *Net) (*gpuNet, error) {
 		return nil, err
 	}
 	g := &gpuNet{dev: dev, prec: n.Spec.Precision, weights: map[*Param]gpu.Buffer{}, byData: map[*float32]*Param{},
-		slots: map[*Param][]gpu.Buffer{}, profile: os.Getenv("MASKDASH_GPU_PROFILE") == "1",
-		bnPersistent: os.Getenv("MASKDASH_BN_PERSISTENT") == "1"}
+		slots: map[*Param][]gpu.Buffer{}, profile: os.Getenv("MASKDASH_GPU_PROFILE") == "1"}
 	if err := dev.Lock(); err != nil {
 		dev.Close()
 		return nil, err

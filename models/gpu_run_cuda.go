@@ -225,7 +225,7 @@ func (r *gpuRun) describe() error {
 				return err
 			}
 			bn := &gpuBN{BatchNorm: gpu.BatchNorm{X: xt, Ch: ch, Momentum: float64(op.st.momentum), Eps: float64(op.st.eps),
-				Persistent: r.net.bnPersistent},
+				Persistent: gpuBNPersistent},
 				x: r.in(nd, 0), y: nd}
 			mp, ok1 := r.net.byData[&op.st.mean[0]]
 			vp, ok2 := r.net.byData[&op.st.vari[0]]

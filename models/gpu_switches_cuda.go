@@ -1,0 +1,41 @@
+//go:build cuda
+
+package models
+
+import "os"
+
+// The GPU engine's choices between equivalent ways of computing a step,
+// in one place. Each is set from the environment when the program starts
+// (1 on, 0 off, unset: the default here) and by tests, never elsewhere.
+// They are measurements' knobs, not users' settings: the defaults are
+// the ones checked on a GPU against the CPU (TestGPUStepMatchesCPU) and
+// measured fastest (NOTES.md, "Eighth session").
+var (
+	// gpuMemoryPlan makes the training graph's outputs share device
+	// memory by the plan in gpu_plan.go (MASKDASH_GPU_PLAN). On: vgg-s at
+	// batch 256 holds 1675 MiB with it, 1963 without, at the same speed.
+	gpuMemoryPlan = envSwitch("MASKDASH_GPU_PLAN", true)
+	// gpuFusedBN runs BatchNorm and its ReLU in training through this
+	// project's fused kernels (kernels.cu's md_bnr_*: three passes over
+	// the activations forward and backward where cuDNN's BatchNorm and a
+	// separate ReLU take five and eight) instead of cuDNN
+	// (MASKDASH_GPU_FUSED_BN). Off: vgg-s at batch 256 trains at 29,800
+	// images/s with them, 38,400 with cuDNN's persistent BatchNorm.
+	gpuFusedBN = envSwitch("MASKDASH_GPU_FUSED_BN", false)
+	// gpuBNPersistent asks cuDNN for its SPATIAL_PERSISTENT BatchNorm in
+	// training (MASKDASH_BN_PERSISTENT). On: 1.63× the spatial mode's
+	// speed on vgg-s at batch 256 (38,400 against 23,500 images/s).
+	gpuBNPersistent = envSwitch("MASKDASH_BN_PERSISTENT", true)
+)
+
+// envSwitch is the switch named by an environment variable: "1" on, "0"
+// off, anything else the default.
+func envSwitch(name string, def bool) bool {
+	switch os.Getenv(name) {
+	case "1":
+		return true
+	case "0":
+		return false
+	}
+	return def
+}
