@@ -9,6 +9,8 @@ import (
 	"slices"
 	"testing"
 
+	G "gorgonia.org/gorgonia"
+
 	"github.com/maskdash/maskdash/models/gpu"
 )
 
@@ -60,8 +62,9 @@ func gpuPair(t *testing.T, spec Spec) (cpu, dev *Net) {
 }
 
 // TestGPUStepMatchesCPU: from the same weights and batch, one training
-// step on the GPU (strict float32) gives the CPU's loss, logits, every
-// parameter's gradient and the running statistics within 1e-3 relative;
+// step on the GPU (strict float32) gives the CPU's loss, logits and
+// running statistics within 1e-3 relative, every parameter's gradient
+// within gradTol (below);
 // the evaluation graph's every op's output matches the CPU's too. The
 // -plan-true cases run the training graph under the memory plan
 // (gpu_plan.go), where outputs share memory; the -fused-true ones
@@ -75,6 +78,18 @@ func gpuPair(t *testing.T, spec Spec) (cpu, dev *Net) {
 // digits) against a CPU reference whose gradient sums ran through
 // Gorgonia's own CUDA Add; with the CPU graph now all this package's ops,
 // it has not run on a GPU since (NOTES.md).
+//
+// A whole step's gradients are held to gradTol (1e-2), not 1e-3. On the
+// H200 a step of resnet-s moved them by up to 0.78% and vgg-s at 64×64 by
+// up to 0.2%, and trainOpsDiffer found why: the first op that differs
+// differs in one value of 32,768 (resnet-s 16×16), one of 262,144
+// (32×32) and two of 4,194,304 (vgg-s 64×64), a value where a
+// BatchNorm's output is within rounding of zero, so that its ReLU passes
+// the gradient on one side and not the other. One value of dx out of N
+// is 1/√N of its norm (0.55% at 32,768), and every earlier layer's
+// gradient carries it. A wrong op is off in many values, by far more;
+// each op on its own is held to 1e-3 (forwardOpsMatch here,
+// TestBatchNormOnTheGPU in models/gpu, cudakern's TestKernelsOnTheGPU).
 func TestGPUStepMatchesCPU(t *testing.T) {
 	needGPU(t)
 	defer func(v bool) { Winograd = v }(Winograd)
@@ -85,14 +100,18 @@ func TestGPUStepMatchesCPU(t *testing.T) {
 		dropout   float64
 		plan      bool // the memory plan (gpu_plan.go)
 		fused     bool // the fused BatchNorm + ReLU kernels (gpu_bn_cuda.go)
-	}{{"cnn-s", 16, 32, 0, false, false}, {"vgg-s", 16, 32, 0, false, false}, {"vgg-s", 64, 64, 0, false, false},
-		{"resnet-s", 16, 16, 0, false, false}, {"resnet-s", 16, 32, 0, false, false}, {"vgg-s-mh", 16, 32, 0.3, false, false},
-		{"cnn-s", 16, 32, 0, true, false}, {"vgg-s", 64, 64, 0, true, false}, {"resnet-s", 16, 32, 0, true, false},
-		{"vgg-s-mh", 16, 32, 0.3, true, false}, {"vgg-s", 64, 64, 0, false, true}, {"resnet-s", 16, 32, 0, false, true},
-		{"vgg-s-mh", 16, 32, 0.3, true, true}} {
-		t.Run(fmt.Sprintf("%s-%d-%d-plan-%v-fused-%v", c.name, c.batch, c.sz, c.plan, c.fused), func(t *testing.T) {
-			defer func(p, f bool) { gpuMemoryPlan, gpuFusedBN = p, f }(gpuMemoryPlan, gpuFusedBN)
-			gpuMemoryPlan, gpuFusedBN = c.plan, c.fused
+		persist   bool // cuDNN's persistent BatchNorm
+	}{{"cnn-s", 16, 32, 0, false, false, false}, {"vgg-s", 16, 32, 0, false, false, false}, {"vgg-s", 64, 64, 0, false, false, false},
+		{"resnet-s", 16, 16, 0, false, false, false}, {"resnet-s", 16, 32, 0, false, false, false}, {"vgg-s-mh", 16, 32, 0.3, false, false, false},
+		{"cnn-s", 16, 32, 0, true, false, false}, {"vgg-s", 64, 64, 0, true, false, false}, {"resnet-s", 16, 32, 0, true, false, false},
+		{"vgg-s-mh", 16, 32, 0.3, true, false, false}, {"vgg-s", 64, 64, 0, false, true, false}, {"resnet-s", 16, 32, 0, false, true, false},
+		{"vgg-s-mh", 16, 32, 0.3, true, true, false},
+		{"vgg-s", 64, 64, 0, false, false, true}, {"vgg-s", 16, 32, 0, true, false, true}, {"resnet-s", 16, 32, 0, false, false, true},
+		{"vgg-s-mh", 16, 32, 0.3, true, false, true}, {"vgg-s", 64, 64, 0, true, false, true}, {"resnet-s", 16, 32, 0, true, false, true},
+		{"cnn-s", 16, 32, 0, true, false, true}} {
+		t.Run(fmt.Sprintf("%s-%d-%d-plan-%v-fused-%v-persistent-%v", c.name, c.batch, c.sz, c.plan, c.fused, c.persist), func(t *testing.T) {
+			defer func(p, f, s bool) { gpuMemoryPlan, gpuFusedBN, gpuBNPersistent = p, f, s }(gpuMemoryPlan, gpuFusedBN, gpuBNPersistent)
+			gpuMemoryPlan, gpuFusedBN, gpuBNPersistent = c.plan, c.fused, c.persist
 			spec := Spec{Name: c.name, Batch: c.batch, W: c.sz, H: c.sz, Seed: 7, Dropout: c.dropout}
 			cpu, dev := gpuPair(t, spec)
 			r := rand.New(rand.NewPCG(1, 2))
@@ -122,7 +141,7 @@ func TestGPUStepMatchesCPU(t *testing.T) {
 			for i, p := range dev.Params() {
 				e := relErr(p.Grad, cpuGrads[i])
 				worst = math.Max(worst, e)
-				if e > 1e-3 {
+				if e > gradTol {
 					t.Errorf("gradient of %s: %.2g relative", p.Name, e)
 				}
 			}
@@ -136,9 +155,16 @@ func TestGPUStepMatchesCPU(t *testing.T) {
 			}
 			t.Logf("loss %.6g (CPU %.6g); worst gradient %.2g relative", l2, l1, worst)
 			forwardOpsMatch(t, cpu, dev, x[:min(c.batch, cpu.Spec.EvalBatch)*3*c.sz*c.sz])
+			if worst > 1e-3 && !c.plan {
+				trainOpsDiffer(t, dev, x)
+			}
 		})
 	}
 }
+
+// gradTol is TestGPUStepMatchesCPU's bound on each gradient's relative
+// difference from the CPU's after one step.
+const gradTol = 1e-2
 
 func snapshotGrads(n *Net) [][]float32 {
 	out := make([][]float32, len(n.Params()))
@@ -185,6 +211,72 @@ func forwardOpsMatch(t *testing.T, cpu, dev *Net, x []float32) {
 		if e := relErr(got, want); e > 1e-3 {
 			t.Errorf("evaluation op %d %v %v: %.2g relative", i, nd.Op(), nd.Shape(), e)
 			return
+		}
+	}
+}
+
+// trainOpsDiffer runs the step again with the other BatchNorm (cuDNN's
+// or the fused kernels) and logs, in the order they ran, the training
+// graph's ops whose outputs differ between the two: where a gradient
+// goes wrong (a ReLU BatchNorm's dy is masked in place on cuDNN's path,
+// so those show too).
+func trainOpsDiffer(t *testing.T, dev *Net, x []float32) {
+	t.Helper()
+	snap := func() [][]float32 {
+		if err := dev.gpu.dev.Lock(); err != nil {
+			t.Fatal(err)
+		}
+		defer dev.gpu.dev.Unlock()
+		out := make([][]float32, len(dev.gpu.train.order))
+		for k, nd := range dev.gpu.train.order {
+			b, ok := dev.gpu.train.buf[nd]
+			if !ok || nd.Op() == nil || nd.IsScalar() {
+				continue
+			}
+			out[k] = make([]float32, nd.Shape().TotalSize())
+			if err := gpu.Download(dev.gpu.dev, out[k], b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return out
+	}
+	a := snap()
+	defer func(f bool) { gpuFusedBN = f }(gpuFusedBN)
+	gpuFusedBN = !gpuFusedBN
+	if _, _, err := dev.TrainStep(x); err != nil {
+		t.Fatal(err)
+	}
+	b := snap()
+	idx := map[*G.Node]int{}
+	for k, nd := range dev.gpu.train.order {
+		idx[nd] = k
+	}
+	shown := 0
+	for k, nd := range dev.gpu.train.order {
+		if a[k] == nil {
+			continue
+		}
+		var in []string
+		for _, c := range graphChildren(nd) {
+			in = append(in, fmt.Sprint(idx[c]))
+		}
+		if e := relErr(a[k], b[k]); e > 1e-4 && shown < 40 {
+			// How many values differ by more than 1e-3 of the largest:
+			// a few mean ReLU masks that disagree where a BatchNorm's
+			// output is within rounding of zero; many, a wrong op.
+			var big float64
+			for _, v := range b[k] {
+				big = math.Max(big, math.Abs(float64(v)))
+			}
+			off := 0
+			for i := range a[k] {
+				if math.Abs(float64(a[k][i])-float64(b[k][i])) > 1e-3*big {
+					off++
+				}
+			}
+			shown++
+			t.Logf("  op %d %v %v (in %v): %.2g relative, %d of %d values off by over 1e-3 of the largest; fused %v against not",
+				k, nd.Op(), nd.Shape(), in, e, off, len(a[k]), !gpuFusedBN)
 		}
 	}
 }
