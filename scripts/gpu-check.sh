@@ -24,11 +24,13 @@
 # is installed). bench runs maskdash with the batch held on the GPU, as
 # torch_ref.py holds its own, and once with --upload (every step sends its
 # batch up, as training does); profile times every op of a vgg-s and a
-# cnn-s step (MASKDASH_GPU_PROFILE=1) and tries cuDNN's persistent
-# BatchNorm (MASKDASH_BN_PERSISTENT=1). MASKDASH_GPU_PLAN=1 turns on the
-# training graph's memory plan (models/gpu_plan.go) and
-# MASKDASH_GPU_FUSED_BN=1 the fused BatchNorm + ReLU kernels
-# (models/gpu_bn_cuda.go), which the tests and the bench also try.
+# cnn-s step (MASKDASH_GPU_PROFILE=1) and compares cuDNN's spatial and
+# persistent BatchNorm. The GPU engine's switches (models/
+# gpu_switches_cuda.go: 1 on, 0 off) are tried beside their defaults:
+# MASKDASH_GPU_PLAN (the memory plan, on), MASKDASH_BN_PERSISTENT (cuDNN's
+# persistent BatchNorm, on), MASKDASH_GPU_FUSED_BN (the fused BatchNorm +
+# ReLU kernels, off). Each go test's whole output is kept in
+# $OUT/test-*.log.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 out=${OUT:-$here}
@@ -58,12 +60,17 @@ if want tests; then
 step "GPU checks"
 # -timeout: a test that hangs prints every goroutine's stack and ends (a
 # hang in the training curve ate a whole run once, with nothing to show).
-go test -tags "$tags" -count=1 -timeout 120s -v -run 'TestGPU|TestDeviceFor' ./models 2>&1 | grep -v '^=== RUN' | tail -80 || echo "FAILED: models GPU checks"
-go test -tags "$tags" -count=1 -timeout 60s -run 'TestKernelsOnTheGPU|TestFusedBNReLU' ./models/cudakern || echo "FAILED: kernels on the GPU"
-go test -tags "$tags" -count=1 -timeout 90s -v -run 'TestGPU' ./training 2>&1 | tail -60 || echo "FAILED: training curve"
-# …and with the memory plan and the fused BatchNorm (off by default until
-# this has passed).
-MASKDASH_GPU_PLAN=1 MASKDASH_GPU_FUSED_BN=1 go test -tags "$tags" -count=1 -timeout 90s -v -run 'TestGPU' ./training 2>&1 | tail -30 || echo "FAILED: training curve with the memory plan"
+# Each test's whole output goes to $OUT/test-*.log (a hang's goroutine
+# dump with it); the log here gets its tail.
+gotest() { local name=$1; shift; go test -tags "$tags" -count=1 "$@" > "$out/test-$name.log" 2>&1; local rc=$?; grep -v '^=== RUN' "$out/test-$name.log" | tail -150; return $rc; }
+gotest models -timeout 120s -v -run 'TestGPU|TestDeviceFor' ./models || echo "FAILED: models GPU checks"
+gotest gpu -timeout 60s -v -run 'TestBatchNormOnTheGPU' ./models/gpu || echo "FAILED: BatchNorm on the GPU"
+gotest kernels -timeout 60s -run 'TestKernelsOnTheGPU|TestFusedBNReLU' ./models/cudakern || echo "FAILED: kernels on the GPU"
+gotest training -timeout 90s -v -run 'TestGPU' ./training || echo "FAILED: training curve"
+# …with the fused BatchNorm, and without the memory plan with cuDNN's
+# spatial BatchNorm (the alternatives to the defaults).
+MASKDASH_GPU_FUSED_BN=1 gotest training-fused -timeout 90s -v -run 'TestGPU' ./training || echo "FAILED: training curve with the fused BatchNorm"
+MASKDASH_GPU_PLAN=0 MASKDASH_BN_PERSISTENT=0 gotest training-spatial -timeout 90s -v -run 'TestGPU' ./training || echo "FAILED: training curve, no plan, spatial BatchNorm"
 fi
 if want train; then
 step "maskdash train --device cuda (synthetic set), resume, eval on the CPU"
@@ -102,18 +109,18 @@ done
 step "strict float32 and tf32, and the batch uploaded every step, vgg-s batch 256"
 for p in strict tf32; do timeout 60 $bin bench --device cuda --model vgg-s --batch 256 --seconds 3 --precision $p --json || echo "FAILED: --precision $p"; done
 for m in vgg-s cnn-s; do timeout 60 $bin bench --device cuda --model $m --batch 256 --seconds 3 --upload --json || echo "FAILED: --upload"; done
-step "the memory plan (MASKDASH_GPU_PLAN=1) and the fused BatchNorm (MASKDASH_GPU_FUSED_BN=1): gpu_mib and speed"
-for b in 256 1024; do MASKDASH_GPU_PLAN=1 timeout 60 $bin bench --device cuda --model vgg-s,cnn-s --batch $b --seconds 3 --json | sed 's/^/plan:  /' || echo "FAILED: plan"; done
+step "without the memory plan (MASKDASH_GPU_PLAN=0), and with the fused BatchNorm (MASKDASH_GPU_FUSED_BN=1): gpu_mib and speed"
+for b in 256 1024; do MASKDASH_GPU_PLAN=0 timeout 60 $bin bench --device cuda --model vgg-s,cnn-s --batch $b --seconds 3 --json | sed 's/^/no plan: /' || echo "FAILED: no plan"; done
 for b in 256 1024; do MASKDASH_GPU_FUSED_BN=1 timeout 60 $bin bench --device cuda --model vgg-s --batch $b --seconds 3 --json | sed 's/^/fused: /' || echo "FAILED: fused"; done
 step table
 column -t "$table" 2>/dev/null || cat "$table"
 fi
 if want profile; then
-step "profile: every op timed (vgg-s 256, cnn-s 1024), persistent BatchNorm"
+step "profile: every op timed (vgg-s 256, cnn-s 1024); spatial against persistent BatchNorm"
 MASKDASH_GPU_PROFILE=1 timeout 60 $bin bench --device cuda --model vgg-s --batch 256 --steps 20 || echo "FAILED: profile"
 MASKDASH_GPU_PROFILE=1 timeout 60 $bin bench --device cuda --model cnn-s --batch 1024 --steps 20 || echo "FAILED: profile"
 for i in 1; do
-  timeout 60 $bin bench --device cuda --model vgg-s --batch 256 --seconds 2 --json | sed 's/^/spatial:    /'
+  MASKDASH_BN_PERSISTENT=0 MASKDASH_GPU_FUSED_BN=0 timeout 60 $bin bench --device cuda --model vgg-s --batch 256 --seconds 2 --json | sed "s/^/spatial:    /"
   MASKDASH_BN_PERSISTENT=1 timeout 60 $bin bench --device cuda --model vgg-s --batch 256 --seconds 2 --json | sed 's/^/persistent: /'
 done
 fi
