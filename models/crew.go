@@ -28,8 +28,9 @@ type crew struct {
 	pending atomic.Int32  // helpers still in the current section
 	done    sync.WaitGroup
 
-	parked atomic.Int32 // helpers blocked on wake
-	wake   chan struct{}
+	parked atomic.Int32 // helpers waiting on wake (changed with parkMu held)
+	parkMu sync.Mutex
+	wake   *sync.Cond // on parkMu: broadcast when seq moves while a helper waits
 }
 
 // spinFor is how long a helper polls for the next section before it parks,
@@ -55,12 +56,9 @@ func (c *crew) run(work func()) bool {
 	c.done.Add(c.helpers)
 	c.seq.Add(1)
 	if c.parked.Load() > 0 {
-		for range c.helpers {
-			select {
-			case c.wake <- struct{}{}:
-			default: // every helper already has a token
-			}
-		}
+		c.parkMu.Lock()
+		c.wake.Broadcast()
+		c.parkMu.Unlock()
 	}
 	work()
 	for deadline := time.Now().Add(spinFor); c.pending.Load() > 0 && time.Now().Before(deadline); {
@@ -71,7 +69,7 @@ func (c *crew) run(work func()) bool {
 }
 
 func (c *crew) start() {
-	c.wake = make(chan struct{}, c.helpers)
+	c.wake = sync.NewCond(&c.parkMu)
 	for range c.helpers {
 		go c.helper()
 	}
@@ -90,23 +88,28 @@ func (c *crew) helper() {
 
 // next waits until a section after seen is published and returns its
 // number: polling for spinFor, then parked until run wakes it. A helper
-// counts itself parked before its last look, so a section published after
-// that look always sends it a token (a token left over from an earlier
-// wake only costs one more look).
+// counts itself parked, under parkMu, before its last look, so a section
+// published after that look finds it counted and broadcasts, which it
+// cannot do before the helper waits (the broadcast takes parkMu too).
+// The wake-up is the condition itself, looked at again, not a token: an
+// earlier version sent one token per helper on a channel, and a helper
+// that had already run the section could take a token meant for one
+// still parked, which then slept through the section while run waited
+// for it (a hang, seen on a 16-core machine and reproduced with
+// TestCrewNoLostWakeUp).
 func (c *crew) next(seen uint64) uint64 {
-	for {
-		for deadline := time.Now().Add(spinFor); time.Now().Before(deadline); {
-			if q := c.seq.Load(); q != seen {
-				return q
-			}
-			runtime.Gosched()
-		}
-		c.parked.Add(1)
+	for deadline := time.Now().Add(spinFor); time.Now().Before(deadline); {
 		if q := c.seq.Load(); q != seen {
-			c.parked.Add(-1)
 			return q
 		}
-		<-c.wake
-		c.parked.Add(-1)
+		runtime.Gosched()
 	}
+	c.parkMu.Lock()
+	defer c.parkMu.Unlock()
+	c.parked.Add(1)
+	for c.seq.Load() == seen {
+		c.wake.Wait()
+	}
+	c.parked.Add(-1)
+	return c.seq.Load()
 }

@@ -1,6 +1,8 @@
 package models
 
 import (
+	"math/rand/v2"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -60,5 +62,37 @@ func TestCrewRunsEachSectionOnEveryWorker(t *testing.T) {
 	}
 	if (&crew{}).run(func() { t.Error("a crew without helpers ran a section") }) {
 		t.Error("a crew without helpers took a section")
+	}
+}
+
+// TestCrewNoLostWakeUp: fifteen helpers on more threads than there are
+// cores, sections asked for from fresh goroutines (as Gorgonia's tape
+// machine does) after pauses around spinFor, where helpers park and wake:
+// every section runs on all sixteen workers and none waits for a helper
+// that slept through it. With wake-ups as tokens on a channel a section
+// hung within the first few hundred (a helper that had run it took the
+// token of one still parked).
+func TestCrewNoLostWakeUp(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(16))
+	c := &crew{helpers: 15}
+	r := rand.New(rand.NewPCG(1, 2))
+	pauses := []time.Duration{0, 20 * time.Microsecond, spinFor - 100*time.Microsecond, spinFor + 100*time.Microsecond, 2 * spinFor}
+	end := time.Now().Add(2 * time.Second)
+	for i := 0; i < 3000 && time.Now().Before(end); i++ {
+		time.Sleep(pauses[r.IntN(len(pauses))])
+		var n atomic.Int32
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			c.run(func() { n.Add(1) })
+		}()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("section %d hung: %d of 16 workers ran it, %d helpers parked", i, n.Load(), c.parked.Load())
+		}
+		if got := n.Load(); got != 16 {
+			t.Fatalf("section %d ran on %d workers, want 16", i, got)
+		}
 	}
 }
