@@ -29,7 +29,7 @@ type benchResult struct {
 	MiBPerImage float64 `json:"mib_per_image"` // peak ÷ batch, fixed costs included (the growth per image needs two batches: bench-vs-torch.sh --memory)
 	Threads     int     `json:"threads"`
 	BLAS        string  `json:"blas"`
-	Kernels     string  `json:"kernels"` // how the elementwise loops run (models.KernelsName)
+	Kernels     string  `json:"kernels"` // how the elementwise loops run (models.KernelsName())
 	// The step's work (models.Net.StepFLOPs) and, on the CPU, the share of
 	// the cores' float32 peak it reaches (package cpupeak measures the
 	// peak in the same process, on as many threads; 0 where unknown).
@@ -202,7 +202,7 @@ func benchOne(name string, dev models.Device, engine string, prec models.Precisi
 	ips := float64(n*batch) / dt
 	return benchResult{GFLOPPerImage: net.StepFLOPs() / 1e9, GFLOPPerS: ips * net.StepFLOPs() / 1e9, Impl: "maskdash-gorgonia-v0.9.18", Model: name, Device: dev.String(), Engine: engine, Batch: batch, Img: fmt.Sprintf("%dx%d", w, h),
 		ImagesPerS: ips, PeakMiB: peak, MiBPerImage: peak / float64(batch),
-		Threads: models.Workers(), BLAS: models.BLASName, Kernels: models.KernelsName,
+		Threads: models.Workers(), BLAS: models.BLASName(), Kernels: models.KernelsName(),
 		Precision: gpuOnly(net.OnGPU(), prec.String()), GPUMiB: float64(net.DeviceBytes()) / (1 << 20), Upload: net.OnGPU() && upload}, nil
 }
 

@@ -25,7 +25,7 @@ func runMain() int {
 	defer stop()
 	if os.Getenv("MASKDASH_WINOGRAD") == "0" {
 		// im2col for every convolution, to compare with Winograd's path.
-		models.Winograd = false
+		models.SetWinograd(false)
 	}
 	stopProfile, err := startProfile(os.Getenv("MASKDASH_CPUPROFILE"))
 	if err == nil {

@@ -3,6 +3,8 @@ package models
 import (
 	"math/rand/v2"
 	"testing"
+
+	"github.com/maskdash/maskdash/models/ops/opstest"
 )
 
 func benchStep(b *testing.B, name string, batch int) {
@@ -11,8 +13,8 @@ func benchStep(b *testing.B, name string, batch int) {
 		b.Fatal(err)
 	}
 	r := rand.New(rand.NewPCG(1, 2))
-	x := randInput(r, batch*3*64*64)
-	c := randInput(r, batch*net.Spec.Outputs())
+	x := opstest.RandInput(r, batch*3*64*64)
+	c := opstest.RandInput(r, batch*net.Spec.Outputs())
 	net.SetLoss(dotLoss(c))
 	net.TrainStep(x)
 	b.ResetTimer()

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/maskdash/maskdash/models/ops"
 	G "gorgonia.org/gorgonia"
 	nnops "gorgonia.org/gorgonia/ops/nn"
 )
@@ -17,7 +18,7 @@ type builder struct {
 	g     *G.ExprGraph
 	train bool
 	nodes G.Nodes // learnable parameter nodes, in Params order
-	arena *gradArena
+	arena *ops.GradArena
 	// gorgonia: build from Gorgonia's ops only (EngineGorgonia).
 	gorgonia bool
 	bns      []*gorgoniaBNLayer // the Gorgonia-ops BatchNorm layers, in order
@@ -51,10 +52,7 @@ func (b *builder) conv(x *G.Node, name string, cout, k int) (*G.Node, error) {
 	if b.gorgonia {
 		return b.gorgoniaConv(x, b.node(w), k)
 	}
-	op := newConv2dOp(k, k/2)
-	op.noDx = x.Op() == nil // the network's input: no gradient needed
-	op.arena = b.arena
-	return G.ApplyOp(op, x, b.node(w))
+	return ops.Conv(x, b.node(w), k, b.arena)
 }
 
 // bias adds a per-channel bias, with ReLU when relu is set.
@@ -68,7 +66,7 @@ func (b *builder) bias(x *G.Node, name string, relu bool) (*G.Node, error) {
 	if b.gorgonia {
 		return b.gorgoniaBias(x, b.node(p), relu)
 	}
-	return G.ApplyOp(&chanBiasOp{opBase: newBase("bias"), relu: relu}, x, b.node(p))
+	return ops.ChanBias(x, b.node(p), relu)
 }
 
 // bn adds BatchNorm (momentum 0.1, ε 1e-5), with ReLU fused when relu is set.
@@ -80,14 +78,13 @@ func (b *builder) bn(x *G.Node, name string, relu bool) (*G.Node, error) {
 	vari := b.net.newParam(name+".running_var", []int{c}, false, true, fill(1))
 	st, ok := b.net.stats[name]
 	if !ok {
-		st = &bnStats{mean: mean.Data, vari: vari.Data, momentum: 0.1, eps: 1e-5}
+		st = &ops.BNStats{Mean: mean.Data, Var: vari.Data, Momentum: 0.1, Eps: 1e-5}
 		b.net.stats[name] = st
 	}
 	if b.gorgonia {
 		return b.gorgoniaBN(x, st, gamma, beta, relu)
 	}
-	op := &bnOp{opBase: newBase("batchnorm"), st: st, train: b.train, relu: relu}
-	return G.ApplyOp(op, x, b.node(gamma), b.node(beta))
+	return ops.BatchNorm(x, b.node(gamma), b.node(beta), st, b.train, relu)
 }
 
 // convBNReLU is conv → BatchNorm → ReLU, the vgg-s block.
@@ -104,28 +101,28 @@ func (b *builder) add(y, x *G.Node) (*G.Node, error) {
 	if b.gorgonia {
 		return G.Add(y, x)
 	}
-	return G.ApplyOp(&addOp{opBase: newBase("residual"), rank: 4}, y, x)
+	return ops.Residual(y, x)
 }
 
 func (b *builder) pool(x *G.Node) (*G.Node, error) {
 	if b.gorgonia {
 		return b.gorgoniaPool(x)
 	}
-	return G.ApplyOp(&maxPool2Op{opBase: newBase("maxpool2"), arena: b.arena}, x)
+	return ops.MaxPool2(x, b.arena)
 }
 
 func (b *builder) gap(x *G.Node) (*G.Node, error) {
 	if b.gorgonia {
 		return b.gorgoniaGAP(x)
 	}
-	return G.ApplyOp(&gapOp{opBase: newBase("gap")}, x)
+	return ops.GlobalAvgPool(x)
 }
 
 func (b *builder) relu(x *G.Node) (*G.Node, error) {
 	if b.gorgonia {
 		return nnops.Rectify(x)
 	}
-	return G.ApplyOp(&reluOp{opBase: newBase("relu"), rank: x.Dims()}, x)
+	return ops.ReLU(x)
 }
 
 // dense adds a fully connected layer from x (flattened) to out units.
@@ -140,16 +137,14 @@ func (b *builder) dense(x *G.Node, name string, out int) (*G.Node, error) {
 	if b.gorgonia {
 		return b.gorgoniaDense(x, b.node(w), b.node(bias))
 	}
-	return G.ApplyOp(&linearOp{opBase: newBase("linear"), xdims: x.Dims()}, x, b.node(w), b.node(bias))
+	return ops.Linear(x, b.node(w), b.node(bias))
 }
 
 func (b *builder) dropout(x *G.Node, p float64) (*G.Node, error) {
 	if p <= 0 {
 		return x, nil
 	}
-	op := &dropoutOp{opBase: newBase("dropout"), p: p, train: b.train, rank: x.Dims(),
-		rng: rand.New(rand.NewPCG(b.net.Spec.Seed, uint64(len(b.nodes))+0xd0))}
-	return G.ApplyOp(op, x)
+	return ops.Dropout(x, p, b.train, rand.New(rand.NewPCG(b.net.Spec.Seed, uint64(len(b.nodes))+0xd0)))
 }
 
 // heads adds the output layers: one dense layer to Classes, or for a
@@ -188,7 +183,7 @@ func (b *builder) heads(feat *G.Node) (*G.Node, error) {
 	if b.gorgonia {
 		return G.Concat(1, outs...)
 	}
-	return G.ApplyOp(&concatColsOp{opBase: newBase("concat"), n: len(outs)}, outs...)
+	return ops.ConcatCols(outs...)
 }
 
 // registry maps base model names to their trunks.

@@ -24,7 +24,7 @@ func ParseDevice(device string) (Device, error) {
 }
 
 // DeviceFor resolves --device and --engine together: every device runs
-// this package's ops (EngineOwn, the default), on the GPU through cuDNN,
+// package ops's ops (EngineOwn, the default), on the GPU through cuDNN,
 // cuBLAS and the project's kernels (gpu_*_cuda.go); EngineGorgonia,
 // Gorgonia's own ops, is a CPU reference and always trains on the CPU
 // (auto then means cpu, cuda is refused). The error is one sentence.

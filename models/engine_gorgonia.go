@@ -3,6 +3,7 @@ package models
 import (
 	"fmt"
 
+	"github.com/maskdash/maskdash/models/ops"
 	G "gorgonia.org/gorgonia"
 	nnops "gorgonia.org/gorgonia/ops/nn"
 	"gorgonia.org/tensor"
@@ -10,7 +11,7 @@ import (
 
 // Engines: which ops a network's graph is built from.
 const (
-	// EngineOwn is this package's ops (CPU, the fast path); the default.
+	// EngineOwn is package ops's ops (CPU, the fast path); the default.
 	EngineOwn = "own"
 	// EngineGorgonia is Gorgonia's own ops only: ops/nn's convolution,
 	// max pool and ReLU, and BatchNorm, global average pooling and dense
@@ -18,7 +19,7 @@ const (
 	// ops. It is the graph a cuda build runs on the GPU (cuDNN for ops/nn,
 	// Gorgonia's PTX modules and cuBLAS for the rest); on a CPU build it is
 	// Gorgonia's slow CPU path, kept to check the two engines against each
-	// other. Only the loss hook and dropout stay this package's ops.
+	// other. Only the loss hook and dropout stay package ops's ops.
 	EngineGorgonia = "gorgonia"
 )
 
@@ -27,7 +28,7 @@ const (
 // ones; in evaluation its per-channel scale and shift are input tensors
 // filled from the running statistics before each pass.
 type gorgoniaBNLayer struct {
-	st *bnStats
+	st *ops.BNStats
 	// training: the batch mean and (biased) variance, [C], copied out by
 	// Read nodes while the step runs (the tape machine reuses a node's
 	// memory once nothing reads it, so its Value after the run is stale).
@@ -40,19 +41,19 @@ type gorgoniaBNLayer struct {
 // update folds the last training step's batch statistics into the running
 // ones.
 func (l *gorgoniaBNLayer) update() {
-	mean, vari := f32(l.mean), f32(l.vari)
-	for c := range l.st.mean {
-		l.st.fold(c, mean[c], float64(vari[c]), l.m)
+	mean, vari := ops.Float32s(l.mean), ops.Float32s(l.vari)
+	for c := range l.st.Mean {
+		l.st.Fold(c, mean[c], float64(vari[c]), l.m)
 	}
 }
 
 // fill computes the evaluation transform from the running statistics.
 func (l *gorgoniaBNLayer) fill() {
-	sc, sh := f32(l.scale), f32(l.shift)
+	sc, sh := ops.Float32s(l.scale), ops.Float32s(l.shift)
 	for c := range sc {
-		inv := l.st.invStd(c)
+		inv := l.st.InvStd(c)
 		sc[c] = l.gamma.Data[c] * inv
-		sh[c] = l.beta.Data[c] - l.st.mean[c]*sc[c]
+		sh[c] = l.beta.Data[c] - l.st.Mean[c]*sc[c]
 	}
 }
 
@@ -81,7 +82,7 @@ func (b *builder) gorgoniaBias(x, bias *G.Node, relu bool) (*G.Node, error) {
 // ops/nn's BatchNorm: that one's CUDA version wants per-position scale and
 // bias, hides the running statistics in scratch nodes and has no CPU
 // version, and the CPU build's resets its statistics on SetTraining.
-func (b *builder) gorgoniaBN(x *G.Node, st *bnStats, gamma, beta *Param, relu bool) (*G.Node, error) {
+func (b *builder) gorgoniaBN(x *G.Node, st *ops.BNStats, gamma, beta *Param, relu bool) (*G.Node, error) {
 	c := x.Shape()[1]
 	l := &gorgoniaBNLayer{st: st, gamma: gamma, beta: beta}
 	var y *G.Node
@@ -107,7 +108,7 @@ func (b *builder) gorgoniaBN(x *G.Node, st *bnStats, gamma, beta *Param, relu bo
 		if err != nil {
 			return nil, err
 		}
-		eps := G.NewConstant(float32(st.eps))
+		eps := G.NewConstant(float32(st.Eps))
 		ve, err := G.Add(vari, eps)
 		if err != nil {
 			return nil, err

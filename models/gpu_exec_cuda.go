@@ -9,11 +9,12 @@ import (
 	G "gorgonia.org/gorgonia"
 
 	"github.com/maskdash/maskdash/models/gpu"
+	"github.com/maskdash/maskdash/models/ops"
 )
 
 // run queues every op of the graph, in order, on the device. The loss
 // is the one point where the host waits: the logits come down, the
-// LossFunc runs, its gradient goes up.
+// ops.LossFunc runs, its gradient goes up.
 func (r *gpuRun) run() error {
 	r.gen++
 	if r.net.profile {
@@ -55,47 +56,47 @@ func (r *gpuRun) exec(nd *G.Node) error {
 	size := nd.Shape().TotalSize()
 	b := func(i int) gpu.Buffer { return r.buf[r.in(nd, i)] }
 	switch op := nd.Op().(type) {
-	case *conv2dOp:
+	case *ops.Conv2dOp:
 		return d.ConvForward(r.convs[op], b(0), b(1), out)
-	case *convDxOp:
-		cv := r.convs[op.f]
+	case *ops.ConvDxOp:
+		cv := r.convs[op.Fwd]
 		if err := d.ConvBackwardData(cv, b(0), b(1), out); err != nil {
 			return err
 		}
-		if op.dw != nil {
-			return d.ConvBackwardFilter(cv, b(2), b(1), r.buf[r.dw[op.dw]])
+		if op.Dw != nil {
+			return d.ConvBackwardFilter(cv, b(2), b(1), r.buf[r.Dw[op.Dw]])
 		}
 		return nil
-	case *convDwOp:
-		if op.fused {
-			return nil // computed by its convDxOp
+	case *ops.ConvDwOp:
+		if op.Fused {
+			return nil // computed by its ops.ConvDxOp
 		}
-		return d.ConvBackwardFilter(r.convs[op.f], b(0), b(1), out)
-	case *bnOp:
+		return d.ConvBackwardFilter(r.convs[op.Fwd], b(0), b(1), out)
+	case *ops.BNOp:
 		bn := r.bns[op]
 		var err error
-		if op.train && gpuFusedBN {
-			return r.bnForward(bn, op.relu, b(0), b(1), b(2), out)
+		if op.Train && gpuFusedBN {
+			return r.bnForward(bn, op.ReLU, b(0), b(1), b(2), out)
 		}
-		if op.train {
+		if op.Train {
 			err = d.BatchNormTrain(&bn.BatchNorm, b(0), out, b(1), b(2), bn.runMean, bn.runVar)
 		} else {
 			err = d.BatchNormInfer(&bn.BatchNorm, b(0), out, b(1), b(2), bn.runMean, bn.runVar)
 		}
-		if err != nil || !op.relu {
+		if err != nil || !op.ReLU {
 			return err
 		}
 		return d.Launch("md_relu_fwd", size, size, out, out)
-	case *bnGradOp:
-		if !r.first(op.f) {
+	case *ops.BNGradOp:
+		if !r.first(op.Fwd) {
 			return nil
 		}
-		bn, g := r.bns[op.f], r.bnGrads[op.f]
+		bn, g := r.bns[op.Fwd], r.bnGrads[op.Fwd]
 		dy := b(2)
 		if gpuFusedBN {
-			return r.bnBackward(bn, op.f.relu, dy, b(0), b(1), r.gradBuf(g[0]), r.gradBuf(g[1]), r.gradBuf(g[2]))
+			return r.bnBackward(bn, op.Fwd.ReLU, dy, b(0), b(1), r.gradBuf(g[0]), r.gradBuf(g[1]), r.gradBuf(g[2]))
 		}
-		if op.f.relu {
+		if op.Fwd.ReLU {
 			// dy is this layer's alone (Gorgonia sums a node's gradients
 			// into one before handing it on): masked in place.
 			if err := d.Launch("md_relu_bwd", size4(bn.X), size4(bn.X), r.buf[bn.y], dy, dy); err != nil {
@@ -103,24 +104,24 @@ func (r *gpuRun) exec(nd *G.Node) error {
 			}
 		}
 		return d.BatchNormBackward(&bn.BatchNorm, r.buf[bn.x], dy, r.gradBuf(g[0]), b(0), r.gradBuf(g[1]), r.gradBuf(g[2]))
-	case *chanBiasOp:
+	case *ops.ChanBiasOp:
 		sh := nd.Shape()
 		relu := 0
-		if op.relu {
+		if op.ReLU {
 			relu = 1
 		}
 		return d.Launch("md_bias_act", size, sh[0], sh[1], sh[2]*sh[3], b(0), b(1), relu, out)
-	case *chanBiasGradOp:
-		if !r.first(op.f) {
+	case *ops.ChanBiasGradOp:
+		if !r.first(op.Fwd) {
 			return nil
 		}
-		g := r.biasGrads[op.f]
+		g := r.biasGrads[op.Fwd]
 		dy, dx := b(2), r.gradBuf(g[0])
 		sh := r.in(nd, 0).Shape()
 		n, c, hw := sh[0], sh[1], sh[2]*sh[3]
 		var err error
-		if op.f.relu {
-			err = d.Launch("md_relu_bwd", size4(r.desc[r.fwd[op.f]]), n*c*hw, r.buf[r.fwd[op.f]], dy, dx)
+		if op.Fwd.ReLU {
+			err = d.Launch("md_relu_bwd", size4(r.desc[r.fwd[op.Fwd]]), n*c*hw, r.buf[r.fwd[op.Fwd]], dy, dx)
 		} else {
 			err = d.Copy(dx, dy, n*c*hw)
 		}
@@ -135,34 +136,34 @@ func (r *gpuRun) exec(nd *G.Node) error {
 			return err
 		}
 		return d.ColSums(n, c, r.scratch, ones, r.gradBuf(g[1]))
-	case *maxPool2Op:
+	case *ops.MaxPool2Op:
 		x := r.in(nd, 0)
 		return d.MaxPool2(r.desc[x], r.buf[x], r.desc[nd], out)
-	case *scatterOp:
-		p := r.fwd[op.f]
+	case *ops.ScatterOp:
+		p := r.fwd[op.Fwd]
 		x := r.in(p, 0)
 		return d.MaxPool2Backward(r.desc[x], r.buf[x], r.desc[p], r.buf[p], b(0), out)
-	case *gapOp:
+	case *ops.GAPOp:
 		s := r.in(nd, 0).Shape()
 		ones, err := r.net.onesOf(s[2] * s[3])
 		if err != nil {
 			return err
 		}
 		return d.RowSums(s[0]*s[1], s[2]*s[3], 1/float32(s[2]*s[3]), b(0), ones, out)
-	case *gapDxOp:
-		return d.Launch("md_gap_bwd", size, op.shape[0]*op.shape[1], op.shape[2]*op.shape[3], b(0), out)
-	case *linearOp:
+	case *ops.GAPDxOp:
+		return d.Launch("md_gap_bwd", size, op.OutShape[0]*op.OutShape[1], op.OutShape[2]*op.OutShape[3], b(0), out)
+	case *ops.LinearOp:
 		x, w := r.in(nd, 0).Shape(), r.in(nd, 1).Shape()
 		n, k, o := x[0], w[0], w[1]
 		if err := d.Gemm(false, false, n, o, k, 1, b(0), b(1), 0, out); err != nil {
 			return err
 		}
 		return d.Launch("md_bias_add", size, n, o, 1, out, b(2))
-	case *linGradOp:
+	case *ops.LinGradOp:
 		w := r.in(nd, 1).Shape()
 		k, o := w[0], w[1]
 		n := r.in(nd, 2).Shape()[0]
-		switch op.which {
+		switch op.Which {
 		case 0:
 			return d.Gemm(false, true, n, k, o, 1, b(2), b(1), 0, out)
 		case 1:
@@ -174,41 +175,41 @@ func (r *gpuRun) exec(nd *G.Node) error {
 			}
 			return d.ColSums(n, o, b(2), ones, out)
 		}
-	case *reluOp:
+	case *ops.ReLUOp:
 		return d.Launch("md_relu_fwd", size, size, b(0), out)
-	case *maskGradOp:
+	case *ops.MaskGradOp:
 		return d.Launch("md_relu_bwd", size, size, b(0), b(1), out)
-	case *addOp:
+	case *ops.AddOp:
 		return d.Axpby(size, 1, b(0), 1, b(1), out)
-	case *copyOp:
+	case *ops.CopyOp:
 		return d.Copy(out, b(0), size)
-	case *dropoutOp:
-		if !op.train || op.p <= 0 {
+	case *ops.DropoutOp:
+		if !op.Train || op.P <= 0 {
 			return d.Copy(out, b(0), size)
 		}
-		op.draw(size)
-		if err := gpu.Upload(d, r.masks[op], op.mask); err != nil {
+		op.Draw(size)
+		if err := gpu.Upload(d, r.masks[op], op.Mask); err != nil {
 			return err
 		}
 		return d.Launch("md_mul", size, size, b(0), r.masks[op], out)
-	case *dropDxOp:
-		if !op.f.train || op.f.p <= 0 {
+	case *ops.DropDxOp:
+		if !op.Fwd.Train || op.Fwd.P <= 0 {
 			return d.Copy(out, b(0), size)
 		}
-		return d.Launch("md_mul", size, size, b(0), r.maskOf(op.f), out)
-	case *lossOp:
+		return d.Launch("md_mul", size, size, b(0), r.maskOf(op.Fwd), out)
+	case *ops.LossOp:
 		if !r.first(op) {
 			return nil
 		}
 		return r.lossStep(nd, op)
-	case *lossDxOp:
+	case *ops.LossDxOp:
 		// The loss writes it. Its only input is the constant seed, so the
 		// order may put it before the loss: run the loss first then.
-		if lop, ok := r.lossNode.Op().(*lossOp); ok && r.first(lop) {
+		if lop, ok := r.lossNode.Op().(*ops.LossOp); ok && r.first(lop) {
 			return r.lossStep(r.lossNode, lop)
 		}
 		return nil
-	case *concatColsOp:
+	case *ops.ConcatColsOp:
 		rows, width, off := nd.Shape()[0], nd.Shape()[1], 0
 		for _, in := range r.inputs(nd) {
 			w := in.Shape()[1]
@@ -218,17 +219,17 @@ func (r *gpuRun) exec(nd *G.Node) error {
 			off += w
 		}
 		return nil
-	case *sliceColsOp:
+	case *ops.SliceColsOp:
 		s := r.in(nd, 0).Shape()
-		w := op.to - op.from
-		return d.CopyColumns(out, w, 0, b(0), s[1], op.from, w, s[0])
+		w := op.To - op.From
+		return d.CopyColumns(out, w, 0, b(0), s[1], op.From, w, s[0])
 	}
 	return fmt.Errorf("the GPU engine has no form of op %v (%T)", nd.Op(), nd.Op())
 }
 
-// lossStep brings the logits down, runs the LossFunc on the host and
+// lossStep brings the logits down, runs the ops.LossFunc on the host and
 // sends its gradient up.
-func (r *gpuRun) lossStep(nd *G.Node, op *lossOp) error {
+func (r *gpuRun) lossStep(nd *G.Node, op *ops.LossOp) error {
 	d := r.net.dev
 	x := r.in(nd, 0)
 	s := x.Shape()
@@ -240,8 +241,8 @@ func (r *gpuRun) lossStep(nd *G.Node, op *lossOp) error {
 		return err
 	}
 	clear(r.dlogits)
-	r.loss = (*op.fn)(r.logits, s[0], s[1], r.dlogits)
-	op.last = r.loss
+	r.loss = (*op.Fn)(r.logits, s[0], s[1], r.dlogits)
+	op.Last = r.loss
 	if r.dlossNode == nil {
 		return nil
 	}
@@ -256,6 +257,6 @@ func (r *gpuRun) gradBuf(nd *G.Node) gpu.Buffer {
 	return r.buf[nd]
 }
 
-func (r *gpuRun) maskOf(op *dropoutOp) gpu.Buffer { return r.masks[op] }
+func (r *gpuRun) maskOf(op *ops.DropoutOp) gpu.Buffer { return r.masks[op] }
 
 func size4(t *gpu.Tensor) int { return t.Size() }

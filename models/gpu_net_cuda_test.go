@@ -12,6 +12,8 @@ import (
 	G "gorgonia.org/gorgonia"
 
 	"github.com/maskdash/maskdash/models/gpu"
+	"github.com/maskdash/maskdash/models/ops"
+	"github.com/maskdash/maskdash/models/ops/opstest"
 )
 
 func needGPU(t *testing.T) {
@@ -76,7 +78,7 @@ func gpuPair(t *testing.T, spec Spec) (cpu, dev *Net) {
 // resnet-s: measured on the H200 before ownSums (own_graph.go), its
 // gradients were 0.5–0.8% off at 16×16 and 32×32 (the loss equal to six
 // digits) against a CPU reference whose gradient sums ran through
-// Gorgonia's own CUDA Add; with the CPU graph now all this package's ops,
+// Gorgonia's own CUDA Add; with the CPU graph now all package ops's ops,
 // it has not run on a GPU since (NOTES.md).
 //
 // A whole step's gradients are held to gradTol (1e-2), not 1e-3. On the
@@ -92,8 +94,8 @@ func gpuPair(t *testing.T, spec Spec) (cpu, dev *Net) {
 // TestBatchNormOnTheGPU in models/gpu, cudakern's TestKernelsOnTheGPU).
 func TestGPUStepMatchesCPU(t *testing.T) {
 	needGPU(t)
-	defer func(v bool) { Winograd = v }(Winograd)
-	Winograd = false
+	defer func(v bool) { ops.Winograd = v }(ops.Winograd)
+	ops.Winograd = false
 	for _, c := range []struct {
 		name      string
 		batch, sz int
@@ -115,8 +117,8 @@ func TestGPUStepMatchesCPU(t *testing.T) {
 			spec := Spec{Name: c.name, Batch: c.batch, W: c.sz, H: c.sz, Seed: 7, Dropout: c.dropout}
 			cpu, dev := gpuPair(t, spec)
 			r := rand.New(rand.NewPCG(1, 2))
-			x := randInput(r, c.batch*3*c.sz*c.sz)
-			loss := dotLoss(randInput(r, c.batch*cpu.Spec.Outputs()))
+			x := opstest.RandInput(r, c.batch*3*c.sz*c.sz)
+			loss := dotLoss(opstest.RandInput(r, c.batch*cpu.Spec.Outputs()))
 			cpu.SetLoss(loss)
 			dev.SetLoss(loss)
 			l1, y1, err := cpu.TrainStep(x)
@@ -203,7 +205,7 @@ func forwardOpsMatch(t *testing.T, cpu, dev *Net, x []float32) {
 		if !ok || nd.Op() == nil || nd.IsScalar() || cn[i].Value() == nil {
 			continue
 		}
-		want := f32(cn[i].Value())
+		want := ops.Float32s(cn[i].Value())
 		got := make([]float32, len(want))
 		if err := gpu.Download(dev.gpu.dev, got, b); err != nil {
 			t.Fatal(err)
@@ -288,8 +290,8 @@ func TestGPUHeldBatch(t *testing.T) {
 	spec := Spec{Name: "vgg-s", Batch: 8, W: 32, H: 32, Seed: 9, Device: DeviceCUDA, Precision: PrecisionStrict}
 	var losses [2]float64
 	r := rand.New(rand.NewPCG(7, 8))
-	x := randInput(r, 8*3*32*32)
-	loss := dotLoss(randInput(r, 8*18))
+	x := opstest.RandInput(r, 8*3*32*32)
+	loss := dotLoss(opstest.RandInput(r, 8*18))
 	for i := range losses {
 		n, err := New(spec)
 		if err != nil {
@@ -324,8 +326,8 @@ func TestGPUWeightsPredictOnCPU(t *testing.T) {
 	spec := Spec{Name: "vgg-s", Batch: 32, W: 32, H: 32, Seed: 3}
 	cpu, dev := gpuPair(t, spec)
 	r := rand.New(rand.NewPCG(5, 6))
-	dev.SetLoss(dotLoss(randInput(r, 32*18)))
-	x := randInput(r, 32*3*32*32)
+	dev.SetLoss(dotLoss(opstest.RandInput(r, 32*18)))
+	x := opstest.RandInput(r, 32*3*32*32)
 	for s := 1; s <= 5; s++ {
 		if _, _, err := dev.TrainStep(x); err != nil {
 			t.Fatal(err)

@@ -1,6 +1,9 @@
 package models
 
-import G "gorgonia.org/gorgonia"
+import (
+	"github.com/maskdash/maskdash/models/ops"
+	G "gorgonia.org/gorgonia"
+)
 
 // The GPU engine's memory plan (used in a cuda build, tested everywhere):
 // which ops' outputs may share device memory. gpuSteps says what each op's
@@ -23,35 +26,35 @@ type gpuStep struct {
 // its gradient.
 type opIndex struct {
 	fwd                 map[any]*G.Node
-	bnGrads             map[*bnOp]*[3]*G.Node // dx, dγ, dβ
-	biasGrads           map[*chanBiasOp]*[2]*G.Node
-	dw                  map[*convDwOp]*G.Node
+	bnGrads             map[*ops.BNOp]*[3]*G.Node // dx, dγ, dβ
+	biasGrads           map[*ops.ChanBiasOp]*[2]*G.Node
+	Dw                  map[*ops.ConvDwOp]*G.Node
 	lossNode, dlossNode *G.Node
 }
 
 func indexOps(order G.Nodes) opIndex {
-	ix := opIndex{fwd: map[any]*G.Node{}, bnGrads: map[*bnOp]*[3]*G.Node{}, biasGrads: map[*chanBiasOp]*[2]*G.Node{},
-		dw: map[*convDwOp]*G.Node{}}
+	ix := opIndex{fwd: map[any]*G.Node{}, bnGrads: map[*ops.BNOp]*[3]*G.Node{}, biasGrads: map[*ops.ChanBiasOp]*[2]*G.Node{},
+		Dw: map[*ops.ConvDwOp]*G.Node{}}
 	for _, nd := range order {
 		switch op := nd.Op().(type) {
-		case *bnOp, *maxPool2Op, *chanBiasOp:
+		case *ops.BNOp, *ops.MaxPool2Op, *ops.ChanBiasOp:
 			ix.fwd[op] = nd
-		case *lossOp:
+		case *ops.LossOp:
 			ix.lossNode = nd
-		case *lossDxOp:
+		case *ops.LossDxOp:
 			ix.dlossNode = nd
-		case *bnGradOp:
-			if ix.bnGrads[op.f] == nil {
-				ix.bnGrads[op.f] = &[3]*G.Node{}
+		case *ops.BNGradOp:
+			if ix.bnGrads[op.Fwd] == nil {
+				ix.bnGrads[op.Fwd] = &[3]*G.Node{}
 			}
-			ix.bnGrads[op.f][op.which] = nd
-		case *chanBiasGradOp:
-			if ix.biasGrads[op.f] == nil {
-				ix.biasGrads[op.f] = &[2]*G.Node{}
+			ix.bnGrads[op.Fwd][op.Which] = nd
+		case *ops.ChanBiasGradOp:
+			if ix.biasGrads[op.Fwd] == nil {
+				ix.biasGrads[op.Fwd] = &[2]*G.Node{}
 			}
-			ix.biasGrads[op.f][op.which] = nd
-		case *convDwOp:
-			ix.dw[op] = nd
+			ix.biasGrads[op.Fwd][op.Which] = nd
+		case *ops.ConvDwOp:
+			ix.Dw[op] = nd
 		}
 	}
 	return ix
@@ -61,7 +64,7 @@ func indexOps(order G.Nodes) opIndex {
 // GPU form reads and writes; inputs and constants do nothing.
 func gpuSteps(order G.Nodes) []gpuStep {
 	ix := indexOps(order)
-	fwd, bnGrads, biasGrads, dw, lossNode, dlossNode := ix.fwd, ix.bnGrads, ix.biasGrads, ix.dw, ix.lossNode, ix.dlossNode
+	fwd, bnGrads, biasGrads, dw, lossNode, dlossNode := ix.fwd, ix.bnGrads, ix.biasGrads, ix.Dw, ix.lossNode, ix.dlossNode
 	done := map[any]bool{}
 	first := func(k any) bool {
 		if done[k] {
@@ -87,40 +90,40 @@ func gpuSteps(order G.Nodes) []gpuStep {
 		in := graphChildren(nd)
 		s := gpuStep{reads: in, writes: G.Nodes{nd}}
 		switch op := nd.Op().(type) {
-		case *convDxOp:
-			if op.dw != nil {
-				s.writes = append(s.writes, dw[op.dw])
+		case *ops.ConvDxOp:
+			if op.Dw != nil {
+				s.writes = append(s.writes, dw[op.Dw])
 			}
-		case *convDwOp:
-			if op.fused {
-				s = gpuStep{} // its convDxOp wrote it
+		case *ops.ConvDwOp:
+			if op.Fused {
+				s = gpuStep{} // its ops.ConvDxOp wrote it
 			}
-		case *bnGradOp:
+		case *ops.BNGradOp:
 			s = gpuStep{}
-			if first(op.f) {
-				f := fwd[op.f]
+			if first(op.Fwd) {
+				f := fwd[op.Fwd]
 				s.reads = G.Nodes{in[0], in[2], graphChildren(f)[0]}
-				if op.f.relu {
+				if op.Fwd.ReLU {
 					s.reads = append(s.reads, f)
 					s.writes = G.Nodes{in[2]} // dy is masked in place
 				}
-				g := bnGrads[op.f]
+				g := bnGrads[op.Fwd]
 				s.writes = append(s.writes, nonNil(g[0], g[1], g[2])...)
 			}
-		case *chanBiasGradOp:
+		case *ops.ChanBiasGradOp:
 			s = gpuStep{}
-			if first(op.f) {
+			if first(op.Fwd) {
 				s.reads = G.Nodes{in[2]}
-				if op.f.relu {
-					s.reads = append(s.reads, fwd[op.f])
+				if op.Fwd.ReLU {
+					s.reads = append(s.reads, fwd[op.Fwd])
 				}
-				g := biasGrads[op.f]
+				g := biasGrads[op.Fwd]
 				s.writes = nonNil(g[0], g[1])
 			}
-		case *scatterOp:
-			p := fwd[op.f]
+		case *ops.ScatterOp:
+			p := fwd[op.Fwd]
 			s.reads = G.Nodes{in[0], graphChildren(p)[0], p}
-		case *lossOp, *lossDxOp:
+		case *ops.LossOp, *ops.LossDxOp:
 			s = gpuStep{}
 			if first(lossNode) {
 				s.reads = G.Nodes{graphChildren(lossNode)[0]}

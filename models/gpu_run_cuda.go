@@ -9,6 +9,7 @@ import (
 	G "gorgonia.org/gorgonia"
 
 	"github.com/maskdash/maskdash/models/gpu"
+	"github.com/maskdash/maskdash/models/ops"
 )
 
 // gpuRun is one of a Net's graphs (training or evaluation) on the GPU:
@@ -24,10 +25,10 @@ type gpuRun struct {
 	desc      map[*G.Node]*gpu.Tensor
 	chans     map[int]*gpu.Tensor // [1, C, 1, 1] descriptions by C
 	owned     []gpu.Buffer        // what this run allocated
-	convs     map[*conv2dOp]*gpu.Conv
-	bns       map[*bnOp]*gpuBN
+	convs     map[*ops.Conv2dOp]*gpu.Conv
+	bns       map[*ops.BNOp]*gpuBN
 	opIndex   // the nodes ops reach past their inputs (gpu_plan.go)
-	masks     map[*dropoutOp]gpu.Buffer
+	masks     map[*ops.DropoutOp]gpu.Buffer
 	xs        [2]gpu.Buffer      // the batch, in turn: the next is uploaded while the last step's backward pass reads the other
 	stage     gpu.Pinned         // the batch on the host, page-locked for the upload
 	scratch   gpu.Buffer         // per-(image, channel) sums of the bias gradients
@@ -59,8 +60,8 @@ func newGPURun(net *gpuNet, gr *graph) (*gpuRun, error) {
 // step; the evaluation graph's are all kept).
 func newGPURunPlanned(net *gpuNet, gr *graph, planned bool) (*gpuRun, error) {
 	r := &gpuRun{net: net, gr: gr, buf: map[*G.Node]gpu.Buffer{}, desc: map[*G.Node]*gpu.Tensor{}, chans: map[int]*gpu.Tensor{},
-		convs: map[*conv2dOp]*gpu.Conv{}, bns: map[*bnOp]*gpuBN{},
-		masks: map[*dropoutOp]gpu.Buffer{}, done: map[any]int{}, planned: planned}
+		convs: map[*ops.Conv2dOp]*gpu.Conv{}, bns: map[*ops.BNOp]*gpuBN{},
+		masks: map[*ops.DropoutOp]gpu.Buffer{}, done: map[any]int{}, planned: planned}
 	sorted, err := G.Sort(gr.g)
 	if err != nil {
 		return nil, err
@@ -101,7 +102,7 @@ func (r *gpuRun) allocate() error {
 				continue
 			}
 			if v := nd.Value(); v != nil && !nd.IsScalar() {
-				p, ok := r.net.byData[&f32(v)[0]]
+				p, ok := r.net.byData[&ops.Float32s(v)[0]]
 				if !ok {
 					return fmt.Errorf("the GPU engine: input %s is neither the batch nor a weight", nd.Name())
 				}
@@ -110,9 +111,9 @@ func (r *gpuRun) allocate() error {
 			continue
 		}
 		switch op := nd.Op().(type) {
-		case *lossOp:
+		case *ops.LossOp:
 			continue // a scalar on the host
-		case *chanBiasOp:
+		case *ops.ChanBiasOp:
 			sh := nd.Shape()
 			if need := sh[0] * sh[1]; need > r.scratch.N {
 				if err := d.Free(r.scratch); err != nil {
@@ -123,7 +124,7 @@ func (r *gpuRun) allocate() error {
 					return err
 				}
 			}
-		case *dropoutOp:
+		case *ops.DropoutOp:
 			m, err := d.Alloc(nd.Shape().TotalSize())
 			if err != nil {
 				return err
@@ -175,19 +176,19 @@ func (r *gpuRun) describe() error {
 	d := r.net.dev
 	for _, nd := range r.order {
 		switch op := nd.Op().(type) {
-		case *conv2dOp:
+		case *ops.Conv2dOp:
 			x := r.in(nd, 0)
 			s := x.Shape()
 			k := nd.Shape()[1]
 			var dx, dw gpu.Buffer
 			for _, g := range r.order {
 				switch gop := g.Op().(type) {
-				case *convDxOp:
-					if gop.f == op {
+				case *ops.ConvDxOp:
+					if gop.Fwd == op {
 						dx = r.buf[g]
 					}
-				case *convDwOp:
-					if gop.f == op {
+				case *ops.ConvDwOp:
+					if gop.Fwd == op {
 						dw = r.buf[g]
 					}
 				}
@@ -209,13 +210,13 @@ func (r *gpuRun) describe() error {
 					*p = b
 				}
 			}
-			cv, err := d.NewConv(gpu.ConvShape{N: s[0], C: s[1], H: s[2], W: s[3], K: k, R: op.k, Pad: op.pad, TF32: r.net.prec.convTF32()},
+			cv, err := d.NewConv(gpu.ConvShape{N: s[0], C: s[1], H: s[2], W: s[3], K: k, R: op.K, Pad: op.Pad, TF32: r.net.prec.convTF32()},
 				xb, r.buf[r.in(nd, 1)], yb, dx, dw)
 			if err := errors.Join(err, freeAll(d, tmp)); err != nil {
 				return fmt.Errorf("convolution %v→%v: %w", s, nd.Shape(), err)
 			}
 			r.convs[op] = cv
-		case *bnOp:
+		case *ops.BNOp:
 			xt, err := r.tensor(r.in(nd, 0))
 			if err != nil {
 				return err
@@ -224,16 +225,16 @@ func (r *gpuRun) describe() error {
 			if err != nil {
 				return err
 			}
-			bn := &gpuBN{BatchNorm: gpu.BatchNorm{X: xt, Ch: ch, Momentum: float64(op.st.momentum), Eps: float64(op.st.eps),
+			bn := &gpuBN{BatchNorm: gpu.BatchNorm{X: xt, Ch: ch, Momentum: float64(op.Stats.Momentum), Eps: float64(op.Stats.Eps),
 				Persistent: gpuBNPersistent},
 				x: r.in(nd, 0), y: nd}
-			mp, ok1 := r.net.byData[&op.st.mean[0]]
-			vp, ok2 := r.net.byData[&op.st.vari[0]]
+			mp, ok1 := r.net.byData[&op.Stats.Mean[0]]
+			vp, ok2 := r.net.byData[&op.Stats.Var[0]]
 			if !ok1 || !ok2 {
 				return fmt.Errorf("the GPU engine: a BatchNorm layer's running statistics are not the net's")
 			}
 			bn.runMean, bn.runVar = r.net.weights[mp], r.net.weights[vp]
-			if op.train {
+			if op.Train {
 				if bn.Mean, err = d.Alloc(xt.C); err != nil {
 					return err
 				}
@@ -249,7 +250,7 @@ func (r *gpuRun) describe() error {
 				r.owned = append(r.owned, bn.sums)
 			}
 			r.bns[op] = bn
-		case *maxPool2Op, *scatterOp, *chanBiasOp, *chanBiasGradOp:
+		case *ops.MaxPool2Op, *ops.ScatterOp, *ops.ChanBiasOp, *ops.ChanBiasGradOp:
 			for _, n := range append(G.Nodes{nd}, r.inputs(nd)...) {
 				if len(n.Shape()) == 4 {
 					if _, err := r.tensor(n); err != nil {

@@ -6,11 +6,14 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/maskdash/maskdash/models/ops"
+	"github.com/maskdash/maskdash/models/ops/opstest"
 )
 
 // dotLoss is a smooth test loss: Σ logits·c for fixed random c, with a
 // square so that it is not linear.
-func dotLoss(c []float32) LossFunc {
+func dotLoss(c []float32) ops.LossFunc {
 	return func(x []float32, n, k int, g []float32) float64 {
 		var s float64
 		for i, v := range x {
@@ -19,14 +22,6 @@ func dotLoss(c []float32) LossFunc {
 		}
 		return s
 	}
-}
-
-func randInput(r *rand.Rand, n int) []float32 {
-	x := make([]float32, n)
-	for i := range x {
-		x[i] = float32(r.NormFloat64())
-	}
-	return x
 }
 
 // TestGradientsFiniteDifference checks every model's gradients (all of its
@@ -39,8 +34,8 @@ func TestGradientsFiniteDifference(t *testing.T) {
 				t.Fatal(err)
 			}
 			r := rand.New(rand.NewPCG(2, 3))
-			x := randInput(r, 3*3*16*16)
-			c := randInput(r, 3*net.Spec.Outputs())
+			x := opstest.RandInput(r, 3*3*16*16)
+			c := opstest.RandInput(r, 3*net.Spec.Outputs())
 			net.SetLoss(dotLoss(c))
 			lossAt := func() float64 {
 				// BatchNorm's running statistics move on every step; keep them fixed.
@@ -129,8 +124,8 @@ func TestTrainAndEvalDoNotDisturbEachOther(t *testing.T) {
 		return n
 	}
 	r := rand.New(rand.NewPCG(1, 2))
-	x := randInput(r, 4*3*16*16)
-	c := randInput(r, 4*18)
+	x := opstest.RandInput(r, 4*3*16*16)
+	c := opstest.RandInput(r, 4*18)
 	a, b := mk(), mk()
 	a.SetLoss(dotLoss(c))
 	b.SetLoss(dotLoss(c))
@@ -175,37 +170,6 @@ func TestTrainAndEvalDoNotDisturbEachOther(t *testing.T) {
 	}
 }
 
-// TestIm2colSameMatchesGeneral checks the shifted-copy im2col for "same"
-// padding against the row-by-row one on odd and even sizes and kernels,
-// with rows packed and with rows colStride apart (the gaps untouched).
-func TestIm2colSameMatchesGeneral(t *testing.T) {
-	r := rand.New(rand.NewPCG(5, 6))
-	for _, tc := range []struct{ c, h, w, k int }{{2, 5, 7, 3}, {3, 8, 8, 3}, {1, 1, 4, 3}, {2, 6, 3, 5}, {1, 2, 2, 5}, {2, 4, 4, 1}} {
-		pad := tc.k / 2
-		x := randInput(r, tc.c*tc.h*tc.w)
-		hw, rows := tc.h*tc.w, tc.c*tc.k*tc.k
-		for _, ld := range []int{hw, colStride(hw)} {
-			want, got := make([]float32, rows*ld), make([]float32, rows*ld)
-			for i := range got {
-				want[i], got[i] = 77, 99 // every element of a row must be written
-			}
-			im2colRows(x, want, tc.c, tc.h, tc.w, tc.k, pad, tc.h, tc.w, ld)
-			im2colSame(x, got, tc.c, tc.h, tc.w, tc.k, pad, ld)
-			for i := range want {
-				if i%ld >= hw {
-					if want[i] != 77 || got[i] != 99 {
-						t.Fatalf("%+v ld %d: the gap after a row was written at %d", tc, ld, i)
-					}
-					continue
-				}
-				if want[i] != got[i] {
-					t.Fatalf("%+v ld %d: col[%d] = %v, want %v", tc, ld, i, got[i], want[i])
-				}
-			}
-		}
-	}
-}
-
 // TestVirtualBatchNormMatchesStored: vgg-s and resnet-s with BatchNorm
 // outputs computed on the fly by their readers give the same loss,
 // logits and gradients, step after step, as with the outputs stored.
@@ -213,16 +177,16 @@ func TestVirtualBatchNormMatchesStored(t *testing.T) {
 	for _, name := range []string{"vgg-s", "resnet-s"} {
 		t.Run(name, func(t *testing.T) {
 			run := func(virtual bool) (losses []float64, grads [][]float32, nv int) {
-				defer func(v bool) { virtualBN = v }(virtualBN)
-				virtualBN = virtual
+				defer func(v bool) { ops.VirtualBN = v }(ops.VirtualBN)
+				ops.VirtualBN = virtual
 				net, err := New(Spec{Name: name, Batch: 4, W: 16, H: 16, Seed: 3})
 				if err != nil {
 					t.Fatal(err)
 				}
 				for _, n := range net.train.g.AllNodes() {
 					switch op := n.Op().(type) {
-					case *bnOp:
-						if op.virtual {
+					case *ops.BNOp:
+						if op.Virtual {
 							nv++
 						}
 					}
@@ -233,12 +197,12 @@ func TestVirtualBatchNormMatchesStored(t *testing.T) {
 					fused, vpools := 0, 0
 					for _, n := range net.train.g.AllNodes() {
 						switch op := n.Op().(type) {
-						case *scatterOp:
-							if op.fused {
+						case *ops.ScatterOp:
+							if op.Fused {
 								fused++
 							}
-						case *maxPool2Op:
-							if op.virtual {
+						case *ops.MaxPool2Op:
+							if op.Virtual {
 								vpools++
 							}
 						}
@@ -248,10 +212,10 @@ func TestVirtualBatchNormMatchesStored(t *testing.T) {
 					}
 				}
 				r := rand.New(rand.NewPCG(7, 8))
-				c := randInput(r, 4*net.Spec.Outputs())
+				c := opstest.RandInput(r, 4*net.Spec.Outputs())
 				net.SetLoss(dotLoss(c))
 				for step := 0; step < 3; step++ {
-					l, _, err := net.TrainStep(randInput(r, 4*3*16*16))
+					l, _, err := net.TrainStep(opstest.RandInput(r, 4*3*16*16))
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -279,90 +243,20 @@ func TestVirtualBatchNormMatchesStored(t *testing.T) {
 				}
 			}
 			for i := range gv {
-				near(t, fmt.Sprintf("grad %d", i), gv[i], gs[i])
+				opstest.Near(t, fmt.Sprintf("grad %d", i), gv[i], gs[i])
 			}
 		})
 	}
 }
 
-// TestKernelsMatchGo checks the build's plane kernels (C in the openblas
-// build, AVX2 assembly in the default build on x86-64) against the
-// pure-Go ones on odd lengths, misaligned slices and in-place use.
-func TestKernelsMatchGo(t *testing.T) {
-	r := rand.New(rand.NewPCG(9, 10))
-	closeTo := func(what string, a, b float32) {
-		t.Helper()
-		if math.Abs(float64(a-b)) > 1e-4*math.Max(1, math.Abs(float64(b))) {
-			t.Fatalf("%s: %v, Go %v", what, a, b)
-		}
-	}
-	for _, n := range []int{1, 7, 8, 9, 33, 4096} {
-		// Slices that start off a 32-byte boundary.
-		x, d := randInput(r, n+3)[3:], randInput(r, n+1)[1:]
-		s, q := kSumSq(x)
-		gs, gq := goSumSq(x)
-		closeTo("sum", s, gs)
-		closeTo("sum of squares", q, gq)
-		for _, relu := range []bool{false, true} {
-			a, b := make([]float32, n), make([]float32, n)
-			kAffine(a, x, 0.7, -0.1, relu)
-			goAffine(b, x, 0.7, -0.1, relu)
-			near(t, "affine", a, b)
-		}
-		for _, write := range []bool{false, true} {
-			d1, d2 := append([]float32(nil), d...), append([]float32(nil), d...)
-			s1, x1 := kSumsAct(d1, x, -0.8, 0.2, 0.05, write)
-			s2, x2 := goSumsAct(d2, x, -0.8, 0.2, 0.05, write)
-			closeTo("Σdy", s1, s2)
-			closeTo("Σdy·x", x1, x2)
-			near(t, "masked dy", d1, d2)
-		}
-		r1, r2 := append([]float32(nil), d...), append([]float32(nil), d...)
-		kDx(r1, r1, x, 0.3, 64, 0.2, -0.4) // in place
-		goDx(r2, d, x, 0.3, 64, 0.2, -0.4)
-		near(t, "dx", r1, r2)
-	}
-	for _, hw := range [][2]int{{2, 2}, {5, 7}, {8, 6}, {6, 36}, {16, 17}, {6, 40}, {4, 64}, {7, 33}} {
-		h, w := hw[0], hw[1]
-		x, dy := randInput(r, h*w), randInput(r, (h/2)*(w/2))
-		x[0] = x[1] // a tie: the first in reading order wins
-		for _, virt := range []bool{false, true} {
-			for _, a := range []float32{0.6, -0.6} {
-				o1, o2 := make([]float32, len(dy)), make([]float32, len(dy))
-				kPool(o1, x, h, w, virt, a, 0.1, true)
-				goPool(o2, x, h, w, virt, a, 0.1, true)
-				near(t, "pool", o1, o2)
-				g1, g2 := append([]float32(nil), dy...), append([]float32(nil), dy...)
-				p1, p2 := make([]uint8, len(dy)), make([]uint8, len(dy))
-				s1, x1 := kSumsPooled(g1, x, p1, h, w, a, 0.1, 0.02, true, true)
-				s2, x2 := goSumsPooled(g2, x, p2, h, w, a, 0.1, 0.02, true, true)
-				if math.Abs(float64(s1-s2)) > 1e-4 || math.Abs(float64(x1-x2)) > 1e-4 {
-					t.Fatalf("pooled sums: %v %v, Go %v %v", s1, x1, s2, x2)
-				}
-				near(t, "pooled masked g", g1, g2)
-				r1, r2 := append([]float32(nil), x...), make([]float32, h*w)
-				kDxPooled(r1, g1, r1, p1, h, w, 0.3, 16, 0.2, -0.4) // over x, in place
-				goDxPooled(r2, g2, x, p2, h, w, 0.3, 16, 0.2, -0.4)
-				near(t, "pooled dx", r1, r2)
-				for mode := scatterStored; mode <= scatterMin; mode++ {
-					d1, d2 := make([]float32, h*w), make([]float32, h*w)
-					kScatter(d1, dy, x, o1, h, w, mode)
-					goScatter(d2, dy, x, o2, h, w, mode)
-					near(t, "scatter", d1, d2)
-				}
-			}
-		}
-	}
-}
-
 // TestGorgoniaEngineMatchesOwn: the graph of Gorgonia's own ops (the one a
-// cuda build runs on the GPU) and this package's ops, from the same seed,
+// cuda build runs on the GPU) and package ops's ops, from the same seed,
 // give the same loss, logits and gradients over a few steps, the same
 // running statistics, and the same evaluation logits.
 func TestGorgoniaEngineMatchesOwn(t *testing.T) {
 	// Sizes past 16×16 caught Gorgonia's multi-axis Sum (see meanAxes);
 	// vgg-s at 32×32 and 64×64 also takes the Winograd forward path
-	// (winograd.go). resnet-s at 32×32 compares with im2col: Winograd
+	// (ops/winograd.go). resnet-s at 32×32 compares with im2col: Winograd
 	// rounds differently in the last bits, and through ten layers of
 	// ReLUs, max pools and residual sums that flips enough near-ties to
 	// move a few gradients by more than the tolerance (Winograd itself is
@@ -375,8 +269,8 @@ func TestGorgoniaEngineMatchesOwn(t *testing.T) {
 		{"resnet-s", 4, 32, true}, {"vgg-s", 4, 32, false}, {"vgg-s", 2, 64, false}} {
 		name, n, sz := tc.name, tc.n, tc.size
 		t.Run(fmt.Sprintf("%s-%d", name, sz), func(t *testing.T) {
-			defer func(v bool) { Winograd = v }(Winograd)
-			Winograd = Winograd && !tc.im2col
+			defer func(v bool) { ops.Winograd = v }(ops.Winograd)
+			ops.Winograd = ops.Winograd && !tc.im2col
 			nets := map[string]*Net{}
 			for _, e := range []string{EngineOwn, EngineGorgonia} {
 				net, err := New(Spec{Name: name, Batch: n, W: sz, H: sz, Seed: 5, Engine: e})
@@ -387,11 +281,11 @@ func TestGorgoniaEngineMatchesOwn(t *testing.T) {
 			}
 			own, gor := nets[EngineOwn], nets[EngineGorgonia]
 			r := rand.New(rand.NewPCG(11, 12))
-			c := randInput(r, n*own.Spec.Outputs())
+			c := opstest.RandInput(r, n*own.Spec.Outputs())
 			own.SetLoss(dotLoss(c))
 			gor.SetLoss(dotLoss(c))
 			for step := 0; step < 3; step++ {
-				x := randInput(r, n*3*sz*sz)
+				x := opstest.RandInput(r, n*3*sz*sz)
 				l1, y1, err := own.TrainStep(x)
 				if err != nil {
 					t.Fatal(err)
@@ -403,13 +297,13 @@ func TestGorgoniaEngineMatchesOwn(t *testing.T) {
 				if math.Abs(l1-l2) > 1e-3*math.Max(1, math.Abs(l1)) {
 					t.Fatalf("step %d: loss %v own, %v gorgonia", step, l1, l2)
 				}
-				near(t, "logits", y2, y1)
+				opstest.Near(t, "logits", y2, y1)
 				for i, p := range own.Params() {
 					q := gor.Params()[i]
 					if p.Name != q.Name {
 						t.Fatalf("parameter %d: %s own, %s gorgonia", i, p.Name, q.Name)
 					}
-					near(t, fmt.Sprintf("step %d: grad %s", step, p.Name), q.Grad, p.Grad)
+					opstest.Near(t, fmt.Sprintf("step %d: grad %s", step, p.Name), q.Grad, p.Grad)
 					// Both take Gorgonia's step, so that each step compares
 					// the two on the same weights: with each taking its own,
 					// last-bit differences move a max pool's near-tie
@@ -421,9 +315,9 @@ func TestGorgoniaEngineMatchesOwn(t *testing.T) {
 				}
 			}
 			for i, p := range own.Buffers() {
-				near(t, p.Name, gor.Buffers()[i].Data, p.Data)
+				opstest.Near(t, p.Name, gor.Buffers()[i].Data, p.Data)
 			}
-			x := randInput(r, n*3*sz*sz)
+			x := opstest.RandInput(r, n*3*sz*sz)
 			e1, err := own.Forward(x, n)
 			if err != nil {
 				t.Fatal(err)
@@ -432,12 +326,12 @@ func TestGorgoniaEngineMatchesOwn(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			near(t, "evaluation logits", e2, e1)
+			opstest.Near(t, "evaluation logits", e2, e1)
 		})
 	}
 }
 
-// TestDeviceFor: cpu trains on this package's ops; cuda needs a cuda build
+// TestDeviceFor: cpu trains on package ops's ops; cuda needs a cuda build
 // and, without one, says how to get it; other devices are refused; the
 // gorgonia engine stays on the CPU.
 func TestDeviceFor(t *testing.T) {
@@ -467,16 +361,16 @@ func TestDeviceFor(t *testing.T) {
 
 // TestGorgoniaWeightsPredictOnOwn: weights and running statistics trained
 // with the Gorgonia-ops engine (on the GPU in a cuda build), loaded into a
-// network of this package's ops (what a checkpoint does), predict the same.
+// network of package ops's ops (what a checkpoint does), predict the same.
 func TestGorgoniaWeightsPredictOnOwn(t *testing.T) {
 	gor, err := New(Spec{Name: "vgg-s", Batch: 4, W: 16, H: 16, Seed: 6, Engine: EngineGorgonia})
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := rand.New(rand.NewPCG(13, 14))
-	gor.SetLoss(dotLoss(randInput(r, 4*gor.Spec.Outputs())))
+	gor.SetLoss(dotLoss(opstest.RandInput(r, 4*gor.Spec.Outputs())))
 	for step := 0; step < 3; step++ {
-		if _, _, err := gor.TrainStep(randInput(r, 4*3*16*16)); err != nil {
+		if _, _, err := gor.TrainStep(opstest.RandInput(r, 4*3*16*16)); err != nil {
 			t.Fatal(err)
 		}
 		for _, p := range gor.Params() {
@@ -494,7 +388,7 @@ func TestGorgoniaWeightsPredictOnOwn(t *testing.T) {
 			copy(ps[1][i].Data, p.Data)
 		}
 	}
-	x := randInput(r, 4*3*16*16)
+	x := opstest.RandInput(r, 4*3*16*16)
 	a, err := gor.Forward(x, 4)
 	if err != nil {
 		t.Fatal(err)
@@ -503,7 +397,7 @@ func TestGorgoniaWeightsPredictOnOwn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	near(t, "logits", b, a)
+	opstest.Near(t, "logits", b, a)
 }
 
 // TestStepFLOPs: vgg-s's step at 64×64 is its five 3×3 convolutions and
@@ -527,7 +421,7 @@ func TestStepFLOPs(t *testing.T) {
 }
 
 // TestGraphsHoldOnlyOwnOps: the training and evaluation graphs of every
-// model hold this package's ops only (and the inputs and the loss's
+// model hold package ops's ops only (and the inputs and the loss's
 // constant seed): a Gorgonia op among them would, in a cuda build, start
 // Gorgonia's own CUDA under a CPU run, and the GPU engine has no form of
 // it.
@@ -537,7 +431,7 @@ func TestGraphsHoldOnlyOwnOps(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := n.Forward(randInput(rand.New(rand.NewPCG(1, 1)), 2*3*16*16), 2); err != nil {
+		if _, err := n.Forward(opstest.RandInput(rand.New(rand.NewPCG(1, 1)), 2*3*16*16), 2); err != nil {
 			t.Fatal(err)
 		}
 		for _, gr := range []*graph{n.train, n.eval} {
@@ -545,7 +439,7 @@ func TestGraphsHoldOnlyOwnOps(t *testing.T) {
 				if nd.Op() == nil || isConstant(nd) {
 					continue
 				}
-				if typ := fmt.Sprintf("%T", nd.Op()); !strings.HasPrefix(typ, "*models.") {
+				if typ := fmt.Sprintf("%T", nd.Op()); !strings.HasPrefix(typ, "*ops.") {
 					t.Errorf("%s: op %v is %s", name, nd.Op(), typ)
 				}
 			}
@@ -558,8 +452,8 @@ func TestGraphsHoldOnlyOwnOps(t *testing.T) {
 func TestInputBatchInPlace(t *testing.T) {
 	var losses [2]float64
 	r := rand.New(rand.NewPCG(3, 9))
-	x := randInput(r, 4*3*16*16)
-	c := randInput(r, 4*18)
+	x := opstest.RandInput(r, 4*3*16*16)
+	c := opstest.RandInput(r, 4*18)
 	for i := range losses {
 		n, err := New(Spec{Name: "vgg-s", Batch: 4, W: 16, H: 16, Seed: 2})
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/maskdash/maskdash/models/ops"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -35,7 +36,7 @@ type Spec struct {
 	HeadWidth int     // width of those layers; default 64
 	Dropout   float64 // dropout before each head's output layer; default 0
 	Seed      uint64  // weight initialisation and dropout seed
-	// Engine is EngineOwn (default: this package's ops) or
+	// Engine is EngineOwn (default: package ops's ops) or
 	// EngineGorgonia (Gorgonia's own ops, the slow reference on the CPU).
 	Engine string
 	// Device is DeviceCPU (default) or DeviceCUDA: the graph's ops run on
@@ -103,10 +104,10 @@ type graph struct {
 	out   *G.Node
 	cost  *G.Node
 	grads G.Nodes
-	loss  *lossOp
+	loss  *ops.LossOp
 	vm    G.VM
 	batch int
-	arena *gradArena         // the training graph's gradient buffers
+	arena *ops.GradArena     // the training graph's gradient buffers
 	bns   []*gorgoniaBNLayer // EngineGorgonia's BatchNorm layers
 	flops float64            // a training step's, per image (see Net.StepFLOPs)
 }
@@ -118,12 +119,12 @@ type Net struct {
 	params  []*Param
 	buffers []*Param
 	byName  map[string]*Param
-	stats   map[string]*bnStats
+	stats   map[string]*ops.BNStats
 	rng     *rand.Rand
 	arch    func(b *builder, x *G.Node) (*G.Node, error)
 	train   *graph
 	eval    *graph
-	lossFn  LossFunc
+	lossFn  ops.LossFunc
 	gpu     *gpuNet // the net's GPU side when Spec.Device is DeviceCUDA
 }
 
@@ -149,7 +150,7 @@ func New(spec Spec) (*Net, error) {
 	if isMultiHead(spec.Name) && spec.Classes != 18 {
 		return nil, fmt.Errorf("model %s predicts mask, gender and age: it needs the 18 mask classes, not %d", spec.Name, spec.Classes)
 	}
-	n := &Net{Spec: spec, byName: map[string]*Param{}, stats: map[string]*bnStats{},
+	n := &Net{Spec: spec, byName: map[string]*Param{}, stats: map[string]*ops.BNStats{},
 		rng: rand.New(rand.NewPCG(spec.Seed, 0x5eed)), arch: arch}
 	n.lossFn = func([]float32, int, int, []float32) float64 { return 0 }
 	// Build the training graph now: it creates every parameter.
@@ -181,7 +182,7 @@ func (n *Net) Lookup(name string) (*Param, bool) {
 }
 
 // SetLoss sets the loss used by the next TrainStep.
-func (n *Net) SetLoss(f LossFunc) { n.lossFn = f }
+func (n *Net) SetLoss(f ops.LossFunc) { n.lossFn = f }
 
 // newTensor creates a parameter tensor (or returns the existing one, so
 // that the evaluation graph shares the training graph's weights).
@@ -217,7 +218,7 @@ func (n *Net) build(batch int, train bool) (*graph, error) {
 	gr.x = G.NewTensor(g, tensor.Float32, 4, G.WithShape(batch, 3, n.Spec.H, n.Spec.W), G.WithName("x"), G.WithValue(gr.xt))
 	b := &builder{net: n, g: g, train: train, gorgonia: n.Spec.Engine == EngineGorgonia}
 	if train {
-		gr.arena = &gradArena{}
+		gr.arena = &ops.GradArena{}
 		b.arena = gr.arena
 	}
 	out, err := n.arch(b, gr.x)
@@ -231,7 +232,7 @@ func (n *Net) build(batch int, train bool) (*graph, error) {
 	gr.bns = b.bns
 	gr.flops = b.flops
 	if train {
-		gr.loss = &lossOp{opBase: newBase("loss"), fn: &n.lossFn}
+		gr.loss = ops.NewLoss(&n.lossFn)
 		if gr.cost, err = G.ApplyOp(gr.loss, out); err != nil {
 			return nil, fmt.Errorf("build loss: %w", err)
 		}
@@ -243,7 +244,7 @@ func (n *Net) build(batch int, train bool) (*graph, error) {
 				return nil, fmt.Errorf("build gradients: %w", err)
 			}
 			if n.Spec.Device == DeviceCPU {
-				planMemory(gr.g, gr.arena)
+				ops.PlanMemory(gr.g, gr.arena)
 			}
 		}
 	}
@@ -270,7 +271,7 @@ func (n *Net) TrainStep(x []float32) (float64, []float32, error) {
 	if &x[0] != &d[0] { // filled in place (InputBatch): nothing to copy
 		copy(d, x)
 	}
-	gr.arena.reset()
+	gr.arena.Reset()
 	defer gr.vm.Reset()
 	if err := gr.vm.RunAll(); err != nil {
 		return 0, nil, fmt.Errorf("training step: %w", err)
@@ -279,9 +280,9 @@ func (n *Net) TrainStep(x []float32) (float64, []float32, error) {
 		l.update()
 	}
 	for i, p := range n.params {
-		copy(p.Grad, f32(gr.grads[i].Value()))
+		copy(p.Grad, ops.Float32s(gr.grads[i].Value()))
 	}
-	return gr.loss.last, f32(gr.out.Value()), nil
+	return gr.loss.Last, ops.Float32s(gr.out.Value()), nil
 }
 
 // Forward runs the evaluation graph (BatchNorm on running statistics, no
@@ -313,7 +314,7 @@ func (n *Net) Forward(x []float32, m int) ([]float32, error) {
 		return nil, fmt.Errorf("forward: %w", err)
 	}
 	k := n.Spec.Outputs()
-	return append([]float32(nil), f32(gr.out.Value())[:m*k]...), nil
+	return append([]float32(nil), ops.Float32s(gr.out.Value())[:m*k]...), nil
 }
 
 // NumParams is the number of learnable values.

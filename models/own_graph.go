@@ -4,13 +4,14 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/maskdash/maskdash/models/ops"
 	G "gorgonia.org/gorgonia"
 )
 
 // ownSums rebuilds a training graph in which Gorgonia summed a node's
 // gradients with its own Add (a node read by two ops: a residual block's
-// input, the multi-head models' features), with this package's addOp in
-// their place, so that the graph holds only this package's ops. In a cuda
+// input, the multi-head models' features), with package ops's AddOp in
+// their place, so that the graph holds only package ops's ops. In a cuda
 // build Gorgonia's Add is one of Gorgonia's CUDA ops: one of them in a CPU
 // graph made Gorgonia's tape machine start its own CUDA context, which on
 // a GPU machine failed now and then ("Failed to load module elembinop …
@@ -45,7 +46,7 @@ func ownSums(gr *graph) error {
 		default:
 			op := nd.Op()
 			if sum(nd) {
-				op = &addOp{opBase: newBase("gradSum"), rank: nd.Dims()}
+				op = ops.NewGradSum(nd.Dims())
 			}
 			var in G.Nodes
 			for _, c := range graphChildren(nd) {

@@ -7,7 +7,7 @@ type Device int
 
 // The devices.
 const (
-	DeviceCPU  Device = iota // this package's ops on the cores
+	DeviceCPU  Device = iota // package ops's ops on the cores
 	DeviceCUDA               // the same graph on an NVIDIA GPU (a cuda build)
 )
 

@@ -1,4 +1,4 @@
-// Command asmgen writes models/sgemm_amd64.s with avo: the AVX2 + FMA
+// Command asmgen writes models/ops/sgemm_amd64.s with avo: the AVX2 + FMA
 // micro-kernel of the default build's matrix product, and the BatchNorm
 // plane loops (kernels.go here) that the openblas build has as C. Run it through go generate
 // in models/ (see gemm_amd64.go); CI checks that the committed output is

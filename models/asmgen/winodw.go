@@ -10,7 +10,7 @@ import (
 
 // winoDy writes winoDyAVX: Winograd's transform A·dY·Aᵀ of eight 2×2
 // tiles of the output gradient a turn, for the kernel gradient in
-// Winograd's domain (models/winograd_dw.go has the Go it matches bit for
+// Winograd's domain (models/ops/winograd_dw.go has the Go it matches bit for
 // bit: the same additions in the same order, negation by the sign bit).
 func winoDy() {
 	TEXT("winoDyAVX", NOSPLIT, "func(wd, r0, r1 *float32, stride, n int)")

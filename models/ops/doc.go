@@ -1,0 +1,18 @@
+// Package ops is maskdash's Gorgonia operations and the CPU loops under
+// them: each op a G.Op with its gradient ops (SymDiff), float32
+// throughout, with buffers reused across steps. Package models puts them
+// in a network's graph (apply.go has the functions it calls); on a GPU
+// package models runs the same ops' CUDA forms and reads what it needs of
+// each op from its exported fields.
+//
+// Files: ops.go holds what every op shares, crew.go the goroutines that
+// run their parallel sections and arena.go the backward pass's borrowed
+// buffers; conv.go, winograd*.go (forward and input gradient in
+// winograd.go, kernel gradient in winograd_dw.go), norm.go, pool.go,
+// act.go, dense.go, bias.go and add.go are the ops, concat.go the
+// multi-head logits' join, loss_op.go carries the loss into the graph;
+// plan.go is the memory plan of a training graph on the CPU; kernels*.go
+// and gemm*.go are the inner loops (Go, assembly written by models/asmgen
+// in the default build on x86-64, and C with OpenBLAS in the openblas
+// build). opstest holds what the tests here and in package models share.
+package ops

@@ -1,0 +1,45 @@
+package ops
+
+import (
+	"sync/atomic"
+	"testing"
+)
+
+// Every item of [0, n) is visited exactly once, chunk indexes stay below
+// chunks(n), and the split is the same from one call to the next.
+func TestParallelVisitsEachItemOnce(t *testing.T) {
+	for _, n := range []int{0, 1, 2, 3, 7, 16, 31, 32, 33, 100, 4096} {
+		seen := make([]atomic.Int32, n)
+		parallel(n, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				seen[i].Add(1)
+			}
+		})
+		for i := range seen {
+			if v := seen[i].Load(); v != 1 {
+				t.Fatalf("parallel(%d): item %d visited %d times", n, i, v)
+			}
+		}
+		k := chunks(n)
+		split := func() []int {
+			first := make([]int, k)
+			for i := range first {
+				first[i] = -1
+			}
+			parallelIdx(n, func(ch, lo, hi int) {
+				if ch < 0 || ch >= k {
+					t.Errorf("parallelIdx(%d): chunk %d out of [0,%d)", n, ch, k)
+					return
+				}
+				first[ch] = lo
+			})
+			return first
+		}
+		a, b := split(), split()
+		for i := range a {
+			if a[i] != b[i] {
+				t.Fatalf("parallelIdx(%d): chunk %d starts at %d, then at %d", n, i, a[i], b[i])
+			}
+		}
+	}
+}
