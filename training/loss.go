@@ -101,16 +101,13 @@ func (l *Loss) Func(labels []int, heads []int) models.LossFunc {
 
 // head adds the loss of logits columns [off, off+c) to g and returns it.
 func (l *Loss) head(x []float32, n, k, off, c int, y []int, g []float32) float64 {
-	p := make([]float64, n*c)
-	logp := make([]float64, n*c)
+	// One allocation for the probabilities, their logs and dz, which
+	// accumulates ∂loss/∂logit for this head.
+	buf := make([]float64, 3*n*c)
+	p, logp, dz := buf[:n*c], buf[n*c:2*n*c], buf[2*n*c:]
 	for i := 0; i < n; i++ {
-		for j, lv := range logSoftmax(x[i*k+off : i*k+off+c]) {
-			logp[i*c+j] = lv
-			p[i*c+j] = math.Exp(lv)
-		}
+		softmaxInto(x[i*k+off:i*k+off+c], p[i*c:(i+1)*c], logp[i*c:(i+1)*c])
 	}
-	// dz accumulates ∂loss/∂logit for this head.
-	dz := make([]float64, n*c)
 	total := 0.0
 	for _, t := range l.Terms {
 		if t.Weight == 0 {
@@ -145,6 +142,7 @@ func smoothCE(p, logp []float64, y []int, n, c int, s, w float64, dz []float64) 
 	if c > 1 {
 		off = s / float64(c-1)
 	}
+	scale := w / float64(n)
 	var loss float64
 	for i := 0; i < n; i++ {
 		for j := 0; j < c; j++ {
@@ -153,7 +151,7 @@ func smoothCE(p, logp []float64, y []int, n, c int, s, w float64, dz []float64) 
 				q = 1 - s
 			}
 			loss -= q * logp[i*c+j]
-			dz[i*c+j] += w * (p[i*c+j] - q) / float64(n)
+			dz[i*c+j] += scale * (p[i*c+j] - q)
 		}
 	}
 	return loss / float64(n)

@@ -177,6 +177,25 @@ func logSoftmax(row []float32) []float64 {
 	return out
 }
 
+// softmaxInto writes a row's softmax into p and its logarithm into logp,
+// with one exponential a value.
+func softmaxInto(row []float32, p, logp []float64) {
+	mx := math.Inf(-1)
+	for _, v := range row {
+		mx = math.Max(mx, float64(v))
+	}
+	var s float64
+	for i, v := range row {
+		p[i] = math.Exp(float64(v) - mx)
+		s += p[i]
+	}
+	ls, inv := math.Log(s)+mx, 1/s
+	for i, v := range row {
+		p[i] *= inv
+		logp[i] = float64(v) - ls
+	}
+}
+
 // argmax returns the index of the largest value.
 func argmax(v []float64) int {
 	b := 0
