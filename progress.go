@@ -58,7 +58,7 @@ func printEvent(e training.Event, out, errOut io.Writer, last *time.Time) {
 		}
 	case training.KindControl:
 		fmt.Fprintf(out, "%s set %s %s\n", e.Who, e.Setting, e.Value)
-	case training.KindNotice:
+	case training.KindNotice, training.KindRewound:
 		fmt.Fprintln(out, e.Msg)
 	case training.KindAlert:
 		fmt.Fprintf(errOut, "\aalert (%s): %s\n", e.Alert, e.Msg)

@@ -22,6 +22,11 @@ const (
 	KindRun        EventKind = "run"        // a run started (its id and settings)
 	KindNotice     EventKind = "notice"     // an answer to a command that had nothing to do
 	KindAlert      EventKind = "alert"      // an alert rule fired (Event.Alert says which)
+	// KindRewound is never in a log: TailLog publishes it when the log it
+	// follows was cut back (a resume redoing steps after a crash) and it
+	// reads the log again from the start. The events after it replace
+	// every event before it.
+	KindRewound EventKind = "rewound"
 )
 
 // State is a trainer's state.

@@ -16,19 +16,26 @@ import (
 // ctx ends. It is how a dashboard shows a run that trains in another
 // process or on another machine (a Slurm node) through its run folder. A
 // log that is cut back (a resume rewinding redone steps) is read again
-// from its start.
+// from its start, after a KindRewound event: the log is cut back by
+// writing a new file in its place (runs.Run.RewindTo), which this sees
+// even when the new file has grown past the old one's length by then.
 func TailLog(ctx context.Context, runDir string, hub *Hub, poll time.Duration) error {
 	path := filepath.Join(runDir, "metrics.jsonl")
 	var off int64
 	var partial []byte
+	var last os.FileInfo // the file read so far
 	for {
 		f, err := os.Open(path)
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			return err
 		}
 		if err == nil {
-			if st, serr := f.Stat(); serr == nil && st.Size() < off {
-				off, partial = 0, nil // rewound
+			if st, serr := f.Stat(); serr == nil {
+				if last != nil && (!os.SameFile(last, st) || st.Size() < off) {
+					off, partial = 0, nil
+					hub.Publish(Event{Kind: KindRewound, Time: time.Now(), Msg: "the run's log was cut back (a resume redoing steps): read again from its start"})
+				}
+				last = st
 			}
 			if _, err := f.Seek(off, io.SeekStart); err == nil {
 				b, _ := io.ReadAll(f)

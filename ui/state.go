@@ -153,6 +153,11 @@ func (s *RunState) Apply(e training.Event) {
 		s.say(e.Time, false, "%s", e.Msg)
 	case training.KindAlert:
 		s.say(e.Time, true, "alert: %s", e.Msg)
+	case training.KindRewound:
+		// The watched run's log is read again from its start: every
+		// curve is drawn anew from what follows.
+		*s = RunState{Log: s.Log, Dropped: s.Dropped}
+		s.say(e.Time, false, "%s", e.Msg)
 	}
 }
 

@@ -54,3 +54,28 @@ func TestWatchAnotherRun(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestRewoundLogRedrawsTheCurves: a watched run's log read again after a
+// rewind (training.KindRewound) draws each epoch once, with the redone
+// epoch's figures, and says so in the log pane.
+func TestRewoundLogRedrawsTheCurves(t *testing.T) {
+	epoch := func(n int, f1 float64) training.Event {
+		return training.Event{Kind: training.KindEpoch, Epoch: n, Step: 10 * n, Val: &training.Metrics{MacroF1: f1}}
+	}
+	run := training.Event{Kind: training.KindRun, Settings: &training.RunHeader{ID: "r", Model: "cnn-s"}}
+	var s RunState
+	for _, e := range []training.Event{run, epoch(1, 0.1), epoch(2, 0.2),
+		{Kind: training.KindRewound, Msg: "the run's log was cut back"}, run, epoch(1, 0.1), epoch(2, 0.25), epoch(3, 0.3)} {
+		s.Apply(e)
+	}
+	if len(s.EpochN) != 3 || s.EpochN[2] != 3 || s.ValF1[1] != 0.25 {
+		t.Fatalf("epochs %v, F1 %v; want 1 2 3 with the redone epoch 2's 0.25", s.EpochN, s.ValF1)
+	}
+	found := false
+	for _, l := range s.Log {
+		found = found || strings.Contains(l.Text, "cut back")
+	}
+	if !found {
+		t.Errorf("the log pane does not say the log was read again: %+v", s.Log)
+	}
+}

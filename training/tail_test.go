@@ -1,0 +1,77 @@
+package training
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/maskdash/maskdash/runs"
+)
+
+// TestTailLogReadsARewoundLogAgain: a followed log that a resume cuts
+// back (runs.Run.RewindTo, a new file in the old one's place) and that
+// has grown past its old length by the next look is read again from its
+// start, after a KindRewound event; what follows the event is the log as
+// it now is, each epoch once.
+func TestTailLogReadsARewoundLogAgain(t *testing.T) {
+	r, err := runs.NewStore(t.TempDir()).Create(runs.Info{ID: "r", Model: "cnn-s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close(runs.StatusStopped, nil)
+	epoch := func(n int, f1 float64) Event {
+		return Event{Kind: KindEpoch, Epoch: n, Step: 10 * n, Val: &Metrics{MacroF1: f1}}
+	}
+	write := func(es ...Event) {
+		t.Helper()
+		for _, e := range es {
+			if err := r.Append(e); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	write(Event{Kind: KindRun, Settings: &RunHeader{ID: "r", Model: "cnn-s"}}, epoch(1, 0.1), epoch(2, 0.2))
+	hub := NewHub()
+	sub, _ := hub.Subscribe(1024)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	go func() { _ = TailLog(ctx, r.Dir, hub, 5*time.Millisecond) }()
+	var got []Event
+	until := func(done func() bool) {
+		t.Helper()
+		for !done() {
+			es, _, ok := sub.Next(ctx)
+			if !ok {
+				t.Fatalf("the tail ended after %d events", len(got))
+			}
+			got = append(got, es...)
+		}
+	}
+	until(func() bool { return len(got) >= 3 })
+	if err := r.RewindTo(10); err != nil { // the resume redoes epoch 2
+		t.Fatal(err)
+	}
+	write(epoch(2, 0.25), epoch(3, 0.3), Event{Kind: KindState, State: StateRunning})
+	rewound := -1
+	until(func() bool {
+		for i, e := range got {
+			if e.Kind == KindRewound {
+				rewound = i
+			}
+		}
+		return rewound >= 0 && len(got) > rewound && got[len(got)-1].Kind == KindState
+	})
+	var epochs []int
+	var f1s []float64
+	for _, e := range got[rewound+1:] {
+		if e.Kind == KindEpoch {
+			epochs, f1s = append(epochs, e.Epoch), append(f1s, e.Val.MacroF1)
+		}
+	}
+	if len(epochs) != 3 || epochs[0] != 1 || epochs[1] != 2 || epochs[2] != 3 || f1s[1] != 0.25 {
+		t.Fatalf("after the rewind: epochs %v, F1 %v; want 1 2 3 with epoch 2's redone 0.25", epochs, f1s)
+	}
+	if rewound != 3 {
+		t.Errorf("the rewind came after %d events, want 3", rewound)
+	}
+}
