@@ -4,6 +4,8 @@
 #
 #   ../shared/gpu/pack-go.sh                     # Go, vendor/, Gorgonia's .cu into .gpu/
 #   tar -cf - vendor | xz -T2 > .gpu/vendor.tar.xz && cp ../shared/bench/torch_ref.py .gpu/
+#   mkdir -p .gpu/tmux && cp /usr/bin/tmux /lib/x86_64-linux-gnu/libutempter.so.0 \
+#     /lib/x86_64-linux-gnu/libevent_core-2.1.so.7 .gpu/tmux/   # the H200 machine has no tmux
 #
 # then run it there with the device tool: carry [".gpu"], command
 #   scripts/gpu-check.sh
@@ -130,10 +132,13 @@ step "GPU memory (PyTorch's peak per batch)"
 fi
 if want dashboard; then
 step "the dashboard's keys on a cuda run (scripts/tmux-smoke.sh: --device auto picks the GPU)"
-if command -v tmux >/dev/null; then
+if ! command -v tmux >/dev/null && [ -x .gpu/tmux/tmux ]; then
+  export PATH="$here/.gpu/tmux:$PATH" LD_LIBRARY_PATH="$here/.gpu/tmux:$LD_LIBRARY_PATH"
+fi
+if command -v tmux >/dev/null && tmux -V; then
   timeout 240 scripts/tmux-smoke.sh $bin || echo "FAILED: the dashboard on a cuda run"
 else
-  echo "no tmux on this machine: the dashboard's keys were not tried"
+  echo "no tmux that runs on this machine (none installed, none carried in .gpu/tmux): the dashboard's keys were not tried"
 fi
 fi
 step "summary"
