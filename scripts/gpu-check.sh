@@ -21,25 +21,28 @@
 # nvidia-smi during each, and both sides' GPU memory. Everything it prints
 # goes to $OUT/gpu-check.log; the table to $OUT/gpu-table.txt.
 #
-# GPU_CHECK names the parts to run (default all): build tests train bench
-# profile memory dashboard (last: tmux-smoke.sh on a cuda run, where tmux
-# is installed). bench runs maskdash with the batch held on the GPU, as
-# torch_ref.py holds its own, and once with --upload (every step sends its
-# batch up, as training does); profile times every op of a vgg-s and a
-# cnn-s step (MASKDASH_GPU_PROFILE=1) and compares cuDNN's spatial and
-# persistent BatchNorm. The GPU engine's switches (models/
-# gpu_switches_cuda.go: 1 on, 0 off) are tried beside their defaults:
-# MASKDASH_GPU_PLAN (the memory plan, on), MASKDASH_BN_PERSISTENT (cuDNN's
-# persistent BatchNorm, on), MASKDASH_GPU_FUSED_BN (the fused BatchNorm +
-# ReLU kernels, off). Each go test's whole output is kept in
-# $OUT/test-*.log.
+# GPU_CHECK names the parts to run. The default, "build tests train bench
+# memory dashboard", fits in five minutes of device time (measured on the
+# H200: build 32 s, tests 62 s, train 12 s, bench 90 s; dashboard is
+# tmux-smoke.sh on a cuda run, with a tmux carried in .gpu/tmux where the
+# machine has none). bench runs maskdash with the batch held on the GPU, as
+# torch_ref.py holds its own. Two more parts, for measuring: extra (the
+# training curve with the defaults' alternatives, and bench with strict
+# float32, tf32, the batch uploaded every step as training does, without
+# the memory plan and with the fused BatchNorm: 65 s) and profile (every
+# op of a vgg-s and a cnn-s step timed, MASKDASH_GPU_PROFILE=1, and
+# cuDNN's spatial against persistent BatchNorm: 10 s). The GPU engine's
+# switches (models/gpu_switches_cuda.go: 1 on, 0 off): MASKDASH_GPU_PLAN
+# (the memory plan, on), MASKDASH_BN_PERSISTENT (cuDNN's persistent
+# BatchNorm, on), MASKDASH_GPU_FUSED_BN (the fused BatchNorm + ReLU
+# kernels, off). Each go test's whole output is kept in $OUT/test-*.log.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 out=${OUT:-$here}
 exec > >(tee "$out/gpu-check.log") 2>&1
 cd "$here"
 step() { echo; echo "== $(date +%T) $*"; }
-parts=" ${GPU_CHECK:-build tests train bench profile memory dashboard} "
+parts=" ${GPU_CHECK:-build tests train bench memory dashboard} "
 want() { [[ "$parts" == *" $1 "* ]]; }
 [ -d vendor ] || { [ -f .gpu/vendor.tar.xz ] && tar -xJf .gpu/vendor.tar.xz; }
 [ -f .gpu/env.sh ] && source .gpu/env.sh
@@ -58,17 +61,20 @@ export CGO_CFLAGS="-I$here/gpu/include -I$cuda/include -I$cudnn/include"
 export CGO_LDFLAGS="-L/tmp/cudalib -L$cudnn/lib -L$cuda/lib64 -L$cuda/lib64/stubs"
 export LD_LIBRARY_PATH="$cudnn/lib:$cuda/lib64:${LD_LIBRARY_PATH:-}"
 tags="cuda"
-if want tests; then
-step "GPU checks"
 # -timeout: a test that hangs prints every goroutine's stack and ends (a
 # hang in the training curve ate a whole run once, with nothing to show).
 # Each test's whole output goes to $OUT/test-*.log (a hang's goroutine
 # dump with it); the log here gets its tail.
 gotest() { local name=$1; shift; go test -tags "$tags" -count=1 "$@" > "$out/test-$name.log" 2>&1; local rc=$?; grep -v '^=== RUN' "$out/test-$name.log" | tail -150; return $rc; }
+if want tests; then
+step "GPU checks"
 gotest models -timeout 120s -v -run 'TestGPU|TestDeviceFor' ./models || echo "FAILED: models GPU checks"
 gotest gpu -timeout 60s -v -run 'TestBatchNormOnTheGPU' ./models/gpu || echo "FAILED: BatchNorm on the GPU"
 gotest kernels -timeout 60s -run 'TestKernelsOnTheGPU|TestFusedBNReLU' ./models/cudakern || echo "FAILED: kernels on the GPU"
 gotest training -timeout 90s -v -run 'TestGPU' ./training || echo "FAILED: training curve"
+fi
+if want extra; then
+step "the training curve with the defaults' alternatives"
 # …with the fused BatchNorm, and without the memory plan with cuDNN's
 # spatial BatchNorm (the alternatives to the defaults).
 MASKDASH_GPU_FUSED_BN=1 gotest training-fused -timeout 90s -v -run 'TestGPU' ./training || echo "FAILED: training curve with the fused BatchNorm"
@@ -108,14 +114,16 @@ for b in 64 256 1024; do
     echo "$m $b fp32 ${md:-FAILED} $(busy /tmp/u-md.csv) ${th:-?} $tb $ratio" | tee -a "$table"
   done
 done
+step table
+column -t "$table" 2>/dev/null || cat "$table"
+fi
+if want extra; then
 step "strict float32 and tf32, and the batch uploaded every step, vgg-s batch 256"
 for p in strict tf32; do timeout 60 $bin bench --device cuda --model vgg-s --batch 256 --seconds 3 --precision $p --json || echo "FAILED: --precision $p"; done
 for m in vgg-s cnn-s; do timeout 60 $bin bench --device cuda --model $m --batch 256 --seconds 3 --upload --json || echo "FAILED: --upload"; done
 step "without the memory plan (MASKDASH_GPU_PLAN=0), and with the fused BatchNorm (MASKDASH_GPU_FUSED_BN=1): gpu_mib and speed"
 for b in 256 1024; do MASKDASH_GPU_PLAN=0 timeout 60 $bin bench --device cuda --model vgg-s,cnn-s --batch $b --seconds 3 --json | sed 's/^/no plan: /' || echo "FAILED: no plan"; done
 for b in 256 1024; do MASKDASH_GPU_FUSED_BN=1 timeout 60 $bin bench --device cuda --model vgg-s --batch $b --seconds 3 --json | sed 's/^/fused: /' || echo "FAILED: fused"; done
-step table
-column -t "$table" 2>/dev/null || cat "$table"
 fi
 if want profile; then
 step "profile: every op timed (vgg-s 256, cnn-s 1024); spatial against persistent BatchNorm"
