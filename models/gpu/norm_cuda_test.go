@@ -4,53 +4,11 @@ package gpu
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/maskdash/maskdash/models/ops/opstest"
 )
-
-// bnReference is BatchNorm's training forward and backward in float64:
-// y, dx, dγ, dβ for x and dy of shape [n, c, hw].
-func bnReference(x, dy, gamma, beta []float32, n, c, hw int, eps float64) (y, dx, dgamma, dbeta []float64) {
-	y, dx = make([]float64, len(x)), make([]float64, len(x))
-	dgamma, dbeta = make([]float64, c), make([]float64, c)
-	m := float64(n * hw)
-	for ch := range c {
-		var mu, v float64
-		each := func(f func(i int)) {
-			for img := range n {
-				for j := range hw {
-					f((img*c+ch)*hw + j)
-				}
-			}
-		}
-		each(func(i int) { mu += float64(x[i]) })
-		mu /= m
-		each(func(i int) { d := float64(x[i]) - mu; v += d * d })
-		inv := 1 / math.Sqrt(v/m+eps)
-		each(func(i int) {
-			xh := (float64(x[i]) - mu) * inv
-			y[i] = float64(gamma[ch])*xh + float64(beta[ch])
-			dbeta[ch] += float64(dy[i])
-			dgamma[ch] += float64(dy[i]) * xh
-		})
-		each(func(i int) {
-			xh := (float64(x[i]) - mu) * inv
-			dx[i] = float64(gamma[ch]) * inv * (float64(dy[i]) - dbeta[ch]/m - xh*dgamma[ch]/m)
-		})
-	}
-	return
-}
-
-func relTo(got []float32, want []float64) float64 {
-	var d, s float64
-	for i, w := range want {
-		e := float64(got[i]) - w
-		d += e * e
-		s += w * w
-	}
-	return math.Sqrt(d / math.Max(s, 1e-300))
-}
 
 // TestBatchNormOnTheGPU: cuDNN's BatchNorm in training, spatial and
 // persistent, forward and backward, on the same inputs as a float64
@@ -133,7 +91,7 @@ func TestBatchNormOnTheGPU(t *testing.T) {
 				if err := d.BatchNormBackward(bn, bx, bdy, bdx, bg, bdg, bdb); err != nil {
 					t.Fatal(err)
 				}
-				wy, wdx, wdg, wdb := bnReference(x, dy, gamma, beta, n, c, hw, bn.Eps)
+				wy, wdx, wdg, wdb := opstest.BatchNormReference(x, dy, gamma, beta, n, c, hw, bn.Eps)
 				for _, o := range []struct {
 					name string
 					b    Buffer
@@ -143,7 +101,7 @@ func TestBatchNormOnTheGPU(t *testing.T) {
 					if err := Download(d, got, o.b); err != nil {
 						t.Fatal(err)
 					}
-					e := relTo(got, o.want)
+					e := opstest.RelErr64(got, o.want)
 					t.Logf("%s: %.2g relative to float64", o.name, e)
 					if e > 1e-3 {
 						t.Errorf("%s: %.2g relative to float64", o.name, e)

@@ -1,5 +1,6 @@
-// Package opstest holds what the tests of package ops and of package
-// models share: random inputs and a comparison of float32 slices.
+// Package opstest holds what the tests of package ops, package models and
+// package gpu share: random inputs, comparisons of float32 slices and a
+// float64 BatchNorm to check the float32 ones against.
 package opstest
 
 import (
@@ -29,4 +30,48 @@ func Near(t *testing.T, what string, a, b []float32) {
 			t.Fatalf("%s[%d]: %v, want %v", what, i, a[i], b[i])
 		}
 	}
+}
+
+// BatchNormReference is BatchNorm's training forward and backward in
+// float64: y, dx, dγ, dβ for x and dy of shape [n, c, hw].
+func BatchNormReference(x, dy, gamma, beta []float32, n, c, hw int, eps float64) (y, dx, dgamma, dbeta []float64) {
+	y, dx = make([]float64, len(x)), make([]float64, len(x))
+	dgamma, dbeta = make([]float64, c), make([]float64, c)
+	m := float64(n * hw)
+	for ch := range c {
+		var mu, v float64
+		each := func(f func(i int)) {
+			for img := range n {
+				for j := range hw {
+					f((img*c+ch)*hw + j)
+				}
+			}
+		}
+		each(func(i int) { mu += float64(x[i]) })
+		mu /= m
+		each(func(i int) { d := float64(x[i]) - mu; v += d * d })
+		inv := 1 / math.Sqrt(v/m+eps)
+		each(func(i int) {
+			xh := (float64(x[i]) - mu) * inv
+			y[i] = float64(gamma[ch])*xh + float64(beta[ch])
+			dbeta[ch] += float64(dy[i])
+			dgamma[ch] += float64(dy[i]) * xh
+		})
+		each(func(i int) {
+			xh := (float64(x[i]) - mu) * inv
+			dx[i] = float64(gamma[ch]) * inv * (float64(dy[i]) - dbeta[ch]/m - xh*dgamma[ch]/m)
+		})
+	}
+	return
+}
+
+// RelErr64 is ‖got − want‖ / ‖want‖.
+func RelErr64(got []float32, want []float64) float64 {
+	var d, s float64
+	for i, w := range want {
+		e := float64(got[i]) - w
+		d += e * e
+		s += w * w
+	}
+	return math.Sqrt(d / math.Max(s, 1e-300))
 }
