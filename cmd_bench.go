@@ -157,6 +157,9 @@ func benchOne(name string, dev models.Device, engine string, prec models.Precisi
 		labels[i] = r.IntN(18)
 	}
 	net.SetLoss(loss.Func(labels, net.Spec.Heads()))
+	if net.OnGPU() && models.GPULossOnDevice() {
+		net.SetDeviceLoss(loss.Device(labels, net.Spec.Heads()))
+	}
 	held := net.OnGPU() && !upload
 	if held {
 		if err := net.HoldBatch(x); err != nil {

@@ -230,6 +230,11 @@ func (r *gpuRun) exec(nd *G.Node) error {
 // lossStep brings the logits down, runs the ops.LossFunc on the host and
 // sends its gradient up.
 func (r *gpuRun) lossStep(nd *G.Node, op *ops.LossOp) error {
+	if r.devLoss != nil && r.dlossNode != nil {
+		err := r.deviceLossStep(nd, r.devLoss)
+		op.Last = r.loss
+		return err
+	}
 	d := r.net.dev
 	x := r.in(nd, 0)
 	s := x.Shape()

@@ -154,6 +154,7 @@ func (g *gpuNet) trainStep(n *Net, x []float32) (float64, []float32, error) {
 	}
 	defer g.dev.Unlock()
 	r := g.train
+	r.devLoss = n.devLoss
 	if x == nil && !r.held {
 		return 0, nil, fmt.Errorf("training step: no batch is held on the GPU (HoldBatch)")
 	}

@@ -37,10 +37,12 @@ type gpuRun struct {
 	planned   bool               // outputs share memory by the plan (gpu_plan.go)
 	prof      map[string]*opTime // per kind of op, when profiling
 	profSteps int
-	done      map[any]int // the step an op's shared gradients were computed in
-	loss      float64     // the last step's
-	logits    []float32   // the last step's, on the host
-	dlogits   []float32   // the loss's gradient, on the host
+	done      map[any]int  // the step an op's shared gradients were computed in
+	loss      float64      // the last step's
+	lossMem   *gpuLossBufs // the loss's memory when it runs on the device (gpu_loss_cuda.go)
+	devLoss   *DeviceLoss  // the loss to compute on the device this step, or nil
+	logits    []float32    // the last step's, on the host
+	dlogits   []float32    // the loss's gradient, on the host
 }
 
 // gpuBN is one BatchNorm layer on the GPU.

@@ -26,7 +26,16 @@ var (
 	// training (MASKDASH_BN_PERSISTENT). On: 1.63× the spatial mode's
 	// speed on vgg-s at batch 256 (38,400 against 23,500 images/s).
 	gpuBNPersistent = envSwitch("MASKDASH_BN_PERSISTENT", true)
+	// gpuLoss has the trainer and bench hand a net on the GPU its loss as
+	// data (Net.SetDeviceLoss), computed on the device (MASKDASH_GPU_LOSS).
+	// Off until a GPU run has checked it (TestGPUDeviceLossMatchesHost in
+	// package training); built after the eighth session's device time.
+	gpuLoss = envSwitch("MASKDASH_GPU_LOSS", false)
 )
+
+// GPULossOnDevice reports whether callers should give a net on the GPU
+// its loss as data (SetDeviceLoss): MASKDASH_GPU_LOSS.
+func GPULossOnDevice() bool { return gpuLoss }
 
 // envSwitch is the switch named by an environment variable: "1" on, "0"
 // off, anything else the default.

@@ -125,7 +125,8 @@ type Net struct {
 	train   *graph
 	eval    *graph
 	lossFn  ops.LossFunc
-	gpu     *gpuNet // the net's GPU side when Spec.Device is DeviceCUDA
+	devLoss *DeviceLoss // the loss on the GPU (SetDeviceLoss), or nil
+	gpu     *gpuNet     // the net's GPU side when Spec.Device is DeviceCUDA
 }
 
 // New builds the network named in spec with freshly initialised weights.

@@ -29,13 +29,15 @@
 # torch_ref.py holds its own. Two more parts, for measuring: extra (the
 # training curve with the defaults' alternatives, and bench with strict
 # float32, tf32, the batch uploaded every step as training does, without
-# the memory plan and with the fused BatchNorm: 65 s) and profile (every
+# the memory plan, with the fused BatchNorm, and the loss on the host
+# against the loss on the GPU: about 90 s) and profile (every
 # op of a vgg-s and a cnn-s step timed, MASKDASH_GPU_PROFILE=1, and
 # cuDNN's spatial against persistent BatchNorm: 10 s). The GPU engine's
 # switches (models/gpu_switches_cuda.go: 1 on, 0 off): MASKDASH_GPU_PLAN
 # (the memory plan, on), MASKDASH_BN_PERSISTENT (cuDNN's persistent
 # BatchNorm, on), MASKDASH_GPU_FUSED_BN (the fused BatchNorm + ReLU
-# kernels, off). Each go test's whole output is kept in $OUT/test-*.log.
+# kernels, off), MASKDASH_GPU_LOSS (the loss computed on the GPU, off).
+# Each go test's whole output is kept in $OUT/test-*.log.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 out=${OUT:-$here}
@@ -124,6 +126,12 @@ for m in vgg-s cnn-s; do timeout 60 $bin bench --device cuda --model $m --batch 
 step "without the memory plan (MASKDASH_GPU_PLAN=0), and with the fused BatchNorm (MASKDASH_GPU_FUSED_BN=1): gpu_mib and speed"
 for b in 256 1024; do MASKDASH_GPU_PLAN=0 timeout 60 $bin bench --device cuda --model vgg-s,cnn-s --batch $b --seconds 3 --json | sed 's/^/no plan: /' || echo "FAILED: no plan"; done
 for b in 256 1024; do MASKDASH_GPU_FUSED_BN=1 timeout 60 $bin bench --device cuda --model vgg-s --batch $b --seconds 3 --json | sed 's/^/fused: /' || echo "FAILED: fused"; done
+step "the loss on the host and on the GPU (MASKDASH_GPU_LOSS=1), one after the other"
+for mb in "vgg-s 256" "cnn-s 1024"; do
+  set -- $mb
+  timeout 60 $bin bench --device cuda --model $1 --batch $2 --seconds 3 --json | sed 's/^/host loss:   /' || echo "FAILED: host loss"
+  MASKDASH_GPU_LOSS=1 timeout 60 $bin bench --device cuda --model $1 --batch $2 --seconds 3 --json | sed 's/^/device loss: /' || echo "FAILED: device loss"
+done
 fi
 if want profile; then
 step "profile: every op timed (vgg-s 256, cnn-s 1024); spatial against persistent BatchNorm"

@@ -99,6 +99,30 @@ func (l *Loss) Func(labels []int, heads []int) models.LossFunc {
 	}
 }
 
+// Device is the same loss as Func(labels, heads), as data for a net on
+// the GPU to compute there (models.Net.SetDeviceLoss).
+func (l *Loss) Device(labels []int, heads []int) *models.DeviceLoss {
+	d := &models.DeviceLoss{Gamma: l.Gamma, Smoothing: l.Smoothing, Eps: l.Eps, Heads: heads}
+	kinds := map[string]models.LossKind{"ce": models.LossCE, "smooth": models.LossSmooth, "focal": models.LossFocal, "f1": models.LossF1}
+	for _, t := range l.Terms {
+		if t.Weight != 0 {
+			d.Terms = append(d.Terms, models.DeviceLossTerm{Kind: kinds[t.Name], Weight: t.Weight})
+		}
+	}
+	for h := range heads {
+		tl := make([]int32, len(labels))
+		for i, y := range labels {
+			if len(heads) == 1 {
+				tl[i] = int32(y)
+			} else {
+				tl[i] = int32(dataset.TaskLabel(y, h))
+			}
+		}
+		d.Labels = append(d.Labels, tl)
+	}
+	return d
+}
+
 // head adds the loss of logits columns [off, off+c) to g and returns it.
 func (l *Loss) head(x []float32, n, k, off, c int, y []int, g []float32) float64 {
 	// One allocation for the probabilities, their logs and dz, which

@@ -315,6 +315,9 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 		lr := t.sched.Rate(t.baseLR, t.step, t.epoch)
 		t.opt.SetLR(lr)
 		t.net.SetLoss(t.loss.Func(labels, heads))
+		if t.net.OnGPU() && models.GPULossOnDevice() {
+			t.net.SetDeviceLoss(t.loss.Device(labels, heads))
+		}
 		loss, logits, err := t.net.TrainStep(x)
 		if err != nil {
 			return false, err

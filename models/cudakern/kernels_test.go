@@ -484,3 +484,66 @@ func TestFusedBNReLU(t *testing.T) {
 		}
 	}
 }
+
+// TestDeviceLossMatchesTraining: a loss as package training hands it to a
+// net on the GPU (Loss.Device: terms, each head's labels), run head by
+// head through the kernels on its columns as the GPU engine does
+// (models/gpu_loss_cuda.go) and added up by DeviceLoss.Total, gives
+// training's loss and gradient, on the 18 classes and on the multi-head
+// models' 3+2+3 logits.
+func TestDeviceLossMatchesTraining(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	rows := 23
+	labels := make([]int, rows)
+	for i := range labels {
+		labels[i] = r.IntN(18)
+	}
+	for _, heads := range [][]int{{18}, {3, 2, 3}} {
+		k := 0
+		for _, h := range heads {
+			k += h
+		}
+		x := randSlice(r, rows*k, 4)
+		for _, spec := range []string{"ce", "smooth", "focal", "f1", "0.6focal+0.4f1"} {
+			t.Run(fmt.Sprintf("%v/%s", heads, spec), func(t *testing.T) {
+				l, err := training.ParseLoss(spec)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := make([]float32, rows*k)
+				wantLoss := l.Func(labels, heads)(x, rows, k, want)
+				d := l.Device(labels, heads)
+				got := make([]float32, rows*k)
+				perRow := make([]float32, len(heads)*len(d.Terms)*rows)
+				off := 0
+				for h, size := range heads {
+					hx, hdx := make([]float32, rows*size), make([]float32, rows*size)
+					for i := range rows {
+						copy(hx[i*size:(i+1)*size], x[i*k+off:i*k+off+size])
+					}
+					for ti, term := range d.Terms {
+						loss := perRow[(h*len(d.Terms)+ti)*rows:][:rows]
+						switch term.Kind {
+						case models.LossCE:
+							SmoothCE(hx, size, d.Labels[h], 0, term.Weight, loss, hdx)
+						case models.LossSmooth:
+							SmoothCE(hx, size, d.Labels[h], d.Smoothing, term.Weight, loss, hdx)
+						case models.LossFocal:
+							Focal(hx, size, d.Labels[h], d.Gamma, term.Weight, loss, hdx)
+						case models.LossF1:
+							SoftF1(hx, size, d.Labels[h], d.Eps, term.Weight, loss, hdx)
+						}
+					}
+					for i := range rows {
+						copy(got[i*k+off:i*k+off+size], hdx[i*size:(i+1)*size])
+					}
+					off += size
+				}
+				if gotLoss := d.Total(perRow, rows); math.Abs(gotLoss-wantLoss) > 1e-5*(1+math.Abs(wantLoss)) {
+					t.Errorf("loss %v, training's %v", gotLoss, wantLoss)
+				}
+				near(t, spec+" gradient", got, want, 1e-5)
+			})
+		}
+	}
+}

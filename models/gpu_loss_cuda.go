@@ -1,0 +1,197 @@
+//go:build cuda
+
+package models
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+
+	"github.com/maskdash/maskdash/models/gpu"
+)
+
+// gpuLossBufs is the device memory of a loss computed on the GPU, for one
+// batch size and one set of heads: each head's labels, its logits and
+// their gradient copied out of the joint matrix when there are several
+// heads, every term's per-row losses, and soft F1's counts.
+type gpuLossBufs struct {
+	rows, k, terms int
+	heads          []int
+	labels         []gpu.Buffer // per head, int32 a row
+	x, dx          []gpu.Buffer // per head, rows × size (several heads only)
+	loss           gpu.Buffer   // heads × terms × rows floats
+	counts         gpu.Buffer   // soft F1: tp, sp, sy, size doubles each
+	host           []float32    // loss, on the host
+}
+
+// deviceLossStep computes the loss l and its gradient on the device from
+// the logits (node nd's input): every term's kernels write its per-row
+// losses and add its share of the gradient, which never leaves the GPU;
+// the logits (for the metrics) and the per-row losses come down.
+func (r *gpuRun) deviceLossStep(nd *G.Node, l *DeviceLoss) error {
+	d := r.net.dev
+	x := r.in(nd, 0)
+	s := x.Shape()
+	rows, k := s[0], s[1]
+	if err := checkDeviceLoss(l, rows, k); err != nil {
+		return err
+	}
+	bufs, err := r.lossBufs(rows, k, len(l.Terms), l.Heads)
+	if err != nil {
+		return err
+	}
+	dlogits := r.buf[r.dlossNode]
+	if err := d.Zero(dlogits); err != nil {
+		return err
+	}
+	off := 0
+	for h, size := range l.Heads {
+		if err := gpu.Upload(d, bufs.labels[h], l.Labels[h]); err != nil {
+			return err
+		}
+		hx, hdx := r.buf[x], dlogits
+		if len(l.Heads) > 1 {
+			hx, hdx = bufs.x[h], bufs.dx[h]
+			if err := d.CopyColumns(hx, size, 0, r.buf[x], k, off, size, rows); err != nil {
+				return err
+			}
+			if err := d.Zero(hdx); err != nil {
+				return err
+			}
+		}
+		for t, term := range l.Terms {
+			lossRows := bufs.loss.At((h*len(l.Terms) + t) * rows)
+			if err := r.lossTerm(term, l, rows, size, hx, bufs.labels[h], lossRows, bufs.counts, hdx); err != nil {
+				return err
+			}
+		}
+		if len(l.Heads) > 1 {
+			if err := d.CopyColumns(dlogits, k, off, hdx, size, 0, size, rows); err != nil {
+				return err
+			}
+		}
+		off += size
+	}
+	if len(r.logits) != rows*k {
+		r.logits = make([]float32, rows*k)
+	}
+	if err := gpu.Download(d, r.logits, r.buf[x]); err != nil {
+		return err
+	}
+	if err := gpu.Download(d, bufs.host, bufs.loss); err != nil {
+		return err
+	}
+	r.loss = l.Total(bufs.host, rows)
+	return nil
+}
+
+// lossTerm queues one term's kernels for one head: per-row losses into
+// loss (soft F1: the batch's into its first value) and weight × the
+// term's gradient added to dx.
+func (r *gpuRun) lossTerm(term DeviceLossTerm, l *DeviceLoss, rows, size int, x, labels, loss, counts, dx gpu.Buffer) error {
+	d := r.net.dev
+	switch term.Kind {
+	case LossCE, LossSmooth:
+		s := 0.0
+		if term.Kind == LossSmooth {
+			s = l.Smoothing
+		}
+		return d.Launch("md_smooth_ce", rows, rows, size, x, labels, s, term.Weight, loss, dx)
+	case LossFocal:
+		return d.Launch("md_focal", rows, rows, size, x, labels, l.Gamma, term.Weight, loss, dx)
+	case LossF1:
+		tp, sp, sy := counts, counts.At(2*size), counts.At(4*size)
+		if err := d.Launch("md_f1_counts", size, rows, size, x, labels, tp, sp, sy); err != nil {
+			return err
+		}
+		return d.Launch("md_f1_grad", rows, rows, size, x, labels, tp, sp, sy, l.Eps, term.Weight, loss, dx)
+	}
+	return fmt.Errorf("the GPU engine: loss term %d is not one it knows", term.Kind)
+}
+
+// checkDeviceLoss says, as an error, what in l does not fit logits of
+// rows × k.
+func checkDeviceLoss(l *DeviceLoss, rows, k int) error {
+	sum := 0
+	for _, h := range l.Heads {
+		sum += h
+	}
+	switch {
+	case len(l.Heads) == 0 || sum != k:
+		return fmt.Errorf("the loss on the GPU: heads %v for %d logits a row", l.Heads, k)
+	case len(l.Labels) != len(l.Heads):
+		return fmt.Errorf("the loss on the GPU: labels for %d heads, %d heads", len(l.Labels), len(l.Heads))
+	case len(l.Terms) == 0:
+		return fmt.Errorf("the loss on the GPU: no terms")
+	}
+	for h, lab := range l.Labels {
+		if len(lab) != rows {
+			return fmt.Errorf("the loss on the GPU: %d labels for head %d, %d rows", len(lab), h, rows)
+		}
+		for _, c := range lab {
+			if c < 0 || int(c) >= l.Heads[h] {
+				return fmt.Errorf("the loss on the GPU: label %d for a head of %d classes", c, l.Heads[h])
+			}
+		}
+	}
+	return nil
+}
+
+// lossBufs returns the loss's device memory for this shape, made on first
+// use (and again when the shape changes; the old is freed with the run).
+func (r *gpuRun) lossBufs(rows, k, terms int, heads []int) (*gpuLossBufs, error) {
+	if b := r.lossMem; b != nil && b.rows == rows && b.k == k && b.terms == terms && equalInts(b.heads, heads) {
+		return b, nil
+	}
+	d := r.net.dev
+	b := &gpuLossBufs{rows: rows, k: k, terms: terms, heads: append([]int(nil), heads...),
+		host: make([]float32, len(heads)*terms*rows)}
+	alloc := func(n int) (gpu.Buffer, error) {
+		buf, err := d.Alloc(n)
+		if err == nil {
+			r.owned = append(r.owned, buf)
+		}
+		return buf, err
+	}
+	var err error
+	widest := 0
+	for _, size := range heads {
+		widest = max(widest, size)
+		lab, err := alloc(rows)
+		if err != nil {
+			return nil, err
+		}
+		b.labels = append(b.labels, lab)
+		if len(heads) > 1 {
+			hx, err := alloc(rows * size)
+			if err != nil {
+				return nil, err
+			}
+			hdx, err := alloc(rows * size)
+			if err != nil {
+				return nil, err
+			}
+			b.x, b.dx = append(b.x, hx), append(b.dx, hdx)
+		}
+	}
+	if b.loss, err = alloc(len(heads) * terms * rows); err != nil {
+		return nil, err
+	}
+	if b.counts, err = alloc(6 * widest); err != nil { // three doubles a class
+		return nil, err
+	}
+	r.lossMem = b
+	return b, nil
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
