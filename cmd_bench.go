@@ -42,6 +42,11 @@ type benchResult struct {
 	// (weights, activations, gradients, optimizer state, workspace).
 	Precision string  `json:"precision,omitempty"`
 	GPUMiB    float64 `json:"gpu_mib,omitempty"`
+	// The timed steps' start and end (Unix milliseconds): a GPU's
+	// utilisation sampled from outside is read over these alone
+	// (scripts/gpu-check.sh), not over the set-up before them.
+	TimedFromMs int64 `json:"timed_from_unix_ms"`
+	TimedToMs   int64 `json:"timed_to_unix_ms"`
 	// Upload: each step sends its batch to the GPU, as training does;
 	// otherwise the batch stays there, as in torch_ref.py.
 	Upload bool `json:"upload,omitempty"`
@@ -197,7 +202,8 @@ func benchOne(name string, dev models.Device, engine string, prec models.Precisi
 	if err := net.Wait(); err != nil {
 		return benchResult{}, err
 	}
-	dt := time.Since(start).Seconds()
+	end := time.Now()
+	dt := end.Sub(start).Seconds()
 	if p := net.GPUProfile(); p != "" {
 		fmt.Fprint(os.Stderr, p)
 	}
@@ -206,7 +212,8 @@ func benchOne(name string, dev models.Device, engine string, prec models.Precisi
 	return benchResult{GFLOPPerImage: net.StepFLOPs() / 1e9, GFLOPPerS: ips * net.StepFLOPs() / 1e9, Impl: "maskdash-gorgonia-v0.9.18", Model: name, Device: dev.String(), Engine: engine, Batch: batch, Img: fmt.Sprintf("%dx%d", w, h),
 		ImagesPerS: ips, PeakMiB: peak, MiBPerImage: peak / float64(batch),
 		Threads: models.Workers(), BLAS: models.BLASName(), Kernels: models.KernelsName(),
-		Precision: gpuOnly(net.OnGPU(), prec.String()), GPUMiB: float64(net.DeviceBytes()) / (1 << 20), Upload: net.OnGPU() && upload}, nil
+		Precision: gpuOnly(net.OnGPU(), prec.String()), GPUMiB: float64(net.DeviceBytes()) / (1 << 20), Upload: net.OnGPU() && upload,
+		TimedFromMs: start.UnixMilli(), TimedToMs: end.UnixMilli()}, nil
 }
 
 // peakMiB reads the process's peak resident memory (VmHWM).

@@ -613,6 +613,12 @@ func TestBenchReportsTheShareOfPeak(t *testing.T) {
 	if got := r.ImagesPerS * r.GFLOPPerImage; math.Abs(got-r.GFLOPPerS) > 1e-6*got {
 		t.Errorf("gflop_per_s %v, want images/s × GFLOP = %v", r.GFLOPPerS, got)
 	}
+	// The timed window: the images counted over it give images_per_s.
+	want := 1000 * float64(2*4) / r.ImagesPerS // ms
+	if ms := float64(r.TimedToMs - r.TimedFromMs); r.TimedFromMs < time.Now().Add(-time.Hour).UnixMilli() ||
+		math.Abs(ms-want) > 2+0.01*want { // whole milliseconds at each end
+		t.Errorf("timed from %d to %d ms: not the window of 2 steps of 4 images at %v images/s", r.TimedFromMs, r.TimedToMs, r.ImagesPerS)
+	}
 	if cpu.X86.HasFMA && cpu.X86.HasAVX2 {
 		if r.PeakGFLOPPerS <= 0 || r.PeakShare <= 0 || r.PeakShare > 1 || r.PeakUnit == "" {
 			t.Errorf("peak %v GFLOP/s (%q), share %v: want a measured peak and a share in (0, 1]", r.PeakGFLOPPerS, r.PeakUnit, r.PeakShare)

@@ -94,17 +94,38 @@ timeout 150 scripts/steer-check.sh $bin --device cuda || echo "FAILED: steering 
 fi
 ref=""
 for r in "$here/.gpu/torch_ref.py" "$here/../shared/bench/torch_ref.py"; do [ -f "$r" ] && ref=$r && break; done
-sample() { nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader,nounits -lms 100 > "$1" 2>/dev/null & echo $!; }
-busy() { awk -F, '$1>0 {s+=$1; n++} END {if (n) printf "%.0f", s/n; else printf "?"}' "$1"; }
+# GPU utilisation, sampled every 100 ms with nvidia-smi's timestamps.
+# busy: the mean of the non-zero samples (PyTorch's side, whose timed
+# steps are not marked); window: the mean over maskdash bench's timed
+# steps alone (timed_from_unix_ms to timed_to_unix_ms in its JSON), the
+# set-up and cuDNN's algorithm search left out.
+sample() { nvidia-smi --query-gpu=timestamp,utilization.gpu,memory.used --format=csv,noheader,nounits -lms 100 > "$1" 2>/dev/null & echo $!; }
+busy() { awk -F, '$2>0 {s+=$2; n++} END {if (n) printf "%.0f", s/n; else printf "?"}' "$1"; }
+window() { # window SAMPLES JSON
+  python3 - "$1" "$2" <<'PY' 2>/dev/null || printf "?"
+import datetime, json, sys
+j = json.loads(open(sys.argv[2]).read().strip().splitlines()[-1])
+lo, hi = j["timed_from_unix_ms"], j["timed_to_unix_ms"]
+u = []
+for line in open(sys.argv[1]):
+    f = [x.strip() for x in line.split(",")]
+    t = datetime.datetime.strptime(f[0], "%Y/%m/%d %H:%M:%S.%f").timestamp() * 1000
+    if lo <= t <= hi:
+        u.append(float(f[1]))
+print("%.0f" % (sum(u) / len(u)) if u else "?", end="")
+PY
+}
 table="$out/gpu-table.txt"
 if want bench; then
-echo "model batch precision maskdash_img_s gpu_busy_pct torch_img_s torch_busy_pct ratio" > "$table"
+echo "model batch precision maskdash_img_s gpu_busy_pct busy_timed_pct torch_img_s torch_busy_pct ratio" > "$table"
 for b in 64 256 1024; do
   for m in cnn-s vgg-s; do
     step "bench $m batch $b"
     pid=$(sample /tmp/u-md.csv)
-    md=$(timeout 120 $bin bench --device cuda --model $m --batch $b --seconds 2 --json | tee /dev/stderr | sed -n 's/.*"images_per_s":\([0-9.]*\).*/\1/p')
+    timeout 120 $bin bench --device cuda --model $m --batch $b --seconds 2 --json > /tmp/md.json
     kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+    cat /tmp/md.json
+    md=$(sed -n 's/.*"images_per_s":\([0-9.]*\).*/\1/p' /tmp/md.json)
     th=""; tb="?"
     if [ -n "$ref" ]; then
       pid=$(sample /tmp/u-th.csv)
@@ -113,7 +134,7 @@ for b in 64 256 1024; do
       tb=$(busy /tmp/u-th.csv)
     fi
     ratio=$(awk -v a="${md:-0}" -v b="${th:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "?" }')
-    echo "$m $b fp32 ${md:-FAILED} $(busy /tmp/u-md.csv) ${th:-?} $tb $ratio" | tee -a "$table"
+    echo "$m $b fp32 ${md:-FAILED} $(busy /tmp/u-md.csv) $(window /tmp/u-md.csv /tmp/md.json) ${th:-?} $tb $ratio" | tee -a "$table"
   done
 done
 step table
