@@ -4,6 +4,7 @@ package models
 
 import (
 	"fmt"
+	"slices"
 
 	G "gorgonia.org/gorgonia"
 
@@ -140,7 +141,7 @@ func checkDeviceLoss(l *DeviceLoss, rows, k int) error {
 // lossBufs returns the loss's device memory for this shape, made on first
 // use (and again when the shape changes; the old is freed with the run).
 func (r *gpuRun) lossBufs(rows, k, terms int, heads []int) (*gpuLossBufs, error) {
-	if b := r.lossMem; b != nil && b.rows == rows && b.k == k && b.terms == terms && equalInts(b.heads, heads) {
+	if b := r.lossMem; b != nil && b.rows == rows && b.k == k && b.terms == terms && slices.Equal(b.heads, heads) {
 		return b, nil
 	}
 	d := r.net.dev
@@ -182,16 +183,4 @@ func (r *gpuRun) lossBufs(rows, k, terms int, heads []int) (*gpuLossBufs, error)
 	}
 	r.lossMem = b
 	return b, nil
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

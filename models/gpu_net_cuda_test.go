@@ -32,17 +32,6 @@ func closeNet(t *testing.T, n *Net) {
 	}
 }
 
-// relErr is ‖a − b‖ / max(‖b‖, tiny).
-func relErr(a, b []float32) float64 {
-	var d, n float64
-	for i := range a {
-		e := float64(a[i]) - float64(b[i])
-		d += e * e
-		n += float64(b[i]) * float64(b[i])
-	}
-	return math.Sqrt(d) / math.Max(math.Sqrt(n), 1e-30)
-}
-
 // gpuPair builds the same net (same seed: same weights) on the CPU and,
 // in strict float32, on the GPU.
 func gpuPair(t *testing.T, spec Spec) (cpu, dev *Net) {
@@ -132,7 +121,7 @@ func TestGPUStepMatchesCPU(t *testing.T) {
 			if e := math.Abs(l2-l1) / math.Max(math.Abs(l1), 1e-9); e > 1e-3 {
 				t.Errorf("loss: GPU %v, CPU %v (%.2g relative)", l2, l1, e)
 			}
-			if e := relErr(y2, y1); e > 1e-3 {
+			if e := opstest.RelErr(y2, y1); e > 1e-3 {
 				t.Errorf("logits: %.2g relative", e)
 			}
 			cpuGrads := snapshotGrads(cpu)
@@ -141,7 +130,7 @@ func TestGPUStepMatchesCPU(t *testing.T) {
 			}
 			worst := 0.0
 			for i, p := range dev.Params() {
-				e := relErr(p.Grad, cpuGrads[i])
+				e := opstest.RelErr(p.Grad, cpuGrads[i])
 				worst = math.Max(worst, e)
 				if e > gradTol {
 					t.Errorf("gradient of %s: %.2g relative", p.Name, e)
@@ -151,7 +140,7 @@ func TestGPUStepMatchesCPU(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i, p := range dev.Buffers() {
-				if e := relErr(p.Data, cpu.Buffers()[i].Data); e > 1e-3 {
+				if e := opstest.RelErr(p.Data, cpu.Buffers()[i].Data); e > 1e-3 {
 					t.Errorf("running statistic %s: %.2g relative", p.Name, e)
 				}
 			}
@@ -189,7 +178,7 @@ func forwardOpsMatch(t *testing.T, cpu, dev *Net, x []float32) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e := relErr(y2, y1); e > 1e-3 {
+	if e := opstest.RelErr(y2, y1); e > 1e-3 {
 		t.Errorf("evaluation logits: %.2g relative", e)
 	}
 	cn, dn := cpu.eval.g.AllNodes(), dev.eval.g.AllNodes()
@@ -210,7 +199,7 @@ func forwardOpsMatch(t *testing.T, cpu, dev *Net, x []float32) {
 		if err := gpu.Download(dev.gpu.dev, got, b); err != nil {
 			t.Fatal(err)
 		}
-		if e := relErr(got, want); e > 1e-3 {
+		if e := opstest.RelErr(got, want); e > 1e-3 {
 			t.Errorf("evaluation op %d %v %v: %.2g relative", i, nd.Op(), nd.Shape(), e)
 			return
 		}
@@ -262,7 +251,7 @@ func trainOpsDiffer(t *testing.T, dev *Net, x []float32) {
 		for _, c := range graphChildren(nd) {
 			in = append(in, fmt.Sprint(idx[c]))
 		}
-		if e := relErr(a[k], b[k]); e > 1e-4 && shown < 40 {
+		if e := opstest.RelErr(a[k], b[k]); e > 1e-4 && shown < 40 {
 			// How many values differ by more than 1e-3 of the largest:
 			// a few mean ReLU masks that disagree where a BatchNorm's
 			// output is within rounding of zero; many, a wrong op.
@@ -359,8 +348,8 @@ func TestGPUWeightsPredictOnCPU(t *testing.T) {
 			same++
 		}
 	}
-	if same != 32 || relErr(y2, y1) > 1e-3 {
-		t.Fatalf("%d of 32 predictions agree; logits %.2g relative", same, relErr(y2, y1))
+	if same != 32 || opstest.RelErr(y2, y1) > 1e-3 {
+		t.Fatalf("%d of 32 predictions agree; logits %.2g relative", same, opstest.RelErr(y2, y1))
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/maskdash/maskdash/models"
+	"github.com/maskdash/maskdash/models/ops/opstest"
 )
 
 // TestGPUTrainingCurveMatchesCPU: 200 steps of vgg-s with Adam and cross
@@ -139,7 +140,7 @@ func TestGPUOptimizersMatchCPU(t *testing.T) {
 				nets[i], opts[i] = net, opt
 			}
 			for i, p := range nets[1].Params() {
-				if e := rel(p.Data, nets[0].Params()[i].Data); e > 1e-3 {
+				if e := opstest.RelErr(p.Data, nets[0].Params()[i].Data); e > 1e-3 {
 					t.Errorf("%s: weights %.2g relative apart", p.Name, e)
 				}
 			}
@@ -149,7 +150,7 @@ func TestGPUOptimizersMatchCPU(t *testing.T) {
 			}
 			for name, v := range cs {
 				for k := range v {
-					if e := rel(gs[name][k], v[k]); e > 1e-3 {
+					if e := opstest.RelErr(gs[name][k], v[k]); e > 1e-3 {
 						t.Errorf("%s slot %d: %.2g relative apart", name, k, e)
 					}
 				}
@@ -165,15 +166,4 @@ func closeNet(t *testing.T, n *models.Net) {
 	if err := n.Close(); err != nil {
 		t.Error(err)
 	}
-}
-
-// rel is ‖a − b‖ / ‖b‖.
-func rel(a, b []float32) float64 {
-	var d, n float64
-	for i := range b {
-		e := float64(a[i]) - float64(b[i])
-		d += e * e
-		n += float64(b[i]) * float64(b[i])
-	}
-	return math.Sqrt(d) / math.Max(math.Sqrt(n), 1e-30)
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/maskdash/maskdash/models"
+	"github.com/maskdash/maskdash/models/ops/opstest"
 )
 
 // TestGPUDeviceLossMatchesHost: every loss and a mix, on a single-head and
@@ -70,11 +71,11 @@ func TestGPUDeviceLossMatchesHost(t *testing.T) {
 				if e := math.Abs(l2-l1) / math.Max(math.Abs(l1), 1e-12); e > 1e-5 {
 					t.Errorf("loss: device %v, host %v (%.2g relative)", l2, l1, e)
 				}
-				if e := relDiff(y2, y1); e > 1e-6 {
+				if e := opstest.RelErr(y2, y1); e > 1e-6 {
 					t.Errorf("logits: %.2g relative", e)
 				}
 				for i, p := range net.Params() {
-					if e := relDiff(g2[i], g1[i]); e > 1e-5 {
+					if e := opstest.RelErr(g2[i], g1[i]); e > 1e-5 {
 						t.Errorf("gradient of %s: %.2g relative", p.Name, e)
 					}
 				}
@@ -96,15 +97,4 @@ func TestGPUDeviceLossMatchesHost(t *testing.T) {
 			})
 		}
 	}
-}
-
-// relDiff is ‖a − b‖ / ‖b‖.
-func relDiff(a, b []float32) float64 {
-	var d, n float64
-	for i := range a {
-		e := float64(a[i]) - float64(b[i])
-		d += e * e
-		n += float64(b[i]) * float64(b[i])
-	}
-	return math.Sqrt(d / math.Max(n, 1e-300))
 }

@@ -32,16 +32,7 @@ func TestBatchNormOnTheGPU(t *testing.T) {
 				}
 				defer d.Unlock()
 				n, c, hw := sh[0], sh[1], sh[2]*sh[3]
-				x, dy := make([]float32, n*c*hw), make([]float32, n*c*hw)
-				gamma, beta := make([]float32, c), make([]float32, c)
-				for ch := range c {
-					gamma[ch], beta[ch] = float32(0.5+r.Float64()), float32(r.NormFloat64())
-				}
-				for i := range x {
-					ch := (i / hw) % c
-					x[i] = float32(r.NormFloat64()*(1+float64(ch%5)) + float64(ch%3))
-					dy[i] = float32(r.NormFloat64())
-				}
+				x, dy, gamma, beta := opstest.BatchNormInputs(r, n, c, hw)
 				xt, err := d.NewTensor(n, c, sh[2], sh[3])
 				if err != nil {
 					t.Fatal(err)

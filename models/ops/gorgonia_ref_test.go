@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -17,24 +18,43 @@ type opResult struct {
 
 func runOp(t *testing.T, xs, ws []int, xd, wd, c []float32, f func(x, w *G.Node) (*G.Node, error)) opResult {
 	t.Helper()
+	shapes, data := [][]int{xs}, [][]float32{xd}
+	if ws != nil {
+		shapes, data = append(shapes, ws), append(data, wd)
+	}
+	y, grads := dotGrads(t, shapes, data, c, func(in G.Nodes) (*G.Node, error) {
+		var w *G.Node
+		if len(in) > 1 {
+			w = in[1]
+		}
+		return f(in[0], w)
+	})
+	r := opResult{y: y, dx: grads[0]}
+	if ws != nil {
+		r.dw = grads[1]
+	}
+	return r
+}
+
+// dotGrads builds f over inputs of the given shapes and values in a
+// Gorgonia graph and runs it: f's output and the gradients of Σ y·c with
+// respect to each input.
+func dotGrads(t *testing.T, shapes [][]int, data [][]float32, c []float32, f func(G.Nodes) (*G.Node, error)) ([]float32, [][]float32) {
+	t.Helper()
 	g := G.NewGraph()
 	mk := func(shape []int, d []float32, name string) *G.Node {
 		return G.NewTensor(g, tensor.Float32, len(shape), G.WithShape(shape...), G.WithName(name),
 			G.WithValue(tensor.New(tensor.WithShape(shape...), tensor.WithBacking(append([]float32(nil), d...)))))
 	}
-	x := mk(xs, xd, "x")
-	var w *G.Node
-	wrt := G.Nodes{x}
-	if ws != nil {
-		w = mk(ws, wd, "w")
-		wrt = append(wrt, w)
+	var in G.Nodes
+	for i, sh := range shapes {
+		in = append(in, mk(sh, data[i], fmt.Sprintf("in%d", i)))
 	}
-	y, err := f(x, w)
+	y, err := f(in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cn := mk(y.Shape(), c, "c")
-	prod, err := G.HadamardProd(y, cn)
+	prod, err := G.HadamardProd(y, mk(y.Shape(), c, "c"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +62,7 @@ func runOp(t *testing.T, xs, ws []int, xd, wd, c []float32, f func(x, w *G.Node)
 	if err != nil {
 		t.Fatal(err)
 	}
-	grads, err := G.Grad(cost, wrt...)
+	grads, err := G.Grad(cost, in...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,11 +72,11 @@ func runOp(t *testing.T, xs, ws []int, xd, wd, c []float32, f func(x, w *G.Node)
 		t.Fatal(err)
 	}
 	cp := func(n *G.Node) []float32 { return append([]float32(nil), n.Value().Data().([]float32)...) }
-	r := opResult{y: cp(y), dx: cp(grads[0])}
-	if ws != nil {
-		r.dw = cp(grads[1])
+	var gs [][]float32
+	for _, gr := range grads {
+		gs = append(gs, cp(gr))
 	}
-	return r
+	return cp(y), gs
 }
 
 // TestOpsMatchGorgonia compares the convolution and max-pool ops, values

@@ -32,6 +32,23 @@ func Near(t *testing.T, what string, a, b []float32) {
 	}
 }
 
+// BatchNormInputs is a BatchNorm test case of shape [n, c, hw]: x with a
+// different spread and mean in each channel, dy standard normal, γ in
+// [0.5, 1.5) and β standard normal.
+func BatchNormInputs(r *rand.Rand, n, c, hw int) (x, dy, gamma, beta []float32) {
+	x, dy = make([]float32, n*c*hw), make([]float32, n*c*hw)
+	gamma, beta = make([]float32, c), make([]float32, c)
+	for ch := range c {
+		gamma[ch], beta[ch] = float32(0.5+r.Float64()), float32(r.NormFloat64())
+	}
+	for i := range x {
+		ch := (i / hw) % c
+		x[i] = float32(r.NormFloat64()*(1+float64(ch%5)) + float64(ch%3))
+		dy[i] = float32(r.NormFloat64())
+	}
+	return x, dy, gamma, beta
+}
+
 // BatchNormReference is BatchNorm's training forward and backward in
 // float64: y, dx, dγ, dβ for x and dy of shape [n, c, hw].
 func BatchNormReference(x, dy, gamma, beta []float32, n, c, hw int, eps float64) (y, dx, dgamma, dbeta []float64) {
@@ -65,7 +82,18 @@ func BatchNormReference(x, dy, gamma, beta []float32, n, c, hw int, eps float64)
 	return
 }
 
-// RelErr64 is ‖got − want‖ / ‖want‖.
+// RelErr is ‖got − want‖ / ‖want‖ (‖want‖ at least 1e-30).
+func RelErr(got, want []float32) float64 {
+	var d, n float64
+	for i := range want {
+		e := float64(got[i]) - float64(want[i])
+		d += e * e
+		n += float64(want[i]) * float64(want[i])
+	}
+	return math.Sqrt(d) / math.Max(math.Sqrt(n), 1e-30)
+}
+
+// RelErr64 is ‖got − want‖ / ‖want‖, against float64 values.
 func RelErr64(got []float32, want []float64) float64 {
 	var d, s float64
 	for i, w := range want {
