@@ -99,14 +99,16 @@ func (l *Loss) Func(labels []int, heads []int) models.LossFunc {
 	}
 }
 
+// deviceLossKinds is each of LossNames as the GPU engine names it.
+var deviceLossKinds = map[string]models.LossKind{"ce": models.LossCE, "smooth": models.LossSmooth, "focal": models.LossFocal, "f1": models.LossF1}
+
 // Device is the same loss as Func(labels, heads), as data for a net on
 // the GPU to compute there (models.Net.SetDeviceLoss).
 func (l *Loss) Device(labels []int, heads []int) *models.DeviceLoss {
 	d := &models.DeviceLoss{Gamma: l.Gamma, Smoothing: l.Smoothing, Eps: l.Eps, Heads: heads}
-	kinds := map[string]models.LossKind{"ce": models.LossCE, "smooth": models.LossSmooth, "focal": models.LossFocal, "f1": models.LossF1}
 	for _, t := range l.Terms {
 		if t.Weight != 0 {
-			d.Terms = append(d.Terms, models.DeviceLossTerm{Kind: kinds[t.Name], Weight: t.Weight})
+			d.Terms = append(d.Terms, models.DeviceLossTerm{Kind: deviceLossKinds[t.Name], Weight: t.Weight})
 		}
 	}
 	for h := range heads {
