@@ -18,6 +18,15 @@ fi
 t() { tmux -L "$sock" "$@"; }
 screen() { t capture-pane -p -t smoke; }
 fail() { echo "FAIL: $*"; echo "--- screen:"; screen || true; exit 1; }
+# next WIDTH HEIGHT CMD: replaces the session "smoke" with a new one
+# running CMD. The new session starts before the old one is killed: a
+# server left with no session exits, and a client that reaches it while
+# it exits fails with "server exited unexpectedly" (seen once in CI).
+next() {
+  t new-session -d -s smoke-next -x "$1" -y "$2" "$3"
+  t kill-session -t smoke
+  t rename-session -t smoke-next smoke
+}
 waitfor() { # waitfor TEXT [seconds]
   for _ in $(seq 1 $(( ${2:-20} * 10 ))); do screen | grep -qF -- "$1" && return 0; sleep 0.1; done
   fail "did not see '$1'"
@@ -57,8 +66,7 @@ grep -q '"setting":"lr"' "$work/runs/$parent/metrics.jsonl" || fail "lr change n
 [ -f "$work/runs/$child/checkpoints/latest.json" ] || fail "child has no checkpoint"
 # A run that has finished still answers: x predicts with its weights, + says
 # the run has finished, n starts a child run from it.
-t kill-session -t smoke
-t new-session -d -s smoke -x 100 -y 30 "cd '$work' && TERM=xterm-256color '$bin' train --data '$work/data' --runs '$work/runs2' --img 32x32 --epochs 1; echo EXITED \$?; sleep 60"
+next 100 30 "cd '$work' && TERM=xterm-256color '$bin' train --data '$work/data' --runs '$work/runs2' --img 32x32 --epochs 1; echo EXITED \$?; sleep 60"
 waitfor "finished" 60
 # The images of a confusion cell: e puts a cursor on the worst cell, enter
 # opens its images worst first, enter shows one large (the terminal is
@@ -83,8 +91,7 @@ t send-keys -t smoke "q"; waitfor "EXITED 0" 60
 ls "$work/runs2/"*/predictions/*.csv >/dev/null || fail "no prediction from the finished run"
 # A slower model, so that step samples come: the palette, the step
 # charts' cursor and the mouse wheel's zoom.
-t kill-session -t smoke
-t new-session -d -s smoke -x 110 -y 32 "cd '$work' && TERM=xterm-256color '$bin' train --data '$work/data' --runs '$work/runs3' --model vgg-s --img 64x64 --batch 16 --epochs 5000; echo EXITED \$?; sleep 60"
+next 110 32 "cd '$work' && TERM=xterm-256color '$bin' train --data '$work/data' --runs '$work/runs3' --model vgg-s --img 64x64 --batch 16 --epochs 5000; echo EXITED \$?; sleep 60"
 waitfor "val acc" 120
 t send-keys -t smoke ":" "syst" Enter; waitfor "system ·"
 t send-keys -t smoke "1" ","; waitfor "▲ step"
