@@ -510,3 +510,5 @@ KERNEL md_adam_apply_st(long n, float *w, const double *upd, double step, double
 		w[i] = (float)((double)w[i] * keep - step * upd[i]);
 	}
 }
+
+#include "kernels_bf16.cu"

@@ -409,16 +409,22 @@ func TestBNBackward(t *testing.T) {
 	}
 }
 
-// TestEveryKernelIsNamed: the kernels kernels.cu defines are exactly
-// Names, the list TestKernelsOnTheGPU finds in the PTX.
+// TestEveryKernelIsNamed: the kernels kernels.cu and kernels_bf16.cu
+// define are exactly Names, the list TestKernelsOnTheGPU finds in the PTX.
 func TestEveryKernelIsNamed(t *testing.T) {
 	var defined []string
-	for _, m := range regexp.MustCompile(`(?m)^KERNEL (md_\w+)\(`).FindAllStringSubmatch(source, -1) {
-		defined = append(defined, m[1])
+	for _, f := range kernelFiles {
+		src, err := sources.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range regexp.MustCompile(`(?m)^KERNEL (md_\w+)\(`).FindAllStringSubmatch(string(src), -1) {
+			defined = append(defined, m[1])
+		}
 	}
 	want := slices.Sorted(slices.Values(Names))
 	if slices.Sort(defined); !slices.Equal(defined, want) {
-		t.Errorf("kernels.cu defines %v; Names lists %v", defined, want)
+		t.Errorf("the kernels' files define %v; Names lists %v", defined, want)
 	}
 }
 
