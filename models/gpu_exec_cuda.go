@@ -20,6 +20,11 @@ func (r *gpuRun) run() error {
 	if r.net.profile {
 		r.profSteps++
 	}
+	if r.net.half {
+		if err := r.toHalf(); err != nil {
+			return fmt.Errorf("bf16 copies of the batch and the kernels: %w", err)
+		}
+	}
 	for _, nd := range r.order {
 		if nd.Op() == nil || isConstant(nd) {
 			continue
@@ -51,6 +56,11 @@ func (r *gpuRun) first(key any) bool {
 }
 
 func (r *gpuRun) exec(nd *G.Node) error {
+	if r.net.half {
+		if handled, err := r.execHalf(nd); handled {
+			return err
+		}
+	}
 	d := r.net.dev
 	out := r.buf[nd]
 	size := nd.Shape().TotalSize()

@@ -20,7 +20,9 @@ import (
 type gpuNet struct {
 	dev     *gpu.Device
 	prec    Precision
+	half    bool                  // --precision bf16: activations in bfloat16 (gpu_half_cuda.go)
 	weights map[*Param]gpu.Buffer
+	wh      map[*Param]gpu.Buffer // bf16: each kernel's bfloat16 KRSC copy, made every step
 	byData  map[*float32]*Param
 	train   *gpuRun
 	eval    *gpuRun
@@ -49,7 +51,8 @@ func openGPU(n *Net) (*gpuNet, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &gpuNet{dev: dev, prec: n.Spec.Precision, weights: map[*Param]gpu.Buffer{}, byData: map[*float32]*Param{},
+	g := &gpuNet{dev: dev, prec: n.Spec.Precision, half: n.Spec.Precision == PrecisionBF16,
+		weights: map[*Param]gpu.Buffer{}, wh: map[*Param]gpu.Buffer{}, byData: map[*float32]*Param{},
 		slots: map[*Param][]gpu.Buffer{}, profile: os.Getenv("MASKDASH_GPU_PROFILE") == "1"}
 	if err := dev.Lock(); err != nil {
 		dev.Close()
@@ -67,6 +70,11 @@ func openGPU(n *Net) (*gpuNet, error) {
 		}
 		g.weights[p] = b
 		g.byData[&p.Data[0]] = p
+		if g.half && len(p.Shape) == 4 {
+			if g.wh[p], err = dev.Alloc((len(p.Data) + 1) / 2); err != nil {
+				return fail(err)
+			}
+		}
 	}
 	if err := g.toDevice(n); err != nil {
 		return fail(err)
@@ -95,6 +103,9 @@ func (g *gpuNet) close() error {
 			}
 		}
 		for _, b := range g.weights {
+			free(b)
+		}
+		for _, b := range g.wh {
 			free(b)
 		}
 		for _, s := range g.slots {
@@ -219,6 +230,9 @@ func (g *gpuNet) profileText() string {
 func (g *gpuNet) bytes() int64 {
 	var b int64
 	for _, w := range g.weights {
+		b += 4 * int64(w.N)
+	}
+	for _, w := range g.wh {
 		b += 4 * int64(w.N)
 	}
 	for _, s := range g.slots {

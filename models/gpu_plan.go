@@ -139,9 +139,10 @@ func gpuSteps(order G.Nodes) []gpuStep {
 // whose values are never needed at the same time share one. A value is
 // needed from the step that first writes it to the last step that reads
 // it, and to the end for the nodes keep names (the parameters' gradients,
-// which the optimizer reads after the step). Slots are handed out in the
+// which the optimizer reads after the step). words is a value's size in
+// 4-byte words (half its values for bf16). Slots are handed out in the
 // order values appear, each to the first free slot of its size.
-func gpuPlan(order G.Nodes, steps []gpuStep, keep func(*G.Node) bool) (slot map[*G.Node]int, sizes []int) {
+func gpuPlan(order G.Nodes, steps []gpuStep, keep func(*G.Node) bool, words func(*G.Node) int) (slot map[*G.Node]int, sizes []int) {
 	def, last := map[*G.Node]int{}, map[*G.Node]int{}
 	var born G.Nodes
 	for i, s := range steps {
@@ -167,7 +168,7 @@ func gpuPlan(order G.Nodes, steps []gpuStep, keep func(*G.Node) bool) (slot map[
 	slot = map[*G.Node]int{}
 	var busy []int // the last step each slot's value is needed
 	for _, n := range born {
-		size := n.Shape().TotalSize()
+		size := words(n)
 		k := -1
 		for j := range sizes {
 			if sizes[j] == size && busy[j] < def[n] {

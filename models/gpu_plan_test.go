@@ -36,7 +36,7 @@ func TestGPUPlanKeepsEveryReadValue(t *testing.T) {
 				keep[g] = true
 			}
 			steps := gpuSteps(order)
-			slot, sizes := gpuPlan(order, steps, func(nd *G.Node) bool { return keep[nd] })
+			slot, sizes := gpuPlan(order, steps, func(nd *G.Node) bool { return keep[nd] }, func(nd *G.Node) int { return nd.Shape().TotalSize() })
 			owner := map[int]*G.Node{}
 			for i, s := range steps {
 				read := map[int]*G.Node{}

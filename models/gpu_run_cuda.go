@@ -43,6 +43,14 @@ type gpuRun struct {
 	devLoss   *DeviceLoss  // the loss to compute on the device this step, or nil
 	logits    []float32    // the last step's, on the host
 	dlogits   []float32    // the loss's gradient, on the host
+	// --precision bf16 (gpu_half_cuda.go)
+	half  map[*G.Node]bool       // the nodes held as bfloat16 NHWC
+	wh    map[*G.Node]gpu.Buffer // a kernel's bfloat16 KRSC copy, by its node
+	xf    gpu.Buffer             // the batch as uploaded (float32 NCHW): xs's last
+	xh    gpu.Buffer             // and in bfloat16 NHWC
+	flat  gpu.Buffer             // a four-dimensional value flattened to float32, for a dense layer
+	dwh   gpu.Buffer             // a kernel gradient in bfloat16, before its float32 form
+	hsums gpu.Buffer             // a bias gradient's per-channel double sums
 }
 
 // gpuBN is one BatchNorm layer on the GPU.
@@ -63,7 +71,7 @@ func newGPURun(net *gpuNet, gr *graph) (*gpuRun, error) {
 func newGPURunPlanned(net *gpuNet, gr *graph, planned bool) (*gpuRun, error) {
 	r := &gpuRun{net: net, gr: gr, buf: map[*G.Node]gpu.Buffer{}, desc: map[*G.Node]*gpu.Tensor{}, chans: map[int]*gpu.Tensor{},
 		convs: map[*ops.Conv2dOp]*gpu.Conv{}, bns: map[*ops.BNOp]*gpuBN{},
-		masks: map[*ops.DropoutOp]gpu.Buffer{}, done: map[any]int{}, planned: planned}
+		masks: map[*ops.DropoutOp]gpu.Buffer{}, done: map[any]int{}, planned: planned, wh: map[*G.Node]gpu.Buffer{}}
 	sorted, err := G.Sort(gr.g)
 	if err != nil {
 		return nil, err
@@ -72,6 +80,7 @@ func newGPURunPlanned(net *gpuNet, gr *graph, planned bool) (*gpuRun, error) {
 		r.order = append(r.order, sorted[i])
 	}
 	r.opIndex = indexOps(r.order)
+	r.halfOf()
 	if err := r.allocate(); err != nil {
 		return nil, errors.Join(err, r.free())
 	}
@@ -84,6 +93,13 @@ func newGPURunPlanned(net *gpuNet, gr *graph, planned bool) (*gpuRun, error) {
 // allocate gives every node a device buffer: weights are the gpuNet's,
 // the input and each op's result are the run's own.
 func (r *gpuRun) allocate() error {
+	if err := r.allocateNodes(); err != nil {
+		return err
+	}
+	return r.allocHalf()
+}
+
+func (r *gpuRun) allocateNodes() error {
 	d := r.net.dev
 	for _, nd := range r.order {
 		if nd.Op() == nil || isConstant(nd) {
@@ -109,6 +125,9 @@ func (r *gpuRun) allocate() error {
 					return fmt.Errorf("the GPU engine: input %s is neither the batch nor a weight", nd.Name())
 				}
 				r.buf[nd] = r.net.weights[p]
+				if wh, ok := r.net.wh[p]; ok {
+					r.wh[nd] = wh
+				}
 			}
 			continue
 		}
@@ -137,7 +156,7 @@ func (r *gpuRun) allocate() error {
 		if r.planned {
 			continue
 		}
-		b, err := d.Alloc(nd.Shape().TotalSize())
+		b, err := d.Alloc(r.words(nd))
 		if err != nil {
 			return err
 		}
@@ -151,7 +170,7 @@ func (r *gpuRun) allocate() error {
 	for _, g := range r.gr.grads {
 		keep[g] = true
 	}
-	slot, sizes := gpuPlan(r.order, gpuSteps(r.order), func(nd *G.Node) bool { return keep[nd] })
+	slot, sizes := gpuPlan(r.order, gpuSteps(r.order), func(nd *G.Node) bool { return keep[nd] }, r.words)
 	bufs := make([]gpu.Buffer, len(sizes))
 	for k, size := range sizes {
 		b, err := d.Alloc(size)
@@ -195,7 +214,13 @@ func (r *gpuRun) describe() error {
 					}
 				}
 			}
-			xb, yb := r.buf[x], r.buf[nd]
+			xb, yb, wb := r.buf[x], r.buf[nd], r.buf[r.in(nd, 1)]
+			if r.net.half {
+				wb = r.wh[r.in(nd, 1)]
+				if !dw.Nil() {
+					dw = r.dwh
+				}
+			}
 			var tmp []gpu.Buffer
 			if r.planned {
 				// Under the plan y may share dx's memory: the search
@@ -212,8 +237,9 @@ func (r *gpuRun) describe() error {
 					*p = b
 				}
 			}
-			cv, err := d.NewConv(gpu.ConvShape{N: s[0], C: s[1], H: s[2], W: s[3], K: k, R: op.K, Pad: op.Pad, TF32: r.net.prec.convTF32()},
-				xb, r.buf[r.in(nd, 1)], yb, dx, dw)
+			cv, err := d.NewConv(gpu.ConvShape{N: s[0], C: s[1], H: s[2], W: s[3], K: k, R: op.K, Pad: op.Pad,
+				TF32: r.net.prec.convTF32(), BF16: r.net.half},
+				xb, wb, yb, dx, dw)
 			if err := errors.Join(err, freeAll(d, tmp)); err != nil {
 				return fmt.Errorf("convolution %v→%v: %w", s, nd.Shape(), err)
 			}
@@ -250,6 +276,12 @@ func (r *gpuRun) describe() error {
 					return err
 				}
 				r.owned = append(r.owned, bn.sums)
+			} else if r.net.half {
+				// evaluation's 1/sqrt(var + eps) (md_bn_invstd)
+				if bn.InvStd, err = d.Alloc(xt.C); err != nil {
+					return err
+				}
+				r.owned = append(r.owned, bn.InvStd)
 			}
 			r.bns[op] = bn
 		case *ops.MaxPool2Op, *ops.ScatterOp, *ops.ChanBiasOp, *ops.ChanBiasGradOp:
@@ -365,6 +397,9 @@ func (r *gpuRun) upload(x []float32) error {
 	}
 	clear(h[len(x):])
 	b := r.xs[r.gen%2]
-	r.buf[r.gr.x] = b
+	r.xf = b
+	if !r.net.half {
+		r.buf[r.gr.x] = b
+	}
 	return r.net.dev.UploadPinned(b, r.stage, len(h))
 }

@@ -26,11 +26,14 @@
 # H200: build 32 s, tests 62 s, train 12 s, bench 90 s; dashboard is
 # tmux-smoke.sh on a cuda run, with a tmux carried in .gpu/tmux where the
 # machine has none). bench runs maskdash with the batch held on the GPU, as
-# torch_ref.py holds its own. Two more parts, for measuring: extra (the
+# torch_ref.py holds its own, then --precision bf16 against PyTorch's
+# channels-last bf16 autocast (scripts/torch-bf16-ref.py) for vgg-s at 256
+# and 1024 and cnn-s at 256. Two more parts, for measuring: extra (the
 # training curve with the defaults' alternatives, and bench with strict
 # float32, tf32, the batch uploaded every step as training does, without
 # the memory plan, with the fused BatchNorm, and the loss on the host
-# against the loss on the GPU: about 90 s) and profile (every
+# against the loss on the GPU, torch.compile's bf16 figure, bf16 without
+# the memory plan and bf16's per-op profile: about 150 s) and profile (every
 # op of a vgg-s and a cnn-s step timed, MASKDASH_GPU_PROFILE=1, and
 # cuDNN's spatial against persistent BatchNorm: 10 s). The GPU engine's
 # switches (models/gpu_switches_cuda.go: 1 on, 0 off): MASKDASH_GPU_PLAN
@@ -70,10 +73,10 @@ tags="cuda"
 gotest() { local name=$1; shift; go test -tags "$tags" -count=1 "$@" > "$out/test-$name.log" 2>&1; local rc=$?; grep -v '^=== RUN' "$out/test-$name.log" | tail -150; return $rc; }
 if want tests; then
 step "GPU checks"
-gotest models -timeout 120s -v -run 'TestGPU|TestDeviceFor' ./models || echo "FAILED: models GPU checks"
+gotest models -timeout 180s -v -run 'TestGPU|TestDeviceFor' ./models || echo "FAILED: models GPU checks"
 gotest gpu -timeout 60s -v -run 'TestBatchNormOnTheGPU' ./models/gpu || echo "FAILED: BatchNorm on the GPU"
-gotest kernels -timeout 60s -run 'TestKernelsOnTheGPU|TestFusedBNReLU' ./models/cudakern || echo "FAILED: kernels on the GPU"
-gotest training -timeout 90s -v -run 'TestGPU' ./training || echo "FAILED: training curve"
+gotest kernels -timeout 60s -v -run 'TestKernelsOnTheGPU|TestBF16KernelsOnTheGPU|TestFusedBNReLU' ./models/cudakern || echo "FAILED: kernels on the GPU"
+gotest training -timeout 150s -v -run 'TestGPU' ./training || echo "FAILED: training curve"
 fi
 if want extra; then
 step "the training curve with the defaults' alternatives"
@@ -91,6 +94,7 @@ run=$(ls $runs 2>/dev/null | grep -v '^\.' | head -1)
 timeout 120 $bin resume "$run" --runs $runs --epochs 3 --headless 2>&1 | grep -v "^step" | tail -3 || echo "FAILED: resume --device cuda"
 timeout 60 $bin eval "$run" --runs $runs 2>&1 | tail -4 || echo "FAILED: eval on the CPU"
 timeout 150 scripts/steer-check.sh $bin --device cuda || echo "FAILED: steering a cuda run"
+timeout 120 $bin train --headless --device cuda --precision bf16 --model vgg-s --epochs 1 --runs $runs --name gpu-bf16 2>&1 | grep -v "^step" | tail -4 || echo "FAILED: train --precision bf16"
 fi
 ref=""
 for r in "$here/.gpu/torch_ref.py" "$here/../shared/bench/torch_ref.py"; do [ -f "$r" ] && ref=$r && break; done
@@ -137,6 +141,25 @@ for b in 64 256 1024; do
     echo "$m $b fp32 ${md:-FAILED} $(busy /tmp/u-md.csv) $(window /tmp/u-md.csv /tmp/md.json) ${th:-?} $tb $ratio" | tee -a "$table"
   done
 done
+# bf16 against PyTorch's channels-last bf16 autocast (scripts/torch-bf16-ref.py).
+for mb in "vgg-s 256" "vgg-s 1024" "cnn-s 256"; do
+  set -- $mb
+  step "bench $1 batch $2 bf16"
+  pid=$(sample /tmp/u-md.csv)
+  timeout 120 $bin bench --device cuda --model $1 --batch $2 --seconds 2 --precision bf16 --json > /tmp/md.json
+  kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+  cat /tmp/md.json
+  md=$(sed -n 's/.*"images_per_s":\([0-9.]*\).*/\1/p' /tmp/md.json)
+  th=""; tb="?"
+  if [ -n "$ref" ]; then
+    pid=$(sample /tmp/u-th.csv)
+    th=$(timeout 120 python3 scripts/torch-bf16-ref.py --ref "$(dirname "$ref")" --models $1 --batch $2 --seconds 2 | tee /dev/stderr | sed -n 's/.*"images_per_s": \([0-9.]*\).*/\1/p')
+    kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+    tb=$(busy /tmp/u-th.csv)
+  fi
+  ratio=$(awk -v a="${md:-0}" -v b="${th:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "?" }')
+  echo "$1 $2 bf16 ${md:-FAILED} $(busy /tmp/u-md.csv) $(window /tmp/u-md.csv /tmp/md.json) ${th:-?} $tb $ratio" | tee -a "$table"
+done
 step table
 column -t "$table" 2>/dev/null || cat "$table"
 fi
@@ -147,6 +170,10 @@ for m in vgg-s cnn-s; do timeout 60 $bin bench --device cuda --model $m --batch 
 step "without the memory plan (MASKDASH_GPU_PLAN=0), and with the fused BatchNorm (MASKDASH_GPU_FUSED_BN=1): gpu_mib and speed"
 for b in 256 1024; do MASKDASH_GPU_PLAN=0 timeout 60 $bin bench --device cuda --model vgg-s,cnn-s --batch $b --seconds 3 --json | sed 's/^/no plan: /' || echo "FAILED: no plan"; done
 for b in 256 1024; do MASKDASH_GPU_FUSED_BN=1 timeout 60 $bin bench --device cuda --model vgg-s --batch $b --seconds 3 --json | sed 's/^/fused: /' || echo "FAILED: fused"; done
+step "bf16: PyTorch's torch.compile (the issue's second goal), and the bf16 training curve's alternatives"
+[ -n "$ref" ] && timeout 180 python3 scripts/torch-bf16-ref.py --ref "$(dirname "$ref")" --models vgg-s --batch 256 --seconds 3 --compile || echo "FAILED: torch.compile"
+MASKDASH_GPU_PLAN=0 timeout 60 $bin bench --device cuda --model vgg-s --batch 256 --seconds 3 --precision bf16 --json | sed 's/^/bf16, no plan: /' || echo "FAILED: bf16 no plan"
+MASKDASH_GPU_PROFILE=1 timeout 60 $bin bench --device cuda --model vgg-s --batch 256 --steps 20 --precision bf16 || echo "FAILED: bf16 profile"
 step "the loss on the host and on the GPU (MASKDASH_GPU_LOSS=1), one after the other"
 for mb in "vgg-s 256" "cnn-s 1024"; do
   set -- $mb

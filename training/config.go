@@ -36,7 +36,7 @@ type Config struct {
 	Seed        uint64     `json:"seed"`         // default 42
 	Device      string     `json:"device"`       // auto (a GPU when one answers), cpu or cuda; default auto
 	Engine      string     `json:"engine"`       // own or gorgonia (the slow reference path on the CPU); default own
-	Precision   string     `json:"precision"`    // the GPU's arithmetic: fp32 (TF32 in convolutions), tf32 or strict; default fp32
+	Precision   string     `json:"precision"`    // the GPU's arithmetic: fp32 (TF32 in convolutions), tf32, strict or bf16; default fp32
 	Runs        string     `json:"-"`            // runs folder; default runs.DefaultDir
 	Name        string     `json:"name"`         // optional run name
 	Schedule    string     `json:"schedule"`     // none, step or cosine; default none

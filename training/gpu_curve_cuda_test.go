@@ -15,7 +15,9 @@ import (
 // TestGPUTrainingCurveMatchesCPU: 200 steps of vgg-s with Adam and cross
 // entropy, from the same weights on the same 200 batches (fresh random
 // images whose mean tells the label: learnable, never memorised), end within 2% of the CPU's loss
-// on the GPU in strict float32, and the curve never strays far.
+// on the GPU in strict float32 (the goal), and within 5% in bf16
+// (bfloat16 activations: this project's bound, PyTorch's autocast gives
+// no figure to hold it to; the log has the measured gap).
 func TestGPUTrainingCurveMatchesCPU(t *testing.T) {
 	if p := models.GPUProblem(); p != "" {
 		t.Skip("no GPU here: " + p)
@@ -36,9 +38,9 @@ func TestGPUTrainingCurveMatchesCPU(t *testing.T) {
 			}
 		}
 	}
-	curve := func(dev models.Device) []float64 {
+	curve := func(dev models.Device, prec models.Precision) []float64 {
 		s := spec
-		s.Device, s.Precision = dev, models.PrecisionStrict
+		s.Device, s.Precision = dev, prec
 		net, err := models.New(s)
 		if err != nil {
 			t.Fatal(err)
@@ -66,7 +68,6 @@ func TestGPUTrainingCurveMatchesCPU(t *testing.T) {
 		}
 		return out
 	}
-	cpu, gpu := curve(models.DeviceCPU), curve(models.DeviceCUDA)
 	mean := func(v []float64) float64 {
 		s := 0.0
 		for _, x := range v {
@@ -74,13 +75,24 @@ func TestGPUTrainingCurveMatchesCPU(t *testing.T) {
 		}
 		return s / float64(len(v))
 	}
-	c, g := mean(cpu[steps-8:]), mean(gpu[steps-8:])
-	t.Logf("loss at step 1: CPU %.4f GPU %.4f; last 8 steps: CPU %.4f GPU %.4f", cpu[0], gpu[0], c, g)
-	for _, i := range []int{0, 24, 49, 99, 149, 199} {
-		t.Logf("step %d: CPU %.4f GPU %.4f", i+1, cpu[i], gpu[i])
-	}
-	if math.Abs(g-c) > 0.02*c {
-		t.Fatalf("after %d steps the GPU's loss is %.4f, the CPU's %.4f: more than 2%% apart", steps, g, c)
+	cpu := curve(models.DeviceCPU, models.PrecisionStrict)
+	for _, pc := range []struct {
+		prec models.Precision
+		tol  float64
+	}{{models.PrecisionStrict, 0.02}, {models.PrecisionBF16, 0.05}} {
+		t.Run(pc.prec.String(), func(t *testing.T) {
+			gpu := curve(models.DeviceCUDA, pc.prec)
+			c, g := mean(cpu[steps-8:]), mean(gpu[steps-8:])
+			t.Logf("loss at step 1: CPU %.4f GPU %.4f; last 8 steps: CPU %.4f GPU %.4f (%.2f%% apart)", cpu[0], gpu[0], c, g,
+				100*math.Abs(g-c)/c)
+			for _, i := range []int{0, 24, 49, 99, 149, 199} {
+				t.Logf("step %d: CPU %.4f GPU %.4f", i+1, cpu[i], gpu[i])
+			}
+			if math.Abs(g-c) > pc.tol*c {
+				t.Fatalf("after %d steps the GPU's loss (%s) is %.4f, the CPU's %.4f: more than %.0f%% apart", steps, pc.prec, g, c,
+					100*pc.tol)
+			}
+		})
 	}
 }
 

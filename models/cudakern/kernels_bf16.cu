@@ -30,6 +30,13 @@ KERNEL md_to_nchw_f(long n, long c, long hw, const bf16 *x, float *y) {
 	}
 }
 
+/* y = x·mask, the mask float32 (dropout's: 0 or 1/(1−p)), in the order
+ * of x's own values (NHWC: a different draw from the float32 path's,
+ * the same for the forward and the backward pass) */
+KERNEL md_mul_hf(long n, const bf16 *x, const float *mask, bf16 *y) {
+	FOR_EACH(i, n) { y[i] = f2bf(bf2f(x[i]) * mask[i]); }
+}
+
 /* y = max(x, 0) */
 KERNEL md_relu_fwd_h(long n, const bf16 *x, bf16 *y) {
 	FOR_EACH(i, n) { y[i] = bf2f(x[i]) > 0.0f ? x[i] : (bf16)0; }

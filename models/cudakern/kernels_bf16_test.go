@@ -145,6 +145,18 @@ func TestBF16Elementwise(t *testing.T) {
 			t.Fatalf("relu backward[%d] = %#04x, want %#04x", i, y[i], want)
 		}
 	}
+	mask := make([]float32, m*c)
+	for i := range mask {
+		if r.IntN(3) > 0 {
+			mask[i] = 1.5
+		}
+	}
+	MulHF(ah, mask, y)
+	for i := range y {
+		if want := BF16(af[i] * mask[i]); y[i] != want {
+			t.Fatalf("mul[%d] = %#04x, want %#04x", i, y[i], want)
+		}
+	}
 	AddH(ah, bh, y)
 	for i := range y {
 		if want := BF16(af[i] + bf[i]); y[i] != want {

@@ -17,10 +17,12 @@ type Conv struct {
 }
 
 // ConvShape is a convolution of x [N, C, H, W] with K kernels R×R,
-// padding Pad. TF32 lets cuDNN use TF32 tensor cores.
+// padding Pad. TF32 lets cuDNN use TF32 tensor cores. BF16 makes x, y
+// and their gradients bfloat16 in NHWC order and the kernels (and their
+// gradient) bfloat16 KRSC, [K, R, R, C]: --precision bf16.
 type ConvShape struct {
 	N, C, H, W, K, R, Pad int
-	TF32                  bool
+	TF32, BF16            bool
 }
 
 // SearchBytes bounds the workspace the algorithm search may try.
@@ -31,12 +33,8 @@ const SearchBytes = 1 << 30
 // input or kernel gradient), which it overwrites.
 func (d *Device) NewConv(s ConvShape, x, w, y, dx, dw Buffer) (*Conv, error) {
 	cv := &Conv{c: (*C.mdg_conv)(C.calloc(1, C.size_t(unsafe.Sizeof(C.mdg_conv{}))))}
-	tf := C.int(0)
-	if s.TF32 {
-		tf = 1
-	}
 	if err := d.check(C.mdg_conv_init(d.d, cv.c, C.int(s.N), C.int(s.C), C.int(s.H), C.int(s.W), C.int(s.K), C.int(s.R),
-		C.int(s.Pad), tf, x.p, w.p, y.p, dx.p, dw.p, SearchBytes)); err != nil {
+		C.int(s.Pad), cbool(s.TF32), cbool(s.BF16), x.p, w.p, y.p, dx.p, dw.p, SearchBytes)); err != nil {
 		cv.Free()
 		return nil, err
 	}

@@ -128,8 +128,15 @@ int mdg_mem(mdg_dev *d, size_t *freeB, size_t *totalB) {
 }
 
 int mdg_tensor(mdg_dev *d, cudnnTensorDescriptor_t *t, int n, int c, int h, int w) {
+	return mdg_tensor_as(d, t, n, c, h, w, 0);
+}
+/* bf16: bfloat16 values in NHWC order (--precision bf16); else float32
+ * NCHW. */
+int mdg_tensor_as(mdg_dev *d, cudnnTensorDescriptor_t *t, int n, int c, int h, int w, int bf16) {
 	DNN(cudnnCreateTensorDescriptor(t), "cudnnCreateTensorDescriptor");
-	DNN(cudnnSetTensor4dDescriptor(*t, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, n, c, h, w), "tensor descriptor");
+	DNN(cudnnSetTensor4dDescriptor(*t, bf16 ? CUDNN_TENSOR_NHWC : CUDNN_TENSOR_NCHW,
+	                               bf16 ? CUDNN_DATA_BFLOAT16 : CUDNN_DATA_FLOAT, n, c, h, w),
+	    "tensor descriptor");
 	return 0;
 }
 void mdg_tensor_free(cudnnTensorDescriptor_t t) { cudnnDestroyTensorDescriptor(t); }
@@ -139,7 +146,10 @@ void mdg_tensor_free(cudnnTensorDescriptor_t t) { cudnnDestroyTensorDescriptor(t
  * timing them on the given buffers (cuDNN's Find…Ex), with at most
  * wsLimit bytes of workspace in d->ws, which it grows to the largest
  * chosen. dx and dw may be 0 (no input or kernel gradient). tf32 lets cuDNN use TF32
- * tensor cores (PyTorch's default); otherwise plain float32 FMA. */
+ * tensor cores (PyTorch's default); otherwise plain float32 FMA. bf16:
+ * x, y and their gradients NHWC bfloat16 and the kernels KRSC bfloat16,
+ * summed in float32 on the tensor cores (what PyTorch's channels-last
+ * bf16 autocast hands cuDNN). */
 /* strict float32 (tf32 off) keeps to the direct and GEMM-based
  * algorithms in FMA math: FFT and Winograd round differently. */
 static int fwd_ok(int tf32, cudnnConvolutionFwdAlgoPerf_t p) {
@@ -164,13 +174,16 @@ static int bwf_ok(int tf32, cudnnConvolutionBwdFilterAlgoPerf_t p) {
 	       p.algo != CUDNN_CONVOLUTION_BWD_FILTER_ALGO_WINOGRAD_NONFUSED;
 }
 
-int mdg_conv_init(mdg_dev *d, mdg_conv *cv, int n, int c, int h, int w, int k, int r, int pad, int tf32,
+int mdg_conv_init(mdg_dev *d, mdg_conv *cv, int n, int c, int h, int w, int k, int r, int pad, int tf32, int bf16,
                  CUdeviceptr x, CUdeviceptr wt, CUdeviceptr y, CUdeviceptr dx, CUdeviceptr dw, size_t wsLimit) {
 	memset(cv, 0, sizeof *cv);
 	int ho = h + 2 * pad - r + 1, wo = w + 2 * pad - r + 1;
-	if (mdg_tensor(d, &cv->x, n, c, h, w) || mdg_tensor(d, &cv->y, n, k, ho, wo)) return 1;
+	if (mdg_tensor_as(d, &cv->x, n, c, h, w, bf16) || mdg_tensor_as(d, &cv->y, n, k, ho, wo, bf16)) return 1;
+	if (bf16) tf32 = 1; /* tensor cores: any algorithm */
 	DNN(cudnnCreateFilterDescriptor(&cv->w), "filter descriptor");
-	DNN(cudnnSetFilter4dDescriptor(cv->w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, k, c, r, r), "filter descriptor");
+	DNN(cudnnSetFilter4dDescriptor(cv->w, bf16 ? CUDNN_DATA_BFLOAT16 : CUDNN_DATA_FLOAT,
+	                               bf16 ? CUDNN_TENSOR_NHWC : CUDNN_TENSOR_NCHW, k, c, r, r),
+	    "filter descriptor");
 	DNN(cudnnCreateConvolutionDescriptor(&cv->c), "convolution descriptor");
 	DNN(cudnnSetConvolution2dDescriptor(cv->c, pad, pad, 1, 1, 1, 1, CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT),
 	    "convolution descriptor");

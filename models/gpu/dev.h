@@ -52,9 +52,10 @@ int mdg_zero(mdg_dev *d, CUdeviceptr p, size_t bytes);
 int mdg_mem(mdg_dev *d, size_t *freeB, size_t *totalB);
 
 int mdg_tensor(mdg_dev *d, cudnnTensorDescriptor_t *t, int n, int c, int h, int w);
+int mdg_tensor_as(mdg_dev *d, cudnnTensorDescriptor_t *t, int n, int c, int h, int w, int bf16);
 void mdg_tensor_free(cudnnTensorDescriptor_t t);
 
-int mdg_conv_init(mdg_dev *d, mdg_conv *cv, int n, int c, int h, int w, int k, int r, int pad, int tf32,
+int mdg_conv_init(mdg_dev *d, mdg_conv *cv, int n, int c, int h, int w, int k, int r, int pad, int tf32, int bf16,
                  CUdeviceptr x, CUdeviceptr wt, CUdeviceptr y, CUdeviceptr dx, CUdeviceptr dw, size_t wsLimit);
 void mdg_conv_free(mdg_conv *cv);
 int mdg_conv_fwd(mdg_dev *d, mdg_conv *cv, CUdeviceptr x, CUdeviceptr w, CUdeviceptr y);

@@ -1,0 +1,103 @@
+//go:build cuda
+
+package models
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/maskdash/maskdash/models/ops"
+	"github.com/maskdash/maskdash/models/ops/opstest"
+)
+
+// TestGPUBF16StepNearCPU: --precision bf16 (bfloat16 activations in
+// NHWC, float32 weights) takes a training step from the same weights and
+// batch as the CPU's float32 step to within bf16's rounding: loss within
+// 2%, logits and evaluation logits within 5%, each parameter's gradient
+// within 10% (relative norms; bfloat16 keeps 8 bits, 0.4% a rounding,
+// and a step rounds every activation and gradient of every layer once or
+// more). A wrong layout or index is off by far more: a whole tensor
+// transposed or a channel's statistics mixed with another's. Every model
+// (cnn-s flattens NHWC for its dense layer; resnet-s adds and masks in
+// bfloat16; -mh models have float32 heads after the global average
+// pool), with and without the memory plan. The measured gaps are logged.
+func TestGPUBF16StepNearCPU(t *testing.T) {
+	needGPU(t)
+	defer func(v bool) { ops.Winograd = v }(ops.Winograd)
+	ops.Winograd = false
+	for _, c := range []struct {
+		name      string
+		batch, sz int
+		dropout   float64
+		plan      bool
+	}{{"cnn-s", 16, 32, 0, false}, {"vgg-s", 16, 32, 0, false}, {"resnet-s", 16, 32, 0, false}, {"vgg-s-mh", 16, 32, 0.3, false},
+		{"cnn-s", 16, 32, 0, true}, {"vgg-s", 64, 64, 0, true}, {"resnet-s", 16, 32, 0, true}, {"vgg-s-mh", 16, 32, 0.3, true}} {
+		t.Run(fmt.Sprintf("%s-%d-%d-plan-%v", c.name, c.batch, c.sz, c.plan), func(t *testing.T) {
+			defer func(p bool) { gpuMemoryPlan = p }(gpuMemoryPlan)
+			gpuMemoryPlan = c.plan
+			spec := Spec{Name: c.name, Batch: c.batch, W: c.sz, H: c.sz, Seed: 7, Dropout: c.dropout}
+			cpu, err := New(spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			spec.Device, spec.Precision = DeviceCUDA, PrecisionBF16
+			dev, err := New(spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer closeNet(t, dev)
+			r := rand.New(rand.NewPCG(1, 2))
+			x := opstest.RandInput(r, c.batch*3*c.sz*c.sz)
+			loss := dotLoss(opstest.RandInput(r, c.batch*cpu.Spec.Outputs()))
+			cpu.SetLoss(loss)
+			dev.SetLoss(loss)
+			l1, y1, err := cpu.TrainStep(x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			l2, y2, err := dev.TrainStep(x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			le := math.Abs(l2-l1) / math.Max(math.Abs(l1), 1e-9)
+			if le > 2e-2 {
+				t.Errorf("loss: GPU bf16 %v, CPU %v (%.2g relative)", l2, l1, le)
+			}
+			ye := opstest.RelErr(y2, y1)
+			if ye > 5e-2 {
+				t.Errorf("logits: %.2g relative", ye)
+			}
+			cpuGrads := snapshotGrads(cpu)
+			if err := dev.GradsToHost(); err != nil {
+				t.Fatal(err)
+			}
+			worst, worstName := 0.0, ""
+			for i, p := range dev.Params() {
+				e := opstest.RelErr(p.Grad, cpuGrads[i])
+				if e > worst {
+					worst, worstName = e, p.Name
+				}
+				if e > 0.1 {
+					t.Errorf("gradient of %s: %.2g relative", p.Name, e)
+				}
+			}
+			m := min(c.batch, cpu.Spec.EvalBatch)
+			e1, err := cpu.Forward(x[:m*3*c.sz*c.sz], m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e2, err := dev.Forward(x[:m*3*c.sz*c.sz], m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ee := opstest.RelErr(e2, e1)
+			if ee > 5e-2 {
+				t.Errorf("evaluation logits: %.2g relative", ee)
+			}
+			t.Logf("loss %.6g (CPU %.6g, %.2g relative); logits %.2g; evaluation logits %.2g; worst gradient %.2g (%s)",
+				l2, l1, le, ye, ee, worst, worstName)
+		})
+	}
+}
