@@ -20,7 +20,7 @@ import (
 type gpuNet struct {
 	dev     *gpu.Device
 	prec    Precision
-	half    bool                  // --precision bf16: activations in bfloat16 (gpu_half_cuda.go)
+	half    bool // --precision bf16: activations in bfloat16 (gpu_half_cuda.go)
 	weights map[*Param]gpu.Buffer
 	wh      map[*Param]gpu.Buffer // bf16: each kernel's bfloat16 KRSC copy, made every step
 	byData  map[*float32]*Param

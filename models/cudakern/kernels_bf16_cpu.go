@@ -36,7 +36,9 @@ func ToNCHW(x []uint16, n, c, hw int, y []float32) {
 }
 
 // MulHF sets y = x·mask (a float32 mask).
-func MulHF(x []uint16, mask []float32, y []uint16) { C.md_mul_hf(C.long(len(x)), hp(x), fp(mask), hp(y)) }
+func MulHF(x []uint16, mask []float32, y []uint16) {
+	C.md_mul_hf(C.long(len(x)), hp(x), fp(mask), hp(y))
+}
 
 // ReLUH sets y = max(x, 0).
 func ReLUH(x, y []uint16) { C.md_relu_fwd_h(C.long(len(x)), hp(x), hp(y)) }
