@@ -140,6 +140,12 @@ func (r *gpuRun) execHalf(nd *G.Node) (handled bool, err error) {
 	case *ops.BNOp:
 		bn := r.bns[op]
 		n, c, h, w := nhwc(nd)
+		if op.Train && gpuHalfCuDNNBN {
+			if err := d.BatchNormTrain(&bn.BatchNorm, b(0), out, b(1), b(2), bn.runMean, bn.runVar); err != nil || !op.ReLU {
+				return true, err
+			}
+			return true, d.Launch("md_relu_fwd_h", size, size, out, out)
+		}
 		if op.Train {
 			return true, r.bnForwardH(bn, op.ReLU, b(0), b(1), b(2), out)
 		}
@@ -152,6 +158,16 @@ func (r *gpuRun) execHalf(nd *G.Node) (handled bool, err error) {
 			return true, nil
 		}
 		bn, g := r.bns[op.Fwd], r.bnGrads[op.Fwd]
+		if gpuHalfCuDNNBN {
+			dy := b(2)
+			if op.Fwd.ReLU { // dy is this layer's alone: masked in place (as exec's)
+				n := bn.X.Size()
+				if err := d.Launch("md_relu_bwd_h", n, n, r.buf[bn.y], dy, dy); err != nil {
+					return true, err
+				}
+			}
+			return true, d.BatchNormBackward(&bn.BatchNorm, r.buf[bn.x], dy, r.gradBuf(g[0]), b(0), r.gradBuf(g[1]), r.gradBuf(g[2]))
+		}
 		return true, r.bnBackwardH(bn, op.Fwd.ReLU, b(2), b(0), b(1), r.gradBuf(g[0]), r.gradBuf(g[1]), r.gradBuf(g[2]))
 	case *ops.ChanBiasOp:
 		n, c, h, w := nhwc(nd)

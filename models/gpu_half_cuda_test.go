@@ -22,7 +22,9 @@ import (
 // transposed or a channel's statistics mixed with another's. Every model
 // (cnn-s flattens NHWC for its dense layer; resnet-s adds and masks in
 // bfloat16; -mh models have float32 heads after the global average
-// pool), with and without the memory plan. The measured gaps are logged.
+// pool), with and without the memory plan, and with cuDNN's BatchNorm on
+// bfloat16 in place of the project's kernels. The measured gaps are
+// logged.
 func TestGPUBF16StepNearCPU(t *testing.T) {
 	needGPU(t)
 	defer func(v bool) { ops.Winograd = v }(ops.Winograd)
@@ -32,11 +34,14 @@ func TestGPUBF16StepNearCPU(t *testing.T) {
 		batch, sz int
 		dropout   float64
 		plan      bool
-	}{{"cnn-s", 16, 32, 0, false}, {"vgg-s", 16, 32, 0, false}, {"resnet-s", 16, 32, 0, false}, {"vgg-s-mh", 16, 32, 0.3, false},
-		{"cnn-s", 16, 32, 0, true}, {"vgg-s", 64, 64, 0, true}, {"resnet-s", 16, 32, 0, true}, {"vgg-s-mh", 16, 32, 0.3, true}} {
-		t.Run(fmt.Sprintf("%s-%d-%d-plan-%v", c.name, c.batch, c.sz, c.plan), func(t *testing.T) {
-			defer func(p bool) { gpuMemoryPlan = p }(gpuMemoryPlan)
-			gpuMemoryPlan = c.plan
+		cudnnBN   bool // cuDNN's BatchNorm on bfloat16 (MASKDASH_BF16_CUDNN_BN)
+	}{{"cnn-s", 16, 32, 0, false, false}, {"vgg-s", 16, 32, 0, false, false}, {"resnet-s", 16, 32, 0, false, false},
+		{"vgg-s-mh", 16, 32, 0.3, false, false}, {"cnn-s", 16, 32, 0, true, false}, {"vgg-s", 64, 64, 0, true, false},
+		{"resnet-s", 16, 32, 0, true, false}, {"vgg-s-mh", 16, 32, 0.3, true, false},
+		{"vgg-s", 64, 64, 0, true, true}, {"resnet-s", 16, 32, 0, true, true}} {
+		t.Run(fmt.Sprintf("%s-%d-%d-plan-%v-cudnn-bn-%v", c.name, c.batch, c.sz, c.plan, c.cudnnBN), func(t *testing.T) {
+			defer func(p, b bool) { gpuMemoryPlan, gpuHalfCuDNNBN = p, b }(gpuMemoryPlan, gpuHalfCuDNNBN)
+			gpuMemoryPlan, gpuHalfCuDNNBN = c.plan, c.cudnnBN
 			spec := Spec{Name: c.name, Batch: c.batch, W: c.sz, H: c.sz, Seed: 7, Dropout: c.dropout}
 			cpu, err := New(spec)
 			if err != nil {

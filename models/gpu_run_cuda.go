@@ -306,7 +306,8 @@ func freeAll(d *gpu.Device, bs []gpu.Buffer) error {
 	return errors.Join(errs...)
 }
 
-// tensor is nd's NCHW description ([N, C] is [N, C, 1, 1]).
+// tensor is nd's description ([N, C] is [N, C, 1, 1]): NCHW float32, or
+// NHWC bfloat16 for a bf16 node.
 func (r *gpuRun) tensor(nd *G.Node) (*gpu.Tensor, error) {
 	if t, ok := r.desc[nd]; ok {
 		return t, nil
@@ -317,7 +318,7 @@ func (r *gpuRun) tensor(nd *G.Node) (*gpu.Tensor, error) {
 		return nil, fmt.Errorf("the GPU engine: a tensor of shape %v", s)
 	}
 	copy(dims[:], s)
-	t, err := r.net.dev.NewTensor(dims[0], dims[1], dims[2], dims[3])
+	t, err := r.net.dev.NewTensorAs(dims[0], dims[1], dims[2], dims[3], r.half[nd])
 	if err != nil {
 		return nil, err
 	}

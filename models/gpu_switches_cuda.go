@@ -31,6 +31,13 @@ var (
 	// Off until a GPU run has checked it (TestGPUDeviceLossMatchesHost in
 	// package training); built after the eighth session's device time.
 	gpuLoss = envSwitch("MASKDASH_GPU_LOSS", false)
+	// gpuHalfCuDNNBN runs --precision bf16's BatchNorm in training through
+	// cuDNN on bfloat16 NHWC (persistent or not by gpuBNPersistent) and a
+	// separate ReLU, instead of this project's fused bf16 kernels
+	// (MASKDASH_BF16_CUDNN_BN). Off: the kernels are checked on the CPU;
+	// whether cuDNN 9 takes bfloat16 there, and which is faster, needs a
+	// GPU run (built in the ninth session without one).
+	gpuHalfCuDNNBN = envSwitch("MASKDASH_BF16_CUDNN_BN", false)
 )
 
 // GPULossOnDevice reports whether callers should give a net on the GPU

@@ -33,13 +33,15 @@
 # float32, tf32, the batch uploaded every step as training does, without
 # the memory plan, with the fused BatchNorm, and the loss on the host
 # against the loss on the GPU, torch.compile's bf16 figure, bf16 without
-# the memory plan and bf16's per-op profile: about 150 s) and profile (every
+# the memory plan, with cuDNN's BatchNorm (MASKDASH_BF16_CUDNN_BN=1) and
+# bf16's per-op profile: about 160 s) and profile (every
 # op of a vgg-s and a cnn-s step timed, MASKDASH_GPU_PROFILE=1, and
 # cuDNN's spatial against persistent BatchNorm: 10 s). The GPU engine's
 # switches (models/gpu_switches_cuda.go: 1 on, 0 off): MASKDASH_GPU_PLAN
 # (the memory plan, on), MASKDASH_BN_PERSISTENT (cuDNN's persistent
 # BatchNorm, on), MASKDASH_GPU_FUSED_BN (the fused BatchNorm + ReLU
-# kernels, off), MASKDASH_GPU_LOSS (the loss computed on the GPU, off).
+# kernels, off), MASKDASH_GPU_LOSS (the loss computed on the GPU, off),
+# MASKDASH_BF16_CUDNN_BN (bf16's BatchNorm through cuDNN, off).
 # Each go test's whole output is kept in $OUT/test-*.log.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -173,6 +175,7 @@ for b in 256 1024; do MASKDASH_GPU_FUSED_BN=1 timeout 60 $bin bench --device cud
 step "bf16: PyTorch's torch.compile (the issue's second goal), and the bf16 training curve's alternatives"
 [ -n "$ref" ] && timeout 180 python3 scripts/torch-bf16-ref.py --ref "$(dirname "$ref")" --models vgg-s --batch 256 --seconds 3 --compile || echo "FAILED: torch.compile"
 MASKDASH_GPU_PLAN=0 timeout 60 $bin bench --device cuda --model vgg-s --batch 256 --seconds 3 --precision bf16 --json | sed 's/^/bf16, no plan: /' || echo "FAILED: bf16 no plan"
+for p in 1 0; do MASKDASH_BF16_CUDNN_BN=1 MASKDASH_BN_PERSISTENT=$p timeout 60 $bin bench --device cuda --model vgg-s --batch 256 --seconds 3 --precision bf16 --json | sed "s/^/bf16, cuDNN BatchNorm (persistent $p): /" || echo "FAILED: bf16 cuDNN BatchNorm"; done
 MASKDASH_GPU_PROFILE=1 timeout 60 $bin bench --device cuda --model vgg-s --batch 256 --steps 20 --precision bf16 || echo "FAILED: bf16 profile"
 step "the loss on the host and on the GPU (MASKDASH_GPU_LOSS=1), one after the other"
 for mb in "vgg-s 256" "cnn-s 1024"; do
