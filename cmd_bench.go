@@ -98,6 +98,9 @@ func (a *app) benchCmd() *cobra.Command {
 		if err != nil {
 			return fmt.Errorf("--precision: %w", err)
 		}
+		if dev == models.DeviceCPU && prec != models.PrecisionFP32 {
+			fmt.Fprintln(a.errOut, "maskdash: note: "+models.CPUPrecisionNote(prec))
+		}
 		var peak cpupeak.Peak
 		peakOK := false
 		for _, name := range strings.Split(model, ",") {

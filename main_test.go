@@ -82,6 +82,8 @@ func TestBadInputIsOneSentence(t *testing.T) {
 		{[]string{"train", "--no-such-flag"}, "unknown flag: --no-such-flag"},
 		{[]string{"resume"}, "resume needs a run id"},
 		{[]string{"eval"}, "eval needs a run"},
+		{[]string{"train", "--headless", "--data", data, "--precision", "fp16"}, `precision "fp16" is unknown; use fp32, tf32, strict or bf16`},
+		{[]string{"bench", "--precision", "half"}, `precision "half" is unknown`},
 	} {
 		out, err := run(t, c.args...)
 		if err == nil {
@@ -91,6 +93,26 @@ func TestBadInputIsOneSentence(t *testing.T) {
 		if !strings.Contains(out, c.want) || strings.Count(strings.TrimSpace(out), "\n") > 0 || strings.Contains(out, "goroutine") {
 			t.Errorf("%v: want one sentence with %q, got %q", c.args, c.want, out)
 		}
+	}
+}
+
+// TestPrecisionOnTheCPU: a precision other than fp32 on the CPU trains
+// and benches, in float32, and says so once.
+func TestPrecisionOnTheCPU(t *testing.T) {
+	data := tinySet(t)
+	note := "--precision bf16 is the GPU's arithmetic: on the CPU this computes in float32"
+	out, err := run(t, "train", "--headless", "--device", "cpu", "--precision", "bf16", "--data", data, "--runs", t.TempDir(),
+		"--img", "16x16", "--batch", "8", "--epochs", "1")
+	if err != nil || strings.Count(out, note) != 1 || !strings.Contains(out, "epoch 1/1 done") {
+		t.Errorf("train --precision bf16 on the CPU: %v\n%s", err, out)
+	}
+	out, err = run(t, "bench", "--device", "cpu", "--precision", "bf16", "--model", "cnn-s", "--batch", "4", "--img", "16x16", "--steps", "2")
+	if err != nil || strings.Count(out, note) != 1 || !strings.Contains(out, "images/s") {
+		t.Errorf("bench --precision bf16 on the CPU: %v\n%s", err, out)
+	}
+	if out, err := run(t, "bench", "--device", "cpu", "--model", "cnn-s", "--batch", "4", "--img", "16x16", "--steps", "2"); err != nil ||
+		strings.Contains(out, "--precision") {
+		t.Errorf("bench in fp32 on the CPU: %v\n%s", err, out)
 	}
 }
 

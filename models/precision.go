@@ -59,3 +59,9 @@ func ParsePrecision(s string) (Precision, error) {
 
 // String is the precision's name.
 func (p Precision) String() string { return PrecisionNames[p] }
+
+// CPUPrecisionNote is the warning for a run on the CPU that asked for p:
+// the precision is the GPU's; the CPU computes in float32.
+func CPUPrecisionNote(p Precision) string {
+	return fmt.Sprintf("--precision %s is the GPU's arithmetic: on the CPU this computes in float32", p)
+}

@@ -88,6 +88,9 @@ func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 	if err != nil {
 		return nil, err
 	}
+	if dev == models.DeviceCPU && prec != models.PrecisionFP32 {
+		t.hub.Publish(Event{Kind: KindError, Msg: models.CPUPrecisionNote(prec), Time: time.Now()})
+	}
 	spec := models.Spec{Name: cfg.Model, Batch: cfg.Batch, EvalBatch: max(cfg.Batch, 64), W: cfg.W, H: cfg.H,
 		Classes: len(t.train.Classes), HeadDepth: cfg.HeadDepth, Dropout: cfg.Dropout, Seed: cfg.Seed, Engine: engine,
 		Device: dev, Precision: prec}
