@@ -4,8 +4,6 @@ package models
 
 import (
 	"fmt"
-	"math"
-	"math/rand/v2"
 	"testing"
 
 	"github.com/maskdash/maskdash/models/ops"
@@ -43,49 +41,18 @@ func TestGPUBF16StepNearCPU(t *testing.T) {
 			defer func(p, b bool) { gpuMemoryPlan, gpuHalfCuDNNBN = p, b }(gpuMemoryPlan, gpuHalfCuDNNBN)
 			gpuMemoryPlan, gpuHalfCuDNNBN = c.plan, c.cudnnBN
 			spec := Spec{Name: c.name, Batch: c.batch, W: c.sz, H: c.sz, Seed: 7, Dropout: c.dropout}
-			cpu, err := New(spec)
-			if err != nil {
-				t.Fatal(err)
+			cpu, dev := gpuPairAs(t, spec, PrecisionBF16)
+			st := stepPair(t, cpu, dev)
+			x := st.x
+			if st.lossErr > 2e-2 {
+				t.Errorf("loss: GPU bf16 %v, CPU %v (%.2g relative)", st.l2, st.l1, st.lossErr)
 			}
-			spec.Device, spec.Precision = DeviceCUDA, PrecisionBF16
-			dev, err := New(spec)
-			if err != nil {
-				t.Fatal(err)
+			if st.logitsErr > 5e-2 {
+				t.Errorf("logits: %.2g relative", st.logitsErr)
 			}
-			defer closeNet(t, dev)
-			r := rand.New(rand.NewPCG(1, 2))
-			x := opstest.RandInput(r, c.batch*3*c.sz*c.sz)
-			loss := dotLoss(opstest.RandInput(r, c.batch*cpu.Spec.Outputs()))
-			cpu.SetLoss(loss)
-			dev.SetLoss(loss)
-			l1, y1, err := cpu.TrainStep(x)
-			if err != nil {
-				t.Fatal(err)
-			}
-			l2, y2, err := dev.TrainStep(x)
-			if err != nil {
-				t.Fatal(err)
-			}
-			le := math.Abs(l2-l1) / math.Max(math.Abs(l1), 1e-9)
-			if le > 2e-2 {
-				t.Errorf("loss: GPU bf16 %v, CPU %v (%.2g relative)", l2, l1, le)
-			}
-			ye := opstest.RelErr(y2, y1)
-			if ye > 5e-2 {
-				t.Errorf("logits: %.2g relative", ye)
-			}
-			cpuGrads := snapshotGrads(cpu)
-			if err := dev.GradsToHost(); err != nil {
-				t.Fatal(err)
-			}
-			worst, worstName := 0.0, ""
 			for i, p := range dev.Params() {
-				e := opstest.RelErr(p.Grad, cpuGrads[i])
-				if e > worst {
-					worst, worstName = e, p.Name
-				}
-				if e > 0.1 {
-					t.Errorf("gradient of %s: %.2g relative", p.Name, e)
+				if st.gradErr[i] > 0.1 {
+					t.Errorf("gradient of %s: %.2g relative", p.Name, st.gradErr[i])
 				}
 			}
 			m := min(c.batch, cpu.Spec.EvalBatch)
@@ -102,7 +69,7 @@ func TestGPUBF16StepNearCPU(t *testing.T) {
 				t.Errorf("evaluation logits: %.2g relative", ee)
 			}
 			t.Logf("loss %.6g (CPU %.6g, %.2g relative); logits %.2g; evaluation logits %.2g; worst gradient %.2g (%s)",
-				l2, l1, le, ye, ee, worst, worstName)
+				st.l2, st.l1, st.lossErr, st.logitsErr, ee, st.worst, st.worstName)
 		})
 	}
 }

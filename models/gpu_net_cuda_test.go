@@ -34,13 +34,16 @@ func closeNet(t *testing.T, n *Net) {
 
 // gpuPair builds the same net (same seed: same weights) on the CPU and,
 // in strict float32, on the GPU.
-func gpuPair(t *testing.T, spec Spec) (cpu, dev *Net) {
+func gpuPair(t *testing.T, spec Spec) (cpu, dev *Net) { return gpuPairAs(t, spec, PrecisionStrict) }
+
+// gpuPairAs is gpuPair with the GPU's precision prec.
+func gpuPairAs(t *testing.T, spec Spec, prec Precision) (cpu, dev *Net) {
 	t.Helper()
 	var err error
 	if cpu, err = New(spec); err != nil {
 		t.Fatal(err)
 	}
-	spec.Device, spec.Precision = DeviceCUDA, PrecisionStrict
+	spec.Device, spec.Precision = DeviceCUDA, prec
 	if dev, err = New(spec); err != nil {
 		t.Fatal(err)
 	}
@@ -105,35 +108,17 @@ func TestGPUStepMatchesCPU(t *testing.T) {
 			gpuMemoryPlan, gpuFusedBN, gpuBNPersistent = c.plan, c.fused, c.persist
 			spec := Spec{Name: c.name, Batch: c.batch, W: c.sz, H: c.sz, Seed: 7, Dropout: c.dropout}
 			cpu, dev := gpuPair(t, spec)
-			r := rand.New(rand.NewPCG(1, 2))
-			x := opstest.RandInput(r, c.batch*3*c.sz*c.sz)
-			loss := dotLoss(opstest.RandInput(r, c.batch*cpu.Spec.Outputs()))
-			cpu.SetLoss(loss)
-			dev.SetLoss(loss)
-			l1, y1, err := cpu.TrainStep(x)
-			if err != nil {
-				t.Fatal(err)
+			st := stepPair(t, cpu, dev)
+			x, worst := st.x, st.worst
+			if st.lossErr > 1e-3 {
+				t.Errorf("loss: GPU %v, CPU %v (%.2g relative)", st.l2, st.l1, st.lossErr)
 			}
-			l2, y2, err := dev.TrainStep(x)
-			if err != nil {
-				t.Fatal(err)
+			if st.logitsErr > 1e-3 {
+				t.Errorf("logits: %.2g relative", st.logitsErr)
 			}
-			if e := math.Abs(l2-l1) / math.Max(math.Abs(l1), 1e-9); e > 1e-3 {
-				t.Errorf("loss: GPU %v, CPU %v (%.2g relative)", l2, l1, e)
-			}
-			if e := opstest.RelErr(y2, y1); e > 1e-3 {
-				t.Errorf("logits: %.2g relative", e)
-			}
-			cpuGrads := snapshotGrads(cpu)
-			if err := dev.GradsToHost(); err != nil {
-				t.Fatal(err)
-			}
-			worst := 0.0
 			for i, p := range dev.Params() {
-				e := opstest.RelErr(p.Grad, cpuGrads[i])
-				worst = math.Max(worst, e)
-				if e > gradTol {
-					t.Errorf("gradient of %s: %.2g relative", p.Name, e)
+				if st.gradErr[i] > gradTol {
+					t.Errorf("gradient of %s: %.2g relative", p.Name, st.gradErr[i])
 				}
 			}
 			if err := dev.WeightsToHost(); err != nil {
@@ -144,13 +129,58 @@ func TestGPUStepMatchesCPU(t *testing.T) {
 					t.Errorf("running statistic %s: %.2g relative", p.Name, e)
 				}
 			}
-			t.Logf("loss %.6g (CPU %.6g); worst gradient %.2g relative", l2, l1, worst)
+			t.Logf("loss %.6g (CPU %.6g); worst gradient %.2g relative (%s)", st.l2, st.l1, worst, st.worstName)
 			forwardOpsMatch(t, cpu, dev, x[:min(c.batch, cpu.Spec.EvalBatch)*3*c.sz*c.sz])
 			if worst > 1e-3 && !c.plan {
 				trainOpsDiffer(t, dev, x)
 			}
 		})
 	}
+}
+
+// stepGap is how far one training step on the GPU is from the CPU's.
+type stepGap struct {
+	x                  []float32 // the batch
+	l1, l2             float64   // the CPU's and the GPU's loss
+	lossErr, logitsErr float64   // relative
+	gradErr            []float64 // each parameter's gradient, relative
+	worst              float64   // the largest of gradErr
+	worstName          string    // and its parameter
+}
+
+// stepPair runs one training step of cpu and dev (the same weights) on
+// the same random batch and loss, and measures how far apart they end.
+func stepPair(t *testing.T, cpu, dev *Net) stepGap {
+	t.Helper()
+	s := cpu.Spec
+	r := rand.New(rand.NewPCG(1, 2))
+	g := stepGap{x: opstest.RandInput(r, s.Batch*3*s.H*s.W)}
+	loss := dotLoss(opstest.RandInput(r, s.Batch*s.Outputs()))
+	cpu.SetLoss(loss)
+	dev.SetLoss(loss)
+	l1, y1, err := cpu.TrainStep(g.x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l2, y2, err := dev.TrainStep(g.x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.l1, g.l2 = l1, l2
+	g.lossErr = math.Abs(l2-l1) / math.Max(math.Abs(l1), 1e-9)
+	g.logitsErr = opstest.RelErr(y2, y1)
+	cpuGrads := snapshotGrads(cpu)
+	if err := dev.GradsToHost(); err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range dev.Params() {
+		e := opstest.RelErr(p.Grad, cpuGrads[i])
+		g.gradErr = append(g.gradErr, e)
+		if e > g.worst {
+			g.worst, g.worstName = e, p.Name
+		}
+	}
+	return g
 }
 
 // gradTol is TestGPUStepMatchesCPU's bound on each gradient's relative

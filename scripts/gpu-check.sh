@@ -124,44 +124,34 @@ PY
 table="$out/gpu-table.txt"
 if want bench; then
 echo "model batch precision maskdash_img_s gpu_busy_pct busy_timed_pct torch_img_s torch_busy_pct ratio" > "$table"
-for b in 64 256 1024; do
-  for m in cnn-s vgg-s; do
-    step "bench $m batch $b"
-    pid=$(sample /tmp/u-md.csv)
-    timeout 120 $bin bench --device cuda --model $m --batch $b --seconds 2 --json > /tmp/md.json
-    kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
-    cat /tmp/md.json
-    md=$(sed -n 's/.*"images_per_s":\([0-9.]*\).*/\1/p' /tmp/md.json)
-    th=""; tb="?"
-    if [ -n "$ref" ]; then
-      pid=$(sample /tmp/u-th.csv)
-      th=$(timeout 120 python3 "$ref" --device cuda --models $m --batch $b --seconds 2 | tee /dev/stderr | sed -n 's/.*"images_per_s": \([0-9.]*\).*/\1/p')
-      kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
-      tb=$(busy /tmp/u-th.csv)
-    fi
-    ratio=$(awk -v a="${md:-0}" -v b="${th:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "?" }')
-    echo "$m $b fp32 ${md:-FAILED} $(busy /tmp/u-md.csv) $(window /tmp/u-md.csv /tmp/md.json) ${th:-?} $tb $ratio" | tee -a "$table"
-  done
-done
-# bf16 against PyTorch's channels-last bf16 autocast (scripts/torch-bf16-ref.py).
-for mb in "vgg-s 256" "vgg-s 1024" "cnn-s 256"; do
-  set -- $mb
-  step "bench $1 batch $2 bf16"
+# row MODEL BATCH PRECISION: maskdash bench, then PyTorch's same step
+# (torch_ref.py for fp32; for bf16 channels-last bf16 autocast,
+# scripts/torch-bf16-ref.py), one after the other, into the table.
+row() {
+  local m=$1 b=$2 p=$3 md th="" tb="?" pid ratio
+  step "bench $m batch $b $p"
   pid=$(sample /tmp/u-md.csv)
-  timeout 120 $bin bench --device cuda --model $1 --batch $2 --seconds 2 --precision bf16 --json > /tmp/md.json
+  timeout 120 $bin bench --device cuda --model $m --batch $b --seconds 2 --precision $p --json > /tmp/md.json
   kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
   cat /tmp/md.json
   md=$(sed -n 's/.*"images_per_s":\([0-9.]*\).*/\1/p' /tmp/md.json)
-  th=""; tb="?"
   if [ -n "$ref" ]; then
     pid=$(sample /tmp/u-th.csv)
-    th=$(timeout 120 python3 scripts/torch-bf16-ref.py --ref "$(dirname "$ref")" --models $1 --batch $2 --seconds 2 | tee /dev/stderr | sed -n 's/.*"images_per_s": \([0-9.]*\).*/\1/p')
+    if [ "$p" = bf16 ]; then
+      th=$(timeout 120 python3 scripts/torch-bf16-ref.py --ref "$(dirname "$ref")" --models $m --batch $b --seconds 2 | tee /dev/stderr | sed -n 's/.*"images_per_s": \([0-9.]*\).*/\1/p')
+    else
+      th=$(timeout 120 python3 "$ref" --device cuda --models $m --batch $b --seconds 2 | tee /dev/stderr | sed -n 's/.*"images_per_s": \([0-9.]*\).*/\1/p')
+    fi
     kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
     tb=$(busy /tmp/u-th.csv)
   fi
   ratio=$(awk -v a="${md:-0}" -v b="${th:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "?" }')
-  echo "$1 $2 bf16 ${md:-FAILED} $(busy /tmp/u-md.csv) $(window /tmp/u-md.csv /tmp/md.json) ${th:-?} $tb $ratio" | tee -a "$table"
+  echo "$m $b $p ${md:-FAILED} $(busy /tmp/u-md.csv) $(window /tmp/u-md.csv /tmp/md.json) ${th:-?} $tb $ratio" | tee -a "$table"
+}
+for b in 64 256 1024; do
+  for m in cnn-s vgg-s; do row $m $b fp32; done
 done
+for mb in "vgg-s 256" "vgg-s 1024" "cnn-s 256"; do row $mb bf16; done
 step table
 column -t "$table" 2>/dev/null || cat "$table"
 fi

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/big"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -262,7 +263,7 @@ func TestBF16PoolingAndGAP(t *testing.T) {
 		}
 		y, arg := make([]float32, n*c*ho*wo), make([]int32, n*c*ho*wo)
 		MaxPool2(crop, n*c, he, we, y, arg)
-		if got := widen(yh, n, c, ho*wo); !equal32(got, y) {
+		if got := widen(yh, n, c, ho*wo); !slices.Equal(got, y) {
 			t.Fatalf("%v: max pool %v, want %v", sh, got, y)
 		}
 		dyh, dyf := nhwc(randSlice(r, n*c*ho*wo, 1), n, c, ho*wo)
@@ -279,7 +280,7 @@ func TestBF16PoolingAndGAP(t *testing.T) {
 			dxh[i] = 0x3f80 // 1: every value must be written
 		}
 		MaxPool2BackwardH(xh, dyh, n, h, w, c, dxh)
-		if got := widen(dxh, n, c, h*w); !equal32(got, want) {
+		if got := widen(dxh, n, c, h*w); !slices.Equal(got, want) {
 			t.Fatalf("%v: max pool backward %v, want %v", sh, got, want)
 		}
 
@@ -294,20 +295,8 @@ func TestBF16PoolingAndGAP(t *testing.T) {
 		for i := range dxw {
 			dxw[i] = F32(BF16(dxw[i]))
 		}
-		if got := widen(dxg, n, c, h*w); !equal32(got, dxw) {
+		if got := widen(dxg, n, c, h*w); !slices.Equal(got, dxw) {
 			t.Fatalf("%v: gap backward %v, want %v", sh, got, dxw)
 		}
 	}
-}
-
-func equal32(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -4,11 +4,9 @@ package cudakern
 
 import (
 	"math/rand/v2"
-	"os"
 	"slices"
 	"testing"
 
-	"github.com/maskdash/maskdash/models/cudaprobe"
 	"github.com/maskdash/maskdash/models/gpu"
 )
 
@@ -36,21 +34,7 @@ func unpack(w []int32, n int) []uint16 {
 // atomically in another order) and the average pool within 1e-5 (bf16
 // outputs within one rounding step).
 func TestBF16KernelsOnTheGPU(t *testing.T) {
-	if p := cudaprobe.Problem(); p != "" {
-		t.Skip(p)
-	}
-	if _, err := os.Stat(gpu.KernelsPath()); err != nil {
-		t.Skipf("no PTX: %v (scripts/build-cuda.sh writes it)", err)
-	}
-	d, err := gpu.Open(0, gpu.KernelsPath())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	if err := d.Lock(); err != nil {
-		t.Fatal(err)
-	}
-	defer d.Unlock()
+	d := kernelDevice(t)
 	check := func(err error) {
 		t.Helper()
 		if err != nil {

@@ -12,11 +12,11 @@ import (
 	"github.com/maskdash/maskdash/models/gpu"
 )
 
-// TestKernelsOnTheGPU runs the kernels on the GPU through package gpu
-// (the engine's own launcher) and compares them with the same source
-// compiled for the CPU (run by scripts/gpu-check.sh; it skips, saying
-// why, without a GPU or the PTX).
-func TestKernelsOnTheGPU(t *testing.T) {
+// kernelDevice opens the GPU with the project's kernels, bound to the
+// test's thread until it ends; it skips, saying why, without a GPU or
+// the PTX.
+func kernelDevice(t *testing.T) *gpu.Device {
+	t.Helper()
 	if p := cudaprobe.Problem(); p != "" {
 		t.Skip(p)
 	}
@@ -27,11 +27,23 @@ func TestKernelsOnTheGPU(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer d.Close()
 	if err := d.Lock(); err != nil {
+		d.Close()
 		t.Fatal(err)
 	}
-	defer d.Unlock()
+	t.Cleanup(func() {
+		d.Unlock()
+		d.Close()
+	})
+	return d
+}
+
+// TestKernelsOnTheGPU runs the kernels on the GPU through package gpu
+// (the engine's own launcher) and compares them with the same source
+// compiled for the CPU (run by scripts/gpu-check.sh; it skips, saying
+// why, without a GPU or the PTX).
+func TestKernelsOnTheGPU(t *testing.T) {
+	d := kernelDevice(t)
 	for _, name := range Names {
 		if err := d.HasKernel(name); err != nil {
 			t.Fatalf("the PTX lacks a named kernel: %v", err)
