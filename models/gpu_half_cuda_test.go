@@ -1,4 +1,4 @@
-//go:build cuda
+//go:build cuda || gpuemu
 
 package models
 
@@ -12,17 +12,20 @@ import (
 
 // TestGPUBF16StepNearCPU: --precision bf16 (bfloat16 activations in
 // NHWC, float32 weights) takes a training step from the same weights and
-// batch as the CPU's float32 step to within bf16's rounding: loss within
-// 2%, logits and evaluation logits within 5%, each parameter's gradient
-// within 10% (relative norms; bfloat16 keeps 8 bits, 0.4% a rounding,
-// and a step rounds every activation and gradient of every layer once or
-// more). A wrong layout or index is off by far more: a whole tensor
-// transposed or a channel's statistics mixed with another's. Every model
-// (cnn-s flattens NHWC for its dense layer; resnet-s adds and masks in
-// bfloat16; -mh models have float32 heads after the global average
-// pool), with and without the memory plan, and with cuDNN's BatchNorm on
-// bfloat16 in place of the project's kernels. The measured gaps are
-// logged.
+// batch as the CPU's float32 step to within what bfloat16 does to a step:
+// loss within 2%, logits and evaluation logits within 5%, all gradients
+// (as one vector) within 15% and each parameter's within 50%. The
+// reference for the gradients is PyTorch's own bf16 autocast against its
+// float32 on vgg-s with the same kind of loss: 10–15% for all gradients,
+// 23–34% for the worst parameter (scripts/torch-bf16-gap.py): a sum that
+// cancels (a BatchNorm bias's gradient, Σ dy) keeps bfloat16's absolute
+// error and loses its relative precision. A wrong layout or index is off
+// by 100% or more: a whole tensor transposed or one channel's statistics
+// used for another. Every model (cnn-s flattens NHWC for its dense layer;
+// resnet-s adds and masks in bfloat16; -mh models have float32 heads
+// after the global average pool), with and without the memory plan, and
+// with cuDNN's BatchNorm on bfloat16 in place of the project's kernels.
+// The measured gaps are logged.
 func TestGPUBF16StepNearCPU(t *testing.T) {
 	needGPU(t)
 	defer func(v bool) { ops.Winograd = v }(ops.Winograd)
@@ -50,8 +53,11 @@ func TestGPUBF16StepNearCPU(t *testing.T) {
 			if st.logitsErr > 5e-2 {
 				t.Errorf("logits: %.2g relative", st.logitsErr)
 			}
+			if st.allErr > 0.15 {
+				t.Errorf("gradients: %.2g relative", st.allErr)
+			}
 			for i, p := range dev.Params() {
-				if st.gradErr[i] > 0.1 {
+				if st.gradErr[i] > 0.5 {
 					t.Errorf("gradient of %s: %.2g relative", p.Name, st.gradErr[i])
 				}
 			}
@@ -68,8 +74,8 @@ func TestGPUBF16StepNearCPU(t *testing.T) {
 			if ee > 5e-2 {
 				t.Errorf("evaluation logits: %.2g relative", ee)
 			}
-			t.Logf("loss %.6g (CPU %.6g, %.2g relative); logits %.2g; evaluation logits %.2g; worst gradient %.2g (%s)",
-				st.l2, st.l1, st.lossErr, st.logitsErr, ee, st.worst, st.worstName)
+			t.Logf("loss %.6g (CPU %.6g, %.2g relative); logits %.2g; evaluation logits %.2g; gradients %.2g, the worst %.2g (%s)",
+				st.l2, st.l1, st.lossErr, st.logitsErr, ee, st.allErr, st.worst, st.worstName)
 		})
 	}
 }

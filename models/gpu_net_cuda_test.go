@@ -1,4 +1,4 @@
-//go:build cuda
+//go:build cuda || gpuemu
 
 package models
 
@@ -73,7 +73,13 @@ func gpuPairAs(t *testing.T, spec Spec, prec Precision) (cpu, dev *Net) {
 // Gorgonia's own CUDA Add; with the CPU graph now all package ops's ops,
 // it has not run on a GPU since (NOTES.md).
 //
-// A whole step's gradients are held to gradTol (1e-2), not 1e-3. On the
+// A whole step's gradients are held to gradTol (1e-2), or to twice the
+// CPU's own spread where that is larger: how far the CPU's gradients move
+// when its convolutions run by Winograd instead of im2col, two algorithms
+// exact in exact arithmetic (cpuSpread). resnet-s at 32×32 spreads by
+// 2.3% on the CPU alone (and the GPU emulator, whose im2col sums in
+// another order than the CPU's, is 2.3% from it too); at 16×16, where no
+// layer takes Winograd, the spread is 0. On the
 // H200 a step of resnet-s moved them by up to 0.78% and vgg-s at 64×64 by
 // up to 0.2%, and trainOpsDiffer found why: the first op that differs
 // differs in one value of 32,768 (resnet-s 16×16), one of 262,144
@@ -116,9 +122,11 @@ func TestGPUStepMatchesCPU(t *testing.T) {
 			if st.logitsErr > 1e-3 {
 				t.Errorf("logits: %.2g relative", st.logitsErr)
 			}
+			spread := cpuSpread(t, spec, st)
+			tol := max(gradTol, 2*spread)
 			for i, p := range dev.Params() {
-				if st.gradErr[i] > gradTol {
-					t.Errorf("gradient of %s: %.2g relative", p.Name, st.gradErr[i])
+				if st.gradErr[i] > tol {
+					t.Errorf("gradient of %s: %.2g relative (bound %.2g; the CPU's own spread %.2g)", p.Name, st.gradErr[i], tol, spread)
 				}
 			}
 			if err := dev.WeightsToHost(); err != nil {
@@ -129,7 +137,8 @@ func TestGPUStepMatchesCPU(t *testing.T) {
 					t.Errorf("running statistic %s: %.2g relative", p.Name, e)
 				}
 			}
-			t.Logf("loss %.6g (CPU %.6g); worst gradient %.2g relative (%s)", st.l2, st.l1, worst, st.worstName)
+			t.Logf("loss %.6g (CPU %.6g); worst gradient %.2g relative (%s); the CPU's own spread %.2g", st.l2, st.l1, worst,
+				st.worstName, spread)
 			forwardOpsMatch(t, cpu, dev, x[:min(c.batch, cpu.Spec.EvalBatch)*3*c.sz*c.sz])
 			if worst > 1e-3 && !c.plan {
 				trainOpsDiffer(t, dev, x)
@@ -141,11 +150,14 @@ func TestGPUStepMatchesCPU(t *testing.T) {
 // stepGap is how far one training step on the GPU is from the CPU's.
 type stepGap struct {
 	x                  []float32 // the batch
-	l1, l2             float64   // the CPU's and the GPU's loss
-	lossErr, logitsErr float64   // relative
-	gradErr            []float64 // each parameter's gradient, relative
-	worst              float64   // the largest of gradErr
-	worstName          string    // and its parameter
+	loss               ops.LossFunc
+	cpuGrads           [][]float32 // the CPU's gradients, by parameter
+	l1, l2             float64     // the CPU's and the GPU's loss
+	lossErr, logitsErr float64     // relative
+	gradErr            []float64   // each parameter's gradient, relative
+	allErr             float64     // every gradient as one vector, relative
+	worst              float64     // the largest of gradErr
+	worstName          string      // and its parameter
 }
 
 // stepPair runs one training step of cpu and dev (the same weights) on
@@ -155,9 +167,9 @@ func stepPair(t *testing.T, cpu, dev *Net) stepGap {
 	s := cpu.Spec
 	r := rand.New(rand.NewPCG(1, 2))
 	g := stepGap{x: opstest.RandInput(r, s.Batch*3*s.H*s.W)}
-	loss := dotLoss(opstest.RandInput(r, s.Batch*s.Outputs()))
-	cpu.SetLoss(loss)
-	dev.SetLoss(loss)
+	g.loss = dotLoss(opstest.RandInput(r, s.Batch*s.Outputs()))
+	cpu.SetLoss(g.loss)
+	dev.SetLoss(g.loss)
 	l1, y1, err := cpu.TrainStep(g.x)
 	if err != nil {
 		t.Fatal(err)
@@ -169,18 +181,44 @@ func stepPair(t *testing.T, cpu, dev *Net) stepGap {
 	g.l1, g.l2 = l1, l2
 	g.lossErr = math.Abs(l2-l1) / math.Max(math.Abs(l1), 1e-9)
 	g.logitsErr = opstest.RelErr(y2, y1)
-	cpuGrads := snapshotGrads(cpu)
+	g.cpuGrads = snapshotGrads(cpu)
 	if err := dev.GradsToHost(); err != nil {
 		t.Fatal(err)
 	}
+	var all, allCPU []float32
 	for i, p := range dev.Params() {
-		e := opstest.RelErr(p.Grad, cpuGrads[i])
+		all, allCPU = append(all, p.Grad...), append(allCPU, g.cpuGrads[i]...)
+		e := opstest.RelErr(p.Grad, g.cpuGrads[i])
 		g.gradErr = append(g.gradErr, e)
 		if e > g.worst {
 			g.worst, g.worstName = e, p.Name
 		}
 	}
+	g.allErr = opstest.RelErr(all, allCPU)
 	return g
+}
+
+// cpuSpread is how far the CPU's gradients of st's step move when its
+// convolutions run by Winograd where it applies (the worst parameter's
+// relative difference): what rounding alone does to this step.
+func cpuSpread(t *testing.T, spec Spec, st stepGap) float64 {
+	t.Helper()
+	defer func(v bool) { ops.Winograd = v }(ops.Winograd)
+	ops.Winograd = true
+	n, err := New(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeNet(t, n)
+	n.SetLoss(st.loss)
+	if _, _, err := n.TrainStep(st.x); err != nil {
+		t.Fatal(err)
+	}
+	worst := 0.0
+	for i, p := range n.Params() {
+		worst = max(worst, opstest.RelErr(p.Grad, st.cpuGrads[i]))
+	}
+	return worst
 }
 
 // gradTol is TestGPUStepMatchesCPU's bound on each gradient's relative

@@ -13,7 +13,9 @@
 #define ATOMIC_ADD(p, v) atomicAdd((p), (v))
 #else
 #include <math.h>
+#ifndef KERNEL /* the GPU emulator (models/gpu, tag gpuemu) makes them static */
 #define KERNEL void
+#endif
 #define DEVICE static inline
 #define FOR_EACH(i, n) for (long i = 0; i < (long)(n); i++)
 #define ATOMIC_ADD(p, v) (*(p) += (v))

@@ -1,4 +1,4 @@
-//go:build cuda
+//go:build cuda && !gpuemu
 
 /* dev.c: the C side of package gpu; see dev.h. */
 #include <stdio.h>

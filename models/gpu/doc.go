@@ -11,5 +11,9 @@
 // page-locked memory; tensor.go describes shapes to cuDNN; conv.go,
 // norm.go, pool.go and gemm.go are the library calls; kernels.go launches
 // the project's kernels; dev.c and dev.h are the C side of all of them.
-// Without the cuda tag the package is empty.
+// Without the cuda tag the package is empty, but for the GPU emulator:
+// with the tag gpuemu (and not cuda) emu_device.go, emu_dnn.go and
+// emu_kernels.go give the same API on the CPU (the project's kernels as
+// their C form, cuDNN's and cuBLAS's calls in plain Go), so that models'
+// GPU engine runs and is tested without a GPU (scripts/gpuemu-check.sh).
 package gpu

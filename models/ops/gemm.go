@@ -14,6 +14,11 @@ var BLAS interface {
 // BLASName names the BLAS in use (for `maskdash bench`).
 var BLASName = "gonum (pure Go)"
 
+// Sgemm is sgemm for the GPU emulator (models/gpu, tag gpuemu).
+func Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, b []float32, beta float32, c []float32) {
+	sgemm(tA, tB, m, n, k, alpha, a, b, beta, c)
+}
+
 // sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices,
 // op(A) being m×k and op(B) k×n.
 func sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, b []float32, beta float32, c []float32) {

@@ -1,0 +1,165 @@
+//go:build gpuemu && !cuda
+
+package gpu
+
+/*
+#cgo CFLAGS: -O2 -I${SRCDIR}/../cudakern
+#cgo LDFLAGS: -lm
+#include <stdlib.h>
+#include <string.h>
+#define KERNEL static void
+#include "kernels.cu"
+
+// Every kernel by name. A kernel takes only 8-byte integers and pointers
+// (long, T*) and float or double values; emu_call passes the integer
+// ones in order through sixteen long parameters and the floating ones in
+// order through eight double ones. The x86-64 System V convention gives
+// both classes their own registers and spills the integer ones past six
+// to the stack in order, so a kernel with fewer parameters of either
+// class reads exactly its own, and a float parameter reads the low half
+// of its register, where emu_call put the float's bits.
+typedef struct { const char *name; void *f; } emu_kernel;
+static emu_kernel emu_kernels[] = {
+#define K(n) {#n, (void *)n},
+	K(md_relu_fwd)
+	K(md_relu_bwd)
+	K(md_bias_add)
+	K(md_sgd)
+	K(md_adam)
+	K(md_softmax_ce)
+	K(md_bn_stats)
+	K(md_bn_apply)
+	K(md_maxpool2)
+	K(md_maxpool2_bwd)
+	K(md_gap)
+	K(md_smooth_ce)
+	K(md_focal)
+	K(md_f1_counts)
+	K(md_f1_grad)
+	K(md_adam_dir)
+	K(md_adamp_cos)
+	K(md_adamp_project)
+	K(md_adam_apply)
+	K(md_bn_bwd_sums)
+	K(md_bn_bwd_dx)
+	K(md_gap_bwd)
+	K(md_bias_grad)
+	K(md_mul)
+	K(md_bias_act)
+	K(md_bnr_sums)
+	K(md_bnr_stats)
+	K(md_bnr_apply)
+	K(md_bnr_bwd_sums)
+	K(md_bnr_bwd_dx)
+	K(md_bnr_bwd_params)
+	K(md_adamp_whole_sums)
+	K(md_adamp_decide)
+	K(md_adamp_project_rows)
+	K(md_adamp_whole_dot)
+	K(md_adamp_whole_project)
+	K(md_adam_apply_st)
+	K(md_to_nhwc_h)
+	K(md_to_nchw_f)
+	K(md_mul_hf)
+	K(md_relu_fwd_h)
+	K(md_relu_bwd_h)
+	K(md_add_h)
+	K(md_bias_act_h)
+	K(md_chan_sums_h)
+	K(md_d2f)
+	K(md_bnh_sums)
+	K(md_bnh_apply)
+	K(md_bnh_bwd_sums)
+	K(md_bnh_bwd_dx)
+	K(md_bn_invstd)
+	K(md_maxpool2_h)
+	K(md_maxpool2_bwd_h)
+	K(md_gap_h)
+	K(md_gap_bwd_h)	{0, 0},
+};
+
+static void *emu_find(const char *name) {
+	for (emu_kernel *k = emu_kernels; k->name; k++)
+		if (!strcmp(k->name, name)) return k->f;
+	return 0;
+}
+
+typedef void (*emu_fn)(long, long, long, long, long, long, long, long, long, long, long, long, long, long, long, long,
+                       double, double, double, double, double, double, double, double);
+static void emu_call(void *f, const long *i, const double *d) {
+	((emu_fn)f)(i[0], i[1], i[2], i[3], i[4], i[5], i[6], i[7], i[8], i[9], i[10], i[11], i[12], i[13], i[14], i[15],
+	            d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]);
+}
+*/
+import "C"
+
+import (
+	"fmt"
+	"math"
+	"unsafe"
+)
+
+// HasKernel reports whether the project's kernel name is there.
+func (d *Device) HasKernel(name string) error {
+	_, err := d.kernel(name)
+	return err
+}
+
+func (d *Device) kernel(name string) (unsafe.Pointer, error) {
+	if f, ok := d.fns[name]; ok {
+		return f, nil
+	}
+	cname := C.CString(name)
+	defer C.free(unsafe.Pointer(cname))
+	f := C.emu_find(cname)
+	if f == nil {
+		return nil, fmt.Errorf("the GPU kernel %s: not in the emulator's table (models/gpu/emu_kernels.go)", name)
+	}
+	d.fns[name] = f
+	return f, nil
+}
+
+// The most arguments a kernel may take of each class (emu_call's).
+const maxInts, maxFloats = 16, 8
+
+// Launch runs the project's kernel name on the CPU over all its indices
+// (kernel.h's FOR_EACH is a plain loop there) with args, each an int,
+// float32, float64 or Buffer, in the kernel's order; n (the real
+// launcher's grid) is unused.
+func (d *Device) Launch(name string, n int, args ...any) error {
+	f, err := d.kernel(name)
+	if err != nil {
+		return err
+	}
+	var ints [maxInts]C.long
+	var floats [maxFloats]C.double
+	ni, nf := 0, 0
+	for i, a := range args {
+		switch v := a.(type) {
+		case int, Buffer:
+			if ni == maxInts {
+				return fmt.Errorf("GPU kernel %s: more than %d integer arguments", name, maxInts)
+			}
+			if b, ok := v.(Buffer); ok {
+				ints[ni] = C.long(uintptr(b.p))
+			} else {
+				ints[ni] = C.long(v.(int))
+			}
+			ni++
+		case float32, float64:
+			if nf == maxFloats {
+				return fmt.Errorf("GPU kernel %s: more than %d floating-point arguments", name, maxFloats)
+			}
+			if f, ok := v.(float32); ok {
+				floats[nf] = C.double(math.Float64frombits(uint64(math.Float32bits(f)))) // the float's bits in the low half
+			} else {
+				floats[nf] = C.double(v.(float64))
+			}
+			nf++
+		default:
+			return fmt.Errorf("GPU kernel %s: argument %d is a %T", name, i, a)
+		}
+	}
+	C.emu_call(f, &ints[0], &floats[0])
+	return nil
+}

@@ -1,0 +1,127 @@
+//go:build gpuemu && !cuda
+
+package gpu
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// directConv is the convolution by its definition (float64 sums): y, and
+// given dy, dx and dw.
+func directConv(s ConvShape, x, w, dy []float32) (y, dx, dw []float32) {
+	ho, wo := s.H+2*s.Pad-s.R+1, s.W+2*s.Pad-s.R+1
+	y = make([]float32, s.N*s.K*ho*wo)
+	dx64, dw64 := make([]float64, len(x)), make([]float64, len(w))
+	for n := range s.N {
+		for k := range s.K {
+			for oy := range ho {
+				for ox := range wo {
+					o := ((n*s.K+k)*ho+oy)*wo + ox
+					sum := 0.0
+					for c := range s.C {
+						for ky := range s.R {
+							for kx := range s.R {
+								iy, ix := oy+ky-s.Pad, ox+kx-s.Pad
+								if iy < 0 || iy >= s.H || ix < 0 || ix >= s.W {
+									continue
+								}
+								xi, wi := ((n*s.C+c)*s.H+iy)*s.W+ix, ((k*s.C+c)*s.R+ky)*s.R+kx
+								sum += float64(x[xi]) * float64(w[wi])
+								dx64[xi] += float64(dy[o]) * float64(w[wi])
+								dw64[wi] += float64(dy[o]) * float64(x[xi])
+							}
+						}
+					}
+					y[o] = float32(sum)
+				}
+			}
+		}
+	}
+	dx, dw = make([]float32, len(x)), make([]float32, len(w))
+	for i, v := range dx64 {
+		dx[i] = float32(v)
+	}
+	for i, v := range dw64 {
+		dw[i] = float32(v)
+	}
+	return y, dx, dw
+}
+
+func relErr(got, want []float32) float64 {
+	var d, n float64
+	for i := range want {
+		d += (float64(got[i]) - float64(want[i])) * (float64(got[i]) - float64(want[i]))
+		n += float64(want[i]) * float64(want[i])
+	}
+	return math.Sqrt(d / math.Max(n, 1e-30))
+}
+
+// TestEmulatedConv: the emulator's convolutions, float32 NCHW and
+// bfloat16 NHWC, against the definition.
+func TestEmulatedConv(t *testing.T) {
+	d, _ := Open(0, KernelsPath())
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, s := range []ConvShape{{N: 2, C: 3, H: 7, W: 5, K: 4, R: 3, Pad: 1}, {N: 16, C: 128, H: 8, W: 8, K: 128, R: 3, Pad: 1},
+		{N: 3, C: 5, H: 6, W: 6, K: 2, R: 1}} {
+		for _, bf16 := range []bool{false, true} {
+			s.BF16 = bf16
+			t.Run(fmt.Sprint(s), func(t *testing.T) {
+				ho, wo := s.H+2*s.Pad-s.R+1, s.W+2*s.Pad-s.R+1
+				rnd := func(n int) []float32 {
+					v := make([]float32, n)
+					for i := range v {
+						v[i] = float32(r.NormFloat64())
+						if bf16 {
+							v[i] = bf16Widen(bf16Round(v[i]))
+						}
+					}
+					return v
+				}
+				x, w, dy := rnd(s.N*s.C*s.H*s.W), rnd(s.K*s.C*s.R*s.R), rnd(s.N*s.K*ho*wo)
+				words := func(n int) int {
+					if bf16 {
+						return (n + 1) / 2
+					}
+					return n
+				}
+				buf := func(v []float32, n, c, hw int) Buffer {
+					b, _ := d.Alloc(words(n * c * hw))
+					writeAs(b, n, c, hw, bf16, v)
+					return b
+				}
+				xb, wb, dyb := buf(x, s.N, s.C, s.H*s.W), buf(w, s.K, s.C, s.R*s.R), buf(dy, s.N, s.K, ho*wo)
+				yb, _ := d.Alloc(words(len(dy)))
+				dxb, _ := d.Alloc(words(len(x)))
+				dwb, _ := d.Alloc(words(len(w)))
+				cv, _ := d.NewConv(s, xb, wb, yb, dxb, dwb)
+				if err := d.ConvForward(cv, xb, wb, yb); err != nil {
+					t.Fatal(err)
+				}
+				if err := d.ConvBackwardData(cv, wb, dyb, dxb); err != nil {
+					t.Fatal(err)
+				}
+				if err := d.ConvBackwardFilter(cv, xb, dyb, dwb); err != nil {
+					t.Fatal(err)
+				}
+				y, dx, dw := directConv(s, x, w, dy)
+				tol := 1e-5
+				if bf16 {
+					tol = 4e-3
+				}
+				for _, c := range []struct {
+					name     string
+					b        Buffer
+					want     []float32
+					n, c, hw int
+				}{{"y", yb, y, s.N, s.K, ho * wo}, {"dx", dxb, dx, s.N, s.C, s.H * s.W}, {"dw", dwb, dw, s.K, s.C, s.R * s.R}} {
+					if e := relErr(readAs(c.b, c.n, c.c, c.hw, bf16), c.want); e > tol {
+						t.Errorf("%s: %.2g relative", c.name, e)
+					}
+				}
+			})
+		}
+	}
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The GPU engine on the GPU emulator (build tag gpuemu; models/gpu's
+# emu_*.go): every GPU test of models, training, models/cudakern and
+# models/gpu, run on the CPU with package gpu's calls emulated, so that
+# the engine's own logic (the graph walk, the buffers and the memory plan,
+# every op's GPU form, the bf16 path, the kernels' arguments, the device
+# loss, the optimizers) is checked on every commit without a GPU. CI runs
+# it; what it cannot check (CUDA, cuDNN and cuBLAS themselves, speed)
+# waits for scripts/gpu-check.sh on a GPU machine. About 5 minutes on two
+# cores.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+go test -tags gpuemu -count=1 -timeout 20m \
+  -run 'TestGPU|TestBF16KernelsOnTheGPU|TestKernelsOnTheGPU|TestBatchNormOnTheGPU|TestEmulated' \
+  ./models ./models/gpu ./models/cudakern ./training
