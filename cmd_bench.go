@@ -212,7 +212,11 @@ func benchOne(name string, dev models.Device, engine string, prec models.Precisi
 	}
 	peak := peakMiB()
 	ips := float64(n*batch) / dt
-	return benchResult{GFLOPPerImage: net.StepFLOPs() / 1e9, GFLOPPerS: ips * net.StepFLOPs() / 1e9, Impl: "maskdash-gorgonia-v0.9.18", Model: name, Device: dev.String(), Engine: engine, Batch: batch, Img: fmt.Sprintf("%dx%d", w, h),
+	device := dev.String()
+	if dev == models.DeviceCUDA && models.GPUEmulated {
+		device = "cuda-emulated" // the GPU emulator's build: a CPU figure
+	}
+	return benchResult{GFLOPPerImage: net.StepFLOPs() / 1e9, GFLOPPerS: ips * net.StepFLOPs() / 1e9, Impl: "maskdash-gorgonia-v0.9.18", Model: name, Device: device, Engine: engine, Batch: batch, Img: fmt.Sprintf("%dx%d", w, h),
 		ImagesPerS: ips, PeakMiB: peak, MiBPerImage: peak / float64(batch),
 		Threads: models.Workers(), BLAS: models.BLASName(), Kernels: models.KernelsName(),
 		Precision: gpuOnly(net.OnGPU(), prec.String()), GPUMiB: float64(net.DeviceBytes()) / (1 << 20), Upload: net.OnGPU() && upload,

@@ -3,6 +3,7 @@
 package models
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -372,6 +373,53 @@ func TestGPUHeldBatch(t *testing.T) {
 	}
 	if losses[0] != losses[1] {
 		t.Fatalf("held batch: loss %v, uploaded %v", losses[1], losses[0])
+	}
+}
+
+// TestGPUReleasedNetPredictsOnCPU: Close gives the GPU back after
+// bringing the weights down; the net then predicts on the CPU what it
+// predicted on the GPU (a finished run's predictions in the dashboard),
+// refuses to train, and a second Close is a no-op.
+func TestGPUReleasedNetPredictsOnCPU(t *testing.T) {
+	needGPU(t)
+	spec := Spec{Name: "vgg-s", Batch: 16, W: 32, H: 32, Seed: 3, Device: DeviceCUDA, Precision: PrecisionStrict}
+	dev, err := New(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	dev.SetLoss(dotLoss(opstest.RandInput(r, 16*18)))
+	x := opstest.RandInput(r, 16*3*32*32)
+	for s := 1; s <= 3; s++ {
+		if _, _, err := dev.TrainStep(x); err != nil {
+			t.Fatal(err)
+		}
+		if err := dev.ApplyUpdate(Update{Rule: UpdateAdam, LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, Step: s}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	onGPU, err := dev.Forward(x, 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dev.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if dev.OnGPU() || dev.DeviceBytes() != 0 {
+		t.Fatalf("after Close: on the GPU %v, %d bytes there", dev.OnGPU(), dev.DeviceBytes())
+	}
+	onCPU, err := dev.Forward(x, 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := opstest.RelErr(onCPU, onGPU); e > 1e-3 {
+		t.Errorf("after Close the CPU's logits are %.2g from the GPU's", e)
+	}
+	if _, _, err := dev.TrainStep(x); !errors.Is(err, ErrReleased) {
+		t.Errorf("TrainStep after Close: %v", err)
+	}
+	if err := dev.Close(); err != nil {
+		t.Errorf("a second Close: %v", err)
 	}
 }
 

@@ -127,6 +127,9 @@ type Net struct {
 	lossFn  ops.LossFunc
 	devLoss *DeviceLoss // the loss on the GPU (SetDeviceLoss), or nil
 	gpu     *gpuNet     // the net's GPU side when Spec.Device is DeviceCUDA
+	// released: Close gave the GPU back; the net evaluates on the CPU
+	// and does not train
+	released bool
 }
 
 // New builds the network named in spec with freshly initialised weights.
@@ -261,6 +264,9 @@ func (n *Net) build(batch int, train bool) (*graph, error) {
 // parameter's Grad and returns the loss and the logits (Batch × Outputs,
 // valid until the next call).
 func (n *Net) TrainStep(x []float32) (float64, []float32, error) {
+	if n.released {
+		return 0, nil, ErrReleased
+	}
 	gr := n.train
 	d := gr.xt.Data().([]float32)
 	if len(x) != len(d) {

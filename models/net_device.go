@@ -1,6 +1,9 @@
 package models
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // The net on a GPU (Spec.Device DeviceCUDA, in a cuda build): its
 // weights, gradients and optimizer state live in device memory. TrainStep
@@ -130,14 +133,23 @@ func (n *Net) DeviceBytes() int64 {
 	return n.gpu.bytes()
 }
 
-// Close releases the net's GPU; the net must not be used after. A no-op
-// on the CPU.
+// ErrReleased is TrainStep's answer after Close released the net's GPU.
+var ErrReleased = errors.New("the net's GPU was released: it predicts on the CPU and does not train")
+
+// Close releases the net's GPU after copying its weights and running
+// statistics into Param.Data. The net then predicts on the CPU with them
+// (Forward: a finished run's predictions, which the dashboard offers
+// after the run has given its GPU back); TrainStep answers ErrReleased.
+// A no-op on the CPU.
 func (n *Net) Close() error {
 	if n.gpu == nil {
 		return nil
 	}
-	err := n.gpu.close()
+	err := errors.Join(n.WeightsToHost(), n.gpu.close())
 	n.gpu = nil
+	n.released = true
+	n.Spec.Device = DeviceCPU
+	n.eval = nil // built again for the CPU by the next Forward
 	return err
 }
 

@@ -58,3 +58,6 @@ func Problem() string {
 	}
 	return ""
 }
+
+// Emulated reports whether the GPU is the emulator: not in a cuda build.
+const Emulated = false

@@ -6,3 +6,6 @@ package cudaprobe
 func Problem() string {
 	return "this maskdash was built without GPU support; build it with scripts/build-cuda.sh on a machine with CUDA 12 or 13 and cuDNN 9"
 }
+
+// Emulated reports whether the GPU is the emulator: this build has none.
+const Emulated = false
