@@ -34,7 +34,14 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	bin = filepath.Join(dir, "maskdash")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+	// MASKDASH_TEST_TAGS builds the binary under test with build tags:
+	// "gpuemu" runs every command of these tests on the GPU emulator
+	// (--device auto picks it; scripts/gpuemu-check.sh does so).
+	args := []string{"build", "-o", bin}
+	if tags := os.Getenv("MASKDASH_TEST_TAGS"); tags != "" {
+		args = append(args, "-tags", tags)
+	}
+	if out, err := exec.Command("go", append(args, ".")...).CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
 		os.Exit(1)
 	}

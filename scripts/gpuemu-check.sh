@@ -7,22 +7,19 @@
 # loss, the optimizers) is checked on every commit without a GPU. CI runs
 # it; what it cannot check (CUDA, cuDNN and cuBLAS themselves, speed)
 # waits for scripts/gpu-check.sh on a GPU machine; then the binary itself
-# on the emulated GPU (steer-check.sh, tmux-smoke.sh). About 5 minutes on two
-# cores.
+# on the emulated GPU (the command line's tests, steer-check.sh). About 7
+# minutes on two cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 go test -tags gpuemu -count=1 -timeout 20m \
   -run 'TestGPU|TestBF16KernelsOnTheGPU|TestKernelsOnTheGPU|TestBatchNormOnTheGPU|TestEmulated' \
   ./models ./models/gpu ./models/cudakern ./training
-# The binary on the emulated GPU, as a user drives it: steering a cuda run
-# from outside, and the dashboard's keys on one (--device auto picks the
-# emulated GPU), its finished run's predictions included.
+# The binary on the emulated GPU, as a user drives it: every test of the
+# command line (main_test.go, the dashboard's tmux smoke test included)
+# with the binary built for the emulator, where --device auto picks the
+# emulated GPU; and steering a cuda run from outside.
+MASKDASH_TEST_TAGS=gpuemu go test -tags gpuemu -count=1 -timeout 20m .
 bin=$(mktemp -d)/maskdash-gpuemu
 trap 'rm -rf "$(dirname "$bin")"' EXIT
 go build -tags gpuemu -o "$bin" .
 scripts/steer-check.sh "$bin" --device cuda
-if command -v tmux >/dev/null; then
-  scripts/tmux-smoke.sh "$bin"
-else
-  echo "tmux is not installed: the dashboard on the emulated GPU was not tried"
-fi
