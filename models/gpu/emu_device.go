@@ -22,15 +22,20 @@ import (
 // project's kernels run as their C form (emu_kernels.go); cuDNN's and
 // cuBLAS's calls are plain Go with the same contracts (emu_dnn.go). Fresh
 // memory is filled with NaN (float32 and bfloat16 alike), so a value read
-// before anything wrote it shows. What it cannot show is anything about
-// CUDA itself: streams, contexts, cuDNN's algorithms and layouts' support,
-// speed.
+// before anything wrote it shows; calls queue on one emulated stream and
+// run when something waits (emu_queue.go), so that reading a result not
+// waited for, or changing pinned memory the device has not read yet,
+// shows too. What it cannot show is anything else about CUDA itself:
+// contexts, the second stream's overlap, cuDNN's algorithms and the
+// layouts it takes, speed.
 
 // Device is the emulated GPU.
 type Device struct {
-	fns   map[string]unsafe.Pointer
-	tf32  bool
-	alloc int64 // bytes held
+	fns     map[string]unsafe.Pointer
+	tf32    bool
+	alloc   int64          // bytes held
+	queue   []func() error // the emulated stream (emu_queue.go)
+	pending error          // a queued call's failure not yet returned
 }
 
 // KernelsPath names no file the emulator reads (the kernels are compiled
@@ -45,8 +50,8 @@ func Open(ordinal int, ptxPath string) (*Device, error) {
 	return &Device{fns: map[string]unsafe.Pointer{}}, nil
 }
 
-// Close does nothing: buffers are freed one by one.
-func (d *Device) Close() {}
+// Close runs what is queued; buffers are freed one by one.
+func (d *Device) Close() { d.settle() }
 
 // Lock and Unlock have no context to bind.
 func (d *Device) Lock() error { return nil }
@@ -54,11 +59,13 @@ func (d *Device) Lock() error { return nil }
 // Unlock ends what Lock began.
 func (d *Device) Unlock() {}
 
-// Sync has nothing to wait for: every call has run when it returns.
-func (d *Device) Sync() error { return nil }
+// Sync runs everything queued.
+func (d *Device) Sync() error { return d.flush() }
 
 // Memory reports what the emulator's buffers hold.
-func (d *Device) Memory() (free, total int64, err error) { return 1 << 40, 1<<40 + d.alloc, nil }
+func (d *Device) Memory() (free, total int64, err error) {
+	return 1 << 40, 1<<40 + d.alloc, d.flush()
+}
 
 // WorkspaceBytes is none: the emulated convolutions need no workspace.
 func (d *Device) WorkspaceBytes() int64 { return 0 }
@@ -104,28 +111,37 @@ func (d *Device) Alloc(n int) (Buffer, error) {
 	return Buffer{p: p, N: n}, nil
 }
 
-// Free returns b's memory.
+// Free returns b's memory once what is queued has run (cuMemFree
+// synchronises too).
 func (d *Device) Free(b Buffer) error {
+	err := d.flush()
 	if b.p != nil {
 		C.free(b.p)
 		d.alloc -= int64(4 * b.N)
 	}
-	return nil
+	return err
 }
 
-// Upload copies host values into b.
+// Upload queues a copy of host values into b; src is read now (a copy
+// from pageable memory is staged when asked for) and may be reused.
 func Upload[T float32 | int32](d *Device, b Buffer, src []T) error {
 	if len(src) > b.N {
 		return fmt.Errorf("upload of %d values into a GPU buffer of %d", len(src), b.N)
 	}
-	copy(unsafe.Slice((*T)(b.p), b.N), src)
-	return nil
+	staged := append([]T(nil), src...)
+	return d.later(func() error {
+		copy(unsafe.Slice((*T)(b.p), b.N), staged)
+		return nil
+	})
 }
 
-// Download copies b's first len(dst) values.
+// Download runs what is queued, then copies b's first len(dst) values.
 func Download[T float32 | int32](d *Device, dst []T, b Buffer) error {
 	if len(dst) > b.N {
 		return fmt.Errorf("download of %d values from a GPU buffer of %d", len(dst), b.N)
+	}
+	if err := d.flush(); err != nil {
+		return err
 	}
 	copy(dst, unsafe.Slice((*T)(b.p), b.N))
 	return nil
@@ -146,8 +162,9 @@ func (d *Device) AllocPinned(n int) (Pinned, error) {
 	return Pinned{p: p, N: n}, nil
 }
 
-// FreePinned returns it.
+// FreePinned returns it once what is queued has run.
 func (d *Device) FreePinned(p Pinned) {
+	d.settle()
 	if p.p != nil {
 		C.free(p.p)
 	}
@@ -156,8 +173,8 @@ func (d *Device) FreePinned(p Pinned) {
 // Floats is the pinned memory as a slice (valid until FreePinned).
 func (p Pinned) Floats() []float32 { return unsafe.Slice((*float32)(p.p), p.N) }
 
-// UploadPinned copies src[:n] into dst[:n].
-func (d *Device) UploadPinned(dst Buffer, src Pinned, n int) error {
+// uploadPinnedNow copies src[:n] into dst[:n].
+func (d *Device) uploadPinnedNow(dst Buffer, src Pinned, n int) error {
 	if n > dst.N || n > src.N {
 		return fmt.Errorf("upload of %d values: GPU buffer %d, pinned %d", n, dst.N, src.N)
 	}
@@ -165,8 +182,8 @@ func (d *Device) UploadPinned(dst Buffer, src Pinned, n int) error {
 	return nil
 }
 
-// Copy sets dst[:n] = src[:n].
-func (d *Device) Copy(dst, src Buffer, n int) error {
+// copyNow sets dst[:n] = src[:n].
+func (d *Device) copyNow(dst, src Buffer, n int) error {
 	if n > dst.N || n > src.N {
 		return fmt.Errorf("copy of %d values between GPU buffers of %d and %d", n, dst.N, src.N)
 	}
@@ -174,9 +191,9 @@ func (d *Device) Copy(dst, src Buffer, n int) error {
 	return nil
 }
 
-// CopyColumns copies rows×width floats from src (rows sspan apart,
+// copyColumnsNow copies rows×width floats from src (rows sspan apart,
 // starting at column soff) into dst (rows dspan apart, column doff).
-func (d *Device) CopyColumns(dst Buffer, dspan, doff int, src Buffer, sspan, soff, width, rows int) error {
+func (d *Device) copyColumnsNow(dst Buffer, dspan, doff int, src Buffer, sspan, soff, width, rows int) error {
 	df, sf := dst.floats(), src.floats()
 	for r := range rows {
 		copy(df[r*dspan+doff:r*dspan+doff+width], sf[r*sspan+soff:r*sspan+soff+width])
@@ -184,8 +201,8 @@ func (d *Device) CopyColumns(dst Buffer, dspan, doff int, src Buffer, sspan, sof
 	return nil
 }
 
-// Zero sets b = 0.
-func (d *Device) Zero(b Buffer) error {
+// zeroNow sets b = 0.
+func (d *Device) zeroNow(b Buffer) error {
 	clear(b.floats())
 	return nil
 }

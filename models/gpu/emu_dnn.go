@@ -161,8 +161,8 @@ func (cv *Conv) weights(w Buffer) []float32 {
 	return readAs(w, s.K, s.C, s.R*s.R, s.BF16)
 }
 
-// ConvForward sets y = conv(x, w).
-func (d *Device) ConvForward(cv *Conv, x, w, y Buffer) error {
+// convForwardNow sets y = conv(x, w).
+func (d *Device) convForwardNow(cv *Conv, x, w, y Buffer) error {
 	s := cv.s
 	ho, wo := cv.out()
 	xs, ws := readAs(x, s.N, s.C, s.H*s.W, s.BF16), cv.weights(w)
@@ -176,8 +176,8 @@ func (d *Device) ConvForward(cv *Conv, x, w, y Buffer) error {
 	return nil
 }
 
-// ConvBackwardData sets dx from w and dy.
-func (d *Device) ConvBackwardData(cv *Conv, w, dy, dx Buffer) error {
+// convBackwardDataNow sets dx from w and dy.
+func (d *Device) convBackwardDataNow(cv *Conv, w, dy, dx Buffer) error {
 	s := cv.s
 	ho, wo := cv.out()
 	ws, dys := cv.weights(w), readAs(dy, s.N, s.K, ho*wo, s.BF16)
@@ -191,8 +191,8 @@ func (d *Device) ConvBackwardData(cv *Conv, w, dy, dx Buffer) error {
 	return nil
 }
 
-// ConvBackwardFilter sets dw from x and dy.
-func (d *Device) ConvBackwardFilter(cv *Conv, x, dy, dw Buffer) error {
+// convBackwardFilterNow sets dw from x and dy.
+func (d *Device) convBackwardFilterNow(cv *Conv, x, dy, dw Buffer) error {
 	s := cv.s
 	ho, wo := cv.out()
 	xs, dys := readAs(x, s.N, s.C, s.H*s.W, s.BF16), readAs(dy, s.N, s.K, ho*wo, s.BF16)
@@ -206,8 +206,8 @@ func (d *Device) ConvBackwardFilter(cv *Conv, x, dy, dw Buffer) error {
 	return nil
 }
 
-// AddBias sets y += b per channel.
-func (d *Device) AddBias(yt *Tensor, y Buffer, bt *Tensor, b Buffer) error {
+// addBiasNow sets y += b per channel.
+func (d *Device) addBiasNow(yt *Tensor, y Buffer, bt *Tensor, b Buffer) error {
 	v, bias := yt.read(y), b.floats()
 	hw := yt.H * yt.W
 	for i := range v {
@@ -217,8 +217,8 @@ func (d *Device) AddBias(yt *Tensor, y Buffer, bt *Tensor, b Buffer) error {
 	return nil
 }
 
-// BiasGrad sets db = Σ dy per channel.
-func (d *Device) BiasGrad(dyt *Tensor, dy Buffer, dbt *Tensor, db Buffer) error {
+// biasGradNow sets db = Σ dy per channel.
+func (d *Device) biasGradNow(dyt *Tensor, dy Buffer, dbt *Tensor, db Buffer) error {
 	v, out := dyt.read(dy), db.floats()
 	sums := make([]float64, dyt.C)
 	hw := dyt.H * dyt.W
@@ -253,10 +253,10 @@ func channelSums(v, w []float32, t *Tensor) (s, sw []float64) {
 	return s, sw
 }
 
-// BatchNormTrain sets y = γ·x̂ + β with the batch's statistics, saves the
+// batchNormTrainNow sets y = γ·x̂ + β with the batch's statistics, saves the
 // mean and 1/sqrt(var + eps) and moves the running statistics (momentum
 // on the batch's, its variance unbiased).
-func (d *Device) BatchNormTrain(bn *BatchNorm, x, y, gamma, beta, runMean, runVar Buffer) error {
+func (d *Device) batchNormTrainNow(bn *BatchNorm, x, y, gamma, beta, runMean, runVar Buffer) error {
 	t := bn.X
 	v := t.read(x)
 	s, s2 := channelSums(v, v, t)
@@ -288,8 +288,8 @@ func bnApply(v []float32, t *Tensor, mean, inv, g, b []float32) []float32 {
 	return out
 }
 
-// BatchNormInfer sets y from the running statistics.
-func (d *Device) BatchNormInfer(bn *BatchNorm, x, y, gamma, beta, runMean, runVar Buffer) error {
+// batchNormInferNow sets y from the running statistics.
+func (d *Device) batchNormInferNow(bn *BatchNorm, x, y, gamma, beta, runMean, runVar Buffer) error {
 	t := bn.X
 	inv := make([]float32, t.C)
 	for c, vr := range runVar.floats()[:t.C] {
@@ -299,9 +299,9 @@ func (d *Device) BatchNormInfer(bn *BatchNorm, x, y, gamma, beta, runMean, runVa
 	return nil
 }
 
-// BatchNormBackward sets dx, dγ and dβ (each may be a nil Buffer) from
+// batchNormBackwardNow sets dx, dγ and dβ (each may be a nil Buffer) from
 // x, dy and the saved statistics of the last BatchNormTrain.
-func (d *Device) BatchNormBackward(bn *BatchNorm, x, dy, dx, gamma, dgamma, dbeta Buffer) error {
+func (d *Device) batchNormBackwardNow(bn *BatchNorm, x, dy, dx, gamma, dgamma, dbeta Buffer) error {
 	t := bn.X
 	xs, dys := t.read(x), t.read(dy)
 	mean, inv, g := bn.Mean.floats(), bn.InvStd.floats(), gamma.floats()
@@ -346,8 +346,8 @@ func window(v []float32, o, h, w int) int {
 	return best
 }
 
-// MaxPool2 is 2×2 max pooling, stride 2.
-func (d *Device) MaxPool2(xt *Tensor, x Buffer, yt *Tensor, y Buffer) error {
+// maxPool2Now is 2×2 max pooling, stride 2.
+func (d *Device) maxPool2Now(xt *Tensor, x Buffer, yt *Tensor, y Buffer) error {
 	v := xt.read(x)
 	out := make([]float32, yt.Size())
 	for o := range out {
@@ -357,9 +357,9 @@ func (d *Device) MaxPool2(xt *Tensor, x Buffer, yt *Tensor, y Buffer) error {
 	return nil
 }
 
-// MaxPool2Backward sends each output's gradient to the input that won
+// maxPool2BackwardNow sends each output's gradient to the input that won
 // its window; dx is 0 elsewhere.
-func (d *Device) MaxPool2Backward(xt *Tensor, x Buffer, yt *Tensor, y, dy, dx Buffer) error {
+func (d *Device) maxPool2BackwardNow(xt *Tensor, x Buffer, yt *Tensor, y, dy, dx Buffer) error {
 	v, g := xt.read(x), yt.read(dy)
 	out := make([]float32, xt.Size())
 	for o := range g {
@@ -369,15 +369,15 @@ func (d *Device) MaxPool2Backward(xt *Tensor, x Buffer, yt *Tensor, y, dy, dx Bu
 	return nil
 }
 
-// Gemm sets C = alpha·op(A)·op(B) + beta·C for row-major matrices, C m×n,
+// gemmNow sets C = alpha·op(A)·op(B) + beta·C for row-major matrices, C m×n,
 // op(A) m×k, op(B) k×n.
-func (d *Device) Gemm(ta, tb bool, m, n, k int, alpha float32, a, b Buffer, beta float32, c Buffer) error {
+func (d *Device) gemmNow(ta, tb bool, m, n, k int, alpha float32, a, b Buffer, beta float32, c Buffer) error {
 	ops.Sgemm(ta, tb, m, n, k, alpha, a.floats()[:m*k], b.floats()[:k*n], beta, c.floats()[:m*n])
 	return nil
 }
 
-// RowSums sets y[r] = alpha·Σ_j a[r·cols + j].
-func (d *Device) RowSums(rows, cols int, alpha float32, a, ones, y Buffer) error {
+// rowSumsNow sets y[r] = alpha·Σ_j a[r·cols + j].
+func (d *Device) rowSumsNow(rows, cols int, alpha float32, a, ones, y Buffer) error {
 	av, yv := a.floats(), y.floats()
 	for r := range rows {
 		s := float64(0)
@@ -389,8 +389,8 @@ func (d *Device) RowSums(rows, cols int, alpha float32, a, ones, y Buffer) error
 	return nil
 }
 
-// ColSums sets y[j] = Σ_r a[r·cols + j].
-func (d *Device) ColSums(rows, cols int, a, ones, y Buffer) error {
+// colSumsNow sets y[j] = Σ_r a[r·cols + j].
+func (d *Device) colSumsNow(rows, cols int, a, ones, y Buffer) error {
 	av, yv := a.floats(), y.floats()
 	s := make([]float64, cols)
 	for r := range rows {
@@ -404,8 +404,8 @@ func (d *Device) ColSums(rows, cols int, a, ones, y Buffer) error {
 	return nil
 }
 
-// Axpby sets c = alpha·a + beta·b over n values.
-func (d *Device) Axpby(n int, alpha float32, a Buffer, beta float32, b, c Buffer) error {
+// axpbyNow sets c = alpha·a + beta·b over n values.
+func (d *Device) axpbyNow(n int, alpha float32, a Buffer, beta float32, b, c Buffer) error {
 	av, bv, cv := a.floats(), b.floats(), c.floats()
 	for i := range n {
 		cv[i] = alpha*av[i] + beta*bv[i]

@@ -122,7 +122,7 @@ func (d *Device) kernel(name string) (unsafe.Pointer, error) {
 // The most arguments a kernel may take of each class (emu_call's).
 const maxInts, maxFloats = 16, 8
 
-// Launch runs the project's kernel name on the CPU over all its indices
+// Launch queues the project's kernel name, to run on the CPU over all its indices
 // (kernel.h's FOR_EACH is a plain loop there) with args, each an int,
 // float32, float64 or Buffer, in the kernel's order; n (the real
 // launcher's grid) is unused.
@@ -160,6 +160,8 @@ func (d *Device) Launch(name string, n int, args ...any) error {
 			return fmt.Errorf("GPU kernel %s: argument %d is a %T", name, i, a)
 		}
 	}
-	C.emu_call(f, &ints[0], &floats[0])
-	return nil
+	return d.later(func() error {
+		C.emu_call(f, &ints[0], &floats[0])
+		return nil
+	})
 }

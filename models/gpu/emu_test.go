@@ -106,6 +106,9 @@ func TestEmulatedConv(t *testing.T) {
 				if err := d.ConvBackwardFilter(cv, xb, dyb, dwb); err != nil {
 					t.Fatal(err)
 				}
+				if err := d.Sync(); err != nil { // the queued calls run
+					t.Fatal(err)
+				}
 				y, dx, dw := directConv(s, x, w, dy)
 				tol := 1e-5
 				if bf16 {
@@ -123,5 +126,43 @@ func TestEmulatedConv(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestEmulatedStreamIsDeferred: queued calls run when something waits,
+// in order; an upload from pinned memory reads it then, one from
+// pageable memory when asked; a kernel's result shows only after a wait.
+func TestEmulatedStreamIsDeferred(t *testing.T) {
+	d, _ := Open(0, KernelsPath())
+	b, _ := d.Alloc(4)
+	p, _ := d.AllocPinned(4)
+	defer func() {
+		d.FreePinned(p)
+		if err := d.Free(b); err != nil {
+			t.Error(err)
+		}
+	}()
+	copy(p.Floats(), []float32{1, 2, 3, 4})
+	if err := d.UploadPinned(b, p, 4); err != nil {
+		t.Fatal(err)
+	}
+	copy(p.Floats(), []float32{5, 6, 7, 8}) // before the device has read it
+	if got := b.floats()[0]; !math.IsNaN(float64(got)) {
+		t.Fatalf("the queued upload ran before anything waited: %v", got)
+	}
+	if err := d.Launch("md_relu_fwd", 4, 4, b, b); err != nil {
+		t.Fatal(err)
+	}
+	src := []float32{-1, 9, -1, 9}
+	if err := Upload(d, b.At(2), src[:2]); err != nil {
+		t.Fatal(err)
+	}
+	src[0] = 100 // pageable memory: staged when asked
+	got := make([]float32, 4)
+	if err := Download(d, got, b); err != nil {
+		t.Fatal(err)
+	}
+	if want := []float32{5, 6, -1, 9}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("after the queue ran: %v, want %v", got, want)
 	}
 }
