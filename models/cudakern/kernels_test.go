@@ -2,6 +2,7 @@ package cudakern
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"regexp"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/maskdash/maskdash/models"
+	"github.com/maskdash/maskdash/models/gpu"
 	"github.com/maskdash/maskdash/training"
 )
 
@@ -551,5 +553,33 @@ func TestDeviceLossMatchesTraining(t *testing.T) {
 				near(t, spec+" gradient", got, want, 1e-5)
 			})
 		}
+	}
+}
+
+// TestSignatures: every named kernel's parameters are read (as the GPU
+// emulator reads them), each one of the four kinds a launch passes.
+func TestSignatures(t *testing.T) {
+	sig := map[string][]gpu.ParamKind{}
+	for _, f := range kernelFiles {
+		src, err := sources.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := gpu.ParseKernels(string(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		maps.Copy(sig, s)
+	}
+	for _, name := range Names {
+		if len(sig[name]) == 0 {
+			t.Errorf("%s: no parameters read", name)
+		}
+	}
+	want := []gpu.ParamKind{gpu.ParamLong, gpu.ParamPointer, gpu.ParamPointer, gpu.ParamPointer, gpu.ParamPointer,
+		gpu.ParamDouble, gpu.ParamDouble, gpu.ParamDouble, gpu.ParamDouble, gpu.ParamDouble, gpu.ParamDouble, gpu.ParamDouble,
+		gpu.ParamDouble}
+	if !slices.Equal(sig["md_adam"], want) {
+		t.Errorf("md_adam: %v, want %v", sig["md_adam"], want)
 	}
 }

@@ -33,9 +33,10 @@ import (
 type Device struct {
 	fns     map[string]unsafe.Pointer
 	tf32    bool
-	alloc   int64          // bytes held
-	queue   []func() error // the emulated stream (emu_queue.go)
-	pending error          // a queued call's failure not yet returned
+	alloc   int64                  // bytes held
+	sig     map[string][]ParamKind // each kernel's parameters (emu_kernels.go)
+	queue   []func() error         // the emulated stream (emu_queue.go)
+	pending error                  // a queued call's failure not yet returned
 }
 
 // KernelsPath names no file the emulator reads (the kernels are compiled
@@ -47,7 +48,11 @@ func Open(ordinal int, ptxPath string) (*Device, error) {
 	if ordinal != 0 {
 		return nil, fmt.Errorf("GPU %d: the emulator has one", ordinal)
 	}
-	return &Device{fns: map[string]unsafe.Pointer{}}, nil
+	sig, err := kernelSignatures()
+	if err != nil {
+		return nil, err
+	}
+	return &Device{fns: map[string]unsafe.Pointer{}, sig: sig}, nil
 }
 
 // Close runs what is queued; buffers are freed one by one.

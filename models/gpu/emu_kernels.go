@@ -96,6 +96,9 @@ import "C"
 import (
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
+	"runtime"
 	"unsafe"
 )
 
@@ -131,6 +134,9 @@ func (d *Device) Launch(name string, n int, args ...any) error {
 	if err != nil {
 		return err
 	}
+	if err := d.checkArgs(name, args); err != nil {
+		return err
+	}
 	var ints [maxInts]C.long
 	var floats [maxFloats]C.double
 	ni, nf := 0, 0
@@ -164,4 +170,60 @@ func (d *Device) Launch(name string, n int, args ...any) error {
 		C.emu_call(f, &ints[0], &floats[0])
 		return nil
 	})
+}
+
+// kernelSignatures reads the kernels' parameters from their sources,
+// beside this file in the repository (the emulator is a test build).
+func kernelSignatures() (map[string][]ParamKind, error) {
+	_, self, _, ok := runtime.Caller(0)
+	if !ok {
+		return nil, fmt.Errorf("the GPU emulator cannot find its source folder")
+	}
+	dir := filepath.Join(filepath.Dir(self), "..", "cudakern")
+	out := map[string][]ParamKind{}
+	for _, f := range []string{"kernels.cu", "kernels_bf16.cu"} {
+		src, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			return nil, fmt.Errorf("the GPU emulator reads the kernels' parameters from the repository: %w", err)
+		}
+		sig, err := ParseKernels(string(src))
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range sig {
+			out[k] = v
+		}
+	}
+	return out, nil
+}
+
+// checkArgs holds a launch's arguments to the kernel's parameters, in
+// order and kind, as a real launch passes them.
+func (d *Device) checkArgs(name string, args []any) error {
+	want, ok := d.sig[name]
+	if !ok {
+		return fmt.Errorf("GPU kernel %s: its parameters were not read", name)
+	}
+	if len(args) != len(want) {
+		return fmt.Errorf("GPU kernel %s: %d arguments for %d parameters", name, len(args), len(want))
+	}
+	for i, a := range args {
+		var got ParamKind
+		switch a.(type) {
+		case Buffer:
+			got = ParamPointer
+		case int:
+			got = ParamLong
+		case float32:
+			got = ParamFloat
+		case float64:
+			got = ParamDouble
+		default:
+			return fmt.Errorf("GPU kernel %s: argument %d is a %T", name, i, a)
+		}
+		if got != want[i] {
+			return fmt.Errorf("GPU kernel %s: argument %d is %s where the kernel takes %s", name, i, got, want[i])
+		}
+	}
+	return nil
 }

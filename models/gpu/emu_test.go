@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -164,5 +165,37 @@ func TestEmulatedStreamIsDeferred(t *testing.T) {
 	}
 	if want := []float32{5, 6, -1, 9}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("after the queue ran: %v, want %v", got, want)
+	}
+}
+
+// TestEmulatedLaunchChecksArguments: a launch whose arguments do not
+// match the kernel's parameters in order and kind is refused, naming the
+// argument, as a GPU would have run it on garbage.
+func TestEmulatedLaunchChecksArguments(t *testing.T) {
+	d, _ := Open(0, KernelsPath())
+	b, _ := d.Alloc(4)
+	defer func() {
+		if err := d.Free(b); err != nil {
+			t.Error(err)
+		}
+	}()
+	for _, c := range []struct {
+		args []any
+		want string
+	}{
+		{[]any{4, b, b}, ""},
+		{[]any{b, 4, b}, "argument 0 is a Buffer where the kernel takes an int"},
+		{[]any{4, b}, "2 arguments for 3 parameters"},
+		{[]any{4, b, float32(1)}, "argument 2 is a float32 where the kernel takes a Buffer"},
+	} {
+		err := d.Launch("md_relu_fwd", 4, c.args...)
+		if (err == nil) != (c.want == "") || err != nil && !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: %v, want %q", c.args, err, c.want)
+		}
+	}
+	// md_bnr_stats takes two floats where md_adam takes doubles.
+	if err := d.Launch("md_bnr_stats", 1, 1, 1, b, b, 1e-5, 0.1, b, b, b, b); err == nil ||
+		!strings.Contains(err.Error(), "argument 4 is a float64 where the kernel takes a float32") {
+		t.Errorf("md_bnr_stats with doubles: %v", err)
 	}
 }
