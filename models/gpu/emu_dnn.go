@@ -112,22 +112,25 @@ func (cv *Conv) out() (ho, wo int) {
 	return s.H + 2*s.Pad - s.R + 1, s.W + 2*s.Pad - s.R + 1
 }
 
-// im2col is image i's columns: [C·R·R, Ho·Wo].
-func (cv *Conv) im2col(x []float32, i int, col []float32) {
+// taps calls f for every column value of image i whose input lies
+// inside the image (the padding's are 0): its index in the columns
+// [C·R·R, Ho·Wo] and its input's in x [N, C, H, W].
+func (cv *Conv) taps(i int, f func(col, x int)) {
 	s := cv.s
 	ho, wo := cv.out()
 	for ci := range s.C {
 		for ky := range s.R {
 			for kx := range s.R {
-				row := col[((ci*s.R+ky)*s.R+kx)*ho*wo:]
+				row := ((ci*s.R+ky)*s.R + kx) * ho * wo
 				for oy := range ho {
+					iy := oy + ky - s.Pad
+					if iy < 0 || iy >= s.H {
+						continue
+					}
 					for ox := range wo {
-						iy, ix := oy+ky-s.Pad, ox+kx-s.Pad
-						v := float32(0)
-						if iy >= 0 && iy < s.H && ix >= 0 && ix < s.W {
-							v = x[((i*s.C+ci)*s.H+iy)*s.W+ix]
+						if ix := ox + kx - s.Pad; ix >= 0 && ix < s.W {
+							f(row+oy*wo+ox, ((i*s.C+ci)*s.H+iy)*s.W+ix)
 						}
-						row[oy*wo+ox] = v
 					}
 				}
 			}
@@ -135,25 +138,15 @@ func (cv *Conv) im2col(x []float32, i int, col []float32) {
 	}
 }
 
+// im2col is image i's columns: [C·R·R, Ho·Wo].
+func (cv *Conv) im2col(x []float32, i int, col []float32) {
+	clear(col)
+	cv.taps(i, func(c, xi int) { col[c] = x[xi] })
+}
+
 // col2im adds columns back into image i of dx.
 func (cv *Conv) col2im(col []float32, i int, dx []float32) {
-	s := cv.s
-	ho, wo := cv.out()
-	for ci := range s.C {
-		for ky := range s.R {
-			for kx := range s.R {
-				row := col[((ci*s.R+ky)*s.R+kx)*ho*wo:]
-				for oy := range ho {
-					for ox := range wo {
-						iy, ix := oy+ky-s.Pad, ox+kx-s.Pad
-						if iy >= 0 && iy < s.H && ix >= 0 && ix < s.W {
-							dx[((i*s.C+ci)*s.H+iy)*s.W+ix] += row[oy*wo+ox]
-						}
-					}
-				}
-			}
-		}
-	}
+	cv.taps(i, func(c, xi int) { dx[xi] += col[c] })
 }
 
 func (cv *Conv) weights(w Buffer) []float32 {
