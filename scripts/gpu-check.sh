@@ -28,13 +28,15 @@
 # machine has none). bench runs maskdash with the batch held on the GPU, as
 # torch_ref.py holds its own, then --precision bf16 against PyTorch's
 # channels-last bf16 autocast (scripts/torch-bf16-ref.py) for vgg-s at 256
-# and 1024 and cnn-s at 256. Two more parts, for measuring: extra (the
+# and 1024 and cnn-s at 256. Three more parts: extra (the
 # training curve with the defaults' alternatives, and bench with strict
 # float32, tf32, the batch uploaded every step as training does, without
 # the memory plan, with the fused BatchNorm, and the loss on the host
 # against the loss on the GPU, torch.compile's bf16 figure, bf16 without
 # the memory plan, with cuDNN's BatchNorm (MASKDASH_BF16_CUDNN_BN=1) and
-# bf16's per-op profile: about 160 s) and profile (every
+# bf16's per-op profile: about 160 s), cli (every command-line test of
+# main_test.go with the cuda binary, as scripts/gpuemu-check.sh runs them
+# on the emulator, where they take 60 s on two cores) and profile (every
 # op of a vgg-s and a cnn-s step timed, MASKDASH_GPU_PROFILE=1, and
 # cuDNN's spatial against persistent BatchNorm: 10 s). The GPU engine's
 # switches (models/gpu_switches_cuda.go: 1 on, 0 off): MASKDASH_GPU_PLAN
@@ -86,6 +88,10 @@ step "the training curve with the defaults' alternatives"
 # spatial BatchNorm (the alternatives to the defaults).
 MASKDASH_GPU_FUSED_BN=1 gotest training-fused -timeout 90s -v -run 'TestGPU' ./training || echo "FAILED: training curve with the fused BatchNorm"
 MASKDASH_GPU_PLAN=0 MASKDASH_BN_PERSISTENT=0 gotest training-spatial -timeout 90s -v -run 'TestGPU' ./training || echo "FAILED: training curve, no plan, spatial BatchNorm"
+fi
+if want cli; then
+step "every command-line test with the cuda binary (--device auto picks the GPU)"
+MASKDASH_TEST_TAGS="$tags" gotest cli -timeout 600s . || echo "FAILED: command-line tests on the GPU"
 fi
 if want train; then
 step "maskdash train --device cuda (synthetic set), resume, eval on the CPU"
