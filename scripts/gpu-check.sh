@@ -34,7 +34,8 @@
 # the memory plan, with the fused BatchNorm, and the loss on the host
 # against the loss on the GPU, torch.compile's bf16 figure, bf16 without
 # the memory plan, with cuDNN's BatchNorm (MASKDASH_BF16_CUDNN_BN=1) and
-# bf16's per-op profile: about 160 s), cli (every command-line test of
+# bf16's per-op profile: 90 s measured before the bf16 runs were added),
+# cli (every command-line test of
 # main_test.go with the cuda binary, as scripts/gpuemu-check.sh runs them
 # on the emulator, where they take 60 s on two cores) and profile (every
 # op of a vgg-s and a cnn-s step timed, MASKDASH_GPU_PROFILE=1, and
