@@ -36,51 +36,26 @@ func (t *Tensor) Size() int { return t.N * t.C * t.H * t.W }
 func (t *Tensor) read(b Buffer) []float32     { return readAs(b, t.N, t.C, t.H*t.W, t.bf16) }
 func (t *Tensor) write(b Buffer, v []float32) { writeAs(b, t.N, t.C, t.H*t.W, t.bf16, v) }
 
-// bf16Round rounds to the nearest bfloat16, ties to even (kernel.h's f2bf).
-func bf16Round(f float32) uint16 {
-	u := math.Float32bits(f)
-	if u&0x7fffffff > 0x7f800000 {
-		return uint16(u>>16 | 0x40)
-	}
-	u += 0x7fff + (u>>16)&1
-	return uint16(u >> 16)
-}
-
-func bf16Widen(h uint16) float32 { return math.Float32frombits(uint32(h) << 16) }
-
 // readAs is b's n×c×hw values as float32 NCHW: b itself, or b's bfloat16
-// NHWC widened.
+// NHWC widened by the project's own layout kernel.
 func readAs(b Buffer, n, c, hw int, bf16 bool) []float32 {
 	out := make([]float32, n*c*hw)
 	if !bf16 {
 		copy(out, b.floats())
 		return out
 	}
-	h := b.halves()
-	for i := range n {
-		for ch := range c {
-			for p := range hw {
-				out[(i*c+ch)*hw+p] = bf16Widen(h[(i*hw+p)*c+ch])
-			}
-		}
-	}
+	widenNHWC(b, n, c, hw, out)
 	return out
 }
 
-// writeAs stores float32 NCHW v into b in its form.
+// writeAs stores float32 NCHW v into b in its form (bfloat16 NHWC rounded
+// by the project's own layout kernel).
 func writeAs(b Buffer, n, c, hw int, bf16 bool, v []float32) {
 	if !bf16 {
 		copy(b.floats(), v[:n*c*hw])
 		return
 	}
-	h := b.halves()
-	for i := range n {
-		for ch := range c {
-			for p := range hw {
-				h[(i*hw+p)*c+ch] = bf16Round(v[(i*c+ch)*hw+p])
-			}
-		}
-	}
+	roundNHWC(v, n, c, hw, b)
 }
 
 // SearchBytes bounds the workspace the algorithm search may try (the

@@ -137,33 +137,33 @@ func (d *Device) Launch(name string, n int, args ...any) error {
 	if err := d.checkArgs(name, args); err != nil {
 		return err
 	}
+	// checkArgs has held each argument to its parameter's kind; each class
+	// must fit emu_call's registers.
+	var ni, nf int
+	for _, k := range d.sig[name] {
+		if k == ParamFloat || k == ParamDouble {
+			nf++
+		} else {
+			ni++
+		}
+	}
+	if ni > maxInts || nf > maxFloats {
+		return fmt.Errorf("GPU kernel %s: %d integer and %d floating-point parameters, the emulator passes at most %d and %d",
+			name, ni, nf, maxInts, maxFloats)
+	}
 	var ints [maxInts]C.long
 	var floats [maxFloats]C.double
-	ni, nf := 0, 0
-	for i, a := range args {
+	ni, nf = 0, 0
+	for _, a := range args {
 		switch v := a.(type) {
-		case int, Buffer:
-			if ni == maxInts {
-				return fmt.Errorf("GPU kernel %s: more than %d integer arguments", name, maxInts)
-			}
-			if b, ok := v.(Buffer); ok {
-				ints[ni] = C.long(uintptr(b.p))
-			} else {
-				ints[ni] = C.long(v.(int))
-			}
-			ni++
-		case float32, float64:
-			if nf == maxFloats {
-				return fmt.Errorf("GPU kernel %s: more than %d floating-point arguments", name, maxFloats)
-			}
-			if f, ok := v.(float32); ok {
-				floats[nf] = C.double(math.Float64frombits(uint64(math.Float32bits(f)))) // the float's bits in the low half
-			} else {
-				floats[nf] = C.double(v.(float64))
-			}
-			nf++
-		default:
-			return fmt.Errorf("GPU kernel %s: argument %d is a %T", name, i, a)
+		case Buffer:
+			ints[ni], ni = C.long(uintptr(v.p)), ni+1
+		case int:
+			ints[ni], ni = C.long(v), ni+1
+		case float32:
+			floats[nf], nf = C.double(math.Float64frombits(uint64(math.Float32bits(v)))), nf+1 // the float's bits in the low half
+		case float64:
+			floats[nf], nf = C.double(v), nf+1
 		}
 	}
 	return d.later(func() error {
@@ -226,4 +226,16 @@ func (d *Device) checkArgs(name string, args []any) error {
 		}
 	}
 	return nil
+}
+
+// widenNHWC is md_to_nchw_f on the host: NHWC bfloat16 b into NCHW
+// float32 out (the emulated cuDNN calls read bfloat16 operands through it).
+func widenNHWC(b Buffer, n, c, hw int, out []float32) {
+	C.md_to_nchw_f(C.long(n), C.long(c), C.long(hw), (*C.bf16)(b.p), (*C.float)(unsafe.Pointer(&out[0])))
+}
+
+// roundNHWC is md_to_nhwc_h on the host: NCHW float32 v into NHWC
+// bfloat16 b, rounded as the GPU rounds.
+func roundNHWC(v []float32, n, c, hw int, b Buffer) {
+	C.md_to_nhwc_h(C.long(n), C.long(c), C.long(hw), (*C.float)(unsafe.Pointer(&v[0])), (*C.bf16)(b.p))
 }

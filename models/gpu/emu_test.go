@@ -8,6 +8,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/maskdash/maskdash/models/ops/opstest"
 )
 
 // directConv is the convolution by its definition (float64 sums): y, and
@@ -51,15 +53,6 @@ func directConv(s ConvShape, x, w, dy []float32) (y, dx, dw []float32) {
 	return y, dx, dw
 }
 
-func relErr(got, want []float32) float64 {
-	var d, n float64
-	for i := range want {
-		d += (float64(got[i]) - float64(want[i])) * (float64(got[i]) - float64(want[i]))
-		n += float64(want[i]) * float64(want[i])
-	}
-	return math.Sqrt(d / math.Max(n, 1e-30))
-}
-
 // TestEmulatedConv: the emulator's convolutions, float32 NCHW and
 // bfloat16 NHWC, against the definition.
 func TestEmulatedConv(t *testing.T) {
@@ -75,8 +68,13 @@ func TestEmulatedConv(t *testing.T) {
 					v := make([]float32, n)
 					for i := range v {
 						v[i] = float32(r.NormFloat64())
-						if bf16 {
-							v[i] = bf16Widen(bf16Round(v[i]))
+					}
+					if bf16 { // values bfloat16 holds exactly
+						b, _ := d.Alloc((n + 1) / 2)
+						writeAs(b, 1, 1, n, true, v)
+						v = readAs(b, 1, 1, n, true)
+						if err := d.Free(b); err != nil {
+							t.Fatal(err)
 						}
 					}
 					return v
@@ -121,7 +119,7 @@ func TestEmulatedConv(t *testing.T) {
 					want     []float32
 					n, c, hw int
 				}{{"y", yb, y, s.N, s.K, ho * wo}, {"dx", dxb, dx, s.N, s.C, s.H * s.W}, {"dw", dwb, dw, s.K, s.C, s.R * s.R}} {
-					if e := relErr(readAs(c.b, c.n, c.c, c.hw, bf16), c.want); e > tol {
+					if e := opstest.RelErr(readAs(c.b, c.n, c.c, c.hw, bf16), c.want); e > tol {
 						t.Errorf("%s: %.2g relative", c.name, e)
 					}
 				}
