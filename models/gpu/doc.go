@@ -14,6 +14,8 @@
 // Without the cuda tag the package is empty, but for the GPU emulator:
 // with the tag gpuemu (and not cuda) emu_device.go, emu_dnn.go and
 // emu_kernels.go give the same API on the CPU (the project's kernels as
-// their C form, cuDNN's and cuBLAS's calls in plain Go), so that models'
-// GPU engine runs and is tested without a GPU (scripts/gpuemu-check.sh).
+// their C form, cuDNN's and cuBLAS's calls in plain Go, their matrix
+// products by emu_gemm.go's Gemm, which package ops sets to its own), so
+// that models' GPU engine runs and is tested without a GPU
+// (scripts/gpuemu-check.sh).
 package gpu

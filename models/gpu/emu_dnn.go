@@ -4,8 +4,6 @@ package gpu
 
 import (
 	"math"
-
-	"github.com/maskdash/maskdash/models/ops"
 )
 
 // cuDNN's and cuBLAS's calls in the emulator (see emu_device.go): each
@@ -138,7 +136,7 @@ func (d *Device) convForwardNow(cv *Conv, x, w, y Buffer) error {
 	col, ys := make([]float32, crr*ho*wo), make([]float32, s.N*s.K*ho*wo)
 	for i := range s.N {
 		cv.im2col(xs, i, col)
-		ops.Sgemm(false, false, s.K, ho*wo, crr, 1, ws, col, 0, ys[i*s.K*ho*wo:(i+1)*s.K*ho*wo])
+		emulatorGemm(false, false, s.K, ho*wo, crr, 1, ws, col, 0, ys[i*s.K*ho*wo:(i+1)*s.K*ho*wo])
 	}
 	writeAs(y, s.N, s.K, ho*wo, s.BF16, ys)
 	return nil
@@ -152,7 +150,7 @@ func (d *Device) convBackwardDataNow(cv *Conv, w, dy, dx Buffer) error {
 	crr := s.C * s.R * s.R
 	col, dxs := make([]float32, crr*ho*wo), make([]float32, s.N*s.C*s.H*s.W)
 	for i := range s.N {
-		ops.Sgemm(true, false, crr, ho*wo, s.K, 1, ws, dys[i*s.K*ho*wo:(i+1)*s.K*ho*wo], 0, col)
+		emulatorGemm(true, false, crr, ho*wo, s.K, 1, ws, dys[i*s.K*ho*wo:(i+1)*s.K*ho*wo], 0, col)
 		cv.col2im(col, i, dxs)
 	}
 	writeAs(dx, s.N, s.C, s.H*s.W, s.BF16, dxs)
@@ -168,7 +166,7 @@ func (d *Device) convBackwardFilterNow(cv *Conv, x, dy, dw Buffer) error {
 	col, dws := make([]float32, crr*ho*wo), make([]float32, s.K*crr)
 	for i := range s.N {
 		cv.im2col(xs, i, col)
-		ops.Sgemm(false, true, s.K, crr, ho*wo, 1, dys[i*s.K*ho*wo:(i+1)*s.K*ho*wo], col, 1, dws)
+		emulatorGemm(false, true, s.K, crr, ho*wo, 1, dys[i*s.K*ho*wo:(i+1)*s.K*ho*wo], col, 1, dws)
 	}
 	writeAs(dw, s.K, s.C, s.R*s.R, s.BF16, dws)
 	return nil
@@ -340,7 +338,7 @@ func (d *Device) maxPool2BackwardNow(xt *Tensor, x Buffer, yt *Tensor, y, dy, dx
 // gemmNow sets C = alpha·op(A)·op(B) + beta·C for row-major matrices, C m×n,
 // op(A) m×k, op(B) k×n.
 func (d *Device) gemmNow(ta, tb bool, m, n, k int, alpha float32, a, b Buffer, beta float32, c Buffer) error {
-	ops.Sgemm(ta, tb, m, n, k, alpha, a.floats()[:m*k], b.floats()[:k*n], beta, c.floats()[:m*n])
+	emulatorGemm(ta, tb, m, n, k, alpha, a.floats()[:m*k], b.floats()[:k*n], beta, c.floats()[:m*n])
 	return nil
 }
 
