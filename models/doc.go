@@ -13,15 +13,17 @@
 // how it computes there; net_device.go is what a net on a GPU adds
 // (weights to and from the host, the optimizer's step as an Update from
 // update.go); gpu_net_cuda.go holds the net's device memory,
-// gpu_run_cuda.go lays a graph out on the device, gpu_exec_cuda.go runs
-// its ops there, gpu_bn_cuda.go is the fused BatchNorm, gpu_loss_cuda.go
-// the loss on the device, gpu_half.go and gpu_half_cuda.go --precision
-// bf16, gpu_plan.go the training graph's device memory plan and
-// gpu_switches_cuda.go the engine's switches (build tag cuda, or gpuemu
-// for the same engine on package gpu's emulator; gpu_net_nocuda.go
-// otherwise).
-// Subpackages: ops (the ops and their CPU loops), asmgen (the assembly's
+// gpu_run_cuda.go lays a graph out on the device, gpu_exec_cuda.go walks
+// it, running each op's GPU form (package ops's *_gpu.go) and the loss,
+// gpu_form_cuda.go is what those forms read of the run (ops.GPURun),
+// gpu_loss_cuda.go the loss on the device, gpu_half.go and
+// gpu_half_cuda.go --precision bf16, gpu_plan.go the training graph's
+// device memory plan and gpu_switches_cuda.go the engine's switches (build
+// tag cuda, or gpuemu for the same engine on package gpu's emulator;
+// gpu_net_nocuda.go otherwise).
+// Subpackages: ops (the ops, their CPU loops and their GPU forms), asmgen (the assembly's
 // generator), cpupeak (the cores' measured peak), gpu (the device layer:
-// cuDNN, cuBLAS, streams, buffers; or its emulator), cudakern (the project's GPU kernels,
-// also compiled for the CPU) and cudaprobe (whether a GPU answers).
+// cuDNN, cuBLAS, streams, buffers; or its emulator), cudakern (the
+// project's GPU kernels, also compiled for the CPU) and cudaprobe (whether
+// a GPU answers).
 package models

@@ -33,7 +33,7 @@ func halfNodes(order, grads G.Nodes, x *G.Node) map[*G.Node]bool {
 }
 
 // hasHalfForm reports whether the GPU engine runs op on bfloat16 values
-// (gpu_half_cuda.go's execHalf has a case for each).
+// (each has a GPUDoHalf in package ops: TestGPUForms).
 func hasHalfForm(op G.Op) bool {
 	switch op.(type) {
 	case *ops.Conv2dOp, *ops.ConvDxOp, *ops.ConvDwOp, *ops.BNOp, *ops.BNGradOp, *ops.ChanBiasOp, *ops.ChanBiasGradOp,

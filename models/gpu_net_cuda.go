@@ -437,3 +437,11 @@ func (g *gpuNet) adamp(p *Param, w, gr gpu.Buffer, u Update, wd float64) error {
 	}
 	return d.Launch("md_adam_apply_st", size, size, w, g.upd, u.LR/bc1, u.LR*wd, u.WDRatio, g.st)
 }
+
+// flag is a kernel's long for a bool.
+func flag(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -63,7 +63,7 @@ func gpuPairAs(t *testing.T, spec Spec, prec Precision) (cpu, dev *Net) {
 // the evaluation graph's every op's output matches the CPU's too. The
 // -plan-true cases run the training graph under the memory plan
 // (gpu_plan.go), where outputs share memory; the -fused-true ones
-// BatchNorm and ReLU through the fused kernels (gpu_bn_cuda.go). The CPU
+// BatchNorm and ReLU through the fused kernels (ops/norm_gpu.go). The CPU
 // side computes its convolutions by im2col, as the GPU's strict mode by
 // cuDNN's direct and GEMM algorithms: Winograd's transforms round
 // differently, and through BatchNorm and max pools that moves gradients
@@ -100,7 +100,7 @@ func TestGPUStepMatchesCPU(t *testing.T) {
 		batch, sz int
 		dropout   float64
 		plan      bool // the memory plan (gpu_plan.go)
-		fused     bool // the fused BatchNorm + ReLU kernels (gpu_bn_cuda.go)
+		fused     bool // the fused BatchNorm + ReLU kernels (ops/norm_gpu.go)
 		persist   bool // cuDNN's persistent BatchNorm
 	}{{"cnn-s", 16, 32, 0, false, false, false}, {"vgg-s", 16, 32, 0, false, false, false}, {"vgg-s", 64, 64, 0, false, false, false},
 		{"resnet-s", 16, 16, 0, false, false, false}, {"resnet-s", 16, 32, 0, false, false, false}, {"vgg-s-mh", 16, 32, 0.3, false, false, false},

@@ -7,8 +7,8 @@ import (
 
 // The GPU engine's memory plan (used in a cuda build, tested everywhere):
 // which ops' outputs may share device memory. gpuSteps says what each op's
-// GPU form (gpu_exec_cuda.go) reads and writes; gpuPlan gives outputs that
-// are never needed at the same time one buffer.
+// GPU form (package ops, *_gpu.go) reads and writes; gpuPlan gives outputs
+// that are never needed at the same time one buffer.
 
 // gpuStep is what one op's GPU form reads and writes, by node: its inputs,
 // the values it reads through its forward op (BatchNorm's and a biased

@@ -26,8 +26,9 @@ type gpuRun struct {
 	chans     map[int]*gpu.Tensor // [1, C, 1, 1] descriptions by C
 	owned     []gpu.Buffer        // what this run allocated
 	convs     map[*ops.Conv2dOp]*gpu.Conv
-	bns       map[*ops.BNOp]*gpuBN
-	opIndex   // the nodes ops reach past their inputs (gpu_plan.go)
+	bns       map[*ops.BNOp]*ops.BNOnGPU
+	opIndex                       // the nodes ops reach past their inputs (gpu_plan.go)
+	ins       map[*G.Node]G.Nodes // each node's inputs, in order
 	masks     map[*ops.DropoutOp]gpu.Buffer
 	xs        [2]gpu.Buffer      // the batch, in turn: the next is uploaded while the last step's backward pass reads the other
 	stage     gpu.Pinned         // the batch on the host, page-locked for the upload
@@ -53,14 +54,6 @@ type gpuRun struct {
 	hsums gpu.Buffer             // a bias gradient's per-channel double sums
 }
 
-// gpuBN is one BatchNorm layer on the GPU.
-type gpuBN struct {
-	gpu.BatchNorm
-	x, y            *G.Node
-	runMean, runVar gpu.Buffer
-	sums            gpu.Buffer // md_bnr_*'s per-channel sums: 2·C float64
-}
-
 func newGPURun(net *gpuNet, gr *graph) (*gpuRun, error) {
 	return newGPURunPlanned(net, gr, false)
 }
@@ -70,7 +63,7 @@ func newGPURun(net *gpuNet, gr *graph) (*gpuRun, error) {
 // step; the evaluation graph's are all kept).
 func newGPURunPlanned(net *gpuNet, gr *graph, planned bool) (*gpuRun, error) {
 	r := &gpuRun{net: net, gr: gr, buf: map[*G.Node]gpu.Buffer{}, desc: map[*G.Node]*gpu.Tensor{}, chans: map[int]*gpu.Tensor{},
-		convs: map[*ops.Conv2dOp]*gpu.Conv{}, bns: map[*ops.BNOp]*gpuBN{},
+		convs: map[*ops.Conv2dOp]*gpu.Conv{}, bns: map[*ops.BNOp]*ops.BNOnGPU{},
 		masks: map[*ops.DropoutOp]gpu.Buffer{}, done: map[any]int{}, planned: planned, wh: map[*G.Node]gpu.Buffer{}}
 	sorted, err := G.Sort(gr.g)
 	if err != nil {
@@ -80,6 +73,10 @@ func newGPURunPlanned(net *gpuNet, gr *graph, planned bool) (*gpuRun, error) {
 		r.order = append(r.order, sorted[i])
 	}
 	r.opIndex = indexOps(r.order)
+	r.ins = make(map[*G.Node]G.Nodes, len(r.order))
+	for _, nd := range r.order {
+		r.ins[nd] = graphChildren(nd)
+	}
 	r.halfOf()
 	if err := r.allocate(); err != nil {
 		return nil, errors.Join(err, r.free())
@@ -156,7 +153,7 @@ func (r *gpuRun) allocateNodes() error {
 		if r.planned {
 			continue
 		}
-		b, err := d.Alloc(r.words(nd))
+		b, err := d.Alloc(r.Words(nd))
 		if err != nil {
 			return err
 		}
@@ -170,7 +167,7 @@ func (r *gpuRun) allocateNodes() error {
 	for _, g := range r.gr.grads {
 		keep[g] = true
 	}
-	slot, sizes := gpuPlan(r.order, gpuSteps(r.order), func(nd *G.Node) bool { return keep[nd] }, r.words)
+	slot, sizes := gpuPlan(r.order, gpuSteps(r.order), func(nd *G.Node) bool { return keep[nd] }, r.Words)
 	bufs := make([]gpu.Buffer, len(sizes))
 	for k, size := range sizes {
 		b, err := d.Alloc(size)
@@ -253,15 +250,15 @@ func (r *gpuRun) describe() error {
 			if err != nil {
 				return err
 			}
-			bn := &gpuBN{BatchNorm: gpu.BatchNorm{X: xt, Ch: ch, Momentum: float64(op.Stats.Momentum), Eps: float64(op.Stats.Eps),
+			bn := &ops.BNOnGPU{BatchNorm: gpu.BatchNorm{X: xt, Ch: ch, Momentum: float64(op.Stats.Momentum), Eps: float64(op.Stats.Eps),
 				Persistent: gpuBNPersistent},
-				x: r.in(nd, 0), y: nd}
+				In: r.in(nd, 0), Out: nd}
 			mp, ok1 := r.net.byData[&op.Stats.Mean[0]]
 			vp, ok2 := r.net.byData[&op.Stats.Var[0]]
 			if !ok1 || !ok2 {
 				return fmt.Errorf("the GPU engine: a BatchNorm layer's running statistics are not the net's")
 			}
-			bn.runMean, bn.runVar = r.net.weights[mp], r.net.weights[vp]
+			bn.RunMean, bn.RunVar = r.net.weights[mp], r.net.weights[vp]
 			if op.Train {
 				if bn.Mean, err = d.Alloc(xt.C); err != nil {
 					return err
@@ -272,10 +269,10 @@ func (r *gpuRun) describe() error {
 				}
 				r.owned = append(r.owned, bn.InvStd)
 				// the fused kernels' two double sums a channel
-				if bn.sums, err = d.Alloc(4 * xt.C); err != nil {
+				if bn.Sums, err = d.Alloc(4 * xt.C); err != nil {
 					return err
 				}
-				r.owned = append(r.owned, bn.sums)
+				r.owned = append(r.owned, bn.Sums)
 			} else if r.net.half {
 				// evaluation's 1/sqrt(var + eps) (md_bn_invstd)
 				if bn.InvStd, err = d.Alloc(xt.C); err != nil {
@@ -285,7 +282,7 @@ func (r *gpuRun) describe() error {
 			}
 			r.bns[op] = bn
 		case *ops.MaxPool2Op, *ops.ScatterOp, *ops.ChanBiasOp, *ops.ChanBiasGradOp:
-			for _, n := range append(G.Nodes{nd}, r.inputs(nd)...) {
+			for _, n := range append(G.Nodes{nd}, r.Inputs(nd)...) {
 				if len(n.Shape()) == 4 {
 					if _, err := r.tensor(n); err != nil {
 						return err
@@ -338,9 +335,7 @@ func (r *gpuRun) channels(c int) (*gpu.Tensor, error) {
 	return t, nil
 }
 
-func (r *gpuRun) inputs(nd *G.Node) G.Nodes { return graphChildren(nd) }
-
-func (r *gpuRun) in(nd *G.Node, i int) *G.Node { return graphChildren(nd)[i] }
+func (r *gpuRun) in(nd *G.Node, i int) *G.Node { return r.Inputs(nd)[i] }
 
 // free returns the run's memory and descriptions; every failure to free
 // is joined into the error.

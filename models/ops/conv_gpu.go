@@ -1,0 +1,75 @@
+//go:build cuda || gpuemu
+
+package ops
+
+import (
+	G "gorgonia.org/gorgonia"
+
+	"github.com/maskdash/maskdash/models/gpu"
+)
+
+// The convolution's GPU forms: cuDNN, with the algorithms the run picked
+// for the shape (GPURun.Conv).
+
+// GPUDo is cuDNN's forward convolution.
+func (op *Conv2dOp) GPUDo(r GPURun, nd *G.Node) error {
+	return r.Device().ConvForward(r.Conv(op), inBuf(r, nd, 0), inBuf(r, nd, 1), r.Buf(nd))
+}
+
+// GPUDoHalf convolves bfloat16 NHWC with the kernel's bfloat16 copy.
+func (op *Conv2dOp) GPUDoHalf(r GPURun, nd *G.Node) error {
+	return r.Device().ConvForward(r.Conv(op), inBuf(r, nd, 0), r.HalfKernel(r.Inputs(nd)[1]), r.Buf(nd))
+}
+
+// GPUDo is the input gradient, and the kernel gradient with it when the
+// two are fused (inputs: the kernel, dy, and then x).
+func (op *ConvDxOp) GPUDo(r GPURun, nd *G.Node) error {
+	d, cv := r.Device(), r.Conv(op.Fwd)
+	if err := d.ConvBackwardData(cv, inBuf(r, nd, 0), inBuf(r, nd, 1), r.Buf(nd)); err != nil {
+		return err
+	}
+	if op.Dw != nil {
+		return d.ConvBackwardFilter(cv, inBuf(r, nd, 2), inBuf(r, nd, 1), r.Buf(r.KernelGrad(op.Dw)))
+	}
+	return nil
+}
+
+// GPUDoHalf is GPUDo on bfloat16 NHWC.
+func (op *ConvDxOp) GPUDoHalf(r GPURun, nd *G.Node) error {
+	cv := r.Conv(op.Fwd)
+	if err := r.Device().ConvBackwardData(cv, r.HalfKernel(r.Inputs(nd)[0]), inBuf(r, nd, 1), r.Buf(nd)); err != nil {
+		return err
+	}
+	if op.Dw != nil {
+		return halfKernelGrad(r, cv, r.KernelGrad(op.Dw), inBuf(r, nd, 2), inBuf(r, nd, 1))
+	}
+	return nil
+}
+
+// GPUDo is the kernel gradient (inputs x and dy), unless its ConvDxOp
+// computes it.
+func (op *ConvDwOp) GPUDo(r GPURun, nd *G.Node) error {
+	if op.Fused {
+		return nil
+	}
+	return r.Device().ConvBackwardFilter(r.Conv(op.Fwd), inBuf(r, nd, 0), inBuf(r, nd, 1), r.Buf(nd))
+}
+
+// GPUDoHalf is GPUDo on bfloat16 NHWC.
+func (op *ConvDwOp) GPUDoHalf(r GPURun, nd *G.Node) error {
+	if op.Fused {
+		return nil
+	}
+	return halfKernelGrad(r, r.Conv(op.Fwd), nd, inBuf(r, nd, 0), inBuf(r, nd, 1))
+}
+
+// halfKernelGrad queues a convolution's kernel gradient, the node dw:
+// cuDNN's bfloat16 KRSC result into dw's float32 [K, C, R, R].
+func halfKernelGrad(r GPURun, cv *gpu.Conv, dw *G.Node, x, dy gpu.Buffer) error {
+	d, tmp := r.Device(), r.Scratch().KernelGrad
+	if err := d.ConvBackwardFilter(cv, x, dy, tmp); err != nil {
+		return err
+	}
+	s := dw.Shape()
+	return d.Launch("md_to_nchw_f", s.TotalSize(), s[0], s[1], s[2]*s[3], tmp, r.Buf(dw))
+}
