@@ -91,7 +91,7 @@ func nonNegFloat(fs *pflag.FlagSet, p *float64, name string, def float64, usage 
 // engineHelp is the --engine flag's help, for train, serve and bench.
 const engineHelp = "ops to build the network from: own (this project's ops, on the CPU or the GPU) or gorgonia (Gorgonia's own ops, a slow reference on the CPU); default own"
 
-const precisionHelp = "the GPU's arithmetic: fp32 (TF32 allowed in convolutions, PyTorch's default), tf32 (in matrix products too) strict (no TF32) or bf16 (bfloat16 activations, NHWC, float32 weights); the CPU computes in float32 whatever it says"
+const precisionHelp = "the GPU's arithmetic: fp32 (TF32 allowed in convolutions, PyTorch's default), tf32 (in matrix products too), strict (no TF32) or bf16 (bfloat16 activations, NHWC, float32 weights); the CPU computes in float32 whatever it says"
 
 // trainFlags registers the training flags on fs, with the defaults of
 // training.DefaultConfig (the one place they live), and returns a function

@@ -94,9 +94,12 @@ func plot(series [][]float64, o chartOpts) string {
 		opts = append(opts, asciigraph.YAxisValueFormatter(o.YFmt))
 	}
 	if lo, hi := valueRange(ok); hi-lo <= 1e-9*(1+math.Abs(hi)) {
-		// A flat chart: asciigraph labels a zero range with garbage and
-		// draws one row; give it a small range around the value.
-		d := 0.01 * math.Abs(hi)
+		// A flat chart (the learning rate without a schedule):
+		// asciigraph labels a zero range with garbage and draws one row.
+		// Half the value either side puts the line in the middle with
+		// labels that differ from row to row (±1% gave every row of a
+		// tall chart the same few labels).
+		d := 0.5 * math.Abs(hi)
 		if d == 0 {
 			d = 1e-3
 		}
