@@ -34,3 +34,41 @@ func TestFlatChartLabelsDiffer(t *testing.T) {
 		}
 	}
 }
+
+// TestChartLabelsCarryNeededDecimals: y labels have one decimal more
+// than tells neighbouring rows apart: whole numbers for images/s in the
+// thousands, two decimals for a loss from 0.9 to 3.4, six for a narrow
+// range near 0.67; never the same label on two rows.
+func TestChartLabelsCarryNeededDecimals(t *testing.T) {
+	for _, c := range []struct {
+		series   []float64
+		decimals int
+	}{
+		{[]float64{473, 1769, 1622}, 0},
+		{[]float64{3.43, 0.94, 1.0}, 2},
+		{[]float64{0.6660, 0.6670, 0.6665}, 6},
+		{[]float64{-1e-4, 2e-4}, 6},
+	} {
+		out := plot([][]float64{c.series}, chartOpts{W: 60, H: 20})
+		seen := map[string]bool{}
+		for _, line := range strings.Split(out, "\n") {
+			i := strings.IndexAny(line, "┤┼")
+			if i < 0 {
+				continue
+			}
+			label := strings.TrimSpace(line[:i])
+			if seen[label] {
+				t.Errorf("%v: the label %s is on two rows:\n%s", c.series, label, out)
+			}
+			seen[label] = true
+			got := 0
+			if j := strings.IndexByte(label, '.'); j >= 0 {
+				got = len(label) - j - 1
+			}
+			if got != c.decimals {
+				t.Errorf("%v: label %s has %d decimals, want %d", c.series, label, got, c.decimals)
+				break
+			}
+		}
+	}
+}
