@@ -1,8 +1,3 @@
-// Package ui is maskdash's Bubble Tea dashboard: live charts of a training
-// run, the confusion matrix, the runs folder, and keys that steer the
-// trainer. One Model serves one terminal or SSH session; it reads the
-// trainer's events through a hub subscription and sends commands through a
-// Controller (nil for read-only viewers).
 package ui
 
 import "github.com/charmbracelet/bubbles/key"
@@ -47,6 +42,7 @@ type KeyMap struct {
 	Group      key.Binding
 	Tree       key.Binding
 	Compare    key.Binding
+	Overlay    key.Binding // runs view: which metric the picked runs overlay
 	Archive    key.Binding
 	Delete     key.Binding
 	Undo       key.Binding
@@ -98,6 +94,7 @@ func DefaultKeyMap() KeyMap {
 		Group:      key.NewBinding(key.WithKeys("g"), key.WithHelp("g", "group runs")),
 		Tree:       key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "lineage tree")),
 		Compare:    key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "side by side")),
+		Overlay:    key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "overlaid metric")),
 		Archive:    key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "archive run")),
 		Delete:     key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "delete run")),
 		Undo:       key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "undo")),
@@ -146,7 +143,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.History, k.Smooth, k.XAxis, k.LogY, k.ZoomIn, k.CursorL},
 		{k.Left, k.Up, k.Select, k.Percent},
 		{k.Errors, k.EpochPrev, k.Back},
-		{k.Filter, k.SortNext, k.Group, k.Tree, k.Compare, k.Archive, k.Delete, k.Undo, k.Watch},
+		{k.Filter, k.SortNext, k.Group, k.Tree, k.Compare, k.Overlay, k.Archive, k.Delete, k.Undo, k.Watch},
 		{k.Help, k.Palette, k.Quit},
 	}
 }

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"fmt"
-	"math"
 	"path/filepath"
 	"strings"
 
@@ -11,13 +10,12 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/guptarohit/asciigraph"
 	"github.com/maskdash/maskdash/runs"
-	"github.com/maskdash/maskdash/training"
 	"github.com/maskdash/maskdash/training/sweep"
 )
 
 // runsModel is the runs view: every run of the runs folder (and the
 // trials of its sweeps) as a table to sort, filter, group and browse as a
-// lineage tree; runs picked with enter get their validation F1 overlaid in
+// lineage tree; runs picked with enter get a metric overlaid (m: overlay.go) in
 // stable colours and their differing settings listed; two picked runs
 // compare side by side (v); a run can be archived or deleted (with undo)
 // or watched and steered (w).
@@ -29,7 +27,8 @@ type runsModel struct {
 	cursor    int      // index into the shown rows
 	selected  []string // picked run ids, in the order picked
 	colors    map[string]int
-	curves    map[string][]float64
+	overlay   overlayMetric
+	curves    map[curveKey]runCurve
 	sortCol   int
 	sortAsc   bool
 	filter    textinput.Model
@@ -53,13 +52,6 @@ type runsLoadedMsg struct {
 	err  error
 }
 
-// curveLoadedMsg carries one run's validation F1 per epoch.
-type curveLoadedMsg struct {
-	id    string
-	curve []float64
-	err   error
-}
-
 // movedMsg reports an archive, delete or undo.
 type movedMsg struct {
 	m    moved
@@ -72,7 +64,7 @@ func newRunsModel(dir string) runsModel {
 	f.Prompt = "/"
 	f.Placeholder = "text or key=value …"
 	f.CharLimit = 80
-	return runsModel{dir: dir, curves: map[string][]float64{}, colors: map[string]int{}, sortCol: colID, filter: f}
+	return runsModel{dir: dir, curves: map[curveKey]runCurve{}, colors: map[string]int{}, sortCol: colID, filter: f}
 }
 
 // load lists the runs folder (I/O, so in a command).
@@ -97,14 +89,6 @@ func (r runsModel) load() tea.Cmd {
 	}
 }
 
-func (r runsModel) loadCurve(id string) tea.Cmd {
-	dir := r.dir
-	return func() tea.Msg {
-		c, err := training.EpochCurve(filepath.Join(dir, filepath.FromSlash(id)), "f1")
-		return curveLoadedMsg{id, c, err}
-	}
-}
-
 func (r runsModel) update(msg tea.Msg) (runsModel, tea.Cmd) {
 	switch msg := msg.(type) {
 	case runsLoadedMsg:
@@ -116,8 +100,10 @@ func (r runsModel) update(msg tea.Msg) (runsModel, tea.Cmd) {
 		}
 		return r, tea.Batch(cmds...)
 	case curveLoadedMsg:
-		if msg.err == nil {
-			r.curves[msg.id] = msg.curve
+		if msg.err != nil {
+			r.note, r.noteBad = fmt.Sprintf("%s: %v", msg.key.id, msg.err), true
+		} else {
+			r.curves[msg.key] = msg.curve
 		}
 	case movedMsg:
 		switch {
@@ -202,6 +188,15 @@ func (r runsModel) key(msg tea.KeyMsg, k KeyMap) (runsModel, tea.Cmd) {
 		s := sideModel{a: r.selected[0], b: r.selected[1]}
 		r.side = &s
 		return r, s.load(r.dir)
+	case key.Matches(msg, k.Overlay):
+		r.overlay = (r.overlay + 1) % overlayMetrics
+		var cmds []tea.Cmd
+		for _, id := range r.selected {
+			if _, ok := r.curves[curveKey{id, r.overlay}]; !ok {
+				cmds = append(cmds, r.loadCurve(id))
+			}
+		}
+		return r, tea.Batch(cmds...)
 	case key.Matches(msg, k.Archive), key.Matches(msg, k.Delete):
 		l := r.current()
 		if l == nil {
@@ -329,22 +324,20 @@ func (r runsModel) view(st Styles, w, h int) string {
 	b.WriteString("\n" + r.picked(st, w))
 	used = strings.Count(b.String(), "\n") + 1
 	if h-used-1 >= 4 {
-		b.WriteString("\n" + st.BoxTitle.Render("validation macro F1 per epoch, picked runs overlaid") + "\n")
-		var series [][]float64
+		b.WriteString("\n" + st.BoxTitle.Render(r.overlay.title()+", picked runs overlaid · m: another metric") + "\n")
+		var curves []runCurve
 		var colors []asciigraph.AnsiColor
-		n := 0
 		for _, id := range r.selected {
-			n = max(n, len(r.curves[id]))
-		}
-		for _, id := range r.selected {
-			s := append([]float64(nil), r.curves[id]...)
-			for len(s) < n {
-				s = append(s, math.NaN())
-			}
-			series = append(series, s)
+			curves = append(curves, r.curves[curveKey{id, r.overlay}])
 			colors = append(colors, overlayColors[r.colors[id]%len(overlayColors)])
 		}
-		b.WriteString(plot(series, chartOpts{W: w, H: h - used - 1, Color: st.Color, Colors: colors}))
+		o := chartOpts{W: w, H: h - used - 1, Color: st.Color, Colors: colors}
+		series, last := overlaySeries(curves, r.overlay == overlayTrainLoss, w-14)
+		if last > 0 {
+			o.XLo, o.XHi = 0, float64(last)
+			o.XFmt = func(v float64) string { return fmt.Sprintf("%.0f", v) }
+		}
+		b.WriteString(plot(series, o))
 	}
 	return b.String()
 }

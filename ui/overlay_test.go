@@ -1,0 +1,96 @@
+package ui
+
+import (
+	"math"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/maskdash/maskdash/runs"
+)
+
+// TestOverlaySeriesSharesTheStepAxis: per step, runs of different
+// lengths lie on one axis from step 0 to the longest run's last step: a
+// run half as long fills the first half of the columns and leaves gaps
+// after; a run whose buckets are sparser than the columns is carried
+// across the columns between them, not drawn as dots; before a run's
+// first bucket there is a gap. Per epoch, the shorter curve is padded.
+func TestOverlaySeriesSharesTheStepAxis(t *testing.T) {
+	steps := func(from, to, by int) []int {
+		var s []int
+		for v := from; v <= to; v += by {
+			s = append(s, v)
+		}
+		return s
+	}
+	fill := func(n int, v float64) []float64 {
+		s := make([]float64, n)
+		for i := range s {
+			s[i] = v
+		}
+		return s
+	}
+	long := runCurve{steps: steps(10, 1000, 10), ys: fill(100, 1)}
+	half := runCurve{steps: steps(10, 500, 10), ys: fill(50, 2)}
+	sparse := runCurve{steps: []int{500, 1000}, ys: []float64{3, 4}}
+	series, last := overlaySeries([]runCurve{long, half, sparse}, true, 10)
+	if last != 1000 {
+		t.Fatalf("last step %d, want 1000", last)
+	}
+	nan := math.NaN()
+	want := [][]float64{
+		fill(10, 1),
+		{2, 2, 2, 2, 2, nan, nan, nan, nan, nan},
+		{nan, nan, nan, nan, 3, 3, 3, 3, 3, 4},
+	}
+	for i := range want {
+		if !slices.EqualFunc(series[i], want[i], func(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNaN(b) }) {
+			t.Errorf("run %d: %v, want %v", i, series[i], want[i])
+		}
+	}
+	series, last = overlaySeries([]runCurve{{ys: []float64{0.5, 0.6, 0.7}}, {ys: []float64{0.4}}}, false, 10)
+	if last != 0 || len(series[1]) != 3 || series[1][0] != 0.4 || !math.IsNaN(series[1][2]) {
+		t.Errorf("per epoch: %v (last %d)", series, last)
+	}
+}
+
+// TestOverlayMetricKey: in the runs view, m cycles the picked runs'
+// overlay through validation F1, accuracy and loss per epoch and the
+// training loss per step, read from the runs' history columns, with the
+// steps on an x-axis up to the longest run's last step.
+func TestOverlayMetricKey(t *testing.T) {
+	rd := tableRuns(t)
+	st := runs.NewStore(rd)
+	for id, n := range map[string]int{"f-vgg-ce-s3": 300, "e-vgg-focal-s2": 150} {
+		r, err := st.OpenForWrite(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for s := 1; s <= n; s++ {
+			if err := r.AppendHistory(s, map[string]float64{"loss": 3 / math.Sqrt(float64(s))}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := r.Close(runs.StatusDone, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := runsViewModel(t, rd, 120, 40)
+	m = feed(t, m, "enter", "j", "enter")
+	for _, want := range []string{"validation accuracy per epoch", "validation loss per epoch", "training loss per step (smoothed)"} {
+		m = feed(t, m, "m")
+		v := m.View()
+		checkScreen(t, v, 120, 40)
+		if !strings.Contains(v, want+", picked runs overlaid") {
+			t.Errorf("after m: no %q:\n%s", want, v)
+		}
+	}
+	v := m.View()
+	if !strings.Contains(v, "300") || strings.Contains(v, "waiting for data") {
+		t.Errorf("the training loss overlay has no step axis to 300, or no curve:\n%s", v)
+	}
+	m = feed(t, m, "m")
+	if v := m.View(); !strings.Contains(v, "validation macro F1 per epoch, picked runs overlaid") {
+		t.Errorf("m does not come back to F1:\n%s", v)
+	}
+}
