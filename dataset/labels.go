@@ -1,9 +1,3 @@
-// Package dataset reads image-classification data for maskdash: the mask
-// competition layout, torchvision-style ImageFolder trees and IDX files
-// (MNIST, Fashion-MNIST). It also splits, augments, samples and batches
-// images, and draws the built-in synthetic mask set.
-//
-// The package imports only the standard library and golang.org/x/image.
 package dataset
 
 import (

@@ -1,8 +1,3 @@
-// Package runs keeps training runs on disk: one folder per run with its
-// config (run.json), its event log (metrics.jsonl), a columnar history of
-// step metrics for fast charts, checkpoints and predictions. It lists and
-// compares runs and tells a live run from one whose writer died. It imports
-// only the standard library.
 package runs
 
 import (

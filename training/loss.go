@@ -1,7 +1,3 @@
-// Package training runs maskdash's training loop: losses, optimizers,
-// learning-rate schedules, metrics, the trainer goroutine with its command
-// channel and event hub, checkpoints, prediction and ensembles. It imports
-// no UI code; a dashboard watches it through a Hub subscription.
 package training
 
 import (

@@ -1,6 +1,3 @@
-// Package serve serves maskdash's dashboard over SSH with wish: one Bubble
-// Tea program per session, fed from the trainer's hub, with roles taken
-// from the client's public key (operators steer, everyone else watches).
 package serve
 
 import (

@@ -1,0 +1,15 @@
+// Package dataset reads image-classification data for maskdash: the mask
+// competition layout, torchvision-style ImageFolder trees and IDX files
+// (MNIST, Fashion-MNIST). It also splits, augments, samples and batches
+// images, and draws the built-in synthetic mask set.
+//
+// The package imports only the standard library and golang.org/x/image.
+//
+// Files: labels.go is the 18 classes and their three tasks; mask.go,
+// folder.go and idx.go read the three layouts (open.go picks one);
+// set.go is a data set in memory, split.go its profile-level and random
+// splits, stats.go its class counts; augment.go, sampler.go (balanced
+// and weighted sampling) and loader.go (the batches, decoded by worker
+// goroutines) feed the trainer; jpeg_turbo.go decodes with libjpeg-turbo
+// (tag turbojpeg); synth.go and draw.go make the synthetic mask set.
+package dataset

@@ -1,0 +1,14 @@
+// Package runs keeps training runs on disk: one folder per run with its
+// config (run.json), its event log (metrics.jsonl), a columnar history of
+// step metrics for fast charts, checkpoints and predictions. It lists and
+// compares runs and tells a live run from one whose writer died. It imports
+// only the standard library.
+//
+// Files: store.go is the runs folder (create, open, list, resolve a
+// reference) and run.json's Info; run.go is one run being written (its
+// log, history and folders); history.go the columnar step history;
+// control.go the control files another process steers a run through;
+// scores.go per-class precision, recall and F1 from a confusion matrix;
+// valpreds.go each epoch's validation predictions (what ensembles and the
+// errors view read). Exports are subpackage export.
+package runs

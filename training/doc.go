@@ -1,0 +1,17 @@
+// Package training runs maskdash's training loop: losses, optimizers,
+// learning-rate schedules, metrics, the trainer goroutine with its command
+// channel and event hub, checkpoints, prediction and ensembles. It imports
+// no UI code; a dashboard watches it through a Hub subscription.
+//
+// Files: trainer.go is the loop and command.go, events.go and hub.go
+// its contract with the outside (commands in, events out, fanned out to
+// subscribers without blocking); start.go prepares a run from a Config
+// (config.go) and manager.go runs and replaces it; loss.go, optim.go and
+// metrics.go are the losses, optimizers and schedules, and macro F1 with
+// the confusion matrix; record.go writes a run's folder; checkpoint.go,
+// predict.go (and ensembles) and compare.go work on finished runs;
+// control.go and remote.go steer a run from another process, tail.go and
+// curves.go read one back; alert.go and notify.go are the alerts;
+// sysstats.go, cputime_*.go, gpumem.go and crashwatch.go watch the
+// process. Sweeps are subpackage sweep.
+package training
