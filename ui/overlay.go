@@ -30,6 +30,7 @@ func (m overlayMetric) title() string {
 		return "validation loss per epoch"
 	case overlayTrainLoss:
 		return "training loss per step (smoothed)"
+	case overlayF1, overlayMetrics:
 	}
 	return "validation macro F1 per epoch"
 }
