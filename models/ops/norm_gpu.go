@@ -68,15 +68,7 @@ func (op *BNGradOp) GPUDo(r GPURun, nd *G.Node) error {
 	if r.Choices().FusedBN {
 		return bnBackward(d, bn, op.Fwd.ReLU, r.Buf(bn.In), dy, gamma, beta, r.Buf(g[0]), r.Buf(g[1]), r.Buf(g[2]))
 	}
-	if op.Fwd.ReLU {
-		// dy is this layer's alone (Gorgonia sums a node's gradients into
-		// one before handing it on): masked in place.
-		n := bn.X.Size()
-		if err := d.Launch("md_relu_bwd", n, n, r.Buf(bn.Out), dy, dy); err != nil {
-			return err
-		}
-	}
-	return d.BatchNormBackward(&bn.BatchNorm, r.Buf(bn.In), dy, r.Buf(g[0]), gamma, r.Buf(g[1]), r.Buf(g[2]))
+	return cudnnBNBackward(r, bn, op.Fwd.ReLU, "md_relu_bwd", gamma, dy, g)
 }
 
 // GPUDoHalf is GPUDo on bfloat16 NHWC.
@@ -87,15 +79,24 @@ func (op *BNGradOp) GPUDoHalf(r GPURun, nd *G.Node) error {
 	d, bn, g := r.Device(), r.BN(op.Fwd), r.BNGrads(op.Fwd)
 	gamma, beta, dy := inBuf(r, nd, 0), inBuf(r, nd, 1), inBuf(r, nd, 2)
 	if r.Choices().HalfCuDNNBN {
-		if op.Fwd.ReLU { // dy is this layer's alone: masked in place (as GPUDo's)
-			n := bn.X.Size()
-			if err := d.Launch("md_relu_bwd_h", n, n, r.Buf(bn.Out), dy, dy); err != nil {
-				return err
-			}
-		}
-		return d.BatchNormBackward(&bn.BatchNorm, r.Buf(bn.In), dy, r.Buf(g[0]), gamma, r.Buf(g[1]), r.Buf(g[2]))
+		return cudnnBNBackward(r, bn, op.Fwd.ReLU, "md_relu_bwd_h", gamma, dy, g)
 	}
 	return bnBackwardHalf(d, bn, op.Fwd.ReLU, r.Buf(bn.In), dy, gamma, beta, r.Buf(g[0]), r.Buf(g[1]), r.Buf(g[2]))
+}
+
+// cudnnBNBackward is cuDNN's backward pass, after the ReLU's mask (the
+// kernel relu, for the layout) when the layer has one: dy is this layer's
+// alone (Gorgonia sums a node's gradients into one before handing it on),
+// so it is masked in place.
+func cudnnBNBackward(r GPURun, bn *BNOnGPU, reLU bool, relu string, gamma, dy gpu.Buffer, g [3]*G.Node) error {
+	d := r.Device()
+	if reLU {
+		n := bn.X.Size()
+		if err := d.Launch(relu, n, n, r.Buf(bn.Out), dy, dy); err != nil {
+			return err
+		}
+	}
+	return d.BatchNormBackward(&bn.BatchNorm, r.Buf(bn.In), dy, r.Buf(g[0]), gamma, r.Buf(g[1]), r.Buf(g[2]))
 }
 
 // bnForward is the fused BatchNorm (+ ReLU) of a training step on float32
