@@ -326,6 +326,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case runsLoadedMsg, curveLoadedMsg, movedMsg, sideLoadedMsg:
 		var cmd tea.Cmd
 		m.runs, cmd = m.runs.update(msg)
+		m.runs = m.runs.scrolled(m.bodyHeight())
 		if _, ok := msg.(runsLoadedMsg); ok && m.view == viewRuns {
 			// Keep the list fresh while it is on screen.
 			gen := m.runsGen
@@ -468,6 +469,7 @@ func (m Model) viewKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case viewRuns:
 		var cmd tea.Cmd
 		m.runs, cmd = m.runs.key(msg, k)
+		m.runs = m.runs.scrolled(m.bodyHeight())
 		return m, cmd
 	}
 	return m, nil

@@ -342,6 +342,12 @@ func (r runsModel) render(st Styles, tc []table.Column, rows []table.Row, h int)
 		// Without colour the selected row is marked in its first cell.
 		rows[r.cursor] = append(table.Row{"> " + rows[r.cursor][0]}, rows[r.cursor][1:]...)
 	}
+	// The table gets only the rows on screen: bubbles' table, made afresh
+	// with its cursor past its height, shows the rows above the cursor and
+	// not the cursor's own.
+	vis := tableRows(h)
+	first := firstShown(r.top, r.cursor, len(rows), vis)
+	rows = rows[first:min(first+vis, len(rows))]
 	t := table.New(table.WithColumns(tc), table.WithRows(rows), table.WithHeight(max(h-1, 2)), table.WithFocused(true))
 	s := table.DefaultStyles()
 	s.Header = lipgloss.NewStyle().Bold(true).Padding(0, 1)
@@ -351,8 +357,50 @@ func (r runsModel) render(st Styles, tc []table.Column, rows []table.Row, h int)
 		s.Selected = st.Cursor.Reverse(true)
 	}
 	t.SetStyles(s)
-	t.SetCursor(r.cursor)
+	t.SetCursor(r.cursor - first)
 	return t.View()
+}
+
+// tableRows is how many rows a table h lines high shows (its header is
+// a line).
+func tableRows(h int) int { return max(h-1, 2) - 1 }
+
+// firstShown is the first of n rows a table showing vis rows starts at:
+// top, moved as little as brings the cursor on screen, and no further
+// down than leaves the last page full.
+func firstShown(top, cursor, n, vis int) int {
+	top = min(max(top, cursor-vis+1), cursor)
+	return max(0, min(top, n-vis))
+}
+
+// scrolled keeps the table's first row (top) where the cursor is on
+// screen in a body h lines high: called after every key and listing, so
+// that the table scrolls only when the cursor leaves it.
+func (r runsModel) scrolled(h int) runsModel {
+	r.top = firstShown(r.top, r.cursor, len(r.shown()), tableRows(r.tableHeight(r.headLines(), h)))
+	return r
+}
+
+// headLines are the lines above the table: the title, and the filter and
+// the last action's note when they show.
+func (r runsModel) headLines() int {
+	head := 1
+	if r.filtering || r.filter.Value() != "" {
+		head++
+	}
+	if r.note != "" {
+		head++
+	}
+	return head
+}
+
+// tableHeight is the runs table's height, title and header included, in
+// a body of h lines of which head go to the title, filter and note.
+func (r runsModel) tableHeight(head, h int) int {
+	if len(r.selected) == 0 {
+		return max(3, h-head)
+	}
+	return max(3, min(len(r.shown())+1, (h-head)*6/10))
 }
 
 func (r runsModel) pick(id string) int {
@@ -373,23 +421,18 @@ func renameDir(from, to string) error {
 	return os.Rename(from, to)
 }
 
-// rowAt finds the table row at line y of the runs view's body (a click),
-// when the table is not scrolled (all its rows fit).
+// rowAt finds the table row at line y of the runs view's body (a click).
 func (r runsModel) rowAt(y, h int) (int, bool) {
 	if r.side != nil || !r.loaded {
 		return 0, false
 	}
-	head := 1 // the title
-	if r.filtering || r.filter.Value() != "" {
-		head++
-	}
-	if r.note != "" {
-		head++
-	}
+	head := r.headLines()
 	n := len(r.shown())
+	vis := tableRows(r.tableHeight(head, h))
+	first := firstShown(r.top, r.cursor, n, vis)
 	i := y - head - 1 // the table's header line
-	if i < 0 || i >= n || n+1 > h-head {
+	if i < 0 || i >= min(vis, n-first) {
 		return 0, false
 	}
-	return i, true
+	return first + i, true
 }

@@ -262,3 +262,70 @@ func TestClickARun(t *testing.T) {
 		t.Errorf("a click on c-cnn-focal-s1's row selected %v", l)
 	}
 }
+
+// TestLongRunsTableScrolls: with more runs than the table's rows (a
+// sweep's trials), moving the cursor down keeps its run on screen (the
+// table once showed the rows above the cursor and not the cursor's own),
+// it scrolls only when the cursor leaves it, and a click on a row of the
+// scrolled table selects that row's run.
+func TestLongRunsTableScrolls(t *testing.T) {
+	rd := t.TempDir()
+	start := time.Date(2026, 11, 26, 18, 0, 0, 0, time.UTC)
+	for i := range 40 {
+		id := fmt.Sprintf("run-%02d", i)
+		info := runs.Info{ID: id, Status: runs.StatusDone, Model: "cnn-s", Loss: "ce", Optim: "adam", LR: 1e-3, Epochs: 1, EpochsDone: 1,
+			Start: start, End: start.Add(time.Minute), Config: map[string]any{"model": "cnn-s"}}
+		b, _ := json.Marshal(info)
+		if err := os.MkdirAll(filepath.Join(rd, id), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(rd, id, "run.json"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := runsViewModel(t, rd, 120, 24)
+	for i := 1; i <= 39; i++ {
+		m = feed(t, m, "j")
+		cur := m.runs.current()
+		if cur == nil {
+			t.Fatalf("after %d downs no run is under the cursor", i)
+		}
+		v := m.View()
+		checkScreen(t, v, 120, 24)
+		if !strings.Contains(v, "> done") || !strings.Contains(v, cur.Info.ID) {
+			t.Fatalf("after %d downs the cursor's run %s is not on screen:\n%s", i, cur.Info.ID, v)
+		}
+	}
+	// One up from the bottom does not scroll: the table moves only when
+	// the cursor leaves it.
+	firstRow := func(v string) string {
+		for _, l := range strings.Split(v, "\n") {
+			if j := strings.Index(l, "run-"); j >= 0 && !strings.Contains(l, "runs in") {
+				return l[j : j+6]
+			}
+		}
+		return ""
+	}
+	before := firstRow(m.View())
+	m = feed(t, m, "k")
+	if after := firstRow(m.View()); after != before {
+		t.Errorf("one up from the bottom scrolled the table from %s to %s", before, after)
+	}
+	// Click the first run row on screen: that run is selected.
+	lines := strings.Split(m.View(), "\n")
+	y, id := -1, ""
+	for i, l := range lines {
+		if j := strings.Index(l, "run-"); j >= 0 && !strings.Contains(l, "runs in") {
+			y, id = i, l[j:j+6]
+			break
+		}
+	}
+	if y < 0 {
+		t.Fatalf("no run row on screen:\n%s", strings.Join(lines, "\n"))
+	}
+	nm, _ := m.Update(tea.MouseMsg{X: 20, Y: y, Button: tea.MouseButtonLeft, Action: tea.MouseActionPress})
+	m = nm.(Model)
+	if l := m.runs.current(); l == nil || l.Info.ID != id {
+		t.Errorf("a click on %s's row of the scrolled table selected %v", id, l)
+	}
+}

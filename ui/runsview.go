@@ -25,6 +25,7 @@ type runsModel struct {
 	err       error
 	loaded    bool
 	cursor    int      // index into the shown rows
+	top       int      // the first shown row on screen (scrolled)
 	selected  []string // picked run ids, in the order picked
 	colors    map[string]int
 	overlay   overlayMetric
@@ -313,11 +314,7 @@ func (r runsModel) view(st Styles, w, h int) string {
 		b.WriteString("\n" + style.Render(truncate(r.note, w)))
 	}
 	used := strings.Count(b.String(), "\n") + 1
-	listH := max(3, min(len(r.shown())+1, (h-used)*6/10))
-	if len(r.selected) == 0 {
-		listH = max(3, h-used)
-	}
-	b.WriteString("\n" + r.table(st, w, listH))
+	b.WriteString("\n" + r.table(st, w, r.tableHeight(used, h)))
 	if len(r.selected) == 0 {
 		return b.String()
 	}
