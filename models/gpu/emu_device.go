@@ -11,6 +11,7 @@ import "C"
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"unsafe"
 )
 
@@ -47,6 +48,12 @@ func KernelsPath() string { return os.DevNull }
 func Open(ordinal int, ptxPath string) (*Device, error) {
 	if ordinal != 0 {
 		return nil, fmt.Errorf("GPU %d: the emulator has one", ordinal)
+	}
+	if runtime.GOARCH != "amd64" {
+		// emu_call's one call shape fits every kernel only by x86-64's
+		// calling convention (emu_kernels.go); elsewhere the kernels
+		// would read the wrong arguments.
+		return nil, fmt.Errorf("the GPU emulator (build tag gpuemu) runs on x86-64 only, not %s", runtime.GOARCH)
 	}
 	sig, err := kernelSignatures()
 	if err != nil {
