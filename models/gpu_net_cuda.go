@@ -292,7 +292,10 @@ func (g *gpuNet) onesOf(n int) (gpu.Buffer, error) {
 	if g.ones.N >= n {
 		return g.ones, nil
 	}
-	_ = g.dev.Free(g.ones)
+	if err := g.dev.Free(g.ones); err != nil {
+		return gpu.Buffer{}, err
+	}
+	g.ones = gpu.Buffer{}
 	b, err := g.dev.Alloc(n)
 	if err != nil {
 		return gpu.Buffer{}, err

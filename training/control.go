@@ -100,6 +100,8 @@ func (t *Trainer) pollControl(ctx context.Context) {
 		case <-tick.C:
 		}
 		reqs, bad, err := runs.TakeControl(t.dir)
+		// A full queue (ErrBusy) drops a report as it drops a command
+		// (below): the log then has no event for it.
 		for _, b := range bad {
 			_ = t.Send(Command{Kind: cmdBadControl, Text: "control: skipped " + b})
 		}

@@ -275,7 +275,7 @@ func (r runsModel) table(st Styles, w, h int) string {
 		return st.Dim.Render("no run matches " + r.filter.Value())
 	}
 	if groupKeys[r.groupBy] != "" {
-		return r.groupTable(st, sh, w, h)
+		return r.groupTable(st, sh, h)
 	}
 	cols := columnsFor(w - 2)
 	var tc []table.Column
@@ -320,7 +320,7 @@ func (r runsModel) table(st Styles, w, h int) string {
 	return r.render(st, tc, rows, h)
 }
 
-func (r runsModel) groupTable(st Styles, sh []shownRow, w, h int) string {
+func (r runsModel) groupTable(st Styles, sh []shownRow, h int) string {
 	tc := []table.Column{{Title: groupKeys[r.groupBy], Width: 16}, {Title: "runs", Width: 5}, {Title: "best F1 mean ± sd", Width: 18}, {Title: "last F1 mean ± sd", Width: 18}, {Title: "epochs", Width: 7}}
 	var rows []table.Row
 	for _, s := range sh {
@@ -333,7 +333,6 @@ func (r runsModel) groupTable(st Styles, sh []shownRow, w, h int) string {
 		}
 		rows = append(rows, table.Row{v, fmt.Sprint(g.n), fmt.Sprintf("%.4f ± %.4f", bm, bs), fmt.Sprintf("%.4f ± %.4f", lm, ls), fmt.Sprintf("%.1f", g.epochs/float64(g.n))})
 	}
-	_ = w
 	return r.render(st, tc, rows, h)
 }
 
