@@ -21,7 +21,7 @@ func main() { os.Exit(runMain()) }
 
 // runMain is main with its deferred calls run before the exit.
 func runMain() int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals()...)
 	defer stop()
 	if os.Getenv("MASKDASH_WINOGRAD") == "0" {
 		// im2col for every convolution, to compare with Winograd's path.
@@ -37,6 +37,18 @@ func runMain() int {
 		return 1
 	}
 	return 0
+}
+
+// stopSignals are the signals on which a command stops as on q: a run
+// checkpoints where it is and ends as stopped. A hangup (the terminal or
+// SSH connection went away) is one, unless the program was started with
+// hangups ignored (nohup), which asking for it would undo.
+func stopSignals() []os.Signal {
+	sigs := []os.Signal{os.Interrupt, syscall.SIGTERM}
+	if !signal.Ignored(syscall.SIGHUP) {
+		sigs = append(sigs, syscall.SIGHUP)
+	}
+	return sigs
 }
 
 // startProfile writes a CPU profile of the whole command to path (for

@@ -658,3 +658,79 @@ func TestBenchReportsTheShareOfPeak(t *testing.T) {
 		t.Errorf("text output lacks the FLOPs: %v: %s", err, text)
 	}
 }
+
+// TestHangupStopsWithACheckpoint: a run whose terminal goes away (SIGHUP:
+// an SSH connection dropped, a terminal window closed) stops as on
+// SIGTERM or q, with a checkpoint of where it was and the status
+// stopped, instead of dying mid-epoch as crashed; a run started with
+// hangups ignored (nohup) trains on through one.
+func TestHangupStopsWithACheckpoint(t *testing.T) {
+	data := tinySet(t)
+	for _, ignored := range []bool{false, true} {
+		t.Run(fmt.Sprintf("ignored-%v", ignored), func(t *testing.T) {
+			rd := t.TempDir()
+			args := []string{"train", "--headless", "--data", data, "--runs", rd, "--img", "16x16", "--batch", "8", "--epochs", "500"}
+			cmd := exec.Command(bin, args...)
+			if ignored {
+				cmd = exec.Command("sh", append([]string{"-c", `trap "" HUP; exec "$0" "$@"`, bin}, args...)...)
+			}
+			var out strings.Builder
+			cmd.Stdout, cmd.Stderr = &out, &out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			// Wait for the first epoch's checkpoint: the run is training.
+			deadline := time.Now().Add(60 * time.Second)
+			for {
+				if m, _ := filepath.Glob(filepath.Join(rd, "*", "checkpoints", "*.safetensors")); len(m) > 0 {
+					break
+				}
+				if time.Now().After(deadline) {
+					cmd.Process.Kill()
+					t.Fatalf("no checkpoint after 60 s:\n%s", out.String())
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+				t.Fatal(err)
+			}
+			if ignored {
+				select {
+				case err := <-done:
+					t.Fatalf("a run with hangups ignored ended on one: %v\n%s", err, out.String())
+				case <-time.After(2 * time.Second):
+				}
+				if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+					t.Fatal(err)
+				}
+			}
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("exit: %v\n%s", err, out.String())
+				}
+			case <-time.After(60 * time.Second):
+				cmd.Process.Kill()
+				t.Fatalf("still running 60 s after the signal:\n%s", out.String())
+			}
+			list, err := runs.NewStore(rd).List()
+			if err != nil || len(list) != 1 {
+				t.Fatalf("runs: %v %v", list, err)
+			}
+			info := list[0].Info
+			if info.Status != runs.StatusStopped {
+				t.Errorf("status %s after the signal, want stopped\n%s", info.Status, out.String())
+			}
+			ckpts, _ := filepath.Glob(filepath.Join(rd, info.ID, "checkpoints", "*.safetensors"))
+			last := ""
+			for _, c := range ckpts {
+				last = max(last, filepath.Base(c))
+			}
+			if want := fmt.Sprintf("%07d", info.Steps); !strings.Contains(last, want) {
+				t.Errorf("the last checkpoint is %s, not one at the run's last step %d (%v)", last, info.Steps, ckpts)
+			}
+		})
+	}
+}
