@@ -26,7 +26,8 @@ func TestEMAIsDebiasedAndKeepsGaps(t *testing.T) {
 }
 
 // TestWholeHistoryReadsEveryStep: H draws the run's history columns (every
-// step), not the hub's few events; s smooths the recent curve.
+// sample), not the hub's few events, and its title counts the steps they
+// cover, not their rows; s smooths the recent curve.
 func TestWholeHistoryReadsEveryStep(t *testing.T) {
 	dir := t.TempDir()
 	store := runs.NewStore(dir)
@@ -34,8 +35,9 @@ func TestWholeHistoryReadsEveryStep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A row per step event, every tenth step (as StepEvery samples).
 	for i := 1; i <= 5000; i++ {
-		if err := run.AppendHistory(i, map[string]float64{"loss": 3 - float64(i)/2000, "lr": 1e-3}); err != nil {
+		if err := run.AppendHistory(10*i, map[string]float64{"loss": 3 - float64(i)/2000, "lr": 1e-3}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -59,7 +61,7 @@ func TestWholeHistoryReadsEveryStep(t *testing.T) {
 	nm, _ := m.Update(msg)
 	m = nm.(Model)
 	v := m.View()
-	if !strings.Contains(v, "all 5000 steps") {
+	if !strings.Contains(v, "all 50,000 steps") {
 		t.Errorf("whole history does not come from the columns:\n%s", v)
 	}
 	m, _ = press(m, "H", "s")

@@ -352,8 +352,9 @@ func (m Model) lossPanel(w, h int) string {
 	switch {
 	case m.win.hi > 0:
 		mode = fmt.Sprintf("loss, steps %s–%s (z/Z zoom)", thousands(m.win.lo), thousands(m.win.hi))
-	case win.all:
-		mode = fmt.Sprintf("loss, all %d steps", m.hist.Rows)
+	case win.all && len(win.steps) > 0:
+		// The history's rows are samples (a step event each), not steps.
+		mode = fmt.Sprintf("loss, all %s steps", thousands(win.steps[len(win.steps)-1]))
 	case m.history:
 		mode = fmt.Sprintf("loss, all %d points", len(s.Train))
 	default:
