@@ -103,7 +103,15 @@ func plot(series [][]float64, o chartOpts) string {
 		if d == 0 {
 			d = 1e-3
 		}
-		blo, bhi = lo-d, hi+d
+		// The value on the middle row; with an even number of rows there
+		// is none, and the one above the middle is the value's instead
+		// (a two-row chart drew a line labelled half the value).
+		n := max(rows-1-axisRows, 1) + 1 // asciigraph's rows
+		below := d
+		if n%2 == 0 {
+			below = d * float64(n-2) / float64(n)
+		}
+		blo, bhi = lo-below, hi+d
 	}
 	if o.Bounded && !math.IsInf(o.Lo, 0) && !math.IsInf(o.Hi, 0) && o.Hi > o.Lo {
 		blo, bhi = o.Lo, o.Hi

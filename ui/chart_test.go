@@ -1,18 +1,32 @@
 package ui
 
 import (
+	"math"
+	"strconv"
 	"strings"
 	"testing"
 )
 
 // TestFlatChartLabelsDiffer: a series that never changes (the learning
 // rate without a schedule, the usual case) is drawn with y labels that
-// differ from row to row, at any magnitude: a tall chart of a constant
-// once labelled every row 0.00101, 0.00100 or 0.00099.
+// differ from row to row, at any magnitude, and its line on a row labelled
+// its value, whatever the number of rows: a tall chart of a constant once
+// labelled every row 0.00101, 0.00100 or 0.00099, and a two-row chart of
+// 0.002 drew its line on the row labelled 0.0010.
 func TestFlatChartLabelsDiffer(t *testing.T) {
 	for _, v := range []float64{0.001, 3e-5, 2.5, 0, -0.02, 1500} {
-		for _, h := range []int{5, 12, 30} {
+		for _, h := range []int{2, 3, 5, 12, 30} {
 			out := plot([][]float64{{v, v, v, v}}, chartOpts{W: 60, H: h})
+			onValue := false
+			for _, line := range strings.Split(out, "\n") {
+				if i := strings.Index(line, "┼"); i >= 0 {
+					got, err := strconv.ParseFloat(strings.TrimSpace(line[:i]), 64)
+					onValue = err == nil && math.Abs(got-v) <= 1e-9+0.02*math.Abs(v)
+				}
+			}
+			if !onValue {
+				t.Errorf("value %g, height %d: the line is not on a row labelled the value:\n%s", v, h, out)
+			}
 			seen := map[string]bool{}
 			rows := 0
 			for _, line := range strings.Split(out, "\n") {
