@@ -86,3 +86,25 @@ func TestChartLabelsCarryNeededDecimals(t *testing.T) {
 		}
 	}
 }
+
+// TestLRChangeShowsAtOnce: a learning-rate change made after the last
+// step event (the script's ×2 at step 80, as when the run is paused) shows
+// on the learning-rate chart at once, as its right edge, not only from
+// the next step event on.
+func TestLRChangeShowsAtOnce(t *testing.T) {
+	m := New(Options{Snapshot: script(), Ctrl: &fakeCtrl{}, Renderer: asciiRenderer()})
+	m, _ = m.Resize(120, 40)
+	lines := strings.Split(m.View(), "\n")
+	for i, l := range lines {
+		if !strings.Contains(l, "learning rate 0.002") {
+			continue
+		}
+		top := lines[i+1]
+		j := strings.Index(top, "0.00")
+		if j < 0 || !strings.HasPrefix(top[j:], "0.00200 ┤") || !strings.HasSuffix(strings.TrimRight(top, " "), "╭") {
+			t.Errorf("the chart's top row is not the new rate at the right edge: %q\n%s", top, strings.Join(lines, "\n"))
+		}
+		return
+	}
+	t.Errorf("no learning-rate chart titled with the new rate:\n%s", strings.Join(lines, "\n"))
+}

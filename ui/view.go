@@ -426,7 +426,14 @@ func (m Model) lrPanel(w, h int) string {
 		title = append(title, fmt.Sprintf("▲ step %d → %s", mk.Step, fmtLR(mk.LR)))
 	}
 	win := m.stepWindow(max(w-12, 10))
-	return m.stepChart(w, h, title, [][]float64{win.lr}, []asciigraph.AnsiColor{m.styles.Series.LR}, win, false)
+	lr := win.lr
+	if n := len(lr); n > 0 && m.win.hi == 0 && s.LR > 0 && lr[n-1] != s.LR {
+		// A change made since the last step event (the run may be
+		// paused): the chart's right edge is now, so it shows the new
+		// rate there rather than from the next step event on.
+		lr = append(lr[:n-1:n-1], s.LR)
+	}
+	return m.stepChart(w, h, title, [][]float64{lr}, []asciigraph.AnsiColor{m.styles.Series.LR}, win, false)
 }
 
 // compactOverview is the overview of a small screen: the loss chart, one
