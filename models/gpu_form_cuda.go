@@ -55,6 +55,8 @@ func (r *gpuRun) BN(op *ops.BNOp) *ops.BNOnGPU { return r.bns[op] }
 
 func (r *gpuRun) Mask(op *ops.DropoutOp) gpu.Buffer { return r.masks[op] }
 
+func (r *gpuRun) PoolWinners(op *ops.MaxPool2Op) gpu.Buffer { return r.winners[op] }
+
 func (r *gpuRun) Ones(n int) (gpu.Buffer, error) { return r.net.onesOf(n) }
 
 func (r *gpuRun) Scratch() ops.GPUScratch {
@@ -64,5 +66,5 @@ func (r *gpuRun) Scratch() ops.GPUScratch {
 func (r *gpuRun) HalfKernel(nd *G.Node) gpu.Buffer { return r.wh[nd] }
 
 func (r *gpuRun) Choices() ops.GPUChoices {
-	return ops.GPUChoices{FusedBN: gpuFusedBN, HalfCuDNNBN: gpuHalfCuDNNBN}
+	return ops.GPUChoices{FusedBN: gpuFusedBN, HalfCuDNNBN: gpuHalfCuDNNBN, PoolKernels: gpuPoolKernels}
 }

@@ -63,7 +63,8 @@ func gpuPairAs(t *testing.T, spec Spec, prec Precision) (cpu, dev *Net) {
 // the evaluation graph's every op's output matches the CPU's too. The
 // -plan-true cases run the training graph under the memory plan
 // (gpu_plan.go), where outputs share memory; the -fused-true ones
-// BatchNorm and ReLU through the fused kernels (ops/norm_gpu.go). The CPU
+// BatchNorm and ReLU through the fused kernels (ops/norm_gpu.go); the
+// -pool-true ones the max pools through md_pool2k_* (ops/pool_gpu.go). The CPU
 // side computes its convolutions by im2col, as the GPU's strict mode by
 // cuDNN's direct and GEMM algorithms: Winograd's transforms round
 // differently, and through BatchNorm and max pools that moves gradients
@@ -102,17 +103,21 @@ func TestGPUStepMatchesCPU(t *testing.T) {
 		plan      bool // the memory plan (gpu_plan.go)
 		fused     bool // the fused BatchNorm + ReLU kernels (ops/norm_gpu.go)
 		persist   bool // cuDNN's persistent BatchNorm
-	}{{"cnn-s", 16, 32, 0, false, false, false}, {"vgg-s", 16, 32, 0, false, false, false}, {"vgg-s", 64, 64, 0, false, false, false},
-		{"resnet-s", 16, 16, 0, false, false, false}, {"resnet-s", 16, 32, 0, false, false, false}, {"vgg-s-mh", 16, 32, 0.3, false, false, false},
-		{"cnn-s", 16, 32, 0, true, false, false}, {"vgg-s", 64, 64, 0, true, false, false}, {"resnet-s", 16, 32, 0, true, false, false},
-		{"vgg-s-mh", 16, 32, 0.3, true, false, false}, {"vgg-s", 64, 64, 0, false, true, false}, {"resnet-s", 16, 32, 0, false, true, false},
-		{"vgg-s-mh", 16, 32, 0.3, true, true, false},
-		{"vgg-s", 64, 64, 0, false, false, true}, {"vgg-s", 16, 32, 0, true, false, true}, {"resnet-s", 16, 32, 0, false, false, true},
-		{"vgg-s-mh", 16, 32, 0.3, true, false, true}, {"vgg-s", 64, 64, 0, true, false, true}, {"resnet-s", 16, 32, 0, true, false, true},
-		{"cnn-s", 16, 32, 0, true, false, true}} {
-		t.Run(fmt.Sprintf("%s-%d-%d-plan-%v-fused-%v-persistent-%v", c.name, c.batch, c.sz, c.plan, c.fused, c.persist), func(t *testing.T) {
-			defer func(p, f, s bool) { gpuMemoryPlan, gpuFusedBN, gpuBNPersistent = p, f, s }(gpuMemoryPlan, gpuFusedBN, gpuBNPersistent)
-			gpuMemoryPlan, gpuFusedBN, gpuBNPersistent = c.plan, c.fused, c.persist
+		pool      bool // the max pools through md_pool2k_* (gpuPoolKernels)
+	}{{"cnn-s", 16, 32, 0, false, false, false, false}, {"vgg-s", 16, 32, 0, false, false, false, false}, {"vgg-s", 64, 64, 0, false, false, false, false},
+		{"resnet-s", 16, 16, 0, false, false, false, false}, {"resnet-s", 16, 32, 0, false, false, false, false}, {"vgg-s-mh", 16, 32, 0.3, false, false, false, false},
+		{"cnn-s", 16, 32, 0, true, false, false, false}, {"vgg-s", 64, 64, 0, true, false, false, false}, {"resnet-s", 16, 32, 0, true, false, false, false},
+		{"vgg-s-mh", 16, 32, 0.3, true, false, false, false}, {"vgg-s", 64, 64, 0, false, true, false, false}, {"resnet-s", 16, 32, 0, false, true, false, false},
+		{"vgg-s-mh", 16, 32, 0.3, true, true, false, false},
+		{"vgg-s", 64, 64, 0, false, false, true, false}, {"vgg-s", 16, 32, 0, true, false, true, false}, {"resnet-s", 16, 32, 0, false, false, true, false},
+		{"vgg-s-mh", 16, 32, 0.3, true, false, true, false}, {"vgg-s", 64, 64, 0, true, false, true, false}, {"resnet-s", 16, 32, 0, true, false, true, false},
+		{"cnn-s", 16, 32, 0, true, false, true, false},
+		// the max pools through md_pool2k_* (gpuPoolKernels)
+		{"vgg-s", 64, 64, 0, true, false, true, true}, {"cnn-s", 16, 32, 0, false, false, false, true},
+		{"vgg-s-mh", 16, 32, 0.3, true, true, false, true}} {
+		t.Run(fmt.Sprintf("%s-%d-%d-plan-%v-fused-%v-persistent-%v-pool-%v", c.name, c.batch, c.sz, c.plan, c.fused, c.persist, c.pool), func(t *testing.T) {
+			defer func(p, f, s, k bool) { gpuMemoryPlan, gpuFusedBN, gpuBNPersistent, gpuPoolKernels = p, f, s, k }(gpuMemoryPlan, gpuFusedBN, gpuBNPersistent, gpuPoolKernels)
+			gpuMemoryPlan, gpuFusedBN, gpuBNPersistent, gpuPoolKernels = c.plan, c.fused, c.persist, c.pool
 			spec := Spec{Name: c.name, Batch: c.batch, W: c.sz, H: c.sz, Seed: 7, Dropout: c.dropout}
 			cpu, dev := gpuPair(t, spec)
 			st := stepPair(t, cpu, dev)

@@ -30,13 +30,14 @@ type gpuRun struct {
 	opIndex                       // the nodes ops reach past their inputs (gpu_plan.go)
 	ins       map[*G.Node]G.Nodes // each node's inputs, in order
 	masks     map[*ops.DropoutOp]gpu.Buffer
-	xs        [2]gpu.Buffer      // the batch, in turn: the next is uploaded while the last step's backward pass reads the other
-	stage     gpu.Pinned         // the batch on the host, page-locked for the upload
-	scratch   gpu.Buffer         // per-(image, channel) sums of the bias gradients
-	gen       int                // steps run
-	held      bool               // the batch stays on the device (hold): no upload per step
-	planned   bool               // outputs share memory by the plan (gpu_plan.go)
-	prof      map[string]*opTime // per kind of op, when profiling
+	winners   map[*ops.MaxPool2Op]gpu.Buffer // each window's winner, a byte an output (gpuPoolKernels)
+	xs        [2]gpu.Buffer                  // the batch, in turn: the next is uploaded while the last step's backward pass reads the other
+	stage     gpu.Pinned                     // the batch on the host, page-locked for the upload
+	scratch   gpu.Buffer                     // per-(image, channel) sums of the bias gradients
+	gen       int                            // steps run
+	held      bool                           // the batch stays on the device (hold): no upload per step
+	planned   bool                           // outputs share memory by the plan (gpu_plan.go)
+	prof      map[string]*opTime             // per kind of op, when profiling
 	profSteps int
 	done      map[any]int  // the step an op's shared gradients were computed in
 	loss      float64      // the last step's
@@ -64,7 +65,7 @@ func newGPURun(net *gpuNet, gr *graph) (*gpuRun, error) {
 func newGPURunPlanned(net *gpuNet, gr *graph, planned bool) (*gpuRun, error) {
 	r := &gpuRun{net: net, gr: gr, buf: map[*G.Node]gpu.Buffer{}, desc: map[*G.Node]*gpu.Tensor{}, chans: map[int]*gpu.Tensor{},
 		convs: map[*ops.Conv2dOp]*gpu.Conv{}, bns: map[*ops.BNOp]*ops.BNOnGPU{},
-		masks: map[*ops.DropoutOp]gpu.Buffer{}, done: map[any]int{}, planned: planned, wh: map[*G.Node]gpu.Buffer{}}
+		masks: map[*ops.DropoutOp]gpu.Buffer{}, winners: map[*ops.MaxPool2Op]gpu.Buffer{}, done: map[any]int{}, planned: planned, wh: map[*G.Node]gpu.Buffer{}}
 	sorted, err := G.Sort(gr.g)
 	if err != nil {
 		return nil, err
@@ -141,6 +142,15 @@ func (r *gpuRun) allocateNodes() error {
 				if r.scratch, err = d.Alloc(need); err != nil {
 					return err
 				}
+			}
+		case *ops.MaxPool2Op:
+			if s := r.in(nd, 0).Shape(); gpuPoolKernels && !r.half[nd] && s[2]%2 == 0 && s[3]%2 == 0 {
+				win, err := d.Alloc((nd.Shape().TotalSize() + 3) / 4) // a byte an output
+				if err != nil {
+					return err
+				}
+				r.owned = append(r.owned, win)
+				r.winners[op] = win
 			}
 		case *ops.DropoutOp:
 			m, err := d.Alloc(nd.Shape().TotalSize())

@@ -38,6 +38,14 @@ var (
 	// whether cuDNN 9 takes bfloat16 there, and which is faster, needs a
 	// GPU run (built in the ninth session without one).
 	gpuHalfCuDNNBN = envSwitch("MASKDASH_BF16_CUDNN_BN", false)
+	// gpuPoolKernels runs float32 max pooling through this project's
+	// md_pool2k_* kernels, which keep each window's winner as a byte so
+	// that the backward pass reads dy and the winners only (cuDNN's reads
+	// x, y and dy: about 10 floats of traffic a window against 5¼), instead
+	// of cuDNN (MASKDASH_GPU_POOL). Off: built in the tenth session without
+	// a GPU (the two max pools were 16.5% of vgg-s's step at batch 256 on
+	// the H200); scripts/gpu-check.sh's extra part benches both.
+	gpuPoolKernels = envSwitch("MASKDASH_GPU_POOL", false)
 )
 
 // GPULossOnDevice reports whether callers should give a net on the GPU

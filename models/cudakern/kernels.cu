@@ -131,6 +131,41 @@ KERNEL md_maxpool2_bwd(long outs, const int *arg, const float *dy, float *dx) {
 	FOR_EACH(o, outs) { dx[arg[o]] = dy[o]; }
 }
 
+/* 2×2 max pooling, stride 2, of NCHW planes h×w (both even) that keeps
+ * each window's winner as one byte (0–3: top left, top right, bottom left,
+ * bottom right; the first of equal values wins, as the CPU op's), so that
+ * the backward pass reads neither x nor y: one index per output. */
+KERNEL md_pool2k_fwd(long planes, long h, long w, const float *x, float *y, unsigned char *win) {
+	long ho = h / 2, wo = w / 2;
+	FOR_EACH(o, planes * ho * wo) {
+		long p = o / (ho * wo), r = (o / wo) % ho, q = o % wo;
+		const float *b = x + p * h * w + 2 * r * w + 2 * q;
+		float v[4] = {b[0], b[1], b[w], b[w + 1]};
+		int k = 0;
+		for (int j = 1; j < 4; j++)
+			if (v[j] > v[k]) k = j;
+		y[o] = v[k];
+		win[o] = (unsigned char)k;
+	}
+}
+
+/* Its backward: each output writes its window's four gradients (dy at
+ * the winner, 0 at the others), so dx needs no zeroing: one index per
+ * output. */
+KERNEL md_pool2k_bwd(long planes, long h, long w, const unsigned char *win, const float *dy, float *dx) {
+	long ho = h / 2, wo = w / 2;
+	FOR_EACH(o, planes * ho * wo) {
+		long p = o / (ho * wo), r = (o / wo) % ho, q = o % wo;
+		float *b = dx + p * h * w + 2 * r * w + 2 * q;
+		int k = win[o];
+		float g = dy[o];
+		b[0] = k == 0 ? g : 0.0f;
+		b[1] = k == 1 ? g : 0.0f;
+		b[w] = k == 2 ? g : 0.0f;
+		b[w + 1] = k == 3 ? g : 0.0f;
+	}
+}
+
 /* Global average pooling of NCHW to N×C: one index per (image, channel). */
 KERNEL md_gap(long nc, long hw, const float *x, float *y) {
 	FOR_EACH(i, nc) {

@@ -204,3 +204,14 @@ func cl(b bool) C.long {
 	}
 	return 0
 }
+
+// Pool2K is 2×2 max pooling with stride 2 of planes h×w (even) that
+// keeps each window's winner (0–3) in win.
+func Pool2K(x []float32, planes, h, w int, y []float32, win []uint8) {
+	C.md_pool2k_fwd(C.long(planes), C.long(h), C.long(w), fp(x), fp(y), (*C.uchar)(unsafe.Pointer(&win[0])))
+}
+
+// Pool2KBackward writes every value of dx from the winners and dy.
+func Pool2KBackward(win []uint8, dy []float32, planes, h, w int, dx []float32) {
+	C.md_pool2k_bwd(C.long(planes), C.long(h), C.long(w), (*C.uchar)(unsafe.Pointer(&win[0])), fp(dy), fp(dx))
+}

@@ -583,3 +583,51 @@ func TestSignatures(t *testing.T) {
 		t.Errorf("md_adam: %v, want %v", sig["md_adam"], want)
 	}
 }
+
+// TestPool2KMatchesTheReference: the max pool that keeps its winners
+// (md_pool2k_fwd) gives each window's maximum and the first position that
+// holds it (ties, frequent after a ReLU, go to the first, as on the CPU),
+// and its backward (md_pool2k_bwd) writes every value of dx: dy at the
+// winner, 0 elsewhere, whatever dx held. Random values, and values from
+// {0, 1} where most windows tie.
+func TestPool2KMatchesTheReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, tied := range []bool{false, true} {
+		planes, h, w := 6, 10, 14
+		x := randSlice(r, planes*h*w, 1)
+		if tied {
+			for i := range x {
+				x[i] = float32(r.IntN(2))
+			}
+		}
+		ho, wo := h/2, w/2
+		y, win := make([]float32, planes*ho*wo), make([]uint8, planes*ho*wo)
+		Pool2K(x, planes, h, w, y, win)
+		dy := randSlice(r, len(y), 1)
+		dx := randSlice(r, len(x), 1) // junk: every value is written
+		Pool2KBackward(win, dy, planes, h, w, dx)
+		want := make([]float32, len(x))
+		for p := range planes {
+			for i := range ho {
+				for j := range wo {
+					o := (p*ho+i)*wo + j
+					b := p*h*w + 2*i*w + 2*j
+					at := []int{b, b + 1, b + w, b + w + 1}
+					k := 0
+					for m := 1; m < 4; m++ {
+						if x[at[m]] > x[at[k]] {
+							k = m
+						}
+					}
+					if y[o] != x[at[k]] || int(win[o]) != k {
+						t.Fatalf("tied %v, output %d: %v from %d, want %v from %d", tied, o, y[o], win[o], x[at[k]], k)
+					}
+					want[at[k]] = dy[o]
+				}
+			}
+		}
+		if !slices.Equal(dx, want) {
+			t.Errorf("tied %v: the backward pass's dx differs from the scatter to the winners", tied)
+		}
+	}
+}

@@ -58,6 +58,8 @@ static emu_kernel emu_kernels[] = {
 	K(md_adamp_whole_dot)
 	K(md_adamp_whole_project)
 	K(md_adam_apply_st)
+	K(md_pool2k_fwd)
+	K(md_pool2k_bwd)
 	K(md_to_nhwc_h)
 	K(md_to_nchw_f)
 	K(md_mul_hf)

@@ -62,6 +62,9 @@ type GPURun interface {
 	BN(op *BNOp) *BNOnGPU
 	// Mask is a dropout's mask in device memory.
 	Mask(op *DropoutOp) gpu.Buffer
+	// PoolWinners is a max pool's winners, a byte an output (the nil
+	// Buffer unless GPUChoices.PoolKernels and the pool's sides are even).
+	PoolWinners(op *MaxPool2Op) gpu.Buffer
 	// Ones is a device vector of at least n ones (sums through cuBLAS).
 	Ones(n int) (gpu.Buffer, error)
 	// Scratch is the run's shared scratch memory.
@@ -92,6 +95,10 @@ type GPUChoices struct {
 	// HalfCuDNNBN: bf16's BatchNorm in training through cuDNN rather than
 	// the md_bnh_* kernels.
 	HalfCuDNNBN bool
+	// PoolKernels: float32 max pooling through md_pool2k_*, which keep
+	// each window's winner for the backward pass, rather than cuDNN's,
+	// whose backward pass reads x and y again.
+	PoolKernels bool
 }
 
 // BNOnGPU is one BatchNorm layer on the device: cuDNN's description and

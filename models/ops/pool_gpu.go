@@ -4,13 +4,19 @@ package ops
 
 import G "gorgonia.org/gorgonia"
 
-// The pools' GPU forms: cuDNN's 2×2 max pool and this package's kernels
-// on float32 NCHW; this package's kernels on bfloat16 NHWC. The global
-// average pool sums each plane through cuBLAS.
+// The pools' GPU forms: cuDNN's 2×2 max pool, or this package's kernels
+// that keep each window's winner (GPUChoices.PoolKernels), on float32
+// NCHW; this package's kernels on bfloat16 NHWC. The global average pool
+// sums each plane through cuBLAS.
 
-// GPUDo pools x.
+// GPUDo pools x: through md_pool2k_fwd, keeping the winners, where the
+// run has memory for them (GPURun.PoolWinners), else cuDNN.
 func (op *MaxPool2Op) GPUDo(r GPURun, nd *G.Node) error {
 	x := r.Inputs(nd)[0]
+	if win := r.PoolWinners(op); !win.Nil() {
+		s := x.Shape()
+		return r.Device().Launch("md_pool2k_fwd", nd.Shape().TotalSize(), s[0]*s[1], s[2], s[3], r.Buf(x), r.Buf(nd), win)
+	}
 	return r.Device().MaxPool2(r.Desc(x), r.Buf(x), r.Desc(nd), r.Buf(nd))
 }
 
@@ -21,10 +27,14 @@ func (op *MaxPool2Op) GPUDoHalf(r GPURun, nd *G.Node) error {
 }
 
 // GPUDo sends each window's gradient (input dy) to the input its
-// forward pass picked.
+// forward pass picked: from the winners it kept, or by cuDNN from x and y.
 func (op *ScatterOp) GPUDo(r GPURun, nd *G.Node) error {
 	p := r.Forward(op.Fwd)
 	x := r.Inputs(p)[0]
+	if win := r.PoolWinners(op.Fwd); !win.Nil() {
+		s := x.Shape()
+		return r.Device().Launch("md_pool2k_bwd", p.Shape().TotalSize(), s[0]*s[1], s[2], s[3], win, inBuf(r, nd, 0), r.Buf(nd))
+	}
 	return r.Device().MaxPool2Backward(r.Desc(x), r.Buf(x), r.Desc(p), r.Buf(p), inBuf(r, nd, 0), r.Buf(nd))
 }
 
