@@ -31,7 +31,8 @@
 # and 1024 and cnn-s at 256. Three more parts: extra (the
 # training curve with the defaults' alternatives, and bench with strict
 # float32, tf32, the batch uploaded every step as training does, without
-# the memory plan, with the fused BatchNorm, and the loss on the host
+# the memory plan, with the fused BatchNorm, with the max pools by
+# md_pool2k_* (MASKDASH_GPU_POOL=1), and the loss on the host
 # against the loss on the GPU, torch.compile's bf16 figure, bf16 without
 # the memory plan, with cuDNN's BatchNorm (MASKDASH_BF16_CUDNN_BN=1) and
 # bf16's per-op profile: 90 s measured before the bf16 runs were added),
@@ -174,6 +175,11 @@ step "bf16: PyTorch's torch.compile (the issue's second goal), and the bf16 trai
 MASKDASH_GPU_PLAN=0 timeout 60 $bin bench --device cuda --model vgg-s --batch 256 --seconds 3 --precision bf16 --json | sed 's/^/bf16, no plan: /' || echo "FAILED: bf16 no plan"
 for p in 1 0; do MASKDASH_BF16_CUDNN_BN=1 MASKDASH_BN_PERSISTENT=$p timeout 60 $bin bench --device cuda --model vgg-s --batch 256 --seconds 3 --precision bf16 --json | sed "s/^/bf16, cuDNN BatchNorm (persistent $p): /" || echo "FAILED: bf16 cuDNN BatchNorm"; done
 MASKDASH_GPU_PROFILE=1 timeout 60 $bin bench --device cuda --model vgg-s --batch 256 --steps 20 --precision bf16 || echo "FAILED: bf16 profile"
+step "max pooling by cuDNN and by md_pool2k_* (MASKDASH_GPU_POOL=1), one after the other"
+for b in 256 1024; do
+  timeout 60 $bin bench --device cuda --model vgg-s --batch $b --seconds 3 --json | sed 's/^/cuDNN pool:   /' || echo "FAILED: cuDNN pool"
+  MASKDASH_GPU_POOL=1 timeout 60 $bin bench --device cuda --model vgg-s --batch $b --seconds 3 --json | sed 's/^/pool kernels: /' || echo "FAILED: pool kernels"
+done
 step "the loss on the host and on the GPU (MASKDASH_GPU_LOSS=1), one after the other"
 for mb in "vgg-s 256" "cnn-s 1024"; do
   set -- $mb

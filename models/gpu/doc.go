@@ -17,5 +17,9 @@
 // their C form, cuDNN's and cuBLAS's calls in plain Go, their matrix
 // products by emu_gemm.go's Gemm, which package ops sets to its own), so
 // that models' GPU engine runs and is tested without a GPU
-// (scripts/gpuemu-check.sh).
+// (scripts/gpuemu-check.sh). emu_sources.go (go generate: emuhash) holds
+// the hash of the kernel sources the emulator was built from, which it
+// checks against the repository's (sources.go) when it opens.
 package gpu
+
+//go:generate go run ./emuhash

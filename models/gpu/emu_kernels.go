@@ -182,6 +182,13 @@ func kernelSignatures() (map[string][]ParamKind, error) {
 		return nil, fmt.Errorf("the GPU emulator cannot find its source folder")
 	}
 	dir := filepath.Join(filepath.Dir(self), "..", "cudakern")
+	sum, err := KernelSourcesHash(dir)
+	if err != nil {
+		return nil, fmt.Errorf("the GPU emulator reads the kernels' sources from the repository: %w", err)
+	}
+	if sum != emuSourcesHash {
+		return nil, fmt.Errorf("the GPU emulator was built from other kernels than %s holds: run go generate ./models/gpu (the go command does not rebuild it when only a .cu or .h file changes)", dir)
+	}
 	out := map[string][]ParamKind{}
 	for _, f := range []string{"kernels.cu", "kernels_bf16.cu"} {
 		src, err := os.ReadFile(filepath.Join(dir, f))
