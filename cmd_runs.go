@@ -133,25 +133,35 @@ func (a *app) compareCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&dir, "runs", runs.DefaultDir, "runs folder")
-	cmd.Flags().StringVar(&metric, "metric", "f1", "metric to chart: f1, acc or loss (validation, per epoch)")
+	cmd.Flags().StringVar(&metric, "metric", "f1", "metric to chart: f1, acc or loss (validation, per epoch), or train-loss (per step, from the history columns)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.RunE = func(_ *cobra.Command, args []string) error {
-		if metric != "f1" && metric != "acc" && metric != "loss" {
-			return fmt.Errorf("metric %q is unknown; use f1, acc or loss", metric)
+		if metric != "f1" && metric != "acc" && metric != "loss" && metric != trainLoss {
+			return fmt.Errorf("metric %q is unknown; use f1, acc, loss or %s", metric, trainLoss)
 		}
 		store := runs.NewStore(dir)
 		var infos []runs.Info
-		var curves [][]float64
+		var curves [][]float64     // per epoch
+		var steps []runs.StepCurve // per step (train-loss)
 		for _, ref := range args {
 			info, err := store.Info(ref)
 			if err != nil {
 				return err
 			}
+			infos = append(infos, info)
+			if metric == trainLoss {
+				c, err := runs.TrainingLossCurve(info.Dir, stepCurveBuckets)
+				if err != nil {
+					return fmt.Errorf("run %s: %w", info.ID, err)
+				}
+				steps = append(steps, c)
+				curves = append(curves, c.Values)
+				continue
+			}
 			c, err := training.EpochCurve(info.Dir, metric)
 			if err != nil {
 				return err
 			}
-			infos = append(infos, info)
 			curves = append(curves, c)
 		}
 		var side *training.RunDiff
@@ -164,9 +174,9 @@ func (a *app) compareCmd() *cobra.Command {
 			}
 		}
 		if asJSON {
-			return compareJSON(a.out, metric, infos, curves, side)
+			return compareJSON(a.out, metric, infos, curves, steps, side)
 		}
-		printCompare(a.out, metric, infos, curves)
+		printCompare(a.out, metric, infos, curves, steps)
 		if side != nil {
 			printSide(a.out, side)
 		}
@@ -205,7 +215,14 @@ func printSide(out io.Writer, d *training.RunDiff) {
 	}
 }
 
-func compareJSON(out io.Writer, metric string, infos []runs.Info, curves [][]float64, side *training.RunDiff) error {
+// trainLoss is compare's --metric for the training loss per step.
+const trainLoss = "train-loss"
+
+// stepCurveBuckets is how finely compare reads a run's step history for
+// --metric train-loss: more than a terminal is wide, and what --json gives.
+const stepCurveBuckets = 1000
+
+func compareJSON(out io.Writer, metric string, infos []runs.Info, curves [][]float64, steps []runs.StepCurve, side *training.RunDiff) error {
 	diff := runs.DifferingSettings(infos)
 	type cmp struct {
 		ID       string         `json:"id"`
@@ -213,6 +230,7 @@ func compareJSON(out io.Writer, metric string, infos []runs.Info, curves [][]flo
 		Changes  []runs.Change  `json:"changes,omitempty"`
 		Best     runs.Best      `json:"best"`
 		Curve    []float64      `json:"curve"`
+		Steps    []int          `json:"steps,omitempty"` // train-loss: each value's step
 	}
 	var rows []cmp
 	for i, info := range infos {
@@ -226,7 +244,11 @@ func compareJSON(out io.Writer, metric string, infos []runs.Info, curves [][]flo
 				c[j] = -1
 			}
 		}
-		rows = append(rows, cmp{info.ID, s, info.Changes, info.Best, c})
+		row := cmp{ID: info.ID, Settings: s, Changes: info.Changes, Best: info.Best, Curve: c}
+		if i < len(steps) {
+			row.Steps = steps[i].Steps
+		}
+		rows = append(rows, row)
 	}
 	doc := map[string]any{"metric": metric, "differing": diff, "runs": rows}
 	if side != nil {
@@ -249,7 +271,7 @@ func compareJSON(out io.Writer, metric string, infos []runs.Info, curves [][]flo
 	return enc.Encode(doc)
 }
 
-func printCompare(out io.Writer, metric string, infos []runs.Info, curves [][]float64) {
+func printCompare(out io.Writer, metric string, infos []runs.Info, curves [][]float64, steps []runs.StepCurve) {
 	diff := runs.DifferingSettings(infos)
 	fmt.Fprintf(out, "%-4s %-40s", "", "RUN")
 	for _, k := range diff {
@@ -277,10 +299,18 @@ func printCompare(out io.Writer, metric string, infos []runs.Info, curves [][]fl
 		n = max(n, len(c))
 	}
 	if n == 0 {
-		fmt.Fprintln(out, "\nno finished epochs to chart yet")
+		if metric == trainLoss {
+			fmt.Fprintln(out, "\nno training loss recorded yet (the history gets a sample every 250 ms of training)")
+		} else {
+			fmt.Fprintln(out, "\nno finished epochs to chart yet")
+		}
 		return
 	}
 	fmt.Fprintln(out)
+	if metric == trainLoss {
+		fmt.Fprintln(out, ui.PlotSteps(steps, 82, 16, fmt.Sprintf("training loss per step (smoothed): runs %s", legend(len(curves)))))
+		return
+	}
 	fmt.Fprintln(out, ui.Plot(curves, min(82, max(32, n*6+12)), 14, fmt.Sprintf("validation %s per epoch: runs %s", metric, legend(len(curves)))))
 }
 

@@ -609,6 +609,50 @@ func TestCompareTwoRunsClassByClass(t *testing.T) {
 			t.Errorf("class F1 %v − %v is not %v", c.B, c.A, c.Diff)
 		}
 	}
+	// The training loss per step, from the runs' history columns: a chart
+	// on a step axis, and in JSON each run's values with their steps. These
+	// runs are shorter than a step event's 250 ms: their history is what a
+	// longer run's would be, 200 and 100 samples.
+	out, err = run(t, "compare", "ca", "cb", "--runs", rd, "--metric", "train-loss")
+	if err != nil || !strings.Contains(out, "no training loss recorded yet") {
+		t.Errorf("compare --metric train-loss without history: %v\n%s", err, out)
+	}
+	for id, n := range map[string]int{"ca": 200, "cb": 100} {
+		r, err := runs.NewStore(rd).OpenForWrite(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for s := 1; s <= n; s++ {
+			if err := r.AppendHistory(10*s, map[string]float64{"loss": 3 / math.Sqrt(float64(s))}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := r.Close(runs.StatusDone, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err = run(t, "compare", "ca", "cb", "--runs", rd, "--metric", "train-loss")
+	if err != nil || !strings.Contains(out, "training loss per step (smoothed): runs [1] [2]") || !strings.Contains(out, "2000") {
+		t.Errorf("compare --metric train-loss: %v\n%s", err, out)
+	}
+	js, err = exec.Command(bin, "compare", "ca", "cb", "--runs", rd, "--metric", "train-loss", "--json").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var steps struct {
+		Runs []struct {
+			Curve []float64 `json:"curve"`
+			Steps []int     `json:"steps"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal(js, &steps); err != nil || len(steps.Runs) != 2 {
+		t.Fatalf("compare --metric train-loss --json: %v\n%s", err, js)
+	}
+	for i, r := range steps.Runs {
+		if len(r.Curve) != 200-100*i || len(r.Curve) != len(r.Steps) || !slices.IsSorted(r.Steps) {
+			t.Errorf("run %d: %d values at %d steps %v", i, len(r.Curve), len(r.Steps), r.Steps)
+		}
+	}
 	// Each row of a difference of two row-share matrices sums to 0 (or
 	// to ±1 where one run saw no image of that class).
 	for i, row := range doc.Side.ConfDiff {

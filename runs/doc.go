@@ -6,7 +6,8 @@
 //
 // Files: store.go is the runs folder (create, open, list, resolve a
 // reference) and run.json's Info; run.go is one run being written (its
-// log, history and folders); history.go the columnar step history;
+// log, history and folders); history.go the columnar step history and
+// stepaxis.go several runs' step curves on one axis;
 // control.go the control files another process steers a run through;
 // scores.go per-class precision, recall and F1 from a confusion matrix;
 // valpreds.go each epoch's validation predictions (what ensembles and the

@@ -1,11 +1,14 @@
 package ui
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
 
 	"github.com/guptarohit/asciigraph"
+
+	"github.com/maskdash/maskdash/runs"
 )
 
 // finite maps ±Inf to NaN: asciigraph v0.10.0 panics on infinities (a
@@ -181,17 +184,38 @@ func placeholder(w, h int, msg string) string {
 // guarded like the dashboard's charts (empty, missing and infinite values
 // never panic). Series of different lengths are padded with gaps.
 func Plot(series [][]float64, w, h int, caption string) string {
+	return plot(padded(series), chartOpts{W: w, H: h, Caption: caption})
+}
+
+// PlotSteps draws runs' per-step curves (the training loss of `maskdash
+// compare --metric train-loss`) as Plot does, each smoothed as the runs
+// view's overlay is, on one step axis labelled below.
+func PlotSteps(curves []runs.StepCurve, w, h int, caption string) string {
+	sm := make([]runs.StepCurve, len(curves))
+	for i, c := range curves {
+		sm[i] = runs.StepCurve{Steps: c.Steps, Values: ema(c.Values, overlaySmoothing)}
+	}
+	series, last := runs.OnOneStepAxis(sm, max(w-14, 10))
+	o := chartOpts{W: w, H: h, Caption: caption}
+	if last > 0 {
+		o.XLo, o.XHi, o.XFmt = 0, float64(last), func(v float64) string { return fmt.Sprintf("%.0f", v) }
+	}
+	return plot(series, o)
+}
+
+// padded is series, each padded with gaps to the longest.
+func padded(series [][]float64) [][]float64 {
 	n := 0
 	for _, s := range series {
 		n = max(n, len(s))
 	}
-	padded := make([][]float64, len(series))
+	out := make([][]float64, len(series))
 	for i, s := range series {
 		p := append([]float64(nil), s...)
 		for len(p) < n {
 			p = append(p, math.NaN())
 		}
-		padded[i] = p
+		out[i] = p
 	}
-	return plot(padded, chartOpts{W: w, H: h, Caption: caption})
+	return out
 }

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"math"
 	"path/filepath"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -72,11 +71,9 @@ func (r runsModel) loadCurve(id string) tea.Cmd {
 		var err error
 		switch k.metric {
 		case overlayTrainLoss:
-			var h *runs.History
-			if h, err = runs.ReadHistory(dir, overlayBuckets); err == nil {
-				if s := h.Series["loss"]; s != nil {
-					c = runCurve{steps: s.Step, ys: ema(s.Last, overlaySmoothing)}
-				}
+			var sc runs.StepCurve
+			if sc, err = runs.TrainingLossCurve(dir, overlayBuckets); err == nil {
+				c = runCurve{steps: sc.Steps, ys: ema(sc.Values, overlaySmoothing)}
 			}
 		default:
 			name := map[overlayMetric]string{overlayF1: "f1", overlayAcc: "acc", overlayValLoss: "loss"}[k.metric]
@@ -87,57 +84,19 @@ func (r runsModel) loadCurve(id string) tea.Cmd {
 }
 
 // overlaySeries lays the picked runs' curves on one x-axis: per epoch,
-// padded with gaps to the longest; per step, resampled into cols columns
-// over steps 0 to the last step of any run (each column the mean of the
-// run's buckets that end in it, carried across columns with none, a gap
-// past the run's own last step). lastStep is that last step (0 per
+// padded with gaps to the longest; per step, on one step axis of cols
+// columns (runs.OnOneStepAxis). lastStep is that axis's last step (0 per
 // epoch).
 func overlaySeries(curves []runCurve, perStep bool, cols int) (series [][]float64, lastStep int) {
 	if !perStep {
-		n := 0
 		for _, c := range curves {
-			n = max(n, len(c.ys))
+			series = append(series, c.ys)
 		}
-		for _, c := range curves {
-			s := append([]float64(nil), c.ys...)
-			for len(s) < n {
-				s = append(s, math.NaN())
-			}
-			series = append(series, s)
-		}
-		return series, 0
+		return padded(series), 0
 	}
-	for _, c := range curves {
-		if len(c.steps) > 0 {
-			lastStep = max(lastStep, c.steps[len(c.steps)-1])
-		}
+	sc := make([]runs.StepCurve, len(curves))
+	for i, c := range curves {
+		sc[i] = runs.StepCurve{Steps: c.steps, Values: c.ys}
 	}
-	cols = max(cols, 2)
-	for _, c := range curves {
-		s := make([]float64, cols)
-		j := 0
-		prev := math.NaN()
-		for x := range s {
-			end := float64(lastStep) * float64(x+1) / float64(cols)
-			var sum float64
-			n := 0
-			for ; j < len(c.steps) && float64(c.steps[j]) <= end; j++ {
-				if !math.IsNaN(c.ys[j]) {
-					sum += c.ys[j]
-					n++
-				}
-			}
-			switch {
-			case n > 0:
-				prev = sum / float64(n)
-				s[x] = prev
-			case len(c.steps) > 0 && float64(c.steps[len(c.steps)-1]) > end:
-				s[x] = prev // a column between two of the run's buckets
-			default:
-				s[x] = math.NaN() // before its first or past its last step
-			}
-		}
-		series = append(series, s)
-	}
-	return series, lastStep
+	return runs.OnOneStepAxis(sc, cols)
 }

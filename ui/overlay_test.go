@@ -2,53 +2,17 @@ package ui
 
 import (
 	"math"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/maskdash/maskdash/runs"
 )
 
-// TestOverlaySeriesSharesTheStepAxis: per step, runs of different
-// lengths lie on one axis from step 0 to the longest run's last step: a
-// run half as long fills the first half of the columns and leaves gaps
-// after; a run whose buckets are sparser than the columns is carried
-// across the columns between them, not drawn as dots; before a run's
-// first bucket there is a gap. Per epoch, the shorter curve is padded.
-func TestOverlaySeriesSharesTheStepAxis(t *testing.T) {
-	steps := func(from, to, by int) []int {
-		var s []int
-		for v := from; v <= to; v += by {
-			s = append(s, v)
-		}
-		return s
-	}
-	fill := func(n int, v float64) []float64 {
-		s := make([]float64, n)
-		for i := range s {
-			s[i] = v
-		}
-		return s
-	}
-	long := runCurve{steps: steps(10, 1000, 10), ys: fill(100, 1)}
-	half := runCurve{steps: steps(10, 500, 10), ys: fill(50, 2)}
-	sparse := runCurve{steps: []int{500, 1000}, ys: []float64{3, 4}}
-	series, last := overlaySeries([]runCurve{long, half, sparse}, true, 10)
-	if last != 1000 {
-		t.Fatalf("last step %d, want 1000", last)
-	}
-	nan := math.NaN()
-	want := [][]float64{
-		fill(10, 1),
-		{2, 2, 2, 2, 2, nan, nan, nan, nan, nan},
-		{nan, nan, nan, nan, 3, 3, 3, 3, 3, 4},
-	}
-	for i := range want {
-		if !slices.EqualFunc(series[i], want[i], func(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNaN(b) }) {
-			t.Errorf("run %d: %v, want %v", i, series[i], want[i])
-		}
-	}
-	series, last = overlaySeries([]runCurve{{ys: []float64{0.5, 0.6, 0.7}}, {ys: []float64{0.4}}}, false, 10)
+// TestOverlaySeriesPadsEpochs: per epoch, the shorter curve is padded
+// with gaps to the longest (per step, runs.OnOneStepAxis lays them out:
+// runs' TestOnOneStepAxis).
+func TestOverlaySeriesPadsEpochs(t *testing.T) {
+	series, last := overlaySeries([]runCurve{{ys: []float64{0.5, 0.6, 0.7}}, {ys: []float64{0.4}}}, false, 10)
 	if last != 0 || len(series[1]) != 3 || series[1][0] != 0.4 || !math.IsNaN(series[1][2]) {
 		t.Errorf("per epoch: %v (last %d)", series, last)
 	}
