@@ -108,3 +108,26 @@ func TestLRChangeShowsAtOnce(t *testing.T) {
 	}
 	t.Errorf("no learning-rate chart titled with the new rate:\n%s", strings.Join(lines, "\n"))
 }
+
+// TestHelpKeepsWholeColumns: the ? screen on a narrow terminal shows the
+// key columns that fit whole and says how many keys it left out (a cut at
+// the edge once hid the ends of descriptions and whole columns silently);
+// a wide one shows every key.
+func TestHelpKeepsWholeColumns(t *testing.T) {
+	for _, c := range []struct {
+		w, h int
+		cut  bool
+	}{{60, 20, true}, {200, 40, false}} {
+		m := New(Options{Snapshot: script(), Ctrl: &fakeCtrl{}, Renderer: asciiRenderer()})
+		m, _ = m.Resize(c.w, c.h)
+		m, _ = press(m, "?")
+		v := m.View()
+		checkScreen(t, v, c.w, c.h)
+		if got := strings.Contains(v, "more in a wider window"); got != c.cut {
+			t.Errorf("%dx%d: says keys are left out: %v, want %v\n%s", c.w, c.h, got, c.cut, v)
+		}
+		if !c.cut && !strings.Contains(v, "delete run") {
+			t.Errorf("%dx%d: a key is missing:\n%s", c.w, c.h, v)
+		}
+	}
+}

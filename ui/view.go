@@ -71,19 +71,35 @@ func (m Model) allKeys(w, h int) string {
 		}
 	}
 	rows := max(h-1, 1)
-	var cols []string
-	for i := 0; i < len(entries); i += rows {
-		col := entries[i:min(i+rows, len(entries))]
-		cols = append(cols, strings.Join(col, "\n"))
-	}
 	var parts []string
-	for i, c := range cols {
+	used, hidden := 0, 0
+	for i := 0; i < len(entries); i += rows {
+		col := strings.Join(entries[i:min(i+rows, len(entries))], "\n")
+		cw := lipgloss.Width(col)
+		if i > 0 {
+			cw += 3
+		}
+		if used+cw > w && i > 0 {
+			// Whole columns only: one cut at the edge hid the ends of its
+			// keys' descriptions, and the columns past it all their keys.
+			for _, e := range entries[i:] {
+				if e != "" {
+					hidden++
+				}
+			}
+			break
+		}
 		if i > 0 {
 			parts = append(parts, "   ")
 		}
-		parts = append(parts, c)
+		parts = append(parts, col)
+		used += cw
 	}
-	return st.BoxTitle.Render("every key") + "\n" + lipgloss.JoinHorizontal(lipgloss.Top, parts...)
+	title := "every key"
+	if hidden > 0 {
+		title = fmt.Sprintf("every key; %d more in a wider window, or find any with :", hidden)
+	}
+	return st.BoxTitle.Render(truncate(title, w)) + "\n" + lipgloss.JoinHorizontal(lipgloss.Top, parts...)
 }
 
 func (m Model) stateBadge() string {
