@@ -143,7 +143,8 @@ func New(spec Spec) (*Net, error) {
 		return nil, fmt.Errorf("model %q is unknown; valid models: %s", spec.Name, NamesList())
 	}
 	if spec.W%8 != 0 || spec.H%8 != 0 || spec.W < 16 || spec.H < 16 {
-		return nil, fmt.Errorf("image size %dx%d: models need sides that are multiples of 8, at least 16", spec.W, spec.H)
+		up := func(v int) int { return max(16, (v+7)/8*8) }
+		return nil, fmt.Errorf("image size %dx%d: models need sides that are multiples of 8, at least 16 (the nearest above: --img %dx%d; images are resized to it)", spec.W, spec.H, up(spec.W), up(spec.H))
 	}
 	// Sizes come from flags and from checkpoint files a user may be handed:
 	// bound them before anything is allocated.
