@@ -49,6 +49,12 @@ func TestOverlayMetricKey(t *testing.T) {
 			t.Errorf("after m: no %q:\n%s", want, v)
 		}
 	}
+	// The curves' loads are commands, which feed gives 50 ms: load them
+	// here whatever a busy machine made of that.
+	for _, id := range m.runs.selected {
+		nm, _ := m.Update(m.runs.loadCurve(id)())
+		m = nm.(Model)
+	}
 	v := m.View()
 	if !strings.Contains(v, "300") || strings.Contains(v, "waiting for data") {
 		t.Errorf("the training loss overlay has no step axis to 300, or no curve:\n%s", v)
