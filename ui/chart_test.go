@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/charmbracelet/lipgloss"
 )
 
 // TestFlatChartLabelsDiffer: a series that never changes (the learning
@@ -129,5 +131,37 @@ func TestHelpKeepsWholeColumns(t *testing.T) {
 		if !c.cut && !strings.Contains(v, "delete run") {
 			t.Errorf("%dx%d: a key is missing:\n%s", c.w, c.h, v)
 		}
+	}
+}
+
+// TestNarrowConfusionByIndex: on a terminal too narrow for the class
+// names beside 18 columns (60 cells), the confusion matrix labels its
+// rows by index, as its columns are, and shows all 18 columns instead of
+// a matrix cut at the edge; a click on a cell still finds that cell.
+func TestNarrowConfusionByIndex(t *testing.T) {
+	m := New(Options{Snapshot: script(), Ctrl: &fakeCtrl{}, Renderer: asciiRenderer()})
+	m, _ = m.Resize(60, 40)
+	m, _ = press(m, "2")
+	v := m.View()
+	checkScreen(t, v, 60, 40)
+	lines := strings.Split(v, "\n")
+	row17 := -1
+	for i, l := range lines {
+		if strings.HasPrefix(l, "17 ") {
+			row17 = i
+		}
+		if strings.Contains(l, "wear·M·<30") && strings.Contains(l, "·  ·") {
+			t.Errorf("a row labelled by name on a narrow screen: %q", l)
+		}
+	}
+	if row17 < 0 || !strings.Contains(v, "· classes by") || !strings.Contains(v, "15 16 17") {
+		t.Fatalf("no row 17, column 17 or note on a 60-cell screen:\n%s", v)
+	}
+	// Column 17 of row 17: past the label (two cells and a space), its
+	// three-cell column.
+	x := len("17 ") + 3*17 + 1
+	_, tr, pr, ok := m.cellAt(x, row17-lipgloss.Height(m.headerView(60)))
+	if !ok || tr != 17 || pr != 17 {
+		t.Errorf("a click on row 17, column 17 finds %d, %d (%v)", tr, pr, ok)
 	}
 }

@@ -45,9 +45,20 @@ func (m Model) confusionView(w, h int) string {
 		title = fmt.Sprintf("epoch %d of %d ([/]) · true %s, predicted %s: %d images · arrows move · enter: their images · esc: done",
 			s.EpochN[idx], s.EpochN[n-1], names[m.cellT], names[m.cellP], c.M[m.cellT][m.cellP])
 	}
-	mat := m.matrix(c, names, true, fmt.Sprintf("ep %d/%d", s.EpochN[idx], s.EpochN[n-1]), cur)
-	per := m.perClass(c, names, w-lipgloss.Width(mat)-2)
-	top := lipgloss.JoinHorizontal(lipgloss.Top, mat, "  ", per)
+	corner := fmt.Sprintf("ep %d/%d", s.EpochN[idx], s.EpochN[n-1])
+	rows, byIndex := rowNames(c, names, w)
+	if byIndex {
+		corner = ""
+		if !m.picking {
+			title = fmt.Sprintf("confusion ep %d/%d · macro F1 %.4f · %s · classes by index (wider: names)",
+				s.EpochN[idx], s.EpochN[n-1], c.MacroF1(), mode)
+		}
+	}
+	mat := m.matrix(c, rows, true, corner, cur)
+	top := mat
+	if pw := w - lipgloss.Width(mat) - 2; pw >= 5 {
+		top = lipgloss.JoinHorizontal(lipgloss.Top, mat, "  ", m.perClass(c, names, pw))
+	}
 	out := top
 	if h > c.N+2 {
 		out = st.BoxTitle.Render(title) + "\n" + top
@@ -155,6 +166,25 @@ func (m Model) perClass(c *training.Confusion, names []string, w int) string {
 	return b.String()
 }
 
+// rowNames are the confusion matrix's row labels in a view w cells wide:
+// the class names, or the classes' indices (as the columns are labelled)
+// where the names would leave the matrix wider than the view (18 classes
+// take about 70 cells with names, 57 without).
+func rowNames(c *training.Confusion, names []string, w int) (rows []string, byIndex bool) {
+	lw := 0
+	for _, nm := range names {
+		lw = max(lw, lipgloss.Width(nm))
+	}
+	if len(names) == c.N && lw+1+3*c.N <= w {
+		return names, false
+	}
+	rows = make([]string, c.N)
+	for i := range rows {
+		rows[i] = fmt.Sprint(i)
+	}
+	return rows, len(names) == c.N
+}
+
 // cellAt finds the cell of the confusion matrix at (x, y) of the body:
 // the epoch's index and the true and predicted class.
 func (m Model) cellAt(x, y int) (ep, t, p int, ok bool) {
@@ -172,13 +202,13 @@ func (m Model) cellAt(x, y int) (ep, t, p int, ok bool) {
 		return 0, 0, 0, false
 	}
 	names := s.Header.Classes
+	if len(names) != c.N {
+		names = nil
+	}
+	rows, _ := rowNames(c, names, max(m.w, 40))
 	lw := 0
-	if len(names) == c.N {
-		for _, nm := range names {
-			lw = max(lw, lipgloss.Width(nm))
-		}
-	} else {
-		lw = len(fmt.Sprint(c.N - 1))
+	for _, nm := range rows {
+		lw = max(lw, lipgloss.Width(nm))
 	}
 	row0 := 1 // the column numbers
 	if m.bodyHeight() > c.N+2 {
