@@ -300,7 +300,7 @@ func printCompare(out io.Writer, metric string, infos []runs.Info, curves [][]fl
 	}
 	if n == 0 {
 		if metric == trainLoss {
-			fmt.Fprintln(out, "\nno training loss recorded yet (the history gets a sample every 250 ms of training)")
+			fmt.Fprintln(out, "\nno training loss recorded yet (the history gets a sample every 250 ms of training and at each epoch's end)")
 		} else {
 			fmt.Fprintln(out, "\nno finished epochs to chart yet")
 		}

@@ -294,6 +294,26 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 	var lossSum, n, correct, seen float64
 	last := time.Now()
 	imgs := 0
+	lastLR := 0.0
+	// sample emits a step event: the mean loss of the steps since the
+	// last one, the speed over them, the machine's figures now.
+	sample := func() {
+		el := time.Since(last)
+		ips := float64(imgs) / max(el.Seconds(), 1e-9)
+		e := Event{Kind: KindStep, Epoch: t.epoch, Step: t.step, Loss: lossSum / n, LR: lastLR, IPS: ips,
+			Progress: float64(t.batchInEpoch) / float64(nb), Epochs: t.cfg.Epochs}
+		e.GPUMem, e.GPUTotal = t.gpu.read()
+		e.SysStats = t.sys.sample()
+		if e.GPUTotal > 0 {
+			e.GPUUtil = t.gpu.utilisation()
+		}
+		t.emit(e)
+		if a := t.cfg.AlertGPUMiB; a > 0 && e.GPUMem > a {
+			t.alert(AlertGPUMemory, fmt.Sprintf("the GPU has %.0f MiB in use, past the %.0f MiB alert", e.GPUMem, a))
+		}
+		lossSum, n, imgs = 0, 0, 0
+		last = time.Now()
+	}
 	t.sys.sample() // the machine figures start with the epoch, not with the validation before it
 	batches := t.trainL.Epoch(ectx, t.epoch, order)
 	for {
@@ -343,22 +363,16 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 		imgs += b.N
 		t.step++
 		t.batchInEpoch++
-		if el := time.Since(last); el >= t.cfg.StepEvery {
-			ips := float64(imgs) / el.Seconds()
-			e := Event{Kind: KindStep, Epoch: t.epoch, Step: t.step, Loss: lossSum / n, LR: lr, IPS: ips,
-				Progress: float64(t.batchInEpoch) / float64(nb), Epochs: t.cfg.Epochs}
-			e.GPUMem, e.GPUTotal = t.gpu.read()
-			e.SysStats = t.sys.sample()
-			if e.GPUTotal > 0 {
-				e.GPUUtil = t.gpu.utilisation()
-			}
-			t.emit(e)
-			if a := t.cfg.AlertGPUMiB; a > 0 && e.GPUMem > a {
-				t.alert(AlertGPUMemory, fmt.Sprintf("the GPU has %.0f MiB in use, past the %.0f MiB alert", e.GPUMem, a))
-			}
-			lossSum, n, imgs = 0, 0, 0
-			last = time.Now()
+		lastLR = lr
+		if time.Since(last) >= t.cfg.StepEvery {
+			sample()
 		}
+	}
+	if n > 0 && ctx.Err() == nil {
+		// The epoch's last steps since the last sample: without this a
+		// run's history lost up to StepEvery of each epoch, and an epoch
+		// shorter than that left none.
+		sample()
 	}
 	if ctx.Err() != nil {
 		return true, t.finalCheckpoint()
