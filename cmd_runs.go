@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"strconv"
 	"strings"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/maskdash/maskdash/training"
 	"github.com/maskdash/maskdash/ui"
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 )
 
 // runRow is one row of `maskdash runs --json`.
@@ -176,7 +178,11 @@ func (a *app) compareCmd() *cobra.Command {
 		if asJSON {
 			return compareJSON(a.out, metric, infos, curves, steps, side)
 		}
-		printCompare(a.out, metric, infos, curves, steps)
+		colour := false
+		if f, ok := a.out.(*os.File); ok && term.IsTerminal(int(f.Fd())) && os.Getenv("NO_COLOR") == "" {
+			colour = true
+		}
+		printCompare(a.out, metric, infos, curves, steps, colour)
 		if side != nil {
 			printSide(a.out, side)
 		}
@@ -271,7 +277,10 @@ func compareJSON(out io.Writer, metric string, infos []runs.Info, curves [][]flo
 	return enc.Encode(doc)
 }
 
-func printCompare(out io.Writer, metric string, infos []runs.Info, curves [][]float64, steps []runs.StepCurve) {
+// printCompare prints the runs' table, their changes and a chart of the
+// metric, its curves coloured (and the legend naming the colours) when
+// colour is set: the output is a terminal.
+func printCompare(out io.Writer, metric string, infos []runs.Info, curves [][]float64, steps []runs.StepCurve, colour bool) {
 	diff := runs.DifferingSettings(infos)
 	fmt.Fprintf(out, "%-4s %-40s", "", "RUN")
 	for _, k := range diff {
@@ -308,16 +317,22 @@ func printCompare(out io.Writer, metric string, infos []runs.Info, curves [][]fl
 	}
 	fmt.Fprintln(out)
 	if metric == trainLoss {
-		fmt.Fprintln(out, ui.PlotSteps(steps, 82, 16, fmt.Sprintf("training loss per step (smoothed): runs %s", legend(len(curves)))))
+		fmt.Fprintln(out, ui.PlotSteps(steps, 82, 16, fmt.Sprintf("training loss per step (smoothed): runs %s", legend(len(curves), colour)), colour))
 		return
 	}
-	fmt.Fprintln(out, ui.Plot(curves, min(82, max(32, n*6+12)), 14, fmt.Sprintf("validation %s per epoch: runs %s", metric, legend(len(curves)))))
+	fmt.Fprintln(out, ui.Plot(curves, min(82, max(32, n*6+12)), 14, fmt.Sprintf("validation %s per epoch: runs %s", metric, legend(len(curves), colour)), colour))
 }
 
-func legend(n int) string {
+// legend names the chart's n curves by run number, and their colours
+// when they have them.
+func legend(n int, colour bool) string {
 	var s []string
 	for i := range n {
-		s = append(s, fmt.Sprintf("[%d]", i+1))
+		if colour {
+			s = append(s, fmt.Sprintf("[%d] %s", i+1, ui.CurveColour(i)))
+		} else {
+			s = append(s, fmt.Sprintf("[%d]", i+1))
+		}
 	}
 	return strings.Join(s, " ")
 }

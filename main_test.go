@@ -766,3 +766,21 @@ func TestHangupStopsWithACheckpoint(t *testing.T) {
 		})
 	}
 }
+
+// TestCompareColoursOnATerminal: compare's chart colours its curves and
+// its legend names the colours when it prints to a terminal (colour set),
+// and stays plain text otherwise (a pipe, a file).
+func TestCompareColoursOnATerminal(t *testing.T) {
+	infos := []runs.Info{{ID: "a"}, {ID: "b"}}
+	curves := [][]float64{{0.5, 0.6, 0.7}, {0.4, 0.5}}
+	for _, colour := range []bool{false, true} {
+		var b strings.Builder
+		printCompare(&b, "f1", infos, curves, nil, colour)
+		out := b.String()
+		hasEsc := strings.Contains(out, "\x1b[")
+		named := strings.Contains(out, "runs [1] blue [2] red")
+		if hasEsc != colour || named != colour || !strings.Contains(out, "[1]") {
+			t.Errorf("colour %v: escapes %v, colours named %v:\n%s", colour, hasEsc, named, out)
+		}
+	}
+}

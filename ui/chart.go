@@ -180,23 +180,38 @@ func placeholder(w, h int, msg string) string {
 	return strings.Join(lines, "\n")
 }
 
-// Plot draws series as a colourless asciigraph chart of about w×h cells,
-// guarded like the dashboard's charts (empty, missing and infinite values
-// never panic). Series of different lengths are padded with gaps.
-func Plot(series [][]float64, w, h int, caption string) string {
-	return plot(padded(series), chartOpts{W: w, H: h, Caption: caption})
+// Plot draws series as an asciigraph chart of about w×h cells, guarded
+// like the dashboard's charts (empty, missing and infinite values never
+// panic), coloured as the runs view's overlay (CurveColour) when colour
+// is set. Series of different lengths are padded with gaps.
+func Plot(series [][]float64, w, h int, caption string, colour bool) string {
+	return plot(padded(series), curveColours(chartOpts{W: w, H: h, Caption: caption}, len(series), colour))
+}
+
+// CurveColour names the colour of the i-th curve of Plot and PlotSteps.
+func CurveColour(i int) string { return overlayNames[i%len(overlayNames)] }
+
+// curveColours gives o the overlay's colours for n series.
+func curveColours(o chartOpts, n int, colour bool) chartOpts {
+	if colour {
+		o.Color = true
+		for i := range n {
+			o.Colors = append(o.Colors, overlayColors[i%len(overlayColors)])
+		}
+	}
+	return o
 }
 
 // PlotSteps draws runs' per-step curves (the training loss of `maskdash
 // compare --metric train-loss`) as Plot does, each smoothed as the runs
 // view's overlay is, on one step axis labelled below.
-func PlotSteps(curves []runs.StepCurve, w, h int, caption string) string {
+func PlotSteps(curves []runs.StepCurve, w, h int, caption string, colour bool) string {
 	sm := make([]runs.StepCurve, len(curves))
 	for i, c := range curves {
 		sm[i] = runs.StepCurve{Steps: c.Steps, Values: ema(c.Values, overlaySmoothing)}
 	}
 	series, last := runs.OnOneStepAxis(sm, max(w-14, 10))
-	o := chartOpts{W: w, H: h, Caption: caption}
+	o := curveColours(chartOpts{W: w, H: h, Caption: caption}, len(series), colour)
 	if last > 0 {
 		o.XLo, o.XHi, o.XFmt = 0, float64(last), func(v float64) string { return fmt.Sprintf("%.0f", v) }
 	}
