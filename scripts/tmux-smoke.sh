@@ -27,8 +27,8 @@ next() {
   t kill-session -t smoke
   t rename-session -t smoke-next smoke
 }
-waitfor() { # waitfor TEXT [seconds]
-  for _ in $(seq 1 $(( ${2:-20} * 10 ))); do screen | grep -qF -- "$1" && return 0; sleep 0.1; done
+waitfor() { # waitfor TEXT [seconds] (60 by default: a -race build on a loaded machine can take 20)
+  for _ in $(seq 1 $(( ${2:-60} * 10 ))); do screen | grep -qF -- "$1" && return 0; sleep 0.1; done
   fail "did not see '$1'"
 }
 t new-session -d -s smoke -x 110 -y 32 "cd '$work' && TERM=xterm-256color '$bin' train --data '$work/data' --runs '$work/runs' --img 32x32 --epochs 5000; echo EXITED \$?; sleep 60"
