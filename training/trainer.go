@@ -381,6 +381,13 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 	t.batchInEpoch = 0
 	m, conf, preds, err := t.validate(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			// Stopped (Ctrl-C, SIGTERM, a hangup, q) during the validation:
+			// a stop like any other, with a checkpoint of the epoch just
+			// trained (whose validation figures are then missing), not a
+			// failed run.
+			return true, t.finalCheckpoint()
+		}
 		return false, err
 	}
 	trainAcc := 0.0

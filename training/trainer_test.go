@@ -312,3 +312,40 @@ func TestGorgoniaEngineTrainsAlike(t *testing.T) {
 	}
 	t.Logf("validation loss own %v, gorgonia %v", loss["own"], loss["gorgonia"])
 }
+
+// TestStopDuringValidationIsAStop: a stop (Ctrl-C, SIGTERM, a hangup)
+// that lands while an epoch is being validated ends the run as stopped,
+// with a checkpoint, like a stop anywhere else; it once ended it as
+// failed with "context canceled" and a non-zero exit. The stop is given
+// at each epoch's last step event, which comes just before its
+// validation, three runs over.
+func TestStopDuringValidationIsAStop(t *testing.T) {
+	for i := range 3 {
+		cfg := tinyConfig(t, t.TempDir())
+		cfg.Epochs = 50
+		hub := NewHub()
+		ctx, cancel := context.WithCancel(context.Background())
+		tr, sink, err := start(ctx, cfg, hub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stop := collect(hub, func(e Event) {
+			if e.Kind == KindStep && e.Progress >= 1 {
+				cancel()
+			}
+		})
+		err = tr.Run(ctx)
+		if cerr := sink.close(tr.Status(), err); cerr != nil {
+			t.Errorf("closing the run: %v", cerr)
+		}
+		hub.Close()
+		stop()
+		cancel()
+		if err != nil || tr.Status() != runs.StatusStopped {
+			t.Errorf("run %d: status %s, error %v; want stopped, no error", i, tr.Status(), err)
+		}
+		if tr.LastCheckpoint() == "" {
+			t.Errorf("run %d: no checkpoint", i)
+		}
+	}
+}
