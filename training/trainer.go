@@ -282,7 +282,7 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 	defer cancel()
 	order := t.sampler.Epoch(t.epoch)
 	nb := len(order) / t.cfg.Batch // drop_last, as the baseline
-	if t.batchInEpoch >= nb {
+	if t.batchInEpoch > nb { // another data set or batch size since the checkpoint
 		t.batchInEpoch = 0
 	}
 	order = order[t.batchInEpoch*t.cfg.Batch : nb*t.cfg.Batch]
@@ -383,9 +383,12 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 	if err != nil {
 		if ctx.Err() != nil {
 			// Stopped (Ctrl-C, SIGTERM, a hangup, q) during the validation:
-			// a stop like any other, with a checkpoint of the epoch just
-			// trained (whose validation figures are then missing), not a
-			// failed run.
+			// a stop like any other, not a failed run. The epoch is not
+			// done until validated: its checkpoint has every batch trained
+			// and the epoch open, so a resume validates it first (and its
+			// figures are in the log once).
+			t.epoch--
+			t.batchInEpoch = nb
 			return true, t.finalCheckpoint()
 		}
 		return false, err

@@ -318,11 +318,13 @@ func TestGorgoniaEngineTrainsAlike(t *testing.T) {
 // with a checkpoint, like a stop anywhere else; it once ended it as
 // failed with "context canceled" and a non-zero exit. The stop is given
 // at each epoch's last step event, which comes just before its
-// validation, three runs over.
+// validation, three runs over. Resumed, the run validates that epoch
+// before it trains on, and its log has every epoch once.
 func TestStopDuringValidationIsAStop(t *testing.T) {
 	for i := range 3 {
-		cfg := tinyConfig(t, t.TempDir())
-		cfg.Epochs = 50
+		dir := t.TempDir()
+		cfg := tinyConfig(t, dir)
+		cfg.Epochs = 3
 		hub := NewHub()
 		ctx, cancel := context.WithCancel(context.Background())
 		tr, sink, err := start(ctx, cfg, hub)
@@ -346,6 +348,23 @@ func TestStopDuringValidationIsAStop(t *testing.T) {
 		}
 		if tr.LastCheckpoint() == "" {
 			t.Errorf("run %d: no checkpoint", i)
+		}
+		tr, _, err = runTrainer(t, Config{Runs: dir, Resume: tr.RunID(), StepEvery: time.Nanosecond, Workers: 2}, nil)
+		if err != nil || tr.Status() != runs.StatusDone {
+			t.Fatalf("run %d resumed: status %s, error %v", i, tr.Status(), err)
+		}
+		evs, err := ReplayLog(filepath.Join(dir, tr.RunID()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		count := map[int]int{}
+		for _, e := range evs {
+			if e.Kind == KindEpoch {
+				count[e.Epoch]++
+			}
+		}
+		if count[1] != 1 || count[2] != 1 || count[3] != 1 || len(count) != 3 {
+			t.Errorf("run %d: epochs in the log %v, want 1, 2 and 3 once each", i, count)
 		}
 	}
 }
