@@ -282,7 +282,10 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 	defer cancel()
 	order := t.sampler.Epoch(t.epoch)
 	nb := len(order) / t.cfg.Batch // drop_last, as the baseline
-	if t.batchInEpoch > nb { // another data set or batch size since the checkpoint
+	// A checkpoint's batch past this epoch's end: another data set or
+	// batch size since. At its end (a stop during validation, or after
+	// the last batch), the epoch is validated at once.
+	if t.batchInEpoch > nb {
 		t.batchInEpoch = 0
 	}
 	order = order[t.batchInEpoch*t.cfg.Batch : nb*t.cfg.Batch]
