@@ -152,7 +152,7 @@ func (a *app) compareCmd() *cobra.Command {
 			}
 			infos = append(infos, info)
 			if metric == trainLoss {
-				c, err := runs.TrainingLossCurve(info.Dir, stepCurveBuckets)
+				c, err := runs.TrainingLossCurve(info.Dir, runs.ChartBuckets)
 				if err != nil {
 					return fmt.Errorf("run %s: %w", info.ID, err)
 				}
@@ -223,10 +223,6 @@ func printSide(out io.Writer, d *training.RunDiff) {
 
 // trainLoss is compare's --metric for the training loss per step.
 const trainLoss = "train-loss"
-
-// stepCurveBuckets is how finely compare reads a run's step history for
-// --metric train-loss: more than a terminal is wide, and what --json gives.
-const stepCurveBuckets = 1000
 
 func compareJSON(out io.Writer, metric string, infos []runs.Info, curves [][]float64, steps []runs.StepCurve, side *training.RunDiff) error {
 	diff := runs.DifferingSettings(infos)

@@ -51,6 +51,11 @@ func OnOneStepAxis(curves []StepCurve, cols int) (series [][]float64, last int) 
 	return series, last
 }
 
+// ChartBuckets is how finely a run's step history is read for a chart of
+// its curve (the runs view's overlay, compare): more than any terminal is
+// wide.
+const ChartBuckets = 1000
+
 // TrainingLossCurve is a run's training loss from its history columns,
 // read at buckets buckets (each bucket's last sample).
 func TrainingLossCurve(runDir string, buckets int) (StepCurve, error) {

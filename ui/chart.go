@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -206,16 +205,7 @@ func curveColours(o chartOpts, n int, colour bool) chartOpts {
 // compare --metric train-loss`) as Plot does, each smoothed as the runs
 // view's overlay is, on one step axis labelled below.
 func PlotSteps(curves []runs.StepCurve, w, h int, caption string, colour bool) string {
-	sm := make([]runs.StepCurve, len(curves))
-	for i, c := range curves {
-		sm[i] = runs.StepCurve{Steps: c.Steps, Values: ema(c.Values, overlaySmoothing)}
-	}
-	series, last := runs.OnOneStepAxis(sm, max(w-14, 10))
-	o := curveColours(chartOpts{W: w, H: h, Caption: caption}, len(series), colour)
-	if last > 0 {
-		o.XLo, o.XHi, o.XFmt = 0, float64(last), func(v float64) string { return fmt.Sprintf("%.0f", v) }
-	}
-	return plot(series, o)
+	return overlayChart(curves, true, curveColours(chartOpts{W: w, H: h, Caption: caption}, len(curves), colour))
 }
 
 // padded is series, each padded with gaps to the longest.

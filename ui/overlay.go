@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"path/filepath"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -38,27 +39,16 @@ func (m overlayMetric) title() string {
 // buckets (each already a stretch of steps).
 const overlaySmoothing = 0.8
 
-// overlayBuckets is how finely a run's step history is read for the
-// overlay: more than any screen is wide.
-const overlayBuckets = 1000
-
 // curveKey names one loaded curve: a run's metric.
 type curveKey struct {
 	id     string
 	metric overlayMetric
 }
 
-// runCurve is one run's curve: per epoch (steps nil), or per step (the
-// last step of each history bucket, smoothed values).
-type runCurve struct {
-	steps []int
-	ys    []float64
-}
-
 // curveLoadedMsg carries one run's curve of one metric.
 type curveLoadedMsg struct {
 	key   curveKey
-	curve runCurve
+	curve runs.StepCurve // per epoch: Values alone
 	err   error
 }
 
@@ -67,36 +57,45 @@ type curveLoadedMsg struct {
 func (r runsModel) loadCurve(id string) tea.Cmd {
 	dir, k := filepath.Join(r.dir, filepath.FromSlash(id)), curveKey{id, r.overlay}
 	return func() tea.Msg {
-		var c runCurve
+		var c runs.StepCurve
 		var err error
 		switch k.metric {
 		case overlayTrainLoss:
-			var sc runs.StepCurve
-			if sc, err = runs.TrainingLossCurve(dir, overlayBuckets); err == nil {
-				c = runCurve{steps: sc.Steps, ys: ema(sc.Values, overlaySmoothing)}
-			}
+			c, err = runs.TrainingLossCurve(dir, runs.ChartBuckets)
 		default:
 			name := map[overlayMetric]string{overlayF1: "f1", overlayAcc: "acc", overlayValLoss: "loss"}[k.metric]
-			c.ys, err = training.EpochCurve(dir, name)
+			c.Values, err = training.EpochCurve(dir, name)
 		}
 		return curveLoadedMsg{k, c, err}
 	}
 }
 
-// overlaySeries lays the picked runs' curves on one x-axis: per epoch,
-// padded with gaps to the longest; per step, on one step axis of cols
+// overlaySeries lays runs' curves on one x-axis: per epoch, padded with
+// gaps to the longest; per step, each smoothed, on one step axis of cols
 // columns (runs.OnOneStepAxis). lastStep is that axis's last step (0 per
 // epoch).
-func overlaySeries(curves []runCurve, perStep bool, cols int) (series [][]float64, lastStep int) {
+func overlaySeries(curves []runs.StepCurve, perStep bool, cols int) (series [][]float64, lastStep int) {
 	if !perStep {
 		for _, c := range curves {
-			series = append(series, c.ys)
+			series = append(series, c.Values)
 		}
 		return padded(series), 0
 	}
-	sc := make([]runs.StepCurve, len(curves))
+	sm := make([]runs.StepCurve, len(curves))
 	for i, c := range curves {
-		sc[i] = runs.StepCurve{Steps: c.steps, Values: c.ys}
+		sm[i] = runs.StepCurve{Steps: c.Steps, Values: ema(c.Values, overlaySmoothing)}
 	}
-	return runs.OnOneStepAxis(sc, cols)
+	return runs.OnOneStepAxis(sm, cols)
+}
+
+// overlayChart draws runs' curves as overlaySeries lays them out, with
+// the steps labelled below when they are per step: the runs view's
+// overlay and compare's chart (PlotSteps).
+func overlayChart(curves []runs.StepCurve, perStep bool, o chartOpts) string {
+	series, last := overlaySeries(curves, perStep, max(o.W-14, 10))
+	if last > 0 {
+		o.XLo, o.XHi = 0, float64(last)
+		o.XFmt = func(v float64) string { return fmt.Sprintf("%.0f", v) }
+	}
+	return plot(series, o)
 }

@@ -12,7 +12,7 @@ import (
 // with gaps to the longest (per step, runs.OnOneStepAxis lays them out:
 // runs' TestOnOneStepAxis).
 func TestOverlaySeriesPadsEpochs(t *testing.T) {
-	series, last := overlaySeries([]runCurve{{ys: []float64{0.5, 0.6, 0.7}}, {ys: []float64{0.4}}}, false, 10)
+	series, last := overlaySeries([]runs.StepCurve{{Values: []float64{0.5, 0.6, 0.7}}, {Values: []float64{0.4}}}, false, 10)
 	if last != 0 || len(series[1]) != 3 || series[1][0] != 0.4 || !math.IsNaN(series[1][2]) {
 		t.Errorf("per epoch: %v (last %d)", series, last)
 	}

@@ -29,7 +29,7 @@ type runsModel struct {
 	selected  []string // picked run ids, in the order picked
 	colors    map[string]int
 	overlay   overlayMetric
-	curves    map[curveKey]runCurve
+	curves    map[curveKey]runs.StepCurve
 	sortCol   int
 	sortAsc   bool
 	filter    textinput.Model
@@ -65,7 +65,7 @@ func newRunsModel(dir string) runsModel {
 	f.Prompt = "/"
 	f.Placeholder = "text or key=value …"
 	f.CharLimit = 80
-	return runsModel{dir: dir, curves: map[curveKey]runCurve{}, colors: map[string]int{}, sortCol: colID, filter: f}
+	return runsModel{dir: dir, curves: map[curveKey]runs.StepCurve{}, colors: map[string]int{}, sortCol: colID, filter: f}
 }
 
 // load lists the runs folder (I/O, so in a command).
@@ -322,19 +322,13 @@ func (r runsModel) view(st Styles, w, h int) string {
 	used = strings.Count(b.String(), "\n") + 1
 	if h-used-1 >= 4 {
 		b.WriteString("\n" + st.BoxTitle.Render(r.overlay.title()+", picked runs overlaid · m: another metric") + "\n")
-		var curves []runCurve
+		var curves []runs.StepCurve
 		var colors []asciigraph.AnsiColor
 		for _, id := range r.selected {
 			curves = append(curves, r.curves[curveKey{id, r.overlay}])
 			colors = append(colors, overlayColors[r.colors[id]%len(overlayColors)])
 		}
-		o := chartOpts{W: w, H: h - used - 1, Color: st.Color, Colors: colors}
-		series, last := overlaySeries(curves, r.overlay == overlayTrainLoss, w-14)
-		if last > 0 {
-			o.XLo, o.XHi = 0, float64(last)
-			o.XFmt = func(v float64) string { return fmt.Sprintf("%.0f", v) }
-		}
-		b.WriteString(plot(series, o))
+		b.WriteString(overlayChart(curves, r.overlay == overlayTrainLoss, chartOpts{W: w, H: h - used - 1, Color: st.Color, Colors: colors}))
 	}
 	return b.String()
 }

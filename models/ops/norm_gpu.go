@@ -59,29 +59,27 @@ func (op *BNOp) GPUDoHalf(r GPURun, nd *G.Node) error {
 
 // GPUDo computes the layer's three gradients together, at the first of
 // its gradient ops (inputs γ, β and dy).
-func (op *BNGradOp) GPUDo(r GPURun, nd *G.Node) error {
-	if !r.First(op.Fwd) {
-		return nil
-	}
-	d, bn, g := r.Device(), r.BN(op.Fwd), r.BNGrads(op.Fwd)
-	gamma, beta, dy := inBuf(r, nd, 0), inBuf(r, nd, 1), inBuf(r, nd, 2)
-	if r.Choices().FusedBN {
-		return bnBackward(d, bn, op.Fwd.ReLU, r.Buf(bn.In), dy, gamma, beta, r.Buf(g[0]), r.Buf(g[1]), r.Buf(g[2]))
-	}
-	return cudnnBNBackward(r, bn, op.Fwd.ReLU, "md_relu_bwd", gamma, dy, g)
-}
+func (op *BNGradOp) GPUDo(r GPURun, nd *G.Node) error { return op.gpuDo(r, nd, false) }
 
 // GPUDoHalf is GPUDo on bfloat16 NHWC.
-func (op *BNGradOp) GPUDoHalf(r GPURun, nd *G.Node) error {
+func (op *BNGradOp) GPUDoHalf(r GPURun, nd *G.Node) error { return op.gpuDo(r, nd, true) }
+
+func (op *BNGradOp) gpuDo(r GPURun, nd *G.Node, half bool) error {
 	if !r.First(op.Fwd) {
 		return nil
 	}
-	d, bn, g := r.Device(), r.BN(op.Fwd), r.BNGrads(op.Fwd)
+	d, bn, g, relu := r.Device(), r.BN(op.Fwd), r.BNGrads(op.Fwd), op.Fwd.ReLU
 	gamma, beta, dy := inBuf(r, nd, 0), inBuf(r, nd, 1), inBuf(r, nd, 2)
-	if r.Choices().HalfCuDNNBN {
-		return cudnnBNBackward(r, bn, op.Fwd.ReLU, "md_relu_bwd_h", gamma, dy, g)
+	x, dx, dgamma, dbeta := r.Buf(bn.In), r.Buf(g[0]), r.Buf(g[1]), r.Buf(g[2])
+	switch ch := r.Choices(); {
+	case !half && ch.FusedBN:
+		return bnBackward(d, bn, relu, x, dy, gamma, beta, dx, dgamma, dbeta)
+	case !half:
+		return cudnnBNBackward(r, bn, relu, "md_relu_bwd", gamma, dy, g)
+	case ch.HalfCuDNNBN:
+		return cudnnBNBackward(r, bn, relu, "md_relu_bwd_h", gamma, dy, g)
 	}
-	return bnBackwardHalf(d, bn, op.Fwd.ReLU, r.Buf(bn.In), dy, gamma, beta, r.Buf(g[0]), r.Buf(g[1]), r.Buf(g[2]))
+	return bnBackwardHalf(d, bn, relu, x, dy, gamma, beta, dx, dgamma, dbeta)
 }
 
 // cudnnBNBackward is cuDNN's backward pass, after the ReLU's mask (the
