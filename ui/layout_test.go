@@ -137,6 +137,12 @@ func TestEndedRunAnswersKeys(t *testing.T) {
 	if v := m.View(); !strings.Contains(v, "finished in 1m40s") || strings.Contains(v, "img/s") {
 		t.Errorf("a finished run's header:\n%s", v)
 	}
+	// The help line offers what still works, not the controls of a run in
+	// progress.
+	lines := strings.Split(m.View(), "\n")
+	if help := lines[len(lines)-1]; !strings.Contains(help, "child run") || strings.Contains(help, "pause") || strings.Contains(help, "lr") {
+		t.Errorf("a finished run's help line: %q", help)
+	}
 	m, cmds := press(m, "+")
 	nm, _ = m.Update(cmds[0]())
 	if v := nm.(Model).View(); !strings.Contains(v, "the run has finished") || !strings.Contains(v, "n: child run") {

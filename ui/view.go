@@ -231,7 +231,8 @@ func (m Model) helpView(w int) string {
 	if m.ctrl() == nil {
 		suffix = st.Dim.Render("  · viewer: control keys disabled")
 	}
-	for _, keys := range m.keys.ShortHelps() {
+	helps := m.keys.ShortHelps(m.ended())
+	for _, keys := range helps {
 		line := h.ShortHelpView(keys) + suffix
 		if lipgloss.Width(line) <= w {
 			return line
@@ -240,7 +241,7 @@ func (m Model) helpView(w int) string {
 			return h.ShortHelpView(keys)
 		}
 	}
-	return truncate(h.ShortHelpView(m.keys.ShortHelps()[len(m.keys.ShortHelps())-1]), w)
+	return truncate(h.ShortHelpView(helps[len(helps)-1]), w)
 }
 
 // overviewView draws the loss, validation and learning-rate charts and
