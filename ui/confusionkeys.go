@@ -115,6 +115,7 @@ func (m Model) onMouse(msg tea.MouseMsg) (tea.Model, tea.Cmd) {
 	if m.view == viewRuns {
 		if i, ok := m.runs.rowAt(msg.Y-top, m.bodyHeight()); ok {
 			m.runs.cursor = i
+			return m, m.runs.loadPreview()
 		}
 		return m, nil
 	}

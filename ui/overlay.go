@@ -1,7 +1,9 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -65,6 +67,9 @@ func (r runsModel) loadCurve(id string) tea.Cmd {
 		default:
 			name := map[overlayMetric]string{overlayF1: "f1", overlayAcc: "acc", overlayValLoss: "loss"}[k.metric]
 			c.Values, err = training.EpochCurve(dir, name)
+		}
+		if errors.Is(err, fs.ErrNotExist) {
+			err = nil // a run that has logged nothing yet: no curve so far
 		}
 		return curveLoadedMsg{k, c, err}
 	}

@@ -395,11 +395,10 @@ func (r runsModel) headLines() int {
 
 // tableHeight is the runs table's height, title and header included, in
 // a body of h lines of which head go to the title, filter and note.
+// It leaves the rest (at least 40%) to the chart below: the picked runs'
+// overlay, or the run under the cursor's curve.
 func (r runsModel) tableHeight(head, h int) int {
-	if len(r.selected) == 0 {
-		return max(3, h-head)
-	}
-	return max(3, min(len(r.shown())+1, (h-head)*6/10))
+	return max(3, min(len(r.shown())+2, (h-head)*6/10)) // the title and the header: two lines
 }
 
 func (r runsModel) pick(id string) int {

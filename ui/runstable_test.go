@@ -84,7 +84,9 @@ func runsViewModel(t *testing.T, rd string, w, h int) Model {
 	m := New(Options{Snapshot: script(), Ctrl: &fakeCtrl{}, Renderer: asciiRenderer(), RunsDir: rd})
 	m, _ = m.Resize(w, h)
 	nm, cmd := m.Update(keyRunes("3"))
-	return run(t, nm.(Model), cmd)
+	// The listing, then the curve of the run under the cursor.
+	nm, cmd = nm.(Model).Update(cmd())
+	return settle(nm.(Model), cmd, 2)
 }
 
 // feed runs a key's command and feeds its message back (for keys whose

@@ -16,9 +16,10 @@ import (
 // runsModel is the runs view: every run of the runs folder (and the
 // trials of its sweeps) as a table to sort, filter, group and browse as a
 // lineage tree; runs picked with enter get a metric overlaid (m: overlay.go) in
-// stable colours and their differing settings listed; two picked runs
-// compare side by side (v); a run can be archived or deleted (with undo)
-// or watched and steered (w).
+// stable colours and their differing settings listed, and until one is
+// picked the run under the cursor has that metric drawn below the table;
+// two picked runs compare side by side (v); a run can be archived or
+// deleted (with undo) or watched and steered (w).
 type runsModel struct {
 	dir       string
 	rows      []runs.Listed
@@ -99,6 +100,9 @@ func (r runsModel) update(msg tea.Msg) (runsModel, tea.Cmd) {
 		for _, id := range r.selected {
 			cmds = append(cmds, r.loadCurve(id))
 		}
+		if id := r.previewID(); id != "" {
+			cmds = append(cmds, r.loadCurve(id)) // read again: it may be training
+		}
 		return r, tea.Batch(cmds...)
 	case curveLoadedMsg:
 		if msg.err != nil {
@@ -136,7 +140,39 @@ func (r runsModel) current() *runs.Listed {
 	return sh[r.cursor].run
 }
 
+// key handles a key, then reads the curve of the run under the cursor if
+// it is to be drawn and is not yet read. The last action's note goes at
+// the next key (a key that answers sets its own).
 func (r runsModel) key(msg tea.KeyMsg, k KeyMap) (runsModel, tea.Cmd) {
+	if !r.filtering {
+		r.note, r.noteBad = "", false
+	}
+	r, cmd := r.handleKey(msg, k)
+	return r, tea.Batch(cmd, r.loadPreview())
+}
+
+// previewID is the run whose curve the view draws when no run is picked:
+// the one under the cursor ("" when runs are picked, or on a group row).
+func (r runsModel) previewID() string {
+	if len(r.selected) > 0 || r.side != nil {
+		return ""
+	}
+	if l := r.current(); l != nil {
+		return l.Info.ID
+	}
+	return ""
+}
+
+// loadPreview reads the previewed run's curve if it is not read yet.
+func (r runsModel) loadPreview() tea.Cmd {
+	id := r.previewID()
+	if _, ok := r.curves[curveKey{id, r.overlay}]; id == "" || ok {
+		return nil
+	}
+	return r.loadCurve(id)
+}
+
+func (r runsModel) handleKey(msg tea.KeyMsg, k KeyMap) (runsModel, tea.Cmd) {
 	if r.filtering {
 		switch {
 		case key.Matches(msg, k.Apply), key.Matches(msg, k.Cancel):
@@ -316,7 +352,7 @@ func (r runsModel) view(st Styles, w, h int) string {
 	used := strings.Count(b.String(), "\n") + 1
 	b.WriteString("\n" + r.table(st, w, r.tableHeight(used, h)))
 	if len(r.selected) == 0 {
-		return b.String()
+		return b.String() + r.preview(st, w, h-strings.Count(b.String(), "\n")-1)
 	}
 	b.WriteString("\n" + r.picked(st, w))
 	used = strings.Count(b.String(), "\n") + 1
@@ -331,6 +367,23 @@ func (r runsModel) view(st Styles, w, h int) string {
 		b.WriteString(overlayChart(curves, r.overlay == overlayTrainLoss, chartOpts{W: w, H: h - used - 1, Color: st.Color, Colors: colors}))
 	}
 	return b.String()
+}
+
+// preview draws the overlaid metric of the run under the cursor in the
+// h rows left below the table ("" when fewer than five are left, or no
+// run is under the cursor).
+func (r runsModel) preview(st Styles, w, h int) string {
+	id := r.previewID()
+	if id == "" || h-1 < 4 {
+		return ""
+	}
+	c, ok := r.curves[curveKey{id, r.overlay}]
+	if !ok {
+		return "\n" + st.Dim.Render(truncate("reading "+id+" …", w))
+	}
+	title := joinFit([]string{r.overlay.title() + " of " + id, "the run under the cursor", "enter picks runs to overlay", "m: another metric"}, " · ", w)
+	return "\n" + st.BoxTitle.Render(title) + "\n" + overlayChart([]runs.StepCurve{c}, r.overlay == overlayTrainLoss,
+		chartOpts{W: w, H: h - 1, Color: st.Color, Colors: []asciigraph.AnsiColor{overlayColors[0]}})
 }
 
 // picked lists the picked runs with their colours, the settings that
