@@ -149,17 +149,24 @@ func (m Model) headerView(w int) string {
 	if id == "" {
 		id = "(starting…)"
 	}
-	line2 := st.Dim.Render("run ") + st.Value.Render(id)
+	// The run's settings, most telling first: on a narrow screen whole
+	// settings drop from the end rather than one being cut mid-word.
+	head := st.Dim.Render("run ") + st.Value.Render(id)
 	if hd.Parent != "" {
-		line2 += st.Dim.Render(" ← " + hd.Parent)
+		head += st.Dim.Render(" ← " + hd.Parent)
 	}
-	line2 += st.Dim.Render(fmt.Sprintf("  %s · %s · %s lr %s · batch %d · %s · %s · %d/%d imgs · %s",
-		hd.Model, s.Loss, hd.Optim, fmtLR(s.LR), hd.Batch, hd.Img, hd.Sampler, hd.Train, hd.Val, hd.Device))
+	device := hd.Device
 	if hd.Precision != "" {
-		line2 += st.Dim.Render(" " + hd.Precision)
+		device += " " + hd.Precision
 	}
 	if s.GPUTotal > 0 {
-		line2 += st.Dim.Render(fmt.Sprintf(" %.1f/%.0f GiB", s.GPUMem/1024, s.GPUTotal/1024))
+		device += fmt.Sprintf(" %.1f/%.0f GiB", s.GPUMem/1024, s.GPUTotal/1024)
+	}
+	parts := []string{hd.Model, s.Loss, hd.Optim + " lr " + fmtLR(s.LR), device, fmt.Sprintf("batch %d", hd.Batch), hd.Img, hd.Sampler,
+		fmt.Sprintf("%d/%d imgs", hd.Train, hd.Val)}
+	line2 := head
+	if rest := joinFit(parts, " · ", w-lipgloss.Width(head)-2); rest != "" {
+		line2 += "  " + st.Dim.Render(rest)
 	}
 	bar := m.bar
 	bar.Width = max(w-52, 10)
