@@ -127,6 +127,20 @@ func TestRunsRefreshDoesNotMultiply(t *testing.T) {
 	}
 }
 
+// TestPausedHeaderHasNoETA: while paused, the header says so instead of
+// the last speed and an ETA computed from it.
+func TestPausedHeaderHasNoETA(t *testing.T) {
+	m := newTestModel(nil, 120, 40)
+	if v := m.View(); !strings.Contains(v, "img/s · ETA") {
+		t.Fatalf("a running run's header has no speed:\n%s", v)
+	}
+	nm, _ := m.Update(eventsMsg{events: []training.Event{{Kind: training.KindState, State: training.StatePaused, Time: t0.Add(100 * time.Second)}}})
+	head := strings.Join(strings.Split(nm.(Model).View(), "\n")[:3], "\n")
+	if strings.Contains(head, "ETA") || !strings.Contains(head, "· paused") {
+		t.Errorf("a paused run's header:\n%s", head)
+	}
+}
+
 // TestEndedRunAnswersKeys: after the run ends, a control key the trainer
 // cannot apply says why; q quits at once.
 func TestEndedRunAnswersKeys(t *testing.T) {

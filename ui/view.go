@@ -177,6 +177,10 @@ func (m Model) headerView(w int) string {
 		epoch, pct = s.Epochs, 100
 	}
 	pace := fmt.Sprintf("%.0f img/s · ETA %s", s.IPS, s.ETA())
+	switch s.State {
+	case training.StatePaused, training.StateStalled:
+		pace = string(s.State) // not the last speed and an ETA from it: neither holds while it waits
+	}
 	if m.ended() {
 		pace = "finished"
 		if d := s.Took(); d > 0 {
