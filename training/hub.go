@@ -11,9 +11,10 @@ import (
 // reader loses the newest ones until it catches up, and is told how many)
 // while every other event is kept. The hub also keeps the history so that
 // a late subscriber starts with the whole run: every non-step event, and
-// step events thinned to at most HistorySteps (every other one is dropped
-// when the cap is reached, so a run of days keeps the shape of its curves
-// in bounded memory; the run's history columns on disk keep every step).
+// step events thinned to at most HistorySteps (when the cap is reached,
+// every other one is dropped but the newest half, so a run of days keeps
+// the shape of its curves in bounded memory and its recent steps whole;
+// the run's history columns on disk keep every step).
 type Hub struct {
 	mu      sync.Mutex
 	subs    map[*Sub]struct{}
@@ -81,16 +82,25 @@ func (h *Hub) Publish(e Event) {
 	}
 }
 
-// thin drops every other step event from the history.
+// thin drops every other step event from the history but the newest
+// HistorySteps/2, which stay whole: a viewer who joins a long run late
+// sees its recent steps (the overview's "recent" loss chart) in full
+// detail, and older stretches lose detail the older they are.
 func (h *Hub) thin() {
+	dense := HistorySteps / 2
 	kept := h.history[:0]
 	odd := false
+	seen := 0
+	old := h.steps - dense // the step events that may be thinned
 	h.steps = 0
 	for _, e := range h.history {
 		if e.Kind == KindStep {
-			odd = !odd
-			if !odd {
-				continue
+			seen++
+			if seen <= old {
+				odd = !odd
+				if !odd {
+					continue
+				}
 			}
 			h.steps++
 		}

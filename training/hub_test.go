@@ -58,7 +58,10 @@ func TestHubSlowSubscriberLosesOnlySteps(t *testing.T) {
 
 func TestHubHistoryStaysBounded(t *testing.T) {
 	h := NewHub()
-	for i := 0; i < 3*HistorySteps; i++ {
+	// A count that does not end just after a thinning (the steps since
+	// the last are whole whatever the thinning keeps).
+	const n = 3*HistorySteps + HistorySteps/3
+	for i := 0; i < n; i++ {
 		h.Publish(Event{Kind: KindStep, Step: i})
 		if i%1000 == 999 {
 			h.Publish(Event{Kind: KindEpoch, Epoch: i / 1000})
@@ -78,10 +81,27 @@ func TestHubHistoryStaysBounded(t *testing.T) {
 			epochs++
 		}
 	}
-	if steps > HistorySteps || steps < HistorySteps/2 || epochs != 3*HistorySteps/1000 {
+	if steps > HistorySteps || steps < HistorySteps/2 || epochs != n/1000 {
 		t.Errorf("kept %d steps and %d epochs", steps, epochs)
 	}
-	if last < 3*HistorySteps-2 {
+	if last != n-1 {
 		t.Errorf("the newest steps were lost (last %d)", last)
+	}
+	// The newest half of the cap is whole (a late viewer's recent chart),
+	// and the run's first step is still there (the curve's start).
+	var got []int
+	for _, e := range snap {
+		if e.Kind == KindStep {
+			got = append(got, e.Step)
+		}
+	}
+	if got[0] != 0 {
+		t.Errorf("the first step was thinned away: history starts at %d", got[0])
+	}
+	tail := got[len(got)-HistorySteps/2:]
+	for i, st := range tail {
+		if want := n - HistorySteps/2 + i; st != want {
+			t.Fatalf("the newest %d steps are not whole: %d where %d was", HistorySteps/2, st, want)
+		}
 	}
 }
