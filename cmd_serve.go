@@ -53,8 +53,10 @@ func (a *app) serve(cfg training.Config, sc serve.Config, notify *training.Notif
 	go printProgress(sub, a.out, a.errOut)
 	// The manager lingers after the run ends (operators may predict or
 	// start a child run from it) until Ctrl-C.
+	ctx, stop := stopOnBrokenPipe(a.ctx)
+	defer stop()
 	terr := make(chan error, 1)
-	go func() { terr <- mgr.Run(a.ctx) }()
+	go func() { terr <- mgr.Run(ctx) }()
 	var runErr error
 	select {
 	case runErr = <-terr:

@@ -94,7 +94,9 @@ func (a *app) train(cfg training.Config, headless bool, notify *training.Notifie
 		defer close(done)
 		printProgress(sub, a.out, a.errOut)
 	}()
-	err := mgr.Run(a.ctx)
+	ctx, stop := stopOnBrokenPipe(a.ctx)
+	defer stop()
+	err := mgr.Run(ctx)
 	<-done
 	return err
 }

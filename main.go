@@ -51,6 +51,21 @@ func stopSignals() []os.Signal {
 	return sigs
 }
 
+// stopOnBrokenPipe is ctx ending also when standard output's reader goes
+// away (SIGPIPE, as when a terminal running "maskdash train | tee log"
+// closes: tee dies on the hangup first). A run then stops with a
+// checkpoint as on a hangup; without this the next progress line killed
+// it before its last checkpoint, and its folder said "running" until the
+// crash watch marked it crashed. Writes to the broken pipe then fail
+// quietly. Only the commands that train ask for it: the others keep
+// ending quietly on SIGPIPE, as "maskdash runs | head" expects.
+func stopOnBrokenPipe(ctx context.Context) (context.Context, context.CancelFunc) {
+	if signal.Ignored(syscall.SIGPIPE) {
+		return context.WithCancel(ctx) // writes fail with EPIPE; nothing is killed
+	}
+	return signal.NotifyContext(ctx, syscall.SIGPIPE)
+}
+
 // startProfile writes a CPU profile of the whole command to path (for
 // finding what is slow); "" does nothing.
 func startProfile(path string) (stop func() error, err error) {

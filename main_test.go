@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -688,6 +689,53 @@ func TestBenchReportsTheShareOfPeak(t *testing.T) {
 	text, err := run(t, "bench", "--model", "cnn-s", "--img", "32x32", "--batch", "4", "--steps", "1", "--device", "cpu")
 	if err != nil || !strings.Contains(text, "GFLOP per image") {
 		t.Errorf("text output lacks the FLOPs: %v: %s", err, text)
+	}
+}
+
+// TestBrokenPipeStopsWithACheckpoint: "maskdash train | tee log" in a
+// terminal that closes (tee goes first): the run stops with a checkpoint
+// at its last step and exits 0, where the next progress line used to kill
+// it by SIGPIPE and leave its folder "running".
+func TestBrokenPipeStopsWithACheckpoint(t *testing.T) {
+	data := tinySet(t)
+	rd := t.TempDir()
+	cmd := exec.Command(bin, "train", "--headless", "--data", data, "--runs", rd, "--img", "16x16", "--batch", "8", "--epochs", "500")
+	pipe, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errOut strings.Builder
+	cmd.Stderr = &errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Read until the first checkpoint, then close the reader's end.
+	lines := bufio.NewScanner(pipe)
+	for lines.Scan() && !strings.Contains(lines.Text(), "checkpoint saved") {
+	}
+	pipe.Close()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("exit: %v\n%s", err, errOut.String())
+		}
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("still running 60 s after its output's reader went:\n%s", errOut.String())
+	}
+	list, err := runs.NewStore(rd).List()
+	if err != nil || len(list) != 1 {
+		t.Fatalf("runs: %v %v", list, err)
+	}
+	info := list[0].Info
+	if info.Status != runs.StatusStopped {
+		t.Errorf("status %s after the pipe broke, want stopped\n%s", info.Status, errOut.String())
+	}
+	ckpts, _ := filepath.Glob(filepath.Join(rd, info.ID, "checkpoints", fmt.Sprintf("*-%07d.safetensors", info.Steps)))
+	if len(ckpts) != 1 {
+		t.Errorf("no checkpoint at the run's last step %d", info.Steps)
 	}
 }
 
