@@ -164,3 +164,38 @@ func BenchmarkReadHistory400kx100(b *testing.B) {
 		}
 	}
 }
+
+// TestResolve: a run by its id, a unique prefix or suffix, a unique part
+// of it when no prefix or suffix matches, or its folder; ambiguity and no
+// match are errors that name the reference.
+func TestResolve(t *testing.T) {
+	dir := t.TempDir()
+	for _, id := range []string{"20261205-002757-cnn-s-ce-a", "20261205-002801-cnn-s-ce-b", "20261205-002832-cnn-s-ce"} {
+		if err := os.MkdirAll(filepath.Join(dir, id), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(dir, ".trash", "20261205-009999-cnn-s-ce"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s := NewStore(dir)
+	for ref, want := range map[string]string{
+		"20261205-002832-cnn-s-ce": "20261205-002832-cnn-s-ce",
+		"ce-b":                     "20261205-002801-cnn-s-ce-b", // suffix
+		"20261205-0028":            "",                           // prefix of two
+		"002832":                   "20261205-002832-cnn-s-ce",   // a unique part
+		"cnn-s":                    "",                           // a part of all three
+		"009999":                   "",                           // only in .trash
+		"nothing":                  "",
+	} {
+		got, err := s.Resolve(ref)
+		switch {
+		case want == "" && err == nil:
+			t.Errorf("%q resolved to %s, want an error", ref, got)
+		case want == "" && !strings.Contains(err.Error(), fmt.Sprintf("%q", ref)):
+			t.Errorf("%q: the error does not name it: %v", ref, err)
+		case want != "" && (err != nil || got != filepath.Join(dir, want)):
+			t.Errorf("%q resolved to %s, %v; want %s", ref, got, err, want)
+		}
+	}
+}

@@ -210,8 +210,9 @@ func open(dir string) (*Run, error) {
 	return r, nil
 }
 
-// Resolve finds a run by id, by a unique prefix or suffix of its id, or by
-// its folder path, and returns its folder.
+// Resolve finds a run by id, by a unique prefix or suffix of its id, by a
+// unique part of it when no prefix or suffix matches (its time,
+// "002832"), or by its folder path, and returns its folder.
 func (s *Store) Resolve(ref string) (string, error) {
 	if st, err := os.Stat(filepath.Join(ref, "run.json")); err == nil && !st.IsDir() {
 		return filepath.Clean(ref), nil
@@ -220,17 +221,23 @@ func (s *Store) Resolve(ref string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("runs folder %s: %w", s.Dir, err)
 	}
-	var hits []string
+	var hits, inside []string
 	for _, e := range ents {
-		if !e.IsDir() {
+		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
 		if e.Name() == ref {
 			return s.Path(ref), nil
 		}
-		if strings.HasPrefix(e.Name(), ref) || strings.HasSuffix(e.Name(), ref) {
+		switch {
+		case strings.HasPrefix(e.Name(), ref) || strings.HasSuffix(e.Name(), ref):
 			hits = append(hits, e.Name())
+		case ref != "" && strings.Contains(e.Name(), ref):
+			inside = append(inside, e.Name())
 		}
+	}
+	if len(hits) == 0 {
+		hits = inside
 	}
 	switch len(hits) {
 	case 1:
