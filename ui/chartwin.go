@@ -62,20 +62,23 @@ func (m Model) stepWindow(n int) window {
 			w.secs = t.Last
 		}
 	} else {
-		idx := make([]int, 0, len(s.Steps))
-		for i, st := range s.Steps {
-			if m.win.hi == 0 || st >= m.win.lo && st <= m.win.hi {
-				idx = append(idx, i)
-			}
+		// The samples in the window, [from, to): step events arrive in
+		// step order, so the window is found by binary search rather
+		// than by a pass over a long run's every sample at each redraw.
+		from, to := 0, len(s.Steps)
+		if m.win.hi > 0 {
+			from = sort.SearchInts(s.Steps, m.win.lo)
+			to = sort.Search(len(s.Steps), func(i int) bool { return s.Steps[i] > m.win.hi })
+			to = max(to, from)
+		} else if !m.history && to-from > n {
+			from = to - n // recent
 		}
-		if m.win.hi == 0 && !m.history && len(idx) > n {
-			idx = idx[len(idx)-n:] // recent
-		}
-		buckets := min(n, len(idx))
+		count := to - from
+		buckets := min(n, count)
 		for b := range buckets {
-			a, z := b*len(idx)/buckets, (b+1)*len(idx)/buckets
+			a, z := from+b*count/buckets, from+(b+1)*count/buckets
 			mn, mx, lr := math.Inf(1), math.Inf(-1), math.NaN()
-			for _, i := range idx[a:z] {
+			for i := a; i < z; i++ {
 				if y := s.Train[i]; !math.IsNaN(y) && !math.IsInf(y, 0) {
 					mn, mx = min(mn, y), max(mx, y)
 				}
@@ -84,7 +87,7 @@ func (m Model) stepWindow(n int) window {
 			if mn > mx {
 				mn, mx = math.NaN(), math.NaN()
 			}
-			last := idx[z-1]
+			last := z - 1
 			w.steps = append(w.steps, s.Steps[last])
 			w.lossLo, w.lossHi, w.lr = append(w.lossLo, mn), append(w.lossHi, mx), append(w.lr, lr)
 			sec := math.NaN()

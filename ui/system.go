@@ -26,6 +26,15 @@ func (m Model) systemView(w, h int) string {
 	}
 	title := st.BoxTitle.Render(joinFit([]string{"system", fmt.Sprintf("%.0f img/s", m.state.IPS), fmt.Sprintf("CPU %.0f%%", 100*last.CPU),
 		fmt.Sprintf("RSS %.0f MiB", last.RSS), fmt.Sprintf("queue %.0f%%", 100*last.Queue), fmt.Sprintf("waits %.0f%%", 100*last.DataWait)}, " · ", w))
+	cols := 1
+	if w >= 110 {
+		cols = 2
+	}
+	cw := w
+	if cols == 2 {
+		cw = (w - 2) / 2
+	}
+	plotW := max(cw-12, 10)
 	type chart struct {
 		title  string
 		series [][]float64
@@ -33,7 +42,7 @@ func (m Model) systemView(w, h int) string {
 	}
 	charts := []chart{
 		{fmt.Sprintf("images/s %.0f", m.state.IPS), [][]float64{sys.IPS}, []asciigraph.AnsiColor{m.styles.Series.Acc}},
-		{fmt.Sprintf("CPU %.0f%% (100%% = one core)", 100*last.CPU), [][]float64{scale(sys.CPU, 100)}, []asciigraph.AnsiColor{m.styles.Series.TrainLoss}},
+		{fmt.Sprintf("CPU %.0f%% (100%% = one core)", 100*last.CPU), [][]float64{scale(recent(sys.CPU, plotW), 100)}, []asciigraph.AnsiColor{m.styles.Series.TrainLoss}},
 		{fmt.Sprintf("resident memory %.0f MiB", last.RSS), [][]float64{sys.RSS}, []asciigraph.AnsiColor{m.styles.Series.LR}},
 		{m.named(fmt.Sprintf("loader queue %.0f%%", 100*last.Queue), m.styles.Names[m.styles.Series.ValLoss], "upper") + " · " + m.named(fmt.Sprintf("waiting for data %.0f%%", 100*last.DataWait), m.styles.Names[m.styles.Series.TrainLoss], ""),
 			[][]float64{sys.Queue, sys.Wait}, []asciigraph.AnsiColor{m.styles.Series.ValLoss, m.styles.Series.TrainLoss}},
@@ -41,18 +50,8 @@ func (m Model) systemView(w, h int) string {
 	if sys.HasGPU {
 		charts = append(charts, chart{fmt.Sprintf("GPU %.0f%% · %.0f MiB", last.GPUUtil, m.state.GPUMem), [][]float64{sys.GPUUtil}, []asciigraph.AnsiColor{m.styles.Series.F1}})
 	}
-	bodyH := h - 2
-	cols := 1
-	if w >= 110 {
-		cols = 2
-	}
 	rows := (len(charts) + cols - 1) / cols
-	ch := max(3, bodyH/rows)
-	cw := w
-	if cols == 2 {
-		cw = (w - 2) / 2
-	}
-	plotW := max(cw-12, 10)
+	ch := max(3, (h-2)/rows)
 	var lines []string
 	for r := 0; r < rows; r++ {
 		var row []string

@@ -283,21 +283,30 @@ func TestInfiniteLossDoesNotPanic(t *testing.T) {
 	}
 }
 
-// BenchmarkView100k draws the overview with 100,000 points of history,
-// recent and whole-history modes.
-func BenchmarkView100k(b *testing.B) {
-	m := newTestModel(&fakeCtrl{}, 120, 40)
-	for i := 0; i < 100_000; i++ {
-		m.state.Apply(training.Event{Kind: training.KindStep, Step: i, Loss: 1 + math.Sin(float64(i)/100), LR: 1e-3, Epochs: 3})
-	}
-	for _, mode := range []bool{false, true} {
-		m.history = mode
-		name := map[bool]string{false: "recent", true: "all"}[mode]
-		b.Run(name, func(b *testing.B) {
-			for b.Loop() {
-				_ = m.View()
+// BenchmarkViewLongRun draws the overview (recent and whole-history
+// modes) and the system view with 100,000 and 1,000,000 step samples of
+// history (a local dashboard keeps every sample: about three days at four
+// a second). A redraw's cost and allocation stay flat in the run's length
+// where only the recent samples are drawn (once 16 MB a redraw at 1M).
+func BenchmarkViewLongRun(b *testing.B) {
+	for _, n := range []int{100_000, 1_000_000} {
+		m := newTestModel(&fakeCtrl{}, 160, 50)
+		for i := 0; i < n; i++ {
+			m.state.Apply(training.Event{Kind: training.KindStep, Step: i, Loss: 1 + math.Sin(float64(i)/100), LR: 1e-3, Epochs: 3})
+		}
+		for _, mode := range []string{"recent", "all", "system"} {
+			m.history = mode == "all"
+			m.view = viewOverview
+			if mode == "system" {
+				m.view = viewSystem
 			}
-		})
+			b.Run(fmt.Sprintf("%dk/%s", n/1000, mode), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					_ = m.View()
+				}
+			})
+		}
 	}
 }
 
