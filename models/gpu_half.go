@@ -1,6 +1,8 @@
 package models
 
 import (
+	"slices"
+
 	G "gorgonia.org/gorgonia"
 
 	"github.com/maskdash/maskdash/models/ops"
@@ -42,4 +44,49 @@ func hasHalfForm(op G.Op) bool {
 		return true
 	}
 	return false
+}
+
+// halfChannelStep is the channel count cuDNN's bfloat16 NHWC tensor-core
+// convolutions want a multiple of (16 bytes a position).
+const halfChannelStep = 8
+
+// halfPadded finds the convolutions that read the batch x directly with a
+// channel count that is not a multiple of halfChannelStep (the first
+// layer's three colours) and returns each one's kernel node with the
+// padded count: the GPU engine then holds the batch in bfloat16 with zero
+// channels up to it, and those kernels' bfloat16 copies with zero
+// weights there (gpu_half_cuda.go). Nothing is padded (nil) unless every
+// op that reads x is such a convolution or its kernel gradient: another
+// reader would see the padding.
+func halfPadded(order G.Nodes, x *G.Node) map[*G.Node]int {
+	if len(x.Shape()) != 4 || x.Shape()[1]%halfChannelStep == 0 {
+		return nil
+	}
+	c := x.Shape()[1]
+	cp := (c + halfChannelStep - 1) / halfChannelStep * halfChannelStep
+	out := map[*G.Node]int{}
+	for _, nd := range order {
+		ins := graphChildren(nd)
+		if !slices.Contains(ins, x) {
+			continue
+		}
+		switch nd.Op().(type) {
+		case *ops.Conv2dOp:
+			if ins[0] != x {
+				return nil
+			}
+			out[ins[1]] = cp
+		case *ops.ConvDwOp:
+			if ins[0] != x {
+				return nil
+			}
+		case *ops.ConvDxOp:
+			if len(ins) < 3 || ins[2] != x || ins[0] == x || ins[1] == x {
+				return nil
+			}
+		default:
+			return nil
+		}
+	}
+	return out
 }

@@ -3,6 +3,8 @@
 package models
 
 import (
+	"fmt"
+
 	G "gorgonia.org/gorgonia"
 
 	"github.com/maskdash/maskdash/models/gpu"
@@ -28,13 +30,47 @@ func (r *gpuRun) halfOf() {
 	}
 }
 
+// padOf finds whether the run's batch is padded with zero channels for
+// the convolutions that read it: when their kernels are (gpuNet.padC).
+// Every reader of the batch must then be one of them (halfPadded).
+func (r *gpuRun) padOf() error {
+	r.padX = 0
+	if !r.net.half || len(r.net.padC) == 0 {
+		return nil
+	}
+	pads := halfPadded(r.order, r.gr.x)
+	for k, cp := range pads {
+		p, ok := r.net.byData[&ops.Float32s(k.Value())[0]]
+		if !ok || r.net.padC[p] != cp {
+			return fmt.Errorf("the GPU engine: the batch's bf16 channels are padded in one graph and not another")
+		}
+		r.padX = cp
+	}
+	if r.padX == 0 {
+		return fmt.Errorf("the GPU engine: the batch's bf16 channels are padded in one graph and not another")
+	}
+	return nil
+}
+
+// HalfChannels is a four-dimensional node's channel count on the device:
+// its own, or the padded count of the batch (padOf).
+func (r *gpuRun) HalfChannels(nd *G.Node) int {
+	if nd == r.gr.x && r.padX > 0 {
+		return r.padX
+	}
+	return nd.Shape()[1]
+}
+
 // Words is nd's size on the device in 4-byte words.
 func (r *gpuRun) Words(nd *G.Node) int {
 	n := nd.Shape().TotalSize()
-	if r.half[nd] {
-		return (n + 1) / 2
+	if !r.half[nd] {
+		return n
 	}
-	return n
+	if len(nd.Shape()) == 4 {
+		n = n / nd.Shape()[1] * r.HalfChannels(nd)
+	}
+	return (n + 1) / 2
 }
 
 // allocHalf makes the bf16 path's own buffers: the batch in bfloat16,
@@ -54,7 +90,8 @@ func (r *gpuRun) allocHalf() error {
 				flat = max(flat, x.Shape().TotalSize())
 			}
 		case *ops.Conv2dOp:
-			dw = max(dw, (r.in(nd, 1).Shape().TotalSize()+1)/2)
+			k := r.in(nd, 1).Shape()
+			dw = max(dw, (k.TotalSize()/k[1]*r.HalfChannels(r.in(nd, 0))+1)/2)
 		case *ops.ChanBiasOp:
 			chans = max(chans, nd.Shape()[1])
 		}
@@ -89,14 +126,22 @@ func (r *gpuRun) allocHalf() error {
 func (r *gpuRun) toHalf() error {
 	d := r.net.dev
 	s := r.gr.x.Shape()
-	if err := d.Launch("md_to_nhwc_h", s.TotalSize(), s[0], s[1], s[2]*s[3], r.xf, r.xh); err != nil {
+	if err := toNHWC(d, s[0], s[1], r.padX, s[2]*s[3], r.xf, r.xh); err != nil {
 		return err
 	}
 	for p, wh := range r.net.wh {
-		k, c, hw := p.Shape[0], p.Shape[1], p.Shape[2]*p.Shape[3]
-		if err := d.Launch("md_to_nhwc_h", len(p.Data), k, c, hw, r.net.weights[p], wh); err != nil {
+		if err := toNHWC(d, p.Shape[0], p.Shape[1], r.net.padC[p], p.Shape[2]*p.Shape[3], r.net.weights[p], wh); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// toNHWC queues float32 NCHW x [n, c, hw] into bfloat16 NHWC y, with
+// zero channels up to cp when cp is set (0: none).
+func toNHWC(d *gpu.Device, n, c, cp, hw int, x, y gpu.Buffer) error {
+	if cp > c {
+		return d.Launch("md_pad_nhwc_h", n*cp*hw, n, c, cp, hw, x, y)
+	}
+	return d.Launch("md_to_nhwc_h", n*c*hw, n, c, hw, x, y)
 }

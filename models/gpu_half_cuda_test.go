@@ -4,6 +4,8 @@ package models
 
 import (
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/maskdash/maskdash/models/ops"
@@ -76,6 +78,67 @@ func TestGPUBF16StepNearCPU(t *testing.T) {
 			}
 			t.Logf("loss %.6g (CPU %.6g, %.2g relative); logits %.2g; evaluation logits %.2g; gradients %.2g, the worst %.2g (%s)",
 				st.l2, st.l1, st.lossErr, st.logitsErr, ee, st.allErr, st.worst, st.worstName)
+		})
+	}
+}
+
+// TestGPUBF16PaddingChangesNothing: the batch's colours padded to eight
+// channels with zeros (and the first convolution's kernel copy with zero
+// weights, gpuHalfPad) give the unpadded step's loss, logits and
+// gradients: the zeros add nothing, so only the order of a sum's terms
+// may differ. A wrong channel read back into the first layer's kernel
+// gradient (md_unpad_nchw_f) is off by its whole size.
+func TestGPUBF16PaddingChangesNothing(t *testing.T) {
+	needGPU(t)
+	for _, name := range []string{"vgg-s", "resnet-s"} {
+		t.Run(name, func(t *testing.T) {
+			defer func(v bool) { gpuHalfPad = v }(gpuHalfPad)
+			spec := Spec{Name: name, Batch: 8, W: 32, H: 32, Seed: 7, Device: DeviceCUDA, Precision: PrecisionBF16}
+			nets := map[bool]*Net{}
+			for _, pad := range []bool{false, true} {
+				gpuHalfPad = pad
+				n, err := New(spec)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() {
+					if err := n.Close(); err != nil {
+						t.Error(err)
+					}
+				})
+				nets[pad] = n
+			}
+			if len(nets[true].gpu.padC) != 1 || len(nets[false].gpu.padC) != 0 {
+				t.Fatalf("padded kernels: %d with the switch on, %d off", len(nets[true].gpu.padC), len(nets[false].gpu.padC))
+			}
+			r := rand.New(rand.NewPCG(3, 4))
+			x := opstest.RandInput(r, spec.Batch*3*spec.H*spec.W)
+			loss := dotLoss(opstest.RandInput(r, spec.Batch*nets[true].Spec.Outputs()))
+			var ls [2]float64
+			var ys, gs [2][]float32
+			for i, pad := range []bool{false, true} {
+				n := nets[pad]
+				n.SetLoss(loss)
+				l, y, err := n.TrainStep(x)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := n.GradsToHost(); err != nil {
+					t.Fatal(err)
+				}
+				ls[i], ys[i] = l, append([]float32(nil), y...)
+				for _, p := range n.Params() {
+					gs[i] = append(gs[i], p.Grad...)
+				}
+			}
+			first := nets[true].Params()[0]
+			firstErr := opstest.RelErr(gs[1][:len(first.Grad)], gs[0][:len(first.Grad)])
+			lossErr := math.Abs(ls[1]-ls[0]) / math.Abs(ls[0])
+			yErr, gErr := opstest.RelErr(ys[1], ys[0]), opstest.RelErr(gs[1], gs[0])
+			t.Logf("padded against not: loss %.2g, logits %.2g, gradients %.2g, %s's %.2g (relative)", lossErr, yErr, gErr, first.Name, firstErr)
+			if lossErr > 1e-4 || yErr > 1e-3 || gErr > 1e-2 || firstErr > 1e-2 {
+				t.Errorf("the padded step differs from the unpadded one")
+			}
 		})
 	}
 }

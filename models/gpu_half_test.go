@@ -81,3 +81,40 @@ func TestHalfForms(t *testing.T) {
 		})
 	}
 }
+
+// TestHalfPadded: in every model's graphs the batch's three colours are
+// padded to eight channels for exactly the convolutions that read it (one
+// kernel each), and nothing else reads the batch.
+func TestHalfPadded(t *testing.T) {
+	for _, name := range Names() {
+		t.Run(name, func(t *testing.T) {
+			net, err := New(Spec{Name: name, Batch: 4, W: 32, H: 32, Seed: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() {
+				if err := net.Close(); err != nil {
+					t.Error(err)
+				}
+			}()
+			if _, err := net.Forward(make([]float32, 3*32*32), 1); err != nil {
+				t.Fatal(err)
+			}
+			for _, gr := range []*graph{net.train, net.eval} {
+				sorted, err := G.Sort(gr.g)
+				if err != nil {
+					t.Fatal(err)
+				}
+				pads := halfPadded(sorted, gr.x)
+				if len(pads) != 1 {
+					t.Fatalf("%d kernels padded, want the first convolution's", len(pads))
+				}
+				for k, cp := range pads {
+					if cp != 8 || k.Shape()[1] != 3 {
+						t.Errorf("kernel %v padded to %d channels, want 3 to 8", k.Shape(), cp)
+					}
+				}
+			}
+		})
+	}
+}

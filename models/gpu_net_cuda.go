@@ -8,7 +8,10 @@ import (
 	"math"
 	"os"
 
+	G "gorgonia.org/gorgonia"
+
 	"github.com/maskdash/maskdash/models/gpu"
+	"github.com/maskdash/maskdash/models/ops"
 )
 
 // gpuNet is a Net's GPU side: the device, the weights, running
@@ -23,6 +26,7 @@ type gpuNet struct {
 	half    bool // --precision bf16: activations in bfloat16 (gpu_half_cuda.go)
 	weights map[*Param]gpu.Buffer
 	wh      map[*Param]gpu.Buffer // bf16: each kernel's bfloat16 KRSC copy, made every step
+	padC    map[*Param]int        // bf16: a kernel whose copy has zero channels up to this count (halfPadded)
 	byData  map[*float32]*Param
 	train   *gpuRun
 	eval    *gpuRun
@@ -52,7 +56,7 @@ func openGPU(n *Net) (*gpuNet, error) {
 		return nil, err
 	}
 	g := &gpuNet{dev: dev, prec: n.Spec.Precision, half: n.Spec.Precision == PrecisionBF16,
-		weights: map[*Param]gpu.Buffer{}, wh: map[*Param]gpu.Buffer{}, byData: map[*float32]*Param{},
+		weights: map[*Param]gpu.Buffer{}, wh: map[*Param]gpu.Buffer{}, padC: map[*Param]int{}, byData: map[*float32]*Param{},
 		slots: map[*Param][]gpu.Buffer{}, profile: os.Getenv("MASKDASH_GPU_PROFILE") == "1"}
 	if err := dev.Lock(); err != nil {
 		dev.Close()
@@ -63,6 +67,16 @@ func openGPU(n *Net) (*gpuNet, error) {
 	if err := dev.SetGemmTF32(n.Spec.Precision.gemmTF32()); err != nil {
 		return fail(err)
 	}
+	pads := map[*float32]int{} // kernels' padded channel counts, by their data
+	if g.half && gpuHalfPad {
+		sorted, err := G.Sort(n.train.g)
+		if err != nil {
+			return fail(err)
+		}
+		for k, cp := range halfPadded(sorted, n.train.x) {
+			pads[&ops.Float32s(k.Value())[0]] = cp
+		}
+	}
 	for _, p := range append(append([]*Param(nil), n.params...), n.buffers...) {
 		b, err := dev.Alloc(len(p.Data))
 		if err != nil {
@@ -71,7 +85,12 @@ func openGPU(n *Net) (*gpuNet, error) {
 		g.weights[p] = b
 		g.byData[&p.Data[0]] = p
 		if g.half && len(p.Shape) == 4 {
-			if g.wh[p], err = dev.Alloc((len(p.Data) + 1) / 2); err != nil {
+			size := len(p.Data)
+			if cp, ok := pads[&p.Data[0]]; ok {
+				g.padC[p] = cp
+				size = size / p.Shape[1] * cp
+			}
+			if g.wh[p], err = dev.Alloc((size + 1) / 2); err != nil {
 				return fail(err)
 			}
 		}

@@ -50,6 +50,7 @@ type gpuRun struct {
 	wh    map[*G.Node]gpu.Buffer // a kernel's bfloat16 KRSC copy, by its node
 	xf    gpu.Buffer             // the batch as uploaded (float32 NCHW): xs's last
 	xh    gpu.Buffer             // and in bfloat16 NHWC
+	padX  int                    // xh's channels when padded with zeros for the convolutions (gpuNet.padC), else 0
 	flat  gpu.Buffer             // a four-dimensional value flattened to float32, for a dense layer
 	dwh   gpu.Buffer             // a kernel gradient in bfloat16, before its float32 form
 	hsums gpu.Buffer             // a bias gradient's per-channel double sums
@@ -79,6 +80,9 @@ func newGPURunPlanned(net *gpuNet, gr *graph, planned bool) (*gpuRun, error) {
 		r.ins[nd] = graphChildren(nd)
 	}
 	r.halfOf()
+	if err := r.padOf(); err != nil {
+		return nil, err
+	}
 	if err := r.allocate(); err != nil {
 		return nil, errors.Join(err, r.free())
 	}
@@ -244,7 +248,7 @@ func (r *gpuRun) describe() error {
 					*p = b
 				}
 			}
-			cv, err := d.NewConv(gpu.ConvShape{N: s[0], C: s[1], H: s[2], W: s[3], K: k, R: op.K, Pad: op.Pad,
+			cv, err := d.NewConv(gpu.ConvShape{N: s[0], C: r.HalfChannels(x), H: s[2], W: s[3], K: k, R: op.K, Pad: op.Pad,
 				TF32: r.net.prec.convTF32(), BF16: r.net.half},
 				xb, wb, yb, dx, dw)
 			if err := errors.Join(err, freeAll(d, tmp)); err != nil {

@@ -46,6 +46,15 @@ var (
 	// a GPU (the two max pools were 16.5% of vgg-s's step at batch 256 on
 	// the H200); scripts/gpu-check.sh's extra part benches both.
 	gpuPoolKernels = envSwitch("MASKDASH_GPU_POOL", false)
+	// gpuHalfPad pads, under --precision bf16, the batch's three colour
+	// channels to eight (zeros) for the convolutions that read it, and
+	// their kernels' bfloat16 copies with zero weights (gpu_half.go's
+	// halfPadded; MASKDASH_BF16_PAD). On: cuDNN's bfloat16 NHWC
+	// tensor-core kernels want a channel count that is a multiple of 8;
+	// with 3, cuDNN may pick a slow kernel for the first layer or none at
+	// all. Built in the eleventh session without a GPU (checked on the
+	// emulator); scripts/gpu-check.sh's extra part benches both.
+	gpuHalfPad = envSwitch("MASKDASH_BF16_PAD", true)
 )
 
 // GPULossOnDevice reports whether callers should give a net on the GPU

@@ -34,7 +34,8 @@
 # the memory plan, with the fused BatchNorm, with the max pools by
 # md_pool2k_* (MASKDASH_GPU_POOL=1), and the loss on the host
 # against the loss on the GPU, torch.compile's bf16 figure, bf16 without
-# the memory plan, with cuDNN's BatchNorm (MASKDASH_BF16_CUDNN_BN=1) and
+# the memory plan, with cuDNN's BatchNorm (MASKDASH_BF16_CUDNN_BN=1),
+# bf16 with and without its padded first layer (MASKDASH_BF16_PAD) and
 # bf16's per-op profile: 90 s measured before the bf16 runs were added),
 # cli (every command-line test of
 # main_test.go with the cuda binary, as scripts/gpuemu-check.sh runs them
@@ -45,7 +46,10 @@
 # (the memory plan, on), MASKDASH_BN_PERSISTENT (cuDNN's persistent
 # BatchNorm, on), MASKDASH_GPU_FUSED_BN (the fused BatchNorm + ReLU
 # kernels, off), MASKDASH_GPU_LOSS (the loss computed on the GPU, off),
-# MASKDASH_BF16_CUDNN_BN (bf16's BatchNorm through cuDNN, off).
+# MASKDASH_BF16_CUDNN_BN (bf16's BatchNorm through cuDNN, off),
+# MASKDASH_BF16_PAD (bf16's batch padded from 3 to 8 channels for the
+# first convolution, on), MASKDASH_GPU_POOL (the max pools by
+# md_pool2k_*, off).
 # Each go test's whole output is kept in $OUT/test-*.log.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -175,6 +179,8 @@ step "bf16: PyTorch's torch.compile (the issue's second goal), and the bf16 trai
 MASKDASH_GPU_PLAN=0 timeout 60 $bin bench --device cuda --model vgg-s --batch 256 --seconds 3 --precision bf16 --json | sed 's/^/bf16, no plan: /' || echo "FAILED: bf16 no plan"
 for p in 1 0; do MASKDASH_BF16_CUDNN_BN=1 MASKDASH_BN_PERSISTENT=$p timeout 60 $bin bench --device cuda --model vgg-s --batch 256 --seconds 3 --precision bf16 --json | sed "s/^/bf16, cuDNN BatchNorm (persistent $p): /" || echo "FAILED: bf16 cuDNN BatchNorm"; done
 MASKDASH_GPU_PROFILE=1 timeout 60 $bin bench --device cuda --model vgg-s --batch 256 --steps 20 --precision bf16 || echo "FAILED: bf16 profile"
+step "bf16: the batch's colours padded to 8 channels (the default) and not (MASKDASH_BF16_PAD=0), one after the other"
+for p in 1 0; do MASKDASH_BF16_PAD=$p timeout 60 $bin bench --device cuda --model vgg-s --batch 256 --seconds 3 --precision bf16 --json | sed "s/^/bf16, pad $p: /" || echo "FAILED: bf16 pad $p"; done
 step "max pooling by cuDNN and by md_pool2k_* (MASKDASH_GPU_POOL=1), one after the other"
 for b in 256 1024; do
   timeout 60 $bin bench --device cuda --model vgg-s --batch $b --seconds 3 --json | sed 's/^/cuDNN pool:   /' || echo "FAILED: cuDNN pool"

@@ -177,8 +177,7 @@ func (m Model) headerView(w int) string {
 		epoch, pct = s.Epochs, 100
 	}
 	pace := fmt.Sprintf("%.0f img/s · ETA %s", s.IPS, s.ETA())
-	switch s.State {
-	case training.StatePaused, training.StateStalled:
+	if s.State == training.StatePaused || s.State == training.StateStalled {
 		pace = string(s.State) // not the last speed and an ETA from it: neither holds while it waits
 	}
 	if m.ended() {

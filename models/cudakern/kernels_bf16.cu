@@ -30,6 +30,28 @@ KERNEL md_to_nchw_f(long n, long c, long hw, const bf16 *x, float *y) {
 	}
 }
 
+/* md_to_nhwc_h with cp ≥ c channels in y, those past c zero: the batch's
+ * 3 colour channels (and the first convolution's kernels) padded to 8
+ * for cuDNN's tensor cores, whose bfloat16 NHWC kernels want a channel
+ * count that is a multiple of 8 (a zero channel with zero weights adds
+ * nothing). One index per output. */
+KERNEL md_pad_nhwc_h(long n, long c, long cp, long hw, const float *x, bf16 *y) {
+	FOR_EACH(i, n * cp * hw) {
+		long ch = i % cp, p = (i / cp) % hw, b = i / (cp * hw);
+		y[i] = ch < c ? f2bf(x[(b * c + ch) * hw + p]) : f2bf(0.0f);
+	}
+}
+
+/* md_to_nchw_f from x with cp ≥ c channels, those past c dropped: a
+ * padded convolution's kernel gradient into the float32 [K, C, R, R] of
+ * its c channels. */
+KERNEL md_unpad_nchw_f(long n, long c, long cp, long hw, const bf16 *x, float *y) {
+	FOR_EACH(i, n * c * hw) {
+		long p = i % hw, ch = (i / hw) % c, b = i / (c * hw);
+		y[i] = bf2f(x[(b * hw + p) * cp + ch]);
+	}
+}
+
 /* y = x·mask, the mask float32 (dropout's: 0 or 1/(1−p)), in the order
  * of x's own values (NHWC: a different draw from the float32 path's,
  * the same for the forward and the backward pass) */

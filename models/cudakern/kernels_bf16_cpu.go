@@ -35,6 +35,16 @@ func ToNCHW(x []uint16, n, c, hw int, y []float32) {
 	C.md_to_nchw_f(C.long(n), C.long(c), C.long(hw), hp(x), fp(y))
 }
 
+// PadNHWC is ToNHWC into y of cp ≥ c channels, those past c zero.
+func PadNHWC(x []float32, n, c, cp, hw int, y []uint16) {
+	C.md_pad_nhwc_h(C.long(n), C.long(c), C.long(cp), C.long(hw), fp(x), hp(y))
+}
+
+// UnpadNCHW is ToNCHW from x of cp ≥ c channels, those past c dropped.
+func UnpadNCHW(x []uint16, n, c, cp, hw int, y []float32) {
+	C.md_unpad_nchw_f(C.long(n), C.long(c), C.long(cp), C.long(hw), hp(x), fp(y))
+}
+
 // MulHF sets y = x·mask (a float32 mask).
 func MulHF(x []uint16, mask []float32, y []uint16) {
 	C.md_mul_hf(C.long(len(x)), hp(x), fp(mask), hp(y))

@@ -121,6 +121,39 @@ func TestBF16Layouts(t *testing.T) {
 	}
 }
 
+// TestBF16Padding: PadNHWC is ToNHWC with zero channels past c, and
+// UnpadNCHW reads the first c channels of each position back exactly.
+func TestBF16Padding(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	n, c, cp, hw := 3, 3, 8, 5
+	x := randSlice(r, n*c*hw, 4)
+	plain, _ := nhwc(x, n, c, hw)
+	padded := make([]uint16, n*cp*hw)
+	for i := range padded {
+		padded[i] = 0xffff // a NaN: every value must be written
+	}
+	PadNHWC(x, n, c, cp, hw, padded)
+	for pos := range n * hw {
+		for ch := range cp {
+			got := padded[pos*cp+ch]
+			want := uint16(0)
+			if ch < c {
+				want = plain[pos*c+ch]
+			}
+			if got != want {
+				t.Fatalf("position %d channel %d = %#04x, want %#04x", pos, ch, got, want)
+			}
+		}
+	}
+	back := make([]float32, n*c*hw)
+	UnpadNCHW(padded, n, c, cp, hw, back)
+	for i := range x {
+		if back[i] != F32(BF16(x[i])) {
+			t.Fatalf("round trip [%d]: %v, want %v", i, back[i], F32(BF16(x[i])))
+		}
+	}
+}
+
 // TestBF16Elementwise: ReLU, its gradient, the sum, bias and activation
 // and the per-channel sums as float32 arithmetic on the same values.
 func TestBF16Elementwise(t *testing.T) {

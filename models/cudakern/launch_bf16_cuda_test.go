@@ -108,6 +108,19 @@ func TestBF16KernelsOnTheGPU(t *testing.T) {
 	want := make([]float32, size)
 	ToNCHW(xh, n, c, h*w, want)
 	near(t, "md_to_nchw_f on the GPU", downF(back, size), want, 0)
+	// the same, padded to 8 channels and back (the batch's 3 colours)
+	const c3, cp = 3, 8
+	x3 := randSlice(r, n*c3*h*w, 3)
+	padded := make([]uint16, n*cp*h*w)
+	PadNHWC(x3, n, c3, cp, h*w, padded)
+	dp := zeros((len(padded) + 1) / 2)
+	launch("md_pad_nhwc_h", len(padded), n, c3, cp, h*w, upF(x3), dp)
+	same("md_pad_nhwc_h", downH(dp, len(padded)), padded)
+	back3 := zeros(len(x3))
+	launch("md_unpad_nchw_f", len(x3), n, c3, cp, h*w, dp, back3)
+	want3 := make([]float32, len(x3))
+	UnpadNCHW(padded, n, c3, cp, h*w, want3)
+	near(t, "md_unpad_nchw_f on the GPU", downF(back3, len(x3)), want3, 0)
 
 	// elementwise
 	bh := make([]uint16, size)

@@ -77,7 +77,9 @@ static emu_kernel emu_kernels[] = {
 	K(md_maxpool2_h)
 	K(md_maxpool2_bwd_h)
 	K(md_gap_h)
-	K(md_gap_bwd_h)	{0, 0},
+	K(md_gap_bwd_h)
+	K(md_pad_nhwc_h)
+	K(md_unpad_nchw_f)	{0, 0},
 };
 
 static void *emu_find(const char *name) {

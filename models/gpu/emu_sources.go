@@ -6,4 +6,4 @@ package gpu
 
 // emuSourcesHash is the SHA-256 of the kernel sources this emulator was
 // built from (KernelSources, in models/cudakern).
-const emuSourcesHash = "b7cab27f57163627ef5e6c106f68eb9e9cd0d8525a8fac71d11437c4428abe89"
+const emuSourcesHash = "e93c8b6d0fc79c8e45e0fa760c7a0403337ec97bfa6e2823839d0249761a21a2"

@@ -41,7 +41,7 @@ func (op *ConvDxOp) GPUDoHalf(r GPURun, nd *G.Node) error {
 		return err
 	}
 	if op.Dw != nil {
-		return halfKernelGrad(r, cv, r.KernelGrad(op.Dw), inBuf(r, nd, 2), inBuf(r, nd, 1))
+		return halfKernelGrad(r, cv, r.KernelGrad(op.Dw), r.Inputs(nd)[2], inBuf(r, nd, 1))
 	}
 	return nil
 }
@@ -60,16 +60,20 @@ func (op *ConvDwOp) GPUDoHalf(r GPURun, nd *G.Node) error {
 	if op.Fused {
 		return nil
 	}
-	return halfKernelGrad(r, r.Conv(op.Fwd), nd, inBuf(r, nd, 0), inBuf(r, nd, 1))
+	return halfKernelGrad(r, r.Conv(op.Fwd), nd, r.Inputs(nd)[0], inBuf(r, nd, 1))
 }
 
 // halfKernelGrad queues a convolution's kernel gradient, the node dw:
-// cuDNN's bfloat16 KRSC result into dw's float32 [K, C, R, R].
-func halfKernelGrad(r GPURun, cv *gpu.Conv, dw *G.Node, x, dy gpu.Buffer) error {
+// cuDNN's bfloat16 KRSC result into dw's float32 [K, C, R, R] (from the
+// first C channels when the input x is padded: GPURun.HalfChannels).
+func halfKernelGrad(r GPURun, cv *gpu.Conv, dw, x *G.Node, dy gpu.Buffer) error {
 	d, tmp := r.Device(), r.Scratch().KernelGrad
-	if err := d.ConvBackwardFilter(cv, x, dy, tmp); err != nil {
+	if err := d.ConvBackwardFilter(cv, r.Buf(x), dy, tmp); err != nil {
 		return err
 	}
 	s := dw.Shape()
+	if cp := r.HalfChannels(x); cp > s[1] {
+		return d.Launch("md_unpad_nchw_f", s.TotalSize(), s[0], s[1], cp, s[2]*s[3], tmp, r.Buf(dw))
+	}
 	return d.Launch("md_to_nchw_f", s.TotalSize(), s[0], s[1], s[2]*s[3], tmp, r.Buf(dw))
 }

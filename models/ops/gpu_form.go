@@ -44,6 +44,10 @@ type GPURun interface {
 	Desc(nd *G.Node) *gpu.Tensor
 	// Words is nd's size in 4-byte words (half its values for bfloat16).
 	Words(nd *G.Node) int
+	// HalfChannels is a four-dimensional bfloat16 node's channel count on
+	// the device: its own, or more when padded with zeros (the batch's
+	// three colours for the first convolution, --precision bf16).
+	HalfChannels(nd *G.Node) int
 	// First reports whether the work shared under key (a forward op whose
 	// gradients one op computes together) is still to do this step.
 	First(key any) bool
