@@ -88,8 +88,9 @@ type Model struct {
 	smooth    int           // index into smoothings
 	win       chartWin      // the step charts' x-axis, log y, zoom and cursor
 
-	prompt     textinput.Model
-	promptKind promptKind // which prompt is open, if any
+	prompt      textinput.Model
+	promptKind  promptKind // which prompt is open, if any
+	promptFresh bool       // the prompt holds its current value, untouched: a typed character replaces it
 
 	runs    runsModel
 	runsGen int // counts visits to the runs view (see refreshRunsMsg)
@@ -480,6 +481,7 @@ func (m Model) openPrompt(kind promptKind, label, value string) (tea.Model, tea.
 	m.prompt.Prompt = label
 	m.prompt.SetValue(value)
 	m.prompt.CursorEnd()
+	m.promptFresh = value != ""
 	return m, m.prompt.Focus()
 }
 
@@ -495,6 +497,13 @@ func (m Model) onPrompt(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		m.prompt.Blur()
 		return m.submit(kind, v)
 	}
+	if m.promptFresh && msg.Type == tea.KeyRunes {
+		// The current value is offered to edit (arrows, backspace); a
+		// value typed (or pasted) straight away replaces it, as in a selected field,
+		// rather than being appended to it ("0.0010.0003").
+		m.prompt.SetValue("")
+	}
+	m.promptFresh = false
 	var cmd tea.Cmd
 	m.prompt, cmd = m.prompt.Update(msg)
 	return m, cmd

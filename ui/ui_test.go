@@ -132,6 +132,8 @@ func press(m Model, keys ...string) (Model, []tea.Cmd) {
 			msg = tea.KeyMsg{Type: tea.KeyDown}
 		case "esc":
 			msg = tea.KeyMsg{Type: tea.KeyEscape}
+		case "backspace":
+			msg = tea.KeyMsg{Type: tea.KeyBackspace}
 		case " ":
 			msg = tea.KeyMsg{Type: tea.KeySpace, Runes: []rune(" ")}
 		default:
@@ -223,6 +225,31 @@ func TestKeysSendCommands(t *testing.T) {
 	runCmds(cmds)
 	if len(f2.got) != 0 || !strings.Contains(m.View(), "not a positive number") {
 		t.Errorf("bad lr: sent %+v", f2.got)
+	}
+}
+
+// TestPromptTypedValueReplaces: L offers the current rate (0.002 in the
+// script); typing a rate straight away replaces it (it used to be
+// appended: "0.0020.0003", refused), and a key that edits first (here
+// backspace) edits the offered value instead.
+func TestPromptTypedValueReplaces(t *testing.T) {
+	for _, c := range []struct {
+		keys []string
+		want float64
+	}{
+		{[]string{"L", "0", ".", "0", "0", "0", "3", "enter"}, 3e-4},
+		{[]string{"L", "backspace", "5", "enter"}, 0.005},
+	} {
+		f := &fakeCtrl{}
+		m := newTestModel(f, 80, 24)
+		if lr := m.state.LR; lr != 0.002 {
+			t.Fatalf("the script's rate is %v, this test expects 0.002", lr)
+		}
+		m, cmds := press(m, c.keys...)
+		runCmds(cmds)
+		if len(f.got) != 1 || f.got[0].Kind != training.CmdSetLR || f.got[0].Value != c.want {
+			t.Errorf("%q sent %+v, want lr %v\n%s", c.keys, f.got, c.want, m.View())
+		}
 	}
 }
 

@@ -202,7 +202,11 @@ func (m Model) footerView(w int) string {
 	var line string
 	switch {
 	case m.promptKind != promptNone:
-		line = m.prompt.View() + st.Dim.Render("  (enter to apply, esc to cancel)")
+		hint := "  (enter to apply, esc to cancel)"
+		if m.promptFresh {
+			hint = "  (type to replace, ← to edit, enter to apply, esc to cancel)"
+		}
+		line = m.prompt.View() + st.Dim.Render(hint)
 	case m.flash != "":
 		if m.flashBad {
 			line = st.Bad.Render(m.flash)
