@@ -7,6 +7,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/maskdash/maskdash/runs"
+	"github.com/maskdash/maskdash/training"
 )
 
 func TestEMAIsDebiasedAndKeepsGaps(t *testing.T) {
@@ -67,5 +68,40 @@ func TestWholeHistoryReadsEveryStep(t *testing.T) {
 	m, _ = press(m, "H", "s")
 	if v := m.View(); !strings.Contains(v, "EMA 0.6") {
 		t.Errorf("s does not smooth:\n%s", v)
+	}
+}
+
+// TestStepSamplesStayBounded: a dashboard watching a long run keeps at
+// most MaxStepSamples step samples; the newest half whole, the first
+// kept, and every series thinned alike (each sample's loss and figures
+// still beside its step).
+func TestStepSamplesStayBounded(t *testing.T) {
+	var s RunState
+	n := 2*MaxStepSamples + MaxStepSamples/3
+	for i := range n {
+		s.Apply(training.Event{Kind: training.KindStep, Step: i, Loss: float64(i), LR: float64(2 * i),
+			IPS: float64(3 * i), SysStats: training.SysStats{CPU: float64(4 * i)}})
+	}
+	if len(s.Steps) > MaxStepSamples || len(s.Steps) < MaxStepSamples/2 {
+		t.Fatalf("%d samples kept", len(s.Steps))
+	}
+	if s.Steps[0] != 0 || s.Steps[len(s.Steps)-1] != n-1 {
+		t.Errorf("the first or last sample is gone: %d … %d", s.Steps[0], s.Steps[len(s.Steps)-1])
+	}
+	tail := s.Steps[len(s.Steps)-MaxStepSamples/2:]
+	for i, st := range tail {
+		if want := n - MaxStepSamples/2 + i; st != want {
+			t.Fatalf("the newest half is not whole: step %d where %d was", st, want)
+		}
+	}
+	for _, series := range [][]float64{s.Train, s.LRs, s.Sys.IPS, s.Sys.CPU} {
+		if len(series) != len(s.Steps) {
+			t.Fatalf("a series has %d samples, the steps %d", len(series), len(s.Steps))
+		}
+	}
+	for i, st := range s.Steps {
+		if s.Train[i] != float64(st) || s.LRs[i] != float64(2*st) || s.Sys.IPS[i] != float64(3*st) || s.Sys.CPU[i] != float64(4*st) {
+			t.Fatalf("sample %d (step %d) has another step's figures: loss %v lr %v", i, st, s.Train[i], s.LRs[i])
+		}
 	}
 }

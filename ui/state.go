@@ -70,6 +70,40 @@ type RunState struct {
 
 const maxLog = 200
 
+// MaxStepSamples bounds the step samples a RunState keeps (about 45 MB
+// with the system figures, some 35 hours at four a second): past it,
+// every other sample but the newest half is dropped, as the hub does for
+// late viewers, so that a dashboard watching a run of days stays bounded
+// while its recent steps keep full detail (the run's history columns,
+// which H reads, keep every sample).
+const MaxStepSamples = 400_000
+
+// thinSteps drops every other step sample older than the newest
+// MaxStepSamples/2, from every per-sample series alike.
+func (s *RunState) thinSteps() {
+	older := len(s.Steps) - MaxStepSamples/2
+	s.Steps, s.Times, s.Train, s.LRs = thinOlder(s.Steps, older), thinOlder(s.Times, older), thinOlder(s.Train, older), thinOlder(s.LRs, older)
+	y := &s.Sys
+	for _, v := range []*[]float64{&y.IPS, &y.CPU, &y.RSS, &y.Queue, &y.Wait, &y.GPUUtil, &y.GPUMem} {
+		*v = thinOlder(*v, older)
+	}
+}
+
+// thinOlder drops every other one of v's first older values (keeping the
+// first), in place.
+func thinOlder[T any](v []T, older int) []T {
+	older = min(older, len(v))
+	out := v[:0]
+	for i, x := range v {
+		if i < older && i%2 == 1 {
+			continue
+		}
+		out = append(out, x)
+	}
+	clear(v[len(out):])
+	return v[:len(out)]
+}
+
 func (s *RunState) say(t time.Time, bad bool, format string, a ...any) {
 	s.Log = append(s.Log, logLine{T: t, Text: fmt.Sprintf(format, a...), Bad: bad})
 	if len(s.Log) > maxLog {
@@ -103,6 +137,9 @@ func (s *RunState) Apply(e training.Event) {
 		s.Train = append(s.Train, e.Loss)
 		s.LRs = append(s.LRs, e.LR)
 		s.Sys.add(e)
+		if len(s.Steps) > MaxStepSamples {
+			s.thinSteps()
+		}
 	case training.KindEpoch:
 		s.Epoch, s.Step, s.Progress = e.Epoch, e.Step, 0
 		if e.Val != nil {
