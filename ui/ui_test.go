@@ -311,9 +311,9 @@ func TestInfiniteLossDoesNotPanic(t *testing.T) {
 }
 
 // BenchmarkViewLongRun draws the overview (recent and whole-history
-// modes) and the system view with 100,000 and 1,000,000 step samples of
-// history (a local dashboard keeps every sample: about three days at four
-// a second). A redraw's cost and allocation stay flat in the run's length
+// modes) and the system view after 100,000 and 1,000,000 step samples
+// (about three days at four a second; the state keeps MaxStepSamples of
+// them). A redraw's cost and allocation stay flat in the run's length
 // where only the recent samples are drawn (once 16 MB a redraw at 1M).
 func BenchmarkViewLongRun(b *testing.B) {
 	for _, n := range []int{100_000, 1_000_000} {
