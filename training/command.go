@@ -33,8 +33,9 @@ type Command struct {
 
 // Errors a command can be answered with.
 var (
-	// ErrNoTrainer is returned by Send before training has started.
-	ErrNoTrainer = errors.New("training has not started yet")
+	// ErrNoTrainer is returned by Send when the run could not start (a
+	// command sent before it starts waits for it).
+	ErrNoTrainer = errors.New("training did not start")
 	// ErrBusy is returned by Send when the command queue is full.
 	ErrBusy = errors.New("the trainer has too many pending commands")
 	// ErrEnded is returned by Send for a command that needs a running

@@ -22,15 +22,22 @@ type Manager struct {
 	cfg    Config
 	linger bool
 
-	mu    sync.Mutex
-	cur   *Trainer     // the running trainer; nil between runs
-	ended *Trainer     // the run that ended last (while lingering)
-	idle  chan Command // commands for the ended run, carried out by Run's goroutine
+	mu       sync.Mutex
+	cur      *Trainer     // the running trainer; nil between runs
+	ended    *Trainer     // the run that ended last (while lingering)
+	idle     chan Command // commands for the ended run, carried out by Run's goroutine
+	starting bool         // a run (the first, or a child) is being prepared: commands wait for it
+	early    []Command    // the commands that arrived while it was
 }
+
+// maxEarly bounds the commands kept for a run that is starting.
+const maxEarly = 32
 
 // NewManager returns a manager that will train cfg.
 func NewManager(cfg Config, hub *Hub) *Manager {
-	return &Manager{hub: hub, cfg: cfg, idle: make(chan Command, 8)}
+	// Commands sent before Run wait for the first run, as they do for
+	// every run while it is being prepared.
+	return &Manager{hub: hub, cfg: cfg, idle: make(chan Command, 8), starting: true}
 }
 
 // Linger keeps an ended run for predictions and child runs until Run's ctx
@@ -45,18 +52,31 @@ func (m *Manager) Hub() *Hub { return m.hub }
 func (m *Manager) Run(ctx context.Context) error {
 	defer m.hub.Close()
 	cfg := m.cfg
+	m.setStarting(true)
 	for {
 		t, sink, err := start(ctx, cfg, m.hub)
 		if err != nil {
+			m.setStarting(false)
 			m.hub.Publish(Event{Kind: KindError, Msg: err.Error(), Setting: SettingFatal, Time: time.Now()})
 			return err
 		}
 		m.mu.Lock()
-		m.cur, m.ended = t, nil
+		m.cur, m.ended, m.starting = t, nil, false
+		early := m.early
+		m.early = nil
 		m.mu.Unlock()
+		// Commands sent while the run was being prepared (a q pressed as a
+		// child run started) go to it now, in order.
+		for _, c := range early {
+			if serr := t.Send(c); serr != nil {
+				m.hub.Publish(Event{Kind: KindError, Run: t.RunID(), Who: c.Who, Msg: fmt.Sprintf("%s: %v", c.Kind, serr), Time: time.Now()})
+			}
+		}
 		err = t.Run(ctx)
 		m.mu.Lock()
-		m.cur, m.ended = nil, t
+		// A fork's child starts next: from here the commands wait for it
+		// (a stop that came with the fork stops the child, not nothing).
+		m.cur, m.ended, m.starting = nil, t, t.Forked() != nil
 		m.mu.Unlock()
 		// Commands that arrived as the run ended get the answers of an
 		// ended run.
@@ -74,16 +94,30 @@ func (m *Manager) Run(ctx context.Context) error {
 			err = errors.Join(err, fmt.Errorf("run %s: %w", t.RunID(), cerr))
 		}
 		if ctx.Err() != nil {
+			m.setStarting(false)
 			return err
 		}
 		f := t.Forked()
 		if f == nil && m.linger {
-			f = m.wait(ctx, t)
+			if f = m.wait(ctx, t); f != nil {
+				m.setStarting(true)
+			}
 		}
 		if f == nil {
 			return err
 		}
 		cfg = childOf(t, *f)
+	}
+}
+
+// setStarting marks whether a run is being prepared; when not, the
+// commands kept for it are dropped (its start failed, or ctx ended).
+func (m *Manager) setStarting(on bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.starting = on
+	if !on {
+		m.early = nil
 	}
 }
 
@@ -136,12 +170,22 @@ func (m *Manager) notice(t *Trainer, c Command, msg string) {
 	m.hub.Publish(Event{Kind: KindNotice, Run: t.RunID(), Who: c.Who, Msg: msg, Time: time.Now()})
 }
 
-// Send passes a command to the current trainer. Once the run has ended,
-// predict and fork still work while lingering, checkpoint answers with the
-// last checkpoint, stop does nothing, and the rest return ErrEnded.
+// Send passes a command to the current trainer; while a run (the first,
+// or a child run) is being prepared, the command waits for it. Once the
+// run has ended, predict and fork still work while lingering, checkpoint
+// answers with the last checkpoint, stop does nothing, and the rest
+// return ErrEnded.
 func (m *Manager) Send(c Command) error {
 	m.mu.Lock()
 	cur, ended := m.cur, m.ended
+	if cur == nil && m.starting {
+		defer m.mu.Unlock()
+		if len(m.early) >= maxEarly {
+			return ErrBusy
+		}
+		m.early = append(m.early, c)
+		return nil
+	}
 	m.mu.Unlock()
 	switch {
 	case cur != nil:

@@ -283,3 +283,73 @@ func TestControlFilesSteerTheRun(t *testing.T) {
 		t.Errorf("%d control files left behind", len(left))
 	}
 }
+
+// TestCommandsWaitForAStartingRun: a command sent while a run is being
+// prepared waits for it instead of being lost. A stop sent with the
+// first run's start, and one sent right behind a fork (q pressed as the
+// child run starts), each stop that run at once; the stop behind the fork
+// used to go to the parent that had just ended and do nothing, so the
+// child trained on (TestTmuxSmoke's q after n, once in a while).
+func TestCommandsWaitForAStartingRun(t *testing.T) {
+	run := func(t *testing.T, cfg Config, send func(m *Manager, e Event)) []runs.Listed {
+		t.Helper()
+		hub := NewHub()
+		mgr := NewManager(cfg, hub)
+		stop := collect(hub, func(e Event) { send(mgr, e) })
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		errc := make(chan error, 1)
+		go func() { errc <- mgr.Run(ctx) }()
+		send(mgr, Event{}) // as Run starts
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+		if ctx.Err() != nil {
+			t.Fatal("the runs did not stop")
+		}
+		stop()
+		list, err := runs.NewStore(cfg.Runs).List()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return list
+	}
+	t.Run("first", func(t *testing.T) {
+		cfg := tinyConfig(t, t.TempDir())
+		cfg.Epochs = 1000
+		list := run(t, cfg, func(m *Manager, e Event) {
+			if e.Kind == "" {
+				if err := m.Send(Command{Kind: CmdStop, Who: "t"}); err != nil {
+					t.Errorf("stop while the run starts: %v", err)
+				}
+			}
+		})
+		if len(list) != 1 || list[0].Info.Status != runs.StatusStopped || list[0].Info.EpochsDone > 1 {
+			t.Errorf("runs: %+v", list)
+		}
+	})
+	t.Run("behind-a-fork", func(t *testing.T) {
+		cfg := tinyConfig(t, t.TempDir())
+		cfg.Epochs = 1000
+		sent := false
+		list := run(t, cfg, func(m *Manager, e Event) {
+			if e.Kind == KindEpoch && !sent {
+				sent = true
+				if err := m.Send(Command{Kind: CmdFork, Text: "focal", Value: 1e-4, Who: "t"}); err != nil {
+					t.Error(err)
+				}
+				if err := m.Send(Command{Kind: CmdStop, Who: "t"}); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+		if len(list) != 2 {
+			t.Fatalf("%d runs, want the parent and its child", len(list))
+		}
+		for _, l := range list {
+			if l.Info.Status != runs.StatusStopped || l.Info.EpochsDone > 2 {
+				t.Errorf("run %s: %s after %d epochs", l.Info.ID, l.Info.Status, l.Info.EpochsDone)
+			}
+		}
+	})
+}
