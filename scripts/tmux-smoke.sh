@@ -51,7 +51,7 @@ t send-keys -t smoke Escape; sleep 0.3
 t send-keys -t smoke "1"
 t send-keys -t smoke "n"; waitfor "new run from here"
 t send-keys -t smoke C-u "focal 0.0005" Enter
-waitfor "← " 60   # the child run shows its parent
+waitfor "-focal ← " 60   # the child run shows its parent
 t send-keys -t smoke "q"; waitfor "EXITED 0" 60
 runs=$(ls "$work/runs")
 [ "$(echo "$runs" | wc -l)" = 2 ] || fail "want 2 runs, have: $runs"
@@ -85,7 +85,7 @@ t send-keys -t smoke "x"; waitfor "finished run's weights" 30
 t send-keys -t smoke "+"; waitfor "the run has finished"
 t send-keys -t smoke "n"; waitfor "new run from here"
 t send-keys -t smoke C-u "smooth 0.0002" Enter
-waitfor "← " 60
+waitfor "-smooth ← " 60   # the child run shows its parent
 t send-keys -t smoke "q"; waitfor "EXITED 0" 60
 [ "$(ls "$work/runs2" | wc -l)" = 2 ] || fail "want a child run of the finished run"
 ls "$work/runs2/"*/predictions/*.csv >/dev/null || fail "no prediction from the finished run"

@@ -99,6 +99,7 @@ type Model struct {
 	home RunState // the own run's state while away
 
 	palette paletteModel // the : command palette
+	out     *outbox      // keeps control commands in key order (shared by the model's copies)
 
 	picking      bool // the confusion view has a cell cursor (e)
 	cellT, cellP int  // the cursor's cell: true and predicted class
@@ -170,7 +171,7 @@ func New(o Options) Model {
 		keys = keys.ReadOnly()
 	}
 	st := NewStylesTheme(o.Renderer, o.Config.Theme)
-	m := Model{opts: o, keys: keys, styles: st, help: help.New(), w: 80, h: 24, confEpoch: -1, win: chartWin{cursor: -1}}
+	m := Model{opts: o, keys: keys, styles: st, help: help.New(), w: 80, h: 24, confEpoch: -1, win: chartWin{cursor: -1}, out: &outbox{}}
 	m.help.Styles.ShortKey = st.Value
 	m.help.Styles.ShortDesc = st.Dim
 	m.help.Styles.FullKey = st.Value
@@ -250,12 +251,16 @@ func (m Model) send(c training.Command, what string) tea.Cmd {
 }
 
 // sendTo sends a command through ctrl (the own run's, for q).
+// Sends go out in the order of their keys (outbox.go).
 func (m Model) sendTo(ctrl Controller, c training.Command, what string) tea.Cmd {
 	c.Who = m.opts.Who
+	if ctrl == nil {
+		return func() tea.Msg { return sentMsg{what, fmt.Errorf("viewers cannot %s", what)} }
+	}
+	prev, done := m.out.turn()
 	return func() tea.Msg {
-		if ctrl == nil {
-			return sentMsg{what, fmt.Errorf("viewers cannot %s", what)}
-		}
+		defer done()
+		wait(prev)
 		return sentMsg{what, ctrl.Send(c)}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -383,5 +384,47 @@ func TestFinishedRunShowsLastEpochDone(t *testing.T) {
 	}})
 	if v := nm.(Model).View(); !strings.Contains(v, "epoch 2/2 100%") {
 		t.Errorf("finished run's progress line should read epoch 2/2 100%%:\n%s", v)
+	}
+}
+
+// slowForkCtrl is a fakeCtrl whose fork takes a while to send (a control
+// file written on a busy disk, a loaded machine).
+type slowForkCtrl struct{ fakeCtrl }
+
+func (s *slowForkCtrl) Send(c training.Command) error {
+	if c.Kind == training.CmdFork {
+		time.Sleep(100 * time.Millisecond)
+	}
+	return s.fakeCtrl.Send(c)
+}
+
+// TestSendsKeepKeyOrder: the new-run prompt's enter and then q, their
+// sends run at once as Bubble Tea runs commands: the fork still reaches
+// the trainer before the stop (the other way round the stop ended the
+// parent, the child started and trained on while the dashboard waited to
+// quit: TestTmuxSmoke once in four runs on a loaded machine).
+func TestSendsKeepKeyOrder(t *testing.T) {
+	f := &slowForkCtrl{}
+	m := newTestModel(f, 80, 24)
+	m.opts.QuitStops = true
+	m, _ = press(m, "n")
+	m.prompt.SetValue("focal 0.0005")
+	m, cmds := press(m, "enter")
+	_, more := press(m, "q", "+")
+	var wg sync.WaitGroup
+	for _, c := range append(cmds, more...) {
+		if c == nil {
+			continue
+		}
+		wg.Add(1)
+		go func() { defer wg.Done(); c() }()
+	}
+	wg.Wait()
+	var kinds []training.CommandKind
+	for _, c := range f.got {
+		kinds = append(kinds, c.Kind)
+	}
+	if want := []training.CommandKind{training.CmdFork, training.CmdStop, training.CmdScaleLR}; !slices.Equal(kinds, want) {
+		t.Errorf("sent %v, want %v", kinds, want)
 	}
 }

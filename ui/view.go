@@ -204,7 +204,7 @@ func (m Model) footerView(w int) string {
 	case m.promptKind != promptNone:
 		hint := "  (enter to apply, esc to cancel)"
 		if m.promptFresh {
-			hint = "  (type to replace, ← to edit, enter to apply, esc to cancel)"
+			hint = "  (type to replace, arrows to edit, enter to apply, esc to cancel)"
 		}
 		line = m.prompt.View() + st.Dim.Render(hint)
 	case m.flash != "":
