@@ -324,11 +324,7 @@ func printCompare(out io.Writer, metric string, infos []runs.Info, curves [][]fl
 func legend(n int, colour bool) string {
 	var s []string
 	for i := range n {
-		if colour {
-			s = append(s, fmt.Sprintf("[%d] %s", i+1, ui.CurveColour(i)))
-		} else {
-			s = append(s, fmt.Sprintf("[%d]", i+1))
-		}
+		s = append(s, fmt.Sprintf("[%d] %s", i+1, ui.CurveMark(i, colour)))
 	}
 	return strings.Join(s, " ")
 }

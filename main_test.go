@@ -616,7 +616,7 @@ func TestCompareTwoRunsClassByClass(t *testing.T) {
 	// shorter than a step event's 250 ms, have one an epoch, the last at
 	// the run's last step.
 	out, err = run(t, "compare", "ca", "cb", "--runs", rd, "--metric", "train-loss")
-	if err != nil || !strings.Contains(out, "training loss per step (smoothed): runs [1] [2]") {
+	if err != nil || !strings.Contains(out, "training loss per step (smoothed): runs [1] ─ [2] ═") || !strings.Contains(out, "═") {
 		t.Errorf("compare --metric train-loss: %v\n%s", err, out)
 	}
 	js, err = exec.Command(bin, "compare", "ca", "cb", "--runs", rd, "--metric", "train-loss", "--json").Output()
@@ -816,8 +816,9 @@ func TestHangupStopsWithACheckpoint(t *testing.T) {
 }
 
 // TestCompareColoursOnATerminal: compare's chart colours its curves and
-// its legend names the colours when it prints to a terminal (colour set),
-// and stays plain text otherwise (a pipe, a file).
+// its legend names the colours when it prints to a terminal (colour set);
+// otherwise (a pipe, a file) it stays plain text, each curve in a line
+// style of its own that the legend names.
 func TestCompareColoursOnATerminal(t *testing.T) {
 	infos := []runs.Info{{ID: "a"}, {ID: "b"}}
 	curves := [][]float64{{0.5, 0.6, 0.7}, {0.4, 0.5}}
@@ -827,8 +828,11 @@ func TestCompareColoursOnATerminal(t *testing.T) {
 		out := b.String()
 		hasEsc := strings.Contains(out, "\x1b[")
 		named := strings.Contains(out, "runs [1] blue [2] red")
-		if hasEsc != colour || named != colour || !strings.Contains(out, "[1]") {
-			t.Errorf("colour %v: escapes %v, colours named %v:\n%s", colour, hasEsc, named, out)
+		// Without colour the second run's curve is drawn in double lines,
+		// which the legend names.
+		lined := strings.Contains(out, "runs [1] ─ [2] ═") && strings.Contains(out, "═")
+		if hasEsc != colour || named != colour || lined == colour || !strings.Contains(out, "[1]") {
+			t.Errorf("colour %v: escapes %v, colours named %v, lines named %v:\n%s", colour, hasEsc, named, lined, out)
 		}
 	}
 }

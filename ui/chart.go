@@ -46,6 +46,9 @@ type chartOpts struct {
 	Caption string
 	Colors  []asciigraph.AnsiColor // nil or when colour is off: none
 	Color   bool
+	// Chars are the series' line styles where colour is off (the runs'
+	// curves: curveChars); nil: every series in the default lines.
+	Chars []asciigraph.CharSet
 	// Bounded draws at least the range Lo–Hi (shared axes side by side).
 	Bounded bool
 	Lo, Hi  float64
@@ -64,6 +67,7 @@ type chartOpts struct {
 func plot(series [][]float64, o chartOpts) string {
 	var ok [][]float64
 	var colors []asciigraph.AnsiColor
+	var chars []asciigraph.CharSet
 	for i, s := range series {
 		if len(s) == 0 || !hasValue(s) {
 			continue
@@ -75,6 +79,9 @@ func plot(series [][]float64, o chartOpts) string {
 		ok = append(ok, s)
 		if i < len(o.Colors) {
 			colors = append(colors, o.Colors[i])
+		}
+		if i < len(o.Chars) {
+			chars = append(chars, o.Chars[i])
 		}
 	}
 	rows := max(o.H, 1)
@@ -127,6 +134,9 @@ func plot(series [][]float64, o chartOpts) string {
 	opts = append(opts, asciigraph.YAxisValueFormatter(yfmt))
 	if o.Color && len(colors) == len(ok) {
 		opts = append(opts, asciigraph.SeriesColors(colors...))
+	}
+	if !o.Color && len(chars) == len(ok) {
+		opts = append(opts, asciigraph.SeriesChars(chars...))
 	}
 	lines := strings.Split(asciigraph.PlotMany(ok, opts...), "\n")
 	for len(lines) < rows {
@@ -181,21 +191,41 @@ func placeholder(w, h int, msg string) string {
 
 // Plot draws series as an asciigraph chart of about w×h cells, guarded
 // like the dashboard's charts (empty, missing and infinite values never
-// panic), coloured as the runs view's overlay (CurveColour) when colour
-// is set. Series of different lengths are padded with gaps.
+// panic), told apart as the runs view's overlay is (CurveMark): by colour
+// when colour is set, else by line style. Series of different lengths
+// are padded with gaps.
 func Plot(series [][]float64, w, h int, caption string, colour bool) string {
-	return plot(padded(series), curveColours(chartOpts{W: w, H: h, Caption: caption}, len(series), colour))
+	return plot(padded(series), curveStyles(chartOpts{W: w, H: h, Caption: caption}, len(series), colour))
 }
 
-// CurveColour names the colour of the i-th curve of Plot and PlotSteps.
-func CurveColour(i int) string { return overlayNames[i%len(overlayNames)] }
-
-// curveColours gives o the overlay's colours for n series.
-func curveColours(o chartOpts, n int, colour bool) chartOpts {
+// CurveMark names how the i-th curve of Plot and PlotSteps is told apart:
+// its colour ("blue") with colour, else its line ("═").
+func CurveMark(i int, colour bool) string {
 	if colour {
-		o.Color = true
-		for i := range n {
+		return overlayNames[i%len(overlayNames)]
+	}
+	return curveGlyphs[i%len(curveGlyphs)]
+}
+
+// curveChars are the runs' curves' line styles where there is no colour,
+// in the order of overlayColors; curveGlyphs name them.
+var (
+	curveChars = []asciigraph.CharSet{asciigraph.DefaultCharSet,
+		{Horizontal: "═", VerticalLine: "║", ArcDownRight: "╔", ArcDownLeft: "╗", ArcUpRight: "╚", ArcUpLeft: "╝", EndCap: "═", StartCap: "═"},
+		{Horizontal: "━", VerticalLine: "┃", ArcDownRight: "┏", ArcDownLeft: "┓", ArcUpRight: "┗", ArcUpLeft: "┛", EndCap: "╸", StartCap: "╺"},
+		asciigraph.CreateCharSet("·"), asciigraph.CreateCharSet("*"), asciigraph.CreateCharSet("+")}
+	curveGlyphs = []string{"─", "═", "━", "·", "*", "+"}
+)
+
+// curveStyles gives o the overlay's colours for n series, or where there
+// is no colour their line styles.
+func curveStyles(o chartOpts, n int, colour bool) chartOpts {
+	for i := range n {
+		if colour {
+			o.Color = true
 			o.Colors = append(o.Colors, overlayColors[i%len(overlayColors)])
+		} else {
+			o.Chars = append(o.Chars, curveChars[i%len(curveChars)])
 		}
 	}
 	return o
@@ -205,7 +235,7 @@ func curveColours(o chartOpts, n int, colour bool) chartOpts {
 // compare --metric train-loss`) as Plot does, each smoothed as the runs
 // view's overlay is, on one step axis labelled below.
 func PlotSteps(curves []runs.StepCurve, w, h int, caption string, colour bool) string {
-	return overlayChart(curves, true, curveColours(chartOpts{W: w, H: h, Caption: caption}, len(curves), colour))
+	return overlayChart(curves, true, curveStyles(chartOpts{W: w, H: h, Caption: caption}, len(curves), colour))
 }
 
 // padded is series, each padded with gaps to the longest.

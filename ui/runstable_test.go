@@ -185,13 +185,14 @@ func TestRunsTable(t *testing.T) {
 		m = feed(t, m, "enter")
 		v := m.View()
 		checkScreen(t, v, 120, 40)
-		if !strings.Contains(v, "lr ×0.5 at step 1,840") || !strings.Contains(v, "(blue) f-vgg-ce-s3") || !strings.Contains(v, "(red) e-vgg-focal-s2") || !strings.Contains(v, "(green) b-cnn-ce-s2") {
+		if !strings.Contains(v, "lr ×0.5 at step 1,840") || !strings.Contains(v, "(─) f-vgg-ce-s3") || !strings.Contains(v, "(═) e-vgg-focal-s2") || !strings.Contains(v, "(━) b-cnn-ce-s2") || !strings.Contains(v, "╔═") || !strings.Contains(v, "┏━") {
 			t.Errorf("picked runs:\n%s", v)
 		}
 		golden(t, strings.ReplaceAll(v, rd, "$RUNS"))
-		// Dropping the first keeps the others' colours.
+		// Dropping the first keeps the others' colours (here, without
+		// colour, their lines: ═ and ━, in the list and in the chart).
 		m = feed(t, m, "k", "k", "k", "k", "enter")
-		if v := m.View(); strings.Contains(v, "f-vgg-ce-s3  best") || !strings.Contains(v, "(red) e-vgg-focal-s2") || !strings.Contains(v, "(green) b-cnn-ce-s2") {
+		if v := m.View(); strings.Contains(v, "f-vgg-ce-s3  best") || !strings.Contains(v, "(═) e-vgg-focal-s2") || !strings.Contains(v, "(━) b-cnn-ce-s2") || !strings.Contains(v, "┏━") {
 			t.Errorf("colours moved when a run was dropped:\n%s", v)
 		}
 	})

@@ -313,7 +313,7 @@ func moveDir(from, to string) error {
 
 var overlayColors = []asciigraph.AnsiColor{asciigraph.Blue, asciigraph.Red, asciigraph.Green, asciigraph.Yellow, asciigraph.Magenta, asciigraph.Cyan}
 
-// overlayNames name overlayColors for a screen without colour.
+// overlayNames name overlayColors (compare's legend in colour).
 var overlayNames = []string{"blue", "red", "green", "yellow", "magenta", "cyan"}
 
 func (r runsModel) view(st Styles, w, h int) string {
@@ -360,11 +360,13 @@ func (r runsModel) view(st Styles, w, h int) string {
 		b.WriteString("\n" + st.BoxTitle.Render(r.overlay.title()+", picked runs overlaid · m: another metric") + "\n")
 		var curves []runs.StepCurve
 		var colors []asciigraph.AnsiColor
+		var chars []asciigraph.CharSet
 		for _, id := range r.selected {
 			curves = append(curves, r.curves[curveKey{id, r.overlay}])
 			colors = append(colors, overlayColors[r.colors[id]%len(overlayColors)])
+			chars = append(chars, curveChars[r.colors[id]%len(curveChars)])
 		}
-		b.WriteString(overlayChart(curves, r.overlay == overlayTrainLoss, chartOpts{W: w, H: h - used - 1, Color: st.Color, Colors: colors}))
+		b.WriteString(overlayChart(curves, r.overlay == overlayTrainLoss, chartOpts{W: w, H: h - used - 1, Color: st.Color, Colors: colors, Chars: chars}))
 	}
 	return b.String()
 }
@@ -412,7 +414,7 @@ func (r runsModel) picked(st Styles, w int) string {
 		c := r.colors[info.ID] % len(overlayColors)
 		mark := "■ "
 		if !st.Color {
-			mark = "(" + overlayNames[c] + ") "
+			mark = "(" + curveGlyphs[c%len(curveGlyphs)] + ") " // its line in the chart
 		}
 		line := truncate(fmt.Sprintf("%s%s  best F1 %.4f  %s", mark, info.ID, info.Best.MacroF1, strings.Join(kv, " ")), w)
 		if st.Color {
