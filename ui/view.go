@@ -11,9 +11,19 @@ import (
 	"github.com/maskdash/maskdash/training"
 )
 
+// The smallest window the dashboard draws in; a smaller one gets a line
+// that says so (its lines used to wrap, or its top to scroll away).
+const (
+	MinWidth  = 40
+	MinHeight = 12
+)
+
 // View implements tea.Model. It is a pure function of the model.
 func (m Model) View() string {
-	w, h := max(m.w, 40), max(m.h, 12)
+	if m.w > 0 && m.h > 0 && (m.w < MinWidth || m.h < MinHeight) {
+		return tooSmall(m.w, m.h)
+	}
+	w, h := max(m.w, MinWidth), max(m.h, MinHeight)
 	head := m.headerView(w)
 	foot := m.footerView(w)
 	bodyH := h - lipgloss.Height(head) - lipgloss.Height(foot)
@@ -28,6 +38,24 @@ func (m Model) View() string {
 	}
 	body = fit(body, w, bodyH)
 	return head + "\n" + body + "\n" + foot
+}
+
+// tooSmall fills a w×h window smaller than the dashboard's least with
+// what it needs, in words cut to the width.
+func tooSmall(w, h int) string {
+	msg := fmt.Sprintf("maskdash needs a window of at least %d×%d; this one is %d×%d. q quits.", MinWidth, MinHeight, w, h)
+	var lines []string
+	for _, word := range strings.Fields(msg) {
+		if n := len(lines); n > 0 && lipgloss.Width(lines[n-1])+1+lipgloss.Width(word) <= w {
+			lines[n-1] += " " + word
+			continue
+		}
+		lines = append(lines, truncate(word, w))
+	}
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	return strings.Join(lines[:h], "\n")
 }
 
 // viewBody is the active view.
