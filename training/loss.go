@@ -62,6 +62,9 @@ func ParseLoss(spec string) (*Loss, error) {
 		for _, n := range LossNames {
 			ok = ok || n == name
 		}
+		if !ok && name == "" {
+			return nil, fmt.Errorf("loss %q: a term of the sum has no loss name; valid losses: %s, and weighted sums such as 0.6focal+0.4f1", spec, strings.Join(LossNames, ", "))
+		}
 		if !ok {
 			return nil, fmt.Errorf("loss %q: %q is unknown; valid losses: %s, and weighted sums such as 0.6focal+0.4f1", spec, name, strings.Join(LossNames, ", "))
 		}

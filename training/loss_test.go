@@ -19,6 +19,11 @@ func TestParseLoss(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "ce, focal, smooth, f1") {
 		t.Errorf("unknown loss error should list the valid ones: %v", err)
 	}
+	for _, spec := range []string{"focal+", "+ce", "0.5+f1", "ce++f1"} {
+		if _, err := ParseLoss(spec); err == nil || !strings.Contains(err.Error(), "has no loss name") {
+			t.Errorf("%q: %v, want the empty term named", spec, err)
+		}
+	}
 }
 
 func TestLossValues(t *testing.T) {
