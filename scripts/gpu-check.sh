@@ -55,7 +55,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 out=${OUT:-$here}
 exec > >(tee "$out/gpu-check.log") 2>&1
-cd "$here"
+cd "$here" || exit 1
 step() { echo; echo "== $(date +%T) $*"; }
 parts=" ${GPU_CHECK:-build tests train bench memory dashboard} "
 want() { [[ "$parts" == *" $1 "* ]]; }
@@ -203,10 +203,8 @@ if want profile; then
 step "profile: every op timed (vgg-s 256, cnn-s 1024); spatial against persistent BatchNorm"
 MASKDASH_GPU_PROFILE=1 timeout 60 $bin bench --device cuda --model vgg-s --batch 256 --steps 20 || echo "FAILED: profile"
 MASKDASH_GPU_PROFILE=1 timeout 60 $bin bench --device cuda --model cnn-s --batch 1024 --steps 20 || echo "FAILED: profile"
-for i in 1; do
-  MASKDASH_BN_PERSISTENT=0 MASKDASH_GPU_FUSED_BN=0 timeout 60 $bin bench --device cuda --model vgg-s --batch 256 --seconds 2 --json | sed "s/^/spatial:    /"
-  MASKDASH_BN_PERSISTENT=1 timeout 60 $bin bench --device cuda --model vgg-s --batch 256 --seconds 2 --json | sed 's/^/persistent: /'
-done
+MASKDASH_BN_PERSISTENT=0 MASKDASH_GPU_FUSED_BN=0 timeout 60 $bin bench --device cuda --model vgg-s --batch 256 --seconds 2 --json | sed "s/^/spatial:    /"
+MASKDASH_BN_PERSISTENT=1 timeout 60 $bin bench --device cuda --model vgg-s --batch 256 --seconds 2 --json | sed 's/^/persistent: /'
 fi
 if want memory; then
 step "GPU memory (PyTorch's peak per batch)"
