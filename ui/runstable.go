@@ -96,6 +96,7 @@ type shownRow struct {
 // runGroup is runs that share a setting: their F1 as mean ± spread.
 type runGroup struct {
 	key, value string
+	ids        []string // its runs, to pick together
 	n          int
 	best, last []float64
 	epochs     float64
@@ -195,6 +196,7 @@ func groupRows(list []*runs.Listed, k string) []shownRow {
 			order = append(order, v)
 		}
 		g.n++
+		g.ids = append(g.ids, l.Info.ID)
 		g.best = append(g.best, l.Info.Best.MacroF1)
 		g.last = append(g.last, l.Info.LastF1)
 		g.epochs += float64(l.Info.EpochsDone)
@@ -330,6 +332,20 @@ func (r runsModel) groupTable(st Styles, sh []shownRow, h int) string {
 		v := g.value
 		if v == "" {
 			v = "(unset)"
+		}
+		picked := 0
+		for _, id := range g.ids {
+			if r.pick(id) > 0 {
+				picked++
+			}
+		}
+		switch { // enter picks a group's runs (runsview.go's pickGroup)
+		case picked == len(g.ids):
+			v = "● " + v
+		case picked > 0:
+			v = "◐ " + v
+		default:
+			v = "  " + v
 		}
 		rows = append(rows, table.Row{v, fmt.Sprint(g.n), fmt.Sprintf("%.4f ± %.4f", bm, bs), fmt.Sprintf("%.4f ± %.4f", lm, ls), fmt.Sprintf("%.1f", g.epochs/float64(g.n))})
 	}

@@ -167,6 +167,17 @@ func TestRunsTable(t *testing.T) {
 	if v := m.View(); !strings.Contains(v, "grouped by seed") || !strings.Contains(v, "0.6300 ± 0.0624") {
 		t.Errorf("grouped by seed:\n%s", v)
 	}
+	// enter on a group row picks its runs (seed 1's three, the third
+	// group), marked ●, and overlays them; enter again drops them.
+	m = feed(t, m, "j", "j", "enter")
+	if v := m.View(); len(m.runs.selected) != 3 || !strings.Contains(v, "● 1 ") || !strings.Contains(v, "picked runs overlaid") {
+		t.Errorf("a group picked: %v\n%s", m.runs.selected, v)
+	}
+	m = feed(t, m, "enter")
+	if v := m.View(); len(m.runs.selected) != 0 || strings.Contains(v, "● 1 ") {
+		t.Errorf("a group dropped: %v\n%s", m.runs.selected, v)
+	}
+	m = feed(t, m, "k", "k")
 	m = feed(t, m, "esc", "t")
 	lines := strings.Split(m.View(), "\n")
 	for i, l := range lines {

@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -267,6 +268,9 @@ func (r runsModel) handleKey(msg tea.KeyMsg, k KeyMap) (runsModel, tea.Cmd) {
 		d := watchDir(r.dir, *l)
 		return r, func() tea.Msg { return watchMsg{dir: d} }
 	case key.Matches(msg, k.Select):
+		if g := r.currentGroup(); g != nil {
+			return r.pickGroup(g)
+		}
 		l := r.current()
 		if l == nil {
 			return r, nil
@@ -284,6 +288,45 @@ func (r runsModel) handleKey(msg tea.KeyMsg, k KeyMap) (runsModel, tea.Cmd) {
 		return r, r.loadCurve(id)
 	}
 	return r, nil
+}
+
+// currentGroup is the group under the cursor (nil on a run's row).
+func (r runsModel) currentGroup() *runGroup {
+	sh := r.shown()
+	if r.cursor >= len(sh) {
+		return nil
+	}
+	return sh[r.cursor].group
+}
+
+// pickGroup picks a group's runs (those not picked yet), or drops them
+// all when every one is picked already.
+func (r runsModel) pickGroup(g *runGroup) (runsModel, tea.Cmd) {
+	all := true
+	for _, id := range g.ids {
+		all = all && r.pick(id) > 0
+	}
+	if all {
+		var kept []string
+		for _, id := range r.selected {
+			if slices.Contains(g.ids, id) {
+				delete(r.colors, id)
+				continue
+			}
+			kept = append(kept, id)
+		}
+		r.selected = kept
+		return r, nil
+	}
+	var cmds []tea.Cmd
+	for _, id := range g.ids {
+		if r.pick(id) == 0 {
+			r.selected = append(r.selected, id)
+			r.colors[id] = r.freeColor()
+			cmds = append(cmds, r.loadCurve(id))
+		}
+	}
+	return r, tea.Batch(cmds...)
 }
 
 // freeColor is the first overlay colour no picked run has: a run keeps
