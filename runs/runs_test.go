@@ -45,6 +45,17 @@ func TestCreateLockListAndCrash(t *testing.T) {
 	if got[r.ID()] != StatusDone || got[r2.ID()] != StatusCrashed {
 		t.Errorf("statuses %v", got)
 	}
+	// A crashed run's duration ends at its last write, not now (it was
+	// 47 minutes for a run that trained for one, and growing).
+	last := time.Date(2026, 11, 26, 18, 31, 10, 0, time.UTC)
+	for _, f := range []string{"metrics.jsonl", "run.json"} {
+		if err := os.Chtimes(filepath.Join(s.Path(r2.ID()), f), last, last); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if info, err := s.Info(r2.ID()); err != nil || info.Duration() != 70*time.Second {
+		t.Errorf("a crashed run's duration: %v (%v), want 1m10s", info.Duration(), err)
+	}
 }
 
 func TestCorruptRunJSONNamesTheFileAndOthersStillList(t *testing.T) {

@@ -276,6 +276,13 @@ func ReadInfo(dir string) (Info, error) {
 	info.ID, info.Dir = id, dir
 	if info.Status == StatusRunning && !locked(dir) {
 		info.Status = StatusCrashed
+		// It ended when it last wrote its log (or run.json): its
+		// duration stops there instead of growing with the clock.
+		for _, f := range []string{"metrics.jsonl", "run.json"} {
+			if st, err := os.Stat(filepath.Join(dir, f)); err == nil && st.ModTime().After(info.End) {
+				info.End = st.ModTime()
+			}
+		}
 	}
 	return info, nil
 }
