@@ -11,6 +11,7 @@ import (
 
 	"github.com/maskdash/maskdash/runs"
 	"github.com/maskdash/maskdash/training"
+	"github.com/maskdash/maskdash/training/sweep"
 	"github.com/maskdash/maskdash/ui"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -84,9 +85,39 @@ func (a *app) runsCmd() *cobra.Command {
 			return enc.Encode(rows)
 		}
 		printRuns(a.out, dir, rows)
+		printSweepsIn(a.out, dir)
 		return nil
 	}
 	return cmd
+}
+
+// printSweepsIn says, a line each, what sweeps the runs folder holds:
+// their trials are runs in the sweep's own folder, which the table above
+// does not list (the dashboard's runs view does, as sweep/trial).
+func printSweepsIn(out io.Writer, dir string) {
+	sws, err := sweep.List(dir)
+	if err != nil {
+		fmt.Fprintf(out, "sweeps: %v\n", err)
+		return
+	}
+	for _, sw := range sws {
+		st := sw.States(nil) // the run folders only: no queue asked (squeue)
+		counts := map[sweep.State]int{}
+		for _, t := range st {
+			counts[t.State]++
+		}
+		var parts []string
+		for _, k := range []sweep.State{sweep.StateRunning, sweep.StateDone, sweep.StateStopped, sweep.StateFailed, sweep.StateCrashed, sweep.StatePending, sweep.StateNotQueued} {
+			if counts[k] > 0 {
+				parts = append(parts, fmt.Sprintf("%d %s", counts[k], k))
+			}
+		}
+		line := fmt.Sprintf("sweep %s: %d trials (%s)", sw.ID, len(st), strings.Join(parts, ", "))
+		if b := sweep.Best(st); len(b) > 0 {
+			line += fmt.Sprintf(", best %s macro F1 %.4f", b[0].RunID, b[0].BestF1)
+		}
+		fmt.Fprintf(out, "%s; 'maskdash sweep status %s' lists them\n", line, sw.ID)
+	}
 }
 
 func printRuns(out io.Writer, dir string, rows []runRow) {

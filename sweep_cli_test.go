@@ -88,8 +88,10 @@ func TestSweepLocal(t *testing.T) {
 	if o, err := run(t, "runs", "--runs", s.Dir); err != nil || strings.Count(o, "done") != 4 {
 		t.Errorf("runs of the sweep folder: %v\n%s", err, o)
 	}
-	// The runs folder's own listing is not confused by the sweep folder.
-	if o, err := run(t, "runs", "--runs", rd); err != nil || strings.Contains(o, "corrupt") {
+	// The runs folder's own listing is not confused by the sweep folder,
+	// and says it holds a sweep of four trials, with its best.
+	if o, err := run(t, "runs", "--runs", rd); err != nil || strings.Contains(o, "corrupt") ||
+		!strings.Contains(o, "sweep "+id+": 4 trials (4 done), best t0") || !strings.Contains(o, "maskdash sweep status "+id) {
 		t.Errorf("runs of the runs folder: %v\n%s", err, o)
 	}
 }
