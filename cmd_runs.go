@@ -102,17 +102,7 @@ func printSweepsIn(out io.Writer, dir string) {
 	}
 	for _, sw := range sws {
 		st := sw.States(nil) // the run folders only: no queue asked (squeue)
-		counts := map[sweep.State]int{}
-		for _, t := range st {
-			counts[t.State]++
-		}
-		var parts []string
-		for _, k := range []sweep.State{sweep.StateRunning, sweep.StateDone, sweep.StateStopped, sweep.StateFailed, sweep.StateCrashed, sweep.StatePending, sweep.StateNotQueued} {
-			if counts[k] > 0 {
-				parts = append(parts, fmt.Sprintf("%d %s", counts[k], k))
-			}
-		}
-		line := fmt.Sprintf("sweep %s: %d trials (%s)", sw.ID, len(st), strings.Join(parts, ", "))
+		line := fmt.Sprintf("sweep %s: %d trials (%s)", sw.ID, len(st), sweep.Tally(st))
 		if b := sweep.Best(st); len(b) > 0 {
 			line += fmt.Sprintf(", best %s macro F1 %.4f", b[0].RunID, b[0].BestF1)
 		}

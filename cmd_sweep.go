@@ -296,17 +296,7 @@ func sweepJSON(w io.Writer, sw *sweep.Sweep, st []sweep.TrialStatus) error {
 }
 
 func printSweep(w io.Writer, sw *sweep.Sweep, st []sweep.TrialStatus) {
-	counts := map[sweep.State]int{}
-	for _, t := range st {
-		counts[t.State]++
-	}
-	var parts []string
-	for _, s := range []sweep.State{sweep.StateRunning, sweep.StatePending, sweep.StateDone, sweep.StateStopped, sweep.StateFailed, sweep.StateCrashed, sweep.StateNotQueued} {
-		if counts[s] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
-		}
-	}
-	fmt.Fprintf(w, "sweep %s (%s, %d at a time): %s\n", sw.ID, sw.Backend, sw.Parallel, strings.Join(parts, ", "))
+	fmt.Fprintf(w, "sweep %s (%s, %d at a time): %s\n", sw.ID, sw.Backend, sw.Parallel, sweep.Tally(st))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "trial\tstate\tbest F1\tepoch\tepochs\tnode\tsettings\twhy")
 	for _, t := range st {

@@ -156,17 +156,7 @@ func (v SweepView) View() string {
 	if v.err != nil {
 		return st.Bad.Render(v.err.Error()) + "\n" + st.Dim.Render("q quits")
 	}
-	counts := map[sweep.State]int{}
-	for _, t := range v.st {
-		counts[t.State]++
-	}
-	var parts []string
-	for _, s := range []sweep.State{sweep.StateRunning, sweep.StatePending, sweep.StateDone, sweep.StateStopped, sweep.StateFailed, sweep.StateCrashed, sweep.StateNotQueued} {
-		if counts[s] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
-		}
-	}
-	title := st.Title.Render("maskdash sweep") + " " + st.Value.Render(v.sw.ID) + st.Dim.Render(fmt.Sprintf(" · %s, %d at a time · %s", v.sw.Backend, v.sw.Parallel, strings.Join(parts, ", ")))
+	title := st.Title.Render("maskdash sweep") + " " + st.Value.Render(v.sw.ID) + st.Dim.Render(fmt.Sprintf(" · %s, %d at a time · %s", v.sw.Backend, v.sw.Parallel, sweep.Tally(v.st)))
 	best := sweep.Best(v.st)
 	line2 := st.Dim.Render("no trial has finished an epoch yet")
 	if len(best) > 0 {

@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -231,4 +232,20 @@ func (sw *Sweep) RecordNode(i int) error {
 		return err
 	}
 	return os.WriteFile(sw.nodeFile(i), []byte(n+"\n"), 0o644)
+}
+
+// Tally says how many trials are in each state, the live ones first:
+// "1 running, 2 done, 1 failed".
+func Tally(st []TrialStatus) string {
+	counts := map[State]int{}
+	for _, t := range st {
+		counts[t.State]++
+	}
+	var parts []string
+	for _, s := range []State{StateRunning, StatePending, StateDone, StateStopped, StateFailed, StateCrashed, StateNotQueued} {
+		if counts[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
