@@ -2,11 +2,13 @@ package ui
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/charmbracelet/lipgloss"
+	"github.com/maskdash/maskdash/training"
 )
 
 // TestFlatChartLabelsDiffer: a series that never changes (the learning
@@ -163,5 +165,28 @@ func TestNarrowConfusionByIndex(t *testing.T) {
 	_, tr, pr, ok := m.cellAt(x, row17-lipgloss.Height(m.headerView(60)))
 	if !ok || tr != 17 || pr != 17 {
 		t.Errorf("a click on row 17, column 17 finds %d, %d (%v)", tr, pr, ok)
+	}
+}
+
+// TestClassTrends: each class's F1 over the last epochs as a sparkline, 0
+// to 1 in eighths; an epoch without per-class scores gives no trend.
+func TestClassTrends(t *testing.T) {
+	if got := sparkline([]float64{0, 0.5, 0.99, 1, math.NaN()}); got != "▁▅██ " {
+		t.Errorf("sparkline: %q", got)
+	}
+	ms := []*training.Metrics{
+		{Classes: []training.ClassScores{{F1: 0.1}, {F1: 0.9}}},
+		{Classes: []training.ClassScores{{F1: 0.2}, {F1: 0.8}}},
+		{Classes: []training.ClassScores{{F1: 0.3}, {F1: 0.7}}},
+	}
+	tr := classTrends(ms, 2, 2) // the last two epochs
+	if len(tr) != 2 || !slices.Equal(tr[0], []float64{0.2, 0.3}) || !slices.Equal(tr[1], []float64{0.8, 0.7}) {
+		t.Errorf("trends: %v", tr)
+	}
+	if tr := classTrends(append(ms, &training.Metrics{}), 2, 10); tr != nil {
+		t.Errorf("an epoch without per-class scores gave %v", tr)
+	}
+	if tr := classTrends(ms, 2, 1); tr != nil {
+		t.Errorf("no room gave %v", tr)
 	}
 }

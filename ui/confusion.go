@@ -57,7 +57,11 @@ func (m Model) confusionView(w, h int) string {
 	mat := m.matrix(c, rows, true, corner, cur)
 	top := mat
 	if pw := w - lipgloss.Width(mat) - 2; pw >= 5 {
-		top = lipgloss.JoinHorizontal(lipgloss.Top, mat, "  ", m.perClass(c, names, pw))
+		var ms []*training.Metrics
+		if len(s.Metrics) == n {
+			ms = s.Metrics[:idx+1]
+		}
+		top = lipgloss.JoinHorizontal(lipgloss.Top, mat, "  ", m.perClass(c, names, pw, classTrends(ms, c.N, pw-trendAfter)))
 	}
 	out := top
 	if h > c.N+2 {
@@ -140,25 +144,38 @@ func (m Model) matrix(c *training.Confusion, names []string, compact bool, corne
 	return b.String()
 }
 
-// perClass renders precision, recall and F1 per class, as wide as fits.
-func (m Model) perClass(c *training.Confusion, names []string, w int) string {
+// trendAfter is where a class's F1 trend starts in the per-class column:
+// after its precision, recall and F1 and two spaces.
+const trendAfter = 20
+
+// perClass renders precision, recall and F1 per class, as wide as fits,
+// and where it is wide enough each class's F1 over the epochs so far
+// (trend, from classTrends: one sparkline a class, 0 to 1).
+func (m Model) perClass(c *training.Confusion, names []string, w int, trend [][]float64) string {
 	st := m.styles
 	sc := c.PerClass()
 	full := w >= 24
+	spark := full && len(trend) == len(sc) && len(trend) > 0 && len(trend[0]) >= 2
 	var b strings.Builder
-	if full {
+	switch {
+	case spark:
+		b.WriteString(st.Dim.Render("  prec   rec    F1  F1 by epoch"))
+	case full:
 		b.WriteString(st.Dim.Render("  prec   rec    F1"))
-	} else {
+	default:
 		b.WriteString(st.Dim.Render("   F1"))
 	}
-	for _, s := range sc {
+	for i, s := range sc {
 		f1 := fmt.Sprintf("%5.2f", s.F1)
 		if s.Support > 0 && s.F1 < 0.3 {
 			f1 = st.Bad.Render(f1)
 		}
-		if full {
+		switch {
+		case spark:
+			b.WriteString(fmt.Sprintf("\n %5.2f %5.2f ", s.Precision, s.Recall) + f1 + "  " + st.Value.Render(sparkline(trend[i])))
+		case full:
 			b.WriteString(fmt.Sprintf("\n %5.2f %5.2f ", s.Precision, s.Recall) + f1)
-		} else {
+		default:
 			b.WriteString("\n" + f1)
 		}
 	}
@@ -219,4 +236,40 @@ func (m Model) cellAt(x, y int) (ep, t, p int, ok bool) {
 		return 0, 0, 0, false
 	}
 	return ep, t, p, true
+}
+
+// classTrends are each of the classes' F1 over the last n epochs of ms
+// (oldest first), from each epoch's per-class scores; nil when there is
+// no room (n < 2) or an epoch lacks them.
+func classTrends(ms []*training.Metrics, classes, n int) [][]float64 {
+	n = min(n, len(ms), 30)
+	if n < 2 {
+		return nil
+	}
+	out := make([][]float64, classes)
+	for _, mt := range ms[len(ms)-n:] {
+		if mt == nil || len(mt.Classes) != classes {
+			return nil
+		}
+		for k, sc := range mt.Classes {
+			out[k] = append(out[k], sc.F1)
+		}
+	}
+	return out
+}
+
+// sparkline draws values from 0 to 1 as eighths of a cell; a missing
+// value as a space.
+func sparkline(v []float64) string {
+	const bars = "▁▂▃▄▅▆▇█"
+	r := []rune(bars)
+	var b strings.Builder
+	for _, x := range v {
+		if math.IsNaN(x) {
+			b.WriteByte(' ')
+			continue
+		}
+		b.WriteRune(r[min(max(int(x*float64(len(r))), 0), len(r)-1)])
+	}
+	return b.String()
 }
