@@ -5,10 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/maskdash/maskdash/runs"
 )
 
 // TailLog publishes a run's log to hub as it grows: every event already
@@ -19,11 +22,16 @@ import (
 // from its start, after a KindRewound event: the log is cut back by
 // writing a new file in its place (runs.Run.RewindTo), which this sees
 // even when the new file has grown past the old one's length by then.
+// A run whose writer died (run.json says running, no process holds its
+// lock: runs.StatusCrashed) leaves no final state in its log; the tail
+// then publishes one, failed, dated when the log was last written, so
+// that a viewer does not show it running (and its ETA) forever.
 func TailLog(ctx context.Context, runDir string, hub *Hub, poll time.Duration) error {
 	path := filepath.Join(runDir, "metrics.jsonl")
 	var off int64
 	var partial []byte
 	var last os.FileInfo // the file read so far
+	crashed := false     // reported as such
 	for {
 		f, err := os.Open(path)
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -54,6 +62,18 @@ func TailLog(ctx context.Context, runDir string, hub *Hub, poll time.Duration) e
 				}
 			}
 			_ = f.Close() // read-only
+		}
+		if info, err := runs.ReadInfo(runDir); err == nil {
+			now := info.Status == runs.StatusCrashed
+			if now && !crashed {
+				at := time.Now()
+				if last != nil {
+					at = last.ModTime()
+				}
+				hub.Publish(Event{Kind: KindState, Run: info.ID, State: StateFailed, Time: at, Epoch: info.EpochsDone, Step: info.Steps,
+					Msg: fmt.Sprintf("crashed: its writer died (maskdash resume %s continues it)", info.ID)})
+			}
+			crashed = now // a resume that takes the run up again re-arms it
 		}
 		select {
 		case <-ctx.Done():

@@ -2,6 +2,9 @@ package training
 
 import (
 	"context"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -73,5 +76,58 @@ func TestTailLogReadsARewoundLogAgain(t *testing.T) {
 	}
 	if rewound != 3 {
 		t.Errorf("the rewind came after %d events, want 3", rewound)
+	}
+}
+
+// TestTailLogSaysACrashedRunEnded: a followed run whose writer died (its
+// run.json says running, nobody holds its lock) gets a final state from
+// the tail, failed and dated when its log was last written: a viewer
+// watching it from its folder showed it running, with an ETA, forever.
+func TestTailLogSaysACrashedRunEnded(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "r")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "run.json"), []byte(`{"status":"running","model":"cnn-s","epochs_done":3,"steps":30}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lines := `{"kind":"run","settings":{"id":"r","model":"cnn-s"}}` + "\n" + `{"kind":"state","state":"running"}` + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "metrics.jsonl"), []byte(lines), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	died := time.Date(2026, 12, 5, 0, 34, 30, 0, time.UTC)
+	if err := os.Chtimes(filepath.Join(dir, "metrics.jsonl"), died, died); err != nil {
+		t.Fatal(err)
+	}
+	hub := NewHub()
+	sub, _ := hub.Subscribe(1024)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	go func() { _ = TailLog(ctx, dir, hub, 5*time.Millisecond) }()
+	var states []Event
+	for len(states) < 2 {
+		es, _, ok := sub.Next(ctx)
+		if !ok {
+			t.Fatalf("the tail gave %d states: %+v", len(states), states)
+		}
+		for _, e := range es {
+			if e.Kind == KindState {
+				states = append(states, e)
+			}
+		}
+	}
+	if e := states[1]; e.State != StateFailed || !strings.Contains(e.Msg, "crashed") || !e.Time.Equal(died) || e.Epoch != 3 {
+		t.Errorf("the crash: %+v", e)
+	}
+	// Once only, however often it looks.
+	quiet, stop := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer stop()
+	for quiet.Err() == nil {
+		es, _, _ := sub.Next(quiet)
+		for _, e := range es {
+			if e.Kind == KindState {
+				t.Errorf("another state: %+v", e)
+			}
+		}
 	}
 }
