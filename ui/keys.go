@@ -121,14 +121,18 @@ func (k KeyMap) Controls() []key.Binding {
 }
 
 // ShortHelp implements help.KeyMap.
-func (k KeyMap) ShortHelp() []key.Binding { return k.ShortHelps(false)[0] }
+func (k KeyMap) ShortHelp() []key.Binding { return k.ShortHelps(false, false)[0] }
 
 // ShortHelps lists the one-line helps from the fullest to the shortest;
 // the view shows the first that fits. Each ends with ? and q. Once the
 // run has ended the line offers what still works on it (predicting with
 // its weights, a child run, the runs table) instead of the controls of a
-// run in progress, which only answer that it has finished.
-func (k KeyMap) ShortHelps(ended bool) [][]key.Binding {
+// run in progress, which only answer that it has finished; of a run
+// watched from its folder (remote) nothing but the views works then.
+func (k KeyMap) ShortHelps(ended, remote bool) [][]key.Binding {
+	if ended && remote {
+		return [][]key.Binding{{k.Runs, k.NextView, k.Help, k.Quit}, {k.Help, k.Palette, k.Quit}}
+	}
 	if ended {
 		return [][]key.Binding{
 			{k.Predict, k.NewRun, k.Runs, k.NextView, k.Help, k.Quit},

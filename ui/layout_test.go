@@ -174,6 +174,25 @@ func TestEndedRunAnswersKeys(t *testing.T) {
 }
 
 // endedCtrl answers as the manager does once the run has ended.
+// TestEndedRemoteRunAnswersKeys: a finished run watched from its folder
+// (maskdash watch) offers neither x nor n, which only work in the run's
+// own process, and a control key's answer says how to predict from here.
+func TestEndedRemoteRunAnswersKeys(t *testing.T) {
+	m := New(Options{Snapshot: script(), Ctrl: &endedCtrl{}, Renderer: asciiRenderer(), Remote: true})
+	m, _ = m.Resize(160, 40)
+	nm, _ := m.Update(eventsMsg{events: []training.Event{{Kind: training.KindState, State: training.StateDone, Time: t0.Add(100 * time.Second)}}})
+	m = nm.(Model)
+	lines := strings.Split(m.View(), "\n")
+	if help := lines[len(lines)-1]; strings.Contains(help, "child run") || strings.Contains(help, "predict") || !strings.Contains(help, "runs") {
+		t.Errorf("a finished watched run's help line: %q", help)
+	}
+	m, cmds := press(m, "+")
+	nm, _ = m.Update(cmds[0]())
+	if v := nm.(Model).View(); !strings.Contains(v, "maskdash predict 20261126-183000-cnn-s-ce --out FILE") || strings.Contains(v, "n: child run") {
+		t.Errorf("lr × 2 on a finished watched run:\n%s", v)
+	}
+}
+
 type endedCtrl struct{}
 
 func (endedCtrl) Send(c training.Command) error {

@@ -321,6 +321,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.watchStarted(msg)
 	case sentMsg:
 		switch {
+		case errors.Is(msg.err, training.ErrEnded) && m.remote():
+			// Its weights are on disk, not in this process.
+			m.flash, m.flashBad = fmt.Sprintf("%s: the run has finished ('maskdash predict %s --out FILE' predicts with it)", msg.what, m.state.Header.ID), true
 		case errors.Is(msg.err, training.ErrEnded):
 			m.flash, m.flashBad = msg.what+": the run has finished (x: predict with it, n: child run)", true
 		case msg.err != nil:

@@ -273,7 +273,7 @@ func (m Model) helpView(w int) string {
 	if m.ctrl() == nil {
 		suffix = st.Dim.Render("  · viewer: control keys disabled")
 	}
-	helps := m.keys.ShortHelps(m.ended())
+	helps := m.keys.ShortHelps(m.ended(), m.remote())
 	for _, keys := range helps {
 		line := h.ShortHelpView(keys) + suffix
 		if lipgloss.Width(line) <= w {

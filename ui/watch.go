@@ -39,6 +39,10 @@ func (m Model) ctrl() Controller {
 	return m.opts.Ctrl
 }
 
+// remote reports whether the run on screen trains in another process
+// (watched from its folder: w in the runs view, or maskdash watch).
+func (m Model) remote() bool { return m.away != nil || m.opts.Remote }
+
 // runDir is the folder of the run on screen ("" when unknown).
 func (m Model) runDir() string {
 	if m.away != nil {
