@@ -6,7 +6,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"strconv"
 	"strings"
 
 	"github.com/maskdash/maskdash/runs"
@@ -36,24 +35,6 @@ type runRow struct {
 	Error    string        `json:"error,omitempty"`
 }
 
-// current returns a run's loss and learning rate after its live changes.
-func current(i runs.Info) (loss string, lr float64) {
-	loss, lr = i.Loss, i.LR
-	for _, c := range i.Changes {
-		switch training.Setting(c.Setting) {
-		case training.SettingLoss:
-			loss = c.Value
-		case training.SettingLR:
-			if v, err := strconv.ParseFloat(c.Value, 64); err == nil {
-				lr = v
-			}
-		default:
-			// Only the learning rate and the loss are recorded as changes.
-		}
-	}
-	return loss, lr
-}
-
 func (a *app) runsCmd() *cobra.Command {
 	var dir string
 	var asJSON bool
@@ -68,7 +49,7 @@ func (a *app) runsCmd() *cobra.Command {
 		rows := make([]runRow, 0, len(list))
 		for _, l := range list {
 			i := l.Info
-			loss, lr := current(i)
+			loss, lr, _ := training.FinalSettings(i)
 			r := runRow{ID: i.ID, Status: i.Status, Model: i.Model, Loss: loss, Optim: i.Optim, LR: lr, StartLR: i.LR, Changes: i.Changes,
 				Epochs: i.EpochsDone, Planned: i.Epochs, BestF1: i.Best.MacroF1, BestAcc: i.Best.Accuracy, Parent: i.Parent}
 			if !i.Start.IsZero() {

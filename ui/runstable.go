@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/bubbles/table"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/maskdash/maskdash/runs"
+	"github.com/maskdash/maskdash/training"
 )
 
 // runCol is a column of the runs table: its title, width, priority (the
@@ -44,9 +45,12 @@ var runCols = []runCol{
 	{title: "status", width: 8, prio: 1, text: true, cell: func(i runs.Info) string { return string(i.Status) }},
 	{title: "run", width: 30, prio: 0, text: true, cell: func(i runs.Info) string { return i.ID }},
 	{title: "model", width: 11, prio: 2, text: true, cell: func(i runs.Info) string { return i.Model }},
-	{title: "loss", width: 12, prio: 2, text: true, cell: func(i runs.Info) string { return i.Loss }},
+	{title: "loss", width: 12, prio: 2, text: true, cell: func(i runs.Info) string { return final(i, true) }},
 	{title: "optim", width: 6, prio: 4, text: true, cell: func(i runs.Info) string { return i.Optim }},
-	{title: "lr", width: 8, prio: 3, cell: func(i runs.Info) string { return fmt.Sprintf("%.3g", i.LR) }, num: func(i runs.Info) float64 { return i.LR }},
+	{title: "lr", width: 9, prio: 3, cell: func(i runs.Info) string { return final(i, false) }, num: func(i runs.Info) float64 {
+		_, lr, _ := training.FinalSettings(i)
+		return lr
+	}},
 	{title: "epoch", width: 7, prio: 2, cell: func(i runs.Info) string { return fmt.Sprintf("%d/%d", i.EpochsDone, i.Epochs) }, num: func(i runs.Info) float64 { return float64(i.EpochsDone) }},
 	{title: "best F1", width: 7, prio: 0, cell: func(i runs.Info) string { return f4(i.Best.MacroF1) }, num: func(i runs.Info) float64 { return i.Best.MacroF1 }},
 	{title: "@ep", width: 4, prio: 3, cell: func(i runs.Info) string { return fmt.Sprint(i.Best.Epoch) }, num: func(i runs.Info) float64 { return float64(i.Best.Epoch) }},
@@ -62,6 +66,20 @@ var runCols = []runCol{
 	}, num: func(i runs.Info) float64 { return i.IPS }},
 	{title: "time", width: 8, prio: 4, cell: func(i runs.Info) string { return shortDur(i.Duration()) }, num: func(i runs.Info) float64 { return float64(i.Duration()) }},
 	{title: "parent", width: 24, prio: 6, text: true, cell: func(i runs.Info) string { return i.Parent }},
+}
+
+// final is a run's loss (or learning rate) at its end, marked * when it
+// was changed while it trained (the picked list says when and how).
+func final(i runs.Info, loss bool) string {
+	l, lr, changed := training.FinalSettings(i)
+	s := fmt.Sprintf("%.3g", lr)
+	if loss {
+		s = l
+	}
+	if changed && (loss && l != i.Loss || !loss && lr != i.LR) {
+		s += "*"
+	}
+	return s
 }
 
 func f3(v float64) string {

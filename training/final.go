@@ -1,0 +1,27 @@
+package training
+
+import (
+	"strconv"
+
+	"github.com/maskdash/maskdash/runs"
+)
+
+// FinalSettings are a run's loss and learning rate after the changes
+// made while it trained (run.json keeps the ones it started with and
+// each change), and whether any was changed.
+func FinalSettings(i runs.Info) (loss string, lr float64, changed bool) {
+	loss, lr = i.Loss, i.LR
+	for _, c := range i.Changes {
+		switch Setting(c.Setting) {
+		case SettingLoss:
+			loss, changed = c.Value, true
+		case SettingLR:
+			if v, err := strconv.ParseFloat(c.Value, 64); err == nil {
+				lr, changed = v, true
+			}
+		default:
+			// Only the learning rate and the loss are recorded as changes.
+		}
+	}
+	return loss, lr, changed
+}
