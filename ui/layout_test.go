@@ -174,6 +174,17 @@ func TestEndedRunAnswersKeys(t *testing.T) {
 }
 
 // endedCtrl answers as the manager does once the run has ended.
+// TestPaletteHelpLine: while the palette is open the help line gives its
+// keys, not the dashboard's (space, c and q go to the palette's search).
+func TestPaletteHelpLine(t *testing.T) {
+	m := newTestModel(&fakeCtrl{}, 100, 30)
+	m, _ = press(m, ":")
+	lines := strings.Split(m.View(), "\n")
+	if help := lines[len(lines)-1]; !strings.Contains(help, "enter run it") || strings.Contains(help, "checkpoint") {
+		t.Errorf("the palette's help line: %q", help)
+	}
+}
+
 // TestEndedRemoteRunAnswersKeys: a finished run watched from its folder
 // (maskdash watch) offers neither x nor n, which only work in the run's
 // own process, and a control key's answer says how to predict from here.

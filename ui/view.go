@@ -257,6 +257,12 @@ func (m Model) helpView(w int) string {
 	if h.ShowAll {
 		return st.Dim.Render(truncate("every key above · ? closes this", w))
 	}
+	if m.palette.open {
+		k := m.keys
+		return truncate(h.ShortHelpView([]key.Binding{
+			key.NewBinding(key.WithKeys("up"), key.WithHelp("↑/↓", "choose")),
+			key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "run it")), k.Cancel}), w)
+	}
 	if m.view == viewConfusion && (m.picking || m.errs.open) {
 		k := m.keys
 		keys := []key.Binding{
