@@ -18,21 +18,22 @@ import (
 
 // runRow is one row of `maskdash runs --json`.
 type runRow struct {
-	ID       string        `json:"id"`
-	Status   runs.Status   `json:"status"`
-	Model    string        `json:"model"`
-	Loss     string        `json:"loss"` // at the end (after live changes)
-	Optim    string        `json:"optim"`
-	LR       float64       `json:"lr"` // at the end (after live changes)
-	StartLR  float64       `json:"start_lr"`
-	Changes  []runs.Change `json:"changes,omitempty"`
-	Epochs   int           `json:"epochs_done"`
-	Planned  int           `json:"epochs"`
-	BestF1   float64       `json:"best_macro_f1"`
-	BestAcc  float64       `json:"best_accuracy"`
-	Duration float64       `json:"duration_s"`
-	Parent   string        `json:"parent,omitempty"`
-	Error    string        `json:"error,omitempty"`
+	ID        string        `json:"id"`
+	Status    runs.Status   `json:"status"`
+	Model     string        `json:"model"`
+	Loss      string        `json:"loss"` // at the end (after live changes)
+	StartLoss string        `json:"start_loss"`
+	Optim     string        `json:"optim"`
+	LR        float64       `json:"lr"` // at the end (after live changes)
+	StartLR   float64       `json:"start_lr"`
+	Changes   []runs.Change `json:"changes,omitempty"`
+	Epochs    int           `json:"epochs_done"`
+	Planned   int           `json:"epochs"`
+	BestF1    float64       `json:"best_macro_f1"`
+	BestAcc   float64       `json:"best_accuracy"`
+	Duration  float64       `json:"duration_s"`
+	Parent    string        `json:"parent,omitempty"`
+	Error     string        `json:"error,omitempty"`
 }
 
 func (a *app) runsCmd() *cobra.Command {
@@ -49,8 +50,8 @@ func (a *app) runsCmd() *cobra.Command {
 		rows := make([]runRow, 0, len(list))
 		for _, l := range list {
 			i := l.Info
-			loss, lr, _ := training.FinalSettings(i)
-			r := runRow{ID: i.ID, Status: i.Status, Model: i.Model, Loss: loss, Optim: i.Optim, LR: lr, StartLR: i.LR, Changes: i.Changes,
+			loss, lr := training.FinalSettings(i)
+			r := runRow{ID: i.ID, Status: i.Status, Model: i.Model, Loss: loss, StartLoss: i.Loss, Optim: i.Optim, LR: lr, StartLR: i.LR, Changes: i.Changes,
 				Epochs: i.EpochsDone, Planned: i.Epochs, BestF1: i.Best.MacroF1, BestAcc: i.Best.Accuracy, Parent: i.Parent}
 			if !i.Start.IsZero() {
 				r.Duration = i.Duration().Seconds()
@@ -103,12 +104,16 @@ func printRuns(out io.Writer, dir string, rows []runRow) {
 			fmt.Fprintf(out, "%-40s %-9s %s\n", r.ID, r.Status, r.Error)
 			continue
 		}
-		mark := ""
-		if len(r.Changes) > 0 {
-			mark, changed = "*", true
+		// Each value that differs from the one the run started with.
+		lossMark, lrMark := "", ""
+		if r.Loss != r.StartLoss {
+			lossMark, changed = "*", true
 		}
-		fmt.Fprintf(out, "%-40s %-9s %-11s %-13s %-6s %-9s %3d/%-2d %7.4f %6.3f %8s  %s\n", r.ID, r.Status, r.Model, r.Loss+mark, r.Optim,
-			fmt.Sprintf("%.2g%s", r.LR, mark), r.Epochs, r.Planned, r.BestF1, r.BestAcc, fmtDur(r.Duration), r.Parent)
+		if r.LR != r.StartLR {
+			lrMark, changed = "*", true
+		}
+		fmt.Fprintf(out, "%-40s %-9s %-11s %-13s %-6s %-9s %3d/%-2d %7.4f %6.3f %8s  %s\n", r.ID, r.Status, r.Model, r.Loss+lossMark, r.Optim,
+			fmt.Sprintf("%.2g%s", r.LR, lrMark), r.Epochs, r.Planned, r.BestF1, r.BestAcc, fmtDur(r.Duration), r.Parent)
 	}
 	if changed {
 		fmt.Fprintln(out, "* changed while training: the value at the end ('maskdash compare RUN' shows each change)")

@@ -716,14 +716,22 @@ func TestBrokenPipeStopsWithACheckpoint(t *testing.T) {
 	pipe.Close()
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
+	stoppedAtLastStep(t, cmd, done, rd, "its output's reader went", &errOut)
+}
+
+// stoppedAtLastStep waits up to 60 s for a training command to exit 0
+// after what happened to it (why), then checks that its runs folder rd
+// holds one run, stopped, whose last checkpoint is at its last step.
+func stoppedAtLastStep(t *testing.T, cmd *exec.Cmd, done <-chan error, rd, why string, out fmt.Stringer) {
+	t.Helper()
 	select {
 	case err := <-done:
 		if err != nil {
-			t.Errorf("exit: %v\n%s", err, errOut.String())
+			t.Errorf("exit: %v\n%s", err, out)
 		}
 	case <-time.After(60 * time.Second):
 		cmd.Process.Kill()
-		t.Fatalf("still running 60 s after its output's reader went:\n%s", errOut.String())
+		t.Fatalf("still running 60 s after %s:\n%s", why, out)
 	}
 	list, err := runs.NewStore(rd).List()
 	if err != nil || len(list) != 1 {
@@ -731,11 +739,15 @@ func TestBrokenPipeStopsWithACheckpoint(t *testing.T) {
 	}
 	info := list[0].Info
 	if info.Status != runs.StatusStopped {
-		t.Errorf("status %s after the pipe broke, want stopped\n%s", info.Status, errOut.String())
+		t.Errorf("status %s after %s, want stopped\n%s", info.Status, why, out)
 	}
-	ckpts, _ := filepath.Glob(filepath.Join(rd, info.ID, "checkpoints", fmt.Sprintf("*-%07d.safetensors", info.Steps)))
-	if len(ckpts) != 1 {
-		t.Errorf("no checkpoint at the run's last step %d", info.Steps)
+	ckpts, _ := filepath.Glob(filepath.Join(rd, info.ID, "checkpoints", "*.safetensors"))
+	last := ""
+	for _, c := range ckpts {
+		last = max(last, filepath.Base(c))
+	}
+	if want := fmt.Sprintf("%07d", info.Steps); !strings.Contains(last, want) {
+		t.Errorf("the last checkpoint is %s, not one at the run's last step %d (%v)", last, info.Steps, ckpts)
 	}
 }
 
@@ -786,31 +798,7 @@ func TestHangupStopsWithACheckpoint(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("exit: %v\n%s", err, out.String())
-				}
-			case <-time.After(60 * time.Second):
-				cmd.Process.Kill()
-				t.Fatalf("still running 60 s after the signal:\n%s", out.String())
-			}
-			list, err := runs.NewStore(rd).List()
-			if err != nil || len(list) != 1 {
-				t.Fatalf("runs: %v %v", list, err)
-			}
-			info := list[0].Info
-			if info.Status != runs.StatusStopped {
-				t.Errorf("status %s after the signal, want stopped\n%s", info.Status, out.String())
-			}
-			ckpts, _ := filepath.Glob(filepath.Join(rd, info.ID, "checkpoints", "*.safetensors"))
-			last := ""
-			for _, c := range ckpts {
-				last = max(last, filepath.Base(c))
-			}
-			if want := fmt.Sprintf("%07d", info.Steps); !strings.Contains(last, want) {
-				t.Errorf("the last checkpoint is %s, not one at the run's last step %d (%v)", last, info.Steps, ckpts)
-			}
+			stoppedAtLastStep(t, cmd, done, rd, "the signal", &out)
 		})
 	}
 }
@@ -834,5 +822,28 @@ func TestCompareColoursOnATerminal(t *testing.T) {
 		if hasEsc != colour || named != colour || lined == colour || !strings.Contains(out, "[1]") {
 			t.Errorf("colour %v: escapes %v, colours named %v, lines named %v:\n%s", colour, hasEsc, named, lined, out)
 		}
+	}
+}
+
+// TestRunsMarksWhatChanged: maskdash runs marks, of a run's loss and
+// learning rate, the one changed while it trained (it marked both when
+// either changed), and explains the mark once.
+func TestRunsMarksWhatChanged(t *testing.T) {
+	var b strings.Builder
+	printRuns(&b, "runs", []runRow{
+		{ID: "lr-changed", Loss: "ce", StartLoss: "ce", LR: 3e-4, StartLR: 1e-3},
+		{ID: "as-started", Loss: "focal", StartLoss: "focal", LR: 1e-3, StartLR: 1e-3},
+	})
+	out := b.String()
+	for _, l := range strings.Split(out, "\n") {
+		switch {
+		case strings.HasPrefix(l, "lr-changed") && (strings.Contains(l, "ce*") || !strings.Contains(l, "0.0003*")):
+			t.Errorf("the lr-changed row: %q", l)
+		case strings.HasPrefix(l, "as-started") && strings.Contains(l, "*"):
+			t.Errorf("an unchanged row is marked: %q", l)
+		}
+	}
+	if strings.Count(out, "changed while training") != 1 {
+		t.Errorf("the mark is not explained once:\n%s", out)
 	}
 }

@@ -3,7 +3,7 @@
 package models
 
 import (
-	"fmt"
+	"errors"
 
 	G "gorgonia.org/gorgonia"
 
@@ -38,16 +38,15 @@ func (r *gpuRun) padOf() error {
 	if !r.net.half || len(r.net.padC) == 0 {
 		return nil
 	}
-	pads := halfPadded(r.order, r.gr.x)
-	for k, cp := range pads {
-		p, ok := r.net.byData[&ops.Float32s(k.Value())[0]]
-		if !ok || r.net.padC[p] != cp {
-			return fmt.Errorf("the GPU engine: the batch's bf16 channels are padded in one graph and not another")
+	for k, cp := range halfPadded(r.order, r.gr.x) {
+		if p, ok := r.net.byData[&ops.Float32s(k.Value())[0]]; !ok || r.net.padC[p] != cp {
+			r.padX = 0
+			break
 		}
 		r.padX = cp
 	}
 	if r.padX == 0 {
-		return fmt.Errorf("the GPU engine: the batch's bf16 channels are padded in one graph and not another")
+		return errors.New("the GPU engine: the batch's bf16 channels are padded in one graph and not another")
 	}
 	return nil
 }

@@ -7,21 +7,21 @@ import (
 )
 
 // FinalSettings are a run's loss and learning rate after the changes
-// made while it trained (run.json keeps the ones it started with and
-// each change), and whether any was changed.
-func FinalSettings(i runs.Info) (loss string, lr float64, changed bool) {
+// made while it trained (run.json keeps the ones it started with, i.Loss
+// and i.LR, and each change).
+func FinalSettings(i runs.Info) (loss string, lr float64) {
 	loss, lr = i.Loss, i.LR
 	for _, c := range i.Changes {
 		switch Setting(c.Setting) {
 		case SettingLoss:
-			loss, changed = c.Value, true
+			loss = c.Value
 		case SettingLR:
 			if v, err := strconv.ParseFloat(c.Value, 64); err == nil {
-				lr, changed = v, true
+				lr = v
 			}
 		default:
 			// Only the learning rate and the loss are recorded as changes.
 		}
 	}
-	return loss, lr, changed
+	return loss, lr
 }

@@ -52,7 +52,6 @@ func (m *Manager) Hub() *Hub { return m.hub }
 func (m *Manager) Run(ctx context.Context) error {
 	defer m.hub.Close()
 	cfg := m.cfg
-	m.setStarting(true)
 	for {
 		t, sink, err := start(ctx, cfg, m.hub)
 		if err != nil {

@@ -65,12 +65,8 @@ func TailLog(ctx context.Context, runDir string, hub *Hub, poll time.Duration) e
 		}
 		if info, err := runs.ReadInfo(runDir); err == nil {
 			now := info.Status == runs.StatusCrashed
-			if now && !crashed {
-				at := time.Now()
-				if last != nil {
-					at = last.ModTime()
-				}
-				hub.Publish(Event{Kind: KindState, Run: info.ID, State: StateFailed, Time: at, Epoch: info.EpochsDone, Step: info.Steps,
+			if now && !crashed { // ReadInfo dates its end at the log's last write
+				hub.Publish(Event{Kind: KindState, Run: info.ID, State: StateFailed, Time: info.End, Epoch: info.EpochsDone, Step: info.Steps,
 					Msg: fmt.Sprintf("crashed: its writer died (maskdash resume %s continues it)", info.ID)})
 			}
 			crashed = now // a resume that takes the run up again re-arms it

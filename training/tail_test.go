@@ -95,8 +95,13 @@ func TestTailLogSaysACrashedRunEnded(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "metrics.jsonl"), []byte(lines), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The log's last write is its end (run.json, written at its last
+	// epoch, is older).
 	died := time.Date(2026, 12, 5, 0, 34, 30, 0, time.UTC)
 	if err := os.Chtimes(filepath.Join(dir, "metrics.jsonl"), died, died); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(filepath.Join(dir, "run.json"), died.Add(-time.Minute), died.Add(-time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	hub := NewHub()

@@ -260,7 +260,7 @@ func (m Model) sendTo(ctrl Controller, c training.Command, what string) tea.Cmd 
 	prev, done := m.out.turn()
 	return func() tea.Msg {
 		defer done()
-		wait(prev)
+		awaitTurn(prev)
 		return sentMsg{what, ctrl.Send(c)}
 	}
 }

@@ -35,8 +35,9 @@ func (o *outbox) turn() (prev <-chan struct{}, done func()) {
 	return prev, sync.OnceFunc(func() { close(mine) })
 }
 
-// wait blocks until prev is closed (nil: at once) or outboxWait passes.
-func wait(prev <-chan struct{}) {
+// awaitTurn blocks until prev is closed (nil: at once) or outboxWait
+// passes.
+func awaitTurn(prev <-chan struct{}) {
 	if prev == nil {
 		return
 	}

@@ -45,10 +45,10 @@ var runCols = []runCol{
 	{title: "status", width: 8, prio: 1, text: true, cell: func(i runs.Info) string { return string(i.Status) }},
 	{title: "run", width: 30, prio: 0, text: true, cell: func(i runs.Info) string { return i.ID }},
 	{title: "model", width: 11, prio: 2, text: true, cell: func(i runs.Info) string { return i.Model }},
-	{title: "loss", width: 12, prio: 2, text: true, cell: func(i runs.Info) string { return final(i, true) }},
+	{title: "loss", width: 12, prio: 2, text: true, cell: finalLoss},
 	{title: "optim", width: 6, prio: 4, text: true, cell: func(i runs.Info) string { return i.Optim }},
-	{title: "lr", width: 9, prio: 3, cell: func(i runs.Info) string { return final(i, false) }, num: func(i runs.Info) float64 {
-		_, lr, _ := training.FinalSettings(i)
+	{title: "lr", width: 9, prio: 3, cell: finalLR, num: func(i runs.Info) float64 {
+		_, lr := training.FinalSettings(i)
 		return lr
 	}},
 	{title: "epoch", width: 7, prio: 2, cell: func(i runs.Info) string { return fmt.Sprintf("%d/%d", i.EpochsDone, i.Epochs) }, num: func(i runs.Info) float64 { return float64(i.EpochsDone) }},
@@ -68,18 +68,25 @@ var runCols = []runCol{
 	{title: "parent", width: 24, prio: 6, text: true, cell: func(i runs.Info) string { return i.Parent }},
 }
 
-// final is a run's loss (or learning rate) at its end, marked * when it
-// was changed while it trained (the picked list says when and how).
-func final(i runs.Info, loss bool) string {
-	l, lr, changed := training.FinalSettings(i)
-	s := fmt.Sprintf("%.3g", lr)
-	if loss {
-		s = l
+// finalLoss and finalLR are a run's loss and learning rate at its end,
+// marked * when changed while it trained (the picked list says when and
+// how).
+func finalLoss(i runs.Info) string {
+	loss, _ := training.FinalSettings(i)
+	return loss + changedMark(loss != i.Loss)
+}
+
+func finalLR(i runs.Info) string {
+	_, lr := training.FinalSettings(i)
+	return fmt.Sprintf("%.3g", lr) + changedMark(lr != i.LR)
+}
+
+// changedMark marks a setting changed while training.
+func changedMark(changed bool) string {
+	if changed {
+		return "*"
 	}
-	if changed && (loss && l != i.Loss || !loss && lr != i.LR) {
-		s += "*"
-	}
-	return s
+	return ""
 }
 
 func f3(v float64) string {

@@ -38,41 +38,35 @@ func (op *MaskGradOp) GPUDoHalf(r GPURun, nd *G.Node) error {
 }
 
 // GPUDo multiplies x by a fresh mask in training, copies it otherwise.
-func (op *DropoutOp) GPUDo(r GPURun, nd *G.Node) error {
-	return op.gpuDo(r, nd, "md_mul")
-}
+func (op *DropoutOp) GPUDo(r GPURun, nd *G.Node) error { return op.gpuMask(r, nd, "md_mul", true) }
 
 // GPUDoHalf is GPUDo on bfloat16.
 func (op *DropoutOp) GPUDoHalf(r GPURun, nd *G.Node) error {
-	return op.gpuDo(r, nd, "md_mul_hf")
+	return op.gpuMask(r, nd, "md_mul_hf", true)
 }
 
-func (op *DropoutOp) gpuDo(r GPURun, nd *G.Node, mul string) error {
+// GPUDo multiplies dy by the forward pass's mask.
+func (op *DropDxOp) GPUDo(r GPURun, nd *G.Node) error { return op.Fwd.gpuMask(r, nd, "md_mul", false) }
+
+// GPUDoHalf is GPUDo on bfloat16.
+func (op *DropDxOp) GPUDoHalf(r GPURun, nd *G.Node) error {
+	return op.Fwd.gpuMask(r, nd, "md_mul_hf", false)
+}
+
+// gpuMask queues node nd = its first input × the dropout's mask (kernel
+// mul), or a copy when the dropout drops nothing (evaluation, p = 0);
+// draw makes a fresh mask first (the forward pass; its gradient reuses
+// it).
+func (op *DropoutOp) gpuMask(r GPURun, nd *G.Node, mul string, draw bool) error {
 	d, size := r.Device(), nd.Shape().TotalSize()
 	if !op.Train || op.P <= 0 {
 		return d.Copy(r.Buf(nd), inBuf(r, nd, 0), r.Words(nd))
 	}
-	op.Draw(size)
-	if err := gpu.Upload(d, r.Mask(op), op.Mask); err != nil {
-		return err
+	if draw {
+		op.Draw(size)
+		if err := gpu.Upload(d, r.Mask(op), op.Mask); err != nil {
+			return err
+		}
 	}
 	return d.Launch(mul, size, size, inBuf(r, nd, 0), r.Mask(op), r.Buf(nd))
-}
-
-// GPUDo multiplies dy by the forward pass's mask.
-func (op *DropDxOp) GPUDo(r GPURun, nd *G.Node) error {
-	return op.gpuDo(r, nd, "md_mul")
-}
-
-// GPUDoHalf is GPUDo on bfloat16.
-func (op *DropDxOp) GPUDoHalf(r GPURun, nd *G.Node) error {
-	return op.gpuDo(r, nd, "md_mul_hf")
-}
-
-func (op *DropDxOp) gpuDo(r GPURun, nd *G.Node, mul string) error {
-	d, size := r.Device(), nd.Shape().TotalSize()
-	if !op.Fwd.Train || op.Fwd.P <= 0 {
-		return d.Copy(r.Buf(nd), inBuf(r, nd, 0), r.Words(nd))
-	}
-	return d.Launch(mul, size, size, inBuf(r, nd, 0), r.Mask(op.Fwd), r.Buf(nd))
 }
