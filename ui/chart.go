@@ -56,6 +56,9 @@ type chartOpts struct {
 	// to XHi.
 	XFmt     func(float64) string
 	XLo, XHi float64
+	// XWhole puts the x-axis's ticks on whole numbers only (epochs): an
+	// axis of 1–8 gets ticks 1 and 8, not 1, 4.5 and 8 labelled "4".
+	XWhole bool
 	// YFmt, when set, writes the y labels (a log axis).
 	YFmt func(float64) string
 }
@@ -98,7 +101,11 @@ func plot(series [][]float64, o chartOpts) string {
 	// asciigraph draws Height+1 rows.
 	opts := []asciigraph.Option{asciigraph.Height(max(rows-1-axisRows, 1)), asciigraph.Width(max(o.W-12, 10)), asciigraph.Precision(3)}
 	if axisRows > 0 {
-		opts = append(opts, asciigraph.XAxisRange(o.XLo, o.XHi), asciigraph.XAxisTickCount(max(2, min(5, (o.W-12)/14))), asciigraph.XAxisValueFormatter(o.XFmt))
+		ticks := max(2, min(5, (o.W-12)/14))
+		if o.XWhole {
+			ticks = wholeTicks(o.XHi-o.XLo, ticks)
+		}
+		opts = append(opts, asciigraph.XAxisRange(o.XLo, o.XHi), asciigraph.XAxisTickCount(ticks), asciigraph.XAxisValueFormatter(o.XFmt))
 	}
 	lo, hi := valueRange(ok)
 	blo, bhi := lo, hi // the bounds asked for (asciigraph only widens to them; the last asked wins)
@@ -253,4 +260,16 @@ func padded(series [][]float64) [][]float64 {
 		out[i] = p
 	}
 	return out
+}
+
+// wholeTicks is the most ticks, at most limit and at least two, that
+// split a span of whole numbers into equal whole steps.
+func wholeTicks(span float64, limit int) int {
+	n := int(math.Round(span))
+	for k := limit; k > 2; k-- {
+		if n%(k-1) == 0 {
+			return k
+		}
+	}
+	return 2
 }

@@ -94,23 +94,56 @@ func TestChartLabelsCarryNeededDecimals(t *testing.T) {
 // TestLRChangeShowsAtOnce: a learning-rate change made after the last
 // step event (the script's ×2 at step 80, as when the run is paused) shows
 // on the learning-rate chart at once, as its right edge, not only from
-// the next step event on.
+// the next step event on; a zoomed window shows it too when it reaches
+// the newest step, and one that ends earlier does not.
 func TestLRChangeShowsAtOnce(t *testing.T) {
-	m := New(Options{Snapshot: script(), Ctrl: &fakeCtrl{}, Renderer: asciiRenderer()})
-	m, _ = m.Resize(120, 40)
-	lines := strings.Split(m.View(), "\n")
-	for i, l := range lines {
-		if !strings.Contains(l, "learning rate 0.002") {
-			continue
+	for _, c := range []struct {
+		name string
+		keys []string
+		edge bool
+	}{
+		{"recent", nil, true},
+		{"zoomed at the newest step", []string{".", "z"}, true},
+		{"zoomed before it", []string{".", ",", ",", ",", ",", ",", ",", ",", ",", "z", "z"}, false},
+	} {
+		m := New(Options{Snapshot: script(), Ctrl: &fakeCtrl{}, Renderer: asciiRenderer()})
+		m, _ = m.Resize(120, 40)
+		for _, k := range c.keys {
+			m, _ = press(m, k)
 		}
-		top := lines[i+1]
-		j := strings.Index(top, "0.00")
-		if j < 0 || !strings.HasPrefix(top[j:], "0.00200 ┤") || !strings.HasSuffix(strings.TrimRight(top, " "), "╭") {
-			t.Errorf("the chart's top row is not the new rate at the right edge: %q\n%s", top, strings.Join(lines, "\n"))
+		lines := strings.Split(m.View(), "\n")
+		found := false
+		for i, l := range lines {
+			if !strings.Contains(l, "learning rate 0.002") {
+				continue
+			}
+			found = true
+			var rows []string
+			for _, r := range lines[i+1:] {
+				if !strings.Contains(r, "┤") && !strings.Contains(r, "┼") {
+					break
+				}
+				rows = append(rows, r)
+			}
+			top := rows[0]
+			j := strings.Index(top, "0.00")
+			edge := j >= 0 && strings.HasPrefix(top[j:], "0.00200 ┤") && strings.HasSuffix(strings.TrimRight(top, " "), "╭")
+			if edge != c.edge {
+				t.Errorf("%s: the new rate at the right edge: %v, want %v\n%s", c.name, edge, c.edge, strings.Join(lines, "\n"))
+			}
+			if !c.edge {
+				for _, r := range rows {
+					if strings.ContainsAny(r, "╭╯") {
+						t.Errorf("%s: a window that ends before the change draws a step in the rate: %q", c.name, r)
+					}
+				}
+			}
+			break
 		}
-		return
+		if !found {
+			t.Errorf("%s: no learning-rate chart titled with the new rate:\n%s", c.name, strings.Join(lines, "\n"))
+		}
 	}
-	t.Errorf("no learning-rate chart titled with the new rate:\n%s", strings.Join(lines, "\n"))
 }
 
 // TestHelpKeepsWholeColumns: the ? screen on a narrow terminal shows the
@@ -188,5 +221,18 @@ func TestClassTrends(t *testing.T) {
 	}
 	if tr := classTrends(ms, 2, 1); tr != nil {
 		t.Errorf("no room gave %v", tr)
+	}
+}
+
+// TestWholeTicks: an epoch axis gets ticks on whole epochs only (1–8 got
+// a tick at 4.5 labelled "4").
+func TestWholeTicks(t *testing.T) {
+	for _, c := range []struct {
+		span        float64
+		limit, want int
+	}{{7, 5, 2}, {8, 5, 5}, {6, 5, 4}, {2, 5, 3}, {1, 5, 2}, {9, 3, 2}, {8, 3, 3}, {30, 5, 4}} {
+		if got := wholeTicks(c.span, c.limit); got != c.want {
+			t.Errorf("wholeTicks(%v, %d) = %d, want %d", c.span, c.limit, got, c.want)
+		}
 	}
 }

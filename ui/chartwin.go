@@ -47,6 +47,14 @@ type window struct {
 	all            bool      // from the history columns (every step)
 }
 
+// reachesNow says whether the window ends at the newest step received.
+func (w window) reachesNow(s *RunState) bool {
+	if len(w.steps) == 0 || len(s.Steps) == 0 {
+		return false
+	}
+	return w.steps[len(w.steps)-1] >= s.Steps[len(s.Steps)-1]
+}
+
 // stepWindow builds the window from the history columns (H, or any
 // zoom) when they are loaded, else from the step events received.
 func (m Model) stepWindow(n int) window {

@@ -8,6 +8,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/maskdash/maskdash/runs"
 	"github.com/maskdash/maskdash/training"
 )
@@ -77,6 +78,23 @@ func TestWideTitlesAreWhole(t *testing.T) {
 		Path: "/home/someone/a/very/long/path/to/maskdash-runs/r1/checkpoints/003-0000120.safetensors"})
 	if v := m.View(); !strings.Contains(v, "checkpoint saved: checkpoints/003-0000120.safetensors") {
 		t.Errorf("checkpoint path not shortened:\n%s", v)
+	}
+}
+
+// TestValidationTitleKeepsMacroF1: the validation chart's title gives the
+// last macro F1 (the competition's score) and accuracy at every width the
+// overview draws it at, colours named or not; at 120 columns the colour
+// names once pushed macro F1 out of it.
+func TestValidationTitleKeepsMacroF1(t *testing.T) {
+	for _, w := range []int{36, 48, 58, 70, 100} {
+		for _, r := range []*lipgloss.Renderer{asciiRenderer(), colorRenderer()} {
+			m := New(Options{Snapshot: script(), Ctrl: &fakeCtrl{}, Renderer: r})
+			m, _ = m.Resize(120, 40)
+			title, _, _ := strings.Cut(ansi.Strip(m.valPanel(w, 20)), "\n")
+			if !strings.Contains(title, "F1 0.6667") || !strings.Contains(title, "acc") || ansi.StringWidth(title) > w {
+				t.Errorf("%d columns (colour %v): the validation title lacks macro F1 or accuracy, or is too wide: %q", w, m.styles.Color, title)
+			}
+		}
 	}
 }
 

@@ -98,6 +98,10 @@ func overlaySeries(curves []runs.StepCurve, perStep bool, cols int) (series [][]
 // overlay and compare's chart (PlotSteps).
 func overlayChart(curves []runs.StepCurve, perStep bool, o chartOpts) string {
 	series, last := overlaySeries(curves, perStep, max(o.W-14, 10))
+	if !perStep && len(series) > 0 && len(series[0]) > 1 {
+		o.XLo, o.XHi, o.XWhole = 1, float64(len(series[0])), true
+		o.XFmt = func(v float64) string { return fmt.Sprintf("%.0f", v) }
+	}
 	if last > 0 {
 		o.XLo, o.XHi = 0, float64(last)
 		o.XFmt = func(v float64) string { return fmt.Sprintf("%.0f", v) }

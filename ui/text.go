@@ -59,6 +59,17 @@ func joinFit(parts []string, sep string, w int) string {
 	return out
 }
 
+// firstFit is the first of forms, longest first, that fits in w cells;
+// the last one cut to w when none does.
+func firstFit(w int, forms ...string) string {
+	for _, f := range forms {
+		if lipgloss.Width(f) <= w {
+			return f
+		}
+	}
+	return fitWords(forms[len(forms)-1], w)
+}
+
 // fit cuts or pads s to exactly h lines of at most w cells.
 func fit(s string, w, h int) string {
 	lines := strings.Split(s, "\n")

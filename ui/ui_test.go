@@ -33,6 +33,13 @@ func asciiRenderer() *lipgloss.Renderer {
 	return r
 }
 
+// colorRenderer gives true-colour output (the colour names in titles).
+func colorRenderer() *lipgloss.Renderer {
+	r := lipgloss.NewRenderer(os.Stdout)
+	r.SetColorProfile(termenv.TrueColor)
+	return r
+}
+
 var t0 = time.Date(2026, 11, 26, 18, 30, 0, 0, time.UTC)
 
 // script is a deterministic event stream: a run start, steps, two epochs,

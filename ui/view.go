@@ -475,12 +475,25 @@ func (m Model) stepChart(w, h int, title []string, series [][]float64, colors []
 
 func (m Model) valPanel(w, h int) string {
 	s := m.state
-	title := []string{"validation"}
-	if n := len(s.ValF1); n > 0 {
-		title = append(title, m.named(fmt.Sprintf("accuracy %.3f", s.ValAcc[n-1]), m.styles.Names[m.styles.Series.Acc], "upper"),
-			m.named(fmt.Sprintf("macro F1 %.4f", s.ValF1[n-1]), m.styles.Names[m.styles.Series.F1], ""), "per epoch")
+	title := "validation"
+	n := len(s.ValF1)
+	if n > 0 {
+		// Macro F1 (the competition's score) first; on a narrow panel the
+		// short form keeps both figures rather than dropping accuracy.
+		f1, acc := fmt.Sprintf("%.4f", s.ValF1[n-1]), fmt.Sprintf("%.3f", s.ValAcc[n-1])
+		f1c, accc := m.styles.Names[m.styles.Series.F1], m.styles.Names[m.styles.Series.Acc]
+		title = firstFit(w,
+			joinFit([]string{"validation", m.named("macro F1 "+f1, f1c, ""), m.named("accuracy "+acc, accc, "upper"), "per epoch"}, " · ", 1<<20),
+			joinFit([]string{"validation", m.named("macro F1 "+f1, f1c, ""), m.named("accuracy "+acc, accc, "upper")}, " · ", 1<<20),
+			joinFit([]string{"val", m.named("F1 "+f1, f1c, ""), m.named("acc "+acc, accc, "upper")}, " · ", 1<<20),
+			"val F1 "+f1+" · acc "+acc)
 	}
-	return m.panel(w, h, title, [][]float64{s.ValAcc, s.ValF1}, m.styles.Series.Acc, m.styles.Series.F1)
+	o := chartOpts{W: w, H: h - 1, Color: m.styles.Color, Colors: m.colors(m.styles.Series.Acc, m.styles.Series.F1)}
+	if n > 1 {
+		o.XLo, o.XHi, o.XWhole = 1, float64(n), true
+		o.XFmt = func(v float64) string { return fmt.Sprintf("%.0f", v) }
+	}
+	return m.styles.BoxTitle.Render(fitWords(title, w)) + "\n" + plot([][]float64{s.ValAcc, s.ValF1}, o)
 }
 
 func (m Model) lrPanel(w, h int) string {
@@ -492,10 +505,12 @@ func (m Model) lrPanel(w, h int) string {
 	}
 	win := m.stepWindow(max(w-12, 10))
 	lr := win.lr
-	if n := len(lr); n > 0 && m.win.hi == 0 && s.LR > 0 && lr[n-1] != s.LR {
+	if n := len(lr); n > 0 && win.reachesNow(&s) && s.LR > 0 && lr[n-1] != s.LR {
 		// A change made since the last step event (the run may be
-		// paused): the chart's right edge is now, so it shows the new
-		// rate there rather than from the next step event on.
+		// paused): where the window ends at the newest step, its right
+		// edge is now, so it shows the new rate there rather than from
+		// the next step event on (a zoomed window too, once it reaches
+		// the newest step).
 		lr = append(lr[:n-1:n-1], s.LR)
 	}
 	return m.stepChart(w, h, title, [][]float64{lr}, []asciigraph.AnsiColor{m.styles.Series.LR}, win, false)
