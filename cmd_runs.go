@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/maskdash/maskdash/runs"
 	"github.com/maskdash/maskdash/training"
@@ -98,10 +99,13 @@ func printRuns(out io.Writer, dir string, rows []runRow) {
 		return
 	}
 	changed := false
-	fmt.Fprintf(out, "%-40s %-9s %-11s %-13s %-6s %-9s %6s %7s %6s %8s  %s\n", "RUN", "STATUS", "MODEL", "LOSS", "OPTIM", "LR", "EPOCHS", "BEST F1", "ACC", "TIME", "PARENT")
+	// Columns as wide as their widest cell: sweep trials' and --name's
+	// ids and a mixed loss overflowed fixed widths and shifted the rest.
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "RUN\tSTATUS\tMODEL\tLOSS\tOPTIM\tLR\tEPOCHS\tBEST F1\tACC\tTIME\tPARENT")
 	for _, r := range rows {
 		if r.Error != "" {
-			fmt.Fprintf(out, "%-40s %-9s %s\n", r.ID, r.Status, r.Error)
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", r.ID, r.Status, r.Error)
 			continue
 		}
 		// Each value that differs from the one the run started with.
@@ -112,9 +116,10 @@ func printRuns(out io.Writer, dir string, rows []runRow) {
 		if r.LR != r.StartLR {
 			lrMark, changed = "*", true
 		}
-		fmt.Fprintf(out, "%-40s %-9s %-11s %-13s %-6s %-9s %3d/%-2d %7.4f %6.3f %8s  %s\n", r.ID, r.Status, r.Model, r.Loss+lossMark, r.Optim,
-			fmt.Sprintf("%.2g%s", r.LR, lrMark), r.Epochs, r.Planned, r.BestF1, r.BestAcc, fmtDur(r.Duration), r.Parent)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.2g%s\t%d/%d\t%.4f\t%.3f\t%s\t%s\n", r.ID, r.Status, r.Model, r.Loss+lossMark, r.Optim,
+			r.LR, lrMark, r.Epochs, r.Planned, r.BestF1, r.BestAcc, fmtDur(r.Duration), r.Parent)
 	}
+	_ = tw.Flush() // a closed pipe has no one to tell
 	if changed {
 		fmt.Fprintln(out, "* changed while training: the value at the end ('maskdash compare RUN' shows each change)")
 	}
@@ -285,18 +290,20 @@ func compareJSON(out io.Writer, metric string, infos []runs.Info, curves [][]flo
 // colour is set: the output is a terminal.
 func printCompare(out io.Writer, metric string, infos []runs.Info, curves [][]float64, steps []runs.StepCurve, colour bool) {
 	diff := runs.DifferingSettings(infos)
-	fmt.Fprintf(out, "%-4s %-40s", "", "RUN")
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprint(tw, "\tRUN")
 	for _, k := range diff {
-		fmt.Fprintf(out, " %-12s", k)
+		fmt.Fprintf(tw, "\t%s", k)
 	}
-	fmt.Fprintf(out, " %8s %7s %5s\n", "BEST F1", "ACC", "EPOCH")
+	fmt.Fprintln(tw, "\tBEST F1\tACC\tEPOCH")
 	for i, info := range infos {
-		fmt.Fprintf(out, "[%d]  %-40s", i+1, info.ID)
+		fmt.Fprintf(tw, "[%d]\t%s", i+1, info.ID)
 		for _, k := range diff {
-			fmt.Fprintf(out, " %-12v", info.Config[k])
+			fmt.Fprintf(tw, "\t%v", info.Config[k])
 		}
-		fmt.Fprintf(out, " %8.4f %7.3f %5d\n", info.Best.MacroF1, info.Best.Accuracy, info.Best.Epoch)
+		fmt.Fprintf(tw, "\t%.4f\t%.3f\t%d\n", info.Best.MacroF1, info.Best.Accuracy, info.Best.Epoch)
 	}
+	_ = tw.Flush() // a closed pipe has no one to tell
 	for i, info := range infos {
 		for _, c := range info.Changes {
 			who := ""

@@ -847,3 +847,24 @@ func TestRunsMarksWhatChanged(t *testing.T) {
 		t.Errorf("the mark is not explained once:\n%s", out)
 	}
 }
+
+// TestRunsTableAligns: maskdash runs keeps its columns aligned when a
+// cell is wider than usual (a sweep trial's id, a mixed loss), which
+// shifted the rest of the row when the widths were fixed.
+func TestRunsTableAligns(t *testing.T) {
+	var b strings.Builder
+	printRuns(&b, "runs", []runRow{
+		{ID: "20261205-021614-cnn-s-0.6focal+0.4f1-with-a-long-name", Status: "done", Model: "cnn-s", Loss: "0.6focal+0.4f1", StartLoss: "0.6focal+0.4f1", Optim: "adamw", LR: 1e-3, StartLR: 1e-3, Epochs: 10, Planned: 10},
+		{ID: "short", Status: "running", Model: "vgg-s-mh", Loss: "ce", StartLoss: "ce", Optim: "sgd", LR: 3e-4, StartLR: 3e-4, Epochs: 1, Planned: 30},
+	})
+	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("want a header and two rows:\n%s", b.String())
+	}
+	for _, col := range []struct{ head, a, b string }{{"OPTIM", "adamw", "sgd"}, {"BEST F1", "0.0000", "0.0000"}, {"EPOCHS", "10/10", "1/30"}} {
+		at := strings.Index(lines[0], col.head)
+		if strings.Index(lines[1], col.a) != at || strings.LastIndex(lines[2], col.b) != at {
+			t.Errorf("column %s is not aligned:\n%s", col.head, b.String())
+		}
+	}
+}
