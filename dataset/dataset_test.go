@@ -529,3 +529,19 @@ func TestFoldsCoverEveryPersonOnce(t *testing.T) {
 		t.Error("fold 4 of 3 accepted")
 	}
 }
+
+// TestSamplerNames: every listed name and its aliases build their
+// sampler (a config written with either resumes); an unknown one is
+// refused with the names to use.
+func TestSamplerNames(t *testing.T) {
+	labels := []int{0, 0, 0, 1}
+	for name, want := range map[string]string{"": "shuffle", "shuffle": "shuffle", "weighted": "weighted", "balance": "balance", "balanced": "balance", "Dynamic-Balance": "balance"} {
+		s, err := NewSampler(name, labels, 1)
+		if err != nil || s.Name() != want {
+			t.Errorf("NewSampler(%q): %v, %v; want %s", name, s, err, want)
+		}
+	}
+	if _, err := NewSampler("oversample", labels, 1); err == nil || !strings.Contains(err.Error(), "shuffle, weighted, balance") {
+		t.Errorf("an unknown sampler: %v", err)
+	}
+}

@@ -28,7 +28,7 @@ func NewSampler(name string, labels []int, seed uint64) (Sampler, error) {
 		return &ShuffleSampler{N: len(labels), Seed: seed}, nil
 	case "weighted":
 		return NewWeightedSampler(labels, seed), nil
-	case "balance", "dynamic-balance":
+	case "balance", "balanced", "dynamic-balance": // the seed report says "balanced sampling"
 		return NewDynamicBalanceSampler(labels, 0.9, seed), nil
 	}
 	return nil, fmt.Errorf("sampler %q is unknown; use one of %s", name, strings.Join(Samplers, ", "))
