@@ -92,7 +92,9 @@ func plot(series [][]float64, o chartOpts) string {
 		rows = max(o.H-2, 1)
 	}
 	axisRows := 0
-	if o.XFmt != nil && o.XHi > o.XLo && rows >= 5 {
+	// An epoch axis (XWhole) matters less than the chart's own rows: it
+	// needs a taller chart than a step axis does.
+	if o.XFmt != nil && o.XHi > o.XLo && (rows >= 8 || rows >= 5 && !o.XWhole) {
 		axisRows = 2
 	}
 	if len(ok) == 0 {

@@ -277,3 +277,22 @@ func TestCompactLayout(t *testing.T) {
 		}
 	}
 }
+
+// TestLossChangeMarked: after the loss is switched while training, the
+// loss chart's title says at which step and to what, since both curves
+// jump there (a new loss has a scale of its own).
+func TestLossChangeMarked(t *testing.T) {
+	evs := append(script(), training.Event{Kind: training.KindControl, Time: t0.Add(95 * time.Second), Step: 80,
+		Setting: training.SettingLoss, Value: "0.6focal+0.4f1", Who: "local"})
+	m := New(Options{Snapshot: evs, Ctrl: &fakeCtrl{}, Renderer: asciiRenderer()})
+	m, _ = m.Resize(160, 40)
+	title, _, _ := strings.Cut(m.lossPanel(100, 20), "\n")
+	if !strings.Contains(title, "▲ step 80 → 0.6focal+0.4f1") {
+		t.Errorf("the loss chart's title does not mark the change: %q", title)
+	}
+	plain := New(Options{Snapshot: script(), Ctrl: &fakeCtrl{}, Renderer: asciiRenderer()})
+	plain, _ = plain.Resize(160, 40)
+	if title, _, _ := strings.Cut(plain.lossPanel(100, 20), "\n"); strings.Contains(title, "▲") {
+		t.Errorf("a run whose loss never changed has a mark: %q", title)
+	}
+}

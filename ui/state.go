@@ -17,6 +17,14 @@ type lrMark struct {
 	Who  string
 }
 
+// lossMark is a change of the loss at a step: the curves jump there, as
+// the new loss has a scale of its own.
+type lossMark struct {
+	Step int
+	Loss string
+	Who  string
+}
+
 // logLine is one line of the events panel.
 type logLine struct {
 	T    time.Time
@@ -46,6 +54,8 @@ type RunState struct {
 	Train []float64   // training loss
 	LRs   []float64
 	Marks []lrMark
+	// LossMarks are the loss changes made while training, oldest first.
+	LossMarks []lossMark
 	// Sys holds the machine's figures per step event (the system view).
 	Sys sysSeries
 
@@ -180,6 +190,7 @@ func (s *RunState) Apply(e training.Event) {
 			s.say(e.Time, false, "%s set the learning rate to %s at step %d", who, e.Value, e.Step)
 		case training.SettingLoss:
 			s.Loss = e.Value
+			s.LossMarks = append(s.LossMarks, lossMark{Step: e.Step, Loss: e.Value, Who: who})
 			s.say(e.Time, false, "%s set the loss to %s at step %d", who, e.Value, e.Step)
 		default:
 			s.say(e.Time, false, "%s: %s %s", who, e.Setting, e.Value)

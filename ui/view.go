@@ -441,6 +441,10 @@ func (m Model) lossPanel(w, h int) string {
 	if n := len(s.ValLoss); n > 0 {
 		title = append(title, m.named(fmt.Sprintf("val %.4f", s.ValLoss[n-1]), m.styles.Names[m.styles.Series.ValLoss], "steps"))
 	}
+	if n := len(s.LossMarks); n > 0 {
+		// The curves jump where the loss changed: say where, and to what.
+		title = append(title, fmt.Sprintf("▲ step %d → %s", s.LossMarks[n-1].Step, s.LossMarks[n-1].Loss))
+	}
 	return m.stepChart(w, h, title, series, colors, win, true)
 }
 
