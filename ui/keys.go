@@ -107,17 +107,27 @@ func DefaultKeyMap() KeyMap {
 }
 
 // ReadOnly returns the keymap of a viewer: every control key disabled (and
-// shown as such in the help).
+// shown as such in the help), those that change the runs folder too.
 func (k KeyMap) ReadOnly() KeyMap {
-	for _, b := range []*key.Binding{&k.Pause, &k.Checkpoint, &k.Predict, &k.LRUp, &k.LRDown, &k.LRSet, &k.Loss, &k.NewRun} {
+	for _, b := range k.controls() {
 		b.SetEnabled(false)
 	}
 	return k
 }
 
+// controls are the bindings that steer a run or change the runs folder.
+func (k *KeyMap) controls() []*key.Binding {
+	return []*key.Binding{&k.Pause, &k.Checkpoint, &k.Predict, &k.LRUp, &k.LRDown, &k.LRSet, &k.Loss, &k.NewRun,
+		&k.Archive, &k.Delete, &k.Undo}
+}
+
 // Controls lists the control bindings (for the "viewer" notice).
 func (k KeyMap) Controls() []key.Binding {
-	return []key.Binding{k.Pause, k.Checkpoint, k.Predict, k.LRUp, k.LRDown, k.LRSet, k.Loss, k.NewRun}
+	var out []key.Binding
+	for _, b := range k.controls() {
+		out = append(out, *b)
+	}
+	return out
 }
 
 // ShortHelp implements help.KeyMap.

@@ -81,7 +81,12 @@ func tableRuns(t *testing.T) string {
 
 func runsViewModel(t *testing.T, rd string, w, h int) Model {
 	t.Helper()
-	m := New(Options{Snapshot: script(), Ctrl: &fakeCtrl{}, Renderer: asciiRenderer(), RunsDir: rd})
+	return runsViewOf(t, New(Options{Snapshot: script(), Ctrl: &fakeCtrl{}, Renderer: asciiRenderer(), RunsDir: rd}), w, h)
+}
+
+// runsViewOf is m, sized, on its runs view with the listing read.
+func runsViewOf(t *testing.T, m Model, w, h int) Model {
+	t.Helper()
 	m, _ = m.Resize(w, h)
 	nm, cmd := m.Update(keyRunes("3"))
 	// The listing, then the curve of the run under the cursor.
@@ -257,6 +262,25 @@ func TestArchiveDeleteUndo(t *testing.T) {
 	m = feed(t, m, "u")
 	if v := m.View(); !strings.Contains(v, "nothing to undo") {
 		t.Errorf("a third undo:\n%s", v)
+	}
+}
+
+// TestViewerCannotMoveRuns: a read-only session (an SSH viewer, watch
+// --read-only) cannot archive, delete or undo in the runs folder (the
+// keys once worked for viewers: a viewer could move any run to .trash).
+func TestViewerCannotMoveRuns(t *testing.T) {
+	rd := tableRuns(t)
+	m := runsViewOf(t, New(Options{Snapshot: script(), Renderer: asciiRenderer(), RunsDir: rd}), 120, 40)
+	for _, k := range []string{"a", "D", "u"} {
+		m = feed(t, m, k)
+		if v := m.View(); !strings.Contains(v, "read-only: this session may watch") {
+			t.Errorf("%s by a viewer does not say it is read-only:\n%s", k, v)
+		}
+	}
+	for _, sub := range []string{".archive", ".trash"} {
+		if _, err := os.Stat(filepath.Join(rd, sub)); err == nil {
+			t.Errorf("a viewer moved a run to %s", sub)
+		}
 	}
 }
 
