@@ -34,6 +34,7 @@ type runRow struct {
 	BestAcc   float64       `json:"best_accuracy"`
 	Duration  float64       `json:"duration_s"`
 	Parent    string        `json:"parent,omitempty"`
+	Note      string        `json:"note,omitempty"`
 	Error     string        `json:"error,omitempty"`
 }
 
@@ -53,7 +54,7 @@ func (a *app) runsCmd() *cobra.Command {
 			i := l.Info
 			loss, lr := training.FinalSettings(i)
 			r := runRow{ID: i.ID, Status: i.Status, Model: i.Model, Loss: loss, StartLoss: i.Loss, Optim: i.Optim, LR: lr, StartLR: i.LR, Changes: i.Changes,
-				Epochs: i.EpochsDone, Planned: i.Epochs, BestF1: i.Best.MacroF1, BestAcc: i.Best.Accuracy, Parent: i.Parent}
+				Epochs: i.EpochsDone, Planned: i.Epochs, BestF1: i.Best.MacroF1, BestAcc: i.Best.Accuracy, Parent: i.Parent, Note: i.Note}
 			if !i.Start.IsZero() {
 				r.Duration = i.Duration().Seconds()
 			}
@@ -102,7 +103,7 @@ func printRuns(out io.Writer, dir string, rows []runRow) {
 	// Columns as wide as their widest cell: sweep trials' and --name's
 	// ids and a mixed loss overflowed fixed widths and shifted the rest.
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "RUN\tSTATUS\tMODEL\tLOSS\tOPTIM\tLR\tEPOCHS\tBEST F1\tACC\tTIME\tPARENT")
+	fmt.Fprintln(tw, "RUN\tSTATUS\tMODEL\tLOSS\tOPTIM\tLR\tEPOCHS\tBEST F1\tACC\tTIME\tPARENT\tNOTE")
 	for _, r := range rows {
 		if r.Error != "" {
 			fmt.Fprintf(tw, "%s\t%s\t%s\n", r.ID, r.Status, r.Error)
@@ -116,13 +117,22 @@ func printRuns(out io.Writer, dir string, rows []runRow) {
 		if r.LR != r.StartLR {
 			lrMark, changed = "*", true
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.2g%s\t%d/%d\t%.4f\t%.3f\t%s\t%s\n", r.ID, r.Status, r.Model, r.Loss+lossMark, r.Optim,
-			r.LR, lrMark, r.Epochs, r.Planned, r.BestF1, r.BestAcc, fmtDur(r.Duration), r.Parent)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.2g%s\t%d/%d\t%.4f\t%.3f\t%s\t%s\t%s\n", r.ID, r.Status, r.Model, r.Loss+lossMark, r.Optim,
+			r.LR, lrMark, r.Epochs, r.Planned, r.BestF1, r.BestAcc, fmtDur(r.Duration), orDash(r.Parent), noteCell(r.Note))
 	}
 	_ = tw.Flush() // a closed pipe has no one to tell
 	if changed {
 		fmt.Fprintln(out, "* changed while training: the value at the end ('maskdash compare RUN' shows each change)")
 	}
+}
+
+// noteCell is a note's first line, cut to a table cell's width.
+func noteCell(note string) string {
+	line := runs.NoteLine(note)
+	if r := []rune(line); len(r) > 48 {
+		return string(r[:47]) + "…"
+	}
+	return line
 }
 
 func fmtDur(s float64) string {
@@ -240,6 +250,7 @@ func compareJSON(out io.Writer, metric string, infos []runs.Info, curves [][]flo
 	diff := runs.DifferingSettings(infos)
 	type cmp struct {
 		ID       string         `json:"id"`
+		Note     string         `json:"note,omitempty"`
 		Settings map[string]any `json:"settings"`
 		Changes  []runs.Change  `json:"changes,omitempty"`
 		Best     runs.Best      `json:"best"`
@@ -258,7 +269,7 @@ func compareJSON(out io.Writer, metric string, infos []runs.Info, curves [][]flo
 				c[j] = -1
 			}
 		}
-		row := cmp{ID: info.ID, Settings: s, Changes: info.Changes, Best: info.Best, Curve: c}
+		row := cmp{ID: info.ID, Note: info.Note, Settings: s, Changes: info.Changes, Best: info.Best, Curve: c}
 		if i < len(steps) {
 			row.Steps = steps[i].Steps
 		}
@@ -304,6 +315,11 @@ func printCompare(out io.Writer, metric string, infos []runs.Info, curves [][]fl
 		fmt.Fprintf(tw, "\t%.4f\t%.3f\t%d\n", info.Best.MacroF1, info.Best.Accuracy, info.Best.Epoch)
 	}
 	_ = tw.Flush() // a closed pipe has no one to tell
+	for i, info := range infos {
+		if info.Note != "" {
+			fmt.Fprintf(out, "[%d]  note: %s\n", i+1, runs.NoteLine(info.Note))
+		}
+	}
 	for i, info := range infos {
 		for _, c := range info.Changes {
 			who := ""

@@ -117,6 +117,7 @@ func trainFlags(fs *pflag.FlagSet, c *training.Config) func() error {
 	fs.StringVar(&c.Precision, "precision", d.Precision, precisionHelp)
 	fs.StringVar(&c.Runs, "runs", d.Runs, "runs folder")
 	fs.StringVar(&c.Name, "name", "", "run name (added to the run id)")
+	fs.StringVar(&c.Note, "note", "", "a note on the run: what it tries (maskdash note RUN changes it; the runs table and filter show it)")
 	fs.StringVar(&c.Schedule, "schedule", d.Schedule, "learning-rate schedule: none, step (×0.5 every 20 epochs), cosine")
 	countInt(fs, &c.Warmup, "warmup", d.Warmup, "linear warm-up steps starting at 1e-5")
 	positiveInt(fs, &c.HeadDepth, "head-depth", d.HeadDepth, "hidden layers in each head of -mh models")

@@ -868,3 +868,47 @@ func TestRunsTableAligns(t *testing.T) {
 		}
 	}
 }
+
+// TestNotes: a run started with --note has it; maskdash note prints,
+// changes and removes it; maskdash runs shows its first line and --json
+// the whole note; compare gives it; a note too long is refused before
+// anything trains.
+func TestNotes(t *testing.T) {
+	data := tinySet(t)
+	rd := t.TempDir()
+	if out, err := run(t, "train", "--headless", "--data", data, "--runs", rd, "--img", "16x16", "--batch", "8", "--epochs", "1", "--name", "nt",
+		"--note", "focal next: ce is stuck on age"); err != nil {
+		t.Fatalf("train: %v\n%s", err, out)
+	}
+	if out, err := run(t, "note", "nt", "--runs", rd); err != nil || strings.TrimSpace(out) != "focal next: ce is stuck on age" {
+		t.Errorf("note: %v %q", err, out)
+	}
+	if out, err := run(t, "note", "nt", "--runs", rd, "a", "new", "note"); err != nil || !strings.Contains(out, "noted on") {
+		t.Errorf("note TEXT: %v %q", err, out)
+	}
+	if out, err := run(t, "runs", "--runs", rd); err != nil || !strings.Contains(out, "NOTE") || !strings.Contains(out, "a new note") {
+		t.Errorf("runs does not show the note: %v\n%s", err, out)
+	}
+	out, err := run(t, "runs", "--runs", rd, "--json")
+	var rows []runRow
+	if err != nil || json.Unmarshal([]byte(out), &rows) != nil || len(rows) != 1 || rows[0].Note != "a new note" {
+		t.Errorf("runs --json: %v %s", err, out)
+	}
+	if out, err := run(t, "compare", "nt", "--runs", rd); err != nil || !strings.Contains(out, "[1]  note: a new note") {
+		t.Errorf("compare does not give the note: %v\n%s", err, out)
+	}
+	if out, err := run(t, "note", "nt", "--runs", rd, "--clear"); err != nil || !strings.Contains(out, "removed") {
+		t.Errorf("note --clear: %v %q", err, out)
+	}
+	if out, err := run(t, "note", "nt", "--runs", rd); err != nil || !strings.Contains(out, "has no note") {
+		t.Errorf("after --clear: %v %q", err, out)
+	}
+	before, _ := os.ReadDir(rd)
+	long := strings.Repeat("x", 5000)
+	if out, err := run(t, "train", "--headless", "--data", data, "--runs", rd, "--note", long); err == nil || !strings.Contains(out, "at most 4096") || strings.Count(out, "\n") != 1 {
+		t.Errorf("a 5000-byte note: %v %q", err, out)
+	}
+	if after, _ := os.ReadDir(rd); len(after) != len(before) {
+		t.Errorf("a refused note left a run folder: %d entries, were %d", len(after), len(before))
+	}
+}

@@ -74,6 +74,8 @@ type Info struct {
 	// Changes are the settings changed while the run trained (learning
 	// rate, loss), in order.
 	Changes []Change `json:"changes,omitempty"`
+	// Note is the run's note (NoteFile; not stored in run.json).
+	Note string `json:"-"`
 	// Dir is the run's folder (not stored: where it was read from).
 	Dir string `json:"-"`
 }
@@ -274,6 +276,11 @@ func ReadInfo(dir string) (Info, error) {
 		return Info{ID: id, Dir: dir}, fmt.Errorf("%s is corrupt: %v", p, err)
 	}
 	info.ID, info.Dir = id, dir
+	if info.Note, err = ReadNote(dir); err != nil {
+		// An unreadable note does not keep the run from eval or the
+		// listings: the note's place says why it is missing.
+		info.Note = "(" + err.Error() + ")"
+	}
 	if info.Status == StatusRunning && !locked(dir) {
 		info.Status = StatusCrashed
 		// It ended when it last wrote its log (or run.json): its

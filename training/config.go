@@ -39,6 +39,7 @@ type Config struct {
 	Precision   string     `json:"precision"`    // the GPU's arithmetic: fp32 (TF32 in convolutions), tf32, strict or bf16; default fp32
 	Runs        string     `json:"-"`            // runs folder; default runs.DefaultDir
 	Name        string     `json:"name"`         // optional run name
+	Note        string     `json:"-"`            // the run's note at its start (runs.NoteFile, not a setting)
 	Schedule    string     `json:"schedule"`     // none, step or cosine; default none
 	Warmup      int        `json:"warmup"`       // linear warm-up steps from 1e-5; default 0
 	HeadDepth   int        `json:"head_depth"`   // hidden layers per head of -mh models; default 1
@@ -171,6 +172,9 @@ func (c *Config) Check() error {
 		if !b.ok {
 			return fmt.Errorf("%s %v is invalid: want %s", b.name, b.val, b.want)
 		}
+	}
+	if len(strings.TrimSpace(c.Note)) > runs.MaxNote {
+		return fmt.Errorf("note has %d bytes; a note holds at most %d", len(strings.TrimSpace(c.Note)), runs.MaxNote)
 	}
 	for _, v := range c.Std {
 		if v < 0 {

@@ -123,7 +123,7 @@ func (m *Manager) setStarting(on bool) {
 // childOf is the config of a child run of t with f's loss and rate.
 func childOf(t *Trainer, f Command) Config {
 	cfg := t.cfg
-	cfg.Resume, cfg.From, cfg.FromCkpt, cfg.Name = "", t.RunID(), "latest", ""
+	cfg.Resume, cfg.From, cfg.FromCkpt, cfg.Name, cfg.Note = "", t.RunID(), "latest", "", ""
 	if f.Text != "" {
 		cfg.Loss = f.Text
 	}

@@ -115,6 +115,11 @@ func (l launch) open(t *Trainer, hub *Hub) (*runSink, error) {
 		if run, err = store.Create(info); err != nil {
 			return nil, err
 		}
+		if l.cfg.Note != "" {
+			if err := runs.WriteNote(run.Dir, l.cfg.Note); err != nil {
+				return nil, errors.Join(err, run.Close(runs.StatusFailed, err))
+			}
+		}
 	}
 	if run.Info.DataDir == "" {
 		run.Info.DataDir = t.dataDir() // runs from before data_dir was recorded

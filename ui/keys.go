@@ -46,6 +46,7 @@ type KeyMap struct {
 	Archive    key.Binding
 	Delete     key.Binding
 	Undo       key.Binding
+	Note       key.Binding // runs view: write the note of the run under the cursor
 	Help       key.Binding
 	Palette    key.Binding
 	Quit       key.Binding
@@ -98,6 +99,7 @@ func DefaultKeyMap() KeyMap {
 		Archive:    key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "archive run")),
 		Delete:     key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "delete run")),
 		Undo:       key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "undo")),
+		Note:       key.NewBinding(key.WithKeys("N"), key.WithHelp("N", "note on run")),
 		Help:       key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "all keys")),
 		Palette:    key.NewBinding(key.WithKeys(":"), key.WithHelp(":", "command palette")),
 		Quit:       key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
@@ -118,7 +120,7 @@ func (k KeyMap) ReadOnly() KeyMap {
 // controls are the bindings that steer a run or change the runs folder.
 func (k *KeyMap) controls() []*key.Binding {
 	return []*key.Binding{&k.Pause, &k.Checkpoint, &k.Predict, &k.LRUp, &k.LRDown, &k.LRSet, &k.Loss, &k.NewRun,
-		&k.Archive, &k.Delete, &k.Undo}
+		&k.Archive, &k.Delete, &k.Undo, &k.Note}
 }
 
 // Controls lists the control bindings (for the "viewer" notice).
@@ -167,7 +169,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.History, k.Smooth, k.XAxis, k.LogY, k.ZoomIn, k.CursorL},
 		{k.Left, k.Up, k.Select, k.Percent},
 		{k.Errors, k.EpochPrev, k.Back},
-		{k.Filter, k.SortNext, k.Group, k.Tree, k.Compare, k.Overlay, k.Archive, k.Delete, k.Undo, k.Watch},
+		{k.Filter, k.SortNext, k.Group, k.Tree, k.Compare, k.Overlay, k.Archive, k.Delete, k.Undo, k.Note, k.Watch},
 		{k.Help, k.Palette, k.Quit},
 	}
 }

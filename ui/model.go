@@ -332,7 +332,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.flash, m.flashBad = msg.what+": sent", false
 		}
 		return m, nil
-	case runsLoadedMsg, curveLoadedMsg, movedMsg, sideLoadedMsg:
+	case runsLoadedMsg, curveLoadedMsg, movedMsg, noteSavedMsg, sideLoadedMsg:
 		var cmd tea.Cmd
 		m.runs, cmd = m.runs.update(msg)
 		m.runs = m.runs.scrolled(m.bodyHeight())
@@ -377,7 +377,7 @@ func (m Model) onKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	if m.palette.open {
 		return m.onPalette(msg)
 	}
-	if m.view == viewRuns && m.runs.filtering {
+	if m.view == viewRuns && m.runs.typing() {
 		var cmd tea.Cmd
 		m.runs, cmd = m.runs.key(msg, m.keys)
 		return m, cmd

@@ -66,6 +66,7 @@ var runCols = []runCol{
 	}, num: func(i runs.Info) float64 { return i.IPS }},
 	{title: "time", width: 8, prio: 4, cell: func(i runs.Info) string { return shortDur(i.Duration()) }, num: func(i runs.Info) float64 { return float64(i.Duration()) }},
 	{title: "parent", width: 24, prio: 6, text: true, cell: func(i runs.Info) string { return i.Parent }},
+	{title: "note", width: 30, prio: 5, text: true, cell: func(i runs.Info) string { return runs.NoteLine(i.Note) }},
 }
 
 // finalLoss and finalLR are a run's loss and learning rate at its end,
@@ -145,6 +146,8 @@ func setting(i runs.Info, k string) string {
 		return fmt.Sprintf("%g", i.LR)
 	case "parent":
 		return i.Parent
+	case "note":
+		return i.Note
 	}
 	if v, ok := i.Config[k]; ok {
 		return fmt.Sprint(v)
@@ -162,7 +165,7 @@ func matches(i runs.Info, filter string) bool {
 			}
 			continue
 		}
-		row := strings.ToLower(i.ID + " " + string(i.Status) + " " + i.Model + " " + i.Loss + " " + i.Optim + " " + i.Parent)
+		row := strings.ToLower(i.ID + " " + string(i.Status) + " " + i.Model + " " + i.Loss + " " + i.Optim + " " + i.Parent + " " + i.Note)
 		if !strings.Contains(row, strings.ToLower(word)) {
 			return false
 		}
@@ -428,7 +431,10 @@ func (r runsModel) headLines() int {
 	if r.filtering || r.filter.Value() != "" {
 		head++
 	}
-	if r.note != "" {
+	if r.noting != "" {
+		head++
+	}
+	if r.answer != "" {
 		head++
 	}
 	return head

@@ -271,7 +271,7 @@ func TestArchiveDeleteUndo(t *testing.T) {
 func TestViewerCannotMoveRuns(t *testing.T) {
 	rd := tableRuns(t)
 	m := runsViewOf(t, New(Options{Snapshot: script(), Renderer: asciiRenderer(), RunsDir: rd}), 120, 40)
-	for _, k := range []string{"a", "D", "u"} {
+	for _, k := range []string{"a", "D", "u", "N"} {
 		m = feed(t, m, k)
 		if v := m.View(); !strings.Contains(v, "read-only: this session may watch") {
 			t.Errorf("%s by a viewer does not say it is read-only:\n%s", k, v)
@@ -281,6 +281,42 @@ func TestViewerCannotMoveRuns(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(rd, sub)); err == nil {
 			t.Errorf("a viewer moved a run to %s", sub)
 		}
+	}
+}
+
+// TestNoteInRunsView: N on a run opens its note's first line for
+// editing, enter saves it (the lines after the first stay), the table
+// of a wide screen shows it and the filter finds it; esc leaves the note
+// as it was.
+func TestNoteInRunsView(t *testing.T) {
+	rd := tableRuns(t)
+	dir := filepath.Join(rd, "f-vgg-ce-s3")
+	if err := runs.WriteNote(dir, "first try\nthe loader was the bottleneck"); err != nil {
+		t.Fatal(err)
+	}
+	m := runsViewModel(t, rd, 220, 40)
+	if v := m.View(); !strings.Contains(v, "note") || !strings.Contains(v, "first try") {
+		t.Errorf("the wide table has no note column:\n%s", v)
+	}
+	m = feed(t, m, "N")
+	if v := m.View(); !strings.Contains(v, "note: first try") {
+		t.Fatalf("N does not offer the note's first line:\n%s", v)
+	}
+	m = feed(t, m, "backspace", "backspace", "backspace", "backspace", "backspace", "backspace", "backspace", "backspace", "backspace", "again, with q and 1 typed", "enter")
+	got, err := runs.ReadNote(dir)
+	if err != nil || got != "again, with q and 1 typed\nthe loader was the bottleneck" {
+		t.Errorf("the saved note: %q, %v", got, err)
+	}
+	if v := m.View(); !strings.Contains(v, "note saved") || !strings.Contains(v, "again, with q") {
+		t.Errorf("after saving:\n%s", v)
+	}
+	m = feed(t, m, "N", "x", "esc")
+	if got2, _ := runs.ReadNote(dir); got2 != got {
+		t.Errorf("esc changed the note: %q", got2)
+	}
+	m = feed(t, m, "/", "bottleneck", "enter")
+	if v := m.View(); !strings.Contains(v, "f-vgg-ce-s3") || strings.Contains(v, "a-cnn-ce-s1") {
+		t.Errorf("the filter does not search notes:\n%s", v)
 	}
 }
 

@@ -22,26 +22,30 @@ import (
 // two picked runs compare side by side (v); a run can be archived or
 // deleted (with undo) or watched and steered (w).
 type runsModel struct {
-	dir       string
-	rows      []runs.Listed
-	err       error
-	loaded    bool
-	cursor    int      // index into the shown rows
-	top       int      // the first shown row on screen (scrolled)
-	selected  []string // picked run ids, in the order picked
-	colors    map[string]int
-	overlay   overlayMetric
-	curves    map[curveKey]runs.StepCurve
-	sortCol   int
-	sortAsc   bool
-	filter    textinput.Model
-	filtering bool
-	groupBy   int // index into groupKeys; 0: no grouping
-	tree      bool
-	undo      []moved
-	note      string // the last action's answer
-	noteBad   bool
-	side      *sideModel // side by side of two picked runs
+	dir        string
+	rows       []runs.Listed
+	err        error
+	loaded     bool
+	cursor     int      // index into the shown rows
+	top        int      // the first shown row on screen (scrolled)
+	selected   []string // picked run ids, in the order picked
+	colors     map[string]int
+	overlay    overlayMetric
+	curves     map[curveKey]runs.StepCurve
+	sortCol    int
+	sortAsc    bool
+	filter     textinput.Model
+	filtering  bool
+	noteInput  textinput.Model
+	noting     string // the id of the run whose note is being written ("" none)
+	notingDir  string
+	notingRest string // the note's lines after the first, which the one-line input leaves as they are
+	groupBy    int    // index into groupKeys; 0: no grouping
+	tree       bool
+	undo       []moved
+	answer     string // the last action's answer
+	answerBad  bool
+	side       *sideModel // side by side of two picked runs
 }
 
 // moved is an archived or deleted run, for undo.
@@ -53,6 +57,12 @@ type moved struct {
 type runsLoadedMsg struct {
 	rows []runs.Listed
 	err  error
+}
+
+// noteSavedMsg reports a run's note written.
+type noteSavedMsg struct {
+	id, note string
+	err      error
 }
 
 // movedMsg reports an archive, delete or undo.
@@ -67,7 +77,11 @@ func newRunsModel(dir string) runsModel {
 	f.Prompt = "/"
 	f.Placeholder = "text or key=value …"
 	f.CharLimit = 80
-	return runsModel{dir: dir, curves: map[curveKey]runs.StepCurve{}, colors: map[string]int{}, sortCol: colID, filter: f}
+	n := textinput.New()
+	n.Prompt = "note: "
+	n.Placeholder = "what this run tries, what came of it"
+	n.CharLimit = 200 // one line here; maskdash note writes longer ones
+	return runsModel{dir: dir, curves: map[curveKey]runs.StepCurve{}, colors: map[string]int{}, sortCol: colID, filter: f, noteInput: n}
 }
 
 // load lists the runs folder (I/O, so in a command).
@@ -107,19 +121,29 @@ func (r runsModel) update(msg tea.Msg) (runsModel, tea.Cmd) {
 		return r, tea.Batch(cmds...)
 	case curveLoadedMsg:
 		if msg.err != nil {
-			r.note, r.noteBad = fmt.Sprintf("%s: %v", msg.key.id, msg.err), true
+			r.answer, r.answerBad = fmt.Sprintf("%s: %v", msg.key.id, msg.err), true
 		} else {
 			r.curves[msg.key] = msg.curve
 		}
 	case movedMsg:
 		switch {
 		case msg.err != nil:
-			r.note, r.noteBad = msg.err.Error(), true
+			r.answer, r.answerBad = msg.err.Error(), true
 		case msg.undo:
-			r.note, r.noteBad = fmt.Sprintf("%s is back", msg.m.id), false
+			r.answer, r.answerBad = fmt.Sprintf("%s is back", msg.m.id), false
 		default:
 			r.undo = append(r.undo, msg.m)
-			r.note, r.noteBad = fmt.Sprintf("%s %s (u undoes)", msg.m.id, msg.m.what), false
+			r.answer, r.answerBad = fmt.Sprintf("%s %s (u undoes)", msg.m.id, msg.m.what), false
+		}
+		return r, r.load()
+	case noteSavedMsg:
+		switch {
+		case msg.err != nil:
+			r.answer, r.answerBad = msg.err.Error(), true
+		case msg.note == "":
+			r.answer, r.answerBad = msg.id+": note removed", false
+		default:
+			r.answer, r.answerBad = msg.id+": note saved", false
 		}
 		return r, r.load()
 	case sideLoadedMsg:
@@ -145,8 +169,8 @@ func (r runsModel) current() *runs.Listed {
 // it is to be drawn and is not yet read. The last action's note goes at
 // the next key (a key that answers sets its own).
 func (r runsModel) key(msg tea.KeyMsg, k KeyMap) (runsModel, tea.Cmd) {
-	if !r.filtering {
-		r.note, r.noteBad = "", false
+	if !r.filtering && r.noting == "" {
+		r.answer, r.answerBad = "", false
 	}
 	r, cmd := r.handleKey(msg, k)
 	return r, tea.Batch(cmd, r.loadPreview())
@@ -174,6 +198,9 @@ func (r runsModel) loadPreview() tea.Cmd {
 }
 
 func (r runsModel) handleKey(msg tea.KeyMsg, k KeyMap) (runsModel, tea.Cmd) {
+	if r.noting != "" {
+		return r.noteKey(msg, k)
+	}
 	if r.filtering {
 		switch {
 		case key.Matches(msg, k.Apply), key.Matches(msg, k.Cancel):
@@ -220,7 +247,7 @@ func (r runsModel) handleKey(msg tea.KeyMsg, k KeyMap) (runsModel, tea.Cmd) {
 		r.tree = !r.tree
 	case key.Matches(msg, k.Compare):
 		if len(r.selected) != 2 {
-			r.note, r.noteBad = "side by side: pick two runs with enter first", true
+			r.answer, r.answerBad = "side by side: pick two runs with enter first", true
 			return r, nil
 		}
 		s := sideModel{a: r.selected[0], b: r.selected[1]}
@@ -241,7 +268,7 @@ func (r runsModel) handleKey(msg tea.KeyMsg, k KeyMap) (runsModel, tea.Cmd) {
 			return r, nil
 		}
 		if l.Info.Status == runs.StatusRunning {
-			r.note, r.noteBad = l.Info.ID+" is training: stop it first", true
+			r.answer, r.answerBad = l.Info.ID+" is training: stop it first", true
 			return r, nil
 		}
 		sub, what := ".archive", "archived"
@@ -254,12 +281,26 @@ func (r runsModel) handleKey(msg tea.KeyMsg, k KeyMap) (runsModel, tea.Cmd) {
 		return r, func() tea.Msg { return movedMsg{m: mv, err: moveDir(from, to)} }
 	case key.Matches(msg, k.Undo):
 		if len(r.undo) == 0 {
-			r.note, r.noteBad = "nothing to undo", true
+			r.answer, r.answerBad = "nothing to undo", true
 			return r, nil
 		}
 		mv := r.undo[len(r.undo)-1]
 		r.undo = r.undo[:len(r.undo)-1]
 		return r, func() tea.Msg { return movedMsg{m: mv, undo: true, err: moveDir(mv.to, mv.from)} }
+	case key.Matches(msg, k.Note):
+		l := r.current()
+		if l == nil {
+			return r, nil
+		}
+		r.noting, r.notingDir = l.Info.ID, l.Info.Dir
+		if r.notingDir == "" {
+			r.notingDir = filepath.Join(r.dir, filepath.FromSlash(l.Info.ID))
+		}
+		first, rest, _ := strings.Cut(l.Info.Note, "\n")
+		r.noteInput.SetValue(strings.TrimSpace(first))
+		r.notingRest = strings.TrimSpace(rest)
+		r.noteInput.CursorEnd()
+		return r, r.noteInput.Focus()
 	case key.Matches(msg, k.Watch):
 		l := r.current()
 		if l == nil {
@@ -288,6 +329,34 @@ func (r runsModel) handleKey(msg tea.KeyMsg, k KeyMap) (runsModel, tea.Cmd) {
 		return r, r.loadCurve(id)
 	}
 	return r, nil
+}
+
+// typing reports whether keys go to a text input of the view (the
+// filter, a note) rather than to the dashboard.
+func (r runsModel) typing() bool { return r.filtering || r.noting != "" }
+
+// noteKey handles a key while a run's note is being written: enter saves
+// it (in a command: I/O), esc leaves it as it was.
+func (r runsModel) noteKey(msg tea.KeyMsg, k KeyMap) (runsModel, tea.Cmd) {
+	switch {
+	case key.Matches(msg, k.Apply):
+		id, dir, text := r.noting, r.notingDir, strings.TrimSpace(r.noteInput.Value())
+		if r.notingRest != "" {
+			text += "\n" + r.notingRest
+		}
+		r.noting = ""
+		r.noteInput.Blur()
+		return r, func() tea.Msg {
+			return noteSavedMsg{id: id, note: strings.TrimSpace(text), err: runs.WriteNote(dir, text)}
+		}
+	case key.Matches(msg, k.Cancel):
+		r.noting = ""
+		r.noteInput.Blur()
+		return r, nil
+	}
+	var cmd tea.Cmd
+	r.noteInput, cmd = r.noteInput.Update(msg)
+	return r, cmd
 }
 
 // currentGroup is the group under the cursor (nil on a run's row).
@@ -380,17 +449,20 @@ func (r runsModel) view(st Styles, w, h int) string {
 	if r.tree {
 		title = append(title, "lineage")
 	}
-	title = append(title, "sorted by "+runCols[r.sortCol].title, "/ filter · o/O sort · g group · t tree · enter pick · v side by side · w watch · a archive · D delete · u undo")
+	title = append(title, "sorted by "+runCols[r.sortCol].title, "/ filter · o/O sort · g group · t tree · enter pick · v side by side · w watch · N note · a archive · D delete · u undo")
 	b.WriteString(st.BoxTitle.Render(joinFit(title, " · ", w)))
 	if r.filtering || r.filter.Value() != "" {
 		b.WriteString("\n" + truncate(r.filter.View(), w))
 	}
-	if r.note != "" {
+	if r.noting != "" {
+		b.WriteString("\n" + truncate(r.noteInput.View(), w))
+	}
+	if r.answer != "" {
 		style := st.Good
-		if r.noteBad {
+		if r.answerBad {
 			style = st.Bad
 		}
-		b.WriteString("\n" + style.Render(truncate(r.note, w)))
+		b.WriteString("\n" + style.Render(truncate(r.answer, w)))
 	}
 	used := strings.Count(b.String(), "\n") + 1
 	b.WriteString("\n" + r.table(st, w, r.tableHeight(used, h)))
@@ -426,7 +498,11 @@ func (r runsModel) preview(st Styles, w, h int) string {
 	if !ok {
 		return "\n" + st.Dim.Render(truncate("reading "+id+" …", w))
 	}
-	title := joinFit([]string{r.overlay.title() + " of " + id, "the run under the cursor", "enter picks runs to overlay", "m: another metric"}, " · ", w)
+	parts := []string{r.overlay.title() + " of " + id}
+	if l := r.current(); l != nil && l.Info.Note != "" {
+		parts = append(parts, "“"+runs.NoteLine(l.Info.Note)+"”")
+	}
+	title := joinFit(append(parts, "the run under the cursor", "enter picks runs to overlay", "m: another metric"), " · ", w)
 	return "\n" + st.BoxTitle.Render(title) + "\n" + overlayChart([]runs.StepCurve{c}, r.overlay == overlayTrainLoss,
 		chartOpts{W: w, H: h - 1, Color: st.Color, Colors: []asciigraph.AnsiColor{overlayColors[0]}})
 }
@@ -454,6 +530,9 @@ func (r runsModel) picked(st Styles, w int) string {
 			kv = append(kv, fmt.Sprintf("%s=%v", k, info.Config[k]))
 		}
 		kv = append(kv, changeWords(info)...)
+		if info.Note != "" {
+			kv = append(kv, "· "+runs.NoteLine(info.Note))
+		}
 		c := r.colors[info.ID] % len(overlayColors)
 		mark := "■ "
 		if !st.Color {
