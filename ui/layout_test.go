@@ -296,3 +296,20 @@ func TestLossChangeMarked(t *testing.T) {
 		t.Errorf("a run whose loss never changed has a mark: %q", title)
 	}
 }
+
+// TestSystemViewSaysTheRunEnded: once the run has ended the system view's
+// figures are its last sample's, and its title says so.
+func TestSystemViewSaysTheRunEnded(t *testing.T) {
+	for _, ended := range []bool{false, true} {
+		evs := script()
+		if ended {
+			evs = append(evs, training.Event{Kind: training.KindState, Time: t0.Add(100 * time.Second), State: training.StateDone})
+		}
+		m := New(Options{Snapshot: evs, Ctrl: &fakeCtrl{}, Renderer: asciiRenderer()})
+		m, _ = m.Resize(120, 40)
+		title, _, _ := strings.Cut(m.systemView(120, 36), "\n")
+		if got := strings.Contains(title, "as the run ended"); got != ended || !strings.Contains(title, "img/s") {
+			t.Errorf("ended %v: title %q", ended, title)
+		}
+	}
+}

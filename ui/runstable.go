@@ -281,22 +281,41 @@ func meanSpread(v []float64) (mean, sd float64) {
 }
 
 // columnsFor picks the columns that fit w cells, by priority.
-func columnsFor(w int) []int {
-	for p := 6; p >= 0; p-- {
-		var cols []int
-		total := 0
-		for i, c := range runCols {
-			if c.prio <= p {
-				cols = append(cols, i)
-				total += c.width + 2
-			}
+func columnsFor(w, idWidth int) []int {
+	width := func(i int) int {
+		if i == colID {
+			return idWidth + 2
 		}
-		if total <= w || p == 0 {
-			return cols
+		return runCols[i].width + 2
+	}
+	// By priority, each column that still fits (those of priority 0
+	// always): a column of a lower priority may fit where a wider one
+	// of a higher did not.
+	order := make([]int, len(runCols))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return runCols[order[a]].prio < runCols[order[b]].prio })
+	on := make([]bool, len(runCols))
+	total := 0
+	for _, i := range order {
+		if runCols[i].prio == 0 || total+width(i) <= w {
+			on[i] = true
+			total += width(i)
 		}
 	}
-	return nil
+	var cols []int
+	for i, ok := range on {
+		if ok {
+			cols = append(cols, i)
+		}
+	}
+	return cols
 }
+
+// maxIDWidth is the most the run column asks for when the columns are
+// chosen: a whole id of up to this many cells is worth a column less.
+const maxIDWidth = 44
 
 // table draws the rows with bubbles' table, h lines with its header.
 func (r runsModel) table(st Styles, w, h int) string {
@@ -307,7 +326,14 @@ func (r runsModel) table(st Styles, w, h int) string {
 	if groupKeys[r.groupBy] != "" {
 		return r.groupTable(st, sh, h)
 	}
-	cols := columnsFor(w - 2)
+	idCells := make([]string, len(sh))
+	idWidth := 0
+	for k, s := range sh {
+		idCells[k] = r.idCell(st, s)
+		idWidth = max(idWidth, lipgloss.Width(idCells[k]))
+	}
+	idWidth = max(min(idWidth, maxIDWidth), 8) // the ids shown, not a fixed width
+	cols := columnsFor(w-2, idWidth)
 	var tc []table.Column
 	for _, i := range cols {
 		t := runCols[i].title
@@ -318,36 +344,74 @@ func (r runsModel) table(st Styles, w, h int) string {
 				t += "↓"
 			}
 		}
-		tc = append(tc, table.Column{Title: t, Width: runCols[i].width})
+		cw := runCols[i].width
+		if i == colID {
+			cw = idWidth
+		}
+		tc = append(tc, table.Column{Title: t, Width: cw})
 	}
 	var rows []table.Row
-	for _, s := range sh {
-		l := s.run
+	for k, s := range sh {
 		var row table.Row
 		for _, i := range cols {
-			cell := runCols[i].cell(l.Info)
+			cell := runCols[i].cell(s.run.Info)
 			if i == colID {
-				mark := "  "
-				if r.pick(l.Info.ID) > 0 {
-					mark = "● "
-					if !st.Color {
-						mark = fmt.Sprintf("%d ", r.pick(l.Info.ID))
-					}
-				}
-				cell = mark + strings.Repeat("  ", s.depth)
-				if s.depth > 0 {
-					cell += "└ "
-				}
-				cell += l.Info.ID
-				if l.Err != nil {
-					cell += " (" + l.Err.Error() + ")"
-				}
+				cell = idCells[k]
 			}
 			row = append(row, cell)
 		}
 		rows = append(rows, row)
 	}
+	widen(tc, cols, rows, w-2)
 	return r.render(st, tc, rows, h)
+}
+
+// idCell is a run's cell in the run column: its pick mark, its place in
+// the lineage tree, its id and what kept it from loading.
+func (r runsModel) idCell(st Styles, s shownRow) string {
+	l := s.run
+	mark := "  "
+	if r.pick(l.Info.ID) > 0 {
+		mark = "● "
+		if !st.Color {
+			mark = fmt.Sprintf("%d ", r.pick(l.Info.ID))
+		}
+	}
+	cell := mark + strings.Repeat("  ", s.depth)
+	if s.depth > 0 {
+		cell += "└ "
+	}
+	cell += l.Info.ID
+	if l.Err != nil {
+		cell += " (" + l.Err.Error() + ")"
+	}
+	return cell
+}
+
+// widen gives the width the columns leave unused in w to the text
+// columns whose cells are cut, the run's first, then the note's and the
+// loss's, each up to its longest cell: at 120 columns a run id of a
+// mixed loss was cut to "…-0.6fo…" beside unused space.
+func widen(tc []table.Column, cols []int, rows []table.Row, w int) {
+	left := w
+	for _, c := range tc {
+		left -= c.Width + 2 // bubbles' table pads each cell by one on either side
+	}
+	for _, title := range []string{"run", "note", "loss"} {
+		for k, i := range cols {
+			if runCols[i].title != title || left <= 0 {
+				continue
+			}
+			need := 0
+			for _, row := range rows {
+				need = max(need, lipgloss.Width(row[k]))
+			}
+			if add := min(need-tc[k].Width, left); add > 0 {
+				tc[k].Width += add
+				left -= add
+			}
+		}
+	}
 }
 
 func (r runsModel) groupTable(st Styles, sh []shownRow, h int) string {

@@ -320,6 +320,39 @@ func TestNoteInRunsView(t *testing.T) {
 	}
 }
 
+// TestRunsTableUsesTheWidth: a run id longer than its column gets the
+// width the other columns leave unused (at 120 columns such an id was cut
+// to "…-0.6fo…" beside empty space), and the table still fits.
+func TestRunsTableUsesTheWidth(t *testing.T) {
+	rd := t.TempDir()
+	start := time.Date(2026, 12, 5, 2, 16, 14, 0, time.UTC)
+	for _, id := range []string{"20261205-021614-cnn-s-0.6focal+0.4f1", "20261205-021609-vgg-s-ce"} {
+		info := runs.Info{ID: id, Status: runs.StatusDone, Model: "cnn-s", Loss: "0.6focal+0.4f1", Optim: "adam", LR: 1e-3, Epochs: 2, EpochsDone: 2,
+			Start: start, End: start.Add(time.Minute), Config: map[string]any{"model": "cnn-s"}}
+		b, _ := json.Marshal(info)
+		if err := os.MkdirAll(filepath.Join(rd, id), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(rd, id, "run.json"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, w := range []int{100, 120, 160} {
+		m := runsViewModel(t, rd, w, 30)
+		v := m.View()
+		checkScreen(t, v, w, 30)
+		whole := false
+		for _, l := range strings.Split(v, "\n") {
+			if strings.Contains(l, "done") && strings.Contains(l, "20261205-021614-cnn-s-0.6focal+0.4f1 ") {
+				whole = true
+			}
+		}
+		if !whole {
+			t.Errorf("%d columns: the run id is cut in its row:\n%s", w, v)
+		}
+	}
+}
+
 // TestClickARun: a click on a row of the runs table moves the cursor to it.
 func TestClickARun(t *testing.T) {
 	m := runsViewModel(t, tableRuns(t), 120, 40)

@@ -24,7 +24,13 @@ func (m Model) systemView(w, h int) string {
 	if last.DataWait > 0.2 {
 		verdict = fmt.Sprintf("training waits for data %.0f%% of the time: more --workers, a smaller --img, or a cached data set would help", 100*last.DataWait)
 	}
-	title := st.BoxTitle.Render(joinFit([]string{"system", fmt.Sprintf("%.0f img/s", m.state.IPS), fmt.Sprintf("CPU %.0f%%", 100*last.CPU),
+	head := "system"
+	if m.state.State.Ended() {
+		// The figures are the last sample's: say so, or an ended run
+		// reads as one still using the CPU.
+		head = "system, as the run ended"
+	}
+	title := st.BoxTitle.Render(joinFit([]string{head, fmt.Sprintf("%.0f img/s", m.state.IPS), fmt.Sprintf("CPU %.0f%%", 100*last.CPU),
 		fmt.Sprintf("RSS %.0f MiB", last.RSS), fmt.Sprintf("queue %.0f%%", 100*last.Queue), fmt.Sprintf("waits %.0f%%", 100*last.DataWait)}, " · ", w))
 	cols := 1
 	if w >= 110 {
