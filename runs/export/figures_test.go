@@ -104,6 +104,9 @@ func TestSVGParsesAndNamesTheClasses(t *testing.T) {
 // chromium) and reads the run's name and best F1 from its DOM.
 func TestHTMLInChromium(t *testing.T) {
 	dir, out := figureRun(t), t.TempDir()
+	if err := runs.WriteNote(dir, "focal <next>\nthe loader waited"); err != nil {
+		t.Fatal(err)
+	}
 	path, err := HTML(dir, out)
 	if err != nil {
 		t.Fatal(err)
@@ -139,6 +142,7 @@ func TestHTMLInChromium(t *testing.T) {
 		`best macro F1 <b>0.7000</b> at epoch 2`,
 		"<svg", "SHA256:abc set lr to 0.0005", "finished: run done after 3 of 3 epochs",
 		"<td>dog</td><td>0.8750</td><td>0.7000</td><td>0.7778</td><td>10</td>",
+		"focal &lt;next&gt;\nthe loader waited</p>",
 	} {
 		if !strings.Contains(string(dom), want) {
 			t.Errorf("Chromium's DOM lacks %q", want)

@@ -16,7 +16,7 @@ import (
 // HTML writes <run>.html into out: one self-contained page (no network,
 // no scripts) with the run's settings, its curves and best confusion
 // matrix as inline SVG with embedded fonts, the per-class scores of the
-// best epoch, every epoch's figures, and the run's events. It returns
+// best epoch, every epoch's figures, the run's note and its events. It returns
 // the page's path.
 func HTML(runDir, out string) (string, error) {
 	r, err := readReport(runDir)
@@ -40,7 +40,7 @@ func HTML(runDir, out string) (string, error) {
 		return "", err
 	}
 	page := pageData{
-		Name: r.name(), Info: r.Info, Best: *r.best(), Epochs: r.Epochs, Events: r.Events,
+		Name: r.name(), Note: r.Info.Note, Info: r.Info, Best: *r.best(), Epochs: r.Epochs, Events: r.Events,
 		Curves: template.HTML(svgBody(curves.Bytes())), Confusion: template.HTML(svgBody(conf.Bytes())),
 		Classes:  classRows(r.Classes, r.best().Conf),
 		Settings: settingRows(r.Info.Config),
@@ -67,6 +67,7 @@ func svgBody(b []byte) []byte {
 
 type pageData struct {
 	Name              string
+	Note              string
 	Info              any
 	Best              epochFigures
 	Epochs            []epochFigures
@@ -127,7 +128,8 @@ td:first-child,th:first-child{text-align:left} .best{font-size:1.2em} .muted{col
 svg{max-width:100%;height:auto}
 </style></head><body>
 <h1 id="run">{{.Name}}</h1>
-<p class="best" id="best">best macro F1 <b>{{f4 .Best.MacroF1}}</b> at epoch {{.Best.Epoch}} (accuracy {{f4 .Best.Accuracy}}, loss {{f4 .Best.Loss}})</p>
+{{with .Note}}<p id="note" style="white-space:pre-wrap">{{.}}</p>
+{{end}}<p class="best" id="best">best macro F1 <b>{{f4 .Best.MacroF1}}</b> at epoch {{.Best.Epoch}} (accuracy {{f4 .Best.Accuracy}}, loss {{f4 .Best.Loss}})</p>
 <p class="muted">{{with .Info}}{{.Model}}, {{.Loss}}, {{.Optim}}, lr {{.LR}}; {{.Status}}, {{.EpochsDone}} of {{.Epochs}} epochs, {{.Steps}} steps{{end}}. Written by maskdash export on {{.Written}}.</p>
 <h2>Curves</h2>
 <figure id="curves">{{.Curves}}</figure>
