@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"sort"
 	"strings"
 	"text/tabwriter"
 
@@ -39,16 +40,31 @@ type runRow struct {
 }
 
 func (a *app) runsCmd() *cobra.Command {
-	var dir string
+	var dir, filter, sortBy string
 	var asJSON bool
 	cmd := &cobra.Command{Use: "runs", Short: "list runs", Args: noArgs}
 	cmd.Flags().StringVar(&dir, "runs", runs.DefaultDir, "runs folder")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().StringVar(&filter, "filter", "", "only runs that match every word: key=value by a setting (loss=focal seed=2), any other word as text (the dashboard's / filter)")
+	cmd.Flags().StringVar(&sortBy, "sort", "run", "order: run (newest first), f1 or acc (best first), time (longest first)")
 	cmd.RunE = func(*cobra.Command, []string) error {
+		order, ok := runOrders[sortBy]
+		if !ok {
+			return fmt.Errorf("sort %q is unknown; use run, f1, acc or time", sortBy)
+		}
 		list, err := runs.NewStore(dir).List()
 		if err != nil {
 			return err
 		}
+		kept := list[:0]
+		for _, l := range list {
+			if l.Err == nil && !runs.Matches(l.Info, filter) || l.Err != nil && filter != "" {
+				continue
+			}
+			kept = append(kept, l)
+		}
+		list = kept
+		sort.SliceStable(list, func(a, b int) bool { return order(list[a].Info) > order(list[b].Info) })
 		rows := make([]runRow, 0, len(list))
 		for _, l := range list {
 			i := l.Info
@@ -68,11 +84,33 @@ func (a *app) runsCmd() *cobra.Command {
 			enc.SetIndent("", "  ")
 			return enc.Encode(rows)
 		}
+		if len(rows) == 0 && filter != "" {
+			fmt.Fprintf(a.out, "no run in %s matches %q\n", dir, filter)
+			return nil
+		}
 		printRuns(a.out, dir, rows)
 		printSweepsIn(a.out, dir)
 		return nil
 	}
 	return cmd
+}
+
+// runOrders are maskdash runs' --sort keys: each a run's value, shown
+// highest first. List gives the runs newest first already, which "run"
+// keeps (a stable sort on equal values).
+var runOrders = map[string]func(runs.Info) float64{
+	"run":  func(runs.Info) float64 { return 0 },
+	"f1":   func(i runs.Info) float64 { return nanLow(i.Best.MacroF1) },
+	"acc":  func(i runs.Info) float64 { return nanLow(i.Best.Accuracy) },
+	"time": func(i runs.Info) float64 { return i.Duration().Seconds() },
+}
+
+// nanLow puts a missing figure (NaN) below every other.
+func nanLow(v float64) float64 {
+	if math.IsNaN(v) {
+		return math.Inf(-1)
+	}
+	return v
 }
 
 // printSweepsIn says, a line each, what sweeps the runs folder holds:

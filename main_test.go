@@ -642,6 +642,16 @@ func TestCompareTwoRunsClassByClass(t *testing.T) {
 			t.Errorf("run %s (%d steps): %d values at steps %v", r.ID, info.Steps, len(r.Curve), r.Steps)
 		}
 	}
+	// maskdash runs --filter keeps the runs that match (as the
+	// dashboard's /), --sort f1 puts the best first.
+	if out, err := run(t, "runs", "--runs", rd, "--filter", "lr=0.0005"); err != nil || !strings.Contains(out, "-cb") || strings.Contains(out, "-ca") {
+		t.Errorf("runs --filter lr=0.0005: %v\n%s", err, out)
+	}
+	out, err = run(t, "runs", "--runs", rd, "--sort", "f1", "--json")
+	var sorted []runRow
+	if err != nil || json.Unmarshal([]byte(out), &sorted) != nil || len(sorted) != 2 || sorted[0].BestF1 < sorted[1].BestF1 {
+		t.Errorf("runs --sort f1: %v\n%s", err, out)
+	}
 	// Each row of a difference of two row-share matrices sums to 0 (or
 	// to ±1 where one run saw no image of that class).
 	for i, row := range doc.Side.ConfDiff {

@@ -128,57 +128,12 @@ type runGroup struct {
 	epochs     float64
 }
 
-// setting reads a setting of a run for filters and groups: run.json's
-// own fields first, then its config.
-func setting(i runs.Info, k string) string {
-	switch k {
-	case "id", "run":
-		return i.ID
-	case "status":
-		return string(i.Status)
-	case "model":
-		return i.Model
-	case "loss":
-		return i.Loss
-	case "optim":
-		return i.Optim
-	case "lr":
-		return fmt.Sprintf("%g", i.LR)
-	case "parent":
-		return i.Parent
-	case "note":
-		return i.Note
-	}
-	if v, ok := i.Config[k]; ok {
-		return fmt.Sprint(v)
-	}
-	return ""
-}
-
-// matches applies the filter: every word must match, a word k=v by the
-// setting k, any other word as text in the row (case does not matter).
-func matches(i runs.Info, filter string) bool {
-	for _, word := range strings.Fields(filter) {
-		if k, v, ok := strings.Cut(word, "="); ok {
-			if !strings.EqualFold(setting(i, k), v) {
-				return false
-			}
-			continue
-		}
-		row := strings.ToLower(i.ID + " " + string(i.Status) + " " + i.Model + " " + i.Loss + " " + i.Optim + " " + i.Parent + " " + i.Note)
-		if !strings.Contains(row, strings.ToLower(word)) {
-			return false
-		}
-	}
-	return true
-}
-
 // shown is the table's rows: filtered, sorted, then grouped or laid out
 // as a lineage tree.
 func (r runsModel) shown() []shownRow {
 	var list []*runs.Listed
 	for i := range r.rows {
-		if matches(r.rows[i].Info, r.filter.Value()) {
+		if runs.Matches(r.rows[i].Info, r.filter.Value()) {
 			list = append(list, &r.rows[i])
 		}
 	}
@@ -216,7 +171,7 @@ func groupRows(list []*runs.Listed, k string) []shownRow {
 	by := map[string]*runGroup{}
 	var order []string
 	for _, l := range list {
-		v := setting(l.Info, k)
+		v := runs.Setting(l.Info, k)
 		g, ok := by[v]
 		if !ok {
 			g = &runGroup{key: k, value: v}

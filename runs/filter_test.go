@@ -1,0 +1,32 @@
+package runs
+
+import "testing"
+
+// TestMatches: the filter's words all must match; k=v by a setting,
+// including a value the setting was changed to while training; other
+// words as text, the note and the changed values included.
+func TestMatches(t *testing.T) {
+	i := Info{ID: "20261205-021811-vgg-s-ce", Status: StatusDone, Model: "vgg-s", Loss: "ce", Optim: "adam", LR: 1e-3,
+		Note: "Tried the balance sampler", Config: map[string]any{"seed": 2, "sampler": "balance"},
+		Changes: []Change{{Step: 275, Setting: "loss", Value: "focal"}, {Step: 969, Setting: "lr", Value: "0.0005"}}}
+	for filter, want := range map[string]bool{
+		"":                        true,
+		"vgg":                     true,
+		"loss=ce":                 true,
+		"loss=focal":              true, // switched to it at step 275
+		"loss=smooth":             false,
+		"lr=0.001 lr=0.0005":      true,
+		"seed=2 sampler=BALANCE":  true,
+		"seed=3":                  false,
+		"balance sampler":         true, // the note
+		"focal vgg":               true,
+		"focal cnn":               false,
+		"note=tried the":          false, // a key=value word is one word: the whole note
+		"unknown-key=x":           false,
+		"status=done model=vgg-s": true,
+	} {
+		if got := Matches(i, filter); got != want {
+			t.Errorf("Matches(%q) = %v, want %v", filter, got, want)
+		}
+	}
+}
