@@ -95,6 +95,13 @@ func (a *app) runsCmd() *cobra.Command {
 	return cmd
 }
 
+// colourOut reports whether the output is a terminal that takes colour
+// (not NO_COLOR): charts colour their curves then.
+func (a *app) colourOut() bool {
+	f, ok := a.out.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd())) && os.Getenv("NO_COLOR") == ""
+}
+
 // runOrders are maskdash runs' --sort keys: each a run's value, shown
 // highest first. List gives the runs newest first already, which "run"
 // keeps (a stable sort on equal values).
@@ -238,11 +245,7 @@ func (a *app) compareCmd() *cobra.Command {
 		if asJSON {
 			return compareJSON(a.out, metric, infos, curves, steps, side)
 		}
-		colour := false
-		if f, ok := a.out.(*os.File); ok && term.IsTerminal(int(f.Fd())) && os.Getenv("NO_COLOR") == "" {
-			colour = true
-		}
-		printCompare(a.out, metric, infos, curves, steps, colour)
+		printCompare(a.out, metric, infos, curves, steps, a.colourOut())
 		if side != nil {
 			printSide(a.out, side)
 		}

@@ -922,3 +922,35 @@ func TestNotes(t *testing.T) {
 		t.Errorf("a refused note left a run folder: %d entries, were %d", len(after), len(before))
 	}
 }
+
+// TestLRFind: maskdash lrfind trains the train flags' model at growing
+// rates, draws the smoothed loss by rate with the suggestion marked, and
+// writes nothing into the runs folder; --json gives every step; bad
+// ranges are one sentence.
+func TestLRFind(t *testing.T) {
+	data := tinySet(t)
+	rd := t.TempDir()
+	common := []string{"lrfind", "--data", data, "--runs", rd, "--img", "16x16", "--batch", "8", "--steps", "40"}
+	out, err := run(t, common...)
+	if err != nil || !strings.Contains(out, "smoothed training loss by learning rate") || !strings.Contains(out, "suggested lr") ||
+		!strings.Contains(out, "maskdash train --lr") || !strings.Contains(out, "1e-7") {
+		t.Fatalf("lrfind: %v\n%s", err, out)
+	}
+	if entries, _ := os.ReadDir(rd); len(entries) != 0 {
+		t.Errorf("lrfind wrote into the runs folder: %v", entries)
+	}
+	js, err := exec.Command(bin, append(common, "--json", "--optim", "sgd", "--lr-min", "1e-4", "--lr-max", "1e-1")...).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f training.LRFound
+	if err := json.Unmarshal(js, &f); err != nil || len(f.Points) == 0 || f.Points[0].LR != 1e-4 || f.Header.Optim != "sgd" || f.Suggested < 1e-5 || f.Suggested > 1e-1 {
+		t.Errorf("lrfind --json: %v\n%s", err, js)
+	}
+	for _, bad := range [][]string{{"--lr-min", "1", "--lr-max", "0.1"}, {"--steps", "3"}, {"--lr-max", "-1"}} {
+		out, err := run(t, append(common, bad...)...)
+		if err == nil || !strings.HasPrefix(out, "maskdash: ") || strings.Count(strings.TrimSpace(out), "\n") != 0 {
+			t.Errorf("lrfind %v: %v %q", bad, err, out)
+		}
+	}
+}

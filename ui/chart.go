@@ -207,6 +207,39 @@ func Plot(series [][]float64, w, h int, caption string, colour bool) string {
 	return plot(padded(series), curveStyles(chartOpts{W: w, H: h, Caption: caption}, len(series), colour))
 }
 
+// PlotLR draws a learning-rate range test's smoothed loss against the
+// rate on a logarithmic axis (the rates grow geometrically, a column a
+// step), about w×h cells, with a ▲ under the chart at point mark (-1:
+// none), and what the chart shows on the line above it.
+func PlotLR(lrs, loss []float64, mark, w, h int, title string, colour bool) string {
+	o := curveStyles(chartOpts{W: w, H: h}, 1, colour)
+	if n := len(lrs); n > 1 && lrs[0] > 0 && lrs[n-1] > lrs[0] {
+		o.XLo, o.XHi = math.Log10(lrs[0]), math.Log10(lrs[n-1])
+		o.XFmt = func(v float64) string { return rateLabel(math.Pow(10, v)) }
+	}
+	chart := plot([][]float64{loss}, o)
+	out := title + "\n" + chart
+	if mark >= 0 && mark < len(loss) {
+		out += "\n" + marker(dataOffset(chart), max(w-12, 10), len(loss), mark)
+	}
+	return out
+}
+
+// rateLabel writes a learning rate short: two digits, a power of ten
+// without its zeros outside 0.01–100 (1e-7, 5.6e-6, 0.018, 1).
+func rateLabel(v float64) string {
+	if v >= 0.01 && v < 100 {
+		return strconv.FormatFloat(v, 'g', 2, 64)
+	}
+	m, e, _ := strings.Cut(strconv.FormatFloat(v, 'e', 1, 64), "e")
+	m = strings.TrimSuffix(m, ".0")
+	sign := ""
+	if e[0] == '-' {
+		sign = "-"
+	}
+	return m + "e" + sign + strings.TrimLeft(e[1:], "0")
+}
+
 // CurveMark names how the i-th curve of Plot and PlotSteps is told apart:
 // its colour ("blue") with colour, else its line ("═").
 func CurveMark(i int, colour bool) string {

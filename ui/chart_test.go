@@ -236,3 +236,29 @@ func TestWholeTicks(t *testing.T) {
 		}
 	}
 }
+
+// TestPlotLR: the range test's chart labels its log axis with rates and
+// puts the ▲ under the suggested rate's column.
+func TestPlotLR(t *testing.T) {
+	for v, want := range map[float64]string{1e-7: "1e-7", 5.6e-6: "5.6e-6", 3.2e-4: "3.2e-4", 0.018: "0.018", 1: "1", 1000: "1e3"} {
+		if got := rateLabel(v); got != want {
+			t.Errorf("rateLabel(%g) = %q, want %q", v, got, want)
+		}
+	}
+	var lrs, loss []float64
+	for i := range 41 {
+		lrs = append(lrs, 1e-6*math.Pow(10, float64(i)/8))
+		loss = append(loss, 3-math.Tanh(float64(i-20)/5))
+	}
+	out := PlotLR(lrs, loss, 20, 60, 14, "range test", false)
+	lines := strings.Split(out, "\n")
+	if lines[0] != "range test" || !strings.Contains(out, "1e-6") || !strings.Contains(out, "0.1\n") {
+		t.Errorf("the chart lacks its title or rate labels:\n%s", out)
+	}
+	last := lines[len(lines)-1]
+	col := strings.IndexRune(last, '▲')
+	start := dataOffset(out)
+	if want := start + int(math.Round(20*float64(60-12-1)/40)); col != want {
+		t.Errorf("▲ at column %d, want %d (the middle point):\n%s", col, want, out)
+	}
+}
