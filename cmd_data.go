@@ -50,7 +50,7 @@ func (a *app) synthCmd() *cobra.Command {
 }
 
 func (a *app) statsCmd() *cobra.Command {
-	var dir, format, bins string
+	var dir, format, bins, fix string
 	var asJSON, noCheck bool
 	cmd := &cobra.Command{Use: "stats --data DIR", Short: "images per class and task, and every skipped input by kind", Args: noArgs}
 	f := cmd.Flags()
@@ -59,6 +59,7 @@ func (a *app) statsCmd() *cobra.Command {
 	f.StringVar(&bins, "age-bins", "30,60", "age thresholds")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	f.BoolVar(&noCheck, "no-check", false, "do not decode every image to find corrupt ones (faster)")
+	f.StringVar(&fix, "fix-labels", "", fixLabelsHelp)
 	cmd.RunE = func(*cobra.Command, []string) error {
 		if dir == "" {
 			return fmt.Errorf("stats needs --data DIR")
@@ -67,7 +68,7 @@ func (a *app) statsCmd() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		d, err := dataset.Open(dir, dataset.Options{Format: format, Bins: b})
+		d, err := dataset.Open(dir, dataset.Options{Format: format, Bins: b, FixLabels: fix})
 		if err != nil {
 			return err
 		}
@@ -118,6 +119,9 @@ func printStats(out io.Writer, st dataset.Stats, prefix string) {
 	fmt.Fprintf(out, ", %d skipped", st.Skipped)
 	if len(kinds) > 0 {
 		fmt.Fprintf(out, " (%s)", strings.Join(kinds, ", "))
+	}
+	if st.Corrected > 0 {
+		fmt.Fprintf(out, ", %s relabelled by the corrections", plural(st.Corrected, "image"))
 	}
 	fmt.Fprintln(out)
 	maxC := 1

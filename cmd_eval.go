@@ -57,7 +57,11 @@ func (r runPredictor) evalData(dir string, predict bool) (*dataset.Set, error) {
 	if err != nil {
 		bins = dataset.DefaultAgeBins
 	}
-	set, err := openEvalSet(dir, bins, predict)
+	fix := ""
+	if filepath.Clean(dir) == filepath.Clean(r.dataDir) {
+		fix = r.Meta.Data.FixLabels // the run's own data, relabelled as it trained on it
+	}
+	set, err := openEvalSet(dir, bins, fix, predict)
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +71,10 @@ func (r runPredictor) evalData(dir string, predict bool) (*dataset.Set, error) {
 	return set, nil
 }
 
-func openEvalSet(dir string, bins dataset.AgeBins, predict bool) (*dataset.Set, error) {
+// openEvalSet opens dir's images to score or predict; fix is the label
+// corrections file the run trained with, applied when they are the
+// training images.
+func openEvalSet(dir string, bins dataset.AgeBins, fix string, predict bool) (*dataset.Set, error) {
 	if _, ok := dataset.EvalRoot(dir); ok {
 		s, err := dataset.ReadEval(dir, bins)
 		if err != nil {
@@ -77,7 +84,7 @@ func openEvalSet(dir string, bins dataset.AgeBins, predict bool) (*dataset.Set, 
 			return s, nil
 		}
 	}
-	d, err := dataset.Open(dir, dataset.Options{Bins: bins})
+	d, err := dataset.Open(dir, dataset.Options{Bins: bins, FixLabels: fix})
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -110,6 +111,7 @@ func trainFlags(fs *pflag.FlagSet, c *training.Config) func() error {
 	fs.StringVar(&c.Split, "split", d.Split, "validation split: profile (all of a person on one side) or random")
 	fractionFloat(fs, &c.ValRatio, "val-ratio", d.ValRatio, "share of profiles (or images) for validation")
 	fs.StringVar(&c.AgeBins, "age-bins", d.AgeBins, "age thresholds for the three age classes")
+	fs.StringVar(&c.FixLabels, "fix-labels", "", fixLabelsHelp)
 	fs.StringVar(&c.Sampler, "sampler", d.Sampler, "sampler: shuffle, weighted (inverse class frequency), balance (dynamic)")
 	fs.Uint64Var(&c.Seed, "seed", d.Seed, "random seed (0 means the default)")
 	fs.StringVar(&c.Device, "device", d.Device, "auto (the GPU when one answers in a GPU build, else the CPU), cpu or cuda")
@@ -164,6 +166,12 @@ func trainFlags(fs *pflag.FlagSet, c *training.Config) func() error {
 				}
 			}
 		}
+		if c.FixLabels != "" {
+			// A resume or a sweep's trial may start in another folder.
+			if c.FixLabels, err = filepath.Abs(c.FixLabels); err != nil {
+				return fmt.Errorf("--fix-labels: %w", err)
+			}
+		}
 		return c.Check()
 	}
 }
@@ -193,3 +201,6 @@ func watchAlerts(hub *training.Hub, n *training.Notifier) {
 		hub.Publish(training.Event{Kind: training.KindError, Msg: err.Error(), Time: time.Now()})
 	})
 }
+
+// fixLabelsHelp describes --fix-labels (train, stats).
+const fixLabelsHelp = "label corrections for the mask layout: a CSV of id,field,value rows (000225,gender,male · 001009,age,29 · 000020,mask,swap); fixes/mask-community.csv has the ones found in the competition's data"

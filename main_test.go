@@ -954,3 +954,43 @@ func TestLRFind(t *testing.T) {
 		}
 	}
 }
+
+// TestFixLabels: stats and train take a label corrections file; stats
+// says how many images it relabelled, train says so too and records the
+// file (as an absolute path, for a resume from elsewhere) in run.json and
+// in its checkpoints; a row for a person the data lacks is one warning.
+func TestFixLabels(t *testing.T) {
+	data := tinySet(t)
+	ents, err := os.ReadDir(filepath.Join(data, "train", "images"))
+	if err != nil || len(ents) == 0 {
+		t.Fatal(err)
+	}
+	id, _, _ := strings.Cut(ents[0].Name(), "_")
+	work := t.TempDir()
+	if err := os.WriteFile(filepath.Join(work, "fix.csv"), []byte("id,field,value\n"+id+",mask,swap\n424242,age,30\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "stats", "--data", data, "--no-check", "--fix-labels", "fix.csv")
+	cmd.Dir = work
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "2 images relabelled by the corrections") || !strings.Contains(string(out), "no person 424242") {
+		t.Errorf("stats --fix-labels: %v\n%s", err, out)
+	}
+	rd := t.TempDir()
+	cmd = exec.Command(bin, "train", "--headless", "--data", data, "--runs", rd, "--img", "16x16", "--batch", "8", "--epochs", "1", "--fix-labels", "fix.csv")
+	cmd.Dir = work
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "2 training images relabelled by "+filepath.Join(work, "fix.csv")) {
+		t.Fatalf("train --fix-labels: %v\n%s", err, out)
+	}
+	list, err := runs.NewStore(rd).List()
+	if err != nil || len(list) != 1 || list[0].Info.Config["fix_labels"] != filepath.Join(work, "fix.csv") {
+		t.Fatalf("run.json's config: %v %+v", err, list)
+	}
+	p, err := training.CheckpointPath(list[0].Info.Dir, "best")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, err := training.ReadCkptMeta(p); err != nil || m.Data.FixLabels != filepath.Join(work, "fix.csv") {
+		t.Errorf("the checkpoint's data identity: %+v, %v", m.Data, err)
+	}
+}

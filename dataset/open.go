@@ -16,6 +16,9 @@ type Options struct {
 	Format string
 	// Bins are the age bins of the mask layout; zero means DefaultAgeBins.
 	Bins AgeBins
+	// FixLabels names a label corrections file (ReadCorrections) applied
+	// to the mask layout's training images; "" none.
+	FixLabels string
 }
 
 // Data is an opened data folder: its training images and, when the folder
@@ -71,6 +74,9 @@ func Open(dir string, o Options) (*Data, error) {
 	} else if _, err := os.Stat(dir); err != nil {
 		return nil, fmt.Errorf("data folder %s does not exist", dir)
 	}
+	if o.FixLabels != "" && f != "mask" {
+		return nil, fmt.Errorf("label corrections (%s) apply to the mask layout only; %s is %s data", o.FixLabels, dir, f)
+	}
 	d := &Data{Format: f}
 	var err error
 	switch f {
@@ -94,6 +100,14 @@ func Open(dir string, o Options) (*Data, error) {
 		}
 	default:
 		return nil, fmt.Errorf("format %q is unknown; use one of %s", o.Format, strings.Join(Formats, ", "))
+	}
+	if o.FixLabels != "" {
+		cs, skips, err := ReadCorrections(o.FixLabels)
+		if err != nil {
+			return nil, err
+		}
+		_, missing := d.Train.ApplyCorrections(cs)
+		d.Train.Skipped = append(append(d.Train.Skipped, skips...), missing...)
 	}
 	return d, nil
 }

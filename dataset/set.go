@@ -59,6 +59,9 @@ type Set struct {
 	Bins    AgeBins  // age bins used for the labels (mask layout only)
 	Samples []Sample
 	Skipped []Skip
+	// Corrected counts the images whose label a corrections file changed
+	// (ApplyCorrections).
+	Corrected int
 
 	mem     [][]byte // in-memory grey images (IDX)
 	memW    int

@@ -20,7 +20,9 @@ type Stats struct {
 	// folder).
 	SkippedBy map[SkipKind]int `json:"skipped_by_kind"`
 	Skips     []Skip           `json:"skips,omitempty"`
-	Test      *Stats           `json:"test,omitempty"`
+	// Corrected counts the images a label corrections file relabelled.
+	Corrected int    `json:"corrected,omitempty"`
+	Test      *Stats `json:"test,omitempty"`
 }
 
 // ClassCount is the number of images of one class.
@@ -35,7 +37,7 @@ type ClassCount struct {
 func ComputeStats(s *Set, bad []Skip) Stats {
 	skips := append(append([]Skip(nil), s.Skipped...), bad...)
 	st := Stats{Format: s.Format, Root: s.Root, Images: s.Len() - len(bad), Profiles: s.Profiles(), Skipped: len(skips),
-		Skips: skips, SkippedBy: CountSkips(skips)}
+		Skips: skips, SkippedBy: CountSkips(skips), Corrected: s.Corrected}
 	isBad := map[string]bool{}
 	for _, b := range bad {
 		isBad[b.Path] = true

@@ -88,6 +88,9 @@ type DataIdentity struct {
 	ValRatio float64 `json:"val_ratio"`
 	AgeBins  string  `json:"age_bins"`
 	Sampler  string  `json:"sampler"`
+	// FixLabels is the label corrections file the training images were
+	// relabelled by ("" none): eval applies it again when it scores them.
+	FixLabels string `json:"fix_labels,omitempty"`
 }
 
 // tensor is one named array for a safetensors file.

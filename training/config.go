@@ -32,6 +32,7 @@ type Config struct {
 	Split       string     `json:"split"`        // profile or random; default profile
 	ValRatio    float64    `json:"val_ratio"`    // default 0.2
 	AgeBins     string     `json:"age_bins"`     // default "30,60"
+	FixLabels   string     `json:"fix_labels"`   // label corrections file (dataset.ReadCorrections); "" none
 	Sampler     string     `json:"sampler"`      // shuffle, weighted or balance; default shuffle
 	Seed        uint64     `json:"seed"`         // default 42
 	Device      string     `json:"device"`       // auto (a GPU when one answers), cpu or cuda; default auto

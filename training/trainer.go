@@ -528,7 +528,7 @@ func (t *Trainer) meta(m *Metrics, st OptState) CkptMeta {
 	return CkptMeta{Model: t.net.Spec, Epoch: t.epoch, Step: t.step, Batch: t.batchInEpoch, Metrics: m,
 		Loss: t.loss.Spec, BaseLR: t.baseLR, Optimizer: st.Name, OptStep: st.Step, OptLR: st.LR,
 		Data: DataIdentity{Root: t.train.Root, Format: t.train.Format, Images: t.data.Train.Len(), Seed: t.cfg.Seed,
-			Split: t.cfg.Split, ValRatio: t.cfg.ValRatio, AgeBins: t.cfg.AgeBins, Sampler: t.cfg.Sampler},
+			Split: t.cfg.Split, ValRatio: t.cfg.ValRatio, AgeBins: t.cfg.AgeBins, Sampler: t.cfg.Sampler, FixLabels: t.cfg.FixLabels},
 		Mean: t.aug.Mean, Std: t.aug.Std, CropW: t.aug.CropW, CropH: t.aug.CropH, Classes: t.train.Classes, BestF1: t.bestF1, BestEpoch: t.bestEpoch}
 }
 
@@ -645,10 +645,13 @@ func (t *Trainer) openData(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if t.data, err = dataset.Open(dir, dataset.Options{Format: cfg.Format, Bins: bins}); err != nil {
+	if t.data, err = dataset.Open(dir, dataset.Options{Format: cfg.Format, Bins: bins, FixLabels: cfg.FixLabels}); err != nil {
 		return err
 	}
 	t.warnSkips(t.data.Train.Skipped)
+	if n := t.data.Train.Corrected; n > 0 {
+		t.hub.Publish(Event{Kind: KindNotice, Time: time.Now(), Msg: fmt.Sprintf("%d training images relabelled by %s", n, cfg.FixLabels)})
+	}
 	all := t.data.Train
 	var sp dataset.Split
 	if cfg.Folds > 0 {

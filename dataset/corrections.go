@@ -1,0 +1,168 @@
+package dataset
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// CorrectionField is what a label correction changes.
+type CorrectionField string
+
+// The fields a correction may change: a person's gender or age, or the
+// swap of their incorrect_mask and normal photos (the community found all
+// three wrong in the competition's data).
+const (
+	FixGender CorrectionField = "gender" // value: male or female
+	FixAge    CorrectionField = "age"    // value: years
+	FixMask   CorrectionField = "mask"   // value: swap (incorrect_mask ↔ normal)
+)
+
+// Correction is one row of a label corrections file: person id, field,
+// value, as in
+//
+//	id,field,value
+//	000225,gender,male
+//	001009,age,29
+//	000020,mask,swap
+type Correction struct {
+	Profile string
+	Field   CorrectionField
+	Value   string
+	Where   string // file:line, for warnings
+	gender  int
+	age     int
+}
+
+// ReadCorrections reads a label corrections file. A file that cannot be
+// read is an error; a row that does not parse is a Skip (warned about and
+// counted, as every skipped input). Lines starting with # are comments.
+func ReadCorrections(path string) ([]Correction, []Skip, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("label corrections: %w", err)
+	}
+	defer f.Close() //nolint:errcheck // read-only
+	cr := csv.NewReader(f)
+	cr.FieldsPerRecord = -1
+	cr.Comment = '#'
+	cr.TrimLeadingSpace = true
+	name := filepath.Base(path)
+	var out []Correction
+	var skips []Skip
+	for first := true; ; first = false {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				skips = append(skips, Skip{SkipRow, fmt.Sprintf("%s:%d", name, pe.Line), "malformed CSV: " + pe.Err.Error()})
+				continue
+			}
+			skips = append(skips, Skip{SkipRow, name, "unreadable: " + err.Error()})
+			break
+		}
+		line, _ := cr.FieldPos(0)
+		where := fmt.Sprintf("%s:%d", name, line)
+		if first && len(rec) > 0 && strings.EqualFold(strings.TrimPrefix(rec[0], "\ufeff"), "id") {
+			continue
+		}
+		c, err := parseCorrection(rec)
+		if err != nil {
+			skips = append(skips, Skip{SkipRow, where, err.Error()})
+			continue
+		}
+		c.Where = where
+		out = append(out, c)
+	}
+	return out, skips, nil
+}
+
+func parseCorrection(rec []string) (Correction, error) {
+	if len(rec) != 3 {
+		return Correction{}, fmt.Errorf("want id,field,value, got %d fields", len(rec))
+	}
+	c := Correction{Profile: strings.TrimSpace(rec[0]), Field: CorrectionField(strings.ToLower(strings.TrimSpace(rec[1]))), Value: strings.ToLower(strings.TrimSpace(rec[2]))}
+	if c.Profile == "" {
+		return Correction{}, errors.New("empty person id")
+	}
+	switch c.Field {
+	case FixGender:
+		switch c.Value {
+		case "male":
+			c.gender = GenderMale
+		case "female":
+			c.gender = GenderFemale
+		default:
+			return Correction{}, fmt.Errorf("gender %q is neither male nor female", c.Value)
+		}
+	case FixAge:
+		a, err := strconv.Atoi(c.Value)
+		if err != nil || a < 0 || a > 150 {
+			return Correction{}, fmt.Errorf("age %q is not a number of years", c.Value)
+		}
+		c.age = a
+	case FixMask:
+		if c.Value != "swap" {
+			return Correction{}, fmt.Errorf("mask %q: the one mask correction is swap (incorrect_mask ↔ normal)", c.Value)
+		}
+	default:
+		return Correction{}, fmt.Errorf("field %q is unknown; use gender, age or mask", c.Field)
+	}
+	return c, nil
+}
+
+// ApplyCorrections changes the labels of the mask layout's images as the
+// corrections say, in order, and returns how many images' labels changed.
+// A correction of a person the set does not hold is a Skip.
+func (s *Set) ApplyCorrections(cs []Correction) (changed int, skips []Skip) {
+	if !s.Masked {
+		return 0, []Skip{{SkipRow, s.Root, "label corrections apply to the mask layout only"}}
+	}
+	byProfile := map[string][]int{}
+	for i, sm := range s.Samples {
+		if sm.Profile != "" && sm.Label >= 0 {
+			byProfile[sm.Profile] = append(byProfile[sm.Profile], i)
+		}
+	}
+	before := s.Labels()
+	for _, c := range cs {
+		idx, ok := byProfile[c.Profile]
+		if !ok {
+			skips = append(skips, Skip{SkipRow, c.Where, fmt.Sprintf("no person %s in the data", c.Profile)})
+			continue
+		}
+		for _, i := range idx {
+			sm := &s.Samples[i]
+			m, g, _ := Decode(sm.Label)
+			switch c.Field {
+			case FixGender:
+				g = c.gender
+			case FixAge:
+				sm.Age = c.age
+			case FixMask:
+				switch m {
+				case MaskIncorrect:
+					m = MaskNotWear
+				case MaskNotWear:
+					m = MaskIncorrect
+				}
+			}
+			sm.Label = Encode(m, g, s.Bins.Bin(sm.Age))
+		}
+	}
+	for i, l := range before {
+		if s.Samples[i].Label != l {
+			changed++
+		}
+	}
+	s.Corrected += changed
+	return changed, skips
+}
