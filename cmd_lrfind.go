@@ -29,9 +29,10 @@ still needs a check with a real run (maskdash train --lr RATE).`,
 		Args: noArgs,
 	}
 	finish := trainFlags(cmd.Flags(), &cfg)
-	positiveInt(cmd.Flags(), &r.Steps, "steps", 100, "training steps of the test")
-	positiveFloat(cmd.Flags(), &r.Min, "lr-min", 1e-7, "the first learning rate")
-	positiveFloat(cmd.Flags(), &r.Max, "lr-max", 1, "the last learning rate")
+	d := training.DefaultLRRange()
+	positiveInt(cmd.Flags(), &r.Steps, "steps", d.Steps, "training steps of the test")
+	positiveFloat(cmd.Flags(), &r.Min, "lr-min", d.Min, "the first learning rate")
+	positiveFloat(cmd.Flags(), &r.Max, "lr-max", d.Max, "the last learning rate")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON: every step's rate and loss, and the rates found")
 	cmd.RunE = func(*cobra.Command, []string) error {
 		if err := finish(); err != nil {

@@ -11,5 +11,7 @@
 // control.go the control files another process steers a run through;
 // scores.go per-class precision, recall and F1 from a confusion matrix;
 // valpreds.go each epoch's validation predictions (what ensembles and the
-// errors view read). Exports are subpackage export.
+// errors view read); note.go a run's note (note.txt, its owner's words);
+// filter.go the filter words the runs table and maskdash runs take.
+// Exports are subpackage export.
 package runs

@@ -13,5 +13,6 @@
 // control.go and remote.go steer a run from another process, tail.go and
 // curves.go read one back; alert.go and notify.go are the alerts;
 // sysstats.go, cputime_*.go, gpumem.go and crashwatch.go watch the
-// process. Sweeps are subpackage sweep.
+// process; lrfind.go is the learning-rate range test. Sweeps are
+// subpackage sweep.
 package training

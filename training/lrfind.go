@@ -22,21 +22,29 @@ type LRRange struct {
 	Diverge float64
 }
 
+// DefaultLRRange is the range test's defaults: 100 steps from 1e-7 to
+// 1, the loss smoothed by 0.98, stopping at 4× its lowest.
+func DefaultLRRange() LRRange {
+	return LRRange{Min: 1e-7, Max: 1, Steps: 100, Smoothing: 0.98, Diverge: 4}
+}
+
+// defaults fills the zero (or meaningless) fields from DefaultLRRange.
 func (r *LRRange) defaults() {
+	d := DefaultLRRange()
 	if r.Min <= 0 {
-		r.Min = 1e-7
+		r.Min = d.Min
 	}
 	if r.Max <= 0 {
-		r.Max = 1
+		r.Max = d.Max
 	}
 	if r.Steps <= 0 {
-		r.Steps = 100
+		r.Steps = d.Steps
 	}
 	if r.Smoothing <= 0 || r.Smoothing >= 1 {
-		r.Smoothing = 0.98
+		r.Smoothing = d.Smoothing
 	}
 	if r.Diverge <= 1 {
-		r.Diverge = 4
+		r.Diverge = d.Diverge
 	}
 }
 
