@@ -112,6 +112,7 @@ built-in synthetic mask set with the dashboard (the same as 'maskdash train').`
 	root.Example = `  maskdash                                   the dashboard, training on the built-in synthetic set
   maskdash train --data DIR --model vgg-s    train on your data
   maskdash train --headless --epochs 3       progress lines instead of the dashboard
+  maskdash lrfind --model vgg-s              a learning rate to start from, in a minute
   maskdash runs                              list runs
   maskdash eval RUN                          score a run on the data it trained on
   maskdash errors RUN                        the validation images a run gets wrong, worst first
