@@ -15,7 +15,7 @@ type LRRange struct {
 	Min, Max float64 // the first and last rate; default 1e-7 and 1
 	Steps    int     // training steps, the rate growing geometrically; default 100
 	// Smoothing is the loss's exponential moving average factor (bias
-	// corrected); default 0.98.
+	// corrected); default 0.9.
 	Smoothing float64
 	// Diverge stops the test once the smoothed loss passes this many times
 	// its lowest; default 4.
@@ -23,9 +23,10 @@ type LRRange struct {
 }
 
 // DefaultLRRange is the range test's defaults: 100 steps from 1e-7 to
-// 1, the loss smoothed by 0.98, stopping at 4× its lowest.
+// 1, the loss smoothed by 0.9, stopping at 4× its lowest (see README:
+// 0.9 rather than fast.ai's 0.98, measured).
 func DefaultLRRange() LRRange {
-	return LRRange{Min: 1e-7, Max: 1, Steps: 100, Smoothing: 0.98, Diverge: 4}
+	return LRRange{Min: 1e-7, Max: 1, Steps: 100, Smoothing: 0.9, Diverge: 4}
 }
 
 // defaults fills the zero (or meaningless) fields from DefaultLRRange.
