@@ -38,6 +38,7 @@ type errorsModel struct {
 	loading      bool
 	err          error
 	preds        *runs.ValPreds
+	dataDir      string     // where the images' relative paths are (run.json's data_dir)
 	idx          []int      // the cell's images, worst first
 	thumbs       [][]string // a drawing per shown image
 	sel          int
@@ -46,11 +47,12 @@ type errorsModel struct {
 
 // errorsLoadedMsg carries a cell's images, read in a command.
 type errorsLoadedMsg struct {
-	gen    int
-	preds  *runs.ValPreds
-	idx    []int
-	thumbs [][]string
-	err    error
+	gen     int
+	preds   *runs.ValPreds
+	dataDir string
+	idx     []int
+	thumbs  [][]string
+	err     error
 }
 
 // openCell opens the pane on a cell and loads it.
@@ -58,11 +60,11 @@ func (e errorsModel) openCell(runDir string, epoch, truth, pred int, profile ter
 	e = errorsModel{open: true, runDir: runDir, epoch: epoch, truth: truth, pred: pred, gen: e.gen + 1, loading: true, fullProtocol: e.fullProtocol}
 	gen := e.gen
 	kitty := e.fullProtocol == thumb.ProtoKitty && profile != termenv.Ascii
-	dataDir := ""
-	if info, err := runs.ReadInfo(runDir); err == nil {
-		dataDir = info.DataDir
-	}
 	return e, func() tea.Msg {
+		dataDir := "" // where relative image paths are (run.json's data_dir); read here, not in Update
+		if info, err := runs.ReadInfo(runDir); err == nil {
+			dataDir = info.DataDir
+		}
 		p, err := runs.ReadValPreds(runDir, epoch)
 		if err != nil {
 			return errorsLoadedMsg{gen: gen, err: err}
@@ -90,7 +92,7 @@ func (e errorsModel) openCell(runDir string, epoch, truth, pred int, profile ter
 			}
 			th = append(th, thumb.BlocksIn(profile, img, cols, thumbRows))
 		}
-		return errorsLoadedMsg{gen: gen, preds: p, idx: idx, thumbs: th}
+		return errorsLoadedMsg{gen: gen, preds: p, dataDir: dataDir, idx: idx, thumbs: th}
 	}
 }
 
@@ -99,6 +101,7 @@ func (e errorsModel) loaded(msg errorsLoadedMsg) errorsModel {
 		return e
 	}
 	e.loading, e.err, e.preds, e.idx, e.thumbs, e.sel = false, msg.err, msg.preds, msg.idx, msg.thumbs, 0
+	e.dataDir = msg.dataDir
 	return e
 }
 
@@ -137,12 +140,8 @@ func (e errorsModel) showLarge() tea.Cmd {
 	}
 	i := e.idx[e.sel]
 	it := e.preds.Items[i]
-	dataDir := ""
-	if info, err := runs.ReadInfo(e.runDir); err == nil {
-		dataDir = info.DataDir
-	}
 	caption := e.caption(i)
-	return tea.Exec(&largeImage{src: &dataset.Images{Dir: dataDir}, item: it, proto: e.fullProtocol, caption: caption}, func(err error) tea.Msg {
+	return tea.Exec(&largeImage{src: &dataset.Images{Dir: e.dataDir}, item: it, proto: e.fullProtocol, caption: caption}, func(err error) tea.Msg {
 		if err != nil {
 			return sentMsg{what: "show image", err: err}
 		}

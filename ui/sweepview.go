@@ -97,6 +97,13 @@ func (v SweepView) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return v, tea.Tick(2*time.Second, func(time.Time) tea.Msg { return sweepTickMsg{} })
 	case sweepTickMsg:
 		return v, v.load()
+	case trialWatchMsg:
+		if !msg.started {
+			v.flash = msg.id + " has not started yet"
+			return v, nil
+		}
+		c := exec.Command(v.watchBin, "watch", msg.dir)
+		return v, tea.ExecProcess(c, func(err error) tea.Msg { return watchDoneMsg{err} })
 	case watchDoneMsg:
 		if msg.err != nil {
 			v.flash = "watch: " + msg.err.Error()
@@ -116,13 +123,11 @@ func (v SweepView) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		case key.Matches(msg, k.Select):
 			rows := v.rows()
 			if v.cursor < len(rows) && v.sw != nil {
-				dir := v.sw.RunDir(rows[v.cursor].Index)
-				if _, err := os.Stat(dir); err != nil {
-					v.flash = rows[v.cursor].RunID + " has not started yet"
-					return v, nil
+				dir, id := v.sw.RunDir(rows[v.cursor].Index), rows[v.cursor].RunID
+				return v, func() tea.Msg { // the folder is looked for here, not in Update
+					_, err := os.Stat(dir)
+					return trialWatchMsg{dir: dir, id: id, started: err == nil}
 				}
-				c := exec.Command(v.watchBin, "watch", dir)
-				return v, tea.ExecProcess(c, func(err error) tea.Msg { return watchDoneMsg{err} })
 			}
 		}
 	}
@@ -130,6 +135,12 @@ func (v SweepView) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 type watchDoneMsg struct{ err error }
+
+// trialWatchMsg says whether a trial's folder exists yet, to watch it.
+type trialWatchMsg struct {
+	dir, id string
+	started bool
+}
 
 // rows are the trials in the table's order.
 func (v SweepView) rows() []sweep.TrialStatus {

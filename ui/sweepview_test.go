@@ -117,3 +117,26 @@ func BenchmarkSweepView100(b *testing.B) {
 }
 
 func keyRunes(s string) tea.KeyMsg { return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)} }
+
+// TestSweepViewTrialNotStarted: enter on a trial whose folder does not
+// exist yet says so (the folder is looked for in a command, not in
+// Update) and starts no watch.
+func TestSweepViewTrialNotStarted(t *testing.T) {
+	dir := makeSweep(t, 4, 2)
+	v := sweepViewAt(t, dir, 120, 40)
+	if err := os.RemoveAll(v.sw.RunDir(v.rows()[0].Index)); err != nil {
+		t.Fatal(err)
+	}
+	nv, cmd := v.Update(tea.KeyMsg{Type: tea.KeyEnter})
+	if cmd == nil {
+		t.Fatal("enter gave no command")
+	}
+	msg := cmd()
+	if _, ok := msg.(trialWatchMsg); !ok {
+		t.Fatalf("enter's command gave %T", msg)
+	}
+	nv, cmd = nv.Update(msg)
+	if cmd != nil || !strings.Contains(nv.View(), "has not started yet") {
+		t.Errorf("a trial without a folder: command %v, view:\n%s", cmd != nil, nv.View())
+	}
+}
