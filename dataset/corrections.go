@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -165,4 +166,80 @@ func (s *Set) ApplyCorrections(cs []Correction) (changed int, skips []Skip) {
 	}
 	s.Corrected += changed
 	return changed, skips
+}
+
+// SuggestCorrections proposes corrections for an image of person p,
+// labelled truth, that a model predicts as pred: one for each task the
+// two classes differ in. A gender, and incorrect_mask against normal (the
+// swap), are rows; an age is a comment to fill in, since a prediction
+// gives an age bin, not an age; a photo with the mask worn (mask1–5)
+// against either of the others has no correction, as its state is its
+// file name. why says, in a few words, what was left out and why ("" when
+// nothing was).
+func SuggestCorrections(p Profile, truth, pred int, b AgeBins) (rows []string, why string) {
+	tm, tg, ta := Decode(truth)
+	pm, pg, pa := Decode(pred)
+	var skipped []string
+	if tm != pm {
+		if tm != MaskWear && pm != MaskWear {
+			rows = append(rows, fmt.Sprintf("%s,%s,swap", p.ID, FixMask))
+		} else {
+			skipped = append(skipped, "a mask1–5 photo's state is its file name")
+		}
+	}
+	if tg != pg {
+		rows = append(rows, fmt.Sprintf("%s,%s,%s", p.ID, FixGender, TaskClassNames(b)[1][pg]))
+	}
+	if ta != pa {
+		ages := TaskClassNames(b)[2]
+		rows = append(rows, fmt.Sprintf("# %s,%s,?  labelled %d (%s), predicted %s: write the age if the label is wrong", p.ID, FixAge, p.Age, ages[ta], ages[pa]))
+	}
+	return rows, strings.Join(skipped, "; ")
+}
+
+// AppendCorrections adds rows to a corrections file, made with its header
+// when missing, leaving out the rows it holds already; it returns how
+// many it added.
+func AppendCorrections(path string, rows []string) (int, error) {
+	old, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return 0, fmt.Errorf("label corrections: %w", err)
+	}
+	have := map[string]bool{}
+	for _, l := range strings.Split(string(old), "\n") {
+		have[strings.TrimSpace(l)] = true
+	}
+	var b strings.Builder
+	if len(old) == 0 {
+		b.WriteString("id,field,value\n")
+	} else if !strings.HasSuffix(string(old), "\n") {
+		b.WriteString("\n")
+	}
+	added := 0
+	for _, r := range rows {
+		if have[strings.TrimSpace(r)] {
+			continue
+		}
+		have[strings.TrimSpace(r)] = true
+		b.WriteString(r + "\n")
+		added++
+	}
+	if added == 0 {
+		return 0, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return 0, fmt.Errorf("label corrections: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return 0, fmt.Errorf("label corrections: %w", err)
+	}
+	if _, err := f.WriteString(b.String()); err != nil {
+		_ = f.Close() // the write's error is the one to report
+		return 0, fmt.Errorf("label corrections: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return 0, fmt.Errorf("label corrections: %w", err)
+	}
+	return added, nil
 }

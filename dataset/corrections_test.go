@@ -98,3 +98,36 @@ func TestCommunityCorrections(t *testing.T) {
 		t.Fatalf("%d corrections, skips %v, %v", len(cs), skips, err)
 	}
 }
+
+// TestSuggestCorrections: a misclassified image's person gets a row per
+// task the label and the prediction differ in (the age as a comment to
+// fill in, nothing for a worn mask); AppendCorrections writes the header
+// once, adds only new rows, and the file reads back with ReadCorrections.
+func TestSuggestCorrections(t *testing.T) {
+	p := Profile{ID: "001498-1", Gender: GenderMale, Age: 58}
+	b := DefaultAgeBins
+	rows, why := SuggestCorrections(p, Encode(MaskIncorrect, GenderMale, 1), Encode(MaskNotWear, GenderFemale, 2), b)
+	want := []string{"001498-1,mask,swap", "001498-1,gender,female", "# 001498-1,age,?  labelled 58 (30-59), predicted 60+: write the age if the label is wrong"}
+	if strings.Join(rows, "\n") != strings.Join(want, "\n") || why != "" {
+		t.Errorf("rows %q (%q), want %q", rows, why, want)
+	}
+	rows, why = SuggestCorrections(p, Encode(MaskWear, GenderMale, 1), Encode(MaskNotWear, GenderMale, 1), b)
+	if len(rows) != 0 || !strings.Contains(why, "file name") {
+		t.Errorf("a worn mask predicted as none: %q, %q", rows, why)
+	}
+	path := filepath.Join(t.TempDir(), "sub", "fixes.csv")
+	if n, err := AppendCorrections(path, want[:2]); n != 2 || err != nil {
+		t.Fatalf("first append: %d, %v", n, err)
+	}
+	if n, err := AppendCorrections(path, want); n != 1 || err != nil {
+		t.Fatalf("second append: %d, %v (want only the new row)", n, err)
+	}
+	b2, _ := os.ReadFile(path)
+	if strings.Count(string(b2), "id,field,value") != 1 || strings.Count(string(b2), "mask,swap") != 1 {
+		t.Errorf("the file:\n%s", b2)
+	}
+	cs, skips, err := ReadCorrections(path)
+	if err != nil || len(skips) != 0 || len(cs) != 2 {
+		t.Errorf("reading it back: %d corrections, %v, %v", len(cs), skips, err)
+	}
+}

@@ -1,6 +1,10 @@
 package ui
 
 import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
@@ -88,7 +92,31 @@ func (m Model) openErrors(ep, t, p int) (tea.Model, tea.Cmd) {
 	m.picking, m.cellT, m.cellP = true, t, p
 	var cmd tea.Cmd
 	m.errs, cmd = m.errs.openCell(dir, m.state.EpochN[ep], t, p, m.opts.Renderer.ColorProfile())
+	runsDir := m.opts.RunsDir
+	if runsDir == "" || m.away != nil {
+		runsDir = filepath.Dir(dir) // a run watched from its folder: its runs folder
+	}
+	m.errs.fixes = filepath.Join(runsDir, LabelFixesFile)
 	return m, cmd
+}
+
+// LabelFixesFile is the label corrections file, in the runs folder, that
+// F in the cell images appends to (train --fix-labels reads it).
+const LabelFixesFile = "label-fixes.csv"
+
+// flagged says what F did.
+func (m Model) flagged(msg labelFlaggedMsg) Model {
+	switch {
+	case msg.err != nil:
+		m.flash, m.flashBad = "flag: "+msg.err.Error(), true
+	case len(msg.rows) == 0:
+		m.flash, m.flashBad = "no correction for "+msg.id+": "+msg.why, true
+	case msg.added == 0:
+		m.flash, m.flashBad = msg.id+" is flagged already in "+msg.path, false
+	default:
+		m.flash, m.flashBad = fmt.Sprintf("flagged %s in %s (%s): look, then train --fix-labels it", msg.id, msg.path, strings.Join(msg.rows, " · ")), false
+	}
+	return m
 }
 
 // onMouse handles clicks: a tab in the header switches views, a cell of

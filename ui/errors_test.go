@@ -23,6 +23,12 @@ import (
 // and two correct ones; each image a PNG of its own colour.
 func errorsRun(t *testing.T) (runsDir string) {
 	t.Helper()
+	return errorsRunNamed(t, func(i int) string { return string(rune('a'+i)) + ".png" })
+}
+
+// errorsRunNamed is errorsRun with image i at img/<name(i)>.
+func errorsRunNamed(t *testing.T, name func(i int) string) (runsDir string) {
+	t.Helper()
 	runsDir = t.TempDir()
 	r, err := runs.NewStore(runsDir).Create(runs.Info{Start: t0, Model: "cnn-s", Loss: "ce"})
 	if err != nil {
@@ -43,7 +49,7 @@ func errorsRun(t *testing.T) (runsDir string) {
 				img.SetRGBA(x, y, color.RGBA{uint8(40 * i), uint8(8 * y), uint8(10 * x), 255})
 			}
 		}
-		path := filepath.Join(runsDir, "img", string(rune('a'+i))+".png")
+		path := filepath.Join(runsDir, "img", name(i))
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -60,7 +66,7 @@ func errorsRun(t *testing.T) (runsDir string) {
 		probs[c.pred] = 0.6
 		probs[c.truth] += 0.1
 		p.Probs = append(p.Probs, probs...)
-		p.Items = append(p.Items, runs.ValItem{Name: string(rune('a'+i)) + ".png", Path: path, Label: c.truth})
+		p.Items = append(p.Items, runs.ValItem{Name: filepath.ToSlash(name(i)), Path: path, Label: c.truth})
 	}
 	p.Names = script()[0].Settings.Classes
 	if err := r.WriteValPreds(p); err != nil {
@@ -190,5 +196,61 @@ func TestErrorsPaneKitty(t *testing.T) {
 	}
 	if !strings.Contains(v, "\U0010EEEE") || strings.Contains(v, "▀") {
 		t.Errorf("the thumbnails are not placeholders:\n%q", v)
+	}
+}
+
+// TestFlagWrongLabel: F on a misclassified image of a person appends the
+// corrections that would make its label the prediction to the runs
+// folder's label-fixes.csv (here an age, as a comment to fill in, since
+// the cell differs in the age bin only), once; an image outside a
+// person's folder cannot be flagged; a viewer cannot flag.
+func TestFlagWrongLabel(t *testing.T) {
+	runsDir := errorsRunNamed(t, func(i int) string { return fmt.Sprintf("%06d_male_Asian_%d/mask1.png", 100+i, 20+i) })
+	m, _ := press(errorsModelFor(t, runsDir, 120, 40), "2", "e")
+	m, cmds := press(m, "enter")
+	m = run(t, m, cmds[0])
+	m, cmds = press(m, "F")
+	m = run(t, m, cmds[0])
+	fixes := filepath.Join(runsDir, LabelFixesFile)
+	b, err := os.ReadFile(fixes)
+	// The worst image of the cell (0 → 2) is image 5, loss 3.1, aged 25.
+	if err != nil || !strings.Contains(string(b), "# 000105,age,?  labelled 25 (<30), predicted 60+") {
+		t.Fatalf("%s: %v\n%s", fixes, err, b)
+	}
+	if v := m.View(); !strings.Contains(v, "flagged 000105") {
+		t.Errorf("F does not say what it did:\n%s", v)
+	}
+	m, cmds = press(m, "F")
+	m = run(t, m, cmds[0])
+	if v := m.View(); !strings.Contains(v, "flagged already") {
+		t.Errorf("a second F:\n%s", v)
+	}
+	if b2, _ := os.ReadFile(fixes); string(b2) != string(b) {
+		t.Errorf("a second F changed the file:\n%s", b2)
+	}
+
+	plain := errorsRun(t)
+	m, _ = press(errorsModelFor(t, plain, 120, 40), "2", "e")
+	m, cmds = press(m, "enter")
+	m = run(t, m, cmds[0])
+	m, cmds = press(m, "F")
+	m = run(t, m, cmds[0])
+	if v := m.View(); !strings.Contains(v, "not in a person's folder") {
+		t.Errorf("F on an image outside a person's folder:\n%s", v)
+	}
+
+	viewer := New(Options{Snapshot: script(), Renderer: asciiRenderer(), RunsDir: runsDir})
+	viewer, _ = viewer.Resize(120, 40)
+	viewer, _ = press(viewer, "2", "e")
+	viewer, cmds = press(viewer, "enter")
+	viewer = run(t, viewer, cmds[0])
+	viewer, cmds = press(viewer, "F")
+	for _, c := range cmds {
+		if c != nil {
+			t.Error("a viewer's F gave a command")
+		}
+	}
+	if v := viewer.View(); !strings.Contains(v, "read-only") {
+		t.Errorf("a viewer's F:\n%s", v)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -43,6 +44,7 @@ type errorsModel struct {
 	thumbs       [][]string // a drawing per shown image
 	sel          int
 	fullProtocol thumb.Protocol
+	fixes        string // the label corrections file F appends to
 }
 
 // errorsLoadedMsg carries a cell's images, read in a command.
@@ -127,8 +129,50 @@ func (e errorsModel) key(msg tea.KeyMsg, k KeyMap, w int) (errorsModel, tea.Cmd)
 		}
 	case key.Matches(msg, k.Select):
 		return e, e.showLarge()
+	case key.Matches(msg, k.FlagLabel):
+		return e, e.flag()
 	}
 	return e, nil
+}
+
+// labelFlaggedMsg reports the corrections F proposed for an image and
+// what was added to the corrections file.
+type labelFlaggedMsg struct {
+	id        string // the person
+	rows      []string
+	added     int
+	path, why string
+	err       error
+}
+
+// flag appends the corrections that would make the selected image's
+// label its prediction (dataset.SuggestCorrections) to the corrections
+// file, for a look and train --fix-labels.
+func (e errorsModel) flag() tea.Cmd {
+	if e.preds == nil || e.sel >= len(e.idx) || e.fixes == "" {
+		return nil
+	}
+	i := e.idx[e.sel]
+	it, truth, pred := e.preds.Items[i], e.preds.Truth[i], e.preds.Pred[i]
+	runDir, path := e.runDir, e.fixes
+	return func() tea.Msg {
+		p, err := dataset.ParseProfile(filepath.Base(filepath.Dir(it.Path)))
+		if err != nil {
+			return labelFlaggedMsg{err: fmt.Errorf("%s is not in a person's folder: only the mask layout's images can be relabelled", it.Name)}
+		}
+		bins := dataset.DefaultAgeBins
+		if info, err := runs.ReadInfo(runDir); err == nil {
+			if b, err := dataset.ParseAgeBins(fmt.Sprint(info.Config["age_bins"])); err == nil {
+				bins = b
+			}
+		}
+		rows, why := dataset.SuggestCorrections(p, truth, pred, bins)
+		if len(rows) == 0 {
+			return labelFlaggedMsg{id: p.ID, why: why}
+		}
+		n, err := dataset.AppendCorrections(path, rows)
+		return labelFlaggedMsg{id: p.ID, rows: rows, added: n, path: path, why: why, err: err}
+	}
 }
 
 // showLarge hands the terminal to a picture of the selected image in the
@@ -202,6 +246,7 @@ func (e errorsModel) view(st Styles, w, h int) string {
 	if e.sel < len(e.idx) {
 		detail = st.Value.Render(fmt.Sprintf("#%d ", e.sel+1)) + strings.ReplaceAll(e.caption(e.idx[e.sel]), "\n", "\n   ")
 		detail += "\n" + st.Dim.Render("   top classes: "+e.topClasses(e.idx[e.sel], 3))
+		detail += "\n" + st.Dim.Render(clip("   enter: large · F: its label is wrong (a row for --fix-labels) · esc: back", w))
 	}
 	return head + "\n" + strings.Join(rows, "\n") + "\n" + detail
 }

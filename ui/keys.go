@@ -26,6 +26,7 @@ type KeyMap struct {
 	History    key.Binding
 	Smooth     key.Binding
 	Errors     key.Binding // confusion view: pick a cell to see its images
+	FlagLabel  key.Binding // the cell's images: the selected image's label is wrong
 	EpochPrev  key.Binding
 	EpochNext  key.Binding
 	Back       key.Binding
@@ -79,6 +80,7 @@ func DefaultKeyMap() KeyMap {
 		History:    key.NewBinding(key.WithKeys("H"), key.WithHelp("H", "all history")),
 		Smooth:     key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "smoothing")),
 		Errors:     key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "cell images")),
+		FlagLabel:  key.NewBinding(key.WithKeys("F"), key.WithHelp("F", "flag wrong label")),
 		EpochPrev:  key.NewBinding(key.WithKeys("["), key.WithHelp("[/]", "epoch (cell)")),
 		EpochNext:  key.NewBinding(key.WithKeys("]"), key.WithHelp("]", "next epoch")),
 		Back:       key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
@@ -120,7 +122,7 @@ func (k KeyMap) ReadOnly() KeyMap {
 // controls are the bindings that steer a run or change the runs folder.
 func (k *KeyMap) controls() []*key.Binding {
 	return []*key.Binding{&k.Pause, &k.Checkpoint, &k.Predict, &k.LRUp, &k.LRDown, &k.LRSet, &k.Loss, &k.NewRun,
-		&k.Archive, &k.Delete, &k.Undo, &k.Note}
+		&k.Archive, &k.Delete, &k.Undo, &k.Note, &k.FlagLabel}
 }
 
 // Controls lists the control bindings (for the "viewer" notice).
@@ -168,7 +170,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.NextView, k.Overview, k.Confusion, k.Runs, k.System},
 		{k.History, k.Smooth, k.XAxis, k.LogY, k.ZoomIn, k.CursorL},
 		{k.Left, k.Up, k.Select, k.Percent},
-		{k.Errors, k.EpochPrev, k.Back},
+		{k.Errors, k.EpochPrev, k.FlagLabel, k.Back},
 		{k.Filter, k.SortNext, k.Group, k.Tree, k.Compare, k.Overlay, k.Archive, k.Delete, k.Undo, k.Note, k.Watch},
 		{k.Help, k.Palette, k.Quit},
 	}

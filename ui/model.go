@@ -357,6 +357,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case errorsLoadedMsg:
 		m.errs = m.errs.loaded(msg)
 		return m, nil
+	case labelFlaggedMsg:
+		return m.flagged(msg), nil
 	case tea.MouseMsg:
 		return m.onMouse(msg)
 	case refreshRunsMsg:
