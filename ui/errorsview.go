@@ -246,7 +246,6 @@ func (e errorsModel) view(st Styles, w, h int) string {
 	if e.sel < len(e.idx) {
 		detail = st.Value.Render(fmt.Sprintf("#%d ", e.sel+1)) + strings.ReplaceAll(e.caption(e.idx[e.sel]), "\n", "\n   ")
 		detail += "\n" + st.Dim.Render("   top classes: "+e.topClasses(e.idx[e.sel], 3))
-		detail += "\n" + st.Dim.Render(clip("   enter: large · F: its label is wrong (a row for --fix-labels) · esc: back", w))
 	}
 	return head + "\n" + strings.Join(rows, "\n") + "\n" + detail
 }

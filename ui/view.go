@@ -271,7 +271,7 @@ func (m Model) helpView(w int) string {
 			key.NewBinding(key.WithKeys("["), key.WithHelp("[/]", "epoch")), k.Back, k.Quit}
 		if m.errs.open {
 			keys = []key.Binding{key.NewBinding(key.WithKeys("up"), key.WithHelp("arrows", "select")),
-				key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "show large")), k.Back, k.Quit}
+				key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "show large")), k.FlagLabel, k.Back, k.Quit}
 		}
 		return truncate(h.ShortHelpView(keys), w)
 	}
