@@ -44,6 +44,9 @@ still needs a check with a real run (maskdash train --lr RATE).`,
 			}
 		}
 		f, err := training.FindLR(a.ctx, cfg, r, progress)
+		for _, w := range f.Warnings {
+			fmt.Fprintln(a.errOut, "warning: "+w)
+		}
 		if err != nil {
 			return err
 		}

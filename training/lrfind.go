@@ -74,6 +74,10 @@ type LRFound struct {
 	Min       float64   `json:"lr_min"`
 	Max       float64   `json:"lr_max"`
 	Header    RunHeader `json:"run"`
+	// Warnings are what the test's data and model said on the way:
+	// skipped inputs, a precision the CPU does not have, label
+	// corrections applied.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // FindLR runs the learning-rate range test (Smith's, as fast.ai's
@@ -97,11 +101,15 @@ func FindLR(ctx context.Context, cfg Config, r LRRange, progress func(step, step
 	if err != nil {
 		return LRFound{}, err
 	}
-	t, err := newTrainer(ctx, l, NewHub())
+	hub := NewHub()
+	t, err := newTrainer(ctx, l, hub)
 	if err != nil {
 		return LRFound{}, err
 	}
-	defer func() { err = errors.Join(err, t.net.Close()) }()
+	defer func() {
+		err = errors.Join(err, t.net.Close())
+		found.Warnings = saidOn(hub)
+	}()
 	found = LRFound{Min: r.Min, Max: r.Max, Header: t.header}
 	rt := rangeTest{t: t, r: r, found: &found, best: math.Inf(1), progress: progress}
 	for epoch := 0; rt.step < r.Steps && !found.Diverged; epoch++ {
@@ -111,6 +119,20 @@ func FindLR(ctx context.Context, cfg Config, r LRRange, progress func(step, step
 	}
 	found.suggest()
 	return found, nil
+}
+
+// saidOn is what was said on hub (the errors and notices it keeps for
+// late subscribers): a range test has no dashboard to show them.
+func saidOn(hub *Hub) []string {
+	sub, said := hub.Subscribe(0)
+	sub.Cancel()
+	var out []string
+	for _, e := range said {
+		if (e.Kind == KindError || e.Kind == KindNotice) && e.Msg != "" {
+			out = append(out, e.Msg)
+		}
+	}
+	return out
 }
 
 // rangeTest is a range test in progress.
