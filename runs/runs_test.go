@@ -189,6 +189,11 @@ func TestResolve(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(dir, ".trash", "20261205-009999-cnn-s-ce"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	for _, trial := range []string{"t000", "t001"} {
+		if err := os.MkdirAll(filepath.Join(dir, "sweep-20261205-023629", trial), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
 	s := NewStore(dir)
 	for ref, want := range map[string]string{
 		"20261205-002832-cnn-s-ce": "20261205-002832-cnn-s-ce",
@@ -198,6 +203,11 @@ func TestResolve(t *testing.T) {
 		"cnn-s":                    "",                           // a part of all three
 		"009999":                   "",                           // only in .trash
 		"nothing":                  "",
+		// A sweep's trial, as the runs view lists it; each part found
+		// as a run is.
+		"sweep-20261205-023629/t001": "sweep-20261205-023629/t001",
+		"023629/t000":                "sweep-20261205-023629/t000",
+		"023629/t00":                 "", // a prefix of both trials
 	} {
 		got, err := s.Resolve(ref)
 		switch {

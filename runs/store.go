@@ -214,10 +214,23 @@ func open(dir string) (*Run, error) {
 
 // Resolve finds a run by id, by a unique prefix or suffix of its id, by a
 // unique part of it when no prefix or suffix matches (its time,
-// "002832"), or by its folder path, and returns its folder.
+// "002832"), or by its folder path, and returns its folder. A sweep's
+// trial is SWEEP/TRIAL, as the dashboard's runs view lists it, each part
+// found as a run is ("023629/t003").
 func (s *Store) Resolve(ref string) (string, error) {
 	if st, err := os.Stat(filepath.Join(ref, "run.json")); err == nil && !st.IsDir() {
 		return filepath.Clean(ref), nil
+	}
+	if outer, inner, ok := strings.Cut(filepath.ToSlash(ref), "/"); ok && outer != "" && inner != "" && !filepath.IsAbs(ref) {
+		sw, err := s.Resolve(outer)
+		if err != nil {
+			return "", fmt.Errorf("%q: %w", ref, err)
+		}
+		dir, err := (&Store{Dir: sw}).Resolve(inner)
+		if err != nil {
+			return "", fmt.Errorf("%q: %w", ref, err)
+		}
+		return dir, nil
 	}
 	ents, err := os.ReadDir(s.Dir)
 	if err != nil {
