@@ -14,98 +14,18 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// runPredictor is a run's checkpoint loaded for evaluation, and the data
-// folder the run trained on.
-type runPredictor struct {
-	*training.Predictor
-	path    string // the checkpoint's weights
-	dataDir string
-}
-
-// loadRunPredictor resolves RUN and its checkpoint and loads it.
-func loadRunPredictor(runsDir, ref, ckpt string) (runPredictor, error) {
-	info, err := runs.NewStore(runsDir).Info(ref)
-	if err != nil {
-		return runPredictor{}, err
-	}
-	p, err := training.CheckpointPath(info.Dir, ckpt)
-	if err != nil {
-		return runPredictor{}, err
-	}
-	pr, err := training.LoadPredictor(p)
-	if err != nil {
-		return runPredictor{}, err
-	}
-	dir := info.DataDir
-	if dir == "" {
-		dir = pr.Meta.Data.Root // runs from before run.json recorded it
-	}
-	return runPredictor{pr, p, dir}, nil
-}
-
-// evalData opens DIR for evaluation or prediction: the mask eval layout
-// (info.csv) when present, else the data folder's test split, else its
-// training images. An empty DIR means the data the run trained on.
-func (r runPredictor) evalData(dir string, predict bool) (*dataset.Set, error) {
-	if dir == "" {
-		if r.dataDir == "" {
-			return nil, fmt.Errorf("the run does not record its data folder; name one with --data DIR")
-		}
-		dir = r.dataDir
-	}
-	bins, err := dataset.ParseAgeBins(r.Meta.Data.AgeBins)
-	if err != nil {
-		bins = dataset.DefaultAgeBins
-	}
-	fix := ""
-	if filepath.Clean(dir) == filepath.Clean(r.dataDir) {
-		fix = r.Meta.Data.FixLabels // the run's own data, relabelled as it trained on it
-	}
-	set, err := openEvalSet(dir, bins, fix, predict)
-	if err != nil {
-		return nil, err
-	}
-	if err := r.CheckClasses(set); err != nil {
-		return nil, err
-	}
-	return set, nil
-}
-
-// openEvalSet opens dir's images to score or predict; fix is the label
-// corrections file the run trained with, applied when they are the
-// training images.
-func openEvalSet(dir string, bins dataset.AgeBins, fix string, predict bool) (*dataset.Set, error) {
-	if _, ok := dataset.EvalRoot(dir); ok {
-		s, err := dataset.ReadEval(dir, bins)
-		if err != nil {
-			return nil, err
-		}
-		if predict || s.HasTruth() {
-			return s, nil
-		}
-	}
-	d, err := dataset.Open(dir, dataset.Options{Bins: bins, FixLabels: fix})
-	if err != nil {
-		return nil, err
-	}
-	if d.Test != nil {
-		return d.Test, nil
-	}
-	return d.Train, nil
-}
-
 // openRunData loads the run that eval or predict names (argument or
 // --run) and the data to score or predict.
-func openRunData(cmd *cobra.Command, args []string, run, runsDir, ckpt, dir string, predict bool) (runPredictor, *dataset.Set, error) {
+func openRunData(cmd *cobra.Command, args []string, run, runsDir, ckpt, dir string, predict bool) (training.RunPredictor, *dataset.Set, error) {
 	ref, err := runArg(cmd, run, args)
 	if err != nil {
-		return runPredictor{}, nil, err
+		return training.RunPredictor{}, nil, err
 	}
-	pr, err := loadRunPredictor(runsDir, ref, ckpt)
+	pr, err := training.OpenRunPredictor(runs.NewStore(runsDir), ref, ckpt)
 	if err != nil {
-		return runPredictor{}, nil, err
+		return training.RunPredictor{}, nil, err
 	}
-	set, err := pr.evalData(dir, predict)
+	set, err := pr.EvalData(dir, predict)
 	return pr, set, err
 }
 
@@ -153,10 +73,10 @@ func (a *app) evalCmd() *cobra.Command {
 		if asJSON {
 			enc := json.NewEncoder(a.out)
 			enc.SetIndent("", "  ")
-			return enc.Encode(map[string]any{"checkpoint": pr.path, "data": set.Root, "images": set.Len(), "metrics": m, "confusion": conf})
+			return enc.Encode(map[string]any{"checkpoint": pr.Path, "data": set.Root, "images": set.Len(), "metrics": m, "confusion": conf})
 		}
 		fmt.Fprintf(a.out, "%s on %s (%d images)\naccuracy %.4f  macro F1 %.4f (over the classes present; %.4f over all %d)  loss %.4f\n",
-			pr.path, set.Root, set.Len(), m.Accuracy, m.MacroF1, m.MacroF1All, len(set.Classes), m.Loss)
+			pr.Path, set.Root, set.Len(), m.Accuracy, m.MacroF1, m.MacroF1All, len(set.Classes), m.Loss)
 		for _, t := range dataset.TaskNames {
 			if te, ok := m.Tasks[t]; ok {
 				fmt.Fprintf(a.out, "  %-7s accuracy %.4f  macro F1 %.4f\n", t, te.Accuracy, te.MacroF1)
@@ -236,36 +156,37 @@ func (a *app) ensembleCmd() *cobra.Command {
 		if len(refs) < 1 || file == "" {
 			return fmt.Errorf("ensemble needs --run RUN (one or more) or --sweep SWEEP, and --out FILE")
 		}
-		var all [][][]float64
-		var set *dataset.Set
+		var prs []training.RunPredictor
 		for _, ref := range refs {
-			pr, err := loadRunPredictor(runsDir, ref, ckpt)
+			pr, err := training.OpenRunPredictor(runs.NewStore(runsDir), ref, ckpt)
 			if err != nil {
 				return err
 			}
-			if set == nil {
-				if set, err = pr.evalData(dir, true); err != nil {
-					return err
-				}
-			}
-			lp, err := pr.LogProbs(a.ctx, set, tta)
-			if err != nil {
-				return fmt.Errorf("run %s: %w", ref, err)
-			}
-			if set.HasTruth() {
-				m := training.ScoreLogProbs(set, lp)
-				fmt.Fprintf(a.out, "%s alone: accuracy %.4f, macro F1 %.4f\n", ref, m.Accuracy, m.MacroF1)
-			}
-			all = append(all, lp)
+			prs = append(prs, pr)
 		}
-		vote := training.SoftVote(all)
-		if err := training.WritePredictions(file, set, vote); err != nil {
+		var set *dataset.Set
+		if dir != "" {
+			var err error
+			if set, err = prs[0].EvalData(dir, true); err != nil {
+				return err
+			}
+		}
+		i := 0
+		e, err := training.SoftVoteRuns(a.ctx, prs, set, tta, func(m training.EnsembleMember) {
+			if m.Alone != nil {
+				fmt.Fprintf(a.out, "%s alone: accuracy %.4f, macro F1 %.4f\n", refs[i], m.Alone.Accuracy, m.Alone.MacroF1)
+			}
+			i++
+		})
+		if err != nil {
 			return err
 		}
-		fmt.Fprintf(a.out, "wrote the soft vote of %d runs (%d predictions) to %s\n", len(all), set.Len(), file)
-		if set.HasTruth() {
-			m := training.ScoreLogProbs(set, vote)
-			fmt.Fprintf(a.out, "ensemble: accuracy %.4f, macro F1 %.4f\n", m.Accuracy, m.MacroF1)
+		if err := training.WritePredictions(file, e.Set, e.Vote); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.out, "wrote the soft vote of %d runs (%d predictions) to %s\n", len(prs), e.Set.Len(), file)
+		if e.Score != nil {
+			fmt.Fprintf(a.out, "ensemble: accuracy %.4f, macro F1 %.4f\n", e.Score.Accuracy, e.Score.MacroF1)
 		}
 		return nil
 	}

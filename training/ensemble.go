@@ -1,0 +1,63 @@
+package training
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/maskdash/maskdash/dataset"
+)
+
+// EnsembleMember is one run of a soft vote, with its own score where the
+// data has labels.
+type EnsembleMember struct {
+	Run   string
+	Alone *Metrics // nil without labels
+}
+
+// Ensemble is a soft vote of several runs on one data set.
+type Ensemble struct {
+	Set     *dataset.Set
+	Vote    [][]float64 // log-probabilities, a row per image
+	Members []EnsembleMember
+	Score   *Metrics // the vote's, nil without labels
+}
+
+// SoftVoteRuns predicts set (nil: the first run's data, as predict takes
+// it) with each run and averages their probabilities (SoftVote). each,
+// when set, is told every run's result as it comes.
+func SoftVoteRuns(ctx context.Context, prs []RunPredictor, set *dataset.Set, tta bool, each func(EnsembleMember)) (Ensemble, error) {
+	if len(prs) == 0 {
+		return Ensemble{}, fmt.Errorf("an ensemble needs one run or more")
+	}
+	var e Ensemble
+	if set == nil {
+		var err error
+		if set, err = prs[0].EvalData("", true); err != nil {
+			return Ensemble{}, err
+		}
+	}
+	e.Set = set
+	var all [][][]float64
+	for _, pr := range prs {
+		lp, err := pr.LogProbs(ctx, set, tta)
+		if err != nil {
+			return Ensemble{}, fmt.Errorf("%s: %w", pr.Path, err)
+		}
+		m := EnsembleMember{Run: pr.Path}
+		if set.HasTruth() {
+			s := ScoreLogProbs(set, lp)
+			m.Alone = &s
+		}
+		e.Members = append(e.Members, m)
+		if each != nil {
+			each(m)
+		}
+		all = append(all, lp)
+	}
+	e.Vote = SoftVote(all)
+	if set.HasTruth() {
+		s := ScoreLogProbs(set, e.Vote)
+		e.Score = &s
+	}
+	return e, nil
+}

@@ -1,0 +1,90 @@
+package training
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/maskdash/maskdash/dataset"
+	"github.com/maskdash/maskdash/runs"
+)
+
+// RunPredictor is a run's checkpoint loaded for evaluation, and the data
+// folder the run trained on.
+type RunPredictor struct {
+	*Predictor
+	Path    string // the checkpoint's weights
+	DataDir string // the data the run trained on ("" when it does not say)
+}
+
+// OpenRunPredictor resolves RUN in store and loads its checkpoint ckpt
+// (best, latest or a file).
+func OpenRunPredictor(store *runs.Store, ref, ckpt string) (RunPredictor, error) {
+	info, err := store.Info(ref)
+	if err != nil {
+		return RunPredictor{}, err
+	}
+	p, err := CheckpointPath(info.Dir, ckpt)
+	if err != nil {
+		return RunPredictor{}, err
+	}
+	pr, err := LoadPredictor(p)
+	if err != nil {
+		return RunPredictor{}, err
+	}
+	dir := info.DataDir
+	if dir == "" {
+		dir = pr.Meta.Data.Root // runs from before run.json recorded it
+	}
+	return RunPredictor{pr, p, dir}, nil
+}
+
+// EvalData opens DIR for evaluation or prediction: the mask eval layout
+// (info.csv) when present, else the data folder's test split, else its
+// training images. An empty DIR means the data the run trained on.
+func (r RunPredictor) EvalData(dir string, predict bool) (*dataset.Set, error) {
+	if dir == "" {
+		if r.DataDir == "" {
+			return nil, fmt.Errorf("the run does not record its data folder; name one with --data DIR")
+		}
+		dir = r.DataDir
+	}
+	bins, err := dataset.ParseAgeBins(r.Meta.Data.AgeBins)
+	if err != nil {
+		bins = dataset.DefaultAgeBins
+	}
+	fix := ""
+	if filepath.Clean(dir) == filepath.Clean(r.DataDir) {
+		fix = r.Meta.Data.FixLabels // the run's own data, relabelled as it trained on it
+	}
+	set, err := openEvalSet(dir, bins, fix, predict)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.CheckClasses(set); err != nil {
+		return nil, err
+	}
+	return set, nil
+}
+
+// openEvalSet opens dir's images to score or predict; fix is the label
+// corrections file the run trained with, applied when they are the
+// training images.
+func openEvalSet(dir string, bins dataset.AgeBins, fix string, predict bool) (*dataset.Set, error) {
+	if _, ok := dataset.EvalRoot(dir); ok {
+		s, err := dataset.ReadEval(dir, bins)
+		if err != nil {
+			return nil, err
+		}
+		if predict || s.HasTruth() {
+			return s, nil
+		}
+	}
+	d, err := dataset.Open(dir, dataset.Options{Bins: bins, FixLabels: fix})
+	if err != nil {
+		return nil, err
+	}
+	if d.Test != nil {
+		return d.Test, nil
+	}
+	return d.Train, nil
+}
