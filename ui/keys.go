@@ -48,6 +48,7 @@ type KeyMap struct {
 	Delete     key.Binding
 	Undo       key.Binding
 	Note       key.Binding // runs view: write the note of the run under the cursor
+	Ensemble   key.Binding // runs view: soft vote of the picked runs
 	Help       key.Binding
 	Palette    key.Binding
 	Quit       key.Binding
@@ -102,6 +103,7 @@ func DefaultKeyMap() KeyMap {
 		Delete:     key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "delete run")),
 		Undo:       key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "undo")),
 		Note:       key.NewBinding(key.WithKeys("N"), key.WithHelp("N", "note on run")),
+		Ensemble:   key.NewBinding(key.WithKeys("E"), key.WithHelp("E", "ensemble picked")),
 		Help:       key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "all keys")),
 		Palette:    key.NewBinding(key.WithKeys(":"), key.WithHelp(":", "command palette")),
 		Quit:       key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
@@ -122,7 +124,7 @@ func (k KeyMap) ReadOnly() KeyMap {
 // controls are the bindings that steer a run or change the runs folder.
 func (k *KeyMap) controls() []*key.Binding {
 	return []*key.Binding{&k.Pause, &k.Checkpoint, &k.Predict, &k.LRUp, &k.LRDown, &k.LRSet, &k.Loss, &k.NewRun,
-		&k.Archive, &k.Delete, &k.Undo, &k.Note, &k.FlagLabel}
+		&k.Archive, &k.Delete, &k.Undo, &k.Note, &k.FlagLabel, &k.Ensemble}
 }
 
 // Controls lists the control bindings (for the "viewer" notice).
@@ -171,7 +173,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.History, k.Smooth, k.XAxis, k.LogY, k.ZoomIn, k.CursorL},
 		{k.Left, k.Up, k.Select, k.Percent},
 		{k.Errors, k.EpochPrev, k.FlagLabel, k.Back},
-		{k.Filter, k.SortNext, k.Group, k.Tree, k.Compare, k.Overlay, k.Archive, k.Delete, k.Undo, k.Note, k.Watch},
+		{k.Filter, k.SortNext, k.Group, k.Tree, k.Compare, k.Overlay, k.Ensemble, k.Archive, k.Delete, k.Undo, k.Note, k.Watch},
 		{k.Help, k.Palette, k.Quit},
 	}
 }

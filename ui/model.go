@@ -332,7 +332,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.flash, m.flashBad = msg.what+": sent", false
 		}
 		return m, nil
-	case runsLoadedMsg, curveLoadedMsg, movedMsg, noteSavedMsg, sideLoadedMsg:
+	case runsLoadedMsg, curveLoadedMsg, movedMsg, noteSavedMsg, ensembledMsg, sideLoadedMsg:
 		var cmd tea.Cmd
 		m.runs, cmd = m.runs.update(msg)
 		m.runs = m.runs.scrolled(m.bodyHeight())

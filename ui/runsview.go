@@ -136,6 +136,9 @@ func (r runsModel) update(msg tea.Msg) (runsModel, tea.Cmd) {
 			r.answer, r.answerBad = fmt.Sprintf("%s %s (u undoes)", msg.m.id, msg.m.what), false
 		}
 		return r, r.load()
+	case ensembledMsg:
+		r.answer, r.answerBad = msg.said()
+		return r, nil
 	case noteSavedMsg:
 		switch {
 		case msg.err != nil:
@@ -287,6 +290,8 @@ func (r runsModel) handleKey(msg tea.KeyMsg, k KeyMap) (runsModel, tea.Cmd) {
 		mv := r.undo[len(r.undo)-1]
 		r.undo = r.undo[:len(r.undo)-1]
 		return r, func() tea.Msg { return movedMsg{m: mv, undo: true, err: moveDir(mv.to, mv.from)} }
+	case key.Matches(msg, k.Ensemble):
+		return r.ensemble()
 	case key.Matches(msg, k.Note):
 		l := r.current()
 		if l == nil {
@@ -449,7 +454,7 @@ func (r runsModel) view(st Styles, w, h int) string {
 	if r.tree {
 		title = append(title, "lineage")
 	}
-	title = append(title, "sorted by "+runCols[r.sortCol].title, "/ filter · o/O sort · g group · t tree · enter pick · v side by side · w watch · N note · a archive · D delete · u undo")
+	title = append(title, "sorted by "+runCols[r.sortCol].title, "/ filter · o/O sort · g group · t tree · enter pick · v side by side · E ensemble · w watch · N note · a archive · D delete · u undo")
 	b.WriteString(st.BoxTitle.Render(joinFit(title, " · ", w)))
 	if r.filtering || r.filter.Value() != "" {
 		b.WriteString("\n" + truncate(r.filter.View(), w))

@@ -1,0 +1,87 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/maskdash/maskdash/runs"
+	"github.com/maskdash/maskdash/training"
+)
+
+// The runs view's E: the soft vote of the picked runs (their best
+// checkpoints) on the first one's data, as maskdash ensemble does,
+// written to <runs>/ensembles/ for a submission.
+
+// EnsemblesDir is the folder, in the runs folder, that E writes to.
+const EnsemblesDir = "ensembles"
+
+// ensembledMsg reports a vote: where it went and how it scored.
+type ensembledMsg struct {
+	path  string
+	e     training.Ensemble
+	ids   []string
+	err   error
+	start time.Time
+}
+
+// ensemble votes with the picked runs in a command (it predicts every
+// image with every run: seconds to minutes).
+func (r runsModel) ensemble() (runsModel, tea.Cmd) {
+	if len(r.selected) < 2 {
+		r.answer, r.answerBad = "ensemble: pick two runs or more with enter first", true
+		return r, nil
+	}
+	var dirs, ids []string
+	for _, id := range r.selected {
+		for _, l := range r.rows {
+			if l.Info.ID == id {
+				dirs, ids = append(dirs, l.Info.Dir), append(ids, id)
+			}
+		}
+	}
+	out := filepath.Join(r.dir, EnsemblesDir, time.Now().Format("20060102-150405")+fmt.Sprintf("-%druns.csv", len(dirs)))
+	r.answer, r.answerBad = fmt.Sprintf("ensemble: voting with %d runs (every image through every run)…", len(dirs)), false
+	return r, func() tea.Msg {
+		start := time.Now()
+		var prs []training.RunPredictor
+		for _, d := range dirs {
+			pr, err := training.OpenRunPredictor(runs.NewStore(filepath.Dir(d)), d, "best")
+			if err != nil {
+				return ensembledMsg{err: fmt.Errorf("%s: %w", filepath.Base(d), err)}
+			}
+			prs = append(prs, pr)
+		}
+		e, err := training.SoftVoteRuns(context.Background(), prs, nil, false, nil)
+		if err != nil {
+			return ensembledMsg{err: err}
+		}
+		if err := mkdirParent(out); err != nil {
+			return ensembledMsg{err: err}
+		}
+		if err := training.WritePredictions(out, e.Set, e.Vote); err != nil {
+			return ensembledMsg{err: err}
+		}
+		return ensembledMsg{path: out, e: e, ids: ids, start: start}
+	}
+}
+
+// said is what the view answers to a finished vote.
+func (m ensembledMsg) said() (string, bool) {
+	if m.err != nil {
+		return "ensemble: " + m.err.Error(), true
+	}
+	s := fmt.Sprintf("ensemble of %d runs: %d predictions → %s (%s)", len(m.ids), m.e.Set.Len(), m.path, time.Since(m.start).Round(time.Second))
+	if m.e.Score != nil {
+		var alone []string
+		for _, a := range m.e.Members {
+			alone = append(alone, fmt.Sprintf("%.4f", a.Alone.MacroF1))
+		}
+		s += fmt.Sprintf(" · macro F1 %.4f, alone %s", m.e.Score.MacroF1, strings.Join(alone, ", "))
+	}
+	return s, false
+}

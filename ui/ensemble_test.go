@@ -1,0 +1,59 @@
+package ui
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/maskdash/maskdash/dataset"
+	"github.com/maskdash/maskdash/training"
+)
+
+// TestEnsemblePickedRuns: E with two picked runs votes with their best
+// checkpoints on their data's eval set, writes the predictions under
+// <runs>/ensembles/ and says the vote's macro F1 beside each run's; with
+// fewer than two picked it says what to do.
+func TestEnsemblePickedRuns(t *testing.T) {
+	data, rd := t.TempDir(), t.TempDir()
+	if err := dataset.Synthesize(context.Background(), dataset.SynthConfig{Out: data, Profiles: 12, W: 24, H: 32, Eval: 14, Seed: 4}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"a", "b"} {
+		cfg := training.Config{Data: data, Runs: rd, Model: "cnn-s", Batch: 8, W: 16, H: 16, Epochs: 1, Name: name, Seed: uint64(len(name) + int(name[0])), StepEvery: time.Hour}
+		if err := training.NewManager(cfg, training.NewHub()).Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := runsViewModel(t, rd, 120, 40)
+	m = feed(t, m, "E")
+	if v := m.View(); !strings.Contains(v, "pick two runs or more") {
+		t.Errorf("E with nothing picked:\n%s", v)
+	}
+	m, _ = press(m, "enter", "down", "enter")
+	m, cmds := press(m, "E")
+	if v := m.View(); !strings.Contains(v, "voting with 2 runs") {
+		t.Errorf("E does not say it is voting:\n%s", v)
+	}
+	done := make(chan Model, 1)
+	go func() { done <- settle(m, cmds[len(cmds)-1], 1) }()
+	select {
+	case m = <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("the vote took over a minute")
+	}
+	v := m.View()
+	if !strings.Contains(v, "ensemble of 2 runs: 14 predictions") || !strings.Contains(v, "macro F1") {
+		t.Fatalf("after the vote:\n%s", v)
+	}
+	files, _ := filepath.Glob(filepath.Join(rd, EnsemblesDir, "*-2runs.csv"))
+	if len(files) != 1 {
+		t.Fatalf("ensemble files: %v", files)
+	}
+	b, err := os.ReadFile(files[0])
+	if err != nil || !strings.HasPrefix(string(b), "ImageID,ans\n") || strings.Count(string(b), "\n") != 15 {
+		t.Errorf("%s: %v\n%s", files[0], err, b)
+	}
+}
