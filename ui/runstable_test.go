@@ -320,6 +320,21 @@ func TestNoteInRunsView(t *testing.T) {
 	}
 }
 
+// writeRunJSON writes a finished run's run.json alone into runs folder rd.
+func writeRunJSON(t *testing.T, rd string, info runs.Info) {
+	t.Helper()
+	b, err := json.Marshal(info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(rd, info.ID), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(rd, info.ID, "run.json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestRunsTableUsesTheWidth: a run id longer than its column gets the
 // width the other columns leave unused (at 120 columns such an id was cut
 // to "…-0.6fo…" beside empty space), and the table still fits.
@@ -327,15 +342,8 @@ func TestRunsTableUsesTheWidth(t *testing.T) {
 	rd := t.TempDir()
 	start := time.Date(2026, 12, 5, 2, 16, 14, 0, time.UTC)
 	for _, id := range []string{"20261205-021614-cnn-s-0.6focal+0.4f1", "20261205-021609-vgg-s-ce"} {
-		info := runs.Info{ID: id, Status: runs.StatusDone, Model: "cnn-s", Loss: "0.6focal+0.4f1", Optim: "adam", LR: 1e-3, Epochs: 2, EpochsDone: 2,
-			Start: start, End: start.Add(time.Minute), Config: map[string]any{"model": "cnn-s"}}
-		b, _ := json.Marshal(info)
-		if err := os.MkdirAll(filepath.Join(rd, id), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(rd, id, "run.json"), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		writeRunJSON(t, rd, runs.Info{ID: id, Status: runs.StatusDone, Model: "cnn-s", Loss: "0.6focal+0.4f1", Optim: "adam", LR: 1e-3, Epochs: 2, EpochsDone: 2,
+			Start: start, End: start.Add(time.Minute), Config: map[string]any{"model": "cnn-s"}})
 	}
 	for _, w := range []int{100, 120, 160} {
 		m := runsViewModel(t, rd, w, 30)
@@ -380,15 +388,8 @@ func TestLongRunsTableScrolls(t *testing.T) {
 	start := time.Date(2026, 11, 26, 18, 0, 0, 0, time.UTC)
 	for i := range 40 {
 		id := fmt.Sprintf("run-%02d", i)
-		info := runs.Info{ID: id, Status: runs.StatusDone, Model: "cnn-s", Loss: "ce", Optim: "adam", LR: 1e-3, Epochs: 1, EpochsDone: 1,
-			Start: start, End: start.Add(time.Minute), Config: map[string]any{"model": "cnn-s"}}
-		b, _ := json.Marshal(info)
-		if err := os.MkdirAll(filepath.Join(rd, id), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(rd, id, "run.json"), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		writeRunJSON(t, rd, runs.Info{ID: id, Status: runs.StatusDone, Model: "cnn-s", Loss: "ce", Optim: "adam", LR: 1e-3, Epochs: 1, EpochsDone: 1,
+			Start: start, End: start.Add(time.Minute), Config: map[string]any{"model": "cnn-s"}})
 	}
 	m := runsViewModel(t, rd, 120, 24)
 	for i := 1; i <= 39; i++ {
