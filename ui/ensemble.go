@@ -32,7 +32,11 @@ type ensembledMsg struct {
 // ensemble votes with the picked runs in a command (it predicts every
 // image with every run: seconds to minutes).
 func (r runsModel) ensemble() (runsModel, tea.Cmd) {
-	if len(r.selected) < 2 {
+	switch {
+	case r.voting:
+		r.answer, r.answerBad = "ensemble: a vote is running; its result comes here", true
+		return r, nil
+	case len(r.selected) < 2:
 		r.answer, r.answerBad = "ensemble: pick two runs or more with enter first", true
 		return r, nil
 	}
@@ -46,6 +50,7 @@ func (r runsModel) ensemble() (runsModel, tea.Cmd) {
 	}
 	out := filepath.Join(r.dir, EnsemblesDir, time.Now().Format("20060102-150405")+fmt.Sprintf("-%druns.csv", len(dirs)))
 	r.answer, r.answerBad = fmt.Sprintf("ensemble: voting with %d runs (every image through every run)…", len(dirs)), false
+	r.voting = true
 	return r, func() tea.Msg {
 		start := time.Now()
 		var prs []training.RunPredictor

@@ -39,17 +39,20 @@ func TestEnsemblePickedRuns(t *testing.T) {
 	if v := m.View(); !strings.Contains(v, "voting with 2 runs") {
 		t.Errorf("E does not say it is voting:\n%s", v)
 	}
+	m2, _ := press(m, "E")
+	if v := m2.View(); !strings.Contains(v, "a vote is running") {
+		t.Errorf("a second E while voting:\n%s", v)
+	}
 	// The vote itself, waited for (settle gives a command 50 ms; under
-	// -race the vote takes longer): E's command is the view's key
-	// command batched with the preview's, so the vote is run directly.
-	_ = cmds
-	_, vote := m.runs.ensemble()
-	done := make(chan tea.Msg, 1)
-	go func() { done <- vote() }()
+	// -race the vote takes longer).
+	done := make(chan []tea.Msg, 1)
+	go func() { done <- msgsOf(cmds[0]) }()
 	select {
-	case msg := <-done:
-		nm, _ := m.Update(msg)
-		m = nm.(Model)
+	case msgs := <-done:
+		for _, msg := range msgs {
+			nm, _ := m.Update(msg)
+			m = nm.(Model)
+		}
 	case <-time.After(5 * time.Minute):
 		t.Fatal("the vote took over five minutes")
 	}
@@ -65,4 +68,21 @@ func TestEnsemblePickedRuns(t *testing.T) {
 	if err != nil || !strings.HasPrefix(string(b), "ImageID,ans\n") || strings.Count(string(b), "\n") != 15 {
 		t.Errorf("%s: %v\n%s", files[0], err, b)
 	}
+}
+
+// msgsOf runs a command, and the commands of a batch it returns, and
+// returns their messages.
+func msgsOf(c tea.Cmd) []tea.Msg {
+	if c == nil {
+		return nil
+	}
+	msg := c()
+	if b, ok := msg.(tea.BatchMsg); ok {
+		var out []tea.Msg
+		for _, sub := range b {
+			out = append(out, msgsOf(sub)...)
+		}
+		return out
+	}
+	return []tea.Msg{msg}
 }

@@ -40,6 +40,7 @@ type runsModel struct {
 	noting     string // the id of the run whose note is being written ("" none)
 	notingDir  string
 	notingRest string // the note's lines after the first, which the one-line input leaves as they are
+	voting     bool   // an ensemble's vote (E) is running
 	groupBy    int    // index into groupKeys; 0: no grouping
 	tree       bool
 	undo       []moved
@@ -137,6 +138,7 @@ func (r runsModel) update(msg tea.Msg) (runsModel, tea.Cmd) {
 		}
 		return r, r.load()
 	case ensembledMsg:
+		r.voting = false
 		r.answer, r.answerBad = msg.said()
 		return r, nil
 	case noteSavedMsg:
