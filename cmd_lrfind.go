@@ -24,7 +24,7 @@ at learning rates growing geometrically from --lr-min to --lr-max, and
 stops early once the loss diverges. It draws the smoothed loss against
 the rate and suggests the rate where the loss falls fastest (a tenth of
 the lowest loss's rate when it never falls). Nothing is written: no run,
-no checkpoint. A minute of this replaces days of guessing; the rate
+no checkpoint. It takes seconds to a minute on the CPU; the rate
 still needs a check with a real run (maskdash train --lr RATE).`,
 		Args: noArgs,
 	}
