@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/maskdash/maskdash/runs"
@@ -13,10 +14,11 @@ func (a *app) noteCmd() *cobra.Command {
 	var runsDir string
 	var clear bool
 	cmd := &cobra.Command{
-		Use:   "note RUN [TEXT…]",
+		Use:   "note RUN [TEXT… | -]",
 		Short: "print or set a run's note: what it tried, what came of it",
 		Long: `note prints a run's note, or with TEXT sets it (the words are joined with
-spaces; --clear removes it). The runs table (maskdash runs, the
+spaces; - reads it, lines and all, from standard input; --clear removes
+it). The runs table (maskdash runs, the
 dashboard's runs view, where N edits it) shows its first line and the
 filter (/) searches it. A run may start with one: train --note TEXT.`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -28,12 +30,21 @@ filter (/) searches it. A run may start with one: train --note TEXT.`,
 	}
 	cmd.Flags().StringVar(&runsDir, "runs", runs.DefaultDir, "runs folder")
 	cmd.Flags().BoolVar(&clear, "clear", false, "remove the run's note")
-	cmd.RunE = func(_ *cobra.Command, args []string) error {
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		info, err := runs.NewStore(runsDir).Info(args[0])
 		if err != nil {
 			return err
 		}
 		text := strings.Join(args[1:], " ")
+		if len(args) == 2 && args[1] == "-" {
+			b, err := io.ReadAll(io.LimitReader(cmd.InOrStdin(), runs.MaxNote+1))
+			if err != nil {
+				return fmt.Errorf("note from standard input: %w", err)
+			}
+			if text = string(b); strings.TrimSpace(text) == "" {
+				return fmt.Errorf("standard input held no note; --clear removes one")
+			}
+		}
 		switch {
 		case clear && text != "":
 			return fmt.Errorf("note takes either TEXT or --clear, not both")

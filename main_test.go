@@ -907,6 +907,19 @@ func TestNotes(t *testing.T) {
 	if out, err := run(t, "compare", "nt", "--runs", rd); err != nil || !strings.Contains(out, "[1]  note: a new note") {
 		t.Errorf("compare does not give the note: %v\n%s", err, out)
 	}
+	stdin := exec.Command(bin, "note", "nt", "-", "--runs", rd)
+	stdin.Stdin = strings.NewReader("line one\nline two\n")
+	if out, err := stdin.CombinedOutput(); err != nil {
+		t.Errorf("note RUN -: %v %s", err, out)
+	}
+	if out, err := run(t, "note", "nt", "--runs", rd); err != nil || out != "line one\nline two\n" {
+		t.Errorf("a note from standard input: %v %q", err, out)
+	}
+	empty := exec.Command(bin, "note", "nt", "-", "--runs", rd)
+	empty.Stdin = strings.NewReader("\n")
+	if out, err := empty.CombinedOutput(); err == nil || !strings.Contains(string(out), "held no note") {
+		t.Errorf("note RUN - with nothing on standard input: %v %s", err, out)
+	}
 	if out, err := run(t, "note", "nt", "--runs", rd, "--clear"); err != nil || !strings.Contains(out, "removed") {
 		t.Errorf("note --clear: %v %q", err, out)
 	}
