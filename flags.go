@@ -105,6 +105,7 @@ func trainFlags(fs *pflag.FlagSet, c *training.Config) func() error {
 	fs.StringVar(&c.Loss, "loss", d.Loss, "loss: ce, focal, smooth, f1, or a weighted sum such as 0.6focal+0.4f1")
 	fs.StringVar(&c.Optim, "optim", d.Optim, "optimizer: sgd, adam, adamw, adamp")
 	positiveFloat(fs, &c.LR, "lr", d.LR, "learning rate")
+	fs.BoolVar(&c.LRFind, "lr-find", false, "find the learning rate first: lrfind's range test, then train at its suggestion (instead of --lr)")
 	positiveInt(fs, &c.Epochs, "epochs", d.Epochs, "epochs")
 	positiveInt(fs, &c.Batch, "batch", d.Batch, "batch size")
 	img := fs.String("img", fmt.Sprintf("%dx%d", d.W, d.H), "input size WxH (multiples of 8)")

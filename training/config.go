@@ -39,6 +39,7 @@ type Config struct {
 	Engine      string     `json:"engine"`       // own or gorgonia (the slow reference path on the CPU); default own
 	Precision   string     `json:"precision"`    // the GPU's arithmetic: fp32 (TF32 in convolutions), tf32, strict or bf16; default fp32
 	Runs        string     `json:"-"`            // runs folder; default runs.DefaultDir
+	LRFind      bool       `json:"lr_find"`      // LR comes from a range test run first (FindLR)
 	Name        string     `json:"name"`         // optional run name
 	Note        string     `json:"-"`            // the run's note at its start (runs.NoteFile, not a setting)
 	Schedule    string     `json:"schedule"`     // none, step or cosine; default none

@@ -4,8 +4,12 @@ import (
 	"context"
 	"math"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/maskdash/maskdash/runs"
 )
 
 // TestFindLR: the range test trains at rates growing geometrically from
@@ -92,5 +96,65 @@ func TestSuggest(t *testing.T) {
 	f = curve(func(x float64) float64 { return x + 10 })
 	if f.Steepest != 0 || math.Abs(f.Suggested-1e-7) > 1e-18 {
 		t.Errorf("rising loss: steepest %g, suggested %g", f.Steepest, f.Suggested)
+	}
+}
+
+// TestTrainWithLRFind: a run started with --lr-find trains at the range
+// test's suggestion, which run.json records as its rate (with lr_find);
+// its resume does not test again; a child run does not either.
+func TestTrainWithLRFind(t *testing.T) {
+	rd := t.TempDir()
+	cfg := tinyConfig(t, rd)
+	cfg.Epochs, cfg.LRFind = 1, true
+	want, err := FindLR(context.Background(), func() Config { c := cfg; c.LRFind = false; return c }(), DefaultLRRange(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hub := NewHub()
+	stop := collect(hub, nil) // subscribed before start: the range test's notices come then
+	tr, sink, err := start(context.Background(), cfg, hub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = tr.Run(context.Background())
+	if cerr := sink.close(tr.Status(), err); cerr != nil || err != nil {
+		t.Fatal(err, cerr)
+	}
+	hub.Close()
+	evs := stop()
+	info, err := runs.ReadInfo(tr.RunDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rounded, _ := strconv.ParseFloat(strconv.FormatFloat(want.Suggested, 'g', 2, 64), 64)
+	if info.LR != rounded || info.Config["lr_find"] != true || info.Config["lr"] != rounded || math.Abs(rounded/want.Suggested-1) > 0.05 {
+		t.Errorf("run.json: lr %v, config lr %v lr_find %v; the range test suggests %v", info.LR, info.Config["lr"], info.Config["lr_find"], want.Suggested)
+	}
+	said := false
+	for _, e := range evs {
+		said = said || e.Kind == KindNotice && strings.Contains(e.Msg, "--lr-find: training at lr")
+	}
+	if !said {
+		t.Error("no notice says the rate the range test gave")
+	}
+	// A resume goes on at the rate found, without a second test.
+	hub = NewHub()
+	stop = collect(hub, nil)
+	rt, rsink, err := start(context.Background(), Config{Runs: rd, Resume: tr.RunID(), Epochs: 2, StepEvery: time.Nanosecond, Workers: 2}, hub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = rt.Run(context.Background())
+	if cerr := rsink.close(rt.Status(), err); cerr != nil || err != nil {
+		t.Fatal(err, cerr)
+	}
+	hub.Close()
+	for _, e := range stop() {
+		if strings.Contains(e.Msg, "range test") {
+			t.Errorf("the resume tested again: %s", e.Msg)
+		}
+	}
+	if c := childOf(tr, Command{Kind: CmdFork, Value: 0.01}); c.LRFind || c.LR != 0.01 {
+		t.Errorf("a child run's config: lr_find %v, lr %v", c.LRFind, c.LR)
 	}
 }

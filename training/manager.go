@@ -124,6 +124,7 @@ func (m *Manager) setStarting(on bool) {
 func childOf(t *Trainer, f Command) Config {
 	cfg := t.cfg
 	cfg.Resume, cfg.From, cfg.FromCkpt, cfg.Name, cfg.Note = "", t.RunID(), "latest", "", ""
+	cfg.LRFind = false // a child run goes on at its parent's rate, or the one asked for
 	if f.Text != "" {
 		cfg.Loss = f.Text
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"time"
 
 	"github.com/maskdash/maskdash/runs"
 )
@@ -135,6 +137,11 @@ func start(ctx context.Context, cfg Config, hub *Hub) (*Trainer, *runSink, error
 	if err != nil {
 		return nil, nil, err
 	}
+	if l.cfg.LRFind && !l.resume {
+		if l.cfg, err = findStartLR(ctx, l.cfg, hub); err != nil {
+			return nil, nil, err
+		}
+	}
 	t, err := newTrainer(ctx, l, hub)
 	if err != nil {
 		return nil, nil, err
@@ -144,4 +151,33 @@ func start(ctx context.Context, cfg Config, hub *Hub) (*Trainer, *runSink, error
 		return nil, nil, errors.Join(err, t.net.Close())
 	}
 	return t, sink, nil
+}
+
+// findStartLR runs the range test (FindLR) for a run started with
+// --lr-find, from the weights the run starts from, and returns cfg with
+// its suggested rate. Its steps show as the run's starting state; its
+// result and warnings as notices.
+func findStartLR(ctx context.Context, cfg Config, hub *Hub) (Config, error) {
+	probe := cfg
+	probe.LRFind = false
+	f, err := FindLR(ctx, probe, DefaultLRRange(), func(step, steps int) {
+		if step%10 == 0 {
+			hub.Publish(Event{Kind: KindState, State: StateStarting, Time: time.Now(),
+				Msg: fmt.Sprintf("finding a learning rate (range test, --lr-find): step %d of %d", step, steps)})
+		}
+	})
+	for _, w := range f.Warnings {
+		hub.Publish(Event{Kind: KindNotice, Time: time.Now(), Msg: "range test: " + w})
+	}
+	if err != nil {
+		return cfg, fmt.Errorf("--lr-find: %w", err)
+	}
+	if f.Suggested <= 0 {
+		return cfg, errors.New("--lr-find: the range test found no rate (the loss was not finite from its first step)")
+	}
+	// Two significant digits: the test's grid is no finer, and the rate
+	// reads as typed everywhere it shows (0.0028, not 0.0028480358684357995).
+	cfg.LR, _ = strconv.ParseFloat(strconv.FormatFloat(f.Suggested, 'g', 2, 64), 64)
+	hub.Publish(Event{Kind: KindNotice, Time: time.Now(), Msg: fmt.Sprintf("--lr-find: training at lr %g, where the range test's loss fell fastest", cfg.LR)})
+	return cfg, nil
 }
