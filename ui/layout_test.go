@@ -313,3 +313,16 @@ func TestSystemViewSaysTheRunEnded(t *testing.T) {
 		}
 	}
 }
+
+// TestStartingHeaderSaysWhatItDoes: before the run exists (the synthetic
+// set being drawn, a range test) the header says what is happening, not
+// empty settings and an epoch "1/0".
+func TestStartingHeaderSaysWhatItDoes(t *testing.T) {
+	evs := []training.Event{{Kind: training.KindState, Time: t0, State: training.StateStarting, Msg: "finding a learning rate (range test, --lr-find): step 40 of 100"}}
+	m := New(Options{Snapshot: evs, Ctrl: &fakeCtrl{}, Renderer: asciiRenderer()})
+	m, _ = m.Resize(120, 30)
+	lines := strings.Split(m.headerView(120), "\n")
+	if !strings.Contains(lines[1], "step 40 of 100") || strings.Contains(lines[2], "epoch 1/0") || strings.Contains(lines[1], "batch 0") {
+		t.Errorf("the starting header:\n%s", strings.Join(lines, "\n"))
+	}
+}

@@ -215,6 +215,17 @@ func (m Model) headerView(w int) string {
 		}
 	}
 	line3 := bar.ViewAs(s.Overall()) + fmt.Sprintf(" epoch %d/%d %3.0f%% · step %d · %s", epoch, s.Epochs, pct, s.Step, pace)
+	if hd.ID == "" && !m.ended() {
+		// Before the run exists there are no settings, epochs or speed
+		// to show (they read "lr - · batch 0", "epoch 1/0"): what it is
+		// doing instead (drawing the synthetic set, a range test).
+		doing := s.StateMsg
+		if doing == "" {
+			doing = "reading the data and building the model"
+		}
+		line2 = head + "  " + st.Dim.Render(doing)
+		line3 = bar.ViewAs(0) + " " + string(s.State)
+	}
 	return truncate(line1, w) + "\n" + truncate(line2, w) + "\n" + truncate(line3, w)
 }
 
