@@ -110,11 +110,14 @@ step "maskdash train --device cuda (synthetic set), resume, eval on the CPU"
 runs=/tmp/gpu-runs
 rm -rf $runs
 timeout 120 $bin train --headless --device cuda --model vgg-s --epochs 2 --runs $runs --name gpu 2>&1 | grep -v "^step" | tail -6 || echo "FAILED: train --device cuda"
-run=$(ls $runs 2>/dev/null | grep -v '^\.' | head -1)
+run=""; for d in "$runs"/*/; do [ -f "$d/run.json" ] && run=$(basename "$d") && break; done
 timeout 120 $bin resume "$run" --runs $runs --epochs 3 --headless 2>&1 | grep -v "^step" | tail -3 || echo "FAILED: resume --device cuda"
 timeout 60 $bin eval "$run" --runs $runs 2>&1 | tail -4 || echo "FAILED: eval on the CPU"
 timeout 150 scripts/steer-check.sh $bin --device cuda || echo "FAILED: steering a cuda run"
 timeout 120 $bin train --headless --device cuda --precision bf16 --model vgg-s --epochs 1 --runs $runs --name gpu-bf16 2>&1 | grep -v "^step" | tail -4 || echo "FAILED: train --precision bf16"
+# The range test on the GPU: the rate changes every step (the update
+# kernels take it as an argument); its suggestion beside the CPU's.
+for d in cuda cpu; do timeout 90 $bin lrfind --device $d --model cnn-s --steps 60 2>/dev/null | grep "^suggested" | sed "s/^/$d: /" || echo "FAILED: lrfind --device $d"; done
 fi
 ref=""
 for r in "$here/.gpu/torch_ref.py" "$here/../shared/bench/torch_ref.py"; do [ -f "$r" ] && ref=$r && break; done
