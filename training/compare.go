@@ -16,6 +16,7 @@ import (
 // matrix of its best epoch.
 type RunFigures struct {
 	ID        string        `json:"id"`
+	Note      string        `json:"note,omitempty"` // the run's note (runs.NoteFile)
 	Classes   []string      `json:"classes"`
 	F1        []float64     `json:"macro_f1_per_epoch"`
 	BestEpoch int           `json:"best_epoch"`
@@ -30,7 +31,7 @@ func ReadRunFigures(runDir string) (*RunFigures, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &RunFigures{ID: info.ID, BestF1: math.NaN()}
+	f := &RunFigures{ID: info.ID, Note: info.Note, BestF1: math.NaN()}
 	byEpoch := map[int]Event{}
 	err = runs.ReadLog(runDir, func(line []byte) error {
 		var e Event

@@ -318,6 +318,11 @@ func TestNoteInRunsView(t *testing.T) {
 	if v := m.View(); !strings.Contains(v, "f-vgg-ce-s3") || strings.Contains(v, "a-cnn-ce-s1") {
 		t.Errorf("the filter does not search notes:\n%s", v)
 	}
+	// Side by side (v) gives each run's note with its curve.
+	m = feed(t, m, "esc", "enter", "down", "enter", "v")
+	if v := m.View(); !strings.Contains(v, "side by side") || !strings.Contains(v, "“again, with q") {
+		t.Errorf("side by side lacks the note:\n%s", v)
+	}
 }
 
 // writeRunJSON writes a finished run's run.json alone into runs folder rd.

@@ -9,6 +9,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/guptarohit/asciigraph"
+	"github.com/maskdash/maskdash/runs"
 	"github.com/maskdash/maskdash/training"
 )
 
@@ -56,7 +57,11 @@ func (s sideModel) view(st Styles, w, h int) string {
 	}
 	chartH := max(4, min(12, h/3))
 	curve := func(f *training.RunFigures, c asciigraph.AnsiColor) string {
-		head := st.BoxTitle.Render(truncate(fmt.Sprintf("%s · best %.4f at epoch %d", f.ID, f.BestF1, f.BestEpoch), half))
+		title := fmt.Sprintf("%s · best %.4f at epoch %d", f.ID, f.BestF1, f.BestEpoch)
+		if f.Note != "" {
+			title += " · “" + runs.NoteLine(f.Note) + "”"
+		}
+		head := st.BoxTitle.Render(truncate(title, half))
 		return head + "\n" + plot([][]float64{f.F1}, chartOpts{W: half, H: chartH, Color: st.Color, Colors: []asciigraph.AnsiColor{c}, Lo: lo, Hi: hi, Bounded: true})
 	}
 	top := lipgloss.JoinHorizontal(lipgloss.Top, fit(curve(d.A, overlayColors[0]), half, chartH+1), "  ", fit(curve(d.B, overlayColors[1]), half, chartH+1))
