@@ -131,3 +131,34 @@ func TestSuggestCorrections(t *testing.T) {
 		t.Errorf("reading it back: %d corrections, %v, %v", len(cs), skips, err)
 	}
 }
+
+// FuzzReadCorrections: any file reads without a panic; every correction
+// it keeps names a person, a known field and a value that field takes,
+// and every skipped row says where it was.
+func FuzzReadCorrections(f *testing.F) {
+	f.Add("id,field,value\n000225,gender,male\n001009,age,29\n000020,mask,swap\n")
+	f.Add("# c\n\"x,1\nid,age,-3\n,gender,male\nA,mask,on,extra\n")
+	f.Add("\ufeffid,field,value\r\n001498-1,GENDER, Female\r\n")
+	f.Fuzz(func(t *testing.T, body string) {
+		path := filepath.Join(t.TempDir(), "fix.csv")
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cs, skips, err := ReadCorrections(path)
+		if err != nil {
+			t.Fatalf("a readable file gave an error: %v", err)
+		}
+		for _, c := range cs {
+			ok := c.Profile != "" && (c.Field == FixGender && (c.Value == "male" || c.Value == "female") ||
+				c.Field == FixAge && c.age >= 0 && c.age <= 150 || c.Field == FixMask && c.Value == "swap")
+			if !ok {
+				t.Errorf("kept a bad correction: %+v", c)
+			}
+		}
+		for _, s := range skips {
+			if !strings.HasPrefix(s.Path, "fix.csv") || s.Reason == "" {
+				t.Errorf("a skip without its place or reason: %+v", s)
+			}
+		}
+	})
+}

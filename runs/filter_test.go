@@ -1,6 +1,9 @@
 package runs
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestMatches: the filter's words all must match; k=v by a setting,
 // including a value the setting was changed to while training; other
@@ -29,4 +32,19 @@ func TestMatches(t *testing.T) {
 			t.Errorf("Matches(%q) = %v, want %v", filter, got, want)
 		}
 	}
+}
+
+// FuzzMatches: any filter, on a run with or without settings, answers
+// without a panic, and the empty filter keeps every run.
+func FuzzMatches(f *testing.F) {
+	f.Add("loss=focal vgg")
+	f.Add("==  =x x= \x00")
+	f.Fuzz(func(t *testing.T, filter string) {
+		full := Info{ID: "r", Loss: "ce", Note: "n", Config: map[string]any{"seed": 2, "x": nil}, Changes: []Change{{Setting: "loss", Value: "focal"}}}
+		_ = Matches(full, filter)
+		_ = Matches(Info{}, filter)
+		if strings.TrimSpace(filter) == "" && !Matches(Info{}, filter) {
+			t.Errorf("the empty filter %q dropped a run", filter)
+		}
+	})
 }
