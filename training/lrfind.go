@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-
-	"github.com/maskdash/maskdash/models"
 )
 
 // LRRange is the learning-rate range test's settings; the zero value of
@@ -152,8 +150,6 @@ func (rt *rangeTest) epoch(ctx context.Context, epoch int) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // the loader's workers, when the test ends inside the epoch
 	batch := t.cfg.Batch
-	heads := t.net.Spec.Heads()
-	per := 3 * t.cfg.W * t.cfg.H
 	x := t.net.InputBatch()
 	labels := make([]int, batch)
 	order := t.sampler.Epoch(epoch)
@@ -168,18 +164,8 @@ func (rt *rangeTest) epoch(ctx context.Context, epoch int) error {
 		if b.N == 0 {
 			continue
 		}
-		for i := range batch {
-			j := i % b.N
-			copy(x[i*per:(i+1)*per], b.X[j*per:(j+1)*per])
-			labels[i] = b.Labels[j]
-		}
 		lr := r.Min * math.Pow(r.Max/r.Min, float64(rt.step)/float64(r.Steps-1))
-		t.opt.SetLR(lr)
-		t.net.SetLoss(t.loss.Func(labels, heads))
-		if t.net.OnGPU() && models.GPULossOnDevice() {
-			t.net.SetDeviceLoss(t.loss.Device(labels, heads))
-		}
-		loss, _, err := t.net.TrainStep(x)
+		loss, _, err := t.forwardBackward(b, x, labels, lr)
 		if err != nil {
 			return err
 		}

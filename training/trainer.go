@@ -291,7 +291,6 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 	order = order[t.batchInEpoch*t.cfg.Batch : nb*t.cfg.Batch]
 	heads := t.net.Spec.Heads()
 	k := t.net.Spec.Outputs()
-	per := 3 * t.cfg.W * t.cfg.H
 	x := t.net.InputBatch() // filled in place: TrainStep copies nothing
 	labels := make([]int, t.cfg.Batch)
 	var lossSum, n, correct, seen float64
@@ -333,18 +332,8 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 		if b.N == 0 {
 			continue
 		}
-		for i := 0; i < t.cfg.Batch; i++ {
-			j := i % b.N
-			copy(x[i*per:(i+1)*per], b.X[j*per:(j+1)*per])
-			labels[i] = b.Labels[j]
-		}
 		lr := t.sched.Rate(t.baseLR, t.step, t.epoch)
-		t.opt.SetLR(lr)
-		t.net.SetLoss(t.loss.Func(labels, heads))
-		if t.net.OnGPU() && models.GPULossOnDevice() {
-			t.net.SetDeviceLoss(t.loss.Device(labels, heads))
-		}
-		loss, logits, err := t.net.TrainStep(x)
+		loss, logits, err := t.forwardBackward(b, x, labels, lr)
 		if err != nil {
 			return false, err
 		}
@@ -429,6 +418,28 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 	// first step.
 	stop, err = t.between(ctx)
 	return stop, err
+}
+
+// forwardBackward fills the net's input batch x (and labels) from b (a
+// batch short of an image that failed to load is filled up by repeating
+// its images: the net's batch size is fixed), sets rate lr and the loss for these labels, and runs the
+// step's forward and backward pass: the loss and the logits; the
+// optimizer's update is the caller's. runEpoch and the range test share
+// it.
+func (t *Trainer) forwardBackward(b dataset.Batch, x []float32, labels []int, lr float64) (float64, []float32, error) {
+	per := 3 * t.cfg.W * t.cfg.H
+	for i := range t.cfg.Batch {
+		j := i % b.N
+		copy(x[i*per:(i+1)*per], b.X[j*per:(j+1)*per])
+		labels[i] = b.Labels[j]
+	}
+	heads := t.net.Spec.Heads()
+	t.opt.SetLR(lr)
+	t.net.SetLoss(t.loss.Func(labels, heads))
+	if t.net.OnGPU() && models.GPULossOnDevice() {
+		t.net.SetDeviceLoss(t.loss.Device(labels, heads))
+	}
+	return t.net.TrainStep(x)
 }
 
 // between runs between two steps: it applies queued commands (waiting for
