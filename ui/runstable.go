@@ -450,7 +450,7 @@ func (r runsModel) headLines() int {
 	if r.filtering || r.filter.Value() != "" {
 		head++
 	}
-	if r.noting != "" {
+	if r.noting != nil {
 		head++
 	}
 	if r.answer != "" {

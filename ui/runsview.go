@@ -22,31 +22,29 @@ import (
 // two picked runs compare side by side (v); a run can be archived or
 // deleted (with undo) or watched and steered (w).
 type runsModel struct {
-	dir        string
-	rows       []runs.Listed
-	err        error
-	loaded     bool
-	cursor     int      // index into the shown rows
-	top        int      // the first shown row on screen (scrolled)
-	selected   []string // picked run ids, in the order picked
-	colors     map[string]int
-	overlay    overlayMetric
-	curves     map[curveKey]runs.StepCurve
-	sortCol    int
-	sortAsc    bool
-	filter     textinput.Model
-	filtering  bool
-	noteInput  textinput.Model
-	noting     string // the id of the run whose note is being written ("" none)
-	notingDir  string
-	notingRest string // the note's lines after the first, which the one-line input leaves as they are
-	voting     bool   // an ensemble's vote (E) is running
-	groupBy    int    // index into groupKeys; 0: no grouping
-	tree       bool
-	undo       []moved
-	answer     string // the last action's answer
-	answerBad  bool
-	side       *sideModel // side by side of two picked runs
+	dir       string
+	rows      []runs.Listed
+	err       error
+	loaded    bool
+	cursor    int      // index into the shown rows
+	top       int      // the first shown row on screen (scrolled)
+	selected  []string // picked run ids, in the order picked
+	colors    map[string]int
+	overlay   overlayMetric
+	curves    map[curveKey]runs.StepCurve
+	sortCol   int
+	sortAsc   bool
+	filter    textinput.Model
+	filtering bool
+	noteInput textinput.Model
+	noting    *noteEdit // the note being written (N); nil none
+	voting    bool      // an ensemble's vote (E) is running
+	groupBy   int       // index into groupKeys; 0: no grouping
+	tree      bool
+	undo      []moved
+	answer    string // the last action's answer
+	answerBad bool
+	side      *sideModel // side by side of two picked runs
 }
 
 // moved is an archived or deleted run, for undo.
@@ -58,6 +56,12 @@ type moved struct {
 type runsLoadedMsg struct {
 	rows []runs.Listed
 	err  error
+}
+
+// noteEdit is a run's note being written in the one-line input.
+type noteEdit struct {
+	id, dir string
+	rest    string // the note's lines after the first, left as they are
 }
 
 // noteSavedMsg reports a run's note written.
@@ -171,10 +175,10 @@ func (r runsModel) current() *runs.Listed {
 }
 
 // key handles a key, then reads the curve of the run under the cursor if
-// it is to be drawn and is not yet read. The last action's note goes at
-// the next key (a key that answers sets its own).
+// it is to be drawn and is not yet read. The last action's answer goes
+// at the next key (a key that answers sets its own).
 func (r runsModel) key(msg tea.KeyMsg, k KeyMap) (runsModel, tea.Cmd) {
-	if !r.filtering && r.noting == "" {
+	if !r.filtering && r.noting == nil {
 		r.answer, r.answerBad = "", false
 	}
 	r, cmd := r.handleKey(msg, k)
@@ -203,7 +207,7 @@ func (r runsModel) loadPreview() tea.Cmd {
 }
 
 func (r runsModel) handleKey(msg tea.KeyMsg, k KeyMap) (runsModel, tea.Cmd) {
-	if r.noting != "" {
+	if r.noting != nil {
 		return r.noteKey(msg, k)
 	}
 	if r.filtering {
@@ -299,13 +303,9 @@ func (r runsModel) handleKey(msg tea.KeyMsg, k KeyMap) (runsModel, tea.Cmd) {
 		if l == nil {
 			return r, nil
 		}
-		r.noting, r.notingDir = l.Info.ID, l.Info.Dir
-		if r.notingDir == "" {
-			r.notingDir = filepath.Join(r.dir, filepath.FromSlash(l.Info.ID))
-		}
 		first, rest, _ := strings.Cut(l.Info.Note, "\n")
+		r.noting = &noteEdit{id: l.Info.ID, dir: l.Info.Dir, rest: strings.TrimSpace(rest)}
 		r.noteInput.SetValue(strings.TrimSpace(first))
-		r.notingRest = strings.TrimSpace(rest)
 		r.noteInput.CursorEnd()
 		return r, r.noteInput.Focus()
 	case key.Matches(msg, k.Watch):
@@ -340,24 +340,24 @@ func (r runsModel) handleKey(msg tea.KeyMsg, k KeyMap) (runsModel, tea.Cmd) {
 
 // typing reports whether keys go to a text input of the view (the
 // filter, a note) rather than to the dashboard.
-func (r runsModel) typing() bool { return r.filtering || r.noting != "" }
+func (r runsModel) typing() bool { return r.filtering || r.noting != nil }
 
 // noteKey handles a key while a run's note is being written: enter saves
 // it (in a command: I/O), esc leaves it as it was.
 func (r runsModel) noteKey(msg tea.KeyMsg, k KeyMap) (runsModel, tea.Cmd) {
 	switch {
 	case key.Matches(msg, k.Apply):
-		id, dir, text := r.noting, r.notingDir, strings.TrimSpace(r.noteInput.Value())
-		if r.notingRest != "" {
-			text += "\n" + r.notingRest
+		e, text := *r.noting, strings.TrimSpace(r.noteInput.Value())
+		if e.rest != "" {
+			text += "\n" + e.rest
 		}
-		r.noting = ""
+		r.noting = nil
 		r.noteInput.Blur()
 		return r, func() tea.Msg {
-			return noteSavedMsg{id: id, note: strings.TrimSpace(text), err: runs.WriteNote(dir, text)}
+			return noteSavedMsg{id: e.id, note: strings.TrimSpace(text), err: runs.WriteNote(e.dir, text)}
 		}
 	case key.Matches(msg, k.Cancel):
-		r.noting = ""
+		r.noting = nil
 		r.noteInput.Blur()
 		return r, nil
 	}
@@ -461,7 +461,7 @@ func (r runsModel) view(st Styles, w, h int) string {
 	if r.filtering || r.filter.Value() != "" {
 		b.WriteString("\n" + truncate(r.filter.View(), w))
 	}
-	if r.noting != "" {
+	if r.noting != nil {
 		b.WriteString("\n" + truncate(r.noteInput.View(), w))
 	}
 	if r.answer != "" {
