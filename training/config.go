@@ -86,6 +86,10 @@ type Config struct {
 
 	// StepEvery is how often a step event is published; default 250ms.
 	StepEvery time.Duration `json:"-"`
+	// LayersEvery is how often a step's parameter norms (LayerStat) are
+	// measured and sent with the next step event; default 5s. A run's
+	// first step is always measured.
+	LayersEvery time.Duration `json:"-"`
 	// StallRetry is how often a trainer that cannot write its run folder
 	// tries again by itself; default 30s (a resume command tries at once).
 	StallRetry time.Duration `json:"-"`
@@ -123,6 +127,7 @@ func (c *Config) Defaults() {
 	defNum(&c.HeadDepth, 1)
 	defNum(&c.KeepCheckpoints, 3)
 	defNum(&c.StepEvery, 250*time.Millisecond)
+	defNum(&c.LayersEvery, 5*time.Second)
 	defNum(&c.StallRetry, 30*time.Second)
 	defNum(&c.ControlPoll, time.Second)
 	defNum(&c.SynthProfiles, 300)

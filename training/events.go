@@ -96,6 +96,9 @@ type Event struct {
 	Setting  Setting    `json:"setting,omitempty"`
 	Value    string     `json:"value,omitempty"`
 	Settings *RunHeader `json:"settings,omitempty"`
+	// Layers (some step events: the first of a run, then one every
+	// Config.LayersEvery) are each parameter tensor's norms at one step.
+	Layers []LayerStat `json:"layers,omitempty"`
 	// SysStats (step events) are the machine's figures over the step
 	// sample: CPU, memory, the loader's queue, the GPU's utilisation.
 	SysStats

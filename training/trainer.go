@@ -55,6 +55,7 @@ type Trainer struct {
 	writeErr                  error        // the run folder could not be written: stall before the next step
 	gpu                       gpuMemPoller // on cuda: the GPU's memory, for step events
 	sys                       *sysSampler  // CPU, memory and loader figures, for step events
+	layers                    layerProbe   // the parameters' norms, for some step events
 	device                    string       // cpu or cuda: Config.Device with auto resolved
 }
 
@@ -64,7 +65,8 @@ type Trainer struct {
 // cannot start leaves nothing behind.
 func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 	cfg := l.cfg
-	t := &Trainer{cfg: cfg, hub: hub, cmds: make(chan Command, 64), state: StateStarting, sys: newSysSampler()}
+	t := &Trainer{cfg: cfg, hub: hub, cmds: make(chan Command, 64), state: StateStarting, sys: newSysSampler(),
+		layers: layerProbe{every: cfg.LayersEvery}}
 	dev, engine, err := models.DeviceFor(cfg.Device, cfg.Engine)
 	if err != nil {
 		return nil, err
@@ -306,6 +308,7 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 			Progress: float64(t.batchInEpoch) / float64(nb), Epochs: t.cfg.Epochs}
 		e.GPUMem, e.GPUTotal = t.gpu.read()
 		e.SysStats = t.sys.sample()
+		e.Layers = t.layers.take()
 		if e.GPUTotal > 0 {
 			e.GPUUtil = t.gpu.utilisation()
 		}
@@ -341,8 +344,19 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 			t.alert(AlertNonFinite, fmt.Sprintf("the loss is %v at step %d (epoch %d): the run stops; its last good checkpoint is kept", loss, t.step, t.epoch+1))
 			return false, fmt.Errorf("%w at step %d (epoch %d); stopped, the last good checkpoint is kept", ErrNonFinite, t.step, t.epoch+1)
 		}
+		probe := t.layers.due()
+		if probe {
+			if err := t.layers.measure(t.net); err != nil {
+				return false, err
+			}
+		}
 		if err := t.opt.StepNet(t.net); err != nil {
 			return false, err
+		}
+		if probe {
+			if err := t.layers.moved(t.net); err != nil {
+				return false, err
+			}
 		}
 		for i := 0; i < b.N; i++ {
 			if argmax(ClassLogProbs(logits[i*k:(i+1)*k], heads)) == b.Labels[i] {

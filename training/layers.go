@@ -1,0 +1,148 @@
+package training
+
+import (
+	"math"
+	"time"
+
+	"github.com/maskdash/maskdash/models"
+)
+
+// LayerStat is one parameter tensor's health at a step: the L2 norms of
+// its weights (before the step's update), of the step's gradient, and of
+// the update the optimizer applied. The update's norm over the weights'
+// is how far one step moves the tensor: about 1e-3 is the usual healthy
+// figure (cs231n's rule of thumb); far above it the rate is too high for
+// that tensor, far below it the tensor barely learns.
+type LayerStat struct {
+	Name   string  `json:"name"`
+	Size   int     `json:"n"`
+	Weight float64 `json:"w"`
+	Grad   float64 `json:"g"`
+	Update float64 `json:"u"`
+}
+
+// Ratio is the update's norm over the weights' norm; 0 when the weights
+// are all zero (a bias at its start).
+func (s LayerStat) Ratio() float64 {
+	if s.Weight == 0 {
+		return 0
+	}
+	return s.Update / s.Weight
+}
+
+// LayerHealth names what a LayerStat says of its tensor, for the layers
+// view and its alerts.
+type LayerHealth int
+
+// The verdicts, from worst.
+const (
+	LayerNonFinite LayerHealth = iota // a norm is NaN or infinite
+	LayerNoGrad                       // the gradient is all zero: nothing reaches the tensor
+	LayerTooFast                      // one step moves it by more than LayerFastRatio of itself
+	LayerSlow                         // one step moves it by less than LayerSlowRatio of itself
+	LayerOK
+)
+
+// The bounds of a healthy update ratio (per step): two decades either
+// side of the usual 1e-3.
+const (
+	LayerFastRatio = 1e-1
+	LayerSlowRatio = 1e-5
+)
+
+// Health judges the stat. A tensor whose weights are all zero (a bias
+// before its first update) is judged by its gradient alone.
+func (s LayerStat) Health() LayerHealth {
+	for _, v := range []float64{s.Weight, s.Grad, s.Update} {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return LayerNonFinite
+		}
+	}
+	switch r := s.Ratio(); {
+	case s.Grad == 0:
+		return LayerNoGrad
+	case s.Weight == 0:
+		return LayerOK
+	case r > LayerFastRatio:
+		return LayerTooFast
+	case r < LayerSlowRatio:
+		return LayerSlow
+	}
+	return LayerOK
+}
+
+// String is the verdict in a few words.
+func (h LayerHealth) String() string {
+	return [...]string{"not finite", "no gradient", "moves fast", "barely moves", "ok"}[h]
+}
+
+// layerProbe measures the parameters' LayerStats at one step every
+// Config.LayersEvery (and at a run's first step): the weights' and
+// gradients' norms before the optimizer's update, a copy of the weights,
+// and after the update the norm of what changed. On a GPU it copies the
+// weights and gradients down for that step only.
+type layerProbe struct {
+	every   time.Duration
+	last    time.Time // the last probe; zero: probe the next step
+	before  [][]float32
+	stats   []LayerStat
+	pending []LayerStat // measured, for the next step event
+}
+
+// due reports whether this step is probed.
+func (p *layerProbe) due() bool { return p.last.IsZero() || time.Since(p.last) >= p.every }
+
+// measure records the norms of ps's weights and gradients and keeps a
+// copy of the weights, before the update.
+func (p *layerProbe) measure(net *models.Net) error {
+	if err := net.GradsToHost(); err != nil {
+		return err
+	}
+	if err := net.WeightsToHost(); err != nil {
+		return err
+	}
+	ps := net.Params()
+	if len(p.before) != len(ps) {
+		p.before = make([][]float32, len(ps))
+	}
+	p.stats = p.stats[:0]
+	for i, q := range ps {
+		p.before[i] = append(p.before[i][:0], q.Data...)
+		p.stats = append(p.stats, LayerStat{Name: q.Name, Size: len(q.Data), Weight: norm2(q.Data), Grad: norm2(q.Grad)})
+	}
+	return nil
+}
+
+// moved measures each update against the copy measure kept, and holds the
+// stats for the next step event.
+func (p *layerProbe) moved(net *models.Net) error {
+	if err := net.WeightsToHost(); err != nil {
+		return err
+	}
+	for i, q := range net.Params() {
+		var s float64
+		for j, v := range q.Data {
+			d := float64(v) - float64(p.before[i][j])
+			s += d * d
+		}
+		p.stats[i].Update = math.Sqrt(s)
+	}
+	p.pending = append([]LayerStat(nil), p.stats...)
+	p.last = time.Now()
+	return nil
+}
+
+// take returns the stats measured since the last step event, once.
+func (p *layerProbe) take() []LayerStat {
+	s := p.pending
+	p.pending = nil
+	return s
+}
+
+func norm2(v []float32) float64 {
+	var s float64
+	for _, x := range v {
+		s += float64(x) * float64(x)
+	}
+	return math.Sqrt(s)
+}

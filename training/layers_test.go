@@ -1,0 +1,127 @@
+package training
+
+import (
+	"math"
+	"testing"
+	"time"
+
+	"github.com/maskdash/maskdash/runs"
+)
+
+// firstLayers is the Layers of the first step event that has them.
+func firstLayers(evs []Event) []LayerStat {
+	for _, e := range evs {
+		if e.Kind == KindStep && len(e.Layers) > 0 {
+			return e.Layers
+		}
+	}
+	return nil
+}
+
+// TestLayerStatsMeasureTheUpdate: a run's first step event carries each
+// parameter's norms, and the update's norm is what the optimizer's rule
+// makes it at step 1: SGD (momentum's buffer starts as the gradient)
+// moves by lr·|g|; Adam moves each element by lr·|g|/(|g|+ε), at most
+// lr·√n in all and nearly that with few zero gradients.
+func TestLayerStatsMeasureTheUpdate(t *testing.T) {
+	for _, optim := range []string{"sgd", "adam"} {
+		t.Run(optim, func(t *testing.T) {
+			cfg := tinyConfig(t, t.TempDir())
+			cfg.Optim, cfg.LR, cfg.Epochs = optim, 0.01, 1
+			tr, evs, err := runTrainer(t, cfg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ls := firstLayers(evs)
+			ps := tr.net.Params()
+			if len(ls) != len(ps) {
+				t.Fatalf("%d layer stats for %d parameters: %+v", len(ls), len(ps), ls)
+			}
+			for i, s := range ls {
+				if s.Name != ps[i].Name || s.Size != len(ps[i].Data) {
+					t.Errorf("stat %d is %s (%d values), the parameter %s (%d)", i, s.Name, s.Size, ps[i].Name, len(ps[i].Data))
+				}
+				if s.Grad <= 0 || s.Update <= 0 || math.IsNaN(s.Weight) {
+					t.Errorf("%s: %+v", s.Name, s)
+				}
+				switch optim {
+				case "sgd":
+					if want := cfg.LR * s.Grad; math.Abs(s.Update-want) > 1e-4*want {
+						t.Errorf("%s: SGD's first update is %.6g, lr·|g| is %.6g", s.Name, s.Update, want)
+					}
+				case "adam":
+					if top := cfg.LR * math.Sqrt(float64(s.Size)); s.Update > top*(1+1e-5) || s.Update < 0.3*top {
+						t.Errorf("%s: Adam's first update is %.6g, lr·√n is %.6g", s.Name, s.Update, top)
+					}
+				}
+			}
+			// The log keeps them, for a viewer who opens the run later.
+			logged, err := ReplayLog(runs.NewStore(cfg.Runs).Path(tr.RunID()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := firstLayers(logged); len(got) != len(ls) || got[0] != ls[0] {
+				t.Errorf("the log's first layer stats %+v, the hub's %+v", got, ls)
+			}
+		})
+	}
+}
+
+// TestLayerProbeLeavesTrainingAlone: measuring every step gives the same
+// validation figures as measuring once (the probe only reads), and each
+// measured step's stats reach exactly one step event.
+func TestLayerProbeLeavesTrainingAlone(t *testing.T) {
+	dir := t.TempDir()
+	rare := tinyConfig(t, dir)
+	rare.LayersEvery = time.Hour
+	_, evRare, err := runTrainer(t, rare, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	often := tinyConfig(t, dir)
+	often.LayersEvery = time.Nanosecond
+	_, evOften, err := runTrainer(t, often, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := epochLosses(evRare), epochLosses(evOften)
+	if len(a) != 2 || a[1] != b[1] || a[2] != b[2] {
+		t.Errorf("validation losses measured once %v, every step %v", a, b)
+	}
+	count := func(evs []Event) (with, steps int) {
+		for _, e := range evs {
+			if e.Kind == KindStep {
+				steps++
+				if len(e.Layers) > 0 {
+					with++
+				}
+			}
+		}
+		return
+	}
+	if with, _ := count(evRare); with != 1 {
+		t.Errorf("measured once an hour: %d step events have layer stats, want the first step's only", with)
+	}
+	if with, steps := count(evOften); with != steps || steps < 4 {
+		t.Errorf("measured every step, one step an event: %d of %d step events have layer stats", with, steps)
+	}
+}
+
+func TestLayerHealth(t *testing.T) {
+	for _, c := range []struct {
+		s    LayerStat
+		want LayerHealth
+	}{
+		{LayerStat{Weight: 10, Grad: 1, Update: 0.01}, LayerOK},
+		{LayerStat{Weight: 10, Grad: 1, Update: 2}, LayerTooFast},
+		{LayerStat{Weight: 10, Grad: 1e-9, Update: 1e-7}, LayerSlow},
+		{LayerStat{Weight: 10, Grad: 0, Update: 0}, LayerNoGrad},
+		{LayerStat{Weight: 0, Grad: 0.5, Update: 0.01}, LayerOK}, // a bias at its start
+		{LayerStat{Weight: math.NaN(), Grad: 1, Update: 1}, LayerNonFinite},
+		{LayerStat{Weight: 1, Grad: math.Inf(1), Update: 1}, LayerNonFinite},
+	} {
+		if got := c.s.Health(); got != c.want {
+			t.Errorf("%+v: %v, want %v", c.s, got, c.want)
+		}
+	}
+}
