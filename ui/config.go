@@ -18,7 +18,7 @@ import (
 // terminal's own theme, the overview first, the keys of DefaultKeyMap.
 //
 //	theme = "colorblind"        # dark, light or colorblind
-//	view = "runs"               # overview, confusion, runs or system
+//	view = "runs"               # overview, confusion, runs, system or layers
 //	[keys]
 //	checkpoint = "C"            # an action (see ActionNames) and its keys, comma-separated
 //	quit = "q,ctrl+q"

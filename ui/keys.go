@@ -17,6 +17,7 @@ type KeyMap struct {
 	Confusion  key.Binding
 	Runs       key.Binding
 	System     key.Binding
+	Layers     key.Binding
 	Left       key.Binding
 	Right      key.Binding
 	Up         key.Binding
@@ -72,6 +73,7 @@ func DefaultKeyMap() KeyMap {
 		Confusion:  key.NewBinding(key.WithKeys("2"), key.WithHelp("2", "confusion")),
 		Runs:       key.NewBinding(key.WithKeys("3"), key.WithHelp("3", "runs")),
 		System:     key.NewBinding(key.WithKeys("4"), key.WithHelp("4", "system")),
+		Layers:     key.NewBinding(key.WithKeys("5"), key.WithHelp("5", "layers")),
 		Left:       key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←/→", "epoch")),
 		Right:      key.NewBinding(key.WithKeys("right"), key.WithHelp("→", "next epoch")),
 		Up:         key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/↓", "move")),
@@ -169,7 +171,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Pause, k.Checkpoint, k.Predict, k.NewRun},
 		{k.LRUp, k.LRDown, k.LRSet, k.Loss},
-		{k.NextView, k.Overview, k.Confusion, k.Runs, k.System},
+		{k.NextView, k.Overview, k.Confusion, k.Runs, k.System, k.Layers},
 		{k.History, k.Smooth, k.XAxis, k.LogY, k.ZoomIn, k.CursorL},
 		{k.Left, k.Up, k.Select, k.Percent},
 		{k.Errors, k.EpochPrev, k.FlagLabel, k.Back},

@@ -58,10 +58,11 @@ const (
 	viewConfusion
 	viewRuns
 	viewSystem
+	viewLayers
 	numViews
 )
 
-var viewNames = []string{"overview", "confusion", "runs", "system"}
+var viewNames = []string{"overview", "confusion", "runs", "system", "layers"}
 
 // Model is the root model: it owns the run state, routes keys to the
 // active view and talks to the controller.
@@ -99,6 +100,7 @@ type Model struct {
 	home RunState // the own run's state while away
 
 	palette paletteModel // the : command palette
+	layers  layersPane   // the layers view's cursor
 	out     *outbox      // keeps control commands in key order (shared by the model's copies)
 
 	picking      bool // the confusion view has a cell cursor (e)
@@ -430,6 +432,8 @@ func (m Model) onKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m.setView(viewRuns)
 	case key.Matches(msg, k.System):
 		return m.setView(viewSystem)
+	case key.Matches(msg, k.Layers):
+		return m.setView(viewLayers)
 	case key.Matches(msg, k.History):
 		m.history = !m.history
 		if m.history {
@@ -482,6 +486,12 @@ func (m Model) viewKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		m.runs, cmd = m.runs.key(msg, k)
 		m.runs = m.runs.scrolled(m.bodyHeight())
 		return m, cmd
+	case viewLayers:
+		n := 0
+		if l := m.state.Layers; len(l) > 0 {
+			n = len(l[len(l)-1].Stats)
+		}
+		m.layers = m.layers.key(msg, k, n)
 	}
 	return m, nil
 }

@@ -58,6 +58,9 @@ type RunState struct {
 	LossMarks []lossMark
 	// Sys holds the machine's figures per step event (the system view).
 	Sys sysSeries
+	// Layers are the measured steps' parameter norms (the layers view),
+	// at most MaxLayerSamples.
+	Layers []layerSample
 
 	EpochN   []int
 	EpochAt  []int // the step each epoch ended at
@@ -149,6 +152,12 @@ func (s *RunState) Apply(e training.Event) {
 		s.Sys.add(e)
 		if len(s.Steps) > MaxStepSamples {
 			s.thinSteps()
+		}
+		if len(e.Layers) > 0 {
+			s.Layers = append(s.Layers, layerSample{Step: e.Step, Time: e.Time, Stats: e.Layers})
+			if len(s.Layers) > MaxLayerSamples {
+				s.Layers = thinOlder(s.Layers, len(s.Layers)-MaxLayerSamples/2)
+			}
 		}
 	case training.KindEpoch:
 		s.Epoch, s.Step, s.Progress = e.Epoch, e.Step, 0

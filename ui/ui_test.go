@@ -57,6 +57,9 @@ func script() []training.Event {
 			evs = append(evs, training.Event{Kind: training.KindStep, Time: t0.Add(time.Duration(step) * time.Second), Epoch: ep, Step: step,
 				Loss: 3 * math.Exp(-float64(step)/30) * (1 + 0.1*math.Sin(float64(step))), LR: 1e-3, IPS: 200 + float64(step%7), Progress: float64(i+1) / 40, Epochs: 3,
 				SysStats: training.SysStats{CPU: 1.6 + 0.1*math.Sin(float64(step)), RSS: 300 + float64(step), Queue: float64(step%5) / 4, DataWait: 0.3 * float64(step%3) / 2}})
+			if step%4 == 1 {
+				evs[len(evs)-1].Layers = scriptLayers(step)
+			}
 		}
 		conf := training.NewConfusion(18)
 		for c := 0; c < 18; c++ {
@@ -71,6 +74,25 @@ func script() []training.Event {
 		training.Event{Kind: training.KindControl, Time: t0.Add(90 * time.Second), Step: step, Setting: training.SettingLR, Value: "0.002", BaseLR: 2e-3, Who: "local"},
 		training.Event{Kind: training.KindCheckpoint, Time: t0.Add(91 * time.Second), Step: step, Epoch: 2, Msg: "checkpoint saved", Path: "runs/x/checkpoints/002-0000080.safetensors"})
 	return evs
+}
+
+// scriptLayers are cnn-s's tensors at a measured step: the weights grow
+// slowly, the gradients shrink, and the dense layer's updates grow until
+// it moves too fast (past a tenth of itself a step).
+func scriptLayers(step int) []training.LayerStat {
+	f := float64(step)
+	st := func(name string, n int, w, g, ratio float64) training.LayerStat {
+		w *= 1 + f/200
+		return training.LayerStat{Name: name, Size: n, Weight: w, Grad: g * math.Exp(-f/60), Update: ratio * w}
+	}
+	return []training.LayerStat{
+		st("conv1.weight", 432, 4.1, 0.9, 2e-3*math.Exp(-f/80)),
+		st("conv1.bias", 16, 0.2, 0.05, 4e-3),
+		st("conv2.weight", 4608, 9.5, 0.6, 1e-3),
+		st("conv2.bias", 32, 0.3, 0.04, 3e-3),
+		st("fc.weight", 147456, 11.2, 1.4, 1e-3*math.Exp(f/16)),
+		st("fc.bias", 18, 0.1, 0.02, 5e-3),
+	}
 }
 
 // fakeCtrl records commands (Bubble Tea runs commands concurrently).
@@ -156,8 +178,8 @@ func press(m Model, keys ...string) (Model, []tea.Cmd) {
 
 func TestViewsGolden(t *testing.T) {
 	for _, size := range [][2]int{{80, 24}, {120, 40}} {
-		for _, view := range []string{"1", "2", "4"} {
-			name := map[string]string{"1": "overview", "2": "confusion", "4": "system"}[view]
+		for _, view := range []string{"1", "2", "4", "5"} {
+			name := map[string]string{"1": "overview", "2": "confusion", "4": "system", "5": "layers"}[view]
 			t.Run(fmt.Sprintf("%s_%dx%d", name, size[0], size[1]), func(t *testing.T) {
 				m, _ := press(newTestModel(&fakeCtrl{}, size[0], size[1]), view)
 				v := m.View()

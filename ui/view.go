@@ -68,6 +68,8 @@ func (m Model) viewBody(w, bodyH int) string {
 		body = m.runs.view(m.styles, w, bodyH)
 	case viewSystem:
 		body = m.systemView(w, bodyH)
+	case viewLayers:
+		body = m.layersView(w, bodyH)
 	default:
 		body = m.overviewView(w, bodyH)
 	}
@@ -317,8 +319,8 @@ func (m Model) overviewView(w, h int) string {
 // tabLabel is a view's tab: its number and name, shortened on a narrow
 // screen.
 func tabLabel(i, w int) string {
-	if w < 70 {
-		return fmt.Sprintf("%d %s", i+1, []string{"over", "conf", "runs", "sys"}[i])
+	if w < 90 {
+		return fmt.Sprintf("%d %s", i+1, []string{"over", "conf", "runs", "sys", "lay"}[i])
 	}
 	return fmt.Sprintf("%d %s", i+1, viewNames[i])
 }

@@ -12,10 +12,12 @@ import (
 )
 
 // CSV writes <run>-steps.csv (every step of the history columns: step and
-// one column per metric) and <run>-epochs.csv (every epoch of the log:
+// one column per metric), <run>-epochs.csv (every epoch of the log:
 // step, training accuracy, validation loss, accuracy, macro F1 and the
-// tasks' macro F1) into out, and returns their paths. A run with no
-// history or no finished epoch still gets both files, with a header only.
+// tasks' macro F1) and <run>-layers.csv (every measured step's parameter
+// norms, a row per tensor) into out, and returns their paths. A run with
+// no history, no finished epoch or no measured step still gets each file,
+// with a header only.
 func CSV(runDir, out string) ([]string, error) {
 	id := filepath.Base(runDir)
 	if _, err := runs.ReadInfo(runDir); err != nil {
@@ -32,7 +34,25 @@ func CSV(runDir, out string) ([]string, error) {
 	if err := writeEpochs(runDir, epochs); err != nil {
 		return nil, err
 	}
-	return []string{steps, epochs}, nil
+	layers := filepath.Join(out, id+"-layers.csv")
+	if err := writeLayers(runDir, layers); err != nil {
+		return nil, err
+	}
+	return []string{steps, epochs, layers}, nil
+}
+
+func writeLayers(runDir, path string) error {
+	lg, err := readLog(runDir)
+	if err != nil {
+		return err
+	}
+	rows := [][]string{{"step", "tensor", "values", "weight_norm", "grad_norm", "update_norm", "update_ratio"}}
+	for _, l := range lg.layers {
+		for _, f := range l.Layers {
+			rows = append(rows, []string{strconv.Itoa(l.Step), f.Name, strconv.Itoa(f.Size), num(f.Weight), num(f.Grad), num(f.Update), num(f.ratio())})
+		}
+	}
+	return writeCSV(path, rows)
 }
 
 func writeSteps(runDir, path string) error {
@@ -72,10 +92,11 @@ type epochLine struct {
 var tasks = []string{"mask", "gender", "age"}
 
 func writeEpochs(runDir, path string) error {
-	_, epochs, err := readLog(runDir)
+	lg, err := readLog(runDir)
 	if err != nil {
 		return err
 	}
+	epochs := lg.epochs
 	rows := [][]string{{"epoch", "step", "train_accuracy", "val_loss", "val_accuracy", "val_macro_f1", "val_mask_f1", "val_gender_f1", "val_age_f1"}}
 	for _, e := range epochs {
 		acc := math.NaN()

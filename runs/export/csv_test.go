@@ -36,6 +36,16 @@ func TestCSVReadsBack(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Two measured steps, the second redone after a resume (its last
+	// line wins).
+	for i, st := range []int{10, 500, 500} {
+		e := map[string]any{"kind": "step", "step": st, "loss": 1.0, "layers": []map[string]any{
+			{"name": "conv1.weight", "n": 432, "w": 4.0, "g": 0.5, "u": 0.004 * float64(i+1)},
+			{"name": "conv1.bias", "n": 16, "w": 0.0, "g": 0.1, "u": 0.001}}}
+		if err := r.Append(e); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := r.Close(runs.StatusDone, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -69,5 +79,20 @@ func TestCSVReadsBack(t *testing.T) {
 	epochs := read(filepath.Join(out, filepath.Base(r.Dir)+"-epochs.csv"))
 	if len(epochs) != 4 || epochs[2][0] != "2" || epochs[3][5] != "0.15000000000000002" || epochs[1][6] != "0.9" || epochs[1][7] != "" {
 		t.Errorf("epochs %v", epochs)
+	}
+	layers := read(paths[2])
+	want := [][]string{{"step", "tensor", "values", "weight_norm", "grad_norm", "update_norm", "update_ratio"},
+		{"10", "conv1.weight", "432", "4", "0.5", "0.004", "0.001"}, {"10", "conv1.bias", "16", "0", "0.1", "0.001", "0"},
+		{"500", "conv1.weight", "432", "4", "0.5", "0.012", "0.003"}, {"500", "conv1.bias", "16", "0", "0.1", "0.001", "0"}}
+	if len(layers) != len(want) {
+		t.Fatalf("layers.csv: %v", layers)
+	}
+	for i := range want {
+		for j := range want[i] {
+			if layers[i][j] != want[i][j] {
+				t.Errorf("layers.csv row %d: %v, want %v", i, layers[i], want[i])
+				break
+			}
+		}
 	}
 }

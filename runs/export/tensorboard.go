@@ -7,10 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -43,10 +44,11 @@ func TensorBoard(runDir, out string) (string, error) {
 		return "", err
 	}
 	record(&b, event(start, 0, summary(textValue("settings", "```\n"+string(settings)+"\n```"))))
-	times, epochs, err := readLog(runDir)
+	lg, err := readLog(runDir)
 	if err != nil {
 		return "", err
 	}
+	times, epochs := lg.times, lg.epochs
 	h, err := runs.ReadHistory(runDir, 0)
 	if err != nil {
 		return "", err
@@ -82,6 +84,14 @@ func TensorBoard(runDir, out string) (string, error) {
 		}
 		record(&b, event(e.wall, int64(e.Step), summary(vals...)))
 	}
+	for _, l := range lg.layers {
+		var vals [][]byte
+		for _, s := range l.Layers {
+			vals = append(vals, scalarValue("layers/"+s.Name+"/weight_norm", s.Weight), scalarValue("layers/"+s.Name+"/grad_norm", s.Grad),
+				scalarValue("layers/"+s.Name+"/update_ratio", s.ratio()))
+		}
+		record(&b, event(l.wall, int64(l.Step), summary(vals...)))
+	}
 	path := filepath.Join(dir, fmt.Sprintf("events.out.tfevents.%d.maskdash", info.Start.Unix()))
 	if err := runs.WriteFileAtomic(path, b.Bytes()); err != nil {
 		return "", fmt.Errorf("export %s: %w", path, err)
@@ -95,15 +105,51 @@ type timedEpoch struct {
 	wall float64
 }
 
-// readLog collects the step events' times and the epochs (the last line
-// of a redone epoch wins), in epoch order.
-func readLog(runDir string) (map[int]float64, []timedEpoch, error) {
+// layerLine is a step event's parameter norms (package training's
+// LayerStat, as metrics.jsonl holds them).
+type layerLine struct {
+	Step   int           `json:"step"`
+	Layers []layerFigure `json:"layers"`
+	wall   float64
+}
+
+// layerFigure is one tensor's norms at a measured step.
+type layerFigure struct {
+	Name   string  `json:"name"`
+	Size   int     `json:"n"`
+	Weight float64 `json:"w"`
+	Grad   float64 `json:"g"`
+	Update float64 `json:"u"`
+}
+
+// ratio is the update's norm over the weights' (0 for zero weights), as
+// the dashboard shows it.
+func (f layerFigure) ratio() float64 {
+	if f.Weight == 0 {
+		return 0
+	}
+	return f.Update / f.Weight
+}
+
+// logFigures are what the exports read from a run's log.
+type logFigures struct {
+	times  map[int]float64 // each step event's time
+	epochs []timedEpoch    // in epoch order
+	layers []layerLine     // the measured steps, in step order
+}
+
+// readLog collects the step events' times, the epochs (the last line of a
+// redone epoch wins), in epoch order, and the measured steps' parameter
+// norms (a step measured twice, redone after a crash, keeps its last).
+func readLog(runDir string) (logFigures, error) {
 	times := map[int]float64{}
 	byEpoch := map[int]timedEpoch{}
+	byStep := map[int]layerLine{}
 	err := runs.ReadLog(runDir, func(line []byte) error {
 		var e struct {
 			epochLine
-			T time.Time `json:"t"`
+			T      time.Time       `json:"t"`
+			Layers json.RawMessage `json:"layers"`
 		}
 		if json.Unmarshal(line, &e) != nil {
 			return nil
@@ -112,24 +158,29 @@ func readLog(runDir string) (map[int]float64, []timedEpoch, error) {
 		switch {
 		case e.Kind == "step":
 			times[e.Step] = wall
+			if len(e.Layers) > 0 {
+				var l layerLine
+				if json.Unmarshal(line, &l) == nil && len(l.Layers) > 0 {
+					l.wall = wall
+					byStep[l.Step] = l
+				}
+			}
 		case e.Kind == "epoch" && e.Val != nil:
 			byEpoch[e.Epoch] = timedEpoch{e.epochLine, wall}
 		}
 		return nil
 	})
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, nil, err
+		return logFigures{}, err
 	}
-	var order []int
-	for ep := range byEpoch {
-		order = append(order, ep)
+	f := logFigures{times: times}
+	for _, ep := range slices.Sorted(maps.Keys(byEpoch)) {
+		f.epochs = append(f.epochs, byEpoch[ep])
 	}
-	sort.Ints(order)
-	out := make([]timedEpoch, len(order))
-	for i, ep := range order {
-		out[i] = byEpoch[ep]
+	for _, st := range slices.Sorted(maps.Keys(byStep)) {
+		f.layers = append(f.layers, byStep[st])
 	}
-	return times, out, nil
+	return f, nil
 }
 
 // The protocol buffer encoding, as much of it as events need.

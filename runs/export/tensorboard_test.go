@@ -111,6 +111,11 @@ func TestTensorBoardReadsBack(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// One measured step's parameter norms.
+	if err := r.Append(map[string]any{"kind": "step", "step": 120, "t": "2026-11-29T10:00:00Z", "loss": 1.0,
+		"layers": []map[string]any{{"name": "conv1.weight", "n": 432, "w": 4.0, "g": 0.5, "u": 0.004}}}); err != nil {
+		t.Fatal(err)
+	}
 	if err := r.Close(runs.StatusDone, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +144,7 @@ func TestTensorBoardReadsBack(t *testing.T) {
 	if err := json.Unmarshal(out, &evs); err != nil {
 		t.Fatal(err, string(out))
 	}
-	if len(evs) != 2+300+2 || evs[0].Version != "brain.Event:2" {
+	if len(evs) != 2+300+2+1 || evs[0].Version != "brain.Event:2" {
 		t.Fatalf("%d events, first %+v", len(evs), evs[0])
 	}
 	if v := evs[1].Values[0]; v.Tag != "settings" || v.Plugin != "text" || !strings.Contains(v.Text, `"model": "cnn-s"`) {
@@ -156,5 +161,14 @@ func TestTensorBoardReadsBack(t *testing.T) {
 	}
 	if ep2.Step != 300 || tags["val/macro_f1"] != 0.5 || tags["val/age_macro_f1"] != 0.75 || tags["train/accuracy"] != 0.5 || ep2.Wall < 1.7e9 {
 		t.Errorf("epoch 2 event %+v", ep2)
+	}
+	lay := evs[304]
+	tags = map[string]float64{}
+	for _, v := range lay.Values {
+		tags[v.Tag] = *v.Value
+	}
+	if lay.Step != 120 || tags["layers/conv1.weight/weight_norm"] != 4 || tags["layers/conv1.weight/grad_norm"] != 0.5 ||
+		math.Abs(tags["layers/conv1.weight/update_ratio"]-0.001) > 1e-9 {
+		t.Errorf("the layers event %+v", lay)
 	}
 }

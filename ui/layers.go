@@ -1,0 +1,189 @@
+package ui
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/maskdash/maskdash/training"
+)
+
+// layerSample is one measured step's parameter norms (training.LayerStat,
+// one per tensor, in the net's order).
+type layerSample struct {
+	Step  int
+	Time  time.Time
+	Stats []training.LayerStat
+}
+
+// MaxLayerSamples bounds the measured steps a RunState keeps (at one
+// each 5 s, about 7 hours whole); older ones are thinned as step
+// samples are.
+const MaxLayerSamples = 5000
+
+// layersPane is the layers view's own state: the tensor under the
+// cursor, whose history the chart below the table draws.
+type layersPane struct {
+	cursor int
+}
+
+// key moves the cursor over n tensors.
+func (p layersPane) key(msg tea.KeyMsg, k KeyMap, n int) layersPane {
+	switch {
+	case key.Matches(msg, k.Up):
+		p.cursor = max(p.cursor-1, 0)
+	case key.Matches(msg, k.Down):
+		p.cursor = min(p.cursor+1, max(n-1, 0))
+	}
+	return p
+}
+
+// sparkBlocks draw an update ratio on one fixed scale, 1e-6 (▁) to 1
+// (█), the same for every row so that rows compare at a glance.
+var sparkBlocks = []rune("▁▂▃▄▅▆▇█")
+
+const sparkLo, sparkHi = -6.0, 0.0 // log10 of the ratio
+
+// spark draws the last n ratios of tensor i, one cell each; a sample
+// without a ratio (weights all zero) is a space.
+func spark(samples []layerSample, i, n int) string {
+	if len(samples) > n {
+		samples = samples[len(samples)-n:]
+	}
+	var b strings.Builder
+	for _, s := range samples {
+		if i >= len(s.Stats) || s.Stats[i].Ratio() <= 0 || math.IsNaN(s.Stats[i].Ratio()) {
+			b.WriteRune(' ')
+			continue
+		}
+		v := (math.Log10(s.Stats[i].Ratio()) - sparkLo) / (sparkHi - sparkLo)
+		k := int(math.Round(v * float64(len(sparkBlocks)-1)))
+		b.WriteRune(sparkBlocks[min(max(k, 0), len(sparkBlocks)-1)])
+	}
+	return b.String()
+}
+
+// layerAdvice is what to do about a verdict, for the line over the table.
+func layerAdvice(h training.LayerHealth) string {
+	switch h {
+	case training.LayerNonFinite:
+		return "the numbers overflowed: lower the learning rate (L) or resume from the last good checkpoint"
+	case training.LayerNoGrad:
+		return "no gradient reaches it: a dead ReLU layer, or a part of the net the loss does not use"
+	case training.LayerTooFast:
+		return "one step changes it by more than a tenth of itself: lower the learning rate (- or L)"
+	case training.LayerSlow:
+		return "it barely moves: the learning rate may be too low for it (+ or L)"
+	case training.LayerOK:
+	}
+	return ""
+}
+
+// layersView draws the parameters' health: per tensor the norms of its
+// weights and gradient, the last measured step's update over the
+// weights, that ratio's recent history as a sparkline and a verdict;
+// below, the chosen tensor's ratio over the run on a log axis.
+func (m Model) layersView(w, h int) string {
+	st := m.styles
+	samples := m.state.Layers
+	if len(samples) == 0 {
+		return st.Dim.Render(fitWords("the layers' figures appear with the first training step's event (runs from before this version have none)", w))
+	}
+	last := samples[len(samples)-1]
+	cur := min(m.layers.cursor, len(last.Stats)-1)
+	worst, worstAt := training.LayerOK, -1
+	for i, s := range last.Stats {
+		if hv := s.Health(); hv < worst {
+			worst, worstAt = hv, i
+		}
+	}
+	title := st.BoxTitle.Render(joinFit([]string{"layers", fmt.Sprintf("step %d", last.Step), fmt.Sprintf("%d tensors", len(last.Stats)),
+		"update/|w| per step: healthy near 1e-3", "history ▁ 1e-6 … █ 1"}, " · ", w))
+	verdict := st.Good.Render(fitWords("every tensor moves at a healthy rate (update/|w| between 1e-5 and 0.1)", w))
+	if worstAt >= 0 {
+		s := last.Stats[worstAt]
+		verdict = st.Warn.Render(fitWords(fmt.Sprintf("%s %s (update/|w| %.2g): %s", s.Name, worst, s.Ratio(), layerAdvice(worst)), w))
+	}
+	nameW := 9
+	for _, s := range last.Stats {
+		nameW = max(nameW, lipgloss.Width(s.Name))
+	}
+	nameW = min(nameW, max(w/3, 12))
+	head := fmt.Sprintf("  %-*s %8s %9s %9s %10s  ", nameW, "tensor", "values", "|w|", "|grad|", "update/|w|")
+	sparkW := max(w-lipgloss.Width(head)-14, 0)
+	if sparkW >= 8 {
+		head += fmt.Sprintf("%-*s  ", sparkW, "history")
+	} else {
+		sparkW = 0
+	}
+	head += "verdict"
+	lines := []string{title, verdict, st.Dim.Render(truncate(head, w))}
+	tableRows := len(last.Stats)
+	chartH := h - len(lines) - tableRows
+	if chartH < 6 {
+		// A short screen: the table scrolls to keep the cursor's row,
+		// and the chart goes.
+		tableRows, chartH = max(h-len(lines), 1), 0
+	}
+	first := min(max(cur-tableRows+1, 0), max(len(last.Stats)-tableRows, 0))
+	for i := first; i < min(first+tableRows, len(last.Stats)); i++ {
+		s := last.Stats[i]
+		mark := "  "
+		if i == cur {
+			mark = "▸ "
+		}
+		row := fmt.Sprintf("%s%-*s %8d %9.4g %9.4g %10.3g  ", mark, nameW, truncate(s.Name, nameW), s.Size, s.Weight, s.Grad, s.Ratio())
+		if sparkW > 0 {
+			row += fmt.Sprintf("%-*s  ", sparkW, spark(samples, i, sparkW))
+		}
+		hv := s.Health()
+		vs := st.Good
+		if hv != training.LayerOK {
+			vs = st.Warn
+		}
+		row = truncate(row, w-lipgloss.Width(hv.String()))
+		if i == cur {
+			row = st.Cursor.Render(row)
+		}
+		lines = append(lines, row+vs.Render(hv.String()))
+	}
+	if chartH > 0 {
+		lines = append(lines, m.layerChart(samples, cur, w, chartH))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// layerChart is tensor i's update ratio and gradient norm over the
+// measured steps, on a log axis (↑/↓ choose the tensor).
+func (m Model) layerChart(samples []layerSample, i, w, h int) string {
+	ratio := make([]float64, len(samples))
+	steps := make([]float64, len(samples))
+	for k, s := range samples {
+		ratio[k] = math.NaN()
+		if i < len(s.Stats) && s.Stats[i].Ratio() > 0 {
+			ratio[k] = math.Log10(s.Stats[i].Ratio())
+		}
+		steps[k] = float64(s.Step)
+	}
+	plotW := max(w-12, 10)
+	ratio, steps = recent(ratio, plotW), recent(steps, plotW)
+	// The usual healthy ratio as a faint line: the chart's scale then
+	// always shows how far the tensor is from it.
+	usual := make([]float64, len(ratio))
+	for k := range usual {
+		usual[k] = -3
+	}
+	name := samples[len(samples)-1].Stats[i].Name
+	o := chartOpts{W: w, H: h - 1, Color: m.styles.Color, Colors: m.colors(m.styles.Series.Raw, m.styles.Series.LR),
+		YFmt: func(v float64) string { return fmt.Sprintf("%.3g", math.Pow(10, v)) }}
+	if len(steps) > 1 {
+		o.XLo, o.XHi = steps[0], steps[len(steps)-1]
+		o.XFmt = func(v float64) string { return fmt.Sprintf("%.0f", v) }
+	}
+	title := m.styles.BoxTitle.Render(joinFit([]string{name + ": update/|w| per measured step, log y", "the flat line is 1e-3", "↑/↓ another tensor"}, " · ", w))
+	return title + "\n" + plot([][]float64{usual, ratio}, o)
+}

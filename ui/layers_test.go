@@ -1,0 +1,63 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/maskdash/maskdash/training"
+)
+
+// TestLayersViewFollowsTheCursor: 5 opens the layers view, ↓ moves the
+// cursor, and the chart below the table is the chosen tensor's; the
+// line over the table names the tensor in the worst state and what to do.
+func TestLayersViewFollowsTheCursor(t *testing.T) {
+	m, _ := press(newTestModel(&fakeCtrl{}, 120, 40), "5")
+	v := m.View()
+	if !strings.Contains(v, "conv1.weight: update/|w|") {
+		t.Errorf("the chart is not the first tensor's:\n%s", v)
+	}
+	if !strings.Contains(v, "fc.weight moves fast") || !strings.Contains(v, "lower the learning rate") {
+		t.Errorf("the dense layer's fast updates are not called out:\n%s", v)
+	}
+	m, _ = press(m, "down", "down")
+	if v := m.View(); !strings.Contains(v, "▸ conv2.weight") || !strings.Contains(v, "conv2.weight: update/|w|") {
+		t.Errorf("after ↓↓ the cursor and chart are not on conv2.weight:\n%s", v)
+	}
+	m, _ = press(m, "down", "down", "down", "down", "down")
+	if v := m.View(); !strings.Contains(v, "▸ fc.bias") {
+		t.Errorf("the cursor went past the last tensor:\n%s", v)
+	}
+}
+
+func TestLayersViewBeforeAnyMeasure(t *testing.T) {
+	m := New(Options{Renderer: asciiRenderer(), RunsDir: "testdata/no-runs"})
+	m, _ = m.Resize(100, 30)
+	m, _ = press(m, "5")
+	if v := m.View(); !strings.Contains(v, "the layers' figures appear with the first training step") {
+		t.Errorf("an empty layers view says nothing:\n%s", v)
+	}
+	// Healthy tensors only: the line says so.
+	st := []training.LayerStat{{Name: "a", Size: 4, Weight: 2, Grad: 0.1, Update: 2e-3}}
+	m.state.Apply(training.Event{Kind: training.KindStep, Step: 1, Time: time.Now(), Layers: st})
+	if v := m.View(); !strings.Contains(v, "every tensor moves at a healthy rate") {
+		t.Errorf("a healthy net is not said to be:\n%s", v)
+	}
+}
+
+// TestLayerSamplesStayBounded: a dashboard on a run of days keeps at most
+// MaxLayerSamples measured steps, the newest among them.
+func TestLayerSamplesStayBounded(t *testing.T) {
+	var s RunState
+	st := []training.LayerStat{{Name: "a", Size: 1, Weight: 1, Grad: 1, Update: 1e-3}}
+	n := MaxLayerSamples*2 + 7
+	for i := range n {
+		s.Apply(training.Event{Kind: training.KindStep, Step: i, Layers: st})
+	}
+	if len(s.Layers) > MaxLayerSamples || len(s.Layers) < MaxLayerSamples/2 {
+		t.Errorf("%d layer samples kept of %d (cap %d)", len(s.Layers), n, MaxLayerSamples)
+	}
+	if last := s.Layers[len(s.Layers)-1].Step; last != n-1 {
+		t.Errorf("the newest sample is step %d, want %d", last, n-1)
+	}
+}
