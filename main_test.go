@@ -386,7 +386,7 @@ func TestExportCSV(t *testing.T) {
 		t.Fatalf("train: %v\n%s", err, out)
 	}
 	out := t.TempDir()
-	if o, err := run(t, "export", "x", "--runs", rd, "--out", out); err != nil || strings.Count(o, "wrote ") != 2 {
+	if o, err := run(t, "export", "x", "--runs", rd, "--out", out); err != nil || strings.Count(o, "wrote ") != 3 {
 		t.Fatalf("export: %v\n%s", err, o)
 	}
 	info, err := runs.NewStore(rd).Info("x")
@@ -419,6 +419,15 @@ func TestExportCSV(t *testing.T) {
 	}
 	if math.Abs(best-info.Best.MacroF1) > 1e-12 {
 		t.Errorf("best F1 in the CSV %v, run.json %v", best, info.Best.MacroF1)
+	}
+	// The run's first step is always measured: a row per tensor of cnn-s,
+	// each weight moved by its first update.
+	layers := read("-layers.csv")
+	if len(layers) < 7 || layers[0][6] != "update_ratio" || layers[1][1] != "conv1.weight" {
+		t.Fatalf("layers.csv: %v", layers)
+	}
+	if r, err := strconv.ParseFloat(layers[1][6], 64); err != nil || r <= 0 || r > 1 {
+		t.Errorf("conv1.weight's first update/|w| is %q (%v)", layers[1][6], err)
 	}
 	h, err := runs.ReadHistory(info.Dir, 0)
 	if err != nil {
