@@ -12,14 +12,15 @@ import (
 // TestLayerStatsOnTheGPU: a cuda run's first step measures its
 // parameters as the CPU's does (the weights and gradients come down for
 // that step): the same names, norms within 1e-2 (a whole step's
-// gradients, as TestGPUTrainStepMatchesCPU holds them).
+// gradients, as TestGPUTrainStepMatchesCPU holds them), and in bf16
+// (float32 master weights and gradients) within 5e-2.
 func TestLayerStatsOnTheGPU(t *testing.T) {
 	if p := models.GPUProblem(); p != "" {
 		t.Skip("no GPU here: " + p)
 	}
-	first := func(device string) []LayerStat {
+	first := func(device, precision string) []LayerStat {
 		cfg := tinyConfig(t, t.TempDir())
-		cfg.Device, cfg.Epochs = device, 1
+		cfg.Device, cfg.Precision, cfg.Epochs = device, precision, 1
 		tr, evs, err := runTrainer(t, cfg, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -29,15 +30,21 @@ func TestLayerStatsOnTheGPU(t *testing.T) {
 		}
 		return firstLayers(evs)
 	}
-	cpu, gpu := first("cpu"), first("cuda")
-	if len(cpu) == 0 || len(gpu) != len(cpu) {
-		t.Fatalf("%d layer stats on the GPU, %d on the CPU", len(gpu), len(cpu))
-	}
-	near := func(a, b float64) bool { return math.Abs(a-b) <= 1e-2*math.Max(math.Abs(b), 1e-6) }
-	for i, c := range cpu {
-		g := gpu[i]
-		if g.Name != c.Name || g.Size != c.Size || !near(g.Weight, c.Weight) || !near(g.Grad, c.Grad) || !near(g.Update, c.Update) {
-			t.Errorf("GPU %+v, CPU %+v", g, c)
+	cpu := first("cpu", "")
+	for _, c := range []struct {
+		precision string
+		tol       float64
+	}{{"strict", 1e-2}, {"bf16", 5e-2}} {
+		gpu := first("cuda", c.precision)
+		if len(cpu) == 0 || len(gpu) != len(cpu) {
+			t.Fatalf("%s: %d layer stats on the GPU, %d on the CPU", c.precision, len(gpu), len(cpu))
+		}
+		near := func(a, b float64) bool { return math.Abs(a-b) <= c.tol*math.Max(math.Abs(b), 1e-6) }
+		for i, want := range cpu {
+			g := gpu[i]
+			if g.Name != want.Name || g.Size != want.Size || !near(g.Weight, want.Weight) || !near(g.Grad, want.Grad) || !near(g.Update, want.Update) {
+				t.Errorf("%s: GPU %+v, CPU %+v", c.precision, g, want)
+			}
 		}
 	}
 }
