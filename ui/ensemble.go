@@ -20,6 +20,14 @@ import (
 // EnsemblesDir is the folder, in the runs folder, that E writes to.
 const EnsemblesDir = "ensembles"
 
+// vote is a running vote: how to stop it (esc in the runs view). The
+// view stays voting until the vote's command answers, so a second E
+// cannot start beside a vote that is still winding down.
+type vote struct {
+	cancel    context.CancelFunc
+	cancelled bool
+}
+
 // ensembledMsg reports a vote: where it went and how it scored.
 type ensembledMsg struct {
 	path  string
@@ -27,14 +35,16 @@ type ensembledMsg struct {
 	ids   []string
 	err   error
 	start time.Time
+	// cancelled: esc stopped the vote; nothing was written.
+	cancelled bool
 }
 
 // ensemble votes with the picked runs in a command (it predicts every
 // image with every run: seconds to minutes).
 func (r runsModel) ensemble() (runsModel, tea.Cmd) {
 	switch {
-	case r.voting:
-		r.answer, r.answerBad = "ensemble: a vote is running; its result comes here", true
+	case r.voting != nil:
+		r.answer, r.answerBad = "ensemble: a vote is running (esc stops it); its result comes here", true
 		return r, nil
 	case len(r.selected) < 2:
 		r.answer, r.answerBad = "ensemble: pick two runs or more with enter first", true
@@ -49,9 +59,11 @@ func (r runsModel) ensemble() (runsModel, tea.Cmd) {
 		}
 	}
 	out := filepath.Join(r.dir, EnsemblesDir, time.Now().Format("20060102-150405")+fmt.Sprintf("-%druns.csv", len(dirs)))
-	r.answer, r.answerBad = fmt.Sprintf("ensemble: voting with %d runs (every image through every run)…", len(dirs)), false
-	r.voting = true
+	r.answer, r.answerBad = fmt.Sprintf("ensemble: voting with %d runs (every image through every run; esc stops)…", len(dirs)), false
+	ctx, cancel := context.WithCancel(context.Background())
+	r.voting = &vote{cancel: cancel}
 	return r, func() tea.Msg {
+		defer cancel()
 		start := time.Now()
 		var prs []training.RunPredictor
 		for _, d := range dirs {
@@ -61,7 +73,10 @@ func (r runsModel) ensemble() (runsModel, tea.Cmd) {
 			}
 			prs = append(prs, pr)
 		}
-		e, err := training.SoftVoteRuns(context.Background(), prs, nil, false, nil)
+		e, err := training.SoftVoteRuns(ctx, prs, nil, false, nil)
+		if ctx.Err() != nil {
+			return ensembledMsg{cancelled: true}
+		}
 		if err != nil {
 			return ensembledMsg{err: err}
 		}
@@ -77,6 +92,9 @@ func (r runsModel) ensemble() (runsModel, tea.Cmd) {
 
 // said is what the view answers to a finished vote.
 func (m ensembledMsg) said() (string, bool) {
+	if m.cancelled {
+		return "ensemble: stopped; nothing was written", false
+	}
 	if m.err != nil {
 		return "ensemble: " + m.err.Error(), true
 	}

@@ -43,6 +43,25 @@ func TestEnsemblePickedRuns(t *testing.T) {
 	if v := m2.View(); !strings.Contains(v, "a vote is running") {
 		t.Errorf("a second E while voting:\n%s", v)
 	}
+	// esc stops a vote; nothing is written, and E works again after.
+	m3, _ := press(m, "esc")
+	if v := m3.View(); !strings.Contains(v, "stopping the vote") {
+		t.Errorf("esc during a vote:\n%s", v)
+	}
+	if m4, _ := press(m3, "E"); !strings.Contains(m4.View(), "a vote is running") {
+		t.Errorf("E while the stopped vote winds down:\n%s", m4.View())
+	}
+	for _, msg := range msgsOf(cmds[0]) {
+		nm, _ := m3.Update(msg)
+		m3 = nm.(Model)
+	}
+	if v := m3.View(); !strings.Contains(v, "ensemble: stopped; nothing was written") {
+		t.Errorf("after the stopped vote:\n%s", v)
+	}
+	if files, _ := filepath.Glob(filepath.Join(rd, EnsemblesDir, "*")); len(files) != 0 {
+		t.Errorf("a stopped vote wrote %v", files)
+	}
+	m, cmds = press(m3, "E")
 	// The vote itself, waited for (settle gives a command 50 ms; under
 	// -race the vote takes longer).
 	done := make(chan []tea.Msg, 1)

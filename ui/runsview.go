@@ -38,7 +38,7 @@ type runsModel struct {
 	filtering bool
 	noteInput textinput.Model
 	noting    *noteEdit // the note being written (N); nil none
-	voting    bool      // an ensemble's vote (E) is running
+	voting    *vote     // an ensemble's vote (E) that is running; nil none
 	groupBy   int       // index into groupKeys; 0: no grouping
 	tree      bool
 	undo      []moved
@@ -142,7 +142,7 @@ func (r runsModel) update(msg tea.Msg) (runsModel, tea.Cmd) {
 		}
 		return r, r.load()
 	case ensembledMsg:
-		r.voting = false
+		r.voting = nil
 		r.answer, r.answerBad = msg.said()
 		return r, nil
 	case noteSavedMsg:
@@ -241,6 +241,13 @@ func (r runsModel) handleKey(msg tea.KeyMsg, k KeyMap) (runsModel, tea.Cmd) {
 	case key.Matches(msg, k.Filter):
 		r.filtering = true
 		return r, r.filter.Focus()
+	case key.Matches(msg, k.Back) && r.voting != nil:
+		// esc first stops a vote: the one thing here that runs on.
+		if !r.voting.cancelled {
+			r.voting.cancelled = true
+			r.voting.cancel()
+			r.answer, r.answerBad = "ensemble: stopping the vote…", false
+		}
 	case key.Matches(msg, k.Back):
 		r.filter.SetValue("")
 		r.groupBy, r.tree = 0, false
