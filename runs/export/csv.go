@@ -49,7 +49,7 @@ func writeLayers(runDir, path string) error {
 	rows := [][]string{{"step", "tensor", "values", "weight_norm", "grad_norm", "update_norm", "update_ratio"}}
 	for _, l := range lg.layers {
 		for _, f := range l.Layers {
-			rows = append(rows, []string{strconv.Itoa(l.Step), f.Name, strconv.Itoa(f.Size), num(f.Weight), num(f.Grad), num(f.Update), num(f.ratio())})
+			rows = append(rows, []string{strconv.Itoa(l.Step), f.Name, strconv.Itoa(f.Size), num(f.Weight), num(f.Grad), num(f.Update), num(f.Ratio())})
 		}
 	}
 	return writeCSV(path, rows)

@@ -30,6 +30,8 @@ func figureRun(t *testing.T) string {
 	events := []map[string]any{
 		{"kind": "run", "settings": map[string]any{"classes": []string{"cat", "dog", "fox"}}},
 		{"kind": "control", "step": 50, "setting": "lr", "value": "0.0005", "who": "SHA256:abc"},
+		{"kind": "step", "step": 1, "loss": 2.0, "layers": []map[string]any{{"name": "conv1.weight", "n": 432, "w": 4.0, "g": 0.5, "u": 0.1}}},
+		{"kind": "step", "step": 250, "loss": 0.1, "layers": []map[string]any{{"name": "conv1.weight", "n": 432, "w": 5.0, "g": 0.25, "u": 0.01}}},
 	}
 	for ep, f1 := range []float64{0.4, 0.7, 0.6} {
 		events = append(events, map[string]any{"kind": "epoch", "epoch": ep + 1, "step": 100 * (ep + 1), "train_acc": 0.5,
@@ -143,6 +145,7 @@ func TestHTMLInChromium(t *testing.T) {
 		"<svg", "SHA256:abc set lr to 0.0005", "finished: run done after 3 of 3 epochs",
 		"<td>dog</td><td>0.8750</td><td>0.7000</td><td>0.7778</td><td>10</td>",
 		"focal &lt;next&gt;\nthe loader waited</p>",
+		"Layers (step 250)</h2>", "<td>conv1.weight</td><td>432</td><td>5</td><td>0.25</td><td>0.002</td>",
 	} {
 		if !strings.Contains(string(dom), want) {
 			t.Errorf("Chromium's DOM lacks %q", want)

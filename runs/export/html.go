@@ -16,7 +16,8 @@ import (
 // HTML writes <run>.html into out: one self-contained page (no network,
 // no scripts) with the run's settings, its curves and best confusion
 // matrix as inline SVG with embedded fonts, the per-class scores of the
-// best epoch, every epoch's figures, the run's note and its events. It returns
+// best epoch, every epoch's figures, the last measured step's parameter
+// norms, the run's note and its events. It returns
 // the page's path.
 func HTML(runDir, out string) (string, error) {
 	r, err := readReport(runDir)
@@ -39,8 +40,16 @@ func HTML(runDir, out string) (string, error) {
 	if err := render(&conf, r.confusion(), "svg", Size{side, side}, false); err != nil {
 		return "", err
 	}
+	lg, err := readLog(runDir)
+	if err != nil {
+		return "", err
+	}
+	var layers *layerLine
+	if n := len(lg.layers); n > 0 {
+		layers = &lg.layers[n-1]
+	}
 	page := pageData{
-		Name: r.name(), Note: r.Info.Note, Info: r.Info, Best: *r.best(), Epochs: r.Epochs, Events: r.Events,
+		Name: r.name(), Note: r.Info.Note, Info: r.Info, Best: *r.best(), Epochs: r.Epochs, Events: r.Events, Layers: layers,
 		Curves: template.HTML(svgBody(curves.Bytes())), Confusion: template.HTML(svgBody(conf.Bytes())),
 		Classes:  classRows(r.Classes, r.best().Conf),
 		Settings: settingRows(r.Info.Config),
@@ -74,6 +83,7 @@ type pageData struct {
 	Events            []eventLine
 	Curves, Confusion template.HTML
 	Classes           []classRow
+	Layers            *layerLine // the last measured step's parameter norms; nil none
 	Settings          [][2]string
 	Written           string
 }
@@ -117,6 +127,7 @@ var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap{
 		return fmt.Sprintf("%.4f", v)
 	},
 	"clock": func(t time.Time) string { return t.Format("2006-01-02 15:04:05") },
+	"g4":    func(v float64) string { return fmt.Sprintf("%.4g", v) },
 }).Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>maskdash run {{.Name}}</title>
@@ -143,7 +154,13 @@ svg{max-width:100%;height:auto}
 <table id="epochs"><tr><th>epoch</th><th>step</th><th>train acc</th><th>val loss</th><th>val acc</th><th>val macro F1</th></tr>
 {{range .Epochs}}<tr><td>{{.Epoch}}</td><td>{{.Step}}</td><td>{{f4 .TrainAcc}}</td><td>{{f4 .Loss}}</td><td>{{f4 .Accuracy}}</td><td>{{f4 .MacroF1}}</td></tr>
 {{end}}</table>
-<h2>Settings</h2>
+{{with .Layers}}<h2>Layers (step {{.Step}})</h2>
+<p class="muted">Each parameter tensor's norms at the last measured step, and how far that step's update moved it
+(update/|w|): about 1e-3 is the usual healthy figure; past 0.1 the rate is too high for the tensor, below 1e-5 it barely learns.</p>
+<table id="layers"><tr><th>tensor</th><th>values</th><th>|w|</th><th>|grad|</th><th>update/|w|</th></tr>
+{{range .Layers}}<tr><td>{{.Name}}</td><td>{{.Size}}</td><td>{{g4 .Weight}}</td><td>{{g4 .Grad}}</td><td>{{g4 .Ratio}}</td></tr>
+{{end}}</table>
+{{end}}<h2>Settings</h2>
 <table id="settings">{{range .Settings}}<tr><td>{{index . 0}}</td><td>{{index . 1}}</td></tr>
 {{end}}</table>
 <h2>Events</h2>

@@ -88,7 +88,7 @@ func TensorBoard(runDir, out string) (string, error) {
 		var vals [][]byte
 		for _, s := range l.Layers {
 			vals = append(vals, scalarValue("layers/"+s.Name+"/weight_norm", s.Weight), scalarValue("layers/"+s.Name+"/grad_norm", s.Grad),
-				scalarValue("layers/"+s.Name+"/update_ratio", s.ratio()))
+				scalarValue("layers/"+s.Name+"/update_ratio", s.Ratio()))
 		}
 		record(&b, event(l.wall, int64(l.Step), summary(vals...)))
 	}
@@ -124,7 +124,7 @@ type layerFigure struct {
 
 // ratio is the update's norm over the weights' (0 for zero weights), as
 // the dashboard shows it.
-func (f layerFigure) ratio() float64 {
+func (f layerFigure) Ratio() float64 {
 	if f.Weight == 0 {
 		return 0
 	}
