@@ -9,7 +9,8 @@ import (
 
 // TestEveryScreenFitsEverySize: every view and overlay (the overview,
 // the confusion matrix and its images pane, the runs view with and
-// without picked runs, side by side, the system view, the key help, the
+// without picked runs, side by side, the system view, the layers view
+// (its cursor on the last tensor too), the key help, the
 // palette, a prompt, the whole history, a zoomed chart) draws exactly the
 // screen it is given, no line wider than it, from wide windows down to
 // MinWidth×MinHeight, and below that a notice of the size it needs,
@@ -23,6 +24,7 @@ func TestEveryScreenFitsEverySize(t *testing.T) {
 		{"overview", []string{"1"}}, {"confusion", []string{"2"}}, {"confusion-pick", []string{"2", "e"}},
 		{"runs", []string{"3"}}, {"runs-picked", []string{"3", "enter", "j", "enter"}},
 		{"side-by-side", []string{"3", "enter", "j", "enter", "v"}}, {"system", []string{"4"}},
+		{"layers", []string{"5"}}, {"layers-cursor", []string{"5", "j", "j", "j", "j", "j"}},
 		{"help", []string{"?"}}, {"palette", []string{":"}}, {"prompt", []string{"L"}},
 		{"history", []string{"1", "H"}}, {"zoomed", []string{"1", ",", "z"}},
 	}
