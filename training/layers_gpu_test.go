@@ -9,12 +9,12 @@ import (
 	"github.com/maskdash/maskdash/models"
 )
 
-// TestLayerStatsOnTheGPU: a cuda run's first step measures its
+// TestGPULayerStatsMatchCPU: a cuda run's first step measures its
 // parameters as the CPU's does (the weights and gradients come down for
 // that step): the same names, norms within 1e-2 (a whole step's
 // gradients, as TestGPUTrainStepMatchesCPU holds them), and in bf16
 // (float32 master weights and gradients) within 5e-2.
-func TestLayerStatsOnTheGPU(t *testing.T) {
+func TestGPULayerStatsMatchCPU(t *testing.T) {
 	if p := models.GPUProblem(); p != "" {
 		t.Skip("no GPU here: " + p)
 	}
