@@ -48,20 +48,46 @@ var sparkBlocks = []rune("▁▂▃▄▅▆▇█")
 
 const sparkLo, sparkHi = -6.0, 0.0 // log10 of the ratio
 
-// spark draws the last n ratios of tensor i, one cell each; a sample
-// without a ratio (weights all zero) is a space.
-func spark(samples []layerSample, i, n int) string {
-	if len(samples) > n {
-		samples = samples[len(samples)-n:]
+// logRatios are tensor i's update ratios over samples as log10, reduced
+// to at most n values that cover the whole run: each the mean of its
+// share of the samples (a geometric mean of the ratios), with the last
+// step of that share. A sample without a ratio (weights all zero) is
+// left out; a share with none is NaN.
+func logRatios(samples []layerSample, i, n int) (logs, steps []float64) {
+	n = min(n, len(samples))
+	for b := range n {
+		lo, hi := b*len(samples)/n, (b+1)*len(samples)/n
+		sum, k := 0.0, 0
+		for _, s := range samples[lo:hi] {
+			if i < len(s.Stats) {
+				if r := s.Stats[i].Ratio(); r > 0 && !math.IsInf(r, 0) {
+					sum += math.Log10(r)
+					k++
+				}
+			}
+		}
+		v := math.NaN()
+		if k > 0 {
+			v = sum / float64(k)
+		}
+		logs = append(logs, v)
+		steps = append(steps, float64(samples[hi-1].Step))
 	}
+	return logs, steps
+}
+
+// spark draws tensor i's ratios over the whole run in at most n cells; a
+// cell without a ratio is a space.
+func spark(samples []layerSample, i, n int) string {
+	logs, _ := logRatios(samples, i, n)
 	var b strings.Builder
-	for _, s := range samples {
-		if i >= len(s.Stats) || s.Stats[i].Ratio() <= 0 || math.IsNaN(s.Stats[i].Ratio()) {
+	for _, v := range logs {
+		if math.IsNaN(v) {
 			b.WriteRune(' ')
 			continue
 		}
-		v := (math.Log10(s.Stats[i].Ratio()) - sparkLo) / (sparkHi - sparkLo)
-		k := int(math.Round(v * float64(len(sparkBlocks)-1)))
+		f := (v - sparkLo) / (sparkHi - sparkLo)
+		k := int(math.Round(f * float64(len(sparkBlocks)-1)))
 		b.WriteRune(sparkBlocks[min(max(k, 0), len(sparkBlocks)-1)])
 	}
 	return b.String()
@@ -157,20 +183,10 @@ func (m Model) layersView(w, h int) string {
 	return strings.Join(lines, "\n")
 }
 
-// layerChart is tensor i's update ratio and gradient norm over the
-// measured steps, on a log axis (↑/↓ choose the tensor).
+// layerChart is tensor i's update ratio over the whole run, on a log axis
+// (↑/↓ choose the tensor).
 func (m Model) layerChart(samples []layerSample, i, w, h int) string {
-	ratio := make([]float64, len(samples))
-	steps := make([]float64, len(samples))
-	for k, s := range samples {
-		ratio[k] = math.NaN()
-		if i < len(s.Stats) && s.Stats[i].Ratio() > 0 {
-			ratio[k] = math.Log10(s.Stats[i].Ratio())
-		}
-		steps[k] = float64(s.Step)
-	}
-	plotW := max(w-12, 10)
-	ratio, steps = recent(ratio, plotW), recent(steps, plotW)
+	ratio, steps := logRatios(samples, i, max(w-12, 10))
 	// The usual healthy ratio as a faint line: the chart's scale then
 	// always shows how far the tensor is from it.
 	usual := make([]float64, len(ratio))
@@ -184,6 +200,6 @@ func (m Model) layerChart(samples []layerSample, i, w, h int) string {
 		o.XLo, o.XHi = steps[0], steps[len(steps)-1]
 		o.XFmt = func(v float64) string { return fmt.Sprintf("%.0f", v) }
 	}
-	title := m.styles.BoxTitle.Render(joinFit([]string{name + ": update/|w| per measured step, log y", "the flat line is 1e-3", "↑/↓ another tensor"}, " · ", w))
+	title := m.styles.BoxTitle.Render(joinFit([]string{name + ": update/|w| per step over the run, log y", "the flat line is 1e-3", "↑/↓ another tensor"}, " · ", w))
 	return title + "\n" + plot([][]float64{usual, ratio}, o)
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -59,5 +60,32 @@ func TestLayerSamplesStayBounded(t *testing.T) {
 	}
 	if last := s.Layers[len(s.Layers)-1].Step; last != n-1 {
 		t.Errorf("the newest sample is step %d, want %d", last, n-1)
+	}
+}
+
+// TestLayerHistoryCoversTheRun: the sparkline and chart reduce a long run
+// to their width by geometric means of equal shares, first step to last,
+// not to its newest samples.
+func TestLayerHistoryCoversTheRun(t *testing.T) {
+	var samples []layerSample
+	for i := range 10 {
+		r := 1e-4
+		if i >= 5 {
+			r = 1e-2
+		}
+		if i == 9 {
+			r = 1 // the last share: 1e-2 and 1, geometric mean 0.1
+		}
+		samples = append(samples, layerSample{Step: 10 * (i + 1), Stats: []training.LayerStat{{Name: "a", Weight: 1, Grad: 1, Update: r}}})
+	}
+	logs, steps := logRatios(samples, 0, 5)
+	want := []float64{-4, -4, -3, -2, -1} // the middle share: 1e-4 and 1e-2
+	for k := range want {
+		if math.Abs(logs[k]-want[k]) > 1e-12 || steps[k] != float64(20*(k+1)) {
+			t.Fatalf("log ratios %v at steps %v, want %v at 20, 40, …, 100", logs, steps, want)
+		}
+	}
+	if s := spark(samples, 0, 5); s != "▃▃▅▆▇" {
+		t.Errorf("spark %q", s)
 	}
 }
