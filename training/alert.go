@@ -14,6 +14,7 @@ const (
 	AlertStalled   Alert = "stalled"    // the run folder cannot be written
 	AlertGPUMemory Alert = "gpu-memory" // the GPU's memory in use passed Config.AlertGPUMiB
 	AlertCrashed   Alert = "crashed"    // another run's writer died (WatchCrashes)
+	AlertLayers    Alert = "layers"     // a tensor got no gradient, a non-finite norm, or moved too fast, at LayerAlertAfter measures in a row
 )
 
 // alert reports a rule once per run.

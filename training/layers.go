@@ -76,6 +76,17 @@ func (h LayerHealth) String() string {
 	return [...]string{"not finite", "no gradient", "moves fast", "barely moves", "ok"}[h]
 }
 
+// Advice says what the verdict means and what to do; "" when ok.
+func (h LayerHealth) Advice() string {
+	return [...]string{
+		"the numbers overflowed: lower the learning rate, or resume from the last good checkpoint",
+		"no gradient reaches it: a dead ReLU layer, or a part of the net the loss does not use",
+		"one step changes it by more than a tenth of itself: lower the learning rate",
+		"it barely moves: the learning rate may be too low for it",
+		"",
+	}[h]
+}
+
 // layerProbe measures the parameters' LayerStats at one step every
 // Config.LayersEvery (and at a run's first step): the weights' and
 // gradients' norms before the optimizer's update, a copy of the weights,
@@ -87,6 +98,34 @@ type layerProbe struct {
 	before  [][]float32
 	stats   []LayerStat
 	pending []LayerStat // measured, for the next step event
+	bad     []int       // per tensor: the measures in a row with a verdict that alerts
+}
+
+// LayerAlertAfter is how many measures in a row (at one every
+// Config.LayersEvery) a tensor must have no gradient, a non-finite norm,
+// or move by more than LayerFastRatio of itself before the layers alert
+// fires: one bad measure can be a warm-up's first steps or a bias
+// leaving zero.
+const LayerAlertAfter = 3
+
+// alerting is the first tensor whose verdict has alerted LayerAlertAfter
+// measures in a row, after the measure just taken; ok is false when none.
+func (p *layerProbe) alerting() (s LayerStat, h LayerHealth, ok bool) {
+	if len(p.bad) != len(p.stats) {
+		p.bad = make([]int, len(p.stats))
+	}
+	for i, st := range p.stats {
+		switch v := st.Health(); v {
+		case LayerNonFinite, LayerNoGrad, LayerTooFast:
+			p.bad[i]++
+			if p.bad[i] >= LayerAlertAfter && !ok {
+				s, h, ok = st, v, true
+			}
+		case LayerSlow, LayerOK:
+			p.bad[i] = 0
+		}
+	}
+	return s, h, ok
 }
 
 // due reports whether this step is probed.

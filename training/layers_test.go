@@ -2,6 +2,7 @@ package training
 
 import (
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -123,5 +124,36 @@ func TestLayerHealth(t *testing.T) {
 		if got := c.s.Health(); got != c.want {
 			t.Errorf("%+v: %v, want %v", c.s, got, c.want)
 		}
+	}
+}
+
+// TestLayersAlert: a rate far too high for the net (Adam moves every
+// weight by about the rate each step) makes tensors move by more than a
+// tenth of themselves at every measure; the layers alert fires once, after
+// LayerAlertAfter measures, naming a tensor and what to do. At a sane rate
+// it does not fire.
+func TestLayersAlert(t *testing.T) {
+	alerts := func(lr float64) (n int, msg string, at int) {
+		cfg := tinyConfig(t, t.TempDir())
+		cfg.LR, cfg.Epochs, cfg.LayersEvery = lr, 1, time.Nanosecond
+		_, evs, _ := runTrainer(t, cfg, nil)
+		for _, e := range evs {
+			if e.Kind == KindAlert && e.Alert == AlertLayers {
+				n, msg, at = n+1, e.Msg, e.Step
+			}
+		}
+		return n, msg, at
+	}
+	n, msg, at := alerts(1)
+	if n != 1 || !strings.Contains(msg, "moves fast") || !strings.Contains(msg, "lower the learning rate") || !strings.Contains(msg, "3 measures in a row") {
+		t.Errorf("lr 1: %d layers alerts, the last %q", n, msg)
+	}
+	// Every step measured: the third step's (the event counts the two
+	// steps done before it).
+	if at != LayerAlertAfter-1 || !strings.Contains(msg, "at step 3 ") {
+		t.Errorf("lr 1: the alert came after step %d: %q, want at step %d", at, msg, LayerAlertAfter)
+	}
+	if n, msg, _ := alerts(1e-3); n != 0 {
+		t.Errorf("lr 1e-3: a layers alert: %q", msg)
 	}
 }

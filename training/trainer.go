@@ -357,6 +357,10 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 			if err := t.layers.moved(t.net); err != nil {
 				return false, err
 			}
+			if s, h, ok := t.layers.alerting(); ok {
+				t.alert(AlertLayers, fmt.Sprintf("%s %s at step %d (update/|w| %.2g, |grad| %.3g) for %d measures in a row: %s",
+					s.Name, h, t.step+1, s.Ratio(), s.Grad, LayerAlertAfter, h.Advice()))
+			}
 		}
 		for i := 0; i < b.N; i++ {
 			if argmax(ClassLogProbs(logits[i*k:(i+1)*k], heads)) == b.Labels[i] {

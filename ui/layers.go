@@ -93,20 +93,11 @@ func spark(samples []layerSample, i, n int) string {
 	return b.String()
 }
 
-// layerAdvice is what to do about a verdict, for the line over the table.
+// layerAdvice is what to do about a verdict, for the line over the table:
+// the advice with the keys that do it.
 func layerAdvice(h training.LayerHealth) string {
-	switch h {
-	case training.LayerNonFinite:
-		return "the numbers overflowed: lower the learning rate (L) or resume from the last good checkpoint"
-	case training.LayerNoGrad:
-		return "no gradient reaches it: a dead ReLU layer, or a part of the net the loss does not use"
-	case training.LayerTooFast:
-		return "one step changes it by more than a tenth of itself: lower the learning rate (- or L)"
-	case training.LayerSlow:
-		return "it barely moves: the learning rate may be too low for it (+ or L)"
-	case training.LayerOK:
-	}
-	return ""
+	keys := map[training.LayerHealth]string{training.LayerNonFinite: " (L)", training.LayerTooFast: " (- or L)", training.LayerSlow: " (+ or L)"}
+	return h.Advice() + keys[h]
 }
 
 // layersView draws the parameters' health: per tensor the norms of its
