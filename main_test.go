@@ -423,11 +423,11 @@ func TestExportCSV(t *testing.T) {
 	// The run's first step is always measured: a row per tensor of cnn-s,
 	// each weight moved by its first update.
 	layers := read("-layers.csv")
-	if len(layers) < 7 || layers[0][6] != "update_ratio" || layers[1][1] != "conv1.weight" {
+	if len(layers) < 7 || layers[0][7] != "update_ratio" || layers[1][1] != "conv1.weight" || layers[1][3] != "4" {
 		t.Fatalf("layers.csv: %v", layers)
 	}
-	if r, err := strconv.ParseFloat(layers[1][6], 64); err != nil || r <= 0 || r > 1 {
-		t.Errorf("conv1.weight's first update/|w| is %q (%v)", layers[1][6], err)
+	if r, err := strconv.ParseFloat(layers[1][7], 64); err != nil || r <= 0 || r > 1 {
+		t.Errorf("conv1.weight's first update/|w| is %q (%v)", layers[1][7], err)
 	}
 	h, err := runs.ReadHistory(info.Dir, 0)
 	if err != nil {

@@ -39,7 +39,7 @@ func TestLayerStatsMeasureTheUpdate(t *testing.T) {
 				t.Fatalf("%d layer stats for %d parameters: %+v", len(ls), len(ps), ls)
 			}
 			for i, s := range ls {
-				if s.Name != ps[i].Name || s.Size != len(ps[i].Data) {
+				if s.Name != ps[i].Name || s.Size != len(ps[i].Data) || s.Rank != len(ps[i].Shape) {
 					t.Errorf("stat %d is %s (%d values), the parameter %s (%d)", i, s.Name, s.Size, ps[i].Name, len(ps[i].Data))
 				}
 				if s.Grad <= 0 || s.Update <= 0 || math.IsNaN(s.Weight) {
@@ -114,6 +114,11 @@ func TestLayerHealth(t *testing.T) {
 		want LayerHealth
 	}{
 		{LayerStat{Weight: 10, Grad: 1, Update: 0.01}, LayerOK},
+		{LayerStat{Rank: 4, Weight: 10, Grad: 1, Update: 0.01}, LayerOK},
+		{LayerStat{Rank: 4, Weight: 10, Grad: 1, Update: 0.2}, LayerHigh},
+		{LayerStat{Rank: 1, Weight: 10, Grad: 1, Update: 0.2}, LayerOK}, // a bias swings more
+		{LayerStat{Rank: 2, Weight: 10, Grad: 1, Update: 5e-4}, LayerLow},
+		{LayerStat{Rank: 2, Weight: 10, Grad: 1, Update: 2}, LayerTooFast},
 		{LayerStat{Weight: 10, Grad: 1, Update: 2}, LayerTooFast},
 		{LayerStat{Weight: 10, Grad: 1e-9, Update: 1e-7}, LayerSlow},
 		{LayerStat{Weight: 10, Grad: 0, Update: 0}, LayerNoGrad},

@@ -81,17 +81,17 @@ func script() []training.Event {
 // it moves too fast (past a tenth of itself a step).
 func scriptLayers(step int) []training.LayerStat {
 	f := float64(step)
-	st := func(name string, n int, w, g, ratio float64) training.LayerStat {
+	st := func(name string, n, rank int, w, g, ratio float64) training.LayerStat {
 		w *= 1 + f/200
-		return training.LayerStat{Name: name, Size: n, Weight: w, Grad: g * math.Exp(-f/60), Update: ratio * w}
+		return training.LayerStat{Name: name, Size: n, Rank: rank, Weight: w, Grad: g * math.Exp(-f/60), Update: ratio * w}
 	}
 	return []training.LayerStat{
-		st("conv1.weight", 432, 4.1, 0.9, 2e-3*math.Exp(-f/80)),
-		st("conv1.bias", 16, 0.2, 0.05, 4e-3),
-		st("conv2.weight", 4608, 9.5, 0.6, 1e-3),
-		st("conv2.bias", 32, 0.3, 0.04, 3e-3),
-		st("fc.weight", 147456, 11.2, 1.4, 1e-3*math.Exp(f/16)),
-		st("fc.bias", 18, 0.1, 0.02, 5e-3),
+		st("conv1.weight", 432, 4, 4.1, 0.9, 2e-3*math.Exp(-f/80)),
+		st("conv1.bias", 16, 1, 0.2, 0.05, 4e-3),
+		st("conv2.weight", 4608, 4, 9.5, 0.6, 1e-3),
+		st("conv2.bias", 32, 1, 0.3, 0.04, 3e-3),
+		st("fc.weight", 147456, 2, 11.2, 1.4, 1e-3*math.Exp(f/16)),
+		st("fc.bias", 18, 1, 0.1, 0.02, 5e-3),
 	}
 }
 

@@ -46,10 +46,14 @@ func writeLayers(runDir, path string) error {
 	if err != nil {
 		return err
 	}
-	rows := [][]string{{"step", "tensor", "values", "weight_norm", "grad_norm", "update_norm", "update_ratio"}}
+	rows := [][]string{{"step", "tensor", "values", "rank", "weight_norm", "grad_norm", "update_norm", "update_ratio"}}
 	for _, l := range lg.layers {
 		for _, f := range l.Layers {
-			rows = append(rows, []string{strconv.Itoa(l.Step), f.Name, strconv.Itoa(f.Size), num(f.Weight), num(f.Grad), num(f.Update), num(f.Ratio())})
+			rank := ""
+			if f.Rank > 0 {
+				rank = strconv.Itoa(f.Rank)
+			}
+			rows = append(rows, []string{strconv.Itoa(l.Step), f.Name, strconv.Itoa(f.Size), rank, num(f.Weight), num(f.Grad), num(f.Update), num(f.Ratio())})
 		}
 	}
 	return writeCSV(path, rows)

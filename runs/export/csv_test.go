@@ -40,7 +40,7 @@ func TestCSVReadsBack(t *testing.T) {
 	// line wins).
 	for i, st := range []int{10, 500, 500} {
 		e := map[string]any{"kind": "step", "step": st, "loss": 1.0, "layers": []map[string]any{
-			{"name": "conv1.weight", "n": 432, "w": 4.0, "g": 0.5, "u": 0.004 * float64(i+1)},
+			{"name": "conv1.weight", "n": 432, "rank": 4, "w": 4.0, "g": 0.5, "u": 0.004 * float64(i+1)},
 			{"name": "conv1.bias", "n": 16, "w": 0.0, "g": 0.1, "u": 0.001}}}
 		if err := r.Append(e); err != nil {
 			t.Fatal(err)
@@ -81,9 +81,9 @@ func TestCSVReadsBack(t *testing.T) {
 		t.Errorf("epochs %v", epochs)
 	}
 	layers := read(paths[2])
-	want := [][]string{{"step", "tensor", "values", "weight_norm", "grad_norm", "update_norm", "update_ratio"},
-		{"10", "conv1.weight", "432", "4", "0.5", "0.004", "0.001"}, {"10", "conv1.bias", "16", "0", "0.1", "0.001", "0"},
-		{"500", "conv1.weight", "432", "4", "0.5", "0.012", "0.003"}, {"500", "conv1.bias", "16", "0", "0.1", "0.001", "0"}}
+	want := [][]string{{"step", "tensor", "values", "rank", "weight_norm", "grad_norm", "update_norm", "update_ratio"},
+		{"10", "conv1.weight", "432", "4", "4", "0.5", "0.004", "0.001"}, {"10", "conv1.bias", "16", "", "0", "0.1", "0.001", "0"},
+		{"500", "conv1.weight", "432", "4", "4", "0.5", "0.012", "0.003"}, {"500", "conv1.bias", "16", "", "0", "0.1", "0.001", "0"}}
 	if len(layers) != len(want) {
 		t.Fatalf("layers.csv: %v", layers)
 	}

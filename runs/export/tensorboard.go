@@ -117,6 +117,7 @@ type layerLine struct {
 type layerFigure struct {
 	Name   string  `json:"name"`
 	Size   int     `json:"n"`
+	Rank   int     `json:"rank"`
 	Weight float64 `json:"w"`
 	Grad   float64 `json:"g"`
 	Update float64 `json:"u"`
