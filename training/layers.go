@@ -56,7 +56,7 @@ const (
 // the usual 1e-3 for a weight tensor's High and Low, two for every
 // tensor's TooFast and Slow. On Fashion-MNIST (cnn-s, Adam, 3 epochs)
 // the first convolution's median ratio followed the learning rate
-// (8e-4 at lr 1e-3, the best run; 1.1e-2 at 3e-2, 18 points of macro F1
+// (8e-4 at lr 1e-3, the best run; 1.1e-2 at 3e-2, 16 points of macro F1
 // lower; NOTES.md, thirteenth session).
 const (
 	LayerFastRatio = 1e-1

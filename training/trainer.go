@@ -358,7 +358,7 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 				return false, err
 			}
 			if s, h, ok := t.layers.alerting(); ok {
-				t.alert(AlertLayers, fmt.Sprintf("%s %s at step %d (update/|w| %.2g, |grad| %.3g) for %d measures in a row: %s",
+				t.alert(AlertLayers, fmt.Sprintf("%s: %s at step %d (update/|w| %.2g, |grad| %.3g) for %d measures in a row: %s",
 					s.Name, h, t.step+1, s.Ratio(), s.Grad, LayerAlertAfter, h.Advice()))
 			}
 		}

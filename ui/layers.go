@@ -124,7 +124,7 @@ func (m Model) layersView(w, h int) string {
 	verdict := st.Good.Render(fitWords("every tensor moves at a usual rate (weights' update/|w| within ten times of 1e-3 a step)", w))
 	if worstAt >= 0 {
 		s := last.Stats[worstAt]
-		verdict = st.Warn.Render(fitWords(fmt.Sprintf("%s %s (update/|w| %.2g): %s", s.Name, worst, s.Ratio(), layerAdvice(worst)), w))
+		verdict = st.Warn.Render(fitWords(fmt.Sprintf("%s: %s (update/|w| %.2g): %s", s.Name, worst, s.Ratio(), layerAdvice(worst)), w))
 	}
 	nameW := 9
 	for _, s := range last.Stats {

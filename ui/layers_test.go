@@ -18,7 +18,7 @@ func TestLayersViewFollowsTheCursor(t *testing.T) {
 	if !strings.Contains(v, "conv1.weight: update/|w|") {
 		t.Errorf("the chart is not the first tensor's:\n%s", v)
 	}
-	if !strings.Contains(v, "fc.weight moves fast") || !strings.Contains(v, "lower the learning rate") {
+	if !strings.Contains(v, "fc.weight: moves fast") || !strings.Contains(v, "lower the learning rate") {
 		t.Errorf("the dense layer's fast updates are not called out:\n%s", v)
 	}
 	m, _ = press(m, "down", "down")
