@@ -344,23 +344,8 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 			t.alert(AlertNonFinite, fmt.Sprintf("the loss is %v at step %d (epoch %d): the run stops; its last good checkpoint is kept", loss, t.step, t.epoch+1))
 			return false, fmt.Errorf("%w at step %d (epoch %d); stopped, the last good checkpoint is kept", ErrNonFinite, t.step, t.epoch+1)
 		}
-		probe := t.layers.due()
-		if probe {
-			if err := t.layers.measure(t.net); err != nil {
-				return false, err
-			}
-		}
-		if err := t.opt.StepNet(t.net); err != nil {
+		if err := t.update(); err != nil {
 			return false, err
-		}
-		if probe {
-			if err := t.layers.moved(t.net); err != nil {
-				return false, err
-			}
-			if s, h, ok := t.layers.alerting(); ok {
-				t.alert(AlertLayers, fmt.Sprintf("%s: %s at step %d (update/|w| %.2g, |grad| %.3g) for %d measures in a row: %s",
-					s.Name, h, t.step+1, s.Ratio(), s.Grad, LayerAlertAfter, h.Advice()))
-			}
 		}
 		for i := 0; i < b.N; i++ {
 			if argmax(ClassLogProbs(logits[i*k:(i+1)*k], heads)) == b.Labels[i] {
@@ -458,6 +443,29 @@ func (t *Trainer) forwardBackward(b dataset.Batch, x []float32, labels []int, lr
 		t.net.SetDeviceLoss(t.loss.Device(labels, heads))
 	}
 	return t.net.TrainStep(x)
+}
+
+// update applies the optimizer's step to the net, and when a measure of
+// the parameters is due (Config.LayersEvery) measures them around it and
+// raises the layers alert if a tensor has been unwell long enough.
+func (t *Trainer) update() error {
+	if !t.layers.due() {
+		return t.opt.StepNet(t.net)
+	}
+	if err := t.layers.measure(t.net); err != nil {
+		return err
+	}
+	if err := t.opt.StepNet(t.net); err != nil {
+		return err
+	}
+	if err := t.layers.moved(t.net); err != nil {
+		return err
+	}
+	if s, h, ok := t.layers.alerting(); ok {
+		t.alert(AlertLayers, fmt.Sprintf("%s: %s at step %d (update/|w| %.2g, |grad| %.3g) for %d measures in a row: %s",
+			s.Name, h, t.step+1, s.Ratio(), s.Grad, LayerAlertAfter, h.Advice()))
+	}
+	return nil
 }
 
 // between runs between two steps: it applies queued commands (waiting for
