@@ -158,7 +158,7 @@ func (r runsModel) update(msg tea.Msg) (runsModel, tea.Cmd) {
 	case sideLoadedMsg:
 		if r.side != nil {
 			s := *r.side
-			s.diff, s.err, s.loaded = msg.diff, msg.err, true
+			s.diff, s.settings, s.err, s.loaded = msg.diff, msg.settings, msg.err, true
 			r.side = &s
 		}
 	}

@@ -13,28 +13,76 @@ import (
 	"github.com/maskdash/maskdash/training"
 )
 
-// sideModel compares two picked runs side by side: their validation F1
-// curves in two columns on the same axes, each class's F1 in both and
-// the difference, and the confusion matrix of B minus A's, with the
-// classes that gained and lost most.
+// sideModel compares two picked runs side by side: the settings in which
+// they differ, their validation F1 curves in two columns on the same
+// axes, each class's F1 in both and the difference, and the confusion
+// matrix of B minus A's, with the classes that gained and lost most.
 type sideModel struct {
-	a, b   string
-	diff   *training.RunDiff
-	err    error
-	loaded bool
+	a, b     string
+	diff     *training.RunDiff
+	settings string // what differs between A's settings and B's, in words
+	err      error
+	loaded   bool
 }
 
 type sideLoadedMsg struct {
-	diff *training.RunDiff
-	err  error
+	diff     *training.RunDiff
+	settings string
+	err      error
 }
 
 func (s sideModel) load(dir string) tea.Cmd {
 	a, b := filepath.Join(dir, filepath.FromSlash(s.a)), filepath.Join(dir, filepath.FromSlash(s.b))
 	return func() tea.Msg {
 		d, err := training.CompareRuns(a, b)
-		return sideLoadedMsg{d, err}
+		if err != nil {
+			return sideLoadedMsg{err: err}
+		}
+		ia, err := runs.ReadInfo(a)
+		if err != nil {
+			return sideLoadedMsg{err: err}
+		}
+		ib, err := runs.ReadInfo(b)
+		if err != nil {
+			return sideLoadedMsg{err: err}
+		}
+		return sideLoadedMsg{diff: d, settings: settingsDiff(ia, ib)}
 	}
+}
+
+// settingsDiff says how B's settings differ from A's ("lr 0.001 → 0.003 ·
+// loss ce → focal"), the rate and loss changed while training included;
+// the runs' names are left out (they are in the ids above).
+func settingsDiff(a, b runs.Info) string {
+	var parts []string
+	for _, k := range runs.DifferingSettings([]runs.Info{a, b}) {
+		if k == "name" {
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s %s → %s", k, orNone(a.Config[k]), orNone(b.Config[k])))
+	}
+	changes := func(i runs.Info) string {
+		var c []string
+		for _, ch := range i.Changes {
+			c = append(c, fmt.Sprintf("%s %s at step %d", ch.Setting, ch.Value, ch.Step))
+		}
+		return strings.Join(c, ", ")
+	}
+	if ca, cb := changes(a), changes(b); ca != cb {
+		parts = append(parts, "changed while training: A "+orNone(ca)+"; B "+orNone(cb))
+	}
+	if len(parts) == 0 {
+		return "the same settings"
+	}
+	return "settings A → B: " + strings.Join(parts, " · ")
+}
+
+// orNone is v in words, or "none" for a missing or empty value.
+func orNone(v any) string {
+	if v == nil || v == "" {
+		return "none"
+	}
+	return fmt.Sprint(v)
 }
 
 func (s sideModel) view(st Styles, w, h int) string {
@@ -65,6 +113,15 @@ func (s sideModel) view(st Styles, w, h int) string {
 		return head + "\n" + plot([][]float64{f.F1}, chartOpts{W: half, H: chartH, Color: st.Color, Colors: []asciigraph.AnsiColor{c}, Lo: lo, Hi: hi, Bounded: true})
 	}
 	top := lipgloss.JoinHorizontal(lipgloss.Top, fit(curve(d.A, overlayColors[0]), half, chartH+1), "  ", fit(curve(d.B, overlayColors[1]), half, chartH+1))
+	// Two lines at most for what differs; the charts keep the rest.
+	lines := strings.Split(lipgloss.NewStyle().Width(w).Render(s.settings), "\n")
+	if len(lines) > 2 {
+		lines = []string{lines[0], fitWords(strings.TrimSpace(lines[1])+" "+strings.Join(lines[2:], " "), w)}
+	}
+	for i := range lines {
+		lines[i] = st.Value.Render(strings.TrimRight(lines[i], " "))
+	}
+	top = strings.Join(lines, "\n") + "\n" + top
 	names := d.ClassNames()
 	var tbl strings.Builder
 	tbl.WriteString(st.Dim.Render(fmt.Sprintf("%-14s %6s %6s %7s", "class F1", "A", "B", "B−A")))
