@@ -103,8 +103,9 @@ func layerAdvice(h training.LayerHealth) string {
 
 // layersView draws the parameters' health: per tensor the norms of its
 // weights and gradient, the last measured step's update over the
-// weights, that ratio's recent history as a sparkline and a verdict;
-// below, the chosen tensor's ratio over the run on a log axis.
+// weights, that ratio over the whole run as a sparkline, and the last
+// measure's verdict; below, the chosen tensor's ratio over the run on a
+// log axis.
 func (m Model) layersView(w, h int) string {
 	st := m.styles
 	samples := m.state.Layers
