@@ -162,6 +162,15 @@ func TestOperatorSteersViewerWatches(t *testing.T) {
 	waitFor(t, "the event on both screens", func() bool {
 		return strings.Contains(op.screen(), "y.safetensors") && strings.Contains(vw.screen(), "y.safetensors")
 	})
+	// A viewer may look at the layers view: the parameters' norms reach
+	// it with the step events.
+	r.ctl.hub.Publish(training.Event{Kind: training.KindStep, Step: 7, Loss: 1, Layers: []training.LayerStat{
+		{Name: "conv1.weight", Size: 432, Rank: 4, Weight: 4, Grad: 0.5, Update: 0.004}}})
+	vw.in.Write([]byte("5"))
+	waitFor(t, "the layers view over SSH", func() bool {
+		v := vw.screen()
+		return strings.Contains(v, "layers · step 7") && strings.Contains(v, "conv1.weight")
+	})
 }
 
 func TestUnknownKeyRefused(t *testing.T) {
