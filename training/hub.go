@@ -9,7 +9,8 @@ import (
 // Hub fans events out to any number of subscribers. Publish never blocks:
 // each subscriber has a queue in which step events are bounded (a slow
 // reader loses the newest ones until it catches up, and is told how many)
-// while every other event is kept. The hub also keeps the history so that
+// while every other event, and every step event that carries layer
+// stats, is kept. The hub also keeps the history so that
 // a late subscriber starts with the whole run: every non-step event, and
 // step events thinned to at most HistorySteps (when the cap is reached,
 // every other one is dropped but the newest half, so a run of days keeps
@@ -134,7 +135,10 @@ func (h *Hub) Subscribers() int {
 
 func (s *Sub) push(e Event) {
 	s.mu.Lock()
-	if e.Kind == KindStep {
+	// A step event with the parameters' norms is kept like any other
+	// event: there is one every Config.LayersEvery, and a lost one leaves
+	// the layers view a measure short.
+	if e.Kind == KindStep && len(e.Layers) == 0 {
 		if s.steps >= s.limit {
 			s.dropped++
 			s.mu.Unlock()

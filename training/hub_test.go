@@ -13,7 +13,12 @@ func TestHubSlowSubscriberLosesOnlySteps(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		for i := 0; i < 100; i++ {
-			h.Publish(Event{Kind: KindStep, Step: i})
+			e := Event{Kind: KindStep, Step: i}
+			if i == 50 {
+				// A measured step: kept even for a slow reader.
+				e.Layers = []LayerStat{{Name: "conv1.weight", Size: 1, Weight: 1, Grad: 1, Update: 1e-3}}
+			}
+			h.Publish(e)
 			if i%10 == 9 {
 				h.Publish(Event{Kind: KindEpoch, Epoch: i / 10})
 			}
@@ -26,16 +31,19 @@ func TestHubSlowSubscriberLosesOnlySteps(t *testing.T) {
 		t.Fatal("Publish blocked on a subscriber that does not read")
 	}
 	evs, dropped, ok := slow.Next(context.Background())
-	steps, epochs := 0, 0
+	steps, epochs, measured := 0, 0, 0
 	for _, e := range evs {
-		if e.Kind == KindStep {
+		switch {
+		case e.Kind == KindStep && len(e.Layers) > 0:
+			measured++
+		case e.Kind == KindStep:
 			steps++
-		} else {
+		default:
 			epochs++
 		}
 	}
-	if !ok || steps != 4 || epochs != 10 || dropped != 96 {
-		t.Errorf("slow: %d steps, %d epochs, %d dropped", steps, epochs, dropped)
+	if !ok || steps != 4 || epochs != 10 || measured != 1 || dropped != 95 {
+		t.Errorf("slow: %d steps, %d measured steps, %d epochs, %d dropped", steps, measured, epochs, dropped)
 	}
 	evs, dropped, _ = fast.Next(context.Background())
 	if len(evs) != 110 || dropped != 0 {
