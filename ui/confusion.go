@@ -79,8 +79,49 @@ func (m Model) confusionView(w, h int) string {
 			tasks = append(tasks, st.BoxTitle.Render(fmt.Sprintf("%s  acc %.3f F1 %.3f", name, tc.Accuracy(), tc.MacroF1()))+"\n"+m.matrix(tc, tn[t], false, "", [2]int{-1, -1}))
 		}
 		out += "\n" + lipgloss.JoinHorizontal(lipgloss.Top, tasks[0], "   ", tasks[1], "   ", tasks[2])
+		if left := h - lipgloss.Height(out); left >= 6 {
+			if chart := m.taskTrends(w, left); chart != "" {
+				out += "\n" + chart
+			}
+		}
 	}
 	return out
+}
+
+// taskTrends charts the mask, gender and age macro F1 by epoch (the
+// competition's score hides which task holds it back; age, with its rare
+// 60+ class, usually does), in h lines; "" before any epoch has them.
+func (m Model) taskTrends(w, h int) string {
+	ms := m.state.Metrics
+	series := make([][]float64, len(dataset.TaskNames))
+	var title []string
+	for t, name := range dataset.TaskNames {
+		for _, e := range ms {
+			v := math.NaN()
+			if e != nil {
+				if te, ok := e.Tasks[name]; ok {
+					v = te.MacroF1
+				}
+			}
+			series[t] = append(series[t], v)
+		}
+	}
+	for t, name := range dataset.TaskNames {
+		n := len(series[t])
+		if n == 0 || math.IsNaN(series[t][n-1]) {
+			return ""
+		}
+		title = append(title, fmt.Sprintf("%s %.3f (%s)", name, series[t][n-1], CurveMark(t, m.styles.Color)))
+	}
+	head := "task macro F1 by epoch"
+	// The runs overlay's colours, or without colour its line styles: the
+	// three tasks are told apart either way.
+	o := curveStyles(chartOpts{W: w, H: h - 1}, len(series), m.styles.Color)
+	if n := len(ms); n > 1 {
+		o.XLo, o.XHi, o.XWhole = 1, float64(n), true
+		o.XFmt = func(v float64) string { return fmt.Sprintf("%.0f", v) }
+	}
+	return m.styles.BoxTitle.Render(joinFit(append([]string{head}, title...), " · ", w)) + "\n" + plot(series, o)
 }
 
 // matrix renders a confusion matrix; short cells (3 wide) for many

@@ -326,3 +326,18 @@ func TestStartingHeaderSaysWhatItDoes(t *testing.T) {
 		t.Errorf("the starting header:\n%s", strings.Join(lines, "\n"))
 	}
 }
+
+// TestTaskTrendsChart: where the confusion view has room below the task
+// matrices, it charts each task's macro F1 by epoch (the score's three
+// parts), named with their latest figures; on a small screen the
+// matrices keep the room.
+func TestTaskTrendsChart(t *testing.T) {
+	m, _ := press(newTestModel(&fakeCtrl{}, 120, 40), "2")
+	if v := m.View(); !strings.Contains(v, "task macro F1 by epoch · mask 0.889 (─) · gender 0.778 (═) · age 0.667 (━)") {
+		t.Errorf("no task chart at 120×40:\n%s", v)
+	}
+	m, _ = press(newTestModel(&fakeCtrl{}, 80, 24), "2")
+	if v := m.View(); strings.Contains(v, "task macro F1 by epoch") {
+		t.Errorf("a task chart squeezed into 80×24:\n%s", v)
+	}
+}
