@@ -42,6 +42,9 @@ waitfor "checkpoint saved:"
 t send-keys -t smoke "x"; waitfor "prediction written to" 30
 t send-keys -t smoke " "; waitfor "● running"
 t send-keys -t smoke "2"; waitfor "rows: truth, columns: prediction"
+# The layers view: the parameters' norms of the run's first step.
+t send-keys -t smoke "5"; waitfor "conv1.weight"
+t send-keys -t smoke "j"; waitfor "▸ conv1.bias"
 # The runs table: sort, filter; the palette; the step charts' cursor and
 # the mouse wheel's zoom.
 t send-keys -t smoke "3"; waitfor "sorted by run"
