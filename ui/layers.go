@@ -96,8 +96,7 @@ func spark(samples []layerSample, i, n int) string {
 // layerAdvice is what to do about a verdict, for the line over the table:
 // the advice with the keys that do it.
 func layerAdvice(h training.LayerHealth) string {
-	keys := map[training.LayerHealth]string{training.LayerNonFinite: " (L)", training.LayerTooFast: " (- or L)", training.LayerSlow: " (+ or L)",
-		training.LayerHigh: " (- or L)", training.LayerLow: " (+ or L)"}
+	keys := map[training.LayerHealth]string{training.LayerNonFinite: " (L)", training.LayerTooFast: " (- or L)", training.LayerSlow: " (+ or L)"}
 	return h.Advice() + keys[h]
 }
 
@@ -122,7 +121,7 @@ func (m Model) layersView(w, h int) string {
 	}
 	title := st.BoxTitle.Render(joinFit([]string{"layers", fmt.Sprintf("step %d", last.Step), fmt.Sprintf("%d tensors", len(last.Stats)),
 		"update/|w| per step: healthy near 1e-3", "history ▁ 1e-6 … █ 1"}, " · ", w))
-	verdict := st.Good.Render(fitWords("every tensor moves at a usual rate (weights' update/|w| within ten times of 1e-3 a step)", w))
+	verdict := st.Good.Render(fitWords("no tensor is out of bounds (update/|w| between 1e-5 and 0.1 a step; compare each with 1e-3 on the chart)", w))
 	if worstAt >= 0 {
 		s := last.Stats[worstAt]
 		verdict = st.Warn.Render(fitWords(fmt.Sprintf("%s: %s (update/|w| %.2g): %s", s.Name, worst, s.Ratio(), layerAdvice(worst)), w))

@@ -41,7 +41,7 @@ func TestLayersViewBeforeAnyMeasure(t *testing.T) {
 	// Healthy tensors only: the line says so.
 	st := []training.LayerStat{{Name: "a", Size: 4, Weight: 2, Grad: 0.1, Update: 2e-3}}
 	m.state.Apply(training.Event{Kind: training.KindStep, Step: 1, Time: time.Now(), Layers: st})
-	if v := m.View(); !strings.Contains(v, "every tensor moves at a usual rate") {
+	if v := m.View(); !strings.Contains(v, "no tensor is out of bounds") {
 		t.Errorf("a healthy net is not said to be:\n%s", v)
 	}
 }
