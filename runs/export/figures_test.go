@@ -35,7 +35,8 @@ func figureRun(t *testing.T) string {
 	}
 	for ep, f1 := range []float64{0.4, 0.7, 0.6} {
 		events = append(events, map[string]any{"kind": "epoch", "epoch": ep + 1, "step": 100 * (ep + 1), "train_acc": 0.5,
-			"val":       map[string]any{"loss": 1.0 / float64(ep+1), "accuracy": 0.5 + 0.1*float64(ep), "macro_f1": f1},
+			"val": map[string]any{"loss": 1.0 / float64(ep+1), "accuracy": 0.5 + 0.1*float64(ep), "macro_f1": f1,
+				"tasks": map[string]any{"mask": map[string]any{"macro_f1": 0.9}, "gender": map[string]any{"macro_f1": 0.8}, "age": map[string]any{"macro_f1": 0.5 + 0.125*float64(ep)}}},
 			"confusion": map[string]any{"n": 3, "m": [][]int{{5, 1, 0}, {2, 7, 1}, {0, 0, 4}}}})
 	}
 	events = append(events, map[string]any{"kind": "alert", "step": 300, "alert": "finished", "msg": "run done after 3 of 3 epochs"})
@@ -145,7 +146,8 @@ func TestHTMLInChromium(t *testing.T) {
 		"<svg", "SHA256:abc set lr to 0.0005", "finished: run done after 3 of 3 epochs",
 		"<td>dog</td><td>0.8750</td><td>0.7000</td><td>0.7778</td><td>10</td>",
 		"focal &lt;next&gt;\nthe loader waited</p>",
-		"Layers (step 250)</h2>", "<td>conv1.weight</td><td>432</td><td>5</td><td>0.25</td><td>0.002</td>",
+		"Layers (step 250)</h2>",
+		"<th>mask F1</th><th>gender F1</th><th>age F1</th>", "<td>0.7000</td><td>0.9000</td><td>0.8000</td><td>0.6250</td>", "<td>conv1.weight</td><td>432</td><td>5</td><td>0.25</td><td>0.002</td>",
 	} {
 		if !strings.Contains(string(dom), want) {
 			t.Errorf("Chromium's DOM lacks %q", want)

@@ -48,8 +48,12 @@ func HTML(runDir, out string) (string, error) {
 	if n := len(lg.layers); n > 0 {
 		layers = &lg.layers[n-1]
 	}
+	masked := false
+	for _, e := range r.Epochs {
+		masked = masked || len(e.Tasks) > 0
+	}
 	page := pageData{
-		Name: r.name(), Note: r.Info.Note, Info: r.Info, Best: *r.best(), Epochs: r.Epochs, Events: r.Events, Layers: layers,
+		Name: r.name(), Note: r.Info.Note, Info: r.Info, Best: *r.best(), Epochs: r.Epochs, Events: r.Events, Layers: layers, Masked: masked,
 		Curves: template.HTML(svgBody(curves.Bytes())), Confusion: template.HTML(svgBody(conf.Bytes())),
 		Classes:  classRows(r.Classes, r.best().Conf),
 		Settings: settingRows(r.Info.Config),
@@ -84,6 +88,7 @@ type pageData struct {
 	Curves, Confusion template.HTML
 	Classes           []classRow
 	Layers            *layerLine // the last measured step's parameter norms; nil none
+	Masked            bool       // an epoch has the mask, gender and age figures
 	Settings          [][2]string
 	Written           string
 }
@@ -128,6 +133,12 @@ var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap{
 	},
 	"clock": func(t time.Time) string { return t.Format("2006-01-02 15:04:05") },
 	"g4":    func(v float64) string { return fmt.Sprintf("%.4g", v) },
+	"task": func(m map[string]float64, t string) string {
+		if v, ok := m[t]; ok {
+			return fmt.Sprintf("%.4f", v)
+		}
+		return "–"
+	},
 }).Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>maskdash run {{.Name}}</title>
@@ -151,8 +162,8 @@ svg{max-width:100%;height:auto}
 {{range .Classes}}<tr><td>{{.Name}}</td><td>{{f4 .Precision}}</td><td>{{f4 .Recall}}</td><td>{{f4 .F1}}</td><td>{{.Support}}</td></tr>
 {{end}}</table>
 <h2>Epochs</h2>
-<table id="epochs"><tr><th>epoch</th><th>step</th><th>train acc</th><th>val loss</th><th>val acc</th><th>val macro F1</th></tr>
-{{range .Epochs}}<tr><td>{{.Epoch}}</td><td>{{.Step}}</td><td>{{f4 .TrainAcc}}</td><td>{{f4 .Loss}}</td><td>{{f4 .Accuracy}}</td><td>{{f4 .MacroF1}}</td></tr>
+<table id="epochs"><tr><th>epoch</th><th>step</th><th>train acc</th><th>val loss</th><th>val acc</th><th>val macro F1</th>{{if .Masked}}<th>mask F1</th><th>gender F1</th><th>age F1</th>{{end}}</tr>
+{{range .Epochs}}<tr><td>{{.Epoch}}</td><td>{{.Step}}</td><td>{{f4 .TrainAcc}}</td><td>{{f4 .Loss}}</td><td>{{f4 .Accuracy}}</td><td>{{f4 .MacroF1}}</td>{{if $.Masked}}<td>{{task .Tasks "mask"}}</td><td>{{task .Tasks "gender"}}</td><td>{{task .Tasks "age"}}</td>{{end}}</tr>
 {{end}}</table>
 {{with .Layers}}<h2>Layers (step {{.Step}})</h2>
 <p class="muted">Each parameter tensor's norms at the last measured step, and how far that step's update moved it

@@ -31,7 +31,10 @@ type epochFigures struct {
 	Loss     float64
 	Accuracy float64
 	MacroF1  float64
-	Conf     [][]int
+	// Tasks are the mask, gender and age macro F1 of a masked run; nil
+	// otherwise.
+	Tasks map[string]float64
+	Conf  [][]int
 }
 
 // eventLine is one event of the log shown in the report: a checkpoint,
@@ -62,6 +65,9 @@ func readReport(runDir string) (*report, error) {
 				Loss     float64 `json:"loss"`
 				Accuracy float64 `json:"accuracy"`
 				MacroF1  float64 `json:"macro_f1"`
+				Tasks    map[string]struct {
+					MacroF1 float64 `json:"macro_f1"`
+				} `json:"tasks"`
 			} `json:"val"`
 			Conf *struct {
 				M [][]int `json:"m"`
@@ -92,6 +98,12 @@ func readReport(runDir string) (*report, error) {
 				return nil
 			}
 			ef := epochFigures{Epoch: e.Epoch, Step: e.Step, TrainAcc: e.TrainAcc, Loss: e.Val.Loss, Accuracy: e.Val.Accuracy, MacroF1: e.Val.MacroF1}
+			if len(e.Val.Tasks) > 0 {
+				ef.Tasks = map[string]float64{}
+				for k, v := range e.Val.Tasks {
+					ef.Tasks[k] = v.MacroF1
+				}
+			}
 			if e.Conf != nil {
 				ef.Conf = e.Conf.M
 			}
