@@ -23,6 +23,23 @@ type LayerStat struct {
 	Weight float64 `json:"w"`
 	Grad   float64 `json:"g"`
 	Update float64 `json:"u"`
+	// NonFinite names the norms ("w", "g", "u") that were NaN or
+	// infinite; they read 0 (JSON, and so the log, has no NaN).
+	NonFinite []string `json:"nonfinite,omitempty"`
+}
+
+// finite replaces the stat's non-finite norms by 0 and names them in
+// NonFinite.
+func (s *LayerStat) finite() {
+	for _, f := range []struct {
+		v    *float64
+		name string
+	}{{&s.Weight, "w"}, {&s.Grad, "g"}, {&s.Update, "u"}} {
+		if math.IsNaN(*f.v) || math.IsInf(*f.v, 0) {
+			*f.v = 0
+			s.NonFinite = append(s.NonFinite, f.name)
+		}
+	}
 }
 
 // Ratio is the update's norm over the weights' norm; 0 when the weights
@@ -63,6 +80,9 @@ const (
 // Health judges the stat. A tensor whose weights are all zero (a bias
 // before its first update) is judged by its gradient alone.
 func (s LayerStat) Health() LayerHealth {
+	if len(s.NonFinite) > 0 {
+		return LayerNonFinite
+	}
 	for _, v := range []float64{s.Weight, s.Grad, s.Update} {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return LayerNonFinite
@@ -175,6 +195,7 @@ func (p *layerProbe) moved(net *models.Net) error {
 			s += d * d
 		}
 		p.stats[i].Update = math.Sqrt(s)
+		p.stats[i].finite()
 	}
 	p.pending = append([]LayerStat(nil), p.stats...)
 	p.last = time.Now()

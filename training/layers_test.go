@@ -1,7 +1,9 @@
 package training
 
 import (
+	"encoding/json"
 	"math"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -61,7 +63,7 @@ func TestLayerStatsMeasureTheUpdate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := firstLayers(logged); len(got) != len(ls) || got[0] != ls[0] {
+			if got := firstLayers(logged); len(got) != len(ls) || !reflect.DeepEqual(got[0], ls[0]) {
 				t.Errorf("the log's first layer stats %+v, the hub's %+v", got, ls)
 			}
 		})
@@ -122,6 +124,7 @@ func TestLayerHealth(t *testing.T) {
 		{LayerStat{Weight: 0, Grad: 0.5, Update: 0.01}, LayerOK}, // a bias at its start
 		{LayerStat{Weight: math.NaN(), Grad: 1, Update: 1}, LayerNonFinite},
 		{LayerStat{Weight: 1, Grad: math.Inf(1), Update: 1}, LayerNonFinite},
+		{LayerStat{Weight: 1, Grad: 0, Update: 1, NonFinite: []string{"g"}}, LayerNonFinite}, // as the log holds it
 	} {
 		if got := c.s.Health(); got != c.want {
 			t.Errorf("%+v: %v, want %v", c.s, got, c.want)
@@ -157,5 +160,24 @@ func TestLayersAlert(t *testing.T) {
 	}
 	if n, msg, _ := alerts(1e-3); n != 0 {
 		t.Errorf("lr 1e-3: a layers alert: %q", msg)
+	}
+}
+
+// TestNonFiniteLayerStatIsLogged: a measure whose gradient overflowed is
+// still a JSON line (encoding/json refuses NaN and infinities; an event it
+// refused would stall the run), and reads back as not finite.
+func TestNonFiniteLayerStatIsLogged(t *testing.T) {
+	s := LayerStat{Name: "fc.weight", Size: 4, Rank: 2, Weight: 2, Grad: math.Inf(1), Update: math.NaN()}
+	s.finite()
+	b, err := json.Marshal(Event{Kind: KindStep, Layers: []LayerStat{s}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e Event
+	if err := json.Unmarshal(b, &e); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.Layers[0]; got.Health() != LayerNonFinite || got.Weight != 2 || strings.Join(got.NonFinite, ",") != "g,u" {
+		t.Errorf("read back %+v (%v)", got, got.Health())
 	}
 }

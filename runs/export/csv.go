@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/maskdash/maskdash/runs"
 )
@@ -46,14 +47,15 @@ func writeLayers(runDir, path string) error {
 	if err != nil {
 		return err
 	}
-	rows := [][]string{{"step", "tensor", "values", "rank", "weight_norm", "grad_norm", "update_norm", "update_ratio"}}
+	rows := [][]string{{"step", "tensor", "values", "rank", "weight_norm", "grad_norm", "update_norm", "update_ratio", "not_finite"}}
 	for _, l := range lg.layers {
 		for _, f := range l.Layers {
 			rank := ""
 			if f.Rank > 0 {
 				rank = strconv.Itoa(f.Rank)
 			}
-			rows = append(rows, []string{strconv.Itoa(l.Step), f.Name, strconv.Itoa(f.Size), rank, num(f.Weight), num(f.Grad), num(f.Update), num(f.Ratio())})
+			rows = append(rows, []string{strconv.Itoa(l.Step), f.Name, strconv.Itoa(f.Size), rank, num(f.Weight), num(f.Grad), num(f.Update), num(f.Ratio()),
+				strings.Join(f.NonFinite, ";")})
 		}
 	}
 	return writeCSV(path, rows)

@@ -41,7 +41,7 @@ func TestCSVReadsBack(t *testing.T) {
 	for i, st := range []int{10, 500, 500} {
 		e := map[string]any{"kind": "step", "step": st, "loss": 1.0, "layers": []map[string]any{
 			{"name": "conv1.weight", "n": 432, "rank": 4, "w": 4.0, "g": 0.5, "u": 0.004 * float64(i+1)},
-			{"name": "conv1.bias", "n": 16, "w": 0.0, "g": 0.1, "u": 0.001}}}
+			{"name": "conv1.bias", "n": 16, "w": 0.0, "g": 0.1 * float64(1-i/2), "u": 0.001, "nonfinite": nonFinite(i == 2, "g")}}}
 		if err := r.Append(e); err != nil {
 			t.Fatal(err)
 		}
@@ -81,9 +81,9 @@ func TestCSVReadsBack(t *testing.T) {
 		t.Errorf("epochs %v", epochs)
 	}
 	layers := read(paths[2])
-	want := [][]string{{"step", "tensor", "values", "rank", "weight_norm", "grad_norm", "update_norm", "update_ratio"},
-		{"10", "conv1.weight", "432", "4", "4", "0.5", "0.004", "0.001"}, {"10", "conv1.bias", "16", "", "0", "0.1", "0.001", "0"},
-		{"500", "conv1.weight", "432", "4", "4", "0.5", "0.012", "0.003"}, {"500", "conv1.bias", "16", "", "0", "0.1", "0.001", "0"}}
+	want := [][]string{{"step", "tensor", "values", "rank", "weight_norm", "grad_norm", "update_norm", "update_ratio", "not_finite"},
+		{"10", "conv1.weight", "432", "4", "4", "0.5", "0.004", "0.001", ""}, {"10", "conv1.bias", "16", "", "0", "0.1", "0.001", "0", ""},
+		{"500", "conv1.weight", "432", "4", "4", "0.5", "0.012", "0.003", ""}, {"500", "conv1.bias", "16", "", "0", "0", "0.001", "0", "g"}}
 	if len(layers) != len(want) {
 		t.Fatalf("layers.csv: %v", layers)
 	}
@@ -95,4 +95,12 @@ func TestCSVReadsBack(t *testing.T) {
 			}
 		}
 	}
+}
+
+// nonFinite is a measure's list of non-finite norms: names when bad.
+func nonFinite(bad bool, names ...string) []string {
+	if !bad {
+		return nil
+	}
+	return names
 }

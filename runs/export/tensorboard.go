@@ -121,6 +121,8 @@ type layerFigure struct {
 	Weight float64 `json:"w"`
 	Grad   float64 `json:"g"`
 	Update float64 `json:"u"`
+	// NonFinite names the norms that were NaN or infinite (they read 0).
+	NonFinite []string `json:"nonfinite"`
 }
 
 // ratio is the update's norm over the weights' (0 for zero weights), as

@@ -1,0 +1,84 @@
+package training
+
+import (
+	"math"
+	"slices"
+)
+
+// LayerSummary is a run's parameter measures, from its log: each tensor's
+// last measure and its update ratio over the run.
+type LayerSummary struct {
+	Measures  int            `json:"measures"`
+	FirstStep int            `json:"first_step"`
+	LastStep  int            `json:"last_step"`
+	Tensors   []TensorRecord `json:"tensors"`
+	// Alert is the layers alert's message if the run raised it.
+	Alert string `json:"alert,omitempty"`
+}
+
+// TensorRecord is one tensor's last measure, its verdict, and the median,
+// least and most of its update ratio over the measures after the run's
+// first (the first step's update is Adam's lr·sign(g), or a bias leaving
+// zero: it says little of the run). The ratios are NaN with one measure.
+type TensorRecord struct {
+	LayerStat
+	Ratio    float64     `json:"ratio"`
+	Verdict  LayerHealth `json:"-"`
+	Health   string      `json:"verdict"`
+	Median   float64     `json:"median_ratio"`
+	MinRatio float64     `json:"min_ratio"`
+	MaxRatio float64     `json:"max_ratio"`
+}
+
+// SummarizeLayers reads the step events' measures (a step measured twice,
+// redone after a resume, counts once: its later measure).
+func SummarizeLayers(evs []Event) LayerSummary {
+	var s LayerSummary
+	var measured [][]LayerStat
+	var steps []int
+	for _, e := range evs {
+		switch {
+		case e.Kind == KindStep && len(e.Layers) > 0:
+			if i := slices.Index(steps, e.Step); i >= 0 {
+				measured[i] = e.Layers
+				continue
+			}
+			steps = append(steps, e.Step)
+			measured = append(measured, e.Layers)
+		case e.Kind == KindAlert && e.Alert == AlertLayers:
+			s.Alert = e.Msg
+		case e.Kind == KindRewound:
+			measured, steps, s.Alert = nil, nil, ""
+		}
+	}
+	if len(measured) == 0 {
+		return s
+	}
+	s.Measures, s.FirstStep, s.LastStep = len(measured), slices.Min(steps), slices.Max(steps)
+	last := measured[len(measured)-1]
+	for i, st := range last {
+		var rs []float64
+		for _, m := range measured[1:] {
+			if i < len(m) && m[i].Name == st.Name && m[i].Weight > 0 {
+				rs = append(rs, m[i].Ratio())
+			}
+		}
+		r := TensorRecord{LayerStat: st, Ratio: st.Ratio(), Verdict: st.Health(), Median: math.NaN(), MinRatio: math.NaN(), MaxRatio: math.NaN()}
+		r.Health = r.Verdict.String()
+		if len(rs) > 0 {
+			slices.Sort(rs)
+			r.Median, r.MinRatio, r.MaxRatio = median(rs), rs[0], rs[len(rs)-1]
+		}
+		s.Tensors = append(s.Tensors, r)
+	}
+	return s
+}
+
+// median of sorted values.
+func median(sorted []float64) float64 {
+	n := len(sorted)
+	if n%2 == 1 {
+		return sorted[n/2]
+	}
+	return (sorted[n/2-1] + sorted[n/2]) / 2
+}
