@@ -1016,3 +1016,51 @@ func TestFixLabels(t *testing.T) {
 		t.Errorf("the checkpoint's data identity: %+v, %v", m.Data, err)
 	}
 }
+
+// TestLayersCommand: layers prints a run's parameter measures from its log
+// (the first step is always measured), as a table and as JSON; a run
+// without measures, and a run that does not exist, get one sentence.
+func TestLayersCommand(t *testing.T) {
+	data := tinySet(t)
+	rd := t.TempDir()
+	if out, err := run(t, "train", "--headless", "--data", data, "--runs", rd, "--img", "16x16", "--batch", "8", "--epochs", "1", "--name", "x"); err != nil {
+		t.Fatalf("train: %v\n%s", err, out)
+	}
+	out, err := run(t, "layers", "x", "--runs", rd)
+	if err != nil || !strings.Contains(out, "TENSOR") || !strings.Contains(out, "conv1.weight") || !strings.Contains(out, "measures, steps") {
+		t.Fatalf("layers: %v\n%s", err, out)
+	}
+	out, err = run(t, "layers", "x", "--runs", rd, "--json")
+	if err != nil {
+		t.Fatalf("layers --json: %v\n%s", err, out)
+	}
+	var doc struct {
+		Measures int `json:"measures"`
+		Tensors  []struct {
+			Name    string  `json:"name"`
+			Rank    int     `json:"rank"`
+			Ratio   float64 `json:"ratio"`
+			Verdict string  `json:"verdict"`
+		} `json:"tensors"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if doc.Measures < 1 || len(doc.Tensors) != 6 || doc.Tensors[0].Name != "conv1.weight" || doc.Tensors[0].Rank != 4 || doc.Tensors[0].Ratio <= 0 || doc.Tensors[0].Verdict == "" {
+		t.Errorf("layers --json: %+v", doc)
+	}
+	// A run with no measures (as runs from before them): one sentence.
+	r, err := runs.NewStore(rd).Create(runs.Info{Name: "old", Model: "cnn-s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(runs.StatusDone, nil); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run(t, "layers", "old", "--runs", rd); err == nil || !strings.Contains(out, "has no layer measures") || strings.Count(strings.TrimSpace(out), "\n") != 0 {
+		t.Errorf("a run without measures: %v\n%s", err, out)
+	}
+	if out, err := run(t, "layers", "nosuch", "--runs", rd); err == nil || !strings.Contains(out, `no run "nosuch"`) {
+		t.Errorf("an unknown run: %v\n%s", err, out)
+	}
+}

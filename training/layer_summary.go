@@ -8,12 +8,11 @@ import (
 // LayerSummary is a run's parameter measures, from its log: each tensor's
 // last measure and its update ratio over the run.
 type LayerSummary struct {
-	Measures  int            `json:"measures"`
-	FirstStep int            `json:"first_step"`
-	LastStep  int            `json:"last_step"`
-	Tensors   []TensorRecord `json:"tensors"`
+	Measures            int
+	FirstStep, LastStep int
+	Tensors             []TensorRecord
 	// Alert is the layers alert's message if the run raised it.
-	Alert string `json:"alert,omitempty"`
+	Alert string
 }
 
 // TensorRecord is one tensor's last measure, its verdict, and the median,
@@ -22,12 +21,9 @@ type LayerSummary struct {
 // zero: it says little of the run). The ratios are NaN with one measure.
 type TensorRecord struct {
 	LayerStat
-	Ratio    float64     `json:"ratio"`
-	Verdict  LayerHealth `json:"-"`
-	Health   string      `json:"verdict"`
-	Median   float64     `json:"median_ratio"`
-	MinRatio float64     `json:"min_ratio"`
-	MaxRatio float64     `json:"max_ratio"`
+	Ratio               float64 // the last measure's
+	Verdict             LayerHealth
+	Median, Least, Most float64
 }
 
 // SummarizeLayers reads the step events' measures (a step measured twice,
@@ -63,11 +59,10 @@ func SummarizeLayers(evs []Event) LayerSummary {
 				rs = append(rs, m[i].Ratio())
 			}
 		}
-		r := TensorRecord{LayerStat: st, Ratio: st.Ratio(), Verdict: st.Health(), Median: math.NaN(), MinRatio: math.NaN(), MaxRatio: math.NaN()}
-		r.Health = r.Verdict.String()
+		r := TensorRecord{LayerStat: st, Ratio: st.Ratio(), Verdict: st.Health(), Median: math.NaN(), Least: math.NaN(), Most: math.NaN()}
 		if len(rs) > 0 {
 			slices.Sort(rs)
-			r.Median, r.MinRatio, r.MaxRatio = median(rs), rs[0], rs[len(rs)-1]
+			r.Median, r.Least, r.Most = median(rs), rs[0], rs[len(rs)-1]
 		}
 		s.Tensors = append(s.Tensors, r)
 	}

@@ -181,3 +181,31 @@ func TestNonFiniteLayerStatIsLogged(t *testing.T) {
 		t.Errorf("read back %+v (%v)", got, got.Health())
 	}
 }
+
+// TestSummarizeLayers: a run's measures summed up as `maskdash layers`
+// prints them: the last measure, and the median, least and most ratio over
+// the measures after the first; a step measured again after a resume
+// counts once (its later measure), and the layers alert is kept.
+func TestSummarizeLayers(t *testing.T) {
+	m := func(step int, u float64) Event {
+		return Event{Kind: KindStep, Step: step, Layers: []LayerStat{{Name: "w", Size: 4, Rank: 2, Weight: 1, Grad: 1, Update: u}}}
+	}
+	evs := []Event{m(1, 0.5), {Kind: KindStep, Step: 2}, m(10, 1e-3), m(20, 4e-3), m(30, 9), m(30, 2e-3), m(40, 3e-3),
+		{Kind: KindAlert, Alert: AlertLayers, Msg: "w: moves fast"}}
+	s := SummarizeLayers(evs)
+	r := s.Tensors[0]
+	if s.Measures != 5 || s.FirstStep != 1 || s.LastStep != 40 || s.Alert != "w: moves fast" || len(s.Tensors) != 1 {
+		t.Fatalf("%+v", s)
+	}
+	// After the first: 1e-3, 4e-3, 2e-3 (step 30 again), 3e-3.
+	if r.Ratio != 3e-3 || math.Abs(r.Median-2.5e-3) > 1e-15 || r.Least != 1e-3 || r.Most != 4e-3 || r.Verdict != LayerOK {
+		t.Errorf("%+v", r)
+	}
+	one := SummarizeLayers(evs[:1]).Tensors[0]
+	if !math.IsNaN(one.Median) || one.Verdict != LayerTooFast {
+		t.Errorf("one measure: %+v", one)
+	}
+	if s := SummarizeLayers(append(evs, Event{Kind: KindRewound})); s.Measures != 0 || s.Alert != "" {
+		t.Errorf("after a rewind: %+v", s)
+	}
+}
