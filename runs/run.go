@@ -38,13 +38,17 @@ func (r *Run) SaveInfo() error {
 	return WriteFileAtomic(filepath.Join(r.Dir, "run.json"), append(b, '\n'))
 }
 
+// ErrUnencodable marks an event that JSON cannot hold (a NaN or an
+// infinity in it): writing it again will not help.
+var ErrUnencodable = errors.New("the event cannot be written as JSON")
+
 // Append writes one event to metrics.jsonl (one JSON object a line). A
 // write that fails part-way (a full disk) is cut off again, so the log
 // never holds a torn line before a good one; the caller may simply retry.
 func (r *Run) Append(event any) error {
 	b, err := json.Marshal(event)
 	if err != nil {
-		return fmt.Errorf("metrics event: %w", err)
+		return fmt.Errorf("metrics event: %w: %w", ErrUnencodable, err)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -2,6 +2,7 @@ package training
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/maskdash/maskdash/runs"
@@ -55,7 +56,15 @@ func (s *runSink) Flush() error {
 	for len(s.pending) > 0 {
 		p := &s.pending[0]
 		if !p.logged {
-			if err := s.run.Append(p.e); err != nil {
+			err := s.run.Append(p.e)
+			if errors.Is(err, runs.ErrUnencodable) {
+				// A figure JSON cannot hold (NaN, an infinity): the log says
+				// so in its place rather than the run stalling on it; viewers
+				// had the event live.
+				err = s.run.Append(Event{Kind: KindError, Time: p.e.Time, Run: p.e.Run, Epoch: p.e.Epoch, Step: p.e.Step,
+					Msg: fmt.Sprintf("a %s event could not be logged: %v", p.e.Kind, err)})
+			}
+			if err != nil {
 				return err
 			}
 			p.logged = true
