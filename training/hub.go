@@ -9,8 +9,8 @@ import (
 // Hub fans events out to any number of subscribers. Publish never blocks:
 // each subscriber has a queue in which step events are bounded (a slow
 // reader loses the newest ones until it catches up, and is told how many)
-// while every other event, and every step event that carries layer
-// stats, is kept. The hub also keeps the history so that
+// while every other event is kept; step events that carry layer stats
+// are bounded apart from the plain ones, so a slow reader keeps them. The hub also keeps the history so that
 // a late subscriber starts with the whole run: every non-step event, and
 // step events thinned to at most HistorySteps (when the cap is reached,
 // every other one is dropped but the newest half, so a run of days keeps
@@ -32,14 +32,15 @@ func NewHub() *Hub { return &Hub{subs: map[*Sub]struct{}{}} }
 
 // Sub is one subscription.
 type Sub struct {
-	hub     *Hub
-	mu      sync.Mutex
-	queue   []Event
-	steps   int
-	limit   int
-	dropped int
-	closed  bool
-	notify  chan struct{}
+	hub      *Hub
+	mu       sync.Mutex
+	queue    []Event
+	steps    int // plain step events queued
+	measured int // step events with layer stats queued
+	limit    int
+	dropped  int
+	closed   bool
+	notify   chan struct{}
 }
 
 // Subscribe returns a subscription and, atomically with it, every event
@@ -135,16 +136,23 @@ func (h *Hub) Subscribers() int {
 
 func (s *Sub) push(e Event) {
 	s.mu.Lock()
-	// A step event with the parameters' norms is kept like any other
-	// event: there is one every Config.LayersEvery, and a lost one leaves
-	// the layers view a measure short.
-	if e.Kind == KindStep && len(e.Layers) == 0 {
-		if s.steps >= s.limit {
+	// Step events with the parameters' norms have a bound of their own:
+	// there is one every Config.LayersEvery, and a reader slow enough to
+	// lose plain steps keeps its measures (a lost one leaves the layers
+	// view a measure short), up to the same number (256 by default,
+	// some 21 minutes of them), so a reader that never reads stays
+	// bounded.
+	if e.Kind == KindStep {
+		n := &s.steps
+		if len(e.Layers) > 0 {
+			n = &s.measured
+		}
+		if *n >= s.limit {
 			s.dropped++
 			s.mu.Unlock()
 			return
 		}
-		s.steps++
+		*n++
 	}
 	s.queue = append(s.queue, e)
 	s.mu.Unlock()
@@ -166,7 +174,7 @@ func (s *Sub) Next(ctx context.Context) (events []Event, dropped int, ok bool) {
 		s.mu.Lock()
 		if len(s.queue) > 0 || s.dropped > 0 {
 			events, dropped = s.queue, s.dropped
-			s.queue, s.steps, s.dropped = nil, 0, 0
+			s.queue, s.steps, s.measured, s.dropped = nil, 0, 0, 0
 			s.mu.Unlock()
 			return events, dropped, true
 		}

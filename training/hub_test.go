@@ -49,6 +49,16 @@ func TestHubSlowSubscriberLosesOnlySteps(t *testing.T) {
 	if len(evs) != 110 || dropped != 0 {
 		t.Errorf("fast: %d events, %d dropped", len(evs), dropped)
 	}
+	// Measured steps have their own bound: a reader that never reads
+	// keeps at most that many.
+	h2 := NewHub()
+	frozen, _ := h2.Subscribe(3)
+	for i := range 10 {
+		h2.Publish(Event{Kind: KindStep, Step: i, Layers: []LayerStat{{Name: "w"}}})
+	}
+	if evs, dropped, _ := frozen.Next(context.Background()); len(evs) != 3 || dropped != 7 {
+		t.Errorf("a frozen reader of measured steps: %d kept, %d dropped", len(evs), dropped)
+	}
 	// A late subscriber gets the whole history; Close ends everyone.
 	late, snap := h.Subscribe(0)
 	if len(snap) != 110 {
