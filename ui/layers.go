@@ -119,8 +119,6 @@ func (m Model) layersView(w, h int) string {
 			worst, worstAt = hv, i
 		}
 	}
-	title := st.BoxTitle.Render(joinFit([]string{"layers", fmt.Sprintf("step %d", last.Step), fmt.Sprintf("%d tensors", len(last.Stats)),
-		"update/|w| per step: healthy near 1e-3", "history ▁ 1e-6 … █ 1"}, " · ", w))
 	verdict := st.Good.Render(fitWords("no tensor is out of bounds (update/|w| between 1e-5 and 0.1 a step; compare each with 1e-3 on the chart)", w))
 	if worstAt >= 0 {
 		s := last.Stats[worstAt]
@@ -139,15 +137,27 @@ func (m Model) layersView(w, h int) string {
 		sparkW = 0
 	}
 	head += "verdict"
-	lines := []string{title, verdict, st.Dim.Render(truncate(head, w))}
+	lines := []string{"", verdict, st.Dim.Render(truncate(head, w))}
 	tableRows := len(last.Stats)
 	chartH := h - len(lines) - tableRows
-	if chartH < 6 {
-		// A short screen: the table scrolls to keep the cursor's row,
-		// and the chart goes.
+	const minChart, minTable = 8, 6
+	switch {
+	case chartH >= minChart:
+	case h-len(lines) >= minChart+minTable:
+		// More tensors than fit beside the chart (resnet-s has 28): the
+		// table scrolls to keep the cursor's row, the chart keeps a third.
+		chartH = max(minChart, (h-len(lines))/3)
+		tableRows = h - len(lines) - chartH
+	default:
+		// A short screen: the table scrolls and the chart goes.
 		tableRows, chartH = max(h-len(lines), 1), 0
 	}
 	first := min(max(cur-tableRows+1, 0), max(len(last.Stats)-tableRows, 0))
+	parts := []string{"layers", fmt.Sprintf("step %d", last.Step), fmt.Sprintf("%d tensors", len(last.Stats))}
+	if tableRows < len(last.Stats) {
+		parts = append(parts, fmt.Sprintf("rows %d–%d (↑/↓)", first+1, min(first+tableRows, len(last.Stats))))
+	}
+	lines[0] = st.BoxTitle.Render(joinFit(append(parts, "update/|w| per step: healthy near 1e-3", "history ▁ 1e-6 … █ 1"), " · ", w))
 	for i := first; i < min(first+tableRows, len(last.Stats)); i++ {
 		s := last.Stats[i]
 		mark := "  "

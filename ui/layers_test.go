@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -88,4 +89,32 @@ func TestLayerHistoryCoversTheRun(t *testing.T) {
 	if s := spark(samples, 0, 5); s != "▃▃▅▆▇" {
 		t.Errorf("spark %q", s)
 	}
+}
+
+// TestLayersViewOfABigNet: with more tensors than fit beside the chart
+// (resnet-s has 28), the table scrolls with the cursor and the chart keeps
+// a third of the view; the title says which rows show.
+func TestLayersViewOfABigNet(t *testing.T) {
+	m := New(Options{Renderer: asciiRenderer(), RunsDir: "testdata/no-runs"})
+	m, _ = m.Resize(120, 40)
+	var st []training.LayerStat
+	for i := range 28 {
+		st = append(st, training.LayerStat{Name: fmt.Sprintf("t%02d.weight", i), Size: 9, Rank: 4, Weight: 1, Grad: 0.1, Update: 1e-3})
+	}
+	for step := 1; step <= 3; step++ {
+		m.state.Apply(training.Event{Kind: training.KindStep, Step: step, Time: time.Now(), Layers: st})
+	}
+	m, _ = press(m, "5")
+	v := m.View()
+	if !strings.Contains(v, "t00.weight: update/|w| per step over the run") || !strings.Contains(v, "rows 1–") || strings.Contains(v, "t27.weight") {
+		t.Errorf("a big net's first rows and chart:\n%s", v)
+	}
+	for range 27 {
+		m, _ = press(m, "down")
+	}
+	v = m.View()
+	if !strings.Contains(v, "▸ t27.weight") || !strings.Contains(v, "–28 (↑/↓)") || !strings.Contains(v, "t27.weight: update/|w|") {
+		t.Errorf("the cursor on the last tensor:\n%s", v)
+	}
+	checkScreen(t, v, 120, 40)
 }
