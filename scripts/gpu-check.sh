@@ -113,6 +113,8 @@ timeout 120 $bin train --headless --device cuda --model vgg-s --epochs 2 --runs 
 run=""; for d in "$runs"/*/; do [ -f "$d/run.json" ] && run=$(basename "$d") && break; done
 timeout 120 $bin resume "$run" --runs $runs --epochs 3 --headless 2>&1 | grep -v "^step" | tail -3 || echo "FAILED: resume --device cuda"
 timeout 60 $bin eval "$run" --runs $runs 2>&1 | tail -4 || echo "FAILED: eval on the CPU"
+# The layers measured on the GPU (weights and gradients brought down every 5 s).
+timeout 30 $bin layers "$run" --runs $runs 2>&1 | head -8 || echo "FAILED: layers of a cuda run"
 timeout 150 scripts/steer-check.sh $bin --device cuda || echo "FAILED: steering a cuda run"
 timeout 120 $bin train --headless --device cuda --precision bf16 --model vgg-s --epochs 1 --runs $runs --name gpu-bf16 2>&1 | grep -v "^step" | tail -4 || echo "FAILED: train --precision bf16"
 # The range test on the GPU: the rate changes every step (the update
