@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"path/filepath"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -98,6 +99,12 @@ func overlaySeries(curves []runs.StepCurve, perStep bool, cols int) (series [][]
 // overlay and compare's chart (PlotSteps).
 func overlayChart(curves []runs.StepCurve, perStep bool, o chartOpts) string {
 	series, last := overlaySeries(curves, perStep, max(o.W-14, 10))
+	return plotLaid(series, last, perStep, o)
+}
+
+// plotLaid draws series laid out by overlaySeries (lastStep: its step
+// axis's last step, 0 per epoch).
+func plotLaid(series [][]float64, last int, perStep bool, o chartOpts) string {
 	if !perStep && len(series) > 0 && len(series[0]) > 1 {
 		o.XLo, o.XHi, o.XWhole = 1, float64(len(series[0])), true
 		o.XFmt = func(v float64) string { return fmt.Sprintf("%.0f", v) }
@@ -107,4 +114,82 @@ func overlayChart(curves []runs.StepCurve, perStep bool, o chartOpts) string {
 		o.XFmt = func(v float64) string { return fmt.Sprintf("%.0f", v) }
 	}
 	return plot(series, o)
+}
+
+// aggregated reports whether the overlay averages the picked runs by
+// group: the table is grouped and some group has two picked runs or
+// more (seeds, folds); with the groups (pickedGroups).
+func (r runsModel) aggregated() (values []string, members [][]int, ok bool) {
+	key := groupKeys[r.groupBy]
+	if key == "" {
+		return nil, nil, false
+	}
+	values, members = r.pickedGroups(key)
+	return values, members, len(values) < len(r.selected)
+}
+
+// pickedGroups splits the picked runs by the value of setting key (the
+// runs table's grouping), in pick order: each group's value and the
+// indices of its runs in r.selected.
+func (r runsModel) pickedGroups(key string) (values []string, members [][]int) {
+	at := map[string]int{}
+	for i, id := range r.selected {
+		v := ""
+		for _, l := range r.rows {
+			if l.Info.ID == id {
+				v = runs.Setting(l.Info, key)
+			}
+		}
+		g, ok := at[v]
+		if !ok {
+			g = len(values)
+			at[v] = g
+			values = append(values, v)
+			members = append(members, nil)
+		}
+		members[g] = append(members[g], i)
+	}
+	return values, members
+}
+
+// groupMeans averages laid-out series (overlaySeries) by group: each
+// group's pointwise mean over the runs that have a value there (NaN where
+// none has), and at its last point the mean and sample deviation with the
+// number of runs that reach it.
+func groupMeans(series [][]float64, members [][]int) (means [][]float64, last []meanSD) {
+	// at is group g's values at point k.
+	at := func(g []int, k int) []float64 {
+		var vs []float64
+		for _, i := range g {
+			if k < len(series[i]) && !math.IsNaN(series[i][k]) {
+				vs = append(vs, series[i][k])
+			}
+		}
+		return vs
+	}
+	for _, g := range members {
+		n := 0
+		for _, i := range g {
+			n = max(n, len(series[i]))
+		}
+		mean := make([]float64, n)
+		var ls meanSD
+		for k := range n {
+			mean[k] = math.NaN()
+			if vs := at(g, k); len(vs) > 0 {
+				ls.mean, ls.sd = meanSpread(vs)
+				ls.n = len(vs)
+				mean[k] = ls.mean
+			}
+		}
+		means = append(means, mean)
+		last = append(last, ls)
+	}
+	return means, last
+}
+
+// meanSD is a group's figure at its last point.
+type meanSD struct {
+	mean, sd float64
+	n        int
 }

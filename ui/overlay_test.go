@@ -64,3 +64,24 @@ func TestOverlayMetricKey(t *testing.T) {
 		t.Errorf("m does not come back to F1:\n%s", v)
 	}
 }
+
+// TestGroupMeans: runs averaged by group point by point, a run without a
+// value at a point left out there; at the last point the mean, sample
+// deviation and how many runs reach it.
+func TestGroupMeans(t *testing.T) {
+	nan := math.NaN()
+	series := [][]float64{{0.1, 0.2, 0.3}, {0.3, nan, 0.5}, {0.5, 0.6}, {0.9}}
+	means, last := groupMeans(series, [][]int{{0, 1, 2}, {3}})
+	want := []float64{0.3, 0.4, 0.4}
+	for k, v := range want {
+		if math.Abs(means[0][k]-v) > 1e-12 {
+			t.Fatalf("group 0's means %v, want %v", means[0], want)
+		}
+	}
+	if last[0].n != 2 || math.Abs(last[0].mean-0.4) > 1e-12 || math.Abs(last[0].sd-math.Sqrt(0.02)) > 1e-12 {
+		t.Errorf("group 0's last point %+v", last[0])
+	}
+	if len(means[1]) != 1 || means[1][0] != 0.9 || last[1].n != 1 || last[1].sd != 0 {
+		t.Errorf("a group of one: %v %+v", means[1], last[1])
+	}
+}

@@ -486,6 +486,10 @@ func (r runsModel) view(st Styles, w, h int) string {
 	b.WriteString("\n" + r.picked(st, w))
 	used = strings.Count(b.String(), "\n") + 1
 	if h-used-1 >= 4 {
+		if values, members, ok := r.aggregated(); ok {
+			b.WriteString("\n" + r.groupOverlay(st, w, h-used-1, groupKeys[r.groupBy], values, members))
+			return b.String()
+		}
 		b.WriteString("\n" + st.BoxTitle.Render(r.overlay.title()+", picked runs overlaid · m: another metric") + "\n")
 		var curves []runs.StepCurve
 		var colors []asciigraph.AnsiColor
@@ -498,6 +502,31 @@ func (r runsModel) view(st Styles, w, h int) string {
 		b.WriteString(overlayChart(curves, r.overlay == overlayTrainLoss, chartOpts{W: w, H: h - used - 1, Color: st.Color, Colors: colors, Chars: chars}))
 	}
 	return b.String()
+}
+
+// groupOverlay draws, in h rows, the picked runs' curves averaged by
+// group (the table grouped by key, and some group has two runs or more:
+// seeds, folds): one mean curve a group, named with its runs and its last
+// point's mean ± sample deviation.
+func (r runsModel) groupOverlay(st Styles, w, h int, key string, values []string, members [][]int) string {
+	var curves []runs.StepCurve
+	for _, id := range r.selected {
+		curves = append(curves, r.curves[curveKey{id, r.overlay}])
+	}
+	perStep := r.overlay == overlayTrainLoss
+	series, last := overlaySeries(curves, perStep, max(w-14, 10))
+	means, ends := groupMeans(series, members)
+	var legend []string
+	for g, v := range values {
+		end := "no value yet"
+		if ends[g].n > 0 {
+			end = fmt.Sprintf("last %.4f ± %.4f of %d", ends[g].mean, ends[g].sd, ends[g].n)
+		}
+		legend = append(legend, fmt.Sprintf("%s=%s (%s): %d runs, %s", key, v, CurveMark(g, st.Color), len(members[g]), end))
+	}
+	title := st.BoxTitle.Render(truncate(r.overlay.title()+", picked runs' mean by "+key+" · esc: each run · m: another metric", w))
+	head := title + "\n" + st.Dim.Render(fitWords(strings.Join(legend, " · "), w)) + "\n"
+	return head + plotLaid(means, last, perStep, curveStyles(chartOpts{W: w, H: max(h-2, 3)}, len(means), st.Color))
 }
 
 // preview draws the overlaid metric of the run under the cursor in the
@@ -536,6 +565,16 @@ func (r runsModel) picked(st Styles, w int) string {
 	if len(infos) < 2 {
 		diff = []string{"model", "loss", "lr"}
 	}
+	// Where the overlay averages by group, each run is marked as its
+	// group's curve.
+	group := map[string]int{}
+	if values, members, ok := r.aggregated(); ok && len(values) > 0 {
+		for g, m := range members {
+			for _, i := range m {
+				group[r.selected[i]] = g
+			}
+		}
+	}
 	var b strings.Builder
 	b.WriteString(st.BoxTitle.Render("picked runs: settings that differ, and changes made while training"))
 	for _, info := range infos {
@@ -548,6 +587,9 @@ func (r runsModel) picked(st Styles, w int) string {
 			kv = append(kv, "· "+runs.NoteLine(info.Note))
 		}
 		c := r.colors[info.ID] % len(overlayColors)
+		if g, ok := group[info.ID]; ok {
+			c = g % len(overlayColors) // its group's curve
+		}
 		mark := "■ "
 		if !st.Color {
 			mark = "(" + curveGlyphs[c%len(curveGlyphs)] + ") " // its line in the chart
