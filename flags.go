@@ -129,6 +129,7 @@ func trainFlags(fs *pflag.FlagSet, c *training.Config) func() error {
 	countInt(fs, &c.Limit, "limit", d.Limit, "use at most this many training images (0: all)")
 	countInt(fs, &c.KeepCheckpoints, "keep-checkpoints", d.KeepCheckpoints, "numbered checkpoints to keep besides best and latest")
 	countInt(fs, &c.EarlyStop, "early-stop", 0, "stop (with a checkpoint) when validation macro F1 has not improved for N epochs (0: never)")
+	fs.BoolVar(&c.StopDead, "stop-dead", false, "stop (with a checkpoint) when no gradient reaches any layer's weights for 3 measures in a row, about 15 s: a dead net")
 	countInt(fs, &c.NoGainEpochs, "alert-no-gain", 0, "alert when validation macro F1 has not improved for N epochs (0: never)")
 	nonNegFloat(fs, &c.AlertGPUMiB, "alert-gpu-mem", 0, "alert when the GPU has more than this many MiB in use (0: never)")
 	fs.BoolVar(&c.NoAugment, "no-augment", false, "turn off crop, flip, colour jitter and rotation (images are still resized to 1.125× and centre-cropped)")

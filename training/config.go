@@ -73,6 +73,11 @@ type Config struct {
 	// EarlyStop stops a run (with a checkpoint) whose validation macro F1
 	// has not improved for this many epochs; 0: never.
 	EarlyStop int `json:"early_stop,omitempty"`
+	// StopDead stops a run (with a checkpoint) once no gradient has
+	// reached any weight tensor for LayerAlertAfter measures in a row: a
+	// net whose ReLUs all died does not come back (a sweep's trial at a
+	// rate far too high, say).
+	StopDead bool `json:"stop_dead,omitempty"`
 	// NoGainEpochs raises the no-gain alert after this many epochs without
 	// a better macro F1; 0: never.
 	NoGainEpochs int `json:"no_gain_alert,omitempty"`

@@ -129,6 +129,24 @@ type layerProbe struct {
 	stats   []LayerStat
 	pending []LayerStat // measured, for the next step event
 	bad     []int       // per tensor: the measures in a row with a verdict that alerts
+	noGrad  []int       // per tensor: the measures in a row with no gradient
+}
+
+// dead reports whether no gradient has reached any weight tensor (rank 2
+// or more) for LayerAlertAfter measures in a row, after the measure just
+// taken (alerting counts them).
+func (p *layerProbe) dead() bool {
+	weights := 0
+	for i, st := range p.stats {
+		if st.Rank < 2 {
+			continue
+		}
+		weights++
+		if i >= len(p.noGrad) || p.noGrad[i] < LayerAlertAfter {
+			return false
+		}
+	}
+	return weights > 0
 }
 
 // LayerAlertAfter is how many measures in a row (at one every
@@ -142,9 +160,14 @@ const LayerAlertAfter = 3
 // measures in a row, after the measure just taken; ok is false when none.
 func (p *layerProbe) alerting() (s LayerStat, h LayerHealth, ok bool) {
 	if len(p.bad) != len(p.stats) {
-		p.bad = make([]int, len(p.stats))
+		p.bad, p.noGrad = make([]int, len(p.stats)), make([]int, len(p.stats))
 	}
 	for i, st := range p.stats {
+		if st.Health() == LayerNoGrad {
+			p.noGrad[i]++
+		} else {
+			p.noGrad[i] = 0
+		}
 		switch v := st.Health(); v {
 		case LayerNonFinite, LayerNoGrad, LayerTooFast:
 			p.bad[i]++

@@ -209,3 +209,37 @@ func TestSummarizeLayers(t *testing.T) {
 		t.Errorf("after a rewind: %+v", s)
 	}
 }
+
+// TestStopDead: with Config.StopDead a run whose net died (SGD at a rate
+// far too high: every ReLU off, no gradient reaches any weight) stops with
+// a checkpoint and an early-stop alert that says why; without it, the
+// same run trains on to its last epoch; a sane rate is not stopped.
+func TestStopDead(t *testing.T) {
+	train := func(lr float64, stopDead bool) (*Trainer, []Event) {
+		cfg := tinyConfig(t, t.TempDir())
+		cfg.Optim, cfg.LR, cfg.Epochs, cfg.LayersEvery, cfg.StopDead = "sgd", lr, 3, time.Nanosecond, stopDead
+		tr, evs, err := runTrainer(t, cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tr, evs
+	}
+	earlyStop := func(evs []Event) string {
+		for _, e := range evs {
+			if e.Kind == KindAlert && e.Alert == AlertEarlyStop {
+				return e.Msg
+			}
+		}
+		return ""
+	}
+	tr, evs := train(1, true)
+	if msg := earlyStop(evs); tr.Status() != runs.StatusStopped || !strings.Contains(msg, "a dead net") || tr.epoch != 0 || tr.LastCheckpoint() == "" {
+		t.Errorf("a dead net with StopDead: %s after step %d, epoch %d, checkpoint %q: %q", tr.Status(), tr.step, tr.epoch, tr.LastCheckpoint(), msg)
+	}
+	if tr, evs := train(1, false); tr.Status() != runs.StatusDone || earlyStop(evs) != "" {
+		t.Errorf("a dead net without StopDead: %s, %q", tr.Status(), earlyStop(evs))
+	}
+	if tr, evs := train(1e-3, true); tr.Status() != runs.StatusDone || earlyStop(evs) != "" {
+		t.Errorf("lr 1e-3 with StopDead: %s, %q", tr.Status(), earlyStop(evs))
+	}
+}

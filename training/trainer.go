@@ -344,8 +344,16 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 			t.alert(AlertNonFinite, fmt.Sprintf("the loss is %v at step %d (epoch %d): the run stops; its last good checkpoint is kept", loss, t.step, t.epoch+1))
 			return false, fmt.Errorf("%w at step %d (epoch %d); stopped, the last good checkpoint is kept", ErrNonFinite, t.step, t.epoch+1)
 		}
-		if err := t.update(); err != nil {
-			return false, err
+		if dead, err := t.update(); err != nil || dead {
+			if err != nil {
+				return false, err
+			}
+			// The batch is trained; the epoch stays open in the
+			// checkpoint, as a stop's does.
+			t.step++
+			t.batchInEpoch++
+			t.setState(StateStopping, "dead net")
+			return true, t.finalCheckpoint()
 		}
 		for i := 0; i < b.N; i++ {
 			if argmax(ClassLogProbs(logits[i*k:(i+1)*k], heads)) == b.Labels[i] {
@@ -447,25 +455,31 @@ func (t *Trainer) forwardBackward(b dataset.Batch, x []float32, labels []int, lr
 
 // update applies the optimizer's step to the net, and when a measure of
 // the parameters is due (Config.LayersEvery) measures them around it and
-// raises the layers alert if a tensor has been unwell long enough.
-func (t *Trainer) update() error {
+// raises the layers alert if a tensor has been unwell long enough. dead
+// says the run is to stop (Config.StopDead, and the net is dead).
+func (t *Trainer) update() (dead bool, err error) {
 	if !t.layers.due() {
-		return t.opt.StepNet(t.net)
+		return false, t.opt.StepNet(t.net)
 	}
 	if err := t.layers.measure(t.net); err != nil {
-		return err
+		return false, err
 	}
 	if err := t.opt.StepNet(t.net); err != nil {
-		return err
+		return false, err
 	}
 	if err := t.layers.moved(t.net); err != nil {
-		return err
+		return false, err
 	}
 	if s, h, ok := t.layers.alerting(); ok {
 		t.alert(AlertLayers, fmt.Sprintf("%s: %s at step %d (update/|w| %.2g, |grad| %.3g) for %d measures in a row: %s",
 			s.Name, h, t.step+1, s.Ratio(), s.Grad, LayerAlertAfter, h.Advice()))
 	}
-	return nil
+	if t.cfg.StopDead && t.layers.dead() {
+		t.alert(AlertEarlyStop, fmt.Sprintf("stopped at step %d (epoch %d): no gradient has reached any layer's weights for %d measures in a row, a dead net (every ReLU off, most often from a rate far too high; best %.4f at epoch %d, its checkpoint is best)",
+			t.step+1, t.epoch+1, LayerAlertAfter, t.bestF1, t.bestEpoch))
+		return true, nil
+	}
+	return false, nil
 }
 
 // between runs between two steps: it applies queued commands (waiting for
