@@ -131,7 +131,7 @@ func (m Model) onMouse(msg tea.MouseMsg) (tea.Model, tea.Cmd) {
 	if msg.Y == 0 {
 		x := lipgloss.Width(m.styles.Title.Render("maskdash") + " ")
 		for i := range viewNames {
-			w := lipgloss.Width(m.styles.Tab.Render(tabLabel(i, max(m.w, 40))))
+			w := lipgloss.Width(m.styles.Tab.Render(m.tabLabel(i, max(m.w, 40))))
 			if msg.X >= x && msg.X < x+w {
 				return m.setView(i)
 			}

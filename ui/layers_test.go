@@ -42,8 +42,15 @@ func TestLayersViewBeforeAnyMeasure(t *testing.T) {
 	// Healthy tensors only: the line says so.
 	st := []training.LayerStat{{Name: "a", Size: 4, Weight: 2, Grad: 0.1, Update: 2e-3}}
 	m.state.Apply(training.Event{Kind: training.KindStep, Step: 1, Time: time.Now(), Layers: st})
-	if v := m.View(); !strings.Contains(v, "no tensor is out of bounds") {
-		t.Errorf("a healthy net is not said to be:\n%s", v)
+	if v := m.View(); !strings.Contains(v, "no tensor is out of bounds") || !strings.Contains(v, "5 layers ") {
+		t.Errorf("a healthy net is not said to be, or its tab is marked:\n%s", v)
+	}
+	// A tensor in trouble marks the layers tab from every view.
+	st[0].Grad, st[0].Update = 0, 0
+	m.state.Apply(training.Event{Kind: training.KindStep, Step: 2, Time: time.Now(), Layers: st})
+	m, _ = press(m, "1")
+	if v := m.View(); !strings.Contains(v, "5 layers!") {
+		t.Errorf("a dead tensor does not mark the layers tab:\n%s", v)
 	}
 }
 

@@ -159,7 +159,7 @@ func (m Model) headerView(w int) string {
 	s := m.state
 	var tabs []string
 	for i := range viewNames {
-		label := tabLabel(i, w)
+		label := m.tabLabel(i, w)
 		if i == m.view {
 			tabs = append(tabs, st.TabOn.Render(label))
 		} else {
@@ -317,12 +317,32 @@ func (m Model) overviewView(w, h int) string {
 }
 
 // tabLabel is a view's tab: its number and name, shortened on a narrow
-// screen.
-func tabLabel(i, w int) string {
+// screen; the layers tab ends in "!" while the last measure has a tensor
+// in trouble, so it shows from every view.
+func (m Model) tabLabel(i, w int) string {
+	label := fmt.Sprintf("%d %s", i+1, viewNames[i])
 	if w < 90 {
-		return fmt.Sprintf("%d %s", i+1, []string{"over", "conf", "runs", "sys", "lay"}[i])
+		label = fmt.Sprintf("%d %s", i+1, []string{"over", "conf", "runs", "sys", "lay"}[i])
 	}
-	return fmt.Sprintf("%d %s", i+1, viewNames[i])
+	if i == viewLayers && m.layersTrouble() {
+		label += "!"
+	}
+	return label
+}
+
+// layersTrouble reports whether the last measure has a tensor whose
+// verdict is not ok.
+func (m Model) layersTrouble() bool {
+	l := m.state.Layers
+	if len(l) == 0 {
+		return false
+	}
+	for _, s := range l[len(l)-1].Stats {
+		if s.Health() != training.LayerOK {
+			return true
+		}
+	}
+	return false
 }
 
 // compact says whether the screen is small (below 100×30, a phone over
