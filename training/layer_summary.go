@@ -32,19 +32,22 @@ func SummarizeLayers(evs []Event) LayerSummary {
 	var s LayerSummary
 	var measured [][]LayerStat
 	var steps []int
+	at := map[int]int{} // step → its index in measured
 	for _, e := range evs {
 		switch {
 		case e.Kind == KindStep && len(e.Layers) > 0:
-			if i := slices.Index(steps, e.Step); i >= 0 {
+			if i, ok := at[e.Step]; ok {
 				measured[i] = e.Layers
 				continue
 			}
+			at[e.Step] = len(steps)
 			steps = append(steps, e.Step)
 			measured = append(measured, e.Layers)
 		case e.Kind == KindAlert && e.Alert == AlertLayers:
 			s.Alert = e.Msg
 		case e.Kind == KindRewound:
 			measured, steps, s.Alert = nil, nil, ""
+			clear(at)
 		}
 	}
 	if len(measured) == 0 {
