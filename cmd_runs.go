@@ -36,6 +36,7 @@ type runRow struct {
 	Duration  float64       `json:"duration_s"`
 	Parent    string        `json:"parent,omitempty"`
 	Note      string        `json:"note,omitempty"`
+	Alerts    []string      `json:"alerts,omitempty"` // the alert rules it raised ("finished" aside)
 	Error     string        `json:"error,omitempty"`
 }
 
@@ -70,7 +71,8 @@ func (a *app) runsCmd() *cobra.Command {
 			i := l.Info
 			loss, lr := training.FinalSettings(i)
 			r := runRow{ID: i.ID, Status: i.Status, Model: i.Model, Loss: loss, StartLoss: i.Loss, Optim: i.Optim, LR: lr, StartLR: i.LR, Changes: i.Changes,
-				Epochs: i.EpochsDone, Planned: i.Epochs, BestF1: i.Best.MacroF1, BestAcc: i.Best.Accuracy, Parent: i.Parent, Note: i.Note}
+				Epochs: i.EpochsDone, Planned: i.Epochs, BestF1: i.Best.MacroF1, BestAcc: i.Best.Accuracy, Parent: i.Parent, Note: i.Note,
+				Alerts: i.Alerts}
 			if !i.Start.IsZero() {
 				r.Duration = i.Duration().Seconds()
 			}
@@ -144,7 +146,7 @@ func printRuns(out io.Writer, dir string, rows []runRow) {
 		fmt.Fprintf(out, "no runs in %s\n", dir)
 		return
 	}
-	changed := false
+	changed, alerted := false, false
 	// Columns as wide as their widest cell: sweep trials' and --name's
 	// ids and a mixed loss overflowed fixed widths and shifted the rest.
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
@@ -162,12 +164,19 @@ func printRuns(out io.Writer, dir string, rows []runRow) {
 		if r.LR != r.StartLR {
 			lrMark, changed = "*", true
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.2g%s\t%d/%d\t%.4f\t%.3f\t%s\t%s\t%s\n", r.ID, r.Status, r.Model, r.Loss+lossMark, r.Optim,
+		status := string(r.Status)
+		if training.Troubled(r.Alerts) {
+			status, alerted = status+"!", true
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.2g%s\t%d/%d\t%.4f\t%.3f\t%s\t%s\t%s\n", r.ID, status, r.Model, r.Loss+lossMark, r.Optim,
 			r.LR, lrMark, r.Epochs, r.Planned, r.BestF1, r.BestAcc, fmtDur(r.Duration), orDash(r.Parent), noteCell(r.Note))
 	}
 	_ = tw.Flush() // a closed pipe has no one to tell
 	if changed {
 		fmt.Fprintln(out, "* changed while training: the value at the end ('maskdash compare RUN' shows each change)")
+	}
+	if alerted {
+		fmt.Fprintln(out, "! the run raised the layers or non-finite alert ('maskdash layers RUN' shows its layers; --json lists its alerts)")
 	}
 }
 

@@ -1064,3 +1064,48 @@ func TestLayersCommand(t *testing.T) {
 		t.Errorf("an unknown run: %v\n%s", err, out)
 	}
 }
+
+// TestRunsMarkTroubledRuns: a run that raised the layers or non-finite
+// alert (run.json's alerts) has "!" after its status in maskdash runs,
+// with a line saying what it means; --json lists its alerts, and the
+// filter finds it by the alert's name. A run that only hit a rule it was
+// given (no gain) is not marked.
+func TestRunsMarkTroubledRuns(t *testing.T) {
+	rd := t.TempDir()
+	st := runs.NewStore(rd)
+	for _, c := range []struct {
+		name   string
+		alerts []string
+	}{{"dead", []string{"layers", "early-stop"}}, {"calm", []string{"no-gain"}}} {
+		r, err := st.Create(runs.Info{Name: c.name, Model: "cnn-s", Loss: "ce", Optim: "sgd", LR: 1, Alerts: c.alerts})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Close(runs.StatusDone, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := run(t, "runs", "--runs", rd)
+	if err != nil {
+		t.Fatal(err, out)
+	}
+	for _, l := range strings.Split(out, "\n") {
+		switch {
+		case strings.Contains(l, "-dead ") && !strings.Contains(l, " done! "):
+			t.Errorf("the dead run is not marked: %q", l)
+		case strings.Contains(l, "-calm ") && strings.Contains(l, "done!"):
+			t.Errorf("the calm run is marked: %q", l)
+		}
+	}
+	if !strings.Contains(out, "! the run raised the layers or non-finite alert") {
+		t.Errorf("no footnote:\n%s", out)
+	}
+	out, err = run(t, "runs", "--runs", rd, "--json", "--filter", "layers")
+	var rows []struct {
+		ID     string   `json:"id"`
+		Alerts []string `json:"alerts"`
+	}
+	if err != nil || json.Unmarshal([]byte(out), &rows) != nil || len(rows) != 1 || !strings.HasSuffix(rows[0].ID, "-dead") || strings.Join(rows[0].Alerts, ",") != "layers,early-stop" {
+		t.Errorf("--json --filter layers: %v\n%s", err, out)
+	}
+}

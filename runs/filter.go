@@ -46,7 +46,7 @@ func Matches(i Info, filter string) bool {
 			}
 			continue
 		}
-		row := strings.ToLower(i.ID + " " + string(i.Status) + " " + i.Model + " " + i.Loss + " " + i.Optim + " " + i.Parent + " " + i.Note)
+		row := strings.ToLower(i.ID + " " + string(i.Status) + " " + i.Model + " " + i.Loss + " " + i.Optim + " " + i.Parent + " " + i.Note + " " + strings.Join(i.Alerts, " "))
 		for _, c := range i.Changes {
 			row += " " + strings.ToLower(c.Value)
 		}

@@ -74,6 +74,9 @@ type Info struct {
 	// Changes are the settings changed while the run trained (learning
 	// rate, loss), in order.
 	Changes []Change `json:"changes,omitempty"`
+	// Alerts are the alert rules that fired while the run trained, in
+	// the order they first fired ("finished" aside: every run has it).
+	Alerts []string `json:"alerts,omitempty"`
 	// Note is the run's note (NoteFile; not stored in run.json).
 	Note string `json:"-"`
 	// Dir is the run's folder (not stored: where it was read from).

@@ -1,5 +1,7 @@
 package training
 
+import "slices"
+
 // Alert names a rule that fired. Each fires at most once per run, as an
 // event of kind KindAlert (in the log, on every screen, and to the
 // notifier: a command or an HTTP POST, see Notify).
@@ -27,4 +29,12 @@ func (t *Trainer) alert(a Alert, msg string) {
 	}
 	t.alerted[a] = true
 	t.emit(Event{Kind: KindAlert, Alert: a, Msg: msg})
+}
+
+// Troubled reports whether a run's alerts (runs.Info.Alerts) say its
+// training went wrong (a dead or runaway layer, a loss gone NaN), as
+// opposed to a rule it was given (no gain, early stop): the runs tables
+// mark its status with "!".
+func Troubled(alerts []string) bool {
+	return slices.Contains(alerts, string(AlertLayers)) || slices.Contains(alerts, string(AlertNonFinite))
 }

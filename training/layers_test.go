@@ -236,6 +236,11 @@ func TestStopDead(t *testing.T) {
 	if msg := earlyStop(evs); tr.Status() != runs.StatusStopped || !strings.Contains(msg, "a dead net") || tr.epoch != 0 || tr.LastCheckpoint() == "" {
 		t.Errorf("a dead net with StopDead: %s after step %d, epoch %d, checkpoint %q: %q", tr.Status(), tr.step, tr.epoch, tr.LastCheckpoint(), msg)
 	}
+	// run.json keeps the alerts it raised, for the runs tables.
+	info, err := runs.NewStore(tr.cfg.Runs).Info(tr.RunID())
+	if err != nil || strings.Join(info.Alerts, ",") != "layers,early-stop" || !Troubled(info.Alerts) {
+		t.Errorf("run.json's alerts %v (%v)", info.Alerts, err)
+	}
 	if tr, evs := train(1, false); tr.Status() != runs.StatusDone || earlyStop(evs) != "" {
 		t.Errorf("a dead net without StopDead: %s, %q", tr.Status(), earlyStop(evs))
 	}

@@ -3,6 +3,7 @@ package training
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/maskdash/maskdash/runs"
@@ -123,6 +124,11 @@ func (s *runSink) apply(e Event) error {
 	case KindCheckpoint:
 		info.EpochsDone, info.Steps = e.Epoch, e.Step
 		return s.run.SaveInfo()
+	case KindAlert:
+		if e.Alert != AlertFinished && !slices.Contains(info.Alerts, string(e.Alert)) {
+			info.Alerts = append(info.Alerts, string(e.Alert))
+			return s.run.SaveInfo()
+		}
 	case KindControl:
 		if e.Setting == SettingLR || e.Setting == SettingLoss {
 			info.Changes = append(info.Changes, runs.Change{Step: e.Step, Setting: string(e.Setting), Value: e.Value, Who: e.Who})

@@ -42,7 +42,12 @@ func f4(v float64) string {
 func task(i runs.Info, t string) float64 { return i.Best.Tasks[t] }
 
 var runCols = []runCol{
-	{title: "status", width: 8, prio: 1, text: true, cell: func(i runs.Info) string { return string(i.Status) }},
+	{title: "status", width: 8, prio: 1, text: true, cell: func(i runs.Info) string {
+		if training.Troubled(i.Alerts) {
+			return string(i.Status) + "!" // a dead or runaway layer, a NaN loss
+		}
+		return string(i.Status)
+	}},
 	{title: "run", width: 30, prio: 0, text: true, cell: func(i runs.Info) string { return i.ID }},
 	{title: "model", width: 11, prio: 2, text: true, cell: func(i runs.Info) string { return i.Model }},
 	{title: "loss", width: 12, prio: 2, text: true, cell: finalLoss},

@@ -446,3 +446,22 @@ func TestLongRunsTableScrolls(t *testing.T) {
 		t.Errorf("a click on %s's row of the scrolled table selected %v", id, l)
 	}
 }
+
+// TestStatusCellMarksTroubledRuns: the runs view's status cell has "!"
+// for a run that raised the layers or non-finite alert, and not for one
+// that only hit a rule it was given.
+func TestStatusCellMarksTroubledRuns(t *testing.T) {
+	for _, c := range runCols {
+		if c.title != "status" {
+			continue
+		}
+		if got := c.cell(runs.Info{Status: runs.StatusDone, Alerts: []string{"layers"}}); got != "done!" {
+			t.Errorf("a run with a dead layer: %q", got)
+		}
+		if got := c.cell(runs.Info{Status: runs.StatusStopped, Alerts: []string{"no-gain", "early-stop"}}); got != "stopped" {
+			t.Errorf("an early-stopped run: %q", got)
+		}
+		return
+	}
+	t.Fatal("no status column")
+}

@@ -105,6 +105,11 @@ func (sw *Sweep) status(queued map[int]Queued, curves bool) []TrialStatus {
 			default: // crashed
 				ts.State, ts.Why = StateCrashed, "its process died"
 			}
+			if ts.Why == "" && training.Troubled(info.Alerts) {
+				// A trial that ran its course dead or diverging: say so
+				// beside its F1.
+				ts.Why = "alerts: " + strings.Join(info.Alerts, ", ")
+			}
 			if inQueue && ts.State != StateRunning && ts.State != StateDone && ts.State != StateStopped {
 				ts.State = q.State // requeued: it will resume
 			}
