@@ -60,7 +60,7 @@ func (r runsModel) ensemble() (runsModel, tea.Cmd) {
 	}
 	out := filepath.Join(r.dir, EnsemblesDir, time.Now().Format("20060102-150405")+fmt.Sprintf("-%druns.csv", len(dirs)))
 	r.answer, r.answerBad = fmt.Sprintf("ensemble: voting with %d runs (every image through every run; esc stops)…", len(dirs)), false
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(r.ctx)
 	r.voting = &vote{cancel: cancel}
 	return r, func() tea.Msg {
 		defer cancel()

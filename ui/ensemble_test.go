@@ -18,7 +18,9 @@ import (
 // checkpoints on their data's eval set, writes the predictions under
 // <runs>/ensembles/ and says the vote's macro F1 beside each run's; with
 // fewer than two picked it says what to do.
-func TestEnsemblePickedRuns(t *testing.T) {
+// twoRuns trains two tiny runs, a and b, on a synthetic set with 14
+// labelled eval images, and returns their runs folder.
+func twoRuns(t *testing.T) string {
 	data, rd := t.TempDir(), t.TempDir()
 	if err := dataset.Synthesize(context.Background(), dataset.SynthConfig{Out: data, Profiles: 12, W: 24, H: 32, Eval: 14, Seed: 4}); err != nil {
 		t.Fatal(err)
@@ -29,6 +31,11 @@ func TestEnsemblePickedRuns(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	return rd
+}
+
+func TestEnsemblePickedRuns(t *testing.T) {
+	rd := twoRuns(t)
 	m := runsViewModel(t, rd, 120, 40)
 	m = feed(t, m, "E")
 	if v := m.View(); !strings.Contains(v, "pick two runs or more") {
@@ -104,4 +111,26 @@ func msgsOf(c tea.Cmd) []tea.Msg {
 		return out
 	}
 	return []tea.Msg{msg}
+}
+
+// TestEnsembleStopsWithTheSession: a vote started from a session (an
+// operator over SSH) stops when the session ends (Options.Context), and
+// writes nothing.
+func TestEnsembleStopsWithTheSession(t *testing.T) {
+	rd := twoRuns(t)
+	ctx, end := context.WithCancel(context.Background())
+	m := runsViewOf(t, New(Options{Snapshot: script(), Ctrl: &fakeCtrl{}, Renderer: asciiRenderer(), RunsDir: rd, Context: ctx}), 120, 40)
+	m, _ = press(m, "enter", "down", "enter")
+	m, cmds := press(m, "E")
+	end()
+	for _, msg := range msgsOf(cmds[0]) {
+		nm, _ := m.Update(msg)
+		m = nm.(Model)
+	}
+	if v := m.View(); !strings.Contains(v, "ensemble: stopped; nothing was written") {
+		t.Errorf("after the session ended:\n%s", v)
+	}
+	if files, _ := filepath.Glob(filepath.Join(rd, EnsemblesDir, "*")); len(files) != 0 {
+		t.Errorf("a vote whose session ended wrote %v", files)
+	}
 }

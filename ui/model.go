@@ -27,14 +27,18 @@ type Controller interface {
 
 // Options configure a dashboard Model.
 type Options struct {
-	Sub       *training.Sub      // the event subscription (required)
-	Snapshot  []training.Event   // events published before subscribing
-	Ctrl      Controller         // nil: read-only viewer
-	Who       string             // who acts: "local" or an SSH key fingerprint
-	Renderer  *lipgloss.Renderer // the session's renderer
-	RunsDir   string             // for the runs view
-	QuitStops bool               // q checkpoints and stops training (local terminal)
-	MinFrame  time.Duration      // least time between two event batches; default 150ms (under 10 redraws/s)
+	Sub      *training.Sub      // the event subscription (required)
+	Snapshot []training.Event   // events published before subscribing
+	Ctrl     Controller         // nil: read-only viewer
+	Who      string             // who acts: "local" or an SSH key fingerprint
+	Renderer *lipgloss.Renderer // the session's renderer
+	RunsDir  string             // for the runs view
+	// Context is the session's lifetime (an SSH session's): work the
+	// dashboard started that outlives no one to see it (the runs view's
+	// ensemble vote) stops with it. nil: the process's.
+	Context   context.Context
+	QuitStops bool          // q checkpoints and stops training (local terminal)
+	MinFrame  time.Duration // least time between two event batches; default 150ms (under 10 redraws/s)
 	// Ring, when set, is called (in a command) with each alert: it rings
 	// the terminal's bell and raises a desktop notification (RingTerminal).
 	Ring func(msg string)
@@ -190,6 +194,9 @@ func New(o Options) Model {
 		m.state.Apply(e)
 	}
 	m.runs = newRunsModel(o.RunsDir)
+	if o.Context != nil {
+		m.runs.ctx = o.Context
+	}
 	m.errs.fullProtocol = o.Images
 	m.palette = newPalette()
 	for i, n := range viewNames {

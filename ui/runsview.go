@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -37,9 +38,10 @@ type runsModel struct {
 	filter    textinput.Model
 	filtering bool
 	noteInput textinput.Model
-	noting    *noteEdit // the note being written (N); nil none
-	voting    *vote     // an ensemble's vote (E) that is running; nil none
-	groupBy   int       // index into groupKeys; 0: no grouping
+	noting    *noteEdit       // the note being written (N); nil none
+	voting    *vote           // an ensemble's vote (E) that is running; nil none
+	ctx       context.Context // the session's lifetime (Options.Context): a vote stops with it
+	groupBy   int             // index into groupKeys; 0: no grouping
 	tree      bool
 	undo      []moved
 	answer    string // the last action's answer
@@ -86,7 +88,8 @@ func newRunsModel(dir string) runsModel {
 	n.Prompt = "note: "
 	n.Placeholder = "what this run tries, what came of it"
 	n.CharLimit = 200 // one line here; maskdash note writes longer ones
-	return runsModel{dir: dir, curves: map[curveKey]runs.StepCurve{}, colors: map[string]int{}, sortCol: colID, filter: f, noteInput: n}
+	return runsModel{dir: dir, curves: map[curveKey]runs.StepCurve{}, colors: map[string]int{}, sortCol: colID, filter: f, noteInput: n,
+		ctx: context.Background()}
 }
 
 // load lists the runs folder (I/O, so in a command).

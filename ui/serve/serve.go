@@ -257,7 +257,8 @@ func (s *Server) handler(sess ssh.Session) (tea.Model, []tea.ProgramOption) {
 		sub.Cancel()
 	}()
 	opts := ui.Options{Sub: sub, Snapshot: snap, Renderer: bm.MakeRenderer(sess), RunsDir: s.cfg.RunsDir, FrameGap: s.frameGap, Config: s.cfg.UI,
-		Ring: func(msg string) { _ = ui.RingTerminal(sess, msg) }} // a closed session has no one to tell
+		Context: sess.Context(),                                      // an operator's vote (E) stops when the session ends
+		Ring:    func(msg string) { _ = ui.RingTerminal(sess, msg) }} // a closed session has no one to tell
 	if s.RoleOf(sess.PublicKey()) == RoleOperator {
 		opts.Ctrl = operator{s: s, key: sess.PublicKey(), limit: newBucket(s.cfg.CommandRate)}
 		opts.Who = gossh.FingerprintSHA256(sess.PublicKey())
