@@ -132,23 +132,6 @@ type layerProbe struct {
 	noGrad  []int       // per tensor: the measures in a row with no gradient
 }
 
-// dead reports whether no gradient has reached any weight tensor (rank 2
-// or more) for LayerAlertAfter measures in a row, after the measure just
-// taken (alerting counts them).
-func (p *layerProbe) dead() bool {
-	weights := 0
-	for i, st := range p.stats {
-		if st.Rank < 2 {
-			continue
-		}
-		weights++
-		if i >= len(p.noGrad) || p.noGrad[i] < LayerAlertAfter {
-			return false
-		}
-	}
-	return weights > 0
-}
-
 // LayerAlertAfter is how many measures in a row (at one every
 // Config.LayersEvery) a tensor must have no gradient, a non-finite norm,
 // or move by more than LayerFastRatio of itself before the layers alert
@@ -156,36 +139,57 @@ func (p *layerProbe) dead() bool {
 // leaving zero.
 const LayerAlertAfter = 3
 
-// alerting is the first tensor whose verdict has alerted LayerAlertAfter
-// measures in a row, after the measure just taken; ok is false when none.
-func (p *layerProbe) alerting() (s LayerStat, h LayerHealth, ok bool) {
+// verdict is what the measure just taken says, counted with the ones
+// before it: the first tensor that has had an alerting verdict
+// LayerAlertAfter measures in a row (alert false when none), and whether
+// the net is dead: no gradient has reached any weight tensor (rank 2 or
+// more) for LayerAlertAfter measures in a row.
+type verdict struct {
+	stat   LayerStat
+	health LayerHealth
+	alert  bool
+	dead   bool
+}
+
+// judge counts each tensor's measures in a row with an alerting verdict
+// and with no gradient, the measure just taken included.
+func (p *layerProbe) judge() verdict {
 	if len(p.bad) != len(p.stats) {
 		p.bad, p.noGrad = make([]int, len(p.stats)), make([]int, len(p.stats))
 	}
+	v := verdict{health: LayerOK}
+	weights, deadWeights := 0, 0
 	for i, st := range p.stats {
-		if st.Health() == LayerNoGrad {
-			p.noGrad[i]++
-		} else {
+		h := st.Health()
+		p.noGrad[i]++
+		if h != LayerNoGrad {
 			p.noGrad[i] = 0
 		}
-		switch v := st.Health(); v {
+		switch h {
 		case LayerNonFinite, LayerNoGrad, LayerTooFast:
 			p.bad[i]++
-			if p.bad[i] >= LayerAlertAfter && !ok {
-				s, h, ok = st, v, true
+			if p.bad[i] >= LayerAlertAfter && !v.alert {
+				v.stat, v.health, v.alert = st, h, true
 			}
 		case LayerSlow, LayerOK:
 			p.bad[i] = 0
 		}
+		if st.Rank >= 2 {
+			weights++
+			if p.noGrad[i] >= LayerAlertAfter {
+				deadWeights++
+			}
+		}
 	}
-	return s, h, ok
+	v.dead = weights > 0 && deadWeights == weights
+	return v
 }
 
 // due reports whether this step is probed.
 func (p *layerProbe) due() bool { return p.last.IsZero() || time.Since(p.last) >= p.every }
 
-// measure records the norms of ps's weights and gradients and keeps a
-// copy of the weights, before the update.
+// measure records the norms of the net's weights and gradients and keeps
+// a copy of the weights, before the update.
 func (p *layerProbe) measure(net *models.Net) error {
 	if err := net.GradsToHost(); err != nil {
 		return err

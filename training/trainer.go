@@ -344,10 +344,11 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 			t.alert(AlertNonFinite, fmt.Sprintf("the loss is %v at step %d (epoch %d): the run stops; its last good checkpoint is kept", loss, t.step, t.epoch+1))
 			return false, fmt.Errorf("%w at step %d (epoch %d); stopped, the last good checkpoint is kept", ErrNonFinite, t.step, t.epoch+1)
 		}
-		if dead, err := t.update(); err != nil || dead {
-			if err != nil {
-				return false, err
-			}
+		dead, err := t.update()
+		if err != nil {
+			return false, err
+		}
+		if dead {
 			// The batch is trained; the epoch stays open in the
 			// checkpoint, as a stop's does.
 			t.step++
@@ -470,11 +471,12 @@ func (t *Trainer) update() (dead bool, err error) {
 	if err := t.layers.moved(t.net); err != nil {
 		return false, err
 	}
-	if s, h, ok := t.layers.alerting(); ok {
+	v := t.layers.judge()
+	if s := v.stat; v.alert {
 		t.alert(AlertLayers, fmt.Sprintf("%s: %s at step %d (update/|w| %.2g, |grad| %.3g) for %d measures in a row: %s",
-			s.Name, h, t.step+1, s.Ratio(), s.Grad, LayerAlertAfter, h.Advice()))
+			s.Name, v.health, t.step+1, s.Ratio(), s.Grad, LayerAlertAfter, v.health.Advice()))
 	}
-	if t.cfg.StopDead && t.layers.dead() {
+	if t.cfg.StopDead && v.dead {
 		t.alert(AlertEarlyStop, fmt.Sprintf("stopped at step %d (epoch %d): no gradient has reached any layer's weights for %d measures in a row, a dead net (every ReLU off, most often from a rate far too high; best %.4f at epoch %d, its checkpoint is best)",
 			t.step+1, t.epoch+1, LayerAlertAfter, t.bestF1, t.bestEpoch))
 		return true, nil
