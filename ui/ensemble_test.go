@@ -58,31 +58,10 @@ func TestEnsemblePickedRuns(t *testing.T) {
 	if m4, _ := press(m3, "E"); !strings.Contains(m4.View(), "a vote is running") {
 		t.Errorf("E while the stopped vote winds down:\n%s", m4.View())
 	}
-	for _, msg := range msgsOf(cmds[0]) {
-		nm, _ := m3.Update(msg)
-		m3 = nm.(Model)
-	}
-	if v := m3.View(); !strings.Contains(v, "ensemble: stopped; nothing was written") {
-		t.Errorf("after the stopped vote:\n%s", v)
-	}
-	if files, _ := filepath.Glob(filepath.Join(rd, EnsemblesDir, "*")); len(files) != 0 {
-		t.Errorf("a stopped vote wrote %v", files)
-	}
+	m3 = voted(t, m3, cmds[0])
+	checkStopped(t, m3, rd, "a vote stopped with esc")
 	m, cmds = press(m3, "E")
-	// The vote itself, waited for (settle gives a command 50 ms; under
-	// -race the vote takes longer).
-	done := make(chan []tea.Msg, 1)
-	go func() { done <- msgsOf(cmds[0]) }()
-	select {
-	case msgs := <-done:
-		for _, msg := range msgs {
-			nm, _ := m.Update(msg)
-			m = nm.(Model)
-		}
-	case <-time.After(5 * time.Minute):
-		t.Fatal("the vote took over five minutes")
-	}
-	v := m.View()
+	v := voted(t, m, cmds[0]).View()
 	if !strings.Contains(v, "ensemble of 2 runs: 14 predictions") || !strings.Contains(v, "macro F1") {
 		t.Fatalf("after the vote:\n%s", v)
 	}
@@ -123,14 +102,35 @@ func TestEnsembleStopsWithTheSession(t *testing.T) {
 	m, _ = press(m, "enter", "down", "enter")
 	m, cmds := press(m, "E")
 	end()
-	for _, msg := range msgsOf(cmds[0]) {
-		nm, _ := m.Update(msg)
-		m = nm.(Model)
+	checkStopped(t, voted(t, m, cmds[0]), rd, "a vote whose session ended")
+}
+
+// voted runs a vote's command (waited for: settle gives a command 50 ms,
+// and under -race a vote takes longer) and hands its messages to m.
+func voted(t *testing.T, m Model, vote tea.Cmd) Model {
+	t.Helper()
+	done := make(chan []tea.Msg, 1)
+	go func() { done <- msgsOf(vote) }()
+	select {
+	case msgs := <-done:
+		for _, msg := range msgs {
+			nm, _ := m.Update(msg)
+			m = nm.(Model)
+		}
+	case <-time.After(5 * time.Minute):
+		t.Fatal("the vote took over five minutes")
 	}
+	return m
+}
+
+// checkStopped: the view says the vote stopped, and nothing is in the
+// runs folder's ensembles/.
+func checkStopped(t *testing.T, m Model, rd, what string) {
+	t.Helper()
 	if v := m.View(); !strings.Contains(v, "ensemble: stopped; nothing was written") {
-		t.Errorf("after the session ended:\n%s", v)
+		t.Errorf("after %s:\n%s", what, v)
 	}
 	if files, _ := filepath.Glob(filepath.Join(rd, EnsemblesDir, "*")); len(files) != 0 {
-		t.Errorf("a vote whose session ended wrote %v", files)
+		t.Errorf("%s wrote %v", what, files)
 	}
 }
