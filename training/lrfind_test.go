@@ -110,18 +110,7 @@ func TestTrainWithLRFind(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hub := NewHub()
-	stop := collect(hub, nil) // subscribed before start: the range test's notices come then
-	tr, sink, err := start(context.Background(), cfg, hub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = tr.Run(context.Background())
-	if cerr := sink.close(tr.Status(), err); cerr != nil || err != nil {
-		t.Fatal(err, cerr)
-	}
-	hub.Close()
-	evs := stop()
+	tr, evs := trainFromStart(t, cfg)
 	info, err := runs.ReadInfo(tr.RunDir())
 	if err != nil {
 		t.Fatal(err)
@@ -138,18 +127,8 @@ func TestTrainWithLRFind(t *testing.T) {
 		t.Error("no notice says the rate the range test gave")
 	}
 	// A resume goes on at the rate found, without a second test.
-	hub = NewHub()
-	stop = collect(hub, nil)
-	rt, rsink, err := start(context.Background(), Config{Runs: rd, Resume: tr.RunID(), Epochs: 2, StepEvery: time.Nanosecond, Workers: 2}, hub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = rt.Run(context.Background())
-	if cerr := rsink.close(rt.Status(), err); cerr != nil || err != nil {
-		t.Fatal(err, cerr)
-	}
-	hub.Close()
-	for _, e := range stop() {
+	_, resumed := trainFromStart(t, Config{Runs: rd, Resume: tr.RunID(), Epochs: 2, StepEvery: time.Nanosecond, Workers: 2})
+	for _, e := range resumed {
 		if strings.Contains(e.Msg, "range test") {
 			t.Errorf("the resume tested again: %s", e.Msg)
 		}
@@ -157,4 +136,23 @@ func TestTrainWithLRFind(t *testing.T) {
 	if c := childOf(tr, Command{Kind: CmdFork, Value: 0.01}); c.LRFind || c.LR != 0.01 {
 		t.Errorf("a child run's config: lr_find %v, lr %v", c.LRFind, c.LR)
 	}
+}
+
+// trainFromStart trains cfg to its end and returns every event, those
+// published while the run starts (the range test's notices) included:
+// runTrainer subscribes once the trainer exists.
+func trainFromStart(t *testing.T, cfg Config) (*Trainer, []Event) {
+	t.Helper()
+	hub := NewHub()
+	stop := collect(hub, nil)
+	tr, sink, err := start(context.Background(), cfg, hub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = tr.Run(context.Background())
+	if cerr := sink.close(tr.Status(), err); cerr != nil || err != nil {
+		t.Fatal(err, cerr)
+	}
+	hub.Close()
+	return tr, stop()
 }
