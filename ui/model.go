@@ -494,11 +494,7 @@ func (m Model) viewKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		m.runs = m.runs.scrolled(m.bodyHeight())
 		return m, cmd
 	case viewLayers:
-		n := 0
-		if l := m.state.Layers; len(l) > 0 {
-			n = len(l[len(l)-1].Stats)
-		}
-		m.layers = m.layers.key(msg, k, n)
+		m.layers = m.layers.key(msg, k, len(m.state.LastLayers()))
 	}
 	return m, nil
 }

@@ -83,6 +83,15 @@ type RunState struct {
 
 const maxLog = 200
 
+// LastLayers is the newest measure's stats, a tensor each (nil before
+// the first).
+func (s *RunState) LastLayers() []training.LayerStat {
+	if len(s.Layers) == 0 {
+		return nil
+	}
+	return s.Layers[len(s.Layers)-1].Stats
+}
+
 // MaxStepSamples bounds the step samples a RunState keeps (about 45 MB
 // with the system figures, some 35 hours at four a second): past it,
 // every other sample but the newest half is dropped, as the hub does for

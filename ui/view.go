@@ -333,11 +333,7 @@ func (m Model) tabLabel(i, w int) string {
 // layersTrouble reports whether the last measure has a tensor whose
 // verdict is not ok.
 func (m Model) layersTrouble() bool {
-	l := m.state.Layers
-	if len(l) == 0 {
-		return false
-	}
-	for _, s := range l[len(l)-1].Stats {
+	for _, s := range m.state.LastLayers() {
 		if s.Health() != training.LayerOK {
 			return true
 		}
