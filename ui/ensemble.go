@@ -51,12 +51,8 @@ func (r runsModel) ensemble() (runsModel, tea.Cmd) {
 		return r, nil
 	}
 	var dirs, ids []string
-	for _, id := range r.selected {
-		for _, l := range r.rows {
-			if l.Info.ID == id {
-				dirs, ids = append(dirs, l.Info.Dir), append(ids, id)
-			}
-		}
+	for _, i := range r.pickedInfos() {
+		dirs, ids = append(dirs, i.Dir), append(ids, i.ID)
 	}
 	out := filepath.Join(r.dir, EnsemblesDir, time.Now().Format("20060102-150405")+fmt.Sprintf("-%druns.csv", len(dirs)))
 	r.answer, r.answerBad = fmt.Sprintf("ensemble: voting with %d runs (every image through every run; esc stops)…", len(dirs)), false

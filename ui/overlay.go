@@ -135,10 +135,8 @@ func (r runsModel) pickedGroups(key string) (values []string, members [][]int) {
 	at := map[string]int{}
 	for i, id := range r.selected {
 		v := ""
-		for _, l := range r.rows {
-			if l.Info.ID == id {
-				v = runs.Setting(l.Info, key)
-			}
+		if info, ok := r.info(id); ok {
+			v = runs.Setting(info, key)
 		}
 		g, ok := at[v]
 		if !ok {

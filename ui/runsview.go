@@ -168,6 +168,27 @@ func (r runsModel) update(msg tea.Msg) (runsModel, tea.Cmd) {
 	return r, nil
 }
 
+// info is run id's listing, if the folder still lists it.
+func (r runsModel) info(id string) (runs.Info, bool) {
+	for _, l := range r.rows {
+		if l.Info.ID == id {
+			return l.Info, true
+		}
+	}
+	return runs.Info{}, false
+}
+
+// pickedInfos are the picked runs the folder still lists, in pick order.
+func (r runsModel) pickedInfos() []runs.Info {
+	var out []runs.Info
+	for _, id := range r.selected {
+		if i, ok := r.info(id); ok {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
 // current is the run under the cursor (nil on a group row or nothing).
 func (r runsModel) current() *runs.Listed {
 	sh := r.shown()
@@ -556,14 +577,7 @@ func (r runsModel) preview(st Styles, w, h int) string {
 // picked lists the picked runs with their colours, the settings that
 // differ among them and the changes made while they trained.
 func (r runsModel) picked(st Styles, w int) string {
-	var infos []runs.Info
-	for _, id := range r.selected {
-		for _, l := range r.rows {
-			if l.Info.ID == id {
-				infos = append(infos, l.Info)
-			}
-		}
-	}
+	infos := r.pickedInfos()
 	diff := runs.DifferingSettings(infos)
 	if len(infos) < 2 {
 		diff = []string{"model", "loss", "lr"}
