@@ -228,7 +228,7 @@ func TestSideBySide(t *testing.T) {
 	v := m.View()
 	checkScreen(t, v, 120, 40)
 	for _, want := range []string{"side by side: A f-vgg-ce-s3 · B e-vgg-focal-s2", "class F1", "B−A", "confusion B − A", "gained:", "lost:",
-		"settings A → B: loss ce → focal · lr 0.001 → 0.00025 · seed 3 → 2", "B lr 0.000125 at", "step 1840"} {
+		"settings A → B: loss ce → focal · lr 0.001 → 0.00025 · seed 3 → 2", "B lr ×0.5 at step", "1,840"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("side by side lacks %q:\n%s", want, v)
 		}

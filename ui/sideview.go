@@ -61,14 +61,8 @@ func settingsDiff(a, b runs.Info) string {
 		}
 		parts = append(parts, fmt.Sprintf("%s %s → %s", k, orNone(a.Config[k]), orNone(b.Config[k])))
 	}
-	changes := func(i runs.Info) string {
-		var c []string
-		for _, ch := range i.Changes {
-			c = append(c, fmt.Sprintf("%s %s at step %d", ch.Setting, ch.Value, ch.Step))
-		}
-		return strings.Join(c, ", ")
-	}
-	if ca, cb := changes(a), changes(b); ca != cb {
+	// As the picked list words them ("lr ×0.5 at step 1,840").
+	if ca, cb := strings.Join(changeWords(a), ", "), strings.Join(changeWords(b), ", "); ca != cb {
 		parts = append(parts, "changed while training: A "+orNone(ca)+"; B "+orNone(cb))
 	}
 	if len(parts) == 0 {
