@@ -1109,3 +1109,99 @@ func TestRunsMarkTroubledRuns(t *testing.T) {
 		t.Errorf("--json --filter layers: %v\n%s", err, out)
 	}
 }
+
+// TestCalibrate: calibrate fits class offsets on a run's validation
+// predictions and says what they are worth; predict and eval add saved
+// offsets with --offsets (and refuse ones fitted for another checkpoint);
+// ensemble --offsets fits on the vote and refuses runs of different
+// validation splits before predicting anything.
+func TestCalibrate(t *testing.T) {
+	data := tinySet(t)
+	rd := t.TempDir()
+	common := []string{"train", "--headless", "--data", data, "--runs", rd, "--img", "16x16", "--batch", "8", "--epochs", "2"}
+	for _, extra := range [][]string{{"--name", "x"}, {"--name", "y", "--model", "cnn-s-mh"}, {"--name", "other", "--val-ratio", "0.3"}} {
+		if out, err := run(t, append(common, extra...)...); err != nil {
+			t.Fatalf("train %v: %v\n%s", extra, err, out)
+		}
+	}
+	out, err := run(t, "calibrate", "x", "--runs", rd, "--json")
+	if err != nil {
+		t.Fatalf("calibrate: %v\n%s", err, out)
+	}
+	var doc struct {
+		Epoch    int       `json:"epoch"`
+		Step     int       `json:"step"`
+		Images   int       `json:"images"`
+		Offsets  []float64 `json:"offsets"`
+		Halves   int       `json:"held_out_halves"`
+		Saved    bool      `json:"saved"`
+		PerClass []struct {
+			Images int `json:"images"`
+		} `json:"per_class"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	images := 0
+	for _, c := range doc.PerClass {
+		images += c.Images
+	}
+	if doc.Epoch < 1 || doc.Images == 0 || images != doc.Images || len(doc.Offsets) != 18 || len(doc.PerClass) != 18 || doc.Halves != 10 {
+		t.Errorf("calibrate --json: %+v", doc)
+	}
+	xdir := filepath.Join(rd, mustID(t, rd, "x"))
+	if _, err := os.Stat(filepath.Join(xdir, runs.OffsetsFile)); (err == nil) != doc.Saved {
+		t.Errorf("calibrate said saved=%v, and the file: %v", doc.Saved, err)
+	}
+	out, err = run(t, "calibrate", "x", "--runs", rd)
+	if err != nil || !strings.Contains(out, "on held-out halves:") || !strings.Contains(out, "WITH OFFSETS") {
+		t.Errorf("calibrate: %v\n%s", err, out)
+	}
+
+	// Saved offsets that push class 3 make predict choose it far more.
+	push := runs.ClassOffsets{Epoch: doc.Epoch, Step: doc.Step, Offsets: make([]float64, 18), HeldOutGain: 0.01}
+	push.Offsets[3] = 4
+	push.Classes = dataset.ClassNames(dataset.DefaultAgeBins)
+	if err := runs.WriteClassOffsets(xdir, push); err != nil {
+		t.Fatal(err)
+	}
+	count3 := func(path string) int {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Count(string(b), ",3\n")
+	}
+	plain, pushed := filepath.Join(t.TempDir(), "plain.csv"), filepath.Join(t.TempDir(), "pushed.csv")
+	if out, err := run(t, "predict", "x", "--runs", rd, "--out", plain); err != nil {
+		t.Fatalf("predict: %v\n%s", err, out)
+	}
+	if out, err := run(t, "predict", "x", "--runs", rd, "--out", pushed, "--offsets"); err != nil || !strings.Contains(out, "with class offsets (fitted on epoch") {
+		t.Fatalf("predict --offsets: %v\n%s", err, out)
+	}
+	if p, q := count3(plain), count3(pushed); q <= p {
+		t.Errorf("class 3 predicted %d times plain and %d with an offset of +4 on it", p, q)
+	}
+	if out, err := run(t, "eval", "x", "--runs", rd, "--data", data, "--offsets"); err != nil || !strings.Contains(out, "with class offsets fitted on epoch") {
+		t.Errorf("eval --offsets: %v\n%s", err, out)
+	}
+	// Offsets of another checkpoint, and a run with none: one sentence.
+	push.Step++
+	if err := runs.WriteClassOffsets(xdir, push); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run(t, "predict", "x", "--runs", rd, "--out", pushed, "--offsets"); err == nil || !strings.Contains(out, "were fitted for the checkpoint of epoch") || strings.Count(strings.TrimSpace(out), "\n") != 0 {
+		t.Errorf("offsets of another checkpoint: %v\n%s", err, out)
+	}
+	if out, err := run(t, "predict", "y", "--runs", rd, "--out", pushed, "--offsets"); err == nil || !strings.Contains(out, "has no class offsets: fit them with maskdash calibrate") {
+		t.Errorf("a run without offsets: %v\n%s", err, out)
+	}
+
+	ens := filepath.Join(t.TempDir(), "ens.csv")
+	if out, err := run(t, "ensemble", "--run", "x", "--run", "y", "--runs", rd, "--out", ens, "--offsets"); err != nil || !strings.Contains(out, "class offsets on the vote's validation predictions") || !strings.Contains(out, "wrote the soft vote of 2 runs") {
+		t.Errorf("ensemble --offsets: %v\n%s", err, out)
+	}
+	if out, err := run(t, "ensemble", "--run", "x", "--run", "other", "--runs", rd, "--out", ens, "--offsets"); err == nil || !strings.Contains(out, "validated on different images") || strings.Contains(out, "alone:") {
+		t.Errorf("ensemble --offsets of two splits: %v\n%s", err, out)
+	}
+}

@@ -12,6 +12,7 @@
 // scores.go per-class precision, recall and F1 from a confusion matrix;
 // valpreds.go each epoch's validation predictions (what ensembles and the
 // errors view read); note.go a run's note (note.txt, its owner's words);
+// offsets.go the class offsets maskdash calibrate fitted (class-offsets.json);
 // filter.go the filter words the runs table and maskdash runs take.
 // Exports are subpackage export.
 package runs

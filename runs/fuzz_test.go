@@ -110,3 +110,23 @@ func FuzzReadHistory(f *testing.F) {
 		}
 	})
 }
+
+func FuzzReadClassOffsets(f *testing.F) {
+	f.Add([]byte(`{"epoch":3,"step":90,"classes":["a","b"],"offsets":[0.5,-1],"held_out_gain":0.01}`))
+	f.Add([]byte(`{"classes":["a"],"offsets":[]}`))
+	f.Add([]byte(`{"offsets":[1e400]}`))
+	f.Add([]byte("\x00{"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, OffsetsFile), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		o, err := ReadClassOffsets(dir)
+		if err != nil && !strings.Contains(err.Error(), OffsetsFile) {
+			t.Errorf("the error does not name %s: %v", OffsetsFile, err)
+		}
+		if err == nil && (len(o.Offsets) == 0 || len(o.Offsets) != len(o.Classes)) {
+			t.Errorf("accepted %d offsets for %d classes", len(o.Offsets), len(o.Classes))
+		}
+	})
+}

@@ -3,8 +3,11 @@ package training
 import (
 	"context"
 	"fmt"
+	"path/filepath"
+	"slices"
 
 	"github.com/maskdash/maskdash/dataset"
+	"github.com/maskdash/maskdash/runs"
 )
 
 // EnsembleMember is one run of a soft vote, with its own score where the
@@ -60,4 +63,45 @@ func SoftVoteRuns(ctx context.Context, prs []RunPredictor, set *dataset.Set, tta
 		e.Score = &s
 	}
 	return e, nil
+}
+
+// CalibrateVote fits class offsets on the soft vote of the runs'
+// validation predictions, each checkpoint's from the epoch it ended. The
+// runs must have validated on the same images (one data folder, split
+// and seed): the folds of a K-fold sweep did not, and are refused.
+func CalibrateVote(prs []RunPredictor) (ClassCalibration, error) {
+	var all [][][]float64
+	var first *runs.ValPreds
+	for _, pr := range prs {
+		if pr.Meta.Batch > 0 || pr.Meta.Epoch == 0 {
+			return ClassCalibration{}, fmt.Errorf("%s was taken inside an epoch: no validation predictions are of its weights", pr.Path)
+		}
+		p, err := runs.ReadValPreds(pr.RunDir, pr.Meta.Epoch)
+		if err != nil {
+			return ClassCalibration{}, fmt.Errorf("%s: %w", pr.RunDir, err)
+		}
+		if first == nil {
+			first = p
+		} else if !sameValImages(first, p) {
+			return ClassCalibration{}, fmt.Errorf("runs %s and %s validated on different images, so their votes cannot be fitted together: class offsets need runs of one validation split (same data, split and seed; not the folds of a K-fold sweep)",
+				filepath.Base(prs[0].RunDir), filepath.Base(pr.RunDir))
+		}
+		all = append(all, ValLogProbs(p))
+	}
+	return CalibrateClasses(first.Truth, SoftVote(all), OffsetGroups(first.Classes, maskClasses(prs[0].Meta, first.Names)))
+}
+
+// sameValImages reports whether two runs' validation predictions are of
+// the same images, in the same order, with the same labels.
+func sameValImages(a, b *runs.ValPreds) bool {
+	if a.Len() != b.Len() || !slices.Equal(a.Names, b.Names) {
+		return false
+	}
+	for i, it := range a.Items {
+		o := b.Items[i]
+		if it.Name != o.Name || it.Path != o.Path || it.Mem != o.Mem || a.Truth[i] != b.Truth[i] {
+			return false
+		}
+	}
+	return true
 }

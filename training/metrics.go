@@ -196,8 +196,8 @@ func softmaxInto(row []float32, p, logp []float64) {
 	}
 }
 
-// argmax returns the index of the largest value.
-func argmax(v []float64) int {
+// Argmax returns the index of the largest value (the first of equals).
+func Argmax(v []float64) int {
 	b := 0
 	for i, x := range v {
 		if x > v[b] {
@@ -216,7 +216,7 @@ func valPreds(epoch int, set *dataset.Set, lp [][]float64) *runs.ValPreds {
 		Loss: make([]float32, len(lp)), Probs: make([]float32, len(lp)*c), Items: make([]runs.ValItem, len(lp)), Names: set.Classes}
 	for i, row := range lp {
 		s := set.Samples[i]
-		p.Truth[i], p.Pred[i] = s.Label, argmax(row)
+		p.Truth[i], p.Pred[i] = s.Label, Argmax(row)
 		p.Loss[i] = float32(-row[s.Label])
 		for k, v := range row[:c] {
 			p.Probs[i*c+k] = float32(math.Exp(v))

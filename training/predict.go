@@ -95,7 +95,7 @@ func WritePredictions(path string, set *dataset.Set, lp [][]float64) error {
 	var b bytes.Buffer
 	b.WriteString("ImageID,ans\n")
 	for i, s := range set.Samples {
-		fmt.Fprintf(&b, "%s,%d\n", s.Name, argmax(lp[i]))
+		fmt.Fprintf(&b, "%s,%d\n", s.Name, Argmax(lp[i]))
 	}
 	return runs.WriteFileAtomic(path, b.Bytes())
 }
@@ -105,6 +105,9 @@ type Predictor struct {
 	Net  *models.Net
 	Meta CkptMeta
 	Aug  dataset.Augment
+	// Offsets, when set, are added to every image's class
+	// log-probabilities (class offsets, see offsets.go).
+	Offsets []float64
 }
 
 // LoadPredictor loads a checkpoint for evaluation.
@@ -121,6 +124,9 @@ func LoadPredictor(path string) (*Predictor, error) {
 
 // CheckClasses refuses data whose classes are not the checkpoint's.
 func (p *Predictor) CheckClasses(set *dataset.Set) error {
+	if p.Offsets != nil && len(p.Offsets) != len(set.Classes) {
+		return fmt.Errorf("the class offsets are for %d classes but the data %s has %d", len(p.Offsets), set.Root, len(set.Classes))
+	}
 	if len(p.Meta.Classes) > 0 && len(set.Classes) != len(p.Meta.Classes) {
 		return fmt.Errorf("the checkpoint predicts %d classes but the data %s has %d", len(p.Meta.Classes), set.Root, len(set.Classes))
 	}
@@ -139,6 +145,9 @@ func (p *Predictor) LogProbs(ctx context.Context, set *dataset.Set, tta bool) ([
 	}
 	l := dataset.NewLoader(set, dataset.LoaderConfig{Batch: p.Net.Spec.EvalBatch, Aug: p.Aug}, nil, nil)
 	lp, _, err := evalSet(ctx, p.Net, l, set, nil, tta)
+	if err == nil && p.Offsets != nil {
+		AddOffsets(lp, p.Offsets)
+	}
 	return lp, err
 }
 
@@ -156,9 +165,12 @@ func (p *Predictor) Evaluate(ctx context.Context, set *dataset.Set, tta bool) (M
 	if err != nil {
 		return Metrics{}, nil, err
 	}
+	if p.Offsets != nil {
+		AddOffsets(lp, p.Offsets)
+	}
 	conf := NewConfusion(len(set.Classes))
 	for i, row := range lp {
-		conf.Add(set.Samples[i].Label, argmax(row))
+		conf.Add(set.Samples[i].Label, Argmax(row))
 	}
 	return Summarize(conf, lv, set.Masked), conf, nil
 }
@@ -187,7 +199,7 @@ func SoftVote(all [][][]float64) [][]float64 {
 func ScoreLogProbs(set *dataset.Set, lp [][]float64) Metrics {
 	conf := NewConfusion(len(set.Classes))
 	for i, row := range lp {
-		conf.Add(set.Samples[i].Label, argmax(row))
+		conf.Add(set.Samples[i].Label, Argmax(row))
 	}
 	return Summarize(conf, 0, set.Masked)
 }

@@ -14,6 +14,7 @@ type RunPredictor struct {
 	*Predictor
 	Path    string // the checkpoint's weights
 	DataDir string // the data the run trained on ("" when it does not say)
+	RunDir  string
 }
 
 // OpenRunPredictor resolves RUN in store and loads its checkpoint ckpt
@@ -35,7 +36,18 @@ func OpenRunPredictor(store *runs.Store, ref, ckpt string) (RunPredictor, error)
 	if dir == "" {
 		dir = pr.Meta.Data.Root // runs from before run.json recorded it
 	}
-	return RunPredictor{pr, p, dir}, nil
+	return RunPredictor{pr, p, dir, info.Dir}, nil
+}
+
+// UseOffsets reads the class offsets maskdash calibrate fitted for this
+// checkpoint; LogProbs and Evaluate add them from then on.
+func (r RunPredictor) UseOffsets() (runs.ClassOffsets, error) {
+	o, err := OffsetsFor(r.RunDir, r.Meta)
+	if err != nil {
+		return o, err
+	}
+	r.Offsets = o.Offsets
+	return o, nil
 }
 
 // EvalData opens DIR for evaluation or prediction: the mask eval layout

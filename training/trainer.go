@@ -357,7 +357,7 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 			return true, t.finalCheckpoint()
 		}
 		for i := 0; i < b.N; i++ {
-			if argmax(ClassLogProbs(logits[i*k:(i+1)*k], heads)) == b.Labels[i] {
+			if Argmax(ClassLogProbs(logits[i*k:(i+1)*k], heads)) == b.Labels[i] {
 				correct++
 			}
 			seen++

@@ -1,0 +1,128 @@
+package training
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/maskdash/maskdash/dataset"
+	"github.com/maskdash/maskdash/runs"
+)
+
+// RunCalibration is a run checkpoint's class offsets as fitted, with the
+// validation predictions they were fitted on.
+type RunCalibration struct {
+	ClassCalibration
+	Record runs.ClassOffsets // what class-offsets.json holds
+	Preds  *runs.ValPreds
+	LogP   [][]float64 // Preds' probabilities as logarithms
+}
+
+// CalibrateRun fits class offsets on the validation predictions that go
+// with a run's checkpoint (best, latest or a file): the epoch it ended.
+// It does not write them (SaveCalibration does).
+func CalibrateRun(runDir, ckpt string) (RunCalibration, error) {
+	p, err := CheckpointPath(runDir, ckpt)
+	if err != nil {
+		return RunCalibration{}, err
+	}
+	meta, err := ReadCkptMeta(p)
+	if err != nil {
+		return RunCalibration{}, err
+	}
+	if meta.Batch > 0 {
+		return RunCalibration{}, fmt.Errorf("checkpoint %s was taken %d batches into epoch %d, so no validation predictions are of its weights: calibrate best, or a checkpoint taken at an epoch's end", filepath.Base(p), meta.Batch, meta.Epoch+1)
+	}
+	if meta.Epoch == 0 {
+		return RunCalibration{}, fmt.Errorf("checkpoint %s was taken before the first epoch ended: there are no validation predictions to fit on", filepath.Base(p))
+	}
+	preds, err := runs.ReadValPreds(runDir, meta.Epoch)
+	if err != nil {
+		return RunCalibration{}, fmt.Errorf("%w (runs from before maskdash kept validation predictions have none, and a run without a validation split keeps none)", err)
+	}
+	if len(meta.Classes) > 0 && !slices.Equal(meta.Classes, preds.Names) {
+		return RunCalibration{}, fmt.Errorf("epoch %d's validation predictions name other classes than checkpoint %s", meta.Epoch, filepath.Base(p))
+	}
+	lp := ValLogProbs(preds)
+	cal, err := CalibrateClasses(preds.Truth, lp, OffsetGroups(preds.Classes, maskClasses(meta, preds.Names)))
+	if err != nil {
+		return RunCalibration{}, fmt.Errorf("epoch %d's validation predictions: %w", meta.Epoch, err)
+	}
+	rec := runs.ClassOffsets{
+		Epoch: meta.Epoch, Step: meta.Step, Classes: preds.Names, Offsets: cal.Offsets, Images: preds.Len(),
+		MacroF1: cal.Before, MacroF1Offsets: cal.After,
+		HeldOutGain: cal.HeldOut.Gain, HeldOutSD: cal.HeldOut.SD, HeldOutHalves: cal.HeldOut.Halves, HeldOutImproved: cal.HeldOut.Improved,
+		Fitted: time.Now().UTC().Truncate(time.Second),
+	}
+	return RunCalibration{ClassCalibration: cal, Record: rec, Preds: preds, LogP: lp}, nil
+}
+
+// maskClasses reports whether names are the 18 mask × gender × age
+// classes (with the checkpoint's age bins), whose tasks get offsets too.
+func maskClasses(meta CkptMeta, names []string) bool {
+	bins, err := dataset.ParseAgeBins(meta.Data.AgeBins)
+	if err != nil {
+		bins = dataset.DefaultAgeBins
+	}
+	return slices.Equal(names, dataset.ClassNames(bins))
+}
+
+// ValLogProbs turns kept validation probabilities back into
+// log-probabilities. They were kept in steps of 1/65535, so a class
+// below that reads as zero: it counts as half a step, not as −∞.
+func ValLogProbs(p *runs.ValPreds) [][]float64 {
+	const floor = 0.5 / 65535
+	lp := make([][]float64, p.Len())
+	for i := range lp {
+		row := make([]float64, p.Classes)
+		for c := range row {
+			row[c] = math.Log(max(float64(p.Prob(i, c)), floor))
+		}
+		lp[i] = row
+	}
+	return lp
+}
+
+// OffsetsFor reads the class offsets a run's calibration saved and checks
+// that they were fitted for the checkpoint meta describes.
+func OffsetsFor(runDir string, meta CkptMeta) (runs.ClassOffsets, error) {
+	o, err := runs.ReadClassOffsets(runDir)
+	if errors.Is(err, runs.ErrNoOffsets) {
+		return o, fmt.Errorf("%w: fit them with maskdash calibrate %s", err, filepath.Base(runDir))
+	}
+	if err != nil {
+		return o, err
+	}
+	if o.Epoch != meta.Epoch || o.Step != meta.Step || meta.Batch > 0 {
+		return o, fmt.Errorf("run %s's class offsets were fitted for the checkpoint of epoch %d (step %d), not this one (epoch %d, step %d): fit them for it with maskdash calibrate %s --ckpt …",
+			filepath.Base(runDir), o.Epoch, o.Step, meta.Epoch, meta.Step, filepath.Base(runDir))
+	}
+	if len(meta.Classes) > 0 && !slices.Equal(meta.Classes, o.Classes) {
+		return o, fmt.Errorf("run %s's class offsets name other classes than its checkpoint", filepath.Base(runDir))
+	}
+	return o, nil
+}
+
+// FittedImagesIn counts the images of set that are among the validation
+// images a run's class offsets were fitted on (epoch's), by name: a score
+// over them is optimistic.
+func FittedImagesIn(runDir string, epoch int, set *dataset.Set) (int, error) {
+	p, err := runs.ReadValPreds(runDir, epoch)
+	if err != nil {
+		return 0, err
+	}
+	fitted := make(map[string]bool, p.Len())
+	for _, it := range p.Items {
+		fitted[it.Name] = true
+	}
+	n := 0
+	for _, s := range set.Samples {
+		if fitted[s.Name] {
+			n++
+		}
+	}
+	return n, nil
+}
