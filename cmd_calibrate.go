@@ -105,20 +105,12 @@ type calibrationRow struct {
 }
 
 func calibrationRows(cal training.RunCalibration) []calibrationRow {
-	c := cal.Preds.Classes
-	before, after := training.NewConfusion(c), training.NewConfusion(c)
-	shifted := make([]float64, c)
-	for i, row := range cal.LogP {
-		copy(shifted, row)
-		training.AddOffsets([][]float64{shifted}, cal.Offsets)
-		before.Add(cal.Preds.Truth[i], training.Argmax(row))
-		after.Add(cal.Preds.Truth[i], training.Argmax(shifted))
-	}
+	before, after := cal.Confusions()
 	pb, pa := before.PerClass(), after.PerClass()
-	rows := make([]calibrationRow, c)
+	rows := make([]calibrationRow, before.N)
 	for k := range rows {
 		rows[k] = calibrationRow{Class: cal.Preds.Names[k], Offset: cal.Offsets[k], Images: pb[k].Support, F1: pb[k].F1, F1Offsets: pa[k].F1}
-		for t := range c {
+		for t := range before.N {
 			rows[k].Predicted += before.M[t][k]
 			rows[k].PredOffsets += after.M[t][k]
 		}

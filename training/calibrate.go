@@ -126,3 +126,19 @@ func FittedImagesIn(runDir string, epoch int, set *dataset.Set) (int, error) {
 	}
 	return n, nil
 }
+
+// Confusions are the validation confusion matrices of the fit's epoch
+// without and with the offsets.
+func (c RunCalibration) Confusions() (before, after *Confusion) {
+	n := c.Preds.Classes
+	before, after = NewConfusion(n), NewConfusion(n)
+	shifted := make([]float64, n)
+	for i, row := range c.LogP {
+		for k, v := range row {
+			shifted[k] = v + c.Offsets[k]
+		}
+		before.Add(c.Preds.Truth[i], Argmax(row))
+		after.Add(c.Preds.Truth[i], Argmax(shifted))
+	}
+	return before, after
+}

@@ -27,6 +27,10 @@ func (m Model) confusionView(w, h int) string {
 		idx = n - 1
 	}
 	c := s.Confs[idx]
+	oc, offsetTitle := m.offsetConfusion(idx)
+	if oc != nil {
+		c = oc
+	}
 	names := s.Header.Classes
 	if len(names) != c.N {
 		names = make([]string, c.N)
@@ -53,6 +57,9 @@ func (m Model) confusionView(w, h int) string {
 			title = fmt.Sprintf("confusion ep %d/%d · macro F1 %.4f · %s · classes by index (wider: names)",
 				s.EpochN[idx], s.EpochN[n-1], c.MacroF1(), mode)
 		}
+	}
+	if oc != nil {
+		title = joinFit(offsetTitle, " · ", w)
 	}
 	mat := m.matrix(c, rows, true, corner, cur)
 	top := mat

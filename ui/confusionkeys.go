@@ -45,6 +45,7 @@ func (m Model) confusionKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		m.percent = !m.percent
 	case key.Matches(msg, k.Errors) && n > 0 && m.state.Confs[cur] != nil:
 		m.picking = !m.picking
+		m.offsets.shown = false // the cells' images are of the plain predictions
 		if m.picking {
 			m.cellT, m.cellP = worstCell(m.state.Confs[cur].M)
 		}
@@ -90,6 +91,7 @@ func (m Model) openErrors(ep, t, p int) (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	m.picking, m.cellT, m.cellP = true, t, p
+	m.offsets.shown = false // the cells' images are of the plain predictions
 	var cmd tea.Cmd
 	m.errs, cmd = m.errs.openCell(dir, m.state.EpochN[ep], t, p, m.opts.Renderer.ColorProfile())
 	runsDir := m.opts.RunsDir

@@ -28,6 +28,7 @@ type KeyMap struct {
 	Smooth     key.Binding
 	Errors     key.Binding // confusion view: pick a cell to see its images
 	FlagLabel  key.Binding // the cell's images: the selected image's label is wrong
+	Offsets    key.Binding // confusion view: class offsets for macro F1 on the best epoch
 	EpochPrev  key.Binding
 	EpochNext  key.Binding
 	Back       key.Binding
@@ -84,6 +85,7 @@ func DefaultKeyMap() KeyMap {
 		Smooth:     key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "smoothing")),
 		Errors:     key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "cell images")),
 		FlagLabel:  key.NewBinding(key.WithKeys("F"), key.WithHelp("F", "flag wrong label")),
+		Offsets:    key.NewBinding(key.WithKeys("C"), key.WithHelp("C", "class offsets")),
 		EpochPrev:  key.NewBinding(key.WithKeys("["), key.WithHelp("[/]", "epoch (cell)")),
 		EpochNext:  key.NewBinding(key.WithKeys("]"), key.WithHelp("]", "next epoch")),
 		Back:       key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
@@ -173,7 +175,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.LRUp, k.LRDown, k.LRSet, k.Loss},
 		{k.NextView, k.Overview, k.Confusion, k.Runs, k.System, k.Layers},
 		{k.History, k.Smooth, k.XAxis, k.LogY, k.ZoomIn, k.CursorL},
-		{k.Left, k.Up, k.Select, k.Percent},
+		{k.Left, k.Up, k.Select, k.Percent, k.Offsets},
 		{k.Errors, k.EpochPrev, k.FlagLabel, k.Back},
 		{k.Filter, k.SortNext, k.Group, k.Tree, k.Compare, k.Overlay, k.Ensemble, k.Archive, k.Delete, k.Undo, k.Note, k.Watch},
 		{k.Help, k.Palette, k.Quit},

@@ -105,6 +105,7 @@ type Model struct {
 
 	palette paletteModel // the : command palette
 	layers  layersPane   // the layers view's cursor
+	offsets offsetsPane  // the confusion view's class offsets (C)
 	out     *outbox      // keeps control commands in key order (shared by the model's copies)
 
 	picking      bool // the confusion view has a cell cursor (e)
@@ -368,6 +369,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case labelFlaggedMsg:
 		return m.flagged(msg), nil
+	case offsetsFittedMsg:
+		return m.offsetsFitted(msg), nil
 	case tea.MouseMsg:
 		return m.onMouse(msg)
 	case refreshRunsMsg:
@@ -465,6 +468,10 @@ func (m Model) onKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m.openPrompt(promptLoss, "loss (ce, focal, smooth, f1, 0.6focal+0.4f1…): ", m.state.Loss)
 	case key.Matches(msg, k.NewRun):
 		return m.openPrompt(promptFork, "new run from here — loss and lr: ", fmt.Sprintf("%s %g", m.state.Loss, m.state.LR))
+	case key.Matches(msg, k.Offsets):
+		// Last: a key the config gives another action keeps it.
+		m.view = viewConfusion
+		return m.toggleOffsets()
 	default:
 		return m.viewKey(msg)
 	}

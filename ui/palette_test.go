@@ -14,7 +14,7 @@ func TestPaletteFindsAndRunsActions(t *testing.T) {
 	m := newTestModel(ctrl, 120, 40)
 	m, _ = press(m, ":")
 	v := m.View()
-	if !strings.Contains(v, "command palette") || !strings.Contains(v, "checkpoint") || !strings.Contains(v, "side by side") {
+	if !strings.Contains(v, "command palette") || !strings.Contains(v, "checkpoint") || !strings.Contains(v, "class offsets") {
 		t.Fatalf("the palette does not list the actions:\n%s", v)
 	}
 	for _, r := range "chkpt" {
