@@ -83,6 +83,10 @@ t send-keys -t smoke Enter; waitfor "worst first"
 t send-keys -t smoke Escape; waitfor "enter its images"
 t send-keys -t smoke Escape; waitfor "rows: truth, columns: prediction"
 screen | grep -q "^events" && fail "the confusion view shows the events box"
+# C: the class offsets of the best checkpoint, its matrix with them; C again: without.
+t send-keys -t smoke "C"; waitfor "with class offsets (C: without)" 30
+screen | grep -q "on held-out halves" || fail "the class offsets do not say their held-out gain"
+t send-keys -t smoke "C"; waitfor "rows: truth, columns: prediction"
 t send-keys -t smoke -l $'\e[<0;12;1M'; waitfor "events"   # an SGR mouse click on "1 overview"
 t send-keys -t smoke "x"; waitfor "finished run's weights" 30
 t send-keys -t smoke "+"; waitfor "the run has finished"
