@@ -33,7 +33,8 @@ them on the other, both ways round, for 5 different halvings (each class
 split evenly). The mean of those 10 gains is what to expect on new images.
 The offsets are saved (RUN/class-offsets.json) only when that gain is
 positive and at least two halves in three gained; predict and eval then
-take --offsets (ensemble --offsets fits its own, on the vote).
+take --offsets (ensemble --offsets fits its own: on the vote's validation
+predictions, or on the folds' out-of-fold predictions).
 
 The fit: coordinate ascent, each offset in turn set exactly to its best
 value with the others held, three rounds, averaged over 20 bootstrap

@@ -163,7 +163,7 @@ func (a *app) ensembleCmd() *cobra.Command {
 	f.StringVar(&dir, "data", "", "data folder with eval/info.csv (default: the one the first run trained on)")
 	f.StringVar(&file, "out", "", "output CSV (required)")
 	f.BoolVar(&tta, "tta", false, "average with the horizontally flipped image")
-	f.BoolVar(&offsets, "offsets", false, "fit class offsets for macro F1 on the vote of the runs' validation predictions (they must share one validation split) and add them to the vote when held-out halves say they help")
+	f.BoolVar(&offsets, "offsets", false, "fit class offsets for macro F1 on the runs' validation predictions (the vote of runs of one split, or the folds' out-of-fold predictions) and add them to the vote when held-out halves say they help")
 	f.StringVar(&sweepRef, "sweep", "", "vote with a sweep's trials: the --top K best by validation macro F1, or every fold of a K-fold sweep")
 	countInt(f, &top, "top", 0, "with --sweep: the K best trials (default: every trial of a K-fold sweep, else 5)")
 	cmd.RunE = func(*cobra.Command, []string) error {
@@ -193,7 +193,7 @@ func (a *app) ensembleCmd() *cobra.Command {
 		}
 		// The offsets first: runs of different splits are refused before
 		// the vote's predictions are made.
-		var cal *training.ClassCalibration
+		var cal *training.VoteCalibration
 		if offsets {
 			c, err := training.CalibrateVote(prs)
 			if err != nil {
@@ -238,12 +238,16 @@ func offsetsFlag(f *pflag.FlagSet, on *bool) {
 	f.BoolVar(on, "offsets", false, "add the class offsets maskdash calibrate fitted for this checkpoint (RUN/class-offsets.json)")
 }
 
-// offsetVote adds class offsets fitted on the vote of the runs'
-// validation predictions to e's vote, if held-out halves say they help.
-func (a *app) offsetVote(cal training.ClassCalibration, e *training.Ensemble) {
+// offsetVote adds class offsets fitted on the runs' validation
+// predictions to e's vote, if held-out halves say they help.
+func (a *app) offsetVote(cal training.VoteCalibration, e *training.Ensemble) {
 	h := cal.HeldOut
-	fmt.Fprintf(a.out, "class offsets on the vote's validation predictions: macro F1 %.4f → %.4f where fitted, %+.4f ± %.4f on held-out halves (%d of %d gained)\n",
-		cal.Before, cal.After, h.Gain, h.SD, h.Improved, h.Halves)
+	on := "the vote's validation predictions"
+	if cal.Splits > 1 {
+		on = fmt.Sprintf("out-of-fold predictions (%d validation splits, %d images)", cal.Splits, cal.Images)
+	}
+	fmt.Fprintf(a.out, "class offsets on %s: macro F1 %.4f → %.4f where fitted, %+.4f ± %.4f on held-out halves (%d of %d gained)\n",
+		on, cal.Before, cal.After, h.Gain, h.SD, h.Improved, h.Halves)
 	if !cal.Worth() {
 		fmt.Fprintf(a.out, "class offsets not added: they did not raise macro F1 on two held-out halves in three\n")
 		return

@@ -1119,7 +1119,8 @@ func TestCalibrate(t *testing.T) {
 	data := tinySet(t)
 	rd := t.TempDir()
 	common := []string{"train", "--headless", "--data", data, "--runs", rd, "--img", "16x16", "--batch", "8", "--epochs", "2"}
-	for _, extra := range [][]string{{"--name", "x"}, {"--name", "y", "--model", "cnn-s-mh"}, {"--name", "other", "--val-ratio", "0.3"}} {
+	for _, extra := range [][]string{{"--name", "x"}, {"--name", "y", "--model", "cnn-s-mh"}, {"--name", "other", "--val-ratio", "0.3"},
+		{"--name", "fold1", "--fold", "1", "--folds", "2"}, {"--name", "fold2", "--fold", "2", "--folds", "2"}} {
 		if out, err := run(t, append(common, extra...)...); err != nil {
 			t.Fatalf("train %v: %v\n%s", extra, err, out)
 		}
@@ -1201,7 +1202,13 @@ func TestCalibrate(t *testing.T) {
 	if out, err := run(t, "ensemble", "--run", "x", "--run", "y", "--runs", rd, "--out", ens, "--offsets"); err != nil || !strings.Contains(out, "class offsets on the vote's validation predictions") || !strings.Contains(out, "wrote the soft vote of 2 runs") {
 		t.Errorf("ensemble --offsets: %v\n%s", err, out)
 	}
-	if out, err := run(t, "ensemble", "--run", "x", "--run", "other", "--runs", rd, "--out", ens, "--offsets"); err == nil || !strings.Contains(out, "validated on different images") || strings.Contains(out, "alone:") {
-		t.Errorf("ensemble --offsets of two splits: %v\n%s", err, out)
+	// The folds of a K-fold split: out-of-fold predictions of every image.
+	out, err = run(t, "ensemble", "--run", "fold1", "--run", "fold2", "--runs", rd, "--out", ens, "--offsets")
+	if err != nil || !strings.Contains(out, "class offsets on out-of-fold predictions (2 validation splits, 168 images)") {
+		t.Errorf("ensemble --offsets of two folds: %v\n%s", err, out)
+	}
+	// Splits that share some images: refused before predicting.
+	if out, err := run(t, "ensemble", "--run", "x", "--run", "other", "--runs", rd, "--out", ens, "--offsets"); err == nil || !strings.Contains(out, "validated on different images of which") || strings.Contains(out, "alone:") {
+		t.Errorf("ensemble --offsets of two overlapping splits: %v\n%s", err, out)
 	}
 }

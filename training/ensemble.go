@@ -65,30 +65,73 @@ func SoftVoteRuns(ctx context.Context, prs []RunPredictor, set *dataset.Set, tta
 	return e, nil
 }
 
-// CalibrateVote fits class offsets on the soft vote of the runs'
-// validation predictions, each checkpoint's from the epoch it ended. The
-// runs must have validated on the same images (one data folder, split
-// and seed): the folds of a K-fold sweep did not, and are refused.
-func CalibrateVote(prs []RunPredictor) (ClassCalibration, error) {
-	var all [][][]float64
-	var first *runs.ValPreds
+// CalibrateVote fits class offsets for a vote of runs on their
+// validation predictions, each checkpoint's from the epoch it ended. Runs
+// that validated on the same images (one data folder, split and seed)
+// are voted together, as the ensemble votes; runs that validated on
+// different images, such as the folds of a K-fold sweep, each predicted
+// images they did not train on, so their predictions side by side are
+// out-of-fold predictions of the whole set: the usual ground to fit a
+// K-fold ensemble's offsets on (the ensemble's vote is smoother than any
+// one fold's, so the fit is close, not exact). Runs whose validation
+// images overlap without being the same are refused: some images would
+// count twice, some predicted by a run that trained on them.
+func CalibrateVote(prs []RunPredictor) (VoteCalibration, error) {
+	var groups []valGroup
 	for _, pr := range prs {
 		if pr.Meta.Batch > 0 || pr.Meta.Epoch == 0 {
-			return ClassCalibration{}, fmt.Errorf("%s was taken inside an epoch: no validation predictions are of its weights", pr.Path)
+			return VoteCalibration{}, fmt.Errorf("%s was taken inside an epoch: no validation predictions are of its weights", pr.Path)
 		}
 		p, err := runs.ReadValPreds(pr.RunDir, pr.Meta.Epoch)
 		if err != nil {
-			return ClassCalibration{}, fmt.Errorf("%s: %w", pr.RunDir, err)
+			return VoteCalibration{}, fmt.Errorf("%s: %w", pr.RunDir, err)
 		}
-		if first == nil {
-			first = p
-		} else if !sameValImages(first, p) {
-			return ClassCalibration{}, fmt.Errorf("runs %s and %s validated on different images, so their votes cannot be fitted together: class offsets need runs of one validation split (same data, split and seed; not the folds of a K-fold sweep)",
-				filepath.Base(prs[0].RunDir), filepath.Base(pr.RunDir))
+		placed := false
+		for g := range groups {
+			if sameValImages(groups[g].preds, p) {
+				groups[g].lps = append(groups[g].lps, ValLogProbs(p))
+				placed = true
+				break
+			}
 		}
-		all = append(all, ValLogProbs(p))
+		if !placed {
+			for _, g := range groups {
+				if shared := sharedValImages(g.preds, p); shared > 0 {
+					return VoteCalibration{}, fmt.Errorf("runs %s and %s validated on different images of which %d are the same, so class offsets cannot be fitted on them: give ensemble --offsets runs of one validation split, or the folds of one K-fold split",
+						filepath.Base(g.run), filepath.Base(pr.RunDir), shared)
+				}
+			}
+			groups = append(groups, valGroup{run: pr.RunDir, preds: p, lps: [][][]float64{ValLogProbs(p)}})
+		}
 	}
-	return CalibrateClasses(first.Truth, SoftVote(all), OffsetGroups(first.Classes, maskClasses(prs[0].Meta, first.Names)))
+	var truth []int
+	var lp [][]float64
+	for _, g := range groups {
+		if !slices.Equal(g.preds.Names, groups[0].preds.Names) {
+			return VoteCalibration{}, fmt.Errorf("runs %s and %s name other classes", filepath.Base(groups[0].run), filepath.Base(g.run))
+		}
+		truth = append(truth, g.preds.Truth...)
+		lp = append(lp, SoftVote(g.lps)...)
+	}
+	first := groups[0].preds
+	cal, err := CalibrateClasses(truth, lp, OffsetGroups(first.Classes, maskClasses(prs[0].Meta, first.Names)))
+	return VoteCalibration{ClassCalibration: cal, Splits: len(groups), Images: len(truth)}, err
+}
+
+// VoteCalibration is a vote's class offsets and what they were fitted
+// on: the validation images of Splits validation splits (1: one split,
+// voted; more: out-of-fold predictions).
+type VoteCalibration struct {
+	ClassCalibration
+	Splits int
+	Images int
+}
+
+// valGroup is the runs that validated on the same images.
+type valGroup struct {
+	run   string // the first of them
+	preds *runs.ValPreds
+	lps   [][][]float64
 }
 
 // sameValImages reports whether two runs' validation predictions are of
@@ -104,4 +147,20 @@ func sameValImages(a, b *runs.ValPreds) bool {
 		}
 	}
 	return true
+}
+
+// sharedValImages counts the images two runs both validated on.
+func sharedValImages(a, b *runs.ValPreds) int {
+	key := func(it runs.ValItem) string { return fmt.Sprintf("%s\x00%s\x00%d", it.Name, it.Path, it.Mem) }
+	seen := make(map[string]bool, a.Len())
+	for _, it := range a.Items {
+		seen[key(it)] = true
+	}
+	n := 0
+	for _, it := range b.Items {
+		if seen[key(it)] {
+			n++
+		}
+	}
+	return n
 }
