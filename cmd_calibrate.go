@@ -53,11 +53,7 @@ are for plain predictions, and only approximately for --tta ones.`,
 	f.StringVar(&ckpt, "ckpt", "best", "best, latest or a checkpoint file taken at an epoch's end")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		ref, err := runArg(cmd, "", args)
-		if err != nil {
-			return err
-		}
-		dir, err := runs.NewStore(runsDir).Resolve(ref)
+		dir, err := runFolderArg(cmd, runsDir, args)
 		if err != nil {
 			return err
 		}

@@ -52,6 +52,15 @@ func runArg(cmd *cobra.Command, flag string, args []string) (string, error) {
 	return flag, nil
 }
 
+// runFolderArg resolves the one RUN argument to its folder in runsDir.
+func runFolderArg(cmd *cobra.Command, runsDir string, args []string) (string, error) {
+	ref, err := runArg(cmd, "", args)
+	if err != nil {
+		return "", err
+	}
+	return runs.NewStore(runsDir).Resolve(ref)
+}
+
 func (a *app) evalCmd() *cobra.Command {
 	var runsDir, run, ckpt, dir string
 	var tta, asJSON, offsets bool

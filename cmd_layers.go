@@ -31,11 +31,7 @@ moves" below 1e-5. The trainer measures at a run's first step and every 5 s.`,
 	cmd.Flags().StringVar(&runsDir, "runs", runs.DefaultDir, "runs folder")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		ref, err := runArg(cmd, "", args)
-		if err != nil {
-			return err
-		}
-		dir, err := runs.NewStore(runsDir).Resolve(ref)
+		dir, err := runFolderArg(cmd, runsDir, args)
 		if err != nil {
 			return err
 		}
