@@ -110,6 +110,11 @@ func TestHTMLInChromium(t *testing.T) {
 	if err := runs.WriteNote(dir, "focal <next>\nthe loader waited"); err != nil {
 		t.Fatal(err)
 	}
+	off := runs.ClassOffsets{Epoch: 2, Step: 200, Classes: []string{"cat", "dog"}, Offsets: []float64{0, 0.75}, Images: 20,
+		MacroF1: 0.7, MacroF1Offsets: 0.75, HeldOutGain: 0.02, HeldOutSD: 0.01, HeldOutHalves: 10, HeldOutImproved: 9}
+	if err := runs.WriteClassOffsets(dir, off); err != nil {
+		t.Fatal(err)
+	}
 	path, err := HTML(dir, out)
 	if err != nil {
 		t.Fatal(err)
@@ -147,6 +152,7 @@ func TestHTMLInChromium(t *testing.T) {
 		"<td>dog</td><td>0.8750</td><td>0.7000</td><td>0.7778</td><td>10</td>",
 		"focal &lt;next&gt;\nthe loader waited</p>",
 		"Layers (step 250)</h2>",
+		"Class offsets (epoch 2)</h2>", "+0.0200 ± 0.0100 on held-out halves of those images (9 of 10 gained)", "<td>dog</td><td>+0.75</td>",
 		"<th>mask F1</th><th>gender F1</th><th>age F1</th>", "<td>0.7000</td><td>0.9000</td><td>0.8000</td><td>0.6250</td>", "<td>conv1.weight</td><td>432</td><td>5</td><td>0.25</td><td>0.002</td>",
 	} {
 		if !strings.Contains(string(dom), want) {

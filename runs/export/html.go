@@ -2,6 +2,7 @@ package export
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"html/template"
 	"math"
@@ -48,12 +49,17 @@ func HTML(runDir, out string) (string, error) {
 	if n := len(lg.layers); n > 0 {
 		layers = &lg.layers[n-1]
 	}
+	offsets, err := offsetsOf(runDir)
+	if err != nil {
+		return "", err
+	}
 	masked := false
 	for _, e := range r.Epochs {
 		masked = masked || len(e.Tasks) > 0
 	}
 	page := pageData{
-		Name: r.name(), Note: r.Info.Note, Info: r.Info, Best: *r.best(), Epochs: r.Epochs, Events: r.Events, Layers: layers, Masked: masked,
+		Offsets: offsets,
+		Name:    r.name(), Note: r.Info.Note, Info: r.Info, Best: *r.best(), Epochs: r.Epochs, Events: r.Events, Layers: layers, Masked: masked,
 		Curves: template.HTML(svgBody(curves.Bytes())), Confusion: template.HTML(svgBody(conf.Bytes())),
 		Classes:  classRows(r.Classes, r.best().Conf),
 		Settings: settingRows(r.Info.Config),
@@ -88,9 +94,38 @@ type pageData struct {
 	Curves, Confusion template.HTML
 	Classes           []classRow
 	Layers            *layerLine // the last measured step's parameter norms; nil none
-	Masked            bool       // an epoch has the mask, gender and age figures
+	Offsets           *offsetsSection
+	Masked            bool // an epoch has the mask, gender and age figures
 	Settings          [][2]string
 	Written           string
+}
+
+// offsetsSection is the class offsets maskdash calibrate kept, a row a
+// class.
+type offsetsSection struct {
+	runs.ClassOffsets
+	Rows []offsetRow
+}
+
+type offsetRow struct {
+	Name   string
+	Offset float64
+}
+
+// offsetsOf reads the run's class offsets (nil when it has none).
+func offsetsOf(runDir string) (*offsetsSection, error) {
+	o, err := runs.ReadClassOffsets(runDir)
+	if errors.Is(err, runs.ErrNoOffsets) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	sec := &offsetsSection{ClassOffsets: o}
+	for i, name := range o.Classes {
+		sec.Rows = append(sec.Rows, offsetRow{name, o.Offsets[i]})
+	}
+	return sec, nil
 }
 
 type classRow struct {
@@ -133,6 +168,8 @@ var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap{
 	},
 	"clock": func(t time.Time) string { return t.Format("2006-01-02 15:04:05") },
 	"g4":    func(v float64) string { return fmt.Sprintf("%.4g", v) },
+	"sign2": func(v float64) string { return fmt.Sprintf("%+.2f", v) },
+	"sign4": func(v float64) string { return fmt.Sprintf("%+.4f", v) },
 	"task": func(m map[string]float64, t string) string {
 		if v, ok := m[t]; ok {
 			return fmt.Sprintf("%.4f", v)
@@ -170,6 +207,13 @@ svg{max-width:100%;height:auto}
 (update/|w|): about 1e-3 is the usual healthy figure; past 0.1 the rate is too high for the tensor, below 1e-5 it barely learns.</p>
 <table id="layers"><tr><th>tensor</th><th>values</th><th>|w|</th><th>|grad|</th><th>update/|w|</th></tr>
 {{range .Layers}}<tr><td>{{.Name}}</td><td>{{.Size}}</td><td>{{g4 .Weight}}</td><td>{{g4 .Grad}}</td><td>{{g4 .Ratio}}</td></tr>
+{{end}}</table>
+{{end}}{{with .Offsets}}<h2>Class offsets (epoch {{.Epoch}})</h2>
+<p class="muted">Fitted by maskdash calibrate on epoch {{.Epoch}}'s {{.Images}} validation images for macro F1, and added to each class's
+log-probability by predict --offsets: macro F1 {{f4 .MacroF1}} → {{f4 .MacroF1Offsets}} where fitted,
+{{sign4 .HeldOutGain}} ± {{f4 .HeldOutSD}} on held-out halves of those images ({{.HeldOutImproved}} of {{.HeldOutHalves}} gained).</p>
+<table id="offsets"><tr><th>class</th><th>offset</th></tr>
+{{range .Rows}}<tr><td>{{.Name}}</td><td>{{sign2 .Offset}}</td></tr>
 {{end}}</table>
 {{end}}<h2>Settings</h2>
 <table id="settings">{{range .Settings}}<tr><td>{{index . 0}}</td><td>{{index . 1}}</td></tr>
