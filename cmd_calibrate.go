@@ -40,8 +40,9 @@ The fit: coordinate ascent, each offset in turn set exactly to its best
 value with the others held, three rounds, averaged over 20 bootstrap
 resamples of the images (one exact fit follows their noise). For the 18
 mask classes each task value (a mask state, a gender, an age bin) gets an
-offset too, shared by its classes. An offset is at most 4 (a factor of
-55 on the probability).
+offset too, shared by its classes (a class's offset is the sum of its own
+and its task values'). Each fitted offset is at most 4 (a factor of 55 on
+the probability).
 
 The validation predictions were made without --tta: offsets fitted there
 are for plain predictions, and only approximately for --tta ones.`,

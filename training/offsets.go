@@ -23,9 +23,10 @@ import (
 // fit did not see: the gain on the images they were fitted on is
 // optimistic.
 
-// MaxClassOffset bounds each class's offset, in nats: e^4 ≈ 55 times the
-// class's probability at most. Past that a class is all but always or
-// never predicted, which a few validation images can seem to reward.
+// MaxClassOffset bounds each fitted offset (a class's own, or a group's
+// it shares), in nats: e^4 ≈ 55 times the probability at most. Past that
+// a class is all but always or never predicted, which a few validation
+// images can seem to reward.
 const MaxClassOffset = 4.0
 
 // offsetPasses bounds the rounds of coordinate ascent; each round fits
