@@ -2,6 +2,7 @@ package training
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -97,8 +98,8 @@ func CalibrateVote(prs []RunPredictor) (VoteCalibration, error) {
 		if !placed {
 			for _, g := range groups {
 				if shared := sharedValImages(g.preds, p); shared > 0 {
-					return VoteCalibration{}, fmt.Errorf("runs %s and %s validated on different images of which %d are the same, so class offsets cannot be fitted on them: give ensemble --offsets runs of one validation split, or the folds of one K-fold split",
-						filepath.Base(g.run), filepath.Base(pr.RunDir), shared)
+					return VoteCalibration{}, fmt.Errorf("runs %s and %s validated on different images of which %d are the same (%w), so class offsets cannot be fitted on them: give ensemble --offsets runs of one validation split, or the folds of one K-fold split",
+						filepath.Base(g.run), filepath.Base(pr.RunDir), shared, ErrSplitsOverlap)
 				}
 			}
 			groups = append(groups, valGroup{run: pr.RunDir, preds: p, lps: [][][]float64{ValLogProbs(p)}})
@@ -117,6 +118,10 @@ func CalibrateVote(prs []RunPredictor) (VoteCalibration, error) {
 	cal, err := CalibrateClasses(truth, lp, OffsetGroups(first.Classes, maskClasses(prs[0].Meta, first.Names)))
 	return VoteCalibration{ClassCalibration: cal, Splits: len(groups), Images: len(truth)}, err
 }
+
+// ErrSplitsOverlap is CalibrateVote's refusal of runs whose validation
+// images overlap without being the same.
+var ErrSplitsOverlap = errors.New("their validation splits overlap")
 
 // VoteCalibration is a vote's class offsets and what they were fitted
 // on: the validation images of Splits validation splits (1: one split,

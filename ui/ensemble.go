@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -37,6 +38,17 @@ type ensembledMsg struct {
 	start time.Time
 	// cancelled: esc stopped the vote; nothing was written.
 	cancelled bool
+	offsets   votedOffsets
+}
+
+// votedOffsets is the vote with class offsets (maskdash ensemble
+// --offsets), written beside the plain one when held-out halves say they
+// help; why says why not otherwise.
+type votedOffsets struct {
+	path  string
+	cal   training.VoteCalibration
+	score *training.Metrics
+	why   string
 }
 
 // ensemble votes with the picked runs in a command (it predicts every
@@ -82,11 +94,44 @@ func (r runsModel) ensemble() (runsModel, tea.Cmd) {
 		if err := training.WritePredictions(out, e.Set, e.Vote); err != nil {
 			return ensembledMsg{err: err}
 		}
-		return ensembledMsg{path: out, e: e, ids: ids, start: start}
+		offsets, err := offsetVote(prs, e, strings.TrimSuffix(out, ".csv")+"-offsets.csv")
+		if err != nil {
+			return ensembledMsg{err: err}
+		}
+		return ensembledMsg{path: out, e: e, ids: ids, start: start, offsets: offsets}
 	}
 }
 
-// said is what the view answers to a finished vote.
+// offsetVote fits class offsets for the vote (as ensemble --offsets) and,
+// when they help on held-out halves, writes the vote with them to out.
+func offsetVote(prs []training.RunPredictor, e training.Ensemble, out string) (votedOffsets, error) {
+	cal, err := training.CalibrateVote(prs)
+	switch {
+	case errors.Is(err, training.ErrSplitsOverlap):
+		return votedOffsets{why: "the runs' validation splits overlap"}, nil
+	case err != nil:
+		return votedOffsets{why: err.Error()}, nil
+	case !cal.Worth():
+		return votedOffsets{cal: cal, why: fmt.Sprintf("%+.4f on held-out halves, %d of %d gained", cal.HeldOut.Gain, cal.HeldOut.Improved, cal.HeldOut.Halves)}, nil
+	}
+	vote := make([][]float64, len(e.Vote))
+	for i, row := range e.Vote {
+		vote[i] = append([]float64(nil), row...)
+	}
+	training.AddOffsets(vote, cal.Offsets)
+	if err := training.WritePredictions(out, e.Set, vote); err != nil {
+		return votedOffsets{}, err
+	}
+	v := votedOffsets{path: out, cal: cal}
+	if e.Set.HasTruth() {
+		s := training.ScoreLogProbs(e.Set, vote)
+		v.score = &s
+	}
+	return v, nil
+}
+
+// said is what the view answers to a finished vote: the scores first,
+// then where the predictions went (in the runs folder's ensembles/).
 func (m ensembledMsg) said() (string, bool) {
 	if m.cancelled {
 		return "ensemble: stopped; nothing was written", false
@@ -94,13 +139,25 @@ func (m ensembledMsg) said() (string, bool) {
 	if m.err != nil {
 		return "ensemble: " + m.err.Error(), true
 	}
-	s := fmt.Sprintf("ensemble of %d runs: %d predictions → %s (%s)", len(m.ids), m.e.Set.Len(), m.path, time.Since(m.start).Round(time.Second))
+	s := fmt.Sprintf("ensemble of %d runs", len(m.ids))
 	if m.e.Score != nil {
 		var alone []string
 		for _, a := range m.e.Members {
 			alone = append(alone, fmt.Sprintf("%.4f", a.Alone.MacroF1))
 		}
-		s += fmt.Sprintf(" · macro F1 %.4f, alone %s", m.e.Score.MacroF1, strings.Join(alone, ", "))
+		s += fmt.Sprintf(": macro F1 %.4f (alone %s)", m.e.Score.MacroF1, strings.Join(alone, ", "))
 	}
-	return s, false
+	files := filepath.Join(EnsemblesDir, filepath.Base(m.path))
+	switch o := m.offsets; {
+	case o.path != "":
+		s += " · with class offsets"
+		if o.score != nil {
+			s += fmt.Sprintf(" %.4f", o.score.MacroF1)
+		}
+		s += fmt.Sprintf(" (%+.4f on held-out halves)", o.cal.HeldOut.Gain)
+		files += " and " + filepath.Base(o.path)
+	case o.why != "":
+		s += " · no class offsets: " + o.why
+	}
+	return s + fmt.Sprintf(" · %d predictions → %s (%s)", m.e.Set.Len(), files, time.Since(m.start).Round(time.Second)), false
 }

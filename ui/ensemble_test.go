@@ -2,6 +2,9 @@ package ui
 
 import (
 	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +14,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/maskdash/maskdash/dataset"
+	"github.com/maskdash/maskdash/runs"
 	"github.com/maskdash/maskdash/training"
 )
 
@@ -20,13 +24,20 @@ import (
 // fewer than two picked it says what to do.
 // twoRuns trains two tiny runs, a and b, on a synthetic set with 14
 // labelled eval images, and returns their runs folder.
-func twoRuns(t *testing.T) string {
+func twoRuns(t *testing.T) string { return twoRunsSeeded(t, false) }
+
+// twoRunsSeeded is twoRuns; with oneSplit both runs take seed 7, so they
+// validate on the same images.
+func twoRunsSeeded(t *testing.T, oneSplit bool) string {
 	data, rd := t.TempDir(), t.TempDir()
 	if err := dataset.Synthesize(context.Background(), dataset.SynthConfig{Out: data, Profiles: 12, W: 24, H: 32, Eval: 14, Seed: 4}); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"a", "b"} {
 		cfg := training.Config{Data: data, Runs: rd, Model: "cnn-s", Batch: 8, W: 16, H: 16, Epochs: 1, Name: name, Seed: uint64(len(name) + int(name[0])), StepEvery: time.Hour}
+		if oneSplit {
+			cfg.Seed, cfg.LR = 7, 0.001*float64(1+int(name[0]-'a'))
+		}
 		if err := training.NewManager(cfg, training.NewHub()).Run(context.Background()); err != nil {
 			t.Fatal(err)
 		}
@@ -62,8 +73,14 @@ func TestEnsemblePickedRuns(t *testing.T) {
 	checkStopped(t, m3, rd, "a vote stopped with esc")
 	m, cmds = press(m3, "E")
 	v := voted(t, m, cmds[0]).View()
-	if !strings.Contains(v, "ensemble of 2 runs: 14 predictions") || !strings.Contains(v, "macro F1") {
+	if !strings.Contains(v, "ensemble of 2 runs: macro F1") || !strings.Contains(v, "(alone ") {
 		t.Fatalf("after the vote:\n%s", v)
+	}
+	// Seeds 98 and 99 split the people differently, with some in both
+	// validation splits: no offsets can be fitted (maskdash ensemble
+	// --offsets refuses them too).
+	if !strings.Contains(v, "no class offsets: the runs' validation splits overlap") {
+		t.Errorf("the vote of overlapping splits does not say why it has no offsets:\n%s", v)
 	}
 	files, _ := filepath.Glob(filepath.Join(rd, EnsemblesDir, "*-2runs.csv"))
 	if len(files) != 1 {
@@ -133,4 +150,98 @@ func checkStopped(t *testing.T, m Model, rd, what string) {
 	if files, _ := filepath.Glob(filepath.Join(rd, EnsemblesDir, "*")); len(files) != 0 {
 		t.Errorf("%s wrote %v", what, files)
 	}
+}
+
+// TestEnsembleWithClassOffsets: E with two runs of one validation split
+// also fits class offsets on the vote of their validation predictions;
+// the vote with them is written beside the plain one exactly when the
+// view says so, which is when held-out halves said they help.
+func TestEnsembleWithClassOffsets(t *testing.T) {
+	rd := twoRunsSeeded(t, true)
+	m := runsViewModel(t, rd, 200, 40)
+	m, _ = press(m, "enter", "down", "enter")
+	m, cmds := press(m, "E")
+	v := voted(t, m, cmds[0]).View()
+	files, _ := filepath.Glob(filepath.Join(rd, EnsemblesDir, "*-2runs-offsets.csv"))
+	with := strings.Contains(v, "with class offsets")
+	if with != (len(files) == 1) || !with && !strings.Contains(v, "on held-out halves, ") {
+		t.Fatalf("the view says with=%v, the files: %v:\n%s", with, files, v)
+	}
+	if with {
+		b, err := os.ReadFile(files[0])
+		if err != nil || !strings.HasPrefix(string(b), "ImageID,ans\n") || strings.Count(string(b), "\n") != 15 {
+			t.Errorf("%s: %v\n%s", files[0], err, b)
+		}
+	}
+}
+
+// TestOffsetVoteWritesTheVoteWithOffsets: given validation predictions
+// of a net that under-predicts class 3 (600 images, one split), E's
+// offsets step fits offsets that help on held-out halves and writes the
+// vote with them, which predicts class 3 more often than the plain vote.
+func TestOffsetVoteWritesTheVoteWithOffsets(t *testing.T) {
+	rd := t.TempDir()
+	r, err := runs.NewStore(rd).Create(runs.Info{Model: "cnn-s", Start: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	const k, n = 4, 600
+	p := &runs.ValPreds{Epoch: 2, Classes: k, Names: []string{"a", "b", "c", "d"}}
+	set := &dataset.Set{Classes: p.Names}
+	var vote [][]float64
+	for i := range n {
+		y := min(rng.IntN(7), 3) // class 3 as often as each other one, and under-predicted:
+		score := make([]float64, k)
+		var sum float64
+		for c := range score {
+			score[c] = math.Exp(rng.NormFloat64() + 2*b2f(c == y) - 1.5*b2f(c == 3))
+			sum += score[c]
+		}
+		row := make([]float64, k)
+		for c := range score {
+			p.Probs = append(p.Probs, float32(score[c]/sum))
+			row[c] = math.Log(score[c] / sum)
+		}
+		name := fmt.Sprintf("i%03d", i)
+		p.Truth, p.Pred, p.Loss = append(p.Truth, y), append(p.Pred, training.Argmax(row)), append(p.Loss, float32(-row[y]))
+		p.Items = append(p.Items, runs.ValItem{Name: name, Mem: i, Label: y})
+		set.Samples = append(set.Samples, dataset.Sample{Name: name, Mem: i, Label: y})
+		vote = append(vote, row)
+	}
+	if err := r.WriteValPreds(p); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(runs.StatusDone, nil); err != nil {
+		t.Fatal(err)
+	}
+	pr := training.RunPredictor{Predictor: &training.Predictor{Meta: training.CkptMeta{Epoch: 2, Classes: p.Names}}, RunDir: r.Dir}
+	out := filepath.Join(rd, "vote-offsets.csv")
+	o, err := offsetVote([]training.RunPredictor{pr, pr}, training.Ensemble{Set: set, Vote: vote}, out)
+	if err != nil || o.path != out || o.score == nil || !o.cal.Worth() {
+		t.Fatalf("offsetVote: %+v %v", o, err)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := 0
+	for _, row := range vote {
+		if training.Argmax(row) == 3 {
+			plain++
+		}
+	}
+	if with := strings.Count(string(b), ",3\n"); with <= plain {
+		t.Errorf("class 3 predicted %d times with offsets, %d plain", with, plain)
+	}
+	if said, _ := (ensembledMsg{path: filepath.Join(rd, "vote.csv"), e: training.Ensemble{Set: set, Score: &training.Metrics{}}, ids: []string{"a", "b"}, offsets: o}).said(); !strings.Contains(said, "with class offsets") || !strings.Contains(said, "vote.csv and vote-offsets.csv") {
+		t.Errorf("said %q", said)
+	}
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }
