@@ -96,7 +96,10 @@ func OffsetsFor(runDir string, meta CkptMeta) (runs.ClassOffsets, error) {
 	if err != nil {
 		return o, err
 	}
-	if o.Epoch != meta.Epoch || o.Step != meta.Step || meta.Batch > 0 {
+	if meta.Batch > 0 {
+		return o, fmt.Errorf("this checkpoint was taken %d batches into epoch %d, and class offsets are fitted for checkpoints taken at an epoch's end (best, or a numbered one): use --ckpt best", meta.Batch, meta.Epoch+1)
+	}
+	if o.Epoch != meta.Epoch || o.Step != meta.Step {
 		return o, fmt.Errorf("run %s's class offsets were fitted for the checkpoint of epoch %d (step %d), not this one (epoch %d, step %d): fit them for it with maskdash calibrate %s --ckpt …",
 			filepath.Base(runDir), o.Epoch, o.Step, meta.Epoch, meta.Step, filepath.Base(runDir))
 	}
