@@ -37,7 +37,10 @@ type runRow struct {
 	Parent    string        `json:"parent,omitempty"`
 	Note      string        `json:"note,omitempty"`
 	Alerts    []string      `json:"alerts,omitempty"` // the alert rules it raised ("finished" aside)
-	Error     string        `json:"error,omitempty"`
+	// OffsetsGain is the held-out gain of the class offsets calibrate
+	// kept (none: no offsets).
+	OffsetsGain *float64 `json:"class_offsets_held_out_gain,omitempty"`
+	Error       string   `json:"error,omitempty"`
 }
 
 func (a *app) runsCmd() *cobra.Command {
@@ -75,6 +78,9 @@ func (a *app) runsCmd() *cobra.Command {
 				Alerts: i.Alerts}
 			if !i.Start.IsZero() {
 				r.Duration = i.Duration().Seconds()
+			}
+			if i.Offsets != nil {
+				r.OffsetsGain = &i.Offsets.HeldOutGain
 			}
 			if l.Err != nil {
 				r.Status, r.Error = "unreadable", l.Err.Error()

@@ -1186,6 +1186,11 @@ func TestCalibrate(t *testing.T) {
 	if out, err := run(t, "eval", "x", "--runs", rd, "--data", data, "--offsets"); err != nil || !strings.Contains(out, "with class offsets fitted on epoch") {
 		t.Errorf("eval --offsets: %v\n%s", err, out)
 	}
+	// maskdash runs --json gives the kept offsets' held-out gain.
+	out, err = run(t, "runs", "--runs", rd, "--json")
+	if err != nil || !strings.Contains(out, `"class_offsets_held_out_gain": 0.01`) || strings.Count(out, "class_offsets_held_out_gain") != 1 {
+		t.Errorf("runs --json with x's offsets: %v\n%s", err, out)
+	}
 	// Offsets of another checkpoint, and a run with none: one sentence.
 	push.Step++
 	if err := runs.WriteClassOffsets(xdir, push); err != nil {

@@ -79,6 +79,10 @@ type Info struct {
 	Alerts []string `json:"alerts,omitempty"`
 	// Note is the run's note (NoteFile; not stored in run.json).
 	Note string `json:"-"`
+	// Offsets are the class offsets maskdash calibrate kept (OffsetsFile;
+	// not stored in run.json); nil when it has none or they do not read
+	// (predict --offsets then says why).
+	Offsets *ClassOffsets `json:"-"`
 	// Dir is the run's folder (not stored: where it was read from).
 	Dir string `json:"-"`
 }
@@ -296,6 +300,9 @@ func ReadInfo(dir string) (Info, error) {
 		// An unreadable note does not keep the run from eval or the
 		// listings: the note's place says why it is missing.
 		info.Note = "(" + err.Error() + ")"
+	}
+	if o, err := ReadClassOffsets(dir); err == nil {
+		info.Offsets = &o
 	}
 	if info.Status == StatusRunning && !locked(dir) {
 		info.Status = StatusCrashed

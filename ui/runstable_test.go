@@ -465,3 +465,21 @@ func TestStatusCellMarksTroubledRuns(t *testing.T) {
 	}
 	t.Fatal("no status column")
 }
+
+// TestRunsPreviewSaysClassOffsets: the preview of a run with class
+// offsets kept by calibrate says so, with their held-out gain.
+func TestRunsPreviewSaysClassOffsets(t *testing.T) {
+	rd := tableRuns(t)
+	off := runs.ClassOffsets{Epoch: 2, Step: 90, Classes: []string{"a", "b"}, Offsets: []float64{0, 1}, HeldOutGain: 0.0312}
+	if err := runs.WriteClassOffsets(filepath.Join(rd, "f-vgg-ce-s3"), off); err != nil {
+		t.Fatal(err)
+	}
+	m := runsViewModel(t, rd, 220, 40) // the newest run, f-vgg-ce-s3, is under the cursor
+	if v := m.View(); !strings.Contains(v, "class offsets for epoch 2: +0.0312 macro F1 on held-out halves") {
+		t.Errorf("the preview does not mention the class offsets:\n%s", v)
+	}
+	m = feed(t, m, "down")
+	if v := m.View(); strings.Contains(v, "class offsets for epoch") {
+		t.Errorf("a run without offsets mentions them:\n%s", v)
+	}
+}

@@ -569,6 +569,10 @@ func (r runsModel) preview(st Styles, w, h int) string {
 	if l := r.current(); l != nil && l.Info.Note != "" {
 		parts = append(parts, "“"+runs.NoteLine(l.Info.Note)+"”")
 	}
+	if l := r.current(); l != nil && l.Info.Offsets != nil {
+		o := l.Info.Offsets
+		parts = append(parts, fmt.Sprintf("class offsets for epoch %d: %+.4f macro F1 on held-out halves", o.Epoch, o.HeldOutGain))
+	}
 	title := joinFit(append(parts, "the run under the cursor", "enter picks runs to overlay", "m: another metric"), " · ", w)
 	return "\n" + st.BoxTitle.Render(title) + "\n" + overlayChart([]runs.StepCurve{c}, r.overlay == overlayTrainLoss,
 		chartOpts{W: w, H: h - 1, Color: st.Color, Colors: []asciigraph.AnsiColor{overlayColors[0]}})
