@@ -16,7 +16,7 @@ import (
 // predictions and keeps them when held-out halves say they help.
 func (a *app) calibrateCmd() *cobra.Command {
 	var runsDir, ckpt string
-	var asJSON bool
+	var asJSON, tta bool
 	cmd := &cobra.Command{
 		Use:   "calibrate RUN",
 		Short: "fit an offset per class that raises macro F1, on the run's validation predictions",
@@ -44,8 +44,10 @@ offset too, shared by its classes (a class's offset is the sum of its own
 and its task values'). Each fitted offset is at most 4 (a factor of 55 on
 the probability).
 
-The validation predictions were made without --tta: offsets fitted there
-are for plain predictions, and only approximately for --tta ones.`,
+The validation predictions the run kept were made without --tta: offsets
+fitted on them are for plain predictions. --tta predicts the validation
+images again with the checkpoint, each averaged with its mirror image, and
+fits on those: offsets for predict --tta.`,
 		Example: `  maskdash calibrate 20261205-101500-cnn-s
   maskdash predict 20261205-101500-cnn-s --offsets --out submission.csv`,
 	}
@@ -53,12 +55,13 @@ are for plain predictions, and only approximately for --tta ones.`,
 	f.StringVar(&runsDir, "runs", runs.DefaultDir, "runs folder")
 	f.StringVar(&ckpt, "ckpt", "best", "best, latest or a checkpoint file taken at an epoch's end")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
+	f.BoolVar(&tta, "tta", false, "fit on the validation images predicted again with their mirror images (for predict --tta)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		dir, err := runFolderArg(cmd, runsDir, args)
 		if err != nil {
 			return err
 		}
-		cal, err := training.CalibrateRun(dir, ckpt)
+		cal, err := training.CalibrateRun(a.ctx, dir, ckpt, tta)
 		if err != nil {
 			return err
 		}
@@ -81,8 +84,12 @@ are for plain predictions, and only approximately for --tta ones.`,
 		}
 		printCalibration(a.out, filepath.Base(dir), ckpt, cal, rows)
 		if saved {
-			fmt.Fprintf(a.out, "saved to %s: maskdash predict %s --offsets --out FILE uses them (so do eval and ensemble)\n",
-				filepath.Join(dir, runs.OffsetsFile), filepath.Base(dir))
+			flags := "--offsets"
+			if tta {
+				flags = "--tta --offsets"
+			}
+			fmt.Fprintf(a.out, "saved to %s: maskdash predict %s %s --out FILE uses them (so does eval)\n",
+				filepath.Join(dir, runs.OffsetsFile), filepath.Base(dir), flags)
 		} else {
 			fmt.Fprintf(a.out, "not saved: the offsets did not raise macro F1 on two held-out halves in three, so the run's plain predictions are the better bet\n")
 		}
@@ -118,7 +125,11 @@ func calibrationRows(cal training.RunCalibration) []calibrationRow {
 
 func printCalibration(out io.Writer, id, ckpt string, cal training.RunCalibration, rows []calibrationRow) {
 	r, h := cal.Record, cal.HeldOut
-	fmt.Fprintf(out, "run %s, checkpoint %s (epoch %d, step %d): %d validation images\n", id, ckpt, r.Epoch, r.Step, r.Images)
+	with := ""
+	if r.TTA {
+		with = ", predicted again with their mirror images (--tta)"
+	}
+	fmt.Fprintf(out, "run %s, checkpoint %s (epoch %d, step %d): %d validation images%s\n", id, ckpt, r.Epoch, r.Step, r.Images, with)
 	fmt.Fprintf(out, "macro F1 %.4f → %.4f with class offsets, on the images they were fitted on (optimistic)\n", cal.Before, cal.After)
 	fmt.Fprintf(out, "on held-out halves: %+.4f ± %.4f, %d of %d halves gained: what to expect on new images\n", h.Gain, h.SD, h.Improved, h.Halves)
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)

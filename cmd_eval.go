@@ -101,6 +101,7 @@ func (a *app) evalCmd() *cobra.Command {
 				fmt.Fprintf(a.out, ", %d of which are among these: optimistic", n)
 			}
 			fmt.Fprintln(a.out)
+			a.offsetsTTANote(fitted, tta)
 		}
 		fmt.Fprintf(a.out, "%s on %s (%d images)\naccuracy %.4f  macro F1 %.4f (over the classes present; %.4f over all %d)  loss %.4f\n",
 			pr.Path, set.Root, set.Len(), m.Accuracy, m.MacroF1, m.MacroF1All, len(set.Classes), m.Loss)
@@ -138,6 +139,7 @@ func (a *app) predictCmd() *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(a.out, "with class offsets (fitted on epoch %d's validation images; held-out gain %+.4f macro F1)\n", o.Epoch, o.HeldOutGain)
+			a.offsetsTTANote(o, tta)
 		}
 		lp, err := pr.LogProbs(a.ctx, set, tta)
 		if err != nil {
@@ -240,6 +242,17 @@ func (a *app) ensembleCmd() *cobra.Command {
 		return nil
 	}
 	return cmd
+}
+
+// offsetsTTANote says when offsets were fitted on other predictions than
+// these (with or without --tta): close, not exact.
+func (a *app) offsetsTTANote(o runs.ClassOffsets, tta bool) {
+	switch {
+	case o.TTA && !tta:
+		fmt.Fprintln(a.out, "note: the offsets were fitted on --tta predictions and these are plain: close, not exact (calibrate without --tta for these)")
+	case !o.TTA && tta:
+		fmt.Fprintln(a.out, "note: the offsets were fitted on plain predictions and these are --tta ones: close, not exact (calibrate --tta for these)")
+	}
 }
 
 // offsetsFlag registers --offsets for predict and eval.

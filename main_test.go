@@ -1158,6 +1158,9 @@ func TestCalibrate(t *testing.T) {
 	if err != nil || !strings.Contains(out, "on held-out halves:") || !strings.Contains(out, "WITH OFFSETS") {
 		t.Errorf("calibrate: %v\n%s", err, out)
 	}
+	if out, err := run(t, "calibrate", "x", "--runs", rd, "--tta", "--json"); err != nil || !strings.Contains(out, `"tta": true`) {
+		t.Errorf("calibrate --tta: %v\n%s", err, out)
+	}
 
 	// Saved offsets that push class 3 make predict choose it far more.
 	push := runs.ClassOffsets{Epoch: doc.Epoch, Step: doc.Step, Offsets: make([]float64, 18), HeldOutGain: 0.01}
@@ -1182,6 +1185,9 @@ func TestCalibrate(t *testing.T) {
 	}
 	if p, q := count3(plain), count3(pushed); q <= p {
 		t.Errorf("class 3 predicted %d times plain and %d with an offset of +4 on it", p, q)
+	}
+	if out, err := run(t, "predict", "x", "--runs", rd, "--out", pushed, "--offsets", "--tta"); err != nil || !strings.Contains(out, "note: the offsets were fitted on plain predictions and these are --tta ones") {
+		t.Errorf("predict --tta with plain offsets: %v\n%s", err, out)
 	}
 	if out, err := run(t, "eval", "x", "--runs", rd, "--data", data, "--offsets"); err != nil || !strings.Contains(out, "with class offsets fitted on epoch") {
 		t.Errorf("eval --offsets: %v\n%s", err, out)

@@ -19,8 +19,11 @@ const OffsetsFile = "class-offsets.json"
 // fitted for (its epoch and step: the validation predictions of that
 // epoch are of those weights), and what it is worth.
 type ClassOffsets struct {
-	Epoch   int       `json:"epoch"`
-	Step    int       `json:"step"`
+	Epoch int `json:"epoch"`
+	Step  int `json:"step"`
+	// TTA: fitted on predictions averaged with the mirror image
+	// (calibrate --tta), for predict --tta.
+	TTA     bool      `json:"tta,omitempty"`
 	Classes []string  `json:"classes"`
 	Offsets []float64 `json:"offsets"`
 	Images  int       `json:"images"` // validation images fitted on

@@ -1,6 +1,7 @@
 package training
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -23,8 +24,10 @@ type RunCalibration struct {
 
 // CalibrateRun fits class offsets on the validation predictions that go
 // with a run's checkpoint (best, latest or a file): the epoch it ended.
-// It does not write them (SaveCalibration does).
-func CalibrateRun(runDir, ckpt string) (RunCalibration, error) {
+// With tta it predicts those images again with the checkpoint, each
+// averaged with its mirror image (as predict --tta does), and fits on
+// those. It does not write them (runs.WriteClassOffsets does).
+func CalibrateRun(ctx context.Context, runDir, ckpt string, tta bool) (RunCalibration, error) {
 	p, err := CheckpointPath(runDir, ckpt)
 	if err != nil {
 		return RunCalibration{}, err
@@ -47,17 +50,66 @@ func CalibrateRun(runDir, ckpt string) (RunCalibration, error) {
 		return RunCalibration{}, fmt.Errorf("epoch %d's validation predictions name other classes than checkpoint %s", meta.Epoch, filepath.Base(p))
 	}
 	lp := ValLogProbs(preds)
+	if tta {
+		if lp, err = ttaValLogProbs(ctx, runDir, p, preds); err != nil {
+			return RunCalibration{}, err
+		}
+	}
 	cal, err := CalibrateClasses(preds.Truth, lp, OffsetGroups(preds.Classes, maskClasses(meta, preds.Names)))
 	if err != nil {
 		return RunCalibration{}, fmt.Errorf("epoch %d's validation predictions: %w", meta.Epoch, err)
 	}
 	rec := runs.ClassOffsets{
-		Epoch: meta.Epoch, Step: meta.Step, Classes: preds.Names, Offsets: cal.Offsets, Images: preds.Len(),
+		Epoch: meta.Epoch, Step: meta.Step, TTA: tta, Classes: preds.Names, Offsets: cal.Offsets, Images: preds.Len(),
 		MacroF1: cal.Before, MacroF1Offsets: cal.After,
 		HeldOutGain: cal.HeldOut.Gain, HeldOutSD: cal.HeldOut.SD, HeldOutHalves: cal.HeldOut.Halves, HeldOutImproved: cal.HeldOut.Improved,
 		Fitted: time.Now().UTC().Truncate(time.Second),
 	}
 	return RunCalibration{ClassCalibration: cal, Record: rec, Preds: preds, LogP: lp}, nil
+}
+
+// ttaValLogProbs predicts a run's validation images again with the
+// checkpoint at path, each averaged with its mirror image.
+func ttaValLogProbs(ctx context.Context, runDir, path string, preds *runs.ValPreds) ([][]float64, error) {
+	pr, err := OpenRunPredictor(runs.NewStore(filepath.Dir(runDir)), runDir, path)
+	if err != nil {
+		return nil, err
+	}
+	set, err := pr.valSet(preds)
+	if err != nil {
+		return nil, err
+	}
+	return pr.LogProbs(ctx, set, true)
+}
+
+// valSet opens the images of a run's validation predictions again, in
+// their order, from the data folder the run trained on.
+func (r RunPredictor) valSet(p *runs.ValPreds) (*dataset.Set, error) {
+	if r.DataDir == "" {
+		return nil, fmt.Errorf("the run does not record its data folder, so its validation images cannot be predicted again")
+	}
+	bins, err := dataset.ParseAgeBins(r.Meta.Data.AgeBins)
+	if err != nil {
+		bins = dataset.DefaultAgeBins
+	}
+	d, err := dataset.Open(r.DataDir, dataset.Options{Format: r.Meta.Data.Format, Bins: bins, FixLabels: r.Meta.Data.FixLabels})
+	if err != nil {
+		return nil, err
+	}
+	key := func(name, path string, mem int) string { return fmt.Sprintf("%s\x00%s\x00%d", name, path, mem) }
+	where := make(map[string]int, d.Train.Len())
+	for j, s := range d.Train.Samples {
+		where[key(s.Name, s.Path, s.Mem)] = j
+	}
+	idx := make([]int, p.Len())
+	for i, it := range p.Items {
+		j, ok := where[key(it.Name, it.Path, it.Mem)]
+		if !ok || d.Train.Samples[j].Label != p.Truth[i] {
+			return nil, fmt.Errorf("validation image %s is not in %s as the run saw it (the data changed since): calibrate without --tta", it.Name, r.DataDir)
+		}
+		idx[i] = j
+	}
+	return d.Train.Subset(idx), nil
 }
 
 // maskClasses reports whether names are the 18 mask × gender × age

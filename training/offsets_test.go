@@ -1,14 +1,17 @@
 package training
 
 import (
+	"context"
 	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 
 	"github.com/maskdash/maskdash/dataset"
+	"github.com/maskdash/maskdash/runs"
 )
 
 // fakeLogProbs makes n images of c classes whose truth follows weights
@@ -300,5 +303,55 @@ func TestClassOffsetsFindAShyTask(t *testing.T) {
 	}
 	if old-rest < 0.5 {
 		t.Errorf("60+ classes' mean offset %.3f, the others' %.3f: want the 60+ ones about 1.5 higher", old, rest)
+	}
+}
+
+// TestValSetIsTheRunsValidation: the validation images found again in
+// the data folder (for calibrate --tta) are the run's: predicted again
+// without the mirror images they give the kept predictions, class for
+// class and probability for probability (to the kept 1/65535). With
+// --tta the fit is on other predictions, and says so in its record.
+func TestValSetIsTheRunsValidation(t *testing.T) {
+	rd := t.TempDir()
+	if err := NewManager(tinyConfig(t, rd), NewHub()).Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ents, err := os.ReadDir(rd)
+	if err != nil || len(ents) != 1 {
+		t.Fatalf("runs folder: %v %v", ents, err)
+	}
+	dir := filepath.Join(rd, ents[0].Name())
+	pr, err := OpenRunPredictor(runs.NewStore(rd), dir, "best")
+	if err != nil {
+		t.Fatal(err)
+	}
+	preds, err := runs.ReadValPreds(dir, pr.Meta.Epoch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := pr.valSet(preds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lp, err := pr.LogProbs(context.Background(), set, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lp) != preds.Len() || preds.Len() == 0 {
+		t.Fatalf("%d predictions again, %d kept", len(lp), preds.Len())
+	}
+	for i, row := range lp {
+		if Argmax(row) != preds.Pred[i] {
+			t.Errorf("image %d (%s): predicted %d again, %d kept", i, preds.Items[i].Name, Argmax(row), preds.Pred[i])
+		}
+		for c, v := range row {
+			if d := math.Abs(math.Exp(v) - float64(preds.Prob(i, c))); d > 1e-4 {
+				t.Errorf("image %d class %d: p %.6f again, %.6f kept", i, c, math.Exp(v), preds.Prob(i, c))
+			}
+		}
+	}
+	cal, err := CalibrateRun(context.Background(), dir, "best", true)
+	if err != nil || !cal.Record.TTA || cal.Record.Images != preds.Len() {
+		t.Errorf("calibrate --tta: %+v %v", cal.Record, err)
 	}
 }
