@@ -206,7 +206,7 @@ func (a *app) ensembleCmd() *cobra.Command {
 		// the vote's predictions are made.
 		var cal *training.VoteCalibration
 		if offsets {
-			c, err := training.CalibrateVote(prs)
+			c, err := training.CalibrateVote(a.ctx, prs, tta)
 			if err != nil {
 				return err
 			}
@@ -267,6 +267,9 @@ func (a *app) offsetVote(cal training.VoteCalibration, e *training.Ensemble) {
 	on := "the vote's validation predictions"
 	if cal.Splits > 1 {
 		on = fmt.Sprintf("out-of-fold predictions (%d validation splits, %d images)", cal.Splits, cal.Images)
+	}
+	if cal.TTA {
+		on += " with their mirror images (--tta)"
 	}
 	fmt.Fprintf(a.out, "class offsets on %s: macro F1 %.4f → %.4f where fitted, %+.4f ± %.4f on held-out halves (%d of %d gained)\n",
 		on, cal.Before, cal.After, h.Gain, h.SD, h.Improved, h.Halves)

@@ -1213,6 +1213,9 @@ func TestCalibrate(t *testing.T) {
 	if out, err := run(t, "ensemble", "--run", "x", "--run", "y", "--runs", rd, "--out", ens, "--offsets"); err != nil || !strings.Contains(out, "class offsets on the vote's validation predictions") || !strings.Contains(out, "wrote the soft vote of 2 runs") {
 		t.Errorf("ensemble --offsets: %v\n%s", err, out)
 	}
+	if out, err := run(t, "ensemble", "--run", "x", "--run", "y", "--runs", rd, "--out", ens, "--offsets", "--tta"); err != nil || !strings.Contains(out, "class offsets on the vote's validation predictions with their mirror images (--tta)") {
+		t.Errorf("ensemble --offsets --tta: %v\n%s", err, out)
+	}
 	// The folds of a K-fold split: out-of-fold predictions of every image.
 	out, err = run(t, "ensemble", "--run", "fold1", "--run", "fold2", "--runs", rd, "--out", ens, "--offsets")
 	if err != nil || !strings.Contains(out, "class offsets on out-of-fold predictions (2 validation splits, 168 images)") {

@@ -76,10 +76,16 @@ func SoftVoteRuns(ctx context.Context, prs []RunPredictor, set *dataset.Set, tta
 // K-fold ensemble's offsets on (the ensemble's vote is smoother than any
 // one fold's, so the fit is close, not exact). Runs whose validation
 // images overlap without being the same are refused: some images would
-// count twice, some predicted by a run that trained on them.
-func CalibrateVote(prs []RunPredictor) (VoteCalibration, error) {
+// count twice, some predicted by a run that trained on them. With tta
+// every run predicts its validation images again, each averaged with its
+// mirror image, for an ensemble voted with --tta.
+func CalibrateVote(ctx context.Context, prs []RunPredictor, tta bool) (VoteCalibration, error) {
+	// First which runs share a split (cheap, from the kept predictions),
+	// then their predictions: with tta that predicts every validation
+	// image of every run again.
 	var groups []valGroup
-	for _, pr := range prs {
+	kept := make([]*runs.ValPreds, len(prs))
+	for k, pr := range prs {
 		if pr.Meta.Batch > 0 || pr.Meta.Epoch == 0 {
 			return VoteCalibration{}, fmt.Errorf("%s was taken inside an epoch: no validation predictions are of its weights", pr.Path)
 		}
@@ -87,10 +93,11 @@ func CalibrateVote(prs []RunPredictor) (VoteCalibration, error) {
 		if err != nil {
 			return VoteCalibration{}, fmt.Errorf("%s: %w", pr.RunDir, err)
 		}
+		kept[k] = p
 		placed := false
 		for g := range groups {
 			if sameValImages(groups[g].preds, p) {
-				groups[g].lps = append(groups[g].lps, ValLogProbs(p))
+				groups[g].members = append(groups[g].members, k)
 				placed = true
 				break
 			}
@@ -99,24 +106,40 @@ func CalibrateVote(prs []RunPredictor) (VoteCalibration, error) {
 			for _, g := range groups {
 				if shared := sharedValImages(g.preds, p); shared > 0 {
 					return VoteCalibration{}, fmt.Errorf("runs %s and %s validated on different images of which %d are the same (%w), so class offsets cannot be fitted on them: give ensemble --offsets runs of one validation split, or the folds of one K-fold split",
-						filepath.Base(g.run), filepath.Base(pr.RunDir), shared, ErrSplitsOverlap)
+						filepath.Base(prs[g.members[0]].RunDir), filepath.Base(pr.RunDir), shared, ErrSplitsOverlap)
 				}
 			}
-			groups = append(groups, valGroup{run: pr.RunDir, preds: p, lps: [][][]float64{ValLogProbs(p)}})
+			groups = append(groups, valGroup{preds: p, members: []int{k}})
 		}
 	}
 	var truth []int
 	var lp [][]float64
 	for _, g := range groups {
 		if !slices.Equal(g.preds.Names, groups[0].preds.Names) {
-			return VoteCalibration{}, fmt.Errorf("runs %s and %s name other classes", filepath.Base(groups[0].run), filepath.Base(g.run))
+			return VoteCalibration{}, fmt.Errorf("runs %s and %s name other classes", filepath.Base(prs[groups[0].members[0]].RunDir), filepath.Base(prs[g.members[0]].RunDir))
+		}
+		var lps [][][]float64
+		for _, k := range g.members {
+			if !tta {
+				lps = append(lps, ValLogProbs(kept[k]))
+				continue
+			}
+			set, err := prs[k].valSet(kept[k])
+			if err != nil {
+				return VoteCalibration{}, fmt.Errorf("%s: %w", prs[k].RunDir, err)
+			}
+			l, err := prs[k].LogProbs(ctx, set, true)
+			if err != nil {
+				return VoteCalibration{}, fmt.Errorf("%s: %w", prs[k].RunDir, err)
+			}
+			lps = append(lps, l)
 		}
 		truth = append(truth, g.preds.Truth...)
-		lp = append(lp, SoftVote(g.lps)...)
+		lp = append(lp, SoftVote(lps)...)
 	}
 	first := groups[0].preds
 	cal, err := CalibrateClasses(truth, lp, OffsetGroups(first.Classes, maskClasses(prs[0].Meta, first.Names)))
-	return VoteCalibration{ClassCalibration: cal, Splits: len(groups), Images: len(truth)}, err
+	return VoteCalibration{ClassCalibration: cal, Splits: len(groups), Images: len(truth), TTA: tta}, err
 }
 
 // ErrSplitsOverlap is CalibrateVote's refusal of runs whose validation
@@ -130,13 +153,13 @@ type VoteCalibration struct {
 	ClassCalibration
 	Splits int
 	Images int
+	TTA    bool // fitted on predictions averaged with the mirror images
 }
 
 // valGroup is the runs that validated on the same images.
 type valGroup struct {
-	run   string // the first of them
-	preds *runs.ValPreds
-	lps   [][][]float64
+	preds   *runs.ValPreds // the first's
+	members []int          // the runs, by index
 }
 
 // sameValImages reports whether two runs' validation predictions are of

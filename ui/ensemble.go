@@ -94,7 +94,7 @@ func (r runsModel) ensemble() (runsModel, tea.Cmd) {
 		if err := training.WritePredictions(out, e.Set, e.Vote); err != nil {
 			return ensembledMsg{err: err}
 		}
-		offsets, err := offsetVote(prs, e, strings.TrimSuffix(out, ".csv")+"-offsets.csv")
+		offsets, err := offsetVote(ctx, prs, e, strings.TrimSuffix(out, ".csv")+"-offsets.csv")
 		if err != nil {
 			return ensembledMsg{err: err}
 		}
@@ -104,8 +104,8 @@ func (r runsModel) ensemble() (runsModel, tea.Cmd) {
 
 // offsetVote fits class offsets for the vote (as ensemble --offsets) and,
 // when they help on held-out halves, writes the vote with them to out.
-func offsetVote(prs []training.RunPredictor, e training.Ensemble, out string) (votedOffsets, error) {
-	cal, err := training.CalibrateVote(prs)
+func offsetVote(ctx context.Context, prs []training.RunPredictor, e training.Ensemble, out string) (votedOffsets, error) {
+	cal, err := training.CalibrateVote(ctx, prs, false)
 	switch {
 	case errors.Is(err, training.ErrSplitsOverlap):
 		return votedOffsets{why: "the runs' validation splits overlap"}, nil

@@ -217,7 +217,7 @@ func TestOffsetVoteWritesTheVoteWithOffsets(t *testing.T) {
 	}
 	pr := training.RunPredictor{Predictor: &training.Predictor{Meta: training.CkptMeta{Epoch: 2, Classes: p.Names}}, RunDir: r.Dir}
 	out := filepath.Join(rd, "vote-offsets.csv")
-	o, err := offsetVote([]training.RunPredictor{pr, pr}, training.Ensemble{Set: set, Vote: vote}, out)
+	o, err := offsetVote(context.Background(), []training.RunPredictor{pr, pr}, training.Ensemble{Set: set, Vote: vote}, out)
 	if err != nil || o.path != out || o.score == nil || !o.cal.Worth() {
 		t.Fatalf("offsetVote: %+v %v", o, err)
 	}
