@@ -19,7 +19,7 @@ type RunCalibration struct {
 	ClassCalibration
 	Record runs.ClassOffsets // what class-offsets.json holds
 	Preds  *runs.ValPreds
-	LogP   [][]float64 // Preds' probabilities as logarithms
+	LogP   [][]float64 // what the offsets were fitted on: Preds' probabilities as logarithms, or with tta the images predicted again
 }
 
 // CalibrateRun fits class offsets on the validation predictions that go
@@ -36,11 +36,8 @@ func CalibrateRun(ctx context.Context, runDir, ckpt string, tta bool) (RunCalibr
 	if err != nil {
 		return RunCalibration{}, err
 	}
-	if meta.Batch > 0 {
-		return RunCalibration{}, fmt.Errorf("checkpoint %s was taken %d batches into epoch %d, so no validation predictions are of its weights: calibrate best, or a checkpoint taken at an epoch's end", filepath.Base(p), meta.Batch, meta.Epoch+1)
-	}
-	if meta.Epoch == 0 {
-		return RunCalibration{}, fmt.Errorf("checkpoint %s was taken before the first epoch ended: there are no validation predictions to fit on", filepath.Base(p))
+	if err := meta.validated(p); err != nil {
+		return RunCalibration{}, fmt.Errorf("%w: calibrate best, or a checkpoint taken at an epoch's end", err)
 	}
 	preds, err := runs.ReadValPreds(runDir, meta.Epoch)
 	if err != nil {
@@ -112,6 +109,19 @@ func (r RunPredictor) valSet(p *runs.ValPreds) (*dataset.Set, error) {
 	return d.Train.Subset(idx), nil
 }
 
+// validated says why no validation predictions are of a checkpoint's
+// weights (path names it): it was taken inside an epoch, or before the
+// first ended; nil when they are the epoch's it ended.
+func (m CkptMeta) validated(path string) error {
+	switch {
+	case m.Batch > 0:
+		return fmt.Errorf("checkpoint %s was taken %d batches into epoch %d, so no validation predictions are of its weights", filepath.Base(path), m.Batch, m.Epoch+1)
+	case m.Epoch == 0:
+		return fmt.Errorf("checkpoint %s was taken before the first epoch ended, so it has no validation predictions", filepath.Base(path))
+	}
+	return nil
+}
+
 // maskClasses reports whether names are the 18 mask × gender × age
 // classes (with the checkpoint's age bins), whose tasks get offsets too.
 func maskClasses(meta CkptMeta, names []string) bool {
@@ -148,8 +158,8 @@ func OffsetsFor(runDir string, meta CkptMeta) (runs.ClassOffsets, error) {
 	if err != nil {
 		return o, err
 	}
-	if meta.Batch > 0 {
-		return o, fmt.Errorf("this checkpoint was taken %d batches into epoch %d, and class offsets are fitted for checkpoints taken at an epoch's end (best, or a numbered one): use --ckpt best", meta.Batch, meta.Epoch+1)
+	if err := meta.validated(meta.Weights); err != nil {
+		return o, fmt.Errorf("%w, and class offsets are for checkpoints taken at an epoch's end: use --ckpt best", err)
 	}
 	if o.Epoch != meta.Epoch || o.Step != meta.Step {
 		return o, fmt.Errorf("run %s's class offsets were fitted for the checkpoint of epoch %d (step %d), not this one (epoch %d, step %d): fit them for it with maskdash calibrate %s --ckpt …",

@@ -86,8 +86,8 @@ func CalibrateVote(ctx context.Context, prs []RunPredictor, tta bool) (VoteCalib
 	var groups []valGroup
 	kept := make([]*runs.ValPreds, len(prs))
 	for k, pr := range prs {
-		if pr.Meta.Batch > 0 || pr.Meta.Epoch == 0 {
-			return VoteCalibration{}, fmt.Errorf("%s was taken inside an epoch: no validation predictions are of its weights", pr.Path)
+		if err := pr.Meta.validated(pr.Path); err != nil {
+			return VoteCalibration{}, err
 		}
 		p, err := runs.ReadValPreds(pr.RunDir, pr.Meta.Epoch)
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/maskdash/maskdash/dataset"
@@ -353,5 +354,33 @@ func TestValSetIsTheRunsValidation(t *testing.T) {
 	cal, err := CalibrateRun(context.Background(), dir, "best", true)
 	if err != nil || !cal.Record.TTA || cal.Record.Images != preds.Len() {
 		t.Errorf("calibrate --tta: %+v %v", cal.Record, err)
+	}
+}
+
+// TestOffsetsNeedAnEpochsEnd: a checkpoint taken inside an epoch, or
+// before the first ended, has no validation predictions of its weights;
+// calibrate and predict --offsets refuse it with a sentence saying so.
+func TestOffsetsNeedAnEpochsEnd(t *testing.T) {
+	for _, c := range []struct {
+		meta CkptMeta
+		want string
+	}{
+		{CkptMeta{Epoch: 1, Batch: 3}, "taken 3 batches into epoch 2"},
+		{CkptMeta{}, "before the first epoch ended"},
+	} {
+		if err := c.meta.validated("d/001-0000040.safetensors"); err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "001-0000040.safetensors") {
+			t.Errorf("%+v: %v, want %q", c.meta, err, c.want)
+		}
+		dir := t.TempDir()
+		if err := runs.WriteClassOffsets(dir, runs.ClassOffsets{Epoch: c.meta.Epoch, Classes: []string{"a"}, Offsets: []float64{1}}); err != nil {
+			t.Fatal(err)
+		}
+		c.meta.Weights = "001-0000040.safetensors"
+		if _, err := OffsetsFor(dir, c.meta); err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "use --ckpt best") {
+			t.Errorf("OffsetsFor %+v: %v", c.meta, err)
+		}
+	}
+	if err := (CkptMeta{Epoch: 2}).validated("x"); err != nil {
+		t.Errorf("a checkpoint at an epoch's end: %v", err)
 	}
 }
