@@ -50,7 +50,7 @@ func fitOffsets(ctx context.Context, dir string, save bool) tea.Cmd {
 	}
 }
 
-// toggle answers C: hide the offsets, or fit them.
+// toggleOffsets answers C: hide the offsets, or fit them.
 func (m Model) toggleOffsets() (tea.Model, tea.Cmd) {
 	switch {
 	case m.offsets.shown:
