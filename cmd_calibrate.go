@@ -89,7 +89,7 @@ fits on those: offsets for predict --tta.`,
 				flags = "--tta --offsets"
 			}
 			fmt.Fprintf(a.out, "saved to %s: maskdash predict %s %s --out FILE uses them (so does eval)\n",
-				filepath.Join(dir, runs.OffsetsFile), filepath.Base(dir), flags)
+				filepath.Join(dir, runs.OffsetsFile), args[0], flags)
 		} else {
 			fmt.Fprintf(a.out, "not saved: the offsets did not raise macro F1 on two held-out halves in three, so the run's plain predictions are the better bet\n")
 		}

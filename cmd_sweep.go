@@ -307,8 +307,20 @@ func printSweep(w io.Writer, sw *sweep.Sweep, st []sweep.TrialStatus) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d/%d\t%s\t%s\t%s\n", t.RunID, t.State, best, t.BestEpoch, t.EpochsDone, t.Epochs, orDash(t.Node), t.Label(), t.Why)
 	}
 	_ = tw.Flush() // a closed pipe has no one to tell
-	if b := sweep.Best(st); len(b) > 0 {
-		fmt.Fprintf(w, "best: %s, macro F1 %.4f at epoch %d (%s)\n", b[0].RunID, b[0].BestF1, b[0].BestEpoch, b[0].Label())
+	b := sweep.Best(st)
+	if len(b) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "best: %s, macro F1 %.4f at epoch %d (%s)\n", b[0].RunID, b[0].BestF1, b[0].BestEpoch, b[0].Label())
+	for _, t := range st {
+		if !t.State.Ended() {
+			return // the next step comes when every trial has
+		}
+	}
+	if len(sw.Trials) > 0 && sw.Trials[0].Folds > 0 {
+		fmt.Fprintf(w, "next: maskdash ensemble --sweep %s --offsets --out FILE (the folds' vote, with class offsets fitted on their out-of-fold predictions)\n", sw.ID)
+	} else {
+		fmt.Fprintf(w, "next: maskdash ensemble --sweep %s --top 5 --out FILE (the best trials' vote), or maskdash calibrate %s/%s (class offsets for the best)\n", sw.ID, sw.ID, b[0].RunID)
 	}
 }
 

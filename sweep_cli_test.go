@@ -85,6 +85,9 @@ func TestSweepLocal(t *testing.T) {
 	if info.LR != 0.003 || info.Config["seed"] != float64(2) || info.DataDir != data {
 		t.Errorf("t001 trained with lr %v seed %v data %v", info.LR, info.Config["seed"], info.DataDir)
 	}
+	if !strings.Contains(out, "next: maskdash ensemble --sweep "+id+" --top 5 --out FILE") {
+		t.Errorf("the finished sweep does not say what comes next:\n%s", out)
+	}
 	if o, err := run(t, "runs", "--runs", s.Dir); err != nil || strings.Count(o, "done") != 4 {
 		t.Errorf("runs of the sweep folder: %v\n%s", err, o)
 	}
@@ -279,10 +282,15 @@ func TestSweepSlurmRequeue(t *testing.T) {
 func TestSweepFoldsEnsemble(t *testing.T) {
 	data := tinySet(t)
 	rd := t.TempDir()
-	if out, err := run(t, "sweep", "--runs", rd, "--folds", "3", "--parallel", "3", "--wait", "--data", data, "--img", "16x16", "--batch", "8", "--epochs", "1"); err != nil {
+	out, err := run(t, "sweep", "--runs", rd, "--folds", "3", "--parallel", "3", "--wait", "--data", data, "--img", "16x16", "--batch", "8", "--epochs", "1")
+	if err != nil {
 		t.Fatalf("sweep: %v\n%s", err, out)
 	}
 	id := onlySweep(t, rd)
+	// The next step, once every fold has ended: their vote, with offsets.
+	if !strings.Contains(out, "next: maskdash ensemble --sweep "+id+" --offsets --out FILE") {
+		t.Errorf("the finished sweep does not say what comes next:\n%s", out)
+	}
 	s := sweepStatus(t, rd, id)
 	if len(s.Trials) != 3 {
 		t.Fatalf("%d trials, want 3 folds", len(s.Trials))
@@ -297,9 +305,9 @@ func TestSweepFoldsEnsemble(t *testing.T) {
 		}
 	}
 	csv := filepath.Join(t.TempDir(), "sub.csv")
-	out, err := run(t, "ensemble", "--runs", rd, "--sweep", id, "--out", csv)
-	if err != nil || !strings.Contains(out, "soft vote of 3 runs") {
-		t.Fatalf("ensemble --sweep: %v\n%s", err, out)
+	out, err = run(t, "ensemble", "--runs", rd, "--sweep", id, "--out", csv, "--offsets")
+	if err != nil || !strings.Contains(out, "soft vote of 3 runs") || !strings.Contains(out, "class offsets on out-of-fold predictions (3 validation splits, 168 images)") {
+		t.Fatalf("ensemble --sweep --offsets: %v\n%s", err, out)
 	}
 	b, err := os.ReadFile(csv)
 	if err != nil || !strings.HasPrefix(string(b), "ImageID,ans\n") {
