@@ -112,6 +112,7 @@ func trainFlags(fs *pflag.FlagSet, c *training.Config) func() error {
 	fs.StringVar(&c.Split, "split", d.Split, "validation split: profile (all of a person on one side) or random")
 	fractionFloat(fs, &c.ValRatio, "val-ratio", d.ValRatio, "share of profiles (or images) for validation")
 	fs.StringVar(&c.AgeBins, "age-bins", d.AgeBins, "age thresholds for the three age classes")
+	fs.StringVar(&c.TrainAgeBins, "train-age-bins", "", "age thresholds for the training images' labels only (such as 30,58: more old examples); validation and predictions keep --age-bins")
 	fs.StringVar(&c.FixLabels, "fix-labels", "", fixLabelsHelp)
 	fs.StringVar(&c.Sampler, "sampler", d.Sampler, "sampler: shuffle, weighted (inverse class frequency), balance (dynamic)")
 	fs.Uint64Var(&c.Seed, "seed", d.Seed, "random seed (0 means the default)")

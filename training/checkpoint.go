@@ -91,6 +91,9 @@ type DataIdentity struct {
 	// FixLabels is the label corrections file the training images were
 	// relabelled by ("" none): eval applies it again when it scores them.
 	FixLabels string `json:"fix_labels,omitempty"`
+	// TrainAgeBins are the age thresholds of the training images' labels
+	// when they differ from AgeBins (Config.TrainAgeBins).
+	TrainAgeBins string `json:"train_age_bins,omitempty"`
 }
 
 // tensor is one named array for a safetensors file.

@@ -581,7 +581,7 @@ func (t *Trainer) meta(m *Metrics, st OptState) CkptMeta {
 	return CkptMeta{Model: t.net.Spec, Epoch: t.epoch, Step: t.step, Batch: t.batchInEpoch, Metrics: m,
 		Loss: t.loss.Spec, BaseLR: t.baseLR, Optimizer: st.Name, OptStep: st.Step, OptLR: st.LR,
 		Data: DataIdentity{Root: t.train.Root, Format: t.train.Format, Images: t.data.Train.Len(), Seed: t.cfg.Seed,
-			Split: t.cfg.Split, ValRatio: t.cfg.ValRatio, AgeBins: t.cfg.AgeBins, Sampler: t.cfg.Sampler, FixLabels: t.cfg.FixLabels},
+			Split: t.cfg.Split, ValRatio: t.cfg.ValRatio, AgeBins: t.cfg.AgeBins, Sampler: t.cfg.Sampler, FixLabels: t.cfg.FixLabels, TrainAgeBins: t.cfg.TrainAgeBins},
 		Mean: t.aug.Mean, Std: t.aug.Std, CropW: t.aug.CropW, CropH: t.aug.CropH, Classes: t.train.Classes, BestF1: t.bestF1, BestEpoch: t.bestEpoch}
 }
 
@@ -720,6 +720,11 @@ func (t *Trainer) openData(ctx context.Context) error {
 		sp.Val = sp.Val[:min(len(sp.Val), max(cfg.Limit/4, 1))]
 	}
 	t.train, t.val = all.Subset(sp.Train), all.Subset(sp.Val)
+	if cfg.TrainAgeBins != "" {
+		if err := trainAgesAs(t.train, cfg.TrainAgeBins); err != nil {
+			return err
+		}
+	}
 	if t.train.Len() < cfg.Batch {
 		return fmt.Errorf("data %s: %d training images is fewer than one batch of %d", dir, t.train.Len(), cfg.Batch)
 	}
@@ -737,6 +742,24 @@ func (t *Trainer) openData(ctx context.Context) error {
 	cache := dataset.NewCache(0)
 	t.trainL = dataset.NewLoader(t.train, dataset.LoaderConfig{Batch: cfg.Batch, Aug: t.aug, Seed: cfg.Seed, Train: !cfg.NoAugment, Workers: cfg.Workers}, cache, t.warn)
 	t.valL = dataset.NewLoader(t.val, dataset.LoaderConfig{Batch: max(cfg.Batch, 64), Aug: t.aug, Workers: cfg.Workers}, nil, t.warn)
+	return nil
+}
+
+// trainAgesAs labels the training images' ages with other thresholds
+// (Config.TrainAgeBins), keeping the classes' names and meaning: a
+// prediction of the oldest bin is still scored and written as the
+// evaluation's oldest class.
+func trainAgesAs(train *dataset.Set, bins string) error {
+	if !train.Masked {
+		return fmt.Errorf("--train-age-bins applies to the mask layout's ages; %s has none", train.Root)
+	}
+	b, err := dataset.ParseAgeBins(bins)
+	if err != nil {
+		return fmt.Errorf("--train-age-bins: %w", err)
+	}
+	classes, keep := train.Classes, train.Bins
+	train.Relabel(b)
+	train.Classes, train.Bins = classes, keep
 	return nil
 }
 

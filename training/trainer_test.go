@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -366,5 +367,43 @@ func TestStopDuringValidationIsAStop(t *testing.T) {
 		if count[1] != 1 || count[2] != 1 || count[3] != 1 || len(count) != 3 {
 			t.Errorf("run %d: epochs in the log %v, want 1, 2 and 3 once each", i, count)
 		}
+	}
+}
+
+// TestTrainAgeBins: --train-age-bins labels the training images' ages
+// with its thresholds, while validation keeps --age-bins; both keep the
+// evaluation's class names. Data without ages is refused.
+func TestTrainAgeBins(t *testing.T) {
+	cfg := tinyConfig(t, t.TempDir())
+	cfg.TrainAgeBins = "25,45"
+	hub := NewHub()
+	defer hub.Close()
+	tr, sink, err := start(context.Background(), cfg, hub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.close(runs.StatusStopped, nil) //nolint:errcheck // the test's run is thrown away
+	check := func(s *dataset.Set, b dataset.AgeBins, what string) {
+		t.Helper()
+		n := 0
+		for _, sm := range s.Samples {
+			if _, _, a := dataset.Decode(sm.Label); a != b.Bin(sm.Age) {
+				t.Fatalf("%s image %s aged %d has age class %d, want %d (bins %v)", what, sm.Name, sm.Age, a, b.Bin(sm.Age), b)
+			}
+			if b.Bin(sm.Age) != dataset.DefaultAgeBins.Bin(sm.Age) {
+				n++
+			}
+		}
+		if what == "training" && n == 0 {
+			t.Fatalf("no training image changed class: the test's ages do not cross the thresholds")
+		}
+	}
+	check(tr.train, dataset.AgeBins{Young: 25, Old: 45}, "training")
+	check(tr.val, dataset.DefaultAgeBins, "validation")
+	if !slices.Equal(tr.train.Classes, tr.val.Classes) || tr.train.Classes[2] != "wear·M·60+" {
+		t.Errorf("classes: training %v, validation %v", tr.train.Classes, tr.val.Classes)
+	}
+	if err := trainAgesAs(&dataset.Set{Root: "pets"}, "30,58"); err == nil || !strings.Contains(err.Error(), "applies to the mask layout") {
+		t.Errorf("data without ages: %v", err)
 	}
 }
