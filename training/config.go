@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/maskdash/maskdash/models"
 	"github.com/maskdash/maskdash/dataset"
+	"github.com/maskdash/maskdash/models"
 	"github.com/maskdash/maskdash/runs"
 )
 
