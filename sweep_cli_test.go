@@ -314,3 +314,25 @@ func TestSweepFoldsEnsemble(t *testing.T) {
 		t.Errorf("submission: %v %.40q", err, b)
 	}
 }
+
+// TestSweepTrainAgeBins: a grid over --train-age-bins, whose values are
+// written 30:50 (the grid's commas separate values); each trial trains
+// with its thresholds.
+func TestSweepTrainAgeBins(t *testing.T) {
+	data := tinySet(t)
+	rd := t.TempDir()
+	if out, err := run(t, "sweep", "--runs", rd, "--grid", "train-age-bins=30:50,30:60", "--parallel", "2", "--wait",
+		"--data", data, "--img", "16x16", "--batch", "8", "--epochs", "1"); err != nil {
+		t.Fatalf("sweep: %v\n%s", err, out)
+	}
+	s := sweepStatus(t, rd, onlySweep(t, rd))
+	for i, want := range []string{"30:50", "30:60"} {
+		info, err := runs.ReadInfo(filepath.Join(s.Dir, s.Trials[i].Run))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Trials[i].State != "done" || info.Config["train_age_bins"] != want {
+			t.Errorf("trial %d: %s, trained with train_age_bins %v, want %s", i, s.Trials[i].State, info.Config["train_age_bins"], want)
+		}
+	}
+}

@@ -46,7 +46,10 @@ func TestAgeBins(t *testing.T) {
 	if err != nil || b58.Bin(58) != 2 || b58.Bin(57) != 1 {
 		t.Fatalf("30,58: %v %v", b58, err)
 	}
-	for _, bad := range []string{"", "30", "60,30", "a,b", "30,60,90"} {
+	if b, err := ParseAgeBins("30:58"); err != nil || b != b58 {
+		t.Errorf("30:58 (a sweep grid's form): %v %v", b, err)
+	}
+	for _, bad := range []string{"", "30", "60,30", "a,b", "30,60,90", "30:60:90"} {
 		if _, err := ParseAgeBins(bad); err == nil {
 			t.Errorf("ParseAgeBins(%q) accepted", bad)
 		}

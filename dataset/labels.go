@@ -42,7 +42,8 @@ var DefaultAgeBins = AgeBins{Young: 30, Old: 60}
 
 // ParseAgeBins reads "30,60" into AgeBins.
 func ParseAgeBins(s string) (AgeBins, error) {
-	parts := strings.Split(s, ",")
+	// "30:58" too: a sweep's --grid separates its values with commas.
+	parts := strings.Split(strings.ReplaceAll(s, ":", ","), ",")
 	if len(parts) != 2 {
 		return AgeBins{}, fmt.Errorf("age bins %q: want two ages such as 30,60", s)
 	}
