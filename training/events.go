@@ -118,8 +118,11 @@ type RunHeader struct {
 	Batch   int     `json:"batch"`
 	Img     string  `json:"img"`
 	Sampler string  `json:"sampler"`
-	Data    string  `json:"data"`
-	Device  string  `json:"device"`
+	// TrainAgeBins are the training labels' age thresholds when they are
+	// not the evaluation's (Config.TrainAgeBins); "" when they are.
+	TrainAgeBins string `json:"train_age_bins,omitempty"`
+	Data         string `json:"data"`
+	Device       string `json:"device"`
 	// Precision is the GPU's arithmetic (models.Precision's name) on a
 	// cuda run; empty on the CPU.
 	Precision string   `json:"precision,omitempty"`

@@ -400,6 +400,9 @@ func TestTrainAgeBins(t *testing.T) {
 	}
 	check(tr.train, dataset.AgeBins{Young: 25, Old: 45}, "training")
 	check(tr.val, dataset.DefaultAgeBins, "validation")
+	if tr.header.TrainAgeBins != "25,45" {
+		t.Errorf("the header says training ages %q", tr.header.TrainAgeBins)
+	}
 	if !slices.Equal(tr.train.Classes, tr.val.Classes) || tr.train.Classes[2] != "wear·M·60+" {
 		t.Errorf("classes: training %v, validation %v", tr.train.Classes, tr.val.Classes)
 	}

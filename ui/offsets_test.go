@@ -83,3 +83,20 @@ func TestClassOffsetsInTheConfusionView(t *testing.T) {
 		t.Errorf("a viewer's dashboard wrote the offsets (or fitted none):\n%s", viewer.View())
 	}
 }
+
+// TestHeaderSaysTrainingAges: a run trained on other age thresholds than
+// it is scored on says so in the header.
+func TestHeaderSaysTrainingAges(t *testing.T) {
+	evs := script()
+	hdr := *evs[0].Settings
+	hdr.TrainAgeBins = "30,58"
+	evs[0].Settings = &hdr
+	m := New(Options{Snapshot: evs, Ctrl: &fakeCtrl{}, Renderer: asciiRenderer()})
+	m, _ = m.Resize(160, 40)
+	if v := m.View(); !strings.Contains(v, "shuffle · training ages 30,58 · 1680/420 imgs") {
+		t.Errorf("the header does not say the training ages:\n%s", v)
+	}
+	if v := newTestModel(&fakeCtrl{}, 160, 40).View(); strings.Contains(v, "training ages") {
+		t.Errorf("a run trained on its own age bins mentions training ages:\n%s", v)
+	}
+}

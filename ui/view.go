@@ -192,8 +192,11 @@ func (m Model) headerView(w int) string {
 	if s.GPUTotal > 0 {
 		device += fmt.Sprintf(" %.1f/%.0f GiB", s.GPUMem/1024, s.GPUTotal/1024)
 	}
-	parts := []string{hd.Model, s.Loss, hd.Optim + " lr " + fmtLR(s.LR), device, fmt.Sprintf("batch %d", hd.Batch), hd.Img, hd.Sampler,
-		fmt.Sprintf("%d/%d imgs", hd.Train, hd.Val)}
+	parts := []string{hd.Model, s.Loss, hd.Optim + " lr " + fmtLR(s.LR), device, fmt.Sprintf("batch %d", hd.Batch), hd.Img, hd.Sampler}
+	if hd.TrainAgeBins != "" {
+		parts = append(parts, "training ages "+hd.TrainAgeBins)
+	}
+	parts = append(parts, fmt.Sprintf("%d/%d imgs", hd.Train, hd.Val))
 	line2 := head
 	if rest := joinFit(parts, " · ", w-lipgloss.Width(head)-2); rest != "" {
 		line2 += "  " + st.Dim.Render(rest)
