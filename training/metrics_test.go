@@ -1,11 +1,8 @@
 package training
 
 import (
-	"encoding/json"
 	"math"
 	"math/rand/v2"
-	"os"
-	"os/exec"
 	"testing"
 )
 
@@ -13,10 +10,6 @@ import (
 // macro F1s with scikit-learn: f1_score(average="macro") as it is called
 // by default (the labels present) and over all 18 labels.
 func TestMetricsMatchScikitLearn(t *testing.T) {
-	py := "/usr/bin/python3"
-	if err := exec.Command(py, "-c", "import sklearn").Run(); err != nil {
-		t.Skip("scikit-learn is not installed (apt-get install python3-sklearn)")
-	}
 	r := rand.New(rand.NewPCG(5, 6))
 	var truth, pred []int
 	for range 500 {
@@ -31,7 +24,6 @@ func TestMetricsMatchScikitLearn(t *testing.T) {
 	for i := range truth {
 		conf.Add(truth[i], pred[i])
 	}
-	in, _ := json.Marshal(map[string][]int{"t": truth, "p": pred})
 	script := `
 import json, sys
 import numpy as np
@@ -43,22 +35,13 @@ print(json.dumps({"acc": r["accuracy"] if "accuracy" in r else float(np.mean(np.
                   "all": float(np.mean([r[str(i)]["f1-score"] for i in range(18)])),
                   "macro": float(f1_score(d["t"], d["p"], average="macro", zero_division=0))}))
 `
-	cmd := exec.Command(py, "-c", script)
-	cmd.Stdin = bytesReader(in)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var ref struct {
 		Acc   float64
 		F1    []float64
 		Macro float64
 		All   float64
 	}
-	if err := json.Unmarshal(out, &ref); err != nil {
-		t.Fatal(err, string(out))
-	}
+	scikitLearn(t, script, map[string][]int{"t": truth, "p": pred}, &ref)
 	if math.Abs(conf.Accuracy()-ref.Acc) > 1e-12 || math.Abs(conf.MacroF1()-ref.Macro) > 1e-12 {
 		t.Errorf("accuracy %v macro F1 %v; scikit-learn %v %v", conf.Accuracy(), conf.MacroF1(), ref.Acc, ref.Macro)
 	}
