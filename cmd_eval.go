@@ -277,11 +277,7 @@ func (a *app) offsetVote(cal training.VoteCalibration, e *training.Ensemble) {
 		fmt.Fprintf(a.out, "class offsets not added: they did not raise macro F1 on two held-out halves in three\n")
 		return
 	}
-	training.AddOffsets(e.Vote, cal.Offsets)
-	if e.Score != nil {
-		s := training.ScoreLogProbs(e.Set, e.Vote)
-		e.Score = &s
-	}
+	*e = e.WithOffsets(cal.Offsets)
 	fmt.Fprintf(a.out, "class offsets added to the vote\n")
 }
 

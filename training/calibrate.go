@@ -93,14 +93,13 @@ func (r RunPredictor) valSet(p *runs.ValPreds) (*dataset.Set, error) {
 	if err != nil {
 		return nil, err
 	}
-	key := func(name, path string, mem int) string { return fmt.Sprintf("%s\x00%s\x00%d", name, path, mem) }
-	where := make(map[string]int, d.Train.Len())
+	where := make(map[imageKey]int, d.Train.Len())
 	for j, s := range d.Train.Samples {
-		where[key(s.Name, s.Path, s.Mem)] = j
+		where[imageKey{s.Name, s.Path, s.Mem}] = j
 	}
 	idx := make([]int, p.Len())
 	for i, it := range p.Items {
-		j, ok := where[key(it.Name, it.Path, it.Mem)]
+		j, ok := where[valImage(it)]
 		if !ok || d.Train.Samples[j].Label != p.Truth[i] {
 			return nil, fmt.Errorf("validation image %s is not in %s as the run saw it (the data changed since): calibrate without --tta", it.Name, r.DataDir)
 		}

@@ -9,8 +9,9 @@
 // (config.go) and manager.go runs and replaces it; loss.go, optim.go and
 // metrics.go are the losses, optimizers and schedules, and macro F1 with
 // the confusion matrix; offsets.go fits class offsets for macro F1 (with
-// f1tally.go, macro F1 kept up to date one image at a time) and
-// calibrate.go fits them for a run's checkpoint; record.go writes a run's folder; checkpoint.go,
+// f1tally.go, macro F1 kept up to date one image at a time),
+// calibrate.go fits them for a run's checkpoint and calibrate_vote.go for
+// a vote of runs; record.go writes a run's folder; checkpoint.go,
 // predict.go (and ensembles) and compare.go work on finished runs;
 // control.go and remote.go steer a run from another process, tail.go and
 // curves.go read one back; alert.go and notify.go are the alerts;

@@ -114,20 +114,11 @@ func offsetVote(ctx context.Context, prs []training.RunPredictor, e training.Ens
 	case !cal.Worth():
 		return votedOffsets{cal: cal, why: fmt.Sprintf("%+.4f on held-out halves, %d of %d gained", cal.HeldOut.Gain, cal.HeldOut.Improved, cal.HeldOut.Halves)}, nil
 	}
-	vote := make([][]float64, len(e.Vote))
-	for i, row := range e.Vote {
-		vote[i] = append([]float64(nil), row...)
-	}
-	training.AddOffsets(vote, cal.Offsets)
-	if err := training.WritePredictions(out, e.Set, vote); err != nil {
+	w := e.WithOffsets(cal.Offsets)
+	if err := training.WritePredictions(out, w.Set, w.Vote); err != nil {
 		return votedOffsets{}, err
 	}
-	v := votedOffsets{path: out, cal: cal}
-	if e.Set.HasTruth() {
-		s := training.ScoreLogProbs(e.Set, vote)
-		v.score = &s
-	}
-	return v, nil
+	return votedOffsets{path: out, cal: cal, score: w.Score}, nil
 }
 
 // said is what the view answers to a finished vote: the scores first,

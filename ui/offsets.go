@@ -32,9 +32,9 @@ type offsetsFittedMsg struct {
 	err    error
 }
 
-// fitOffsets fits the class offsets of the best checkpoint of the run in
-// dir, and keeps them there when they are worth it and save is set.
-func fitOffsets(ctx context.Context, dir string, save bool) tea.Cmd {
+// calibrateBest fits the class offsets of the best checkpoint of the run
+// in dir, and keeps them there when they are worth it and save is set.
+func calibrateBest(ctx context.Context, dir string, save bool) tea.Cmd {
 	return func() tea.Msg {
 		cal, err := training.CalibrateRun(ctx, dir, "best", false)
 		if err != nil {
@@ -67,7 +67,7 @@ func (m Model) toggleOffsets() (tea.Model, tea.Cmd) {
 	}
 	m.offsets.busy = true
 	m.flash, m.flashBad = "class offsets: fitting on the best checkpoint's validation predictions…", false
-	return m, fitOffsets(m.runs.ctx, dir, m.ctrl() != nil) // the session's lifetime
+	return m, calibrateBest(m.runs.ctx, dir, m.ctrl() != nil) // the session's lifetime
 }
 
 // offsetsFitted shows a fit: the best epoch's matrix with the offsets,
