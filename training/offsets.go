@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/maskdash/maskdash/dataset"
+	"gonum.org/v1/gonum/stat"
 )
 
 // Class offsets: macro F1, the competition's score, counts a rare class
@@ -402,17 +403,13 @@ func estimateOffsetGain(truth []int, lp [][]float64, groups [][]int, splits int)
 		return e
 	}
 	for _, g := range gains {
-		e.Gain += g
 		if g > 0 {
 			e.Improved++
 		}
 	}
-	e.Gain /= float64(len(gains))
-	for _, g := range gains {
-		e.SD += (g - e.Gain) * (g - e.Gain)
-	}
-	if len(gains) > 1 {
-		e.SD = math.Sqrt(e.SD / float64(len(gains)-1))
+	e.Gain, e.SD = stat.MeanStdDev(gains, nil) // the sample standard deviation; NaN for one half
+	if len(gains) == 1 {
+		e.SD = 0
 	}
 	return e
 }
