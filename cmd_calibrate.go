@@ -65,11 +65,9 @@ fits on those: offsets for predict --tta.`,
 		if err != nil {
 			return err
 		}
-		saved := cal.Worth()
-		if saved {
-			if err := runs.WriteClassOffsets(dir, cal.Record); err != nil {
-				return err
-			}
+		saved, err := cal.Keep(dir)
+		if err != nil {
+			return err
 		}
 		rows := calibrationRows(cal)
 		if asJSON {

@@ -26,7 +26,7 @@ type RunCalibration struct {
 // with a run's checkpoint (best, latest or a file): the epoch it ended.
 // With tta it predicts those images again with the checkpoint, each
 // averaged with its mirror image (as predict --tta does), and fits on
-// those. It does not write them (runs.WriteClassOffsets does).
+// those. It does not write them (Keep does).
 func CalibrateRun(ctx context.Context, runDir, ckpt string, tta bool) (RunCalibration, error) {
 	p, err := CheckpointPath(runDir, ckpt)
 	if err != nil {
@@ -63,6 +63,18 @@ func CalibrateRun(ctx context.Context, runDir, ckpt string, tta bool) (RunCalibr
 		Fitted: time.Now().UTC().Truncate(time.Second),
 	}
 	return RunCalibration{ClassCalibration: cal, Record: rec, Preds: preds, LogP: lp}, nil
+}
+
+// Keep writes the offsets into the run's folder (class-offsets.json)
+// when they are worth it (Worth), and reports whether it did.
+func (c RunCalibration) Keep(runDir string) (bool, error) {
+	if !c.Worth() {
+		return false, nil
+	}
+	if err := runs.WriteClassOffsets(runDir, c.Record); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // ttaValLogProbs predicts a run's validation images again with the

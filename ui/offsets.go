@@ -42,9 +42,8 @@ func calibrateBest(ctx context.Context, dir string, save bool) tea.Cmd {
 		}
 		msg := offsetsFittedMsg{run: dir, epoch: cal.Record.Epoch, cal: cal.ClassCalibration}
 		msg.before, msg.after = cal.Confusions()
-		if save && cal.Worth() {
-			msg.err = runs.WriteClassOffsets(dir, cal.Record)
-			msg.saved = msg.err == nil
+		if save {
+			msg.saved, msg.err = cal.Keep(dir)
 		}
 		return msg
 	}
