@@ -366,7 +366,7 @@ func printCompare(out io.Writer, metric string, infos []runs.Info, curves [][]fl
 	for i, info := range infos {
 		fmt.Fprintf(tw, "[%d]\t%s", i+1, info.ID)
 		for _, k := range diff {
-			fmt.Fprintf(tw, "\t%v", info.Config[k])
+			fmt.Fprintf(tw, "\t%s", runs.SettingText(info.Config[k]))
 		}
 		fmt.Fprintf(tw, "\t%.4f\t%.3f\t%d\n", info.Best.MacroF1, info.Best.Accuracy, info.Best.Epoch)
 	}

@@ -365,6 +365,16 @@ func (s *Store) List() ([]Listed, error) {
 	return out, nil
 }
 
+// SettingText is how a setting's value reads beside another run's:
+// "none" where a run has no value (a setting added since it ran, or one
+// run.json leaves out when off, such as cutmix).
+func SettingText(v any) string {
+	if v == nil || v == "" {
+		return "none"
+	}
+	return fmt.Sprint(v)
+}
+
 // DifferingSettings lists the config keys whose values differ among runs,
 // sorted.
 func DifferingSettings(infos []Info) []string {

@@ -601,7 +601,7 @@ func (r runsModel) picked(st Styles, w int) string {
 	for _, info := range infos {
 		var kv []string
 		for _, k := range diff {
-			kv = append(kv, fmt.Sprintf("%s=%v", k, info.Config[k]))
+			kv = append(kv, k+"="+runs.SettingText(info.Config[k]))
 		}
 		kv = append(kv, changeWords(info)...)
 		if info.Note != "" {

@@ -59,24 +59,16 @@ func settingsDiff(a, b runs.Info) string {
 		if k == "name" {
 			continue
 		}
-		parts = append(parts, fmt.Sprintf("%s %s → %s", k, orNone(a.Config[k]), orNone(b.Config[k])))
+		parts = append(parts, fmt.Sprintf("%s %s → %s", k, runs.SettingText(a.Config[k]), runs.SettingText(b.Config[k])))
 	}
 	// As the picked list words them ("lr ×0.5 at step 1,840").
 	if ca, cb := strings.Join(changeWords(a), ", "), strings.Join(changeWords(b), ", "); ca != cb {
-		parts = append(parts, "changed while training: A "+orNone(ca)+"; B "+orNone(cb))
+		parts = append(parts, "changed while training: A "+runs.SettingText(ca)+"; B "+runs.SettingText(cb))
 	}
 	if len(parts) == 0 {
 		return "the same settings"
 	}
 	return "settings A → B: " + strings.Join(parts, " · ")
-}
-
-// orNone is v in words, or "none" for a missing or empty value.
-func orNone(v any) string {
-	if v == nil || v == "" {
-		return "none"
-	}
-	return fmt.Sprint(v)
 }
 
 func (s sideModel) view(st Styles, w, h int) string {
