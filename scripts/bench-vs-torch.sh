@@ -41,7 +41,7 @@ else
   echo "PyTorch side skipped: python3-torch is not installed (apt-get install python3-torch) or torch_ref.py is missing"
 fi
 all=""
-for round in $(seq 1 "$rounds"); do
+for _ in $(seq 1 "$rounds"); do
   ours=$(GOMAXPROCS=$procs "$bin" bench --model cnn-s,vgg-s --batch "$batch" --seconds "$seconds" --json)
   echo "$ours"
   theirs=""
