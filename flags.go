@@ -84,6 +84,11 @@ func fractionFloat(fs *pflag.FlagSet, p *float64, name string, def float64, usag
 	fs.Var(numberFlag[float64]{p, func(v float64) bool { return v >= 0 && v < 1 }, "a number from 0 up to (not including) 1"}, name, usage)
 }
 
+func chanceFloat(fs *pflag.FlagSet, p *float64, name string, def float64, usage string) {
+	*p = def
+	fs.Var(numberFlag[float64]{p, func(v float64) bool { return v >= 0 && v <= 1 }, "a chance from 0 to 1"}, name, usage)
+}
+
 func nonNegFloat(fs *pflag.FlagSet, p *float64, name string, def float64, usage string) {
 	*p = def
 	fs.Var(numberFlag[float64]{p, func(v float64) bool { return v >= 0 && v < 1e300 }, "a number, 0 or more"}, name, usage)
@@ -113,6 +118,7 @@ func trainFlags(fs *pflag.FlagSet, c *training.Config) func() error {
 	fractionFloat(fs, &c.ValRatio, "val-ratio", d.ValRatio, "share of profiles (or images) for validation")
 	fs.StringVar(&c.AgeBins, "age-bins", d.AgeBins, "age thresholds for the three age classes")
 	fs.StringVar(&c.TrainAgeBins, "train-age-bins", "", "age thresholds for the training images' labels only (such as 30,58: more old examples); validation and predictions keep --age-bins")
+	fs.StringVar(&c.SkipTrainAges, "skip-train-ages", "", "leave the training images of these ages out, such as 27-29,57-59 (the people nearest a class border); validation keeps them")
 	fs.StringVar(&c.FixLabels, "fix-labels", "", fixLabelsHelp)
 	fs.StringVar(&c.Sampler, "sampler", d.Sampler, "sampler: shuffle, weighted (inverse class frequency), balance (dynamic)")
 	fs.Uint64Var(&c.Seed, "seed", d.Seed, "random seed (0 means the default)")
@@ -134,6 +140,8 @@ func trainFlags(fs *pflag.FlagSet, c *training.Config) func() error {
 	countInt(fs, &c.NoGainEpochs, "alert-no-gain", 0, "alert when validation macro F1 has not improved for N epochs (0: never)")
 	nonNegFloat(fs, &c.AlertGPUMiB, "alert-gpu-mem", 0, "alert when the GPU has more than this many MiB in use (0: never)")
 	fs.BoolVar(&c.NoAugment, "no-augment", false, "turn off crop, flip, colour jitter and rotation (images are still resized to 1.125× and centre-cropped)")
+	chanceFloat(fs, &c.CutMix, "cutmix", 0, "the chance a training batch is mixed by CutMix: each image shows a box of another, and the loss weighs both labels by area (0: never; the 2022 winners used 0.3)")
+	fs.StringVar(&c.CutMixBox, "cutmix-box", "", "CutMix's box: half (the right half of each image, the 2022 winners' box) or random (Yun et al.'s); default half")
 	crop := fs.String("crop", "", "centre crop WxH of the source image before resizing, such as 256x320 (the baseline's CenterCrop)")
 	mean := fs.String("mean", "", "normalisation mean R,G,B (with --std; default: computed from the training split)")
 	std := fs.String("std", "", "normalisation standard deviation R,G,B (with --mean)")

@@ -585,14 +585,19 @@ func TestTmuxSweep(t *testing.T) {
 func TestCompareTwoRunsClassByClass(t *testing.T) {
 	data := tinySet(t)
 	rd := t.TempDir()
-	for _, n := range []string{"ca", "cb"} {
-		if out, err := run(t, "train", "--headless", "--data", data, "--runs", rd, "--img", "16x16", "--batch", "8", "--epochs", "2", "--name", n, "--lr", map[string]string{"ca": "0.003", "cb": "0.0005"}[n]); err != nil {
+	for n, flags := range map[string][]string{"ca": {"--lr", "0.003"}, "cb": {"--lr", "0.0005", "--cutmix", "0.5"}} {
+		if out, err := run(t, append([]string{"train", "--headless", "--data", data, "--runs", rd, "--img", "16x16", "--batch", "8", "--epochs", "2", "--name", n}, flags...)...); err != nil {
 			t.Fatalf("train: %v\n%s", err, out)
 		}
 	}
 	out, err := run(t, "compare", "ca", "cb", "--runs", rd)
 	if err != nil || !strings.Contains(out, "class by class") || !strings.Contains(out, "gained:") || !strings.Contains(out, "confusion B − A") {
 		t.Fatalf("compare: %v\n%s", err, out)
+	}
+	// A setting one run has and the other lacks (cutmix: run.json leaves
+	// it out when off) reads "none", not Go's "<nil>".
+	if !regexp.MustCompile(`\[1\] +\S+ca +none +none +0\.003 `).MatchString(out) || strings.Contains(out, "<nil>") {
+		t.Errorf("compare's settings:\n%s", out)
 	}
 	js, err := exec.Command(bin, "compare", "ca", "cb", "--runs", rd, "--json").Output()
 	if err != nil {

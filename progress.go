@@ -29,8 +29,18 @@ func printEvent(e training.Event, out, errOut io.Writer, last *time.Time) {
 	switch e.Kind {
 	case training.KindRun:
 		s := e.Settings
-		fmt.Fprintf(out, "run %s: %s, loss %s, %s lr %g, batch %d, %s, %d train / %d val images, %s\n",
-			s.ID, s.Model, s.Loss, s.Optim, s.LR, s.Batch, s.Img, s.Train, s.Val, plural(s.Epochs, "epoch"))
+		extra := ""
+		if s.TrainAgeBins != "" {
+			extra += ", training ages " + s.TrainAgeBins
+		}
+		if s.SkipTrainAges != "" {
+			extra += ", skips ages " + s.SkipTrainAges
+		}
+		if s.CutMix != "" {
+			extra += ", cutmix " + s.CutMix
+		}
+		fmt.Fprintf(out, "run %s: %s, loss %s, %s lr %g, batch %d, %s%s, %d train / %d val images, %s\n",
+			s.ID, s.Model, s.Loss, s.Optim, s.LR, s.Batch, s.Img, extra, s.Train, s.Val, plural(s.Epochs, "epoch"))
 	case training.KindStep:
 		if time.Since(*last) >= 3*time.Second {
 			*last = time.Now()

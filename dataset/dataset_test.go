@@ -548,3 +548,25 @@ func TestSamplerNames(t *testing.T) {
 		t.Errorf("an unknown sampler: %v", err)
 	}
 }
+
+// TestParseAgeRanges: ranges, single ages and the sweep's ":" form read
+// back as they are written; reversed or non-numeric ranges are refused.
+func TestParseAgeRanges(t *testing.T) {
+	r, err := ParseAgeRanges("27-29, 57-59:60")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.String() != "27-29,57-59,60" {
+		t.Errorf("read back as %q", r.String())
+	}
+	for age, want := range map[int]bool{26: false, 27: true, 29: true, 30: false, 58: true, 60: true, 61: false} {
+		if r.Has(age) != want {
+			t.Errorf("Has(%d) = %v", age, !want)
+		}
+	}
+	for _, bad := range []string{"", "29-27", "a-b", "27-", "-3", "27-29,,57"} {
+		if _, err := ParseAgeRanges(bad); err == nil {
+			t.Errorf("%q was accepted", bad)
+		}
+	}
+}

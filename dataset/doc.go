@@ -5,7 +5,8 @@
 //
 // The package imports only the standard library and golang.org/x/image.
 //
-// Files: labels.go is the 18 classes and their three tasks; mask.go,
+// Files: labels.go is the 18 classes and their three tasks, age_ranges.go
+// ranges of ages a run's training may skip; mask.go,
 // folder.go and idx.go read the three layouts (open.go picks one);
 // set.go is a data set in memory, split.go its profile-level and random
 // splits, stats.go its class counts, corrections.go the label

@@ -94,6 +94,9 @@ type DataIdentity struct {
 	// TrainAgeBins are the age thresholds of the training images' labels
 	// when they differ from AgeBins (Config.TrainAgeBins).
 	TrainAgeBins string `json:"train_age_bins,omitempty"`
+	// SkipTrainAges are the ages the training images left out
+	// (Config.SkipTrainAges).
+	SkipTrainAges string `json:"skip_train_ages,omitempty"`
 }
 
 // tensor is one named array for a safetensors file.

@@ -37,29 +37,40 @@ type Config struct {
 	// thresholds than AgeBins (the competition's top teams trained "old"
 	// from 58 while it is scored from 60); validation, the metrics and
 	// predictions keep AgeBins. Mask layout only; "" none.
-	TrainAgeBins string     `json:"train_age_bins,omitempty"`
-	FixLabels    string     `json:"fix_labels"`   // label corrections file (dataset.ReadCorrections); "" none
-	Sampler      string     `json:"sampler"`      // shuffle, weighted or balance; default shuffle
-	Seed         uint64     `json:"seed"`         // default 42
-	Device       string     `json:"device"`       // auto (a GPU when one answers), cpu or cuda; default auto
-	Engine       string     `json:"engine"`       // own or gorgonia (the slow reference path on the CPU); default own
-	Precision    string     `json:"precision"`    // the GPU's arithmetic: fp32 (TF32 in convolutions), tf32, strict or bf16; default fp32
-	Runs         string     `json:"-"`            // runs folder; default runs.DefaultDir
-	LRFind       bool       `json:"lr_find"`      // LR comes from a range test run first (FindLR)
-	Name         string     `json:"name"`         // optional run name
-	Note         string     `json:"-"`            // the run's note at its start (runs.NoteFile, not a setting)
-	Schedule     string     `json:"schedule"`     // none, step or cosine; default none
-	Warmup       int        `json:"warmup"`       // linear warm-up steps from 1e-5; default 0
-	HeadDepth    int        `json:"head_depth"`   // hidden layers per head of -mh models; default 1
-	Dropout      float64    `json:"dropout"`      // dropout before output layers; default 0
-	WeightDecay  float64    `json:"weight_decay"` // default 0 (adamw 1e-2)
-	Workers      int        `json:"-"`            // loader goroutines; default models.Workers() (the cores)
-	NoAugment    bool       `json:"-"`            // turn off random crop, flip, jitter and rotation (JSON: "augment")
-	CropW        int        `json:"-"`            // centre crop of the source image before resizing, in source pixels; 0: none (JSON: "crop")
-	CropH        int        `json:"-"`            // (see CropW)
-	Mean         [3]float32 `json:"mean"`         // normalisation; a zero Std means: compute both from the training split
-	Std          [3]float32 `json:"std"`
-	Limit        int        `json:"limit"` // use at most this many training images (0: all)
+	TrainAgeBins string `json:"train_age_bins,omitempty"`
+	// SkipTrainAges leaves the training images of these ages out
+	// (dataset.ParseAgeRanges: "27-29,57-59", the people nearest a class
+	// border); validation keeps them. Mask layout only; "" none.
+	SkipTrainAges string     `json:"skip_train_ages,omitempty"`
+	FixLabels     string     `json:"fix_labels"`   // label corrections file (dataset.ReadCorrections); "" none
+	Sampler       string     `json:"sampler"`      // shuffle, weighted or balance; default shuffle
+	Seed          uint64     `json:"seed"`         // default 42
+	Device        string     `json:"device"`       // auto (a GPU when one answers), cpu or cuda; default auto
+	Engine        string     `json:"engine"`       // own or gorgonia (the slow reference path on the CPU); default own
+	Precision     string     `json:"precision"`    // the GPU's arithmetic: fp32 (TF32 in convolutions), tf32, strict or bf16; default fp32
+	Runs          string     `json:"-"`            // runs folder; default runs.DefaultDir
+	LRFind        bool       `json:"lr_find"`      // LR comes from a range test run first (FindLR)
+	Name          string     `json:"name"`         // optional run name
+	Note          string     `json:"-"`            // the run's note at its start (runs.NoteFile, not a setting)
+	Schedule      string     `json:"schedule"`     // none, step or cosine; default none
+	Warmup        int        `json:"warmup"`       // linear warm-up steps from 1e-5; default 0
+	HeadDepth     int        `json:"head_depth"`   // hidden layers per head of -mh models; default 1
+	Dropout       float64    `json:"dropout"`      // dropout before output layers; default 0
+	WeightDecay   float64    `json:"weight_decay"` // default 0 (adamw 1e-2)
+	Workers       int        `json:"-"`            // loader goroutines; default models.Workers() (the cores)
+	NoAugment     bool       `json:"-"`            // turn off random crop, flip, jitter and rotation (JSON: "augment")
+	CropW         int        `json:"-"`            // centre crop of the source image before resizing, in source pixels; 0: none (JSON: "crop")
+	CropH         int        `json:"-"`            // (see CropW)
+	Mean          [3]float32 `json:"mean"`         // normalisation; a zero Std means: compute both from the training split
+	Std           [3]float32 `json:"std"`
+	Limit         int        `json:"limit"` // use at most this many training images (0: all)
+	// CutMix is the chance that a training batch is mixed: each image
+	// shows a box of another image of the batch, and the loss weighs both
+	// labels by the area each shows (cutmix.go). 0: never.
+	CutMix float64 `json:"cutmix,omitempty"`
+	// CutMixBox is the box CutMix pastes, a CutMixBox's name: half or
+	// random; default half (when CutMix is set).
+	CutMixBox string `json:"cutmix_box,omitempty"`
 	// Fold and Folds pick fold Fold (1 to Folds) of a K-fold split by
 	// person as validation, instead of Split and ValRatio; 0: no folds.
 	Fold  int `json:"fold,omitempty"`
@@ -128,6 +139,9 @@ func (c *Config) Defaults() {
 	def(&c.Schedule, "none")
 	def(&c.FromCkpt, "best")
 	def(&c.SynthSize, "192x256")
+	if c.CutMix > 0 {
+		def(&c.CutMixBox, string(CutMixHalf))
+	}
 	defNum(&c.LR, 1e-3)
 	defNum(&c.Epochs, 5)
 	defNum(&c.Batch, 32)
@@ -186,6 +200,7 @@ func (c *Config) Check() error {
 		{"alert-gpu-mem", c.AlertGPUMiB >= 0, c.AlertGPUMiB, "0 (never) or more MiB"},
 		{"workers", c.Workers >= 0, c.Workers, "0 or more"},
 		{"crop", c.CropW >= 0 && c.CropH >= 0, fmt.Sprintf("%dx%d", c.CropW, c.CropH), "a positive size"},
+		{"cutmix", c.CutMix >= 0 && c.CutMix <= 1, c.CutMix, "a chance from 0 (never) to 1 (every batch)"},
 	} {
 		if !b.ok {
 			return fmt.Errorf("%s %v is invalid: want %s", b.name, b.val, b.want)
@@ -200,6 +215,16 @@ func (c *Config) Check() error {
 		}
 		if _, err := dataset.ParseAgeBins(bins); err != nil {
 			return fmt.Errorf("--%s: %w", flag, err)
+		}
+	}
+	if c.CutMixBox != "" {
+		if _, err := ParseCutMixBox(c.CutMixBox); err != nil {
+			return fmt.Errorf("--cutmix-box: %w", err)
+		}
+	}
+	if c.SkipTrainAges != "" {
+		if _, err := dataset.ParseAgeRanges(c.SkipTrainAges); err != nil {
+			return fmt.Errorf("--skip-train-ages: %w", err)
 		}
 	}
 	for _, v := range c.Std {

@@ -121,8 +121,14 @@ type RunHeader struct {
 	// TrainAgeBins are the training labels' age thresholds when they are
 	// not the evaluation's (Config.TrainAgeBins); "" when they are.
 	TrainAgeBins string `json:"train_age_bins,omitempty"`
-	Data         string `json:"data"`
-	Device       string `json:"device"`
+	// SkipTrainAges are the ages the training left out
+	// (Config.SkipTrainAges); "" none.
+	SkipTrainAges string `json:"skip_train_ages,omitempty"`
+	// CutMix is Config.CutMix's chance and box ("0.3 half"); "" when no
+	// batch is mixed.
+	CutMix string `json:"cutmix,omitempty"`
+	Data   string `json:"data"`
+	Device string `json:"device"`
 	// Precision is the GPU's arithmetic (models.Precision's name) on a
 	// cuda run; empty on the CPU.
 	Precision string   `json:"precision,omitempty"`

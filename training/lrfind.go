@@ -165,7 +165,7 @@ func (rt *rangeTest) epoch(ctx context.Context, epoch int) error {
 			continue
 		}
 		lr := r.Min * math.Pow(r.Max/r.Min, float64(rt.step)/float64(r.Steps-1))
-		loss, _, err := t.forwardBackward(b, x, labels, lr)
+		loss, _, _, err := t.forwardBackward(b, x, labels, lr, nil)
 		if err != nil {
 			return err
 		}

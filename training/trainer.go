@@ -42,6 +42,7 @@ type Trainer struct {
 	loss   *Loss
 	sched  Schedule
 	baseLR float64
+	cutmix *cutMixer // nil: no batch is mixed
 
 	epoch, step, batchInEpoch int
 	bestF1                    float64
@@ -73,6 +74,9 @@ func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 	}
 	t.device = dev.String()
 	if t.loss, err = ParseLoss(cfg.Loss); err != nil {
+		return nil, err
+	}
+	if t.cutmix, err = newCutMixer(cfg); err != nil {
 		return nil, err
 	}
 	if t.opt, err = NewOptimizer(OptimConfig{Name: cfg.Optim, LR: cfg.LR, WeightDecay: cfg.WeightDecay}); err != nil {
@@ -113,7 +117,8 @@ func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 	hd := RunHeader{Model: cfg.Model, Loss: t.loss.Spec, Optim: t.opt.Name(),
 		LR: t.baseLR, Batch: cfg.Batch, Img: fmt.Sprintf("%dx%d", cfg.W, cfg.H), Sampler: t.sampler.Name(),
 		Data: t.train.Root, Device: t.device, Classes: t.train.Classes, Masked: t.train.Masked,
-		Train: t.train.Len(), Val: t.val.Len(), Epochs: cfg.Epochs, Parent: cfg.From, Precision: gpuPrecision(t.net), TrainAgeBins: cfg.TrainAgeBins}
+		Train: t.train.Len(), Val: t.val.Len(), Epochs: cfg.Epochs, Parent: cfg.From, Precision: gpuPrecision(t.net), TrainAgeBins: cfg.TrainAgeBins,
+		SkipTrainAges: cfg.SkipTrainAges, CutMix: t.cutmix.String()}
 	if t.train.Masked {
 		tn := dataset.TaskClassNames(t.train.Bins)
 		hd.TaskClasses = tn[:]
@@ -336,7 +341,7 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 			continue
 		}
 		lr := t.sched.Rate(t.baseLR, t.step, t.epoch)
-		loss, logits, err := t.forwardBackward(b, x, labels, lr)
+		loss, logits, mixed, err := t.forwardBackward(b, x, labels, lr, t.cutmix)
 		if err != nil {
 			return false, err
 		}
@@ -357,7 +362,11 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 			return true, t.finalCheckpoint()
 		}
 		for i := 0; i < b.N; i++ {
-			if Argmax(ClassLogProbs(logits[i*k:(i+1)*k], heads)) == b.Labels[i] {
+			pred := Argmax(ClassLogProbs(logits[i*k:(i+1)*k], heads))
+			switch {
+			case mixed != nil:
+				correct += mixed.share(i, pred, b.Labels[i])
+			case pred == b.Labels[i]:
 				correct++
 			}
 			seen++
@@ -434,11 +443,12 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 
 // forwardBackward fills the net's input batch x (and labels) from b (a
 // batch short of an image that failed to load is filled up by repeating
-// its images: the net's batch size is fixed), sets rate lr and the loss for these labels, and runs the
-// step's forward and backward pass: the loss and the logits; the
-// optimizer's update is the caller's. runEpoch and the range test share
-// it.
-func (t *Trainer) forwardBackward(b dataset.Batch, x []float32, labels []int, lr float64) (float64, []float32, error) {
+// its images: the net's batch size is fixed), lets mix (nil: none) mix
+// it, sets rate lr and the loss for these labels, and runs the step's
+// forward and backward pass: the loss, the logits and how the batch was
+// mixed (nil: not); the optimizer's update is the caller's. runEpoch and
+// the range test (which trains on plain batches) share it.
+func (t *Trainer) forwardBackward(b dataset.Batch, x []float32, labels []int, lr float64, mix *cutMixer) (float64, []float32, *mixedBatch, error) {
 	per := 3 * t.cfg.W * t.cfg.H
 	for i := range t.cfg.Batch {
 		j := i % b.N
@@ -447,11 +457,21 @@ func (t *Trainer) forwardBackward(b dataset.Batch, x []float32, labels []int, lr
 	}
 	heads := t.net.Spec.Heads()
 	t.opt.SetLR(lr)
-	t.net.SetLoss(t.loss.Func(labels, heads))
-	if t.net.OnGPU() && models.GPULossOnDevice() {
-		t.net.SetDeviceLoss(t.loss.Device(labels, heads))
+	mixed := mix.mix(x, labels, t.step)
+	switch {
+	case mixed != nil:
+		// The host computes a mixed batch's loss: the GPU's loss kernels
+		// take one label a row.
+		t.net.SetLoss(mix.loss(t.loss.Func(labels, heads), t.loss.Func(mixed.other, heads), mixed.lam))
+		t.net.SetDeviceLoss(nil)
+	default:
+		t.net.SetLoss(t.loss.Func(labels, heads))
+		if t.net.OnGPU() && models.GPULossOnDevice() {
+			t.net.SetDeviceLoss(t.loss.Device(labels, heads))
+		}
 	}
-	return t.net.TrainStep(x)
+	loss, logits, err := t.net.TrainStep(x)
+	return loss, logits, mixed, err
 }
 
 // update applies the optimizer's step to the net, and when a measure of
@@ -581,7 +601,8 @@ func (t *Trainer) meta(m *Metrics, st OptState) CkptMeta {
 	return CkptMeta{Model: t.net.Spec, Epoch: t.epoch, Step: t.step, Batch: t.batchInEpoch, Metrics: m,
 		Loss: t.loss.Spec, BaseLR: t.baseLR, Optimizer: st.Name, OptStep: st.Step, OptLR: st.LR,
 		Data: DataIdentity{Root: t.train.Root, Format: t.train.Format, Images: t.data.Train.Len(), Seed: t.cfg.Seed,
-			Split: t.cfg.Split, ValRatio: t.cfg.ValRatio, AgeBins: t.cfg.AgeBins, Sampler: t.cfg.Sampler, FixLabels: t.cfg.FixLabels, TrainAgeBins: t.cfg.TrainAgeBins},
+			Split: t.cfg.Split, ValRatio: t.cfg.ValRatio, AgeBins: t.cfg.AgeBins, Sampler: t.cfg.Sampler, FixLabels: t.cfg.FixLabels, TrainAgeBins: t.cfg.TrainAgeBins,
+			SkipTrainAges: t.cfg.SkipTrainAges},
 		Mean: t.aug.Mean, Std: t.aug.Std, CropW: t.aug.CropW, CropH: t.aug.CropH, Classes: t.train.Classes, BestF1: t.bestF1, BestEpoch: t.bestEpoch}
 }
 
@@ -725,6 +746,11 @@ func (t *Trainer) openData(ctx context.Context) error {
 			return err
 		}
 	}
+	if cfg.SkipTrainAges != "" {
+		if err := t.skipTrainAges(cfg.SkipTrainAges); err != nil {
+			return err
+		}
+	}
 	if t.train.Len() < cfg.Batch {
 		return fmt.Errorf("data %s: %d training images is fewer than one batch of %d", dir, t.train.Len(), cfg.Batch)
 	}
@@ -760,6 +786,23 @@ func trainAgesAs(train *dataset.Set, bins string) error {
 	classes, keep := train.Classes, train.Bins
 	train.Relabel(b)
 	train.Classes, train.Bins = classes, keep
+	return nil
+}
+
+// skipTrainAges leaves the training images of the ages in ranges out
+// (Config.SkipTrainAges), and says how many.
+func (t *Trainer) skipTrainAges(ranges string) error {
+	r, err := dataset.ParseAgeRanges(ranges)
+	if err != nil {
+		return fmt.Errorf("--skip-train-ages: %w", err)
+	}
+	kept, n, err := t.train.WithoutAges(r)
+	if err != nil {
+		return fmt.Errorf("--skip-train-ages: %w", err)
+	}
+	t.train = kept
+	t.hub.Publish(Event{Kind: KindNotice, Time: time.Now(),
+		Msg: fmt.Sprintf("%d training images of ages %s left out (--skip-train-ages); validation keeps every age", n, r)})
 	return nil
 }
 

@@ -3,6 +3,7 @@ package training
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -73,10 +74,22 @@ func epochLosses(evs []Event) map[int]float64 {
 }
 
 // TestResumeRepeatsTheSameSteps: stopping mid-epoch and resuming from the
-// checkpoint gives the same validation figures as never stopping.
+// checkpoint gives the same validation figures as never stopping, with
+// plain batches and with CutMix's (which batches it mixes, and how, come
+// from the seed and the step).
 func TestResumeRepeatsTheSameSteps(t *testing.T) {
-	dir := t.TempDir()
-	_, full, err := runTrainer(t, tinyConfig(t, dir), nil)
+	for _, cutmix := range []float64{0, 0.5} {
+		t.Run(fmt.Sprintf("cutmix %g", cutmix), func(t *testing.T) {
+			cfg := tinyConfig(t, t.TempDir())
+			cfg.CutMix, cfg.CutMixBox = cutmix, "random"
+			resumeRepeatsTheSameSteps(t, cfg)
+		})
+	}
+}
+
+func resumeRepeatsTheSameSteps(t *testing.T, cfg Config) {
+	dir := cfg.Runs
+	_, full, err := runTrainer(t, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +99,7 @@ func TestResumeRepeatsTheSameSteps(t *testing.T) {
 	}
 	// Stop in the middle of the second epoch.
 	stopped := false
-	tr, _, err := runTrainer(t, tinyConfig(t, dir), func(tr *Trainer, e Event) {
+	tr, _, err := runTrainer(t, cfg, func(tr *Trainer, e Event) {
 		if e.Kind == KindStep && e.Epoch == 1 && e.Progress > 0.3 && !stopped {
 			stopped = true
 			tr.Send(Command{Kind: CmdStop})
@@ -99,8 +112,7 @@ func TestResumeRepeatsTheSameSteps(t *testing.T) {
 	if info.Status != runs.StatusStopped || info.EpochsDone != 1 {
 		t.Fatalf("after stop: %+v", info)
 	}
-	cfg := Config{Runs: dir, Resume: tr.RunID(), StepEvery: time.Nanosecond, Workers: 2}
-	_, resumed, err := runTrainer(t, cfg, nil)
+	_, resumed, err := runTrainer(t, Config{Runs: dir, Resume: tr.RunID(), StepEvery: time.Nanosecond, Workers: 2}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -407,6 +419,52 @@ func TestTrainAgeBins(t *testing.T) {
 		t.Errorf("classes: training %v, validation %v", tr.train.Classes, tr.val.Classes)
 	}
 	if err := trainAgesAs(&dataset.Set{Root: "pets"}, "30,58"); err == nil || !strings.Contains(err.Error(), "applies to the mask layout") {
+		t.Errorf("data without ages: %v", err)
+	}
+}
+
+// TestSkipTrainAges: --skip-train-ages leaves out exactly the training
+// images of those ages, validation keeps every age, the header says so,
+// and data without ages is refused in one sentence.
+func TestSkipTrainAges(t *testing.T) {
+	cfg := tinyConfig(t, t.TempDir())
+	cfg.Defaults()
+	plain, err := newTrainer(context.Background(), launch{cfg: cfg}, NewHub())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.release()
+	cfg.SkipTrainAges = "20-29,45"
+	skip, _ := dataset.ParseAgeRanges(cfg.SkipTrainAges)
+	tr, err := newTrainer(context.Background(), launch{cfg: cfg}, NewHub())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.release()
+	left := 0
+	for _, sm := range plain.train.Samples {
+		if skip.Has(sm.Age) {
+			left++
+		}
+	}
+	if left == 0 {
+		t.Fatal("no training image is of a skipped age: the test's ages miss the ranges")
+	}
+	for _, sm := range tr.train.Samples {
+		if skip.Has(sm.Age) {
+			t.Fatalf("training kept %s, aged %d", sm.Name, sm.Age)
+		}
+	}
+	if got, want := tr.train.Len(), plain.train.Len()-left; got != want {
+		t.Errorf("%d training images, want %d (%d less %d)", got, want, plain.train.Len(), left)
+	}
+	if tr.val.Len() != plain.val.Len() {
+		t.Errorf("validation has %d images, %d without skipping", tr.val.Len(), plain.val.Len())
+	}
+	if tr.header.SkipTrainAges != "20-29,45" || tr.header.Train != tr.train.Len() {
+		t.Errorf("header: skips %q, %d training images", tr.header.SkipTrainAges, tr.header.Train)
+	}
+	if _, _, err := (&dataset.Set{Root: "pets"}).WithoutAges(skip); err == nil || !strings.Contains(err.Error(), "mask layout") {
 		t.Errorf("data without ages: %v", err)
 	}
 }

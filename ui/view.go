@@ -196,6 +196,12 @@ func (m Model) headerView(w int) string {
 	if hd.TrainAgeBins != "" {
 		parts = append(parts, "training ages "+hd.TrainAgeBins)
 	}
+	if hd.SkipTrainAges != "" {
+		parts = append(parts, "skips ages "+hd.SkipTrainAges)
+	}
+	if hd.CutMix != "" {
+		parts = append(parts, "cutmix "+hd.CutMix)
+	}
 	parts = append(parts, fmt.Sprintf("%d/%d imgs", hd.Train, hd.Val))
 	line2 := head
 	if rest := joinFit(parts, " · ", w-lipgloss.Width(head)-2); rest != "" {

@@ -1,0 +1,174 @@
+package training
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+
+	"github.com/maskdash/maskdash/models"
+)
+
+// CutMixBox is the part of each image that CutMix replaces with the same
+// part of another image of the batch.
+type CutMixBox string
+
+const (
+	// CutMixHalf replaces the right half of the image: the box of the
+	// competition's 2022 winners (README, "CutMix"). Each label then
+	// weighs one half.
+	CutMixHalf CutMixBox = "half"
+	// CutMixRandom is Yun et al.'s box (CutMix, 2019): λ drawn uniformly
+	// from [0, 1), a box of area 1−λ at a uniform centre, clipped at the
+	// image's edges; the labels weigh by the area each shows.
+	CutMixRandom CutMixBox = "random"
+)
+
+// CutMixBoxes lists the boxes --cutmix-box takes.
+var CutMixBoxes = []CutMixBox{CutMixHalf, CutMixRandom}
+
+// ParseCutMixBox reads a box's name.
+func ParseCutMixBox(s string) (CutMixBox, error) {
+	for _, b := range CutMixBoxes {
+		if CutMixBox(s) == b {
+			return b, nil
+		}
+	}
+	names := make([]string, len(CutMixBoxes))
+	for i, b := range CutMixBoxes {
+		names[i] = string(b)
+	}
+	return "", fmt.Errorf("box %q is unknown; use %s", s, strings.Join(names, " or "))
+}
+
+// mixedBatch is how a training batch was mixed: image i shows other[i]
+// in the box, and lam is the share of the image outside it, the weight of
+// its own label.
+type mixedBatch struct {
+	other []int // the label in each image's box
+	lam   float64
+}
+
+// share is how much of image i's label says prediction pred is right:
+// lam for its own label, 1−lam for the box's, both when they are the
+// same.
+func (m *mixedBatch) share(i, pred, own int) float64 {
+	var s float64
+	if pred == own {
+		s += m.lam
+	}
+	if pred == m.other[i] {
+		s += 1 - m.lam
+	}
+	return s
+}
+
+// cutMixer mixes training batches in place (Config.CutMix). Which batches,
+// the pairs and the box come from the run's seed and the step, so a
+// resumed run mixes its batches as the run would have.
+type cutMixer struct {
+	prob    float64
+	box     CutMixBox
+	seed    uint64
+	w, h    int
+	src     []float32 // the batch before any box is pasted
+	mixed   mixedBatch
+	scratch []float32 // one label's loss gradient
+}
+
+// newCutMixer is the mixer of cfg, nil when it mixes nothing.
+func newCutMixer(cfg Config) (*cutMixer, error) {
+	if cfg.CutMix == 0 {
+		return nil, nil
+	}
+	box, err := ParseCutMixBox(cfg.CutMixBox)
+	if err != nil {
+		return nil, err
+	}
+	return &cutMixer{prob: cfg.CutMix, box: box, seed: cfg.Seed, w: cfg.W, h: cfg.H}, nil
+}
+
+// String is how a run's header shows the setting: "0.3 half".
+func (c *cutMixer) String() string {
+	if c == nil {
+		return ""
+	}
+	return fmt.Sprintf("%g %s", c.prob, c.box)
+}
+
+// mix decides whether this step's batch x (labels: each image's class) is
+// mixed, and if so pastes each image's box from another image of the
+// batch. It returns nil when the batch stays as it is.
+func (c *cutMixer) mix(x []float32, labels []int, step int) *mixedBatch {
+	if c == nil {
+		return nil
+	}
+	// A stream of its own: the step's number and a constant, so that no
+	// other draw of the run shares it.
+	rng := rand.New(rand.NewPCG(c.seed, uint64(step)^0x6375746d6978)) // "cutmix"
+	if rng.Float64() >= c.prob {
+		return nil
+	}
+	n := len(labels)
+	x0, x1, y0, y1 := c.boxFor(rng)
+	if x1 <= x0 || y1 <= y0 {
+		return nil // a box clipped to nothing: the batch is plain
+	}
+	perm := rng.Perm(n)
+	per := 3 * c.w * c.h
+	if len(c.src) < n*per {
+		c.src = make([]float32, n*per)
+	}
+	copy(c.src, x[:n*per])
+	if cap(c.mixed.other) < n {
+		c.mixed.other = make([]int, n)
+	}
+	c.mixed.other = c.mixed.other[:n]
+	for i, o := range perm {
+		c.mixed.other[i] = labels[o]
+		for ch := range 3 {
+			for y := y0; y < y1; y++ {
+				at := ch*c.w*c.h + y*c.w
+				copy(x[i*per+at+x0:i*per+at+x1], c.src[o*per+at+x0:o*per+at+x1])
+			}
+		}
+	}
+	c.mixed.lam = 1 - float64((x1-x0)*(y1-y0))/float64(c.w*c.h)
+	return &c.mixed
+}
+
+// boxFor draws the box: columns [x0, x1), rows [y0, y1).
+func (c *cutMixer) boxFor(rng *rand.Rand) (x0, x1, y0, y1 int) {
+	if c.box == CutMixHalf {
+		return c.w / 2, c.w, 0, c.h
+	}
+	cut := math.Sqrt(1 - rng.Float64())
+	cw, ch := int(float64(c.w)*cut), int(float64(c.h)*cut)
+	cx, cy := rng.IntN(c.w), rng.IntN(c.h)
+	return max(cx-cw/2, 0), min(cx+cw/2, c.w), max(cy-ch/2, 0), min(cy+ch/2, c.h)
+}
+
+// loss is the loss of a mixed batch: lam times the loss against the
+// images' own labels plus 1−lam times the loss against the boxes' labels,
+// and the same sum of their gradients. own and boxed are the Loss's Func
+// for the two label sets.
+func (c *cutMixer) loss(own, boxed models.LossFunc, lam float64) models.LossFunc {
+	return func(x []float32, n, k int, g []float32) float64 {
+		if len(c.scratch) != len(g) {
+			c.scratch = make([]float32, len(g))
+		}
+		var total float64
+		for _, part := range []struct {
+			f models.LossFunc
+			w float64
+		}{{own, lam}, {boxed, 1 - lam}} {
+			clear(c.scratch)
+			total += part.w * part.f(x, n, k, c.scratch)
+			w := float32(part.w)
+			for i, v := range c.scratch {
+				g[i] += w * v
+			}
+		}
+		return total
+	}
+}
