@@ -13,12 +13,12 @@ import (
 func (a *app) controlCmd() *cobra.Command {
 	var runsDir string
 	cmd := &cobra.Command{
-		Use:   "control RUN pause|resume|stop|checkpoint|predict|lr RATE|lr-scale F|loss SPEC",
+		Use:   "control RUN pause|resume|stop|checkpoint|predict|lr RATE|lr-scale F|loss SPEC|cutmix P [BOX]|cutmix off",
 		Short: "steer a run that trains in another process or on another machine (through its run folder)",
 		Long: `control leaves a command in the run folder's control/, which the run's
 trainer reads every second wherever it runs (a Slurm node, another
 terminal), carries out and logs with who sent it (user@host).`,
-		Args: cobra.RangeArgs(2, 3),
+		Args: cobra.RangeArgs(2, 4),
 	}
 	cmd.Flags().StringVar(&runsDir, "runs", runs.DefaultDir, "runs folder")
 	cmd.RunE = func(_ *cobra.Command, args []string) error {
@@ -45,10 +45,7 @@ terminal), carries out and logs with who sent it (user@host).`,
 
 // controlRequest reads a command as typed: a word and maybe a value.
 func controlRequest(args []string) (runs.ControlRequest, error) {
-	word, val := args[0], ""
-	if len(args) > 1 {
-		val = args[1]
-	}
+	word, val := args[0], strings.Join(args[1:], " ")
 	simple := map[string]training.CommandKind{"pause": training.CmdPause, "resume": training.CmdResume, "stop": training.CmdStop,
 		"checkpoint": training.CmdCheckpoint, "predict": training.CmdPredict}
 	if k, ok := simple[word]; ok {
@@ -73,8 +70,13 @@ func controlRequest(args []string) (runs.ControlRequest, error) {
 			return runs.ControlRequest{}, err
 		}
 		return runs.ControlRequest{Kind: string(training.CmdSetLoss), Text: val}, nil
+	case "cutmix":
+		if _, _, err := training.ParseCutMix(val, ""); err != nil {
+			return runs.ControlRequest{}, err
+		}
+		return runs.ControlRequest{Kind: string(training.CmdSetCutMix), Text: val}, nil
 	}
-	return runs.ControlRequest{}, fmt.Errorf("%q is not a command: pause, resume, stop, checkpoint, predict, lr RATE, lr-scale F or loss SPEC", word)
+	return runs.ControlRequest{}, fmt.Errorf("%q is not a command: pause, resume, stop, checkpoint, predict, lr RATE, lr-scale F, loss SPEC or cutmix P [BOX]", word)
 }
 
 // whoAmI names this user on this machine, for the run's log.

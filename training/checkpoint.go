@@ -53,12 +53,16 @@ func (f *F32s) UnmarshalJSON(data []byte) error {
 
 // CkptMeta is the JSON beside a checkpoint's weights.
 type CkptMeta struct {
-	Model     models.Spec       `json:"model"`
-	Epoch     int               `json:"epoch"`          // epochs completed
-	Step      int               `json:"step"`           // global step
-	Batch     int               `json:"batch_in_epoch"` // batches done in the current epoch
-	Metrics   *Metrics          `json:"metrics,omitempty"`
-	Loss      string            `json:"loss"`
+	Model   models.Spec `json:"model"`
+	Epoch   int         `json:"epoch"`          // epochs completed
+	Step    int         `json:"step"`           // global step
+	Batch   int         `json:"batch_in_epoch"` // batches done in the current epoch
+	Metrics *Metrics    `json:"metrics,omitempty"`
+	Loss    string      `json:"loss"`
+	// CutMix is the CutMix setting when the checkpoint was written
+	// (ParseCutMix's form: a change made while training outlives a
+	// resume); "" in checkpoints from before it: the run's config's.
+	CutMix    string            `json:"cutmix,omitempty"`
 	BaseLR    float64           `json:"base_lr"`
 	Optimizer string            `json:"optimizer"`
 	OptStep   int               `json:"optimizer_step"`

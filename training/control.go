@@ -57,6 +57,14 @@ func (t *Trainer) apply(c Command) (stop bool, err error) {
 		}
 		t.loss = l
 		t.control(c, SettingLoss, l.Spec)
+	case CmdSetCutMix:
+		p, box, err := ParseCutMix(c.Text, t.cutMixBox())
+		if err != nil {
+			t.refuse(c, err.Error())
+			return false, nil
+		}
+		t.setCutMix(p, box)
+		t.control(c, SettingCutMix, t.cutmix.setting())
 	case CmdPredict:
 		t.control(c, SettingPredict, "")
 		t.predict(c)
@@ -123,9 +131,9 @@ func (t *Trainer) pollControl(ctx context.Context) {
 // remoteKinds are the commands a control file may carry. fork is not one:
 // its child run starts in the process of the dashboard that asked.
 var remoteKinds = map[CommandKind]bool{CmdPause: true, CmdResume: true, CmdToggle: true, CmdCheckpoint: true,
-	CmdSetLR: true, CmdScaleLR: true, CmdSetLoss: true, CmdPredict: true, CmdStop: true}
+	CmdSetLR: true, CmdScaleLR: true, CmdSetLoss: true, CmdSetCutMix: true, CmdPredict: true, CmdStop: true}
 
 // RemoteKinds lists them, for help and errors.
 func RemoteKinds() string {
-	return "pause, resume, toggle, checkpoint, predict, set-lr, scale-lr, set-loss, stop"
+	return "pause, resume, toggle, checkpoint, predict, set-lr, scale-lr, set-loss, set-cutmix, stop"
 }

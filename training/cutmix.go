@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 
 	"github.com/maskdash/maskdash/models"
@@ -39,6 +40,35 @@ func ParseCutMixBox(s string) (CutMixBox, error) {
 		names[i] = string(b)
 	}
 	return "", fmt.Errorf("box %q is unknown; use %s", s, strings.Join(names, " or "))
+}
+
+// CutMixOff is how a CutMix setting reads when no batch is mixed.
+const CutMixOff = "off"
+
+// ParseCutMix reads a CutMix setting as it is typed to change a run's:
+// "off" (or 0), a chance ("0.3", with the box box, or half when box is
+// ""), or a chance and a box ("0.5 random").
+func ParseCutMix(s string, box CutMixBox) (float64, CutMixBox, error) {
+	f := strings.Fields(s)
+	if len(f) == 1 && f[0] == CutMixOff {
+		return 0, box, nil
+	}
+	if len(f) < 1 || len(f) > 2 {
+		return 0, "", fmt.Errorf("cutmix %q: type a chance from 0 to 1 and maybe a box (half or random), such as 0.3 or 0.5 random, or off", s)
+	}
+	p, err := strconv.ParseFloat(f[0], 64)
+	if err != nil || !(p >= 0 && p <= 1) {
+		return 0, "", fmt.Errorf("cutmix %q: %q is not a chance from 0 to 1", s, f[0])
+	}
+	if len(f) == 2 {
+		if box, err = ParseCutMixBox(f[1]); err != nil {
+			return 0, "", fmt.Errorf("cutmix %q: %w", s, err)
+		}
+	}
+	if box == "" {
+		box = CutMixHalf
+	}
+	return p, box, nil
 }
 
 // mixedBatch is how a training batch was mixed: image i shows other[i]
@@ -88,12 +118,38 @@ func newCutMixer(cfg Config) (*cutMixer, error) {
 	return &cutMixer{prob: cfg.CutMix, box: box, seed: cfg.Seed, w: cfg.W, h: cfg.H}, nil
 }
 
-// String is how a run's header shows the setting: "0.3 half".
+// String is how a run's header shows the setting: "0.3 half"; "" when
+// nothing is mixed.
 func (c *cutMixer) String() string {
 	if c == nil {
 		return ""
 	}
 	return fmt.Sprintf("%g %s", c.prob, c.box)
+}
+
+// setting is the setting as ParseCutMix reads it back: String, or
+// CutMixOff.
+func (c *cutMixer) setting() string {
+	if c == nil {
+		return CutMixOff
+	}
+	return c.String()
+}
+
+// setCutMix mixes from now on with chance p and box box (nothing when p
+// is 0), as the run's seed says.
+func (t *Trainer) setCutMix(p float64, box CutMixBox) {
+	c := t.cfg
+	c.CutMix, c.CutMixBox = p, string(box)
+	t.cutmix, _ = newCutMixer(c) // box is one of CutMixBoxes: ParseCutMix checked it
+}
+
+// cutMixBox is the box a live change keeps when it names none.
+func (t *Trainer) cutMixBox() CutMixBox {
+	if t.cutmix != nil {
+		return t.cutmix.box
+	}
+	return CutMixBox(t.cfg.CutMixBox)
 }
 
 // mix decides whether this step's batch x (labels: each image's class) is

@@ -4,7 +4,10 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/maskdash/maskdash/runs"
 )
@@ -305,4 +308,64 @@ func TestMixedBatchLossIsTheMix(t *testing.T) {
 		t.Errorf("the step's loss %v; the mix of its labels' losses at its logits %v (on %s)", loss, want, tr.device)
 	}
 	t.Logf("on %s: loss %.6g", tr.device, loss)
+}
+
+// TestCutMixChangedWhileTraining: CutMix can be turned on, changed and
+// off while a run trains; each change is logged with who made it and is
+// in run.json's changes, a bad one is refused in a sentence, and a
+// resume keeps the last setting (from the checkpoint), not the one the
+// run started with.
+func TestCutMixChangedWhileTraining(t *testing.T) {
+	dir := t.TempDir()
+	cfg := tinyConfig(t, dir)
+	sent, stopped := 0, false
+	tr, evs, err := runTrainer(t, cfg, func(tr *Trainer, e Event) {
+		if e.Kind != KindStep {
+			return
+		}
+		switch {
+		case sent == 0:
+			tr.Send(Command{Kind: CmdSetCutMix, Text: "2", Who: "carol"})
+			tr.Send(Command{Kind: CmdSetCutMix, Text: "1 random", Who: "alice"})
+		case sent == 3:
+			tr.Send(Command{Kind: CmdSetCutMix, Text: "0.5", Who: "bob"})
+		case e.Epoch == 1 && !stopped:
+			stopped = true
+			tr.Send(Command{Kind: CmdStop})
+		}
+		sent++
+	})
+	if err != nil || !stopped {
+		t.Fatalf("training: %v, stopped %v", err, stopped)
+	}
+	var refused bool
+	var set []string
+	for _, e := range evs {
+		switch {
+		case e.Kind == KindError && e.Who == "carol" && strings.Contains(e.Msg, "not a chance from 0 to 1"):
+			refused = true
+		case e.Kind == KindControl && e.Setting == SettingCutMix:
+			set = append(set, e.Value+" by "+e.Who)
+		}
+	}
+	if !refused {
+		t.Error("cutmix 2 was not refused with a sentence")
+	}
+	if want := []string{"1 random by alice", "0.5 random by bob"}; !slices.Equal(set, want) {
+		t.Errorf("cutmix changes logged %v, want %v", set, want)
+	}
+	info, err := runs.ReadInfo(tr.RunDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := info.Changes; len(c) != 2 || c[0].Setting != "cutmix" || c[1].Value != "0.5 random" || c[1].Who != "bob" {
+		t.Errorf("run.json's changes %+v", c)
+	}
+	resumed, _, err := runTrainer(t, Config{Runs: dir, Resume: tr.RunID(), StepEvery: time.Nanosecond, Workers: 2}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := resumed.Header().CutMix; got != "0.5 random" {
+		t.Errorf("after a resume CutMix is %q, want the last change, 0.5 random", got)
+	}
 }

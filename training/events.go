@@ -56,6 +56,7 @@ const (
 	SettingState      Setting = "state"      // paused or running
 	SettingLR         Setting = "lr"         // the base learning rate
 	SettingLoss       Setting = "loss"       // the loss
+	SettingCutMix     Setting = "cutmix"     // CutMix's chance and box ("0.3 half"), or "off"
 	SettingCheckpoint Setting = "checkpoint" // a checkpoint was asked for
 	SettingPredict    Setting = "predict"    // a prediction was asked for
 	SettingStop       Setting = "stop"       // stop was asked for

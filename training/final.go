@@ -20,7 +20,7 @@ func FinalSettings(i runs.Info) (loss string, lr float64) {
 				lr = v
 			}
 		default:
-			// Only the learning rate and the loss are recorded as changes.
+			// CutMix's changes are not the loss or the rate.
 		}
 	}
 	return loss, lr

@@ -180,6 +180,11 @@ func (t *Trainer) restore(path string, m CkptMeta, full bool) error {
 		if l, err := ParseLoss(m.Loss); err == nil {
 			t.loss = l
 		}
+		if m.CutMix != "" {
+			if p, box, err := ParseCutMix(m.CutMix, t.cutMixBox()); err == nil {
+				t.setCutMix(p, box)
+			}
+		}
 	}
 	t.opt.SetLR(t.baseLR)
 	t.rebuildLoaders() // with the checkpoint's normalisation
@@ -599,7 +604,7 @@ func (t *Trainer) handleCommands(ctx context.Context) (stop bool, err error) {
 
 func (t *Trainer) meta(m *Metrics, st OptState) CkptMeta {
 	return CkptMeta{Model: t.net.Spec, Epoch: t.epoch, Step: t.step, Batch: t.batchInEpoch, Metrics: m,
-		Loss: t.loss.Spec, BaseLR: t.baseLR, Optimizer: st.Name, OptStep: st.Step, OptLR: st.LR,
+		Loss: t.loss.Spec, CutMix: t.cutmix.setting(), BaseLR: t.baseLR, Optimizer: st.Name, OptStep: st.Step, OptLR: st.LR,
 		Data: DataIdentity{Root: t.train.Root, Format: t.train.Format, Images: t.data.Train.Len(), Seed: t.cfg.Seed,
 			Split: t.cfg.Split, ValRatio: t.cfg.ValRatio, AgeBins: t.cfg.AgeBins, Sampler: t.cfg.Sampler, FixLabels: t.cfg.FixLabels, TrainAgeBins: t.cfg.TrainAgeBins,
 			SkipTrainAges: t.cfg.SkipTrainAges},

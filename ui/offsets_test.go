@@ -100,3 +100,23 @@ func TestHeaderSaysTrainingAges(t *testing.T) {
 		t.Errorf("a run trained on its own age bins mentions training ages:\n%s", v)
 	}
 }
+
+// TestHeaderSaysCutMix: the header says CutMix's setting while it is on,
+// follows a change made while training (M, or maskdash control), and the
+// events panel says who made it.
+func TestHeaderSaysCutMix(t *testing.T) {
+	evs := script()
+	hdr := *evs[0].Settings
+	hdr.CutMix = "0.3 half"
+	evs[0].Settings = &hdr
+	m := New(Options{Snapshot: evs, Ctrl: &fakeCtrl{}, Renderer: asciiRenderer()})
+	m, _ = m.Resize(160, 40)
+	if v := m.View(); !strings.Contains(v, "shuffle · cutmix 0.3 half · 1680/420 imgs") {
+		t.Errorf("the header does not say CutMix's setting:\n%s", v)
+	}
+	nm, _ := m.Update(eventsMsg{events: []training.Event{{Kind: training.KindControl, Setting: training.SettingCutMix, Value: training.CutMixOff, Who: "bob", Step: 120}}})
+	v := nm.(Model).View()
+	if strings.Contains(v, "cutmix 0.3") || !strings.Contains(v, "bob set CutMix to off at step 120") {
+		t.Errorf("after bob turned CutMix off:\n%s", v)
+	}
+}

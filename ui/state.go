@@ -45,6 +45,8 @@ type RunState struct {
 	IPS      float64
 	LR       float64 // the base learning rate (what +, - and L change); LRs has the scheduled rate per step
 	Loss     string
+	// CutMix is CutMix's setting now ("0.3 half"); "" when it is off.
+	CutMix string
 	// GPUMem and GPUTotal are the GPU's memory in use and in all (MiB)
 	// from the last step event of a cuda run; 0 otherwise.
 	GPUMem, GPUTotal float64
@@ -146,6 +148,7 @@ func (s *RunState) Apply(e training.Event) {
 			s.Started, s.Finished = e.Time, time.Time{}
 			s.Runs = append(s.Runs, e.Settings.ID)
 			s.Loss = e.Settings.Loss
+			s.CutMix = e.Settings.CutMix
 			s.say(e.Time, false, "run %s started (%s, %s, lr %g)", e.Settings.ID, e.Settings.Model, e.Settings.Loss, e.Settings.LR)
 		}
 		s.Epochs, s.Epoch, s.Step, s.LR = e.Epochs, e.Epoch, e.Step, e.BaseLR
@@ -210,6 +213,12 @@ func (s *RunState) Apply(e training.Event) {
 			s.Loss = e.Value
 			s.LossMarks = append(s.LossMarks, lossMark{Step: e.Step, Loss: e.Value, Who: who})
 			s.say(e.Time, false, "%s set the loss to %s at step %d", who, e.Value, e.Step)
+		case training.SettingCutMix:
+			s.CutMix = e.Value
+			if e.Value == training.CutMixOff {
+				s.CutMix = ""
+			}
+			s.say(e.Time, false, "%s set CutMix to %s at step %d", who, e.Value, e.Step)
 		default:
 			s.say(e.Time, false, "%s: %s %s", who, e.Setting, e.Value)
 		}

@@ -233,10 +233,19 @@ func TestKeysSendCommands(t *testing.T) {
 	m, c5 := press(m, "n")
 	m.prompt.SetValue("f1 1e-4")
 	m, c6 := press(m, "enter")
-	_, c7 := press(m, "q")
-	runCmds(append(append(append(append(append(append(cmds, c2...), c3...), c4...), c5...), c6...), c7...))
+	m, c7 := press(m, "M")
+	if v := m.prompt.Value(); v != "off" {
+		t.Errorf("M offers %q; the run has no CutMix: off", v)
+	}
+	m.prompt.SetValue("0.5 random")
+	m, c8 := press(m, "enter")
+	_, c9 := press(m, "q")
+	for _, c := range [][]tea.Cmd{c2, c3, c4, c5, c6, c7, c8, c9} {
+		cmds = append(cmds, c...)
+	}
+	runCmds(cmds)
 	want := []training.Command{{Kind: training.CmdSetLR, Value: 3e-4}, {Kind: training.CmdSetLoss, Text: "0.6focal+0.4f1"},
-		{Kind: training.CmdFork, Text: "f1", Value: 1e-4}, {Kind: training.CmdStop}}
+		{Kind: training.CmdFork, Text: "f1", Value: 1e-4}, {Kind: training.CmdSetCutMix, Text: "0.5 random"}, {Kind: training.CmdStop}}
 	if len(f.got) != len(want) {
 		t.Fatalf("sent %+v", f.got)
 	}
@@ -255,6 +264,13 @@ func TestKeysSendCommands(t *testing.T) {
 	runCmds(cmds)
 	if len(f2.got) != 0 || !strings.Contains(m.View(), "not a positive number") {
 		t.Errorf("bad lr: sent %+v", f2.got)
+	}
+	m, _ = press(m, "M")
+	m.prompt.SetValue("0.5 square")
+	m, cmds = press(m, "enter")
+	runCmds(cmds)
+	if len(f2.got) != 0 || !strings.Contains(m.View(), `box "square" is unknown`) {
+		t.Errorf("bad cutmix: sent %+v\n%s", f2.got, m.View())
 	}
 }
 

@@ -199,8 +199,8 @@ func (m Model) headerView(w int) string {
 	if hd.SkipTrainAges != "" {
 		parts = append(parts, "skips ages "+hd.SkipTrainAges)
 	}
-	if hd.CutMix != "" {
-		parts = append(parts, "cutmix "+hd.CutMix)
+	if s.CutMix != "" {
+		parts = append(parts, "cutmix "+s.CutMix)
 	}
 	parts = append(parts, fmt.Sprintf("%d/%d imgs", hd.Train, hd.Val))
 	line2 := head
