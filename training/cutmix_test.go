@@ -369,3 +369,25 @@ func TestCutMixChangedWhileTraining(t *testing.T) {
 		t.Errorf("after a resume CutMix is %q, want the last change, 0.5 random", got)
 	}
 }
+
+// TestChildRunMixesAsItsParentNow: a child run (n in the dashboard) mixes
+// as its parent did when it forked, a change made while training
+// included, not as the parent's config said.
+func TestChildRunMixesAsItsParentNow(t *testing.T) {
+	cfg := tinyConfig(t, t.TempDir())
+	cfg.CutMix = 0.3
+	cfg.Defaults()
+	tr, err := newTrainer(context.Background(), launch{cfg: cfg}, NewHub())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.release()
+	tr.setCutMix(0.5, CutMixRandom)
+	if c := childOf(tr, Command{Kind: CmdFork, Text: "focal"}); c.CutMix != 0.5 || c.CutMixBox != "random" {
+		t.Errorf("child of a run changed to 0.5 random: cutmix %v %q", c.CutMix, c.CutMixBox)
+	}
+	tr.setCutMix(0, CutMixRandom)
+	if c := childOf(tr, Command{Kind: CmdFork}); c.CutMix != 0 || c.CutMixBox != "" {
+		t.Errorf("child of a run whose CutMix was turned off: cutmix %v %q", c.CutMix, c.CutMixBox)
+	}
+}
