@@ -119,6 +119,7 @@ func trainFlags(fs *pflag.FlagSet, c *training.Config) func() error {
 	fs.StringVar(&c.AgeBins, "age-bins", d.AgeBins, "age thresholds for the three age classes")
 	fs.StringVar(&c.TrainAgeBins, "train-age-bins", "", "age thresholds for the training images' labels only (such as 30,58: more old examples); validation and predictions keep --age-bins")
 	fs.StringVar(&c.SkipTrainAges, "skip-train-ages", "", "leave the training images of these ages out, such as 27-29,57-59 (the people nearest a class border); validation keeps them")
+	fs.StringVar(&c.PseudoLabels, "pseudo-labels", "", "an ImageID,ans file (another run's predict or ensemble output): its eval images join the training split with those classes as labels (pseudo-labelling; mask layout)")
 	fs.StringVar(&c.FixLabels, "fix-labels", "", fixLabelsHelp)
 	fs.StringVar(&c.Sampler, "sampler", d.Sampler, "sampler: shuffle, weighted (inverse class frequency), balance (dynamic)")
 	fs.Uint64Var(&c.Seed, "seed", d.Seed, "random seed (0 means the default)")
@@ -177,10 +178,13 @@ func trainFlags(fs *pflag.FlagSet, c *training.Config) func() error {
 				}
 			}
 		}
-		if c.FixLabels != "" {
-			// A resume or a sweep's trial may start in another folder.
-			if c.FixLabels, err = filepath.Abs(c.FixLabels); err != nil {
-				return fmt.Errorf("--fix-labels: %w", err)
+		// A resume or a sweep's trial may start in another folder.
+		for name, p := range map[string]*string{"fix-labels": &c.FixLabels, "pseudo-labels": &c.PseudoLabels} {
+			if *p == "" {
+				continue
+			}
+			if *p, err = filepath.Abs(*p); err != nil {
+				return fmt.Errorf("--%s: %w", name, err)
 			}
 		}
 		return c.Check()

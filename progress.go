@@ -36,6 +36,9 @@ func printEvent(e training.Event, out, errOut io.Writer, last *time.Time) {
 		if s.SkipTrainAges != "" {
 			extra += ", skips ages " + s.SkipTrainAges
 		}
+		if s.PseudoLabels != "" {
+			extra += ", pseudo-labels " + s.PseudoLabels
+		}
 		if s.CutMix != "" {
 			extra += ", cutmix " + s.CutMix
 		}

@@ -570,3 +570,28 @@ func TestParseAgeRanges(t *testing.T) {
 		}
 	}
 }
+
+// TestPseudoLabelsNeedEvalImages: pseudo-labels are refused, in a
+// sentence, for data without the mask layout's eval images, and a file
+// without a single ImageID,ans row is refused too.
+func TestPseudoLabelsNeedEvalImages(t *testing.T) {
+	p := PseudoLabels{"a.jpg": 3}
+	for _, c := range []struct {
+		train, eval *Set
+	}{
+		{&Set{Root: "pets"}, &Set{Samples: []Sample{{Name: "a.jpg"}}}},
+		{&Set{Root: "masks", Masked: true}, nil},
+		{&Set{Root: "masks", Masked: true}, &Set{}},
+	} {
+		if _, _, err := c.train.WithPseudoLabels(c.eval, p); err == nil || !strings.Contains(err.Error(), "eval images, and "+c.train.Root+" has none") {
+			t.Errorf("%s: %v", c.train.Root, err)
+		}
+	}
+	empty := filepath.Join(t.TempDir(), "empty.csv")
+	if err := os.WriteFile(empty, []byte("ImageID,ans\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := ReadPseudoLabels(empty); err == nil || !strings.Contains(err.Error(), "has no ImageID,ans row") {
+		t.Errorf("a file of no rows: %v", err)
+	}
+}

@@ -10,7 +10,8 @@
 // folder.go and idx.go read the three layouts (open.go picks one);
 // set.go is a data set in memory, split.go its profile-level and random
 // splits, stats.go its class counts, corrections.go the label
-// corrections applied to it (--fix-labels); augment.go, sampler.go (balanced
+// corrections applied to it (--fix-labels), pseudo.go eval images labelled
+// by another run's predictions (--pseudo-labels); augment.go, sampler.go (balanced
 // and weighted sampling) and loader.go (the batches, decoded by worker
 // goroutines) feed the trainer; jpeg_turbo.go decodes with libjpeg-turbo
 // (tag turbojpeg); synth.go and draw.go make the synthetic mask set.

@@ -5,12 +5,15 @@
 # each scored by `eval` on the eval images. A measurement, not a test
 # (about a minute a run on two cores).
 #
-#   scripts/tricks-check.sh [cutmix|ages] [EXTRA TRAIN FLAGS...]
+#   scripts/tricks-check.sh [cutmix|ages|pseudo] [EXTRA TRAIN FLAGS...]
 #
 # cutmix (the default): no CutMix, the 2022 winners' half box at 0.3 and
 # Yun et al.'s random box at 0.5. ages: the official labels, without the
 # ages 27-29 and 57-59 in training, training "60+" from 58
-# (--train-age-bins 30,58), and both.
+# (--train-age-bins 30,58), and both. pseudo: the plain run of each seed
+# predicts the eval images, and a second run of that seed trains on them
+# too (--pseudo-labels), scored on the same eval images (transductive,
+# as pseudo-labelling a competition's test set is).
 # MASKDASH names the binary (default: go build into a temporary folder);
 # EPOCHS and SEEDS ("1 2 3") change the runs.
 set -euo pipefail
@@ -20,7 +23,8 @@ case $set_name in
 cutmix) variants=("off|" "cutmix 0.3 half|--cutmix 0.3 --cutmix-box half" "cutmix 0.5 random|--cutmix 0.5 --cutmix-box random") ;;
 ages) variants=("off|" "skip 27-29,57-59|--skip-train-ages 27-29,57-59" "train ages 30,58|--train-age-bins 30,58"
 	"both|--skip-train-ages 27-29,57-59 --train-age-bins 30,58") ;;
-*) echo "tricks-check.sh: unknown set $set_name; use cutmix or ages" >&2; exit 2 ;;
+pseudo) variants=("off|" "pseudo-labels|--pseudo-labels @TEACHER") ;;
+*) echo "tricks-check.sh: unknown set $set_name; use cutmix, ages or pseudo" >&2; exit 2 ;;
 esac
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -36,10 +40,12 @@ printf '%-18s %-5s %-12s %s\n' variant seed "val F1" "eval F1 (4,000 unseen)"
 n=0
 for v in "${variants[@]}"; do
 	label=${v%%|*}
-	read -ra flags <<<"${v#*|}"
 	n=$((n + 1))
 	evs=()
 	for seed in ${SEEDS:-1 2 3}; do
+		# @TEACHER: the first variant's run of this seed, its predictions.
+		read -ra flags <<<"${v#*|}"
+		flags=("${flags[@]/@TEACHER/$work/teacher-s$seed.csv}")
 		name="v$n-s$seed"
 		"$bin" train --headless --data "$data" --runs "$runs" --img 32x32 --epochs "${EPOCHS:-15}" --seed "$seed" \
 			--name "$name" "${flags[@]}" "$@" >/dev/null 2>&1
@@ -48,6 +54,9 @@ import json, sys
 for r in json.load(sys.stdin):
     if r["id"].endswith(sys.argv[1]): print("%.4f" % r["best_macro_f1"])' "$name")
 		ev=$("$bin" eval "$name" --runs "$runs" --json | f1)
+		if [ "$n" = 1 ] && [ "$set_name" = pseudo ]; then
+			"$bin" predict "$name" --runs "$runs" --out "$work/teacher-s$seed.csv" >/dev/null
+		fi
 		printf '%-18s %-5s %-12s %s\n' "$label" "$seed" "$val" "$ev"
 		evs+=("$ev")
 	done

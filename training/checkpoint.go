@@ -101,6 +101,9 @@ type DataIdentity struct {
 	// SkipTrainAges are the ages the training images left out
 	// (Config.SkipTrainAges).
 	SkipTrainAges string `json:"skip_train_ages,omitempty"`
+	// PseudoLabels is the file whose eval images the training split
+	// took in (Config.PseudoLabels).
+	PseudoLabels string `json:"pseudo_labels,omitempty"`
 }
 
 // tensor is one named array for a safetensors file.

@@ -41,29 +41,33 @@ type Config struct {
 	// SkipTrainAges leaves the training images of these ages out
 	// (dataset.ParseAgeRanges: "27-29,57-59", the people nearest a class
 	// border); validation keeps them. Mask layout only; "" none.
-	SkipTrainAges string     `json:"skip_train_ages,omitempty"`
-	FixLabels     string     `json:"fix_labels"`   // label corrections file (dataset.ReadCorrections); "" none
-	Sampler       string     `json:"sampler"`      // shuffle, weighted or balance; default shuffle
-	Seed          uint64     `json:"seed"`         // default 42
-	Device        string     `json:"device"`       // auto (a GPU when one answers), cpu or cuda; default auto
-	Engine        string     `json:"engine"`       // own or gorgonia (the slow reference path on the CPU); default own
-	Precision     string     `json:"precision"`    // the GPU's arithmetic: fp32 (TF32 in convolutions), tf32, strict or bf16; default fp32
-	Runs          string     `json:"-"`            // runs folder; default runs.DefaultDir
-	LRFind        bool       `json:"lr_find"`      // LR comes from a range test run first (FindLR)
-	Name          string     `json:"name"`         // optional run name
-	Note          string     `json:"-"`            // the run's note at its start (runs.NoteFile, not a setting)
-	Schedule      string     `json:"schedule"`     // none, step or cosine; default none
-	Warmup        int        `json:"warmup"`       // linear warm-up steps from 1e-5; default 0
-	HeadDepth     int        `json:"head_depth"`   // hidden layers per head of -mh models; default 1
-	Dropout       float64    `json:"dropout"`      // dropout before output layers; default 0
-	WeightDecay   float64    `json:"weight_decay"` // default 0 (adamw 1e-2)
-	Workers       int        `json:"-"`            // loader goroutines; default models.Workers() (the cores)
-	NoAugment     bool       `json:"-"`            // turn off random crop, flip, jitter and rotation (JSON: "augment")
-	CropW         int        `json:"-"`            // centre crop of the source image before resizing, in source pixels; 0: none (JSON: "crop")
-	CropH         int        `json:"-"`            // (see CropW)
-	Mean          [3]float32 `json:"mean"`         // normalisation; a zero Std means: compute both from the training split
-	Std           [3]float32 `json:"std"`
-	Limit         int        `json:"limit"` // use at most this many training images (0: all)
+	SkipTrainAges string `json:"skip_train_ages,omitempty"`
+	FixLabels     string `json:"fix_labels"` // label corrections file (dataset.ReadCorrections); "" none
+	// PseudoLabels is an ImageID,ans file (another run's predictions)
+	// whose eval images join the training split with its classes as their
+	// labels; validation is unchanged. Mask layout only; "" none.
+	PseudoLabels string     `json:"pseudo_labels,omitempty"`
+	Sampler      string     `json:"sampler"`      // shuffle, weighted or balance; default shuffle
+	Seed         uint64     `json:"seed"`         // default 42
+	Device       string     `json:"device"`       // auto (a GPU when one answers), cpu or cuda; default auto
+	Engine       string     `json:"engine"`       // own or gorgonia (the slow reference path on the CPU); default own
+	Precision    string     `json:"precision"`    // the GPU's arithmetic: fp32 (TF32 in convolutions), tf32, strict or bf16; default fp32
+	Runs         string     `json:"-"`            // runs folder; default runs.DefaultDir
+	LRFind       bool       `json:"lr_find"`      // LR comes from a range test run first (FindLR)
+	Name         string     `json:"name"`         // optional run name
+	Note         string     `json:"-"`            // the run's note at its start (runs.NoteFile, not a setting)
+	Schedule     string     `json:"schedule"`     // none, step or cosine; default none
+	Warmup       int        `json:"warmup"`       // linear warm-up steps from 1e-5; default 0
+	HeadDepth    int        `json:"head_depth"`   // hidden layers per head of -mh models; default 1
+	Dropout      float64    `json:"dropout"`      // dropout before output layers; default 0
+	WeightDecay  float64    `json:"weight_decay"` // default 0 (adamw 1e-2)
+	Workers      int        `json:"-"`            // loader goroutines; default models.Workers() (the cores)
+	NoAugment    bool       `json:"-"`            // turn off random crop, flip, jitter and rotation (JSON: "augment")
+	CropW        int        `json:"-"`            // centre crop of the source image before resizing, in source pixels; 0: none (JSON: "crop")
+	CropH        int        `json:"-"`            // (see CropW)
+	Mean         [3]float32 `json:"mean"`         // normalisation; a zero Std means: compute both from the training split
+	Std          [3]float32 `json:"std"`
+	Limit        int        `json:"limit"` // use at most this many training images (0: all)
 	// CutMix is the chance that a training batch is mixed: each image
 	// shows a box of another image of the batch, and the loss weighs both
 	// labels by the area each shows (cutmix.go). 0: never.

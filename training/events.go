@@ -125,6 +125,9 @@ type RunHeader struct {
 	// SkipTrainAges are the ages the training left out
 	// (Config.SkipTrainAges); "" none.
 	SkipTrainAges string `json:"skip_train_ages,omitempty"`
+	// PseudoLabels is the file of eval images' classes the training
+	// took in (Config.PseudoLabels); "" none.
+	PseudoLabels string `json:"pseudo_labels,omitempty"`
 	// CutMix is Config.CutMix's chance and box ("0.3 half"); "" when no
 	// batch is mixed.
 	CutMix string `json:"cutmix,omitempty"`

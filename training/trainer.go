@@ -118,7 +118,7 @@ func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 		LR: t.baseLR, Batch: cfg.Batch, Img: fmt.Sprintf("%dx%d", cfg.W, cfg.H), Sampler: t.sampler.Name(),
 		Data: t.train.Root, Device: t.device, Classes: t.train.Classes, Masked: t.train.Masked,
 		Train: t.train.Len(), Val: t.val.Len(), Epochs: cfg.Epochs, Parent: cfg.From, Precision: gpuPrecision(t.net), TrainAgeBins: cfg.TrainAgeBins,
-		SkipTrainAges: cfg.SkipTrainAges, CutMix: t.cutmix.String()}
+		SkipTrainAges: cfg.SkipTrainAges, PseudoLabels: cfg.PseudoLabels, CutMix: t.cutmix.String()}
 	if t.train.Masked {
 		tn := dataset.TaskClassNames(t.train.Bins)
 		hd.TaskClasses = tn[:]
@@ -607,7 +607,7 @@ func (t *Trainer) meta(m *Metrics, st OptState) CkptMeta {
 		Loss: t.loss.Spec, CutMix: t.cutmix.setting(), BaseLR: t.baseLR, Optimizer: st.Name, OptStep: st.Step, OptLR: st.LR,
 		Data: DataIdentity{Root: t.train.Root, Format: t.train.Format, Images: t.data.Train.Len(), Seed: t.cfg.Seed,
 			Split: t.cfg.Split, ValRatio: t.cfg.ValRatio, AgeBins: t.cfg.AgeBins, Sampler: t.cfg.Sampler, FixLabels: t.cfg.FixLabels, TrainAgeBins: t.cfg.TrainAgeBins,
-			SkipTrainAges: t.cfg.SkipTrainAges},
+			SkipTrainAges: t.cfg.SkipTrainAges, PseudoLabels: t.cfg.PseudoLabels},
 		Mean: t.aug.Mean, Std: t.aug.Std, CropW: t.aug.CropW, CropH: t.aug.CropH, Classes: t.train.Classes, BestF1: t.bestF1, BestEpoch: t.bestEpoch}
 }
 
@@ -756,6 +756,12 @@ func (t *Trainer) openData(ctx context.Context) error {
 			return err
 		}
 	}
+	if cfg.PseudoLabels != "" {
+		// Last: the eval images have no age to skip or relabel by.
+		if err := t.addPseudoLabels(cfg.PseudoLabels); err != nil {
+			return err
+		}
+	}
 	if t.train.Len() < cfg.Batch {
 		return fmt.Errorf("data %s: %d training images is fewer than one batch of %d", dir, t.train.Len(), cfg.Batch)
 	}
@@ -808,6 +814,28 @@ func (t *Trainer) skipTrainAges(ranges string) error {
 	t.train = kept
 	t.hub.Publish(Event{Kind: KindNotice, Time: time.Now(),
 		Msg: fmt.Sprintf("%d training images of ages %s left out (--skip-train-ages); validation keeps every age", n, r)})
+	return nil
+}
+
+// addPseudoLabels adds the eval images that file names to the training
+// split, labelled as it says (Config.PseudoLabels), and says how many.
+func (t *Trainer) addPseudoLabels(file string) error {
+	p, skips, err := dataset.ReadPseudoLabels(file)
+	if err != nil {
+		return fmt.Errorf("--pseudo-labels: %w", err)
+	}
+	t.warnSkips(skips)
+	before := t.train.Len()
+	with, unknown, err := t.train.WithPseudoLabels(t.data.Test, p)
+	if err != nil {
+		return fmt.Errorf("--pseudo-labels: %w", err)
+	}
+	t.train = with
+	msg := fmt.Sprintf("%d eval images join the training split, labelled by %s", t.train.Len()-before, file)
+	if unknown > 0 {
+		msg += fmt.Sprintf(" (%d of its ImageIDs are not among the eval images)", unknown)
+	}
+	t.hub.Publish(Event{Kind: KindNotice, Time: time.Now(), Msg: msg})
 	return nil
 }
 

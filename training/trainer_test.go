@@ -468,3 +468,69 @@ func TestSkipTrainAges(t *testing.T) {
 		t.Errorf("data without ages: %v", err)
 	}
 }
+
+// TestPseudoLabels: --pseudo-labels adds the eval images its file names to
+// the training split with the file's classes (not the truth beside the
+// synthetic eval set), leaves validation alone, says how many joined and
+// how many of its ImageIDs matched none, and warns of a malformed row.
+func TestPseudoLabels(t *testing.T) {
+	cfg := tinyConfig(t, t.TempDir())
+	cfg.Defaults()
+	plain, err := newTrainer(context.Background(), launch{cfg: cfg}, NewHub())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.release()
+	eval := plain.data.Test
+	if eval == nil || eval.Len() < 16 {
+		t.Fatalf("the tiny set's eval images: %v", eval)
+	}
+	var b strings.Builder
+	b.WriteString("ImageID,ans\n")
+	want := map[string]int{}
+	for i, sm := range eval.Samples[:15] {
+		y := (sm.Label + 1 + i) % dataset.NumClasses // never the truth
+		want[sm.Name] = y
+		fmt.Fprintf(&b, "%s,%d\n", sm.Name, y)
+	}
+	b.WriteString("not-an-eval-image.jpg,3\nbroken.jpg,99\n")
+	file := filepath.Join(t.TempDir(), "teacher.csv")
+	if err := os.WriteFile(file, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg.PseudoLabels = file
+	hub := NewHub()
+	sub, _ := hub.Subscribe(1 << 10)
+	tr, err := newTrainer(context.Background(), launch{cfg: cfg}, hub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.release()
+	if got := tr.train.Len() - plain.train.Len(); got != 15 {
+		t.Fatalf("%d images joined the training split, want 15", got)
+	}
+	for _, sm := range tr.train.Samples[plain.train.Len():] {
+		if y, ok := want[sm.Name]; !ok || sm.Label != y {
+			t.Errorf("eval image %s joined with class %d, the file says %d (%v)", sm.Name, sm.Label, y, ok)
+		}
+	}
+	if tr.val.Len() != plain.val.Len() || tr.header.PseudoLabels != file {
+		t.Errorf("validation %d images (plain %d); header %q", tr.val.Len(), plain.val.Len(), tr.header.PseudoLabels)
+	}
+	hub.Close()
+	var said []string
+	for {
+		evs, _, ok := sub.Next(context.Background())
+		if !ok {
+			break
+		}
+		for _, e := range evs {
+			said = append(said, e.Msg)
+		}
+	}
+	all := strings.Join(said, "\n")
+	if !strings.Contains(all, "15 eval images join the training split, labelled by "+file+" (1 of its ImageIDs are not among the eval images)") ||
+		!strings.Contains(all, `ans "99" is not a class 0..17`) {
+		t.Errorf("events said:\n%s", all)
+	}
+}

@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"math"
+	"path/filepath"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -198,6 +199,9 @@ func (m Model) headerView(w int) string {
 	}
 	if hd.SkipTrainAges != "" {
 		parts = append(parts, "skips ages "+hd.SkipTrainAges)
+	}
+	if hd.PseudoLabels != "" {
+		parts = append(parts, "pseudo-labels "+filepath.Base(hd.PseudoLabels))
 	}
 	if s.CutMix != "" {
 		parts = append(parts, "cutmix "+s.CutMix)
