@@ -13,7 +13,8 @@
 # (--train-age-bins 30,58), and both. pseudo: the plain run of each seed
 # predicts the eval images, and a second run of that seed trains on them
 # too (--pseudo-labels), scored on the same eval images (transductive,
-# as pseudo-labelling a competition's test set is).
+# as pseudo-labelling a competition's test set is); then each seed trains
+# on the soft vote of all the plain runs (a stronger teacher).
 # MASKDASH names the binary (default: go build into a temporary folder);
 # EPOCHS and SEEDS ("1 2 3") change the runs.
 set -euo pipefail
@@ -23,7 +24,7 @@ case $set_name in
 cutmix) variants=("off|" "cutmix 0.3 half|--cutmix 0.3 --cutmix-box half" "cutmix 0.5 random|--cutmix 0.5 --cutmix-box random") ;;
 ages) variants=("off|" "skip 27-29,57-59|--skip-train-ages 27-29,57-59" "train ages 30,58|--train-age-bins 30,58"
 	"both|--skip-train-ages 27-29,57-59 --train-age-bins 30,58") ;;
-pseudo) variants=("off|" "pseudo-labels|--pseudo-labels @TEACHER") ;;
+pseudo) variants=("off|" "pseudo-labels|--pseudo-labels @TEACHER" "pseudo (vote)|--pseudo-labels @VOTE") ;;
 *) echo "tricks-check.sh: unknown set $set_name; use cutmix, ages or pseudo" >&2; exit 2 ;;
 esac
 work=$(mktemp -d)
@@ -46,6 +47,7 @@ for v in "${variants[@]}"; do
 		# @TEACHER: the first variant's run of this seed, its predictions.
 		read -ra flags <<<"${v#*|}"
 		flags=("${flags[@]/@TEACHER/$work/teacher-s$seed.csv}")
+		flags=("${flags[@]/@VOTE/$work/teacher-vote.csv}")
 		name="v$n-s$seed"
 		"$bin" train --headless --data "$data" --runs "$runs" --img 32x32 --epochs "${EPOCHS:-15}" --seed "$seed" \
 			--name "$name" "${flags[@]}" "$@" >/dev/null 2>&1
@@ -60,5 +62,10 @@ for r in json.load(sys.stdin):
 		printf '%-18s %-5s %-12s %s\n' "$label" "$seed" "$val" "$ev"
 		evs+=("$ev")
 	done
+	if [ "$n" = 1 ] && [ "$set_name" = pseudo ]; then
+		votes=()
+		for seed in ${SEEDS:-1 2 3}; do votes+=(--run "v1-s$seed"); done
+		"$bin" ensemble "${votes[@]}" --runs "$runs" --out "$work/teacher-vote.csv" >/dev/null
+	fi
 	python3 -c 'import sys, statistics as s; v = [float(x) for x in sys.argv[2:]]; print("%-18s mean eval F1 %.4f (sd %.4f)" % (sys.argv[1], s.mean(v), s.stdev(v) if len(v) > 1 else 0))' "$label" "${evs[@]}"
 done
