@@ -118,7 +118,7 @@ func trainFlags(fs *pflag.FlagSet, c *training.Config) func() error {
 	fractionFloat(fs, &c.ValRatio, "val-ratio", d.ValRatio, "share of profiles (or images) for validation")
 	fs.StringVar(&c.AgeBins, "age-bins", d.AgeBins, "age thresholds for the three age classes")
 	fs.StringVar(&c.TrainAgeBins, "train-age-bins", "", "age thresholds for the training images' labels only (such as 30,58: more old examples); validation and predictions keep --age-bins")
-	fs.StringVar(&c.SkipTrainAges, "skip-train-ages", "", "leave the training images of these ages out, such as 27-29,57-59 (the people nearest a class border); validation keeps them")
+	fs.StringVar(&c.SkipTrainAges, "skip-train-ages", "", "leave the training images of these ages out, such as 27-29,57-59 (the people nearest a class border; 27-29:57-59 and none in a sweep's grid); validation keeps them")
 	fs.StringVar(&c.PseudoLabels, "pseudo-labels", "", "an ImageID,ans file (another run's predict or ensemble output): its eval images join the training split with those classes as labels (pseudo-labelling; mask layout)")
 	fs.StringVar(&c.FixLabels, "fix-labels", "", fixLabelsHelp)
 	fs.StringVar(&c.Sampler, "sampler", d.Sampler, "sampler: shuffle, weighted (inverse class frequency), balance (dynamic)")

@@ -16,9 +16,13 @@ type AgeRanges []AgeRange
 
 // ParseAgeRanges reads "27-29,57-59" (a single age stands for itself:
 // "29,59"). Ranges may also be joined by ":" ("27-29:57-59"), the form a
-// sweep's --grid needs, as its commas separate values.
+// sweep's --grid needs, as its commas separate values; "none" is no
+// range (a grid's way to say "skip nothing").
 func ParseAgeRanges(s string) (AgeRanges, error) {
 	var out AgeRanges
+	if strings.TrimSpace(s) == "none" {
+		return out, nil
+	}
 	for _, part := range strings.Split(strings.ReplaceAll(s, ":", ","), ",") {
 		part = strings.TrimSpace(part)
 		from, to, isRange := strings.Cut(part, "-")

@@ -564,6 +564,9 @@ func TestParseAgeRanges(t *testing.T) {
 			t.Errorf("Has(%d) = %v", age, !want)
 		}
 	}
+	if r, err := ParseAgeRanges("none"); err != nil || len(r) != 0 || r.Has(27) {
+		t.Errorf("none: %v %v", r, err)
+	}
 	for _, bad := range []string{"", "29-27", "a-b", "27-", "-3", "27-29,,57"} {
 		if _, err := ParseAgeRanges(bad); err == nil {
 			t.Errorf("%q was accepted", bad)

@@ -40,7 +40,7 @@ type Config struct {
 	TrainAgeBins string `json:"train_age_bins,omitempty"`
 	// SkipTrainAges leaves the training images of these ages out
 	// (dataset.ParseAgeRanges: "27-29,57-59", the people nearest a class
-	// border); validation keeps them. Mask layout only; "" none.
+	// border); validation keeps them. Mask layout only; "" (or "none") none.
 	SkipTrainAges string `json:"skip_train_ages,omitempty"`
 	FixLabels     string `json:"fix_labels"` // label corrections file (dataset.ReadCorrections); "" none
 	// PseudoLabels is an ImageID,ans file (another run's predictions)
@@ -145,6 +145,9 @@ func (c *Config) Defaults() {
 	def(&c.SynthSize, "192x256")
 	if c.CutMix > 0 {
 		def(&c.CutMixBox, string(CutMixHalf))
+	}
+	if c.SkipTrainAges == "none" {
+		c.SkipTrainAges = "" // a sweep's grid cannot give an empty value
 	}
 	defNum(&c.LR, 1e-3)
 	defNum(&c.Epochs, 5)
