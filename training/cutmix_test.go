@@ -280,12 +280,7 @@ func TestCutMixTrains(t *testing.T) {
 func TestMixedBatchLossIsTheMix(t *testing.T) {
 	cfg := tinyConfig(t, t.TempDir())
 	cfg.CutMix = 1
-	cfg.Defaults()
-	tr, err := newTrainer(context.Background(), launch{cfg: cfg}, NewHub())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tr.release()
+	tr := testTrainer(t, cfg, nil)
 	order := tr.sampler.Epoch(0)[:cfg.Batch]
 	b, ok := <-tr.trainL.Epoch(context.Background(), 0, order)
 	if !ok || b.N != cfg.Batch {
@@ -376,12 +371,7 @@ func TestCutMixChangedWhileTraining(t *testing.T) {
 func TestChildRunMixesAsItsParentNow(t *testing.T) {
 	cfg := tinyConfig(t, t.TempDir())
 	cfg.CutMix = 0.3
-	cfg.Defaults()
-	tr, err := newTrainer(context.Background(), launch{cfg: cfg}, NewHub())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tr.release()
+	tr := testTrainer(t, cfg, nil)
 	tr.setCutMix(0.5, CutMixRandom)
 	if c := childOf(tr, Command{Kind: CmdFork, Text: "focal"}); c.CutMix != 0.5 || c.CutMixBox != "random" {
 		t.Errorf("child of a run changed to 0.5 random: cutmix %v %q", c.CutMix, c.CutMixBox)

@@ -42,6 +42,23 @@ func tinyConfig(t *testing.T, runsDir string) Config {
 		StepEvery: time.Nanosecond, Workers: 2, Seed: 11}
 }
 
+// testTrainer builds cfg's trainer (its defaults filled in) without a run
+// folder, publishing to hub (nil: a hub of its own), and releases its net
+// when the test ends.
+func testTrainer(t *testing.T, cfg Config, hub *Hub) *Trainer {
+	t.Helper()
+	cfg.Defaults()
+	if hub == nil {
+		hub = NewHub()
+	}
+	tr, err := newTrainer(context.Background(), launch{cfg: cfg}, hub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tr.release)
+	return tr
+}
+
 // runTrainer trains cfg; hook sees every event and may send commands.
 func runTrainer(t *testing.T, cfg Config, hook func(*Trainer, Event)) (*Trainer, []Event, error) {
 	t.Helper()
@@ -428,19 +445,10 @@ func TestTrainAgeBins(t *testing.T) {
 // and data without ages is refused in one sentence.
 func TestSkipTrainAges(t *testing.T) {
 	cfg := tinyConfig(t, t.TempDir())
-	cfg.Defaults()
-	plain, err := newTrainer(context.Background(), launch{cfg: cfg}, NewHub())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer plain.release()
+	plain := testTrainer(t, cfg, nil)
 	cfg.SkipTrainAges = "20-29,45"
 	skip, _ := dataset.ParseAgeRanges(cfg.SkipTrainAges)
-	tr, err := newTrainer(context.Background(), launch{cfg: cfg}, NewHub())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tr.release()
+	tr := testTrainer(t, cfg, nil)
 	left := 0
 	for _, sm := range plain.train.Samples {
 		if skip.Has(sm.Age) {
@@ -475,12 +483,7 @@ func TestSkipTrainAges(t *testing.T) {
 // how many of its ImageIDs matched none, and warns of a malformed row.
 func TestPseudoLabels(t *testing.T) {
 	cfg := tinyConfig(t, t.TempDir())
-	cfg.Defaults()
-	plain, err := newTrainer(context.Background(), launch{cfg: cfg}, NewHub())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer plain.release()
+	plain := testTrainer(t, cfg, nil)
 	eval := plain.data.Test
 	if eval == nil || eval.Len() < 16 {
 		t.Fatalf("the tiny set's eval images: %v", eval)
@@ -501,11 +504,7 @@ func TestPseudoLabels(t *testing.T) {
 	cfg.PseudoLabels = file
 	hub := NewHub()
 	sub, _ := hub.Subscribe(1 << 10)
-	tr, err := newTrainer(context.Background(), launch{cfg: cfg}, hub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tr.release()
+	tr := testTrainer(t, cfg, hub)
 	if got := tr.train.Len() - plain.train.Len(); got != 15 {
 		t.Fatalf("%d images joined the training split, want 15", got)
 	}
