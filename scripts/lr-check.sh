@@ -15,13 +15,8 @@ data=${1:-/usr/share/datasets/fashion-mnist}
 format=${2:-idx}
 img=${3:-32x32}
 epochs=${4:-3}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-bin=${MASKDASH:-}
-if [ -z "$bin" ]; then
-	bin=$work/maskdash
-	go build -o "$bin" "$(dirname "$0")/.."
-fi
+# shellcheck source=scripts/measure-lib.sh
+. "$(dirname "$0")/measure-lib.sh"
 runs=$work/runs
 flags=(--data "$data" --format "$format" --img "$img" --model cnn-s)
 for optim in adam sgd; do

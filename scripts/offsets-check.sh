@@ -10,13 +10,8 @@
 #
 # MASKDASH names the binary (default: go build into a temporary folder).
 set -euo pipefail
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-bin=${MASKDASH:-}
-if [ -z "$bin" ]; then
-	bin=$work/maskdash
-	go build -o "$bin" "$(dirname "$0")/.."
-fi
+# shellcheck source=scripts/measure-lib.sh
+. "$(dirname "$0")/measure-lib.sh"
 data=$work/synth runs=$work/runs
 "$bin" synth --out "$data" --size 64x64 --eval 4000 --seed 3 >/dev/null
 f1() { python3 -c 'import json,sys; print("%.4f" % json.load(sys.stdin)["metrics"]["macro_f1"])'; }

@@ -27,13 +27,8 @@ ages) variants=("off|" "skip 27-29,57-59|--skip-train-ages 27-29,57-59" "train a
 pseudo) variants=("off|" "pseudo-labels|--pseudo-labels @TEACHER" "pseudo (vote)|--pseudo-labels @VOTE") ;;
 *) echo "tricks-check.sh: unknown set $set_name; use cutmix, ages or pseudo" >&2; exit 2 ;;
 esac
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-bin=${MASKDASH:-}
-if [ -z "$bin" ]; then
-	bin=$work/maskdash
-	go build -o "$bin" "$(dirname "$0")/.."
-fi
+# shellcheck source=scripts/measure-lib.sh
+. "$(dirname "$0")/measure-lib.sh"
 data=$work/synth runs=$work/runs
 "$bin" synth --out "$data" --size 64x64 --eval 4000 --seed 3 >/dev/null
 f1() { python3 -c 'import json,sys; print("%.4f" % json.load(sys.stdin)["metrics"]["macro_f1"])'; }
