@@ -60,7 +60,8 @@ for r in json.load(sys.stdin):
 	if [ "$n" = 1 ] && [ "$set_name" = pseudo ]; then
 		votes=()
 		for seed in ${SEEDS:-1 2 3}; do votes+=(--run "v1-s$seed"); done
-		"$bin" ensemble "${votes[@]}" --runs "$runs" --out "$work/teacher-vote.csv" >/dev/null
+		vote=$("$bin" ensemble "${votes[@]}" --runs "$runs" --out "$work/teacher-vote.csv" | sed -n 's/^ensemble: .*macro F1 \([0-9.]*\).*/\1/p')
+		printf '%-18s %-5s %-12s %s\n' "(the vote)" all - "$vote"
 	fi
 	python3 -c 'import sys, statistics as s; v = [float(x) for x in sys.argv[2:]]; print("%-18s mean eval F1 %.4f (sd %.4f)" % (sys.argv[1], s.mean(v), s.stdev(v) if len(v) > 1 else 0))' "$label" "${evs[@]}"
 done
