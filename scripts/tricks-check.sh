@@ -16,7 +16,9 @@
 # as pseudo-labelling a competition's test set is); then each seed trains
 # on the soft vote of all the plain runs (a stronger teacher).
 # MASKDASH names the binary (default: go build into a temporary folder);
-# EPOCHS and SEEDS ("1 2 3") change the runs.
+# EPOCHS and SEEDS ("1 2 3") change the runs; DATA trains on another data
+# folder than the synthetic set (its own test images score the runs),
+# such as DATA=/usr/share/datasets/fashion-mnist with --format idx.
 set -euo pipefail
 set_name=${1:-cutmix}
 [ $# -gt 0 ] && shift
@@ -29,10 +31,10 @@ pseudo) variants=("off|" "pseudo-labels|--pseudo-labels @TEACHER" "pseudo (vote)
 esac
 # shellcheck source=scripts/measure-lib.sh
 . "$(dirname "$0")/measure-lib.sh"
-data=$work/synth runs=$work/runs
-"$bin" synth --out "$data" --size 64x64 --eval 4000 --seed 3 >/dev/null
+data=${DATA:-$work/synth} runs=$work/runs
+[ -n "${DATA:-}" ] || "$bin" synth --out "$data" --size 64x64 --eval 4000 --seed 3 >/dev/null
 f1() { python3 -c 'import json,sys; print("%.4f" % json.load(sys.stdin)["metrics"]["macro_f1"])'; }
-printf '%-18s %-5s %-12s %s\n' variant seed "val F1" "eval F1 (4,000 unseen)"
+printf '%-18s %-5s %-12s %s\n' variant seed "val F1" "eval F1 (unseen images)"
 n=0
 for v in "${variants[@]}"; do
 	label=${v%%|*}
