@@ -115,14 +115,33 @@ func (a *app) evalCmd() *cobra.Command {
 	return cmd
 }
 
+// probsHelp is the --probs flag's help, for predict and ensemble.
+const probsHelp = "also write each image's class probabilities to this CSV (ImageID,0,1,…: for soft votes elsewhere, and --pseudo-labels with --pseudo-min-prob)"
+
+// writeProbs writes lp's probabilities to file (--probs), when it is set.
+func (a *app) writeProbs(file string, set *dataset.Set, lp [][]float64) error {
+	if file == "" {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		return err
+	}
+	if err := training.WriteProbabilities(file, set, lp); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.out, "wrote their class probabilities to %s\n", file)
+	return nil
+}
+
 func (a *app) predictCmd() *cobra.Command {
-	var runsDir, run, ckpt, dir, file string
+	var runsDir, run, ckpt, dir, file, probs string
 	var tta, offsets bool
 	cmd := &cobra.Command{Use: "predict RUN --out FILE", Short: "write ImageID,ans predictions of a run's checkpoint"}
 	f := cmd.Flags()
 	runFlags(f, &runsDir, &run, &ckpt)
 	f.StringVar(&dir, "data", "", "data folder with eval/info.csv (default: the one the run trained on)")
 	f.StringVar(&file, "out", "", "output CSV (required)")
+	f.StringVar(&probs, "probs", "", probsHelp)
 	f.BoolVar(&tta, "tta", false, "average with the horizontally flipped image")
 	offsetsFlag(f, &offsets)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
@@ -152,6 +171,9 @@ func (a *app) predictCmd() *cobra.Command {
 			return err
 		}
 		fmt.Fprintf(a.out, "wrote %d predictions to %s\n", set.Len(), file)
+		if err := a.writeProbs(probs, set, lp); err != nil {
+			return err
+		}
 		if set.HasTruth() {
 			m := training.ScoreLogProbs(set, lp)
 			fmt.Fprintf(a.out, "against the truth beside it: accuracy %.4f, macro F1 %.4f\n", m.Accuracy, m.MacroF1)
@@ -162,7 +184,7 @@ func (a *app) predictCmd() *cobra.Command {
 }
 
 func (a *app) ensembleCmd() *cobra.Command {
-	var runsDir, ckpt, dir, file, sweepRef string
+	var runsDir, ckpt, dir, file, sweepRef, probs string
 	var refs []string
 	var tta, offsets bool
 	var top int
@@ -173,6 +195,7 @@ func (a *app) ensembleCmd() *cobra.Command {
 	f.StringVar(&ckpt, "ckpt", "best", "best or latest, for every run")
 	f.StringVar(&dir, "data", "", "data folder with eval/info.csv (default: the one the first run trained on)")
 	f.StringVar(&file, "out", "", "output CSV (required)")
+	f.StringVar(&probs, "probs", "", probsHelp)
 	f.BoolVar(&tta, "tta", false, "average with the horizontally flipped image")
 	f.BoolVar(&offsets, "offsets", false, "fit class offsets for macro F1 on the runs' validation predictions (the vote of runs of one split, or the folds' out-of-fold predictions) and add them to the vote when held-out halves say they help")
 	f.StringVar(&sweepRef, "sweep", "", "vote with a sweep's trials: the --top K best by validation macro F1, or every fold of a K-fold sweep")
@@ -236,6 +259,9 @@ func (a *app) ensembleCmd() *cobra.Command {
 			return err
 		}
 		fmt.Fprintf(a.out, "wrote the soft vote of %d runs (%d predictions) to %s\n", len(prs), e.Set.Len(), file)
+		if err := a.writeProbs(probs, e.Set, e.Vote); err != nil {
+			return err
+		}
 		if e.Score != nil {
 			fmt.Fprintf(a.out, "ensemble: accuracy %.4f, macro F1 %.4f\n", e.Score.Accuracy, e.Score.MacroF1)
 		}

@@ -120,6 +120,7 @@ func trainFlags(fs *pflag.FlagSet, c *training.Config) func() error {
 	fs.StringVar(&c.TrainAgeBins, "train-age-bins", "", "age thresholds for the training images' labels only (such as 30,58: more old examples); validation and predictions keep --age-bins")
 	fs.StringVar(&c.SkipTrainAges, "skip-train-ages", "", "leave the training images of these ages out, such as 27-29,57-59 (the people nearest a class border; 27-29:57-59 and none in a sweep's grid); validation keeps them")
 	fs.StringVar(&c.PseudoLabels, "pseudo-labels", "", "an ImageID,ans file (another run's predict or ensemble output): its eval images join the training split with those classes as labels (pseudo-labelling; mask layout)")
+	fractionFloat(fs, &c.PseudoMinProb, "pseudo-min-prob", 0, "with --pseudo-labels from predict --probs: keep only the eval images whose class it gives at least this probability (0: all)")
 	fs.StringVar(&c.FixLabels, "fix-labels", "", fixLabelsHelp)
 	fs.StringVar(&c.Sampler, "sampler", d.Sampler, "sampler: shuffle, weighted (inverse class frequency), balance (dynamic)")
 	fs.Uint64Var(&c.Seed, "seed", d.Seed, "random seed (0 means the default)")

@@ -149,9 +149,18 @@ func TestTrainPredictEvalEnsemble(t *testing.T) {
 	if out, err := run(t, "eval", "--run", a, "--data", data, "--runs", rd, "--json"); err != nil || !strings.Contains(out, `"macro_f1"`) {
 		t.Errorf("eval: %v %s", err, out)
 	}
-	csv := filepath.Join(t.TempDir(), "out.csv")
-	if out, err := run(t, "predict", "--run", b, "--data", data, "--runs", rd, "--out", csv, "--tta"); err != nil {
+	csv, probs := filepath.Join(t.TempDir(), "out.csv"), filepath.Join(t.TempDir(), "probs.csv")
+	if out, err := run(t, "predict", "--run", b, "--data", data, "--runs", rd, "--out", csv, "--tta", "--probs", probs); err != nil {
 		t.Fatalf("predict: %v %s", err, out)
+	}
+	checkProbs(t, csv, probs)
+	// The probabilities as pseudo-labels, the surest only.
+	if out, err := run(t, "train", "--headless", "--data", data, "--runs", rd, "--img", "16x16", "--batch", "8", "--epochs", "1",
+		"--pseudo-labels", probs, "--pseudo-min-prob", "0.2"); err != nil || !regexp.MustCompile(`\d+ eval images join the training split, labelled by .*probs.csv; \d+ below probability 0.2 stay out`).MatchString(out) {
+		t.Errorf("train --pseudo-labels --pseudo-min-prob: %v\n%s", err, out)
+	}
+	if out, err := run(t, "train", "--headless", "--data", data, "--runs", rd, "--pseudo-labels", csv, "--pseudo-min-prob", "0.2"); err == nil || !strings.Contains(out, "needs a file of class probabilities (predict --probs)") {
+		t.Errorf("--pseudo-min-prob with a file of classes: %v\n%s", err, out)
 	}
 	got, _ := os.ReadFile(csv)
 	info, _ := os.ReadFile(filepath.Join(data, "eval", "info.csv"))
@@ -164,12 +173,48 @@ func TestTrainPredictEvalEnsemble(t *testing.T) {
 			t.Fatalf("row %d is %q, info.csv has %q: not in info.csv order", i, gl[i], il[i])
 		}
 	}
-	ens := filepath.Join(t.TempDir(), "ens.csv")
-	if out, err := run(t, "ensemble", "--run", a, "--run", b, "--data", data, "--runs", rd, "--out", ens); err != nil || !strings.Contains(out, "soft vote of 2 runs") {
+	ens, ensProbs := filepath.Join(t.TempDir(), "ens.csv"), filepath.Join(t.TempDir(), "ens-probs.csv")
+	if out, err := run(t, "ensemble", "--run", a, "--run", b, "--data", data, "--runs", rd, "--out", ens, "--probs", ensProbs); err != nil || !strings.Contains(out, "soft vote of 2 runs") {
 		t.Errorf("ensemble: %v %s", err, out)
 	}
+	checkProbs(t, ens, ensProbs)
 	if out, err := run(t, "compare", a, b, "--runs", rd); err != nil || !strings.Contains(out, "validation f1 per epoch") || !strings.Contains(out, "model") {
 		t.Errorf("compare: %v %s", err, out)
+	}
+}
+
+// checkProbs: a --probs file has the predictions' images in their order,
+// a column a class, rows that sum to 1, and its most probable class is
+// the prediction's.
+func checkProbs(t *testing.T, predictions, probs string) {
+	t.Helper()
+	pb, err := os.ReadFile(probs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, _ := os.ReadFile(predictions)
+	pl, al := strings.Split(strings.TrimSpace(string(pb)), "\n"), strings.Split(strings.TrimSpace(string(pr)), "\n")
+	if len(pl) != len(al) || !strings.HasPrefix(pl[0], "ImageID,0,1,2,") || !strings.HasSuffix(pl[0], ",17") {
+		t.Fatalf("%s: %d lines (the predictions %d), header %q", probs, len(pl), len(al), pl[0])
+	}
+	for i := 1; i < len(pl); i++ {
+		f, ans := strings.Split(pl[i], ","), strings.Split(al[i], ",")
+		best, sum := 0, 0.0
+		for c, s := range f[1:] {
+			v, err := strconv.ParseFloat(s, 64)
+			if err != nil {
+				t.Fatalf("%s row %d: %v", probs, i, err)
+			}
+			sum += v
+			if v > 0 {
+				if b, _ := strconv.ParseFloat(f[1+best], 64); v > b {
+					best = c
+				}
+			}
+		}
+		if f[0] != ans[0] || strconv.Itoa(best) != ans[1] || math.Abs(sum-1) > 1e-4 {
+			t.Fatalf("%s row %d: %s, most probable %d, sum %v; the prediction: %s", probs, i, f[0], best, sum, al[i])
+		}
 	}
 }
 

@@ -8,8 +8,10 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -574,11 +576,13 @@ func TestParseAgeRanges(t *testing.T) {
 	}
 }
 
-// TestPseudoLabelsNeedEvalImages: pseudo-labels are refused, in a
-// sentence, for data without the mask layout's eval images, and a file
-// without a single ImageID,ans row is refused too.
-func TestPseudoLabelsNeedEvalImages(t *testing.T) {
-	p := PseudoLabels{"a.jpg": 3}
+// TestPseudoLabelsFiles: pseudo-labels are refused, in a sentence, for
+// data without the mask layout's eval images, as is a file without a
+// single row; a file of class probabilities gives each image its most
+// probable class and how sure, and a floor keeps the surest (a file of
+// classes cannot take one).
+func TestPseudoLabelsFiles(t *testing.T) {
+	p := PseudoLabels{ByImage: map[string]PseudoLabel{"a.jpg": {Class: 3}}}
 	for _, c := range []struct {
 		train, eval *Set
 	}{
@@ -586,7 +590,7 @@ func TestPseudoLabelsNeedEvalImages(t *testing.T) {
 		{&Set{Root: "masks", Masked: true}, nil},
 		{&Set{Root: "masks", Masked: true}, &Set{}},
 	} {
-		if _, _, err := c.train.WithPseudoLabels(c.eval, p); err == nil || !strings.Contains(err.Error(), "eval images, and "+c.train.Root+" has none") {
+		if _, _, err := c.train.WithPseudoLabels(c.eval, p, 0); err == nil || !strings.Contains(err.Error(), "eval images, and "+c.train.Root+" has none") {
 			t.Errorf("%s: %v", c.train.Root, err)
 		}
 	}
@@ -596,5 +600,36 @@ func TestPseudoLabelsNeedEvalImages(t *testing.T) {
 	}
 	if _, _, err := ReadPseudoLabels(empty); err == nil || !strings.Contains(err.Error(), "has no ImageID,ans row") {
 		t.Errorf("a file of no rows: %v", err)
+	}
+	// A file of probabilities: the most probable class and its share of
+	// the row; a malformed row is a skip; a floor keeps the surest.
+	probs := filepath.Join(t.TempDir(), "probs.csv")
+	head := "ImageID," + strings.Repeat("0,", NumClasses-1) + "0"
+	row := func(id string, c int, v float64) string {
+		f := make([]string, NumClasses)
+		for i := range f {
+			f[i] = "0.01"
+		}
+		f[c] = strconv.FormatFloat(v, 'g', -1, 64)
+		return id + "," + strings.Join(f, ",")
+	}
+	body := head + "\n" + row("a.jpg", 4, 0.83) + "\n" + row("b.jpg", 9, 0.01) + "\n" + "c.jpg,0.5,x\n"
+	if err := os.WriteFile(probs, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, skips, err := ReadPseudoLabels(probs)
+	if err != nil || !got.Probs || len(skips) != 1 {
+		t.Fatalf("probabilities: %+v, skips %v, %v", got, skips, err)
+	}
+	if a := got.ByImage["a.jpg"]; a.Class != 4 || math.Abs(a.Prob-0.83/(0.83+0.17)) > 1e-12 {
+		t.Errorf("a.jpg: %+v", a)
+	}
+	eval := &Set{Samples: []Sample{{Name: "a.jpg", Label: 1}, {Name: "b.jpg", Label: 2}}}
+	with, added, err := (&Set{Masked: true}).WithPseudoLabels(eval, got, 0.5)
+	if err != nil || added != (PseudoAdded{Joined: 1, Unsure: 1}) || with.Samples[0].Label != 4 {
+		t.Errorf("floor 0.5: %+v %+v %v", added, with, err)
+	}
+	if _, _, err := (&Set{Masked: true}).WithPseudoLabels(eval, PseudoLabels{ByImage: got.ByImage}, 0.5); err == nil {
+		t.Error("a floor on a file of classes was taken")
 	}
 }

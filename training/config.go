@@ -46,28 +46,32 @@ type Config struct {
 	// PseudoLabels is an ImageID,ans file (another run's predictions)
 	// whose eval images join the training split with its classes as their
 	// labels; validation is unchanged. Mask layout only; "" none.
-	PseudoLabels string     `json:"pseudo_labels,omitempty"`
-	Sampler      string     `json:"sampler"`      // shuffle, weighted or balance; default shuffle
-	Seed         uint64     `json:"seed"`         // default 42
-	Device       string     `json:"device"`       // auto (a GPU when one answers), cpu or cuda; default auto
-	Engine       string     `json:"engine"`       // own or gorgonia (the slow reference path on the CPU); default own
-	Precision    string     `json:"precision"`    // the GPU's arithmetic: fp32 (TF32 in convolutions), tf32, strict or bf16; default fp32
-	Runs         string     `json:"-"`            // runs folder; default runs.DefaultDir
-	LRFind       bool       `json:"lr_find"`      // LR comes from a range test run first (FindLR)
-	Name         string     `json:"name"`         // optional run name
-	Note         string     `json:"-"`            // the run's note at its start (runs.NoteFile, not a setting)
-	Schedule     string     `json:"schedule"`     // none, step or cosine; default none
-	Warmup       int        `json:"warmup"`       // linear warm-up steps from 1e-5; default 0
-	HeadDepth    int        `json:"head_depth"`   // hidden layers per head of -mh models; default 1
-	Dropout      float64    `json:"dropout"`      // dropout before output layers; default 0
-	WeightDecay  float64    `json:"weight_decay"` // default 0 (adamw 1e-2)
-	Workers      int        `json:"-"`            // loader goroutines; default models.Workers() (the cores)
-	NoAugment    bool       `json:"-"`            // turn off random crop, flip, jitter and rotation (JSON: "augment")
-	CropW        int        `json:"-"`            // centre crop of the source image before resizing, in source pixels; 0: none (JSON: "crop")
-	CropH        int        `json:"-"`            // (see CropW)
-	Mean         [3]float32 `json:"mean"`         // normalisation; a zero Std means: compute both from the training split
-	Std          [3]float32 `json:"std"`
-	Limit        int        `json:"limit"` // use at most this many training images (0: all)
+	PseudoLabels string `json:"pseudo_labels,omitempty"`
+	// PseudoMinProb keeps only the pseudo-labelled images whose class the
+	// file gives at least this probability (it must then be a file of
+	// probabilities: predict --probs); 0: all.
+	PseudoMinProb float64    `json:"pseudo_min_prob,omitempty"`
+	Sampler       string     `json:"sampler"`      // shuffle, weighted or balance; default shuffle
+	Seed          uint64     `json:"seed"`         // default 42
+	Device        string     `json:"device"`       // auto (a GPU when one answers), cpu or cuda; default auto
+	Engine        string     `json:"engine"`       // own or gorgonia (the slow reference path on the CPU); default own
+	Precision     string     `json:"precision"`    // the GPU's arithmetic: fp32 (TF32 in convolutions), tf32, strict or bf16; default fp32
+	Runs          string     `json:"-"`            // runs folder; default runs.DefaultDir
+	LRFind        bool       `json:"lr_find"`      // LR comes from a range test run first (FindLR)
+	Name          string     `json:"name"`         // optional run name
+	Note          string     `json:"-"`            // the run's note at its start (runs.NoteFile, not a setting)
+	Schedule      string     `json:"schedule"`     // none, step or cosine; default none
+	Warmup        int        `json:"warmup"`       // linear warm-up steps from 1e-5; default 0
+	HeadDepth     int        `json:"head_depth"`   // hidden layers per head of -mh models; default 1
+	Dropout       float64    `json:"dropout"`      // dropout before output layers; default 0
+	WeightDecay   float64    `json:"weight_decay"` // default 0 (adamw 1e-2)
+	Workers       int        `json:"-"`            // loader goroutines; default models.Workers() (the cores)
+	NoAugment     bool       `json:"-"`            // turn off random crop, flip, jitter and rotation (JSON: "augment")
+	CropW         int        `json:"-"`            // centre crop of the source image before resizing, in source pixels; 0: none (JSON: "crop")
+	CropH         int        `json:"-"`            // (see CropW)
+	Mean          [3]float32 `json:"mean"`         // normalisation; a zero Std means: compute both from the training split
+	Std           [3]float32 `json:"std"`
+	Limit         int        `json:"limit"` // use at most this many training images (0: all)
 	// CutMix is the chance that a training batch is mixed: each image
 	// shows a box of another image of the batch, and the loss weighs both
 	// labels by the area each shows (cutmix.go). 0: never.
@@ -208,6 +212,7 @@ func (c *Config) Check() error {
 		{"workers", c.Workers >= 0, c.Workers, "0 or more"},
 		{"crop", c.CropW >= 0 && c.CropH >= 0, fmt.Sprintf("%dx%d", c.CropW, c.CropH), "a positive size"},
 		{"cutmix", c.CutMix >= 0 && c.CutMix <= 1, c.CutMix, "a chance from 0 (never) to 1 (every batch)"},
+		{"pseudo-min-prob", c.PseudoMinProb >= 0 && c.PseudoMinProb < 1, c.PseudoMinProb, "a probability from 0 (all) up to (not including) 1"},
 	} {
 		if !b.ok {
 			return fmt.Errorf("%s %v is invalid: want %s", b.name, b.val, b.want)

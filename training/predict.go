@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strconv"
 
 	"github.com/maskdash/maskdash/dataset"
 	"github.com/maskdash/maskdash/models"
@@ -96,6 +97,38 @@ func WritePredictions(path string, set *dataset.Set, lp [][]float64) error {
 	b.WriteString("ImageID,ans\n")
 	for i, s := range set.Samples {
 		fmt.Fprintf(&b, "%s,%d\n", s.Name, Argmax(lp[i]))
+	}
+	return runs.WriteFileAtomic(path, b.Bytes())
+}
+
+// WriteProbabilities writes each image's class probabilities as
+// `ImageID,0,1,…` rows (a column a class, numbered as ans is: the form the
+// competition's soft-voting scripts read) in set order: lp renormalised,
+// so a vote's, or one moved by class offsets, sums to 1 again.
+func WriteProbabilities(path string, set *dataset.Set, lp [][]float64) error {
+	var b bytes.Buffer
+	b.WriteString("ImageID")
+	for c := range set.Classes {
+		fmt.Fprintf(&b, ",%d", c)
+	}
+	b.WriteByte('\n')
+	p := make([]float64, len(set.Classes))
+	for i, s := range set.Samples {
+		top := math.Inf(-1)
+		for _, v := range lp[i] {
+			top = math.Max(top, v)
+		}
+		var sum float64
+		for c, v := range lp[i] {
+			p[c] = math.Exp(v - top)
+			sum += p[c]
+		}
+		b.WriteString(s.Name)
+		for _, v := range p {
+			b.WriteByte(',')
+			b.WriteString(strconv.FormatFloat(v/sum, 'g', 6, 64))
+		}
+		b.WriteByte('\n')
 	}
 	return runs.WriteFileAtomic(path, b.Bytes())
 }

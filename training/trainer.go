@@ -758,7 +758,7 @@ func (t *Trainer) openData(ctx context.Context) error {
 	}
 	if cfg.PseudoLabels != "" {
 		// Last: the eval images have no age to skip or relabel by.
-		if err := t.addPseudoLabels(cfg.PseudoLabels); err != nil {
+		if err := t.addPseudoLabels(cfg.PseudoLabels, cfg.PseudoMinProb); err != nil {
 			return err
 		}
 	}
@@ -818,22 +818,25 @@ func (t *Trainer) skipTrainAges(ranges string) error {
 }
 
 // addPseudoLabels adds the eval images that file names to the training
-// split, labelled as it says (Config.PseudoLabels), and says how many.
-func (t *Trainer) addPseudoLabels(file string) error {
+// split, labelled as it says, those it gives at least minProb
+// (Config.PseudoLabels, PseudoMinProb), and says how many.
+func (t *Trainer) addPseudoLabels(file string, minProb float64) error {
 	p, skips, err := dataset.ReadPseudoLabels(file)
 	if err != nil {
 		return fmt.Errorf("--pseudo-labels: %w", err)
 	}
 	t.warnSkips(skips)
-	before := t.train.Len()
-	with, unknown, err := t.train.WithPseudoLabels(t.data.Test, p)
+	with, a, err := t.train.WithPseudoLabels(t.data.Test, p, minProb)
 	if err != nil {
 		return fmt.Errorf("--pseudo-labels: %w", err)
 	}
 	t.train = with
-	msg := fmt.Sprintf("%d eval images join the training split, labelled by %s", t.train.Len()-before, file)
-	if unknown > 0 {
-		msg += fmt.Sprintf(" (%d of its ImageIDs are not among the eval images)", unknown)
+	msg := fmt.Sprintf("%d eval images join the training split, labelled by %s", a.Joined, file)
+	if a.Unsure > 0 {
+		msg += fmt.Sprintf("; %d below probability %g stay out", a.Unsure, minProb)
+	}
+	if a.Unknown > 0 {
+		msg += fmt.Sprintf(" (%d of its ImageIDs are not among the eval images)", a.Unknown)
 	}
 	t.hub.Publish(Event{Kind: KindNotice, Time: time.Now(), Msg: msg})
 	return nil
