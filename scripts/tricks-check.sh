@@ -14,7 +14,8 @@
 # predicts the eval images, and a second run of that seed trains on them
 # too (--pseudo-labels), scored on the same eval images (transductive,
 # as pseudo-labelling a competition's test set is); then each seed trains
-# on the soft vote of all the plain runs (a stronger teacher).
+# on the soft vote of all the plain runs (a stronger teacher), then on the
+# images that vote gives 0.9 or more (--pseudo-min-prob).
 # MASKDASH names the binary (default: go build into a temporary folder);
 # EPOCHS and SEEDS ("1 2 3") change the runs; DATA trains on another data
 # folder than the synthetic set (its own test images score the runs),
@@ -26,7 +27,8 @@ case $set_name in
 cutmix) variants=("off|" "cutmix 0.3 half|--cutmix 0.3 --cutmix-box half" "cutmix 0.5 random|--cutmix 0.5 --cutmix-box random") ;;
 ages) variants=("off|" "skip 27-29,57-59|--skip-train-ages 27-29,57-59" "train ages 30,58|--train-age-bins 30,58"
 	"both|--skip-train-ages 27-29,57-59 --train-age-bins 30,58") ;;
-pseudo) variants=("off|" "pseudo-labels|--pseudo-labels @TEACHER" "pseudo (vote)|--pseudo-labels @VOTE") ;;
+pseudo) variants=("off|" "pseudo-labels|--pseudo-labels @TEACHER" "pseudo (vote)|--pseudo-labels @VOTE"
+	"pseudo (vote>=0.9)|--pseudo-labels @PROBS --pseudo-min-prob 0.9") ;;
 *) echo "tricks-check.sh: unknown set $set_name; use cutmix, ages or pseudo" >&2; exit 2 ;;
 esac
 # shellcheck source=scripts/measure-lib.sh
@@ -45,6 +47,7 @@ for v in "${variants[@]}"; do
 		read -ra flags <<<"${v#*|}"
 		flags=("${flags[@]/@TEACHER/$work/teacher-s$seed.csv}")
 		flags=("${flags[@]/@VOTE/$work/teacher-vote.csv}")
+		flags=("${flags[@]/@PROBS/$work/teacher-vote-probs.csv}")
 		name="v$n-s$seed"
 		"$bin" train --headless --data "$data" --runs "$runs" --img 32x32 --epochs "${EPOCHS:-15}" --seed "$seed" \
 			--name "$name" "${flags[@]}" "$@" >/dev/null 2>&1
@@ -62,7 +65,7 @@ for r in json.load(sys.stdin):
 	if [ "$n" = 1 ] && [ "$set_name" = pseudo ]; then
 		votes=()
 		for seed in ${SEEDS:-1 2 3}; do votes+=(--run "v1-s$seed"); done
-		vote=$("$bin" ensemble "${votes[@]}" --runs "$runs" --out "$work/teacher-vote.csv" | sed -n 's/^ensemble: .*macro F1 \([0-9.]*\).*/\1/p')
+		vote=$("$bin" ensemble "${votes[@]}" --runs "$runs" --out "$work/teacher-vote.csv" --probs "$work/teacher-vote-probs.csv" | sed -n 's/^ensemble: .*macro F1 \([0-9.]*\).*/\1/p')
 		printf '%-18s %-5s %-12s %s\n' "(the vote)" all - "$vote"
 	fi
 	python3 -c 'import sys, statistics as s; v = [float(x) for x in sys.argv[2:]]; print("%-18s mean eval F1 %.4f (sd %.4f)" % (sys.argv[1], s.mean(v), s.stdev(v) if len(v) > 1 else 0))' "$label" "${evs[@]}"
