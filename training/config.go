@@ -76,7 +76,7 @@ type Config struct {
 	// shows a box of another image of the batch, and the loss weighs both
 	// labels by the area each shows (cutmix.go). 0: never.
 	CutMix float64 `json:"cutmix,omitempty"`
-	// CutMixBox is the box CutMix pastes, a CutMixBox's name: half or
+	// CutMixBox is the box CutMix pastes, a dataset.CutMixBox's name: half or
 	// random; default half (when CutMix is set).
 	CutMixBox string `json:"cutmix_box,omitempty"`
 	// Fold and Folds pick fold Fold (1 to Folds) of a K-fold split by
@@ -148,7 +148,7 @@ func (c *Config) Defaults() {
 	def(&c.FromCkpt, "best")
 	def(&c.SynthSize, "192x256")
 	if c.CutMix > 0 {
-		def(&c.CutMixBox, string(CutMixHalf))
+		def(&c.CutMixBox, string(dataset.CutMixHalf))
 	}
 	if c.SkipTrainAges == "none" {
 		c.SkipTrainAges = "" // a sweep's grid cannot give an empty value
@@ -230,7 +230,7 @@ func (c *Config) Check() error {
 		}
 	}
 	if c.CutMixBox != "" {
-		if _, err := ParseCutMixBox(c.CutMixBox); err != nil {
+		if _, err := dataset.ParseCutMixBox(c.CutMixBox); err != nil {
 			return fmt.Errorf("--cutmix-box: %w", err)
 		}
 	}

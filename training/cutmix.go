@@ -2,45 +2,13 @@ package training
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"strconv"
 	"strings"
 
+	"github.com/maskdash/maskdash/dataset"
 	"github.com/maskdash/maskdash/models"
 )
-
-// CutMixBox is the part of each image that CutMix replaces with the same
-// part of another image of the batch.
-type CutMixBox string
-
-const (
-	// CutMixHalf replaces the right half of the image: the box of the
-	// competition's 2022 winners (README, "CutMix"). Each label then
-	// weighs one half.
-	CutMixHalf CutMixBox = "half"
-	// CutMixRandom is Yun et al.'s box (CutMix, 2019): λ drawn uniformly
-	// from [0, 1), a box of area 1−λ at a uniform centre, clipped at the
-	// image's edges; the labels weigh by the area each shows.
-	CutMixRandom CutMixBox = "random"
-)
-
-// CutMixBoxes lists the boxes --cutmix-box takes.
-var CutMixBoxes = []CutMixBox{CutMixHalf, CutMixRandom}
-
-// ParseCutMixBox reads a box's name.
-func ParseCutMixBox(s string) (CutMixBox, error) {
-	for _, b := range CutMixBoxes {
-		if CutMixBox(s) == b {
-			return b, nil
-		}
-	}
-	names := make([]string, len(CutMixBoxes))
-	for i, b := range CutMixBoxes {
-		names[i] = string(b)
-	}
-	return "", fmt.Errorf("box %q is unknown; use %s", s, strings.Join(names, " or "))
-}
 
 // CutMixOff is how a CutMix setting reads when no batch is mixed.
 const CutMixOff = "off"
@@ -48,7 +16,7 @@ const CutMixOff = "off"
 // ParseCutMix reads a CutMix setting as it is typed to change a run's:
 // "off" (or 0), a chance ("0.3", with the box box, or half when box is
 // ""), or a chance and a box ("0.5 random").
-func ParseCutMix(s string, box CutMixBox) (float64, CutMixBox, error) {
+func ParseCutMix(s string, box dataset.CutMixBox) (float64, dataset.CutMixBox, error) {
 	f := strings.Fields(s)
 	if len(f) == 1 && f[0] == CutMixOff {
 		return 0, box, nil
@@ -61,12 +29,12 @@ func ParseCutMix(s string, box CutMixBox) (float64, CutMixBox, error) {
 		return 0, "", fmt.Errorf("cutmix %q: %q is not a chance from 0 to 1", s, f[0])
 	}
 	if len(f) == 2 {
-		if box, err = ParseCutMixBox(f[1]); err != nil {
+		if box, err = dataset.ParseCutMixBox(f[1]); err != nil {
 			return 0, "", fmt.Errorf("cutmix %q: %w", s, err)
 		}
 	}
 	if box == "" {
-		box = CutMixHalf
+		box = dataset.CutMixHalf
 	}
 	return p, box, nil
 }
@@ -93,12 +61,14 @@ func (m *mixedBatch) share(i, pred, own int) float64 {
 	return s
 }
 
-// cutMixer mixes training batches in place (Config.CutMix). Which batches,
-// the pairs and the box come from the run's seed and the step, so a
-// resumed run mixes its batches as the run would have.
+// cutMixer mixes training batches in place (Config.CutMix): it decides
+// which batches and pairs their images, pastes the boxes
+// (dataset.PasteBoxes) and mixes their labels' losses. Which batches, the
+// pairs and the box come from the run's seed and the step, so a resumed
+// run mixes its batches as the run would have.
 type cutMixer struct {
 	prob    float64
-	box     CutMixBox
+	box     dataset.CutMixBox
 	seed    uint64
 	w, h    int
 	src     []float32 // the batch before any box is pasted
@@ -111,7 +81,7 @@ func newCutMixer(cfg Config) (*cutMixer, error) {
 	if cfg.CutMix == 0 {
 		return nil, nil
 	}
-	box, err := ParseCutMixBox(cfg.CutMixBox)
+	box, err := dataset.ParseCutMixBox(cfg.CutMixBox)
 	if err != nil {
 		return nil, err
 	}
@@ -138,18 +108,18 @@ func (c *cutMixer) setting() string {
 
 // setCutMix mixes from now on with chance p and box box (nothing when p
 // is 0), as the run's seed says.
-func (t *Trainer) setCutMix(p float64, box CutMixBox) {
+func (t *Trainer) setCutMix(p float64, box dataset.CutMixBox) {
 	c := t.cfg
 	c.CutMix, c.CutMixBox = p, string(box)
-	t.cutmix, _ = newCutMixer(c) // box is one of CutMixBoxes: ParseCutMix checked it
+	t.cutmix, _ = newCutMixer(c) // box is one of dataset.CutMixBoxes: ParseCutMix checked it
 }
 
 // cutMixBox is the box a live change keeps when it names none.
-func (t *Trainer) cutMixBox() CutMixBox {
+func (t *Trainer) cutMixBox() dataset.CutMixBox {
 	if t.cutmix != nil {
 		return t.cutmix.box
 	}
-	return CutMixBox(t.cfg.CutMixBox)
+	return dataset.CutMixBox(t.cfg.CutMixBox)
 }
 
 // mix decides whether this step's batch x (labels: each image's class) is
@@ -166,42 +136,21 @@ func (c *cutMixer) mix(x []float32, labels []int, step int) *mixedBatch {
 		return nil
 	}
 	n := len(labels)
-	x0, x1, y0, y1 := c.boxFor(rng)
-	if x1 <= x0 || y1 <= y0 {
+	b := c.box.Draw(c.w, c.h, rng)
+	if b.Area() == 0 {
 		return nil // a box clipped to nothing: the batch is plain
 	}
 	perm := rng.Perm(n)
-	per := 3 * c.w * c.h
-	if len(c.src) < n*per {
-		c.src = make([]float32, n*per)
-	}
-	copy(c.src, x[:n*per])
+	c.src = dataset.PasteBoxes(x, c.w, c.h, b, perm, c.src)
 	if cap(c.mixed.other) < n {
 		c.mixed.other = make([]int, n)
 	}
 	c.mixed.other = c.mixed.other[:n]
 	for i, o := range perm {
 		c.mixed.other[i] = labels[o]
-		for ch := range 3 {
-			for y := y0; y < y1; y++ {
-				at := ch*c.w*c.h + y*c.w
-				copy(x[i*per+at+x0:i*per+at+x1], c.src[o*per+at+x0:o*per+at+x1])
-			}
-		}
 	}
-	c.mixed.lam = 1 - float64((x1-x0)*(y1-y0))/float64(c.w*c.h)
+	c.mixed.lam = 1 - float64(b.Area())/float64(c.w*c.h)
 	return &c.mixed
-}
-
-// boxFor draws the box: columns [x0, x1), rows [y0, y1).
-func (c *cutMixer) boxFor(rng *rand.Rand) (x0, x1, y0, y1 int) {
-	if c.box == CutMixHalf {
-		return c.w / 2, c.w, 0, c.h
-	}
-	cut := math.Sqrt(1 - rng.Float64())
-	cw, ch := int(float64(c.w)*cut), int(float64(c.h)*cut)
-	cx, cy := rng.IntN(c.w), rng.IntN(c.h)
-	return max(cx-cw/2, 0), min(cx+cw/2, c.w), max(cy-ch/2, 0), min(cy+ch/2, c.h)
 }
 
 // loss is the loss of a mixed batch: lam times the loss against the

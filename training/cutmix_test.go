@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/maskdash/maskdash/dataset"
 	"github.com/maskdash/maskdash/runs"
 )
 
@@ -372,11 +373,11 @@ func TestChildRunMixesAsItsParentNow(t *testing.T) {
 	cfg := tinyConfig(t, t.TempDir())
 	cfg.CutMix = 0.3
 	tr := testTrainer(t, cfg, nil)
-	tr.setCutMix(0.5, CutMixRandom)
+	tr.setCutMix(0.5, dataset.CutMixRandom)
 	if c := childOf(tr, Command{Kind: CmdFork, Text: "focal"}); c.CutMix != 0.5 || c.CutMixBox != "random" {
 		t.Errorf("child of a run changed to 0.5 random: cutmix %v %q", c.CutMix, c.CutMixBox)
 	}
-	tr.setCutMix(0, CutMixRandom)
+	tr.setCutMix(0, dataset.CutMixRandom)
 	if c := childOf(tr, Command{Kind: CmdFork}); c.CutMix != 0 || c.CutMixBox != "" {
 		t.Errorf("child of a run whose CutMix was turned off: cutmix %v %q", c.CutMix, c.CutMixBox)
 	}
