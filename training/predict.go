@@ -10,6 +10,7 @@ import (
 	"github.com/maskdash/maskdash/dataset"
 	"github.com/maskdash/maskdash/models"
 	"github.com/maskdash/maskdash/runs"
+	"gonum.org/v1/gonum/floats"
 )
 
 // evalSet runs the evaluation graph over a whole set and returns each
@@ -112,21 +113,12 @@ func WriteProbabilities(path string, set *dataset.Set, lp [][]float64) error {
 		fmt.Fprintf(&b, ",%d", c)
 	}
 	b.WriteByte('\n')
-	p := make([]float64, len(set.Classes))
 	for i, s := range set.Samples {
-		top := math.Inf(-1)
-		for _, v := range lp[i] {
-			top = math.Max(top, v)
-		}
-		var sum float64
-		for c, v := range lp[i] {
-			p[c] = math.Exp(v - top)
-			sum += p[c]
-		}
+		norm := floats.LogSumExp(lp[i])
 		b.WriteString(s.Name)
-		for _, v := range p {
+		for _, v := range lp[i] {
 			b.WriteByte(',')
-			b.WriteString(strconv.FormatFloat(v/sum, 'g', 6, 64))
+			b.WriteString(strconv.FormatFloat(math.Exp(v-norm), 'g', 6, 64))
 		}
 		b.WriteByte('\n')
 	}
