@@ -4,7 +4,6 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -53,36 +52,23 @@ func ReadCorrections(path string) ([]Correction, []Skip, error) {
 	cr.FieldsPerRecord = -1
 	cr.Comment = '#'
 	cr.TrimLeadingSpace = true
-	name := filepath.Base(path)
 	var out []Correction
-	var skips []Skip
-	for first := true; ; first = false {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				skips = append(skips, Skip{SkipRow, fmt.Sprintf("%s:%d", name, pe.Line), "malformed CSV: " + pe.Err.Error()})
-				continue
+	first := true
+	skips := csvRows(cr, filepath.Base(path), func(where string, rec []string) error {
+		if first {
+			first = false
+			if len(rec) > 0 && strings.EqualFold(strings.TrimPrefix(rec[0], "\ufeff"), "id") {
+				return nil
 			}
-			skips = append(skips, Skip{SkipRow, name, "unreadable: " + err.Error()})
-			break
-		}
-		line, _ := cr.FieldPos(0)
-		where := fmt.Sprintf("%s:%d", name, line)
-		if first && len(rec) > 0 && strings.EqualFold(strings.TrimPrefix(rec[0], "\ufeff"), "id") {
-			continue
 		}
 		c, err := parseCorrection(rec)
 		if err != nil {
-			skips = append(skips, Skip{SkipRow, where, err.Error()})
-			continue
+			return err
 		}
 		c.Where = where
 		out = append(out, c)
-	}
+		return nil
+	})
 	return out, skips, nil
 }
 

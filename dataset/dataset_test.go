@@ -632,4 +632,11 @@ func TestPseudoLabelsFiles(t *testing.T) {
 	if _, _, err := (&Set{Masked: true}).WithPseudoLabels(eval, PseudoLabels{ByImage: got.ByImage}, 0.5); err == nil {
 		t.Error("a floor on a file of classes was taken")
 	}
+	narrow := filepath.Join(t.TempDir(), "ten.csv")
+	if err := os.WriteFile(narrow, []byte("ImageID,0,1,2,3,4,5,6,7,8,9\na.jpg,1,0,0,0,0,0,0,0,0,0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := ReadPseudoLabels(narrow); err == nil || !strings.Contains(err.Error(), "has 10 probability columns; the mask layout has 18 classes") {
+		t.Errorf("a file of 10 classes' probabilities: %v", err)
+	}
 }

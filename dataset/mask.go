@@ -103,37 +103,24 @@ func ParseTrainCSV(r io.Reader) ([]TrainRow, []Skip) {
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
 	var rows []TrainRow
-	var skips []Skip
 	header := true
-	for line := 1; ; line++ {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			skips = append(skips, Skip{SkipRow, fmt.Sprintf("train.csv:%d", line), "malformed CSV: " + err.Error()})
-			if _, ok := err.(*csv.ParseError); ok {
-				continue
-			}
-			break
-		}
+	skips := csvRows(cr, "train.csv", func(_ string, rec []string) error {
 		if header {
 			header = false
 			if len(rec) > 0 && strings.EqualFold(strings.TrimPrefix(rec[0], "\ufeff"), "id") {
-				continue
+				return nil
 			}
 		}
 		if len(rec) != 5 {
-			skips = append(skips, Skip{SkipRow, fmt.Sprintf("train.csv:%d", line), fmt.Sprintf("want 5 fields, got %d", len(rec))})
-			continue
+			return fmt.Errorf("want 5 fields, got %d", len(rec))
 		}
 		row := TrainRow{rec[0], rec[1], rec[2], rec[3], rec[4]}
 		if _, err := ParseProfile(row.Path); err != nil {
-			skips = append(skips, Skip{SkipRow, fmt.Sprintf("train.csv:%d", line), err.Error()})
-			continue
+			return err
 		}
 		rows = append(rows, row)
-	}
+		return nil
+	})
 	return rows, skips
 }
 
@@ -148,36 +135,41 @@ func ParseInfoCSV(r io.Reader, name string) ([]EvalRow, []Skip) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	var rows []EvalRow
-	var skips []Skip
-	for line := 1; ; line++ {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
+	first := true
+	skips := csvRows(cr, name, func(_ string, rec []string) error {
+		if first {
+			first = false
+			if isEvalHeader(rec) {
+				return nil
+			}
 		}
+		r, err := parseEvalRow(rec)
 		if err != nil {
-			skips = append(skips, Skip{SkipRow, fmt.Sprintf("%s:%d", name, line), "malformed CSV: " + err.Error()})
-			if _, ok := err.(*csv.ParseError); ok {
-				continue
-			}
-			break
+			return err
 		}
-		if line == 1 && len(rec) > 0 && strings.EqualFold(strings.TrimPrefix(rec[0], "\ufeff"), "ImageID") {
-			continue
-		}
-		if len(rec) < 1 || rec[0] == "" || len(rec) > 2 {
-			skips = append(skips, Skip{SkipRow, fmt.Sprintf("%s:%d", name, line), "want ImageID,ans"})
-			continue
-		}
-		ans := 0
-		if len(rec) == 2 && rec[1] != "" {
-			if _, err := fmt.Sscanf(rec[1], "%d", &ans); err != nil || ans < 0 || ans >= NumClasses {
-				skips = append(skips, Skip{SkipRow, fmt.Sprintf("%s:%d", name, line), fmt.Sprintf("ans %q is not a class 0..17", rec[1])})
-				continue
-			}
-		}
-		rows = append(rows, EvalRow{rec[0], ans})
-	}
+		rows = append(rows, r)
+		return nil
+	})
 	return rows, skips
+}
+
+// isEvalHeader reports whether rec is an ImageID,… header row.
+func isEvalHeader(rec []string) bool {
+	return len(rec) > 0 && strings.EqualFold(strings.TrimPrefix(rec[0], "\ufeff"), "ImageID")
+}
+
+// parseEvalRow reads an ImageID,ans record (ans may be empty: 0).
+func parseEvalRow(rec []string) (EvalRow, error) {
+	if len(rec) < 1 || rec[0] == "" || len(rec) > 2 {
+		return EvalRow{}, errors.New("want ImageID,ans")
+	}
+	ans := 0
+	if len(rec) == 2 && rec[1] != "" {
+		if _, err := fmt.Sscanf(rec[1], "%d", &ans); err != nil || ans < 0 || ans >= NumClasses {
+			return EvalRow{}, fmt.Errorf("ans %q is not a class 0..17", rec[1])
+		}
+	}
+	return EvalRow{rec[0], ans}, nil
 }
 
 // EvalRoot finds the folder holding info.csv among dir and dir/eval.

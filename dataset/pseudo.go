@@ -2,9 +2,7 @@ package dataset
 
 import (
 	"encoding/csv"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -30,33 +28,52 @@ type PseudoLabels struct {
 
 // ReadPseudoLabels reads an ImageID,ans file (predict's or ensemble's
 // --out) or an ImageID,0,1,…,17 file of class probabilities (their
-// --probs); malformed rows are skips, as in info.csv.
+// --probs), told apart by the first row's width; malformed rows are
+// skips, as in info.csv.
 func ReadPseudoLabels(path string) (PseudoLabels, []Skip, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return PseudoLabels{}, nil, fmt.Errorf("%s cannot be read: %w", path, err)
 	}
 	defer f.Close() //nolint:errcheck // read-only
-	head, err := csv.NewReader(f).Read()
-	if err != nil {
-		return PseudoLabels{}, nil, fmt.Errorf("%s has no ImageID,ans row", path)
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return PseudoLabels{}, nil, err
-	}
-	p := PseudoLabels{ByImage: map[string]PseudoLabel{}, Probs: len(head) > 2}
-	var skips []Skip
-	if p.Probs {
-		skips, err = readClassProbs(f, path, p.ByImage)
+	cr := csv.NewReader(f)
+	cr.FieldsPerRecord = -1
+	p := PseudoLabels{ByImage: map[string]PseudoLabel{}}
+	first := true
+	var wrong error
+	skips := csvRows(cr, path, func(_ string, rec []string) error {
+		if first {
+			first = false
+			if p.Probs = len(rec) > 2; p.Probs {
+				if len(rec) != 1+NumClasses {
+					wrong = fmt.Errorf("%s has %d probability columns; the mask layout has %d classes", path, len(rec)-1, NumClasses)
+				}
+				return nil // the header
+			}
+			if isEvalHeader(rec) {
+				return nil
+			}
+		}
+		if wrong != nil {
+			return nil
+		}
+		if p.Probs {
+			l, err := mostProbable(rec)
+			if err != nil {
+				return err
+			}
+			p.ByImage[rec[0]] = l
+			return nil
+		}
+		r, err := parseEvalRow(rec)
 		if err != nil {
-			return PseudoLabels{}, skips, err
+			return err
 		}
-	} else {
-		var rows []EvalRow
-		rows, skips = ParseInfoCSV(f, path)
-		for _, r := range rows {
-			p.ByImage[r.ImageID] = PseudoLabel{Class: r.Ans}
-		}
+		p.ByImage[r.ImageID] = PseudoLabel{Class: r.Ans}
+		return nil
+	})
+	if wrong != nil {
+		return PseudoLabels{}, skips, wrong
 	}
 	if len(p.ByImage) == 0 {
 		return PseudoLabels{}, skips, fmt.Errorf("%s has no ImageID,ans row", path)
@@ -64,54 +81,28 @@ func ReadPseudoLabels(path string) (PseudoLabels, []Skip, error) {
 	return p, skips, nil
 }
 
-// readClassProbs reads ImageID,0,1,…,17 rows into by: each image's most
-// probable class and its probability (the row renormalised).
-func readClassProbs(r io.Reader, name string, by map[string]PseudoLabel) ([]Skip, error) {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
-	var skips []Skip
-	for line := 1; ; line++ {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			return skips, nil
-		}
-		where := fmt.Sprintf("%s:%d", name, line)
-		if err != nil {
-			skips = append(skips, Skip{SkipRow, where, "malformed CSV: " + err.Error()})
-			if _, ok := err.(*csv.ParseError); ok {
-				continue
-			}
-			return skips, nil
-		}
-		if line == 1 {
-			if len(rec) != 1+NumClasses {
-				return skips, fmt.Errorf("%s has %d probability columns; the mask layout has %d classes", name, len(rec)-1, NumClasses)
-			}
-			continue
-		}
-		if len(rec) != 1+NumClasses || rec[0] == "" {
-			skips = append(skips, Skip{SkipRow, where, fmt.Sprintf("want ImageID and %d probabilities", NumClasses)})
-			continue
-		}
-		best, sum, ok := PseudoLabel{Class: -1}, 0.0, true
-		for c, s := range rec[1:] {
-			v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-			if err != nil || !(v >= 0) || v > 1e300 {
-				ok = false
-				break
-			}
-			sum += v
-			if v > best.Prob || best.Class < 0 {
-				best = PseudoLabel{Class: c, Prob: v}
-			}
-		}
-		if !ok || !(sum > 0) {
-			skips = append(skips, Skip{SkipRow, where, "the probabilities are not numbers, 0 or more, with a positive sum"})
-			continue
-		}
-		best.Prob /= sum
-		by[rec[0]] = best
+// mostProbable reads an ImageID,0,1,…,17 record: the most probable class
+// and its probability (the row renormalised).
+func mostProbable(rec []string) (PseudoLabel, error) {
+	if len(rec) != 1+NumClasses || rec[0] == "" {
+		return PseudoLabel{}, fmt.Errorf("want ImageID and %d probabilities", NumClasses)
 	}
+	best, sum := PseudoLabel{Class: -1}, 0.0
+	for c, s := range rec[1:] {
+		v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil || !(v >= 0) || v > 1e300 {
+			return PseudoLabel{}, fmt.Errorf("the probabilities are not numbers, 0 or more, with a positive sum")
+		}
+		sum += v
+		if v > best.Prob || best.Class < 0 {
+			best = PseudoLabel{Class: c, Prob: v}
+		}
+	}
+	if !(sum > 0) {
+		return PseudoLabel{}, fmt.Errorf("the probabilities are not numbers, 0 or more, with a positive sum")
+	}
+	best.Prob /= sum
+	return best, nil
 }
 
 // PseudoAdded says what WithPseudoLabels did.
