@@ -91,7 +91,7 @@ func (t *Trainer) predict(c Command) {
 		t.refuse(c, "predict: "+err.Error())
 		return
 	}
-	t.emit(Event{Kind: KindPrediction, Path: path, Who: c.Who, Msg: "prediction written to " + path})
+	t.emit(Event{Kind: KindPrediction, Path: path, Who: c.Who, Msg: "prediction written to " + path + ", class probabilities beside it (-probs.csv)"})
 }
 
 // pollControl reads the run folder's control/ every ControlPoll and queues

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/maskdash/maskdash/dataset"
 	"github.com/maskdash/maskdash/runs"
 )
 
@@ -77,7 +78,9 @@ func TestLingeringManagerAnswersAfterTheEnd(t *testing.T) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		_, runDir := mgr.Current()
-		if m, _ := filepath.Glob(filepath.Join(runDir, "predictions", "*.csv")); len(m) == 1 {
+		// The class probabilities are written second, beside the classes.
+		if m, _ := filepath.Glob(filepath.Join(runDir, "predictions", "*-probs.csv")); len(m) == 1 {
+			samePredictions(t, strings.TrimSuffix(m[0], "-probs.csv")+".csv", m[0])
 			break
 		}
 		if time.Now().After(deadline) {
@@ -352,4 +355,28 @@ func TestCommandsWaitForAStartingRun(t *testing.T) {
 			}
 		}
 	})
+}
+
+// samePredictions fails unless the predictions file and the class
+// probabilities file name the same images with the same classes (each
+// image's most probable), the probabilities being real ones.
+func samePredictions(t *testing.T, classes, probs string) {
+	t.Helper()
+	c, skips, err := dataset.ReadPseudoLabels(classes)
+	if err != nil || len(skips) > 0 || c.Probs {
+		t.Fatalf("%s: %v, %d skips, probabilities %v", classes, err, len(skips), c.Probs)
+	}
+	p, skips, err := dataset.ReadPseudoLabels(probs)
+	if err != nil || len(skips) > 0 || !p.Probs {
+		t.Fatalf("%s: %v, %d skips, probabilities %v", probs, err, len(skips), p.Probs)
+	}
+	if len(c.ByImage) == 0 || len(c.ByImage) != len(p.ByImage) {
+		t.Fatalf("%d images with classes, %d with probabilities", len(c.ByImage), len(p.ByImage))
+	}
+	for id, l := range c.ByImage {
+		q, ok := p.ByImage[id]
+		if !ok || q.Class != l.Class || !(q.Prob > 0 && q.Prob <= 1) {
+			t.Fatalf("%s: class %d, in the probabilities %+v (there: %v)", id, l.Class, q, ok)
+		}
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/maskdash/maskdash/dataset"
 	"github.com/maskdash/maskdash/models"
@@ -123,6 +124,23 @@ func WriteProbabilities(path string, set *dataset.Set, lp [][]float64) error {
 		b.WriteByte('\n')
 	}
 	return runs.WriteFileAtomic(path, b.Bytes())
+}
+
+// ProbsPath is where WriteBoth puts the class probabilities that go with
+// the predictions file path: beside it, "-probs" before ".csv".
+func ProbsPath(path string) string {
+	return strings.TrimSuffix(path, ".csv") + "-probs.csv"
+}
+
+// WriteBoth writes the predictions to path (WritePredictions) and their
+// class probabilities beside it (WriteProbabilities, to ProbsPath(path)):
+// what the dashboard's predict and vote keep, so that either file can
+// serve as --pseudo-labels, with --pseudo-min-prob too.
+func WriteBoth(path string, set *dataset.Set, lp [][]float64) error {
+	if err := WritePredictions(path, set, lp); err != nil {
+		return err
+	}
+	return WriteProbabilities(ProbsPath(path), set, lp)
 }
 
 // Predictor evaluates a checkpoint on data.

@@ -685,7 +685,9 @@ func (t *Trainer) validate(ctx context.Context) (Metrics, *Confusion, *runs.ValP
 }
 
 // predictNow writes predictions of the eval set (mask layout) or of the
-// validation split (other formats) with the current weights.
+// validation split (other formats) with the current weights, and their
+// class probabilities beside them (WriteBoth). It returns the
+// predictions' path.
 func (t *Trainer) predictNow() (string, error) {
 	set := t.val
 	if t.data.Format == "mask" {
@@ -699,7 +701,7 @@ func (t *Trainer) predictNow() (string, error) {
 		return "", err
 	}
 	path := filepath.Join(t.dir, "predictions", fmt.Sprintf("%03d-%07d.csv", t.epoch, t.step))
-	return path, WritePredictions(path, set, lp)
+	return path, WriteBoth(path, set, lp)
 }
 
 func (t *Trainer) dataDir() string {

@@ -91,7 +91,7 @@ func (r runsModel) ensemble() (runsModel, tea.Cmd) {
 		if err := mkdirParent(out); err != nil {
 			return ensembledMsg{err: err}
 		}
-		if err := training.WritePredictions(out, e.Set, e.Vote); err != nil {
+		if err := training.WriteBoth(out, e.Set, e.Vote); err != nil {
 			return ensembledMsg{err: err}
 		}
 		offsets, err := offsetVote(ctx, prs, e, strings.TrimSuffix(out, ".csv")+"-offsets.csv")
@@ -115,7 +115,7 @@ func offsetVote(ctx context.Context, prs []training.RunPredictor, e training.Ens
 		return votedOffsets{cal: cal, why: fmt.Sprintf("%+.4f on held-out halves, %d of %d gained", cal.HeldOut.Gain, cal.HeldOut.Improved, cal.HeldOut.Halves)}, nil
 	}
 	w := e.WithOffsets(cal.Offsets)
-	if err := training.WritePredictions(out, w.Set, w.Vote); err != nil {
+	if err := training.WriteBoth(out, w.Set, w.Vote); err != nil {
 		return votedOffsets{}, err
 	}
 	return votedOffsets{path: out, cal: cal, score: w.Score}, nil
@@ -150,5 +150,5 @@ func (m ensembledMsg) said() (string, bool) {
 	case o.why != "":
 		s += " · no class offsets: " + o.why
 	}
-	return s + fmt.Sprintf(" · %d predictions → %s (%s)", m.e.Set.Len(), files, time.Since(m.start).Round(time.Second)), false
+	return s + fmt.Sprintf(" · %d predictions → %s and their class probabilities (-probs.csv) (%s)", m.e.Set.Len(), files, time.Since(m.start).Round(time.Second)), false
 }

@@ -72,7 +72,8 @@ func TestEnsemblePickedRuns(t *testing.T) {
 	m3 = voted(t, m3, cmds[0])
 	checkStopped(t, m3, rd, "a vote stopped with esc")
 	m, cmds = press(m3, "E")
-	v := voted(t, m, cmds[0]).View()
+	m = voted(t, m, cmds[0])
+	v := m.View()
 	if !strings.Contains(v, "ensemble of 2 runs: macro F1") || !strings.Contains(v, "(alone ") {
 		t.Fatalf("after the vote:\n%s", v)
 	}
@@ -89,6 +90,24 @@ func TestEnsemblePickedRuns(t *testing.T) {
 	b, err := os.ReadFile(files[0])
 	if err != nil || !strings.HasPrefix(string(b), "ImageID,ans\n") || strings.Count(string(b), "\n") != 15 {
 		t.Errorf("%s: %v\n%s", files[0], err, b)
+	}
+	// The vote's class probabilities beside it: the same classes, each
+	// image's most probable, for --pseudo-labels with --pseudo-min-prob.
+	classes, _, err := dataset.ReadPseudoLabels(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	probs, skips, err := dataset.ReadPseudoLabels(training.ProbsPath(files[0]))
+	if err != nil || len(skips) > 0 || !probs.Probs || len(probs.ByImage) != len(classes.ByImage) {
+		t.Fatalf("the vote's probabilities: %v, %d skips, %d images of %d", err, len(skips), len(probs.ByImage), len(classes.ByImage))
+	}
+	for id, c := range classes.ByImage {
+		if p := probs.ByImage[id]; p.Class != c.Class || !(p.Prob > 0) {
+			t.Errorf("%s: class %d, probabilities say %+v", id, c.Class, p)
+		}
+	}
+	if a := m.runs.answer; !strings.Contains(a, filepath.Base(files[0])+" and their class probabilities (-probs.csv)") {
+		t.Errorf("the answer does not say where the probabilities went: %s", a)
 	}
 }
 
