@@ -117,9 +117,9 @@ func trainFlags(fs *pflag.FlagSet, c *training.Config) func() error {
 	fs.StringVar(&c.Split, "split", d.Split, "validation split: profile (all of a person on one side) or random")
 	fractionFloat(fs, &c.ValRatio, "val-ratio", d.ValRatio, "share of profiles (or images) for validation")
 	fs.StringVar(&c.AgeBins, "age-bins", d.AgeBins, "age thresholds for the three age classes")
-	fs.StringVar(&c.TrainAgeBins, "train-age-bins", "", "age thresholds for the training images' labels only (such as 30,58: more old examples); validation and predictions keep --age-bins")
+	fs.StringVar(&c.TrainAgeBins, "train-age-bins", "", "age thresholds for the training images' labels only (such as 30,58: more old examples; none in a sweep's grid); validation and predictions keep --age-bins")
 	fs.StringVar(&c.SkipTrainAges, "skip-train-ages", "", "leave the training images of these ages out, such as 27-29,57-59 (the people nearest a class border; 27-29:57-59 and none in a sweep's grid); validation keeps them")
-	fs.StringVar(&c.PseudoLabels, "pseudo-labels", "", "an ImageID,ans file (another run's predict or ensemble output): its eval images join the training split with those classes as labels (pseudo-labelling; mask layout)")
+	fs.StringVar(&c.PseudoLabels, "pseudo-labels", "", "an ImageID,ans file (another run's predict or ensemble output): its eval images join the training split with those classes as labels (pseudo-labelling; mask layout; none in a sweep's grid)")
 	fractionFloat(fs, &c.PseudoMinProb, "pseudo-min-prob", 0, "with --pseudo-labels from predict --probs: keep only the eval images whose class it gives at least this probability (0: all)")
 	fs.StringVar(&c.FixLabels, "fix-labels", "", fixLabelsHelp)
 	fs.StringVar(&c.Sampler, "sampler", d.Sampler, "sampler: shuffle, weighted (inverse class frequency), balance (dynamic)")
@@ -181,7 +181,7 @@ func trainFlags(fs *pflag.FlagSet, c *training.Config) func() error {
 		}
 		// A resume or a sweep's trial may start in another folder.
 		for name, p := range map[string]*string{"fix-labels": &c.FixLabels, "pseudo-labels": &c.PseudoLabels} {
-			if *p == "" {
+			if *p == "" || *p == training.NoneSetting {
 				continue
 			}
 			if *p, err = filepath.Abs(*p); err != nil {

@@ -159,6 +159,13 @@ func TestTrainPredictEvalEnsemble(t *testing.T) {
 		"--pseudo-labels", probs, "--pseudo-min-prob", "0.2"); err != nil || !regexp.MustCompile(`\d+ eval images join the training split, labelled by .*probs.csv; \d+ below probability 0.2 stay out`).MatchString(out) {
 		t.Errorf("train --pseudo-labels --pseudo-min-prob: %v\n%s", err, out)
 	}
+	// none (a sweep grid's word for no file), with the shared
+	// --pseudo-min-prob a grid's other trials need: trains without
+	// pseudo-labels, and opens no file named none.
+	if out, err := run(t, "train", "--headless", "--data", data, "--runs", rd, "--img", "16x16", "--batch", "8", "--epochs", "1",
+		"--pseudo-labels", "none", "--pseudo-min-prob", "0.2", "--fix-labels", "none"); err != nil || strings.Contains(out, "join the training split") || strings.Contains(out, "none cannot be read") {
+		t.Errorf("train --pseudo-labels none --fix-labels none: %v\n%s", err, out)
+	}
 	if out, err := run(t, "train", "--headless", "--data", data, "--runs", rd, "--pseudo-labels", csv, "--pseudo-min-prob", "0.2"); err == nil || !strings.Contains(out, "needs a file of class probabilities (predict --probs)") {
 		t.Errorf("--pseudo-min-prob with a file of classes: %v\n%s", err, out)
 	}

@@ -36,16 +36,17 @@ type Config struct {
 	// TrainAgeBins, when set, labels the training images' ages with other
 	// thresholds than AgeBins (the competition's top teams trained "old"
 	// from 58 while it is scored from 60); validation, the metrics and
-	// predictions keep AgeBins. Mask layout only; "" none.
+	// predictions keep AgeBins. Mask layout only; "" (or "none") none.
 	TrainAgeBins string `json:"train_age_bins,omitempty"`
 	// SkipTrainAges leaves the training images of these ages out
 	// (dataset.ParseAgeRanges: "27-29,57-59", the people nearest a class
 	// border); validation keeps them. Mask layout only; "" (or "none") none.
 	SkipTrainAges string `json:"skip_train_ages,omitempty"`
-	FixLabels     string `json:"fix_labels"` // label corrections file (dataset.ReadCorrections); "" none
+	FixLabels     string `json:"fix_labels"` // label corrections file (dataset.ReadCorrections); "" (or "none") none
 	// PseudoLabels is an ImageID,ans file (another run's predictions)
 	// whose eval images join the training split with its classes as their
-	// labels; validation is unchanged. Mask layout only; "" none.
+	// labels; validation is unchanged. Mask layout only; "" (or "none")
+	// none.
 	PseudoLabels string `json:"pseudo_labels,omitempty"`
 	// PseudoMinProb keeps only the pseudo-labelled images whose class the
 	// file gives at least this probability (it must then be a file of
@@ -150,8 +151,12 @@ func (c *Config) Defaults() {
 	if c.CutMix > 0 {
 		def(&c.CutMixBox, string(dataset.CutMixHalf))
 	}
-	if c.SkipTrainAges == "none" {
-		c.SkipTrainAges = "" // a sweep's grid cannot give an empty value
+	// A sweep's grid cannot give an empty value: "none" is the word for
+	// it in the settings whose "" is none.
+	for _, v := range []*string{&c.SkipTrainAges, &c.TrainAgeBins, &c.FixLabels, &c.PseudoLabels} {
+		if *v == NoneSetting {
+			*v = ""
+		}
 	}
 	defNum(&c.LR, 1e-3)
 	defNum(&c.Epochs, 5)
@@ -170,6 +175,11 @@ func (c *Config) Defaults() {
 	// Not GOMAXPROCS: the OpenBLAS build keeps a spare P (see models).
 	defNum(&c.Workers, models.Workers())
 }
+
+// NoneSetting is what a sweep's grid (or any flag) gives for "none" to
+// the settings whose empty value is none: --skip-train-ages,
+// --train-age-bins, --fix-labels and --pseudo-labels.
+const NoneSetting = "none"
 
 func defNum[T int | uint64 | float64 | time.Duration](v *T, d T) {
 	if *v == 0 {

@@ -477,6 +477,28 @@ func TestSkipTrainAges(t *testing.T) {
 	}
 }
 
+// TestNoneMeansNone: "none" (a sweep grid's word for an empty value) in
+// the settings whose empty value is none trains on the same images as
+// leaving them out, and the header says none of them: no file named
+// "none" is opened.
+func TestNoneMeansNone(t *testing.T) {
+	cfg := tinyConfig(t, t.TempDir())
+	plain := testTrainer(t, cfg, nil)
+	cfg.SkipTrainAges, cfg.TrainAgeBins, cfg.FixLabels, cfg.PseudoLabels = NoneSetting, NoneSetting, NoneSetting, NoneSetting
+	tr := testTrainer(t, cfg, nil)
+	if tr.train.Len() != plain.train.Len() || tr.val.Len() != plain.val.Len() {
+		t.Fatalf("%d training and %d validation images, %d and %d without the settings", tr.train.Len(), tr.val.Len(), plain.train.Len(), plain.val.Len())
+	}
+	for i, s := range tr.train.Samples {
+		if p := plain.train.Samples[i]; s.Name != p.Name || s.Label != p.Label {
+			t.Fatalf("training image %d: %s (class %d), without the settings %s (class %d)", i, s.Name, s.Label, p.Name, p.Label)
+		}
+	}
+	if h := tr.header; h.SkipTrainAges != "" || h.TrainAgeBins != "" || h.PseudoLabels != "" {
+		t.Errorf("header: %+v", h)
+	}
+}
+
 // TestPseudoLabels: --pseudo-labels adds the eval images its file names to
 // the training split with the file's classes (not the truth beside the
 // synthetic eval set), leaves validation alone, says how many joined and
