@@ -13,7 +13,7 @@ import (
 func (a *app) controlCmd() *cobra.Command {
 	var runsDir string
 	cmd := &cobra.Command{
-		Use:   "control RUN pause|resume|stop|checkpoint|predict|lr RATE|lr-scale F|loss SPEC|cutmix P [BOX]|cutmix off",
+		Use:   "control RUN pause|resume|stop|checkpoint|predict|lr RATE|lr-scale F|loss SPEC|cutmix P [BOX]|mixup P [ALPHA]|cutmix off|mixup off",
 		Short: "steer a run that trains in another process or on another machine (through its run folder)",
 		Long: `control leaves a command in the run folder's control/, which the run's
 trainer reads every second wherever it runs (a Slurm node, another
@@ -75,8 +75,13 @@ func controlRequest(args []string) (runs.ControlRequest, error) {
 			return runs.ControlRequest{}, err
 		}
 		return runs.ControlRequest{Kind: string(training.CmdSetCutMix), Text: val}, nil
+	case "mixup":
+		if _, _, err := training.ParseMixup(val, 0); err != nil {
+			return runs.ControlRequest{}, err
+		}
+		return runs.ControlRequest{Kind: string(training.CmdSetMixup), Text: val}, nil
 	}
-	return runs.ControlRequest{}, fmt.Errorf("%q is not a command: pause, resume, stop, checkpoint, predict, lr RATE, lr-scale F, loss SPEC or cutmix P [BOX]", word)
+	return runs.ControlRequest{}, fmt.Errorf("%q is not a command: pause, resume, stop, checkpoint, predict, lr RATE, lr-scale F, loss SPEC, cutmix P [BOX] or mixup P [ALPHA]", word)
 }
 
 // whoAmI names this user on this machine, for the run's log.

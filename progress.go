@@ -42,6 +42,9 @@ func printEvent(e training.Event, out, errOut io.Writer, last *time.Time) {
 		if s.CutMix != "" {
 			extra += ", cutmix " + s.CutMix
 		}
+		if s.Mixup != "" {
+			extra += ", mixup " + s.Mixup
+		}
 		fmt.Fprintf(out, "run %s: %s, loss %s, %s lr %g, batch %d, %s%s, %d train / %d val images, %s\n",
 			s.ID, s.Model, s.Loss, s.Optim, s.LR, s.Batch, s.Img, extra, s.Train, s.Val, plural(s.Epochs, "epoch"))
 	case training.KindStep:

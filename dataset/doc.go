@@ -12,7 +12,8 @@
 // splits, stats.go its class counts, corrections.go the label
 // corrections applied to it (--fix-labels), pseudo.go eval images labelled
 // by another run's predictions (--pseudo-labels); augment.go and cutmix.go
-// (CutMix's boxes, pasted between a batch's images), sampler.go (balanced
+// (CutMix's boxes, pasted between a batch's images), mixup.go (Mixup's
+// blend of two images), sampler.go (balanced
 // and weighted sampling) and loader.go (the batches, decoded by worker
 // goroutines) feed the trainer; jpeg_turbo.go decodes with libjpeg-turbo
 // (tag turbojpeg); synth.go and draw.go make the synthetic mask set.

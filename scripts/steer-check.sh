@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Steers a headless training run from outside, as a person with a second
 # terminal would (`maskdash control`): pause, learning rate, loss,
-# CutMix, checkpoint, prediction, resume, stop; then checks the run folder for
+# CutMix, Mixup, checkpoint, prediction, resume, stop; then checks the run folder for
 # each. The same on the CPU and on a GPU, which is the point: gpu-check.sh
 # runs it with --device cuda.
 #
@@ -37,6 +37,7 @@ ctl pause; waitlog '"paused"'
 ctl lr 0.002; waitlog '"setting":"lr"'
 ctl loss focal; waitlog '"setting":"loss"'
 ctl cutmix 0.5 random; waitlog '"setting":"cutmix","value":"0.5 random"'
+ctl mixup 0.3 0.4; waitlog '"setting":"mixup","value":"0.3 alpha=0.4"'
 ctl checkpoint; waitlog 'checkpoint saved'
 ctl predict; waitlog 'prediction written'
 ctl resume; waitlog '"running"'
@@ -44,9 +45,11 @@ ctl stop
 wait "$pid" || fail "the run exited with an error"
 pid=""
 grep -q '"status": "stopped"' "$work/runs/$run/run.json" || fail "not stopped"
-ls "$work/runs/$run/predictions/"*.csv >/dev/null 2>&1 || fail "no prediction CSV"
+ls "$work/runs/$run/predictions/"*-probs.csv >/dev/null 2>&1 || fail "no prediction CSV with its class probabilities"
 [ -f "$work/runs/$run/checkpoints/latest.json" ] || fail "no checkpoint"
 latest=$(sed -n 's/.*"checkpoint": *"\([^"]*\)".*/\1/p' "$work/runs/$run/checkpoints/latest.json")
 grep -q '"cutmix": *"0.5 random"' "$work/runs/$run/checkpoints/$(basename "$latest")" || fail "the checkpoint does not keep CutMix's change"
+grep -q '"mixup": *"0.3 alpha=0.4"' "$work/runs/$run/checkpoints/$(basename "$latest")" || fail "the checkpoint does not keep Mixup's change"
 grep -q '"setting": *"cutmix"' "$work/runs/$run/run.json" || fail "run.json's changes lack CutMix's"
-echo "steering a $device run from outside: pause, lr, loss, cutmix, checkpoint, predict, resume, stop all took effect ($run)"
+grep -q '"setting": *"mixup"' "$work/runs/$run/run.json" || fail "run.json's changes lack Mixup's"
+echo "steering a $device run from outside: pause, lr, loss, cutmix, mixup, checkpoint, predict, resume, stop all took effect ($run)"

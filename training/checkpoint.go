@@ -62,7 +62,11 @@ type CkptMeta struct {
 	// CutMix is the CutMix setting when the checkpoint was written
 	// (ParseCutMix's form: a change made while training outlives a
 	// resume); "" in checkpoints from before it: the run's config's.
-	CutMix    string            `json:"cutmix,omitempty"`
+	CutMix string `json:"cutmix,omitempty"`
+	// Mixup is the Mixup setting when the checkpoint was written
+	// (ParseMixup's form); "" in checkpoints from before it: the run's
+	// config's.
+	Mixup     string            `json:"mixup,omitempty"`
 	BaseLR    float64           `json:"base_lr"`
 	Optimizer string            `json:"optimizer"`
 	OptStep   int               `json:"optimizer_step"`

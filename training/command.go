@@ -15,6 +15,7 @@ const (
 	CmdScaleLR    CommandKind = "scale-lr"   // Value multiplies the base rate
 	CmdSetLoss    CommandKind = "set-loss"   // Text is a loss spec
 	CmdSetCutMix  CommandKind = "set-cutmix" // Text is a CutMix setting (ParseCutMix: "0.3", "0.5 random", "off")
+	CmdSetMixup   CommandKind = "set-mixup"  // Text is a Mixup setting (ParseMixup: "0.3", "0.3 0.4", "off")
 	CmdPredict    CommandKind = "predict"    // predict the eval set with the current weights
 	CmdStop       CommandKind = "stop"       // checkpoint, flush and stop
 	CmdFork       CommandKind = "fork"       // checkpoint, stop, and start a child run (Text: loss, Value: lr)

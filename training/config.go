@@ -80,6 +80,14 @@ type Config struct {
 	// CutMixBox is the box CutMix pastes, a dataset.CutMixBox's name: half or
 	// random; default half (when CutMix is set).
 	CutMixBox string `json:"cutmix_box,omitempty"`
+	// Mixup is the chance that a training batch is mixed by Mixup
+	// instead: each image is blended with another, λ of its own, and the
+	// loss weighs both labels by λ and 1−λ (mixup.go). A batch is mixed
+	// one way at most: CutMix + Mixup is at most 1. 0: never.
+	Mixup float64 `json:"mixup,omitempty"`
+	// MixupAlpha is the α of the Beta(α, α) that Mixup's λ is drawn from;
+	// default DefaultMixupAlpha (when Mixup is set).
+	MixupAlpha float64 `json:"mixup_alpha,omitempty"`
 	// Fold and Folds pick fold Fold (1 to Folds) of a K-fold split by
 	// person as validation, instead of Split and ValRatio; 0: no folds.
 	Fold  int `json:"fold,omitempty"`
@@ -150,6 +158,9 @@ func (c *Config) Defaults() {
 	def(&c.SynthSize, "192x256")
 	if c.CutMix > 0 {
 		def(&c.CutMixBox, string(dataset.CutMixHalf))
+	}
+	if c.Mixup > 0 {
+		defNum(&c.MixupAlpha, DefaultMixupAlpha)
 	}
 	// A sweep's grid cannot give an empty value: "none" is the word for
 	// it in the settings whose "" is none.
@@ -222,6 +233,8 @@ func (c *Config) Check() error {
 		{"workers", c.Workers >= 0, c.Workers, "0 or more"},
 		{"crop", c.CropW >= 0 && c.CropH >= 0, fmt.Sprintf("%dx%d", c.CropW, c.CropH), "a positive size"},
 		{"cutmix", c.CutMix >= 0 && c.CutMix <= 1, c.CutMix, "a chance from 0 (never) to 1 (every batch)"},
+		{"mixup", c.Mixup >= 0 && c.Mixup <= 1, c.Mixup, "a chance from 0 (never) to 1 (every batch)"},
+		{"mixup-alpha", c.MixupAlpha >= 0 && c.MixupAlpha <= 100, c.MixupAlpha, "a number above 0 (0.2 to 1 are usual)"},
 		{"pseudo-min-prob", c.PseudoMinProb >= 0 && c.PseudoMinProb < 1, c.PseudoMinProb, "a probability from 0 (all) up to (not including) 1"},
 	} {
 		if !b.ok {
@@ -238,6 +251,9 @@ func (c *Config) Check() error {
 		if _, err := dataset.ParseAgeBins(bins); err != nil {
 			return fmt.Errorf("--%s: %w", flag, err)
 		}
+	}
+	if c.CutMix+c.Mixup > 1+1e-9 {
+		return fmt.Errorf("--cutmix %g and --mixup %g add up to more than 1: a batch is mixed one way at most, so their chances can add up to 1", c.CutMix, c.Mixup)
 	}
 	if c.CutMixBox != "" {
 		if _, err := dataset.ParseCutMixBox(c.CutMixBox); err != nil {

@@ -58,13 +58,25 @@ func (t *Trainer) apply(c Command) (stop bool, err error) {
 		t.loss = l
 		t.control(c, SettingLoss, l.Spec)
 	case CmdSetCutMix:
-		p, box, err := ParseCutMix(c.Text, t.cutMixBox())
+		p, box, err := ParseCutMix(c.Text, t.mixer.box)
+		if err == nil {
+			err = t.setCutMix(p, box)
+		}
 		if err != nil {
 			t.refuse(c, err.Error())
 			return false, nil
 		}
-		t.setCutMix(p, box)
-		t.control(c, SettingCutMix, t.cutmix.setting())
+		t.control(c, SettingCutMix, offIfEmpty(t.mixer.cutMixShown()))
+	case CmdSetMixup:
+		p, alpha, err := ParseMixup(c.Text, t.mixer.alpha)
+		if err == nil {
+			err = t.setMixup(p, alpha)
+		}
+		if err != nil {
+			t.refuse(c, err.Error())
+			return false, nil
+		}
+		t.control(c, SettingMixup, offIfEmpty(t.mixer.mixupShown()))
 	case CmdPredict:
 		t.control(c, SettingPredict, "")
 		t.predict(c)
@@ -131,9 +143,9 @@ func (t *Trainer) pollControl(ctx context.Context) {
 // remoteKinds are the commands a control file may carry. fork is not one:
 // its child run starts in the process of the dashboard that asked.
 var remoteKinds = map[CommandKind]bool{CmdPause: true, CmdResume: true, CmdToggle: true, CmdCheckpoint: true,
-	CmdSetLR: true, CmdScaleLR: true, CmdSetLoss: true, CmdSetCutMix: true, CmdPredict: true, CmdStop: true}
+	CmdSetLR: true, CmdScaleLR: true, CmdSetLoss: true, CmdSetCutMix: true, CmdSetMixup: true, CmdPredict: true, CmdStop: true}
 
 // RemoteKinds lists them, for help and errors.
 func RemoteKinds() string {
-	return "pause, resume, toggle, checkpoint, predict, set-lr, scale-lr, set-loss, set-cutmix, stop"
+	return "pause, resume, toggle, checkpoint, predict, set-lr, scale-lr, set-loss, set-cutmix, set-mixup, stop"
 }

@@ -37,7 +37,7 @@ func TestCutMixHalfMatchesPyTorch(t *testing.T) {
 	const n, w, h, k = 6, 8, 6, 18
 	x, labels := cutMixBatch(n, w, h, 1)
 	orig := append([]float32(nil), x...)
-	c, err := newCutMixer(Config{CutMix: 1, CutMixBox: "half", Seed: 5, W: w, H: h})
+	c, err := newBatchMixer(Config{CutMix: 1, CutMixBox: "half", Seed: 5, W: w, H: h})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,7 @@ print(json.dumps({"x": x.flatten().tolist(), "loss": losses, "grad": grads}))
 // of the image outside the rectangle.
 func TestCutMixRandomBox(t *testing.T) {
 	const n, w, h = 5, 12, 10
-	c, err := newCutMixer(Config{CutMix: 1, CutMixBox: "random", Seed: 9, W: w, H: h})
+	c, err := newBatchMixer(Config{CutMix: 1, CutMixBox: "random", Seed: 9, W: w, H: h})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,9 +176,9 @@ func TestCutMixRandomBox(t *testing.T) {
 // does not.
 func TestCutMixChanceAndSeed(t *testing.T) {
 	const n, w, h, steps = 8, 8, 8, 2000
-	c, _ := newCutMixer(Config{CutMix: 0.3, CutMixBox: "half", Seed: 1, W: w, H: h})
-	again, _ := newCutMixer(Config{CutMix: 0.3, CutMixBox: "half", Seed: 1, W: w, H: h})
-	other, _ := newCutMixer(Config{CutMix: 0.3, CutMixBox: "half", Seed: 2, W: w, H: h})
+	c, _ := newBatchMixer(Config{CutMix: 0.3, CutMixBox: "half", Seed: 1, W: w, H: h})
+	again, _ := newBatchMixer(Config{CutMix: 0.3, CutMixBox: "half", Seed: 1, W: w, H: h})
+	other, _ := newBatchMixer(Config{CutMix: 0.3, CutMixBox: "half", Seed: 2, W: w, H: h})
 	mixed, differ := 0, 0
 	for step := range steps {
 		x, labels := cutMixBatch(n, w, h, 1)
@@ -207,8 +207,12 @@ func TestCutMixChanceAndSeed(t *testing.T) {
 	if differ < steps/5 {
 		t.Errorf("another seed agreed on %d of %d steps", steps-differ, steps)
 	}
-	if m, _ := newCutMixer(Config{Seed: 1, W: w, H: h}); m != nil {
-		t.Error("a chance of 0 made a mixer")
+	none, _ := newBatchMixer(Config{Seed: 1, W: w, H: h})
+	for step := range 100 {
+		x, labels := cutMixBatch(n, w, h, 1)
+		if none.mix(x, labels, step) != nil {
+			t.Fatalf("step %d: a chance of 0 mixed the batch", step)
+		}
 	}
 }
 
@@ -291,7 +295,7 @@ func TestMixedBatchLossIsTheMix(t *testing.T) {
 	stale := make([]int, cfg.Batch) // every image class 0: a loss for other labels
 	tr.net.SetDeviceLoss(tr.loss.Device(stale, heads))
 	labels := make([]int, cfg.Batch)
-	loss, logits, mixed, err := tr.forwardBackward(b, tr.net.InputBatch(), labels, 1e-3, tr.cutmix)
+	loss, logits, mixed, err := tr.forwardBackward(b, tr.net.InputBatch(), labels, 1e-3, tr.mixer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -299,7 +303,7 @@ func TestMixedBatchLossIsTheMix(t *testing.T) {
 		t.Fatal("a chance of 1 left the batch plain")
 	}
 	k := tr.net.Spec.Outputs()
-	want := tr.cutmix.loss(tr.loss.Func(labels, heads), tr.loss.Func(mixed.other, heads), mixed.lam)(logits, cfg.Batch, k, make([]float32, len(logits)))
+	want := tr.mixer.loss(tr.loss.Func(labels, heads), tr.loss.Func(mixed.other, heads), mixed.lam)(logits, cfg.Batch, k, make([]float32, len(logits)))
 	if math.Abs(loss-want) > 1e-5*math.Max(1, want) {
 		t.Errorf("the step's loss %v; the mix of its labels' losses at its logits %v (on %s)", loss, want, tr.device)
 	}
@@ -373,11 +377,15 @@ func TestChildRunMixesAsItsParentNow(t *testing.T) {
 	cfg := tinyConfig(t, t.TempDir())
 	cfg.CutMix = 0.3
 	tr := testTrainer(t, cfg, nil)
-	tr.setCutMix(0.5, dataset.CutMixRandom)
+	if err := tr.setCutMix(0.5, dataset.CutMixRandom); err != nil {
+		t.Fatal(err)
+	}
 	if c := childOf(tr, Command{Kind: CmdFork, Text: "focal"}); c.CutMix != 0.5 || c.CutMixBox != "random" {
 		t.Errorf("child of a run changed to 0.5 random: cutmix %v %q", c.CutMix, c.CutMixBox)
 	}
-	tr.setCutMix(0, dataset.CutMixRandom)
+	if err := tr.setCutMix(0, dataset.CutMixRandom); err != nil {
+		t.Fatal(err)
+	}
 	if c := childOf(tr, Command{Kind: CmdFork}); c.CutMix != 0 || c.CutMixBox != "" {
 		t.Errorf("child of a run whose CutMix was turned off: cutmix %v %q", c.CutMix, c.CutMixBox)
 	}

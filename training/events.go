@@ -51,12 +51,20 @@ func (s State) Ended() bool { return s == StateDone || s == StateStopped || s ==
 // error event that ended training (SettingFatal).
 type Setting string
 
+// Changes says a control event of this setting changed how the run
+// trains (the rate, the loss, CutMix, Mixup): run.json keeps those in its
+// changes, which compare and the reports show.
+func (s Setting) Changes() bool {
+	return s == SettingLR || s == SettingLoss || s == SettingCutMix || s == SettingMixup
+}
+
 // Settings.
 const (
 	SettingState      Setting = "state"      // paused or running
 	SettingLR         Setting = "lr"         // the base learning rate
 	SettingLoss       Setting = "loss"       // the loss
 	SettingCutMix     Setting = "cutmix"     // CutMix's chance and box ("0.3 half"), or "off"
+	SettingMixup      Setting = "mixup"      // Mixup's chance and α ("0.3 alpha=0.2"), or "off"
 	SettingCheckpoint Setting = "checkpoint" // a checkpoint was asked for
 	SettingPredict    Setting = "predict"    // a prediction was asked for
 	SettingStop       Setting = "stop"       // stop was asked for
@@ -131,6 +139,9 @@ type RunHeader struct {
 	// CutMix is Config.CutMix's chance and box ("0.3 half"); "" when no
 	// batch is mixed.
 	CutMix string `json:"cutmix,omitempty"`
+	// Mixup is Config.Mixup's chance and α ("0.3 alpha=0.2"); "" when no
+	// batch is mixed by it.
+	Mixup  string `json:"mixup,omitempty"`
 	Data   string `json:"data"`
 	Device string `json:"device"`
 	// Precision is the GPU's arithmetic (models.Precision's name) on a

@@ -20,7 +20,7 @@ func FinalSettings(i runs.Info) (loss string, lr float64) {
 				lr = v
 			}
 		default:
-			// CutMix's changes are not the loss or the rate.
+			// CutMix's and Mixup's changes are not the loss or the rate.
 		}
 	}
 	return loss, lr

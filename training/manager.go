@@ -121,14 +121,19 @@ func (m *Manager) setStarting(on bool) {
 }
 
 // childOf is the config of a child run of t with f's loss and rate, and
-// CutMix as t mixes now (a change made while t trained goes on).
+// CutMix and Mixup as t mixes now (a change made while t trained goes
+// on).
 func childOf(t *Trainer, f Command) Config {
 	cfg := t.cfg
 	cfg.Resume, cfg.From, cfg.FromCkpt, cfg.Name, cfg.Note = "", t.RunID(), "latest", "", ""
 	cfg.LRFind = false // a child run goes on at its parent's rate, or the one asked for
-	cfg.CutMix, cfg.CutMixBox = 0, ""
-	if c := t.cutmix; c != nil {
-		cfg.CutMix, cfg.CutMixBox = c.prob, string(c.box)
+	m := t.mixer
+	cfg.CutMix, cfg.CutMixBox, cfg.Mixup, cfg.MixupAlpha = m.cutChance, "", m.mixupChance, 0
+	if m.cutChance > 0 {
+		cfg.CutMixBox = string(m.box)
+	}
+	if m.mixupChance > 0 {
+		cfg.MixupAlpha = m.alpha
 	}
 	if f.Text != "" {
 		cfg.Loss = f.Text

@@ -130,7 +130,7 @@ func (s *runSink) apply(e Event) error {
 			return s.run.SaveInfo()
 		}
 	case KindControl:
-		if e.Setting == SettingLR || e.Setting == SettingLoss || e.Setting == SettingCutMix {
+		if e.Setting.Changes() {
 			info.Changes = append(info.Changes, runs.Change{Step: e.Step, Setting: string(e.Setting), Value: e.Value, Who: e.Who})
 			return s.run.SaveInfo()
 		}

@@ -42,7 +42,7 @@ type Trainer struct {
 	loss   *Loss
 	sched  Schedule
 	baseLR float64
-	cutmix *cutMixer // nil: no batch is mixed
+	mixer  *batchMixer // CutMix and Mixup
 
 	epoch, step, batchInEpoch int
 	bestF1                    float64
@@ -76,7 +76,7 @@ func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 	if t.loss, err = ParseLoss(cfg.Loss); err != nil {
 		return nil, err
 	}
-	if t.cutmix, err = newCutMixer(cfg); err != nil {
+	if t.mixer, err = newBatchMixer(cfg); err != nil {
 		return nil, err
 	}
 	if t.opt, err = NewOptimizer(OptimConfig{Name: cfg.Optim, LR: cfg.LR, WeightDecay: cfg.WeightDecay}); err != nil {
@@ -118,7 +118,7 @@ func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 		LR: t.baseLR, Batch: cfg.Batch, Img: fmt.Sprintf("%dx%d", cfg.W, cfg.H), Sampler: t.sampler.Name(),
 		Data: t.train.Root, Device: t.device, Classes: t.train.Classes, Masked: t.train.Masked,
 		Train: t.train.Len(), Val: t.val.Len(), Epochs: cfg.Epochs, Parent: cfg.From, Precision: gpuPrecision(t.net), TrainAgeBins: cfg.TrainAgeBins,
-		SkipTrainAges: cfg.SkipTrainAges, PseudoLabels: cfg.PseudoLabels, CutMix: t.cutmix.String()}
+		SkipTrainAges: cfg.SkipTrainAges, PseudoLabels: cfg.PseudoLabels, CutMix: t.mixer.cutMixShown(), Mixup: t.mixer.mixupShown()}
 	if t.train.Masked {
 		tn := dataset.TaskClassNames(t.train.Bins)
 		hd.TaskClasses = tn[:]
@@ -180,10 +180,8 @@ func (t *Trainer) restore(path string, m CkptMeta, full bool) error {
 		if l, err := ParseLoss(m.Loss); err == nil {
 			t.loss = l
 		}
-		if m.CutMix != "" {
-			if p, box, err := ParseCutMix(m.CutMix, t.cutMixBox()); err == nil {
-				t.setCutMix(p, box)
-			}
+		if err := t.mixAsIn(m); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
 		}
 	}
 	t.opt.SetLR(t.baseLR)
@@ -346,7 +344,7 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 			continue
 		}
 		lr := t.sched.Rate(t.baseLR, t.step, t.epoch)
-		loss, logits, mixed, err := t.forwardBackward(b, x, labels, lr, t.cutmix)
+		loss, logits, mixed, err := t.forwardBackward(b, x, labels, lr, t.mixer)
 		if err != nil {
 			return false, err
 		}
@@ -453,7 +451,7 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 // forward and backward pass: the loss, the logits and how the batch was
 // mixed (nil: not); the optimizer's update is the caller's. runEpoch and
 // the range test (which trains on plain batches) share it.
-func (t *Trainer) forwardBackward(b dataset.Batch, x []float32, labels []int, lr float64, mix *cutMixer) (float64, []float32, *mixedBatch, error) {
+func (t *Trainer) forwardBackward(b dataset.Batch, x []float32, labels []int, lr float64, mix *batchMixer) (float64, []float32, *mixedBatch, error) {
 	per := 3 * t.cfg.W * t.cfg.H
 	for i := range t.cfg.Batch {
 		j := i % b.N
@@ -604,7 +602,7 @@ func (t *Trainer) handleCommands(ctx context.Context) (stop bool, err error) {
 
 func (t *Trainer) meta(m *Metrics, st OptState) CkptMeta {
 	return CkptMeta{Model: t.net.Spec, Epoch: t.epoch, Step: t.step, Batch: t.batchInEpoch, Metrics: m,
-		Loss: t.loss.Spec, CutMix: t.cutmix.setting(), BaseLR: t.baseLR, Optimizer: st.Name, OptStep: st.Step, OptLR: st.LR,
+		Loss: t.loss.Spec, CutMix: offIfEmpty(t.mixer.cutMixShown()), Mixup: offIfEmpty(t.mixer.mixupShown()), BaseLR: t.baseLR, Optimizer: st.Name, OptStep: st.Step, OptLR: st.LR,
 		Data: DataIdentity{Root: t.train.Root, Format: t.train.Format, Images: t.data.Train.Len(), Seed: t.cfg.Seed,
 			Split: t.cfg.Split, ValRatio: t.cfg.ValRatio, AgeBins: t.cfg.AgeBins, Sampler: t.cfg.Sampler, FixLabels: t.cfg.FixLabels, TrainAgeBins: t.cfg.TrainAgeBins,
 			SkipTrainAges: t.cfg.SkipTrainAges, PseudoLabels: t.cfg.PseudoLabels},

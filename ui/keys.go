@@ -11,7 +11,7 @@ type KeyMap struct {
 	LRDown     key.Binding
 	LRSet      key.Binding
 	Loss       key.Binding
-	CutMix     key.Binding // CutMix's chance and box, or off
+	Mixing     key.Binding // CutMix's or Mixup's setting, or off
 	NewRun     key.Binding
 	NextView   key.Binding
 	Overview   key.Binding
@@ -69,7 +69,7 @@ func DefaultKeyMap() KeyMap {
 		LRDown:     key.NewBinding(key.WithKeys("-", "_"), key.WithHelp("-", "lr ÷2")),
 		LRSet:      key.NewBinding(key.WithKeys("L"), key.WithHelp("L", "type lr")),
 		Loss:       key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "choose loss")),
-		CutMix:     key.NewBinding(key.WithKeys("M"), key.WithHelp("M", "cutmix")),
+		Mixing:     key.NewBinding(key.WithKeys("M"), key.WithHelp("M", "cutmix/mixup")),
 		NewRun:     key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "child run")),
 		NextView:   key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next view")),
 		Overview:   key.NewBinding(key.WithKeys("1"), key.WithHelp("1", "overview")),
@@ -129,7 +129,7 @@ func (k KeyMap) ReadOnly() KeyMap {
 
 // controls are the bindings that steer a run or change the runs folder.
 func (k *KeyMap) controls() []*key.Binding {
-	return []*key.Binding{&k.Pause, &k.Checkpoint, &k.Predict, &k.LRUp, &k.LRDown, &k.LRSet, &k.Loss, &k.CutMix, &k.NewRun,
+	return []*key.Binding{&k.Pause, &k.Checkpoint, &k.Predict, &k.LRUp, &k.LRDown, &k.LRSet, &k.Loss, &k.Mixing, &k.NewRun,
 		&k.Archive, &k.Delete, &k.Undo, &k.Note, &k.FlagLabel, &k.Ensemble}
 }
 
@@ -174,7 +174,7 @@ func (k KeyMap) ShortHelps(ended, remote bool) [][]key.Binding {
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Pause, k.Checkpoint, k.Predict, k.NewRun},
-		{k.LRUp, k.LRDown, k.LRSet, k.Loss, k.CutMix},
+		{k.LRUp, k.LRDown, k.LRSet, k.Loss, k.Mixing},
 		{k.NextView, k.Overview, k.Confusion, k.Runs, k.System, k.Layers},
 		{k.History, k.Smooth, k.XAxis, k.LogY, k.ZoomIn, k.CursorL},
 		{k.Left, k.Up, k.Select, k.Percent, k.Offsets},

@@ -137,7 +137,7 @@ const (
 	promptLR                // L: a learning rate
 	promptLoss              // l: a loss
 	promptFork              // n: a loss and a rate for a child run
-	promptCutMix            // M: CutMix's chance and box
+	promptMixing            // M: CutMix's or Mixup's setting
 )
 
 // eventsMsg carries a batch of events from the subscription.
@@ -467,12 +467,8 @@ func (m Model) onKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m.openPrompt(promptLR, "learning rate: ", strconv.FormatFloat(m.state.LR, 'g', 4, 64))
 	case key.Matches(msg, k.Loss):
 		return m.openPrompt(promptLoss, "loss (ce, focal, smooth, f1, 0.6focal+0.4f1…): ", m.state.Loss)
-	case key.Matches(msg, k.CutMix):
-		now := m.state.CutMix
-		if now == "" {
-			now = training.CutMixOff
-		}
-		return m.openPrompt(promptCutMix, "cutmix: chance and box (0.3 · 0.5 random · off): ", now)
+	case key.Matches(msg, k.Mixing):
+		return m.openPrompt(promptMixing, "mixing (cutmix 0.3 · cutmix 0.5 random · mixup 0.2 · mixup 0.3 0.4 · off): ", training.MixingNow(m.state.CutMix, m.state.Mixup))
 	case key.Matches(msg, k.NewRun):
 		return m.openPrompt(promptFork, "new run from here — loss and lr: ", fmt.Sprintf("%s %g", m.state.Loss, m.state.LR))
 	case key.Matches(msg, k.Offsets):
@@ -564,11 +560,16 @@ func (m Model) submit(kind promptKind, v string) (tea.Model, tea.Cmd) {
 			return bad(err.Error())
 		}
 		return m, m.send(training.Command{Kind: training.CmdSetLoss, Text: v}, "set loss")
-	case promptCutMix:
-		if _, _, err := training.ParseCutMix(v, ""); err != nil {
+	case promptMixing:
+		cmds, err := training.ParseMixing(v)
+		if err != nil {
 			return bad(err.Error())
 		}
-		return m, m.send(training.Command{Kind: training.CmdSetCutMix, Text: v}, "set cutmix")
+		var sends []tea.Cmd
+		for _, c := range cmds {
+			sends = append(sends, m.send(c, "set "+strings.TrimPrefix(string(c.Kind), "set-")))
+		}
+		return m, tea.Batch(sends...) // the outbox keeps their order
 	case promptFork:
 		f := strings.Fields(v)
 		if len(f) != 2 {

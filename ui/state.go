@@ -47,6 +47,8 @@ type RunState struct {
 	Loss     string
 	// CutMix is CutMix's setting now ("0.3 half"); "" when it is off.
 	CutMix string
+	// Mixup is Mixup's setting now ("0.2 alpha=0.2"); "" when it is off.
+	Mixup string
 	// GPUMem and GPUTotal are the GPU's memory in use and in all (MiB)
 	// from the last step event of a cuda run; 0 otherwise.
 	GPUMem, GPUTotal float64
@@ -148,7 +150,7 @@ func (s *RunState) Apply(e training.Event) {
 			s.Started, s.Finished = e.Time, time.Time{}
 			s.Runs = append(s.Runs, e.Settings.ID)
 			s.Loss = e.Settings.Loss
-			s.CutMix = e.Settings.CutMix
+			s.CutMix, s.Mixup = e.Settings.CutMix, e.Settings.Mixup
 			s.say(e.Time, false, "run %s started (%s, %s, lr %g)", e.Settings.ID, e.Settings.Model, e.Settings.Loss, e.Settings.LR)
 		}
 		s.Epochs, s.Epoch, s.Step, s.LR = e.Epochs, e.Epoch, e.Step, e.BaseLR
@@ -219,6 +221,12 @@ func (s *RunState) Apply(e training.Event) {
 				s.CutMix = ""
 			}
 			s.say(e.Time, false, "%s set CutMix to %s at step %d", who, e.Value, e.Step)
+		case training.SettingMixup:
+			s.Mixup = e.Value
+			if e.Value == training.CutMixOff {
+				s.Mixup = ""
+			}
+			s.say(e.Time, false, "%s set Mixup to %s at step %d", who, e.Value, e.Step)
 		default:
 			s.say(e.Time, false, "%s: %s %s", who, e.Setting, e.Value)
 		}

@@ -239,13 +239,21 @@ func TestKeysSendCommands(t *testing.T) {
 	}
 	m.prompt.SetValue("0.5 random")
 	m, c8 := press(m, "enter")
-	_, c9 := press(m, "q")
-	for _, c := range [][]tea.Cmd{c2, c3, c4, c5, c6, c7, c8, c9} {
+	m, c9 := press(m, "M")
+	m.prompt.SetValue("mixup 0.3 0.4")
+	m, c10 := press(m, "enter")
+	m, c11 := press(m, "M")
+	m.prompt.SetValue("off")
+	m, c12 := press(m, "enter")
+	_, c13 := press(m, "q")
+	for _, c := range [][]tea.Cmd{c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13} {
 		cmds = append(cmds, c...)
 	}
 	runCmds(cmds)
 	want := []training.Command{{Kind: training.CmdSetLR, Value: 3e-4}, {Kind: training.CmdSetLoss, Text: "0.6focal+0.4f1"},
-		{Kind: training.CmdFork, Text: "f1", Value: 1e-4}, {Kind: training.CmdSetCutMix, Text: "0.5 random"}, {Kind: training.CmdStop}}
+		{Kind: training.CmdFork, Text: "f1", Value: 1e-4}, {Kind: training.CmdSetCutMix, Text: "0.5 random"},
+		{Kind: training.CmdSetMixup, Text: "0.3 0.4"}, {Kind: training.CmdSetCutMix, Text: "off"}, {Kind: training.CmdSetMixup, Text: "off"},
+		{Kind: training.CmdStop}}
 	if len(f.got) != len(want) {
 		t.Fatalf("sent %+v", f.got)
 	}
@@ -271,6 +279,13 @@ func TestKeysSendCommands(t *testing.T) {
 	runCmds(cmds)
 	if len(f2.got) != 0 || !strings.Contains(m.View(), `box "square" is unknown`) {
 		t.Errorf("bad cutmix: sent %+v\n%s", f2.got, m.View())
+	}
+	m, _ = press(m, "M")
+	m.prompt.SetValue("mixup 0.3 zero")
+	m, cmds = press(m, "enter")
+	runCmds(cmds)
+	if len(f2.got) != 0 || !strings.Contains(m.View(), `α "zero" is not a number above 0`) {
+		t.Errorf("bad mixup: sent %+v\n%s", f2.got, m.View())
 	}
 }
 
@@ -308,7 +323,10 @@ func runCmds(cmds []tea.Cmd) {
 		done := make(chan tea.Msg, 1)
 		go func() { done <- c() }()
 		select {
-		case <-done:
+		case msg := <-done:
+			if b, ok := msg.(tea.BatchMsg); ok {
+				runCmds(b)
+			}
 		case <-time.After(200 * time.Millisecond):
 		}
 	}

@@ -206,6 +206,9 @@ func (m Model) headerView(w int) string {
 	if s.CutMix != "" {
 		parts = append(parts, "cutmix "+s.CutMix)
 	}
+	if s.Mixup != "" {
+		parts = append(parts, "mixup "+s.Mixup)
+	}
 	parts = append(parts, fmt.Sprintf("%d/%d imgs", hd.Train, hd.Val))
 	line2 := head
 	if rest := joinFit(parts, " · ", w-lipgloss.Width(head)-2); rest != "" {

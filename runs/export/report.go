@@ -111,7 +111,7 @@ func readReport(runDir string) (*report, error) {
 			r.Epochs = append(r.Epochs, ef)
 			return nil
 		case "control":
-			if e.Setting == "lr" || e.Setting == "loss" || e.Setting == "cutmix" {
+			if e.Setting == "lr" || e.Setting == "loss" || e.Setting == "cutmix" || e.Setting == "mixup" {
 				text = fmt.Sprintf("%s set %s to %s", who(e.Who), e.Setting, e.Value)
 			} else if text == "" {
 				text = fmt.Sprintf("%s: %s %s", who(e.Who), e.Setting, e.Value)
