@@ -30,20 +30,8 @@ func printEvent(e training.Event, out, errOut io.Writer, last *time.Time) {
 	case training.KindRun:
 		s := e.Settings
 		extra := ""
-		if s.TrainAgeBins != "" {
-			extra += ", training ages " + s.TrainAgeBins
-		}
-		if s.SkipTrainAges != "" {
-			extra += ", skips ages " + s.SkipTrainAges
-		}
-		if s.PseudoLabels != "" {
-			extra += ", pseudo-labels " + s.PseudoLabels
-		}
-		if s.CutMix != "" {
-			extra += ", cutmix " + s.CutMix
-		}
-		if s.Mixup != "" {
-			extra += ", mixup " + s.Mixup
+		for _, t := range s.Tricks() {
+			extra += ", " + t
 		}
 		fmt.Fprintf(out, "run %s: %s, loss %s, %s lr %g, batch %d, %s%s, %d train / %d val images, %s\n",
 			s.ID, s.Model, s.Loss, s.Optim, s.LR, s.Batch, s.Img, extra, s.Train, s.Val, plural(s.Epochs, "epoch"))

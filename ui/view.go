@@ -3,7 +3,6 @@ package ui
 import (
 	"fmt"
 	"math"
-	"path/filepath"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -194,21 +193,8 @@ func (m Model) headerView(w int) string {
 		device += fmt.Sprintf(" %.1f/%.0f GiB", s.GPUMem/1024, s.GPUTotal/1024)
 	}
 	parts := []string{hd.Model, s.Loss, hd.Optim + " lr " + fmtLR(s.LR), device, fmt.Sprintf("batch %d", hd.Batch), hd.Img, hd.Sampler}
-	if hd.TrainAgeBins != "" {
-		parts = append(parts, "training ages "+hd.TrainAgeBins)
-	}
-	if hd.SkipTrainAges != "" {
-		parts = append(parts, "skips ages "+hd.SkipTrainAges)
-	}
-	if hd.PseudoLabels != "" {
-		parts = append(parts, "pseudo-labels "+filepath.Base(hd.PseudoLabels))
-	}
-	if s.CutMix != "" {
-		parts = append(parts, "cutmix "+s.CutMix)
-	}
-	if s.Mixup != "" {
-		parts = append(parts, "mixup "+s.Mixup)
-	}
+	hd.CutMix, hd.Mixup = s.CutMix, s.Mixup // as changed while training
+	parts = append(parts, hd.Tricks()...)
 	parts = append(parts, fmt.Sprintf("%d/%d imgs", hd.Train, hd.Val))
 	line2 := head
 	if rest := joinFit(parts, " · ", w-lipgloss.Width(head)-2); rest != "" {

@@ -1,0 +1,32 @@
+package training
+
+import "path/filepath"
+
+// Tricks are the header's settings that only some runs have, as a
+// dashboard's header and headless's first line show them: "training ages
+// 30,58", "skips ages 27-29,57-59", "pseudo-labels teacher.csv" (the
+// file's name), "cutmix 0.3 half", "mixup 0.2 alpha=0.2"; none when the
+// run has none.
+func (h RunHeader) Tricks() []string {
+	var t []string
+	for _, s := range []struct{ name, value string }{
+		{"training ages", h.TrainAgeBins},
+		{"skips ages", h.SkipTrainAges},
+		{"pseudo-labels", baseName(h.PseudoLabels)},
+		{"cutmix", h.CutMix},
+		{"mixup", h.Mixup},
+	} {
+		if s.value != "" {
+			t = append(t, s.name+" "+s.value)
+		}
+	}
+	return t
+}
+
+// baseName is a path's last element; "" stays "".
+func baseName(path string) string {
+	if path == "" {
+		return ""
+	}
+	return filepath.Base(path)
+}
