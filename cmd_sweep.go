@@ -37,8 +37,8 @@ func trainFlagSet() (*pflag.FlagSet, *training.Config, func() error) {
 }
 
 func (a *app) sweepCmd() *cobra.Command {
-	var runsDir, grid, random, backend, slurmArgs, early, name string
-	var draws, folds, seeds, parallel, minEpochs, eta int
+	var runsDir, grid, random, backend, slurmArgs, early, name, search string
+	var draws, folds, seeds, parallel, minEpochs, eta, startup int
 	var wait bool
 	cmd := &cobra.Command{
 		Use:   "sweep [--grid G] [--random R --trials N] [--folds K] [--seeds N] [train flags…]",
@@ -49,6 +49,8 @@ the runs folder (sweep.json and one ordinary run per trial: t000, t001, …).
   --grid 'lr=0.001,0.0003;loss=ce,focal'   every combination
   --random 'lr=log:1e-4..1e-2;dropout=0..0.5;batch=16,32' --trials N
                                             N random draws (log range, range, list)
+  --search tpe --random R --trials N        N settings of R: --startup at random, then
+                                            each proposed by TPE from the finished ones
   --folds K                                 each trial on the K folds of a split by person
   --seeds N                                 each trial with seeds 1..N
 
@@ -57,7 +59,9 @@ trials. --backend local runs --parallel trials at a time on this machine;
 --backend slurm submits one sbatch --array job (--slurm-args for the
 partition, GPUs, time). sweep returns once submitted; --wait stays until
 every trial has ended, requeueing trials that die (they resume from their
-checkpoint). --early-stop asha|median stops weak trials.`,
+checkpoint). --early-stop asha|median stops weak trials. A TPE search
+proposes its next settings as trials end, so it stays as --wait does
+(Ctrl-C leaves the running trials; 'sweep resume SWEEP --wait' goes on).`,
 		Args: noArgs,
 	}
 	f := cmd.Flags()
@@ -65,7 +69,9 @@ checkpoint). --early-stop asha|median stops weak trials.`,
 	f.StringVar(&name, "name", "", "sweep name (added to its id)")
 	f.StringVar(&grid, "grid", "", "grid: name=v1,v2;name=v1,v2 (train flag names)")
 	f.StringVar(&random, "random", "", "random draws: name=log:lo..hi;name=lo..hi;name=v1,v2")
-	countInt(f, &draws, "trials", 0, "random draws of --random (default 10)")
+	countInt(f, &draws, "trials", 0, "random draws of --random (default 10), or settings a TPE search tries (default 20)")
+	f.StringVar(&search, "search", "random", "how --random's settings are chosen: random (all drawn at the start) or tpe (each next one proposed from the finished trials' macro F1)")
+	countInt(f, &startup, "startup", 0, "a TPE search's first settings, drawn at random (default 5, or --parallel when more)")
 	countInt(f, &folds, "folds", 0, "K-fold: every trial on each of K folds split by person (0: no folds)")
 	countInt(f, &seeds, "seeds", 0, "every trial with seeds 1..N (0: the train seed)")
 	positiveInt(f, &parallel, "parallel", 1, "trials at a time")
@@ -96,8 +102,33 @@ checkpoint). --early-stop asha|median stops weak trials.`,
 		if sp.Random, err = sweep.ParseRandom(random); err != nil {
 			return err
 		}
+		method, err := sweep.ParseMethod(search)
+		if err != nil {
+			return err
+		}
 		if len(sp.Random) > 0 && draws == 0 {
 			sp.Draws = 10
+		}
+		var tpe *sweep.Search
+		if method == sweep.MethodTPE {
+			switch {
+			case len(sp.Random) == 0:
+				return errors.New("--search tpe searches --random's space: give --random")
+			case len(sp.Grid) > 0:
+				return errors.New("--search tpe searches --random's space alone: write --grid's settings as lists in --random (name=v1,v2)")
+			}
+			tpe = &sweep.Search{Method: method, Space: random, Points: draws, Startup: startup, Folds: folds, Seeds: seeds, Seed: sp.Seed}
+			if tpe.Points == 0 {
+				tpe.Points = 20
+			}
+			if tpe.Startup == 0 {
+				tpe.Startup = max(sweep.DefaultStartup, parallel)
+			}
+			tpe.Startup = min(tpe.Startup, tpe.Points)
+			sp.Draws, draws = tpe.Startup, tpe.Points
+			wait = true // it proposes as trials end
+		} else if startup > 0 {
+			return errors.New("--startup is a TPE search's: give --search tpe")
 		}
 		if folds == 1 {
 			return errors.New("--folds 1 is no K-fold: use 2 or more, or leave it out")
@@ -145,8 +176,8 @@ checkpoint). --early-stop asha|median stops weak trials.`,
 		if err != nil {
 			return err
 		}
-		sw := &sweep.Sweep{Space: spaceWords(grid, random, draws, folds, seeds), TrainArgs: trainArgs, Backend: backend, Parallel: parallel,
-			EarlyStop: rule, MinEpochs: minEpochs, Eta: eta, Binary: bin, SlurmArgs: strings.Fields(slurmArgs), Trials: trials}
+		sw := &sweep.Sweep{Space: spaceWords(grid, random, draws, folds, seeds, method), TrainArgs: trainArgs, Backend: backend, Parallel: parallel,
+			EarlyStop: rule, MinEpochs: minEpochs, Eta: eta, Binary: bin, SlurmArgs: strings.Fields(slurmArgs), Trials: trials, Search: tpe}
 		if err := sweep.Create(abs, name, sw); err != nil {
 			return err
 		}
@@ -163,7 +194,12 @@ checkpoint). --early-stop asha|median stops weak trials.`,
 		if err := be.Submit(a.ctx, sw, allTrials(sw)); err != nil {
 			return fmt.Errorf("sweep %s was written but not submitted: %w (fix it and run 'maskdash sweep resume %s')", sw.ID, err, sw.ID)
 		}
-		fmt.Fprintf(a.out, "sweep %s: %d trials on %s, %d at a time, in %s\n", sw.ID, len(sw.Trials), backend, parallel, sw.Dir)
+		if tpe != nil {
+			fmt.Fprintf(a.out, "sweep %s: a TPE search of %d settings (the first %d at random) on %s, %d trials at a time, in %s\n",
+				sw.ID, tpe.Points, tpe.Startup, backend, parallel, sw.Dir)
+		} else {
+			fmt.Fprintf(a.out, "sweep %s: %d trials on %s, %d at a time, in %s\n", sw.ID, len(sw.Trials), backend, parallel, sw.Dir)
+		}
 		if !wait {
 			fmt.Fprintf(a.out, "follow it with 'maskdash sweep status %s --runs %s' (or --wait)\n", sw.ID, runsDir)
 			return nil
@@ -184,8 +220,11 @@ func checkParam(tfs *pflag.FlagSet, name string) error {
 	return nil
 }
 
-func spaceWords(grid, random string, draws, folds, seeds int) []string {
+func spaceWords(grid, random string, draws, folds, seeds int, method sweep.Method) []string {
 	var w []string
+	if method != sweep.MethodFixed {
+		w = append(w, "--search="+string(method))
+	}
 	if grid != "" {
 		w = append(w, "--grid="+grid)
 	}
@@ -273,14 +312,16 @@ func sweepJSON(w io.Writer, sw *sweep.Sweep, st []sweep.TrialStatus) error {
 		Epochs    int               `json:"epochs_done"`
 		Node      string            `json:"node,omitempty"`
 		Submits   int               `json:"submits"`
+		Proposed  string            `json:"proposed,omitempty"` // tpe or random: added while the sweep ran
 	}
 	out := struct {
-		ID     string `json:"id"`
-		Dir    string `json:"dir"`
-		Trials []row  `json:"trials"`
-	}{ID: sw.ID, Dir: sw.Dir}
+		ID     string        `json:"id"`
+		Dir    string        `json:"dir"`
+		Search *sweep.Search `json:"search,omitempty"`
+		Trials []row         `json:"trials"`
+	}{ID: sw.ID, Dir: sw.Dir, Search: sw.Search}
 	for _, t := range st {
-		r := row{Run: t.RunID, State: t.State, Why: t.Why, Params: map[string]string{}, Fold: t.Fold, Seed: t.Seed, BestEpoch: t.BestEpoch, Epochs: t.EpochsDone, Node: t.Node, Submits: t.Submits}
+		r := row{Run: t.RunID, State: t.State, Why: t.Why, Params: map[string]string{}, Fold: t.Fold, Seed: t.Seed, BestEpoch: t.BestEpoch, Epochs: t.EpochsDone, Node: t.Node, Submits: t.Submits, Proposed: t.Proposed}
 		for _, kv := range t.Params {
 			r.Params[kv.Name] = kv.Value
 		}
@@ -297,6 +338,9 @@ func sweepJSON(w io.Writer, sw *sweep.Sweep, st []sweep.TrialStatus) error {
 
 func printSweep(w io.Writer, sw *sweep.Sweep, st []sweep.TrialStatus) {
 	fmt.Fprintf(w, "sweep %s (%s, %d at a time): %s\n", sw.ID, sw.Backend, sw.Parallel, sweep.Tally(st))
+	if s := sw.Search; s != nil {
+		fmt.Fprintf(w, "search: %s\n", s.Progress(sw))
+	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "trial\tstate\tbest F1\tepoch\tepochs\tnode\tsettings\twhy")
 	for _, t := range st {
@@ -382,6 +426,14 @@ func (a *app) sweepResumeCmd() *cobra.Command {
 			}
 		}
 		fmt.Fprintf(a.out, "sweep %s: requeued %d trials\n", sw.ID, len(again))
+		if sw.Search != nil && !wait {
+			// A search's next settings come as trials end: without
+			// --wait only the slots free now get one.
+			if _, err := sweep.ProposeAndSubmit(a.ctx, sw, be, sw.States(q), a.out); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.out, "the search proposes its next settings while a 'maskdash sweep resume %s --wait' runs\n", sw.ID)
+		}
 		if wait {
 			return a.waitSweep(sw, be)
 		}

@@ -117,6 +117,10 @@ func TestSweepBadInput(t *testing.T) {
 		{[]string{"sweep", "--runs", "/proc/version/x", "--grid", "lr=0.1"}, nil, "runs folder"},
 		{[]string{"sweep", "--runs", rd, "--grid", "lr=0.1", "--backend", "slurm"}, []string{"PATH=" + noSlurm + ":" + goDir}, "sbatch is not on PATH"},
 		{[]string{"sweep", "status", "nope", "--runs", rd}, nil, `no sweep "nope"`},
+		{[]string{"sweep", "--runs", rd, "--search", "tpe", "--grid", "lr=0.1,0.01"}, nil, "--search tpe searches --random's space: give --random"},
+		{[]string{"sweep", "--runs", rd, "--search", "tpe", "--random", "lr=log:1e-4..1e-2", "--grid", "loss=ce,focal"}, nil, "write --grid's settings as lists in --random"},
+		{[]string{"sweep", "--runs", rd, "--search", "bayes", "--random", "lr=log:1e-4..1e-2"}, nil, `--search "bayes" is unknown; use random or tpe`},
+		{[]string{"sweep", "--runs", rd, "--random", "lr=log:1e-4..1e-2", "--startup", "3"}, nil, "--startup is a TPE search's"},
 	} {
 		sweepRefused(t, c.args, c.env, c.want)
 	}
@@ -335,4 +339,65 @@ func TestSweepTrainAgeBins(t *testing.T) {
 			t.Errorf("trial %d: %s, trained with train_age_bins %v, want %s", i, s.Trials[i].State, info.Config["train_age_bins"], want)
 		}
 	}
+}
+
+// tpeSweep runs a TPE search of 5 settings (2 at first, at random) of the
+// learning rate and the loss, two trials at a time, on backend, and checks
+// what a user would: it stays until every setting is tried, sweep.json
+// keeps the search, the first two trials are the random start and the
+// later ones were added as trials ended, TPE's own among them, and status
+// says how far the search came.
+func tpeSweep(t *testing.T, backend string) {
+	t.Helper()
+	data := tinySet(t)
+	rd := t.TempDir()
+	out, err := run(t, "sweep", "--runs", rd, "--backend", backend, "--search", "tpe", "--random", "lr=log:1e-4..1e-2;loss=ce,focal",
+		"--trials", "5", "--startup", "2", "--parallel", "2", "--data", data, "--img", "16x16", "--batch", "8", "--epochs", "1")
+	if err != nil {
+		t.Fatalf("sweep: %v\n%s", err, out)
+	}
+	id := onlySweep(t, rd)
+	sw, err := sweep.Open(rd, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := sw.Search; s == nil || s.Method != sweep.MethodTPE || s.Points != 5 || s.Startup != 2 {
+		t.Fatalf("sweep.json's search: %+v", s)
+	}
+	if len(sw.Trials) != 5 {
+		t.Fatalf("%d trials, want 5 settings of one trial each:\n%s", len(sw.Trials), out)
+	}
+	tpe := 0
+	for i, tr := range sw.Trials {
+		switch {
+		case i < 2 && tr.Proposed != "":
+			t.Errorf("trial %d of the random start says %q", i, tr.Proposed)
+		case i >= 2 && tr.Proposed != sweep.TrialProposedTPE && tr.Proposed != sweep.TrialDrawn:
+			t.Errorf("trial %d, added while the sweep ran, says %q", i, tr.Proposed)
+		case tr.Proposed == sweep.TrialProposedTPE:
+			tpe++
+		}
+	}
+	if tpe == 0 || !strings.Contains(out, "proposed by TPE from the finished trials: lr=") {
+		t.Errorf("no trial proposed by TPE:\n%s", out)
+	}
+	for _, tr := range sweepStatus(t, rd, id).Trials {
+		if tr.State != "done" || tr.BestF1 == nil {
+			t.Errorf("trial %s: %s (%s)", tr.Run, tr.State, tr.Why)
+		}
+	}
+	st, err := exec.Command(bin, "sweep", "status", id, "--runs", rd).Output()
+	if err != nil || !strings.Contains(string(st), fmt.Sprintf("search: TPE, 5 of 5 settings (%d drawn at random, %d proposed by TPE)", 5-tpe, tpe)) {
+		t.Errorf("sweep status: %v\n%s", err, st)
+	}
+}
+
+// TestSweepTPE: a TPE search on this machine.
+func TestSweepTPE(t *testing.T) { tpeSweep(t, "local") }
+
+// TestSweepSlurmTPE: a TPE search on the real Slurm cluster: each
+// proposal is an sbatch of its own while the sweep waits.
+func TestSweepSlurmTPE(t *testing.T) {
+	slurmUp(t)
+	tpeSweep(t, "slurm")
 }

@@ -167,7 +167,11 @@ func (v SweepView) View() string {
 	if v.err != nil {
 		return st.Bad.Render(v.err.Error()) + "\n" + st.Dim.Render("q quits")
 	}
-	title := st.Title.Render("maskdash sweep") + " " + st.Value.Render(v.sw.ID) + st.Dim.Render(fmt.Sprintf(" · %s, %d at a time · %s", v.sw.Backend, v.sw.Parallel, sweep.Tally(v.st)))
+	search := ""
+	if s := v.sw.Search; s != nil {
+		search = fmt.Sprintf(" · TPE, %d of %d settings", v.sw.Tried(), s.Points)
+	}
+	title := st.Title.Render("maskdash sweep") + " " + st.Value.Render(v.sw.ID) + st.Dim.Render(fmt.Sprintf(" · %s, %d at a time%s · %s", v.sw.Backend, v.sw.Parallel, search, sweep.Tally(v.st)))
 	best := sweep.Best(v.st)
 	line2 := st.Dim.Render("no trial has finished an epoch yet")
 	if len(best) > 0 {

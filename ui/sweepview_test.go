@@ -116,6 +116,23 @@ func BenchmarkSweepView100(b *testing.B) {
 	}
 }
 
+// TestSweepViewSaysTheSearch: a TPE search's view says how many of its
+// settings it has tried.
+func TestSweepViewSaysTheSearch(t *testing.T) {
+	dir := makeSweep(t, 6, 3)
+	sw, err := sweep.Open(dir, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw.Search = &sweep.Search{Method: sweep.MethodTPE, Space: "lr=log:1e-4..1e-1;loss=ce,focal", Points: 20, Startup: 4}
+	if err := sw.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if out := sweepViewAt(t, dir, 120, 40).View(); !strings.Contains(out, "local, 4 at a time · TPE, 6 of 20 settings · ") {
+		t.Errorf("the view does not say the search's progress:\n%s", out)
+	}
+}
+
 func keyRunes(s string) tea.KeyMsg { return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)} }
 
 // TestSweepViewTrialNotStarted: enter on a trial whose folder does not

@@ -5,6 +5,8 @@
 // a Backend (this machine, or a Slurm cluster through sbatch --array);
 // early-stopping rules (ASHA, the median rule) decide from the trials'
 // per-epoch macro F1 in their folders, inside each trial's own process,
-// so that a sweep needs no process watching it. The package knows
-// nothing of the dashboard.
+// so that a sweep needs no process watching it, but for an adaptive search
+// (search.go): TPE (tpe.go) proposes each next setting from the finished
+// trials' scores, in the process that waits on the sweep (monitor.go).
+// The package knows nothing of the dashboard.
 package sweep

@@ -32,8 +32,30 @@ func Requeue(ctx context.Context, sw *Sweep, be Backend, st []TrialStatus, q map
 	return again, be.Submit(ctx, sw, again)
 }
 
+// ProposeAndSubmit adds an adaptive search's next settings (Propose) and
+// submits their trials, saying so on w; the new trials' indexes.
+func ProposeAndSubmit(ctx context.Context, sw *Sweep, be Backend, st []TrialStatus, w io.Writer) ([]int, error) {
+	added, err := sw.Propose(st)
+	if err != nil || len(added) == 0 {
+		return nil, err
+	}
+	if err := be.Submit(ctx, sw, added); err != nil {
+		return nil, fmt.Errorf("submit %s's new trials: %w", sw.ID, err)
+	}
+	for _, i := range added {
+		t := sw.Trials[i]
+		how := "proposed by TPE from the finished trials"
+		if t.Proposed == TrialDrawn {
+			how = "drawn at random (TPE waits for two finished settings)"
+		}
+		fmt.Fprintf(w, "%s %s: %s: %s\n", time.Now().Format("15:04:05"), t.RunID, how, t.Label())
+	}
+	return added, nil
+}
+
 // Wait watches the sweep until every trial has ended for good, requeueing
-// trials that died, and writes a line to w for each change of a trial's
+// trials that died and adding an adaptive search's next trials as
+// earlier ones end, and writes a line to w for each change of a trial's
 // state. every is how often it looks.
 func Wait(ctx context.Context, sw *Sweep, be Backend, w io.Writer, every time.Duration) ([]TrialStatus, error) {
 	last := map[int]State{}
@@ -62,7 +84,14 @@ func Wait(ctx context.Context, sw *Sweep, be Backend, w io.Writer, every time.Du
 				time.Now().Format("15:04:05"), sw.Trials[i].RunID, sw.Trials[i].Submits, MaxSubmits)
 			last[i] = StatePending
 		}
-		ended := len(again) == 0
+		added, err := ProposeAndSubmit(ctx, sw, be, st, w)
+		if err != nil {
+			return st, err
+		}
+		for _, i := range added {
+			last[i] = StatePending
+		}
+		ended := len(again) == 0 && len(added) == 0
 		for _, t := range st {
 			if _, held := q[t.Index]; held || !t.State.Ended() {
 				ended = false

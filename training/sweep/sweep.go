@@ -26,7 +26,17 @@ type Trial struct {
 	// Submits counts the times the trial was handed to the backend (a
 	// requeued trial more than once).
 	Submits int `json:"submits"`
+	// Proposed says how the settings of a trial added while the sweep ran
+	// were chosen (TrialProposedTPE, TrialDrawn); "" for the trials it
+	// started with.
+	Proposed string `json:"proposed,omitempty"`
 }
+
+// How a trial added while its sweep ran got its settings.
+const (
+	TrialProposedTPE = "tpe"    // TPE proposed them from the finished trials
+	TrialDrawn       = "random" // drawn at random: too few trials had finished
+)
 
 // Args are the train flags that make this trial differ from the sweep's
 // own train flags.
@@ -92,6 +102,9 @@ type Sweep struct {
 	// runner's process id.
 	Jobs   []string `json:"jobs,omitempty"`
 	Trials []Trial  `json:"trials"`
+	// Search is an adaptive search's settings; nil when every trial was
+	// known at the start.
+	Search *Search `json:"search,omitempty"`
 	// Cancelled is set by sweep cancel: no trial is requeued after.
 	Cancelled bool `json:"cancelled,omitempty"`
 

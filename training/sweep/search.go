@@ -1,0 +1,200 @@
+package sweep
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+)
+
+// Method names how a sweep picks its settings.
+type Method string
+
+// Search methods.
+const (
+	// MethodFixed: every trial is known when the sweep starts (--grid,
+	// --random's draws).
+	MethodFixed Method = ""
+	// MethodTPE: after Search.Startup random settings, each next one is
+	// proposed from the finished ones' scores (tpe.go), one as a trial
+	// ends, by the process that waits on the sweep.
+	MethodTPE Method = "tpe"
+)
+
+// ParseMethod reads --search.
+func ParseMethod(s string) (Method, error) {
+	switch s {
+	case "", "random", "grid":
+		return MethodFixed, nil
+	case string(MethodTPE):
+		return MethodTPE, nil
+	}
+	return "", fmt.Errorf("--search %q is unknown; use random or tpe", s)
+}
+
+// Search is an adaptive search's settings (sweep.json's "search"): the
+// space as --random reads it, how many settings to try in all, how many
+// of them at random first, and the K folds and seeds each is trained
+// with (their mean best macro F1 is the setting's score).
+type Search struct {
+	Method  Method `json:"method"`
+	Space   string `json:"space"`
+	Points  int    `json:"points"`
+	Startup int    `json:"startup"`
+	Folds   int    `json:"folds,omitempty"`
+	Seeds   int    `json:"seeds,omitempty"`
+	Seed    uint64 `json:"seed"`
+}
+
+// DefaultStartup is how many settings a TPE search draws at random before
+// it proposes any (with --parallel P, at least P, so that every slot has
+// one): TPE needs a few scores to tell good from bad.
+const DefaultStartup = 5
+
+// perPoint is how many trials train one setting.
+func (s *Search) perPoint() int { return max(s.Folds, 1) * max(s.Seeds, 1) }
+
+// point is one setting of a search and its trials.
+type point struct {
+	params []KV
+	trials []int
+}
+
+// points groups the sweep's trials by their settings, in order.
+func (sw *Sweep) points() []point {
+	var out []point
+	at := map[string]int{}
+	for i, t := range sw.Trials {
+		k := paramsKey(t.Params)
+		j, ok := at[k]
+		if !ok {
+			j = len(out)
+			at[k] = j
+			out = append(out, point{params: t.Params})
+		}
+		out[j].trials = append(out[j].trials, i)
+	}
+	return out
+}
+
+func paramsKey(kv []KV) string {
+	var b strings.Builder
+	for _, x := range kv {
+		b.WriteString(x.Name + "=" + x.Value + ";")
+	}
+	return b.String()
+}
+
+// finished says a trial will not train again: it ended, and is not to be
+// requeued (it did not die, or died too often, or the sweep was
+// cancelled).
+func (sw *Sweep) finished(t TrialStatus) bool {
+	return t.State.Ended() && (!t.State.Resumable() || t.Submits >= MaxSubmits || sw.Cancelled)
+}
+
+// Propose adds the next settings of an adaptive search (Search) to the
+// sweep, as many as there are free slots (--parallel, a setting taking
+// its folds × seeds trials; one at least when nothing runs) until
+// Search.Points settings have been tried, saves sweep.json and returns
+// the new trials, for the caller to submit. A fixed sweep, a cancelled
+// one and one without free slots get none. st is the trials' status.
+func (sw *Sweep) Propose(st []TrialStatus) ([]int, error) {
+	s := sw.Search
+	if s == nil || s.Method != MethodTPE || sw.Cancelled {
+		return nil, nil
+	}
+	pts := sw.points()
+	var obs []observation
+	busy := 0
+	for _, p := range pts {
+		done, total, n := true, 0.0, 0
+		for _, i := range p.trials {
+			if i >= len(st) || !sw.finished(st[i]) {
+				done = false
+				busy++
+				continue
+			}
+			// A trial with no score (it failed before its first epoch)
+			// counts as the worst there is.
+			f1 := st[i].BestF1
+			if math.IsNaN(f1) {
+				f1 = -1
+			}
+			total, n = total+f1, n+1
+		}
+		if done {
+			vals := map[string]string{}
+			for _, kv := range p.params {
+				vals[kv.Name] = kv.Value
+			}
+			obs = append(obs, observation{values: vals, score: total / float64(n)})
+		}
+	}
+	left := s.Points - len(pts)
+	free := (max(sw.Parallel, 1) - busy) / s.perPoint()
+	if busy == 0 {
+		free = max(free, 1)
+	}
+	count := min(left, free)
+	if count <= 0 {
+		return nil, nil
+	}
+	space, err := ParseRandom(s.Space)
+	if err != nil {
+		return nil, fmt.Errorf("sweep.json's search space: %w", err)
+	}
+	// The draws follow from the search's seed and how many settings came
+	// before: a resumed search proposes as it would have.
+	rng := rand.New(rand.NewPCG(s.Seed, uint64(len(pts))^0x74706521)) // "tpe!"
+	var added []int
+	for range count {
+		kv, by := []KV(nil), TrialDrawn
+		if len(obs) < 2 {
+			for _, d := range space {
+				kv = append(kv, KV{d.Name, d.draw(rng)})
+			}
+		} else {
+			kv, by = proposeTPE(space, obs, rng), TrialProposedTPE
+		}
+		added = append(added, sw.addPoint(kv, by)...)
+	}
+	return added, sw.Save()
+}
+
+// addPoint adds the trials of one setting (its folds and seeds, as
+// Expand orders them) and returns their indexes.
+func (sw *Sweep) addPoint(kv []KV, by string) []int {
+	s := sw.Search
+	var added []int
+	for seed := range max(s.Seeds, 1) {
+		for fold := range max(s.Folds, 1) {
+			t := Trial{Index: len(sw.Trials), Params: kv, Proposed: by}
+			if s.Seeds > 1 {
+				t.Seed = uint64(seed + 1)
+			}
+			if s.Folds > 1 {
+				t.Fold, t.Folds = fold+1, s.Folds
+			}
+			t.RunID = fmt.Sprintf("t%03d", t.Index)
+			sw.Trials = append(sw.Trials, t)
+			added = append(added, t.Index)
+		}
+	}
+	return added
+}
+
+// Tried is how many settings the search has tried or is trying.
+func (sw *Sweep) Tried() int { return len(sw.points()) }
+
+// Progress says how far the search is: "TPE, 7 of 20 settings (5 drawn
+// at random, 2 proposed by TPE)".
+func (s *Search) Progress(sw *Sweep) string {
+	pts := sw.points()
+	tpe := 0
+	for _, p := range pts {
+		if t := sw.Trials[p.trials[0]]; t.Proposed == TrialProposedTPE {
+			tpe++
+		}
+	}
+	return fmt.Sprintf("TPE, %d of %d settings (%d drawn at random, %d proposed by TPE)", len(pts), s.Points, len(pts)-tpe, tpe)
+}
