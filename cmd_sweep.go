@@ -258,6 +258,13 @@ func (a *app) waitSweep(sw *sweep.Sweep, be sweep.Backend) error {
 		every = 100 * time.Millisecond
 	}
 	st, err := sweep.Wait(a.ctx, sw, be, a.out, every)
+	if errors.Is(err, context.Canceled) {
+		next := "follows it again"
+		if sw.Search != nil {
+			next = "goes on with the search"
+		}
+		return fmt.Errorf("stopped waiting on %s; its running trials go on, and 'maskdash sweep resume %s --wait' %s", sw.ID, sw.ID, next)
+	}
 	if err != nil {
 		return err
 	}

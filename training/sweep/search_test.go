@@ -1,0 +1,88 @@
+package sweep
+
+import (
+	"math"
+	"slices"
+	"testing"
+)
+
+// tpeSweepAt is a TPE search of points settings of one setting, its
+// first two trials made, in a folder of its own.
+func tpeSweepAt(t *testing.T, parallel, points, folds int) *Sweep {
+	t.Helper()
+	sw := &Sweep{Parallel: parallel, Search: &Search{Method: MethodTPE, Space: "lr=log:1e-4..1e-2;loss=ce,focal", Points: points, Startup: 2, Folds: folds, Seed: 7}}
+	if err := Create(t.TempDir(), "", sw); err != nil {
+		t.Fatal(err)
+	}
+	sw.addPoint([]KV{{"lr", "0.001"}, {"loss", "ce"}}, "")
+	sw.addPoint([]KV{{"lr", "0.0002"}, {"loss", "focal"}}, "")
+	return sw
+}
+
+// statusOf gives trial i state s and best F1 f1 (NaN: none).
+func statusOf(sw *Sweep, states map[int]State, f1 map[int]float64) []TrialStatus {
+	st := make([]TrialStatus, len(sw.Trials))
+	for i, tr := range sw.Trials {
+		st[i] = TrialStatus{Trial: tr, State: StateRunning, BestF1: math.NaN()}
+		if s, ok := states[i]; ok {
+			st[i].State = s
+		}
+		if v, ok := f1[i]; ok {
+			st[i].BestF1 = v
+		}
+	}
+	return st
+}
+
+// TestProposeFillsFreeSlots: a TPE search adds a setting when a slot
+// frees, drawn at random while fewer than two settings have finished and
+// by TPE after, stops at its number of settings and when cancelled, and
+// proposes the same again from the same state (a resumed search goes on
+// as it would have). A setting with folds takes as many slots.
+func TestProposeFillsFreeSlots(t *testing.T) {
+	sw := tpeSweepAt(t, 2, 4, 0)
+	if added, err := sw.Propose(statusOf(sw, nil, nil)); err != nil || len(added) != 0 {
+		t.Fatalf("both slots busy: added %v (%v)", added, err)
+	}
+	added, err := sw.Propose(statusOf(sw, map[int]State{0: StateDone}, map[int]float64{0: 0.3}))
+	if err != nil || !slices.Equal(added, []int{2}) || sw.Trials[2].Proposed != TrialDrawn {
+		t.Fatalf("one finished: added %v (%v), proposed %q", added, err, sw.Trials[2].Proposed)
+	}
+	st := statusOf(sw, map[int]State{0: StateDone, 1: StateStopped}, map[int]float64{0: 0.3, 1: 0.1})
+	again := *sw
+	again.Trials = slices.Clone(sw.Trials)
+	added, err = sw.Propose(st)
+	if err != nil || !slices.Equal(added, []int{3}) || sw.Trials[3].Proposed != TrialProposedTPE {
+		t.Fatalf("two finished: added %v (%v), proposed %q", added, err, sw.Trials[3].Proposed)
+	}
+	if _, err := again.Propose(st); err != nil || !slices.Equal(again.Trials[3].Params, sw.Trials[3].Params) {
+		t.Errorf("the same state proposed %v, then %v (%v)", sw.Trials[3].Params, again.Trials[3].Params, err)
+	}
+	reread, err := Open(sw.Dir, sw.Dir)
+	if err != nil || len(reread.Trials) != 4 || reread.Trials[3].RunID != "t003" {
+		t.Fatalf("sweep.json after proposing: %v, %+v", err, reread)
+	}
+	all := statusOf(sw, map[int]State{0: StateDone, 1: StateDone, 2: StateDone, 3: StateDone}, nil)
+	if added, _ := sw.Propose(all); len(added) != 0 {
+		t.Errorf("4 of 4 settings tried, and it added %v", added)
+	}
+	if got := sw.Search.Progress(sw); got != "TPE, 4 of 4 settings (3 drawn at random, 1 proposed by TPE)" {
+		t.Errorf("progress %q", got)
+	}
+	c := tpeSweepAt(t, 2, 4, 0)
+	c.Cancelled = true
+	if added, _ := c.Propose(statusOf(c, map[int]State{0: StateDone, 1: StateDone}, nil)); len(added) != 0 {
+		t.Errorf("a cancelled search added %v", added)
+	}
+	// Two folds a setting, three slots: the trials of the first two
+	// settings are t000–t003; when t000 and t001 end one slot of three
+	// is busy, so one more setting (two trials) fits.
+	f := tpeSweepAt(t, 3, 5, 2)
+	if len(f.Trials) != 4 || f.Trials[1].Fold != 2 {
+		t.Fatalf("folds: %+v", f.Trials)
+	}
+	added, err = f.Propose(statusOf(f, map[int]State{0: StateDone, 1: StateDone, 2: StateDone}, map[int]float64{0: 0.2, 1: 0.4}))
+	if err != nil || !slices.Equal(added, []int{4, 5}) || f.Trials[5].Fold != 2 || !slices.Equal(f.Trials[4].Params, f.Trials[5].Params) {
+		t.Errorf("with folds: added %v (%v): %+v", added, err, f.Trials[4:])
+	}
+}
