@@ -318,26 +318,10 @@ func TestMixedBatchLossIsTheMix(t *testing.T) {
 func TestCutMixChangedWhileTraining(t *testing.T) {
 	dir := t.TempDir()
 	cfg := tinyConfig(t, dir)
-	sent, stopped := 0, false
-	tr, evs, err := runTrainer(t, cfg, func(tr *Trainer, e Event) {
-		if e.Kind != KindStep {
-			return
-		}
-		switch {
-		case sent == 0:
-			tr.Send(Command{Kind: CmdSetCutMix, Text: "2", Who: "carol"})
-			tr.Send(Command{Kind: CmdSetCutMix, Text: "1 random", Who: "alice"})
-		case sent == 3:
-			tr.Send(Command{Kind: CmdSetCutMix, Text: "0.5", Who: "bob"})
-		case e.Epoch == 1 && !stopped:
-			stopped = true
-			tr.Send(Command{Kind: CmdStop})
-		}
-		sent++
+	tr, evs := trainSteered(t, cfg, map[int][]Command{
+		0: {{Kind: CmdSetCutMix, Text: "2", Who: "carol"}, {Kind: CmdSetCutMix, Text: "1 random", Who: "alice"}},
+		3: {{Kind: CmdSetCutMix, Text: "0.5", Who: "bob"}},
 	})
-	if err != nil || !stopped {
-		t.Fatalf("training: %v, stopped %v", err, stopped)
-	}
 	var refused bool
 	var set []string
 	for _, e := range evs {
@@ -389,4 +373,28 @@ func TestChildRunMixesAsItsParentNow(t *testing.T) {
 	if c := childOf(tr, Command{Kind: CmdFork}); c.CutMix != 0 || c.CutMixBox != "" {
 		t.Errorf("child of a run whose CutMix was turned off: cutmix %v %q", c.CutMix, c.CutMixBox)
 	}
+}
+
+// trainSteered trains cfg, sending at[k] after the k-th step event, and
+// stops the run once its first epoch has ended.
+func trainSteered(t *testing.T, cfg Config, at map[int][]Command) (*Trainer, []Event) {
+	t.Helper()
+	sent, stopped := 0, false
+	tr, evs, err := runTrainer(t, cfg, func(tr *Trainer, e Event) {
+		if e.Kind != KindStep {
+			return
+		}
+		for _, c := range at[sent] {
+			tr.Send(c)
+		}
+		if e.Epoch == 1 && !stopped {
+			stopped = true
+			tr.Send(Command{Kind: CmdStop})
+		}
+		sent++
+	})
+	if err != nil || !stopped {
+		t.Fatalf("training: %v, stopped %v", err, stopped)
+	}
+	return tr, evs
 }

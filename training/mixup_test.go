@@ -138,25 +138,11 @@ func TestMixupChangedWhileTraining(t *testing.T) {
 	dir := t.TempDir()
 	cfg := tinyConfig(t, dir)
 	cfg.Mixup = 0.6
-	sent, stopped := 0, false
-	tr, evs, err := runTrainer(t, cfg, func(tr *Trainer, e Event) {
-		if e.Kind != KindStep {
-			return
-		}
-		switch {
-		case sent == 0:
-			tr.Send(Command{Kind: CmdSetCutMix, Text: "0.5", Who: "carol"}) // 0.5 + 0.6
-			tr.Send(Command{Kind: CmdSetMixup, Text: "0.2 0.4", Who: "alice"})
-			tr.Send(Command{Kind: CmdSetCutMix, Text: "0.5 random", Who: "bob"})
-		case e.Epoch == 1 && !stopped:
-			stopped = true
-			tr.Send(Command{Kind: CmdStop})
-		}
-		sent++
-	})
-	if err != nil || !stopped {
-		t.Fatalf("training: %v, stopped %v", err, stopped)
-	}
+	tr, evs := trainSteered(t, cfg, map[int][]Command{0: {
+		{Kind: CmdSetCutMix, Text: "0.5", Who: "carol"}, // 0.5 + 0.6
+		{Kind: CmdSetMixup, Text: "0.2 0.4", Who: "alice"},
+		{Kind: CmdSetCutMix, Text: "0.5 random", Who: "bob"},
+	}})
 	var refused bool
 	var set []string
 	for _, e := range evs {
