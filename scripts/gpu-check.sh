@@ -93,9 +93,9 @@ gotest models -timeout 180s -v -run 'TestGPU|TestDeviceFor' ./models || echo "FA
 gotest gpu -timeout 60s -v -run 'TestBatchNormOnTheGPU' ./models/gpu || echo "FAILED: BatchNorm on the GPU"
 gotest kernels -timeout 60s -v -run 'TestKernelsOnTheGPU|TestBF16KernelsOnTheGPU|TestFusedBNReLU' ./models/cudakern || echo "FAILED: kernels on the GPU"
 gotest training -timeout 150s -v -run 'TestGPU' ./training || echo "FAILED: training curve"
-# A CutMix batch's loss is its two labels' mix on the GPU too, with the
+# A CutMix or Mixup batch's loss is its two labels' mix on the GPU too, with the
 # loss on the device for plain batches.
-MASKDASH_GPU_LOSS=1 gotest cutmix -timeout 60s -v -run 'TestMixedBatchLossIsTheMix' ./training || echo "FAILED: a CutMix batch's loss on the GPU"
+MASKDASH_GPU_LOSS=1 gotest cutmix -timeout 60s -v -run 'TestMixedBatchLossIsTheMix' ./training || echo "FAILED: a mixed batch's loss on the GPU"
 fi
 if want extra; then
 step "the training curve with the defaults' alternatives"

@@ -18,7 +18,7 @@ go test -tags gpuemu -count=1 -timeout 20m \
 # ahead, MASKDASH_EMU_EAGER_COPY=1): three steps on three batches must
 # still move the weights as the CPU does.
 MASKDASH_EMU_EAGER_COPY=1 go test -tags gpuemu -count=1 -run 'TestGPUOptimizersMatchCPU|TestGPUHeldBatch' ./models ./training
-# A CutMix batch's loss is its two labels' mix with the loss on the device
+# A CutMix or Mixup batch's loss is its two labels' mix with the loss on the device
 # for plain batches (the mixed one goes to the host).
 MASKDASH_GPU_LOSS=1 go test -tags gpuemu -count=1 -run 'TestMixedBatchLossIsTheMix' ./training
 # The binary on the emulated GPU, as a user drives it: every test of the

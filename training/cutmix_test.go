@@ -277,37 +277,42 @@ func TestCutMixTrains(t *testing.T) {
 	}
 }
 
-// TestMixedBatchLossIsTheMix: a mixed batch's loss is the mix of its two
-// labels' losses at the logits the step returned, even after a plain
-// batch left a loss for the GPU's kernels behind (in a GPU build, with
-// MASKDASH_GPU_LOSS=1, the net would otherwise compute that one, on the
-// old labels). In a GPU build (or the emulator's) the net is on the GPU.
+// TestMixedBatchLossIsTheMix: a mixed batch's loss (CutMix's or
+// Mixup's) is the mix of its two labels' losses at the logits the step
+// returned, even after a plain batch left a loss for the GPU's kernels
+// behind (in a GPU build, with MASKDASH_GPU_LOSS=1, the net would
+// otherwise compute that one, on the old labels). In a GPU build (or the
+// emulator's) the net is on the GPU.
 func TestMixedBatchLossIsTheMix(t *testing.T) {
-	cfg := tinyConfig(t, t.TempDir())
-	cfg.CutMix = 1
-	tr := testTrainer(t, cfg, nil)
-	order := tr.sampler.Epoch(0)[:cfg.Batch]
-	b, ok := <-tr.trainL.Epoch(context.Background(), 0, order)
-	if !ok || b.N != cfg.Batch {
-		t.Fatalf("no batch of %d: %v %d", cfg.Batch, ok, b.N)
+	for name, mix := range map[string]func(*Config){"cutmix": func(c *Config) { c.CutMix = 1 }, "mixup": func(c *Config) { c.Mixup = 1 }} {
+		t.Run(name, func(t *testing.T) {
+			cfg := tinyConfig(t, t.TempDir())
+			mix(&cfg)
+			tr := testTrainer(t, cfg, nil)
+			order := tr.sampler.Epoch(0)[:cfg.Batch]
+			b, ok := <-tr.trainL.Epoch(context.Background(), 0, order)
+			if !ok || b.N != cfg.Batch {
+				t.Fatalf("no batch of %d: %v %d", cfg.Batch, ok, b.N)
+			}
+			heads := tr.net.Spec.Heads()
+			stale := make([]int, cfg.Batch) // every image class 0: a loss for other labels
+			tr.net.SetDeviceLoss(tr.loss.Device(stale, heads))
+			labels := make([]int, cfg.Batch)
+			loss, logits, mixed, err := tr.forwardBackward(b, tr.net.InputBatch(), labels, 1e-3, tr.mixer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if mixed == nil {
+				t.Fatal("a chance of 1 left the batch plain")
+			}
+			k := tr.net.Spec.Outputs()
+			want := tr.mixer.loss(tr.loss.Func(labels, heads), tr.loss.Func(mixed.other, heads), mixed.lam)(logits, cfg.Batch, k, make([]float32, len(logits)))
+			if math.Abs(loss-want) > 1e-5*math.Max(1, want) {
+				t.Errorf("the step's loss %v; the mix of its labels' losses at its logits %v (on %s)", loss, want, tr.device)
+			}
+			t.Logf("on %s: loss %.6g (λ %.3f)", tr.device, loss, mixed.lam)
+		})
 	}
-	heads := tr.net.Spec.Heads()
-	stale := make([]int, cfg.Batch) // every image class 0: a loss for other labels
-	tr.net.SetDeviceLoss(tr.loss.Device(stale, heads))
-	labels := make([]int, cfg.Batch)
-	loss, logits, mixed, err := tr.forwardBackward(b, tr.net.InputBatch(), labels, 1e-3, tr.mixer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if mixed == nil {
-		t.Fatal("a chance of 1 left the batch plain")
-	}
-	k := tr.net.Spec.Outputs()
-	want := tr.mixer.loss(tr.loss.Func(labels, heads), tr.loss.Func(mixed.other, heads), mixed.lam)(logits, cfg.Batch, k, make([]float32, len(logits)))
-	if math.Abs(loss-want) > 1e-5*math.Max(1, want) {
-		t.Errorf("the step's loss %v; the mix of its labels' losses at its logits %v (on %s)", loss, want, tr.device)
-	}
-	t.Logf("on %s: loss %.6g", tr.device, loss)
 }
 
 // TestCutMixChangedWhileTraining: CutMix can be turned on, changed and
