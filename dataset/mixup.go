@@ -14,6 +14,9 @@ func Blend(x []float32, per int, from []int, lam float64, src []float32) []float
 	copy(src, x[:n*per])
 	a, b := float32(lam), float32(1-lam)
 	for i, o := range from {
+		if o == i {
+			continue // λx + (1−λ)x is x, but for rounding
+		}
 		dst, own, other := x[i*per:(i+1)*per], src[i*per:(i+1)*per], src[o*per:(o+1)*per]
 		for j := range dst {
 			dst[j] = a*own[j] + b*other[j]

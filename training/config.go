@@ -88,6 +88,11 @@ type Config struct {
 	// MixupAlpha is the α of the Beta(α, α) that Mixup's λ is drawn from;
 	// default DefaultMixupAlpha (when Mixup is set).
 	MixupAlpha float64 `json:"mixup_alpha,omitempty"`
+	// MixPairs is which image CutMix and Mixup mix each image with:
+	// MixPairsAny (any of the batch; "" too) or MixPairsClass (one of its
+	// own class: intra-class mixing, new images of a class with its label
+	// unchanged, the competition's "SMOTE-like" CutMix).
+	MixPairs string `json:"mix_pairs,omitempty"`
 	// Fold and Folds pick fold Fold (1 to Folds) of a K-fold split by
 	// person as validation, instead of Split and ValRatio; 0: no folds.
 	Fold  int `json:"fold,omitempty"`
@@ -254,6 +259,9 @@ func (c *Config) Check() error {
 	}
 	if c.CutMix+c.Mixup > 1+1e-9 {
 		return fmt.Errorf("--cutmix %g and --mixup %g add up to more than 1: a batch is mixed one way at most, so their chances can add up to 1", c.CutMix, c.Mixup)
+	}
+	if c.MixPairs != "" && c.MixPairs != MixPairsAny && c.MixPairs != MixPairsClass {
+		return fmt.Errorf("--mix-pairs %q is unknown; use any or class", c.MixPairs)
 	}
 	if c.CutMixBox != "" {
 		if _, err := dataset.ParseCutMixBox(c.CutMixBox); err != nil {

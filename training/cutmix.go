@@ -48,16 +48,16 @@ func parseChance(s string) (float64, error) {
 	return p, nil
 }
 
-// cutMix mixes batch x (n images) by CutMix: it draws a box and pairs the images,
+// cutMix mixes batch x (its images' labels) by CutMix: it draws a box and pairs the images,
 // pastes into each image its pair's box and returns the pairs and the
 // share of each image that is still its own. ok is false when the box
 // is clipped to nothing: the batch stays plain.
-func (m *batchMixer) cutMix(x []float32, n int, rng *rand.Rand) (pairs []int, lam float64, ok bool) {
+func (m *batchMixer) cutMix(x []float32, labels []int, rng *rand.Rand) (pairs []int, lam float64, ok bool) {
 	b := m.box.Draw(m.w, m.h, rng)
 	if b.Area() == 0 {
 		return nil, 0, false
 	}
-	pairs = rng.Perm(n)
+	pairs = m.pair(labels, rng)
 	m.src = dataset.PasteBoxes(x, m.w, m.h, b, pairs, m.src)
 	return pairs, 1 - float64(b.Area())/float64(m.w*m.h), true
 }

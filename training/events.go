@@ -141,9 +141,12 @@ type RunHeader struct {
 	CutMix string `json:"cutmix,omitempty"`
 	// Mixup is Config.Mixup's chance and α ("0.3 alpha=0.2"); "" when no
 	// batch is mixed by it.
-	Mixup  string `json:"mixup,omitempty"`
-	Data   string `json:"data"`
-	Device string `json:"device"`
+	Mixup string `json:"mixup,omitempty"`
+	// MixPairs is Config.MixPairs when CutMix or Mixup mixes within a
+	// class (MixPairsClass); "" otherwise.
+	MixPairs string `json:"mix_pairs,omitempty"`
+	Data     string `json:"data"`
+	Device   string `json:"device"`
 	// Precision is the GPU's arithmetic (models.Precision's name) on a
 	// cuda run; empty on the CPU.
 	Precision string   `json:"precision,omitempty"`

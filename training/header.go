@@ -5,7 +5,8 @@ import "path/filepath"
 // Tricks are the header's settings that only some runs have, as a
 // dashboard's header and headless's first line show them: "training ages
 // 30,58", "skips ages 27-29,57-59", "pseudo-labels teacher.csv" (the
-// file's name), "cutmix 0.3 half", "mixup 0.2 alpha=0.2"; none when the
+// file's name), "cutmix 0.3 half", "mixup 0.2 alpha=0.2", "mixing
+// within class"; none when the
 // run has none.
 func (h RunHeader) Tricks() []string {
 	var t []string
@@ -15,6 +16,7 @@ func (h RunHeader) Tricks() []string {
 		{"pseudo-labels", baseName(h.PseudoLabels)},
 		{"cutmix", h.CutMix},
 		{"mixup", h.Mixup},
+		{"mixing within", h.MixPairs},
 	} {
 		if s.value != "" {
 			t = append(t, s.name+" "+s.value)

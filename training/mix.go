@@ -42,6 +42,7 @@ type batchMixer struct {
 	box         dataset.CutMixBox
 	mixupChance float64
 	alpha       float64 // Mixup's λ is drawn from Beta(alpha, alpha)
+	sameClass   bool    // pair each image with one of its own class (Config.MixPairs)
 	seed        uint64
 	w, h        int
 	src         []float32 // the batch before it is mixed
@@ -51,7 +52,7 @@ type batchMixer struct {
 
 // newBatchMixer is the mixer of cfg's settings.
 func newBatchMixer(cfg Config) (*batchMixer, error) {
-	m := &batchMixer{seed: cfg.Seed, w: cfg.W, h: cfg.H}
+	m := &batchMixer{seed: cfg.Seed, w: cfg.W, h: cfg.H, sameClass: cfg.MixPairs == MixPairsClass}
 	return m, m.set(cfg.CutMix, dataset.CutMixBox(cfg.CutMixBox), cfg.Mixup, cfg.MixupAlpha)
 }
 
@@ -133,11 +134,11 @@ func (m *batchMixer) mix(x []float32, labels []int, step int) *mixedBatch {
 	switch u := rng.Float64(); {
 	case u < m.cutChance:
 		var ok bool
-		if pairs, lam, ok = m.cutMix(x, n, rng); !ok {
+		if pairs, lam, ok = m.cutMix(x, labels, rng); !ok {
 			return nil
 		}
 	case u < m.cutChance+m.mixupChance:
-		pairs, lam = m.mixup(x, n, rng)
+		pairs, lam = m.mixup(x, labels, rng)
 	default:
 		return nil
 	}
@@ -195,4 +196,48 @@ func (t *Trainer) mixAsIn(m CkptMeta) error {
 		}
 	}
 	return x.set(cut, box, mixup, alpha)
+}
+
+// How a mixed batch's images are paired (Config.MixPairs).
+const (
+	MixPairsAny   = "any"   // any image of the batch
+	MixPairsClass = "class" // one of the image's own class
+)
+
+// pair pairs each image of a batch (labels: their classes) with another:
+// pairs[i] is image i's partner, any image of the batch, or with
+// sameClass one of its own class (itself when it is its class's only
+// image in the batch: it stays as it is). Intra-class mixing makes new
+// images of a class without mixing labels: oversampling by mixing, as
+// SMOTE does between neighbours.
+func (m *batchMixer) pair(labels []int, rng *rand.Rand) []int {
+	n := len(labels)
+	if !m.sameClass {
+		return rng.Perm(n)
+	}
+	byClass := map[int][]int{}
+	var classes []int
+	for i, l := range labels {
+		if _, ok := byClass[l]; !ok {
+			classes = append(classes, l)
+		}
+		byClass[l] = append(byClass[l], i)
+	}
+	pairs := make([]int, n)
+	for _, c := range classes { // in order of first appearance: the draws follow the batch
+		members := byClass[c]
+		for j, k := range rng.Perm(len(members)) {
+			pairs[members[j]] = members[k]
+		}
+	}
+	return pairs
+}
+
+// pairsShown is how a run's header shows the pairing: "class" when
+// images are mixed within their class; "" otherwise.
+func (m *batchMixer) pairsShown() string {
+	if m.sameClass {
+		return MixPairsClass
+	}
+	return ""
 }

@@ -43,12 +43,12 @@ func ParseMixup(s string, alpha float64) (float64, float64, error) {
 	return p, alpha, nil
 }
 
-// mixup mixes batch x (n images of per floats) by Mixup: it draws λ
+// mixup mixes batch x (its images' labels) by Mixup: it draws λ
 // from Beta(α, α) and pairs the images, and blends each with its pair,
 // λ of its own. It returns the pairs and λ.
-func (m *batchMixer) mixup(x []float32, n int, rng *rand.Rand) (pairs []int, lam float64) {
+func (m *batchMixer) mixup(x []float32, labels []int, rng *rand.Rand) (pairs []int, lam float64) {
 	lam = distuv.Beta{Alpha: m.alpha, Beta: m.alpha, Src: rng}.Rand()
-	pairs = rng.Perm(n)
+	pairs = m.pair(labels, rng)
 	m.src = dataset.Blend(x, 3*m.w*m.h, pairs, lam, m.src)
 	return pairs, lam
 }

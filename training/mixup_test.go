@@ -221,3 +221,48 @@ func TestMixupTrains(t *testing.T) {
 		t.Errorf("run.json: mixup %v α %v (%v)", got.Mixup, got.MixupAlpha, err)
 	}
 }
+
+// TestMixPairsWithinClass: with --mix-pairs class, CutMix and Mixup mix
+// each image with one of its own class, so every label stays what it was
+// while the images change (but for a class's only image of the batch,
+// mixed with itself); an unknown pairing is refused in a sentence.
+func TestMixPairsWithinClass(t *testing.T) {
+	const w, h = 8, 8
+	labels := []int{0, 0, 1, 1, 1, 2, 0, 3}
+	per := 3 * w * h
+	for _, cfg := range []Config{{CutMix: 1}, {Mixup: 1, MixupAlpha: 1}} {
+		cfg.MixPairs, cfg.Seed, cfg.W, cfg.H = MixPairsClass, 4, w, h
+		m, err := newBatchMixer(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		moved := 0
+		for step := range 50 {
+			x, _ := cutMixBatch(len(labels), w, h, uint64(step))
+			orig := slices.Clone(x)
+			mixed := m.mix(x, labels, step)
+			if mixed == nil {
+				t.Fatalf("%+v step %d: a chance of 1 left the batch plain", cfg, step)
+			}
+			if !slices.Equal(mixed.other, labels) {
+				t.Fatalf("%+v step %d: mixed with labels %v, the batch's are %v", cfg, step, mixed.other, labels)
+			}
+			for i := range labels {
+				same := slices.Equal(x[i*per:(i+1)*per], orig[i*per:(i+1)*per])
+				if labels[i] >= 2 && !same {
+					t.Fatalf("%+v step %d: image %d, its class's only one, changed", cfg, step, i)
+				}
+				if !same {
+					moved++
+				}
+			}
+		}
+		if moved < 50 {
+			t.Errorf("%+v: only %d images changed in 50 batches", cfg, moved)
+		}
+	}
+	bad := Config{MixPairs: "friends"}
+	if err := bad.Check(); err == nil || !strings.Contains(err.Error(), `--mix-pairs "friends" is unknown`) {
+		t.Errorf("--mix-pairs friends: %v", err)
+	}
+}

@@ -49,13 +49,13 @@ func TestHeaderSaysCutMix(t *testing.T) {
 // TestHeaderSaysMixup: the header says Mixup's setting beside CutMix's,
 // follows a change, and M offers the one that is on.
 func TestHeaderSaysMixup(t *testing.T) {
-	m := withHeader(func(h *training.RunHeader) { h.Mixup = "0.2 alpha=0.2" })
-	if v := m.View(); !strings.Contains(v, "shuffle · mixup 0.2 alpha=0.2 · 1680/420 imgs") {
+	m := withHeader(func(h *training.RunHeader) { h.Mixup, h.MixPairs = "0.2 alpha=0.2", "class" })
+	if v := m.View(); !strings.Contains(v, "shuffle · mixup 0.2 alpha=0.2 · mixing within class · 1680/420 imgs") {
 		t.Errorf("the header does not say Mixup's setting:\n%s", v)
 	}
 	nm, _ := m.Update(eventsMsg{events: []training.Event{{Kind: training.KindControl, Setting: training.SettingMixup, Value: "0.5 alpha=0.4", Who: "bob", Step: 120}}})
 	m = nm.(Model)
-	if v := m.View(); !strings.Contains(v, "mixup 0.5 alpha=0.4 · 1680") || !strings.Contains(v, "bob set Mixup to 0.5 alpha=0.4 at step 120") {
+	if v := m.View(); !strings.Contains(v, "mixup 0.5 alpha=0.4 · mixing within class · 1680") || !strings.Contains(v, "bob set Mixup to 0.5 alpha=0.4 at step 120") {
 		t.Errorf("after bob changed Mixup:\n%s", v)
 	}
 	if m, _ = press(m, "M"); m.prompt.Value() != "mixup 0.5 alpha=0.4" {
