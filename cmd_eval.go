@@ -238,14 +238,18 @@ func (a *app) ensembleCmd() *cobra.Command {
 		var set *dataset.Set
 		if dir != "" {
 			var err error
-			if set, err = prs[0].EvalData(dir, true); err != nil {
+			if set, err = prs[0].VoteData(dir); err != nil {
 				return err
 			}
 		}
 		i := 0
 		e, err := training.SoftVoteRuns(a.ctx, prs, set, tta, func(m training.EnsembleMember) {
 			if m.Alone != nil {
-				fmt.Fprintf(a.out, "%s alone: accuracy %.4f, macro F1 %.4f\n", refs[i], m.Alone.Accuracy, m.Alone.MacroF1)
+				of := ""
+				if m.Task != "" {
+					of = " of the " + m.Task + " task"
+				}
+				fmt.Fprintf(a.out, "%s alone: accuracy %.4f, macro F1 %.4f%s\n", refs[i], m.Alone.Accuracy, m.Alone.MacroF1, of)
 			}
 			i++
 		})

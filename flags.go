@@ -145,6 +145,7 @@ func trainFlags(fs *pflag.FlagSet, c *training.Config) func() error {
 	chanceFloat(fs, &c.CutMix, "cutmix", 0, "the chance a training batch is mixed by CutMix: each image shows a box of another, and the loss weighs both labels by area (0: never; the 2022 winners used 0.3)")
 	fs.StringVar(&c.CutMixBox, "cutmix-box", "", "CutMix's box: half (the right half of each image, the 2022 winners' box) or random (Yun et al.'s); default half")
 	chanceFloat(fs, &c.Mixup, "mixup", 0, "the chance a training batch is mixed by Mixup (when CutMix does not mix it: the two chances add up to 1 at most): each image is blended with another, λ of its own, and the loss weighs both labels by λ (0: never)")
+	fs.StringVar(&c.Task, "task", "", "train on one task of the mask layout: mask, gender or age (its 3, 2 or 3 classes; none: all 18); ensemble combines a run of each into the 18 classes")
 	fs.StringVar(&c.MixPairs, "mix-pairs", "", "which image CutMix and Mixup mix each image with: any (of the batch; the default) or class (one of its own class: new images of the class, its label unchanged; intra-class, SMOTE-like mixing, with --sampler balance for the rare classes)")
 	nonNegFloat(fs, &c.MixupAlpha, "mixup-alpha", 0, "Mixup's λ is drawn from Beta(α, α): small α gives λ near 0 or 1, 1 gives any λ alike; default 0.2 (Zhang et al.'s best on ImageNet)")
 	crop := fs.String("crop", "", "centre crop WxH of the source image before resizing, such as 256x320 (the baseline's CenterCrop)")

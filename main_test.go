@@ -1295,3 +1295,54 @@ func TestCalibrate(t *testing.T) {
 		t.Errorf("ensemble --offsets of two overlapping splits: %v\n%s", err, out)
 	}
 }
+
+// TestTaskRunsVoteTogether: three runs of one task each (--task mask,
+// gender, age), as the competition's top teams trained them, vote
+// together into a submission of the 18 classes, each run scored on its
+// own task; a vote that lacks a task says which; class offsets are refused
+// for it in a sentence; a run of the 18 classes joins the vote through
+// its task marginals.
+func TestTaskRunsVoteTogether(t *testing.T) {
+	data := tinySet(t)
+	rd := t.TempDir()
+	for _, task := range []string{"mask", "gender", "age", "none"} {
+		if out, err := run(t, "train", "--headless", "--data", data, "--runs", rd, "--img", "16x16", "--batch", "8", "--epochs", "1", "--task", task, "--name", task); err != nil {
+			t.Fatalf("train --task %s: %v\n%s", task, err, out)
+		} else if want := "task " + task + ","; task != "none" && !strings.Contains(out, want) {
+			t.Errorf("train --task %s: the first line does not say %q:\n%s", task, want, out)
+		}
+	}
+	out, err := run(t, "ensemble", "--run", "mask", "--run", "gender", "--run", "age", "--runs", rd, "--out", filepath.Join(rd, "vote.csv"))
+	if err != nil {
+		t.Fatalf("ensemble of the three tasks: %v\n%s", err, out)
+	}
+	for _, want := range []string{"macro F1", "of the mask task", "of the gender task", "of the age task", "ensemble: accuracy"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the vote's output lacks %q:\n%s", want, out)
+		}
+	}
+	b, _ := os.ReadFile(filepath.Join(rd, "vote.csv"))
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != 15 || lines[0] != "ImageID,ans" {
+		t.Fatalf("the vote: %d lines, header %q", len(lines), lines[0])
+	}
+	for _, l := range lines[1:] {
+		_, ans, _ := strings.Cut(l, ",")
+		if n, err := strconv.Atoi(ans); err != nil || n < 0 || n >= 18 {
+			t.Fatalf("row %q is not an 18-class prediction", l)
+		}
+	}
+	if out, err := run(t, "ensemble", "--run", "mask", "--run", "age", "--runs", rd, "--out", filepath.Join(rd, "v2.csv")); err == nil || !strings.Contains(out, "no run predicts gender: add a run trained with --task gender") {
+		t.Errorf("a vote without gender: %v\n%s", err, out)
+	}
+	if out, err := run(t, "ensemble", "--run", "mask", "--run", "gender", "--run", "age", "--offsets", "--runs", rd, "--out", filepath.Join(rd, "v3.csv")); err == nil || !strings.Contains(out, "class offsets are fitted on the 18 classes") {
+		t.Errorf("offsets for a vote of task runs: %v\n%s", err, out)
+	}
+	// The 18-class run gives gender through its marginals.
+	if out, err := run(t, "ensemble", "--run", "mask", "--run", "none", "--run", "age", "--runs", rd, "--out", filepath.Join(rd, "v4.csv")); err != nil || !strings.Contains(out, "ensemble: accuracy") {
+		t.Errorf("task runs with an 18-class run: %v\n%s", err, out)
+	}
+	if out, err := run(t, "train", "--headless", "--data", data, "--runs", rd, "--task", "race"); err == nil || !strings.Contains(out, `--task "race" is unknown`) {
+		t.Errorf("--task race: %v\n%s", err, out)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -51,6 +52,9 @@ func ReadPseudoLabels(path string) (PseudoLabels, []Skip, error) {
 				return nil // the header
 			}
 			if isEvalHeader(rec) {
+				if len(rec) == 2 && slices.Contains(TaskNames[:], rec[1]) {
+					wrong = fmt.Errorf("%s holds one task's classes (its column is %s), not the 18: combine the three tasks' runs first (maskdash ensemble --run MASK --run GENDER --run AGE)", path, rec[1])
+				}
 				return nil
 			}
 		}

@@ -56,6 +56,7 @@ type Set struct {
 	Root    string   // folder it was read from
 	Classes []string // class names, indexed by label
 	Masked  bool     // classes are the 18 mask × gender × age classes
+	Task    string   // one task of the mask layout (ForTask: mask, gender or age); "" none
 	Bins    AgeBins  // age bins used for the labels (mask layout only)
 	Samples []Sample
 	Skipped []Skip

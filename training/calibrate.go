@@ -112,12 +112,12 @@ func (r RunPredictor) valSet(p *runs.ValPreds) (*dataset.Set, error) {
 	idx := make([]int, p.Len())
 	for i, it := range p.Items {
 		j, ok := where[valImage(it)]
-		if !ok || d.Train.Samples[j].Label != p.Truth[i] {
+		if !ok || r.truth(d.Train.Samples[j].Label) != p.Truth[i] {
 			return nil, fmt.Errorf("validation image %s is not in %s as the run saw it (the data changed since): calibrate without --tta", it.Name, r.DataDir)
 		}
 		idx[i] = j
 	}
-	return d.Train.Subset(idx), nil
+	return d.Train.Subset(idx).ForTask(r.Meta.Data.Task)
 }
 
 // validated says why no validation predictions are of a checkpoint's

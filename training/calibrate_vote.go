@@ -28,6 +28,9 @@ import (
 // every run predicts its validation images again, each averaged with its
 // mirror image, for an ensemble voted with --tta.
 func CalibrateVote(ctx context.Context, prs []RunPredictor, tta bool) (VoteCalibration, error) {
+	if hasTaskRuns(prs) {
+		return VoteCalibration{}, ErrTaskRuns
+	}
 	// First which runs share a split (cheap, from the kept predictions),
 	// then their predictions: with tta that predicts every validation
 	// image of every run again.

@@ -108,6 +108,9 @@ type DataIdentity struct {
 	// PseudoLabels is the file whose eval images the training split
 	// took in (Config.PseudoLabels).
 	PseudoLabels string `json:"pseudo_labels,omitempty"`
+	// Task is the one task of the mask layout the run trained on
+	// (Config.Task); "" all 18 classes.
+	Task string `json:"task,omitempty"`
 }
 
 // tensor is one named array for a safetensors file.

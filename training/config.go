@@ -88,6 +88,11 @@ type Config struct {
 	// MixupAlpha is the α of the Beta(α, α) that Mixup's λ is drawn from;
 	// default DefaultMixupAlpha (when Mixup is set).
 	MixupAlpha float64 `json:"mixup_alpha,omitempty"`
+	// Task trains on one task of the mask layout (dataset.TaskNames:
+	// mask, gender or age), its 3, 2 or 3 classes instead of the 18; ""
+	// (or "none") all 18. The top teams trained one model a task and
+	// combined them (ensemble of task runs).
+	Task string `json:"task,omitempty"`
 	// MixPairs is which image CutMix and Mixup mix each image with:
 	// MixPairsAny (any of the batch; "" too) or MixPairsClass (one of its
 	// own class: intra-class mixing, new images of a class with its label
@@ -169,7 +174,7 @@ func (c *Config) Defaults() {
 	}
 	// A sweep's grid cannot give an empty value: "none" is the word for
 	// it in the settings whose "" is none.
-	for _, v := range []*string{&c.SkipTrainAges, &c.TrainAgeBins, &c.FixLabels, &c.PseudoLabels} {
+	for _, v := range []*string{&c.SkipTrainAges, &c.TrainAgeBins, &c.FixLabels, &c.PseudoLabels, &c.Task} {
 		if *v == NoneSetting {
 			*v = ""
 		}
@@ -259,6 +264,12 @@ func (c *Config) Check() error {
 	}
 	if c.CutMix+c.Mixup > 1+1e-9 {
 		return fmt.Errorf("--cutmix %g and --mixup %g add up to more than 1: a batch is mixed one way at most, so their chances can add up to 1", c.CutMix, c.Mixup)
+	}
+	if _, err := dataset.ParseTask(c.Task); err != nil && c.Task != NoneSetting {
+		return fmt.Errorf("--%w", err)
+	}
+	if c.Task != "" && c.Task != NoneSetting && len(models.Spec{Name: c.Model}.Heads()) > 1 {
+		return fmt.Errorf("--task %s trains one task, but model %s predicts all three: use it without --task, or a model without -mh", c.Task, c.Model)
 	}
 	if c.MixPairs != "" && c.MixPairs != MixPairsAny && c.MixPairs != MixPairsClass {
 		return fmt.Errorf("--mix-pairs %q is unknown; use any or class", c.MixPairs)

@@ -11,7 +11,8 @@ import (
 // data has labels.
 type EnsembleMember struct {
 	Run   string
-	Alone *Metrics // nil without labels
+	Alone *Metrics // nil without labels; on the run's task's classes for a task run
+	Task  string   // the one task the run trained on (Config.Task); "" all 18 classes
 }
 
 // Ensemble is a soft vote of several runs on one data set.
@@ -28,6 +29,9 @@ type Ensemble struct {
 func SoftVoteRuns(ctx context.Context, prs []RunPredictor, set *dataset.Set, tta bool, each func(EnsembleMember)) (Ensemble, error) {
 	if len(prs) == 0 {
 		return Ensemble{}, fmt.Errorf("an ensemble needs one run or more")
+	}
+	if hasTaskRuns(prs) {
+		return voteTasks(ctx, prs, set, tta, each)
 	}
 	var e Ensemble
 	if set == nil {

@@ -142,6 +142,9 @@ type RunHeader struct {
 	// Mixup is Config.Mixup's chance and α ("0.3 alpha=0.2"); "" when no
 	// batch is mixed by it.
 	Mixup string `json:"mixup,omitempty"`
+	// Task is the one task of the mask layout the run trains on
+	// (Config.Task); "" all 18 classes.
+	Task string `json:"task,omitempty"`
 	// MixPairs is Config.MixPairs when CutMix or Mixup mixes within a
 	// class (MixPairsClass); "" otherwise.
 	MixPairs string `json:"mix_pairs,omitempty"`

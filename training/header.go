@@ -3,7 +3,8 @@ package training
 import "path/filepath"
 
 // Tricks are the header's settings that only some runs have, as a
-// dashboard's header and headless's first line show them: "training ages
+// dashboard's header and headless's first line show them: "task age",
+// "training ages
 // 30,58", "skips ages 27-29,57-59", "pseudo-labels teacher.csv" (the
 // file's name), "cutmix 0.3 half", "mixup 0.2 alpha=0.2", "mixing
 // within class"; none when the
@@ -11,6 +12,7 @@ import "path/filepath"
 func (h RunHeader) Tricks() []string {
 	var t []string
 	for _, s := range []struct{ name, value string }{
+		{"task", h.Task},
 		{"training ages", h.TrainAgeBins},
 		{"skips ages", h.SkipTrainAges},
 		{"pseudo-labels", baseName(h.PseudoLabels)},

@@ -93,10 +93,16 @@ func evalSet(ctx context.Context, net *models.Net, l *dataset.Loader, set *datas
 }
 
 // WritePredictions writes `ImageID,ans` rows in set order (info.csv order
-// for the eval layout).
+// for the eval layout). A task run's predictions (a set of one task) are
+// that task's classes, and their column says which (`ImageID,age`): they
+// are no submission until the three tasks are combined.
 func WritePredictions(path string, set *dataset.Set, lp [][]float64) error {
 	var b bytes.Buffer
-	b.WriteString("ImageID,ans\n")
+	col := "ans"
+	if set.Task != "" {
+		col = set.Task
+	}
+	b.WriteString("ImageID," + col + "\n")
 	for i, s := range set.Samples {
 		fmt.Fprintf(&b, "%s,%d\n", s.Name, Argmax(lp[i]))
 	}

@@ -54,6 +54,19 @@ func (r RunPredictor) UseOffsets() (runs.ClassOffsets, error) {
 // (info.csv) when present, else the data folder's test split, else its
 // training images. An empty DIR means the data the run trained on.
 func (r RunPredictor) EvalData(dir string, predict bool) (*dataset.Set, error) {
+	return r.evalData(dir, predict, r.Meta.Data.Task)
+}
+
+// VoteData opens DIR ("": the data the run trained on) for a vote with
+// this run: EvalData, or for a task run the same images with their 18
+// classes, which the vote of task runs predicts.
+func (r RunPredictor) VoteData(dir string) (*dataset.Set, error) {
+	return r.evalData(dir, true, "")
+}
+
+// evalData is EvalData seen by task (dataset.Set.ForTask; "": all the
+// classes, checked against the checkpoint's only then).
+func (r RunPredictor) evalData(dir string, predict bool, task string) (*dataset.Set, error) {
 	if dir == "" {
 		if r.DataDir == "" {
 			return nil, fmt.Errorf("the run does not record its data folder; name one with --data DIR")
@@ -71,6 +84,12 @@ func (r RunPredictor) EvalData(dir string, predict bool) (*dataset.Set, error) {
 	set, err := openEvalSet(dir, bins, fix, predict)
 	if err != nil {
 		return nil, err
+	}
+	if set, err = set.ForTask(task); err != nil {
+		return nil, err
+	}
+	if task == "" && r.Meta.Data.Task != "" {
+		return set, nil // the 18 classes a vote of task runs combines into
 	}
 	if err := r.CheckClasses(set); err != nil {
 		return nil, err
@@ -99,4 +118,13 @@ func openEvalSet(dir string, bins dataset.AgeBins, fix string, predict bool) (*d
 		return d.Test, nil
 	}
 	return d.Train, nil
+}
+
+// truth is the class a run was taught for an image of 18-way class
+// label: label, or its class of the run's task.
+func (r RunPredictor) truth(label int) int {
+	if t, err := dataset.ParseTask(r.Meta.Data.Task); err == nil && t >= 0 && label >= 0 {
+		return dataset.TaskLabel(label, t)
+	}
+	return label
 }

@@ -118,7 +118,7 @@ func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 		LR: t.baseLR, Batch: cfg.Batch, Img: fmt.Sprintf("%dx%d", cfg.W, cfg.H), Sampler: t.sampler.Name(),
 		Data: t.train.Root, Device: t.device, Classes: t.train.Classes, Masked: t.train.Masked,
 		Train: t.train.Len(), Val: t.val.Len(), Epochs: cfg.Epochs, Parent: cfg.From, Precision: gpuPrecision(t.net), TrainAgeBins: cfg.TrainAgeBins,
-		SkipTrainAges: cfg.SkipTrainAges, PseudoLabels: cfg.PseudoLabels, CutMix: t.mixer.cutMixShown(), Mixup: t.mixer.mixupShown(), MixPairs: t.mixer.pairsShown()}
+		SkipTrainAges: cfg.SkipTrainAges, PseudoLabels: cfg.PseudoLabels, CutMix: t.mixer.cutMixShown(), Mixup: t.mixer.mixupShown(), MixPairs: t.mixer.pairsShown(), Task: cfg.Task}
 	if t.train.Masked {
 		tn := dataset.TaskClassNames(t.train.Bins)
 		hd.TaskClasses = tn[:]
@@ -605,7 +605,7 @@ func (t *Trainer) meta(m *Metrics, st OptState) CkptMeta {
 		Loss: t.loss.Spec, CutMix: offIfEmpty(t.mixer.cutMixShown()), Mixup: offIfEmpty(t.mixer.mixupShown()), BaseLR: t.baseLR, Optimizer: st.Name, OptStep: st.Step, OptLR: st.LR,
 		Data: DataIdentity{Root: t.train.Root, Format: t.train.Format, Images: t.data.Train.Len(), Seed: t.cfg.Seed,
 			Split: t.cfg.Split, ValRatio: t.cfg.ValRatio, AgeBins: t.cfg.AgeBins, Sampler: t.cfg.Sampler, FixLabels: t.cfg.FixLabels, TrainAgeBins: t.cfg.TrainAgeBins,
-			SkipTrainAges: t.cfg.SkipTrainAges, PseudoLabels: t.cfg.PseudoLabels},
+			SkipTrainAges: t.cfg.SkipTrainAges, PseudoLabels: t.cfg.PseudoLabels, Task: t.cfg.Task},
 		Mean: t.aug.Mean, Std: t.aug.Std, CropW: t.aug.CropW, CropH: t.aug.CropH, Classes: t.train.Classes, BestF1: t.bestF1, BestEpoch: t.bestEpoch}
 }
 
@@ -690,7 +690,9 @@ func (t *Trainer) predictNow() (string, error) {
 	set := t.val
 	if t.data.Format == "mask" {
 		if ev, err := dataset.ReadEval(t.dataDir(), t.train.Bins); err == nil {
-			set = ev
+			if set, err = ev.ForTask(t.cfg.Task); err != nil {
+				return "", err
+			}
 		}
 	}
 	l := dataset.NewLoader(set, dataset.LoaderConfig{Batch: t.net.Spec.EvalBatch, Aug: t.aug, Workers: t.cfg.Workers}, nil, nil)
@@ -759,6 +761,15 @@ func (t *Trainer) openData(ctx context.Context) error {
 	if cfg.PseudoLabels != "" {
 		// Last: the eval images have no age to skip or relabel by.
 		if err := t.addPseudoLabels(cfg.PseudoLabels, cfg.PseudoMinProb); err != nil {
+			return err
+		}
+	}
+	if cfg.Task != "" {
+		// Last: every relabelling above works on the 18 classes.
+		if t.train, err = t.train.ForTask(cfg.Task); err != nil {
+			return err
+		}
+		if t.val, err = t.val.ForTask(cfg.Task); err != nil {
 			return err
 		}
 	}

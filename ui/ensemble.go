@@ -134,7 +134,11 @@ func (m ensembledMsg) said() (string, bool) {
 	if m.e.Score != nil {
 		var alone []string
 		for _, a := range m.e.Members {
-			alone = append(alone, fmt.Sprintf("%.4f", a.Alone.MacroF1))
+			s := fmt.Sprintf("%.4f", a.Alone.MacroF1)
+			if a.Task != "" {
+				s += " " + a.Task
+			}
+			alone = append(alone, s)
 		}
 		s += fmt.Sprintf(": macro F1 %.4f (alone %s)", m.e.Score.MacroF1, strings.Join(alone, ", "))
 	}
