@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/charmbracelet/lipgloss"
@@ -50,7 +51,7 @@ func (m Model) confusionView(w, h int) string {
 			s.EpochN[idx], s.EpochN[n-1], names[m.cellT], names[m.cellP], c.M[m.cellT][m.cellP])
 	}
 	corner := fmt.Sprintf("ep %d/%d", s.EpochN[idx], s.EpochN[n-1])
-	rows, byIndex := rowNames(c, names, w)
+	rows, byIndex := rowNames(c, names, w, m.cellWidth(c))
 	if byIndex {
 		corner = ""
 		if !m.picking {
@@ -131,7 +132,23 @@ func (m Model) taskTrends(w, h int) string {
 	return m.styles.BoxTitle.Render(joinFit(append([]string{head}, title...), " · ", w)) + "\n" + plot(series, o)
 }
 
-// matrix renders a confusion matrix; short cells (3 wide) for many
+// cellWidth is the width of a compact matrix's cells: 3, or 4 when a
+// count has three digits (counts of 1,000 and more are written 1k…), so
+// that neighbouring counts never run together.
+func (m Model) cellWidth(c *training.Confusion) int {
+	if !m.percent {
+		for _, row := range c.M {
+			for _, v := range row {
+				if v >= 100 {
+					return 4
+				}
+			}
+		}
+	}
+	return 3
+}
+
+// matrix renders a confusion matrix; short cells (cellWidth) for many
 // classes. The cell at cur (true, predicted) is marked.
 func (m Model) matrix(c *training.Confusion, names []string, compact bool, corner string, cur [2]int) string {
 	st := m.styles
@@ -141,7 +158,7 @@ func (m Model) matrix(c *training.Confusion, names []string, compact bool, corne
 	}
 	cw := 5
 	if compact {
-		cw = 3
+		cw = m.cellWidth(c)
 	}
 	var b strings.Builder
 	b.WriteString(st.Dim.Render(fmt.Sprintf("%-*s", lw+1, corner)))
@@ -167,7 +184,7 @@ func (m Model) matrix(c *training.Confusion, names []string, compact bool, corne
 				txt = fmt.Sprintf("%*.0f", cw, min(99, math.Round(100*frac)))
 			case m.percent:
 				txt = fmt.Sprintf("%*.0f", cw, 100*frac)
-			case v >= 1000 && cw == 3:
+			case len(strconv.Itoa(v)) >= cw:
 				txt = fmt.Sprintf("%*s", cw, fmt.Sprintf("%dk", v/1000))
 			default:
 				txt = fmt.Sprintf("%*d", cw, v)
@@ -235,12 +252,12 @@ func (m Model) perClass(c *training.Confusion, names []string, w int, trend [][]
 // the class names, or the classes' indices (as the columns are labelled)
 // where the names would leave the matrix wider than the view (18 classes
 // take about 70 cells with names, 57 without).
-func rowNames(c *training.Confusion, names []string, w int) (rows []string, byIndex bool) {
+func rowNames(c *training.Confusion, names []string, w, cw int) (rows []string, byIndex bool) {
 	lw := 0
 	for _, nm := range names {
 		lw = max(lw, lipgloss.Width(nm))
 	}
-	if len(names) == c.N && lw+1+3*c.N <= w {
+	if len(names) == c.N && lw+1+cw*c.N <= w {
 		return names, false
 	}
 	rows = make([]string, c.N)
@@ -270,7 +287,8 @@ func (m Model) cellAt(x, y int) (ep, t, p int, ok bool) {
 	if len(names) != c.N {
 		names = nil
 	}
-	rows, _ := rowNames(c, names, max(m.w, 40))
+	cw := m.cellWidth(c)
+	rows, _ := rowNames(c, names, max(m.w, 40), cw)
 	lw := 0
 	for _, nm := range rows {
 		lw = max(lw, lipgloss.Width(nm))
@@ -279,7 +297,7 @@ func (m Model) cellAt(x, y int) (ep, t, p int, ok bool) {
 	if m.bodyHeight() > c.N+2 {
 		row0++ // the title
 	}
-	t, p = y-row0, (x-(lw+1))/3
+	t, p = y-row0, (x-(lw+1))/cw
 	if t < 0 || t >= c.N || x < lw+1 || p >= c.N {
 		return 0, 0, 0, false
 	}

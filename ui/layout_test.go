@@ -116,6 +116,44 @@ func TestPercentCellsStaySeparate(t *testing.T) {
 	fits(t, v, 120, 40)
 }
 
+// TestCountCellsStaySeparate: counts of three and four digits (a
+// two-class task run's validation, a large data set) do not run into
+// their neighbours, on a wide and on an 80-cell screen, and a click on a
+// cell still finds it.
+func TestCountCellsStaySeparate(t *testing.T) {
+	for _, w := range []int{120, 80} {
+		m := newTestModel(&fakeCtrl{}, w, 40)
+		c := training.NewConfusion(18)
+		for i := range 18 {
+			for range 219 + 90*i {
+				c.Add(i, i)
+			}
+			for range 26 {
+				c.Add(i, (i+1)%18)
+			}
+		}
+		m.state.Confs = append(m.state.Confs, c)
+		m.state.EpochN = append(m.state.EpochN, 3)
+		m, _ = press(m, "2")
+		v := m.View()
+		lines := strings.Split(v, "\n")
+		row := -1
+		for i, l := range lines {
+			if strings.Contains(l, " 219  26") {
+				row = i
+			}
+		}
+		if row < 0 || strings.Contains(v, "26219") || !strings.Contains(v, " 1k  26") {
+			t.Fatalf("%d cells: counts run together, or 1,009 is not 1k:\n%s", w, v)
+		}
+		fits(t, v, w, 40)
+		x := lipgloss.Width(lines[row][:strings.Index(lines[row], " 219")]) + 2 // inside class 0's diagonal cell
+		if _, tr, pr, ok := m.cellAt(x, row-lipgloss.Height(m.headerView(w))); !ok || tr != 0 || pr != 0 {
+			t.Errorf("%d cells: a click on row 0's 219 finds %d, %d (%v)", w, tr, pr, ok)
+		}
+	}
+}
+
 // TestRunsListAt80KeepsF1: the runs view at 80 wide still shows each run's
 // best F1.
 func TestRunsListAt80KeepsF1(t *testing.T) {
