@@ -199,7 +199,7 @@ func (a *app) ensembleCmd() *cobra.Command {
 	f.BoolVar(&tta, "tta", false, "average with the horizontally flipped image")
 	f.BoolVar(&offsets, "offsets", false, "fit class offsets for macro F1 on the runs' validation predictions (the vote of runs of one split, or the folds' out-of-fold predictions) and add them to the vote when held-out halves say they help")
 	f.StringVar(&sweepRef, "sweep", "", "vote with a sweep's trials: the --top K best by validation macro F1, or every fold of a K-fold sweep")
-	countInt(f, &top, "top", 0, "with --sweep: the K best trials (default: every trial of a K-fold sweep, else 5)")
+	countInt(f, &top, "top", 0, "with --sweep: the K best trials (of each task, in a sweep over --task; default: every trial of a K-fold sweep, else 5)")
 	cmd.RunE = func(*cobra.Command, []string) error {
 		if sweepRef != "" {
 			if len(refs) > 0 {
@@ -335,9 +335,34 @@ func sweepMembers(runsDir, ref string, top int) ([]sweepMember, error) {
 			top = len(best)
 		}
 	}
+	// A sweep over --task votes the best trials of each task: the vote
+	// combines the tasks, and needs each.
+	var tasks []string
+	byTask := map[string][]sweep.TrialStatus{}
+	for _, t := range best {
+		task := trialTask(t.Trial)
+		if _, ok := byTask[task]; !ok {
+			tasks = append(tasks, task)
+		}
+		byTask[task] = append(byTask[task], t)
+	}
 	var out []sweepMember
-	for _, t := range best[:min(top, len(best))] {
-		out = append(out, sweepMember{t, sw.RunDir(t.Index)})
+	for _, task := range tasks {
+		b := byTask[task]
+		for _, t := range b[:min(top, len(b))] {
+			out = append(out, sweepMember{t, sw.RunDir(t.Index)})
+		}
 	}
 	return out, nil
+}
+
+// trialTask is the one task a trial trains on (its task setting); "" for
+// all 18 classes, which every trial of a sweep without task is.
+func trialTask(t sweep.Trial) string {
+	for _, kv := range t.Params {
+		if kv.Name == "task" && kv.Value != training.NoneSetting {
+			return kv.Value
+		}
+	}
+	return ""
 }

@@ -401,3 +401,28 @@ func TestSweepSlurmTPE(t *testing.T) {
 	slurmUp(t)
 	tpeSweep(t, "slurm")
 }
+
+// TestSweepOverTasksVotes: a sweep over --task (and the learning rate)
+// votes, with --sweep --top 1, the best trial of each task, and the vote
+// is a submission of the 18 classes.
+func TestSweepOverTasksVotes(t *testing.T) {
+	data := tinySet(t)
+	rd := t.TempDir()
+	if out, err := run(t, "sweep", "--runs", rd, "--grid", "task=mask,gender,age;lr=0.003,0.001", "--parallel", "2", "--wait",
+		"--data", data, "--img", "16x16", "--batch", "8", "--epochs", "1"); err != nil {
+		t.Fatalf("sweep: %v\n%s", err, out)
+	}
+	id := onlySweep(t, rd)
+	out, err := run(t, "ensemble", "--sweep", id, "--top", "1", "--runs", rd, "--out", filepath.Join(rd, "vote.csv"))
+	if err != nil {
+		t.Fatalf("ensemble --sweep: %v\n%s", err, out)
+	}
+	for _, task := range []string{"mask", "gender", "age"} {
+		if strings.Count(out, "task="+task) != 1 || !strings.Contains(out, "of the "+task+" task") {
+			t.Errorf("the vote does not take the best %s trial alone:\n%s", task, out)
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(rd, "vote.csv")); !strings.HasPrefix(string(b), "ImageID,ans\n") {
+		t.Errorf("the vote's file: %.40q", b)
+	}
+}
