@@ -9,16 +9,16 @@ import (
 	"github.com/maskdash/maskdash/dataset"
 )
 
-// CutMixOff is how a CutMix or Mixup setting reads when it mixes no
-// batch.
-const CutMixOff = "off"
+// MixOff is how a CutMix or Mixup setting reads when it mixes no
+// batch (and, at the dashboard's M, turns both off).
+const MixOff = "off"
 
 // ParseCutMix reads a CutMix setting as it is typed to change a run's:
 // "off" (or 0), a chance ("0.3", with the box box, or half when box is
 // ""), or a chance and a box ("0.5 random").
 func ParseCutMix(s string, box dataset.CutMixBox) (float64, dataset.CutMixBox, error) {
 	f := strings.Fields(s)
-	if len(f) == 1 && f[0] == CutMixOff {
+	if len(f) == 1 && f[0] == MixOff {
 		return 0, box, nil
 	}
 	if len(f) < 1 || len(f) > 2 {

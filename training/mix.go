@@ -96,10 +96,10 @@ func (m *batchMixer) mixupShown() string {
 }
 
 // offIfEmpty is a shown setting as ParseCutMix and ParseMixup read it
-// back: itself, or CutMixOff.
+// back: itself, or MixOff.
 func offIfEmpty(shown string) string {
 	if shown == "" {
-		return CutMixOff
+		return MixOff
 	}
 	return shown
 }

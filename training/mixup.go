@@ -21,7 +21,7 @@ const DefaultMixupAlpha = 0.2
 // setting is shown).
 func ParseMixup(s string, alpha float64) (float64, float64, error) {
 	f := strings.Fields(s)
-	if len(f) == 1 && f[0] == CutMixOff {
+	if len(f) == 1 && f[0] == MixOff {
 		return 0, alpha, nil
 	}
 	if len(f) < 1 || len(f) > 2 {
@@ -60,8 +60,8 @@ func (m *batchMixer) mixup(x []float32, labels []int, rng *rand.Rand) (pairs []i
 func ParseMixing(s string) ([]Command, error) {
 	f := strings.Fields(s)
 	switch {
-	case len(f) == 1 && f[0] == CutMixOff:
-		return []Command{{Kind: CmdSetCutMix, Text: CutMixOff}, {Kind: CmdSetMixup, Text: CutMixOff}}, nil
+	case len(f) == 1 && f[0] == MixOff:
+		return []Command{{Kind: CmdSetCutMix, Text: MixOff}, {Kind: CmdSetMixup, Text: MixOff}}, nil
 	case len(f) > 0 && f[0] == "mixup":
 		text := strings.Join(f[1:], " ")
 		if _, _, err := ParseMixup(text, 0); err != nil {
@@ -88,5 +88,5 @@ func MixingNow(cutMix, mixup string) string {
 	case mixup != "":
 		return "mixup " + mixup
 	}
-	return CutMixOff
+	return MixOff
 }

@@ -39,7 +39,7 @@ func TestHeaderSaysCutMix(t *testing.T) {
 	if v := m.View(); !strings.Contains(v, "shuffle · cutmix 0.3 half · 1680/420 imgs") {
 		t.Errorf("the header does not say CutMix's setting:\n%s", v)
 	}
-	nm, _ := m.Update(eventsMsg{events: []training.Event{{Kind: training.KindControl, Setting: training.SettingCutMix, Value: training.CutMixOff, Who: "bob", Step: 120}}})
+	nm, _ := m.Update(eventsMsg{events: []training.Event{{Kind: training.KindControl, Setting: training.SettingCutMix, Value: training.MixOff, Who: "bob", Step: 120}}})
 	v := nm.(Model).View()
 	if strings.Contains(v, "cutmix 0.3") || !strings.Contains(v, "bob set CutMix to off at step 120") {
 		t.Errorf("after bob turned CutMix off:\n%s", v)

@@ -217,13 +217,13 @@ func (s *RunState) Apply(e training.Event) {
 			s.say(e.Time, false, "%s set the loss to %s at step %d", who, e.Value, e.Step)
 		case training.SettingCutMix:
 			s.CutMix = e.Value
-			if e.Value == training.CutMixOff {
+			if e.Value == training.MixOff {
 				s.CutMix = ""
 			}
 			s.say(e.Time, false, "%s set CutMix to %s at step %d", who, e.Value, e.Step)
 		case training.SettingMixup:
 			s.Mixup = e.Value
-			if e.Value == training.CutMixOff {
+			if e.Value == training.MixOff {
 				s.Mixup = ""
 			}
 			s.say(e.Time, false, "%s set Mixup to %s at step %d", who, e.Value, e.Step)
