@@ -47,8 +47,13 @@ type Best struct {
 
 // Info is run.json.
 type Info struct {
-	ID         string         `json:"id"`
-	Name       string         `json:"name,omitempty"`
+	ID   string `json:"id"`
+	Name string `json:"name,omitempty"`
+	// Task is the one task of the mask layout the run learns (mask,
+	// gender or age; training's Config.Task); "" all its classes. It is
+	// part of the id, so that a task run's F1 is not read as an 18-class
+	// run's.
+	Task       string         `json:"task,omitempty"`
 	Parent     string         `json:"parent,omitempty"`
 	Status     Status         `json:"status"`
 	Start      time.Time      `json:"start"`
@@ -114,11 +119,14 @@ func NewStore(dir string) *Store { return &Store{Dir: dir} }
 
 var unsafeID = regexp.MustCompile(`[^A-Za-z0-9._+-]+`)
 
-// NewID makes a readable, sortable id such as 20261126-1830-vgg-s-focal.
-func NewID(t time.Time, model, loss, name string) string {
+// NewID makes a readable, sortable id such as 20261126-1830-vgg-s-focal
+// (with a task and a name: 20261126-1830-vgg-s-focal-age-long).
+func NewID(t time.Time, model, loss, task, name string) string {
 	parts := []string{t.Format("20060102-150405"), model, loss}
-	if name != "" {
-		parts = append(parts, name)
+	for _, p := range []string{task, name} {
+		if p != "" {
+			parts = append(parts, p)
+		}
 	}
 	return strings.Trim(unsafeID.ReplaceAllString(strings.Join(parts, "-"), "_"), "-")
 }
@@ -130,7 +138,7 @@ func (s *Store) Create(info Info) (*Run, error) {
 	if info.Start.IsZero() {
 		info.Start = time.Now()
 	}
-	base := NewID(info.Start, info.Model, info.Loss, info.Name)
+	base := NewID(info.Start, info.Model, info.Loss, info.Task, info.Name)
 	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("runs folder: %w", err)
 	}

@@ -112,7 +112,7 @@ func (l launch) open(t *Trainer, hub *Hub) (*runSink, error) {
 		if err != nil {
 			return nil, err
 		}
-		info := runs.Info{ID: l.cfg.RunID, Name: l.cfg.Name, Parent: l.cfg.From, Model: l.cfg.Model, Loss: l.cfg.Loss, Optim: t.opt.Name(),
+		info := runs.Info{ID: l.cfg.RunID, Name: l.cfg.Name, Task: l.cfg.Task, Parent: l.cfg.From, Model: l.cfg.Model, Loss: l.cfg.Loss, Optim: t.opt.Name(),
 			LR: l.cfg.LR, Epochs: l.cfg.Epochs, Config: cm, DataDir: t.dataDir()}
 		if run, err = store.Create(info); err != nil {
 			return nil, err
