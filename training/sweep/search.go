@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 )
 
@@ -104,7 +105,7 @@ func (sw *Sweep) Propose(st []TrialStatus) ([]int, error) {
 		return nil, nil
 	}
 	pts := sw.points()
-	var obs []observation
+	var obs, running []observation
 	busy := 0
 	for _, p := range pts {
 		done, total, n := true, 0.0, 0
@@ -123,11 +124,9 @@ func (sw *Sweep) Propose(st []TrialStatus) ([]int, error) {
 			total, n = total+f1, n+1
 		}
 		if done {
-			vals := map[string]string{}
-			for _, kv := range p.params {
-				vals[kv.Name] = kv.Value
-			}
-			obs = append(obs, observation{values: vals, score: total / float64(n)})
+			obs = append(obs, observation{values: valuesOf(p.params), score: total / float64(n)})
+		} else {
+			running = append(running, liar(p.params))
 		}
 	}
 	left := s.Points - len(pts)
@@ -154,8 +153,11 @@ func (sw *Sweep) Propose(st []TrialStatus) ([]int, error) {
 				kv = append(kv, KV{d.Name, d.draw(rng)})
 			}
 		} else {
-			kv, by = proposeTPE(space, obs, rng), TrialProposedTPE
+			// The settings still training count as bad ones (a
+			// "constant liar"), so that parallel slots try apart.
+			kv, by = proposeTPE(space, append(slices.Clone(obs), running...), rng), TrialProposedTPE
 		}
+		running = append(running, liar(kv))
 		added = append(added, sw.addPoint(kv, by)...)
 	}
 	return added, sw.Save()
@@ -198,3 +200,16 @@ func (s *Search) Progress(sw *Sweep) string {
 	}
 	return fmt.Sprintf("TPE, %d of %d settings (%d drawn at random, %d proposed by TPE)", len(pts), s.Points, len(pts)-tpe, tpe)
 }
+
+func valuesOf(kv []KV) map[string]string {
+	vals := map[string]string{}
+	for _, x := range kv {
+		vals[x.Name] = x.Value
+	}
+	return vals
+}
+
+// liar is a setting still training, as TPE counts it while it waits: worse
+// than any finished one (Optuna's constant liar), so that the next
+// proposals look elsewhere.
+func liar(kv []KV) observation { return observation{values: valuesOf(kv), score: math.Inf(-1)} }

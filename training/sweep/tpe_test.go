@@ -94,3 +94,31 @@ func TestTPEFindsMoreThanRandom(t *testing.T) {
 		t.Errorf("TPE %.4f against random %.4f on average, better in %d of %d searches", tpeSum/searches, randSum/searches, wins, searches)
 	}
 }
+
+// TestTPELiarSpreadsParallelTries: a setting still training counts as a
+// bad one (liar), so that TPE's next proposal, for another slot, lands
+// farther from it than without the lie (over 300 proposals).
+func TestTPELiarSpreadsParallelTries(t *testing.T) {
+	space, err := ParseRandom("lr=log:1e-5..1e-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var obs []observation
+	for lr, f1 := range map[string]float64{"0.001": 0.5, "0.0012": 0.5, "1e-05": 0.1, "0.1": 0.1, "0.0001": 0.2, "0.01": 0.2} {
+		obs = append(obs, observation{values: map[string]string{"lr": lr}, score: f1})
+	}
+	running := liar([]KV{{"lr", "0.0011"}})
+	far := func(o []observation) float64 {
+		var d float64
+		for s := range 300 {
+			v, _ := strconv.ParseFloat(proposeTPE(space, o, rand.New(rand.NewPCG(uint64(s), 1)))[0].Value, 64)
+			d += math.Abs(math.Log(v / 0.0011))
+		}
+		return d / 300
+	}
+	honest, lying := far(obs), far(append(obs, running))
+	t.Logf("mean |log(lr/0.0011)| of the proposals: %.3f without the liar, %.3f with", honest, lying)
+	if lying <= honest {
+		t.Errorf("the liar did not move the proposals away: %.3f against %.3f", lying, honest)
+	}
+}
