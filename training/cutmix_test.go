@@ -220,20 +220,35 @@ func TestCutMixChanceAndSeed(t *testing.T) {
 // training loss is not the plain run's from the same seed), says so in
 // its header and run.json, and refuses an unknown box in one sentence.
 func TestCutMixTrains(t *testing.T) {
-	dir := t.TempDir()
-	cfg := tinyConfig(t, dir)
+	cfg, tr := trainMixed(t, func(c *Config) { c.CutMix = 1 })
+	if got := tr.Header().CutMix; got != "1 half" {
+		t.Errorf("header's cutmix %q, want \"1 half\"", got)
+	}
+	if got := runConfig(t, cfg, tr); got.CutMix != 1 || got.CutMixBox != "half" {
+		t.Errorf("run.json: cutmix %v box %q", got.CutMix, got.CutMixBox)
+	}
+	cfg.CutMixBox = "square"
+	if err := cfg.Check(); err == nil {
+		t.Error("an unknown box passed Check")
+	}
+}
+
+// trainMixed trains a tiny config for an epoch plainly, then mixed as mix
+// sets it, and fails unless every mixed step's loss is finite and some
+// differ from the plain run's (something was mixed). It returns the mixed
+// run's config and trainer.
+func trainMixed(t *testing.T, mix func(*Config)) (Config, *Trainer) {
+	t.Helper()
+	cfg := tinyConfig(t, t.TempDir())
 	cfg.Epochs = 1
 	_, plain, err := runTrainer(t, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.CutMix = 1
+	mix(&cfg)
 	tr, mixed, err := runTrainer(t, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if got := tr.Header().CutMix; got != "1 half" {
-		t.Errorf("header's cutmix %q, want \"1 half\"", got)
 	}
 	stepLosses := func(evs []Event) []float64 {
 		var l []float64
@@ -248,19 +263,21 @@ func TestCutMixTrains(t *testing.T) {
 	if len(a) == 0 || len(a) != len(b) {
 		t.Fatalf("step events: %d plain, %d mixed", len(a), len(b))
 	}
-	same := 0
-	for i := range a {
+	for i := range b {
 		if math.IsNaN(b[i]) || math.IsInf(b[i], 0) {
 			t.Fatalf("mixed step %d: loss %v", i, b[i])
 		}
-		if a[i] == b[i] {
-			same++
-		}
 	}
-	if same == len(a) {
+	if slices.Equal(a, b) {
 		t.Error("every step's loss is the plain run's: nothing was mixed")
 	}
-	info, err := runs.NewStore(dir).Info(tr.RunID())
+	return cfg, tr
+}
+
+// runConfig is the config a run's run.json keeps.
+func runConfig(t *testing.T, cfg Config, tr *Trainer) Config {
+	t.Helper()
+	info, err := runs.NewStore(cfg.Runs).Info(tr.RunID())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,13 +285,7 @@ func TestCutMixTrains(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.CutMix != 1 || got.CutMixBox != "half" {
-		t.Errorf("run.json: cutmix %v box %q", got.CutMix, got.CutMixBox)
-	}
-	cfg.CutMixBox = "square"
-	if err := cfg.Check(); err == nil {
-		t.Error("an unknown box passed Check")
-	}
+	return got
 }
 
 // TestMixedBatchLossIsTheMix: a mixed batch's loss (CutMix's or

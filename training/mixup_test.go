@@ -181,44 +181,12 @@ func TestMixupChangedWhileTraining(t *testing.T) {
 // TestMixupTrains: a run with Mixup on every batch trains (finite losses,
 // not the plain run's), says so in its header and keeps it in run.json.
 func TestMixupTrains(t *testing.T) {
-	dir := t.TempDir()
-	cfg := tinyConfig(t, dir)
-	cfg.Epochs = 1
-	_, plain, err := runTrainer(t, cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Mixup = 1
-	tr, mixed, err := runTrainer(t, cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, tr := trainMixed(t, func(c *Config) { c.Mixup = 1 })
 	if got := tr.Header().Mixup; got != "1 alpha=0.2" {
 		t.Errorf("header's mixup %q, want \"1 alpha=0.2\"", got)
 	}
-	var a, b []float64
-	for _, e := range plain {
-		if e.Kind == KindStep {
-			a = append(a, e.Loss)
-		}
-	}
-	for _, e := range mixed {
-		if e.Kind == KindStep {
-			if math.IsNaN(e.Loss) || math.IsInf(e.Loss, 0) {
-				t.Fatalf("step %d: loss %v", e.Step, e.Loss)
-			}
-			b = append(b, e.Loss)
-		}
-	}
-	if len(a) == 0 || slices.Equal(a, b) {
-		t.Errorf("step losses: %d plain, %d mixed, equal %v", len(a), len(b), slices.Equal(a, b))
-	}
-	info, err := runs.NewStore(dir).Info(tr.RunID())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, err := ConfigFromMap(info.Config); err != nil || got.Mixup != 1 || got.MixupAlpha != DefaultMixupAlpha {
-		t.Errorf("run.json: mixup %v α %v (%v)", got.Mixup, got.MixupAlpha, err)
+	if got := runConfig(t, cfg, tr); got.Mixup != 1 || got.MixupAlpha != DefaultMixupAlpha {
+		t.Errorf("run.json: mixup %v α %v", got.Mixup, got.MixupAlpha)
 	}
 }
 
