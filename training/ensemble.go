@@ -43,18 +43,9 @@ func SoftVoteRuns(ctx context.Context, prs []RunPredictor, set *dataset.Set, tta
 	e.Set = set
 	var all [][][]float64
 	for _, pr := range prs {
-		lp, err := pr.LogProbs(ctx, set, tta)
+		lp, err := e.predict(ctx, pr, set, tta, each)
 		if err != nil {
-			return Ensemble{}, fmt.Errorf("%s: %w", pr.Path, err)
-		}
-		m := EnsembleMember{Run: pr.Path}
-		if set.HasTruth() {
-			s := ScoreLogProbs(set, lp)
-			m.Alone = &s
-		}
-		e.Members = append(e.Members, m)
-		if each != nil {
-			each(m)
+			return Ensemble{}, err
 		}
 		all = append(all, lp)
 	}
@@ -64,6 +55,26 @@ func SoftVoteRuns(ctx context.Context, prs []RunPredictor, set *dataset.Set, tta
 		e.Score = &s
 	}
 	return e, nil
+}
+
+// predict is run pr's log-probabilities of set (its classes: a task's for
+// a task run), with pr added to the members, scored alone where set has
+// labels, and told to each.
+func (e *Ensemble) predict(ctx context.Context, pr RunPredictor, set *dataset.Set, tta bool, each func(EnsembleMember)) ([][]float64, error) {
+	lp, err := pr.LogProbs(ctx, set, tta)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", pr.Path, err)
+	}
+	m := EnsembleMember{Run: pr.Path, Task: set.Task}
+	if set.HasTruth() {
+		s := ScoreLogProbs(set, lp)
+		m.Alone = &s
+	}
+	e.Members = append(e.Members, m)
+	if each != nil {
+		each(m)
+	}
+	return lp, nil
 }
 
 // WithOffsets is the ensemble with class offsets added to a copy of its

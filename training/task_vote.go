@@ -54,18 +54,9 @@ func voteTasks(ctx context.Context, prs []RunPredictor, set *dataset.Set, tta bo
 		if err != nil {
 			return Ensemble{}, err
 		}
-		lp, err := pr.LogProbs(ctx, view, tta)
+		lp, err := e.predict(ctx, pr, view, tta, each)
 		if err != nil {
-			return Ensemble{}, fmt.Errorf("%s: %w", pr.Path, err)
-		}
-		m := EnsembleMember{Run: pr.Path, Task: task}
-		if view.HasTruth() {
-			s := ScoreLogProbs(view, lp)
-			m.Alone = &s
-		}
-		e.Members = append(e.Members, m)
-		if each != nil {
-			each(m)
+			return Ensemble{}, err
 		}
 		if t >= 0 {
 			votes[t] = append(votes[t], lp)
