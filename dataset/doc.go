@@ -11,7 +11,8 @@
 // set.go is a data set in memory, split.go its profile-level and random
 // splits, stats.go its class counts, corrections.go the label
 // corrections applied to it (--fix-labels), pseudo.go eval images labelled
-// by another run's predictions (--pseudo-labels); augment.go and cutmix.go
+// by another run's predictions (--pseudo-labels), task.go a set seen by
+// one task (--task: mask, gender or age); augment.go and cutmix.go
 // (CutMix's boxes, pasted between a batch's images), mixup.go (Mixup's
 // blend of two images), sampler.go (balanced
 // and weighted sampling) and loader.go (the batches, decoded by worker

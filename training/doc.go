@@ -5,18 +5,19 @@
 //
 // Files: trainer.go is the loop and command.go, events.go and hub.go
 // its contract with the outside (commands in, events out, fanned out to
-// subscribers without blocking); start.go prepares a run from a Config
-// (config.go) and manager.go runs and replaces it; loss.go, optim.go and
-// metrics.go are the losses, optimizers and schedules, and macro F1 with
-// the confusion matrix; mix.go mixes training batches and their
-// labels' losses, by CutMix (cutmix.go) or Mixup (mixup.go); offsets.go fits class offsets for macro F1 (with
-// f1tally.go, macro F1 kept up to date one image at a time),
-// calibrate.go fits them for a run's checkpoint and calibrate_vote.go for
-// a vote of runs; record.go writes a run's folder; checkpoint.go,
-// predict.go (and ensembles) and compare.go work on finished runs;
-// control.go and remote.go steer a run from another process, tail.go and
-// curves.go read one back; alert.go and notify.go are the alerts;
-// sysstats.go, cputime_*.go, gpumem.go and crashwatch.go watch the
-// process; lrfind.go is the learning-rate range test. Sweeps are
-// subpackage sweep.
+// subscribers without blocking; header.go the run's header as viewers
+// show it); start.go prepares a run from a Config (config.go) and
+// manager.go runs and replaces it; loss.go, optim.go and metrics.go are
+// the losses, optimizers and schedules, and macro F1 with the confusion
+// matrix; mix.go mixes training batches and their labels' losses, by
+// CutMix (cutmix.go) or Mixup (mixup.go); offsets.go fits class offsets
+// for macro F1 (with f1tally.go, macro F1 kept up to date one image at a
+// time), calibrate.go fits them for a run's checkpoint and
+// calibrate_vote.go for a vote of runs; record.go writes a run's folder;
+// checkpoint.go, predict.go (and ensembles; task_vote.go combines runs of
+// one task each) and compare.go work on finished runs; control.go and
+// remote.go steer a run from another process, tail.go and curves.go read
+// one back; alert.go and notify.go are the alerts; sysstats.go,
+// cputime_*.go, gpumem.go and crashwatch.go watch the process; lrfind.go
+// is the learning-rate range test. Sweeps are subpackage sweep.
 package training
