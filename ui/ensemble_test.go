@@ -264,3 +264,36 @@ func b2f(b bool) float64 {
 	}
 	return 0
 }
+
+// TestEnsembleOfTaskRuns: E with a run of each task (--task) votes them
+// into the 18 classes, scores each on its task, writes the submission,
+// and says why it fits no class offsets.
+func TestEnsembleOfTaskRuns(t *testing.T) {
+	data, rd := t.TempDir(), t.TempDir()
+	if err := dataset.Synthesize(context.Background(), dataset.SynthConfig{Out: data, Profiles: 12, W: 24, H: 32, Eval: 14, Seed: 4}); err != nil {
+		t.Fatal(err)
+	}
+	for _, task := range []string{"mask", "gender", "age"} {
+		cfg := training.Config{Data: data, Runs: rd, Model: "cnn-s", Batch: 8, W: 16, H: 16, Epochs: 1, Task: task, StepEvery: time.Hour}
+		if err := training.NewManager(cfg, training.NewHub()).Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := runsViewModel(t, rd, 200, 40)
+	m, _ = press(m, "enter", "down", "enter", "down", "enter")
+	m, cmds := press(m, "E")
+	m = voted(t, m, cmds[0])
+	a := m.runs.answer
+	for _, want := range []string{"ensemble of 3 runs: macro F1", " mask", " gender", " age", "no class offsets: the vote has runs of one task"} {
+		if !strings.Contains(a, want) {
+			t.Errorf("the answer lacks %q: %s", want, a)
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join(rd, EnsemblesDir, "*-3runs.csv"))
+	if len(files) != 1 {
+		t.Fatalf("ensemble files: %v (%s)", files, a)
+	}
+	if b, err := os.ReadFile(files[0]); err != nil || !strings.HasPrefix(string(b), "ImageID,ans\n") {
+		t.Errorf("%s: %v %.30q", files[0], err, b)
+	}
+}
