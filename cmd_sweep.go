@@ -41,7 +41,7 @@ func (a *app) sweepCmd() *cobra.Command {
 	var draws, folds, seeds, parallel, minEpochs, eta, startup int
 	var wait bool
 	cmd := &cobra.Command{
-		Use:   "sweep [--grid G] [--random R --trials N] [--folds K] [--seeds N] [train flags…]",
+		Use:   "sweep [--grid G] [--random R --trials N [--search tpe]] [--folds K] [--seeds N] [train flags…]",
 		Short: "train every setting of a search space, here or on a Slurm cluster",
 		Long: `sweep trains one run per trial of a search space into a sweep folder in
 the runs folder (sweep.json and one ordinary run per trial: t000, t001, …).
