@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/maskdash/maskdash/dataset"
 	"github.com/maskdash/maskdash/runs"
@@ -171,6 +172,10 @@ func (a *app) predictCmd() *cobra.Command {
 			return err
 		}
 		fmt.Fprintf(a.out, "wrote %d predictions to %s\n", set.Len(), file)
+		if set.Task != "" {
+			fmt.Fprintf(a.out, "they are the %s task's classes (%s), no submission: 'maskdash ensemble --run MASK --run GENDER --run AGE --out FILE' combines a run of each task\n",
+				set.Task, strings.Join(set.Classes, ", "))
+		}
 		if err := a.writeProbs(probs, set, lp); err != nil {
 			return err
 		}

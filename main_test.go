@@ -1312,6 +1312,9 @@ func TestTaskRunsVoteTogether(t *testing.T) {
 			t.Errorf("train --task %s: the first line does not say %q, or the run's id lacks the task (%q):\n%s", task, want, id, out)
 		}
 	}
+	if out, err := run(t, "predict", "age", "--runs", rd, "--out", filepath.Join(rd, "age.csv")); err != nil || !strings.Contains(out, "they are the age task's classes (<30, 30-59, 60+), no submission") {
+		t.Errorf("predict of an age run: %v\n%s", err, out)
+	}
 	out, err := run(t, "ensemble", "--run", "mask", "--run", "gender", "--run", "age", "--runs", rd, "--out", filepath.Join(rd, "vote.csv"))
 	if err != nil {
 		t.Fatalf("ensemble of the three tasks: %v\n%s", err, out)
