@@ -281,18 +281,28 @@ func printSide(out io.Writer, d *training.RunDiff) {
 	}
 	fmt.Fprintf(out, "gained: %s\nlost: %s\n", d.Describe(d.Gained), d.Describe(d.Lost))
 	fmt.Fprintln(out, "\nconfusion B − A, points of each true class's share (rows: truth, columns: prediction):")
+	// Four cells a column, five where a whole class moved (−100 would run
+	// into its neighbour).
+	cw := 4
+	for _, row := range d.ConfDiff {
+		for _, v := range row {
+			if math.Abs(math.Round(100*v)) >= 100 {
+				cw = 5
+			}
+		}
+	}
 	fmt.Fprintf(out, "%3s", "")
 	for j := range d.ConfDiff {
-		fmt.Fprintf(out, "%4d", j)
+		fmt.Fprintf(out, "%*d", cw, j)
 	}
 	fmt.Fprintln(out)
 	for i, row := range d.ConfDiff {
 		fmt.Fprintf(out, "%3d", i)
 		for _, v := range row {
 			if p := math.Round(100 * v); p != 0 {
-				fmt.Fprintf(out, "%4.0f", p)
+				fmt.Fprintf(out, "%*.0f", cw, p)
 			} else {
-				fmt.Fprintf(out, "%4s", "·")
+				fmt.Fprintf(out, "%*s", cw, "·")
 			}
 		}
 		fmt.Fprintln(out)

@@ -1345,7 +1345,24 @@ func TestTaskRunsVoteTogether(t *testing.T) {
 	if out, err := run(t, "ensemble", "--run", "mask", "--run", "none", "--run", "age", "--runs", rd, "--out", filepath.Join(rd, "v4.csv")); err != nil || !strings.Contains(out, "ensemble: accuracy") {
 		t.Errorf("task runs with an 18-class run: %v\n%s", err, out)
 	}
+	// Runs of two tasks have no classes in common to compare.
+	if out, err := run(t, "compare", "mask", "age", "--runs", rd); err != nil || !strings.Contains(out, "no class-by-class comparison: the runs predict different classes (3 classes: wear, incorrect, none; 3 classes: <30, 30-59, 60+)") {
+		t.Errorf("compare of a mask and an age run: %v\n%s", err, out)
+	}
 	if out, err := run(t, "train", "--headless", "--data", data, "--runs", rd, "--task", "race"); err == nil || !strings.Contains(out, `--task "race" is unknown`) {
 		t.Errorf("--task race: %v\n%s", err, out)
+	}
+}
+
+// TestCompareDiffCellsStaySeparate: in compare's confusion B − A, a class
+// that moved whole (−100 points) does not run into its neighbour.
+func TestCompareDiffCellsStaySeparate(t *testing.T) {
+	d := &training.RunDiff{A: &training.RunFigures{}, B: &training.RunFigures{}, F1Diff: []float64{0, 0},
+		ConfDiff: [][]float64{{0.11, -1}, {1, 0.89}}}
+	d.A.PerClass, d.B.PerClass = make([]training.ClassScores, 2), make([]training.ClassScores, 2)
+	var b strings.Builder
+	printSide(&b, d)
+	if out := b.String(); !strings.Contains(out, "   11 -100") || !strings.Contains(out, "  100   89") {
+		t.Errorf("compare's matrix:\n%s", out)
 	}
 }

@@ -2,9 +2,9 @@ package training
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -94,8 +94,8 @@ func CompareRuns(dirA, dirB string) (*RunDiff, error) {
 	if err != nil {
 		return nil, err
 	}
-	if a.Conf.N != b.Conf.N {
-		return nil, errors.New("the runs have different classes (" + fmt.Sprint(a.Conf.N) + " and " + fmt.Sprint(b.Conf.N) + "): nothing to compare class by class")
+	if a.Conf.N != b.Conf.N || len(a.Classes) == len(b.Classes) && !slices.Equal(a.Classes, b.Classes) {
+		return nil, fmt.Errorf("the runs predict different classes (%s; %s): nothing to compare class by class", classList(a), classList(b))
 	}
 	d := &RunDiff{A: a, B: b}
 	n := a.Conf.N
@@ -164,4 +164,18 @@ func (d *RunDiff) Describe(classes []int) string {
 		return "none"
 	}
 	return strings.Join(p, ", ")
+}
+
+// classList names a run's classes for a sentence: "3 classes: <30,
+// 30-59, 60+" (the first few of many).
+func classList(f *RunFigures) string {
+	names := f.Classes
+	if len(names) == 0 {
+		return fmt.Sprintf("%d classes", f.Conf.N)
+	}
+	s := strings.Join(names[:min(len(names), 4)], ", ")
+	if len(names) > 4 {
+		s += ", …"
+	}
+	return fmt.Sprintf("%d classes: %s", len(names), s)
 }
