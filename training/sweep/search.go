@@ -5,7 +5,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
-	"strings"
 )
 
 // Method names how a sweep picks its settings.
@@ -61,29 +60,22 @@ type point struct {
 	trials []int
 }
 
-// points groups the sweep's trials by their settings, in order.
+// points groups a search's trials by setting: each setting's trials
+// (its folds × seeds) are made together, consecutively (Expand's order,
+// addPoint's), so a setting drawn twice counts twice, as tried twice.
 func (sw *Sweep) points() []point {
+	per := 1
+	if sw.Search != nil {
+		per = sw.Search.perPoint()
+	}
 	var out []point
-	at := map[string]int{}
 	for i, t := range sw.Trials {
-		k := paramsKey(t.Params)
-		j, ok := at[k]
-		if !ok {
-			j = len(out)
-			at[k] = j
+		if i%per == 0 {
 			out = append(out, point{params: t.Params})
 		}
-		out[j].trials = append(out[j].trials, i)
+		out[len(out)-1].trials = append(out[len(out)-1].trials, i)
 	}
 	return out
-}
-
-func paramsKey(kv []KV) string {
-	var b strings.Builder
-	for _, x := range kv {
-		b.WriteString(x.Name + "=" + x.Value + ";")
-	}
-	return b.String()
 }
 
 // finished says a trial will not train again: it ended, and is not to be

@@ -86,3 +86,28 @@ func TestProposeFillsFreeSlots(t *testing.T) {
 		t.Errorf("with folds: added %v (%v): %+v", added, err, f.Trials[4:])
 	}
 }
+
+// TestProposeCountsRepeats: a setting drawn or proposed again (a space of
+// two values) counts as a try, so the search still ends after its number
+// of settings.
+func TestProposeCountsRepeats(t *testing.T) {
+	sw := &Sweep{Parallel: 1, Search: &Search{Method: MethodTPE, Space: "loss=ce,focal", Points: 6, Startup: 2, Seed: 1}}
+	if err := Create(t.TempDir(), "", sw); err != nil {
+		t.Fatal(err)
+	}
+	sw.addPoint([]KV{{"loss", "ce"}}, "")
+	sw.addPoint([]KV{{"loss", "ce"}}, "")
+	for range 10 {
+		done := map[int]State{}
+		f1 := map[int]float64{}
+		for i := range sw.Trials {
+			done[i], f1[i] = StateDone, 0.1*float64(i%3)
+		}
+		if _, err := sw.Propose(statusOf(sw, done, f1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(sw.Trials) != 6 || sw.Tried() != 6 {
+		t.Errorf("%d trials, %d settings tried; want 6", len(sw.Trials), sw.Tried())
+	}
+}
