@@ -59,9 +59,8 @@ trials. --backend local runs --parallel trials at a time on this machine;
 --backend slurm submits one sbatch --array job (--slurm-args for the
 partition, GPUs, time). sweep returns once submitted; --wait stays until
 every trial has ended, requeueing trials that die (they resume from their
-checkpoint). --early-stop asha|median stops weak trials. A TPE search
-proposes its next settings as trials end, so it stays as --wait does
-(Ctrl-C leaves the running trials; 'sweep resume SWEEP --wait' goes on).`,
+checkpoint). --early-stop asha|median stops weak trials. In a TPE search
+each trial that ends proposes and submits the next settings itself.`,
 		Args: noArgs,
 	}
 	f := cmd.Flags()
@@ -126,7 +125,6 @@ proposes its next settings as trials end, so it stays as --wait does
 			}
 			tpe.Startup = min(tpe.Startup, tpe.Points)
 			sp.Draws, draws = tpe.Startup, tpe.Points
-			wait = true // it proposes as trials end
 		} else if startup > 0 {
 			return errors.New("--startup is a TPE search's: give --search tpe")
 		}
@@ -191,7 +189,9 @@ proposes its next settings as trials end, so it stays as --wait does
 		if err := sw.Save(); err != nil {
 			return err
 		}
-		if err := be.Submit(a.ctx, sw, allTrials(sw)); err != nil {
+		// Under the sweep's lock: a trial that ends at once may already
+		// propose the next setting of a search.
+		if err := sw.Update(func() error { return be.Submit(a.ctx, sw, allTrials(sw)) }); err != nil {
 			return fmt.Errorf("sweep %s was written but not submitted: %w (fix it and run 'maskdash sweep resume %s')", sw.ID, err, sw.ID)
 		}
 		if tpe != nil {
@@ -259,11 +259,11 @@ func (a *app) waitSweep(sw *sweep.Sweep, be sweep.Backend) error {
 	}
 	st, err := sweep.Wait(a.ctx, sw, be, a.out, every)
 	if errors.Is(err, context.Canceled) {
-		next := "follows it again"
+		goOn := "its running trials go on"
 		if sw.Search != nil {
-			next = "goes on with the search"
+			goOn += " and propose the search's next settings"
 		}
-		return fmt.Errorf("stopped waiting on %s; its running trials go on, and 'maskdash sweep resume %s --wait' %s", sw.ID, sw.ID, next)
+		return fmt.Errorf("stopped waiting on %s; %s, and 'maskdash sweep resume %s --wait' follows it again", sw.ID, goOn, sw.ID)
 	}
 	if err != nil {
 		return err
@@ -410,36 +410,35 @@ func (a *app) sweepResumeCmd() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		if sw.Cancelled {
+		var again []int
+		err = sw.Update(func() error {
 			sw.Cancelled = false
-			if err := sw.Save(); err != nil {
+			q, err := be.Queued(a.ctx, sw)
+			if err != nil {
 				return err
 			}
-		}
-		q, err := be.Queued(a.ctx, sw)
+			for _, t := range sw.Status(q) {
+				if _, held := q[t.Index]; !held && t.State.Resumable() {
+					again = append(again, t.Index)
+				}
+			}
+			if len(again) == 0 {
+				return nil
+			}
+			return be.Submit(a.ctx, sw, again)
+		})
 		if err != nil {
 			return err
 		}
-		st := sw.Status(q)
-		var again []int
-		for _, t := range st {
-			if _, held := q[t.Index]; !held && t.State.Resumable() {
-				again = append(again, t.Index)
-			}
-		}
-		if len(again) > 0 {
-			if err := be.Submit(a.ctx, sw, again); err != nil {
-				return err
-			}
-		}
 		fmt.Fprintf(a.out, "sweep %s: requeued %d trials\n", sw.ID, len(again))
-		if sw.Search != nil && !wait {
-			// A search's next settings come as trials end: without
-			// --wait only the slots free now get one.
-			if _, err := sweep.ProposeAndSubmit(a.ctx, sw, be, sw.States(q), a.out); err != nil {
-				return err
-			}
-			fmt.Fprintf(a.out, "the search proposes its next settings while a 'maskdash sweep resume %s --wait' runs\n", sw.ID)
+		// A search whose trials all ended before it had tried every
+		// setting (they failed, or it was cancelled) goes on.
+		added, err := sweep.ProposeAndSubmit(a.ctx, sw, be)
+		if err != nil {
+			return err
+		}
+		for _, i := range added {
+			fmt.Fprintf(a.out, "%s: %s\n", sw.Trials[i].RunID, sweep.Proposal(sw.Trials[i]))
 		}
 		if wait {
 			return a.waitSweep(sw, be)
@@ -458,8 +457,7 @@ func (a *app) sweepCancelCmd() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		sw.Cancelled = true
-		if err := sw.Save(); err != nil {
+		if err := sw.Update(func() error { sw.Cancelled = true; return nil }); err != nil {
 			return err
 		}
 		if err := be.Cancel(a.ctx, sw, nil); err != nil {
@@ -521,9 +519,31 @@ func (a *app) sweepTrialCmd() *cobra.Command {
 			// checkpoint but did not end on purpose.
 			return errors.Join(err, sweep.MarkInterrupted(dir))
 		}
-		return err
+		return errors.Join(err, a.proposeNext(sw))
 	}
 	return cmd
+}
+
+// proposeNext lets a trial of a search that has ended propose the
+// search's next settings and submit their trials, so that a search needs
+// no process waiting on it (a waiting one proposes too, under the same
+// lock).
+func (a *app) proposeNext(sw *sweep.Sweep) error {
+	if sw.Search == nil {
+		return nil
+	}
+	be, err := sweep.NewBackend(sw.Backend)
+	if err != nil {
+		return err
+	}
+	added, err := sweep.ProposeAndSubmit(context.Background(), sw, be)
+	if err != nil {
+		return fmt.Errorf("propose the search's next setting: %w", err)
+	}
+	for _, i := range added {
+		fmt.Fprintf(a.out, "%s: %s\n", sw.Trials[i].RunID, sweep.Proposal(sw.Trials[i]))
+	}
+	return nil
 }
 
 func (a *app) sweepRunLocalCmd() *cobra.Command {

@@ -342,30 +342,48 @@ func TestSweepTrainAgeBins(t *testing.T) {
 }
 
 // tpeSweep runs a TPE search of 5 settings (2 at first, at random) of the
-// learning rate and the loss, two trials at a time, on backend, and checks
-// what a user would: it stays until every setting is tried, sweep.json
-// keeps the search, the first two trials are the random start and the
-// later ones were added as trials ended, TPE's own among them, and status
-// says how far the search came.
-func tpeSweep(t *testing.T, backend string) {
+// learning rate and the loss, two trials at a time, on backend, waiting
+// on it (wait) or not, and checks what a user would: every setting is
+// tried (without a waiting process, the trials that end propose the
+// next), sweep.json keeps the search, the first two trials are the random
+// start and the later ones were added as trials ended, TPE's own among
+// them, and status says how far the search came.
+func tpeSweep(t *testing.T, backend string, wait bool) {
 	t.Helper()
 	data := tinySet(t)
 	rd := t.TempDir()
-	out, err := run(t, "sweep", "--runs", rd, "--backend", backend, "--search", "tpe", "--random", "lr=log:1e-4..1e-2;loss=ce,focal",
-		"--trials", "5", "--startup", "2", "--parallel", "2", "--data", data, "--img", "16x16", "--batch", "8", "--epochs", "1")
+	args := []string{"sweep", "--runs", rd, "--backend", backend, "--search", "tpe", "--random", "lr=log:1e-4..1e-2;loss=ce,focal",
+		"--trials", "5", "--startup", "2", "--parallel", "2", "--data", data, "--img", "16x16", "--batch", "8", "--epochs", "1"}
+	if wait {
+		args = append(args, "--wait")
+	}
+	out, err := run(t, args...)
 	if err != nil {
 		t.Fatalf("sweep: %v\n%s", err, out)
 	}
 	id := onlySweep(t, rd)
+	var st sweepStatusJSON
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(200 * time.Millisecond) {
+		st = sweepStatus(t, rd, id)
+		done := 0
+		for _, tr := range st.Trials {
+			if tr.State == "done" {
+				done++
+			}
+		}
+		if done == 5 && len(st.Trials) == 5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 2 minutes %d of %d trials are done:\n%s", done, len(st.Trials), out)
+		}
+	}
 	sw, err := sweep.Open(rd, id)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if s := sw.Search; s == nil || s.Method != sweep.MethodTPE || s.Points != 5 || s.Startup != 2 {
 		t.Fatalf("sweep.json's search: %+v", s)
-	}
-	if len(sw.Trials) != 5 {
-		t.Fatalf("%d trials, want 5 settings of one trial each:\n%s", len(sw.Trials), out)
 	}
 	tpe := 0
 	for i, tr := range sw.Trials {
@@ -378,28 +396,37 @@ func tpeSweep(t *testing.T, backend string) {
 			tpe++
 		}
 	}
-	if tpe == 0 || !strings.Contains(out, "proposed by TPE from the finished trials: lr=") {
+	if tpe == 0 {
 		t.Errorf("no trial proposed by TPE:\n%s", out)
 	}
-	for _, tr := range sweepStatus(t, rd, id).Trials {
-		if tr.State != "done" || tr.BestF1 == nil {
-			t.Errorf("trial %s: %s (%s)", tr.Run, tr.State, tr.Why)
+	if wait && !strings.Contains(out, "proposed by TPE from the finished trials: lr=") {
+		t.Errorf("the waiting sweep does not say what TPE proposed:\n%s", out)
+	}
+	for _, tr := range st.Trials {
+		if tr.BestF1 == nil {
+			t.Errorf("trial %s: no F1 (%s)", tr.Run, tr.Why)
 		}
 	}
-	st, err := exec.Command(bin, "sweep", "status", id, "--runs", rd).Output()
-	if err != nil || !strings.Contains(string(st), fmt.Sprintf("search: TPE, 5 of 5 settings (%d drawn at random, %d proposed by TPE)", 5-tpe, tpe)) {
-		t.Errorf("sweep status: %v\n%s", err, st)
+	status, err := exec.Command(bin, "sweep", "status", id, "--runs", rd).Output()
+	if err != nil || !strings.Contains(string(status), fmt.Sprintf("search: TPE, 5 of 5 settings (%d drawn at random, %d proposed by TPE)", 5-tpe, tpe)) {
+		t.Errorf("sweep status: %v\n%s", err, status)
 	}
 }
 
-// TestSweepTPE: a TPE search on this machine.
-func TestSweepTPE(t *testing.T) { tpeSweep(t, "local") }
+// TestSweepTPE: a TPE search on this machine, followed by the command
+// (--wait) and left to its trials.
+func TestSweepTPE(t *testing.T) {
+	for _, wait := range []bool{true, false} {
+		t.Run(fmt.Sprintf("wait=%v", wait), func(t *testing.T) { tpeSweep(t, "local", wait) })
+	}
+}
 
-// TestSweepSlurmTPE: a TPE search on the real Slurm cluster: each
-// proposal is an sbatch of its own while the sweep waits.
+// TestSweepSlurmTPE: a TPE search on the real Slurm cluster, with no
+// process waiting on it: each trial that ends proposes the next setting
+// and submits it with an sbatch of its own, from its Slurm job.
 func TestSweepSlurmTPE(t *testing.T) {
 	slurmUp(t)
-	tpeSweep(t, "slurm")
+	tpeSweep(t, "slurm", false)
 }
 
 // TestSweepOverTasksVotes: a sweep over --task (and the learning rate)

@@ -5,8 +5,9 @@
 // a Backend (this machine, or a Slurm cluster through sbatch --array);
 // early-stopping rules (ASHA, the median rule) decide from the trials'
 // per-epoch macro F1 in their folders, inside each trial's own process,
-// so that a sweep needs no process watching it, but for an adaptive search
-// (search.go): TPE (tpe.go) proposes each next setting from the finished
-// trials' scores, in the process that waits on the sweep (monitor.go).
+// so that a sweep needs no process watching it; in an adaptive search
+// (search.go) each trial that ends proposes the next settings by TPE
+// (tpe.go) from the finished trials' scores, under the sweep's lock
+// (update.go), as a waiting process (monitor.go) does too.
 // The package knows nothing of the dashboard.
 package sweep

@@ -32,41 +32,82 @@ func Requeue(ctx context.Context, sw *Sweep, be Backend, st []TrialStatus, q map
 	return again, be.Submit(ctx, sw, again)
 }
 
-// ProposeAndSubmit adds an adaptive search's next settings (Propose) and
-// submits their trials, saying so on w; the new trials' indexes.
-func ProposeAndSubmit(ctx context.Context, sw *Sweep, be Backend, st []TrialStatus, w io.Writer) ([]int, error) {
-	added, err := sw.Propose(st)
-	if err != nil || len(added) == 0 {
-		return nil, err
+// ProposeAndSubmit adds an adaptive search's next settings (Propose) for
+// the trials' state now and submits their trials, all under the sweep's
+// lock (Update: the trials that end propose too, each in its own
+// process); the new trials' indexes.
+func ProposeAndSubmit(ctx context.Context, sw *Sweep, be Backend) ([]int, error) {
+	if sw.Search == nil {
+		return nil, nil
 	}
-	if err := be.Submit(ctx, sw, added); err != nil {
-		return nil, fmt.Errorf("submit %s's new trials: %w", sw.ID, err)
-	}
-	for _, i := range added {
-		t := sw.Trials[i]
-		how := "proposed by TPE from the finished trials"
-		if t.Proposed == TrialDrawn {
-			how = "drawn at random (TPE waits for two finished settings)"
+	var added []int
+	err := sw.Update(func() error {
+		q, err := be.Queued(ctx, sw)
+		if err != nil {
+			return err
 		}
-		fmt.Fprintf(w, "%s %s: %s: %s\n", time.Now().Format("15:04:05"), t.RunID, how, t.Label())
+		if added, err = sw.Propose(sw.States(q)); err != nil || len(added) == 0 {
+			return err
+		}
+		if err := be.Submit(ctx, sw, added); err != nil {
+			return fmt.Errorf("submit %s's new trials: %w", sw.ID, err)
+		}
+		return nil
+	})
+	return added, err
+}
+
+// Proposal says how a trial added while its sweep ran got its settings:
+// "proposed by TPE from the finished trials: lr=0.002 loss=focal".
+func Proposal(t Trial) string {
+	how := "proposed by TPE from the finished trials"
+	if t.Proposed == TrialDrawn {
+		how = "drawn at random (TPE waits for two finished settings)"
 	}
-	return added, nil
+	return how + ": " + t.Label()
 }
 
 // Wait watches the sweep until every trial has ended for good, requeueing
 // trials that died and adding an adaptive search's next trials as
-// earlier ones end, and writes a line to w for each change of a trial's
-// state. every is how often it looks.
+// earlier ones end (as the trials do themselves), and writes a line to w
+// for each new trial and each change of a trial's state. every is how
+// often it looks.
 func Wait(ctx context.Context, sw *Sweep, be Backend, w io.Writer, every time.Duration) ([]TrialStatus, error) {
 	last := map[int]State{}
+	for i := range sw.Trials {
+		last[i] = "" // the trials the sweep started with: not new
+	}
 	for {
-		q, err := be.Queued(ctx, sw)
+		var again []int
+		var st []TrialStatus
+		var q map[int]Queued
+		err := sw.Update(func() error {
+			var err error
+			if q, err = be.Queued(ctx, sw); err != nil {
+				return err
+			}
+			st = sw.States(q)
+			if again, err = Requeue(ctx, sw, be, st, q); err != nil {
+				return err
+			}
+			added, err := sw.Propose(st)
+			if err != nil || len(added) == 0 {
+				return err
+			}
+			return be.Submit(ctx, sw, added)
+		})
 		if err != nil {
-			return nil, err
+			return st, err
 		}
-		st := sw.States(q)
+		if len(sw.Trials) > len(st) {
+			st = sw.States(q) // with the trials just added
+		}
 		for _, t := range st {
-			if last[t.Index] != t.State {
+			prev, seen := last[t.Index]
+			if !seen && t.Proposed != "" {
+				fmt.Fprintf(w, "%s %s: %s\n", time.Now().Format("15:04:05"), t.RunID, Proposal(t.Trial))
+			}
+			if prev != t.State {
 				last[t.Index] = t.State
 				line := fmt.Sprintf("%s %s: %s", time.Now().Format("15:04:05"), t.RunID, t.State)
 				if t.Why != "" && t.State != StateRunning && t.State != StatePending {
@@ -75,26 +116,15 @@ func Wait(ctx context.Context, sw *Sweep, be Backend, w io.Writer, every time.Du
 				fmt.Fprintln(w, line)
 			}
 		}
-		again, err := Requeue(ctx, sw, be, st, q)
-		if err != nil {
-			return st, err
-		}
 		for _, i := range again {
 			fmt.Fprintf(w, "%s %s: requeued (submission %d of at most %d); it resumes from its last checkpoint\n",
 				time.Now().Format("15:04:05"), sw.Trials[i].RunID, sw.Trials[i].Submits, MaxSubmits)
 			last[i] = StatePending
 		}
-		added, err := ProposeAndSubmit(ctx, sw, be, st, w)
-		if err != nil {
-			return st, err
-		}
-		for _, i := range added {
-			last[i] = StatePending
-		}
-		ended := len(again) == 0 && len(added) == 0
+		ended := len(again) == 0
 		for _, t := range st {
 			if _, held := q[t.Index]; held || !t.State.Ended() {
-				ended = false
+				ended = false // a trial just proposed is not queued yet, or pending
 			}
 		}
 		if ended {

@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"testing"
@@ -109,5 +110,36 @@ func TestProposeCountsRepeats(t *testing.T) {
 	}
 	if len(sw.Trials) != 6 || sw.Tried() != 6 {
 		t.Errorf("%d trials, %d settings tried; want 6", len(sw.Trials), sw.Tried())
+	}
+}
+
+// TestUpdateLosesNoChange: two processes' copies of a sweep (here two
+// handles read at the same time) each add a trial through Update; the
+// second reads the first's change before making its own, so sweep.json
+// ends with both, where two plain Saves would keep only the last.
+func TestUpdateLosesNoChange(t *testing.T) {
+	sw := &Sweep{Parallel: 1}
+	if err := Create(t.TempDir(), "", sw); err != nil {
+		t.Fatal(err)
+	}
+	a, err := Open(sw.Dir, sw.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Open(sw.Dir, sw.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []*Sweep{a, b} {
+		if err := h.Update(func() error {
+			h.Trials = append(h.Trials, Trial{Index: len(h.Trials), RunID: fmt.Sprintf("t%03d", len(h.Trials))})
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := Open(sw.Dir, sw.Dir)
+	if err != nil || len(got.Trials) != 2 || got.Trials[1].RunID != "t001" {
+		t.Fatalf("after two updates: %v, %+v", err, got.Trials)
 	}
 }
