@@ -1338,8 +1338,16 @@ func TestTaskRunsVoteTogether(t *testing.T) {
 	if out, err := run(t, "ensemble", "--run", "mask", "--run", "age", "--runs", rd, "--out", filepath.Join(rd, "v2.csv")); err == nil || !strings.Contains(out, "no run predicts gender: add a run trained with --task gender") {
 		t.Errorf("a vote without gender: %v\n%s", err, out)
 	}
-	if out, err := run(t, "ensemble", "--run", "mask", "--run", "gender", "--run", "age", "--offsets", "--runs", rd, "--out", filepath.Join(rd, "v3.csv")); err == nil || !strings.Contains(out, "class offsets are fitted on the 18 classes") {
+	// Class offsets for the vote, fitted on the product of the runs'
+	// validation predictions (the runs share a split: one seed).
+	if out, err := run(t, "ensemble", "--run", "mask", "--run", "gender", "--run", "age", "--offsets", "--runs", rd, "--out", filepath.Join(rd, "v3.csv")); err != nil || !strings.Contains(out, "class offsets on the vote's validation predictions: macro F1") {
 		t.Errorf("offsets for a vote of task runs: %v\n%s", err, out)
+	}
+	if out, err := run(t, "train", "--headless", "--data", data, "--runs", rd, "--img", "16x16", "--batch", "8", "--epochs", "1", "--task", "age", "--seed", "9", "--name", "other"); err != nil {
+		t.Fatalf("train --seed 9: %v\n%s", err, out)
+	}
+	if out, err := run(t, "ensemble", "--run", "mask", "--run", "gender", "--run", "other", "--offsets", "--runs", rd, "--out", filepath.Join(rd, "v5.csv")); err == nil || !strings.Contains(out, "validated on different images") {
+		t.Errorf("offsets for task runs of two splits: %v\n%s", err, out)
 	}
 	// The 18-class run gives gender through its marginals.
 	if out, err := run(t, "ensemble", "--run", "mask", "--run", "none", "--run", "age", "--runs", rd, "--out", filepath.Join(rd, "v4.csv")); err != nil || !strings.Contains(out, "ensemble: accuracy") {

@@ -29,7 +29,7 @@ import (
 // mirror image, for an ensemble voted with --tta.
 func CalibrateVote(ctx context.Context, prs []RunPredictor, tta bool) (VoteCalibration, error) {
 	if hasTaskRuns(prs) {
-		return VoteCalibration{}, ErrTaskRuns
+		return calibrateTaskVote(ctx, prs, tta)
 	}
 	// First which runs share a split (cheap, from the kept predictions),
 	// then their predictions: with tta that predicts every validation

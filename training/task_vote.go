@@ -2,17 +2,12 @@ package training
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/maskdash/maskdash/dataset"
 	"gonum.org/v1/gonum/floats"
 )
-
-// ErrTaskRuns refuses what is not built for a vote with task runs (class
-// offsets).
-var ErrTaskRuns = errors.New("the vote has runs of one task (--task): class offsets are fitted on the 18 classes of runs that predict them")
 
 // hasTaskRuns says whether some run trained on one task only.
 func hasTaskRuns(prs []RunPredictor) bool {
@@ -66,14 +61,8 @@ func voteTasks(ctx context.Context, prs []RunPredictor, set *dataset.Set, tta bo
 			votes[k] = append(votes[k], taskMarginals(lp, k))
 		}
 	}
-	var missing []string
-	for k, v := range votes {
-		if len(v) == 0 {
-			missing = append(missing, dataset.TaskNames[k])
-		}
-	}
-	if len(missing) > 0 {
-		return Ensemble{}, fmt.Errorf("no run predicts %s: add a run trained with --task %s (or one of all 18 classes)", strings.Join(missing, " or "), missing[0])
+	if err := missingTasks(votes); err != nil {
+		return Ensemble{}, err
 	}
 	e.Vote = combineTasks(SoftVote(votes[0]), SoftVote(votes[1]), SoftVote(votes[2]))
 	if set.HasTruth() {
@@ -118,4 +107,19 @@ func combineTasks(mask, gender, age [][]float64) [][]float64 {
 		}
 	}
 	return out
+}
+
+// missingTasks says which tasks no run of a vote predicts (votes: each
+// task's runs' log-probabilities); nil when each has one.
+func missingTasks(votes [3][][][]float64) error {
+	var missing []string
+	for k, v := range votes {
+		if len(v) == 0 {
+			missing = append(missing, dataset.TaskNames[k])
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("no run predicts %s: add a run trained with --task %s (or one of all 18 classes)", strings.Join(missing, " or "), missing[0])
+	}
+	return nil
 }
