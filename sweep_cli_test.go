@@ -453,3 +453,19 @@ func TestSweepOverTasksVotes(t *testing.T) {
 		t.Errorf("the vote's file: %.40q", b)
 	}
 }
+
+// TestSweepOverTasksFoldsOffsets: a K-fold sweep over --task votes every
+// fold of each task, with class offsets fitted on the folds' out-of-fold
+// predictions combined task by task.
+func TestSweepOverTasksFoldsOffsets(t *testing.T) {
+	data := tinySet(t)
+	rd := t.TempDir()
+	if out, err := run(t, "sweep", "--runs", rd, "--grid", "task=mask,gender,age", "--folds", "2", "--parallel", "2", "--wait",
+		"--data", data, "--img", "16x16", "--batch", "8", "--epochs", "1"); err != nil {
+		t.Fatalf("sweep: %v\n%s", err, out)
+	}
+	out, err := run(t, "ensemble", "--sweep", onlySweep(t, rd), "--offsets", "--runs", rd, "--out", filepath.Join(rd, "vote.csv"))
+	if err != nil || !strings.Contains(out, "class offsets on out-of-fold predictions (2 validation splits") || strings.Count(out, "from the sweep: ") != 6 {
+		t.Errorf("ensemble --sweep --offsets of a K-fold sweep over tasks: %v\n%s", err, out)
+	}
+}

@@ -13,11 +13,14 @@ import (
 // (voteTasks) on their validation predictions, combined as the vote
 // combines them: each task's classes voted by its runs (and the 18-class
 // runs' marginals), the three multiplied into the 18 classes, against
-// the images' 18 classes put together from the runs' truths. The runs
-// must have validated on the same images (one data folder, split and
-// seed: task runs of one recipe do); with tta each predicts them again,
-// averaged with their mirror images.
+// the images' 18 classes put together from the runs' truths. Runs that
+// validated on the same images are combined together; runs of different
+// validation splits (the folds of a K-fold sweep over tasks) give
+// out-of-fold predictions side by side, as CalibrateVote does for 18-class
+// runs, each split needing every task. With tta each run predicts its
+// images again, averaged with their mirror images.
 func calibrateTaskVote(ctx context.Context, prs []RunPredictor, tta bool) (VoteCalibration, error) {
+	var splits [][]int // runs by validation split
 	kept := make([]*runs.ValPreds, len(prs))
 	for k, pr := range prs {
 		if err := pr.Meta.validated(pr.Path); err != nil {
@@ -27,29 +30,61 @@ func calibrateTaskVote(ctx context.Context, prs []RunPredictor, tta bool) (VoteC
 		if err != nil {
 			return VoteCalibration{}, fmt.Errorf("%s: %w", pr.RunDir, err)
 		}
-		if k > 0 && !sameImagesInOrder(kept[0], p) {
-			return VoteCalibration{}, fmt.Errorf("runs %s and %s validated on different images, so class offsets cannot be fitted for their vote: a vote with task runs needs runs of one validation split (the same data, --split and --seed)",
-				filepath.Base(prs[0].RunDir), filepath.Base(pr.RunDir))
-		}
 		kept[k] = p
+		placed := false
+		for g, members := range splits {
+			first := kept[members[0]]
+			switch {
+			case sameImagesInOrder(first, p):
+				splits[g] = append(splits[g], k)
+				placed = true
+			case sharedValImages(first, p) > 0:
+				return VoteCalibration{}, fmt.Errorf("runs %s and %s validated on different images of which %d are the same (%w), so class offsets cannot be fitted for their vote: give runs of one validation split, or the folds of one K-fold split",
+					filepath.Base(prs[members[0]].RunDir), filepath.Base(pr.RunDir), sharedValImages(first, p), ErrSplitsOverlap)
+			}
+			if placed {
+				break
+			}
+		}
+		if !placed {
+			splits = append(splits, []int{k})
+		}
 	}
-	n := kept[0].Len()
+	var truth []int
+	var lp [][]float64
+	for _, members := range splits {
+		t, l, err := combinedValPreds(ctx, prs, kept, members, tta)
+		if err != nil {
+			return VoteCalibration{}, err
+		}
+		truth, lp = append(truth, t...), append(lp, l...)
+	}
+	cal, err := CalibrateClasses(truth, lp, OffsetGroups(dataset.NumClasses, true))
+	return VoteCalibration{ClassCalibration: cal, Splits: len(splits), Images: len(truth), TTA: tta}, err
+}
+
+// combinedValPreds are the 18 classes and the vote's log-probabilities of
+// the images that runs members (by index into prs and kept) all
+// validated on.
+func combinedValPreds(ctx context.Context, prs []RunPredictor, kept []*runs.ValPreds, members []int, tta bool) ([]int, [][]float64, error) {
+	n := kept[members[0]].Len()
 	var votes [3][][][]float64
 	var truth [3][]int
-	for k, pr := range prs {
+	for _, k := range members {
+		pr := prs[k]
 		lp := ValLogProbs(kept[k])
 		if tta {
 			set, err := pr.valSet(kept[k])
 			if err != nil {
-				return VoteCalibration{}, fmt.Errorf("%s: %w", pr.RunDir, err)
+				return nil, nil, fmt.Errorf("%s: %w", pr.RunDir, err)
 			}
 			if lp, err = pr.LogProbs(ctx, set, true); err != nil {
-				return VoteCalibration{}, fmt.Errorf("%s: %w", pr.RunDir, err)
+				return nil, nil, fmt.Errorf("%s: %w", pr.RunDir, err)
 			}
 		}
 		t, err := dataset.ParseTask(pr.Meta.Data.Task)
 		if err != nil {
-			return VoteCalibration{}, fmt.Errorf("%s: %w", pr.Path, err)
+			return nil, nil, fmt.Errorf("%s: %w", pr.Path, err)
 		}
 		if t >= 0 {
 			votes[t] = append(votes[t], lp)
@@ -67,15 +102,13 @@ func calibrateTaskVote(ctx context.Context, prs []RunPredictor, tta bool) (VoteC
 		}
 	}
 	if err := missingTasks(votes); err != nil {
-		return VoteCalibration{}, err
+		return nil, nil, fmt.Errorf("the runs that validated with %s: %w", filepath.Base(prs[members[0]].RunDir), err)
 	}
-	lp := combineTasks(SoftVote(votes[0]), SoftVote(votes[1]), SoftVote(votes[2]))
 	all := make([]int, n)
 	for i := range all {
 		all[i] = dataset.Encode(truth[0][i], truth[1][i], truth[2][i])
 	}
-	cal, err := CalibrateClasses(all, lp, OffsetGroups(dataset.NumClasses, true))
-	return VoteCalibration{ClassCalibration: cal, Splits: 1, Images: n, TTA: tta}, err
+	return all, combineTasks(SoftVote(votes[0]), SoftVote(votes[1]), SoftVote(votes[2])), nil
 }
 
 // sameImagesInOrder reports whether two runs validated on the same images
