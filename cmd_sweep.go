@@ -349,13 +349,25 @@ func printSweep(w io.Writer, sw *sweep.Sweep, st []sweep.TrialStatus) {
 		fmt.Fprintf(w, "search: %s\n", s.Progress(sw))
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "trial\tstate\tbest F1\tepoch\tepochs\tnode\tsettings\twhy")
+	by := func(sweep.Trial) string { return "" }
+	head := "trial\tstate\tbest F1\tepoch\tepochs\tnode\tsettings\twhy"
+	if sw.Search != nil {
+		// How each setting was chosen: the random start, or later.
+		head = "trial\tstate\tbest F1\tepoch\tepochs\tnode\tby\tsettings\twhy"
+		by = func(t sweep.Trial) string {
+			if t.Proposed == "" {
+				return "start\t"
+			}
+			return t.Proposed + "\t"
+		}
+	}
+	fmt.Fprintln(tw, head)
 	for _, t := range st {
 		best := "-"
 		if !math.IsNaN(t.BestF1) {
 			best = fmt.Sprintf("%.4f", t.BestF1)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d/%d\t%s\t%s\t%s\n", t.RunID, t.State, best, t.BestEpoch, t.EpochsDone, t.Epochs, orDash(t.Node), t.Label(), t.Why)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d/%d\t%s\t%s%s\t%s\n", t.RunID, t.State, best, t.BestEpoch, t.EpochsDone, t.Epochs, orDash(t.Node), by(t.Trial), t.Label(), t.Why)
 	}
 	_ = tw.Flush() // a closed pipe has no one to tell
 	b := sweep.Best(st)

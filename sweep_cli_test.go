@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -408,7 +409,8 @@ func tpeSweep(t *testing.T, backend string, wait bool) {
 		}
 	}
 	status, err := exec.Command(bin, "sweep", "status", id, "--runs", rd).Output()
-	if err != nil || !strings.Contains(string(status), fmt.Sprintf("search: TPE, 5 of 5 settings (%d drawn at random, %d proposed by TPE)", 5-tpe, tpe)) {
+	if err != nil || !strings.Contains(string(status), fmt.Sprintf("search: TPE, 5 of 5 settings (%d drawn at random, %d proposed by TPE)", 5-tpe, tpe)) ||
+		!regexp.MustCompile(`(?m)^t000 .* start +lr=`).Match(status) || !regexp.MustCompile(`(?m)^t00[234] .* tpe +lr=`).Match(status) {
 		t.Errorf("sweep status: %v\n%s", err, status)
 	}
 }
