@@ -20,47 +20,21 @@ import (
 // runs, each split needing every task. With tta each run predicts its
 // images again, averaged with their mirror images.
 func calibrateTaskVote(ctx context.Context, prs []RunPredictor, tta bool) (VoteCalibration, error) {
-	var splits [][]int // runs by validation split
-	kept := make([]*runs.ValPreds, len(prs))
-	for k, pr := range prs {
-		if err := pr.Meta.validated(pr.Path); err != nil {
-			return VoteCalibration{}, err
-		}
-		p, err := runs.ReadValPreds(pr.RunDir, pr.Meta.Epoch)
-		if err != nil {
-			return VoteCalibration{}, fmt.Errorf("%s: %w", pr.RunDir, err)
-		}
-		kept[k] = p
-		placed := false
-		for g, members := range splits {
-			first := kept[members[0]]
-			switch {
-			case sameImagesInOrder(first, p):
-				splits[g] = append(splits[g], k)
-				placed = true
-			case sharedValImages(first, p) > 0:
-				return VoteCalibration{}, fmt.Errorf("runs %s and %s validated on different images of which %d are the same (%w), so class offsets cannot be fitted for their vote: give runs of one validation split, or the folds of one K-fold split",
-					filepath.Base(prs[members[0]].RunDir), filepath.Base(pr.RunDir), sharedValImages(first, p), ErrSplitsOverlap)
-			}
-			if placed {
-				break
-			}
-		}
-		if !placed {
-			splits = append(splits, []int{k})
-		}
+	groups, kept, err := groupBySplit(prs, sameImagesInOrder)
+	if err != nil {
+		return VoteCalibration{}, err
 	}
 	var truth []int
 	var lp [][]float64
-	for _, members := range splits {
-		t, l, err := combinedValPreds(ctx, prs, kept, members, tta)
+	for _, g := range groups {
+		t, l, err := combinedValPreds(ctx, prs, kept, g.members, tta)
 		if err != nil {
 			return VoteCalibration{}, err
 		}
 		truth, lp = append(truth, t...), append(lp, l...)
 	}
 	cal, err := CalibrateClasses(truth, lp, OffsetGroups(dataset.NumClasses, true))
-	return VoteCalibration{ClassCalibration: cal, Splits: len(splits), Images: len(truth), TTA: tta}, err
+	return VoteCalibration{ClassCalibration: cal, Splits: len(groups), Images: len(truth), TTA: tta}, err
 }
 
 // combinedValPreds are the 18 classes and the vote's log-probabilities of
@@ -72,15 +46,9 @@ func combinedValPreds(ctx context.Context, prs []RunPredictor, kept []*runs.ValP
 	var truth [3][]int
 	for _, k := range members {
 		pr := prs[k]
-		lp := ValLogProbs(kept[k])
-		if tta {
-			set, err := pr.valSet(kept[k])
-			if err != nil {
-				return nil, nil, fmt.Errorf("%s: %w", pr.RunDir, err)
-			}
-			if lp, err = pr.LogProbs(ctx, set, true); err != nil {
-				return nil, nil, fmt.Errorf("%s: %w", pr.RunDir, err)
-			}
+		lp, err := pr.valLogProbs(ctx, kept[k], tta)
+		if err != nil {
+			return nil, nil, err
 		}
 		t, err := dataset.ParseTask(pr.Meta.Data.Task)
 		if err != nil {

@@ -34,34 +34,9 @@ func CalibrateVote(ctx context.Context, prs []RunPredictor, tta bool) (VoteCalib
 	// First which runs share a split (cheap, from the kept predictions),
 	// then their predictions: with tta that predicts every validation
 	// image of every run again.
-	var groups []valGroup
-	kept := make([]*runs.ValPreds, len(prs))
-	for k, pr := range prs {
-		if err := pr.Meta.validated(pr.Path); err != nil {
-			return VoteCalibration{}, err
-		}
-		p, err := runs.ReadValPreds(pr.RunDir, pr.Meta.Epoch)
-		if err != nil {
-			return VoteCalibration{}, fmt.Errorf("%s: %w", pr.RunDir, err)
-		}
-		kept[k] = p
-		placed := false
-		for g := range groups {
-			if sameValImages(groups[g].preds, p) {
-				groups[g].members = append(groups[g].members, k)
-				placed = true
-				break
-			}
-		}
-		if !placed {
-			for _, g := range groups {
-				if shared := sharedValImages(g.preds, p); shared > 0 {
-					return VoteCalibration{}, fmt.Errorf("runs %s and %s validated on different images of which %d are the same (%w), so class offsets cannot be fitted on them: give ensemble --offsets runs of one validation split, or the folds of one K-fold split",
-						filepath.Base(prs[g.members[0]].RunDir), filepath.Base(pr.RunDir), shared, ErrSplitsOverlap)
-				}
-			}
-			groups = append(groups, valGroup{preds: p, members: []int{k}})
-		}
+	groups, kept, err := groupBySplit(prs, sameValImages)
+	if err != nil {
+		return VoteCalibration{}, err
 	}
 	var truth []int
 	var lp [][]float64
@@ -71,17 +46,9 @@ func CalibrateVote(ctx context.Context, prs []RunPredictor, tta bool) (VoteCalib
 		}
 		var lps [][][]float64
 		for _, k := range g.members {
-			if !tta {
-				lps = append(lps, ValLogProbs(kept[k]))
-				continue
-			}
-			set, err := prs[k].valSet(kept[k])
+			l, err := prs[k].valLogProbs(ctx, kept[k], tta)
 			if err != nil {
-				return VoteCalibration{}, fmt.Errorf("%s: %w", prs[k].RunDir, err)
-			}
-			l, err := prs[k].LogProbs(ctx, set, true)
-			if err != nil {
-				return VoteCalibration{}, fmt.Errorf("%s: %w", prs[k].RunDir, err)
+				return VoteCalibration{}, err
 			}
 			lps = append(lps, l)
 		}
@@ -91,6 +58,62 @@ func CalibrateVote(ctx context.Context, prs []RunPredictor, tta bool) (VoteCalib
 	first := groups[0].preds
 	cal, err := CalibrateClasses(truth, lp, OffsetGroups(first.Classes, maskClasses(prs[0].Meta, first.Names)))
 	return VoteCalibration{ClassCalibration: cal, Splits: len(groups), Images: len(truth), TTA: tta}, err
+}
+
+// groupBySplit reads the runs' kept validation predictions (each of its
+// checkpoint's epoch) and groups the runs that validated on the same
+// images (same says when two runs did); runs whose images overlap without
+// being the same are refused (ErrSplitsOverlap).
+func groupBySplit(prs []RunPredictor, same func(a, b *runs.ValPreds) bool) ([]valGroup, []*runs.ValPreds, error) {
+	var groups []valGroup
+	kept := make([]*runs.ValPreds, len(prs))
+	for k, pr := range prs {
+		if err := pr.Meta.validated(pr.Path); err != nil {
+			return nil, nil, err
+		}
+		p, err := runs.ReadValPreds(pr.RunDir, pr.Meta.Epoch)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", pr.RunDir, err)
+		}
+		kept[k] = p
+		placed := false
+		for g := range groups {
+			if same(groups[g].preds, p) {
+				groups[g].members = append(groups[g].members, k)
+				placed = true
+				break
+			}
+		}
+		if placed {
+			continue
+		}
+		for _, g := range groups {
+			if shared := sharedValImages(g.preds, p); shared > 0 {
+				return nil, nil, fmt.Errorf("runs %s and %s validated on different images of which %d are the same (%w), so class offsets cannot be fitted on them: give ensemble --offsets runs of one validation split, or the folds of one K-fold split",
+					filepath.Base(prs[g.members[0]].RunDir), filepath.Base(pr.RunDir), shared, ErrSplitsOverlap)
+			}
+		}
+		groups = append(groups, valGroup{preds: p, members: []int{k}})
+	}
+	return groups, kept, nil
+}
+
+// valLogProbs are the run's validation log-probabilities: the kept ones,
+// or with tta its validation images predicted again, each averaged with
+// its mirror image.
+func (r RunPredictor) valLogProbs(ctx context.Context, kept *runs.ValPreds, tta bool) ([][]float64, error) {
+	if !tta {
+		return ValLogProbs(kept), nil
+	}
+	set, err := r.valSet(kept)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", r.RunDir, err)
+	}
+	lp, err := r.LogProbs(ctx, set, true)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", r.RunDir, err)
+	}
+	return lp, nil
 }
 
 // ErrSplitsOverlap is CalibrateVote's refusal of runs whose validation
