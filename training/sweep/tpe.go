@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/stat/distuv"
 )
 
@@ -89,10 +90,11 @@ func (d Dist) proposeCategory(good, bad []observation, rng *rand.Rand) string {
 		return w
 	}
 	lw, gw := weights(good), weights(bad)
-	lSum, gSum := sum(lw), sum(gw)
+	lSum, gSum := floats.Sum(lw), floats.Sum(gw)
+	draw := distuv.NewCategorical(lw, rng)
 	best, bestGain := 0, math.Inf(-1)
 	for range tpeCandidates {
-		i := pick(lw, lSum, rng)
+		i := int(draw.Rand())
 		if gain := math.Log(lw[i]/lSum) - math.Log(gw[i]/gSum); gain > bestGain {
 			best, bestGain = i, gain
 		}
@@ -210,23 +212,4 @@ func (p *parzen) sample(rng *rand.Rand) float64 {
 		}
 	}
 	return min(max(n.Mu, p.a), p.b)
-}
-
-func sum(v []float64) float64 {
-	var s float64
-	for _, x := range v {
-		s += x
-	}
-	return s
-}
-
-// pick draws index i with chance w[i]/total.
-func pick(w []float64, total float64, rng *rand.Rand) int {
-	r := rng.Float64() * total
-	for i, x := range w {
-		if r -= x; r < 0 {
-			return i
-		}
-	}
-	return len(w) - 1
 }
