@@ -86,6 +86,9 @@ fits on those: offsets for predict --tta.`,
 			if tta {
 				flags = "--tta --offsets"
 			}
+			if ckpt != "best" {
+				flags = "--ckpt " + ckpt + " " + flags
+			}
 			fmt.Fprintf(a.out, "saved to %s: maskdash predict %s %s --out FILE uses them (so does eval)\n",
 				filepath.Join(dir, runs.OffsetsFile), args[0], flags)
 		} else {

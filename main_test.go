@@ -96,6 +96,7 @@ func TestBadInputIsOneSentence(t *testing.T) {
 		{[]string{"train", "--headless", "--data", data, "--cutmix", "0.6", "--mixup", "0.5"}, "--cutmix 0.6 and --mixup 0.5 add up to more than 1"},
 		{[]string{"train", "--headless", "--data", data, "--mixup", "1.5"}, `invalid argument "1.5" for "--mixup"`},
 		{[]string{"train", "--headless", "--data", data, "--mixup", "0.5", "--mix-pairs", "friends"}, `--mix-pairs "friends" is unknown; use any or class`},
+		{[]string{"train", "--headless", "--data", data, "--erase", "0.5", "--no-augment"}, "--erase 0.5 erases boxes of augmented training images, and --no-augment turns augmentation off: use one of them"},
 		{[]string{"control", "somerun", "mixup", "0.3", "zero"}, `α "zero" is not a number above 0`},
 	} {
 		out, err := run(t, c.args...)

@@ -48,6 +48,9 @@ func printEvent(e training.Event, out, errOut io.Writer, last *time.Time) {
 		if t, ok := m.Tasks["mask"]; ok {
 			fmt.Fprintf(out, "  (F1 mask %.3f gender %.3f age %.3f)", t.MacroF1, m.Tasks["gender"].MacroF1, m.Tasks["age"].MacroF1)
 		}
+		if e.ValSeen {
+			fmt.Fprint(out, "  (validation images seen in training: --val-train)")
+		}
 		fmt.Fprintln(out)
 	case training.KindCheckpoint, training.KindPrediction:
 		fmt.Fprintf(out, "%s: %s\n", e.Msg, e.Path)

@@ -29,6 +29,9 @@ type Augment struct {
 	Jitter float64
 	// Rotate turns training images by a random angle in ±Rotate degrees.
 	Rotate float64
+	// Erase is the chance that a training image loses a random box to
+	// the mean colour (random erasing, erase.go); 0: never.
+	Erase float64
 	// Mean and Std normalise each channel of values in [0, 1]. A zero Std
 	// means 1.
 	Mean, Std [3]float32
@@ -316,6 +319,11 @@ func (a Augment) Apply(base RGB, dst []float32, r *rand.Rand, flip bool) {
 			dst[plane+i] = (rgb[1] - mean[1]) * inv[1]
 			dst[2*plane+i] = (rgb[2] - mean[2]) * inv[2]
 		}
+	}
+	// Drawn last, and only when set, so that a run without erasing gets
+	// the same crops, flips and colours as before it existed.
+	if r != nil && a.Erase > 0 && r.Float64() < a.Erase {
+		erase(dst, w, h, r)
 	}
 }
 

@@ -14,7 +14,7 @@
 // by another run's predictions (--pseudo-labels), task.go a set seen by
 // one task (--task: mask, gender or age); augment.go and cutmix.go
 // (CutMix's boxes, pasted between a batch's images), mixup.go (Mixup's
-// blend of two images), sampler.go (balanced
+// blend of two images), erase.go (random erasing's box), sampler.go (balanced
 // and weighted sampling) and loader.go (the batches, decoded by worker
 // goroutines) feed the trainer; jpeg_turbo.go decodes with libjpeg-turbo
 // (tag turbojpeg); synth.go and draw.go make the synthetic mask set.

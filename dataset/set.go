@@ -132,6 +132,17 @@ func (s *Set) Subset(idx []int) *Set {
 	return &out
 }
 
+// Join returns a Set of s's samples followed by more's: two parts of one
+// data set (Subsets of the same Set, which share its images), such as a
+// training split and its validation split. Sample i of s is sample i of
+// the result, so a cache by index serves both.
+func (s *Set) Join(more *Set) *Set {
+	out := *s
+	out.Samples = append(append(make([]Sample, 0, len(s.Samples)+len(more.Samples)), s.Samples...), more.Samples...)
+	out.Skipped = nil
+	return &out
+}
+
 // Relabel recomputes mask-layout labels for new age bins.
 func (s *Set) Relabel(b AgeBins) {
 	if !s.Masked {

@@ -37,6 +37,9 @@ func CalibrateRun(ctx context.Context, runDir, ckpt string, tta bool) (RunCalibr
 		return RunCalibration{}, err
 	}
 	if err := meta.validated(p); err != nil {
+		if meta.ValTrained {
+			return RunCalibration{}, err // it says what to calibrate instead
+		}
 		return RunCalibration{}, fmt.Errorf("%w: calibrate best, or a checkpoint taken at an epoch's end", err)
 	}
 	preds, err := runs.ReadValPreds(runDir, meta.Epoch)
@@ -121,14 +124,18 @@ func (r RunPredictor) valSet(p *runs.ValPreds) (*dataset.Set, error) {
 }
 
 // validated says why no validation predictions are of a checkpoint's
-// weights (path names it): it was taken inside an epoch, or before the
-// first ended; nil when they are the epoch's it ended.
+// weights (path names it), or why they are no fair ground for offsets:
+// it was taken inside an epoch, or before the first ended, or it trained
+// on the validation images; nil when they are the held-out predictions
+// of the epoch it ended.
 func (m CkptMeta) validated(path string) error {
 	switch {
 	case m.Batch > 0:
 		return fmt.Errorf("checkpoint %s was taken %d batches into epoch %d, so no validation predictions are of its weights", filepath.Base(path), m.Batch, m.Epoch+1)
 	case m.Epoch == 0:
 		return fmt.Errorf("checkpoint %s was taken before the first epoch ended, so it has no validation predictions", filepath.Base(path))
+	case m.ValTrained:
+		return fmt.Errorf("checkpoint %s has trained on its validation images (--val-train), so offsets fitted on them would fit what it learnt by heart: use a checkpoint from before (--ckpt FILE), or a run without --val-train", filepath.Base(path))
 	}
 	return nil
 }
@@ -170,6 +177,9 @@ func OffsetsFor(runDir string, meta CkptMeta) (runs.ClassOffsets, error) {
 		return o, err
 	}
 	if err := meta.validated(meta.Weights); err != nil {
+		if meta.ValTrained {
+			return o, err
+		}
 		return o, fmt.Errorf("%w, and class offsets are for checkpoints taken at an epoch's end: use --ckpt best", err)
 	}
 	if o.Epoch != meta.Epoch || o.Step != meta.Step {

@@ -81,7 +81,10 @@ type CkptMeta struct {
 	Classes   []string          `json:"classes"`
 	BestF1    float64           `json:"best_f1"`
 	BestEpoch int               `json:"best_epoch"`
-	Weights   string            `json:"weights"` // the .safetensors file beside this JSON
+	// ValTrained: the weights have trained on the run's validation images
+	// (--val-train), so its validation predictions are of images it saw.
+	ValTrained bool   `json:"val_trained,omitempty"`
+	Weights    string `json:"weights"` // the .safetensors file beside this JSON
 
 	dir string // the folder it was read from
 }

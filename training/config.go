@@ -98,6 +98,14 @@ type Config struct {
 	// own class: intra-class mixing, new images of a class with its label
 	// unchanged, the competition's "SMOTE-like" CutMix).
 	MixPairs string `json:"mix_pairs,omitempty"`
+	// Erase is the chance that a training image loses a random box to
+	// the mean colour (random erasing: dataset/erase.go); 0: never. It is
+	// part of augmentation, so NoAugment refuses it.
+	Erase float64 `json:"erase,omitempty"`
+	// ValTrain is how many of the last epochs train on the validation
+	// images too (valtrain.go; the 2021 winners' val_train); 0: none.
+	// Their validation is then of images the weights saw.
+	ValTrain int `json:"val_train,omitempty"`
 	// Fold and Folds pick fold Fold (1 to Folds) of a K-fold split by
 	// person as validation, instead of Split and ValRatio; 0: no folds.
 	Fold  int `json:"fold,omitempty"`
@@ -244,6 +252,8 @@ func (c *Config) Check() error {
 		{"crop", c.CropW >= 0 && c.CropH >= 0, fmt.Sprintf("%dx%d", c.CropW, c.CropH), "a positive size"},
 		{"cutmix", c.CutMix >= 0 && c.CutMix <= 1, c.CutMix, "a chance from 0 (never) to 1 (every batch)"},
 		{"mixup", c.Mixup >= 0 && c.Mixup <= 1, c.Mixup, "a chance from 0 (never) to 1 (every batch)"},
+		{"val-train", c.ValTrain >= 0, c.ValTrain, "0 (none) or more epochs"},
+		{"erase", c.Erase >= 0 && c.Erase <= 1, c.Erase, "a chance from 0 (never) to 1 (every training image)"},
 		{"mixup-alpha", c.MixupAlpha >= 0 && c.MixupAlpha <= 100, c.MixupAlpha, "a number above 0 (0.2 to 1 are usual)"},
 		{"pseudo-min-prob", c.PseudoMinProb >= 0 && c.PseudoMinProb < 1, c.PseudoMinProb, "a probability from 0 (all) up to (not including) 1"},
 	} {
@@ -270,6 +280,12 @@ func (c *Config) Check() error {
 	}
 	if c.Task != "" && c.Task != NoneSetting && len(models.Spec{Name: c.Model}.Heads()) > 1 {
 		return fmt.Errorf("--task %s trains one task, but model %s predicts all three: use it without --task, or a model without -mh", c.Task, c.Model)
+	}
+	if c.ValTrain > 0 && c.Epochs > 0 && c.ValTrain >= c.Epochs {
+		return fmt.Errorf("--val-train %d of --epochs %d leaves no epoch validated on images it did not train on: train more epochs, or on fewer with the validation images", c.ValTrain, c.Epochs)
+	}
+	if c.Erase > 0 && c.NoAugment {
+		return fmt.Errorf("--erase %g erases boxes of augmented training images, and --no-augment turns augmentation off: use one of them", c.Erase)
 	}
 	if c.MixPairs != "" && c.MixPairs != MixPairsAny && c.MixPairs != MixPairsClass {
 		return fmt.Errorf("--mix-pairs %q is unknown; use any or class", c.MixPairs)

@@ -15,13 +15,33 @@ func EpochCurve(runDir, metric string) ([]float64, error) {
 	if metric != "f1" && metric != "acc" && metric != "loss" {
 		return nil, fmt.Errorf("metric %q is unknown; use f1, acc or loss", metric)
 	}
+	return epochValues(runDir, func(e Event) float64 {
+		return map[string]float64{"f1": e.Val.MacroF1, "acc": e.Val.Accuracy, "loss": e.Val.Loss}[metric]
+	})
+}
+
+// HeldOutF1 is EpochCurve's macro F1 with NaN for the epochs whose
+// validation images were trained on (--val-train): what a sweep's early
+// stopping compares trials by.
+func HeldOutF1(runDir string) ([]float64, error) {
+	return epochValues(runDir, func(e Event) float64 {
+		if e.ValSeen {
+			return math.NaN()
+		}
+		return e.Val.MacroF1
+	})
+}
+
+// epochValues reads value of each epoch event of a run's log; a missing
+// epoch is NaN, an epoch's later event wins.
+func epochValues(runDir string, value func(Event) float64) ([]float64, error) {
 	var ys []float64
 	err := runs.ReadLog(runDir, func(line []byte) error {
 		var e Event
 		if json.Unmarshal(line, &e) != nil || e.Kind != KindEpoch || e.Val == nil || e.Epoch < 1 {
 			return nil
 		}
-		v := map[string]float64{"f1": e.Val.MacroF1, "acc": e.Val.Accuracy, "loss": e.Val.Loss}[metric]
+		v := value(e)
 		for len(ys) < e.Epoch {
 			ys = append(ys, math.NaN())
 		}

@@ -96,7 +96,10 @@ type Event struct {
 	TrainAcc float64    `json:"train_acc,omitempty"`
 	Val      *Metrics   `json:"val,omitempty"`
 	Conf     *Confusion `json:"confusion,omitempty"`
-	Best     bool       `json:"best,omitempty"`  // epoch events: the best macro F1 so far
+	Best     bool       `json:"best,omitempty"` // epoch events: the best macro F1 so far
+	// ValSeen (epoch events): the validation images were trained on
+	// (--val-train), so Val is no held-out measure.
+	ValSeen  bool       `json:"val_seen,omitempty"`
 	Alert    Alert      `json:"alert,omitempty"` // alert events: the rule that fired
 	State    State      `json:"state,omitempty"`
 	Path     string     `json:"path,omitempty"`
@@ -148,6 +151,11 @@ type RunHeader struct {
 	// MixPairs is Config.MixPairs when CutMix or Mixup mixes within a
 	// class (MixPairsClass); "" otherwise.
 	MixPairs string `json:"mix_pairs,omitempty"`
+	// Erase is Config.Erase's chance ("0.5"); "" when no image is erased.
+	Erase string `json:"erase,omitempty"`
+	// ValTrain is Config.ValTrain with the first epoch it applies to
+	// ("3 (from epoch 13)"); "" without it.
+	ValTrain string `json:"val_train,omitempty"`
 	Data     string `json:"data"`
 	Device   string `json:"device"`
 	// Precision is the GPU's arithmetic (models.Precision's name) on a

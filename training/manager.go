@@ -253,6 +253,14 @@ func (m *Manager) RunsDir() string {
 // finished is the finished alert's message.
 func finished(t *Trainer, err error) string {
 	msg := fmt.Sprintf("run %s %s after %d of %d epochs; best macro F1 %.4f at epoch %d", t.RunID(), t.Status(), t.epoch, t.cfg.Epochs, t.bestF1, t.bestEpoch)
+	if t.valTrained {
+		// best.json names the model to use (valtrain.go): say which.
+		if p, perr := CheckpointPath(t.dir, "best"); perr == nil {
+			if m, merr := ReadCkptMeta(p); merr == nil && m.ValTrained {
+				msg += fmt.Sprintf(" (held out); predictions use epoch %d's checkpoint, which trained on the validation images too (--val-train)", m.Epoch)
+			}
+		}
+	}
 	if err != nil {
 		msg += ": " + err.Error()
 	}

@@ -36,6 +36,14 @@ type Trainer struct {
 	valL       *dataset.Loader
 	sampler    dataset.Sampler
 	aug        dataset.Augment
+	// The training split and the validation images, which the last
+	// epochs train on with --val-train (valtrain.go); nil without it.
+	trainVal        *dataset.Set
+	trainValL       *dataset.Loader
+	trainValSampler dataset.Sampler
+	// valTrained: the weights have trained on the validation images; from
+	// then on every epoch trains on them and no validation is held out.
+	valTrained bool
 
 	net    *models.Net
 	opt    *Optimizer
@@ -104,8 +112,7 @@ func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 		return nil, err
 	}
 	t.baseLR = cfg.LR
-	steps := cfg.Epochs * (len(t.sampler.Epoch(0)) / cfg.Batch)
-	t.sched = Schedule{Name: cfg.Schedule, WarmupSteps: cfg.Warmup, TotalSteps: steps}
+	t.sched = Schedule{Name: cfg.Schedule, WarmupSteps: cfg.Warmup, TotalSteps: t.scheduledSteps()}
 	switch {
 	case l.ckpt != "":
 		if err := t.restore(l.ckpt, l.meta, l.resume); err != nil {
@@ -118,7 +125,7 @@ func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 		LR: t.baseLR, Batch: cfg.Batch, Img: fmt.Sprintf("%dx%d", cfg.W, cfg.H), Sampler: t.sampler.Name(),
 		Data: t.train.Root, Device: t.device, Classes: t.train.Classes, Masked: t.train.Masked,
 		Train: t.train.Len(), Val: t.val.Len(), Epochs: cfg.Epochs, Parent: cfg.From, Precision: gpuPrecision(t.net), TrainAgeBins: cfg.TrainAgeBins,
-		SkipTrainAges: cfg.SkipTrainAges, PseudoLabels: cfg.PseudoLabels, CutMix: t.mixer.cutMixShown(), Mixup: t.mixer.mixupShown(), MixPairs: t.mixer.pairsShown(), Task: cfg.Task}
+		SkipTrainAges: cfg.SkipTrainAges, PseudoLabels: cfg.PseudoLabels, CutMix: t.mixer.cutMixShown(), Mixup: t.mixer.mixupShown(), MixPairs: t.mixer.pairsShown(), Task: cfg.Task, Erase: eraseShown(cfg.Erase), ValTrain: valTrainShown(cfg)}
 	if t.train.Masked {
 		tn := dataset.TaskClassNames(t.train.Bins)
 		hd.TaskClasses = tn[:]
@@ -176,6 +183,7 @@ func (t *Trainer) restore(path string, m CkptMeta, full bool) error {
 	t.aug.CropW, t.aug.CropH = m.CropW, m.CropH
 	if full {
 		t.epoch, t.step, t.batchInEpoch, t.bestF1, t.bestEpoch = m.Epoch, m.Step, m.Batch, m.BestF1, m.BestEpoch
+		t.valTrained = m.ValTrained
 		t.baseLR = m.BaseLR
 		if l, err := ParseLoss(m.Loss); err == nil {
 			t.loss = l
@@ -290,7 +298,11 @@ func (t *Trainer) Run(ctx context.Context) (err error) {
 func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 	ectx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	order := t.sampler.Epoch(t.epoch)
+	sampler, loader := t.epochSource(t.epoch)
+	if t.trainsOnVal(t.epoch) {
+		t.valTrained = true
+	}
+	order := sampler.Epoch(t.epoch)
 	nb := len(order) / t.cfg.Batch // drop_last, as the baseline
 	// A checkpoint's batch past this epoch's end: another data set or
 	// batch size since. At its end (a stop during validation, or after
@@ -328,14 +340,14 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 		last = time.Now()
 	}
 	t.sys.sample() // the machine figures start with the epoch, not with the validation before it
-	batches := t.trainL.Epoch(ectx, t.epoch, order)
+	batches := loader.Epoch(ectx, t.epoch, order)
 	for {
 		asked := time.Now()
 		b, ok := <-batches
 		if !ok {
 			break
 		}
-		ready, capacity := t.trainL.Queue()
+		ready, capacity := loader.Queue()
 		t.sys.batch(time.Since(asked), float64(ready)/float64(capacity))
 		if stop, err := t.between(ctx); err != nil || stop {
 			return true, err
@@ -413,14 +425,22 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 	if seen > 0 {
 		trainAcc = correct / seen
 	}
-	best := m.MacroF1 > t.bestF1 || t.epoch == 1 && t.bestF1 == 0
+	// Validation of images the weights trained on (--val-train) is no
+	// measure: it picks no best figures and stops nothing, and the
+	// checkpoint is the run's model to use (valtrain.go).
+	valSeen := t.valTrained
+	best := !valSeen && (m.MacroF1 > t.bestF1 || t.epoch == 1 && t.bestF1 == 0)
 	if best {
 		t.bestF1, t.bestEpoch = m.MacroF1, t.epoch
 	}
-	t.emit(Event{Kind: KindEpoch, Epochs: t.cfg.Epochs, TrainAcc: trainAcc, Val: &m, Conf: conf, LR: t.opt.LR(), Best: best, Preds: preds})
-	t.saveCheckpoint(&m, best)
+	t.emit(Event{Kind: KindEpoch, Epochs: t.cfg.Epochs, TrainAcc: trainAcc, Val: &m, Conf: conf, LR: t.opt.LR(), Best: best, ValSeen: valSeen, Preds: preds})
+	t.saveCheckpoint(&m, best || valSeen)
 	if err := t.sink.Sync(); err != nil && t.writeErr == nil {
 		t.writeErr = err
+	}
+	if valSeen {
+		stop, err = t.between(ctx)
+		return stop, err
 	}
 	since := t.epoch - t.bestEpoch
 	if n := t.cfg.NoGainEpochs; n > 0 && since >= n {
@@ -606,7 +626,7 @@ func (t *Trainer) meta(m *Metrics, st OptState) CkptMeta {
 		Data: DataIdentity{Root: t.train.Root, Format: t.train.Format, Images: t.data.Train.Len(), Seed: t.cfg.Seed,
 			Split: t.cfg.Split, ValRatio: t.cfg.ValRatio, AgeBins: t.cfg.AgeBins, Sampler: t.cfg.Sampler, FixLabels: t.cfg.FixLabels, TrainAgeBins: t.cfg.TrainAgeBins,
 			SkipTrainAges: t.cfg.SkipTrainAges, PseudoLabels: t.cfg.PseudoLabels, Task: t.cfg.Task},
-		Mean: t.aug.Mean, Std: t.aug.Std, CropW: t.aug.CropW, CropH: t.aug.CropH, Classes: t.train.Classes, BestF1: t.bestF1, BestEpoch: t.bestEpoch}
+		Mean: t.aug.Mean, Std: t.aug.Std, CropW: t.aug.CropW, CropH: t.aug.CropH, Classes: t.train.Classes, BestF1: t.bestF1, BestEpoch: t.bestEpoch, ValTrained: t.valTrained}
 }
 
 // ckptRequest is a checkpoint to write (again, after a stall).
@@ -637,7 +657,10 @@ func (t *Trainer) saveCheckpoint(m *Metrics, best bool) {
 	}
 	t.lastCkpt = path
 	msg := "checkpoint saved"
-	if best {
+	switch {
+	case best && t.valTrained:
+		msg = "checkpoint saved (trained on the validation images too: the one predictions use)"
+	case best:
 		msg = "checkpoint saved (best so far)"
 	}
 	t.emit(Event{Kind: KindCheckpoint, Path: path, Msg: msg})
@@ -748,13 +771,12 @@ func (t *Trainer) openData(ctx context.Context) error {
 		sp.Val = sp.Val[:min(len(sp.Val), max(cfg.Limit/4, 1))]
 	}
 	t.train, t.val = all.Subset(sp.Train), all.Subset(sp.Val)
-	if cfg.TrainAgeBins != "" {
-		if err := trainAgesAs(t.train, cfg.TrainAgeBins); err != nil {
-			return err
-		}
+	if t.train, err = t.asTraining(t.train, true); err != nil {
+		return err
 	}
-	if cfg.SkipTrainAges != "" {
-		if err := t.skipTrainAges(cfg.SkipTrainAges); err != nil {
+	var valAsTrain *dataset.Set // the validation images as the last epochs train on them (--val-train)
+	if cfg.ValTrain > 0 {
+		if valAsTrain, err = t.asTraining(all.Subset(sp.Val), false); err != nil {
 			return err
 		}
 	}
@@ -772,6 +794,11 @@ func (t *Trainer) openData(ctx context.Context) error {
 		if t.val, err = t.val.ForTask(cfg.Task); err != nil {
 			return err
 		}
+		if valAsTrain != nil {
+			if valAsTrain, err = valAsTrain.ForTask(cfg.Task); err != nil {
+				return err
+			}
+		}
 	}
 	if t.train.Len() < cfg.Batch {
 		return fmt.Errorf("data %s: %d training images is fewer than one batch of %d", dir, t.train.Len(), cfg.Batch)
@@ -779,17 +806,24 @@ func (t *Trainer) openData(ctx context.Context) error {
 	if t.sampler, err = dataset.NewSampler(cfg.Sampler, t.train.Labels(), cfg.Seed); err != nil {
 		return err
 	}
+	if valAsTrain != nil {
+		if err := t.openValTrain(valAsTrain); err != nil {
+			return err
+		}
+	}
 	t.aug = dataset.DefaultAugment(cfg.W, cfg.H)
 	if cfg.NoAugment {
 		t.aug.Flip, t.aug.Jitter, t.aug.Rotate = false, 0, 0
 	}
 	t.aug.CropW, t.aug.CropH = cfg.CropW, cfg.CropH
+	t.aug.Erase = cfg.Erase
 	if cfg.Std != ([3]float32{}) {
 		t.aug.Mean, t.aug.Std = cfg.Mean, cfg.Std
 	}
 	cache := dataset.NewCache(0)
 	t.trainL = dataset.NewLoader(t.train, dataset.LoaderConfig{Batch: cfg.Batch, Aug: t.aug, Seed: cfg.Seed, Train: !cfg.NoAugment, Workers: cfg.Workers}, cache, t.warn)
 	t.valL = dataset.NewLoader(t.val, dataset.LoaderConfig{Batch: max(cfg.Batch, 64), Aug: t.aug, Workers: cfg.Workers}, nil, t.warn)
+	t.rebuildValTrainLoader()
 	return nil
 }
 
@@ -811,21 +845,33 @@ func trainAgesAs(train *dataset.Set, bins string) error {
 	return nil
 }
 
-// skipTrainAges leaves the training images of the ages in ranges out
-// (Config.SkipTrainAges), and says how many.
-func (t *Trainer) skipTrainAges(ranges string) error {
-	r, err := dataset.ParseAgeRanges(ranges)
-	if err != nil {
-		return fmt.Errorf("--skip-train-ages: %w", err)
+// asTraining labels and filters s as the training split is (a copy of
+// it when it changes): its ages binned by Config.TrainAgeBins, the ages
+// of Config.SkipTrainAges left out. say reports what was left out (the
+// training split's; the validation images that --val-train trains on
+// are counted with them by openValTrain).
+func (t *Trainer) asTraining(s *dataset.Set, say bool) (*dataset.Set, error) {
+	if t.cfg.TrainAgeBins != "" {
+		if err := trainAgesAs(s, t.cfg.TrainAgeBins); err != nil {
+			return nil, err
+		}
 	}
-	kept, n, err := t.train.WithoutAges(r)
-	if err != nil {
-		return fmt.Errorf("--skip-train-ages: %w", err)
+	if t.cfg.SkipTrainAges == "" {
+		return s, nil
 	}
-	t.train = kept
-	t.hub.Publish(Event{Kind: KindNotice, Time: time.Now(),
-		Msg: fmt.Sprintf("%d training images of ages %s left out (--skip-train-ages); validation keeps every age", n, r)})
-	return nil
+	r, err := dataset.ParseAgeRanges(t.cfg.SkipTrainAges)
+	if err != nil {
+		return nil, fmt.Errorf("--skip-train-ages: %w", err)
+	}
+	kept, n, err := s.WithoutAges(r)
+	if err != nil {
+		return nil, fmt.Errorf("--skip-train-ages: %w", err)
+	}
+	if say {
+		t.hub.Publish(Event{Kind: KindNotice, Time: time.Now(),
+			Msg: fmt.Sprintf("%d training images of ages %s left out (--skip-train-ages); validation keeps every age", n, r)})
+	}
+	return kept, nil
 }
 
 // addPseudoLabels adds the eval images that file names to the training
@@ -899,6 +945,7 @@ func (t *Trainer) rebuildLoaders() {
 	tc.Aug, vc.Aug = t.aug, t.aug
 	t.trainL = dataset.NewLoader(t.train, tc, t.trainL.Cache(), t.warn)
 	t.valL = dataset.NewLoader(t.val, vc, nil, t.warn)
+	t.rebuildValTrainLoader()
 }
 
 // ensureSynth makes the built-in synthetic set once.

@@ -185,7 +185,11 @@ func (s *RunState) Apply(e training.Event) {
 			s.Confs = append(s.Confs, e.Conf)
 			m := *e.Val
 			s.Metrics = append(s.Metrics, &m)
-			s.say(e.Time, false, "epoch %d: val acc %.3f, macro F1 %.4f, loss %.4f", e.Epoch, e.Val.Accuracy, e.Val.MacroF1, e.Val.Loss)
+			seen := ""
+			if e.ValSeen {
+				seen = " (seen in training: --val-train)"
+			}
+			s.say(e.Time, false, "epoch %d: val acc %.3f, macro F1 %.4f, loss %.4f%s", e.Epoch, e.Val.Accuracy, e.Val.MacroF1, e.Val.Loss, seen)
 		}
 	case training.KindCheckpoint:
 		s.LastCkpt = e.Path

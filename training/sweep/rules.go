@@ -15,14 +15,15 @@ const (
 )
 
 // curves reads every trial's validation macro F1 per epoch, but trial
-// skip's (the one asking).
+// skip's (the one asking); epochs that validated on images the trial
+// trained on (--val-train) are NaN, as a trial that has not reached them.
 func (sw *Sweep) curves(skip int) [][]float64 {
 	var out [][]float64
 	for i := range sw.Trials {
 		if i == skip {
 			continue
 		}
-		c, err := training.EpochCurve(sw.RunDir(i), "f1")
+		c, err := training.HeldOutF1(sw.RunDir(i))
 		if err == nil && len(c) > 0 {
 			out = append(out, c)
 		}
@@ -50,7 +51,7 @@ func (sw *Sweep) Gate(i int) *training.EpochGate {
 	case RuleMedian:
 		return &training.EpochGate{Decide: func(epoch int, f1 float64) (bool, string) {
 			best := f1
-			if own, err := training.EpochCurve(sw.RunDir(i), "f1"); err == nil {
+			if own, err := training.HeldOutF1(sw.RunDir(i)); err == nil {
 				best = max(best, bestUpTo(own, epoch))
 			}
 			return Median(epoch, best, sw.curves(i), minE)
