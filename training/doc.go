@@ -10,7 +10,8 @@
 // manager.go runs and replaces it; loss.go, optim.go and metrics.go are
 // the losses, optimizers and schedules, and macro F1 with the confusion
 // matrix; mix.go mixes training batches and their labels' losses, by
-// CutMix (cutmix.go) or Mixup (mixup.go); offsets.go fits class offsets
+// CutMix (cutmix.go) or Mixup (mixup.go); valtrain.go has the last epochs
+// train on the validation images too (--val-train); offsets.go fits class offsets
 // for macro F1 (with f1tally.go, macro F1 kept up to date one image at a
 // time), calibrate.go fits them for a run's checkpoint and
 // calibrate_vote.go for a vote of runs; record.go writes a run's folder;

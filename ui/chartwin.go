@@ -247,7 +247,11 @@ func (m Model) readout(w window) string {
 		parts = append(parts, fmt.Sprintf("val loss %.4f", v))
 	}
 	if ep := m.state.epochIndexAt(st); ep >= 0 {
-		parts = append(parts, fmt.Sprintf("val F1 %.4f (epoch %d)", m.state.ValF1[ep], m.state.EpochN[ep]))
+		seen := ""
+		if ep < len(m.state.ValSeen) && m.state.ValSeen[ep] {
+			seen = ", seen in training"
+		}
+		parts = append(parts, fmt.Sprintf("val F1 %.4f (epoch %d%s)", m.state.ValF1[ep], m.state.EpochN[ep], seen))
 	}
 	if i < len(w.lr) && !math.IsNaN(w.lr[i]) {
 		parts = append(parts, "lr "+fmtLR(w.lr[i]))

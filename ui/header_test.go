@@ -1,8 +1,10 @@
 package ui
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/maskdash/maskdash/training"
 )
@@ -72,5 +74,40 @@ func TestHeaderSaysSkippedAgesAndPseudoLabels(t *testing.T) {
 	})
 	if v := m.View(); !strings.Contains(v, "shuffle · skips ages 27-29,57-59 · pseudo-labels teacher.csv · 1680/420 imgs") {
 		t.Errorf("the header does not say the skipped ages and the pseudo-labels:\n%s", v)
+	}
+}
+
+// TestValTrainEpochsAreMarked: after an epoch whose validation images the
+// run trained on (--val-train), the header says so, the validation panel's
+// title says from which epoch (at any width), the event line marks it, and
+// the small screen's best figure stays the held-out epochs' best.
+func TestValTrainEpochsAreMarked(t *testing.T) {
+	m := withHeader(func(h *training.RunHeader) { h.ValTrain = "1 (from epoch 3)" })
+	if v := m.View(); !strings.Contains(v, "val-train 1 (from epoch 3)") || strings.Contains(v, "seen in training") {
+		t.Errorf("before the seen epoch:\n%s", v)
+	}
+	conf := training.NewConfusion(18)
+	for c := range 18 {
+		conf.Add(c, c)
+	}
+	met := training.Summarize(conf, 0.5, true) // macro F1 1: above the held-out epochs'
+	nm, _ := m.Update(eventsMsg{events: []training.Event{{Kind: training.KindEpoch, Time: t0.Add(100 * time.Second), Epoch: 3, Step: 120, Epochs: 3, Val: &met, Conf: conf, ValSeen: true}}})
+	m = nm.(Model)
+	v := m.View()
+	if !strings.Contains(v, "macro F1 1.0000, loss 0.5000 (seen in training: --val-train)") || !strings.Contains(v, "seen from 3") && !strings.Contains(v, "seen in training from epoch 3") {
+		t.Errorf("the seen epoch is not marked:\n%s", v)
+	}
+	for _, w := range []int{60, 90} {
+		if p := m.valPanel(w, 8); !strings.Contains(p, "seen from 3") && !strings.Contains(p, "seen in training from epoch 3") {
+			t.Errorf("width %d: the validation panel does not mark the seen epoch:\n%s", w, p)
+		}
+	}
+	held := m.state.BestHeldOut()
+	if held >= 1 || held != max(m.state.ValF1[0], m.state.ValF1[1]) {
+		t.Errorf("best held-out F1 %v of %v", held, m.state.ValF1)
+	}
+	small, _ := m.Resize(70, 14)
+	if sv := small.View(); !strings.Contains(sv, fmt.Sprintf("best %.4f", held)) {
+		t.Errorf("the small screen does not give the held-out best %.4f:\n%s", held, sv)
 	}
 }

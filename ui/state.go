@@ -72,8 +72,11 @@ type RunState struct {
 	ValLoss  []float64
 	ValAcc   []float64
 	ValF1    []float64
-	Confs    []*training.Confusion
-	Metrics  []*training.Metrics
+	// ValSeen marks the epochs whose validation images the run trained
+	// on (--val-train): no held-out measure.
+	ValSeen []bool
+	Confs   []*training.Confusion
+	Metrics []*training.Metrics
 
 	Started  time.Time // when the run started (its run event)
 	Finished time.Time // when it ended (its final state event)
@@ -182,6 +185,7 @@ func (s *RunState) Apply(e training.Event) {
 			s.ValLoss = append(s.ValLoss, e.Val.Loss)
 			s.ValAcc = append(s.ValAcc, e.Val.Accuracy)
 			s.ValF1 = append(s.ValF1, e.Val.MacroF1)
+			s.ValSeen = append(s.ValSeen, e.ValSeen)
 			s.Confs = append(s.Confs, e.Conf)
 			m := *e.Val
 			s.Metrics = append(s.Metrics, &m)
@@ -326,4 +330,27 @@ func (s *sysSeries) add(e training.Event) {
 	s.GPUMem = append(s.GPUMem, e.GPUMem)
 	s.Last = e.SysStats
 	s.HasGPU = s.HasGPU || e.GPUTotal > 0
+}
+
+// SeenFrom is the first epoch whose validation images the run had
+// trained on (--val-train); 0 when none.
+func (s *RunState) SeenFrom() int {
+	for i, seen := range s.ValSeen {
+		if seen {
+			return s.EpochN[i]
+		}
+	}
+	return 0
+}
+
+// BestHeldOut is the best validation macro F1 of the epochs that held
+// their images out; -Inf before the first.
+func (s *RunState) BestHeldOut() float64 {
+	b := math.Inf(-1)
+	for i, v := range s.ValF1 {
+		if !math.IsNaN(v) && (i >= len(s.ValSeen) || !s.ValSeen[i]) {
+			b = max(b, v)
+		}
+	}
+	return b
 }

@@ -517,11 +517,17 @@ func (m Model) valPanel(w, h int) string {
 		// short form keeps both figures rather than dropping accuracy.
 		f1, acc := fmt.Sprintf("%.4f", s.ValF1[n-1]), fmt.Sprintf("%.3f", s.ValAcc[n-1])
 		f1c, accc := m.styles.Names[m.styles.Series.F1], m.styles.Names[m.styles.Series.Acc]
+		// With --val-train the newest epochs validated on images the run
+		// trained on: every form of the title says so.
+		last, short := "per epoch", ""
+		if from := s.SeenFrom(); from > 0 {
+			last, short = fmt.Sprintf("seen in training from epoch %d", from), fmt.Sprintf(" · seen from %d", from)
+		}
 		title = firstFit(w,
-			joinFit([]string{"validation", m.named("macro F1 "+f1, f1c, ""), m.named("accuracy "+acc, accc, "upper"), "per epoch"}, " · ", 1<<20),
-			joinFit([]string{"validation", m.named("macro F1 "+f1, f1c, ""), m.named("accuracy "+acc, accc, "upper")}, " · ", 1<<20),
-			joinFit([]string{"val", m.named("F1 "+f1, f1c, ""), m.named("acc "+acc, accc, "upper")}, " · ", 1<<20),
-			"val F1 "+f1+" · acc "+acc)
+			joinFit([]string{"validation", m.named("macro F1 "+f1, f1c, ""), m.named("accuracy "+acc, accc, "upper"), last}, " · ", 1<<20),
+			joinFit([]string{"validation", m.named("macro F1 "+f1, f1c, ""), m.named("accuracy "+acc, accc, "upper")}, " · ", 1<<20)+short,
+			joinFit([]string{"val", m.named("F1 "+f1, f1c, ""), m.named("acc "+acc, accc, "upper")}, " · ", 1<<20)+short,
+			"val F1 "+f1+" · acc "+acc+short)
 	}
 	o := chartOpts{W: w, H: h - 1, Color: m.styles.Color, Colors: m.colors(m.styles.Series.Acc, m.styles.Series.F1)}
 	if n > 1 {
@@ -560,9 +566,20 @@ func (m Model) compactOverview(w, h int) string {
 	chartH := max(h-logH-2, 4)
 	var figs []string
 	if n := len(s.ValF1); n > 0 {
-		figs = append(figs, fmt.Sprintf("val F1 %.4f", s.ValF1[n-1]), fmt.Sprintf("acc %.3f", s.ValAcc[n-1]), fmt.Sprintf("loss %.4f", s.ValLoss[n-1]))
-		if best := maxF(s.ValF1); best > s.ValF1[n-1] {
-			figs = append(figs, fmt.Sprintf("best %.4f", best))
+		best := s.BestHeldOut()
+		if s.SeenFrom() > 0 {
+			// --val-train: the newest figures are of images trained on;
+			// the held-out best comes first, before what may not fit.
+			figs = append(figs, fmt.Sprintf("val F1 %.4f (seen)", s.ValF1[n-1]))
+			if !math.IsInf(best, -1) {
+				figs = append(figs, fmt.Sprintf("best %.4f", best))
+			}
+			figs = append(figs, fmt.Sprintf("acc %.3f", s.ValAcc[n-1]), fmt.Sprintf("loss %.4f", s.ValLoss[n-1]))
+		} else {
+			figs = append(figs, fmt.Sprintf("val F1 %.4f", s.ValF1[n-1]), fmt.Sprintf("acc %.3f", s.ValAcc[n-1]), fmt.Sprintf("loss %.4f", s.ValLoss[n-1]))
+			if best > s.ValF1[n-1] {
+				figs = append(figs, fmt.Sprintf("best %.4f", best))
+			}
 		}
 	} else {
 		figs = append(figs, "validation after the first epoch")
@@ -578,14 +595,4 @@ func (m Model) compactOverview(w, h int) string {
 		}
 	}
 	return fit(m.lossPanel(w, chartH), w, chartH) + "\n" + st.Value.Render(joinFit(figs, " · ", w)) + "\n" + strings.Join(log, "\n")
-}
-
-func maxF(v []float64) float64 {
-	b := math.Inf(-1)
-	for _, x := range v {
-		if !math.IsNaN(x) {
-			b = max(b, x)
-		}
-	}
-	return b
 }
