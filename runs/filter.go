@@ -6,8 +6,9 @@ import (
 )
 
 // Setting reads a setting of a run for filters and groups: run.json's
-// own fields first, then its config ("" when the run has no such
-// setting).
+// own fields first, then its config, by its key there or as the train
+// flag spells it (val-train for val_train); "" when the run has no such
+// setting.
 func Setting(i Info, k string) string {
 	switch k {
 	case "id", "run":
@@ -28,6 +29,9 @@ func Setting(i Info, k string) string {
 		return i.Note
 	}
 	if v, ok := i.Config[k]; ok {
+		return fmt.Sprint(v)
+	}
+	if v, ok := i.Config[strings.ReplaceAll(k, "-", "_")]; ok {
 		return fmt.Sprint(v)
 	}
 	return ""

@@ -10,7 +10,7 @@ import (
 // words as text, the note and the changed values included.
 func TestMatches(t *testing.T) {
 	i := Info{ID: "20261205-021811-vgg-s-ce", Status: StatusDone, Model: "vgg-s", Loss: "ce", Optim: "adam", LR: 1e-3,
-		Note: "Tried the balance sampler", Config: map[string]any{"seed": 2, "sampler": "balance"},
+		Note: "Tried the balance sampler", Config: map[string]any{"seed": 2, "sampler": "balance", "val_train": 3},
 		Changes: []Change{{Step: 275, Setting: "loss", Value: "focal"}, {Step: 969, Setting: "lr", Value: "0.0005"}}}
 	for filter, want := range map[string]bool{
 		"":                        true,
@@ -27,6 +27,9 @@ func TestMatches(t *testing.T) {
 		"note=tried the":          false, // a key=value word is one word: the whole note
 		"unknown-key=x":           false,
 		"status=done model=vgg-s": true,
+		"val_train=3":             true,
+		"val-train=3":             true, // as the flag spells it
+		"val-train=1":             false,
 	} {
 		if got := Matches(i, filter); got != want {
 			t.Errorf("Matches(%q) = %v, want %v", filter, got, want)
