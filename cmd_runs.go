@@ -227,6 +227,7 @@ func (a *app) compareCmd() *cobra.Command {
 		var infos []runs.Info
 		var curves [][]float64     // per epoch
 		var steps []runs.StepCurve // per step (train-loss)
+		var seenFrom []int         // per run: its first epoch validated on images it trained on (--val-train), 0 none
 		for _, ref := range args {
 			info, err := store.Info(ref)
 			if err != nil {
@@ -247,6 +248,11 @@ func (a *app) compareCmd() *cobra.Command {
 				return err
 			}
 			curves = append(curves, c)
+			from, err := training.SeenFrom(info.Dir)
+			if err != nil {
+				return err
+			}
+			seenFrom = append(seenFrom, from)
 		}
 		var side *training.RunDiff
 		if len(infos) == 2 {
@@ -258,9 +264,14 @@ func (a *app) compareCmd() *cobra.Command {
 			}
 		}
 		if asJSON {
-			return compareJSON(a.out, metric, infos, curves, steps, side)
+			return compareJSON(a.out, metric, infos, curves, steps, seenFrom, side)
 		}
 		printCompare(a.out, metric, infos, curves, steps, a.colourOut())
+		for i, from := range seenFrom {
+			if from > 0 {
+				fmt.Fprintf(a.out, "[%d] validated on images it trained on from epoch %d (--val-train): those epochs are no held-out measure, and its best figures are of the epochs before\n", i+1, from)
+			}
+		}
 		if side != nil {
 			printSide(a.out, side)
 		}
@@ -312,7 +323,7 @@ func printSide(out io.Writer, d *training.RunDiff) {
 // trainLoss is compare's --metric for the training loss per step.
 const trainLoss = "train-loss"
 
-func compareJSON(out io.Writer, metric string, infos []runs.Info, curves [][]float64, steps []runs.StepCurve, side *training.RunDiff) error {
+func compareJSON(out io.Writer, metric string, infos []runs.Info, curves [][]float64, steps []runs.StepCurve, seenFrom []int, side *training.RunDiff) error {
 	diff := runs.DifferingSettings(infos)
 	type cmp struct {
 		ID       string         `json:"id"`
@@ -322,6 +333,9 @@ func compareJSON(out io.Writer, metric string, infos []runs.Info, curves [][]flo
 		Best     runs.Best      `json:"best"`
 		Curve    []float64      `json:"curve"`
 		Steps    []int          `json:"steps,omitempty"` // train-loss: each value's step
+		// SeenFrom: the first epoch validated on images the run trained
+		// on (--val-train); absent when none.
+		SeenFrom int `json:"seen_from,omitempty"`
 	}
 	var rows []cmp
 	for i, info := range infos {
@@ -338,6 +352,9 @@ func compareJSON(out io.Writer, metric string, infos []runs.Info, curves [][]flo
 		row := cmp{ID: info.ID, Note: info.Note, Settings: s, Changes: info.Changes, Best: info.Best, Curve: c}
 		if i < len(steps) {
 			row.Steps = steps[i].Steps
+		}
+		if i < len(seenFrom) {
+			row.SeenFrom = seenFrom[i]
 		}
 		rows = append(rows, row)
 	}

@@ -32,6 +32,23 @@ func HeldOutF1(runDir string) ([]float64, error) {
 	})
 }
 
+// SeenFrom is the first epoch of a run whose validation images it had
+// trained on (--val-train), from its log; 0 when none.
+func SeenFrom(runDir string) (int, error) {
+	seen, err := epochValues(runDir, func(e Event) float64 {
+		if e.ValSeen {
+			return 1
+		}
+		return 0
+	})
+	for i, v := range seen {
+		if v == 1 {
+			return i + 1, err
+		}
+	}
+	return 0, err
+}
+
 // epochValues reads value of each epoch event of a run's log; a missing
 // epoch is NaN, an epoch's later event wins.
 func epochValues(runDir string, value func(Event) float64) ([]float64, error) {
