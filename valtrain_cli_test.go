@@ -10,7 +10,8 @@ import (
 // the shell: its last epoch's line says its validation images were seen,
 // the run ends saying which checkpoint predictions use, compare marks the
 // epoch (text and JSON), runs finds it by the flag's name, predict and
-// eval use that checkpoint, and calibrate refuses it in one sentence.
+// eval use that checkpoint, a child run of it says its validation is not
+// held out, and calibrate refuses the checkpoint in one sentence.
 func TestValTrainCommandLine(t *testing.T) {
 	data, runsDir := tinySet(t), t.TempDir()
 	out, err := run(t, "train", "--headless", "--data", data, "--runs", runsDir, "--img", "16x16", "--batch", "8",
@@ -51,6 +52,10 @@ func TestValTrainCommandLine(t *testing.T) {
 	}
 	if out, err := run(t, "eval", "vt", "--runs", runsDir); err != nil || !strings.Contains(out, "/checkpoints/002-") {
 		t.Errorf("eval does not use epoch 2's checkpoint: %v\n%s", err, out)
+	}
+	if out, err := run(t, "train", "--headless", "--from", "vt", "--data", data, "--runs", runsDir, "--img", "16x16", "--batch", "8", "--epochs", "1", "--name", "child"); err != nil ||
+		!strings.Contains(out, "the weights this run starts from trained on every labelled image") || !strings.Contains(out, "(validation images seen in training: --val-train)") {
+		t.Errorf("a child of the val-trained run: %v\n%s", err, out)
 	}
 	out, err = run(t, "calibrate", "vt", "--runs", runsDir)
 	if err == nil || !strings.Contains(out, "has trained on its validation images (--val-train)") || strings.Count(strings.TrimSpace(out), "\n") > 0 {

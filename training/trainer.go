@@ -191,6 +191,8 @@ func (t *Trainer) restore(path string, m CkptMeta, full bool) error {
 		if err := t.mixAsIn(m); err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
+	} else {
+		t.startFromValTrained(m)
 	}
 	t.opt.SetLR(t.baseLR)
 	t.rebuildLoaders() // with the checkpoint's normalisation

@@ -26,7 +26,9 @@ import (
 //
 // Once the weights have trained on the validation images every later
 // epoch does too (a resume with more epochs included): none is held out
-// again.
+// again. A child run (--from) of such weights on the same data holds
+// nothing out either, whatever its split: the weights it starts from
+// have seen every labelled image (startFromValTrained).
 
 // openValTrain sets up the epochs that train on the validation images
 // too: the training split followed by valAsTrain (the validation images
@@ -90,4 +92,17 @@ func valTrainShown(cfg Config) string {
 		return ""
 	}
 	return fmt.Sprintf("%d (from epoch %d)", cfg.ValTrain, max(cfg.Epochs-cfg.ValTrain, 0)+1)
+}
+
+// startFromValTrained marks a child run's validation as seen when the
+// weights it starts from (m) trained on the validation images of the same
+// data: they have seen every labelled image, so no split of it is held
+// out.
+func (t *Trainer) startFromValTrained(m CkptMeta) {
+	if !m.ValTrained || m.Data.Root != t.train.Root {
+		return
+	}
+	t.valTrained = true
+	t.hub.Publish(Event{Kind: KindNotice, Time: time.Now(), Msg: fmt.Sprintf(
+		"the weights this run starts from trained on every labelled image of %s (--val-train), so its validation is of images they saw: no epoch picks best figures, and each checkpoint is the one predictions use", t.train.Root)})
 }

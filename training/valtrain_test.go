@@ -169,3 +169,46 @@ func TestValTrainLabelsAsTraining(t *testing.T) {
 		t.Error("no joining image of ages 40-59: the check of their labels checked nothing")
 	}
 }
+
+// TestChildOfValTrainedWeights: a child run of weights that trained on
+// every labelled image (--val-train) holds nothing out on the same data:
+// each epoch's validation is marked seen, none is best, its checkpoints
+// are the ones predictions use, and the run ends saying so (its notice
+// at the start: TestValTrainCommandLine).
+func TestChildOfValTrainedWeights(t *testing.T) {
+	cfg := tinyConfig(t, t.TempDir())
+	cfg.Epochs, cfg.ValTrain = 2, 1
+	parent, _, err := runTrainer(t, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	child := tinyConfig(t, cfg.Runs)
+	child.From, child.Epochs = parent.RunID(), 2
+	tr, evs, err := runTrainer(t, child, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	epochs := 0
+	for _, e := range evs {
+		if e.Kind == KindEpoch {
+			epochs++
+			if !e.ValSeen || e.Best {
+				t.Errorf("child epoch %d: seen %v, best %v", e.Epoch, e.ValSeen, e.Best)
+			}
+		}
+	}
+	if msg := finished(tr, nil); epochs != 2 || !strings.Contains(msg, "every epoch validated on images its weights had trained on") {
+		t.Errorf("%d epochs; the end says %q", epochs, msg)
+	}
+	p, err := CheckpointPath(tr.RunDir(), "best")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, err := ReadCkptMeta(p); err != nil || m.Epoch != 2 || !m.ValTrained {
+		t.Errorf("the child's best checkpoint: %+v, %v", m, err)
+	}
+	// Without --val-train the child trains on its training split only.
+	if tr.trainVal != nil || tr.step != 2*(tr.train.Len()/child.Batch) {
+		t.Errorf("the child trained %d steps on %d images", tr.step, tr.train.Len())
+	}
+}
