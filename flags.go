@@ -101,7 +101,8 @@ const precisionHelp = "the GPU's arithmetic: fp32 (TF32 allowed in convolutions,
 
 // trainFlags registers the training flags on fs, with the defaults of
 // training.DefaultConfig (the one place they live), and returns a function
-// that finishes the Config after parsing.
+// that finishes the Config after parsing (a child run's, --from, from its
+// parent's settings: child_flags.go).
 func trainFlags(fs *pflag.FlagSet, c *training.Config) func() error {
 	d := training.DefaultConfig()
 	fs.StringVar(&c.Data, "data", "", "data folder (default: the built-in synthetic set)")
@@ -158,7 +159,7 @@ func trainFlags(fs *pflag.FlagSet, c *training.Config) func() error {
 	fs.StringVar(&c.RunID, "run-id", "", "the run's id exactly (default: made from the time, model, loss and name)")
 	fs.StringVar(&c.From, "from", "", "start from this run's checkpoint (a child run)")
 	fs.StringVar(&c.FromCkpt, "from-ckpt", d.FromCkpt, "which checkpoint of --from: best or latest")
-	return func() error {
+	complete := func() error {
 		w, h, err := training.ParseSize(*img)
 		if err != nil {
 			return fmt.Errorf("--img %w", err)
@@ -195,6 +196,12 @@ func trainFlags(fs *pflag.FlagSet, c *training.Config) func() error {
 			}
 		}
 		return c.Check()
+	}
+	return func() error {
+		if c.From != "" {
+			return inheritParent(fs, c) // a child run: its parent's settings, but those given
+		}
+		return complete()
 	}
 }
 

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/maskdash/maskdash/runs"
+	"github.com/maskdash/maskdash/training"
+	"github.com/spf13/pflag"
+)
+
+// perRunFlags are a child run's own whatever its parent had: where runs
+// go, its name, note and id, which checkpoint of the parent it starts
+// from, whether it looks for a rate first, and how many of its own last
+// epochs train on the validation images (--val-train counts the run's
+// epochs; a child of weights that did so holds nothing out anyway).
+var perRunFlags = map[string]bool{"runs": true, "name": true, "note": true, "run-id": true, "from": true, "from-ckpt": true, "lr-find": true, "val-train": true}
+
+// inheritParent finishes the Config of a child run (train --from RUN):
+// every setting its command line does not give is its parent's, from the
+// parent's run.json (its data, model, size, split, seed, tricks…), with
+// the loss and learning rate the parent ended with (changes made while it
+// trained included), as the dashboard's n starts a child. So
+// `train --from RUN --lr 1e-4` goes on with RUN's model on RUN's data at a
+// lower rate, where it used to take every other flag's default (cnn-s at
+// 64×64 on the synthetic set) and stop at the checkpoint that did not fit.
+// The flags that name the run itself (perRunFlags) are never inherited.
+func inheritParent(fs *pflag.FlagSet, c *training.Config) error {
+	runsDir := c.Runs
+	if runsDir == "" {
+		runsDir = runs.DefaultDir
+	}
+	info, err := runs.NewStore(runsDir).Info(c.From)
+	if err != nil {
+		return fmt.Errorf("--from: %w", err)
+	}
+	parent, err := training.ConfigFromMap(info.Config)
+	if err != nil {
+		return fmt.Errorf("--from %s: its run.json: %w", info.ID, err)
+	}
+	parent.Loss, parent.LR = training.FinalSettings(info)
+	// A second flag set over the parent's settings: the flags given on
+	// this command line are set on it as they were given, so each is
+	// parsed and checked as usual.
+	var merged training.Config
+	pfs := pflag.NewFlagSet("parent", pflag.ContinueOnError)
+	complete := trainFlags(pfs, &merged)
+	merged = parent
+	merged.From = ""
+	if parent.W > 0 && parent.H > 0 {
+		if err := pfs.Set("img", fmt.Sprintf("%dx%d", parent.W, parent.H)); err != nil {
+			return fmt.Errorf("--from %s: its img: %w", info.ID, err)
+		}
+	}
+	if parent.CropW > 0 && parent.CropH > 0 {
+		if err := pfs.Set("crop", fmt.Sprintf("%dx%d", parent.CropW, parent.CropH)); err != nil {
+			return fmt.Errorf("--from %s: its crop: %w", info.ID, err)
+		}
+	}
+	fs.Visit(func(f *pflag.Flag) {
+		// A command's own flags (--headless, --notify-cmd) are not train's.
+		if err == nil && !perRunFlags[f.Name] && pfs.Lookup(f.Name) != nil {
+			err = pfs.Set(f.Name, f.Value.String())
+		}
+	})
+	if err != nil {
+		return err
+	}
+	merged.Runs, merged.Name, merged.Note, merged.RunID, merged.FromCkpt, merged.LRFind = c.Runs, c.Name, c.Note, c.RunID, c.FromCkpt, c.LRFind
+	merged.ValTrain = c.ValTrain
+	if err := complete(); err != nil {
+		return err
+	}
+	merged.From = info.ID
+	*c = merged
+	return nil
+}

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestChildRunTakesItsParentsSettings: train --from RUN takes every
+// setting its command line does not give from its parent (data, model,
+// size, batch, loss, sampler, tricks), the ones it gives from the command
+// line, and its own name; an unknown parent is one sentence.
+func TestChildRunTakesItsParentsSettings(t *testing.T) {
+	data, runsDir := tinySet(t), t.TempDir()
+	out, err := run(t, "train", "--headless", "--data", data, "--runs", runsDir, "--img", "16x16", "--batch", "8", "--epochs", "1",
+		"--loss", "focal", "--sampler", "balance", "--erase", "0.25", "--seed", "7", "--name", "parent")
+	if err != nil {
+		t.Fatalf("parent: %v\n%s", err, out)
+	}
+	out, err = run(t, "train", "--headless", "--from", "parent", "--runs", runsDir, "--lr", "0.0005", "--epochs", "1", "--name", "kid")
+	if err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	kids, err := filepath.Glob(filepath.Join(runsDir, "*-kid", "run.json"))
+	if err != nil || len(kids) != 1 {
+		t.Fatalf("the child's run.json: %v %v", kids, err)
+	}
+	b, err := os.ReadFile(kids[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info struct {
+		Config map[string]any `json:"config"`
+	}
+	if err := json.Unmarshal(b, &info); err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]any{"data": data, "img": "16x16", "batch": 8.0, "loss": "focal", "sampler": "balance",
+		"erase": 0.25, "seed": 7.0, "lr": 0.0005, "epochs": 1.0, "name": "kid"} {
+		if got := info.Config[k]; got != want {
+			t.Errorf("the child's %s is %v, want %v", k, got, want)
+		}
+	}
+	if !strings.HasSuffix(info.Config["from"].(string), "-parent") {
+		t.Errorf("the child's parent is %v", info.Config["from"])
+	}
+	out, err = run(t, "train", "--headless", "--from", "nobody", "--runs", runsDir)
+	if err == nil || !strings.Contains(out, `--from: no run "nobody"`) || strings.Count(strings.TrimSpace(out), "\n") > 0 {
+		t.Errorf("--from nobody: %v\n%s", err, out)
+	}
+}
