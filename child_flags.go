@@ -15,6 +15,12 @@ import (
 // epochs; a child of weights that did so holds nothing out anyway).
 var perRunFlags = map[string]bool{"runs": true, "name": true, "note": true, "run-id": true, "from": true, "from-ckpt": true, "lr-find": true, "val-train": true}
 
+// dependents are inherited settings that only make sense with a setting
+// the command line changed: given --schedule cosine, a parent's --lr-step
+// (the step schedule's) is dropped, given --no-augment its --erase, unless
+// the command line gives them too.
+var dependents = map[string][]string{"schedule": {"lr-step"}, "no-augment": {"erase"}}
+
 // inheritParent finishes the Config of a child run (train --from RUN):
 // every setting its command line does not give is its parent's, from the
 // parent's run.json (its data, model, size, split, seed, tricks…), with
@@ -56,6 +62,13 @@ func inheritParent(fs *pflag.FlagSet, c *training.Config) error {
 			return fmt.Errorf("--from %s: its crop: %w", info.ID, err)
 		}
 	}
+	fs.Visit(func(f *pflag.Flag) {
+		for _, d := range dependents[f.Name] {
+			if err == nil && !fs.Changed(d) {
+				err = pfs.Set(d, "0")
+			}
+		}
+	})
 	fs.Visit(func(f *pflag.Flag) {
 		// A command's own flags (--headless, --notify-cmd) are not train's.
 		if err == nil && !perRunFlags[f.Name] && pfs.Lookup(f.Name) != nil {

@@ -46,6 +46,11 @@ func TestChildRunTakesItsParentsSettings(t *testing.T) {
 	if !strings.HasSuffix(info.Config["from"].(string), "-parent") {
 		t.Errorf("the child's parent is %v", info.Config["from"])
 	}
+	// A setting given drops the parent's settings that depend on it:
+	// --no-augment its --erase, which it would refuse beside it.
+	if out, err := run(t, "train", "--headless", "--from", "parent", "--runs", runsDir, "--no-augment", "--epochs", "1", "--name", "plain"); err != nil || strings.Contains(out, "erasing") {
+		t.Errorf("a child with --no-augment: %v\n%s", err, out)
+	}
 	out, err = run(t, "train", "--headless", "--from", "nobody", "--runs", runsDir)
 	if err == nil || !strings.Contains(out, `--from: no run "nobody"`) || strings.Count(strings.TrimSpace(out), "\n") > 0 {
 		t.Errorf("--from nobody: %v\n%s", err, out)

@@ -73,6 +73,10 @@ type Config struct {
 	Mean          [3]float32 `json:"mean"`         // normalisation; a zero Std means: compute both from the training split
 	Std           [3]float32 `json:"std"`
 	Limit         int        `json:"limit"` // use at most this many training images (0: all)
+	// LRStep is the step schedule's epochs between halvings of the rate;
+	// default DefaultLRStep (the baseline's --lr_decay_step) with
+	// Schedule step, refused with another schedule.
+	LRStep int `json:"lr_step,omitempty"`
 	// CutMix is the chance that a training batch is mixed: each image
 	// shows a box of another image of the batch, and the loss weighs both
 	// labels by the area each shows (cutmix.go). 0: never.
@@ -172,6 +176,9 @@ func (c *Config) Defaults() {
 	def(&c.Precision, "fp32")
 	def(&c.Runs, runs.DefaultDir)
 	def(&c.Schedule, "none")
+	if c.Schedule == "step" {
+		defNum(&c.LRStep, DefaultLRStep)
+	}
 	def(&c.FromCkpt, "best")
 	def(&c.SynthSize, "192x256")
 	if c.CutMix > 0 {
@@ -252,6 +259,7 @@ func (c *Config) Check() error {
 		{"crop", c.CropW >= 0 && c.CropH >= 0, fmt.Sprintf("%dx%d", c.CropW, c.CropH), "a positive size"},
 		{"cutmix", c.CutMix >= 0 && c.CutMix <= 1, c.CutMix, "a chance from 0 (never) to 1 (every batch)"},
 		{"mixup", c.Mixup >= 0 && c.Mixup <= 1, c.Mixup, "a chance from 0 (never) to 1 (every batch)"},
+		{"lr-step", c.LRStep >= 0, c.LRStep, "a whole number of epochs above 0"},
 		{"val-train", c.ValTrain >= 0, c.ValTrain, "0 (none) or more epochs"},
 		{"erase", c.Erase >= 0 && c.Erase <= 1, c.Erase, "a chance from 0 (never) to 1 (every training image)"},
 		{"mixup-alpha", c.MixupAlpha >= 0 && c.MixupAlpha <= 100, c.MixupAlpha, "a number above 0 (0.2 to 1 are usual)"},
@@ -280,6 +288,9 @@ func (c *Config) Check() error {
 	}
 	if c.Task != "" && c.Task != NoneSetting && len(models.Spec{Name: c.Model}.Heads()) > 1 {
 		return fmt.Errorf("--task %s trains one task, but model %s predicts all three: use it without --task, or a model without -mh", c.Task, c.Model)
+	}
+	if c.LRStep > 0 && c.Schedule != "" && c.Schedule != "step" {
+		return fmt.Errorf("--lr-step %d is the step schedule's: it halves the rate every %d epochs, and --schedule is %s; use --schedule step", c.LRStep, c.LRStep, c.Schedule)
 	}
 	if c.ValTrain > 0 && c.Epochs > 0 && c.ValTrain >= c.Epochs {
 		return fmt.Errorf("--val-train %d of --epochs %d leaves no epoch validated on images it did not train on: train more epochs, or on fewer with the validation images", c.ValTrain, c.Epochs)

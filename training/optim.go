@@ -298,12 +298,16 @@ func adampProject(p *models.Param, upd []float64, delta, eps float64) bool {
 // Schedule gives the learning rate at a step, from the base rate.
 type Schedule struct {
 	Name        string  // none, step or cosine; default none
-	StepEpochs  int     // StepLR: epochs between decays; default 20 (the baseline's)
+	StepEpochs  int     // StepLR: epochs between decays; default DefaultLRStep (the baseline's)
 	Gamma       float64 // StepLR decay factor; default 0.5
 	WarmupSteps int     // linear warm-up length in steps; 0: none
 	WarmupFrom  float64 // rate at step 0 of the warm-up; default 1e-5 (the report's lesson)
 	TotalSteps  int     // cosine: steps to decay over
 }
+
+// DefaultLRStep is the step schedule's epochs between halvings: the
+// baseline's --lr_decay_step (the 2021 winners used 5: --lr-step 5).
+const DefaultLRStep = 20
 
 // ScheduleNames lists the schedule names.
 var ScheduleNames = []string{"none", "step", "cosine"}
@@ -315,7 +319,7 @@ func (s Schedule) Rate(base float64, step, epoch int) float64 {
 	case "step":
 		se := s.StepEpochs
 		if se <= 0 {
-			se = 20
+			se = DefaultLRStep
 		}
 		g := s.Gamma
 		if g == 0 {

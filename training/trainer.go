@@ -112,7 +112,7 @@ func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 		return nil, err
 	}
 	t.baseLR = cfg.LR
-	t.sched = Schedule{Name: cfg.Schedule, WarmupSteps: cfg.Warmup, TotalSteps: t.scheduledSteps()}
+	t.sched = Schedule{Name: cfg.Schedule, StepEpochs: cfg.LRStep, WarmupSteps: cfg.Warmup, TotalSteps: t.scheduledSteps()}
 	switch {
 	case l.ckpt != "":
 		if err := t.restore(l.ckpt, l.meta, l.resume); err != nil {
