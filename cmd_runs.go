@@ -36,7 +36,9 @@ type runRow struct {
 	Duration  float64       `json:"duration_s"`
 	Parent    string        `json:"parent,omitempty"`
 	Note      string        `json:"note,omitempty"`
-	Alerts    []string      `json:"alerts,omitempty"` // the alert rules it raised ("finished" aside)
+	// Tricks are the settings its header listed (task, CutMix, erasing…).
+	Tricks []string `json:"tricks,omitempty"`
+	Alerts []string `json:"alerts,omitempty"` // the alert rules it raised ("finished" aside)
 	// OffsetsGain is the held-out gain of the class offsets calibrate
 	// kept (none: no offsets).
 	OffsetsGain *float64 `json:"class_offsets_held_out_gain,omitempty"`
@@ -74,7 +76,7 @@ func (a *app) runsCmd() *cobra.Command {
 			i := l.Info
 			loss, lr := training.FinalSettings(i)
 			r := runRow{ID: i.ID, Status: i.Status, Model: i.Model, Loss: loss, StartLoss: i.Loss, Optim: i.Optim, LR: lr, StartLR: i.LR, Changes: i.Changes,
-				Epochs: i.EpochsDone, Planned: i.Epochs, BestF1: i.Best.MacroF1, BestAcc: i.Best.Accuracy, Parent: i.Parent, Note: i.Note,
+				Epochs: i.EpochsDone, Planned: i.Epochs, BestF1: i.Best.MacroF1, BestAcc: i.Best.Accuracy, Parent: i.Parent, Note: i.Note, Tricks: training.ConfigTricks(i.Config),
 				Alerts: i.Alerts}
 			if !i.Start.IsZero() {
 				r.Duration = i.Duration().Seconds()
@@ -156,7 +158,7 @@ func printRuns(out io.Writer, dir string, rows []runRow) {
 	// Columns as wide as their widest cell: sweep trials' and --name's
 	// ids and a mixed loss overflowed fixed widths and shifted the rest.
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "RUN\tSTATUS\tMODEL\tLOSS\tOPTIM\tLR\tEPOCHS\tBEST F1\tACC\tTIME\tPARENT\tNOTE")
+	fmt.Fprintln(tw, "RUN\tSTATUS\tMODEL\tLOSS\tOPTIM\tLR\tEPOCHS\tBEST F1\tACC\tTIME\tPARENT\tTRICKS\tNOTE")
 	for _, r := range rows {
 		if r.Error != "" {
 			fmt.Fprintf(tw, "%s\t%s\t%s\n", r.ID, r.Status, r.Error)
@@ -174,8 +176,8 @@ func printRuns(out io.Writer, dir string, rows []runRow) {
 		if training.Troubled(r.Alerts) {
 			status, alerted = status+"!", true
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.2g%s\t%d/%d\t%.4f\t%.3f\t%s\t%s\t%s\n", r.ID, status, r.Model, r.Loss+lossMark, r.Optim,
-			r.LR, lrMark, r.Epochs, r.Planned, r.BestF1, r.BestAcc, fmtDur(r.Duration), orDash(r.Parent), noteCell(r.Note))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.2g%s\t%d/%d\t%.4f\t%.3f\t%s\t%s\t%s\t%s\n", r.ID, status, r.Model, r.Loss+lossMark, r.Optim,
+			r.LR, lrMark, r.Epochs, r.Planned, r.BestF1, r.BestAcc, fmtDur(r.Duration), orDash(r.Parent), orDash(strings.Join(r.Tricks, " · ")), noteCell(r.Note))
 	}
 	_ = tw.Flush() // a closed pipe has no one to tell
 	if changed {

@@ -3,6 +3,8 @@ package training
 import (
 	"path/filepath"
 	"strconv"
+
+	"github.com/maskdash/maskdash/dataset"
 )
 
 // Tricks are the header's settings that only some runs have, as a
@@ -47,4 +49,30 @@ func eraseShown(chance float64) string {
 		return ""
 	}
 	return strconv.FormatFloat(chance, 'g', -1, 64)
+}
+
+// ConfigTricks are the settings a run's header lists (Tricks), read from
+// its run.json config (Config's JSON form, as runs.Info.Config holds
+// it): what the runs table shows of each run, in the header's words. The
+// mixing settings are those the run started with.
+func ConfigTricks(cfg map[string]any) []string {
+	str := func(k string) string {
+		v, _ := cfg[k].(string)
+		if v == NoneSetting {
+			return ""
+		}
+		return v
+	}
+	num := func(k string) float64 {
+		v, _ := cfg[k].(float64)
+		return v
+	}
+	m := &batchMixer{sameClass: str("mix_pairs") == MixPairsClass}
+	if err := m.set(num("cutmix"), dataset.CutMixBox(str("cutmix_box")), num("mixup"), num("mixup_alpha")); err != nil {
+		m.cutChance, m.mixupChance = 0, 0 // a config no run could have started with
+	}
+	h := RunHeader{Task: str("task"), TrainAgeBins: str("train_age_bins"), SkipTrainAges: str("skip_train_ages"),
+		PseudoLabels: str("pseudo_labels"), CutMix: m.cutMixShown(), Mixup: m.mixupShown(), MixPairs: m.pairsShown(),
+		Erase: eraseShown(num("erase")), ValTrain: valTrainShown(Config{ValTrain: int(num("val_train")), Epochs: int(num("epochs"))})}
+	return h.Tricks()
 }

@@ -71,6 +71,7 @@ var runCols = []runCol{
 	}, num: func(i runs.Info) float64 { return i.IPS }},
 	{title: "time", width: 8, prio: 4, cell: func(i runs.Info) string { return shortDur(i.Duration()) }, num: func(i runs.Info) float64 { return float64(i.Duration()) }},
 	{title: "parent", width: 24, prio: 6, text: true, cell: func(i runs.Info) string { return i.Parent }},
+	{title: "tricks", width: 28, prio: 5, text: true, cell: func(i runs.Info) string { return strings.Join(training.ConfigTricks(i.Config), " · ") }},
 	{title: "note", width: 30, prio: 5, text: true, cell: func(i runs.Info) string { return runs.NoteLine(i.Note) }},
 }
 
@@ -349,15 +350,15 @@ func (r runsModel) idCell(st Styles, s shownRow) string {
 }
 
 // widen gives the width the columns leave unused in w to the text
-// columns whose cells are cut, the run's first, then the note's and the
-// loss's, each up to its longest cell: at 120 columns a run id of a
-// mixed loss was cut to "…-0.6fo…" beside unused space.
+// columns whose cells are cut, the run's first, then the tricks', the
+// note's and the loss's, each up to its longest cell: at 120 columns a run
+// id of a mixed loss was cut to "…-0.6fo…" beside unused space.
 func widen(tc []table.Column, cols []int, rows []table.Row, w int) {
 	left := w
 	for _, c := range tc {
 		left -= c.Width + 2 // bubbles' table pads each cell by one on either side
 	}
-	for _, title := range []string{"run", "note", "loss"} {
+	for _, title := range []string{"run", "tricks", "note", "loss"} {
 		for k, i := range cols {
 			if runCols[i].title != title || left <= 0 {
 				continue

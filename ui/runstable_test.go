@@ -483,3 +483,28 @@ func TestRunsPreviewSaysClassOffsets(t *testing.T) {
 		t.Errorf("a run without offsets mentions them:\n%s", v)
 	}
 }
+
+// TestTricksInRunsView: a wide runs table has a tricks column with each
+// run's settings in its header's words, empty for a plain run.
+func TestTricksInRunsView(t *testing.T) {
+	rd := tableRuns(t)
+	p := filepath.Join(rd, "d-vgg-focal-s1", "run.json")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info runs.Info
+	if err := json.Unmarshal(b, &info); err != nil {
+		t.Fatal(err)
+	}
+	info.Config["cutmix"], info.Config["erase"] = 0.3, 0.5
+	b, _ = json.Marshal(info)
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m := runsViewModel(t, rd, 240, 40)
+	v := m.View()
+	if !strings.Contains(v, "tricks") || !strings.Contains(v, "cutmix 0.3 half · erasing 0.5") {
+		t.Errorf("the wide table does not show the run's tricks:\n%s", v)
+	}
+}
