@@ -5,7 +5,7 @@
 # each scored by `eval` on the eval images. A measurement, not a test
 # (about a minute a run on two cores).
 #
-#   scripts/tricks-check.sh [cutmix|mixup|pairs|erase|valtrain|ages|pseudo] [EXTRA TRAIN FLAGS...]
+#   scripts/tricks-check.sh [cutmix|mixup|pairs|erase|valtrain|schedule|ages|pseudo] [EXTRA TRAIN FLAGS...]
 #
 # cutmix (the default): no CutMix, the 2022 winners' half box at 0.3 and
 # Yun et al.'s random box at 0.5. mixup: none, Mixup at 0.5 (α 0.2 and
@@ -14,7 +14,9 @@
 # erasing at 0.25 and 0.5, and at 0.5 beside CutMix 0.3. valtrain: the
 # last 1 and 3 epochs on the validation images too (--val-train; such a
 # run is scored with its last checkpoint, the one its best.json names,
-# and its val F1 is its held-out epochs' best). ages: the official labels, without the
+# and its val F1 is its held-out epochs' best). schedule: the 2021
+# winners' step schedule (×0.5 every 5 epochs) and cosine against a
+# constant rate. ages: the official labels, without the
 # ages 27-29 and 57-59 in training, training "60+" from 58
 # (--train-age-bins 30,58), and both. pseudo: the plain run of each seed
 # predicts the eval images, and a second run of that seed trains on them
@@ -37,11 +39,12 @@ pairs) variants=("off|" "balance|--sampler balance" "balance+cutmix in class|--s
 	"mixup in class|--mixup 0.5 --mix-pairs class") ;;
 erase) variants=("off|" "erase 0.25|--erase 0.25" "erase 0.5|--erase 0.5" "erase 0.5+cutmix|--erase 0.5 --cutmix 0.3") ;;
 valtrain) variants=("off|" "val-train 1|--val-train 1" "val-train 3|--val-train 3") ;;
+schedule) variants=("off|" "step 5|--schedule step --lr-step 5" "cosine|--schedule cosine") ;;
 ages) variants=("off|" "skip 27-29,57-59|--skip-train-ages 27-29,57-59" "train ages 30,58|--train-age-bins 30,58"
 	"both|--skip-train-ages 27-29,57-59 --train-age-bins 30,58") ;;
 pseudo) variants=("off|" "pseudo-labels|--pseudo-labels @TEACHER" "pseudo (vote)|--pseudo-labels @VOTE"
 	"pseudo (vote>=0.9)|--pseudo-labels @PROBS --pseudo-min-prob 0.9") ;;
-*) echo "tricks-check.sh: unknown set $set_name; use cutmix, mixup, pairs, erase, valtrain, ages or pseudo" >&2; exit 2 ;;
+*) echo "tricks-check.sh: unknown set $set_name; use cutmix, mixup, pairs, erase, valtrain, schedule, ages or pseudo" >&2; exit 2 ;;
 esac
 # shellcheck source=scripts/measure-lib.sh
 . "$(dirname "$0")/measure-lib.sh"
