@@ -5,7 +5,7 @@
 # each scored by `eval` on the eval images. A measurement, not a test
 # (about a minute a run on two cores).
 #
-#   scripts/tricks-check.sh [cutmix|mixup|pairs|erase|valtrain|schedule|ages|pseudo] [EXTRA TRAIN FLAGS...]
+#   scripts/tricks-check.sh [cutmix|mixup|pairs|erase|valtrain|schedule|winners|ages|pseudo] [EXTRA TRAIN FLAGS...]
 #
 # cutmix (the default): no CutMix, the 2022 winners' half box at 0.3 and
 # Yun et al.'s random box at 0.5. mixup: none, Mixup at 0.5 (α 0.2 and
@@ -16,7 +16,10 @@
 # run is scored with its last checkpoint, the one its best.json names,
 # and its val F1 is its held-out epochs' best). schedule: the 2021
 # winners' step schedule (×0.5 every 5 epochs) and cosine against a
-# constant rate. ages: the official labels, without the
+# constant rate. winners: the 2021 winning configuration's tricks on
+# this net (step schedule every 5 epochs, the last 3 epochs on the
+# validation images, CutMix 0.3 on the half box, ages 27-29 and 57-59
+# left out), with cross-entropy and with their F1 loss. ages: the official labels, without the
 # ages 27-29 and 57-59 in training, training "60+" from 58
 # (--train-age-bins 30,58), and both. pseudo: the plain run of each seed
 # predicts the eval images, and a second run of that seed trains on them
@@ -40,11 +43,13 @@ pairs) variants=("off|" "balance|--sampler balance" "balance+cutmix in class|--s
 erase) variants=("off|" "erase 0.25|--erase 0.25" "erase 0.5|--erase 0.5" "erase 0.5+cutmix|--erase 0.5 --cutmix 0.3") ;;
 valtrain) variants=("off|" "val-train 1|--val-train 1" "val-train 3|--val-train 3") ;;
 schedule) variants=("off|" "step 5|--schedule step --lr-step 5" "cosine|--schedule cosine") ;;
+winners) variants=("off|" "recipe, ce|--schedule step --lr-step 5 --val-train 3 --cutmix 0.3 --skip-train-ages 27-29,57-59"
+	"recipe, f1 loss|--schedule step --lr-step 5 --val-train 3 --cutmix 0.3 --skip-train-ages 27-29,57-59 --loss f1") ;;
 ages) variants=("off|" "skip 27-29,57-59|--skip-train-ages 27-29,57-59" "train ages 30,58|--train-age-bins 30,58"
 	"both|--skip-train-ages 27-29,57-59 --train-age-bins 30,58") ;;
 pseudo) variants=("off|" "pseudo-labels|--pseudo-labels @TEACHER" "pseudo (vote)|--pseudo-labels @VOTE"
 	"pseudo (vote>=0.9)|--pseudo-labels @PROBS --pseudo-min-prob 0.9") ;;
-*) echo "tricks-check.sh: unknown set $set_name; use cutmix, mixup, pairs, erase, valtrain, schedule, ages or pseudo" >&2; exit 2 ;;
+*) echo "tricks-check.sh: unknown set $set_name; use cutmix, mixup, pairs, erase, valtrain, schedule, winners, ages or pseudo" >&2; exit 2 ;;
 esac
 # shellcheck source=scripts/measure-lib.sh
 . "$(dirname "$0")/measure-lib.sh"
