@@ -19,7 +19,8 @@
 # constant rate. winners: the 2021 winning configuration's tricks on
 # this net (step schedule every 5 epochs, the last 3 epochs on the
 # validation images, CutMix 0.3 on the half box, ages 27-29 and 57-59
-# left out), with cross-entropy and with their F1 loss. ages: the official labels, without the
+# left out), with cross-entropy and with their F1 loss, then the
+# cross-entropy recipe without each of its last three parts. ages: the official labels, without the
 # ages 27-29 and 57-59 in training, training "60+" from 58
 # (--train-age-bins 30,58), and both. pseudo: the plain run of each seed
 # predicts the eval images, and a second run of that seed trains on them
@@ -44,7 +45,10 @@ erase) variants=("off|" "erase 0.25|--erase 0.25" "erase 0.5|--erase 0.5" "erase
 valtrain) variants=("off|" "val-train 1|--val-train 1" "val-train 3|--val-train 3") ;;
 schedule) variants=("off|" "step 5|--schedule step --lr-step 5" "cosine|--schedule cosine") ;;
 winners) variants=("off|" "recipe, ce|--schedule step --lr-step 5 --val-train 3 --cutmix 0.3 --skip-train-ages 27-29,57-59"
-	"recipe, f1 loss|--schedule step --lr-step 5 --val-train 3 --cutmix 0.3 --skip-train-ages 27-29,57-59 --loss f1") ;;
+	"recipe, f1 loss|--schedule step --lr-step 5 --val-train 3 --cutmix 0.3 --skip-train-ages 27-29,57-59 --loss f1"
+	"without val-train|--schedule step --lr-step 5 --cutmix 0.3 --skip-train-ages 27-29,57-59"
+	"without cutmix|--schedule step --lr-step 5 --val-train 3 --skip-train-ages 27-29,57-59"
+	"without skipped ages|--schedule step --lr-step 5 --val-train 3 --cutmix 0.3") ;;
 ages) variants=("off|" "skip 27-29,57-59|--skip-train-ages 27-29,57-59" "train ages 30,58|--train-age-bins 30,58"
 	"both|--skip-train-ages 27-29,57-59 --train-age-bins 30,58") ;;
 pseudo) variants=("off|" "pseudo-labels|--pseudo-labels @TEACHER" "pseudo (vote)|--pseudo-labels @VOTE"
