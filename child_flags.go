@@ -68,8 +68,6 @@ func inheritParent(fs *pflag.FlagSet, c *training.Config) error {
 				err = pfs.Set(d, "0")
 			}
 		}
-	})
-	fs.Visit(func(f *pflag.Flag) {
 		// A command's own flags (--headless, --notify-cmd) are not train's.
 		if err == nil && !perRunFlags[f.Name] && pfs.Lookup(f.Name) != nil {
 			err = pfs.Set(f.Name, f.Value.String())

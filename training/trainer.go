@@ -440,10 +440,21 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 	if err := t.sink.Sync(); err != nil && t.writeErr == nil {
 		t.writeErr = err
 	}
-	if valSeen {
-		stop, err = t.between(ctx)
-		return stop, err
+	if !valSeen {
+		if stop, err := t.heldOutRules(m.MacroF1); stop || err != nil {
+			return stop, err
+		}
 	}
+	// A stall here waits before the next epoch rather than after its
+	// first step.
+	stop, err = t.between(ctx)
+	return stop, err
+}
+
+// heldOutRules applies the rules that read a held-out epoch's macro F1
+// (f1): the no-gain alert, --early-stop and a sweep's gate. stop says one
+// stopped the run, with its final checkpoint.
+func (t *Trainer) heldOutRules(f1 float64) (stop bool, err error) {
 	since := t.epoch - t.bestEpoch
 	if n := t.cfg.NoGainEpochs; n > 0 && since >= n {
 		t.alert(AlertNoGain, fmt.Sprintf("validation macro F1 has not improved for %d epochs (best %.4f at epoch %d)", since, t.bestF1, t.bestEpoch))
@@ -454,16 +465,13 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 		return true, t.finalCheckpoint()
 	}
 	if g := t.cfg.Gate; g != nil && g.Decide != nil && t.epoch < t.cfg.Epochs {
-		if stop, why := g.Decide(t.epoch, m.MacroF1); stop {
+		if stop, why := g.Decide(t.epoch, f1); stop {
 			t.alert(AlertEarlyStop, fmt.Sprintf("stopped after epoch %d: %s (best %.4f at epoch %d, its checkpoint is best)", t.epoch, why, t.bestF1, t.bestEpoch))
 			t.setState(StateStopping, why)
 			return true, t.finalCheckpoint()
 		}
 	}
-	// A stall here waits before the next epoch rather than after its
-	// first step.
-	stop, err = t.between(ctx)
-	return stop, err
+	return false, nil
 }
 
 // forwardBackward fills the net's input batch x (and labels) from b (a

@@ -73,14 +73,10 @@ func (t *Trainer) epochSource(epoch int) (dataset.Sampler, *dataset.Loader) {
 // scheduledSteps is the run's number of steps, for the learning-rate
 // schedule: the val-train epochs have more batches.
 func (t *Trainer) scheduledSteps() int {
-	per := map[dataset.Sampler]int{} // an epoch's batches; the same every epoch
-	steps := 0
-	for e := range t.cfg.Epochs {
-		s, _ := t.epochSource(e)
-		if _, ok := per[s]; !ok {
-			per[s] = len(s.Epoch(0)) / t.cfg.Batch
-		}
-		steps += per[s]
+	batches := func(s dataset.Sampler) int { return len(s.Epoch(0)) / t.cfg.Batch } // the same every epoch
+	steps := t.cfg.Epochs * batches(t.sampler)
+	if t.trainVal != nil {
+		steps += min(t.cfg.ValTrain, t.cfg.Epochs) * (batches(t.trainValSampler) - batches(t.sampler))
 	}
 	return steps
 }
