@@ -148,14 +148,20 @@ each trial that ends proposes and submits the next settings itself.`,
 		if err != nil {
 			return err
 		}
-		// Every trial's flags must parse as train's would.
+		// Every trial's flags must parse as train's would, and its data
+		// folder be there: a typo would fail every trial.
 		for _, t := range trials {
-			fs, _, finish := trainFlagSet()
-			if err := fs.Parse(append(append([]string(nil), trainArgs...), t.Args()...)); err != nil {
+			if err := checkTrialArgs(trainArgs, t.Args()); err != nil {
 				return fmt.Errorf("trial %s (%s): %w", t.RunID, t.Label(), err)
 			}
-			if err := finish(); err != nil {
-				return fmt.Errorf("trial %s (%s): %w", t.RunID, t.Label(), err)
+		}
+		// So must every value the search can draw later (a TPE search
+		// proposes as trials end): each list value, each range's ends.
+		for _, d := range sp.Random {
+			for _, v := range d.Ends() {
+				if err := checkTrialArgs(trainArgs, []string{"--" + d.Name + "=" + v}); err != nil {
+					return fmt.Errorf("--random's %s=%s: %w", d.Name, v, err)
+				}
 			}
 		}
 		rule := sweep.Rule(early)
@@ -495,45 +501,76 @@ func (a *app) sweepTrialCmd() *cobra.Command {
 		if err != nil || i < 0 || i >= len(sw.Trials) {
 			return fmt.Errorf("trial %q is not one of the sweep's 0 to %d", args[1], len(sw.Trials)-1)
 		}
-		t := sw.Trials[i]
-		dir := sw.RunDir(i)
-		if err := sw.RecordNode(i); err != nil {
-			return err
-		}
-		var cfg training.Config
-		if info, err := runs.ReadInfo(dir); err == nil {
-			st := sw.Status(nil)[i]
-			if st.State == sweep.StateDone || st.State == sweep.StateStopped {
-				fmt.Fprintf(a.out, "trial %s has %s already\n", t.RunID, st.State)
-				return nil
-			}
-			if err := sweep.ClearInterrupted(dir); err != nil {
-				return err
-			}
-			fmt.Fprintf(a.out, "trial %s resumes from its last checkpoint (epoch %d)\n", t.RunID, info.EpochsDone)
-			cfg = training.Config{Runs: sw.Dir, Resume: t.RunID}
-		} else {
-			fs, c, finish := trainFlagSet()
-			if err := fs.Parse(append(append([]string(nil), sw.TrainArgs...), t.Args()...)); err != nil {
-				return err
-			}
-			if err := finish(); err != nil {
-				return err
-			}
-			cfg = *c
-			cfg.Runs, cfg.RunID, cfg.Name = sw.Dir, t.RunID, t.RunID
-			fmt.Fprintf(a.out, "trial %s: %s\n", t.RunID, t.Label())
-		}
-		cfg.Gate = sw.Gate(i)
-		err = a.train(cfg, true, nil)
+		err = a.trainTrial(sw, i)
 		if a.ctx.Err() != nil {
 			// A signal (scancel, preemption): the run stopped with a
 			// checkpoint but did not end on purpose.
-			return errors.Join(err, sweep.MarkInterrupted(dir))
+			return errors.Join(err, sweep.MarkInterrupted(sw.RunDir(i)))
+		}
+		// Every way a trial ends lets the search go on, a failure too
+		// (it counts as it stands until it is requeued): the end is
+		// recorded first, as its process still holds it in the backend.
+		if merr := sw.MarkEnded(i); merr != nil {
+			return errors.Join(err, merr)
 		}
 		return errors.Join(err, a.proposeNext(sw))
 	}
 	return cmd
+}
+
+// checkTrialArgs parses a trial's flags as train would and checks that
+// its data folder exists.
+func checkTrialArgs(trainArgs, trialArgs []string) error {
+	fs, c, finish := trainFlagSet()
+	if err := fs.Parse(append(append([]string(nil), trainArgs...), trialArgs...)); err != nil {
+		return err
+	}
+	if err := finish(); err != nil {
+		return err
+	}
+	if c.Data != "" {
+		if _, err := os.Stat(c.Data); err != nil {
+			return fmt.Errorf("data folder %s does not exist", c.Data)
+		}
+	}
+	return nil
+}
+
+// trainTrial trains trial i of sw: anew, or on from its checkpoint when
+// its run exists (a requeue); a finished or deliberately stopped one has
+// nothing to do.
+func (a *app) trainTrial(sw *sweep.Sweep, i int) error {
+	t := sw.Trials[i]
+	dir := sw.RunDir(i)
+	if err := sw.RecordNode(i); err != nil {
+		return err
+	}
+	var cfg training.Config
+	if info, err := runs.ReadInfo(dir); err == nil {
+		st := sw.Status(nil)[i]
+		if st.State == sweep.StateDone || st.State == sweep.StateStopped {
+			fmt.Fprintf(a.out, "trial %s has %s already\n", t.RunID, st.State)
+			return nil
+		}
+		if err := sweep.ClearInterrupted(dir); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.out, "trial %s resumes from its last checkpoint (epoch %d)\n", t.RunID, info.EpochsDone)
+		cfg = training.Config{Runs: sw.Dir, Resume: t.RunID}
+	} else {
+		fs, c, finish := trainFlagSet()
+		if err := fs.Parse(append(append([]string(nil), sw.TrainArgs...), t.Args()...)); err != nil {
+			return err
+		}
+		if err := finish(); err != nil {
+			return err
+		}
+		cfg = *c
+		cfg.Runs, cfg.RunID, cfg.Name = sw.Dir, t.RunID, t.RunID
+		fmt.Fprintf(a.out, "trial %s: %s\n", t.RunID, t.Label())
+	}
+	cfg.Gate = sw.Gate(i)
+	return a.train(cfg, true, nil)
 }
 
 // proposeNext lets a trial of a search that has ended propose the

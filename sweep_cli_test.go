@@ -122,6 +122,13 @@ func TestSweepBadInput(t *testing.T) {
 		{[]string{"sweep", "--runs", rd, "--search", "tpe", "--random", "lr=log:1e-4..1e-2", "--grid", "loss=ce,focal"}, nil, "write --grid's settings as lists in --random"},
 		{[]string{"sweep", "--runs", rd, "--search", "bayes", "--random", "lr=log:1e-4..1e-2"}, nil, `--search "bayes" is unknown; use random or tpe`},
 		{[]string{"sweep", "--runs", rd, "--random", "lr=log:1e-4..1e-2", "--startup", "3"}, nil, "--startup is a TPE search's"},
+		// Found by a typo that failed every trial, one by one.
+		{[]string{"sweep", "--runs", rd, "--grid", "lr=0.1,0.01", "--data", filepath.Join(rd, "nodata")}, nil, "trial t000 (lr=0.1): data folder " + filepath.Join(rd, "nodata") + " does not exist"},
+		// A TPE search draws its first setting, here valid (0 or 0.5),
+		// and proposes later ones from the whole space: every value of
+		// it is checked at the start.
+		{[]string{"sweep", "--runs", rd, "--search", "tpe", "--startup", "1", "--trials", "3", "--random", "erase=0,0.5,7"}, nil, "--random's erase=7: erase 7 is invalid"},
+		{[]string{"sweep", "--runs", rd, "--search", "tpe", "--startup", "1", "--trials", "3", "--random", "erase=0..1.5"}, nil, "--random's erase=1.5: erase 1.5 is invalid"},
 	} {
 		sweepRefused(t, c.args, c.env, c.want)
 	}
@@ -413,6 +420,56 @@ func tpeSweep(t *testing.T, backend string, wait bool) {
 		!regexp.MustCompile(`(?m)^t000 .* start +lr=`).Match(status) || !regexp.MustCompile(`(?m)^t00[234] .* tpe +lr=`).Match(status) {
 		t.Errorf("sweep status: %v\n%s", err, status)
 	}
+}
+
+// tpeFailing runs a TPE search of 4 settings, one at a time, with no
+// process waiting on it, whose every trial fails (its data folder holds
+// no images): the search goes on to its last setting, each failure
+// counted as the worst score, and status says why each failed. (A
+// search used to stop at its first failure, waiting for a requeue that
+// only sweep resume or a waiting sweep would make.)
+func tpeFailing(t *testing.T, backend string) {
+	t.Helper()
+	empty := t.TempDir()
+	rd := t.TempDir()
+	out, err := run(t, "sweep", "--runs", rd, "--backend", backend, "--search", "tpe", "--random", "lr=log:1e-4..1e-2;loss=ce,focal",
+		"--trials", "4", "--startup", "2", "--data", empty, "--img", "16x16", "--epochs", "1")
+	if err != nil {
+		t.Fatalf("sweep: %v\n%s", err, out)
+	}
+	id := onlySweep(t, rd)
+	want := "data folder " + empty + " is in no known format"
+	var st sweepStatusJSON
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(300 * time.Millisecond) {
+		st = sweepStatus(t, rd, id)
+		failed := 0
+		for _, tr := range st.Trials {
+			if tr.State == "failed" && strings.HasPrefix(tr.Why, want) && tr.Submits == 1 {
+				failed++
+			}
+		}
+		if failed == 4 && len(st.Trials) == 4 {
+			break
+		}
+		if time.Now().After(deadline) {
+			status, _ := exec.Command(bin, "sweep", "status", id, "--runs", rd).CombinedOutput()
+			t.Fatalf("after 2 minutes, not 4 trials failed (once each) for the empty data folder:\n%s", status)
+		}
+	}
+	status, err := exec.Command(bin, "sweep", "status", id, "--runs", rd).Output()
+	if err != nil || !strings.Contains(string(status), "search: TPE, 4 of 4 settings (2 drawn at random, 2 proposed by TPE)") {
+		t.Errorf("sweep status: %v\n%s", err, status)
+	}
+}
+
+// TestSweepTPEGoesOnPastFailures: tpeFailing on this machine and on the
+// real Slurm cluster.
+func TestSweepTPEGoesOnPastFailures(t *testing.T) {
+	t.Run("local", func(t *testing.T) { tpeFailing(t, "local") })
+	t.Run("slurm", func(t *testing.T) {
+		slurmUp(t)
+		tpeFailing(t, "slurm")
+	})
 }
 
 // TestSweepTPE: a TPE search on this machine, followed by the command

@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -33,14 +34,25 @@ func (Local) Submit(_ context.Context, sw *Sweep, trials []int) error {
 	cmd := exec.Command(sw.Binary, "sweep", "run-local", sw.Dir, "--trials", intsArg(trials))
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	// The count is saved before the trials can start: each records its
+	// end with its submission's number (ended.go).
+	if err := sw.countSubmits(trials, 1); err != nil {
+		return err
+	}
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start the local runner: %w", err)
+		return errors.Join(fmt.Errorf("start the local runner: %w", err), sw.countSubmits(trials, -1))
 	}
 	sw.Jobs = append(sw.Jobs, fmt.Sprintf("local:%d:%s", cmd.Process.Pid, intsArg(trials)))
-	for _, i := range trials {
-		sw.Trials[i].Submits++
-	}
 	go func() { _ = cmd.Wait() }() // reap it if this process lives on (--wait)
+	return sw.Save()
+}
+
+// countSubmits adds by to the trials' submission counts and saves the
+// sweep.
+func (sw *Sweep) countSubmits(trials []int, by int) error {
+	for _, i := range trials {
+		sw.Trials[i].Submits += by
+	}
 	return sw.Save()
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 )
 
@@ -35,7 +36,8 @@ func Requeue(ctx context.Context, sw *Sweep, be Backend, st []TrialStatus, q map
 // ProposeAndSubmit adds an adaptive search's next settings (Propose) for
 // the trials' state now and submits their trials, all under the sweep's
 // lock (Update: the trials that end propose too, each in its own
-// process); the new trials' indexes.
+// process, once MarkEnded has recorded their end); the new trials'
+// indexes.
 func ProposeAndSubmit(ctx context.Context, sw *Sweep, be Backend) ([]int, error) {
 	if sw.Search == nil {
 		return nil, nil
@@ -90,7 +92,13 @@ func Wait(ctx context.Context, sw *Sweep, be Backend, w io.Writer, every time.Du
 			if again, err = Requeue(ctx, sw, be, st, q); err != nil {
 				return err
 			}
-			added, err := sw.Propose(st)
+			// The search counts a trial queued again as training, not
+			// by the score it failed with.
+			now := slices.Clone(st)
+			for _, i := range again {
+				now[i].State = StatePending
+			}
+			added, err := sw.Propose(now)
 			if err != nil || len(added) == 0 {
 				return err
 			}

@@ -78,12 +78,14 @@ func (sw *Sweep) points() []point {
 	return out
 }
 
-// finished says a trial will not train again: it ended, and is not to be
-// requeued (it did not die, or died too often, or the sweep was
-// cancelled).
-func (sw *Sweep) finished(t TrialStatus) bool {
-	return t.State.Ended() && (!t.State.Resumable() || t.Submits >= MaxSubmits || sw.Cancelled)
-}
+// finished says the search counts a trial by the score it has: it ended
+// and no backend holds it (a requeued trial shows as pending, so it
+// counts as training again). A trial that failed or died counts as it
+// stands, its best F1 so far or the worst there is, until it is requeued
+// (a waiting sweep or sweep resume does that): a search whose trials
+// all fail goes on to its next settings instead of waiting for a
+// requeue that nothing may make.
+func (sw *Sweep) finished(t TrialStatus) bool { return t.State.Ended() }
 
 // Propose adds the next settings of an adaptive search (Search) to the
 // sweep, as many as there are free slots (--parallel, a setting taking

@@ -143,3 +143,22 @@ func TestUpdateLosesNoChange(t *testing.T) {
 		t.Fatalf("after two updates: %v, %+v", err, got.Trials)
 	}
 }
+
+// TestProposeGoesOnPastFailures: a trial that failed counts as its best
+// F1 so far, or the worst there is, once no backend holds it (here after
+// its first of MaxSubmits submissions), so a search with one slot whose
+// trials failed proposes its next setting; a failed trial queued again
+// shows as pending and holds its slot.
+func TestProposeGoesOnPastFailures(t *testing.T) {
+	sw := tpeSweepAt(t, 1, 4, 0)
+	for i := range sw.Trials {
+		sw.Trials[i].Submits = 1
+	}
+	added, err := sw.Propose(statusOf(sw, map[int]State{0: StateFailed, 1: StateNotQueued}, map[int]float64{0: 0.2}))
+	if err != nil || !slices.Equal(added, []int{2}) || sw.Trials[2].Proposed != TrialProposedTPE {
+		t.Fatalf("both failed once: added %v (%v), trials %+v", added, err, sw.Trials)
+	}
+	if added, err := sw.Propose(statusOf(sw, map[int]State{0: StateFailed, 1: StateNotQueued, 2: StatePending}, nil)); err != nil || len(added) != 0 {
+		t.Errorf("t002 queued in the one slot: added %v (%v)", added, err)
+	}
+}

@@ -73,18 +73,21 @@ func (Slurm) Submit(ctx context.Context, sw *Sweep, trials []int) error {
 		fmt.Sprintf("--array=%s%%%d", intsArg(trials), max(1, sw.Parallel)),
 		"--output=" + filepath.Join(logs, "slurm-%A_%a.out"), "--requeue", "--open-mode=append"}
 	args = append(append(args, sw.SlurmArgs...), path)
+	// Counted before the tasks can start (see Local.Submit).
+	if err := sw.countSubmits(trials, 1); err != nil {
+		return err
+	}
 	out, err := slurmTool(ctx, "sbatch", args...)
 	if err != nil {
-		return err
+		return errors.Join(err, sw.countSubmits(trials, -1))
 	}
 	job, _, _ := strings.Cut(strings.TrimSpace(out), ";") // "id" or "id;cluster"
 	if _, err := strconv.Atoi(job); err != nil {
+		// sbatch said something else: whether it queued is unknown, so
+		// the count stays (at worst a trial is retried once fewer).
 		return fmt.Errorf("sbatch printed %q, not a job id", strings.TrimSpace(out))
 	}
 	sw.Jobs = append(sw.Jobs, "slurm:"+job)
-	for _, i := range trials {
-		sw.Trials[i].Submits++
-	}
 	return sw.Save()
 }
 

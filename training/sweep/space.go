@@ -138,6 +138,19 @@ func nameValues(part, flag string) (string, string, error) {
 	return name, strings.TrimSpace(vals), nil
 }
 
+// Ends lists the values d can give at its extremes: every value of a
+// list, a range's two bounds (as draw writes numbers). A setting that
+// takes both ends takes what lies between, for the settings train has.
+func (d Dist) Ends() []string {
+	switch {
+	case d.Kind == distList:
+		return d.Values
+	case d.Int:
+		return []string{strconv.Itoa(int(d.Lo)), strconv.Itoa(int(d.Hi))}
+	}
+	return []string{strconv.FormatFloat(d.Lo, 'g', 4, 64), strconv.FormatFloat(d.Hi, 'g', 4, 64)}
+}
+
 // draw picks one value.
 func (d Dist) draw(r *rand.Rand) string {
 	switch d.Kind {

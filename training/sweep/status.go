@@ -74,14 +74,21 @@ func (sw *Sweep) status(queued map[int]Queued, curves bool) []TrialStatus {
 		ts := TrialStatus{Trial: t, BestF1: math.NaN()}
 		q, inQueue := queued[i]
 		ts.Node = q.Node
+		// Held by the backend and not yet ended in this submission: its
+		// process may still be finishing (ended.go).
+		held := inQueue && !sw.endedNow(i)
 		dir := sw.RunDir(i)
 		info, err := runs.ReadInfo(dir)
 		_, serr := os.Stat(dir)
 		switch {
 		case os.IsNotExist(serr):
 			ts.State = StateNotQueued
-			if inQueue {
+			if held {
 				ts.State = q.State
+			} else if why := sw.startError(i); why != "" {
+				// It ran and stopped before its run began (a data
+				// folder that is not there): say why, as for a run.
+				ts.State, ts.Why = StateFailed, why
 			}
 		case err != nil:
 			ts.State, ts.Why = StateFailed, err.Error()
@@ -110,7 +117,7 @@ func (sw *Sweep) status(queued map[int]Queued, curves bool) []TrialStatus {
 				// beside its F1.
 				ts.Why = "alerts: " + strings.Join(info.Alerts, ", ")
 			}
-			if inQueue && ts.State != StateRunning && ts.State != StateDone && ts.State != StateStopped {
+			if held && ts.State != StateRunning && ts.State != StateDone && ts.State != StateStopped {
 				ts.State = q.State // requeued: it will resume
 			}
 		}
