@@ -2,6 +2,8 @@ package ui
 
 import (
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -74,6 +76,32 @@ func TestHeaderSaysSkippedAgesAndPseudoLabels(t *testing.T) {
 	})
 	if v := m.View(); !strings.Contains(v, "shuffle · skips ages 27-29,57-59 · pseudo-labels teacher.csv · 1680/420 imgs") {
 		t.Errorf("the header does not say the skipped ages and the pseudo-labels:\n%s", v)
+	}
+}
+
+// TestHeaderCountsWhatItLeavesOut: on a narrow screen the header's
+// settings drop from the end, and "+N more" says how many are not shown (at
+// 120 columns a run with random erasing and --val-train lost the latter
+// without a sign).
+func TestHeaderCountsWhatItLeavesOut(t *testing.T) {
+	m := withHeader(func(h *training.RunHeader) { h.Erase, h.ValTrain = "0.5", "1 (from epoch 3)" })
+	if v := m.View(); !strings.Contains(v, "erasing 0.5 · val-train 1 (from epoch 3) · 1680/420 imgs") {
+		t.Fatalf("at 160 columns the header does not show every setting:\n%s", v)
+	}
+	for _, w := range []int{120, 100, 80} {
+		m, _ := m.Resize(w, 40)
+		line := strings.Split(m.View(), "\n")[1]
+		shown := strings.Count(line, " · ") + 1
+		// model, loss, lr, device, batch, size, sampler, the two
+		// tricks and the image counts: ten settings.
+		more := regexp.MustCompile(` · \+(\d+) more$`).FindStringSubmatch(strings.TrimRight(line, " "))
+		if more == nil {
+			t.Errorf("at %d columns the header does not say what it leaves out: %q", w, line)
+			continue
+		}
+		if n, _ := strconv.Atoi(more[1]); shown-1+n != 10 || strings.Contains(line, "imgs") {
+			t.Errorf("at %d columns, %d shown and +%d: %q", w, shown-1, n, line)
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/charmbracelet/lipgloss"
@@ -57,6 +58,28 @@ func joinFit(parts []string, sep string, w int) string {
 		out = next
 	}
 	return out
+}
+
+// joinFitCounted is joinFit that says how many parts it left out, "+2 more"
+// at its end, so that a narrow screen shows that settings are missing
+// (the runs view's tricks column and compare show them all).
+func joinFitCounted(parts []string, sep string, w int) string {
+	var kept []string
+	for _, p := range parts {
+		if p != "" {
+			kept = append(kept, p)
+		}
+	}
+	if all := strings.Join(kept, sep); lipgloss.Width(all) <= w {
+		return all
+	}
+	for n := len(kept) - 1; n > 0; n-- {
+		out := strings.Join(kept[:n], sep) + sep + "+" + strconv.Itoa(len(kept)-n) + " more"
+		if lipgloss.Width(out) <= w {
+			return out
+		}
+	}
+	return joinFit(kept, sep, w)
 }
 
 // firstFit is the first of forms, longest first, that fits in w cells;

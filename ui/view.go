@@ -180,7 +180,8 @@ func (m Model) headerView(w int) string {
 		id = "(starting…)"
 	}
 	// The run's settings, most telling first: on a narrow screen whole
-	// settings drop from the end rather than one being cut mid-word.
+	// settings drop from the end rather than one being cut mid-word, and
+	// "+N" says how many.
 	head := st.Dim.Render("run ") + st.Value.Render(id)
 	if hd.Parent != "" {
 		head += st.Dim.Render(" ← " + hd.Parent)
@@ -197,7 +198,7 @@ func (m Model) headerView(w int) string {
 	parts = append(parts, hd.Tricks()...)
 	parts = append(parts, fmt.Sprintf("%d/%d imgs", hd.Train, hd.Val))
 	line2 := head
-	if rest := joinFit(parts, " · ", w-lipgloss.Width(head)-2); rest != "" {
+	if rest := joinFitCounted(parts, " · ", w-lipgloss.Width(head)-2); rest != "" {
 		line2 += "  " + st.Dim.Render(rest)
 	}
 	bar := m.bar
