@@ -34,7 +34,10 @@ func init() {
 	runtime.GOMAXPROCS(workers + 1)
 	C.openblas_set_num_threads(1)
 	BLAS = openBLAS{}
-	BLASName = "OpenBLAS"
+	// The kernels OpenBLAS picked for this CPU: a CPU newer than the
+	// library (0.3.21 on Debian 12 does not know every AVX-512 Xeon) gets
+	// Prescott's SSE3 ones; OPENBLAS_CORETYPE=SkylakeX chooses others.
+	BLASName = "OpenBLAS (" + C.GoString(C.openblas_get_corename()) + " kernels)"
 }
 
 func trans(t blas.Transpose) C.enum_CBLAS_TRANSPOSE {
