@@ -2,10 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -47,9 +49,12 @@ type runRow struct {
 
 func (a *app) runsCmd() *cobra.Command {
 	var dir, filter, sortBy string
-	var asJSON bool
-	cmd := &cobra.Command{Use: "runs", Short: "list runs", Args: noArgs}
+	var asJSON, archived, deleted bool
+	cmd := &cobra.Command{Use: "runs", Short: "list runs (--archived, --deleted: the ones the dashboard's a and D put away)", Args: noArgs}
 	cmd.Flags().StringVar(&dir, "runs", runs.DefaultDir, "runs folder")
+	cmd.Flags().BoolVar(&archived, "archived", false, "list the archived runs instead ('maskdash runs restore RUN' brings one back)")
+	cmd.Flags().BoolVar(&deleted, "deleted", false, "list the deleted runs instead, still in the trash ('maskdash runs empty-trash' frees their space)")
+	cmd.AddCommand(a.runsRestoreCmd(), a.runsEmptyTrashCmd())
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().StringVar(&filter, "filter", "", "only runs that match every word: key=value by a setting (loss=focal seed=2), any other word as text (the dashboard's / filter)")
 	cmd.Flags().StringVar(&sortBy, "sort", "run", "order: run (newest first), f1 or acc (best first), time (longest first)")
@@ -58,7 +63,18 @@ func (a *app) runsCmd() *cobra.Command {
 		if !ok {
 			return fmt.Errorf("sort %q is unknown; use run, f1, acc or time", sortBy)
 		}
-		list, err := runs.NewStore(dir).List()
+		if archived && deleted {
+			return errors.New("--archived and --deleted list different folders: give one")
+		}
+		store := runs.NewStore(dir)
+		list, err := store.List()
+		where, shelf := dir, ""
+		for _, sh := range runs.Shelves {
+			if sh == runs.ShelfArchive && archived || sh == runs.ShelfTrash && deleted {
+				list, err = store.Shelved(sh)
+				where, shelf = filepath.Join(dir, string(sh)), sh.Word()
+			}
+		}
 		if err != nil {
 			return err
 		}
@@ -95,11 +111,54 @@ func (a *app) runsCmd() *cobra.Command {
 			return enc.Encode(rows)
 		}
 		if len(rows) == 0 && filter != "" {
-			fmt.Fprintf(a.out, "no run in %s matches %q\n", dir, filter)
+			fmt.Fprintf(a.out, "no run in %s matches %q\n", where, filter)
+			return nil
+		}
+		if shelf != "" {
+			if len(rows) == 0 {
+				fmt.Fprintf(a.out, "no %s runs in %s\n", shelf, where)
+				return nil
+			}
+			fmt.Fprintf(a.out, "%s runs in %s ('maskdash runs restore RUN' brings one back)\n", shelf, where)
+			printRuns(a.out, where, rows)
 			return nil
 		}
 		printRuns(a.out, dir, rows)
 		printSweepsIn(a.out, dir)
+		return nil
+	}
+	return cmd
+}
+
+func (a *app) runsRestoreCmd() *cobra.Command {
+	var dir string
+	cmd := &cobra.Command{Use: "restore RUN", Short: "bring an archived or deleted run back into the list", Args: exactlyOne("a run id (maskdash runs --archived or --deleted lists them)")}
+	cmd.Flags().StringVar(&dir, "runs", runs.DefaultDir, "runs folder")
+	cmd.RunE = func(_ *cobra.Command, args []string) error {
+		sh, err := runs.NewStore(dir).Restore(args[0])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(a.out, "%s is back in %s (it was %s)\n", args[0], dir, sh.Word())
+		return nil
+	}
+	return cmd
+}
+
+func (a *app) runsEmptyTrashCmd() *cobra.Command {
+	var dir string
+	cmd := &cobra.Command{Use: "empty-trash", Short: "delete the runs in the trash for good (the dashboard's D moves runs there)", Args: noArgs}
+	cmd.Flags().StringVar(&dir, "runs", runs.DefaultDir, "runs folder")
+	cmd.RunE = func(*cobra.Command, []string) error {
+		n, size, err := runs.NewStore(dir).EmptyTrash()
+		if err != nil {
+			return err
+		}
+		if n == 0 && size == 0 {
+			fmt.Fprintf(a.out, "the trash of %s is empty\n", dir)
+			return nil
+		}
+		fmt.Fprintf(a.out, "deleted %s for good, %.1f MiB freed\n", plural(n, "run"), float64(size)/(1<<20))
 		return nil
 	}
 	return cmd

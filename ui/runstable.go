@@ -484,13 +484,6 @@ func (r runsModel) pick(id string) int {
 
 func mkdirParent(p string) error { return os.MkdirAll(filepath.Dir(p), 0o755) }
 
-func renameDir(from, to string) error {
-	if _, err := os.Stat(to); err == nil {
-		return fmt.Errorf("%s exists already", to)
-	}
-	return os.Rename(from, to)
-}
-
 // rowAt finds the table row at line y of the runs view's body (a click).
 func (r runsModel) rowAt(y, h int) (int, bool) {
 	if r.side != nil || !r.loaded {

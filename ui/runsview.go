@@ -311,14 +311,14 @@ func (r runsModel) handleKey(msg tea.KeyMsg, k KeyMap) (runsModel, tea.Cmd) {
 			r.answer, r.answerBad = l.Info.ID+" is training: stop it first", true
 			return r, nil
 		}
-		sub, what := ".archive", "archived"
+		sh, what := runs.ShelfArchive, "archived"
 		if key.Matches(msg, k.Delete) {
-			sub, what = ".trash", "deleted (moved to .trash)"
+			sh, what = runs.ShelfTrash, "deleted (moved to .trash)"
 		}
 		from := filepath.Join(r.dir, filepath.FromSlash(l.Info.ID))
-		to := filepath.Join(r.dir, sub, filepath.FromSlash(l.Info.ID))
+		to := filepath.Join(r.dir, string(sh), filepath.FromSlash(l.Info.ID))
 		mv := moved{id: l.Info.ID, from: from, to: to, what: what}
-		return r, func() tea.Msg { return movedMsg{m: mv, err: moveDir(from, to)} }
+		return r, func() tea.Msg { return movedMsg{m: mv, err: runs.MoveDir(from, to)} }
 	case key.Matches(msg, k.Undo):
 		if len(r.undo) == 0 {
 			r.answer, r.answerBad = "nothing to undo", true
@@ -326,7 +326,7 @@ func (r runsModel) handleKey(msg tea.KeyMsg, k KeyMap) (runsModel, tea.Cmd) {
 		}
 		mv := r.undo[len(r.undo)-1]
 		r.undo = r.undo[:len(r.undo)-1]
-		return r, func() tea.Msg { return movedMsg{m: mv, undo: true, err: moveDir(mv.to, mv.from)} }
+		return r, func() tea.Msg { return movedMsg{m: mv, undo: true, err: runs.MoveDir(mv.to, mv.from)} }
 	case key.Matches(msg, k.Ensemble):
 		return r.ensemble()
 	case key.Matches(msg, k.Note):
@@ -448,17 +448,6 @@ func (r runsModel) freeColor() int {
 			return c
 		}
 	}
-}
-
-// moveDir moves a run folder (archive, delete, undo), making the parent.
-func moveDir(from, to string) error {
-	if err := mkdirParent(to); err != nil {
-		return err
-	}
-	if err := renameDir(from, to); err != nil {
-		return fmt.Errorf("move %s: %w", filepath.Base(from), err)
-	}
-	return nil
 }
 
 var overlayColors = []asciigraph.AnsiColor{asciigraph.Blue, asciigraph.Red, asciigraph.Green, asciigraph.Yellow, asciigraph.Magenta, asciigraph.Cyan}
