@@ -327,10 +327,10 @@ func (a *app) compareCmd() *cobra.Command {
 		if asJSON {
 			return compareJSON(a.out, metric, infos, curves, steps, seenFrom, side)
 		}
-		printCompare(a.out, metric, infos, curves, steps, a.colourOut())
+		printCompare(a.out, metric, infos, curves, steps, seenFrom, a.colourOut())
 		for i, from := range seenFrom {
 			if from > 0 {
-				fmt.Fprintf(a.out, "[%d] validated on images it trained on from epoch %d (--val-train): those epochs are no held-out measure, and its best figures are of the epochs before\n", i+1, from)
+				fmt.Fprintf(a.out, "[%d] validated on images it trained on from epoch %d (--val-train, dashed): those epochs are no held-out measure, and its best figures are of the epochs before\n", i+1, from)
 			}
 		}
 		if side != nil {
@@ -443,7 +443,7 @@ func compareJSON(out io.Writer, metric string, infos []runs.Info, curves [][]flo
 // printCompare prints the runs' table, their changes and a chart of the
 // metric, its curves coloured (and the legend naming the colours) when
 // colour is set: the output is a terminal.
-func printCompare(out io.Writer, metric string, infos []runs.Info, curves [][]float64, steps []runs.StepCurve, colour bool) {
+func printCompare(out io.Writer, metric string, infos []runs.Info, curves [][]float64, steps []runs.StepCurve, seenFrom []int, colour bool) {
 	diff := runs.DifferingSettings(infos)
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprint(tw, "\tRUN")
@@ -490,7 +490,7 @@ func printCompare(out io.Writer, metric string, infos []runs.Info, curves [][]fl
 		fmt.Fprintln(out, ui.PlotSteps(steps, 82, 16, fmt.Sprintf("training loss per step (smoothed): runs %s", legend(len(curves), colour)), colour))
 		return
 	}
-	fmt.Fprintln(out, ui.Plot(curves, min(82, max(32, n*6+12)), 14, fmt.Sprintf("validation %s per epoch: runs %s", metric, legend(len(curves), colour)), colour))
+	fmt.Fprintln(out, ui.Plot(curves, seenFrom, min(82, max(32, n*6+12)), 14, fmt.Sprintf("validation %s per epoch: runs %s", metric, legend(len(curves), colour)), colour))
 }
 
 // legend names the chart's n curves by run number, and their colours

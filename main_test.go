@@ -892,6 +892,22 @@ func TestHangupStopsWithACheckpoint(t *testing.T) {
 	}
 }
 
+// TestCompareDashesSeenEpochs: compare's chart draws a --val-train
+// run's seen epochs in dashes, with colour and without (its own line, the
+// plain one, has a dashed form), and only those.
+func TestCompareDashesSeenEpochs(t *testing.T) {
+	infos := []runs.Info{{ID: "a"}, {ID: "b"}}
+	curves := [][]float64{{0.5, 0.6, 0.7, 0.65, 0.9}, {0.4, 0.5, 0.55, 0.6, 0.62}}
+	for _, colour := range []bool{false, true} {
+		var plain, seen strings.Builder
+		printCompare(&plain, "f1", infos, curves, nil, []int{0, 0}, colour)
+		printCompare(&seen, "f1", infos, curves, nil, []int{4, 0}, colour)
+		if strings.Contains(plain.String(), "╌") || !strings.Contains(seen.String(), "╌") {
+			t.Errorf("colour %v: without seen epochs\n%s\nrun [1] seen from epoch 4\n%s", colour, plain.String(), seen.String())
+		}
+	}
+}
+
 // TestCompareColoursOnATerminal: compare's chart colours its curves and
 // its legend names the colours when it prints to a terminal (colour set);
 // otherwise (a pipe, a file) it stays plain text, each curve in a line
@@ -901,7 +917,7 @@ func TestCompareColoursOnATerminal(t *testing.T) {
 	curves := [][]float64{{0.5, 0.6, 0.7}, {0.4, 0.5}}
 	for _, colour := range []bool{false, true} {
 		var b strings.Builder
-		printCompare(&b, "f1", infos, curves, nil, colour)
+		printCompare(&b, "f1", infos, curves, nil, nil, colour)
 		out := b.String()
 		hasEsc := strings.Contains(out, "\x1b[")
 		named := strings.Contains(out, "runs [1] blue [2] red")

@@ -32,7 +32,7 @@ func TestValTrainCommandLine(t *testing.T) {
 		t.Errorf("runs --filter val-train=1: %v\n%s", err, out)
 	}
 	out, err = run(t, "compare", "vt", "--runs", runsDir)
-	if err != nil || !strings.Contains(out, "[1] validated on images it trained on from epoch 2 (--val-train)") {
+	if err != nil || !strings.Contains(out, "[1] validated on images it trained on from epoch 2 (--val-train, dashed)") || !strings.Contains(out, "╌") {
 		t.Errorf("compare: %v\n%s", err, out)
 	}
 	out, err = run(t, "compare", "vt", "--runs", runsDir, "--json")

@@ -61,6 +61,44 @@ type chartOpts struct {
 	XWhole bool
 	// YFmt, when set, writes the y labels (a log axis).
 	YFmt func(float64) string
+	// Dashed draws series i in dashes (╌): the epochs a --val-train run
+	// validated on images it trained on (seenSplit).
+	Dashed []bool
+}
+
+// dashed is a series' line style in dashes: the plain and heavy lines
+// have dashed forms; a style of one mark (·, *, +) or the double line
+// stays as it is (the chart's caption says which epochs are seen).
+func dashed(cs asciigraph.CharSet) asciigraph.CharSet {
+	switch cs.Horizontal {
+	case "", asciigraph.DefaultCharSet.Horizontal:
+		return asciigraph.CharSet{Horizontal: "╌", VerticalLine: "╎", StartCap: "╌", EndCap: "╌"}
+	case "━":
+		cs.Horizontal, cs.VerticalLine = "╍", "╏"
+	}
+	return cs
+}
+
+// seenSplit splits a per-epoch series (epoch i+1 at i) at epoch from, the
+// first whose validation images the run trained on (0: none): the
+// held-out epochs, and the seen ones from the last held-out epoch on (so
+// that the line goes on), each with gaps elsewhere. Without seen epochs
+// the second is nil.
+func seenSplit(ys []float64, from int) (heldOut, seen []float64) {
+	if from <= 0 || from > len(ys) {
+		return ys, nil
+	}
+	heldOut, seen = make([]float64, len(ys)), make([]float64, len(ys))
+	for i, y := range ys {
+		heldOut[i], seen[i] = math.NaN(), math.NaN()
+		if i < from-1 {
+			heldOut[i] = y
+		}
+		if i >= from-2 {
+			seen[i] = y
+		}
+	}
+	return heldOut, seen
 }
 
 // plot draws series with asciigraph in exactly o.H lines (o.H-2 of chart
@@ -71,6 +109,7 @@ func plot(series [][]float64, o chartOpts) string {
 	var ok [][]float64
 	var colors []asciigraph.AnsiColor
 	var chars []asciigraph.CharSet
+	anyDashed := false
 	for i, s := range series {
 		if len(s) == 0 || !hasValue(s) {
 			continue
@@ -83,9 +122,14 @@ func plot(series [][]float64, o chartOpts) string {
 		if i < len(o.Colors) {
 			colors = append(colors, o.Colors[i])
 		}
-		if i < len(o.Chars) {
-			chars = append(chars, o.Chars[i])
+		var cs asciigraph.CharSet // the default lines
+		if !o.Color && i < len(o.Chars) {
+			cs = o.Chars[i]
 		}
+		if i < len(o.Dashed) && o.Dashed[i] {
+			cs, anyDashed = dashed(cs), true
+		}
+		chars = append(chars, cs)
 	}
 	rows := max(o.H, 1)
 	if o.Caption != "" {
@@ -144,7 +188,7 @@ func plot(series [][]float64, o chartOpts) string {
 	if o.Color && len(colors) == len(ok) {
 		opts = append(opts, asciigraph.SeriesColors(colors...))
 	}
-	if !o.Color && len(chars) == len(ok) {
+	if !o.Color && len(o.Chars) > 0 || anyDashed {
 		opts = append(opts, asciigraph.SeriesChars(chars...))
 	}
 	lines := strings.Split(asciigraph.PlotMany(ok, opts...), "\n")
@@ -203,8 +247,31 @@ func placeholder(w, h int, msg string) string {
 // panic), told apart as the runs view's overlay is (CurveMark): by colour
 // when colour is set, else by line style. Series of different lengths
 // are padded with gaps.
-func Plot(series [][]float64, w, h int, caption string, colour bool) string {
-	return plot(padded(series), curveStyles(chartOpts{W: w, H: h, Caption: caption}, len(series), colour))
+//
+// seenFrom[i], when above 0, is the first epoch run i validated on
+// images it trained on (--val-train): its curve is dashed from there.
+func Plot(series [][]float64, seenFrom []int, w, h int, caption string, colour bool) string {
+	series = padded(series)
+	o := curveStyles(chartOpts{W: w, H: h, Caption: caption}, len(series), colour)
+	o.Dashed = make([]bool, len(series))
+	for i, from := range seenFrom {
+		if i >= len(series) {
+			break
+		}
+		heldOut, seen := seenSplit(series[i], from)
+		if seen == nil {
+			continue
+		}
+		series[i] = heldOut
+		series = append(series, seen)
+		o.Dashed = append(o.Dashed, true)
+		if colour {
+			o.Colors = append(o.Colors, o.Colors[i])
+		} else {
+			o.Chars = append(o.Chars, o.Chars[i])
+		}
+	}
+	return plot(series, o)
 }
 
 // PlotLR draws a learning-rate range test's smoothed loss against the

@@ -111,7 +111,7 @@ func TestHeaderCountsWhatItLeavesOut(t *testing.T) {
 // the small screen's best figure stays the held-out epochs' best.
 func TestValTrainEpochsAreMarked(t *testing.T) {
 	m := withHeader(func(h *training.RunHeader) { h.ValTrain = "1 (from epoch 3)" })
-	if v := m.View(); !strings.Contains(v, "val-train 1 (from epoch 3)") || strings.Contains(v, "seen in training") {
+	if v := m.View(); !strings.Contains(v, "val-train 1 (from epoch 3)") || strings.Contains(v, "seen in training") || strings.Contains(m.valPanel(90, 10), "╌") {
 		t.Errorf("before the seen epoch:\n%s", v)
 	}
 	conf := training.NewConfusion(18)
@@ -129,6 +129,11 @@ func TestValTrainEpochsAreMarked(t *testing.T) {
 		if p := m.valPanel(w, 8); !strings.Contains(p, "seen from 3") && !strings.Contains(p, "seen in training from epoch 3") {
 			t.Errorf("width %d: the validation panel does not mark the seen epoch:\n%s", w, p)
 		}
+	}
+	// Its curves go on in dashes from epoch 2 to 3 (the seen epoch), in
+	// the lines' colours; the held-out epochs' are solid.
+	if p := m.valPanel(90, 10); !strings.Contains(p, "╌") || !strings.ContainsAny(p, "─╭╮╰╯") {
+		t.Errorf("the seen epoch's curves are not dashed:\n%s", p)
 	}
 	held := m.state.BestHeldOut()
 	if held >= 1 || held != max(m.state.ValF1[0], m.state.ValF1[1]) {

@@ -535,7 +535,15 @@ func (m Model) valPanel(w, h int) string {
 		o.XLo, o.XHi, o.XWhole = 1, float64(n), true
 		o.XFmt = func(v float64) string { return fmt.Sprintf("%.0f", v) }
 	}
-	return m.styles.BoxTitle.Render(fitWords(title, w)) + "\n" + plot([][]float64{s.ValAcc, s.ValF1}, o)
+	series := [][]float64{s.ValAcc, s.ValF1}
+	// The epochs validated on images the run trained on, dashed.
+	accHeld, accSeen := seenSplit(s.ValAcc, s.SeenFrom())
+	if f1Held, f1Seen := seenSplit(s.ValF1, s.SeenFrom()); accSeen != nil && f1Seen != nil {
+		series = [][]float64{accHeld, f1Held, accSeen, f1Seen}
+		o.Colors = m.colors(m.styles.Series.Acc, m.styles.Series.F1, m.styles.Series.Acc, m.styles.Series.F1)
+		o.Dashed = []bool{false, false, true, true}
+	}
+	return m.styles.BoxTitle.Render(fitWords(title, w)) + "\n" + plot(series, o)
 }
 
 func (m Model) lrPanel(w, h int) string {
