@@ -69,7 +69,7 @@ each trial that ends proposes and submits the next settings itself.`,
 	f.StringVar(&grid, "grid", "", "grid: name=v1,v2;name=v1,v2 (train flag names)")
 	f.StringVar(&random, "random", "", "random draws: name=log:lo..hi;name=lo..hi;name=v1,v2")
 	countInt(f, &draws, "trials", 0, "random draws of --random (default 10), or settings a TPE search tries (default 20)")
-	f.StringVar(&search, "search", "random", "how --random's settings are chosen: random (all drawn at the start) or tpe (each next one proposed from the finished trials' macro F1)")
+	f.StringVar(&search, "search", "random", "how --random's settings are chosen: random (all drawn at the start), tpe (each next one proposed from the finished trials' macro F1, all settings together) or tpe-independent (each setting on its own)")
 	countInt(f, &startup, "startup", 0, "a TPE search's first settings, drawn at random (default 5, or --parallel when more)")
 	countInt(f, &folds, "folds", 0, "K-fold: every trial on each of K folds split by person (0: no folds)")
 	countInt(f, &seeds, "seeds", 0, "every trial with seeds 1..N (0: the train seed)")
@@ -101,7 +101,7 @@ each trial that ends proposes and submits the next settings itself.`,
 		if sp.Random, err = sweep.ParseRandom(random); err != nil {
 			return err
 		}
-		method, err := sweep.ParseMethod(search)
+		method, joint, err := sweep.ParseMethod(search)
 		if err != nil {
 			return err
 		}
@@ -116,7 +116,7 @@ each trial that ends proposes and submits the next settings itself.`,
 			case len(sp.Grid) > 0:
 				return errors.New("--search tpe searches --random's space alone: write --grid's settings as lists in --random (name=v1,v2)")
 			}
-			tpe = &sweep.Search{Method: method, Space: random, Points: draws, Startup: startup, Folds: folds, Seeds: seeds, Seed: sp.Seed}
+			tpe = &sweep.Search{Method: method, Space: random, Points: draws, Startup: startup, Folds: folds, Seeds: seeds, Seed: sp.Seed, Joint: joint}
 			if tpe.Points == 0 {
 				tpe.Points = 20
 			}
@@ -180,7 +180,7 @@ each trial that ends proposes and submits the next settings itself.`,
 		if err != nil {
 			return err
 		}
-		sw := &sweep.Sweep{Space: spaceWords(grid, random, draws, folds, seeds, method), TrainArgs: trainArgs, Backend: backend, Parallel: parallel,
+		sw := &sweep.Sweep{Space: spaceWords(grid, random, draws, folds, seeds, method, joint), TrainArgs: trainArgs, Backend: backend, Parallel: parallel,
 			EarlyStop: rule, MinEpochs: minEpochs, Eta: eta, Binary: bin, SlurmArgs: strings.Fields(slurmArgs), Trials: trials, Search: tpe}
 		if err := sweep.Create(abs, name, sw); err != nil {
 			return err
@@ -226,9 +226,12 @@ func checkParam(tfs *pflag.FlagSet, name string) error {
 	return nil
 }
 
-func spaceWords(grid, random string, draws, folds, seeds int, method sweep.Method) []string {
+func spaceWords(grid, random string, draws, folds, seeds int, method sweep.Method, joint bool) []string {
 	var w []string
-	if method != sweep.MethodFixed {
+	switch {
+	case method == sweep.MethodTPE && !joint:
+		w = append(w, "--search="+string(method)+"-independent")
+	case method != sweep.MethodFixed:
 		w = append(w, "--search="+string(method))
 	}
 	if grid != "" {

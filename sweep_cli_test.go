@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -120,7 +121,7 @@ func TestSweepBadInput(t *testing.T) {
 		{[]string{"sweep", "status", "nope", "--runs", rd}, nil, `no sweep "nope"`},
 		{[]string{"sweep", "--runs", rd, "--search", "tpe", "--grid", "lr=0.1,0.01"}, nil, "--search tpe searches --random's space: give --random"},
 		{[]string{"sweep", "--runs", rd, "--search", "tpe", "--random", "lr=log:1e-4..1e-2", "--grid", "loss=ce,focal"}, nil, "write --grid's settings as lists in --random"},
-		{[]string{"sweep", "--runs", rd, "--search", "bayes", "--random", "lr=log:1e-4..1e-2"}, nil, `--search "bayes" is unknown; use random or tpe`},
+		{[]string{"sweep", "--runs", rd, "--search", "bayes", "--random", "lr=log:1e-4..1e-2"}, nil, `--search "bayes" is unknown; use random, tpe or tpe-independent`},
 		{[]string{"sweep", "--runs", rd, "--random", "lr=log:1e-4..1e-2", "--startup", "3"}, nil, "--startup is a TPE search's"},
 		// Found by a typo that failed every trial, one by one.
 		{[]string{"sweep", "--runs", rd, "--grid", "lr=0.1,0.01", "--data", filepath.Join(rd, "nodata")}, nil, "trial t000 (lr=0.1): data folder " + filepath.Join(rd, "nodata") + " does not exist"},
@@ -390,7 +391,7 @@ func tpeSweep(t *testing.T, backend string, wait bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s := sw.Search; s == nil || s.Method != sweep.MethodTPE || s.Points != 5 || s.Startup != 2 {
+	if s := sw.Search; s == nil || s.Method != sweep.MethodTPE || s.Points != 5 || s.Startup != 2 || !s.Joint {
 		t.Fatalf("sweep.json's search: %+v", s)
 	}
 	tpe := 0
@@ -432,7 +433,8 @@ func tpeFailing(t *testing.T, backend string) {
 	t.Helper()
 	empty := t.TempDir()
 	rd := t.TempDir()
-	out, err := run(t, "sweep", "--runs", rd, "--backend", backend, "--search", "tpe", "--random", "lr=log:1e-4..1e-2;loss=ce,focal",
+	// Independent TPE here (the other tests' searches are joint).
+	out, err := run(t, "sweep", "--runs", rd, "--backend", backend, "--search", "tpe-independent", "--random", "lr=log:1e-4..1e-2;loss=ce,focal",
 		"--trials", "4", "--startup", "2", "--data", empty, "--img", "16x16", "--epochs", "1")
 	if err != nil {
 		t.Fatalf("sweep: %v\n%s", err, out)
@@ -457,8 +459,11 @@ func tpeFailing(t *testing.T, backend string) {
 		}
 	}
 	status, err := exec.Command(bin, "sweep", "status", id, "--runs", rd).Output()
-	if err != nil || !strings.Contains(string(status), "search: TPE, 4 of 4 settings (2 drawn at random, 2 proposed by TPE)") {
+	if err != nil || !strings.Contains(string(status), "search: independent TPE, 4 of 4 settings (2 drawn at random, 2 proposed by TPE)") {
 		t.Errorf("sweep status: %v\n%s", err, status)
+	}
+	if sw, err := sweep.Open(rd, id); err != nil || sw.Search == nil || sw.Search.Joint || !slices.Contains(sw.Space, "--search=tpe-independent") {
+		t.Errorf("sweep.json of an independent search: %v %+v %v", err, sw.Search, sw.Space)
 	}
 }
 

@@ -21,15 +21,18 @@ const (
 	MethodTPE Method = "tpe"
 )
 
-// ParseMethod reads --search.
-func ParseMethod(s string) (Method, error) {
+// ParseMethod reads --search: the method, and for TPE whether it is
+// joint (tpe, Search.Joint) or independent (tpe-independent).
+func ParseMethod(s string) (m Method, joint bool, err error) {
 	switch s {
 	case "", "random", "grid":
-		return MethodFixed, nil
+		return MethodFixed, false, nil
 	case string(MethodTPE):
-		return MethodTPE, nil
+		return MethodTPE, true, nil
+	case string(MethodTPE) + "-independent":
+		return MethodTPE, false, nil
 	}
-	return "", fmt.Errorf("--search %q is unknown; use random or tpe", s)
+	return "", false, fmt.Errorf("--search %q is unknown; use random, tpe or tpe-independent", s)
 }
 
 // Search is an adaptive search's settings (sweep.json's "search"): the
@@ -44,6 +47,18 @@ type Search struct {
 	Folds   int    `json:"folds,omitempty"`
 	Seeds   int    `json:"seeds,omitempty"`
 	Seed    uint64 `json:"seed"`
+	// Joint: the settings are proposed together (tpe_joint.go), as every
+	// TPE search since this field came; without it each on its own, as
+	// the searches before it were (they resume as they began).
+	Joint bool `json:"joint,omitempty"`
+}
+
+// propose is the search's TPE: joint or independent.
+func (s *Search) propose(space []Dist, obs []observation, rng *rand.Rand) []KV {
+	if s.Joint {
+		return proposeTPEJoint(space, obs, rng)
+	}
+	return proposeTPE(space, obs, rng)
 }
 
 // DefaultStartup is how many settings a TPE search draws at random before
@@ -149,7 +164,7 @@ func (sw *Sweep) Propose(st []TrialStatus) ([]int, error) {
 		} else {
 			// The settings still training count as bad ones (a
 			// "constant liar"), so that parallel slots try apart.
-			kv, by = proposeTPE(space, append(slices.Clone(obs), running...), rng), TrialProposedTPE
+			kv, by = s.propose(space, append(slices.Clone(obs), running...), rng), TrialProposedTPE
 		}
 		running = append(running, liar(kv))
 		added = append(added, sw.addPoint(kv, by)...)
@@ -192,7 +207,11 @@ func (s *Search) Progress(sw *Sweep) string {
 			tpe++
 		}
 	}
-	return fmt.Sprintf("TPE, %d of %d settings (%d drawn at random, %d proposed by TPE)", len(pts), s.Points, len(pts)-tpe, tpe)
+	name := "TPE"
+	if !s.Joint {
+		name = "independent TPE"
+	}
+	return fmt.Sprintf("%s, %d of %d settings (%d drawn at random, %d proposed by TPE)", name, len(pts), s.Points, len(pts)-tpe, tpe)
 }
 
 func valuesOf(kv []KV) map[string]string {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"testing"
 )
 
@@ -160,5 +161,41 @@ func TestProposeGoesOnPastFailures(t *testing.T) {
 	}
 	if added, err := sw.Propose(statusOf(sw, map[int]State{0: StateFailed, 1: StateNotQueued, 2: StatePending}, nil)); err != nil || len(added) != 0 {
 		t.Errorf("t002 queued in the one slot: added %v (%v)", added, err)
+	}
+}
+
+// TestJointSearchProposes: a joint search (every TPE search since
+// Search.Joint) proposes by joint TPE through Propose, the same again
+// from the same state, within the space; a search without the field (an
+// older sweep.json) proposes independently, as it began.
+func TestJointSearchProposes(t *testing.T) {
+	var proposed [2][]KV
+	for k, joint := range []bool{true, false} {
+		sw := tpeSweepAt(t, 2, 4, 0)
+		sw.Search.Joint = joint
+		st := statusOf(sw, map[int]State{0: StateDone, 1: StateStopped}, map[int]float64{0: 0.3, 1: 0.1})
+		again := *sw
+		again.Trials = slices.Clone(sw.Trials)
+		added, err := sw.Propose(st)
+		if err != nil || !slices.Equal(added, []int{2, 3}) || sw.Trials[2].Proposed != TrialProposedTPE {
+			t.Fatalf("joint %v: added %v (%v), trials %+v", joint, added, err, sw.Trials)
+		}
+		if _, err := again.Propose(st); err != nil || !slices.Equal(again.Trials[2].Params, sw.Trials[2].Params) {
+			t.Errorf("joint %v: the same state proposed %v, then %v (%v)", joint, sw.Trials[2].Params, again.Trials[2].Params, err)
+		}
+		for _, kv := range sw.Trials[2].Params {
+			if kv.Name == "loss" && kv.Value != "ce" && kv.Value != "focal" {
+				t.Errorf("joint %v: loss %q is not on the list", joint, kv.Value)
+			}
+			if kv.Name == "lr" {
+				if v, err := strconv.ParseFloat(kv.Value, 64); err != nil || v < 1e-4 || v > 1e-2 {
+					t.Errorf("joint %v: lr %q outside 1e-4..1e-2", joint, kv.Value)
+				}
+			}
+		}
+		proposed[k] = sw.Trials[2].Params
+	}
+	if slices.Equal(proposed[0], proposed[1]) {
+		t.Errorf("joint and independent TPE proposed the same %v from the same state and seed", proposed[0])
 	}
 }

@@ -36,6 +36,17 @@ type observation struct {
 // one with the largest l/g, g the bad ones' density. Each setting is
 // proposed on its own (independent TPE).
 func proposeTPE(space []Dist, obs []observation, rng *rand.Rand) []KV {
+	good, bad := splitGood(obs)
+	var out []KV
+	for _, d := range space {
+		out = append(out, KV{d.Name, d.proposeTPE(good, bad, rng)})
+	}
+	return out
+}
+
+// splitGood splits the finished settings into the best quarter (at least
+// one), the good ones, and the rest, the bad.
+func splitGood(obs []observation) (good, bad []observation) {
 	sorted := slices.Clone(obs)
 	slices.SortStableFunc(sorted, func(a, b observation) int {
 		switch {
@@ -47,12 +58,7 @@ func proposeTPE(space []Dist, obs []observation, rng *rand.Rand) []KV {
 		return 0
 	})
 	nGood := max(1, int(math.Ceil(tpeGamma*float64(len(sorted)))))
-	good, bad := sorted[:nGood], sorted[nGood:]
-	var out []KV
-	for _, d := range space {
-		out = append(out, KV{d.Name, d.proposeTPE(good, bad, rng)})
-	}
-	return out
+	return sorted[:nGood], sorted[nGood:]
 }
 
 // proposeTPE is the value of this setting that TPE proposes.
