@@ -66,14 +66,22 @@ func (a *app) runsCmd() *cobra.Command {
 		if archived && deleted {
 			return errors.New("--archived and --deleted list different folders: give one")
 		}
+		var shelf runs.Shelf // "": the runs themselves
+		switch {
+		case archived:
+			shelf = runs.ShelfArchive
+		case deleted:
+			shelf = runs.ShelfTrash
+		}
 		store := runs.NewStore(dir)
-		list, err := store.List()
-		where, shelf := dir, ""
-		for _, sh := range runs.Shelves {
-			if sh == runs.ShelfArchive && archived || sh == runs.ShelfTrash && deleted {
-				list, err = store.Shelved(sh)
-				where, shelf = filepath.Join(dir, string(sh)), sh.Word()
-			}
+		var list []runs.Listed
+		var err error
+		where := dir
+		if shelf == "" {
+			list, err = store.List()
+		} else {
+			list, err = store.Shelved(shelf)
+			where = filepath.Join(dir, string(shelf))
 		}
 		if err != nil {
 			return err
@@ -116,10 +124,10 @@ func (a *app) runsCmd() *cobra.Command {
 		}
 		if shelf != "" {
 			if len(rows) == 0 {
-				fmt.Fprintf(a.out, "no %s runs in %s\n", shelf, where)
+				fmt.Fprintf(a.out, "no %s runs in %s\n", shelf.Word(), where)
 				return nil
 			}
-			fmt.Fprintf(a.out, "%s runs in %s ('maskdash runs restore RUN' brings one back)\n", shelf, where)
+			fmt.Fprintf(a.out, "%s runs in %s ('maskdash runs restore RUN' brings one back)\n", shelf.Word(), where)
 			printRuns(a.out, where, rows)
 			return nil
 		}
