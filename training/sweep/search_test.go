@@ -68,7 +68,7 @@ func TestProposeFillsFreeSlots(t *testing.T) {
 	if added, _ := sw.Propose(all); len(added) != 0 {
 		t.Errorf("4 of 4 settings tried, and it added %v", added)
 	}
-	if got := sw.Search.Progress(sw); got != "TPE, 4 of 4 settings (3 drawn at random, 1 proposed by TPE)" {
+	if got := sw.Search.Progress(sw); got != "independent TPE, 4 of 4 settings (3 drawn at random, 1 proposed by TPE)" {
 		t.Errorf("progress %q", got)
 	}
 	c := tpeSweepAt(t, 2, 4, 0)
