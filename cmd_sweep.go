@@ -148,20 +148,26 @@ each trial that ends proposes and submits the next settings itself.`,
 		if err != nil {
 			return err
 		}
-		// Every trial's flags must parse as train's would, and its data
-		// folder be there: a typo would fail every trial.
-		for _, t := range trials {
-			if err := checkTrialArgs(trainArgs, t.Args()); err != nil {
-				return fmt.Errorf("trial %s (%s): %w", t.RunID, t.Label(), err)
-			}
+		// The flags every trial shares, and their data folder: a typo
+		// there would fail every trial.
+		if err := checkTrialArgs(trainArgs, nil); err != nil {
+			return err
 		}
-		// So must every value the search can draw later (a TPE search
-		// proposes as trials end): each list value, each range's ends.
+		// Every value the search can draw must parse as train's flag (a
+		// TPE search proposes as trials end): each list value, each
+		// range's ends, checked first so that the error names the value
+		// whichever the first draws were.
 		for _, d := range sp.Random {
 			for _, v := range d.Ends() {
 				if err := checkTrialArgs(trainArgs, []string{"--" + d.Name + "=" + v}); err != nil {
 					return fmt.Errorf("--random's %s=%s: %w", d.Name, v, err)
 				}
+			}
+		}
+		// So must every trial's flags together.
+		for _, t := range trials {
+			if err := checkTrialArgs(trainArgs, t.Args()); err != nil {
+				return fmt.Errorf("trial %s (%s): %w", t.RunID, t.Label(), err)
 			}
 		}
 		rule := sweep.Rule(early)

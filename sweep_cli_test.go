@@ -124,10 +124,11 @@ func TestSweepBadInput(t *testing.T) {
 		{[]string{"sweep", "--runs", rd, "--search", "bayes", "--random", "lr=log:1e-4..1e-2"}, nil, `--search "bayes" is unknown; use random, tpe or tpe-independent`},
 		{[]string{"sweep", "--runs", rd, "--random", "lr=log:1e-4..1e-2", "--startup", "3"}, nil, "--startup is a TPE search's"},
 		// Found by a typo that failed every trial, one by one.
-		{[]string{"sweep", "--runs", rd, "--grid", "lr=0.1,0.01", "--data", filepath.Join(rd, "nodata")}, nil, "trial t000 (lr=0.1): data folder " + filepath.Join(rd, "nodata") + " does not exist"},
-		// A TPE search draws its first setting, here valid (0 or 0.5),
-		// and proposes later ones from the whole space: every value of
-		// it is checked at the start.
+		{[]string{"sweep", "--runs", rd, "--grid", "lr=0.1,0.01", "--data", filepath.Join(rd, "nodata")}, nil, "data folder " + filepath.Join(rd, "nodata") + " does not exist"},
+		{[]string{"sweep", "--runs", rd, "--random", "lr=log:1e-4..1e-2", "--data", filepath.Join(rd, "nodata")}, nil, "maskdash: data folder " + filepath.Join(rd, "nodata") + " does not exist"},
+		// A TPE search draws its first setting and proposes later ones
+		// from the whole space: every value of it is checked at the
+		// start, and the error names the value, whatever was drawn first.
 		{[]string{"sweep", "--runs", rd, "--search", "tpe", "--startup", "1", "--trials", "3", "--random", "erase=0,0.5,7"}, nil, "--random's erase=7: erase 7 is invalid"},
 		{[]string{"sweep", "--runs", rd, "--search", "tpe", "--startup", "1", "--trials", "3", "--random", "erase=0..1.5"}, nil, "--random's erase=1.5: erase 1.5 is invalid"},
 	} {
