@@ -127,7 +127,15 @@ func (a *app) runsCmd() *cobra.Command {
 				fmt.Fprintf(a.out, "no %s runs in %s\n", shelf.Word(), where)
 				return nil
 			}
-			fmt.Fprintf(a.out, "%s runs in %s ('maskdash runs restore RUN' brings one back)\n", shelf.Word(), where)
+			size, err := store.ShelfSize(shelf)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.out, "%s runs in %s, %.1f MiB ('maskdash runs restore RUN' brings one back", shelf.Word(), where, float64(size)/(1<<20))
+			if shelf == runs.ShelfTrash {
+				fmt.Fprint(a.out, ", 'maskdash runs empty-trash' frees the space")
+			}
+			fmt.Fprintln(a.out, ")")
 			printRuns(a.out, where, rows)
 			return nil
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,7 +37,12 @@ func TestRunsShelves(t *testing.T) {
 	if out, err := run(t, "runs", "--runs", rd); err != nil || strings.Contains(out, gone) || !strings.Contains(out, keep) {
 		t.Errorf("runs after a delete: %v\n%s", err, out)
 	}
-	if out, err := run(t, "runs", "--runs", rd, "--deleted"); err != nil || !strings.Contains(out, "deleted runs in "+filepath.Join(rd, ".trash")) || !strings.Contains(out, gone) || strings.Contains(out, keep) {
+	size, err := runs.NewStore(rd).ShelfSize(runs.ShelfTrash)
+	if err != nil || size == 0 {
+		t.Fatalf("the trash's size: %d %v", size, err)
+	}
+	want := fmt.Sprintf("deleted runs in %s, %.1f MiB ('maskdash runs restore RUN' brings one back, 'maskdash runs empty-trash' frees the space)", filepath.Join(rd, ".trash"), float64(size)/(1<<20))
+	if out, err := run(t, "runs", "--runs", rd, "--deleted"); err != nil || !strings.Contains(out, want) || !strings.Contains(out, gone) || strings.Contains(out, keep) {
 		t.Errorf("runs --deleted: %v\n%s", err, out)
 	}
 	if out, err := run(t, "runs", "--runs", rd, "--archived"); err != nil || !strings.Contains(out, "no archived runs in") {

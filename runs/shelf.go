@@ -109,16 +109,12 @@ func isRunDir(dir string) bool {
 	return false
 }
 
-// EmptyTrash deletes every run on the trash shelf for good and says how
-// many runs went and how many bytes they held.
-func (s *Store) EmptyTrash() (int, int64, error) {
-	list, err := s.Shelved(ShelfTrash)
-	if err != nil {
-		return 0, 0, err
-	}
-	trash := filepath.Join(s.Dir, string(ShelfTrash))
+// ShelfSize is how many bytes the files on a shelf take (0 for a shelf
+// that was never used).
+func (s *Store) ShelfSize(sh Shelf) (int64, error) {
+	dir := filepath.Join(s.Dir, string(sh))
 	var size int64
-	err = filepath.WalkDir(trash, func(_ string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -128,11 +124,26 @@ func (s *Store) EmptyTrash() (int, int64, error) {
 		return nil
 	})
 	if errors.Is(err, fs.ErrNotExist) {
-		return 0, 0, nil
+		return 0, nil
 	}
 	if err != nil {
-		return 0, 0, fmt.Errorf("read %s: %w", trash, err)
+		return 0, fmt.Errorf("read %s: %w", dir, err)
 	}
+	return size, nil
+}
+
+// EmptyTrash deletes every run on the trash shelf for good and says how
+// many runs went and how many bytes they held.
+func (s *Store) EmptyTrash() (int, int64, error) {
+	list, err := s.Shelved(ShelfTrash)
+	if err != nil {
+		return 0, 0, err
+	}
+	size, err := s.ShelfSize(ShelfTrash)
+	if err != nil {
+		return 0, 0, err
+	}
+	trash := filepath.Join(s.Dir, string(ShelfTrash))
 	if err := os.RemoveAll(trash); err != nil {
 		return 0, 0, fmt.Errorf("empty %s: %w", trash, err)
 	}
