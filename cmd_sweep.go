@@ -186,7 +186,7 @@ each trial that ends proposes and submits the next settings itself.`,
 		if err != nil {
 			return err
 		}
-		sw := &sweep.Sweep{Space: spaceWords(grid, random, draws, folds, seeds, method, joint), TrainArgs: trainArgs, Backend: backend, Parallel: parallel,
+		sw := &sweep.Sweep{Space: spaceWords(grid, random, draws, folds, seeds, search, method), TrainArgs: trainArgs, Backend: backend, Parallel: parallel,
 			EarlyStop: rule, MinEpochs: minEpochs, Eta: eta, Binary: bin, SlurmArgs: strings.Fields(slurmArgs), Trials: trials, Search: tpe}
 		if err := sweep.Create(abs, name, sw); err != nil {
 			return err
@@ -232,13 +232,11 @@ func checkParam(tfs *pflag.FlagSet, name string) error {
 	return nil
 }
 
-func spaceWords(grid, random string, draws, folds, seeds int, method sweep.Method, joint bool) []string {
+// spaceWords are the search's flags as typed (sweep.json's "space").
+func spaceWords(grid, random string, draws, folds, seeds int, search string, method sweep.Method) []string {
 	var w []string
-	switch {
-	case method == sweep.MethodTPE && !joint:
-		w = append(w, "--search="+string(method)+"-independent")
-	case method != sweep.MethodFixed:
-		w = append(w, "--search="+string(method))
+	if method != sweep.MethodFixed {
+		w = append(w, "--search="+search)
 	}
 	if grid != "" {
 		w = append(w, "--grid="+grid)

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -253,25 +254,31 @@ func placeholder(w, h int, msg string) string {
 func Plot(series [][]float64, seenFrom []int, w, h int, caption string, colour bool) string {
 	series = padded(series)
 	o := curveStyles(chartOpts{W: w, H: h, Caption: caption}, len(series), colour)
+	return plot(dashSeen(series, seenFrom, &o), o)
+}
+
+// dashSeen splits each series i at epoch seenFrom[i] (seenSplit): its
+// held-out epochs stay series i, its seen ones follow the others in its
+// colour or line, dashed (o's Colors, Chars and Dashed grow to match).
+func dashSeen(series [][]float64, seenFrom []int, o *chartOpts) [][]float64 {
+	out := slices.Clone(series)
 	o.Dashed = make([]bool, len(series))
-	for i, from := range seenFrom {
-		if i >= len(series) {
-			break
-		}
+	for i, from := range seenFrom[:min(len(seenFrom), len(series))] {
 		heldOut, seen := seenSplit(series[i], from)
 		if seen == nil {
 			continue
 		}
-		series[i] = heldOut
-		series = append(series, seen)
+		out[i] = heldOut
+		out = append(out, seen)
 		o.Dashed = append(o.Dashed, true)
-		if colour {
+		if i < len(o.Colors) {
 			o.Colors = append(o.Colors, o.Colors[i])
-		} else {
+		}
+		if i < len(o.Chars) {
 			o.Chars = append(o.Chars, o.Chars[i])
 		}
 	}
-	return plot(series, o)
+	return out
 }
 
 // PlotLR draws a learning-rate range test's smoothed loss against the

@@ -181,7 +181,7 @@ func (m Model) headerView(w int) string {
 	}
 	// The run's settings, most telling first: on a narrow screen whole
 	// settings drop from the end rather than one being cut mid-word, and
-	// "+N" says how many.
+	// "+N more" says how many.
 	head := st.Dim.Render("run ") + st.Value.Render(id)
 	if hd.Parent != "" {
 		head += st.Dim.Render(" ← " + hd.Parent)
@@ -535,14 +535,9 @@ func (m Model) valPanel(w, h int) string {
 		o.XLo, o.XHi, o.XWhole = 1, float64(n), true
 		o.XFmt = func(v float64) string { return fmt.Sprintf("%.0f", v) }
 	}
-	series := [][]float64{s.ValAcc, s.ValF1}
 	// The epochs validated on images the run trained on, dashed.
-	accHeld, accSeen := seenSplit(s.ValAcc, s.SeenFrom())
-	if f1Held, f1Seen := seenSplit(s.ValF1, s.SeenFrom()); accSeen != nil && f1Seen != nil {
-		series = [][]float64{accHeld, f1Held, accSeen, f1Seen}
-		o.Colors = m.colors(m.styles.Series.Acc, m.styles.Series.F1, m.styles.Series.Acc, m.styles.Series.F1)
-		o.Dashed = []bool{false, false, true, true}
-	}
+	from := s.SeenFrom()
+	series := dashSeen([][]float64{s.ValAcc, s.ValF1}, []int{from, from}, &o)
 	return m.styles.BoxTitle.Render(fitWords(title, w)) + "\n" + plot(series, o)
 }
 
