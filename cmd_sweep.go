@@ -282,6 +282,10 @@ func (a *app) waitSweep(sw *sweep.Sweep, be sweep.Backend) error {
 		return err
 	}
 	printSweep(a.out, sw, st)
+	if len(sweep.Best(st)) == 0 && len(st) > 0 {
+		// A script that waits on a sweep learns that it came to nothing.
+		return fmt.Errorf("no trial of %s finished an epoch (%s; the table above says why)", sw.ID, sweep.Tally(st))
+	}
 	return nil
 }
 

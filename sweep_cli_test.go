@@ -478,6 +478,38 @@ func TestSweepTPEGoesOnPastFailures(t *testing.T) {
 	})
 }
 
+// TestSweepWaitGivesUpOnARepeatedFailure: a waiting sweep requeues a
+// trial that failed, and when it fails the same way again (its data
+// folder holds no images) lets it be: two submissions each, not
+// MaxSubmits, and status says why, on this machine and on Slurm. With
+// no trial scored, the command exits non-zero.
+func TestSweepWaitGivesUpOnARepeatedFailure(t *testing.T) {
+	for _, backend := range []string{"local", "slurm"} {
+		t.Run(backend, func(t *testing.T) {
+			if backend == "slurm" {
+				slurmUp(t)
+			}
+			empty := t.TempDir()
+			rd := t.TempDir()
+			out, err := run(t, "sweep", "--runs", rd, "--backend", backend, "--grid", "lr=0.001,0.002", "--parallel", "2",
+				"--data", empty, "--img", "16x16", "--epochs", "1", "--wait")
+			if err == nil || !strings.HasSuffix(out, "maskdash: no trial of "+onlySweep(t, rd)+" finished an epoch (2 failed; the table above says why).\n") {
+				t.Fatalf("sweep --wait of trials that all failed: %v\n%s", err, out)
+			}
+			if n := strings.Count(out, "requeued (submission 2 of at most 4)"); n != 2 || strings.Contains(out, "submission 3") {
+				t.Errorf("want each trial requeued once, to its second submission:\n%s", out)
+			}
+			st := sweepStatus(t, rd, onlySweep(t, rd))
+			for _, tr := range st.Trials {
+				want := "data folder " + empty + " is in no known format (mask layout, image folder or IDX files); the same failure as submission 1's, so not requeued again"
+				if tr.State != "failed" || tr.Submits != 2 || !strings.HasPrefix(tr.Why, want) {
+					t.Errorf("trial %s: %s after %d submissions (%s)", tr.Run, tr.State, tr.Submits, tr.Why)
+				}
+			}
+		})
+	}
+}
+
 // TestSweepTPE: a TPE search on this machine, followed by the command
 // (--wait) and left to its trials.
 func TestSweepTPE(t *testing.T) {

@@ -14,16 +14,21 @@ import (
 const MaxSubmits = 4
 
 // Requeue hands the backend every trial that died or never ran and is
-// not held by it, unless the sweep was cancelled or the trial was
-// submitted MaxSubmits times. It returns the trials it requeued.
+// not held by it, unless the sweep was cancelled, the trial was
+// submitted MaxSubmits times or it failed with the same error as before
+// its last requeue (TrialStatus.Repeats). It returns the trials it
+// requeued.
 func Requeue(ctx context.Context, sw *Sweep, be Backend, st []TrialStatus, q map[int]Queued) ([]int, error) {
 	if sw.Cancelled {
 		return nil, nil
 	}
 	var again []int
 	for _, t := range st {
-		if _, held := q[t.Index]; held || !t.State.Resumable() || t.Submits >= MaxSubmits {
+		if _, held := q[t.Index]; held || !t.State.Resumable() || t.Submits >= MaxSubmits || t.Repeats {
 			continue
+		}
+		if t.State == StateFailed {
+			sw.Trials[t.Index].Failed = t.Why
 		}
 		again = append(again, t.Index)
 	}

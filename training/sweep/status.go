@@ -49,8 +49,11 @@ type Queued struct {
 // TrialStatus is one trial as the sweep's status shows it.
 type TrialStatus struct {
 	Trial
-	State      State
-	Why        string // why it stopped or failed
+	State State
+	Why   string // why it stopped or failed
+	// Repeats says the trial failed with the same error it failed with
+	// before its last requeue: it is not requeued by itself again.
+	Repeats    bool
 	Node       string
 	BestF1     float64 // NaN before the first epoch
 	BestEpoch  int
@@ -120,6 +123,10 @@ func (sw *Sweep) status(queued map[int]Queued, curves bool) []TrialStatus {
 			if held && ts.State != StateRunning && ts.State != StateDone && ts.State != StateStopped {
 				ts.State = q.State // requeued: it will resume
 			}
+		}
+		if ts.State == StateFailed && t.Failed != "" && ts.Why == t.Failed {
+			ts.Repeats = true
+			ts.Why = strings.TrimSuffix(ts.Why, ".") + fmt.Sprintf("; the same failure as submission %d's, so not requeued again ('maskdash sweep resume' tries once more)", t.Submits-1)
 		}
 		if curves {
 			ts.F1, ts.EpochAt = epochCurve(dir)

@@ -26,6 +26,11 @@ type Trial struct {
 	// Submits counts the times the trial was handed to the backend (a
 	// requeued trial more than once).
 	Submits int `json:"submits"`
+	// Failed is the error the trial failed with when it was last
+	// requeued after a failure ("" if never). A trial that fails with the
+	// same error again is not requeued by itself: a failure that repeats
+	// is the trial's own (its settings, its data), not the machine's.
+	Failed string `json:"failed,omitempty"`
 	// Proposed says how the settings of a trial added while the sweep ran
 	// were chosen (TrialProposedTPE, TrialDrawn); "" for the trials it
 	// started with.
