@@ -32,6 +32,16 @@ type sweepStatusJSON struct {
 		Node    string            `json:"node"`
 		Submits int               `json:"submits"`
 	} `json:"trials"`
+	Importance []struct {
+		Setting    string   `json:"setting"`
+		Share      *float64 `json:"share"`
+		Spearman   *float64 `json:"spearman"`
+		Best       string   `json:"best"`
+		BestMean   float64  `json:"best_mean"`
+		BestTrials int      `json:"best_trials"`
+		Groups     int      `json:"groups"`
+		Trials     int      `json:"trials"`
+	} `json:"importance"`
 }
 
 func sweepStatus(t *testing.T, rd, id string) sweepStatusJSON {
@@ -86,6 +96,16 @@ func TestSweepLocal(t *testing.T) {
 	}
 	if info.LR != 0.003 || info.Config["seed"] != float64(2) || info.DataDir != data {
 		t.Errorf("t001 trained with lr %v seed %v data %v", info.LR, info.Config["seed"], info.DataDir)
+	}
+	// What the rate and the seed account for: both vary, in two groups
+	// of two trials each.
+	if !strings.Contains(out, "settings by their share of best macro F1's spread (ε², main effects, 4 scored trials; the seeds' share is what noise alone gives):") ||
+		!regexp.MustCompile(`(?m)^  lr    [ 01]\.\d\d  best 0\.00[13] \(mean 0\.\d{4} over 2\)  Spearman [+-][01]\.\d\d$`).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^  seed  [ 01]\.\d\d  best [12] \(mean 0\.\d{4} over 2\)$`).MatchString(out) {
+		t.Errorf("the finished sweep does not say what its settings account for:\n%s", out)
+	}
+	if len(s.Importance) != 2 || s.Importance[0].Groups != 2 || s.Importance[0].Trials != 4 || s.Importance[0].Share == nil {
+		t.Errorf("status --json's importance: %+v", s.Importance)
 	}
 	if !strings.Contains(out, "next: maskdash ensemble --sweep "+id+" --top 5 --out FILE") {
 		t.Errorf("the finished sweep does not say what comes next:\n%s", out)

@@ -194,14 +194,31 @@ func (v SweepView) View() string {
 	if w >= 100 {
 		half := (w - 2) / 2
 		left := st.BoxTitle.Render("best macro F1 so far, per epoch trained") + "\n" + plot([][]float64{curve}, chartOpts{W: half, H: chartsH - 1, Color: st.Color, Colors: []asciigraph.AnsiColor{v.styles.Series.F1}})
-		right := st.BoxTitle.Render("settings → best macro F1") + "\n" + v.parallel(half, chartsH-1)
+		right := v.parallelTitle(half) + "\n" + v.parallel(half, chartsH-1)
 		charts = lipgloss.JoinHorizontal(lipgloss.Top, fit(left, half, chartsH), "  ", fit(right, half, chartsH))
 	} else {
 		ch := chartsH / 2
 		charts = st.BoxTitle.Render("best macro F1 so far") + "\n" + plot([][]float64{curve}, chartOpts{W: w, H: ch - 1, Color: st.Color, Colors: []asciigraph.AnsiColor{v.styles.Series.F1}}) +
-			"\n" + st.BoxTitle.Render("settings → best macro F1") + "\n" + v.parallel(w, chartsH-ch-1)
+			"\n" + v.parallelTitle(w) + "\n" + v.parallel(w, chartsH-ch-1)
 	}
 	return fit(title+"\n"+truncate(line2, w)+"\n"+table+"\n"+charts, w, h-lipgloss.Height(foot)) + "\n" + foot
+}
+
+// parallelTitle names the parallel-coordinates chart and the settings
+// with the largest share of best macro F1's spread (ε²; sweep status
+// gives them all).
+func (v SweepView) parallelTitle(w int) string {
+	title := "settings → best macro F1"
+	var parts []string
+	for _, m := range sweep.Importances(v.st) {
+		if !math.IsNaN(m.Share) && len(parts) < 3 {
+			parts = append(parts, fmt.Sprintf("%s %.2f", m.Setting, max(m.Share, 0)))
+		}
+	}
+	if len(parts) == 0 {
+		return v.styles.BoxTitle.Render(truncate(title, w))
+	}
+	return v.styles.BoxTitle.Render(title) + v.styles.Dim.Render(truncate(" · ε² "+strings.Join(parts, ", "), w-lipgloss.Width(title)))
 }
 
 func (v SweepView) parallel(w, h int) string {
@@ -211,22 +228,15 @@ func (v SweepView) parallel(w, h int) string {
 	score := make([]float64, len(v.st))
 	for i, t := range v.st {
 		values[i] = map[string]string{}
-		for _, kv := range t.Params {
+		for _, kv := range t.Settings() {
 			if !seen[kv.Name] {
 				seen[kv.Name] = true
 				names = append(names, kv.Name)
 			}
 			values[i][kv.Name] = kv.Value
 		}
-		if t.Folds > 0 {
-			values[i]["fold"] = fmt.Sprint(t.Fold)
-		}
-		if t.Seed > 0 {
-			values[i]["seed"] = fmt.Sprint(t.Seed)
-		}
 		score[i] = t.BestF1
 	}
-	names = append(names, "fold", "seed")
 	return parallelCoords(v.styles, pcAxes(names, values, score), score, w, h)
 }
 

@@ -78,7 +78,7 @@ func TestSweepViewGolden(t *testing.T) {
 			v := sweepViewAt(t, dir, size[0], size[1])
 			out := v.View()
 			checkScreen(t, out, size[0], size[1])
-			for _, want := range []string{"sweep-20261126-183000-golden", "t011", "lr (log)", "macro F1"} {
+			for _, want := range []string{"sweep-20261126-183000-golden", "t011", "lr (log)", "macro F1", "· ε² lr 0."} {
 				if !strings.Contains(out, want) {
 					t.Errorf("the view lacks %q:\n%s", want, out)
 				}
