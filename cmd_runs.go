@@ -49,7 +49,7 @@ type runRow struct {
 
 func (a *app) runsCmd() *cobra.Command {
 	var dir, filter, sortBy string
-	var asJSON, archived, deleted bool
+	var asJSON, archived, deleted, importance bool
 	cmd := &cobra.Command{Use: "runs", Short: "list runs (--archived, --deleted: the ones the dashboard's a and D put away)", Args: noArgs}
 	cmd.Flags().StringVar(&dir, "runs", runs.DefaultDir, "runs folder")
 	cmd.Flags().BoolVar(&archived, "archived", false, "list the archived runs instead ('maskdash runs restore RUN' brings one back)")
@@ -58,6 +58,7 @@ func (a *app) runsCmd() *cobra.Command {
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().StringVar(&filter, "filter", "", "only runs that match every word: key=value by a setting (loss=focal seed=2), any other word as text (the dashboard's / filter)")
 	cmd.Flags().StringVar(&sortBy, "sort", "run", "order: run (newest first), f1 or acc (best first), time (longest first)")
+	cmd.Flags().BoolVar(&importance, "importance", false, "instead of the list, what each setting that varies among the listed runs accounts for in their best macro F1 (ε², as sweep status gives a sweep's)")
 	cmd.RunE = func(*cobra.Command, []string) error {
 		order, ok := runOrders[sortBy]
 		if !ok {
@@ -94,6 +95,9 @@ func (a *app) runsCmd() *cobra.Command {
 			kept = append(kept, l)
 		}
 		list = kept
+		if importance {
+			return printRunImportance(a.out, where, list, asJSON)
+		}
 		sort.SliceStable(list, func(a, b int) bool { return order(list[a].Info) > order(list[b].Info) })
 		rows := make([]runRow, 0, len(list))
 		for _, l := range list {
@@ -144,6 +148,56 @@ func (a *app) runsCmd() *cobra.Command {
 		return nil
 	}
 	return cmd
+}
+
+// notSettings are run.json config keys that name or keep a run rather
+// than train it: runs --importance leaves them out.
+var notSettings = map[string]bool{"name": true, "from": true, "keep_checkpoints": true}
+
+// printRunImportance prints what each setting that varies among the
+// listed runs that have a score (each run's config as it started)
+// accounts for in their best macro F1.
+func printRunImportance(w io.Writer, where string, list []runs.Listed, asJSON bool) error {
+	var infos []runs.Info
+	for _, l := range list {
+		if l.Err == nil && l.Info.Best.Epoch > 0 {
+			infos = append(infos, l.Info)
+		}
+	}
+	var imp []runs.Importance
+	if len(infos) > 1 {
+		var names []string
+		for _, k := range runs.DifferingSettings(infos) {
+			if !notSettings[k] {
+				names = append(names, k)
+			}
+		}
+		scored := make([]runs.Scored, len(infos))
+		for i, in := range infos {
+			set := map[string]string{}
+			for _, k := range names {
+				if v, ok := in.Config[k]; ok {
+					set[k] = fmt.Sprint(v)
+				}
+			}
+			scored[i] = runs.Scored{Settings: set, Score: in.Best.MacroF1}
+		}
+		imp = runs.Importances(names, scored)
+		for i := range imp {
+			imp[i].Setting = strings.ReplaceAll(imp[i].Setting, "_", "-") // as the train flag reads
+		}
+	}
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(importanceRows(imp))
+	}
+	if len(imp) == 0 {
+		fmt.Fprintf(w, "no setting varies among the runs with a score in %s (%d of them)\n", where, len(infos))
+		return nil
+	}
+	printImportances(w, imp, "runs", "; runs not drawn at random: a setting's share can be another's that changed with it")
+	return nil
 }
 
 func (a *app) runsRestoreCmd() *cobra.Command {

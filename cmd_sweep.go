@@ -323,34 +323,6 @@ func (a *app) sweepStatusCmd() *cobra.Command {
 	return cmd
 }
 
-// printImportances says what each setting that varies accounts for in
-// the trials' best macro F1 (nothing when no setting varies).
-func printImportances(w io.Writer, imp []sweep.Importance) {
-	if len(imp) == 0 {
-		return
-	}
-	note := ""
-	for _, m := range imp {
-		if m.Setting == "seed" || m.Setting == "fold" {
-			note = "; the " + m.Setting + "s' share is what noise alone gives"
-		}
-	}
-	fmt.Fprintf(w, "settings by their share of best macro F1's spread (ε², main effects, %d scored trials%s):\n", imp[0].Trials, note)
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	for _, m := range imp {
-		fmt.Fprintf(tw, "  %s\t%s\n", m.Setting, m)
-	}
-	_ = tw.Flush() // a closed pipe has no one to tell
-}
-
-// finite is v, or nil for NaN (JSON's null).
-func finite(v float64) *float64 {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return nil
-	}
-	return &v
-}
-
 func sweepJSON(w io.Writer, sw *sweep.Sweep, st []sweep.TrialStatus) error {
 	type row struct {
 		Run       string            `json:"run"`
@@ -366,29 +338,13 @@ func sweepJSON(w io.Writer, sw *sweep.Sweep, st []sweep.TrialStatus) error {
 		Submits   int               `json:"submits"`
 		Proposed  string            `json:"proposed,omitempty"` // tpe or random: added while the sweep ran
 	}
-	// importance is a sweep.Importance; a figure that cannot be had
-	// (too few trials, a setting that is not a number) is null.
-	type importance struct {
-		Setting    string   `json:"setting"`
-		Share      *float64 `json:"share"` // ε²
-		Spearman   *float64 `json:"spearman"`
-		Best       string   `json:"best"`
-		BestMean   float64  `json:"best_mean"`
-		BestTrials int      `json:"best_trials"`
-		Groups     int      `json:"groups"`
-		Trials     int      `json:"trials"`
-	}
 	out := struct {
-		ID         string        `json:"id"`
-		Dir        string        `json:"dir"`
-		Search     *sweep.Search `json:"search,omitempty"`
-		Trials     []row         `json:"trials"`
-		Importance []importance  `json:"importance"`
-	}{ID: sw.ID, Dir: sw.Dir, Search: sw.Search, Importance: []importance{}}
-	for _, m := range sweep.Importances(st) {
-		out.Importance = append(out.Importance, importance{Setting: m.Setting, Share: finite(m.Share), Spearman: finite(m.Rank),
-			Best: m.Best, BestMean: m.BestMean, BestTrials: m.BestTrials, Groups: m.Groups, Trials: m.Trials})
-	}
+		ID         string          `json:"id"`
+		Dir        string          `json:"dir"`
+		Search     *sweep.Search   `json:"search,omitempty"`
+		Trials     []row           `json:"trials"`
+		Importance []importanceRow `json:"importance"`
+	}{ID: sw.ID, Dir: sw.Dir, Search: sw.Search, Importance: importanceRows(sweep.Importances(st))}
 	for _, t := range st {
 		r := row{Run: t.RunID, State: t.State, Why: t.Why, Params: map[string]string{}, Fold: t.Fold, Seed: t.Seed, BestEpoch: t.BestEpoch, Epochs: t.EpochsDone, Node: t.Node, Submits: t.Submits, Proposed: t.Proposed}
 		for _, kv := range t.Params {
@@ -434,7 +390,7 @@ func printSweep(w io.Writer, sw *sweep.Sweep, st []sweep.TrialStatus) {
 		return
 	}
 	fmt.Fprintf(w, "best: %s, macro F1 %.4f at epoch %d (%s)\n", b[0].RunID, b[0].BestF1, b[0].BestEpoch, b[0].Label())
-	printImportances(w, sweep.Importances(st))
+	printImportances(w, sweep.Importances(st), "trials", "")
 	for _, t := range st {
 		if !t.State.Ended() {
 			return // the next step comes when every trial has

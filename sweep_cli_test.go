@@ -33,14 +33,14 @@ type sweepStatusJSON struct {
 		Submits int               `json:"submits"`
 	} `json:"trials"`
 	Importance []struct {
-		Setting    string   `json:"setting"`
-		Share      *float64 `json:"share"`
-		Spearman   *float64 `json:"spearman"`
-		Best       string   `json:"best"`
-		BestMean   float64  `json:"best_mean"`
-		BestTrials int      `json:"best_trials"`
-		Groups     int      `json:"groups"`
-		Trials     int      `json:"trials"`
+		Setting  string   `json:"setting"`
+		Share    *float64 `json:"share"`
+		Spearman *float64 `json:"spearman"`
+		Best     string   `json:"best"`
+		BestMean float64  `json:"best_mean"`
+		BestRuns int      `json:"best_runs"`
+		Groups   int      `json:"groups"`
+		Runs     int      `json:"runs"`
 	} `json:"importance"`
 }
 
@@ -104,7 +104,7 @@ func TestSweepLocal(t *testing.T) {
 		!regexp.MustCompile(`(?m)^  seed  [ 01]\.\d\d  best [12] \(mean 0\.\d{4} over 2\)$`).MatchString(out) {
 		t.Errorf("the finished sweep does not say what its settings account for:\n%s", out)
 	}
-	if len(s.Importance) != 2 || s.Importance[0].Groups != 2 || s.Importance[0].Trials != 4 || s.Importance[0].Share == nil {
+	if len(s.Importance) != 2 || s.Importance[0].Groups != 2 || s.Importance[0].Runs != 4 || s.Importance[0].Share == nil {
 		t.Errorf("status --json's importance: %+v", s.Importance)
 	}
 	if !strings.Contains(out, "next: maskdash ensemble --sweep "+id+" --top 5 --out FILE") {

@@ -13,6 +13,7 @@
 // valpreds.go each epoch's validation predictions (what ensembles and the
 // errors view read); note.go a run's note (note.txt, its owner's words);
 // offsets.go the class offsets maskdash calibrate fitted (class-offsets.json);
-// filter.go the filter words the runs table and maskdash runs take.
+// filter.go the filter words the runs table and maskdash runs take;
+// importance.go what each setting accounts for in a set of runs' scores.
 // Exports are subpackage export.
 package runs
