@@ -92,19 +92,21 @@ func importanceOf(name string, values []string, score []float64) (Importance, bo
 		return Importance{}, false
 	}
 	imp := Importance{Setting: name, Groups: len(labels), Runs: len(score), Rank: math.NaN()}
-	imp.Share = epsilonSquared(groups, len(labels), score)
+	byGroup := make([][]float64, len(labels))
+	for i, g := range groups {
+		byGroup[g] = append(byGroup[g], score[i])
+	}
+	imp.Share = Share(byGroup)
 	if nums, ok := numbers(values); ok && name != "seed" && name != "fold" {
 		imp.Rank = spearman(nums, score) // a seed's or fold's number is a name, not a size
 	}
-	sum := make([]float64, len(labels))
-	n := make([]int, len(labels))
-	for i, g := range groups {
-		sum[g] += score[i]
-		n[g]++
-	}
-	for g := range labels {
-		if m := sum[g] / float64(n[g]); imp.BestRuns == 0 || m > imp.BestMean {
-			imp.Best, imp.BestMean, imp.BestRuns = labels[g], m, n[g]
+	for g, in := range byGroup {
+		var sum float64
+		for _, s := range in {
+			sum += s
+		}
+		if m := sum / float64(len(in)); imp.BestRuns == 0 || m > imp.BestMean {
+			imp.Best, imp.BestMean, imp.BestRuns = labels[g], m, len(in)
 		}
 	}
 	return imp, true
@@ -173,35 +175,41 @@ func valueGroups(values []string) ([]int, []string) {
 	return groups, labels
 }
 
-// epsilonSquared is ε² of the scores grouped into k groups (NaN when
-// there are not more runs than groups, or every score is the same).
-func epsilonSquared(groups []int, k int, score []float64) float64 {
-	n := len(score)
+// Share is ε² (Importance.Share) of scores in groups: the part of their
+// spread between the groups less what chance gives that many groups
+// (an empty group does not count); NaN when there are not more scores
+// than groups, or every score is the same.
+func Share(groups [][]float64) float64 {
+	var n, k int
+	var mean float64
+	for _, g := range groups {
+		if len(g) > 0 {
+			k++
+		}
+		for _, s := range g {
+			mean += s
+			n++
+		}
+	}
 	if n <= k {
 		return math.NaN()
 	}
-	var mean float64
-	for _, s := range score {
-		mean += s
-	}
 	mean /= float64(n)
-	sum := make([]float64, k)
-	cnt := make([]float64, k)
-	var total float64
-	for i, s := range score {
-		sum[groups[i]] += s
-		cnt[groups[i]]++
-		total += (s - mean) * (s - mean)
+	var total, between float64
+	for _, g := range groups {
+		if len(g) == 0 {
+			continue
+		}
+		var sum float64
+		for _, s := range g {
+			sum += s
+			total += (s - mean) * (s - mean)
+		}
+		d := sum/float64(len(g)) - mean
+		between += float64(len(g)) * d * d
 	}
 	if total == 0 {
 		return math.NaN()
-	}
-	var between float64
-	for g := range k {
-		if cnt[g] > 0 {
-			d := sum[g]/cnt[g] - mean
-			between += cnt[g] * d * d
-		}
 	}
 	within := total - between
 	return (between - float64(k-1)*within/float64(n-k)) / total

@@ -94,3 +94,24 @@ print(json.dumps(out))
 		}
 	}
 }
+
+// TestShareOfGroups: ε² of scores already in groups (the runs table's
+// g), SciPy's figures for two groupings of six runs (f_oneway's F, as
+// in TestImportanceMatchesSciPy); an empty group does not count, and
+// one score a group leaves no share.
+func TestShareOfGroups(t *testing.T) {
+	for _, c := range []struct {
+		groups [][]float64
+		want   float64
+	}{
+		{[][]float64{{0.61, 0.58, 0.70}, {0.64, 0.73}, {0.52}}, 0.3416666666666667},
+		{[][]float64{{0.61, 0.64, 0.58}, {}, {0.70, 0.73, 0.52}}, -0.15},
+	} {
+		if got := Share(c.groups); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("Share(%v) = %v, want %v", c.groups, got, c.want)
+		}
+	}
+	if got := Share([][]float64{{0.5}, {0.6}}); !math.IsNaN(got) {
+		t.Errorf("one score a group: %v", got)
+	}
+}

@@ -131,6 +131,7 @@ type runGroup struct {
 	ids        []string // its runs, to pick together
 	n          int
 	best, last []float64
+	scored     []float64 // best F1 of the runs that finished an epoch
 	epochs     float64
 }
 
@@ -187,6 +188,9 @@ func groupRows(list []*runs.Listed, k string) []shownRow {
 		g.n++
 		g.ids = append(g.ids, l.Info.ID)
 		g.best = append(g.best, l.Info.Best.MacroF1)
+		if l.Info.Best.Epoch > 0 {
+			g.scored = append(g.scored, l.Info.Best.MacroF1)
+		}
 		g.last = append(g.last, l.Info.LastF1)
 		g.epochs += float64(l.Info.EpochsDone)
 	}
@@ -195,6 +199,19 @@ func groupRows(list []*runs.Listed, k string) []shownRow {
 		out[i] = shownRow{group: by[v]}
 	}
 	return out
+}
+
+// groupsShare is ε² of the groups' best F1 (runs.Share): how much of
+// the scored runs' spread the grouping setting accounts for; NaN when
+// it cannot be had (too few runs).
+func groupsShare(sh []shownRow) float64 {
+	var groups [][]float64
+	for _, s := range sh {
+		if s.group != nil {
+			groups = append(groups, s.group.scored)
+		}
+	}
+	return runs.Share(groups)
 }
 
 // treeRows puts each run under its parent (runs whose parent is not

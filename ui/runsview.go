@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"math"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -471,6 +472,11 @@ func (r runsModel) view(st Styles, w, h int) string {
 	var b strings.Builder
 	title := []string{"runs in " + r.dir}
 	if g := groupKeys[r.groupBy]; g != "" {
+		// With its share of best F1's spread (ε², as sweep status and
+		// runs --importance give it), where the runs allow one.
+		if share := groupsShare(r.shown()); !math.IsNaN(share) {
+			g += fmt.Sprintf(" (ε² %.2f of best F1)", max(share, 0))
+		}
 		title = append(title, "grouped by "+g)
 	}
 	if r.tree {
