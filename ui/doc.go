@@ -15,5 +15,6 @@
 // the saved preferences; local.go runs the dashboard in this terminal (on
 // a run trained here, or one watched from its folder) and watch.go puts
 // another run on screen from the runs view (w); parcoords.go draws the
-// sweep view's parallel coordinates and text.go fits text to a width.
+// sweep view's parallel coordinates, slicechart.go its one-setting slices,
+// and text.go fits text to a width.
 package ui

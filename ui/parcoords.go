@@ -21,6 +21,11 @@ type pcAxis struct {
 	name   string
 	lo, hi string // labels of the ends
 	pos    []float64
+	// setting is the setting's own name (name may add " (log)"), cats a
+	// category axis's values in their order up the axis (nil for a
+	// number axis).
+	setting string
+	cats    []string
 }
 
 // pcAxes builds the axes from the trials' settings (name → value per
@@ -42,7 +47,7 @@ func pcAxes(names []string, values []map[string]string, score []float64) []pcAxi
 		if len(vs) < 2 {
 			continue
 		}
-		ax := pcAxis{name: n, pos: make([]float64, len(values))}
+		ax := pcAxis{name: n, setting: n, pos: make([]float64, len(values))}
 		nums := make([]float64, len(vs))
 		numeric := true
 		for i, v := range vs {
@@ -79,7 +84,7 @@ func pcAxes(names []string, values []map[string]string, score []float64) []pcAxi
 			for i, v := range values {
 				ax.pos[i] = float64(idx[v[n]]) / float64(len(vs)-1)
 			}
-			ax.lo, ax.hi = vs[0], vs[len(vs)-1]
+			ax.lo, ax.hi, ax.cats = vs[0], vs[len(vs)-1], vs
 		}
 		axes = append(axes, ax)
 	}

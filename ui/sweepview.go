@@ -24,15 +24,18 @@ import (
 // selected trial's own dashboard (maskdash watch, steering it through its
 // folder); the view reads the sweep again every two seconds.
 type SweepView struct {
-	dir      string
-	styles   Styles
-	keys     KeyMap
-	sw       *sweep.Sweep
-	st       []sweep.TrialStatus
-	err      error
-	loaded   bool
-	cursor   int
-	byF1     bool // sort by best F1 instead of trial number
+	dir    string
+	styles Styles
+	keys   KeyMap
+	sw     *sweep.Sweep
+	st     []sweep.TrialStatus
+	err    error
+	loaded bool
+	cursor int
+	byF1   bool // sort by best F1 instead of trial number
+	// chart is what the right-hand chart shows: 0 the parallel
+	// coordinates, k the slice of the k-th setting that varies (←/→).
+	chart    int
 	w, h     int
 	watchBin string // the maskdash that Enter runs (maskdash watch)
 	flash    string
@@ -120,6 +123,17 @@ func (v SweepView) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			v.cursor = min(v.cursor+1, max(len(v.st)-1, 0))
 		case key.Matches(msg, k.Smooth): // s: sort
 			v.byF1 = !v.byF1
+		case key.Matches(msg, k.Left), key.Matches(msg, k.Right):
+			// The parallel coordinates, then each setting's slice.
+			axes, _ := v.axes()
+			n := len(axes) // the settings' axes and the score's: n-1 slices
+			step := 1
+			if key.Matches(msg, k.Left) {
+				step = n - 1
+			}
+			if n > 1 {
+				v.chart = (v.chart + step) % n
+			}
 		case key.Matches(msg, k.Select):
 			rows := v.rows()
 			if v.cursor < len(rows) && v.sw != nil {
@@ -177,9 +191,9 @@ func (v SweepView) View() string {
 	if len(best) > 0 {
 		line2 = st.Good.Render(fmt.Sprintf("best %s: macro F1 %.4f at epoch %d (%s)", best[0].RunID, best[0].BestF1, best[0].BestEpoch, best[0].Label()))
 	}
-	keys := "↑/↓ move · enter: the trial's dashboard (steer it) · s: sort by F1/trial · q quit"
-	if w < 90 {
-		keys = "↑/↓ · enter: trial's dashboard · s: sort · q quit"
+	keys := "↑/↓ move · enter: the trial's dashboard (steer it) · s: sort by F1/trial · ←/→ chart: all settings or one · q quit"
+	if w < 110 {
+		keys = "↑/↓ · enter: trial's dashboard · s: sort · ←/→ chart · q quit"
 	}
 	foot := st.Dim.Render(truncate(keys, w))
 	if v.flash != "" {
@@ -194,12 +208,12 @@ func (v SweepView) View() string {
 	if w >= 100 {
 		half := (w - 2) / 2
 		left := st.BoxTitle.Render("best macro F1 so far, per epoch trained") + "\n" + plot([][]float64{curve}, chartOpts{W: half, H: chartsH - 1, Color: st.Color, Colors: []asciigraph.AnsiColor{v.styles.Series.F1}})
-		right := v.parallelTitle(half) + "\n" + v.parallel(half, chartsH-1)
+		right := v.settingsChart(half, chartsH)
 		charts = lipgloss.JoinHorizontal(lipgloss.Top, fit(left, half, chartsH), "  ", fit(right, half, chartsH))
 	} else {
 		ch := chartsH / 2
 		charts = st.BoxTitle.Render("best macro F1 so far") + "\n" + plot([][]float64{curve}, chartOpts{W: w, H: ch - 1, Color: st.Color, Colors: []asciigraph.AnsiColor{v.styles.Series.F1}}) +
-			"\n" + v.parallelTitle(w) + "\n" + v.parallel(w, chartsH-ch-1)
+			"\n" + v.settingsChart(w, chartsH-ch)
 	}
 	return fit(title+"\n"+truncate(line2, w)+"\n"+table+"\n"+charts, w, h-lipgloss.Height(foot)) + "\n" + foot
 }
@@ -221,7 +235,34 @@ func (v SweepView) parallelTitle(w int) string {
 	return v.styles.BoxTitle.Render(title) + v.styles.Dim.Render(truncate(" · ε² "+strings.Join(parts, ", "), w-lipgloss.Width(title)))
 }
 
-func (v SweepView) parallel(w, h int) string {
+// settingsChart is the chart of settings against best macro F1 in w×h
+// cells, with its title: the parallel coordinates, or one setting's
+// slice (v.chart).
+func (v SweepView) settingsChart(w, h int) string {
+	axes, score := v.axes()
+	if v.chart == 0 || v.chart >= len(axes) {
+		return v.parallelTitle(w) + "\n" + parallelCoords(v.styles, axes, score, w, h-1)
+	}
+	ax := axes[v.chart-1]
+	title := ax.setting + " → best macro F1"
+	for _, m := range sweep.Importances(v.st) {
+		if m.Setting != ax.setting {
+			continue
+		}
+		if !math.IsNaN(m.Share) {
+			title += fmt.Sprintf(" · ε² %.2f", max(m.Share, 0))
+		}
+		title += fmt.Sprintf(" · best %s (mean %.4f over %d)", m.Best, m.BestMean, m.BestRuns)
+		if !math.IsNaN(m.Rank) {
+			title += fmt.Sprintf(" · Spearman %+.2f", m.Rank)
+		}
+	}
+	return v.styles.BoxTitle.Render(truncate(title, w)) + "\n" + sliceChart(v.styles, ax, score, w, h-1)
+}
+
+// axes are the parallel coordinates' axes of the trials' settings (and
+// last, the score's) and the trials' scores.
+func (v SweepView) axes() ([]pcAxis, []float64) {
 	var names []string
 	seen := map[string]bool{}
 	values := make([]map[string]string, len(v.st))
@@ -237,7 +278,7 @@ func (v SweepView) parallel(w, h int) string {
 		}
 		score[i] = t.BestF1
 	}
-	return parallelCoords(v.styles, pcAxes(names, values, score), score, w, h)
+	return pcAxes(names, values, score), score
 }
 
 func (v SweepView) table(w, h int) string {

@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -155,5 +156,31 @@ func TestSweepViewTrialNotStarted(t *testing.T) {
 	nv, cmd = nv.Update(msg)
 	if cmd != nil || !strings.Contains(nv.View(), "has not started yet") {
 		t.Errorf("a trial without a folder: command %v, view:\n%s", cmd != nil, nv.View())
+	}
+}
+
+// TestSweepViewSlices: ←/→ turn the right-hand chart from the parallel
+// coordinates to each setting's slice, titled with what the setting
+// accounts for, and back.
+func TestSweepViewSlices(t *testing.T) {
+	v := sweepViewAt(t, makeSweep(t, 12, 6), 120, 40)
+	press := func(k tea.KeyType) string {
+		nv, _ := v.Update(tea.KeyMsg{Type: k})
+		v = nv.(SweepView)
+		out := v.View()
+		checkScreen(t, out, 120, 40)
+		return out
+	}
+	if out := press(tea.KeyRight); !strings.Contains(out, "lr → best macro F1 · ε² ") || !strings.Contains(out, "lr (log) → best macro F1") || strings.Contains(out, "settings → best macro F1") {
+		t.Errorf("→: the rate's slice:\n%s", out)
+	}
+	if out := press(tea.KeyRight); !strings.Contains(out, "loss → best macro F1 · ε² ") || !regexp.MustCompile(`(?m)ce +focal\s*$`).MatchString(out) {
+		t.Errorf("→ →: the loss's slice, each loss under its place:\n%s", out)
+	}
+	if out := press(tea.KeyRight); !strings.Contains(out, "settings → best macro F1") {
+		t.Errorf("→ → →: back to the parallel coordinates:\n%s", out)
+	}
+	if out := press(tea.KeyLeft); !strings.Contains(out, "loss → best macro F1") {
+		t.Errorf("←: the last setting's slice:\n%s", out)
 	}
 }
