@@ -114,20 +114,29 @@ func importanceOf(name string, values []string, score []float64) (Importance, bo
 
 // valueGroups gives each run its group and each group its label: one
 // group a value, or for number values with more than MaxValueGroups
-// distinct ones, MaxValueGroups (at most a third of the runs, at
-// least 2) groups of about equal size by rank, equal values kept
-// together, labelled by their range.
+// distinct ones, or with most runs alone with their value (a search's
+// draws: each its own group leaves no share to measure), MaxValueGroups
+// (at most a third of the runs, at least 2) groups of about equal size
+// by rank, equal values kept together, labelled by their range.
 func valueGroups(values []string) ([]int, []string) {
 	distinct := map[string]int{}
+	count := map[string]int{}
 	var labels []string
 	for _, v := range values {
 		if _, ok := distinct[v]; !ok {
 			distinct[v] = len(labels)
 			labels = append(labels, v)
 		}
+		count[v]++
+	}
+	alone := 0
+	for _, n := range count {
+		if n == 1 {
+			alone++
+		}
 	}
 	nums, isNum := numbers(values)
-	if !isNum || len(labels) <= MaxValueGroups {
+	if !isNum || len(labels) <= MaxValueGroups && 2*alone <= len(values) {
 		if isNum { // the groups in the values' order
 			sort.Slice(labels, func(a, b int) bool {
 				x, _ := strconv.ParseFloat(labels[a], 64)

@@ -27,6 +27,15 @@ func TestValueGroupsKeepEqualValuesTogether(t *testing.T) {
 			t.Errorf("%s in group %q", v, labels[groups[i]])
 		}
 	}
+	// A search's few draws, each alone with its value: two ranges, so
+	// that a share can be had.
+	if _, labels := valueGroups([]string{"0.003", "0.0001", "0.01", "0.0005", "0.002"}); !slices.Equal(labels, []string{"0.0001–0.0005", "0.002–0.01"}) {
+		t.Errorf("five draws: %q", labels)
+	}
+	// A grid's three rates, two seeds each: a group a rate.
+	if _, labels := valueGroups([]string{"0.01", "0.001", "0.0001", "0.01", "0.001", "0.0001"}); !slices.Equal(labels, []string{"0.0001", "0.001", "0.01"}) {
+		t.Errorf("a grid of three rates × two seeds: %q", labels)
+	}
 	groups, labels = valueGroups([]string{"0.001", "0.0001", "0.001", "0.01"})
 	if !slices.Equal(labels, []string{"0.0001", "0.001", "0.01"}) || !slices.Equal(groups, []int{1, 0, 1, 2}) {
 		t.Errorf("a grid's values: %v %q", groups, labels)
