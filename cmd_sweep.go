@@ -218,7 +218,7 @@ each trial that ends proposes and submits the next settings itself.`,
 		}
 		return a.waitSweep(sw, be)
 	}
-	cmd.AddCommand(a.sweepViewCmd(), a.sweepStatusCmd(), a.sweepResumeCmd(), a.sweepCancelCmd(), a.sweepTrialCmd(), a.sweepRunLocalCmd())
+	cmd.AddCommand(a.sweepViewCmd(), a.sweepStatusCmd(), a.sweepResumeCmd(), a.sweepExtendCmd(), a.sweepCancelCmd(), a.sweepTrialCmd(), a.sweepRunLocalCmd())
 	return cmd
 }
 
@@ -461,6 +461,52 @@ func (a *app) sweepResumeCmd() *cobra.Command {
 		fmt.Fprintf(a.out, "sweep %s: requeued %d trials\n", sw.ID, len(again))
 		// A search whose trials all ended before it had tried every
 		// setting (they failed, or it was cancelled) goes on.
+		added, err := sweep.ProposeAndSubmit(a.ctx, sw, be)
+		if err != nil {
+			return err
+		}
+		for _, i := range added {
+			fmt.Fprintf(a.out, "%s: %s\n", sw.Trials[i].RunID, sweep.Proposal(sw.Trials[i]))
+		}
+		if wait {
+			return a.waitSweep(sw, be)
+		}
+		return nil
+	}
+	return cmd
+}
+
+// sweepExtendCmd adds settings to a TPE search, the next ones proposed
+// from every trial so far: a search that found something goes on
+// without starting over.
+func (a *app) sweepExtendCmd() *cobra.Command {
+	var runsDir string
+	var more int
+	var wait bool
+	cmd := &cobra.Command{Use: "extend SWEEP --trials N", Short: "try N more settings in a TPE search, proposed from every trial so far", Args: exactlyOne("a sweep id")}
+	cmd.Flags().StringVar(&runsDir, "runs", runs.DefaultDir, "runs folder")
+	positiveInt(cmd.Flags(), &more, "trials", 0, "how many more settings to try")
+	cmd.Flags().BoolVar(&wait, "wait", false, "stay until every trial has ended")
+	cmd.RunE = func(_ *cobra.Command, args []string) error {
+		if more == 0 {
+			return errors.New("sweep extend needs --trials N: how many more settings to try")
+		}
+		sw, be, err := openSweep(runsDir, args[0])
+		if err != nil {
+			return err
+		}
+		err = sw.Update(func() error {
+			if sw.Search == nil || sw.Search.Method != sweep.MethodTPE {
+				return fmt.Errorf("sweep %s drew all its settings when it started (a grid or --random without --search tpe); extend adds settings to a TPE search: start a new sweep for more", sw.ID)
+			}
+			sw.Search.Points += more
+			sw.Cancelled = false // more trials are asked for: the search goes on
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(a.out, "sweep %s: %d more settings, %d in all\n", sw.ID, more, sw.Search.Points)
 		added, err := sweep.ProposeAndSubmit(a.ctx, sw, be)
 		if err != nil {
 			return err

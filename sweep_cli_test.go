@@ -530,6 +530,54 @@ func TestSweepWaitGivesUpOnARepeatedFailure(t *testing.T) {
 	}
 }
 
+// TestSweepExtend: sweep extend adds settings to a finished TPE search,
+// proposed by TPE from every trial so far, which train and propose the
+// rest with no process waiting; a grid sweep is refused in a sentence.
+func TestSweepExtend(t *testing.T) {
+	data := tinySet(t)
+	rd := t.TempDir()
+	if out, err := run(t, "sweep", "--runs", rd, "--search", "tpe", "--random", "lr=log:1e-4..1e-2;loss=ce,focal", "--trials", "3", "--startup", "2",
+		"--data", data, "--img", "16x16", "--batch", "8", "--epochs", "1", "--wait"); err != nil {
+		t.Fatalf("sweep: %v\n%s", err, out)
+	}
+	id := onlySweep(t, rd)
+	out, err := run(t, "sweep", "extend", id, "--runs", rd, "--trials", "2")
+	if err != nil || !strings.Contains(out, "sweep "+id+": 2 more settings, 5 in all") || !strings.Contains(out, "t003: proposed by TPE from the finished trials: lr=") {
+		t.Fatalf("sweep extend: %v\n%s", err, out)
+	}
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(200 * time.Millisecond) {
+		st := sweepStatus(t, rd, id)
+		done := 0
+		for _, tr := range st.Trials {
+			if tr.State == "done" {
+				done++
+			}
+		}
+		if done == 5 && len(st.Trials) == 5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 2 minutes %d of %d trials are done", done, len(st.Trials))
+		}
+	}
+	sw, err := sweep.Open(rd, id)
+	if err != nil || sw.Search.Points != 5 || sw.Trials[3].Proposed != sweep.TrialProposedTPE || sw.Trials[4].Proposed != sweep.TrialProposedTPE {
+		t.Errorf("the extended search: %v %+v %+v", err, sw.Search, sw.Trials)
+	}
+	if status, err := exec.Command(bin, "sweep", "status", id, "--runs", rd).Output(); err != nil || !strings.Contains(string(status), "search: TPE, 5 of 5 settings (2 drawn at random, 3 proposed by TPE)") {
+		t.Errorf("sweep status: %v\n%s", err, status)
+	}
+	grid := t.TempDir()
+	if out, err := run(t, "sweep", "--runs", grid, "--grid", "lr=0.001,0.002", "--data", data, "--img", "16x16", "--epochs", "1", "--wait"); err != nil {
+		t.Fatalf("grid sweep: %v\n%s", err, out)
+	}
+	gid := onlySweep(t, grid)
+	if out, err := run(t, "sweep", "extend", gid, "--runs", grid, "--trials", "2"); err == nil ||
+		!strings.Contains(out, "maskdash: sweep "+gid+" drew all its settings when it started") {
+		t.Errorf("extend of a grid sweep: %v\n%s", err, out)
+	}
+}
+
 // TestSweepTPE: a TPE search on this machine, followed by the command
 // (--wait) and left to its trials.
 func TestSweepTPE(t *testing.T) {
