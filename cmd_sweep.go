@@ -476,14 +476,13 @@ func (a *app) sweepResumeCmd() *cobra.Command {
 	return cmd
 }
 
-// sweepExtendCmd adds settings to a TPE search, the next ones proposed
-// from every trial so far: a search that found something goes on
-// without starting over.
+// sweepExtendCmd adds settings to a search (sweep.Extend): one that
+// found something goes on without starting over.
 func (a *app) sweepExtendCmd() *cobra.Command {
 	var runsDir string
 	var more int
 	var wait bool
-	cmd := &cobra.Command{Use: "extend SWEEP --trials N", Short: "try N more settings in a TPE search, proposed from every trial so far", Args: exactlyOne("a sweep id")}
+	cmd := &cobra.Command{Use: "extend SWEEP --trials N", Short: "try N more settings: a TPE search's proposed from every trial so far, a random search's drawn", Args: exactlyOne("a sweep id")}
 	cmd.Flags().StringVar(&runsDir, "runs", runs.DefaultDir, "runs folder")
 	positiveInt(cmd.Flags(), &more, "trials", 0, "how many more settings to try")
 	cmd.Flags().BoolVar(&wait, "wait", false, "stay until every trial has ended")
@@ -495,24 +494,32 @@ func (a *app) sweepExtendCmd() *cobra.Command {
 		if err != nil {
 			return err
 		}
+		var drawn []int
 		err = sw.Update(func() error {
-			if sw.Search == nil || sw.Search.Method != sweep.MethodTPE {
-				return fmt.Errorf("sweep %s drew all its settings when it started (a grid or --random without --search tpe); extend adds settings to a TPE search: start a new sweep for more", sw.ID)
+			var err error
+			if drawn, err = sw.Extend(more); err != nil || len(drawn) == 0 {
+				return err
 			}
-			sw.Search.Points += more
-			sw.Cancelled = false // more trials are asked for: the search goes on
-			return nil
+			return be.Submit(a.ctx, sw, drawn)
 		})
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(a.out, "sweep %s: %d more settings, %d in all\n", sw.ID, more, sw.Search.Points)
+		if sw.Search != nil {
+			fmt.Fprintf(a.out, "sweep %s: %d more settings, %d in all\n", sw.ID, more, sw.Search.Points)
+		} else {
+			fmt.Fprintf(a.out, "sweep %s: %d more settings drawn at random, %d trials in all\n", sw.ID, more, len(sw.Trials))
+		}
 		added, err := sweep.ProposeAndSubmit(a.ctx, sw, be)
 		if err != nil {
 			return err
 		}
-		for _, i := range added {
-			fmt.Fprintf(a.out, "%s: %s\n", sw.Trials[i].RunID, sweep.Proposal(sw.Trials[i]))
+		for _, i := range append(drawn, added...) {
+			if sw.Trials[i].Proposed != "" {
+				fmt.Fprintf(a.out, "%s: %s\n", sw.Trials[i].RunID, sweep.Proposal(sw.Trials[i]))
+			} else {
+				fmt.Fprintf(a.out, "%s: %s\n", sw.Trials[i].RunID, sw.Trials[i].Label())
+			}
 		}
 		if wait {
 			return a.waitSweep(sw, be)

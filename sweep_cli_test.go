@@ -532,7 +532,8 @@ func TestSweepWaitGivesUpOnARepeatedFailure(t *testing.T) {
 
 // TestSweepExtend: sweep extend adds settings to a finished TPE search,
 // proposed by TPE from every trial so far, which train and propose the
-// rest with no process waiting; a grid sweep is refused in a sentence.
+// rest with no process waiting; to a random search, drawn; a grid sweep
+// is refused in a sentence.
 func TestSweepExtend(t *testing.T) {
 	data := tinySet(t)
 	rd := t.TempDir()
@@ -567,13 +568,29 @@ func TestSweepExtend(t *testing.T) {
 	if status, err := exec.Command(bin, "sweep", "status", id, "--runs", rd).Output(); err != nil || !strings.Contains(string(status), "search: TPE, 5 of 5 settings (2 drawn at random, 3 proposed by TPE)") {
 		t.Errorf("sweep status: %v\n%s", err, status)
 	}
+	// A random search draws more: each new setting with the sweep's
+	// seeds, and sweep.json's space counts them.
+	rnd := t.TempDir()
+	if out, err := run(t, "sweep", "--runs", rnd, "--random", "lr=log:1e-4..1e-2", "--trials", "1", "--seeds", "2",
+		"--data", data, "--img", "16x16", "--epochs", "1", "--wait"); err != nil {
+		t.Fatalf("random sweep: %v\n%s", err, out)
+	}
+	rid := onlySweep(t, rnd)
+	out, err = run(t, "sweep", "extend", rid, "--runs", rnd, "--trials", "2", "--wait")
+	if err != nil || !strings.Contains(out, "sweep "+rid+": 2 more settings drawn at random, 6 trials in all") || !strings.Contains(out, "6 done") {
+		t.Errorf("extend of a random search: %v\n%s", err, out)
+	}
+	if sw, err := sweep.Open(rnd, rid); err != nil || len(sw.Trials) != 6 || !slices.Contains(sw.Space, "--trials=3") ||
+		sw.Trials[4].Seed != 1 || sw.Trials[5].Seed != 2 || sw.Trials[4].Params[0] != sw.Trials[5].Params[0] || sw.Trials[2].Params[0] == sw.Trials[4].Params[0] {
+		t.Errorf("the extended random search: %v %v %+v", err, sw.Space, sw.Trials)
+	}
 	grid := t.TempDir()
 	if out, err := run(t, "sweep", "--runs", grid, "--grid", "lr=0.001,0.002", "--data", data, "--img", "16x16", "--epochs", "1", "--wait"); err != nil {
 		t.Fatalf("grid sweep: %v\n%s", err, out)
 	}
 	gid := onlySweep(t, grid)
 	if out, err := run(t, "sweep", "extend", gid, "--runs", grid, "--trials", "2"); err == nil ||
-		!strings.Contains(out, "maskdash: sweep "+gid+" drew all its settings when it started") {
+		!strings.Contains(out, "maskdash: sweep "+gid+" is a grid, which has no more settings to try") {
 		t.Errorf("extend of a grid sweep: %v\n%s", err, out)
 	}
 }
