@@ -5,14 +5,15 @@ import (
 
 	"github.com/maskdash/maskdash/runs"
 	"github.com/maskdash/maskdash/runs/export"
+	"github.com/maskdash/maskdash/training/sweep"
 	"github.com/spf13/cobra"
 )
 
 func (a *app) exportCmd() *cobra.Command {
 	var runsDir, format, out, size string
 	cmd := &cobra.Command{
-		Use:   "export RUN [RUN…]",
-		Short: "write runs' figures for other tools: csv, png, svg, html or TensorBoard event files",
+		Use:   "export RUN|SWEEP [RUN|SWEEP…]",
+		Short: "write runs' figures for other tools: csv, png, svg, html or TensorBoard event files (a sweep: html or csv)",
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return fmt.Errorf("export needs at least one run id; see '%s --help'", cmd.CommandPath())
@@ -40,6 +41,14 @@ func (a *app) exportCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if sweep.IsSweep(dir) {
+				p, err := a.exportSweep(dir, format, out)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.out, "wrote %s\n", p)
+				continue
+			}
 			paths, err := write(dir, out, sz)
 			if err != nil {
 				return err
@@ -66,4 +75,38 @@ var exporters = map[string]func(dir, out string, sz export.Size) ([]string, erro
 		p, err := export.TensorBoard(dir, out)
 		return []string{p}, err
 	},
+}
+
+// exportSweep writes a sweep's page (html) or its trials' table (csv).
+func (a *app) exportSweep(dir, format, out string) (string, error) {
+	sw, be, err := openSweep("", dir)
+	if err != nil {
+		return "", err
+	}
+	if format != "html" && format != "csv" {
+		return "", fmt.Errorf("sweep %s exports as html or csv; its trials export in every format as %s/TRIAL", sw.ID, sw.ID)
+	}
+	q, err := be.Queued(a.ctx, sw)
+	if err != nil {
+		// The folders say the rest: a trial the backend still holds
+		// shows as its folder has it.
+		fmt.Fprintf(a.errOut, "warning: %s's backend did not say which trials it holds (%v); the page is from the trials' folders alone\n", sw.ID, err)
+		q = nil
+	}
+	st := sw.Status(q)
+	r := export.SweepReport{ID: sw.ID, Summary: fmt.Sprintf("%s, %d at a time: %s", sw.Backend, sw.Parallel, sweep.Tally(st)), Space: sw.Space, Importance: sweep.Importances(st)}
+	if sw.Search != nil {
+		r.Search = sw.Search.Progress(sw)
+	}
+	for _, t := range st {
+		et := export.SweepTrial{Run: t.RunID, State: string(t.State), Why: t.Why, BestF1: t.BestF1, BestEpoch: t.BestEpoch, EpochsDone: t.EpochsDone, Epochs: t.Epochs}
+		for _, kv := range t.Settings() {
+			et.Settings = append(et.Settings, export.Setting{Name: kv.Name, Value: kv.Value})
+		}
+		r.Trials = append(r.Trials, et)
+	}
+	if format == "csv" {
+		return export.SweepCSV(r, out)
+	}
+	return export.SweepHTML(r, out)
 }

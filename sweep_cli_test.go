@@ -113,6 +113,19 @@ func TestSweepLocal(t *testing.T) {
 	if o, err := run(t, "runs", "--runs", s.Dir); err != nil || strings.Count(o, "done") != 4 {
 		t.Errorf("runs of the sweep folder: %v\n%s", err, o)
 	}
+	// The sweep exports as a page and a table; as figures, its trials do.
+	exp := t.TempDir()
+	if o, err := run(t, "export", id, "--runs", rd, "--format", "html", "--out", exp); err != nil || !strings.Contains(o, "wrote "+filepath.Join(exp, id+".html")) {
+		t.Errorf("export of a sweep as html: %v\n%s", err, o)
+	}
+	if o, err := run(t, "export", id, "--runs", rd, "--format", "csv", "--out", exp); err != nil || !strings.Contains(o, "wrote "+filepath.Join(exp, id+"-trials.csv")) {
+		t.Errorf("export of a sweep as csv: %v\n%s", err, o)
+	} else if b, err := os.ReadFile(filepath.Join(exp, id+"-trials.csv")); err != nil || strings.Count(string(b), "\n") != 5 || !strings.HasPrefix(string(b), "trial,state,best_macro_f1,best_epoch,epochs_done,epochs,lr,seed,why\n") {
+		t.Errorf("the sweep's table: %v\n%s", err, b)
+	}
+	if o, err := run(t, "export", id, "--runs", rd, "--format", "png", "--out", exp); err == nil || !strings.Contains(o, "maskdash: sweep "+id+" exports as html or csv; its trials export in every format as "+id+"/TRIAL") {
+		t.Errorf("export of a sweep as png: %v\n%s", err, o)
+	}
 	// The runs folder's own listing is not confused by the sweep folder,
 	// and says it holds a sweep of four trials, with its best.
 	if o, err := run(t, "runs", "--runs", rd); err != nil || strings.Contains(o, "corrupt") ||
