@@ -57,6 +57,28 @@ func sweepStatus(t *testing.T, rd, id string) sweepStatusJSON {
 	return s
 }
 
+// waitAllDone follows the sweep's status until it has n trials, every
+// one done, for 2 minutes at most.
+func waitAllDone(t *testing.T, rd, id string, n int) sweepStatusJSON {
+	t.Helper()
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(200 * time.Millisecond) {
+		st := sweepStatus(t, rd, id)
+		done := 0
+		for _, tr := range st.Trials {
+			if tr.State == "done" {
+				done++
+			}
+		}
+		if done == n && len(st.Trials) == n {
+			return st
+		}
+		if time.Now().After(deadline) {
+			status, _ := exec.Command(bin, "sweep", "status", id, "--runs", rd).CombinedOutput()
+			t.Fatalf("after 2 minutes %d of %d trials are done, want %d:\n%s", done, len(st.Trials), n, status)
+		}
+	}
+}
+
 func onlySweep(t *testing.T, rd string) string {
 	t.Helper()
 	sws, err := sweep.List(rd)
@@ -405,22 +427,7 @@ func tpeSweep(t *testing.T, backend string, wait bool) {
 		t.Fatalf("sweep: %v\n%s", err, out)
 	}
 	id := onlySweep(t, rd)
-	var st sweepStatusJSON
-	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(200 * time.Millisecond) {
-		st = sweepStatus(t, rd, id)
-		done := 0
-		for _, tr := range st.Trials {
-			if tr.State == "done" {
-				done++
-			}
-		}
-		if done == 5 && len(st.Trials) == 5 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after 2 minutes %d of %d trials are done:\n%s", done, len(st.Trials), out)
-		}
-	}
+	st := waitAllDone(t, rd, id, 5)
 	sw, err := sweep.Open(rd, id)
 	if err != nil {
 		t.Fatal(err)
@@ -559,21 +566,7 @@ func TestSweepExtend(t *testing.T) {
 	if err != nil || !strings.Contains(out, "sweep "+id+": 2 more settings, 5 in all") || !strings.Contains(out, "t003: proposed by TPE from the finished trials: lr=") {
 		t.Fatalf("sweep extend: %v\n%s", err, out)
 	}
-	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(200 * time.Millisecond) {
-		st := sweepStatus(t, rd, id)
-		done := 0
-		for _, tr := range st.Trials {
-			if tr.State == "done" {
-				done++
-			}
-		}
-		if done == 5 && len(st.Trials) == 5 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after 2 minutes %d of %d trials are done", done, len(st.Trials))
-		}
-	}
+	waitAllDone(t, rd, id, 5)
 	sw, err := sweep.Open(rd, id)
 	if err != nil || sw.Search.Points != 5 || sw.Trials[3].Proposed != sweep.TrialProposedTPE || sw.Trials[4].Proposed != sweep.TrialProposedTPE {
 		t.Errorf("the extended search: %v %+v %+v", err, sw.Search, sw.Trials)

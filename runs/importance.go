@@ -74,14 +74,18 @@ func Importances(names []string, runs []Scored) []Importance {
 			out = append(out, imp)
 		}
 	}
-	sort.SliceStable(out, func(a, b int) bool {
-		sa, sb := out[a].Share, out[b].Share
-		if math.IsNaN(sb) {
-			return !math.IsNaN(sa)
-		}
-		return sa > sb
-	})
+	sort.SliceStable(out, func(a, b int) bool { return HigherFirst(out[a].Share, out[b].Share) })
 	return out
+}
+
+// HigherFirst reports whether a sorts before b where the highest come
+// first and a missing figure (NaN) last: runs by their best F1, settings
+// by their share.
+func HigherFirst(a, b float64) bool {
+	if math.IsNaN(b) {
+		return !math.IsNaN(a)
+	}
+	return a > b
 }
 
 // importanceOf is one setting's Importance; false when every scored

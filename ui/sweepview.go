@@ -14,6 +14,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/guptarohit/asciigraph"
+	"github.com/maskdash/maskdash/runs"
 	"github.com/maskdash/maskdash/training/sweep"
 	"github.com/muesli/termenv"
 )
@@ -160,13 +161,7 @@ type trialWatchMsg struct {
 func (v SweepView) rows() []sweep.TrialStatus {
 	rows := append([]sweep.TrialStatus(nil), v.st...)
 	if v.byF1 {
-		sort.SliceStable(rows, func(a, b int) bool {
-			fa, fb := rows[a].BestF1, rows[b].BestF1
-			if math.IsNaN(fb) {
-				return !math.IsNaN(fa)
-			}
-			return fa > fb
-		})
+		sort.SliceStable(rows, func(a, b int) bool { return runs.HigherFirst(rows[a].BestF1, rows[b].BestF1) })
 	}
 	return rows
 }

@@ -159,6 +159,14 @@ func settingRows(cfg map[string]any) [][2]string {
 	return out
 }
 
+// pageCSS is the style of every exported page (a run's, a sweep's).
+const pageCSS = `body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1000px;color:#222}
+h1{font-size:1.5em;margin-bottom:.2em} h2{font-size:1.15em;margin-top:2em}
+table{border-collapse:collapse;font-size:.9em} td,th{padding:.2em .7em;border-bottom:1px solid #ddd;text-align:right}
+td:first-child,th:first-child{text-align:left} .best{font-size:1.2em} .muted{color:#777}
+svg{max-width:100%;height:auto}
+`
+
 var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap{
 	"f4": func(v float64) string {
 		if math.IsNaN(v) {
@@ -180,12 +188,7 @@ var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap{
 <html lang="en"><head><meta charset="utf-8">
 <title>maskdash run {{.Name}}</title>
 <style>
-body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1000px;color:#222}
-h1{font-size:1.5em;margin-bottom:.2em} h2{font-size:1.15em;margin-top:2em}
-table{border-collapse:collapse;font-size:.9em} td,th{padding:.2em .7em;border-bottom:1px solid #ddd;text-align:right}
-td:first-child,th:first-child{text-align:left} .best{font-size:1.2em} .muted{color:#777}
-svg{max-width:100%;height:auto}
-</style></head><body>
+` + pageCSS + `</style></head><body>
 <h1 id="run">{{.Name}}</h1>
 {{with .Note}}<p id="note" style="white-space:pre-wrap">{{.}}</p>
 {{end}}<p class="best" id="best">best macro F1 <b>{{f4 .Best.MacroF1}}</b> at epoch {{.Best.Epoch}} (accuracy {{f4 .Best.Accuracy}}, loss {{f4 .Best.Loss}})</p>

@@ -76,13 +76,7 @@ func (r SweepReport) settingNames() []string {
 // byBest is the trials, the best F1 first (those without one last).
 func (r SweepReport) byBest() []SweepTrial {
 	out := append([]SweepTrial(nil), r.Trials...)
-	sort.SliceStable(out, func(a, b int) bool {
-		fa, fb := out[a].BestF1, out[b].BestF1
-		if math.IsNaN(fb) {
-			return !math.IsNaN(fa)
-		}
-		return fa > fb
-	})
+	sort.SliceStable(out, func(a, b int) bool { return runs.HigherFirst(out[a].BestF1, out[b].BestF1) })
 	return out
 }
 
@@ -252,11 +246,7 @@ var sweepTmpl = template.Must(template.New("sweep").Funcs(template.FuncMap{
 <html lang="en"><head><meta charset="utf-8">
 <title>maskdash sweep {{.ID}}</title>
 <style>
-body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1000px;color:#222}
-h1{font-size:1.5em;margin-bottom:.2em} h2{font-size:1.15em;margin-top:2em}
-table{border-collapse:collapse;font-size:.9em} td,th{padding:.2em .7em;border-bottom:1px solid #ddd;text-align:right}
-td:first-child,th:first-child{text-align:left} .best{font-size:1.2em} .muted{color:#777}
-.slices{display:flex;flex-wrap:wrap;gap:1em} figure{margin:0} svg{max-width:100%;height:auto}
+` + pageCSS + `.slices{display:flex;flex-wrap:wrap;gap:1em} figure{margin:0}
 </style></head><body>
 <h1 id="sweep">{{.ID}}</h1>
 {{with .Best}}<p class="best" id="best">best macro F1 <b>{{f4 .BestF1}}</b>: {{.Run}} at epoch {{.BestEpoch}}</p>
