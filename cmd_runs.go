@@ -150,53 +150,27 @@ func (a *app) runsCmd() *cobra.Command {
 	return cmd
 }
 
-// notSettings are run.json config keys that name or keep a run rather
-// than train it: runs --importance leaves them out.
-var notSettings = map[string]bool{"name": true, "from": true, "keep_checkpoints": true}
-
 // printRunImportance prints what each setting that varies among the
 // listed runs that have a score (each run's config as it started)
 // accounts for in their best macro F1.
 func printRunImportance(w io.Writer, where string, list []runs.Listed, asJSON bool) error {
 	var infos []runs.Info
 	for _, l := range list {
-		if l.Err == nil && l.Info.Best.Epoch > 0 {
+		if l.Err == nil {
 			infos = append(infos, l.Info)
 		}
 	}
-	var imp []runs.Importance
-	if len(infos) > 1 {
-		var names []string
-		for _, k := range runs.DifferingSettings(infos) {
-			if !notSettings[k] {
-				names = append(names, k)
-			}
-		}
-		scored := make([]runs.Scored, len(infos))
-		for i, in := range infos {
-			set := map[string]string{}
-			for _, k := range names {
-				if v, ok := in.Config[k]; ok {
-					set[k] = fmt.Sprint(v)
-				}
-			}
-			scored[i] = runs.Scored{Settings: set, Score: in.Best.MacroF1}
-		}
-		imp = runs.Importances(names, scored)
-		for i := range imp {
-			imp[i].Setting = strings.ReplaceAll(imp[i].Setting, "_", "-") // as the train flag reads
-		}
-	}
+	imp, scored := runs.RunImportances(infos)
 	if asJSON {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(importanceRows(imp))
 	}
 	if len(imp) == 0 {
-		fmt.Fprintf(w, "no setting varies among the runs with a score in %s (%d of them)\n", where, len(infos))
+		fmt.Fprintf(w, "no setting varies among the runs with a score in %s (%d of them)\n", where, scored)
 		return nil
 	}
-	printImportances(w, imp, "runs", "; runs not drawn at random: a setting's share can be another's that changed with it")
+	printImportances(w, imp, "runs", "; "+runs.NotDrawnAtRandom)
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"strings"
 )
 
 // Importance is what one setting accounts for in the scores of a set
@@ -76,6 +77,51 @@ func Importances(names []string, runs []Scored) []Importance {
 	}
 	sort.SliceStable(out, func(a, b int) bool { return HigherFirst(out[a].Share, out[b].Share) })
 	return out
+}
+
+// notSettings are run.json config keys that name or keep a run rather
+// than train it: RunImportances leaves them out.
+var notSettings = map[string]bool{"name": true, "from": true, "keep_checkpoints": true}
+
+// NotDrawnAtRandom is the caveat of importances of runs started by hand.
+const NotDrawnAtRandom = "runs not drawn at random: a setting's share can be another's that changed with it"
+
+// RunImportances are what each setting that varies among the runs that
+// have a score (each run's config as it started: a rate changed while
+// training counts as its first) accounts for in their best macro F1,
+// the settings named as their train flags are (weight-decay), and how
+// many runs had a score.
+func RunImportances(infos []Info) ([]Importance, int) {
+	var withScore []Info
+	for _, in := range infos {
+		if in.Best.Epoch > 0 {
+			withScore = append(withScore, in)
+		}
+	}
+	if len(withScore) < 2 {
+		return nil, len(withScore)
+	}
+	var names []string
+	for _, k := range DifferingSettings(withScore) {
+		if !notSettings[k] {
+			names = append(names, k)
+		}
+	}
+	scored := make([]Scored, len(withScore))
+	for i, in := range withScore {
+		set := map[string]string{}
+		for _, k := range names {
+			if v, ok := in.Config[k]; ok {
+				set[k] = fmt.Sprint(v)
+			}
+		}
+		scored[i] = Scored{Settings: set, Score: in.Best.MacroF1}
+	}
+	imp := Importances(names, scored)
+	for i := range imp {
+		imp[i].Setting = strings.ReplaceAll(imp[i].Setting, "_", "-")
+	}
+	return imp, len(withScore)
 }
 
 // HigherFirst reports whether a sorts before b where the highest come

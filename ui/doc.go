@@ -16,5 +16,6 @@
 // a run trained here, or one watched from its folder) and watch.go puts
 // another run on screen from the runs view (w); parcoords.go draws the
 // sweep view's parallel coordinates, slicechart.go its one-setting slices,
+// importance.go the runs view's panel of what each setting accounted for,
 // and text.go fits text to a width.
 package ui

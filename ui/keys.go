@@ -44,6 +44,7 @@ type KeyMap struct {
 	SortNext   key.Binding
 	SortFlip   key.Binding
 	Group      key.Binding
+	Importance key.Binding // runs view: what each setting accounted for in the shown runs
 	Tree       key.Binding
 	Compare    key.Binding
 	Overlay    key.Binding // runs view: which metric the picked runs overlay
@@ -102,6 +103,7 @@ func DefaultKeyMap() KeyMap {
 		SortNext:   key.NewBinding(key.WithKeys("o"), key.WithHelp("o/O", "sort")),
 		SortFlip:   key.NewBinding(key.WithKeys("O"), key.WithHelp("O", "sort order")),
 		Group:      key.NewBinding(key.WithKeys("g"), key.WithHelp("g", "group runs")),
+		Importance: key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "what settings did")),
 		Tree:       key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "lineage tree")),
 		Compare:    key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "side by side")),
 		Overlay:    key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "overlaid metric")),
@@ -179,7 +181,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.History, k.Smooth, k.XAxis, k.LogY, k.ZoomIn, k.CursorL},
 		{k.Left, k.Up, k.Select, k.Percent, k.Offsets},
 		{k.Errors, k.EpochPrev, k.FlagLabel, k.Back},
-		{k.Filter, k.SortNext, k.Group, k.Tree, k.Compare, k.Overlay, k.Ensemble, k.Archive, k.Delete, k.Undo, k.Note, k.Watch},
+		{k.Filter, k.SortNext, k.Group, k.Importance, k.Tree, k.Compare, k.Overlay, k.Ensemble, k.Archive, k.Delete, k.Undo, k.Note, k.Watch},
 		{k.Help, k.Palette, k.Quit},
 	}
 }

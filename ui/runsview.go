@@ -44,10 +44,13 @@ type runsModel struct {
 	ctx       context.Context // the session's lifetime (Options.Context): a vote stops with it
 	groupBy   int             // index into groupKeys; 0: no grouping
 	tree      bool
-	undo      []moved
-	answer    string // the last action's answer
-	answerBad bool
-	side      *sideModel // side by side of two picked runs
+	// importance shows, below the table, what each setting accounted
+	// for in the shown runs' best F1 (i) instead of the run's curve.
+	importance bool
+	undo       []moved
+	answer     string // the last action's answer
+	answerBad  bool
+	side       *sideModel // side by side of two picked runs
 }
 
 // moved is an archived or deleted run, for undo.
@@ -286,6 +289,8 @@ func (r runsModel) handleKey(msg tea.KeyMsg, k KeyMap) (runsModel, tea.Cmd) {
 		r.cursor = 0
 	case key.Matches(msg, k.Tree):
 		r.tree = !r.tree
+	case key.Matches(msg, k.Importance):
+		r.importance = !r.importance
 	case key.Matches(msg, k.Compare):
 		if len(r.selected) != 2 {
 			r.answer, r.answerBad = "side by side: pick two runs with enter first", true
@@ -482,7 +487,7 @@ func (r runsModel) view(st Styles, w, h int) string {
 	if r.tree {
 		title = append(title, "lineage")
 	}
-	title = append(title, "sorted by "+runCols[r.sortCol].title, "/ filter · o/O sort · g group · t tree · enter pick · v side by side · E ensemble · w watch · N note · a archive · D delete · u undo")
+	title = append(title, "sorted by "+runCols[r.sortCol].title, "/ filter · o/O sort · g group · i what settings did · t tree · enter pick · v side by side · E ensemble · w watch · N note · a archive · D delete · u undo")
 	b.WriteString(st.BoxTitle.Render(joinFit(title, " · ", w)))
 	if r.filtering || r.filter.Value() != "" {
 		b.WriteString("\n" + truncate(r.filter.View(), w))
@@ -500,6 +505,9 @@ func (r runsModel) view(st Styles, w, h int) string {
 	used := strings.Count(b.String(), "\n") + 1
 	b.WriteString("\n" + r.table(st, w, r.tableHeight(used, h)))
 	if len(r.selected) == 0 {
+		if r.importance {
+			return b.String() + r.importancePanel(st, w, h-strings.Count(b.String(), "\n")-1)
+		}
 		return b.String() + r.preview(st, w, h-strings.Count(b.String(), "\n")-1)
 	}
 	b.WriteString("\n" + r.picked(st, w))
