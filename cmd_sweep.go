@@ -479,11 +479,12 @@ func (a *app) sweepResumeCmd() *cobra.Command {
 // sweepExtendCmd adds settings to a search (sweep.Extend): one that
 // found something goes on without starting over.
 func (a *app) sweepExtendCmd() *cobra.Command {
-	var runsDir string
+	var runsDir, search string
 	var more int
 	var wait bool
-	cmd := &cobra.Command{Use: "extend SWEEP --trials N", Short: "try N more settings: a TPE search's proposed from every trial so far, a random search's drawn", Args: exactlyOne("a sweep id")}
+	cmd := &cobra.Command{Use: "extend SWEEP --trials N", Short: "try N more settings: a TPE search's proposed from every trial so far, a random search's drawn (or, with --search tpe, proposed)", Args: exactlyOne("a sweep id")}
 	cmd.Flags().StringVar(&runsDir, "runs", runs.DefaultDir, "runs folder")
+	cmd.Flags().StringVar(&search, "search", "", "a random search goes on as a TPE search (tpe or tpe-independent) whose random start is its draws so far")
 	positiveInt(cmd.Flags(), &more, "trials", 0, "how many more settings to try")
 	cmd.Flags().BoolVar(&wait, "wait", false, "stay until every trial has ended")
 	cmd.RunE = func(_ *cobra.Command, args []string) error {
@@ -497,7 +498,7 @@ func (a *app) sweepExtendCmd() *cobra.Command {
 		var drawn []int
 		err = sw.Update(func() error {
 			var err error
-			if drawn, err = sw.Extend(more); err != nil || len(drawn) == 0 {
+			if drawn, err = sw.Extend(more, search); err != nil || len(drawn) == 0 {
 				return err
 			}
 			return be.Submit(a.ctx, sw, drawn)
@@ -506,9 +507,9 @@ func (a *app) sweepExtendCmd() *cobra.Command {
 			return err
 		}
 		if sw.Search != nil {
-			fmt.Fprintf(a.out, "sweep %s: %d more settings, %d in all\n", sw.ID, more, sw.Search.Points)
+			fmt.Fprintf(a.out, "sweep %s: %s more, %d in all\n", sw.ID, plural(more, "setting"), sw.Search.Points)
 		} else {
-			fmt.Fprintf(a.out, "sweep %s: %d more settings drawn at random, %d trials in all\n", sw.ID, more, len(sw.Trials))
+			fmt.Fprintf(a.out, "sweep %s: %s more drawn at random, %d trials in all\n", sw.ID, plural(more, "setting"), len(sw.Trials))
 		}
 		added, err := sweep.ProposeAndSubmit(a.ctx, sw, be)
 		if err != nil {

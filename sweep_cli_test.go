@@ -563,7 +563,7 @@ func TestSweepExtend(t *testing.T) {
 	}
 	id := onlySweep(t, rd)
 	out, err := run(t, "sweep", "extend", id, "--runs", rd, "--trials", "2")
-	if err != nil || !strings.Contains(out, "sweep "+id+": 2 more settings, 5 in all") || !strings.Contains(out, "t003: proposed by TPE from the finished trials: lr=") {
+	if err != nil || !strings.Contains(out, "sweep "+id+": 2 settings more, 5 in all") || !strings.Contains(out, "t003: proposed by TPE from the finished trials: lr=") {
 		t.Fatalf("sweep extend: %v\n%s", err, out)
 	}
 	waitAllDone(t, rd, id, 5)
@@ -583,12 +583,22 @@ func TestSweepExtend(t *testing.T) {
 	}
 	rid := onlySweep(t, rnd)
 	out, err = run(t, "sweep", "extend", rid, "--runs", rnd, "--trials", "2", "--wait")
-	if err != nil || !strings.Contains(out, "sweep "+rid+": 2 more settings drawn at random, 6 trials in all") || !strings.Contains(out, "6 done") {
+	if err != nil || !strings.Contains(out, "sweep "+rid+": 2 settings more drawn at random, 6 trials in all") || !strings.Contains(out, "6 done") {
 		t.Errorf("extend of a random search: %v\n%s", err, out)
 	}
 	if sw, err := sweep.Open(rnd, rid); err != nil || len(sw.Trials) != 6 || !slices.Contains(sw.Space, "--trials=3") ||
 		sw.Trials[4].Seed != 1 || sw.Trials[5].Seed != 2 || sw.Trials[4].Params[0] != sw.Trials[5].Params[0] || sw.Trials[2].Params[0] == sw.Trials[4].Params[0] {
 		t.Errorf("the extended random search: %v %v %+v", err, sw.Space, sw.Trials)
+	}
+	// …and goes on as a TPE search, its draws the random start.
+	out, err = run(t, "sweep", "extend", rid, "--runs", rnd, "--trials", "1", "--search", "tpe", "--wait")
+	if err != nil || !strings.Contains(out, "sweep "+rid+": 1 setting more, 4 in all") || !strings.Contains(out, "t006: proposed by TPE from the finished trials: lr=") ||
+		!strings.Contains(out, "search: TPE, 4 of 4 settings (3 drawn at random, 1 proposed by TPE)") || !strings.Contains(out, "8 done") {
+		t.Errorf("a random search extended as TPE: %v\n%s", err, out)
+	}
+	if out, err := run(t, "sweep", "extend", rid, "--runs", rnd, "--trials", "1", "--search", "tpe-independent"); err == nil ||
+		!strings.Contains(out, "maskdash: sweep "+rid+" is a TPE search already: extend it without --search") {
+		t.Errorf("extend of a TPE search as independent TPE: %v\n%s", err, out)
 	}
 	grid := t.TempDir()
 	if out, err := run(t, "sweep", "--runs", grid, "--grid", "lr=0.001,0.002", "--data", data, "--img", "16x16", "--epochs", "1", "--wait"); err != nil {

@@ -11,10 +11,18 @@ import (
 // Update's lock): a TPE search is to try n more, proposed as its slots
 // free (ProposeAndSubmit, then each trial that ends); a sweep of
 // --random draws gets n more draws now, each with the sweep's folds and
-// seeds, whose trials it returns. A grid has nothing more to try: the
-// error says so. Either way a cancelled sweep is no longer cancelled.
-func (sw *Sweep) Extend(n int) ([]int, error) {
+// seeds, whose trials it returns, or with asTPE (tpe or
+// tpe-independent, as --search reads them) goes on as a TPE search
+// whose first settings are its draws. A grid has nothing more to try:
+// the error says so. Either way a cancelled sweep is no longer
+// cancelled.
+func (sw *Sweep) Extend(n int, asTPE string) ([]int, error) {
 	if s := sw.Search; s != nil && s.Method == MethodTPE {
+		if asTPE != "" {
+			if m, joint, err := ParseMethod(asTPE); err != nil || m != MethodTPE || joint != s.Joint {
+				return nil, fmt.Errorf("sweep %s is a %s search already: extend it without --search", sw.ID, strings.Split(s.Progress(sw), ",")[0])
+			}
+		}
 		s.Points += n
 		sw.Cancelled = false
 		return nil, nil
@@ -37,6 +45,20 @@ func (sw *Sweep) Extend(n int) ([]int, error) {
 				return nil, fmt.Errorf("sweep.json's space: --%s=%s is not a whole number", f.name, v)
 			}
 		}
+	}
+	if asTPE != "" {
+		method, joint, err := ParseMethod(asTPE)
+		if err != nil || method != MethodTPE {
+			return nil, fmt.Errorf("--search %q: extend goes on as tpe or tpe-independent", asTPE)
+		}
+		// Its draws so far are the search's random start: TPE proposes
+		// from them on.
+		sw.Search = &Search{Method: MethodTPE, Space: random, Folds: sp.Folds, Seeds: sp.Seeds, Seed: sp.Seed, Joint: joint}
+		sw.Search.Points = sw.Tried() + n
+		sw.Search.Startup = sw.Tried()
+		sw.Space = append([]string{"--search=" + asTPE}, sw.Space...)
+		sw.Cancelled = false
+		return nil, nil
 	}
 	ts, err := sp.Expand()
 	if err != nil {
