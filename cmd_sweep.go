@@ -401,6 +401,12 @@ func printSweep(w io.Writer, sw *sweep.Sweep, st []sweep.TrialStatus) {
 	} else {
 		fmt.Fprintf(w, "next: maskdash ensemble --sweep %s --top 5 --out FILE (the best trials' vote), or maskdash calibrate %s/%s (class offsets for the best)\n", sw.ID, sw.ID, b[0].RunID)
 	}
+	switch {
+	case sw.Search != nil:
+		fmt.Fprintf(w, "more: maskdash sweep extend %s --trials 10 (TPE proposes them from every trial so far)\n", sw.ID)
+	case sw.RandomDraws():
+		fmt.Fprintf(w, "more: maskdash sweep extend %s --trials 10 --search tpe (TPE proposes them from these draws)\n", sw.ID)
+	}
 }
 
 func orDash(s string) string {

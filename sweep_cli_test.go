@@ -577,11 +577,15 @@ func TestSweepExtend(t *testing.T) {
 	// A random search draws more: each new setting with the sweep's
 	// seeds, and sweep.json's space counts them.
 	rnd := t.TempDir()
-	if out, err := run(t, "sweep", "--runs", rnd, "--random", "lr=log:1e-4..1e-2", "--trials", "1", "--seeds", "2",
-		"--data", data, "--img", "16x16", "--epochs", "1", "--wait"); err != nil {
+	out, err = run(t, "sweep", "--runs", rnd, "--random", "lr=log:1e-4..1e-2", "--trials", "1", "--seeds", "2",
+		"--data", data, "--img", "16x16", "--epochs", "1", "--wait")
+	if err != nil {
 		t.Fatalf("random sweep: %v\n%s", err, out)
 	}
 	rid := onlySweep(t, rnd)
+	if !strings.Contains(out, "more: maskdash sweep extend "+rid+" --trials 10 --search tpe (TPE proposes them from these draws)") {
+		t.Errorf("the finished random search does not say how to go on:\n%s", out)
+	}
 	out, err = run(t, "sweep", "extend", rid, "--runs", rnd, "--trials", "2", "--wait")
 	if err != nil || !strings.Contains(out, "sweep "+rid+": 2 settings more drawn at random, 6 trials in all") || !strings.Contains(out, "6 done") {
 		t.Errorf("extend of a random search: %v\n%s", err, out)
@@ -593,7 +597,8 @@ func TestSweepExtend(t *testing.T) {
 	// …and goes on as a TPE search, its draws the random start.
 	out, err = run(t, "sweep", "extend", rid, "--runs", rnd, "--trials", "1", "--search", "tpe", "--wait")
 	if err != nil || !strings.Contains(out, "sweep "+rid+": 1 setting more, 4 in all") || !strings.Contains(out, "t006: proposed by TPE from the finished trials: lr=") ||
-		!strings.Contains(out, "search: TPE, 4 of 4 settings (3 drawn at random, 1 proposed by TPE)") || !strings.Contains(out, "8 done") {
+		!strings.Contains(out, "search: TPE, 4 of 4 settings (3 drawn at random, 1 proposed by TPE)") || !strings.Contains(out, "8 done") ||
+		!strings.Contains(out, "more: maskdash sweep extend "+rid+" --trials 10 (TPE proposes them from every trial so far)") {
 		t.Errorf("a random search extended as TPE: %v\n%s", err, out)
 	}
 	if out, err := run(t, "sweep", "extend", rid, "--runs", rnd, "--trials", "1", "--search", "tpe-independent"); err == nil ||
@@ -601,8 +606,8 @@ func TestSweepExtend(t *testing.T) {
 		t.Errorf("extend of a TPE search as independent TPE: %v\n%s", err, out)
 	}
 	grid := t.TempDir()
-	if out, err := run(t, "sweep", "--runs", grid, "--grid", "lr=0.001,0.002", "--data", data, "--img", "16x16", "--epochs", "1", "--wait"); err != nil {
-		t.Fatalf("grid sweep: %v\n%s", err, out)
+	if out, err := run(t, "sweep", "--runs", grid, "--grid", "lr=0.001,0.002", "--data", data, "--img", "16x16", "--epochs", "1", "--wait"); err != nil || strings.Contains(out, "more:") {
+		t.Fatalf("grid sweep (nothing more to try): %v\n%s", err, out)
 	}
 	gid := onlySweep(t, grid)
 	if out, err := run(t, "sweep", "extend", gid, "--runs", grid, "--trials", "2"); err == nil ||

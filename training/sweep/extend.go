@@ -83,6 +83,14 @@ func (sw *Sweep) Extend(n int, asTPE string) ([]int, error) {
 	return added, nil
 }
 
+// RandomDraws reports whether the sweep's settings are --random's
+// draws alone (no grid, no TPE): what extend can go on with as TPE.
+func (sw *Sweep) RandomDraws() bool {
+	_, random := sw.spaceWord("random")
+	_, grid := sw.spaceWord("grid")
+	return sw.Search == nil && random && !grid
+}
+
 // spaceWord is the value of --name=value in the space as typed.
 func (sw *Sweep) spaceWord(name string) (string, bool) {
 	for _, w := range sw.Space {
