@@ -616,6 +616,30 @@ func TestSweepExtend(t *testing.T) {
 	}
 }
 
+// TestSweepSlurmExtend: on the real Slurm cluster, a random search is
+// extended with a draw (an sbatch of its own) and then as a TPE search,
+// whose proposal is submitted the same way.
+func TestSweepSlurmExtend(t *testing.T) {
+	slurmUp(t)
+	data := tinySet(t)
+	rd := t.TempDir()
+	if out, err := run(t, "sweep", "--runs", rd, "--backend", "slurm", "--random", "lr=log:1e-4..1e-2;loss=ce,focal", "--trials", "2",
+		"--data", data, "--img", "16x16", "--batch", "8", "--epochs", "1", "--wait"); err != nil {
+		t.Fatalf("sweep: %v\n%s", err, out)
+	}
+	id := onlySweep(t, rd)
+	if out, err := run(t, "sweep", "extend", id, "--runs", rd, "--trials", "1", "--wait"); err != nil || !strings.Contains(out, "3 done") {
+		t.Fatalf("extend by a draw: %v\n%s", err, out)
+	}
+	out, err := run(t, "sweep", "extend", id, "--runs", rd, "--trials", "1", "--search", "tpe", "--wait")
+	if err != nil || !strings.Contains(out, "t003: proposed by TPE from the finished trials: ") || !strings.Contains(out, "search: TPE, 4 of 4 settings (3 drawn at random, 1 proposed by TPE)") || !strings.Contains(out, "4 done") {
+		t.Errorf("extend as TPE on Slurm: %v\n%s", err, out)
+	}
+	if sw, err := sweep.Open(rd, id); err != nil || len(sw.Jobs) != 3 {
+		t.Errorf("want three Slurm jobs (the sweep's and one an extension): %v %v", err, sw.Jobs)
+	}
+}
+
 // TestSweepTPE: a TPE search on this machine, followed by the command
 // (--wait) and left to its trials.
 func TestSweepTPE(t *testing.T) {
