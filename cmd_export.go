@@ -42,11 +42,13 @@ func (a *app) exportCmd() *cobra.Command {
 				return err
 			}
 			if sweep.IsSweep(dir) {
-				p, err := a.exportSweep(dir, format, out)
+				paths, err := a.exportSweep(dir, format, out)
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(a.out, "wrote %s\n", p)
+				for _, p := range paths {
+					fmt.Fprintf(a.out, "wrote %s\n", p)
+				}
 				continue
 			}
 			paths, err := write(dir, out, sz)
@@ -77,14 +79,14 @@ var exporters = map[string]func(dir, out string, sz export.Size) ([]string, erro
 	},
 }
 
-// exportSweep writes a sweep's page (html) or its trials' table (csv).
-func (a *app) exportSweep(dir, format, out string) (string, error) {
+// exportSweep writes a sweep's page (html) or its tables (csv).
+func (a *app) exportSweep(dir, format, out string) ([]string, error) {
 	sw, be, err := openSweep("", dir)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if format != "html" && format != "csv" {
-		return "", fmt.Errorf("sweep %s exports as html or csv; its trials export in every format as %s/TRIAL", sw.ID, sw.ID)
+		return nil, fmt.Errorf("sweep %s exports as html or csv; its trials export in every format as %s/TRIAL", sw.ID, sw.ID)
 	}
 	q, err := be.Queued(a.ctx, sw)
 	if err != nil {
@@ -108,5 +110,6 @@ func (a *app) exportSweep(dir, format, out string) (string, error) {
 	if format == "csv" {
 		return export.SweepCSV(r, out)
 	}
-	return export.SweepHTML(r, out)
+	p, err := export.SweepHTML(r, out)
+	return []string{p}, err
 }

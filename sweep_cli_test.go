@@ -140,7 +140,8 @@ func TestSweepLocal(t *testing.T) {
 	if o, err := run(t, "export", id, "--runs", rd, "--format", "html", "--out", exp); err != nil || !strings.Contains(o, "wrote "+filepath.Join(exp, id+".html")) {
 		t.Errorf("export of a sweep as html: %v\n%s", err, o)
 	}
-	if o, err := run(t, "export", id, "--runs", rd, "--format", "csv", "--out", exp); err != nil || !strings.Contains(o, "wrote "+filepath.Join(exp, id+"-trials.csv")) {
+	if o, err := run(t, "export", id, "--runs", rd, "--format", "csv", "--out", exp); err != nil || !strings.Contains(o, "wrote "+filepath.Join(exp, id+"-trials.csv")) ||
+		!strings.Contains(o, "wrote "+filepath.Join(exp, id+"-importance.csv")) {
 		t.Errorf("export of a sweep as csv: %v\n%s", err, o)
 	} else if b, err := os.ReadFile(filepath.Join(exp, id+"-trials.csv")); err != nil || strings.Count(string(b), "\n") != 5 || !strings.HasPrefix(string(b), "trial,state,best_macro_f1,best_epoch,epochs_done,epochs,lr,seed,why\n") {
 		t.Errorf("the sweep's table: %v\n%s", err, b)

@@ -82,9 +82,25 @@ func (r SweepReport) byBest() []SweepTrial {
 
 // SweepCSV writes <sweep>-trials.csv into out: a row a trial, the best
 // first, with its state, best macro F1 and epoch, epochs, each setting
-// in a column of its own and why it stopped or failed. It returns the
-// file's path.
-func SweepCSV(r SweepReport, out string) (string, error) {
+// in a column of its own and why it stopped or failed; and, when a
+// setting varies, <sweep>-importance.csv: a row a setting, what it
+// accounts for (Importance; an empty cell for a figure it has none of).
+// It returns the files' paths.
+func SweepCSV(r SweepReport, out string) ([]string, error) {
+	trials, err := sweepTrialsCSV(r, out)
+	if err != nil || len(r.Importance) == 0 {
+		return []string{trials}, err
+	}
+	rows := [][]string{{"setting", "share", "best", "best_mean", "best_trials", "groups", "trials", "spearman"}}
+	for _, m := range r.Importance {
+		rows = append(rows, []string{m.Setting, num(m.Share), m.Best, num(m.BestMean), strconv.Itoa(m.BestRuns), strconv.Itoa(m.Groups), strconv.Itoa(m.Runs), num(m.Rank)})
+	}
+	path := filepath.Join(out, r.ID+"-importance.csv")
+	return []string{trials, path}, writeCSV(path, rows)
+}
+
+// sweepTrialsCSV writes <sweep>-trials.csv (SweepCSV).
+func sweepTrialsCSV(r SweepReport, out string) (string, error) {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return "", fmt.Errorf("export folder: %w", err)
 	}

@@ -37,21 +37,27 @@ func sweepReport() SweepReport {
 }
 
 // TestSweepCSVIsBestFirst: a row a trial, the best first and the one
-// without a score last (an empty cell), each setting in its column.
+// without a score last (an empty cell), each setting in its column; and
+// a row a setting of what it accounts for.
 func TestSweepCSVIsBestFirst(t *testing.T) {
-	path, err := SweepCSV(sweepReport(), t.TempDir())
-	if err != nil {
-		t.Fatal(err)
+	r := sweepReport()
+	paths, err := SweepCSV(r, t.TempDir())
+	if err != nil || len(paths) != 2 {
+		t.Fatal(paths, err)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
+	read := func(path string) [][]string {
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close() //nolint:errcheck // read only
+		rows, err := csv.NewReader(f).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rows
 	}
-	defer f.Close() //nolint:errcheck // read only
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := read(paths[0])
 	if want := []string{"trial", "state", "best_macro_f1", "best_epoch", "epochs_done", "epochs", "lr", "loss", "seed", "why"}; !slices.Equal(rows[0], want) {
 		t.Fatalf("header %q, want %q", rows[0], want)
 	}
@@ -67,6 +73,18 @@ func TestSweepCSVIsBestFirst(t *testing.T) {
 	}
 	if r := rows[6]; r[1] != "running" || r[2] != "" {
 		t.Errorf("the trial without a score: %q", r)
+	}
+	// What each setting accounts for, a row each in the same order; the
+	// seed's and the loss's Spearman are empty cells (a seed's number is
+	// a name, a loss a word).
+	imp := read(paths[1])
+	if !slices.Equal(imp[0], []string{"setting", "share", "best", "best_mean", "best_trials", "groups", "trials", "spearman"}) || len(imp) != 1+len(r.Importance) {
+		t.Fatalf("importance table: %q", imp)
+	}
+	for i, m := range r.Importance {
+		if row := imp[1+i]; row[0] != m.Setting || row[1] != num(m.Share) || row[2] != m.Best || row[7] != num(m.Rank) || m.Setting == "seed" && row[7] != "" {
+			t.Errorf("row %d: %q for %+v", i+1, row, m)
+		}
 	}
 }
 
