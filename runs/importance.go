@@ -55,7 +55,7 @@ type Scored struct {
 // Importances are the named settings that vary among the scored runs
 // (a NaN score is left out), the largest share first. A run without a
 // setting counts as its value "none". A setting with as many groups as
-// runs (less one) has no share to give: its Share is NaN.
+// scored runs has no share to give: its Share is NaN.
 func Importances(names []string, runs []Scored) []Importance {
 	var score []float64
 	var kept []Scored
