@@ -24,7 +24,11 @@ func (r runsModel) importancePanel(st Styles, w, h int) string {
 	}
 	imp, scored := runs.RunImportances(infos)
 	var b strings.Builder
-	b.WriteString("\n" + st.BoxTitle.Render(truncate(fmt.Sprintf("what each setting accounts for in best macro F1, %d shown runs with a score (ε², main effects) · i: the run's curve", scored), w)))
+	runsWord := "runs"
+	if scored == 1 {
+		runsWord = "run"
+	}
+	b.WriteString("\n" + st.BoxTitle.Render(truncate(fmt.Sprintf("what each setting accounts for in best macro F1, %d shown %s with a score (ε², main effects) · i: the run's curve", scored, runsWord), w)))
 	if len(imp) == 0 {
 		b.WriteString("\n" + st.Dim.Render(truncate("no setting varies among them (pick others with / or a wider filter)", w)))
 		return b.String()
