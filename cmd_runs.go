@@ -248,6 +248,14 @@ func printSweepsIn(out io.Writer, dir string) {
 		if b := sweep.Best(st); len(b) > 0 {
 			line += fmt.Sprintf(", best %s macro F1 %.4f", b[0].RunID, b[0].BestF1)
 		}
+		// What mattered most, where something clearly did.
+		if imp := sweep.Importances(st); len(imp) > 0 && imp[0].Share >= 0.1 {
+			if m := imp[0]; m.Setting == "seed" || m.Setting == "fold" {
+				line += fmt.Sprintf(", noise (the %ss) outweighed every setting (ε² %.2f)", m.Setting, m.Share)
+			} else {
+				line += fmt.Sprintf(", %s mattered most (ε² %.2f)", m.Setting, m.Share)
+			}
+		}
 		fmt.Fprintf(out, "%s; 'maskdash sweep status %s' lists them\n", line, sw.ID)
 	}
 }

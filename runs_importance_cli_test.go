@@ -2,9 +2,14 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/maskdash/maskdash/runs"
+	"github.com/maskdash/maskdash/training/sweep"
 )
 
 // TestRunsImportance: runs --importance says what each setting that
@@ -39,5 +44,42 @@ func TestRunsImportance(t *testing.T) {
 	if out, err := run(t, "runs", "--runs", rd, "--importance", "--filter", "dropout=0.2 weight-decay=0"); err != nil ||
 		!strings.Contains(out, "no setting varies among the runs with a score in "+rd+" (1 of them)") {
 		t.Errorf("runs --importance of one run: %v\n%s", err, out)
+	}
+}
+
+// TestRunsNamesWhatMatteredInASweep: runs' line for a sweep names the
+// setting that mattered most where one clearly did (a rate whose two
+// values score 0.5 and 0.2 over three seeds each: ε² near 1), and says
+// so when the seeds' noise outweighs every setting.
+func TestRunsNamesWhatMatteredInASweep(t *testing.T) {
+	rd := t.TempDir()
+	write := func(name string, f1 func(lr, seed int) float64) string {
+		t.Helper()
+		sw := &sweep.Sweep{Backend: "local", Parallel: 1, Binary: "/bin/true", Created: time.Date(2026, 12, 6, 1, 0, len(name), 0, time.UTC)}
+		for i := range 6 {
+			sw.Trials = append(sw.Trials, sweep.Trial{Index: i, RunID: fmt.Sprintf("t%03d", i), Seed: uint64(1 + i%3),
+				Params: []sweep.KV{{Name: "lr", Value: []string{"0.001", "0.01"}[i/3]}}})
+		}
+		if err := sweep.Create(rd, name, sw); err != nil {
+			t.Fatal(err)
+		}
+		for i, tr := range sw.Trials {
+			r, err := runs.NewStore(sw.Dir).Create(runs.Info{ID: tr.RunID, Model: "cnn-s", Epochs: 1, EpochsDone: 1,
+				Best: runs.Best{MacroF1: f1(i/3, i%3), Epoch: 1}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := r.Close(runs.StatusDone, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return sw.ID
+	}
+	rate := write("rate", func(lr, seed int) float64 { return 0.5 - 0.3*float64(lr) + 0.01*float64(seed) })
+	noise := write("noise", func(lr, seed int) float64 { return 0.3 + 0.2*float64(seed) + 0.01*float64(lr) })
+	out, err := run(t, "runs", "--runs", rd)
+	if err != nil || !regexp.MustCompile(`sweep `+rate+`: 6 trials \(6 done\), best t002 macro F1 0\.5200, lr mattered most \(ε² (0\.9\d|1\.00)\)`).MatchString(out) ||
+		!regexp.MustCompile(`sweep `+noise+`: 6 trials \(6 done\), best t005 macro F1 0\.7100, noise \(the seeds\) outweighed every setting \(ε² (0\.9\d|1\.00)\)`).MatchString(out) {
+		t.Errorf("runs of a folder with two sweeps: %v\n%s", err, out)
 	}
 }
