@@ -147,7 +147,7 @@ func importanceOf(name string, values []string, score []float64) (Importance, bo
 		byGroup[g] = append(byGroup[g], score[i])
 	}
 	imp.Share = Share(byGroup)
-	if nums, ok := numbers(values); ok && name != "seed" && name != "fold" {
+	if nums, ok := SettingNumbers(values); ok && name != "seed" && name != "fold" {
 		imp.Rank = spearman(nums, score) // a seed's or fold's number is a name, not a size
 	}
 	for g, in := range byGroup {
@@ -185,7 +185,7 @@ func valueGroups(values []string) ([]int, []string) {
 			alone++
 		}
 	}
-	nums, isNum := numbers(values)
+	nums, isNum := SettingNumbers(values)
 	if !isNum || len(labels) <= MaxValueGroups && 2*alone <= len(values) {
 		if isNum { // the groups in the values' order
 			sort.Slice(labels, func(a, b int) bool {
@@ -274,8 +274,11 @@ func Share(groups [][]float64) float64 {
 	return (between - float64(k-1)*within/float64(n-k)) / total
 }
 
-// numbers parses every value as a number; false if one is not.
-func numbers(values []string) ([]float64, bool) {
+// SettingNumbers parses every value of a setting as a number; false if
+// one is not (a setting of words, or a missing value). The charts of a
+// setting (the sweep view's, a sweep's page) read values as importance
+// does.
+func SettingNumbers(values []string) ([]float64, bool) {
 	out := make([]float64, len(values))
 	for i, v := range values {
 		f, err := strconv.ParseFloat(v, 64)
@@ -287,8 +290,15 @@ func numbers(values []string) ([]float64, bool) {
 	return out, true
 }
 
+// LogAxis reports whether a setting's number values from lo to hi go on
+// a logarithmic axis: all positive and spanning more than 20× (a rate
+// drawn with log:, a weight decay).
+func LogAxis(lo, hi float64) bool { return lo > 0 && hi/lo > 20 }
+
 // spearman is Spearman's rank correlation (ties get their mean rank);
-// NaN when either side is constant.
+// NaN when either side is constant. Written here, not taken from
+// gonum's stat, because package runs imports the standard library only
+// (DESIGN.md).
 func spearman(x, y []float64) float64 {
 	rx, ry := ranks(x), ranks(y)
 	n := float64(len(x))

@@ -71,7 +71,7 @@ func TestImportanceMatchesSciPy(t *testing.T) {
 		for _, p := range pts {
 			values = append(values, p.Settings[name])
 		}
-		nums, _ := numbers(values)
+		nums, _ := SettingNumbers(values)
 		groups, _ := valueGroups(values)
 		in.Settings = append(in.Settings, setting{nums, groups})
 	}

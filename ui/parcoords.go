@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/lipgloss"
+	"github.com/maskdash/maskdash/runs"
 )
 
 // A parallel-coordinates chart in the terminal: one vertical axis per
@@ -48,19 +49,9 @@ func pcAxes(names []string, values []map[string]string, score []float64) []pcAxi
 			continue
 		}
 		ax := pcAxis{name: n, setting: n, pos: make([]float64, len(values))}
-		nums := make([]float64, len(vs))
-		numeric := true
-		for i, v := range vs {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-				numeric = false
-				break
-			}
-			nums[i] = f
-		}
-		if numeric {
+		if nums, numeric := runs.SettingNumbers(vs); numeric {
 			lo, hi := slicesMinMax(nums)
-			logScale := lo > 0 && hi/lo > 20
+			logScale := runs.LogAxis(lo, hi)
 			tr := func(f float64) float64 {
 				if logScale {
 					return (math.Log(f) - math.Log(lo)) / (math.Log(hi) - math.Log(lo))

@@ -169,22 +169,13 @@ func (r SweepReport) slice(imp runs.Importance) *plot.Plot {
 			f1 = append(f1, t.BestF1)
 		}
 	}
-	xs := make([]float64, len(values))
-	numeric := true
-	for i, v := range values {
-		x, err := strconv.ParseFloat(v, 64)
-		if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
-			numeric = false
-			break
-		}
-		xs[i] = x
-	}
+	xs, numeric := runs.SettingNumbers(values)
 	if numeric {
 		lo, hi := math.Inf(1), math.Inf(-1)
 		for _, x := range xs {
 			lo, hi = math.Min(lo, x), math.Max(hi, x)
 		}
-		if lo > 0 && hi/lo > 20 {
+		if runs.LogAxis(lo, hi) {
 			p.X.Scale, p.X.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
 			p.X.Label.Text += " (log)"
 		}
@@ -198,6 +189,7 @@ func (r SweepReport) slice(imp runs.Importance) *plot.Plot {
 			sorted = append(sorted, w)
 		}
 		sort.Strings(sorted)
+		xs = make([]float64, len(values))
 		place := map[string]float64{}
 		ticks := make([]plot.Tick, len(sorted))
 		for i, w := range sorted {
