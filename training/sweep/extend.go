@@ -20,7 +20,7 @@ func (sw *Sweep) Extend(n int, asTPE string) ([]int, error) {
 	if s := sw.Search; s != nil && s.Method == MethodTPE {
 		if asTPE != "" {
 			if m, joint, err := ParseMethod(asTPE); err != nil || m != MethodTPE || joint != s.Joint {
-				return nil, fmt.Errorf("sweep %s is a %s search already: extend it without --search", sw.ID, strings.Split(s.Progress(sw), ",")[0])
+				return nil, fmt.Errorf("sweep %s is a %s search already: extend it without --search", sw.ID, s.Name())
 			}
 		}
 		s.Points += n

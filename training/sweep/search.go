@@ -207,11 +207,16 @@ func (s *Search) Progress(sw *Sweep) string {
 			tpe++
 		}
 	}
-	name := "TPE"
+	return fmt.Sprintf("%s, %d of %d settings (%d drawn at random, %d proposed by TPE)", s.Name(), len(pts), s.Points, len(pts)-tpe, tpe)
+}
+
+// Name is the search's method as status names it: "TPE" (joint) or
+// "independent TPE".
+func (s *Search) Name() string {
 	if !s.Joint {
-		name = "independent TPE"
+		return "independent TPE"
 	}
-	return fmt.Sprintf("%s, %d of %d settings (%d drawn at random, %d proposed by TPE)", name, len(pts), s.Points, len(pts)-tpe, tpe)
+	return "TPE"
 }
 
 func valuesOf(kv []KV) map[string]string {
