@@ -106,7 +106,7 @@ each trial that ends proposes and submits the next settings itself.`,
 			return err
 		}
 		if len(sp.Random) > 0 && draws == 0 {
-			sp.Draws = 10
+			sp.Draws, draws = 10, 10 // sweep.json's space says how many
 		}
 		var tpe *sweep.Search
 		if method == sweep.MethodTPE {
@@ -187,7 +187,7 @@ each trial that ends proposes and submits the next settings itself.`,
 			return err
 		}
 		sw := &sweep.Sweep{Space: spaceWords(grid, random, draws, folds, seeds, search, method), TrainArgs: trainArgs, Backend: backend, Parallel: parallel,
-			EarlyStop: rule, MinEpochs: minEpochs, Eta: eta, Binary: bin, SlurmArgs: strings.Fields(slurmArgs), Trials: trials, Search: tpe}
+			EarlyStop: rule, MinEpochs: minEpochs, Eta: eta, Binary: bin, SlurmArgs: strings.Fields(slurmArgs), Trials: trials, Search: tpe, DrawSeed: sp.Seed}
 		if err := sweep.Create(abs, name, sw); err != nil {
 			return err
 		}

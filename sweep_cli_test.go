@@ -617,6 +617,43 @@ func TestSweepExtend(t *testing.T) {
 	}
 }
 
+// TestSweepExtendWhileRunning: extending a local sweep whose runner still
+// runs starts a second runner, which waits for the first one's trials:
+// with --parallel 1 no two trials of the sweep ever run at once.
+func TestSweepExtendWhileRunning(t *testing.T) {
+	data := tinySet(t)
+	rd := t.TempDir()
+	if out, err := run(t, "sweep", "--runs", rd, "--random", "lr=log:1e-4..1e-2", "--trials", "2", "--parallel", "1",
+		"--data", data, "--img", "16x16", "--batch", "8", "--epochs", "2"); err != nil {
+		t.Fatalf("sweep: %v\n%s", err, out)
+	}
+	id := onlySweep(t, rd)
+	if out, err := run(t, "sweep", "extend", id, "--runs", rd, "--trials", "2"); err != nil {
+		t.Fatalf("sweep extend: %v\n%s", err, out)
+	}
+	sw, err := sweep.Open(rd, id)
+	if err != nil || len(sw.Jobs) != 2 {
+		t.Fatalf("want two local runners (the sweep's and the extension's): %v %v", err, sw.Jobs)
+	}
+	waitAllDone(t, rd, id, 4)
+	type span struct{ from, to time.Time }
+	var spans []span
+	for i := range 4 {
+		info, err := runs.ReadInfo(sw.RunDir(i))
+		if err != nil || info.End.IsZero() {
+			t.Fatalf("trial %d: %v %+v", i, err, info)
+		}
+		spans = append(spans, span{info.Start, info.End})
+	}
+	for i := range spans {
+		for j := range i {
+			if spans[i].from.Before(spans[j].to) && spans[j].from.Before(spans[i].to) {
+				t.Errorf("trials %d (%v–%v) and %d (%v–%v) ran at once with --parallel 1", j, spans[j].from, spans[j].to, i, spans[i].from, spans[i].to)
+			}
+		}
+	}
+}
+
 // TestSweepSlurmExtend: on the real Slurm cluster, a random search is
 // extended with a draw (an sbatch of its own) and then as a TPE search,
 // whose proposal is submitted the same way.

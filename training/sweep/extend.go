@@ -36,15 +36,23 @@ func (sw *Sweep) Extend(n int, asTPE string) ([]int, error) {
 	if sp.Random, err = ParseRandom(random); err != nil {
 		return nil, fmt.Errorf("sweep.json's space: %w", err)
 	}
+	drawn := 0
 	for _, f := range []struct {
 		name string
 		to   *int
-	}{{"folds", &sp.Folds}, {"seeds", &sp.Seeds}} {
+	}{{"folds", &sp.Folds}, {"seeds", &sp.Seeds}, {"trials", &drawn}} {
 		if v, ok := sw.spaceWord(f.name); ok {
 			if *f.to, err = strconv.Atoi(v); err != nil {
 				return nil, fmt.Errorf("sweep.json's space: --%s=%s is not a whole number", f.name, v)
 			}
 		}
+	}
+	// The same stream of draws, from where the sweep's stopped: its
+	// first draws are drawn again and left out.
+	perDraw := max(sp.Seeds, 1) * max(sp.Folds, 1)
+	again := 0
+	if sw.DrawSeed != 0 && drawn > 0 && drawn*perDraw == len(sw.Trials) {
+		sp.Seed, sp.Draws, again = sw.DrawSeed, drawn+n, drawn*perDraw
 	}
 	if asTPE != "" {
 		method, joint, err := ParseMethod(asTPE)
@@ -65,7 +73,7 @@ func (sw *Sweep) Extend(n int, asTPE string) ([]int, error) {
 		return nil, err
 	}
 	var added []int
-	for _, t := range ts {
+	for _, t := range ts[again:] {
 		t.Index = len(sw.Trials)
 		t.RunID = fmt.Sprintf("t%03d", t.Index)
 		sw.Trials = append(sw.Trials, t)

@@ -102,7 +102,7 @@ func (Local) Cancel(_ context.Context, sw *Sweep, _ []int) error {
 }
 
 // RunLocal is the local runner: it runs the given trials, parallel at a
-// time, each as `<Binary> sweep trial <dir> <i>` with its output in
+// time (counting every runner of the sweep: see takeSlot), each as `<Binary> sweep trial <dir> <i>` with its output in
 // logs/<run id>.out, until all have ended or ctx is cancelled (then every
 // trial gets SIGTERM and is waited for).
 func RunLocal(ctx context.Context, sw *Sweep, trials []int) error {
@@ -113,25 +113,23 @@ func RunLocal(ctx context.Context, sw *Sweep, trials []int) error {
 	if err != nil {
 		return err
 	}
-	sem := make(chan int, p) // slot numbers, for the GPU each gets
-	for s := range p {
-		sem <- s
-	}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var errs []string
 	for _, i := range trials {
-		var slot int
-		select {
-		case slot = <-sem:
-		case <-ctx.Done():
+		slot, release, err := takeSlot(ctx, logs, p)
+		if err != nil {
+			wg.Wait()
+			return err
+		}
+		if slot < 0 { // cancelled while waiting
 			wg.Wait()
 			return nil
 		}
 		wg.Add(1)
 		go func(i, slot int) {
 			defer wg.Done()
-			defer func() { sem <- slot }()
+			defer release()
 			out, err := os.OpenFile(fmt.Sprintf("%s/%s.out", logs, sw.Trials[i].RunID), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 			if err != nil {
 				mu.Lock()

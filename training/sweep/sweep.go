@@ -110,6 +110,11 @@ type Sweep struct {
 	// Search is an adaptive search's settings; nil when every trial was
 	// known at the start.
 	Search *Search `json:"search,omitempty"`
+	// DrawSeed seeds --random's draws (Space.Seed), so that extend goes
+	// on with the same stream: a search of 30 draws extended by 10 has
+	// the settings a search of 40 would have had. Sweeps written before
+	// it was kept have none, and extend draws theirs with a new seed.
+	DrawSeed uint64 `json:"draw_seed,omitempty"`
 	// Cancelled is set by sweep cancel: no trial is requeued after.
 	Cancelled bool `json:"cancelled,omitempty"`
 
