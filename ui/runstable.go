@@ -138,6 +138,22 @@ type runGroup struct {
 // shown is the table's rows: filtered, sorted, then grouped or laid out
 // as a lineage tree.
 func (r runsModel) shown() []shownRow {
+	list := r.listed()
+	if k := groupKeys[r.groupBy]; k != "" {
+		return groupRows(list, k)
+	}
+	if r.tree {
+		return treeRows(list)
+	}
+	out := make([]shownRow, len(list))
+	for i, l := range list {
+		out[i] = shownRow{run: l}
+	}
+	return out
+}
+
+// listed is the runs the filter lets through, in the table's sort.
+func (r runsModel) listed() []*runs.Listed {
 	var list []*runs.Listed
 	for i := range r.rows {
 		if runs.Matches(r.rows[i].Info, r.filter.Value()) {
@@ -161,17 +177,7 @@ func (r runsModel) shown() []shownRow {
 		}
 		return c.num(ia) > c.num(ib)
 	})
-	if k := groupKeys[r.groupBy]; k != "" {
-		return groupRows(list, k)
-	}
-	if r.tree {
-		return treeRows(list)
-	}
-	out := make([]shownRow, len(list))
-	for i, l := range list {
-		out[i] = shownRow{run: l}
-	}
-	return out
+	return list
 }
 
 func groupRows(list []*runs.Listed, k string) []shownRow {
@@ -201,17 +207,23 @@ func groupRows(list []*runs.Listed, k string) []shownRow {
 	return out
 }
 
-// groupsShare is ε² of the groups' best F1 (runs.Share): how much of
-// the scored runs' spread the grouping setting accounts for; NaN when
-// it cannot be had (too few runs).
-func groupsShare(sh []shownRow) float64 {
-	var groups [][]float64
-	for _, s := range sh {
-		if s.group != nil {
-			groups = append(groups, s.group.scored)
+// groupShare is what the grouping setting k accounts for in the listed
+// runs' best macro F1, as `i` and `runs --importance` give it
+// (runs.RunImportances: a number setting with many values, such as a
+// random search's rates, in ranges, where the table has a group a
+// value); false when the runs allow none.
+func groupShare(list []*runs.Listed, k string) (runs.Importance, bool) {
+	infos := make([]runs.Info, len(list))
+	for i, l := range list {
+		infos[i] = l.Info
+	}
+	imp, _ := runs.RunImportances(infos)
+	for _, m := range imp {
+		if m.Setting == k && !math.IsNaN(m.Share) {
+			return m, true
 		}
 	}
-	return runs.Share(groups)
+	return runs.Importance{}, false
 }
 
 // treeRows puts each run under its parent (runs whose parent is not

@@ -538,3 +538,36 @@ func TestRunsViewImportance(t *testing.T) {
 		t.Errorf("i again still shows the panel:\n%s", v)
 	}
 }
+
+// TestGroupedByARateGivesItsShare: runs that each have a rate of their
+// own (a random search's) are grouped a rate a row, which leaves ε²
+// nothing to measure; the title gives the rate's share as `i` and `runs
+// --importance` do, its values in ranges, and says so.
+func TestGroupedByARateGivesItsShare(t *testing.T) {
+	rd := t.TempDir()
+	start := time.Date(2026, 12, 6, 2, 0, 0, 0, time.UTC)
+	var infos []runs.Info
+	for k := range 9 {
+		lr := 1e-4 * float64(k+1)
+		info := runs.Info{ID: fmt.Sprintf("r%d", k), Status: runs.StatusDone, Model: "cnn-s", Loss: "ce", Optim: "adam", LR: lr, Epochs: 2, EpochsDone: 2,
+			Start: start, End: start.Add(time.Minute), Best: runs.Best{MacroF1: 0.3 + 0.02*float64(k) + 0.01*float64(k%2), Epoch: 2},
+			Config: map[string]any{"model": "cnn-s", "lr": lr}}
+		writeRunJSON(t, rd, info)
+		infos = append(infos, info)
+	}
+	imp, _ := runs.RunImportances(infos)
+	if len(imp) != 1 || imp[0].Setting != "lr" || imp[0].Groups != 3 {
+		t.Fatalf("the runs' importances: %+v", imp)
+	}
+	want := fmt.Sprintf("grouped by lr (ε² %.2f of best F1, its values in 3 ranges)", imp[0].Share)
+	m := runsViewModel(t, rd, 160, 40)
+	for range len(groupKeys) {
+		if strings.Contains(m.View(), "grouped by lr") {
+			break
+		}
+		m = feed(t, m, "g")
+	}
+	if v := m.View(); !strings.Contains(v, want) {
+		t.Errorf("want %q in the title:\n%s", want, v)
+	}
+}

@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 	"fmt"
-	"math"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -479,8 +478,18 @@ func (r runsModel) view(st Styles, w, h int) string {
 	if g := groupKeys[r.groupBy]; g != "" {
 		// With its share of best F1's spread (ε², as sweep status and
 		// runs --importance give it), where the runs allow one.
-		if share := groupsShare(r.shown()); !math.IsNaN(share) {
-			g += fmt.Sprintf(" (ε² %.2f of best F1)", max(share, 0))
+		if imp, ok := groupShare(r.listed(), g); ok {
+			scoredGroups := 0
+			for _, s := range r.shown() {
+				if s.group != nil && len(s.group.scored) > 0 {
+					scoredGroups++
+				}
+			}
+			ranges := ""
+			if imp.Groups < scoredGroups { // its values cut into ranges
+				ranges = fmt.Sprintf(", its values in %d ranges", imp.Groups)
+			}
+			g += fmt.Sprintf(" (ε² %.2f of best F1%s)", max(imp.Share, 0), ranges)
 		}
 		title = append(title, "grouped by "+g)
 	}
