@@ -23,7 +23,8 @@ func (a *app) layersCmd() *cobra.Command {
 		Short: "a run's layers: each tensor's weight and gradient norms and how far a step moves it",
 		Long: `layers prints what the dashboard's layers view (5) shows of a run, from its
 log: for each parameter tensor its last measure (the norms of its weights
-and gradient, and the update over the weights, update/|w|), that ratio's
+and gradient, the weights' median and spread, and the update over the
+weights, update/|w|), that ratio's
 median, least and most over the run's later measures, and the verdict.
 About 1e-3 a step is the usual figure; "moves fast" is past 0.1, "barely
 moves" below 1e-5. The trainer measures at a run's first step and every 5 s.`,
@@ -57,14 +58,15 @@ moves" below 1e-5. The trainer measures at a run's first step and every 5 s.`,
 }
 
 func printLayers(out io.Writer, id string, s training.LayerSummary) {
-	fmt.Fprintf(out, "run %s: %d measures, steps %d to %d\n", id, s.Measures, s.FirstStep, s.LastStep)
+	fmt.Fprintf(out, "run %s: %s, steps %d to %d\n", id, plural(s.Measures, "measure"), s.FirstStep, s.LastStep)
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TENSOR\tVALUES\t|W|\t|GRAD|\tUPDATE/|W|\tMEDIAN\tLEAST\tMOST\tVERDICT")
+	fmt.Fprintln(tw, "TENSOR\tVALUES\t|W|\tW 16%/50%/84%\t|GRAD|\tUPDATE/|W|\tMEDIAN\tLEAST\tMOST\tVERDICT")
 	for _, t := range s.Tensors {
-		fmt.Fprintf(tw, "%s\t%d\t%.4g\t%.4g\t%s\t%s\t%s\t%s\t%s\n", t.Name, t.Size, t.Weight, t.Grad, ratio(t.Ratio), ratio(t.Median), ratio(t.Least), ratio(t.Most), t.Verdict)
+		fmt.Fprintf(tw, "%s\t%d\t%.4g\t%s\t%.4g\t%s\t%s\t%s\t%s\t%s\n", t.Name, t.Size, t.Weight, spread(t.Spread), t.Grad, ratio(t.Ratio), ratio(t.Median), ratio(t.Least), ratio(t.Most), t.Verdict)
 	}
 	_ = tw.Flush() // a closed pipe has no one to tell
-	fmt.Fprintln(out, "UPDATE/|W| is the last measure's; MEDIAN, LEAST and MOST are over the measures after the first.")
+	fmt.Fprintln(out, "W 16%/50%/84% are the weights' percentiles (the median and a normal's ±1σ) at the last measure, --json's q all nine;")
+	fmt.Fprintln(out, "UPDATE/|W| is the last measure's; MEDIAN, LEAST and MOST are that ratio's over the measures after the first.")
 	// One line a verdict, naming its tensors, worst first.
 	for v := training.LayerNonFinite; v < training.LayerOK; v++ {
 		var names []string
@@ -80,6 +82,16 @@ func printLayers(out io.Writer, id string, s training.LayerSummary) {
 	if s.Alert != "" {
 		fmt.Fprintf(out, "alert (layers): %s\n", s.Alert)
 	}
+}
+
+// spread writes the weights' 15.87th, 50th and 84.13th percentiles
+// (training.SpreadPercentiles), "–" for none (a log from before they
+// were measured).
+func spread(q []float32) string {
+	if len(q) != len(training.SpreadPercentiles) {
+		return "–"
+	}
+	return fmt.Sprintf("%.3g/%.3g/%.3g", q[2], q[4], q[6])
 }
 
 // ratio writes an update ratio, "–" for none.

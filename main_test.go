@@ -1113,8 +1113,9 @@ func TestLayersCommand(t *testing.T) {
 		t.Fatalf("train: %v\n%s", err, out)
 	}
 	out, err := run(t, "layers", "x", "--runs", rd)
-	if err != nil || !strings.Contains(out, "TENSOR") || !strings.Contains(out, "conv1.weight") || !strings.Contains(out, "measures, steps") {
-		t.Fatalf("layers: %v\n%s", err, out)
+	if err != nil || !strings.Contains(out, "TENSOR") || !strings.Contains(out, "conv1.weight") || !regexp.MustCompile(`\d+ measures?, steps`).MatchString(out) ||
+		!regexp.MustCompile(`conv1\.weight +\d+ +[\d.]+ +-[\d.e-]+/-?[\d.e-]+/[\d.e-]+ `).MatchString(out) {
+		t.Fatalf("layers (with conv1.weight's 16%%/50%%/84%% weights): %v\n%s", err, out)
 	}
 	out, err = run(t, "layers", "x", "--runs", rd, "--json")
 	if err != nil {
@@ -1123,16 +1124,18 @@ func TestLayersCommand(t *testing.T) {
 	var doc struct {
 		Measures int `json:"measures"`
 		Tensors  []struct {
-			Name    string  `json:"name"`
-			Rank    int     `json:"rank"`
-			Ratio   float64 `json:"ratio"`
-			Verdict string  `json:"verdict"`
+			Name    string    `json:"name"`
+			Rank    int       `json:"rank"`
+			Ratio   float64   `json:"ratio"`
+			Verdict string    `json:"verdict"`
+			Spread  []float64 `json:"q"`
 		} `json:"tensors"`
 	}
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	if doc.Measures < 1 || len(doc.Tensors) != 6 || doc.Tensors[0].Name != "conv1.weight" || doc.Tensors[0].Rank != 4 || doc.Tensors[0].Ratio <= 0 || doc.Tensors[0].Verdict == "" {
+	if doc.Measures < 1 || len(doc.Tensors) != 6 || doc.Tensors[0].Name != "conv1.weight" || doc.Tensors[0].Rank != 4 || doc.Tensors[0].Ratio <= 0 || doc.Tensors[0].Verdict == "" ||
+		len(doc.Tensors[0].Spread) != 9 || !slices.IsSorted(doc.Tensors[0].Spread) {
 		t.Errorf("layers --json: %+v", doc)
 	}
 	// A run with no measures (as runs from before them): one sentence.

@@ -23,6 +23,11 @@ type LayerStat struct {
 	Weight float64 `json:"w"`
 	Grad   float64 `json:"g"`
 	Update float64 `json:"u"`
+	// Spread is the weights' values at SpreadPercentiles (least,
+	// −1.5σ, −1σ, −0.5σ, median, +0.5σ, +1σ, +1.5σ, most: TensorBoard's
+	// distribution), before the step's update; none in logs from before
+	// it was kept, or where a value is not finite.
+	Spread []float32 `json:"q,omitempty"`
 	// NonFinite names the norms ("w", "g", "u") that were NaN or
 	// infinite; they read 0 (JSON, and so the log, has no NaN).
 	NonFinite []string `json:"nonfinite,omitempty"`
@@ -130,6 +135,7 @@ type layerProbe struct {
 	pending []LayerStat // measured, for the next step event
 	bad     []int       // per tensor: the measures in a row with a verdict that alerts
 	noGrad  []int       // per tensor: the measures in a row with no gradient
+	sample  []float32   // scratch of the weights' spread
 }
 
 // LayerAlertAfter is how many measures in a row (at one every
@@ -204,7 +210,11 @@ func (p *layerProbe) measure(net *models.Net) error {
 	p.stats = p.stats[:0]
 	for i, q := range ps {
 		p.before[i] = append(p.before[i][:0], q.Data...)
-		p.stats = append(p.stats, LayerStat{Name: q.Name, Size: len(q.Data), Rank: len(q.Shape), Weight: norm2(q.Data), Grad: norm2(q.Grad)})
+		st := LayerStat{Name: q.Name, Size: len(q.Data), Rank: len(q.Shape), Weight: norm2(q.Data), Grad: norm2(q.Grad)}
+		if !math.IsNaN(st.Weight) && !math.IsInf(st.Weight, 0) { // every value finite: the spread is in order
+			st.Spread, p.sample = weightSpread(q.Data, uint64(i), p.sample)
+		}
+		p.stats = append(p.stats, st)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -46,6 +47,12 @@ func TestLayerStatsMeasureTheUpdate(t *testing.T) {
 				}
 				if s.Grad <= 0 || s.Update <= 0 || math.IsNaN(s.Weight) {
 					t.Errorf("%s: %+v", s.Name, s)
+				}
+				// The weights' spread: nine values in order, whose
+				// largest magnitude bounds the norm.
+				if len(s.Spread) != len(SpreadPercentiles) || !slices.IsSorted(s.Spread) ||
+					s.Weight > math.Sqrt(float64(s.Size))*math.Max(math.Abs(float64(s.Spread[0])), math.Abs(float64(s.Spread[8])))*(1+1e-6) {
+					t.Errorf("%s: |w| %g, spread %v", s.Name, s.Weight, s.Spread)
 				}
 				switch optim {
 				case "sgd":

@@ -19,6 +19,7 @@ type KeyMap struct {
 	Runs       key.Binding
 	System     key.Binding
 	Layers     key.Binding
+	Spread     key.Binding // layers view: the chart shows the weights' spread, not the update ratio
 	Left       key.Binding
 	Right      key.Binding
 	Up         key.Binding
@@ -78,6 +79,7 @@ func DefaultKeyMap() KeyMap {
 		Runs:       key.NewBinding(key.WithKeys("3"), key.WithHelp("3", "runs")),
 		System:     key.NewBinding(key.WithKeys("4"), key.WithHelp("4", "system")),
 		Layers:     key.NewBinding(key.WithKeys("5"), key.WithHelp("5", "layers")),
+		Spread:     key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "weights' spread")),
 		Left:       key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←/→", "epoch")),
 		Right:      key.NewBinding(key.WithKeys("right"), key.WithHelp("→", "next epoch")),
 		Up:         key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/↓", "move")),
@@ -177,7 +179,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Pause, k.Checkpoint, k.Predict, k.NewRun},
 		{k.LRUp, k.LRDown, k.LRSet, k.Loss, k.Mixing},
-		{k.NextView, k.Overview, k.Confusion, k.Runs, k.System, k.Layers},
+		{k.NextView, k.Overview, k.Confusion, k.Runs, k.System, k.Layers, k.Spread},
 		{k.History, k.Smooth, k.XAxis, k.LogY, k.ZoomIn, k.CursorL},
 		{k.Left, k.Up, k.Select, k.Percent, k.Offsets},
 		{k.Errors, k.EpochPrev, k.FlagLabel, k.Back},

@@ -26,9 +26,11 @@ type layerSample struct {
 const MaxLayerSamples = 5000
 
 // layersPane is the layers view's own state: the tensor under the
-// cursor, whose history the chart below the table draws.
+// cursor, whose history the chart below the table draws, and which
+// history: its update ratio, or (spread) its weights' distribution.
 type layersPane struct {
 	cursor int
+	spread bool
 }
 
 // key moves the cursor over n tensors.
@@ -38,6 +40,8 @@ func (p layersPane) key(msg tea.KeyMsg, k KeyMap, n int) layersPane {
 		p.cursor = max(p.cursor-1, 0)
 	case key.Matches(msg, k.Down):
 		p.cursor = min(p.cursor+1, max(n-1, 0))
+	case key.Matches(msg, k.Spread):
+		p.spread = !p.spread
 	}
 	return p
 }
@@ -186,8 +190,11 @@ func (m Model) layersView(w, h int) string {
 }
 
 // layerChart is tensor i's update ratio over the whole run, on a log axis
-// (↑/↓ choose the tensor).
+// (↑/↓ choose the tensor), or with d its weights' spread (spreadChart).
 func (m Model) layerChart(samples []layerSample, i, w, h int) string {
+	if m.layers.spread {
+		return m.spreadChart(samples, i, w, h)
+	}
 	ratio, steps := logRatios(samples, i, max(w-12, 10))
 	// The usual healthy ratio as a faint line: the chart's scale then
 	// always shows how far the tensor is from it.

@@ -32,6 +32,45 @@ func TestLayersViewFollowsTheCursor(t *testing.T) {
 	}
 }
 
+// TestLayersViewDrawsTheWeightsSpread: d turns the chart below the table
+// into the chosen tensor's weights' spread over the run (TensorBoard's
+// distribution), and back; measures without one (an older log) say so.
+func TestLayersViewDrawsTheWeightsSpread(t *testing.T) {
+	m, _ := press(newTestModel(&fakeCtrl{}, 120, 40), "5", "d")
+	v := m.View()
+	if !strings.Contains(v, "conv1.weight: weights' spread over the run, median 0.01") || !strings.Contains(v, "d: update ratio") ||
+		strings.Contains(v, "conv1.weight: update/|w|") {
+		t.Errorf("d does not draw the first tensor's spread:\n%s", v)
+	}
+	// The series are the measures' spreads, the last point the last
+	// measure's; a measure without one is a gap.
+	samples := append([]layerSample(nil), m.state.Layers...)
+	last := samples[len(samples)-1].Stats[0]
+	series, steps, ok := spreadSeries(samples, 0, 10)
+	if !ok || len(series) != 9 || len(steps) != 10 || series[0][9] != float64(last.Spread[0]) || series[8][9] != float64(last.Spread[8]) || steps[9] != float64(samples[len(samples)-1].Step) {
+		t.Errorf("spread series of conv1.weight: %v %v %v", ok, series, steps)
+	}
+	samples[len(samples)-1].Stats = []training.LayerStat{{Name: "conv1.weight"}}
+	if series, _, ok := spreadSeries(samples, 0, 10); !ok || !math.IsNaN(series[4][9]) || math.IsNaN(series[4][8]) {
+		t.Errorf("a measure without a spread is not a gap: %v", series[4])
+	}
+	m, _ = press(m, "down", "down")
+	if v := m.View(); !strings.Contains(v, "conv2.weight: weights' spread") {
+		t.Errorf("the spread does not follow the cursor:\n%s", v)
+	}
+	m, _ = press(m, "d")
+	if v := m.View(); !strings.Contains(v, "conv2.weight: update/|w|") {
+		t.Errorf("d again does not bring the update ratio back:\n%s", v)
+	}
+	old := New(Options{Renderer: asciiRenderer(), RunsDir: "testdata/no-runs"})
+	old, _ = old.Resize(100, 30)
+	old.state.Apply(training.Event{Kind: training.KindStep, Step: 1, Time: time.Now(), Layers: []training.LayerStat{{Name: "a", Size: 4, Weight: 2, Grad: 0.1, Update: 2e-3}}})
+	old, _ = press(old, "5", "d")
+	if v := old.View(); !strings.Contains(v, "this run's measures have none") {
+		t.Errorf("a log without spreads:\n%s", v)
+	}
+}
+
 func TestLayersViewBeforeAnyMeasure(t *testing.T) {
 	m := New(Options{Renderer: asciiRenderer(), RunsDir: "testdata/no-runs"})
 	m, _ = m.Resize(100, 30)

@@ -83,7 +83,14 @@ func scriptLayers(step int) []training.LayerStat {
 	f := float64(step)
 	st := func(name string, n, rank int, w, g, ratio float64) training.LayerStat {
 		w *= 1 + f/200
-		return training.LayerStat{Name: name, Size: n, Rank: rank, Weight: w, Grad: g * math.Exp(-f/60), Update: ratio * w}
+		// The weights as a normal's: σ = |w|/√n, its least and most
+		// 3.5σ out, centred a little off zero.
+		sd := w / math.Sqrt(float64(n))
+		var q []float32
+		for _, z := range []float64{-3.5, -1.5, -1, -0.5, 0, 0.5, 1, 1.5, 3.5} {
+			q = append(q, float32(0.01+z*sd))
+		}
+		return training.LayerStat{Name: name, Size: n, Rank: rank, Weight: w, Grad: g * math.Exp(-f/60), Update: ratio * w, Spread: q}
 	}
 	return []training.LayerStat{
 		st("conv1.weight", 432, 4, 4.1, 0.9, 2e-3*math.Exp(-f/80)),
