@@ -85,10 +85,10 @@ func printLayers(out io.Writer, id string, s training.LayerSummary) {
 }
 
 // spread writes the weights' 15.87th, 50th and 84.13th percentiles
-// (training.SpreadPercentiles), "–" for none (a log from before they
+// (runs.SpreadPercentiles), "–" for none (a log from before they
 // were measured).
 func spread(q []float32) string {
-	if len(q) != len(training.SpreadPercentiles) {
+	if len(q) != len(runs.SpreadPercentiles) {
 		return "–"
 	}
 	return fmt.Sprintf("%.3g/%.3g/%.3g", q[2], q[4], q[6])

@@ -23,7 +23,7 @@ type LayerStat struct {
 	Weight float64 `json:"w"`
 	Grad   float64 `json:"g"`
 	Update float64 `json:"u"`
-	// Spread is the weights' values at SpreadPercentiles (least,
+	// Spread is the weights' values at runs.SpreadPercentiles (least,
 	// −1.5σ, −1σ, −0.5σ, median, +0.5σ, +1σ, +1.5σ, most: TensorBoard's
 	// distribution), before the step's update; none in logs from before
 	// it was kept, or where a value is not finite.

@@ -50,7 +50,7 @@ func TestLayerStatsMeasureTheUpdate(t *testing.T) {
 				}
 				// The weights' spread: nine values in order, whose
 				// largest magnitude bounds the norm.
-				if len(s.Spread) != len(SpreadPercentiles) || !slices.IsSorted(s.Spread) ||
+				if len(s.Spread) != len(runs.SpreadPercentiles) || !slices.IsSorted(s.Spread) ||
 					s.Weight > math.Sqrt(float64(s.Size))*math.Max(math.Abs(float64(s.Spread[0])), math.Abs(float64(s.Spread[8])))*(1+1e-6) {
 					t.Errorf("%s: |w| %g, spread %v", s.Name, s.Weight, s.Spread)
 				}

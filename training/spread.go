@@ -3,13 +3,9 @@ package training
 import (
 	"math/rand/v2"
 	"slices"
-)
 
-// SpreadPercentiles are the percentiles LayerStat.Spread gives, those of
-// TensorBoard's distributions: the least and most values, the median,
-// and the shares of a normal distribution beyond 0.5, 1 and 1.5 standard
-// deviations either side (30.85%, 15.87%, 6.68%).
-var SpreadPercentiles = [...]float64{0, 6.68, 15.87, 30.85, 50, 69.15, 84.13, 93.32, 100}
+	"github.com/maskdash/maskdash/runs"
+)
 
 // SpreadSample is how many of a tensor's values at most the percentiles
 // are read from: larger tensors are sampled (the least and most are
@@ -17,7 +13,7 @@ var SpreadPercentiles = [...]float64{0, 6.68, 15.87, 30.85, 50, 69.15, 84.13, 93
 // tensor's values (its standard error is √(p(1−p)/n) ≤ 0.8%).
 const SpreadSample = 4096
 
-// weightSpread is v's values at SpreadPercentiles, from a sample of at
+// weightSpread is v's values at runs.SpreadPercentiles, from a sample of at
 // most SpreadSample of them drawn with seed (so a run's measures are
 // the same from run to run), buf its scratch.
 func weightSpread(v []float32, seed uint64, buf []float32) ([]float32, []float32) {
@@ -38,8 +34,8 @@ func weightSpread(v []float32, seed uint64, buf []float32) ([]float32, []float32
 		}
 	}
 	slices.Sort(buf)
-	out := make([]float32, len(SpreadPercentiles))
-	for k, p := range SpreadPercentiles {
+	out := make([]float32, len(runs.SpreadPercentiles))
+	for k, p := range runs.SpreadPercentiles {
 		out[k] = percentileOf(buf, p)
 	}
 	out[0], out[len(out)-1] = lo, hi

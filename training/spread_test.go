@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/maskdash/maskdash/runs"
 )
 
 // TestWeightSpreadIsNumPysPercentiles: a small tensor's spread is its
@@ -20,7 +22,7 @@ func TestWeightSpreadIsNumPysPercentiles(t *testing.T) {
 	want := []float64{0, 0.668, 1.587, 3.085, 5, 6.915, 8.413, 9.332, 10}
 	for k := range want {
 		if math.Abs(float64(got[k])-want[k]) > 1e-5 {
-			t.Errorf("percentile %g of 0..10: %g, want %g", SpreadPercentiles[k], got[k], want[k])
+			t.Errorf("percentile %g of 0..10: %g, want %g", runs.SpreadPercentiles[k], got[k], want[k])
 		}
 	}
 	// A million values uniform on [0, 1): the value at p is p/100, and
@@ -37,8 +39,8 @@ func TestWeightSpreadIsNumPysPercentiles(t *testing.T) {
 		t.Errorf("least and most of the large tensor: %g, %g, want -1 and 2", got[0], got[8])
 	}
 	for k := 1; k < 8; k++ {
-		if d := math.Abs(float64(got[k]) - SpreadPercentiles[k]/100); d > 0.02 {
-			t.Errorf("percentile %g of uniform values: %g (%.3f off)", SpreadPercentiles[k], got[k], d)
+		if d := math.Abs(float64(got[k]) - runs.SpreadPercentiles[k]/100); d > 0.02 {
+			t.Errorf("percentile %g of uniform values: %g (%.3f off)", runs.SpreadPercentiles[k], got[k], d)
 		}
 		if got[k] < got[k-1] {
 			t.Errorf("the spread goes down at %d: %v", k, got)

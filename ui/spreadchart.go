@@ -5,17 +5,17 @@ import (
 	"math"
 
 	"github.com/guptarohit/asciigraph"
-	"github.com/maskdash/maskdash/training"
+	"github.com/maskdash/maskdash/runs"
 )
 
-// spreadSeries are tensor i's weights at each of training.SpreadPercentiles
+// spreadSeries are tensor i's weights at each of runs.SpreadPercentiles
 // over the whole run, reduced to at most n points (each the last measure
 // of its share of the samples), with their steps; a point whose measure
 // has no spread (a log from before it was kept) is NaN. ok is false when
 // no measure has one.
 func spreadSeries(samples []layerSample, i, n int) (series [][]float64, steps []float64, ok bool) {
 	n = min(n, len(samples))
-	series = make([][]float64, len(training.SpreadPercentiles))
+	series = make([][]float64, len(runs.SpreadPercentiles))
 	for b := range n {
 		s := samples[(b+1)*len(samples)/n-1]
 		var q []float32

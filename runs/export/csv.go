@@ -47,15 +47,27 @@ func writeLayers(runDir, path string) error {
 	if err != nil {
 		return err
 	}
-	rows := [][]string{{"step", "tensor", "values", "rank", "weight_norm", "grad_norm", "update_norm", "update_ratio", "not_finite"}}
+	head := []string{"step", "tensor", "values", "rank", "weight_norm", "grad_norm", "update_norm", "update_ratio", "not_finite"}
+	for _, p := range runs.SpreadPercentiles { // the weights' spread: w_p0 (least) … w_p100 (most)
+		head = append(head, "w_p"+strconv.FormatFloat(p, 'f', -1, 64))
+	}
+	rows := [][]string{head}
 	for _, l := range lg.layers {
 		for _, f := range l.Layers {
 			rank := ""
 			if f.Rank > 0 {
 				rank = strconv.Itoa(f.Rank)
 			}
-			rows = append(rows, []string{strconv.Itoa(l.Step), f.Name, strconv.Itoa(f.Size), rank, num(f.Weight), num(f.Grad), num(f.Update), num(f.Ratio()),
-				strings.Join(f.NonFinite, ";")})
+			row := []string{strconv.Itoa(l.Step), f.Name, strconv.Itoa(f.Size), rank, num(f.Weight), num(f.Grad), num(f.Update), num(f.Ratio()),
+				strings.Join(f.NonFinite, ";")}
+			for k := range runs.SpreadPercentiles {
+				v := ""
+				if len(f.Spread) == len(runs.SpreadPercentiles) {
+					v = num(f.Spread[k])
+				}
+				row = append(row, v)
+			}
+			rows = append(rows, row)
 		}
 	}
 	return writeCSV(path, rows)

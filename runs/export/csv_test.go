@@ -40,7 +40,7 @@ func TestCSVReadsBack(t *testing.T) {
 	// line wins).
 	for i, st := range []int{10, 500, 500} {
 		e := map[string]any{"kind": "step", "step": st, "loss": 1.0, "layers": []map[string]any{
-			{"name": "conv1.weight", "n": 432, "rank": 4, "w": 4.0, "g": 0.5, "u": 0.004 * float64(i+1)},
+			{"name": "conv1.weight", "n": 432, "rank": 4, "w": 4.0, "g": 0.5, "u": 0.004 * float64(i+1), "q": []float64{-1, -0.5, -0.25, -0.1, 0, 0.1, 0.25, 0.5, float64(i + 1)}},
 			{"name": "conv1.bias", "n": 16, "w": 0.0, "g": 0.1 * float64(1-i/2), "u": 0.001, "nonfinite": nonFinite(i == 2, "g")}}}
 		if err := r.Append(e); err != nil {
 			t.Fatal(err)
@@ -81,9 +81,12 @@ func TestCSVReadsBack(t *testing.T) {
 		t.Errorf("epochs %v", epochs)
 	}
 	layers := read(paths[2])
-	want := [][]string{{"step", "tensor", "values", "rank", "weight_norm", "grad_norm", "update_norm", "update_ratio", "not_finite"},
-		{"10", "conv1.weight", "432", "4", "4", "0.5", "0.004", "0.001", ""}, {"10", "conv1.bias", "16", "", "0", "0.1", "0.001", "0", ""},
-		{"500", "conv1.weight", "432", "4", "4", "0.5", "0.012", "0.003", ""}, {"500", "conv1.bias", "16", "", "0", "0", "0.001", "0", "g"}}
+	want := [][]string{{"step", "tensor", "values", "rank", "weight_norm", "grad_norm", "update_norm", "update_ratio", "not_finite",
+		"w_p0", "w_p6.68", "w_p15.87", "w_p30.85", "w_p50", "w_p69.15", "w_p84.13", "w_p93.32", "w_p100"},
+		{"10", "conv1.weight", "432", "4", "4", "0.5", "0.004", "0.001", "", "-1", "-0.5", "-0.25", "-0.1", "0", "0.1", "0.25", "0.5", "1"},
+		{"10", "conv1.bias", "16", "", "0", "0.1", "0.001", "0", "", "", "", "", "", "", "", "", "", ""},
+		{"500", "conv1.weight", "432", "4", "4", "0.5", "0.012", "0.003", "", "-1", "-0.5", "-0.25", "-0.1", "0", "0.1", "0.25", "0.5", "3"},
+		{"500", "conv1.bias", "16", "", "0", "0", "0.001", "0", "g", "", "", "", "", "", "", "", "", ""}}
 	if len(layers) != len(want) {
 		t.Fatalf("layers.csv: %v", layers)
 	}

@@ -31,7 +31,8 @@ func figureRun(t *testing.T) string {
 		{"kind": "run", "settings": map[string]any{"classes": []string{"cat", "dog", "fox"}}},
 		{"kind": "control", "step": 50, "setting": "lr", "value": "0.0005", "who": "SHA256:abc"},
 		{"kind": "step", "step": 1, "loss": 2.0, "layers": []map[string]any{{"name": "conv1.weight", "n": 432, "w": 4.0, "g": 0.5, "u": 0.1}}},
-		{"kind": "step", "step": 250, "loss": 0.1, "layers": []map[string]any{{"name": "conv1.weight", "n": 432, "w": 5.0, "g": 0.25, "u": 0.01}}},
+		{"kind": "step", "step": 250, "loss": 0.1, "layers": []map[string]any{{"name": "conv1.weight", "n": 432, "w": 5.0, "g": 0.25, "u": 0.01,
+			"q": []float64{-0.9, -0.4, -0.24, -0.1, 0.0123, 0.1, 0.241, 0.4, 0.8}}}},
 	}
 	for ep, f1 := range []float64{0.4, 0.7, 0.6} {
 		events = append(events, map[string]any{"kind": "epoch", "epoch": ep + 1, "step": 100 * (ep + 1), "train_acc": 0.5,
@@ -130,7 +131,7 @@ func TestHTMLInChromium(t *testing.T) {
 		"focal &lt;next&gt;\nthe loader waited</p>",
 		"Layers (step 250)</h2>",
 		"Class offsets (epoch 2)</h2>", "+0.0200 ± 0.0100 on held-out halves of those images (9 of 10 gained)", "<td>dog</td><td>+0.75</td>",
-		"<th>mask F1</th><th>gender F1</th><th>age F1</th>", "<td>0.7000</td><td>0.9000</td><td>0.8000</td><td>0.6250</td>", "<td>conv1.weight</td><td>432</td><td>5</td><td>0.25</td><td>0.002</td>",
+		"<th>mask F1</th><th>gender F1</th><th>age F1</th>", "<td>0.7000</td><td>0.9000</td><td>0.8000</td><td>0.6250</td>", "<td>conv1.weight</td><td>432</td><td>5</td><td>-0.24 / 0.0123 / 0.241</td><td>0.25</td><td>0.002</td>",
 	} {
 		if !strings.Contains(dom, want) {
 			t.Errorf("Chromium's DOM lacks %q", want)

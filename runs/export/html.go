@@ -176,6 +176,14 @@ var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap{
 	},
 	"clock": func(t time.Time) string { return t.Format("2006-01-02 15:04:05") },
 	"g4":    func(v float64) string { return fmt.Sprintf("%.4g", v) },
+	// The weights' median and a normal's ±1σ percentiles (the kept
+	// spread's 15.87th, 50th and 84.13th); – without one.
+	"spread": func(q []float64) string {
+		if len(q) != len(runs.SpreadPercentiles) {
+			return "–"
+		}
+		return fmt.Sprintf("%.3g / %.3g / %.3g", q[2], q[4], q[6])
+	},
 	"sign2": func(v float64) string { return fmt.Sprintf("%+.2f", v) },
 	"sign4": func(v float64) string { return fmt.Sprintf("%+.4f", v) },
 	"task": func(m map[string]float64, t string) string {
@@ -208,8 +216,8 @@ var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap{
 {{with .Layers}}<h2>Layers (step {{.Step}})</h2>
 <p class="muted">Each parameter tensor's norms at the last measured step, and how far that step's update moved it
 (update/|w|): about 1e-3 is the usual healthy figure; past 0.1 the rate is too high for the tensor, below 1e-5 it barely learns.</p>
-<table id="layers"><tr><th>tensor</th><th>values</th><th>|w|</th><th>|grad|</th><th>update/|w|</th></tr>
-{{range .Layers}}<tr><td>{{.Name}}</td><td>{{.Size}}</td><td>{{g4 .Weight}}</td><td>{{g4 .Grad}}</td><td>{{g4 .Ratio}}</td></tr>
+<table id="layers"><tr><th>tensor</th><th>values</th><th>|w|</th><th>weights 16% / 50% / 84%</th><th>|grad|</th><th>update/|w|</th></tr>
+{{range .Layers}}<tr><td>{{.Name}}</td><td>{{.Size}}</td><td>{{g4 .Weight}}</td><td>{{spread .Spread}}</td><td>{{g4 .Grad}}</td><td>{{g4 .Ratio}}</td></tr>
 {{end}}</table>
 {{end}}{{with .Offsets}}<h2>Class offsets (epoch {{.Epoch}})</h2>
 <p class="muted">Fitted by maskdash calibrate on epoch {{.Epoch}}'s {{.Images}} validation images for macro F1, and added to each class's

@@ -89,6 +89,9 @@ func TensorBoard(runDir, out string) (string, error) {
 		for _, s := range l.Layers {
 			vals = append(vals, scalarValue("layers/"+s.Name+"/weight_norm", s.Weight), scalarValue("layers/"+s.Name+"/grad_norm", s.Grad),
 				scalarValue("layers/"+s.Name+"/update_ratio", s.Ratio()))
+			if h, ok := s.histogram(); ok {
+				vals = append(vals, h)
+			}
 		}
 		record(&b, event(l.wall, int64(l.Step), summary(vals...)))
 	}
@@ -123,6 +126,9 @@ type layerFigure struct {
 	Update float64 `json:"u"`
 	// NonFinite names the norms that were NaN or infinite (they read 0).
 	NonFinite []string `json:"nonfinite"`
+	// Spread is the weights at runs.SpreadPercentiles; none in logs
+	// from before it was kept.
+	Spread []float64 `json:"q"`
 }
 
 // ratio is the update's norm over the weights' (0 for zero weights), as
@@ -132,6 +138,37 @@ func (f layerFigure) Ratio() float64 {
 		return 0
 	}
 	return f.Update / f.Weight
+}
+
+// histogram is the weights' spread as a Summary.Value of TensorBoard's
+// histograms and distributions: a bucket between each two of the kept
+// percentiles, holding that share of the tensor's values. TensorBoard's
+// distribution chart, which reads percentiles back from the buckets, so
+// draws the measured ones at its own basis points, which are
+// runs.SpreadPercentiles. The sum of squares is the norm's square; the
+// sum puts each bucket's values at its middle (the measure keeps no
+// mean). false without a spread.
+func (f layerFigure) histogram() ([]byte, bool) {
+	q := f.Spread
+	if len(q) != len(runs.SpreadPercentiles) || f.Size <= 0 {
+		return nil, false
+	}
+	n := float64(f.Size)
+	var limits, counts []float64
+	sum := 0.0
+	for k := 1; k < len(q); k++ {
+		c := n * (runs.SpreadPercentiles[k] - runs.SpreadPercentiles[k-1]) / 100
+		limits, counts = append(limits, q[k]), append(counts, c)
+		sum += c * (q[k-1] + q[k]) / 2
+	}
+	h := append(doubleField(1, q[0]), doubleField(2, q[len(q)-1])...)
+	h = append(h, doubleField(3, n)...)
+	h = append(h, doubleField(4, sum)...)
+	h = append(h, doubleField(5, f.Weight*f.Weight)...)
+	h = append(h, packedDoubles(6, limits)...)
+	h = append(h, packedDoubles(7, counts)...)
+	b := fieldString(1, "layers/"+f.Name+"/weights")
+	return append(b, fieldBytes(5, h)...), true // Summary.Value.histo
 }
 
 // logFigures are what the exports read from a run's log.
@@ -204,6 +241,20 @@ func event(wall float64, step int64, what []byte) []byte {
 		b = append(append(b, key(2, 0)...), binary.AppendUvarint(nil, uint64(step))...)
 	}
 	return append(b, what...)
+}
+
+// doubleField is a double (wire type 1).
+func doubleField(field int, v float64) []byte {
+	return binary.LittleEndian.AppendUint64(key(field, 1), math.Float64bits(v))
+}
+
+// packedDoubles is a packed repeated double.
+func packedDoubles(field int, v []float64) []byte {
+	var b []byte
+	for _, x := range v {
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(x))
+	}
+	return fieldBytes(field, b)
 }
 
 // summary is Event.summary (5): a Summary of values (1).

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 
@@ -45,10 +46,16 @@ pd = meta.nested_type.add(name="PluginData")
 add(pd, "plugin_name", 1, F.TYPE_STRING)
 add(pd, "content", 2, F.TYPE_BYTES)
 add(meta, "plugin_data", 1, F.TYPE_MESSAGE, type_name=".tensorboard.SummaryMetadata.PluginData")
+histo = fd.message_type.add(name="HistogramProto")
+for i, name in enumerate(["min", "max", "num", "sum", "sum_squares"]):
+    add(histo, name, i + 1, F.TYPE_DOUBLE)
+add(histo, "bucket_limit", 6, F.TYPE_DOUBLE, F.LABEL_REPEATED)
+add(histo, "bucket", 7, F.TYPE_DOUBLE, F.LABEL_REPEATED)
 summ = fd.message_type.add(name="Summary")
 val = summ.nested_type.add(name="Value")
 add(val, "tag", 1, F.TYPE_STRING)
 add(val, "simple_value", 2, F.TYPE_FLOAT)
+add(val, "histo", 5, F.TYPE_MESSAGE, type_name=".tensorboard.HistogramProto")
 add(val, "node_name", 7, F.TYPE_STRING)
 add(val, "tensor", 8, F.TYPE_MESSAGE, type_name=".tensorboard.TensorProto")
 add(val, "metadata", 9, F.TYPE_MESSAGE, type_name=".tensorboard.SummaryMetadata")
@@ -82,6 +89,10 @@ while i < len(data):
         if v.HasField("tensor"):
             d["text"] = v.tensor.string_val[0].decode()
             d["plugin"] = v.metadata.plugin_data.plugin_name
+        elif v.HasField("histo"):
+            h = v.histo
+            d["histo"] = {"min": h.min, "max": h.max, "num": h.num, "sum": h.sum, "sum_squares": h.sum_squares,
+                          "limits": list(h.bucket_limit), "counts": list(h.bucket)}
         else:
             d["value"] = v.simple_value
         vals.append(d)
@@ -113,7 +124,8 @@ func TestTensorBoardReadsBack(t *testing.T) {
 	}
 	// One measured step's parameter norms.
 	if err := r.Append(map[string]any{"kind": "step", "step": 120, "t": "2026-11-29T10:00:00Z", "loss": 1.0,
-		"layers": []map[string]any{{"name": "conv1.weight", "n": 432, "w": 4.0, "g": 0.5, "u": 0.004}}}); err != nil {
+		"layers": []map[string]any{{"name": "conv1.weight", "n": 432, "w": 4.0, "g": 0.5, "u": 0.004,
+			"q": []float64{-0.5, -0.3, -0.2, -0.1, 0, 0.1, 0.2, 0.3, 0.6}}}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := r.Close(runs.StatusDone, nil); err != nil {
@@ -139,6 +151,11 @@ func TestTensorBoardReadsBack(t *testing.T) {
 			Value  *float64
 			Text   string
 			Plugin string
+			Histo  *struct {
+				Min, Max, Num, Sum float64
+				SumSquares         float64 `json:"sum_squares"`
+				Limits, Counts     []float64
+			}
 		}
 	}
 	if err := json.Unmarshal(out, &evs); err != nil {
@@ -165,7 +182,27 @@ func TestTensorBoardReadsBack(t *testing.T) {
 	lay := evs[304]
 	tags = map[string]float64{}
 	for _, v := range lay.Values {
+		if v.Histo != nil {
+			// The weights' spread as a histogram: a bucket between each
+			// two percentiles with that share of the 432 values.
+			h := v.Histo
+			wantCounts := []float64{28.8576, 39.7008, 64.7136, 82.728, 82.728, 64.7136, 39.7008, 28.8576} // 432 × 6.68%, 9.19%, 14.98%, 19.15%, …
+			if v.Tag != "layers/conv1.weight/weights" || h.Min != -0.5 || h.Max != 0.6 || h.Num != 432 || h.SumSquares != 16 ||
+				!slices.Equal(h.Limits, []float64{-0.3, -0.2, -0.1, 0, 0.1, 0.2, 0.3, 0.6}) || len(h.Counts) != 8 {
+				t.Errorf("the weights' histogram %s %+v", v.Tag, h)
+				continue
+			}
+			for k, c := range h.Counts {
+				if math.Abs(c-wantCounts[k]) > 1e-9 {
+					t.Errorf("bucket %d holds %g, want %g", k, c, wantCounts[k])
+				}
+			}
+			continue
+		}
 		tags[v.Tag] = *v.Value
+	}
+	if _, ok := tags["layers/conv1.weight/update_ratio"]; !ok || len(lay.Values) != 4 {
+		t.Errorf("want three scalars and the histogram: %+v", lay.Values)
 	}
 	if lay.Step != 120 || tags["layers/conv1.weight/weight_norm"] != 4 || tags["layers/conv1.weight/grad_norm"] != 0.5 ||
 		math.Abs(tags["layers/conv1.weight/update_ratio"]-0.001) > 1e-9 {
