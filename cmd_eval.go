@@ -175,6 +175,8 @@ func (a *app) predictCmd() *cobra.Command {
 		if set.Task != "" {
 			fmt.Fprintf(a.out, "they are the %s task's classes (%s), no submission: 'maskdash ensemble --run MASK --run GENDER --run AGE --out FILE' combines a run of each task\n",
 				set.Task, strings.Join(set.Classes, ", "))
+		} else if err := a.recordSubmission(runsDir, file, []training.RunPredictor{pr}, tta, offsets); err != nil {
+			return err
 		}
 		if err := a.writeProbs(probs, set, lp); err != nil {
 			return err
@@ -268,6 +270,11 @@ func (a *app) ensembleCmd() *cobra.Command {
 			return err
 		}
 		fmt.Fprintf(a.out, "wrote the soft vote of %d runs (%d predictions) to %s\n", len(prs), e.Set.Len(), file)
+		if e.Set.Task == "" {
+			if err := a.recordSubmission(runsDir, file, prs, tta, cal != nil && cal.Worth()); err != nil {
+				return err
+			}
+		}
 		if err := a.writeProbs(probs, e.Set, e.Vote); err != nil {
 			return err
 		}
@@ -277,6 +284,19 @@ func (a *app) ensembleCmd() *cobra.Command {
 		return nil
 	}
 	return cmd
+}
+
+// recordSubmission adds the predictions file to the runs folder's record
+// of submissions, for 'maskdash submissions score' to give it the
+// leaderboard's figure.
+func (a *app) recordSubmission(runsDir, file string, prs []training.RunPredictor, tta, offsets bool) error {
+	home, s := training.SubmissionFrom(runsDir, prs, tta, offsets)
+	if err := runs.RecordSubmission(home, file, s); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.out, "recorded in %s: once the leaderboard scores it, 'maskdash submissions score %s --f1 F1 [--acc ACC] --runs %s'\n",
+		filepath.Join(home, runs.SubmissionsFile), file, home)
+	return nil
 }
 
 // offsetsTTANote says when offsets were fitted on other predictions than

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -44,7 +45,10 @@ type runRow struct {
 	// OffsetsGain is the held-out gain of the class offsets calibrate
 	// kept (none: no offsets).
 	OffsetsGain *float64 `json:"class_offsets_held_out_gain,omitempty"`
-	Error       string   `json:"error,omitempty"`
+	// Public is the best public leaderboard macro F1 recorded for the
+	// run's own submissions (maskdash submissions).
+	Public *float64 `json:"public_macro_f1,omitempty"`
+	Error  string   `json:"error,omitempty"`
 }
 
 func (a *app) runsCmd() *cobra.Command {
@@ -87,6 +91,11 @@ func (a *app) runsCmd() *cobra.Command {
 		if err != nil {
 			return err
 		}
+		if shelf == "" {
+			if err := runs.AttachLeaderboard(dir, list); err != nil {
+				return fmt.Errorf("the leaderboard scores: %w", err)
+			}
+		}
 		kept := list[:0]
 		for _, l := range list {
 			if l.Err == nil && !runs.Matches(l.Info, filter) || l.Err != nil && filter != "" {
@@ -112,6 +121,7 @@ func (a *app) runsCmd() *cobra.Command {
 			if i.Offsets != nil {
 				r.OffsetsGain = &i.Offsets.HeldOutGain
 			}
+			r.Public = i.Public
 			if l.Err != nil {
 				r.Status, r.Error = "unreadable", l.Err.Error()
 			}
@@ -266,10 +276,16 @@ func printRuns(out io.Writer, dir string, rows []runRow) {
 		return
 	}
 	changed, alerted := false, false
+	// The leaderboard's column once a run has a score there.
+	public := slices.ContainsFunc(rows, func(r runRow) bool { return r.Public != nil })
+	publicHead := ""
+	if public {
+		publicHead = "\tPUBLIC F1"
+	}
 	// Columns as wide as their widest cell: sweep trials' and --name's
 	// ids and a mixed loss overflowed fixed widths and shifted the rest.
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "RUN\tSTATUS\tMODEL\tLOSS\tOPTIM\tLR\tEPOCHS\tBEST F1\tACC\tTIME\tPARENT\tTRICKS\tNOTE")
+	fmt.Fprintln(tw, "RUN\tSTATUS\tMODEL\tLOSS\tOPTIM\tLR\tEPOCHS\tBEST F1\tACC"+publicHead+"\tTIME\tPARENT\tTRICKS\tNOTE")
 	for _, r := range rows {
 		if r.Error != "" {
 			fmt.Fprintf(tw, "%s\t%s\t%s\n", r.ID, r.Status, r.Error)
@@ -287,8 +303,15 @@ func printRuns(out io.Writer, dir string, rows []runRow) {
 		if training.Troubled(r.Alerts) {
 			status, alerted = status+"!", true
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.2g%s\t%d/%d\t%.4f\t%.3f\t%s\t%s\t%s\t%s\n", r.ID, status, r.Model, r.Loss+lossMark, r.Optim,
-			r.LR, lrMark, r.Epochs, r.Planned, r.BestF1, r.BestAcc, fmtDur(r.Duration), orDash(r.Parent), orDash(strings.Join(r.Tricks, " · ")), noteCell(r.Note))
+		publicCell := ""
+		if public {
+			publicCell = "\t-"
+			if r.Public != nil {
+				publicCell = fmt.Sprintf("\t%.4f", *r.Public)
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.2g%s\t%d/%d\t%.4f\t%.3f%s\t%s\t%s\t%s\t%s\n", r.ID, status, r.Model, r.Loss+lossMark, r.Optim,
+			r.LR, lrMark, r.Epochs, r.Planned, r.BestF1, r.BestAcc, publicCell, fmtDur(r.Duration), orDash(r.Parent), orDash(strings.Join(r.Tricks, " · ")), noteCell(r.Note))
 	}
 	_ = tw.Flush() // a closed pipe has no one to tell
 	if changed {

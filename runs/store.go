@@ -88,6 +88,10 @@ type Info struct {
 	// not stored in run.json); nil when it has none or they do not read
 	// (predict --offsets then says why).
 	Offsets *ClassOffsets `json:"-"`
+	// Public is the best public leaderboard macro F1 given for a
+	// submission of this run alone (AttachLeaderboard, from the runs
+	// folder's SubmissionsFile; not stored in run.json); nil: none.
+	Public *float64 `json:"-"`
 	// Dir is the run's folder (not stored: where it was read from).
 	Dir string `json:"-"`
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -117,6 +118,14 @@ func TestLingeringManagerAnswersAfterTheEnd(t *testing.T) {
 	child := list[0].Info
 	if child.Parent != parent.ID || child.Loss != "focal" || child.Status != runs.StatusDone {
 		t.Errorf("child %+v of %s", child, parent.ID)
+	}
+	// The prediction of the eval set is in the runs folder's record of
+	// submissions, with the validation F1 of its weights: the finished
+	// run's one epoch, its best.
+	subs, err := runs.ReadSubmissions(dir)
+	if err != nil || len(subs) != 1 || len(subs[0].Runs) != 1 || subs[0].Runs[0] != parent.ID || subs[0].ValF1 == nil ||
+		*subs[0].ValF1 != list[1].Info.Best.MacroF1 || subs[0].Ckpt != "epoch 1, step "+strconv.Itoa(list[1].Info.Steps) {
+		t.Errorf("the runs folder's submissions: %v %+v (the run: %+v)", err, subs, list[1].Info)
 	}
 }
 

@@ -1,6 +1,7 @@
 package training
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -720,12 +721,13 @@ func (t *Trainer) validate(ctx context.Context) (Metrics, *Confusion, *runs.ValP
 // class probabilities beside them (WriteBoth). It returns the
 // predictions' path.
 func (t *Trainer) predictNow() (string, error) {
-	set := t.val
+	set, eval := t.val, false
 	if t.data.Format == "mask" {
 		if ev, err := dataset.ReadEval(t.dataDir(), t.train.Bins); err == nil {
 			if set, err = ev.ForTask(t.cfg.Task); err != nil {
 				return "", err
 			}
+			eval = true
 		}
 	}
 	l := dataset.NewLoader(set, dataset.LoaderConfig{Batch: t.net.Spec.EvalBatch, Aug: t.aug, Workers: t.cfg.Workers}, nil, nil)
@@ -734,7 +736,33 @@ func (t *Trainer) predictNow() (string, error) {
 		return "", err
 	}
 	path := filepath.Join(t.dir, "predictions", fmt.Sprintf("%03d-%07d.csv", t.epoch, t.step))
-	return path, WriteBoth(path, set, lp)
+	if err := WriteBoth(path, set, lp); err != nil {
+		return "", err
+	}
+	if eval && set.Task == "" { // a submission: the eval set's 18 classes
+		if err := t.recordSubmission(path); err != nil {
+			return "", fmt.Errorf("the predictions are in %s, but %w", path, err)
+		}
+	}
+	return path, nil
+}
+
+// recordSubmission adds predictions of the current weights to the runs
+// folder's record of submissions (runs.RecordSubmission), with the
+// validation macro F1 of these weights when they are the best epoch's,
+// just validated.
+func (t *Trainer) recordSubmission(path string) error {
+	runsDir := runs.SubmissionsHome(cmp.Or(t.cfg.Runs, runs.DefaultDir))
+	ref := t.id
+	if rel, err := filepath.Rel(runsDir, t.dir); err == nil && !strings.HasPrefix(rel, "..") {
+		ref = filepath.ToSlash(rel)
+	}
+	s := runs.Submission{Runs: []string{ref}, Ckpt: fmt.Sprintf("epoch %d, step %d", t.epoch, t.step)}
+	if t.batchInEpoch == 0 && t.epoch > 0 && t.epoch == t.bestEpoch {
+		f1 := t.bestF1
+		s.ValF1 = &f1
+	}
+	return runs.RecordSubmission(runsDir, path, s)
 }
 
 func (t *Trainer) dataDir() string {

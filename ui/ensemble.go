@@ -98,6 +98,22 @@ func (r runsModel) ensemble() (runsModel, tea.Cmd) {
 		if err != nil {
 			return ensembledMsg{err: err}
 		}
+		// Both votes go into the runs folder's record of submissions,
+		// for the leaderboard's scores (maskdash submissions).
+		if e.Set.Task == "" {
+			for _, v := range []struct {
+				path    string
+				offsets bool
+			}{{out, false}, {offsets.path, true}} {
+				if v.path == "" {
+					continue
+				}
+				home, sub := training.SubmissionFrom(r.dir, prs, false, v.offsets)
+				if err := runs.RecordSubmission(home, v.path, sub); err != nil {
+					return ensembledMsg{err: err}
+				}
+			}
+		}
 		return ensembledMsg{path: out, e: e, ids: ids, start: start, offsets: offsets}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -25,6 +26,9 @@ type runCol struct {
 	text  bool
 	cell  func(runs.Info) string
 	num   func(runs.Info) float64
+	// has, when set, makes the column one that only some runs fill: it
+	// is shown only when a run in the table has a value there.
+	has func(runs.Info) bool
 }
 
 // Column indexes that the code names.
@@ -58,6 +62,19 @@ var runCols = []runCol{
 	}},
 	{title: "epoch", width: 7, prio: 2, cell: func(i runs.Info) string { return fmt.Sprintf("%d/%d", i.EpochsDone, i.Epochs) }, num: func(i runs.Info) float64 { return float64(i.EpochsDone) }},
 	{title: "best F1", width: 7, prio: 0, cell: func(i runs.Info) string { return f4(i.Best.MacroF1) }, num: func(i runs.Info) float64 { return i.Best.MacroF1 }},
+	// The best public leaderboard score of the run's own submissions
+	// (maskdash submissions).
+	{title: "public", width: 7, prio: 3, cell: func(i runs.Info) string {
+		if i.Public == nil {
+			return "-"
+		}
+		return f4(*i.Public)
+	}, num: func(i runs.Info) float64 {
+		if i.Public == nil {
+			return -1 // below every score
+		}
+		return *i.Public
+	}, has: func(i runs.Info) bool { return i.Public != nil }},
 	{title: "@ep", width: 4, prio: 3, cell: func(i runs.Info) string { return fmt.Sprint(i.Best.Epoch) }, num: func(i runs.Info) float64 { return float64(i.Best.Epoch) }},
 	{title: "last F1", width: 7, prio: 3, cell: func(i runs.Info) string { return f4(i.LastF1) }, num: func(i runs.Info) float64 { return i.LastF1 }},
 	{title: "mask", width: 6, prio: 5, cell: func(i runs.Info) string { return f3(task(i, "mask")) }, num: func(i runs.Info) float64 { return task(i, "mask") }},
@@ -271,7 +288,7 @@ func meanSpread(v []float64) (mean, sd float64) {
 }
 
 // columnsFor picks the columns that fit w cells, by priority.
-func columnsFor(w, idWidth int) []int {
+func columnsFor(w, idWidth int, rows []shownRow) []int {
 	width := func(i int) int {
 		if i == colID {
 			return idWidth + 2
@@ -289,6 +306,9 @@ func columnsFor(w, idWidth int) []int {
 	on := make([]bool, len(runCols))
 	total := 0
 	for _, i := range order {
+		if has := runCols[i].has; has != nil && !slices.ContainsFunc(rows, func(s shownRow) bool { return s.run != nil && has(s.run.Info) }) {
+			continue // no run has a value there
+		}
 		if runCols[i].prio == 0 || total+width(i) <= w {
 			on[i] = true
 			total += width(i)
@@ -323,7 +343,7 @@ func (r runsModel) table(st Styles, w, h int) string {
 		idWidth = max(idWidth, lipgloss.Width(idCells[k]))
 	}
 	idWidth = max(min(idWidth, maxIDWidth), 8) // the ids shown, not a fixed width
-	cols := columnsFor(w-2, idWidth)
+	cols := columnsFor(w-2, idWidth, sh)
 	var tc []table.Column
 	for _, i := range cols {
 		t := runCols[i].title

@@ -571,3 +571,39 @@ func TestGroupedByARateGivesItsShare(t *testing.T) {
 		t.Errorf("want %q in the title:\n%s", want, v)
 	}
 }
+
+// TestRunsTableShowsLeaderboardScores: the public column appears once a
+// run has a leaderboard score for a submission of its own, with the
+// best; a vote's score is no run's.
+func TestRunsTableShowsLeaderboardScores(t *testing.T) {
+	rd := tableRuns(t)
+	if v := runsViewModel(t, rd, 160, 40).View(); strings.Contains(v, "public") {
+		t.Errorf("a public column without scores:\n%s", v)
+	}
+	work := t.TempDir()
+	for i, sc := range []struct {
+		runs []string
+		f1   float64
+	}{{[]string{"d-vgg-focal-s1"}, 0.6123}, {[]string{"d-vgg-focal-s1"}, 0.7123}, {[]string{"a-cnn-ce-s1", "b-cnn-ce-s2"}, 0.9}} {
+		p := filepath.Join(work, fmt.Sprintf("s%d.csv", i))
+		if err := os.WriteFile(p, fmt.Appendf(nil, "ImageID,ans\nx.jpg,%d\n", i), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := runs.RecordSubmission(rd, p, runs.Submission{Runs: sc.runs}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := runs.ScoreSubmission(rd, p, false, runs.LeaderboardScore{MacroF1: sc.f1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v := runsViewModel(t, rd, 160, 40).View()
+	var row string
+	for _, l := range strings.Split(v, "\n") {
+		if strings.Contains(l, "d-vgg-focal-s1") {
+			row = l
+		}
+	}
+	if !strings.Contains(v, "public") || !strings.Contains(row, "0.7123") || strings.Contains(v, "0.9000") {
+		t.Errorf("the public column (want d-vgg-focal-s1's best, 0.7123, and no vote's score):\n%s", v)
+	}
+}

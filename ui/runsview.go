@@ -61,6 +61,7 @@ type moved struct {
 type runsLoadedMsg struct {
 	rows []runs.Listed
 	err  error
+	warn error // the leaderboard scores could not be read: the runs list without them
 }
 
 // noteEdit is a run's note being written in the one-line input.
@@ -113,7 +114,9 @@ func (r runsModel) load() tea.Cmd {
 				}
 			}
 		}
-		return runsLoadedMsg{rows, err}
+		// Each run's best public leaderboard score (maskdash submissions).
+		warn := runs.AttachLeaderboard(dir, rows)
+		return runsLoadedMsg{rows, err, warn}
 	}
 }
 
@@ -121,6 +124,9 @@ func (r runsModel) update(msg tea.Msg) (runsModel, tea.Cmd) {
 	switch msg := msg.(type) {
 	case runsLoadedMsg:
 		r.rows, r.err, r.loaded = msg.rows, msg.err, true
+		if msg.warn != nil {
+			r.answer, r.answerBad = "the leaderboard scores: "+msg.warn.Error(), true
+		}
 		r.cursor = min(r.cursor, max(len(r.shown())-1, 0))
 		var cmds []tea.Cmd
 		for _, id := range r.selected {

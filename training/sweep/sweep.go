@@ -122,7 +122,7 @@ type Sweep struct {
 }
 
 // File is a sweep's file name in its folder.
-const File = "sweep.json"
+const File = runs.SweepFile
 
 // IsSweep reports whether dir is a sweep folder.
 func IsSweep(dir string) bool {

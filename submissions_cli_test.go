@@ -1,0 +1,135 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/maskdash/maskdash/internal/pyref"
+)
+
+// TestSubmissions: predict and ensemble record the files they write in
+// the runs folder; the eval set's truth (the synthetic set's
+// eval/truth.csv, standing in for a leaderboard) is given as each
+// prediction's score, one through a renamed copy; submissions lists them
+// with their validation figures and measures the agreement, Spearman's
+// ρ as SciPy computes it; bad scores and unknown files get a sentence.
+func TestSubmissions(t *testing.T) {
+	data := tinySet(t)
+	rd, work := t.TempDir(), t.TempDir()
+	truth := regexp.MustCompile(`against the truth beside it: accuracy ([\d.]+), macro F1 ([\d.]+)`)
+	var val, lb []float64
+	for i, lr := range []string{"0.003", "0.0003", "0.01"} {
+		name := fmt.Sprintf("r%d", i)
+		if out, err := run(t, "train", "--headless", "--data", data, "--runs", rd, "--img", "16x16", "--batch", "8", "--epochs", "2", "--lr", lr, "--name", name); err != nil {
+			t.Fatalf("train: %v\n%s", err, out)
+		}
+		sub := filepath.Join(work, name+".csv")
+		out, err := run(t, "predict", name, "--runs", rd, "--out", sub)
+		m := truth.FindStringSubmatch(out)
+		if err != nil || m == nil || !strings.Contains(out, "recorded in "+filepath.Join(rd, "submissions.json")) {
+			t.Fatalf("predict: %v\n%s", err, out)
+		}
+		f1, _ := strconv.ParseFloat(m[2], 64)
+		if i == 1 { // uploaded under another name
+			b, _ := os.ReadFile(sub)
+			sub = filepath.Join(t.TempDir(), "final.csv")
+			if err := os.WriteFile(sub, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		out, err = run(t, "submissions", "score", sub, "--runs", rd, "--f1", m[2], "--acc", m[1])
+		if err != nil || !strings.Contains(out, fmt.Sprintf("public leaderboard macro F1 %s, validation ", m[2])) {
+			t.Fatalf("submissions score: %v\n%s", err, out)
+		}
+		lb = append(lb, f1)
+	}
+	if out, err := run(t, "ensemble", "--run", "r0", "--run", "r1", "--run", "r2", "--runs", rd, "--out", filepath.Join(work, "vote.csv")); err != nil || !strings.Contains(out, "recorded in") {
+		t.Fatalf("ensemble: %v\n%s", err, out)
+	}
+	out, err := run(t, "submissions", "--runs", rd, "--json")
+	if err != nil {
+		t.Fatalf("submissions --json: %v\n%s", err, out)
+	}
+	var doc struct {
+		Submissions []struct {
+			File   string   `json:"file"`
+			Runs   []string `json:"runs"`
+			Ckpt   string   `json:"ckpt"`
+			ValF1  *float64 `json:"val_macro_f1"`
+			Public *struct {
+				MacroF1  float64  `json:"macro_f1"`
+				Accuracy *float64 `json:"accuracy"`
+			} `json:"public"`
+		} `json:"submissions"`
+		Public struct {
+			N    int      `json:"submissions"`
+			Rank *float64 `json:"spearman"`
+			Gap  *float64 `json:"mean_gap"`
+		} `json:"public_agreement"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err, out)
+	}
+	if len(doc.Submissions) != 4 {
+		t.Fatalf("want 4 submissions (3 predictions and the vote): %s", out)
+	}
+	gap := 0.0
+	for i, s := range doc.Submissions[:3] {
+		if s.ValF1 == nil || s.Public == nil || s.Public.MacroF1 != lb[i] || s.Public.Accuracy == nil || len(s.Runs) != 1 || !strings.HasPrefix(s.Ckpt, "epoch ") {
+			t.Fatalf("submission %d: %+v", i, s)
+		}
+		val = append(val, *s.ValF1)
+		gap += lb[i] - *s.ValF1
+	}
+	if v := doc.Submissions[3]; len(v.Runs) != 3 || v.ValF1 != nil || v.Public != nil || filepath.Base(v.File) != "vote.csv" {
+		t.Errorf("the vote's record: %+v", v)
+	}
+	var want struct {
+		Rho *float64 `json:"rho"`
+	}
+	pyref.Run(t, "scipy.stats", "python3-scipy", `
+import json, math, sys
+from scipy.stats import spearmanr
+d = json.load(sys.stdin)
+r = spearmanr(d["val"], d["lb"]).correlation
+print(json.dumps({"rho": None if math.isnan(r) else r}))`, map[string][]float64{"val": val, "lb": lb}, &want)
+	if doc.Public.N != 3 || doc.Public.Gap == nil || math.Abs(*doc.Public.Gap-gap/3) > 1e-12 ||
+		(want.Rho == nil) != (doc.Public.Rank == nil) || want.Rho != nil && math.Abs(*want.Rho-*doc.Public.Rank) > 1e-9 {
+		t.Errorf("agreement %+v (ρ %v), want 3 submissions, gap %g, SciPy's ρ %v", doc.Public, doc.Public.Rank, gap/3, want.Rho)
+	}
+	out, err = run(t, "submissions", "--runs", rd)
+	if err != nil || !strings.Contains(out, "4 submissions in "+rd+", 3 scored on a leaderboard") || !regexp.MustCompile(`vote of 3: \S+-r0 \+ 2 more`).MatchString(out) ||
+		!strings.Contains(out, "validation against the public leaderboard over 3 submissions") && !strings.Contains(out, "3 submissions with both figures") {
+		t.Errorf("submissions:\n%s", out)
+	}
+	// maskdash runs gives each run its leaderboard score.
+	out, err = run(t, "runs", "--runs", rd)
+	if err != nil || !strings.Contains(out, "PUBLIC F1") || !regexp.MustCompile(fmt.Sprintf(`-r0 .* %.4f `, lb[0])).MatchString(out) {
+		t.Errorf("runs with leaderboard scores (r0's %.4f):\n%s", lb[0], out)
+	}
+	stranger := filepath.Join(work, "stranger.csv")
+	if err := os.WriteFile(stranger, []byte("ImageID,ans\nx.jpg,1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"submissions", "score", stranger, "--f1", "0.5"}, "stranger.csv is not among the predictions files recorded in"},
+		{[]string{"submissions", "score", filepath.Join(work, "r0.csv"), "--f1", "70.21"}, "--f1 70.21 is not a macro F1"},
+		{[]string{"submissions", "score", filepath.Join(work, "r0.csv")}, "submissions score needs --f1"},
+		{[]string{"submissions", "score", filepath.Join(work, "r0.csv"), "--f1", "0.5", "--acc", "120"}, "--acc 120 is neither a share"},
+	} {
+		out, err := run(t, append(c.args, "--runs", rd)...)
+		if err == nil || !strings.Contains(out, c.want) || strings.Count(strings.TrimSpace(out), "\n") != 0 {
+			t.Errorf("%v: %v\n%s", c.args, err, out)
+		}
+	}
+}

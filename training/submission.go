@@ -1,0 +1,42 @@
+package training
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/maskdash/maskdash/runs"
+)
+
+// SubmissionFrom describes predictions made with prs's checkpoints for
+// the runs folder's record (runs.RecordSubmission): the runs as the
+// runs folder names them, which weights, and for a single checkpoint
+// written at an epoch's end its validation macro F1, the figure the
+// leaderboard's is set against. It returns the runs folder the record
+// belongs in: runsDir when the first run is in it, else the folder the
+// first run is in (a run given as a path elsewhere).
+func SubmissionFrom(runsDir string, prs []RunPredictor, tta, offsets bool) (string, runs.Submission) {
+	s := runs.Submission{TTA: tta, Offsets: offsets}
+	home := runsDir
+	for i, pr := range prs {
+		ref := filepath.Base(pr.RunDir)
+		if rel, err := filepath.Rel(runsDir, pr.RunDir); err == nil && !strings.HasPrefix(rel, "..") {
+			ref = rel
+		} else if i == 0 {
+			home = runs.SubmissionsHome(filepath.Dir(pr.RunDir))
+			if rel, err := filepath.Rel(home, pr.RunDir); err == nil {
+				ref = rel
+			}
+		}
+		s.Runs = append(s.Runs, filepath.ToSlash(ref))
+	}
+	if len(prs) == 1 {
+		m := prs[0].Meta
+		s.Ckpt = fmt.Sprintf("epoch %d, step %d", m.Epoch, m.Step)
+		if m.Metrics != nil && m.Batch == 0 {
+			f1 := m.Metrics.MacroF1
+			s.ValF1 = &f1
+		}
+	}
+	return home, s
+}
