@@ -292,7 +292,9 @@ func (a *app) ensembleCmd() *cobra.Command {
 func (a *app) recordSubmission(runsDir, file string, prs []training.RunPredictor, tta, offsets bool) error {
 	home, s := training.SubmissionFrom(runsDir, prs, tta, offsets)
 	if err := runs.RecordSubmission(home, file, s); err != nil {
-		return err
+		// The predictions are written: the record's trouble is a warning.
+		fmt.Fprintf(a.errOut, "warning: %s is written but not recorded among the submissions: %v\n", file, err)
+		return nil
 	}
 	fmt.Fprintf(a.out, "recorded in %s: once the leaderboard scores it, 'maskdash submissions score %s --f1 F1 [--acc ACC] --runs %s'\n",
 		filepath.Join(home, runs.SubmissionsFile), file, home)

@@ -92,8 +92,9 @@ func (a *app) runsCmd() *cobra.Command {
 			return err
 		}
 		if shelf == "" {
+			// A record that does not read costs the scores, not the list.
 			if err := runs.AttachLeaderboard(dir, list); err != nil {
-				return fmt.Errorf("the leaderboard scores: %w", err)
+				fmt.Fprintf(a.errOut, "warning: the runs are listed without their leaderboard scores: %v\n", err)
 			}
 		}
 		kept := list[:0]

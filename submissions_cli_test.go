@@ -132,4 +132,21 @@ print(json.dumps({"rho": None if math.isnan(r) else r}))`, map[string][]float64{
 			t.Errorf("%v: %v\n%s", c.args, err, out)
 		}
 	}
+	// A record that does not read: the runs still list, with a warning;
+	// submissions says which file.
+	if err := os.WriteFile(filepath.Join(rd, "submissions.json"), []byte("[{"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err = run(t, "runs", "--runs", rd)
+	if err != nil || !strings.Contains(out, "warning: the runs are listed without their leaderboard scores") || !strings.Contains(out, "-r0") || strings.Contains(out, "PUBLIC F1") {
+		t.Errorf("runs with a torn submissions.json: %v\n%s", err, out)
+	}
+	if out, err := run(t, "submissions", "--runs", rd); err == nil || !strings.Contains(out, filepath.Join(rd, "submissions.json")+" does not read as a record of submissions") {
+		t.Errorf("submissions with a torn record: %v\n%s", err, out)
+	}
+	// predict still writes its file, and warns that it is not recorded.
+	out, err = run(t, "predict", "r0", "--runs", rd, "--out", filepath.Join(work, "again.csv"))
+	if _, serr := os.Stat(filepath.Join(work, "again.csv")); err != nil || serr != nil || !strings.Contains(out, "warning: "+filepath.Join(work, "again.csv")+" is written but not recorded") {
+		t.Errorf("predict with a torn record: %v %v\n%s", err, serr, out)
+	}
 }

@@ -127,7 +127,7 @@ func ReadSubmissions(runsDir string) ([]Submission, error) {
 	}
 	var all []Submission
 	if err := json.Unmarshal(b, &all); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(runsDir, SubmissionsFile), err)
+		return nil, fmt.Errorf("%s does not read as a record of submissions (%w): mend or remove it", filepath.Join(runsDir, SubmissionsFile), err)
 	}
 	return all, nil
 }

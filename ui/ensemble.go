@@ -39,6 +39,9 @@ type ensembledMsg struct {
 	// cancelled: esc stopped the vote; nothing was written.
 	cancelled bool
 	offsets   votedOffsets
+	// unrecorded: the votes are written, but the runs folder's record of
+	// submissions could not take them.
+	unrecorded error
 }
 
 // votedOffsets is the vote with class offsets (maskdash ensemble
@@ -100,6 +103,7 @@ func (r runsModel) ensemble() (runsModel, tea.Cmd) {
 		}
 		// Both votes go into the runs folder's record of submissions,
 		// for the leaderboard's scores (maskdash submissions).
+		var unrecorded error
 		if e.Set.Task == "" {
 			for _, v := range []struct {
 				path    string
@@ -109,12 +113,12 @@ func (r runsModel) ensemble() (runsModel, tea.Cmd) {
 					continue
 				}
 				home, sub := training.SubmissionFrom(r.dir, prs, false, v.offsets)
-				if err := runs.RecordSubmission(home, v.path, sub); err != nil {
-					return ensembledMsg{err: err}
+				if err := runs.RecordSubmission(home, v.path, sub); err != nil && unrecorded == nil {
+					unrecorded = err
 				}
 			}
 		}
-		return ensembledMsg{path: out, e: e, ids: ids, start: start, offsets: offsets}
+		return ensembledMsg{path: out, e: e, ids: ids, start: start, offsets: offsets, unrecorded: unrecorded}
 	}
 }
 
@@ -170,5 +174,9 @@ func (m ensembledMsg) said() (string, bool) {
 	case o.why != "":
 		s += " · no class offsets: " + o.why
 	}
-	return s + fmt.Sprintf(" · %d predictions → %s and their class probabilities (-probs.csv) (%s)", m.e.Set.Len(), files, time.Since(m.start).Round(time.Second)), false
+	s += fmt.Sprintf(" · %d predictions → %s and their class probabilities (-probs.csv) (%s)", m.e.Set.Len(), files, time.Since(m.start).Round(time.Second))
+	if m.unrecorded != nil {
+		return s + " · not recorded among the submissions: " + m.unrecorded.Error(), true
+	}
+	return s, false
 }

@@ -91,6 +91,10 @@ func TestEnsemblePickedRuns(t *testing.T) {
 	if err != nil || !strings.HasPrefix(string(b), "ImageID,ans\n") || strings.Count(string(b), "\n") != 15 {
 		t.Errorf("%s: %v\n%s", files[0], err, b)
 	}
+	// The vote is in the runs folder's record of submissions.
+	if subs, err := runs.ReadSubmissions(rd); err != nil || len(subs) != 1 || len(subs[0].Runs) != 2 || subs[0].File != files[0] || subs[0].ValF1 != nil || subs[0].Rows != 14 {
+		t.Errorf("the vote's record: %v %+v", err, subs)
+	}
 	// The vote's class probabilities beside it: the same classes, each
 	// image's most probable, for --pseudo-labels with --pseudo-min-prob.
 	classes, _, err := dataset.ReadPseudoLabels(files[0])
