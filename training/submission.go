@@ -13,20 +13,19 @@ import (
 // runs folder names them, which weights, and for a single checkpoint
 // written at an epoch's end its validation macro F1, the figure the
 // leaderboard's is set against. It returns the runs folder the record
-// belongs in: runsDir when the first run is in it, else the folder the
-// first run is in (a run given as a path elsewhere).
+// belongs in: runsDir when the first run is in it, else the runs folder
+// the first run is in (a run given as a path elsewhere; a sweep's trial's
+// is the sweep's runs folder).
 func SubmissionFrom(runsDir string, prs []RunPredictor, tta, offsets bool) (string, runs.Submission) {
 	s := runs.Submission{TTA: tta, Offsets: offsets}
 	home := runsDir
-	for i, pr := range prs {
+	if len(prs) > 0 && !inside(runsDir, prs[0].RunDir) {
+		home = runs.SubmissionsHome(filepath.Dir(prs[0].RunDir))
+	}
+	for _, pr := range prs {
 		ref := filepath.Base(pr.RunDir)
-		if rel, err := filepath.Rel(runsDir, pr.RunDir); err == nil && !strings.HasPrefix(rel, "..") {
-			ref = rel
-		} else if i == 0 {
-			home = runs.SubmissionsHome(filepath.Dir(pr.RunDir))
-			if rel, err := filepath.Rel(home, pr.RunDir); err == nil {
-				ref = rel
-			}
+		if inside(home, pr.RunDir) {
+			ref, _ = filepath.Rel(home, pr.RunDir)
 		}
 		s.Runs = append(s.Runs, filepath.ToSlash(ref))
 	}
@@ -39,4 +38,10 @@ func SubmissionFrom(runsDir string, prs []RunPredictor, tta, offsets bool) (stri
 		}
 	}
 	return home, s
+}
+
+// inside reports whether path is in folder dir (at any depth).
+func inside(dir, path string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != "." && !strings.HasPrefix(rel, "..")
 }

@@ -1,0 +1,41 @@
+package training
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/maskdash/maskdash/runs"
+)
+
+// TestSubmissionFrom: runs are named as their runs folder names them (a
+// sweep's trial as sweep/trial); a run given as a folder elsewhere puts
+// the record in its own runs folder, the sweep's runs folder for a
+// trial; one checkpoint at an epoch's end gives its validation F1, one
+// mid-epoch and a vote none.
+func TestSubmissionFrom(t *testing.T) {
+	rd, other := t.TempDir(), t.TempDir()
+	sw := filepath.Join(other, "sweep-1")
+	if err := os.MkdirAll(filepath.Join(sw, "t003"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(sw, runs.SweepFile), []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	at := func(dir string, batch int) RunPredictor {
+		return RunPredictor{Predictor: &Predictor{Meta: CkptMeta{Epoch: 4, Step: 200, Batch: batch, Metrics: &Metrics{MacroF1: 0.5}}}, RunDir: dir}
+	}
+	home, s := SubmissionFrom(rd, []RunPredictor{at(filepath.Join(rd, "r1"), 0)}, true, false)
+	if home != rd || !slices.Equal(s.Runs, []string{"r1"}) || s.ValF1 == nil || *s.ValF1 != 0.5 || s.Ckpt != "epoch 4, step 200" || !s.TTA {
+		t.Errorf("a run of the runs folder: %s %+v", home, s)
+	}
+	home, s = SubmissionFrom(rd, []RunPredictor{at(filepath.Join(sw, "t003"), 7)}, false, false)
+	if home != other || !slices.Equal(s.Runs, []string{"sweep-1/t003"}) || s.ValF1 != nil {
+		t.Errorf("a sweep's trial given as a folder elsewhere, mid-epoch: %s %+v", home, s)
+	}
+	home, s = SubmissionFrom(rd, []RunPredictor{at(filepath.Join(rd, "sweep-2", "t000"), 0), at(filepath.Join(rd, "r2"), 0)}, false, true)
+	if home != rd || !slices.Equal(s.Runs, []string{"sweep-2/t000", "r2"}) || s.ValF1 != nil || s.Ckpt != "" || !s.Offsets {
+		t.Errorf("a vote: %s %+v", home, s)
+	}
+}
