@@ -56,7 +56,9 @@ t send-keys -t smoke "n"; waitfor "new run from here"
 t send-keys -t smoke C-u "focal 0.0005" Enter
 waitfor "-focal ← " 60   # the child run shows its parent
 t send-keys -t smoke "q"; waitfor "EXITED 0" 60
-runs=$(ls "$work/runs")
+# The run folders (the runs folder holds submissions.json too).
+rundirs() { for d in "$1"/*/; do [ -f "$d/run.json" ] && basename "$d"; done; }
+runs=$(rundirs "$work/runs")
 [ "$(echo "$runs" | wc -l)" = 2 ] || fail "want 2 runs, have: $runs"
 parent=$(echo "$runs" | grep -v focal)
 child=$(echo "$runs" | grep focal)
@@ -64,6 +66,7 @@ grep -q '"status": "stopped"' "$work/runs/$parent/run.json" || fail "parent not 
 grep -q "\"parent\": \"$parent\"" "$work/runs/$child/run.json" || fail "child does not name its parent"
 grep -q '"status": "stopped"' "$work/runs/$child/run.json" || fail "child not stopped after q"
 ls "$work/runs/$parent/predictions/"*.csv >/dev/null || fail "no prediction CSV"
+grep -q "\"$parent\"" "$work/runs/submissions.json" || fail "the prediction is not among the runs folder's submissions"
 head -1 "$work/runs/$parent/predictions/"*.csv | grep -qx "ImageID,ans" || fail "bad prediction header"
 grep -q '"setting":"lr"' "$work/runs/$parent/metrics.jsonl" || fail "lr change not in the log"
 [ -f "$work/runs/$child/checkpoints/latest.json" ] || fail "child has no checkpoint"
@@ -94,7 +97,7 @@ t send-keys -t smoke "n"; waitfor "new run from here"
 t send-keys -t smoke C-u "smooth 0.0002" Enter
 waitfor "-smooth ← " 60   # the child run shows its parent
 t send-keys -t smoke "q"; waitfor "EXITED 0" 60
-[ "$(ls "$work/runs2" | wc -l)" = 2 ] || fail "want a child run of the finished run"
+[ "$(rundirs "$work/runs2" | wc -l)" = 2 ] || fail "want a child run of the finished run"
 ls "$work/runs2/"*/predictions/*.csv >/dev/null || fail "no prediction from the finished run"
 # A slower model, so that step samples come: the palette, the step
 # charts' cursor and the mouse wheel's zoom.
