@@ -2,6 +2,7 @@ package export
 
 import (
 	"encoding/xml"
+	"fmt"
 	"image/png"
 	"os"
 	"os/exec"
@@ -116,12 +117,31 @@ func TestHTMLInChromium(t *testing.T) {
 	if err := runs.WriteClassOffsets(dir, off); err != nil {
 		t.Fatal(err)
 	}
+	// A submission of the run, scored on the leaderboard, and a vote's,
+	// which is not the run's alone.
+	work := t.TempDir()
+	for i, runsOf := range [][]string{{filepath.Base(dir)}, {filepath.Base(dir), "another"}} {
+		sub := filepath.Join(work, fmt.Sprintf("sub%d.csv", i))
+		if err := os.WriteFile(sub, fmt.Appendf(nil, "ImageID,ans\nx.jpg,%d\n", i), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		val, acc := 0.7, 0.5443
+		if err := runs.RecordSubmission(filepath.Dir(dir), sub, runs.Submission{Runs: runsOf, Ckpt: "epoch 2, step 200", ValF1: &val, TTA: true}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := runs.ScoreSubmission(filepath.Dir(dir), sub, false, runs.LeaderboardScore{MacroF1: 0.6512 + float64(i), Accuracy: &acc}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	path, err := HTML(dir, out)
 	if err != nil {
 		t.Fatal(err)
 	}
 	selfContained(t, path)
 	dom := chromiumDOM(t, path)
+	if strings.Contains(dom, "1.6512") {
+		t.Error("the page lists a vote's submission as the run's")
+	}
 	id := filepath.Base(dir)
 	for _, want := range []string{
 		`<h1 id="run">figs (` + id + `)</h1>`,
@@ -130,6 +150,7 @@ func TestHTMLInChromium(t *testing.T) {
 		"<td>dog</td><td>0.8750</td><td>0.7000</td><td>0.7778</td><td>10</td>",
 		"focal &lt;next&gt;\nthe loader waited</p>",
 		"Layers (step 250)</h2>",
+		"<td>sub0.csv</td><td>epoch 2, step 200, tta</td><td>0.7000</td><td>0.6512</td><td>54.43%</td><td>–</td>",
 		"Class offsets (epoch 2)</h2>", "+0.0200 ± 0.0100 on held-out halves of those images (9 of 10 gained)", "<td>dog</td><td>+0.75</td>",
 		"<th>mask F1</th><th>gender F1</th><th>age F1</th>", "<td>0.7000</td><td>0.9000</td><td>0.8000</td><td>0.6250</td>", "<td>conv1.weight</td><td>432</td><td>5</td><td>-0.24 / 0.0123 / 0.241</td><td>0.25</td><td>0.002</td>",
 	} {

@@ -57,9 +57,13 @@ func HTML(runDir, out string) (string, error) {
 	for _, e := range r.Epochs {
 		masked = masked || len(e.Tasks) > 0
 	}
+	subs, err := runSubmissions(runDir)
+	if err != nil {
+		return "", err
+	}
 	page := pageData{
-		Offsets: offsets,
-		Name:    r.name(), Note: r.Info.Note, Info: r.Info, Best: *r.best(), Epochs: r.Epochs, Events: r.Events, Layers: layers, Masked: masked,
+		Offsets: offsets, Submissions: subs,
+		Name: r.name(), Note: r.Info.Note, Info: r.Info, Best: *r.best(), Epochs: r.Epochs, Events: r.Events, Layers: layers, Masked: masked,
 		Curves: template.HTML(svgBody(curves.Bytes())), Confusion: template.HTML(svgBody(conf.Bytes())),
 		Classes:  classRows(r.Classes, r.best().Conf),
 		Settings: settingRows(r.Info.Config),
@@ -74,6 +78,27 @@ func HTML(runDir, out string) (string, error) {
 		return "", fmt.Errorf("export: %w", err)
 	}
 	return path, nil
+}
+
+// runSubmissions are the submissions of the run in runDir alone, from
+// its runs folder's record (runs.SubmissionsHome), oldest first.
+func runSubmissions(runDir string) ([]runs.Submission, error) {
+	home := runs.SubmissionsHome(filepath.Dir(runDir))
+	all, err := runs.ReadSubmissions(home)
+	if err != nil {
+		return nil, err
+	}
+	ref, err := filepath.Rel(home, runDir)
+	if err != nil {
+		return nil, err
+	}
+	var out []runs.Submission
+	for _, s := range all {
+		if len(s.Runs) == 1 && s.Runs[0] == filepath.ToSlash(ref) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
 }
 
 // svgBody drops the XML prolog, so the SVG can sit inside HTML.
@@ -95,7 +120,8 @@ type pageData struct {
 	Classes           []classRow
 	Layers            *layerLine // the last measured step's parameter norms; nil none
 	Offsets           *offsetsSection
-	Masked            bool // an epoch has the mask, gender and age figures
+	Submissions       []runs.Submission // the run's own, from its runs folder's record
+	Masked            bool              // an epoch has the mask, gender and age figures
 	Settings          [][2]string
 	Written           string
 }
@@ -176,6 +202,19 @@ var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap{
 	},
 	"clock": func(t time.Time) string { return t.Format("2006-01-02 15:04:05") },
 	"g4":    func(v float64) string { return fmt.Sprintf("%.4g", v) },
+	"base":  filepath.Base,
+	"pct": func(v *float64) string {
+		if v == nil {
+			return "–"
+		}
+		return fmt.Sprintf("%.2f%%", 100**v)
+	},
+	"optf4": func(v *float64) string {
+		if v == nil {
+			return "–"
+		}
+		return fmt.Sprintf("%.4f", *v)
+	},
 	// The weights' median and a normal's ±1σ percentiles (the kept
 	// spread's 15.87th, 50th and 84.13th); – without one.
 	"spread": func(q []float64) string {
@@ -218,6 +257,12 @@ var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap{
 (update/|w|): about 1e-3 is the usual healthy figure; past 0.1 the rate is too high for the tensor, below 1e-5 it barely learns.</p>
 <table id="layers"><tr><th>tensor</th><th>values</th><th>|w|</th><th>weights 16% / 50% / 84%</th><th>|grad|</th><th>update/|w|</th></tr>
 {{range .Layers}}<tr><td>{{.Name}}</td><td>{{.Size}}</td><td>{{g4 .Weight}}</td><td>{{spread .Spread}}</td><td>{{g4 .Grad}}</td><td>{{g4 .Ratio}}</td></tr>
+{{end}}</table>
+{{end}}{{with .Submissions}}<h2>Submissions</h2>
+<p class="muted">The predictions files written from this run (maskdash submissions), with the leaderboard's scores recorded for them
+(maskdash submissions score) beside the validation macro F1 of the weights they came from.</p>
+<table id="submissions"><tr><th>written</th><th>file</th><th>weights</th><th>validation F1</th><th>public F1</th><th>public accuracy</th><th>private F1</th></tr>
+{{range .}}<tr><td>{{.Time.Format "2006-01-02 15:04"}}</td><td>{{base .File}}</td><td>{{.Ckpt}}{{if .TTA}}, tta{{end}}{{if .Offsets}}, offsets{{end}}</td><td>{{optf4 .ValF1}}</td>{{with .Public}}<td>{{f4 .MacroF1}}</td><td>{{pct .Accuracy}}</td>{{else}}<td>–</td><td>–</td>{{end}}<td>{{with .Private}}{{f4 .MacroF1}}{{else}}–{{end}}</td></tr>
 {{end}}</table>
 {{end}}{{with .Offsets}}<h2>Class offsets (epoch {{.Epoch}})</h2>
 <p class="muted">Fitted by maskdash calibrate on epoch {{.Epoch}}'s {{.Images}} validation images for macro F1, and added to each class's
