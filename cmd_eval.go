@@ -296,8 +296,12 @@ func (a *app) recordSubmission(runsDir, file string, prs []training.RunPredictor
 		fmt.Fprintf(a.errOut, "warning: %s is written but not recorded among the submissions: %v\n", file, err)
 		return nil
 	}
-	fmt.Fprintf(a.out, "recorded in %s: once the leaderboard scores it, 'maskdash submissions score %s --f1 F1 [--acc ACC] --runs %s'\n",
-		filepath.Join(home, runs.SubmissionsFile), file, home)
+	where := ""
+	if filepath.Clean(home) != filepath.Clean(runs.DefaultDir) {
+		where = " --runs " + home
+	}
+	fmt.Fprintf(a.out, "recorded in %s; once the leaderboard scores it: maskdash submissions score %s --f1 F1 [--acc ACC]%s\n",
+		filepath.Join(home, runs.SubmissionsFile), file, where)
 	return nil
 }
 
