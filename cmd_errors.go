@@ -53,25 +53,9 @@ or numbers; * for any; T,T lists the hardest correct ones).`,
 		if err != nil {
 			return err
 		}
-		epochs, err := runs.ValEpochs(dir)
+		p, why, err := keptValPreds(dir, info, epoch)
 		if err != nil {
 			return err
-		}
-		if len(epochs) == 0 {
-			return fmt.Errorf("run %s kept no validation predictions (it has not finished an epoch, or was trained before maskdash kept them)", info.ID)
-		}
-		why := ""
-		if epoch == 0 {
-			epoch, why = epochs[len(epochs)-1], "the last kept"
-			for _, e := range epochs {
-				if e == info.Best.Epoch {
-					epoch, why = e, "the best"
-				}
-			}
-		}
-		p, err := runs.ReadValPreds(dir, epoch)
-		if err != nil {
-			return fmt.Errorf("run %s: %w (it kept epochs %s)", info.ID, err, intList(epochs))
 		}
 		truth, pred, err := parseCell(p, cell)
 		if err != nil {
@@ -79,8 +63,8 @@ or numbers; * for any; T,T lists the hardest correct ones).`,
 		}
 		idx := p.Worst(truth, pred, top)
 		all := len(p.Worst(truth, pred, 0))
-		head := fmt.Sprintf("run %s, epoch %d", info.ID, epoch)
-		if why != "" {
+		head := fmt.Sprintf("run %s, epoch %d", info.ID, p.Epoch)
+		if why != "given" {
 			head += " (" + why + ")"
 		}
 		wrong := len(p.Worst(-1, -1, 0))
@@ -183,6 +167,33 @@ func cellName(p *runs.ValPreds, truth, pred int) string {
 		return "every misclassified image"
 	}
 	return fmt.Sprintf("true %s predicted as %s", name(truth), name(pred))
+}
+
+// keptValPreds reads the validation predictions run info (in dir) kept
+// for epoch; 0: the best epoch, or the last kept. why says which ("the
+// best", "the last kept", "given").
+func keptValPreds(dir string, info runs.Info, epoch int) (*runs.ValPreds, string, error) {
+	epochs, err := runs.ValEpochs(dir)
+	if err != nil {
+		return nil, "", err
+	}
+	if len(epochs) == 0 {
+		return nil, "", fmt.Errorf("run %s kept no validation predictions (it has not finished an epoch, or was trained before maskdash kept them)", info.ID)
+	}
+	why := "given"
+	if epoch == 0 {
+		epoch, why = epochs[len(epochs)-1], "the last kept"
+		for _, e := range epochs {
+			if e == info.Best.Epoch {
+				epoch, why = e, "the best"
+			}
+		}
+	}
+	p, err := runs.ReadValPreds(dir, epoch)
+	if err != nil {
+		return nil, "", fmt.Errorf("run %s: %w (it kept epochs %s)", info.ID, err, intList(epochs))
+	}
+	return p, why, nil
 }
 
 func intList(v []int) string {

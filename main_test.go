@@ -1394,3 +1394,84 @@ func TestCompareDiffCellsStaySeparate(t *testing.T) {
 		t.Errorf("compare's matrix:\n%s", out)
 	}
 }
+
+// TestPRCommand: pr gives every class its average precision on the best
+// epoch's kept validation predictions, the figures runs.ClassPR gives
+// (checked against scikit-learn there), as a table and as JSON; --class
+// draws one curve; an unknown class and a run without kept predictions
+// get a sentence.
+func TestPRCommand(t *testing.T) {
+	data := tinySet(t)
+	rd := t.TempDir()
+	if out, err := run(t, "train", "--headless", "--data", data, "--runs", rd, "--img", "16x16", "--batch", "8", "--epochs", "2", "--name", "x"); err != nil {
+		t.Fatalf("train: %v\n%s", err, out)
+	}
+	list, err := runs.NewStore(rd).List()
+	if err != nil || len(list) != 1 {
+		t.Fatal(err, list)
+	}
+	info := list[0].Info
+	p, err := runs.ReadValPreds(info.Dir, info.Best.Epoch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []runs.PRCurve
+	for c := range p.Classes {
+		want = append(want, runs.ClassPR(p, c))
+	}
+	out, err := run(t, "pr", "x", "--runs", rd, "--json")
+	if err != nil {
+		t.Fatalf("pr --json: %v\n%s", err, out)
+	}
+	var doc struct {
+		Epoch   int      `json:"epoch"`
+		MeanAP  *float64 `json:"mean_ap"`
+		Classes []struct {
+			Images int       `json:"images"`
+			AP     *float64  `json:"ap"`
+			Recall []float64 `json:"recall"`
+		} `json:"classes"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err, out)
+	}
+	if doc.Epoch != info.Best.Epoch || len(doc.Classes) != p.Classes || doc.MeanAP == nil || *doc.MeanAP != runs.MacroAP(want) {
+		t.Fatalf("pr --json: epoch %d (best %d), %d classes, mean AP %v", doc.Epoch, info.Best.Epoch, len(doc.Classes), doc.MeanAP)
+	}
+	for c, got := range doc.Classes {
+		if got.Images != want[c].Support || (got.AP == nil) != math.IsNaN(want[c].AP) || got.AP != nil && *got.AP != want[c].AP || len(got.Recall) != len(want[c].Recall) {
+			t.Errorf("class %d: %+v, want %+v", c, got, want[c])
+		}
+	}
+	out, err = run(t, "pr", "x", "--runs", rd)
+	if err != nil || !strings.Contains(out, fmt.Sprintf("run %s, epoch %d (the best)", info.ID, info.Best.Epoch)) || !strings.Contains(out, fmt.Sprintf("mean AP %.4f over the ", runs.MacroAP(want))) {
+		t.Errorf("pr:\n%v\n%s", err, out)
+	}
+	c := slices.IndexFunc(want, func(cv runs.PRCurve) bool { return cv.Support > 0 })
+	out, err = run(t, "pr", "x", "--runs", rd, "--class", p.Names[c])
+	if err != nil || !strings.Contains(out, fmt.Sprintf("class %d %s (", c, p.Names[c])) || !strings.Contains(out, fmt.Sprintf("AP %.4f", want[c].AP)) || !strings.Contains(out, "┤") {
+		t.Errorf("pr --class:\n%v\n%s", err, out)
+	}
+	// The run's HTML page gives each class its AP.
+	exp := t.TempDir()
+	if out, err := run(t, "export", "x", "--runs", rd, "--format", "html", "--out", exp); err != nil {
+		t.Fatalf("export html: %v\n%s", err, out)
+	}
+	page, err := os.ReadFile(filepath.Join(exp, info.ID+".html"))
+	if err != nil || !strings.Contains(string(page), fmt.Sprintf("<td>%.4f</td><td>%d</td></tr>", want[c].AP, want[c].Support)) {
+		t.Errorf("the HTML page lacks class %d's AP %.4f: %v", c, want[c].AP, err)
+	}
+	if out, err := run(t, "pr", "x", "--runs", rd, "--class", "nope"); err == nil || !strings.Contains(out, `--class "nope" is not a class of this run`) {
+		t.Errorf("an unknown class: %v\n%s", err, out)
+	}
+	r, err := runs.NewStore(rd).Create(runs.Info{Name: "empty", Model: "cnn-s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(runs.StatusDone, nil); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run(t, "pr", "empty", "--runs", rd); err == nil || !strings.Contains(out, "kept no validation predictions") {
+		t.Errorf("a run without kept predictions: %v\n%s", err, out)
+	}
+}

@@ -147,7 +147,7 @@ func TestHTMLInChromium(t *testing.T) {
 		`<h1 id="run">figs (` + id + `)</h1>`,
 		`best macro F1 <b>0.7000</b> at epoch 2`,
 		"<svg", "SHA256:abc set lr to 0.0005", "finished: run done after 3 of 3 epochs",
-		"<td>dog</td><td>0.8750</td><td>0.7000</td><td>0.7778</td><td>10</td>",
+		"<td>dog</td><td>0.8750</td><td>0.7000</td><td>0.7778</td><td>–</td><td>10</td>", // no kept predictions: no AP
 		"focal &lt;next&gt;\nthe loader waited</p>",
 		"Layers (step 250)</h2>",
 		"<td>sub0.csv</td><td>epoch 2, step 200, tta</td><td>0.7000</td><td>0.6512</td><td>54.43%</td><td>–</td>",

@@ -65,7 +65,7 @@ func HTML(runDir, out string) (string, error) {
 		Offsets: offsets, Submissions: subs,
 		Name: r.name(), Note: r.Info.Note, Info: r.Info, Best: *r.best(), Epochs: r.Epochs, Events: r.Events, Layers: layers, Masked: masked,
 		Curves: template.HTML(svgBody(curves.Bytes())), Confusion: template.HTML(svgBody(conf.Bytes())),
-		Classes:  classRows(r.Classes, r.best().Conf),
+		Classes:  withAP(classRows(r.Classes, r.best().Conf), runDir, r.best().Epoch),
 		Settings: settingRows(r.Info.Config),
 		Written:  time.Now().Format(time.RFC3339),
 	}
@@ -157,6 +157,9 @@ func offsetsOf(runDir string) (*offsetsSection, error) {
 type classRow struct {
 	Name string
 	runs.ClassScores
+	// AP is the class's average precision on the epoch's kept validation
+	// predictions (runs.ClassPR); NaN where the run kept none.
+	AP float64
 }
 
 // classRows scores each class from a confusion matrix (runs.Scores) and
@@ -164,12 +167,26 @@ type classRow struct {
 func classRows(names []string, m [][]int) []classRow {
 	out := make([]classRow, len(m))
 	for c, sc := range runs.Scores(m) {
-		out[c] = classRow{Name: fmt.Sprint(c), ClassScores: sc}
+		out[c] = classRow{Name: fmt.Sprint(c), ClassScores: sc, AP: math.NaN()}
 		if c < len(names) {
 			out[c].Name = names[c]
 		}
 	}
 	return out
+}
+
+// withAP gives each class its average precision from the run's kept
+// validation predictions of epoch, where it kept them (runs from before
+// it did have none: the column then reads –).
+func withAP(rows []classRow, runDir string, epoch int) []classRow {
+	p, err := runs.ReadValPreds(runDir, epoch)
+	if err != nil || p.Classes != len(rows) {
+		return rows
+	}
+	for c := range rows {
+		rows[c].AP = runs.ClassPR(p, c).AP
+	}
+	return rows
 }
 
 func settingRows(cfg map[string]any) [][2]string {
@@ -245,8 +262,8 @@ var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap{
 <h2>Confusion matrix (epoch {{.Best.Epoch}})</h2>
 <figure id="confusion">{{.Confusion}}</figure>
 <h2>Per class (epoch {{.Best.Epoch}})</h2>
-<table id="classes"><tr><th>class</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr>
-{{range .Classes}}<tr><td>{{.Name}}</td><td>{{f4 .Precision}}</td><td>{{f4 .Recall}}</td><td>{{f4 .F1}}</td><td>{{.Support}}</td></tr>
+<table id="classes"><tr><th>class</th><th>precision</th><th>recall</th><th>F1</th><th>AP</th><th>support</th></tr>
+{{range .Classes}}<tr><td>{{.Name}}</td><td>{{f4 .Precision}}</td><td>{{f4 .Recall}}</td><td>{{f4 .F1}}</td><td>{{f4 .AP}}</td><td>{{.Support}}</td></tr>
 {{end}}</table>
 <h2>Epochs</h2>
 <table id="epochs"><tr><th>epoch</th><th>step</th><th>train acc</th><th>val loss</th><th>val acc</th><th>val macro F1</th>{{if .Masked}}<th>mask F1</th><th>gender F1</th><th>age F1</th>{{end}}</tr>
