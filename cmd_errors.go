@@ -44,8 +44,7 @@ or numbers; * for any; T,T lists the hardest correct ones).`,
 		if err != nil {
 			return err
 		}
-		store := runs.NewStore(runsDir)
-		dir, err := store.Resolve(ref)
+		dir, err := runs.NewStore(runsDir).Resolve(ref)
 		if err != nil {
 			return err
 		}

@@ -62,6 +62,16 @@ func runFolderArg(cmd *cobra.Command, runsDir string, args []string) (string, er
 	return runs.NewStore(runsDir).Resolve(ref)
 }
 
+// runInfoArg is runFolderArg with the run's run.json read.
+func runInfoArg(cmd *cobra.Command, runsDir string, args []string) (string, runs.Info, error) {
+	dir, err := runFolderArg(cmd, runsDir, args)
+	if err != nil {
+		return "", runs.Info{}, err
+	}
+	info, err := runs.ReadInfo(dir)
+	return dir, info, err
+}
+
 func (a *app) evalCmd() *cobra.Command {
 	var runsDir, run, ckpt, dir string
 	var tta, asJSON, offsets bool

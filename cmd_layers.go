@@ -32,11 +32,7 @@ moves" below 1e-5. The trainer measures at a run's first step and every 5 s.`,
 	cmd.Flags().StringVar(&runsDir, "runs", runs.DefaultDir, "runs folder")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		dir, err := runFolderArg(cmd, runsDir, args)
-		if err != nil {
-			return err
-		}
-		info, err := runs.ReadInfo(dir)
+		dir, info, err := runInfoArg(cmd, runsDir, args)
 		if err != nil {
 			return err
 		}

@@ -37,11 +37,7 @@ one class's curve (a number or a name).`,
 	f.StringVar(&class, "class", "", "draw this class's curve (its number or name)")
 	f.BoolVar(&asJSON, "json", false, "print JSON (with every curve's points)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		dir, err := runFolderArg(cmd, runsDir, args)
-		if err != nil {
-			return err
-		}
-		info, err := runs.ReadInfo(dir)
+		dir, info, err := runInfoArg(cmd, runsDir, args)
 		if err != nil {
 			return err
 		}
