@@ -61,12 +61,12 @@ func (a *app) runsCmd() *cobra.Command {
 	cmd.AddCommand(a.runsRestoreCmd(), a.runsEmptyTrashCmd())
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().StringVar(&filter, "filter", "", "only runs that match every word: key=value by a setting (loss=focal seed=2), any other word as text (the dashboard's / filter)")
-	cmd.Flags().StringVar(&sortBy, "sort", "run", "order: run (newest first), f1 or acc (best first), time (longest first)")
+	cmd.Flags().StringVar(&sortBy, "sort", "run", "order: run (newest first), f1, acc or public (best first; public: the leaderboard's), time (longest first)")
 	cmd.Flags().BoolVar(&importance, "importance", false, "instead of the list, what each setting that varies among the listed runs accounts for in their best macro F1 (ε², as sweep status gives a sweep's)")
 	cmd.RunE = func(*cobra.Command, []string) error {
 		order, ok := runOrders[sortBy]
 		if !ok {
-			return fmt.Errorf("sort %q is unknown; use run, f1, acc or time", sortBy)
+			return fmt.Errorf("sort %q is unknown; use run, f1, acc, time or public", sortBy)
 		}
 		if archived && deleted {
 			return errors.New("--archived and --deleted list different folders: give one")
@@ -234,6 +234,12 @@ var runOrders = map[string]func(runs.Info) float64{
 	"f1":   func(i runs.Info) float64 { return nanLow(i.Best.MacroF1) },
 	"acc":  func(i runs.Info) float64 { return nanLow(i.Best.Accuracy) },
 	"time": func(i runs.Info) float64 { return i.Duration().Seconds() },
+	"public": func(i runs.Info) float64 { // the best public leaderboard score; none last
+		if i.Public == nil {
+			return math.Inf(-1)
+		}
+		return *i.Public
+	},
 }
 
 // nanLow puts a missing figure (NaN) below every other.

@@ -109,10 +109,23 @@ print(json.dumps({"rho": None if math.isnan(r) else r}))`, map[string][]float64{
 		!strings.Contains(out, "validation against the public leaderboard over 3 submissions") && !strings.Contains(out, "3 submissions with both figures") {
 		t.Errorf("submissions:\n%s", out)
 	}
-	// maskdash runs gives each run its leaderboard score.
+	// maskdash runs gives each run its leaderboard score, and sorts by it.
 	out, err = run(t, "runs", "--runs", rd)
 	if err != nil || !strings.Contains(out, "PUBLIC F1") || !regexp.MustCompile(fmt.Sprintf(`-r0 .* %.4f `, lb[0])).MatchString(out) {
 		t.Errorf("runs with leaderboard scores (r0's %.4f):\n%s", lb[0], out)
+	}
+	out, err = run(t, "runs", "--runs", rd, "--sort", "public", "--json")
+	var listed []struct {
+		ID     string   `json:"id"`
+		Public *float64 `json:"public_macro_f1"`
+	}
+	if err != nil || json.Unmarshal([]byte(out), &listed) != nil || len(listed) != 3 {
+		t.Fatalf("runs --sort public --json: %v\n%s", err, out)
+	}
+	for i := 1; i < len(listed); i++ {
+		if listed[i].Public == nil || *listed[i].Public > *listed[i-1].Public {
+			t.Errorf("runs --sort public: %s (%v) after %s (%v)", listed[i].ID, listed[i].Public, listed[i-1].ID, listed[i-1].Public)
+		}
 	}
 	stranger := filepath.Join(work, "stranger.csv")
 	if err := os.WriteFile(stranger, []byte("ImageID,ans\nx.jpg,1\n"), 0o644); err != nil {
