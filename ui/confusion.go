@@ -221,12 +221,19 @@ func (m Model) perClass(c *training.Confusion, names []string, w int, trend [][]
 	sc := c.PerClass()
 	full := w >= 24
 	spark := full && len(trend) == len(sc) && len(trend) > 0 && len(trend[0]) >= 2
+	// With A, each class's average precision after its F1 (a class
+	// ranked well but rarely predicted has an AP well above its recall).
+	ap := full && m.ap.on
+	apHead := ""
+	if ap {
+		apHead = "    AP"
+	}
 	var b strings.Builder
 	switch {
 	case spark:
-		b.WriteString(st.Dim.Render("  prec   rec    F1  F1 by epoch"))
+		b.WriteString(st.Dim.Render("  prec   rec    F1" + apHead + "  F1 by epoch"))
 	case full:
-		b.WriteString(st.Dim.Render("  prec   rec    F1"))
+		b.WriteString(st.Dim.Render("  prec   rec    F1" + apHead))
 	default:
 		b.WriteString(st.Dim.Render("   F1"))
 	}
@@ -234,6 +241,13 @@ func (m Model) perClass(c *training.Confusion, names []string, w int, trend [][]
 		f1 := fmt.Sprintf("%5.2f", s.F1)
 		if s.Support > 0 && s.F1 < 0.3 {
 			f1 = st.Bad.Render(f1)
+		}
+		if ap {
+			cell := "     …"
+			if v, ok := m.apOf(i); ok {
+				cell = " " + f4or(v, "%5.2f", "    –")
+			}
+			f1 += cell
 		}
 		switch {
 		case spark:
@@ -245,7 +259,23 @@ func (m Model) perClass(c *training.Confusion, names []string, w int, trend [][]
 		}
 	}
 	b.WriteString("\n" + st.Value.Render(fmt.Sprintf("macro F1 %.4f", c.MacroF1())))
+	if ap {
+		switch {
+		case m.ap.err != nil && m.ap.has(m.runDir(), m.shownEpoch()):
+			b.WriteString("\n" + st.Bad.Width(w).Render("AP: "+m.ap.err.Error()))
+		case m.ap.vals != nil && m.ap.has(m.runDir(), m.shownEpoch()):
+			b.WriteString("  " + st.Value.Render("mean AP "+f4or(m.ap.mean, "%.4f", "–")))
+		}
+	}
 	return b.String()
+}
+
+// f4or formats v, or gives none for NaN.
+func f4or(v float64, format, none string) string {
+	if math.IsNaN(v) {
+		return none
+	}
+	return fmt.Sprintf(format, v)
 }
 
 // rowNames are the confusion matrix's row labels in a view w cells wide:

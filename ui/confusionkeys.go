@@ -43,6 +43,11 @@ func (m Model) confusionKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		}
 	case key.Matches(msg, k.Percent):
 		m.percent = !m.percent
+	case key.Matches(msg, k.AP) && !m.picking:
+		m.ap.on = !m.ap.on
+		if !m.ap.on {
+			m.ap = apPane{}
+		}
 	case key.Matches(msg, k.Errors) && n > 0 && m.state.Confs[cur] != nil:
 		m.picking = !m.picking
 		m.offsets.shown = false // the cells' images are of the plain predictions
@@ -66,7 +71,7 @@ func (m Model) confusionKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 			return m.openErrors(cur, m.cellT, m.cellP)
 		}
 	}
-	return m, nil
+	return m.wantAP() // the shown epoch's APs, when the column is on
 }
 
 // worstCell is the off-diagonal cell with the most images (0,0 when

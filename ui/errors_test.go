@@ -254,3 +254,41 @@ func TestFlagWrongLabel(t *testing.T) {
 		t.Errorf("a viewer's F:\n%s", v)
 	}
 }
+
+// TestConfusionAPColumn: A adds each class's average precision on the
+// shown epoch's kept validation predictions (read in a command), the
+// figures runs.ClassPR gives, with their mean; A again takes it away.
+// An epoch without kept predictions says so in the column's place.
+func TestConfusionAPColumn(t *testing.T) {
+	runsDir := errorsRun(t)
+	m, cmds := press(errorsModelFor(t, runsDir, 120, 40), "2", "A")
+	if v := m.View(); !strings.Contains(v, "F1    AP") || !strings.Contains(v, "…") {
+		t.Errorf("before the figures are read the column shows them coming:\n%s", v)
+	}
+	m = run(t, m, cmds[len(cmds)-1])
+	dir := filepath.Join(runsDir, script()[0].Settings.ID)
+	p, err := runs.ReadValPreds(dir, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var curves []runs.PRCurve
+	for c := range p.Classes {
+		curves = append(curves, runs.ClassPR(p, c))
+	}
+	v := m.View()
+	checkScreen(t, v, 120, 40)
+	if !strings.Contains(v, fmt.Sprintf("mean AP %.4f", runs.MacroAP(curves))) || !strings.Contains(v, fmt.Sprintf(" %5.2f", curves[0].AP)) || !strings.Contains(v, "    –") {
+		t.Errorf("the AP column (class 0's %.2f, the mean %.4f, – for classes without images):\n%s", curves[0].AP, runs.MacroAP(curves), v)
+	}
+	m, _ = press(m, "A")
+	if v := m.View(); strings.Contains(v, "F1    AP") || strings.Contains(v, "mean AP") {
+		t.Errorf("A again leaves the column:\n%s", v)
+	}
+	// Epoch 1 kept no predictions here.
+	m, cmds = press(m, "A", "left")
+	m = run(t, m, cmds[len(cmds)-1])
+	checkScreen(t, m.View(), 120, 40)
+	if v := m.View(); !strings.Contains(v, "AP: the run has no validation") || strings.Contains(v, "…") {
+		t.Errorf("an epoch without kept predictions:\n%s", v)
+	}
+}

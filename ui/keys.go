@@ -31,6 +31,7 @@ type KeyMap struct {
 	Errors     key.Binding // confusion view: pick a cell to see its images
 	FlagLabel  key.Binding // the cell's images: the selected image's label is wrong
 	Offsets    key.Binding // confusion view: class offsets for macro F1 on the best epoch
+	AP         key.Binding // confusion view: each class's average precision
 	EpochPrev  key.Binding
 	EpochNext  key.Binding
 	Back       key.Binding
@@ -91,6 +92,7 @@ func DefaultKeyMap() KeyMap {
 		Errors:     key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "cell images")),
 		FlagLabel:  key.NewBinding(key.WithKeys("F"), key.WithHelp("F", "flag wrong label")),
 		Offsets:    key.NewBinding(key.WithKeys("C"), key.WithHelp("C", "class offsets")),
+		AP:         key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "average precision")),
 		EpochPrev:  key.NewBinding(key.WithKeys("["), key.WithHelp("[/]", "epoch (cell)")),
 		EpochNext:  key.NewBinding(key.WithKeys("]"), key.WithHelp("]", "next epoch")),
 		Back:       key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
@@ -177,11 +179,10 @@ func (k KeyMap) ShortHelps(ended, remote bool) [][]key.Binding {
 // FullHelp implements help.KeyMap.
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{k.Pause, k.Checkpoint, k.Predict, k.NewRun},
-		{k.LRUp, k.LRDown, k.LRSet, k.Loss, k.Mixing},
+		{k.Pause, k.Checkpoint, k.Predict, k.NewRun, k.LRUp, k.LRDown, k.LRSet, k.Loss, k.Mixing},
 		{k.NextView, k.Overview, k.Confusion, k.Runs, k.System, k.Layers, k.Spread},
 		{k.History, k.Smooth, k.XAxis, k.LogY, k.ZoomIn, k.CursorL},
-		{k.Left, k.Up, k.Select, k.Percent, k.Offsets},
+		{k.Left, k.Up, k.Select, k.Percent, k.Offsets, k.AP},
 		{k.Errors, k.EpochPrev, k.FlagLabel, k.Back},
 		{k.Filter, k.SortNext, k.Group, k.Importance, k.Tree, k.Compare, k.Overlay, k.Ensemble, k.Archive, k.Delete, k.Undo, k.Note, k.Watch},
 		{k.Help, k.Palette, k.Quit},

@@ -106,6 +106,7 @@ type Model struct {
 	palette paletteModel // the : command palette
 	layers  layersPane   // the layers view's cursor
 	offsets offsetsPane  // the confusion view's class offsets (C)
+	ap      apPane       // the confusion view's average precision column (A)
 	out     *outbox      // keeps control commands in key order (shared by the model's copies)
 
 	picking      bool // the confusion view has a cell cursor (e)
@@ -318,6 +319,11 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.state.Dropped += msg.dropped
 		m.closed = m.closed || msg.closed
+		if m.view == viewConfusion { // a new epoch's APs, when the column is on
+			var cmd tea.Cmd
+			m, cmd = m.wantAP()
+			cmds = append(cmds, cmd)
+		}
 		if m.quitting && m.homeEnded() {
 			// q stopped the run and its last checkpoint is written.
 			return m, tea.Quit
@@ -368,6 +374,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case errorsLoadedMsg:
 		m.errs = m.errs.loaded(msg)
 		return m, nil
+	case apLoadedMsg:
+		return m.apLoaded(msg), nil
 	case labelFlaggedMsg:
 		return m.flagged(msg), nil
 	case offsetsFittedMsg:
