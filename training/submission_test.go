@@ -39,3 +39,26 @@ func TestSubmissionFrom(t *testing.T) {
 		t.Errorf("a vote: %s %+v", home, s)
 	}
 }
+
+// TestDashboardPredictionsValidationFigure: the dashboard's x records
+// the validation F1 of the weights of the moment when they were just
+// validated (an epoch's end, best or not), and none mid-epoch.
+func TestDashboardPredictionsValidationFigure(t *testing.T) {
+	rd := t.TempDir()
+	tr := &Trainer{cfg: Config{Runs: rd}, id: "r", dir: filepath.Join(rd, "r"), epoch: 3, step: 300, bestF1: 0.5, bestEpoch: 2, lastF1: 0.4, lastF1Epoch: 3}
+	file := filepath.Join(t.TempDir(), "p.csv")
+	for i, batch := range []int{0, 5} {
+		if err := os.WriteFile(file, []byte("ImageID,ans\nx.jpg,"+string(rune('0'+i))+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		tr.batchInEpoch = batch
+		if err := tr.recordSubmission(file); err != nil {
+			t.Fatal(err)
+		}
+	}
+	subs, err := runs.ReadSubmissions(rd)
+	if err != nil || len(subs) != 2 || !slices.Equal(subs[0].Runs, []string{"r"}) || subs[0].ValF1 == nil || *subs[0].ValF1 != 0.4 ||
+		subs[0].Ckpt != "epoch 3, step 300" || subs[1].ValF1 != nil {
+		t.Errorf("the dashboard's predictions: %v %+v", err, subs)
+	}
+}

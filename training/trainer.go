@@ -67,6 +67,10 @@ type Trainer struct {
 	sys                       *sysSampler  // CPU, memory and loader figures, for step events
 	layers                    layerProbe   // the parameters' norms, for some step events
 	device                    string       // cpu or cuda: Config.Device with auto resolved
+	// lastF1 is the validation macro F1 of epoch lastF1Epoch, the last
+	// validated on held-out images (0: none in this process).
+	lastF1      float64
+	lastF1Epoch int
 }
 
 // newTrainer builds the trainer of a launch: it opens (or synthesises) the
@@ -436,6 +440,9 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 	if best {
 		t.bestF1, t.bestEpoch = m.MacroF1, t.epoch
 	}
+	if !valSeen {
+		t.lastF1, t.lastF1Epoch = m.MacroF1, t.epoch
+	}
 	t.emit(Event{Kind: KindEpoch, Epochs: t.cfg.Epochs, TrainAcc: trainAcc, Val: &m, Conf: conf, LR: t.opt.LR(), Best: best, ValSeen: valSeen, Preds: preds})
 	t.saveCheckpoint(&m, best || valSeen)
 	if err := t.sink.Sync(); err != nil && t.writeErr == nil {
@@ -749,8 +756,8 @@ func (t *Trainer) predictNow() (string, error) {
 
 // recordSubmission adds predictions of the current weights to the runs
 // folder's record of submissions (runs.RecordSubmission), with the
-// validation macro F1 of these weights when they are the best epoch's,
-// just validated.
+// validation macro F1 of these weights when they are an epoch's, just
+// validated on held-out images.
 func (t *Trainer) recordSubmission(path string) error {
 	runsDir := runs.SubmissionsHome(cmp.Or(t.cfg.Runs, runs.DefaultDir))
 	ref := t.id
@@ -758,8 +765,8 @@ func (t *Trainer) recordSubmission(path string) error {
 		ref = filepath.ToSlash(rel)
 	}
 	s := runs.Submission{Runs: []string{ref}, Ckpt: fmt.Sprintf("epoch %d, step %d", t.epoch, t.step)}
-	if t.batchInEpoch == 0 && t.epoch > 0 && t.epoch == t.bestEpoch {
-		f1 := t.bestF1
+	if t.batchInEpoch == 0 && t.epoch > 0 && t.epoch == t.lastF1Epoch {
+		f1 := t.lastF1
 		s.ValF1 = &f1
 	}
 	return runs.RecordSubmission(runsDir, path, s)
