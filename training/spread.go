@@ -3,6 +3,7 @@ package training
 import (
 	"math/rand/v2"
 	"slices"
+	"strconv"
 
 	"github.com/maskdash/maskdash/runs"
 )
@@ -39,7 +40,22 @@ func weightSpread(v []float32, seed uint64, buf []float32) ([]float32, []float32
 		out[k] = percentileOf(buf, p)
 	}
 	out[0], out[len(out)-1] = lo, hi
+	for k, v := range out {
+		out[k] = fourDigits(v)
+	}
 	return out, buf
+}
+
+// fourDigits rounds v to 4 significant digits: the log keeps a spread
+// with each measure (every 5 s), and a sampled percentile is good to
+// about 1% of rank anyway; the shortest float32 forms took 9 digits, a
+// third of a measure's line.
+func fourDigits(v float32) float32 {
+	r, err := strconv.ParseFloat(strconv.FormatFloat(float64(v), 'g', 4, 32), 32)
+	if err != nil {
+		return v
+	}
+	return float32(r)
 }
 
 // percentileOf sorted values at p (0–100), linear between ranks (NumPy's

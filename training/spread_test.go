@@ -3,6 +3,8 @@ package training
 import (
 	"math"
 	"math/rand/v2"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/maskdash/maskdash/runs"
@@ -44,6 +46,12 @@ func TestWeightSpreadIsNumPysPercentiles(t *testing.T) {
 		}
 		if got[k] < got[k-1] {
 			t.Errorf("the spread goes down at %d: %v", k, got)
+		}
+	}
+	// Kept to 4 significant digits, for the log's sake.
+	for _, v := range got {
+		if s := strconv.FormatFloat(float64(v), 'g', -1, 32); len(strings.TrimLeft(strings.ReplaceAll(s, ".", ""), "-0")) > 4 {
+			t.Errorf("%s has more than 4 significant digits", s)
 		}
 	}
 	if again, _ := weightSpread(big, 7, nil); again[3] != got[3] {
