@@ -182,6 +182,11 @@ func printRunImportance(w io.Writer, where string, list []runs.Listed, asJSON bo
 		return nil
 	}
 	printImportances(w, imp, "runs", "; "+runs.NotDrawnAtRandom)
+	for _, m := range imp {
+		if n := runs.ChangedWhileTraining(infos, m.Setting); n > 0 {
+			fmt.Fprintf(w, "%s: %s changed it while training; each counts with the value it started with\n", m.Setting, plural(n, "run"))
+		}
+	}
 	return nil
 }
 

@@ -83,3 +83,28 @@ func TestRunsNamesWhatMatteredInASweep(t *testing.T) {
 		t.Errorf("runs of a folder with two sweeps: %v\n%s", err, out)
 	}
 }
+
+// TestRunsImportanceSaysWhatChangedWhileTraining: a run whose rate was
+// changed while it trained counts with the rate it started with, and
+// runs --importance says how many such runs there are.
+func TestRunsImportanceSaysWhatChangedWhileTraining(t *testing.T) {
+	rd := t.TempDir()
+	for i, lr := range []float64{0.001, 0.001, 0.01, 0.01} {
+		info := runs.Info{Name: fmt.Sprintf("r%d", i), Model: "cnn-s", LR: lr, Config: map[string]any{"model": "cnn-s", "lr": lr},
+			Best: runs.Best{Epoch: 1, MacroF1: 0.3 + 0.1*float64(i)}}
+		if i == 3 {
+			info.Changes = []runs.Change{{Step: 100, Setting: "lr", Value: "0.005", Who: "t"}}
+		}
+		r, err := runs.NewStore(rd).Create(info)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Close(runs.StatusDone, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := run(t, "runs", "--runs", rd, "--importance")
+	if err != nil || !strings.Contains(out, "lr: 1 run changed it while training; each counts with the value it started with") {
+		t.Errorf("runs --importance with a rate changed while training: %v\n%s", err, out)
+	}
+}

@@ -3,6 +3,7 @@ package runs
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -122,6 +123,20 @@ func RunImportances(infos []Info) ([]Importance, int) {
 		imp[i].Setting = strings.ReplaceAll(imp[i].Setting, "_", "-")
 	}
 	return imp, len(withScore)
+}
+
+// ChangedWhileTraining counts the runs with a score whose setting (as
+// Importance names it: lr, loss, cutmix, mixup) was changed while they
+// trained: what RunImportances measured of them is the value they
+// started with.
+func ChangedWhileTraining(infos []Info, setting string) int {
+	n := 0
+	for _, in := range infos {
+		if in.Best.Epoch > 0 && slices.ContainsFunc(in.Changes, func(c Change) bool { return c.Setting == setting }) {
+			n++
+		}
+	}
+	return n
 }
 
 // HigherFirst reports whether a sorts before b where the highest come
