@@ -109,12 +109,6 @@ func layersJSON(out io.Writer, id string, s training.LayerSummary) error {
 		Least   *float64 `json:"least_ratio"`
 		Most    *float64 `json:"most_ratio"`
 	}
-	opt := func(v float64) *float64 {
-		if math.IsNaN(v) {
-			return nil
-		}
-		return &v
-	}
 	doc := struct {
 		Run       string   `json:"run"`
 		Measures  int      `json:"measures"`
@@ -125,7 +119,7 @@ func layersJSON(out io.Writer, id string, s training.LayerSummary) error {
 	}{Run: id, Measures: s.Measures, FirstStep: s.FirstStep, LastStep: s.LastStep, Alert: s.Alert}
 	for _, t := range s.Tensors {
 		doc.Tensors = append(doc.Tensors, tensor{LayerStat: t.LayerStat, Ratio: t.Ratio, Verdict: t.Verdict.String(),
-			Median: opt(t.Median), Least: opt(t.Least), Most: opt(t.Most)})
+			Median: finite(t.Median), Least: finite(t.Least), Most: finite(t.Most)})
 	}
 	enc := json.NewEncoder(out)
 	enc.SetIndent("", "  ")

@@ -111,12 +111,6 @@ func prFig(v float64) string {
 }
 
 func prJSON(out io.Writer, id string, p *runs.ValPreds, curves []runs.PRCurve) error {
-	opt := func(v float64) *float64 {
-		if math.IsNaN(v) {
-			return nil
-		}
-		return &v
-	}
 	type curve struct {
 		Class           int       `json:"class"`
 		Name            string    `json:"name"`
@@ -134,9 +128,9 @@ func prJSON(out io.Writer, id string, p *runs.ValPreds, curves []runs.PRCurve) e
 		Images int      `json:"images"`
 		MeanAP *float64 `json:"mean_ap"`
 		Curves []curve  `json:"classes"`
-	}{Run: id, Epoch: p.Epoch, Images: p.Len(), MeanAP: opt(runs.MacroAP(curves))}
+	}{Run: id, Epoch: p.Epoch, Images: p.Len(), MeanAP: finite(runs.MacroAP(curves))}
 	for _, cv := range curves {
-		doc.Curves = append(doc.Curves, curve{cv.Class, p.Names[cv.Class], cv.Support, opt(cv.AP), opt(cv.ArgmaxPrecision), opt(cv.ArgmaxRecall),
+		doc.Curves = append(doc.Curves, curve{cv.Class, p.Names[cv.Class], cv.Support, finite(cv.AP), finite(cv.ArgmaxPrecision), finite(cv.ArgmaxRecall),
 			cv.Threshold, cv.Precision, cv.Recall})
 	}
 	enc := json.NewEncoder(out)

@@ -186,7 +186,7 @@ func f1Cell(v *float64) string {
 	if v == nil {
 		return "–"
 	}
-	return fmt.Sprintf("%.4f", *v)
+	return prFig(*v)
 }
 
 func scoreCell(s *runs.LeaderboardScore) string {
@@ -214,15 +214,9 @@ func submissionsJSON(out io.Writer, all []runs.Submission) error {
 		Rank *float64 `json:"spearman"`
 		Gap  *float64 `json:"mean_gap"`
 	}
-	opt := func(v float64) *float64 {
-		if math.IsNaN(v) {
-			return nil
-		}
-		return &v
-	}
 	agree := func(private bool) agreement {
 		a := runs.SubmissionAgreement(all, private)
-		return agreement{N: a.N, Rank: opt(a.Rank), Gap: opt(a.Gap)}
+		return agreement{N: a.N, Rank: finite(a.Rank), Gap: finite(a.Gap)}
 	}
 	if all == nil {
 		all = []runs.Submission{}

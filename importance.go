@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"math"
 	"text/tabwriter"
 
 	"github.com/maskdash/maskdash/runs"
@@ -30,14 +29,6 @@ func importanceRows(imp []runs.Importance) []importanceRow {
 			Best: m.Best, BestMean: m.BestMean, BestRuns: m.BestRuns, Groups: m.Groups, Runs: m.Runs})
 	}
 	return out
-}
-
-// finite is v, or nil for NaN (JSON's null).
-func finite(v float64) *float64 {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return nil
-	}
-	return &v
 }
 
 // printImportances says what each setting that varies accounts for in

@@ -10,7 +10,9 @@ import (
 // scikit-learn's precision_recall_curve): at each threshold, from the
 // highest probability of the class down, the share of the images at or
 // above it that are of the class (precision) and the share of the
-// class's images at or above it (recall).
+// class's images at or above it (recall). It is here, beside Scores,
+// because it is read from a run folder's kept predictions (ValPreds)
+// and export's page, which reads run folders only, gives it too.
 type PRCurve struct {
 	Class   int
 	Support int // the class's images

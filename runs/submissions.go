@@ -94,6 +94,9 @@ func ScoreSubmission(runsDir, file string, private bool, sc LeaderboardScore) ([
 	if err != nil {
 		return nil, err
 	}
+	if _, err := os.Stat(filepath.Join(runsDir, SubmissionsFile)); errors.Is(err, fs.ErrNotExist) {
+		return nil, ErrNotSubmitted // no record to change (a mistyped --runs leaves no folder behind)
+	}
 	sum := contentHash(b)
 	var scored []Submission
 	err = changeSubmissions(runsDir, func(all []Submission) ([]Submission, error) {
@@ -134,11 +137,9 @@ func ReadSubmissions(runsDir string) ([]Submission, error) {
 
 // changeSubmissions rewrites the record with change's result, under a
 // lock on the runs folder's submissions (a dashboard and a command may
-// record at once).
+// record at once). The runs folder must exist: it holds the runs the
+// submissions came from.
 func changeSubmissions(runsDir string, change func([]Submission) ([]Submission, error)) error {
-	if err := os.MkdirAll(runsDir, 0o755); err != nil {
-		return err
-	}
 	lock, err := os.OpenFile(filepath.Join(runsDir, "."+SubmissionsFile+".lock"), os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
 		return err

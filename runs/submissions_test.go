@@ -70,6 +70,15 @@ func TestSubmissionsRecordAndScore(t *testing.T) {
 	if after, _ := os.ReadFile(filepath.Join(rd, SubmissionsFile)); string(after) != string(before) {
 		t.Error("a refused score changed the record")
 	}
+	// A runs folder that is not there (a mistyped --runs): not submitted,
+	// and no folder is made.
+	typo := filepath.Join(rd, "typo")
+	if _, err := ScoreSubmission(typo, stranger, false, LeaderboardScore{MacroF1: 0.5}); !errors.Is(err, ErrNotSubmitted) {
+		t.Errorf("a score in a runs folder that is not there: %v", err)
+	}
+	if _, err := os.Stat(typo); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("scoring in a missing runs folder made it: %v", err)
+	}
 	// Validation 0.30 < 0.40 < 0.50 and the leaderboard 0.28 < 0.41 <
 	// 0.45: the same order, ρ = 1; the gaps −0.02, +0.01, −0.05.
 	a := SubmissionAgreement(mustRead(t, rd), false)

@@ -23,11 +23,7 @@ func SubmissionFrom(runsDir string, prs []RunPredictor, tta, offsets bool) (stri
 		home = runs.SubmissionsHome(filepath.Dir(prs[0].RunDir))
 	}
 	for _, pr := range prs {
-		ref := filepath.Base(pr.RunDir)
-		if inside(home, pr.RunDir) {
-			ref, _ = filepath.Rel(home, pr.RunDir)
-		}
-		s.Runs = append(s.Runs, filepath.ToSlash(ref))
+		s.Runs = append(s.Runs, runRef(home, pr.RunDir))
 	}
 	if len(prs) == 1 {
 		m := prs[0].Meta
@@ -38,6 +34,17 @@ func SubmissionFrom(runsDir string, prs []RunPredictor, tta, offsets bool) (stri
 		}
 	}
 	return home, s
+}
+
+// runRef names the run in folder dir as runs folder home's record does:
+// its path below home ("sweep-…/t003" for a sweep's trial), or its
+// folder's name when it is not in home.
+func runRef(home, dir string) string {
+	if inside(home, dir) {
+		rel, _ := filepath.Rel(home, dir)
+		return filepath.ToSlash(rel)
+	}
+	return filepath.Base(dir)
 }
 
 // inside reports whether path is in folder dir (at any depth).

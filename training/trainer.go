@@ -760,11 +760,7 @@ func (t *Trainer) predictNow() (string, error) {
 // validated on held-out images.
 func (t *Trainer) recordSubmission(path string) error {
 	runsDir := runs.SubmissionsHome(cmp.Or(t.cfg.Runs, runs.DefaultDir))
-	ref := t.id
-	if rel, err := filepath.Rel(runsDir, t.dir); err == nil && !strings.HasPrefix(rel, "..") {
-		ref = filepath.ToSlash(rel)
-	}
-	s := runs.Submission{Runs: []string{ref}, Ckpt: fmt.Sprintf("epoch %d, step %d", t.epoch, t.step)}
+	s := runs.Submission{Runs: []string{runRef(runsDir, t.dir)}, Ckpt: fmt.Sprintf("epoch %d, step %d", t.epoch, t.step)}
 	if t.batchInEpoch == 0 && t.epoch > 0 && t.epoch == t.lastF1Epoch {
 		f1 := t.lastF1
 		s.ValF1 = &f1
