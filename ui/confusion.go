@@ -223,7 +223,11 @@ func (m Model) perClass(c *training.Confusion, names []string, w int, trend [][]
 	spark := full && len(trend) == len(sc) && len(trend) > 0 && len(trend[0]) >= 2
 	// With A, each class's average precision after its F1 (a class
 	// ranked well but rarely predicted has an AP well above its recall).
-	ap := full && m.ap.on
+	// The column goes beside F1 wherever the two fit (an 18-class matrix
+	// at 80 columns leaves 11 cells: just the two); narrower, it takes
+	// F1's place.
+	ap := m.ap.on && w >= 11
+	apOnly := m.ap.on && !ap
 	apHead := ""
 	if ap {
 		apHead = "    AP"
@@ -234,20 +238,26 @@ func (m Model) perClass(c *training.Confusion, names []string, w int, trend [][]
 		b.WriteString(st.Dim.Render("  prec   rec    F1" + apHead + "  F1 by epoch"))
 	case full:
 		b.WriteString(st.Dim.Render("  prec   rec    F1" + apHead))
+	case apOnly:
+		b.WriteString(st.Dim.Render("   AP"))
 	default:
-		b.WriteString(st.Dim.Render("   F1"))
+		b.WriteString(st.Dim.Render("   F1" + apHead))
 	}
 	for i, s := range sc {
 		f1 := fmt.Sprintf("%5.2f", s.F1)
 		if s.Support > 0 && s.F1 < 0.3 {
 			f1 = st.Bad.Render(f1)
 		}
-		if ap {
+		if ap || apOnly {
 			cell := "     …"
 			if v, ok := m.apOf(i); ok {
 				cell = " " + f4or(v, "%5.2f", "    –")
 			}
-			f1 += cell
+			if apOnly {
+				f1 = cell[1:]
+			} else {
+				f1 += cell
+			}
 		}
 		switch {
 		case spark:
@@ -258,13 +268,28 @@ func (m Model) perClass(c *training.Confusion, names []string, w int, trend [][]
 			b.WriteString("\n" + f1)
 		}
 	}
-	b.WriteString("\n" + st.Value.Render(fmt.Sprintf("macro F1 %.4f", c.MacroF1())))
-	if ap {
+	// The figures under the column: label and value on one line where
+	// they fit, else the value under its label (an 18-class matrix at 80
+	// columns leaves 11 cells).
+	figure := func(label, val string) string {
+		if lipgloss.Width(label+" "+val) > w {
+			return st.Value.Render(label) + "\n" + st.Value.Render(fmt.Sprintf("%*s", min(w, 7), val))
+		}
+		return st.Value.Render(label + " " + val)
+	}
+	b.WriteString("\n" + figure("macro F1", fmt.Sprintf("%.4f", c.MacroF1())))
+	if m.ap.on {
+		// Beside macro F1 where the column has room for both, else
+		// under it.
+		sep := "  "
+		if !full {
+			sep = "\n"
+		}
 		switch {
 		case m.ap.err != nil && m.ap.has(m.runDir(), m.shownEpoch()):
 			b.WriteString("\n" + st.Bad.Width(w).Render("AP: "+m.ap.err.Error()))
 		case m.ap.vals != nil && m.ap.has(m.runDir(), m.shownEpoch()):
-			b.WriteString("  " + st.Value.Render("mean AP "+f4or(m.ap.mean, "%.4f", "–")))
+			b.WriteString(sep + figure("mean AP", f4or(m.ap.mean, "%.4f", "–")))
 		}
 	}
 	return b.String()

@@ -292,3 +292,32 @@ func TestConfusionAPColumn(t *testing.T) {
 		t.Errorf("an epoch without kept predictions:\n%s", v)
 	}
 }
+
+// TestConfusionAPColumnAt80: at 80 columns an 18-class matrix leaves 11
+// cells beside it, room for F1 and AP but not for "macro F1 0.2212" on
+// one line: A still shows the column (it did nothing there before), and
+// the figures under it go on two lines each rather than being cut.
+func TestConfusionAPColumnAt80(t *testing.T) {
+	runsDir := errorsRun(t)
+	m, cmds := press(errorsModelFor(t, runsDir, 80, 34), "2", "A")
+	m = run(t, m, cmds[len(cmds)-1])
+	p, err := runs.ReadValPreds(filepath.Join(runsDir, script()[0].Settings.ID), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var curves []runs.PRCurve
+	for c := range p.Classes {
+		curves = append(curves, runs.ClassPR(p, c))
+	}
+	v := m.View()
+	checkScreen(t, v, 80, 34)
+	if !strings.Contains(v, "F1    AP") || !strings.Contains(v, fmt.Sprintf(" %5.2f", curves[0].AP)) {
+		t.Errorf("the AP column at 80 columns (class 0's %.2f):\n%s", curves[0].AP, v)
+	}
+	c := script()[len(script())-3].Conf
+	for _, want := range []string{"macro F1", fmt.Sprintf("%.4f", c.MacroF1()), "mean AP", fmt.Sprintf("%.4f", runs.MacroAP(curves))} {
+		if !strings.Contains(v, want) {
+			t.Errorf("the figures under the column lack %q:\n%s", want, v)
+		}
+	}
+}
