@@ -60,13 +60,17 @@ func (a *app) runsCmd() *cobra.Command {
 	cmd.Flags().BoolVar(&deleted, "deleted", false, "list the deleted runs instead, still in the trash ('maskdash runs empty-trash' frees their space)")
 	cmd.AddCommand(a.runsRestoreCmd(), a.runsEmptyTrashCmd())
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	cmd.Flags().StringVar(&filter, "filter", "", "only runs that match every word: key=value by a setting (loss=focal seed=2), any other word as text (the dashboard's / filter)")
+	cmd.Flags().StringVar(&filter, "filter", "", "only runs that match every word: key=value by a setting (loss=focal seed=2), key<value, <=, >, >= or != by a setting or a figure (f1>0.3 lr<=1e-3 public>=0.7; see README), any other word as text (the dashboard's / filter)")
 	cmd.Flags().StringVar(&sortBy, "sort", "run", "order: run (newest first), f1, acc or public (best first; public: the leaderboard's), time (longest first)")
 	cmd.Flags().BoolVar(&importance, "importance", false, "instead of the list, what each setting that varies among the listed runs accounts for in their best macro F1 (ε², as sweep status gives a sweep's)")
 	cmd.RunE = func(*cobra.Command, []string) error {
 		order, ok := runOrders[sortBy]
 		if !ok {
 			return fmt.Errorf("sort %q is unknown; use run, f1, acc, time or public", sortBy)
+		}
+		match, err := runs.ParseFilter(filter)
+		if err != nil {
+			return err
 		}
 		if archived && deleted {
 			return errors.New("--archived and --deleted list different folders: give one")
@@ -80,7 +84,6 @@ func (a *app) runsCmd() *cobra.Command {
 		}
 		store := runs.NewStore(dir)
 		var list []runs.Listed
-		var err error
 		where := dir
 		if shelf == "" {
 			list, err = store.List()
@@ -99,7 +102,7 @@ func (a *app) runsCmd() *cobra.Command {
 		}
 		kept := list[:0]
 		for _, l := range list {
-			if l.Err == nil && !runs.Matches(l.Info, filter) || l.Err != nil && filter != "" {
+			if l.Err == nil && !match.Matches(l.Info) || l.Err != nil && filter != "" {
 				continue
 			}
 			kept = append(kept, l)

@@ -724,6 +724,21 @@ func TestCompareTwoRunsClassByClass(t *testing.T) {
 	if err != nil || json.Unmarshal([]byte(out), &sorted) != nil || len(sorted) != 2 || sorted[0].BestF1 < sorted[1].BestF1 {
 		t.Errorf("runs --sort f1: %v\n%s", err, out)
 	}
+	// A comparison by a figure keeps the runs above (or below) it: here
+	// the better run alone, the worse alone, then neither.
+	mid := strconv.FormatFloat((sorted[0].BestF1+sorted[1].BestF1)/2, 'g', -1, 64)
+	for filter, want := range map[string]string{"f1>" + mid: sorted[0].ID, "f1<=" + mid: sorted[1].ID} {
+		if out, err := run(t, "runs", "--runs", rd, "--filter", filter+" epochs-done>=1"); err != nil || !strings.Contains(out, want) || strings.Count(out, "-ce-c") != 1 {
+			t.Errorf("runs --filter %s: %v\n%s", filter, err, out)
+		}
+	}
+	if out, err := run(t, "runs", "--runs", rd, "--filter", "f1>1"); err != nil || !strings.Contains(out, "no run in") {
+		t.Errorf("runs --filter f1>1: %v\n%s", err, out)
+	}
+	// A comparison with a word that is not a number is refused, saying so.
+	if out, err := run(t, "runs", "--runs", rd, "--filter", "f1>high"); err == nil || !strings.Contains(out, `the filter's "f1>high" compares f1 with "high", which is not a number`) {
+		t.Errorf("runs --filter f1>high: %v\n%s", err, out)
+	}
 	// Each row of a difference of two row-share matrices sums to 0 (or
 	// to ±1 where one run saw no image of that class).
 	for i, row := range doc.Side.ConfDiff {

@@ -2,6 +2,8 @@ package runs
 
 import (
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 )
 
@@ -37,40 +39,186 @@ func Setting(i Info, k string) string {
 	return ""
 }
 
-// Matches applies a filter as the runs table and maskdash runs take it:
-// every word must match, a word k=v by the setting k (Setting, or any
-// value it was changed to while training: loss=focal finds a run switched
-// to focal), any other word as text in the run's id, status, model,
-// loss (each it had), optimizer, parent or note (case does not matter).
+// FilterFigures are the figures a filter word can compare, as Aim's and
+// MLflow's run searches compare metrics (f1>0.3), beside the settings:
+// each name with what it reads. A run without the figure (no epoch
+// validated, no leaderboard score) matches no comparison with it.
+var FilterFigures = []struct {
+	Name, Means string
+	read        func(Info) (float64, bool)
+}{
+	{"f1", "best validation macro F1", func(i Info) (float64, bool) { return i.Best.MacroF1, i.EpochsDone > 0 }},
+	{"acc", "accuracy at the best epoch", func(i Info) (float64, bool) { return i.Best.Accuracy, i.EpochsDone > 0 }},
+	{"last-f1", "the last epoch's macro F1", func(i Info) (float64, bool) { return i.LastF1, i.EpochsDone > 0 }},
+	{"mask-f1", "mask macro F1 at the best epoch", taskFigure("mask")},
+	{"gender-f1", "gender macro F1 at the best epoch", taskFigure("gender")},
+	{"age-f1", "age macro F1 at the best epoch", taskFigure("age")},
+	{"public", "the best public leaderboard macro F1 of its submissions", func(i Info) (float64, bool) {
+		if i.Public == nil {
+			return 0, false
+		}
+		return *i.Public, true
+	}},
+	{"epochs-done", "epochs trained (epochs is how many it was to train)", func(i Info) (float64, bool) { return float64(i.EpochsDone), true }},
+	{"ips", "training images a second", func(i Info) (float64, bool) { return i.IPS, i.IPS > 0 }},
+	{"minutes", "wall time", func(i Info) (float64, bool) { return i.Duration().Minutes(), !i.Start.IsZero() }},
+}
+
+func taskFigure(task string) func(Info) (float64, bool) {
+	return func(i Info) (float64, bool) {
+		v, ok := i.Best.Tasks[task]
+		return v, ok
+	}
+}
+
+// figure reads the filter figure named k; known is false when k names
+// none (it is a setting).
+func figure(i Info, k string) (v float64, has, known bool) {
+	for _, f := range FilterFigures {
+		if f.Name == k {
+			v, has = f.read(i)
+			return v, has && !math.IsNaN(v), true
+		}
+	}
+	return 0, false, false
+}
+
+// A Filter is the words the runs table and maskdash runs take: a run
+// must match every one. A word is a comparison key OP value, with OP one
+// of = != < <= > >= and key a setting (Setting) or a figure
+// (FilterFigures), or else text to find in the run's id, status, model,
+// losses, optimizer, parent, note and alerts (case does not matter).
+type Filter struct {
+	words []filterWord
+}
+
+type filterWord struct {
+	key, op, val string
+	num          float64 // val as a number, for < <= > >=
+	isNum        bool
+}
+
+// filterOps are the comparisons, longest first so that >= is not read
+// as > with a value "=…".
+var filterOps = []string{">=", "<=", "!=", ">", "<", "="}
+
+// ParseFilter reads a filter; a comparison by order (< <= > >=) with a
+// value that is not a number is an error that names the word.
+func ParseFilter(s string) (Filter, error) {
+	var f Filter
+	for _, word := range strings.Fields(s) {
+		w := filterWord{val: word}
+		if at := strings.IndexAny(word, "<>!="); at > 0 {
+			for _, op := range filterOps {
+				if strings.HasPrefix(word[at:], op) {
+					w = filterWord{key: strings.ToLower(word[:at]), op: op, val: word[at+len(op):]}
+					break
+				}
+			}
+		}
+		if w.op != "" {
+			n, err := strconv.ParseFloat(w.val, 64)
+			w.num, w.isNum = n, err == nil && !math.IsNaN(n)
+			if !w.isNum && w.op != "=" && w.op != "!=" {
+				return Filter{}, fmt.Errorf("the filter's %q compares %s with %q, which is not a number", word, w.key, w.val)
+			}
+		}
+		f.words = append(f.words, w)
+	}
+	return f, nil
+}
+
+// Matches applies a filter string (ParseFilter); a filter that does not
+// parse matches no run.
 func Matches(i Info, filter string) bool {
-	for _, word := range strings.Fields(filter) {
-		if k, v, ok := strings.Cut(word, "="); ok {
-			if !hadSetting(i, k, v) {
+	f, err := ParseFilter(filter)
+	return err == nil && f.Matches(i)
+}
+
+// Matches reports whether the run matches every word. A setting matches
+// by any value it had: the one it started with or one it was changed to
+// while training (loss=focal finds a run switched to focal, lr<1e-4 one
+// whose rate was cut below it); != by none of them.
+func (f Filter) Matches(i Info) bool {
+	for _, w := range f.words {
+		if w.op == "" {
+			if !hasText(i, w.val) {
 				return false
 			}
 			continue
 		}
-		row := strings.ToLower(i.ID + " " + string(i.Status) + " " + i.Model + " " + i.Loss + " " + i.Optim + " " + i.Parent + " " + i.Note + " " + strings.Join(i.Alerts, " "))
-		for _, c := range i.Changes {
-			row += " " + strings.ToLower(c.Value)
+		if v, has, known := figure(i, w.key); known {
+			if !has || !w.compare(strconv.FormatFloat(v, 'g', -1, 64)) {
+				return false
+			}
+			continue
 		}
-		if !strings.Contains(row, strings.ToLower(word)) {
+		if w.op == "!=" {
+			if w.hadValue(i) {
+				return false
+			}
+			continue
+		}
+		if !w.hadValue(i) {
 			return false
 		}
 	}
 	return true
 }
 
-// hadSetting reports whether setting k of the run was v at its start or
-// became v while it trained.
-func hadSetting(i Info, k, v string) bool {
-	if strings.EqualFold(Setting(i, k), v) {
+// hadValue reports whether setting w.key satisfied the word at the run's
+// start or after any change while training (for != it asks whether the
+// setting ever was the value).
+func (w filterWord) hadValue(i Info) bool {
+	eq := w
+	if w.op == "!=" {
+		eq.op = "="
+	}
+	if eq.compare(Setting(i, w.key)) {
 		return true
 	}
 	for _, c := range i.Changes {
-		if c.Setting == k && strings.EqualFold(c.Value, v) {
+		if c.Setting == w.key && eq.compare(c.Value) {
 			return true
 		}
 	}
 	return false
+}
+
+// compare holds value v against the word: as numbers where both are
+// (lr=1e-3 finds 0.001), else as text without case.
+func (w filterWord) compare(v string) bool {
+	n, err := strconv.ParseFloat(v, 64)
+	if isNum := err == nil && !math.IsNaN(n); isNum && w.isNum {
+		switch w.op {
+		case "=":
+			return n == w.num
+		case "!=":
+			return n != w.num
+		case "<":
+			return n < w.num
+		case "<=":
+			return n <= w.num
+		case ">":
+			return n > w.num
+		case ">=":
+			return n >= w.num
+		}
+	}
+	switch w.op {
+	case "=":
+		return strings.EqualFold(v, w.val)
+	case "!=":
+		return !strings.EqualFold(v, w.val)
+	}
+	return false // an order needs two numbers
+}
+
+// hasText reports whether word is in the run's text.
+func hasText(i Info, word string) bool {
+	row := strings.ToLower(i.ID + " " + string(i.Status) + " " + i.Model + " " + i.Loss + " " + i.Optim + " " + i.Parent + " " + i.Note + " " + strings.Join(i.Alerts, " "))
+	for _, c := range i.Changes {
+		row += " " + strings.ToLower(c.Value)
+	}
+	return strings.Contains(row, strings.ToLower(word))
 }

@@ -167,6 +167,26 @@ func TestRunsTable(t *testing.T) {
 		t.Errorf("filter loss=focal vgg:\n%s", v)
 	}
 	m = feed(t, m, "esc")
+	// A comparison by a figure and one by a setting (e's rate was cut
+	// to 0.000125 while training); a comparison that does not parse
+	// says why beside the filter, and no run shows.
+	m = feed(t, m, "/")
+	for _, r := range "f1>=0.64 lr<5e-4" {
+		m = feed(t, m, string(r))
+	}
+	if v := m.View(); !strings.Contains(v, "e-vgg-focal-s2") || strings.Contains(v, "b-cnn-ce-s2") || strings.Contains(v, "d-vgg-focal-s1") {
+		t.Errorf("filter f1>=0.64 lr<5e-4:\n%s", v)
+	}
+	for _, r := range "x" {
+		m = feed(t, m, string(r))
+	}
+	if v := m.View(); !strings.Contains(v, `compares lr with "5e-4x", which is not a number`) || strings.Contains(v, "e-vgg-focal-s2") {
+		t.Errorf("filter f1>=0.64 lr<5e-4x:\n%s", v)
+	}
+	m = feed(t, m, "esc")
+	if m.runs.filter.Value() != "" {
+		m = feed(t, m, "esc")
+	}
 	// Grouped by seed: mean ± sd of best F1 (seed 1: 0.61, 0.58, 0.70),
 	// and the title gives the seeds' share of the spread, ε² 0.3417 (by
 	// SciPy's f_oneway of the three seeds' groups).

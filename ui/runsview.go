@@ -505,7 +505,11 @@ func (r runsModel) view(st Styles, w, h int) string {
 	title = append(title, "sorted by "+runCols[r.sortCol].title, "/ filter · o/O sort · g group · i what settings did · t tree · enter pick · v side by side · E ensemble · w watch · N note · a archive · D delete · u undo")
 	b.WriteString(st.BoxTitle.Render(joinFit(title, " · ", w)))
 	if r.filtering || r.filter.Value() != "" {
-		b.WriteString("\n" + truncate(r.filter.View(), w))
+		line := r.filter.View()
+		if _, err := runs.ParseFilter(r.filter.Value()); err != nil {
+			line += "  " + st.Bad.Render(err.Error()) // and no run matches
+		}
+		b.WriteString("\n" + truncate(line, w))
 	}
 	if r.noting != nil {
 		b.WriteString("\n" + truncate(r.noteInput.View(), w))
