@@ -291,9 +291,30 @@ func (a *app) ensembleCmd() *cobra.Command {
 		if e.Score != nil {
 			fmt.Fprintf(a.out, "ensemble: accuracy %.4f, macro F1 %.4f\n", e.Score.Accuracy, e.Score.MacroF1)
 		}
+		a.printVoteValidation(prs)
 		return nil
 	}
 	return cmd
+}
+
+// printVoteValidation says how the vote does on the validation images
+// its runs share, against each run alone (their kept predictions, so it
+// costs no prediction): whether voting gains before it is submitted.
+func (a *app) printVoteValidation(prs []training.RunPredictor) {
+	if len(prs) < 2 {
+		return
+	}
+	v, err := training.VoteOnValidation(prs)
+	if err != nil {
+		fmt.Fprintf(a.out, "validation: no figure for the vote (%v)\n", err)
+		return
+	}
+	alone := make([]string, len(v.Alone))
+	for k, m := range v.Alone {
+		alone[k] = fmt.Sprintf("%.4f", m.MacroF1)
+	}
+	fmt.Fprintf(a.out, "validation (the %d images the runs share, their kept predictions): the vote's macro F1 %.4f, %+.4f on the best run alone (alone %s)\n",
+		v.Images, v.Vote.MacroF1, v.Vote.MacroF1-v.BestAlone(), strings.Join(alone, ", "))
 }
 
 // recordSubmission adds the predictions file to the runs folder's record

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/maskdash/maskdash/internal/pyref"
+	"github.com/maskdash/maskdash/runs"
 )
 
 // TestSubmissions: predict and ensemble record the files they write in
@@ -50,8 +51,9 @@ func TestSubmissions(t *testing.T) {
 		}
 		lb = append(lb, f1)
 	}
-	if out, err := run(t, "ensemble", "--run", "r0", "--run", "r1", "--run", "r2", "--runs", rd, "--out", filepath.Join(work, "vote.csv")); err != nil || !strings.Contains(out, "recorded in") {
-		t.Fatalf("ensemble: %v\n%s", err, out)
+	ensOut, err := run(t, "ensemble", "--run", "r0", "--run", "r1", "--run", "r2", "--runs", rd, "--out", filepath.Join(work, "vote.csv"))
+	if err != nil || !strings.Contains(ensOut, "recorded in") {
+		t.Fatalf("ensemble: %v\n%s", err, ensOut)
 	}
 	out, err := run(t, "submissions", "--runs", rd, "--json")
 	if err != nil {
@@ -88,8 +90,45 @@ func TestSubmissions(t *testing.T) {
 		val = append(val, *s.ValF1)
 		gap += lb[i] - *s.ValF1
 	}
-	if v := doc.Submissions[3]; len(v.Runs) != 3 || v.ValF1 != nil || v.Public != nil || filepath.Base(v.File) != "vote.csv" {
-		t.Errorf("the vote's record: %+v", v)
+	// The three runs validated on the same images (one seed, one data
+	// set): the vote's record has its macro F1 there, the kept
+	// probabilities of each run's best epoch averaged, as scikit-learn
+	// scores them; ensemble says it beside each run's.
+	v := doc.Submissions[3]
+	if len(v.Runs) != 3 || v.ValF1 == nil || v.Public != nil || filepath.Base(v.File) != "vote.csv" {
+		t.Fatalf("the vote's record: %+v", v)
+	}
+	kept := map[string]any{}
+	var probs [][]float32
+	for _, name := range []string{"r0", "r1", "r2"} {
+		dir, err := runs.NewStore(rd).Resolve(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := runs.ReadInfo(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := runs.ReadValPreds(dir, info.Best.Epoch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		probs = append(probs, p.Probs)
+		kept["truth"], kept["classes"] = p.Truth, p.Classes
+	}
+	kept["probs"] = probs
+	var voted struct {
+		F1 float64 `json:"f1"`
+	}
+	pyref.Run(t, "sklearn.metrics", "python3-sklearn", `
+import json, sys
+import numpy as np
+from sklearn.metrics import f1_score
+d = json.load(sys.stdin)
+p = np.array(d["probs"], dtype=np.float64).reshape(len(d["probs"]), len(d["truth"]), d["classes"]).mean(axis=0)
+print(json.dumps({"f1": f1_score(d["truth"], p.argmax(axis=1), average="macro")}))`, kept, &voted)
+	if math.Abs(*v.ValF1-voted.F1) > 1e-9 || !strings.Contains(ensOut, fmt.Sprintf("the vote's macro F1 %.4f", voted.F1)) {
+		t.Errorf("the vote's validation macro F1 %v, scikit-learn's %v\n%s", *v.ValF1, voted.F1, ensOut)
 	}
 	var want struct {
 		Rho *float64 `json:"rho"`

@@ -50,9 +50,10 @@ type Submission struct {
 	Ckpt    string `json:"ckpt,omitempty"`
 	TTA     bool   `json:"tta,omitempty"`
 	Offsets bool   `json:"offsets,omitempty"`
-	// ValF1 is the validation macro F1 of the weights it came from (a
-	// single run's checkpoint at an epoch's end); nil when there is
-	// none to give, as for a vote.
+	// ValF1 is the validation macro F1 of what it came from: a single
+	// run's checkpoint at an epoch's end, or a vote of runs that
+	// validated on the same images, voted there; nil when there is none
+	// to give (a checkpoint taken mid-epoch, a vote of other splits).
 	ValF1   *float64          `json:"val_macro_f1,omitempty"`
 	Public  *LeaderboardScore `json:"public,omitempty"`
 	Private *LeaderboardScore `json:"private,omitempty"`

@@ -10,9 +10,10 @@ import (
 
 // SubmissionFrom describes predictions made with prs's checkpoints for
 // the runs folder's record (runs.RecordSubmission): the runs as the
-// runs folder names them, which weights, and for a single checkpoint
-// written at an epoch's end its validation macro F1, the figure the
-// leaderboard's is set against. It returns the runs folder the record
+// runs folder names them, which weights, and the validation macro F1 the
+// leaderboard's is set against: a single checkpoint's written at an
+// epoch's end, or a vote's on the validation images its runs share
+// (VoteOnValidation; none for runs of other splits). It returns the runs folder the record
 // belongs in: runsDir when the first run is in it, else the runs folder
 // the first run is in (a run given as a path elsewhere; a sweep's trial's
 // is the sweep's runs folder).
@@ -25,11 +26,17 @@ func SubmissionFrom(runsDir string, prs []RunPredictor, tta, offsets bool) (stri
 	for _, pr := range prs {
 		s.Runs = append(s.Runs, runRef(home, pr.RunDir))
 	}
-	if len(prs) == 1 {
+	switch {
+	case len(prs) == 1:
 		m := prs[0].Meta
 		s.Ckpt = fmt.Sprintf("epoch %d, step %d", m.Epoch, m.Step)
 		if m.Metrics != nil && m.Batch == 0 {
 			f1 := m.Metrics.MacroF1
+			s.ValF1 = &f1
+		}
+	case len(prs) > 1:
+		if v, err := VoteOnValidation(prs); err == nil {
+			f1 := v.Vote.MacroF1
 			s.ValF1 = &f1
 		}
 	}

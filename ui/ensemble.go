@@ -42,6 +42,9 @@ type ensembledMsg struct {
 	// unrecorded: the votes are written, but the runs folder's record of
 	// submissions could not take them.
 	unrecorded error
+	// val is the vote on the validation images the runs share (nil:
+	// they do not share them).
+	val *training.VoteValidation
 }
 
 // votedOffsets is the vote with class offsets (maskdash ensemble
@@ -118,7 +121,11 @@ func (r runsModel) ensemble() (runsModel, tea.Cmd) {
 				}
 			}
 		}
-		return ensembledMsg{path: out, e: e, ids: ids, start: start, offsets: offsets, unrecorded: unrecorded}
+		msg := ensembledMsg{path: out, e: e, ids: ids, start: start, offsets: offsets, unrecorded: unrecorded}
+		if v, err := training.VoteOnValidation(prs); err == nil {
+			msg.val = &v
+		}
+		return msg
 	}
 }
 
@@ -161,6 +168,9 @@ func (m ensembledMsg) said() (string, bool) {
 			alone = append(alone, s)
 		}
 		s += fmt.Sprintf(": macro F1 %.4f (alone %s)", m.e.Score.MacroF1, strings.Join(alone, ", "))
+	}
+	if v := m.val; v != nil {
+		s += fmt.Sprintf(" · on the %d validation images they share: %.4f, %+.4f on the best alone", v.Images, v.Vote.MacroF1, v.Vote.MacroF1-v.BestAlone())
 	}
 	files := filepath.Join(EnsemblesDir, filepath.Base(m.path))
 	switch o := m.offsets; {

@@ -80,7 +80,7 @@ func TestEnsemblePickedRuns(t *testing.T) {
 	// Seeds 98 and 99 split the people differently, with some in both
 	// validation splits: no offsets can be fitted (maskdash ensemble
 	// --offsets refuses them too).
-	if !strings.Contains(v, "no class offsets: the runs' validation splits overlap") {
+	if !strings.Contains(v, "no class offsets: the runs' validation splits overlap") || strings.Contains(v, "validation images they share") {
 		t.Errorf("the vote of overlapping splits does not say why it has no offsets:\n%s", v)
 	}
 	files, _ := filepath.Glob(filepath.Join(rd, EnsemblesDir, "*-2runs.csv"))
@@ -185,6 +185,26 @@ func TestEnsembleWithClassOffsets(t *testing.T) {
 	m, _ = press(m, "enter", "down", "enter")
 	m, cmds := press(m, "E")
 	v := voted(t, m, cmds[0]).View()
+	// The runs share a split: the view gives the vote on it, and the
+	// record has it as the vote's validation figure.
+	prs := make([]training.RunPredictor, 0, 2)
+	for _, name := range []string{"a", "b"} {
+		pr, err := training.OpenRunPredictor(runs.NewStore(rd), name, "best")
+		if err != nil {
+			t.Fatal(err)
+		}
+		prs = append(prs, pr)
+	}
+	val, err := training.VoteOnValidation(prs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("on the %d validation images they share: %.4f, %+.4f on the best alone", val.Images, val.Vote.MacroF1, val.Vote.MacroF1-val.BestAlone()); !strings.Contains(v, want) {
+		t.Errorf("the view lacks %q:\n%s", want, v)
+	}
+	if subs, err := runs.ReadSubmissions(rd); err != nil || len(subs) == 0 || subs[0].ValF1 == nil || *subs[0].ValF1 != val.Vote.MacroF1 {
+		t.Errorf("the vote's record: %v %+v", err, subs)
+	}
 	files, _ := filepath.Glob(filepath.Join(rd, EnsemblesDir, "*-2runs-offsets.csv"))
 	with := strings.Contains(v, "with class offsets")
 	if with != (len(files) == 1) || !with && !strings.Contains(v, "on held-out halves, ") {
