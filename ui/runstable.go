@@ -441,7 +441,7 @@ func (r runsModel) groupTable(st Styles, sh []shownRow, h int) string {
 				picked++
 			}
 		}
-		switch { // enter picks a group's runs (runsview.go's pickGroup)
+		switch { // enter picks a group's runs (runsview.go's pickAll)
 		case picked == len(g.ids):
 			v = "● " + v
 		case picked > 0:

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -186,6 +187,33 @@ func TestRunsTable(t *testing.T) {
 	m = feed(t, m, "esc")
 	if m.runs.filter.Value() != "" {
 		m = feed(t, m, "esc")
+	}
+	// * picks every run the filter shows, and again drops them; runs
+	// picked before stay picked.
+	m = feed(t, m, "enter") // the run under the cursor: f-vgg-ce-s3, newest first
+	m = feed(t, m, "/")
+	for _, r := range "model=vgg-s" {
+		m = feed(t, m, string(r))
+	}
+	m = feed(t, m, "enter", "*")
+	if v := m.View(); !slices.Equal(m.runs.selected, []string{"f-vgg-ce-s3", "e-vgg-focal-s2", "d-vgg-focal-s1"}) || !strings.Contains(v, "picked the 3 runs shown (3 picked in all; * again drops them)") {
+		t.Errorf("* after model=vgg-s: %v\n%s", m.runs.selected, v)
+	}
+	m = feed(t, m, "esc", "/")
+	for _, r := range "cnn" {
+		m = feed(t, m, string(r))
+	}
+	m = feed(t, m, "enter", "*", "*")
+	if v := m.View(); len(m.runs.selected) != 3 || !strings.Contains(v, "dropped the 3 runs shown (3 still picked)") {
+		t.Errorf("* twice after cnn: %v\n%s", m.runs.selected, v)
+	}
+	m = feed(t, m, "esc", "/", "z", "enter", "*")
+	if v := m.View(); !strings.Contains(v, "no run shown to pick") {
+		t.Errorf("* with no run shown:\n%s", v)
+	}
+	m = feed(t, m, "esc", "/", "v", "g", "g", "enter", "*", "esc")
+	if len(m.runs.selected) != 0 {
+		t.Fatalf("the picked runs are not all dropped: %v", m.runs.selected)
 	}
 	// Grouped by seed: mean ± sd of best F1 (seed 1: 0.61, 0.58, 0.70),
 	// and the title gives the seeds' share of the spread, ε² 0.3417 (by

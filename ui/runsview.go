@@ -357,9 +357,33 @@ func (r runsModel) handleKey(msg tea.KeyMsg, k KeyMap) (runsModel, tea.Cmd) {
 		}
 		d := watchDir(r.dir, *l)
 		return r, func() tea.Msg { return watchMsg{dir: d} }
+	case key.Matches(msg, k.PickShown):
+		// Every run the filter lets through (a filter, then *, then E
+		// votes with every run that passed it).
+		var ids []string
+		for _, l := range r.listed() {
+			if l.Err == nil {
+				ids = append(ids, l.Info.ID)
+			}
+		}
+		if len(ids) == 0 {
+			r.answer, r.answerBad = "no run shown to pick", true
+			return r, nil
+		}
+		r, cmd := r.pickAll(ids)
+		shown := fmt.Sprintf("the %d runs shown", len(ids))
+		if len(ids) == 1 {
+			shown = "the run shown"
+		}
+		if r.pick(ids[0]) > 0 {
+			r.answer = fmt.Sprintf("picked %s (%d picked in all; * again drops them)", shown, len(r.selected))
+		} else {
+			r.answer = fmt.Sprintf("dropped %s (%d still picked)", shown, len(r.selected))
+		}
+		return r, cmd
 	case key.Matches(msg, k.Select):
 		if g := r.currentGroup(); g != nil {
-			return r.pickGroup(g)
+			return r.pickAll(g.ids)
 		}
 		l := r.current()
 		if l == nil {
@@ -417,17 +441,17 @@ func (r runsModel) currentGroup() *runGroup {
 	return sh[r.cursor].group
 }
 
-// pickGroup picks a group's runs (those not picked yet), or drops them
-// all when every one is picked already.
-func (r runsModel) pickGroup(g *runGroup) (runsModel, tea.Cmd) {
+// pickAll picks the runs (a group's, or every one shown: those not
+// picked yet), or drops them all when every one is picked already.
+func (r runsModel) pickAll(ids []string) (runsModel, tea.Cmd) {
 	all := true
-	for _, id := range g.ids {
+	for _, id := range ids {
 		all = all && r.pick(id) > 0
 	}
 	if all {
 		var kept []string
 		for _, id := range r.selected {
-			if slices.Contains(g.ids, id) {
+			if slices.Contains(ids, id) {
 				delete(r.colors, id)
 				continue
 			}
@@ -437,7 +461,7 @@ func (r runsModel) pickGroup(g *runGroup) (runsModel, tea.Cmd) {
 		return r, nil
 	}
 	var cmds []tea.Cmd
-	for _, id := range g.ids {
+	for _, id := range ids {
 		if r.pick(id) == 0 {
 			r.selected = append(r.selected, id)
 			r.colors[id] = r.freeColor()
