@@ -201,11 +201,11 @@ func (a *app) predictCmd() *cobra.Command {
 }
 
 func (a *app) ensembleCmd() *cobra.Command {
-	var runsDir, ckpt, dir, file, sweepRef, probs string
+	var runsDir, ckpt, dir, file, sweepRef, probs, filter string
 	var refs []string
 	var tta, offsets bool
 	var top int
-	cmd := &cobra.Command{Use: "ensemble (--run RUN --run RUN… | --sweep SWEEP [--top K]) --out FILE", Short: "soft vote of several runs' predictions", Args: noArgs}
+	cmd := &cobra.Command{Use: "ensemble (--run RUN --run RUN… | --sweep SWEEP [--top K] | --filter WORDS [--top K]) --out FILE", Short: "soft vote of several runs' predictions", Args: noArgs}
 	f := cmd.Flags()
 	f.StringVar(&runsDir, "runs", runs.DefaultDir, "runs folder")
 	f.StringArrayVar(&refs, "run", nil, "a run id (repeat for each model)")
@@ -216,12 +216,35 @@ func (a *app) ensembleCmd() *cobra.Command {
 	f.BoolVar(&tta, "tta", false, "average with the horizontally flipped image")
 	f.BoolVar(&offsets, "offsets", false, "fit class offsets for macro F1 on the runs' validation predictions (the vote of runs of one split, or the folds' out-of-fold predictions) and add them to the vote when held-out halves say they help")
 	f.StringVar(&sweepRef, "sweep", "", "vote with a sweep's trials: the --top K best by validation macro F1, or every fold of a K-fold sweep")
-	countInt(f, &top, "top", 0, "with --sweep: the K best trials (of each task, in a sweep over --task; default: every trial of a K-fold sweep, else 5)")
+	f.StringVar(&filter, "filter", "", "vote with every run (and sweep trial) that matches, as runs --filter takes it ('f1>0.35 model=vgg-s'); with --top K the K best by validation macro F1")
+	countInt(f, &top, "top", 0, "with --sweep: the K best trials (of each task, in a sweep over --task; default: every trial of a K-fold sweep, else 5); with --filter: the K best runs (default: all)")
 	cmd.RunE = func(*cobra.Command, []string) error {
-		if sweepRef != "" {
-			if len(refs) > 0 {
-				return fmt.Errorf("ensemble takes --run or --sweep, not both")
+		given := 0
+		for _, g := range []bool{len(refs) > 0, sweepRef != "", filter != ""} {
+			if g {
+				given++
 			}
+		}
+		if given > 1 {
+			return fmt.Errorf("ensemble takes one of --run, --sweep and --filter")
+		}
+		if top > 0 && sweepRef == "" && filter == "" {
+			return fmt.Errorf("--top %d picks among a sweep's trials or a filter's runs: give --sweep or --filter", top)
+		}
+		if filter != "" {
+			found, err := a.filteredRuns(runsDir, filter)
+			if err != nil {
+				return err
+			}
+			if top > 0 && len(found) > top {
+				found = found[:top]
+			}
+			for _, i := range found {
+				fmt.Fprintf(a.out, "from the filter: %s, best macro F1 %.4f at epoch %d\n", i.ID, i.Best.MacroF1, i.Best.Epoch)
+			}
+			refs = withRunDirs(nil, found)
+		}
+		if sweepRef != "" {
 			picked, err := sweepMembers(runsDir, sweepRef, top)
 			if err != nil {
 				return err
@@ -232,7 +255,7 @@ func (a *app) ensembleCmd() *cobra.Command {
 			}
 		}
 		if len(refs) < 1 || file == "" {
-			return fmt.Errorf("ensemble needs --run RUN (one or more) or --sweep SWEEP, and --out FILE")
+			return fmt.Errorf("ensemble needs --run RUN (one or more), --sweep SWEEP or --filter WORDS, and --out FILE")
 		}
 		var prs []training.RunPredictor
 		for _, ref := range refs {
@@ -279,7 +302,7 @@ func (a *app) ensembleCmd() *cobra.Command {
 		if err := training.WritePredictions(file, e.Set, e.Vote); err != nil {
 			return err
 		}
-		fmt.Fprintf(a.out, "wrote the soft vote of %d runs (%d predictions) to %s\n", len(prs), e.Set.Len(), file)
+		fmt.Fprintf(a.out, "wrote the soft vote of %s (%d predictions) to %s\n", plural(len(prs), "run"), e.Set.Len(), file)
 		if e.Set.Task == "" {
 			if err := a.recordSubmission(runsDir, file, prs, tta, cal != nil && cal.Worth()); err != nil {
 				return err

@@ -357,17 +357,19 @@ func fmtDur(s float64) string {
 func (a *app) compareCmd() *cobra.Command {
 	var dir, metric string
 	var asJSON bool
+	var filter string
 	cmd := &cobra.Command{
-		Use:   "compare RUN [RUN…]",
+		Use:   "compare RUN [RUN…] | --filter WORDS",
 		Short: "settings, live changes, best figures and curves side by side",
 		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return fmt.Errorf("compare needs at least one run id; see '%s --help'", cmd.CommandPath())
+			if len(args) == 0 && filter == "" {
+				return fmt.Errorf("compare needs at least one run id, or --filter; see '%s --help'", cmd.CommandPath())
 			}
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&dir, "runs", runs.DefaultDir, "runs folder")
+	cmd.Flags().StringVar(&filter, "filter", "", "also every run (and sweep trial) that matches, best F1 first: the words of runs --filter ('f1>0.3 model=vgg-s')")
 	cmd.Flags().StringVar(&metric, "metric", "f1", "metric to chart: f1, acc or loss (validation, per epoch), or train-loss (per step, from the history columns)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.RunE = func(_ *cobra.Command, args []string) error {
@@ -379,6 +381,13 @@ func (a *app) compareCmd() *cobra.Command {
 		var curves [][]float64     // per epoch
 		var steps []runs.StepCurve // per step (train-loss)
 		var seenFrom []int         // per run: its first epoch validated on images it trained on (--val-train), 0 none
+		if filter != "" {
+			found, err := a.filteredRuns(dir, filter)
+			if err != nil {
+				return err
+			}
+			args = withRunDirs(args, found)
+		}
 		for _, ref := range args {
 			info, err := store.Info(ref)
 			if err != nil {
@@ -429,6 +438,46 @@ func (a *app) compareCmd() *cobra.Command {
 		return nil
 	}
 	return cmd
+}
+
+// filteredRuns are the runs of runs folder dir and its sweeps' trials
+// (as the runs view lists them) that match filter (runs.ParseFilter),
+// best validation macro F1 first; none is an error that says so.
+func (a *app) filteredRuns(dir, filter string) ([]runs.Info, error) {
+	match, err := runs.ParseFilter(filter)
+	if err != nil {
+		return nil, err
+	}
+	list, err := sweep.RunsAndTrials(dir)
+	if err != nil {
+		return nil, err
+	}
+	// public>… needs the scores; a record that does not read costs them.
+	if err := runs.AttachLeaderboard(dir, list); err != nil {
+		fmt.Fprintf(a.errOut, "warning: the filter sees no leaderboard scores: %v\n", err)
+	}
+	var out []runs.Info
+	for _, l := range list {
+		if l.Err == nil && match.Matches(l.Info) {
+			out = append(out, l.Info)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no run in %s matches %q", dir, filter)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return runs.HigherFirst(out[i].Best.MacroF1, out[j].Best.MacroF1) })
+	return out, nil
+}
+
+// withRunDirs adds the found runs' folders to refs, leaving out those
+// refs name already.
+func withRunDirs(refs []string, found []runs.Info) []string {
+	for _, i := range found {
+		if !slices.ContainsFunc(refs, func(r string) bool { return r == i.ID || filepath.Clean(r) == filepath.Clean(i.Dir) }) {
+			refs = append(refs, i.Dir)
+		}
+	}
+	return refs
 }
 
 // printSide prints two runs class by class: each class's F1 in A and B

@@ -735,6 +735,23 @@ func TestCompareTwoRunsClassByClass(t *testing.T) {
 	if out, err := run(t, "runs", "--runs", rd, "--filter", "f1>1"); err != nil || !strings.Contains(out, "no run in") {
 		t.Errorf("runs --filter f1>1: %v\n%s", err, out)
 	}
+	// compare and ensemble take the same filter: every run it matches,
+	// best first (ensemble --top K: the K best).
+	if out, err := run(t, "compare", "--runs", rd, "--filter", "epochs-done>=1", "--metric", "acc"); err != nil ||
+		!regexp.MustCompile(`\[1\]\s+`+sorted[0].ID+`[^\n]*\n\[2\]\s+`+sorted[1].ID).MatchString(out) {
+		t.Errorf("compare --filter: %v\n%s", err, out)
+	}
+	vote := filepath.Join(t.TempDir(), "vote.csv")
+	if out, err := run(t, "ensemble", "--runs", rd, "--filter", "epochs-done>=1", "--top", "1", "--out", vote); err != nil ||
+		!strings.Contains(out, "from the filter: "+sorted[0].ID) || strings.Contains(out, sorted[1].ID) || !strings.Contains(out, "soft vote of 1 run ") {
+		t.Errorf("ensemble --filter --top 1: %v\n%s", err, out)
+	}
+	if out, err := run(t, "ensemble", "--runs", rd, "--filter", "f1>1", "--out", vote); err == nil || !strings.Contains(out, `no run in `+rd+` matches "f1>1"`) {
+		t.Errorf("ensemble --filter f1>1: %v\n%s", err, out)
+	}
+	if out, err := run(t, "ensemble", "--runs", rd, "--run", "ca", "--top", "1", "--out", vote); err == nil || !strings.Contains(out, "--top 1 picks among a sweep's trials or a filter's runs") {
+		t.Errorf("ensemble --run --top: %v\n%s", err, out)
+	}
 	// A comparison with a word that is not a number is refused, saying so.
 	if out, err := run(t, "runs", "--runs", rd, "--filter", "f1>high"); err == nil || !strings.Contains(out, `the filter's "f1>high" compares f1 with "high", which is not a number`) {
 		t.Errorf("runs --filter f1>high: %v\n%s", err, out)

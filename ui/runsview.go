@@ -100,20 +100,8 @@ func newRunsModel(dir string) runsModel {
 func (r runsModel) load() tea.Cmd {
 	dir := r.dir
 	return func() tea.Msg {
-		rows, err := runs.NewStore(dir).List()
 		// The trials of sweeps in the folder list too, as sweep/trial.
-		if sws, serr := sweep.List(dir); serr == nil {
-			for _, sw := range sws {
-				trials, terr := runs.NewStore(sw.Dir).List()
-				if terr != nil {
-					continue
-				}
-				for _, t := range trials {
-					t.Info.ID = sw.ID + "/" + t.Info.ID
-					rows = append(rows, t)
-				}
-			}
-		}
+		rows, err := sweep.RunsAndTrials(dir)
 		// Each run's best public leaderboard score (maskdash submissions).
 		warn := runs.AttachLeaderboard(dir, rows)
 		return runsLoadedMsg{rows, err, warn}

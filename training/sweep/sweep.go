@@ -261,3 +261,26 @@ func KeepBinary(dir, bin string) (string, error) {
 	}
 	return dst, nil
 }
+
+// RunsAndTrials lists the runs of runs folder dir and the trials of the
+// sweeps in it, each trial's ID as SWEEP/TRIAL (as the dashboard's runs
+// view lists them and runs.Store.Resolve finds them); a sweep whose
+// folder does not list is left out. The error is the runs folder's.
+func RunsAndTrials(dir string) ([]runs.Listed, error) {
+	rows, err := runs.NewStore(dir).List()
+	sws, serr := List(dir)
+	if serr != nil {
+		return rows, err
+	}
+	for _, sw := range sws {
+		trials, terr := runs.NewStore(sw.Dir).List()
+		if terr != nil {
+			continue
+		}
+		for _, t := range trials {
+			t.Info.ID = sw.ID + "/" + t.Info.ID
+			rows = append(rows, t)
+		}
+	}
+	return rows, err
+}
