@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -653,5 +654,26 @@ func TestRunsTableShowsLeaderboardScores(t *testing.T) {
 	}
 	if !strings.Contains(v, "public") || !strings.Contains(row, "0.7123") || strings.Contains(v, "0.9000") {
 		t.Errorf("the public column (want d-vgg-focal-s1's best, 0.7123, and no vote's score):\n%s", v)
+	}
+}
+
+// TestManyPickedRunsKeepTheChart: with every run picked (*) on a small
+// screen, the list of picked runs gives way (its last line counts the
+// rest) and the overlaid chart keeps its rows.
+func TestManyPickedRunsKeepTheChart(t *testing.T) {
+	m := runsViewModel(t, tableRuns(t), 80, 24)
+	m = feed(t, m, "*")
+	v := m.View()
+	checkScreen(t, v, 80, 24)
+	if len(m.runs.selected) != 6 || !regexp.MustCompile(`… and \d more picked`).MatchString(v) || !strings.Contains(v, "picked runs overlaid") {
+		t.Errorf("six runs picked at 80×24: %v\n%s", m.runs.selected, v)
+	}
+	at := strings.Index(v, "picked runs overlaid")
+	if at < 0 {
+		t.Fatalf("no chart:\n%s", v)
+	}
+	chart := strings.Split(v[at:], "\n")
+	if rows := strings.Count(strings.Join(chart, "\n"), "┤") + strings.Count(strings.Join(chart, "\n"), "┼"); rows < 4 {
+		t.Errorf("the chart has %d rows:\n%s", rows, v)
 	}
 }

@@ -541,7 +541,10 @@ func (r runsModel) view(st Styles, w, h int) string {
 		}
 		return b.String() + r.preview(st, w, h-strings.Count(b.String(), "\n")-1)
 	}
-	b.WriteString("\n" + r.picked(st, w))
+	// The list of picked runs takes at most half of what the table
+	// leaves, so that the chart keeps the rest however many are picked
+	// (* picks every run shown).
+	b.WriteString("\n" + r.picked(st, w, max(3, (h-used-r.tableHeight(used, h))/2)))
 	used = strings.Count(b.String(), "\n") + 1
 	if h-used-1 >= 4 {
 		if values, members, ok := r.aggregated(); ok {
@@ -613,9 +616,14 @@ func (r runsModel) preview(st Styles, w, h int) string {
 }
 
 // picked lists the picked runs with their colours, the settings that
-// differ among them and the changes made while they trained.
-func (r runsModel) picked(st Styles, w int) string {
+// differ among them and the changes made while they trained, in at most
+// lines lines (the rest counted on the last).
+func (r runsModel) picked(st Styles, w, lines int) string {
 	infos := r.pickedInfos()
+	more := 0
+	if len(infos)+1 > lines { // the title, the runs that fit and a line for the rest
+		more = len(infos) - (lines - 2)
+	}
 	diff := runs.DifferingSettings(infos)
 	if len(infos) < 2 {
 		diff = []string{"model", "loss", "lr"}
@@ -632,7 +640,7 @@ func (r runsModel) picked(st Styles, w int) string {
 	}
 	var b strings.Builder
 	b.WriteString(st.BoxTitle.Render("picked runs: settings that differ, and changes made while training"))
-	for _, info := range infos {
+	for _, info := range infos[:len(infos)-more] {
 		var kv []string
 		for _, k := range diff {
 			kv = append(kv, k+"="+runs.SettingText(info.Config[k]))
@@ -654,6 +662,9 @@ func (r runsModel) picked(st Styles, w int) string {
 			line = overlayColors[c].String() + line + "\x1b[0m"
 		}
 		b.WriteString("\n" + line)
+	}
+	if more > 0 {
+		b.WriteString("\n" + st.Dim.Render(truncate(fmt.Sprintf("… and %d more picked (the chart draws every one; the table marks them ●)", more), w)))
 	}
 	return b.String()
 }
