@@ -370,11 +370,11 @@ func (a *app) compareCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&dir, "runs", runs.DefaultDir, "runs folder")
 	cmd.Flags().StringVar(&filter, "filter", "", "also every run (and sweep trial) that matches, best F1 first: the words of runs --filter ('f1>0.3 model=vgg-s')")
-	cmd.Flags().StringVar(&metric, "metric", "f1", "metric to chart: f1, acc or loss (validation, per epoch), or train-loss (per step, from the history columns)")
+	cmd.Flags().StringVar(&metric, "metric", "f1", "metric to chart: f1, acc, loss, mask-f1, gender-f1 or age-f1 (validation, per epoch), or train-loss (per step, from the history columns)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.RunE = func(_ *cobra.Command, args []string) error {
-		if metric != "f1" && metric != "acc" && metric != "loss" && metric != trainLoss {
-			return fmt.Errorf("metric %q is unknown; use f1, acc, loss or %s", metric, trainLoss)
+		if !slices.Contains(training.EpochMetrics, metric) && metric != trainLoss {
+			return fmt.Errorf("metric %q is unknown; use %s or %s", metric, strings.Join(training.EpochMetrics, ", "), trainLoss)
 		}
 		store := runs.NewStore(dir)
 		var infos []runs.Info

@@ -735,6 +735,36 @@ func TestCompareTwoRunsClassByClass(t *testing.T) {
 	if out, err := run(t, "runs", "--runs", rd, "--filter", "f1>1"); err != nil || !strings.Contains(out, "no run in") {
 		t.Errorf("runs --filter f1>1: %v\n%s", err, out)
 	}
+	// A task's F1 per epoch, each run's log's own figures.
+	js, err = exec.Command(bin, "compare", "ca", "cb", "--runs", rd, "--metric", "age-f1", "--json").Output()
+	var ages struct {
+		Runs []struct {
+			ID    string    `json:"id"`
+			Curve []float64 `json:"curve"`
+		} `json:"runs"`
+	}
+	if err != nil || json.Unmarshal(js, &ages) != nil || len(ages.Runs) != 2 {
+		t.Fatalf("compare --metric age-f1 --json: %v\n%s", err, js)
+	}
+	for _, r := range ages.Runs {
+		dir, _ := runs.NewStore(rd).Resolve(r.ID)
+		evs, err := training.ReplayLog(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []float64
+		for _, e := range evs {
+			if e.Kind == training.KindEpoch && e.Val != nil {
+				want = append(want, e.Val.Tasks["age"].MacroF1)
+			}
+		}
+		if !slices.Equal(r.Curve, want) || len(want) != 2 {
+			t.Errorf("%s: compare's age F1 %v, its log's %v", r.ID, r.Curve, want)
+		}
+	}
+	if out, err := run(t, "compare", "ca", "--runs", rd, "--metric", "age"); err == nil || !strings.Contains(out, `metric "age" is unknown; use f1, acc, loss, mask-f1, gender-f1, age-f1 or train-loss`) {
+		t.Errorf("compare --metric age: %v\n%s", err, out)
+	}
 	// compare and ensemble take the same filter: every run it matches,
 	// best first (ensemble --top K: the K best).
 	if out, err := run(t, "compare", "--runs", rd, "--filter", "epochs-done>=1", "--metric", "acc"); err != nil ||

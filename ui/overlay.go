@@ -22,8 +22,20 @@ const (
 	overlayAcc                            // validation accuracy, per epoch
 	overlayValLoss                        // validation loss, per epoch
 	overlayTrainLoss                      // training loss, per step (the history columns), smoothed
+	overlayMaskF1                         // the mask task's macro F1, per epoch (mask layout runs)
+	overlayGenderF1                       // the gender task's
+	overlayAgeF1                          // the age task's
 	overlayMetrics                        // how many there are
 )
+
+// epochMetric is training.EpochCurve's name of a per-epoch overlay.
+var epochMetric = map[overlayMetric]string{overlayF1: "f1", overlayAcc: "acc", overlayValLoss: "loss",
+	overlayMaskF1: "mask-f1", overlayGenderF1: "gender-f1", overlayAgeF1: "age-f1"}
+
+// task reports whether the overlay is one task's macro F1.
+func (m overlayMetric) task() bool {
+	return m == overlayMaskF1 || m == overlayGenderF1 || m == overlayAgeF1
+}
 
 func (m overlayMetric) title() string {
 	switch m {
@@ -33,6 +45,12 @@ func (m overlayMetric) title() string {
 		return "validation loss per epoch"
 	case overlayTrainLoss:
 		return "training loss per step (smoothed)"
+	case overlayMaskF1:
+		return "mask macro F1 per epoch"
+	case overlayGenderF1:
+		return "gender macro F1 per epoch"
+	case overlayAgeF1:
+		return "age macro F1 per epoch"
 	case overlayF1, overlayMetrics:
 	}
 	return "validation macro F1 per epoch"
@@ -66,8 +84,7 @@ func (r runsModel) loadCurve(id string) tea.Cmd {
 		case overlayTrainLoss:
 			c, err = runs.TrainingLossCurve(dir, runs.ChartBuckets)
 		default:
-			name := map[overlayMetric]string{overlayF1: "f1", overlayAcc: "acc", overlayValLoss: "loss"}[k.metric]
-			c.Values, err = training.EpochCurve(dir, name)
+			c.Values, err = training.EpochCurve(dir, epochMetric[k.metric])
 		}
 		if errors.Is(err, fs.ErrNotExist) {
 			err = nil // a run that has logged nothing yet: no curve so far

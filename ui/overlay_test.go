@@ -59,9 +59,62 @@ func TestOverlayMetricKey(t *testing.T) {
 	if !strings.Contains(v, "300") || strings.Contains(v, "waiting for data") {
 		t.Errorf("the training loss overlay has no step axis to 300, or no curve:\n%s", v)
 	}
+	// Then the mask, gender and age tasks' F1, which these runs of three
+	// classes do not have: the view says so.
+	for _, want := range []string{"mask macro F1 per epoch", "gender macro F1 per epoch", "age macro F1 per epoch"} {
+		m = feed(t, m, "m")
+		for _, id := range m.runs.selected {
+			nm, _ := m.Update(m.runs.loadCurve(id)())
+			m = nm.(Model)
+		}
+		v := m.View()
+		checkScreen(t, v, 120, 40)
+		if !strings.Contains(v, want+", picked runs overlaid") || !strings.Contains(v, "no picked run has this task's figures") {
+			t.Errorf("after m: no %q:\n%s", want, v)
+		}
+	}
 	m = feed(t, m, "m")
 	if v := m.View(); !strings.Contains(v, "validation macro F1 per epoch, picked runs overlaid") {
 		t.Errorf("m does not come back to F1:\n%s", v)
+	}
+}
+
+// TestOverlayTaskF1: a mask layout run's age F1 per epoch, as its log's
+// epochs give it, is the age overlay's curve.
+func TestOverlayTaskF1(t *testing.T) {
+	rd := t.TempDir()
+	r, err := runs.NewStore(rd).Create(runs.Info{Start: t0, Model: "cnn-s", Loss: "ce"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range script() {
+		if err := r.Append(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.Close(runs.StatusDone, nil); err != nil {
+		t.Fatal(err)
+	}
+	m := runsViewModel(t, rd, 120, 40)
+	id := script()[0].Settings.ID
+	m = feed(t, m, "enter")
+	for range 6 {
+		m = feed(t, m, "m")
+	}
+	nm, _ := m.Update(m.runs.loadCurve(id)())
+	m = nm.(Model)
+	c := m.runs.curves[curveKey{id, overlayAgeF1}]
+	var want []float64
+	for _, e := range script() {
+		if e.Val != nil {
+			want = append(want, e.Val.Tasks["age"].MacroF1)
+		}
+	}
+	if len(want) != 2 || len(c.Values) != 2 || c.Values[0] != want[0] || c.Values[1] != want[1] {
+		t.Fatalf("the age overlay's curve %v, the log's age F1 %v", c.Values, want)
+	}
+	if v := m.View(); !strings.Contains(v, "age macro F1 per epoch, picked runs overlaid") || strings.Contains(v, "no picked run has") {
+		t.Errorf("the age overlay:\n%s", v)
 	}
 }
 

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"math"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -555,10 +556,18 @@ func (r runsModel) view(st Styles, w, h int) string {
 		var curves []runs.StepCurve
 		var colors []asciigraph.AnsiColor
 		var chars []asciigraph.CharSet
+		loaded, values := true, false
 		for _, id := range r.selected {
-			curves = append(curves, r.curves[curveKey{id, r.overlay}])
+			c, ok := r.curves[curveKey{id, r.overlay}]
+			loaded = loaded && ok
+			values = values || slices.ContainsFunc(c.Values, func(v float64) bool { return !math.IsNaN(v) })
+			curves = append(curves, c)
 			colors = append(colors, overlayColors[r.colors[id]%len(overlayColors)])
 			chars = append(chars, curveChars[r.colors[id]%len(curveChars)])
+		}
+		if loaded && !values && r.overlay.task() {
+			b.WriteString(st.Dim.Render(truncate("no picked run has this task's figures: runs of the mask layout's 18 classes have them", w)))
+			return b.String()
 		}
 		b.WriteString(overlayChart(curves, r.overlay == overlayTrainLoss, chartOpts{W: w, H: h - used - 1, Color: st.Color, Colors: colors, Chars: chars}))
 	}
