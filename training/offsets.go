@@ -6,11 +6,9 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
-	"sort"
 	"sync"
 
 	"github.com/maskdash/maskdash/dataset"
-	"gonum.org/v1/gonum/stat"
 )
 
 // Class offsets: macro F1, the competition's score, counts a rare class
@@ -52,27 +50,14 @@ type ClassCalibration struct {
 	Offsets []float64 // one per class, added to its log-probability
 	Before  float64   // macro F1 of the plain argmax on the fitted images
 	After   float64   // and with the offsets: optimistic, they were fitted there
-	HeldOut OffsetEstimate
-}
-
-// OffsetEstimate is the offsets' gain in macro F1 on images the fit did
-// not see: the mean and standard deviation over the halves, and how many
-// of them gained.
-type OffsetEstimate struct {
-	Gain     float64 `json:"gain"`
-	SD       float64 `json:"sd"`
-	Halves   int     `json:"halves"`
-	Improved int     `json:"improved"`
+	HeldOut HeldOutGain
 }
 
 // Worth reports whether the offsets are expected to help on new images:
 // their mean held-out gain is positive and at least two halves in three
 // gained. A mean gain with as many halves losing as gaining is noise (a
 // 20-epoch cnn-s on the synthetic set: +0.002, 11 of 20).
-func (c ClassCalibration) Worth() bool {
-	h := c.HeldOut
-	return h.Gain > 0 && 3*h.Improved >= 2*h.Halves
-}
+func (c ClassCalibration) Worth() bool { return c.HeldOut.Worth() }
 
 // OffsetGroups are the sets of classes that each get an offset of their
 // own: every class alone, and for the 18 mask classes (masked) also each
@@ -362,54 +347,11 @@ func offsetMacroF1(truth []int, lp [][]float64, off []float64, idx []int) float6
 	return t.macro()
 }
 
-// estimateOffsetGain halves the images splits times, each half holding
-// about half of every class, fits offsets on one half and scores them on
-// the other, both ways round. The halves are the same every time (a fixed
-// seed), so the estimate is reproducible.
-func estimateOffsetGain(truth []int, lp [][]float64, groups [][]int, splits int) OffsetEstimate {
-	byClass := map[int][]int{}
-	for i, y := range truth {
-		byClass[y] = append(byClass[y], i)
-	}
-	classes := make([]int, 0, len(byClass))
-	for y := range byClass {
-		classes = append(classes, y)
-	}
-	sort.Ints(classes)
-	r := rand.New(rand.NewPCG(1, 2))
-	var gains []float64
-	for range splits {
-		var half [2][]int
-		for _, y := range classes {
-			m := append([]int(nil), byClass[y]...)
-			r.Shuffle(len(m), func(a, b int) { m[a], m[b] = m[b], m[a] })
-			// Alternate which half gets a class's odd image out.
-			first := r.IntN(2)
-			for j, i := range m {
-				half[(j+first)%2] = append(half[(j+first)%2], i)
-			}
-		}
-		for h := range 2 {
-			fitOn, testOn := half[h], half[1-h]
-			if len(fitOn) == 0 || len(testOn) == 0 {
-				continue
-			}
-			off := fitBagged(truth, lp, fitOn, groups)
-			gains = append(gains, offsetMacroF1(truth, lp, off, testOn)-offsetMacroF1(truth, lp, nil, testOn))
-		}
-	}
-	e := OffsetEstimate{Halves: len(gains)}
-	if len(gains) == 0 {
-		return e
-	}
-	for _, g := range gains {
-		if g > 0 {
-			e.Improved++
-		}
-	}
-	e.Gain, e.SD = stat.MeanStdDev(gains, nil) // the sample standard deviation; NaN for one half
-	if len(gains) == 1 {
-		e.SD = 0
-	}
-	return e
+// estimateOffsetGain fits offsets on one half of the images and scores
+// them on the other (heldOutGain's halves).
+func estimateOffsetGain(truth []int, lp [][]float64, groups [][]int, splits int) HeldOutGain {
+	return heldOutGain(truth, splits, func(fitOn, testOn []int) float64 {
+		off := fitBagged(truth, lp, fitOn, groups)
+		return offsetMacroF1(truth, lp, off, testOn) - offsetMacroF1(truth, lp, nil, testOn)
+	})
 }
