@@ -149,6 +149,9 @@ func printSubmissions(out io.Writer, runsDir string, all []runs.Submission) {
 		if s.Offsets {
 			with = append(with, "offsets")
 		}
+		if s.VoteWeights != nil {
+			with = append(with, "weighted")
+		}
 		if len(with) > 0 {
 			weights = strings.TrimPrefix(weights+", "+strings.Join(with, ", "), ", ")
 		}

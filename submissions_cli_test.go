@@ -7,12 +7,14 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/maskdash/maskdash/internal/pyref"
 	"github.com/maskdash/maskdash/runs"
+	"github.com/maskdash/maskdash/training"
 )
 
 // TestSubmissions: predict and ensemble record the files they write in
@@ -200,5 +202,59 @@ print(json.dumps({"rho": None if math.isnan(r) else r}))`, map[string][]float64{
 	out, err = run(t, "predict", "r0", "--runs", rd, "--out", filepath.Join(work, "again.csv"))
 	if _, serr := os.Stat(filepath.Join(work, "again.csv")); err != nil || serr != nil || !strings.Contains(out, "warning: "+filepath.Join(work, "again.csv")+" is written but not recorded") {
 		t.Errorf("predict with a torn record: %v %v\n%s", err, serr, out)
+	}
+}
+
+// TestEnsembleWeights: ensemble --weights fits a weight per run on the
+// validation images the runs share, as training.FitVoteWeights does;
+// when held-out halves say they help the vote takes them and the record
+// keeps them, else it says so and the runs vote equally. Runs of other
+// splits are refused with a sentence.
+func TestEnsembleWeights(t *testing.T) {
+	data := tinySet(t)
+	rd, work := t.TempDir(), t.TempDir()
+	for i, args := range [][]string{{"--lr", "0.003"}, {"--lr", "0.0002"}, {"--lr", "0.003", "--seed", "7"}} {
+		args = append([]string{"train", "--headless", "--data", data, "--runs", rd, "--img", "16x16", "--batch", "8", "--epochs", "2", "--name", fmt.Sprintf("w%d", i)}, args...)
+		if out, err := run(t, args...); err != nil {
+			t.Fatalf("train: %v\n%s", err, out)
+		}
+	}
+	vote := filepath.Join(work, "weighted.csv")
+	out, err := run(t, "ensemble", "--run", "w0", "--run", "w1", "--runs", rd, "--weights", "--out", vote)
+	if err != nil || !strings.Contains(out, "vote weights, by ensemble selection for macro F1 on the") {
+		t.Fatalf("ensemble --weights: %v\n%s", err, out)
+	}
+	var prs []training.RunPredictor
+	for _, name := range []string{"w0", "w1"} {
+		pr, err := training.OpenRunPredictor(runs.NewStore(rd), name, "best")
+		if err != nil {
+			t.Fatal(err)
+		}
+		prs = append(prs, pr)
+	}
+	want, err := training.FitVoteWeights(prs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	said := regexp.MustCompile(`w0 ([\d.]+), w1 ([\d.]+)`).FindStringSubmatch(out)
+	if said == nil || said[1] != fmt.Sprintf("%.3f", want.Weights[0]) || said[2] != fmt.Sprintf("%.3f", want.Weights[1]) {
+		t.Errorf("the weights said %v, FitVoteWeights's %v\n%s", said, want.Weights, out)
+	}
+	subs, err := runs.ReadSubmissions(rd)
+	if err != nil || len(subs) != 1 {
+		t.Fatalf("the record: %v %+v", err, subs)
+	}
+	switch {
+	case want.Worth() && (!strings.Contains(out, "vote weights used") || !slices.Equal(subs[0].VoteWeights, want.Weights)):
+		t.Errorf("worth it (%+v), but the vote or its record does not take them (%v)\n%s", want.HeldOut, subs[0].VoteWeights, out)
+	case !want.Worth() && (!strings.Contains(out, "vote weights not used") || subs[0].VoteWeights != nil):
+		t.Errorf("not worth it (%+v), but the vote or its record takes them (%v)\n%s", want.HeldOut, subs[0].VoteWeights, out)
+	}
+	out, err = run(t, "ensemble", "--run", "w0", "--run", "w2", "--runs", rd, "--weights", "--out", filepath.Join(work, "x.csv"))
+	if err == nil || !strings.Contains(out, "ensemble --weights: ") || strings.Count(strings.TrimSpace(out), "\n") != 0 {
+		t.Errorf("ensemble --weights of two splits: %v\n%s", err, out)
+	}
+	if _, serr := os.Stat(filepath.Join(work, "x.csv")); serr == nil {
+		t.Error("the refused vote was written")
 	}
 }

@@ -50,6 +50,9 @@ type Submission struct {
 	Ckpt    string `json:"ckpt,omitempty"`
 	TTA     bool   `json:"tta,omitempty"`
 	Offsets bool   `json:"offsets,omitempty"`
+	// VoteWeights are a weighted vote's weights, one per run in Runs'
+	// order (ensemble --weights); none for an equal vote.
+	VoteWeights []float64 `json:"vote_weights,omitempty"`
 	// ValF1 is the validation macro F1 of what it came from: a single
 	// run's checkpoint at an epoch's end, or a vote of runs that
 	// validated on the same images, voted there; nil when there is none

@@ -28,6 +28,16 @@ import (
 // every run predicts its validation images again, each averaged with its
 // mirror image, for an ensemble voted with --tta.
 func CalibrateVote(ctx context.Context, prs []RunPredictor, tta bool) (VoteCalibration, error) {
+	return CalibrateWeightedVote(ctx, prs, tta, nil)
+}
+
+// CalibrateWeightedVote is CalibrateVote for a vote with weights w (one
+// per run, FitVoteWeights's; nil: equal), which only runs of one
+// validation split can have.
+func CalibrateWeightedVote(ctx context.Context, prs []RunPredictor, tta bool, w []float64) (VoteCalibration, error) {
+	if w != nil && hasTaskRuns(prs) {
+		return VoteCalibration{}, fmt.Errorf("a vote of task runs has no weights")
+	}
 	if hasTaskRuns(prs) {
 		return calibrateTaskVote(ctx, prs, tta)
 	}
@@ -37,6 +47,9 @@ func CalibrateVote(ctx context.Context, prs []RunPredictor, tta bool) (VoteCalib
 	groups, kept, err := groupBySplit(prs, sameValImages)
 	if err != nil {
 		return VoteCalibration{}, err
+	}
+	if w != nil && len(groups) > 1 {
+		return VoteCalibration{}, fmt.Errorf("%w (%d splits): a weighted vote's offsets need one", ErrNoSharedValidation, len(groups))
 	}
 	var truth []int
 	var lp [][]float64
@@ -53,7 +66,7 @@ func CalibrateVote(ctx context.Context, prs []RunPredictor, tta bool) (VoteCalib
 			lps = append(lps, l)
 		}
 		truth = append(truth, g.preds.Truth...)
-		lp = append(lp, SoftVote(lps)...)
+		lp = append(lp, WeightedSoftVote(lps, w)...) // one group when weighted: its members are the runs in order
 	}
 	first := groups[0].preds
 	cal, err := CalibrateClasses(truth, lp, OffsetGroups(first.Classes, maskClasses(prs[0].Meta, first.Names)))

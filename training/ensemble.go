@@ -21,6 +21,9 @@ type Ensemble struct {
 	Vote    [][]float64 // log-probabilities, a row per image
 	Members []EnsembleMember
 	Score   *Metrics // the vote's, nil without labels
+	// each are the members' log-probabilities (not for a vote of task
+	// runs), for a vote again with weights (WithWeights).
+	each [][][]float64
 }
 
 // SoftVoteRuns predicts set (nil: the first run's data, as predict takes
@@ -49,9 +52,23 @@ func SoftVoteRuns(ctx context.Context, prs []RunPredictor, set *dataset.Set, tta
 		}
 		all = append(all, lp)
 	}
-	e.Vote = SoftVote(all)
+	e.Vote, e.each = SoftVote(all), all
 	if set.HasTruth() {
 		s := ScoreLogProbs(set, e.Vote)
+		e.Score = &s
+	}
+	return e, nil
+}
+
+// WithWeights is the ensemble voted again with weights w (one per member,
+// VoteWeights's), its score recomputed where the data has labels.
+func (e Ensemble) WithWeights(w []float64) (Ensemble, error) {
+	if len(e.each) == 0 || len(w) != len(e.each) {
+		return Ensemble{}, fmt.Errorf("%d weights for a vote of %d runs (a vote of task runs has none)", len(w), len(e.each))
+	}
+	e.Vote = WeightedSoftVote(e.each, w)
+	if e.Set.HasTruth() {
+		s := ScoreLogProbs(e.Set, e.Vote)
 		e.Score = &s
 	}
 	return e, nil

@@ -226,23 +226,7 @@ func (p *Predictor) Evaluate(ctx context.Context, set *dataset.Set, tta bool) (M
 
 // SoftVote averages several models' class probabilities (the report's
 // voting ensemble) and returns log-probabilities.
-func SoftVote(all [][][]float64) [][]float64 {
-	if len(all) == 0 {
-		return nil
-	}
-	out := make([][]float64, len(all[0]))
-	for i := range out {
-		out[i] = make([]float64, len(all[0][i]))
-		for c := range out[i] {
-			var s float64
-			for _, m := range all {
-				s += math.Exp(m[i][c])
-			}
-			out[i][c] = math.Log(s / float64(len(all)))
-		}
-	}
-	return out
-}
+func SoftVote(all [][][]float64) [][]float64 { return WeightedSoftVote(all, nil) }
 
 // ScoreLogProbs builds a confusion matrix from log-probabilities.
 func ScoreLogProbs(set *dataset.Set, lp [][]float64) Metrics {

@@ -279,7 +279,7 @@ var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap{
 <p class="muted">The predictions files written from this run (maskdash submissions), with the leaderboard's scores recorded for them
 (maskdash submissions score) beside the validation macro F1 of the weights they came from.</p>
 <table id="submissions"><tr><th>written</th><th>file</th><th>weights</th><th>validation F1</th><th>public F1</th><th>public accuracy</th><th>private F1</th></tr>
-{{range .}}<tr><td>{{.Time.Format "2006-01-02 15:04"}}</td><td>{{base .File}}</td><td>{{.Ckpt}}{{if .TTA}}, tta{{end}}{{if .Offsets}}, offsets{{end}}</td><td>{{optf4 .ValF1}}</td>{{with .Public}}<td>{{f4 .MacroF1}}</td><td>{{pct .Accuracy}}</td>{{else}}<td>–</td><td>–</td>{{end}}<td>{{with .Private}}{{f4 .MacroF1}}{{else}}–{{end}}</td></tr>
+{{range .}}<tr><td>{{.Time.Format "2006-01-02 15:04"}}</td><td>{{base .File}}</td><td>{{.Ckpt}}{{if .TTA}}, tta{{end}}{{if .Offsets}}, offsets{{end}}{{if .VoteWeights}}, weighted{{end}}</td><td>{{optf4 .ValF1}}</td>{{with .Public}}<td>{{f4 .MacroF1}}</td><td>{{pct .Accuracy}}</td>{{else}}<td>–</td><td>–</td>{{end}}<td>{{with .Private}}{{f4 .MacroF1}}{{else}}–{{end}}</td></tr>
 {{end}}</table>
 {{end}}{{with .Offsets}}<h2>Class offsets (epoch {{.Epoch}})</h2>
 <p class="muted">Fitted by maskdash calibrate on epoch {{.Epoch}}'s {{.Images}} validation images for macro F1, and added to each class's
