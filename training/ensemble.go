@@ -52,12 +52,21 @@ func SoftVoteRuns(ctx context.Context, prs []RunPredictor, set *dataset.Set, tta
 		}
 		all = append(all, lp)
 	}
-	e.Vote, e.each = SoftVote(all), all
+	v := EnsembleOf(set, all)
+	v.Members = e.Members
+	return v, nil
+}
+
+// EnsembleOf is the equal vote of the models whose log-probabilities of
+// set's images each holds (a model each, a row per image), scored where
+// set has labels.
+func EnsembleOf(set *dataset.Set, each [][][]float64) Ensemble {
+	e := Ensemble{Set: set, Vote: SoftVote(each), each: each}
 	if set.HasTruth() {
 		s := ScoreLogProbs(set, e.Vote)
 		e.Score = &s
 	}
-	return e, nil
+	return e
 }
 
 // WithWeights is the ensemble voted again with weights w (one per member,

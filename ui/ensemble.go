@@ -45,6 +45,18 @@ type ensembledMsg struct {
 	// val is the vote on the validation images the runs share (nil:
 	// they do not share them).
 	val *training.VoteValidation
+	// weighted is the vote with weights (maskdash ensemble --weights),
+	// written beside the plain one when held-out halves say they help.
+	weighted votedWeights
+}
+
+// votedWeights is the weighted vote: where it went, the fit and its
+// score; why says why there is none.
+type votedWeights struct {
+	path  string
+	fit   training.VoteWeights
+	score *training.Metrics
+	why   string
 }
 
 // votedOffsets is the vote with class offsets (maskdash ensemble
@@ -104,24 +116,30 @@ func (r runsModel) ensemble() (runsModel, tea.Cmd) {
 		if err != nil {
 			return ensembledMsg{err: err}
 		}
-		// Both votes go into the runs folder's record of submissions,
+		weighted, err := weightVote(prs, e, strings.TrimSuffix(out, ".csv")+"-weighted.csv")
+		if err != nil {
+			return ensembledMsg{err: err}
+		}
+		// The votes go into the runs folder's record of submissions,
 		// for the leaderboard's scores (maskdash submissions).
 		var unrecorded error
 		if e.Set.Task == "" {
 			for _, v := range []struct {
 				path    string
 				offsets bool
-			}{{out, false}, {offsets.path, true}} {
+				weights []float64
+			}{{out, false, nil}, {offsets.path, true, nil}, {weighted.path, false, weighted.fit.Weights}} {
 				if v.path == "" {
 					continue
 				}
 				home, sub := training.SubmissionFrom(r.dir, prs, false, v.offsets)
+				sub.VoteWeights = v.weights
 				if err := runs.RecordSubmission(home, v.path, sub); err != nil && unrecorded == nil {
 					unrecorded = err
 				}
 			}
 		}
-		msg := ensembledMsg{path: out, e: e, ids: ids, start: start, offsets: offsets, unrecorded: unrecorded}
+		msg := ensembledMsg{path: out, e: e, ids: ids, start: start, offsets: offsets, weighted: weighted, unrecorded: unrecorded}
 		if v, err := training.VoteOnValidation(prs); err == nil {
 			msg.val = &v
 		}
@@ -146,6 +164,28 @@ func offsetVote(ctx context.Context, prs []training.RunPredictor, e training.Ens
 		return votedOffsets{}, err
 	}
 	return votedOffsets{path: out, cal: cal, score: w.Score}, nil
+}
+
+// weightVote fits the vote's weights (as ensemble --weights) and, when
+// they help on held-out halves, writes the vote with them to out.
+func weightVote(prs []training.RunPredictor, e training.Ensemble, out string) (votedWeights, error) {
+	fit, err := training.FitVoteWeights(prs)
+	switch {
+	case errors.Is(err, training.ErrNoSharedValidation), errors.Is(err, training.ErrSplitsOverlap):
+		return votedWeights{why: "the runs validated on different images"}, nil
+	case err != nil:
+		return votedWeights{why: err.Error()}, nil
+	case !fit.Worth():
+		return votedWeights{fit: fit, why: fmt.Sprintf("%+.4f on held-out halves, %d of %d gained", fit.HeldOut.Gain, fit.HeldOut.Improved, fit.HeldOut.Halves)}, nil
+	}
+	w, err := e.WithWeights(fit.Weights)
+	if err != nil {
+		return votedWeights{}, err
+	}
+	if err := training.WriteBoth(out, w.Set, w.Vote); err != nil {
+		return votedWeights{}, err
+	}
+	return votedWeights{path: out, fit: fit, score: w.Score}, nil
 }
 
 // said is what the view answers to a finished vote: the scores first,
@@ -183,6 +223,17 @@ func (m ensembledMsg) said() (string, bool) {
 		files += " and " + filepath.Base(o.path)
 	case o.why != "":
 		s += " · no class offsets: " + o.why
+	}
+	switch v := m.weighted; {
+	case v.path != "":
+		s += " · weighted"
+		if v.score != nil {
+			s += fmt.Sprintf(" %.4f", v.score.MacroF1)
+		}
+		s += fmt.Sprintf(" (%+.4f on held-out halves)", v.fit.HeldOut.Gain)
+		files += " and " + filepath.Base(v.path)
+	case v.why != "":
+		s += " · no weights: " + v.why
 	}
 	s += fmt.Sprintf(" · %d predictions → %s and their class probabilities (-probs.csv) (%s)", m.e.Set.Len(), files, time.Since(m.start).Round(time.Second))
 	if m.unrecorded != nil {

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -80,7 +81,9 @@ func TestEnsemblePickedRuns(t *testing.T) {
 	// Seeds 98 and 99 split the people differently, with some in both
 	// validation splits: no offsets can be fitted (maskdash ensemble
 	// --offsets refuses them too).
-	if !strings.Contains(v, "no class offsets: the runs' validation splits overlap") || strings.Contains(v, "validation images they share") {
+	flat := strings.Join(strings.Fields(v), " ") // the answer wraps
+	if !strings.Contains(flat, "no class offsets: the runs' validation splits overlap") || strings.Contains(flat, "validation images they share") ||
+		!strings.Contains(flat, "no weights: the runs validated on different images") {
 		t.Errorf("the vote of overlapping splits does not say why it has no offsets:\n%s", v)
 	}
 	files, _ := filepath.Glob(filepath.Join(rd, EnsemblesDir, "*-2runs.csv"))
@@ -199,11 +202,29 @@ func TestEnsembleWithClassOffsets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := fmt.Sprintf("on the %d validation images they share: %.4f, %+.4f on the best alone", val.Images, val.Vote.MacroF1, val.Vote.MacroF1-val.BestAlone()); !strings.Contains(v, want) {
+	flat := strings.Join(strings.Fields(v), " ") // the answer wraps
+	if want := fmt.Sprintf("on the %d validation images they share: %.4f, %+.4f on the best alone", val.Images, val.Vote.MacroF1, val.Vote.MacroF1-val.BestAlone()); !strings.Contains(flat, want) {
 		t.Errorf("the view lacks %q:\n%s", want, v)
 	}
 	if subs, err := runs.ReadSubmissions(rd); err != nil || len(subs) == 0 || subs[0].ValF1 == nil || *subs[0].ValF1 != val.Vote.MacroF1 {
 		t.Errorf("the vote's record: %v %+v", err, subs)
+	}
+	// The weights, as ensemble --weights fits them: the weighted vote is
+	// written (and recorded with them) when they help on held-out halves.
+	fit, err := training.FitVoteWeights(prs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	weighted, _ := filepath.Glob(filepath.Join(rd, EnsemblesDir, "*-2runs-weighted.csv"))
+	if fit.Worth() != (len(weighted) == 1) || fit.Worth() != strings.Contains(flat, "· weighted") ||
+		!fit.Worth() && !strings.Contains(flat, fmt.Sprintf("no weights: %+.4f on held-out halves", fit.HeldOut.Gain)) {
+		t.Errorf("the weights (worth it: %v, %+v), the files %v:\n%s", fit.Worth(), fit.HeldOut, weighted, v)
+	}
+	if fit.Worth() {
+		subs, _ := runs.ReadSubmissions(rd)
+		if len(subs) < 2 || !slices.Equal(subs[len(subs)-1].VoteWeights, fit.Weights) {
+			t.Errorf("the weighted vote's record: %+v", subs)
+		}
 	}
 	files, _ := filepath.Glob(filepath.Join(rd, EnsemblesDir, "*-2runs-offsets.csv"))
 	with := strings.Contains(v, "with class offsets")
@@ -324,5 +345,83 @@ func TestEnsembleOfTaskRuns(t *testing.T) {
 	}
 	if b, err := os.ReadFile(files[0]); err != nil || !strings.HasPrefix(string(b), "ImageID,ans\n") {
 		t.Errorf("%s: %v %.30q", files[0], err, b)
+	}
+}
+
+// TestWeightVoteWritesTheWeightedVote: of two runs that validated on the
+// same 600 images, one good and one that guesses with confidence, E's
+// weights step finds weights worth it (the guesser all but left out),
+// writes the vote with them, and says so beside the plain file.
+func TestWeightVoteWritesTheWeightedVote(t *testing.T) {
+	rd := t.TempDir()
+	rng := rand.New(rand.NewPCG(3, 4))
+	const k, n = 4, 600
+	names := []string{"a", "b", "c", "d"}
+	set := &dataset.Set{Classes: names}
+	truth := make([]int, n)
+	for i := range truth {
+		truth[i] = rng.IntN(k)
+		set.Samples = append(set.Samples, dataset.Sample{Name: fmt.Sprintf("i%03d", i), Mem: i, Label: truth[i]})
+	}
+	var prs []training.RunPredictor
+	var each [][][]float64
+	for m, skill := range []float64{2, 0} {
+		r, err := runs.NewStore(rd).Create(runs.Info{Model: "cnn-s", Start: time.Now(), Name: names[m]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := &runs.ValPreds{Epoch: 2, Classes: k, Names: names}
+		var lp [][]float64
+		for i, y := range truth {
+			score := make([]float64, k)
+			var sum float64
+			for c := range score {
+				score[c] = math.Exp((1 + 3*b2f(skill == 0)) * (rng.NormFloat64() + skill*b2f(c == y))) // the guesser's noise sharpened
+				sum += score[c]
+			}
+			row := make([]float64, k)
+			for c := range score {
+				p.Probs = append(p.Probs, float32(score[c]/sum))
+				row[c] = math.Log(max(score[c]/sum, 0.5/65535))
+			}
+			p.Truth, p.Pred, p.Loss = append(p.Truth, y), append(p.Pred, training.Argmax(row)), append(p.Loss, float32(-row[y]))
+			p.Items = append(p.Items, runs.ValItem{Name: set.Samples[i].Name, Mem: i, Label: y})
+			lp = append(lp, row)
+		}
+		if err := r.WriteValPreds(p); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Close(runs.StatusDone, nil); err != nil {
+			t.Fatal(err)
+		}
+		prs = append(prs, training.RunPredictor{Predictor: &training.Predictor{Meta: training.CkptMeta{Epoch: 2, Classes: names}}, RunDir: r.Dir})
+		each = append(each, lp)
+	}
+	out := filepath.Join(rd, "vote-weighted.csv")
+	wv, err := weightVote(prs, training.EnsembleOf(set, each), out)
+	if err != nil || wv.path != out || wv.score == nil || !wv.fit.Worth() || wv.fit.Weights[1] > 0.2 {
+		t.Fatalf("weightVote: %+v %v", wv, err)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	right := 0
+	for i, line := range strings.Split(strings.TrimSpace(string(b)), "\n")[1:] {
+		if strings.HasSuffix(line, fmt.Sprintf(",%d", truth[i])) {
+			right++
+		}
+	}
+	plain := 0
+	for i, row := range training.SoftVote(each) {
+		if training.Argmax(row) == truth[i] {
+			plain++
+		}
+	}
+	if right <= plain {
+		t.Errorf("the weighted vote has %d of %d right, the plain one %d", right, n, plain)
+	}
+	if said, _ := (ensembledMsg{path: filepath.Join(rd, "vote.csv"), e: training.Ensemble{Set: set, Score: &training.Metrics{}}, ids: []string{"a", "b"}, weighted: wv}).said(); !strings.Contains(said, "· weighted ") || !strings.Contains(said, "vote.csv and vote-weighted.csv") {
+		t.Errorf("said %q", said)
 	}
 }

@@ -532,7 +532,9 @@ func (r runsModel) view(st Styles, w, h int) string {
 		if r.answerBad {
 			style = st.Bad
 		}
-		b.WriteString("\n" + style.Render(truncate(r.answer, w)))
+		// Up to three lines: a vote's answer has its scores, offsets,
+		// weights and files.
+		b.WriteString("\n" + style.Render(wrapWords(r.answer, w, 3)))
 	}
 	used := strings.Count(b.String(), "\n") + 1
 	b.WriteString("\n" + r.table(st, w, r.tableHeight(used, h)))

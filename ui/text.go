@@ -109,3 +109,26 @@ func fit(s string, w, h int) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// wrapWords breaks plain text into lines of at most w cells at word
+// boundaries, at most lines of them; the last ends with "…" where words
+// were left out (fitWords).
+func wrapWords(s string, w, lines int) string {
+	var out []string
+	rest := strings.Fields(s)
+	for len(rest) > 0 && len(out) < lines {
+		line := rest[0]
+		n := 1
+		for n < len(rest) && lipgloss.Width(line+" "+rest[n]) <= w {
+			line += " " + rest[n]
+			n++
+		}
+		if len(out) == lines-1 && n < len(rest) {
+			line = fitWords(strings.Join(rest, " "), w) // the last line: what fits, and …
+			n = len(rest)
+		}
+		out = append(out, truncate(line, w))
+		rest = rest[n:]
+	}
+	return strings.Join(out, "\n")
+}
