@@ -3,8 +3,8 @@
 # the best run alone, on images no run saw: the synthetic set of
 # tricks-check.sh (4,000 labelled eval images). For each seed of SEEDS
 # ("1 2 3") a random search of TRIALS (6) cnn-s trials at 32×32 for
-# EPOCHS (6) epochs over the learning rate (1e-4 to 3e-2, log) and the
-# loss (ce, focal), so that some trials are weak; then the vote of every
+# EPOCHS (6) epochs over SPACE (the learning rate from 1e-4 to 3e-2, log,
+# and the loss, ce or focal), so that some trials are weak; then the vote of every
 # trial, equal and with --weights (fitted on the trials' shared
 # validation images). Each is scored on the eval images. A measurement,
 # not a test (a few minutes on two cores).
@@ -20,7 +20,7 @@ votef1() { sed -n 's/^ensemble: .*macro F1 \([0-9.]*\).*/\1/p'; }
 printf '%-5s %-10s %-10s %-10s %-32s %s\n' seed "best alone" "equal vote" "weighted" "weights' held-out gain (halves)" "weights"
 declare -A col
 for seed in ${SEEDS:-1 2 3}; do
-	sw=$("$bin" sweep --data "$data" --runs "$runs" --random 'lr=log:1e-4..3e-2;loss=ce,focal' --trials "$trials" --parallel 2 \
+	sw=$("$bin" sweep --data "$data" --runs "$runs" --random "${SPACE:-lr=log:1e-4..3e-2;loss=ce,focal}" --trials "$trials" --parallel 2 \
 		--img 32x32 --epochs "${EPOCHS:-6}" --seed "$seed" --wait "$@" 2>&1 | sed -n 's/^sweep \(sweep-[0-9-]*\) .*/\1/p' | head -1)
 	equal=$("$bin" ensemble --sweep "$sw" --top "$trials" --runs "$runs" --out "$work/equal-s$seed.csv")
 	weighted=$("$bin" ensemble --sweep "$sw" --top "$trials" --weights --runs "$runs" --out "$work/weighted-s$seed.csv")

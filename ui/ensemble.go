@@ -166,6 +166,23 @@ func offsetVote(ctx context.Context, prs []training.RunPredictor, e training.Ens
 	return votedOffsets{path: out, cal: cal, score: w.Score}, nil
 }
 
+// sayBeside adds to a vote's answer s a vote written beside the plain
+// one at path (named what: with class offsets, weighted), with its score
+// and held-out gain, and its file to files; or why there is none.
+func sayBeside(s, files *string, what, none, path string, score *training.Metrics, gain float64, why string) {
+	switch {
+	case path != "":
+		*s += " · " + what
+		if score != nil {
+			*s += fmt.Sprintf(" %.4f", score.MacroF1)
+		}
+		*s += fmt.Sprintf(" (%+.4f on held-out halves)", gain)
+		*files += " and " + filepath.Base(path)
+	case why != "":
+		*s += " · " + none + ": " + why
+	}
+}
+
 // weightVote fits the vote's weights (as ensemble --weights) and, when
 // they help on held-out halves, writes the vote with them to out.
 func weightVote(prs []training.RunPredictor, e training.Ensemble, out string) (votedWeights, error) {
@@ -213,28 +230,9 @@ func (m ensembledMsg) said() (string, bool) {
 		s += fmt.Sprintf(" · on the %d validation images they share: %.4f, %+.4f on the best alone", v.Images, v.Vote.MacroF1, v.Vote.MacroF1-v.BestAlone())
 	}
 	files := filepath.Join(EnsemblesDir, filepath.Base(m.path))
-	switch o := m.offsets; {
-	case o.path != "":
-		s += " · with class offsets"
-		if o.score != nil {
-			s += fmt.Sprintf(" %.4f", o.score.MacroF1)
-		}
-		s += fmt.Sprintf(" (%+.4f on held-out halves)", o.cal.HeldOut.Gain)
-		files += " and " + filepath.Base(o.path)
-	case o.why != "":
-		s += " · no class offsets: " + o.why
-	}
-	switch v := m.weighted; {
-	case v.path != "":
-		s += " · weighted"
-		if v.score != nil {
-			s += fmt.Sprintf(" %.4f", v.score.MacroF1)
-		}
-		s += fmt.Sprintf(" (%+.4f on held-out halves)", v.fit.HeldOut.Gain)
-		files += " and " + filepath.Base(v.path)
-	case v.why != "":
-		s += " · no weights: " + v.why
-	}
+	o, w := m.offsets, m.weighted
+	sayBeside(&s, &files, "with class offsets", "no class offsets", o.path, o.score, o.cal.HeldOut.Gain, o.why)
+	sayBeside(&s, &files, "weighted", "no weights", w.path, w.score, w.fit.HeldOut.Gain, w.why)
 	s += fmt.Sprintf(" · %d predictions → %s and their class probabilities (-probs.csv) (%s)", m.e.Set.Len(), files, time.Since(m.start).Round(time.Second))
 	if m.unrecorded != nil {
 		return s + " · not recorded among the submissions: " + m.unrecorded.Error(), true

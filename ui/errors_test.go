@@ -266,15 +266,7 @@ func TestConfusionAPColumn(t *testing.T) {
 		t.Errorf("before the figures are read the column shows them coming:\n%s", v)
 	}
 	m = run(t, m, cmds[len(cmds)-1])
-	dir := filepath.Join(runsDir, script()[0].Settings.ID)
-	p, err := runs.ReadValPreds(dir, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var curves []runs.PRCurve
-	for c := range p.Classes {
-		curves = append(curves, runs.ClassPR(p, c))
-	}
+	curves := classCurves(t, runsDir)
 	v := m.View()
 	checkScreen(t, v, 120, 40)
 	if !strings.Contains(v, fmt.Sprintf("mean AP %.4f", runs.MacroAP(curves))) || !strings.Contains(v, fmt.Sprintf(" %5.2f", curves[0].AP)) || !strings.Contains(v, "    –") {
@@ -293,14 +285,10 @@ func TestConfusionAPColumn(t *testing.T) {
 	}
 }
 
-// TestConfusionAPColumnAt80: at 80 columns an 18-class matrix leaves 11
-// cells beside it, room for F1 and AP but not for "macro F1 0.2212" on
-// one line: A still shows the column (it did nothing there before), and
-// the figures under it go on two lines each rather than being cut.
-func TestConfusionAPColumnAt80(t *testing.T) {
-	runsDir := errorsRun(t)
-	m, cmds := press(errorsModelFor(t, runsDir, 80, 34), "2", "A")
-	m = run(t, m, cmds[len(cmds)-1])
+// classCurves are each class's PR curve of the errors run's epoch 2, as
+// the confusion view's A reads them.
+func classCurves(t *testing.T, runsDir string) []runs.PRCurve {
+	t.Helper()
 	p, err := runs.ReadValPreds(filepath.Join(runsDir, script()[0].Settings.ID), 2)
 	if err != nil {
 		t.Fatal(err)
@@ -309,6 +297,18 @@ func TestConfusionAPColumnAt80(t *testing.T) {
 	for c := range p.Classes {
 		curves = append(curves, runs.ClassPR(p, c))
 	}
+	return curves
+}
+
+// TestConfusionAPColumnAt80: at 80 columns an 18-class matrix leaves 11
+// cells beside it, room for F1 and AP but not for "macro F1 0.2212" on
+// one line: A still shows the column (it did nothing there before), and
+// the figures under it go on two lines each rather than being cut.
+func TestConfusionAPColumnAt80(t *testing.T) {
+	runsDir := errorsRun(t)
+	m, cmds := press(errorsModelFor(t, runsDir, 80, 34), "2", "A")
+	m = run(t, m, cmds[len(cmds)-1])
+	curves := classCurves(t, runsDir)
 	v := m.View()
 	checkScreen(t, v, 80, 34)
 	if !strings.Contains(v, "F1    AP") || !strings.Contains(v, fmt.Sprintf(" %5.2f", curves[0].AP)) {
