@@ -102,6 +102,7 @@ type graph struct {
 	x     *G.Node
 	xt    *tensor.Dense
 	out   *G.Node
+	feat  *G.Node // the trunk's output, which the output layers read (Net.Embed)
 	cost  *G.Node
 	grads G.Nodes
 	loss  *ops.LossOp
@@ -230,6 +231,7 @@ func (n *Net) build(batch int, train bool) (*graph, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build %s: %w", n.Spec.Name, err)
 	}
+	gr.feat = out
 	if out, err = b.heads(out); err != nil {
 		return nil, fmt.Errorf("build %s heads: %w", n.Spec.Name, err)
 	}
@@ -297,6 +299,24 @@ func (n *Net) TrainStep(x []float32) (float64, []float32, error) {
 // dropout) on up to EvalBatch images and returns their logits
 // (m × Outputs, a fresh slice).
 func (n *Net) Forward(x []float32, m int) ([]float32, error) {
+	gr, err := n.evalGraph(x, m)
+	if err != nil {
+		return nil, err
+	}
+	if n.gpu != nil {
+		return n.gpu.forward(n, x, m)
+	}
+	var logits []float32
+	err = n.runEval(gr, x, func() {
+		k := n.Spec.Outputs()
+		logits = append([]float32(nil), ops.Float32s(gr.out.Value())[:m*k]...)
+	})
+	return logits, err
+}
+
+// evalGraph is the evaluation graph, built at its first use, once x is
+// known to hold m images it takes.
+func (n *Net) evalGraph(x []float32, m int) (*graph, error) {
 	if n.eval == nil {
 		var err error
 		if n.eval, err = n.build(n.Spec.EvalBatch, false); err != nil {
@@ -308,9 +328,12 @@ func (n *Net) Forward(x []float32, m int) ([]float32, error) {
 	if m > gr.batch || len(x) != m*per {
 		return nil, fmt.Errorf("%w: %d images (%d values) for an evaluation batch of %d", ErrShape, m, len(x), gr.batch)
 	}
-	if n.gpu != nil {
-		return n.gpu.forward(n, x, m)
-	}
+	return gr, nil
+}
+
+// runEval runs the evaluation graph gr on the CPU on images x (the rest
+// of the batch zeros) and calls read while its nodes hold their values.
+func (n *Net) runEval(gr *graph, x []float32, read func()) error {
 	d := gr.xt.Data().([]float32)
 	copy(d, x)
 	clear(d[len(x):])
@@ -319,10 +342,10 @@ func (n *Net) Forward(x []float32, m int) ([]float32, error) {
 		l.fill()
 	}
 	if err := gr.vm.RunAll(); err != nil {
-		return nil, fmt.Errorf("forward: %w", err)
+		return fmt.Errorf("forward: %w", err)
 	}
-	k := n.Spec.Outputs()
-	return append([]float32(nil), ops.Float32s(gr.out.Value())[:m*k]...), nil
+	read()
+	return nil
 }
 
 // NumParams is the number of learnable values.

@@ -87,16 +87,16 @@ func ttaValLogProbs(ctx context.Context, runDir, path string, preds *runs.ValPre
 	if err != nil {
 		return nil, err
 	}
-	set, err := pr.valSet(preds)
+	set, err := pr.ValSet(preds)
 	if err != nil {
 		return nil, err
 	}
 	return pr.LogProbs(ctx, set, true)
 }
 
-// valSet opens the images of a run's validation predictions again, in
+// ValSet opens the images of a run's validation predictions again, in
 // their order, from the data folder the run trained on.
-func (r RunPredictor) valSet(p *runs.ValPreds) (*dataset.Set, error) {
+func (r RunPredictor) ValSet(p *runs.ValPreds) (*dataset.Set, error) {
 	if r.DataDir == "" {
 		return nil, fmt.Errorf("the run does not record its data folder, so its validation images cannot be predicted again")
 	}

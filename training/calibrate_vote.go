@@ -118,7 +118,7 @@ func (r RunPredictor) valLogProbs(ctx context.Context, kept *runs.ValPreds, tta 
 	if !tta {
 		return ValLogProbs(kept), nil
 	}
-	set, err := r.valSet(kept)
+	set, err := r.ValSet(kept)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", r.RunDir, err)
 	}

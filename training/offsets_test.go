@@ -314,7 +314,7 @@ func TestValSetIsTheRunsValidation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, err := pr.valSet(preds)
+	set, err := pr.ValSet(preds)
 	if err != nil {
 		t.Fatal(err)
 	}

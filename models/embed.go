@@ -1,0 +1,34 @@
+package models
+
+import (
+	"errors"
+
+	"github.com/maskdash/maskdash/models/ops"
+)
+
+// ErrEmbedOnGPU is Embed's answer on a net that runs on the GPU: its
+// graph there keeps only the logits.
+var ErrEmbedOnGPU = errors.New("a net on the GPU gives no embeddings; load its checkpoint on the CPU")
+
+// Embed runs the evaluation graph (as Forward) on up to EvalBatch images
+// and returns each image's embedding: the trunk's output, which the
+// output layers read (after global pooling, a value per channel of the
+// last block), m rows of dim values (a fresh slice). It is the space
+// TensorBoard's projector shows a classifier's images in.
+func (n *Net) Embed(x []float32, m int) (emb []float32, dim int, err error) {
+	gr, err := n.evalGraph(x, m)
+	if err != nil {
+		return nil, 0, err
+	}
+	if n.gpu != nil {
+		return nil, 0, ErrEmbedOnGPU
+	}
+	dim = 1
+	for _, d := range gr.feat.Shape()[1:] { // flattened, as the first dense layer reads it
+		dim *= d
+	}
+	err = n.runEval(gr, x, func() {
+		emb = append([]float32(nil), ops.Float32s(gr.feat.Value())[:m*dim]...)
+	})
+	return emb, dim, err
+}
