@@ -254,13 +254,13 @@ func (e *embedding) json(out io.Writer, id string) error {
 		Y     float64 `json:"y"`
 	}
 	doc := struct {
-		Run        string            `json:"run"`
-		Epoch      int               `json:"epoch"`
-		Dim        int               `json:"dim"`
-		Explained  [2]float64        `json:"explained"`
+		Run        string       `json:"run"`
+		Epoch      int          `json:"epoch"`
+		Dim        int          `json:"dim"`
+		Explained  [2]float64   `json:"explained"`
 		Silhouette []silhouette `json:"silhouette"`
-		Measured   int               `json:"silhouette_images"`
-		Points     []point           `json:"points"`
+		Measured   int          `json:"silhouette_images"`
+		Points     []point      `json:"points"`
 	}{Run: id, Epoch: e.epoch, Dim: e.dim, Explained: e.proj.Explained, Measured: e.measured}
 	for _, s := range append([]labelSilhouette{e.silhouette}, e.tasks...) {
 		js := silhouette{By: s.Name, Labels: s.Labels, Mean: s.Mean}
@@ -329,4 +329,6 @@ func (e *embedding) writeProjector(dir, id string) error {
 }
 
 // tsvField keeps a field on its row and column.
-func tsvField(s string) string { return strings.NewReplacer("\t", " ", "\n", " ", "\r", " ").Replace(s) }
+func tsvField(s string) string {
+	return strings.NewReplacer("\t", " ", "\n", " ", "\r", " ").Replace(s)
+}
