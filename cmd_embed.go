@@ -59,6 +59,9 @@ DIR', or the two TSV files loaded into projector.tensorflow.org.`,
 		if err != nil {
 			return err
 		}
+		if pr, err = pr.OnCPU(); err != nil {
+			return err
+		}
 		kept, err := runs.ReadValPreds(dir, pr.Meta.Epoch)
 		if err != nil {
 			return fmt.Errorf("run %s: the checkpoint is of epoch %d: %w", info.ID, pr.Meta.Epoch, err)

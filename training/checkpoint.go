@@ -447,11 +447,20 @@ func fileExists(p string) bool {
 // LoadNet builds the network a checkpoint describes (with the given
 // evaluation batch) and loads its weights.
 func LoadNet(path string, evalBatch int) (*models.Net, CkptMeta, error) {
+	return loadNet(path, evalBatch, false)
+}
+
+// loadNet is LoadNet, on the CPU whatever device the checkpoint's run
+// trained on when cpu is set.
+func loadNet(path string, evalBatch int, cpu bool) (*models.Net, CkptMeta, error) {
 	meta, err := ReadCkptMeta(path)
 	if err != nil {
 		return nil, meta, err
 	}
 	spec := meta.Model
+	if cpu {
+		spec.Device = models.DeviceCPU
+	}
 	if evalBatch > 0 {
 		spec.EvalBatch = evalBatch
 		spec.Batch = min(spec.Batch, evalBatch)

@@ -16,8 +16,25 @@ import (
 // laid out in two dimensions by PCA, with how well the classes stand
 // apart there (the silhouette).
 
+// OnCPU is the predictor with its checkpoint loaded again on the CPU
+// when its net runs on the GPU (a GPU net keeps only the logits, so
+// Embed needs the CPU).
+func (r RunPredictor) OnCPU() (RunPredictor, error) {
+	if !r.Net.OnGPU() {
+		return r, nil
+	}
+	net, _, err := loadNet(r.Path, r.Net.Spec.EvalBatch, true)
+	if err != nil {
+		return r, err
+	}
+	p := *r.Predictor
+	p.Net = net
+	r.Predictor = &p
+	return r, nil
+}
+
 // Embed returns each image's embedding (set order; an unreadable image
-// has none, a nil row) on the CPU.
+// has none, a nil row), on the CPU (OnCPU).
 func (p *Predictor) Embed(ctx context.Context, set *dataset.Set) ([][]float32, error) {
 	l := dataset.NewLoader(set, dataset.LoaderConfig{Batch: p.Net.Spec.EvalBatch, Aug: p.Aug}, nil, nil)
 	order := make([]int, set.Len())
