@@ -251,7 +251,7 @@ func TestEnsembleWeights(t *testing.T) {
 		t.Errorf("not worth it (%+v), but the vote or its record takes them (%v)\n%s", want.HeldOut, subs[0].VoteWeights, out)
 	}
 	out, err = run(t, "ensemble", "--run", "w0", "--run", "w2", "--runs", rd, "--weights", "--out", filepath.Join(work, "x.csv"))
-	if err == nil || !strings.Contains(out, "ensemble --weights: ") || strings.Count(strings.TrimSpace(out), "\n") != 0 {
+	if err == nil || !strings.Contains(out, "ensemble --weights: ") || !strings.Contains(out, "give runs of one validation split") || strings.Contains(out, "offsets") || strings.Count(strings.TrimSpace(out), "\n") != 0 {
 		t.Errorf("ensemble --weights of two splits: %v\n%s", err, out)
 	}
 	if _, serr := os.Stat(filepath.Join(work, "x.csv")); serr == nil {

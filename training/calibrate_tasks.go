@@ -2,6 +2,7 @@ package training
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 
@@ -21,6 +22,9 @@ import (
 // images again, averaged with their mirror images.
 func calibrateTaskVote(ctx context.Context, prs []RunPredictor, tta bool) (VoteCalibration, error) {
 	groups, kept, err := groupBySplit(prs, sameImagesInOrder)
+	if errors.Is(err, ErrSplitsOverlap) {
+		return VoteCalibration{}, fmt.Errorf("%w, so class offsets cannot be fitted on them: give ensemble --offsets runs of one validation split, or the folds of one K-fold split", err)
+	}
 	if err != nil {
 		return VoteCalibration{}, err
 	}

@@ -45,6 +45,9 @@ func CalibrateWeightedVote(ctx context.Context, prs []RunPredictor, tta bool, w 
 	// then their predictions: with tta that predicts every validation
 	// image of every run again.
 	groups, kept, err := groupBySplit(prs, sameValImages)
+	if errors.Is(err, ErrSplitsOverlap) {
+		return VoteCalibration{}, fmt.Errorf("%w, so class offsets cannot be fitted on them: give ensemble --offsets runs of one validation split, or the folds of one K-fold split", err)
+	}
 	if err != nil {
 		return VoteCalibration{}, err
 	}
@@ -102,8 +105,7 @@ func groupBySplit(prs []RunPredictor, same func(a, b *runs.ValPreds) bool) ([]va
 		}
 		for _, g := range groups {
 			if shared := sharedValImages(g.preds, p); shared > 0 {
-				return nil, nil, fmt.Errorf("runs %s and %s validated on different images of which %d are the same (%w), so class offsets cannot be fitted on them: give ensemble --offsets runs of one validation split, or the folds of one K-fold split",
-					filepath.Base(prs[g.members[0]].RunDir), filepath.Base(pr.RunDir), shared, ErrSplitsOverlap)
+				return nil, nil, &SplitsOverlapError{A: filepath.Base(prs[g.members[0]].RunDir), B: filepath.Base(pr.RunDir), Shared: shared}
 			}
 		}
 		groups = append(groups, valGroup{preds: p, members: []int{k}})
@@ -129,9 +131,24 @@ func (r RunPredictor) valLogProbs(ctx context.Context, kept *runs.ValPreds, tta 
 	return lp, nil
 }
 
-// ErrSplitsOverlap is CalibrateVote's refusal of runs whose validation
-// images overlap without being the same.
+// ErrSplitsOverlap is the refusal of runs whose validation images
+// overlap without being the same (a SplitsOverlapError is it).
 var ErrSplitsOverlap = errors.New("their validation splits overlap")
+
+// SplitsOverlapError names two runs whose validation images overlap
+// without being the same: no vote's figure on validation images can be
+// had of them (their shared images are in one's training split and the
+// other's validation split).
+type SplitsOverlapError struct {
+	A, B   string
+	Shared int
+}
+
+func (e *SplitsOverlapError) Error() string {
+	return fmt.Sprintf("runs %s and %s validated on different images of which %d are the same (%v)", e.A, e.B, e.Shared, ErrSplitsOverlap)
+}
+
+func (e *SplitsOverlapError) Unwrap() error { return ErrSplitsOverlap }
 
 // VoteCalibration is a vote's class offsets and what they were fitted
 // on: the validation images of Splits validation splits (1: one split,

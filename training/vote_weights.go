@@ -1,6 +1,7 @@
 package training
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -61,11 +62,14 @@ func FitVoteWeights(prs []RunPredictor) (VoteWeights, error) {
 		return VoteWeights{}, fmt.Errorf("%w: some learnt one task", ErrNoSharedValidation)
 	}
 	groups, kept, err := groupBySplit(prs, sameValImages)
+	if err == nil && len(groups) > 1 {
+		err = fmt.Errorf("%w (%d splits)", ErrNoSharedValidation, len(groups))
+	}
+	if errors.Is(err, ErrSplitsOverlap) || errors.Is(err, ErrNoSharedValidation) {
+		return VoteWeights{}, fmt.Errorf("%w: weights are fitted on the images every run validated on, so give runs of one validation split (the same data, --split and --seed)", err)
+	}
 	if err != nil {
 		return VoteWeights{}, err
-	}
-	if len(groups) > 1 {
-		return VoteWeights{}, fmt.Errorf("%w (%d splits)", ErrNoSharedValidation, len(groups))
 	}
 	lps := make([][][]float64, len(prs))
 	for k := range prs {
