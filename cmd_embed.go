@@ -8,11 +8,11 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
-	"github.com/maskdash/maskdash/dataset"
 	"github.com/maskdash/maskdash/runs"
 	"github.com/maskdash/maskdash/training"
 	"github.com/maskdash/maskdash/ui"
@@ -47,6 +47,9 @@ DIR', or the two TSV files loaded into projector.tensorflow.org.`,
 	f.StringVar(&out, "out", "", "write TensorBoard projector files to this folder")
 	f.BoolVar(&asJSON, "json", false, "print JSON (each image's coordinates)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if !slices.Contains([]string{"class", "mask", "gender", "age"}, by) {
+			return fmt.Errorf("--by %q: use class, mask, gender or age", by) // before the embeddings' seconds
+		}
 		ref, err := runArg(cmd, run, args)
 		if err != nil {
 			return err
@@ -59,135 +62,29 @@ DIR', or the two TSV files loaded into projector.tensorflow.org.`,
 		if err != nil {
 			return err
 		}
-		if pr, err = pr.OnCPU(); err != nil {
-			return err
-		}
-		kept, err := runs.ReadValPreds(dir, pr.Meta.Epoch)
+		e, err := training.EmbedRun(a.ctx, pr)
 		if err != nil {
-			return fmt.Errorf("run %s: the checkpoint is of epoch %d: %w", info.ID, pr.Meta.Epoch, err)
+			return fmt.Errorf("run %s: %w", info.ID, err)
 		}
-		set, err := pr.ValSet(kept)
-		if err != nil {
-			return err
-		}
-		e, err := embedRun(a, pr, set, kept, by)
-		if err != nil {
-			return err
+		drawn, ok := e.Set(by)
+		if !ok {
+			return fmt.Errorf("--by %s: this run's classes are not the mask layout's, so --by takes class only", by)
 		}
 		if out != "" {
-			if err := e.writeProjector(out, info.ID); err != nil {
+			if err := writeProjector(e, out, info.ID); err != nil {
 				return err
 			}
 		}
 		if asJSON {
-			return e.json(a.out, info.ID)
+			return embedJSON(a.out, e, info.ID)
 		}
-		e.print(a.out, info.ID, a.colourOut())
+		printEmbedding(a.out, e, drawn, info.ID, a.colourOut())
 		if out != "" {
 			fmt.Fprintf(a.out, "wrote %s: tensorboard --logdir %s (its projector tab), or load tensors.tsv and metadata.tsv in projector.tensorflow.org\n", filepath.Join(out, "projector_config.pbtxt"), out)
 		}
 		return nil
 	}
 	return cmd
-}
-
-// embedding is a run's validation images' embeddings, laid out and
-// measured.
-type embedding struct {
-	epoch      int
-	names      []string // the classes
-	items      []string // the images, in the set's order
-	truth      []int
-	pred       []int
-	rows       [][]float32 // nil where the image did not read
-	proj       training.Projection
-	shown      []int // the rows proj lays out (those that read)
-	dim        int
-	silhouette labelSilhouette
-	tasks      []labelSilhouette // the mask layout's three tasks
-	by         labelSet          // the labels drawn
-	measured   int
-}
-
-// labelSilhouette is the silhouette by one set of labels.
-type labelSilhouette struct {
-	Name     string
-	Labels   []string
-	Mean     float64
-	PerLabel []float64 // NaN: a label without images
-}
-
-// labelSet is a way of labelling the images: their classes, or a task's.
-type labelSet struct {
-	name   string
-	names  []string
-	labels []int
-}
-
-func embedRun(a *app, pr training.RunPredictor, set *dataset.Set, kept *runs.ValPreds, by string) (*embedding, error) {
-	e := &embedding{epoch: kept.Epoch, names: kept.Names, truth: kept.Truth}
-	for _, it := range kept.Items {
-		e.items = append(e.items, it.Name)
-	}
-	masked := set.Masked && len(kept.Names) == dataset.NumClasses
-	sets := []labelSet{{"class", kept.Names, kept.Truth}}
-	if masked {
-		bins, err := dataset.ParseAgeBins(pr.Meta.Data.AgeBins)
-		if err != nil {
-			bins = dataset.DefaultAgeBins
-		}
-		tn := dataset.TaskClassNames(bins)
-		for t, name := range dataset.TaskNames {
-			ls := labelSet{name: name, names: tn[t]}
-			for _, y := range kept.Truth {
-				ls.labels = append(ls.labels, dataset.TaskLabel(y, t))
-			}
-			sets = append(sets, ls)
-		}
-	}
-	found := false
-	for _, s := range sets {
-		if s.name == by {
-			e.by, found = s, true
-		}
-	}
-	if !found {
-		if masked {
-			return nil, fmt.Errorf("--by %q: use class, mask, gender or age", by)
-		}
-		return nil, fmt.Errorf("--by %q: this run's classes are not the mask layout's, so --by takes class only", by)
-	}
-	rows, err := pr.Embed(a.ctx, set)
-	if err != nil {
-		return nil, err
-	}
-	lp, err := pr.LogProbs(a.ctx, set, false)
-	if err != nil {
-		return nil, err
-	}
-	e.rows = rows
-	var shown [][]float32
-	for i, r := range rows {
-		e.pred = append(e.pred, training.Argmax(lp[i]))
-		if r != nil {
-			e.shown, shown = append(e.shown, i), append(shown, r)
-			e.dim = len(r)
-		}
-	}
-	if e.proj, err = training.Project(shown); err != nil {
-		return nil, err
-	}
-	for k, s := range sets {
-		mean, per, n := training.Silhouette(rows, s.labels, len(s.names))
-		ls := labelSilhouette{Name: s.name, Labels: s.names, Mean: mean, PerLabel: per}
-		e.measured = n
-		if k == 0 {
-			e.silhouette = ls
-		} else {
-			e.tasks = append(e.tasks, ls)
-		}
-	}
-	return e, nil
 }
 
 // embedMarks are the marks of up to 36 labels: 0–9, then a–z.
@@ -199,50 +96,60 @@ func embedMarks(n int) []string {
 	return m
 }
 
-func (e *embedding) print(out io.Writer, id string, colour bool) {
+func printEmbedding(out io.Writer, e *training.RunEmbedding, drawn training.LabelSet, id string, colour bool) {
 	fmt.Fprintf(out, "run %s, epoch %d: %d validation images in the space of the features the output layer reads (%d values each)\n",
-		id, e.epoch, len(e.shown), e.dim)
-	line := fmt.Sprintf("silhouette by true class %.3f (−1 to 1; near 0 the classes overlap)", e.silhouette.Mean)
-	if len(e.tasks) > 0 {
+		id, e.Epoch, len(e.Shown), e.Dim)
+	fmt.Fprintln(out, silhouetteLine(e))
+	fmt.Fprintf(out, "least apart: %s\n", leastApart(e.Sets[0], 5))
+	marks := embedMarks(len(drawn.Names))
+	fmt.Fprintf(out, "\nthe first two principal components (%.0f%% and %.0f%% of the variance), each image its %s's mark:\n",
+		100*e.Proj.Explained[0], 100*e.Proj.Explained[1], drawn.Name)
+	fmt.Fprintln(out, ui.Scatter(e.Proj.XY, e.ShownLabels(drawn), marks, 78, 20, colour))
+	fmt.Fprintln(out, embedLegend(drawn, marks))
+}
+
+// silhouetteLine gives the silhouettes: by class, and by each task.
+func silhouetteLine(e *training.RunEmbedding) string {
+	line := fmt.Sprintf("silhouette by true class %.3f (−1 to 1; near 0 the classes overlap)", e.Sets[0].Silhouette)
+	if len(e.Sets) > 1 {
 		var t []string
-		for _, s := range e.tasks {
-			t = append(t, fmt.Sprintf("%s %.3f", s.Name, s.Mean))
+		for _, s := range e.Sets[1:] {
+			t = append(t, fmt.Sprintf("%s %.3f", s.Name, s.Silhouette))
 		}
 		line += "; by task: " + strings.Join(t, ", ")
 	}
-	if e.measured < len(e.shown) {
-		line += fmt.Sprintf(" (on %d images drawn from them)", e.measured)
+	if e.Measured < len(e.Shown) {
+		line += fmt.Sprintf(" (on %d images drawn from them)", e.Measured)
 	}
-	fmt.Fprintln(out, line)
-	// The classes least apart first.
+	return line
+}
+
+// leastApart names the n labels of s whose images stand least apart.
+func leastApart(s training.LabelSet, n int) string {
 	var order []int
-	for c, v := range e.silhouette.PerLabel {
+	for c, v := range s.PerLabel {
 		if !math.IsNaN(v) {
 			order = append(order, c)
 		}
 	}
-	sort.SliceStable(order, func(a, b int) bool { return e.silhouette.PerLabel[order[a]] < e.silhouette.PerLabel[order[b]] })
+	sort.SliceStable(order, func(a, b int) bool { return s.PerLabel[order[a]] < s.PerLabel[order[b]] })
 	var least []string
-	for _, c := range order[:min(5, len(order))] {
-		least = append(least, fmt.Sprintf("%s %.3f", e.names[c], e.silhouette.PerLabel[c]))
+	for _, c := range order[:min(n, len(order))] {
+		least = append(least, fmt.Sprintf("%s %.3f", s.Names[c], s.PerLabel[c]))
 	}
-	fmt.Fprintf(out, "least apart: %s\n", strings.Join(least, ", "))
-	labels := make([]int, len(e.shown))
-	for k, i := range e.shown {
-		labels[k] = e.by.labels[i]
-	}
-	marks := embedMarks(len(e.by.names))
-	fmt.Fprintf(out, "\nthe first two principal components (%.0f%% and %.0f%% of the variance), each image its %s's mark:\n",
-		100*e.proj.Explained[0], 100*e.proj.Explained[1], e.by.name)
-	fmt.Fprintln(out, ui.Scatter(e.proj.XY, labels, marks, 78, 20, colour))
-	var legend []string
-	for l, n := range e.by.names {
-		legend = append(legend, marks[l]+" "+n)
-	}
-	fmt.Fprintln(out, strings.Join(legend, " · "))
+	return strings.Join(least, ", ")
 }
 
-func (e *embedding) json(out io.Writer, id string) error {
+// embedLegend names each mark.
+func embedLegend(s training.LabelSet, marks []string) string {
+	var legend []string
+	for l, n := range s.Names {
+		legend = append(legend, marks[l]+" "+n)
+	}
+	return strings.Join(legend, " · ")
+}
+
+func embedJSON(out io.Writer, e *training.RunEmbedding, id string) error {
 	type silhouette struct {
 		By       string     `json:"by"`
 		Labels   []string   `json:"labels"`
@@ -264,16 +171,16 @@ func (e *embedding) json(out io.Writer, id string) error {
 		Silhouette []silhouette `json:"silhouette"`
 		Measured   int          `json:"silhouette_images"`
 		Points     []point      `json:"points"`
-	}{Run: id, Epoch: e.epoch, Dim: e.dim, Explained: e.proj.Explained, Measured: e.measured}
-	for _, s := range append([]labelSilhouette{e.silhouette}, e.tasks...) {
-		js := silhouette{By: s.Name, Labels: s.Labels, Mean: s.Mean}
+	}{Run: id, Epoch: e.Epoch, Dim: e.Dim, Explained: e.Proj.Explained, Measured: e.Measured}
+	for _, s := range e.Sets {
+		js := silhouette{By: s.Name, Labels: s.Names, Mean: s.Silhouette}
 		for _, v := range s.PerLabel {
 			js.PerLabel = append(js.PerLabel, finite(v))
 		}
 		doc.Silhouette = append(doc.Silhouette, js)
 	}
-	for k, i := range e.shown {
-		doc.Points = append(doc.Points, point{e.items[i], e.truth[i], e.pred[i], e.proj.XY[k][0], e.proj.XY[k][1]})
+	for k, i := range e.Shown {
+		doc.Points = append(doc.Points, point{e.Images[i], e.Truth[i], e.Pred[i], e.Proj.XY[k][0], e.Proj.XY[k][1]})
 	}
 	enc := json.NewEncoder(out)
 	enc.SetIndent("", "  ")
@@ -285,7 +192,7 @@ func (e *embedding) json(out io.Writer, id string) error {
 // (tensors.tsv, a row an image, no header), their metadata (metadata.tsv,
 // with a header: image, truth, prediction and, for the mask layout, the
 // true mask, gender and age) and projector_config.pbtxt naming both.
-func (e *embedding) writeProjector(dir, id string) error {
+func writeProjector(e *training.RunEmbedding, dir, id string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -295,8 +202,8 @@ func (e *embedding) writeProjector(dir, id string) error {
 		return runs.WriteFileAtomic(filepath.Join(dir, name), b.Bytes())
 	}
 	err := write("tensors.tsv", func(w *bytes.Buffer) {
-		for _, i := range e.shown {
-			for j, v := range e.rows[i] {
+		for _, i := range e.Shown {
+			for j, v := range e.Rows[i] {
 				if j > 0 {
 					w.WriteByte('\t')
 				}
@@ -310,14 +217,15 @@ func (e *embedding) writeProjector(dir, id string) error {
 	}
 	err = write("metadata.tsv", func(w *bytes.Buffer) {
 		head := []string{"image", "truth", "prediction"}
-		for _, t := range e.tasks {
+		for _, t := range e.Sets[1:] {
 			head = append(head, t.Name)
 		}
 		w.WriteString(strings.Join(head, "\t") + "\n")
-		for _, i := range e.shown {
-			row := []string{tsvField(e.items[i]), e.names[e.truth[i]], e.names[e.pred[i]]}
-			for t := range e.tasks {
-				row = append(row, e.tasks[t].Labels[dataset.TaskLabel(e.truth[i], t)])
+		classes := e.Sets[0].Names
+		for _, i := range e.Shown {
+			row := []string{tsvField(e.Images[i]), classes[e.Truth[i]], classes[e.Pred[i]]}
+			for _, t := range e.Sets[1:] {
+				row = append(row, t.Names[t.Labels[i]])
 			}
 			w.WriteString(strings.Join(row, "\t") + "\n")
 		}
@@ -327,7 +235,7 @@ func (e *embedding) writeProjector(dir, id string) error {
 	}
 	return write("projector_config.pbtxt", func(w *bytes.Buffer) {
 		fmt.Fprintf(w, "embeddings {\n  tensor_name: %q\n  tensor_path: \"tensors.tsv\"\n  metadata_path: \"metadata.tsv\"\n}\n",
-			fmt.Sprintf("%s validation, epoch %d", id, e.epoch))
+			fmt.Sprintf("%s validation, epoch %d", id, e.Epoch))
 	})
 }
 
