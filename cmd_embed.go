@@ -5,11 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -87,21 +85,12 @@ DIR', or the two TSV files loaded into projector.tensorflow.org.`,
 	return cmd
 }
 
-// embedMarks are the marks of up to 36 labels: 0–9, then a–z.
-func embedMarks(n int) []string {
-	m := make([]string, n)
-	for i := range m {
-		m[i] = strconv.FormatInt(int64(i%36), 36)
-	}
-	return m
-}
-
 func printEmbedding(out io.Writer, e *training.RunEmbedding, drawn training.LabelSet, id string, colour bool) {
 	fmt.Fprintf(out, "run %s, epoch %d: %d validation images in the space of the features the output layer reads (%d values each)\n",
 		id, e.Epoch, len(e.Shown), e.Dim)
 	fmt.Fprintln(out, silhouetteLine(e))
 	fmt.Fprintf(out, "least apart: %s\n", leastApart(e.Sets[0], 5))
-	marks := embedMarks(len(drawn.Names))
+	marks := ui.ScatterMarks(len(drawn.Names))
 	fmt.Fprintf(out, "\nthe first two principal components (%.0f%% and %.0f%% of the variance), each image its %s's mark:\n",
 		100*e.Proj.Explained[0], 100*e.Proj.Explained[1], drawn.Name)
 	fmt.Fprintln(out, ui.Scatter(e.Proj.XY, e.ShownLabels(drawn), marks, 78, 20, colour))
@@ -126,15 +115,8 @@ func silhouetteLine(e *training.RunEmbedding) string {
 
 // leastApart names the n labels of s whose images stand least apart.
 func leastApart(s training.LabelSet, n int) string {
-	var order []int
-	for c, v := range s.PerLabel {
-		if !math.IsNaN(v) {
-			order = append(order, c)
-		}
-	}
-	sort.SliceStable(order, func(a, b int) bool { return s.PerLabel[order[a]] < s.PerLabel[order[b]] })
 	var least []string
-	for _, c := range order[:min(n, len(order))] {
+	for _, c := range s.LeastApart(n) {
 		least = append(least, fmt.Sprintf("%s %.3f", s.Names[c], s.PerLabel[c]))
 	}
 	return strings.Join(least, ", ")

@@ -3,6 +3,8 @@ package training
 import (
 	"context"
 	"fmt"
+	"math"
+	"sort"
 
 	"github.com/maskdash/maskdash/dataset"
 	"github.com/maskdash/maskdash/runs"
@@ -114,4 +116,17 @@ func (e *RunEmbedding) ShownLabels(s LabelSet) []int {
 		out[k] = s.Labels[i]
 	}
 	return out
+}
+
+// LeastApart are up to n of the labels whose images stand least apart
+// (the lowest silhouettes first; labels without images left out).
+func (s LabelSet) LeastApart(n int) []int {
+	var order []int
+	for c, v := range s.PerLabel {
+		if !math.IsNaN(v) {
+			order = append(order, c)
+		}
+	}
+	sort.SliceStable(order, func(a, b int) bool { return s.PerLabel[order[a]] < s.PerLabel[order[b]] })
+	return order[:min(n, len(order))]
 }

@@ -19,6 +19,9 @@ func (m Model) confusionView(w, h int) string {
 	if m.errs.open {
 		return m.errs.view(st, w, h)
 	}
+	if m.projector.on {
+		return m.projectorView(w, h)
+	}
 	n := len(s.Confs)
 	if n == 0 || s.Confs[n-1] == nil {
 		return st.Dim.Render("the confusion matrix appears after the first epoch's validation")

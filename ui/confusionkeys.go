@@ -43,6 +43,11 @@ func (m Model) confusionKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		}
 	case key.Matches(msg, k.Percent):
 		m.percent = !m.percent
+	case key.Matches(msg, k.Projector) && !m.picking:
+		return m.projectorKey()
+	case m.projector.on && key.Matches(msg, k.Back):
+		m.projector = projectorPane{}
+		return m, nil
 	case key.Matches(msg, k.AP) && !m.picking:
 		m.ap.on = !m.ap.on
 		if !m.ap.on {

@@ -56,6 +56,7 @@ type KeyMap struct {
 	Note       key.Binding // runs view: write the note of the run under the cursor
 	Ensemble   key.Binding // runs view: soft vote of the picked runs
 	PickShown  key.Binding // runs view: pick every run the filter shows (again: drop them)
+	Projector  key.Binding // confusion view: the validation images in the features' space (P cycles the labels, then closes)
 	Help       key.Binding
 	Palette    key.Binding
 	Quit       key.Binding
@@ -118,6 +119,7 @@ func DefaultKeyMap() KeyMap {
 		Note:       key.NewBinding(key.WithKeys("N"), key.WithHelp("N", "note on run")),
 		Ensemble:   key.NewBinding(key.WithKeys("E"), key.WithHelp("E", "ensemble picked")),
 		PickShown:  key.NewBinding(key.WithKeys("*"), key.WithHelp("*", "pick all shown")),
+		Projector:  key.NewBinding(key.WithKeys("P"), key.WithHelp("P", "projector")),
 		Help:       key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "all keys")),
 		Palette:    key.NewBinding(key.WithKeys(":"), key.WithHelp(":", "command palette")),
 		Quit:       key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
@@ -183,8 +185,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Pause, k.Checkpoint, k.Predict, k.NewRun, k.LRUp, k.LRDown, k.LRSet, k.Loss, k.Mixing, k.Watch},
 		{k.NextView, k.Overview, k.Confusion, k.Runs, k.System, k.Layers, k.Spread},
-		{k.History, k.Smooth, k.XAxis, k.LogY, k.ZoomIn, k.CursorL},
-		{k.Left, k.Up, k.Select, k.Percent, k.Offsets, k.AP, k.Errors, k.EpochPrev, k.FlagLabel, k.Back},
+		{k.History, k.Smooth, k.XAxis, k.LogY, k.ZoomIn, k.CursorL, k.Left, k.Up, k.Select, k.Percent, k.Offsets, k.AP, k.Projector, k.Errors, k.EpochPrev, k.FlagLabel, k.Back},
 		{k.Filter, k.PickShown, k.SortNext, k.Group, k.Importance, k.Tree, k.Compare, k.Overlay, k.Ensemble, k.Archive, k.Delete, k.Undo, k.Note},
 		{k.Help, k.Palette, k.Quit},
 	}

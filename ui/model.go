@@ -107,6 +107,9 @@ type Model struct {
 	layers  layersPane   // the layers view's cursor
 	offsets offsetsPane  // the confusion view's class offsets (C)
 	ap      apPane       // the confusion view's average precision column (A)
+	// projector is the confusion view's P: the validation images in the
+	// space of the best checkpoint's features.
+	projector projectorPane
 	out     *outbox      // keeps control commands in key order (shared by the model's copies)
 
 	picking      bool // the confusion view has a cell cursor (e)
@@ -376,6 +379,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case apLoadedMsg:
 		return m.apLoaded(msg), nil
+	case projectedMsg:
+		return m.projected(msg), nil
 	case labelFlaggedMsg:
 		return m.flagged(msg), nil
 	case offsetsFittedMsg:

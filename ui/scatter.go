@@ -3,8 +3,19 @@ package ui
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 )
+
+// ScatterMarks are the marks of n labels: 0–9, then a–z (repeating past
+// 36).
+func ScatterMarks(n int) []string {
+	m := make([]string, n)
+	for i := range m {
+		m[i] = strconv.FormatInt(int64(i%36), 36)
+	}
+	return m
+}
 
 // Scatter draws points in a w×h grid of cells, each cell the mark of the
 // label most of its points have (labels index marks); the x-axis across,
