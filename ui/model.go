@@ -110,7 +110,7 @@ type Model struct {
 	// projector is the confusion view's P: the validation images in the
 	// space of the best checkpoint's features.
 	projector projectorPane
-	out     *outbox      // keeps control commands in key order (shared by the model's copies)
+	out       *outbox // keeps control commands in key order (shared by the model's copies)
 
 	picking      bool // the confusion view has a cell cursor (e)
 	cellT, cellP int  // the cursor's cell: true and predicted class

@@ -112,4 +112,3 @@ func (m Model) projectorView(w, h int) string {
 	}
 	return head + "\n" + Scatter(e.Proj.XY, e.ShownLabels(set), marks, w, rows, st.Color) + "\n" + st.Dim.Render(foot)
 }
-
