@@ -27,8 +27,8 @@ func (a *app) embedCmd() *cobra.Command {
 		Use:   "embed RUN [--by class|mask|gender|age] [--out DIR]",
 		Short: "the validation images in the space of the run's features: how far apart its classes are (TensorBoard's projector)",
 		Long: `embed runs a checkpoint (default: the best) over the run's validation images
-and takes each image's embedding: the features the output layer reads (the
-last block's channels after pooling). It prints how well the classes stand
+and takes each image's embedding: the features the output layer reads (vgg-s's
+last block's channels after global pooling, cnn-s's last feature map). It prints how well the classes stand
 apart there, as the silhouette (−1 to 1: near 1 each class is tight and away
 from the others, near 0 they overlap; scikit-learn's silhouette_score), for
 the true classes and, for the mask layout, for each task's (mask, gender,

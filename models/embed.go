@@ -11,9 +11,10 @@ import (
 var ErrEmbedOnGPU = errors.New("a net on the GPU gives no embeddings; load its checkpoint on the CPU")
 
 // Embed runs the evaluation graph (as Forward) on up to EvalBatch images
-// and returns each image's embedding: the trunk's output, which the
-// output layers read (after global pooling, a value per channel of the
-// last block), m rows of dim values (a fresh slice). It is the space
+// and returns each image's embedding: the trunk's output, flattened as
+// the output layers read it (vgg-s and resnet-s: a value per channel of
+// the last block after global pooling; cnn-s: its last feature map), m
+// rows of dim values (a fresh slice). It is the space
 // TensorBoard's projector shows a classifier's images in.
 func (n *Net) Embed(x []float32, m int) (emb []float32, dim int, err error) {
 	gr, err := n.evalGraph(x, m)
