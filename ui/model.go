@@ -488,6 +488,11 @@ func (m Model) onKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		// Last: a key the config gives another action keeps it.
 		m.view = viewConfusion
 		return m.toggleOffsets()
+	case key.Matches(msg, k.Projector) && m.view != viewConfusion:
+		// From any view (the palette's "projector" too), as C is.
+		m.view = viewConfusion
+		m.picking = false
+		return m.projectorKey()
 	default:
 		return m.viewKey(msg)
 	}

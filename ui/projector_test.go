@@ -60,7 +60,11 @@ func TestProjectorPane(t *testing.T) {
 	if v := m.View(); strings.Contains(v, "projector") || !strings.Contains(v, "F1") {
 		t.Errorf("P after the last labels does not close the pane:\n%s", v)
 	}
-	m, cmds = press(m, "P")
+	// From another view P opens it in the confusion view.
+	m, cmds = press(m, "1", "P")
+	if m.view != viewConfusion || !m.projector.on {
+		t.Fatalf("P from the overview: view %d, projector %v", m.view, m.projector.on)
+	}
 	m = run(t, m, cmds[len(cmds)-1])
 	m, _ = press(m, "esc")
 	if v := m.View(); strings.Contains(v, "projector") {
