@@ -16,13 +16,15 @@ var ErrEmbedOnGPU = errors.New("a net on the GPU gives no embeddings; load its c
 // the last block after global pooling; cnn-s: its last feature map), m
 // rows of dim values (a fresh slice). It is the space
 // TensorBoard's projector shows a classifier's images in.
-func (n *Net) Embed(x []float32, m int) (emb []float32, dim int, err error) {
+//
+// The logits of the same pass come with them (m × Outputs, as Forward's).
+func (n *Net) Embed(x []float32, m int) (emb []float32, dim int, logits []float32, err error) {
 	gr, err := n.evalGraph(x, m)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, nil, err
 	}
 	if n.gpu != nil {
-		return nil, 0, ErrEmbedOnGPU
+		return nil, 0, nil, ErrEmbedOnGPU
 	}
 	dim = 1
 	for _, d := range gr.feat.Shape()[1:] { // flattened, as the first dense layer reads it
@@ -30,6 +32,7 @@ func (n *Net) Embed(x []float32, m int) (emb []float32, dim int, err error) {
 	}
 	err = n.runEval(gr, x, func() {
 		emb = append([]float32(nil), ops.Float32s(gr.feat.Value())[:m*dim]...)
+		logits = append([]float32(nil), ops.Float32s(gr.out.Value())[:m*n.Spec.Outputs()]...)
 	})
-	return emb, dim, err
+	return emb, dim, logits, err
 }

@@ -23,7 +23,7 @@ func TestEmbedIsWhatTheOutputLayerReads(t *testing.T) {
 			}
 			const m = 3
 			x := opstest.RandInput(rand.New(rand.NewPCG(1, 2)), m*3*16*16)
-			emb, dim, err := n.Embed(x, m)
+			emb, dim, withEmb, err := n.Embed(x, m)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -41,6 +41,11 @@ func TestEmbedIsWhatTheOutputLayerReads(t *testing.T) {
 			logits, err := n.Forward(x, m)
 			if err != nil {
 				t.Fatal(err)
+			}
+			for i, v := range withEmb {
+				if v != logits[i] {
+					t.Fatalf("Embed's logit %d %v, Forward's %v", i, v, logits[i])
+				}
 			}
 			k := n.Spec.Outputs()
 			if len(w.Data) != dim*k {

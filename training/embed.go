@@ -33,28 +33,34 @@ func (r RunPredictor) OnCPU() (RunPredictor, error) {
 	return r, nil
 }
 
-// Embed returns each image's embedding (set order; an unreadable image
-// has none, a nil row), on the CPU (OnCPU).
-func (p *Predictor) Embed(ctx context.Context, set *dataset.Set) ([][]float32, error) {
+// Embed returns each image's embedding and its class log-probabilities
+// from the same pass (set order; an unreadable image has neither: nil
+// rows), on the CPU (OnCPU).
+func (p *Predictor) Embed(ctx context.Context, set *dataset.Set) (emb [][]float32, lp [][]float64, err error) {
+	if err := p.CheckClasses(set); err != nil {
+		return nil, nil, err
+	}
 	l := dataset.NewLoader(set, dataset.LoaderConfig{Batch: p.Net.Spec.EvalBatch, Aug: p.Aug}, nil, nil)
 	order := make([]int, set.Len())
 	for i := range order {
 		order[i] = i
 	}
-	out := make([][]float32, set.Len())
+	heads, k := p.Net.Spec.Heads(), p.Net.Spec.Outputs()
+	emb, lp = make([][]float32, set.Len()), make([][]float64, set.Len())
 	for b := range l.Epoch(ctx, 0, order) {
 		if b.N == 0 {
 			continue
 		}
-		emb, dim, err := p.Net.Embed(b.X, b.N)
+		e, dim, logits, err := p.Net.Embed(b.X, b.N)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for i := range b.N {
-			out[b.Index[i]] = emb[i*dim : (i+1)*dim : (i+1)*dim]
+			emb[b.Index[i]] = e[i*dim : (i+1)*dim : (i+1)*dim]
+			lp[b.Index[i]] = ClassLogProbs(logits[i*k:(i+1)*k], heads)
 		}
 	}
-	return out, ctx.Err()
+	return emb, lp, ctx.Err()
 }
 
 // Projection is embeddings laid out on their first two principal

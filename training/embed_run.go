@@ -28,7 +28,7 @@ type RunEmbedding struct {
 	Epoch  int
 	Images []string    // the images' names, in the validation order
 	Truth  []int       // their classes
-	Pred   []int       // the checkpoint's predictions
+	Pred   []int       // the checkpoint's predictions (-1 for an image that did not read)
 	Rows   [][]float32 // their embeddings; nil where an image did not read
 	Dim    int
 	Shown  []int      // the rows Proj lays out: those that read
@@ -73,16 +73,17 @@ func EmbedRun(ctx context.Context, pr RunPredictor) (*RunEmbedding, error) {
 			e.Sets = append(e.Sets, ls)
 		}
 	}
-	if e.Rows, err = pr.Embed(ctx, set); err != nil {
-		return nil, err
-	}
-	lp, err := pr.LogProbs(ctx, set, false)
+	rows, lp, err := pr.Embed(ctx, set)
 	if err != nil {
 		return nil, err
 	}
+	e.Rows = rows
 	var shown [][]float32
 	for i, r := range e.Rows {
-		e.Pred = append(e.Pred, Argmax(lp[i]))
+		e.Pred = append(e.Pred, -1) // an image that did not read has no prediction
+		if lp[i] != nil {
+			e.Pred[i] = Argmax(lp[i])
+		}
 		if r != nil {
 			e.Shown, shown = append(e.Shown, i), append(shown, r)
 			e.Dim = len(r)
