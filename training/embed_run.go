@@ -92,9 +92,13 @@ func EmbedRun(ctx context.Context, pr RunPredictor) (*RunEmbedding, error) {
 	if e.Proj, err = Project(shown); err != nil {
 		return nil, err
 	}
+	// One set of distances serves every labelling (they label the same
+	// images).
+	d := newPairDistances(e.Rows, func(int) bool { return true })
+	e.Measured = len(d.idx)
 	for k := range e.Sets {
 		s := &e.Sets[k]
-		s.Silhouette, s.PerLabel, e.Measured = Silhouette(e.Rows, s.Labels, len(s.Names))
+		s.Silhouette, s.PerLabel = d.silhouette(s.Labels, len(s.Names))
 	}
 	return e, nil
 }
