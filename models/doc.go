@@ -4,6 +4,8 @@
 // reused across steps.
 //
 // Files: net.go and builder.go build the networks (Spec, New, Net);
+// embed.go reads an image's embedding (the features the output layers
+// read) from the evaluation graph;
 // engine_gorgonia.go builds the same networks from Gorgonia's own ops (a
 // reference on the CPU); own_graph.go keeps a graph package ops's ops
 // only; ops_api.go is what this package passes on from package ops

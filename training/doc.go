@@ -14,7 +14,13 @@
 // train on the validation images too (--val-train); offsets.go fits class offsets
 // for macro F1 (with f1tally.go, macro F1 kept up to date one image at a
 // time), calibrate.go fits them for a run's checkpoint and
-// calibrate_vote.go for a vote of runs; record.go writes a run's folder;
+// calibrate_vote.go for a vote of runs (heldout.go, the held-out halves
+// that judge offsets and a vote's weights); vote_validation.go scores a
+// vote on the validation images its runs share and vote_weights.go fits
+// a weighted vote by ensemble selection; embed.go and embed_run.go are a
+// checkpoint's embeddings of the validation images, their projection and
+// silhouettes (maskdash embed, the dashboard's projector); record.go
+// writes a run's folder;
 // checkpoint.go, predict.go (and ensembles; task_vote.go combines runs of
 // one task each) and compare.go work on finished runs; control.go and
 // remote.go steer a run from another process, tail.go and curves.go read
