@@ -118,3 +118,13 @@ func FuzzMatches(f *testing.F) {
 		}
 	})
 }
+
+// TestDifferingSettingsLeaveOutTheName: runs differ by their settings,
+// not by their names (a sweep's trials are t000, t001…; the id says it).
+func TestDifferingSettingsLeaveOutTheName(t *testing.T) {
+	a := Info{Config: map[string]any{"name": "t000", "lr": 0.001, "seed": 1}}
+	b := Info{Config: map[string]any{"name": "t001", "lr": 0.0003, "seed": 1}}
+	if got := DifferingSettings([]Info{a, b}); len(got) != 1 || got[0] != "lr" {
+		t.Errorf("DifferingSettings = %v, want [lr]", got)
+	}
+}

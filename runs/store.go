@@ -388,12 +388,15 @@ func SettingText(v any) string {
 }
 
 // DifferingSettings lists the config keys whose values differ among runs,
-// sorted.
+// sorted. The run's name is left out: it is part of its id, which every
+// list of runs already shows (a sweep's trials are named t000, t001…).
 func DifferingSettings(infos []Info) []string {
 	keys := map[string]bool{}
 	for _, i := range infos {
 		for k := range i.Config {
-			keys[k] = true
+			if k != "name" {
+				keys[k] = true
+			}
 		}
 	}
 	var out []string
