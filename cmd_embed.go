@@ -1,17 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/maskdash/maskdash/runs"
+	"github.com/maskdash/maskdash/runs/export"
 	"github.com/maskdash/maskdash/training"
 	"github.com/maskdash/maskdash/ui"
 	"github.com/spf13/cobra"
@@ -94,7 +92,7 @@ func printEmbedding(out io.Writer, e *training.RunEmbedding, drawn training.Labe
 	fmt.Fprintf(out, "\nthe first two principal components (%.0f%% and %.0f%% of the variance), each image its %s's mark:\n",
 		100*e.Proj.Explained[0], 100*e.Proj.Explained[1], drawn.Name)
 	fmt.Fprintln(out, ui.Scatter(e.Proj.XY, e.ShownLabels(drawn), marks, 78, 20, colour))
-	fmt.Fprintln(out, embedLegend(drawn, marks))
+	fmt.Fprintln(out, ui.ScatterLegend(drawn.Names))
 }
 
 // silhouetteLine gives the silhouettes: by class, and by each task.
@@ -120,15 +118,6 @@ func leastApart(s training.LabelSet, n int) string {
 		least = append(least, fmt.Sprintf("%s %.3f", s.Names[c], s.PerLabel[c]))
 	}
 	return strings.Join(least, ", ")
-}
-
-// embedLegend names each mark.
-func embedLegend(s training.LabelSet, marks []string) string {
-	var legend []string
-	for l, n := range s.Names {
-		legend = append(legend, marks[l]+" "+n)
-	}
-	return strings.Join(legend, " · ")
 }
 
 func embedJSON(out io.Writer, e *training.RunEmbedding, id string) error {
@@ -170,58 +159,21 @@ func embedJSON(out io.Writer, e *training.RunEmbedding, id string) error {
 	return enc.Encode(doc)
 }
 
-// writeProjector writes TensorBoard's projector files: the embeddings
-// (tensors.tsv, a row an image, no header), their metadata (metadata.tsv,
-// with a header: image, truth, prediction and, for the mask layout, the
-// true mask, gender and age) and projector_config.pbtxt naming both.
+// writeProjector writes the embeddings for TensorBoard's projector
+// (export.WriteProjector), with each image's name, true class, prediction
+// and, for the mask layout, its tasks' labels.
 func writeProjector(e *training.RunEmbedding, dir, id string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+	p := export.Projector{Name: fmt.Sprintf("%s validation, epoch %d", id, e.Epoch), Columns: []string{"image", "truth", "prediction"}}
+	for _, t := range e.Sets[1:] {
+		p.Columns = append(p.Columns, t.Name)
 	}
-	write := func(name string, fill func(w *bytes.Buffer)) error {
-		var b bytes.Buffer
-		fill(&b)
-		return runs.WriteFileAtomic(filepath.Join(dir, name), b.Bytes())
-	}
-	err := write("tensors.tsv", func(w *bytes.Buffer) {
-		for _, i := range e.Shown {
-			for j, v := range e.Rows[i] {
-				if j > 0 {
-					w.WriteByte('\t')
-				}
-				w.WriteString(strconv.FormatFloat(float64(v), 'g', -1, 32))
-			}
-			w.WriteByte('\n')
-		}
-	})
-	if err != nil {
-		return err
-	}
-	err = write("metadata.tsv", func(w *bytes.Buffer) {
-		head := []string{"image", "truth", "prediction"}
+	classes := e.Sets[0].Names
+	for _, i := range e.Shown {
+		row := []string{e.Images[i], classes[e.Truth[i]], classes[e.Pred[i]]}
 		for _, t := range e.Sets[1:] {
-			head = append(head, t.Name)
+			row = append(row, t.Names[t.Labels[i]])
 		}
-		w.WriteString(strings.Join(head, "\t") + "\n")
-		classes := e.Sets[0].Names
-		for _, i := range e.Shown {
-			row := []string{tsvField(e.Images[i]), classes[e.Truth[i]], classes[e.Pred[i]]}
-			for _, t := range e.Sets[1:] {
-				row = append(row, t.Names[t.Labels[i]])
-			}
-			w.WriteString(strings.Join(row, "\t") + "\n")
-		}
-	})
-	if err != nil {
-		return err
+		p.Rows, p.Meta = append(p.Rows, e.Rows[i]), append(p.Meta, row)
 	}
-	return write("projector_config.pbtxt", func(w *bytes.Buffer) {
-		fmt.Fprintf(w, "embeddings {\n  tensor_name: %q\n  tensor_path: \"tensors.tsv\"\n  metadata_path: \"metadata.tsv\"\n}\n",
-			fmt.Sprintf("%s validation, epoch %d", id, e.Epoch))
-	})
-}
-
-// tsvField keeps a field on its row and column.
-func tsvField(s string) string {
-	return strings.NewReplacer("\t", " ", "\n", " ", "\r", " ").Replace(s)
+	return export.WriteProjector(dir, p)
 }

@@ -331,7 +331,7 @@ func (a *app) ensembleCmd() *cobra.Command {
 		if e.Score != nil {
 			fmt.Fprintf(a.out, "ensemble: accuracy %.4f, macro F1 %.4f\n", e.Score.Accuracy, e.Score.MacroF1)
 		}
-		a.printVoteValidation(prs)
+		a.printVoteValidation(prs, w != nil)
 		return nil
 	}
 	return cmd
@@ -363,7 +363,9 @@ func (a *app) printVoteWeights(v training.VoteWeights, refs []string, tta bool) 
 // printVoteValidation says how the vote does on the validation images
 // its runs share, against each run alone (their kept predictions, so it
 // costs no prediction): whether voting gains before it is submitted.
-func (a *app) printVoteValidation(prs []training.RunPredictor) {
+// Of a weighted vote it gives the equal vote's figure: the weighted one
+// on these images is the fit's own (said with the weights).
+func (a *app) printVoteValidation(prs []training.RunPredictor, weighted bool) {
 	if len(prs) < 2 {
 		return
 	}
@@ -376,8 +378,12 @@ func (a *app) printVoteValidation(prs []training.RunPredictor) {
 	for k, m := range v.Alone {
 		alone[k] = fmt.Sprintf("%.4f", m.MacroF1)
 	}
-	fmt.Fprintf(a.out, "validation (the %d images the runs share, their kept predictions): the vote's macro F1 %.4f, %+.4f on the best run alone (alone %s)\n",
-		v.Images, v.Vote.MacroF1, v.Vote.MacroF1-v.BestAlone(), strings.Join(alone, ", "))
+	which := "the vote's"
+	if weighted {
+		which = "the equal vote's (the weighted one's is above, where its weights were fitted)"
+	}
+	fmt.Fprintf(a.out, "validation (the %d images the runs share, their kept predictions): %s macro F1 %.4f, %+.4f on the best run alone (alone %s)\n",
+		v.Images, which, v.Vote.MacroF1, v.Vote.MacroF1-v.BestAlone(), strings.Join(alone, ", "))
 }
 
 // recordSubmission adds the predictions file to the runs folder's record

@@ -80,9 +80,10 @@ func Importances(names []string, runs []Scored) []Importance {
 	return out
 }
 
-// notSettings are run.json config keys that name or keep a run rather
-// than train it: RunImportances leaves them out.
-var notSettings = map[string]bool{"name": true, "from": true, "keep_checkpoints": true}
+// notSettings are run.json config keys that say where a run starts from
+// or what it keeps rather than how it trains: RunImportances leaves them
+// out (DifferingSettings already leaves out the name).
+var notSettings = map[string]bool{"from": true, "keep_checkpoints": true}
 
 // NotDrawnAtRandom is the caveat of importances of runs started by hand.
 const NotDrawnAtRandom = "runs not drawn at random: a setting's share can be another's that changed with it"

@@ -166,27 +166,18 @@ const projectionBlock = 12
 const projectionRounds = 50
 
 // orthonormalize makes v's columns orthonormal in place (modified
-// Gram–Schmidt; a column that vanishes is left as zeros).
+// Gram–Schmidt; a column that vanishes is left as zeros). Not gonum's QR:
+// its Q is square, 8,192² values for cnn-s's embeddings (13 s and 1.7 GB
+// against 0.9 s, measured), where only v's few columns are wanted.
 func orthonormalize(v *mat.Dense) {
-	r, c := v.Dims()
+	_, c := v.Dims()
 	for j := range c {
+		col := v.ColView(j).(*mat.VecDense)
 		for q := range j {
-			var dot float64
-			for i := range r {
-				dot += v.At(i, j) * v.At(i, q)
-			}
-			for i := range r {
-				v.Set(i, j, v.At(i, j)-dot*v.At(i, q))
-			}
+			col.AddScaledVec(col, -mat.Dot(col, v.ColView(q)), v.ColView(q))
 		}
-		var norm float64
-		for i := range r {
-			norm += v.At(i, j) * v.At(i, j)
-		}
-		if norm = math.Sqrt(norm); norm > 0 {
-			for i := range r {
-				v.Set(i, j, v.At(i, j)/norm)
-			}
+		if norm := mat.Norm(col, 2); norm > 0 {
+			col.ScaleVec(1/norm, col)
 		}
 	}
 }

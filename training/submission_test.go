@@ -13,7 +13,8 @@ import (
 // sweep's trial as sweep/trial); a run given as a folder elsewhere puts
 // the record in its own runs folder, the sweep's runs folder for a
 // trial; one checkpoint at an epoch's end gives its validation F1, one
-// mid-epoch and a vote none.
+// mid-epoch none, and a vote of runs that kept no validation predictions
+// none (the vote's own figure is TestSubmissions's, in package main).
 func TestSubmissionFrom(t *testing.T) {
 	rd, other := t.TempDir(), t.TempDir()
 	sw := filepath.Join(other, "sweep-1")

@@ -3,6 +3,8 @@ package training
 import (
 	"errors"
 	"fmt"
+
+	"github.com/maskdash/maskdash/runs"
 )
 
 // VoteValidation is a soft vote scored on the validation images its
@@ -25,20 +27,10 @@ var ErrNoSharedValidation = errors.New("the runs did not all validate on the sam
 // them; a --tta vote's figure is therefore its plain vote's, as a single
 // checkpoint's is) and scores the vote and each run on them.
 func VoteOnValidation(prs []RunPredictor) (VoteValidation, error) {
-	if len(prs) == 0 {
-		return VoteValidation{}, errors.New("no run to vote")
-	}
-	if hasTaskRuns(prs) {
-		return VoteValidation{}, fmt.Errorf("%w: some learnt one task", ErrNoSharedValidation)
-	}
-	groups, kept, err := groupBySplit(prs, sameValImages)
-	if errors.Is(err, ErrSplitsOverlap) || err == nil && len(groups) > 1 {
-		return VoteValidation{}, fmt.Errorf("%w (%d splits)", ErrNoSharedValidation, max(len(groups), 2))
-	}
+	first, lps, err := sharedValidation(prs)
 	if err != nil {
 		return VoteValidation{}, err
 	}
-	first := kept[0]
 	masked := maskClasses(prs[0].Meta, first.Names)
 	score := func(lp [][]float64) Metrics {
 		conf := NewConfusion(first.Classes)
@@ -48,13 +40,39 @@ func VoteOnValidation(prs []RunPredictor) (VoteValidation, error) {
 		return Summarize(conf, 0, masked)
 	}
 	v := VoteValidation{Images: first.Len()}
-	lps := make([][][]float64, len(prs))
-	for k := range prs {
-		lps[k] = ValLogProbs(kept[k])
-		v.Alone = append(v.Alone, score(lps[k]))
+	for _, lp := range lps {
+		v.Alone = append(v.Alone, score(lp))
 	}
 	v.Vote = score(SoftVote(lps))
 	return v, nil
+}
+
+// sharedValidation reads the validation predictions the runs kept at
+// their checkpoints' epochs, which must be of the same images: the first
+// run's (its images, labels and class names) and every run's
+// log-probabilities. Runs of other splits, and task runs, are
+// ErrNoSharedValidation.
+func sharedValidation(prs []RunPredictor) (*runs.ValPreds, [][][]float64, error) {
+	if len(prs) == 0 {
+		return nil, nil, errors.New("no run to vote")
+	}
+	if hasTaskRuns(prs) {
+		return nil, nil, fmt.Errorf("%w: some learnt one task", ErrNoSharedValidation)
+	}
+	groups, kept, err := groupBySplit(prs, sameValImages)
+	switch {
+	case errors.Is(err, ErrSplitsOverlap):
+		return nil, nil, fmt.Errorf("%w: %w", ErrNoSharedValidation, err)
+	case err != nil:
+		return nil, nil, err
+	case len(groups) > 1:
+		return nil, nil, fmt.Errorf("%w (%d splits)", ErrNoSharedValidation, len(groups))
+	}
+	lps := make([][][]float64, len(prs))
+	for k := range prs {
+		lps[k] = ValLogProbs(kept[k])
+	}
+	return kept[0], lps, nil
 }
 
 // BestAlone is the best macro F1 among the runs alone.

@@ -58,24 +58,14 @@ func FitVoteWeights(prs []RunPredictor) (VoteWeights, error) {
 	if len(prs) < 2 {
 		return VoteWeights{}, fmt.Errorf("weights need two runs or more to vote")
 	}
-	if hasTaskRuns(prs) {
-		return VoteWeights{}, fmt.Errorf("%w: some learnt one task", ErrNoSharedValidation)
-	}
-	groups, kept, err := groupBySplit(prs, sameValImages)
-	if err == nil && len(groups) > 1 {
-		err = fmt.Errorf("%w (%d splits)", ErrNoSharedValidation, len(groups))
-	}
-	if errors.Is(err, ErrSplitsOverlap) || errors.Is(err, ErrNoSharedValidation) {
+	first, lps, err := sharedValidation(prs)
+	if errors.Is(err, ErrNoSharedValidation) {
 		return VoteWeights{}, fmt.Errorf("%w: weights are fitted on the images every run validated on, so give runs of one validation split (the same data, --split and --seed)", err)
 	}
 	if err != nil {
 		return VoteWeights{}, err
 	}
-	lps := make([][][]float64, len(prs))
-	for k := range prs {
-		lps[k] = ValLogProbs(kept[k])
-	}
-	return FitWeights(kept[0].Truth, lps)
+	return FitWeights(first.Truth, lps)
 }
 
 // FitWeights fits the weights of a soft vote of the models whose

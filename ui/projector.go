@@ -100,12 +100,8 @@ func (m Model) projectorView(w, h int) string {
 	}
 	sil = append(sil, "least apart: "+strings.Join(least, ", "), "−1 to 1: near 0 they overlap")
 	marks := ScatterMarks(len(set.Names))
-	var legend []string
-	for l, n := range set.Names {
-		legend = append(legend, marks[l]+" "+n)
-	}
 	head := st.BoxTitle.Render(joinFit(title, " · ", w)) + "\n" + st.Value.Render(joinFit(sil, " · ", w))
-	foot := wrapWords(strings.Join(legend, " · "), w, 3)
+	foot := wrapWords(ScatterLegend(set.Names), w, 3)
 	rows := h - 2 - lipgloss.Height(foot) - 1 // the scatter's range line
 	if rows < 4 {
 		return head + "\n" + st.Dim.Render("(taller: the projector's scatter)")

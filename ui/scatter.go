@@ -17,6 +17,16 @@ func ScatterMarks(n int) []string {
 	return m
 }
 
+// ScatterLegend names each label's mark (ScatterMarks): "0 cat · 1 dog".
+func ScatterLegend(names []string) string {
+	marks := ScatterMarks(len(names))
+	legend := make([]string, len(names))
+	for l, n := range names {
+		legend[l] = marks[l] + " " + n
+	}
+	return strings.Join(legend, " · ")
+}
+
 // Scatter draws points in a w×h grid of cells, each cell the mark of the
 // label most of its points have (labels index marks); the x-axis across,
 // the y-axis up, with their ranges below. maskdash embed draws the

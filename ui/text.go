@@ -111,24 +111,12 @@ func fit(s string, w, h int) string {
 }
 
 // wrapWords breaks plain text into lines of at most w cells at word
-// boundaries, at most lines of them; the last ends with "…" where words
-// were left out (fitWords).
+// boundaries (ansi.Wrap), at most lines of them; the last ends with "…"
+// where words were left out (fitWords).
 func wrapWords(s string, w, lines int) string {
-	var out []string
-	rest := strings.Fields(s)
-	for len(rest) > 0 && len(out) < lines {
-		line := rest[0]
-		n := 1
-		for n < len(rest) && lipgloss.Width(line+" "+rest[n]) <= w {
-			line += " " + rest[n]
-			n++
-		}
-		if len(out) == lines-1 && n < len(rest) {
-			line = fitWords(strings.Join(rest, " "), w) // the last line: what fits, and …
-			n = len(rest)
-		}
-		out = append(out, truncate(line, w))
-		rest = rest[n:]
+	out := strings.Split(ansi.Wrap(s, max(w, 1), ""), "\n")
+	if len(out) > lines {
+		out = append(out[:lines-1], fitWords(strings.Join(out[lines-1:], " "), w))
 	}
 	return strings.Join(out, "\n")
 }
