@@ -51,6 +51,17 @@ func TestChildRunTakesItsParentsSettings(t *testing.T) {
 	if out, err := run(t, "train", "--headless", "--from", "parent", "--runs", runsDir, "--no-augment", "--epochs", "1", "--name", "plain"); err != nil || strings.Contains(out, "erasing") {
 		t.Errorf("a child with --no-augment: %v\n%s", err, out)
 	}
+	// A child for one task: its head starts fresh and trains alone for
+	// --freeze-epochs, which its own child does not take.
+	out, err = run(t, "train", "--headless", "--from", "parent", "--runs", runsDir, "--task", "gender", "--freeze-epochs", "1", "--epochs", "2", "--name", "gender")
+	if err != nil || !strings.Contains(out, "fresh: fc.weight, fc.bias (18 classes there, 2 here)") || !strings.Contains(out, "freeze-epochs 1") ||
+		!strings.Contains(out, "epoch 2: the tensors from ") {
+		t.Errorf("a child for the gender task: %v\n%s", err, out)
+	}
+	out, err = run(t, "train", "--headless", "--from", "gender", "--runs", runsDir, "--epochs", "1", "--name", "grandchild")
+	if err != nil || strings.Contains(out, "freeze") || !strings.Contains(out, "task gender") {
+		t.Errorf("the gender run's child: %v\n%s", err, out)
+	}
 	out, err = run(t, "train", "--headless", "--from", "nobody", "--runs", runsDir)
 	if err == nil || !strings.Contains(out, `--from: no run "nobody"`) || strings.Count(strings.TrimSpace(out), "\n") > 0 {
 		t.Errorf("--from nobody: %v\n%s", err, out)

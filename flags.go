@@ -160,6 +160,7 @@ func trainFlags(fs *pflag.FlagSet, c *training.Config) func() error {
 	fs.StringVar(&c.RunID, "run-id", "", "the run's id exactly (default: made from the time, model, loss and name)")
 	fs.StringVar(&c.From, "from", "", "start from this run's checkpoint (a child run)")
 	fs.StringVar(&c.FromCkpt, "from-ckpt", d.FromCkpt, "which checkpoint of --from: best or latest")
+	countInt(fs, &c.FreezeEpochs, "freeze-epochs", 0, "with --from: the tensors taken from the parent stay fixed for the first N epochs, so only the layers that start fresh (a head for other classes) train, then all do (0: all from the start)")
 	complete := func() error {
 		w, h, err := training.ParseSize(*img)
 		if err != nil {

@@ -133,6 +133,8 @@ func (b *builder) dense(x *G.Node, name string, out int) (*G.Node, error) {
 	}
 	w := b.net.newParam(name+".weight", []int{k, out}, true, false, uniformFan(b.net.rng, k))
 	bias := b.net.newParam(name+".bias", []int{out}, false, false, uniformFan(b.net.rng, k))
+	w.Output = name == "fc" || strings.HasSuffix(name, ".out")
+	bias.Output = w.Output
 	b.count(x, k*out)
 	if b.gorgonia {
 		return b.gorgoniaDense(x, b.node(w), b.node(bias))
@@ -207,7 +209,12 @@ func Names() []string {
 func NamesList() string { return strings.Join(Names(), ", ") }
 
 func isMultiHead(name string) bool { return strings.HasSuffix(name, "-mh") }
-func baseName(name string) string  { return strings.TrimSuffix(name, "-mh") }
+
+// SameTrunk reports whether models a and b have the same layers below
+// their heads (a model and its multi-head variant do), so that one's
+// trunk can start the other.
+func SameTrunk(a, b string) bool  { return baseName(a) == baseName(b) }
+func baseName(name string) string { return strings.TrimSuffix(name, "-mh") }
 
 // chain applies layer functions in turn.
 func chain(x *G.Node, fs ...func(*G.Node) (*G.Node, error)) (*G.Node, error) {

@@ -354,6 +354,9 @@ func (g *gpuNet) update(n *Net, u Update) error {
 	}
 	defer g.dev.Unlock()
 	for i, p := range n.params {
+		if p.Frozen {
+			continue
+		}
 		w, gr := g.weights[p], g.train.buf[n.train.grads[i]]
 		wd := u.WeightDecay
 		if !p.Decay {

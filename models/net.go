@@ -22,7 +22,12 @@ type Param struct {
 	Data  []float32 // the values, shared with the graphs
 	Grad  []float32 // the last step's gradient (nil for buffers)
 	Decay bool      // weight decay applies (tensors of rank > 1)
-	t     *tensor.Dense
+	// Frozen: an optimizer step leaves the tensor as it is (a child run's
+	// tensors from its parent while --freeze-epochs lasts). Its gradient
+	// is still computed.
+	Frozen bool
+	Output bool // a tensor of the layer that gives the logits (a head's last)
+	t      *tensor.Dense
 }
 
 // Spec describes a network. Zero values take the documented defaults.

@@ -83,8 +83,11 @@ type CkptMeta struct {
 	BestEpoch int               `json:"best_epoch"`
 	// ValTrained: the weights have trained on the run's validation images
 	// (--val-train), so its validation predictions are of images it saw.
-	ValTrained bool   `json:"val_trained,omitempty"`
-	Weights    string `json:"weights"` // the .safetensors file beside this JSON
+	ValTrained bool `json:"val_trained,omitempty"`
+	// Fresh names the tensors of a child run that did not come from its
+	// parent's weights (its --freeze-epochs train only these).
+	Fresh   []string `json:"fresh,omitempty"`
+	Weights string   `json:"weights"` // the .safetensors file beside this JSON
 
 	dir string // the folder it was read from
 }

@@ -143,7 +143,13 @@ type Config struct {
 
 	From     string `json:"from"`      // parent run to start from (train --from)
 	FromCkpt string `json:"from_ckpt"` // best or latest; default best
-	Resume   string `json:"-"`         // run to continue (resume)
+	// FreezeEpochs keeps the tensors a child run took from its parent as
+	// they are for its first this many epochs: only the layers that start
+	// fresh (a head for other classes) train, then all (linear probing,
+	// then fine-tuning). 0: all train from the start.
+	FreezeEpochs int `json:"freeze_epochs,omitempty"`
+
+	Resume string `json:"-"` // run to continue (resume)
 
 	// StepEvery is how often a step event is published; default 250ms.
 	StepEvery time.Duration `json:"-"`
@@ -261,6 +267,7 @@ func (c *Config) Check() error {
 		{"mixup", c.Mixup >= 0 && c.Mixup <= 1, c.Mixup, "a chance from 0 (never) to 1 (every batch)"},
 		{"lr-step", c.LRStep >= 0, c.LRStep, "a whole number of epochs above 0"},
 		{"val-train", c.ValTrain >= 0, c.ValTrain, "0 (none) or more epochs"},
+		{"freeze-epochs", c.FreezeEpochs >= 0, c.FreezeEpochs, "0 (none) or more epochs"},
 		{"erase", c.Erase >= 0 && c.Erase <= 1, c.Erase, "a chance from 0 (never) to 1 (every training image)"},
 		{"mixup-alpha", c.MixupAlpha >= 0 && c.MixupAlpha <= 100, c.MixupAlpha, "a number above 0 (0.2 to 1 are usual)"},
 		{"pseudo-min-prob", c.PseudoMinProb >= 0 && c.PseudoMinProb < 1, c.PseudoMinProb, "a probability from 0 (all) up to (not including) 1"},

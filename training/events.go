@@ -156,8 +156,11 @@ type RunHeader struct {
 	// ValTrain is Config.ValTrain with the first epoch it applies to
 	// ("3 (from epoch 13)"); "" without it.
 	ValTrain string `json:"val_train,omitempty"`
-	Data     string `json:"data"`
-	Device   string `json:"device"`
+	// Freeze is Config.FreezeEpochs, the epochs the tensors from the
+	// parent stay fixed ("2"); "" without it.
+	Freeze string `json:"freeze,omitempty"`
+	Data   string `json:"data"`
+	Device string `json:"device"`
 	// Precision is the GPU's arithmetic (models.Precision's name) on a
 	// cuda run; empty on the CPU.
 	Precision string   `json:"precision,omitempty"`

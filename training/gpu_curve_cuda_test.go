@@ -205,3 +205,71 @@ func closeNet(t *testing.T, n *models.Net) {
 		t.Error(err)
 	}
 }
+
+// TestGPUFrozenTensorsStay: on the GPU an optimizer step leaves the
+// Frozen tensors (--freeze-epochs) as they were, bit for bit, and moves
+// the others as the CPU's step does.
+func TestGPUFrozenTensorsStay(t *testing.T) {
+	if p := models.GPUProblem(); p != "" {
+		t.Skip("no GPU here: " + p)
+	}
+	const batch, side = 8, 16
+	r := rand.New(rand.NewPCG(7, 8))
+	x, y := make([]float32, batch*3*side*side), make([]int, batch)
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	for i := range y {
+		y[i] = r.IntN(18)
+	}
+	var moved [2][]float32
+	for i, dev := range []models.Device{models.DeviceCPU, models.DeviceCUDA} {
+		net, err := models.New(models.Spec{Name: "vgg-s", Batch: batch, W: side, H: side, Seed: 4, Device: dev, Precision: models.PrecisionStrict})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer closeNet(t, net)
+		var start [][]float32
+		for _, p := range net.Params() {
+			p.Frozen = !p.Output
+			start = append(start, append([]float32(nil), p.Data...))
+		}
+		opt, err := NewOptimizer(OptimConfig{Name: "adam", LR: 1e-2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		loss, err := ParseLoss("ce")
+		if err != nil {
+			t.Fatal(err)
+		}
+		net.SetLoss(loss.Func(y, net.Spec.Heads()))
+		for range 2 {
+			if _, _, err := net.TrainStep(x); err != nil {
+				t.Fatal(err)
+			}
+			if err := opt.StepNet(net); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := net.WeightsToHost(); err != nil {
+			t.Fatal(err)
+		}
+		for k, p := range net.Params() {
+			same := true
+			for j := range p.Data {
+				same = same && p.Data[j] == start[k][j]
+			}
+			if same != p.Frozen {
+				t.Errorf("%v: %s (frozen %v) unchanged: %v", dev, p.Name, p.Frozen, same)
+			}
+			if p.Name == "fc.weight" {
+				for j := range p.Data {
+					moved[i] = append(moved[i], p.Data[j]-start[k][j])
+				}
+			}
+		}
+	}
+	if e := opstest.RelErr(moved[1], moved[0]); e > 1e-3 {
+		t.Errorf("the head moved %.2g relative apart on the GPU and the CPU", e)
+	}
+}

@@ -12,7 +12,7 @@ import (
 // "training ages
 // 30,58", "skips ages 27-29,57-59", "pseudo-labels teacher.csv" (the
 // file's name), "cutmix 0.3 half", "mixup 0.2 alpha=0.2", "mixing
-// within class", "erasing 0.5"; none when the
+// within class", "erasing 0.5", "freeze-epochs 2"; none when the
 // run has none.
 func (h RunHeader) Tricks() []string {
 	var t []string
@@ -26,6 +26,7 @@ func (h RunHeader) Tricks() []string {
 		{"mixing within", h.MixPairs},
 		{"erasing", h.Erase},
 		{"val-train", h.ValTrain},
+		{"freeze-epochs", h.Freeze},
 	} {
 		if s.value != "" {
 			t = append(t, s.name+" "+s.value)
@@ -73,6 +74,7 @@ func ConfigTricks(cfg map[string]any) []string {
 	}
 	h := RunHeader{Task: str("task"), TrainAgeBins: str("train_age_bins"), SkipTrainAges: str("skip_train_ages"),
 		PseudoLabels: str("pseudo_labels"), CutMix: m.cutMixShown(), Mixup: m.mixupShown(), MixPairs: m.pairsShown(),
-		Erase: eraseShown(num("erase")), ValTrain: valTrainShown(Config{ValTrain: int(num("val_train")), Epochs: int(num("epochs"))})}
+		Erase: eraseShown(num("erase")), ValTrain: valTrainShown(Config{ValTrain: int(num("val_train")), Epochs: int(num("epochs"))}),
+		Freeze: freezeShown(int(num("freeze_epochs")))}
 	return h.Tricks()
 }

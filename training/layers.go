@@ -31,6 +31,8 @@ type LayerStat struct {
 	// NonFinite names the norms ("w", "g", "u") that were NaN or
 	// infinite; they read 0 (JSON, and so the log, has no NaN).
 	NonFinite []string `json:"nonfinite,omitempty"`
+	// Frozen: the optimizer left the tensor as it was (--freeze-epochs).
+	Frozen bool `json:"frozen,omitempty"`
 }
 
 // finite replaces the stat's non-finite norms by 0 and names them in
@@ -68,7 +70,11 @@ const (
 	LayerTooFast                      // one step moves it by more than LayerFastRatio of itself
 	LayerSlow                         // one step moves it by less than LayerSlowRatio of itself
 	LayerOK
+	LayerFixed // held as it is by --freeze-epochs: it does not move, by design
 )
+
+// Fine reports whether the verdict needs nothing done (ok, or fixed).
+func (h LayerHealth) Fine() bool { return h >= LayerOK }
 
 // The bounds of the update ratio (per step): two decades either side of
 // the usual 1e-3. Nearer bounds were tried and dropped: on Fashion-MNIST
@@ -83,7 +89,8 @@ const (
 )
 
 // Health judges the stat. A tensor whose weights are all zero (a bias
-// before its first update) is judged by its gradient alone.
+// before its first update) is judged by its gradient alone; a frozen one
+// is LayerFixed.
 func (s LayerStat) Health() LayerHealth {
 	if len(s.NonFinite) > 0 {
 		return LayerNonFinite
@@ -94,6 +101,8 @@ func (s LayerStat) Health() LayerHealth {
 		}
 	}
 	switch r := s.Ratio(); {
+	case s.Frozen:
+		return LayerFixed
 	case s.Grad == 0:
 		return LayerNoGrad
 	case s.Weight == 0:
@@ -108,7 +117,7 @@ func (s LayerStat) Health() LayerHealth {
 
 // String is the verdict in a few words.
 func (h LayerHealth) String() string {
-	return [...]string{"not finite", "no gradient", "moves fast", "barely moves", "ok"}[h]
+	return [...]string{"not finite", "no gradient", "moves fast", "barely moves", "ok", "fixed"}[h]
 }
 
 // Advice says what the verdict means and what to do; "" when ok.
@@ -118,6 +127,7 @@ func (h LayerHealth) Advice() string {
 		"no gradient reaches it: a dead ReLU layer, or a part of the net the loss does not use",
 		"one step changes it by more than a tenth of itself: lower the learning rate",
 		"it barely moves: the learning rate may be too low for it",
+		"",
 		"",
 	}[h]
 }
@@ -177,7 +187,7 @@ func (p *layerProbe) judge() verdict {
 			if p.bad[i] >= LayerAlertAfter && !v.alert {
 				v.stat, v.health, v.alert = st, h, true
 			}
-		case LayerSlow, LayerOK:
+		case LayerSlow, LayerOK, LayerFixed:
 			p.bad[i] = 0
 		}
 		if st.Rank >= 2 {
@@ -210,7 +220,7 @@ func (p *layerProbe) measure(net *models.Net) error {
 	p.stats = p.stats[:0]
 	for i, q := range ps {
 		p.before[i] = append(p.before[i][:0], q.Data...)
-		st := LayerStat{Name: q.Name, Size: len(q.Data), Rank: len(q.Shape), Weight: norm2(q.Data), Grad: norm2(q.Grad)}
+		st := LayerStat{Name: q.Name, Size: len(q.Data), Rank: len(q.Shape), Weight: norm2(q.Data), Grad: norm2(q.Grad), Frozen: q.Frozen}
 		if !math.IsNaN(st.Weight) && !math.IsInf(st.Weight, 0) { // every value finite: the spread is in order
 			st.Spread, p.sample = weightSpread(q.Data, uint64(i), p.sample)
 		}

@@ -131,10 +131,14 @@ func (o *Optimizer) slot(p *models.Param, k int) [][]float32 {
 	return s
 }
 
-// Step applies one update to every parameter from its Grad.
+// Step applies one update to every parameter from its Grad, but the
+// Frozen ones.
 func (o *Optimizer) Step(ps []*models.Param) {
 	o.step++
 	for _, p := range ps {
+		if p.Frozen {
+			continue
+		}
 		switch o.cfg.Name {
 		case "sgd":
 			o.sgd(p)

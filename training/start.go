@@ -71,6 +71,9 @@ func plan(cfg Config) (launch, error) {
 // withParent loads the parent's checkpoint of a child run (train --from).
 func (l launch) withParent(store *runs.Store) (launch, error) {
 	if l.cfg.From == "" {
+		if l.cfg.FreezeEpochs > 0 {
+			return launch{}, fmt.Errorf("--freeze-epochs %d keeps the tensors a child run takes from its parent fixed, and this run has no parent: give --from RUN", l.cfg.FreezeEpochs)
+		}
 		return l, nil
 	}
 	info, err := store.Info(l.cfg.From)

@@ -30,6 +30,10 @@ type Trainer struct {
 	id     string // the run's id and folder (set by bind)
 	dir    string
 	header RunHeader
+	// fresh names the tensors of a child run that did not come from its
+	// parent (a head for other classes): --freeze-epochs trains only
+	// these. Kept in checkpoints for a resume.
+	fresh []string
 
 	data       *dataset.Data
 	train, val *dataset.Set
@@ -130,7 +134,7 @@ func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 		LR: t.baseLR, Batch: cfg.Batch, Img: fmt.Sprintf("%dx%d", cfg.W, cfg.H), Sampler: t.sampler.Name(),
 		Data: t.train.Root, Device: t.device, Classes: t.train.Classes, Masked: t.train.Masked,
 		Train: t.train.Len(), Val: t.val.Len(), Epochs: cfg.Epochs, Parent: cfg.From, Precision: gpuPrecision(t.net), TrainAgeBins: cfg.TrainAgeBins,
-		SkipTrainAges: cfg.SkipTrainAges, PseudoLabels: cfg.PseudoLabels, CutMix: t.mixer.cutMixShown(), Mixup: t.mixer.mixupShown(), MixPairs: t.mixer.pairsShown(), Task: cfg.Task, Erase: eraseShown(cfg.Erase), ValTrain: valTrainShown(cfg)}
+		SkipTrainAges: cfg.SkipTrainAges, PseudoLabels: cfg.PseudoLabels, CutMix: t.mixer.cutMixShown(), Mixup: t.mixer.mixupShown(), MixPairs: t.mixer.pairsShown(), Task: cfg.Task, Erase: eraseShown(cfg.Erase), ValTrain: valTrainShown(cfg), Freeze: freezeShown(cfg.FreezeEpochs)}
 	if t.train.Masked {
 		tn := dataset.TaskClassNames(t.train.Bins)
 		hd.TaskClasses = tn[:]
@@ -164,15 +168,27 @@ func (t *Trainer) bind(id, dir string, sink Sink) {
 
 // restore loads a checkpoint's weights (and optimizer state when the
 // optimizer is the same); full also restores the position in training.
+// A child run's (not full) may take only the tensors that fit it
+// (startFrom).
 func (t *Trainer) restore(path string, m CkptMeta, full bool) error {
-	if m.Model.Name != t.net.Spec.Name || m.Model.W != t.net.Spec.W || m.Model.H != t.net.Spec.H || m.Model.Classes != t.net.Spec.Classes {
-		return fmt.Errorf("%w %s does not match this run: it holds %s %dx%d with %d classes, the run wants %s %dx%d with %d",
-			ErrCheckpoint, path, m.Model.Name, m.Model.W, m.Model.H, m.Model.Classes, t.net.Spec.Name, t.net.Spec.W, t.net.Spec.H, t.net.Spec.Classes)
+	var from transfer
+	if full {
+		if m.Model.Name != t.net.Spec.Name || m.Model.W != t.net.Spec.W || m.Model.H != t.net.Spec.H || m.Model.Classes != t.net.Spec.Classes {
+			return fmt.Errorf("%w %s does not match this run: it holds %s %dx%d with %d classes, the run wants %s %dx%d with %d",
+				ErrCheckpoint, path, m.Model.Name, m.Model.W, m.Model.H, m.Model.Classes, t.net.Spec.Name, t.net.Spec.W, t.net.Spec.H, t.net.Spec.Classes)
+		}
+		if err := loadWeights(path, t.net); err != nil {
+			return err
+		}
+		t.fresh = m.Fresh
+	} else {
+		var err error
+		if from, err = t.startFrom(path, m); err != nil {
+			return err
+		}
+		t.fresh = from.fresh
 	}
-	if err := loadWeights(path, t.net); err != nil {
-		return err
-	}
-	if m.Optimizer == t.opt.Name() {
+	if m.Optimizer == t.opt.Name() && !from.partial() {
 		st, err := m.optState()
 		if err != nil {
 			return err
@@ -305,6 +321,7 @@ func (t *Trainer) Run(ctx context.Context) (err error) {
 func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 	ectx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	t.freeze()
 	sampler, loader := t.epochSource(t.epoch)
 	if t.trainsOnVal(t.epoch) {
 		t.valTrained = true
@@ -644,7 +661,7 @@ func (t *Trainer) meta(m *Metrics, st OptState) CkptMeta {
 		Data: DataIdentity{Root: t.train.Root, Format: t.train.Format, Images: t.data.Train.Len(), Seed: t.cfg.Seed,
 			Split: t.cfg.Split, ValRatio: t.cfg.ValRatio, AgeBins: t.cfg.AgeBins, Sampler: t.cfg.Sampler, FixLabels: t.cfg.FixLabels, TrainAgeBins: t.cfg.TrainAgeBins,
 			SkipTrainAges: t.cfg.SkipTrainAges, PseudoLabels: t.cfg.PseudoLabels, Task: t.cfg.Task},
-		Mean: t.aug.Mean, Std: t.aug.Std, CropW: t.aug.CropW, CropH: t.aug.CropH, Classes: t.train.Classes, BestF1: t.bestF1, BestEpoch: t.bestEpoch, ValTrained: t.valTrained}
+		Mean: t.aug.Mean, Std: t.aug.Std, CropW: t.aug.CropW, CropH: t.aug.CropH, Classes: t.train.Classes, BestF1: t.bestF1, BestEpoch: t.bestEpoch, ValTrained: t.valTrained, Fresh: t.fresh}
 }
 
 // ckptRequest is a checkpoint to write (again, after a stall).

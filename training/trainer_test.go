@@ -205,7 +205,7 @@ func TestCheckpointMismatchIsRefused(t *testing.T) {
 	cfg2.Model = "vgg-s"
 	cfg2.From = tr.RunID()
 	_, _, err = start(context.Background(), cfg2, NewHub())
-	if err == nil || !strings.Contains(err.Error(), "does not match") || !strings.Contains(err.Error(), "cnn-s") {
+	if err == nil || !strings.Contains(err.Error(), "cannot start a vgg-s") || !strings.Contains(err.Error(), "cnn-s") {
 		t.Fatalf("want a mismatch sentence, got %v", err)
 	}
 	// A corrupt weights file is named.

@@ -174,7 +174,7 @@ func (m Model) layersView(w, h int) string {
 		}
 		hv := s.Health()
 		vs := st.Good
-		if hv != training.LayerOK {
+		if !hv.Fine() {
 			vs = st.Warn
 		}
 		row = truncate(row, w-lipgloss.Width(hv.String()))

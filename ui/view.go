@@ -337,7 +337,7 @@ func (m Model) tabLabel(i, w int) string {
 // verdict is not ok.
 func (m Model) layersTrouble() bool {
 	for _, s := range m.state.LastLayers() {
-		if s.Health() != training.LayerOK {
+		if !s.Health().Fine() {
 			return true
 		}
 	}

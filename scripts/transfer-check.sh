@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Measures child runs of other classes (train --from RUN with another
+# --task): does a trunk trained on one data set's 18 classes help a task
+# learnt from a small set of other people? A measurement, not a test
+# (a few minutes on two cores).
+#
+#   scripts/transfer-check.sh [EXTRA TRAIN FLAGS...]
+#
+# The parent: MODEL (default cnn-s) at 32×32 trained for PARENT_EPOCHS
+# (default 10) on the 18 classes of a synthetic set of PARENT_PROFILES
+# people (default 900, seed 5). The task TASK (default age) is then learnt
+# for EPOCHS epochs (default 8) on another synthetic set of PROFILES
+# people (default 60, seed 3) three ways, each with seeds SEEDS ("1 2
+# 3"): from scratch, from the parent (its head fresh), and from the parent
+# with its tensors fixed for the first FREEZE epochs (default 2). Each run
+# is scored by `eval` on the small set's 4,000 eval images, which no run
+# saw. MASKDASH names the binary (default: go build into a temporary
+# folder).
+set -euo pipefail
+# shellcheck source=scripts/measure-lib.sh
+. "$(dirname "$0")/measure-lib.sh"
+model=${MODEL:-cnn-s} task=${TASK:-age}
+big=$work/big small=$work/small runs=$work/runs
+"$bin" synth --out "$big" --size 64x64 --profiles "${PARENT_PROFILES:-900}" --eval -1 --seed 5 >/dev/null
+"$bin" synth --out "$small" --size 64x64 --profiles "${PROFILES:-60}" --eval 4000 --seed 3 >/dev/null
+"$bin" train --headless --data "$big" --runs "$runs" --model "$model" --img 32x32 --epochs "${PARENT_EPOCHS:-10}" --seed 1 \
+	--name parent "$@" >/dev/null 2>&1
+pf1=$("$bin" runs --runs "$runs" --json | python3 -c 'import json,sys; print("%.4f" % json.load(sys.stdin)[0]["best_macro_f1"])')
+echo "parent: $model, 18 classes, ${PARENT_PROFILES:-900} people, val macro F1 $pf1"
+f1() { python3 -c 'import json,sys; print("%.4f" % json.load(sys.stdin)["metrics"]["macro_f1"])'; }
+printf '%-22s %-5s %s\n' variant seed "eval F1 (unseen images)"
+for v in "scratch|" "from the parent|--from parent" "frozen ${FREEZE:-2} epochs|--from parent --freeze-epochs ${FREEZE:-2}"; do
+	label=${v%%|*}
+	read -ra flags <<<"${v#*|}"
+	evs=()
+	for seed in ${SEEDS:-1 2 3}; do
+		name="$(echo "$label" | tr -c 'a-z0-9\n' -)-s$seed"
+		"$bin" train --headless --data "$small" --runs "$runs" --model "$model" --img 32x32 --task "$task" --epochs "${EPOCHS:-8}" \
+			--seed "$seed" --name "$name" "${flags[@]}" "$@" >/dev/null 2>&1
+		ev=$("$bin" eval "$name" --runs "$runs" --json | f1)
+		printf '%-22s %-5s %s\n' "$label" "$seed" "$ev"
+		evs+=("$ev")
+	done
+	python3 -c 'import sys, statistics as s; v = [float(x) for x in sys.argv[2:]]; print("%-22s mean eval F1 %.4f (sd %.4f)" % (sys.argv[1], s.mean(v), s.stdev(v) if len(v) > 1 else 0))' "$label" "${evs[@]}"
+done

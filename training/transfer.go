@@ -1,0 +1,167 @@
+package training
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/maskdash/maskdash/models"
+)
+
+// A child run (train --from) may differ from its parent in what the
+// weights' shapes follow: other classes (--task, or --data with classes
+// of its own), another size (--img; a model with global pooling takes
+// every tensor at any size), or the model's multi-head variant. It then
+// starts from every tensor of its parent whose name and shape it has, and
+// the rest (a head for the new classes) start fresh, as PyTorch's
+// load_state_dict(strict=False) after a new classifier does. The
+// optimizer's state starts fresh then too: the parent's moments are of
+// another objective. --freeze-epochs N keeps the parent's tensors fixed
+// for the child's first N epochs, so a fresh head learns on the parent's
+// features before its gradients reach them (linear probing, then fine
+// tuning).
+
+// transfer is what a child run took from its parent's weights.
+type transfer struct {
+	took, fresh, unused []string // tensors loaded; started fresh; the parent's that this net has not
+}
+
+// partial reports whether the child differs from its parent's weights.
+func (x transfer) partial() bool { return len(x.fresh) > 0 || len(x.unused) > 0 }
+
+// loadMatching copies into net every tensor of the safetensors file at
+// path whose name and shape net has; the others keep their fresh values.
+// With keepOutput false (the file's classes are other classes of the
+// same count) the output layer starts fresh too.
+func loadMatching(path string, net *models.Net, keepOutput bool) (transfer, error) {
+	ents, data, err := readSafetensors(path)
+	if err != nil {
+		return transfer{}, err
+	}
+	var x transfer
+	all := append(append([]*models.Param(nil), net.Params()...), net.Buffers()...)
+	have := map[string]bool{}
+	for _, p := range all {
+		have[p.Name] = true
+		e, ok := ents[p.Name]
+		if !ok || !slices.Equal(e.Shape, p.Shape) || (p.Output && !keepOutput) {
+			x.fresh = append(x.fresh, p.Name)
+			continue
+		}
+		if e.Offsets[1]-e.Offsets[0] != 4*len(p.Data) {
+			return transfer{}, fmt.Errorf("%w %s: %s has %d bytes for %d values", ErrCheckpoint, path, p.Name, e.Offsets[1]-e.Offsets[0], len(p.Data))
+		}
+		for i := range p.Data {
+			p.Data[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[e.Offsets[0]+4*i:]))
+		}
+		x.took = append(x.took, p.Name)
+	}
+	for name := range ents {
+		if !have[name] {
+			x.unused = append(x.unused, name)
+		}
+	}
+	slices.Sort(x.unused)
+	if len(x.took) == 0 {
+		return transfer{}, fmt.Errorf("%w %s has no tensor of model %s's names and shapes: nothing to start from", ErrCheckpoint, path, net.Spec.Name)
+	}
+	return x, net.WeightsToDevice()
+}
+
+// startFrom loads a child run's parent checkpoint (path, its meta m):
+// every tensor that fits, and the optimizer's state when all did.
+func (t *Trainer) startFrom(path string, m CkptMeta) (transfer, error) {
+	s := t.net.Spec
+	if !models.SameTrunk(m.Model.Name, s.Name) {
+		return transfer{}, fmt.Errorf("%w %s holds %s, whose layers cannot start a %s: a child run keeps its parent's model or its multi-head variant (give --model %s, or start a run of its own)",
+			ErrCheckpoint, path, m.Model.Name, s.Name, m.Model.Name)
+	}
+	x, err := loadMatching(path, t.net, slices.Equal(m.Classes, t.train.Classes))
+	if err != nil {
+		return transfer{}, err
+	}
+	if x.partial() {
+		t.hub.Publish(Event{Kind: KindNotice, Time: time.Now(), Msg: x.says(t.cfg.From, m, s, t.train.Classes)})
+	}
+	if t.cfg.FreezeEpochs > 0 {
+		if len(x.fresh) == 0 {
+			return transfer{}, fmt.Errorf("--freeze-epochs %d keeps the tensors from %s fixed, and every tensor of this run comes from it: nothing would train (drop --freeze-epochs, or give the run other classes)",
+				t.cfg.FreezeEpochs, t.cfg.From)
+		}
+		t.hub.Publish(Event{Kind: KindNotice, Time: time.Now(), Msg: fmt.Sprintf(
+			"the %d tensors from %s stay fixed for %s (--freeze-epochs): only %s train", len(x.took), t.cfg.From, epochsWord(t.cfg.FreezeEpochs), shortList(x.fresh, 6))})
+	}
+	return x, nil
+}
+
+// says is the notice of a partial start: what came from the parent, what
+// starts fresh and why.
+func (x transfer) says(parent string, m CkptMeta, s models.Spec, classes []string) string {
+	why := []string{}
+	if m.Model.Name != s.Name {
+		why = append(why, fmt.Sprintf("model %s there", m.Model.Name))
+	}
+	if m.Model.Classes != len(classes) {
+		why = append(why, fmt.Sprintf("%d classes there, %d here", m.Model.Classes, len(classes)))
+	} else if !slices.Equal(m.Classes, classes) {
+		why = append(why, "other classes there")
+	}
+	if m.Model.W != s.W || m.Model.H != s.H {
+		why = append(why, fmt.Sprintf("%dx%d there", m.Model.W, m.Model.H))
+	}
+	msg := fmt.Sprintf("from %s: %d tensors of its weights", parent, len(x.took))
+	if len(x.fresh) > 0 {
+		msg += "; fresh: " + shortList(x.fresh, 6)
+	}
+	if len(x.unused) > 0 {
+		msg += "; not used: " + shortList(x.unused, 6)
+	}
+	if len(why) > 0 {
+		msg += " (" + strings.Join(why, ", ") + ")"
+	}
+	return msg + "; the optimizer starts fresh"
+}
+
+// shortList joins names, the first k and how many more.
+func shortList(names []string, k int) string {
+	if len(names) <= k {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(names[:k], ", "), len(names)-k)
+}
+
+// freeze sets which tensors an optimizer step leaves as they are in this
+// epoch: those from the parent while the run's first FreezeEpochs last,
+// none after. It says when they start to train.
+func (t *Trainer) freeze() {
+	on := t.epoch < t.cfg.FreezeEpochs && len(t.fresh) > 0
+	was := false
+	for _, p := range t.net.Params() {
+		was = was || p.Frozen
+		p.Frozen = on && !slices.Contains(t.fresh, p.Name)
+	}
+	if was && !on {
+		t.hub.Publish(Event{Kind: KindNotice, Time: time.Now(), Msg: fmt.Sprintf(
+			"epoch %d: the tensors from %s train from now on (--freeze-epochs %d)", t.epoch+1, t.cfg.From, t.cfg.FreezeEpochs)})
+	}
+}
+
+// freezeShown is the header's form of Config.FreezeEpochs: "2", "" when
+// nothing is frozen.
+func freezeShown(epochs int) string {
+	if epochs <= 0 {
+		return ""
+	}
+	return fmt.Sprint(epochs)
+}
+
+// epochsWord is "1 epoch", "2 epochs".
+func epochsWord(n int) string {
+	if n == 1 {
+		return "1 epoch"
+	}
+	return fmt.Sprintf("%d epochs", n)
+}

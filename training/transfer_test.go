@@ -1,0 +1,235 @@
+package training
+
+import (
+	"context"
+	"encoding/binary"
+	"math"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/maskdash/maskdash/models"
+	"github.com/maskdash/maskdash/runs"
+)
+
+// tensorAt reads tensor name of the checkpoint of epoch ep in runDir.
+func tensorAt(t *testing.T, runDir string, ep int, name string) ([]int, []float32) {
+	t.Helper()
+	ps, _ := filepath.Glob(filepath.Join(runDir, "checkpoints", "*.safetensors"))
+	for _, p := range ps {
+		if strings.HasSuffix(p, ".optim.safetensors") {
+			continue
+		}
+		m, err := ReadCkptMeta(strings.TrimSuffix(p, ".safetensors") + ".json")
+		if err != nil || m.Epoch != ep {
+			continue
+		}
+		ents, data, err := readSafetensors(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, ok := ents[name]
+		if !ok {
+			t.Fatalf("%s has no tensor %s", p, name)
+		}
+		v := make([]float32, (e.Offsets[1]-e.Offsets[0])/4)
+		for i := range v {
+			v[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[e.Offsets[0]+4*i:]))
+		}
+		return e.Shape, v
+	}
+	t.Fatalf("no checkpoint of epoch %d in %s", ep, runDir)
+	return nil, nil
+}
+
+// TestChildRunOfOtherClassesTakesTheTrunk: a child run for one task of
+// an 18-class run starts from the parent's convolutions, bit for bit,
+// with a fresh head of 3 classes, and says so; with --freeze-epochs 1 the
+// convolutions stay as they were through its first epoch while the head
+// trains, and train from the second; without it they train at once. Its
+// checkpoints name the fresh tensors for a resume.
+func TestChildRunOfOtherClassesTakesTheTrunk(t *testing.T) {
+	dir := t.TempDir()
+	cfg := tinyConfig(t, dir)
+	cfg.Epochs = 1
+	parent, _, err := runTrainer(t, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, conv := tensorAt(t, parent.RunDir(), 1, "conv2.weight")
+	_, fc := tensorAt(t, parent.RunDir(), 1, "fc.weight")
+	for _, freeze := range []int{1, 0} {
+		child := tinyConfig(t, dir)
+		child.From, child.Task, child.FreezeEpochs, child.Epochs = parent.RunID(), "mask", freeze, 2
+		tr, evs := trainFromStart(t, child)
+		all := notices(evs)
+		if !strings.Contains(all, "4 tensors of its weights; fresh: fc.weight, fc.bias (18 classes there, 3 here)") {
+			t.Errorf("freeze %d: the notices do not say what came from the parent:\n%s", freeze, all)
+		}
+		if got := strings.Contains(all, "train from now on"); got != (freeze > 0) {
+			t.Errorf("freeze %d: a notice that the parent's tensors train now: %v\n%s", freeze, got, all)
+		}
+		// The layers view's first measure: the parent's tensors "fixed".
+		for _, e := range evs {
+			if e.Kind != KindStep || len(e.Layers) == 0 {
+				continue
+			}
+			for _, st := range e.Layers {
+				want := LayerFixed
+				if strings.HasPrefix(st.Name, "fc.") || freeze == 0 {
+					want = st.Health()
+					if want == LayerFixed {
+						t.Errorf("freeze %d: %s is fixed", freeze, st.Name)
+					}
+				}
+				if st.Health() != want {
+					t.Errorf("freeze %d: %s's verdict is %s, want %s", freeze, st.Name, st.Health(), want)
+				}
+			}
+			break
+		}
+		shape, fc1 := tensorAt(t, tr.RunDir(), 1, "fc.weight")
+		if !slices.Equal(shape, []int{len(fc) / 18, 3}) {
+			t.Errorf("freeze %d: the head is %v", freeze, shape)
+		}
+		_, conv1 := tensorAt(t, tr.RunDir(), 1, "conv2.weight")
+		_, conv2 := tensorAt(t, tr.RunDir(), 2, "conv2.weight")
+		if same := slices.Equal(conv1, conv); same != (freeze > 0) {
+			t.Errorf("freeze %d: after epoch 1 the convolutions are the parent's: %v", freeze, same)
+		}
+		if slices.Equal(conv2, conv) {
+			t.Errorf("freeze %d: the convolutions did not train in epoch 2", freeze)
+		}
+		if _, fc2 := tensorAt(t, tr.RunDir(), 2, "fc.weight"); slices.Equal(fc1, fc2) {
+			t.Errorf("freeze %d: the head did not train", freeze)
+		}
+		p, err := CheckpointPath(tr.RunDir(), "latest")
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := ReadCkptMeta(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(m.Fresh, []string{"fc.weight", "fc.bias"}) {
+			t.Errorf("freeze %d: the checkpoint names %v fresh", freeze, m.Fresh)
+		}
+		info, err := runs.NewStore(dir).Info(tr.RunID())
+		if err != nil || info.Parent != parent.RunID() {
+			t.Errorf("freeze %d: the child's parent is %q (%v)", freeze, info.Parent, err)
+		}
+	}
+
+	// The multi-head variant takes the convolutions; its three heads start fresh.
+	mh := tinyConfig(t, dir)
+	mh.From, mh.Model, mh.Epochs = parent.RunID(), "cnn-s-mh", 1
+	_, evs := trainFromStart(t, mh)
+	found := false
+	for _, e := range evs {
+		found = found || e.Kind == KindNotice && strings.Contains(e.Msg, "4 tensors of its weights; fresh: head.") &&
+			strings.Contains(e.Msg, "not used: fc.bias, fc.weight (model cnn-s there)")
+	}
+	if !found {
+		t.Errorf("the multi-head child's notice is missing or wrong: %v", notices(evs))
+	}
+}
+
+// TestFreezeNeedsFreshTensors: --freeze-epochs without a parent, or with
+// a parent whose weights are the whole run, is refused in a sentence.
+func TestFreezeNeedsFreshTensors(t *testing.T) {
+	dir := t.TempDir()
+	cfg := tinyConfig(t, dir)
+	cfg.FreezeEpochs = 1
+	if _, _, err := start(context.Background(), cfg, NewHub()); err == nil || !strings.Contains(err.Error(), "has no parent: give --from RUN") {
+		t.Errorf("without a parent: %v", err)
+	}
+	cfg.FreezeEpochs, cfg.Epochs = 0, 1
+	parent, _, err := runTrainer(t, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.From, cfg.FreezeEpochs = parent.RunID(), 2
+	if _, _, err := start(context.Background(), cfg, NewHub()); err == nil || !strings.Contains(err.Error(), "every tensor of this run comes from it: nothing would train") {
+		t.Errorf("a parent of the same classes: %v", err)
+	}
+}
+
+// TestLoadMatchingOtherClassesOfTheSameCount: a head of as many classes,
+// but others, starts fresh; every other tensor is the file's.
+func TestLoadMatchingOtherClassesOfTheSameCount(t *testing.T) {
+	dir := t.TempDir()
+	spec := models.Spec{Name: "vgg-s", Batch: 4, W: 16, H: 16, Classes: 5, Seed: 1}
+	a, err := models.New(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec.Seed = 2
+	b, err := models.New(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := append(append([]*models.Param(nil), a.Params()...), a.Buffers()...)
+	path := filepath.Join(dir, "a.safetensors")
+	if err := writeSafetensors(path, paramTensors(all), nil); err != nil {
+		t.Fatal(err)
+	}
+	before := map[string][]float32{}
+	for _, p := range b.Params() {
+		before[p.Name] = slices.Clone(p.Data)
+	}
+	x, err := loadMatching(path, b, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(x.fresh, []string{"fc.weight", "fc.bias"}) || len(x.unused) != 0 {
+		t.Errorf("fresh %v, unused %v", x.fresh, x.unused)
+	}
+	for i, p := range b.Params() {
+		want := a.Params()[i].Data
+		if p.Output {
+			want = before[p.Name]
+		}
+		if !slices.Equal(p.Data, want) {
+			t.Errorf("%s is not what it should be (output layer: %v)", p.Name, p.Output)
+		}
+	}
+}
+
+// notices are the events' notices, a line each.
+func notices(evs []Event) string {
+	var said []string
+	for _, e := range evs {
+		if e.Kind == KindNotice {
+			said = append(said, e.Msg)
+		}
+	}
+	return strings.Join(said, "\n")
+}
+
+// TestResumedChildKeepsItsFreeze: a child run stopped while its parent's
+// tensors are fixed keeps them fixed after a resume, until its
+// --freeze-epochs end.
+func TestResumedChildKeepsItsFreeze(t *testing.T) {
+	dir := t.TempDir()
+	cfg := tinyConfig(t, dir)
+	cfg.Epochs = 1
+	parent, _, err := runTrainer(t, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, conv := tensorAt(t, parent.RunDir(), 1, "conv2.weight")
+	child := tinyConfig(t, dir)
+	child.From, child.Task, child.FreezeEpochs, child.Epochs = parent.RunID(), "age", 2, 1
+	tr, _ := trainFromStart(t, child)
+	_, evs := trainFromStart(t, Config{Runs: dir, Resume: tr.RunID(), Epochs: 3, StepEvery: time.Nanosecond, Workers: 2})
+	for ep, fixed := range map[int]bool{1: true, 2: true, 3: false} {
+		if _, c := tensorAt(t, tr.RunDir(), ep, "conv2.weight"); slices.Equal(c, conv) != fixed {
+			t.Errorf("epoch %d: the parent's convolutions fixed: %v, want %v", ep, !fixed, fixed)
+		}
+	}
+	if !strings.Contains(notices(evs), "epoch 3: the tensors from") {
+		t.Errorf("the resume does not say when the parent's tensors train: %s", notices(evs))
+	}
+}
