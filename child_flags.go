@@ -18,9 +18,12 @@ var perRunFlags = map[string]bool{"runs": true, "name": true, "note": true, "run
 
 // dependents are inherited settings that only make sense with a setting
 // the command line changed: given --schedule cosine, a parent's --lr-step
-// (the step schedule's) is dropped, given --no-augment its --erase, unless
-// the command line gives them too.
-var dependents = map[string][]string{"schedule": {"lr-step"}, "no-augment": {"erase"}}
+// (the step schedule's) is dropped, given --no-augment its --erase, given
+// --data its --format (detected again) and the label files that name its
+// images, unless the command line gives them too. Each goes back to its
+// flag's default.
+var dependents = map[string][]string{"schedule": {"lr-step"}, "no-augment": {"erase"},
+	"data": {"format", "fix-labels", "pseudo-labels"}}
 
 // inheritParent finishes the Config of a child run (train --from RUN):
 // every setting its command line does not give is its parent's, from the
@@ -66,7 +69,7 @@ func inheritParent(fs *pflag.FlagSet, c *training.Config) error {
 	fs.Visit(func(f *pflag.Flag) {
 		for _, d := range dependents[f.Name] {
 			if err == nil && !fs.Changed(d) {
-				err = pfs.Set(d, "0")
+				err = pfs.Set(d, pfs.Lookup(d).DefValue)
 			}
 		}
 		// A command's own flags (--headless, --notify-cmd) are not train's.

@@ -1,7 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
+	"image"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -61,6 +65,36 @@ func TestChildRunTakesItsParentsSettings(t *testing.T) {
 	out, err = run(t, "train", "--headless", "--from", "gender", "--runs", runsDir, "--epochs", "1", "--name", "grandchild")
 	if err != nil || strings.Contains(out, "freeze") || !strings.Contains(out, "task gender") {
 		t.Errorf("the gender run's child: %v\n%s", err, out)
+	}
+	// A parent of another layout and classes (an image folder of two):
+	// given --data, the child detects its layout again and starts its
+	// head fresh.
+	folder := t.TempDir()
+	for c, name := range []string{"dark", "light"} {
+		if err := os.MkdirAll(filepath.Join(folder, name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 8 {
+			img := image.NewGray(image.Rect(0, 0, 16, 16))
+			for j := range img.Pix {
+				img.Pix[j] = uint8(c*160 + (i*j)%90)
+			}
+			var b bytes.Buffer
+			if err := png.Encode(&b, img); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(folder, name, fmt.Sprintf("%d.png", i)), b.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if out, err := run(t, "train", "--headless", "--data", folder, "--format", "folder", "--runs", runsDir, "--img", "16x16", "--batch", "4",
+		"--epochs", "1", "--model", "vgg-s", "--name", "folders"); err != nil {
+		t.Fatalf("a parent on an image folder: %v\n%s", err, out)
+	}
+	out, err = run(t, "train", "--headless", "--from", "folders", "--data", data, "--runs", runsDir, "--epochs", "1", "--name", "masks")
+	if err != nil || !strings.Contains(out, "fresh: fc.weight, fc.bias (2 classes there, 18 here)") {
+		t.Errorf("a child on the mask layout of a parent on an image folder: %v\n%s", err, out)
 	}
 	out, err = run(t, "train", "--headless", "--from", "nobody", "--runs", runsDir)
 	if err == nil || !strings.Contains(out, `--from: no run "nobody"`) || strings.Count(strings.TrimSpace(out), "\n") > 0 {
