@@ -14,19 +14,27 @@
 # 3"): from scratch, from the parent (its head fresh), and from the parent
 # with its tensors fixed for the first FREEZE epochs (default 2). Each run
 # is scored by `eval` on the small set's 4,000 eval images, which no run
-# saw. MASKDASH names the binary (default: go build into a temporary
-# folder).
+# saw. PARENT_DATA trains the parent on another data folder instead, of
+# its own classes (PARENT_FLAGS adds its flags, such as
+# PARENT_DATA=/usr/share/datasets/fashion-mnist PARENT_FLAGS='--format
+# idx --limit 20000'). MASKDASH names the binary (default: go build into
+# a temporary folder).
 set -euo pipefail
 # shellcheck source=scripts/measure-lib.sh
 . "$(dirname "$0")/measure-lib.sh"
 model=${MODEL:-cnn-s} task=${TASK:-age}
 big=$work/big small=$work/small runs=$work/runs
-"$bin" synth --out "$big" --size 64x64 --profiles "${PARENT_PROFILES:-900}" --eval -1 --seed 5 >/dev/null
+if [ -n "${PARENT_DATA:-}" ]; then
+	big=$PARENT_DATA
+else
+	"$bin" synth --out "$big" --size 64x64 --profiles "${PARENT_PROFILES:-900}" --eval -1 --seed 5 >/dev/null
+fi
+read -ra parent_flags <<<"${PARENT_FLAGS:-}"
 "$bin" synth --out "$small" --size 64x64 --profiles "${PROFILES:-60}" --eval 4000 --seed 3 >/dev/null
 "$bin" train --headless --data "$big" --runs "$runs" --model "$model" --img 32x32 --epochs "${PARENT_EPOCHS:-10}" --seed 1 \
-	--name parent "$@" >/dev/null 2>&1
+	--name parent "${parent_flags[@]}" "$@" >/dev/null 2>&1
 pf1=$("$bin" runs --runs "$runs" --json | python3 -c 'import json,sys; print("%.4f" % json.load(sys.stdin)[0]["best_macro_f1"])')
-echo "parent: $model, 18 classes, ${PARENT_PROFILES:-900} people, val macro F1 $pf1"
+echo "parent: $model on $big ${PARENT_FLAGS:-}, val macro F1 $pf1"
 f1() { python3 -c 'import json,sys; print("%.4f" % json.load(sys.stdin)["metrics"]["macro_f1"])'; }
 printf '%-22s %-5s %s\n' variant seed "eval F1 (unseen images)"
 for v in "scratch|" "from the parent|--from parent" "frozen ${FREEZE:-2} epochs|--from parent --freeze-epochs ${FREEZE:-2}"; do

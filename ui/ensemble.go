@@ -55,6 +55,7 @@ type ensembledMsg struct {
 type votedWeights struct {
 	path  string
 	fit   training.VoteWeights
+	vote  training.Ensemble // the weighted vote (when path is set)
 	score *training.Metrics
 	why   string
 }
@@ -63,10 +64,11 @@ type votedWeights struct {
 // --offsets), written beside the plain one when held-out halves say they
 // help; why says why not otherwise.
 type votedOffsets struct {
-	path  string
-	cal   training.VoteCalibration
-	score *training.Metrics
-	why   string
+	path    string
+	cal     training.VoteCalibration
+	weights []float64 // the vote's weights the offsets were fitted on; nil: an equal vote
+	score   *training.Metrics
+	why     string
 }
 
 // ensemble votes with the picked runs in a command (it predicts every
@@ -112,11 +114,17 @@ func (r runsModel) ensemble() (runsModel, tea.Cmd) {
 		if err := training.WriteBoth(out, e.Set, e.Vote); err != nil {
 			return ensembledMsg{err: err}
 		}
-		offsets, err := offsetVote(ctx, prs, e, strings.TrimSuffix(out, ".csv")+"-offsets.csv")
+		weighted, err := weightVote(prs, e, strings.TrimSuffix(out, ".csv")+"-weighted.csv")
 		if err != nil {
 			return ensembledMsg{err: err}
 		}
-		weighted, err := weightVote(prs, e, strings.TrimSuffix(out, ".csv")+"-weighted.csv")
+		// Class offsets are fitted for the vote that is used: the
+		// weighted one when its weights help (as ensemble --weights
+		// --offsets does), the plain one otherwise.
+		offsets, err := offsetVote(ctx, prs, e, nil, strings.TrimSuffix(out, ".csv")+"-offsets.csv")
+		if weighted.path != "" {
+			offsets, err = offsetVote(ctx, prs, weighted.vote, weighted.fit.Weights, strings.TrimSuffix(out, ".csv")+"-weighted-offsets.csv")
+		}
 		if err != nil {
 			return ensembledMsg{err: err}
 		}
@@ -128,7 +136,7 @@ func (r runsModel) ensemble() (runsModel, tea.Cmd) {
 				path    string
 				offsets bool
 				weights []float64
-			}{{out, false, nil}, {offsets.path, true, nil}, {weighted.path, false, weighted.fit.Weights}} {
+			}{{out, false, nil}, {offsets.path, true, offsets.weights}, {weighted.path, false, weighted.fit.Weights}} {
 				if v.path == "" {
 					continue
 				}
@@ -147,10 +155,11 @@ func (r runsModel) ensemble() (runsModel, tea.Cmd) {
 	}
 }
 
-// offsetVote fits class offsets for the vote (as ensemble --offsets) and,
-// when they help on held-out halves, writes the vote with them to out.
-func offsetVote(ctx context.Context, prs []training.RunPredictor, e training.Ensemble, out string) (votedOffsets, error) {
-	cal, err := training.CalibrateVote(ctx, prs, false)
+// offsetVote fits class offsets for the vote e, of weights w (nil: an
+// equal vote), as ensemble [--weights] --offsets does, and, when they
+// help on held-out halves, writes the vote with them to out.
+func offsetVote(ctx context.Context, prs []training.RunPredictor, e training.Ensemble, w []float64, out string) (votedOffsets, error) {
+	cal, err := training.CalibrateWeightedVote(ctx, prs, false, w)
 	switch {
 	case errors.Is(err, training.ErrSplitsOverlap):
 		return votedOffsets{why: "the runs' validation splits overlap"}, nil
@@ -159,11 +168,11 @@ func offsetVote(ctx context.Context, prs []training.RunPredictor, e training.Ens
 	case !cal.Worth():
 		return votedOffsets{cal: cal, why: fmt.Sprintf("%+.4f on held-out halves, %d of %d gained", cal.HeldOut.Gain, cal.HeldOut.Improved, cal.HeldOut.Halves)}, nil
 	}
-	w := e.WithOffsets(cal.Offsets)
-	if err := training.WriteBoth(out, w.Set, w.Vote); err != nil {
+	v := e.WithOffsets(cal.Offsets)
+	if err := training.WriteBoth(out, v.Set, v.Vote); err != nil {
 		return votedOffsets{}, err
 	}
-	return votedOffsets{path: out, cal: cal, score: w.Score}, nil
+	return votedOffsets{path: out, cal: cal, weights: w, score: v.Score}, nil
 }
 
 // sayBeside adds to a vote's answer s a vote written beside the plain
@@ -202,7 +211,7 @@ func weightVote(prs []training.RunPredictor, e training.Ensemble, out string) (v
 	if err := training.WriteBoth(out, w.Set, w.Vote); err != nil {
 		return votedWeights{}, err
 	}
-	return votedWeights{path: out, fit: fit, score: w.Score}, nil
+	return votedWeights{path: out, fit: fit, vote: w, score: w.Score}, nil
 }
 
 // said is what the view answers to a finished vote: the scores first,
@@ -231,8 +240,12 @@ func (m ensembledMsg) said() (string, bool) {
 	}
 	files := filepath.Join(EnsemblesDir, filepath.Base(m.path))
 	o, w := m.offsets, m.weighted
-	sayBeside(&s, &files, "with class offsets", "no class offsets", o.path, o.score, o.cal.HeldOut.Gain, o.why)
 	sayBeside(&s, &files, "weighted", "no weights", w.path, w.score, w.fit.HeldOut.Gain, w.why)
+	what := "with class offsets"
+	if o.weights != nil {
+		what = "weighted, with class offsets"
+	}
+	sayBeside(&s, &files, what, "no class offsets", o.path, o.score, o.cal.HeldOut.Gain, o.why)
 	s += fmt.Sprintf(" · %d predictions → %s and their class probabilities (-probs.csv) (%s)", m.e.Set.Len(), files, time.Since(m.start).Round(time.Second))
 	if m.unrecorded != nil {
 		return s + " · not recorded among the submissions: " + m.unrecorded.Error(), true

@@ -281,9 +281,20 @@ func TestOffsetVoteWritesTheVoteWithOffsets(t *testing.T) {
 	}
 	pr := training.RunPredictor{Predictor: &training.Predictor{Meta: training.CkptMeta{Epoch: 2, Classes: p.Names}}, RunDir: r.Dir}
 	out := filepath.Join(rd, "vote-offsets.csv")
-	o, err := offsetVote(context.Background(), []training.RunPredictor{pr, pr}, training.Ensemble{Set: set, Vote: vote}, out)
+	o, err := offsetVote(context.Background(), []training.RunPredictor{pr, pr}, training.Ensemble{Set: set, Vote: vote}, nil, out)
 	if err != nil || o.path != out || o.score == nil || !o.cal.Worth() {
 		t.Fatalf("offsetVote: %+v %v", o, err)
+	}
+	// Fitted for a weighted vote, they are the weighted vote's, and the
+	// answer says so.
+	w := []float64{0.75, 0.25}
+	ow, err := offsetVote(context.Background(), []training.RunPredictor{pr, pr}, training.Ensemble{Set: set, Vote: vote}, w, filepath.Join(rd, "vote-weighted-offsets.csv"))
+	want, cerr := training.CalibrateWeightedVote(context.Background(), []training.RunPredictor{pr, pr}, false, w)
+	if err != nil || cerr != nil || !slices.Equal(ow.weights, w) || !slices.Equal(ow.cal.Offsets, want.Offsets) {
+		t.Errorf("offsets of a weighted vote: %+v (%v), want offsets %v (%v)", ow, err, want.Offsets, cerr)
+	}
+	if said, _ := (ensembledMsg{path: filepath.Join(rd, "vote.csv"), e: training.Ensemble{Set: set, Score: &training.Metrics{}}, ids: []string{"a", "b"}, offsets: ow}).said(); !strings.Contains(said, "weighted, with class offsets") {
+		t.Errorf("said %q", said)
 	}
 	b, err := os.ReadFile(out)
 	if err != nil {
