@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Setting reads a setting of a run for filters and groups: run.json's
@@ -103,12 +104,20 @@ type filterWord struct {
 var filterOps = []string{">=", "<=", "!=", ">", "<", "="}
 
 // ParseFilter reads a filter; a comparison by order (< <= > >=) with a
-// value that is not a number is an error that names the word.
+// value that is not a number is an error that names the word. Words are
+// split at spaces outside double quotes: note="two words" compares a
+// value with a space, and a word that starts with a quote is text to
+// find ("age<30" finds the text, where age<30 compares the setting).
 func ParseFilter(s string) (Filter, error) {
 	var f Filter
-	for _, word := range strings.Fields(s) {
+	toks, err := filterTokens(s)
+	if err != nil {
+		return Filter{}, err
+	}
+	for _, tok := range toks {
+		word := tok.text
 		w := filterWord{val: word}
-		if at := strings.IndexAny(word, "<>!="); at > 0 {
+		if at := strings.IndexAny(word, "<>!="); at > 0 && !tok.literal {
 			for _, op := range filterOps {
 				if strings.HasPrefix(word[at:], op) {
 					w = filterWord{key: strings.ToLower(word[:at]), op: op, val: word[at+len(op):]}
@@ -221,4 +230,45 @@ func hasText(i Info, word string) bool {
 		row += " " + strings.ToLower(c.Value)
 	}
 	return strings.Contains(row, strings.ToLower(word))
+}
+
+// filterToken is a word of a filter, its quotes taken out; literal: it
+// started with a quote, so it is text to find, never a comparison.
+type filterToken struct {
+	text    string
+	literal bool
+}
+
+// filterTokens splits s at spaces outside double quotes; a quote left
+// open is an error.
+func filterTokens(s string) ([]filterToken, error) {
+	var out []filterToken
+	var cur strings.Builder
+	in, started, literal := false, false, false
+	end := func() {
+		if started {
+			out = append(out, filterToken{cur.String(), literal})
+		}
+		cur.Reset()
+		started, literal = false, false
+	}
+	for _, r := range s {
+		switch {
+		case r == '"':
+			if !started {
+				literal = true
+			}
+			in, started = !in, true
+		case !in && unicode.IsSpace(r):
+			end()
+		default:
+			cur.WriteRune(r)
+			started = true
+		}
+	}
+	if in {
+		return nil, fmt.Errorf("the filter %q opens a quote it does not close", s)
+	}
+	end()
+	return out, nil
 }

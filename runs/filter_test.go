@@ -14,23 +14,26 @@ func TestMatches(t *testing.T) {
 		Note: "Tried the balance sampler", Config: map[string]any{"seed": 2, "sampler": "balance", "val_train": 3},
 		Changes: []Change{{Step: 275, Setting: "loss", Value: "focal"}, {Step: 969, Setting: "lr", Value: "0.0005"}}}
 	for filter, want := range map[string]bool{
-		"":                        true,
-		"vgg":                     true,
-		"loss=ce":                 true,
-		"loss=focal":              true, // switched to it at step 275
-		"loss=smooth":             false,
-		"lr=0.001 lr=0.0005":      true,
-		"seed=2 sampler=BALANCE":  true,
-		"seed=3":                  false,
-		"balance sampler":         true, // the note
-		"focal vgg":               true,
-		"focal cnn":               false,
-		"note=tried the":          false, // a key=value word is one word: the whole note
-		"unknown-key=x":           false,
-		"status=done model=vgg-s": true,
-		"val_train=3":             true,
-		"val-train=3":             true, // as the flag spells it
-		"val-train=1":             false,
+		"":                                 true,
+		"vgg":                              true,
+		"loss=ce":                          true,
+		"loss=focal":                       true, // switched to it at step 275
+		"loss=smooth":                      false,
+		"lr=0.001 lr=0.0005":               true,
+		"seed=2 sampler=BALANCE":           true,
+		"seed=3":                           false,
+		"balance sampler":                  true, // the note
+		"focal vgg":                        true,
+		"focal cnn":                        false,
+		"note=tried the":                   false, // a key=value word is one word: the whole note
+		`note="tried the balance sampler"`: true,  // quoted: one word with its spaces
+		`"the balance"`:                    true,  // text with a space
+		`"the sampler"`:                    false,
+		"unknown-key=x":                    false,
+		"status=done model=vgg-s":          true,
+		"val_train=3":                      true,
+		"val-train=3":                      true, // as the flag spells it
+		"val-train=1":                      false,
 	} {
 		if got := Matches(i, filter); got != want {
 			t.Errorf("Matches(%q) = %v, want %v", filter, got, want)
@@ -98,9 +101,13 @@ func TestFilterComparisons(t *testing.T) {
 			t.Errorf("the filter %q that does not parse matched", bad)
 		}
 	}
-	// Text words with the comparisons' marks in them stay text.
-	if f, err := ParseFilter("<30 a!b"); err != nil || !f.Matches(Info{Note: "ages <30 in a!b"}) {
+	// Text words with the comparisons' marks in them stay text, and so
+	// does a quoted word that would compare.
+	if f, err := ParseFilter(`<30 a!b "age<30"`); err != nil || !f.Matches(Info{Note: "ages <30 in a!b, age<30"}) || f.Matches(Info{Note: "ages <30 in a!b"}) {
 		t.Errorf("text words with < and !: %v", err)
+	}
+	if _, err := ParseFilter(`note="open`); err == nil || !strings.Contains(err.Error(), "opens a quote it does not close") {
+		t.Errorf("an open quote: %v", err)
 	}
 }
 
