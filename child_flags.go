@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 
 	"github.com/maskdash/maskdash/runs"
 	"github.com/maskdash/maskdash/training"
@@ -55,7 +56,7 @@ func inheritParent(fs *pflag.FlagSet, c *training.Config) error {
 	pfs := pflag.NewFlagSet("parent", pflag.ContinueOnError)
 	complete := trainFlags(pfs, &merged)
 	merged = parent
-	merged.From = ""
+	merged.From, merged.FromDir = "", "" // the parent's own parent is not this run's
 	if parent.W > 0 && parent.H > 0 {
 		if err := pfs.Set("img", fmt.Sprintf("%dx%d", parent.W, parent.H)); err != nil {
 			return fmt.Errorf("--from %s: its img: %w", info.ID, err)
@@ -86,6 +87,9 @@ func inheritParent(fs *pflag.FlagSet, c *training.Config) error {
 		return err
 	}
 	merged.From = info.ID
+	if merged.FromDir, err = filepath.Abs(info.Dir); err != nil {
+		return err
+	}
 	*c = merged
 	return nil
 }

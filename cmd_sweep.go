@@ -24,7 +24,10 @@ import (
 )
 
 // sweepOwned are train flags a sweep sets itself for each trial.
-var sweepOwned = map[string]bool{"runs": true, "run-id": true, "fold": true, "folds": true, "name": true, "headless": true, "from": true, "from-ckpt": true}
+// A sweep's --from (every trial a child run of one parent: fine-tuning
+// settings searched from one pretrained run) is kept as the parent's
+// folder, so that trials find it from the sweep folder.
+var sweepOwned = map[string]bool{"runs": true, "run-id": true, "fold": true, "folds": true, "name": true, "headless": true}
 
 // trainFlagSet is a fresh set of the train flags (to read a trial's
 // flags, or to know their names).
@@ -88,11 +91,26 @@ each trial that ends proposes and submits the next settings itself.`,
 	})
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		var trainArgs []string
+		var fromErr error
 		cmd.Flags().Visit(func(fl *pflag.Flag) {
-			if tfs.Lookup(fl.Name) == fl { // a train flag, not the sweep's own of the same name
-				trainArgs = append(trainArgs, "--"+fl.Name+"="+fl.Value.String())
+			if tfs.Lookup(fl.Name) != fl { // the sweep's own, not a train flag
+				return
 			}
+			v := fl.Value.String()
+			if fl.Name == "from" {
+				dir, err := runs.NewStore(runsDir).Resolve(v)
+				if err == nil {
+					v, err = filepath.Abs(dir)
+				}
+				if err != nil {
+					fromErr = fmt.Errorf("--from: %w", err)
+				}
+			}
+			trainArgs = append(trainArgs, "--"+fl.Name+"="+v)
 		})
+		if fromErr != nil {
+			return fromErr
+		}
 		sp := sweep.Space{Draws: draws, Folds: folds, Seeds: seeds, Seed: uint64(time.Now().UnixNano())}
 		var err error
 		if sp.Grid, err = sweep.ParseGrid(grid); err != nil {

@@ -734,3 +734,57 @@ func TestSweepOverTasksFoldsOffsets(t *testing.T) {
 		t.Errorf("ensemble --sweep --offsets of a K-fold sweep over tasks: %v\n%s", err, out)
 	}
 }
+
+// TestSweepFromAParent: a sweep with --from makes every trial a child run
+// of that run (in another runs folder than the sweep's trials): each
+// trial starts from its weights, for another task with a fresh head, and
+// a grid over --freeze-epochs gives each trial its own. A trial that
+// starts over (killed before its first checkpoint) finds the parent again
+// by its folder. An unknown parent is refused before anything runs.
+func TestSweepFromAParent(t *testing.T) {
+	data, parents, rd := tinySet(t), t.TempDir(), t.TempDir()
+	out, err := run(t, "train", "--headless", "--data", data, "--runs", parents, "--img", "16x16", "--batch", "8", "--epochs", "1", "--name", "base")
+	if err != nil {
+		t.Fatalf("parent: %v\n%s", err, out)
+	}
+	list, err := runs.NewStore(parents).List()
+	if err != nil || len(list) != 1 {
+		t.Fatalf("the parent's runs folder: %v %v", list, err)
+	}
+	parent := list[0].Info.Dir
+	if parent, err = filepath.Abs(parent); err != nil {
+		t.Fatal(err)
+	}
+	out, err = run(t, "sweep", "--runs", rd, "--from", parent, "--task", "age", "--grid", "freeze-epochs=0,1", "--wait", "--epochs", "2")
+	if err != nil {
+		t.Fatalf("sweep: %v\n%s", err, out)
+	}
+	s := sweepStatus(t, rd, onlySweep(t, rd))
+	for i, tr := range s.Trials {
+		info, err := runs.NewStore(s.Dir).Info(tr.Run)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tr.State != "done" || info.Parent != filepath.Base(parent) || info.Config["task"] != "age" || (i > 0) != (info.Config["freeze_epochs"] == float64(i)) ||
+			info.Config["from_dir"] != parent || info.Config["img"] != "16x16" {
+			t.Errorf("trial %s: %+v, config %v", tr.Run, tr, info.Config)
+		}
+		log, err := os.ReadFile(filepath.Join(s.Dir, tr.Run, "metrics.jsonl"))
+		if err != nil || !strings.Contains(string(log), "fresh: fc.weight, fc.bias (18 classes there, 3 here)") {
+			t.Errorf("trial %s's log does not say what it took from its parent (%v)", tr.Run, err)
+		}
+	}
+	// Started over with no checkpoint of its own, a trial finds its
+	// parent by the folder it recorded, not in the sweep's folder.
+	t0 := filepath.Join(s.Dir, s.Trials[0].Run)
+	if err := os.RemoveAll(filepath.Join(t0, "checkpoints")); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run(t, "resume", s.Trials[0].Run, "--runs", s.Dir, "--epochs", "3", "--headless"); err != nil || !strings.Contains(out, "4 tensors of its weights") {
+		t.Errorf("a trial resumed without a checkpoint: %v\n%s", err, out)
+	}
+	out, err = run(t, "sweep", "--runs", rd, "--from", "nobody", "--grid", "lr=0.1,0.01", "--epochs", "1")
+	if err == nil || !strings.Contains(out, `--from: no run "nobody"`) {
+		t.Errorf("--from nobody: %v\n%s", err, out)
+	}
+}

@@ -389,12 +389,13 @@ func SettingText(v any) string {
 
 // DifferingSettings lists the config keys whose values differ among runs,
 // sorted. The run's name is left out: it is part of its id, which every
-// list of runs already shows (a sweep's trials are named t000, t001…).
+// list of runs already shows (a sweep's trials are named t000, t001…);
+// so is the parent's folder, which differs with the parent ("from").
 func DifferingSettings(infos []Info) []string {
 	keys := map[string]bool{}
 	for _, i := range infos {
 		for k := range i.Config {
-			if k != "name" {
+			if k != "name" && k != "from_dir" {
 				keys[k] = true
 			}
 		}

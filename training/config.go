@@ -148,6 +148,10 @@ type Config struct {
 	// fresh (a head for other classes) train, then all (linear probing,
 	// then fine-tuning). 0: all train from the start.
 	FreezeEpochs int `json:"freeze_epochs,omitempty"`
+	// FromDir is the parent's folder, as found when the child started: a
+	// child run (a sweep's trial, say) whose parent is in another runs
+	// folder finds it there again if it starts over.
+	FromDir string `json:"from_dir,omitempty"`
 
 	Resume string `json:"-"` // run to continue (resume)
 

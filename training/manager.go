@@ -126,6 +126,7 @@ func (m *Manager) setStarting(on bool) {
 func childOf(t *Trainer, f Command) Config {
 	cfg := t.cfg
 	cfg.Resume, cfg.From, cfg.FromCkpt, cfg.Name, cfg.Note = "", t.RunID(), "latest", "", ""
+	cfg.FromDir = t.RunDir()
 	cfg.LRFind = false   // a child run goes on at its parent's rate, or the one asked for
 	cfg.FreezeEpochs = 0 // its weights are all its parent's: nothing to freeze for
 	m := t.mixer

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -21,6 +22,9 @@ type launch struct {
 	// checkpoint the position in training is restored too, without one
 	// (a run killed before its first) it starts over under the same id.
 	resume bool
+	// parent: ckpt is the parent's (a child run, or a child resumed
+	// before its own first checkpoint), not the run's own.
+	parent bool
 }
 
 // plan works out the launch of cfg: for a resume, the run's own settings
@@ -76,7 +80,11 @@ func (l launch) withParent(store *runs.Store) (launch, error) {
 		}
 		return l, nil
 	}
-	info, err := store.Info(l.cfg.From)
+	ref := l.cfg.From
+	if l.cfg.FromDir != "" {
+		ref = l.cfg.FromDir // the folder it was found in: from another runs folder too
+	}
+	info, err := store.Info(ref)
 	if err != nil {
 		return launch{}, err
 	}
@@ -87,7 +95,10 @@ func (l launch) withParent(store *runs.Store) (launch, error) {
 	if l.meta, err = ReadCkptMeta(p); err != nil {
 		return launch{}, err
 	}
-	l.cfg.From, l.ckpt = info.ID, p
+	l.cfg.From, l.ckpt, l.parent = info.ID, p, true
+	if l.cfg.FromDir, err = filepath.Abs(info.Dir); err != nil {
+		return launch{}, err
+	}
 	return l, nil
 }
 
@@ -102,7 +113,7 @@ func (l launch) open(t *Trainer, hub *Hub) (*runSink, error) {
 			return nil, err
 		}
 		step := 0
-		if l.ckpt != "" {
+		if l.ckpt != "" && !l.parent {
 			step = l.meta.Step
 		}
 		// Forget what was logged after the checkpoint: it is about to be

@@ -34,6 +34,9 @@ type Trainer struct {
 	// parent (a head for other classes): --freeze-epochs trains only
 	// these. Kept in checkpoints for a resume.
 	fresh []string
+	// startNotices are said (and logged) once the run starts: what it
+	// took from its parent.
+	startNotices []string
 
 	data       *dataset.Data
 	train, val *dataset.Set
@@ -124,7 +127,7 @@ func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 	t.sched = Schedule{Name: cfg.Schedule, StepEpochs: cfg.LRStep, WarmupSteps: cfg.Warmup, TotalSteps: t.scheduledSteps()}
 	switch {
 	case l.ckpt != "":
-		if err := t.restore(l.ckpt, l.meta, l.resume); err != nil {
+		if err := t.restore(l.ckpt, l.meta, l.resume && !l.parent); err != nil {
 			return nil, errors.Join(err, t.net.Close())
 		}
 	case cfg.Std == ([3]float32{}):
@@ -294,6 +297,9 @@ func (t *Trainer) Run(ctx context.Context) (err error) {
 	defer stopPoll()
 	go t.pollControl(cctx)
 	t.emit(Event{Kind: KindRun, Settings: &h, Epochs: t.cfg.Epochs, BaseLR: t.baseLR})
+	for _, msg := range t.startNotices {
+		t.emit(Event{Kind: KindNotice, Msg: msg})
+	}
 	t.setState(StateRunning, "")
 	t.status = runs.StatusDone
 	defer func() {

@@ -6,7 +6,6 @@ import (
 	"math"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/maskdash/maskdash/models"
 )
@@ -84,15 +83,15 @@ func (t *Trainer) startFrom(path string, m CkptMeta) (transfer, error) {
 		return transfer{}, err
 	}
 	if x.partial() {
-		t.hub.Publish(Event{Kind: KindNotice, Time: time.Now(), Msg: x.says(t.cfg.From, m, s, t.train.Classes)})
+		t.startNotices = append(t.startNotices, x.says(t.cfg.From, m, s, t.train.Classes))
 	}
 	if t.cfg.FreezeEpochs > 0 {
 		if len(x.fresh) == 0 {
 			return transfer{}, fmt.Errorf("--freeze-epochs %d keeps the tensors from %s fixed, and every tensor of this run comes from it: nothing would train (drop --freeze-epochs, or give the run other classes)",
 				t.cfg.FreezeEpochs, t.cfg.From)
 		}
-		t.hub.Publish(Event{Kind: KindNotice, Time: time.Now(), Msg: fmt.Sprintf(
-			"the %d tensors from %s stay fixed for %s (--freeze-epochs): only %s train", len(x.took), t.cfg.From, epochsWord(t.cfg.FreezeEpochs), shortList(x.fresh, 6))})
+		t.startNotices = append(t.startNotices, fmt.Sprintf(
+			"the %d tensors from %s stay fixed for %s (--freeze-epochs): only %s train", len(x.took), t.cfg.From, epochsWord(t.cfg.FreezeEpochs), shortList(x.fresh, 6)))
 	}
 	return x, nil
 }
@@ -144,7 +143,7 @@ func (t *Trainer) freeze() {
 		p.Frozen = on && !slices.Contains(t.fresh, p.Name)
 	}
 	if was && !on {
-		t.hub.Publish(Event{Kind: KindNotice, Time: time.Now(), Msg: fmt.Sprintf(
+		t.emit(Event{Kind: KindNotice, Msg: fmt.Sprintf(
 			"epoch %d: the tensors from %s train from now on (--freeze-epochs %d)", t.epoch+1, t.cfg.From, t.cfg.FreezeEpochs)})
 	}
 }

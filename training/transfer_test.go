@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -231,5 +232,42 @@ func TestResumedChildKeepsItsFreeze(t *testing.T) {
 	}
 	if !strings.Contains(notices(evs), "epoch 3: the tensors from") {
 		t.Errorf("the resume does not say when the parent's tensors train: %s", notices(evs))
+	}
+}
+
+// TestChildResumedBeforeItsFirstCheckpoint: a child run that stopped
+// before its first checkpoint of its own starts over from its parent's
+// weights, at its own first epoch and step, not at its parent's.
+func TestChildResumedBeforeItsFirstCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	cfg := tinyConfig(t, dir)
+	cfg.Epochs = 2
+	parent, _, err := runTrainer(t, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	child := tinyConfig(t, dir)
+	child.From, child.Epochs = parent.RunID(), 1
+	tr, _ := trainFromStart(t, child)
+	if err := os.RemoveAll(filepath.Join(tr.RunDir(), "checkpoints")); err != nil {
+		t.Fatal(err)
+	}
+	_, evs := trainFromStart(t, Config{Runs: dir, Resume: tr.RunID(), Epochs: 2, StepEvery: time.Nanosecond, Workers: 2})
+	var epochs []int
+	first := -1
+	for _, e := range evs {
+		if e.Kind == KindStep && first < 0 {
+			first = e.Step
+		}
+		if e.Kind == KindEpoch {
+			epochs = append(epochs, e.Epoch)
+		}
+	}
+	if first != 1 || !slices.Equal(epochs, []int{1, 2}) {
+		t.Errorf("the resumed child's first step is %d and its epochs %v, want step 1 and epochs [1 2]", first, epochs)
+	}
+	info, err := runs.NewStore(dir).Info(tr.RunID())
+	if err != nil || info.EpochsDone != 2 || info.Parent != parent.RunID() {
+		t.Errorf("the resumed child: %d epochs done, parent %q (%v)", info.EpochsDone, info.Parent, err)
 	}
 }
