@@ -14,8 +14,8 @@ import (
 // from, whether it looks for a rate first, and how many of its own last
 // epochs train on the validation images (--val-train counts the run's
 // epochs; a child of weights that did so holds nothing out anyway), and
-// how long the tensors from its own parent stay fixed.
-var perRunFlags = map[string]bool{"runs": true, "name": true, "note": true, "run-id": true, "from": true, "from-ckpt": true, "lr-find": true, "val-train": true, "freeze-epochs": true}
+// how long and how fast the tensors from its own parent train.
+var perRunFlags = map[string]bool{"runs": true, "name": true, "note": true, "run-id": true, "from": true, "from-ckpt": true, "lr-find": true, "val-train": true, "freeze-epochs": true, "from-lr-scale": true}
 
 // dependents are inherited settings that only make sense with a setting
 // the command line changed: given --schedule cosine, a parent's --lr-step
@@ -82,7 +82,7 @@ func inheritParent(fs *pflag.FlagSet, c *training.Config) error {
 		return err
 	}
 	merged.Runs, merged.Name, merged.Note, merged.RunID, merged.FromCkpt, merged.LRFind = c.Runs, c.Name, c.Note, c.RunID, c.FromCkpt, c.LRFind
-	merged.ValTrain, merged.FreezeEpochs = c.ValTrain, c.FreezeEpochs
+	merged.ValTrain, merged.FreezeEpochs, merged.FromLRScale = c.ValTrain, c.FreezeEpochs, c.FromLRScale
 	if err := complete(); err != nil {
 		return err
 	}

@@ -89,6 +89,11 @@ func chanceFloat(fs *pflag.FlagSet, p *float64, name string, def float64, usage 
 	fs.Var(numberFlag[float64]{p, func(v float64) bool { return v >= 0 && v <= 1 }, "a chance from 0 to 1"}, name, usage)
 }
 
+// rateFraction is a fraction of a rate: above 0, up to 1.
+func rateFraction(fs *pflag.FlagSet, p *float64, name string, usage string) {
+	fs.Var(numberFlag[float64]{p, func(v float64) bool { return v > 0 && v <= 1 }, "a fraction above 0, up to 1"}, name, usage)
+}
+
 func nonNegFloat(fs *pflag.FlagSet, p *float64, name string, def float64, usage string) {
 	*p = def
 	fs.Var(numberFlag[float64]{p, func(v float64) bool { return v >= 0 && v < 1e300 }, "a number, 0 or more"}, name, usage)
@@ -160,6 +165,7 @@ func trainFlags(fs *pflag.FlagSet, c *training.Config) func() error {
 	fs.StringVar(&c.RunID, "run-id", "", "the run's id exactly (default: made from the time, model, loss and name)")
 	fs.StringVar(&c.From, "from", "", "start from this run's checkpoint (a child run)")
 	fs.StringVar(&c.FromCkpt, "from-ckpt", d.FromCkpt, "which checkpoint of --from: best or latest")
+	rateFraction(fs, &c.FromLRScale, "from-lr-scale", "with --from: the tensors taken from the parent train at this fraction of the rate, the fresh ones (a head for other classes) at all of it, such as 0.1 (discriminative fine-tuning; default 1)")
 	countInt(fs, &c.FreezeEpochs, "freeze-epochs", 0, "with --from: the tensors taken from the parent stay fixed for the first N epochs, so only the layers that start fresh (a head for other classes) train, then all do (0: all from the start)")
 	complete := func() error {
 		w, h, err := training.ParseSize(*img)

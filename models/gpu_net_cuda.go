@@ -358,6 +358,8 @@ func (g *gpuNet) update(n *Net, u Update) error {
 			continue
 		}
 		w, gr := g.weights[p], g.train.buf[n.train.grads[i]]
+		u := u
+		u.LR = p.Rate(u.LR)
 		wd := u.WeightDecay
 		if !p.Decay {
 			wd = 0

@@ -26,8 +26,12 @@ type Param struct {
 	// tensors from its parent while --freeze-epochs lasts). Its gradient
 	// is still computed.
 	Frozen bool
-	Output bool // a tensor of the layer that gives the logits (a head's last)
-	t      *tensor.Dense
+	// RateScale is the fraction of the optimizer's learning rate the
+	// tensor trains at (a child run's tensors from its parent with
+	// --from-lr-scale); 0 means 1, all of it.
+	RateScale float64
+	Output    bool // a tensor of the layer that gives the logits (a head's last)
+	t         *tensor.Dense
 }
 
 // Spec describes a network. Zero values take the documented defaults.

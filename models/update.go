@@ -21,3 +21,12 @@ type Update struct {
 	Nesterov                          bool
 	Step                              int
 }
+
+// Rate is the learning rate tensor p trains at when the optimizer's is
+// lr: lr times its RateScale (0: lr itself).
+func (p *Param) Rate(lr float64) float64 {
+	if p.RateScale == 0 {
+		return lr
+	}
+	return lr * p.RateScale
+}

@@ -11,8 +11,9 @@
 # people (default 900, seed 5). The task TASK (default age) is then learnt
 # for EPOCHS epochs (default 8) on another synthetic set of PROFILES
 # people (default 60, seed 3) three ways, each with seeds SEEDS ("1 2
-# 3"): from scratch, from the parent (its head fresh), and from the parent
-# with its tensors fixed for the first FREEZE epochs (default 2). Each run
+# 3"): from scratch, from the parent (its head fresh), from the parent
+# with its tensors fixed for the first FREEZE epochs (default 2), and
+# from the parent with its tensors at a tenth of the rate. Each run
 # is scored by `eval` on the small set's 4,000 eval images, which no run
 # saw. PARENT_DATA trains the parent on another data folder instead, of
 # its own classes (PARENT_FLAGS adds its flags, such as
@@ -37,7 +38,8 @@ pf1=$("$bin" runs --runs "$runs" --json | python3 -c 'import json,sys; print("%.
 echo "parent: $model on $big ${PARENT_FLAGS:-}, val macro F1 $pf1"
 f1() { python3 -c 'import json,sys; print("%.4f" % json.load(sys.stdin)["metrics"]["macro_f1"])'; }
 printf '%-22s %-5s %s\n' variant seed "eval F1 (unseen images)"
-for v in "scratch|" "from the parent|--from parent" "frozen ${FREEZE:-2} epochs|--from parent --freeze-epochs ${FREEZE:-2}"; do
+for v in "scratch|" "from the parent|--from parent" "frozen ${FREEZE:-2} epochs|--from parent --freeze-epochs ${FREEZE:-2}" \
+	"parent at 0.1 rate|--from parent --from-lr-scale 0.1"; do
 	label=${v%%|*}
 	read -ra flags <<<"${v#*|}"
 	evs=()

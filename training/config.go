@@ -148,6 +148,11 @@ type Config struct {
 	// fresh (a head for other classes) train, then all (linear probing,
 	// then fine-tuning). 0: all train from the start.
 	FreezeEpochs int `json:"freeze_epochs,omitempty"`
+	// FromLRScale is the fraction of the learning rate a child run's
+	// tensors from its parent train at, while the fresh ones (a head for
+	// other classes) take all of it (discriminative fine-tuning); 0 means
+	// 1. During --freeze-epochs they do not train at all.
+	FromLRScale float64 `json:"from_lr_scale,omitempty"`
 	// FromDir is the parent's folder, as found when the child started: a
 	// child run (a sweep's trial, say) whose parent is in another runs
 	// folder finds it there again if it starts over.
@@ -272,6 +277,7 @@ func (c *Config) Check() error {
 		{"lr-step", c.LRStep >= 0, c.LRStep, "a whole number of epochs above 0"},
 		{"val-train", c.ValTrain >= 0, c.ValTrain, "0 (none) or more epochs"},
 		{"freeze-epochs", c.FreezeEpochs >= 0, c.FreezeEpochs, "0 (none) or more epochs"},
+		{"from-lr-scale", c.FromLRScale >= 0 && c.FromLRScale <= 1, c.FromLRScale, "a fraction of the rate above 0, up to 1"},
 		{"erase", c.Erase >= 0 && c.Erase <= 1, c.Erase, "a chance from 0 (never) to 1 (every training image)"},
 		{"mixup-alpha", c.MixupAlpha >= 0 && c.MixupAlpha <= 100, c.MixupAlpha, "a number above 0 (0.2 to 1 are usual)"},
 		{"pseudo-min-prob", c.PseudoMinProb >= 0 && c.PseudoMinProb < 1, c.PseudoMinProb, "a probability from 0 (all) up to (not including) 1"},

@@ -159,6 +159,9 @@ type RunHeader struct {
 	// Freeze is Config.FreezeEpochs, the epochs the tensors from the
 	// parent stay fixed ("2"); "" without it.
 	Freeze string `json:"freeze,omitempty"`
+	// FromLR is Config.FromLRScale ("0.1"); "" when the parent's tensors
+	// train at the whole rate.
+	FromLR string `json:"from_lr,omitempty"`
 	Data   string `json:"data"`
 	Device string `json:"device"`
 	// Precision is the GPU's arithmetic (models.Precision's name) on a

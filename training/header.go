@@ -27,6 +27,7 @@ func (h RunHeader) Tricks() []string {
 		{"erasing", h.Erase},
 		{"val-train", h.ValTrain},
 		{"freeze-epochs", h.Freeze},
+		{"from-lr-scale", h.FromLR},
 	} {
 		if s.value != "" {
 			t = append(t, s.name+" "+s.value)
@@ -75,6 +76,6 @@ func ConfigTricks(cfg map[string]any) []string {
 	h := RunHeader{Task: str("task"), TrainAgeBins: str("train_age_bins"), SkipTrainAges: str("skip_train_ages"),
 		PseudoLabels: str("pseudo_labels"), CutMix: m.cutMixShown(), Mixup: m.mixupShown(), MixPairs: m.pairsShown(),
 		Erase: eraseShown(num("erase")), ValTrain: valTrainShown(Config{ValTrain: int(num("val_train")), Epochs: int(num("epochs"))}),
-		Freeze: freezeShown(int(num("freeze_epochs")))}
+		Freeze: freezeShown(int(num("freeze_epochs"))), FromLR: fromLRShown(num("from_lr_scale"))}
 	return h.Tricks()
 }

@@ -127,8 +127,8 @@ func childOf(t *Trainer, f Command) Config {
 	cfg := t.cfg
 	cfg.Resume, cfg.From, cfg.FromCkpt, cfg.Name, cfg.Note = "", t.RunID(), "latest", "", ""
 	cfg.FromDir = t.RunDir()
-	cfg.LRFind = false   // a child run goes on at its parent's rate, or the one asked for
-	cfg.FreezeEpochs = 0 // its weights are all its parent's: nothing to freeze for
+	cfg.LRFind = false                       // a child run goes on at its parent's rate, or the one asked for
+	cfg.FreezeEpochs, cfg.FromLRScale = 0, 0 // its weights are all its parent's: nothing to train apart
 	m := t.mixer
 	cfg.CutMix, cfg.CutMixBox, cfg.Mixup, cfg.MixupAlpha = m.cutChance, "", m.mixupChance, 0
 	if m.cutChance > 0 {

@@ -190,7 +190,7 @@ func (o *Optimizer) Push(net *models.Net) error {
 func (o *Optimizer) sgd(p *models.Param) {
 	c := o.cfg
 	buf := o.slot(p, 1)[0]
-	lr := float32(c.LR)
+	lr := float32(p.Rate(c.LR))
 	mu := float32(c.Momentum)
 	wd := float32(c.WeightDecay)
 	for i, g := range p.Grad {
@@ -232,7 +232,8 @@ func (o *Optimizer) adam(p *models.Param) {
 		m[i] = float32(b1*float64(m[i]) + (1-b1)*g)
 		v[i] = float32(b2*float64(v[i]) + (1-b2)*g*g)
 	}
-	step := c.LR / bc1
+	lr := p.Rate(c.LR)
+	step := lr / bc1
 	if cap(o.upd) < len(p.Data) {
 		o.upd = make([]float64, len(p.Data))
 	}
@@ -250,7 +251,7 @@ func (o *Optimizer) adam(p *models.Param) {
 	for i := range p.Data {
 		w := float64(p.Data[i])
 		if decoupled {
-			w *= 1 - c.LR*c.WeightDecay*wdRatio
+			w *= 1 - lr*c.WeightDecay*wdRatio
 		}
 		p.Data[i] = float32(w - step*upd[i])
 	}

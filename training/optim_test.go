@@ -121,3 +121,32 @@ func TestScheduleWarmupAndStep(t *testing.T) {
 		t.Errorf("cosine mid %v", got)
 	}
 }
+
+// TestRateScaleScalesTheMove: a tensor with RateScale s moves s times as
+// far on its first step as the same tensor without it (every rule is
+// linear in the rate there, decoupled decay included); a Frozen one does
+// not move.
+func TestRateScaleScalesTheMove(t *testing.T) {
+	for _, name := range []string{"sgd", "adam", "adamw", "adamp"} {
+		o, err := NewOptimizer(OptimConfig{Name: name, LR: 0.05, WeightDecay: 0.01, Momentum: 0.9})
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, grad := []float32{0.5, -1, 2, 0.25, -0.75, 1.5}, []float32{0.3, 0.1, -0.2, 0.05, 0.4, -0.1}
+		whole := param("a", []int{2, 3}, append([]float32(nil), data...), grad)
+		scaled := param("b", []int{2, 3}, append([]float32(nil), data...), grad)
+		scaled.RateScale = 0.25
+		frozen := param("c", []int{2, 3}, append([]float32(nil), data...), grad)
+		frozen.Frozen = true
+		o.Step([]*models.Param{whole, scaled, frozen})
+		for i := range data {
+			mw, ms := float64(whole.Data[i]-data[i]), float64(scaled.Data[i]-data[i])
+			if mw == 0 || math.Abs(ms-0.25*mw) > 1e-6*math.Abs(mw)+5e-7 { // float32 values near 2: an ulp is 2.4e-7
+				t.Errorf("%s: value %d moved %g at a quarter of the rate, %g at all of it", name, i, ms, mw)
+			}
+			if frozen.Data[i] != data[i] {
+				t.Errorf("%s: the frozen tensor moved", name)
+			}
+		}
+	}
+}

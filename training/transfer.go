@@ -85,6 +85,14 @@ func (t *Trainer) startFrom(path string, m CkptMeta) (transfer, error) {
 	if x.partial() {
 		t.startNotices = append(t.startNotices, x.says(t.cfg.From, m, s, t.train.Classes))
 	}
+	if s := t.cfg.FromLRScale; s > 0 && s != 1 {
+		if len(x.fresh) == 0 {
+			return transfer{}, fmt.Errorf("--from-lr-scale %g slows the tensors from %s beside fresh ones, and every tensor of this run comes from it: give a lower --lr instead",
+				s, t.cfg.From)
+		}
+		t.startNotices = append(t.startNotices, fmt.Sprintf(
+			"the %d tensors from %s train at %g of the rate (--from-lr-scale), %s at all of it", len(x.took), t.cfg.From, s, shortList(x.fresh, 6)))
+	}
 	if t.cfg.FreezeEpochs > 0 {
 		if len(x.fresh) == 0 {
 			return transfer{}, fmt.Errorf("--freeze-epochs %d keeps the tensors from %s fixed, and every tensor of this run comes from it: nothing would train (drop --freeze-epochs, or give the run other classes)",
@@ -132,20 +140,37 @@ func shortList(names []string, k int) string {
 	return fmt.Sprintf("%s and %d more", strings.Join(names[:k], ", "), len(names)-k)
 }
 
-// freeze sets which tensors an optimizer step leaves as they are in this
-// epoch: those from the parent while the run's first FreezeEpochs last,
-// none after. It says when they start to train.
+// freeze sets how the tensors from a child run's parent train in this
+// epoch: not at all while the run's first FreezeEpochs last, then at
+// FromLRScale of the rate (the fresh ones at all of it). It says when
+// they start to train.
 func (t *Trainer) freeze() {
-	on := t.epoch < t.cfg.FreezeEpochs && len(t.fresh) > 0
+	if len(t.fresh) == 0 {
+		return // not a child of other classes: every tensor trains alike
+	}
+	on := t.epoch < t.cfg.FreezeEpochs
 	was := false
 	for _, p := range t.net.Params() {
+		fromParent := !slices.Contains(t.fresh, p.Name)
 		was = was || p.Frozen
-		p.Frozen = on && !slices.Contains(t.fresh, p.Name)
+		p.Frozen = on && fromParent
+		if fromParent {
+			p.RateScale = t.cfg.FromLRScale
+		}
 	}
 	if was && !on {
 		t.emit(Event{Kind: KindNotice, Msg: fmt.Sprintf(
 			"epoch %d: the tensors from %s train from now on (--freeze-epochs %d)", t.epoch+1, t.cfg.From, t.cfg.FreezeEpochs)})
 	}
+}
+
+// fromLRShown is the header's form of Config.FromLRScale: "0.1", "" when
+// the parent's tensors train at the whole rate.
+func fromLRShown(scale float64) string {
+	if scale <= 0 || scale == 1 {
+		return ""
+	}
+	return fmt.Sprint(scale)
 }
 
 // freezeShown is the header's form of Config.FreezeEpochs: "2", "" when

@@ -157,6 +157,42 @@ func TestFreezeNeedsFreshTensors(t *testing.T) {
 	}
 }
 
+// TestFromLRScale: with --from-lr-scale the parent's tensors train at
+// that fraction of the rate (the notice and the header say so) and the
+// fresh head at all of it; without a parent, or with no fresh tensor,
+// it is refused in a sentence.
+func TestFromLRScale(t *testing.T) {
+	dir := t.TempDir()
+	cfg := tinyConfig(t, dir)
+	cfg.Epochs = 1
+	parent, _, err := runTrainer(t, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	child := tinyConfig(t, dir)
+	child.From, child.Task, child.FromLRScale, child.Epochs = parent.RunID(), "gender", 0.1, 1
+	tr, evs := trainFromStart(t, child)
+	if !strings.Contains(notices(evs), "the 4 tensors from "+parent.RunID()+" train at 0.1 of the rate (--from-lr-scale), fc.weight, fc.bias at all of it") {
+		t.Errorf("the notices: %s", notices(evs))
+	}
+	if !slices.Contains(tr.header.Tricks(), "from-lr-scale 0.1") {
+		t.Errorf("the header's settings %v", tr.header.Tricks())
+	}
+	for _, p := range tr.net.Params() {
+		if want := map[bool]float64{true: 0, false: 0.1}[p.Output]; p.RateScale != want || p.Frozen {
+			t.Errorf("%s trains at %g of the rate (frozen %v), want %g", p.Name, p.RateScale, p.Frozen, want)
+		}
+	}
+	cfg.FromLRScale = 0.5
+	if _, _, err := start(context.Background(), cfg, NewHub()); err == nil || !strings.Contains(err.Error(), "this run has no parent") {
+		t.Errorf("without a parent: %v", err)
+	}
+	cfg.From = parent.RunID()
+	if _, _, err := start(context.Background(), cfg, NewHub()); err == nil || !strings.Contains(err.Error(), "give a lower --lr instead") {
+		t.Errorf("a parent of the same classes: %v", err)
+	}
+}
+
 // TestLoadMatchingOtherClassesOfTheSameCount: a head of as many classes,
 // but others, starts fresh; every other tensor is the file's.
 func TestLoadMatchingOtherClassesOfTheSameCount(t *testing.T) {
