@@ -359,7 +359,7 @@ func (g *gpuNet) update(n *Net, u Update) error {
 		}
 		w, gr := g.weights[p], g.train.buf[n.train.grads[i]]
 		u := u
-		u.LR = p.Rate(u.LR)
+		u.LR, u.Step = p.Rate(u.LR), u.StepOf(p)
 		wd := u.WeightDecay
 		if !p.Decay {
 			wd = 0

@@ -20,7 +20,13 @@ type Update struct {
 	Beta1, Beta2, Eps, Delta, WDRatio float64
 	Nesterov                          bool
 	Step                              int
+	// Skipped counts, per tensor name, the steps a tensor sat out frozen:
+	// its own step count (Adam's bias correction) is Step less that.
+	Skipped map[string]int
 }
+
+// StepOf is tensor p's own step count.
+func (u Update) StepOf(p *Param) int { return u.Step - u.Skipped[p.Name] }
 
 // Rate is the learning rate tensor p trains at when the optimizer's is
 // lr: lr times its RateScale (0: lr itself).

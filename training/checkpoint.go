@@ -66,21 +66,23 @@ type CkptMeta struct {
 	// Mixup is the Mixup setting when the checkpoint was written
 	// (ParseMixup's form); "" in checkpoints from before it: the run's
 	// config's.
-	Mixup     string            `json:"mixup,omitempty"`
-	BaseLR    float64           `json:"base_lr"`
-	Optimizer string            `json:"optimizer"`
-	OptStep   int               `json:"optimizer_step"`
-	OptLR     float64           `json:"optimizer_lr"`
-	Slots     map[string][]F32s `json:"optimizer_slots,omitempty"` // checkpoints before optimizer_state: the slots as base64
-	OptFile   string            `json:"optimizer_state,omitempty"` // the .optim.safetensors file beside this JSON
-	Data      DataIdentity      `json:"data"`
-	Mean      [3]float32        `json:"mean"`
-	CropW     int               `json:"crop_w,omitempty"` // centre crop before resizing
-	CropH     int               `json:"crop_h,omitempty"`
-	Std       [3]float32        `json:"std"`
-	Classes   []string          `json:"classes"`
-	BestF1    float64           `json:"best_f1"`
-	BestEpoch int               `json:"best_epoch"`
+	Mixup     string  `json:"mixup,omitempty"`
+	BaseLR    float64 `json:"base_lr"`
+	Optimizer string  `json:"optimizer"`
+	OptStep   int     `json:"optimizer_step"`
+	// OptSkipped is OptState.Skipped: the steps each frozen tensor sat out.
+	OptSkipped map[string]int    `json:"optimizer_skipped,omitempty"`
+	OptLR      float64           `json:"optimizer_lr"`
+	Slots      map[string][]F32s `json:"optimizer_slots,omitempty"` // checkpoints before optimizer_state: the slots as base64
+	OptFile    string            `json:"optimizer_state,omitempty"` // the .optim.safetensors file beside this JSON
+	Data       DataIdentity      `json:"data"`
+	Mean       [3]float32        `json:"mean"`
+	CropW      int               `json:"crop_w,omitempty"` // centre crop before resizing
+	CropH      int               `json:"crop_h,omitempty"`
+	Std        [3]float32        `json:"std"`
+	Classes    []string          `json:"classes"`
+	BestF1     float64           `json:"best_f1"`
+	BestEpoch  int               `json:"best_epoch"`
 	// ValTrained: the weights have trained on the run's validation images
 	// (--val-train), so its validation predictions are of images it saw.
 	ValTrained bool `json:"val_trained,omitempty"`
@@ -481,7 +483,7 @@ func loadNet(path string, evalBatch int, cpu bool) (*models.Net, CkptMeta, error
 // optState reads the optimizer's state: the .optim.safetensors file, or
 // the base64 slots of older checkpoints.
 func (m *CkptMeta) optState() (OptState, error) {
-	s := OptState{Name: m.Optimizer, LR: m.OptLR, Step: m.OptStep, Slots: map[string][][]float32{}}
+	s := OptState{Name: m.Optimizer, LR: m.OptLR, Step: m.OptStep, Slots: map[string][][]float32{}, Skipped: m.OptSkipped}
 	for k, v := range m.Slots {
 		for _, f := range v {
 			s.Slots[k] = append(s.Slots[k], []float32(f))

@@ -266,6 +266,22 @@ func TestGPUFrozenTensorsStay(t *testing.T) {
 			if same != p.Frozen {
 				t.Errorf("%v: %s (frozen %v) unchanged: %v", dev, p.Name, p.Frozen, same)
 			}
+		}
+		// Unfrozen, a tensor takes its first step as a fresh one: the
+		// GPU counts its own steps as the CPU does.
+		for _, p := range net.Params() {
+			p.Frozen = false
+		}
+		if _, _, err := net.TrainStep(x); err != nil {
+			t.Fatal(err)
+		}
+		if err := opt.StepNet(net); err != nil {
+			t.Fatal(err)
+		}
+		if err := net.WeightsToHost(); err != nil {
+			t.Fatal(err)
+		}
+		for k, p := range net.Params() {
 			d := make([]float32, len(p.Data))
 			for j := range p.Data {
 				d[j] = p.Data[j] - start[k][j]

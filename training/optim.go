@@ -2,6 +2,7 @@ package training
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"strings"
 
@@ -33,15 +34,23 @@ type OptState struct {
 	LR    float64                `json:"lr"`
 	Step  int                    `json:"step"`
 	Slots map[string][][]float32 `json:"slots"`
+	// Skipped counts, per tensor, the steps it sat out frozen
+	// (--freeze-epochs); its own step count is Step less that.
+	Skipped map[string]int `json:"skipped,omitempty"`
 }
 
 // Optimizer updates parameters from their gradients. Its learning rate can
 // change between two steps without losing state.
 type Optimizer struct {
-	cfg   OptimConfig
-	step  int
-	slots map[string][][]float32
-	upd   []float64 // Adam's update of one parameter, reused (one step is one goroutine)
+	cfg  OptimConfig
+	step int
+	// skipped counts the steps each frozen tensor sat out: Adam's bias
+	// correction counts a tensor's own steps (as PyTorch's per-tensor
+	// step does), so a tensor that starts to train after its parent's
+	// layers were frozen moves as a fresh one would.
+	skipped map[string]int
+	slots   map[string][][]float32
+	upd     []float64 // Adam's update of one parameter, reused (one step is one goroutine)
 }
 
 // NewOptimizer builds an optimizer by name.
@@ -95,7 +104,7 @@ func (o *Optimizer) Name() string { return o.cfg.Name }
 
 // State returns a deep copy of the state.
 func (o *Optimizer) State() OptState {
-	s := OptState{Name: o.cfg.Name, LR: o.cfg.LR, Step: o.step, Slots: map[string][][]float32{}}
+	s := OptState{Name: o.cfg.Name, LR: o.cfg.LR, Step: o.step, Slots: map[string][][]float32{}, Skipped: maps.Clone(o.skipped)}
 	for k, v := range o.slots {
 		cp := make([][]float32, len(v))
 		for i := range v {
@@ -112,6 +121,7 @@ func (o *Optimizer) Load(s OptState) error {
 		return fmt.Errorf("optimizer state is for %s, not %s", s.Name, o.cfg.Name)
 	}
 	o.step = s.Step
+	o.skipped = maps.Clone(s.Skipped)
 	o.slots = map[string][][]float32{}
 	for k, v := range s.Slots {
 		o.slots[k] = v
@@ -131,12 +141,24 @@ func (o *Optimizer) slot(p *models.Param, k int) [][]float32 {
 	return s
 }
 
+// skip counts a step frozen tensor p sat out.
+func (o *Optimizer) skip(p *models.Param) {
+	if o.skipped == nil {
+		o.skipped = map[string]int{}
+	}
+	o.skipped[p.Name]++
+}
+
+// stepOf is tensor p's own step count, this step included.
+func (o *Optimizer) stepOf(p *models.Param) int { return o.step - o.skipped[p.Name] }
+
 // Step applies one update to every parameter from its Grad, but the
 // Frozen ones.
 func (o *Optimizer) Step(ps []*models.Param) {
 	o.step++
 	for _, p := range ps {
 		if p.Frozen {
+			o.skip(p)
 			continue
 		}
 		switch o.cfg.Name {
@@ -157,11 +179,16 @@ func (o *Optimizer) StepNet(net *models.Net) error {
 		return nil
 	}
 	o.step++
+	for _, p := range net.Params() {
+		if p.Frozen {
+			o.skip(p)
+		}
+	}
 	c := o.cfg
 	rule := map[string]models.UpdateRule{"sgd": models.UpdateSGD, "adam": models.UpdateAdam, "adamw": models.UpdateAdamW,
 		"adamp": models.UpdateAdamP}[c.Name]
 	return net.ApplyUpdate(models.Update{Rule: rule, LR: c.LR, Momentum: c.Momentum, WeightDecay: c.WeightDecay,
-		Beta1: c.Beta1, Beta2: c.Beta2, Eps: c.Eps, Delta: c.Delta, WDRatio: c.WDRatio, Nesterov: c.Nesterov, Step: o.step})
+		Beta1: c.Beta1, Beta2: c.Beta2, Eps: c.Eps, Delta: c.Delta, WDRatio: c.WDRatio, Nesterov: c.Nesterov, Step: o.step, Skipped: o.skipped})
 }
 
 // Pull brings a GPU net's optimizer state into the optimizer (before
@@ -198,7 +225,7 @@ func (o *Optimizer) sgd(p *models.Param) {
 			g += wd * p.Data[i]
 		}
 		if mu != 0 {
-			if o.step == 1 {
+			if o.stepOf(p) == 1 {
 				buf[i] = g
 			} else {
 				buf[i] = mu*buf[i] + g
@@ -221,7 +248,7 @@ func (o *Optimizer) adam(p *models.Param) {
 	s := o.slot(p, 2)
 	m, v := s[0], s[1]
 	b1, b2 := c.Beta1, c.Beta2
-	t := float64(o.step)
+	t := float64(o.stepOf(p))
 	bc1 := 1 - math.Pow(b1, t)
 	bc2 := 1 - math.Pow(b2, t)
 	for i, g32 := range p.Grad {

@@ -150,3 +150,37 @@ func TestRateScaleScalesTheMove(t *testing.T) {
 		}
 	}
 }
+
+// TestFrozenStepsDoNotCount: a tensor that sat out 1,000 steps frozen
+// takes its first Adam step as a fresh tensor does (PyTorch counts steps
+// per tensor): every value moves by the rate, against the gradient. With
+// the run's step count it would move about 2.5 times as far. The count
+// survives the optimizer's state (a checkpoint).
+func TestFrozenStepsDoNotCount(t *testing.T) {
+	o, err := NewOptimizer(OptimConfig{Name: "adam", LR: 0.01})
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := param("live", []int{3}, []float32{1, 1, 1}, []float32{0.1, 0.1, 0.1})
+	late := param("late", []int{3}, []float32{1, 1, 1}, []float32{0.5, -0.2, 0.05})
+	late.Frozen = true
+	for range 1000 {
+		o.Step([]*models.Param{live, late})
+	}
+	st := o.State()
+	if st.Skipped["late"] != 1000 || st.Skipped["live"] != 0 {
+		t.Fatalf("skipped %v", st.Skipped)
+	}
+	o2, _ := NewOptimizer(OptimConfig{Name: "adam", LR: 0.01})
+	if err := o2.Load(st); err != nil {
+		t.Fatal(err)
+	}
+	late.Frozen = false
+	o2.Step([]*models.Param{live, late})
+	for i, g := range late.Grad {
+		want := 1 - 0.01*float64(g)/math.Abs(float64(g))
+		if math.Abs(float64(late.Data[i])-want) > 1e-6 {
+			t.Errorf("value %d: %v after its first step, want %v (a fresh Adam's)", i, late.Data[i], want)
+		}
+	}
+}

@@ -663,7 +663,7 @@ func (t *Trainer) handleCommands(ctx context.Context) (stop bool, err error) {
 
 func (t *Trainer) meta(m *Metrics, st OptState) CkptMeta {
 	return CkptMeta{Model: t.net.Spec, Epoch: t.epoch, Step: t.step, Batch: t.batchInEpoch, Metrics: m,
-		Loss: t.loss.Spec, CutMix: offIfEmpty(t.mixer.cutMixShown()), Mixup: offIfEmpty(t.mixer.mixupShown()), BaseLR: t.baseLR, Optimizer: st.Name, OptStep: st.Step, OptLR: st.LR,
+		Loss: t.loss.Spec, CutMix: offIfEmpty(t.mixer.cutMixShown()), Mixup: offIfEmpty(t.mixer.mixupShown()), BaseLR: t.baseLR, Optimizer: st.Name, OptStep: st.Step, OptSkipped: st.Skipped, OptLR: st.LR,
 		Data: DataIdentity{Root: t.train.Root, Format: t.train.Format, Images: t.data.Train.Len(), Seed: t.cfg.Seed,
 			Split: t.cfg.Split, ValRatio: t.cfg.ValRatio, AgeBins: t.cfg.AgeBins, Sampler: t.cfg.Sampler, FixLabels: t.cfg.FixLabels, TrainAgeBins: t.cfg.TrainAgeBins,
 			SkipTrainAges: t.cfg.SkipTrainAges, PseudoLabels: t.cfg.PseudoLabels, Task: t.cfg.Task},
