@@ -13,7 +13,7 @@ func (a *app) exportCmd() *cobra.Command {
 	var runsDir, format, out, size string
 	cmd := &cobra.Command{
 		Use:   "export RUN|SWEEP [RUN|SWEEP…]",
-		Short: "write runs' figures for other tools: csv, png, svg, html or TensorBoard event files (a sweep: html or csv)",
+		Short: "write runs' figures for other tools: csv, png, svg, html, a Markdown report or TensorBoard event files (a sweep: html or csv)",
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return fmt.Errorf("export needs at least one run id; see '%s --help'", cmd.CommandPath())
@@ -23,7 +23,7 @@ func (a *app) exportCmd() *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&runsDir, "runs", runs.DefaultDir, "runs folder")
-	f.StringVar(&format, "format", "csv", "csv (every step and epoch), png or svg (curves and confusion matrix), html (one self-contained page) or tensorboard")
+	f.StringVar(&format, "format", "csv", "csv (every step and epoch), png or svg (curves and confusion matrix), html (one self-contained page), md (a Markdown report, GitHub's tables, with its figures as png) or tensorboard")
 	f.StringVar(&size, "size", "900x600", "figure size WxH for png (pixels) and svg (points)")
 	f.StringVar(&out, "out", "maskdash-export", "folder to write into")
 	cmd.RunE = func(_ *cobra.Command, args []string) error {
@@ -33,7 +33,7 @@ func (a *app) exportCmd() *cobra.Command {
 		}
 		write, ok := exporters[format]
 		if !ok {
-			return fmt.Errorf("format %q is not one of csv, png, svg, html, tensorboard", format)
+			return fmt.Errorf("format %q is not one of csv, png, svg, html, md, tensorboard", format)
 		}
 		store := runs.NewStore(runsDir)
 		for _, ref := range args {
@@ -73,6 +73,7 @@ var exporters = map[string]func(dir, out string, sz export.Size) ([]string, erro
 		p, err := export.HTML(dir, out)
 		return []string{p}, err
 	},
+	"md": export.Markdown,
 	"tensorboard": func(dir, out string, _ export.Size) ([]string, error) {
 		p, err := export.TensorBoard(dir, out)
 		return []string{p}, err

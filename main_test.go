@@ -447,6 +447,10 @@ func TestExportCSV(t *testing.T) {
 	if o, err := run(t, "export", "x", "--runs", rd, "--out", out); err != nil || strings.Count(o, "wrote ") != 3 {
 		t.Fatalf("export: %v\n%s", err, o)
 	}
+	// The Markdown report: the .md and its two figures.
+	if o, err := run(t, "export", "x", "--runs", rd, "--out", out, "--format", "md"); err != nil || strings.Count(o, "wrote ") != 3 || !strings.Contains(o, ".md\n") {
+		t.Errorf("export --format md: %v\n%s", err, o)
+	}
 	info, err := runs.NewStore(rd).Info("x")
 	if err != nil {
 		t.Fatal(err)
@@ -510,7 +514,8 @@ func TestExportCSV(t *testing.T) {
 		want string
 	}{
 		{[]string{"export", "nope", "--runs", rd}, `no run "nope"`},
-		{[]string{"export", "x", "--runs", rd, "--format", "gif"}, `format "gif" is not one of csv, png, svg, html, tensorboard`},
+		{[]string{"export", "x", "--runs", rd, "--format", "gif"}, `format "gif" is not one of csv, png, svg, html, md, tensorboard`},
+		{[]string{"export", "x", "--runs", rd, "--format", "md", "--out", "/proc/version/x"}, "export folder"},
 		{[]string{"export", "x", "--runs", rd, "--format", "png", "--size", "big"}, `--size "big" is not WxH`},
 		{[]string{"export", "x", "--runs", rd, "--format", "html", "--out", "/proc/version/x"}, "export folder"},
 		{[]string{"export", "x", "--runs", rd, "--format", "tensorboard", "--out", "/proc/version/x"}, "export folder"},

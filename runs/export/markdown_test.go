@@ -1,0 +1,76 @@
+package export
+
+import (
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/maskdash/maskdash/runs"
+)
+
+// TestMarkdownInCmarkGFM: the Markdown report, rendered by GitHub's own
+// renderer (cmark-gfm with its table extension), has the run's figures
+// in tables (the per-class scores as the HTML page has them, the
+// epochs with the tasks' F1, the class offsets, the settings), the note
+// as a quote with its pipe and line kept, and links the two PNG figures
+// written beside it, which decode at the size asked.
+func TestMarkdownInCmarkGFM(t *testing.T) {
+	gfm, err := exec.LookPath("cmark-gfm")
+	if err != nil {
+		t.Skip("no cmark-gfm (apt-get install cmark-gfm)")
+	}
+	dir, out := figureRun(t), t.TempDir()
+	if err := runs.WriteNote(dir, "focal | ce\nthe loader waited"); err != nil {
+		t.Fatal(err)
+	}
+	off := runs.ClassOffsets{Epoch: 2, Step: 200, Classes: []string{"cat", "dog", "fox"}, Offsets: []float64{0, 0.75, -0.25}, Images: 20,
+		MacroF1: 0.7, MacroF1Offsets: 0.75, HeldOutGain: 0.02, HeldOutSD: 0.01, HeldOutHalves: 10, HeldOutImproved: 9}
+	if err := runs.WriteClassOffsets(dir, off); err != nil {
+		t.Fatal(err)
+	}
+	paths, err := Markdown(dir, out, Size{640, 480})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(paths) != 3 || filepath.Ext(paths[0]) != ".md" {
+		t.Fatalf("wrote %v", paths)
+	}
+	for _, p := range paths[1:] {
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := png.DecodeConfig(f)
+		f.Close()
+		if err != nil || cfg.Width != 640 || cfg.Height != 480 {
+			t.Errorf("%s: %dx%d (%v)", p, cfg.Width, cfg.Height, err)
+		}
+	}
+	html, err := exec.Command(gfm, "-e", "table", paths[0]).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	flat := strings.ReplaceAll(string(html), "\n", "")
+	id := filepath.Base(dir)
+	if n := strings.Count(flat, "<table>"); n != 4 {
+		t.Errorf("%d tables, want 4 (classes, epochs, offsets, settings):\n%s", n, html)
+	}
+	for _, want := range []string{
+		"<h1>figs (" + id + ")</h1>",
+		"<blockquote><p>focal | ce<br />the loader waited</p></blockquote>",
+		"<strong>Best macro F1 0.7000</strong> at epoch 2",
+		`<img src="` + id + `-curves.png"`, `<img src="` + id + `-confusion.png"`,
+		`<tr><td>dog</td><td align="right">0.8750</td><td align="right">0.7000</td><td align="right">0.7778</td><td align="right">–</td><td align="right">10</td></tr>`,
+		`<th align="right">mask F1</th><th align="right">gender F1</th><th align="right">age F1</th>`,
+		`<td align="right">0.7000</td><td align="right">0.9000</td><td align="right">0.8000</td><td align="right">0.6250</td></tr>`,
+		`<tr><td>dog</td><td align="right">+0.75</td></tr>`,
+		"<tr><td>batch</td><td>32</td></tr>",
+	} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("cmark-gfm's HTML lacks %q:\n%s", want, html)
+		}
+	}
+}
