@@ -15,6 +15,19 @@ import (
 	"github.com/maskdash/maskdash/runs"
 )
 
+// trainParent trains an 18-class tinyConfig run of the given epochs in
+// dir, for child runs to start from.
+func trainParent(t *testing.T, dir string, epochs int) *Trainer {
+	t.Helper()
+	cfg := tinyConfig(t, dir)
+	cfg.Epochs = epochs
+	parent, _, err := runTrainer(t, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return parent
+}
+
 // tensorAt reads tensor name of the checkpoint of epoch ep in runDir.
 func tensorAt(t *testing.T, runDir string, ep int, name string) ([]int, []float32) {
 	t.Helper()
@@ -53,12 +66,7 @@ func tensorAt(t *testing.T, runDir string, ep int, name string) ([]int, []float3
 // checkpoints name the fresh tensors for a resume.
 func TestChildRunOfOtherClassesTakesTheTrunk(t *testing.T) {
 	dir := t.TempDir()
-	cfg := tinyConfig(t, dir)
-	cfg.Epochs = 1
-	parent, _, err := runTrainer(t, cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	parent := trainParent(t, dir, 1)
 	_, conv := tensorAt(t, parent.RunDir(), 1, "conv2.weight")
 	_, fc := tensorAt(t, parent.RunDir(), 1, "fc.weight")
 	for _, freeze := range []int{1, 0} {
@@ -163,12 +171,7 @@ func TestFreezeNeedsFreshTensors(t *testing.T) {
 // it is refused in a sentence.
 func TestFromLRScale(t *testing.T) {
 	dir := t.TempDir()
-	cfg := tinyConfig(t, dir)
-	cfg.Epochs = 1
-	parent, _, err := runTrainer(t, cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	parent := trainParent(t, dir, 1)
 	child := tinyConfig(t, dir)
 	child.From, child.Task, child.FromLRScale, child.Epochs = parent.RunID(), "gender", 0.1, 1
 	tr, evs := trainFromStart(t, child)
@@ -183,6 +186,7 @@ func TestFromLRScale(t *testing.T) {
 			t.Errorf("%s trains at %g of the rate (frozen %v), want %g", p.Name, p.RateScale, p.Frozen, want)
 		}
 	}
+	cfg := tinyConfig(t, dir)
 	cfg.FromLRScale = 0.5
 	if _, _, err := start(context.Background(), cfg, NewHub()); err == nil || !strings.Contains(err.Error(), "this run has no parent") {
 		t.Errorf("without a parent: %v", err)
@@ -250,12 +254,7 @@ func notices(evs []Event) string {
 // --freeze-epochs end.
 func TestResumedChildKeepsItsFreeze(t *testing.T) {
 	dir := t.TempDir()
-	cfg := tinyConfig(t, dir)
-	cfg.Epochs = 1
-	parent, _, err := runTrainer(t, cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	parent := trainParent(t, dir, 1)
 	_, conv := tensorAt(t, parent.RunDir(), 1, "conv2.weight")
 	child := tinyConfig(t, dir)
 	child.From, child.Task, child.FreezeEpochs, child.Epochs = parent.RunID(), "age", 2, 1
@@ -276,12 +275,7 @@ func TestResumedChildKeepsItsFreeze(t *testing.T) {
 // weights, at its own first epoch and step, not at its parent's.
 func TestChildResumedBeforeItsFirstCheckpoint(t *testing.T) {
 	dir := t.TempDir()
-	cfg := tinyConfig(t, dir)
-	cfg.Epochs = 2
-	parent, _, err := runTrainer(t, cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	parent := trainParent(t, dir, 2)
 	child := tinyConfig(t, dir)
 	child.From, child.Epochs = parent.RunID(), 1
 	tr, _ := trainFromStart(t, child)

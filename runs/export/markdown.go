@@ -3,7 +3,6 @@ package export
 import (
 	"bytes"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -88,37 +87,7 @@ func quote(s string) string {
 	return strings.Join(out, "\n")
 }
 
-var mdTmpl = template.Must(template.New("md").Funcs(template.FuncMap{
-	"f4": func(v float64) string {
-		if math.IsNaN(v) {
-			return "–"
-		}
-		return fmt.Sprintf("%.4f", v)
-	},
-	"pct": func(v *float64) string {
-		if v == nil {
-			return "–"
-		}
-		return fmt.Sprintf("%.2f%%", 100**v)
-	},
-	"optf4": func(v *float64) string {
-		if v == nil {
-			return "–"
-		}
-		return fmt.Sprintf("%.4f", *v)
-	},
-	"sign2": func(v float64) string { return fmt.Sprintf("%+.2f", v) },
-	"sign4": func(v float64) string { return fmt.Sprintf("%+.4f", v) },
-	"task": func(m map[string]float64, t string) string {
-		if v, ok := m[t]; ok {
-			return fmt.Sprintf("%.4f", v)
-		}
-		return "–"
-	},
-	"base":  filepath.Base,
-	"cell":  cell,
-	"quote": quote,
-}).Parse(`# {{cell .Name}}
+var mdTmpl = template.Must(template.New("md").Funcs(template.FuncMap(figureFuncs)).Funcs(template.FuncMap{"cell": cell, "quote": quote}).Parse(`# {{cell .Name}}
 {{with .Note}}
 {{quote .}}
 {{end}}
