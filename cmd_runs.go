@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/maskdash/maskdash/runs"
+	"github.com/maskdash/maskdash/runs/export"
 	"github.com/maskdash/maskdash/training"
 	"github.com/maskdash/maskdash/training/sweep"
 	"github.com/maskdash/maskdash/ui"
@@ -53,13 +54,14 @@ type runRow struct {
 
 func (a *app) runsCmd() *cobra.Command {
 	var dir, filter, sortBy string
-	var asJSON, archived, deleted, importance bool
+	var asJSON, archived, deleted, importance, md bool
 	cmd := &cobra.Command{Use: "runs", Short: "list runs (--archived, --deleted: the ones the dashboard's a and D put away)", Args: noArgs}
 	cmd.Flags().StringVar(&dir, "runs", runs.DefaultDir, "runs folder")
 	cmd.Flags().BoolVar(&archived, "archived", false, "list the archived runs instead ('maskdash runs restore RUN' brings one back)")
 	cmd.Flags().BoolVar(&deleted, "deleted", false, "list the deleted runs instead, still in the trash ('maskdash runs empty-trash' frees their space)")
 	cmd.AddCommand(a.runsRestoreCmd(), a.runsEmptyTrashCmd())
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&md, "md", false, "print the table as Markdown (GitHub's tables), for a report's list of experiments")
 	cmd.Flags().StringVar(&filter, "filter", "", "only runs that match every word: key=value by a setting (loss=focal seed=2), key<value, <=, >, >= or != by a setting or a figure (f1>0.3 lr<=1e-3 public>=0.7; see README), any other word as text (the dashboard's / filter)")
 	cmd.Flags().StringVar(&sortBy, "sort", "run", "order: run (newest first), f1, acc or public (best first; public: the leaderboard's), time (longest first)")
 	cmd.Flags().BoolVar(&importance, "importance", false, "instead of the list, what each setting that varies among the listed runs accounts for in their best macro F1 (ε², as sweep status gives a sweep's)")
@@ -154,10 +156,10 @@ func (a *app) runsCmd() *cobra.Command {
 				fmt.Fprint(a.out, ", 'maskdash runs empty-trash' frees the space")
 			}
 			fmt.Fprintln(a.out, ")")
-			printRuns(a.out, where, rows)
+			printRuns(a.out, where, rows, md)
 			return nil
 		}
-		printRuns(a.out, dir, rows)
+		printRuns(a.out, dir, rows, md)
 		printSweepsIn(a.out, dir)
 		return nil
 	}
@@ -285,25 +287,68 @@ func printSweepsIn(out io.Writer, dir string) {
 	}
 }
 
-func printRuns(out io.Writer, dir string, rows []runRow) {
+func printRuns(out io.Writer, dir string, rows []runRow, md bool) {
 	if len(rows) == 0 {
 		fmt.Fprintf(out, "no runs in %s\n", dir)
 		return
 	}
-	changed, alerted := false, false
+	head, body, changed, alerted := runCells(rows)
+	if md {
+		// GitHub's table: for a report's list of experiments.
+		line := func(cells []string) {
+			for i, c := range cells {
+				cells[i] = export.MarkdownCell(c)
+			}
+			fmt.Fprintf(out, "| %s |\n", strings.Join(cells, " | "))
+		}
+		line(head)
+		sep := make([]string, len(head))
+		for i, h := range head {
+			sep[i] = "---"
+			if slices.Contains([]string{"LR", "EPOCHS", "BEST F1", "ACC", "PUBLIC F1", "TIME"}, h) {
+				sep[i] = "---:"
+			}
+		}
+		fmt.Fprintf(out, "| %s |\n", strings.Join(sep, " | "))
+		for _, cells := range body {
+			line(append(cells, make([]string, max(len(head)-len(cells), 0))...))
+		}
+		fmt.Fprintln(out)
+	} else {
+		// Columns as wide as their widest cell: sweep trials' and --name's
+		// ids and a mixed loss overflowed fixed widths and shifted the rest.
+		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+		for _, cells := range append([][]string{head}, body...) {
+			fmt.Fprintln(tw, strings.Join(cells, "\t"))
+		}
+		_ = tw.Flush() // a closed pipe has no one to tell
+	}
+	if changed {
+		mark := "*"
+		if md {
+			mark = `\*` // a list's bullet otherwise
+		}
+		fmt.Fprintln(out, mark+" changed while training: the value at the end ('maskdash compare RUN' shows each change)")
+	}
+	if alerted {
+		fmt.Fprintln(out, "! the run raised the layers or non-finite alert ('maskdash layers RUN' shows its layers; --json lists its alerts)")
+	}
+}
+
+// runCells are the runs table's header and a row of cells a run (an
+// unreadable run's: its id, status and error), and whether a value was
+// marked as changed while training or a run as having raised an alert.
+func runCells(rows []runRow) (head []string, body [][]string, changed, alerted bool) {
 	// The leaderboard's column once a run has a score there.
 	public := slices.ContainsFunc(rows, func(r runRow) bool { return r.Public != nil })
-	publicHead := ""
+	head = []string{"RUN", "STATUS", "MODEL", "LOSS", "OPTIM", "LR", "EPOCHS", "BEST F1", "ACC"}
 	if public {
-		publicHead = "\tPUBLIC F1"
+		head = append(head, "PUBLIC F1")
 	}
-	// Columns as wide as their widest cell: sweep trials' and --name's
-	// ids and a mixed loss overflowed fixed widths and shifted the rest.
-	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "RUN\tSTATUS\tMODEL\tLOSS\tOPTIM\tLR\tEPOCHS\tBEST F1\tACC"+publicHead+"\tTIME\tPARENT\tTRICKS\tNOTE")
+	head = append(head, "TIME", "PARENT", "TRICKS", "NOTE")
 	for _, r := range rows {
 		if r.Error != "" {
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", r.ID, r.Status, r.Error)
+			body = append(body, []string{r.ID, string(r.Status), r.Error})
 			continue
 		}
 		// Each value that differs from the one the run started with.
@@ -318,23 +363,18 @@ func printRuns(out io.Writer, dir string, rows []runRow) {
 		if training.Troubled(r.Alerts) {
 			status, alerted = status+"!", true
 		}
-		publicCell := ""
+		cells := []string{r.ID, status, r.Model, r.Loss + lossMark, r.Optim, fmt.Sprintf("%.2g%s", r.LR, lrMark),
+			fmt.Sprintf("%d/%d", r.Epochs, r.Planned), fmt.Sprintf("%.4f", r.BestF1), fmt.Sprintf("%.3f", r.BestAcc)}
 		if public {
-			publicCell = "\t-"
+			c := "-"
 			if r.Public != nil {
-				publicCell = fmt.Sprintf("\t%.4f", *r.Public)
+				c = fmt.Sprintf("%.4f", *r.Public)
 			}
+			cells = append(cells, c)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.2g%s\t%d/%d\t%.4f\t%.3f%s\t%s\t%s\t%s\t%s\n", r.ID, status, r.Model, r.Loss+lossMark, r.Optim,
-			r.LR, lrMark, r.Epochs, r.Planned, r.BestF1, r.BestAcc, publicCell, fmtDur(r.Duration), orDash(r.Parent), orDash(strings.Join(r.Tricks, " · ")), noteCell(r.Note))
+		body = append(body, append(cells, fmtDur(r.Duration), orDash(r.Parent), orDash(strings.Join(r.Tricks, " · ")), noteCell(r.Note)))
 	}
-	_ = tw.Flush() // a closed pipe has no one to tell
-	if changed {
-		fmt.Fprintln(out, "* changed while training: the value at the end ('maskdash compare RUN' shows each change)")
-	}
-	if alerted {
-		fmt.Fprintln(out, "! the run raised the layers or non-finite alert ('maskdash layers RUN' shows its layers; --json lists its alerts)")
-	}
+	return head, body, changed, alerted
 }
 
 // noteCell is a note's first line, cut to a table cell's width.

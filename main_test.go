@@ -1005,7 +1005,7 @@ func TestRunsMarksWhatChanged(t *testing.T) {
 	printRuns(&b, "runs", []runRow{
 		{ID: "lr-changed", Loss: "ce", StartLoss: "ce", LR: 3e-4, StartLR: 1e-3},
 		{ID: "as-started", Loss: "focal", StartLoss: "focal", LR: 1e-3, StartLR: 1e-3},
-	})
+	}, false)
 	out := b.String()
 	for _, l := range strings.Split(out, "\n") {
 		switch {
@@ -1028,7 +1028,7 @@ func TestRunsTableAligns(t *testing.T) {
 	printRuns(&b, "runs", []runRow{
 		{ID: "20261205-021614-cnn-s-0.6focal+0.4f1-with-a-long-name", Status: "done", Model: "cnn-s", Loss: "0.6focal+0.4f1", StartLoss: "0.6focal+0.4f1", Optim: "adamw", LR: 1e-3, StartLR: 1e-3, Epochs: 10, Planned: 10},
 		{ID: "short", Status: "running", Model: "vgg-s-mh", Loss: "ce", StartLoss: "ce", Optim: "sgd", LR: 3e-4, StartLR: 3e-4, Epochs: 1, Planned: 30},
-	})
+	}, false)
 	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
 	if len(lines) != 3 {
 		t.Fatalf("want a header and two rows:\n%s", b.String())
@@ -1038,6 +1038,43 @@ func TestRunsTableAligns(t *testing.T) {
 		if strings.Index(lines[1], col.a) != at || strings.LastIndex(lines[2], col.b) != at {
 			t.Errorf("column %s is not aligned:\n%s", col.head, b.String())
 		}
+	}
+}
+
+// TestRunsAsMarkdown: runs --md is a GitHub table that GitHub's renderer
+// (cmark-gfm) reads as one: a row a run, the figures right-aligned, a
+// pipe in a note kept in its cell, an unreadable run's row padded.
+func TestRunsAsMarkdown(t *testing.T) {
+	gfm, err := exec.LookPath("cmark-gfm")
+	if err != nil {
+		t.Skip("no cmark-gfm (apt-get install cmark-gfm)")
+	}
+	var b strings.Builder
+	pub := 0.7021
+	printRuns(&b, "runs", []runRow{
+		{ID: "a", Status: "done", Model: "cnn-s", Loss: "focal", StartLoss: "ce", Optim: "adam", LR: 1e-3, StartLR: 1e-3, Epochs: 10, Planned: 10, BestF1: 0.4123, Note: "ce | focal\nsecond line", Public: &pub},
+		{ID: "b", Status: "unreadable", Error: "b/run.json is corrupt"},
+	}, true)
+	cmd := exec.Command(gfm, "-e", "table")
+	cmd.Stdin = strings.NewReader(b.String())
+	html, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	flat := strings.ReplaceAll(string(html), "\n", "")
+	for _, want := range []string{
+		`<th>RUN</th><th>STATUS</th>`, `<th align="right">BEST F1</th>`, `<th align="right">PUBLIC F1</th>`,
+		`<tr><td>a</td><td>done</td><td>cnn-s</td><td>focal*</td><td>adam</td><td align="right">0.001</td><td align="right">10/10</td><td align="right">0.4123</td>`,
+		`<td align="right">0.7021</td>`, `<td>ce | focal</td></tr>`,
+		`<tr><td>b</td><td>unreadable</td><td>b/run.json is corrupt</td><td></td>`,
+		"<p>* changed while training",
+	} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("cmark-gfm's HTML lacks %q:\n%s\n%s", want, b.String(), html)
+		}
+	}
+	if strings.Count(flat, "<tr>") != 3 {
+		t.Errorf("want a header and two rows:\n%s", html)
 	}
 }
 

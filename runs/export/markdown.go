@@ -63,13 +63,14 @@ func Markdown(runDir, out string, size Size) ([]string, error) {
 	return append([]string{path}, figs...), nil
 }
 
-// cell makes a value safe in a GFM table cell: a pipe escaped, a line
-// break a space.
-func cell(v any) string {
-	s := fmt.Sprint(v)
-	s = strings.NewReplacer("|", `\|`, "\r\n", " ", "\n", " ", "\r", " ").Replace(s)
-	return s
+// MarkdownCell makes a value safe in a GFM table cell: a pipe escaped, a
+// line break a space.
+func MarkdownCell(s string) string {
+	return strings.NewReplacer("|", `\|`, "\r\n", " ", "\n", " ", "\r", " ").Replace(s)
 }
+
+// cell is MarkdownCell of any value, for the report's template.
+func cell(v any) string { return MarkdownCell(fmt.Sprint(v)) }
 
 // quote makes a note a Markdown block quote that keeps its lines: each
 // line that another follows ends in a hard break (a backslash); an empty
