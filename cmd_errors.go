@@ -2,19 +2,21 @@ package main
 
 import (
 	"fmt"
+	"image"
 	"io"
 	"os"
 	"strings"
 
 	"github.com/maskdash/maskdash/dataset"
 	"github.com/maskdash/maskdash/runs"
+	"github.com/maskdash/maskdash/training"
 	"github.com/maskdash/maskdash/ui/thumb"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 )
 
 func (a *app) errorsCmd() *cobra.Command {
-	var runsDir, cell, images string
+	var runsDir, cell, images, cam string
 	var epoch, top, size int
 	cmd := &cobra.Command{
 		Use:   "errors RUN",
@@ -32,6 +34,7 @@ or numbers; * for any; T,T lists the hardest correct ones).`,
 	f.IntVar(&top, "top", 10, "how many images (0: all)")
 	f.StringVar(&images, "images", "auto", "thumbnails: auto, none, "+protocolNames())
 	f.IntVar(&size, "size", 12, "thumbnail height in terminal rows (width is twice that)")
+	f.StringVar(&cam, "cam", "", "draw each thumbnail as the net saw it with its class activation map over it (red where the image adds to the class's logit, blue where it takes from it): pred (the predicted class's) or true (the true class's)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ref, err := runArg(cmd, "", args)
 		if err != nil {
@@ -43,6 +46,12 @@ or numbers; * for any; T,T lists the hardest correct ones).`,
 		proto, err := a.imageProtocol(images)
 		if err != nil {
 			return err
+		}
+		if cam != "" && cam != "pred" && cam != "true" {
+			return fmt.Errorf("--cam %q is not pred or true", cam)
+		}
+		if cam != "" && proto == "" {
+			return fmt.Errorf("--cam draws over the thumbnails, and there are none: run it on a terminal, or give --images with a protocol (%s)", protocolNames())
 		}
 		dir, err := runs.NewStore(runsDir).Resolve(ref)
 		if err != nil {
@@ -74,6 +83,12 @@ or numbers; * for any; T,T lists the hardest correct ones).`,
 		}
 		fmt.Fprintln(a.out)
 		src := &dataset.Images{Dir: info.DataDir}
+		var maps map[int]training.ClassMap
+		if cam != "" {
+			if maps, err = a.classMaps(dir, p, idx, src, cam); err != nil {
+				return err
+			}
+		}
 		for n, i := range idx {
 			it := p.Items[i]
 			where := it.Path
@@ -85,8 +100,11 @@ or numbers; * for any; T,T lists the hardest correct ones).`,
 			if proto == "" {
 				continue
 			}
-			img, err := src.Image(it.Path, it.Mem)
-			if err != nil {
+			var img image.Image
+			if m, ok := maps[i]; ok {
+				img = thumb.Heat(m.Seen, m.Map, m.H, m.W)
+				fmt.Fprintf(a.out, "    the map of %s (p %.3f)\n", p.Names[m.Class], m.Prob)
+			} else if img, err = src.Image(it.Path, it.Mem); err != nil {
 				fmt.Fprintf(a.errOut, "warning: %v\n", err)
 				continue
 			}
@@ -101,6 +119,46 @@ or numbers; * for any; T,T lists the hardest correct ones).`,
 		return nil
 	}
 	return cmd
+}
+
+// classMaps computes the class activation maps of the images idx of p
+// (the predicted class's, or with which "true" the true class's) with
+// the weights that made p, on the CPU, and says whose weights they are.
+// An image that does not decode is left out, with a warning.
+func (a *app) classMaps(dir string, p *runs.ValPreds, idx []int, src *dataset.Images, which string) (map[int]training.ClassMap, error) {
+	pr, whose, err := training.MapPredictor(dir, p.Epoch)
+	if err != nil {
+		return nil, fmt.Errorf("--cam: %w", err)
+	}
+	defer func() {
+		if err := pr.Net.Close(); err != nil {
+			fmt.Fprintf(a.errOut, "warning: %v\n", err)
+		}
+	}()
+	var imgs []image.Image
+	var classes, of []int
+	for _, i := range idx {
+		img, err := src.Image(p.Items[i].Path, p.Items[i].Mem)
+		if err != nil {
+			fmt.Fprintf(a.errOut, "warning: %v\n", err)
+			continue
+		}
+		c := p.Pred[i]
+		if which == "true" {
+			c = p.Truth[i]
+		}
+		imgs, classes, of = append(imgs, img), append(classes, c), append(of, i)
+	}
+	ms, err := pr.ClassMaps(imgs, classes)
+	if err != nil {
+		return nil, fmt.Errorf("--cam: %w", err)
+	}
+	fmt.Fprintf(a.out, "class activation maps (%s class) of %s, over each image as the net saw it: red where it adds to the class's logit, blue where it takes from it\n", which, whose)
+	out := map[int]training.ClassMap{}
+	for k, m := range ms {
+		out[of[k]] = m
+	}
+	return out, nil
 }
 
 func protocolNames() string {

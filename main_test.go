@@ -595,6 +595,13 @@ func TestErrorsListsTheWorstFirst(t *testing.T) {
 	if conf.M[ti][pi] > 0 && strings.Count(out, "▀") < 3*3 {
 		t.Errorf("no thumbnail of 3 rows drawn:\n%s", out)
 	}
+	// The same images with their class activation maps, from the weights
+	// of epoch 1 (the run keeps them: 2 epochs, 3 checkpoints kept).
+	out, err = run(t, "errors", "e", "--runs", rd, "--epoch", "1", "--top", "2", "--images", "blocks", "--size", "3", "--cam", "true")
+	if err != nil || !strings.Contains(out, "class activation maps (true class) of epoch 1's weights") || strings.Count(out, "    the map of ") != 2 ||
+		strings.Count(out, "▀") < 2*3*3 {
+		t.Errorf("errors --cam true: %v\n%s", err, out)
+	}
 	empty := t.TempDir()
 	if o, err := run(t, "train", "--headless", "--data", data, "--runs", empty, "--img", "16x16", "--batch", "8", "--epochs", "1", "--name", "z"); err != nil {
 		t.Fatalf("train: %v\n%s", err, o)
@@ -612,6 +619,8 @@ func TestErrorsListsTheWorstFirst(t *testing.T) {
 		{[]string{"errors", "e", "--runs", rd, "--epoch", "9"}, `no validation predictions for epoch 9 (it kept epochs 1, 2)`},
 		{[]string{"errors", "e", "--runs", rd, "--images", "png"}, `image protocol "png"`},
 		{[]string{"errors", "z", "--runs", empty}, `kept no validation predictions`},
+		{[]string{"errors", "e", "--runs", rd, "--cam", "both", "--images", "blocks"}, `--cam "both" is not pred or true`},
+		{[]string{"errors", "e", "--runs", rd, "--cam", "pred", "--images", "none"}, `--cam draws over the thumbnails, and there are none`},
 	} {
 		o, err := run(t, c.args...)
 		if err == nil || !strings.Contains(o, c.want) || strings.Count(strings.TrimSpace(o), "\n") > 0 {

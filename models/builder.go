@@ -23,6 +23,9 @@ type builder struct {
 	gorgonia bool
 	bns      []*gorgoniaBNLayer // the Gorgonia-ops BatchNorm layers, in order
 	flops    float64            // a training step's per image (Net.StepFLOPs)
+	// spatial is the last feature map that keeps its rows and columns:
+	// what global average pooling reads (Net.CAM); nil before any.
+	spatial *G.Node
 }
 
 // count adds a layer's multiply-adds per image to the step's FLOPs: the
@@ -112,6 +115,7 @@ func (b *builder) pool(x *G.Node) (*G.Node, error) {
 }
 
 func (b *builder) gap(x *G.Node) (*G.Node, error) {
+	b.spatial = x
 	if b.gorgonia {
 		return b.gorgoniaGAP(x)
 	}

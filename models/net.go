@@ -107,19 +107,23 @@ const (
 // graph is one compiled Gorgonia graph: training (with gradients) or
 // evaluation (forward only).
 type graph struct {
-	g     *G.ExprGraph
-	x     *G.Node
-	xt    *tensor.Dense
-	out   *G.Node
-	feat  *G.Node // the trunk's output, which the output layers read (Net.Embed)
-	cost  *G.Node
-	grads G.Nodes
-	loss  *ops.LossOp
-	vm    G.VM
-	batch int
-	arena *ops.GradArena     // the training graph's gradient buffers
-	bns   []*gorgoniaBNLayer // EngineGorgonia's BatchNorm layers
-	flops float64            // a training step's, per image (see Net.StepFLOPs)
+	g    *G.ExprGraph
+	x    *G.Node
+	xt   *tensor.Dense
+	out  *G.Node
+	feat *G.Node // the trunk's output, which the output layers read (Net.Embed)
+	// spatial is the trunk's last feature map with rows and columns
+	// (N, C, h, w): feat itself (cnn-s) or what its global pooling read
+	// (vgg-s, resnet-s); Net.CAM reads it.
+	spatial *G.Node
+	cost    *G.Node
+	grads   G.Nodes
+	loss    *ops.LossOp
+	vm      G.VM
+	batch   int
+	arena   *ops.GradArena     // the training graph's gradient buffers
+	bns     []*gorgoniaBNLayer // EngineGorgonia's BatchNorm layers
+	flops   float64            // a training step's, per image (see Net.StepFLOPs)
 }
 
 // Net is a network: its parameters and a training and an evaluation graph
@@ -240,7 +244,10 @@ func (n *Net) build(batch int, train bool) (*graph, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build %s: %w", n.Spec.Name, err)
 	}
-	gr.feat = out
+	gr.feat, gr.spatial = out, b.spatial
+	if gr.spatial == nil && len(out.Shape()) == 4 {
+		gr.spatial = out
+	}
 	if out, err = b.heads(out); err != nil {
 		return nil, fmt.Errorf("build %s heads: %w", n.Spec.Name, err)
 	}

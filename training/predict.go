@@ -161,7 +161,13 @@ type Predictor struct {
 
 // LoadPredictor loads a checkpoint for evaluation.
 func LoadPredictor(path string) (*Predictor, error) {
-	net, meta, err := LoadNet(path, 64)
+	return loadPredictor(path, false)
+}
+
+// loadPredictor loads a checkpoint for evaluation, on the CPU whatever
+// the build when cpu is set.
+func loadPredictor(path string, cpu bool) (*Predictor, error) {
+	net, meta, err := loadNet(path, 64, cpu)
 	if err != nil {
 		return nil, err
 	}

@@ -12,7 +12,9 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/maskdash/maskdash/models"
 	"github.com/maskdash/maskdash/runs"
+	"github.com/maskdash/maskdash/training"
 	"github.com/maskdash/maskdash/ui/thumb"
 	"github.com/muesli/termenv"
 )
@@ -318,6 +320,56 @@ func TestConfusionAPColumnAt80(t *testing.T) {
 	for _, want := range []string{"macro F1", fmt.Sprintf("%.4f", c.MacroF1()), "mean AP", fmt.Sprintf("%.4f", runs.MacroAP(curves))} {
 		if !strings.Contains(v, want) {
 			t.Errorf("the figures under the column lack %q:\n%s", want, v)
+		}
+	}
+}
+
+// TestClassMapsInTheErrorsPane: m draws the cell's images with their
+// predicted class's activation maps (from the weights of the epoch the
+// predictions are of), again with the true class's, and again without;
+// a run with no checkpoint says why in the pane's head and keeps its
+// images.
+func TestClassMapsInTheErrorsPane(t *testing.T) {
+	runsDir := errorsRun(t)
+	open := func() (Model, string) {
+		m, _ := press(errorsModelFor(t, runsDir, 120, 40), "2", "e")
+		m, cmds := press(m, "enter")
+		m = run(t, m, cmds[0])
+		return m, m.View()
+	}
+	m, plain := open()
+	m, cmds := press(m, "m")
+	m = run(t, m, cmds[0])
+	if v := m.View(); !strings.Contains(v, "class maps: ") || !strings.Contains(v, "keeps no weights to draw the maps with") || !strings.Contains(v, "4 images, worst first") {
+		t.Errorf("m on a run without weights:\n%s", v)
+	}
+	// Epoch 2's weights, as training writes them at the epoch's end.
+	dir := filepath.Join(runsDir, script()[0].Settings.ID)
+	net, err := models.New(models.Spec{Name: "cnn-s", Batch: 4, W: 32, H: 32, Classes: 18, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ckpts := filepath.Join(dir, "checkpoints")
+	if err := os.MkdirAll(ckpts, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	meta := training.CkptMeta{Model: net.Spec, Epoch: 2, Step: 80, Classes: script()[0].Settings.Classes, Std: [3]float32{0.2, 0.2, 0.2}, Mean: [3]float32{0.5, 0.5, 0.5}}
+	if _, err := training.SaveCheckpoint(ckpts, net, meta, training.OptState{Name: "adam"}, true); err != nil {
+		t.Fatal(err)
+	}
+	m, _ = open()
+	for _, want := range []string{"class maps of the predicted class, epoch 2's weights", "class maps of the true class, epoch 2's weights", ""} {
+		m, cmds = press(m, "m")
+		if v := m.View(); want != "" && !strings.Contains(v, "drawing the images' class maps") {
+			t.Errorf("m does not say the maps are being drawn:\n%s", v)
+		}
+		m = run(t, m, cmds[0])
+		v := m.View()
+		switch {
+		case want != "" && (!strings.Contains(v, want) || v == plain):
+			t.Errorf("want %q over new thumbnails:\n%s", want, v)
+		case want == "" && v != plain:
+			t.Errorf("the third m does not go back to the images alone:\n%s\nwant\n%s", v, plain)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"image"
 	"io"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/maskdash/maskdash/dataset"
 	"github.com/maskdash/maskdash/runs"
+	"github.com/maskdash/maskdash/training"
 	"github.com/maskdash/maskdash/ui/thumb"
 	"github.com/muesli/termenv"
 )
@@ -45,24 +47,60 @@ type errorsModel struct {
 	sel          int
 	fullProtocol thumb.Protocol
 	fixes        string // the label corrections file F appends to
+	profile      termenv.Profile
+	maps         classMapMode // m: the thumbnails with their class activation maps
+	mapsFrom     string       // whose weights drew them (training.MapPredictor's which)
+	mapsErr      error        // why the maps are not drawn
+}
+
+// classMapMode is what the errors pane draws over its thumbnails: nothing,
+// or each image's class activation map of its predicted or its true class
+// (training.ClassMap), over the image as the net saw it.
+type classMapMode int
+
+const (
+	mapsOff classMapMode = iota
+	mapsPredicted
+	mapsTrue
+)
+
+// next is the mode m moves to.
+func (c classMapMode) next() classMapMode { return (c + 1) % 3 }
+
+func (c classMapMode) String() string {
+	return [...]string{"off", "predicted", "true"}[c]
+}
+
+// hint says what m does in the mode before c.
+func (c classMapMode) hint() string {
+	return [...]string{"the images alone", "the predicted class's maps", "the true class's maps"}[c]
 }
 
 // errorsLoadedMsg carries a cell's images, read in a command.
 type errorsLoadedMsg struct {
-	gen     int
-	preds   *runs.ValPreds
-	dataDir string
-	idx     []int
-	thumbs  [][]string
-	err     error
+	gen      int
+	preds    *runs.ValPreds
+	dataDir  string
+	idx      []int
+	thumbs   [][]string
+	err      error
+	mapsFrom string // the class maps' weights, when drawn
+	mapsErr  error  // why they are not
 }
 
 // openCell opens the pane on a cell and loads it.
 func (e errorsModel) openCell(runDir string, epoch, truth, pred int, profile termenv.Profile) (errorsModel, tea.Cmd) {
-	e = errorsModel{open: true, runDir: runDir, epoch: epoch, truth: truth, pred: pred, gen: e.gen + 1, loading: true, fullProtocol: e.fullProtocol}
-	gen := e.gen
+	e = errorsModel{open: true, runDir: runDir, epoch: epoch, truth: truth, pred: pred, gen: e.gen + 1, loading: true, fullProtocol: e.fullProtocol,
+		profile: profile, maps: e.maps}
+	return e, e.load()
+}
+
+// load reads the cell's images and draws their thumbnails (with their
+// class maps, in that mode), in a command.
+func (e errorsModel) load() tea.Cmd {
+	runDir, epoch, truth, pred, gen, profile, mode := e.runDir, e.epoch, e.truth, e.pred, e.gen, e.profile, e.maps
 	kitty := e.fullProtocol == thumb.ProtoKitty && profile != termenv.Ascii
-	return e, func() tea.Msg {
+	return func() tea.Msg {
 		dataDir := "" // where relative image paths are (run.json's data_dir); read here, not in Update
 		if info, err := runs.ReadInfo(runDir); err == nil {
 			dataDir = info.DataDir
@@ -73,12 +111,20 @@ func (e errorsModel) openCell(runDir string, epoch, truth, pred int, profile ter
 		}
 		idx := p.Worst(truth, pred, 0)
 		src := &dataset.Images{Dir: dataDir}
+		shown := idx[:min(len(idx), maxThumbs)]
+		imgs := make([]image.Image, len(shown))
+		errs := make([]error, len(shown))
+		for k, i := range shown {
+			imgs[k], errs[k] = src.Image(p.Items[i].Path, p.Items[i].Mem)
+		}
+		msg := errorsLoadedMsg{gen: gen, preds: p, dataDir: dataDir, idx: idx}
+		if mode != mapsOff {
+			msg.mapsFrom, msg.mapsErr = drawMaps(runDir, p, shown, imgs, errs, mode)
+		}
 		var th [][]string
-		for _, i := range idx[:min(len(idx), maxThumbs)] {
-			it := p.Items[i]
-			img, err := src.Image(it.Path, it.Mem)
-			if err != nil {
-				th = append(th, []string{"(no image:", clip(err.Error(), thumbSlotW-2) + ")"})
+		for k, img := range imgs {
+			if errs[k] != nil {
+				th = append(th, []string{"(no image:", clip(errs[k].Error(), thumbSlotW-2) + ")"})
 				continue
 			}
 			cols := min(thumb.Cols(img, thumbRows), thumbSlotW-2)
@@ -94,16 +140,59 @@ func (e errorsModel) openCell(runDir string, epoch, truth, pred int, profile ter
 			}
 			th = append(th, thumb.BlocksIn(profile, img, cols, thumbRows))
 		}
-		return errorsLoadedMsg{gen: gen, preds: p, dataDir: dataDir, idx: idx, thumbs: th}
+		msg.thumbs = th
+		return msg
 	}
+}
+
+// drawMaps replaces each decoded image of imgs (the images shown of p)
+// by the net's view of it with its class activation map over it (the
+// predicted or the true class's, by mode), computed on the CPU with the
+// weights of p's epoch (or the best, when those are gone). It returns
+// whose weights those were, or why there are no maps (imgs then stay).
+func drawMaps(runDir string, p *runs.ValPreds, shown []int, imgs []image.Image, errs []error, mode classMapMode) (string, error) {
+	pr, whose, err := training.MapPredictor(runDir, p.Epoch)
+	if err != nil {
+		return "", err
+	}
+	var in []image.Image
+	var classes, at []int
+	for k, i := range shown {
+		if errs[k] != nil {
+			continue
+		}
+		c := p.Pred[i]
+		if mode == mapsTrue {
+			c = p.Truth[i]
+		}
+		in, classes, at = append(in, imgs[k]), append(classes, c), append(at, k)
+	}
+	ms, err := pr.ClassMaps(in, classes)
+	if cerr := pr.Net.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", err
+	}
+	for j, m := range ms {
+		imgs[at[j]] = thumb.Heat(m.Seen, m.Map, m.H, m.W)
+	}
+	return whose, nil
 }
 
 func (e errorsModel) loaded(msg errorsLoadedMsg) errorsModel {
 	if msg.gen != e.gen {
 		return e
 	}
-	e.loading, e.err, e.preds, e.idx, e.thumbs, e.sel = false, msg.err, msg.preds, msg.idx, msg.thumbs, 0
-	e.dataDir = msg.dataDir
+	sel := 0
+	if e.preds != nil && msg.preds != nil { // the same cell drawn again (m): the selection stays
+		sel = min(e.sel, max(len(msg.thumbs)-1, 0))
+	}
+	e.loading, e.err, e.preds, e.idx, e.thumbs, e.sel = false, msg.err, msg.preds, msg.idx, msg.thumbs, sel
+	e.dataDir, e.mapsFrom, e.mapsErr = msg.dataDir, msg.mapsFrom, msg.mapsErr
+	if msg.mapsErr != nil {
+		e.maps = mapsOff
+	}
 	return e
 }
 
@@ -131,6 +220,13 @@ func (e errorsModel) key(msg tea.KeyMsg, k KeyMap, w int) (errorsModel, tea.Cmd)
 		return e, e.showLarge()
 	case key.Matches(msg, k.FlagLabel):
 		return e, e.flag()
+	case key.Matches(msg, k.ClassMap):
+		if e.loading || e.preds == nil {
+			return e, nil
+		}
+		e.maps, e.mapsErr, e.gen = e.maps.next(), nil, e.gen+1
+		e.loading = true
+		return e, e.load()
 	}
 	return e, nil
 }
@@ -213,6 +309,8 @@ func (e errorsModel) view(st Styles, w, h int) string {
 	}
 	title := st.BoxTitle.Render(fmt.Sprintf("epoch %d · %s", e.epoch, cell))
 	switch {
+	case e.loading && e.maps != mapsOff:
+		return title + "\n" + st.Dim.Render(fmt.Sprintf("drawing the images' class maps of their %s class (every image through the net)…", e.maps))
 	case e.loading:
 		return title + "\n" + st.Dim.Render("reading the images…")
 	case e.err != nil:
@@ -226,6 +324,12 @@ func (e errorsModel) view(st Styles, w, h int) string {
 		drawn += fmt.Sprintf(", the first %d drawn", len(e.thumbs))
 	}
 	head := st.BoxTitle.Render(joinFit([]string{fmt.Sprintf("epoch %d · %s", e.epoch, cell), count, drawn}, " · ", w))
+	switch {
+	case e.mapsErr != nil:
+		head += "\n" + st.Bad.Render(clip("class maps: "+e.mapsErr.Error(), w))
+	case e.maps != mapsOff:
+		head += "\n" + st.Dim.Render(clip(fmt.Sprintf("class maps of the %s class, %s: red adds to its logit, blue takes from it · m: %s", e.maps, e.mapsFrom, e.maps.next().hint()), w))
+	}
 	per, rowsFit, first := e.page(w, h)
 	var rows []string
 	for r := 0; r < rowsFit; r++ {
@@ -254,15 +358,25 @@ func (e errorsModel) view(st Styles, w, h int) string {
 // first one shown (the page that holds the selection).
 func (e errorsModel) page(w, h int) (per, rows, first int) {
 	per = perRow(w)
-	rows = max(1, (h-4)/(thumbRows+2))
+	rows = max(1, (h-3-e.headLines())/(thumbRows+2))
 	return per, rows, (e.sel / per) / rows * rows * per
+}
+
+// headLines is how many lines the pane's head takes: its title, and the
+// class maps' line when they are on (or why they are not).
+func (e errorsModel) headLines() int {
+	if e.maps != mapsOff || e.mapsErr != nil {
+		return 2
+	}
+	return 1
 }
 
 // thumbAt finds the thumbnail at (x, y) of the body.
 func (e errorsModel) thumbAt(x, y, w, h int) (int, bool) {
 	per, rows, first := e.page(w, h)
-	r, c := (y-1)/(thumbRows+2), x/(thumbSlotW+1)
-	if y < 1 || r >= rows || c >= per {
+	top := e.headLines()
+	r, c := (y-top)/(thumbRows+2), x/(thumbSlotW+1)
+	if y < top || r >= rows || c >= per {
 		return 0, false
 	}
 	k := first + r*per + c

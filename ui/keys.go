@@ -30,6 +30,7 @@ type KeyMap struct {
 	Smooth     key.Binding
 	Errors     key.Binding // confusion view: pick a cell to see its images
 	FlagLabel  key.Binding // the cell's images: the selected image's label is wrong
+	ClassMap   key.Binding // the cell's images: their class activation maps (predicted class, true class, off); the pane's head names it (the help is full at 80×24)
 	Offsets    key.Binding // confusion view: class offsets for macro F1 on the best epoch
 	AP         key.Binding // confusion view: each class's average precision
 	EpochPrev  key.Binding
@@ -93,6 +94,7 @@ func DefaultKeyMap() KeyMap {
 		Smooth:     key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "smoothing")),
 		Errors:     key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "cell images")),
 		FlagLabel:  key.NewBinding(key.WithKeys("F"), key.WithHelp("F", "flag wrong label")),
+		ClassMap:   key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "class maps (cell)")),
 		Offsets:    key.NewBinding(key.WithKeys("C"), key.WithHelp("C", "class offsets")),
 		AP:         key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "average precision")),
 		EpochPrev:  key.NewBinding(key.WithKeys("["), key.WithHelp("[/]", "epoch (cell)")),

@@ -287,7 +287,9 @@ func (m Model) helpView(w int) string {
 			key.NewBinding(key.WithKeys("["), key.WithHelp("[/]", "epoch")), k.Back, k.Quit}
 		if m.errs.open {
 			keys = []key.Binding{key.NewBinding(key.WithKeys("up"), key.WithHelp("arrows", "select")),
-				key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "show large")), k.FlagLabel, k.Back, k.Quit}
+				key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "large")),
+				key.NewBinding(key.WithKeys("F"), key.WithHelp("F", "flag label")), // fits 80 columns with m
+				key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "class maps")), k.Back, k.Quit}
 		}
 		return truncate(h.ShortHelpView(keys), w)
 	}

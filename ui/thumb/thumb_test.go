@@ -238,3 +238,31 @@ func TestKittyPlaceholders(t *testing.T) {
 		t.Error("id 0 accepted")
 	}
 }
+
+// TestHeatTintsWhereTheMapIs: a 2×2 map whose top-left cell adds to the
+// logit and bottom-right takes from it tints a grey image red at its
+// top-left corner and blue at its bottom-right, leaves the other corners
+// grey, and a map of zeros leaves the image as it was.
+func TestHeatTintsWhereTheMapIs(t *testing.T) {
+	grey := image.NewRGBA(image.Rect(0, 0, 8, 8))
+	for i := range grey.Pix {
+		grey.Pix[i] = 128
+		if i%4 == 3 {
+			grey.Pix[i] = 255 // opaque
+		}
+	}
+	h := Heat(grey, []float32{2, 0, 0, -2}, 2, 2)
+	tl, br, tr := h.RGBAAt(0, 0), h.RGBAAt(7, 7), h.RGBAAt(7, 0)
+	if tl.R <= 128 || tl.B >= 128 {
+		t.Errorf("the top-left corner is %v, want red", tl)
+	}
+	if br.B <= 128 || br.R >= 128 {
+		t.Errorf("the bottom-right corner is %v, want blue", br)
+	}
+	if tr != (color.RGBA{128, 128, 128, 255}) {
+		t.Errorf("the top-right corner is %v, want the grey it was", tr)
+	}
+	if z := Heat(grey, make([]float32, 4), 2, 2); !bytes.Equal(z.Pix, grey.Pix) {
+		t.Error("a map of zeros changed the image")
+	}
+}

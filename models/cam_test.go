@@ -1,0 +1,79 @@
+package models
+
+import (
+	"errors"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestCAMSplitsTheLogit: for cnn-s (a dense layer on the flattened map),
+// vgg-s and resnet-s (global average pooling first), each image's map
+// adds up to its class's logit less that class's bias; a change to the
+// image's top-left corner changes the map's top-left cells and leaves its
+// bottom-right cell as it was (the map's rows and columns are the
+// image's, not transposed or flipped); a multi-head model is refused.
+func TestCAMSplitsTheLogit(t *testing.T) {
+	for _, name := range []string{"cnn-s", "vgg-s", "resnet-s"} {
+		const side, m = 64, 3 // resnet-s sees about 44 pixels: at 32 its corner cells see each other
+		n, err := New(Spec{Name: name, Batch: 4, W: side, H: side, Classes: 5, Seed: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := rand.New(rand.NewPCG(1, 2))
+		x := make([]float32, m*3*side*side)
+		for i := range x {
+			x[i] = float32(r.NormFloat64())
+		}
+		classes := []int{0, 3, 4}
+		maps, h, w, logits, err := n.CAM(x, m, classes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h != side/map[string]int{"cnn-s": 4, "vgg-s": 8, "resnet-s": 8}[name] || w != h {
+			t.Errorf("%s: a %d×%d map", name, h, w)
+		}
+		bias, _ := n.Lookup("fc.bias")
+		for i, c := range classes {
+			var sum float64
+			for _, v := range maps[i*h*w : (i+1)*h*w] {
+				sum += float64(v)
+			}
+			want := float64(logits[i*5+c] - bias.Data[c])
+			if math.Abs(sum-want) > 1e-4*max(1, math.Abs(want)) {
+				t.Errorf("%s image %d: the map adds up to %.6f, the logit less its bias is %.6f", name, i, sum, want)
+			}
+		}
+		// The top-left 4×4 pixels of the first image, in every channel.
+		y := append([]float32(nil), x...)
+		for ch := range 3 {
+			for row := range 4 {
+				for col := range 4 {
+					y[(ch*side+row)*side+col] += 3
+				}
+			}
+		}
+		maps2, _, _, _, err := n.CAM(y, m, classes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if maps2[0] == maps[0] {
+			t.Errorf("%s: the top-left cell did not change with the top-left pixels", name)
+		}
+		if last := h*w - 1; maps2[last] != maps[last] {
+			t.Errorf("%s: the bottom-right cell changed with the top-left pixels: %v, %v", name, maps[last], maps2[last])
+		}
+		for j := h * w; j < len(maps); j++ {
+			if maps2[j] != maps[j] {
+				t.Fatalf("%s: another image's map changed", name)
+			}
+		}
+	}
+	mh, err := New(Spec{Name: "cnn-s-mh", Batch: 2, W: 16, H: 16, Classes: 18, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, _, err := mh.CAM(make([]float32, 3*16*16), 1, []int{0}); !errors.Is(err, ErrCAMHead) {
+		t.Errorf("a multi-head model: %v", err)
+	}
+}
