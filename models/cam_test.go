@@ -10,8 +10,8 @@ import (
 // TestCAMSplitsTheLogit: for cnn-s (a dense layer on the flattened map),
 // vgg-s and resnet-s (global average pooling first), each image's map
 // adds up to its class's logit less that class's bias; a change to the
-// image's top-left corner changes the map's top-left cells and leaves its
-// bottom-right cell as it was (the map's rows and columns are the
+// image's top-right corner changes the map's top-right cell and leaves
+// its bottom cells as they were (the map's rows and columns are the
 // image's, not transposed or flipped); a multi-head model is refused.
 func TestCAMSplitsTheLogit(t *testing.T) {
 	for _, name := range []string{"cnn-s", "vgg-s", "resnet-s"} {
@@ -44,11 +44,13 @@ func TestCAMSplitsTheLogit(t *testing.T) {
 				t.Errorf("%s image %d: the map adds up to %.6f, the logit less its bias is %.6f", name, i, sum, want)
 			}
 		}
-		// The top-left 4×4 pixels of the first image, in every channel.
+		// The top-right 4×4 pixels of the first image, in every channel:
+		// the map's top-right cell changes, its bottom corners do not (a
+		// transposed map would change its bottom-left cell).
 		y := append([]float32(nil), x...)
 		for ch := range 3 {
 			for row := range 4 {
-				for col := range 4 {
+				for col := side - 4; col < side; col++ {
 					y[(ch*side+row)*side+col] += 3
 				}
 			}
@@ -57,11 +59,13 @@ func TestCAMSplitsTheLogit(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if maps2[0] == maps[0] {
-			t.Errorf("%s: the top-left cell did not change with the top-left pixels", name)
+		if tr := w - 1; maps2[tr] == maps[tr] {
+			t.Errorf("%s: the top-right cell did not change with the top-right pixels", name)
 		}
-		if last := h*w - 1; maps2[last] != maps[last] {
-			t.Errorf("%s: the bottom-right cell changed with the top-left pixels: %v, %v", name, maps[last], maps2[last])
+		for _, c := range []int{(h - 1) * w, h*w - 1} {
+			if maps2[c] != maps[c] {
+				t.Errorf("%s: bottom cell %d changed with the top-right pixels: %v, %v", name, c, maps[c], maps2[c])
+			}
 		}
 		for j := h * w; j < len(maps); j++ {
 			if maps2[j] != maps[j] {
