@@ -14,7 +14,8 @@ var ErrCAMHead = errors.New("a multi-head model's heads have hidden layers, so i
 
 // CAM runs the evaluation graph on up to EvalBatch images (on the CPU) and
 // returns, for each image i, where the logit of class classes[i] comes
-// from: a map of the trunk's last feature map's h × w cells (m maps, a
+// from (a negative class: the image's predicted class, written back into
+// classes): a map of the trunk's last feature map's h × w cells (m maps, a
 // fresh slice), each cell the share of the logit that the features there
 // give through the linear head. For vgg-s and resnet-s (global average
 // pooling, then the dense layer) it is Zhou et al.'s class activation map
@@ -32,7 +33,7 @@ func (n *Net) CAM(x []float32, m int, classes []int) (maps []float32, h, w int, 
 	}
 	k := n.Spec.Outputs()
 	for _, c := range classes {
-		if c < 0 || c >= k {
+		if c >= k {
 			return nil, 0, 0, nil, fmt.Errorf("%w: class %d of %d", ErrShape, c, k)
 		}
 	}
@@ -61,6 +62,16 @@ func (n *Net) CAM(x []float32, m int, classes []int) (maps []float32, h, w int, 
 		logits = append([]float32(nil), ops.Float32s(gr.out.Value())[:m*k]...)
 		maps = make([]float32, m*h*w)
 		for i, cls := range classes {
+			if cls < 0 { // the predicted class
+				row := logits[i*k : (i+1)*k]
+				cls = 0
+				for c, v := range row {
+					if v > row[cls] {
+						cls = c
+					}
+				}
+				classes[i] = cls
+			}
 			mp := maps[i*h*w : (i+1)*h*w]
 			for c := range ch {
 				plane := a[(i*ch+c)*h*w : (i*ch+c+1)*h*w]

@@ -67,6 +67,19 @@ func TestCAMSplitsTheLogit(t *testing.T) {
 				t.Errorf("%s: bottom cell %d changed with the top-right pixels: %v, %v", name, c, maps[c], maps2[c])
 			}
 		}
+		// A negative class is the image's predicted one, written back.
+		pick := []int{-1, -1, -1}
+		if _, _, _, lg, err := n.CAM(x, m, pick); err != nil {
+			t.Fatal(err)
+		} else {
+			for i, c := range pick {
+				for o := range 5 {
+					if lg[i*5+o] > lg[i*5+c] {
+						t.Errorf("%s image %d: class %d given as the predicted one, %d scores higher", name, i, c, o)
+					}
+				}
+			}
+		}
 		for j := h * w; j < len(maps); j++ {
 			if maps2[j] != maps[j] {
 				t.Fatalf("%s: another image's map changed", name)

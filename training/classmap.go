@@ -23,9 +23,9 @@ type ClassMap struct {
 	Prob  float64 // the class's probability for the image
 }
 
-// ClassMaps gives each image the map of class classes[i], on the CPU (a
-// predictor on a GPU: load it with OnCPU first). A multi-head model's
-// answer is models.ErrCAMHead.
+// ClassMaps gives each image the map of class classes[i] (a negative
+// class: its predicted class), on the CPU (a predictor on a GPU: load it
+// with OnCPU first). A multi-head model's answer is models.ErrCAMHead.
 func (p *Predictor) ClassMaps(imgs []image.Image, classes []int) ([]ClassMap, error) {
 	if len(classes) != len(imgs) {
 		return nil, fmt.Errorf("class maps: %d classes for %d images", len(classes), len(imgs))
@@ -39,13 +39,14 @@ func (p *Predictor) ClassMaps(imgs []image.Image, classes []int) ([]ClassMap, er
 		for i, img := range imgs[start:end] {
 			p.Aug.Apply(p.Aug.Prepare(img), x[i*per:(i+1)*per], nil, false)
 		}
-		maps, h, w, logits, err := p.Net.CAM(x, end-start, classes[start:end])
+		batch := slices.Clone(classes[start:end])
+		maps, h, w, logits, err := p.Net.CAM(x, end-start, batch)
 		if err != nil {
 			return nil, err
 		}
 		k := s.Outputs()
 		for i := range end - start {
-			c := classes[start+i]
+			c := batch[i]
 			lp := ClassLogProbs(logits[i*k:(i+1)*k], s.Heads())
 			out = append(out, ClassMap{Seen: p.seen(x[i*per : (i+1)*per]), Map: maps[i*h*w : (i+1)*h*w], H: h, W: w, Class: c, Prob: math.Exp(lp[c])})
 		}

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"fmt"
+	"image"
+	"image/png"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/maskdash/maskdash/dataset"
+	"github.com/maskdash/maskdash/runs"
+	"github.com/maskdash/maskdash/training"
+	"github.com/maskdash/maskdash/ui/thumb"
+	"github.com/spf13/cobra"
+)
+
+// camCmd draws where a run's net finds a class in any images: the
+// competition's unlabelled eval images, a photo of one's own.
+func (a *app) camCmd() *cobra.Command {
+	var runsDir, ckpt, class, out, images string
+	var size int
+	cmd := &cobra.Command{
+		Use:   "cam RUN IMAGE [IMAGE…] [--class C] [--out DIR]",
+		Short: "where a run's net finds a class in any images: class activation maps, drawn or written as PNG",
+		Long: `cam runs a checkpoint (default: the best) on each image, says the class it
+predicts with its probability, and draws the image as the net saw it
+(cropped and resized) with the class activation map of the predicted class
+over it (--class C: of class C, a name or a number): red where the image adds
+to the class's logit, blue where it takes from it. The dashboard's m on a
+confusion cell's images and 'maskdash errors --cam' do the same for the
+validation images. --out DIR writes each as <image>-cam.png, four times the
+net's input size. The maps need a model of one linear head (not -mh).`,
+	}
+	f := cmd.Flags()
+	f.StringVar(&runsDir, "runs", runs.DefaultDir, "runs folder")
+	f.StringVar(&ckpt, "ckpt", "best", "checkpoint: best, latest or a file")
+	f.StringVar(&class, "class", "", "the class whose map is drawn (default: each image's predicted class)")
+	f.StringVar(&out, "out", "", "write each image's map as <out>/<image>-cam.png")
+	f.StringVar(&images, "images", "auto", "thumbnails: auto, none, "+protocolNames())
+	f.IntVar(&size, "size", 12, "thumbnail height in terminal rows")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if len(args) < 2 {
+			return fmt.Errorf("cam needs a run and at least one image: %s RUN IMAGE…", cmd.CommandPath())
+		}
+		if size < 1 || size > 200 {
+			return fmt.Errorf("--size must be from 1 to 200")
+		}
+		proto, err := a.imageProtocol(images)
+		if err != nil {
+			return err
+		}
+		pr, err := training.OpenRunPredictor(runs.NewStore(runsDir), args[0], ckpt)
+		if err != nil {
+			return err
+		}
+		if pr, err = pr.OnCPU(); err != nil {
+			return err
+		}
+		defer func() {
+			if err := pr.Net.Close(); err != nil {
+				fmt.Fprintf(a.errOut, "warning: %v\n", err)
+			}
+		}()
+		names := pr.Meta.Classes
+		cls := -1
+		if class != "" {
+			if cls = classIndex(names, class); cls < 0 {
+				return fmt.Errorf("--class %q is not a class of this run (0 to %d, or a name such as %q)", class, len(names)-1, names[0])
+			}
+		}
+		if out != "" {
+			if err := os.MkdirAll(out, 0o755); err != nil {
+				return fmt.Errorf("--out: %w", err)
+			}
+		}
+		var imgs []image.Image
+		var files []string
+		for _, p := range args[1:] {
+			img, err := dataset.DecodeFile(p)
+			if err != nil {
+				fmt.Fprintf(a.errOut, "warning: %s is skipped: %v\n", p, err)
+				continue
+			}
+			imgs, files = append(imgs, img), append(files, p)
+		}
+		if len(imgs) == 0 {
+			return fmt.Errorf("none of the %d images could be read", len(args)-1)
+		}
+		classes := make([]int, len(imgs))
+		for i := range classes {
+			classes[i] = cls
+		}
+		maps, err := pr.ClassMaps(imgs, classes)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(a.out, "class activation maps of %s (%s): red where the image adds to the class's logit, blue where it takes from it\n", filepath.Base(pr.RunDir), filepath.Base(pr.Path))
+		for i, m := range maps {
+			heat := thumb.Heat(m.Seen, m.Map, m.H, m.W)
+			line := fmt.Sprintf("%s: the map of %s (p %.3f)", files[i], className(names, m.Class), m.Prob)
+			if cls >= 0 {
+				line += "; it predicts " + predicted(pr, imgs[i], names)
+			}
+			if out != "" {
+				p := filepath.Join(out, strings.TrimSuffix(filepath.Base(files[i]), filepath.Ext(files[i]))+"-cam.png")
+				if err := writePNG(p, thumb.Fit(heat, 4*m.Seen.Bounds().Dx(), 4*m.Seen.Bounds().Dy())); err != nil {
+					return err
+				}
+				line += " → " + p
+			}
+			fmt.Fprintln(a.out, line)
+			if proto != "" {
+				s, err := thumb.Draw(proto, heat, thumb.Cols(heat, size), size)
+				if err != nil {
+					return err
+				}
+				if _, err := io.WriteString(a.out, s); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	return cmd
+}
+
+// classIndex reads a class as a name of names or a number; -1 when it is
+// neither.
+func classIndex(names []string, s string) int {
+	for i, n := range names {
+		if strings.EqualFold(n, s) {
+			return i
+		}
+	}
+	if i, err := strconv.Atoi(s); err == nil && i >= 0 && i < len(names) {
+		return i
+	}
+	return -1
+}
+
+func className(names []string, c int) string {
+	if c >= 0 && c < len(names) {
+		return names[c]
+	}
+	return strconv.Itoa(c)
+}
+
+// predicted is the class the predictor gives img, with its probability.
+func predicted(pr training.RunPredictor, img image.Image, names []string) string {
+	ms, err := pr.ClassMaps([]image.Image{img}, []int{-1})
+	if err != nil || len(ms) != 1 {
+		return "(no prediction)"
+	}
+	return fmt.Sprintf("%s (p %.3f)", className(names, ms[0].Class), ms[0].Prob)
+}
+
+// writePNG writes img to path.
+func writePNG(path string, img image.Image) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := png.Encode(f, img); err != nil {
+		f.Close()
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return f.Close()
+}
