@@ -1,11 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
+	"image/png"
 
 	"github.com/maskdash/maskdash/runs"
 	"github.com/maskdash/maskdash/runs/export"
+	"github.com/maskdash/maskdash/training"
 	"github.com/maskdash/maskdash/training/sweep"
+	"github.com/maskdash/maskdash/ui/thumb"
 	"github.com/spf13/cobra"
 )
 
@@ -70,7 +74,7 @@ var exporters = map[string]func(dir, out string, sz export.Size) ([]string, erro
 	"png": func(dir, out string, sz export.Size) ([]string, error) { return export.Figures(dir, out, "png", sz) },
 	"svg": func(dir, out string, sz export.Size) ([]string, error) { return export.Figures(dir, out, "svg", sz) },
 	"html": func(dir, out string, _ export.Size) ([]string, error) {
-		p, err := export.HTML(dir, out)
+		p, err := export.HTMLWith(dir, out, mistakesSection(dir))
 		return []string{p}, err
 	},
 	"md": export.Markdown,
@@ -113,4 +117,28 @@ func (a *app) exportSweep(dir, format, out string) ([]string, error) {
 	}
 	p, err := export.SweepHTML(r, out)
 	return []string{p}, err
+}
+
+// pageMistakes is how many of a run's worst mistakes its page draws.
+const pageMistakes = 8
+
+// mistakesSection draws the run's worst validation mistakes with their
+// predicted class's activation maps for its HTML page, or says why
+// there are none (a multi-head model, no checkpoint left).
+func mistakesSection(dir string) export.HTMLOptions {
+	p, ms, whose, err := training.WorstMistakeMaps(dir, pageMistakes)
+	if err != nil {
+		return export.HTMLOptions{MistakesNote: "No class maps: " + err.Error() + "."}
+	}
+	o := export.HTMLOptions{MistakesNote: fmt.Sprintf("The %d validation images of epoch %d with the highest loss, as the net saw them, with the class activation map of the class it predicted (%s): red where the image adds to that class's logit, blue where it takes from it.", len(ms), p.Epoch, whose)}
+	for _, m := range ms {
+		var b bytes.Buffer
+		heat := thumb.Heat(m.Map.Seen, m.Map.Map, m.Map.H, m.Map.W) // at the net's size: the page scales it
+		if err := png.Encode(&b, heat); err != nil {
+			return export.HTMLOptions{MistakesNote: "No class maps: " + err.Error() + "."}
+		}
+		o.Mistakes = append(o.Mistakes, export.Mistake{Name: m.Item.Name, PNG: b.Bytes(),
+			Caption: fmt.Sprintf("true %s (p %.3f), predicted %s (p %.3f)", p.Names[m.Truth], m.PTrue, p.Names[m.Pred], m.Map.Prob)})
+	}
+	return o
 }

@@ -1574,6 +1574,13 @@ func TestPRCommand(t *testing.T) {
 	if err != nil || !strings.Contains(string(page), fmt.Sprintf("<td>%.4f</td><td>%d</td></tr>", want[c].AP, want[c].Support)) {
 		t.Errorf("the HTML page lacks class %d's AP %.4f: %v", c, want[c].AP, err)
 	}
+	// And its worst mistakes with their class maps, from the best epoch's
+	// weights, as many as it got wrong up to 8.
+	wrong := min(len(p.Worst(-1, -1, 0)), 8)
+	if n := strings.Count(string(page), `<img src="data:image/png;base64,`); n != wrong ||
+		!strings.Contains(string(page), fmt.Sprintf("The %d validation images of epoch %d with the highest loss", wrong, info.Best.Epoch)) {
+		t.Errorf("the HTML page has %d of its %d worst mistakes drawn", n, wrong)
+	}
 	if out, err := run(t, "pr", "x", "--runs", rd, "--class", "nope"); err == nil || !strings.Contains(out, `--class "nope" is not a class of this run`) {
 		t.Errorf("an unknown class: %v\n%s", err, out)
 	}

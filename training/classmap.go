@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/maskdash/maskdash/dataset"
+	"github.com/maskdash/maskdash/runs"
 )
 
 // ClassMap is where one image's logit of one class comes from
@@ -112,4 +115,66 @@ func EpochCheckpoint(runDir string, epoch int) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("%w: the run keeps no checkpoint of epoch %d's end", ErrCheckpoint, epoch)
+}
+
+// MapMistake is one of a run's worst validation mistakes, with its
+// predicted class's map.
+type MapMistake struct {
+	Item        runs.ValItem
+	Truth, Pred int
+	PTrue       float64 // the true class's probability
+	Map         ClassMap
+}
+
+// WorstMistakeMaps draws the k worst mistakes (by loss) of the run's
+// best epoch (or its last kept, when the best's predictions are gone)
+// with their predicted class's maps, from that epoch's weights (or the
+// best's, said in whose). An image that does not decode is left out.
+func WorstMistakeMaps(runDir string, k int) (p *runs.ValPreds, ms []MapMistake, whose string, err error) {
+	info, err := runs.ReadInfo(runDir)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	epochs, err := runs.ValEpochs(runDir)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	if len(epochs) == 0 {
+		return nil, nil, "", fmt.Errorf("run %s kept no validation predictions", info.ID)
+	}
+	epoch := epochs[len(epochs)-1]
+	if slices.Contains(epochs, info.Best.Epoch) {
+		epoch = info.Best.Epoch
+	}
+	if p, err = runs.ReadValPreds(runDir, epoch); err != nil {
+		return nil, nil, "", err
+	}
+	pr, whose, err := MapPredictor(runDir, epoch)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	defer func() {
+		if cerr := pr.Net.Close(); err == nil {
+			err = cerr
+		}
+	}()
+	src := &dataset.Images{Dir: info.DataDir}
+	var imgs []image.Image
+	var classes []int
+	for _, i := range p.Worst(-1, -1, k) {
+		img, err := src.Image(p.Items[i].Path, p.Items[i].Mem)
+		if err != nil {
+			continue
+		}
+		imgs, classes = append(imgs, img), append(classes, p.Pred[i])
+		ms = append(ms, MapMistake{Item: p.Items[i], Truth: p.Truth[i], Pred: p.Pred[i], PTrue: float64(p.Prob(i, p.Truth[i]))})
+	}
+	maps, err := pr.ClassMaps(imgs, classes)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	for j := range ms {
+		ms[j].Map = maps[j]
+	}
+	return p, ms, whose, nil
 }

@@ -2,6 +2,7 @@ package export
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"html/template"
@@ -20,7 +21,29 @@ import (
 // best epoch, every epoch's figures, the last measured step's parameter
 // norms, the run's note and its events. It returns
 // the page's path.
-func HTML(runDir, out string) (string, error) {
+func HTML(runDir, out string) (string, error) { return HTMLWith(runDir, out, HTMLOptions{}) }
+
+// HTMLOptions are what a page shows beyond the run folder's files,
+// computed by the caller: its worst mistakes drawn with their class
+// activation maps (which take the run's weights and images, beyond this
+// package).
+type HTMLOptions struct {
+	Mistakes []Mistake
+	// MistakesNote says whose weights drew the mistakes, or why there are
+	// none; "" leaves the section out.
+	MistakesNote string
+}
+
+// Mistake is one image of the page's worst mistakes: a PNG (the image as
+// the net saw it with its class map over it) and what to say of it.
+type Mistake struct {
+	Name    string // the image's id
+	Caption string // its true and predicted class, with their probabilities
+	PNG     []byte
+}
+
+// HTMLWith is HTML with the sections opts holds.
+func HTMLWith(runDir, out string, opts HTMLOptions) (string, error) {
 	r, err := readReport(runDir)
 	if err != nil {
 		return "", err
@@ -62,6 +85,7 @@ func HTML(runDir, out string) (string, error) {
 		return "", err
 	}
 	page := pageData{
+		Mistakes: opts.Mistakes, MistakesNote: opts.MistakesNote,
 		Offsets: offsets, Submissions: subs,
 		Name: r.name(), Note: r.Info.Note, Info: r.Info, Best: *r.best(), Epochs: r.Epochs, Events: r.Events, Layers: layers, Masked: masked,
 		Curves: template.HTML(svgBody(curves.Bytes())), Confusion: template.HTML(svgBody(conf.Bytes())),
@@ -121,7 +145,9 @@ type pageData struct {
 	Layers            *layerLine // the last measured step's parameter norms; nil none
 	Offsets           *offsetsSection
 	Submissions       []runs.Submission // the run's own, from its runs folder's record
-	Masked            bool              // an epoch has the mask, gender and age figures
+	Mistakes          []Mistake
+	MistakesNote      string
+	Masked            bool // an epoch has the mask, gender and age figures
 	Settings          [][2]string
 	Written           string
 }
@@ -210,7 +236,13 @@ td:first-child,th:first-child{text-align:left} .best{font-size:1.2em} .muted{col
 svg{max-width:100%;height:auto}
 `
 
-var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap(figureFuncs)).Parse(`<!DOCTYPE html>
+var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap(figureFuncs)).Funcs(template.FuncMap{
+	// An embedded PNG: a data URL, which html/template would otherwise
+	// refuse in src.
+	"pngURL": func(b []byte) template.URL {
+		return template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(b))
+	},
+}).Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>maskdash run {{.Name}}</title>
 <style>
@@ -223,7 +255,12 @@ var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap(figureF
 <figure id="curves">{{.Curves}}</figure>
 <h2>Confusion matrix (epoch {{.Best.Epoch}})</h2>
 <figure id="confusion">{{.Confusion}}</figure>
-<h2>Per class (epoch {{.Best.Epoch}})</h2>
+{{with .MistakesNote}}<h2>Worst mistakes</h2>
+<p class="muted" id="mistakes-note">{{.}}</p>
+{{end}}{{with .Mistakes}}<div id="mistakes" style="display:flex;flex-wrap:wrap;gap:1em">
+{{range .}}<figure style="margin:0;width:160px"><img src="{{pngURL .PNG}}" width="160" height="160" alt="{{.Name}}"><figcaption style="font-size:.8em;overflow-wrap:anywhere">{{.Name}}<br>{{.Caption}}</figcaption></figure>
+{{end}}</div>
+{{end}}<h2>Per class (epoch {{.Best.Epoch}})</h2>
 <table id="classes"><tr><th>class</th><th>precision</th><th>recall</th><th>F1</th><th>AP</th><th>support</th></tr>
 {{range .Classes}}<tr><td>{{.Name}}</td><td>{{f4 .Precision}}</td><td>{{f4 .Recall}}</td><td>{{f4 .F1}}</td><td>{{f4 .AP}}</td><td>{{.Support}}</td></tr>
 {{end}}</table>

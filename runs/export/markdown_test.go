@@ -1,6 +1,9 @@
 package export
 
 import (
+	"bytes"
+	"encoding/base64"
+	"image"
 	"image/png"
 	"os"
 	"os/exec"
@@ -72,5 +75,46 @@ func TestMarkdownInCmarkGFM(t *testing.T) {
 		if !strings.Contains(flat, want) {
 			t.Errorf("cmark-gfm's HTML lacks %q:\n%s", want, html)
 		}
+	}
+}
+
+// TestHTMLMistakesInChromium: the worst mistakes a caller drew go into
+// the page as embedded PNGs (data URLs html/template lets through, not
+// its "#ZgotmplZ"), each with its name and caption, after the note
+// that says whose weights drew them; the page stays self-contained.
+func TestHTMLMistakesInChromium(t *testing.T) {
+	dir, out := figureRun(t), t.TempDir()
+	img := image.NewRGBA(image.Rect(0, 0, 4, 4))
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	opts := HTMLOptions{MistakesNote: "The 2 validation images of epoch 2 with the highest loss (epoch 2's weights).",
+		Mistakes: []Mistake{{Name: "a/1.jpg", Caption: "true cat (p 0.010), predicted dog (p 0.900)", PNG: b.Bytes()}, {Name: "b/2.jpg", Caption: "true fox", PNG: b.Bytes()}}}
+	path, err := HTMLWith(dir, out, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	selfContained(t, path)
+	dom := chromiumDOM(t, path)
+	want := `src="data:image/png;base64,` + base64.StdEncoding.EncodeToString(b.Bytes()) + `"`
+	if n := strings.Count(dom, want); n != 2 {
+		t.Errorf("%d embedded PNGs, want 2", n)
+	}
+	for _, w := range []string{"with the highest loss (epoch 2's weights).</p>", "a/1.jpg<br>true cat (p 0.010), predicted dog (p 0.900)</figcaption>"} {
+		if !strings.Contains(dom, w) {
+			t.Errorf("Chromium's DOM lacks %q", w)
+		}
+	}
+	if strings.Contains(dom, "ZgotmplZ") {
+		t.Error("html/template refused a data URL")
+	}
+	// Without them the section is not there.
+	plain, err := HTML(dir, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(plain); strings.Contains(string(b), "Worst mistakes") {
+		t.Error("a page without mistakes has their section")
 	}
 }
