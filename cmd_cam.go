@@ -32,7 +32,8 @@ over it (--class C: of class C, a name or a number): red where the image adds
 to the class's logit, blue where it takes from it. The dashboard's m on a
 confusion cell's images and 'maskdash errors --cam' do the same for the
 validation images. --out DIR writes each as <image>-cam.png, four times the
-net's input size. The maps need a model of one linear head (not -mh).`,
+net's input size. For the multi-head (-mh) models, whose heads have hidden
+layers, a map is gradient × activation of the class's log-probability.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&runsDir, "runs", runs.DefaultDir, "runs folder")

@@ -28,7 +28,7 @@ type ClassMap struct {
 
 // ClassMaps gives each image the map of class classes[i] (a negative
 // class: its predicted class), on the CPU (a predictor on a GPU: load it
-// with OnCPU first). A multi-head model's answer is models.ErrCAMHead.
+// with OnCPU first).
 func (p *Predictor) ClassMaps(imgs []image.Image, classes []int) ([]ClassMap, error) {
 	if len(classes) != len(imgs) {
 		return nil, fmt.Errorf("class maps: %d classes for %d images", len(classes), len(imgs))
