@@ -1,10 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"image"
 	"image/png"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -114,11 +114,7 @@ layers, a map is gradient × activation of the class's log-probability.`,
 			}
 			fmt.Fprintln(a.out, line)
 			if proto != "" {
-				s, err := thumb.Draw(proto, heat, thumb.Cols(heat, size), size)
-				if err != nil {
-					return err
-				}
-				if _, err := io.WriteString(a.out, s); err != nil {
+				if err := a.drawThumb(proto, heat, size); err != nil {
 					return err
 				}
 			}
@@ -165,8 +161,7 @@ func writePNG(path string, img image.Image) error {
 		return err
 	}
 	if err := png.Encode(f, img); err != nil {
-		f.Close()
-		return fmt.Errorf("%s: %w", path, err)
+		return errors.Join(fmt.Errorf("%s: %w", path, err), f.Close())
 	}
 	return f.Close()
 }

@@ -108,17 +108,23 @@ or numbers; * for any; T,T lists the hardest correct ones).`,
 				fmt.Fprintf(a.errOut, "warning: %v\n", err)
 				continue
 			}
-			s, err := thumb.Draw(proto, img, thumb.Cols(img, size), size)
-			if err != nil {
-				return err
-			}
-			if _, err := io.WriteString(a.out, s); err != nil {
+			if err := a.drawThumb(proto, img, size); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
 	return cmd
+}
+
+// drawThumb writes img as a thumbnail rows high in protocol proto.
+func (a *app) drawThumb(proto thumb.Protocol, img image.Image, rows int) error {
+	s, err := thumb.Draw(proto, img, thumb.Cols(img, rows), rows)
+	if err != nil {
+		return err
+	}
+	_, err = io.WriteString(a.out, s)
+	return err
 }
 
 // classMaps computes the class activation maps of the images idx of p
