@@ -8,6 +8,10 @@ import (
 	"github.com/maskdash/maskdash/models/ops"
 )
 
+// ErrCAMOnGPU is CAM's answer on a net that runs on the GPU: its graph
+// there keeps only the logits.
+var ErrCAMOnGPU = errors.New("a net on the GPU gives no class maps; load its checkpoint on the CPU")
+
 // ErrCAMHead is CAM's answer for a net whose head it cannot follow back
 // to its last feature map.
 var ErrCAMHead = errors.New("the model's head is not one the class maps know: a dense layer on the last feature map, or the mask, gender and age heads")
@@ -48,7 +52,7 @@ func (n *Net) CAM(x []float32, m int, classes []int) (maps []float32, h, w int, 
 		return nil, 0, 0, nil, err
 	}
 	if n.gpu != nil {
-		return nil, 0, 0, nil, ErrEmbedOnGPU
+		return nil, 0, 0, nil, ErrCAMOnGPU
 	}
 	if gr.spatial == nil {
 		return nil, 0, 0, nil, fmt.Errorf("model %s has no feature map to map", n.Spec.Name)
