@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"image"
 	"image/png"
 
 	"github.com/maskdash/maskdash/runs"
@@ -74,10 +75,12 @@ var exporters = map[string]func(dir, out string, sz export.Size) ([]string, erro
 	"png": func(dir, out string, sz export.Size) ([]string, error) { return export.Figures(dir, out, "png", sz) },
 	"svg": func(dir, out string, sz export.Size) ([]string, error) { return export.Figures(dir, out, "svg", sz) },
 	"html": func(dir, out string, _ export.Size) ([]string, error) {
-		p, err := export.HTMLWith(dir, out, mistakesSection(dir))
+		p, err := export.HTMLWith(dir, out, mistakesSection(dir, 0)) // the page scales them
 		return []string{p}, err
 	},
-	"md": export.Markdown,
+	"md": func(dir, out string, sz export.Size) ([]string, error) {
+		return export.MarkdownWith(dir, out, sz, mistakesSection(dir, 128)) // no page scales a Markdown image up
+	},
 	"tensorboard": func(dir, out string, _ export.Size) ([]string, error) {
 		p, err := export.TensorBoard(dir, out)
 		return []string{p}, err
@@ -123,19 +126,23 @@ func (a *app) exportSweep(dir, format, out string) ([]string, error) {
 const pageMistakes = 8
 
 // mistakesSection draws the run's worst validation mistakes with their
-// predicted class's activation maps for its HTML page, or says why
-// there are none (a multi-head model, no checkpoint left).
-func mistakesSection(dir string) export.HTMLOptions {
+// predicted class's activation maps for its report, side pixels square
+// (0: the net's input size), or says why there are none (no checkpoint
+// left, say).
+func mistakesSection(dir string, side int) export.ReportExtras {
 	p, ms, whose, err := training.WorstMistakeMaps(dir, pageMistakes)
 	if err != nil {
-		return export.HTMLOptions{MistakesNote: "No class maps: " + err.Error() + "."}
+		return export.ReportExtras{MistakesNote: "No class maps: " + err.Error() + "."}
 	}
-	o := export.HTMLOptions{MistakesNote: fmt.Sprintf("The %d validation images of epoch %d with the highest loss, as the net saw them, with the class activation map of the class it predicted (%s): red where the image adds to that class's logit, blue where it takes from it.", len(ms), p.Epoch, whose)}
+	o := export.ReportExtras{MistakesNote: fmt.Sprintf("The %d validation images of epoch %d with the highest loss, as the net saw them, with the class activation map of the class it predicted (%s): red where the image adds to that class's logit, blue where it takes from it.", len(ms), p.Epoch, whose)}
 	for _, m := range ms {
 		var b bytes.Buffer
-		heat := thumb.Heat(m.Map.Seen, m.Map.Map, m.Map.H, m.Map.W) // at the net's size: the page scales it
+		var heat image.Image = thumb.Heat(m.Map.Seen, m.Map.Map, m.Map.H, m.Map.W)
+		if side > 0 {
+			heat = thumb.Fit(heat, side, side)
+		}
 		if err := png.Encode(&b, heat); err != nil {
-			return export.HTMLOptions{MistakesNote: "No class maps: " + err.Error() + "."}
+			return export.ReportExtras{MistakesNote: "No class maps: " + err.Error() + "."}
 		}
 		o.Mistakes = append(o.Mistakes, export.Mistake{Name: m.Item.Name, PNG: b.Bytes(),
 			Caption: fmt.Sprintf("true %s (p %.3f), predicted %s (p %.3f)", p.Names[m.Truth], m.PTrue, p.Names[m.Pred], m.Map.Prob)})

@@ -447,8 +447,10 @@ func TestExportCSV(t *testing.T) {
 	if o, err := run(t, "export", "x", "--runs", rd, "--out", out); err != nil || strings.Count(o, "wrote ") != 3 {
 		t.Fatalf("export: %v\n%s", err, o)
 	}
-	// The Markdown report: the .md and its two figures.
-	if o, err := run(t, "export", "x", "--runs", rd, "--out", out, "--format", "md"); err != nil || strings.Count(o, "wrote ") != 3 || !strings.Contains(o, ".md\n") {
+	// The Markdown report: the .md, its two figures and its worst
+	// mistakes with their class maps.
+	if o, err := run(t, "export", "x", "--runs", rd, "--out", out, "--format", "md"); err != nil || strings.Count(o, "wrote ") < 4 || !strings.Contains(o, ".md\n") ||
+		!strings.Contains(o, "-mistake-1.png\n") {
 		t.Errorf("export --format md: %v\n%s", err, o)
 	}
 	info, err := runs.NewStore(rd).Info("x")

@@ -21,13 +21,13 @@ import (
 // best epoch, every epoch's figures, the last measured step's parameter
 // norms, the run's note and its events. It returns
 // the page's path.
-func HTML(runDir, out string) (string, error) { return HTMLWith(runDir, out, HTMLOptions{}) }
+func HTML(runDir, out string) (string, error) { return HTMLWith(runDir, out, ReportExtras{}) }
 
-// HTMLOptions are what a page shows beyond the run folder's files,
-// computed by the caller: its worst mistakes drawn with their class
-// activation maps (which take the run's weights and images, beyond this
-// package).
-type HTMLOptions struct {
+// ReportExtras are what a report (the HTML page, the Markdown report)
+// shows beyond the run folder's files, computed by the caller: its worst
+// mistakes drawn with their class activation maps (which take the run's
+// weights and images, beyond this package).
+type ReportExtras struct {
 	Mistakes []Mistake
 	// MistakesNote says whose weights drew the mistakes, or why there are
 	// none; "" leaves the section out.
@@ -43,7 +43,7 @@ type Mistake struct {
 }
 
 // HTMLWith is HTML with the sections opts holds.
-func HTMLWith(runDir, out string, opts HTMLOptions) (string, error) {
+func HTMLWith(runDir, out string, opts ReportExtras) (string, error) {
 	r, err := readReport(runDir)
 	if err != nil {
 		return "", err

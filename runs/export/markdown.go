@@ -19,6 +19,12 @@ import (
 // tables; the figures are linked by their file names, so the folder
 // travels whole.
 func Markdown(runDir, out string, size Size) ([]string, error) {
+	return MarkdownWith(runDir, out, size, ReportExtras{})
+}
+
+// MarkdownWith is Markdown with the sections extras holds: the worst
+// mistakes' PNGs are written beside the report as <run>-mistake-N.png.
+func MarkdownWith(runDir, out string, size Size, extras ReportExtras) ([]string, error) {
 	r, err := readReport(runDir)
 	if err != nil {
 		return nil, err
@@ -43,17 +49,28 @@ func Markdown(runDir, out string, size Size) ([]string, error) {
 		masked = masked || len(e.Tasks) > 0
 	}
 	page := pageData{
-		Offsets: offsets, Submissions: subs,
+		MistakesNote: extras.MistakesNote,
+		Offsets:      offsets, Submissions: subs,
 		Name: r.name(), Note: r.Info.Note, Info: r.Info, Best: *r.best(), Epochs: r.Epochs, Masked: masked,
 		Classes:  withAP(classRows(r.Classes, r.best().Conf), runDir, r.best().Epoch),
 		Settings: settingRows(r.Info.Config),
 		Written:  time.Now().Format(time.RFC3339),
 	}
+	var mistakes []mdMistake
+	for i, m := range extras.Mistakes {
+		p := filepath.Join(out, fmt.Sprintf("%s-mistake-%d.png", r.Info.ID, i+1))
+		if err := os.WriteFile(p, m.PNG, 0o644); err != nil {
+			return nil, fmt.Errorf("export: %w", err)
+		}
+		figs = append(figs, p)
+		mistakes = append(mistakes, mdMistake{m, filepath.Base(p)})
+	}
 	var buf bytes.Buffer
 	if err := mdTmpl.Execute(&buf, struct {
 		pageData
 		CurvesPNG, ConfusionPNG string
-	}{page, filepath.Base(figs[0]), filepath.Base(figs[1])}); err != nil {
+		MdMistakes              []mdMistake
+	}{page, filepath.Base(figs[0]), filepath.Base(figs[1]), mistakes}); err != nil {
 		return nil, fmt.Errorf("export md: %w", err)
 	}
 	path := filepath.Join(out, r.Info.ID+".md")
@@ -61,6 +78,12 @@ func Markdown(runDir, out string, size Size) ([]string, error) {
 		return nil, fmt.Errorf("export: %w", err)
 	}
 	return append([]string{path}, figs...), nil
+}
+
+// mdMistake is a worst mistake of the Markdown report: its PNG's file.
+type mdMistake struct {
+	Mistake
+	File string
 }
 
 // MarkdownCell makes a value safe in a GFM table cell: a pipe escaped, a
@@ -98,6 +121,14 @@ Written by maskdash export on {{.Written}}.
 
 ![curves: training loss, validation loss, accuracy and macro F1]({{.CurvesPNG}})
 
+{{with .MistakesNote}}## Worst mistakes
+
+{{.}}
+{{end}}{{with .MdMistakes}}
+| image | which, and what the net said |
+|---|---|
+{{range .}}| ![{{cell .Name}}]({{.File}}) | {{cell .Name}}: {{cell .Caption}} |
+{{end}}{{end}}
 ## Per class (epoch {{.Best.Epoch}})
 
 | class | precision | recall | F1 | AP | support |

@@ -34,14 +34,23 @@ func TestMarkdownInCmarkGFM(t *testing.T) {
 	if err := runs.WriteClassOffsets(dir, off); err != nil {
 		t.Fatal(err)
 	}
-	paths, err := Markdown(dir, out, Size{640, 480})
+	mistake := image.NewRGBA(image.Rect(0, 0, 8, 8))
+	var mb bytes.Buffer
+	if err := png.Encode(&mb, mistake); err != nil {
+		t.Fatal(err)
+	}
+	paths, err := MarkdownWith(dir, out, Size{640, 480}, ReportExtras{MistakesNote: "The 1 validation image of epoch 2 with the highest loss.",
+		Mistakes: []Mistake{{Name: "a/1.jpg", Caption: "true cat, predicted dog", PNG: mb.Bytes()}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(paths) != 3 || filepath.Ext(paths[0]) != ".md" {
+	if len(paths) != 4 || filepath.Ext(paths[0]) != ".md" {
 		t.Fatalf("wrote %v", paths)
 	}
-	for _, p := range paths[1:] {
+	if b, err := os.ReadFile(paths[3]); err != nil || !bytes.Equal(b, mb.Bytes()) {
+		t.Errorf("the mistake's PNG %s: %v", paths[3], err)
+	}
+	for _, p := range paths[1:3] {
 		f, err := os.Open(p)
 		if err != nil {
 			t.Fatal(err)
@@ -58,8 +67,8 @@ func TestMarkdownInCmarkGFM(t *testing.T) {
 	}
 	flat := strings.ReplaceAll(string(html), "\n", "")
 	id := filepath.Base(dir)
-	if n := strings.Count(flat, "<table>"); n != 4 {
-		t.Errorf("%d tables, want 4 (classes, epochs, offsets, settings):\n%s", n, html)
+	if n := strings.Count(flat, "<table>"); n != 5 {
+		t.Errorf("%d tables, want 5 (mistakes, classes, epochs, offsets, settings):\n%s", n, html)
 	}
 	for _, want := range []string{
 		"<h1>figs (" + id + ")</h1>",
@@ -71,6 +80,8 @@ func TestMarkdownInCmarkGFM(t *testing.T) {
 		`<td align="right">0.7000</td><td align="right">0.9000</td><td align="right">0.8000</td><td align="right">0.6250</td></tr>`,
 		`<tr><td>dog</td><td align="right">+0.75</td></tr>`,
 		"<tr><td>batch</td><td>32</td></tr>",
+		"<p>The 1 validation image of epoch 2 with the highest loss.</p>",
+		`<tr><td><img src="` + id + `-mistake-1.png" alt="a/1.jpg" /></td><td>a/1.jpg: true cat, predicted dog</td></tr>`,
 	} {
 		if !strings.Contains(flat, want) {
 			t.Errorf("cmark-gfm's HTML lacks %q:\n%s", want, html)
@@ -89,7 +100,7 @@ func TestHTMLMistakesInChromium(t *testing.T) {
 	if err := png.Encode(&b, img); err != nil {
 		t.Fatal(err)
 	}
-	opts := HTMLOptions{MistakesNote: "The 2 validation images of epoch 2 with the highest loss (epoch 2's weights).",
+	opts := ReportExtras{MistakesNote: "The 2 validation images of epoch 2 with the highest loss (epoch 2's weights).",
 		Mistakes: []Mistake{{Name: "a/1.jpg", Caption: "true cat (p 0.010), predicted dog (p 0.900)", PNG: b.Bytes()}, {Name: "b/2.jpg", Caption: "true fox", PNG: b.Bytes()}}}
 	path, err := HTMLWith(dir, out, opts)
 	if err != nil {
