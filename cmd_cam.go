@@ -98,7 +98,7 @@ layers, a map is gradient × activation of the class's log-probability.`,
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(a.out, "class activation maps of %s (%s): red where the image adds to the class's logit, blue where it takes from it\n", filepath.Base(pr.RunDir), filepath.Base(pr.Path))
+		fmt.Fprintf(a.out, "class activation maps of %s (%s): red where the image adds to the class's score (its logit; a multi-head model's log-probability), blue where it takes from it\n", filepath.Base(pr.RunDir), filepath.Base(pr.Path))
 		for i, m := range maps {
 			heat := thumb.Heat(m.Seen, m.Map, m.H, m.W)
 			line := fmt.Sprintf("%s: the map of %s (p %.3f)", files[i], className(names, m.Class), m.Prob)

@@ -34,7 +34,7 @@ or numbers; * for any; T,T lists the hardest correct ones).`,
 	f.IntVar(&top, "top", 10, "how many images (0: all)")
 	f.StringVar(&images, "images", "auto", "thumbnails: auto, none, "+protocolNames())
 	f.IntVar(&size, "size", 12, "thumbnail height in terminal rows (width is twice that)")
-	f.StringVar(&cam, "cam", "", "draw each thumbnail as the net saw it with its class activation map over it (red where the image adds to the class's logit, blue where it takes from it): pred (the predicted class's) or true (the true class's)")
+	f.StringVar(&cam, "cam", "", "draw each thumbnail as the net saw it with its class activation map over it (red where the image adds to the class's score (its logit; a multi-head model's log-probability), blue where it takes from it): pred (the predicted class's) or true (the true class's)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ref, err := runArg(cmd, "", args)
 		if err != nil {
@@ -159,7 +159,7 @@ func (a *app) classMaps(dir string, p *runs.ValPreds, idx []int, src *dataset.Im
 	if err != nil {
 		return nil, fmt.Errorf("--cam: %w", err)
 	}
-	fmt.Fprintf(a.out, "class activation maps (%s class) of %s, over each image as the net saw it: red where it adds to the class's logit, blue where it takes from it\n", which, whose)
+	fmt.Fprintf(a.out, "class activation maps (%s class) of %s, over each image as the net saw it: red where it adds to the class's score (its logit; a multi-head model's log-probability), blue where it takes from it\n", which, whose)
 	out := map[int]training.ClassMap{}
 	for k, m := range ms {
 		out[of[k]] = m

@@ -134,7 +134,7 @@ func mistakesSection(dir string, side int) export.ReportExtras {
 	if err != nil {
 		return export.ReportExtras{MistakesNote: "No class maps: " + err.Error() + "."}
 	}
-	o := export.ReportExtras{MistakesNote: fmt.Sprintf("The %d validation images of epoch %d with the highest loss, as the net saw them, with the class activation map of the class it predicted (%s): red where the image adds to that class's logit, blue where it takes from it.", len(ms), p.Epoch, whose)}
+	o := export.ReportExtras{MistakesNote: fmt.Sprintf("The %d validation images of epoch %d with the highest loss, as the net saw them, with the class activation map of the class it predicted (%s): red where the image adds to that class's score (its logit; a multi-head model's log-probability), blue where it takes from it.", len(ms), p.Epoch, whose)}
 	for _, m := range ms {
 		var b bytes.Buffer
 		var heat image.Image = thumb.Heat(m.Map.Seen, m.Map.Map, m.Map.H, m.Map.W)

@@ -328,7 +328,7 @@ func (e errorsModel) view(st Styles, w, h int) string {
 	case e.mapsErr != nil:
 		head += "\n" + st.Bad.Render(clip("class maps: "+e.mapsErr.Error(), w))
 	case e.maps != mapsOff:
-		head += "\n" + st.Dim.Render(clip(fmt.Sprintf("class maps of the %s class, %s: red adds to its logit, blue takes from it · m: %s", e.maps, e.mapsFrom, e.maps.next().hint()), w))
+		head += "\n" + st.Dim.Render(clip(fmt.Sprintf("class maps of the %s class, %s: red adds to the class, blue takes from it · m: %s", e.maps, e.mapsFrom, e.maps.next().hint()), w))
 	}
 	per, rowsFit, first := e.page(w, h)
 	var rows []string
