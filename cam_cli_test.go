@@ -11,7 +11,8 @@ import (
 // TestCamDrawsWhereTheNetLooks: maskdash cam writes each readable image's
 // map as a PNG four times the net's input size, says the class it maps
 // (the predicted one, or --class's, with the prediction beside it), warns
-// of an image it cannot read and goes on; bad input is one sentence.
+// of an image it cannot read and goes on, and takes a folder as its
+// images; bad input is one sentence.
 func TestCamDrawsWhereTheNetLooks(t *testing.T) {
 	data, rd, out := tinySet(t), t.TempDir(), t.TempDir()
 	if o, err := run(t, "train", "--headless", "--data", data, "--runs", rd, "--img", "16x16", "--batch", "8", "--epochs", "1", "--name", "c"); err != nil {
@@ -37,6 +38,10 @@ func TestCamDrawsWhereTheNetLooks(t *testing.T) {
 			t.Errorf("%s: %dx%d (%v), want 64x64", p, cfg.Width, cfg.Height, err)
 		}
 	}
+	// A folder is its images, in batches.
+	if o, err := run(t, "cam", "c", filepath.Join(data, "eval", "images"), "--runs", rd, "--images", "none"); err != nil || strings.Count(o, ": the map of ") != len(evals) {
+		t.Errorf("cam of a folder of %d images: %v\n%s", len(evals), err, o)
+	}
 	if o, err := run(t, "cam", "c", evals[0], "--runs", rd, "--class", "3", "--images", "none"); err != nil || !strings.Contains(o, "the map of wear·F·<30") || !strings.Contains(o, "; it predicts ") {
 		t.Errorf("cam --class 3: %v\n%s", err, o)
 	}
@@ -55,6 +60,7 @@ func TestCamDrawsWhereTheNetLooks(t *testing.T) {
 		{[]string{"cam", "c", evals[0], "--runs", rd, "--class", "cat"}, `--class "cat" is not a class of this run`},
 		{[]string{"cam", "c", filepath.Join(data, "missing.jpg"), "--runs", rd, "--images", "none"}, "none of the 1 images could be read"},
 		{[]string{"cam", "nobody", evals[0], "--runs", rd}, `no run "nobody"`},
+		{[]string{"cam", "c", t.TempDir(), "--runs", rd}, "holds no images"},
 	} {
 		o, err := run(t, c.args...)
 		lines := strings.Split(strings.TrimSpace(o), "\n")

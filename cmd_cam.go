@@ -77,51 +77,102 @@ layers, a map is gradient × activation of the class's log-probability.`,
 				return fmt.Errorf("--out: %w", err)
 			}
 		}
-		var imgs []image.Image
-		var files []string
-		for _, p := range args[1:] {
-			img, err := dataset.DecodeFile(p)
-			if err != nil {
-				fmt.Fprintf(a.errOut, "warning: %s is skipped: %v\n", p, err)
-				continue
-			}
-			imgs, files = append(imgs, img), append(files, p)
-		}
-		if len(imgs) == 0 {
-			return fmt.Errorf("none of the %d images could be read", len(args)-1)
-		}
-		classes := make([]int, len(imgs))
-		for i := range classes {
-			classes[i] = cls
-		}
-		maps, err := pr.ClassMaps(imgs, classes)
+		files, err := imageFiles(args[1:])
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(a.out, "class activation maps of %s (%s): red where the image adds to the class's score (its logit; a multi-head model's log-probability), blue where it takes from it\n", filepath.Base(pr.RunDir), filepath.Base(pr.Path))
-		for i, m := range maps {
-			heat := thumb.Heat(m.Seen, m.Map, m.H, m.W)
-			line := fmt.Sprintf("%s: the map of %s (p %.3f)", files[i], className(names, m.Class), m.Prob)
-			if cls >= 0 {
-				line += "; it predicts " + predicted(pr, imgs[i], names)
-			}
-			if out != "" {
-				p := filepath.Join(out, strings.TrimSuffix(filepath.Base(files[i]), filepath.Ext(files[i]))+"-cam.png")
-				if err := writePNG(p, thumb.Fit(heat, 4*m.Seen.Bounds().Dx(), 4*m.Seen.Bounds().Dy())); err != nil {
-					return err
+		// A batch at a time: a folder of the eval set's 12,600 photos
+		// decoded at once would not fit in memory.
+		done := 0
+		for start := 0; start < len(files); start += camChunk {
+			var imgs []image.Image
+			var read []string
+			for _, p := range files[start:min(start+camChunk, len(files))] {
+				img, err := dataset.DecodeFile(p)
+				if err != nil {
+					fmt.Fprintf(a.errOut, "warning: %s is skipped: %v\n", p, err)
+					continue
 				}
-				line += " → " + p
+				imgs, read = append(imgs, img), append(read, p)
 			}
-			fmt.Fprintln(a.out, line)
-			if proto != "" {
-				if err := a.drawThumb(proto, heat, size); err != nil {
-					return err
-				}
+			if err := a.camBatch(pr, imgs, read, cls, out, proto, size); err != nil {
+				return err
 			}
+			done += len(imgs)
+		}
+		if done == 0 {
+			return fmt.Errorf("none of the %d images could be read", len(files))
 		}
 		return nil
 	}
 	return cmd
+}
+
+// camChunk is how many images cam decodes and maps at a time.
+const camChunk = 64
+
+// camBatch maps, says and draws (or writes under out) one batch of
+// decoded images (files their paths), of class cls (-1: each one's
+// predicted class).
+func (a *app) camBatch(pr training.RunPredictor, imgs []image.Image, files []string, cls int, out string, proto thumb.Protocol, size int) error {
+	names := pr.Meta.Classes
+	classes := make([]int, len(imgs))
+	for i := range classes {
+		classes[i] = cls
+	}
+	maps, err := pr.ClassMaps(imgs, classes)
+	if err != nil {
+		return err
+	}
+	for i, m := range maps {
+		heat := thumb.Heat(m.Seen, m.Map, m.H, m.W)
+		line := fmt.Sprintf("%s: the map of %s (p %.3f)", files[i], className(names, m.Class), m.Prob)
+		if cls >= 0 {
+			line += "; it predicts " + predicted(pr, imgs[i], names)
+		}
+		if out != "" {
+			p := filepath.Join(out, strings.TrimSuffix(filepath.Base(files[i]), filepath.Ext(files[i]))+"-cam.png")
+			if err := writePNG(p, thumb.Fit(heat, 4*m.Seen.Bounds().Dx(), 4*m.Seen.Bounds().Dy())); err != nil {
+				return err
+			}
+			line += " → " + p
+		}
+		fmt.Fprintln(a.out, line)
+		if proto != "" {
+			if err := a.drawThumb(proto, heat, size); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// imageFiles expands the arguments: a folder is the image files in it
+// (sorted; not its sub-folders), anything else a file as given.
+func imageFiles(args []string) ([]string, error) {
+	var out []string
+	for _, p := range args {
+		st, err := os.Stat(p)
+		if err != nil || !st.IsDir() {
+			out = append(out, p) // a missing file is warned about when read
+			continue
+		}
+		ents, err := os.ReadDir(p)
+		if err != nil {
+			return nil, err
+		}
+		n := len(out)
+		for _, e := range ents {
+			if !e.IsDir() && dataset.IsImageName(e.Name()) {
+				out = append(out, filepath.Join(p, e.Name()))
+			}
+		}
+		if len(out) == n {
+			return nil, fmt.Errorf("folder %s holds no images", p)
+		}
+	}
+	return out, nil
 }
 
 // classIndex reads a class as a name of names or a number; -1 when it is

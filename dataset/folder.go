@@ -28,7 +28,7 @@ func ReadFolder(root string) (*Set, error) {
 				continue
 			}
 			p := filepath.Join(dir, name)
-			if e.IsDir() || !isImageName(name) {
+			if e.IsDir() || !IsImageName(name) {
 				s.Skipped = append(s.Skipped, Skip{SkipFile, p, "not an image file"})
 				continue
 			}

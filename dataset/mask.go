@@ -72,7 +72,7 @@ func (s *Set) readProfile(dir string, p Profile) {
 		path := filepath.Join(dir, name)
 		stem := strings.TrimSuffix(name, filepath.Ext(name))
 		m, ok := MaskStem(stem)
-		if e.IsDir() || !ok || !isImageName(name) {
+		if e.IsDir() || !ok || !IsImageName(name) {
 			s.Skipped = append(s.Skipped, Skip{SkipFile, path, "not one of mask1..5, incorrect_mask, normal with an image extension"})
 			continue
 		}

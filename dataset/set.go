@@ -163,8 +163,8 @@ func (s *Set) Relabel(b AgeBins) {
 // imageExts are the extensions the readers accept, lower-cased.
 var imageExts = map[string]bool{".jpg": true, ".jpeg": true, ".png": true, ".ppm": false, ".bmp": true, ".gif": true, ".webp": true}
 
-// isImageName reports whether a file name looks like an image we can decode.
-func isImageName(name string) bool {
+// IsImageName reports whether a file name looks like an image we can decode.
+func IsImageName(name string) bool {
 	return imageExts[strings.ToLower(filepath.Ext(name))]
 }
 
