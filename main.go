@@ -124,7 +124,7 @@ built-in synthetic mask set with the dashboard (the same as 'maskdash train').`
 	root.AddCommand(
 		a.trainCmd("train", "train (the dashboard, or --headless)"),
 		a.resumeCmd(), a.synthCmd(), a.statsCmd(), a.runsCmd(), a.compareCmd(),
-		a.evalCmd(), a.predictCmd(), a.ensembleCmd(), a.calibrateCmd(), a.exportCmd(), a.errorsCmd(), a.layersCmd(), a.noteCmd(), a.submissionsCmd(), a.prCmd(), a.embedCmd(), a.camCmd(), a.modelCmd(), a.lrfindCmd(), a.controlCmd(), a.watchCmd(), a.sweepCmd(), a.serveCmd(), a.benchCmd(),
+		a.evalCmd(), a.predictCmd(), a.ensembleCmd(), a.calibrateCmd(), a.exportCmd(), a.errorsCmd(), a.layersCmd(), a.noteCmd(), a.submissionsCmd(), a.prCmd(), a.embedCmd(), a.camCmd(), a.modelCmd(), a.averageCmd(), a.lrfindCmd(), a.controlCmd(), a.watchCmd(), a.sweepCmd(), a.serveCmd(), a.benchCmd(),
 	)
 	var setFlagErr func(*cobra.Command)
 	setFlagErr = func(c *cobra.Command) {

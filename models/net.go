@@ -194,6 +194,16 @@ func (n *Net) Params() []*Param { return n.params }
 // Buffers returns the BatchNorm running statistics.
 func (n *Net) Buffers() []*Param { return n.buffers }
 
+// SetBNMomentum sets every BatchNorm layer's momentum for its running
+// statistics (PyTorch's 0.1). 1/(b+1) at a pass's b-th batch (from 0)
+// makes them the plain mean of the pass's batch statistics, as
+// torch.optim.swa_utils.update_bn does with momentum None.
+func (n *Net) SetBNMomentum(m float32) {
+	for _, st := range n.stats {
+		st.Momentum = m
+	}
+}
+
 // Lookup finds a parameter or buffer by name.
 func (n *Net) Lookup(name string) (*Param, bool) {
 	p, ok := n.byName[name]
