@@ -23,10 +23,13 @@ type ClassOffsets struct {
 	Step  int `json:"step"`
 	// TTA: fitted on predictions averaged with the mirror image
 	// (calibrate --tta), for predict --tta.
-	TTA     bool      `json:"tta,omitempty"`
-	Classes []string  `json:"classes"`
-	Offsets []float64 `json:"offsets"`
-	Images  int       `json:"images"` // validation images fitted on
+	TTA bool `json:"tta,omitempty"`
+	// Averaged: fitted for the average of these epochs' weights
+	// (maskdash average), not the checkpoint of Epoch alone.
+	Averaged []int     `json:"averaged,omitempty"`
+	Classes  []string  `json:"classes"`
+	Offsets  []float64 `json:"offsets"`
+	Images   int       `json:"images"` // validation images fitted on
 	// Macro F1 on those images without and with the offsets (the second
 	// is optimistic: they were fitted there).
 	MacroF1        float64 `json:"val_macro_f1"`

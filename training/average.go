@@ -93,7 +93,7 @@ func AverageCheckpoints(ctx context.Context, runDir string, k int) (Averaged, er
 	}
 	out.Metrics = &met
 	meta := newest
-	meta.Metrics, meta.Slots, meta.OptFile = &met, nil, ""
+	meta.Metrics, meta.Slots, meta.OptFile, meta.Averaged = &met, nil, "", out.Epochs
 	meta.Weights = out.Name + ".safetensors"
 	dir := filepath.Join(runDir, "checkpoints")
 	all := append(append([]*models.Param(nil), net.Params()...), net.Buffers()...)
@@ -227,4 +227,13 @@ func refreshBN(ctx context.Context, pr RunPredictor, preds *runs.ValPreds) (int,
 		return 0, err
 	}
 	return b * batch, nil
+}
+
+// intsText is 1, 2, 3.
+func intsText(v []int) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = fmt.Sprint(x)
+	}
+	return strings.Join(s, ", ")
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/maskdash/maskdash/runs"
@@ -88,6 +89,15 @@ func TestAverageCheckpoints(t *testing.T) {
 		met, _, err := rp.Evaluate(context.Background(), val, false)
 		if err != nil || met.MacroF1 != av.Metrics.MacroF1 || met.Accuracy != av.Metrics.Accuracy {
 			t.Errorf("%s: the written average scores %v (%v), the average said %v", model, met.MacroF1, err, av.Metrics.MacroF1)
+		}
+		// Its epoch's kept predictions are not the average's: offsets are
+		// fitted on predictions made again (--tta), for the average only.
+		if _, err := CalibrateRun(context.Background(), tr.RunDir(), av.Name, false); err == nil || !strings.Contains(err.Error(), "averages the weights of epochs 2, 3") {
+			t.Errorf("%s: calibrate of the average without --tta: %v", model, err)
+		}
+		cal, err := CalibrateRun(context.Background(), tr.RunDir(), av.Name, true)
+		if err != nil || !slices.Equal(cal.Record.Averaged, []int{2, 3}) {
+			t.Errorf("%s: calibrate --tta of the average: %v %v", model, cal.Record.Averaged, err)
 		}
 		if _, err := AverageCheckpoints(context.Background(), tr.RunDir(), 4); err == nil {
 			t.Errorf("%s: 4 of 3 kept checkpoints were averaged", model)

@@ -36,8 +36,8 @@ func CalibrateRun(ctx context.Context, runDir, ckpt string, tta bool) (RunCalibr
 	if err != nil {
 		return RunCalibration{}, err
 	}
-	if err := meta.validated(p); err != nil {
-		if meta.ValTrained {
+	if err := meta.validated(p); err != nil && !(tta && len(meta.Averaged) > 0) { // tta predicts an average's images again
+		if meta.ValTrained || len(meta.Averaged) > 0 {
 			return RunCalibration{}, err // it says what to calibrate instead
 		}
 		return RunCalibration{}, fmt.Errorf("%w: calibrate best, or a checkpoint taken at an epoch's end", err)
@@ -60,7 +60,7 @@ func CalibrateRun(ctx context.Context, runDir, ckpt string, tta bool) (RunCalibr
 		return RunCalibration{}, fmt.Errorf("epoch %d's validation predictions: %w", meta.Epoch, err)
 	}
 	rec := runs.ClassOffsets{
-		Epoch: meta.Epoch, Step: meta.Step, TTA: tta, Classes: preds.Names, Offsets: cal.Offsets, Images: preds.Len(),
+		Epoch: meta.Epoch, Step: meta.Step, TTA: tta, Averaged: meta.Averaged, Classes: preds.Names, Offsets: cal.Offsets, Images: preds.Len(),
 		MacroF1: cal.Before, MacroF1Offsets: cal.After,
 		HeldOutGain: cal.HeldOut.Gain, HeldOutSD: cal.HeldOut.SD, HeldOutHalves: cal.HeldOut.Halves, HeldOutImproved: cal.HeldOut.Improved,
 		Fitted: time.Now().UTC().Truncate(time.Second),
@@ -130,6 +130,8 @@ func (r RunPredictor) ValSet(p *runs.ValPreds) (*dataset.Set, error) {
 // of the epoch it ended.
 func (m CkptMeta) validated(path string) error {
 	switch {
+	case len(m.Averaged) > 0:
+		return fmt.Errorf("checkpoint %s averages the weights of epochs %s, and the run keeps no validation predictions of the average (calibrate --tta predicts them again)", filepath.Base(path), intsText(m.Averaged))
 	case m.Batch > 0:
 		return fmt.Errorf("checkpoint %s was taken %d batches into epoch %d, so no validation predictions are of its weights", filepath.Base(path), m.Batch, m.Epoch+1)
 	case m.Epoch == 0:
@@ -176,15 +178,15 @@ func OffsetsFor(runDir string, meta CkptMeta) (runs.ClassOffsets, error) {
 	if err != nil {
 		return o, err
 	}
-	if err := meta.validated(meta.Weights); err != nil {
-		if meta.ValTrained {
+	if err := meta.validated(meta.Weights); err != nil && !(len(meta.Averaged) > 0 && o.TTA) { // an average's were fitted with --tta
+		if meta.ValTrained || len(meta.Averaged) > 0 {
 			return o, err
 		}
 		return o, fmt.Errorf("%w, and class offsets are for checkpoints taken at an epoch's end: use --ckpt best", err)
 	}
-	if o.Epoch != meta.Epoch || o.Step != meta.Step {
-		return o, fmt.Errorf("run %s's class offsets were fitted for the checkpoint of epoch %d (step %d), not this one (epoch %d, step %d): fit them for it with maskdash calibrate %s --ckpt …",
-			filepath.Base(runDir), o.Epoch, o.Step, meta.Epoch, meta.Step, filepath.Base(runDir))
+	if o.Epoch != meta.Epoch || o.Step != meta.Step || !slices.Equal(o.Averaged, meta.Averaged) {
+		return o, fmt.Errorf("run %s's class offsets were fitted for %s, not this one (%s): fit them for it with maskdash calibrate %s --ckpt …",
+			filepath.Base(runDir), ckptWords(o.Epoch, o.Step, o.Averaged), ckptWords(meta.Epoch, meta.Step, meta.Averaged), filepath.Base(runDir))
 	}
 	if len(meta.Classes) > 0 && !slices.Equal(meta.Classes, o.Classes) {
 		return o, fmt.Errorf("run %s's class offsets name other classes than its checkpoint", filepath.Base(runDir))
@@ -227,4 +229,13 @@ func (c RunCalibration) Confusions() (before, after *Confusion) {
 		after.Add(c.Preds.Truth[i], Argmax(shifted))
 	}
 	return before, after
+}
+
+// ckptWords names a checkpoint: "the checkpoint of epoch 6 (step 312)",
+// or "the average of epochs 4, 5, 6".
+func ckptWords(epoch, step int, averaged []int) string {
+	if len(averaged) > 0 {
+		return "the average of epochs " + intsText(averaged)
+	}
+	return fmt.Sprintf("the checkpoint of epoch %d (step %d)", epoch, step)
 }

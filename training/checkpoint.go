@@ -88,8 +88,12 @@ type CkptMeta struct {
 	ValTrained bool `json:"val_trained,omitempty"`
 	// Fresh names the tensors of a child run that did not come from its
 	// parent's weights (its --freeze-epochs train only these).
-	Fresh   []string `json:"fresh,omitempty"`
-	Weights string   `json:"weights"` // the .safetensors file beside this JSON
+	Fresh []string `json:"fresh,omitempty"`
+	// Averaged are the epochs whose weights maskdash average averaged
+	// into this checkpoint; the run keeps no validation predictions of
+	// it (those of its epoch are the epoch's own weights').
+	Averaged []int  `json:"averaged,omitempty"`
+	Weights  string `json:"weights"` // the .safetensors file beside this JSON
 
 	dir string // the folder it was read from
 }
