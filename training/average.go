@@ -34,7 +34,7 @@ type Averaged struct {
 // on the validation images of the newest, and writes it as
 // checkpoints/avg-EEE-K (EEE the newest epoch) without touching best or
 // latest: eval, predict and ensembles take it as --ckpt avg-EEE-K.
-func AverageCheckpoints(ctx context.Context, runDir string, k int) (Averaged, error) {
+func AverageCheckpoints(ctx context.Context, runDir string, k int) (_ Averaged, err error) {
 	if k < 2 {
 		return Averaged{}, fmt.Errorf("an average needs two checkpoints or more, not %d", k)
 	}
@@ -57,7 +57,11 @@ func AverageCheckpoints(ctx context.Context, runDir string, k int) (Averaged, er
 	if err != nil {
 		return Averaged{}, err
 	}
-	defer net.Close()
+	defer func() {
+		if cerr := net.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+	}()
 	if err := averageInto(net, paths); err != nil {
 		return Averaged{}, err
 	}

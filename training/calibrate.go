@@ -36,7 +36,7 @@ func CalibrateRun(ctx context.Context, runDir, ckpt string, tta bool) (RunCalibr
 	if err != nil {
 		return RunCalibration{}, err
 	}
-	if err := meta.validated(p); err != nil && !(tta && len(meta.Averaged) > 0) { // tta predicts an average's images again
+	if err := meta.validated(p); err != nil && (!tta || len(meta.Averaged) == 0) { // tta predicts an average's images again
 		if meta.ValTrained || len(meta.Averaged) > 0 {
 			return RunCalibration{}, err // it says what to calibrate instead
 		}
@@ -178,7 +178,7 @@ func OffsetsFor(runDir string, meta CkptMeta) (runs.ClassOffsets, error) {
 	if err != nil {
 		return o, err
 	}
-	if err := meta.validated(meta.Weights); err != nil && !(len(meta.Averaged) > 0 && o.TTA) { // an average's were fitted with --tta
+	if err := meta.validated(meta.Weights); err != nil && (len(meta.Averaged) == 0 || !o.TTA) { // an average's were fitted with --tta
 		if meta.ValTrained || len(meta.Averaged) > 0 {
 			return o, err
 		}
