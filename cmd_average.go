@@ -23,8 +23,9 @@ func (a *app) averageCmd() *cobra.Command {
 BatchNorm's running statistics again from one pass over the training images
 (the averaged weights need their own), scores the result on the validation
 images and writes it as checkpoints/avg-EEE-K beside the run's own, without
-changing best or latest: eval, predict, calibrate, cam and embed take it as
---ckpt avg-EEE-K. Averaging the weights of a run's last epochs, where the
+changing best or latest: eval, predict, cam and embed take it as --ckpt
+avg-EEE-K, and calibrate with --tta (which predicts its validation images
+again: the run keeps no predictions of the average). Averaging the weights of a run's last epochs, where the
 rate is low and the weights wander around a minimum, often generalises better
 than any one of them (Izmailov et al., 2018).`,
 	}
