@@ -33,15 +33,7 @@ than any one of them (Izmailov et al., 2018).`,
 	f.StringVar(&runsDir, "runs", runs.DefaultDir, "runs folder")
 	f.IntVar(&last, "last", 3, "how many of the last epochs to average (2 or more)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		ref, err := runArg(cmd, "", args)
-		if err != nil {
-			return err
-		}
-		dir, err := runs.NewStore(runsDir).Resolve(ref)
-		if err != nil {
-			return err
-		}
-		info, err := runs.ReadInfo(dir)
+		dir, info, err := runInfoArg(cmd, runsDir, args)
 		if err != nil {
 			return err
 		}

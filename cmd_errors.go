@@ -53,11 +53,7 @@ or numbers; * for any; T,T lists the hardest correct ones).`,
 		if cam != "" && proto == "" {
 			return fmt.Errorf("--cam draws over the thumbnails, and there are none: run it on a terminal, or give --images with a protocol (%s)", protocolNames())
 		}
-		dir, err := runs.NewStore(runsDir).Resolve(ref)
-		if err != nil {
-			return err
-		}
-		info, err := runs.ReadInfo(dir)
+		dir, info, err := runInfoArg(cmd, runsDir, []string{ref})
 		if err != nil {
 			return err
 		}
