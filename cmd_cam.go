@@ -129,7 +129,7 @@ func (a *app) camBatch(pr training.RunPredictor, imgs []image.Image, files []str
 		heat := thumb.Heat(m.Seen, m.Map, m.H, m.W)
 		line := fmt.Sprintf("%s: the map of %s (p %.3f)", files[i], className(names, m.Class), m.Prob)
 		if cls >= 0 {
-			line += "; it predicts " + predicted(pr, imgs[i], names)
+			line += fmt.Sprintf("; it predicts %s (p %.3f)", className(names, m.Predicted), m.PredictedProb)
 		}
 		if out != "" {
 			p := filepath.Join(out, strings.TrimSuffix(filepath.Base(files[i]), filepath.Ext(files[i]))+"-cam.png")
@@ -194,15 +194,6 @@ func className(names []string, c int) string {
 		return names[c]
 	}
 	return strconv.Itoa(c)
-}
-
-// predicted is the class the predictor gives img, with its probability.
-func predicted(pr training.RunPredictor, img image.Image, names []string) string {
-	ms, err := pr.ClassMaps([]image.Image{img}, []int{-1})
-	if err != nil || len(ms) != 1 {
-		return "(no prediction)"
-	}
-	return fmt.Sprintf("%s (p %.3f)", className(names, ms[0].Class), ms[0].Prob)
 }
 
 // writePNG writes img to path.

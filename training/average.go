@@ -53,10 +53,11 @@ func AverageCheckpoints(ctx context.Context, runDir string, k int) (_ Averaged, 
 			return Averaged{}, fmt.Errorf("the checkpoints of epochs %d and %d are of different models", m.Epoch, newest.Epoch)
 		}
 	}
-	net, _, err := loadNet(paths[k-1], 64, true)
+	pr, err := openRunPredictor(runs.NewStore(filepath.Dir(runDir)), runDir, paths[k-1], true)
 	if err != nil {
 		return Averaged{}, err
 	}
+	net := pr.Net
 	defer func() {
 		if cerr := net.Close(); err == nil && cerr != nil {
 			err = cerr
@@ -64,15 +65,6 @@ func AverageCheckpoints(ctx context.Context, runDir string, k int) (_ Averaged, 
 	}()
 	if err := averageInto(net, paths); err != nil {
 		return Averaged{}, err
-	}
-	pr := RunPredictor{Predictor: &Predictor{Net: net, Meta: newest}, Path: paths[k-1], RunDir: runDir}
-	pr.Aug = dataset.DefaultAugment(newest.Model.W, newest.Model.H)
-	pr.Aug.Mean, pr.Aug.Std, pr.Aug.CropW, pr.Aug.CropH = newest.Mean, newest.Std, newest.CropW, newest.CropH
-	if info, err := runs.ReadInfo(runDir); err == nil {
-		pr.DataDir = info.DataDir
-	}
-	if pr.DataDir == "" {
-		pr.DataDir = newest.Data.Root
 	}
 	preds, err := runs.ReadValPreds(runDir, newest.Epoch)
 	if err != nil {
@@ -177,11 +169,7 @@ func averageInto(net *models.Net, paths []string) error {
 // statistics weighed alike; the weights do not change (no optimizer
 // step). It returns how many images it read.
 func refreshBN(ctx context.Context, pr RunPredictor, preds *runs.ValPreds) (int, error) {
-	bins, err := dataset.ParseAgeBins(pr.Meta.Data.AgeBins)
-	if err != nil {
-		bins = dataset.DefaultAgeBins
-	}
-	d, err := dataset.Open(pr.DataDir, dataset.Options{Format: pr.Meta.Data.Format, Bins: bins, FixLabels: pr.Meta.Data.FixLabels})
+	d, err := pr.openData()
 	if err != nil {
 		return 0, err
 	}

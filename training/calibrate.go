@@ -97,14 +97,7 @@ func ttaValLogProbs(ctx context.Context, runDir, path string, preds *runs.ValPre
 // ValSet opens the images of a run's validation predictions again, in
 // their order, from the data folder the run trained on.
 func (r RunPredictor) ValSet(p *runs.ValPreds) (*dataset.Set, error) {
-	if r.DataDir == "" {
-		return nil, fmt.Errorf("the run does not record its data folder, so its validation images cannot be predicted again")
-	}
-	bins, err := dataset.ParseAgeBins(r.Meta.Data.AgeBins)
-	if err != nil {
-		bins = dataset.DefaultAgeBins
-	}
-	d, err := dataset.Open(r.DataDir, dataset.Options{Format: r.Meta.Data.Format, Bins: bins, FixLabels: r.Meta.Data.FixLabels})
+	d, err := r.openData()
 	if err != nil {
 		return nil, err
 	}
@@ -121,6 +114,19 @@ func (r RunPredictor) ValSet(p *runs.ValPreds) (*dataset.Set, error) {
 		idx[i] = j
 	}
 	return d.Train.Subset(idx).ForTask(r.Meta.Data.Task)
+}
+
+// openData opens the data folder the run trained on, read as it read
+// it (its format, age bins and label fixes).
+func (r RunPredictor) openData() (*dataset.Data, error) {
+	if r.DataDir == "" {
+		return nil, fmt.Errorf("the run does not record its data folder, so its validation images cannot be predicted again")
+	}
+	bins, err := dataset.ParseAgeBins(r.Meta.Data.AgeBins)
+	if err != nil {
+		bins = dataset.DefaultAgeBins
+	}
+	return dataset.Open(r.DataDir, dataset.Options{Format: r.Meta.Data.Format, Bins: bins, FixLabels: r.Meta.Data.FixLabels})
 }
 
 // validated says why no validation predictions are of a checkpoint's

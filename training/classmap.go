@@ -24,6 +24,10 @@ type ClassMap struct {
 	H, W  int
 	Class int
 	Prob  float64 // the class's probability for the image
+	// Predicted is the class the net gives the image, with its
+	// probability (Class itself when the map is of the predicted class).
+	Predicted     int
+	PredictedProb float64
 }
 
 // ClassMaps gives each image the map of class classes[i] (a negative
@@ -51,7 +55,9 @@ func (p *Predictor) ClassMaps(imgs []image.Image, classes []int) ([]ClassMap, er
 		for i := range end - start {
 			c := batch[i]
 			lp := ClassLogProbs(logits[i*k:(i+1)*k], s.Heads())
-			out = append(out, ClassMap{Seen: p.seen(x[i*per : (i+1)*per]), Map: maps[i*h*w : (i+1)*h*w], H: h, W: w, Class: c, Prob: math.Exp(lp[c])})
+			top := Argmax(lp)
+			out = append(out, ClassMap{Seen: p.seen(x[i*per : (i+1)*per]), Map: maps[i*h*w : (i+1)*h*w], H: h, W: w, Class: c, Prob: math.Exp(lp[c]),
+				Predicted: top, PredictedProb: math.Exp(lp[top])})
 		}
 	}
 	return out, nil

@@ -20,6 +20,12 @@ type RunPredictor struct {
 // OpenRunPredictor resolves RUN in store and loads its checkpoint ckpt
 // (best, latest or a file).
 func OpenRunPredictor(store *runs.Store, ref, ckpt string) (RunPredictor, error) {
+	return openRunPredictor(store, ref, ckpt, false)
+}
+
+// openRunPredictor is OpenRunPredictor, on the CPU whatever the build
+// when cpu is set.
+func openRunPredictor(store *runs.Store, ref, ckpt string, cpu bool) (RunPredictor, error) {
 	info, err := store.Info(ref)
 	if err != nil {
 		return RunPredictor{}, err
@@ -28,7 +34,7 @@ func OpenRunPredictor(store *runs.Store, ref, ckpt string) (RunPredictor, error)
 	if err != nil {
 		return RunPredictor{}, err
 	}
-	pr, err := LoadPredictor(p)
+	pr, err := loadPredictor(p, cpu)
 	if err != nil {
 		return RunPredictor{}, err
 	}
