@@ -7,10 +7,17 @@ import (
 	"github.com/maskdash/maskdash/models/ops/opstest"
 )
 
-func benchStep(b *testing.B, name string, batch int) {
+func benchStep(b *testing.B, name string, batch int) { benchStepFrozen(b, name, batch, false) }
+
+// benchStepFrozen is benchStep with every tensor but the output layer's
+// frozen when frozen is set (a child run's linear probing, --freeze-epochs).
+func benchStepFrozen(b *testing.B, name string, batch int, frozen bool) {
 	net, err := New(Spec{Name: name, Batch: batch, Seed: 1})
 	if err != nil {
 		b.Fatal(err)
+	}
+	for _, p := range net.Params() {
+		p.Frozen = frozen && !p.Output
 	}
 	r := rand.New(rand.NewPCG(1, 2))
 	x := opstest.RandInput(r, batch*3*64*64)
@@ -31,3 +38,13 @@ func BenchmarkTrainStepCNNS(b *testing.B) { benchStep(b, "cnn-s", 32) }
 
 // BenchmarkTrainStepVGGS times forward+backward of vgg-s at batch 32, 64×64.
 func BenchmarkTrainStepVGGS(b *testing.B) { benchStep(b, "vgg-s", 32) }
+
+// BenchmarkTrainStepFrozen times a training step of cnn-s and vgg-s with
+// every tensor computed (all) and with all but the output layer frozen
+// (head): the ratio is what --freeze-epochs saves an epoch.
+func BenchmarkTrainStepFrozen(b *testing.B) {
+	for _, name := range []string{"cnn-s", "vgg-s"} {
+		b.Run(name+"/all", func(b *testing.B) { benchStepFrozen(b, name, 32, false) })
+		b.Run(name+"/head", func(b *testing.B) { benchStepFrozen(b, name, 32, true) })
+	}
+}

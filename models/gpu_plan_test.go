@@ -19,7 +19,7 @@ func TestGPUPlanKeepsEveryReadValue(t *testing.T) {
 				t.Fatal(err)
 			}
 			n.Spec.Device = DeviceCUDA // the graph as a GPU net builds it
-			gr, err := n.build(4, true)
+			gr, err := n.build(4, true, nil, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

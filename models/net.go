@@ -23,8 +23,10 @@ type Param struct {
 	Grad  []float32 // the last step's gradient (nil for buffers)
 	Decay bool      // weight decay applies (tensors of rank > 1)
 	// Frozen: an optimizer step leaves the tensor as it is (a child run's
-	// tensors from its parent while --freeze-epochs lasts). Its gradient
-	// is still computed.
+	// tensors from its parent while --freeze-epochs lasts). On the CPU the
+	// training graph then computes no gradient for it (Grad stays zero),
+	// nor for any layer only frozen tensors need (see refreeze); on a GPU
+	// the gradient is still computed.
 	Frozen bool
 	// RateScale is the fraction of the optimizer's learning rate the
 	// tensor trains at (a child run's tensors from its parent with
@@ -124,6 +126,9 @@ type graph struct {
 	arena   *ops.GradArena     // the training graph's gradient buffers
 	bns     []*gorgoniaBNLayer // EngineGorgonia's BatchNorm layers
 	flops   float64            // a training step's, per image (see Net.StepFLOPs)
+	// frozen: the parameters (in Params order) whose gradients the
+	// training graph does not compute; nil when it computes every one.
+	frozen []bool
 }
 
 // Net is a network: its parameters and a training and an evaluation graph
@@ -174,7 +179,7 @@ func New(spec Spec) (*Net, error) {
 	n.lossFn = func([]float32, int, int, []float32) float64 { return 0 }
 	// Build the training graph now: it creates every parameter.
 	var err error
-	if n.train, err = n.build(spec.Batch, true); err != nil {
+	if n.train, err = n.build(spec.Batch, true, nil, nil); err != nil {
 		return nil, err
 	}
 	if spec.Device == DeviceCUDA {
@@ -240,10 +245,19 @@ func (n *Net) newParam(name string, shape []int, decay, buffer bool, init func([
 // counts the result's, as PyTorch's profilers and papers do.
 func (n *Net) StepFLOPs() float64 { return n.train.flops }
 
-func (n *Net) build(batch int, train bool) (*graph, error) {
+// build compiles a training (train) or evaluation graph for batches of
+// batch images. A training graph takes the gradients of the parameters
+// frozen does not mark (every one when frozen is nil); xt, when not nil,
+// is the input tensor to keep, or nil for a new one (a rebuilt training graph keeps the one
+// InputBatch handed out).
+func (n *Net) build(batch int, train bool, frozen []bool, xt *tensor.Dense) (*graph, error) {
 	g := G.NewGraph()
 	gr := &graph{g: g, batch: batch}
-	gr.xt = tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(batch, 3, n.Spec.H, n.Spec.W))
+	if xt != nil {
+		gr.xt = xt
+	} else {
+		gr.xt = tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(batch, 3, n.Spec.H, n.Spec.W))
+	}
 	gr.x = G.NewTensor(g, tensor.Float32, 4, G.WithShape(batch, 3, n.Spec.H, n.Spec.W), G.WithName("x"), G.WithValue(gr.xt))
 	b := &builder{net: n, g: g, train: train, gorgonia: n.Spec.Engine == EngineGorgonia}
 	if train {
@@ -269,9 +283,10 @@ func (n *Net) build(batch int, train bool) (*graph, error) {
 		if gr.cost, err = G.ApplyOp(gr.loss, out); err != nil {
 			return nil, fmt.Errorf("build loss: %w", err)
 		}
-		if gr.grads, err = G.Grad(gr.cost, b.nodes...); err != nil {
+		if gr.grads, err = trainedGrads(gr.cost, b.nodes, frozen); err != nil {
 			return nil, fmt.Errorf("build gradients: %w", err)
 		}
+		gr.frozen = frozen
 		if !b.gorgonia {
 			if err := ownSums(gr); err != nil {
 				return nil, fmt.Errorf("build gradients: %w", err)
@@ -304,6 +319,10 @@ func (n *Net) TrainStep(x []float32) (float64, []float32, error) {
 	if n.gpu != nil {
 		return n.gpu.trainStep(n, x)
 	}
+	if err := n.refreeze(); err != nil {
+		return 0, nil, err
+	}
+	gr = n.train
 	if &x[0] != &d[0] { // filled in place (InputBatch): nothing to copy
 		copy(d, x)
 	}
@@ -316,7 +335,9 @@ func (n *Net) TrainStep(x []float32) (float64, []float32, error) {
 		l.update()
 	}
 	for i, p := range n.params {
-		copy(p.Grad, ops.Float32s(gr.grads[i].Value()))
+		if gr.grads[i] != nil {
+			copy(p.Grad, ops.Float32s(gr.grads[i].Value()))
+		}
 	}
 	return gr.loss.Last, ops.Float32s(gr.out.Value()), nil
 }
@@ -345,7 +366,7 @@ func (n *Net) Forward(x []float32, m int) ([]float32, error) {
 func (n *Net) evalGraph(x []float32, m int) (*graph, error) {
 	if n.eval == nil {
 		var err error
-		if n.eval, err = n.build(n.Spec.EvalBatch, false); err != nil {
+		if n.eval, err = n.build(n.Spec.EvalBatch, false, nil, nil); err != nil {
 			return nil, err
 		}
 	}

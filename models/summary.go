@@ -25,7 +25,7 @@ type Layer struct {
 // next (how many values cnn-s's dense layer reads from its flattened
 // map, say). The net's weights are not touched.
 func (n *Net) Summary() ([]Layer, error) {
-	gr, err := n.build(1, false)
+	gr, err := n.build(1, false, nil, nil)
 	if err != nil {
 		return nil, err
 	}

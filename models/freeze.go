@@ -1,0 +1,77 @@
+package models
+
+import (
+	"fmt"
+	"slices"
+
+	G "gorgonia.org/gorgonia"
+)
+
+// refreeze rebuilds the CPU training graph when the parameters marked
+// Frozen are no longer those it was built for. The new graph takes the
+// gradients of the trained parameters only, and Gorgonia differentiates
+// only the nodes that lie between them and the loss: while a child run's
+// whole trunk is frozen (--freeze-epochs), the step is the forward pass
+// and the head's backward, with no backward pass through the trunk. A
+// frozen parameter's Grad is zero. The rebuild happens when a freeze
+// starts or ends, not every step; the weights, BatchNorm statistics and
+// the input tensor (InputBatch) are the same ones.
+func (n *Net) refreeze() error {
+	want := make([]bool, len(n.params))
+	some := false
+	for i, p := range n.params {
+		want[i] = p.Frozen
+		some = some || p.Frozen
+	}
+	if !some {
+		want = nil
+	}
+	if slices.Equal(want, n.train.frozen) {
+		return nil
+	}
+	gr, err := n.build(n.train.batch, true, want, n.train.xt)
+	if err != nil {
+		return fmt.Errorf("training graph for the frozen tensors: %w", err)
+	}
+	old := n.train
+	n.train = gr
+	if err := old.vm.Close(); err != nil {
+		return fmt.Errorf("closing the training graph of before the freeze changed: %w", err)
+	}
+	for i, p := range n.params {
+		if want != nil && want[i] {
+			clear(p.Grad)
+		}
+	}
+	return nil
+}
+
+// trainedGrads is G.Grad of cost with respect to the nodes frozen does not
+// mark, spread back over all of nodes (nil where frozen).
+func trainedGrads(cost *G.Node, nodes G.Nodes, frozen []bool) (G.Nodes, error) {
+	if frozen == nil {
+		return G.Grad(cost, nodes...)
+	}
+	var wrt G.Nodes
+	for i, nd := range nodes {
+		if !frozen[i] {
+			wrt = append(wrt, nd)
+		}
+	}
+	if len(wrt) == 0 {
+		return nil, fmt.Errorf("every tensor is frozen: nothing to train")
+	}
+	gs, err := G.Grad(cost, wrt...)
+	if err != nil {
+		return nil, err
+	}
+	all := make(G.Nodes, len(nodes))
+	k := 0
+	for i := range nodes {
+		if !frozen[i] {
+			all[i] = gs[k]
+			k++
+		}
+	}
+	return all, nil
+}
