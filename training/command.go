@@ -18,7 +18,7 @@ const (
 	CmdSetMixup   CommandKind = "set-mixup"  // Text is a Mixup setting (ParseMixup: "0.3", "0.3 0.4", "off")
 	CmdPredict    CommandKind = "predict"    // predict the eval set with the current weights
 	CmdStop       CommandKind = "stop"       // checkpoint, flush and stop
-	CmdFork       CommandKind = "fork"       // checkpoint, stop, and start a child run (Text: loss, Value: lr)
+	CmdFork       CommandKind = "fork"       // checkpoint, stop, and start a child run (Fork says how it differs)
 
 	// cmdBadControl answers a control file that could not be carried out
 	// (Text says why).
@@ -30,6 +30,7 @@ type Command struct {
 	Kind  CommandKind
 	Value float64
 	Text  string
+	Fork  Fork   // CmdFork's child run
 	Who   string // who asked: an SSH key fingerprint, or "local"
 }
 

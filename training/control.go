@@ -87,7 +87,11 @@ func (t *Trainer) apply(c Command) (stop bool, err error) {
 	case cmdBadControl:
 		t.refuse(c, c.Text)
 	case CmdFork:
-		t.control(c, SettingFork, fmt.Sprintf("loss=%s lr=%g", c.Text, c.Value))
+		if _, err := forkConfig(t, c.Fork); err != nil {
+			t.refuse(c, "new run: "+err.Error())
+			return false, nil
+		}
+		t.control(c, SettingFork, c.Fork.String())
 		t.setState(StateStopping, "starting a new run from this one")
 		cc := c
 		t.fork = &cc

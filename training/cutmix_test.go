@@ -380,13 +380,13 @@ func TestChildRunMixesAsItsParentNow(t *testing.T) {
 	if err := tr.setCutMix(0.5, dataset.CutMixRandom); err != nil {
 		t.Fatal(err)
 	}
-	if c := childOf(tr, Command{Kind: CmdFork, Text: "focal"}); c.CutMix != 0.5 || c.CutMixBox != "random" {
+	if c := childOf(tr, Fork{Loss: "focal"}); c.CutMix != 0.5 || c.CutMixBox != "random" {
 		t.Errorf("child of a run changed to 0.5 random: cutmix %v %q", c.CutMix, c.CutMixBox)
 	}
 	if err := tr.setCutMix(0, dataset.CutMixRandom); err != nil {
 		t.Fatal(err)
 	}
-	if c := childOf(tr, Command{Kind: CmdFork}); c.CutMix != 0 || c.CutMixBox != "" {
+	if c := childOf(tr, Fork{}); c.CutMix != 0 || c.CutMixBox != "" {
 		t.Errorf("child of a run whose CutMix was turned off: cutmix %v %q", c.CutMix, c.CutMixBox)
 	}
 }

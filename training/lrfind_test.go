@@ -133,7 +133,7 @@ func TestTrainWithLRFind(t *testing.T) {
 			t.Errorf("the resume tested again: %s", e.Msg)
 		}
 	}
-	if c := childOf(tr, Command{Kind: CmdFork, Value: 0.01}); c.LRFind || c.LR != 0.01 {
+	if c := childOf(tr, Fork{LR: 0.01}); c.LRFind || c.LR != 0.01 {
 		t.Errorf("a child run's config: lr_find %v, lr %v", c.LRFind, c.LR)
 	}
 }

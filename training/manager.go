@@ -105,7 +105,11 @@ func (m *Manager) Run(ctx context.Context) error {
 		if f == nil {
 			return err
 		}
-		cfg = childOf(t, *f)
+		if cfg, err = forkConfig(t, f.Fork); err != nil {
+			// Checked when asked for (the run went on then): not expected.
+			m.setStarting(false)
+			return fmt.Errorf("new run from %s: %w", t.RunID(), err)
+		}
 	}
 }
 
@@ -120,15 +124,20 @@ func (m *Manager) setStarting(on bool) {
 	}
 }
 
-// childOf is the config of a child run of t with f's loss and rate, and
-// CutMix and Mixup as t mixes now (a change made while t trained goes
-// on).
-func childOf(t *Trainer, f Command) Config {
+// childOf is the config of a child run of t with f's loss, rate and
+// task, and CutMix and Mixup as t mixes now (a change made while t
+// trained goes on). forkConfig checks it.
+func childOf(t *Trainer, f Fork) Config {
 	cfg := t.cfg
 	cfg.Resume, cfg.From, cfg.FromCkpt, cfg.Name, cfg.Note = "", t.RunID(), "latest", "", ""
 	cfg.FromDir = t.RunDir()
 	cfg.LRFind = false                       // a child run goes on at its parent's rate, or the one asked for
-	cfg.FreezeEpochs, cfg.FromLRScale = 0, 0 // its weights are all its parent's: nothing to train apart
+	// Its weights are all its parent's, nothing to train apart, unless it
+	// has other classes (a fresh head).
+	cfg.FreezeEpochs, cfg.FromLRScale = f.FreezeEpochs, f.FromLRScale
+	if f.Task != "" {
+		cfg.Task = taskOf(f.Task)
+	}
 	m := t.mixer
 	cfg.CutMix, cfg.CutMixBox, cfg.Mixup, cfg.MixupAlpha = m.cutChance, "", m.mixupChance, 0
 	if m.cutChance > 0 {
@@ -137,11 +146,11 @@ func childOf(t *Trainer, f Command) Config {
 	if m.mixupChance > 0 {
 		cfg.MixupAlpha = m.alpha
 	}
-	if f.Text != "" {
-		cfg.Loss = f.Text
+	if f.Loss != "" {
+		cfg.Loss = f.Loss
 	}
-	if f.Value > 0 {
-		cfg.LR = f.Value
+	if f.LR > 0 {
+		cfg.LR = f.LR
 	}
 	return cfg
 }
@@ -158,6 +167,10 @@ func (m *Manager) wait(ctx context.Context, t *Trainer) *Command {
 			case CmdFork:
 				if t.LastCheckpoint() == "" {
 					m.notice(t, c, "the run ended before its first checkpoint: there is nothing to start a child run from")
+					continue
+				}
+				if _, err := forkConfig(t, c.Fork); err != nil {
+					m.hub.Publish(Event{Kind: KindError, Run: t.RunID(), Who: c.Who, Msg: "new run: " + err.Error(), Time: time.Now()})
 					continue
 				}
 				return &c

@@ -90,7 +90,7 @@ func TestLingeringManagerAnswersAfterTheEnd(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	parent, _ := mgr.Current()
-	if err := mgr.Send(Command{Kind: CmdFork, Text: "focal", Value: 5e-4, Who: "t"}); err != nil {
+	if err := mgr.Send(Command{Kind: CmdFork, Fork: Fork{Loss: "focal", LR: 5e-4}, Who: "t"}); err != nil {
 		t.Fatal(err)
 	}
 	select {

@@ -166,7 +166,7 @@ func TestMixupChangedWhileTraining(t *testing.T) {
 	if c := info.Changes; len(c) != 2 || c[0].Setting != "mixup" || c[0].Value != "0.2 alpha=0.4" {
 		t.Errorf("run.json's changes %+v", c)
 	}
-	if c := childOf(tr, Command{Kind: CmdFork}); c.Mixup != 0.2 || c.MixupAlpha != 0.4 || c.CutMix != 0.5 || c.CutMixBox != "random" {
+	if c := childOf(tr, Fork{}); c.Mixup != 0.2 || c.MixupAlpha != 0.4 || c.CutMix != 0.5 || c.CutMixBox != "random" {
 		t.Errorf("child run: mixup %v α %v, cutmix %v %q", c.Mixup, c.MixupAlpha, c.CutMix, c.CutMixBox)
 	}
 	resumed, _, err := runTrainer(t, Config{Runs: dir, Resume: tr.RunID(), StepEvery: time.Nanosecond, Workers: 2}, nil)

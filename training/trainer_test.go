@@ -239,7 +239,7 @@ func TestForkStartsChildRun(t *testing.T) {
 				}
 				if e.Kind == KindStep && !forked {
 					forked = true
-					mgr.Send(Command{Kind: CmdFork, Text: "focal", Value: 5e-4, Who: "test"})
+					mgr.Send(Command{Kind: CmdFork, Fork: Fork{Loss: "focal", LR: 5e-4}, Who: "test"})
 				}
 			}
 		}

@@ -483,7 +483,7 @@ func (m Model) onKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.Mixing):
 		return m.openPrompt(promptMixing, "mixing (cutmix 0.3 · cutmix 0.5 random · mixup 0.2 0.4 · off): ", training.MixingNow(m.state.CutMix, m.state.Mixup))
 	case key.Matches(msg, k.NewRun):
-		return m.openPrompt(promptFork, "new run from here — loss and lr: ", fmt.Sprintf("%s %g", m.state.Loss, m.state.LR))
+		return m.openPrompt(promptFork, "new run — loss lr [task= freeze-epochs= from-lr-scale=]: ", fmt.Sprintf("%s %g", m.state.Loss, m.state.LR))
 	case key.Matches(msg, k.Offsets):
 		// Last: a key the config gives another action keeps it.
 		m.view = viewConfusion
@@ -589,18 +589,11 @@ func (m Model) submit(kind promptKind, v string) (tea.Model, tea.Cmd) {
 		}
 		return m, tea.Batch(sends...) // the outbox keeps their order
 	case promptFork:
-		f := strings.Fields(v)
-		if len(f) != 2 {
-			return bad("new run: type a loss and a learning rate, such as: focal 0.0005")
+		f, err := training.ParseFork(v)
+		if err != nil {
+			return bad("new run: " + err.Error())
 		}
-		if _, err := training.ParseLoss(f[0]); err != nil {
-			return bad(err.Error())
-		}
-		lr, err := strconv.ParseFloat(f[1], 64)
-		if err != nil || !(lr > 0) {
-			return bad(fmt.Sprintf("learning rate %q is not a positive number", f[1]))
-		}
-		return m, m.send(training.Command{Kind: training.CmdFork, Text: f[0], Value: lr}, "new run")
+		return m, m.send(training.Command{Kind: training.CmdFork, Fork: f}, "new run")
 	case promptNone:
 	}
 	return m, nil

@@ -238,7 +238,7 @@ func TestKeysSendCommands(t *testing.T) {
 	m.prompt.SetValue("0.6focal+0.4f1")
 	m, c4 := press(m, "enter")
 	m, c5 := press(m, "n")
-	m.prompt.SetValue("f1 1e-4")
+	m.prompt.SetValue("f1 1e-4 task=age freeze-epochs=2")
 	m, c6 := press(m, "enter")
 	m, c7 := press(m, "M")
 	if v := m.prompt.Value(); v != "off" {
@@ -258,7 +258,7 @@ func TestKeysSendCommands(t *testing.T) {
 	}
 	runCmds(cmds)
 	want := []training.Command{{Kind: training.CmdSetLR, Value: 3e-4}, {Kind: training.CmdSetLoss, Text: "0.6focal+0.4f1"},
-		{Kind: training.CmdFork, Text: "f1", Value: 1e-4}, {Kind: training.CmdSetCutMix, Text: "0.5 random"},
+		{Kind: training.CmdFork, Fork: training.Fork{Loss: "f1", LR: 1e-4, Task: "age", FreezeEpochs: 2}}, {Kind: training.CmdSetCutMix, Text: "0.5 random"},
 		{Kind: training.CmdSetMixup, Text: "0.3 0.4"}, {Kind: training.CmdSetCutMix, Text: "off"}, {Kind: training.CmdSetMixup, Text: "off"},
 		{Kind: training.CmdStop}}
 	if len(f.got) != len(want) {
@@ -266,7 +266,7 @@ func TestKeysSendCommands(t *testing.T) {
 	}
 	for i, w := range want {
 		g := f.got[i]
-		if g.Kind != w.Kind || g.Value != w.Value || g.Text != w.Text {
+		if g.Kind != w.Kind || g.Value != w.Value || g.Text != w.Text || g.Fork != w.Fork {
 			t.Errorf("command %d: %+v, want %+v", i, g, w)
 		}
 	}
@@ -293,6 +293,13 @@ func TestKeysSendCommands(t *testing.T) {
 	runCmds(cmds)
 	if len(f2.got) != 0 || !strings.Contains(m.View(), `α "zero" is not a number above 0`) {
 		t.Errorf("bad mixup: sent %+v\n%s", f2.got, m.View())
+	}
+	m, _ = press(m, "n")
+	m.prompt.SetValue("ce 0.001 epochs=3")
+	m, cmds = press(m, "enter")
+	runCmds(cmds)
+	if len(f2.got) != 0 || !strings.Contains(m.View(), `"epochs" is not a setting`) {
+		t.Errorf("bad new run: sent %+v\n%s", f2.got, m.View())
 	}
 }
 
