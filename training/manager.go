@@ -131,7 +131,7 @@ func childOf(t *Trainer, f Fork) Config {
 	cfg := t.cfg
 	cfg.Resume, cfg.From, cfg.FromCkpt, cfg.Name, cfg.Note = "", t.RunID(), "latest", "", ""
 	cfg.FromDir = t.RunDir()
-	cfg.LRFind = false                       // a child run goes on at its parent's rate, or the one asked for
+	cfg.LRFind = false // a child run goes on at its parent's rate, or the one asked for
 	// Its weights are all its parent's, nothing to train apart, unless it
 	// has other classes (a fresh head).
 	cfg.FreezeEpochs, cfg.FromLRScale = f.FreezeEpochs, f.FromLRScale
