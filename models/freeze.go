@@ -7,7 +7,7 @@ import (
 	G "gorgonia.org/gorgonia"
 )
 
-// refreeze rebuilds the CPU training graph when the parameters marked
+// refreeze rebuilds the training graph when the parameters marked
 // Frozen are no longer those it was built for. The new graph takes the
 // gradients of the trained parameters only, and Gorgonia differentiates
 // only the nodes that lie between them and the loss: while a child run's
@@ -15,8 +15,37 @@ import (
 // and the head's backward, with no backward pass through the trunk. A
 // frozen parameter's Grad is zero. The rebuild happens when a freeze
 // starts or ends, not every step; the weights, BatchNorm statistics and
-// the input tensor (InputBatch) are the same ones.
+// the input's memory (InputBatch) are the same ones. On a GPU the
+// graph's run is laid out again (gpuNet.retrain; the weights and the
+// optimizer's state stay on the device).
 func (n *Net) refreeze() error {
+	if n.frozenAsBuilt() {
+		return nil
+	}
+	want := n.frozenNow()
+	gr, err := n.build(n.train.batch, true, want, n.train.xt)
+	if err != nil {
+		return fmt.Errorf("training graph for the frozen tensors: %w", err)
+	}
+	old := n.train
+	n.train = gr
+	for i, p := range n.params {
+		if want != nil && want[i] {
+			clear(p.Grad)
+		}
+	}
+	if n.gpu != nil {
+		return n.gpu.retrain(n)
+	}
+	if err := old.vm.Close(); err != nil {
+		return fmt.Errorf("closing the training graph of before the freeze changed: %w", err)
+	}
+	return nil
+}
+
+// frozenNow marks the parameters (in Params order) that are Frozen; nil
+// when none is.
+func (n *Net) frozenNow() []bool {
 	want := make([]bool, len(n.params))
 	some := false
 	for i, p := range n.params {
@@ -24,27 +53,14 @@ func (n *Net) refreeze() error {
 		some = some || p.Frozen
 	}
 	if !some {
-		want = nil
-	}
-	if slices.Equal(want, n.train.frozen) {
 		return nil
 	}
-	gr, err := n.build(n.train.batch, true, want, n.train.xt)
-	if err != nil {
-		return fmt.Errorf("training graph for the frozen tensors: %w", err)
-	}
-	old := n.train
-	n.train = gr
-	if err := old.vm.Close(); err != nil {
-		return fmt.Errorf("closing the training graph of before the freeze changed: %w", err)
-	}
-	for i, p := range n.params {
-		if want != nil && want[i] {
-			clear(p.Grad)
-		}
-	}
-	return nil
+	return want
 }
+
+// frozenAsBuilt reports whether the training graph was built for the
+// parameters Frozen now marks.
+func (n *Net) frozenAsBuilt() bool { return slices.Equal(n.frozenNow(), n.train.frozen) }
 
 // trainedGrads is G.Grad of cost with respect to the nodes frozen does not
 // mark, spread back over all of nodes (nil where frozen).

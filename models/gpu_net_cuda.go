@@ -167,14 +167,47 @@ func (g *gpuNet) toHost(n *Net) error {
 	return nil
 }
 
-// gradsToHost downloads the last step's gradients into Param.Grad.
+// gradsToHost downloads the last step's gradients into Param.Grad (a
+// frozen parameter's, which the graph does not compute, stay zero).
 func (g *gpuNet) gradsToHost(n *Net) error {
 	for i, p := range n.params {
+		if n.train.grads[i] == nil {
+			clear(p.Grad)
+			continue
+		}
 		if err := gpu.Download(g.dev, p.Grad, g.train.buf[n.train.grads[i]]); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// retrain lays out the net's new training graph (Net.refreeze) in place of
+// the old one's run: the old run's memory is freed first, so the device
+// never holds both. The weights, running statistics and optimizer state
+// are the net's and stay, and so does the batch's page-locked staging
+// memory: a trainer fills what InputBatch gave it for every step of an
+// epoch, and the freeze changes at an epoch's start.
+func (g *gpuNet) retrain(n *Net) error {
+	if err := g.dev.Lock(); err != nil {
+		return err
+	}
+	defer g.dev.Unlock()
+	old := g.train
+	stage := old.stage
+	old.stage = gpu.Pinned{} // kept for the new run
+	g.train = nil            // freed, whatever comes: close must not free it again
+	err := old.free()
+	if err == nil {
+		g.train, err = newGPURunPlanned(g, n.train, gpuMemoryPlan)
+	}
+	if err != nil {
+		g.dev.FreePinned(stage)
+		return fmt.Errorf("the training graph for the frozen tensors on the GPU: %w", err)
+	}
+	g.dev.FreePinned(g.train.stage)
+	g.train.stage = stage
+	return g.dev.Sync()
 }
 
 // trainStep runs one training step on the GPU.

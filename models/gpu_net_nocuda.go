@@ -21,6 +21,7 @@ func (*gpuNet) close() error                                          { return n
 func (*gpuNet) toHost(*Net) error                                     { return errNoCUDA }
 func (*gpuNet) toDevice(*Net) error                                   { return errNoCUDA }
 func (*gpuNet) gradsToHost(*Net) error                                { return errNoCUDA }
+func (*gpuNet) retrain(*Net) error                                    { return errNoCUDA }
 func (*gpuNet) update(*Net, Update) error                             { return errNoCUDA }
 func (*gpuNet) slotsToHost() (map[string][][]float32, error)          { return nil, errNoCUDA }
 func (*gpuNet) slotsToDevice(*Net, map[string][][]float32) error      { return errNoCUDA }

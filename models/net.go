@@ -23,10 +23,9 @@ type Param struct {
 	Grad  []float32 // the last step's gradient (nil for buffers)
 	Decay bool      // weight decay applies (tensors of rank > 1)
 	// Frozen: an optimizer step leaves the tensor as it is (a child run's
-	// tensors from its parent while --freeze-epochs lasts). On the CPU the
-	// training graph then computes no gradient for it (Grad stays zero),
-	// nor for any layer only frozen tensors need (see refreeze); on a GPU
-	// the gradient is still computed.
+	// tensors from its parent while --freeze-epochs lasts). The training
+	// graph then computes no gradient for it (Grad stays zero), nor for
+	// any layer only frozen tensors need (see refreeze).
 	Frozen bool
 	// RateScale is the fraction of the optimizer's learning rate the
 	// tensor trains at (a child run's tensors from its parent with
@@ -316,11 +315,11 @@ func (n *Net) TrainStep(x []float32) (float64, []float32, error) {
 	if len(x) != len(d) {
 		return 0, nil, fmt.Errorf("%w: batch has %d values, the graph takes %d", ErrShape, len(x), len(d))
 	}
-	if n.gpu != nil {
-		return n.gpu.trainStep(n, x)
-	}
 	if err := n.refreeze(); err != nil {
 		return 0, nil, err
+	}
+	if n.gpu != nil {
+		return n.gpu.trainStep(n, x)
 	}
 	gr = n.train
 	if &x[0] != &d[0] { // filled in place (InputBatch): nothing to copy

@@ -104,6 +104,9 @@ func (n *Net) TrainStepHeld() (float64, []float32, error) {
 	if n.gpu == nil {
 		return 0, nil, fmt.Errorf("TrainStepHeld: the net is on the CPU")
 	}
+	if !n.frozenAsBuilt() {
+		return 0, nil, fmt.Errorf("TrainStepHeld: the frozen tensors changed since HoldBatch; hold the batch again")
+	}
 	return n.gpu.trainStep(n, nil)
 }
 
