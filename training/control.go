@@ -102,12 +102,12 @@ func (t *Trainer) apply(c Command) (stop bool, err error) {
 
 // predict writes predictions with the current weights and reports where.
 func (t *Trainer) predict(c Command) {
-	path, err := t.predictNow()
+	path, figure, err := t.predictNow()
 	if err != nil {
 		t.refuse(c, "predict: "+err.Error())
 		return
 	}
-	t.emit(Event{Kind: KindPrediction, Path: path, Who: c.Who, Msg: "prediction written to " + path + ", class probabilities beside it (-probs.csv)"})
+	t.emit(Event{Kind: KindPrediction, Path: path, Who: c.Who, Msg: "prediction written to " + path + ", class probabilities beside it (-probs.csv)" + recorded(figure)})
 }
 
 // pollControl reads the run folder's control/ every ControlPoll and queues
@@ -152,4 +152,13 @@ var remoteKinds = map[CommandKind]bool{CmdPause: true, CmdResume: true, CmdToggl
 // RemoteKinds lists them, for help and errors.
 func RemoteKinds() string {
 	return "pause, resume, toggle, checkpoint, predict, set-lr, scale-lr, set-loss, set-cutmix, set-mixup, stop"
+}
+
+// recorded is what a prediction's message adds of its record in the
+// runs folder's submissions: "; recorded with validation macro F1 …".
+func recorded(figure string) string {
+	if figure == "" {
+		return ""
+	}
+	return "; recorded among the submissions with " + figure
 }

@@ -1,9 +1,12 @@
 package training
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/maskdash/maskdash/runs"
@@ -42,24 +45,43 @@ func TestSubmissionFrom(t *testing.T) {
 }
 
 // TestDashboardPredictionsValidationFigure: the dashboard's x records
-// the validation F1 of the weights of the moment when they were just
-// validated (an epoch's end, best or not), and none mid-epoch.
+// the validation F1 of the weights of the moment: the epoch's when they
+// were just validated (an epoch's end, best or not), mid-epoch that of a
+// validation pass made then (it used to record none), and none once the
+// weights have trained on the validation images (--val-train).
 func TestDashboardPredictionsValidationFigure(t *testing.T) {
 	rd := t.TempDir()
-	tr := &Trainer{cfg: Config{Runs: rd}, id: "r", dir: filepath.Join(rd, "r"), epoch: 3, step: 300, bestF1: 0.5, bestEpoch: 2, lastF1: 0.4, lastF1Epoch: 3}
+	tr := testTrainer(t, tinyConfig(t, rd), nil)
+	tr.id, tr.dir = "r", filepath.Join(rd, "r")
+	tr.epoch, tr.step, tr.bestF1, tr.bestEpoch, tr.lastF1, tr.lastF1Epoch = 3, 300, 0.5, 2, 0.4, 3
+	now, _, _, err := tr.validate(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
 	file := filepath.Join(t.TempDir(), "p.csv")
-	for i, batch := range []int{0, 5} {
+	var said []string
+	for i, c := range []struct {
+		batch      int
+		valTrained bool
+	}{{0, false}, {5, false}, {5, true}} {
 		if err := os.WriteFile(file, []byte("ImageID,ans\nx.jpg,"+string(rune('0'+i))+"\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		tr.batchInEpoch = batch
-		if err := tr.recordSubmission(file); err != nil {
+		tr.batchInEpoch, tr.valTrained = c.batch, c.valTrained
+		figure, err := tr.recordSubmission(file)
+		if err != nil {
 			t.Fatal(err)
 		}
+		said = append(said, figure)
 	}
 	subs, err := runs.ReadSubmissions(rd)
-	if err != nil || len(subs) != 2 || !slices.Equal(subs[0].Runs, []string{"r"}) || subs[0].ValF1 == nil || *subs[0].ValF1 != 0.4 ||
-		subs[0].Ckpt != "epoch 3, step 300" || subs[1].ValF1 != nil {
-		t.Errorf("the dashboard's predictions: %v %+v", err, subs)
+	if err != nil || len(subs) != 3 || !slices.Equal(subs[0].Runs, []string{"r"}) || subs[0].ValF1 == nil || *subs[0].ValF1 != 0.4 ||
+		subs[0].Ckpt != "epoch 3, step 300" || subs[1].ValF1 == nil || *subs[1].ValF1 != now.MacroF1 || subs[2].ValF1 != nil {
+		t.Fatalf("the dashboard's predictions: %v %+v", err, subs)
+	}
+	for i, want := range []string{"0.4000 (epoch 3's)", fmt.Sprintf("%.4f (of these weights, validated now)", now.MacroF1), "--val-train"} {
+		if !strings.Contains(said[i], want) {
+			t.Errorf("prediction %d: the message says %q, want %q", i, said[i], want)
+		}
 	}
 }

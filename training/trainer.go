@@ -749,13 +749,14 @@ func (t *Trainer) validate(ctx context.Context) (Metrics, *Confusion, *runs.ValP
 // predictNow writes predictions of the eval set (mask layout) or of the
 // validation split (other formats) with the current weights, and their
 // class probabilities beside them (WriteBoth). It returns the
-// predictions' path.
-func (t *Trainer) predictNow() (string, error) {
+// predictions' path, and what the record of submissions keeps of their
+// validation figure ("" when no record was made).
+func (t *Trainer) predictNow() (path, figure string, err error) {
 	set, eval := t.val, false
 	if t.data.Format == "mask" {
 		if ev, err := dataset.ReadEval(t.dataDir(), t.train.Bins); err == nil {
 			if set, err = ev.ForTask(t.cfg.Task); err != nil {
-				return "", err
+				return "", "", err
 			}
 			eval = true
 		}
@@ -763,32 +764,48 @@ func (t *Trainer) predictNow() (string, error) {
 	l := dataset.NewLoader(set, dataset.LoaderConfig{Batch: t.net.Spec.EvalBatch, Aug: t.aug, Workers: t.cfg.Workers}, nil, nil)
 	lp, _, err := evalSet(context.Background(), t.net, l, set, nil, false)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	path := filepath.Join(t.dir, "predictions", fmt.Sprintf("%03d-%07d.csv", t.epoch, t.step))
+	path = filepath.Join(t.dir, "predictions", fmt.Sprintf("%03d-%07d.csv", t.epoch, t.step))
 	if err := WriteBoth(path, set, lp); err != nil {
-		return "", err
+		return "", "", err
 	}
 	if eval && set.Task == "" { // a submission: the eval set's 18 classes
-		if err := t.recordSubmission(path); err != nil {
-			return "", fmt.Errorf("the predictions are in %s, but %w", path, err)
+		if figure, err = t.recordSubmission(path); err != nil {
+			return "", "", fmt.Errorf("the predictions are in %s, but %w", path, err)
 		}
 	}
-	return path, nil
+	return path, figure, nil
 }
 
 // recordSubmission adds predictions of the current weights to the runs
 // folder's record of submissions (runs.RecordSubmission), with the
-// validation macro F1 of these weights when they are an epoch's, just
-// validated on held-out images.
-func (t *Trainer) recordSubmission(path string) error {
+// validation macro F1 of these weights: the epoch's, when they are an
+// epoch's just validated, else from a validation pass made now (mid-epoch:
+// the dashboard's x), unless the weights have trained on the validation
+// images (--val-train) and no figure of theirs is held-out. It says what
+// it recorded of the figure.
+func (t *Trainer) recordSubmission(path string) (string, error) {
 	runsDir := runs.SubmissionsHome(cmp.Or(t.cfg.Runs, runs.DefaultDir))
 	s := runs.Submission{Runs: []string{runRef(runsDir, t.dir)}, Ckpt: fmt.Sprintf("epoch %d, step %d", t.epoch, t.step)}
-	if t.batchInEpoch == 0 && t.epoch > 0 && t.epoch == t.lastF1Epoch {
+	figure := ""
+	switch {
+	case t.batchInEpoch == 0 && t.epoch > 0 && t.epoch == t.lastF1Epoch:
 		f1 := t.lastF1
 		s.ValF1 = &f1
+		figure = fmt.Sprintf("validation macro F1 %.4f (epoch %d's)", f1, t.epoch)
+	case t.valTrained:
+		figure = "no validation figure: these weights have trained on the validation images (--val-train)"
+	case t.val != nil && t.val.Len() > 0:
+		m, _, _, err := t.validate(context.Background())
+		if err != nil {
+			return "", fmt.Errorf("validating these weights for the record of submissions: %w", err)
+		}
+		f1 := m.MacroF1
+		s.ValF1 = &f1
+		figure = fmt.Sprintf("validation macro F1 %.4f (of these weights, validated now)", f1)
 	}
-	return runs.RecordSubmission(runsDir, path, s)
+	return figure, runs.RecordSubmission(runsDir, path, s)
 }
 
 func (t *Trainer) dataDir() string {
