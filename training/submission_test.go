@@ -79,7 +79,7 @@ func TestDashboardPredictionsValidationFigure(t *testing.T) {
 		subs[0].Ckpt != "epoch 3, step 300" || subs[1].ValF1 == nil || *subs[1].ValF1 != now.MacroF1 || subs[2].ValF1 != nil {
 		t.Fatalf("the dashboard's predictions: %v %+v", err, subs)
 	}
-	for i, want := range []string{"0.4000 (epoch 3's)", fmt.Sprintf("%.4f (of these weights, validated now)", now.MacroF1), "--val-train"} {
+	for i, want := range []string{"0.4000, epoch 3's", fmt.Sprintf("%.4f, validated now", now.MacroF1), "--val-train"} {
 		if !strings.Contains(said[i], want) {
 			t.Errorf("prediction %d: the message says %q, want %q", i, said[i], want)
 		}

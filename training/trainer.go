@@ -793,9 +793,9 @@ func (t *Trainer) recordSubmission(path string) (string, error) {
 	case t.batchInEpoch == 0 && t.epoch > 0 && t.epoch == t.lastF1Epoch:
 		f1 := t.lastF1
 		s.ValF1 = &f1
-		figure = fmt.Sprintf("validation macro F1 %.4f (epoch %d's)", f1, t.epoch)
+		figure = fmt.Sprintf("validation macro F1 %.4f, epoch %d's", f1, t.epoch)
 	case t.valTrained:
-		figure = "no validation figure: these weights have trained on the validation images (--val-train)"
+		figure = "no validation figure: the weights trained on the validation images, --val-train"
 	case t.val != nil && t.val.Len() > 0:
 		m, _, _, err := t.validate(context.Background())
 		if err != nil {
@@ -803,7 +803,7 @@ func (t *Trainer) recordSubmission(path string) (string, error) {
 		}
 		f1 := m.MacroF1
 		s.ValF1 = &f1
-		figure = fmt.Sprintf("validation macro F1 %.4f (of these weights, validated now)", f1)
+		figure = fmt.Sprintf("validation macro F1 %.4f, validated now", f1)
 	}
 	return figure, runs.RecordSubmission(runsDir, path, s)
 }
