@@ -52,7 +52,7 @@ t send-keys -t smoke "o"; waitfor "sorted by model"
 t send-keys -t smoke "/" "cnn" Enter; waitfor "/cnn"
 t send-keys -t smoke Escape; sleep 0.3
 t send-keys -t smoke "1"
-t send-keys -t smoke "n"; waitfor "new run from here"
+t send-keys -t smoke "n"; waitfor "new run — loss lr"
 t send-keys -t smoke C-u "focal 0.0005" Enter
 waitfor "-focal ← " 60   # the child run shows its parent
 t send-keys -t smoke "q"; waitfor "EXITED 0" 60
@@ -93,7 +93,7 @@ t send-keys -t smoke "C"; waitfor "rows: truth, columns: prediction"
 t send-keys -t smoke -l $'\e[<0;12;1M'; waitfor "events"   # an SGR mouse click on "1 overview"
 t send-keys -t smoke "x"; waitfor "finished run's weights" 30
 t send-keys -t smoke "+"; waitfor "the run has finished"
-t send-keys -t smoke "n"; waitfor "new run from here"
+t send-keys -t smoke "n"; waitfor "new run — loss lr"
 t send-keys -t smoke C-u "smooth 0.0002" Enter
 waitfor "-smooth ← " 60   # the child run shows its parent
 t send-keys -t smoke "q"; waitfor "EXITED 0" 60
