@@ -153,6 +153,12 @@ type Config struct {
 	// other classes) take all of it (discriminative fine-tuning); 0 means
 	// 1. During --freeze-epochs they do not train at all.
 	FromLRScale float64 `json:"from_lr_scale,omitempty"`
+	// FreshHead starts a child run's output layer fresh even when it has
+	// its parent's classes, so that FreezeEpochs retrains the classifier
+	// alone on the parent's features: with a class-balanced sampler,
+	// Kang et al.'s classifier re-training (cRT, "Decoupling
+	// Representation and Classifier for Long-Tailed Recognition", 2020).
+	FreshHead bool `json:"fresh_head,omitempty"`
 	// FromDir is the parent's folder, as found when the child started: a
 	// child run (a sweep's trial, say) whose parent is in another runs
 	// folder finds it there again if it starts over.

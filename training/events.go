@@ -162,6 +162,8 @@ type RunHeader struct {
 	// FromLR is Config.FromLRScale ("0.1"); "" when the parent's tensors
 	// train at the whole rate.
 	FromLR string `json:"from_lr,omitempty"`
+	// FreshHead is Config.FreshHead.
+	FreshHead bool `json:"fresh_head,omitempty"`
 	Data   string `json:"data"`
 	Device string `json:"device"`
 	// Precision is the GPU's arithmetic (models.Precision's name) on a

@@ -12,20 +12,23 @@ import (
 // changes: the dashboard's n, CmdFork. A zero field keeps the parent's
 // setting. With another Task the child has other classes: it takes the
 // parent's trunk and starts a fresh head, as `train --from RUN --task T`
-// does, and FreezeEpochs and FromLRScale then say how the parent's
-// tensors train (Config's fields of those names).
+// does; FreshHead starts the output layer fresh for the same classes.
+// FreezeEpochs and FromLRScale then say how the parent's tensors train
+// (Config's fields of those names).
 type Fork struct {
 	Loss         string
 	LR           float64
 	Task         string // a task of the mask layout, or NoneSetting for its 18 classes
+	FreshHead    bool
 	FreezeEpochs int
 	FromLRScale  float64
 }
 
 // ForkWords are the optional words of ParseFork, for prompts and help.
-const ForkWords = "task=mask|gender|age|none freeze-epochs=N from-lr-scale=F"
+const ForkWords = "task=mask|gender|age|none, fresh-head, freeze-epochs=N, from-lr-scale=F"
 
-// ParseFork reads "LOSS LR [task=T] [freeze-epochs=N] [from-lr-scale=F]",
+// ParseFork reads "LOSS LR [task=T] [fresh-head] [freeze-epochs=N]
+// [from-lr-scale=F]",
 // the dashboard's n prompt: a loss spec and a learning rate, then any of
 // the settings a child of other classes takes, as `train` spells them.
 func ParseFork(s string) (Fork, error) {
@@ -42,6 +45,10 @@ func ParseFork(s string) (Fork, error) {
 	}
 	fk := Fork{Loss: f[0], LR: lr}
 	for _, w := range f[2:] {
+		if w == "fresh-head" {
+			fk.FreshHead = true
+			continue
+		}
 		k, v, ok := strings.Cut(w, "=")
 		if !ok || v == "" {
 			return Fork{}, fmt.Errorf("%q is not a setting: after the loss and the rate come %s", w, ForkWords)
@@ -77,6 +84,9 @@ func (f Fork) String() string {
 	if f.Task != "" {
 		s += " task=" + f.Task
 	}
+	if f.FreshHead {
+		s += " fresh-head"
+	}
 	if f.FreezeEpochs > 0 {
 		s += fmt.Sprintf(" freeze-epochs=%d", f.FreezeEpochs)
 	}
@@ -103,8 +113,8 @@ func forkConfig(t *Trainer, f Fork) (Config, error) {
 	if other && !t.train.Masked && t.train.Task == "" {
 		return Config{}, fmt.Errorf("task=%s needs the mask layout's 18 classes; this run's data has %d classes of its own", f.Task, len(t.train.Classes))
 	}
-	if !other && (f.FreezeEpochs > 0 || f.FromLRScale > 0) {
-		return Config{}, fmt.Errorf("freeze-epochs and from-lr-scale are for a child of other classes, whose fresh head trains beside this run's tensors: give a task=… other than this run's, or drop them")
+	if !other && !f.FreshHead && (f.FreezeEpochs > 0 || f.FromLRScale > 0) {
+		return Config{}, fmt.Errorf("freeze-epochs and from-lr-scale are for a child with a fresh head, which trains beside this run's tensors: give a task=… other than this run's, or fresh-head, or drop them")
 	}
 	if err := cfg.Check(); err != nil {
 		return Config{}, err

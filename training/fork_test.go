@@ -10,9 +10,10 @@ import (
 
 func TestParseFork(t *testing.T) {
 	for in, want := range map[string]Fork{
-		"focal 0.0005":       {Loss: "focal", LR: 5e-4},
-		"ce 1e-3 task=age":   {Loss: "ce", LR: 1e-3, Task: "age"},
-		"ce 0.001 task=none": {Loss: "ce", LR: 1e-3, Task: NoneSetting},
+		"focal 0.0005":                        {Loss: "focal", LR: 5e-4},
+		"ce 1e-3 task=age":                    {Loss: "ce", LR: 1e-3, Task: "age"},
+		"ce 0.001 task=none":                  {Loss: "ce", LR: 1e-3, Task: NoneSetting},
+		"ce 0.001 fresh-head freeze-epochs=3": {Loss: "ce", LR: 1e-3, FreshHead: true, FreezeEpochs: 3},
 		"0.6focal+0.4f1 0.01 task=gender freeze-epochs=2 from-lr-scale=0.1": {
 			Loss: "0.6focal+0.4f1", LR: 0.01, Task: "gender", FreezeEpochs: 2, FromLRScale: 0.1},
 	} {
@@ -90,8 +91,8 @@ func TestForkToAnotherTask(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-done
-	if len(refusals) != 1 || !strings.Contains(refusals[0], "freeze-epochs") || !strings.Contains(refusals[0], "other classes") {
-		t.Errorf("refusals %q, want one for freeze-epochs without other classes", refusals)
+	if len(refusals) != 1 || !strings.Contains(refusals[0], "freeze-epochs") || !strings.Contains(refusals[0], "fresh head") {
+		t.Errorf("refusals %q, want one for freeze-epochs without a fresh head", refusals)
 	}
 	if len(ids) != 2 {
 		t.Fatalf("runs %v: want the parent and one child", ids)

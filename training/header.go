@@ -33,6 +33,9 @@ func (h RunHeader) Tricks() []string {
 			t = append(t, s.name+" "+s.value)
 		}
 	}
+	if h.FreshHead {
+		t = append(t, "fresh head")
+	}
 	return t
 }
 
@@ -76,6 +79,6 @@ func ConfigTricks(cfg map[string]any) []string {
 	h := RunHeader{Task: str("task"), TrainAgeBins: str("train_age_bins"), SkipTrainAges: str("skip_train_ages"),
 		PseudoLabels: str("pseudo_labels"), CutMix: m.cutMixShown(), Mixup: m.mixupShown(), MixPairs: m.pairsShown(),
 		Erase: eraseShown(num("erase")), ValTrain: valTrainShown(Config{ValTrain: int(num("val_train")), Epochs: int(num("epochs"))}),
-		Freeze: freezeShown(int(num("freeze_epochs"))), FromLR: fromLRShown(num("from_lr_scale"))}
+		Freeze: freezeShown(int(num("freeze_epochs"))), FromLR: fromLRShown(num("from_lr_scale")), FreshHead: cfg["fresh_head"] == true}
 	return h.Tricks()
 }

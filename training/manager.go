@@ -134,7 +134,7 @@ func childOf(t *Trainer, f Fork) Config {
 	cfg.LRFind = false // a child run goes on at its parent's rate, or the one asked for
 	// Its weights are all its parent's, nothing to train apart, unless it
 	// has other classes (a fresh head).
-	cfg.FreezeEpochs, cfg.FromLRScale = f.FreezeEpochs, f.FromLRScale
+	cfg.FreezeEpochs, cfg.FromLRScale, cfg.FreshHead = f.FreezeEpochs, f.FromLRScale, f.FreshHead
 	if f.Task != "" {
 		cfg.Task = taskOf(f.Task)
 	}

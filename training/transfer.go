@@ -78,12 +78,12 @@ func (t *Trainer) startFrom(path string, m CkptMeta) (transfer, error) {
 		return transfer{}, fmt.Errorf("%w %s holds %s, whose layers cannot start a %s: a child run keeps its parent's model or its multi-head variant (give --model %s, or start a run of its own)",
 			ErrCheckpoint, path, m.Model.Name, s.Name, m.Model.Name)
 	}
-	x, err := loadMatching(path, t.net, slices.Equal(m.Classes, t.train.Classes))
+	x, err := loadMatching(path, t.net, slices.Equal(m.Classes, t.train.Classes) && !t.cfg.FreshHead)
 	if err != nil {
 		return transfer{}, err
 	}
 	if x.partial() {
-		t.startNotices = append(t.startNotices, x.says(t.cfg.From, m, s, t.train.Classes))
+		t.startNotices = append(t.startNotices, x.says(t.cfg.From, m, s, t.train.Classes, t.cfg.FreshHead))
 	}
 	if s := t.cfg.FromLRScale; s > 0 && s != 1 {
 		if len(x.fresh) == 0 {
@@ -95,7 +95,7 @@ func (t *Trainer) startFrom(path string, m CkptMeta) (transfer, error) {
 	}
 	if t.cfg.FreezeEpochs > 0 {
 		if len(x.fresh) == 0 {
-			return transfer{}, fmt.Errorf("--freeze-epochs %d keeps the tensors from %s fixed, and every tensor of this run comes from it: nothing would train (drop --freeze-epochs, or give the run other classes)",
+			return transfer{}, fmt.Errorf("--freeze-epochs %d keeps the tensors from %s fixed, and every tensor of this run comes from it: nothing would train (drop --freeze-epochs, give the run other classes, or start its output layer fresh with --fresh-head)",
 				t.cfg.FreezeEpochs, t.cfg.From)
 		}
 		t.startNotices = append(t.startNotices, fmt.Sprintf(
@@ -106,8 +106,11 @@ func (t *Trainer) startFrom(path string, m CkptMeta) (transfer, error) {
 
 // says is the notice of a partial start: what came from the parent, what
 // starts fresh and why.
-func (x transfer) says(parent string, m CkptMeta, s models.Spec, classes []string) string {
+func (x transfer) says(parent string, m CkptMeta, s models.Spec, classes []string, freshHead bool) string {
 	why := []string{}
+	if freshHead {
+		why = append(why, "--fresh-head")
+	}
 	if m.Model.Name != s.Name {
 		why = append(why, fmt.Sprintf("model %s there", m.Model.Name))
 	}

@@ -165,6 +165,46 @@ func TestFreezeNeedsFreshTensors(t *testing.T) {
 	}
 }
 
+// TestFreshHeadRetrainsTheClassifier: --fresh-head starts a child of its
+// parent's classes with a fresh output layer, which --freeze-epochs then
+// trains alone (classifier re-training): the convolutions stay the
+// parent's through the frozen epoch, the head moves away from both the
+// parent's and its fresh start, the notice and the header say so, and a
+// run without a parent is refused in a sentence.
+func TestFreshHeadRetrainsTheClassifier(t *testing.T) {
+	dir := t.TempDir()
+	parent := trainParent(t, dir, 1)
+	_, conv := tensorAt(t, parent.RunDir(), 1, "conv2.weight")
+	_, fc := tensorAt(t, parent.RunDir(), 1, "fc.weight")
+	child := tinyConfig(t, dir)
+	child.From, child.FreshHead, child.FreezeEpochs, child.Epochs, child.Sampler = parent.RunID(), true, 1, 1, "weighted"
+	tr, evs := trainFromStart(t, child)
+	if all := notices(evs); !strings.Contains(all, "4 tensors of its weights; fresh: fc.weight, fc.bias (--fresh-head)") ||
+		!strings.Contains(all, "only fc.weight, fc.bias train") {
+		t.Errorf("the notices:\n%s", all)
+	}
+	if _, conv1 := tensorAt(t, tr.RunDir(), 1, "conv2.weight"); !slices.Equal(conv1, conv) {
+		t.Error("the convolutions moved in the frozen epoch")
+	}
+	if _, fc1 := tensorAt(t, tr.RunDir(), 1, "fc.weight"); slices.Equal(fc1, fc) || len(fc1) != len(fc) {
+		t.Error("the head is the parent's: it did not start fresh, or did not train")
+	}
+	var tricks []string
+	for _, e := range evs {
+		if e.Kind == KindRun {
+			tricks = e.Settings.Tricks()
+		}
+	}
+	if !slices.Contains(tricks, "fresh head") || !slices.Contains(tricks, "freeze-epochs 1") {
+		t.Errorf("the header's settings %q", tricks)
+	}
+	alone := tinyConfig(t, dir)
+	alone.FreshHead = true
+	if _, _, err := start(context.Background(), alone, NewHub()); err == nil || !strings.Contains(err.Error(), "--fresh-head") || !strings.Contains(err.Error(), "give --from RUN") {
+		t.Errorf("--fresh-head without a parent: %v", err)
+	}
+}
+
 // TestFromLRScale: with --from-lr-scale the parent's tensors train at
 // that fraction of the rate (the notice and the header say so) and the
 // fresh head at all of it; without a parent, or with no fresh tensor,

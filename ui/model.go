@@ -483,7 +483,7 @@ func (m Model) onKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.Mixing):
 		return m.openPrompt(promptMixing, "mixing (cutmix 0.3 · cutmix 0.5 random · mixup 0.2 0.4 · off): ", training.MixingNow(m.state.CutMix, m.state.Mixup))
 	case key.Matches(msg, k.NewRun):
-		return m.openPrompt(promptFork, "new run — loss lr [task= freeze-epochs= from-lr-scale=]: ", fmt.Sprintf("%s %g", m.state.Loss, m.state.LR))
+		return m.openPrompt(promptFork, "new run — loss lr [task= fresh-head freeze-epochs= from-lr-scale=]: ", fmt.Sprintf("%s %g", m.state.Loss, m.state.LR))
 	case key.Matches(msg, k.Offsets):
 		// Last: a key the config gives another action keeps it.
 		m.view = viewConfusion
