@@ -163,9 +163,9 @@ type RunHeader struct {
 	// train at the whole rate.
 	FromLR string `json:"from_lr,omitempty"`
 	// FreshHead is Config.FreshHead.
-	FreshHead bool `json:"fresh_head,omitempty"`
-	Data   string `json:"data"`
-	Device string `json:"device"`
+	FreshHead bool   `json:"fresh_head,omitempty"`
+	Data      string `json:"data"`
+	Device    string `json:"device"`
 	// Precision is the GPU's arithmetic (models.Precision's name) on a
 	// cuda run; empty on the CPU.
 	Precision string   `json:"precision,omitempty"`
