@@ -59,12 +59,14 @@ func TestFindLR(t *testing.T) {
 			t.Errorf("%+v: no error", bad)
 		}
 	}
-	// What the data and the model say on the way reaches the caller.
-	cfg.Precision = "bf16"
+	// What the data and the model say on the way reaches the caller
+	// (the CPU named: in a gpuemu build, auto picks the emulated GPU,
+	// which takes bf16).
+	cfg.Precision, cfg.Device = "bf16", "cpu"
 	if f, err := FindLR(context.Background(), cfg, LRRange{Steps: 8}, nil); err != nil || len(f.Warnings) == 0 || !strings.Contains(strings.Join(f.Warnings, " "), "bf16") {
 		t.Errorf("bf16 on the CPU: warnings %q, %v", f.Warnings, err)
 	}
-	cfg.Precision = ""
+	cfg.Precision, cfg.Device = "", ""
 	cfg.Resume = "x"
 	if _, err := FindLR(context.Background(), cfg, LRRange{}, nil); err == nil || !strings.Contains(err.Error(), "resumed") {
 		t.Errorf("a resume: %v", err)
