@@ -50,11 +50,17 @@ type runRow struct {
 	// run's own submissions (maskdash submissions).
 	Public *float64 `json:"public_macro_f1,omitempty"`
 	Error  string   `json:"error,omitempty"`
+	// Depth is the run's place in the lineage tree (--tree: 0 a root, 1
+	// a child of the row above it…); nil without --tree.
+	Depth *int `json:"depth,omitempty"`
+	// FromParent is what the run set otherwise than its parent, when its
+	// parent is listed (--tree): "task=age", "fresh-head=true".
+	FromParent []string `json:"changed_from_parent,omitempty"`
 }
 
 func (a *app) runsCmd() *cobra.Command {
 	var dir, filter, sortBy string
-	var asJSON, archived, deleted, importance, md bool
+	var asJSON, archived, deleted, importance, md, tree bool
 	cmd := &cobra.Command{Use: "runs", Short: "list runs (--archived, --deleted: the ones the dashboard's a and D put away)", Args: noArgs}
 	cmd.Flags().StringVar(&dir, "runs", runs.DefaultDir, "runs folder")
 	cmd.Flags().BoolVar(&archived, "archived", false, "list the archived runs instead ('maskdash runs restore RUN' brings one back)")
@@ -64,6 +70,7 @@ func (a *app) runsCmd() *cobra.Command {
 	cmd.Flags().BoolVar(&md, "md", false, "print the table as Markdown (GitHub's tables), for a report's list of experiments")
 	cmd.Flags().StringVar(&filter, "filter", "", "only runs that match every word: key=value by a setting (loss=focal seed=2), key<value, <=, >, >= or != by a setting or a figure (f1>0.3 lr<=1e-3 public>=0.7; see README), any other word as text (the dashboard's / filter)")
 	cmd.Flags().StringVar(&sortBy, "sort", "run", "order: run (newest first), f1, acc or public (best first; public: the leaderboard's), time (longest first)")
+	cmd.Flags().BoolVar(&tree, "tree", false, "list the runs as their lineage tree: each child run (train --from, the dashboard's n, sweep --from) under its parent, with what it changed from it")
 	cmd.Flags().BoolVar(&importance, "importance", false, "instead of the list, what each setting that varies among the listed runs accounts for in their best macro F1 (ε², as sweep status gives a sweep's)")
 	cmd.RunE = func(*cobra.Command, []string) error {
 		order, ok := runOrders[sortBy]
@@ -114,8 +121,26 @@ func (a *app) runsCmd() *cobra.Command {
 			return printRunImportance(a.out, where, list, asJSON)
 		}
 		sort.SliceStable(list, func(a, b int) bool { return order(list[a].Info) > order(list[b].Info) })
-		rows := make([]runRow, 0, len(list))
+		placed := make([]runs.Placed, len(list))
+		for i := range list {
+			placed[i] = runs.Placed{Run: &list[i]}
+		}
+		if tree {
+			ptrs := make([]*runs.Listed, len(list))
+			for i := range list {
+				ptrs[i] = &list[i]
+			}
+			placed = runs.Lineage(ptrs)
+		}
+		byID := map[string]runs.Info{}
 		for _, l := range list {
+			if l.Err == nil {
+				byID[l.Info.ID] = l.Info
+			}
+		}
+		rows := make([]runRow, 0, len(list))
+		for _, p := range placed {
+			l := *p.Run
 			i := l.Info
 			loss, lr := training.FinalSettings(i)
 			r := runRow{ID: i.ID, Status: i.Status, Model: i.Model, Loss: loss, StartLoss: i.Loss, Optim: i.Optim, LR: lr, StartLR: i.LR, Changes: i.Changes,
@@ -128,6 +153,12 @@ func (a *app) runsCmd() *cobra.Command {
 				r.OffsetsGain = &i.Offsets.HeldOutGain
 			}
 			r.Public = i.Public
+			if tree {
+				r.Depth = &p.Depth
+				if parent, ok := byID[i.Parent]; ok && p.Depth > 0 {
+					r.FromParent = runs.ChangedFrom(parent, i)
+				}
+			}
 			if l.Err != nil {
 				r.Status, r.Error = "unreadable", l.Err.Error()
 			}
@@ -345,10 +376,25 @@ func runCells(rows []runRow) (head []string, body [][]string, changed, alerted b
 	if public {
 		head = append(head, "PUBLIC F1")
 	}
-	head = append(head, "TIME", "PARENT", "TRICKS", "NOTE")
+	// --tree: each run under its parent, and what it changed from it
+	// where the PARENT column would name it.
+	tree := len(rows) > 0 && rows[0].Depth != nil
+	parentHead := "PARENT"
+	if tree {
+		parentHead = "FROM PARENT"
+	}
+	head = append(head, "TIME", parentHead, "TRICKS", "NOTE")
 	for _, r := range rows {
+		id, parent := r.ID, orDash(r.Parent)
+		if tree && *r.Depth > 0 {
+			id = strings.Repeat("  ", *r.Depth-1) + "└ " + r.ID
+			parent = "same settings"
+			if len(r.FromParent) > 0 {
+				parent = strings.Join(r.FromParent, " ")
+			}
+		}
 		if r.Error != "" {
-			body = append(body, []string{r.ID, string(r.Status), r.Error})
+			body = append(body, []string{id, string(r.Status), r.Error})
 			continue
 		}
 		// Each value that differs from the one the run started with.
@@ -363,7 +409,7 @@ func runCells(rows []runRow) (head []string, body [][]string, changed, alerted b
 		if training.Troubled(r.Alerts) {
 			status, alerted = status+"!", true
 		}
-		cells := []string{r.ID, status, r.Model, r.Loss + lossMark, r.Optim, fmt.Sprintf("%.2g%s", r.LR, lrMark),
+		cells := []string{id, status, r.Model, r.Loss + lossMark, r.Optim, fmt.Sprintf("%.2g%s", r.LR, lrMark),
 			fmt.Sprintf("%d/%d", r.Epochs, r.Planned), fmt.Sprintf("%.4f", r.BestF1), fmt.Sprintf("%.3f", r.BestAcc)}
 		if public {
 			c := "-"
@@ -372,7 +418,7 @@ func runCells(rows []runRow) (head []string, body [][]string, changed, alerted b
 			}
 			cells = append(cells, c)
 		}
-		body = append(body, append(cells, fmtDur(r.Duration), orDash(r.Parent), orDash(strings.Join(r.Tricks, " · ")), noteCell(r.Note)))
+		body = append(body, append(cells, fmtDur(r.Duration), parent, orDash(strings.Join(r.Tricks, " · ")), noteCell(r.Note)))
 	}
 	return head, body, changed, alerted
 }

@@ -246,29 +246,10 @@ func groupShare(list []*runs.Listed, k string) (runs.Importance, bool) {
 // treeRows puts each run under its parent (runs whose parent is not
 // listed are roots), keeping the sort among siblings.
 func treeRows(list []*runs.Listed) []shownRow {
-	present := map[string]bool{}
-	kids := map[string][]*runs.Listed{}
-	for _, l := range list {
-		present[l.Info.ID] = true
-	}
-	var roots []*runs.Listed
-	for _, l := range list {
-		if p := l.Info.Parent; p != "" && present[p] {
-			kids[p] = append(kids[p], l)
-		} else {
-			roots = append(roots, l)
-		}
-	}
-	var out []shownRow
-	var walk func(l *runs.Listed, d int)
-	walk = func(l *runs.Listed, d int) {
-		out = append(out, shownRow{run: l, depth: d})
-		for _, k := range kids[l.Info.ID] {
-			walk(k, d+1)
-		}
-	}
-	for _, l := range roots {
-		walk(l, 0)
+	placed := runs.Lineage(list)
+	out := make([]shownRow, len(placed))
+	for i, p := range placed {
+		out[i] = shownRow{run: p.Run, depth: p.Depth}
 	}
 	return out
 }

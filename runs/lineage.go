@@ -1,0 +1,81 @@
+package runs
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Placed is a run in its lineage tree: how many parents above it in the
+// list (0: a root).
+type Placed struct {
+	Run   *Listed
+	Depth int
+}
+
+// Lineage lays runs out as their lineage tree: each run under its parent
+// (Info.Parent) when the parent is in the list, children in the list's
+// order, a run whose parent is not listed a root. Every run appears once.
+func Lineage(list []*Listed) []Placed {
+	present := map[string]bool{}
+	for _, l := range list {
+		present[l.Info.ID] = true
+	}
+	kids := map[string][]*Listed{}
+	var roots []*Listed
+	for _, l := range list {
+		if p := l.Info.Parent; p != "" && p != l.Info.ID && present[p] {
+			kids[p] = append(kids[p], l)
+		} else {
+			roots = append(roots, l)
+		}
+	}
+	out := make([]Placed, 0, len(list))
+	seen := map[string]bool{}
+	var walk func(l *Listed, d int)
+	walk = func(l *Listed, d int) {
+		if seen[l.Info.ID] {
+			return // a cycle of hand-edited run.json files
+		}
+		seen[l.Info.ID] = true
+		out = append(out, Placed{Run: l, Depth: d})
+		for _, k := range kids[l.Info.ID] {
+			walk(k, d+1)
+		}
+	}
+	for _, l := range roots {
+		walk(l, 0)
+	}
+	for _, l := range list { // runs only a cycle reaches
+		if !seen[l.Info.ID] {
+			walk(l, 0)
+		}
+	}
+	return out
+}
+
+// notChanges are config keys a child run has of its own whatever it
+// changes: where it came from, what it is called, what it keeps.
+var notChanges = map[string]bool{"from": true, "from_dir": true, "from_ckpt": true, "name": true, "note": true,
+	"run_id": true, "resume": true, "keep_checkpoints": true, "lr_find": true}
+
+// ChangedFrom lists what a child run set otherwise than its parent, as
+// train's flags spell the settings: "task=age", "fresh-head=true",
+// "sampler=weighted"; a setting the parent lacked shows its value, one
+// the child lacks "-". The rate and loss are those they started with.
+func ChangedFrom(parent, child Info) []string {
+	var out []string
+	for _, k := range DifferingSettings([]Info{parent, child}) {
+		if notChanges[k] {
+			continue
+		}
+		v, ok := child.Config[k]
+		s := "-"
+		if ok {
+			s = fmt.Sprint(v)
+		}
+		out = append(out, strings.ReplaceAll(k, "_", "-")+"="+s)
+	}
+	slices.Sort(out)
+	return out
+}
