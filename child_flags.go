@@ -82,7 +82,7 @@ func inheritParent(fs *pflag.FlagSet, c *training.Config) error {
 		return err
 	}
 	merged.Runs, merged.Name, merged.Note, merged.RunID, merged.FromCkpt, merged.LRFind = c.Runs, c.Name, c.Note, c.RunID, c.FromCkpt, c.LRFind
-	merged.ValTrain, merged.FreezeEpochs, merged.FromLRScale, merged.FreshHead = c.ValTrain, c.FreezeEpochs, c.FromLRScale, c.FreshHead
+	merged.ValTrain, merged.FreezeEpochs, merged.FromLRScale, merged.FreshHead, merged.FreezeLayers = c.ValTrain, c.FreezeEpochs, c.FromLRScale, c.FreshHead, c.FreezeLayers
 	if err := complete(); err != nil {
 		return err
 	}

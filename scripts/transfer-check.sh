@@ -13,7 +13,10 @@
 # people (default 60, seed 3) three ways, each with seeds SEEDS ("1 2
 # 3"): from scratch, from the parent (its head fresh), from the parent
 # with its tensors fixed for the first FREEZE epochs (default 2), and
-# from the parent with its tensors at a tenth of the rate. Each run
+# from the parent with its tensors at a tenth of the rate, and from the
+# parent with its first layers fixed for the whole run (--freeze-layers
+# EARLY: default conv1 for cnn-s, b1,b2 for vgg-s, stem,s1 for
+# resnet-s). Each run
 # is scored by `eval` on the small set's 4,000 eval images, which no run
 # saw. PARENT_DATA trains the parent on another data folder instead, of
 # its own classes (PARENT_FLAGS adds its flags, such as
@@ -24,6 +27,11 @@ set -euo pipefail
 # shellcheck source=scripts/measure-lib.sh
 . "$(dirname "$0")/measure-lib.sh"
 model=${MODEL:-cnn-s} task=${TASK:-age}
+case $model in
+vgg-s*) early=${EARLY:-b1,b2} ;;
+resnet-s*) early=${EARLY:-stem,s1} ;;
+*) early=${EARLY:-conv1} ;;
+esac
 big=$work/big small=$work/small runs=$work/runs
 if [ -n "${PARENT_DATA:-}" ]; then
 	big=$PARENT_DATA
@@ -39,7 +47,7 @@ echo "parent: $model on $big ${PARENT_FLAGS:-}, val macro F1 $pf1"
 f1() { python3 -c 'import json,sys; print("%.4f" % json.load(sys.stdin)["metrics"]["macro_f1"])'; }
 printf '%-22s %-5s %s\n' variant seed "eval F1 (unseen images)"
 for v in "scratch|" "from the parent|--from parent" "frozen ${FREEZE:-2} epochs|--from parent --freeze-epochs ${FREEZE:-2}" \
-	"parent at 0.1 rate|--from parent --from-lr-scale 0.1"; do
+	"parent at 0.1 rate|--from parent --from-lr-scale 0.1" "$early fixed|--from parent --freeze-layers $early"; do
 	label=${v%%|*}
 	read -ra flags <<<"${v#*|}"
 	evs=()

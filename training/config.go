@@ -159,6 +159,12 @@ type Config struct {
 	// Kang et al.'s classifier re-training (cRT, "Decoupling
 	// Representation and Classifier for Long-Tailed Recognition", 2020).
 	FreshHead bool `json:"fresh_head,omitempty"`
+	// FreezeLayers names layers of a child run that keep the parent's
+	// values for the whole run, comma-separated: a tensor is in layer L
+	// when its name is L or starts with "L." ("b1" holds b1.conv.weight
+	// and b1.bn's; "head.mask" the mask head). Fine-tuning's frozen early
+	// layers; the backward pass stops at the first layer that trains.
+	FreezeLayers string `json:"freeze_layers,omitempty"`
 	// FromDir is the parent's folder, as found when the child started: a
 	// child run (a sweep's trial, say) whose parent is in another runs
 	// folder finds it there again if it starts over.

@@ -162,6 +162,8 @@ type RunHeader struct {
 	// FromLR is Config.FromLRScale ("0.1"); "" when the parent's tensors
 	// train at the whole rate.
 	FromLR string `json:"from_lr,omitempty"`
+	// FreezeLayers is Config.FreezeLayers ("b1,b2"); "" without it.
+	FreezeLayers string `json:"freeze_layers,omitempty"`
 	// FreshHead is Config.FreshHead.
 	FreshHead bool   `json:"fresh_head,omitempty"`
 	Data      string `json:"data"`

@@ -2,6 +2,7 @@ package training
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -22,13 +23,14 @@ type Fork struct {
 	FreshHead    bool
 	FreezeEpochs int
 	FromLRScale  float64
+	FreezeLayers string // layers kept at the parent's values (Config.FreezeLayers)
 }
 
 // ForkWords are the optional words of ParseFork, for prompts and help.
-const ForkWords = "task=mask|gender|age|none, fresh-head, freeze-epochs=N, from-lr-scale=F"
+const ForkWords = "task=mask|gender|age|none, fresh-head, freeze-epochs=N, from-lr-scale=F, freeze-layers=L1,L2"
 
 // ParseFork reads "LOSS LR [task=T] [fresh-head] [freeze-epochs=N]
-// [from-lr-scale=F]",
+// [from-lr-scale=F] [freeze-layers=L1,L2]",
 // the dashboard's n prompt: a loss spec and a learning rate, then any of
 // the settings a child of other classes takes, as `train` spells them.
 func ParseFork(s string) (Fork, error) {
@@ -65,6 +67,8 @@ func ParseFork(s string) (Fork, error) {
 				return Fork{}, fmt.Errorf("freeze-epochs %q is not 0 or more epochs", v)
 			}
 			fk.FreezeEpochs = n
+		case "freeze-layers":
+			fk.FreezeLayers = v
 		case "from-lr-scale":
 			x, err := strconv.ParseFloat(v, 64)
 			if err != nil || !(x > 0 && x <= 1) {
@@ -93,15 +97,10 @@ func (f Fork) String() string {
 	if f.FromLRScale > 0 {
 		s += fmt.Sprintf(" from-lr-scale=%g", f.FromLRScale)
 	}
-	return strings.TrimSpace(s)
-}
-
-// taskOf is a task setting with none and "" both the 18 classes ("").
-func taskOf(s string) string {
-	if s == NoneSetting {
-		return ""
+	if f.FreezeLayers != "" {
+		s += " freeze-layers=" + f.FreezeLayers
 	}
-	return s
+	return strings.TrimSpace(s)
 }
 
 // forkConfig is the config of t's child run for f, or why t cannot have
@@ -109,7 +108,7 @@ func taskOf(s string) string {
 // made before t stops, so that a refused fork leaves t training.
 func forkConfig(t *Trainer, f Fork) (Config, error) {
 	cfg := childOf(t, f)
-	other := taskOf(cfg.Task) != taskOf(t.cfg.Task)
+	other := noneEmpty(cfg.Task) != noneEmpty(t.cfg.Task)
 	if other && !t.train.Masked && t.train.Task == "" {
 		return Config{}, fmt.Errorf("task=%s needs the mask layout's 18 classes; this run's data has %d classes of its own", f.Task, len(t.train.Classes))
 	}
@@ -118,6 +117,17 @@ func forkConfig(t *Trainer, f Fork) (Config, error) {
 	}
 	if err := cfg.Check(); err != nil {
 		return Config{}, err
+	}
+	if held, err := layerTensors(t.net, f.FreezeLayers); err != nil {
+		return Config{}, err
+	} else if len(held) == len(t.net.Params()) {
+		return Config{}, fmt.Errorf("freeze-layers=%s holds every tensor: nothing would train", f.FreezeLayers)
+	} else if other || f.FreshHead {
+		for _, p := range t.net.Params() {
+			if p.Output && slices.Contains(held, p.Name) {
+				return Config{}, fmt.Errorf("freeze-layers=%s holds %s, and the new run's output layer starts fresh: it would stay at its random start", f.FreezeLayers, p.Name)
+			}
+		}
 	}
 	return cfg, nil
 }

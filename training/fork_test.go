@@ -14,6 +14,7 @@ func TestParseFork(t *testing.T) {
 		"ce 1e-3 task=age":                    {Loss: "ce", LR: 1e-3, Task: "age"},
 		"ce 0.001 task=none":                  {Loss: "ce", LR: 1e-3, Task: NoneSetting},
 		"ce 0.001 fresh-head freeze-epochs=3": {Loss: "ce", LR: 1e-3, FreshHead: true, FreezeEpochs: 3},
+		"ce 0.001 freeze-layers=b1,b2":        {Loss: "ce", LR: 1e-3, FreezeLayers: "b1,b2"},
 		"0.6focal+0.4f1 0.01 task=gender freeze-epochs=2 from-lr-scale=0.1": {
 			Loss: "0.6focal+0.4f1", LR: 0.01, Task: "gender", FreezeEpochs: 2, FromLRScale: 0.1},
 	} {

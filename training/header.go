@@ -28,6 +28,7 @@ func (h RunHeader) Tricks() []string {
 		{"val-train", h.ValTrain},
 		{"freeze-epochs", h.Freeze},
 		{"from-lr-scale", h.FromLR},
+		{"frozen layers", h.FreezeLayers},
 	} {
 		if s.value != "" {
 			t = append(t, s.name+" "+s.value)
@@ -79,6 +80,16 @@ func ConfigTricks(cfg map[string]any) []string {
 	h := RunHeader{Task: str("task"), TrainAgeBins: str("train_age_bins"), SkipTrainAges: str("skip_train_ages"),
 		PseudoLabels: str("pseudo_labels"), CutMix: m.cutMixShown(), Mixup: m.mixupShown(), MixPairs: m.pairsShown(),
 		Erase: eraseShown(num("erase")), ValTrain: valTrainShown(Config{ValTrain: int(num("val_train")), Epochs: int(num("epochs"))}),
-		Freeze: freezeShown(int(num("freeze_epochs"))), FromLR: fromLRShown(num("from_lr_scale")), FreshHead: cfg["fresh_head"] == true}
+		Freeze: freezeShown(int(num("freeze_epochs"))), FromLR: fromLRShown(num("from_lr_scale")), FreshHead: cfg["fresh_head"] == true,
+		FreezeLayers: str("freeze_layers")}
 	return h.Tricks()
+}
+
+// noneEmpty is a setting with none ("none", the empty value a sweep's
+// grid gives) as "".
+func noneEmpty(s string) string {
+	if s == NoneSetting {
+		return ""
+	}
+	return s
 }

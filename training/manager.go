@@ -134,9 +134,9 @@ func childOf(t *Trainer, f Fork) Config {
 	cfg.LRFind = false // a child run goes on at its parent's rate, or the one asked for
 	// Its weights are all its parent's, nothing to train apart, unless it
 	// has other classes (a fresh head).
-	cfg.FreezeEpochs, cfg.FromLRScale, cfg.FreshHead = f.FreezeEpochs, f.FromLRScale, f.FreshHead
+	cfg.FreezeEpochs, cfg.FromLRScale, cfg.FreshHead, cfg.FreezeLayers = f.FreezeEpochs, f.FromLRScale, f.FreshHead, f.FreezeLayers
 	if f.Task != "" {
-		cfg.Task = taskOf(f.Task)
+		cfg.Task = noneEmpty(f.Task)
 	}
 	m := t.mixer
 	cfg.CutMix, cfg.CutMixBox, cfg.Mixup, cfg.MixupAlpha = m.cutChance, "", m.mixupChance, 0

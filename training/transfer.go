@@ -93,6 +93,22 @@ func (t *Trainer) startFrom(path string, m CkptMeta) (transfer, error) {
 		t.startNotices = append(t.startNotices, fmt.Sprintf(
 			"the %d tensors from %s train at %g of the rate (--from-lr-scale), %s at all of it", len(x.took), t.cfg.From, s, shortList(x.fresh, 6)))
 	}
+	if noneEmpty(t.cfg.FreezeLayers) != "" {
+		held, err := layerTensors(t.net, t.cfg.FreezeLayers)
+		if err != nil {
+			return transfer{}, err
+		}
+		if len(held) == len(t.net.Params()) {
+			return transfer{}, fmt.Errorf("--freeze-layers %s holds every tensor of %s: nothing would train (leave a layer out, the output layer at least)", t.cfg.FreezeLayers, s.Name)
+		}
+		for _, name := range held {
+			if slices.Contains(x.fresh, name) {
+				return transfer{}, fmt.Errorf("--freeze-layers %s holds %s, which starts fresh (not from %s): it would stay at its random start", t.cfg.FreezeLayers, name, t.cfg.From)
+			}
+		}
+		t.startNotices = append(t.startNotices, fmt.Sprintf(
+			"layers %s (%d tensors) keep %s's values for the whole run (--freeze-layers)", t.cfg.FreezeLayers, len(held), t.cfg.From))
+	}
 	if t.cfg.FreezeEpochs > 0 {
 		if len(x.fresh) == 0 {
 			return transfer{}, fmt.Errorf("--freeze-epochs %d keeps the tensors from %s fixed, and every tensor of this run comes from it: nothing would train (drop --freeze-epochs, give the run other classes, or start its output layer fresh with --fresh-head)",
@@ -148,16 +164,18 @@ func shortList(names []string, k int) string {
 // FromLRScale of the rate (the fresh ones at all of it). It says when
 // they start to train.
 func (t *Trainer) freeze() {
-	if len(t.fresh) == 0 {
+	held, _ := layerTensors(t.net, t.cfg.FreezeLayers) // checked at the start
+	if len(t.fresh) == 0 && len(held) == 0 {
 		return // not a child of other classes: every tensor trains alike
 	}
 	on := t.epoch < t.cfg.FreezeEpochs
 	was := false
 	for _, p := range t.net.Params() {
 		fromParent := !slices.Contains(t.fresh, p.Name)
-		was = was || p.Frozen
-		p.Frozen = on && fromParent
-		if fromParent {
+		always := slices.Contains(held, p.Name)
+		was = was || p.Frozen && !always
+		p.Frozen = on && fromParent && len(t.fresh) > 0 || always
+		if fromParent && len(t.fresh) > 0 {
 			p.RateScale = t.cfg.FromLRScale
 		}
 	}
@@ -191,4 +209,45 @@ func epochsWord(n int) string {
 		return "1 epoch"
 	}
 	return fmt.Sprintf("%d epochs", n)
+}
+
+// layerTensors is the names of net's tensors in the layers of list
+// (--freeze-layers: comma-separated; a tensor is in layer L when its name
+// is L or starts with "L."), or which word names no layer of net and
+// what its layers are. "" and none name none.
+func layerTensors(net *models.Net, list string) ([]string, error) {
+	if list == "" || list == NoneSetting {
+		return nil, nil
+	}
+	var names []string
+	for _, w := range strings.Split(list, ",") {
+		w = strings.TrimSpace(w)
+		n := 0
+		for _, p := range net.Params() {
+			if p.Name == w || strings.HasPrefix(p.Name, w+".") {
+				if !slices.Contains(names, p.Name) {
+					names = append(names, p.Name)
+				}
+				n++
+			}
+		}
+		if n == 0 {
+			return nil, fmt.Errorf("--freeze-layers: %q is no layer of %s; its layers are %s (and their parts, as 'maskdash model %s' lists them)",
+				w, net.Spec.Name, strings.Join(topLayers(net), ", "), net.Spec.Name)
+		}
+	}
+	return names, nil
+}
+
+// topLayers is the first part of each of net's tensor names, in order:
+// b1, b2, …, fc.
+func topLayers(net *models.Net) []string {
+	var out []string
+	for _, p := range net.Params() {
+		top, _, _ := strings.Cut(p.Name, ".")
+		if !slices.Contains(out, top) {
+			out = append(out, top)
+		}
+	}
+	return out
 }

@@ -205,6 +205,58 @@ func TestFreshHeadRetrainsTheClassifier(t *testing.T) {
 	}
 }
 
+// TestFreezeLayersKeepTheirValues: --freeze-layers keeps the named
+// layers at the parent's values for the whole run while the rest
+// train, says so in a notice and the header, and refuses in a sentence a
+// layer the model lacks (naming its layers), every layer, a layer that
+// starts fresh, and a run without a parent.
+func TestFreezeLayersKeepTheirValues(t *testing.T) {
+	dir := t.TempDir()
+	parent := trainParent(t, dir, 1)
+	_, conv1 := tensorAt(t, parent.RunDir(), 1, "conv1.weight")
+	_, conv2 := tensorAt(t, parent.RunDir(), 1, "conv2.weight")
+	child := tinyConfig(t, dir)
+	child.From, child.FreezeLayers, child.Epochs = parent.RunID(), "conv1", 2
+	tr, evs := trainFromStart(t, child)
+	if all := notices(evs); !strings.Contains(all, "layers conv1 (2 tensors) keep "+parent.RunID()+"'s values for the whole run") {
+		t.Errorf("the notices:\n%s", all)
+	}
+	if _, c1 := tensorAt(t, tr.RunDir(), 2, "conv1.weight"); !slices.Equal(c1, conv1) {
+		t.Error("conv1 moved")
+	}
+	if _, c2 := tensorAt(t, tr.RunDir(), 2, "conv2.weight"); slices.Equal(c2, conv2) {
+		t.Error("conv2 did not train")
+	}
+	var tricks []string
+	for _, e := range evs {
+		if e.Kind == KindRun {
+			tricks = e.Settings.Tricks()
+		}
+	}
+	if !slices.Contains(tricks, "frozen layers conv1") {
+		t.Errorf("the header's settings %q", tricks)
+	}
+	for _, c := range []struct {
+		layers, task string
+		why          string
+	}{
+		{"b1", "", `"b1" is no layer of cnn-s; its layers are conv1, conv2, fc`},
+		{"conv1,conv2,fc", "", "holds every tensor of cnn-s: nothing would train"},
+		{"fc", "age", "holds fc.weight, which starts fresh"},
+	} {
+		cfg := tinyConfig(t, dir)
+		cfg.From, cfg.FreezeLayers, cfg.Task = parent.RunID(), c.layers, c.task
+		if _, _, err := start(context.Background(), cfg, NewHub()); err == nil || !strings.Contains(err.Error(), c.why) {
+			t.Errorf("--freeze-layers %s: %v, want it to say %q", c.layers, err, c.why)
+		}
+	}
+	alone := tinyConfig(t, dir)
+	alone.FreezeLayers = "conv1"
+	if _, _, err := start(context.Background(), alone, NewHub()); err == nil || !strings.Contains(err.Error(), "has no parent") {
+		t.Errorf("--freeze-layers without a parent: %v", err)
+	}
+}
+
 // TestFromLRScale: with --from-lr-scale the parent's tensors train at
 // that fraction of the rate (the notice and the header say so) and the
 // fresh head at all of it; without a parent, or with no fresh tensor,
