@@ -139,7 +139,10 @@ var groupKeys = []string{"", "seed", "fold", "lr", "loss", "model", "optim", "sa
 type shownRow struct {
 	run   *runs.Listed
 	depth int // in the lineage tree
-	group *runGroup
+	// fromParent is what a child in the lineage tree set otherwise than
+	// its parent (runs.ChangedFrom), shown in the parent column there.
+	fromParent string
+	group      *runGroup
 }
 
 // runGroup is runs that share a setting: their F1 as mean ± spread.
@@ -247,9 +250,19 @@ func groupShare(list []*runs.Listed, k string) (runs.Importance, bool) {
 // listed are roots), keeping the sort among siblings.
 func treeRows(list []*runs.Listed) []shownRow {
 	placed := runs.Lineage(list)
+	byID := map[string]runs.Info{}
+	for _, l := range list {
+		byID[l.Info.ID] = l.Info
+	}
 	out := make([]shownRow, len(placed))
 	for i, p := range placed {
 		out[i] = shownRow{run: p.Run, depth: p.Depth}
+		if parent, ok := byID[p.Run.Info.Parent]; ok && p.Depth > 0 {
+			out[i].fromParent = "same settings"
+			if ch := runs.ChangedFrom(parent, p.Run.Info); len(ch) > 0 {
+				out[i].fromParent = strings.Join(ch, " ")
+			}
+		}
 	}
 	return out
 }
@@ -348,6 +361,9 @@ func (r runsModel) table(st Styles, w, h int) string {
 			cell := runCols[i].cell(s.run.Info)
 			if i == colID {
 				cell = idCells[k]
+			}
+			if runCols[i].title == "parent" && s.fromParent != "" {
+				cell = s.fromParent // the lineage tree: what it changed
 			}
 			row = append(row, cell)
 		}

@@ -244,6 +244,12 @@ func TestRunsTable(t *testing.T) {
 			t.Errorf("the child run is not under its parent:\n%s", strings.Join(lines, "\n"))
 		}
 	}
+	// Wide enough for the parent column: in the tree it says what the
+	// child set otherwise than its parent.
+	wide, _ := m.Update(tea.WindowSizeMsg{Width: 300, Height: 40})
+	if v := wide.(Model).View(); !strings.Contains(v, "lr=0.00025 seed=2") {
+		t.Errorf("the lineage tree does not say what the child changed:\n%s", v)
+	}
 	m = feed(t, m, "t")
 	t.Run("picked", func(t *testing.T) {
 		// Pick the first two rows (newest id first): f-… and the child
