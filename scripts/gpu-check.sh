@@ -121,9 +121,11 @@ timeout 30 $bin layers "$run" --runs $runs 2>&1 | head -8 || echo "FAILED: layer
 timeout 150 scripts/steer-check.sh $bin --device cuda || echo "FAILED: steering a cuda run"
 timeout 120 $bin train --headless --device cuda --precision bf16 --model vgg-s --epochs 1 --runs $runs --name gpu-bf16 2>&1 | grep -v "^step" | tail -4 || echo "FAILED: train --precision bf16"
 # A child for one task on the GPU: the parent's tensors frozen for an
-# epoch (the update kernels skip them, then count their own steps), then
-# at a tenth of the rate; and the class maps of the cuda run, on the CPU.
-timeout 120 $bin train --headless --device cuda --from "$run" --runs $runs --task age --freeze-epochs 1 --from-lr-scale 0.1 --epochs 2 --name gpu-age 2>&1 | grep -v "^step" | tail -4 || echo "FAILED: a child run of other classes on the GPU"
+# epoch (the training graph laid out again without their backward pass,
+# the update kernels skip them, then count their own steps), then at a
+# tenth of the rate with b1 fixed throughout (laid out again once more);
+# and the class maps of the cuda run, on the CPU.
+timeout 120 $bin train --headless --device cuda --from "$run" --runs $runs --task age --freeze-epochs 1 --from-lr-scale 0.1 --freeze-layers b1 --epochs 2 --name gpu-age 2>&1 | grep -v "^step" | tail -4 || echo "FAILED: a child run of other classes on the GPU"
 timeout 60 $bin errors "$run" --runs $runs --top 2 --cam pred --images plain --size 4 2>&1 | tail -6 || echo "FAILED: class maps of a cuda run"
 # The range test on the GPU: the rate changes every step (the update
 # kernels take it as an argument); its suggestion beside the CPU's.
