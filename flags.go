@@ -166,7 +166,7 @@ func trainFlags(fs *pflag.FlagSet, c *training.Config) func() error {
 	fs.StringVar(&c.From, "from", "", "start from this run's checkpoint (a child run)")
 	fs.StringVar(&c.FromCkpt, "from-ckpt", d.FromCkpt, "which checkpoint of --from: best or latest")
 	rateFraction(fs, &c.FromLRScale, "from-lr-scale", "with --from: the tensors taken from the parent train at this fraction of the rate, the fresh ones (a head for other classes) at all of it, such as 0.1 (discriminative fine-tuning; default 1)")
-	fs.StringVar(&c.FreezeLayers, "freeze-layers", "", "with --from: these layers keep the parent's values for the whole run, comma-separated as 'maskdash model' names them, a block by its prefix (vgg-s: b1,b2; resnet-s: stem,s1): fine-tuning with the early layers fixed, whose backward pass is then not computed")
+	fs.StringVar(&c.FreezeLayers, "freeze-layers", "", "with --from: these layers keep the parent's values for the whole run, separated by commas or plus signs (a sweep's grid: freeze-layers=none,b1,b1+b2) as 'maskdash model' names them, a block by its prefix (vgg-s: b1,b2; resnet-s: stem,s1): fine-tuning with the early layers fixed, whose backward pass is then not computed")
 	fs.BoolVar(&c.FreshHead, "fresh-head", false, "with --from: the output layer starts fresh even for the parent's classes, so --freeze-epochs retrains the classifier alone on the parent's features (with --sampler weighted: classifier re-training for classes of unequal sizes, Kang et al. 2020)")
 	countInt(fs, &c.FreezeEpochs, "freeze-epochs", 0, "with --from: the tensors taken from the parent stay fixed for the first N epochs, so only the layers that start fresh (a head for other classes) train, then all do (0: all from the start)")
 	complete := func() error {

@@ -212,15 +212,16 @@ func epochsWord(n int) string {
 }
 
 // layerTensors is the names of net's tensors in the layers of list
-// (--freeze-layers: comma-separated; a tensor is in layer L when its name
-// is L or starts with "L."), or which word names no layer of net and
-// what its layers are. "" and none name none.
+// (--freeze-layers: separated by commas or, as a sweep's grid needs its
+// commas for its values, plus signs: b1,b2 or b1+b2; a tensor is in layer
+// L when its name is L or starts with "L."), or which word names no layer
+// of net and what its layers are. "" and none name none.
 func layerTensors(net *models.Net, list string) ([]string, error) {
 	if list == "" || list == NoneSetting {
 		return nil, nil
 	}
 	var names []string
-	for _, w := range strings.Split(list, ",") {
+	for _, w := range strings.FieldsFunc(list, func(r rune) bool { return r == ',' || r == '+' }) {
 		w = strings.TrimSpace(w)
 		n := 0
 		for _, p := range net.Params() {

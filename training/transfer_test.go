@@ -217,6 +217,9 @@ func TestFreezeLayersKeepTheirValues(t *testing.T) {
 	_, conv2 := tensorAt(t, parent.RunDir(), 1, "conv2.weight")
 	child := tinyConfig(t, dir)
 	child.From, child.FreezeLayers, child.Epochs = parent.RunID(), "conv1", 2
+	if held, err := layerTensors(parent.net, "conv1+fc.bias"); err != nil || !slices.Equal(held, []string{"conv1.weight", "conv1.bias", "fc.bias"}) {
+		t.Errorf("conv1+fc.bias holds %v (%v)", held, err)
+	}
 	tr, evs := trainFromStart(t, child)
 	if all := notices(evs); !strings.Contains(all, "layers conv1 (2 tensors) keep "+parent.RunID()+"'s values for the whole run") {
 		t.Errorf("the notices:\n%s", all)
