@@ -161,8 +161,10 @@ func shortList(names []string, k int) string {
 
 // freeze sets how the tensors from a child run's parent train in this
 // epoch: not at all while the run's first FreezeEpochs last, then at
-// FromLRScale of the rate (the fresh ones at all of it). It says when
-// they start to train.
+// FromLRScale of the rate (the fresh ones at all of it); those of the
+// FreezeLayers not at all, the whole run. It says when the first start
+// to train. The net builds its training graph for the frozen set anew
+// (models.Net.refreeze) at the next step.
 func (t *Trainer) freeze() {
 	held, _ := layerTensors(t.net, t.cfg.FreezeLayers) // checked at the start
 	if len(t.fresh) == 0 && len(held) == 0 {
