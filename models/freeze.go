@@ -2,7 +2,6 @@ package models
 
 import (
 	"fmt"
-	"slices"
 
 	G "gorgonia.org/gorgonia"
 )
@@ -59,8 +58,16 @@ func (n *Net) frozenNow() []bool {
 }
 
 // frozenAsBuilt reports whether the training graph was built for the
-// parameters Frozen now marks.
-func (n *Net) frozenAsBuilt() bool { return slices.Equal(n.frozenNow(), n.train.frozen) }
+// parameters Frozen now marks (every step asks: no allocation).
+func (n *Net) frozenAsBuilt() bool {
+	built := n.train.frozen
+	for i, p := range n.params {
+		if p.Frozen != (built != nil && built[i]) {
+			return false
+		}
+	}
+	return true
+}
 
 // trainedGrads is G.Grad of cost with respect to the nodes frozen does not
 // mark, spread back over all of nodes (nil where frozen).
