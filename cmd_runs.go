@@ -386,6 +386,9 @@ func runCells(rows []runRow) (head []string, body [][]string, changed, alerted b
 	head = append(head, "TIME", parentHead, "TRICKS", "NOTE")
 	for _, r := range rows {
 		id, parent := r.ID, orDash(r.Parent)
+		if tree && *r.Depth == 0 && r.Parent != "" {
+			parent = "child of " + r.Parent // its parent is not in the list
+		}
 		if tree && *r.Depth > 0 {
 			id = strings.Repeat("  ", *r.Depth-1) + "└ " + r.ID
 			parent = "same settings"

@@ -65,6 +65,13 @@ func TestRunsTree(t *testing.T) {
 	if !strings.Contains(lines[0], "FROM PARENT") {
 		t.Errorf("header %q", lines[0])
 	}
+	// Filtered out, the parent leaves its child a root that names it;
+	// the grandchild stays under the child.
+	out, err = run(t, "runs", "--tree", "--runs", rd, "--filter", "kid")
+	if kids := strings.Split(out, "\n"); err != nil || len(kids) < 3 || !strings.Contains(kids[1], "-age-kid") || !strings.Contains(kids[1], "child of ") ||
+		!strings.HasPrefix(kids[2], "└ ") || !strings.Contains(kids[2], "-age-grandkid") {
+		t.Errorf("the tree of the kids alone: %v\n%s", err, out)
+	}
 	js, err := run(t, "runs", "--tree", "--json", "--runs", rd)
 	if err != nil {
 		t.Fatal(err)
