@@ -165,6 +165,17 @@ func TestFreezeNeedsFreshTensors(t *testing.T) {
 	}
 }
 
+// headerTricks is the settings the run's header (its KindRun event)
+// lists, as Tricks gives them.
+func headerTricks(evs []Event) []string {
+	for _, e := range evs {
+		if e.Kind == KindRun && e.Settings != nil {
+			return e.Settings.Tricks()
+		}
+	}
+	return nil
+}
+
 // TestFreshHeadRetrainsTheClassifier: --fresh-head starts a child of its
 // parent's classes with a fresh output layer, which --freeze-epochs then
 // trains alone (classifier re-training): the convolutions stay the
@@ -189,12 +200,7 @@ func TestFreshHeadRetrainsTheClassifier(t *testing.T) {
 	if _, fc1 := tensorAt(t, tr.RunDir(), 1, "fc.weight"); slices.Equal(fc1, fc) || len(fc1) != len(fc) {
 		t.Error("the head is the parent's: it did not start fresh, or did not train")
 	}
-	var tricks []string
-	for _, e := range evs {
-		if e.Kind == KindRun {
-			tricks = e.Settings.Tricks()
-		}
-	}
+	tricks := headerTricks(evs)
 	if !slices.Contains(tricks, "fresh head") || !slices.Contains(tricks, "freeze-epochs 1") {
 		t.Errorf("the header's settings %q", tricks)
 	}
@@ -230,12 +236,7 @@ func TestFreezeLayersKeepTheirValues(t *testing.T) {
 	if _, c2 := tensorAt(t, tr.RunDir(), 2, "conv2.weight"); slices.Equal(c2, conv2) {
 		t.Error("conv2 did not train")
 	}
-	var tricks []string
-	for _, e := range evs {
-		if e.Kind == KindRun {
-			tricks = e.Settings.Tricks()
-		}
-	}
+	tricks := headerTricks(evs)
 	if !slices.Contains(tricks, "frozen layers conv1") {
 		t.Errorf("the header's settings %q", tricks)
 	}
