@@ -289,6 +289,15 @@ func columnsFor(w, idWidth int, rows []shownRow) []int {
 		}
 		return runCols[i].width + 2
 	}
+	// In the lineage tree the parent column says what each child changed
+	// (shownRow.fromParent): it comes before the per-task figures.
+	tree := slices.ContainsFunc(rows, func(s shownRow) bool { return s.fromParent != "" })
+	prio := func(i int) int {
+		if tree && runCols[i].title == "parent" {
+			return 2
+		}
+		return runCols[i].prio
+	}
 	// By priority, each column that still fits (those of priority 0
 	// always): a column of a lower priority may fit where a wider one
 	// of a higher did not.
@@ -296,14 +305,14 @@ func columnsFor(w, idWidth int, rows []shownRow) []int {
 	for i := range order {
 		order[i] = i
 	}
-	sort.SliceStable(order, func(a, b int) bool { return runCols[order[a]].prio < runCols[order[b]].prio })
+	sort.SliceStable(order, func(a, b int) bool { return prio(order[a]) < prio(order[b]) })
 	on := make([]bool, len(runCols))
 	total := 0
 	for _, i := range order {
 		if has := runCols[i].has; has != nil && !slices.ContainsFunc(rows, func(s shownRow) bool { return s.run != nil && has(s.run.Info) }) {
 			continue // no run has a value there
 		}
-		if runCols[i].prio == 0 || total+width(i) <= w {
+		if prio(i) == 0 || total+width(i) <= w {
 			on[i] = true
 			total += width(i)
 		}
@@ -339,8 +348,12 @@ func (r runsModel) table(st Styles, w, h int) string {
 	idWidth = max(min(idWidth, maxIDWidth), 8) // the ids shown, not a fixed width
 	cols := columnsFor(w-2, idWidth, sh)
 	var tc []table.Column
+	tree := slices.ContainsFunc(sh, func(s shownRow) bool { return s.fromParent != "" })
 	for _, i := range cols {
 		t := runCols[i].title
+		if t == "parent" && tree {
+			t = "changed from parent"
+		}
 		if i == r.sortCol {
 			if r.sortAsc {
 				t += "↑"

@@ -246,7 +246,7 @@ func TestRunsTable(t *testing.T) {
 	}
 	// Wide enough for the parent column: in the tree it says what the
 	// child set otherwise than its parent.
-	wide, _ := m.Update(tea.WindowSizeMsg{Width: 300, Height: 40})
+	wide, _ := m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
 	if v := wide.(Model).View(); !strings.Contains(v, "lr=0.00025 seed=2") {
 		t.Errorf("the lineage tree does not say what the child changed:\n%s", v)
 	}
