@@ -121,22 +121,13 @@ func (a *app) runsCmd() *cobra.Command {
 			return printRunImportance(a.out, where, list, asJSON)
 		}
 		sort.SliceStable(list, func(a, b int) bool { return order(list[a].Info) > order(list[b].Info) })
-		placed := make([]runs.Placed, len(list))
+		placed := make([]runs.Placed, len(list)) // the list's order; with --tree its lineage tree
+		ptrs := make([]*runs.Listed, len(list))
 		for i := range list {
-			placed[i] = runs.Placed{Run: &list[i]}
+			placed[i], ptrs[i] = runs.Placed{Run: &list[i]}, &list[i]
 		}
 		if tree {
-			ptrs := make([]*runs.Listed, len(list))
-			for i := range list {
-				ptrs[i] = &list[i]
-			}
 			placed = runs.Lineage(ptrs)
-		}
-		byID := map[string]runs.Info{}
-		for _, l := range list {
-			if l.Err == nil {
-				byID[l.Info.ID] = l.Info
-			}
 		}
 		rows := make([]runRow, 0, len(list))
 		for _, p := range placed {
@@ -154,10 +145,7 @@ func (a *app) runsCmd() *cobra.Command {
 			}
 			r.Public = i.Public
 			if tree {
-				r.Depth = &p.Depth
-				if parent, ok := byID[i.Parent]; ok && p.Depth > 0 {
-					r.FromParent = runs.ChangedFrom(parent, i)
-				}
+				r.Depth, r.FromParent = &p.Depth, p.Changed()
 			}
 			if l.Err != nil {
 				r.Status, r.Error = "unreadable", l.Err.Error()
@@ -391,10 +379,7 @@ func runCells(rows []runRow) (head []string, body [][]string, changed, alerted b
 		}
 		if tree && *r.Depth > 0 {
 			id = strings.Repeat("  ", *r.Depth-1) + "└ " + r.ID
-			parent = "same settings"
-			if len(r.FromParent) > 0 {
-				parent = strings.Join(r.FromParent, " ")
-			}
+			parent = runs.ChangesLine(r.FromParent)
 		}
 		if r.Error != "" {
 			body = append(body, []string{id, string(r.Status), r.Error})

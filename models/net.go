@@ -246,9 +246,9 @@ func (n *Net) StepFLOPs() float64 { return n.train.flops }
 
 // build compiles a training (train) or evaluation graph for batches of
 // batch images. A training graph takes the gradients of the parameters
-// frozen does not mark (every one when frozen is nil); xt, when not nil,
-// is the input tensor to keep, or nil for a new one (a rebuilt training graph keeps the one
-// InputBatch handed out).
+// frozen does not mark (every one when frozen is nil). xt is the input
+// tensor to keep (a rebuilt training graph keeps the one InputBatch
+// handed out), or nil for a new one.
 func (n *Net) build(batch int, train bool, frozen []bool, xt *tensor.Dense) (*graph, error) {
 	g := G.NewGraph()
 	gr := &graph{g: g, batch: batch}

@@ -7,10 +7,30 @@ import (
 )
 
 // Placed is a run in its lineage tree: how many parents above it in the
-// list (0: a root).
+// list (0: a root), and the one it sits under (nil for a root).
 type Placed struct {
-	Run   *Listed
-	Depth int
+	Run    *Listed
+	Depth  int
+	Parent *Listed
+}
+
+// Changed is what the run set otherwise than the parent it sits under
+// (ChangedFrom); nil for a root.
+func (p Placed) Changed() []string {
+	if p.Parent == nil {
+		return nil
+	}
+	return ChangedFrom(p.Parent.Info, p.Run.Info)
+}
+
+// ChangesLine is a child's changes (Changed) as one line of a table:
+// "task=age fresh-head=true", or "same settings" when it set nothing
+// otherwise than its parent.
+func ChangesLine(changed []string) string {
+	if len(changed) == 0 {
+		return "same settings"
+	}
+	return strings.Join(changed, " ")
 }
 
 // Lineage lays runs out as their lineage tree: each run under its parent
@@ -32,23 +52,23 @@ func Lineage(list []*Listed) []Placed {
 	}
 	out := make([]Placed, 0, len(list))
 	seen := map[string]bool{}
-	var walk func(l *Listed, d int)
-	walk = func(l *Listed, d int) {
+	var walk func(l, parent *Listed, d int)
+	walk = func(l, parent *Listed, d int) {
 		if seen[l.Info.ID] {
 			return // a cycle of hand-edited run.json files
 		}
 		seen[l.Info.ID] = true
-		out = append(out, Placed{Run: l, Depth: d})
+		out = append(out, Placed{Run: l, Depth: d, Parent: parent})
 		for _, k := range kids[l.Info.ID] {
-			walk(k, d+1)
+			walk(k, l, d+1)
 		}
 	}
 	for _, l := range roots {
-		walk(l, 0)
+		walk(l, nil, 0)
 	}
 	for _, l := range list { // runs only a cycle reaches
 		if !seen[l.Info.ID] {
-			walk(l, 0)
+			walk(l, nil, 0)
 		}
 	}
 	return out

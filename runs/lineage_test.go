@@ -37,6 +37,9 @@ func TestLineage(t *testing.T) {
 	var ids []string
 	for _, p := range got {
 		ids = append(ids, p.Run.Info.ID)
+		if (p.Parent != nil) != (p.Depth > 0) || p.Parent != nil && p.Parent.Info.ID != p.Run.Info.Parent {
+			t.Errorf("%s at depth %d sits under %v", p.Run.Info.ID, p.Depth, p.Parent)
+		}
 	}
 	if want := []string{"x", "p", "c2", "c1", "g"}; !slices.Equal(ids, want) {
 		t.Errorf("order %v, want %v", ids, want)

@@ -250,18 +250,11 @@ func groupShare(list []*runs.Listed, k string) (runs.Importance, bool) {
 // listed are roots), keeping the sort among siblings.
 func treeRows(list []*runs.Listed) []shownRow {
 	placed := runs.Lineage(list)
-	byID := map[string]runs.Info{}
-	for _, l := range list {
-		byID[l.Info.ID] = l.Info
-	}
 	out := make([]shownRow, len(placed))
 	for i, p := range placed {
 		out[i] = shownRow{run: p.Run, depth: p.Depth}
-		if parent, ok := byID[p.Run.Info.Parent]; ok && p.Depth > 0 {
-			out[i].fromParent = "same settings"
-			if ch := runs.ChangedFrom(parent, p.Run.Info); len(ch) > 0 {
-				out[i].fromParent = strings.Join(ch, " ")
-			}
+		if p.Parent != nil {
+			out[i].fromParent = runs.ChangesLine(p.Changed())
 		}
 	}
 	return out
