@@ -244,6 +244,15 @@ func (c *Config) Defaults() {
 // --train-age-bins, --fix-labels and --pseudo-labels.
 const NoneSetting = "none"
 
+// noneEmpty is a setting with none ("none", the empty value a sweep's
+// grid gives) as "".
+func noneEmpty(s string) string {
+	if s == NoneSetting {
+		return ""
+	}
+	return s
+}
+
 func defNum[T int | uint64 | float64 | time.Duration](v *T, d T) {
 	if *v == 0 {
 		*v = d

@@ -84,12 +84,3 @@ func ConfigTricks(cfg map[string]any) []string {
 		FreezeLayers: str("freeze_layers")}
 	return h.Tricks()
 }
-
-// noneEmpty is a setting with none ("none", the empty value a sweep's
-// grid gives) as "".
-func noneEmpty(s string) string {
-	if s == NoneSetting {
-		return ""
-	}
-	return s
-}
