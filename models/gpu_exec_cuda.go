@@ -111,7 +111,10 @@ func (r *gpuRun) lossStep(nd *G.Node, op *ops.LossOp) error {
 	d := r.net.dev
 	x := r.in(nd, 0)
 	s := x.Shape()
-	if len(r.logits) != s.TotalSize() {
+	// A step with the loss on the device sizes the logits but not their
+	// gradient, which stays there: a host step after it (a CutMix batch)
+	// sizes both.
+	if len(r.logits) != s.TotalSize() || len(r.dlogits) != s.TotalSize() {
 		r.logits = make([]float32, s.TotalSize())
 		r.dlogits = make([]float32, s.TotalSize())
 	}

@@ -18,9 +18,13 @@ go test -tags gpuemu -count=1 -timeout 20m \
 # ahead, MASKDASH_EMU_EAGER_COPY=1): three steps on three batches must
 # still move the weights as the CPU does.
 MASKDASH_EMU_EAGER_COPY=1 go test -tags gpuemu -count=1 -run 'TestGPUOptimizersMatchCPU|TestGPUHeldBatch' ./models ./training
-# A CutMix or Mixup batch's loss is its two labels' mix with the loss on the device
-# for plain batches (the mixed one goes to the host).
-MASKDASH_GPU_LOSS=1 go test -tags gpuemu -count=1 -run 'TestMixedBatchLossIsTheMix' ./training
+# A CutMix or Mixup batch's loss is its two labels' mix, on the host, with
+# the loss on the device for plain batches (the default), also when CutMix
+# is switched on after plain batches (TestCutMixChangedWhileTraining
+# crashed so before the twenty-fourth session's fix); and with the loss on
+# the host throughout (MASKDASH_GPU_LOSS=0).
+go test -tags gpuemu -count=1 -run 'TestMixedBatchLossIsTheMix|TestCutMixChangedWhileTraining' ./training
+MASKDASH_GPU_LOSS=0 go test -tags gpuemu -count=1 -run 'TestMixedBatchLossIsTheMix|TestCutMixChangedWhileTraining' ./training
 # The binary on the emulated GPU, as a user drives it: every test of the
 # command line (main_test.go, the dashboard's tmux smoke test included)
 # with the binary built for the emulator, where --device auto picks the
