@@ -14,10 +14,20 @@ import (
 
 // TestGPUDeviceLossMatchesHost: every loss and a mix, on a single-head and
 // a multi-head model, computed on the GPU from a DeviceLoss (Net.
-// SetDeviceLoss) gives the loss, logits and every gradient of the same
-// step with the loss on the host (the same net, the same weights and
-// batch) within 1e-5 relative; the device loss goes on to train (three
-// steps with Adam).
+// SetDeviceLoss) gives the loss and logits of the same step with the
+// loss on the host (the same net, the same weights and batch) within
+// 1e-5 relative, and every gradient within 1e-5 or ten times the host
+// step's own spread, whichever is larger; the device loss goes on to
+// train (three steps with Adam).
+//
+// The spread: cuDNN's persistent BatchNorm (the default) sums its
+// gradients in an order that changes from run to run. On the H100
+// (twenty-fourth session) the BatchNorm weights' and biases' gradients
+// of the two steps were 1.1e-5 to 9.3e-5 apart with it and within 1e-5
+// with the spatial or the fused BatchNorm; the loss and the logits
+// agreed to six digits in every case. So the host step runs twice, and
+// what its two runs differ by is what the device loss may differ by,
+// ten times over.
 func TestGPUDeviceLossMatchesHost(t *testing.T) {
 	if p := models.GPUProblem(); p != "" {
 		t.Skip("no GPU here: " + p)
@@ -67,6 +77,11 @@ func TestGPUDeviceLossMatchesHost(t *testing.T) {
 					return l, append([]float32(nil), y...), g
 				}
 				l1, y1, g1 := step(false)
+				_, _, g0 := step(false)
+				bound := 1e-5
+				for i := range g1 {
+					bound = max(bound, 10*opstest.RelErr(g0[i], g1[i]))
+				}
 				l2, y2, g2 := step(true)
 				if e := math.Abs(l2-l1) / math.Max(math.Abs(l1), 1e-12); e > 1e-5 {
 					t.Errorf("loss: device %v, host %v (%.2g relative)", l2, l1, e)
@@ -75,8 +90,8 @@ func TestGPUDeviceLossMatchesHost(t *testing.T) {
 					t.Errorf("logits: %.2g relative", e)
 				}
 				for i, p := range net.Params() {
-					if e := opstest.RelErr(g2[i], g1[i]); e > 1e-5 {
-						t.Errorf("gradient of %s: %.2g relative", p.Name, e)
+					if e := opstest.RelErr(g2[i], g1[i]); e > bound {
+						t.Errorf("gradient of %s: %.2g relative (bound %.2g)", p.Name, e, bound)
 					}
 				}
 				opt, err := NewOptimizer(OptimConfig{Name: "adam", LR: 1e-3})
