@@ -9,7 +9,8 @@ import "os"
 // (1 on, 0 off, unset: the default here) and by tests, never elsewhere.
 // They are measurements' knobs, not users' settings: the defaults are
 // the ones checked on a GPU against the CPU (TestGPUStepMatchesCPU) and
-// measured fastest (NOTES.md, "Eighth session").
+// measured fastest (NOTES.md, "Eighth session" on an H200,
+// "Twenty-fourth session" on an H100).
 var (
 	// gpuMemoryPlan makes the training graph's outputs share device
 	// memory by the plan in gpu_plan.go (MASKDASH_GPU_PLAN). On: vgg-s at
@@ -20,23 +21,35 @@ var (
 	// the activations forward and backward where cuDNN's BatchNorm and a
 	// separate ReLU take five and eight) instead of cuDNN
 	// (MASKDASH_GPU_FUSED_BN). Off: vgg-s at batch 256 trains at 29,800
-	// images/s with them, 38,400 with cuDNN's persistent BatchNorm.
+	// images/s with them, 38,400 with cuDNN's persistent BatchNorm (H200);
+	// on the H100 27,981 against 32,400–35,500. At batch 1024 the H100
+	// gave 32,178 with them against 25,400–25,600 without, in runs a
+	// minute apart (not one after the other): worth a pair of its own.
 	gpuFusedBN = envSwitch("MASKDASH_GPU_FUSED_BN", false)
 	// gpuBNPersistent asks cuDNN for its SPATIAL_PERSISTENT BatchNorm in
 	// training (MASKDASH_BN_PERSISTENT). On: 1.63× the spatial mode's
-	// speed on vgg-s at batch 256 (38,400 against 23,500 images/s).
+	// speed on vgg-s at batch 256 (38,400 against 23,500 images/s; H100:
+	// 33,589 against 21,705, 1.55×). Its gradients' sums change order
+	// from run to run (up to 9e-5 relative on the H100).
 	gpuBNPersistent = envSwitch("MASKDASH_BN_PERSISTENT", true)
 	// gpuLoss has the trainer and bench hand a net on the GPU its loss as
-	// data (Net.SetDeviceLoss), computed on the device (MASKDASH_GPU_LOSS).
-	// Off until a GPU run has checked it (TestGPUDeviceLossMatchesHost in
-	// package training); built after the eighth session's device time.
-	gpuLoss = envSwitch("MASKDASH_GPU_LOSS", false)
+	// data (Net.SetDeviceLoss), computed on the device (MASKDASH_GPU_LOSS):
+	// only the logits and per-row losses come down. On since the H100 run
+	// of the twenty-fourth session: the loss and logits the host's to six
+	// digits (TestGPUDeviceLossMatchesHost in package training), and,
+	// one after the other, vgg-s at batch 256 34,900 images/s against
+	// 32,701 with the loss on the host (1.07×), cnn-s at 1024 226,294
+	// against 202,321 (1.12×). A CutMix or Mixup batch's loss stays on
+	// the host (the trainer hands no DeviceLoss for it).
+	gpuLoss = envSwitch("MASKDASH_GPU_LOSS", true)
 	// gpuHalfCuDNNBN runs --precision bf16's BatchNorm in training through
 	// cuDNN on bfloat16 NHWC (persistent or not by gpuBNPersistent) and a
 	// separate ReLU, instead of this project's fused bf16 kernels
 	// (MASKDASH_BF16_CUDNN_BN). Off: the kernels are checked on the CPU;
 	// whether cuDNN 9 takes bfloat16 there, and which is faster, needs a
-	// GPU run (built in the ninth session without one).
+	// GPU run (built in the ninth session without one). The H100 run took
+	// it (1,878 images/s against the kernels' 2,237 on vgg-s at 256), but
+	// the bfloat16 convolutions' 85% of the step hid any difference.
 	gpuHalfCuDNNBN = envSwitch("MASKDASH_BF16_CUDNN_BN", false)
 	// gpuPoolKernels runs float32 max pooling through this project's
 	// md_pool2k_* kernels, which keep each window's winner as a byte so
@@ -44,7 +57,10 @@ var (
 	// x, y and dy: about 10 floats of traffic a window against 5¼), instead
 	// of cuDNN (MASKDASH_GPU_POOL). Off: built in the tenth session without
 	// a GPU (the two max pools were 16.5% of vgg-s's step at batch 256 on
-	// the H200); scripts/gpu-check.sh's extra part benches both.
+	// the H200); scripts/gpu-check.sh's extra part benches both. On the
+	// H100, one after the other: 33,967 against 32,434 images/s at batch
+	// 256 (1.05×), 25,597 against 25,424 at 1024 (1.01×), within the 5–8%
+	// the same bench moves between runs, so cuDNN's stays.
 	gpuPoolKernels = envSwitch("MASKDASH_GPU_POOL", false)
 	// gpuHalfPad pads, under --precision bf16, the batch's three colour
 	// channels to eight (zeros) for the convolutions that read it, and
