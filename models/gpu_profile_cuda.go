@@ -54,5 +54,25 @@ func (r *gpuRun) profile() string {
 	for _, x := range rows {
 		fmt.Fprintf(&b, "  %-18s %8.3f ms %5.1f%%  (%d a step)\n", x.k, x.t.d.Seconds()*1e3/float64(steps), 100*x.t.d.Seconds()/total.Seconds(), x.t.n/steps)
 	}
+	b.WriteString(r.convPicks())
 	return b.String()
+}
+
+// convPicks lists each convolution's three passes as cuDNN runs them
+// (what to read first when a convolution op is slow), by input shape.
+func (r *gpuRun) convPicks() string {
+	var lines []string
+	for _, cv := range r.convs {
+		s, a := cv.Shape(), cv.Algorithms()
+		if !a.Searched {
+			continue
+		}
+		lines = append(lines, fmt.Sprintf("  conv %dx%dx%dx%d→%d %dx%d: forward %v; input gradient %v; kernel gradient %v\n",
+			s.N, s.C, s.H, s.W, s.K, s.R, s.R, a.Forward, a.InputGrad, a.KernelGrad))
+	}
+	if len(lines) == 0 {
+		return ""
+	}
+	sort.Strings(lines)
+	return "cuDNN's picks (algorithm, math type, workspace):\n" + strings.Join(lines, "")
 }

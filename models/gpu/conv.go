@@ -14,6 +14,7 @@ import "unsafe"
 // stride 1, square kernels, zero padding.
 type Conv struct {
 	c *C.mdg_conv
+	s ConvShape
 }
 
 // ConvShape is a convolution of x [N, C, H, W] with K kernels R×R,
@@ -32,7 +33,7 @@ const SearchBytes = 1 << 30
 // them on the given buffers (x, w, y; dx and dw may be nil Buffers: no
 // input or kernel gradient), which it overwrites.
 func (d *Device) NewConv(s ConvShape, x, w, y, dx, dw Buffer) (*Conv, error) {
-	cv := &Conv{c: (*C.mdg_conv)(C.calloc(1, C.size_t(unsafe.Sizeof(C.mdg_conv{}))))}
+	cv := &Conv{c: (*C.mdg_conv)(C.calloc(1, C.size_t(unsafe.Sizeof(C.mdg_conv{})))), s: s}
 	if err := d.check(C.mdg_conv_init(d.d, cv.c, C.int(s.N), C.int(s.C), C.int(s.H), C.int(s.W), C.int(s.K), C.int(s.R),
 		C.int(s.Pad), cbool(s.TF32), cbool(s.BF16), x.p, w.p, y.p, dx.p, dw.p, SearchBytes)); err != nil {
 		cv.Free()
@@ -50,11 +51,19 @@ func (cv *Conv) Free() {
 	}
 }
 
-// Algorithms names the chosen algorithms (cuDNN's numbers: forward,
-// input gradient, kernel gradient) and their workspace bytes.
-func (cv *Conv) Algorithms() [6]int64 {
+// Shape is what the convolution was described as.
+func (cv *Conv) Shape() ConvShape { return cv.s }
+
+// Algorithms are the passes' picks (an input gradient the net does not
+// need is the zero ConvAlgorithm, as is a kernel gradient).
+func (cv *Conv) Algorithms() ConvAlgorithms {
 	c := cv.c
-	return [6]int64{int64(c.fwd), int64(c.bwd), int64(c.bwf), int64(c.wsFwd), int64(c.wsBwd), int64(c.wsBwf)}
+	return ConvAlgorithms{
+		Forward:    ConvAlgorithm{Algo: int(c.fwd), Math: int(c.mathFwd), Workspace: int64(c.wsFwd)},
+		InputGrad:  ConvAlgorithm{Algo: int(c.bwd), Math: int(c.mathBwd), Workspace: int64(c.wsBwd)},
+		KernelGrad: ConvAlgorithm{Algo: int(c.bwf), Math: int(c.mathBwf), Workspace: int64(c.wsBwf)},
+		Searched:   true,
+	}
 }
 
 // ConvForward queues y = conv(x, w).

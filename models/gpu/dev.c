@@ -174,6 +174,32 @@ static int bwf_ok(int tf32, cudnnConvolutionBwdFilterAlgoPerf_t p) {
 	       p.algo != CUDNN_CONVOLUTION_BWD_FILTER_ALGO_WINOGRAD_NONFUSED;
 }
 
+/* conv_desc describes a stride-1 convolution with padding pad, summed in
+ * float32, in math type m. */
+static int conv_desc(mdg_dev *d, cudnnConvolutionDescriptor_t *c, int pad, cudnnMathType_t m) {
+	DNN(cudnnCreateConvolutionDescriptor(c), "convolution descriptor");
+	DNN(cudnnSetConvolution2dDescriptor(*c, pad, pad, 1, 1, 1, 1, CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT),
+	    "convolution descriptor");
+	DNN(cudnnSetConvolutionMathType(*c, m), "convolution math type");
+	return 0;
+}
+
+/* The search reports each algorithm's time together with the math type it
+ * ran in (perf.mathType): a pass must run in that type too. float32 keeps
+ * the type it searched in (TF32 allowed, or strict FMA), as measured
+ * fast on the H200 and the H100. bfloat16 searches with tensor cores
+ * allowed (CUDNN_TENSOR_OP_MATH, as PyTorch does for half precision) and
+ * then runs each pass in its pick's own type: run in CUDNN_DEFAULT_MATH,
+ * as up to the twenty-fourth session, bfloat16 convolutions did not run
+ * as timed (on the H100 vgg-s at 256 spent 102 of a step's 120 ms in
+ * four input-gradient convolutions, 30 times float32's). */
+static int conv_use(mdg_dev *d, cudnnConvolutionDescriptor_t c, int bf16, cudnnMathType_t picked, cudnnMathType_t *used) {
+	if (!bf16) return 0;
+	DNN(cudnnSetConvolutionMathType(c, picked), "convolution math type");
+	*used = picked;
+	return 0;
+}
+
 int mdg_conv_init(mdg_dev *d, mdg_conv *cv, int n, int c, int h, int w, int k, int r, int pad, int tf32, int bf16,
                  CUdeviceptr x, CUdeviceptr wt, CUdeviceptr y, CUdeviceptr dx, CUdeviceptr dw, size_t wsLimit) {
 	memset(cv, 0, sizeof *cv);
@@ -184,10 +210,10 @@ int mdg_conv_init(mdg_dev *d, mdg_conv *cv, int n, int c, int h, int w, int k, i
 	DNN(cudnnSetFilter4dDescriptor(cv->w, bf16 ? CUDNN_DATA_BFLOAT16 : CUDNN_DATA_FLOAT,
 	                               bf16 ? CUDNN_TENSOR_NHWC : CUDNN_TENSOR_NCHW, k, c, r, r),
 	    "filter descriptor");
-	DNN(cudnnCreateConvolutionDescriptor(&cv->c), "convolution descriptor");
-	DNN(cudnnSetConvolution2dDescriptor(cv->c, pad, pad, 1, 1, 1, 1, CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT),
-	    "convolution descriptor");
-	DNN(cudnnSetConvolutionMathType(cv->c, tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH), "convolution math type");
+	cudnnMathType_t search = bf16 ? CUDNN_TENSOR_OP_MATH : tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH;
+	cv->mathFwd = cv->mathBwd = cv->mathBwf = search;
+	if (conv_desc(d, &cv->c, pad, search) || conv_desc(d, &cv->cd, pad, search) || conv_desc(d, &cv->cf, pad, search))
+		return 1;
 	CUdeviceptr ws = 0;
 	CU(cuMemAlloc(&ws, wsLimit), "the convolution search's workspace");
 	int got = 0;
@@ -196,24 +222,24 @@ int mdg_conv_init(mdg_dev *d, mdg_conv *cv, int n, int c, int h, int w, int k, i
 	                                                         (void *)y, 8, &got, pf, (void *)ws, wsLimit);
 	int ok = 0;
 	for (int i = 0; s == CUDNN_STATUS_SUCCESS && i < got && !ok; i++)
-		if (fwd_ok(tf32, pf[i])) { cv->fwd = pf[i].algo; cv->wsFwd = pf[i].memory; ok = 1; }
+		if (fwd_ok(tf32, pf[i])) { cv->fwd = pf[i].algo; cv->wsFwd = pf[i].memory; ok = 1; if (conv_use(d, cv->c, bf16, pf[i].mathType, &cv->mathFwd)) { cuMemFree(ws); return 1; } }
 	if (!ok) { cuMemFree(ws); return s != CUDNN_STATUS_SUCCESS ? dnn_fail(d, s, "choosing the forward convolution") : dnn_fail(d, CUDNN_STATUS_NOT_SUPPORTED, "no forward convolution algorithm"); }
 	if (dx) {
 		cudnnConvolutionBwdDataAlgoPerf_t pd[8];
-		s = cudnnFindConvolutionBackwardDataAlgorithmEx(d->dnn, cv->w, (void *)wt, cv->y, (void *)y, cv->c, cv->x,
+		s = cudnnFindConvolutionBackwardDataAlgorithmEx(d->dnn, cv->w, (void *)wt, cv->y, (void *)y, cv->cd, cv->x,
 		                                                (void *)dx, 8, &got, pd, (void *)ws, wsLimit);
 		ok = 0;
 		for (int i = 0; s == CUDNN_STATUS_SUCCESS && i < got && !ok; i++)
-			if (bwd_ok(tf32, pd[i])) { cv->bwd = pd[i].algo; cv->wsBwd = pd[i].memory; ok = 1; }
+			if (bwd_ok(tf32, pd[i])) { cv->bwd = pd[i].algo; cv->wsBwd = pd[i].memory; ok = 1; if (conv_use(d, cv->cd, bf16, pd[i].mathType, &cv->mathBwd)) { cuMemFree(ws); return 1; } }
 		if (!ok) { cuMemFree(ws); return dnn_fail(d, s != CUDNN_STATUS_SUCCESS ? s : CUDNN_STATUS_NOT_SUPPORTED, "choosing the input-gradient convolution"); }
 	}
 	if (!dw) goto done;
 	cudnnConvolutionBwdFilterAlgoPerf_t pw[8];
-	s = cudnnFindConvolutionBackwardFilterAlgorithmEx(d->dnn, cv->x, (void *)x, cv->y, (void *)y, cv->c, cv->w,
+	s = cudnnFindConvolutionBackwardFilterAlgorithmEx(d->dnn, cv->x, (void *)x, cv->y, (void *)y, cv->cf, cv->w,
 	                                                  (void *)dw, 8, &got, pw, (void *)ws, wsLimit);
 	ok = 0;
 	for (int i = 0; s == CUDNN_STATUS_SUCCESS && i < got && !ok; i++)
-		if (bwf_ok(tf32, pw[i])) { cv->bwf = pw[i].algo; cv->wsBwf = pw[i].memory; ok = 1; }
+		if (bwf_ok(tf32, pw[i])) { cv->bwf = pw[i].algo; cv->wsBwf = pw[i].memory; ok = 1; if (conv_use(d, cv->cf, bf16, pw[i].mathType, &cv->mathBwf)) { cuMemFree(ws); return 1; } }
 	if (!ok) { cuMemFree(ws); return dnn_fail(d, s != CUDNN_STATUS_SUCCESS ? s : CUDNN_STATUS_NOT_SUPPORTED, "choosing the kernel-gradient convolution"); }
 done:
 	cuMemFree(ws);
@@ -234,6 +260,8 @@ void mdg_conv_free(mdg_conv *cv) {
 	if (cv->y) cudnnDestroyTensorDescriptor(cv->y);
 	if (cv->w) cudnnDestroyFilterDescriptor(cv->w);
 	if (cv->c) cudnnDestroyConvolutionDescriptor(cv->c);
+	if (cv->cd) cudnnDestroyConvolutionDescriptor(cv->cd);
+	if (cv->cf) cudnnDestroyConvolutionDescriptor(cv->cf);
 	memset(cv, 0, sizeof *cv);
 }
 
@@ -243,12 +271,12 @@ int mdg_conv_fwd(mdg_dev *d, mdg_conv *cv, CUdeviceptr x, CUdeviceptr w, CUdevic
 	return 0;
 }
 int mdg_conv_bwd_data(mdg_dev *d, mdg_conv *cv, CUdeviceptr w, CUdeviceptr dy, CUdeviceptr dx) {
-	DNN(cudnnConvolutionBackwardData(d->dnn, &one, cv->w, (void *)w, cv->y, (void *)dy, cv->c, cv->bwd, (void *)d->ws,
+	DNN(cudnnConvolutionBackwardData(d->dnn, &one, cv->w, (void *)w, cv->y, (void *)dy, cv->cd, cv->bwd, (void *)d->ws,
 	                                 d->wsSize, &zero, cv->x, (void *)dx), "convolution's input gradient");
 	return 0;
 }
 int mdg_conv_bwd_filter(mdg_dev *d, mdg_conv *cv, CUdeviceptr x, CUdeviceptr dy, CUdeviceptr dw) {
-	DNN(cudnnConvolutionBackwardFilter(d->dnn, &one, cv->x, (void *)x, cv->y, (void *)dy, cv->c, cv->bwf,
+	DNN(cudnnConvolutionBackwardFilter(d->dnn, &one, cv->x, (void *)x, cv->y, (void *)dy, cv->cf, cv->bwf,
 	                                   (void *)d->ws, d->wsSize, &zero, cv->w, (void *)dw), "convolution's kernel gradient");
 	return 0;
 }

@@ -28,10 +28,13 @@ typedef struct {
 typedef struct {
 	cudnnTensorDescriptor_t x, y;
 	cudnnFilterDescriptor_t w;
-	cudnnConvolutionDescriptor_t c;
+	/* one description per pass (forward, input gradient, kernel
+	 * gradient), each in the math type its algorithm was timed in */
+	cudnnConvolutionDescriptor_t c, cd, cf;
 	cudnnConvolutionFwdAlgo_t fwd;
 	cudnnConvolutionBwdDataAlgo_t bwd;
 	cudnnConvolutionBwdFilterAlgo_t bwf;
+	cudnnMathType_t mathFwd, mathBwd, mathBwf;
 	size_t wsFwd, wsBwd, wsBwf;
 } mdg_conv;
 

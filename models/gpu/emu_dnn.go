@@ -77,8 +77,11 @@ func (d *Device) NewConv(s ConvShape, x, w, y, dx, dw Buffer) (*Conv, error) { r
 // Free does nothing.
 func (cv *Conv) Free() {}
 
-// Algorithms are none in the emulator.
-func (cv *Conv) Algorithms() [6]int64 { return [6]int64{} }
+// Shape is what the convolution was described as.
+func (cv *Conv) Shape() ConvShape { return cv.s }
+
+// Algorithms are none in the emulator: the zero ConvAlgorithms.
+func (cv *Conv) Algorithms() ConvAlgorithms { return ConvAlgorithms{} }
 
 func (cv *Conv) out() (ho, wo int) {
 	s := cv.s
