@@ -40,8 +40,14 @@
 # cli (every command-line test of
 # main_test.go with the cuda binary, as scripts/gpuemu-check.sh runs them
 # on the emulator, where they take 60 s on two cores) and profile (every
-# op of a vgg-s and a cnn-s step timed, MASKDASH_GPU_PROFILE=1, and
-# cuDNN's spatial against persistent BatchNorm: 10 s). The GPU engine's
+# op of a vgg-s step timed, MASKDASH_GPU_PROFILE=1, in float32 and bf16,
+# and of a cnn-s step, each with cuDNN's picks for every convolution,
+# and cuDNN's spatial against persistent BatchNorm: 15 s). Measured on
+# the H100 (twenty-fourth session): the default parts 274 s (build 27,
+# tests 56, train 21, bench 146, memory 12, dashboard 9), extra and
+# profile 169 s. With little device time left, GPU_CHECK="build
+# profile" shows in under a minute whether bf16's convolutions run as
+# fast as their search timed them. The GPU engine's
 # switches (models/gpu_switches_cuda.go: 1 on, 0 off): MASKDASH_GPU_PLAN
 # (the memory plan, on), MASKDASH_BN_PERSISTENT (cuDNN's persistent
 # BatchNorm, on), MASKDASH_GPU_FUSED_BN (the fused BatchNorm + ReLU
@@ -94,8 +100,9 @@ gotest gpu -timeout 60s -v -run 'TestBatchNormOnTheGPU' ./models/gpu || echo "FA
 gotest kernels -timeout 60s -v -run 'TestKernelsOnTheGPU|TestBF16KernelsOnTheGPU|TestFusedBNReLU' ./models/cudakern || echo "FAILED: kernels on the GPU"
 gotest training -timeout 150s -v -run 'TestGPU' ./training || echo "FAILED: training curve"
 # A CutMix or Mixup batch's loss is its two labels' mix on the GPU too, with the
-# loss on the device for plain batches.
-MASKDASH_GPU_LOSS=1 gotest cutmix -timeout 60s -v -run 'TestMixedBatchLossIsTheMix' ./training || echo "FAILED: a mixed batch's loss on the GPU"
+# loss on the device for plain batches (the default) and on the host.
+gotest cutmix -timeout 90s -v -run 'TestMixedBatchLossIsTheMix|TestCutMixChangedWhileTraining' ./training || echo "FAILED: a mixed batch's loss on the GPU"
+MASKDASH_GPU_LOSS=0 gotest cutmix-host -timeout 60s -v -run 'TestMixedBatchLossIsTheMix' ./training || echo "FAILED: a mixed batch's loss on the GPU, the host loss"
 fi
 if want extra; then
 step "the training curve with the defaults' alternatives"
@@ -164,7 +171,7 @@ row() {
   local m=$1 b=$2 p=$3 md th="" tb="?" pid ratio
   step "bench $m batch $b $p"
   pid=$(sample /tmp/u-md.csv)
-  timeout 120 $bin bench --device cuda --model $m --batch $b --seconds 2 --precision $p --json > /tmp/md.json
+  timeout 60 $bin bench --device cuda --model $m --batch $b --seconds 2 --precision $p --json > /tmp/md.json
   kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
   cat /tmp/md.json
   md=$(sed -n 's/.*"images_per_s":\([0-9.]*\).*/\1/p' /tmp/md.json)
@@ -218,6 +225,7 @@ if want profile; then
 step "profile: every op timed (vgg-s 256, cnn-s 1024); spatial against persistent BatchNorm"
 MASKDASH_GPU_PROFILE=1 timeout 60 $bin bench --device cuda --model vgg-s --batch 256 --steps 20 || echo "FAILED: profile"
 MASKDASH_GPU_PROFILE=1 timeout 60 $bin bench --device cuda --model cnn-s --batch 1024 --steps 20 || echo "FAILED: profile"
+MASKDASH_GPU_PROFILE=1 timeout 60 $bin bench --device cuda --model vgg-s --batch 256 --steps 20 --precision bf16 || echo "FAILED: bf16 profile"
 MASKDASH_BN_PERSISTENT=0 MASKDASH_GPU_FUSED_BN=0 timeout 60 $bin bench --device cuda --model vgg-s --batch 256 --seconds 2 --json | sed "s/^/spatial:    /"
 MASKDASH_BN_PERSISTENT=1 timeout 60 $bin bench --device cuda --model vgg-s --batch 256 --seconds 2 --json | sed 's/^/persistent: /'
 fi
