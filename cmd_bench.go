@@ -191,6 +191,10 @@ func benchOne(name string, dev models.Device, engine string, prec models.Precisi
 			return benchResult{}, err
 		}
 	}
+	if err := net.Wait(); err != nil {
+		return benchResult{}, err
+	}
+	net.ResetGPUProfile()
 	n := 0
 	start := time.Now()
 	for {

@@ -270,6 +270,13 @@ func (g *gpuNet) forward(n *Net, x []float32, m int) ([]float32, error) {
 	return out, gpu.Download(g.dev, out, r.buf[n.eval.out])
 }
 
+// resetProfile drops what the profile has timed so far.
+func (g *gpuNet) resetProfile() {
+	if g.train != nil {
+		g.train.prof, g.train.profSteps = nil, 0
+	}
+}
+
 func (g *gpuNet) profileText() string {
 	if !g.profile || g.train.prof == nil {
 		return ""

@@ -28,6 +28,7 @@ func (*gpuNet) slotsToDevice(*Net, map[string][][]float32) error      { return e
 func (*gpuNet) hold([]float32) error                                  { return errNoCUDA }
 func (*gpuNet) inputBatch() []float32                                 { return nil }
 func (*gpuNet) profileText() string                                   { return "" }
+func (*gpuNet) resetProfile()                                         {}
 func (*gpuNet) bytes() int64                                          { return 0 }
 func (*gpuNet) trainStep(*Net, []float32) (float64, []float32, error) { return 0, nil, errNoCUDA }
 func (*gpuNet) forward(*Net, []float32, int) ([]float32, error)       { return nil, errNoCUDA }

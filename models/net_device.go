@@ -119,6 +119,16 @@ func (n *Net) GPUProfile() string {
 	return n.gpu.profileText()
 }
 
+// ResetGPUProfile starts the per-op profile (MASKDASH_GPU_PROFILE=1)
+// afresh: bench calls it after its warm-up steps, whose first calls into
+// cuDNN and cuBLAS cost more than a step (in the H100's profiles of the
+// twenty-fourth session they were 3 of the 23 steps timed).
+func (n *Net) ResetGPUProfile() {
+	if n.gpu != nil {
+		n.gpu.resetProfile()
+	}
+}
+
 // Wait returns when everything queued on the net's GPU is done (a
 // no-op on the CPU, where every call returns done).
 func (n *Net) Wait() error {
