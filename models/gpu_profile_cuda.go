@@ -74,5 +74,5 @@ func (r *gpuRun) convPicks() string {
 		return ""
 	}
 	sort.Strings(lines)
-	return "cuDNN's picks (algorithm, math type, workspace):\n" + strings.Join(lines, "")
+	return "cuDNN's picks (algorithm, math type, workspace, its time in the search):\n" + strings.Join(lines, "")
 }

@@ -59,9 +59,9 @@ func (cv *Conv) Shape() ConvShape { return cv.s }
 func (cv *Conv) Algorithms() ConvAlgorithms {
 	c := cv.c
 	return ConvAlgorithms{
-		Forward:    ConvAlgorithm{Algo: int(c.fwd), Math: int(c.mathFwd), Workspace: int64(c.wsFwd)},
-		InputGrad:  ConvAlgorithm{Algo: int(c.bwd), Math: int(c.mathBwd), Workspace: int64(c.wsBwd)},
-		KernelGrad: ConvAlgorithm{Algo: int(c.bwf), Math: int(c.mathBwf), Workspace: int64(c.wsBwf)},
+		Forward:    ConvAlgorithm{Algo: int(c.fwd), Math: int(c.mathFwd), Workspace: int64(c.wsFwd), SearchMs: float64(c.msFwd)},
+		InputGrad:  ConvAlgorithm{Algo: int(c.bwd), Math: int(c.mathBwd), Workspace: int64(c.wsBwd), SearchMs: float64(c.msBwd)},
+		KernelGrad: ConvAlgorithm{Algo: int(c.bwf), Math: int(c.mathBwf), Workspace: int64(c.wsBwf), SearchMs: float64(c.msBwf)},
 		Searched:   true,
 	}
 }

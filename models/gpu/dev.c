@@ -222,7 +222,7 @@ int mdg_conv_init(mdg_dev *d, mdg_conv *cv, int n, int c, int h, int w, int k, i
 	                                                         (void *)y, 8, &got, pf, (void *)ws, wsLimit);
 	int ok = 0;
 	for (int i = 0; s == CUDNN_STATUS_SUCCESS && i < got && !ok; i++)
-		if (fwd_ok(tf32, pf[i])) { cv->fwd = pf[i].algo; cv->wsFwd = pf[i].memory; ok = 1; if (conv_use(d, cv->c, bf16, pf[i].mathType, &cv->mathFwd)) { cuMemFree(ws); return 1; } }
+		if (fwd_ok(tf32, pf[i])) { cv->fwd = pf[i].algo; cv->wsFwd = pf[i].memory; cv->msFwd = pf[i].time; ok = 1; if (conv_use(d, cv->c, bf16, pf[i].mathType, &cv->mathFwd)) { cuMemFree(ws); return 1; } }
 	if (!ok) { cuMemFree(ws); return s != CUDNN_STATUS_SUCCESS ? dnn_fail(d, s, "choosing the forward convolution") : dnn_fail(d, CUDNN_STATUS_NOT_SUPPORTED, "no forward convolution algorithm"); }
 	if (dx) {
 		cudnnConvolutionBwdDataAlgoPerf_t pd[8];
@@ -230,7 +230,7 @@ int mdg_conv_init(mdg_dev *d, mdg_conv *cv, int n, int c, int h, int w, int k, i
 		                                                (void *)dx, 8, &got, pd, (void *)ws, wsLimit);
 		ok = 0;
 		for (int i = 0; s == CUDNN_STATUS_SUCCESS && i < got && !ok; i++)
-			if (bwd_ok(tf32, pd[i])) { cv->bwd = pd[i].algo; cv->wsBwd = pd[i].memory; ok = 1; if (conv_use(d, cv->cd, bf16, pd[i].mathType, &cv->mathBwd)) { cuMemFree(ws); return 1; } }
+			if (bwd_ok(tf32, pd[i])) { cv->bwd = pd[i].algo; cv->wsBwd = pd[i].memory; cv->msBwd = pd[i].time; ok = 1; if (conv_use(d, cv->cd, bf16, pd[i].mathType, &cv->mathBwd)) { cuMemFree(ws); return 1; } }
 		if (!ok) { cuMemFree(ws); return dnn_fail(d, s != CUDNN_STATUS_SUCCESS ? s : CUDNN_STATUS_NOT_SUPPORTED, "choosing the input-gradient convolution"); }
 	}
 	if (!dw) goto done;
@@ -239,7 +239,7 @@ int mdg_conv_init(mdg_dev *d, mdg_conv *cv, int n, int c, int h, int w, int k, i
 	                                                  (void *)dw, 8, &got, pw, (void *)ws, wsLimit);
 	ok = 0;
 	for (int i = 0; s == CUDNN_STATUS_SUCCESS && i < got && !ok; i++)
-		if (bwf_ok(tf32, pw[i])) { cv->bwf = pw[i].algo; cv->wsBwf = pw[i].memory; ok = 1; if (conv_use(d, cv->cf, bf16, pw[i].mathType, &cv->mathBwf)) { cuMemFree(ws); return 1; } }
+		if (bwf_ok(tf32, pw[i])) { cv->bwf = pw[i].algo; cv->wsBwf = pw[i].memory; cv->msBwf = pw[i].time; ok = 1; if (conv_use(d, cv->cf, bf16, pw[i].mathType, &cv->mathBwf)) { cuMemFree(ws); return 1; } }
 	if (!ok) { cuMemFree(ws); return dnn_fail(d, s != CUDNN_STATUS_SUCCESS ? s : CUDNN_STATUS_NOT_SUPPORTED, "choosing the kernel-gradient convolution"); }
 done:
 	cuMemFree(ws);

@@ -35,6 +35,7 @@ typedef struct {
 	cudnnConvolutionBwdDataAlgo_t bwd;
 	cudnnConvolutionBwdFilterAlgo_t bwf;
 	cudnnMathType_t mathFwd, mathBwd, mathBwf;
+	float msFwd, msBwd, msBwf; /* each pick's time in the search */
 	size_t wsFwd, wsBwd, wsBwf;
 } mdg_conv;
 
