@@ -185,16 +185,18 @@ static int conv_desc(mdg_dev *d, cudnnConvolutionDescriptor_t *c, int pad, cudnn
 }
 
 /* The search reports each algorithm's time together with the math type it
- * ran in (perf.mathType): a pass must run in that type too. float32 keeps
- * the type it searched in (TF32 allowed, or strict FMA), as measured
- * fast on the H200 and the H100. bfloat16 searches with tensor cores
- * allowed (CUDNN_TENSOR_OP_MATH, as PyTorch does for half precision) and
- * then runs each pass in its pick's own type: run in CUDNN_DEFAULT_MATH,
- * as up to the twenty-fourth session, bfloat16 convolutions did not run
- * as timed (on the H100 vgg-s at 256 spent 102 of a step's 120 ms in
- * four input-gradient convolutions, 30 times float32's). */
-static int conv_use(mdg_dev *d, cudnnConvolutionDescriptor_t c, int bf16, cudnnMathType_t picked, cudnnMathType_t *used) {
-	if (!bf16) return 0;
+ * ran in (perf.mathType), and since cuDNN 7.4 an algorithm runs on the
+ * tensor cores or not by the algorithm and the descriptor's math type
+ * together (PyTorch's cuDNN convolutions set each pick's math type on the
+ * descriptor before they run it, for the same reason): so each pass runs
+ * in its pick's own type. float32 searches in CUDNN_DEFAULT_MATH (TF32
+ * allowed) or, strict, CUDNN_FMA_MATH (and takes FMA picks only);
+ * bfloat16 searches with CUDNN_TENSOR_OP_MATH, as PyTorch asks for half
+ * precision. Up to the twenty-fourth session every pass ran in the
+ * search's type, and bfloat16 convolutions did not run as timed: on the
+ * H100 vgg-s at 256 spent 102 of a step's 120 ms in four input-gradient
+ * convolutions, 30 times float32's. */
+static int conv_use(mdg_dev *d, cudnnConvolutionDescriptor_t c, cudnnMathType_t picked, cudnnMathType_t *used) {
 	DNN(cudnnSetConvolutionMathType(c, picked), "convolution math type");
 	*used = picked;
 	return 0;
@@ -222,7 +224,7 @@ int mdg_conv_init(mdg_dev *d, mdg_conv *cv, int n, int c, int h, int w, int k, i
 	                                                         (void *)y, 8, &got, pf, (void *)ws, wsLimit);
 	int ok = 0;
 	for (int i = 0; s == CUDNN_STATUS_SUCCESS && i < got && !ok; i++)
-		if (fwd_ok(tf32, pf[i])) { cv->fwd = pf[i].algo; cv->wsFwd = pf[i].memory; cv->msFwd = pf[i].time; ok = 1; if (conv_use(d, cv->c, bf16, pf[i].mathType, &cv->mathFwd)) { cuMemFree(ws); return 1; } }
+		if (fwd_ok(tf32, pf[i])) { cv->fwd = pf[i].algo; cv->wsFwd = pf[i].memory; cv->msFwd = pf[i].time; ok = 1; if (conv_use(d, cv->c, pf[i].mathType, &cv->mathFwd)) { cuMemFree(ws); return 1; } }
 	if (!ok) { cuMemFree(ws); return s != CUDNN_STATUS_SUCCESS ? dnn_fail(d, s, "choosing the forward convolution") : dnn_fail(d, CUDNN_STATUS_NOT_SUPPORTED, "no forward convolution algorithm"); }
 	if (dx) {
 		cudnnConvolutionBwdDataAlgoPerf_t pd[8];
@@ -230,7 +232,7 @@ int mdg_conv_init(mdg_dev *d, mdg_conv *cv, int n, int c, int h, int w, int k, i
 		                                                (void *)dx, 8, &got, pd, (void *)ws, wsLimit);
 		ok = 0;
 		for (int i = 0; s == CUDNN_STATUS_SUCCESS && i < got && !ok; i++)
-			if (bwd_ok(tf32, pd[i])) { cv->bwd = pd[i].algo; cv->wsBwd = pd[i].memory; cv->msBwd = pd[i].time; ok = 1; if (conv_use(d, cv->cd, bf16, pd[i].mathType, &cv->mathBwd)) { cuMemFree(ws); return 1; } }
+			if (bwd_ok(tf32, pd[i])) { cv->bwd = pd[i].algo; cv->wsBwd = pd[i].memory; cv->msBwd = pd[i].time; ok = 1; if (conv_use(d, cv->cd, pd[i].mathType, &cv->mathBwd)) { cuMemFree(ws); return 1; } }
 		if (!ok) { cuMemFree(ws); return dnn_fail(d, s != CUDNN_STATUS_SUCCESS ? s : CUDNN_STATUS_NOT_SUPPORTED, "choosing the input-gradient convolution"); }
 	}
 	if (!dw) goto done;
@@ -239,7 +241,7 @@ int mdg_conv_init(mdg_dev *d, mdg_conv *cv, int n, int c, int h, int w, int k, i
 	                                                  (void *)dw, 8, &got, pw, (void *)ws, wsLimit);
 	ok = 0;
 	for (int i = 0; s == CUDNN_STATUS_SUCCESS && i < got && !ok; i++)
-		if (bwf_ok(tf32, pw[i])) { cv->bwf = pw[i].algo; cv->wsBwf = pw[i].memory; cv->msBwf = pw[i].time; ok = 1; if (conv_use(d, cv->cf, bf16, pw[i].mathType, &cv->mathBwf)) { cuMemFree(ws); return 1; } }
+		if (bwf_ok(tf32, pw[i])) { cv->bwf = pw[i].algo; cv->wsBwf = pw[i].memory; cv->msBwf = pw[i].time; ok = 1; if (conv_use(d, cv->cf, pw[i].mathType, &cv->mathBwf)) { cuMemFree(ws); return 1; } }
 	if (!ok) { cuMemFree(ws); return dnn_fail(d, s != CUDNN_STATUS_SUCCESS ? s : CUDNN_STATUS_NOT_SUPPORTED, "choosing the kernel-gradient convolution"); }
 done:
 	cuMemFree(ws);
