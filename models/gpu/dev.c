@@ -151,23 +151,26 @@ void mdg_tensor_free(cudnnTensorDescriptor_t t) { cudnnDestroyTensorDescriptor(t
  * summed in float32 on the tensor cores (what PyTorch's channels-last
  * bf16 autocast hands cuDNN). */
 /* strict float32 (tf32 off) keeps to the direct and GEMM-based
- * algorithms in FMA math: FFT and Winograd round differently. */
+ * algorithms in FMA math: FFT and Winograd round differently. No pick
+ * may convert its data down (CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION: float32
+ * through half precision), now that each pass runs in its pick's math
+ * type (conv_use). */
 static int fwd_ok(int tf32, cudnnConvolutionFwdAlgoPerf_t p) {
-	if (p.status != CUDNN_STATUS_SUCCESS) return 0;
+	if (p.status != CUDNN_STATUS_SUCCESS || p.mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION) return 0;
 	if (tf32) return 1;
 	return p.mathType == CUDNN_FMA_MATH && p.algo != CUDNN_CONVOLUTION_FWD_ALGO_FFT &&
 	       p.algo != CUDNN_CONVOLUTION_FWD_ALGO_FFT_TILING && p.algo != CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD &&
 	       p.algo != CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD_NONFUSED;
 }
 static int bwd_ok(int tf32, cudnnConvolutionBwdDataAlgoPerf_t p) {
-	if (p.status != CUDNN_STATUS_SUCCESS) return 0;
+	if (p.status != CUDNN_STATUS_SUCCESS || p.mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION) return 0;
 	if (tf32) return 1;
 	return p.mathType == CUDNN_FMA_MATH && p.algo != CUDNN_CONVOLUTION_BWD_DATA_ALGO_FFT &&
 	       p.algo != CUDNN_CONVOLUTION_BWD_DATA_ALGO_FFT_TILING && p.algo != CUDNN_CONVOLUTION_BWD_DATA_ALGO_WINOGRAD &&
 	       p.algo != CUDNN_CONVOLUTION_BWD_DATA_ALGO_WINOGRAD_NONFUSED;
 }
 static int bwf_ok(int tf32, cudnnConvolutionBwdFilterAlgoPerf_t p) {
-	if (p.status != CUDNN_STATUS_SUCCESS) return 0;
+	if (p.status != CUDNN_STATUS_SUCCESS || p.mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION) return 0;
 	if (tf32) return 1;
 	return p.mathType == CUDNN_FMA_MATH && p.algo != CUDNN_CONVOLUTION_BWD_FILTER_ALGO_FFT &&
 	       p.algo != CUDNN_CONVOLUTION_BWD_FILTER_ALGO_FFT_TILING &&
