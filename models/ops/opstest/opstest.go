@@ -82,7 +82,10 @@ func BatchNormReference(x, dy, gamma, beta []float32, n, c, hw int, eps float64)
 	return
 }
 
-// RelErr is ‖got − want‖ / ‖want‖ (‖want‖ at least 1e-30).
+// RelErr is ‖got − want‖ / ‖want‖ (‖want‖ at least 1e-30), or +Inf
+// where that is not a number (a NaN on either side): a test's `e > tol`
+// then fails, where a NaN would pass it (the GPU emulator fills fresh
+// memory with NaN so that a value read before it is written shows).
 func RelErr(got, want []float32) float64 {
 	var d, n float64
 	for i := range want {
@@ -90,10 +93,11 @@ func RelErr(got, want []float32) float64 {
 		d += e * e
 		n += float64(want[i]) * float64(want[i])
 	}
-	return math.Sqrt(d) / math.Max(math.Sqrt(n), 1e-30)
+	return notNaN(math.Sqrt(d) / math.Max(math.Sqrt(n), 1e-30))
 }
 
-// RelErr64 is ‖got − want‖ / ‖want‖, against float64 values.
+// RelErr64 is ‖got − want‖ / ‖want‖, against float64 values; +Inf for a
+// NaN, as RelErr.
 func RelErr64(got []float32, want []float64) float64 {
 	var d, s float64
 	for i, w := range want {
@@ -101,5 +105,13 @@ func RelErr64(got []float32, want []float64) float64 {
 		d += e * e
 		s += w * w
 	}
-	return math.Sqrt(d / math.Max(s, 1e-300))
+	return notNaN(math.Sqrt(d / math.Max(s, 1e-300)))
+}
+
+// notNaN is e, or +Inf for NaN.
+func notNaN(e float64) float64 {
+	if math.IsNaN(e) {
+		return math.Inf(1)
+	}
+	return e
 }
