@@ -12,11 +12,14 @@ import (
 	"github.com/maskdash/maskdash/models/ops"
 )
 
-// run queues every op of the graph, in order, on the device. The loss
-// is the one point where the host waits: the logits come down, the
-// ops.LossFunc runs, its gradient goes up.
+// run queues every op of the graph, in order, on the device. With the
+// loss on the host, the loss is the one point where the host waits: the
+// logits come down, the ops.LossFunc runs, its gradient goes up. With
+// the loss on the device (DeviceLoss) the host waits once the whole step
+// is queued, for the loss and logits alone (fetchLoss).
 func (r *gpuRun) run() error {
 	r.gen++
+	r.fetch = nil
 	if r.net.profile {
 		r.profSteps++
 	}
@@ -43,7 +46,7 @@ func (r *gpuRun) run() error {
 			r.timeOp(nd, time.Since(t0))
 		}
 	}
-	return nil
+	return r.fetchLoss()
 }
 
 // First reports whether key's shared work is still to do this step.
@@ -104,9 +107,7 @@ func (r *gpuRun) touchesHalf(nd *G.Node) bool {
 // sends its gradient up.
 func (r *gpuRun) lossStep(nd *G.Node, op *ops.LossOp) error {
 	if r.devLoss != nil && r.dlossNode != nil {
-		err := r.deviceLossStep(nd, r.devLoss)
-		op.Last = r.loss
-		return err
+		return r.deviceLossStep(nd, r.devLoss, op)
 	}
 	d := r.net.dev
 	x := r.in(nd, 0)

@@ -9,6 +9,7 @@ import (
 	G "gorgonia.org/gorgonia"
 
 	"github.com/maskdash/maskdash/models/gpu"
+	"github.com/maskdash/maskdash/models/ops"
 )
 
 // gpuLossBufs is the device memory of a loss computed on the GPU, for one
@@ -22,14 +23,50 @@ type gpuLossBufs struct {
 	x, dx          []gpu.Buffer // per head, rows × size (several heads only)
 	loss           gpu.Buffer   // heads × terms × rows floats
 	counts         gpu.Buffer   // soft F1: tp, sp, sy, size doubles each
-	host           []float32    // loss, on the host
+	hostLoss       gpu.Pinned   // loss, on the host
+	hostLogits     gpu.Pinned   // the logits, on the host
 }
 
-// deviceLossStep computes the loss l and its gradient on the device from
+// lossFetch is a step's device loss on its way to the host: deviceLossStep
+// queues the downloads of the logits and the per-row losses and the
+// backward pass after them; fetchLoss waits for the downloads alone once
+// the whole step is queued, so the GPU goes on with the backward pass
+// while the host waits (before the twenty-fourth session the host waited
+// for the forward pass and the downloads before it queued the backward
+// pass, and the GPU sat idle while it did).
+type lossFetch struct {
+	l    *DeviceLoss
+	bufs *gpuLossBufs
+	op   *ops.LossOp
+}
+
+// fetchLoss waits for this step's device loss (lossFetch) and sets the
+// run's loss and logits from it; a no-op when the loss ran on the host.
+func (r *gpuRun) fetchLoss() error {
+	f := r.fetch
+	if f == nil {
+		return nil
+	}
+	r.fetch = nil
+	if err := r.net.dev.WaitMark(); err != nil {
+		return err
+	}
+	n := f.bufs.rows * f.bufs.k
+	if len(r.logits) != n {
+		r.logits = make([]float32, n)
+	}
+	copy(r.logits, f.bufs.hostLogits.Floats()[:n])
+	r.loss = f.l.Total(f.bufs.hostLoss.Floats(), f.bufs.rows)
+	f.op.Last = r.loss
+	return nil
+}
+
+// deviceLossStep queues the loss l and its gradient on the device from
 // the logits (node nd's input): every term's kernels write its per-row
 // losses and add its share of the gradient, which never leaves the GPU;
-// the logits (for the metrics) and the per-row losses come down.
-func (r *gpuRun) deviceLossStep(nd *G.Node, l *DeviceLoss) error {
+// the logits (for the metrics) and the per-row losses come down, read
+// by fetchLoss once the step is queued.
+func (r *gpuRun) deviceLossStep(nd *G.Node, l *DeviceLoss, op *ops.LossOp) error {
 	d := r.net.dev
 	x := r.in(nd, 0)
 	s := x.Shape()
@@ -73,16 +110,16 @@ func (r *gpuRun) deviceLossStep(nd *G.Node, l *DeviceLoss) error {
 		}
 		off += size
 	}
-	if len(r.logits) != rows*k {
-		r.logits = make([]float32, rows*k)
-	}
-	if err := gpu.Download(d, r.logits, r.buf[x]); err != nil {
+	if err := d.DownloadPinned(bufs.hostLogits, r.buf[x], rows*k); err != nil {
 		return err
 	}
-	if err := gpu.Download(d, bufs.host, bufs.loss); err != nil {
+	if err := d.DownloadPinned(bufs.hostLoss, bufs.loss, bufs.hostLoss.N); err != nil {
 		return err
 	}
-	r.loss = l.Total(bufs.host, rows)
+	if err := d.Mark(); err != nil {
+		return err
+	}
+	r.fetch = &lossFetch{l: l, bufs: bufs, op: op}
 	return nil
 }
 
@@ -145,8 +182,14 @@ func (r *gpuRun) lossBufs(rows, k, terms int, heads []int) (*gpuLossBufs, error)
 		return b, nil
 	}
 	d := r.net.dev
-	b := &gpuLossBufs{rows: rows, k: k, terms: terms, heads: append([]int(nil), heads...),
-		host: make([]float32, len(heads)*terms*rows)}
+	b := &gpuLossBufs{rows: rows, k: k, terms: terms, heads: append([]int(nil), heads...)}
+	pin := func(n int) (gpu.Pinned, error) {
+		p, err := d.AllocPinned(n)
+		if err == nil {
+			r.pinned = append(r.pinned, p)
+		}
+		return p, err
+	}
 	alloc := func(n int) (gpu.Buffer, error) {
 		buf, err := d.Alloc(n)
 		if err == nil {
@@ -179,6 +222,12 @@ func (r *gpuRun) lossBufs(rows, k, terms int, heads []int) (*gpuLossBufs, error)
 		return nil, err
 	}
 	if b.counts, err = alloc(6 * widest); err != nil { // three doubles a class
+		return nil, err
+	}
+	if b.hostLoss, err = pin(len(heads) * terms * rows); err != nil {
+		return nil, err
+	}
+	if b.hostLogits, err = pin(rows * k); err != nil {
 		return nil, err
 	}
 	r.lossMem = b

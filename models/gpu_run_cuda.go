@@ -43,6 +43,8 @@ type gpuRun struct {
 	loss      float64      // the last step's
 	lossMem   *gpuLossBufs // the loss's memory when it runs on the device (gpu_loss_cuda.go)
 	devLoss   *DeviceLoss  // the loss to compute on the device this step, or nil
+	fetch     *lossFetch   // this step's device loss, on its way down (fetchLoss)
+	pinned    []gpu.Pinned // page-locked memory this run allocated, besides stage
 	logits    []float32    // the last step's, on the host
 	dlogits   []float32    // the loss's gradient, on the host
 	// --precision bf16 (gpu_half_cuda.go)
@@ -362,6 +364,10 @@ func (r *gpuRun) free() error {
 	r.owned = nil
 	errs = append(errs, d.Free(r.scratch))
 	d.FreePinned(r.stage)
+	for _, p := range r.pinned {
+		d.FreePinned(p)
+	}
+	r.pinned = nil
 	for _, cv := range r.convs {
 		cv.Free()
 	}

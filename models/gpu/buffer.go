@@ -99,6 +99,24 @@ func (d *Device) UploadPinned(dst Buffer, src Pinned, n int) error {
 	return d.check(C.mdg_upload_pinned(d.d, dst.p, src.p, C.size_t(4*n)))
 }
 
+// DownloadPinned queues dst[:n] = b[:n] into page-locked memory on the
+// step's stream, beside what is queued after it: the host reads dst
+// after a Mark queued later has passed (WaitMark).
+func (d *Device) DownloadPinned(dst Pinned, b Buffer, n int) error {
+	if n > b.N || n > dst.N {
+		return fmt.Errorf("download of %d values: GPU buffer %d, pinned %d", n, b.N, dst.N)
+	}
+	return d.check(C.mdg_download_async(d.d, dst.p, b.p, C.size_t(4*n)))
+}
+
+// Mark queues a point on the step's stream for WaitMark (one at a time:
+// a later Mark replaces it).
+func (d *Device) Mark() error { return d.check(C.mdg_mark(d.d)) }
+
+// WaitMark returns once the step's stream has passed the last Mark,
+// while what was queued after it may still run.
+func (d *Device) WaitMark() error { return d.check(C.mdg_wait_mark(d.d)) }
+
 // Copy queues dst[:n] = src[:n].
 func (d *Device) Copy(dst, src Buffer, n int) error {
 	return d.check(C.mdg_copy(d.d, dst.p, src.p, C.size_t(4*n)))

@@ -14,6 +14,7 @@ typedef struct {
 	CUstream stream;
 	CUstream copy;    /* uploads of the next batch, beside the step */
 	CUevent copied;   /* the last upload is done */
+	CUevent fetched;  /* the step's stream has passed the last mdg_mark */
 	cudnnHandle_t dnn;
 	cublasHandle_t blas;
 	CUmodule mod;
@@ -47,6 +48,9 @@ int mdg_alloc(mdg_dev *d, size_t bytes, CUdeviceptr *p);
 int mdg_free(mdg_dev *d, CUdeviceptr p);
 int mdg_upload(mdg_dev *d, CUdeviceptr dst, const void *src, size_t bytes);
 int mdg_download(mdg_dev *d, void *dst, CUdeviceptr src, size_t bytes);
+int mdg_download_async(mdg_dev *d, void *dst, CUdeviceptr src, size_t bytes);
+int mdg_mark(mdg_dev *d);
+int mdg_wait_mark(mdg_dev *d);
 int mdg_copy(mdg_dev *d, CUdeviceptr dst, CUdeviceptr src, size_t bytes);
 int mdg_copy2d(mdg_dev *d, CUdeviceptr dst, size_t dpitch, CUdeviceptr src, size_t spitch, size_t width, size_t rows);
 int mdg_host_alloc(mdg_dev *d, size_t bytes, void **p);

@@ -10,6 +10,7 @@ import "C"
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"runtime"
 	"unsafe"
@@ -171,7 +172,14 @@ func (d *Device) AllocPinned(n int) (Pinned, error) {
 	if p == nil {
 		return Pinned{}, fmt.Errorf("%d MiB of host memory: out of memory", 4*n>>20)
 	}
-	return Pinned{p: p, N: n}, nil
+	// NaN, as fresh device memory: a value read before anything wrote it
+	// shows.
+	pin := Pinned{p: p, N: n}
+	f := pin.Floats()
+	for i := range f {
+		f[i] = float32(math.NaN())
+	}
+	return pin, nil
 }
 
 // FreePinned returns it once what is queued has run.
@@ -184,6 +192,26 @@ func (d *Device) FreePinned(p Pinned) {
 
 // Floats is the pinned memory as a slice (valid until FreePinned).
 func (p Pinned) Floats() []float32 { return unsafe.Slice((*float32)(p.p), p.N) }
+
+// DownloadPinned queues dst[:n] = b[:n], which the host reads after
+// WaitMark.
+func (d *Device) DownloadPinned(dst Pinned, b Buffer, n int) error {
+	if n > b.N || n > dst.N {
+		return fmt.Errorf("download of %d values: GPU buffer %d, pinned %d", n, b.N, dst.N)
+	}
+	return d.later(func() error {
+		copy(dst.Floats()[:n], b.floats()[:n])
+		return nil
+	})
+}
+
+// Mark is a point in the queue for WaitMark; the emulator runs the whole
+// queue there.
+func (d *Device) Mark() error { return nil }
+
+// WaitMark runs what is queued (the emulator has no stream to run beside
+// the host): a read of a DownloadPinned's memory before it sees NaN.
+func (d *Device) WaitMark() error { return d.flush() }
 
 // uploadPinnedNow copies src[:n] into dst[:n].
 func (d *Device) uploadPinnedNow(dst Buffer, src Pinned, n int) error {
