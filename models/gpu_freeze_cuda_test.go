@@ -4,7 +4,6 @@ package models
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -57,7 +56,7 @@ func TestGPUFrozenTensorsGetNoGradient(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if e := math.Abs(l2-l1) / math.Abs(l1); e > lossTol {
+				if e := opstest.RelDiff(l2, l1); e > lossTol {
 					t.Errorf("%s: loss on the GPU %v, on the CPU %v", what, l2, l1)
 				}
 				for _, p := range dev.Params() {

@@ -4,7 +4,6 @@ package models
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -133,7 +132,7 @@ func TestGPUBF16PaddingChangesNothing(t *testing.T) {
 			}
 			first := nets[true].Params()[0]
 			firstErr := opstest.RelErr(gs[1][:len(first.Grad)], gs[0][:len(first.Grad)])
-			lossErr := math.Abs(ls[1]-ls[0]) / math.Abs(ls[0])
+			lossErr := opstest.RelDiff(ls[1], ls[0])
 			yErr, gErr := opstest.RelErr(ys[1], ys[0]), opstest.RelErr(gs[1], gs[0])
 			t.Logf("padded against not: loss %.2g, logits %.2g, gradients %.2g, %s's %.2g (relative)", lossErr, yErr, gErr, first.Name, firstErr)
 			if lossErr > 1e-4 || yErr > 1e-3 || gErr > 1e-2 || firstErr > 1e-2 {

@@ -108,6 +108,12 @@ func RelErr64(got []float32, want []float64) float64 {
 	return notNaN(math.Sqrt(d / math.Max(s, 1e-300)))
 }
 
+// RelDiff is |got − want| / |want| (|want| at least 1e-30), or +Inf for
+// a NaN, as RelErr: for one value, a loss.
+func RelDiff(got, want float64) float64 {
+	return notNaN(math.Abs(got-want) / math.Max(math.Abs(want), 1e-30))
+}
+
 // notNaN is e, or +Inf for NaN.
 func notNaN(e float64) float64 {
 	if math.IsNaN(e) {

@@ -28,3 +28,16 @@ func TestRelErrFailsOnNaN(t *testing.T) {
 		}
 	}
 }
+
+// TestRelDiffFailsOnNaN: one value's relative difference, +Inf for a NaN.
+func TestRelDiffFailsOnNaN(t *testing.T) {
+	if e := RelDiff(2.02, 2); math.Abs(e-0.01) > 1e-12 {
+		t.Errorf("RelDiff(2.02, 2) = %v, want 0.01", e)
+	}
+	if e := RelDiff(math.NaN(), 2); !math.IsInf(e, 1) {
+		t.Errorf("RelDiff(NaN, 2) = %v, want +Inf", e)
+	}
+	if e := RelDiff(2, math.NaN()); !math.IsInf(e, 1) {
+		t.Errorf("RelDiff(2, NaN) = %v, want +Inf", e)
+	}
+}
