@@ -25,6 +25,12 @@ type gpuLossBufs struct {
 	counts         gpu.Buffer   // soft F1: tp, sp, sy, size doubles each
 	hostLoss       gpu.Pinned   // loss, on the host
 	hostLogits     gpu.Pinned   // the logits, on the host
+	// The labels go up from page-locked memory: from pageable memory
+	// CUDA may wait for the stream before it copies (the forward pass,
+	// queued before them), where from page-locked memory the copy is
+	// queued. The next step writes them again only after fetchLoss,
+	// whose mark comes after these copies.
+	hostLabels gpu.Pinned // heads × rows int32
 }
 
 // lossFetch is a step's device loss on its way to the host: deviceLossStep
@@ -84,7 +90,9 @@ func (r *gpuRun) deviceLossStep(nd *G.Node, l *DeviceLoss, op *ops.LossOp) error
 	}
 	off := 0
 	for h, size := range l.Heads {
-		if err := gpu.Upload(d, bufs.labels[h], l.Labels[h]); err != nil {
+		staged := bufs.hostLabels.Int32s()[h*rows : (h+1)*rows]
+		copy(staged, l.Labels[h])
+		if err := gpu.Upload(d, bufs.labels[h], staged); err != nil {
 			return err
 		}
 		hx, hdx := r.buf[x], dlogits
@@ -228,6 +236,9 @@ func (r *gpuRun) lossBufs(rows, k, terms int, heads []int) (*gpuLossBufs, error)
 		return nil, err
 	}
 	if b.hostLogits, err = pin(rows * k); err != nil {
+		return nil, err
+	}
+	if b.hostLabels, err = pin(len(heads) * rows); err != nil {
 		return nil, err
 	}
 	r.lossMem = b

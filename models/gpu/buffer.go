@@ -89,6 +89,9 @@ func (d *Device) FreePinned(p Pinned) {
 // Floats is the pinned memory as a slice (valid until FreePinned).
 func (p Pinned) Floats() []float32 { return unsafe.Slice((*float32)(p.p), p.N) }
 
+// Int32s is the pinned memory as int32 values (labels), N of them.
+func (p Pinned) Int32s() []int32 { return unsafe.Slice((*int32)(p.p), p.N) }
+
 // UploadPinned queues dst[:n] = src[:n] on the copy stream; what is queued
 // on the step's stream after it waits for it. src must not change until
 // the step's stream has passed that point (the next Download, say).

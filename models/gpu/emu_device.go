@@ -193,6 +193,9 @@ func (d *Device) FreePinned(p Pinned) {
 // Floats is the pinned memory as a slice (valid until FreePinned).
 func (p Pinned) Floats() []float32 { return unsafe.Slice((*float32)(p.p), p.N) }
 
+// Int32s is the pinned memory as int32 values (labels), N of them.
+func (p Pinned) Int32s() []int32 { return unsafe.Slice((*int32)(p.p), p.N) }
+
 // DownloadPinned queues dst[:n] = b[:n], which the host reads after
 // WaitMark.
 func (d *Device) DownloadPinned(dst Pinned, b Buffer, n int) error {
