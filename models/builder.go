@@ -2,7 +2,6 @@ package models
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"sort"
 	"strings"
 
@@ -150,7 +149,7 @@ func (b *builder) dropout(x *G.Node, p float64) (*G.Node, error) {
 	if p <= 0 {
 		return x, nil
 	}
-	return ops.Dropout(x, p, b.train, rand.New(rand.NewPCG(b.net.Spec.Seed, uint64(len(b.nodes))+0xd0)))
+	return ops.Dropout(x, p, b.train, ops.DropKey(b.net.Spec.Seed, uint64(len(b.nodes))+0xd0))
 }
 
 // heads adds the output layers: one dense layer to Classes, or for a

@@ -23,6 +23,21 @@ KERNEL md_bias_act(long n, long c, long hw, const float *x, const float *bias, l
 	}
 }
 
+/* A dropout's mask from a counter-based generator, as models/ops'
+ * DropMask draws it on the CPU: value i is 0 (dropped) when the upper 32
+ * bits of SplitMix64's finaliser of key + (i+1)·0x9E3779B97F4A7C15 are
+ * below threshold (p·2^32), else keep (1/(1−p)). No state between
+ * values: each thread draws its own. */
+KERNEL md_dropout_mask(long n, long key, long threshold, float keep, float *mask) {
+	FOR_EACH(i, n) {
+		unsigned long long z = (unsigned long long)key + (unsigned long long)(i + 1) * 0x9E3779B97F4A7C15ULL;
+		z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+		z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+		z ^= z >> 31;
+		mask[i] = (z >> 32) < (unsigned long long)threshold ? 0.0f : keep;
+	}
+}
+
 /* y = a·b, elementwise (dropout's mask) */
 KERNEL md_mul(long n, const float *a, const float *b, float *y) {
 	FOR_EACH(i, n) { y[i] = a[i] * b[i]; }

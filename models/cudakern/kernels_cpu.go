@@ -29,6 +29,12 @@ func ReLU(x, y []float32) { C.md_relu_fwd(C.long(len(x)), fp(x), fp(y)) }
 // ReLUBackward sets dx = dy where x > 0, else 0.
 func ReLUBackward(x, dy, dx []float32) { C.md_relu_bwd(C.long(len(x)), fp(x), fp(dy), fp(dx)) }
 
+// DropoutMask fills mask as md_dropout_mask draws it: 0 where value i's
+// draw from key falls below threshold, keep elsewhere.
+func DropoutMask(mask []float32, key, threshold uint64, keep float32) {
+	C.md_dropout_mask(C.long(len(mask)), C.long(int64(key)), C.long(int64(threshold)), C.float(keep), fp(mask))
+}
+
 // Mul sets y = a·b elementwise.
 func Mul(a, b, y []float32) { C.md_mul(C.long(len(a)), fp(a), fp(b), fp(y)) }
 

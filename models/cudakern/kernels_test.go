@@ -11,6 +11,7 @@ import (
 
 	"github.com/maskdash/maskdash/models"
 	"github.com/maskdash/maskdash/models/gpu"
+	"github.com/maskdash/maskdash/models/ops"
 	"github.com/maskdash/maskdash/training"
 )
 
@@ -628,6 +629,23 @@ func TestPool2KMatchesTheReference(t *testing.T) {
 		}
 		if !slices.Equal(dx, want) {
 			t.Errorf("tied %v: the backward pass's dx differs from the scatter to the winners", tied)
+		}
+	}
+}
+
+// TestDropoutMaskMatchesGo: md_dropout_mask, compiled for the CPU, draws
+// the very mask models/ops' DropMask draws (the CPU's dropout), for
+// several rates and keys, an odd length included.
+func TestDropoutMaskMatchesGo(t *testing.T) {
+	for _, p := range []float64{0.05, 0.3, 0.5, 0.9} {
+		for d := range uint64(3) {
+			key := ops.DropKey(42, d)
+			got, want := make([]float32, 10007), make([]float32, 10007)
+			DropoutMask(got, key, ops.DropThreshold(p), float32(1/(1-p)))
+			ops.DropMask(want, p, key)
+			if !slices.Equal(got, want) {
+				t.Fatalf("p %v draw %d: the kernel's mask differs from DropMask's", p, d)
+			}
 		}
 	}
 }

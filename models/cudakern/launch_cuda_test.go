@@ -10,6 +10,7 @@ import (
 
 	"github.com/maskdash/maskdash/models/cudaprobe"
 	"github.com/maskdash/maskdash/models/gpu"
+	"github.com/maskdash/maskdash/models/ops"
 )
 
 // kernelDevice opens the GPU with the project's kernels, bound to the
@@ -103,6 +104,16 @@ func TestKernelsOnTheGPU(t *testing.T) {
 	y := make([]float32, n)
 	ReLU(x, y)
 	near(t, "relu on the GPU", down(dy, n), y, 0)
+
+	// Dropout's mask, drawn on the device from a key, as the CPU draws it.
+	for _, p := range []float64{0.1, 0.5} {
+		key := ops.DropKey(11, 3)
+		dm := zeros(n)
+		launch("md_dropout_mask", n, n, int(key), int(ops.DropThreshold(p)), float32(1/(1-p)), dm)
+		want := make([]float32, n)
+		ops.DropMask(want, p, key)
+		near(t, "dropout's mask on the GPU", down(dm, n), want, 0)
+	}
 
 	// Soft F1 (its two kernels, the counts in float64 on the device).
 	rows, k := 64, 18

@@ -45,6 +45,7 @@ static emu_kernel emu_kernels[] = {
 	K(md_gap_bwd)
 	K(md_bias_grad)
 	K(md_mul)
+	K(md_dropout_mask)
 	K(md_bias_act)
 	K(md_bnr_sums)
 	K(md_bnr_stats)

@@ -6,4 +6,4 @@ package gpu
 
 // emuSourcesHash is the SHA-256 of the kernel sources this emulator was
 // built from (KernelSources, in models/cudakern).
-const emuSourcesHash = "e93c8b6d0fc79c8e45e0fa760c7a0403337ec97bfa6e2823839d0249761a21a2"
+const emuSourcesHash = "ecc89d45bcbde428d5578008d8f213be9c1806f615d859b7fe156bbb3ce9e1bf"

@@ -1,8 +1,6 @@
 package ops
 
 import (
-	"math/rand/v2"
-
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 )
@@ -67,35 +65,38 @@ func (op *MaskGradOp) Do(vals ...G.Value) (G.Value, error) {
 // DropoutOp zeroes each input with probability p and scales the rest by
 // 1/(1−p) in training (Gorgonia's own Dropout divides by p, which is wrong
 // unless p = 0.5, and seeds from the clock); in evaluation it is the
-// identity. Its random source is seeded, so a run repeats.
+// identity. Its masks come from its seed and the number of masks drawn
+// (DropMask), so a run repeats and the GPU draws the same masks.
 type DropoutOp struct {
 	opBase
 	sameShape
 	P     float64
 	Train bool
 	rank  int
-	rng   *rand.Rand
+	seed  uint64
+	draws uint64 // masks drawn so far
 	Mask  []float32
 	out   buf
+}
+
+// NextKey is the key of the op's next mask (DropMask), and counts it as
+// drawn: the GPU draws the mask itself from it.
+func (op *DropoutOp) NextKey() uint64 {
+	k := DropKey(op.seed, op.draws)
+	op.draws++
+	return k
 }
 
 // Arity implements G.Op.
 func (op *DropoutOp) Arity() int { return 1 }
 
-// Draw fills the mask for n values from the op's generator: 0 for a
+// Draw fills the mask for n values with the op's next mask: 0 for a
 // dropped value, 1/(1−p) for a kept one (the GPU engine draws the same).
 func (op *DropoutOp) Draw(n int) {
 	if len(op.Mask) != n {
 		op.Mask = make([]float32, n)
 	}
-	keep := float32(1 / (1 - op.P))
-	for i := range op.Mask {
-		if op.rng.Float64() < op.P {
-			op.Mask[i] = 0
-		} else {
-			op.Mask[i] = keep
-		}
-	}
+	DropMask(op.Mask, op.P, op.NextKey())
 }
 
 // Type implements G.Op.

@@ -1,8 +1,6 @@
 package ops
 
 import (
-	"math/rand/v2"
-
 	G "gorgonia.org/gorgonia"
 )
 
@@ -61,10 +59,10 @@ func Linear(x, w, b *G.Node) (*G.Node, error) {
 }
 
 // Dropout zeroes each value with probability p in a training graph (the
-// others scaled by 1/(1−p)), drawing from rng; it passes x through in an
-// evaluation graph.
-func Dropout(x *G.Node, p float64, train bool, rng *rand.Rand) (*G.Node, error) {
-	return G.ApplyOp(&DropoutOp{opBase: newBase("dropout"), P: p, Train: train, rank: x.Dims(), rng: rng}, x)
+// others scaled by 1/(1−p)), its masks drawn from seed (DropMask); it
+// passes x through in an evaluation graph.
+func Dropout(x *G.Node, p float64, train bool, seed uint64) (*G.Node, error) {
+	return G.ApplyOp(&DropoutOp{opBase: newBase("dropout"), P: p, Train: train, rank: x.Dims(), seed: seed}, x)
 }
 
 // ConcatCols joins [N, k_i] matrices side by side into [N, Σk_i].
