@@ -244,6 +244,21 @@ func TestRunsTable(t *testing.T) {
 			t.Errorf("the child run is not under its parent:\n%s", strings.Join(lines, "\n"))
 		}
 	}
+	// The child under the cursor: the chart's title below the table says
+	// what it set otherwise than its parent, whatever the width.
+	moved := 0
+	for ; moved < 6; moved++ {
+		if l := m.runs.current(); l != nil && l.Info.ID == "e-vgg-focal-s2" {
+			break
+		}
+		m = feed(t, m, "j")
+	}
+	if v := m.View(); !strings.Contains(v, "changed from its parent: lr=0.00025 seed=2\n") {
+		t.Errorf("the chart of the child under the cursor does not say what it changed:\n%s", v)
+	}
+	for range moved {
+		m = feed(t, m, "k")
+	}
 	// Wide enough for the parent column: in the tree it says what the
 	// child set otherwise than its parent.
 	wide, _ := m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})

@@ -622,7 +622,15 @@ func (r runsModel) preview(st Styles, w, h int) string {
 		parts = append(parts, fmt.Sprintf("class offsets for epoch %d: %+.4f macro F1 on held-out halves", o.Epoch, o.HeldOutGain))
 	}
 	title := joinFit(append(parts, "the run under the cursor", "enter picks runs to overlay", "m: another metric"), " · ", w)
-	return "\n" + st.BoxTitle.Render(title) + "\n" + overlayChart([]runs.StepCurve{c}, r.overlay == overlayTrainLoss,
+	head := "\n" + st.BoxTitle.Render(title) + "\n"
+	// In the lineage tree, a line of what the child set otherwise than
+	// its parent: the table's parent column says it too where the width
+	// leaves room for it, which at 120 columns dated run ids take.
+	if sh := r.shown(); r.cursor < len(sh) && sh[r.cursor].fromParent != "" && h-2 >= 4 {
+		head += st.Dim.Render(fitWords("changed from its parent: "+sh[r.cursor].fromParent, w)) + "\n"
+		h--
+	}
+	return head + overlayChart([]runs.StepCurve{c}, r.overlay == overlayTrainLoss,
 		chartOpts{W: w, H: h - 1, Color: st.Color, Colors: []asciigraph.AnsiColor{overlayColors[0]}})
 }
 
