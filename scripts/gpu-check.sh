@@ -22,16 +22,20 @@
 # goes to $OUT/gpu-check.log; the table to $OUT/gpu-table.txt.
 #
 # GPU_CHECK names the parts to run. The default, "build tests train bench
-# memory dashboard", fits in five minutes of device time (measured on the
+# memory dashboard profile", fits in five minutes of device time (measured on the
 # H200: build 32 s, tests 62 s, train 12 s, bench 90 s; dashboard is
 # tmux-smoke.sh on a cuda run, with a tmux carried in .gpu/tmux where the
 # machine has none). bench runs maskdash with the batch held on the GPU, as
 # torch_ref.py holds its own, then --precision bf16 against PyTorch's
 # channels-last bf16 autocast (scripts/torch-bf16-ref.py) for vgg-s at 256
-# and 1024 and cnn-s at 256. Three more parts: extra (the
+# and 1024 and cnn-s at 256; profile (every op of a vgg-s step timed,
+# MASKDASH_GPU_PROFILE=1, in float32 and bf16, and of a cnn-s step, each
+# with cuDNN's picks for every convolution, and cuDNN's spatial against
+# persistent BatchNorm: 15 s). Two more parts: extra (the
 # training curve with the defaults' alternatives, and bench with strict
 # float32, tf32, the batch uploaded every step as training does, without
-# the memory plan, with the fused BatchNorm, with the max pools by
+# the memory plan, cuDNN's BatchNorm and the fused one one after the
+# other at 256 and 1024, with the max pools by
 # md_pool2k_* (MASKDASH_GPU_POOL=1), and the loss on the host
 # against the loss on the GPU, torch.compile's bf16 figure, bf16 without
 # the memory plan, with cuDNN's BatchNorm (MASKDASH_BF16_CUDNN_BN=1),
@@ -39,13 +43,10 @@
 # bf16's per-op profile: 90 s measured before the bf16 runs were added),
 # cli (every command-line test of
 # main_test.go with the cuda binary, as scripts/gpuemu-check.sh runs them
-# on the emulator, where they take 60 s on two cores) and profile (every
-# op of a vgg-s step timed, MASKDASH_GPU_PROFILE=1, in float32 and bf16,
-# and of a cnn-s step, each with cuDNN's picks for every convolution,
-# and cuDNN's spatial against persistent BatchNorm: 15 s). Measured on
-# the H100 (twenty-fourth session): the default parts 274 s (build 27,
-# tests 56, train 21, bench 146, memory 12, dashboard 9), extra and
-# profile 169 s. With little device time left, GPU_CHECK="build
+# on the emulator, where they take 60 s on two cores). Measured on the
+# H100 (twenty-fourth session): the default parts but profile 274 s
+# (build 27, tests 56, train 21, bench 146, memory 12, dashboard 9),
+# extra and profile 169 s. With little device time left, GPU_CHECK="build
 # profile" shows in under a minute whether bf16's convolutions run as
 # fast as their search timed them. The GPU engine's
 # switches (models/gpu_switches_cuda.go: 1 on, 0 off): MASKDASH_GPU_PLAN
@@ -63,7 +64,7 @@ out=${OUT:-$here}
 exec > >(tee "$out/gpu-check.log") 2>&1
 cd "$here" || exit 1
 step() { echo; echo "== $(date +%T) $*"; }
-parts=" ${GPU_CHECK:-build tests train bench memory dashboard} "
+parts=" ${GPU_CHECK:-build tests train bench memory dashboard profile} "
 want() { [[ "$parts" == *" $1 "* ]]; }
 [ -d vendor ] || { [ -f .gpu/vendor.tar.xz ] && tar -xJf .gpu/vendor.tar.xz; }
 [ -f .gpu/env.sh ] && source .gpu/env.sh
@@ -201,7 +202,10 @@ for p in strict tf32; do timeout 60 $bin bench --device cuda --model vgg-s --bat
 for m in vgg-s cnn-s; do timeout 60 $bin bench --device cuda --model $m --batch 256 --seconds 3 --upload --json || echo "FAILED: --upload"; done
 step "without the memory plan (MASKDASH_GPU_PLAN=0), and with the fused BatchNorm (MASKDASH_GPU_FUSED_BN=1): gpu_mib and speed"
 for b in 256 1024; do MASKDASH_GPU_PLAN=0 timeout 60 $bin bench --device cuda --model vgg-s,cnn-s --batch $b --seconds 3 --json | sed 's/^/no plan: /' || echo "FAILED: no plan"; done
-for b in 256 1024; do MASKDASH_GPU_FUSED_BN=1 timeout 60 $bin bench --device cuda --model vgg-s --batch $b --seconds 3 --json | sed 's/^/fused: /' || echo "FAILED: fused"; done
+for b in 256 1024; do
+  timeout 60 $bin bench --device cuda --model vgg-s --batch $b --seconds 3 --json | sed 's/^/cuDNN BN: /' || echo "FAILED: cuDNN BN"
+  MASKDASH_GPU_FUSED_BN=1 timeout 60 $bin bench --device cuda --model vgg-s --batch $b --seconds 3 --json | sed 's/^/fused: /' || echo "FAILED: fused"
+done
 step "bf16: PyTorch's torch.compile (the issue's second goal), and the bf16 training curve's alternatives"
 [ -n "$ref" ] && timeout 180 python3 scripts/torch-bf16-ref.py --ref "$(dirname "$ref")" --models vgg-s --batch 256 --seconds 3 --compile || echo "FAILED: torch.compile"
 MASKDASH_GPU_PLAN=0 timeout 60 $bin bench --device cuda --model vgg-s --batch 256 --seconds 3 --precision bf16 --json | sed 's/^/bf16, no plan: /' || echo "FAILED: bf16 no plan"
