@@ -606,14 +606,17 @@ func (a *app) sweepTrialCmd() *cobra.Command {
 	return cmd
 }
 
-// checkTrialArgs parses a trial's flags as train would and checks that
-// its data folder exists.
+// checkTrialArgs parses a trial's flags as train would, checks that its
+// data folder exists and that the layers it freezes are its model's.
 func checkTrialArgs(trainArgs, trialArgs []string) error {
 	fs, c, finish := trainFlagSet()
 	if err := fs.Parse(append(append([]string(nil), trainArgs...), trialArgs...)); err != nil {
 		return err
 	}
 	if err := finish(); err != nil {
+		return err
+	}
+	if err := training.CheckFreezeLayers(*c); err != nil {
 		return err
 	}
 	if c.Data != "" {

@@ -787,4 +787,22 @@ func TestSweepFromAParent(t *testing.T) {
 	if err == nil || !strings.Contains(out, `--from: no run "nobody"`) {
 		t.Errorf("--from nobody: %v\n%s", err, out)
 	}
+	// Layers the parent's model does not have, or all of its layers, are
+	// refused before any trial starts (each trial failed as it began).
+	before, err := os.ReadDir(rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ grid, says string }{
+		{"freeze-layers=conv1,b1", `trial t001 (freeze-layers=b1): --freeze-layers: "b1" is no layer of cnn-s; its layers are conv1, conv2, fc`},
+		{"freeze-layers=conv1+conv2+fc", "--freeze-layers conv1+conv2+fc holds every tensor of cnn-s: nothing would train"},
+	} {
+		out, err = run(t, "sweep", "--runs", rd, "--from", parent, "--grid", c.grid, "--epochs", "1")
+		if err == nil || !strings.Contains(out, c.says) {
+			t.Errorf("--grid %s from a cnn-s parent: %v\n%s", c.grid, err, out)
+		}
+	}
+	if after, err := os.ReadDir(rd); err != nil || len(after) != len(before) {
+		t.Errorf("a refused sweep wrote to the runs folder: %d entries before, %d after (%v)", len(before), len(after), err)
+	}
 }

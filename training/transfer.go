@@ -2,6 +2,7 @@ package training
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -99,7 +100,7 @@ func (t *Trainer) startFrom(path string, m CkptMeta) (transfer, error) {
 			return transfer{}, err
 		}
 		if len(held) == len(t.net.Params()) {
-			return transfer{}, fmt.Errorf("--freeze-layers %s holds every tensor of %s: nothing would train (leave a layer out, the output layer at least)", t.cfg.FreezeLayers, s.Name)
+			return transfer{}, errAllFrozen(t.cfg.FreezeLayers, s.Name)
 		}
 		for _, name := range held {
 			if slices.Contains(x.fresh, name) {
@@ -240,6 +241,37 @@ func layerTensors(net *models.Net, list string) ([]string, error) {
 		}
 	}
 	return names, nil
+}
+
+// CheckFreezeLayers says, as train says once its net is built, what in
+// cfg.FreezeLayers names no layer of cfg.Model or holds every tensor of
+// it: a sweep checks each trial's settings so before any trial starts
+// (it refused none before, and every trial of `--grid
+// 'freeze-layers=b1,b2'` from a cnn-s parent failed as it began). It
+// builds the model on the CPU at batch 1, without data or weights.
+func CheckFreezeLayers(cfg Config) error {
+	if noneEmpty(cfg.FreezeLayers) == "" {
+		return nil
+	}
+	w, h := cfg.W, cfg.H
+	if w <= 0 || h <= 0 {
+		w, h = 64, 64
+	}
+	net, err := models.New(models.Spec{Name: cfg.Model, Batch: 1, EvalBatch: 1, W: w, H: h, Classes: 18,
+		HeadDepth: cfg.HeadDepth, Seed: cfg.Seed, Device: models.DeviceCPU})
+	if err != nil {
+		return err
+	}
+	held, err := layerTensors(net, cfg.FreezeLayers)
+	if err == nil && len(held) == len(net.Params()) {
+		err = errAllFrozen(cfg.FreezeLayers, cfg.Model)
+	}
+	return errors.Join(err, net.Close())
+}
+
+// errAllFrozen refuses a --freeze-layers that holds every tensor.
+func errAllFrozen(list, model string) error {
+	return fmt.Errorf("--freeze-layers %s holds every tensor of %s: nothing would train (leave a layer out, the output layer at least)", list, model)
 }
 
 // topLayers is the first part of each of net's tensor names, in order:

@@ -397,3 +397,28 @@ func TestChildResumedBeforeItsFirstCheckpoint(t *testing.T) {
 		t.Errorf("the resumed child: %d epochs done, parent %q (%v)", info.EpochsDone, info.Parent, err)
 	}
 }
+
+// TestCheckFreezeLayers: what a sweep checks before its trials start,
+// without data or weights: layers of the model (a multi-head model's
+// heads by their names, at its head depth) pass, a layer it lacks and a
+// list holding every tensor are refused as train refuses them, and no
+// list is nothing to check.
+func TestCheckFreezeLayers(t *testing.T) {
+	for _, c := range []struct {
+		cfg  Config
+		says string
+	}{
+		{Config{Model: "vgg-s", FreezeLayers: "b1,b2"}, ""},
+		{Config{Model: "vgg-s-mh", HeadDepth: 1, FreezeLayers: "b1+head.mask"}, ""},
+		{Config{Model: "vgg-s", FreezeLayers: NoneSetting}, ""},
+		{Config{Model: "cnn-s"}, ""},
+		{Config{Model: "cnn-s", FreezeLayers: "b1"}, `"b1" is no layer of cnn-s; its layers are conv1, conv2, fc`},
+		{Config{Model: "vgg-s-mh", HeadDepth: 1, FreezeLayers: "head.hair"}, `"head.hair" is no layer of vgg-s-mh`},
+		{Config{Model: "cnn-s", FreezeLayers: "conv1,conv2,fc"}, "holds every tensor of cnn-s"},
+	} {
+		err := CheckFreezeLayers(c.cfg)
+		if c.says == "" && err != nil || c.says != "" && (err == nil || !strings.Contains(err.Error(), c.says)) {
+			t.Errorf("%s --freeze-layers %q: %v, want %q", c.cfg.Model, c.cfg.FreezeLayers, err, c.says)
+		}
+	}
+}
