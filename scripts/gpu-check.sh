@@ -195,6 +195,17 @@ done
 for mb in "vgg-s 256" "vgg-s 1024" "cnn-s 256"; do row $mb bf16; done
 step table
 column -t "$table" 2>/dev/null || cat "$table"
+step "issue 13's goals, read from the table"
+# met / not met for each goal the table measures: vgg-s and cnn-s at 256
+# against PyTorch fp32 (1.0x), bf16 against PyTorch's channels-last bf16
+# (1.0x) and 65,000 images/s, and the GPU 90% busy over the timed steps.
+awk 'NR > 1 {
+  m = $1 " " $2 " " $3
+  if ($9 == "?" || $4 == "FAILED") { printf "%-18s no ratio (maskdash %s, PyTorch %s)\n", m, $4, $7; next }
+  if ($2 == 256 && $3 == "fp32") printf "%-18s %6.2fx PyTorch fp32 (goal 1.0x): %s\n", m, $9, ($9 + 0 >= 1.0 ? "met" : "NOT met")
+  if ($2 == 256 && $3 == "bf16" && $1 == "vgg-s") printf "%-18s %6.2fx PyTorch bf16 (goal 1.0x): %s; %.0f images/s (goal 65,000): %s\n", m, $9, ($9 + 0 >= 1.0 ? "met" : "NOT met"), $4, ($4 + 0 >= 65000 ? "met" : "NOT met")
+  if ($6 != "?") printf "%-18s GPU %s%% busy over the timed steps (goal 90%%): %s\n", m, $6, ($6 + 0 >= 90 ? "met" : "NOT met")
+}' "$table"
 fi
 if want extra; then
 step "strict float32 and tf32, and the batch uploaded every step, vgg-s batch 256"
