@@ -78,8 +78,10 @@ func TestLayerStatsMeasureTheUpdate(t *testing.T) {
 }
 
 // TestLayerProbeLeavesTrainingAlone: measuring every step gives the same
-// validation figures as measuring once (the probe only reads), and each
-// measured step's stats reach exactly one step event.
+// validation figures as measuring once an hour (the probe only reads),
+// and each measured step's stats reach exactly one step event; once an
+// hour is the first step and the run's last (so that a short run's
+// layers end on its trained weights).
 func TestLayerProbeLeavesTrainingAlone(t *testing.T) {
 	dir := t.TempDir()
 	rare := tinyConfig(t, dir)
@@ -109,8 +111,20 @@ func TestLayerProbeLeavesTrainingAlone(t *testing.T) {
 		}
 		return
 	}
-	if with, _ := count(evRare); with != 1 {
-		t.Errorf("measured once an hour: %d step events have layer stats, want the first step's only", with)
+	if with, _ := count(evRare); with != 2 {
+		t.Errorf("measured once an hour: %d step events have layer stats, want the first step's and the last's", with)
+	}
+	var lastStep, lastMeasured int
+	for _, e := range evRare {
+		if e.Kind == KindStep {
+			lastStep = e.Step
+			if len(e.Layers) > 0 {
+				lastMeasured = e.Step
+			}
+		}
+	}
+	if lastMeasured != lastStep {
+		t.Errorf("measured once an hour: the last measure reached the event of step %d, the run's last is %d", lastMeasured, lastStep)
 	}
 	if with, steps := count(evOften); with != steps || steps < 4 {
 		t.Errorf("measured every step, one step an event: %d of %d step events have layer stats", with, steps)

@@ -542,8 +542,14 @@ func (t *Trainer) forwardBackward(b dataset.Batch, x []float32, labels []int, lr
 // the parameters is due (Config.LayersEvery) measures them around it and
 // raises the layers alert if a tensor has been unwell long enough. dead
 // says the run is to stop (Config.StopDead, and the net is dead).
+//
+// The run's last scheduled step is measured too, so that the layers view
+// and `maskdash layers` end on the weights as trained: a run shorter
+// than LayersEvery (README's first command: 5 epochs in 5 s) had its
+// first step's measure only, where Adam's first moves flag the output
+// layer "moves fast", and the layers tab kept its "!" after the run.
 func (t *Trainer) update() (dead bool, err error) {
-	if !t.layers.due() {
+	if !t.layers.due() && t.step+1 != t.sched.TotalSteps {
 		return false, t.opt.StepNet(t.net)
 	}
 	if err := t.layers.measure(t.net); err != nil {
