@@ -36,6 +36,9 @@ func (n *Net) refreeze() error {
 	if n.gpu != nil {
 		return n.gpu.retrain(n)
 	}
+	if old.vm == nil { // laid out for a GPU the net has given back
+		return nil
+	}
 	if err := old.vm.Close(); err != nil {
 		return fmt.Errorf("closing the training graph of before the freeze changed: %w", err)
 	}

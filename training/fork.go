@@ -118,10 +118,8 @@ func forkConfig(t *Trainer, f Fork) (Config, error) {
 	if err := cfg.Check(); err != nil {
 		return Config{}, err
 	}
-	if held, err := layerTensors(t.net, f.FreezeLayers); err != nil {
+	if held, err := frozenTensors(t.net, f.FreezeLayers); err != nil {
 		return Config{}, err
-	} else if len(held) == len(t.net.Params()) {
-		return Config{}, fmt.Errorf("freeze-layers=%s holds every tensor: nothing would train", f.FreezeLayers)
 	} else if other || f.FreshHead {
 		for _, p := range t.net.Params() {
 			if p.Output && slices.Contains(held, p.Name) {

@@ -78,7 +78,7 @@ func (l launch) withParent(store *runs.Store) (launch, error) {
 		if l.cfg.FreezeEpochs > 0 {
 			return launch{}, fmt.Errorf("--freeze-epochs %d keeps the tensors a child run takes from its parent fixed, and this run has no parent: give --from RUN", l.cfg.FreezeEpochs)
 		}
-		if l.cfg.FreezeLayers != "" && l.cfg.FreezeLayers != NoneSetting {
+		if noneEmpty(l.cfg.FreezeLayers) != "" {
 			return launch{}, fmt.Errorf("--freeze-layers %s keeps layers at their parent's values, and this run has no parent (they would stay at their random start): give --from RUN", l.cfg.FreezeLayers)
 		}
 		if l.cfg.FreshHead {

@@ -95,12 +95,9 @@ func (t *Trainer) startFrom(path string, m CkptMeta) (transfer, error) {
 			"the %d tensors from %s train at %g of the rate (--from-lr-scale), %s at all of it", len(x.took), t.cfg.From, s, shortList(x.fresh, 6)))
 	}
 	if noneEmpty(t.cfg.FreezeLayers) != "" {
-		held, err := layerTensors(t.net, t.cfg.FreezeLayers)
+		held, err := frozenTensors(t.net, t.cfg.FreezeLayers)
 		if err != nil {
 			return transfer{}, err
-		}
-		if len(held) == len(t.net.Params()) {
-			return transfer{}, errAllFrozen(t.cfg.FreezeLayers, s.Name)
 		}
 		for _, name := range held {
 			if slices.Contains(x.fresh, name) {
@@ -220,7 +217,7 @@ func epochsWord(n int) string {
 // L when its name is L or starts with "L."), or which word names no layer
 // of net and what its layers are. "" and none name none.
 func layerTensors(net *models.Net, list string) ([]string, error) {
-	if list == "" || list == NoneSetting {
+	if noneEmpty(list) == "" {
 		return nil, nil
 	}
 	var names []string
@@ -253,25 +250,25 @@ func CheckFreezeLayers(cfg Config) error {
 	if noneEmpty(cfg.FreezeLayers) == "" {
 		return nil
 	}
-	w, h := cfg.W, cfg.H
-	if w <= 0 || h <= 0 {
-		w, h = 64, 64
-	}
-	net, err := models.New(models.Spec{Name: cfg.Model, Batch: 1, EvalBatch: 1, W: w, H: h, Classes: 18,
+	cfg.Defaults() // the model, size and head depth a trial left to them
+	net, err := models.New(models.Spec{Name: cfg.Model, Batch: 1, EvalBatch: 1, W: cfg.W, H: cfg.H, Classes: 18,
 		HeadDepth: cfg.HeadDepth, Seed: cfg.Seed, Device: models.DeviceCPU})
 	if err != nil {
 		return err
 	}
-	held, err := layerTensors(net, cfg.FreezeLayers)
-	if err == nil && len(held) == len(net.Params()) {
-		err = errAllFrozen(cfg.FreezeLayers, cfg.Model)
-	}
+	_, err = frozenTensors(net, cfg.FreezeLayers)
 	return errors.Join(err, net.Close())
 }
 
-// errAllFrozen refuses a --freeze-layers that holds every tensor.
-func errAllFrozen(list, model string) error {
-	return fmt.Errorf("--freeze-layers %s holds every tensor of %s: nothing would train (leave a layer out, the output layer at least)", list, model)
+// frozenTensors is layerTensors(net, list), refused when the layers hold
+// every tensor of net: nothing would train. A run's start, the
+// dashboard's n and a sweep's checks ask it.
+func frozenTensors(net *models.Net, list string) ([]string, error) {
+	held, err := layerTensors(net, list)
+	if err == nil && len(held) == len(net.Params()) {
+		err = fmt.Errorf("--freeze-layers %s holds every tensor of %s: nothing would train (leave a layer out, the output layer at least)", list, net.Spec.Name)
+	}
+	return held, err
 }
 
 // topLayers is the first part of each of net's tensor names, in order:
