@@ -483,7 +483,14 @@ func (m Model) onKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.Mixing):
 		return m.openPrompt(promptMixing, "mixing (cutmix 0.3 · cutmix 0.5 random · mixup 0.2 0.4 · off): ", training.MixingNow(m.state.CutMix, m.state.Mixup))
 	case key.Matches(msg, k.NewRun):
-		return m.openPrompt(promptFork, "new run — loss lr [task= fresh-head freeze-epochs= from-lr-scale=]: ", fmt.Sprintf("%s %g", m.state.Loss, m.state.LR))
+		// The settings a child of other classes takes, where the screen
+		// leaves room for them beside what is typed; else the first two
+		// (a word it does not take is answered with the whole list).
+		label := "new run — loss lr [task= fresh-head freeze-epochs= from-lr-scale= freeze-layers=]: "
+		if m.w < lipgloss.Width(label)+30 {
+			label = "new run — loss lr [task= fresh-head …]: "
+		}
+		return m.openPrompt(promptFork, label, fmt.Sprintf("%s %g", m.state.Loss, m.state.LR))
 	case key.Matches(msg, k.Offsets):
 		// Last: a key the config gives another action keeps it.
 		m.view = viewConfusion

@@ -238,6 +238,14 @@ func TestKeysSendCommands(t *testing.T) {
 	m.prompt.SetValue("0.6focal+0.4f1")
 	m, c4 := press(m, "enter")
 	m, c5 := press(m, "n")
+	// At 80 columns the prompt leaves room for what is typed; on a wide
+	// screen it names every setting a new run takes.
+	if v := m.View(); !strings.Contains(v, "new run — loss lr [task= fresh-head …]: "+m.prompt.Value()) {
+		t.Errorf("n's prompt at 80 columns:\n%s", v)
+	}
+	if wide, _ := press(newTestModel(&fakeCtrl{}, 140, 24), "n"); !strings.Contains(wide.View(), "freeze-layers=]: ") {
+		t.Errorf("n's prompt at 140 columns:\n%s", wide.View())
+	}
 	m.prompt.SetValue("f1 1e-4 task=age freeze-epochs=2")
 	m, c6 := press(m, "enter")
 	m, c7 := press(m, "M")
