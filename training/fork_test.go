@@ -54,44 +54,38 @@ func TestForkToAnotherTask(t *testing.T) {
 	cfg.Epochs = 2
 	hub := NewHub()
 	mgr := NewManager(cfg, hub)
-	sub, _ := hub.Subscribe(1 << 20)
-	var ids, notices, refusals []string
-	steps := 0
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			evs, _, ok := sub.Next(context.Background())
-			if !ok {
+	steps, started := 0, 0
+	stop := collect(hub, func(e Event) {
+		switch e.Kind {
+		case KindRun:
+			started++
+		case KindStep:
+			steps++
+			if started != 1 {
 				return
 			}
-			for _, e := range evs {
-				switch e.Kind {
-				case KindRun:
-					ids = append(ids, e.Settings.ID)
-				case KindNotice:
-					notices = append(notices, e.Msg)
-				case KindError:
-					refusals = append(refusals, e.Msg)
-				case KindStep:
-					steps++
-					if len(ids) != 1 {
-						continue
-					}
-					switch steps {
-					case 1:
-						mgr.Send(Command{Kind: CmdFork, Fork: Fork{Loss: "ce", LR: 1e-3, FreezeEpochs: 1}, Who: "test"})
-					case 3:
-						mgr.Send(Command{Kind: CmdFork, Fork: Fork{Loss: "ce", LR: 2e-3, Task: "age", FreezeEpochs: 1}, Who: "test"})
-					}
-				}
+			switch steps {
+			case 1:
+				mgr.Send(Command{Kind: CmdFork, Fork: Fork{Loss: "ce", LR: 1e-3, FreezeEpochs: 1}, Who: "test"})
+			case 3:
+				mgr.Send(Command{Kind: CmdFork, Fork: Fork{Loss: "ce", LR: 2e-3, Task: "age", FreezeEpochs: 1}, Who: "test"})
 			}
 		}
-	}()
+	})
 	if err := mgr.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	<-done
+	var ids, notices, refusals []string
+	for _, e := range stop() {
+		switch e.Kind {
+		case KindRun:
+			ids = append(ids, e.Settings.ID)
+		case KindNotice:
+			notices = append(notices, e.Msg)
+		case KindError:
+			refusals = append(refusals, e.Msg)
+		}
+	}
 	if len(refusals) != 1 || !strings.Contains(refusals[0], "freeze-epochs") || !strings.Contains(refusals[0], "fresh head") {
 		t.Errorf("refusals %q, want one for freeze-epochs without a fresh head", refusals)
 	}
