@@ -93,14 +93,20 @@ func (a *app) evalCmd() *cobra.Command {
 				return err
 			}
 		}
+		unread := a.imageWarner()
+		pr.Warn = unread.warn
 		m, conf, err := pr.Evaluate(a.ctx, set, tta)
 		if err != nil {
 			return err
 		}
+		scored := fmt.Sprintf("%d images", set.Len())
+		if n := unread.count(); n > 0 {
+			scored += fmt.Sprintf(", %d of which could not be read and are left out", n)
+		}
 		if asJSON {
 			enc := json.NewEncoder(a.out)
 			enc.SetIndent("", "  ")
-			return enc.Encode(map[string]any{"checkpoint": pr.Path, "data": set.Root, "images": set.Len(), "metrics": m, "confusion": conf, "class_offsets": pr.Offsets})
+			return enc.Encode(map[string]any{"checkpoint": pr.Path, "data": set.Root, "images": set.Len(), "unreadable": unread.count(), "metrics": m, "confusion": conf, "class_offsets": pr.Offsets})
 		}
 		if offsets {
 			n, err := training.FittedImagesIn(pr.RunDir, fitted.Epoch, set)
@@ -114,8 +120,8 @@ func (a *app) evalCmd() *cobra.Command {
 			fmt.Fprintln(a.out)
 			a.offsetsTTANote(fitted, tta)
 		}
-		fmt.Fprintf(a.out, "%s on %s (%d images)\naccuracy %.4f  macro F1 %.4f (over the classes present; %.4f over all %d)  loss %.4f\n",
-			pr.Path, set.Root, set.Len(), m.Accuracy, m.MacroF1, m.MacroF1All, len(set.Classes), m.Loss)
+		fmt.Fprintf(a.out, "%s on %s (%s)\naccuracy %.4f  macro F1 %.4f (over the classes present; %.4f over all %d)  loss %.4f\n",
+			pr.Path, set.Root, scored, m.Accuracy, m.MacroF1, m.MacroF1All, len(set.Classes), m.Loss)
 		for _, t := range dataset.TaskNames {
 			if te, ok := m.Tasks[t]; ok {
 				fmt.Fprintf(a.out, "  %-7s accuracy %.4f  macro F1 %.4f\n", t, te.Accuracy, te.MacroF1)
@@ -171,6 +177,8 @@ func (a *app) predictCmd() *cobra.Command {
 			fmt.Fprintf(a.out, "with class offsets (fitted on epoch %d's validation images; held-out gain %+.4f macro F1)\n", o.Epoch, o.HeldOutGain)
 			a.offsetsTTANote(o, tta)
 		}
+		unread := a.imageWarner()
+		pr.Warn = unread.warn
 		lp, err := pr.LogProbs(a.ctx, set, tta)
 		if err != nil {
 			return err
@@ -182,6 +190,9 @@ func (a *app) predictCmd() *cobra.Command {
 			return err
 		}
 		fmt.Fprintf(a.out, "wrote %d predictions to %s\n", set.Len(), file)
+		if n := unread.count(); n > 0 {
+			fmt.Fprintf(a.out, "%d of them are of images that could not be read (warned above): their rows are guesses from uniform probabilities\n", n)
+		}
 		if set.Task != "" {
 			fmt.Fprintf(a.out, "they are the %s task's classes (%s), no submission: 'maskdash ensemble --run MASK --run GENDER --run AGE --out FILE' combines a run of each task\n",
 				set.Task, strings.Join(set.Classes, ", "))

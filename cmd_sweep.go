@@ -168,7 +168,7 @@ each trial that ends proposes and submits the next settings itself.`,
 		}
 		// The flags every trial shares, and their data folder: a typo
 		// there would fail every trial.
-		if err := checkTrialArgs(trainArgs, nil); err != nil {
+		if err := checkTrialArgs(a.ctx, trainArgs, nil); err != nil {
 			return err
 		}
 		// Every value the search can draw must parse as train's flag (a
@@ -177,14 +177,14 @@ each trial that ends proposes and submits the next settings itself.`,
 		// whichever the first draws were.
 		for _, d := range sp.Random {
 			for _, v := range d.Ends() {
-				if err := checkTrialArgs(trainArgs, []string{"--" + d.Name + "=" + v}); err != nil {
+				if err := checkTrialArgs(a.ctx, trainArgs, []string{"--" + d.Name + "=" + v}); err != nil {
 					return fmt.Errorf("--random's %s=%s: %w", d.Name, v, err)
 				}
 			}
 		}
 		// So must every trial's flags together.
 		for _, t := range trials {
-			if err := checkTrialArgs(trainArgs, t.Args()); err != nil {
+			if err := checkTrialArgs(a.ctx, trainArgs, t.Args()); err != nil {
 				return fmt.Errorf("trial %s (%s): %w", t.RunID, t.Label(), err)
 			}
 		}
@@ -607,8 +607,9 @@ func (a *app) sweepTrialCmd() *cobra.Command {
 }
 
 // checkTrialArgs parses a trial's flags as train would, checks that its
-// data folder exists and that the layers it freezes are its model's.
-func checkTrialArgs(trainArgs, trialArgs []string) error {
+// data folder exists and that the trial could start
+// (training.CheckStart: its data, its parent and what it takes from it).
+func checkTrialArgs(ctx context.Context, trainArgs, trialArgs []string) error {
 	fs, c, finish := trainFlagSet()
 	if err := fs.Parse(append(append([]string(nil), trainArgs...), trialArgs...)); err != nil {
 		return err
@@ -616,15 +617,12 @@ func checkTrialArgs(trainArgs, trialArgs []string) error {
 	if err := finish(); err != nil {
 		return err
 	}
-	if err := training.CheckFreezeLayers(*c); err != nil {
-		return err
-	}
 	if c.Data != "" {
 		if _, err := os.Stat(c.Data); err != nil {
 			return fmt.Errorf("data folder %s does not exist", c.Data)
 		}
 	}
-	return nil
+	return training.CheckStart(ctx, *c)
 }
 
 // trainTrial trains trial i of sw: anew, or on from its checkpoint when

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"io/fs"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -56,6 +57,25 @@ func tinySet(t *testing.T) string {
 	dir := t.TempDir()
 	if err := dataset.Synthesize(context.Background(), dataset.SynthConfig{Out: dir, Profiles: 24, W: 48, H: 64, Eval: 14, Seed: 5}); err != nil {
 		t.Fatal(err)
+	}
+	return dir
+}
+
+// unreadableSet is a tinySet whose image files are cut to 10 bytes: its
+// layout and labels read, its images do not (a copy gone bad).
+func unreadableSet(t *testing.T) string {
+	t.Helper()
+	dir := tinySet(t)
+	n := 0
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".jpg") {
+			n++
+			err = os.Truncate(p, 10)
+		}
+		return err
+	})
+	if err != nil || n == 0 {
+		t.Fatalf("cutting the images of %s: %d cut, %v", dir, n, err)
 	}
 	return dir
 }

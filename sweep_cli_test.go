@@ -466,23 +466,23 @@ func tpeSweep(t *testing.T, backend string, wait bool) {
 }
 
 // tpeFailing runs a TPE search of 4 settings, one at a time, with no
-// process waiting on it, whose every trial fails (its data folder holds
-// no images): the search goes on to its last setting, each failure
+// process waiting on it, whose every trial fails as it trains (its data
+// folder's images cannot be read): the search goes on to its last setting, each failure
 // counted as the worst score, and status says why each failed. (A
 // search used to stop at its first failure, waiting for a requeue that
 // only sweep resume or a waiting sweep would make.)
 func tpeFailing(t *testing.T, backend string) {
 	t.Helper()
-	empty := t.TempDir()
+	bad := unreadableSet(t)
 	rd := t.TempDir()
 	// Independent TPE here (the other tests' searches are joint).
 	out, err := run(t, "sweep", "--runs", rd, "--backend", backend, "--search", "tpe-independent", "--random", "lr=log:1e-4..1e-2;loss=ce,focal",
-		"--trials", "4", "--startup", "2", "--data", empty, "--img", "16x16", "--epochs", "1")
+		"--trials", "4", "--startup", "2", "--data", bad, "--img", "16x16", "--epochs", "1")
 	if err != nil {
 		t.Fatalf("sweep: %v\n%s", err, out)
 	}
 	id := onlySweep(t, rd)
-	want := "data folder " + empty + " is in no known format"
+	want := "epoch 1 trained on no image: none of its"
 	var st sweepStatusJSON
 	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(300 * time.Millisecond) {
 		st = sweepStatus(t, rd, id)
@@ -497,7 +497,7 @@ func tpeFailing(t *testing.T, backend string) {
 		}
 		if time.Now().After(deadline) {
 			status, _ := exec.Command(bin, "sweep", "status", id, "--runs", rd).CombinedOutput()
-			t.Fatalf("after 2 minutes, not 4 trials failed (once each) for the empty data folder:\n%s", status)
+			t.Fatalf("after 2 minutes, not 4 trials failed (once each) for the unreadable images:\n%s", status)
 		}
 	}
 	status, err := exec.Command(bin, "sweep", "status", id, "--runs", rd).Output()
@@ -521,19 +521,27 @@ func TestSweepTPEGoesOnPastFailures(t *testing.T) {
 
 // TestSweepWaitGivesUpOnARepeatedFailure: a waiting sweep requeues a
 // trial that failed, and when it fails the same way again (its data
-// folder holds no images) lets it be: two submissions each, not
+// folder's images cannot be read) lets it be: two submissions each, not
 // MaxSubmits, and status says why, on this machine and on Slurm. With
-// no trial scored, the command exits non-zero.
+// no trial scored, the command exits non-zero. A data folder that holds
+// no data set is refused before any trial is submitted.
 func TestSweepWaitGivesUpOnARepeatedFailure(t *testing.T) {
 	for _, backend := range []string{"local", "slurm"} {
 		t.Run(backend, func(t *testing.T) {
 			if backend == "slurm" {
 				slurmUp(t)
 			}
-			empty := t.TempDir()
+			empty, bad := t.TempDir(), unreadableSet(t)
 			rd := t.TempDir()
-			out, err := run(t, "sweep", "--runs", rd, "--backend", backend, "--grid", "lr=0.001,0.002", "--parallel", "2",
-				"--data", empty, "--img", "16x16", "--epochs", "1", "--wait")
+			// A data folder that holds no data set fails every trial as
+			// it starts: refused before any is submitted.
+			out, err := run(t, "sweep", "--runs", rd, "--backend", backend, "--grid", "lr=0.001,0.002", "--data", empty, "--img", "16x16", "--epochs", "1", "--wait")
+			if entries, _ := os.ReadDir(rd); err == nil || !strings.HasSuffix(out, "maskdash: data folder "+empty+" is in no known format (mask layout, image folder or IDX files).\n") || len(entries) != 0 {
+				t.Fatalf("sweep of an empty data folder: %v, %d entries in the runs folder\n%s", err, len(entries), out)
+			}
+			// Images that cannot be read fail each trial once it trains.
+			out, err = run(t, "sweep", "--runs", rd, "--backend", backend, "--grid", "lr=0.001,0.002", "--parallel", "2",
+				"--data", bad, "--img", "16x16", "--epochs", "1", "--wait")
 			if err == nil || !strings.HasSuffix(out, "maskdash: no trial of "+onlySweep(t, rd)+" finished an epoch (2 failed; the table above says why).\n") {
 				t.Fatalf("sweep --wait of trials that all failed: %v\n%s", err, out)
 			}
@@ -542,8 +550,9 @@ func TestSweepWaitGivesUpOnARepeatedFailure(t *testing.T) {
 			}
 			st := sweepStatus(t, rd, onlySweep(t, rd))
 			for _, tr := range st.Trials {
-				want := "data folder " + empty + " is in no known format (mask layout, image folder or IDX files); the same failure as submission 1's, so not requeued again"
-				if tr.State != "failed" || tr.Submits != 2 || !strings.HasPrefix(tr.Why, want) {
+				want := "epoch 1 trained on no image: none of its"
+				again := "the same failure as submission 1's, so not requeued again"
+				if tr.State != "failed" || tr.Submits != 2 || !strings.HasPrefix(tr.Why, want) || !strings.Contains(tr.Why, again) {
 					t.Errorf("trial %s: %s after %d submissions (%s)", tr.Run, tr.State, tr.Submits, tr.Why)
 				}
 			}
@@ -788,18 +797,26 @@ func TestSweepFromAParent(t *testing.T) {
 		t.Errorf("--from nobody: %v\n%s", err, out)
 	}
 	// Layers the parent's model does not have, or all of its layers, are
-	// refused before any trial starts (each trial failed as it began).
+	// refused before any trial starts (each trial failed as it began);
+	// so are a frozen layer that starts fresh (the head of another task)
+	// and frozen epochs with nothing fresh, which a trial's start finds
+	// once its data and its parent's weights are read.
 	before, err := os.ReadDir(rd)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []struct{ grid, says string }{
-		{"freeze-layers=conv1,b1", `trial t001 (freeze-layers=b1): --freeze-layers: "b1" is no layer of cnn-s; its layers are conv1, conv2, fc`},
-		{"freeze-layers=conv1+conv2+fc", "--freeze-layers conv1+conv2+fc holds every tensor of cnn-s: nothing would train"},
+	for _, c := range []struct {
+		args []string
+		says string
+	}{
+		{[]string{"--grid", "freeze-layers=conv1,b1"}, `trial t001 (freeze-layers=b1): --freeze-layers: "b1" is no layer of cnn-s; its layers are conv1, conv2, fc`},
+		{[]string{"--grid", "freeze-layers=conv1+conv2+fc"}, "--freeze-layers conv1+conv2+fc holds every tensor of cnn-s: nothing would train"},
+		{[]string{"--task", "age", "--grid", "freeze-layers=conv1,conv2+fc"}, "trial t001 (freeze-layers=conv2+fc): --freeze-layers conv2+fc holds fc.weight, which starts fresh"},
+		{[]string{"--grid", "freeze-epochs=0,1"}, "trial t001 (freeze-epochs=1): --freeze-epochs 1 keeps the tensors from"},
 	} {
-		out, err = run(t, "sweep", "--runs", rd, "--from", parent, "--grid", c.grid, "--epochs", "1")
+		out, err = run(t, append([]string{"sweep", "--runs", rd, "--from", parent, "--epochs", "1"}, c.args...)...)
 		if err == nil || !strings.Contains(out, c.says) {
-			t.Errorf("--grid %s from a cnn-s parent: %v\n%s", c.grid, err, out)
+			t.Errorf("%s from a cnn-s parent: %v\n%s", strings.Join(c.args, " "), err, out)
 		}
 	}
 	if after, err := os.ReadDir(rd); err != nil || len(after) != len(before) {

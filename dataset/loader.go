@@ -66,6 +66,9 @@ func (l *Loader) Config() LoaderConfig { return l.cfg }
 // Cache returns the loader's cache of prepared images.
 func (l *Loader) Cache() *Cache { return l.cache }
 
+// Warn returns what the loader tells of an image it skips (nil: nothing).
+func (l *Loader) Warn() Warn { return l.warn }
+
 // Prepared returns the cached prepared image of sample i, decoding it if
 // needed. ok is false when the image cannot be read (warned once).
 func (l *Loader) Prepared(i int) (RGB, bool) {

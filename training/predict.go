@@ -16,9 +16,12 @@ import (
 
 // evalSet runs the evaluation graph over a whole set and returns each
 // sample's class log-probabilities (in set order) and, when loss is given
-// and the set is labelled, the mean loss. Unreadable images get uniform
-// probabilities. With tta the horizontally flipped image is averaged in.
-func evalSet(ctx context.Context, net *models.Net, l *dataset.Loader, set *dataset.Set, loss *Loss, tta bool) ([][]float64, float64, error) {
+// and the set is labelled, the mean loss. Unreadable images (warned
+// through l's Warn, once each) get uniform probabilities, and unread
+// marks them (nil when every image was read): a prediction file needs a
+// row for each, a figure must leave them out. With tta the horizontally
+// flipped image is averaged in.
+func evalSet(ctx context.Context, net *models.Net, l *dataset.Loader, set *dataset.Set, loss *Loss, tta bool) (lp [][]float64, meanLoss float64, unread []bool, err error) {
 	heads := net.Spec.Heads()
 	k := net.Spec.Outputs()
 	nc := len(set.Classes)
@@ -40,14 +43,14 @@ func evalSet(ctx context.Context, net *models.Net, l *dataset.Loader, set *datas
 		cfg := l.Config()
 		cfg.Flip = flip
 		cfg.Train = false
-		ll := dataset.NewLoader(set, cfg, l.Cache(), nil)
+		ll := dataset.NewLoader(set, cfg, l.Cache(), l.Warn())
 		for b := range ll.Epoch(ctx, 0, order) {
 			if b.N == 0 {
 				continue
 			}
 			logits, err := net.Forward(b.X, b.N)
 			if err != nil {
-				return nil, 0, err
+				return nil, 0, nil, err
 			}
 			for i := 0; i < b.N; i++ {
 				lp := ClassLogProbs(logits[i*k:(i+1)*k], heads)
@@ -75,11 +78,15 @@ func evalSet(ctx context.Context, net *models.Net, l *dataset.Loader, set *datas
 			}
 		}
 		if ctx.Err() != nil {
-			return nil, 0, ctx.Err()
+			return nil, 0, nil, ctx.Err()
 		}
 	}
 	for i := range out {
 		if out[i] == nil {
+			if unread == nil {
+				unread = make([]bool, len(out))
+			}
+			unread[i] = true
 			out[i] = make([]float64, nc)
 			for c := range out[i] {
 				out[i][c] = -math.Log(float64(nc))
@@ -89,7 +96,22 @@ func evalSet(ctx context.Context, net *models.Net, l *dataset.Loader, set *datas
 	if lossN > 0 {
 		lossSum /= float64(lossN)
 	}
-	return out, lossSum, nil
+	return out, lossSum, unread, nil
+}
+
+// scoreRead is the confusion matrix of the rows of lp whose image was
+// read (evalSet's unread), and how many were left out.
+func scoreRead(set *dataset.Set, lp [][]float64, unread []bool) (*Confusion, int) {
+	conf := NewConfusion(len(set.Classes))
+	left := 0
+	for i, row := range lp {
+		if unread != nil && unread[i] {
+			left++
+			continue
+		}
+		conf.Add(set.Samples[i].Label, Argmax(row))
+	}
+	return conf, left
 }
 
 // WritePredictions writes `ImageID,ans` rows in set order (info.csv order
@@ -157,6 +179,10 @@ type Predictor struct {
 	// Offsets, when set, are added to every image's class
 	// log-probabilities (class offsets, see offsets.go).
 	Offsets []float64
+	// Warn, when set, is told of each image that cannot be read (from
+	// the loaders' goroutines). LogProbs gives such an image uniform
+	// probabilities; Evaluate leaves it out of its figures.
+	Warn dataset.Warn
 }
 
 // LoadPredictor loads a checkpoint for evaluation.
@@ -198,8 +224,8 @@ func (p *Predictor) LogProbs(ctx context.Context, set *dataset.Set, tta bool) ([
 	if err := p.CheckClasses(set); err != nil {
 		return nil, err
 	}
-	l := dataset.NewLoader(set, dataset.LoaderConfig{Batch: p.Net.Spec.EvalBatch, Aug: p.Aug}, nil, nil)
-	lp, _, err := evalSet(ctx, p.Net, l, set, nil, tta)
+	l := dataset.NewLoader(set, dataset.LoaderConfig{Batch: p.Net.Spec.EvalBatch, Aug: p.Aug}, nil, p.Warn)
+	lp, _, _, err := evalSet(ctx, p.Net, l, set, nil, tta)
 	if err == nil && p.Offsets != nil {
 		AddOffsets(lp, p.Offsets)
 	}
@@ -215,17 +241,17 @@ func (p *Predictor) Evaluate(ctx context.Context, set *dataset.Set, tta bool) (M
 		return Metrics{}, nil, err
 	}
 	loss, _ := ParseLoss("ce")
-	l := dataset.NewLoader(set, dataset.LoaderConfig{Batch: p.Net.Spec.EvalBatch, Aug: p.Aug}, nil, nil)
-	lp, lv, err := evalSet(ctx, p.Net, l, set, loss, tta)
+	l := dataset.NewLoader(set, dataset.LoaderConfig{Batch: p.Net.Spec.EvalBatch, Aug: p.Aug}, nil, p.Warn)
+	lp, lv, unread, err := evalSet(ctx, p.Net, l, set, loss, tta)
 	if err != nil {
 		return Metrics{}, nil, err
 	}
 	if p.Offsets != nil {
 		AddOffsets(lp, p.Offsets)
 	}
-	conf := NewConfusion(len(set.Classes))
-	for i, row := range lp {
-		conf.Add(set.Samples[i].Label, Argmax(row))
+	conf, left := scoreRead(set, lp, unread)
+	if left == len(lp) {
+		return Metrics{}, nil, fmt.Errorf("none of the %d images of %s could be read: nothing to score", left, set.Root)
 	}
 	return Summarize(conf, lv, set.Masked), conf, nil
 }

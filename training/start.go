@@ -25,6 +25,30 @@ type launch struct {
 	// parent: ckpt is the parent's (a child run, or a child resumed
 	// before its own first checkpoint), not the run's own.
 	parent bool
+	// check: only say whether the run could start (CheckStart): its net
+	// on the CPU at batch 1, no GPU asked, no statistics of the images.
+	check bool
+}
+
+// CheckStart says what a run of cfg would refuse as it starts, before it
+// writes anything: its settings, its data (opened, its labels read; the
+// built-in set drawn if it is not yet), a child run's parent and what it
+// takes from the parent's weights (a frozen layer that would start
+// fresh, --freeze-epochs with nothing fresh, another model). A sweep asks
+// it of each trial before any starts, as a trial's failure at its start
+// would be every trial's. It builds the model on the CPU at batch 1 and
+// asks no GPU, so what only a GPU refuses is not in it.
+func CheckStart(ctx context.Context, cfg Config) error {
+	l, err := plan(cfg)
+	if err != nil {
+		return err
+	}
+	l.check = true
+	t, err := newTrainer(ctx, l, NewHub())
+	if err != nil {
+		return err
+	}
+	return t.net.Close()
 }
 
 // plan works out the launch of cfg: for a resume, the run's own settings

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/maskdash/maskdash/dataset"
@@ -78,7 +79,16 @@ type Trainer struct {
 	// validated on held-out images (0: none in this process).
 	lastF1      float64
 	lastF1Epoch int
+	// unreadable counts the images the loaders skipped in this process
+	// (each once: their cache remembers); the first imageWarnings are
+	// warned one by one, the rest summed at each epoch's end (untold is
+	// how many of those are not yet).
+	unreadable atomic.Int64
+	untold     int64
 }
+
+// imageWarnings is how many unreadable images a run names one by one.
+const imageWarnings = 20
 
 // newTrainer builds the trainer of a launch: it opens (or synthesises) the
 // data, splits it, builds the model and optimizer and loads the launch's
@@ -88,7 +98,11 @@ func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 	cfg := l.cfg
 	t := &Trainer{cfg: cfg, hub: hub, cmds: make(chan Command, 64), state: StateStarting, sys: newSysSampler(),
 		layers: layerProbe{every: cfg.LayersEvery}}
-	dev, engine, err := models.DeviceFor(cfg.Device, cfg.Engine)
+	device := cfg.Device
+	if l.check {
+		device = "cpu" // a check asks no GPU: it runs where a sweep is started
+	}
+	dev, engine, err := models.DeviceFor(device, cfg.Engine)
 	if err != nil {
 		return nil, err
 	}
@@ -120,6 +134,9 @@ func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 	spec := models.Spec{Name: cfg.Model, Batch: cfg.Batch, EvalBatch: max(cfg.Batch, 64), W: cfg.W, H: cfg.H,
 		Classes: len(t.train.Classes), HeadDepth: cfg.HeadDepth, Dropout: cfg.Dropout, Seed: cfg.Seed, Engine: engine,
 		Device: dev, Precision: prec}
+	if l.check {
+		spec.Batch, spec.EvalBatch = 1, 1
+	}
 	if t.net, err = models.New(spec); err != nil {
 		return nil, err
 	}
@@ -130,7 +147,7 @@ func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 		if err := t.restore(l.ckpt, l.meta, l.resume && !l.parent); err != nil {
 			return nil, errors.Join(err, t.net.Close())
 		}
-	case cfg.Std == ([3]float32{}):
+	case cfg.Std == ([3]float32{}) && !l.check:
 		t.computeNorm()
 	}
 	hd := RunHeader{Model: cfg.Model, Loss: t.loss.Spec, Optim: t.opt.Name(),
@@ -435,9 +452,17 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 	if ctx.Err() != nil {
 		return true, t.finalCheckpoint()
 	}
+	t.tellUnreadable()
+	if len(order) > 0 && seen == 0 {
+		// Every image of the epoch was skipped (warned): the weights
+		// did not move, and its figures would be of nothing.
+		return false, fmt.Errorf("epoch %d trained on no image: none of its %d training images could be read (warned above): check the data folder %s",
+			t.epoch+1, len(order), t.train.Root)
+	}
 	t.epoch++
 	t.batchInEpoch = 0
 	m, conf, preds, err := t.validate(ctx)
+	t.tellUnreadable()
 	if err != nil {
 		if ctx.Err() != nil {
 			// Stopped (Ctrl-C, SIGTERM, a hangup, q) during the validation:
@@ -740,16 +765,17 @@ func (t *Trainer) validate(ctx context.Context) (Metrics, *Confusion, *runs.ValP
 	if t.val.Len() == 0 {
 		return Metrics{}, NewConfusion(len(t.train.Classes)), nil, nil
 	}
-	lp, loss, err := evalSet(ctx, t.net, t.valL, t.val, t.loss, false)
+	lp, loss, unread, err := evalSet(ctx, t.net, t.valL, t.val, t.loss, false)
 	if err != nil {
 		return Metrics{}, nil, nil, err
 	}
-	conf := NewConfusion(len(t.val.Classes))
-	preds := valPreds(t.epoch, t.val, lp)
-	for i := range lp {
-		conf.Add(preds.Truth[i], preds.Pred[i])
+	// An image that could not be read (warned) is no prediction: its
+	// uniform row would count as class 0's.
+	conf, left := scoreRead(t.val, lp, unread)
+	if left == len(lp) {
+		return Metrics{}, nil, nil, fmt.Errorf("none of the %d validation images could be read (warned above): check the data folder %s", left, t.val.Root)
 	}
-	return Summarize(conf, loss, t.val.Masked), conf, preds, nil
+	return Summarize(conf, loss, t.val.Masked), conf, valPreds(t.epoch, t.val, lp), nil
 }
 
 // predictNow writes predictions of the eval set (mask layout) or of the
@@ -768,7 +794,7 @@ func (t *Trainer) predictNow() (path, figure string, err error) {
 		}
 	}
 	l := dataset.NewLoader(set, dataset.LoaderConfig{Batch: t.net.Spec.EvalBatch, Aug: t.aug, Workers: t.cfg.Workers}, nil, nil)
-	lp, _, err := evalSet(context.Background(), t.net, l, set, nil, false)
+	lp, _, _, err := evalSet(context.Background(), t.net, l, set, nil, false)
 	if err != nil {
 		return "", "", err
 	}
@@ -1007,10 +1033,27 @@ func (t *Trainer) warnSkips(skips []dataset.Skip) {
 	}
 }
 
-// warn reports an input that was skipped.
+// warn reports an input that was skipped; an image past the first
+// imageWarnings is only counted (tellUnreadable says how many).
 func (t *Trainer) warn(s dataset.Skip) {
+	if s.Kind == dataset.SkipImage && t.unreadable.Add(1) > imageWarnings {
+		return
+	}
 	// Loader goroutines call this: straight to the hub, not the sink.
 	t.hub.Publish(Event{Kind: KindError, Run: t.id, Msg: fmt.Sprintf("skipped %s %s: %s", s.Kind, s.Path, s.Reason), Time: time.Now()})
+}
+
+// tellUnreadable says how many unreadable images were counted and not
+// named since it last said so (warn names the first imageWarnings).
+func (t *Trainer) tellUnreadable() {
+	n := t.unreadable.Load()
+	more := n - max(imageWarnings, t.untold)
+	if more <= 0 {
+		return
+	}
+	t.untold = n
+	t.hub.Publish(Event{Kind: KindError, Run: t.id, Time: time.Now(), Msg: fmt.Sprintf(
+		"%d more images could not be read (%d in all; the first %d are named above); each is left out of training and of the validation figures", more, n, imageWarnings)})
 }
 
 // computeNorm sets the normalisation from up to 256 training images: the

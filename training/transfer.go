@@ -2,7 +2,6 @@ package training
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -240,29 +239,9 @@ func layerTensors(net *models.Net, list string) ([]string, error) {
 	return names, nil
 }
 
-// CheckFreezeLayers says, as train says once its net is built, what in
-// cfg.FreezeLayers names no layer of cfg.Model or holds every tensor of
-// it: a sweep checks each trial's settings so before any trial starts
-// (it refused none before, and every trial of `--grid
-// 'freeze-layers=b1,b2'` from a cnn-s parent failed as it began). It
-// builds the model on the CPU at batch 1, without data or weights.
-func CheckFreezeLayers(cfg Config) error {
-	if noneEmpty(cfg.FreezeLayers) == "" {
-		return nil
-	}
-	cfg.Defaults() // the model, size and head depth a trial left to them
-	net, err := models.New(models.Spec{Name: cfg.Model, Batch: 1, EvalBatch: 1, W: cfg.W, H: cfg.H, Classes: 18,
-		HeadDepth: cfg.HeadDepth, Seed: cfg.Seed, Device: models.DeviceCPU})
-	if err != nil {
-		return err
-	}
-	_, err = frozenTensors(net, cfg.FreezeLayers)
-	return errors.Join(err, net.Close())
-}
-
 // frozenTensors is layerTensors(net, list), refused when the layers hold
-// every tensor of net: nothing would train. A run's start, the
-// dashboard's n and a sweep's checks ask it.
+// every tensor of net: nothing would train. A run's start (and so a
+// sweep's CheckStart) and the dashboard's n ask it.
 func frozenTensors(net *models.Net, list string) ([]string, error) {
 	held, err := layerTensors(net, list)
 	if err == nil && len(held) == len(net.Params()) {

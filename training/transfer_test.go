@@ -398,27 +398,50 @@ func TestChildResumedBeforeItsFirstCheckpoint(t *testing.T) {
 	}
 }
 
-// TestCheckFreezeLayers: what a sweep checks before its trials start,
-// without data or weights: layers of the model (a multi-head model's
-// heads by their names, at its head depth) pass, a layer it lacks and a
-// list holding every tensor are refused as train refuses them, and no
-// list is nothing to check.
-func TestCheckFreezeLayers(t *testing.T) {
+// TestCheckStart: what a sweep asks of each trial before any starts is
+// what the trial's own start would refuse, a child's too, and a check
+// writes nothing. The parent is a tiny 18-class cnn-s run: layers it has
+// pass, one it lacks and a list of every tensor are refused; from it, a
+// child of the age task may freeze conv1 but not fc (its 3-class head
+// starts fresh), and --freeze-epochs needs a fresh tensor.
+func TestCheckStart(t *testing.T) {
+	dir := t.TempDir()
+	parent := trainParent(t, dir, 1)
+	before, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	child := func(task, layers string, freeze int) Config {
+		c := tinyConfig(t, dir)
+		c.From, c.Task, c.FreezeLayers, c.FreezeEpochs = parent.RunID(), task, layers, freeze
+		return c
+	}
+	fresh := tinyConfig(t, dir)
+	fresh.FreezeLayers = "conv1"
+	big := tinyConfig(t, dir)
+	big.Batch = 100000
 	for _, c := range []struct {
+		name string
 		cfg  Config
 		says string
 	}{
-		{Config{Model: "vgg-s", FreezeLayers: "b1,b2"}, ""},
-		{Config{Model: "vgg-s-mh", HeadDepth: 1, FreezeLayers: "b1+head.mask"}, ""},
-		{Config{Model: "vgg-s", FreezeLayers: NoneSetting}, ""},
-		{Config{Model: "cnn-s"}, ""},
-		{Config{Model: "cnn-s", FreezeLayers: "b1"}, `"b1" is no layer of cnn-s; its layers are conv1, conv2, fc`},
-		{Config{Model: "vgg-s-mh", HeadDepth: 1, FreezeLayers: "head.hair"}, `"head.hair" is no layer of vgg-s-mh`},
-		{Config{Model: "cnn-s", FreezeLayers: "conv1,conv2,fc"}, "holds every tensor of cnn-s"},
+		{"a run of its own", tinyConfig(t, dir), ""},
+		{"layers of the parent's model", child("", "conv1,conv2", 0), ""},
+		{"no list", child("", NoneSetting, 0), ""},
+		{"a layer of another model", child("", "b1", 0), `"b1" is no layer of cnn-s; its layers are conv1, conv2, fc`},
+		{"every layer", child("", "conv1+conv2+fc", 0), "holds every tensor of cnn-s"},
+		{"a trunk layer of another task", child("age", "conv1", 1), ""},
+		{"the fresh head of another task", child("age", "conv1,fc", 0), "holds fc.weight, which starts fresh"},
+		{"frozen epochs with nothing fresh", child("", "", 1), "every tensor of this run comes from it: nothing would train"},
+		{"frozen layers without a parent", fresh, "this run has no parent"},
+		{"a batch larger than the data", big, "fewer than one batch of 100000"},
 	} {
-		err := CheckFreezeLayers(c.cfg)
+		err := CheckStart(context.Background(), c.cfg)
 		if c.says == "" && err != nil || c.says != "" && (err == nil || !strings.Contains(err.Error(), c.says)) {
-			t.Errorf("%s --freeze-layers %q: %v, want %q", c.cfg.Model, c.cfg.FreezeLayers, err, c.says)
+			t.Errorf("%s: %v, want %q", c.name, err, c.says)
 		}
+	}
+	if after, err := os.ReadDir(dir); err != nil || len(after) != len(before) {
+		t.Errorf("the checks wrote to the runs folder: %d entries before, %d after (%v)", len(before), len(after), err)
 	}
 }

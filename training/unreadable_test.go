@@ -1,0 +1,99 @@
+package training
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/maskdash/maskdash/dataset"
+)
+
+// TestUnreadableImages: images that cannot be read are warned, the first
+// imageWarnings by name and the rest in a count, and left out: a
+// validation image that cannot be read is no prediction in the epoch's
+// confusion matrix (its uniform row counted as class 0's before), and an
+// epoch none of whose training images could be read fails the run in a
+// sentence (it "trained" on nothing and saved a checkpoint before).
+func TestUnreadableImages(t *testing.T) {
+	dir := t.TempDir()
+	if err := dataset.Synthesize(context.Background(), dataset.SynthConfig{Out: dir, Profiles: 24, W: 48, H: 64, Eval: 4, Seed: 3}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := tinyConfig(t, t.TempDir())
+	cfg.Data, cfg.Epochs = dir, 1
+	probe := testTrainer(t, cfg, nil) // the same split as the runs below
+	const cut = 5
+	for _, s := range probe.val.Samples[:cut] {
+		if err := os.Truncate(s.Path, 10); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, evs, err := runTrainer(t, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	named := 0
+	for _, e := range evs {
+		if e.Kind == KindError && strings.HasPrefix(e.Msg, "skipped image ") {
+			named++
+		}
+		if e.Kind != KindEpoch {
+			continue
+		}
+		total := 0
+		for _, row := range e.Conf.M {
+			for _, v := range row {
+				total += v
+			}
+		}
+		if want := probe.val.Len() - cut; total != want {
+			t.Errorf("the epoch's confusion matrix counts %d images, want the %d that could be read", total, want)
+		}
+	}
+	if named != cut {
+		t.Errorf("%d unreadable images named, want %d", named, cut)
+	}
+
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".jpg") {
+			err = os.Truncate(p, 10)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Subscribed before the start, whose normalisation reads (and
+	// warns of) the first images.
+	hub := NewHub()
+	stop := collect(hub, nil)
+	tr, sink, err := start(context.Background(), cfg, hub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = tr.Run(context.Background())
+	if cerr := sink.close(tr.Status(), err); cerr != nil {
+		t.Errorf("closing the run: %v", cerr)
+	}
+	hub.Close()
+	evs = stop()
+	if err == nil || !strings.Contains(err.Error(), "epoch 1 trained on no image: none of its") {
+		t.Fatalf("a run none of whose images can be read: %v", err)
+	}
+	named, counted := 0, ""
+	for _, e := range evs {
+		switch {
+		case e.Kind == KindError && strings.HasPrefix(e.Msg, "skipped image "):
+			named++
+		case e.Kind == KindError && strings.Contains(e.Msg, "more images could not be read"):
+			counted = e.Msg
+		}
+	}
+	if want := probe.train.Len() - imageWarnings; named != imageWarnings || !strings.HasPrefix(counted, strconv.Itoa(want)+" more images could not be read ("+strconv.Itoa(probe.train.Len())+" in all") {
+		t.Errorf("%d images named (want %d), then %q (want %d more)", named, imageWarnings, counted, want)
+	}
+}
