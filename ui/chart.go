@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -254,6 +255,11 @@ func placeholder(w, h int, msg string) string {
 func Plot(series [][]float64, seenFrom []int, w, h int, caption string, colour bool) string {
 	series = padded(series)
 	o := curveStyles(chartOpts{W: w, H: h, Caption: caption}, len(series), colour)
+	if len(series) > 0 && len(series[0]) > 1 {
+		// The epochs under the chart, as the dashboard's epoch charts.
+		o.XLo, o.XHi, o.XWhole = 1, float64(len(series[0])), true
+		o.XFmt = func(v float64) string { return fmt.Sprintf("%.0f", v) }
+	}
 	return plot(dashSeen(series, seenFrom, &o), o)
 }
 

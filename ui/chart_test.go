@@ -262,3 +262,24 @@ func TestPlotLR(t *testing.T) {
 		t.Errorf("▲ at column %d, want %d (the middle point):\n%s", col, want, out)
 	}
 }
+
+// TestPlotHasAnEpochAxis: compare's chart of validation figures per
+// epoch has the epochs under it, at whole numbers (it had no x-axis).
+func TestPlotHasAnEpochAxis(t *testing.T) {
+	out := Plot([][]float64{{0.1, 0.2, 0.25, 0.3, 0.32}, {0.15, 0.2, 0.22}}, nil, 60, 14, "f1", false)
+	lines := strings.Split(out, "\n")
+	axis := -1
+	for i, l := range lines {
+		if strings.Contains(l, "└") {
+			axis = i
+		}
+	}
+	if axis < 0 || axis+1 >= len(lines) || strings.Fields(lines[axis+1])[0] != "1" || !strings.HasSuffix(strings.TrimSpace(lines[axis+1]), "5") {
+		t.Fatalf("no epoch axis from 1 to 5 under the chart:\n%s", out)
+	}
+	for _, f := range strings.Fields(lines[axis+1]) {
+		if _, err := strconv.Atoi(f); err != nil {
+			t.Errorf("epoch label %q is not a whole number:\n%s", f, out)
+		}
+	}
+}
