@@ -69,18 +69,7 @@ func TestUnreadableImages(t *testing.T) {
 	}
 	// Subscribed before the start, whose normalisation reads (and
 	// warns of) the first images.
-	hub := NewHub()
-	stop := collect(hub, nil)
-	tr, sink, err := start(context.Background(), cfg, hub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = tr.Run(context.Background())
-	if cerr := sink.close(tr.Status(), err); cerr != nil {
-		t.Errorf("closing the run: %v", cerr)
-	}
-	hub.Close()
-	evs = stop()
+	_, evs, err = runFromStart(t, cfg)
 	if err == nil || !strings.Contains(err.Error(), "epoch 1 trained on no image: none of its") {
 		t.Fatalf("a run none of whose images can be read: %v", err)
 	}
