@@ -268,6 +268,9 @@ func (m *Manager) RunsDir() string {
 // finished is the finished alert's message.
 func finished(t *Trainer, err error) string {
 	msg := fmt.Sprintf("run %s %s after %d of %d epochs; best macro F1 %.4f at epoch %d", t.RunID(), t.Status(), t.epoch, t.cfg.Epochs, t.bestF1, t.bestEpoch)
+	if t.bestEpoch == 0 && !t.valTrained {
+		msg = fmt.Sprintf("run %s %s after %d of %d epochs, before any was validated", t.RunID(), t.Status(), t.epoch, t.cfg.Epochs)
+	}
 	if t.valTrained && t.bestEpoch == 0 {
 		msg = fmt.Sprintf("run %s %s after %d of %d epochs; every epoch validated on images its weights had trained on (--val-train), so none has best figures, and predictions use its latest epoch's checkpoint", t.RunID(), t.Status(), t.epoch, t.cfg.Epochs)
 	} else if t.valTrained {

@@ -69,9 +69,13 @@ func TestUnreadableImages(t *testing.T) {
 	}
 	// Subscribed before the start, whose normalisation reads (and
 	// warns of) the first images.
-	_, evs, err = runFromStart(t, cfg)
+	tr, evs, err := runFromStart(t, cfg)
 	if err == nil || !strings.Contains(err.Error(), "epoch 1 trained on no image: none of its") {
 		t.Fatalf("a run none of whose images can be read: %v", err)
+	}
+	// Its finished alert said "best macro F1 0.0000 at epoch 0".
+	if msg := finished(tr, err); !strings.Contains(msg, "failed after 0 of 1 epochs, before any was validated: epoch 1 trained on no image") {
+		t.Errorf("the finished alert of a run that validated no epoch: %s", msg)
 	}
 	named, counted := 0, ""
 	for _, e := range evs {
