@@ -336,11 +336,22 @@ func printRuns(out io.Writer, dir string, rows []runRow, md bool) {
 	} else {
 		// Columns as wide as their widest cell: sweep trials' and --name's
 		// ids and a mixed loss overflowed fixed widths and shifted the rest.
+		// An unreadable run's row (its id, status and error) goes under
+		// the table: in it, a row of three cells broke the columns of the
+		// rows below (the writer aligns runs of lines cell by cell).
 		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+		var under []string
 		for _, cells := range append([][]string{head}, body...) {
+			if len(cells) < len(head) {
+				under = append(under, strings.Join(cells, "  "))
+				continue
+			}
 			fmt.Fprintln(tw, strings.Join(cells, "\t"))
 		}
 		_ = tw.Flush() // a closed pipe has no one to tell
+		for _, u := range under {
+			fmt.Fprintln(out, u)
+		}
 	}
 	if changed {
 		mark := "*"

@@ -1053,16 +1053,19 @@ func TestRunsMarksWhatChanged(t *testing.T) {
 
 // TestRunsTableAligns: maskdash runs keeps its columns aligned when a
 // cell is wider than usual (a sweep trial's id, a mixed loss), which
-// shifted the rest of the row when the widths were fixed.
+// shifted the rest of the row when the widths were fixed, and when a run
+// between them is unreadable (its row of three cells broke the columns
+// of the rows below it; it goes under the table).
 func TestRunsTableAligns(t *testing.T) {
 	var b strings.Builder
 	printRuns(&b, "runs", []runRow{
 		{ID: "20261205-021614-cnn-s-0.6focal+0.4f1-with-a-long-name", Status: "done", Model: "cnn-s", Loss: "0.6focal+0.4f1", StartLoss: "0.6focal+0.4f1", Optim: "adamw", LR: 1e-3, StartLR: 1e-3, Epochs: 10, Planned: 10},
+		{ID: "broken", Status: "unreadable", Error: "broken/run.json is corrupt"},
 		{ID: "short", Status: "running", Model: "vgg-s-mh", Loss: "ce", StartLoss: "ce", Optim: "sgd", LR: 3e-4, StartLR: 3e-4, Epochs: 1, Planned: 30},
 	}, false)
 	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
-	if len(lines) != 3 {
-		t.Fatalf("want a header and two rows:\n%s", b.String())
+	if len(lines) != 4 || lines[3] != "broken  unreadable  broken/run.json is corrupt" {
+		t.Fatalf("want a header, two rows and the unreadable run under them:\n%s", b.String())
 	}
 	for _, col := range []struct{ head, a, b string }{{"OPTIM", "adamw", "sgd"}, {"BEST F1", "0.0000", "0.0000"}, {"EPOCHS", "10/10", "1/30"}} {
 		at := strings.Index(lines[0], col.head)
