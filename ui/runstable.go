@@ -365,6 +365,15 @@ func (r runsModel) table(st Styles, w, h int) string {
 		var row table.Row
 		for _, i := range cols {
 			cell := runCols[i].cell(s.run.Info)
+			if s.run.Err != nil {
+				// A run whose run.json could not be read has no figures:
+				// its zero values ("0/0", lr 0) are none of its own. Why
+				// follows its id.
+				cell = ""
+				if runCols[i].title == "status" {
+					cell = "error"
+				}
+			}
 			if i == colID {
 				cell = idCells[k]
 			}

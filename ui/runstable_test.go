@@ -698,3 +698,40 @@ func TestManyPickedRunsKeepTheChart(t *testing.T) {
 		t.Errorf("the chart has %d rows:\n%s", rows, v)
 	}
 }
+
+// TestUnreadableRunInTheTable: a run whose run.json cannot be read shows
+// "error" as its status and why after its id, with no figures: its row
+// showed lr 0, epochs 0/0 and best epoch 0, an empty status.
+func TestUnreadableRunInTheTable(t *testing.T) {
+	rd := tableRuns(t)
+	if err := os.WriteFile(filepath.Join(rd, "c-cnn-focal-s1", "run.json"), []byte(`{"id": bad`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m := runsViewModel(t, rd, 160, 30)
+	v := m.View()
+	checkScreen(t, v, 160, 30)
+	row := -1
+	for k, l := range strings.Split(v, "\n") {
+		if !strings.Contains(l, "c-cnn-focal-s1") {
+			continue
+		}
+		if f := strings.Fields(l); f[0] != "error" || strings.Contains(l, "0/0") {
+			t.Errorf("the unreadable run's row: %q", l)
+		}
+		row = k
+	}
+	if row < 0 {
+		t.Fatalf("no row of the unreadable run:\n%s", v)
+	}
+	// Under the cursor, the whole reason is below the table (its row
+	// has room for the start of it).
+	for range 6 {
+		if strings.Contains(m.View(), "c-cnn-focal-s1: its record cannot be read") {
+			break
+		}
+		m, _ = press(m, "down")
+	}
+	if v := m.View(); !strings.Contains(strings.Join(strings.Fields(v), " "), "c-cnn-focal-s1/run.json is corrupt") {
+		t.Errorf("the cursor on the unreadable run does not say why:\n%s", v)
+	}
+}

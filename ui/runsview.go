@@ -609,6 +609,10 @@ func (r runsModel) preview(st Styles, w, h int) string {
 	if id == "" || h-1 < 4 {
 		return ""
 	}
+	if l := r.current(); l != nil && l.Err != nil {
+		// Its row has room for the start of why only.
+		return "\n" + st.BoxTitle.Render(truncate(id+": its record cannot be read", w)) + "\n" + st.Bad.Width(w).Render(l.Err.Error())
+	}
 	c, ok := r.curves[curveKey{id, r.overlay}]
 	if !ok {
 		return "\n" + st.Dim.Render(truncate("reading "+id+" …", w))
