@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -381,6 +382,17 @@ func (a *app) printVoteValidation(prs []training.RunPredictor, weighted bool) {
 		return
 	}
 	v, err := training.VoteOnValidation(prs)
+	if errors.Is(err, training.ErrNoSharedValidation) {
+		if o, oerr := training.VoteOutOfFold(prs); oerr == nil {
+			folds := make([]string, len(o.Folds))
+			for k, m := range o.Folds {
+				folds[k] = fmt.Sprintf("%.4f", m.MacroF1)
+			}
+			fmt.Fprintf(a.out, "validation, out of fold (the %d images of %d validation splits, each voted by the runs that did not train on it): macro F1 %.4f (each split's %s)\n",
+				o.Images, o.Splits, o.Vote.MacroF1, strings.Join(folds, ", "))
+			return
+		}
+	}
 	if err != nil {
 		fmt.Fprintf(a.out, "validation: no figure for the vote (%v)\n", err)
 		return

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -110,7 +111,7 @@ private leaderboard's score instead of the public one's.`,
 		for _, s := range scored {
 			fmt.Fprintf(a.out, "%s (%s, %s): %s leaderboard macro F1 %.4f", filepath.Base(s.File), strings.Join(s.Runs, " + "), s.Time.Format("2006-01-02 15:04"), board, f1)
 			if s.ValF1 != nil {
-				fmt.Fprintf(a.out, ", validation %.4f (%+.4f)", *s.ValF1, f1-*s.ValF1)
+				fmt.Fprintf(a.out, ", %s %.4f (%+.4f)", valWord(s), *s.ValF1, f1-*s.ValF1)
 			}
 			fmt.Fprintln(a.out)
 		}
@@ -155,10 +156,17 @@ func printSubmissions(out io.Writer, runsDir string, all []runs.Submission) {
 		if len(with) > 0 {
 			weights = strings.TrimPrefix(weights+", "+strings.Join(with, ", "), ", ")
 		}
+		val := f1Cell(s.ValF1)
+		if s.ValOutOfFold && s.ValF1 != nil {
+			val += " oof"
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Time.Local().Format("2006-01-02 15:04"), filepath.Base(s.File), from, dash(weights),
-			f1Cell(s.ValF1), scoreCell(s.Public), scoreCell(s.Private))
+			val, scoreCell(s.Public), scoreCell(s.Private))
 	}
 	_ = tw.Flush() // a closed pipe has no one to tell
+	if slices.ContainsFunc(all, func(s runs.Submission) bool { return s.ValOutOfFold && s.ValF1 != nil }) {
+		fmt.Fprintln(out, "oof: a vote of the folds of a K-fold split, scored on their out-of-fold predictions (each image voted by the runs that did not train on it)")
+	}
 	for _, b := range []struct {
 		private bool
 		name    string
@@ -183,6 +191,15 @@ func agreementLine(a runs.Agreement, board string) string {
 		return fmt.Sprintf("%s with both figures: %s (their rank correlation needs 3 with differing figures)", plural(a.N, "submission"), gap)
 	}
 	return fmt.Sprintf("validation against the %s leaderboard over %s: Spearman ρ %.2f, %s", board, plural(a.N, "submission"), a.Rank, gap)
+}
+
+// valWord names a submission's validation figure: out of fold for a vote
+// of folds.
+func valWord(s runs.Submission) string {
+	if s.ValOutOfFold {
+		return "validation out of fold"
+	}
+	return "validation"
 }
 
 func f1Cell(v *float64) string {

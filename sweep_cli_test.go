@@ -383,6 +383,19 @@ func TestSweepFoldsEnsemble(t *testing.T) {
 	if err != nil || !strings.HasPrefix(string(b), "ImageID,ans\n") {
 		t.Errorf("submission: %v %.40q", err, b)
 	}
+	// The folds' vote has an out-of-fold figure (it had none), kept as
+	// its validation figure in the record of submissions, marked so.
+	m := regexp.MustCompile(`validation, out of fold \(the 168 images of 3 validation splits, each voted by the runs that did not train on it\): macro F1 (\d\.\d{4}) \(each split's \d\.\d{4}, \d\.\d{4}, \d\.\d{4}\)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("ensemble of the folds gives no out-of-fold figure:\n%s", out)
+	}
+	subs, err := runs.ReadSubmissions(rd)
+	if err != nil || len(subs) != 1 || subs[0].ValF1 == nil || !subs[0].ValOutOfFold || fmt.Sprintf("%.4f", *subs[0].ValF1) != m[1] {
+		t.Errorf("the record of the folds' vote: %v %+v, want out of fold %s", err, subs, m[1])
+	}
+	if out, err := run(t, "submissions", "--runs", rd); err != nil || !strings.Contains(out, m[1]+" oof") || !strings.Contains(out, "oof: a vote of the folds of a K-fold split") {
+		t.Errorf("submissions: %v\n%s", err, out)
+	}
 }
 
 // TestSweepTrainAgeBins: a grid over --train-age-bins, whose values are

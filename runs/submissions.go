@@ -54,12 +54,16 @@ type Submission struct {
 	// order (ensemble --weights); none for an equal vote.
 	VoteWeights []float64 `json:"vote_weights,omitempty"`
 	// ValF1 is the validation macro F1 of what it came from: a single
-	// run's checkpoint at an epoch's end, or a vote of runs that
-	// validated on the same images, voted there; nil when there is none
-	// to give (a checkpoint taken mid-epoch, a vote of other splits).
-	ValF1   *float64          `json:"val_macro_f1,omitempty"`
-	Public  *LeaderboardScore `json:"public,omitempty"`
-	Private *LeaderboardScore `json:"private,omitempty"`
+	// run's checkpoint at an epoch's end, a vote of runs that validated
+	// on the same images, voted there, or (ValOutOfFold) a vote of the
+	// folds of a K-fold split, on their out-of-fold predictions; nil when
+	// there is none to give (a checkpoint taken mid-epoch, a vote of
+	// splits that overlap).
+	ValF1 *float64 `json:"val_macro_f1,omitempty"`
+	// ValOutOfFold: ValF1 is out-of-fold (training.VoteOutOfFold).
+	ValOutOfFold bool              `json:"val_out_of_fold,omitempty"`
+	Public       *LeaderboardScore `json:"public,omitempty"`
+	Private      *LeaderboardScore `json:"private,omitempty"`
 }
 
 // LeaderboardScore is what a leaderboard said of a submission.

@@ -12,8 +12,9 @@ import (
 // the runs folder's record (runs.RecordSubmission): the runs as the
 // runs folder names them, which weights, and the validation macro F1 the
 // leaderboard's is set against: a single checkpoint's written at an
-// epoch's end, or a vote's on the validation images its runs share
-// (VoteOnValidation; none for runs of other splits). It returns the runs folder the record
+// epoch's end, a vote's on the validation images its runs share
+// (VoteOnValidation), or a vote of folds' out of fold (VoteOutOfFold;
+// none for splits that overlap). It returns the runs folder the record
 // belongs in: runsDir when the first run is in it, else the runs folder
 // the first run is in (a run given as a path elsewhere; a sweep's trial's
 // is the sweep's runs folder).
@@ -38,6 +39,9 @@ func SubmissionFrom(runsDir string, prs []RunPredictor, tta, offsets bool) (stri
 		if v, err := VoteOnValidation(prs); err == nil {
 			f1 := v.Vote.MacroF1
 			s.ValF1 = &f1
+		} else if o, err := VoteOutOfFold(prs); err == nil {
+			f1 := o.Vote.MacroF1
+			s.ValF1, s.ValOutOfFold = &f1, true
 		}
 	}
 	return home, s

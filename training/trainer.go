@@ -1053,7 +1053,7 @@ func (t *Trainer) tellUnreadable() {
 	}
 	t.untold = n
 	t.hub.Publish(Event{Kind: KindError, Run: t.id, Time: time.Now(), Msg: fmt.Sprintf(
-		"%d more images could not be read (%d in all; the first %d are named above); each is left out of training and of the validation figures", more, n, imageWarnings)})
+		"%d more images could not be read (%d in all; the first %d are named above, 'maskdash stats --data %s' lists every one); each is left out of training and of the validation figures", more, n, imageWarnings, t.dataDir())})
 }
 
 // computeNorm sets the normalisation from up to 256 training images: the

@@ -45,6 +45,7 @@ type ensembledMsg struct {
 	// val is the vote on the validation images the runs share (nil:
 	// they do not share them).
 	val *training.VoteValidation
+	oof *training.OutOfFold // a vote of folds: its out-of-fold figure (val is nil)
 	// weighted is the vote with weights (maskdash ensemble --weights),
 	// written beside the plain one when held-out halves say they help.
 	weighted votedWeights
@@ -150,6 +151,8 @@ func (r runsModel) ensemble() (runsModel, tea.Cmd) {
 		msg := ensembledMsg{path: out, e: e, ids: ids, start: start, offsets: offsets, weighted: weighted, unrecorded: unrecorded}
 		if v, err := training.VoteOnValidation(prs); err == nil {
 			msg.val = &v
+		} else if o, err := training.VoteOutOfFold(prs); err == nil {
+			msg.oof = &o
 		}
 		return msg
 	}
@@ -237,6 +240,9 @@ func (m ensembledMsg) said() (string, bool) {
 	}
 	if v := m.val; v != nil {
 		s += fmt.Sprintf(" · on the %d validation images they share: %.4f, %+.4f on the best alone", v.Images, v.Vote.MacroF1, v.Vote.MacroF1-v.BestAlone())
+	}
+	if o := m.oof; o != nil {
+		s += fmt.Sprintf(" · out of fold (%d images of %d splits): %.4f", o.Images, o.Splits, o.Vote.MacroF1)
 	}
 	files := filepath.Join(EnsemblesDir, filepath.Base(m.path))
 	o, w := m.offsets, m.weighted

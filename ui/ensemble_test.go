@@ -436,3 +436,14 @@ func TestWeightVoteWritesTheWeightedVote(t *testing.T) {
 		t.Errorf("said %q", said)
 	}
 }
+
+// TestFoldVoteSaysItsOutOfFoldFigure: E's answer for a vote of the folds
+// of a K-fold split gives its out-of-fold figure where a vote of one
+// split gives its figure on the images its runs share.
+func TestFoldVoteSaysItsOutOfFoldFigure(t *testing.T) {
+	m := ensembledMsg{path: filepath.Join("runs", EnsemblesDir, "v.csv"), e: training.Ensemble{Set: &dataset.Set{}}, ids: []string{"t000", "t001", "t002"}, start: time.Now(),
+		oof: &training.OutOfFold{Images: 168, Splits: 3, Vote: training.Metrics{MacroF1: 0.3182}}}
+	if s, bad := m.said(); bad || !strings.Contains(s, "ensemble of 3 runs · out of fold (168 images of 3 splits): 0.3182") {
+		t.Errorf("E's answer for a fold vote: %q", s)
+	}
+}
