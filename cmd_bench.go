@@ -50,6 +50,12 @@ type benchResult struct {
 	// Upload: each step sends its batch to the GPU, as training does;
 	// otherwise the batch stays there, as in torch_ref.py.
 	Upload bool `json:"upload,omitempty"`
+	// GPUWaitPct is the share of the timed steps' wall time the host was
+	// blocked waiting for the GPU (models.Net.GPUWaited, and the last
+	// wait for the queue to drain). Near 100 the GPU sets the pace; well
+	// below, the host's queueing of each step does, and the GPU idles
+	// for part of it (what nvidia-smi's busy share then shows).
+	GPUWaitPct *float64 `json:"gpu_wait_pct,omitempty"`
 }
 
 // share adds the cores' measured float32 peak and the step's share of it.
@@ -126,7 +132,11 @@ func (a *app) benchCmd() *cobra.Command {
 				fmt.Fprintf(a.out, "%s batch %d %s: %.1f images/s, peak %.0f MiB resident, %d threads, BLAS %s, loops %s, %s ops on %s\n  %s\n",
 					r.Model, r.Batch, r.Img, r.ImagesPerS, r.PeakMiB, r.Threads, r.BLAS, r.Kernels, r.Engine, r.Device, r.work())
 				if r.GPUMiB > 0 {
-					fmt.Fprintf(a.out, "  GPU: %s, %.0f MiB of device memory (%.2f MiB per image)\n", r.Precision, r.GPUMiB, r.GPUMiB/float64(r.Batch))
+					fmt.Fprintf(a.out, "  GPU: %s, %.0f MiB of device memory (%.2f MiB per image)", r.Precision, r.GPUMiB, r.GPUMiB/float64(r.Batch))
+					if r.GPUWaitPct != nil {
+						fmt.Fprintf(a.out, "; the host waited for it %.0f%% of the time", *r.GPUWaitPct)
+					}
+					fmt.Fprintln(a.out)
 				}
 			}
 		}
@@ -206,11 +216,17 @@ func benchOne(name string, dev models.Device, engine string, prec models.Precisi
 			break
 		}
 	}
+	drain := time.Now()
 	if err := net.Wait(); err != nil {
 		return benchResult{}, err
 	}
 	end := time.Now()
 	dt := end.Sub(start).Seconds()
+	var waitPct *float64
+	if net.OnGPU() {
+		w := 100 * (net.GPUWaited() + end.Sub(drain)).Seconds() / dt
+		waitPct = &w
+	}
 	if p := net.GPUProfile(); p != "" {
 		fmt.Fprint(os.Stderr, p)
 	}
@@ -224,7 +240,7 @@ func benchOne(name string, dev models.Device, engine string, prec models.Precisi
 		ImagesPerS: ips, PeakMiB: peak, MiBPerImage: peak / float64(batch),
 		Threads: models.Workers(), BLAS: models.BLASName(), Kernels: models.KernelsName(),
 		Precision: gpuOnly(net.OnGPU(), prec.String()), GPUMiB: float64(net.DeviceBytes()) / (1 << 20), Upload: net.OnGPU() && upload,
-		TimedFromMs: start.UnixMilli(), TimedToMs: end.UnixMilli()}, nil
+		TimedFromMs: start.UnixMilli(), TimedToMs: end.UnixMilli(), GPUWaitPct: waitPct}, nil
 }
 
 // peakMiB reads the process's peak resident memory (VmHWM).

@@ -119,9 +119,11 @@ func (r *gpuRun) lossStep(nd *G.Node, op *ops.LossOp) error {
 		r.logits = make([]float32, s.TotalSize())
 		r.dlogits = make([]float32, s.TotalSize())
 	}
+	t0 := time.Now()
 	if err := gpu.Download(d, r.logits, r.buf[x]); err != nil {
 		return err
 	}
+	r.waited += time.Since(t0)
 	clear(r.dlogits)
 	r.loss = (*op.Fn)(r.logits, s[0], s[1], r.dlogits)
 	op.Last = r.loss

@@ -5,6 +5,7 @@ package models
 import (
 	"fmt"
 	"slices"
+	"time"
 
 	G "gorgonia.org/gorgonia"
 
@@ -54,9 +55,11 @@ func (r *gpuRun) fetchLoss() error {
 		return nil
 	}
 	r.fetch = nil
+	t0 := time.Now()
 	if err := r.net.dev.WaitMark(); err != nil {
 		return err
 	}
+	r.waited += time.Since(t0)
 	n := f.bufs.rows * f.bufs.k
 	if len(r.logits) != n {
 		r.logits = make([]float32, n)

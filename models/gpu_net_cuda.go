@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"time"
 
 	G "gorgonia.org/gorgonia"
 
@@ -273,8 +274,17 @@ func (g *gpuNet) forward(n *Net, x []float32, m int) ([]float32, error) {
 // resetProfile drops what the profile has timed so far.
 func (g *gpuNet) resetProfile() {
 	if g.train != nil {
-		g.train.prof, g.train.profSteps = nil, 0
+		g.train.prof, g.train.profSteps, g.train.waited = nil, 0, 0
 	}
+}
+
+// waitedTime is how long the training steps' host has been blocked on
+// the device since the profile was last reset.
+func (g *gpuNet) waitedTime() time.Duration {
+	if g.train == nil {
+		return 0
+	}
+	return g.train.waited
 }
 
 func (g *gpuNet) profileText() string {

@@ -2,7 +2,10 @@
 
 package models
 
-import "errors"
+import (
+	"errors"
+	"time"
+)
 
 // gpuNet is empty without the cuda tag: no net can be on a GPU.
 type gpuNet struct{ dev noDevice }
@@ -29,6 +32,7 @@ func (*gpuNet) hold([]float32) error                                  { return e
 func (*gpuNet) inputBatch() []float32                                 { return nil }
 func (*gpuNet) profileText() string                                   { return "" }
 func (*gpuNet) resetProfile()                                         {}
+func (*gpuNet) waitedTime() time.Duration                             { return 0 }
 func (*gpuNet) bytes() int64                                          { return 0 }
 func (*gpuNet) trainStep(*Net, []float32) (float64, []float32, error) { return 0, nil, errNoCUDA }
 func (*gpuNet) forward(*Net, []float32, int) ([]float32, error)       { return nil, errNoCUDA }

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/maskdash/maskdash/models/ops/opstest"
 )
@@ -56,5 +57,50 @@ func TestGPUProfileStartsAfterReset(t *testing.T) {
 	}
 	if !strings.HasSuffix(conv, "(2 a step)") {
 		t.Errorf("the profile does not count cnn-s's two convolutions a step:\n%s", p)
+	}
+}
+
+// TestGPUWaitedCountsTheStepsWaits: a net on the GPU counts how long its
+// steps waited for the device (bench's gpu_wait_pct), with the loss on
+// the device (the step's one wait, for the loss and logits) and on the
+// host (its download of the logits): more than nothing after steps, no
+// more than the steps took, nothing after ResetGPUProfile. (On the
+// emulator every kernel runs at a wait, so nearly all of a step is.)
+func TestGPUWaitedCountsTheStepsWaits(t *testing.T) {
+	needGPU(t)
+	for _, onDevice := range []bool{true, false} {
+		net, err := New(Spec{Name: "cnn-s", Batch: 4, W: 16, H: 16, Seed: 2, Device: DeviceCUDA, Precision: PrecisionStrict})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := rand.New(rand.NewPCG(1, 1))
+		x := opstest.RandInput(r, 4*3*16*16)
+		net.SetLoss(dotLoss(opstest.RandInput(r, 4*net.Spec.Outputs())))
+		if onDevice {
+			net.SetDeviceLoss(&DeviceLoss{Terms: []DeviceLossTerm{{Kind: LossCE, Weight: 1}}, Heads: []int{18}, Labels: [][]int32{{1, 5, 17, 0}}})
+		}
+		start := time.Now()
+		for range 3 {
+			if _, _, err := net.TrainStep(x); err != nil {
+				t.Fatal(err)
+			}
+		}
+		took := time.Since(start)
+		if w := net.GPUWaited(); w <= 0 || w > took {
+			t.Errorf("loss on the device %v: waited %v over steps of %v", onDevice, w, took)
+		}
+		net.ResetGPUProfile()
+		if w := net.GPUWaited(); w != 0 {
+			t.Errorf("loss on the device %v: waited %v after a reset", onDevice, w)
+		}
+		closeNet(t, net)
+	}
+	cpu, err := New(Spec{Name: "cnn-s", Batch: 4, W: 16, H: 16, Seed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeNet(t, cpu)
+	if w := cpu.GPUWaited(); w != 0 {
+		t.Errorf("a net on the CPU waited %v for a GPU", w)
 	}
 }

@@ -5,6 +5,7 @@ package models
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	G "gorgonia.org/gorgonia"
 
@@ -39,14 +40,19 @@ type gpuRun struct {
 	planned   bool                           // outputs share memory by the plan (gpu_plan.go)
 	prof      map[string]*opTime             // per kind of op, when profiling
 	profSteps int
-	done      map[any]int  // the step an op's shared gradients were computed in
-	loss      float64      // the last step's
-	lossMem   *gpuLossBufs // the loss's memory when it runs on the device (gpu_loss_cuda.go)
-	devLoss   *DeviceLoss  // the loss to compute on the device this step, or nil
-	fetch     *lossFetch   // this step's device loss, on its way down (fetchLoss)
-	pinned    []gpu.Pinned // page-locked memory this run allocated, besides stage
-	logits    []float32    // the last step's, on the host
-	dlogits   []float32    // the loss's gradient, on the host
+	// waited is how long the host has been blocked on the device in
+	// steps (the step's one wait, fetchLoss; or the host loss's download)
+	// since the profile was last reset: beside the steps' wall time it
+	// says whether the host or the GPU holds a step up.
+	waited  time.Duration
+	done    map[any]int  // the step an op's shared gradients were computed in
+	loss    float64      // the last step's
+	lossMem *gpuLossBufs // the loss's memory when it runs on the device (gpu_loss_cuda.go)
+	devLoss *DeviceLoss  // the loss to compute on the device this step, or nil
+	fetch   *lossFetch   // this step's device loss, on its way down (fetchLoss)
+	pinned  []gpu.Pinned // page-locked memory this run allocated, besides stage
+	logits  []float32    // the last step's, on the host
+	dlogits []float32    // the loss's gradient, on the host
 	// --precision bf16 (gpu_half_cuda.go)
 	half  map[*G.Node]bool       // the nodes held as bfloat16 NHWC
 	wh    map[*G.Node]gpu.Buffer // a kernel's bfloat16 KRSC copy, by its node

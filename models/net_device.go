@@ -3,6 +3,7 @@ package models
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // The net on a GPU (Spec.Device DeviceCUDA, in a cuda build): its
@@ -127,6 +128,18 @@ func (n *Net) ResetGPUProfile() {
 	if n.gpu != nil {
 		n.gpu.resetProfile()
 	}
+}
+
+// GPUWaited is how long the training steps have waited for the GPU
+// since the last ResetGPUProfile (0 on the CPU): the step's one wait for
+// its loss and logits, or the host loss's download. Set against the
+// steps' wall time, a small share says the host, queueing, holds the GPU
+// up (bench --json's gpu_wait_pct).
+func (n *Net) GPUWaited() time.Duration {
+	if n.gpu == nil {
+		return 0
+	}
+	return n.gpu.waitedTime()
 }
 
 // Wait returns when everything queued on the net's GPU is done (a
