@@ -100,7 +100,12 @@ func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 		layers: layerProbe{every: cfg.LayersEvery}}
 	device := cfg.Device
 	if l.check {
-		device = "cpu" // a check asks no GPU: it runs where a sweep is started
+		if device == "cuda" && !models.GPUBuilt {
+			// The trials run this binary: every one would fail so.
+			_, err := models.ParseDevice(device)
+			return nil, err
+		}
+		device = "cpu" // a check asks no GPU: it runs where a sweep is started, maybe a login node
 	}
 	dev, engine, err := models.DeviceFor(device, cfg.Engine)
 	if err != nil {

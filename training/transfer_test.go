@@ -420,6 +420,14 @@ func TestCheckStart(t *testing.T) {
 	fresh.FreezeLayers = "conv1"
 	big := tinyConfig(t, dir)
 	big.Batch = 100000
+	// A check asks no GPU (a sweep may start on a login node), but a
+	// build that can never train on one is refused.
+	cuda := tinyConfig(t, dir)
+	cuda.Device = "cuda"
+	cudaSays := "built without GPU support"
+	if models.GPUBuilt {
+		cudaSays = ""
+	}
 	for _, c := range []struct {
 		name string
 		cfg  Config
@@ -435,6 +443,7 @@ func TestCheckStart(t *testing.T) {
 		{"frozen epochs with nothing fresh", child("", "", 1), "every tensor of this run comes from it: nothing would train"},
 		{"frozen layers without a parent", fresh, "this run has no parent"},
 		{"a batch larger than the data", big, "fewer than one batch of 100000"},
+		{"--device cuda", cuda, cudaSays},
 	} {
 		err := CheckStart(context.Background(), c.cfg)
 		if c.says == "" && err != nil || c.says != "" && (err == nil || !strings.Contains(err.Error(), c.says)) {

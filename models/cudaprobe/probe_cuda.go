@@ -61,3 +61,7 @@ func Problem() string {
 
 // Emulated reports whether the GPU is the emulator: not in a cuda build.
 const Emulated = false
+
+// Built reports whether this build can train on a GPU at all (where one
+// answers): yes.
+const Built = true

@@ -9,3 +9,6 @@ func Problem() string {
 
 // Emulated reports whether the GPU is the emulator: this build has none.
 const Emulated = false
+
+// Built reports whether this build can train on a GPU at all: no.
+const Built = false
