@@ -72,7 +72,12 @@ or numbers; * for any; T,T lists the hardest correct ones).`,
 			head += " (" + why + ")"
 		}
 		wrong := len(p.Worst(-1, -1, 0))
-		fmt.Fprintf(a.out, "%s: %d of %d validation images misclassified\n", head, wrong, p.Len())
+		read := p.WithoutUnread().Len()
+		fmt.Fprintf(a.out, "%s: %d of %d validation images misclassified", head, wrong, read)
+		if n := p.Len() - read; n > 0 {
+			fmt.Fprintf(a.out, " (%d more could not be read: no prediction)", n)
+		}
+		fmt.Fprintln(a.out)
 		fmt.Fprintf(a.out, "%s: %d images, worst first", cellName(p, truth, pred), all)
 		if len(idx) < all {
 			fmt.Fprintf(a.out, " (the first %d)", len(idx))

@@ -45,6 +45,9 @@ one class's curve (a number or a name).`,
 		if err != nil {
 			return err
 		}
+		unread := p.Len()
+		p = p.WithoutUnread() // no prediction of an image that could not be read
+		unread -= p.Len()
 		curves := make([]runs.PRCurve, p.Classes)
 		for c := range curves {
 			curves[c] = runs.ClassPR(p, c)
@@ -52,7 +55,11 @@ one class's curve (a number or a name).`,
 		if asJSON {
 			return prJSON(a.out, info.ID, p, curves)
 		}
-		fmt.Fprintf(a.out, "run %s, epoch %d (%s): each class against the rest on %d validation images\n", info.ID, p.Epoch, why, p.Len())
+		fmt.Fprintf(a.out, "run %s, epoch %d (%s): each class against the rest on %d validation images", info.ID, p.Epoch, why, p.Len())
+		if unread > 0 {
+			fmt.Fprintf(a.out, " (%d more could not be read: no prediction)", unread)
+		}
+		fmt.Fprintln(a.out)
 		if class != "" {
 			c, ok := p.ClassIndex(class)
 			if !ok {

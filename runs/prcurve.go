@@ -28,8 +28,9 @@ type PRCurve struct {
 	ArgmaxPrecision, ArgmaxRecall float64
 }
 
-// ClassPR is class c's PRCurve in p.
+// ClassPR is class c's PRCurve in p, of the images that could be read.
 func ClassPR(p *ValPreds, c int) PRCurve {
+	p = p.WithoutUnread()
 	n := p.Len()
 	order := make([]int, n)
 	for i := range order {

@@ -39,6 +39,50 @@ type ValPreds struct {
 	// time it writes a run's predictions.
 	Items []ValItem
 	Names []string
+	// Unread marks the images that could not be read (nil: none): their
+	// rows are uniform probabilities and no prediction (Pred 0), kept so
+	// that every run of a split has a row for each of its images. Worst,
+	// ClassPR and WithoutUnread leave them out, as the epoch's figures
+	// did. The file writes their predicted class as 65535.
+	Unread []bool
+}
+
+// unreadClass is an unread image's predicted class in the file.
+const unreadClass = 0xFFFF
+
+// IsUnread reports whether image i could not be read.
+func (p *ValPreds) IsUnread(i int) bool { return p.Unread != nil && p.Unread[i] }
+
+// WithoutUnread is p without the rows of the images that could not be
+// read (p itself when there are none): what a figure of one run's
+// predictions is computed on.
+func (p *ValPreds) WithoutUnread() *ValPreds {
+	if p.Unread == nil {
+		return p
+	}
+	keep := make([]bool, p.Len())
+	for i := range keep {
+		keep[i] = !p.Unread[i]
+	}
+	return p.Only(keep)
+}
+
+// Only is p with the rows keep marks (a new ValPreds; Names shared).
+func (p *ValPreds) Only(keep []bool) *ValPreds {
+	q := &ValPreds{Epoch: p.Epoch, Classes: p.Classes, Names: p.Names}
+	for i, k := range keep {
+		if !k {
+			continue
+		}
+		q.Truth = append(q.Truth, p.Truth[i])
+		q.Pred = append(q.Pred, p.Pred[i])
+		q.Loss = append(q.Loss, p.Loss[i])
+		q.Probs = append(q.Probs, p.Probs[i*p.Classes:(i+1)*p.Classes]...)
+		if p.Items != nil {
+			q.Items = append(q.Items, p.Items[i])
+		}
+	}
+	return q
 }
 
 // Len is the number of images.
@@ -53,6 +97,9 @@ func (p *ValPreds) Prob(i, c int) float32 { return p.Probs[i*p.Classes+c] }
 func (p *ValPreds) Worst(truth, pred, top int) []int {
 	var idx []int
 	for i := range p.Truth {
+		if p.IsUnread(i) {
+			continue // no prediction: not misclassified
+		}
 		t, q := p.Truth[i], p.Pred[i]
 		switch {
 		case truth < 0 && pred < 0:
@@ -110,7 +157,11 @@ func (r *Run) WriteValPreds(p *ValPreds) error {
 	b = binary.LittleEndian.AppendUint32(b, uint32(c))
 	for i := range n {
 		b = binary.LittleEndian.AppendUint16(b, uint16(p.Truth[i]))
-		b = binary.LittleEndian.AppendUint16(b, uint16(p.Pred[i]))
+		pred := uint16(p.Pred[i])
+		if p.IsUnread(i) {
+			pred = unreadClass
+		}
+		b = binary.LittleEndian.AppendUint16(b, pred)
 		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(p.Loss[i]))
 		for _, v := range p.Probs[i*c : (i+1)*c] {
 			b = binary.LittleEndian.AppendUint16(b, uint16(math.Round(float64(min(max(v, 0), 1))*65535)))
@@ -195,6 +246,12 @@ func ReadValPreds(runDir string, epoch int) (*ValPreds, error) {
 		r := b[i*rec:]
 		p.Truth[i] = int(binary.LittleEndian.Uint16(r))
 		p.Pred[i] = int(binary.LittleEndian.Uint16(r[2:]))
+		if p.Pred[i] == unreadClass {
+			if p.Unread == nil {
+				p.Unread = make([]bool, n)
+			}
+			p.Unread[i], p.Pred[i] = true, 0
+		}
 		if p.Truth[i] >= c || p.Pred[i] >= c {
 			return nil, bad(fmt.Sprintf("image %d has class %d or %d of %d", i, p.Truth[i], p.Pred[i], c))
 		}

@@ -56,3 +56,46 @@ func TestValPredsRoundTripAndWorstFirst(t *testing.T) {
 		t.Errorf("a cut file: %v", err)
 	}
 }
+
+// TestUnreadImagesInValPreds: an image that could not be read keeps its
+// row (uniform probabilities) marked as such through the file; Worst,
+// ClassPR and WithoutUnread leave it out (it was listed among the worst
+// mistakes, a prediction of class 0, and counted in the curves).
+func TestUnreadImagesInValPreds(t *testing.T) {
+	r, err := NewStore(t.TempDir()).Create(Info{ID: "u", Start: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close(StatusDone, nil)
+	third := float32(1) / 3
+	p := &ValPreds{Epoch: 1, Classes: 3,
+		Truth: []int{1, 2, 0}, Pred: []int{1, 0, 0},
+		Loss:  []float32{0.2, 1.0986, 0.1},
+		Probs: []float32{0.1, 0.8, 0.1, third, third, third, 0.9, 0.05, 0.05},
+		Items: []ValItem{{Name: "a", Path: "/d/a.jpg"}, {Name: "b", Path: "/d/b.jpg", Label: 2}, {Name: "c", Path: "/d/c.jpg"}},
+		Names: []string{"x", "y", "z"}, Unread: []bool{false, true, false}}
+	if err := r.WriteValPreds(p); err != nil {
+		t.Fatal(err)
+	}
+	q, err := ReadValPreds(r.Dir, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.Len() != 3 || !q.IsUnread(1) || q.IsUnread(0) || q.IsUnread(2) || q.Pred[1] != 0 {
+		t.Fatalf("read back: unread %v, predictions %v", q.Unread, q.Pred)
+	}
+	if got := q.Worst(-1, -1, 0); len(got) != 0 {
+		t.Errorf("the unreadable image is among the mistakes: %v", got)
+	}
+	if w := q.WithoutUnread(); w.Len() != 2 || w.Items[1].Name != "c" || w.Truth[1] != 0 || w.Prob(1, 0) < 0.89 || w.Unread != nil {
+		t.Errorf("without the unreadable image: %+v", w)
+	}
+	if c := ClassPR(q, 2); c.Support != 0 {
+		t.Errorf("class 2's curve counts the unreadable image: support %d", c.Support)
+	}
+	// Predictions of every image read stay as they are.
+	all := &ValPreds{Epoch: 1, Classes: 3, Truth: []int{0}, Pred: []int{0}, Loss: []float32{0.1}, Probs: []float32{0.9, 0.05, 0.05}}
+	if all.WithoutUnread() != all {
+		t.Errorf("WithoutUnread of predictions with nothing unread is a copy")
+	}
+}

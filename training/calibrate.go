@@ -46,6 +46,7 @@ func CalibrateRun(ctx context.Context, runDir, ckpt string, tta bool) (RunCalibr
 	if err != nil {
 		return RunCalibration{}, fmt.Errorf("%w (runs from before maskdash kept validation predictions have none, and a run without a validation split keeps none)", err)
 	}
+	preds = preds.WithoutUnread() // an image that could not be read is no prediction to fit on
 	if len(meta.Classes) > 0 && !slices.Equal(meta.Classes, preds.Names) {
 		return RunCalibration{}, fmt.Errorf("epoch %d's validation predictions name other classes than checkpoint %s", meta.Epoch, filepath.Base(p))
 	}

@@ -110,7 +110,37 @@ func groupBySplit(prs []RunPredictor, same func(a, b *runs.ValPreds) bool) ([]va
 		}
 		groups = append(groups, valGroup{preds: p, members: []int{k}})
 	}
+	for g := range groups {
+		groups[g].preds = dropUnread(kept, groups[g].members)
+	}
 	return groups, kept, nil
+}
+
+// dropUnread leaves out of the kept predictions of a group's runs (same
+// images, in the same order) every image one of them could not read: it
+// has no prediction there, and the runs' rows must stay side by side. It
+// returns the group's first run's.
+func dropUnread(kept []*runs.ValPreds, members []int) *runs.ValPreds {
+	var keep []bool
+	for _, k := range members {
+		for i := range kept[k].Len() {
+			if kept[k].IsUnread(i) {
+				if keep == nil {
+					keep = make([]bool, kept[k].Len())
+					for j := range keep {
+						keep[j] = true
+					}
+				}
+				keep[i] = false
+			}
+		}
+	}
+	if keep != nil {
+		for _, k := range members {
+			kept[k] = kept[k].Only(keep)
+		}
+	}
+	return kept[members[0]]
 }
 
 // valLogProbs are the run's validation log-probabilities: the kept ones,

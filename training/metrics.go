@@ -210,7 +210,7 @@ func Argmax(v []float64) int {
 // valPreds turns a set's class log-probabilities into the per-image
 // predictions a run keeps: true and predicted class, loss (−log p of the
 // true class) and probabilities.
-func valPreds(epoch int, set *dataset.Set, lp [][]float64) *runs.ValPreds {
+func valPreds(epoch int, set *dataset.Set, lp [][]float64, unread []bool) *runs.ValPreds {
 	c := len(set.Classes)
 	p := &runs.ValPreds{Epoch: epoch, Classes: c, Truth: make([]int, len(lp)), Pred: make([]int, len(lp)),
 		Loss: make([]float32, len(lp)), Probs: make([]float32, len(lp)*c), Items: make([]runs.ValItem, len(lp)), Names: set.Classes}
@@ -223,5 +223,6 @@ func valPreds(epoch int, set *dataset.Set, lp [][]float64) *runs.ValPreds {
 		}
 		p.Items[i] = runs.ValItem{Name: s.Name, Path: s.Path, Mem: s.Mem, Label: s.Label}
 	}
+	p.Unread = unread
 	return p
 }

@@ -780,7 +780,7 @@ func (t *Trainer) validate(ctx context.Context) (Metrics, *Confusion, *runs.ValP
 	if left == len(lp) {
 		return Metrics{}, nil, nil, fmt.Errorf("none of the %d validation images could be read (warned above): check the data folder %s", left, t.val.Root)
 	}
-	return Summarize(conf, loss, t.val.Masked), conf, valPreds(t.epoch, t.val, lp), nil
+	return Summarize(conf, loss, t.val.Masked), conf, valPreds(t.epoch, t.val, lp, unread), nil
 }
 
 // predictNow writes predictions of the eval set (mask layout) or of the

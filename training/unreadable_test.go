@@ -5,11 +5,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/maskdash/maskdash/dataset"
+	"github.com/maskdash/maskdash/runs"
 )
 
 // TestUnreadableImages: images that cannot be read are warned, the first
@@ -32,9 +34,27 @@ func TestUnreadableImages(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, evs, err := runTrainer(t, cfg, nil)
+	first, evs, err := runTrainer(t, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The kept predictions mark them: no mistake of the run's, nothing
+	// the errors view lists.
+	kept, err := runs.ReadValPreds(first.RunDir(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	marked := 0
+	for i := range kept.Len() {
+		if kept.IsUnread(i) {
+			marked++
+			if !slices.Contains(probe.val.Samples[:cut], probe.val.Samples[i]) {
+				t.Errorf("image %d (%s) is marked unread", i, kept.Items[i].Path)
+			}
+		}
+	}
+	if marked != cut || slices.ContainsFunc(kept.Worst(-1, -1, 0), kept.IsUnread) {
+		t.Errorf("%d images marked unread in the kept predictions, want %d; or among the mistakes", marked, cut)
 	}
 	named := 0
 	for _, e := range evs {
