@@ -230,7 +230,7 @@ func (a *app) ensembleCmd() *cobra.Command {
 	f.BoolVar(&weighted, "weights", false, "fit a weight per run on the validation images the runs share (runs of one split) and vote with the weights when held-out halves say they raise macro F1")
 	f.StringVar(&sweepRef, "sweep", "", "vote with a sweep's trials: the --top K best by validation macro F1, or every fold of a K-fold sweep")
 	f.StringVar(&filter, "filter", "", "vote with every run (and sweep trial) that matches, as runs --filter takes it ('f1>0.35 model=vgg-s'); with --top K the K best by validation macro F1")
-	countInt(f, &top, "top", 0, "with --sweep: the K best trials (of each task, in a sweep over --task; default: every trial of a K-fold sweep, else 5); with --filter: the K best runs (default: all)")
+	countInt(f, &top, "top", 0, "with --sweep: the K best trials (default 5); of a sweep with --folds or --seeds, every trial of the K best settings by their mean over them (default 1: the best setting's folds); of each task in a sweep over --task; with --filter: the K best runs (default: all)")
 	cmd.RunE = func(*cobra.Command, []string) error {
 		given := 0
 		for _, g := range []bool{len(refs) > 0, sweepRef != "", filter != ""} {
@@ -258,9 +258,12 @@ func (a *app) ensembleCmd() *cobra.Command {
 			refs = withRunDirs(nil, found)
 		}
 		if sweepRef != "" {
-			picked, err := sweepMembers(runsDir, sweepRef, top)
+			picked, says, err := sweepMembers(runsDir, sweepRef, top)
 			if err != nil {
 				return err
+			}
+			for _, s := range says {
+				fmt.Fprintf(a.out, "from the sweep, by its mean: %s\n", s)
 			}
 			for _, p := range picked {
 				fmt.Fprintf(a.out, "from the sweep: %s (%s), best macro F1 %.4f at epoch %d\n", p.RunID, p.Label(), p.BestF1, p.BestEpoch)
@@ -473,21 +476,27 @@ type sweepMember struct {
 }
 
 // sweepMembers picks a sweep's trials for a vote: the top K by best
-// validation macro F1; by default every trial of a K-fold sweep, else the
-// best 5.
-func sweepMembers(runsDir, ref string, top int) ([]sweepMember, error) {
+// validation macro F1 (default 5); of a sweep whose settings train on
+// folds or seeds, every trial of its top K settings by their mean over
+// them (default 1: the best setting's folds, each image of the
+// out-of-fold predictions voted by the runs that did not train on it).
+// A sweep over --task picks so within each task. says tells which
+// settings were picked, for a sweep of folds or seeds.
+func sweepMembers(runsDir, ref string, top int) (out []sweepMember, says []string, err error) {
 	sw, err := sweep.Open(runsDir, ref)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	best := sweep.Best(sw.Status(nil))
+	st := sw.Status(nil)
+	best := sweep.Best(st)
 	if len(best) == 0 {
-		return nil, fmt.Errorf("sweep %s has no trial with a finished epoch yet", sw.ID)
+		return nil, nil, fmt.Errorf("sweep %s has no trial with a finished epoch yet", sw.ID)
 	}
+	perPoint := sw.PerPoint()
 	if top == 0 {
 		top = 5
-		if len(sw.Trials) > 0 && sw.Trials[0].Folds > 0 {
-			top = len(best)
+		if perPoint {
+			top = 1
 		}
 	}
 	// A sweep over --task votes the best trials of each task: the vote
@@ -501,14 +510,23 @@ func sweepMembers(runsDir, ref string, top int) ([]sweepMember, error) {
 		}
 		byTask[task] = append(byTask[task], t)
 	}
-	var out []sweepMember
 	for _, task := range tasks {
 		b := byTask[task]
-		for _, t := range b[:min(top, len(b))] {
-			out = append(out, sweepMember{t, sw.RunDir(t.Index)})
+		if !perPoint {
+			for _, t := range b[:min(top, len(b))] {
+				out = append(out, sweepMember{t, sw.RunDir(t.Index)})
+			}
+			continue
+		}
+		pts := sweep.Points(b)
+		for _, p := range pts[:min(top, len(pts))] {
+			says = append(says, fmt.Sprintf("%s: %s", p.Label(), p.Says(sw.Unit())))
+			for _, t := range p.Trials {
+				out = append(out, sweepMember{t, sw.RunDir(t.Index)})
+			}
 		}
 	}
-	return out, nil
+	return out, says, nil
 }
 
 // trialTask is the one task a trial trains on (its task setting); "" for

@@ -408,6 +408,15 @@ func printSweep(w io.Writer, sw *sweep.Sweep, st []sweep.TrialStatus) {
 		return
 	}
 	fmt.Fprintf(w, "best: %s, macro F1 %.4f at epoch %d (%s)\n", b[0].RunID, b[0].BestF1, b[0].BestEpoch, b[0].Label())
+	// Settings trained on several folds or seeds compare by their mean,
+	// the cross-validation figure, not by their luckiest trial.
+	if pts := sweep.Points(st); sw.PerPoint() && len(pts) > 0 {
+		if len(pts) == 1 {
+			fmt.Fprintf(w, "%s: %s\n", sw.Unit(), pts[0].Says(sw.Unit()))
+		} else {
+			fmt.Fprintf(w, "best setting by its mean over its %s: %s, %s\n", sw.Unit(), pts[0].Label(), pts[0].Says(sw.Unit()))
+		}
+	}
 	printImportances(w, sweep.Importances(st), "trials", "")
 	for _, t := range st {
 		if !t.State.Ended() {
@@ -415,7 +424,11 @@ func printSweep(w io.Writer, sw *sweep.Sweep, st []sweep.TrialStatus) {
 		}
 	}
 	if len(sw.Trials) > 0 && sw.Trials[0].Folds > 0 {
-		fmt.Fprintf(w, "next: maskdash ensemble --sweep %s --offsets --out FILE (the folds' vote, with class offsets fitted on their out-of-fold predictions)\n", sw.ID)
+		whose := "the folds' vote"
+		if len(sweep.Points(st)) > 1 {
+			whose = "the vote of the best setting's folds"
+		}
+		fmt.Fprintf(w, "next: maskdash ensemble --sweep %s --offsets --out FILE (%s, with class offsets fitted on their out-of-fold predictions)\n", sw.ID, whose)
 	} else {
 		fmt.Fprintf(w, "next: maskdash ensemble --sweep %s --top 5 --out FILE (the best trials' vote), or maskdash calibrate %s/%s (class offsets for the best)\n", sw.ID, sw.ID, b[0].RunID)
 	}

@@ -398,6 +398,45 @@ func TestSweepFoldsEnsemble(t *testing.T) {
 	}
 }
 
+// TestSweepSettingsOverFolds: a sweep of two rates on two folds each
+// names the rate with the better mean over its folds (the
+// cross-validation figure; it named only the luckiest trial), and
+// ensemble --sweep votes that rate's folds alone (it voted every trial,
+// both rates'); --top 2 takes both rates.
+func TestSweepSettingsOverFolds(t *testing.T) {
+	data := tinySet(t)
+	rd := t.TempDir()
+	out, err := run(t, "sweep", "--runs", rd, "--folds", "2", "--grid", "lr=0.003,0.0003", "--parallel", "2", "--wait", "--data", data, "--img", "16x16", "--batch", "8", "--epochs", "1")
+	if err != nil {
+		t.Fatalf("sweep: %v\n%s", err, out)
+	}
+	id := onlySweep(t, rd)
+	mean := map[string]float64{}
+	for _, tr := range sweepStatus(t, rd, id).Trials {
+		if tr.BestF1 == nil {
+			t.Fatalf("trial %s has no figure", tr.Run)
+		}
+		mean[tr.Params["lr"]] += *tr.BestF1 / 2
+	}
+	best, other := "0.003", "0.0003"
+	if mean[other] > mean[best] {
+		best, other = other, best
+	}
+	says := fmt.Sprintf("best setting by its mean over its folds: lr=%s, mean macro F1 %.4f over 2 of 2 folds", best, mean[best])
+	if !strings.Contains(out, says) || !strings.Contains(out, "(the vote of the best setting's folds, with class offsets") {
+		t.Errorf("the sweep's end does not name the best rate by its mean (%q):\n%s", says, out)
+	}
+	out, err = run(t, "ensemble", "--runs", rd, "--sweep", id, "--out", filepath.Join(t.TempDir(), "v.csv"))
+	if err != nil || !strings.Contains(out, "from the sweep, by its mean: lr="+best+": mean macro F1") || !strings.Contains(out, "soft vote of 2 runs") ||
+		strings.Count(out, "(lr="+best+" fold=") != 2 || strings.Contains(out, "(lr="+other+" fold=") {
+		t.Errorf("ensemble --sweep of rates over folds: %v\n%s", err, out)
+	}
+	out, err = run(t, "ensemble", "--runs", rd, "--sweep", id, "--top", "2", "--out", filepath.Join(t.TempDir(), "v.csv"))
+	if err != nil || !strings.Contains(out, "soft vote of 4 runs") || !strings.Contains(out, "validation, out of fold (the 168 images of 2 validation splits") {
+		t.Errorf("ensemble --sweep --top 2: %v\n%s", err, out)
+	}
+}
+
 // TestSweepTrainAgeBins: a grid over --train-age-bins, whose values are
 // written 30:50 (the grid's commas separate values); each trial trains
 // with its thresholds.
