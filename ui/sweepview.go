@@ -185,6 +185,11 @@ func (v SweepView) View() string {
 	line2 := st.Dim.Render("no trial has finished an epoch yet")
 	if len(best) > 0 {
 		line2 = st.Good.Render(fmt.Sprintf("best %s: macro F1 %.4f at epoch %d (%s)", best[0].RunID, best[0].BestF1, best[0].BestEpoch, best[0].Label()))
+		// Settings over folds or seeds compare by their mean (as sweep
+		// status says it).
+		if pts := sweep.Points(v.st); v.sw.PerPoint() && len(pts) > 1 {
+			line2 += st.Dim.Render(fmt.Sprintf(" · best setting by its mean: %s, %.4f over %d of %d %s", pts[0].Label(), pts[0].Mean, len(pts[0].Trials), pts[0].Of, v.sw.Unit()))
+		}
 	}
 	keys := "↑/↓ move · enter: the trial's dashboard (steer it) · s: sort by F1/trial · ←/→ chart: all settings or one · q quit"
 	if w < 110 {

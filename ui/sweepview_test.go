@@ -184,3 +184,30 @@ func TestSweepViewSlices(t *testing.T) {
 		t.Errorf("←: the last setting's slice:\n%s", out)
 	}
 }
+
+// TestSweepViewNamesTheBestSettingByItsMean: the view of a sweep of
+// settings over folds names the best setting by its mean over its folds
+// beside the best trial, as sweep status does.
+func TestSweepViewNamesTheBestSettingByItsMean(t *testing.T) {
+	dir := makeSweep(t, 6, 3)
+	sw, err := sweep.Open(dir, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range sw.Trials { // two rates, three folds each
+		sw.Trials[i].Params = []sweep.KV{{Name: "lr", Value: []string{"0.1", "0.01"}[i/3]}}
+		sw.Trials[i].Fold, sw.Trials[i].Folds = i%3+1, 3
+	}
+	if err := sw.Save(); err != nil {
+		t.Fatal(err)
+	}
+	_, st, err := LoadSweep(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := sweep.Points(st)[0]
+	want := fmt.Sprintf("best setting by its mean: %s, %.4f over %d of 3 folds", p.Label(), p.Mean, len(p.Trials))
+	if out := sweepViewAt(t, dir, 160, 40).View(); !strings.Contains(out, want) {
+		t.Errorf("the view lacks %q:\n%s", want, out)
+	}
+}
