@@ -108,6 +108,9 @@ func (a *app) exportSweep(dir, format, out string) ([]string, error) {
 	if sw.Search != nil {
 		r.Search = sw.Search.Progress(sw)
 	}
+	if pts := sweep.Points(st); sw.PerPoint() && len(pts) > 0 {
+		r.BestSetting = fmt.Sprintf("best setting by its mean over its %s: %s, %s", sw.Unit(), pts[0].Label(), pts[0].Says(sw.Unit()))
+	}
 	for _, t := range st {
 		et := export.SweepTrial{Run: t.RunID, State: string(t.State), Why: t.Why, BestF1: t.BestF1, BestEpoch: t.BestEpoch, EpochsDone: t.EpochsDone, Epochs: t.Epochs}
 		for _, kv := range t.Settings() {

@@ -33,6 +33,10 @@ type SweepReport struct {
 	// Importance is what each setting that varies accounts for
 	// (runs.Importances of the trials), the largest share first.
 	Importance []runs.Importance
+	// BestSetting, of a sweep whose settings train on several folds or
+	// seeds, names the best setting by its mean over them, as sweep
+	// status says it; "" otherwise.
+	BestSetting string
 }
 
 // SweepTrial is one trial of a sweep.
@@ -258,6 +262,7 @@ var sweepTmpl = template.Must(template.New("sweep").Funcs(template.FuncMap{
 </style></head><body>
 <h1 id="sweep">{{.ID}}</h1>
 {{with .Best}}<p class="best" id="best">best macro F1 <b>{{f4 .BestF1}}</b>: {{.Run}} at epoch {{.BestEpoch}}</p>
+{{end}}{{with .BestSetting}}<p class="best" id="best-setting">{{.}}</p>
 {{end}}<p class="muted">{{.Summary}}{{with .Search}}; {{.}}{{end}}. Space: <code>{{range .Space}}{{.}} {{end}}</code>. Written by maskdash export on {{.Written}}.</p>
 {{with .Slices}}<h2>What each setting accounts for</h2>
 <p class="muted">ε²: the share of the scored trials' best macro F1 spread between the trials grouped by the setting's value,

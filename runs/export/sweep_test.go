@@ -93,6 +93,7 @@ func TestSweepCSVIsBestFirst(t *testing.T) {
 // each), every trial best first, and nothing fetched from elsewhere.
 func TestSweepHTMLInChromium(t *testing.T) {
 	r := sweepReport()
+	r.BestSetting = "best setting by its mean over its seeds: lr=0.001 loss=focal, mean macro F1 0.5900 over 2 of 2 seeds (t003 0.6100, t004 0.5700)"
 	path, err := SweepHTML(r, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -102,6 +103,7 @@ func TestSweepHTMLInChromium(t *testing.T) {
 	for _, want := range []string{
 		`<h1 id="sweep">sweep-20261206-001500-page</h1>`,
 		`best macro F1 <b>0.6100</b>: t003 at epoch 3`,
+		`<p class="best" id="best-setting">best setting by its mean over its seeds: lr=0.001 loss=focal, mean macro F1 0.5900 over 2 of 2 seeds (t003 0.6100, t004 0.5700)</p>`,
 		`local, 2 at a time: 5 done, 1 running. Space: <code>--grid=lr=0.0001,0.001,0.01;loss=ce,focal </code>`,
 		fmt.Sprintf(`<tr><td>lr</td><td>%.2f</td><td>0.001</td><td>0.5250</td><td>2</td><td>`, max(r.Importance[0].Share, 0)),
 		`<th>lr</th><th>loss</th><th>seed</th>`,
