@@ -356,13 +356,30 @@ func sweepJSON(w io.Writer, sw *sweep.Sweep, st []sweep.TrialStatus) error {
 		Submits   int               `json:"submits"`
 		Proposed  string            `json:"proposed,omitempty"` // tpe or random: added while the sweep ran
 	}
+	// A setting over folds or seeds: its mean over them, the best first.
+	type point struct {
+		Params string   `json:"params"`
+		Mean   float64  `json:"mean_best_macro_f1"`
+		Runs   []string `json:"runs"` // its trials with a finished epoch
+		Of     int      `json:"trials"`
+	}
 	out := struct {
 		ID         string          `json:"id"`
 		Dir        string          `json:"dir"`
 		Search     *sweep.Search   `json:"search,omitempty"`
 		Trials     []row           `json:"trials"`
 		Importance []importanceRow `json:"importance"`
+		Settings   []point         `json:"settings_by_mean,omitempty"`
 	}{ID: sw.ID, Dir: sw.Dir, Search: sw.Search, Importance: importanceRows(sweep.Importances(st))}
+	if sw.PerPoint() {
+		for _, p := range sweep.Points(st) {
+			pt := point{Params: p.Params, Mean: p.Mean, Of: p.Of}
+			for _, t := range p.Trials {
+				pt.Runs = append(pt.Runs, t.RunID)
+			}
+			out.Settings = append(out.Settings, pt)
+		}
+	}
 	for _, t := range st {
 		r := row{Run: t.RunID, State: t.State, Why: t.Why, Params: map[string]string{}, Fold: t.Fold, Seed: t.Seed, BestEpoch: t.BestEpoch, Epochs: t.EpochsDone, Node: t.Node, Submits: t.Submits, Proposed: t.Proposed}
 		for _, kv := range t.Params {

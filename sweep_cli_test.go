@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -421,6 +422,18 @@ func TestSweepSettingsOverFolds(t *testing.T) {
 	best, other := "0.003", "0.0003"
 	if mean[other] > mean[best] {
 		best, other = other, best
+	}
+	js, err := exec.Command(bin, "sweep", "status", id, "--runs", rd, "--json").Output()
+	var byMean struct {
+		Settings []struct {
+			Params string   `json:"params"`
+			Mean   float64  `json:"mean_best_macro_f1"`
+			Runs   []string `json:"runs"`
+		} `json:"settings_by_mean"`
+	}
+	if err != nil || json.Unmarshal(js, &byMean) != nil || len(byMean.Settings) != 2 || byMean.Settings[0].Params != "lr="+best ||
+		math.Abs(byMean.Settings[0].Mean-mean[best]) > 1e-9 || len(byMean.Settings[0].Runs) != 2 {
+		t.Errorf("sweep status --json's settings by their mean: %v\n%s", err, js)
 	}
 	says := fmt.Sprintf("best setting by its mean over its folds: lr=%s, mean macro F1 %.4f over 2 of 2 folds", best, mean[best])
 	if !strings.Contains(out, says) || !strings.Contains(out, "(the vote of the best setting's folds, with class offsets") {
