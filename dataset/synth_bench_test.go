@@ -76,3 +76,23 @@ func BenchmarkLoader(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAugmentApply times one training augmentation of a prepared
+// image (DefaultAugment at 64×64: random crop, flip, rotation, colour
+// jitter, normalisation), what each loader worker does per image once
+// the images are cached.
+func BenchmarkAugmentApply(b *testing.B) {
+	a := DefaultAugment(64, 64)
+	bw, bh := a.BaseSize()
+	base := RGB{W: bw, H: bh, Pix: make([]uint8, 3*bw*bh)}
+	for i := range base.Pix {
+		base.Pix[i] = uint8(i * 31)
+	}
+	dst := make([]float32, 3*64*64)
+	i := 0
+	for b.Loop() {
+		a.Apply(base, dst, SampleRand(1, 0, i), false)
+		i++
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "images/s")
+}
