@@ -176,6 +176,73 @@ func (a Augment) crop(w, h int) (x0, y0, cw, ch int) {
 // a few thousand conversions instead of one per source pixel.
 func (a Augment) prepareYCbCr(m *image.YCbCr) RGB {
 	b := m.Bounds()
+	hx, hy, ok := chromaShifts(m.SubsampleRatio)
+	if !ok || b.Min.X < 0 || b.Min.Y < 0 {
+		return a.prepareYCbCrAny(m)
+	}
+	x0, y0, cw, ch := a.crop(b.Dx(), b.Dy())
+	w, h := a.BaseSize()
+	out := RGB{W: w, H: h, Pix: make([]uint8, 3*w*h)}
+	sx := float64(cw) / float64(w)
+	sy := float64(ch) / float64(h)
+	for y := 0; y < h; y++ {
+		ya := y0 + int(float64(y)*sy)
+		yb := min(max(ya+1, y0+int(float64(y+1)*sy)), b.Dy())
+		for x := 0; x < w; x++ {
+			xa := x0 + int(float64(x)*sx)
+			xb := min(max(xa+1, x0+int(float64(x+1)*sx)), b.Dx())
+			var sY, sCb, sCr, n int
+			for yy := ya; yy < yb; yy++ {
+				yrow := m.Y[m.YOffset(b.Min.X, b.Min.Y+yy):]
+				// The chroma sample of (xx, yy) is the one its
+				// subsampling puts it in (image.YCbCr.COffset's, as shifts).
+				crow := ((b.Min.Y+yy)>>hy-b.Min.Y>>hy)*m.CStride - b.Min.X>>hx
+				for xx := xa; xx < xb; xx++ {
+					sY += int(yrow[xx])
+					ci := crow + (b.Min.X+xx)>>hx
+					sCb += int(m.Cb[ci])
+					sCr += int(m.Cr[ci])
+					n++
+				}
+			}
+			if n == 0 {
+				n = 1
+			}
+			r, g, bb := color.YCbCrToRGB(uint8(sY/n), uint8(sCb/n), uint8(sCr/n))
+			o := 3 * (y*w + x)
+			out.Pix[o], out.Pix[o+1], out.Pix[o+2] = r, g, bb
+		}
+	}
+	return out
+}
+
+// chromaShifts are how far right a pixel's x and y shift to reach its
+// chroma sample under subsampling ratio r (4:2:0: 1 and 1); ok is false
+// for a ratio this does not know.
+func chromaShifts(r image.YCbCrSubsampleRatio) (hx, hy uint, ok bool) {
+	switch r {
+	case image.YCbCrSubsampleRatio444:
+		return 0, 0, true
+	case image.YCbCrSubsampleRatio422:
+		return 1, 0, true
+	case image.YCbCrSubsampleRatio420:
+		return 1, 1, true
+	case image.YCbCrSubsampleRatio440:
+		return 0, 1, true
+	case image.YCbCrSubsampleRatio411:
+		return 2, 0, true
+	case image.YCbCrSubsampleRatio410:
+		return 2, 1, true
+	}
+	return 0, 0, false
+}
+
+// prepareYCbCrAny is prepareYCbCr through image.YCbCr.COffset, for a
+// subsampling ratio chromaShifts does not know or an image placed at
+// negative coordinates; the reference prepareYCbCr is held to
+// (TestPrepareYCbCrMatchesCOffset).
+func (a Augment) prepareYCbCrAny(m *image.YCbCr) RGB {
+	b := m.Bounds()
 	x0, y0, cw, ch := a.crop(b.Dx(), b.Dy())
 	w, h := a.BaseSize()
 	out := RGB{W: w, H: h, Pix: make([]uint8, 3*w*h)}

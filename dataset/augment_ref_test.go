@@ -1,8 +1,10 @@
 package dataset
 
 import (
+	"image"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -143,6 +145,32 @@ func TestApplyMatchesItsReference(t *testing.T) {
 		t.Logf("%dx%d: worst %.3g", a.W, a.H, worst)
 		if worst > 2e-5 {
 			t.Errorf("%dx%d: Apply is %.3g from its reference at worst", a.W, a.H, worst)
+		}
+	}
+}
+
+// TestPrepareYCbCrMatchesCOffset: the resize of a decoded JPEG, which
+// finds each pixel's chroma sample by shifts, gives the same bytes as
+// finding it through image.YCbCr.COffset, for every subsampling ratio,
+// odd sizes, an image not at the origin and a centre crop.
+func TestPrepareYCbCrMatchesCOffset(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	ratios := []image.YCbCrSubsampleRatio{image.YCbCrSubsampleRatio444, image.YCbCrSubsampleRatio422, image.YCbCrSubsampleRatio420,
+		image.YCbCrSubsampleRatio440, image.YCbCrSubsampleRatio411, image.YCbCrSubsampleRatio410}
+	for _, ratio := range ratios {
+		for _, rect := range []image.Rectangle{image.Rect(0, 0, 101, 77), image.Rect(3, 5, 130, 171)} {
+			m := image.NewYCbCr(rect, ratio)
+			for _, p := range [][]uint8{m.Y, m.Cb, m.Cr} {
+				for i := range p {
+					p[i] = uint8(r.IntN(256))
+				}
+			}
+			for _, a := range []Augment{DefaultAugment(24, 20), {W: 16, H: 16, Pad: 0.125, CropW: 60, CropH: 50}} {
+				got, want := a.prepareYCbCr(m), a.prepareYCbCrAny(m)
+				if got.W != want.W || got.H != want.H || !slices.Equal(got.Pix, want.Pix) {
+					t.Errorf("ratio %v, %v, %dx%d: the shifts' resize differs from COffset's", ratio, rect, a.W, a.H)
+				}
+			}
 		}
 	}
 }

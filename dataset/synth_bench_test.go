@@ -96,3 +96,26 @@ func BenchmarkAugmentApply(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "images/s")
 }
+
+// BenchmarkPrepareYCbCr times the resize of one decoded 384×512 4:2:0
+// photo to DefaultAugment's cached 72×72 image, what the first epoch does
+// per image after decoding it (without libjpeg-turbo).
+func BenchmarkPrepareYCbCr(b *testing.B) {
+	m := image.NewYCbCr(image.Rect(0, 0, 384, 512), image.YCbCrSubsampleRatio420)
+	for _, p := range [][]uint8{m.Y, m.Cb, m.Cr} {
+		for i := range p {
+			p[i] = uint8(i * 13)
+		}
+	}
+	a := DefaultAugment(64, 64)
+	b.Run("shifts", func(b *testing.B) {
+		for b.Loop() {
+			a.prepareYCbCr(m)
+		}
+	})
+	b.Run("COffset", func(b *testing.B) { // the form for other ratios, as it was for all
+		for b.Loop() {
+			a.prepareYCbCrAny(m)
+		}
+	})
+}
