@@ -215,7 +215,10 @@ func poolWindow(r0, r1 []float32, ox int, virt bool, a, b float32, relu bool) fl
 }
 
 // goScatter: where a virtual layer's ReLU cut the output to 0, BatchNorm's
-// gradient masks whichever input is picked. The pick uses conditional
+// gradient masks whichever input is picked. Each pair of input rows is
+// cleared (a vectorised memclr), then each window's gradient is stored
+// once, at its pick: the first input in reading order equal to the
+// window's maximum (minimum, stored output). The pick uses conditional
 // moves, not branches: which input wins is a coin toss the CPU cannot
 // predict.
 func goScatter(dx, dy, x, y []float32, h, w, mode int) {
@@ -223,39 +226,44 @@ func goScatter(dx, dy, x, y []float32, h, w, mode int) {
 	for oy := 0; oy < ho; oy++ {
 		// Row slices let the compiler drop the bounds checks.
 		r0, r1 := x[2*oy*w:2*oy*w+2*wo], x[(2*oy+1)*w:(2*oy+1)*w+2*wo]
-		d0, d1 := dx[2*oy*w:2*oy*w+2*wo], dx[(2*oy+1)*w:(2*oy+1)*w+2*wo]
+		top := dx[2*oy*w : (2*oy+1)*w+2*wo] // the window rows, the stride between them
+		clear(top[:2*wo])
+		clear(top[w:])
 		g := dy[oy*wo : oy*wo+wo]
-		var m []float32
-		if mode == scatterStored {
-			m = y[oy*wo : oy*wo+wo]
-		}
-		for ox := range g {
-			v0, v1, v2, v3 := r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1]
-			var mx float32
-			switch mode {
-			case scatterStored:
-				mx = m[ox]
-			case scatterMax:
-				mx = max(max(v0, v1), max(v2, v3))
-			default:
-				mx = min(min(v0, v1), min(v2, v3))
+		switch mode {
+		case scatterStored:
+			m := y[oy*wo : oy*wo+wo]
+			for ox := range g {
+				top[scatterPick(r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1], m[ox], w)+2*ox] = g[ox]
 			}
-			// The first input equal to the pick takes the gradient.
-			sel := 3
-			if v2 == mx {
-				sel = 2
+		case scatterMax:
+			for ox := range g {
+				v0, v1, v2, v3 := r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1]
+				top[scatterPick(v0, v1, v2, v3, max(max(v0, v1), max(v2, v3)), w)+2*ox] = g[ox]
 			}
-			if v1 == mx {
-				sel = 1
+		default:
+			for ox := range g {
+				v0, v1, v2, v3 := r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1]
+				top[scatterPick(v0, v1, v2, v3, min(min(v0, v1), min(v2, v3)), w)+2*ox] = g[ox]
 			}
-			if v0 == mx {
-				sel = 0
-			}
-			var q [4]float32
-			q[sel&3] = g[ox]
-			d0[2*ox], d0[2*ox+1], d1[2*ox], d1[2*ox+1] = q[0], q[1], q[2], q[3]
 		}
 	}
+}
+
+// scatterPick is the offset of a 2×2 window's first input (in reading
+// order: v0 v1 / v2 v3, rows w apart) equal to its pick m.
+func scatterPick(v0, v1, v2, v3, m float32, w int) int {
+	off := w + 1
+	if v2 == m {
+		off = w
+	}
+	if v1 == m {
+		off = 1
+	}
+	if v0 == m {
+		off = 0
+	}
+	return off
 }
 
 // poolPick returns the offset (0, 1, w or w+1) of the input a 2×2 window

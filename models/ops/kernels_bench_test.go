@@ -28,3 +28,22 @@ func BenchmarkSumsAct(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkScatter times the max pool's backward pass over one 64×64
+// plane (cnn-s's first pool), each mode: the gradient of each 2×2
+// window's picked input, zero for the other three.
+func BenchmarkScatter(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	const h, w = 64, 64
+	x, dy := opstest.RandInput(r, h*w), opstest.RandInput(r, h*w/4)
+	y := make([]float32, h*w/4)
+	kPool(y, x, h, w, false, 1, 0, false)
+	dx := make([]float32, h*w)
+	for mode, name := range []string{"stored", "max", "min"} {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				kScatter(dx, dy, x, y, h, w, mode)
+			}
+		})
+	}
+}
