@@ -370,6 +370,78 @@ func pool(virt, neg, relu bool) {
 	RET()
 }
 
+// scatter writes the max pool's backward pass for eight 2×2 windows a
+// step, whose picks m were stored by the forward pass: window i's
+// gradient dy[i] goes to the first of its inputs (r0[2i], r0[2i+1],
+// r1[2i], r1[2i+1], in that order) equal to m[i], zero to the others,
+// into rows d0 and d1 (16 floats each a step).
+func scatter() {
+	TEXT("scatterAVX", NOSPLIT, "func(d0, d1, r0, r1, m, dy *float32, n int)")
+	Doc("scatterAVX writes the gradient dy of n (a multiple of 8) 2×2 windows of rows r0 and r1 to the first input of each equal to its stored pick m, in rows d0 and d1, and zero to the rest.")
+	d0 := Load(Param("d0"), GP64())
+	d1 := Load(Param("d1"), GP64())
+	r0 := Load(Param("r0"), GP64())
+	r1 := Load(Param("r1"), GP64())
+	m := Load(Param("m"), GP64())
+	g := Load(Param("dy"), GP64()) // not "g", the assembler's goroutine register
+	n := Load(Param("n"), GP64())
+	// split loads 16 floats of a row as its windows' even and odd
+	// columns, in window order (as pool does).
+	split := func(row reg.Register) (ev, od reg.VecVirtual) {
+		lo, hi := YMM(), YMM()
+		VMOVUPS(Mem{Base: row}, lo)
+		VMOVUPS(Mem{Base: row, Disp: 32}, hi)
+		ev, od = YMM(), YMM()
+		VSHUFPS(Imm(0x88), hi, lo, ev)
+		VSHUFPS(Imm(0xDD), hi, lo, od)
+		VPERMPD(Imm(0xD8), ev, ev)
+		VPERMPD(Imm(0xD8), od, od)
+		return ev, od
+	}
+	// join stores a row's even and odd columns (window order) back as
+	// 16 floats in column order.
+	join := func(ev, od reg.VecVirtual, row reg.Register) {
+		VPERMPD(Imm(0xD8), ev, ev)
+		VPERMPD(Imm(0xD8), od, od)
+		lo, hi := YMM(), YMM()
+		VUNPCKLPS(od, ev, lo)
+		VUNPCKHPS(od, ev, hi)
+		VMOVUPS(lo, Mem{Base: row})
+		VMOVUPS(hi, Mem{Base: row, Disp: 32})
+	}
+	loop8(n, "scatterAVXLoop", func() {
+		mv, gv := YMM(), YMM()
+		VMOVUPS(Mem{Base: m}, mv)
+		VMOVUPS(Mem{Base: g}, gv)
+		v0, v1 := split(r0)
+		v2, v3 := split(r1)
+		// Each input's mask: equal to the pick, and no earlier input was.
+		VCMPPS(Imm(0), mv, v0, v0) // EQ_OQ
+		VCMPPS(Imm(0), mv, v1, v1)
+		VCMPPS(Imm(0), mv, v2, v2)
+		taken := YMM()
+		VMOVUPS(v0, taken)
+		VANDNPS(v1, taken, v1) // v1 and not taken
+		VORPS(v1, taken, taken)
+		VANDNPS(v2, taken, v2)
+		VORPS(v2, taken, taken)
+		VANDNPS(gv, taken, v3) // the last: none before it was
+		VANDPS(gv, v0, v0)
+		VANDPS(gv, v1, v1)
+		VANDPS(gv, v2, v2)
+		join(v0, v1, d0)
+		join(v2, v3, d1)
+		ADDQ(Imm(64), r0)
+		ADDQ(Imm(64), r1)
+		ADDQ(Imm(64), d0)
+		ADDQ(Imm(64), d1)
+		ADDQ(Imm(32), m)
+		ADDQ(Imm(32), g)
+	})
+	VZEROUPPER()
+	RET()
+}
+
 // winoInCols writes the column part of Winograd's input transform Bᵀ·d
 // for n (a multiple of 8) columns of four input rows, each given by its
 // own pointer (an image's rows in place, or a row of zeros past its edge).

@@ -64,6 +64,7 @@ func main() {
 	winoInCols()
 	winoInRow()
 	pool(false, false, false)
+	scatter()
 	for _, neg := range []bool{false, true} {
 		for _, relu := range []bool{false, true} {
 			pool(true, neg, relu)

@@ -28,6 +28,7 @@ func init() {
 	kWinoDy = avxWinoDy
 	kDotNT = avxDotNT
 	kPool = avxPool
+	kScatter = avxScatter
 	kDxPooled = avxDxPooled
 	kSumsPooled = avxSumsPooled
 }
@@ -98,6 +99,34 @@ func avxPool(o, in []float32, h, w int, virt bool, a, b float32, relu bool) {
 		}
 		for ox := n; ox < wo; ox++ {
 			orow[ox] = poolWindow(r0, r1, ox, virt, a, b, relu)
+		}
+	}
+}
+
+// avxScatter is goScatter with eight windows a step in assembly where the
+// forward pass stored its picks (scatterStored: a pool that is not of a
+// virtual layer, cnn-s's); the rest of a row, and the other modes, in Go.
+// Bit for bit the same: it only compares and moves values.
+func avxScatter(dx, dy, x, y []float32, h, w, mode int) {
+	ho, wo := h/2, w/2
+	n := wo &^ 7
+	if n == 0 || mode != scatterStored {
+		goScatter(dx, dy, x, y, h, w, mode)
+		return
+	}
+	for oy := 0; oy < ho; oy++ {
+		r0, r1 := x[2*oy*w:2*oy*w+2*wo], x[(2*oy+1)*w:(2*oy+1)*w+2*wo]
+		d0, d1 := dx[2*oy*w:2*oy*w+2*wo], dx[(2*oy+1)*w:(2*oy+1)*w+2*wo]
+		g, m := dy[oy*wo:oy*wo+wo], y[oy*wo:oy*wo+wo]
+		scatterAVX(&d0[0], &d1[0], &r0[0], &r1[0], &m[0], &g[0], n)
+		for ox := n; ox < wo; ox++ {
+			off := scatterPick(r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1], m[ox], 2*wo)
+			d0[2*ox], d0[2*ox+1], d1[2*ox], d1[2*ox+1] = 0, 0, 0, 0
+			if off < 2 {
+				d0[2*ox+off] = g[ox]
+			} else {
+				d1[2*ox+off-2*wo] = g[ox]
+			}
 		}
 	}
 }

@@ -51,13 +51,14 @@ func scatterRef(dx, dy, x, y []float32, h, w, mode int) {
 }
 
 // TestScatterMatchesItsReference: the max pool's backward pass, one
-// store a window after its rows are cleared, gives what four stores a
-// window gave, bit for bit, in every mode, with ties (the first input in
-// reading order takes the gradient) and odd sizes (the odd row or column
-// left as it was).
+// store a window after its rows are cleared (Go), or eight windows a step
+// (the build's: AVX2 where the picks were stored), gives what four stores
+// a window gave, bit for bit, in every mode, with ties (the first input
+// in reading order takes the gradient), rows of 8 windows and a tail, and
+// odd sizes (the odd row or column left as it was).
 func TestScatterMatchesItsReference(t *testing.T) {
 	r := rand.New(rand.NewPCG(4, 9))
-	for _, hw := range [][2]int{{64, 64}, {7, 9}, {2, 2}, {10, 33}} {
+	for _, hw := range [][2]int{{64, 64}, {7, 9}, {2, 2}, {10, 33}, {32, 36}, {6, 51}} {
 		h, w := hw[0], hw[1]
 		x, dy := opstest.RandInput(r, h*w), opstest.RandInput(r, (h/2)*(w/2))
 		for i := range x {
@@ -72,10 +73,15 @@ func TestScatterMatchesItsReference(t *testing.T) {
 			for i := range got {
 				got[i], want[i] = 7, 7 // what the caller left there
 			}
-			goScatter(got, dy, x, y, h, w, mode)
 			scatterRef(want, dy, x, y, h, w, mode)
-			if !slices.Equal(got, want) {
-				t.Errorf("%dx%d, mode %d: the scatter differs from its reference", h, w, mode)
+			for name, scatter := range map[string]func(dx, dy, x, y []float32, h, w, mode int){"Go": goScatter, "the build's": kScatter} {
+				for i := range got {
+					got[i] = 7
+				}
+				scatter(got, dy, x, y, h, w, mode)
+				if !slices.Equal(got, want) {
+					t.Errorf("%dx%d, mode %d: %s scatter differs from its reference", h, w, mode, name)
+				}
 			}
 		}
 	}

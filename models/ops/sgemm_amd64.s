@@ -3037,6 +3037,71 @@ poolAVXLoopDone:
 	VZEROUPPER
 	RET
 
+// func scatterAVX(d0 *float32, d1 *float32, r0 *float32, r1 *float32, m *float32, dy *float32, n int)
+// Requires: AVX, AVX2
+TEXT ·scatterAVX(SB), NOSPLIT, $0-56
+	MOVQ d0+0(FP), AX
+	MOVQ d1+8(FP), CX
+	MOVQ r0+16(FP), DX
+	MOVQ r1+24(FP), BX
+	MOVQ m+32(FP), SI
+	MOVQ dy+40(FP), DI
+	MOVQ n+48(FP), R8
+
+scatterAVXLoop:
+	CMPQ      R8, $0x08
+	JL        scatterAVXLoopDone
+	VMOVUPS   (SI), Y0
+	VMOVUPS   (DI), Y1
+	VMOVUPS   (DX), Y2
+	VMOVUPS   32(DX), Y3
+	VSHUFPS   $0x88, Y3, Y2, Y4
+	VSHUFPS   $0xdd, Y3, Y2, Y2
+	VPERMPD   $0xd8, Y4, Y4
+	VPERMPD   $0xd8, Y2, Y2
+	VMOVUPS   (BX), Y3
+	VMOVUPS   32(BX), Y5
+	VSHUFPS   $0x88, Y5, Y3, Y6
+	VSHUFPS   $0xdd, Y5, Y3, Y3
+	VPERMPD   $0xd8, Y6, Y6
+	VPERMPD   $0xd8, Y3, Y3
+	VCMPPS    $0x00, Y0, Y4, Y4
+	VCMPPS    $0x00, Y0, Y2, Y2
+	VCMPPS    $0x00, Y0, Y6, Y6
+	VMOVUPS   Y4, Y0
+	VANDNPS   Y2, Y0, Y2
+	VORPS     Y2, Y0, Y0
+	VANDNPS   Y6, Y0, Y6
+	VORPS     Y6, Y0, Y0
+	VANDNPS   Y1, Y0, Y3
+	VANDPS    Y1, Y4, Y4
+	VANDPS    Y1, Y2, Y2
+	VANDPS    Y1, Y6, Y6
+	VPERMPD   $0xd8, Y4, Y4
+	VPERMPD   $0xd8, Y2, Y2
+	VUNPCKLPS Y2, Y4, Y0
+	VUNPCKHPS Y2, Y4, Y1
+	VMOVUPS   Y0, (AX)
+	VMOVUPS   Y1, 32(AX)
+	VPERMPD   $0xd8, Y6, Y6
+	VPERMPD   $0xd8, Y3, Y3
+	VUNPCKLPS Y3, Y6, Y0
+	VUNPCKHPS Y3, Y6, Y1
+	VMOVUPS   Y0, (CX)
+	VMOVUPS   Y1, 32(CX)
+	ADDQ      $0x40, DX
+	ADDQ      $0x40, BX
+	ADDQ      $0x40, AX
+	ADDQ      $0x40, CX
+	ADDQ      $0x20, SI
+	ADDQ      $0x20, DI
+	SUBQ      $0x08, R8
+	JMP       scatterAVXLoop
+
+scatterAVXLoopDone:
+	VZEROUPPER
+	RET
+
 // func poolVirtMaxAVX(o *float32, r0 *float32, r1 *float32, n int, a float32, b float32)
 // Requires: AVX, AVX2, SSE
 TEXT ·poolVirtMaxAVX(SB), NOSPLIT, $0-40

@@ -100,6 +100,9 @@ func winoInRowAVX(v *float32, r *float32, stride int, n int)
 // poolAVX pools n (a multiple of 8) 2×2 windows of rows r0 and r1 into o.
 func poolAVX(o *float32, r0 *float32, r1 *float32, n int, a float32, b float32)
 
+// scatterAVX writes the gradient dy of n (a multiple of 8) 2×2 windows of rows r0 and r1 to the first input of each equal to its stored pick m, in rows d0 and d1, and zero to the rest.
+func scatterAVX(d0 *float32, d1 *float32, r0 *float32, r1 *float32, m *float32, dy *float32, n int)
+
 // poolVirtMaxAVX pools n (a multiple of 8) 2×2 windows of rows r0 and r1 into o.
 func poolVirtMaxAVX(o *float32, r0 *float32, r1 *float32, n int, a float32, b float32)
 
