@@ -127,7 +127,9 @@ func toRGB(img image.Image) RGB {
 // reductions do not alias).
 func (a Augment) Prepare(img image.Image) RGB {
 	if yc, ok := img.(*image.YCbCr); ok {
-		return a.prepareYCbCr(yc)
+		if out, ok := a.prepareYCbCr(yc); ok {
+			return out
+		}
 	}
 	src := toRGB(img)
 	x0, y0, cw, ch := a.crop(src.W, src.H)
@@ -174,11 +176,15 @@ func (a Augment) crop(w, h int) (x0, y0, cw, ch int) {
 // output pixel's area and converting only the averages to RGB (the
 // conversion is affine, so this equals converting first, up to clamping):
 // a few thousand conversions instead of one per source pixel.
-func (a Augment) prepareYCbCr(m *image.YCbCr) RGB {
+//
+// ok is false for a subsampling ratio chromaShifts does not know or an
+// image placed at negative coordinates (no decoded JPEG is either):
+// Prepare then converts the image to RGB first.
+func (a Augment) prepareYCbCr(m *image.YCbCr) (_ RGB, ok bool) {
 	b := m.Bounds()
 	hx, hy, ok := chromaShifts(m.SubsampleRatio)
 	if !ok || b.Min.X < 0 || b.Min.Y < 0 {
-		return a.prepareYCbCrAny(m)
+		return RGB{}, false
 	}
 	x0, y0, cw, ch := a.crop(b.Dx(), b.Dy())
 	w, h := a.BaseSize()
@@ -213,7 +219,7 @@ func (a Augment) prepareYCbCr(m *image.YCbCr) RGB {
 			out.Pix[o], out.Pix[o+1], out.Pix[o+2] = r, g, bb
 		}
 	}
-	return out
+	return out, true
 }
 
 // chromaShifts are how far right a pixel's x and y shift to reach its
@@ -235,45 +241,6 @@ func chromaShifts(r image.YCbCrSubsampleRatio) (hx, hy uint, ok bool) {
 		return 2, 1, true
 	}
 	return 0, 0, false
-}
-
-// prepareYCbCrAny is prepareYCbCr through image.YCbCr.COffset, for a
-// subsampling ratio chromaShifts does not know or an image placed at
-// negative coordinates; the reference prepareYCbCr is held to
-// (TestPrepareYCbCrMatchesCOffset).
-func (a Augment) prepareYCbCrAny(m *image.YCbCr) RGB {
-	b := m.Bounds()
-	x0, y0, cw, ch := a.crop(b.Dx(), b.Dy())
-	w, h := a.BaseSize()
-	out := RGB{W: w, H: h, Pix: make([]uint8, 3*w*h)}
-	sx := float64(cw) / float64(w)
-	sy := float64(ch) / float64(h)
-	for y := 0; y < h; y++ {
-		ya := y0 + int(float64(y)*sy)
-		yb := min(max(ya+1, y0+int(float64(y+1)*sy)), b.Dy())
-		for x := 0; x < w; x++ {
-			xa := x0 + int(float64(x)*sx)
-			xb := min(max(xa+1, x0+int(float64(x+1)*sx)), b.Dx())
-			var sY, sCb, sCr, n int
-			for yy := ya; yy < yb; yy++ {
-				yrow := m.Y[m.YOffset(b.Min.X, b.Min.Y+yy):]
-				for xx := xa; xx < xb; xx++ {
-					sY += int(yrow[xx])
-					ci := m.COffset(b.Min.X+xx, b.Min.Y+yy)
-					sCb += int(m.Cb[ci])
-					sCr += int(m.Cr[ci])
-					n++
-				}
-			}
-			if n == 0 {
-				n = 1
-			}
-			r, g, bb := color.YCbCrToRGB(uint8(sY/n), uint8(sCb/n), uint8(sCr/n))
-			o := 3 * (y*w + x)
-			out.Pix[o], out.Pix[o+1], out.Pix[o+2] = r, g, bb
-		}
-	}
-	return out
 }
 
 func resizeArea(src RGB, x0, y0, cw, ch, w, h int) RGB {

@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"image"
+	"image/color"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -149,6 +150,43 @@ func TestApplyMatchesItsReference(t *testing.T) {
 	}
 }
 
+// prepareYCbCrAny is prepareYCbCr as first written, through
+// image.YCbCr.COffset a pixel: the reference the shifts are held to.
+func (a Augment) prepareYCbCrAny(m *image.YCbCr) RGB {
+	b := m.Bounds()
+	x0, y0, cw, ch := a.crop(b.Dx(), b.Dy())
+	w, h := a.BaseSize()
+	out := RGB{W: w, H: h, Pix: make([]uint8, 3*w*h)}
+	sx := float64(cw) / float64(w)
+	sy := float64(ch) / float64(h)
+	for y := 0; y < h; y++ {
+		ya := y0 + int(float64(y)*sy)
+		yb := min(max(ya+1, y0+int(float64(y+1)*sy)), b.Dy())
+		for x := 0; x < w; x++ {
+			xa := x0 + int(float64(x)*sx)
+			xb := min(max(xa+1, x0+int(float64(x+1)*sx)), b.Dx())
+			var sY, sCb, sCr, n int
+			for yy := ya; yy < yb; yy++ {
+				yrow := m.Y[m.YOffset(b.Min.X, b.Min.Y+yy):]
+				for xx := xa; xx < xb; xx++ {
+					sY += int(yrow[xx])
+					ci := m.COffset(b.Min.X+xx, b.Min.Y+yy)
+					sCb += int(m.Cb[ci])
+					sCr += int(m.Cr[ci])
+					n++
+				}
+			}
+			if n == 0 {
+				n = 1
+			}
+			r, g, bb := color.YCbCrToRGB(uint8(sY/n), uint8(sCb/n), uint8(sCr/n))
+			o := 3 * (y*w + x)
+			out.Pix[o], out.Pix[o+1], out.Pix[o+2] = r, g, bb
+		}
+	}
+	return out
+}
+
 // TestPrepareYCbCrMatchesCOffset: the resize of a decoded JPEG, which
 // finds each pixel's chroma sample by shifts, gives the same bytes as
 // finding it through image.YCbCr.COffset, for every subsampling ratio,
@@ -166,11 +204,21 @@ func TestPrepareYCbCrMatchesCOffset(t *testing.T) {
 				}
 			}
 			for _, a := range []Augment{DefaultAugment(24, 20), {W: 16, H: 16, Pad: 0.125, CropW: 60, CropH: 50}} {
-				got, want := a.prepareYCbCr(m), a.prepareYCbCrAny(m)
-				if got.W != want.W || got.H != want.H || !slices.Equal(got.Pix, want.Pix) {
+				got, ok := a.prepareYCbCr(m)
+				want := a.prepareYCbCrAny(m)
+				if !ok || got.W != want.W || got.H != want.H || !slices.Equal(got.Pix, want.Pix) {
 					t.Errorf("ratio %v, %v, %dx%d: the shifts' resize differs from COffset's", ratio, rect, a.W, a.H)
 				}
 			}
 		}
+	}
+	// An image at negative coordinates goes through RGB instead.
+	m := image.NewYCbCr(image.Rect(-3, -5, 60, 70), image.YCbCrSubsampleRatio420)
+	a := DefaultAugment(16, 16)
+	if _, ok := a.prepareYCbCr(m); ok {
+		t.Error("an image at negative coordinates took the shifts")
+	}
+	if bw, bh := a.BaseSize(); a.Prepare(m).W != bw || a.Prepare(m).H != bh {
+		t.Errorf("Prepare of an image at negative coordinates: %dx%d", a.Prepare(m).W, a.Prepare(m).H)
 	}
 }

@@ -113,7 +113,7 @@ func BenchmarkPrepareYCbCr(b *testing.B) {
 			a.prepareYCbCr(m)
 		}
 	})
-	b.Run("COffset", func(b *testing.B) { // the form for other ratios, as it was for all
+	b.Run("COffset", func(b *testing.B) { // the first form, the test's reference
 		for b.Loop() {
 			a.prepareYCbCrAny(m)
 		}
