@@ -427,7 +427,8 @@ func printSweep(w io.Writer, sw *sweep.Sweep, st []sweep.TrialStatus) {
 	fmt.Fprintf(w, "best: %s, macro F1 %.4f at epoch %d (%s)\n", b[0].RunID, b[0].BestF1, b[0].BestEpoch, b[0].Label())
 	// Settings trained on several folds or seeds compare by their mean,
 	// the cross-validation figure, not by their luckiest trial.
-	if pts := sweep.Points(st); sw.PerPoint() && len(pts) > 0 {
+	pts := sweep.Points(st)
+	if sw.PerPoint() && len(pts) > 0 {
 		if len(pts) == 1 {
 			fmt.Fprintf(w, "%s: %s\n", sw.Unit(), pts[0].Says(sw.Unit()))
 		} else {
@@ -442,7 +443,7 @@ func printSweep(w io.Writer, sw *sweep.Sweep, st []sweep.TrialStatus) {
 	}
 	if len(sw.Trials) > 0 && sw.Trials[0].Folds > 0 {
 		whose := "the folds' vote"
-		if len(sweep.Points(st)) > 1 {
+		if len(pts) > 1 {
 			whose = "the vote of the best setting's folds"
 		}
 		fmt.Fprintf(w, "next: maskdash ensemble --sweep %s --offsets --out FILE (%s, with class offsets fitted on their out-of-fold predictions)\n", sw.ID, whose)

@@ -385,22 +385,10 @@ func (t *pixelMap) row(r, g, b []float32) {
 	for i := range r {
 		vr, vg, vb := r[i]*t.scale+t.off, g[i]*t.scale+t.off, b[i]*t.scale+t.off
 		grey := 0.299*vr + 0.587*vg + 0.114*vb
-		r[i] = (unit(grey+(vr-grey)*t.sat) - t.mean[0]) * t.inv[0]
-		g[i] = (unit(grey+(vg-grey)*t.sat) - t.mean[1]) * t.inv[1]
-		b[i] = (unit(grey+(vb-grey)*t.sat) - t.mean[2]) * t.inv[2]
+		r[i] = (clampTo(grey+(vr-grey)*t.sat, 1) - t.mean[0]) * t.inv[0]
+		g[i] = (clampTo(grey+(vg-grey)*t.sat, 1) - t.mean[1]) * t.inv[1]
+		b[i] = (clampTo(grey+(vb-grey)*t.sat, 1) - t.mean[2]) * t.inv[2]
 	}
-}
-
-// unit clamps v to [0, 1] (plain comparisons: min and max order NaNs and
-// signed zeros, which cost in a loop like row's).
-func unit(v float32) float32 {
-	if v < 0 {
-		return 0
-	}
-	if v > 1 {
-		return 1
-	}
-	return v
 }
 
 // rotatedRow gathers output row y of a w×h crop at (ox, oy) of base,
@@ -437,8 +425,9 @@ func rotatedRow(base RGB, r, g, b []float32, y, w, h int, ox, oy, angle float64,
 	}
 }
 
-// clampTo clamps v to [0, hi] (plain comparisons, as unit).
-func clampTo(v, hi float64) float64 {
+// clampTo clamps v to [0, hi] by plain comparisons: min and max order
+// NaNs and signed zeros, which costs in loops like these.
+func clampTo[F float32 | float64](v, hi F) F {
 	if v < 0 {
 		return 0
 	}

@@ -250,7 +250,7 @@ func (p *Predictor) Evaluate(ctx context.Context, set *dataset.Set, tta bool) (M
 		AddOffsets(lp, p.Offsets)
 	}
 	conf, left := scoreRead(set, lp, unread)
-	if left == len(lp) {
+	if left > 0 && left == len(lp) {
 		return Metrics{}, nil, fmt.Errorf("none of the %d images of %s could be read: nothing to score", left, set.Root)
 	}
 	return Summarize(conf, lv, set.Masked), conf, nil
@@ -262,9 +262,6 @@ func SoftVote(all [][][]float64) [][]float64 { return WeightedSoftVote(all, nil)
 
 // ScoreLogProbs builds a confusion matrix from log-probabilities.
 func ScoreLogProbs(set *dataset.Set, lp [][]float64) Metrics {
-	conf := NewConfusion(len(set.Classes))
-	for i, row := range lp {
-		conf.Add(set.Samples[i].Label, Argmax(row))
-	}
+	conf, _ := scoreRead(set, lp, nil)
 	return Summarize(conf, 0, set.Masked)
 }

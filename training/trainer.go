@@ -81,10 +81,10 @@ type Trainer struct {
 	lastF1Epoch int
 	// unreadable counts the images the loaders skipped in this process
 	// (each once: their cache remembers); the first imageWarnings are
-	// warned one by one, the rest summed at each epoch's end (untold is
-	// how many of those are not yet).
+	// warned one by one, the rest summed at each epoch's end (told is the
+	// count the last sum said).
 	unreadable atomic.Int64
-	untold     int64
+	told       int64
 }
 
 // imageWarnings is how many unreadable images a run names one by one.
@@ -777,7 +777,7 @@ func (t *Trainer) validate(ctx context.Context) (Metrics, *Confusion, *runs.ValP
 	// An image that could not be read (warned) is no prediction: its
 	// uniform row would count as class 0's.
 	conf, left := scoreRead(t.val, lp, unread)
-	if left == len(lp) {
+	if left > 0 && left == len(lp) {
 		return Metrics{}, nil, nil, fmt.Errorf("none of the %d validation images could be read (warned above): check the data folder %s", left, t.val.Root)
 	}
 	return Summarize(conf, loss, t.val.Masked), conf, valPreds(t.epoch, t.val, lp, unread), nil
@@ -1052,11 +1052,11 @@ func (t *Trainer) warn(s dataset.Skip) {
 // named since it last said so (warn names the first imageWarnings).
 func (t *Trainer) tellUnreadable() {
 	n := t.unreadable.Load()
-	more := n - max(imageWarnings, t.untold)
+	more := n - max(imageWarnings, t.told)
 	if more <= 0 {
 		return
 	}
-	t.untold = n
+	t.told = n
 	t.hub.Publish(Event{Kind: KindError, Run: t.id, Time: time.Now(), Msg: fmt.Sprintf(
 		"%d more images could not be read (%d in all; the first %d are named above, 'maskdash stats --data %s' lists every one); each is left out of training and of the validation figures", more, n, imageWarnings, t.dataDir())})
 }

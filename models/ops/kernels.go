@@ -236,15 +236,16 @@ func goScatter(dx, dy, x, y []float32, h, w, mode int) {
 			for ox := range g {
 				top[scatterPick(r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1], m[ox], w)+2*ox] = g[ox]
 			}
-		case scatterMax:
+		default: // the pick recomputed: the window's largest, or smallest
 			for ox := range g {
 				v0, v1, v2, v3 := r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1]
-				top[scatterPick(v0, v1, v2, v3, max(max(v0, v1), max(v2, v3)), w)+2*ox] = g[ox]
-			}
-		default:
-			for ox := range g {
-				v0, v1, v2, v3 := r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1]
-				top[scatterPick(v0, v1, v2, v3, min(min(v0, v1), min(v2, v3)), w)+2*ox] = g[ox]
+				var m float32
+				if mode == scatterMax { // the same way every window: predicted
+					m = max(max(v0, v1), max(v2, v3))
+				} else {
+					m = min(min(v0, v1), min(v2, v3))
+				}
+				top[scatterPick(v0, v1, v2, v3, m, w)+2*ox] = g[ox]
 			}
 		}
 	}
