@@ -178,9 +178,8 @@ func (a *app) predictCmd() *cobra.Command {
 			fmt.Fprintf(a.out, "with class offsets (fitted on epoch %d's validation images; held-out gain %+.4f macro F1)\n", o.Epoch, o.HeldOutGain)
 			a.offsetsTTANote(o, tta)
 		}
-		unread := a.imageWarner()
-		pr.Warn = unread.warn
-		lp, err := pr.LogProbs(a.ctx, set, tta)
+		pr.Warn = a.imageWarner().warn
+		lp, unread, err := pr.LogProbs(a.ctx, set, tta)
 		if err != nil {
 			return err
 		}
@@ -191,9 +190,7 @@ func (a *app) predictCmd() *cobra.Command {
 			return err
 		}
 		fmt.Fprintf(a.out, "wrote %d predictions to %s\n", set.Len(), file)
-		if n := unread.count(); n > 0 {
-			fmt.Fprintf(a.out, "%d of them are of images that could not be read (warned above): their rows are guesses from uniform probabilities\n", n)
-		}
+		a.sayGuesses(training.CountUnread(unread))
 		if set.Task != "" {
 			fmt.Fprintf(a.out, "they are the %s task's classes (%s), no submission: 'maskdash ensemble --run MASK --run GENDER --run AGE --out FILE' combines a run of each task\n",
 				set.Task, strings.Join(set.Classes, ", "))
@@ -204,8 +201,7 @@ func (a *app) predictCmd() *cobra.Command {
 			return err
 		}
 		if set.HasTruth() {
-			m := training.ScoreLogProbs(set, lp)
-			fmt.Fprintf(a.out, "against the truth beside it: accuracy %.4f, macro F1 %.4f\n", m.Accuracy, m.MacroF1)
+			a.sayTruth("against the truth beside it", training.ScoreLogProbs(set, lp, unread), training.CountUnread(unread))
 		}
 		return nil
 	}
@@ -306,6 +302,12 @@ func (a *app) ensembleCmd() *cobra.Command {
 				return err
 			}
 		}
+		// One warner for every run: each image that cannot be read is
+		// named once, not once a run.
+		warn := a.imageWarner()
+		for k := range prs {
+			prs[k].Warn = warn.warn
+		}
 		i := 0
 		e, err := training.SoftVoteRuns(a.ctx, prs, set, tta, func(m training.EnsembleMember) {
 			if m.Alone != nil {
@@ -320,12 +322,13 @@ func (a *app) ensembleCmd() *cobra.Command {
 		if err != nil {
 			return err
 		}
+		guesses := training.CountUnread(e.Unread)
 		if w != nil {
 			if e, err = e.WithWeights(w); err != nil {
 				return err
 			}
-			if e.Score != nil {
-				fmt.Fprintf(a.out, "the weighted vote: accuracy %.4f, macro F1 %.4f\n", e.Score.Accuracy, e.Score.MacroF1)
+			if e.Set.HasTruth() {
+				a.sayTruth("the weighted vote", e.Score, guesses)
 			}
 		}
 		if cal != nil {
@@ -335,6 +338,7 @@ func (a *app) ensembleCmd() *cobra.Command {
 			return err
 		}
 		fmt.Fprintf(a.out, "wrote the soft vote of %s (%d predictions) to %s\n", plural(len(prs), "run"), e.Set.Len(), file)
+		a.sayGuesses(guesses)
 		if e.Set.Task == "" {
 			if err := a.recordSubmission(runsDir, file, prs, tta, cal != nil && cal.Worth(), w); err != nil {
 				return err
@@ -343,8 +347,8 @@ func (a *app) ensembleCmd() *cobra.Command {
 		if err := a.writeProbs(probs, e.Set, e.Vote); err != nil {
 			return err
 		}
-		if e.Score != nil {
-			fmt.Fprintf(a.out, "ensemble: accuracy %.4f, macro F1 %.4f\n", e.Score.Accuracy, e.Score.MacroF1)
+		if e.Set.HasTruth() {
+			a.sayTruth("ensemble", e.Score, guesses)
 		}
 		a.printVoteValidation(prs, w != nil)
 		return nil

@@ -10,20 +10,25 @@ import (
 
 // imageWarner tells a command's user of each image it could not read,
 // one line on stderr each, and counts them: eval says how many it left
-// out of its figures, predict how many rows are guesses. The loaders call
-// warn from their goroutines.
+// out of its figures. An image is named once, however many runs (a vote)
+// or passes tried it. The loaders call warn from their goroutines.
 type imageWarner struct {
-	mu  sync.Mutex
-	out io.Writer
-	n   int
+	mu   sync.Mutex
+	out  io.Writer
+	told map[string]bool
 }
 
-func (a *app) imageWarner() *imageWarner { return &imageWarner{out: a.errOut} }
+func (a *app) imageWarner() *imageWarner {
+	return &imageWarner{out: a.errOut, told: map[string]bool{}}
+}
 
 func (u *imageWarner) warn(s dataset.Skip) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	u.n++
+	if u.told[s.Path] {
+		return
+	}
+	u.told[s.Path] = true
 	fmt.Fprintf(u.out, "warning: skipped %s %s: %s\n", s.Kind, s.Path, s.Reason)
 }
 
@@ -31,5 +36,5 @@ func (u *imageWarner) warn(s dataset.Skip) {
 func (u *imageWarner) count() int {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	return u.n
+	return len(u.told)
 }

@@ -92,7 +92,10 @@ func ttaValLogProbs(ctx context.Context, runDir, path string, preds *runs.ValPre
 	if err != nil {
 		return nil, err
 	}
-	return pr.LogProbs(ctx, set, true)
+	// The images preds marks unread are left out already; one that has
+	// become unreadable since gets a uniform row, as at validation.
+	lp, _, err := pr.LogProbs(ctx, set, true)
+	return lp, err
 }
 
 // ValSet opens the images of a run's validation predictions again, in

@@ -154,7 +154,7 @@ func (r RunPredictor) valLogProbs(ctx context.Context, kept *runs.ValPreds, tta 
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", r.RunDir, err)
 	}
-	lp, err := r.LogProbs(ctx, set, true)
+	lp, _, err := r.LogProbs(ctx, set, true) // kept's unread marks leave its unreadable images out (dropUnread)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", r.RunDir, err)
 	}

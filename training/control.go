@@ -102,12 +102,12 @@ func (t *Trainer) apply(c Command) (stop bool, err error) {
 
 // predict writes predictions with the current weights and reports where.
 func (t *Trainer) predict(c Command) {
-	path, figure, err := t.predictNow()
+	path, figure, guesses, err := t.predictNow()
 	if err != nil {
 		t.refuse(c, "predict: "+err.Error())
 		return
 	}
-	t.emit(Event{Kind: KindPrediction, Path: path, Who: c.Who, Msg: "prediction written to " + path + recorded(figure) + ", class probabilities beside it (-probs.csv)"})
+	t.emit(Event{Kind: KindPrediction, Path: path, Who: c.Who, Msg: "prediction written to " + path + recorded(figure) + ", class probabilities beside it (-probs.csv)" + guessed(guesses)})
 }
 
 // pollControl reads the run folder's control/ every ControlPoll and queues
@@ -157,6 +157,18 @@ func RemoteKinds() string {
 // recorded is what a prediction's message says of the validation figure
 // its record among the runs folder's submissions has: " (validation macro
 // F1 0.4123, validated now)".
+// guessed is what a prediction's message says of its n rows of images
+// that could not be read.
+func guessed(n int) string {
+	switch {
+	case n == 1:
+		return "; 1 image could not be read: its row is a guess"
+	case n > 1:
+		return fmt.Sprintf("; %d images could not be read: their rows are guesses", n)
+	}
+	return ""
+}
+
 func recorded(figure string) string {
 	if figure == "" {
 		return ""

@@ -11,7 +11,7 @@ import (
 // data has labels.
 type EnsembleMember struct {
 	Run   string
-	Alone *Metrics // nil without labels; on the run's task's classes for a task run
+	Alone *Metrics // nil without labels (or with no image read); on the run's task's classes for a task run
 	Task  string   // the one task the run trained on (Config.Task); "" all 18 classes
 }
 
@@ -20,7 +20,10 @@ type Ensemble struct {
 	Set     *dataset.Set
 	Vote    [][]float64 // log-probabilities, a row per image
 	Members []EnsembleMember
-	Score   *Metrics // the vote's, nil without labels
+	Score   *Metrics // the vote's, nil without labels (or with no image read)
+	// Unread marks the images some run could not read (nil: none): their
+	// rows are guesses, left out of the scores.
+	Unread []bool
 	// each are the members' log-probabilities (not for a vote of task
 	// runs), for a vote again with weights (WithWeights).
 	each [][][]float64
@@ -52,21 +55,25 @@ func SoftVoteRuns(ctx context.Context, prs []RunPredictor, set *dataset.Set, tta
 		}
 		all = append(all, lp)
 	}
-	v := EnsembleOf(set, all)
+	v := EnsembleOf(set, all, e.Unread)
 	v.Members = e.Members
 	return v, nil
 }
 
 // EnsembleOf is the equal vote of the models whose log-probabilities of
 // set's images each holds (a model each, a row per image), scored where
-// set has labels.
-func EnsembleOf(set *dataset.Set, each [][][]float64) Ensemble {
-	e := Ensemble{Set: set, Vote: SoftVote(each), each: each}
-	if set.HasTruth() {
-		s := ScoreLogProbs(set, e.Vote)
-		e.Score = &s
-	}
+// set has labels, without the images unread marks.
+func EnsembleOf(set *dataset.Set, each [][][]float64, unread []bool) Ensemble {
+	e := Ensemble{Set: set, Vote: SoftVote(each), each: each, Unread: unread}
+	e.score()
 	return e
+}
+
+// score scores the vote where the data has labels.
+func (e *Ensemble) score() {
+	if e.Set.HasTruth() {
+		e.Score = ScoreLogProbs(e.Set, e.Vote, e.Unread)
+	}
 }
 
 // WithWeights is the ensemble voted again with weights w (one per member,
@@ -76,10 +83,7 @@ func (e Ensemble) WithWeights(w []float64) (Ensemble, error) {
 		return Ensemble{}, fmt.Errorf("%d weights for a vote of %d runs (a vote of task runs has none)", len(w), len(e.each))
 	}
 	e.Vote = WeightedSoftVote(e.each, w)
-	if e.Set.HasTruth() {
-		s := ScoreLogProbs(e.Set, e.Vote)
-		e.Score = &s
-	}
+	e.score()
 	return e, nil
 }
 
@@ -87,14 +91,14 @@ func (e Ensemble) WithWeights(w []float64) (Ensemble, error) {
 // a task run), with pr added to the members, scored alone where set has
 // labels, and told to each.
 func (e *Ensemble) predict(ctx context.Context, pr RunPredictor, set *dataset.Set, tta bool, each func(EnsembleMember)) ([][]float64, error) {
-	lp, err := pr.LogProbs(ctx, set, tta)
+	lp, unread, err := pr.LogProbs(ctx, set, tta)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", pr.Path, err)
 	}
+	e.Unread = orUnread(e.Unread, unread)
 	m := EnsembleMember{Run: pr.Path, Task: set.Task}
 	if set.HasTruth() {
-		s := ScoreLogProbs(set, lp)
-		m.Alone = &s
+		m.Alone = ScoreLogProbs(set, lp, unread)
 	}
 	e.Members = append(e.Members, m)
 	if each != nil {
@@ -112,9 +116,6 @@ func (e Ensemble) WithOffsets(off []float64) Ensemble {
 	}
 	AddOffsets(vote, off)
 	e.Vote = vote
-	if e.Set.HasTruth() {
-		s := ScoreLogProbs(e.Set, vote)
-		e.Score = &s
-	}
+	e.score()
 	return e
 }

@@ -175,7 +175,7 @@ func (m *Manager) wait(ctx context.Context, t *Trainer) *Command {
 				}
 				return &c
 			case CmdPredict:
-				path, figure, err := t.predictNow()
+				path, figure, guesses, err := t.predictNow()
 				if err != nil {
 					m.hub.Publish(Event{Kind: KindError, Run: t.RunID(), Who: c.Who, Msg: "predict: " + err.Error(), Time: time.Now()})
 					continue
@@ -183,7 +183,7 @@ func (m *Manager) wait(ctx context.Context, t *Trainer) *Command {
 				// The run's folder is closed: the file is written, the
 				// event goes to the screen only.
 				m.hub.Publish(Event{Kind: KindPrediction, Run: t.RunID(), Who: c.Who, Path: path, Time: time.Now(),
-					Epoch: t.epoch, Step: t.step, Msg: "prediction (with the finished run's weights) written to " + path + recorded(figure) + ", class probabilities beside it (-probs.csv)"})
+					Epoch: t.epoch, Step: t.step, Msg: "prediction (with the finished run's weights) written to " + path + recorded(figure) + ", class probabilities beside it (-probs.csv)" + guessed(guesses)})
 			default:
 				// Send queues only predict and fork here.
 			}

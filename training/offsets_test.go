@@ -318,7 +318,7 @@ func TestValSetIsTheRunsValidation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lp, err := pr.LogProbs(context.Background(), set, false)
+	lp, _, err := pr.LogProbs(context.Background(), set, false)
 	if err != nil {
 		t.Fatal(err)
 	}

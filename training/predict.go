@@ -219,17 +219,20 @@ func (p *Predictor) CheckClasses(set *dataset.Set) error {
 	return nil
 }
 
-// LogProbs returns each sample's class log-probabilities.
-func (p *Predictor) LogProbs(ctx context.Context, set *dataset.Set, tta bool) ([][]float64, error) {
+// LogProbs returns each sample's class log-probabilities, and which
+// images could not be read (nil when every one was; Warn is told of
+// each): their rows are uniform probabilities (moved by Offsets), a
+// guess that ScoreLogProbs leaves out.
+func (p *Predictor) LogProbs(ctx context.Context, set *dataset.Set, tta bool) ([][]float64, []bool, error) {
 	if err := p.CheckClasses(set); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	l := dataset.NewLoader(set, dataset.LoaderConfig{Batch: p.Net.Spec.EvalBatch, Aug: p.Aug}, nil, p.Warn)
-	lp, _, _, err := evalSet(ctx, p.Net, l, set, nil, tta)
+	lp, _, unread, err := evalSet(ctx, p.Net, l, set, nil, tta)
 	if err == nil && p.Offsets != nil {
 		AddOffsets(lp, p.Offsets)
 	}
-	return lp, err
+	return lp, unread, err
 }
 
 // Evaluate scores a checkpoint on a labelled set.
@@ -260,8 +263,41 @@ func (p *Predictor) Evaluate(ctx context.Context, set *dataset.Set, tta bool) (M
 // voting ensemble) and returns log-probabilities.
 func SoftVote(all [][][]float64) [][]float64 { return WeightedSoftVote(all, nil) }
 
-// ScoreLogProbs builds a confusion matrix from log-probabilities.
-func ScoreLogProbs(set *dataset.Set, lp [][]float64) Metrics {
-	conf, _ := scoreRead(set, lp, nil)
-	return Summarize(conf, 0, set.Masked)
+// ScoreLogProbs scores log-probabilities against set's labels, leaving
+// out the rows whose image could not be read (unread, LogProbs's; nil:
+// every one was). It is nil when no image was read: nothing to score.
+func ScoreLogProbs(set *dataset.Set, lp [][]float64, unread []bool) *Metrics {
+	conf, left := scoreRead(set, lp, unread)
+	if left == len(lp) && left > 0 {
+		return nil
+	}
+	m := Summarize(conf, 0, set.Masked)
+	return &m
+}
+
+// CountUnread is how many images unread (LogProbs's) says could not be
+// read.
+func CountUnread(unread []bool) int {
+	n := 0
+	for _, u := range unread {
+		if u {
+			n++
+		}
+	}
+	return n
+}
+
+// orUnread marks in into (made when nil): an image that one model could
+// not read, the vote has no reading of either.
+func orUnread(into, in []bool) []bool {
+	for i, u := range in {
+		if !u {
+			continue
+		}
+		if into == nil {
+			into = make([]bool, len(in))
+		}
+		into[i] = true
+	}
+	return into
 }

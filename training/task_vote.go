@@ -65,10 +65,7 @@ func voteTasks(ctx context.Context, prs []RunPredictor, set *dataset.Set, tta bo
 		return Ensemble{}, err
 	}
 	e.Vote = combineTasks(SoftVote(votes[0]), SoftVote(votes[1]), SoftVote(votes[2]))
-	if set.HasTruth() {
-		s := ScoreLogProbs(set, e.Vote)
-		e.Score = &s
-	}
+	e.score()
 	return e, nil
 }
 

@@ -95,7 +95,7 @@ func TestTaskRun(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(tr.dir, "predictions"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	path, _, err := tr.predictNow()
+	path, _, _, err := tr.predictNow()
 	if err != nil {
 		t.Fatal(err)
 	}

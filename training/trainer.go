@@ -786,33 +786,35 @@ func (t *Trainer) validate(ctx context.Context) (Metrics, *Confusion, *runs.ValP
 // predictNow writes predictions of the eval set (mask layout) or of the
 // validation split (other formats) with the current weights, and their
 // class probabilities beside them (WriteBoth). It returns the
-// predictions' path, and what the record of submissions keeps of their
-// validation figure ("" when no record was made).
-func (t *Trainer) predictNow() (path, figure string, err error) {
+// predictions' path, what the record of submissions keeps of their
+// validation figure ("" when no record was made), and how many rows are
+// guesses: images that could not be read (the loader does not warn of
+// them one by one here, as the dashboard has no room for a line each).
+func (t *Trainer) predictNow() (path, figure string, guesses int, err error) {
 	set, eval := t.val, false
 	if t.data.Format == "mask" {
 		if ev, err := dataset.ReadEval(t.dataDir(), t.train.Bins); err == nil {
 			if set, err = ev.ForTask(t.cfg.Task); err != nil {
-				return "", "", err
+				return "", "", 0, err
 			}
 			eval = true
 		}
 	}
 	l := dataset.NewLoader(set, dataset.LoaderConfig{Batch: t.net.Spec.EvalBatch, Aug: t.aug, Workers: t.cfg.Workers}, nil, nil)
-	lp, _, _, err := evalSet(context.Background(), t.net, l, set, nil, false)
+	lp, _, unread, err := evalSet(context.Background(), t.net, l, set, nil, false)
 	if err != nil {
-		return "", "", err
+		return "", "", 0, err
 	}
 	path = filepath.Join(t.dir, "predictions", fmt.Sprintf("%03d-%07d.csv", t.epoch, t.step))
 	if err := WriteBoth(path, set, lp); err != nil {
-		return "", "", err
+		return "", "", 0, err
 	}
 	if eval && set.Task == "" { // a submission: the eval set's 18 classes
 		if figure, err = t.recordSubmission(path); err != nil {
-			return "", "", fmt.Errorf("the predictions are in %s, but %w", path, err)
+			return "", "", 0, fmt.Errorf("the predictions are in %s, but %w", path, err)
 		}
 	}
-	return path, figure, nil
+	return path, figure, CountUnread(unread), nil
 }
 
 // recordSubmission adds predictions of the current weights to the runs

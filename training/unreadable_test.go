@@ -78,6 +78,20 @@ func TestUnreadableImages(t *testing.T) {
 		t.Errorf("%d unreadable images named, want %d", named, cut)
 	}
 
+	// The dashboard's x says how many of its rows are guesses.
+	evalImgs, err := filepath.Glob(filepath.Join(dir, "eval", "images", "*.jpg"))
+	if err != nil || len(evalImgs) < 3 {
+		t.Fatalf("the eval images: %v %v", evalImgs, err)
+	}
+	for _, p := range evalImgs[:2] {
+		if err := os.Truncate(p, 10); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if path, _, guesses, err := first.predictNow(); err != nil || guesses != 2 {
+		t.Errorf("predictNow with 2 of %d eval images cut: %s, %d guesses, %v", len(evalImgs), path, guesses, err)
+	}
+
 	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".jpg") {
 			err = os.Truncate(p, 10)

@@ -230,6 +230,9 @@ func (m ensembledMsg) said() (string, bool) {
 	if m.e.Score != nil {
 		var alone []string
 		for _, a := range m.e.Members {
+			if a.Alone == nil {
+				continue
+			}
 			s := fmt.Sprintf("%.4f", a.Alone.MacroF1)
 			if a.Task != "" {
 				s += " " + a.Task
@@ -253,6 +256,9 @@ func (m ensembledMsg) said() (string, bool) {
 	}
 	sayBeside(&s, &files, what, "no class offsets", o.path, o.score, o.cal.HeldOut.Gain, o.why)
 	s += fmt.Sprintf(" · %d predictions → %s and their class probabilities (-probs.csv) (%s)", m.e.Set.Len(), files, time.Since(m.start).Round(time.Second))
+	if n := training.CountUnread(m.e.Unread); n > 0 {
+		s += fmt.Sprintf(" · %d of the images could not be read: their rows are guesses, left out of the scores", n)
+	}
 	if m.unrecorded != nil {
 		return s + " · not recorded among the submissions: " + m.unrecorded.Error(), true
 	}

@@ -409,7 +409,7 @@ func TestWeightVoteWritesTheWeightedVote(t *testing.T) {
 		each = append(each, lp)
 	}
 	out := filepath.Join(rd, "vote-weighted.csv")
-	wv, err := weightVote(prs, training.EnsembleOf(set, each), out)
+	wv, err := weightVote(prs, training.EnsembleOf(set, each, nil), out)
 	if err != nil || wv.path != out || wv.score == nil || !wv.fit.Worth() || wv.fit.Weights[1] > 0.2 {
 		t.Fatalf("weightVote: %+v %v", wv, err)
 	}
