@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/maskdash/maskdash/models"
+	"github.com/maskdash/maskdash/models/ops"
 )
 
 // OptimNames lists the optimizers NewOptimizer knows.
@@ -220,29 +221,43 @@ func (o *Optimizer) sgd(p *models.Param) {
 	lr := float32(p.Rate(c.LR))
 	mu := float32(c.Momentum)
 	wd := float32(c.WeightDecay)
-	for i, g := range p.Grad {
-		if wd != 0 && p.Decay {
-			g += wd * p.Data[i]
-		}
-		if mu != 0 {
-			if o.stepOf(p) == 1 {
-				buf[i] = g
-			} else {
-				buf[i] = mu*buf[i] + g
+	first := o.stepOf(p) == 1
+	decay := wd != 0 && p.Decay
+	ops.Split(len(p.Data), minSplit, func(lo, hi int) {
+		for i, g := range p.Grad[lo:hi] {
+			i += lo
+			if decay {
+				g += wd * p.Data[i]
 			}
-			if c.Nesterov {
-				g += mu * buf[i]
-			} else {
-				g = buf[i]
+			if mu != 0 {
+				if first {
+					buf[i] = g
+				} else {
+					buf[i] = mu*buf[i] + g
+				}
+				if c.Nesterov {
+					g += mu * buf[i]
+				} else {
+					g = buf[i]
+				}
 			}
+			p.Data[i] -= lr * g
 		}
-		p.Data[i] -= lr * g
-	}
+	})
 }
+
+// minSplit is the fewest values a worker takes of an update split
+// between the workers (ops.Split): a bias of 16 values is updated by the
+// caller alone.
+const minSplit = 4096
 
 // adam implements Adam (L2 decay), AdamW (decoupled decay) and AdamP
 // (clovaai/AdamP: the radial part of the update is removed for
-// scale-invariant weights, whose decay is scaled by wd_ratio).
+// scale-invariant weights, whose decay is scaled by wd_ratio). Each value
+// is computed in float64 as the GPU's md_adam kernel computes it, in one
+// pass (AdamP: two, around its projection), split between the workers;
+// the results are those of the three passes it took before, bit for bit
+// (TestAdamSplitIsExact).
 func (o *Optimizer) adam(p *models.Param) {
 	c := o.cfg
 	s := o.slot(p, 2)
@@ -250,38 +265,69 @@ func (o *Optimizer) adam(p *models.Param) {
 	b1, b2 := c.Beta1, c.Beta2
 	t := float64(o.stepOf(p))
 	bc1 := 1 - math.Pow(b1, t)
-	bc2 := 1 - math.Pow(b2, t)
-	for i, g32 := range p.Grad {
-		g := float64(g32)
-		if c.Name == "adam" && c.WeightDecay != 0 && p.Decay {
-			g += c.WeightDecay * float64(p.Data[i])
-		}
-		m[i] = float32(b1*float64(m[i]) + (1-b1)*g)
-		v[i] = float32(b2*float64(v[i]) + (1-b2)*g*g)
-	}
+	sqrtBC2 := math.Sqrt(1 - math.Pow(b2, t))
 	lr := p.Rate(c.LR)
 	step := lr / bc1
+	l2 := 0.0
+	if c.Name == "adam" && p.Decay {
+		l2 = c.WeightDecay
+	}
+	// moved writes [lo, hi)'s moments and returns the update of value i.
+	moved := func(i int) float64 {
+		g := float64(p.Grad[i])
+		if l2 != 0 {
+			g += l2 * float64(p.Data[i])
+		}
+		mi := float32(b1*float64(m[i]) + (1-b1)*g)
+		vi := float32(b2*float64(v[i]) + (1-b2)*g*g)
+		m[i], v[i] = mi, vi
+		return float64(mi) / (math.Sqrt(float64(vi))/sqrtBC2 + c.Eps)
+	}
+	decoupled := (c.Name == "adamw" || c.Name == "adamp") && c.WeightDecay != 0 && p.Decay
+	shrink := func(wdRatio float64) float64 {
+		if decoupled {
+			return 1 - lr*c.WeightDecay*wdRatio
+		}
+		return 1
+	}
+	if c.Name != "adamp" || len(p.Shape) < 2 {
+		keep := shrink(1)
+		ops.Split(len(p.Data), minSplit, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				u := moved(i)
+				w := float64(p.Data[i])
+				if decoupled {
+					w *= keep
+				}
+				p.Data[i] = float32(w - step*u)
+			}
+		})
+		return
+	}
+	// AdamP projects the whole tensor's update before any value moves.
 	if cap(o.upd) < len(p.Data) {
 		o.upd = make([]float64, len(p.Data))
 	}
 	upd := o.upd[:len(p.Data)] // every element is written below
-	for i := range upd {
-		upd[i] = float64(m[i]) / (math.Sqrt(float64(v[i]))/math.Sqrt(bc2) + c.Eps)
-	}
+	ops.Split(len(p.Data), minSplit, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			upd[i] = moved(i)
+		}
+	})
 	wdRatio := 1.0
-	if c.Name == "adamp" && len(p.Shape) > 1 {
-		if adampProject(p, upd, c.Delta, c.Eps) {
-			wdRatio = c.WDRatio
-		}
+	if adampProject(p, upd, c.Delta, c.Eps) {
+		wdRatio = c.WDRatio
 	}
-	decoupled := (c.Name == "adamw" || c.Name == "adamp") && c.WeightDecay != 0 && p.Decay
-	for i := range p.Data {
-		w := float64(p.Data[i])
-		if decoupled {
-			w *= 1 - lr*c.WeightDecay*wdRatio
+	keep := shrink(wdRatio)
+	ops.Split(len(p.Data), minSplit, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			w := float64(p.Data[i])
+			if decoupled {
+				w *= keep
+			}
+			p.Data[i] = float32(w - step*upd[i])
 		}
-		p.Data[i] = float32(w - step*upd[i])
-	}
+	})
 }
 
 // adampProject removes from upd its component along the weights when the

@@ -177,6 +177,18 @@ func parallel(n int, f func(lo, hi int)) {
 	parallelK(n, chunksOf(n, 16), func(_, lo, hi int) { f(lo, hi) })
 }
 
+// Split runs f over [0, n) on the ops' workers, as their parallel
+// sections do, when n holds at least minEach items a worker; on the
+// caller alone otherwise (a few items are not worth waking the crew).
+// For element-wise work outside the graphs: the CPU optimizer's update.
+func Split(n, minEach int, f func(lo, hi int)) {
+	if n < minEach*workers || workers < 2 {
+		f(0, n)
+		return
+	}
+	parallel(n, f)
+}
+
 // parallelK runs f over [0, n) in k chunks of equal size (the last may be
 // shorter), on the crew (crew.go) or, when it is busy, on goroutines of
 // its own.
