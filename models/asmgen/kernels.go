@@ -96,14 +96,19 @@ func sumSq() {
 }
 
 // sumsAct returns Σv and Σv·(x−μ) for v = d where sc·x+sh > 0, else 0
-// (the sign test on the bits, as keepPos), writing v into d with write.
+// (the sign test on the bits, as keepPos), writing v into dst with write
+// (dst may be d).
 func sumsAct(write bool) {
-	name := "sumsActAVX"
+	name, sig := "sumsActAVX", "func(d, x *float32, n int, sc, sh, mu float32) (a, b float32)"
 	if write {
-		name = "sumsActWriteAVX"
+		name, sig = "sumsActWriteAVX", "func(dst, d, x *float32, n int, sc, sh, mu float32) (a, b float32)"
 	}
-	TEXT(name, NOSPLIT, "func(d, x *float32, n int, sc, sh, mu float32) (a, b float32)")
-	Doc(name + " returns Σv and Σv·(x−μ), v being d where sc·x+sh > 0 and 0 elsewhere, over n (a multiple of 8) floats" + map[bool]string{true: "; it writes v over d.", false: "."}[write])
+	TEXT(name, NOSPLIT, sig)
+	Doc(name + " returns Σv and Σv·(x−μ), v being d where sc·x+sh > 0 and 0 elsewhere, over n (a multiple of 8) floats" + map[bool]string{true: "; it writes v into dst (which may be d).", false: "."}[write])
+	var dst reg.Register
+	if write {
+		dst = Load(Param("dst"), GP64())
+	}
 	d := Load(Param("d"), GP64())
 	x := Load(Param("x"), GP64())
 	n := Load(Param("n"), GP64())
@@ -120,7 +125,8 @@ func sumsAct(write bool) {
 		VPCMPGTD(zero, t, t) // the bits of t as int32 > 0: t > +0
 		VANDPS(Mem{Base: d}, t, v)
 		if write {
-			VMOVUPS(v, Mem{Base: d})
+			VMOVUPS(v, Mem{Base: dst})
+			ADDQ(Imm(32), dst)
 		}
 		VADDPS(v, sa, sa)
 		VSUBPS(muv, xv, diff)

@@ -56,11 +56,12 @@ func (op *ChanBiasOp) grads(x, b, dy []float32, shape tensor.Shape) {
 	parallel(n*c, func(lo, hi int) {
 		for p := lo; p < hi; p++ {
 			d, rs := dy[p*hw:(p+1)*hw], r[p*hw:(p+1)*hw]
-			copy(rs, d)
 			if op.ReLU {
-				// The mask from the pre-activation 1·x + b, summed as it goes.
-				op.planeSums[p], _ = kSumsAct(rs, x[p*hw:(p+1)*hw], 1, b[p%c], 0, true)
+				// dy masked by the pre-activation 1·x + b, written into
+				// dx and summed as it goes.
+				op.planeSums[p], _ = kSumsAct(rs, d, x[p*hw:(p+1)*hw], 1, b[p%c], 0)
 			} else {
+				copy(rs, d)
 				op.planeSums[p], _ = kSumSq(rs)
 			}
 		}

@@ -13,7 +13,7 @@ var (
 	// kAffine writes dst = a·src + b (then max with 0 if relu).
 	kAffine = goAffine
 	// kSumsAct returns Σv and Σv·(x−μ) for v = d where sc·x+sh > 0, else 0,
-	// writing v back into d when write is set.
+	// writing v into dst unless it is nil (dst may be d).
 	kSumsAct = goSumsAct
 	// kDx writes r = k·(m·d − b − a·x); r may be d.
 	kDx = goDx
@@ -92,8 +92,12 @@ func goAffine(dst, src []float32, a, b float32, relu bool) {
 	}
 }
 
-func goSumsAct(d, x []float32, sc, sh, mu float32, write bool) (float32, float32) {
+func goSumsAct(dst, d, x []float32, sc, sh, mu float32) (float32, float32) {
 	x = x[:len(d)]
+	write := dst != nil
+	if write {
+		dst = dst[:len(d)]
+	}
 	var a0, a1, a2, a3, b0, b1, b2, b3 float32
 	j := 0
 	for ; j+3 < len(d); j += 4 {
@@ -102,7 +106,7 @@ func goSumsAct(d, x []float32, sc, sh, mu float32, write bool) (float32, float32
 		v2 := keepPos(d[j+2], float32(sc*x[j+2])+sh)
 		v3 := keepPos(d[j+3], float32(sc*x[j+3])+sh)
 		if write {
-			d[j], d[j+1], d[j+2], d[j+3] = v0, v1, v2, v3
+			dst[j], dst[j+1], dst[j+2], dst[j+3] = v0, v1, v2, v3
 		}
 		a0 += v0
 		a1 += v1
@@ -116,7 +120,7 @@ func goSumsAct(d, x []float32, sc, sh, mu float32, write bool) (float32, float32
 	for ; j < len(d); j++ {
 		v := keepPos(d[j], float32(sc*x[j])+sh)
 		if write {
-			d[j] = v
+			dst[j] = v
 		}
 		a0 += v
 		b0 += v * (x[j] - mu)

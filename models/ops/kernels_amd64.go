@@ -205,18 +205,23 @@ func avxSumSq(p []float32) (float32, float32) {
 	return s + ts, q + tq
 }
 
-func avxSumsAct(d, x []float32, sc, sh, mu float32, write bool) (float32, float32) {
+func avxSumsAct(dst, d, x []float32, sc, sh, mu float32) (float32, float32) {
 	x = x[:len(d)]
 	n := len(d) &^ 7
 	var a, b float32
 	if n > 0 {
-		if write {
-			a, b = sumsActWriteAVX(&d[0], &x[0], n, sc, sh, mu)
+		if dst != nil {
+			dst = dst[:len(d)]
+			a, b = sumsActWriteAVX(&dst[0], &d[0], &x[0], n, sc, sh, mu)
 		} else {
 			a, b = sumsActAVX(&d[0], &x[0], n, sc, sh, mu)
 		}
 	}
-	ta, tb := goSumsAct(d[n:], x[n:], sc, sh, mu, write)
+	var rest []float32
+	if dst != nil {
+		rest = dst[n:]
+	}
+	ta, tb := goSumsAct(rest, d[n:], x[n:], sc, sh, mu)
 	return a + ta, b + tb
 }
 

@@ -43,7 +43,7 @@ KERNEL static void k_affine(float *dst, const float *src, long n, float a, float
 	}
 }
 
-KERNEL static void k_sums_act(float *d, const float *x, long n, float sc, float sh, float mu, int write,
+KERNEL static void k_sums_act(float *dst, const float *d, const float *x, long n, float sc, float sh, float mu,
 		float *sdy, float *sdyx) {
 	v8f z = {0}, a = z, b = z, vsc = z + sc, vsh = z + sh, vmu = z + mu;
 	long j = 0;
@@ -51,8 +51,8 @@ KERNEL static void k_sums_act(float *d, const float *x, long n, float sc, float 
 		v8f xv = LD(x + j);
 		v8f t = vsc * xv + vsh;
 		v8f v = (v8f)((v8i)LD(d + j) & (t > z));
-		if (write)
-			ST(d + j, v);
+		if (dst)
+			ST(dst + j, v);
 		a += v;
 		b += v * (xv - vmu);
 	}
@@ -60,8 +60,8 @@ KERNEL static void k_sums_act(float *d, const float *x, long n, float sc, float 
 	for (; j < n; j++) {
 		float t = sc * x[j] + sh;
 		float v = t > 0 ? d[j] : 0;
-		if (write)
-			d[j] = v;
+		if (dst)
+			dst[j] = v;
 		s0 += v;
 		s1 += v * (x[j] - mu);
 	}
@@ -242,17 +242,18 @@ func cAffine(dst, src []float32, a, b float32, relu bool) {
 	C.k_affine(fp(dst), fp(src), C.long(len(src)), C.float(a), C.float(b), r)
 }
 
-func cSumsAct(d, x []float32, sc, sh, mu float32, write bool) (float32, float32) {
+func cSumsAct(dst, d, x []float32, sc, sh, mu float32) (float32, float32) {
 	if len(d) == 0 {
 		return 0, 0
 	}
 	_ = x[len(d)-1]
-	w := C.int(0)
-	if write {
-		w = 1
+	var to *C.float // nil: no write
+	if dst != nil {
+		_ = dst[len(d)-1]
+		to = fp(dst)
 	}
 	var s, sx C.float
-	C.k_sums_act(fp(d), fp(x), C.long(len(d)), C.float(sc), C.float(sh), C.float(mu), w, &s, &sx)
+	C.k_sums_act(to, fp(d), fp(x), C.long(len(d)), C.float(sc), C.float(sh), C.float(mu), &s, &sx)
 	return float32(s), float32(sx)
 }
 

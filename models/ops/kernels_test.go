@@ -63,13 +63,33 @@ func TestKernelsMatchGo(t *testing.T) {
 			goAffine(b, x, 0.7, -0.1, relu)
 			opstest.Near(t, "affine", a, b)
 		}
-		for _, write := range []bool{false, true} {
+		for _, to := range []string{"none", "in place", "apart"} {
 			d1, d2 := append([]float32(nil), d...), append([]float32(nil), d...)
-			s1, x1 := kSumsAct(d1, x, -0.8, 0.2, 0.05, write)
-			s2, x2 := goSumsAct(d2, x, -0.8, 0.2, 0.05, write)
+			var o1, o2 []float32
+			switch to {
+			case "in place":
+				o1, o2 = d1, d2
+			case "apart":
+				o1, o2 = make([]float32, n), make([]float32, n)
+			}
+			s1, x1 := kSumsAct(o1, d1, x, -0.8, 0.2, 0.05)
+			s2, x2 := goSumsAct(o2, d2, x, -0.8, 0.2, 0.05)
 			closeTo("Σdy", s1, s2)
 			closeTo("Σdy·x", x1, x2)
-			opstest.Near(t, "masked dy", d1, d2)
+			opstest.Near(t, "masked dy ("+to+")", d1, d2)
+			opstest.Near(t, "masked dy written ("+to+")", o1, o2)
+			if to == "apart" && n >= 33 {
+				opstest.Near(t, "dy read apart", d1, d)
+				masked := 0
+				for j, v := range o1 {
+					if v == 0 && d[j] != 0 {
+						masked++
+					}
+				}
+				if masked == 0 || masked == n {
+					t.Errorf("n %d: %d of the values masked: the test's x masks none or all", n, masked)
+				}
+			}
 		}
 		r1, r2 := append([]float32(nil), d...), append([]float32(nil), d...)
 		kDx(r1, r1, x, 0.3, 64, 0.2, -0.4) // in place

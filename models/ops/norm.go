@@ -116,7 +116,11 @@ func (op *BNOp) sums(gamma, beta, dy []float32, n, c, hw int) {
 					g := op.gradScatter.g[(i*c+ch)*hwo : (i*c+ch+1)*hwo]
 					a, b = kSumsPooled(g, x, op.picks[(i*c+ch)*pb:(i*c+ch+1)*pb], h, w, op.scale[ch], op.shift[ch], mu, relu, true)
 				case relu && op.Virtual:
-					a, b = kSumsAct(d, x, op.scale[ch], op.shift[ch], mu, mask)
+					var to []float32 // nil: no write
+					if mask {
+						to = d
+					}
+					a, b = kSumsAct(to, d, x, op.scale[ch], op.shift[ch], mu)
 				case relu:
 					a, b = goSumsMasked(d, x, ys[off:off+hw], mu, mask)
 				default:

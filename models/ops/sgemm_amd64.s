@@ -999,38 +999,40 @@ sumsActAVXLoopDone:
 	VZEROUPPER
 	RET
 
-// func sumsActWriteAVX(d *float32, x *float32, n int, sc float32, sh float32, mu float32) (a float32, b float32)
+// func sumsActWriteAVX(dst *float32, d *float32, x *float32, n int, sc float32, sh float32, mu float32) (a float32, b float32)
 // Requires: AVX, AVX2, SSE
-TEXT ·sumsActWriteAVX(SB), NOSPLIT, $0-48
-	MOVQ         d+0(FP), AX
-	MOVQ         x+8(FP), CX
-	MOVQ         n+16(FP), DX
-	MOVSS        sc+24(FP), X0
+TEXT ·sumsActWriteAVX(SB), NOSPLIT, $0-56
+	MOVQ         dst+0(FP), AX
+	MOVQ         d+8(FP), CX
+	MOVQ         x+16(FP), DX
+	MOVQ         n+24(FP), BX
+	MOVSS        sc+32(FP), X0
 	VBROADCASTSS X0, Y0
-	MOVSS        sh+28(FP), X1
+	MOVSS        sh+36(FP), X1
 	VBROADCASTSS X1, Y1
-	MOVSS        mu+32(FP), X2
+	MOVSS        mu+40(FP), X2
 	VBROADCASTSS X2, Y2
 	VXORPS       Y3, Y3, Y3
 	VXORPS       Y4, Y4, Y4
 	VXORPS       Y5, Y5, Y5
 
 sumsActWriteAVXLoop:
-	CMPQ     DX, $0x08
+	CMPQ     BX, $0x08
 	JL       sumsActWriteAVXLoopDone
-	VMOVUPS  (CX), Y6
+	VMOVUPS  (DX), Y6
 	VMULPS   Y6, Y0, Y7
 	VADDPS   Y1, Y7, Y7
 	VPCMPGTD Y3, Y7, Y7
-	VANDPS   (AX), Y7, Y7
+	VANDPS   (CX), Y7, Y7
 	VMOVUPS  Y7, (AX)
+	ADDQ     $0x20, AX
 	VADDPS   Y7, Y4, Y4
 	VSUBPS   Y2, Y6, Y6
 	VMULPS   Y6, Y7, Y7
 	VADDPS   Y7, Y5, Y5
-	ADDQ     $0x20, AX
 	ADDQ     $0x20, CX
-	SUBQ     $0x08, DX
+	ADDQ     $0x20, DX
+	SUBQ     $0x08, BX
 	JMP      sumsActWriteAVXLoop
 
 sumsActWriteAVXLoopDone:
@@ -1038,12 +1040,12 @@ sumsActWriteAVXLoopDone:
 	VADDPS       X0, X4, X0
 	VHADDPS      X0, X0, X0
 	VHADDPS      X0, X0, X0
-	MOVSS        X0, a+40(FP)
+	MOVSS        X0, a+48(FP)
 	VEXTRACTF128 $0x01, Y5, X0
 	VADDPS       X0, X5, X0
 	VHADDPS      X0, X0, X0
 	VHADDPS      X0, X0, X0
-	MOVSS        X0, b+44(FP)
+	MOVSS        X0, b+52(FP)
 	VZEROUPPER
 	RET
 

@@ -28,8 +28,8 @@ func sumSqAVX(p *float32, n int) (s float32, q float32)
 // sumsActAVX returns Σv and Σv·(x−μ), v being d where sc·x+sh > 0 and 0 elsewhere, over n (a multiple of 8) floats.
 func sumsActAVX(d *float32, x *float32, n int, sc float32, sh float32, mu float32) (a float32, b float32)
 
-// sumsActWriteAVX returns Σv and Σv·(x−μ), v being d where sc·x+sh > 0 and 0 elsewhere, over n (a multiple of 8) floats; it writes v over d.
-func sumsActWriteAVX(d *float32, x *float32, n int, sc float32, sh float32, mu float32) (a float32, b float32)
+// sumsActWriteAVX returns Σv and Σv·(x−μ), v being d where sc·x+sh > 0 and 0 elsewhere, over n (a multiple of 8) floats; it writes v into dst (which may be d).
+func sumsActWriteAVX(dst *float32, d *float32, x *float32, n int, sc float32, sh float32, mu float32) (a float32, b float32)
 
 // dxAVX writes r[i] = k·(m·d[i] − b − x[i]·a) for n (a multiple of 8) floats; r may be d.
 func dxAVX(r *float32, d *float32, x *float32, n int, k float32, m float32, a float32, b float32)
