@@ -56,6 +56,12 @@ type benchResult struct {
 	// below, the host's queueing of each step does, and the GPU idles
 	// for part of it (what nvidia-smi's busy share then shows).
 	GPUWaitPct *float64 `json:"gpu_wait_pct,omitempty"`
+	// GPUQueuePct is the share of the timed steps' wall time the host
+	// spent queueing the GPU's work (models.Net.GPUHostTime): with
+	// gpu_wait_pct it accounts for the steps; the rest is the bench's
+	// own loop. High with a GPU short of busy: the host's calls set the
+	// pace (the log's "host time per step" says which).
+	GPUQueuePct *float64 `json:"gpu_queue_pct,omitempty"`
 }
 
 // share adds the cores' measured float32 peak and the step's share of it.
@@ -133,8 +139,8 @@ func (a *app) benchCmd() *cobra.Command {
 					r.Model, r.Batch, r.Img, r.ImagesPerS, r.PeakMiB, r.Threads, r.BLAS, r.Kernels, r.Engine, r.Device, r.work())
 				if r.GPUMiB > 0 {
 					fmt.Fprintf(a.out, "  GPU: %s, %.0f MiB of device memory (%.2f MiB per image)", r.Precision, r.GPUMiB, r.GPUMiB/float64(r.Batch))
-					if r.GPUWaitPct != nil {
-						fmt.Fprintf(a.out, "; the host waited for it %.0f%% of the time", *r.GPUWaitPct)
+					if r.GPUWaitPct != nil && r.GPUQueuePct != nil {
+						fmt.Fprintf(a.out, "; the host waited for it %.0f%% of the time and queued its work %.0f%%", *r.GPUWaitPct, *r.GPUQueuePct)
 					}
 					fmt.Fprintln(a.out)
 				}
@@ -222,12 +228,16 @@ func benchOne(name string, dev models.Device, engine string, prec models.Precisi
 	}
 	end := time.Now()
 	dt := end.Sub(start).Seconds()
-	var waitPct *float64
+	var waitPct, queuePct *float64
 	if net.OnGPU() {
 		w := 100 * (net.GPUWaited() + end.Sub(drain)).Seconds() / dt
-		waitPct = &w
+		q := 100 * net.GPUHostTime().Seconds() / dt
+		waitPct, queuePct = &w, &q
 	}
 	if p := net.GPUProfile(); p != "" {
+		fmt.Fprint(os.Stderr, p)
+	}
+	if p := net.GPUHostProfile(); p != "" {
 		fmt.Fprint(os.Stderr, p)
 	}
 	peak := peakMiB()
@@ -240,7 +250,7 @@ func benchOne(name string, dev models.Device, engine string, prec models.Precisi
 		ImagesPerS: ips, PeakMiB: peak, MiBPerImage: peak / float64(batch),
 		Threads: models.Workers(), BLAS: models.BLASName(), Kernels: models.KernelsName(),
 		Precision: gpuOnly(net.OnGPU(), prec.String()), GPUMiB: float64(net.DeviceBytes()) / (1 << 20), Upload: net.OnGPU() && upload,
-		TimedFromMs: start.UnixMilli(), TimedToMs: end.UnixMilli(), GPUWaitPct: waitPct}, nil
+		TimedFromMs: start.UnixMilli(), TimedToMs: end.UnixMilli(), GPUWaitPct: waitPct, GPUQueuePct: queuePct}, nil
 }
 
 // peakMiB reads the process's peak resident memory (VmHWM).

@@ -32,10 +32,8 @@ func (r *gpuRun) run() error {
 		if nd.Op() == nil || isConstant(nd) {
 			continue
 		}
-		var t0 time.Time
-		if r.net.profile {
-			t0 = time.Now()
-		}
+		t0 := time.Now()
+		w0 := r.waited
 		if err := r.exec(nd); err != nil {
 			return fmt.Errorf("%s on the GPU: %w", nd.Op(), err)
 		}
@@ -44,7 +42,9 @@ func (r *gpuRun) run() error {
 				return err
 			}
 			r.timeOp(nd, time.Since(t0))
+			continue
 		}
+		r.host.add(opKind(nd), time.Since(t0)-(r.waited-w0)) // the host loss waits inside
 	}
 	return r.fetchLoss()
 }

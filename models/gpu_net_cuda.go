@@ -218,18 +218,24 @@ func (g *gpuNet) trainStep(n *Net, x []float32) (float64, []float32, error) {
 	}
 	defer g.dev.Unlock()
 	r := g.train
+	start, w0 := time.Now(), r.waited
 	r.devLoss = n.devLoss
 	if x == nil && !r.held {
 		return 0, nil, fmt.Errorf("training step: no batch is held on the GPU (HoldBatch)")
 	}
 	if x != nil || !r.held {
 		r.held = false
+		t0 := time.Now()
 		if err := r.upload(x); err != nil {
 			return 0, nil, err
 		}
+		r.host.add(hostUpload, time.Since(t0))
 	}
 	if err := r.run(); err != nil {
 		return 0, nil, fmt.Errorf("training step: %w", err)
+	}
+	if !g.profile {
+		r.host.step(time.Since(start) - (r.waited - w0))
 	}
 	return r.loss, r.logits, nil
 }
@@ -274,7 +280,7 @@ func (g *gpuNet) forward(n *Net, x []float32, m int) ([]float32, error) {
 // resetProfile drops what the profile has timed so far.
 func (g *gpuNet) resetProfile() {
 	if g.train != nil {
-		g.train.prof, g.train.profSteps, g.train.waited = nil, 0, 0
+		g.train.prof, g.train.profSteps, g.train.waited, g.train.host = nil, 0, 0, hostTime{}
 	}
 }
 
@@ -285,6 +291,24 @@ func (g *gpuNet) waitedTime() time.Duration {
 		return 0
 	}
 	return g.train.waited
+}
+
+// hostQueued is the host's own time in the training steps and updates
+// since the profile was last reset (their wall time less the waits).
+func (g *gpuNet) hostQueued() time.Duration {
+	if g.train == nil {
+		return 0
+	}
+	return g.train.host.total
+}
+
+// hostText is hostQueued by what the host was doing, per step ("" when
+// no step was timed, or in the per-op profile, which waits after each op).
+func (g *gpuNet) hostText() string {
+	if g.train == nil || g.profile {
+		return ""
+	}
+	return g.train.host.text()
 }
 
 func (g *gpuNet) profileText() string {
@@ -403,6 +427,12 @@ func (g *gpuNet) update(n *Net, u Update) error {
 		return err
 	}
 	defer g.dev.Unlock()
+	t0 := time.Now()
+	defer func() {
+		d := time.Since(t0)
+		g.train.host.add(hostUpdate, d)
+		g.train.host.total += d
+	}()
 	for i, p := range n.params {
 		if p.Frozen {
 			continue

@@ -33,6 +33,8 @@ func (*gpuNet) inputBatch() []float32                                 { return n
 func (*gpuNet) profileText() string                                   { return "" }
 func (*gpuNet) resetProfile()                                         {}
 func (*gpuNet) waitedTime() time.Duration                             { return 0 }
+func (*gpuNet) hostQueued() time.Duration                             { return 0 }
+func (*gpuNet) hostText() string                                      { return "" }
 func (*gpuNet) bytes() int64                                          { return 0 }
 func (*gpuNet) trainStep(*Net, []float32) (float64, []float32, error) { return 0, nil, errNoCUDA }
 func (*gpuNet) forward(*Net, []float32, int) ([]float32, error)       { return nil, errNoCUDA }

@@ -25,7 +25,7 @@ func (r *gpuRun) timeOp(nd *G.Node, d time.Duration) {
 	if r.prof == nil {
 		r.prof = map[string]*opTime{}
 	}
-	k := strings.TrimPrefix(fmt.Sprintf("%T", nd.Op()), "*models.")
+	k := opKind(nd)
 	t := r.prof[k]
 	if t == nil {
 		t = &opTime{}
@@ -33,6 +33,11 @@ func (r *gpuRun) timeOp(nd *G.Node, d time.Duration) {
 	}
 	t.d += d
 	t.n++
+}
+
+// opKind names nd's kind of op (its Go type) in the profiles.
+func opKind(nd *G.Node) string {
+	return strings.TrimPrefix(strings.TrimPrefix(fmt.Sprintf("%T", nd.Op()), "*models."), "*ops.")
 }
 
 // profile is the profiled steps' time per kind of op, largest first.

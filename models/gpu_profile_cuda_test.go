@@ -51,7 +51,7 @@ func TestGPUProfileStartsAfterReset(t *testing.T) {
 	// cnn-s has two convolutions: each step runs two Conv2dOps.
 	conv := ""
 	for _, line := range strings.Split(p, "\n") {
-		if strings.Contains(line, "*ops.Conv2dOp") {
+		if strings.Contains(line, " Conv2dOp ") {
 			conv = line
 		}
 	}
@@ -61,7 +61,8 @@ func TestGPUProfileStartsAfterReset(t *testing.T) {
 }
 
 // TestGPUWaitedCountsTheStepsWaits: a net on the GPU counts how long its
-// steps waited for the device (bench's gpu_wait_pct), with the loss on
+// steps waited for the device (bench's gpu_wait_pct), and the host's own
+// time in them by what it queued (gpu_queue_pct), with the loss on
 // the device (the step's one wait, for the loss and logits) and on the
 // host (its download of the logits): more than nothing after steps, no
 // more than the steps took, nothing after ResetGPUProfile. (On the
@@ -85,13 +86,28 @@ func TestGPUWaitedCountsTheStepsWaits(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		if err := net.ApplyUpdate(Update{Rule: UpdateAdam, LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, Step: 1}); err != nil {
+			t.Fatal(err)
+		}
 		took := time.Since(start)
 		if w := net.GPUWaited(); w <= 0 || w > took {
 			t.Errorf("loss on the device %v: waited %v over steps of %v", onDevice, w, took)
 		}
+		// The host's own time: more than nothing, and with the waits no
+		// more than the steps took; by row, every kind of op the step
+		// queues, the upload and the update.
+		if h := net.GPUHostTime(); h <= 0 || h+net.GPUWaited() > took {
+			t.Errorf("loss on the device %v: host time %v and waits %v over steps of %v", onDevice, h, net.GPUWaited(), took)
+		}
+		text := net.GPUHostProfile()
+		for _, row := range []string{"host time per step", "Conv2dOp", "ConvDwOp", "LossOp", hostUpload, hostUpdate} {
+			if !strings.Contains(text, row) {
+				t.Errorf("loss on the device %v: no %q row in the host's time:\n%s", onDevice, row, text)
+			}
+		}
 		net.ResetGPUProfile()
-		if w := net.GPUWaited(); w != 0 {
-			t.Errorf("loss on the device %v: waited %v after a reset", onDevice, w)
+		if w, h := net.GPUWaited(), net.GPUHostTime(); w != 0 || h != 0 || net.GPUHostProfile() != "" {
+			t.Errorf("loss on the device %v: waited %v, host time %v after a reset", onDevice, w, h)
 		}
 		closeNet(t, net)
 	}
@@ -100,7 +116,7 @@ func TestGPUWaitedCountsTheStepsWaits(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer closeNet(t, cpu)
-	if w := cpu.GPUWaited(); w != 0 {
-		t.Errorf("a net on the CPU waited %v for a GPU", w)
+	if w, h := cpu.GPUWaited(), cpu.GPUHostTime(); w != 0 || h != 0 || cpu.GPUHostProfile() != "" {
+		t.Errorf("a net on the CPU waited %v for a GPU and queued its work for %v", w, h)
 	}
 }

@@ -44,7 +44,10 @@ type gpuRun struct {
 	// steps (the step's one wait, fetchLoss; or the host loss's download)
 	// since the profile was last reset: beside the steps' wall time it
 	// says whether the host or the GPU holds a step up.
-	waited  time.Duration
+	waited time.Duration
+	// host is the host's own time in the steps and their updates (their
+	// wall time less waited), by what it was doing (gpu_host_cuda.go).
+	host    hostTime
 	done    map[any]int  // the step an op's shared gradients were computed in
 	loss    float64      // the last step's
 	lossMem *gpuLossBufs // the loss's memory when it runs on the device (gpu_loss_cuda.go)

@@ -142,6 +142,29 @@ func (n *Net) GPUWaited() time.Duration {
 	return n.gpu.waitedTime()
 }
 
+// GPUHostTime is the host's own time in the training steps and their
+// optimizer updates since the last ResetGPUProfile (0 on the CPU): their
+// wall time less GPUWaited, the time the host spent queueing the GPU's
+// work. Set against the steps' wall time, a large share says the host's
+// queueing sets the pace (bench --json's gpu_queue_pct).
+func (n *Net) GPUHostTime() time.Duration {
+	if n.gpu == nil {
+		return 0
+	}
+	return n.gpu.hostQueued()
+}
+
+// GPUHostProfile is GPUHostTime per step by what the host was doing:
+// each kind of op's queueing, the batch's upload, the update ("" on the
+// CPU, before a step, and with MASKDASH_GPU_PROFILE=1, whose waits after
+// each op would count).
+func (n *Net) GPUHostProfile() string {
+	if n.gpu == nil {
+		return ""
+	}
+	return n.gpu.hostText()
+}
+
 // Wait returns when everything queued on the net's GPU is done (a
 // no-op on the CPU, where every call returns done).
 func (n *Net) Wait() error {
