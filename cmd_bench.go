@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -50,6 +51,9 @@ type benchResult struct {
 	// Upload: each step sends its batch to the GPU, as training does;
 	// otherwise the batch stays there, as in torch_ref.py.
 	Upload bool `json:"upload,omitempty"`
+	// Pipeline: each step and its update were queued before the step
+	// before's results were read (bench --pipeline).
+	Pipeline bool `json:"pipeline,omitempty"`
 	// GPUWaitPct is the share of the timed steps' wall time the host was
 	// blocked waiting for the GPU (models.Net.GPUWaited, and the last
 	// wait for the queue to drain). Near 100 the GPU sets the pace; well
@@ -82,7 +86,7 @@ func (r benchResult) work() string {
 func (a *app) benchCmd() *cobra.Command {
 	var model, img, device, engine, precision string
 	var batch, steps int
-	var upload bool
+	var upload, pipeline bool
 	var seconds float64
 	var asJSON bool
 	cmd := &cobra.Command{Use: "bench", Short: "time the training step on random data (as bench/torch_ref.py)", Args: noArgs}
@@ -97,6 +101,7 @@ func (a *app) benchCmd() *cobra.Command {
 	f.StringVar(&precision, "precision", "fp32", precisionHelp)
 	f.BoolVar(&asJSON, "json", false, "print one JSON object per model")
 	f.BoolVar(&upload, "upload", false, "on a GPU, send the batch up every step as training does (default: it stays there, as in torch_ref.py)")
+	f.BoolVar(&pipeline, "pipeline", false, "on a GPU, queue each step and its update before reading the step before's loss and logits (two steps in flight, as PyTorch's asynchronous steps; default: each step's results are read before the next is queued, as training does)")
 	cmd.RunE = func(*cobra.Command, []string) error {
 		w, h, err := training.ParseSize(img)
 		if err != nil {
@@ -110,13 +115,17 @@ func (a *app) benchCmd() *cobra.Command {
 		if err != nil {
 			return fmt.Errorf("--precision: %w", err)
 		}
+		if pipeline && (upload || dev == models.DeviceCPU || !models.GPULossOnDevice()) {
+			return fmt.Errorf("--pipeline needs a GPU, the batch held there (no --upload) and the loss on the GPU (MASKDASH_GPU_LOSS not 0)")
+		}
 		if dev == models.DeviceCPU && prec != models.PrecisionFP32 {
 			fmt.Fprintln(a.errOut, "maskdash: note: "+models.CPUPrecisionNote(prec))
 		}
 		var peak cpupeak.Peak
 		peakOK := false
 		for _, name := range strings.Split(model, ",") {
-			r, err := benchOne(name, dev, eng, prec, upload, batch, w, h, steps, seconds)
+			r, err := benchOne(name, benchSettings{dev: dev, engine: eng, prec: prec, upload: upload, pipeline: pipeline,
+				batch: batch, w: w, h: h, steps: steps, seconds: seconds})
 			if err != nil {
 				return err
 			}
@@ -153,7 +162,19 @@ func (a *app) benchCmd() *cobra.Command {
 
 // benchOne times the real training step (forward, cross entropy, backward,
 // Adam update) on random data, like bench/torch_ref.py.
-func benchOne(name string, dev models.Device, engine string, prec models.Precision, upload bool, batch, w, h, steps int, seconds float64) (_ benchResult, err error) {
+// benchSettings is how bench times a model (its flags).
+type benchSettings struct {
+	dev              models.Device
+	engine           string
+	prec             models.Precision
+	upload, pipeline bool
+	batch, w, h      int
+	steps            int     // steps to time (0: as many as fit in seconds)
+	seconds          float64 // time to measure
+}
+
+func benchOne(name string, s benchSettings) (_ benchResult, err error) {
+	dev, engine, prec, upload, batch, w, h, steps, seconds := s.dev, s.engine, s.prec, s.upload, s.batch, s.w, s.h, s.steps, s.seconds
 	net, err := models.New(models.Spec{Name: name, Batch: batch, W: w, H: h, Seed: 1, Engine: engine, Device: dev, Precision: prec})
 	if err != nil {
 		return benchResult{}, err
@@ -190,7 +211,25 @@ func benchOne(name string, dev models.Device, engine string, prec models.Precisi
 			return benchResult{}, err
 		}
 	}
+	pipeline, inFlight := net.OnGPU() && s.pipeline, false
 	step := func() error {
+		if pipeline {
+			// This step and its update go into the queue before the
+			// step before's results are read: the GPU has the next
+			// step's work while the host reads them.
+			if err := net.QueueTrainStepHeld(); err != nil {
+				return err
+			}
+			if err := opt.StepNet(net); err != nil {
+				return err
+			}
+			if inFlight {
+				_, _, err := net.TrainResult()
+				return err
+			}
+			inFlight = true
+			return nil
+		}
 		var err error
 		if held {
 			_, _, err = net.TrainStepHeld()
@@ -202,12 +241,21 @@ func benchOne(name string, dev models.Device, engine string, prec models.Precisi
 		}
 		return opt.StepNet(net)
 	}
+	// readLast reads the last queued step's results (a pipeline's).
+	readLast := func() error {
+		if !inFlight {
+			return nil
+		}
+		inFlight = false
+		_, _, err := net.TrainResult()
+		return err
+	}
 	for range 3 {
 		if err := step(); err != nil {
 			return benchResult{}, err
 		}
 	}
-	if err := net.Wait(); err != nil {
+	if err := errors.Join(readLast(), net.Wait()); err != nil {
 		return benchResult{}, err
 	}
 	net.ResetGPUProfile()
@@ -221,6 +269,9 @@ func benchOne(name string, dev models.Device, engine string, prec models.Precisi
 		if steps > 0 && n >= steps || steps <= 0 && time.Since(start).Seconds() >= seconds {
 			break
 		}
+	}
+	if err := readLast(); err != nil {
+		return benchResult{}, err
 	}
 	drain := time.Now()
 	if err := net.Wait(); err != nil {
@@ -249,7 +300,7 @@ func benchOne(name string, dev models.Device, engine string, prec models.Precisi
 	return benchResult{GFLOPPerImage: net.StepFLOPs() / 1e9, GFLOPPerS: ips * net.StepFLOPs() / 1e9, Impl: "maskdash-gorgonia-v0.9.18", Model: name, Device: device, Engine: engine, Batch: batch, Img: fmt.Sprintf("%dx%d", w, h),
 		ImagesPerS: ips, PeakMiB: peak, MiBPerImage: peak / float64(batch),
 		Threads: models.Workers(), BLAS: models.BLASName(), Kernels: models.KernelsName(),
-		Precision: gpuOnly(net.OnGPU(), prec.String()), GPUMiB: float64(net.DeviceBytes()) / (1 << 20), Upload: net.OnGPU() && upload,
+		Precision: gpuOnly(net.OnGPU(), prec.String()), GPUMiB: float64(net.DeviceBytes()) / (1 << 20), Upload: net.OnGPU() && upload, Pipeline: pipeline,
 		TimedFromMs: start.UnixMilli(), TimedToMs: end.UnixMilli(), GPUWaitPct: waitPct, GPUQueuePct: queuePct}, nil
 }
 

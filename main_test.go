@@ -113,6 +113,7 @@ func TestBadInputIsOneSentence(t *testing.T) {
 		{[]string{"eval"}, "eval needs a run"},
 		{[]string{"train", "--headless", "--data", data, "--precision", "fp16"}, `precision "fp16" is unknown; use fp32, tf32, strict or bf16`},
 		{[]string{"bench", "--precision", "half"}, `precision "half" is unknown`},
+		{[]string{"bench", "--device", "cpu", "--pipeline"}, "--pipeline needs a GPU, the batch held there"},
 		{[]string{"train", "--headless", "--data", data, "--cutmix", "0.6", "--mixup", "0.5"}, "--cutmix 0.6 and --mixup 0.5 add up to more than 1"},
 		{[]string{"train", "--headless", "--data", data, "--mixup", "1.5"}, `invalid argument "1.5" for "--mixup"`},
 		{[]string{"train", "--headless", "--data", data, "--mixup", "0.5", "--mix-pairs", "friends"}, `--mix-pairs "friends" is unknown; use any or class`},

@@ -12,14 +12,26 @@ import (
 	"github.com/maskdash/maskdash/models/ops"
 )
 
-// run queues every op of the graph, in order, on the device. With the
-// loss on the host, the loss is the one point where the host waits: the
-// logits come down, the ops.LossFunc runs, its gradient goes up. With
-// the loss on the device (DeviceLoss) the host waits once the whole step
-// is queued, for the loss and logits alone (fetchLoss).
+// run queues every op of the graph, in order, on the device (queue), and
+// waits for the step's loss and logits (collect). With the loss on the
+// host, the loss is the one point where the host waits: the logits come
+// down, the ops.LossFunc runs, its gradient goes up. With the loss on the
+// device (DeviceLoss) the host waits once the whole step is queued, for
+// the loss and logits alone.
 func (r *gpuRun) run() error {
+	if len(r.fetches) > 0 {
+		return fmt.Errorf("%d queued steps' results were not read (TrainResult)", len(r.fetches))
+	}
+	if err := r.queue(); err != nil {
+		return err
+	}
+	return r.collect()
+}
+
+// queue queues every op of the graph, in order, on the device; with the
+// loss on the device the step's results wait in r.fetches for collect.
+func (r *gpuRun) queue() error {
 	r.gen++
-	r.fetch = nil
 	if r.net.profile {
 		r.profSteps++
 	}
@@ -46,7 +58,7 @@ func (r *gpuRun) run() error {
 		}
 		r.host.add(opKind(nd), time.Since(t0)-(r.waited-w0)) // the host loss waits inside
 	}
-	return r.fetchLoss()
+	return nil
 }
 
 // First reports whether key's shared work is still to do this step.

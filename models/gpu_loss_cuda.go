@@ -24,14 +24,23 @@ type gpuLossBufs struct {
 	x, dx          []gpu.Buffer // per head, rows × size (several heads only)
 	loss           gpu.Buffer   // heads × terms × rows floats
 	counts         gpu.Buffer   // soft F1: tp, sp, sy, size doubles each
-	hostLoss       gpu.Pinned   // loss, on the host
-	hostLogits     gpu.Pinned   // the logits, on the host
+	// host is the page-locked memory of each step in flight (gpu.Marks
+	// of them; a step takes slot gen % gpu.Marks), so that a step queued
+	// before the last one's results are read (QueueTrainStepHeld) writes
+	// none of its memory.
+	host [gpu.Marks]lossHost
+}
+
+// lossHost is one step's loss memory on the host.
+type lossHost struct {
+	loss   gpu.Pinned // the per-row losses
+	logits gpu.Pinned
 	// The labels go up from page-locked memory: from pageable memory
 	// CUDA may wait for the stream before it copies (the forward pass,
 	// queued before them), where from page-locked memory the copy is
-	// queued. The next step writes them again only after fetchLoss,
-	// whose mark comes after these copies.
-	hostLabels gpu.Pinned // heads × rows int32
+	// queued. The slot's next step writes them again only after
+	// collect, whose mark comes after these copies.
+	labels gpu.Pinned // heads × rows int32
 }
 
 // lossFetch is a step's device loss on its way to the host: deviceLossStep
@@ -45,18 +54,20 @@ type lossFetch struct {
 	l    *DeviceLoss
 	bufs *gpuLossBufs
 	op   *ops.LossOp
+	slot int // its host memory and mark
 }
 
-// fetchLoss waits for this step's device loss (lossFetch) and sets the
-// run's loss and logits from it; a no-op when the loss ran on the host.
-func (r *gpuRun) fetchLoss() error {
-	f := r.fetch
-	if f == nil {
+// collect waits for the oldest queued step's device loss (lossFetch) and
+// sets the run's loss and logits from it; a no-op when no step waits (the
+// loss ran on the host, which set them as the step ran).
+func (r *gpuRun) collect() error {
+	if len(r.fetches) == 0 {
 		return nil
 	}
-	r.fetch = nil
+	f := r.fetches[0]
+	r.fetches = r.fetches[1:]
 	t0 := time.Now()
-	if err := r.net.dev.WaitMark(); err != nil {
+	if err := r.net.dev.WaitMark(f.slot); err != nil {
 		return err
 	}
 	r.waited += time.Since(t0)
@@ -64,8 +75,9 @@ func (r *gpuRun) fetchLoss() error {
 	if len(r.logits) != n {
 		r.logits = make([]float32, n)
 	}
-	copy(r.logits, f.bufs.hostLogits.Floats()[:n])
-	r.loss = f.l.Total(f.bufs.hostLoss.Floats(), f.bufs.rows)
+	h := &f.bufs.host[f.slot]
+	copy(r.logits, h.logits.Floats()[:n])
+	r.loss = f.l.Total(h.loss.Floats(), f.bufs.rows)
 	f.op.Last = r.loss
 	return nil
 }
@@ -74,7 +86,8 @@ func (r *gpuRun) fetchLoss() error {
 // the logits (node nd's input): every term's kernels write its per-row
 // losses and add its share of the gradient, which never leaves the GPU;
 // the logits (for the metrics) and the per-row losses come down, read
-// by fetchLoss once the step is queued.
+// by collect once the step is queued (TrainStep), or once the next is
+// (a pipelined step, QueueTrainStepHeld).
 func (r *gpuRun) deviceLossStep(nd *G.Node, l *DeviceLoss, op *ops.LossOp) error {
 	d := r.net.dev
 	x := r.in(nd, 0)
@@ -87,13 +100,15 @@ func (r *gpuRun) deviceLossStep(nd *G.Node, l *DeviceLoss, op *ops.LossOp) error
 	if err != nil {
 		return err
 	}
+	slot := r.gen % gpu.Marks
+	host := &bufs.host[slot]
 	dlogits := r.buf[r.dlossNode]
 	if err := d.Zero(dlogits); err != nil {
 		return err
 	}
 	off := 0
 	for h, size := range l.Heads {
-		staged := bufs.hostLabels.Int32s()[h*rows : (h+1)*rows]
+		staged := host.labels.Int32s()[h*rows : (h+1)*rows]
 		copy(staged, l.Labels[h])
 		if err := gpu.Upload(d, bufs.labels[h], staged); err != nil {
 			return err
@@ -121,16 +136,16 @@ func (r *gpuRun) deviceLossStep(nd *G.Node, l *DeviceLoss, op *ops.LossOp) error
 		}
 		off += size
 	}
-	if err := d.DownloadPinned(bufs.hostLogits, r.buf[x], rows*k); err != nil {
+	if err := d.DownloadPinned(host.logits, r.buf[x], rows*k); err != nil {
 		return err
 	}
-	if err := d.DownloadPinned(bufs.hostLoss, bufs.loss, bufs.hostLoss.N); err != nil {
+	if err := d.DownloadPinned(host.loss, bufs.loss, host.loss.N); err != nil {
 		return err
 	}
-	if err := d.Mark(); err != nil {
+	if err := d.Mark(slot); err != nil {
 		return err
 	}
-	r.fetch = &lossFetch{l: l, bufs: bufs, op: op}
+	r.fetches = append(r.fetches, &lossFetch{l: l, bufs: bufs, op: op, slot: slot})
 	return nil
 }
 
@@ -235,14 +250,17 @@ func (r *gpuRun) lossBufs(rows, k, terms int, heads []int) (*gpuLossBufs, error)
 	if b.counts, err = alloc(6 * widest); err != nil { // three doubles a class
 		return nil, err
 	}
-	if b.hostLoss, err = pin(len(heads) * terms * rows); err != nil {
-		return nil, err
-	}
-	if b.hostLogits, err = pin(rows * k); err != nil {
-		return nil, err
-	}
-	if b.hostLabels, err = pin(len(heads) * rows); err != nil {
-		return nil, err
+	for i := range b.host {
+		h := &b.host[i]
+		if h.loss, err = pin(len(heads) * terms * rows); err != nil {
+			return nil, err
+		}
+		if h.logits, err = pin(rows * k); err != nil {
+			return nil, err
+		}
+		if h.labels, err = pin(len(heads) * rows); err != nil {
+			return nil, err
+		}
 	}
 	r.lossMem = b
 	return b, nil

@@ -240,6 +240,51 @@ func (g *gpuNet) trainStep(n *Net, x []float32) (float64, []float32, error) {
 	return r.loss, r.logits, nil
 }
 
+// queueHeld queues a training step on the held batch without waiting
+// for its results (Net.QueueTrainStepHeld).
+func (g *gpuNet) queueHeld(n *Net) error {
+	if err := g.dev.Lock(); err != nil {
+		return err
+	}
+	defer g.dev.Unlock()
+	r := g.train
+	switch {
+	case !r.held:
+		return fmt.Errorf("a queued training step: no batch is held on the GPU (HoldBatch)")
+	case n.devLoss == nil:
+		return fmt.Errorf("a queued training step needs the loss on the GPU (SetDeviceLoss): the host's loss waits for the logits")
+	case len(r.fetches) >= gpu.Marks:
+		return fmt.Errorf("a queued training step: %d are queued already, whose results were not read (TrainResult)", len(r.fetches))
+	}
+	start, w0 := time.Now(), r.waited
+	r.devLoss = n.devLoss
+	if err := r.queue(); err != nil {
+		return fmt.Errorf("training step: %w", err)
+	}
+	if !g.profile {
+		r.host.step(time.Since(start) - (r.waited - w0))
+	}
+	return nil
+}
+
+// result waits for the oldest queued step's loss and logits.
+func (g *gpuNet) result() (float64, []float32, error) {
+	if err := g.dev.Lock(); err != nil {
+		return 0, nil, err
+	}
+	defer g.dev.Unlock()
+	r := g.train
+	if len(r.fetches) == 0 {
+		return 0, nil, fmt.Errorf("no queued training step waits to be read (QueueTrainStepHeld)")
+	}
+	start, w0 := time.Now(), r.waited
+	if err := r.collect(); err != nil {
+		return 0, nil, fmt.Errorf("training step: %w", err)
+	}
+	r.host.total += time.Since(start) - (r.waited - w0)
+	return r.loss, r.logits, nil
+}
+
 // inputBatch is the training batch's page-locked staging memory.
 func (g *gpuNet) inputBatch() []float32 { return g.train.stage.Floats() }
 
@@ -250,6 +295,9 @@ func (g *gpuNet) hold(x []float32) error {
 		return err
 	}
 	defer g.dev.Unlock()
+	if len(g.train.fetches) > 0 {
+		return fmt.Errorf("HoldBatch: %d queued steps' results were not read (TrainResult), and they may still read the batch", len(g.train.fetches))
+	}
 	return g.train.hold(x)
 }
 

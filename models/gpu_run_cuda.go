@@ -41,7 +41,7 @@ type gpuRun struct {
 	prof      map[string]*opTime             // per kind of op, when profiling
 	profSteps int
 	// waited is how long the host has been blocked on the device in
-	// steps (the step's one wait, fetchLoss; or the host loss's download)
+	// steps (the step's one wait, collect; or the host loss's download)
 	// since the profile was last reset: beside the steps' wall time it
 	// says whether the host or the GPU holds a step up.
 	waited time.Duration
@@ -52,7 +52,7 @@ type gpuRun struct {
 	loss    float64      // the last step's
 	lossMem *gpuLossBufs // the loss's memory when it runs on the device (gpu_loss_cuda.go)
 	devLoss *DeviceLoss  // the loss to compute on the device this step, or nil
-	fetch   *lossFetch   // this step's device loss, on its way down (fetchLoss)
+	fetches []*lossFetch // the queued steps' device losses, on their way down, oldest first (collect)
 	pinned  []gpu.Pinned // page-locked memory this run allocated, besides stage
 	logits  []float32    // the last step's, on the host
 	dlogits []float32    // the loss's gradient, on the host

@@ -111,6 +111,37 @@ func (n *Net) TrainStepHeld() (float64, []float32, error) {
 	return n.gpu.trainStep(n, nil)
 }
 
+// QueueTrainStepHeld queues a training step on the batch HoldBatch left
+// on the GPU and returns without waiting for it; TrainResult gives its
+// loss and logits. In between the caller may queue the optimizer's update
+// and the next step (at most two steps in flight), so that the GPU never
+// waits for the host to read a step's results before the next is queued,
+// as PyTorch's asynchronous steps do (bench --pipeline). It needs the
+// loss on the device (SetDeviceLoss). TrainStep and TrainStepHeld refuse
+// while a queued step's results are unread.
+//
+// Held batches only for now: a step that uploads its batch would write
+// the device memory of the input two steps back, which that step's
+// backward pass may still read while the next is queued (see NOTES.md).
+func (n *Net) QueueTrainStepHeld() error {
+	if n.gpu == nil {
+		return fmt.Errorf("QueueTrainStepHeld: the net is on the CPU")
+	}
+	if !n.frozenAsBuilt() {
+		return fmt.Errorf("QueueTrainStepHeld: the frozen tensors changed since HoldBatch; hold the batch again")
+	}
+	return n.gpu.queueHeld(n)
+}
+
+// TrainResult waits for the oldest step QueueTrainStepHeld queued and
+// returns its loss and logits (valid until the next step or result).
+func (n *Net) TrainResult() (float64, []float32, error) {
+	if n.gpu == nil {
+		return 0, nil, fmt.Errorf("TrainResult: the net is on the CPU")
+	}
+	return n.gpu.result()
+}
+
 // GPUProfile is the time per kind of op when MASKDASH_GPU_PROFILE=1
 // ("" otherwise, and on the CPU).
 func (n *Net) GPUProfile() string {

@@ -31,7 +31,9 @@
 # and 1024 and cnn-s at 256; profile (every op of a vgg-s step timed,
 # MASKDASH_GPU_PROFILE=1, in float32 and bf16, and of a cnn-s step, each
 # with cuDNN's picks for every convolution, and cuDNN's spatial against
-# persistent BatchNorm: 15 s). Two more parts: extra (the
+# persistent BatchNorm: 15 s). Two more parts: extra (two steps in
+# flight, bench --pipeline, against one at a time for cnn-s at 256 and
+# 1024 and vgg-s at 256, each with the GPU's busy share: 20 s; the
 # training curve with the defaults' alternatives, and bench with strict
 # float32, tf32, the batch uploaded every step as training does, without
 # the memory plan, cuDNN's BatchNorm and the fused one one after the
@@ -216,6 +218,16 @@ awk 'NR > 1 {
 }' "$table"
 fi
 if want extra; then
+step "two steps in flight (bench --pipeline: each step and its update queued before the step before's results are read) against one at a time, with the GPU's busy share over the timed steps"
+for mb in "cnn-s 256" "vgg-s 256" "cnn-s 1024"; do
+  set -- $mb
+  for p in "" --pipeline; do
+    pid=$(sample /tmp/u-pipe.csv)
+    timeout 60 $bin bench --device cuda --model $1 --batch $2 --seconds 3 $p --json > /tmp/pipe.json || echo "FAILED: bench $p"
+    kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+    echo "${p:-one at a time}: busy $(window /tmp/u-pipe.csv /tmp/pipe.json)% $(cat /tmp/pipe.json)"
+  done
+done
 step "strict float32 and tf32, and the batch uploaded every step, vgg-s batch 256"
 for p in strict tf32; do timeout 60 $bin bench --device cuda --model vgg-s --batch 256 --seconds 3 --precision $p --json || echo "FAILED: --precision $p"; done
 for m in vgg-s cnn-s; do timeout 60 $bin bench --device cuda --model $m --batch 256 --seconds 3 --upload --json || echo "FAILED: --upload"; done

@@ -112,13 +112,26 @@ func (d *Device) DownloadPinned(dst Pinned, b Buffer, n int) error {
 	return d.check(C.mdg_download_async(d.d, dst.p, b.p, C.size_t(4*n)))
 }
 
-// Mark queues a point on the step's stream for WaitMark (one at a time:
-// a later Mark replaces it).
-func (d *Device) Mark() error { return d.check(C.mdg_mark(d.d)) }
+// Mark queues a point on the step's stream for WaitMark, in one of
+// Marks slots (a later Mark in the slot replaces it).
+func (d *Device) Mark(slot int) error {
+	if slot < 0 || slot >= Marks {
+		return fmt.Errorf("mark slot %d: the device has %d", slot, Marks)
+	}
+	return d.check(C.mdg_mark(d.d, C.int(slot)))
+}
 
-// WaitMark returns once the step's stream has passed the last Mark,
-// while what was queued after it may still run.
-func (d *Device) WaitMark() error { return d.check(C.mdg_wait_mark(d.d)) }
+// WaitMark returns once the step's stream has passed the slot's last
+// Mark, while what was queued after it may still run.
+func (d *Device) WaitMark(slot int) error {
+	if slot < 0 || slot >= Marks {
+		return fmt.Errorf("mark slot %d: the device has %d", slot, Marks)
+	}
+	return d.check(C.mdg_wait_mark(d.d, C.int(slot)))
+}
+
+// Marks is how many marks can be waited for apart: one a step in flight.
+const Marks = C.MDG_MARKS
 
 // Copy queues dst[:n] = src[:n].
 func (d *Device) Copy(dst, src Buffer, n int) error {

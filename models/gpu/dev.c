@@ -37,7 +37,8 @@ int mdg_open(mdg_dev *d, int ordinal, const char *ptx) {
 	CU(cuStreamCreate(&d->stream, CU_STREAM_NON_BLOCKING), "cuStreamCreate");
 	CU(cuStreamCreate(&d->copy, CU_STREAM_NON_BLOCKING), "cuStreamCreate");
 	CU(cuEventCreate(&d->copied, CU_EVENT_DISABLE_TIMING), "cuEventCreate");
-	CU(cuEventCreate(&d->fetched, CU_EVENT_DISABLE_TIMING), "cuEventCreate");
+	for (int i = 0; i < MDG_MARKS; i++)
+		CU(cuEventCreate(&d->fetched[i], CU_EVENT_DISABLE_TIMING), "cuEventCreate");
 	DNN(cudnnCreate(&d->dnn), "cudnnCreate");
 	DNN(cudnnSetStream(d->dnn, (cudaStream_t)d->stream), "cudnnSetStream");
 	BLAS(cublasCreate(&d->blas), "cublasCreate");
@@ -61,7 +62,8 @@ void mdg_close(mdg_dev *d) {
 	if (d->blas) cublasDestroy(d->blas);
 	if (d->dnn) cudnnDestroy(d->dnn);
 	if (d->copied) cuEventDestroy(d->copied);
-	if (d->fetched) cuEventDestroy(d->fetched);
+	for (int i = 0; i < MDG_MARKS; i++)
+		if (d->fetched[i]) cuEventDestroy(d->fetched[i]);
 	if (d->copy) cuStreamDestroy(d->copy);
 	if (d->stream) cuStreamDestroy(d->stream);
 	cuDevicePrimaryCtxRelease(d->dev);
@@ -93,8 +95,8 @@ int mdg_download_async(mdg_dev *d, void *dst, CUdeviceptr src, size_t bytes) {
 	CU(cuMemcpyDtoHAsync(dst, src, bytes, d->stream), "copy from the GPU");
 	return 0;
 }
-int mdg_mark(mdg_dev *d) { CU(cuEventRecord(d->fetched, d->stream), "cuEventRecord"); return 0; }
-int mdg_wait_mark(mdg_dev *d) { CU(cuEventSynchronize(d->fetched), "running the step on the GPU"); return 0; }
+int mdg_mark(mdg_dev *d, int slot) { CU(cuEventRecord(d->fetched[slot], d->stream), "cuEventRecord"); return 0; }
+int mdg_wait_mark(mdg_dev *d, int slot) { CU(cuEventSynchronize(d->fetched[slot]), "running the step on the GPU"); return 0; }
 int mdg_copy(mdg_dev *d, CUdeviceptr dst, CUdeviceptr src, size_t bytes) {
 	CU(cuMemcpyDtoDAsync(dst, src, bytes, d->stream), "copy on the GPU");
 	return 0;

@@ -8,13 +8,17 @@
 #include <cudnn.h>
 #include <cublas_v2.h>
 
+/* Marks on the step's stream the host can wait for, one a step in
+ * flight (two: a pipelined step's results are read during the next). */
+#define MDG_MARKS 2
+
 typedef struct {
 	CUdevice dev;
 	CUcontext ctx;
 	CUstream stream;
 	CUstream copy;    /* uploads of the next batch, beside the step */
 	CUevent copied;   /* the last upload is done */
-	CUevent fetched;  /* the step's stream has passed the last mdg_mark */
+	CUevent fetched[MDG_MARKS]; /* the step's stream has passed mdg_mark(slot) */
 	cudnnHandle_t dnn;
 	cublasHandle_t blas;
 	CUmodule mod;
@@ -49,8 +53,8 @@ int mdg_free(mdg_dev *d, CUdeviceptr p);
 int mdg_upload(mdg_dev *d, CUdeviceptr dst, const void *src, size_t bytes);
 int mdg_download(mdg_dev *d, void *dst, CUdeviceptr src, size_t bytes);
 int mdg_download_async(mdg_dev *d, void *dst, CUdeviceptr src, size_t bytes);
-int mdg_mark(mdg_dev *d);
-int mdg_wait_mark(mdg_dev *d);
+int mdg_mark(mdg_dev *d, int slot);
+int mdg_wait_mark(mdg_dev *d, int slot);
 int mdg_copy(mdg_dev *d, CUdeviceptr dst, CUdeviceptr src, size_t bytes);
 int mdg_copy2d(mdg_dev *d, CUdeviceptr dst, size_t dpitch, CUdeviceptr src, size_t spitch, size_t width, size_t rows);
 int mdg_host_alloc(mdg_dev *d, size_t bytes, void **p);

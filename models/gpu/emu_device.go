@@ -208,13 +208,29 @@ func (d *Device) DownloadPinned(dst Pinned, b Buffer, n int) error {
 	})
 }
 
+// Marks is how many marks can be waited for apart (dev.h's MDG_MARKS).
+const Marks = 2
+
 // Mark is a point in the queue for WaitMark; the emulator runs the whole
 // queue there.
-func (d *Device) Mark() error { return nil }
+func (d *Device) Mark(slot int) error {
+	if slot < 0 || slot >= Marks {
+		return fmt.Errorf("mark slot %d: the device has %d", slot, Marks)
+	}
+	return nil
+}
 
-// WaitMark runs what is queued (the emulator has no stream to run beside
-// the host): a read of a DownloadPinned's memory before it sees NaN.
-func (d *Device) WaitMark() error { return d.flush() }
+// WaitMark runs everything queued, past the slot's mark too (the emulator
+// has no stream to run beside the host): a read of a DownloadPinned's
+// memory before it sees NaN, and a later step that writes where an
+// earlier one's results wait to be read overwrites them, as a GPU that
+// ran ahead would.
+func (d *Device) WaitMark(slot int) error {
+	if slot < 0 || slot >= Marks {
+		return fmt.Errorf("mark slot %d: the device has %d", slot, Marks)
+	}
+	return d.flush()
+}
 
 // uploadPinnedNow copies src[:n] into dst[:n].
 func (d *Device) uploadPinnedNow(dst Buffer, src Pinned, n int) error {
