@@ -58,7 +58,9 @@ func (r *gpuRun) queue() error {
 		}
 		r.host.add(opKind(nd), time.Since(t0)-(r.waited-w0)) // the host loss waits inside
 	}
-	return nil
+	// Past here the step no longer reads its batch's buffer: an upload
+	// into it for a later step may begin.
+	return r.net.dev.ReleaseInput(r.xsSlot)
 }
 
 // First reports whether key's shared work is still to do this step.

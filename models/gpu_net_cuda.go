@@ -195,19 +195,27 @@ func (g *gpuNet) retrain(n *Net) error {
 	}
 	defer g.dev.Unlock()
 	old := g.train
+	if len(old.fetches) > 0 {
+		return fmt.Errorf("the training graph for the frozen tensors: %d queued steps' results were not read (TrainResult)", len(old.fetches))
+	}
 	stage := old.stage
-	old.stage = gpu.Pinned{} // kept for the new run
-	g.train = nil            // freed, whatever comes: close must not free it again
+	old.stage = [gpu.Marks]gpu.Pinned{} // kept for the new run
+	g.train = nil                       // freed, whatever comes: close must not free it again
 	err := old.free()
 	if err == nil {
 		g.train, err = newGPURunPlanned(g, n.train, gpuMemoryPlan)
 	}
 	if err != nil {
-		g.dev.FreePinned(stage)
+		for _, p := range stage {
+			g.dev.FreePinned(p)
+		}
 		return fmt.Errorf("the training graph for the frozen tensors on the GPU: %w", err)
 	}
-	g.dev.FreePinned(g.train.stage)
+	for _, p := range g.train.stage {
+		g.dev.FreePinned(p)
+	}
 	g.train.stage = stage
+	g.train.gen = old.gen // the stages' turn (stageNext), so InputBatch stays
 	return g.dev.Sync()
 }
 
@@ -219,6 +227,9 @@ func (g *gpuNet) trainStep(n *Net, x []float32) (float64, []float32, error) {
 	defer g.dev.Unlock()
 	r := g.train
 	start, w0 := time.Now(), r.waited
+	if len(r.fetches) > 0 {
+		return 0, nil, fmt.Errorf("training step: %d queued steps' results were not read (TrainResult)", len(r.fetches))
+	}
 	r.devLoss = n.devLoss
 	if x == nil && !r.held {
 		return 0, nil, fmt.Errorf("training step: no batch is held on the GPU (HoldBatch)")
@@ -240,16 +251,16 @@ func (g *gpuNet) trainStep(n *Net, x []float32) (float64, []float32, error) {
 	return r.loss, r.logits, nil
 }
 
-// queueHeld queues a training step on the held batch without waiting
-// for its results (Net.QueueTrainStepHeld).
-func (g *gpuNet) queueHeld(n *Net) error {
+// queueStep queues a training step on batch x (nil: the held batch)
+// without waiting for its results (Net.QueueTrainStep).
+func (g *gpuNet) queueStep(n *Net, x []float32) error {
 	if err := g.dev.Lock(); err != nil {
 		return err
 	}
 	defer g.dev.Unlock()
 	r := g.train
 	switch {
-	case !r.held:
+	case x == nil && !r.held:
 		return fmt.Errorf("a queued training step: no batch is held on the GPU (HoldBatch)")
 	case n.devLoss == nil:
 		return fmt.Errorf("a queued training step needs the loss on the GPU (SetDeviceLoss): the host's loss waits for the logits")
@@ -258,6 +269,14 @@ func (g *gpuNet) queueHeld(n *Net) error {
 	}
 	start, w0 := time.Now(), r.waited
 	r.devLoss = n.devLoss
+	if x != nil {
+		r.held = false
+		t0 := time.Now()
+		if err := r.upload(x); err != nil {
+			return err
+		}
+		r.host.add(hostUpload, time.Since(t0))
+	}
 	if err := r.queue(); err != nil {
 		return fmt.Errorf("training step: %w", err)
 	}
@@ -275,7 +294,7 @@ func (g *gpuNet) result() (float64, []float32, error) {
 	defer g.dev.Unlock()
 	r := g.train
 	if len(r.fetches) == 0 {
-		return 0, nil, fmt.Errorf("no queued training step waits to be read (QueueTrainStepHeld)")
+		return 0, nil, fmt.Errorf("no queued training step waits to be read (QueueTrainStep)")
 	}
 	start, w0 := time.Now(), r.waited
 	if err := r.collect(); err != nil {
@@ -286,7 +305,7 @@ func (g *gpuNet) result() (float64, []float32, error) {
 }
 
 // inputBatch is the training batch's page-locked staging memory.
-func (g *gpuNet) inputBatch() []float32 { return g.train.stage.Floats() }
+func (g *gpuNet) inputBatch() []float32 { return g.train.stageNext().Floats() }
 
 // hold keeps batch x on the device for the steps that follow
 // (trainStep with a nil x).

@@ -29,7 +29,7 @@ func (*gpuNet) update(*Net, Update) error                             { return e
 func (*gpuNet) slotsToHost() (map[string][][]float32, error)          { return nil, errNoCUDA }
 func (*gpuNet) slotsToDevice(*Net, map[string][][]float32) error      { return errNoCUDA }
 func (*gpuNet) hold([]float32) error                                  { return errNoCUDA }
-func (*gpuNet) queueHeld(*Net) error                                  { return errNoCUDA }
+func (*gpuNet) queueStep(*Net, []float32) error                       { return errNoCUDA }
 func (*gpuNet) result() (float64, []float32, error)                   { return 0, nil, errNoCUDA }
 func (*gpuNet) inputBatch() []float32                                 { return nil }
 func (*gpuNet) profileText() string                                   { return "" }

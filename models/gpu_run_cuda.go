@@ -33,7 +33,8 @@ type gpuRun struct {
 	masks     map[*ops.DropoutOp]gpu.Buffer
 	winners   map[*ops.MaxPool2Op]gpu.Buffer // each window's winner, a byte an output (gpuPoolKernels)
 	xs        [2]gpu.Buffer                  // the batch, in turn: the next is uploaded while the last step's backward pass reads the other
-	stage     gpu.Pinned                     // the batch on the host, page-locked for the upload
+	stage     [gpu.Marks]gpu.Pinned          // the batch on the host, page-locked for the upload, in turn (stageNext)
+	xsSlot    int                            // which of xs the step being queued reads
 	scratch   gpu.Buffer                     // per-(image, channel) sums of the bias gradients
 	gen       int                            // steps run
 	held      bool                           // the batch stays on the device (hold): no upload per step
@@ -126,9 +127,11 @@ func (r *gpuRun) allocateNodes() error {
 					r.own(nd, b)
 					r.xs[i] = b
 				}
-				var err error
-				if r.stage, err = d.AllocPinned(size); err != nil {
-					return err
+				for i := range r.stage {
+					var err error
+					if r.stage[i], err = d.AllocPinned(size); err != nil {
+						return err
+					}
 				}
 				continue
 			}
@@ -372,7 +375,9 @@ func (r *gpuRun) free() error {
 	}
 	r.owned = nil
 	errs = append(errs, d.Free(r.scratch))
-	d.FreePinned(r.stage)
+	for _, p := range r.stage {
+		d.FreePinned(p)
+	}
 	for _, p := range r.pinned {
 		d.FreePinned(p)
 	}
@@ -412,19 +417,36 @@ func (r *gpuRun) hold(x []float32) error {
 	return nil
 }
 
-// upload sends the batch x (zero past its end) up through the pinned
-// stage into the buffer the last step did not use, beside whatever the
-// device is still doing.
+// stageNext is the page-locked memory the next step's batch goes up
+// from (Net.InputBatch): the stages take turns, so that with a step in
+// flight (QueueTrainStep) the host fills one while the other's upload may
+// not have run yet. A step's upload is done before its loss's mark
+// passes, so a stage is free again once the step before the next has
+// been read (TrainResult).
+func (r *gpuRun) stageNext() gpu.Pinned { return r.stage[(r.gen+1)%len(r.stage)] }
+
+// upload sends the batch x (zero past its end) up through a pinned stage
+// (x itself when it is one, filled in place: Net.InputBatch) into the
+// buffer the last step did not use, beside whatever the device is still
+// doing; the copy waits until the step before that last one, which read
+// the buffer, is done with it.
 func (r *gpuRun) upload(x []float32) error {
-	h := r.stage.Floats()
-	if len(x) == 0 || &x[0] != &h[0] { // filled in place (Net.InputBatch): nothing to copy
+	st := r.stageNext()
+	for _, p := range r.stage {
+		if h := p.Floats(); len(x) > 0 && &x[0] == &h[0] { // filled in place: nothing to copy
+			st = p
+		}
+	}
+	h := st.Floats()
+	if len(x) == 0 || &x[0] != &h[0] {
 		copy(h, x)
 	}
 	clear(h[len(x):])
-	b := r.xs[r.gen%2]
+	r.xsSlot = r.gen % len(r.xs)
+	b := r.xs[r.xsSlot]
 	r.xf = b
 	if !r.net.half {
 		r.buf[r.gr.x] = b
 	}
-	return r.net.dev.UploadPinned(b, r.stage, len(h))
+	return r.net.dev.UploadPinned(b, st, len(h), r.xsSlot)
 }

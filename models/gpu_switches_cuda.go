@@ -71,7 +71,21 @@ var (
 	// all. Built in the eleventh session without a GPU (checked on the
 	// emulator); scripts/gpu-check.sh's extra part benches both.
 	gpuHalfPad = envSwitch("MASKDASH_BF16_PAD", true)
+	// gpuPipeline has the trainer queue each step on the GPU, and its
+	// update, before it reads the step before's loss and logits
+	// (Net.QueueTrainStep, TrainResult; MASKDASH_GPU_PIPELINE): the GPU
+	// then has the next step's work while the host reads results, copies
+	// the next batch into page-locked memory and takes it from the loader.
+	// Off: built in the twenty-sixth session without a GPU, checked on
+	// the emulator (the same losses and weights as one step at a time);
+	// scripts/gpu-check.sh's extra part benches both (bench --pipeline),
+	// and its tests run a training with it. Turn it on if faster there.
+	gpuPipeline = envSwitch("MASKDASH_GPU_PIPELINE", false)
 )
+
+// GPUPipelined reports whether the trainer should queue a step on the GPU
+// before it reads the one before's results: MASKDASH_GPU_PIPELINE.
+func GPUPipelined() bool { return gpuPipeline }
 
 // GPULossOnDevice reports whether callers should give a net on the GPU
 // its loss as data (SetDeviceLoss): MASKDASH_GPU_LOSS.

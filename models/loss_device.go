@@ -40,6 +40,10 @@ type DeviceLossTerm struct {
 // and the reference. GPULossOnDevice says whether callers should.
 func (n *Net) SetDeviceLoss(l *DeviceLoss) { n.devLoss = l }
 
+// HasDeviceLoss reports whether the next training step's loss is computed
+// on the GPU (SetDeviceLoss on a net there), which QueueTrainStep needs.
+func (n *Net) HasDeviceLoss() bool { return n.gpu != nil && n.devLoss != nil }
+
 // Total is the batch's loss from the per-row losses the kernels write:
 // perRow holds, head after head and within a head term after term, rows
 // values each (soft F1 writes the batch's value into the first); it sums

@@ -77,8 +77,10 @@ func (n *Net) LoadUpdateSlots(s map[string][][]float32) error {
 // InputBatch is memory for the next training batch (Batch·3·H·W
 // floats, NCHW): filled in place and passed to TrainStep it is not
 // copied again. On the CPU it is the training graph's input; on a GPU the
-// page-locked memory the upload reads. Valid until the next TrainStep
-// begins; refill it for every step.
+// page-locked memory the upload reads, two of them in turn, so that a
+// step queued while the one before is in flight (QueueTrainStep) has its
+// own: ask for it before each step. (Memory given earlier still works
+// with TrainStep, which waits for each step.)
 func (n *Net) InputBatch() []float32 {
 	if n.gpu != nil {
 		return n.gpu.inputBatch()
@@ -111,18 +113,32 @@ func (n *Net) TrainStepHeld() (float64, []float32, error) {
 	return n.gpu.trainStep(n, nil)
 }
 
-// QueueTrainStepHeld queues a training step on the batch HoldBatch left
-// on the GPU and returns without waiting for it; TrainResult gives its
-// loss and logits. In between the caller may queue the optimizer's update
-// and the next step (at most two steps in flight), so that the GPU never
-// waits for the host to read a step's results before the next is queued,
-// as PyTorch's asynchronous steps do (bench --pipeline). It needs the
-// loss on the device (SetDeviceLoss). TrainStep and TrainStepHeld refuse
-// while a queued step's results are unread.
-//
-// Held batches only for now: a step that uploads its batch would write
-// the device memory of the input two steps back, which that step's
-// backward pass may still read while the next is queued (see NOTES.md).
+// QueueTrainStep queues a training step on batch x (as TrainStep: filled
+// in place in InputBatch's memory, or copied there) and returns without
+// waiting for it; TrainResult gives its loss and logits. In between the
+// caller may queue the optimizer's update and the next step (at most two
+// steps in flight), so that the GPU never waits for the host to read a
+// step's results before the next is queued, as PyTorch's asynchronous
+// steps do (bench --pipeline; the trainer with MASKDASH_GPU_PIPELINE=1).
+// It needs the loss on the device (SetDeviceLoss). TrainStep refuses
+// while a queued step's results are unread. Each step in flight has its
+// own page-locked memory (InputBatch's, the labels', the results'), and
+// a batch's upload waits for the step that last read its device buffer.
+func (n *Net) QueueTrainStep(x []float32) error {
+	if n.gpu == nil {
+		return fmt.Errorf("QueueTrainStep: the net is on the CPU")
+	}
+	if len(x) != n.train.xt.Shape().TotalSize() {
+		return fmt.Errorf("%w: batch has %d values, the graph takes %d", ErrShape, len(x), n.train.xt.Shape().TotalSize())
+	}
+	if err := n.refreeze(); err != nil { // refuses while steps are in flight (gpuNet.retrain)
+		return err
+	}
+	return n.gpu.queueStep(n, x)
+}
+
+// QueueTrainStepHeld is QueueTrainStep on the batch HoldBatch left on
+// the GPU.
 func (n *Net) QueueTrainStepHeld() error {
 	if n.gpu == nil {
 		return fmt.Errorf("QueueTrainStepHeld: the net is on the CPU")
@@ -130,10 +146,10 @@ func (n *Net) QueueTrainStepHeld() error {
 	if !n.frozenAsBuilt() {
 		return fmt.Errorf("QueueTrainStepHeld: the frozen tensors changed since HoldBatch; hold the batch again")
 	}
-	return n.gpu.queueHeld(n)
+	return n.gpu.queueStep(n, nil)
 }
 
-// TrainResult waits for the oldest step QueueTrainStepHeld queued and
+// TrainResult waits for the oldest step QueueTrainStep queued and
 // returns its loss and logits (valid until the next step or result).
 func (n *Net) TrainResult() (float64, []float32, error) {
 	if n.gpu == nil {

@@ -129,6 +129,10 @@ timeout 60 $bin eval "$run" --runs $runs 2>&1 | tail -4 || echo "FAILED: eval on
 # The layers measured on the GPU (weights and gradients brought down every 5 s).
 timeout 30 $bin layers "$run" --runs $runs 2>&1 | head -8 || echo "FAILED: layers of a cuda run"
 timeout 150 scripts/steer-check.sh $bin --device cuda || echo "FAILED: steering a cuda run"
+# The same training with each step queued before the step before's
+# results are read (MASKDASH_GPU_PIPELINE=1): its figures beside the run
+# above's, within their last digits, and its speed in its step lines.
+MASKDASH_GPU_PIPELINE=1 timeout 120 $bin train --headless --device cuda --model vgg-s --epochs 2 --runs $runs --name gpu-pipeline 2>&1 | grep -v "^step" | tail -6 || echo "FAILED: train with MASKDASH_GPU_PIPELINE=1"
 timeout 120 $bin train --headless --device cuda --precision bf16 --model vgg-s --epochs 1 --runs $runs --name gpu-bf16 2>&1 | grep -v "^step" | tail -4 || echo "FAILED: train --precision bf16"
 # A child for one task on the GPU: the parent's tensors frozen for an
 # epoch (the training graph laid out again without their backward pass,

@@ -30,7 +30,13 @@ MASKDASH_GPU_LOSS=0 go test -tags gpuemu -count=1 -run 'TestMixedBatchLossIsTheM
 # with the binary built for the emulator, where --device auto picks the
 # emulated GPU; and steering a cuda run from outside.
 MASKDASH_TEST_TAGS=gpuemu go test -tags gpuemu -count=1 -timeout 20m .
+# The same with each step queued before the step before's results are
+# read (MASKDASH_GPU_PIPELINE=1): the trainer's figures a step late, its
+# commands, stops and mixed batches after the step in flight is read
+# (about 2 minutes).
+MASKDASH_GPU_PIPELINE=1 MASKDASH_TEST_TAGS=gpuemu go test -tags gpuemu -count=1 -timeout 20m .
 bin=$(mktemp -d)/maskdash-gpuemu
 trap 'rm -rf "$(dirname "$bin")"' EXIT
 go build -tags gpuemu -o "$bin" .
 scripts/steer-check.sh "$bin" --device cuda
+MASKDASH_GPU_PIPELINE=1 scripts/steer-check.sh "$bin" --device cuda

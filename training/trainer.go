@@ -365,7 +365,6 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 	order = order[t.batchInEpoch*t.cfg.Batch : nb*t.cfg.Batch]
 	heads := t.net.Spec.Heads()
 	k := t.net.Spec.Outputs()
-	x := t.net.InputBatch() // filled in place: TrainStep copies nothing
 	labels := make([]int, t.cfg.Batch)
 	var lossSum, n, correct, seen float64
 	last := time.Now()
@@ -391,6 +390,51 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 		lossSum, n, imgs = 0, 0, 0
 		last = time.Now()
 	}
+	// count adds a trained step's results to the epoch's figures.
+	count := func(s *trainedStep) {
+		for i := 0; i < s.n; i++ {
+			pred := Argmax(ClassLogProbs(s.logits[i*k:(i+1)*k], heads))
+			switch {
+			case s.mixed != nil:
+				correct += s.mixed.share(i, pred, s.labels[i])
+			case pred == s.labels[i]:
+				correct++
+			}
+			seen++
+		}
+		lossSum += s.loss
+		n++
+		imgs += s.n
+		lastLR = s.lr
+		if time.Since(last) >= t.cfg.StepEvery {
+			sample()
+		}
+	}
+	// With MASKDASH_GPU_PIPELINE=1 a step on the GPU is queued, with its
+	// update, before the step before's results are read (inFlight), so
+	// the GPU has the next step's work while the host reads them, and
+	// the batch's copy into page-locked memory and the loader's next
+	// batch overlap the GPU's work. finish reads the step in flight and
+	// counts it; the figures of a step come one step late, before any
+	// command, the epoch's end or a step whose loss is the host's.
+	pipe := t.net.OnGPU() && models.GPUPipelined()
+	var inFlight *trainedStep
+	finish := func() error {
+		s := inFlight
+		if s == nil {
+			return nil
+		}
+		inFlight = nil
+		var err error
+		if s.loss, s.logits, err = t.net.TrainResult(); err != nil {
+			return err
+		}
+		if err := t.checkFinite(s); err != nil {
+			return err
+		}
+		count(s)
+		return nil
+	}
 	t.sys.sample() // the machine figures start with the epoch, not with the validation before it
 	batches := loader.Epoch(ectx, t.epoch, order)
 	for {
@@ -401,6 +445,12 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 		}
 		ready, capacity := loader.Queue()
 		t.sys.batch(time.Since(asked), float64(ready)/float64(capacity))
+		if inFlight != nil && (len(t.cmds) > 0 || ctx.Err() != nil || t.writeErr != nil) {
+			// A command, a stop or a stall sees every step's figures.
+			if err := finish(); err != nil {
+				return false, err
+			}
+		}
 		if stop, err := t.between(ctx); err != nil || stop {
 			return true, err
 		}
@@ -408,45 +458,53 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 			continue
 		}
 		lr := t.sched.Rate(t.baseLR, t.step, t.epoch)
-		loss, logits, mixed, err := t.forwardBackward(b, x, labels, lr, t.mixer)
+		x := t.net.InputBatch() // filled in place: TrainStep copies nothing
+		s := &trainedStep{n: b.N, labels: b.Labels, lr: lr, step: t.step}
+		s.mixed = t.prepareStep(b, x, labels, lr, t.mixer)
+		queued := pipe && t.net.HasDeviceLoss()
+		if queued {
+			if err := t.net.QueueTrainStep(x); err != nil {
+				return false, err
+			}
+		} else {
+			if err := finish(); err != nil { // a step's results before the next's, in order
+				return false, err
+			}
+			var err error
+			if s.loss, s.logits, err = t.net.TrainStep(x); err != nil {
+				return false, err
+			}
+			if err := t.checkFinite(s); err != nil {
+				return false, err
+			}
+		}
+		dead, err := t.update()
 		if err != nil {
 			return false, err
 		}
-		if math.IsNaN(loss) || math.IsInf(loss, 0) {
-			t.alert(AlertNonFinite, fmt.Sprintf("the loss is %v at step %d (epoch %d): the run stops; its last good checkpoint is kept", loss, t.step, t.epoch+1))
-			return false, fmt.Errorf("%w at step %d (epoch %d); stopped, the last good checkpoint is kept", ErrNonFinite, t.step, t.epoch+1)
+		t.step++
+		t.batchInEpoch++
+		if queued {
+			err = finish() // the step before's
+			inFlight = s
+		} else {
+			count(s)
 		}
-		dead, err := t.update()
 		if err != nil {
 			return false, err
 		}
 		if dead {
 			// The batch is trained; the epoch stays open in the
 			// checkpoint, as a stop's does.
-			t.step++
-			t.batchInEpoch++
+			if err := finish(); err != nil {
+				return false, err
+			}
 			t.setState(StateStopping, "dead net")
 			return true, t.finalCheckpoint()
 		}
-		for i := 0; i < b.N; i++ {
-			pred := Argmax(ClassLogProbs(logits[i*k:(i+1)*k], heads))
-			switch {
-			case mixed != nil:
-				correct += mixed.share(i, pred, b.Labels[i])
-			case pred == b.Labels[i]:
-				correct++
-			}
-			seen++
-		}
-		lossSum += loss
-		n++
-		imgs += b.N
-		t.step++
-		t.batchInEpoch++
-		lastLR = lr
-		if time.Since(last) >= t.cfg.StepEvery {
-			sample()
-		}
+	}
+	if err := finish(); err != nil {
+		return false, err
 	}
 	if n > 0 && ctx.Err() == nil {
 		// The epoch's last steps since the last sample: without this a
@@ -535,14 +593,45 @@ func (t *Trainer) heldOutRules(f1 float64) (stop bool, err error) {
 	return false, nil
 }
 
-// forwardBackward fills the net's input batch x (and labels) from b (a
-// batch short of an image that failed to load is filled up by repeating
-// its images: the net's batch size is fixed), lets mix (nil: none) mix
-// it, sets rate lr and the loss for these labels, and runs the step's
-// forward and backward pass: the loss, the logits and how the batch was
-// mixed (nil: not); the optimizer's update is the caller's. runEpoch and
-// the range test (which trains on plain batches) share it.
+// trainedStep is one training step's batch and results, as the epoch's
+// figures count them (at once, or a step late when it was queued).
+type trainedStep struct {
+	n      int   // images in the batch (the rest repeats them)
+	labels []int // the batch's own, n of them
+	mixed  *mixedBatch
+	lr     float64
+	step   int // the run's step count before it
+	loss   float64
+	logits []float32
+}
+
+// checkFinite stops the run when step s's loss is not a number (its
+// alert and error).
+func (t *Trainer) checkFinite(s *trainedStep) error {
+	if !math.IsNaN(s.loss) && !math.IsInf(s.loss, 0) {
+		return nil
+	}
+	t.alert(AlertNonFinite, fmt.Sprintf("the loss is %v at step %d (epoch %d): the run stops; its last good checkpoint is kept", s.loss, s.step, t.epoch+1))
+	return fmt.Errorf("%w at step %d (epoch %d); stopped, the last good checkpoint is kept", ErrNonFinite, s.step, t.epoch+1)
+}
+
+// forwardBackward runs prepareStep's step on the net: its forward and
+// backward pass, the loss, the logits and how the batch was mixed (nil:
+// not); the optimizer's update is the caller's. The range test (which
+// trains on plain batches) uses it.
 func (t *Trainer) forwardBackward(b dataset.Batch, x []float32, labels []int, lr float64, mix *batchMixer) (float64, []float32, *mixedBatch, error) {
+	mixed := t.prepareStep(b, x, labels, lr, mix)
+	loss, logits, err := t.net.TrainStep(x)
+	return loss, logits, mixed, err
+}
+
+// prepareStep fills the net's input batch x (and labels) from b (a batch
+// short of an image that failed to load is filled up by repeating its
+// images: the net's batch size is fixed), lets mix (nil: none) mix it,
+// and sets rate lr and the loss for these labels (on a GPU the device's
+// too, but for a mixed batch, whose loss is the host's). It returns how
+// the batch was mixed (nil: not).
+func (t *Trainer) prepareStep(b dataset.Batch, x []float32, labels []int, lr float64, mix *batchMixer) *mixedBatch {
 	per := 3 * t.cfg.W * t.cfg.H
 	for i := range t.cfg.Batch {
 		j := i % b.N
@@ -564,8 +653,7 @@ func (t *Trainer) forwardBackward(b dataset.Batch, x []float32, labels []int, lr
 			t.net.SetDeviceLoss(t.loss.Device(labels, heads))
 		}
 	}
-	loss, logits, err := t.net.TrainStep(x)
-	return loss, logits, mixed, err
+	return mixed
 }
 
 // update applies the optimizer's step to the net, and when a measure of

@@ -94,12 +94,27 @@ func (p Pinned) Int32s() []int32 { return unsafe.Slice((*int32)(p.p), p.N) }
 
 // UploadPinned queues dst[:n] = src[:n] on the copy stream; what is queued
 // on the step's stream after it waits for it. src must not change until
-// the step's stream has passed that point (the next Download, say).
-func (d *Device) UploadPinned(dst Buffer, src Pinned, n int) error {
+// the step's stream has passed that point (the next Download, say). dst
+// is input buffer slot (of Marks): the copy waits for the step's stream
+// to pass the slot's last ReleaseInput, so that a step queued before the
+// one two back has run does not write under its reads.
+func (d *Device) UploadPinned(dst Buffer, src Pinned, n, slot int) error {
 	if n > dst.N || n > src.N {
 		return fmt.Errorf("upload of %d values: GPU buffer %d, pinned %d", n, dst.N, src.N)
 	}
-	return d.check(C.mdg_upload_pinned(d.d, dst.p, src.p, C.size_t(4*n)))
+	if slot < 0 || slot >= Marks {
+		return fmt.Errorf("input slot %d: the device has %d", slot, Marks)
+	}
+	return d.check(C.mdg_upload_pinned(d.d, dst.p, src.p, C.size_t(4*n), C.int(slot)))
+}
+
+// ReleaseInput queues the point past which the steps queued so far no
+// longer read input buffer slot (UploadPinned waits for it).
+func (d *Device) ReleaseInput(slot int) error {
+	if slot < 0 || slot >= Marks {
+		return fmt.Errorf("input slot %d: the device has %d", slot, Marks)
+	}
+	return d.check(C.mdg_release_input(d.d, C.int(slot)))
 }
 
 // DownloadPinned queues dst[:n] = b[:n] into page-locked memory on the

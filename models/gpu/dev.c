@@ -37,8 +37,10 @@ int mdg_open(mdg_dev *d, int ordinal, const char *ptx) {
 	CU(cuStreamCreate(&d->stream, CU_STREAM_NON_BLOCKING), "cuStreamCreate");
 	CU(cuStreamCreate(&d->copy, CU_STREAM_NON_BLOCKING), "cuStreamCreate");
 	CU(cuEventCreate(&d->copied, CU_EVENT_DISABLE_TIMING), "cuEventCreate");
-	for (int i = 0; i < MDG_MARKS; i++)
+	for (int i = 0; i < MDG_MARKS; i++) {
 		CU(cuEventCreate(&d->fetched[i], CU_EVENT_DISABLE_TIMING), "cuEventCreate");
+		CU(cuEventCreate(&d->freed[i], CU_EVENT_DISABLE_TIMING), "cuEventCreate");
+	}
 	DNN(cudnnCreate(&d->dnn), "cudnnCreate");
 	DNN(cudnnSetStream(d->dnn, (cudaStream_t)d->stream), "cudnnSetStream");
 	BLAS(cublasCreate(&d->blas), "cublasCreate");
@@ -62,8 +64,10 @@ void mdg_close(mdg_dev *d) {
 	if (d->blas) cublasDestroy(d->blas);
 	if (d->dnn) cudnnDestroy(d->dnn);
 	if (d->copied) cuEventDestroy(d->copied);
-	for (int i = 0; i < MDG_MARKS; i++)
+	for (int i = 0; i < MDG_MARKS; i++) {
 		if (d->fetched[i]) cuEventDestroy(d->fetched[i]);
+		if (d->freed[i]) cuEventDestroy(d->freed[i]);
+	}
 	if (d->copy) cuStreamDestroy(d->copy);
 	if (d->stream) cuStreamDestroy(d->stream);
 	cuDevicePrimaryCtxRelease(d->dev);
@@ -123,13 +127,21 @@ void mdg_host_free(void *p) { if (p) cuMemFreeHost(p); }
 
 /* mdg_upload_pinned copies from pinned host memory on the copy stream and
  * makes the step's stream wait for it: the copy overlaps what the step's
- * stream is still doing. */
-int mdg_upload_pinned(mdg_dev *d, CUdeviceptr dst, const void *src, size_t bytes) {
+ * stream is still doing. dst is input buffer slot: the copy first waits
+ * for the last step that read it (mdg_release_input) to be done with it,
+ * which matters when a step is queued before the one two back has run
+ * (a pipeline); an event never recorded is no wait. */
+int mdg_upload_pinned(mdg_dev *d, CUdeviceptr dst, const void *src, size_t bytes, int slot) {
+	CU(cuStreamWaitEvent(d->copy, d->freed[slot], 0), "cuStreamWaitEvent");
 	CU(cuMemcpyHtoDAsync(dst, src, bytes, d->copy), "copy to the GPU");
 	CU(cuEventRecord(d->copied, d->copy), "cuEventRecord");
 	CU(cuStreamWaitEvent(d->stream, d->copied, 0), "cuStreamWaitEvent");
 	return 0;
 }
+
+/* mdg_release_input marks the point on the step's stream past which the
+ * step queued so far no longer reads input buffer slot. */
+int mdg_release_input(mdg_dev *d, int slot) { CU(cuEventRecord(d->freed[slot], d->stream), "cuEventRecord"); return 0; }
 
 int mdg_zero(mdg_dev *d, CUdeviceptr p, size_t bytes) {
 	CU(cuMemsetD8Async(p, 0, bytes, d->stream), "clearing GPU memory");

@@ -18,6 +18,7 @@ typedef struct {
 	CUstream stream;
 	CUstream copy;    /* uploads of the next batch, beside the step */
 	CUevent copied;   /* the last upload is done */
+	CUevent freed[MDG_MARKS]; /* the last step that read input buffer slot is done with it */
 	CUevent fetched[MDG_MARKS]; /* the step's stream has passed mdg_mark(slot) */
 	cudnnHandle_t dnn;
 	cublasHandle_t blas;
@@ -59,7 +60,8 @@ int mdg_copy(mdg_dev *d, CUdeviceptr dst, CUdeviceptr src, size_t bytes);
 int mdg_copy2d(mdg_dev *d, CUdeviceptr dst, size_t dpitch, CUdeviceptr src, size_t spitch, size_t width, size_t rows);
 int mdg_host_alloc(mdg_dev *d, size_t bytes, void **p);
 void mdg_host_free(void *p);
-int mdg_upload_pinned(mdg_dev *d, CUdeviceptr dst, const void *src, size_t bytes);
+int mdg_upload_pinned(mdg_dev *d, CUdeviceptr dst, const void *src, size_t bytes, int slot);
+int mdg_release_input(mdg_dev *d, int slot);
 int mdg_zero(mdg_dev *d, CUdeviceptr p, size_t bytes);
 int mdg_mem(mdg_dev *d, size_t *freeB, size_t *totalB);
 

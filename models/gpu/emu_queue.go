@@ -2,7 +2,10 @@
 
 package gpu
 
-import "os"
+import (
+	"fmt"
+	"os"
+)
 
 // The emulator's stream: every call a real GPU queues is queued here
 // too and runs when something waits for it (Sync, Download, Free,
@@ -103,7 +106,10 @@ func (d *Device) Zero(b Buffer) error {
 // MASKDASH_EMU_EAGER_COPY=1 as early as it can, at the call, over what
 // queued work may still read: run the tests both ways to hold the
 // engine's double-buffered batch to both ends.
-func (d *Device) UploadPinned(dst Buffer, src Pinned, n int) error {
+func (d *Device) UploadPinned(dst Buffer, src Pinned, n, slot int) error {
+	if slot < 0 || slot >= Marks {
+		return fmt.Errorf("input slot %d: the device has %d", slot, Marks)
+	}
 	if eagerCopy {
 		return d.uploadPinnedNow(dst, src, n)
 	}
@@ -111,6 +117,17 @@ func (d *Device) UploadPinned(dst Buffer, src Pinned, n int) error {
 }
 
 var eagerCopy = os.Getenv("MASKDASH_EMU_EAGER_COPY") == "1"
+
+// ReleaseInput is a point in the queue for UploadPinned to wait for: the
+// emulator's one stream runs everything in order (with eager copies, an
+// upload runs at the call, earlier than a GPU could: the emulator has no
+// copy stream to hold back).
+func (d *Device) ReleaseInput(slot int) error {
+	if slot < 0 || slot >= Marks {
+		return fmt.Errorf("input slot %d: the device has %d", slot, Marks)
+	}
+	return nil
+}
 
 // later queues f on the emulated stream.
 func (d *Device) later(f func() error) error {

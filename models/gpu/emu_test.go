@@ -142,7 +142,7 @@ func TestEmulatedStreamIsDeferred(t *testing.T) {
 		}
 	}()
 	copy(p.Floats(), []float32{1, 2, 3, 4})
-	if err := d.UploadPinned(b, p, 4); err != nil {
+	if err := d.UploadPinned(b, p, 4, 0); err != nil {
 		t.Fatal(err)
 	}
 	copy(p.Floats(), []float32{5, 6, 7, 8}) // before the device has read it
