@@ -33,18 +33,7 @@ type hostTime struct {
 }
 
 // add adds d to kind's row.
-func (h *hostTime) add(kind string, d time.Duration) {
-	if h.by == nil {
-		h.by = map[string]*opTime{}
-	}
-	t := h.by[kind]
-	if t == nil {
-		t = &opTime{}
-		h.by[kind] = t
-	}
-	t.d += d
-	t.n++
-}
+func (h *hostTime) add(kind string, d time.Duration) { addTime(&h.by, kind, d) }
 
 // step counts one step whose own host time was d.
 func (h *hostTime) step(d time.Duration) {

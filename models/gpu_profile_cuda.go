@@ -21,15 +21,17 @@ type opTime struct {
 }
 
 // timeOp adds one op's time (launch to finish) to its kind's.
-func (r *gpuRun) timeOp(nd *G.Node, d time.Duration) {
-	if r.prof == nil {
-		r.prof = map[string]*opTime{}
+func (r *gpuRun) timeOp(nd *G.Node, d time.Duration) { addTime(&r.prof, opKind(nd), d) }
+
+// addTime adds one d to row k of *rows (made on first use).
+func addTime(rows *map[string]*opTime, k string, d time.Duration) {
+	if *rows == nil {
+		*rows = map[string]*opTime{}
 	}
-	k := opKind(nd)
-	t := r.prof[k]
+	t := (*rows)[k]
 	if t == nil {
 		t = &opTime{}
-		r.prof[k] = t
+		(*rows)[k] = t
 	}
 	t.d += d
 	t.n++
