@@ -255,9 +255,9 @@ const minSplit = 4096
 // (clovaai/AdamP: the radial part of the update is removed for
 // scale-invariant weights, whose decay is scaled by wd_ratio). Each value
 // is computed in float64 as the GPU's md_adam kernel computes it, in one
-// pass (AdamP: two, around its projection), split between the workers;
-// the results are those of the three passes it took before, bit for bit
-// (TestAdamSplitIsExact).
+// pass (ops.Adam, in assembly on x86-64; AdamP: two Go passes, around its
+// projection), split between the workers; the results are those of the
+// three passes it took before, bit for bit (TestAdamSplitIsExact).
 func (o *Optimizer) adam(p *models.Param) {
 	c := o.cfg
 	s := o.slot(p, 2)
@@ -272,7 +272,8 @@ func (o *Optimizer) adam(p *models.Param) {
 	if c.Name == "adam" && p.Decay {
 		l2 = c.WeightDecay
 	}
-	// moved writes [lo, hi)'s moments and returns the update of value i.
+	// moved writes value i's moments and returns its update (AdamP's
+	// first pass; ops.Adam does the same arithmetic).
 	moved := func(i int) float64 {
 		g := float64(p.Grad[i])
 		if l2 != 0 {
@@ -291,16 +292,9 @@ func (o *Optimizer) adam(p *models.Param) {
 		return 1
 	}
 	if c.Name != "adamp" || len(p.Shape) < 2 {
-		keep := shrink(1)
+		st := ops.AdamStep{L2: l2, B1: b1, B2: b2, SqrtBC2: sqrtBC2, Eps: c.Eps, Keep: shrink(1), Step: step}
 		ops.Split(len(p.Data), minSplit, func(lo, hi int) {
-			for i := lo; i < hi; i++ {
-				u := moved(i)
-				w := float64(p.Data[i])
-				if decoupled {
-					w *= keep
-				}
-				p.Data[i] = float32(w - step*u)
-			}
+			ops.Adam(p.Data[lo:hi], p.Grad[lo:hi], m[lo:hi], v[lo:hi], st)
 		})
 		return
 	}

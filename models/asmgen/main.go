@@ -65,6 +65,8 @@ func main() {
 	winoInRow()
 	pool(false, false, false)
 	scatter()
+	adam(false)
+	adam(true)
 	for _, neg := range []bool{false, true} {
 		for _, relu := range []bool{false, true} {
 			pool(true, neg, relu)

@@ -31,6 +31,21 @@ func init() {
 	kScatter = avxScatter
 	kDxPooled = avxDxPooled
 	kSumsPooled = avxSumsPooled
+	kAdam = avxAdam
+}
+
+// avxAdam is goAdam four values a step in assembly, the rest in Go.
+func avxAdam(w, g, m, v []float32, s AdamStep) {
+	g, m, v = g[:len(w)], m[:len(w)], v[:len(w)]
+	n := len(w) &^ 3
+	if n > 0 {
+		fn := adamAVX
+		if s.L2 != 0 {
+			fn = adamL2AVX
+		}
+		fn(&w[0], &g[0], &m[0], &v[0], n, s.L2, s.B1, 1-s.B1, s.B2, 1-s.B2, s.SqrtBC2, s.Eps, s.Keep, s.Step)
+	}
+	goAdam(w[n:], g[n:], m[n:], v[n:], s)
 }
 
 // avxSumsPooled is goSumsPooled with eight windows a step in assembly

@@ -3104,6 +3104,140 @@ scatterAVXLoopDone:
 	VZEROUPPER
 	RET
 
+// func adamAVX(w *float32, grad *float32, m *float32, v *float32, n int, l2 float64, b1 float64, c1 float64, b2 float64, c2 float64, sbc2 float64, eps float64, keep float64, step float64)
+// Requires: AVX, AVX2, SSE2
+TEXT ·adamAVX(SB), NOSPLIT, $0-112
+	MOVQ         w+0(FP), AX
+	MOVQ         grad+8(FP), CX
+	MOVQ         m+16(FP), DX
+	MOVQ         v+24(FP), BX
+	MOVQ         n+32(FP), SI
+	MOVSD        b1+48(FP), X0
+	VBROADCASTSD X0, Y0
+	MOVSD        c1+56(FP), X1
+	VBROADCASTSD X1, Y1
+	MOVSD        b2+64(FP), X2
+	VBROADCASTSD X2, Y2
+	MOVSD        c2+72(FP), X3
+	VBROADCASTSD X3, Y3
+	MOVSD        sbc2+80(FP), X4
+	VBROADCASTSD X4, Y4
+	MOVSD        eps+88(FP), X5
+	VBROADCASTSD X5, Y5
+	MOVSD        keep+96(FP), X6
+	VBROADCASTSD X6, Y6
+	MOVSD        step+104(FP), X7
+	VBROADCASTSD X7, Y7
+
+adamAVXLoop:
+	CMPQ       SI, $0x04
+	JL         adamAVXDone
+	VCVTPS2PD  (CX), Y8
+	VCVTPS2PD  (AX), Y9
+	VCVTPS2PD  (DX), Y10
+	VMULPD     Y10, Y0, Y10
+	VMULPD     Y8, Y1, Y12
+	VADDPD     Y12, Y10, Y10
+	VCVTPD2PSY Y10, X10
+	VMOVUPS    X10, (DX)
+	VCVTPS2PD  X10, Y10
+	VCVTPS2PD  (BX), Y11
+	VMULPD     Y11, Y2, Y11
+	VMULPD     Y8, Y3, Y12
+	VMULPD     Y8, Y12, Y12
+	VADDPD     Y12, Y11, Y11
+	VCVTPD2PSY Y11, X8
+	VMOVUPS    X8, (BX)
+	VCVTPS2PD  X8, Y11
+	VSQRTPD    Y11, Y11
+	VDIVPD     Y4, Y11, Y11
+	VADDPD     Y5, Y11, Y11
+	VDIVPD     Y11, Y10, Y10
+	VMULPD     Y6, Y9, Y9
+	VMULPD     Y10, Y7, Y10
+	VSUBPD     Y10, Y9, Y9
+	VCVTPD2PSY Y9, X8
+	VMOVUPS    X8, (AX)
+	ADDQ       $0x10, AX
+	ADDQ       $0x10, CX
+	ADDQ       $0x10, DX
+	ADDQ       $0x10, BX
+	SUBQ       $0x04, SI
+	JMP        adamAVXLoop
+
+adamAVXDone:
+	VZEROUPPER
+	RET
+
+// func adamL2AVX(w *float32, grad *float32, m *float32, v *float32, n int, l2 float64, b1 float64, c1 float64, b2 float64, c2 float64, sbc2 float64, eps float64, keep float64, step float64)
+// Requires: AVX, AVX2, SSE2
+TEXT ·adamL2AVX(SB), NOSPLIT, $0-112
+	MOVQ         w+0(FP), AX
+	MOVQ         grad+8(FP), CX
+	MOVQ         m+16(FP), DX
+	MOVQ         v+24(FP), BX
+	MOVQ         n+32(FP), SI
+	MOVSD        l2+40(FP), X0
+	VBROADCASTSD X0, Y0
+	MOVSD        b1+48(FP), X1
+	VBROADCASTSD X1, Y1
+	MOVSD        c1+56(FP), X2
+	VBROADCASTSD X2, Y2
+	MOVSD        b2+64(FP), X3
+	VBROADCASTSD X3, Y3
+	MOVSD        c2+72(FP), X4
+	VBROADCASTSD X4, Y4
+	MOVSD        sbc2+80(FP), X5
+	VBROADCASTSD X5, Y5
+	MOVSD        eps+88(FP), X6
+	VBROADCASTSD X6, Y6
+	MOVSD        keep+96(FP), X7
+	VBROADCASTSD X7, Y7
+	MOVSD        step+104(FP), X8
+	VBROADCASTSD X8, Y8
+
+adamL2AVXLoop:
+	CMPQ       SI, $0x04
+	JL         adamL2AVXDone
+	VCVTPS2PD  (CX), Y9
+	VCVTPS2PD  (AX), Y10
+	VMULPD     Y10, Y0, Y13
+	VADDPD     Y13, Y9, Y9
+	VCVTPS2PD  (DX), Y11
+	VMULPD     Y11, Y1, Y11
+	VMULPD     Y9, Y2, Y13
+	VADDPD     Y13, Y11, Y11
+	VCVTPD2PSY Y11, X11
+	VMOVUPS    X11, (DX)
+	VCVTPS2PD  X11, Y11
+	VCVTPS2PD  (BX), Y12
+	VMULPD     Y12, Y3, Y12
+	VMULPD     Y9, Y4, Y13
+	VMULPD     Y9, Y13, Y13
+	VADDPD     Y13, Y12, Y12
+	VCVTPD2PSY Y12, X9
+	VMOVUPS    X9, (BX)
+	VCVTPS2PD  X9, Y12
+	VSQRTPD    Y12, Y12
+	VDIVPD     Y5, Y12, Y12
+	VADDPD     Y6, Y12, Y12
+	VDIVPD     Y12, Y11, Y11
+	VMULPD     Y7, Y10, Y10
+	VMULPD     Y11, Y8, Y11
+	VSUBPD     Y11, Y10, Y10
+	VCVTPD2PSY Y10, X9
+	VMOVUPS    X9, (AX)
+	ADDQ       $0x10, AX
+	ADDQ       $0x10, CX
+	ADDQ       $0x10, DX
+	ADDQ       $0x10, BX
+	SUBQ       $0x04, SI
+	JMP        adamL2AVXLoop
+
+adamL2AVXDone:
+	VZEROUPPER
+	RET
+
 // func poolVirtMaxAVX(o *float32, r0 *float32, r1 *float32, n int, a float32, b float32)
 // Requires: AVX, AVX2, SSE
 TEXT ·poolVirtMaxAVX(SB), NOSPLIT, $0-40

@@ -103,6 +103,12 @@ func poolAVX(o *float32, r0 *float32, r1 *float32, n int, a float32, b float32)
 // scatterAVX writes the gradient dy of n (a multiple of 8) 2×2 windows of rows r0 and r1 to the first input of each equal to its stored pick m, in rows d0 and d1, and zero to the rest.
 func scatterAVX(d0 *float32, d1 *float32, r0 *float32, r1 *float32, m *float32, dy *float32, n int)
 
+// adamAVX is one Adam step over n (a multiple of 4) values, as goAdam (l2 unused).
+func adamAVX(w *float32, grad *float32, m *float32, v *float32, n int, l2 float64, b1 float64, c1 float64, b2 float64, c2 float64, sbc2 float64, eps float64, keep float64, step float64)
+
+// adamL2AVX is one Adam step over n (a multiple of 4) values, as goAdam with L2 decay (l2·w added to the gradient).
+func adamL2AVX(w *float32, grad *float32, m *float32, v *float32, n int, l2 float64, b1 float64, c1 float64, b2 float64, c2 float64, sbc2 float64, eps float64, keep float64, step float64)
+
 // poolVirtMaxAVX pools n (a multiple of 8) 2×2 windows of rows r0 and r1 into o.
 func poolVirtMaxAVX(o *float32, r0 *float32, r1 *float32, n int, a float32, b float32)
 
