@@ -43,3 +43,26 @@ func TestParallelVisitsEachItemOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestCopySplitsWhole: Copy copies every value, split or not, up to the
+// shorter slice.
+func TestCopySplitsWhole(t *testing.T) {
+	for _, n := range []int{0, 5, 1 << 16, 3<<17 + 7} {
+		src := make([]float32, n)
+		for i := range src {
+			src[i] = float32(i) + 0.5
+		}
+		dst := make([]float32, n+3)
+		if got := Copy(dst, src); got != n {
+			t.Fatalf("n %d: copied %d", n, got)
+		}
+		for i, v := range src {
+			if dst[i] != v {
+				t.Fatalf("n %d: value %d is %v, want %v", n, i, dst[i], v)
+			}
+		}
+		if dst[n] != 0 {
+			t.Fatalf("n %d: wrote past src", n)
+		}
+	}
+}
