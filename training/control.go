@@ -107,7 +107,7 @@ func (t *Trainer) predict(c Command) {
 		t.refuse(c, "predict: "+err.Error())
 		return
 	}
-	t.emit(Event{Kind: KindPrediction, Path: path, Who: c.Who, Msg: "prediction written to " + path + recorded(figure) + ", class probabilities beside it (-probs.csv)" + guessed(guesses)})
+	t.emit(Event{Kind: KindPrediction, Path: path, Who: c.Who, Msg: "prediction written to " + path + guessed(guesses) + recorded(figure) + ", class probabilities beside it (-probs.csv)"})
 }
 
 // pollControl reads the run folder's control/ every ControlPoll and queues
@@ -157,14 +157,15 @@ func RemoteKinds() string {
 // recorded is what a prediction's message says of the validation figure
 // its record among the runs folder's submissions has: " (validation macro
 // F1 0.4123, validated now)".
-// guessed is what a prediction's message says of its n rows of images
-// that could not be read.
+// guessed is what a prediction's message says, right after its path (a
+// narrow events pane cuts the end), of its n rows of images that could
+// not be read.
 func guessed(n int) string {
 	switch {
 	case n == 1:
-		return "; 1 image could not be read: its row is a guess"
+		return " (1 row a guess: an image that could not be read)"
 	case n > 1:
-		return fmt.Sprintf("; %d images could not be read: their rows are guesses", n)
+		return fmt.Sprintf(" (%d rows guesses: images that could not be read)", n)
 	}
 	return ""
 }

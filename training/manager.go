@@ -183,7 +183,7 @@ func (m *Manager) wait(ctx context.Context, t *Trainer) *Command {
 				// The run's folder is closed: the file is written, the
 				// event goes to the screen only.
 				m.hub.Publish(Event{Kind: KindPrediction, Run: t.RunID(), Who: c.Who, Path: path, Time: time.Now(),
-					Epoch: t.epoch, Step: t.step, Msg: "prediction (with the finished run's weights) written to " + path + recorded(figure) + ", class probabilities beside it (-probs.csv)" + guessed(guesses)})
+					Epoch: t.epoch, Step: t.step, Msg: "prediction (with the finished run's weights) written to " + path + guessed(guesses) + recorded(figure) + ", class probabilities beside it (-probs.csv)"})
 			default:
 				// Send queues only predict and fork here.
 			}
