@@ -241,6 +241,10 @@ func (m ensembledMsg) said() (string, bool) {
 		}
 		s += fmt.Sprintf(": macro F1 %.4f (alone %s)", m.e.Score.MacroF1, strings.Join(alone, ", "))
 	}
+	if n := training.CountUnread(m.e.Unread); n > 0 {
+		// Early in the line, which a narrow screen cuts.
+		s += fmt.Sprintf(" · %d images could not be read: their rows are guesses, left out of the scores", n)
+	}
 	if v := m.val; v != nil {
 		s += fmt.Sprintf(" · on the %d validation images they share: %.4f, %+.4f on the best alone", v.Images, v.Vote.MacroF1, v.Vote.MacroF1-v.BestAlone())
 	}
@@ -256,9 +260,6 @@ func (m ensembledMsg) said() (string, bool) {
 	}
 	sayBeside(&s, &files, what, "no class offsets", o.path, o.score, o.cal.HeldOut.Gain, o.why)
 	s += fmt.Sprintf(" · %d predictions → %s and their class probabilities (-probs.csv) (%s)", m.e.Set.Len(), files, time.Since(m.start).Round(time.Second))
-	if n := training.CountUnread(m.e.Unread); n > 0 {
-		s += fmt.Sprintf(" · %d of the images could not be read: their rows are guesses, left out of the scores", n)
-	}
 	if m.unrecorded != nil {
 		return s + " · not recorded among the submissions: " + m.unrecorded.Error(), true
 	}
