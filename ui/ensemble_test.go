@@ -447,3 +447,21 @@ func TestFoldVoteSaysItsOutOfFoldFigure(t *testing.T) {
 		t.Errorf("E's answer for a fold vote: %q", s)
 	}
 }
+
+// TestVoteSaysItsGuessedRows: E's answer for a vote whose data had
+// images no run could read says how many rows are guesses, right after
+// its scores (before the files, which a narrow screen cuts).
+func TestVoteSaysItsGuessedRows(t *testing.T) {
+	m := ensembledMsg{path: filepath.Join("runs", EnsemblesDir, "v.csv"), ids: []string{"a", "b"}, start: time.Now(),
+		e: training.Ensemble{Set: &dataset.Set{}, Unread: []bool{false, true, true, false}, Score: &training.Metrics{MacroF1: 0.25},
+			Members: []training.EnsembleMember{{Alone: &training.Metrics{MacroF1: 0.2}}, {Alone: &training.Metrics{MacroF1: 0.22}}}}}
+	s, bad := m.said()
+	i, j := strings.Index(s, "2 images could not be read: their rows are guesses"), strings.Index(s, "v.csv")
+	if bad || i < 0 || j < i || !strings.Contains(s, "macro F1 0.2500") {
+		t.Errorf("E's answer for a vote with unreadable images: %q", s)
+	}
+	m.e.Unread = nil
+	if s, _ := m.said(); strings.Contains(s, "could not be read") {
+		t.Errorf("E's answer for a vote that read every image: %q", s)
+	}
+}
