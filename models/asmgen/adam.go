@@ -39,6 +39,14 @@ func adam(l2 bool) {
 	}
 	b1, c1, b2, c2 := bcast("b1"), bcast("c1"), bcast("b2"), bcast("c2")
 	sbc2, eps, keep, step := bcast("sbc2"), bcast("eps"), bcast("keep"), bcast("step")
+	// keep32 rounds the four doubles d to float32, stores them at p and
+	// widens them back into d: the value stored is the value used.
+	keep32 := func(d reg.VecVirtual, p reg.Register) {
+		f := XMM()
+		VCVTPD2PSY(d, f)
+		VMOVUPS(f, Mem{Base: p})
+		VCVTPS2PD(f, d)
+	}
 	Label(name + "Loop")
 	CMPQ(n, Imm(4))
 	JL(LabelRef(name + "Done"))
@@ -54,20 +62,14 @@ func adam(l2 bool) {
 	VMULPD(md, b1, md)
 	VMULPD(gd, c1, t)
 	VADDPD(t, md, md)
-	mf := XMM()
-	VCVTPD2PSY(md, mf)
-	VMOVUPS(mf, Mem{Base: m})
-	VCVTPS2PD(mf, md)
+	keep32(md, m)
 	// v' = float32(b2·v + (c2·g)·g).
 	VCVTPS2PD(Mem{Base: v}, vd)
 	VMULPD(vd, b2, vd)
 	VMULPD(gd, c2, t)
 	VMULPD(gd, t, t)
 	VADDPD(t, vd, vd)
-	vf := XMM()
-	VCVTPD2PSY(vd, vf)
-	VMOVUPS(vf, Mem{Base: v})
-	VCVTPS2PD(vf, vd)
+	keep32(vd, v)
 	// u = m' / (√v' / sbc2 + eps); w' = float32(w·keep − step·u).
 	VSQRTPD(vd, vd)
 	VDIVPD(sbc2, vd, vd)
