@@ -371,13 +371,16 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 	last := time.Now()
 	imgs := 0
 	lastLR := 0.0
+	// The run's step and the epoch's batch after the last step counted:
+	// with the GPU's pipeline (below) one behind t.step and t.batchInEpoch.
+	countedStep, countedBatch := t.step, t.batchInEpoch
 	// sample emits a step event: the mean loss of the steps since the
 	// last one, the speed over them, the machine's figures now.
 	sample := func() {
 		el := time.Since(last)
 		ips := float64(imgs) / max(el.Seconds(), 1e-9)
-		e := Event{Kind: KindStep, Epoch: t.epoch, Step: t.step, Loss: lossSum / n, LR: lastLR, IPS: ips,
-			Progress: float64(t.batchInEpoch) / float64(nb), Epochs: t.cfg.Epochs}
+		e := Event{Kind: KindStep, Epoch: t.epoch, Step: countedStep, Loss: lossSum / n, LR: lastLR, IPS: ips,
+			Progress: float64(countedBatch) / float64(nb), Epochs: t.cfg.Epochs}
 		e.GPUMem, e.GPUTotal = t.gpu.read()
 		e.SysStats = t.sys.sample()
 		e.Layers = t.layers.take()
@@ -407,6 +410,7 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 		n++
 		imgs += s.n
 		lastLR = s.lr
+		countedStep, countedBatch = s.step+1, s.batch+1
 		if time.Since(last) >= t.cfg.StepEvery {
 			sample()
 		}
@@ -460,7 +464,7 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 		}
 		lr := t.sched.Rate(t.baseLR, t.step, t.epoch)
 		x := t.net.InputBatch() // filled in place: TrainStep copies nothing
-		s := &trainedStep{n: b.N, labels: b.Labels, lr: lr, step: t.step}
+		s := &trainedStep{n: b.N, labels: b.Labels, lr: lr, step: t.step, batch: t.batchInEpoch}
 		s.mixed = t.prepareStep(b, x, labels, lr, t.mixer)
 		queued := pipe && t.net.HasDeviceLoss()
 		if queued {
@@ -602,6 +606,7 @@ type trainedStep struct {
 	mixed  *mixedBatch
 	lr     float64
 	step   int // the run's step count before it
+	batch  int // the epoch's batches before it
 	loss   float64
 	logits []float32
 }
