@@ -28,6 +28,33 @@ func (r *gpuRun) run() error {
 	return r.collect()
 }
 
+// step uploads batch x (nil: the one held on the device) and queues a
+// training step; with wait it collects the step's results too. It counts
+// the host's own time in it (the waits left out).
+func (r *gpuRun) step(x []float32, wait bool) error {
+	start, w0 := time.Now(), r.waited
+	if x != nil {
+		r.held = false
+		t0 := time.Now()
+		if err := r.upload(x); err != nil {
+			return err
+		}
+		r.host.add(hostUpload, time.Since(t0))
+	}
+	if err := r.queue(); err != nil {
+		return fmt.Errorf("training step: %w", err)
+	}
+	if wait {
+		if err := r.collect(); err != nil {
+			return fmt.Errorf("training step: %w", err)
+		}
+	}
+	if !r.net.profile {
+		r.host.step(time.Since(start) - (r.waited - w0))
+	}
+	return nil
+}
+
 // queue queues every op of the graph, in order, on the device; with the
 // loss on the device the step's results wait in r.fetches for collect.
 func (r *gpuRun) queue() error {

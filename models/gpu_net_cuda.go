@@ -226,27 +226,15 @@ func (g *gpuNet) trainStep(n *Net, x []float32) (float64, []float32, error) {
 	}
 	defer g.dev.Unlock()
 	r := g.train
-	start, w0 := time.Now(), r.waited
-	if len(r.fetches) > 0 {
+	switch {
+	case len(r.fetches) > 0:
 		return 0, nil, fmt.Errorf("training step: %d queued steps' results were not read (TrainResult)", len(r.fetches))
-	}
-	r.devLoss = n.devLoss
-	if x == nil && !r.held {
+	case x == nil && !r.held:
 		return 0, nil, fmt.Errorf("training step: no batch is held on the GPU (HoldBatch)")
 	}
-	if x != nil || !r.held {
-		r.held = false
-		t0 := time.Now()
-		if err := r.upload(x); err != nil {
-			return 0, nil, err
-		}
-		r.host.add(hostUpload, time.Since(t0))
-	}
-	if err := r.run(); err != nil {
-		return 0, nil, fmt.Errorf("training step: %w", err)
-	}
-	if !g.profile {
-		r.host.step(time.Since(start) - (r.waited - w0))
+	r.devLoss = n.devLoss
+	if err := r.step(x, true); err != nil {
+		return 0, nil, err
 	}
 	return r.loss, r.logits, nil
 }
@@ -267,23 +255,8 @@ func (g *gpuNet) queueStep(n *Net, x []float32) error {
 	case len(r.fetches) >= gpu.Marks:
 		return fmt.Errorf("a queued training step: %d are queued already, whose results were not read (TrainResult)", len(r.fetches))
 	}
-	start, w0 := time.Now(), r.waited
 	r.devLoss = n.devLoss
-	if x != nil {
-		r.held = false
-		t0 := time.Now()
-		if err := r.upload(x); err != nil {
-			return err
-		}
-		r.host.add(hostUpload, time.Since(t0))
-	}
-	if err := r.queue(); err != nil {
-		return fmt.Errorf("training step: %w", err)
-	}
-	if !g.profile {
-		r.host.step(time.Since(start) - (r.waited - w0))
-	}
-	return nil
+	return r.step(x, false)
 }
 
 // result waits for the oldest queued step's loss and logits.

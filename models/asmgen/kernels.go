@@ -172,6 +172,12 @@ func evenOdd(base reg.Register, disp int) (ev, od reg.VecVirtual) {
 	lo, hi := YMM(), YMM()
 	VMOVUPS(Mem{Base: base, Disp: disp}, lo)
 	VMOVUPS(Mem{Base: base, Disp: disp + 32}, hi)
+	return deinterleave(lo, hi)
+}
+
+// deinterleave splits 16 floats in order, lo then hi, into their even and
+// odd elements (each in order).
+func deinterleave(lo, hi reg.VecVirtual) (ev, od reg.VecVirtual) {
 	ev, od = YMM(), YMM()
 	VSHUFPS(Imm(0x88), hi, lo, ev)
 	VSHUFPS(Imm(0xDD), hi, lo, od)
@@ -354,11 +360,7 @@ func pool(virt, neg, relu bool) {
 		VMOVUPS(Mem{Base: r1, Disp: 32}, t)
 		pick(t, hi, hi)
 		// Even and odd columns, back in order across the two halves.
-		ev, od := YMM(), YMM()
-		VSHUFPS(Imm(0x88), hi, lo, ev)
-		VSHUFPS(Imm(0xDD), hi, lo, od)
-		VPERMPD(Imm(0xD8), ev, ev)
-		VPERMPD(Imm(0xD8), od, od)
+		ev, od := deinterleave(lo, hi)
 		pick(od, ev, ev)
 		if virt {
 			VMULPS(av, ev, ev)
@@ -391,19 +393,6 @@ func scatter() {
 	m := Load(Param("m"), GP64())
 	g := Load(Param("dy"), GP64()) // not "g", the assembler's goroutine register
 	n := Load(Param("n"), GP64())
-	// split loads 16 floats of a row as its windows' even and odd
-	// columns, in window order (as pool does).
-	split := func(row reg.Register) (ev, od reg.VecVirtual) {
-		lo, hi := YMM(), YMM()
-		VMOVUPS(Mem{Base: row}, lo)
-		VMOVUPS(Mem{Base: row, Disp: 32}, hi)
-		ev, od = YMM(), YMM()
-		VSHUFPS(Imm(0x88), hi, lo, ev)
-		VSHUFPS(Imm(0xDD), hi, lo, od)
-		VPERMPD(Imm(0xD8), ev, ev)
-		VPERMPD(Imm(0xD8), od, od)
-		return ev, od
-	}
 	// join stores a row's even and odd columns (window order) back as
 	// 16 floats in column order.
 	join := func(ev, od reg.VecVirtual, row reg.Register) {
@@ -419,8 +408,8 @@ func scatter() {
 		mv, gv := YMM(), YMM()
 		VMOVUPS(Mem{Base: m}, mv)
 		VMOVUPS(Mem{Base: g}, gv)
-		v0, v1 := split(r0)
-		v2, v3 := split(r1)
+		v0, v1 := evenOdd(r0, 0) // the windows' even and odd columns, in window order (as pool does)
+		v2, v3 := evenOdd(r1, 0)
 		// Each input's mask: equal to the pick, and no earlier input was.
 		VCMPPS(Imm(0), mv, v0, v0) // EQ_OQ
 		VCMPPS(Imm(0), mv, v1, v1)
@@ -681,12 +670,7 @@ func sumsPooled(relu, write bool) {
 		}
 		var v [4]reg.VecVirtual // even and odd columns of each row, in order
 		for r := range 2 {
-			ev, od := YMM(), YMM()
-			VSHUFPS(Imm(0x88), half[r][1], half[r][0], ev)
-			VSHUFPS(Imm(0xDD), half[r][1], half[r][0], od)
-			VPERMPD(Imm(0xD8), ev, ev)
-			VPERMPD(Imm(0xD8), od, od)
-			v[2*r], v[2*r+1] = ev, od
+			v[2*r], v[2*r+1] = deinterleave(half[r][0], half[r][1])
 		}
 		m, t := YMM(), YMM()
 		VMAXPS(v[1], v[0], m)

@@ -280,17 +280,7 @@ func poolPick(x []float32, i0, w int, neg bool) int {
 	if neg {
 		m = min(min(v0, v1), min(v2, v3))
 	}
-	sel := w + 1
-	if v2 == m {
-		sel = w
-	}
-	if v1 == m {
-		sel = 1
-	}
-	if v0 == m {
-		sel = 0
-	}
-	return sel
+	return scatterPick(v0, v1, v2, v3, m, w)
 }
 
 // goSumsPooled is goSumsAct for a virtual layer read by a max pool, from
