@@ -51,6 +51,8 @@ func (r *gpuRun) KernelGrad(op *ops.ConvDwOp) *G.Node { return r.Dw[op] }
 
 func (r *gpuRun) Conv(op *ops.Conv2dOp) *gpu.Conv { return r.convs[op] }
 
+func (r *gpuRun) DxConv(op *ops.Conv2dOp) *gpu.Conv { return r.dxConvs[op] }
+
 func (r *gpuRun) BN(op *ops.BNOp) *ops.BNOnGPU { return r.bns[op] }
 
 func (r *gpuRun) Mask(op *ops.DropoutOp) gpu.Buffer { return r.masks[op] }
@@ -60,11 +62,12 @@ func (r *gpuRun) PoolWinners(op *ops.MaxPool2Op) gpu.Buffer { return r.winners[o
 func (r *gpuRun) Ones(n int) (gpu.Buffer, error) { return r.net.onesOf(n) }
 
 func (r *gpuRun) Scratch() ops.GPUScratch {
-	return ops.GPUScratch{BiasSums: r.scratch, Flat: r.flat, KernelGrad: r.dwh, HalfSums: r.hsums}
+	return ops.GPUScratch{BiasSums: r.scratch, Flat: r.flat, KernelGrad: r.dwh, HalfSums: r.hsums, Flipped: r.flipped}
 }
 
 func (r *gpuRun) HalfKernel(nd *G.Node) gpu.Buffer { return r.wh[nd] }
 
 func (r *gpuRun) Choices() ops.GPUChoices {
-	return ops.GPUChoices{FusedBN: gpuFusedBN, HalfCuDNNBN: gpuHalfCuDNNBN, PoolKernels: gpuPoolKernels}
+	return ops.GPUChoices{FusedBN: gpuFusedBN, HalfCuDNNBN: gpuHalfCuDNNBN, PoolKernels: gpuPoolKernels,
+		HalfDxForward: r.dxFwd}
 }

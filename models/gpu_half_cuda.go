@@ -75,15 +75,20 @@ func (r *gpuRun) Words(nd *G.Node) int {
 // allocHalf makes the bf16 path's own buffers: the batch in bfloat16,
 // the float32 flattening a dense layer reads from a four-dimensional
 // input (and writes its gradient through), the kernel gradients'
-// bfloat16 scratch and the per-channel double sums of a bias gradient.
+// bfloat16 scratch, the per-channel double sums of a bias gradient and,
+// under gpuHalfDxForward in a graph with input gradients, the kernels
+// turned for them.
 func (r *gpuRun) allocHalf() error {
 	if !r.net.half {
 		return nil
 	}
 	d := r.net.dev
 	var flat, dw, chans int
+	var dxs bool
 	for _, nd := range r.order {
 		switch nd.Op().(type) {
+		case *ops.ConvDxOp:
+			dxs = true
 		case *ops.LinearOp:
 			if x := r.in(nd, 0); r.half[x] {
 				flat = max(flat, x.Shape().TotalSize())
@@ -116,6 +121,13 @@ func (r *gpuRun) allocHalf() error {
 	}
 	if err := alloc(&r.dwh, dw); err != nil {
 		return err
+	}
+	// the turned kernels of an input gradient run forward: the size of
+	// a kernel gradient's scratch
+	if r.dxFwd = gpuHalfDxForward && dxs; r.dxFwd {
+		if err := alloc(&r.flipped, dw); err != nil {
+			return err
+		}
 	}
 	return alloc(&r.hsums, 2*chans)
 }

@@ -141,3 +141,76 @@ func TestGPUBF16PaddingChangesNothing(t *testing.T) {
 		})
 	}
 }
+
+// TestGPUBF16InputGradientForward: the input gradients computed as
+// forward convolutions of dy with the turned kernels (gpuHalfDxForward)
+// give the backward-data convolutions' step: the same loss and logits
+// (the forward pass is the same) and gradients within what a sum's order
+// does to bfloat16 values (the emulator: cnn-s's equal, vgg-s's 1.9e-4
+// and resnet-s's 1e-3 apart, the worst parameter's 7.6e-3; with the
+// kernels turned about one axis only, 0.29–0.35 and 1.4–1.6). Every layer's gradient but the last
+// convolution's reads an input gradient, so kernels turned the wrong
+// way, or a wrong padding, are off by their whole size.
+func TestGPUBF16InputGradientForward(t *testing.T) {
+	needGPU(t)
+	for _, name := range []string{"cnn-s", "vgg-s", "resnet-s"} {
+		t.Run(name, func(t *testing.T) {
+			defer func(v bool) { gpuHalfDxForward = v }(gpuHalfDxForward)
+			spec := Spec{Name: name, Batch: 8, W: 32, H: 32, Seed: 7, Device: DeviceCUDA, Precision: PrecisionBF16}
+			nets := map[bool]*Net{}
+			for _, fwd := range []bool{false, true} {
+				gpuHalfDxForward = fwd
+				n, err := New(spec)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() {
+					if err := n.Close(); err != nil {
+						t.Error(err)
+					}
+				})
+				nets[fwd] = n
+			}
+			r := rand.New(rand.NewPCG(3, 4))
+			x := opstest.RandInput(r, spec.Batch*3*spec.H*spec.W)
+			loss := dotLoss(opstest.RandInput(r, spec.Batch*nets[true].Spec.Outputs()))
+			var ls [2]float64
+			var ys, gs [2][]float32
+			for i, fwd := range []bool{false, true} {
+				n := nets[fwd]
+				n.SetLoss(loss)
+				l, y, err := n.TrainStep(x)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := n.GradsToHost(); err != nil {
+					t.Fatal(err)
+				}
+				ls[i], ys[i] = l, append([]float32(nil), y...)
+				for _, p := range n.Params() {
+					gs[i] = append(gs[i], p.Grad...)
+				}
+			}
+			if got := len(nets[true].gpu.train.dxConvs); got == 0 || len(nets[false].gpu.train.dxConvs) != 0 {
+				t.Fatalf("input gradients as forward convolutions: %d with the switch on, %d off", got, len(nets[false].gpu.train.dxConvs))
+			}
+			lossErr := opstest.RelDiff(ls[1], ls[0])
+			yErr, gErr := opstest.RelErr(ys[1], ys[0]), opstest.RelErr(gs[1], gs[0])
+			worst, worstName, off := 0.0, "", 0
+			for _, p := range nets[true].Params() {
+				if e := opstest.RelErr(gs[1][off:off+len(p.Grad)], gs[0][off:off+len(p.Grad)]); e > worst {
+					worst, worstName = e, p.Name
+				}
+				off += len(p.Grad)
+			}
+			t.Logf("forward against backward-data: loss %.2g, logits %.2g, gradients %.2g, the worst %s's %.2g (relative)",
+				lossErr, yErr, gErr, worstName, worst)
+			// On a GPU each net searches its own algorithms, and the picks
+			// may differ in the order of their sums: the bounds are the
+			// padding test's, and a fifth of any parameter's gradient.
+			if lossErr > 1e-4 || yErr > 1e-3 || gErr > 1e-2 || worst > 0.2 {
+				t.Errorf("the input gradients as forward convolutions differ from the backward-data convolutions'")
+			}
+		})
+	}
+}

@@ -77,6 +77,13 @@ func (r *gpuRun) convPicks() string {
 		lines = append(lines, fmt.Sprintf("  conv %dx%dx%dx%d→%d %dx%d: forward %v; input gradient %v; kernel gradient %v\n",
 			s.N, s.C, s.H, s.W, s.K, s.R, s.R, a.Forward, a.InputGrad, a.KernelGrad))
 	}
+	for _, cv := range r.dxConvs {
+		s, a := cv.Shape(), cv.Algorithms()
+		if a.Searched {
+			lines = append(lines, fmt.Sprintf("  input gradient as a forward conv %dx%dx%dx%d→%d %dx%d: %v\n",
+				s.N, s.C, s.H, s.W, s.K, s.R, s.R, a.Forward))
+		}
+	}
 	if len(lines) == 0 {
 		return ""
 	}

@@ -66,6 +66,12 @@ type gpuRun struct {
 	flat  gpu.Buffer             // a four-dimensional value flattened to float32, for a dense layer
 	dwh   gpu.Buffer             // a kernel gradient in bfloat16, before its float32 form
 	hsums gpu.Buffer             // a bias gradient's per-channel double sums
+	// the input gradients as forward convolutions (gpuHalfDxForward),
+	// decided when the run is laid out: each convolution's, and the
+	// turned kernels they read
+	dxFwd   bool
+	dxConvs map[*ops.Conv2dOp]*gpu.Conv
+	flipped gpu.Buffer
 }
 
 func newGPURun(net *gpuNet, gr *graph) (*gpuRun, error) {
@@ -78,7 +84,8 @@ func newGPURun(net *gpuNet, gr *graph) (*gpuRun, error) {
 func newGPURunPlanned(net *gpuNet, gr *graph, planned bool) (*gpuRun, error) {
 	r := &gpuRun{net: net, gr: gr, buf: map[*G.Node]gpu.Buffer{}, desc: map[*G.Node]*gpu.Tensor{}, chans: map[int]*gpu.Tensor{},
 		convs: map[*ops.Conv2dOp]*gpu.Conv{}, bns: map[*ops.BNOp]*ops.BNOnGPU{},
-		masks: map[*ops.DropoutOp]gpu.Buffer{}, winners: map[*ops.MaxPool2Op]gpu.Buffer{}, done: map[any]int{}, planned: planned, wh: map[*G.Node]gpu.Buffer{}}
+		masks: map[*ops.DropoutOp]gpu.Buffer{}, winners: map[*ops.MaxPool2Op]gpu.Buffer{}, done: map[any]int{}, planned: planned, wh: map[*G.Node]gpu.Buffer{},
+		dxConvs: map[*ops.Conv2dOp]*gpu.Conv{}}
 	sorted, err := G.Sort(gr.g)
 	if err != nil {
 		return nil, err
@@ -227,11 +234,12 @@ func (r *gpuRun) describe() error {
 			s := x.Shape()
 			k := nd.Shape()[1]
 			var dx, dw gpu.Buffer
+			var dxNode *G.Node
 			for _, g := range r.order {
 				switch gop := g.Op().(type) {
 				case *ops.ConvDxOp:
 					if gop.Fwd == op {
-						dx = r.buf[g]
+						dx, dxNode = r.buf[g], g
 					}
 				case *ops.ConvDwOp:
 					if gop.Fwd == op {
@@ -269,6 +277,11 @@ func (r *gpuRun) describe() error {
 				return fmt.Errorf("convolution %v→%v: %w", s, nd.Shape(), err)
 			}
 			r.convs[op] = cv
+			if r.dxFwd && dxNode != nil {
+				if err := r.describeDxConv(op, x, nd, dxNode); err != nil {
+					return err
+				}
+			}
 		case *ops.BNOp:
 			xt, err := r.tensor(r.in(nd, 0))
 			if err != nil {
@@ -319,6 +332,37 @@ func (r *gpuRun) describe() error {
 			}
 		}
 	}
+	return nil
+}
+
+// describeDxConv describes the forward convolution that computes conv
+// nd's input gradient dx (node dxNode, from dy, its input 1) under
+// gpuHalfDxForward: dy [N, K, Ho, Wo] convolved with the C kernels turned
+// by 180° (md_flip_krsc_h into r.flipped), padding R−1−pad, is dx [N,
+// C, H, W] (stride 1). Its forward algorithm is searched as any
+// convolution's, on buffers of its own under the plan (dy and dx may
+// share memory there).
+func (r *gpuRun) describeDxConv(op *ops.Conv2dOp, x, nd, dxNode *G.Node) error {
+	d := r.net.dev
+	dy, dx := r.buf[r.in(dxNode, 1)], r.buf[dxNode]
+	var tmp []gpu.Buffer
+	if r.planned {
+		for _, p := range []*gpu.Buffer{&dy, &dx} {
+			b, err := d.Alloc(p.N)
+			if err != nil {
+				return errors.Join(err, freeAll(d, tmp))
+			}
+			tmp = append(tmp, b)
+			*p = b
+		}
+	}
+	ys := nd.Shape()
+	cv, err := d.NewConv(gpu.ConvShape{N: ys[0], C: ys[1], H: ys[2], W: ys[3], K: r.HalfChannels(x), R: op.K, Pad: op.K - 1 - op.Pad,
+		BF16: true}, dy, r.flipped, dx, gpu.Buffer{}, gpu.Buffer{})
+	if err := errors.Join(err, freeAll(d, tmp)); err != nil {
+		return fmt.Errorf("the input gradient of convolution %v→%v as a forward convolution: %w", x.Shape(), ys, err)
+	}
+	r.dxConvs[op] = cv
 	return nil
 }
 
@@ -383,6 +427,9 @@ func (r *gpuRun) free() error {
 	}
 	r.pinned = nil
 	for _, cv := range r.convs {
+		cv.Free()
+	}
+	for _, cv := range r.dxConvs {
 		cv.Free()
 	}
 	for _, t := range r.desc {

@@ -71,6 +71,20 @@ var (
 	// all. Built in the eleventh session without a GPU (checked on the
 	// emulator); scripts/gpu-check.sh's extra part benches both.
 	gpuHalfPad = envSwitch("MASKDASH_BF16_PAD", true)
+	// gpuHalfDxForward computes, under --precision bf16, each
+	// convolution's input gradient as cuDNN's forward convolution of dy
+	// with the kernels turned by 180° and their channel counts swapped
+	// (models/ops's halfInputGrad; MASKDASH_BF16_DX_FORWARD) instead of
+	// cuDNN's backward-data convolution. Off: built in the twenty-seventh
+	// session without a GPU, checked on the CPU (cudakern's
+	// TestBF16FlippedKernelGivesInputGradient) and the emulator
+	// (TestGPUBF16InputGradientForward). On the H100 the four bfloat16
+	// backward-data convolutions took 102 of vgg-s's 120 ms a step (30×
+	// float32's) where the forward ones ran at twice float32's time; the
+	// search's math types are fixed since, untested on a GPU.
+	// scripts/gpu-check.sh's profile part times bf16 both ways: turn it on
+	// if it is faster there.
+	gpuHalfDxForward = envSwitch("MASKDASH_BF16_DX_FORWARD", false)
 	// gpuPipeline has the trainer queue each step on the GPU, and its
 	// update, before it reads the step before's loss and logits
 	// (Net.QueueTrainStep, TrainResult; MASKDASH_GPU_PIPELINE): the GPU

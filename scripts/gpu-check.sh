@@ -30,8 +30,11 @@
 # channels-last bf16 autocast (scripts/torch-bf16-ref.py) for vgg-s at 256
 # and 1024 and cnn-s at 256; profile (every op of a vgg-s step timed,
 # MASKDASH_GPU_PROFILE=1, in float32 and bf16, and of a cnn-s step, each
-# with cuDNN's picks for every convolution, and cuDNN's spatial against
-# persistent BatchNorm: 15 s). Two more parts: extra (two steps in
+# with cuDNN's picks for every convolution, bf16's profile again and two
+# pairs of benches with its input gradients as forward convolutions
+# (MASKDASH_BF16_DX_FORWARD=1) against cuDNN's backward-data ones, and
+# cuDNN's spatial against persistent BatchNorm: 15 s before the bf16
+# pairs). Two more parts: extra (two steps in
 # flight, bench --pipeline, against one at a time for cnn-s at 256 and
 # 1024 and vgg-s at 256, each with the GPU's busy share: 20 s; the
 # training curve with the defaults' alternatives, and bench with strict
@@ -58,7 +61,9 @@
 # MASKDASH_BF16_CUDNN_BN (bf16's BatchNorm through cuDNN, off),
 # MASKDASH_BF16_PAD (bf16's batch padded from 3 to 8 channels for the
 # first convolution, on), MASKDASH_GPU_POOL (the max pools by
-# md_pool2k_*, off).
+# md_pool2k_*, off), MASKDASH_BF16_DX_FORWARD (bf16's input gradients as
+# forward convolutions of dy with the kernels turned, off),
+# MASKDASH_GPU_PIPELINE (the trainer's two steps in flight, off).
 # Each go test's whole output is kept in $OUT/test-*.log.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -265,6 +270,8 @@ step "profile: every op timed (vgg-s 256, cnn-s 1024); spatial against persisten
 MASKDASH_GPU_PROFILE=1 timeout 60 $bin bench --device cuda --model vgg-s --batch 256 --steps 20 || echo "FAILED: profile"
 MASKDASH_GPU_PROFILE=1 timeout 60 $bin bench --device cuda --model cnn-s --batch 1024 --steps 20 || echo "FAILED: profile"
 MASKDASH_GPU_PROFILE=1 timeout 60 $bin bench --device cuda --model vgg-s --batch 256 --steps 20 --precision bf16 || echo "FAILED: bf16 profile"
+MASKDASH_BF16_DX_FORWARD=1 MASKDASH_GPU_PROFILE=1 timeout 60 $bin bench --device cuda --model vgg-s --batch 256 --steps 20 --precision bf16 | sed 's/^/input gradients forward: /' || echo "FAILED: bf16 profile, input gradients forward"
+for p in 0 1 0 1; do MASKDASH_BF16_DX_FORWARD=$p timeout 60 $bin bench --device cuda --model vgg-s --batch 256 --seconds 2 --precision bf16 --json | sed "s/^/bf16, input gradients forward $p: /" || echo "FAILED: bf16, input gradients forward $p"; done
 MASKDASH_BN_PERSISTENT=0 MASKDASH_GPU_FUSED_BN=0 timeout 60 $bin bench --device cuda --model vgg-s --batch 256 --seconds 2 --json | sed "s/^/spatial:    /"
 MASKDASH_BN_PERSISTENT=1 timeout 60 $bin bench --device cuda --model vgg-s --batch 256 --seconds 2 --json | sed 's/^/persistent: /'
 fi

@@ -52,6 +52,19 @@ KERNEL md_unpad_nchw_f(long n, long c, long cp, long hw, const bf16 *x, float *y
 	}
 }
 
+/* A convolution's kernels w [K, R, R, C] (KRSC bf16) as the kernels of
+ * its input gradient run as a forward convolution: y [C, R, R, K], each
+ * kernel turned by 180° and the two channel counts swapped,
+ * y[c][q][s][k] = w[k][R-1-q][R-1-s][c]. With stride 1, dx is the
+ * forward convolution of dy with y and padding R-1-pad (a copy: exact).
+ * One index per output. */
+KERNEL md_flip_krsc_h(long k, long c, long r, const bf16 *w, bf16 *y) {
+	FOR_EACH(i, k * c * r * r) {
+		long ko = i % k, s = (i / k) % r, q = (i / (k * r)) % r, ci = i / (k * r * r);
+		y[i] = w[((ko * r + (r - 1 - q)) * r + (r - 1 - s)) * c + ci];
+	}
+}
+
 /* y = x·mask, the mask float32 (dropout's: 0 or 1/(1−p)), in the order
  * of x's own values (NHWC: a different draw from the float32 path's,
  * the same for the forward and the backward pass) */

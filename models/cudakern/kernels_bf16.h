@@ -9,6 +9,7 @@ KERNEL md_to_nhwc_h(long n, long c, long hw, const float *x, bf16 *y);
 KERNEL md_to_nchw_f(long n, long c, long hw, const bf16 *x, float *y);
 KERNEL md_pad_nhwc_h(long n, long c, long cp, long hw, const float *x, bf16 *y);
 KERNEL md_unpad_nchw_f(long n, long c, long cp, long hw, const bf16 *x, float *y);
+KERNEL md_flip_krsc_h(long k, long c, long r, const bf16 *w, bf16 *y);
 KERNEL md_mul_hf(long n, const bf16 *x, const float *mask, bf16 *y);
 KERNEL md_relu_fwd_h(long n, const bf16 *x, bf16 *y);
 KERNEL md_relu_bwd_h(long n, const bf16 *x, const bf16 *dy, bf16 *dx);

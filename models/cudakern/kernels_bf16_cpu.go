@@ -45,6 +45,13 @@ func UnpadNCHW(x []uint16, n, c, cp, hw int, y []float32) {
 	C.md_unpad_nchw_f(C.long(n), C.long(c), C.long(cp), C.long(hw), hp(x), fp(y))
 }
 
+// FlipKRSC turns k kernels w [k, r, r, c] (KRSC) into the c kernels
+// [c, r, r, k] of their input gradient as a forward convolution: each
+// turned by 180°, the channel counts swapped.
+func FlipKRSC(w []uint16, k, c, r int, y []uint16) {
+	C.md_flip_krsc_h(C.long(k), C.long(c), C.long(r), hp(w), hp(y))
+}
+
 // MulHF sets y = x·mask (a float32 mask).
 func MulHF(x []uint16, mask []float32, y []uint16) {
 	C.md_mul_hf(C.long(len(x)), hp(x), fp(mask), hp(y))

@@ -333,3 +333,85 @@ func TestBF16PoolingAndGAP(t *testing.T) {
 		}
 	}
 }
+
+// TestBF16FlippedKernelGivesInputGradient: a convolution's input
+// gradient, summed directly from its kernels w and dy, equals the
+// forward convolution of dy with FlipKRSC's kernels and padding
+// R−1−pad, at every kernel size and padding the models use and a few
+// they do not, on NHWC values with H ≠ W (a kernel turned the wrong way,
+// or its channels read as kernels, is off by whole values).
+func TestBF16FlippedKernelGivesInputGradient(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	n, c, k, h, w := 2, 3, 5, 6, 5
+	for _, rp := range [][2]int{{3, 1}, {3, 0}, {1, 0}, {5, 2}, {5, 1}, {2, 0}} {
+		rr, pad := rp[0], rp[1]
+		ho, wo := h+2*pad-rr+1, w+2*pad-rr+1
+		wt := make([]uint16, k*rr*rr*c)
+		for i := range wt {
+			wt[i] = BF16(float32(r.NormFloat64()))
+		}
+		dy := make([]float64, n*ho*wo*k)
+		for i := range dy {
+			dy[i] = float64(F32(BF16(float32(r.NormFloat64()))))
+		}
+		// dx summed directly: each output's gradient back to its taps
+		want := make([]float64, n*h*w*c)
+		for b := range n {
+			for oy := range ho {
+				for ox := range wo {
+					for ko := range k {
+						g := dy[((b*ho+oy)*wo+ox)*k+ko]
+						for ky := range rr {
+							for kx := range rr {
+								iy, ix := oy+ky-pad, ox+kx-pad
+								if iy < 0 || iy >= h || ix < 0 || ix >= w {
+									continue
+								}
+								for ci := range c {
+									want[((b*h+iy)*w+ix)*c+ci] += float64(F32(wt[((ko*rr+ky)*rr+kx)*c+ci])) * g
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+		flipped := make([]uint16, len(wt))
+		for i := range flipped {
+			flipped[i] = 0xffff // a NaN: every value must be written
+		}
+		FlipKRSC(wt, k, c, rr, flipped)
+		// the forward convolution of dy [n, ho, wo, k] with c kernels
+		// [c, rr, rr, k] and padding rr−1−pad
+		fp := rr - 1 - pad
+		var worst, big float64
+		for b := range n {
+			for y := range h {
+				for x := range w {
+					for ci := range c {
+						var s float64
+						for q := range rr {
+							for sx := range rr {
+								iy, ix := y+q-fp, x+sx-fp
+								if iy < 0 || iy >= ho || ix < 0 || ix >= wo {
+									continue
+								}
+								for ko := range k {
+									s += float64(F32(flipped[((ci*rr+q)*rr+sx)*k+ko])) * dy[((b*ho+iy)*wo+ix)*k+ko]
+								}
+							}
+						}
+						i := ((b*h+y)*w+x)*c + ci
+						worst, big = max(worst, math.Abs(s-want[i])), max(big, math.Abs(want[i]))
+						if math.IsNaN(s) {
+							worst = math.Inf(1)
+						}
+					}
+				}
+			}
+		}
+		if !(worst <= 1e-12*big) {
+			t.Errorf("%d×%d kernels, padding %d: the forward form of dx is off by %g (largest value %g)", rr, rr, pad, worst, big)
+		}
+	}
+}

@@ -121,6 +121,14 @@ func TestBF16KernelsOnTheGPU(t *testing.T) {
 	want3 := make([]float32, len(x3))
 	UnpadNCHW(padded, n, c3, cp, h*w, want3)
 	near(t, "md_unpad_nchw_f on the GPU", downF(back3, len(x3)), want3, 0)
+	// 5 kernels 3×3 of c channels turned for their input gradient
+	const kk, rr = 5, 3
+	kernels := xh[:kk*rr*rr*c]
+	turned := make([]uint16, len(kernels))
+	FlipKRSC(kernels, kk, c, rr, turned)
+	dt := zeros((len(kernels) + 1) / 2)
+	launch("md_flip_krsc_h", len(kernels), kk, c, rr, upH(kernels), dt)
+	same("md_flip_krsc_h", downH(dt, len(kernels)), turned)
 
 	// elementwise
 	bh := make([]uint16, size)

@@ -80,7 +80,8 @@ static emu_kernel emu_kernels[] = {
 	K(md_gap_h)
 	K(md_gap_bwd_h)
 	K(md_pad_nhwc_h)
-	K(md_unpad_nchw_f)	{0, 0},
+	K(md_unpad_nchw_f)
+	K(md_flip_krsc_h)	{0, 0},
 };
 
 static void *emu_find(const char *name) {

@@ -6,4 +6,4 @@ package gpu
 
 // emuSourcesHash is the SHA-256 of the kernel sources this emulator was
 // built from (KernelSources, in models/cudakern).
-const emuSourcesHash = "ecc89d45bcbde428d5578008d8f213be9c1806f615d859b7fe156bbb3ce9e1bf"
+const emuSourcesHash = "69b8d4e91d00262d94584a040761a3909962b34d3cb3db5797050b0fee6a1f96"

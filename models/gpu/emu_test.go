@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/maskdash/maskdash/models/cudakern"
 	"github.com/maskdash/maskdash/models/ops/opstest"
 )
 
@@ -195,5 +196,20 @@ func TestEmulatedLaunchChecksArguments(t *testing.T) {
 	if err := d.Launch("md_bnr_stats", 1, 1, 1, b, b, 1e-5, 0.1, b, b, b, b); err == nil ||
 		!strings.Contains(err.Error(), "argument 4 is a float64 where the kernel takes a float32") {
 		t.Errorf("md_bnr_stats with doubles: %v", err)
+	}
+}
+
+// TestEmulatorHasEveryKernel: every kernel a cuda build loads
+// (cudakern.Names) is in the emulator's table, so that an emulated run
+// fails no step for a kernel added to kernels.cu alone.
+func TestEmulatorHasEveryKernel(t *testing.T) {
+	d, err := Open(0, KernelsPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range cudakern.Names {
+		if _, err := d.kernel(name); err != nil {
+			t.Error(err)
+		}
 	}
 }
