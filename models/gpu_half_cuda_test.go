@@ -92,43 +92,9 @@ func TestGPUBF16PaddingChangesNothing(t *testing.T) {
 	for _, name := range []string{"vgg-s", "resnet-s"} {
 		t.Run(name, func(t *testing.T) {
 			defer func(v bool) { gpuHalfPad = v }(gpuHalfPad)
-			spec := Spec{Name: name, Batch: 8, W: 32, H: 32, Seed: 7, Device: DeviceCUDA, Precision: PrecisionBF16}
-			nets := map[bool]*Net{}
-			for _, pad := range []bool{false, true} {
-				gpuHalfPad = pad
-				n, err := New(spec)
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() {
-					if err := n.Close(); err != nil {
-						t.Error(err)
-					}
-				})
-				nets[pad] = n
-			}
+			nets, ls, ys, gs := switchedBF16Steps(t, name, func(on bool) { gpuHalfPad = on })
 			if len(nets[true].gpu.padC) != 1 || len(nets[false].gpu.padC) != 0 {
 				t.Fatalf("padded kernels: %d with the switch on, %d off", len(nets[true].gpu.padC), len(nets[false].gpu.padC))
-			}
-			r := rand.New(rand.NewPCG(3, 4))
-			x := opstest.RandInput(r, spec.Batch*3*spec.H*spec.W)
-			loss := dotLoss(opstest.RandInput(r, spec.Batch*nets[true].Spec.Outputs()))
-			var ls [2]float64
-			var ys, gs [2][]float32
-			for i, pad := range []bool{false, true} {
-				n := nets[pad]
-				n.SetLoss(loss)
-				l, y, err := n.TrainStep(x)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := n.GradsToHost(); err != nil {
-					t.Fatal(err)
-				}
-				ls[i], ys[i] = l, append([]float32(nil), y...)
-				for _, p := range n.Params() {
-					gs[i] = append(gs[i], p.Grad...)
-				}
 			}
 			first := nets[true].Params()[0]
 			firstErr := opstest.RelErr(gs[1][:len(first.Grad)], gs[0][:len(first.Grad)])
@@ -156,41 +122,7 @@ func TestGPUBF16InputGradientForward(t *testing.T) {
 	for _, name := range []string{"cnn-s", "vgg-s", "resnet-s"} {
 		t.Run(name, func(t *testing.T) {
 			defer func(v bool) { gpuHalfDxForward = v }(gpuHalfDxForward)
-			spec := Spec{Name: name, Batch: 8, W: 32, H: 32, Seed: 7, Device: DeviceCUDA, Precision: PrecisionBF16}
-			nets := map[bool]*Net{}
-			for _, fwd := range []bool{false, true} {
-				gpuHalfDxForward = fwd
-				n, err := New(spec)
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() {
-					if err := n.Close(); err != nil {
-						t.Error(err)
-					}
-				})
-				nets[fwd] = n
-			}
-			r := rand.New(rand.NewPCG(3, 4))
-			x := opstest.RandInput(r, spec.Batch*3*spec.H*spec.W)
-			loss := dotLoss(opstest.RandInput(r, spec.Batch*nets[true].Spec.Outputs()))
-			var ls [2]float64
-			var ys, gs [2][]float32
-			for i, fwd := range []bool{false, true} {
-				n := nets[fwd]
-				n.SetLoss(loss)
-				l, y, err := n.TrainStep(x)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := n.GradsToHost(); err != nil {
-					t.Fatal(err)
-				}
-				ls[i], ys[i] = l, append([]float32(nil), y...)
-				for _, p := range n.Params() {
-					gs[i] = append(gs[i], p.Grad...)
-				}
-			}
+			nets, ls, ys, gs := switchedBF16Steps(t, name, func(on bool) { gpuHalfDxForward = on })
 			if got := len(nets[true].gpu.train.dxConvs); got == 0 || len(nets[false].gpu.train.dxConvs) != 0 {
 				t.Fatalf("input gradients as forward convolutions: %d with the switch on, %d off", got, len(nets[false].gpu.train.dxConvs))
 			}
@@ -213,4 +145,47 @@ func TestGPUBF16InputGradientForward(t *testing.T) {
 			}
 		})
 	}
+}
+
+// switchedBF16Steps builds two bf16 nets of model name (batch 8, 32×32)
+// with a switch off and on (set, called before each is built) and takes
+// one training step of each from the same weights and batch: the nets
+// by the switch, and each one's loss, logits and gradients (one vector,
+// Params' order), off first.
+func switchedBF16Steps(t *testing.T, name string, set func(on bool)) (nets map[bool]*Net, ls [2]float64, ys, gs [2][]float32) {
+	t.Helper()
+	spec := Spec{Name: name, Batch: 8, W: 32, H: 32, Seed: 7, Device: DeviceCUDA, Precision: PrecisionBF16}
+	nets = map[bool]*Net{}
+	for _, on := range []bool{false, true} {
+		set(on)
+		n, err := New(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if err := n.Close(); err != nil {
+				t.Error(err)
+			}
+		})
+		nets[on] = n
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	x := opstest.RandInput(r, spec.Batch*3*spec.H*spec.W)
+	loss := dotLoss(opstest.RandInput(r, spec.Batch*nets[true].Spec.Outputs()))
+	for i, on := range []bool{false, true} {
+		n := nets[on]
+		n.SetLoss(loss)
+		l, y, err := n.TrainStep(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := n.GradsToHost(); err != nil {
+			t.Fatal(err)
+		}
+		ls[i], ys[i] = l, append([]float32(nil), y...)
+		for _, p := range n.Params() {
+			gs[i] = append(gs[i], p.Grad...)
+		}
+	}
+	return nets, ls, ys, gs
 }
