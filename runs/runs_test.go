@@ -220,3 +220,76 @@ func TestResolve(t *testing.T) {
 		}
 	}
 }
+
+// TestListReadsItsOwnFolder: a list reads each run in the folder listed,
+// whatever folder the command runs in. A sweep's trials are named t000,
+// t001… in every sweep: listing one sweep from inside another's folder
+// gave the other's trials, read by their names from the working folder.
+func TestListReadsItsOwnFolder(t *testing.T) {
+	start := time.Date(2026, 12, 6, 18, 0, 0, 0, time.UTC)
+	a, b := NewStore(t.TempDir()), NewStore(t.TempDir())
+	for _, s := range []struct {
+		store *Store
+		model string
+	}{{a, "cnn-s"}, {b, "vgg-s"}} {
+		r, err := s.store.Create(Info{ID: "t000", Model: s.model, Loss: "ce", Start: start})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Close(StatusDone, nil)
+	}
+	t.Chdir(b.Dir)
+	list, err := a.List()
+	if err != nil || len(list) != 1 {
+		t.Fatalf("%v %v", list, err)
+	}
+	if got := list[0].Info; got.Model != "cnn-s" || got.Dir != a.Path(got.ID) {
+		t.Errorf("listed %s in %s (%s), want cnn-s in %s", got.ID, got.Dir, got.Model, a.Dir)
+	}
+}
+
+// BenchmarkList400: listing a folder of 400 runs (the dashboard's runs
+// view does it every 5 s). It read the folder once a run before, 113 ms
+// for 400 runs here; 19 ms after.
+func BenchmarkList400(b *testing.B) {
+	s := NewStore(b.TempDir())
+	for i := range 400 {
+		r, err := s.Create(Info{Model: "cnn-s", Loss: "ce", Start: time.Date(2026, 12, 6, 0, 0, i, 0, time.UTC)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		r.Close(StatusDone, nil)
+	}
+	for b.Loop() {
+		if list, err := s.List(); err != nil || len(list) != 400 {
+			b.Fatal(len(list), err)
+		}
+	}
+}
+
+// TestResolveInTheRunsFolderFirst: a run named exactly ref in the runs
+// folder is the one found, not a run folder of that name in the working
+// directory (every sweep has a t003); a path to a run folder, and a name
+// the runs folder does not have, still find the working directory's.
+func TestResolveInTheRunsFolderFirst(t *testing.T) {
+	a, b := t.TempDir(), t.TempDir()
+	for _, d := range []string{filepath.Join(a, "t003"), filepath.Join(b, "t003"), filepath.Join(b, "t009")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, "run.json"), []byte("{}"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Chdir(b)
+	s := NewStore(a)
+	for ref, want := range map[string]string{
+		"t003":   filepath.Join(a, "t003"),
+		"./t003": "t003",
+		"t009":   "t009",
+	} {
+		if got, err := s.Resolve(ref); err != nil || got != want {
+			t.Errorf("%q resolved to %q, %v; want %q", ref, got, err, want)
+		}
+	}
+}

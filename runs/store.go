@@ -236,7 +236,17 @@ func open(dir string) (*Run, error) {
 // "002832"), or by its folder path, and returns its folder. A sweep's
 // trial is SWEEP/TRIAL, as the dashboard's runs view lists it, each part
 // found as a run is ("023629/t003").
+//
+// A run of the runs folder named exactly ref comes before a run folder
+// ref of the working directory: every sweep names its trials t000,
+// t001…, and "maskdash eval t003 --runs SWEEP" typed inside another
+// sweep's folder read that sweep's t003.
 func (s *Store) Resolve(ref string) (string, error) {
+	if ref != "" && !strings.ContainsAny(ref, `/\`) && !strings.HasPrefix(ref, ".") {
+		if st, err := os.Stat(s.Path(ref)); err == nil && st.IsDir() {
+			return s.Path(ref), nil
+		}
+	}
 	if st, err := os.Stat(filepath.Join(ref, "run.json")); err == nil && !st.IsDir() {
 		return filepath.Clean(ref), nil
 	}
@@ -251,6 +261,12 @@ func (s *Store) Resolve(ref string) (string, error) {
 		}
 		return dir, nil
 	}
+	return s.find(ref)
+}
+
+// find is Resolve within the runs folder: a run by id, by a unique prefix
+// or suffix of its id, or by a unique part of it.
+func (s *Store) find(ref string) (string, error) {
 	ents, err := os.ReadDir(s.Dir)
 	if err != nil {
 		return "", fmt.Errorf("runs folder %s: %w", s.Dir, err)
@@ -369,7 +385,9 @@ func (s *Store) List() ([]Listed, error) {
 				continue // not a run folder
 			}
 		}
-		info, err := s.Info(e.Name())
+		// by its folder: Info's lookup by a reference reads the whole
+		// runs folder again, which made a list of N runs read it N times
+		info, err := ReadInfo(s.Path(e.Name()))
 		info.ID = e.Name()
 		out = append(out, Listed{info, err})
 	}
