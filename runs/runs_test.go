@@ -293,3 +293,44 @@ func TestResolveInTheRunsFolderFirst(t *testing.T) {
 		}
 	}
 }
+
+// TestReadLogKinds: only the lines of the kinds asked for reach f, in
+// order, checked as ReadLog checks them; a line of another kind is
+// passed over unread, a corrupt one too; a line that does not start with
+// its kind is read as ReadLog reads it.
+func TestReadLogKinds(t *testing.T) {
+	dir := t.TempDir()
+	log := strings.Join([]string{
+		`{"kind":"run","epoch":0}`,
+		`{"kind":"step","epoch":1,"step":1}`,
+		`{"kind":"step","epoch":1,"step":2,` + "\x00" + `torn`, // corrupt, but a step
+		`{"kind":"epochs-like","epoch":1}`,                    // another kind that starts the same
+		`{"kind":"epoch","epoch":1}`,
+		`{"epoch":2,"kind":"epoch"}`, // the kind not first: read as ReadLog does
+		`{"kind":"state","state":"done"}`,
+		`{"kind":"step","epoch":2,`, // a torn last line
+	}, "\n") + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "metrics.jsonl"), []byte(log), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	err := ReadLogKinds(dir, []string{"epoch", "run"}, func(line []byte) error {
+		got = append(got, string(line))
+		return nil
+	})
+	want := []string{`{"kind":"run","epoch":0}`, `{"kind":"epoch","epoch":1}`, `{"epoch":2,"kind":"epoch"}`}
+	if err != nil || strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("read %q, %v; want %q", got, err, want)
+	}
+	if err := ReadLog(dir, func([]byte) error { return nil }); err == nil || !strings.Contains(err.Error(), "line 3 is not JSON") {
+		t.Errorf("ReadLog of the same log: %v, want line 3 reported", err)
+	}
+	// a corrupt line of a kind asked for is reported as ReadLog reports it
+	bad := strings.Replace(log, `{"kind":"epoch","epoch":1}`, `{"kind":"epoch","epoch":1`, 1)
+	if err := os.WriteFile(filepath.Join(dir, "metrics.jsonl"), []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := ReadLogKinds(dir, []string{"epoch"}, func([]byte) error { return nil }); err == nil || !strings.Contains(err.Error(), "line 5 is not JSON") {
+		t.Errorf("a corrupt epoch line: %v, want line 5 reported", err)
+	}
+}

@@ -33,7 +33,7 @@ func ReadRunFigures(runDir string) (*RunFigures, error) {
 	}
 	f := &RunFigures{ID: info.ID, Note: info.Note, BestF1: math.NaN()}
 	byEpoch := map[int]Event{}
-	err = runs.ReadLog(runDir, func(line []byte) error {
+	err = runs.ReadLogKinds(runDir, []string{string(KindRun), string(KindEpoch)}, func(line []byte) error {
 		var e Event
 		if json.Unmarshal(line, &e) != nil {
 			return nil

@@ -73,7 +73,7 @@ func SeenFrom(runDir string) (int, error) {
 // epoch is NaN, an epoch's later event wins.
 func epochValues(runDir string, value func(Event) float64) ([]float64, error) {
 	var ys []float64
-	err := runs.ReadLog(runDir, func(line []byte) error {
+	err := runs.ReadLogKinds(runDir, []string{string(KindEpoch)}, func(line []byte) error {
 		var e Event
 		if json.Unmarshal(line, &e) != nil || e.Kind != KindEpoch || e.Val == nil || e.Epoch < 1 {
 			return nil

@@ -146,7 +146,7 @@ func (sw *Sweep) status(queued map[int]Queued, curves bool) []TrialStatus {
 func epochCurve(dir string) ([]float64, []time.Time) {
 	var f1 []float64
 	var at []time.Time
-	_ = runs.ReadLog(dir, func(line []byte) error {
+	_ = runs.ReadLogKinds(dir, []string{string(training.KindEpoch)}, func(line []byte) error {
 		var e struct {
 			Kind  string    `json:"kind"`
 			T     time.Time `json:"t"`
@@ -197,7 +197,7 @@ func BestSoFar(st []TrialStatus) []float64 {
 // "stopping" state event (a rule's sentence, or the reason a person gave).
 func stopReason(dir string) string {
 	why := ""
-	_ = runs.ReadLog(dir, func(line []byte) error {
+	_ = runs.ReadLogKinds(dir, []string{string(training.KindState), string(training.KindControl)}, func(line []byte) error {
 		var e struct {
 			Kind    string `json:"kind"`
 			State   string `json:"state"`
