@@ -304,7 +304,7 @@ func TestReadLogKinds(t *testing.T) {
 		`{"kind":"run","epoch":0}`,
 		`{"kind":"step","epoch":1,"step":1}`,
 		`{"kind":"step","epoch":1,"step":2,` + "\x00" + `torn`, // corrupt, but a step
-		`{"kind":"epochs-like","epoch":1}`,                    // another kind that starts the same
+		`{"kind":"epochs-like","epoch":1}`,                     // another kind that starts the same
 		`{"kind":"epoch","epoch":1}`,
 		`{"epoch":2,"kind":"epoch"}`, // the kind not first: read as ReadLog does
 		`{"kind":"state","state":"done"}`,
