@@ -2,10 +2,12 @@ package training
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/maskdash/maskdash/runs"
@@ -134,5 +136,46 @@ func TestTailLogSaysACrashedRunEnded(t *testing.T) {
 				t.Errorf("another state: %+v", e)
 			}
 		}
+	}
+}
+
+// TestPublishLinesAcrossChunks: lines cut anywhere by the reads and the
+// chunk (a byte at a time, seven bytes a chunk) are published whole and
+// in order, a line that is not an event is passed over, and what follows
+// the last newline is kept for the next read, within the chunk's memory.
+func TestPublishLinesAcrossChunks(t *testing.T) {
+	var log strings.Builder
+	for i := 1; i <= 5; i++ {
+		fmt.Fprintf(&log, `{"kind":"epoch","epoch":%d}`+"\n", i)
+		if i == 3 {
+			log.WriteString("not an event\n")
+		}
+	}
+	log.WriteString(`{"kind":"step","ep`)
+	hub := NewHub()
+	sub, _ := hub.Subscribe(64)
+	n, rest := publishLines(iotest.OneByteReader(strings.NewReader(log.String())), nil, make([]byte, 7), hub)
+	if n != log.Len() || string(rest) != `{"kind":"step","ep` {
+		t.Errorf("read %d bytes of %d, kept %q", n, log.Len(), rest)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var epochs []int
+	for len(epochs) < 5 {
+		es, _, ok := sub.Next(ctx)
+		if !ok {
+			break
+		}
+		for _, e := range es {
+			epochs = append(epochs, e.Epoch)
+		}
+	}
+	if fmt.Sprint(epochs) != "[1 2 3 4 5]" {
+		t.Errorf("published epochs %v, want [1 2 3 4 5]", epochs)
+	}
+	// the rest of the torn line, in the next read
+	n, rest = publishLines(strings.NewReader(`och":6}`+"\n"), rest, make([]byte, 7), hub)
+	if es, _, ok := sub.Next(ctx); n != 8 || len(rest) != 0 || !ok || len(es) != 1 || es[0].Kind != KindStep || es[0].Epoch != 6 {
+		t.Errorf("the torn line finished: %d bytes, %q kept, %v", n, rest, es)
 	}
 }
