@@ -210,9 +210,41 @@ func readLog(dir string, keep func(line []byte) bool, f func(line []byte) error)
 	return sc.Err()
 }
 
+// scanLines calls more with each line of r from where it stands (the
+// last one without its newline when it has none), until more returns
+// false or r ends; read is the bytes before the line more refused (all
+// of them when none was).
+func scanLines(r io.Reader, more func(line []byte) bool) (read int64, err error) {
+	br := bufio.NewReaderSize(r, 1<<20)
+	for {
+		line, err := br.ReadBytes('\n')
+		if len(line) > 0 {
+			if !more(line) {
+				return read, nil
+			}
+			read += int64(len(line))
+		}
+		if err == io.EOF {
+			return read, nil
+		}
+		if err != nil {
+			return read, err
+		}
+	}
+}
+
 // WriteFileAtomic writes data to a temporary file in the same folder,
 // syncs it and renames it over path.
 func WriteFileAtomic(path string, data []byte) error {
+	return WriteFileAtomicFrom(path, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// WriteFileAtomicFrom is WriteFileAtomic of what fill writes, which
+// need not be in memory at once.
+func WriteFileAtomicFrom(path string, fill func(w io.Writer) error) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return err
@@ -229,7 +261,11 @@ func WriteFileAtomic(path string, data []byte) error {
 	if err := tmp.Chmod(0o644); err != nil {
 		return fail(err)
 	}
-	if _, err := tmp.Write(data); err != nil {
+	bw := bufio.NewWriterSize(tmp, 1<<20)
+	if err := fill(bw); err != nil {
+		return fail(err)
+	}
+	if err := bw.Flush(); err != nil {
 		return fail(err)
 	}
 	if err := tmp.Sync(); err != nil {
@@ -244,39 +280,66 @@ func WriteFileAtomic(path string, data []byte) error {
 
 // RewindTo drops from the log every line whose "step" is past step, and
 // from the history every row past it. Resuming from a checkpoint at step
-// calls it, so that work redone after a crash is not logged twice.
+// calls it, so that work redone after a crash is not logged twice. It
+// reads the log a line at a time, up to the first line to drop, and only
+// then writes the log anew (the lines before that copied as they are):
+// a long run's log (hundreds of megabytes of step events) is never held
+// in memory, which a Slurm job's memory limit would not allow twice.
 func (r *Run) RewindTo(step int) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	p := filepath.Join(r.Dir, "metrics.jsonl")
-	b, err := os.ReadFile(p)
+	in, err := os.Open(p)
 	if err != nil {
 		return fmt.Errorf("rewind log: %w", err)
 	}
-	var keep bytes.Buffer
-	for _, line := range bytes.SplitAfter(b, []byte{'\n'}) {
+	defer in.Close() //nolint:errcheck // read-only: nothing to lose
+	keep := func(line []byte) bool {
 		if len(bytes.TrimSpace(line)) == 0 || line[len(line)-1] != '\n' {
-			continue
+			return false // a blank or torn line
 		}
 		var s struct {
 			Step *int `json:"step"`
 		}
-		if json.Unmarshal(line, &s) == nil && s.Step != nil && *s.Step > step {
-			continue
-		}
-		keep.Write(line)
+		return json.Unmarshal(line, &s) != nil || s.Step == nil || *s.Step <= step
 	}
-	r.logSize = int64(keep.Len())
-	if keep.Len() != len(b) {
-		if err := r.log.Close(); err != nil {
-			return fmt.Errorf("rewind log: %w", err)
+	// each line kept up to the first to drop
+	first, err := scanLines(in, func(line []byte) bool { return keep(line) })
+	if err != nil {
+		return fmt.Errorf("rewind log: %w", err)
+	}
+	if st, err := in.Stat(); err != nil {
+		return fmt.Errorf("rewind log: %w", err)
+	} else if first == st.Size() {
+		r.logSize = first
+		return r.hist.rewind(step)
+	}
+	if err := r.log.Close(); err != nil {
+		return fmt.Errorf("rewind log: %w", err)
+	}
+	kept := first
+	err = WriteFileAtomicFrom(p, func(w io.Writer) error {
+		if _, err := in.Seek(0, io.SeekStart); err != nil {
+			return err
 		}
-		if err := WriteFileAtomic(p, keep.Bytes()); err != nil {
-			return fmt.Errorf("rewind log: %w", err)
+		if _, err := io.CopyN(w, in, first); err != nil {
+			return err
 		}
-		if r.log, err = os.OpenFile(p, os.O_WRONLY|os.O_APPEND, 0o644); err != nil {
-			return fmt.Errorf("rewind log: %w", err)
-		}
+		_, err := scanLines(in, func(line []byte) bool {
+			if keep(line) {
+				n, _ := w.Write(line) // a failed write fails the flush
+				kept += int64(n)
+			}
+			return true
+		})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("rewind log: %w", err)
+	}
+	r.logSize = kept
+	if r.log, err = os.OpenFile(p, os.O_WRONLY|os.O_APPEND, 0o644); err != nil {
+		return fmt.Errorf("rewind log: %w", err)
 	}
 	return r.hist.rewind(step)
 }

@@ -334,3 +334,69 @@ func TestReadLogKinds(t *testing.T) {
 		t.Errorf("a corrupt epoch line: %v, want line 5 reported", err)
 	}
 }
+
+// TestRewindTo: the log keeps every line at or before the step (and
+// lines without one, and lines that are not JSON), loses the later ones,
+// blank lines and a torn last line, and takes appends after that; a log
+// with nothing to drop is left as it is, the same file.
+func TestRewindTo(t *testing.T) {
+	r, err := NewStore(t.TempDir()).Create(Info{ID: "r", Model: "cnn-s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close(StatusStopped, nil)
+	p := filepath.Join(r.Dir, "metrics.jsonl")
+	var lines []string
+	for s := 1; s <= 8; s++ {
+		lines = append(lines, fmt.Sprintf(`{"kind":"step","step":%d}`, s))
+		if s == 2 {
+			lines = append(lines, `{"kind":"run"}`, "", "not json")
+		}
+	}
+	log := strings.Join(lines, "\n") + "\n" + `{"kind":"step","st`
+	if err := os.WriteFile(p, []byte(log), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.RewindTo(5); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Append(map[string]any{"kind": "state", "step": 5}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"kind":"step","step":1}
+{"kind":"step","step":2}
+{"kind":"run"}
+not json
+{"kind":"step","step":3}
+{"kind":"step","step":4}
+{"kind":"step","step":5}
+{"kind":"state","step":5}
+`
+	if string(b) != want {
+		t.Errorf("the log after a rewind to step 5 and an append:\n%s\nwant\n%s", b, want)
+	}
+	before, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.RewindTo(5); err != nil {
+		t.Fatal(err)
+	}
+	after, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !os.SameFile(before, after) || after.Size() != before.Size() {
+		t.Errorf("a rewind with nothing to drop wrote the log anew")
+	}
+	if err := r.Append(map[string]any{"kind": "state", "step": 6}); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(p); !strings.HasSuffix(string(b), want+`{"kind":"state","step":6}`+"\n") {
+		t.Errorf("append after a rewind that dropped nothing:\n%s", b)
+	}
+}
