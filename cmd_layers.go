@@ -36,11 +36,10 @@ moves" below 1e-5. The trainer measures at a run's first step and every 5 s.`,
 		if err != nil {
 			return err
 		}
-		evs, err := training.ReplayLog(dir)
+		sum, err := training.ReadLayerSummary(dir)
 		if err != nil {
 			return err
 		}
-		sum := training.SummarizeLayers(evs)
 		if sum.Measures == 0 {
 			return fmt.Errorf("run %s has no layer measures (runs from before maskdash measured them have none, and a run measures at its first step)", info.ID)
 		}

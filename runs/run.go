@@ -149,7 +149,7 @@ func (r *Run) repairLog() error {
 // ReadLog reads metrics.jsonl, calling f for each complete JSON line. A
 // torn or corrupt last line is ignored; a corrupt line elsewhere is
 // reported.
-func ReadLog(dir string, f func(line []byte) error) error { return readLog(dir, nil, f) }
+func ReadLog(dir string, f func(line []byte) error) error { return ReadLogWhere(dir, nil, f) }
 
 // ReadLogKinds is ReadLog for the events of the given kinds only. The
 // trainer writes each event with its kind first ({"kind":"step",…), so a
@@ -159,11 +159,17 @@ func ReadLog(dir string, f func(line []byte) error) error { return readLog(dir, 
 // takes a tenth of one. A line that does not start with a kind is read
 // as ReadLog reads it.
 func ReadLogKinds(dir string, kinds []string, f func(line []byte) error) error {
+	return ReadLogWhere(dir, OfKinds(kinds...), f)
+}
+
+// OfKinds is a ReadLogWhere test: the lines of the given event kinds,
+// and those that do not start with a kind.
+func OfKinds(kinds ...string) func(line []byte) bool {
 	want := make([][]byte, len(kinds))
 	for i, k := range kinds {
 		want[i] = []byte(kindPrefix + k + `"`)
 	}
-	return readLog(dir, func(b []byte) bool {
+	return func(b []byte) bool {
 		if !bytes.HasPrefix(b, []byte(kindPrefix)) {
 			return true
 		}
@@ -173,14 +179,15 @@ func ReadLogKinds(dir string, kinds []string, f func(line []byte) error) error {
 			}
 		}
 		return false
-	}, f)
+	}
 }
 
 // kindPrefix is how every event line of the trainer's starts.
 const kindPrefix = `{"kind":"`
 
-// readLog is ReadLog for the lines keep lets through (nil: all).
-func readLog(dir string, keep func(line []byte) bool, f func(line []byte) error) error {
+// ReadLogWhere is ReadLog for the lines keep lets through (nil: all),
+// the others passed over unparsed and unchecked.
+func ReadLogWhere(dir string, keep func(line []byte) bool, f func(line []byte) error) error {
 	file, err := os.Open(filepath.Join(dir, "metrics.jsonl"))
 	if err != nil {
 		return fmt.Errorf("metrics log: %w", err)

@@ -1,8 +1,12 @@
 package training
 
 import (
+	"bytes"
+	"encoding/json"
 	"math"
 	"slices"
+
+	"github.com/maskdash/maskdash/runs"
 )
 
 // LayerSummary is a run's parameter measures, from its log: each tensor's
@@ -79,4 +83,25 @@ func median(sorted []float64) float64 {
 		return sorted[n/2]
 	}
 	return (sorted[n/2-1] + sorted[n/2]) / 2
+}
+
+// ReadLayerSummary is SummarizeLayers of the run's log in runDir, read
+// for what it needs only: the step events that carry measures (one every
+// 5 s of a run's four a second), the alerts and the rewinds. The others
+// are passed over unparsed: `maskdash layers` of a run with 300,000 step
+// events held them all (430 MB, 3.3 s).
+func ReadLayerSummary(runDir string) (LayerSummary, error) {
+	kinds := runs.OfKinds(string(KindStep), string(KindAlert), string(KindRewound))
+	step, measured := []byte(`{"kind":"`+string(KindStep)+`"`), []byte(`"layers":`)
+	var evs []Event
+	err := runs.ReadLogWhere(runDir, func(line []byte) bool {
+		return kinds(line) && (!bytes.HasPrefix(line, step) || bytes.Contains(line, measured))
+	}, func(line []byte) error {
+		var e Event
+		if json.Unmarshal(line, &e) == nil {
+			evs = append(evs, e)
+		}
+		return nil
+	})
+	return SummarizeLayers(evs), err
 }

@@ -73,6 +73,11 @@ func TestLayerStatsMeasureTheUpdate(t *testing.T) {
 			if got := firstLayers(logged); len(got) != len(ls) || !reflect.DeepEqual(got[0], ls[0]) {
 				t.Errorf("the log's first layer stats %+v, the hub's %+v", got, ls)
 			}
+			// `maskdash layers` reads the measures alone, to the same summary
+			sum, err := ReadLayerSummary(runs.NewStore(cfg.Runs).Path(tr.RunID()))
+			if want := SummarizeLayers(logged); err != nil || want.Measures == 0 || !reflect.DeepEqual(sum, want) {
+				t.Errorf("ReadLayerSummary: %+v, %v; want %+v", sum, err, want)
+			}
 		})
 	}
 }
