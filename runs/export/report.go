@@ -54,7 +54,9 @@ func readReport(runDir string) (*report, error) {
 		return nil, err
 	}
 	r := &report{Info: info}
-	err = runs.ReadLog(runDir, func(line []byte) error {
+	// every kind the report shows: not the step events, most of a log
+	kinds := []string{"run", "epoch", "control", "state", "alert", "checkpoint", "prediction", "error", "notice"}
+	err = runs.ReadLogKinds(runDir, kinds, func(line []byte) error {
 		var e struct {
 			Kind     string    `json:"kind"`
 			T        time.Time `json:"t"`
