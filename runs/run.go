@@ -342,6 +342,11 @@ func (r *Run) RewindTo(step int) error {
 		return err
 	})
 	if err != nil {
+		// the log is as it was (the new one never replaced it): open it
+		// again, so that the run's next events still go there
+		if f, oerr := os.OpenFile(p, os.O_WRONLY|os.O_APPEND, 0o644); oerr == nil {
+			r.log = f
+		}
 		return fmt.Errorf("rewind log: %w", err)
 	}
 	r.logSize = kept
