@@ -118,6 +118,10 @@ step "the training curve with the defaults' alternatives"
 # spatial BatchNorm (the alternatives to the defaults).
 MASKDASH_GPU_FUSED_BN=1 gotest training-fused -timeout 90s -v -run 'TestGPU' ./training || echo "FAILED: training curve with the fused BatchNorm"
 MASKDASH_GPU_PLAN=0 MASKDASH_BN_PERSISTENT=0 gotest training-spatial -timeout 90s -v -run 'TestGPU' ./training || echo "FAILED: training curve, no plan, spatial BatchNorm"
+# …and bf16's curve with its input gradients as forward convolutions
+# (MASKDASH_BF16_DX_FORWARD=1), before the profile part's speed says
+# whether to turn them on.
+MASKDASH_BF16_DX_FORWARD=1 gotest training-dxfwd -timeout 90s -v -run 'TestGPUTrainingCurveMatchesCPU' ./training || echo "FAILED: training curve, bf16's input gradients forward"
 fi
 if want cli; then
 step "every command-line test with the cuda binary (--device auto picks the GPU)"
