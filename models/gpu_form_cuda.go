@@ -68,6 +68,5 @@ func (r *gpuRun) Scratch() ops.GPUScratch {
 func (r *gpuRun) HalfKernel(nd *G.Node) gpu.Buffer { return r.wh[nd] }
 
 func (r *gpuRun) Choices() ops.GPUChoices {
-	return ops.GPUChoices{FusedBN: gpuFusedBN, HalfCuDNNBN: gpuHalfCuDNNBN, PoolKernels: gpuPoolKernels,
-		HalfDxForward: r.dxFwd}
+	return ops.GPUChoices{FusedBN: gpuFusedBN, HalfCuDNNBN: gpuHalfCuDNNBN, PoolKernels: gpuPoolKernels}
 }

@@ -76,7 +76,7 @@ func (r *gpuRun) Words(nd *G.Node) int {
 // the float32 flattening a dense layer reads from a four-dimensional
 // input (and writes its gradient through), the kernel gradients'
 // bfloat16 scratch, the per-channel double sums of a bias gradient and,
-// under gpuHalfDxForward in a graph with input gradients, the kernels
+// unless gpuHalfDx is off, in a graph with input gradients, the kernels
 // turned for them.
 func (r *gpuRun) allocHalf() error {
 	if !r.net.half {
@@ -124,7 +124,11 @@ func (r *gpuRun) allocHalf() error {
 	}
 	// the turned kernels of an input gradient run forward: the size of
 	// a kernel gradient's scratch
-	if r.dxFwd = gpuHalfDxForward && dxs; r.dxFwd {
+	r.dxMode = gpuHalfDx
+	if !dxs {
+		r.dxMode = modeOff
+	}
+	if r.dxMode != modeOff {
 		if err := alloc(&r.flipped, dw); err != nil {
 			return err
 		}

@@ -109,7 +109,7 @@ func TestGPUBF16PaddingChangesNothing(t *testing.T) {
 }
 
 // TestGPUBF16InputGradientForward: the input gradients computed as
-// forward convolutions of dy with the turned kernels (gpuHalfDxForward)
+// forward convolutions of dy with the turned kernels (gpuHalfDx on)
 // give the backward-data convolutions' step: the same loss and logits
 // (the forward pass is the same) and gradients within what a sum's order
 // does to bfloat16 values (the emulator: cnn-s's equal, vgg-s's 1.9e-4
@@ -121,10 +121,39 @@ func TestGPUBF16InputGradientForward(t *testing.T) {
 	needGPU(t)
 	for _, name := range []string{"cnn-s", "vgg-s", "resnet-s"} {
 		t.Run(name, func(t *testing.T) {
-			defer func(v bool) { gpuHalfDxForward = v }(gpuHalfDxForward)
-			nets, ls, ys, gs := switchedBF16Steps(t, name, func(on bool) { gpuHalfDxForward = on })
+			defer func(v switchMode) { gpuHalfDx = v }(gpuHalfDx)
+			nets, ls, ys, gs := switchedBF16Steps(t, name, func(on bool) {
+				gpuHalfDx = modeOff
+				if on {
+					gpuHalfDx = modeOn
+				}
+			})
 			if got := len(nets[true].gpu.train.dxConvs); got == 0 || len(nets[false].gpu.train.dxConvs) != 0 {
 				t.Fatalf("input gradients as forward convolutions: %d with the switch on, %d off", got, len(nets[false].gpu.train.dxConvs))
+			}
+			// Left to the engine, each convolution's form is the search's
+			// faster one (the emulator times nothing: backward-data).
+			gpuHalfDx = modeAuto
+			auto, err := New(Spec{Name: name, Batch: 8, W: 32, H: 32, Seed: 7, Device: DeviceCUDA, Precision: PrecisionBF16})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() {
+				if err := auto.Close(); err != nil {
+					t.Error(err)
+				}
+			}()
+			picked := 0
+			for _, c := range auto.gpu.train.dxChoices {
+				if c.err != nil || c.forward != dxForwardFaster(c.bwd, c.fwd) {
+					t.Errorf("auto: %+v", c)
+				}
+				if c.forward {
+					picked++
+				}
+			}
+			if n := len(auto.gpu.train.dxChoices); n != len(nets[true].gpu.train.dxConvs) || picked != len(auto.gpu.train.dxConvs) {
+				t.Errorf("auto: %d choices, %d forward, %d forward forms kept; the switch on made %d", n, picked, len(auto.gpu.train.dxConvs), len(nets[true].gpu.train.dxConvs))
 			}
 			lossErr := opstest.RelDiff(ls[1], ls[0])
 			yErr, gErr := opstest.RelErr(ys[1], ys[0]), opstest.RelErr(gs[1], gs[0])

@@ -77,12 +77,19 @@ func (r *gpuRun) convPicks() string {
 		lines = append(lines, fmt.Sprintf("  conv %dx%dx%dx%d→%d %dx%d: forward %v; input gradient %v; kernel gradient %v\n",
 			s.N, s.C, s.H, s.W, s.K, s.R, s.R, a.Forward, a.InputGrad, a.KernelGrad))
 	}
-	for _, cv := range r.dxConvs {
-		s, a := cv.Shape(), cv.Algorithms()
-		if a.Searched {
-			lines = append(lines, fmt.Sprintf("  input gradient as a forward conv %dx%dx%dx%d→%d %dx%d: %v\n",
-				s.N, s.C, s.H, s.W, s.K, s.R, s.R, a.Forward))
+	for _, c := range r.dxChoices {
+		if !c.searched && c.err == nil {
+			continue
 		}
+		s, form := c.shape, "backward-data"
+		if c.forward {
+			form = "forward"
+		}
+		line := fmt.Sprintf("  conv %dx%dx%dx%d→%d %dx%d: bf16 input gradient by %s; as a forward conv %v", s.N, s.C, s.H, s.W, s.K, s.R, s.R, form, c.fwd)
+		if c.err != nil {
+			line = fmt.Sprintf("  conv %dx%dx%dx%d→%d %dx%d: bf16 input gradient by %s; as a forward conv: %v", s.N, s.C, s.H, s.W, s.K, s.R, s.R, form, c.err)
+		}
+		lines = append(lines, line+"\n")
 	}
 	if len(lines) == 0 {
 		return ""

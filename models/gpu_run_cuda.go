@@ -66,12 +66,14 @@ type gpuRun struct {
 	flat  gpu.Buffer             // a four-dimensional value flattened to float32, for a dense layer
 	dwh   gpu.Buffer             // a kernel gradient in bfloat16, before its float32 form
 	hsums gpu.Buffer             // a bias gradient's per-channel double sums
-	// the input gradients as forward convolutions (gpuHalfDxForward),
-	// decided when the run is laid out: each convolution's, and the
-	// turned kernels they read
-	dxFwd   bool
-	dxConvs map[*ops.Conv2dOp]*gpu.Conv
-	flipped gpu.Buffer
+	// bf16's input gradients as forward convolutions (gpuHalfDx,
+	// gpu_dx_forward_cuda.go), decided when the run is laid out: the mode
+	// (off in a run without input gradients), the convolutions that take
+	// that form, the turned kernels they read, and each choice made
+	dxMode    switchMode
+	dxConvs   map[*ops.Conv2dOp]*gpu.Conv
+	flipped   gpu.Buffer
+	dxChoices []dxChoice
 }
 
 func newGPURun(net *gpuNet, gr *graph) (*gpuRun, error) {
@@ -277,8 +279,8 @@ func (r *gpuRun) describe() error {
 				return fmt.Errorf("convolution %v→%v: %w", s, nd.Shape(), err)
 			}
 			r.convs[op] = cv
-			if r.dxFwd && dxNode != nil {
-				if err := r.describeDxConv(op, x, nd, dxNode); err != nil {
+			if r.dxMode != modeOff && dxNode != nil {
+				if err := r.chooseDxForm(op, x, nd, dxNode, cv); err != nil {
 					return err
 				}
 			}
@@ -332,37 +334,6 @@ func (r *gpuRun) describe() error {
 			}
 		}
 	}
-	return nil
-}
-
-// describeDxConv describes the forward convolution that computes conv
-// nd's input gradient dx (node dxNode, from dy, its input 1) under
-// gpuHalfDxForward: dy [N, K, Ho, Wo] convolved with the C kernels turned
-// by 180° (md_flip_krsc_h into r.flipped), padding R−1−pad, is dx [N,
-// C, H, W] (stride 1). Its forward algorithm is searched as any
-// convolution's, on buffers of its own under the plan (dy and dx may
-// share memory there).
-func (r *gpuRun) describeDxConv(op *ops.Conv2dOp, x, nd, dxNode *G.Node) error {
-	d := r.net.dev
-	dy, dx := r.buf[r.in(dxNode, 1)], r.buf[dxNode]
-	var tmp []gpu.Buffer
-	if r.planned {
-		for _, p := range []*gpu.Buffer{&dy, &dx} {
-			b, err := d.Alloc(p.N)
-			if err != nil {
-				return errors.Join(err, freeAll(d, tmp))
-			}
-			tmp = append(tmp, b)
-			*p = b
-		}
-	}
-	ys := nd.Shape()
-	cv, err := d.NewConv(gpu.ConvShape{N: ys[0], C: ys[1], H: ys[2], W: ys[3], K: r.HalfChannels(x), R: op.K, Pad: op.K - 1 - op.Pad,
-		BF16: true}, dy, r.flipped, dx, gpu.Buffer{}, gpu.Buffer{})
-	if err := errors.Join(err, freeAll(d, tmp)); err != nil {
-		return fmt.Errorf("the input gradient of convolution %v→%v as a forward convolution: %w", x.Shape(), ys, err)
-	}
-	r.dxConvs[op] = cv
 	return nil
 }
 

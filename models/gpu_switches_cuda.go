@@ -71,20 +71,23 @@ var (
 	// all. Built in the eleventh session without a GPU (checked on the
 	// emulator); scripts/gpu-check.sh's extra part benches both.
 	gpuHalfPad = envSwitch("MASKDASH_BF16_PAD", true)
-	// gpuHalfDxForward computes, under --precision bf16, each
-	// convolution's input gradient as cuDNN's forward convolution of dy
-	// with the kernels turned by 180° and their channel counts swapped
-	// (models/ops's halfInputGrad; MASKDASH_BF16_DX_FORWARD) instead of
-	// cuDNN's backward-data convolution. Off: built in the twenty-seventh
-	// session without a GPU, checked on the CPU (cudakern's
-	// TestBF16FlippedKernelGivesInputGradient) and the emulator
-	// (TestGPUBF16InputGradientForward). On the H100 the four bfloat16
-	// backward-data convolutions took 102 of vgg-s's 120 ms a step (30×
-	// float32's) where the forward ones ran at twice float32's time; the
-	// search's math types are fixed since, untested on a GPU.
-	// scripts/gpu-check.sh's profile part times bf16 both ways: turn it on
-	// if it is faster there.
-	gpuHalfDxForward = envSwitch("MASKDASH_BF16_DX_FORWARD", false)
+	// gpuHalfDx says how, under --precision bf16, each convolution's
+	// input gradient runs (MASKDASH_BF16_DX_FORWARD): 1 always as cuDNN's
+	// forward convolution of dy with the kernels turned by 180° and their
+	// channel counts swapped (models/ops's halfInputGrad), 0 always as
+	// cuDNN's backward-data convolution, unset (auto) whichever cuDNN's
+	// algorithm search timed faster for that convolution's shape
+	// (dxForwardFaster; the emulator times nothing: backward-data). Built
+	// in the twenty-seventh session without a GPU, checked on the CPU
+	// (cudakern's TestBF16FlippedKernelGivesInputGradient) and the
+	// emulator (TestGPUBF16InputGradientForward, the bf16 training
+	// curve). On the H100 the four bfloat16 backward-data convolutions
+	// took 102 of vgg-s's 120 ms a step (30× float32's) where the forward
+	// ones ran at twice float32's time; the search's math types are fixed
+	// since, untested on a GPU. bench's GPU profile lists each choice with
+	// both times; scripts/gpu-check.sh's profile part times bf16 with 0
+	// and 1.
+	gpuHalfDx = envMode("MASKDASH_BF16_DX_FORWARD")
 	// gpuPipeline has the trainer queue each step on the GPU, and its
 	// update, before it reads the step before's loss and logits
 	// (Net.QueueTrainStep, TrainResult; MASKDASH_GPU_PIPELINE): the GPU
@@ -104,6 +107,28 @@ func GPUPipelined() bool { return gpuPipeline }
 // GPULossOnDevice reports whether callers should give a net on the GPU
 // its loss as data (SetDeviceLoss): MASKDASH_GPU_LOSS.
 func GPULossOnDevice() bool { return gpuLoss }
+
+// switchMode is a switch the engine may also decide by what it
+// measures: auto, on or off.
+type switchMode int
+
+const (
+	modeAuto switchMode = iota
+	modeOn
+	modeOff
+)
+
+// envMode is the mode named by an environment variable: "1" on, "0" off,
+// anything else auto.
+func envMode(name string) switchMode {
+	switch os.Getenv(name) {
+	case "1":
+		return modeOn
+	case "0":
+		return modeOff
+	}
+	return modeAuto
+}
 
 // envSwitch is the switch named by an environment variable: "1" on, "0"
 // off, anything else the default.

@@ -32,7 +32,8 @@
 # MASKDASH_GPU_PROFILE=1, in float32 and bf16, and of a cnn-s step, each
 # with cuDNN's picks for every convolution, bf16's profile again and two
 # pairs of benches with its input gradients as forward convolutions
-# (MASKDASH_BF16_DX_FORWARD=1) against cuDNN's backward-data ones, and
+# (MASKDASH_BF16_DX_FORWARD=1) against cuDNN's backward-data ones (=0;
+# unset, the default rows, picks each convolution's by the search), and
 # cuDNN's spatial against persistent BatchNorm: 15 s before the bf16
 # pairs). Two more parts: extra (two steps in
 # flight, bench --pipeline, against one at a time for cnn-s at 256 and
@@ -62,7 +63,9 @@
 # MASKDASH_BF16_PAD (bf16's batch padded from 3 to 8 channels for the
 # first convolution, on), MASKDASH_GPU_POOL (the max pools by
 # md_pool2k_*, off), MASKDASH_BF16_DX_FORWARD (bf16's input gradients as
-# forward convolutions of dy with the kernels turned, off),
+# forward convolutions of dy with the kernels turned: 1 always, 0 never,
+# unset each convolution's faster form by cuDNN's search times; the
+# profile lists each choice),
 # MASKDASH_GPU_PIPELINE (the trainer's two steps in flight, off).
 # Each go test's whole output is kept in $OUT/test-*.log.
 set -uo pipefail

@@ -48,21 +48,21 @@ func (op *ConvDxOp) GPUDoHalf(r GPURun, nd *G.Node) error {
 
 // halfInputGrad queues a bfloat16 convolution's input gradient dx from
 // its kernels' bfloat16 KRSC copy w and dy: cuDNN's backward-data
-// convolution, or, under GPUChoices.HalfDxForward, its forward
-// convolution of dy with the kernels turned (stride 1: dx = conv(dy, w
-// turned by 180° with K and C swapped), padding R−1−pad), for where
-// cuDNN's bfloat16 backward-data kernels are slow (NOTES.md, the
+// convolution, or, where the run chose it (GPURun.DxConv), cuDNN's
+// forward convolution of dy with the kernels turned (stride 1: dx =
+// conv(dy, w turned by 180° with K and C swapped), padding R−1−pad), for
+// where cuDNN's bfloat16 backward-data kernels are slow (NOTES.md, the
 // twenty-fourth session: 30× float32's on the H100).
 func halfInputGrad(r GPURun, op *ConvDxOp, cv *gpu.Conv, w, dy, dx gpu.Buffer) error {
-	d := r.Device()
-	if !r.Choices().HalfDxForward {
+	d, fwd := r.Device(), r.DxConv(op.Fwd)
+	if fwd == nil {
 		return d.ConvBackwardData(cv, w, dy, dx)
 	}
 	s, flipped := cv.Shape(), r.Scratch().Flipped
 	if err := d.Launch("md_flip_krsc_h", s.K*s.C*s.R*s.R, s.K, s.C, s.R, w, flipped); err != nil {
 		return err
 	}
-	return d.ConvForward(r.DxConv(op.Fwd), dy, flipped, dx)
+	return d.ConvForward(fwd, dy, flipped, dx)
 }
 
 // GPUDo is the kernel gradient (inputs x and dy), unless its ConvDxOp

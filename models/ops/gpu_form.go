@@ -63,9 +63,9 @@ type GPURun interface {
 	// Conv is a convolution's cuDNN description, algorithms and all.
 	Conv(op *Conv2dOp) *gpu.Conv
 	// DxConv is the forward convolution that computes a bfloat16
-	// convolution's input gradient when GPUChoices.HalfDxForward is set
-	// (dy convolved with the kernels turned by 180°, md_flip_krsc_h); nil
-	// otherwise.
+	// convolution's input gradient, dy convolved with the kernels turned
+	// by 180° (md_flip_krsc_h), where the run chose that form; nil where
+	// cuDNN's backward-data convolution computes it.
 	DxConv(op *Conv2dOp) *gpu.Conv
 	// BN is a BatchNorm layer's state on the device.
 	BN(op *BNOp) *BNOnGPU
@@ -92,7 +92,7 @@ type GPUScratch struct {
 	// bf16 only
 	Flat       gpu.Buffer // a four-dimensional value flattened to float32 NCHW for a dense layer
 	KernelGrad gpu.Buffer // a kernel gradient in bfloat16 KRSC, before its float32 form
-	Flipped    gpu.Buffer // a convolution's kernels turned for its input gradient (GPUChoices.HalfDxForward)
+	Flipped    gpu.Buffer // a convolution's kernels turned for its input gradient (GPURun.DxConv)
 	HalfSums   gpu.Buffer // a bias gradient's per-channel float64 sums
 }
 
@@ -109,11 +109,6 @@ type GPUChoices struct {
 	// each window's winner for the backward pass, rather than cuDNN's,
 	// whose backward pass reads x and y again.
 	PoolKernels bool
-	// HalfDxForward: a bfloat16 convolution's input gradient as cuDNN's
-	// forward convolution of dy with the kernels turned by 180° and their
-	// channel counts swapped (GPURun.DxConv), rather than cuDNN's
-	// backward-data convolution.
-	HalfDxForward bool
 }
 
 // BNOnGPU is one BatchNorm layer on the device: cuDNN's description and
