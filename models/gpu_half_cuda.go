@@ -79,6 +79,7 @@ func (r *gpuRun) Words(nd *G.Node) int {
 // unless gpuHalfDx is off, in a graph with input gradients, the kernels
 // turned for them.
 func (r *gpuRun) allocHalf() error {
+	r.dxMode = modeOff // float32 has no turned kernels: its input gradients are backward-data's
 	if !r.net.half {
 		return nil
 	}

@@ -119,6 +119,23 @@ func TestGPUBF16PaddingChangesNothing(t *testing.T) {
 // way, or a wrong padding, are off by their whole size.
 func TestGPUBF16InputGradientForward(t *testing.T) {
 	needGPU(t)
+	t.Run("float32", func(t *testing.T) {
+		// a float32 net has no choice to make, whatever the mode
+		defer func(v switchMode) { gpuHalfDx = v }(gpuHalfDx)
+		for _, mode := range []switchMode{modeAuto, modeOn} {
+			gpuHalfDx = mode
+			n, err := New(Spec{Name: "vgg-s", Batch: 8, W: 32, H: 32, Seed: 7, Device: DeviceCUDA})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c, f := len(n.gpu.train.dxChoices), len(n.gpu.train.dxConvs); c != 0 || f != 0 {
+				t.Errorf("mode %d: a float32 net made %d input-gradient choices, %d forward forms", mode, c, f)
+			}
+			if err := n.Close(); err != nil {
+				t.Error(err)
+			}
+		}
+	})
 	for _, name := range []string{"cnn-s", "vgg-s", "resnet-s"} {
 		t.Run(name, func(t *testing.T) {
 			defer func(v switchMode) { gpuHalfDx = v }(gpuHalfDx)

@@ -279,7 +279,7 @@ func (r *gpuRun) describe() error {
 				return fmt.Errorf("convolution %v→%v: %w", s, nd.Shape(), err)
 			}
 			r.convs[op] = cv
-			if r.dxMode != modeOff && dxNode != nil {
+			if r.net.half && r.dxMode != modeOff && dxNode != nil {
 				if err := r.chooseDxForm(op, x, nd, dxNode, cv); err != nil {
 					return err
 				}
