@@ -59,21 +59,13 @@ func (r *gpuRun) chooseDxForm(op *ops.Conv2dOp, x, nd, dxNode *G.Node, cv *gpu.C
 // nd's input gradient dx (node dxNode, from dy, its input 1): dy [N, K,
 // Ho, Wo] convolved with the C kernels turned by 180° (md_flip_krsc_h
 // into r.flipped), padding R−1−pad, is dx [N, C, H, W] (stride 1). Its
-// forward algorithm is searched as any convolution's, on buffers of its
-// own under the plan (dy and dx may share memory there).
+// forward algorithm is searched as any convolution's (searchBuffers).
 func (r *gpuRun) describeDxConv(op *ops.Conv2dOp, x, nd, dxNode *G.Node) (*gpu.Conv, error) {
 	d := r.net.dev
 	dy, dx := r.buf[r.in(dxNode, 1)], r.buf[dxNode]
-	var tmp []gpu.Buffer
-	if r.planned {
-		for _, p := range []*gpu.Buffer{&dy, &dx} {
-			b, err := d.Alloc(p.N)
-			if err != nil {
-				return nil, errors.Join(err, freeAll(d, tmp))
-			}
-			tmp = append(tmp, b)
-			*p = b
-		}
+	tmp, err := r.searchBuffers(&dy, &dx)
+	if err != nil {
+		return nil, err
 	}
 	ys := nd.Shape()
 	cv, err := d.NewConv(gpu.ConvShape{N: ys[0], C: ys[1], H: ys[2], W: ys[3], K: r.HalfChannels(x), R: op.K, Pad: op.K - 1 - op.Pad,

@@ -81,15 +81,15 @@ func (r *gpuRun) convPicks() string {
 		if !c.searched && c.err == nil {
 			continue
 		}
-		s, form := c.shape, "backward-data"
+		s, form, fwd := c.shape, "backward-data", any(c.fwd)
 		if c.forward {
 			form = "forward"
 		}
-		line := fmt.Sprintf("  conv %dx%dx%dx%d→%d %dx%d: bf16 input gradient by %s; as a forward conv %v", s.N, s.C, s.H, s.W, s.K, s.R, s.R, form, c.fwd)
 		if c.err != nil {
-			line = fmt.Sprintf("  conv %dx%dx%dx%d→%d %dx%d: bf16 input gradient by %s; as a forward conv: %v", s.N, s.C, s.H, s.W, s.K, s.R, s.R, form, c.err)
+			fwd = c.err
 		}
-		lines = append(lines, line+"\n")
+		lines = append(lines, fmt.Sprintf("  conv %dx%dx%dx%d→%d %dx%d: bf16 input gradient by %s; as a forward conv: %v\n",
+			s.N, s.C, s.H, s.W, s.K, s.R, s.R, form, fwd))
 	}
 	if len(lines) == 0 {
 		return ""

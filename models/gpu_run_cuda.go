@@ -256,21 +256,9 @@ func (r *gpuRun) describe() error {
 					dw = r.dwh
 				}
 			}
-			var tmp []gpu.Buffer
-			if r.planned {
-				// Under the plan y may share dx's memory: the search
-				// gets buffers of its own.
-				for _, p := range []*gpu.Buffer{&xb, &yb, &dx, &dw} {
-					if p.Nil() {
-						continue
-					}
-					b, err := d.Alloc(p.N)
-					if err != nil {
-						return errors.Join(err, freeAll(d, tmp))
-					}
-					tmp = append(tmp, b)
-					*p = b
-				}
+			tmp, err := r.searchBuffers(&xb, &yb, &dx, &dw)
+			if err != nil {
+				return err
 			}
 			cv, err := d.NewConv(gpu.ConvShape{N: s[0], C: r.HalfChannels(x), H: s[2], W: s[3], K: k, R: op.K, Pad: op.Pad,
 				TF32: r.net.prec.convTF32(), BF16: r.net.half},
@@ -335,6 +323,31 @@ func (r *gpuRun) describe() error {
 		}
 	}
 	return nil
+}
+
+// searchBuffers gives a convolution's algorithm search buffers of its
+// own in place of the non-nil ones of ps when the run is laid out by the
+// memory plan, under which its values may share memory (y with dx, dy
+// with dx): the search writes them. It returns them, for freeAll after
+// the search.
+func (r *gpuRun) searchBuffers(ps ...*gpu.Buffer) ([]gpu.Buffer, error) {
+	if !r.planned {
+		return nil, nil
+	}
+	d := r.net.dev
+	var tmp []gpu.Buffer
+	for _, p := range ps {
+		if p.Nil() {
+			continue
+		}
+		b, err := d.Alloc(p.N)
+		if err != nil {
+			return nil, errors.Join(err, freeAll(d, tmp))
+		}
+		tmp = append(tmp, b)
+		*p = b
+	}
+	return tmp, nil
 }
 
 // freeAll frees bs, joining the failures.

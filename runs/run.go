@@ -169,8 +169,9 @@ func OfKinds(kinds ...string) func(line []byte) bool {
 	for i, k := range kinds {
 		want[i] = []byte(kindPrefix + k + `"`)
 	}
+	pre := []byte(kindPrefix)
 	return func(b []byte) bool {
-		if !bytes.HasPrefix(b, []byte(kindPrefix)) {
+		if !bytes.HasPrefix(b, pre) {
 			return true
 		}
 		for _, w := range want {
