@@ -89,14 +89,23 @@ func (h *Hub) Publish(e Event) {
 // sees its recent steps (the overview's "recent" loss chart) in full
 // detail, and older stretches lose detail the older they are.
 func (h *Hub) thin() {
+	kept, steps := thinSteps(h.history, h.steps, func(e Event) bool { return e.Kind == KindStep })
+	clear(h.history[len(kept):])
+	h.history, h.steps = kept, steps
+}
+
+// thinSteps is the hub's thinning of a history of which steps items are
+// step events: every other one of them is dropped but the newest
+// HistorySteps/2; every other item stays. It works in place and returns
+// what is kept and how many of those are step events.
+func thinSteps[T any](history []T, steps int, isStep func(T) bool) ([]T, int) {
 	dense := HistorySteps / 2
-	kept := h.history[:0]
+	kept := history[:0]
 	odd := false
-	seen := 0
-	old := h.steps - dense // the step events that may be thinned
-	h.steps = 0
-	for _, e := range h.history {
-		if e.Kind == KindStep {
+	seen, left := 0, 0
+	old := steps - dense // the step events that may be thinned
+	for _, e := range history {
+		if isStep(e) {
 			seen++
 			if seen <= old {
 				odd = !odd
@@ -104,12 +113,30 @@ func (h *Hub) thin() {
 					continue
 				}
 			}
-			h.steps++
+			left++
 		}
 		kept = append(kept, e)
 	}
-	clear(h.history[len(kept):])
-	h.history = kept
+	return kept, left
+}
+
+// stepsKept says which of n step events published one after another
+// into an empty hub it keeps in its history (the thinning's outcome,
+// worked out on their numbers): a log read from its start into a hub
+// need not decode the step events the hub would drop.
+func stepsKept(n int) []bool {
+	var history []int32
+	for i := range n {
+		history = append(history, int32(i))
+		if len(history) > HistorySteps {
+			history, _ = thinSteps(history, len(history), func(int32) bool { return true })
+		}
+	}
+	keep := make([]bool, n)
+	for _, i := range history {
+		keep[i] = true
+	}
+	return keep
 }
 
 // Close ends every subscription (after their queues drain).
@@ -125,6 +152,13 @@ func (h *Hub) Close() {
 		s.mu.Unlock()
 		s.wake()
 	}
+}
+
+// stepEvents is how many step events the history holds.
+func (h *Hub) stepEvents() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.steps
 }
 
 // Subscribers is the number of live subscriptions.

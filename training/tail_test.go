@@ -154,7 +154,7 @@ func TestPublishLinesAcrossChunks(t *testing.T) {
 	log.WriteString(`{"kind":"step","ep`)
 	hub := NewHub()
 	sub, _ := hub.Subscribe(64)
-	n, rest := publishLines(iotest.OneByteReader(strings.NewReader(log.String())), nil, make([]byte, 7), hub)
+	n, rest := publishLines(iotest.OneByteReader(strings.NewReader(log.String())), nil, make([]byte, 7), hub, nil)
 	if n != log.Len() || string(rest) != `{"kind":"step","ep` {
 		t.Errorf("read %d bytes of %d, kept %q", n, log.Len(), rest)
 	}
@@ -174,7 +174,7 @@ func TestPublishLinesAcrossChunks(t *testing.T) {
 		t.Errorf("published epochs %v, want [1 2 3 4 5]", epochs)
 	}
 	// the rest of the torn line, in the next read
-	n, rest = publishLines(strings.NewReader(`och":6}`+"\n"), rest, make([]byte, 7), hub)
+	n, rest = publishLines(strings.NewReader(`och":6}`+"\n"), rest, make([]byte, 7), hub, nil)
 	if es, _, ok := sub.Next(ctx); n != 8 || len(rest) != 0 || !ok || len(es) != 1 || es[0].Kind != KindStep || es[0].Epoch != 6 {
 		t.Errorf("the torn line finished: %d bytes, %q kept, %v", n, rest, es)
 	}

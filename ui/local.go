@@ -52,10 +52,9 @@ func RunLocal(ctx context.Context, mgr *training.Manager, cfg Config) error {
 func RunWatch(ctx context.Context, dir, who string, readOnly bool, cfg Config) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	hub := training.NewHub()
+	hub := training.FollowLog(ctx, dir, 500*time.Millisecond) // an unreadable log shows nothing; the header says so
 	sub, snap := hub.Subscribe(0)
 	defer sub.Cancel()
-	go func() { _ = training.TailLog(ctx, dir, hub, 500*time.Millisecond) }() // an unreadable log shows nothing; the header says so
 	r := lipgloss.NewRenderer(os.Stdout)
 	if os.Getenv("NO_COLOR") != "" {
 		r.SetColorProfile(termenv.Ascii)

@@ -80,9 +80,8 @@ func (m Model) startWatch(msg watchMsg) (tea.Model, tea.Cmd) {
 	viewer := m.opts.Ctrl == nil
 	return m, func() tea.Msg {
 		ctx, cancel := context.WithCancel(context.Background())
-		hub := training.NewHub()
+		hub := training.FollowLog(ctx, msg.dir, 500*time.Millisecond) // a log that cannot be read shows nothing
 		sub, snap := hub.Subscribe(1024)
-		go func() { _ = training.TailLog(ctx, msg.dir, hub, 500*time.Millisecond) }() // a log that cannot be read shows nothing
 		w := &watched{dir: msg.dir, sub: sub, cancel: func() { cancel(); sub.Cancel() }}
 		if !viewer {
 			w.ctrl = training.RemoteRun{Dir: msg.dir}

@@ -31,8 +31,8 @@ func TestWatchAnotherRun(t *testing.T) {
 	m := New(Options{Snapshot: script(), Ctrl: &fakeCtrl{}, Renderer: asciiRenderer(), RunsDir: rd, Who: "alice"})
 	m, _ = m.Resize(120, 40)
 	nm, cmd := m.Update(watchMsg{dir: r.Dir})
-	nm, cmd = nm.(Model).Update(cmd()) // the tail started
-	m = run(t, nm.(Model), cmd)        // its first events
+	nm, _ = nm.(Model).Update(cmd()) // the log read to its end, and followed on
+	m = nm.(Model)                    // its events are on screen at once (training.FollowLog)
 	if m.state.Header.ID != "elsewhere" || !strings.Contains(m.View(), "from its folder") {
 		t.Fatalf("watching: header %q\n%s", m.state.Header.ID, m.View())
 	}
