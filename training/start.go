@@ -145,14 +145,22 @@ func (l launch) open(t *Trainer, hub *Hub) (*runSink, error) {
 		if run, err = store.OpenForWrite(l.cfg.Resume); err != nil {
 			return nil, err
 		}
-		step := 0
+		epoch, step := 0, 0
 		if l.ckpt != "" && !l.parent {
-			step = l.meta.Step
+			epoch, step = l.meta.Epoch, l.meta.Step
 		}
 		// Forget what was logged after the checkpoint: it is about to be
 		// done again, and the log must not hold a step or an epoch twice.
 		if err := run.RewindTo(step); err != nil {
 			return nil, errors.Join(err, run.Close(runs.StatusFailed, err))
+		}
+		run.Info.Epochs = l.cfg.Epochs // resume --epochs N plans N in all: run.json's "done 2/3" said 3 after a resume to 2
+		undone, err := rewindInfo(run, epoch, step, l.meta)
+		if err != nil {
+			return nil, errors.Join(err, run.Close(runs.StatusFailed, err))
+		}
+		if len(undone) > 0 {
+			t.startNotices = append(t.startNotices, undoneNotice(step, undone))
 		}
 	} else {
 		cm, err := l.cfg.AsMap()
