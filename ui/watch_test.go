@@ -32,7 +32,7 @@ func TestWatchAnotherRun(t *testing.T) {
 	m, _ = m.Resize(120, 40)
 	nm, cmd := m.Update(watchMsg{dir: r.Dir})
 	nm, _ = nm.(Model).Update(cmd()) // the log read to its end, and followed on
-	m = nm.(Model)                    // its events are on screen at once (training.FollowLog)
+	m = nm.(Model)                   // its events are on screen at once (training.FollowLog)
 	if m.state.Header.ID != "elsewhere" || !strings.Contains(m.View(), "from its folder") {
 		t.Fatalf("watching: header %q\n%s", m.state.Header.ID, m.View())
 	}
