@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // ReadFolder reads a torchvision ImageFolder tree: root/<class>/<image>.
@@ -36,7 +37,7 @@ func ReadFolder(root string) (*Set, error) {
 		}
 	}
 	if len(s.Samples) == 0 {
-		return nil, fmt.Errorf("image folder %s: %w", root, ErrNoData)
+		return nil, fmt.Errorf("image folder %s: %w in its class folders (%s): each class is a folder of image files (%s)", root, ErrNoData, strings.Join(classes, ", "), imageExtList())
 	}
 	return s, nil
 }

@@ -10,6 +10,7 @@ import (
 	_ "image/png"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	_ "golang.org/x/image/bmp"
@@ -17,7 +18,7 @@ import (
 )
 
 // ErrNoData is returned when a data folder holds nothing readable.
-var ErrNoData = errors.New("dataset: no images found")
+var ErrNoData = errors.New("no images found")
 
 // Sample is one image of a Set.
 type Sample struct {
@@ -204,4 +205,16 @@ func (im *Images) Image(path string, mem int) (image.Image, error) {
 		return nil, fmt.Errorf("%s has no in-memory image %d", im.Dir, mem)
 	}
 	return &image.Gray{Pix: s.mem[mem], Stride: s.memW, Rect: image.Rect(0, 0, s.memW, s.memH)}, nil
+}
+
+// imageExtList is the extensions the readers accept, for a message.
+func imageExtList() string {
+	var exts []string
+	for e, ok := range imageExts {
+		if ok {
+			exts = append(exts, e)
+		}
+	}
+	sort.Strings(exts)
+	return strings.Join(exts, " ")
 }
