@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/binary"
+	"errors"
 	"image"
 	"image/color"
 	"image/png"
@@ -638,5 +639,21 @@ func TestPseudoLabelsFiles(t *testing.T) {
 	}
 	if _, _, err := ReadPseudoLabels(narrow); err == nil || !strings.Contains(err.Error(), "has 10 probability columns; the mask layout has 18 classes") {
 		t.Errorf("a file of 10 classes' probabilities: %v", err)
+	}
+}
+
+// TestFolderWithoutImagesSaysWhereItLooked: an image folder whose class
+// folders hold no image files names them and what an image file is.
+func TestFolderWithoutImagesSaysWhereItLooked(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "train", "images", "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "train", "notes.txt"), []byte("hi"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := ReadFolder(dir)
+	if !errors.Is(err, ErrNoData) || !strings.Contains(err.Error(), "class folders (train)") || !strings.Contains(err.Error(), ".jpg") || strings.Contains(err.Error(), "dataset:") {
+		t.Errorf("got %v", err)
 	}
 }
