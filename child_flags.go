@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/maskdash/maskdash/runs"
@@ -89,6 +90,11 @@ func inheritParent(fs *pflag.FlagSet, c *training.Config) error {
 	merged.From = info.ID
 	if merged.FromDir, err = filepath.Abs(info.Dir); err != nil {
 		return err
+	}
+	if !fs.Changed("data") && merged.Data != "" {
+		if st, err := os.Stat(merged.Data); err != nil || !st.IsDir() {
+			return fmt.Errorf("--from %s: its data folder %s is not there now (moved, or a path relative to another folder than this one): give --data DIR", info.ID, merged.Data)
+		}
 	}
 	*c = merged
 	return nil

@@ -101,3 +101,27 @@ func TestChildRunTakesItsParentsSettings(t *testing.T) {
 		t.Errorf("--from nobody: %v\n%s", err, out)
 	}
 }
+
+// TestChildOfARunWhoseDataMoved: a child run that would take its parent's
+// data folder, which has moved since, says so in one sentence and trains
+// with --data where the data is now.
+func TestChildOfARunWhoseDataMoved(t *testing.T) {
+	work, runsDir := t.TempDir(), t.TempDir()
+	d1, d2 := filepath.Join(work, "d1"), filepath.Join(work, "d2")
+	if err := os.CopyFS(d1, os.DirFS(tinySet(t))); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run(t, "train", "--headless", "--data", d1, "--runs", runsDir, "--img", "16x16", "--batch", "8", "--epochs", "1", "--name", "parent"); err != nil {
+		t.Fatalf("parent: %v\n%s", err, out)
+	}
+	if err := os.Rename(d1, d2); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, "train", "--headless", "--from", "parent", "--runs", runsDir, "--epochs", "1", "--name", "kid")
+	if err == nil || !strings.Contains(out, "its data folder "+d1+" is not there now") || !strings.Contains(out, "--data DIR") || strings.Count(strings.TrimSpace(out), "\n") > 0 {
+		t.Errorf("a child of a run whose data moved: %v\n%s", err, out)
+	}
+	if out, err := run(t, "train", "--headless", "--from", "parent", "--data", d2, "--runs", runsDir, "--epochs", "1", "--name", "kid"); err != nil {
+		t.Errorf("the child with --data where the data is now: %v\n%s", err, out)
+	}
+}

@@ -33,6 +33,7 @@ func (a *app) resumeCmd() *cobra.Command {
 	var runsDir string
 	var headless bool
 	var epochs int
+	var data string
 	cmd := &cobra.Command{
 		Use:   "resume RUN",
 		Short: "continue a run from its latest checkpoint",
@@ -41,6 +42,7 @@ func (a *app) resumeCmd() *cobra.Command {
 	cmd.Flags().StringVar(&runsDir, "runs", runs.DefaultDir, "runs folder")
 	cmd.Flags().BoolVar(&headless, "headless", false, "no dashboard: print progress lines")
 	countInt(cmd.Flags(), &epochs, "epochs", 0, "train to this many epochs in total (default: the run's own)")
+	cmd.Flags().StringVar(&data, "data", "", "the run's data folder where it is now, when it moved (the same images; run.json then records it)")
 	notify := notifyFlags(cmd.Flags())
 	cmd.RunE = func(_ *cobra.Command, args []string) error {
 		info, err := runs.NewStore(runsDir).Info(args[0])
@@ -51,7 +53,7 @@ func (a *app) resumeCmd() *cobra.Command {
 			return fmt.Errorf("run %s has finished all its %s; to train on, resume it with --epochs N (more than %d), or start a child run with 'maskdash train --from %s'",
 				info.ID, plural(info.EpochsDone, "epoch"), info.EpochsDone, info.ID)
 		}
-		return a.train(training.Config{Runs: runsDir, Resume: info.ID, Epochs: epochs}, headless, notify)
+		return a.train(training.Config{Runs: runsDir, Resume: info.ID, Epochs: epochs, Data: data}, headless, notify)
 	}
 	return cmd
 }

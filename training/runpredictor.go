@@ -2,7 +2,6 @@ package training
 
 import (
 	"fmt"
-	"path/filepath"
 
 	"github.com/maskdash/maskdash/dataset"
 	"github.com/maskdash/maskdash/runs"
@@ -78,13 +77,16 @@ func (r RunPredictor) evalData(dir string, predict bool, task string) (*dataset.
 			return nil, fmt.Errorf("the run does not record its data folder; name one with --data DIR")
 		}
 		dir = r.DataDir
+		if !dirExists(dir) {
+			return nil, fmt.Errorf("the run's data folder %s is not there now (moved, or a path relative to another folder than this one): name it with --data DIR", dir)
+		}
 	}
 	bins, err := dataset.ParseAgeBins(r.Meta.Data.AgeBins)
 	if err != nil {
 		bins = dataset.DefaultAgeBins
 	}
 	fix := ""
-	if filepath.Clean(dir) == filepath.Clean(r.DataDir) {
+	if samePath(dir, r.DataDir) {
 		fix = r.Meta.Data.FixLabels // the run's own data, relabelled as it trained on it
 	}
 	set, err := openEvalSet(dir, bins, fix, predict)

@@ -81,7 +81,13 @@ func plan(cfg Config) (launch, error) {
 		if cfg.Epochs > 0 {
 			own.Epochs = cfg.Epochs
 		}
+		if cfg.Data != "" {
+			own.Data = cfg.Data // resume --data: where the run's data is now
+		} else if own.Data != "" && !dirExists(own.Data) {
+			return launch{}, fmt.Errorf("run %s trained on the data folder %s, which is not there now (moved, or a path relative to another folder than this one): resume it with --data DIR where that data is now", info.ID, own.Data)
+		}
 		own.Defaults()
+		own.Data = absPath(own.Data)
 		l := launch{cfg: own, resume: true}
 		if p, err := CheckpointPath(info.Dir, "latest"); err == nil {
 			if l.meta, err = ReadCkptMeta(p); err != nil {
@@ -93,6 +99,7 @@ func plan(cfg Config) (launch, error) {
 		return l.withParent(store)
 	}
 	cfg.Defaults()
+	cfg.Data = absPath(cfg.Data) // run.json's data folder serves eval, predict and resume from any folder
 	return launch{cfg: cfg}.withParent(store)
 }
 
@@ -178,8 +185,16 @@ func (l launch) open(t *Trainer, hub *Hub) (*runSink, error) {
 			}
 		}
 	}
-	if run.Info.DataDir == "" {
-		run.Info.DataDir = t.dataDir() // runs from before data_dir was recorded
+	if run.Info.DataDir == "" || l.resume && l.cfg.Data != "" && !samePath(run.Info.DataDir, l.cfg.Data) {
+		// runs from before data_dir was recorded, and a resume --data
+		// of a run whose data moved: eval and predict look there now
+		run.Info.DataDir = t.dataDir()
+		if l.resume && l.cfg.Data != "" && run.Info.Config != nil {
+			run.Info.Config["data"] = l.cfg.Data
+		}
+		if err := run.SaveInfo(); err != nil {
+			return nil, errors.Join(err, run.Close(runs.StatusFailed, err))
+		}
 	}
 	sink := &runSink{hub: hub, run: run}
 	t.bind(run.ID(), run.Dir, sink)

@@ -150,6 +150,9 @@ func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 	t.sched = Schedule{Name: cfg.Schedule, StepEpochs: cfg.LRStep, WarmupSteps: cfg.Warmup, TotalSteps: t.scheduledSteps()}
 	switch {
 	case l.ckpt != "":
+		if err := t.sameData(l); err != nil {
+			return nil, errors.Join(err, t.net.Close())
+		}
 		if err := t.restore(l.ckpt, l.meta, l.resume && !l.parent); err != nil {
 			return nil, errors.Join(err, t.net.Close())
 		}
@@ -167,6 +170,22 @@ func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 	}
 	t.header = hd
 	return t, nil
+}
+
+// sameData refuses to resume a run on other data than its checkpoint's
+// (a data folder given with resume --data, or one that changed since):
+// another count of training images splits them otherwise, and the
+// run's validation figures before and after would not be of one set.
+func (t *Trainer) sameData(l launch) error {
+	id := l.meta.Data
+	if !l.resume || l.parent || id.Images == 0 {
+		return nil
+	}
+	if n := t.data.Train.Len(); n != id.Images || id.Format != "" && id.Format != t.train.Format {
+		return fmt.Errorf("the data folder %s holds %d training images (%s); run %s trained on %d (%s): a resume goes on with the data it trained on (train --from %s --data DIR starts a child run on other data)",
+			t.dataDir(), n, t.train.Format, l.cfg.Resume, id.Images, id.Format, l.cfg.Resume)
+	}
+	return nil
 }
 
 // gpuPrecision is the net's GPU arithmetic, "" on the CPU.

@@ -95,7 +95,7 @@ func valTrainShown(cfg Config) string {
 // data: they have seen every labelled image, so no split of it is held
 // out.
 func (t *Trainer) startFromValTrained(m CkptMeta) {
-	if !m.ValTrained || m.Data.Root != t.train.Root {
+	if !m.ValTrained || !samePath(m.Data.Root, t.train.Root) {
 		return
 	}
 	t.valTrained = true

@@ -39,7 +39,7 @@ func VoteOutOfFold(prs []RunPredictor) (OutOfFold, error) {
 	}
 	first := groups[0].preds
 	for _, pr := range prs[1:] {
-		if pr.DataDir != "" && prs[0].DataDir != "" && filepath.Clean(pr.DataDir) != filepath.Clean(prs[0].DataDir) {
+		if pr.DataDir != "" && prs[0].DataDir != "" && !samePath(pr.DataDir, prs[0].DataDir) {
 			return OutOfFold{}, fmt.Errorf("runs %s and %s trained on other data folders: their validation images are no folds of one set", filepath.Base(prs[0].RunDir), filepath.Base(pr.RunDir))
 		}
 	}
