@@ -30,7 +30,7 @@ rate is low and the weights wander around a minimum, often generalises better
 than any one of them (Izmailov et al., 2018).`,
 	}
 	f := cmd.Flags()
-	f.StringVar(&runsDir, "runs", runs.DefaultDir, "runs folder")
+	runsFlag(f, &runsDir, "runs folder")
 	f.IntVar(&last, "last", 3, "how many of the last epochs to average (2 or more)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		dir, info, err := runInfoArg(cmd, runsDir, args)

@@ -52,7 +52,7 @@ fits on those: offsets for predict --tta.`,
   maskdash predict 20261205-101500-cnn-s --offsets --out submission.csv`,
 	}
 	f := cmd.Flags()
-	f.StringVar(&runsDir, "runs", runs.DefaultDir, "runs folder")
+	runsFlag(f, &runsDir, "runs folder")
 	f.StringVar(&ckpt, "ckpt", "best", "best, latest or a checkpoint file taken at an epoch's end")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	f.BoolVar(&tta, "tta", false, "fit on the validation images predicted again with their mirror images (for predict --tta)")

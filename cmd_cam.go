@@ -36,7 +36,7 @@ net's input size. For the multi-head (-mh) models, whose heads have hidden
 layers, a map is gradient × activation of the class's log-probability.`,
 	}
 	f := cmd.Flags()
-	f.StringVar(&runsDir, "runs", runs.DefaultDir, "runs folder")
+	runsFlag(f, &runsDir, "runs folder")
 	f.StringVar(&ckpt, "ckpt", "best", "checkpoint: best, latest or a file")
 	f.StringVar(&class, "class", "", "the class whose map is drawn (default: each image's predicted class)")
 	f.StringVar(&out, "out", "", "write each image's map as <out>/<image>-cam.png")

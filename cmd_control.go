@@ -20,7 +20,7 @@ trainer reads every second wherever it runs (a Slurm node, another
 terminal), carries out and logs with who sent it (user@host).`,
 		Args: cobra.RangeArgs(2, 4),
 	}
-	cmd.Flags().StringVar(&runsDir, "runs", runs.DefaultDir, "runs folder")
+	runsFlag(cmd.Flags(), &runsDir, "runs folder")
 	cmd.RunE = func(_ *cobra.Command, args []string) error {
 		req, err := controlRequest(args[1:])
 		if err != nil {

@@ -28,7 +28,7 @@ is a terminal. --cell T,P keeps those of true class T predicted as P (names
 or numbers; * for any; T,T lists the hardest correct ones).`,
 	}
 	f := cmd.Flags()
-	f.StringVar(&runsDir, "runs", runs.DefaultDir, "runs folder")
+	runsFlag(f, &runsDir, "runs folder")
 	f.IntVar(&epoch, "epoch", 0, "epoch (default: the best epoch, or the last the run kept)")
 	f.StringVar(&cell, "cell", "", "T,P: true class T predicted as P (names or numbers, * for any)")
 	f.IntVar(&top, "top", 10, "how many images (0: all)")

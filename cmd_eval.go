@@ -34,7 +34,7 @@ func openRunData(cmd *cobra.Command, args []string, run, runsDir, ckpt, dir stri
 // runFlags registers the flags that name a run's checkpoint, for eval and
 // predict.
 func runFlags(f *pflag.FlagSet, runsDir, run, ckpt *string) {
-	f.StringVar(runsDir, "runs", runs.DefaultDir, "runs folder")
+	runsFlag(f, runsDir, "runs folder")
 	f.StringVar(run, "run", "", "run id (or give it as the argument)")
 	f.StringVar(ckpt, "ckpt", "best", "best, latest or a checkpoint file")
 }
@@ -215,7 +215,7 @@ func (a *app) ensembleCmd() *cobra.Command {
 	var top int
 	cmd := &cobra.Command{Use: "ensemble (--run RUN --run RUN… | --sweep SWEEP [--top K] | --filter WORDS [--top K]) --out FILE", Short: "soft vote of several runs' predictions", Args: noArgs}
 	f := cmd.Flags()
-	f.StringVar(&runsDir, "runs", runs.DefaultDir, "runs folder")
+	runsFlag(f, &runsDir, "runs folder")
 	f.StringArrayVar(&refs, "run", nil, "a run id (repeat for each model)")
 	f.StringVar(&ckpt, "ckpt", "best", "best or latest, for every run")
 	f.StringVar(&dir, "data", "", "data folder with eval/info.csv (default: the one the first run trained on)")
@@ -428,7 +428,7 @@ func (a *app) recordSubmission(runsDir, file string, prs []training.RunPredictor
 		return nil
 	}
 	where := ""
-	if filepath.Clean(home) != filepath.Clean(runs.DefaultDir) {
+	if filepath.Clean(home) != filepath.Clean(defaultRunsDir(os.Getenv)) {
 		where = " --runs " + home
 	}
 	fmt.Fprintf(a.out, "recorded in %s; once the leaderboard scores it: maskdash submissions score %s --f1 F1 [--acc ACC]%s\n",

@@ -27,7 +27,7 @@ func (a *app) exportCmd() *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&runsDir, "runs", runs.DefaultDir, "runs folder")
+	runsFlag(f, &runsDir, "runs folder")
 	f.StringVar(&format, "format", "csv", "csv (every step and epoch), png or svg (curves and confusion matrix), html (one self-contained page), md (a Markdown report, GitHub's tables, with its figures as png) or tensorboard")
 	f.StringVar(&size, "size", "900x600", "figure size WxH for png (pixels) and svg (points)")
 	f.StringVar(&out, "out", "maskdash-export", "folder to write into")

@@ -29,7 +29,7 @@ median, least and most over the run's later measures, and the verdict.
 About 1e-3 a step is the usual figure; "moves fast" is past 0.1, "barely
 moves" below 1e-5. The trainer measures at a run's first step and every 5 s.`,
 	}
-	cmd.Flags().StringVar(&runsDir, "runs", runs.DefaultDir, "runs folder")
+	runsFlag(cmd.Flags(), &runsDir, "runs folder")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		dir, info, err := runInfoArg(cmd, runsDir, args)

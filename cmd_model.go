@@ -32,7 +32,7 @@ quarter of the image's side), so its size follows --img; vgg-s and resnet-s
 pool each channel to one value first.`,
 	}
 	f := cmd.Flags()
-	f.StringVar(&runsDir, "runs", runs.DefaultDir, "runs folder (for a RUN)")
+	runsFlag(f, &runsDir, "runs folder (for a RUN)")
 	f.StringVar(&img, "img", "64x64", "input size WxH (a model by name)")
 	positiveInt(f, &classes, "classes", 18, "classes (a model by name)")
 	countInt(f, &headDepth, "head-depth", 0, "hidden layers in each head of a -mh model (default 1)")

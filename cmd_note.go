@@ -28,7 +28,7 @@ filter (/) searches it. A run may start with one: train --note TEXT.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&runsDir, "runs", runs.DefaultDir, "runs folder")
+	runsFlag(cmd.Flags(), &runsDir, "runs folder")
 	cmd.Flags().BoolVar(&clear, "clear", false, "remove the run's note")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		info, err := runs.NewStore(runsDir).Info(args[0])

@@ -32,7 +32,7 @@ predicted: a class offset (maskdash calibrate) can lift it. --class draws
 one class's curve (a number or a name).`,
 	}
 	f := cmd.Flags()
-	f.StringVar(&runsDir, "runs", runs.DefaultDir, "runs folder")
+	runsFlag(f, &runsDir, "runs folder")
 	f.IntVar(&epoch, "epoch", 0, "epoch (default: the best epoch, or the last the run kept)")
 	f.StringVar(&class, "class", "", "draw this class's curve (its number or name)")
 	f.BoolVar(&asJSON, "json", false, "print JSON (with every curve's points)")

@@ -62,7 +62,7 @@ func (a *app) runsCmd() *cobra.Command {
 	var dir, filter, sortBy string
 	var asJSON, archived, deleted, importance, md, tree bool
 	cmd := &cobra.Command{Use: "runs", Short: "list runs (--archived, --deleted: the ones the dashboard's a and D put away)", Args: noArgs}
-	cmd.Flags().StringVar(&dir, "runs", runs.DefaultDir, "runs folder")
+	runsFlag(cmd.Flags(), &dir, "runs folder")
 	cmd.Flags().BoolVar(&archived, "archived", false, "list the archived runs instead ('maskdash runs restore RUN' brings one back)")
 	cmd.Flags().BoolVar(&deleted, "deleted", false, "list the deleted runs instead, still in the trash ('maskdash runs empty-trash' frees their space)")
 	cmd.AddCommand(a.runsRestoreCmd(), a.runsEmptyTrashCmd())
@@ -217,7 +217,7 @@ func printRunImportance(w io.Writer, where string, list []runs.Listed, asJSON bo
 func (a *app) runsRestoreCmd() *cobra.Command {
 	var dir string
 	cmd := &cobra.Command{Use: "restore RUN", Short: "bring an archived or deleted run back into the list", Args: exactlyOne("a run id (maskdash runs --archived or --deleted lists them)")}
-	cmd.Flags().StringVar(&dir, "runs", runs.DefaultDir, "runs folder")
+	runsFlag(cmd.Flags(), &dir, "runs folder")
 	cmd.RunE = func(_ *cobra.Command, args []string) error {
 		sh, err := runs.NewStore(dir).Restore(args[0])
 		if err != nil {
@@ -232,7 +232,7 @@ func (a *app) runsRestoreCmd() *cobra.Command {
 func (a *app) runsEmptyTrashCmd() *cobra.Command {
 	var dir string
 	cmd := &cobra.Command{Use: "empty-trash", Short: "delete the runs in the trash for good (the dashboard's D moves runs there)", Args: noArgs}
-	cmd.Flags().StringVar(&dir, "runs", runs.DefaultDir, "runs folder")
+	runsFlag(cmd.Flags(), &dir, "runs folder")
 	cmd.RunE = func(*cobra.Command, []string) error {
 		n, size, err := runs.NewStore(dir).EmptyTrash()
 		if err != nil {
@@ -453,7 +453,7 @@ func (a *app) compareCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&dir, "runs", runs.DefaultDir, "runs folder")
+	runsFlag(cmd.Flags(), &dir, "runs folder")
 	cmd.Flags().StringVar(&filter, "filter", "", "also every run (and sweep trial) that matches, best F1 first: the words of runs --filter ('f1>0.3 model=vgg-s')")
 	cmd.Flags().StringVar(&metric, "metric", "f1", "metric to chart: f1, acc, loss, mask-f1, gender-f1 or age-f1 (validation, per epoch), or train-loss (per step, from the history columns)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")

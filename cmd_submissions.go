@@ -36,7 +36,7 @@ rank correlation (near 1, a better validation score meant a better
 leaderboard one) and the mean gap between them.`,
 		Args: noArgs,
 	}
-	cmd.Flags().StringVar(&runsDir, "runs", runs.DefaultDir, "runs folder")
+	runsFlag(cmd.Flags(), &runsDir, "runs folder")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.RunE = func(*cobra.Command, []string) error {
 		all, err := runs.ReadSubmissions(runsDir)
@@ -76,7 +76,7 @@ private leaderboard's score instead of the public one's.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&runsDir, "runs", runs.DefaultDir, "runs folder")
+	runsFlag(cmd.Flags(), &runsDir, "runs folder")
 	cmd.Flags().Float64Var(&f1, "f1", math.NaN(), "the leaderboard's macro F1 (0 to 1)")
 	cmd.Flags().Float64Var(&acc, "acc", math.NaN(), "the leaderboard's accuracy (0 to 1, or a percentage)")
 	cmd.Flags().BoolVar(&private, "private", false, "the private leaderboard's score")

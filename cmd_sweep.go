@@ -67,7 +67,7 @@ each trial that ends proposes and submits the next settings itself.`,
 		Args: noArgs,
 	}
 	f := cmd.Flags()
-	f.StringVar(&runsDir, "runs", runs.DefaultDir, "runs folder (the sweep's folder goes in it)")
+	runsFlag(f, &runsDir, "runs folder (the sweep's folder goes in it)")
 	f.StringVar(&name, "name", "", "sweep name (added to its id)")
 	f.StringVar(&grid, "grid", "", "grid: name=v1,v2;name=v1,v2 (train flag names)")
 	f.StringVar(&random, "random", "", "random draws: name=log:lo..hi;name=lo..hi;name=v1,v2")
@@ -320,7 +320,7 @@ func (a *app) sweepStatusCmd() *cobra.Command {
 	var runsDir string
 	var asJSON bool
 	cmd := &cobra.Command{Use: "status SWEEP", Short: "every trial's state, settings and best macro F1", Args: exactlyOne("a sweep id")}
-	cmd.Flags().StringVar(&runsDir, "runs", runs.DefaultDir, "runs folder")
+	runsFlag(cmd.Flags(), &runsDir, "runs folder")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "JSON instead of a table")
 	cmd.RunE = func(_ *cobra.Command, args []string) error {
 		sw, be, err := openSweep(runsDir, args[0])
@@ -468,7 +468,7 @@ func orDash(s string) string {
 func (a *app) sweepViewCmd() *cobra.Command {
 	var runsDir string
 	cmd := &cobra.Command{Use: "view SWEEP", Short: "the sweep's dashboard: trials, best so far, settings against F1; enter opens a trial", Args: exactlyOne("a sweep id")}
-	cmd.Flags().StringVar(&runsDir, "runs", runs.DefaultDir, "runs folder")
+	runsFlag(cmd.Flags(), &runsDir, "runs folder")
 	cmd.RunE = func(_ *cobra.Command, args []string) error {
 		sw, err := sweep.Open(runsDir, args[0])
 		if err != nil {
@@ -486,7 +486,7 @@ func (a *app) sweepResumeCmd() *cobra.Command {
 	var runsDir string
 	var wait bool
 	cmd := &cobra.Command{Use: "resume SWEEP", Short: "requeue the trials that died or never ran; they resume from their checkpoints", Args: exactlyOne("a sweep id")}
-	cmd.Flags().StringVar(&runsDir, "runs", runs.DefaultDir, "runs folder")
+	runsFlag(cmd.Flags(), &runsDir, "runs folder")
 	cmd.Flags().BoolVar(&wait, "wait", false, "stay until every trial has ended")
 	cmd.RunE = func(_ *cobra.Command, args []string) error {
 		sw, be, err := openSweep(runsDir, args[0])
@@ -538,7 +538,7 @@ func (a *app) sweepExtendCmd() *cobra.Command {
 	var more int
 	var wait bool
 	cmd := &cobra.Command{Use: "extend SWEEP --trials N", Short: "try N more settings: a TPE search's proposed from every trial so far, a random search's drawn (or, with --search tpe, proposed)", Args: exactlyOne("a sweep id")}
-	cmd.Flags().StringVar(&runsDir, "runs", runs.DefaultDir, "runs folder")
+	runsFlag(cmd.Flags(), &runsDir, "runs folder")
 	cmd.Flags().StringVar(&search, "search", "", "a random search goes on as a TPE search (tpe or tpe-independent) whose random start is its draws so far")
 	positiveInt(cmd.Flags(), &more, "trials", 0, "how many more settings to try")
 	cmd.Flags().BoolVar(&wait, "wait", false, "stay until every trial has ended")
@@ -588,7 +588,7 @@ func (a *app) sweepExtendCmd() *cobra.Command {
 func (a *app) sweepCancelCmd() *cobra.Command {
 	var runsDir string
 	cmd := &cobra.Command{Use: "cancel SWEEP", Short: "stop every trial (each keeps its checkpoint; sweep resume goes on)", Args: exactlyOne("a sweep id")}
-	cmd.Flags().StringVar(&runsDir, "runs", runs.DefaultDir, "runs folder")
+	runsFlag(cmd.Flags(), &runsDir, "runs folder")
 	cmd.RunE = func(_ *cobra.Command, args []string) error {
 		sw, be, err := openSweep(runsDir, args[0])
 		if err != nil {

@@ -39,7 +39,7 @@ func (a *app) resumeCmd() *cobra.Command {
 		Short: "continue a run from its latest checkpoint",
 		Args:  exactlyOne("a run id"),
 	}
-	cmd.Flags().StringVar(&runsDir, "runs", runs.DefaultDir, "runs folder")
+	runsFlag(cmd.Flags(), &runsDir, "runs folder")
 	cmd.Flags().BoolVar(&headless, "headless", false, "no dashboard: print progress lines")
 	countInt(cmd.Flags(), &epochs, "epochs", 0, "train to this many epochs in total (default: the run's own)")
 	cmd.Flags().StringVar(&data, "data", "", "the run's data folder where it is now, when it moved (the same images; run.json then records it)")

@@ -18,7 +18,7 @@ func (a *app) watchCmd() *cobra.Command {
 		Short: "the dashboard of a run that trains elsewhere (another terminal, a Slurm node), steered through its folder",
 		Args:  exactlyOne("a run id or folder (a sweep's trial: its folder, or --runs SWEEP-FOLDER)"),
 	}
-	cmd.Flags().StringVar(&runsDir, "runs", runs.DefaultDir, "runs folder")
+	runsFlag(cmd.Flags(), &runsDir, "runs folder")
 	cmd.Flags().BoolVar(&readOnly, "read-only", false, "watch without the operator keys")
 	cmd.RunE = func(_ *cobra.Command, args []string) error {
 		dir, err := runs.NewStore(runsDir).Resolve(args[0])

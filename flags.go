@@ -1,13 +1,16 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/maskdash/maskdash/runs"
 	"github.com/maskdash/maskdash/training"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -133,7 +136,7 @@ func trainFlags(fs *pflag.FlagSet, c *training.Config) func() error {
 	fs.StringVar(&c.Device, "device", d.Device, "auto (the GPU when one answers in a GPU build, else the CPU), cpu or cuda")
 	fs.StringVar(&c.Engine, "engine", "", engineHelp)
 	fs.StringVar(&c.Precision, "precision", d.Precision, precisionHelp)
-	fs.StringVar(&c.Runs, "runs", d.Runs, "runs folder")
+	runsFlag(fs, &c.Runs, "runs folder")
 	fs.StringVar(&c.Name, "name", "", "run name (added to the run id)")
 	fs.StringVar(&c.Note, "note", "", "a note on the run: what it tries (maskdash note RUN changes it; the runs table and filter show it)")
 	fs.StringVar(&c.Schedule, "schedule", d.Schedule, "learning-rate schedule: none, step (×0.5 every --lr-step epochs), cosine")
@@ -243,3 +246,16 @@ func watchAlerts(hub *training.Hub, n *training.Notifier) {
 
 // fixLabelsHelp describes --fix-labels (train, stats).
 const fixLabelsHelp = "label corrections for the mask layout: a CSV of id,field,value rows (000225,gender,male · 001009,age,29 · 000020,mask,swap); fixes/mask-community.csv has the ones found in the competition's data"
+
+// runsFlag adds --runs: the runs folder, by default $MASKDASH_RUNS when
+// it is set (one folder for every run, from whatever folder maskdash
+// starts in: runs are not scattered over ./maskdash-runs folders), else
+// ./maskdash-runs.
+func runsFlag(fs *pflag.FlagSet, p *string, usage string) {
+	fs.StringVar(p, "runs", defaultRunsDir(os.Getenv), usage+" ($MASKDASH_RUNS sets the default)")
+}
+
+// defaultRunsDir is the runs folder when --runs is not given.
+func defaultRunsDir(getenv func(string) string) string {
+	return cmp.Or(getenv("MASKDASH_RUNS"), runs.DefaultDir)
+}
