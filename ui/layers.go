@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -133,7 +134,12 @@ func (m Model) layersView(w, h int) string {
 		nameW = max(nameW, lipgloss.Width(s.Name))
 	}
 	nameW = min(nameW, max(w/3, 12))
-	head := fmt.Sprintf("  %-*s %8s %9s %9s %10s  ", nameW, "tensor", "values", "|w|", "|grad|", "update/|w|")
+	cols := fitLayerColumns(w, nameW)
+	head := fmt.Sprintf("  %-*s", nameW, "tensor")
+	for _, c := range cols {
+		head += fmt.Sprintf(" %*s", c.width, c.head)
+	}
+	head += "  "
 	sparkW := max(w-lipgloss.Width(head)-14, 0)
 	if sparkW >= 8 {
 		head += fmt.Sprintf("%-*s  ", sparkW, "history")
@@ -168,7 +174,11 @@ func (m Model) layersView(w, h int) string {
 		if i == cur {
 			mark = "▸ "
 		}
-		row := fmt.Sprintf("%s%-*s %8d %9.4g %9.4g %10.3g  ", mark, nameW, truncate(s.Name, nameW), s.Size, s.Weight, s.Grad, s.Ratio())
+		row := fmt.Sprintf("%s%-*s", mark, nameW, truncate(s.Name, nameW))
+		for _, c := range cols {
+			row += fmt.Sprintf(" %*s", c.width, c.cell(s))
+		}
+		row += "  "
 		if sparkW > 0 {
 			row += fmt.Sprintf("%-*s  ", sparkW, spark(samples, i, sparkW))
 		}
@@ -187,6 +197,46 @@ func (m Model) layersView(w, h int) string {
 		lines = append(lines, m.layerChart(samples, cur, w, chartH))
 	}
 	return strings.Join(lines, "\n")
+}
+
+// layerColumn is a figure column of the layers table.
+type layerColumn struct {
+	head  string
+	width int
+	cell  func(training.LayerStat) string
+}
+
+// fitLayerColumns is the table's figure columns that fit w beside the
+// tensor's name (nameW) and the verdict: on a narrow screen the values'
+// count goes first, then |grad|, then |w|, so that a column is shown
+// whole or not at all (at 50 columns update/|w| was cut to its first
+// digit, run into the verdict: "0ok"); update/|w|, which the verdict
+// judges, always stays.
+func fitLayerColumns(w, nameW int) []layerColumn {
+	cols := []layerColumn{
+		{"values", 8, func(s training.LayerStat) string { return fmt.Sprint(s.Size) }},
+		{"|w|", 9, func(s training.LayerStat) string { return fmt.Sprintf("%.4g", s.Weight) }},
+		{"|grad|", 9, func(s training.LayerStat) string { return fmt.Sprintf("%.4g", s.Grad) }},
+		{"update/|w|", 10, func(s training.LayerStat) string { return fmt.Sprintf("%.3g", s.Ratio()) }},
+	}
+	verdictW := len("verdict")
+	for h := training.LayerHealth(0); h <= training.LayerFixed; h++ {
+		verdictW = max(verdictW, lipgloss.Width(h.String()))
+	}
+	need := func() int {
+		n := 2 + nameW + 2 + verdictW
+		for _, c := range cols {
+			n += 1 + c.width
+		}
+		return n
+	}
+	for _, drop := range []string{"values", "|grad|", "|w|"} {
+		if need() <= w {
+			break
+		}
+		cols = slices.DeleteFunc(cols, func(c layerColumn) bool { return c.head == drop })
+	}
+	return cols
 }
 
 // layerChart is tensor i's update ratio over the whole run, on a log axis

@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"math"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -29,6 +30,34 @@ func TestLayersViewFollowsTheCursor(t *testing.T) {
 	m, _ = press(m, "down", "down", "down", "down", "down")
 	if v := m.View(); !strings.Contains(v, "▸ fc.bias") {
 		t.Errorf("the cursor went past the last tensor:\n%s", v)
+	}
+}
+
+// TestLayersTableFitsNarrowScreens: on a narrow screen the layers table
+// drops whole columns (the values' count, then |grad|, then |w|) and
+// never cuts one: each row ends in the update ratio as a number, a gap
+// and the verdict, at every width from 40 to 120 (at 50 the ratio was
+// cut to its first digit, run into the verdict: "0ok").
+func TestLayersTableFitsNarrowScreens(t *testing.T) {
+	row := regexp.MustCompile(`^[ ▸] \S+\s.*\s(-?[0-9][0-9.e+-]*|NaN|\+Inf)  ([▁▂▃▄▅▆▇█]+ +)?(ok|moves fast|barely moves|no gradient|not finite|fixed)\s*$`)
+	for w := 40; w <= 120; w += 5 {
+		m, _ := press(newTestModel(&fakeCtrl{}, w, 40), "5")
+		v := m.View()
+		checkScreen(t, v, w, 40)
+		rows := 0
+		for _, l := range strings.Split(v, "\n") {
+			if strings.Contains(l, "conv") || strings.Contains(l, "fc.") {
+				if strings.HasPrefix(l, "  ") || strings.HasPrefix(l, "▸ ") {
+					rows++
+					if !row.MatchString(l) {
+						t.Errorf("width %d: the row %q does not end in the update ratio and the verdict", w, l)
+					}
+				}
+			}
+		}
+		if rows == 0 {
+			t.Errorf("width %d: no table rows:\n%s", w, v)
+		}
 	}
 }
 
