@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -199,6 +200,77 @@ func TestNarrowConfusionByIndex(t *testing.T) {
 	if !ok || tr != 17 || pr != 17 {
 		t.Errorf("a click on row 17, column 17 finds %d, %d (%v)", tr, pr, ok)
 	}
+}
+
+// TestConfusionOnAPhoneScreen: narrower than the 18 columns (57 cells),
+// the matrix shows the columns that fit whole and the title says which;
+// picking a cell moves the window to keep it on screen, and a click
+// finds the cell under it there; the three task tables wrap instead of
+// losing the age table at the edge. At 50 columns the matrix was cut
+// mid-number ("13 14 1") and classes 15–17 were off screen unsaid.
+func TestConfusionOnAPhoneScreen(t *testing.T) {
+	for w := 40; w <= 64; w += 4 {
+		m := New(Options{Snapshot: script(), Ctrl: &fakeCtrl{}, Renderer: asciiRenderer()})
+		m, _ = m.Resize(w, 50)
+		m, _ = press(m, "2")
+		v := m.View()
+		checkScreen(t, v, w, 50)
+		head, row0 := matrixHeader(v)
+		if len(head) == 0 {
+			t.Fatalf("width %d: no column numbers:\n%s", w, v)
+		}
+		if head[0] != 0 || head[len(head)-1] != len(head)-1 {
+			t.Errorf("width %d: the columns %v are not 0 on, whole", w, head)
+		}
+		if shown := len(head); shown < 18 && !strings.Contains(v, fmt.Sprintf("columns 0–%d of 18", shown-1)) {
+			t.Errorf("width %d: %d columns shown and the title does not say so:\n%s", w, shown, v)
+		}
+		if !strings.Contains(v, "age  acc") {
+			t.Errorf("width %d: no age table:\n%s", w, v)
+		}
+		// pick the cell (17, 17): the window follows it
+		m, _ = press(m, "e")
+		for range 17 {
+			m, _ = press(m, "down", "right")
+		}
+		v = m.View()
+		head, row0 = matrixHeader(v)
+		if len(head) == 0 || head[len(head)-1] != 17 {
+			t.Fatalf("width %d: picking column 17 shows the columns %v:\n%s", w, head, v)
+		}
+		lines := strings.Split(v, "\n")
+		row17 := row0 + 18
+		if !strings.HasPrefix(lines[row17], "17 ") {
+			t.Fatalf("width %d: line %d is not row 17: %q", w, row17, lines[row17])
+		}
+		x := len("17 ") + 3*(len(head)-1) + 1 // the last column shown
+		if _, tr, pr, ok := m.cellAt(x, row17-lipgloss.Height(m.headerView(w))); !ok || tr != 17 || pr != 17 {
+			t.Errorf("width %d: a click on row 17's last column finds %d, %d (%v)", w, tr, pr, ok)
+		}
+	}
+}
+
+// matrixHeader finds the confusion matrix's line of column numbers in v:
+// the numbers, and the line's index.
+func matrixHeader(v string) ([]int, int) {
+	for i, l := range strings.Split(v, "\n") {
+		f := strings.Fields(l)
+		if len(f) < 5 {
+			continue
+		}
+		var nums []int // the leading numbers (the per-class F1 column may follow)
+		for _, x := range f {
+			n, err := strconv.Atoi(x)
+			if err != nil {
+				break
+			}
+			nums = append(nums, n)
+		}
+		if len(nums) >= 5 && len(nums) >= len(f)-1 {
+			return nums, i
+		}
+	}
+	return nil, -1
 }
 
 // TestClassTrends: each class's F1 over the last epochs as a sparkline, 0

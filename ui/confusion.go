@@ -65,7 +65,12 @@ func (m Model) confusionView(w, h int) string {
 	if oc != nil {
 		title = joinFit(offsetTitle, " · ", w)
 	}
-	mat := m.matrix(c, rows, true, corner, cur)
+	mat, first, shown := m.matrix(c, rows, true, corner, cur, w)
+	if shown < c.N && oc == nil {
+		// a narrow window (a phone over SSH): the columns that fit, whole,
+		// following the cursor; the title says which
+		title = fmt.Sprintf("columns %d–%d of %d (wider: all) · %s", first, first+shown-1, c.N, title)
+	}
 	top := mat
 	if pw := w - lipgloss.Width(mat) - 2; pw >= 5 {
 		var ms []*training.Metrics
@@ -87,9 +92,10 @@ func (m Model) confusionView(w, h int) string {
 		}
 		for t, name := range dataset.TaskNames {
 			tc := c.Task(t)
-			tasks = append(tasks, st.BoxTitle.Render(fmt.Sprintf("%s  acc %.3f F1 %.3f", name, tc.Accuracy(), tc.MacroF1()))+"\n"+m.matrix(tc, tn[t], false, "", [2]int{-1, -1}))
+			tm, _, _ := m.matrix(tc, tn[t], false, "", [2]int{-1, -1}, 0)
+			tasks = append(tasks, st.BoxTitle.Render(fmt.Sprintf("%s  acc %.3f F1 %.3f", name, tc.Accuracy(), tc.MacroF1()))+"\n"+tm)
 		}
-		out += "\n" + lipgloss.JoinHorizontal(lipgloss.Top, tasks[0], "   ", tasks[1], "   ", tasks[2])
+		out += "\n" + joinWrapped(tasks, "   ", w)
 		if left := h - lipgloss.Height(out); left >= 6 {
 			if chart := m.taskTrends(w, left); chart != "" {
 				out += "\n" + chart
@@ -152,8 +158,10 @@ func (m Model) cellWidth(c *training.Confusion) int {
 }
 
 // matrix renders a confusion matrix; short cells (cellWidth) for many
-// classes. The cell at cur (true, predicted) is marked.
-func (m Model) matrix(c *training.Confusion, names []string, compact bool, corner string, cur [2]int) string {
+// classes. The cell at cur (true, predicted) is marked. Within w columns
+// (0: any) it shows the columns that fit whole (matrixColumns): shown of
+// them from first.
+func (m Model) matrix(c *training.Confusion, names []string, compact bool, corner string, cur [2]int, w int) (out string, first, shown int) {
 	st := m.styles
 	lw := 0
 	for _, n := range names {
@@ -163,9 +171,10 @@ func (m Model) matrix(c *training.Confusion, names []string, compact bool, corne
 	if compact {
 		cw = m.cellWidth(c)
 	}
+	first, shown = matrixColumns(c.N, lw, cw, w, cur[1])
 	var b strings.Builder
 	b.WriteString(st.Dim.Render(fmt.Sprintf("%-*s", lw+1, corner)))
-	for j := range c.N {
+	for j := first; j < first+shown; j++ {
 		b.WriteString(st.Dim.Render(fmt.Sprintf("%*d", cw, j%100)))
 	}
 	for i := range c.N {
@@ -174,7 +183,8 @@ func (m Model) matrix(c *training.Confusion, names []string, compact bool, corne
 		for _, v := range c.M[i] {
 			row += v
 		}
-		for j, v := range c.M[i] {
+		for j := first; j < first+shown; j++ {
+			v := c.M[i][j]
 			frac := 0.0
 			if row > 0 {
 				frac = float64(v) / float64(row)
@@ -209,7 +219,49 @@ func (m Model) matrix(c *training.Confusion, names []string, compact bool, corne
 			b.WriteString(txt)
 		}
 	}
-	return b.String()
+	return b.String(), first, shown
+}
+
+// matrixColumns is which of a matrix's n columns, cw wide after row names
+// lw wide, fit w (0: any) whole: shown of them from first, the window
+// moved right to keep the cursor's column cur (-1: none) on screen. At 50
+// columns the 18-class matrix was cut mid-number ("13 14 1") and classes
+// 15–17 were off screen without a word.
+func matrixColumns(n, lw, cw, w, cur int) (first, shown int) {
+	shown = n
+	if w > 0 {
+		shown = min(n, max((w-(lw+1))/cw, 1))
+	}
+	if cur >= shown {
+		first = min(cur-shown+1, n-shown)
+	}
+	return first, shown
+}
+
+// joinWrapped sets blocks side by side, sep between them, as many to a
+// row as fit w, the rest on the rows below (the three task tables are 80
+// columns together; on a narrow screen the age table was cut off).
+func joinWrapped(blocks []string, sep string, w int) string {
+	var rows []string
+	var row []string
+	width := 0
+	for _, b := range blocks {
+		bw := lipgloss.Width(b)
+		if len(row) > 0 && width+lipgloss.Width(sep)+bw > w {
+			rows = append(rows, lipgloss.JoinHorizontal(lipgloss.Top, row...))
+			row, width = nil, 0
+		}
+		if len(row) > 0 {
+			row = append(row, sep)
+			width += lipgloss.Width(sep)
+		}
+		row = append(row, b)
+		width += bw
+	}
+	if len(row) > 0 {
+		rows = append(rows, lipgloss.JoinHorizontal(lipgloss.Top, row...))
+	}
+	return strings.Join(rows, "\n")
 }
 
 // trendAfter is where a class's F1 trend starts in the per-class column:
@@ -355,11 +407,16 @@ func (m Model) cellAt(x, y int) (ep, t, p int, ok bool) {
 	if m.bodyHeight() > c.N+2 {
 		row0++ // the title
 	}
+	cur := -1
+	if m.picking {
+		cur = m.cellP
+	}
+	first, shown := matrixColumns(c.N, lw, cw, max(m.w, 40), cur)
 	t, p = y-row0, (x-(lw+1))/cw
-	if t < 0 || t >= c.N || x < lw+1 || p >= c.N {
+	if t < 0 || t >= c.N || x < lw+1 || p >= shown {
 		return 0, 0, 0, false
 	}
-	return ep, t, p, true
+	return ep, t, first + p, true
 }
 
 // classTrends are each of the classes' F1 over the last n epochs of ms
