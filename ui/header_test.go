@@ -144,3 +144,35 @@ func TestValTrainEpochsAreMarked(t *testing.T) {
 		t.Errorf("the small screen does not give the held-out best %.4f:\n%s", held, sv)
 	}
 }
+
+// TestHeaderOnAPhoneScreen: from 40 columns on, the title line ends with
+// the run's state (the views' tabs by number, the viewer's role short or
+// left out first) and the progress line with whole parts (the step, then
+// the pace, left out): at 46 columns "finished in 3s" was cut to
+// "finishe", and at 80 a watched run's "finished: done" to "don".
+func TestHeaderOnAPhoneScreen(t *testing.T) {
+	progress := regexp.MustCompile(`epoch \d+/\d+ +\d+%( · step \d+)?( · \d+ img/s · ETA \S+| · finished( in \S+)?)?$`)
+	done := append(script(), training.Event{Kind: training.KindState, State: training.StateDone, Time: time.Now()})
+	for _, c := range []struct {
+		name  string
+		snap  []training.Event
+		badge *regexp.Regexp
+	}{
+		{"running", script(), regexp.MustCompile(`● running$`)},
+		{"finished", done, regexp.MustCompile(`○ (finished: )?done$`)},
+	} {
+		for w := 40; w <= 120; w += 2 {
+			for _, remote := range []bool{false, true} {
+				m := New(Options{Snapshot: c.snap, Renderer: asciiRenderer(), RunsDir: "testdata/no-runs", Remote: remote})
+				m, _ = m.Resize(w, 30)
+				lines := strings.Split(m.headerView(w), "\n")
+				if !c.badge.MatchString(strings.TrimRight(lines[0], " ")) {
+					t.Errorf("%s, width %d, remote %v: the title line %q does not end with the run's state", c.name, w, remote, lines[0])
+				}
+				if !progress.MatchString(strings.TrimRight(lines[2], " ")) {
+					t.Errorf("%s, width %d: the progress line %q does not end with a whole part", c.name, w, lines[2])
+				}
+			}
+		}
+	}
+}

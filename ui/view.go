@@ -132,14 +132,17 @@ func (m Model) allKeys(w, h int) string {
 	return st.BoxTitle.Render(truncate(title, w)) + "\n" + lipgloss.JoinHorizontal(lipgloss.Top, parts...)
 }
 
-func (m Model) stateBadge() string {
+// stateBadge is the run's state for the title line; short leaves out
+// "finished: " for a narrow screen (the state says it: done, stopped,
+// failed).
+func (m Model) stateBadge(short bool) string {
 	st := m.styles
 	state := m.state.State
 	s := string(state)
 	if s == "" {
 		s = string(training.StateStarting)
 	}
-	if m.ended() {
+	if m.ended() && !short {
 		s = "finished: " + s
 	}
 	switch state {
@@ -166,14 +169,32 @@ func (m Model) headerView(w int) string {
 			tabs = append(tabs, st.Tab.Render(label))
 		}
 	}
-	role := ""
+	// the viewer's role, long and short: on a narrow screen the short
+	// one, then none, so that the run's state at the end still shows (at
+	// 80 columns a watched run's "finished: done" was cut to "don")
+	roles := []string{"", "", ""} // long, short, none
 	if m.ctrl() == nil {
-		role = st.Warn.Render(" viewer (read-only)")
+		roles[0], roles[1] = " viewer (read-only)", " read-only"
 	}
 	if m.away != nil || m.opts.Remote {
-		role += st.Warn.Render(" from its folder")
+		roles[0] += " from its folder"
+		roles[1] += " folder"
 	}
-	line1 := st.Title.Render("maskdash") + " " + strings.Join(tabs, "") + role + "  " + m.stateBadge()
+	line1 := ""
+fit: // the program's name goes last
+	for _, base := range []string{st.Title.Render("maskdash") + " " + strings.Join(tabs, ""), strings.Join(tabs, "")} {
+		for _, short := range []bool{false, true} {
+			for _, role := range roles {
+				if role != "" {
+					role = st.Warn.Render(role)
+				}
+				line1 = base + role + "  " + m.stateBadge(short)
+				if lipgloss.Width(line1) <= w {
+					break fit
+				}
+			}
+		}
+	}
 	hd := s.Header
 	id := hd.ID
 	if id == "" {
@@ -219,7 +240,19 @@ func (m Model) headerView(w int) string {
 			pace = "finished in " + d.String()
 		}
 	}
-	line3 := bar.ViewAs(s.Overall()) + fmt.Sprintf(" epoch %d/%d %3.0f%% · step %d · %s", epoch, s.Epochs, pct, s.Step, pace)
+	// on a narrow screen the step goes first, then the pace, each whole
+	// (at 46 columns "finished in 3s" was cut to "finishe")
+	progress := fmt.Sprintf("epoch %d/%d %3.0f%%", epoch, s.Epochs, pct)
+	step := fmt.Sprintf("step %d", s.Step)
+	room := w - bar.Width - 1
+	text := progress
+	for _, parts := range [][]string{{progress, step, pace}, {progress, pace}} {
+		if t := strings.Join(parts, " · "); lipgloss.Width(t) <= room {
+			text = t
+			break
+		}
+	}
+	line3 := bar.ViewAs(s.Overall()) + " " + text
 	if hd.ID == "" && !m.ended() {
 		// Before the run exists there are no settings, epochs or speed
 		// to show (they read "lr - · batch 0", "epoch 1/0"): what it is
@@ -326,7 +359,12 @@ func (m Model) overviewView(w, h int) string {
 // in trouble, so it shows from every view.
 func (m Model) tabLabel(i, w int) string {
 	label := fmt.Sprintf("%d %s", i+1, viewNames[i])
-	if w < 90 {
+	switch {
+	case w < 64 && i != m.view:
+		// a phone's width: the other views by number alone, so that the
+		// run's state still fits at the line's end
+		label = fmt.Sprint(i + 1)
+	case w < 90:
 		label = fmt.Sprintf("%d %s", i+1, []string{"over", "conf", "runs", "sys", "lay"}[i])
 	}
 	if i == viewLayers && m.layersTrouble() {
