@@ -215,7 +215,7 @@ func TestConfusionOnAPhoneScreen(t *testing.T) {
 		m, _ = press(m, "2")
 		v := m.View()
 		checkScreen(t, v, w, 50)
-		head, row0 := matrixHeader(v)
+		head, _ := matrixHeader(v)
 		if len(head) == 0 {
 			t.Fatalf("width %d: no column numbers:\n%s", w, v)
 		}
@@ -234,7 +234,7 @@ func TestConfusionOnAPhoneScreen(t *testing.T) {
 			m, _ = press(m, "down", "right")
 		}
 		v = m.View()
-		head, row0 = matrixHeader(v)
+		head, row0 := matrixHeader(v)
 		if len(head) == 0 || head[len(head)-1] != 17 {
 			t.Fatalf("width %d: picking column 17 shows the columns %v:\n%s", w, head, v)
 		}
