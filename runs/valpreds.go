@@ -192,6 +192,30 @@ func writeValIndex(runDir string, items []ValItem) error {
 // clean keeps a field on its line and in its column.
 func clean(s string) string { return strings.NewReplacer("\t", " ", "\n", " ", "\r", " ").Replace(s) }
 
+// DropValPredsAfter removes the validation predictions of the epochs
+// past epoch: a resume from a checkpoint at epoch redoes them, and the
+// log has just dropped them (RewindTo). Until the redone epoch wrote its
+// own, they stood for an epoch the run no longer has; after a resume to
+// fewer epochs, for good ("the last kept" epoch of errors and cam).
+func (r *Run) DropValPredsAfter(epoch int) error {
+	epochs, err := ValEpochs(r.Dir)
+	if err != nil {
+		return fmt.Errorf("validation predictions: %w", err)
+	}
+	var errs []error
+	for _, e := range epochs {
+		if e > epoch {
+			if err := os.Remove(valFile(r.Dir, e)); err != nil && !errors.Is(err, os.ErrNotExist) {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("validation predictions: %w", err)
+	}
+	return nil
+}
+
 // ValEpochs lists the epochs whose validation predictions the run kept,
 // in order.
 func ValEpochs(runDir string) ([]int, error) {

@@ -17,6 +17,7 @@ import (
 // no longer trained with), the best and last epochs' figures when an
 // epoch's end was logged and its checkpoint never written. It drops the
 // changes past step, and returns them (the resume says they are undone),
+// drops the validation predictions of the epochs past its checkpoint,
 // and takes the epochs' figures from what the log keeps (the best from
 // the checkpoint, meta, in a log whose epochs do not say which was best).
 func rewindInfo(run *runs.Run, epoch, step int, meta CkptMeta) ([]runs.Change, error) {
@@ -58,6 +59,9 @@ func rewindInfo(run *runs.Run, epoch, step int, meta CkptMeta) ([]runs.Change, e
 		info.Best, info.LastF1 = best, last
 	}
 	info.EpochsDone, info.Steps = epoch, step
+	if err := run.DropValPredsAfter(epoch); err != nil {
+		return nil, fmt.Errorf("resume: %w", err)
+	}
 	if err := run.SaveInfo(); err != nil {
 		return nil, fmt.Errorf("resume: %w", err)
 	}
