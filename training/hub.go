@@ -8,7 +8,8 @@ import (
 
 // Hub fans events out to any number of subscribers. Publish never blocks:
 // each subscriber has a queue in which step events are bounded (a slow
-// reader loses the newest ones until it catches up, and is told how many)
+// reader loses the oldest queued ones until it catches up, and is told
+// how many)
 // while every other event is kept; step events that carry layer stats
 // are bounded apart from the plain ones, so a slow reader keeps them. The hub also keeps the history so that
 // a late subscriber starts with the whole run: every non-step event, and
@@ -32,15 +33,19 @@ func NewHub() *Hub { return &Hub{subs: map[*Sub]struct{}{}} }
 
 // Sub is one subscription.
 type Sub struct {
-	hub      *Hub
-	mu       sync.Mutex
-	queue    []Event
-	steps    int // plain step events queued
-	measured int // step events with layer stats queued
-	limit    int
-	dropped  int
-	closed   bool
-	notify   chan struct{}
+	hub   *Hub
+	mu    sync.Mutex
+	queue []Event
+	// stepAt are the queue's positions of its plain step events ([0])
+	// and of those with layer stats ([1]), oldest first; holes counts
+	// the positions whose event made room for a newer one (holeKind,
+	// left out by Next, compacted away when they are half the queue).
+	stepAt  [2][]int
+	holes   int
+	limit   int
+	dropped int
+	closed  bool
+	notify  chan struct{}
 }
 
 // Subscribe returns a subscription and, atomically with it, every event
@@ -176,21 +181,59 @@ func (s *Sub) push(e Event) {
 	// view a measure short), up to the same number (256 by default,
 	// some 21 minutes of them), so a reader that never reads stays
 	// bounded.
+	//
+	// When the bound is reached the oldest queued step event of its class
+	// makes room, not the new one: a reader that falls behind (a viewer
+	// over a slow link, or any viewer while a resumed run's rewound log
+	// is read again at once) keeps the run's latest steps, so its
+	// progress line and the end of its recent-loss chart are current;
+	// the gap is in the middle, and the reader is told its size.
 	if e.Kind == KindStep {
-		n := &s.steps
+		c := 0
 		if len(e.Layers) > 0 {
-			n = &s.measured
+			c = 1
 		}
-		if *n >= s.limit {
+		if len(s.stepAt[c]) >= s.limit {
+			oldest := s.stepAt[c][0]
+			s.stepAt[c] = s.stepAt[c][1:]
+			s.queue[oldest] = Event{Kind: holeKind}
+			s.holes++
 			s.dropped++
-			s.mu.Unlock()
-			return
 		}
-		*n++
+		s.stepAt[c] = append(s.stepAt[c], len(s.queue))
 	}
 	s.queue = append(s.queue, e)
+	if s.holes > len(s.queue)/2 {
+		s.compact()
+	}
 	s.mu.Unlock()
 	s.wake()
+}
+
+// holeKind marks a queued step event that made room for a newer one.
+const holeKind EventKind = "\x00hole"
+
+// compact takes the holes out of the queue and renumbers stepAt: a reader
+// that does not read holds at most twice its bounds' events (and every
+// other event), whatever is published.
+func (s *Sub) compact() {
+	kept := s.queue[:0]
+	s.stepAt[0], s.stepAt[1] = s.stepAt[0][:0], s.stepAt[1][:0]
+	for _, q := range s.queue {
+		if q.Kind == holeKind {
+			continue
+		}
+		if q.Kind == KindStep {
+			c := 0
+			if len(q.Layers) > 0 {
+				c = 1
+			}
+			s.stepAt[c] = append(s.stepAt[c], len(kept))
+		}
+		kept = append(kept, q)
+	}
+	clear(s.queue[len(kept):])
+	s.queue, s.holes = kept, 0
 }
 
 func (s *Sub) wake() {
@@ -207,8 +250,11 @@ func (s *Sub) Next(ctx context.Context) (events []Event, dropped int, ok bool) {
 	for {
 		s.mu.Lock()
 		if len(s.queue) > 0 || s.dropped > 0 {
+			if s.holes > 0 {
+				s.compact()
+			}
 			events, dropped = s.queue, s.dropped
-			s.queue, s.steps, s.measured, s.dropped = nil, 0, 0, 0
+			s.queue, s.stepAt, s.dropped = nil, [2][]int{}, 0
 			s.mu.Unlock()
 			return events, dropped, true
 		}

@@ -2,6 +2,7 @@ package training
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -45,6 +46,16 @@ func TestHubSlowSubscriberLosesOnlySteps(t *testing.T) {
 	if !ok || steps != 4 || epochs != 10 || measured != 1 || dropped != 95 {
 		t.Errorf("slow: %d steps, %d measured steps, %d epochs, %d dropped", steps, measured, epochs, dropped)
 	}
+	// it keeps the newest steps: its view of the run is current
+	var kept []int
+	for _, e := range evs {
+		if e.Kind == KindStep && len(e.Layers) == 0 {
+			kept = append(kept, e.Step)
+		}
+	}
+	if fmt.Sprint(kept) != "[96 97 98 99]" {
+		t.Errorf("a slow reader kept the steps %v, want the newest, [96 97 98 99]", kept)
+	}
 	evs, dropped, _ = fast.Next(context.Background())
 	if len(evs) != 110 || dropped != 0 {
 		t.Errorf("fast: %d events, %d dropped", len(evs), dropped)
@@ -56,8 +67,8 @@ func TestHubSlowSubscriberLosesOnlySteps(t *testing.T) {
 	for i := range 10 {
 		h2.Publish(Event{Kind: KindStep, Step: i, Layers: []LayerStat{{Name: "w"}}})
 	}
-	if evs, dropped, _ := frozen.Next(context.Background()); len(evs) != 3 || dropped != 7 {
-		t.Errorf("a frozen reader of measured steps: %d kept, %d dropped", len(evs), dropped)
+	if evs, dropped, _ := frozen.Next(context.Background()); len(evs) != 3 || dropped != 7 || evs[0].Step != 7 || evs[2].Step != 9 {
+		t.Errorf("a frozen reader of measured steps: %d kept (%v), %d dropped; want the newest 3", len(evs), evs, dropped)
 	}
 	// A late subscriber gets the whole history; Close ends everyone.
 	late, snap := h.Subscribe(0)
@@ -121,5 +132,55 @@ func TestHubHistoryStaysBounded(t *testing.T) {
 		if want := n - HistorySteps/2 + i; st != want {
 			t.Fatalf("the newest %d steps are not whole: %d where %d was", HistorySteps/2, st, want)
 		}
+	}
+}
+
+// TestSlowSubscriberStaysBounded: a reader that does not read while a
+// whole log is published (100,000 step events: a resumed run's rewound
+// log read again) holds a bounded queue throughout, and then gets the
+// newest steps of each class, every other event, and the count of those
+// that made room.
+func TestSlowSubscriberStaysBounded(t *testing.T) {
+	h := NewHub()
+	s, _ := h.Subscribe(16)
+	epochs, measured := 0, 0
+	for i := range 100000 {
+		e := Event{Kind: KindStep, Step: i}
+		if i%100 == 0 {
+			e.Layers = []LayerStat{{Name: "w"}}
+			measured++
+		}
+		h.Publish(e)
+		if i%1000 == 999 {
+			h.Publish(Event{Kind: KindEpoch, Epoch: i / 1000})
+			epochs++
+		}
+		s.mu.Lock()
+		n := len(s.queue)
+		s.mu.Unlock()
+		if n > 2*(2*16+epochs)+1 {
+			t.Fatalf("after %d steps the queue holds %d events", i+1, n)
+		}
+	}
+	evs, dropped, _ := s.Next(context.Background())
+	var plain, withStats []int
+	got := 0
+	for _, e := range evs {
+		switch {
+		case e.Kind == KindEpoch:
+			got++
+		case e.Kind == KindStep && len(e.Layers) > 0:
+			withStats = append(withStats, e.Step)
+		case e.Kind == KindStep:
+			plain = append(plain, e.Step)
+		default:
+			t.Fatalf("a hole reached the reader: %+v", e)
+		}
+	}
+	if got != epochs || len(plain) != 16 || plain[0] != 99984 || plain[15] != 99999 || len(withStats) != 16 || withStats[15] != 99900 {
+		t.Errorf("%d epochs of %d, plain steps %v, measured %v", got, epochs, plain, withStats)
+	}
+	if want := 100000 - 32; dropped != want {
+		t.Errorf("dropped %d, want %d", dropped, want)
 	}
 }
