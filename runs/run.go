@@ -167,7 +167,7 @@ func ReadLogKinds(dir string, kinds []string, f func(line []byte) error) error {
 func OfKinds(kinds ...string) func(line []byte) bool {
 	want := make([][]byte, len(kinds))
 	for i, k := range kinds {
-		want[i] = []byte(kindPrefix + k + `"`)
+		want[i] = KindLine(k)
 	}
 	pre := []byte(kindPrefix)
 	return func(b []byte) bool {
@@ -185,6 +185,11 @@ func OfKinds(kinds ...string) func(line []byte) bool {
 
 // kindPrefix is how every event line of the trainer's starts.
 const kindPrefix = `{"kind":"`
+
+// KindLine is how the trainer writes every line of an event of kind to
+// start ({"kind":"step"), so that a reader can tell a line's kind without
+// decoding it (ReadLogKinds; a viewer counting a log's step events).
+func KindLine(kind string) []byte { return []byte(kindPrefix + kind + `"`) }
 
 // ReadLogWhere is ReadLog for the lines keep lets through (nil: all),
 // the others passed over unparsed and unchecked.

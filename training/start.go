@@ -185,11 +185,11 @@ func (l launch) open(t *Trainer, hub *Hub) (*runSink, error) {
 			}
 		}
 	}
-	if run.Info.DataDir == "" || l.resume && l.cfg.Data != "" && !samePath(run.Info.DataDir, l.cfg.Data) {
+	if run.Info.DataDir == "" || l.resume && !samePath(run.Info.DataDir, t.dataDir()) {
 		// runs from before data_dir was recorded, and a resume --data
 		// of a run whose data moved: eval and predict look there now
 		run.Info.DataDir = t.dataDir()
-		if l.resume && l.cfg.Data != "" && run.Info.Config != nil {
+		if l.cfg.Data != "" && run.Info.Config != nil {
 			run.Info.Config["data"] = l.cfg.Data
 		}
 		if err := run.SaveInfo(); err != nil {

@@ -40,8 +40,8 @@ func TailLog(ctx context.Context, runDir string, hub *Hub, poll time.Duration) e
 // to the hub it returns starts with the whole log in the subscription's
 // history, thinned as the hub thins it: one that subscribed before the log
 // was read took it as it was published, tens of thousands of step events
-// in a second through a queue bounded for live steps, and lost the
-// newest ones while the queue was full (a day's log opened with its
+// in a second through a queue bounded for live steps, and lost steps
+// while the queue was full (a day's log opened with its
 // recent-loss chart short of its last steps, and "skipped 105931 step
 // updates"). A log that cannot be read leaves the hub empty; the viewer
 // shows nothing, and the tail goes on trying every poll.
@@ -125,9 +125,8 @@ func (t *logTail) read(hub *Hub) error {
 	return nil
 }
 
-// stepLine is how the trainer writes every step event's line to start
-// (runs.ReadLogKinds relies on the same).
-var stepLine = []byte(`{"kind":"` + string(KindStep) + `"`)
+// stepLine is how every step event's line starts.
+var stepLine = runs.KindLine(string(KindStep))
 
 // countStepLines counts the whole lines of r that are step events.
 func countStepLines(r io.Reader) (int, error) {

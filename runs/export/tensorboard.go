@@ -258,7 +258,7 @@ func readLog(runDir string) (logFigures, error) {
 
 // stepLinePrefix is how the trainer writes a step event's line to start:
 // its kind, then its time (training.Event's first two fields).
-var stepLinePrefix = []byte(`{"kind":"step","t":"`)
+var stepLinePrefix = append(runs.KindLine("step"), `,"t":"`...)
 
 // stepTimeAndNumber reads a step line's time (as seconds) and step from
 // its first fields, without decoding the rest: the time up to its closing
