@@ -213,7 +213,9 @@ func (a *app) ensembleCmd() *cobra.Command {
 	var refs []string
 	var tta, offsets, weighted bool
 	var top int
-	cmd := &cobra.Command{Use: "ensemble (--run RUN --run RUN… | --sweep SWEEP [--top K] | --filter WORDS [--top K]) --out FILE", Short: "soft vote of several runs' predictions", Args: noArgs}
+	// Runs may be named as arguments too (ensemble R1 R2 --out F), as
+	// compare takes them: --run is the same list, for scripts that build it.
+	cmd := &cobra.Command{Use: "ensemble (RUN RUN… | --sweep SWEEP [--top K] | --filter WORDS [--top K]) --out FILE", Short: "soft vote of several runs' predictions"}
 	f := cmd.Flags()
 	runsFlag(f, &runsDir, "runs folder")
 	f.StringArrayVar(&refs, "run", nil, "a run id (repeat for each model)")
@@ -227,7 +229,8 @@ func (a *app) ensembleCmd() *cobra.Command {
 	f.StringVar(&sweepRef, "sweep", "", "vote with a sweep's trials: the --top K best by validation macro F1, or every fold of a K-fold sweep")
 	f.StringVar(&filter, "filter", "", "vote with every run (and sweep trial) that matches, as runs --filter takes it ('f1>0.35 model=vgg-s'); with --top K the K best by validation macro F1")
 	countInt(f, &top, "top", 0, "with --sweep: the K best trials (default 5); of a sweep with --folds or --seeds, every trial of the K best settings by their mean over them (default 1: the best setting's folds); of each task in a sweep over --task; with --filter: the K best runs (default: all)")
-	cmd.RunE = func(*cobra.Command, []string) error {
+	cmd.RunE = func(_ *cobra.Command, args []string) error {
+		refs = append(args, refs...) // the arguments first, then --run's
 		given := 0
 		for _, g := range []bool{len(refs) > 0, sweepRef != "", filter != ""} {
 			if g {
@@ -235,7 +238,7 @@ func (a *app) ensembleCmd() *cobra.Command {
 			}
 		}
 		if given > 1 {
-			return fmt.Errorf("ensemble takes one of --run, --sweep and --filter")
+			return fmt.Errorf("ensemble takes one of: runs (RUN… or --run), --sweep and --filter")
 		}
 		if top > 0 && sweepRef == "" && filter == "" {
 			return fmt.Errorf("--top %d picks among a sweep's trials or a filter's runs: give --sweep or --filter", top)
@@ -267,7 +270,7 @@ func (a *app) ensembleCmd() *cobra.Command {
 			}
 		}
 		if len(refs) < 1 || file == "" {
-			return fmt.Errorf("ensemble needs --run RUN (one or more), --sweep SWEEP or --filter WORDS, and --out FILE")
+			return fmt.Errorf("ensemble needs runs (RUN… or --run RUN, one or more), --sweep SWEEP or --filter WORDS, and --out FILE")
 		}
 		var prs []training.RunPredictor
 		for _, ref := range refs {

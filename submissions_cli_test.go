@@ -53,8 +53,9 @@ func TestSubmissions(t *testing.T) {
 		}
 		lb = append(lb, f1)
 	}
-	ensOut, err := run(t, "ensemble", "--run", "r0", "--run", "r1", "--run", "r2", "--runs", rd, "--out", filepath.Join(work, "vote.csv"))
-	if err != nil || !strings.Contains(ensOut, "recorded in") {
+	// Runs named as arguments and with --run are one list.
+	ensOut, err := run(t, "ensemble", "r0", "r1", "--run", "r2", "--runs", rd, "--out", filepath.Join(work, "vote.csv"))
+	if err != nil || !strings.Contains(ensOut, "recorded in") || !strings.Contains(ensOut, "soft vote of 3 runs") {
 		t.Fatalf("ensemble: %v\n%s", err, ensOut)
 	}
 	out, err := run(t, "submissions", "--runs", rd, "--json")
