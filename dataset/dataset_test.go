@@ -657,3 +657,18 @@ func TestFolderWithoutImagesSaysWhereItLooked(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+// TestDecodeFileSaysWhatIsWrong: an empty file and a file of another
+// kind (a web page saved as .jpg) are named for what they are, not as
+// "image: unknown format".
+func TestDecodeFileSaysWhatIsWrong(t *testing.T) {
+	dir := t.TempDir()
+	empty, page := filepath.Join(dir, "a.jpg"), filepath.Join(dir, "b.jpg")
+	os.WriteFile(empty, nil, 0o644)
+	os.WriteFile(page, []byte("<html>Too many requests</html>"), 0o644)
+	for path, want := range map[string]string{empty: "the file is empty", page: "not a JPEG, PNG, GIF, BMP or WebP image"} {
+		if _, err := DecodeFile(path); err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), path) {
+			t.Errorf("DecodeFile(%s) = %v, want %q", path, err, want)
+		}
+	}
+}

@@ -116,7 +116,13 @@ func DecodeFile(path string) (image.Image, error) {
 		return nil, fmt.Errorf("read image: %w", err)
 	}
 	img, _, err := image.Decode(bytes.NewReader(b))
-	if err != nil {
+	switch {
+	case err == nil:
+	case len(b) == 0: // a copy cut short, a download that failed
+		return nil, fmt.Errorf("decode image %s: the file is empty", path)
+	case errors.Is(err, image.ErrFormat): // "image: unknown format" said less
+		return nil, fmt.Errorf("decode image %s: not a JPEG, PNG, GIF, BMP or WebP image (%w)", path, err)
+	default:
 		return nil, fmt.Errorf("decode image %s: %w", path, err)
 	}
 	return img, nil
