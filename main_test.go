@@ -761,12 +761,29 @@ func TestCompareTwoRunsClassByClass(t *testing.T) {
 	if err != nil || json.Unmarshal([]byte(out), &sorted) != nil || len(sorted) != 2 || sorted[0].BestF1 < sorted[1].BestF1 {
 		t.Errorf("runs --sort f1: %v\n%s", err, out)
 	}
-	// A comparison by a figure keeps the runs above (or below) it: here
-	// the better run alone, the worse alone, then neither.
-	mid := strconv.FormatFloat((sorted[0].BestF1+sorted[1].BestF1)/2, 'g', -1, 64)
-	for filter, want := range map[string]string{"f1>" + mid: sorted[0].ID, "f1<=" + mid: sorted[1].ID} {
-		if out, err := run(t, "runs", "--runs", rd, "--filter", filter+" epochs-done>=1"); err != nil || !strings.Contains(out, want) || strings.Count(out, "-ce-c") != 1 {
-			t.Errorf("runs --filter %s: %v\n%s", filter, err, out)
+	// A comparison by a figure keeps the runs above (or below) it: each
+	// run's own best F1 as the bound, by each operator, keeps the runs
+	// whose F1 compares so with it (the two runs may tie: two runs this
+	// small can both predict one class).
+	ops := map[string]func(a, b float64) bool{
+		">": func(a, b float64) bool { return a > b }, ">=": func(a, b float64) bool { return a >= b },
+		"<": func(a, b float64) bool { return a < b }, "<=": func(a, b float64) bool { return a <= b },
+	}
+	for _, bound := range sorted {
+		for op, holds := range ops {
+			filter := "f1" + op + strconv.FormatFloat(bound.BestF1, 'g', -1, 64) + " epochs-done>=1"
+			out, err := run(t, "runs", "--runs", rd, "--filter", filter)
+			n := 0
+			for _, r := range sorted {
+				if want := holds(r.BestF1, bound.BestF1); want != strings.Contains(out, r.ID) {
+					t.Errorf("runs --filter %s: run %s (F1 %v) listed %v, want %v\n%s", filter, r.ID, r.BestF1, !want, want, out)
+				} else if want {
+					n++
+				}
+			}
+			if err != nil || (n == 0) != strings.Contains(out, "no run in") {
+				t.Errorf("runs --filter %s: %v\n%s", filter, err, out)
+			}
 		}
 	}
 	if out, err := run(t, "runs", "--runs", rd, "--filter", "f1>1"); err != nil || !strings.Contains(out, "no run in") {
