@@ -1,0 +1,168 @@
+package jpegscale
+
+import "errors"
+
+// zigzag is the natural (row-major) index of each coefficient in the
+// order the file gives them: the anti-diagonals of the 8×8 block, walked
+// alternately down and up.
+var zigzag = func() (z [64]int) {
+	i := 0
+	for s := 0; s < 15; s++ {
+		lo, hi := max(0, s-7), min(s, 7)
+		for j := 0; j <= hi-lo; j++ {
+			row := lo + j // odd diagonals walk down the rows
+			if s%2 == 0 {
+				row = hi - j // even ones up
+			}
+			z[i] = row*8 + (s - row)
+			i++
+		}
+	}
+	return z
+}()
+
+// kept is which coefficients a component's blocks keep: keep[z] for
+// zigzag position z, and until, the position past the last kept one.
+type kept struct {
+	keep  [64]bool
+	until int
+}
+
+func keptFor(kx, ky int) kept {
+	var k kept
+	for z, nat := range zigzag {
+		if keeps(kx, ky, nat) {
+			k.keep[z], k.until = true, z+1
+		}
+	}
+	return k
+}
+
+// decodeScan decodes the scan into each component's plane: k pixels a
+// block each way for the most sampled components, and for those sampled
+// less (chroma) as many more as make their planes the same size, up to
+// 8 (a full decode of their blocks): libjpeg-turbo scales chroma so too,
+// rather than repeat each chroma value over 2×2 pixels.
+func (d *decoder) decodeScan(k int) error {
+	mcuW, mcuH := 8*d.hmax, 8*d.vmax
+	mcusX, mcusY := (d.w+mcuW-1)/mcuW, (d.h+mcuH-1)/mcuH
+	if len(d.comps) == 1 {
+		// A lone component's blocks cover the image, not whole MCUs of
+		// a larger sampling.
+		mcusX, mcusY = (d.w+7)/8, (d.h+7)/8
+	}
+	blocks := 0
+	for _, c := range d.comps {
+		blocks += c.h * c.v
+	}
+	// Every block takes 2 bits at the least (a DC code, an end of block):
+	// a header that claims more blocks than the data can hold is a
+	// damaged file, not planes of gigabytes to allocate.
+	if blocks*mcusX*mcusY > 4*len(d.scan) {
+		return errors.New("jpegscale: the data is too short for the size the header gives")
+	}
+	for i := range d.comps {
+		c := &d.comps[i]
+		c.kx, c.ky = blockScale(k*d.hmax/c.h), blockScale(k*d.vmax/c.v)
+		c.stride = mcusX * c.h * c.kx
+		c.plane = make([]uint8, c.stride*mcusY*c.v*c.ky)
+		c.reduce = newReducer(c.kx, c.ky)
+		c.kept = keptFor(c.kx, c.ky)
+	}
+	r := bitReader{data: d.scan}
+	var pred [4]int32
+	var coef [64]float32
+	for m := 0; m < mcusX*mcusY; m++ {
+		if d.restart > 0 && m > 0 && m%d.restart == 0 {
+			if err := r.restart(); err != nil {
+				return err
+			}
+			pred = [4]int32{}
+		}
+		mx, my := m%mcusX, m/mcusX
+		for _, ci := range d.scanComps {
+			c := &d.comps[ci]
+			q := &d.qt[c.tq]
+			for v := 0; v < c.v; v++ {
+				for h := 0; h < c.h; h++ {
+					rows, err := r.block(&d.dc[c.td], &d.ac[c.ta], &pred[ci], q, c, &coef)
+					if err != nil {
+						return err
+					}
+					bx, by := (mx*c.h+h)*c.kx, (my*c.v+v)*c.ky
+					c.reduce.reduce(&coef, rows, c.plane[by*c.stride+bx:], c.stride)
+					for _, z := range r.kept[:r.nkept] { // zero again for the next block
+						coef[z] = 0
+					}
+				}
+			}
+		}
+	}
+	if r.overrun() {
+		return errors.New("jpegscale: the data ends before the last block")
+	}
+	return nil
+}
+
+// blockScale is the pixels a block gives along one direction for n
+// wanted: 1, 2, 4 or 8, the most that is not over n.
+func blockScale(n int) int {
+	k := 1
+	for k*2 <= min(n, 8) {
+		k *= 2
+	}
+	return k
+}
+
+// block decodes one 8×8 block's coefficients into coef, which is all
+// zero, keeping the dequantised ones that c's reduction reads (row-major,
+// 8 a row) and listing where in r.kept; rows has bit v set where row v
+// holds a kept coefficient that is not zero.
+func (r *bitReader) block(dc, ac *huffman, pred *int32, q *[64]float32, c *component, coef *[64]float32) (rows uint8, err error) {
+	r.nkept = 1
+	r.kept[0] = 0
+	if r.n < 32 {
+		r.fill()
+	}
+	s, err := r.decode(dc)
+	if err != nil {
+		return 0, err
+	}
+	if s > 11 {
+		return 0, errors.New("jpegscale: a DC difference of more than 11 bits")
+	}
+	*pred += r.value(uint(s))
+	coef[0] = float32(*pred) * q[0]
+	rows = 1
+	for z := 1; z < 64; z++ {
+		if r.n < 32 {
+			r.fill()
+		}
+		rs, err := r.decode(ac)
+		if err != nil {
+			return 0, err
+		}
+		run, size := int(rs>>4), uint(rs&15)
+		if size == 0 {
+			if run != 15 {
+				break // end of block
+			}
+			z += 15
+			continue
+		}
+		z += run
+		if z > 63 {
+			return 0, errors.New("jpegscale: a coefficient past the block's end")
+		}
+		if c.kept.keep[z] {
+			nat := zigzag[z]
+			coef[nat] = float32(r.value(size)) * q[z]
+			rows |= 1 << (nat / 8)
+			r.kept[r.nkept] = uint8(nat)
+			r.nkept++
+		} else {
+			r.skip(size)
+		}
+	}
+	return rows, nil
+}
