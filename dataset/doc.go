@@ -3,7 +3,8 @@
 // (MNIST, Fashion-MNIST). It also splits, augments, samples and batches
 // images, and draws the built-in synthetic mask set.
 //
-// The package imports only the standard library and golang.org/x/image.
+// The package imports only the standard library, golang.org/x/image and
+// its own jpegscale (JPEGs decoded at a reduced size).
 //
 // Files: labels.go is the 18 classes and their three tasks, age_ranges.go
 // ranges of ages a run's training may skip; mask.go,
@@ -16,6 +17,6 @@
 // (CutMix's boxes, pasted between a batch's images), mixup.go (Mixup's
 // blend of two images), erase.go (random erasing's box), sampler.go (balanced
 // and weighted sampling) and loader.go (the batches, decoded by worker
-// goroutines) feed the trainer; jpeg_turbo.go decodes with libjpeg-turbo
-// (tag turbojpeg); synth.go and draw.go make the synthetic mask set.
+// goroutines) feed the trainer; jpeg_scaled.go decodes JPEGs at a reduced
+// size with jpegscale, jpeg_turbo.go with libjpeg-turbo (tag turbojpeg); synth.go and draw.go make the synthetic mask set.
 package dataset
