@@ -5,6 +5,7 @@ import (
 	"context"
 	"image"
 	"image/jpeg"
+	"image/png"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -51,4 +52,39 @@ func TestScaledDecodeMatchesGo(t *testing.T) {
 		t.Error("a broken JPEG was accepted")
 	}
 	_ = context.Background
+}
+
+// TestCheckImagesNamesWhatTrainingSkips: stats' check of every image
+// names exactly the images the loader cannot prepare: a JPEG cut short
+// and an empty file, not a sound JPEG or PNG.
+func TestCheckImagesNamesWhatTrainingSkips(t *testing.T) {
+	dir := t.TempDir()
+	img := image.NewRGBA(image.Rect(0, 0, 96, 128))
+	r := rand.New(rand.NewPCG(3, 4))
+	drawFace(img, r, newPerson(r, GenderMale, 25), MaskWear)
+	var b bytes.Buffer
+	jpeg.Encode(&b, img, &jpeg.Options{Quality: 85})
+	files := map[string][]byte{"good.jpg": b.Bytes(), "cut.jpg": b.Bytes()[:b.Len()/2], "empty.jpg": nil}
+	var p bytes.Buffer
+	png.Encode(&p, img)
+	files["good.png"] = p.Bytes()
+	set := &Set{}
+	for name, data := range files {
+		path := filepath.Join(dir, name)
+		os.WriteFile(path, data, 0o644)
+		set.Samples = append(set.Samples, Sample{Path: path})
+	}
+	bad := map[string]bool{}
+	for _, s := range CheckImages(context.Background(), set, 2) {
+		bad[filepath.Base(s.Path)] = true
+	}
+	if len(bad) != 2 || !bad["cut.jpg"] || !bad["empty.jpg"] {
+		t.Errorf("CheckImages found %v, want cut.jpg and empty.jpg", bad)
+	}
+	l := NewLoader(set, LoaderConfig{Aug: DefaultAugment(32, 32)}, nil, nil)
+	for i, s := range set.Samples {
+		if _, ok := l.Prepared(i); ok == bad[filepath.Base(s.Path)] {
+			t.Errorf("%s: the loader prepares it: %v; CheckImages calls it unreadable: %v", filepath.Base(s.Path), ok, bad[filepath.Base(s.Path)])
+		}
+	}
 }
