@@ -55,6 +55,18 @@ func (a Augment) size() (int, int) {
 	return w, h
 }
 
+// PrepareKey is what Prepare makes of an image depends on: loaders whose
+// augmentations have the same key prepare every image alike, so they may
+// share one Cache of prepared images (the runs of an ensemble trained at
+// one size decode each image once, not once a run).
+type PrepareKey struct{ BaseW, BaseH, CropW, CropH int }
+
+// PrepareKey returns a's.
+func (a Augment) PrepareKey() PrepareKey {
+	w, h := a.BaseSize()
+	return PrepareKey{BaseW: w, BaseH: h, CropW: a.CropW, CropH: a.CropH}
+}
+
 // BaseSize is the size of the cached image.
 func (a Augment) BaseSize() (int, int) {
 	w, h := a.size()

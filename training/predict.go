@@ -183,6 +183,10 @@ type Predictor struct {
 	// the loaders' goroutines). LogProbs gives such an image uniform
 	// probabilities; Evaluate leaves it out of its figures.
 	Warn dataset.Warn
+	// Cache, when set, holds the prepared images of the set predicted,
+	// shared with other predictors of the same set and Aug.PrepareKey
+	// (an ensemble's); nil: each call decodes the images anew.
+	Cache *dataset.Cache
 }
 
 // LoadPredictor loads a checkpoint for evaluation.
@@ -227,7 +231,7 @@ func (p *Predictor) LogProbs(ctx context.Context, set *dataset.Set, tta bool) ([
 	if err := p.CheckClasses(set); err != nil {
 		return nil, nil, err
 	}
-	l := dataset.NewLoader(set, dataset.LoaderConfig{Batch: p.Net.Spec.EvalBatch, Aug: p.Aug}, nil, p.Warn)
+	l := dataset.NewLoader(set, dataset.LoaderConfig{Batch: p.Net.Spec.EvalBatch, Aug: p.Aug}, p.Cache, p.Warn)
 	lp, _, unread, err := evalSet(ctx, p.Net, l, set, nil, tta)
 	if err == nil && p.Offsets != nil {
 		AddOffsets(lp, p.Offsets)
@@ -244,7 +248,7 @@ func (p *Predictor) Evaluate(ctx context.Context, set *dataset.Set, tta bool) (M
 		return Metrics{}, nil, err
 	}
 	loss, _ := ParseLoss("ce")
-	l := dataset.NewLoader(set, dataset.LoaderConfig{Batch: p.Net.Spec.EvalBatch, Aug: p.Aug}, nil, p.Warn)
+	l := dataset.NewLoader(set, dataset.LoaderConfig{Batch: p.Net.Spec.EvalBatch, Aug: p.Aug}, p.Cache, p.Warn)
 	lp, lv, unread, err := evalSet(ctx, p.Net, l, set, loss, tta)
 	if err != nil {
 		return Metrics{}, nil, err
