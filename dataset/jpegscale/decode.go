@@ -184,9 +184,6 @@ func (d *decoder) readFrame(seg []byte) error {
 	if n == 1 { // one component: its blocks are the MCUs, whatever it says
 		d.comps[0].h, d.comps[0].v, d.hmax, d.vmax = 1, 1, 1, 1
 	}
-	if n == 3 && (d.adobe && d.transform == 0 || d.comps[0].id == 'R' && d.comps[1].id == 'G' && d.comps[2].id == 'B') {
-		return ErrUnsupported // RGB samples, not YCbCr
-	}
 	return nil
 }
 
@@ -258,6 +255,11 @@ func (d *decoder) readScanHeader(seg []byte) error {
 	n := int(seg[0])
 	if n != len(d.comps) || len(seg) != 4+2*n {
 		return ErrUnsupported
+	}
+	// Checked here, when every segment before the scan is read (an
+	// Adobe segment may come after the frame).
+	if c := d.comps; n == 3 && (d.adobe && d.transform == 0 || c[0].id == 'R' && c[1].id == 'G' && c[2].id == 'B') {
+		return ErrUnsupported // RGB samples, not YCbCr
 	}
 	for i := 0; i < n; i++ {
 		id, tables := seg[1+2*i], seg[2+2*i]

@@ -317,13 +317,15 @@ func TestWhatItLeavesToImageJPEG(t *testing.T) {
 	if cjpeg, _ := exec.LookPath("cjpeg"); cjpeg != "" {
 		dir := t.TempDir()
 		writePPM(t, filepath.Join(dir, "p.ppm"), picture(96, 128, 6))
-		file := filepath.Join(dir, "p.jpg")
-		if out, err := exec.Command(cjpeg, "-progressive", "-outfile", file, filepath.Join(dir, "p.ppm")).CombinedOutput(); err != nil {
-			t.Fatalf("cjpeg: %v\n%s", err, out)
-		}
-		p, _ := os.ReadFile(file)
-		if _, err := Decode(p, at(2)); !errors.Is(err, ErrUnsupported) {
-			t.Errorf("a progressive JPEG: %v, want ErrUnsupported", err)
+		for _, kind := range []string{"-progressive", "-rgb"} {
+			file := filepath.Join(dir, "p.jpg")
+			if out, err := exec.Command(cjpeg, kind, "-outfile", file, filepath.Join(dir, "p.ppm")).CombinedOutput(); err != nil {
+				t.Fatalf("cjpeg %s: %v\n%s", kind, err, out)
+			}
+			p, _ := os.ReadFile(file)
+			if _, err := Decode(p, at(2)); !errors.Is(err, ErrUnsupported) {
+				t.Errorf("cjpeg %s: %v, want ErrUnsupported", kind, err)
+			}
 		}
 	}
 }
