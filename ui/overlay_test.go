@@ -1,7 +1,10 @@
 package ui
 
 import (
+	"encoding/json"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -136,5 +139,53 @@ func TestGroupMeans(t *testing.T) {
 	}
 	if len(means[1]) != 1 || means[1][0] != 0.9 || last[1].n != 1 || last[1].sd != 0 {
 		t.Errorf("a group of one: %v %+v", means[1], last[1])
+	}
+}
+
+// TestPickedRunsOnANarrowScreen: on a phone's width each picked run's
+// line puts the settings that differ before its id, so a cut line loses
+// the id (the table names the run), not what differs; on a wide screen
+// the line has both.
+func TestPickedRunsOnANarrowScreen(t *testing.T) {
+	rd := tableRuns(t)
+	// Ids as long as real ones (a time, the model, the loss, a name).
+	ents, err := os.ReadDir(rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		info, err := runs.ReadInfo(filepath.Join(rd, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		info.ID = "20261126-180000-" + e.Name()
+		b, _ := json.Marshal(info)
+		if err := os.WriteFile(filepath.Join(rd, e.Name(), "run.json"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(filepath.Join(rd, e.Name()), filepath.Join(rd, info.ID)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, w := range []int{46, 120} {
+		m := runsViewModel(t, rd, w, 40)
+		m = feed(t, m, "enter", "j", "enter")
+		v := m.View()
+		checkScreen(t, v, w, 40)
+		infos := m.runs.pickedInfos()
+		diff := runs.DifferingSettings(infos)
+		if len(infos) != 2 || len(diff) == 0 {
+			t.Fatalf("picked %d runs differing in %v", len(infos), diff)
+		}
+		for _, info := range infos {
+			want := diff[0] + "=" + runs.SettingText(info.Config[diff[0]])
+			found := false
+			for _, line := range strings.Split(v, "\n") {
+				found = found || strings.Contains(line, want) && (w < 100 || strings.Contains(line, info.ID))
+			}
+			if !found {
+				t.Errorf("at %d columns no line of picked run %s shows %s:\n%s", w, info.ID, want, v)
+			}
+		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/guptarohit/asciigraph"
 	"github.com/maskdash/maskdash/runs"
 	"github.com/maskdash/maskdash/training/sweep"
@@ -680,7 +681,14 @@ func (r runsModel) picked(st Styles, w, lines int) string {
 		if !st.Color {
 			mark = "(" + curveGlyphs[c%len(curveGlyphs)] + ") " // its line in the chart
 		}
-		line := truncate(fmt.Sprintf("%s%s  best F1 %.4f  %s", mark, info.ID, info.Best.MacroF1, strings.Join(kv, " ")), w)
+		line := fmt.Sprintf("%s%s  best F1 %.4f  %s", mark, info.ID, info.Best.MacroF1, strings.Join(kv, " "))
+		if ansi.StringWidth(line) > w {
+			// On a narrow screen what differs comes first and the run's
+			// id last: the table above names the picked runs (●), and a
+			// cut id says less than cut settings would.
+			line = fmt.Sprintf("%sF1 %.4f  %s  %s", mark, info.Best.MacroF1, strings.Join(kv, " "), info.ID)
+		}
+		line = truncate(line, w)
 		if st.Color {
 			line = overlayColors[c].String() + line + "\x1b[0m"
 		}
