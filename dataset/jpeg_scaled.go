@@ -12,6 +12,10 @@ import "github.com/maskdash/maskdash/dataset/jpegscale"
 // damaged) returns false, and is decoded in full by image/jpeg.
 func init() { fastJPEG = scaledDecode }
 
+// jpegDecoderName names the decoder in the key of prepared images kept
+// on disk: each build prepares JPEGs a little differently.
+const jpegDecoderName = "jpegscale"
+
 func scaledDecode(b []byte, need func(w, h int) (int, int)) (img RGB, fullW, fullH int, ok bool) {
 	m, err := jpegscale.Decode(b, need)
 	if err != nil {

@@ -23,6 +23,10 @@ var turboHandles = sync.Pool{New: func() any { return C.tjInitDecompress() }}
 
 func init() { fastJPEG = turboDecode }
 
+// jpegDecoderName names the decoder in the key of prepared images kept
+// on disk: each build prepares JPEGs a little differently.
+const jpegDecoderName = "libjpeg-turbo"
+
 // turboDecode decodes JPEG bytes to RGB, scaled down as far as need allows
 // (need gets the full size and returns the least scaled size wanted). It
 // returns the image and the full size; ok is false if libjpeg-turbo cannot

@@ -63,6 +63,9 @@ func NewLoader(s *Set, cfg LoaderConfig, cache *Cache, warn Warn) *Loader {
 // Config returns the loader's configuration with defaults filled in.
 func (l *Loader) Config() LoaderConfig { return l.cfg }
 
+// Set returns the set the loader reads.
+func (l *Loader) Set() *Set { return l.set }
+
 // Cache returns the loader's cache of prepared images.
 func (l *Loader) Cache() *Cache { return l.cache }
 
