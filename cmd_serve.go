@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/maskdash/maskdash/training"
@@ -38,6 +39,7 @@ func (a *app) serve(cfg training.Config, sc serve.Config, notify *training.Notif
 		return err
 	}
 	hub := training.NewHub()
+	preparedFromEnv(&cfg, os.Getenv)
 	mgr := training.NewManager(cfg, hub).Linger()
 	watchAlerts(hub, notify)
 	sc.RunsDir = mgr.RunsDir()

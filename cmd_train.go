@@ -77,6 +77,7 @@ func exactlyOne(what string) cobra.PositionalArgs {
 // train runs training with the dashboard when stdout is a terminal (and
 // --headless is not set), else with progress lines.
 func (a *app) train(cfg training.Config, headless bool, notify *training.Notifier) error {
+	preparedFromEnv(&cfg, os.Getenv)
 	hub := training.NewHub()
 	mgr := training.NewManager(cfg, hub)
 	watchAlerts(hub, notify)

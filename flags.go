@@ -259,3 +259,10 @@ func runsFlag(fs *pflag.FlagSet, p *string, usage string) {
 func defaultRunsDir(getenv func(string) string) string {
 	return cmp.Or(getenv("MASKDASH_RUNS"), runs.DefaultDir)
 }
+
+// preparedFromEnv sets where a run keeps prepared images between runs
+// from $MASKDASH_PREPARED (a folder, or "off"), unless cfg says; unset,
+// the default folder (training.Config.Prepared).
+func preparedFromEnv(cfg *training.Config, getenv func(string) string) {
+	cfg.Prepared = cmp.Or(cfg.Prepared, getenv("MASKDASH_PREPARED"))
+}

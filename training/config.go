@@ -67,6 +67,7 @@ type Config struct {
 	Dropout       float64    `json:"dropout"`      // dropout before output layers; default 0
 	WeightDecay   float64    `json:"weight_decay"` // default 0 (adamw 1e-2)
 	Workers       int        `json:"-"`            // loader goroutines; default models.Workers() (the cores)
+	Prepared      string     `json:"-"`            // folder of prepared images kept between runs (prepared.go); default dataset.DefaultPreparedDir, "off": none
 	NoAugment     bool       `json:"-"`            // turn off random crop, flip, jitter and rotation (JSON: "augment")
 	CropW         int        `json:"-"`            // centre crop of the source image before resizing, in source pixels; 0: none (JSON: "crop")
 	CropH         int        `json:"-"`            // (see CropW)

@@ -36,6 +36,10 @@ type Trainer struct {
 	// parent (a head for other classes): --freeze-epochs trains only
 	// these. Kept in checkpoints for a resume.
 	fresh []string
+	// prepared keeps prepared images between runs (prepared.go), saved
+	// once, after this process's first epoch.
+	prepared      dataset.PreparedStore
+	preparedSaved bool
 	// startNotices are said (and logged) once the run starts: what it
 	// took from its parent.
 	startNotices []string
@@ -580,6 +584,7 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 	}
 	t.emit(Event{Kind: KindEpoch, Epochs: t.cfg.Epochs, TrainAcc: trainAcc, Val: &m, Conf: conf, LR: t.opt.LR(), Best: best, ValSeen: valSeen, Preds: preds})
 	t.saveCheckpoint(&m, best || valSeen)
+	t.savePrepared()
 	if err := t.sink.Sync(); err != nil && t.writeErr == nil {
 		t.writeErr = err
 	}
@@ -1060,6 +1065,7 @@ func (t *Trainer) openData(ctx context.Context) error {
 	t.trainL = dataset.NewLoader(t.train, dataset.LoaderConfig{Batch: cfg.Batch, Aug: t.aug, Seed: cfg.Seed, Train: !cfg.NoAugment, Workers: cfg.Workers}, cache, t.warn)
 	t.valL = dataset.NewLoader(t.val, dataset.LoaderConfig{Batch: max(cfg.Batch, 64), Aug: t.aug, Workers: cfg.Workers}, nil, t.warn)
 	t.rebuildValTrainLoader()
+	t.loadPrepared(cfg.Prepared)
 	return nil
 }
 
@@ -1197,7 +1203,7 @@ func (t *Trainer) rebuildLoaders() {
 	tc, vc := t.trainL.Config(), t.valL.Config()
 	tc.Aug, vc.Aug = t.aug, t.aug
 	t.trainL = dataset.NewLoader(t.train, tc, t.trainL.Cache(), t.warn)
-	t.valL = dataset.NewLoader(t.val, vc, nil, t.warn)
+	t.valL = dataset.NewLoader(t.val, vc, t.valL.Cache(), t.warn) // the mean and spread come after the cache
 	t.rebuildValTrainLoader()
 }
 

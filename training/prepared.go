@@ -1,0 +1,62 @@
+package training
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/maskdash/maskdash/dataset"
+)
+
+// PreparedOff is the Config.Prepared that keeps no prepared images.
+const PreparedOff = "off"
+
+// preparedStore is the store of prepared images that Config.Prepared
+// names: "" the default folder, PreparedOff none.
+func preparedStore(dir string) dataset.PreparedStore {
+	switch dir {
+	case PreparedOff:
+		return dataset.PreparedStore{}
+	case "":
+		return dataset.PreparedStore{Dir: dataset.DefaultPreparedDir()}
+	}
+	return dataset.PreparedStore{Dir: dir}
+}
+
+// loadPrepared fills the loaders' caches with the images an earlier run
+// prepared the same way (dataset.PreparedStore), and says how many: the
+// first epoch decodes only the others. A store it cannot read is said
+// and passed over: the images are decoded as if it were not there.
+func (t *Trainer) loadPrepared(dir string) {
+	t.prepared = preparedStore(dir)
+	if t.prepared.Dir == "" {
+		return
+	}
+	key := t.aug.PrepareKey()
+	n, total := 0, t.train.Len()+t.val.Len()
+	for _, l := range []*dataset.Loader{t.trainL, t.valL} {
+		k, err := t.prepared.Load(l.Set(), key, l.Cache())
+		if err != nil {
+			t.startNotices = append(t.startNotices, err.Error()+": the images are decoded anew")
+			return
+		}
+		n += k
+	}
+	if n > 0 {
+		t.startNotices = append(t.startNotices, fmt.Sprintf("%d of the %d images read as an earlier run prepared them (%s): the first epoch decodes %d",
+			n, total, t.prepared.Dir, total-n))
+	}
+}
+
+// savePrepared keeps the images this run prepared for later runs, once:
+// after the first epoch, when every image of both splits is in the
+// loaders' caches. A failure (a full disk) is said; the run goes on.
+func (t *Trainer) savePrepared() {
+	if t.preparedSaved || t.prepared.Dir == "" {
+		return
+	}
+	t.preparedSaved = true
+	err := t.prepared.Save(t.aug.PrepareKey(), dataset.Part{Set: t.trainL.Set(), Cache: t.trainL.Cache()}, dataset.Part{Set: t.valL.Set(), Cache: t.valL.Cache()})
+	if err != nil {
+		t.hub.Publish(Event{Kind: KindNotice, Time: time.Now(), Msg: err.Error() + " (they are not kept for later runs)"})
+	}
+}
