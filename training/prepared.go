@@ -23,8 +23,9 @@ func preparedStore(dir string) dataset.PreparedStore {
 }
 
 // loadPrepared fills the loaders' caches with the images an earlier run
-// prepared the same way (dataset.PreparedStore), and says how many: the
-// first epoch decodes only the others. A store it cannot read is said
+// prepared the same way (dataset.PreparedStore), and says how many: only
+// the others are decoded (an epoch that drops its last partial batch
+// leaves a few undrawn, so unprepared). A store it cannot read is said
 // and passed over: the images are decoded as if it were not there.
 func (t *Trainer) loadPrepared(dir string) {
 	t.prepared = preparedStore(dir)
@@ -41,8 +42,11 @@ func (t *Trainer) loadPrepared(dir string) {
 		}
 		n += k
 	}
-	if n > 0 {
-		t.startNotices = append(t.startNotices, fmt.Sprintf("%d of the %d images read as an earlier run prepared them (%s): the first epoch decodes %d",
+	switch {
+	case n == total:
+		t.startNotices = append(t.startNotices, fmt.Sprintf("all %d images read as an earlier run prepared them (%s): no decoding", n, t.prepared.Dir))
+	case n > 0:
+		t.startNotices = append(t.startNotices, fmt.Sprintf("%d of the %d images read as an earlier run prepared them (%s); the other %d are decoded when first drawn",
 			n, total, t.prepared.Dir, total-n))
 	}
 }
