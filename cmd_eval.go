@@ -96,6 +96,7 @@ func (a *app) evalCmd() *cobra.Command {
 		}
 		unread := a.imageWarner()
 		pr.Warn = unread.warn
+		a.keepPrepared(pr.Predictor)
 		m, conf, err := pr.Evaluate(a.ctx, set, tta)
 		if err != nil {
 			return err
@@ -179,6 +180,7 @@ func (a *app) predictCmd() *cobra.Command {
 			a.offsetsTTANote(o, tta)
 		}
 		pr.Warn = a.imageWarner().warn
+		a.keepPrepared(pr.Predictor)
 		lp, unread, err := pr.LogProbs(a.ctx, set, tta)
 		if err != nil {
 			return err
@@ -310,6 +312,7 @@ func (a *app) ensembleCmd() *cobra.Command {
 		warn := a.imageWarner()
 		for k := range prs {
 			prs[k].Warn = warn.warn
+			a.keepPrepared(prs[k].Predictor)
 		}
 		i := 0
 		e, err := training.SoftVoteRuns(a.ctx, prs, set, tta, func(m training.EnsembleMember) {

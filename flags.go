@@ -266,3 +266,12 @@ func defaultRunsDir(getenv func(string) string) string {
 func preparedFromEnv(cfg *training.Config, getenv func(string) string) {
 	cfg.Prepared = cmp.Or(cfg.Prepared, getenv("MASKDASH_PREPARED"))
 }
+
+// keepPrepared has a predictor read the images earlier runs and commands
+// prepared ($MASKDASH_PREPARED, as training does) and keep its own, a
+// failure said as a warning: a second predict of the eval images
+// decodes none of them.
+func (a *app) keepPrepared(p *training.Predictor) {
+	p.Prepared = training.PreparedStoreAt(os.Getenv("MASKDASH_PREPARED"))
+	p.Say = func(msg string) { fmt.Fprintln(a.errOut, "warning: "+msg) }
+}

@@ -185,8 +185,42 @@ type Predictor struct {
 	Warn dataset.Warn
 	// Cache, when set, holds the prepared images of the set predicted,
 	// shared with other predictors of the same set and Aug.PrepareKey
-	// (an ensemble's); nil: each call decodes the images anew.
+	// (an ensemble's); nil: each call has one of its own.
 	Cache *dataset.Cache
+	// Prepared, when it has a folder, is where the set's prepared images
+	// are read from before a call decodes any, and kept after it
+	// (PreparedStoreAt); Say is told when it cannot be read or written
+	// (the images are then decoded, the predictions the same).
+	Prepared dataset.PreparedStore
+	Say      func(msg string)
+}
+
+// cache is the cache a call reads set through: Cache, or a new one,
+// filled from Prepared when it is empty.
+func (p *Predictor) cache(set *dataset.Set) *dataset.Cache {
+	c := p.Cache
+	if c == nil {
+		c = dataset.NewCache(0)
+	}
+	if c.Len() == 0 {
+		if _, err := p.Prepared.Load(set, p.Aug.PrepareKey(), c); err != nil {
+			p.say(err.Error() + ": the images are decoded")
+		}
+	}
+	return c
+}
+
+// keep writes the images c prepared to Prepared, for the next call.
+func (p *Predictor) keep(set *dataset.Set, c *dataset.Cache) {
+	if err := p.Prepared.Save(p.Aug.PrepareKey(), dataset.Part{Set: set, Cache: c}); err != nil {
+		p.say(err.Error() + " (they are not kept for later)")
+	}
+}
+
+func (p *Predictor) say(msg string) {
+	if p.Say != nil {
+		p.Say(msg)
+	}
 }
 
 // LoadPredictor loads a checkpoint for evaluation.
@@ -231,8 +265,12 @@ func (p *Predictor) LogProbs(ctx context.Context, set *dataset.Set, tta bool) ([
 	if err := p.CheckClasses(set); err != nil {
 		return nil, nil, err
 	}
-	l := dataset.NewLoader(set, dataset.LoaderConfig{Batch: p.Net.Spec.EvalBatch, Aug: p.Aug}, p.Cache, p.Warn)
+	c := p.cache(set)
+	l := dataset.NewLoader(set, dataset.LoaderConfig{Batch: p.Net.Spec.EvalBatch, Aug: p.Aug}, c, p.Warn)
 	lp, _, unread, err := evalSet(ctx, p.Net, l, set, nil, tta)
+	if err == nil {
+		p.keep(set, c)
+	}
 	if err == nil && p.Offsets != nil {
 		AddOffsets(lp, p.Offsets)
 	}
@@ -248,11 +286,13 @@ func (p *Predictor) Evaluate(ctx context.Context, set *dataset.Set, tta bool) (M
 		return Metrics{}, nil, err
 	}
 	loss, _ := ParseLoss("ce")
-	l := dataset.NewLoader(set, dataset.LoaderConfig{Batch: p.Net.Spec.EvalBatch, Aug: p.Aug}, p.Cache, p.Warn)
+	c := p.cache(set)
+	l := dataset.NewLoader(set, dataset.LoaderConfig{Batch: p.Net.Spec.EvalBatch, Aug: p.Aug}, c, p.Warn)
 	lp, lv, unread, err := evalSet(ctx, p.Net, l, set, loss, tta)
 	if err != nil {
 		return Metrics{}, nil, err
 	}
+	p.keep(set, c)
 	if p.Offsets != nil {
 		AddOffsets(lp, p.Offsets)
 	}

@@ -10,9 +10,9 @@ import (
 // PreparedOff is the Config.Prepared that keeps no prepared images.
 const PreparedOff = "off"
 
-// preparedStore is the store of prepared images that Config.Prepared
-// names: "" the default folder, PreparedOff none.
-func preparedStore(dir string) dataset.PreparedStore {
+// PreparedStoreAt is the store of prepared images that a folder setting
+// such as Config.Prepared names: "" the default folder, PreparedOff none.
+func PreparedStoreAt(dir string) dataset.PreparedStore {
 	switch dir {
 	case PreparedOff:
 		return dataset.PreparedStore{}
@@ -28,7 +28,7 @@ func preparedStore(dir string) dataset.PreparedStore {
 // leaves a few undrawn, so unprepared). A store it cannot read is said
 // and passed over: the images are decoded as if it were not there.
 func (t *Trainer) loadPrepared(dir string) {
-	t.prepared = preparedStore(dir)
+	t.prepared = PreparedStoreAt(dir)
 	if t.prepared.Dir == "" {
 		return
 	}
