@@ -64,3 +64,27 @@ func (t *Trainer) savePrepared() {
 		t.hub.Publish(Event{Kind: KindNotice, Time: time.Now(), Msg: err.Error() + " (they are not kept for later runs)"})
 	}
 }
+
+// evalImages is the cache the dashboard's x predicts the eval set
+// through: the one the last x filled, or one filled from the store (an
+// earlier run's, or predict's). Decoding the competition's 12,600 eval
+// photos took most of an x's time.
+func (t *Trainer) evalImages(set *dataset.Set) *dataset.Cache {
+	if t.evalCache != nil && t.evalLen == set.Len() {
+		return t.evalCache
+	}
+	c := dataset.NewCache(0)
+	if _, err := t.prepared.Load(set, t.aug.PrepareKey(), c); err != nil {
+		t.hub.Publish(Event{Kind: KindNotice, Time: time.Now(), Msg: err.Error() + ": the eval images are decoded"})
+	}
+	t.evalCache, t.evalLen = c, set.Len()
+	return c
+}
+
+// keepEvalImages writes the eval images x prepared to the store (nothing
+// when it has them all).
+func (t *Trainer) keepEvalImages(set *dataset.Set, c *dataset.Cache) {
+	if err := t.prepared.Save(t.aug.PrepareKey(), dataset.Part{Set: set, Cache: c}); err != nil {
+		t.hub.Publish(Event{Kind: KindNotice, Time: time.Now(), Msg: err.Error() + " (the eval images are not kept for later)"})
+	}
+}

@@ -40,6 +40,10 @@ type Trainer struct {
 	// once, after this process's first epoch.
 	prepared      dataset.PreparedStore
 	preparedSaved bool
+	// evalCache holds the eval images x prepared, for the next x, while
+	// the eval set has evalLen of them (prepared.go).
+	evalCache *dataset.Cache
+	evalLen   int
 	// startNotices are said (and logged) once the run starts: what it
 	// took from its parent.
 	startNotices []string
@@ -921,10 +925,17 @@ func (t *Trainer) predictNow() (path, figure string, guesses int, err error) {
 			eval = true
 		}
 	}
-	l := dataset.NewLoader(set, dataset.LoaderConfig{Batch: t.net.Spec.EvalBatch, Aug: t.aug, Workers: t.cfg.Workers}, nil, nil)
+	cache := t.valL.Cache() // the validation split's images are prepared already
+	if eval {
+		cache = t.evalImages(set)
+	}
+	l := dataset.NewLoader(set, dataset.LoaderConfig{Batch: t.net.Spec.EvalBatch, Aug: t.aug, Workers: t.cfg.Workers}, cache, nil)
 	lp, _, unread, err := evalSet(context.Background(), t.net, l, set, nil, false)
 	if err != nil {
 		return "", "", 0, err
+	}
+	if eval {
+		t.keepEvalImages(set, cache)
 	}
 	path = filepath.Join(t.dir, "predictions", fmt.Sprintf("%03d-%07d.csv", t.epoch, t.step))
 	if err := WriteBoth(path, set, lp); err != nil {
