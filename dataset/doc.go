@@ -17,6 +17,8 @@
 // (CutMix's boxes, pasted between a batch's images), mixup.go (Mixup's
 // blend of two images), erase.go (random erasing's box), sampler.go (balanced
 // and weighted sampling) and loader.go (the batches, decoded by worker
-// goroutines) feed the trainer; jpeg_scaled.go decodes JPEGs at a reduced
-// size with jpegscale, jpeg_turbo.go with libjpeg-turbo (tag turbojpeg); synth.go and draw.go make the synthetic mask set.
+// goroutines) feed the trainer; prepared_store.go keeps the prepared
+// images on disk between runs (prepared_map_*.go maps them back);
+// jpeg_scaled.go decodes JPEGs at a reduced size with jpegscale,
+// jpeg_turbo.go with libjpeg-turbo (tag turbojpeg); synth.go and draw.go make the synthetic mask set.
 package dataset
