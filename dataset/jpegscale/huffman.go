@@ -9,11 +9,25 @@ const lutBits = 9
 // huffman is one Huffman table: the codes of up to lutBits bits in a
 // lookup table, the longer ones as canonical code ranges.
 type huffman struct {
-	ok      bool
-	lut     [1 << lutBits]uint16 // code length<<8 | symbol; 0: not a short code
-	maxCode [17]int32            // the largest code of each length (-1: none)
-	offset  [17]int32            // symbol index of a length's code minus that code
+	ok  bool
+	lut [1 << lutBits]uint16 // code length<<8 | symbol; 0: not a short code
+	// fast holds, for the codes of an AC coefficient short enough that
+	// the code and the coefficient's bits fit in lutBits together, the
+	// coefficient itself: most of a block's coefficients are read in one
+	// lookup, not a code's and then its value's (libjpeg-turbo reads
+	// them so too).
+	fast    [1 << lutBits]fastAC
+	maxCode [17]int32 // the largest code of each length (-1: none)
+	offset  [17]int32 // symbol index of a length's code minus that code
 	symbols [256]byte
+}
+
+// fastAC is a coefficient read whole from lutBits bits: its value, the
+// zeros before it (run) and how many bits it takes (0: not a fast one).
+type fastAC struct {
+	value int16
+	run   uint8
+	bits  uint8
 }
 
 // build makes the table from the DHT segment's counts of codes per length
@@ -42,6 +56,19 @@ func (t *huffman) build(counts [17]int, symbols []byte) error {
 			t.maxCode[l] = -1
 		}
 		code <<= 1
+	}
+	for p := range t.fast {
+		e := t.lut[p]
+		l, rs := uint(e>>8), byte(e)
+		size := uint(rs & 15)
+		if e == 0 || size == 0 || l+size > lutBits {
+			continue
+		}
+		v := int32(p>>(lutBits-l-size)) & (1<<size - 1)
+		if v < 1<<(size-1) {
+			v += -1<<size + 1
+		}
+		t.fast[p] = fastAC{value: int16(v), run: rs >> 4, bits: uint8(l + size)}
 	}
 	return nil
 }

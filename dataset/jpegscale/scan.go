@@ -138,6 +138,20 @@ func (r *bitReader) block(dc, ac *huffman, pred *int32, q *[64]float32, c *compo
 		if r.n < 32 {
 			r.fill()
 		}
+		if f := ac.fast[r.acc>>(64-lutBits)]; f.bits != 0 {
+			r.skip(uint(f.bits))
+			if z += int(f.run); z > 63 {
+				return 0, errors.New("jpegscale: a coefficient past the block's end")
+			}
+			if c.kept.keep[z] {
+				nat := zigzag[z]
+				coef[nat] = float32(f.value) * q[z]
+				rows |= 1 << (nat / 8)
+				r.kept[r.nkept] = uint8(nat)
+				r.nkept++
+			}
+			continue
+		}
 		rs, err := r.decode(ac)
 		if err != nil {
 			return 0, err
