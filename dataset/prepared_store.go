@@ -308,14 +308,23 @@ func (p PreparedStore) Save(key PrepareKey, parts ...Part) error {
 	return p.trim(file)
 }
 
-// trim removes the packs of data folders that are gone (a test's, a
-// folder deleted or moved), then those used longest ago until the packs
-// left fit in the limit; the one just written (keep) stays whatever its
-// size.
+// trim removes what a killed writer left, the packs of data folders that
+// are gone (a test's, a folder deleted or moved), then those used longest
+// ago until the packs left fit in the limit; the one just written (keep)
+// stays whatever its size.
 func (p PreparedStore) trim(keep string) error {
 	limit := p.Limit
 	if limit == 0 {
 		limit = 4 << 30
+	}
+	// A pack being written is .pack-*, renamed when whole: one an hour
+	// old was left by a process killed while it wrote.
+	if tmps, err := filepath.Glob(filepath.Join(p.Dir, ".pack-*")); err == nil {
+		for _, f := range tmps {
+			if st, err := os.Stat(f); err == nil && time.Since(st.ModTime()) > time.Hour {
+				_ = os.Remove(f) // another may have removed it; nothing is lost either way
+			}
+		}
 	}
 	packs, err := filepath.Glob(filepath.Join(p.Dir, "*.pack"))
 	if err != nil {

@@ -119,7 +119,11 @@ func TestPreparedStoreKeepsImagesBetweenRuns(t *testing.T) {
 	if len(left) != 1 || left[0] == packs[0] {
 		t.Errorf("packs left past the limit: %v (the old one was %s)", left, packs[0])
 	}
-	// The pack of a data folder that is gone goes at the next save.
+	// The pack of a data folder that is gone goes at the next save, and
+	// what a writer killed an hour ago left.
+	stale := filepath.Join(store.Dir, ".pack-12345")
+	os.WriteFile(stale, []byte("half"), 0o644)
+	os.Chtimes(stale, old.Add(-time.Hour), old.Add(-time.Hour))
 	gone := filepath.Join(t.TempDir(), "gone")
 	if err := os.CopyFS(gone, os.DirFS(data)); err != nil {
 		t.Fatal(err)
@@ -137,5 +141,8 @@ func TestPreparedStoreKeepsImagesBetweenRuns(t *testing.T) {
 	}
 	if left, _ := filepath.Glob(filepath.Join(store.Dir, "*.pack")); len(left) != 2 {
 		t.Errorf("after the folder went, packs %v; want the two of the folder that is still there", left)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("a killed writer's half pack is still there: %v", err)
 	}
 }
