@@ -42,7 +42,7 @@ func (a *app) serve(cfg training.Config, sc serve.Config, notify *training.Notif
 	preparedFromEnv(&cfg, os.Getenv)
 	mgr := training.NewManager(cfg, hub).Linger()
 	watchAlerts(hub, notify)
-	sc.RunsDir = mgr.RunsDir()
+	sc.RunsDir, sc.Prepared = mgr.RunsDir(), mgr.Prepared()
 	go training.WatchCrashes(a.ctx, sc.RunsDir, hub, crashCheckEvery)
 	srv, err := serve.New(sc, mgr)
 	if err != nil {

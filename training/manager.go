@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/maskdash/maskdash/dataset"
 )
 
 // Manager runs one trainer after another on the same hub: when a run ends
@@ -257,6 +259,11 @@ func (m *Manager) Current() (RunHeader, string) {
 	}
 	return t.Header(), t.RunDir()
 }
+
+// Prepared is the store of prepared images the manager's runs read and
+// keep (Config.Prepared): the runs view's vote reads and keeps the eval
+// images there too.
+func (m *Manager) Prepared() dataset.PreparedStore { return PreparedStoreAt(m.cfg.Prepared) }
 
 // RunsDir is the runs folder.
 func (m *Manager) RunsDir() string {

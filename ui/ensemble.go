@@ -42,6 +42,9 @@ type ensembledMsg struct {
 	// unrecorded: the votes are written, but the runs folder's record of
 	// submissions could not take them.
 	unrecorded error
+	// cacheNote is what the store of prepared images said (it could not
+	// be read or written: the images were decoded), or "".
+	cacheNote string
 	// val is the vote on the validation images the runs share (nil:
 	// they do not share them).
 	val *training.VoteValidation
@@ -91,15 +94,23 @@ func (r runsModel) ensemble() (runsModel, tea.Cmd) {
 	r.answer, r.answerBad = fmt.Sprintf("ensemble: voting with %d runs (every image through every run; esc stops)…", len(dirs)), false
 	ctx, cancel := context.WithCancel(r.ctx)
 	r.voting = &vote{cancel: cancel}
+	prepared := r.prepared
 	return r, func() tea.Msg {
 		defer cancel()
 		start := time.Now()
+		var cacheNote string // the first thing the store of prepared images said
+		say := func(msg string) {
+			if cacheNote == "" {
+				cacheNote = msg
+			}
+		}
 		var prs []training.RunPredictor
 		for _, d := range dirs {
 			pr, err := training.OpenRunPredictor(runs.NewStore(filepath.Dir(d)), d, "best")
 			if err != nil {
 				return ensembledMsg{err: fmt.Errorf("%s: %w", filepath.Base(d), err)}
 			}
+			pr.Prepared, pr.Say = prepared, say
 			prs = append(prs, pr)
 		}
 		e, err := training.SoftVoteRuns(ctx, prs, nil, false, nil)
@@ -148,7 +159,7 @@ func (r runsModel) ensemble() (runsModel, tea.Cmd) {
 				}
 			}
 		}
-		msg := ensembledMsg{path: out, e: e, ids: ids, start: start, offsets: offsets, weighted: weighted, unrecorded: unrecorded}
+		msg := ensembledMsg{path: out, e: e, ids: ids, start: start, offsets: offsets, weighted: weighted, unrecorded: unrecorded, cacheNote: cacheNote}
 		if v, err := training.VoteOnValidation(prs); err == nil {
 			msg.val = &v
 		} else if o, err := training.VoteOutOfFold(prs); err == nil {
@@ -260,6 +271,9 @@ func (m ensembledMsg) said() (string, bool) {
 	}
 	sayBeside(&s, &files, what, "no class offsets", o.path, o.score, o.cal.HeldOut.Gain, o.why)
 	s += fmt.Sprintf(" · %d predictions → %s and their class probabilities (-probs.csv) (%s)", m.e.Set.Len(), files, time.Since(m.start).Round(time.Second))
+	if m.cacheNote != "" {
+		s += " · " + m.cacheNote
+	}
 	if m.unrecorded != nil {
 		return s + " · not recorded among the submissions: " + m.unrecorded.Error(), true
 	}

@@ -465,3 +465,37 @@ func TestVoteSaysItsGuessedRows(t *testing.T) {
 		t.Errorf("E's answer for a vote that read every image: %q", s)
 	}
 }
+
+// TestEnsembleKeepsTheEvalImages: the runs view's vote reads and keeps
+// the eval images in the store of prepared images the dashboard was
+// given; a damaged pack is said in the vote's answer, and the vote is
+// the same.
+func TestEnsembleKeepsTheEvalImages(t *testing.T) {
+	rd, prep := twoRuns(t), t.TempDir()
+	vote := func() (string, string) {
+		t.Helper()
+		m := runsViewOf(t, New(Options{Snapshot: script(), Ctrl: &fakeCtrl{}, Renderer: asciiRenderer(), RunsDir: rd, Prepared: dataset.PreparedStore{Dir: prep}}), 120, 40)
+		m, _ = press(m, "enter", "down", "enter")
+		m, cmds := press(m, "E")
+		m = voted(t, m, cmds[0])
+		files, _ := filepath.Glob(filepath.Join(rd, EnsemblesDir, "*-2runs.csv"))
+		slices.Sort(files)
+		b, _ := os.ReadFile(files[len(files)-1])
+		return string(b), m.runs.answer
+	}
+	first, _ := vote()
+	packs, _ := filepath.Glob(filepath.Join(prep, "*.pack"))
+	if len(packs) == 0 {
+		t.Fatal("the vote kept no prepared images")
+	}
+	for _, p := range packs {
+		if err := os.Truncate(p, 10); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(1100 * time.Millisecond) // the next vote's file has another second in its name
+	again, answer := vote()
+	if again != first || !strings.Contains(answer, "prepared images in") {
+		t.Errorf("with a damaged pack: the same vote %v; the answer: %s", again == first, answer)
+	}
+}

@@ -31,7 +31,7 @@ func RunLocal(ctx context.Context, mgr *training.Manager, cfg Config) error {
 	ring := func(msg string) {
 		_ = RingTerminal(os.Stdout, msg) // a terminal that cannot be written to has no one to tell
 	}
-	m := New(Options{Sub: sub, Snapshot: snap, Ctrl: mgr, Who: "local", Renderer: r, RunsDir: mgr.RunsDir(), QuitStops: true, Ring: ring, Config: cfg,
+	m := New(Options{Sub: sub, Snapshot: snap, Ctrl: mgr, Who: "local", Renderer: r, RunsDir: mgr.RunsDir(), Prepared: mgr.Prepared(), QuitStops: true, Ring: ring, Config: cfg,
 		Images: thumb.Detect(os.Getenv)})
 	_, perr := tea.NewProgram(m, tea.WithAltScreen(), tea.WithMouseCellMotion(), tea.WithContext(ctx), tea.WithFPS(15)).Run()
 	cancel() // training stops gracefully (checkpoint, flush) if it still runs

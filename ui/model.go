@@ -15,6 +15,7 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/maskdash/maskdash/dataset"
 	"github.com/maskdash/maskdash/runs"
 	"github.com/maskdash/maskdash/training"
 	"github.com/maskdash/maskdash/ui/thumb"
@@ -33,6 +34,9 @@ type Options struct {
 	Who      string             // who acts: "local" or an SSH key fingerprint
 	Renderer *lipgloss.Renderer // the session's renderer
 	RunsDir  string             // for the runs view
+	// Prepared is where the runs view's vote (E) reads and keeps the
+	// prepared eval images (dataset.PreparedStore; zero: it decodes them).
+	Prepared dataset.PreparedStore
 	// Context is the session's lifetime (an SSH session's): work the
 	// dashboard started that outlives no one to see it (the runs view's
 	// ensemble vote) stops with it. nil: the process's.
@@ -200,6 +204,7 @@ func New(o Options) Model {
 		m.state.Apply(e)
 	}
 	m.runs = newRunsModel(o.RunsDir)
+	m.runs.prepared = o.Prepared
 	if o.Context != nil {
 		m.runs.ctx = o.Context
 	}

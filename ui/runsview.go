@@ -13,6 +13,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/guptarohit/asciigraph"
+	"github.com/maskdash/maskdash/dataset"
 	"github.com/maskdash/maskdash/runs"
 	"github.com/maskdash/maskdash/training/sweep"
 )
@@ -51,7 +52,8 @@ type runsModel struct {
 	undo       []moved
 	answer     string // the last action's answer
 	answerBad  bool
-	side       *sideModel // side by side of two picked runs
+	side       *sideModel            // side by side of two picked runs
+	prepared   dataset.PreparedStore // where a vote reads and keeps the eval images
 }
 
 // moved is an archived or deleted run, for undo.

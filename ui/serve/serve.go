@@ -20,6 +20,7 @@ import (
 	"github.com/charmbracelet/wish/activeterm"
 	bm "github.com/charmbracelet/wish/bubbletea"
 	rm "github.com/charmbracelet/wish/recover"
+	"github.com/maskdash/maskdash/dataset"
 	"github.com/maskdash/maskdash/training"
 	"github.com/maskdash/maskdash/ui"
 	"github.com/maskdash/maskdash/ui/thumb"
@@ -44,12 +45,13 @@ func (r Role) String() string {
 
 // Config configures the server. Zero values take the documented defaults.
 type Config struct {
-	Listen         string    // address; default localhost:2222 (localhost only unless asked)
-	AuthorizedKeys string    // who may connect (read again when it changes); default ~/.ssh/authorized_keys
-	Operators      string    // who may steer (authorized_keys format, read again when it changes); "" means nobody
-	HostKey        string    // made once, then kept; refused if others may read it; default <config dir>/maskdash/ssh_host_ed25519
-	RunsDir        string    // for the runs view
-	Log            io.Writer // connection log; default stderr
+	Listen         string                // address; default localhost:2222 (localhost only unless asked)
+	AuthorizedKeys string                // who may connect (read again when it changes); default ~/.ssh/authorized_keys
+	Operators      string                // who may steer (authorized_keys format, read again when it changes); "" means nobody
+	HostKey        string                // made once, then kept; refused if others may read it; default <config dir>/maskdash/ssh_host_ed25519
+	RunsDir        string                // for the runs view
+	Prepared       dataset.PreparedStore // where the runs view's vote keeps prepared images (zero: nowhere)
+	Log            io.Writer             // connection log; default stderr
 	// MaxSessions caps the sessions at once; default 32. One more is told
 	// so and closed.
 	MaxSessions int
@@ -256,7 +258,7 @@ func (s *Server) handler(sess ssh.Session) (tea.Model, []tea.ProgramOption) {
 		<-sess.Context().Done()
 		sub.Cancel()
 	}()
-	opts := ui.Options{Sub: sub, Snapshot: snap, Renderer: bm.MakeRenderer(sess), RunsDir: s.cfg.RunsDir, FrameGap: s.frameGap, Config: s.cfg.UI,
+	opts := ui.Options{Sub: sub, Snapshot: snap, Renderer: bm.MakeRenderer(sess), RunsDir: s.cfg.RunsDir, Prepared: s.cfg.Prepared, FrameGap: s.frameGap, Config: s.cfg.UI,
 		Context: sess.Context(),                                      // an operator's vote (E) stops when the session ends
 		Ring:    func(msg string) { _ = ui.RingTerminal(sess, msg) }} // a closed session has no one to tell
 	if s.RoleOf(sess.PublicKey()) == RoleOperator {
