@@ -86,9 +86,6 @@ type bitReader struct {
 	n      uint   // how many
 	marker bool   // stopped at a marker
 	fed    uint   // zero bytes fed since the last restart
-	// the natural indices of the coefficients the last block set
-	kept  [64]uint8
-	nkept int
 }
 
 // fill tops the accumulator up to at least 57 bits.

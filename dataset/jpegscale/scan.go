@@ -71,7 +71,7 @@ func (d *decoder) decodeScan(k int) error {
 	}
 	r := bitReader{data: d.scan}
 	var pred [4]int32
-	var coef [64]float32
+	var b coefs
 	for m := 0; m < mcusX*mcusY; m++ {
 		if d.restart > 0 && m > 0 && m%d.restart == 0 {
 			if err := r.restart(); err != nil {
@@ -85,15 +85,12 @@ func (d *decoder) decodeScan(k int) error {
 			q := &d.qt[c.tq]
 			for v := 0; v < c.v; v++ {
 				for h := 0; h < c.h; h++ {
-					rows, err := r.block(&d.dc[c.td], &d.ac[c.ta], &pred[ci], q, c, &coef)
-					if err != nil {
+					if err := r.block(&d.dc[c.td], &d.ac[c.ta], &pred[ci], q, c, &b); err != nil {
 						return err
 					}
 					bx, by := (mx*c.h+h)*c.kx, (my*c.v+v)*c.ky
-					c.reduce.reduce(&coef, rows, c.plane[by*c.stride+bx:], c.stride)
-					for _, z := range r.kept[:r.nkept] { // zero again for the next block
-						coef[z] = 0
-					}
+					c.reduce.reduce(&b.v, b.rows, c.plane[by*c.stride+bx:], c.stride)
+					b.clear()
 				}
 			}
 		}
@@ -114,26 +111,47 @@ func blockScale(n int) int {
 	return k
 }
 
-// block decodes one 8×8 block's coefficients into coef, which is all
-// zero, keeping the dequantised ones that c's reduction reads (row-major,
-// 8 a row) and listing where in r.kept; rows has bit v set where row v
-// holds a kept coefficient that is not zero.
-func (r *bitReader) block(dc, ac *huffman, pred *int32, q *[64]float32, c *component, coef *[64]float32) (rows uint8, err error) {
-	r.nkept = 1
-	r.kept[0] = 0
+// coefs is a block's kept coefficients, dequantised, row-major with 8 a
+// row (the others zero), and which are set: a block has few, so they are
+// zeroed one by one for the next block rather than all 64.
+type coefs struct {
+	v    [64]float32
+	set  [64]uint8 // the natural indices set, n of them
+	n    int
+	rows uint8 // bit v: row v holds a coefficient that is not zero
+}
+
+// put sets the coefficient at natural index nat.
+func (b *coefs) put(nat int, v float32) {
+	b.v[nat] = v
+	b.set[b.n] = uint8(nat)
+	b.n++
+	b.rows |= 1 << (nat / 8)
+}
+
+// clear zeroes the coefficients set.
+func (b *coefs) clear() {
+	for _, nat := range b.set[:b.n] {
+		b.v[nat] = 0
+	}
+	b.n, b.rows = 0, 0
+}
+
+// block decodes one 8×8 block's coefficients into b, which is clear,
+// keeping the ones that c's reduction reads.
+func (r *bitReader) block(dc, ac *huffman, pred *int32, q *[64]float32, c *component, b *coefs) error {
 	if r.n < 32 {
 		r.fill()
 	}
 	s, err := r.decode(dc)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	if s > 11 {
-		return 0, errors.New("jpegscale: a DC difference of more than 11 bits")
+		return errors.New("jpegscale: a DC difference of more than 11 bits")
 	}
 	*pred += r.value(uint(s))
-	coef[0] = float32(*pred) * q[0]
-	rows = 1
+	b.put(0, float32(*pred)*q[0])
 	for z := 1; z < 64; z++ {
 		if r.n < 32 {
 			r.fill()
@@ -141,20 +159,16 @@ func (r *bitReader) block(dc, ac *huffman, pred *int32, q *[64]float32, c *compo
 		if f := ac.fast[r.acc>>(64-lutBits)]; f.bits != 0 {
 			r.skip(uint(f.bits))
 			if z += int(f.run); z > 63 {
-				return 0, errors.New("jpegscale: a coefficient past the block's end")
+				return errors.New("jpegscale: a coefficient past the block's end")
 			}
 			if c.kept.keep[z] {
-				nat := zigzag[z]
-				coef[nat] = float32(f.value) * q[z]
-				rows |= 1 << (nat / 8)
-				r.kept[r.nkept] = uint8(nat)
-				r.nkept++
+				b.put(zigzag[z], float32(f.value)*q[z])
 			}
 			continue
 		}
 		rs, err := r.decode(ac)
 		if err != nil {
-			return 0, err
+			return err
 		}
 		run, size := int(rs>>4), uint(rs&15)
 		if size == 0 {
@@ -166,17 +180,13 @@ func (r *bitReader) block(dc, ac *huffman, pred *int32, q *[64]float32, c *compo
 		}
 		z += run
 		if z > 63 {
-			return 0, errors.New("jpegscale: a coefficient past the block's end")
+			return errors.New("jpegscale: a coefficient past the block's end")
 		}
 		if c.kept.keep[z] {
-			nat := zigzag[z]
-			coef[nat] = float32(r.value(size)) * q[z]
-			rows |= 1 << (nat / 8)
-			r.kept[r.nkept] = uint8(nat)
-			r.nkept++
+			b.put(zigzag[z], float32(r.value(size))*q[z])
 		} else {
 			r.skip(size)
 		}
 	}
-	return rows, nil
+	return nil
 }
