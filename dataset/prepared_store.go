@@ -95,10 +95,11 @@ func stamp(path string) (size, mtime int64, ok bool) {
 	return st.Size(), st.ModTime().UnixNano(), true
 }
 
-// Load puts into c each image of set that the store holds prepared as key
-// says and whose file has not changed since, and returns how many. A
-// store without a pack for them loads none, and says nothing.
-func (p PreparedStore) Load(set *Set, key PrepareKey, c *Cache) (int, error) {
+// Load puts into pt's cache each image of pt's set that the store holds
+// prepared as key says and whose file has not changed since, and returns
+// how many. A store without a pack for them loads none, and says nothing.
+func (p PreparedStore) Load(key PrepareKey, pt Part) (int, error) {
+	set, c := pt.Set, pt.Cache
 	if p.Dir == "" || set.Root == "" {
 		return 0, nil
 	}

@@ -57,7 +57,7 @@ func TestPreparedStoreKeepsImagesBetweenRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := NewCache(0)
-	if n, err := store.Load(a, key, c); err != nil || n != a.Len() {
+	if n, err := store.Load(key, Part{a, c}); err != nil || n != a.Len() {
 		t.Fatalf("Load of the saved split: %d of %d, %v", n, a.Len(), err)
 	}
 	for i := range a.Samples {
@@ -67,7 +67,7 @@ func TestPreparedStoreKeepsImagesBetweenRuns(t *testing.T) {
 			t.Fatalf("image %d differs from the one prepared", i)
 		}
 	}
-	if n, _ := store.Load(b, key, NewCache(0)); n != 0 {
+	if n, _ := store.Load(key, Part{b, NewCache(0)}); n != 0 {
 		t.Errorf("the other split loaded %d images before any was saved", n)
 	}
 	// The other split joins the pack; the first split's images stay.
@@ -76,7 +76,7 @@ func TestPreparedStoreKeepsImagesBetweenRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, s := range map[string]*Set{"first": a, "second": b, "whole": set} {
-		if n, err := store.Load(s, key, NewCache(0)); err != nil || n != s.Len() {
+		if n, err := store.Load(key, Part{s, NewCache(0)}); err != nil || n != s.Len() {
 			t.Errorf("Load of the %s split after both were saved: %d of %d, %v", name, n, s.Len(), err)
 		}
 	}
@@ -85,12 +85,12 @@ func TestPreparedStoreKeepsImagesBetweenRuns(t *testing.T) {
 	if err := os.Chtimes(a.Samples[0].Path, later, later); err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := store.Load(a, key, NewCache(0)); n != a.Len()-1 {
+	if n, _ := store.Load(key, Part{a, NewCache(0)}); n != a.Len()-1 {
 		t.Errorf("with one file changed, %d of %d loaded; want all but it", n, a.Len())
 	}
 	// Another cached size, or crop, is another pack.
 	for _, other := range []Augment{DefaultAugment(48, 48), {W: 32, H: 32, Pad: 0.125, CropW: 80, CropH: 100}} {
-		if n, _ := store.Load(a, other.PrepareKey(), NewCache(0)); n != 0 {
+		if n, _ := store.Load(other.PrepareKey(), Part{a, NewCache(0)}); n != 0 {
 			t.Errorf("%+v loaded %d images prepared otherwise", other.PrepareKey(), n)
 		}
 	}
@@ -103,7 +103,7 @@ func TestPreparedStoreKeepsImagesBetweenRuns(t *testing.T) {
 	if err := os.WriteFile(packs[0], whole[:len(whole)/2], 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.Load(a, key, NewCache(0)); err == nil || !strings.Contains(err.Error(), packs[0]) {
+	if _, err := store.Load(key, Part{a, NewCache(0)}); err == nil || !strings.Contains(err.Error(), packs[0]) {
 		t.Errorf("a pack cut in half: %v", err)
 	}
 	// Past the limit the oldest pack goes; the one just written stays.

@@ -203,7 +203,7 @@ func (p *Predictor) cache(set *dataset.Set) *dataset.Cache {
 		c = dataset.NewCache(0)
 	}
 	if c.Len() == 0 {
-		if _, err := p.Prepared.Load(set, p.Aug.PrepareKey(), c); err != nil {
+		if _, err := p.Prepared.Load(p.Aug.PrepareKey(), dataset.Part{Set: set, Cache: c}); err != nil {
 			p.say(err.Error() + ": the images are decoded")
 		}
 	}

@@ -35,7 +35,7 @@ func (t *Trainer) loadPrepared(dir string) {
 	key := t.aug.PrepareKey()
 	n, total := 0, t.train.Len()+t.val.Len()
 	for _, l := range []*dataset.Loader{t.trainL, t.valL} {
-		k, err := t.prepared.Load(l.Set(), key, l.Cache())
+		k, err := t.prepared.Load(key, dataset.Part{Set: l.Set(), Cache: l.Cache()})
 		if err != nil {
 			t.startNotices = append(t.startNotices, err.Error()+": the images are decoded anew")
 			return
@@ -74,7 +74,7 @@ func (t *Trainer) evalImages(set *dataset.Set) *dataset.Cache {
 		return t.evalCache
 	}
 	c := dataset.NewCache(0)
-	if _, err := t.prepared.Load(set, t.aug.PrepareKey(), c); err != nil {
+	if _, err := t.prepared.Load(t.aug.PrepareKey(), dataset.Part{Set: set, Cache: c}); err != nil {
 		t.hub.Publish(Event{Kind: KindNotice, Time: time.Now(), Msg: err.Error() + ": the eval images are decoded"})
 	}
 	t.evalCache, t.evalLen = c, set.Len()
