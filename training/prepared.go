@@ -77,14 +77,27 @@ func (t *Trainer) evalImages(set *dataset.Set) *dataset.Cache {
 	if _, err := t.prepared.Load(t.aug.PrepareKey(), dataset.Part{Set: set, Cache: c}); err != nil {
 		t.hub.Publish(Event{Kind: KindNotice, Time: time.Now(), Msg: err.Error() + ": the eval images are decoded"})
 	}
-	t.evalCache, t.evalLen = c, set.Len()
+	t.evalCache, t.evalLen, t.evalKept = c, set.Len(), false
 	return c
 }
 
-// keepEvalImages writes the eval images x prepared to the store (nothing
-// when it has them all).
+// keepEvalImages writes the eval images x prepared to the store, after
+// the first x that uses the cache, and from then on keeps the store's
+// copy for the next x: the pack's pages, mapped, which the kernel may
+// drop, not 200 MB of heap (the competition's 12,600 eval images at
+// 72×72) held for the rest of the run.
 func (t *Trainer) keepEvalImages(set *dataset.Set, c *dataset.Cache) {
-	if err := t.prepared.Save(t.aug.PrepareKey(), dataset.Part{Set: set, Cache: c}); err != nil {
+	if t.evalKept {
+		return
+	}
+	t.evalKept = true
+	key := t.aug.PrepareKey()
+	if err := t.prepared.Save(key, dataset.Part{Set: set, Cache: c}); err != nil {
 		t.hub.Publish(Event{Kind: KindNotice, Time: time.Now(), Msg: err.Error() + " (the eval images are not kept for later)"})
+		return
+	}
+	mapped := dataset.NewCache(0)
+	if n, err := t.prepared.Load(key, dataset.Part{Set: set, Cache: mapped}); err == nil && n == c.Len() {
+		t.evalCache = mapped
 	}
 }

@@ -41,9 +41,11 @@ type Trainer struct {
 	prepared      dataset.PreparedStore
 	preparedSaved bool
 	// evalCache holds the eval images x prepared, for the next x, while
-	// the eval set has evalLen of them (prepared.go).
+	// the eval set has evalLen of them; evalKept: they are in the store
+	// (prepared.go).
 	evalCache *dataset.Cache
 	evalLen   int
+	evalKept  bool
 	// startNotices are said (and logged) once the run starts: what it
 	// took from its parent.
 	startNotices []string
