@@ -5,6 +5,7 @@ import (
 	"os"
 
 	"github.com/maskdash/maskdash/runs"
+	"github.com/maskdash/maskdash/training"
 	"github.com/maskdash/maskdash/ui"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -32,7 +33,7 @@ func (a *app) watchCmd() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		return ui.RunWatch(a.ctx, dir, whoAmI(), readOnly, uc)
+		return ui.RunWatch(a.ctx, ui.Watch{Dir: dir, Who: whoAmI(), ReadOnly: readOnly, Config: uc, Prepared: training.PreparedStoreAt(os.Getenv("MASKDASH_PREPARED"))})
 	}
 	return cmd
 }

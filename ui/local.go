@@ -9,6 +9,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/maskdash/maskdash/dataset"
 	"github.com/maskdash/maskdash/training"
 	"github.com/maskdash/maskdash/ui/thumb"
 	"github.com/muesli/termenv"
@@ -45,24 +46,41 @@ func RunLocal(ctx context.Context, mgr *training.Manager, cfg Config) error {
 	return err
 }
 
-// RunWatch shows the run in dir, which trains in another process or on
-// another machine, from its folder: its log is followed every half second
-// and, unless readOnly, the operator keys reach its trainer through its
-// control/ folder, logged as who. It returns when the user quits.
-func RunWatch(ctx context.Context, dir, who string, readOnly bool, cfg Config) error {
+// Watch is a dashboard of a run that trains in another process or on
+// another machine, shown from its folder (RunWatch).
+type Watch struct {
+	Dir      string // the run's folder
+	Who      string // the user the operator keys are logged as
+	ReadOnly bool   // without the operator keys
+	Config   Config
+	// Prepared is where the runs view's vote (E) reads and keeps the
+	// prepared eval images, as in a local dashboard (zero: it decodes them).
+	Prepared dataset.PreparedStore
+}
+
+// options are the dashboard's options for w, reading from sub and snap.
+func (w Watch) options(sub *training.Sub, snap []training.Event) Options {
+	o := Options{Sub: sub, Snapshot: snap, Who: w.Who, RunsDir: filepath.Dir(w.Dir), Prepared: w.Prepared, Remote: true, Config: w.Config,
+		Images: thumb.Detect(os.Getenv), Ring: func(msg string) { _ = RingTerminal(os.Stdout, msg) }}
+	if !w.ReadOnly {
+		o.Ctrl = training.RemoteRun{Dir: w.Dir}
+	}
+	return o
+}
+
+// RunWatch shows w's run: its log is followed every half second and,
+// unless w.ReadOnly, the operator keys reach its trainer through its
+// control/ folder, logged as w.Who. It returns when the user quits.
+func RunWatch(ctx context.Context, w Watch) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	hub := training.FollowLog(ctx, dir, 500*time.Millisecond) // an unreadable log shows nothing; the header says so
+	hub := training.FollowLog(ctx, w.Dir, 500*time.Millisecond) // an unreadable log shows nothing; the header says so
 	sub, snap := hub.Subscribe(0)
 	defer sub.Cancel()
-	r := lipgloss.NewRenderer(os.Stdout)
+	o := w.options(sub, snap)
+	o.Renderer = lipgloss.NewRenderer(os.Stdout)
 	if os.Getenv("NO_COLOR") != "" {
-		r.SetColorProfile(termenv.Ascii)
-	}
-	o := Options{Sub: sub, Snapshot: snap, Who: who, Renderer: r, RunsDir: filepath.Dir(dir), Remote: true, Config: cfg,
-		Images: thumb.Detect(os.Getenv), Ring: func(msg string) { _ = RingTerminal(os.Stdout, msg) }}
-	if !readOnly {
-		o.Ctrl = training.RemoteRun{Dir: dir}
+		o.Renderer.SetColorProfile(termenv.Ascii)
 	}
 	_, err := tea.NewProgram(New(o), tea.WithAltScreen(), tea.WithMouseCellMotion(), tea.WithContext(ctx), tea.WithFPS(15)).Run()
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {

@@ -43,6 +43,16 @@ func f4(v float64) string {
 	return fmt.Sprintf("%.4f", v)
 }
 
+// validatedF1 is a run's F1 v as its row shows it: "-" before any
+// validation, and a figure once the run has a best epoch, 0 included (a
+// short run on a small set can score 0, which is not "no figure").
+func validatedF1(i runs.Info, v float64) string {
+	if i.Best.Epoch > 0 && !math.IsNaN(v) {
+		return fmt.Sprintf("%.4f", v)
+	}
+	return f4(v)
+}
+
 func task(i runs.Info, t string) float64 { return i.Best.Tasks[t] }
 
 var runCols = []runCol{
@@ -61,7 +71,7 @@ var runCols = []runCol{
 		return lr
 	}},
 	{title: "epoch", width: 7, prio: 2, cell: func(i runs.Info) string { return fmt.Sprintf("%d/%d", i.EpochsDone, i.Epochs) }, num: func(i runs.Info) float64 { return float64(i.EpochsDone) }},
-	{title: "best F1", width: 7, prio: 0, cell: func(i runs.Info) string { return f4(i.Best.MacroF1) }, num: func(i runs.Info) float64 { return i.Best.MacroF1 }},
+	{title: "best F1", width: 7, prio: 0, cell: func(i runs.Info) string { return validatedF1(i, i.Best.MacroF1) }, num: func(i runs.Info) float64 { return i.Best.MacroF1 }},
 	// The best public leaderboard score of the run's own submissions
 	// (maskdash submissions).
 	{title: "public", width: 7, prio: 3, cell: func(i runs.Info) string {
@@ -76,7 +86,7 @@ var runCols = []runCol{
 		return *i.Public
 	}, has: func(i runs.Info) bool { return i.Public != nil }},
 	{title: "@ep", width: 4, prio: 3, cell: func(i runs.Info) string { return fmt.Sprint(i.Best.Epoch) }, num: func(i runs.Info) float64 { return float64(i.Best.Epoch) }},
-	{title: "last F1", width: 7, prio: 3, cell: func(i runs.Info) string { return f4(i.LastF1) }, num: func(i runs.Info) float64 { return i.LastF1 }},
+	{title: "last F1", width: 7, prio: 3, cell: func(i runs.Info) string { return validatedF1(i, i.LastF1) }, num: func(i runs.Info) float64 { return i.LastF1 }},
 	{title: "mask", width: 6, prio: 5, cell: func(i runs.Info) string { return f3(task(i, "mask")) }, num: func(i runs.Info) float64 { return task(i, "mask") }},
 	{title: "gender", width: 6, prio: 5, cell: func(i runs.Info) string { return f3(task(i, "gender")) }, num: func(i runs.Info) float64 { return task(i, "gender") }},
 	{title: "age", width: 6, prio: 5, cell: func(i runs.Info) string { return f3(task(i, "age")) }, num: func(i runs.Info) float64 { return task(i, "age") }},

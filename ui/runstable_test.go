@@ -538,6 +538,31 @@ func TestStatusCellMarksTroubledRuns(t *testing.T) {
 	t.Fatal("no status column")
 }
 
+// TestF1CellsTellZeroFromNone: a run's F1 cells say "-" before it has
+// validated, and 0.0000 for a validated F1 of 0 (the picked runs' list
+// and compare print that figure), not "-" as if it had none.
+func TestF1CellsTellZeroFromNone(t *testing.T) {
+	seen := 0
+	for _, c := range runCols {
+		if c.title != "best F1" && c.title != "last F1" {
+			continue
+		}
+		seen++
+		if got := c.cell(runs.Info{Status: runs.StatusRunning}); got != "-" {
+			t.Errorf("%s of a run not yet validated: %q, want -", c.title, got)
+		}
+		if got := c.cell(runs.Info{Status: runs.StatusDone, EpochsDone: 1, Best: runs.Best{Epoch: 1}}); got != "0.0000" {
+			t.Errorf("%s of a run that validated to F1 0: %q, want 0.0000", c.title, got)
+		}
+		if got := c.cell(runs.Info{Status: runs.StatusDone, EpochsDone: 2, Best: runs.Best{Epoch: 2, MacroF1: 0.25}, LastF1: 0.25}); got != "0.2500" {
+			t.Errorf("%s of 0.25: %q", c.title, got)
+		}
+	}
+	if seen != 2 {
+		t.Fatalf("found %d of the two F1 columns", seen)
+	}
+}
+
 // TestRunsPreviewSaysClassOffsets: the preview of a run with class
 // offsets kept by calibrate says so, with their held-out gain.
 func TestRunsPreviewSaysClassOffsets(t *testing.T) {

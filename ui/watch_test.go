@@ -3,9 +3,11 @@ package ui
 import (
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/maskdash/maskdash/dataset"
 	"github.com/maskdash/maskdash/runs"
 	"github.com/maskdash/maskdash/training"
 )
@@ -77,5 +79,29 @@ func TestRewoundLogRedrawsTheCurves(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("the log pane does not say the log was read again: %+v", s.Log)
+	}
+}
+
+// TestWatchVoteKeepsTheEvalImages: the dashboard of a run watched from
+// its folder (maskdash watch) votes in its runs view as a local one does,
+// reading and keeping the prepared eval images in the store it is given.
+func TestWatchVoteKeepsTheEvalImages(t *testing.T) {
+	rd, prep := twoRuns(t), t.TempDir()
+	dirs, err := filepath.Glob(filepath.Join(rd, "*", "run.json"))
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no runs in %s: %v", rd, err)
+	}
+	w := Watch{Dir: filepath.Dir(dirs[0]), Who: "alice", Prepared: dataset.PreparedStore{Dir: prep}}
+	o := w.options(nil, script())
+	o.Renderer = asciiRenderer()
+	m := runsViewOf(t, New(o), 120, 40)
+	m, _ = press(m, "enter", "down", "enter")
+	m, cmds := press(m, "E")
+	m = voted(t, m, cmds[0])
+	if !strings.Contains(m.runs.answer, "predictions →") {
+		t.Fatalf("the vote: %s\n%s", m.runs.answer, m.View())
+	}
+	if packs, _ := filepath.Glob(filepath.Join(prep, "*.pack")); len(packs) == 0 {
+		t.Error("the watching dashboard's vote kept no prepared images")
 	}
 }
