@@ -20,11 +20,12 @@ var perRunFlags = map[string]bool{"runs": true, "name": true, "note": true, "run
 
 // dependents are inherited settings that only make sense with a setting
 // the command line changed: given --schedule cosine, a parent's --lr-step
-// (the step schedule's) is dropped, given --no-augment its --erase, given
+// (the step schedule's), --lr-patience and --lr-gamma (the plateau's) are
+// dropped, given --no-augment its --erase, given
 // --data its --format (detected again) and the label files that name its
 // images, unless the command line gives them too. Each goes back to its
 // flag's default.
-var dependents = map[string][]string{"schedule": {"lr-step"}, "no-augment": {"erase"},
+var dependents = map[string][]string{"schedule": {"lr-step", "lr-patience", "lr-gamma"}, "no-augment": {"erase"},
 	"data": {"format", "fix-labels", "pseudo-labels"}}
 
 // inheritParent finishes the Config of a child run (train --from RUN):

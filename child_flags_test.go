@@ -125,3 +125,48 @@ func TestChildOfARunWhoseDataMoved(t *testing.T) {
 		t.Errorf("the child with --data where the data is now: %v\n%s", err, out)
 	}
 }
+
+// TestChildRunOfAPlateauRun: a child of a run with the plateau schedule
+// keeps its wait and factor, unless it gives another schedule: then they
+// are dropped, not refused beside it.
+func TestChildRunOfAPlateauRun(t *testing.T) {
+	data, runsDir := tinySet(t), t.TempDir()
+	out, err := run(t, "train", "--headless", "--data", data, "--runs", runsDir, "--img", "16x16", "--batch", "8", "--epochs", "1",
+		"--schedule", "plateau", "--lr-patience", "2", "--lr-gamma", "0.2", "--name", "parent")
+	if err != nil {
+		t.Fatalf("parent: %v\n%s", err, out)
+	}
+	config := func(name string) map[string]any {
+		t.Helper()
+		kids, err := filepath.Glob(filepath.Join(runsDir, "*-"+name, "run.json"))
+		if err != nil || len(kids) != 1 {
+			t.Fatalf("%s's run.json: %v %v", name, kids, err)
+		}
+		b, err := os.ReadFile(kids[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		var info struct {
+			Config map[string]any `json:"config"`
+		}
+		if err := json.Unmarshal(b, &info); err != nil {
+			t.Fatal(err)
+		}
+		return info.Config
+	}
+	if out, err := run(t, "train", "--headless", "--from", "parent", "--runs", runsDir, "--epochs", "1", "--name", "same"); err != nil {
+		t.Fatalf("a child of the same schedule: %v\n%s", err, out)
+	}
+	if c := config("same"); c["schedule"] != "plateau" || c["lr_patience"] != 2.0 || c["lr_gamma"] != 0.2 {
+		t.Errorf("a child of the same schedule: schedule %v, patience %v, gamma %v", c["schedule"], c["lr_patience"], c["lr_gamma"])
+	}
+	if out, err := run(t, "train", "--headless", "--from", "parent", "--runs", runsDir, "--schedule", "cosine", "--epochs", "1", "--name", "cosine"); err != nil {
+		t.Fatalf("a child with --schedule cosine: %v\n%s", err, out)
+	}
+	if c := config("cosine"); c["schedule"] != "cosine" || c["lr_patience"] != nil || c["lr_gamma"] != nil {
+		t.Errorf("a child with --schedule cosine: schedule %v, patience %v, gamma %v", c["schedule"], c["lr_patience"], c["lr_gamma"])
+	}
+	if out, err := run(t, "train", "--headless", "--data", data, "--runs", runsDir, "--lr-gamma", "1.5", "--schedule", "plateau"); err == nil || !strings.Contains(out, "a factor above 0 and below 1") {
+		t.Errorf("--lr-gamma 1.5: %v\n%s", err, out)
+	}
+}

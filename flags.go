@@ -139,8 +139,11 @@ func trainFlags(fs *pflag.FlagSet, c *training.Config) func() error {
 	runsFlag(fs, &c.Runs, "runs folder")
 	fs.StringVar(&c.Name, "name", "", "run name (added to the run id)")
 	fs.StringVar(&c.Note, "note", "", "a note on the run: what it tries (maskdash note RUN changes it; the runs table and filter show it)")
-	fs.StringVar(&c.Schedule, "schedule", d.Schedule, "learning-rate schedule: none, step (×0.5 every --lr-step epochs), cosine")
+	fs.StringVar(&c.Schedule, "schedule", d.Schedule, "learning-rate schedule: none, step (×0.5 every --lr-step epochs), cosine, plateau (×0.5 once validation macro F1 has not improved for more than --lr-patience epochs: PyTorch's ReduceLROnPlateau)")
 	countInt(fs, &c.LRStep, "lr-step", 0, fmt.Sprintf("with --schedule step: epochs between halvings of the rate (default %d, the baseline's --lr_decay_step; the 2021 winners used 5)", training.DefaultLRStep))
+	countInt(fs, &c.LRPatience, "lr-patience", 0, fmt.Sprintf("with --schedule plateau: epochs without a gain in validation macro F1 it waits out; the next one lowers the rate (0: the default, %d; PyTorch's patience)", training.DefaultLRPatience))
+	fs.Var(numberFlag[float64]{&c.LRGamma, func(v float64) bool { return v >= 0 && v < 1 }, "a factor above 0 and below 1 (0: the default)"}, "lr-gamma",
+		fmt.Sprintf("with --schedule step or plateau: what each lowering multiplies the rate by (0: the default, %g; PyTorch's gamma, or factor)", training.DefaultLRGamma))
 	countInt(fs, &c.Warmup, "warmup", d.Warmup, "linear warm-up steps starting at 1e-5")
 	positiveInt(fs, &c.HeadDepth, "head-depth", d.HeadDepth, "hidden layers in each head of -mh models")
 	fractionFloat(fs, &c.Dropout, "dropout", d.Dropout, "dropout before output layers")

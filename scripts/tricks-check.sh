@@ -15,8 +15,8 @@
 # last 1 and 3 epochs on the validation images too (--val-train; such a
 # run is scored with its last checkpoint, the one its best.json names,
 # and its val F1 is its held-out epochs' best). schedule: the 2021
-# winners' step schedule (×0.5 every 5 epochs) and cosine against a
-# constant rate. winners: the 2021 winning configuration's tricks on
+# winners' step schedule (×0.5 every 5 epochs), cosine and the plateau
+# schedule (×0.5 after 3 epochs without a gain) against a constant rate. winners: the 2021 winning configuration's tricks on
 # this net (step schedule every 5 epochs, the last 3 epochs on the
 # validation images, CutMix 0.3 on the half box, ages 27-29 and 57-59
 # left out), with cross-entropy and with their F1 loss, then the
@@ -43,7 +43,7 @@ pairs) variants=("off|" "balance|--sampler balance" "balance+cutmix in class|--s
 	"mixup in class|--mixup 0.5 --mix-pairs class") ;;
 erase) variants=("off|" "erase 0.25|--erase 0.25" "erase 0.5|--erase 0.5" "erase 0.5+cutmix|--erase 0.5 --cutmix 0.3") ;;
 valtrain) variants=("off|" "val-train 1|--val-train 1" "val-train 3|--val-train 3") ;;
-schedule) variants=("off|" "step 5|--schedule step --lr-step 5" "cosine|--schedule cosine") ;;
+schedule) variants=("off|" "step 5|--schedule step --lr-step 5" "cosine|--schedule cosine" "plateau 2|--schedule plateau --lr-patience 2") ;;
 winners) variants=("off|" "recipe, ce|--schedule step --lr-step 5 --val-train 3 --cutmix 0.3 --skip-train-ages 27-29,57-59"
 	"recipe, f1 loss|--schedule step --lr-step 5 --val-train 3 --cutmix 0.3 --skip-train-ages 27-29,57-59 --loss f1"
 	"without val-train|--schedule step --lr-step 5 --cutmix 0.3 --skip-train-ages 27-29,57-59"

@@ -92,8 +92,11 @@ type CkptMeta struct {
 	// Averaged are the epochs whose weights maskdash average averaged
 	// into this checkpoint; the run keeps no validation predictions of
 	// it (those of its epoch are the epoch's own weights').
-	Averaged []int  `json:"averaged,omitempty"`
-	Weights  string `json:"weights"` // the .safetensors file beside this JSON
+	Averaged []int `json:"averaged,omitempty"`
+	// Plateau is the plateau schedule's state after the checkpoint's
+	// last validated epoch (nil with another schedule).
+	Plateau *Plateau `json:"plateau,omitempty"`
+	Weights string   `json:"weights"` // the .safetensors file beside this JSON
 
 	dir string // the folder it was read from
 }

@@ -61,7 +61,7 @@ type Config struct {
 	LRFind        bool       `json:"lr_find"`      // LR comes from a range test run first (FindLR)
 	Name          string     `json:"name"`         // optional run name
 	Note          string     `json:"-"`            // the run's note at its start (runs.NoteFile, not a setting)
-	Schedule      string     `json:"schedule"`     // none, step or cosine; default none
+	Schedule      string     `json:"schedule"`     // none, step, cosine or plateau; default none
 	Warmup        int        `json:"warmup"`       // linear warm-up steps from 1e-5; default 0
 	HeadDepth     int        `json:"head_depth"`   // hidden layers per head of -mh models; default 1
 	Dropout       float64    `json:"dropout"`      // dropout before output layers; default 0
@@ -78,6 +78,14 @@ type Config struct {
 	// default DefaultLRStep (the baseline's --lr_decay_step) with
 	// Schedule step, refused with another schedule.
 	LRStep int `json:"lr_step,omitempty"`
+	// LRPatience is the plateau schedule's epochs without a gain in
+	// validation macro F1 it waits out (the next one lowers the rate);
+	// default DefaultLRPatience with Schedule plateau, refused with
+	// another schedule.
+	LRPatience int `json:"lr_patience,omitempty"`
+	// LRGamma is what the step and plateau schedules multiply the rate by;
+	// default DefaultLRGamma with either, refused with another schedule.
+	LRGamma float64 `json:"lr_gamma,omitempty"`
 	// CutMix is the chance that a training batch is mixed: each image
 	// shows a box of another image of the batch, and the loss weighs both
 	// labels by the area each shows (cutmix.go). 0: never.
@@ -207,6 +215,12 @@ func (c *Config) Defaults() {
 	if c.Schedule == "step" {
 		defNum(&c.LRStep, DefaultLRStep)
 	}
+	if c.Schedule == "plateau" {
+		defNum(&c.LRPatience, DefaultLRPatience)
+	}
+	if c.Schedule == "step" || c.Schedule == "plateau" {
+		defNum(&c.LRGamma, DefaultLRGamma)
+	}
 	def(&c.FromCkpt, "best")
 	def(&c.SynthSize, "192x256")
 	if c.CutMix > 0 {
@@ -297,6 +311,8 @@ func (c *Config) Check() error {
 		{"cutmix", c.CutMix >= 0 && c.CutMix <= 1, c.CutMix, "a chance from 0 (never) to 1 (every batch)"},
 		{"mixup", c.Mixup >= 0 && c.Mixup <= 1, c.Mixup, "a chance from 0 (never) to 1 (every batch)"},
 		{"lr-step", c.LRStep >= 0, c.LRStep, "a whole number of epochs above 0"},
+		{"lr-patience", c.LRPatience >= 0, c.LRPatience, "0 or more epochs"},
+		{"lr-gamma", c.LRGamma >= 0 && c.LRGamma < 1, c.LRGamma, "a factor above 0 and below 1"},
 		{"val-train", c.ValTrain >= 0, c.ValTrain, "0 (none) or more epochs"},
 		{"freeze-epochs", c.FreezeEpochs >= 0, c.FreezeEpochs, "0 (none) or more epochs"},
 		{"from-lr-scale", c.FromLRScale >= 0 && c.FromLRScale <= 1, c.FromLRScale, "a fraction of the rate above 0, up to 1"},
@@ -330,6 +346,12 @@ func (c *Config) Check() error {
 	}
 	if c.LRStep > 0 && c.Schedule != "" && c.Schedule != "step" {
 		return fmt.Errorf("--lr-step %d is the step schedule's: it halves the rate every %d epochs, and --schedule is %s; use --schedule step", c.LRStep, c.LRStep, c.Schedule)
+	}
+	if c.LRPatience > 0 && c.Schedule != "" && c.Schedule != "plateau" {
+		return fmt.Errorf("--lr-patience %d is the plateau schedule's: it lowers the rate after %d epochs without a gain, and --schedule is %s; use --schedule plateau", c.LRPatience, c.LRPatience, c.Schedule)
+	}
+	if c.LRGamma > 0 && c.Schedule != "" && c.Schedule != "step" && c.Schedule != "plateau" {
+		return fmt.Errorf("--lr-gamma %g is what the step and plateau schedules multiply the rate by, and --schedule is %s; use --schedule step or plateau", c.LRGamma, c.Schedule)
 	}
 	if c.ValTrain > 0 && c.Epochs > 0 && c.ValTrain >= c.Epochs {
 		return fmt.Errorf("--val-train %d of --epochs %d leaves no epoch validated on images it did not train on: train more epochs, or on fewer with the validation images", c.ValTrain, c.Epochs)

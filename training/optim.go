@@ -369,9 +369,10 @@ func adampProject(p *models.Param, upd []float64, delta, eps float64) bool {
 
 // Schedule gives the learning rate at a step, from the base rate.
 type Schedule struct {
-	Name        string  // none, step or cosine; default none
+	Name        string  // none, step, cosine or plateau; default none
 	StepEpochs  int     // StepLR: epochs between decays; default DefaultLRStep (the baseline's)
-	Gamma       float64 // StepLR decay factor; default 0.5
+	Gamma       float64 // step and plateau: the decay factor; default DefaultLRGamma
+	Reductions  int     // plateau: the times the rate was lowered so far (Plateau)
 	WarmupSteps int     // linear warm-up length in steps; 0: none
 	WarmupFrom  float64 // rate at step 0 of the warm-up; default 1e-5 (the report's lesson)
 	TotalSteps  int     // cosine: steps to decay over
@@ -382,22 +383,24 @@ type Schedule struct {
 const DefaultLRStep = 20
 
 // ScheduleNames lists the schedule names.
-var ScheduleNames = []string{"none", "step", "cosine"}
+var ScheduleNames = []string{"none", "step", "cosine", "plateau"}
 
 // Rate returns the learning rate at the given global step and epoch.
 func (s Schedule) Rate(base float64, step, epoch int) float64 {
 	lr := base
+	g := s.Gamma
+	if g == 0 {
+		g = DefaultLRGamma
+	}
 	switch s.Name {
 	case "step":
 		se := s.StepEpochs
 		if se <= 0 {
 			se = DefaultLRStep
 		}
-		g := s.Gamma
-		if g == 0 {
-			g = 0.5
-		}
 		lr = base * math.Pow(g, float64(epoch/se))
+	case "plateau":
+		lr = base * math.Pow(g, float64(s.Reductions))
 	case "cosine":
 		if s.TotalSteps > 0 {
 			t := math.Min(float64(step)/float64(s.TotalSteps), 1)

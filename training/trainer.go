@@ -65,12 +65,15 @@ type Trainer struct {
 	// then on every epoch trains on them and no validation is held out.
 	valTrained bool
 
-	net    *models.Net
-	opt    *Optimizer
-	loss   *Loss
-	sched  Schedule
-	baseLR float64
-	mixer  *batchMixer // CutMix and Mixup
+	net   *models.Net
+	opt   *Optimizer
+	loss  *Loss
+	sched Schedule
+	// plateau is the plateau schedule's state (nil with another
+	// schedule): t.sched.Reductions follows it.
+	plateau *Plateau
+	baseLR  float64
+	mixer   *batchMixer // CutMix and Mixup
 
 	epoch, step, batchInEpoch int
 	bestF1                    float64
@@ -133,7 +136,7 @@ func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 		return nil, err
 	}
 	switch cfg.Schedule {
-	case "none", "step", "cosine":
+	case "none", "step", "cosine", "plateau":
 	default:
 		return nil, fmt.Errorf("schedule %q is unknown; use one of %s", cfg.Schedule, strings.Join(ScheduleNames, ", "))
 	}
@@ -157,7 +160,10 @@ func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 		return nil, err
 	}
 	t.baseLR = cfg.LR
-	t.sched = Schedule{Name: cfg.Schedule, StepEpochs: cfg.LRStep, WarmupSteps: cfg.Warmup, TotalSteps: t.scheduledSteps()}
+	t.sched = Schedule{Name: cfg.Schedule, StepEpochs: cfg.LRStep, Gamma: cfg.LRGamma, WarmupSteps: cfg.Warmup, TotalSteps: t.scheduledSteps()}
+	if cfg.Schedule == "plateau" {
+		t.plateau = newPlateau()
+	}
 	switch {
 	case l.ckpt != "":
 		if err := t.sameData(l); err != nil {
@@ -261,6 +267,10 @@ func (t *Trainer) restore(path string, m CkptMeta, full bool) error {
 		t.epoch, t.step, t.batchInEpoch, t.bestF1, t.bestEpoch = m.Epoch, m.Step, m.Batch, m.BestF1, m.BestEpoch
 		t.valTrained = m.ValTrained
 		t.baseLR = m.BaseLR
+		if t.plateau != nil && m.Plateau != nil {
+			*t.plateau = *m.Plateau
+			t.sched.Reductions = t.plateau.Reductions
+		}
 		if l, err := ParseLoss(m.Loss); err == nil {
 			t.loss = l
 		}
@@ -589,6 +599,9 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 		t.lastF1, t.lastF1Epoch = m.MacroF1, t.epoch
 	}
 	t.emit(Event{Kind: KindEpoch, Epochs: t.cfg.Epochs, TrainAcc: trainAcc, Val: &m, Conf: conf, LR: t.opt.LR(), Best: best, ValSeen: valSeen, Preds: preds})
+	if !valSeen {
+		t.observePlateau(m.MacroF1) // before the checkpoint, which keeps its state
+	}
 	t.saveCheckpoint(&m, best || valSeen)
 	t.savePrepared()
 	if err := t.sink.Sync(); err != nil && t.writeErr == nil {
@@ -830,7 +843,8 @@ func (t *Trainer) meta(m *Metrics, st OptState) CkptMeta {
 		Data: DataIdentity{Root: t.train.Root, Format: t.train.Format, Images: t.data.Train.Len(), Seed: t.cfg.Seed,
 			Split: t.cfg.Split, ValRatio: t.cfg.ValRatio, AgeBins: t.cfg.AgeBins, Sampler: t.cfg.Sampler, FixLabels: t.cfg.FixLabels, TrainAgeBins: t.cfg.TrainAgeBins,
 			SkipTrainAges: t.cfg.SkipTrainAges, PseudoLabels: t.cfg.PseudoLabels, Task: t.cfg.Task},
-		Mean: t.aug.Mean, Std: t.aug.Std, CropW: t.aug.CropW, CropH: t.aug.CropH, Classes: t.train.Classes, BestF1: t.bestF1, BestEpoch: t.bestEpoch, ValTrained: t.valTrained, Fresh: t.fresh}
+		Mean: t.aug.Mean, Std: t.aug.Std, CropW: t.aug.CropW, CropH: t.aug.CropH, Classes: t.train.Classes, BestF1: t.bestF1, BestEpoch: t.bestEpoch, ValTrained: t.valTrained, Fresh: t.fresh,
+		Plateau: t.plateau.copy()}
 }
 
 // ckptRequest is a checkpoint to write (again, after a stall).
