@@ -35,6 +35,7 @@ type gpuNet struct {
 	upd     gpu.Buffer              // AdamP's update (float64 values: twice the floats)
 	cos     gpu.Buffer              // AdamP's per-row cosines (float64)
 	st      gpu.Buffer              // AdamP's decision and sums (six float64)
+	clip    gpu.Buffer              // gradient clipping's sum, coefficient and counts (six float64, gpu_clip_cuda.go)
 	ones    gpu.Buffer              // ones, for sums through cuBLAS
 	// profile (MASKDASH_GPU_PROFILE=1, for measurements) waits after
 	// every op and times it (slow).
@@ -137,6 +138,7 @@ func (g *gpuNet) close() error {
 		free(g.ones)
 		free(g.cos)
 		free(g.st)
+		free(g.clip)
 		g.dev.Unlock()
 		err = errors.Join(errs...)
 	}
@@ -378,7 +380,7 @@ func (g *gpuNet) bytes() int64 {
 			b += r.bytes()
 		}
 	}
-	return b + 4*int64(g.upd.N+g.cos.N+g.st.N+g.ones.N) + g.dev.WorkspaceBytes()
+	return b + 4*int64(g.upd.N+g.cos.N+g.st.N+g.clip.N+g.ones.N) + g.dev.WorkspaceBytes()
 }
 
 // slotsToHost downloads the optimizer's state by parameter name.
@@ -473,11 +475,21 @@ func (g *gpuNet) update(n *Net, u Update) error {
 		g.train.host.add(hostUpdate, d)
 		g.train.host.total += d
 	}()
+	if u.ClipNorm > 0 {
+		if err := g.clipGrads(n, u.ClipNorm); err != nil {
+			return err
+		}
+	}
 	for i, p := range n.params {
 		if p.Frozen {
 			continue
 		}
 		w, gr := g.weights[p], g.train.buf[n.train.grads[i]]
+		if u.ClipNorm > 0 {
+			if err := g.dev.Launch("md_clip_scale", len(p.Data), len(p.Data), gr, g.clip); err != nil {
+				return err
+			}
+		}
 		u := u
 		u.LR, u.Step = p.Rate(u.LR), u.StepOf(p)
 		wd := u.WeightDecay

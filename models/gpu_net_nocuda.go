@@ -26,6 +26,7 @@ func (*gpuNet) toDevice(*Net) error                                   { return e
 func (*gpuNet) gradsToHost(*Net) error                                { return errNoCUDA }
 func (*gpuNet) retrain(*Net) error                                    { return errNoCUDA }
 func (*gpuNet) update(*Net, Update) error                             { return errNoCUDA }
+func (*gpuNet) clipCounts() (ClipCounts, error)                       { return ClipCounts{}, errNoCUDA }
 func (*gpuNet) slotsToHost() (map[string][][]float32, error)          { return nil, errNoCUDA }
 func (*gpuNet) slotsToDevice(*Net, map[string][][]float32) error      { return errNoCUDA }
 func (*gpuNet) hold([]float32) error                                  { return errNoCUDA }

@@ -22,6 +22,20 @@ func (n *Net) ApplyUpdate(u Update) error {
 	return n.gpu.update(n, u)
 }
 
+// TakeClipCounts downloads the counts of the GPU's gradient clipping
+// since the last call (Update.ClipNorm) and starts them anew.
+func (n *Net) TakeClipCounts() (ClipCounts, error) {
+	if n.gpu == nil {
+		return ClipCounts{}, fmt.Errorf("TakeClipCounts: the net is on the CPU (its optimizer counts its clipping)")
+	}
+	var c ClipCounts
+	err := n.withGPU(func(g *gpuNet) (err error) {
+		c, err = g.clipCounts()
+		return err
+	})
+	return c, err
+}
+
 // WeightsToHost copies the GPU's weights and running statistics into
 // Param.Data (a checkpoint, a comparison); a no-op on the CPU.
 func (n *Net) WeightsToHost() error {

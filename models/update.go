@@ -23,6 +23,18 @@ type Update struct {
 	// Skipped counts, per tensor name, the steps a tensor sat out frozen:
 	// its own step count (Adam's bias correction) is Step less that.
 	Skipped map[string]int
+	// ClipNorm clips the gradients' global L2 norm to at most this before
+	// the step, as PyTorch's clip_grad_norm_ (0: never); the device counts
+	// the steps it clips (Net.TakeClipCounts).
+	ClipNorm float64
+}
+
+// ClipCounts are a GPU net's gradient clipping since the last
+// Net.TakeClipCounts: its steps, how many were clipped, and the
+// gradients' global norm before clipping, summed and at its largest.
+type ClipCounts struct {
+	Steps, Clipped   int
+	NormSum, NormMax float64
 }
 
 // StepOf is tensor p's own step count.

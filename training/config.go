@@ -86,6 +86,9 @@ type Config struct {
 	// LRGamma is what the step and plateau schedules multiply the rate by;
 	// default DefaultLRGamma with either, refused with another schedule.
 	LRGamma float64 `json:"lr_gamma,omitempty"`
+	// ClipGrad clips the gradients' global L2 norm to at most this before
+	// each step (PyTorch's clip_grad_norm_; clip.go); 0: never.
+	ClipGrad float64 `json:"clip_grad,omitempty"`
 	// CutMix is the chance that a training batch is mixed: each image
 	// shows a box of another image of the batch, and the loss weighs both
 	// labels by the area each shows (cutmix.go). 0: never.
@@ -312,6 +315,7 @@ func (c *Config) Check() error {
 		{"mixup", c.Mixup >= 0 && c.Mixup <= 1, c.Mixup, "a chance from 0 (never) to 1 (every batch)"},
 		{"lr-step", c.LRStep >= 0, c.LRStep, "a whole number of epochs above 0"},
 		{"lr-patience", c.LRPatience >= 0, c.LRPatience, "0 or more epochs"},
+		{"clip-grad", c.ClipGrad >= 0 && c.ClipGrad < 1e300, c.ClipGrad, "0 (never) or a norm above 0"},
 		{"lr-gamma", c.LRGamma >= 0 && c.LRGamma < 1, c.LRGamma, "a factor above 0 and below 1"},
 		{"val-train", c.ValTrain >= 0, c.ValTrain, "0 (none) or more epochs"},
 		{"freeze-epochs", c.FreezeEpochs >= 0, c.FreezeEpochs, "0 (none) or more epochs"},

@@ -125,10 +125,12 @@ func TestGPUOptimizersMatchCPU(t *testing.T) {
 	}
 	for _, c := range []OptimConfig{{Name: "sgd", LR: 0.05, WeightDecay: 1e-4}, {Name: "sgd", LR: 0.05, Nesterov: true},
 		{Name: "adam", LR: 1e-3, WeightDecay: 1e-3},
-		{Name: "adamw", LR: 1e-3}, {Name: "adamp", LR: 1e-3, WeightDecay: 1e-2}} {
-		t.Run(fmt.Sprintf("%s-nesterov-%v", c.Name, c.Nesterov), func(t *testing.T) {
+		{Name: "adamw", LR: 1e-3}, {Name: "adamp", LR: 1e-3, WeightDecay: 1e-2},
+		{Name: "sgd", LR: 0.05, ClipNorm: 0.05}, {Name: "adam", LR: 1e-3, ClipNorm: 0.05}} {
+		t.Run(fmt.Sprintf("%s-nesterov-%v-clip-%g", c.Name, c.Nesterov, c.ClipNorm), func(t *testing.T) {
 			var nets [2]*models.Net
 			var opts [2]*Optimizer
+			var clips [2]ClipCount
 			var start [][]float32 // the weights before the steps (the same seed: the same on both)
 			for i, dev := range []models.Device{models.DeviceCPU, models.DeviceCUDA} {
 				net, err := models.New(models.Spec{Name: "vgg-s", Batch: batch, W: side, H: side, Seed: 4, Device: dev, Precision: models.PrecisionStrict})
@@ -168,6 +170,11 @@ func TestGPUOptimizersMatchCPU(t *testing.T) {
 				if err := opt.Pull(net); err != nil {
 					t.Fatal(err)
 				}
+				if c.ClipNorm > 0 {
+					if clips[i], err = opt.TakeClips(net); err != nil {
+						t.Fatal(err)
+					}
+				}
 				nets[i], opts[i] = net, opt
 			}
 			move := func(p *models.Param, i int) []float32 {
@@ -180,6 +187,13 @@ func TestGPUOptimizersMatchCPU(t *testing.T) {
 			for i, p := range nets[1].Params() {
 				if e := opstest.RelErr(move(p, i), move(nets[0].Params()[i], i)); e > 1e-3 {
 					t.Errorf("%s: moved %.2g relative apart", p.Name, e)
+				}
+			}
+			if c.ClipNorm > 0 {
+				cc, gc := clips[0], clips[1]
+				if cc.Steps != steps || cc.Clipped == 0 || gc.Steps != cc.Steps || gc.Clipped != cc.Clipped ||
+					math.Abs(gc.NormMax-cc.NormMax) > 1e-3*cc.NormMax || math.Abs(gc.NormSum-cc.NormSum) > 1e-3*cc.NormSum {
+					t.Errorf("clipping: the CPU's %+v, the GPU's %+v (want %d steps, some clipped, alike)", cc, gc, steps)
 				}
 			}
 			cs, gs := opts[0].State().Slots, opts[1].State().Slots

@@ -26,6 +26,9 @@ type OptimConfig struct {
 	Eps         float64 // default 1e-8
 	Delta       float64 // AdamP's scale-invariance threshold; default 0.1
 	WDRatio     float64 // AdamP's decay ratio on projected weights; default 0.1
+	// ClipNorm clips the gradients' global L2 norm to at most this before
+	// each step (PyTorch's clip_grad_norm_); 0: never.
+	ClipNorm float64
 }
 
 // OptState is an optimizer's state for checkpoints: its step count and a
@@ -52,6 +55,7 @@ type Optimizer struct {
 	skipped map[string]int
 	slots   map[string][][]float32
 	upd     []float64 // Adam's update of one parameter, reused (one step is one goroutine)
+	clips   ClipCount // the steps clipped since TakeClips (on the CPU)
 }
 
 // NewOptimizer builds an optimizer by name.
@@ -157,6 +161,9 @@ func (o *Optimizer) stepOf(p *models.Param) int { return o.step - o.skipped[p.Na
 // Frozen ones.
 func (o *Optimizer) Step(ps []*models.Param) {
 	o.step++
+	if o.cfg.ClipNorm > 0 {
+		o.clips.add(clipGrads(ps, o.cfg.ClipNorm))
+	}
 	for _, p := range ps {
 		if p.Frozen {
 			o.skip(p)
@@ -189,7 +196,8 @@ func (o *Optimizer) StepNet(net *models.Net) error {
 	rule := map[string]models.UpdateRule{"sgd": models.UpdateSGD, "adam": models.UpdateAdam, "adamw": models.UpdateAdamW,
 		"adamp": models.UpdateAdamP}[c.Name]
 	return net.ApplyUpdate(models.Update{Rule: rule, LR: c.LR, Momentum: c.Momentum, WeightDecay: c.WeightDecay,
-		Beta1: c.Beta1, Beta2: c.Beta2, Eps: c.Eps, Delta: c.Delta, WDRatio: c.WDRatio, Nesterov: c.Nesterov, Step: o.step, Skipped: o.skipped})
+		Beta1: c.Beta1, Beta2: c.Beta2, Eps: c.Eps, Delta: c.Delta, WDRatio: c.WDRatio, Nesterov: c.Nesterov, Step: o.step, Skipped: o.skipped,
+		ClipNorm: c.ClipNorm})
 }
 
 // Pull brings a GPU net's optimizer state into the optimizer (before

@@ -132,7 +132,7 @@ func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 	if t.mixer, err = newBatchMixer(cfg); err != nil {
 		return nil, err
 	}
-	if t.opt, err = NewOptimizer(OptimConfig{Name: cfg.Optim, LR: cfg.LR, WeightDecay: cfg.WeightDecay}); err != nil {
+	if t.opt, err = NewOptimizer(OptimConfig{Name: cfg.Optim, LR: cfg.LR, WeightDecay: cfg.WeightDecay, ClipNorm: cfg.ClipGrad}); err != nil {
 		return nil, err
 	}
 	switch cfg.Schedule {
@@ -599,6 +599,9 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 		t.lastF1, t.lastF1Epoch = m.MacroF1, t.epoch
 	}
 	t.emit(Event{Kind: KindEpoch, Epochs: t.cfg.Epochs, TrainAcc: trainAcc, Val: &m, Conf: conf, LR: t.opt.LR(), Best: best, ValSeen: valSeen, Preds: preds})
+	if err := t.tellClips(); err != nil {
+		return false, err
+	}
 	if !valSeen {
 		t.observePlateau(m.MacroF1) // before the checkpoint, which keeps its state
 	}

@@ -59,6 +59,43 @@ KERNEL md_sgd(long n, float *w, const float *g, float *v, float lr, float mom, f
 	}
 }
 
+/* Gradient clipping (PyTorch's clip_grad_norm_) with every decision on
+ * the device: md_clip_sumsq adds a gradient's g·g into c[0] (in chunks);
+ * md_clip_decide (one index) turns c[0] into the global norm and the
+ * coefficient c[1] = limit/(norm + 1e-6) when that is below 1, else 1 (a
+ * norm that is not finite too: the run's NaN check finds it), counts the
+ * step in c[2..5] (steps, clipped, sum of norms, largest) and zeroes
+ * c[0]; md_clip_scale multiplies a gradient by c[1] before its update.
+ * c holds six doubles. */
+KERNEL md_clip_sumsq(long n, long chunks, const float *g, double *c) {
+	FOR_EACH(i, chunks) {
+		double s = 0.0;
+		for (long j = i; j < n; j += chunks) {
+			double a = (double)g[j];
+			s += a * a;
+		}
+		ATOMIC_ADD(&c[0], s);
+	}
+}
+
+KERNEL md_clip_decide(double limit, double *c) {
+	FOR_EACH(i, 1) {
+		double norm = sqrt(c[0]);
+		double coef = limit / (norm + 1e-6);
+		int clipped = coef < 1.0;
+		c[1] = clipped ? coef : 1.0;
+		c[2] += 1.0;
+		c[3] += clipped ? 1.0 : 0.0;
+		c[4] += norm;
+		c[5] = norm > c[5] ? norm : c[5];
+		c[0] = 0.0;
+	}
+}
+
+KERNEL md_clip_scale(long n, float *g, const double *c) {
+	FOR_EACH(i, n) { g[i] *= (float)c[1]; }
+}
+
 /* Adam and AdamW, one step: m and v are the moments, bc1 and bc2 the bias
  * corrections 1 − β^t. l2 adds wd·w to the gradient (Adam's decay);
  * decoupled shrinks the weight by lr·wd (AdamW). Sums in double, as the

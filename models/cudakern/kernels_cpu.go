@@ -160,6 +160,20 @@ func AdamPStepOnDevice(w, g, m, v []float32, rows int, lr, b1, b2, eps, bc1, bc2
 	C.md_adam_apply_st(C.long(n), fp(w), dp(upd), C.double(lr/bc1), C.double(lr*wd), C.double(wdRatio), dp(st))
 }
 
+// ClipOnDevice clips grads as a GPU update does before its rules
+// (md_clip_sumsq over each in chunks, md_clip_decide, md_clip_scale),
+// counting into c: six doubles, the sum, the coefficient, then the steps,
+// the clipped ones, the sum of the norms and the largest.
+func ClipOnDevice(grads [][]float32, limit float64, chunks int, c []float64) {
+	for _, g := range grads {
+		C.md_clip_sumsq(C.long(len(g)), C.long(min(chunks, len(g))), fp(g), dp(c))
+	}
+	C.md_clip_decide(C.double(limit), dp(c))
+	for _, g := range grads {
+		C.md_clip_scale(C.long(len(g)), fp(g), dp(c))
+	}
+}
+
 // BNBackward is BatchNorm's backward pass in training mode (batch
 // statistics mean and variance): dgamma, dbeta and dx from dy.
 func BNBackward(x, dy []float32, n, c, hw int, mean, variance, gamma []float32, eps float32, dgamma, dbeta, dx []float32) {

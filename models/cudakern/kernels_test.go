@@ -649,3 +649,50 @@ func TestDropoutMaskMatchesGo(t *testing.T) {
 		}
 	}
 }
+
+// TestClipMatchesTraining: the GPU's gradient clipping (its kernels on
+// the CPU) scales the gradients as the optimizer's does on the CPU, and
+// counts the same steps, clipped steps and norms, with the sums of
+// squares in chunks.
+func TestClipMatchesTraining(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 9))
+	ps := []*models.Param{{Name: "w", Shape: []int{13, 41}, Decay: true}, {Name: "b", Shape: []int{13}}}
+	for _, p := range ps {
+		p.Data = randSlice(r, sizeOf(p.Shape), 0.5)
+	}
+	o, err := training.NewOptimizer(training.OptimConfig{Name: "sgd", LR: 0.01, ClipNorm: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := make([]float64, 6)
+	for step, scale := range []float32{0.001, 0.2, 1} { // the first is below the limit
+		var dev [][]float32
+		for _, p := range ps {
+			p.Grad = randSlice(r, len(p.Data), scale)
+			dev = append(dev, append([]float32(nil), p.Grad...))
+		}
+		o.Step(ps) // clips p.Grad in place, then steps
+		ClipOnDevice(dev, 1, 7, c)
+		for i, p := range ps {
+			near(t, fmt.Sprintf("step %d, %s's clipped gradient", step+1, p.Name), dev[i], p.Grad, 1e-6)
+		}
+	}
+	got, err := o.TakeClips(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Steps != 3 || got.Clipped != 2 || int(c[2]) != 3 || int(c[3]) != 2 {
+		t.Errorf("steps and clipped steps: the optimizer's %d and %d, the device's %v and %v; want 3 and 2", got.Steps, got.Clipped, c[2], c[3])
+	}
+	if math.Abs(got.NormSum-c[4]) > 1e-9*got.NormSum || math.Abs(got.NormMax-c[5]) > 1e-9*got.NormMax {
+		t.Errorf("norms: the optimizer's sum %v and largest %v, the device's %v and %v", got.NormSum, got.NormMax, c[4], c[5])
+	}
+}
+
+func sizeOf(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return n
+}

@@ -6,4 +6,4 @@ package gpu
 
 // emuSourcesHash is the SHA-256 of the kernel sources this emulator was
 // built from (KernelSources, in models/cudakern).
-const emuSourcesHash = "69b8d4e91d00262d94584a040761a3909962b34d3cb3db5797050b0fee6a1f96"
+const emuSourcesHash = "9638121818f82b5d5ac9e690899908660c98f006e9bba667d65a7a0eaf93d3c5"

@@ -1,0 +1,87 @@
+package training
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/maskdash/maskdash/models"
+)
+
+// ClipCount is an epoch's gradient clipping (Config.ClipGrad): its
+// steps, how many were clipped, and the gradients' global norm before
+// clipping, its sum (for the mean) and its largest.
+type ClipCount struct {
+	Steps, Clipped int
+	NormSum        float64
+	NormMax        float64
+}
+
+// add counts one step whose gradients had norm norm.
+func (c *ClipCount) add(norm float64, clipped bool) {
+	c.Steps++
+	if clipped {
+		c.Clipped++
+	}
+	c.NormSum += norm
+	c.NormMax = math.Max(c.NormMax, norm)
+}
+
+// clipGrads scales the gradients of ps that train (not Frozen) so that
+// their global L2 norm is at most limit, as PyTorch's clip_grad_norm_
+// does: each is multiplied by limit/(norm + 1e-6) when that is below 1.
+// It returns the norm before clipping, and whether it clipped (a norm
+// that is not finite is left as it is, for the run's NaN check to find).
+func clipGrads(ps []*models.Param, limit float64) (norm float64, clipped bool) {
+	var ss float64
+	for _, p := range ps {
+		if p.Frozen {
+			continue
+		}
+		for _, g := range p.Grad {
+			ss += float64(g) * float64(g)
+		}
+	}
+	norm = math.Sqrt(ss)
+	coef := limit / (norm + 1e-6)
+	if !(coef < 1) {
+		return norm, false
+	}
+	c := float32(coef)
+	for _, p := range ps {
+		if p.Frozen {
+			continue
+		}
+		for i := range p.Grad {
+			p.Grad[i] *= c
+		}
+	}
+	return norm, true
+}
+
+// TakeClips returns the clipping counted since the last call (the
+// epoch's), and starts counting anew; on a GPU the counts come down from
+// the device here, once an epoch.
+func (o *Optimizer) TakeClips(net *models.Net) (ClipCount, error) {
+	if net != nil && net.OnGPU() {
+		c, err := net.TakeClipCounts()
+		return ClipCount{Steps: c.Steps, Clipped: c.Clipped, NormSum: c.NormSum, NormMax: c.NormMax}, err
+	}
+	c := o.clips
+	o.clips = ClipCount{}
+	return c, nil
+}
+
+// tellClips says in the log how often the epoch's steps were clipped
+// (Config.ClipGrad), and how large the gradients were before.
+func (t *Trainer) tellClips() error {
+	if t.cfg.ClipGrad == 0 {
+		return nil
+	}
+	c, err := t.opt.TakeClips(t.net)
+	if err != nil || c.Steps == 0 {
+		return err
+	}
+	t.emit(Event{Kind: KindNotice, Msg: fmt.Sprintf("epoch %d: gradients clipped to norm %g in %d of %d steps (their norm before: mean %.3g, largest %.3g)",
+		t.epoch, t.cfg.ClipGrad, c.Clipped, c.Steps, c.NormSum/float64(c.Steps), c.NormMax)})
+	return nil
+}
