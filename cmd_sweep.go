@@ -168,7 +168,8 @@ each trial that ends proposes and submits the next settings itself.`,
 		}
 		// The flags every trial shares, and their data folder: a typo
 		// there would fail every trial.
-		if err := checkTrialArgs(a.ctx, trainArgs, nil); err != nil {
+		checks := new(training.StartChecks) // each data folder read once
+		if err := checkTrialArgs(a.ctx, checks, trainArgs, nil); err != nil {
 			return err
 		}
 		// Every value the search can draw must parse as train's flag (a
@@ -177,14 +178,14 @@ each trial that ends proposes and submits the next settings itself.`,
 		// whichever the first draws were.
 		for _, d := range sp.Random {
 			for _, v := range d.Ends() {
-				if err := checkTrialArgs(a.ctx, trainArgs, []string{"--" + d.Name + "=" + v}); err != nil {
+				if err := checkTrialArgs(a.ctx, checks, trainArgs, []string{"--" + d.Name + "=" + v}); err != nil {
 					return fmt.Errorf("--random's %s=%s: %w", d.Name, v, err)
 				}
 			}
 		}
 		// So must every trial's flags together.
 		for _, t := range trials {
-			if err := checkTrialArgs(a.ctx, trainArgs, t.Args()); err != nil {
+			if err := checkTrialArgs(a.ctx, checks, trainArgs, t.Args()); err != nil {
 				return fmt.Errorf("trial %s (%s): %w", t.RunID, t.Label(), err)
 			}
 		}
@@ -639,8 +640,9 @@ func (a *app) sweepTrialCmd() *cobra.Command {
 
 // checkTrialArgs parses a trial's flags as train would, checks that its
 // data folder exists and that the trial could start
-// (training.CheckStart: its data, its parent and what it takes from it).
-func checkTrialArgs(ctx context.Context, trainArgs, trialArgs []string) error {
+// (training.CheckStart: its data, its parent and what it takes from it),
+// with the data folders checks opened before.
+func checkTrialArgs(ctx context.Context, checks *training.StartChecks, trainArgs, trialArgs []string) error {
 	fs, c, finish := trainFlagSet()
 	if err := fs.Parse(append(append([]string(nil), trainArgs...), trialArgs...)); err != nil {
 		return err
@@ -653,7 +655,7 @@ func checkTrialArgs(ctx context.Context, trainArgs, trialArgs []string) error {
 			return fmt.Errorf("data folder %s does not exist", c.Data)
 		}
 	}
-	return training.CheckStart(ctx, *c)
+	return checks.Check(ctx, *c)
 }
 
 // trainTrial trains trial i of sw: anew, or on from its checkpoint when

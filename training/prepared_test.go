@@ -2,10 +2,12 @@ package training
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/maskdash/maskdash/dataset"
 )
@@ -94,5 +96,74 @@ func TestDashboardPredictionsKeepTheEvalImages(t *testing.T) {
 				t.Errorf("run %d, x %d: the eval images are not kept for the next x", run+1, x+1)
 			}
 		}
+	}
+}
+
+// TestCheckLeavesThePreparedImages: a sweep's check of a trial
+// (CheckStart) neither reads the store of prepared images (a stat of
+// every image) nor marks its pack as used, which a run does.
+func TestCheckLeavesThePreparedImages(t *testing.T) {
+	store := t.TempDir()
+	cfg := tinyConfig(t, t.TempDir())
+	cfg.Epochs, cfg.Prepared = 1, store
+	if _, _, err := runTrainer(t, cfg, nil); err != nil {
+		t.Fatal(err)
+	}
+	packs, _ := filepath.Glob(filepath.Join(store, "*.pack"))
+	if len(packs) != 1 {
+		t.Fatalf("%d packs after a run", len(packs))
+	}
+	old := time.Now().Add(-48 * time.Hour).Truncate(time.Second)
+	if err := os.Chtimes(packs[0], old, old); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckStart(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(packs[0]); err != nil || !st.ModTime().Equal(old) {
+		t.Errorf("the check touched the pack: %v %v", st.ModTime(), err)
+	}
+	// A run does (the store's trim keeps the packs used last).
+	if _, _, err := runTrainer(t, cfg, nil); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(packs[0]); err != nil || st.ModTime().Equal(old) {
+		t.Errorf("a run left the pack's time as it was: %v", err)
+	}
+}
+
+// TestStartChecksReadADataFolderOnce: the checks of a sweep's trials
+// (StartChecks) open each data folder once: a trial checked after the
+// folder's labels went missing is checked on the folder as read, where
+// a check of its own (CheckStart) finds them gone; another age binning is
+// the folder read another way, opened anew.
+func TestStartChecksReadADataFolderOnce(t *testing.T) {
+	data := t.TempDir()
+	if err := dataset.Synthesize(context.Background(), dataset.SynthConfig{Out: data, Profiles: 12, W: 24, H: 32, Eval: -1, Seed: 2}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Data: data, Runs: t.TempDir(), Model: "cnn-s", Batch: 8, W: 16, H: 16, Prepared: PreparedOff}
+	var checks StartChecks
+	for _, seed := range []uint64{1, 2} {
+		c := cfg
+		c.Seed = seed
+		if err := checks.Check(context.Background(), c); err != nil {
+			t.Fatalf("seed %d: %v", seed, err)
+		}
+	}
+	if err := os.RemoveAll(filepath.Join(data, "train")); err != nil {
+		t.Fatal(err)
+	}
+	c := cfg
+	c.Seed = 3
+	if err := checks.Check(context.Background(), c); err != nil {
+		t.Errorf("a third trial on the folder read before: %v", err)
+	}
+	if err := CheckStart(context.Background(), c); err == nil {
+		t.Error("a check of its own found the folder's images, which are gone")
+	}
+	c.AgeBins = "30,58"
+	if err := checks.Check(context.Background(), c); err == nil {
+		t.Error("the folder read with other age bins was not opened anew")
 	}
 }

