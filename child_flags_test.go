@@ -27,28 +27,15 @@ func TestChildRunTakesItsParentsSettings(t *testing.T) {
 	if err != nil {
 		t.Fatalf("child: %v\n%s", err, out)
 	}
-	kids, err := filepath.Glob(filepath.Join(runsDir, "*-kid", "run.json"))
-	if err != nil || len(kids) != 1 {
-		t.Fatalf("the child's run.json: %v %v", kids, err)
-	}
-	b, err := os.ReadFile(kids[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var info struct {
-		Config map[string]any `json:"config"`
-	}
-	if err := json.Unmarshal(b, &info); err != nil {
-		t.Fatal(err)
-	}
+	kid := runConfig(t, runsDir, "kid")
 	for k, want := range map[string]any{"data": data, "img": "16x16", "batch": 8.0, "loss": "focal", "sampler": "balance",
 		"erase": 0.25, "seed": 7.0, "lr": 0.0005, "epochs": 1.0, "name": "kid"} {
-		if got := info.Config[k]; got != want {
+		if got := kid[k]; got != want {
 			t.Errorf("the child's %s is %v, want %v", k, got, want)
 		}
 	}
-	if !strings.HasSuffix(info.Config["from"].(string), "-parent") {
-		t.Errorf("the child's parent is %v", info.Config["from"])
+	if !strings.HasSuffix(kid["from"].(string), "-parent") {
+		t.Errorf("the child's parent is %v", kid["from"])
 	}
 	// A setting given drops the parent's settings that depend on it:
 	// --no-augment its --erase, which it would refuse beside it.
@@ -126,6 +113,27 @@ func TestChildOfARunWhoseDataMoved(t *testing.T) {
 	}
 }
 
+// runConfig is the settings in run.json of the run named name in
+// runsDir.
+func runConfig(t *testing.T, runsDir, name string) map[string]any {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(runsDir, "*-"+name, "run.json"))
+	if err != nil || len(files) != 1 {
+		t.Fatalf("%s's run.json: %v %v", name, files, err)
+	}
+	b, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info struct {
+		Config map[string]any `json:"config"`
+	}
+	if err := json.Unmarshal(b, &info); err != nil {
+		t.Fatal(err)
+	}
+	return info.Config
+}
+
 // TestChildRunOfAPlateauRun: a child of a run with the plateau schedule
 // keeps its wait and factor, unless it gives another schedule: then they
 // are dropped, not refused beside it.
@@ -136,24 +144,7 @@ func TestChildRunOfAPlateauRun(t *testing.T) {
 	if err != nil {
 		t.Fatalf("parent: %v\n%s", err, out)
 	}
-	config := func(name string) map[string]any {
-		t.Helper()
-		kids, err := filepath.Glob(filepath.Join(runsDir, "*-"+name, "run.json"))
-		if err != nil || len(kids) != 1 {
-			t.Fatalf("%s's run.json: %v %v", name, kids, err)
-		}
-		b, err := os.ReadFile(kids[0])
-		if err != nil {
-			t.Fatal(err)
-		}
-		var info struct {
-			Config map[string]any `json:"config"`
-		}
-		if err := json.Unmarshal(b, &info); err != nil {
-			t.Fatal(err)
-		}
-		return info.Config
-	}
+	config := func(name string) map[string]any { return runConfig(t, runsDir, name) }
 	if out, err := run(t, "train", "--headless", "--from", "parent", "--runs", runsDir, "--epochs", "1", "--name", "same"); err != nil {
 		t.Fatalf("a child of the same schedule: %v\n%s", err, out)
 	}

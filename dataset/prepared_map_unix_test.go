@@ -4,7 +4,6 @@ package dataset
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,23 +19,7 @@ func TestPackMappedOncePerProcess(t *testing.T) {
 	if _, err := os.Stat("/proc/self/maps"); err != nil {
 		t.Skip("no /proc/self/maps to count mappings in:", err)
 	}
-	data := t.TempDir()
-	if err := Synthesize(context.Background(), SynthConfig{Out: data, Profiles: 4, W: 96, H: 128, Eval: -1, Seed: 5}); err != nil {
-		t.Fatal(err)
-	}
-	set, err := ReadMask(data, DefaultAgeBins)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var odd, even []int
-	for i := range set.Samples {
-		if i%2 == 0 {
-			even = append(even, i)
-		} else {
-			odd = append(odd, i)
-		}
-	}
-	a, b := set.Subset(even), set.Subset(odd)
+	_, a, b := halvedSet(t, 4, 5)
 	aug := DefaultAugment(32, 32)
 	key := aug.PrepareKey()
 	store := PreparedStore{Dir: t.TempDir()}

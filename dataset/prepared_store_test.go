@@ -27,16 +27,13 @@ func prepareAll(t *testing.T, set *Set, aug Augment) *Loader {
 	return l
 }
 
-// TestPreparedStoreKeepsImagesBetweenRuns: the images one run prepared
-// are read back by the next, byte for byte, for any split of the same
-// folder (the pack keeps both splits' images); an image whose file
-// changed is prepared anew; another size or crop has its own pack; a
-// damaged pack is an error, not a crash; the packs used longest ago go
-// past the limit, and the packs of folders that are gone at the next
-// save.
-func TestPreparedStoreKeepsImagesBetweenRuns(t *testing.T) {
+// halvedSet draws a synthetic mask set of profiles people (seed) and
+// returns it with its two halves, the even and the odd samples: two
+// splits of one folder.
+func halvedSet(t *testing.T, profiles int, seed uint64) (set, even, odd *Set) {
+	t.Helper()
 	data := t.TempDir()
-	if err := Synthesize(context.Background(), SynthConfig{Out: data, Profiles: 6, W: 96, H: 128, Eval: -1, Seed: 3}); err != nil {
+	if err := Synthesize(context.Background(), SynthConfig{Out: data, Profiles: profiles, W: 96, H: 128, Eval: -1, Seed: seed}); err != nil {
 		t.Fatal(err)
 	}
 	set, err := ReadMask(data, DefaultAgeBins)
@@ -47,7 +44,18 @@ func TestPreparedStoreKeepsImagesBetweenRuns(t *testing.T) {
 	for i := range set.Samples {
 		half[i%2] = append(half[i%2], i)
 	}
-	a, b := set.Subset(half[0]), set.Subset(half[1])
+	return set, set.Subset(half[0]), set.Subset(half[1])
+}
+
+// TestPreparedStoreKeepsImagesBetweenRuns: the images one run prepared
+// are read back by the next, byte for byte, for any split of the same
+// folder (the pack keeps both splits' images); an image whose file
+// changed is prepared anew; another size or crop has its own pack; a
+// damaged pack is an error, not a crash; the packs used longest ago go
+// past the limit, and the packs of folders that are gone at the next
+// save.
+func TestPreparedStoreKeepsImagesBetweenRuns(t *testing.T) {
+	set, a, b := halvedSet(t, 6, 3)
 	aug := DefaultAugment(32, 32)
 	key := aug.PrepareKey()
 	store := PreparedStore{Dir: t.TempDir()}
@@ -125,7 +133,7 @@ func TestPreparedStoreKeepsImagesBetweenRuns(t *testing.T) {
 	os.WriteFile(stale, []byte("half"), 0o644)
 	os.Chtimes(stale, old.Add(-time.Hour), old.Add(-time.Hour))
 	gone := filepath.Join(t.TempDir(), "gone")
-	if err := os.CopyFS(gone, os.DirFS(data)); err != nil {
+	if err := os.CopyFS(gone, os.DirFS(set.Root)); err != nil {
 		t.Fatal(err)
 	}
 	g, err := ReadMask(gone, DefaultAgeBins)
