@@ -165,9 +165,15 @@ type RunHeader struct {
 	// FreezeLayers is Config.FreezeLayers ("b1,b2"); "" without it.
 	FreezeLayers string `json:"freeze_layers,omitempty"`
 	// FreshHead is Config.FreshHead.
-	FreshHead bool   `json:"fresh_head,omitempty"`
-	Data      string `json:"data"`
-	Device    string `json:"device"`
+	FreshHead bool `json:"fresh_head,omitempty"`
+	// Schedule is the learning-rate schedule and its settings ("step 20
+	// ×0.5", "cosine", "plateau 3 ×0.5", with "warm-up N"); "" for a
+	// constant rate (scheduleShown).
+	Schedule string `json:"schedule,omitempty"`
+	// ClipGrad is Config.ClipGrad ("1"); "" without clipping.
+	ClipGrad string `json:"clip_grad,omitempty"`
+	Data     string `json:"data"`
+	Device   string `json:"device"`
 	// Precision is the GPU's arithmetic (models.Precision's name) on a
 	// cuda run; empty on the CPU.
 	Precision string   `json:"precision,omitempty"`

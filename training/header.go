@@ -1,8 +1,10 @@
 package training
 
 import (
+	"fmt"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/maskdash/maskdash/dataset"
 )
@@ -29,6 +31,8 @@ func (h RunHeader) Tricks() []string {
 		{"freeze-epochs", h.Freeze},
 		{"from-lr-scale", h.FromLR},
 		{"frozen layers", h.FreezeLayers},
+		{"schedule", h.Schedule},
+		{"clip-grad", h.ClipGrad},
 	} {
 		if s.value != "" {
 			t = append(t, s.name+" "+s.value)
@@ -38,6 +42,38 @@ func (h RunHeader) Tricks() []string {
 		t = append(t, "fresh head")
 	}
 	return t
+}
+
+// scheduleShown is the header's form of cfg's learning-rate schedule:
+// the name and what it lowers by and when (a zero setting its default,
+// as in a run.json written before the setting was), and the warm-up; ""
+// for a constant rate without one.
+func scheduleShown(cfg Config) string {
+	defNum(&cfg.LRStep, DefaultLRStep)
+	defNum(&cfg.LRPatience, DefaultLRPatience)
+	defNum(&cfg.LRGamma, DefaultLRGamma)
+	var s string
+	switch cfg.Schedule {
+	case "step":
+		s = fmt.Sprintf("step %d ×%g", cfg.LRStep, cfg.LRGamma)
+	case "plateau":
+		s = fmt.Sprintf("plateau %d ×%g", cfg.LRPatience, cfg.LRGamma)
+	case "cosine":
+		s = "cosine"
+	}
+	if cfg.Warmup > 0 {
+		s = strings.TrimSpace(s + fmt.Sprintf(" warm-up %d", cfg.Warmup))
+	}
+	return s
+}
+
+// clipShown is the header's form of Config.ClipGrad: the norm, "" when
+// the gradients are not clipped.
+func clipShown(norm float64) string {
+	if norm <= 0 {
+		return ""
+	}
+	return strconv.FormatFloat(norm, 'g', -1, 64)
 }
 
 // baseName is a path's last element; "" stays "".
@@ -81,6 +117,8 @@ func ConfigTricks(cfg map[string]any) []string {
 		PseudoLabels: str("pseudo_labels"), CutMix: m.cutMixShown(), Mixup: m.mixupShown(), MixPairs: m.pairsShown(),
 		Erase: eraseShown(num("erase")), ValTrain: valTrainShown(Config{ValTrain: int(num("val_train")), Epochs: int(num("epochs"))}),
 		Freeze: freezeShown(int(num("freeze_epochs"))), FromLR: fromLRShown(num("from_lr_scale")), FreshHead: cfg["fresh_head"] == true,
-		FreezeLayers: str("freeze_layers")}
+		FreezeLayers: str("freeze_layers"), ClipGrad: clipShown(num("clip_grad")),
+		Schedule: scheduleShown(Config{Schedule: str("schedule"), LRStep: int(num("lr_step")), LRPatience: int(num("lr_patience")),
+			LRGamma: num("lr_gamma"), Warmup: int(num("warmup"))})}
 	return h.Tricks()
 }
