@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -169,8 +170,17 @@ each trial that ends proposes and submits the next settings itself.`,
 		// The flags every trial shares, and their data folder: a typo
 		// there would fail every trial.
 		checks := new(training.StartChecks) // each data folder read once
-		if err := checkTrialArgs(a.ctx, checks, trainArgs, nil); err != nil {
-			return err
+		varies := func(name string) bool {
+			return slices.ContainsFunc(sp.Grid, func(p sweep.Param) bool { return p.Name == name }) ||
+				slices.ContainsFunc(sp.Random, func(d sweep.Dist) bool { return d.Name == name })
+		}
+		// (Not alone when the search varies the schedule: the shared
+		// flags may hold a setting of some trials' schedule only, which
+		// the others drop: parseTrial.)
+		if !varies("schedule") {
+			if err := checkTrialArgs(a.ctx, checks, trainArgs, nil); err != nil {
+				return err
+			}
 		}
 		// Every value the search can draw must parse as train's flag (a
 		// TPE search proposes as trials end): each list value, each
@@ -643,11 +653,8 @@ func (a *app) sweepTrialCmd() *cobra.Command {
 // (training.CheckStart: its data, its parent and what it takes from it),
 // with the data folders checks opened before.
 func checkTrialArgs(ctx context.Context, checks *training.StartChecks, trainArgs, trialArgs []string) error {
-	fs, c, finish := trainFlagSet()
-	if err := fs.Parse(append(append([]string(nil), trainArgs...), trialArgs...)); err != nil {
-		return err
-	}
-	if err := finish(); err != nil {
+	c, err := parseTrial(trainArgs, trialArgs)
+	if err != nil {
 		return err
 	}
 	if c.Data != "" {
@@ -656,6 +663,38 @@ func checkTrialArgs(ctx context.Context, checks *training.StartChecks, trainArgs
 		}
 	}
 	return checks.Check(ctx, *c)
+}
+
+// scheduleSettings are the flags that go with some learning-rate
+// schedules only, and those schedules.
+var scheduleSettings = map[string][]string{"lr-step": {"step"}, "lr-patience": {"plateau"}, "lr-gamma": {"step", "plateau"}}
+
+// parseTrial parses a trial's flags as train would: the sweep's shared
+// flags, then the trial's own. A trial whose own flags set --schedule
+// drops the shared flags that do not go with its schedule (a grid of
+// schedule=none,plateau with --lr-patience 2 shared: the none trials
+// train without it, where train itself refuses --lr-patience beside
+// another schedule).
+func parseTrial(trainArgs, trialArgs []string) (*training.Config, error) {
+	fs, c, finish := trainFlagSet()
+	if err := fs.Parse(append(append([]string(nil), trainArgs...), trialArgs...)); err != nil {
+		return nil, err
+	}
+	own := map[string]bool{}
+	for _, a := range trialArgs {
+		name, _, _ := strings.Cut(strings.TrimPrefix(a, "--"), "=")
+		own[name] = true
+	}
+	if own["schedule"] {
+		for flag, with := range scheduleSettings {
+			if !own[flag] && fs.Changed(flag) && !slices.Contains(with, c.Schedule) {
+				if err := fs.Set(flag, fs.Lookup(flag).DefValue); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	return c, finish()
 }
 
 // trainTrial trains trial i of sw: anew, or on from its checkpoint when
@@ -680,11 +719,8 @@ func (a *app) trainTrial(sw *sweep.Sweep, i int) error {
 		fmt.Fprintf(a.out, "trial %s resumes from its last checkpoint (epoch %d)\n", t.RunID, info.EpochsDone)
 		cfg = training.Config{Runs: sw.Dir, Resume: t.RunID}
 	} else {
-		fs, c, finish := trainFlagSet()
-		if err := fs.Parse(append(append([]string(nil), sw.TrainArgs...), t.Args()...)); err != nil {
-			return err
-		}
-		if err := finish(); err != nil {
+		c, err := parseTrial(sw.TrainArgs, t.Args())
+		if err != nil {
 			return err
 		}
 		cfg = *c

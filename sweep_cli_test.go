@@ -472,6 +472,37 @@ func TestSweepTrainAgeBins(t *testing.T) {
 	}
 }
 
+// TestSweepOverSchedules: a grid over schedules with the plateau's wait
+// among the shared flags trains each trial with what goes with its own
+// schedule (the none trial without --lr-patience, which train alone
+// refuses beside it), and a trial's own --lr-patience stays.
+func TestSweepOverSchedules(t *testing.T) {
+	data := tinySet(t)
+	rd := t.TempDir()
+	if out, err := run(t, "sweep", "--runs", rd, "--grid", "schedule=none,plateau", "--lr-patience", "2", "--lr-gamma", "0.3", "--parallel", "2", "--wait",
+		"--data", data, "--img", "16x16", "--batch", "8", "--epochs", "1"); err != nil {
+		t.Fatalf("sweep: %v\n%s", err, out)
+	}
+	s := sweepStatus(t, rd, onlySweep(t, rd))
+	for i, want := range []map[string]any{{"schedule": "none", "lr_patience": nil, "lr_gamma": nil}, {"schedule": "plateau", "lr_patience": 2.0, "lr_gamma": 0.3}} {
+		info, err := runs.ReadInfo(filepath.Join(s.Dir, s.Trials[i].Run))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Trials[i].State != "done" {
+			t.Errorf("trial %d: %s", i, s.Trials[i].State)
+		}
+		for k, v := range want {
+			if got := info.Config[k]; got != v {
+				t.Errorf("trial %d (%s): %s is %v, want %v", i, want["schedule"], k, got, v)
+			}
+		}
+	}
+	if out, err := run(t, "train", "--headless", "--data", data, "--runs", rd, "--schedule", "none", "--lr-patience", "2"); err == nil || !strings.Contains(out, "--lr-patience 2 is the plateau schedule's") {
+		t.Errorf("train --schedule none --lr-patience 2: %v\n%s", err, out)
+	}
+}
+
 // tpeSweep runs a TPE search of 5 settings (2 at first, at random) of the
 // learning rate and the loss, two trials at a time, on backend, waiting
 // on it (wait) or not, and checks what a user would: every setting is
