@@ -667,7 +667,8 @@ func checkTrialArgs(ctx context.Context, checks *training.StartChecks, trainArgs
 
 // scheduleSettings are the flags that go with some learning-rate
 // schedules only, and those schedules.
-var scheduleSettings = map[string][]string{"lr-step": {"step"}, "lr-patience": {"plateau"}, "lr-gamma": {"step", "plateau"}}
+var scheduleSettings = map[string][]string{"lr-step": {training.ScheduleStep}, "lr-patience": {training.SchedulePlateau},
+	"lr-gamma": {training.ScheduleStep, training.SchedulePlateau}}
 
 // parseTrial parses a trial's flags as train would: the sweep's shared
 // flags, then the trial's own. A trial whose own flags set --schedule

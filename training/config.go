@@ -214,14 +214,14 @@ func (c *Config) Defaults() {
 	def(&c.Device, "auto")
 	def(&c.Precision, "fp32")
 	def(&c.Runs, runs.DefaultDir)
-	def(&c.Schedule, "none")
-	if c.Schedule == "step" {
+	def(&c.Schedule, ScheduleNone)
+	if c.Schedule == ScheduleStep {
 		defNum(&c.LRStep, DefaultLRStep)
 	}
-	if c.Schedule == "plateau" {
+	if c.Schedule == SchedulePlateau {
 		defNum(&c.LRPatience, DefaultLRPatience)
 	}
-	if c.Schedule == "step" || c.Schedule == "plateau" {
+	if c.Schedule == ScheduleStep || c.Schedule == SchedulePlateau {
 		defNum(&c.LRGamma, DefaultLRGamma)
 	}
 	def(&c.FromCkpt, "best")
@@ -348,13 +348,13 @@ func (c *Config) Check() error {
 	if c.Task != "" && c.Task != NoneSetting && len(models.Spec{Name: c.Model}.Heads()) > 1 {
 		return fmt.Errorf("--task %s trains one task, but model %s predicts all three: use it without --task, or a model without -mh", c.Task, c.Model)
 	}
-	if c.LRStep > 0 && c.Schedule != "" && c.Schedule != "step" {
+	if c.LRStep > 0 && c.Schedule != "" && c.Schedule != ScheduleStep {
 		return fmt.Errorf("--lr-step %d is the step schedule's: it halves the rate every %d epochs, and --schedule is %s; use --schedule step", c.LRStep, c.LRStep, c.Schedule)
 	}
-	if c.LRPatience > 0 && c.Schedule != "" && c.Schedule != "plateau" {
+	if c.LRPatience > 0 && c.Schedule != "" && c.Schedule != SchedulePlateau {
 		return fmt.Errorf("--lr-patience %d is the plateau schedule's: it lowers the rate after %d epochs without a gain, and --schedule is %s; use --schedule plateau", c.LRPatience, c.LRPatience, c.Schedule)
 	}
-	if c.LRGamma > 0 && c.Schedule != "" && c.Schedule != "step" && c.Schedule != "plateau" {
+	if c.LRGamma > 0 && c.Schedule != "" && c.Schedule != ScheduleStep && c.Schedule != SchedulePlateau {
 		return fmt.Errorf("--lr-gamma %g is what the step and plateau schedules multiply the rate by, and --schedule is %s; use --schedule step or plateau", c.LRGamma, c.Schedule)
 	}
 	if c.ValTrain > 0 && c.Epochs > 0 && c.ValTrain >= c.Epochs {

@@ -7,9 +7,11 @@
 // its contract with the outside (commands in, events out, fanned out to
 // subscribers without blocking; header.go the run's header as viewers
 // show it); start.go prepares a run from a Config (config.go) and
-// manager.go runs and replaces it; loss.go, optim.go and metrics.go are
-// the losses, optimizers and schedules, and macro F1 with the confusion
-// matrix; mix.go mixes training batches and their labels' losses, by
+// manager.go runs and replaces it (StartChecks, a sweep's checks of its
+// trials' starts); loss.go, optim.go, schedule.go and metrics.go are the
+// losses, optimizers, learning-rate schedules (plateau.go the plateau
+// schedule's state), and macro F1 with the confusion matrix; clip.go
+// clips the gradients' norm (--clip-grad); mix.go mixes training batches and their labels' losses, by
 // CutMix (cutmix.go) or Mixup (mixup.go); valtrain.go has the last epochs
 // train on the validation images too (--val-train); offsets.go fits class offsets
 // for macro F1 (with f1tally.go, macro F1 kept up to date one image at a

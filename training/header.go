@@ -54,12 +54,12 @@ func scheduleShown(cfg Config) string {
 	defNum(&cfg.LRGamma, DefaultLRGamma)
 	var s string
 	switch cfg.Schedule {
-	case "step":
+	case ScheduleStep:
 		s = fmt.Sprintf("step %d ×%g", cfg.LRStep, cfg.LRGamma)
-	case "plateau":
+	case SchedulePlateau:
 		s = fmt.Sprintf("plateau %d ×%g", cfg.LRPatience, cfg.LRGamma)
-	case "cosine":
-		s = "cosine"
+	case ScheduleCosine:
+		s = ScheduleCosine
 	}
 	if cfg.Warmup > 0 {
 		s = strings.TrimSpace(s + fmt.Sprintf(" warm-up %d", cfg.Warmup))

@@ -141,7 +141,7 @@ func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 		return nil, err
 	}
 	switch cfg.Schedule {
-	case "none", "step", "cosine", "plateau":
+	case ScheduleNone, ScheduleStep, ScheduleCosine, SchedulePlateau:
 	default:
 		return nil, fmt.Errorf("schedule %q is unknown; use one of %s", cfg.Schedule, strings.Join(ScheduleNames, ", "))
 	}
@@ -166,7 +166,7 @@ func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 	}
 	t.baseLR = cfg.LR
 	t.sched = Schedule{Name: cfg.Schedule, StepEpochs: cfg.LRStep, Gamma: cfg.LRGamma, WarmupSteps: cfg.Warmup, TotalSteps: t.scheduledSteps()}
-	if cfg.Schedule == "plateau" {
+	if cfg.Schedule == SchedulePlateau {
 		t.plateau = newPlateau()
 	}
 	switch {
