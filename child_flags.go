@@ -2,8 +2,10 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/maskdash/maskdash/runs"
 	"github.com/maskdash/maskdash/training"
@@ -25,7 +27,7 @@ var perRunFlags = map[string]bool{"runs": true, "name": true, "note": true, "run
 // --data its --format (detected again) and the label files that name its
 // images, unless the command line gives them too. Each goes back to its
 // flag's default.
-var dependents = map[string][]string{"schedule": {"lr-step", "lr-patience", "lr-gamma"}, "no-augment": {"erase"},
+var dependents = map[string][]string{"schedule": slices.Sorted(maps.Keys(scheduleSettings)), "no-augment": {"erase"},
 	"data": {"format", "fix-labels", "pseudo-labels"}}
 
 // inheritParent finishes the Config of a child run (train --from RUN):

@@ -666,7 +666,9 @@ func checkTrialArgs(ctx context.Context, checks *training.StartChecks, trainArgs
 }
 
 // scheduleSettings are the flags that go with some learning-rate
-// schedules only, and those schedules.
+// schedules only, and those schedules: a sweep's trial drops those that
+// do not go with its own (parseTrial), a child run given --schedule its
+// parent's (dependents).
 var scheduleSettings = map[string][]string{"lr-step": {training.ScheduleStep}, "lr-patience": {training.SchedulePlateau},
 	"lr-gamma": {training.ScheduleStep, training.SchedulePlateau}}
 

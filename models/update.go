@@ -29,12 +29,24 @@ type Update struct {
 	ClipNorm float64
 }
 
-// ClipCounts are a GPU net's gradient clipping since the last
-// Net.TakeClipCounts: its steps, how many were clipped, and the
-// gradients' global norm before clipping, summed and at its largest.
+// ClipCounts are the gradient clipping of some steps (Update.ClipNorm:
+// a GPU net's since the last Net.TakeClipCounts, the CPU optimizer's
+// likewise): the steps, how many were clipped, and the gradients' global
+// norm before clipping, summed and at its largest.
 type ClipCounts struct {
 	Steps, Clipped   int
 	NormSum, NormMax float64
+}
+
+// Add counts one step whose gradients had global norm norm, clipped or
+// not (the CPU's optimizer counts so; a GPU in md_clip_decide).
+func (c *ClipCounts) Add(norm float64, clipped bool) {
+	c.Steps++
+	if clipped {
+		c.Clipped++
+	}
+	c.NormSum += norm
+	c.NormMax = max(c.NormMax, norm)
 }
 
 // StepOf is tensor p's own step count.

@@ -7,25 +7,6 @@ import (
 	"github.com/maskdash/maskdash/models"
 )
 
-// ClipCount is an epoch's gradient clipping (Config.ClipGrad): its
-// steps, how many were clipped, and the gradients' global norm before
-// clipping, its sum (for the mean) and its largest.
-type ClipCount struct {
-	Steps, Clipped int
-	NormSum        float64
-	NormMax        float64
-}
-
-// add counts one step whose gradients had norm norm.
-func (c *ClipCount) add(norm float64, clipped bool) {
-	c.Steps++
-	if clipped {
-		c.Clipped++
-	}
-	c.NormSum += norm
-	c.NormMax = math.Max(c.NormMax, norm)
-}
-
 // clipGrads scales the gradients of ps that train (not Frozen) so that
 // their global L2 norm is at most limit, as PyTorch's clip_grad_norm_
 // does: each is multiplied by limit/(norm + 1e-6) when that is below 1.
@@ -61,13 +42,12 @@ func clipGrads(ps []*models.Param, limit float64) (norm float64, clipped bool) {
 // TakeClips returns the clipping counted since the last call (the
 // epoch's), and starts counting anew; on a GPU the counts come down from
 // the device here, once an epoch.
-func (o *Optimizer) TakeClips(net *models.Net) (ClipCount, error) {
+func (o *Optimizer) TakeClips(net *models.Net) (models.ClipCounts, error) {
 	if net != nil && net.OnGPU() {
-		c, err := net.TakeClipCounts()
-		return ClipCount{Steps: c.Steps, Clipped: c.Clipped, NormSum: c.NormSum, NormMax: c.NormMax}, err
+		return net.TakeClipCounts()
 	}
 	c := o.clips
-	o.clips = ClipCount{}
+	o.clips = models.ClipCounts{}
 	return c, nil
 }
 

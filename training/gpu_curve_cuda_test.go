@@ -130,7 +130,7 @@ func TestGPUOptimizersMatchCPU(t *testing.T) {
 		t.Run(fmt.Sprintf("%s-nesterov-%v-clip-%g", c.Name, c.Nesterov, c.ClipNorm), func(t *testing.T) {
 			var nets [2]*models.Net
 			var opts [2]*Optimizer
-			var clips [2]ClipCount
+			var clips [2]models.ClipCounts
 			var start [][]float32 // the weights before the steps (the same seed: the same on both)
 			for i, dev := range []models.Device{models.DeviceCPU, models.DeviceCUDA} {
 				net, err := models.New(models.Spec{Name: "vgg-s", Batch: batch, W: side, H: side, Seed: 4, Device: dev, Precision: models.PrecisionStrict})

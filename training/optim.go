@@ -54,8 +54,8 @@ type Optimizer struct {
 	// layers were frozen moves as a fresh one would.
 	skipped map[string]int
 	slots   map[string][][]float32
-	upd     []float64 // Adam's update of one parameter, reused (one step is one goroutine)
-	clips   ClipCount // the steps clipped since TakeClips (on the CPU)
+	upd     []float64         // Adam's update of one parameter, reused (one step is one goroutine)
+	clips   models.ClipCounts // the steps clipped since TakeClips (on the CPU)
 }
 
 // NewOptimizer builds an optimizer by name.
@@ -162,7 +162,7 @@ func (o *Optimizer) stepOf(p *models.Param) int { return o.step - o.skipped[p.Na
 func (o *Optimizer) Step(ps []*models.Param) {
 	o.step++
 	if o.cfg.ClipNorm > 0 {
-		o.clips.add(clipGrads(ps, o.cfg.ClipNorm))
+		o.clips.Add(clipGrads(ps, o.cfg.ClipNorm))
 	}
 	for _, p := range ps {
 		if p.Frozen {

@@ -1,10 +1,6 @@
 package training
 
-import (
-	"fmt"
-	"math"
-	"strconv"
-)
+import "fmt"
 
 // DefaultLRPatience is the plateau schedule's epochs without a gain in
 // validation macro F1 that it waits out before it lowers the rate; the
@@ -29,22 +25,18 @@ const plateauThreshold = 1e-4
 // held-out validation macro F1 (mode "max", no cooldown, no floor), kept
 // in checkpoints so that a resume goes on waiting where it was.
 type Plateau struct {
-	// Best is the best F1 so far (-Inf before the first epoch: the JSON
-	// of a fresh state says null).
-	Best       jsonFloat `json:"best"`
-	Bad        int       `json:"bad_epochs"` // epochs since Best, PyTorch's num_bad_epochs
-	Reductions int       `json:"reductions"` // times the rate was lowered
+	Seen       bool    `json:"seen"`       // an epoch was counted: Best is its F1 or a better one
+	Best       float64 `json:"best"`       // the best F1 so far
+	Bad        int     `json:"bad_epochs"` // epochs since Best, PyTorch's num_bad_epochs
+	Reductions int     `json:"reductions"` // times the rate was lowered
 }
-
-// newPlateau is the state of a run that has validated nothing yet.
-func newPlateau() *Plateau { return &Plateau{Best: jsonFloat(math.Inf(-1))} }
 
 // Observe counts a held-out epoch's macro F1 and reports whether the rate
 // is lowered after it: when more than patience epochs in a row have not
 // beaten the best by the threshold, as ReduceLROnPlateau.step does.
 func (p *Plateau) Observe(f1 float64, patience int) (lowered bool) {
-	if best := float64(p.Best); f1 > best*(1+plateauThreshold) || math.IsInf(best, -1) {
-		p.Best, p.Bad = jsonFloat(f1), 0
+	if !p.Seen || f1 > p.Best*(1+plateauThreshold) { // PyTorch's first best is -inf
+		p.Seen, p.Best, p.Bad = true, f1, 0
 	} else {
 		p.Bad++
 	}
@@ -71,7 +63,7 @@ func (t *Trainer) observePlateau(f1 float64) {
 	if t.plateau == nil {
 		return
 	}
-	best := float64(t.plateau.Best)
+	best := t.plateau.Best
 	if !t.plateau.Observe(f1, t.cfg.LRPatience) {
 		return
 	}
@@ -79,27 +71,4 @@ func (t *Trainer) observePlateau(f1 float64) {
 	g := t.cfg.LRGamma
 	t.emit(Event{Kind: KindNotice, Msg: fmt.Sprintf("learning rate ×%g after epoch %d (now %.3g): validation macro F1 has not improved on %.4f for %d epochs (--schedule plateau, --lr-patience %d)",
 		g, t.epoch, t.sched.Rate(t.baseLR, t.step, t.epoch), best, t.cfg.LRPatience+1, t.cfg.LRPatience)})
-}
-
-// jsonFloat is a float64 whose infinities are written as null in JSON
-// (encoding/json refuses them) and read back as -Inf.
-type jsonFloat float64
-
-// MarshalJSON writes null for an infinity.
-func (f jsonFloat) MarshalJSON() ([]byte, error) {
-	if math.IsInf(float64(f), 0) || math.IsNaN(float64(f)) {
-		return []byte("null"), nil
-	}
-	return strconv.AppendFloat(nil, float64(f), 'g', -1, 64), nil
-}
-
-// UnmarshalJSON reads null as -Inf.
-func (f *jsonFloat) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
-		*f = jsonFloat(math.Inf(-1))
-		return nil
-	}
-	v, err := strconv.ParseFloat(string(b), 64)
-	*f = jsonFloat(v)
-	return err
 }

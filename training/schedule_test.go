@@ -73,7 +73,7 @@ json.dump(out, sys.stdout)
 `, cases, &ref)
 	lowered := 0
 	for k, c := range cases {
-		p := newPlateau()
+		var p Plateau
 		s := Schedule{Name: "plateau", Gamma: c.Gamma}
 		for e, f1 := range c.F1 {
 			if p.Observe(f1, c.Patience) {

@@ -167,7 +167,7 @@ func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 	t.baseLR = cfg.LR
 	t.sched = Schedule{Name: cfg.Schedule, StepEpochs: cfg.LRStep, Gamma: cfg.LRGamma, WarmupSteps: cfg.Warmup, TotalSteps: t.scheduledSteps()}
 	if cfg.Schedule == SchedulePlateau {
-		t.plateau = newPlateau()
+		t.plateau = &Plateau{}
 	}
 	switch {
 	case l.ckpt != "":
