@@ -161,3 +161,42 @@ func TestChildRunOfAPlateauRun(t *testing.T) {
 		t.Errorf("--lr-gamma 1.5: %v\n%s", err, out)
 	}
 }
+
+// TestChildRunOfAnEMARun: a child of a run with --ema keeps its average
+// (--ema and --ema-every); given --ema 0 it drops --ema-every, which it
+// would refuse alone, and trains without one. --ema-every without --ema
+// and a decay of 1 are refused in a sentence each.
+func TestChildRunOfAnEMARun(t *testing.T) {
+	data, runsDir := tinySet(t), t.TempDir()
+	out, err := run(t, "train", "--headless", "--data", data, "--runs", runsDir, "--img", "16x16", "--batch", "8", "--epochs", "1",
+		"--ema", "0.9", "--ema-every", "2", "--name", "parent")
+	if err != nil || !strings.Contains(out, "ema 0.9 every 2") || !strings.Contains(out, "with the weights' moving average (--ema 0.9,") {
+		t.Fatalf("parent: %v\n%s", err, out)
+	}
+	config := func(name string) map[string]any { return runConfig(t, runsDir, name) }
+	if out, err := run(t, "train", "--headless", "--from", "parent", "--runs", runsDir, "--epochs", "1", "--name", "same"); err != nil {
+		t.Fatalf("a child: %v\n%s", err, out)
+	}
+	if c := config("same"); c["ema"] != 0.9 || c["ema_every"] != 2.0 {
+		t.Errorf("a child: ema %v every %v", c["ema"], c["ema_every"])
+	}
+	out, err = run(t, "train", "--headless", "--from", "parent", "--runs", runsDir, "--ema", "0", "--epochs", "1", "--name", "plain")
+	if err != nil || strings.Contains(out, "moving average") {
+		t.Fatalf("a child with --ema 0: %v\n%s", err, out)
+	}
+	if c := config("plain"); c["ema"] != nil || c["ema_every"] != nil {
+		t.Errorf("a child with --ema 0: ema %v every %v", c["ema"], c["ema_every"])
+	}
+	for _, bad := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--ema-every", "4"}, "--ema-every 4 is how often --ema's moving average of the weights is updated, and there is none"},
+		{[]string{"--ema", "1"}, `invalid argument "1" for "--ema" flag: want a number from 0 up to (not including) 1`},
+	} {
+		args := append([]string{"train", "--headless", "--data", data, "--runs", runsDir}, bad.args...)
+		if out, err := run(t, args...); err == nil || !strings.Contains(out, bad.want) {
+			t.Errorf("%v: %v\n%s", bad.args, err, out)
+		}
+	}
+}

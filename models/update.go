@@ -49,6 +49,14 @@ func (c *ClipCounts) Add(norm float64, clipped bool) {
 	c.NormMax = max(c.NormMax, norm)
 }
 
+// Merge adds the steps o counted to c's.
+func (c *ClipCounts) Merge(o ClipCounts) {
+	c.Steps += o.Steps
+	c.Clipped += o.Clipped
+	c.NormSum += o.NormSum
+	c.NormMax = max(c.NormMax, o.NormMax)
+}
+
 // StepOf is tensor p's own step count.
 func (u Update) StepOf(p *Param) int { return u.Step - u.Skipped[p.Name] }
 

@@ -22,8 +22,11 @@ MASKDASH_EMU_EAGER_COPY=1 go test -tags gpuemu -count=1 -run 'TestGPUOptimizersM
 # the loss on the device for plain batches (the default), also when CutMix
 # is switched on after plain batches (TestCutMixChangedWhileTraining
 # crashed so before the twenty-fourth session's fix); and with the loss on
-# the host throughout (MASKDASH_GPU_LOSS=0).
-go test -tags gpuemu -count=1 -run 'TestMixedBatchLossIsTheMix|TestCutMixChangedWhileTraining' ./training
+# the host throughout (MASKDASH_GPU_LOSS=0). The moving average of the
+# weights (--ema), which brings the GPU's weights down to average them and
+# puts the average up to validate: its run and its resume; and
+# --clip-grad's counts of an epoch stopped midway, after a resume.
+go test -tags gpuemu -count=1 -run 'TestMixedBatchLossIsTheMix|TestCutMixChangedWhileTraining|TestEMAInARun|TestResumeRepeatsTheSameSteps|TestClipCountsOutliveAResume' ./training
 MASKDASH_GPU_LOSS=0 go test -tags gpuemu -count=1 -run 'TestMixedBatchLossIsTheMix|TestCutMixChangedWhileTraining' ./training
 # The binary on the emulated GPU, as a user drives it: every test of the
 # command line (main_test.go, the dashboard's tmux smoke test included)

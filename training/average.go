@@ -90,6 +90,7 @@ func AverageCheckpoints(ctx context.Context, runDir string, k int) (_ Averaged, 
 	out.Metrics = &met
 	meta := newest
 	meta.Metrics, meta.Slots, meta.OptFile, meta.Averaged = &met, nil, "", out.Epochs
+	meta.EMA, meta.TrainWeights = nil, "" // not a point to resume from
 	meta.Weights = out.Name + ".safetensors"
 	dir := filepath.Join(runDir, "checkpoints")
 	all := append(append([]*models.Param(nil), net.Params()...), net.Buffers()...)

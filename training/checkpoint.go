@@ -96,7 +96,16 @@ type CkptMeta struct {
 	// Plateau is the plateau schedule's state after the checkpoint's
 	// last validated epoch (nil with another schedule).
 	Plateau *Plateau `json:"plateau,omitempty"`
-	Weights string   `json:"weights"` // the .safetensors file beside this JSON
+	// EMA is the weights' moving average's state (--ema; nil without
+	// it): Weights is then the average, which predictions use, and
+	// TrainWeights the training weights a resume trains on.
+	EMA *EMAState `json:"ema,omitempty"`
+	// Clips are the gradient clipping's counts of the open epoch's
+	// steps (--clip-grad; nil at an epoch's end), which a resume adds
+	// the rest of the epoch's to.
+	Clips        *models.ClipCounts `json:"clips,omitempty"`
+	TrainWeights string             `json:"train_weights,omitempty"`
+	Weights      string             `json:"weights"` // the .safetensors file beside this JSON
 
 	dir string // the folder it was read from
 }
@@ -280,9 +289,24 @@ type ckptPointer struct {
 // the JSON beside them, then points latest.json (and best.json when best
 // is set) at them. It returns the weights' path.
 func SaveCheckpoint(dir string, net *models.Net, meta CkptMeta, opt OptState, best bool) (string, error) {
+	return saveCheckpoint(dir, net, meta, opt, best, nil)
+}
+
+// saveCheckpoint is SaveCheckpoint; own, when set, are the training
+// weights of a run whose net holds their moving average (--ema), written
+// as <epoch>-<step>.train.safetensors.
+func saveCheckpoint(dir string, net *models.Net, meta CkptMeta, opt OptState, best bool, own []tensor) (string, error) {
 	base := fmt.Sprintf("%03d-%07d", meta.Epoch, meta.Step)
 	meta.Weights = base + ".safetensors"
 	meta.Slots = nil
+	meta.TrainWeights = ""
+	if own != nil {
+		meta.TrainWeights = base + ".train.safetensors"
+		md := map[string]string{"model": net.Spec.Name, "format": "maskdash", "epoch": fmt.Sprint(meta.Epoch), "step": fmt.Sprint(meta.Step), "weights": "training"}
+		if err := writeSafetensors(filepath.Join(dir, meta.TrainWeights), own, md); err != nil {
+			return "", fmt.Errorf("save checkpoint: %w", err)
+		}
+	}
 	if err := net.WeightsToHost(); err != nil {
 		return "", fmt.Errorf("save checkpoint: the weights from the GPU: %w", err)
 	}
@@ -351,7 +375,7 @@ func PruneCheckpoints(dir string, keep int) error {
 		if held[b] || i >= len(bases)-keep {
 			continue
 		}
-		for _, suffix := range []string{".safetensors", ".optim.safetensors", ".json"} {
+		for _, suffix := range []string{".safetensors", ".optim.safetensors", ".train.safetensors", ".json"} {
 			if err := os.Remove(filepath.Join(dir, b+suffix)); err != nil && !errors.Is(err, os.ErrNotExist) {
 				errs = append(errs, err)
 			}

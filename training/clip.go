@@ -58,10 +58,36 @@ func (t *Trainer) tellClips() error {
 		return nil
 	}
 	c, err := t.opt.TakeClips(t.net)
-	if err != nil || c.Steps == 0 {
+	if err != nil {
 		return err
+	}
+	c.Merge(t.clipsBefore)
+	t.clipsBefore = models.ClipCounts{}
+	if c.Steps == 0 {
+		return nil
 	}
 	t.emit(Event{Kind: KindNotice, Msg: fmt.Sprintf("epoch %d: gradients clipped to norm %g in %d of %d steps (their norm before: mean %.3g, largest %.3g)",
 		t.epoch, t.cfg.ClipGrad, c.Clipped, c.Steps, c.NormSum/float64(c.Steps), c.NormMax)})
 	return nil
+}
+
+// clipsOfTheOpenEpoch takes the clipping counted so far in an epoch a
+// checkpoint leaves open (a stop midway) into clipsBefore and returns
+// them for the checkpoint, so that a resume's end-of-epoch line counts
+// the whole epoch's steps; nil at an epoch's end, without --clip-grad,
+// or when a norm was not finite (JSON has no form for it).
+func (t *Trainer) clipsOfTheOpenEpoch() (*models.ClipCounts, error) {
+	if t.cfg.ClipGrad == 0 || t.batchInEpoch == 0 {
+		return nil, nil
+	}
+	c, err := t.opt.TakeClips(t.net)
+	if err != nil {
+		return nil, err
+	}
+	t.clipsBefore.Merge(c)
+	kept := t.clipsBefore
+	if math.IsInf(kept.NormSum, 0) || math.IsNaN(kept.NormSum) || math.IsInf(kept.NormMax, 0) || math.IsNaN(kept.NormMax) {
+		return nil, nil
+	}
+	return &kept, nil
 }

@@ -1,12 +1,14 @@
 package training
 
 import (
+	"maps"
 	"math"
 	"math/rand/v2"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/maskdash/maskdash/models"
 )
@@ -134,5 +136,48 @@ func TestClipGradInARun(t *testing.T) {
 	bad := Config{ClipGrad: -1}
 	if err := bad.Check(); err == nil || !strings.Contains(err.Error(), "clip-grad -1 is invalid") {
 		t.Errorf("--clip-grad -1: %v", err)
+	}
+}
+
+// TestClipCountsOutliveAResume stops a clipped run in its second epoch
+// and resumes it: the epoch's line after the resume counts all its
+// steps, the ones before the stop too (each clipped, at a tight limit).
+func TestClipCountsOutliveAResume(t *testing.T) {
+	dir := t.TempDir()
+	cfg := tinyConfig(t, dir)
+	cfg.ClipGrad = 1e-4
+	counts := func(evs []Event) map[string]string {
+		out := map[string]string{}
+		for _, e := range evs {
+			if e.Kind == KindNotice && strings.Contains(e.Msg, "gradients clipped") {
+				epoch, rest, _ := strings.Cut(e.Msg, ":")
+				out[epoch] = rest[:strings.Index(rest, "(")]
+			}
+		}
+		return out
+	}
+	_, whole, err := runTrainer(t, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := counts(whole)
+	stopped := false
+	tr, first, err := runTrainer(t, cfg, func(tr *Trainer, e Event) {
+		if e.Kind == KindStep && e.Epoch == 1 && e.Progress > 0.3 && !stopped {
+			stopped = true
+			tr.Send(Command{Kind: CmdStop})
+		}
+	})
+	if err != nil || !stopped {
+		t.Fatalf("stop: %v %v", err, stopped)
+	}
+	_, resumed, err := runTrainer(t, Config{Runs: dir, Resume: tr.RunID(), StepEvery: time.Nanosecond, Workers: 2}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := counts(first)
+	maps.Copy(got, counts(resumed))
+	if len(want) != 2 || !maps.Equal(got, want) {
+		t.Errorf("with a stop and a resume the epochs' lines say %q; without, %q", got, want)
 	}
 }

@@ -89,6 +89,13 @@ type Config struct {
 	// ClipGrad clips the gradients' global L2 norm to at most this before
 	// each step (PyTorch's clip_grad_norm_; clip.go); 0: never.
 	ClipGrad float64 `json:"clip_grad,omitempty"`
+	// EMA is the decay of the exponential moving average of the weights
+	// that validation, checkpoints and predictions use (ema.go), such as
+	// 0.999; 0: none, the weights as trained.
+	EMA float64 `json:"ema,omitempty"`
+	// EMAEvery updates that average after every EMAEvery-th optimizer
+	// step; default 1 with EMA, refused without it.
+	EMAEvery int `json:"ema_every,omitempty"`
 	// CutMix is the chance that a training batch is mixed: each image
 	// shows a box of another image of the batch, and the loss weighs both
 	// labels by the area each shows (cutmix.go). 0: never.
@@ -226,6 +233,9 @@ func (c *Config) Defaults() {
 	}
 	def(&c.FromCkpt, "best")
 	def(&c.SynthSize, "192x256")
+	if c.EMA > 0 {
+		defNum(&c.EMAEvery, 1)
+	}
 	if c.CutMix > 0 {
 		def(&c.CutMixBox, string(dataset.CutMixHalf))
 	}
@@ -316,6 +326,8 @@ func (c *Config) Check() error {
 		{"lr-step", c.LRStep >= 0, c.LRStep, "a whole number of epochs above 0"},
 		{"lr-patience", c.LRPatience >= 0, c.LRPatience, "0 or more epochs"},
 		{"clip-grad", c.ClipGrad >= 0 && c.ClipGrad < 1e300, c.ClipGrad, "0 (never) or a norm above 0"},
+		{"ema", c.EMA >= 0 && c.EMA < 1, c.EMA, "a decay above 0 and below 1, such as 0.999 (0: none)"},
+		{"ema-every", c.EMAEvery >= 0, c.EMAEvery, "1 or more steps"},
 		{"lr-gamma", c.LRGamma >= 0 && c.LRGamma < 1, c.LRGamma, "a factor above 0 and below 1"},
 		{"val-train", c.ValTrain >= 0, c.ValTrain, "0 (none) or more epochs"},
 		{"freeze-epochs", c.FreezeEpochs >= 0, c.FreezeEpochs, "0 (none) or more epochs"},
@@ -356,6 +368,9 @@ func (c *Config) Check() error {
 	}
 	if c.LRGamma > 0 && c.Schedule != "" && c.Schedule != ScheduleStep && c.Schedule != SchedulePlateau {
 		return fmt.Errorf("--lr-gamma %g is what the step and plateau schedules multiply the rate by, and --schedule is %s; use --schedule step or plateau", c.LRGamma, c.Schedule)
+	}
+	if c.EMAEvery > 0 && c.EMA == 0 {
+		return fmt.Errorf("--ema-every %d is how often --ema's moving average of the weights is updated, and there is none: give --ema too, such as --ema 0.999", c.EMAEvery)
 	}
 	if c.ValTrain > 0 && c.Epochs > 0 && c.ValTrain >= c.Epochs {
 		return fmt.Errorf("--val-train %d of --epochs %d leaves no epoch validated on images it did not train on: train more epochs, or on fewer with the validation images", c.ValTrain, c.Epochs)

@@ -11,7 +11,8 @@
 // trials' starts); loss.go, optim.go, schedule.go and metrics.go are the
 // losses, optimizers, learning-rate schedules (plateau.go the plateau
 // schedule's state), and macro F1 with the confusion matrix; clip.go
-// clips the gradients' norm (--clip-grad); mix.go mixes training batches and their labels' losses, by
+// clips the gradients' norm (--clip-grad); ema.go keeps the moving
+// average of the weights that validation and checkpoints use (--ema); mix.go mixes training batches and their labels' losses, by
 // CutMix (cutmix.go) or Mixup (mixup.go); valtrain.go has the last epochs
 // train on the validation images too (--val-train); offsets.go fits class offsets
 // for macro F1 (with f1tally.go, macro F1 kept up to date one image at a

@@ -172,8 +172,11 @@ type RunHeader struct {
 	Schedule string `json:"schedule,omitempty"`
 	// ClipGrad is Config.ClipGrad ("1"); "" without clipping.
 	ClipGrad string `json:"clip_grad,omitempty"`
-	Data     string `json:"data"`
-	Device   string `json:"device"`
+	// EMA is Config.EMA, with its --ema-every past 1 ("0.999",
+	// "0.999 every 4"); "" without a moving average of the weights.
+	EMA    string `json:"ema,omitempty"`
+	Data   string `json:"data"`
+	Device string `json:"device"`
 	// Precision is the GPU's arithmetic (models.Precision's name) on a
 	// cuda run; empty on the CPU.
 	Precision string   `json:"precision,omitempty"`

@@ -33,6 +33,7 @@ func (h RunHeader) Tricks() []string {
 		{"frozen layers", h.FreezeLayers},
 		{"schedule", h.Schedule},
 		{"clip-grad", h.ClipGrad},
+		{"ema", h.EMA},
 	} {
 		if s.value != "" {
 			t = append(t, s.name+" "+s.value)
@@ -76,6 +77,20 @@ func clipShown(norm float64) string {
 	return strconv.FormatFloat(norm, 'g', -1, 64)
 }
 
+// emaShown is the header's form of Config.EMA and EMAEvery: the decay,
+// and how often the average is updated when not every step; "" without
+// a moving average.
+func emaShown(decay float64, every int) string {
+	if decay <= 0 {
+		return ""
+	}
+	s := strconv.FormatFloat(decay, 'g', -1, 64)
+	if every > 1 {
+		s += fmt.Sprintf(" every %d", every)
+	}
+	return s
+}
+
 // baseName is a path's last element; "" stays "".
 func baseName(path string) string {
 	if path == "" {
@@ -117,7 +132,7 @@ func ConfigTricks(cfg map[string]any) []string {
 		PseudoLabels: str("pseudo_labels"), CutMix: m.cutMixShown(), Mixup: m.mixupShown(), MixPairs: m.pairsShown(),
 		Erase: eraseShown(num("erase")), ValTrain: valTrainShown(Config{ValTrain: int(num("val_train")), Epochs: int(num("epochs"))}),
 		Freeze: freezeShown(int(num("freeze_epochs"))), FromLR: fromLRShown(num("from_lr_scale")), FreshHead: cfg["fresh_head"] == true,
-		FreezeLayers: str("freeze_layers"), ClipGrad: clipShown(num("clip_grad")),
+		FreezeLayers: str("freeze_layers"), ClipGrad: clipShown(num("clip_grad")), EMA: emaShown(num("ema"), int(num("ema_every"))),
 		Schedule: scheduleShown(Config{Schedule: str("schedule"), LRStep: int(num("lr_step")), LRPatience: int(num("lr_patience")),
 			LRGamma: num("lr_gamma"), Warmup: int(num("warmup"))})}
 	return h.Tricks()

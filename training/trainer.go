@@ -73,8 +73,14 @@ type Trainer struct {
 	// plateau is the plateau schedule's state (nil with another
 	// schedule): t.sched.Reductions follows it.
 	plateau *Plateau
-	baseLR  float64
-	mixer   *batchMixer // CutMix and Mixup
+	// ema is the moving average of the weights that validation,
+	// checkpoints and predictions use (--ema; ema.go); nil without it.
+	ema *weightAverage
+	// clipsBefore are --clip-grad's counts of the open epoch's steps
+	// taken before now: from a resumed checkpoint, or for one written.
+	clipsBefore models.ClipCounts
+	baseLR      float64
+	mixer       *batchMixer // CutMix and Mixup
 
 	epoch, step, batchInEpoch int
 	bestF1                    float64
@@ -180,12 +186,17 @@ func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 	case cfg.Std == ([3]float32{}) && !l.check:
 		t.computeNorm()
 	}
+	if cfg.EMA > 0 {
+		if err := t.startAverage(l); err != nil {
+			return nil, errors.Join(err, t.net.Close())
+		}
+	}
 	hd := RunHeader{Model: cfg.Model, Loss: t.loss.Spec, Optim: t.opt.Name(),
 		LR: t.baseLR, Batch: cfg.Batch, Img: fmt.Sprintf("%dx%d", cfg.W, cfg.H), Sampler: t.sampler.Name(),
 		Data: t.train.Root, Device: t.device, Classes: t.train.Classes, Masked: t.train.Masked,
 		Train: t.train.Len(), Val: t.val.Len(), Epochs: cfg.Epochs, Parent: cfg.From, Precision: gpuPrecision(t.net), TrainAgeBins: cfg.TrainAgeBins,
 		SkipTrainAges: cfg.SkipTrainAges, PseudoLabels: cfg.PseudoLabels, CutMix: t.mixer.cutMixShown(), Mixup: t.mixer.mixupShown(), MixPairs: t.mixer.pairsShown(), Task: cfg.Task, Erase: eraseShown(cfg.Erase), ValTrain: valTrainShown(cfg), Freeze: freezeShown(cfg.FreezeEpochs), FromLR: fromLRShown(cfg.FromLRScale), FreshHead: cfg.FreshHead, FreezeLayers: noneEmpty(cfg.FreezeLayers),
-		Schedule: scheduleShown(cfg), ClipGrad: clipShown(cfg.ClipGrad)}
+		Schedule: scheduleShown(cfg), ClipGrad: clipShown(cfg.ClipGrad), EMA: emaShown(cfg.EMA, cfg.EMAEvery)}
 	if t.train.Masked {
 		tn := dataset.TaskClassNames(t.train.Bins)
 		hd.TaskClasses = tn[:]
@@ -273,6 +284,9 @@ func (t *Trainer) restore(path string, m CkptMeta, full bool) error {
 		t.epoch, t.step, t.batchInEpoch, t.bestF1, t.bestEpoch = m.Epoch, m.Step, m.Batch, m.BestF1, m.BestEpoch
 		t.valTrained = m.ValTrained
 		t.baseLR = m.BaseLR
+		if m.Clips != nil {
+			t.clipsBefore = *m.Clips
+		}
 		if t.plateau != nil && m.Plateau != nil {
 			*t.plateau = *m.Plateau
 			t.sched.Reductions = t.plateau.Reductions
@@ -529,6 +543,9 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 			}
 		}
 		dead, err := t.update()
+		if err == nil && t.ema != nil {
+			err = t.ema.observe(t.net, t.step)
+		}
 		if err != nil {
 			return false, err
 		}
@@ -575,6 +592,12 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 	t.epoch++
 	t.batchInEpoch = 0
 	m, conf, preds, err := t.validate(ctx)
+	var own *Metrics // with --ema: the training weights' own figures
+	if err == nil && t.ema != nil {
+		var om Metrics
+		om, _, _, err = t.validateNet(ctx)
+		own = &om
+	}
 	t.tellUnreadable()
 	if err != nil {
 		if ctx.Err() != nil {
@@ -608,6 +631,7 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 	if err := t.tellClips(); err != nil {
 		return false, err
 	}
+	t.tellAverage(m, own)
 	if !valSeen {
 		t.observePlateau(m.MacroF1) // before the checkpoint, which keeps its state
 	}
@@ -853,7 +877,7 @@ func (t *Trainer) meta(m *Metrics, st OptState) CkptMeta {
 			Split: t.cfg.Split, ValRatio: t.cfg.ValRatio, AgeBins: t.cfg.AgeBins, Sampler: t.cfg.Sampler, FixLabels: t.cfg.FixLabels, TrainAgeBins: t.cfg.TrainAgeBins,
 			SkipTrainAges: t.cfg.SkipTrainAges, PseudoLabels: t.cfg.PseudoLabels, Task: t.cfg.Task},
 		Mean: t.aug.Mean, Std: t.aug.Std, CropW: t.aug.CropW, CropH: t.aug.CropH, Classes: t.train.Classes, BestF1: t.bestF1, BestEpoch: t.bestEpoch, ValTrained: t.valTrained, Fresh: t.fresh,
-		Plateau: t.plateau.copy()}
+		Plateau: t.plateau.copy(), EMA: t.ema.stateOf()}
 }
 
 // ckptRequest is a checkpoint to write (again, after a stall).
@@ -874,7 +898,25 @@ func (t *Trainer) saveCheckpoint(m *Metrics, best bool) {
 		return
 	}
 	st := t.opt.State()
-	path, err := SaveCheckpoint(dir, t.net, t.meta(m, st), st, best)
+	meta := t.meta(m, st)
+	clips, err := t.clipsOfTheOpenEpoch()
+	if err != nil {
+		if t.writeErr == nil {
+			t.writeErr = err
+		}
+		t.ckptDue = &ckptRequest{m, best}
+		return
+	}
+	meta.Clips = clips
+	var path string
+	err = t.withAverage(func() (err error) {
+		var own []tensor // with --ema: the training weights, beside the average
+		if t.ema != nil {
+			own = t.ema.trainTensors()
+		}
+		path, err = saveCheckpoint(dir, t.net, meta, st, best, own)
+		return err
+	})
 	if err != nil {
 		if t.writeErr == nil {
 			t.writeErr = err
@@ -914,9 +956,20 @@ func (t *Trainer) finalCheckpoint() error {
 	return nil
 }
 
-// validate evaluates the validation split in evaluation mode.
-// It also returns every image's predictions, which the run keeps.
-func (t *Trainer) validate(ctx context.Context) (Metrics, *Confusion, *runs.ValPreds, error) {
+// validate evaluates the validation split in evaluation mode with the
+// weights predictions use (with --ema their moving average). It also
+// returns every image's predictions, which the run keeps.
+func (t *Trainer) validate(ctx context.Context) (m Metrics, conf *Confusion, preds *runs.ValPreds, err error) {
+	err = t.withAverage(func() error {
+		m, conf, preds, err = t.validateNet(ctx)
+		return err
+	})
+	return m, conf, preds, err
+}
+
+// validateNet is validate with the net's weights as they are (with
+// --ema, the training weights: the epoch's notice compares them).
+func (t *Trainer) validateNet(ctx context.Context) (Metrics, *Confusion, *runs.ValPreds, error) {
 	if t.val.Len() == 0 {
 		return Metrics{}, NewConfusion(len(t.train.Classes)), nil, nil
 	}
@@ -955,8 +1008,12 @@ func (t *Trainer) predictNow() (path, figure string, guesses int, err error) {
 		cache = t.evalImages(set)
 	}
 	l := dataset.NewLoader(set, dataset.LoaderConfig{Batch: t.net.Spec.EvalBatch, Aug: t.aug, Workers: t.cfg.Workers}, cache, nil)
-	lp, _, unread, err := evalSet(context.Background(), t.net, l, set, nil, false)
-	if err != nil {
+	var lp [][]float64
+	var unread []bool
+	if err := t.withAverage(func() (err error) {
+		lp, _, unread, err = evalSet(context.Background(), t.net, l, set, nil, false)
+		return err
+	}); err != nil {
 		return "", "", 0, err
 	}
 	if eval {

@@ -102,6 +102,13 @@ func TestResumeRepeatsTheSameSteps(t *testing.T) {
 			resumeRepeatsTheSameSteps(t, cfg)
 		})
 	}
+	// The moving average of the weights (--ema) goes on where it was:
+	// the checkpoint holds it and the training weights beside it.
+	t.Run("ema", func(t *testing.T) {
+		cfg := tinyConfig(t, t.TempDir())
+		cfg.EMA = 0.9
+		resumeRepeatsTheSameSteps(t, cfg)
+	})
 }
 
 func resumeRepeatsTheSameSteps(t *testing.T, cfg Config) {

@@ -1,0 +1,184 @@
+package training
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/maskdash/maskdash/models"
+)
+
+// TestWeightAverageFollowsItsFormula moves a net's weights at random and
+// checks the average against the formula in float64: TensorFlow's
+// warmed-up decay, updates only every Every-th step, and a tensor that
+// does not move (a frozen one) kept exactly.
+func TestWeightAverageFollowsItsFormula(t *testing.T) {
+	for _, every := range []int{1, 3} {
+		net, err := models.New(models.Spec{Name: "cnn-s", Batch: 2, W: 16, H: 16, Seed: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := newWeightAverage(net, 0.9, every)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts := append(slices.Clone(net.Params()), net.Buffers()...)
+		want := make([][]float64, len(ts))
+		for i, p := range ts {
+			for _, v := range p.Data {
+				want[i] = append(want[i], float64(v))
+			}
+		}
+		still := ts[0] // never moves
+		r := rand.New(rand.NewPCG(1, 2))
+		n := 0
+		for step := range 40 {
+			for _, p := range ts[1:] {
+				for j := range p.Data {
+					p.Data[j] += float32(r.NormFloat64() * 0.1)
+				}
+			}
+			if err := a.observe(net, step); err != nil {
+				t.Fatal(err)
+			}
+			if (step+1)%every != 0 {
+				continue
+			}
+			d := math.Min(0.9, float64(1+n)/float64(10+n))
+			n++
+			for i, p := range ts {
+				for j, v := range p.Data {
+					want[i][j] += (1 - d) * (float64(v) - want[i][j])
+				}
+			}
+		}
+		if a.updates != n || n != 40/every {
+			t.Fatalf("every %d: %d updates, want %d", every, a.updates, 40/every)
+		}
+		worst := 0.0
+		for i := range ts {
+			for j, w := range want[i] {
+				worst = max(worst, math.Abs(float64(a.avg[i][j])-w)/max(1, math.Abs(w)))
+			}
+		}
+		if worst > 1e-5 {
+			t.Errorf("every %d: the average is %.3g from the formula's", every, worst)
+		}
+		if !slices.Equal(a.avg[0], still.Data) {
+			t.Errorf("every %d: a tensor that never moved has an average that did", every)
+		}
+		// with puts the average in and the weights back.
+		before := slices.Clone(ts[1].Data)
+		if err := a.with(net, func() error {
+			if !slices.Equal(ts[1].Data, a.avg[1]) {
+				t.Errorf("inside with the net does not hold the average")
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(ts[1].Data, before) {
+			t.Errorf("after with the net's own weights were not put back")
+		}
+		if err := net.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestEMAInARun trains with --ema and checks that the epoch's validation
+// figures, the checkpoint's weights and so predictions are the average's,
+// that the training weights are kept beside them, and that each epoch
+// says both weights' F1.
+func TestEMAInARun(t *testing.T) {
+	cfg := tinyConfig(t, t.TempDir())
+	cfg.EMA = 0.8
+	tr, evs, err := runTrainer(t, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("trained on the %s", tr.device) // the emulated GPU under -tags gpuemu
+	notice := regexp.MustCompile(`^epoch (\d+): validation macro F1 ([0-9.]+) with the weights' moving average \(--ema 0\.8, (\d+) updates\), ([0-9.]+) with the training weights$`)
+	var last Metrics
+	var notes [][]string
+	for _, e := range evs {
+		switch {
+		case e.Kind == KindEpoch:
+			last = *e.Val
+		case e.Kind == KindNotice && strings.Contains(e.Msg, "moving average"):
+			m := notice.FindStringSubmatch(e.Msg)
+			if m == nil {
+				t.Fatalf("the notice %q", e.Msg)
+			}
+			if got := m[2]; got != strconv.FormatFloat(last.MacroF1, 'f', 4, 64) {
+				t.Errorf("the notice says the average's F1 is %s, the epoch's is %.4f", got, last.MacroF1)
+			}
+			notes = append(notes, m)
+		}
+	}
+	if len(notes) != 2 || notes[1][3] != strconv.Itoa(tr.step) {
+		t.Fatalf("notices %v after %d steps; want one an epoch, the last after %d updates", notes, tr.step, tr.step)
+	}
+	if got := tr.Header().Tricks(); !slices.Contains(got, "ema 0.8") {
+		t.Errorf("the header's tricks %v do not say ema 0.8", got)
+	}
+	path, err := CheckpointPath(tr.RunDir(), "latest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta, err := ReadCkptMeta(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta.EMA == nil || meta.EMA.Updates != tr.step || meta.TrainWeights == "" {
+		t.Fatalf("the checkpoint keeps the average's state %+v and training weights %q", meta.EMA, meta.TrainWeights)
+	}
+	// The checkpoint predicts as the epoch validated: with the average.
+	p, err := LoadPredictor(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := p.Evaluate(context.Background(), tr.val, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.MacroF1 != last.MacroF1 || math.Abs(got.Loss-last.Loss) > 1e-6*max(1, last.Loss) {
+		t.Errorf("the checkpoint scores F1 %v loss %v; the last epoch validated F1 %v loss %v", got.MacroF1, got.Loss, last.MacroF1, last.Loss)
+	}
+	// Beside it, the training weights: the net's own, not the average.
+	own, err := models.New(p.Net.Spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer own.Close()
+	if err := loadWeights(filepath.Join(filepath.Dir(path), meta.TrainWeights), own); err != nil {
+		t.Fatal(err)
+	}
+	differ := false
+	for i, q := range tr.net.Params() {
+		if !slices.Equal(own.Params()[i].Data, q.Data) {
+			t.Fatalf("%s in the training weights file is not the net's", q.Name)
+		}
+		differ = differ || !slices.Equal(p.Net.Params()[i].Data, q.Data)
+	}
+	if !differ {
+		t.Error("the checkpoint's weights are the training weights, not their average")
+	}
+	for _, bad := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{EMA: 1}, "ema 1 is invalid"},
+		{Config{EMAEvery: 4}, "--ema-every 4 is how often --ema's moving average"},
+	} {
+		if err := bad.cfg.Check(); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%+v: %v", bad.cfg, err)
+		}
+	}
+}
