@@ -170,8 +170,25 @@ func TestChildRunOfAnEMARun(t *testing.T) {
 	data, runsDir := tinySet(t), t.TempDir()
 	out, err := run(t, "train", "--headless", "--data", data, "--runs", runsDir, "--img", "16x16", "--batch", "8", "--epochs", "1",
 		"--ema", "0.9", "--ema-every", "2", "--name", "parent")
-	if err != nil || !strings.Contains(out, "ema 0.9 every 2") || !strings.Contains(out, "with the weights' moving average (--ema 0.9,") {
+	if err != nil || !strings.Contains(out, "ema 0.9 every 2") || !strings.Contains(out, "(--ema's average; the training weights' F1 ") {
 		t.Fatalf("parent: %v\n%s", err, out)
+	}
+	// Its exported epochs give both weights' F1.
+	exp := t.TempDir()
+	if out, err := run(t, "export", "parent", "--runs", runsDir, "--out", exp); err != nil {
+		t.Fatalf("export: %v\n%s", err, out)
+	}
+	files, _ := filepath.Glob(filepath.Join(exp, "*-epochs.csv"))
+	if len(files) != 1 {
+		t.Fatalf("export wrote %v", files)
+	}
+	b, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(rows) != 2 || !strings.HasSuffix(rows[0], ",val_macro_f1_training_weights") || strings.HasSuffix(rows[1], ",") {
+		t.Errorf("the exported epochs:\n%s", b)
 	}
 	config := func(name string) map[string]any { return runConfig(t, runsDir, name) }
 	if out, err := run(t, "train", "--headless", "--from", "parent", "--runs", runsDir, "--epochs", "1", "--name", "same"); err != nil {
@@ -181,7 +198,7 @@ func TestChildRunOfAnEMARun(t *testing.T) {
 		t.Errorf("a child: ema %v every %v", c["ema"], c["ema_every"])
 	}
 	out, err = run(t, "train", "--headless", "--from", "parent", "--runs", runsDir, "--ema", "0", "--epochs", "1", "--name", "plain")
-	if err != nil || strings.Contains(out, "moving average") {
+	if err != nil || strings.Contains(out, "--ema's average") {
 		t.Fatalf("a child with --ema 0: %v\n%s", err, out)
 	}
 	if c := config("plain"); c["ema"] != nil || c["ema_every"] != nil {

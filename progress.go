@@ -51,6 +51,9 @@ func printEvent(e training.Event, out, errOut io.Writer, last *time.Time) {
 		if e.ValSeen {
 			fmt.Fprint(out, "  (validation images seen in training: --val-train)")
 		}
+		if f := e.TrainWeightsF1; f != nil {
+			fmt.Fprintf(out, "  (--ema's average; the training weights' F1 %.4f)", *f)
+		}
 		fmt.Fprintln(out)
 	case training.KindCheckpoint, training.KindPrediction:
 		fmt.Fprintf(out, "%s: %s\n", e.Msg, e.Path)

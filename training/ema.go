@@ -176,13 +176,3 @@ func (t *Trainer) withAverage(fn func() error) error {
 	}
 	return t.ema.with(t.net, fn)
 }
-
-// tellAverage says after an epoch with --ema what its validation macro F1
-// (m, the average's) is against the training weights' own.
-func (t *Trainer) tellAverage(m Metrics, own *Metrics) {
-	if t.ema == nil || own == nil {
-		return
-	}
-	t.emit(Event{Kind: KindNotice, Msg: fmt.Sprintf("epoch %d: validation macro F1 %.4f with the weights' moving average (--ema %g, %d updates), %.4f with the training weights",
-		t.epoch, m.MacroF1, t.cfg.EMA, t.ema.updates, own.MacroF1)})
-}

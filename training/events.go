@@ -99,15 +99,19 @@ type Event struct {
 	Best     bool       `json:"best,omitempty"` // epoch events: the best macro F1 so far
 	// ValSeen (epoch events): the validation images were trained on
 	// (--val-train), so Val is no held-out measure.
-	ValSeen  bool       `json:"val_seen,omitempty"`
-	Alert    Alert      `json:"alert,omitempty"` // alert events: the rule that fired
-	State    State      `json:"state,omitempty"`
-	Path     string     `json:"path,omitempty"`
-	Msg      string     `json:"msg,omitempty"`
-	Who      string     `json:"who,omitempty"` // who asked (an SSH key fingerprint, or "local")
-	Setting  Setting    `json:"setting,omitempty"`
-	Value    string     `json:"value,omitempty"`
-	Settings *RunHeader `json:"settings,omitempty"`
+	ValSeen bool `json:"val_seen,omitempty"`
+	// TrainWeightsF1 (epoch events of a run with --ema): the validation
+	// macro F1 of the training weights themselves; Val is their moving
+	// average's, the weights the checkpoint keeps.
+	TrainWeightsF1 *float64   `json:"train_weights_f1,omitempty"`
+	Alert          Alert      `json:"alert,omitempty"` // alert events: the rule that fired
+	State          State      `json:"state,omitempty"`
+	Path           string     `json:"path,omitempty"`
+	Msg            string     `json:"msg,omitempty"`
+	Who            string     `json:"who,omitempty"` // who asked (an SSH key fingerprint, or "local")
+	Setting        Setting    `json:"setting,omitempty"`
+	Value          string     `json:"value,omitempty"`
+	Settings       *RunHeader `json:"settings,omitempty"`
 	// Layers (some step events: the first of a run, then one every
 	// Config.LayersEvery) are each parameter tensor's norms at one step.
 	Layers []LayerStat `json:"layers,omitempty"`

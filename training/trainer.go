@@ -627,11 +627,14 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 	if !valSeen {
 		t.lastF1, t.lastF1Epoch = m.MacroF1, t.epoch
 	}
-	t.emit(Event{Kind: KindEpoch, Epochs: t.cfg.Epochs, TrainAcc: trainAcc, Val: &m, Conf: conf, LR: t.opt.LR(), Best: best, ValSeen: valSeen, Preds: preds})
+	e := Event{Kind: KindEpoch, Epochs: t.cfg.Epochs, TrainAcc: trainAcc, Val: &m, Conf: conf, LR: t.opt.LR(), Best: best, ValSeen: valSeen, Preds: preds}
+	if own != nil {
+		e.TrainWeightsF1 = &own.MacroF1
+	}
+	t.emit(e)
 	if err := t.tellClips(); err != nil {
 		return false, err
 	}
-	t.tellAverage(m, own)
 	if !valSeen {
 		t.observePlateau(m.MacroF1) // before the checkpoint, which keeps its state
 	}

@@ -176,3 +176,42 @@ func TestHeaderOnAPhoneScreen(t *testing.T) {
 		}
 	}
 }
+
+// TestEMAEpochsShowTheTrainingWeights: a run with --ema says so in its
+// header; an epoch's line and the validation panel give the training
+// weights' own F1 beside the average's (at every width, a form of it),
+// and the panel draws it as a third curve (dotted without colour).
+func TestEMAEpochsShowTheTrainingWeights(t *testing.T) {
+	m := withHeader(func(h *training.RunHeader) { h.EMA = "0.999" })
+	if v := m.View(); !strings.Contains(v, "shuffle · ema 0.999 · 1680/420 imgs") || strings.Contains(m.valPanel(200, 10), "unaveraged") {
+		t.Errorf("before an epoch with both figures:\n%s", v)
+	}
+	before := m.valPanel(90, 10)
+	var evs []training.Event
+	for i, f := range []float64{0.2, 0.3} {
+		conf := training.NewConfusion(18)
+		for c := range 18 {
+			conf.Add(c, c)
+		}
+		met := training.Summarize(conf, 0.5, true)
+		own := f
+		evs = append(evs, training.Event{Kind: training.KindEpoch, Time: t0.Add(time.Duration(100+i) * time.Second), Epoch: 3 + i, Step: 120 + 40*i, Epochs: 4, Val: &met, Conf: conf, TrainWeightsF1: &own})
+	}
+	nm, _ := m.Update(eventsMsg{events: evs})
+	m = nm.(Model)
+	if v := m.View(); !strings.Contains(v, "epoch 4: val acc 1.000, macro F1 1.0000 (training weights 0.3000), loss 0.5000") {
+		t.Errorf("the epoch's line does not give the training weights' F1:\n%s", v)
+	}
+	for _, w := range []int{44, 60, 90, 200} {
+		if p := m.valPanel(w, 10); !strings.Contains(p, "0.3000") {
+			t.Errorf("width %d: the validation panel does not give the training weights' F1:\n%s", w, p)
+		}
+	}
+	body := func(p string) string { _, b, _ := strings.Cut(p, "\n"); return b } // below the title
+	if p := m.valPanel(70, 10); !strings.Contains(p, "unaveraged 0.3000 (dotted)") || !strings.Contains(body(p), "·") || strings.Contains(body(before), "·") {
+		t.Errorf("the training weights' curve is not drawn dotted:\n%s", p)
+	}
+	if p := m.valPanel(200, 10); !strings.Contains(p, "training weights 0.3000 (dotted)") {
+		t.Errorf("a wide panel does not name the training weights:\n%s", p)
+	}
+}

@@ -72,6 +72,9 @@ type RunState struct {
 	ValLoss  []float64
 	ValAcc   []float64
 	ValF1    []float64
+	// ValOwnF1 is, with --ema, each epoch's macro F1 of the training
+	// weights themselves (ValF1 is their average's); NaN without.
+	ValOwnF1 []float64
 	// ValSeen marks the epochs whose validation images the run trained
 	// on (--val-train): no held-out measure.
 	ValSeen []bool
@@ -185,6 +188,11 @@ func (s *RunState) Apply(e training.Event) {
 			s.ValLoss = append(s.ValLoss, e.Val.Loss)
 			s.ValAcc = append(s.ValAcc, e.Val.Accuracy)
 			s.ValF1 = append(s.ValF1, e.Val.MacroF1)
+			own, ownSaid := math.NaN(), ""
+			if f := e.TrainWeightsF1; f != nil {
+				own, ownSaid = *f, fmt.Sprintf(" (training weights %.4f)", *f)
+			}
+			s.ValOwnF1 = append(s.ValOwnF1, own)
 			s.ValSeen = append(s.ValSeen, e.ValSeen)
 			s.Confs = append(s.Confs, e.Conf)
 			m := *e.Val
@@ -193,7 +201,7 @@ func (s *RunState) Apply(e training.Event) {
 			if e.ValSeen {
 				seen = " (seen in training: --val-train)"
 			}
-			s.say(e.Time, false, "epoch %d: val acc %.3f, macro F1 %.4f, loss %.4f%s", e.Epoch, e.Val.Accuracy, e.Val.MacroF1, e.Val.Loss, seen)
+			s.say(e.Time, false, "epoch %d: val acc %.3f, macro F1 %.4f%s, loss %.4f%s", e.Epoch, e.Val.Accuracy, e.Val.MacroF1, ownSaid, e.Val.Loss, seen)
 		}
 	case training.KindCheckpoint:
 		s.LastCkpt = e.Path
@@ -353,4 +361,11 @@ func (s *RunState) BestHeldOut() float64 {
 		}
 	}
 	return b
+}
+
+// HasOwnF1 says the run validates a moving average of its weights
+// (--ema) and its epochs carry the training weights' own F1 too.
+func (s *RunState) HasOwnF1() bool {
+	n := len(s.ValOwnF1)
+	return n > 0 && !math.IsNaN(s.ValOwnF1[n-1])
 }

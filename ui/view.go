@@ -564,11 +564,19 @@ func (m Model) valPanel(w, h int) string {
 		if from := s.SeenFrom(); from > 0 {
 			last, short = fmt.Sprintf("seen in training from epoch %d", from), fmt.Sprintf(" · seen from %d", from)
 		}
+		// With --ema, the training weights' own F1 beside their
+		// average's (the figure above, which the checkpoints keep).
+		own, ownShort := "", ""
+		if s.HasOwnF1() {
+			own = m.named(fmt.Sprintf("training weights %.4f", s.ValOwnF1[n-1]), "gray", "dotted")
+			ownShort = m.named(fmt.Sprintf("unaveraged %.4f", s.ValOwnF1[n-1]), "gray", "dotted")
+		}
 		title = firstFit(w,
-			joinFit([]string{"validation", m.named("macro F1 "+f1, f1c, ""), m.named("accuracy "+acc, accc, "upper"), last}, " · ", 1<<20),
-			joinFit([]string{"validation", m.named("macro F1 "+f1, f1c, ""), m.named("accuracy "+acc, accc, "upper")}, " · ", 1<<20)+short,
-			joinFit([]string{"val", m.named("F1 "+f1, f1c, ""), m.named("acc "+acc, accc, "upper")}, " · ", 1<<20)+short,
-			"val F1 "+f1+" · acc "+acc+short)
+			joinFit([]string{"validation", m.named("macro F1 "+f1, f1c, ""), own, m.named("accuracy "+acc, accc, "upper"), last}, " · ", 1<<20),
+			joinFit([]string{"validation", m.named("macro F1 "+f1, f1c, ""), own, m.named("accuracy "+acc, accc, "upper")}, " · ", 1<<20)+short,
+			joinFit([]string{"val", m.named("F1 "+f1, f1c, ""), ownShort, m.named("acc "+acc, accc, "upper")}, " · ", 1<<20)+short,
+			joinFit([]string{"val", m.named("F1 "+f1, f1c, ""), ownShort, "acc " + acc}, " · ", 1<<20)+short,
+			joinFit([]string{"val F1 " + f1, strings.TrimSuffix(strings.TrimSuffix(ownShort, " (gray)"), " (dotted)"), "acc " + acc}, " · ", 1<<20)+short)
 	}
 	o := chartOpts{W: w, H: h - 1, Color: m.styles.Color, Colors: m.colors(m.styles.Series.Acc, m.styles.Series.F1)}
 	if n > 1 {
@@ -577,7 +585,13 @@ func (m Model) valPanel(w, h int) string {
 	}
 	// The epochs validated on images the run trained on, dashed.
 	from := s.SeenFrom()
-	series := dashSeen([][]float64{s.ValAcc, s.ValF1}, []int{from, from}, &o)
+	in := [][]float64{s.ValAcc, s.ValF1}
+	if s.HasOwnF1() {
+		in = append(in, s.ValOwnF1)
+		o.Colors = m.colors(m.styles.Series.Acc, m.styles.Series.F1, m.styles.Series.Raw)
+		o.Chars = []asciigraph.CharSet{asciigraph.DefaultCharSet, asciigraph.DefaultCharSet, asciigraph.CreateCharSet("·")}
+	}
+	series := dashSeen(in, []int{from, from, from}, &o)
 	return m.styles.BoxTitle.Render(fitWords(title, w)) + "\n" + plot(series, o)
 }
 

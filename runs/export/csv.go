@@ -97,7 +97,10 @@ type epochLine struct {
 	Epoch    int      `json:"epoch"`
 	Step     int      `json:"step"`
 	TrainAcc *float64 `json:"train_acc"`
-	Val      *struct {
+	// TrainWeightsF1: with --ema, the training weights' own macro F1
+	// (Val is their moving average's).
+	TrainWeightsF1 *float64 `json:"train_weights_f1"`
+	Val            *struct {
 		Loss     float64 `json:"loss"`
 		Accuracy float64 `json:"accuracy"`
 		MacroF1  float64 `json:"macro_f1"`
@@ -115,7 +118,7 @@ func writeEpochs(runDir, path string) error {
 		return err
 	}
 	epochs := lg.epochs
-	rows := [][]string{{"epoch", "step", "train_accuracy", "val_loss", "val_accuracy", "val_macro_f1", "val_mask_f1", "val_gender_f1", "val_age_f1"}}
+	rows := [][]string{{"epoch", "step", "train_accuracy", "val_loss", "val_accuracy", "val_macro_f1", "val_mask_f1", "val_gender_f1", "val_age_f1", "val_macro_f1_training_weights"}}
 	for _, e := range epochs {
 		acc := math.NaN()
 		if e.TrainAcc != nil {
@@ -129,7 +132,11 @@ func writeEpochs(runDir, path string) error {
 				row = append(row, "")
 			}
 		}
-		rows = append(rows, row)
+		own := math.NaN() // a run without --ema: its val_macro_f1 is the training weights'
+		if e.TrainWeightsF1 != nil {
+			own = *e.TrainWeightsF1
+		}
+		rows = append(rows, append(row, num(own)))
 	}
 	return writeCSV(path, rows)
 }
