@@ -36,6 +36,7 @@ type gpuNet struct {
 	cos     gpu.Buffer              // AdamP's per-row cosines (float64)
 	st      gpu.Buffer              // AdamP's decision and sums (six float64)
 	clip    gpu.Buffer              // gradient clipping's sum, coefficient and counts (six float64, gpu_clip_cuda.go)
+	avg     map[*Param]gpu.Buffer   // the weights' moving average (--ema; gpu_average_cuda.go), nil without one
 	ones    gpu.Buffer              // ones, for sums through cuBLAS
 	// profile (MASKDASH_GPU_PROFILE=1, for measurements) waits after
 	// every op and times it (slow).
@@ -127,6 +128,9 @@ func (g *gpuNet) close() error {
 			free(b)
 		}
 		for _, b := range g.wh {
+			free(b)
+		}
+		for _, b := range g.avg {
 			free(b)
 		}
 		for _, s := range g.slots {

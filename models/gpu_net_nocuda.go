@@ -27,6 +27,10 @@ func (*gpuNet) gradsToHost(*Net) error                                { return e
 func (*gpuNet) retrain(*Net) error                                    { return errNoCUDA }
 func (*gpuNet) update(*Net, Update) error                             { return errNoCUDA }
 func (*gpuNet) clipCounts() (ClipCounts, error)                       { return ClipCounts{}, errNoCUDA }
+func (*gpuNet) startAverage(*Net) error                               { return errNoCUDA }
+func (*gpuNet) updateAverage(*Net, float32) error                     { return errNoCUDA }
+func (*gpuNet) swapAverage(*Net) error                                { return errNoCUDA }
+func (*gpuNet) averageToHost(*Net, [][]float32) error                 { return errNoCUDA }
 func (*gpuNet) slotsToHost() (map[string][][]float32, error)          { return nil, errNoCUDA }
 func (*gpuNet) slotsToDevice(*Net, map[string][][]float32) error      { return errNoCUDA }
 func (*gpuNet) hold([]float32) error                                  { return errNoCUDA }

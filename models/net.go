@@ -198,6 +198,11 @@ func (n *Net) Params() []*Param { return n.params }
 // Buffers returns the BatchNorm running statistics.
 func (n *Net) Buffers() []*Param { return n.buffers }
 
+// stateParams are Params then Buffers: every tensor a checkpoint keeps.
+func (n *Net) stateParams() []*Param {
+	return append(append([]*Param(nil), n.params...), n.buffers...)
+}
+
 // SetBNMomentum sets every BatchNorm layer's momentum for its running
 // statistics (PyTorch's 0.1). 1/(b+1) at a pass's b-th batch (from 0)
 // makes them the plain mean of the pass's batch statistics, as

@@ -54,6 +54,55 @@ func (n *Net) WeightsToDevice() error {
 	return n.withGPU(func(g *gpuNet) error { return g.toDevice(n) })
 }
 
+// StartAverage keeps a moving average of the weights and running
+// statistics on the GPU (training's --ema), equal to them now: then
+// UpdateAverage moves it, SwapAverage puts it in the weights' place and
+// back, and AverageToHost reads it. The CPU keeps its own (an error here).
+func (n *Net) StartAverage() error {
+	if n.gpu == nil {
+		return fmt.Errorf("StartAverage: the net is on the CPU (its trainer averages Param.Data)")
+	}
+	return n.withGPU(func(g *gpuNet) error { return g.startAverage(n) })
+}
+
+// UpdateAverage queues avg += k·(w − avg) on the GPU for every tensor:
+// nothing is downloaded.
+func (n *Net) UpdateAverage(k float32) error {
+	if n.gpu == nil {
+		return fmt.Errorf("UpdateAverage: the net is on the CPU")
+	}
+	return n.withGPU(func(g *gpuNet) error { return g.updateAverage(n, k) })
+}
+
+// SwapAverage exchanges the weights and their average on the GPU: the
+// net then evaluates (and WeightsToHost reads) the average until the
+// next SwapAverage.
+func (n *Net) SwapAverage() error {
+	if n.gpu == nil {
+		return fmt.Errorf("SwapAverage: the net is on the CPU")
+	}
+	return n.withGPU(func(g *gpuNet) error { return g.swapAverage(n) })
+}
+
+// AverageToHost downloads the GPU's average buffers into dst, one slice
+// a tensor: Params then Buffers, each as long as its Data. Between two
+// SwapAverage calls they hold the training weights.
+func (n *Net) AverageToHost(dst [][]float32) error {
+	if n.gpu == nil {
+		return fmt.Errorf("AverageToHost: the net is on the CPU")
+	}
+	ts := n.stateParams()
+	if len(dst) != len(ts) {
+		return fmt.Errorf("AverageToHost: %d slices for %d tensors", len(dst), len(ts))
+	}
+	for i, p := range ts {
+		if len(dst[i]) != len(p.Data) {
+			return fmt.Errorf("AverageToHost: %s: %d values for %d", p.Name, len(dst[i]), len(p.Data))
+		}
+	}
+	return n.withGPU(func(g *gpuNet) error { return g.averageToHost(n, dst) })
+}
+
 // GradsToHost copies the last step's gradients into Param.Grad (the CPU
 // fills them itself; on the GPU only the checks need them).
 func (n *Net) GradsToHost() error {

@@ -145,7 +145,10 @@ timeout 150 scripts/steer-check.sh $bin --device cuda || echo "FAILED: steering 
 # results are read (MASKDASH_GPU_PIPELINE=1): its figures beside the run
 # above's, within their last digits, and its speed in its step lines.
 MASKDASH_GPU_PIPELINE=1 timeout 120 $bin train --headless --device cuda --model vgg-s --epochs 2 --runs $runs --name gpu-pipeline 2>&1 | grep -v "^step" | tail -6 || echo "FAILED: train with MASKDASH_GPU_PIPELINE=1"
-timeout 120 $bin train --headless --device cuda --precision bf16 --model vgg-s --epochs 1 --runs $runs --name gpu-bf16 2>&1 | grep -v "^step" | tail -4 || echo "FAILED: train --precision bf16"
+# bf16, validating a moving average of the weights kept on the GPU
+# (--ema: md_ema each step, md_swap around the validation; the epoch's
+# line gives the training weights' F1 beside the average's).
+timeout 120 $bin train --headless --device cuda --precision bf16 --ema 0.99 --model vgg-s --epochs 1 --runs $runs --name gpu-bf16 2>&1 | grep -v "^step" | tail -4 || echo "FAILED: train --precision bf16 --ema 0.99"
 # A child for one task on the GPU: the parent's tensors frozen for an
 # epoch (the training graph laid out again without their backward pass,
 # the update kernels skip them, then count their own steps), then at a

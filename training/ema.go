@@ -30,27 +30,34 @@ type EMAState struct {
 // checkpoints' weights and predictions use the average (with); the
 // optimizer keeps training the net's own weights.
 //
-// On a GPU each update downloads the weights first (WeightsToHost), so
-// --ema-every N saves N−1 of every N downloads there; the average is
-// kept on the host.
+// On the CPU the average is host memory beside Param.Data. On a GPU it
+// stays on the device beside the weights (Net.StartAverage): an update
+// is one kernel a tensor with nothing downloaded, and the average stands
+// in for the weights by a swap on the device; only a checkpoint brings
+// the training weights down (trainTensors).
 type weightAverage struct {
 	decay   float64
 	every   int
 	updates int
+	gpu     bool
 	ts      []*models.Param // the net's weights and buffers, in order
-	avg     [][]float32
-	held    [][]float32 // the net's own values while the average stands in
+	avg     [][]float32     // the average (the CPU's; nil on a GPU)
+	held    [][]float32     // the net's own values while the average stands in
 }
 
 // newWeightAverage starts an average of net's weights as they are now.
 func newWeightAverage(net *models.Net, decay float64, every int) (*weightAverage, error) {
-	a := &weightAverage{decay: decay, every: max(every, 1)}
+	a := &weightAverage{decay: decay, every: max(every, 1), gpu: net.OnGPU()}
 	a.ts = append(append(a.ts, net.Params()...), net.Buffers()...)
-	a.avg = make([][]float32, len(a.ts))
 	a.held = make([][]float32, len(a.ts))
+	if !a.gpu {
+		a.avg = make([][]float32, len(a.ts))
+	}
 	for i, p := range a.ts {
-		a.avg[i] = make([]float32, len(p.Data))
 		a.held[i] = make([]float32, len(p.Data))
+		if !a.gpu {
+			a.avg[i] = make([]float32, len(p.Data))
+		}
 	}
 	return a, a.restart(net, EMAState{})
 }
@@ -58,13 +65,16 @@ func newWeightAverage(net *models.Net, decay float64, every int) (*weightAverage
 // restart makes the average the net's values now (a resume's loaded
 // average, or the starting weights), with st's count of updates.
 func (a *weightAverage) restart(net *models.Net, st EMAState) error {
-	if err := net.WeightsToHost(); err != nil {
-		return fmt.Errorf("--ema: the weights from the GPU: %w", err)
+	a.updates = st.Updates
+	if a.gpu {
+		if err := net.StartAverage(); err != nil {
+			return fmt.Errorf("--ema: %w", err)
+		}
+		return nil
 	}
 	for i, p := range a.ts {
 		copy(a.avg[i], p.Data)
 	}
-	a.updates = st.Updates
 	return nil
 }
 
@@ -82,19 +92,23 @@ func (a *weightAverage) observe(net *models.Net, step int) error {
 	if (step+1)%a.every != 0 {
 		return nil
 	}
-	if err := net.WeightsToHost(); err != nil {
-		return fmt.Errorf("--ema: the weights from the GPU: %w", err)
-	}
 	k := float32(1 - a.decayAt(a.updates))
-	for i, p := range a.ts {
-		lerp(a.avg[i], p.Data, k)
+	if a.gpu {
+		if err := net.UpdateAverage(k); err != nil {
+			return fmt.Errorf("--ema: %w", err)
+		}
+	} else {
+		for i, p := range a.ts {
+			lerp(a.avg[i], p.Data, k)
+		}
 	}
 	a.updates++
 	return nil
 }
 
-// lerp moves avg toward w by k of the way, as torch.lerp_ does: when w
-// equals avg (a frozen tensor) avg stays exactly as it is.
+// lerp moves avg toward w by k of the way, as torch.lerp_ does (and the
+// GPU's md_ema): when w equals avg (a frozen tensor) avg stays exactly as
+// it is.
 func lerp(avg, w []float32, k float32) {
 	w = w[:len(avg)]
 	for j, v := range avg {
@@ -102,37 +116,44 @@ func lerp(avg, w []float32, k float32) {
 	}
 }
 
-// with runs fn with the average in the net's place (on the GPU too) and
-// puts the net's own values back after, whatever fn returned.
+// with runs fn with the average in the net's place and puts the net's
+// own values back after, whatever fn returned.
 func (a *weightAverage) with(net *models.Net, fn func() error) error {
-	if err := net.WeightsToHost(); err != nil {
-		return fmt.Errorf("--ema: the weights from the GPU: %w", err)
+	if a.gpu {
+		if err := net.SwapAverage(); err != nil {
+			return fmt.Errorf("--ema: the average in the weights' place: %w", err)
+		}
+		err := fn()
+		if serr := net.SwapAverage(); serr != nil {
+			err = errors.Join(err, fmt.Errorf("--ema: the training weights back in place: %w", serr))
+		}
+		return err
 	}
 	for i, p := range a.ts {
 		copy(a.held[i], p.Data)
 		copy(p.Data, a.avg[i])
 	}
-	err := net.WeightsToDevice()
-	if err == nil {
-		err = fn()
-	}
+	err := fn()
 	for i, p := range a.ts {
 		copy(p.Data, a.held[i])
-	}
-	if derr := net.WeightsToDevice(); derr != nil {
-		err = errors.Join(err, fmt.Errorf("--ema: the training weights back to the GPU: %w", derr))
 	}
 	return err
 }
 
 // trainTensors are the net's own weights while the average stands in
-// (inside with): what a checkpoint writes beside the average.
-func (a *weightAverage) trainTensors() []tensor {
+// (inside with): what a checkpoint writes beside the average. On a GPU
+// they are downloaded here.
+func (a *weightAverage) trainTensors(net *models.Net) ([]tensor, error) {
+	if a.gpu {
+		if err := net.AverageToHost(a.held); err != nil {
+			return nil, fmt.Errorf("--ema: the training weights from the GPU: %w", err)
+		}
+	}
 	out := make([]tensor, len(a.ts))
 	for i, p := range a.ts {
 		out[i] = tensor{p.Name, p.Shape, a.held[i]}
 	}
-	return out
+	return out, nil
 }
 
 // stateOf is what a checkpoint keeps of a (nil without --ema).

@@ -161,6 +161,9 @@ func TestEMAInARun(t *testing.T) {
 	if err := loadWeights(filepath.Join(filepath.Dir(path), meta.TrainWeights), kept); err != nil {
 		t.Fatal(err)
 	}
+	if err := tr.net.WeightsToHost(); err != nil { // a GPU's training weights
+		t.Fatal(err)
+	}
 	differ := false
 	for i, q := range tr.net.Params() {
 		if !slices.Equal(kept.Params()[i].Data, q.Data) {

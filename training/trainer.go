@@ -915,7 +915,9 @@ func (t *Trainer) saveCheckpoint(m *Metrics, best bool) {
 	err = t.withAverage(func() (err error) {
 		var own []tensor // with --ema: the training weights, beside the average
 		if t.ema != nil {
-			own = t.ema.trainTensors()
+			if own, err = t.ema.trainTensors(t.net); err != nil {
+				return err
+			}
 		}
 		path, err = saveCheckpoint(dir, t.net, meta, st, best, own)
 		return err

@@ -599,3 +599,19 @@ KERNEL md_adam_apply_st(long n, float *w, const double *upd, double step, double
 }
 
 #include "kernels_bf16.cu"
+
+/* The weights' moving average (--ema): md_ema moves avg toward w by k of
+ * the way, as torch.lerp_ does (a tensor that does not move keeps its
+ * average exactly); md_swap exchanges two tensors, so that the average
+ * stands in for the weights while a run validates and is saved. */
+KERNEL md_ema(long n, float *avg, const float *w, float k) {
+	FOR_EACH(i, n) { avg[i] = avg[i] + k * (w[i] - avg[i]); }
+}
+
+KERNEL md_swap(long n, float *a, float *b) {
+	FOR_EACH(i, n) {
+		float t = a[i];
+		a[i] = b[i];
+		b[i] = t;
+	}
+}

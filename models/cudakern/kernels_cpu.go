@@ -235,3 +235,9 @@ func Pool2K(x []float32, planes, h, w int, y []float32, win []uint8) {
 func Pool2KBackward(win []uint8, dy []float32, planes, h, w int, dx []float32) {
 	C.md_pool2k_bwd(C.long(planes), C.long(h), C.long(w), (*C.uchar)(unsafe.Pointer(&win[0])), fp(dy), fp(dx))
 }
+
+// EMA moves avg toward w by k of the way (md_ema: --ema's update).
+func EMA(avg, w []float32, k float32) { C.md_ema(C.long(len(avg)), fp(avg), fp(w), C.float(k)) }
+
+// Swap exchanges a and b (md_swap).
+func Swap(a, b []float32) { C.md_swap(C.long(len(a)), fp(a), fp(b)) }

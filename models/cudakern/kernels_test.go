@@ -696,3 +696,43 @@ func sizeOf(shape []int) int {
 	}
 	return n
 }
+
+// TestEMAKernel: md_ema, compiled for the CPU, follows the moving
+// average's formula over updates of TensorFlow's warmed-up decay (as
+// training's --ema does), keeps the average of a tensor that does not
+// move exactly, and md_swap exchanges two tensors.
+func TestEMAKernel(t *testing.T) {
+	r := rand.New(rand.NewPCG(4, 5))
+	w := randSlice(r, 1000, 1)
+	avg := slices.Clone(w)
+	want := make([]float64, len(w))
+	for i, v := range w {
+		want[i] = float64(v)
+	}
+	still := randSlice(r, 100, 1)
+	stillAvg := slices.Clone(still)
+	for n := range 50 {
+		for i := range w {
+			w[i] += float32(r.NormFloat64() * 0.1)
+		}
+		k := 1 - math.Min(0.99, float64(1+n)/float64(10+n))
+		EMA(avg, w, float32(k))
+		EMA(stillAvg, still, float32(k))
+		for i, v := range w {
+			want[i] += k * (float64(v) - want[i])
+		}
+	}
+	for i, v := range avg {
+		if d := math.Abs(float64(v) - want[i]); d > 1e-5*math.Max(1, math.Abs(want[i])) {
+			t.Fatalf("value %d: %v, the formula %v", i, v, want[i])
+		}
+	}
+	if !slices.Equal(stillAvg, still) {
+		t.Error("the average of a tensor that never moved moved")
+	}
+	a, b := slices.Clone(w), slices.Clone(avg)
+	Swap(a, b)
+	if !slices.Equal(a, avg) || !slices.Equal(b, w) {
+		t.Error("md_swap did not exchange the tensors")
+	}
+}

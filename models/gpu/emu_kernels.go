@@ -49,6 +49,8 @@ static emu_kernel emu_kernels[] = {
 	K(md_clip_sumsq)
 	K(md_clip_decide)
 	K(md_clip_scale)
+	K(md_ema)
+	K(md_swap)
 	K(md_bias_act)
 	K(md_bnr_sums)
 	K(md_bnr_stats)

@@ -6,4 +6,4 @@ package gpu
 
 // emuSourcesHash is the SHA-256 of the kernel sources this emulator was
 // built from (KernelSources, in models/cudakern).
-const emuSourcesHash = "9638121818f82b5d5ac9e690899908660c98f006e9bba667d65a7a0eaf93d3c5"
+const emuSourcesHash = "8f25f880714b59695bc89c5eecf27faeafddd1e53f7a174680071d7196fd8b9e"
