@@ -18,6 +18,13 @@ import (
 // of 3 classes (the best, 0.7, at epoch 2) and some events.
 func figureRun(t *testing.T) string {
 	t.Helper()
+	return figureRunWith(t, nil)
+}
+
+// figureRunWith is figureRun with each epoch event changed by epoch
+// (nil: as it is).
+func figureRunWith(t *testing.T, epoch func(ep int, e map[string]any)) string {
+	t.Helper()
 	r, err := runs.NewStore(t.TempDir()).Create(runs.Info{Name: "figs", Model: "cnn-s", Loss: "ce", Optim: "adam", LR: 1e-3, Start: time.Now(),
 		Config: map[string]any{"batch": 32, "model": "cnn-s"}})
 	if err != nil {
@@ -40,6 +47,9 @@ func figureRun(t *testing.T) string {
 			"val": map[string]any{"loss": 1.0 / float64(ep+1), "accuracy": 0.5 + 0.1*float64(ep), "macro_f1": f1,
 				"tasks": map[string]any{"mask": map[string]any{"macro_f1": 0.9}, "gender": map[string]any{"macro_f1": 0.8}, "age": map[string]any{"macro_f1": 0.5 + 0.125*float64(ep)}}},
 			"confusion": map[string]any{"n": 3, "m": [][]int{{5, 1, 0}, {2, 7, 1}, {0, 0, 4}}}})
+		if epoch != nil {
+			epoch(ep+1, events[len(events)-1])
+		}
 	}
 	events = append(events, map[string]any{"kind": "alert", "step": 300, "alert": "finished", "msg": "run done after 3 of 3 epochs"})
 	for _, e := range events {

@@ -87,7 +87,7 @@ func HTMLWith(runDir, out string, opts ReportExtras) (string, error) {
 	page := pageData{
 		Mistakes: opts.Mistakes, MistakesNote: opts.MistakesNote,
 		Offsets: offsets, Submissions: subs,
-		Name: r.name(), Note: r.Info.Note, Info: r.Info, Best: *r.best(), Epochs: r.Epochs, Events: r.Events, Layers: layers, Masked: masked,
+		Name: r.name(), Note: r.Info.Note, Info: r.Info, Best: *r.best(), Epochs: r.Epochs, Events: r.Events, Layers: layers, Masked: masked, Own: r.hasOwn(),
 		Curves: template.HTML(svgBody(curves.Bytes())), Confusion: template.HTML(svgBody(conf.Bytes())),
 		Classes:  withAP(classRows(r.Classes, r.best().Conf), runDir, r.best().Epoch),
 		Settings: settingRows(r.Info.Config),
@@ -148,6 +148,7 @@ type pageData struct {
 	Mistakes          []Mistake
 	MistakesNote      string
 	Masked            bool // an epoch has the mask, gender and age figures
+	Own               bool // epochs give the training weights' own F1 too (--ema)
 	Settings          [][2]string
 	Written           string
 }
@@ -265,8 +266,8 @@ var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap(figureF
 {{range .Classes}}<tr><td>{{.Name}}</td><td>{{f4 .Precision}}</td><td>{{f4 .Recall}}</td><td>{{f4 .F1}}</td><td>{{f4 .AP}}</td><td>{{.Support}}</td></tr>
 {{end}}</table>
 <h2>Epochs</h2>
-<table id="epochs"><tr><th>epoch</th><th>step</th><th>train acc</th><th>val loss</th><th>val acc</th><th>val macro F1</th>{{if .Masked}}<th>mask F1</th><th>gender F1</th><th>age F1</th>{{end}}</tr>
-{{range .Epochs}}<tr><td>{{.Epoch}}</td><td>{{.Step}}</td><td>{{f4 .TrainAcc}}</td><td>{{f4 .Loss}}</td><td>{{f4 .Accuracy}}</td><td>{{f4 .MacroF1}}</td>{{if $.Masked}}<td>{{task .Tasks "mask"}}</td><td>{{task .Tasks "gender"}}</td><td>{{task .Tasks "age"}}</td>{{end}}</tr>
+<table id="epochs"><tr><th>epoch</th><th>step</th><th>train acc</th><th>val loss</th><th>val acc</th><th>val macro F1</th>{{if .Own}}<th>training weights' F1</th>{{end}}{{if .Masked}}<th>mask F1</th><th>gender F1</th><th>age F1</th>{{end}}</tr>
+{{range .Epochs}}<tr><td>{{.Epoch}}</td><td>{{.Step}}</td><td>{{f4 .TrainAcc}}</td><td>{{f4 .Loss}}</td><td>{{f4 .Accuracy}}</td><td>{{f4 .MacroF1}}</td>{{if $.Own}}<td>{{optf4 .Own}}</td>{{end}}{{if $.Masked}}<td>{{task .Tasks "mask"}}</td><td>{{task .Tasks "gender"}}</td><td>{{task .Tasks "age"}}</td>{{end}}</tr>
 {{end}}</table>
 {{with .Layers}}<h2>Layers (step {{.Step}})</h2>
 <p class="muted">Each parameter tensor's norms at the last measured step, and how far that step's update moved it

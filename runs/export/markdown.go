@@ -51,7 +51,7 @@ func MarkdownWith(runDir, out string, size Size, extras ReportExtras) ([]string,
 	page := pageData{
 		MistakesNote: extras.MistakesNote,
 		Offsets:      offsets, Submissions: subs,
-		Name: r.name(), Note: r.Info.Note, Info: r.Info, Best: *r.best(), Epochs: r.Epochs, Masked: masked,
+		Name: r.name(), Note: r.Info.Note, Info: r.Info, Best: *r.best(), Epochs: r.Epochs, Masked: masked, Own: r.hasOwn(),
 		Classes:  withAP(classRows(r.Classes, r.best().Conf), runDir, r.best().Epoch),
 		Settings: settingRows(r.Info.Config),
 		Written:  time.Now().Format(time.RFC3339),
@@ -141,9 +141,9 @@ Written by maskdash export on {{.Written}}.
 
 ## Epochs
 
-| epoch | step | train acc | val loss | val acc | val macro F1 |{{if .Masked}} mask F1 | gender F1 | age F1 |{{end}}
-|---:|---:|---:|---:|---:|---:|{{if .Masked}}---:|---:|---:|{{end}}
-{{range .Epochs}}| {{.Epoch}} | {{.Step}} | {{f4 .TrainAcc}} | {{f4 .Loss}} | {{f4 .Accuracy}} | {{f4 .MacroF1}} |{{if $.Masked}} {{task .Tasks "mask"}} | {{task .Tasks "gender"}} | {{task .Tasks "age"}} |{{end}}
+| epoch | step | train acc | val loss | val acc | val macro F1 |{{if .Own}} training weights' F1 |{{end}}{{if .Masked}} mask F1 | gender F1 | age F1 |{{end}}
+|---:|---:|---:|---:|---:|---:|{{if .Own}}---:|{{end}}{{if .Masked}}---:|---:|---:|{{end}}
+{{range .Epochs}}| {{.Epoch}} | {{.Step}} | {{f4 .TrainAcc}} | {{f4 .Loss}} | {{f4 .Accuracy}} | {{f4 .MacroF1}} |{{if $.Own}} {{optf4 .Own}} |{{end}}{{if $.Masked}} {{task .Tasks "mask"}} | {{task .Tasks "gender"}} | {{task .Tasks "age"}} |{{end}}
 {{end}}{{with .Submissions}}
 ## Submissions
 

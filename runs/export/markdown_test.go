@@ -129,3 +129,54 @@ func TestHTMLMistakesInChromium(t *testing.T) {
 		t.Error("a page without mistakes has their section")
 	}
 }
+
+// TestEpochTablesGiveTheTrainingWeights: the epochs of a run with --ema
+// carry the training weights' own F1, and the Markdown and HTML epoch
+// tables and the CSV give it a column beside the average's; a run
+// without has no such column.
+func TestEpochTablesGiveTheTrainingWeights(t *testing.T) {
+	dir := figureRunWith(t, func(ep int, e map[string]any) { e["train_weights_f1"] = 0.25 + 0.125*float64(ep) })
+	plain := figureRun(t)
+	for _, c := range []struct {
+		dir  string
+		want bool
+	}{{dir, true}, {plain, false}} {
+		out := t.TempDir()
+		md, err := MarkdownWith(c.dir, out, Size{320, 240}, ReportExtras{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(md[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, err := HTML(c.dir, out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := os.ReadFile(page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		csvs, err := CSV(c.dir, out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var epochs []byte
+		for _, p := range csvs {
+			if strings.HasSuffix(p, "-epochs.csv") {
+				epochs, _ = os.ReadFile(p)
+			}
+		}
+		got := []bool{
+			strings.Contains(string(b), "| val macro F1 | training weights' F1 |") && strings.Contains(string(b), "| 0.7000 | 0.5000 |"),
+			strings.Contains(string(h), "<th>training weights' F1</th>") && strings.Contains(string(h), "<td>0.7000</td><td>0.5000</td>"),
+			strings.Contains(string(epochs), "\n2,200,0.5,0.5,0.6,0.7,0.9,0.8,0.625,0.5\n"),
+		}
+		for i, g := range got {
+			if g != c.want {
+				t.Errorf("%s, table %d (md, html, csv): column there %v, want %v\n%s\n%s\n%s", filepath.Base(c.dir), i, g, c.want, b, h, epochs)
+			}
+		}
+	}
+}

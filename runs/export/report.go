@@ -31,6 +31,9 @@ type epochFigures struct {
 	Loss     float64
 	Accuracy float64
 	MacroF1  float64
+	// Own is, with --ema, the training weights' own macro F1 (MacroF1 is
+	// their moving average's); nil otherwise.
+	Own *float64
 	// Tasks are the mask, gender and age macro F1 of a masked run; nil
 	// otherwise.
 	Tasks map[string]float64
@@ -63,6 +66,7 @@ func readReport(runDir string) (*report, error) {
 			Epoch    int       `json:"epoch"`
 			Step     int       `json:"step"`
 			TrainAcc float64   `json:"train_acc"`
+			Own      *float64  `json:"train_weights_f1"`
 			Val      *struct {
 				Loss     float64 `json:"loss"`
 				Accuracy float64 `json:"accuracy"`
@@ -99,7 +103,7 @@ func readReport(runDir string) (*report, error) {
 			if e.Val == nil {
 				return nil
 			}
-			ef := epochFigures{Epoch: e.Epoch, Step: e.Step, TrainAcc: e.TrainAcc, Loss: e.Val.Loss, Accuracy: e.Val.Accuracy, MacroF1: e.Val.MacroF1}
+			ef := epochFigures{Epoch: e.Epoch, Step: e.Step, TrainAcc: e.TrainAcc, Loss: e.Val.Loss, Accuracy: e.Val.Accuracy, MacroF1: e.Val.MacroF1, Own: e.Own}
 			if len(e.Val.Tasks) > 0 {
 				ef.Tasks = map[string]float64{}
 				for k, v := range e.Val.Tasks {
@@ -185,6 +189,16 @@ func (r *report) name() string {
 		return r.Info.Name + " (" + r.Info.ID + ")"
 	}
 	return r.Info.ID
+}
+
+// hasOwn says the run's epochs give the training weights' own F1 (--ema).
+func (r *report) hasOwn() bool {
+	for _, e := range r.Epochs {
+		if e.Own != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // needEpochs refuses a run with nothing to draw.
