@@ -78,6 +78,9 @@ func TensorBoard(runDir, out string) (string, error) {
 		if e.TrainAcc != nil {
 			vals = append(vals, scalarValue("train/accuracy", *e.TrainAcc))
 		}
+		if e.TrainWeightsF1 != nil { // --ema: val/macro_f1 is the average's
+			vals = append(vals, scalarValue("val/macro_f1_training_weights", *e.TrainWeightsF1))
+		}
 		for _, t := range tasks {
 			if te, ok := e.Val.Tasks[t]; ok {
 				vals = append(vals, scalarValue("val/"+t+"_macro_f1", te.MacroF1))

@@ -116,7 +116,7 @@ func TestTensorBoardReadsBack(t *testing.T) {
 		}
 	}
 	for ep := 1; ep <= 2; ep++ {
-		e := map[string]any{"kind": "epoch", "epoch": ep, "step": 150 * ep, "t": "2026-11-29T10:00:00Z", "train_acc": 0.5,
+		e := map[string]any{"kind": "epoch", "epoch": ep, "step": 150 * ep, "t": "2026-11-29T10:00:00Z", "train_acc": 0.5, "train_weights_f1": 0.125,
 			"val": map[string]any{"loss": 1.0, "accuracy": 0.5, "macro_f1": 0.25 * float64(ep), "tasks": map[string]any{"age": map[string]any{"macro_f1": 0.75}}}}
 		if err := r.Append(e); err != nil {
 			t.Fatal(err)
@@ -176,7 +176,7 @@ func TestTensorBoardReadsBack(t *testing.T) {
 	for _, v := range ep2.Values {
 		tags[v.Tag] = *v.Value
 	}
-	if ep2.Step != 300 || tags["val/macro_f1"] != 0.5 || tags["val/age_macro_f1"] != 0.75 || tags["train/accuracy"] != 0.5 || ep2.Wall < 1.7e9 {
+	if ep2.Step != 300 || tags["val/macro_f1"] != 0.5 || tags["val/age_macro_f1"] != 0.75 || tags["train/accuracy"] != 0.5 || tags["val/macro_f1_training_weights"] != 0.125 || ep2.Wall < 1.7e9 {
 		t.Errorf("epoch 2 event %+v", ep2)
 	}
 	lay := evs[304]
