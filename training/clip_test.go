@@ -161,16 +161,7 @@ func TestClipCountsOutliveAResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := counts(whole)
-	stopped := false
-	tr, first, err := runTrainer(t, cfg, func(tr *Trainer, e Event) {
-		if e.Kind == KindStep && e.Epoch == 1 && e.Progress > 0.3 && !stopped {
-			stopped = true
-			tr.Send(Command{Kind: CmdStop})
-		}
-	})
-	if err != nil || !stopped {
-		t.Fatalf("stop: %v %v", err, stopped)
-	}
+	tr, first := stopInTheSecondEpoch(t, cfg)
 	_, resumed, err := runTrainer(t, Config{Runs: dir, Resume: tr.RunID(), StepEvery: time.Nanosecond, Workers: 2}, nil)
 	if err != nil {
 		t.Fatal(err)

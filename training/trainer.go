@@ -893,35 +893,7 @@ type ckptRequest struct {
 // write is kept for the stall to retry, like any other write.
 func (t *Trainer) saveCheckpoint(m *Metrics, best bool) {
 	dir := filepath.Join(t.dir, "checkpoints")
-	if err := t.opt.Pull(t.net); err != nil {
-		if t.writeErr == nil {
-			t.writeErr = err
-		}
-		t.ckptDue = &ckptRequest{m, best}
-		return
-	}
-	st := t.opt.State()
-	meta := t.meta(m, st)
-	clips, err := t.clipsOfTheOpenEpoch()
-	if err != nil {
-		if t.writeErr == nil {
-			t.writeErr = err
-		}
-		t.ckptDue = &ckptRequest{m, best}
-		return
-	}
-	meta.Clips = clips
-	var path string
-	err = t.withAverage(func() (err error) {
-		var own []tensor // with --ema: the training weights, beside the average
-		if t.ema != nil {
-			if own, err = t.ema.trainTensors(t.net); err != nil {
-				return err
-			}
-		}
-		path, err = saveCheckpoint(dir, t.net, meta, st, best, own)
-		return err
-	})
+	path, err := t.writeCheckpoint(dir, m, best)
 	if err != nil {
 		if t.writeErr == nil {
 			t.writeErr = err
@@ -941,6 +913,33 @@ func (t *Trainer) saveCheckpoint(m *Metrics, best bool) {
 	if err := PruneCheckpoints(dir, t.cfg.KeepCheckpoints); err != nil {
 		t.emit(Event{Kind: KindError, Msg: err.Error()}) // old files left behind; nothing lost
 	}
+}
+
+// writeCheckpoint writes the checkpoint of the weights predictions use
+// (with --ema their average, the training weights beside it) into dir
+// and returns its weights' path.
+func (t *Trainer) writeCheckpoint(dir string, m *Metrics, best bool) (string, error) {
+	if err := t.opt.Pull(t.net); err != nil {
+		return "", err
+	}
+	st := t.opt.State()
+	meta := t.meta(m, st)
+	var err error
+	if meta.Clips, err = t.clipsOfTheOpenEpoch(); err != nil {
+		return "", err
+	}
+	var path string
+	err = t.withAverage(func() (err error) {
+		var own []tensor
+		if t.ema != nil {
+			if own, err = t.ema.trainTensors(t.net); err != nil {
+				return err
+			}
+		}
+		path, err = saveCheckpoint(dir, t.net, meta, st, best, own)
+		return err
+	})
+	return path, err
 }
 
 // finalCheckpoint saves the weights as latest when training stops early

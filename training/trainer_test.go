@@ -111,6 +111,23 @@ func TestResumeRepeatsTheSameSteps(t *testing.T) {
 	})
 }
 
+// stopInTheSecondEpoch trains cfg and stops it a third of the way into
+// its second epoch; it returns the trainer and its events.
+func stopInTheSecondEpoch(t *testing.T, cfg Config) (*Trainer, []Event) {
+	t.Helper()
+	stopped := false
+	tr, evs, err := runTrainer(t, cfg, func(tr *Trainer, e Event) {
+		if e.Kind == KindStep && e.Epoch == 1 && e.Progress > 0.3 && !stopped {
+			stopped = true
+			tr.Send(Command{Kind: CmdStop})
+		}
+	})
+	if err != nil || !stopped {
+		t.Fatalf("stop: %v %v", err, stopped)
+	}
+	return tr, evs
+}
+
 func resumeRepeatsTheSameSteps(t *testing.T, cfg Config) {
 	dir := cfg.Runs
 	_, full, err := runTrainer(t, cfg, nil)
@@ -121,17 +138,7 @@ func resumeRepeatsTheSameSteps(t *testing.T, cfg Config) {
 	if len(want) != 2 {
 		t.Fatalf("uninterrupted run: %v", want)
 	}
-	// Stop in the middle of the second epoch.
-	stopped := false
-	tr, _, err := runTrainer(t, cfg, func(tr *Trainer, e Event) {
-		if e.Kind == KindStep && e.Epoch == 1 && e.Progress > 0.3 && !stopped {
-			stopped = true
-			tr.Send(Command{Kind: CmdStop})
-		}
-	})
-	if err != nil || !stopped {
-		t.Fatalf("stop: %v %v", err, stopped)
-	}
+	tr, _ := stopInTheSecondEpoch(t, cfg)
 	info, _ := runs.NewStore(dir).Info(tr.RunID())
 	if info.Status != runs.StatusStopped || info.EpochsDone != 1 {
 		t.Fatalf("after stop: %+v", info)
