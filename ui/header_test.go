@@ -180,7 +180,8 @@ func TestHeaderOnAPhoneScreen(t *testing.T) {
 // TestEMAEpochsShowTheTrainingWeights: a run with --ema says so in its
 // header; an epoch's line and the validation panel give the training
 // weights' own F1 beside the average's (at every width, a form of it),
-// and the panel draws it as a third curve (dotted without colour).
+// and the panel draws it as a third curve (dotted without colour); a
+// small screen's figures give it too.
 func TestEMAEpochsShowTheTrainingWeights(t *testing.T) {
 	m := withHeader(func(h *training.RunHeader) { h.EMA = "0.999" })
 	if v := m.View(); !strings.Contains(v, "shuffle · ema 0.999 · 1680/420 imgs") || strings.Contains(m.valPanel(200, 10), "unaveraged") {
@@ -213,5 +214,10 @@ func TestEMAEpochsShowTheTrainingWeights(t *testing.T) {
 	}
 	if p := m.valPanel(200, 10); !strings.Contains(p, "training weights 0.3000 (dotted)") {
 		t.Errorf("a wide panel does not name the training weights:\n%s", p)
+	}
+	// A phone's screen gives the figures as text: both of them.
+	small, _ := m.Resize(60, 20)
+	if v := small.View(); !strings.Contains(v, "val F1 1.0000 · unaveraged 0.3000") {
+		t.Errorf("the small screen's figures lack the training weights':\n%s", v)
 	}
 }

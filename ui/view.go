@@ -634,7 +634,11 @@ func (m Model) compactOverview(w, h int) string {
 			}
 			figs = append(figs, fmt.Sprintf("acc %.3f", s.ValAcc[n-1]), fmt.Sprintf("loss %.4f", s.ValLoss[n-1]))
 		} else {
-			figs = append(figs, fmt.Sprintf("val F1 %.4f", s.ValF1[n-1]), fmt.Sprintf("acc %.3f", s.ValAcc[n-1]), fmt.Sprintf("loss %.4f", s.ValLoss[n-1]))
+			figs = append(figs, fmt.Sprintf("val F1 %.4f", s.ValF1[n-1]))
+			if s.HasOwnF1() { // --ema: the training weights' own
+				figs = append(figs, fmt.Sprintf("unaveraged %.4f", s.ValOwnF1[n-1]))
+			}
+			figs = append(figs, fmt.Sprintf("acc %.3f", s.ValAcc[n-1]), fmt.Sprintf("loss %.4f", s.ValLoss[n-1]))
 			if best > s.ValF1[n-1] {
 				figs = append(figs, fmt.Sprintf("best %.4f", best))
 			}
