@@ -528,6 +528,16 @@ func (g *gpuNet) update(n *Net, u Update) error {
 			if err := g.adamp(p, w, gr, u, wd); err != nil {
 				return err
 			}
+		case UpdateRAdam:
+			s, err := g.slot(p, 2)
+			if err != nil {
+				return err
+			}
+			t := float64(u.Step)
+			if err := g.dev.Launch("md_radam", size, size, w, gr, s[0], s[1], u.LR, u.Beta1, u.Beta2, u.Eps,
+				1-math.Pow(u.Beta1, t), 1-math.Pow(u.Beta2, t), wd, RAdamRect(u.Beta2, u.Step)); err != nil {
+				return err
+			}
 		default:
 			return fmt.Errorf("update rule %d is unknown", u.Rule)
 		}

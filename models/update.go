@@ -1,5 +1,7 @@
 package models
 
+import "math"
+
 // UpdateRule is an optimizer's rule, for a net whose weights are on a
 // GPU (package training's Optimizer picks it; the device applies it).
 type UpdateRule int
@@ -10,7 +12,22 @@ const (
 	UpdateAdam                    // Adam, L2 decay
 	UpdateAdamW                   // Adam, decoupled decay
 	UpdateAdamP                   // AdamP (clovaai), decoupled decay
+	UpdateRAdam                   // RAdam (PyTorch's), L2 decay
 )
+
+// RAdamRect is RAdam's rectification at a tensor's step t (from 1) with
+// second-moment decay b2, as torch.optim.RAdam computes it, or 0 while
+// the variance's estimate is unreliable (its length of the SMA, ρ_t, is
+// 5 or less): the step is then the bias-corrected momentum alone.
+func RAdamRect(b2 float64, t int) float64 {
+	rhoInf := 2/(1-b2) - 1
+	bt := math.Pow(b2, float64(t))
+	rho := rhoInf - 2*float64(t)*bt/(1-bt)
+	if rho <= 5 {
+		return 0
+	}
+	return math.Sqrt((rho - 4) * (rho - 2) * rhoInf / ((rhoInf - 4) * (rhoInf - 2) * rho))
+}
 
 // Update is one optimizer step's settings, as package training's
 // Optimizer holds them; Step counts from 1.

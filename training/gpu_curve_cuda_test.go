@@ -113,8 +113,9 @@ func TestGPUOptimizersMatchCPU(t *testing.T) {
 	}
 	r := rand.New(rand.NewPCG(5, 6))
 	const batch, side, steps = 8, 16, 3
-	xs, ys := make([][]float32, steps), make([][]int, steps)
-	for k := range steps {
+	const radamSteps = 7 // RAdam's first rectified step is its sixth
+	xs, ys := make([][]float32, radamSteps), make([][]int, radamSteps)
+	for k := range radamSteps {
 		xs[k], ys[k] = make([]float32, batch*3*side*side), make([]int, batch)
 		for i := range xs[k] {
 			xs[k][i] = float32(r.NormFloat64())
@@ -125,7 +126,7 @@ func TestGPUOptimizersMatchCPU(t *testing.T) {
 	}
 	for _, c := range []OptimConfig{{Name: "sgd", LR: 0.05, WeightDecay: 1e-4}, {Name: "sgd", LR: 0.05, Nesterov: true},
 		{Name: "adam", LR: 1e-3, WeightDecay: 1e-3},
-		{Name: "adamw", LR: 1e-3}, {Name: "adamp", LR: 1e-3, WeightDecay: 1e-2},
+		{Name: "adamw", LR: 1e-3}, {Name: "adamp", LR: 1e-3, WeightDecay: 1e-2}, {Name: "radam", LR: 1e-3, WeightDecay: 1e-3},
 		{Name: "sgd", LR: 0.05, ClipNorm: 0.05}, {Name: "adam", LR: 1e-3, ClipNorm: 0.05}} {
 		t.Run(fmt.Sprintf("%s-nesterov-%v-clip-%g", c.Name, c.Nesterov, c.ClipNorm), func(t *testing.T) {
 			var nets [2]*models.Net
@@ -152,8 +153,11 @@ func TestGPUOptimizersMatchCPU(t *testing.T) {
 					}
 				}
 				n := steps
-				if c.Name == "adamp" {
+				switch c.Name {
+				case "adamp":
 					n = 1
+				case "radam":
+					n = radamSteps
 				}
 				for k := range n {
 					net.SetLoss(loss.Func(ys[k], net.Spec.Heads()))

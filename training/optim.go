@@ -11,16 +11,16 @@ import (
 )
 
 // OptimNames lists the optimizers NewOptimizer knows.
-var OptimNames = []string{"sgd", "adam", "adamw", "adamp"}
+var OptimNames = []string{"sgd", "adam", "adamw", "adamp", "radam"}
 
 // OptimConfig configures an optimizer. Zero values take the documented
 // defaults.
 type OptimConfig struct {
-	Name        string  // sgd, adam, adamw or adamp; default adam
+	Name        string  // sgd, adam, adamw, adamp or radam; default adam
 	LR          float64 // learning rate; default 1e-3
 	Momentum    float64 // SGD momentum; default 0.9
 	Nesterov    bool    // SGD Nesterov momentum
-	WeightDecay float64 // L2 (sgd, adam) or decoupled (adamw, adamp) decay; default 0 (adamw: 1e-2)
+	WeightDecay float64 // L2 (sgd, adam, radam) or decoupled (adamw, adamp) decay; default 0 (adamw: 1e-2)
 	Beta1       float64 // default 0.9
 	Beta2       float64 // default 0.999
 	Eps         float64 // default 1e-8
@@ -172,6 +172,8 @@ func (o *Optimizer) Step(ps []*models.Param) {
 		switch o.cfg.Name {
 		case "sgd":
 			o.sgd(p)
+		case "radam":
+			o.radam(p)
 		default:
 			o.adam(p)
 		}
@@ -194,7 +196,7 @@ func (o *Optimizer) StepNet(net *models.Net) error {
 	}
 	c := o.cfg
 	rule := map[string]models.UpdateRule{"sgd": models.UpdateSGD, "adam": models.UpdateAdam, "adamw": models.UpdateAdamW,
-		"adamp": models.UpdateAdamP}[c.Name]
+		"adamp": models.UpdateAdamP, "radam": models.UpdateRAdam}[c.Name]
 	return net.ApplyUpdate(models.Update{Rule: rule, LR: c.LR, Momentum: c.Momentum, WeightDecay: c.WeightDecay,
 		Beta1: c.Beta1, Beta2: c.Beta2, Eps: c.Eps, Delta: c.Delta, WDRatio: c.WDRatio, Nesterov: c.Nesterov, Step: o.step, Skipped: o.skipped,
 		ClipNorm: c.ClipNorm})
@@ -328,6 +330,40 @@ func (o *Optimizer) adam(p *models.Param) {
 				w *= keep
 			}
 			p.Data[i] = float32(w - step*upd[i])
+		}
+	})
+}
+
+// radam is RAdam as torch.optim.RAdam (PyTorch 1.13) computes it, L2
+// decay included: Adam's moments; while the variance's estimate is
+// unreliable (models.RAdamRect 0, the first five steps at β₂ 0.999) the
+// move is the bias-corrected momentum alone, after it the rectified
+// adaptive move. Each value in float64 as the GPU's md_radam computes it.
+func (o *Optimizer) radam(p *models.Param) {
+	c := o.cfg
+	s := o.slot(p, 2)
+	m, v := s[0], s[1]
+	b1, b2 := c.Beta1, c.Beta2
+	t := o.stepOf(p)
+	bc1 := 1 - math.Pow(b1, float64(t))
+	sqrtBC2 := math.Sqrt(1 - math.Pow(b2, float64(t)))
+	rect := models.RAdamRect(b2, t)
+	step := p.Rate(c.LR) / bc1
+	l2 := 0.0
+	if p.Decay {
+		l2 = c.WeightDecay
+	}
+	ops.Split(len(p.Data), minSplit, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			g := float64(p.Grad[i]) + l2*float64(p.Data[i])
+			mi := float32(b1*float64(m[i]) + (1-b1)*g)
+			vi := float32(b2*float64(v[i]) + (1-b2)*g*g)
+			m[i], v[i] = mi, vi
+			upd := float64(mi)
+			if rect > 0 {
+				upd = rect * float64(mi) * sqrtBC2 / (math.Sqrt(float64(vi)) + c.Eps)
+			}
+			p.Data[i] = float32(float64(p.Data[i]) - step*upd)
 		}
 	})
 }

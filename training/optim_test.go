@@ -2,6 +2,8 @@ package training
 
 import (
 	"math"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -182,5 +184,73 @@ func TestFrozenStepsDoNotCount(t *testing.T) {
 		if math.Abs(float64(late.Data[i])-want) > 1e-6 {
 			t.Errorf("value %d: %v after its first step, want %v (a fresh Adam's)", i, late.Data[i], want)
 		}
+	}
+}
+
+// TestRAdamMatchesPyTorch: twelve steps of RAdam (the first five with
+// the bias-corrected momentum alone, the rest rectified), with and
+// without L2 decay, move the weights as PyTorch 1.13's torch.optim.RAdam
+// does from the same weights and gradients, after every step.
+func TestRAdamMatchesPyTorch(t *testing.T) {
+	type tc struct {
+		LR    float64     `json:"lr"`
+		WD    float64     `json:"wd"`
+		W     []float32   `json:"w"`
+		Grads [][]float32 `json:"grads"`
+	}
+	r := rand.New(rand.NewPCG(12, 13))
+	var cases []tc
+	for _, wd := range []float64{0, 1e-2} {
+		c := tc{LR: 3e-3, WD: wd, W: make([]float32, 40)}
+		for i := range c.W {
+			c.W[i] = float32(r.NormFloat64())
+		}
+		for range 12 {
+			g := make([]float32, len(c.W))
+			for i := range g {
+				g[i] = float32(r.NormFloat64() * 0.1)
+			}
+			c.Grads = append(c.Grads, g)
+		}
+		cases = append(cases, c)
+	}
+	var ref [][][]float32
+	pyTorch(t, `
+import json, sys, torch
+out = []
+for c in json.load(sys.stdin):
+    w = torch.tensor(c["w"], dtype=torch.float32, requires_grad=True)
+    opt = torch.optim.RAdam([w], lr=c["lr"], weight_decay=c["wd"])
+    steps = []
+    for g in c["grads"]:
+        w.grad = torch.tensor(g, dtype=torch.float32)
+        opt.step()
+        steps.append(w.detach().tolist())
+    out.append(steps)
+json.dump(out, sys.stdout)
+`, cases, &ref)
+	for k, c := range cases {
+		o, err := NewOptimizer(OptimConfig{Name: "radam", LR: c.LR, WeightDecay: c.WD})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := &models.Param{Name: "w", Shape: []int{40}, Data: slices.Clone(c.W), Decay: true}
+		for s, g := range c.Grads {
+			p.Grad = slices.Clone(g)
+			o.Step([]*models.Param{p})
+			worst := 0.0
+			for i, v := range p.Data {
+				worst = max(worst, math.Abs(float64(v-ref[k][s][i])))
+			}
+			if worst > 1e-6 {
+				t.Errorf("case %d (weight decay %g), step %d: %.3g from PyTorch's weights", k, c.WD, s+1, worst)
+			}
+		}
+	}
+	if r := models.RAdamRect(0.999, 5); r != 0 {
+		t.Errorf("step 5 rectified (%v): PyTorch's first five steps are momentum alone", r)
+	}
+	if r := models.RAdamRect(0.999, 6); !(r > 0 && r < 1) {
+		t.Errorf("step 6's rectification %v, want between 0 and 1", r)
 	}
 }

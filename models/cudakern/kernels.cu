@@ -114,6 +114,27 @@ KERNEL md_adam(long n, float *w, const float *g, float *m, float *v, double lr, 
 	}
 }
 
+/* RAdam (Liu et al. 2020) as PyTorch's torch.optim.RAdam computes it:
+ * Adam's moments; while the variance's estimate is unreliable (rect 0,
+ * the first steps) the move is the bias-corrected momentum alone, after
+ * it rect · momentum · sqrt(bc2) / (sqrt(v) + eps). l2 adds wd·w to the
+ * gradient (torch's weight_decay). */
+KERNEL md_radam(long n, float *w, const float *g, float *m, float *v, double lr, double b1, double b2,
+                double eps, double bc1, double bc2, double l2, double rect) {
+	FOR_EACH(i, n) {
+		double gi = (double)g[i] + l2 * (double)w[i];
+		float mi = (float)(b1 * (double)m[i] + (1.0 - b1) * gi);
+		float vi = (float)(b2 * (double)v[i] + (1.0 - b2) * gi * gi);
+		m[i] = mi;
+		v[i] = vi;
+		double upd = (double)mi;
+		if (rect > 0.0) {
+			upd = rect * (double)mi * sqrt(bc2) / (sqrt((double)vi) + eps);
+		}
+		w[i] = (float)((double)w[i] - lr / bc1 * upd);
+	}
+}
+
 /* Softmax cross entropy of rows of k logits with integer labels: loss[r]
  * is −log softmax(x_r)[label_r] and dx_r = (softmax(x_r) − onehot)/rows. */
 KERNEL md_softmax_ce(long rows, long k, const float *x, const int *label, float *loss, float *dx) {

@@ -64,6 +64,13 @@ func AdamStep(w, g, m, v []float32, lr, b1, b2, eps, bc1, bc2, l2, decoupled flo
 		C.double(eps), C.double(bc1), C.double(bc2), C.double(l2), C.double(decoupled))
 }
 
+// RAdamStep is one step of RAdam (md_radam; rect 0 while the variance's
+// estimate is unreliable).
+func RAdamStep(w, g, m, v []float32, lr, b1, b2, eps, bc1, bc2, l2, rect float64) {
+	C.md_radam(C.long(len(w)), fp(w), fp(g), fp(m), fp(v), C.double(lr), C.double(b1), C.double(b2),
+		C.double(eps), C.double(bc1), C.double(bc2), C.double(l2), C.double(rect))
+}
+
 // SoftmaxCE is the softmax cross entropy of rows of k logits: each row's
 // loss and the gradient of their mean.
 func SoftmaxCE(x []float32, k int, labels []int32, loss, dx []float32) {

@@ -85,7 +85,8 @@ func TestReLUAndBias(t *testing.T) {
 	near(t, "bias", img, want, 0)
 }
 
-// TestOptimizersMatchTraining: three steps of each optimizer kernel give
+// TestOptimizersMatchTraining: four steps of each optimizer kernel (nine
+// of RAdam's, past its first rectified one) give
 // the weights package training's optimizer gives, from the same start.
 func TestOptimizersMatchTraining(t *testing.T) {
 	for _, c := range []training.OptimConfig{
@@ -94,6 +95,7 @@ func TestOptimizersMatchTraining(t *testing.T) {
 		{Name: "adam", LR: 1e-3, WeightDecay: 1e-3},
 		{Name: "adamw", LR: 1e-3, WeightDecay: 1e-2},
 		{Name: "adamp", LR: 1e-3, WeightDecay: 1e-2},
+		{Name: "radam", LR: 1e-3, WeightDecay: 1e-3},
 	} {
 		t.Run(c.Name, func(t *testing.T) {
 			r := rand.New(rand.NewPCG(3, 4))
@@ -111,7 +113,11 @@ func TestOptimizersMatchTraining(t *testing.T) {
 			whole := 0
 			b1, b2, eps := 0.9, 0.999, 1e-8
 			projected := 0
-			for step := 1; step <= 4; step++ {
+			steps := 4
+			if c.Name == "radam" {
+				steps = 9 // rectified from step 6
+			}
+			for step := 1; step <= steps; step++ {
 				g := randSlice(r, n, 0.1)
 				switch step {
 				case 2, 4:
@@ -130,6 +136,8 @@ func TestOptimizersMatchTraining(t *testing.T) {
 					AdamStep(w, g, s1, s2, c.LR, b1, b2, eps, 1-math.Pow(b1, float64(step)), 1-math.Pow(b2, float64(step)), c.WeightDecay, 0)
 				case "adamw":
 					AdamStep(w, g, s1, s2, c.LR, b1, b2, eps, 1-math.Pow(b1, float64(step)), 1-math.Pow(b2, float64(step)), 0, c.WeightDecay)
+				case "radam":
+					RAdamStep(w, g, s1, s2, c.LR, b1, b2, eps, 1-math.Pow(b1, float64(step)), 1-math.Pow(b2, float64(step)), c.WeightDecay, models.RAdamRect(b2, step))
 				case "adamp":
 					AdamPStep(w, g, s1, s2, 11, c.LR, b1, b2, eps, 1-math.Pow(b1, float64(step)), 1-math.Pow(b2, float64(step)), c.WeightDecay, 0.1, 0.1)
 					AdamPStepOnDevice(wd, g, d1, d2, 11, c.LR, b1, b2, eps, 1-math.Pow(b1, float64(step)), 1-math.Pow(b2, float64(step)), c.WeightDecay, 0.1, 0.1, 7)

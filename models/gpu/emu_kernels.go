@@ -51,6 +51,7 @@ static emu_kernel emu_kernels[] = {
 	K(md_clip_scale)
 	K(md_ema)
 	K(md_swap)
+	K(md_radam)
 	K(md_bias_act)
 	K(md_bnr_sums)
 	K(md_bnr_stats)

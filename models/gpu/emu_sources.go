@@ -6,4 +6,4 @@ package gpu
 
 // emuSourcesHash is the SHA-256 of the kernel sources this emulator was
 // built from (KernelSources, in models/cudakern).
-const emuSourcesHash = "8f25f880714b59695bc89c5eecf27faeafddd1e53f7a174680071d7196fd8b9e"
+const emuSourcesHash = "f407502a127883fa3dbd88b9c68916f18648bde37417eae8f60e9821b5815609"
