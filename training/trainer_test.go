@@ -109,6 +109,13 @@ func TestResumeRepeatsTheSameSteps(t *testing.T) {
 		cfg.EMA = 0.9
 		resumeRepeatsTheSameSteps(t, cfg)
 	})
+	// RAdam's rectification follows its step count, which the
+	// checkpoint's optimizer state keeps.
+	t.Run("radam", func(t *testing.T) {
+		cfg := tinyConfig(t, t.TempDir())
+		cfg.Optim = "radam"
+		resumeRepeatsTheSameSteps(t, cfg)
+	})
 }
 
 // stopInTheSecondEpoch trains cfg and stops it a third of the way into
