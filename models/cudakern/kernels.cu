@@ -96,6 +96,13 @@ KERNEL md_clip_scale(long n, float *g, const double *c) {
 	FOR_EACH(i, n) { g[i] *= (float)c[1]; }
 }
 
+/* Adam's moments of value i after its gradient gi, stored as float32:
+ * the first half of Adam's, AdamW's and RAdam's step. */
+DEVICE void md_adam_moments(long i, double gi, float *m, float *v, double b1, double b2) {
+	m[i] = (float)(b1 * (double)m[i] + (1.0 - b1) * gi);
+	v[i] = (float)(b2 * (double)v[i] + (1.0 - b2) * gi * gi);
+}
+
 /* Adam and AdamW, one step: m and v are the moments, bc1 and bc2 the bias
  * corrections 1 − β^t. l2 adds wd·w to the gradient (Adam's decay);
  * decoupled shrinks the weight by lr·wd (AdamW). Sums in double, as the
@@ -103,12 +110,8 @@ KERNEL md_clip_scale(long n, float *g, const double *c) {
 KERNEL md_adam(long n, float *w, const float *g, float *m, float *v, double lr, double b1, double b2,
                double eps, double bc1, double bc2, double l2, double decoupled) {
 	FOR_EACH(i, n) {
-		double gi = (double)g[i] + l2 * (double)w[i];
-		float mi = (float)(b1 * (double)m[i] + (1.0 - b1) * gi);
-		float vi = (float)(b2 * (double)v[i] + (1.0 - b2) * gi * gi);
-		m[i] = mi;
-		v[i] = vi;
-		double upd = (double)mi / (sqrt((double)vi) / sqrt(bc2) + eps);
+		md_adam_moments(i, (double)g[i] + l2 * (double)w[i], m, v, b1, b2);
+		double upd = (double)m[i] / (sqrt((double)v[i]) / sqrt(bc2) + eps);
 		double wi = (double)w[i] * (1.0 - lr * decoupled);
 		w[i] = (float)(wi - lr / bc1 * upd);
 	}
@@ -122,14 +125,10 @@ KERNEL md_adam(long n, float *w, const float *g, float *m, float *v, double lr, 
 KERNEL md_radam(long n, float *w, const float *g, float *m, float *v, double lr, double b1, double b2,
                 double eps, double bc1, double bc2, double l2, double rect) {
 	FOR_EACH(i, n) {
-		double gi = (double)g[i] + l2 * (double)w[i];
-		float mi = (float)(b1 * (double)m[i] + (1.0 - b1) * gi);
-		float vi = (float)(b2 * (double)v[i] + (1.0 - b2) * gi * gi);
-		m[i] = mi;
-		v[i] = vi;
-		double upd = (double)mi;
+		md_adam_moments(i, (double)g[i] + l2 * (double)w[i], m, v, b1, b2);
+		double upd = (double)m[i];
 		if (rect > 0.0) {
-			upd = rect * (double)mi * sqrt(bc2) / (sqrt((double)vi) + eps);
+			upd = rect * (double)m[i] * sqrt(bc2) / (sqrt((double)v[i]) + eps);
 		}
 		w[i] = (float)((double)w[i] - lr / bc1 * upd);
 	}

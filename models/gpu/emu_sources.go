@@ -6,4 +6,4 @@ package gpu
 
 // emuSourcesHash is the SHA-256 of the kernel sources this emulator was
 // built from (KernelSources, in models/cudakern).
-const emuSourcesHash = "f407502a127883fa3dbd88b9c68916f18648bde37417eae8f60e9821b5815609"
+const emuSourcesHash = "68fc929fc62d1548de6802bf2de786dc0f2ff581bfc748b73656fe58397e9aad"
