@@ -5,7 +5,7 @@
 # each scored by `eval` on the eval images. A measurement, not a test
 # (about a minute a run on two cores).
 #
-#   scripts/tricks-check.sh [cutmix|mixup|pairs|erase|valtrain|schedule|ema|winners|ages|pseudo] [EXTRA TRAIN FLAGS...]
+#   scripts/tricks-check.sh [cutmix|mixup|pairs|erase|valtrain|schedule|ema|optim|winners|ages|pseudo] [EXTRA TRAIN FLAGS...]
 #
 # cutmix (the default): no CutMix, the 2022 winners' half box at 0.3 and
 # Yun et al.'s random box at 0.5. mixup: none, Mixup at 0.5 (α 0.2 and
@@ -19,7 +19,8 @@
 # schedule (×0.5 after 3 epochs without a gain) against a constant rate.
 # ema: the weights' moving average (--ema 0.99 and 0.995, each run scored
 # with the average, its checkpoint's weights), at a constant rate and
-# with the cosine schedule. winners: the 2021 winning configuration's tricks on
+# with the cosine schedule. optim: Adam (the default) against RAdam, AdamW
+# and AdamP at the same rate, and SGD at ten times it. winners: the 2021 winning configuration's tricks on
 # this net (step schedule every 5 epochs, the last 3 epochs on the
 # validation images, CutMix 0.3 on the half box, ages 27-29 and 57-59
 # left out), with cross-entropy and with their F1 loss, then the
@@ -47,6 +48,7 @@ pairs) variants=("off|" "balance|--sampler balance" "balance+cutmix in class|--s
 erase) variants=("off|" "erase 0.25|--erase 0.25" "erase 0.5|--erase 0.5" "erase 0.5+cutmix|--erase 0.5 --cutmix 0.3") ;;
 valtrain) variants=("off|" "val-train 1|--val-train 1" "val-train 3|--val-train 3") ;;
 schedule) variants=("off|" "step 5|--schedule step --lr-step 5" "cosine|--schedule cosine" "plateau 2|--schedule plateau --lr-patience 2") ;;
+optim) variants=("adam|" "radam|--optim radam" "adamw|--optim adamw" "adamp|--optim adamp" "sgd, lr 0.01|--optim sgd --lr 0.01") ;;
 ema) variants=("off|" "ema 0.99|--ema 0.99" "ema 0.995|--ema 0.995" "cosine|--schedule cosine" "cosine+ema 0.99|--schedule cosine --ema 0.99") ;;
 winners) variants=("off|" "recipe, ce|--schedule step --lr-step 5 --val-train 3 --cutmix 0.3 --skip-train-ages 27-29,57-59"
 	"recipe, f1 loss|--schedule step --lr-step 5 --val-train 3 --cutmix 0.3 --skip-train-ages 27-29,57-59 --loss f1"
@@ -57,7 +59,7 @@ ages) variants=("off|" "skip 27-29,57-59|--skip-train-ages 27-29,57-59" "train a
 	"both|--skip-train-ages 27-29,57-59 --train-age-bins 30,58") ;;
 pseudo) variants=("off|" "pseudo-labels|--pseudo-labels @TEACHER" "pseudo (vote)|--pseudo-labels @VOTE"
 	"pseudo (vote>=0.9)|--pseudo-labels @PROBS --pseudo-min-prob 0.9") ;;
-*) echo "tricks-check.sh: unknown set $set_name; use cutmix, mixup, pairs, erase, valtrain, schedule, ema, winners, ages or pseudo" >&2; exit 2 ;;
+*) echo "tricks-check.sh: unknown set $set_name; use cutmix, mixup, pairs, erase, valtrain, schedule, ema, optim, winners, ages or pseudo" >&2; exit 2 ;;
 esac
 # shellcheck source=scripts/measure-lib.sh
 . "$(dirname "$0")/measure-lib.sh"
