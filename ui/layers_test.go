@@ -120,6 +120,17 @@ func TestLayersViewBeforeAnyMeasure(t *testing.T) {
 	if v := m.View(); !strings.Contains(v, "5 layers!") {
 		t.Errorf("a dead tensor does not mark the layers tab:\n%s", v)
 	}
+	// One measure of a tensor that moves fast (Adam's first steps) does
+	// not; the same verdict at the next measure does.
+	fast := []training.LayerStat{{Name: "a", Size: 4, Weight: 2, Grad: 0.1, Update: 0.5}}
+	m.state.Apply(training.Event{Kind: training.KindStep, Step: 4, Time: time.Now(), Layers: fast})
+	if v := m.View(); strings.Contains(v, "5 layers!") {
+		t.Errorf("one fast measure marks the layers tab:\n%s", v)
+	}
+	m.state.Apply(training.Event{Kind: training.KindStep, Step: 5, Time: time.Now(), Layers: fast})
+	if v := m.View(); !strings.Contains(v, "5 layers!") {
+		t.Errorf("a tensor fast at two measures in a row does not mark the layers tab:\n%s", v)
+	}
 }
 
 // TestLayerSamplesStayBounded: a dashboard on a run of days keeps at most

@@ -373,12 +373,31 @@ func (m Model) tabLabel(i, w int) string {
 	return label
 }
 
-// layersTrouble reports whether the last measure has a tensor whose
-// verdict is not ok.
+// layersTrouble reports whether the last measure has a tensor in
+// trouble: one that is not finite or gets no gradient, or one that moves
+// too fast or barely moves at this measure and the one before. A single
+// fast measure is not marked: Adam's first steps move every value by
+// about the rate, which in the default run's first measure is 0.16 of
+// its output layer's norm (the layers view still shows that verdict).
 func (m Model) layersTrouble() bool {
-	for _, s := range m.state.LastLayers() {
-		if !s.Health().Fine() {
+	layers := m.state.Layers
+	if len(layers) == 0 {
+		return false
+	}
+	before := map[string]training.LayerHealth{}
+	if len(layers) > 1 {
+		for _, s := range layers[len(layers)-2].Stats {
+			before[s.Name] = s.Health()
+		}
+	}
+	for _, s := range layers[len(layers)-1].Stats {
+		switch h := s.Health(); {
+		case h == training.LayerNonFinite || h == training.LayerNoGrad:
 			return true
+		case !h.Fine():
+			if b, ok := before[s.Name]; ok && b == h {
+				return true
+			}
 		}
 	}
 	return false
