@@ -68,24 +68,12 @@ func scheduleShown(cfg Config) string {
 	return s
 }
 
-// clipShown is the header's form of Config.ClipGrad: the norm, "" when
-// the gradients are not clipped.
-func clipShown(norm float64) string {
-	if norm <= 0 {
-		return ""
-	}
-	return strconv.FormatFloat(norm, 'g', -1, 64)
-}
-
 // emaShown is the header's form of Config.EMA and EMAEvery: the decay,
 // and how often the average is updated when not every step; "" without
 // a moving average.
 func emaShown(decay float64, every int) string {
-	if decay <= 0 {
-		return ""
-	}
-	s := strconv.FormatFloat(decay, 'g', -1, 64)
-	if every > 1 {
+	s := shownIfSet(decay)
+	if s != "" && every > 1 {
 		s += fmt.Sprintf(" every %d", every)
 	}
 	return s
@@ -99,13 +87,13 @@ func baseName(path string) string {
 	return filepath.Base(path)
 }
 
-// eraseShown is the header's form of Config.Erase: the chance, "" when
-// images are not erased.
-func eraseShown(chance float64) string {
-	if chance <= 0 {
+// shownIfSet is the header's form of a setting whose 0 is off (--erase's
+// chance, --clip-grad's norm): the number, "" when it is off.
+func shownIfSet(v float64) string {
+	if v <= 0 {
 		return ""
 	}
-	return strconv.FormatFloat(chance, 'g', -1, 64)
+	return strconv.FormatFloat(v, 'g', -1, 64)
 }
 
 // ConfigTricks are the settings a run's header lists (Tricks), read from
@@ -130,9 +118,9 @@ func ConfigTricks(cfg map[string]any) []string {
 	}
 	h := RunHeader{Task: str("task"), TrainAgeBins: str("train_age_bins"), SkipTrainAges: str("skip_train_ages"),
 		PseudoLabels: str("pseudo_labels"), CutMix: m.cutMixShown(), Mixup: m.mixupShown(), MixPairs: m.pairsShown(),
-		Erase: eraseShown(num("erase")), ValTrain: valTrainShown(Config{ValTrain: int(num("val_train")), Epochs: int(num("epochs"))}),
+		Erase: shownIfSet(num("erase")), ValTrain: valTrainShown(Config{ValTrain: int(num("val_train")), Epochs: int(num("epochs"))}),
 		Freeze: freezeShown(int(num("freeze_epochs"))), FromLR: fromLRShown(num("from_lr_scale")), FreshHead: cfg["fresh_head"] == true,
-		FreezeLayers: str("freeze_layers"), ClipGrad: clipShown(num("clip_grad")), EMA: emaShown(num("ema"), int(num("ema_every"))),
+		FreezeLayers: str("freeze_layers"), ClipGrad: shownIfSet(num("clip_grad")), EMA: emaShown(num("ema"), int(num("ema_every"))),
 		Schedule: scheduleShown(Config{Schedule: str("schedule"), LRStep: int(num("lr_step")), LRPatience: int(num("lr_patience")),
 			LRGamma: num("lr_gamma"), Warmup: int(num("warmup"))})}
 	return h.Tricks()

@@ -5,8 +5,7 @@ import "fmt"
 // DefaultLRPatience is the plateau schedule's epochs without a gain in
 // validation macro F1 that it waits out before it lowers the rate; the
 // next such epoch lowers it. (PyTorch's ReduceLROnPlateau waits 10 by
-// default, a long wait for runs of tens of epochs; 3 is the wait many of
-// the competition's public notebooks gave it.) A Config's 0 means this
+// default, a long wait for runs of tens of epochs.) A Config's 0 means this
 // default, as every setting's zero does, so PyTorch's patience 0
 // (lowering at the first epoch without a gain) is not offered: 1 is the
 // shortest wait.

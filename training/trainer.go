@@ -195,8 +195,8 @@ func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 		LR: t.baseLR, Batch: cfg.Batch, Img: fmt.Sprintf("%dx%d", cfg.W, cfg.H), Sampler: t.sampler.Name(),
 		Data: t.train.Root, Device: t.device, Classes: t.train.Classes, Masked: t.train.Masked,
 		Train: t.train.Len(), Val: t.val.Len(), Epochs: cfg.Epochs, Parent: cfg.From, Precision: gpuPrecision(t.net), TrainAgeBins: cfg.TrainAgeBins,
-		SkipTrainAges: cfg.SkipTrainAges, PseudoLabels: cfg.PseudoLabels, CutMix: t.mixer.cutMixShown(), Mixup: t.mixer.mixupShown(), MixPairs: t.mixer.pairsShown(), Task: cfg.Task, Erase: eraseShown(cfg.Erase), ValTrain: valTrainShown(cfg), Freeze: freezeShown(cfg.FreezeEpochs), FromLR: fromLRShown(cfg.FromLRScale), FreshHead: cfg.FreshHead, FreezeLayers: noneEmpty(cfg.FreezeLayers),
-		Schedule: scheduleShown(cfg), ClipGrad: clipShown(cfg.ClipGrad), EMA: emaShown(cfg.EMA, cfg.EMAEvery)}
+		SkipTrainAges: cfg.SkipTrainAges, PseudoLabels: cfg.PseudoLabels, CutMix: t.mixer.cutMixShown(), Mixup: t.mixer.mixupShown(), MixPairs: t.mixer.pairsShown(), Task: cfg.Task, Erase: shownIfSet(cfg.Erase), ValTrain: valTrainShown(cfg), Freeze: freezeShown(cfg.FreezeEpochs), FromLR: fromLRShown(cfg.FromLRScale), FreshHead: cfg.FreshHead, FreezeLayers: noneEmpty(cfg.FreezeLayers),
+		Schedule: scheduleShown(cfg), ClipGrad: shownIfSet(cfg.ClipGrad), EMA: emaShown(cfg.EMA, cfg.EMAEvery)}
 	if t.train.Masked {
 		tn := dataset.TaskClassNames(t.train.Bins)
 		hd.TaskClasses = tn[:]
@@ -593,7 +593,7 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 	t.batchInEpoch = 0
 	m, conf, preds, err := t.validate(ctx)
 	var own *Metrics // with --ema: the training weights' own figures
-	if err == nil && t.ema != nil {
+	if err == nil && t.ema != nil && t.val.Len() > 0 {
 		var om Metrics
 		om, _, _, err = t.validateNet(ctx)
 		own = &om
@@ -972,7 +972,7 @@ func (t *Trainer) validate(ctx context.Context) (m Metrics, conf *Confusion, pre
 }
 
 // validateNet is validate with the net's weights as they are (with
-// --ema, the training weights: the epoch's notice compares them).
+// --ema, the training weights: the epoch event's TrainWeightsF1).
 func (t *Trainer) validateNet(ctx context.Context) (Metrics, *Confusion, *runs.ValPreds, error) {
 	if t.val.Len() == 0 {
 		return Metrics{}, NewConfusion(len(t.train.Classes)), nil, nil
