@@ -37,7 +37,7 @@ layers, a map is gradient × activation of the class's log-probability.`,
 	}
 	f := cmd.Flags()
 	runsFlag(f, &runsDir, "runs folder")
-	f.StringVar(&ckpt, "ckpt", "best", "checkpoint: best, latest or a file")
+	f.StringVar(&ckpt, "ckpt", "best", "checkpoint: best, latest or a file (best.train, latest.train: the training weights beside an --ema run's)")
 	f.StringVar(&class, "class", "", "the class whose map is drawn (default: each image's predicted class)")
 	f.StringVar(&out, "out", "", "write each image's map as <out>/<image>-cam.png")
 	f.StringVar(&images, "images", "auto", "thumbnails: auto, none, "+protocolNames())

@@ -36,7 +36,7 @@ func openRunData(cmd *cobra.Command, args []string, run, runsDir, ckpt, dir stri
 func runFlags(f *pflag.FlagSet, runsDir, run, ckpt *string) {
 	runsFlag(f, runsDir, "runs folder")
 	f.StringVar(run, "run", "", "run id (or give it as the argument)")
-	f.StringVar(ckpt, "ckpt", "best", "best, latest or a checkpoint file")
+	f.StringVar(ckpt, "ckpt", "best", "best, latest or a checkpoint file (best.train, latest.train: the training weights beside an --ema run's)")
 }
 
 // runArg takes RUN from --run or the one positional argument.
@@ -221,7 +221,7 @@ func (a *app) ensembleCmd() *cobra.Command {
 	f := cmd.Flags()
 	runsFlag(f, &runsDir, "runs folder")
 	f.StringArrayVar(&refs, "run", nil, "a run id (repeat for each model)")
-	f.StringVar(&ckpt, "ckpt", "best", "best or latest, for every run")
+	f.StringVar(&ckpt, "ckpt", "best", "best or latest, for every run (best.train, latest.train: the training weights of --ema runs)")
 	f.StringVar(&dir, "data", "", "data folder with eval/info.csv (default: the one the first run trained on)")
 	f.StringVar(&file, "out", "", "output CSV (required)")
 	f.StringVar(&probs, "probs", "", probsHelp)

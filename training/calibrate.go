@@ -37,7 +37,7 @@ func CalibrateRun(ctx context.Context, runDir, ckpt string, tta bool) (RunCalibr
 		return RunCalibration{}, err
 	}
 	if err := meta.validated(p); err != nil && (!tta || len(meta.Averaged) == 0) { // tta predicts an average's images again
-		if meta.ValTrained || len(meta.Averaged) > 0 {
+		if meta.ValTrained || len(meta.Averaged) > 0 || meta.OfTrainingWeights {
 			return RunCalibration{}, err // it says what to calibrate instead
 		}
 		return RunCalibration{}, fmt.Errorf("%w: calibrate best, or a checkpoint taken at an epoch's end", err)
@@ -140,6 +140,8 @@ func (r RunPredictor) openData() (*dataset.Data, error) {
 // of the epoch it ended.
 func (m CkptMeta) validated(path string) error {
 	switch {
+	case m.OfTrainingWeights:
+		return fmt.Errorf("%s holds the training weights beside an --ema checkpoint, and the run keeps validation predictions and class offsets of its average only: calibrate and use offsets with the checkpoint itself (--ckpt best)", filepath.Base(path))
 	case len(m.Averaged) > 0:
 		return fmt.Errorf("checkpoint %s averages the weights of epochs %s, and the run keeps no validation predictions of the average (calibrate --tta predicts them again)", filepath.Base(path), intsText(m.Averaged))
 	case m.Batch > 0:
@@ -181,6 +183,9 @@ func ValLogProbs(p *runs.ValPreds) [][]float64 {
 // OffsetsFor reads the class offsets a run's calibration saved and checks
 // that they were fitted for the checkpoint meta describes.
 func OffsetsFor(runDir string, meta CkptMeta) (runs.ClassOffsets, error) {
+	if meta.OfTrainingWeights { // whatever the run keeps: none are of these weights
+		return runs.ClassOffsets{}, meta.validated(meta.Weights)
+	}
 	o, err := runs.ReadClassOffsets(runDir)
 	if errors.Is(err, runs.ErrNoOffsets) {
 		return o, fmt.Errorf("%w: fit them with maskdash calibrate %s", err, filepath.Base(runDir))

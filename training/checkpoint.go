@@ -107,6 +107,13 @@ type CkptMeta struct {
 	TrainWeights string             `json:"train_weights,omitempty"`
 	Weights      string             `json:"weights"` // the .safetensors file beside this JSON
 
+	// OfTrainingWeights: the meta was read for the training weights
+	// beside an --ema checkpoint (its TrainWeights file, which --ckpt
+	// names as best.train or NNN-NNNNNNN.train), not for its average.
+	// The run's validation predictions and class offsets are the
+	// average's, so none of them are of these weights.
+	OfTrainingWeights bool `json:"-"`
+
 	dir string // the folder it was read from
 }
 
@@ -418,7 +425,8 @@ func readPointer(path string) (ckptPointer, error) {
 // .safetensors, the .json, or best.json and latest.json).
 func ReadCkptMeta(path string) (CkptMeta, error) {
 	jp := strings.TrimSuffix(path, ".safetensors")
-	jp = strings.TrimSuffix(jp, ".json") + ".json"
+	training := strings.HasSuffix(jp, trainSuffix)
+	jp = strings.TrimSuffix(strings.TrimSuffix(jp, trainSuffix), ".json") + ".json"
 	if n := filepath.Base(jp); n == "best.json" || n == "latest.json" {
 		p, err := readPointer(jp)
 		if err != nil {
@@ -435,32 +443,54 @@ func ReadCkptMeta(path string) (CkptMeta, error) {
 		return CkptMeta{}, fmt.Errorf("%w %s is corrupt: %v", ErrCheckpoint, jp, err)
 	}
 	m.dir = filepath.Dir(jp)
+	if training {
+		if m.TrainWeights == "" {
+			return CkptMeta{}, fmt.Errorf("%w %s: the checkpoint kept no training weights beside its weights (only a run with --ema does)", ErrCheckpoint, jp)
+		}
+		m.Weights, m.TrainWeights, m.EMA, m.OfTrainingWeights = m.TrainWeights, "", nil, true
+	}
 	return m, nil
 }
+
+// trainSuffix marks the training weights beside an --ema checkpoint:
+// <epoch>-<step>.train.safetensors, and best.train or latest.train to
+// --ckpt.
+const trainSuffix = ".train"
 
 // CheckpointPath resolves best, latest or a file name inside a run folder
 // to a weights file. best and latest are JSON pointers (best.json,
 // latest.json) naming the numbered checkpoint; a run with no best yet
-// falls back to latest.
+// falls back to latest. best.train and latest.train name the training
+// weights beside them in a run with --ema (whose checkpoints' own
+// weights are the average).
 func CheckpointPath(runDir, which string) (string, error) {
 	if which == "" {
 		which = "best"
 	}
 	dir := filepath.Join(runDir, "checkpoints")
 	switch which {
-	case "best", "latest":
-		ptr := filepath.Join(dir, which+".json")
-		if !fileExists(ptr) && which == "best" {
+	case "best", "latest", "best" + trainSuffix, "latest" + trainSuffix:
+		word, training := strings.CutSuffix(which, trainSuffix)
+		ptr := filepath.Join(dir, word+".json")
+		if !fileExists(ptr) && word == "best" {
 			ptr = filepath.Join(dir, "latest.json")
 		}
 		if !fileExists(ptr) {
-			return "", fmt.Errorf("%w %s: the run has no %s checkpoint yet", ErrCheckpoint, ptr, which)
+			return "", fmt.Errorf("%w %s: the run has no %s checkpoint yet", ErrCheckpoint, ptr, word)
 		}
 		p, err := readPointer(ptr)
 		if err != nil {
 			return "", fmt.Errorf("%w: %v", ErrCheckpoint, err)
 		}
-		return filepath.Join(dir, p.Weights), nil
+		w := filepath.Join(dir, p.Weights)
+		if !training {
+			return w, nil
+		}
+		t := strings.TrimSuffix(w, ".safetensors") + trainSuffix + ".safetensors"
+		if !fileExists(t) {
+			return "", fmt.Errorf("%w %s: run %s kept no training weights beside its %s checkpoint (only a run with --ema does: its checkpoints hold the average)", ErrCheckpoint, filepath.Base(t), filepath.Base(runDir), word)
+		}
+		return t, nil
 	}
 	p := which
 	if !strings.Contains(which, string(filepath.Separator)) {

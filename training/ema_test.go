@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/maskdash/maskdash/models"
+	"github.com/maskdash/maskdash/runs"
 )
 
 // TestWeightAverageFollowsItsFormula moves a net's weights at random and
@@ -204,5 +205,67 @@ func BenchmarkWeightAverage(b *testing.B) {
 		if err := a.observe(net, i); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestTrainingWeightsOfAnEMACheckpoint asks for the training weights
+// beside an --ema run's checkpoint (--ckpt latest.train): they predict as
+// the epoch event said they score, a submission of them is recorded with
+// that figure, and calibrate, which fits on the average's kept
+// predictions, refuses them; a run without --ema has none.
+func TestTrainingWeightsOfAnEMACheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	cfg := tinyConfig(t, dir)
+	cfg.EMA = 0.8
+	tr, evs, err := runTrainer(t, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var own float64
+	for _, e := range evs {
+		if e.Kind == KindEpoch && e.TrainWeightsF1 != nil {
+			own = *e.TrainWeightsF1
+		}
+	}
+	path, err := CheckpointPath(tr.RunDir(), "latest.train")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(path, ".train.safetensors") {
+		t.Fatalf("latest.train is %s", path)
+	}
+	pr, err := OpenRunPredictor(runs.NewStore(dir), tr.RunID(), "latest.train")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !pr.Meta.OfTrainingWeights || pr.Meta.EMA != nil {
+		t.Errorf("the meta of the training weights says OfTrainingWeights %v, EMA %+v", pr.Meta.OfTrainingWeights, pr.Meta.EMA)
+	}
+	got, _, err := pr.Evaluate(context.Background(), tr.val, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.MacroF1 != own {
+		t.Errorf("the training weights score %v; the last epoch said %v", got.MacroF1, own)
+	}
+	_, s := SubmissionFrom(dir, []RunPredictor{pr}, false, false)
+	if s.ValF1 == nil || *s.ValF1 != own || !strings.HasSuffix(s.Ckpt, "training weights") {
+		t.Errorf("a submission of the training weights is recorded as %q with F1 %v; want the training weights' %v", s.Ckpt, s.ValF1, own)
+	}
+	if _, err := CalibrateRun(context.Background(), tr.RunDir(), "latest.train", false); err == nil || !strings.Contains(err.Error(), "training weights") {
+		t.Errorf("calibrating the training weights: %v", err)
+	}
+	if _, err := OffsetsFor(tr.RunDir(), pr.Meta); err == nil || !strings.Contains(err.Error(), "training weights") {
+		t.Errorf("offsets for the training weights: %v", err)
+	}
+
+	plain := tinyConfig(t, dir)
+	plain.Epochs = 1
+	ptr, _, err := runTrainer(t, plain, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := CheckpointPath(ptr.RunDir(), "best.train"); err == nil || !strings.Contains(err.Error(), "--ema") {
+		t.Errorf("best.train of a run without --ema: %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package training
 
 import (
 	"fmt"
+	"math"
 	"path/filepath"
 	"strings"
 
@@ -31,7 +32,15 @@ func SubmissionFrom(runsDir string, prs []RunPredictor, tta, offsets bool) (stri
 	case len(prs) == 1:
 		m := prs[0].Meta
 		s.Ckpt = fmt.Sprintf("epoch %d, step %d", m.Epoch, m.Step)
-		if m.Metrics != nil && m.Batch == 0 {
+		switch {
+		case m.OfTrainingWeights:
+			s.Ckpt += ", training weights"
+			if m.Batch == 0 { // the epoch event's figure of them (the checkpoint's Metrics are the average's)
+				if ys, err := epochValues(prs[0].RunDir, trainWeightsF1); err == nil && m.Epoch <= len(ys) && !math.IsNaN(ys[m.Epoch-1]) {
+					s.ValF1 = &ys[m.Epoch-1]
+				}
+			}
+		case m.Metrics != nil && m.Batch == 0:
 			f1 := m.Metrics.MacroF1
 			s.ValF1 = &f1
 		}
@@ -45,6 +54,15 @@ func SubmissionFrom(runsDir string, prs []RunPredictor, tta, offsets bool) (stri
 		}
 	}
 	return home, s
+}
+
+// trainWeightsF1 is an epoch event's macro F1 of the training weights
+// (--ema); NaN without.
+func trainWeightsF1(e Event) float64 {
+	if e.TrainWeightsF1 == nil {
+		return math.NaN()
+	}
+	return *e.TrainWeightsF1
 }
 
 // runRef names the run in folder dir as runs folder home's record does:
