@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -124,11 +125,14 @@ func NewStore(dir string) *Store { return &Store{Dir: dir} }
 var unsafeID = regexp.MustCompile(`[^A-Za-z0-9._+-]+`)
 
 // NewID makes a readable, sortable id such as 20261126-1830-vgg-s-focal
-// (with a task and a name: 20261126-1830-vgg-s-focal-age-long).
+// (with a task and a name: 20261126-1830-vgg-s-focal-age-long). A name
+// that says what the id says already (--name focal for a focal run) is
+// not said twice: the id stays 20261126-1830-vgg-s-focal, which its
+// suffix "focal" still finds; run.json keeps the name.
 func NewID(t time.Time, model, loss, task, name string) string {
 	parts := []string{t.Format("20060102-150405"), model, loss}
 	for _, p := range []string{task, name} {
-		if p != "" {
+		if p != "" && !slices.Contains(parts[1:], p) {
 			parts = append(parts, p)
 		}
 	}
