@@ -188,7 +188,7 @@ func OffsetsFor(runDir string, meta CkptMeta) (runs.ClassOffsets, error) {
 	}
 	o, err := runs.ReadClassOffsets(runDir)
 	if errors.Is(err, runs.ErrNoOffsets) {
-		return o, fmt.Errorf("%w: fit them with maskdash calibrate %s", err, filepath.Base(runDir))
+		return o, fmt.Errorf("%w: fit them with maskdash calibrate %s (which keeps them only when they raise macro F1 on held-out halves of the validation images; when they do not, predict without --offsets)", err, filepath.Base(runDir))
 	}
 	if err != nil {
 		return o, err
