@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -66,6 +67,9 @@ type chartOpts struct {
 	// Dashed draws series i in dashes (╌): the epochs a --val-train run
 	// validated on images it trained on (seenSplit).
 	Dashed []bool
+	// Empty is what the chart says before it has a value ("": waiting
+	// for data…).
+	Empty string
 }
 
 // dashed is a series' line style in dashes: the plain and heavy lines
@@ -144,7 +148,7 @@ func plot(series [][]float64, o chartOpts) string {
 		axisRows = 2
 	}
 	if len(ok) == 0 {
-		return placeholder(o.W, o.H, "waiting for data…")
+		return placeholder(o.W, o.H, cmp.Or(o.Empty, "waiting for data…"))
 	}
 	// asciigraph draws Height+1 rows.
 	opts := []asciigraph.Option{asciigraph.Height(max(rows-1-axisRows, 1)), asciigraph.Width(max(o.W-12, 10)), asciigraph.Precision(3)}

@@ -221,3 +221,24 @@ func TestEMAEpochsShowTheTrainingWeights(t *testing.T) {
 		t.Errorf("the small screen's figures lack the training weights':\n%s", v)
 	}
 }
+
+// TestValidationPanelBeforeTheFirstEpoch: before its first epoch ends
+// the validation panel says when its figures come (not "waiting for
+// data", which the loader's wait is called too), or that a run without
+// validation images has none.
+func TestValidationPanelBeforeTheFirstEpoch(t *testing.T) {
+	for _, c := range []struct {
+		val  int
+		want string
+	}{{420, "each epoch ends with a validation on its 420 images"}, {0, "no validation images: no figures to draw"}} {
+		evs := script()[:1] // the run's settings, nothing trained yet
+		hdr := *evs[0].Settings
+		hdr.Val = c.val
+		evs[0].Settings = &hdr
+		m := New(Options{Snapshot: evs, Ctrl: &fakeCtrl{}, Renderer: asciiRenderer()})
+		m, _ = m.Resize(160, 40)
+		if v := m.View(); !strings.Contains(v, c.want) || strings.Contains(v, "waiting for data") {
+			t.Errorf("%d validation images: the panel does not say %q:\n%s", c.val, c.want, v)
+		}
+	}
+}

@@ -391,7 +391,7 @@ func TestInfiniteLossDoesNotPanic(t *testing.T) {
 	}})
 	_ = nm.(Model).View()
 	empty := New(Options{Renderer: asciiRenderer()})
-	if !strings.Contains(empty.View(), "waiting for data") {
+	if !strings.Contains(empty.View(), "waiting for the first training steps") {
 		t.Error("empty dashboard should say it is waiting")
 	}
 }

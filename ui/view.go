@@ -543,6 +543,9 @@ func (m Model) lossPanel(w, h int) string {
 // the chosen unit (when axis), the log y, and the cursor's marker.
 func (m Model) stepChart(w, h int, title []string, series [][]float64, colors []asciigraph.AnsiColor, win window, axis bool) string {
 	o := chartOpts{W: w, H: h - 1, Color: m.styles.Color, Colors: m.colors(colors...)}
+	if len(m.state.Steps) == 0 {
+		o.Empty = "waiting for the first training steps…" // a first epoch decodes its images as it goes
+	}
 	if m.win.logY {
 		for i := range series {
 			series[i] = logOf(series[i])
@@ -598,6 +601,12 @@ func (m Model) valPanel(w, h int) string {
 			joinFit([]string{"val F1 " + f1, strings.TrimSuffix(strings.TrimSuffix(ownShort, " (gray)"), " (dotted)"), "acc " + acc}, " · ", 1<<20)+short)
 	}
 	o := chartOpts{W: w, H: h - 1, Color: m.styles.Color, Colors: m.colors(m.styles.Series.Acc, m.styles.Series.F1)}
+	switch {
+	case s.Header.ID != "" && s.Header.Val == 0:
+		o.Empty = "no validation images: no figures to draw"
+	case s.Header.ID != "":
+		o.Empty = fmt.Sprintf("each epoch ends with a validation on its %d images", s.Header.Val)
+	}
 	if n > 1 {
 		o.XLo, o.XHi, o.XWhole = 1, float64(n), true
 		o.XFmt = func(v float64) string { return fmt.Sprintf("%.0f", v) }
