@@ -561,6 +561,18 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 		return false, fmt.Errorf("epoch %d trained on no image: none of its %d training images could be read (warned above): check the data folder %s",
 			t.epoch+1, len(order), t.train.Root)
 	}
+	trainAcc := 0.0
+	if seen > 0 {
+		trainAcc = correct / seen
+	}
+	return t.endEpoch(ctx, trainAcc, nb)
+}
+
+// endEpoch validates the epoch just trained (trainAcc its training
+// accuracy, nb its batches), emits its figures, checkpoints it and
+// applies the rules that read them. A stop during the validation leaves
+// the epoch open in the final checkpoint, every batch trained.
+func (t *Trainer) endEpoch(ctx context.Context, trainAcc float64, nb int) (stop bool, err error) {
 	t.epoch++
 	t.batchInEpoch = 0
 	m, conf, preds, err := t.validate(ctx)
@@ -583,10 +595,6 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 			return true, t.finalCheckpoint()
 		}
 		return false, err
-	}
-	trainAcc := 0.0
-	if seen > 0 {
-		trainAcc = correct / seen
 	}
 	// Validation of images the weights trained on (--val-train) is no
 	// measure: it picks no best figures and stops nothing, and the
@@ -622,8 +630,7 @@ func (t *Trainer) runEpoch(ctx context.Context) (stop bool, err error) {
 	}
 	// A stall here waits before the next epoch rather than after its
 	// first step.
-	stop, err = t.between(ctx)
-	return stop, err
+	return t.between(ctx)
 }
 
 // heldOutRules applies the rules that read a held-out epoch's macro F1
