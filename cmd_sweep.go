@@ -40,10 +40,16 @@ func trainFlagSet() (*pflag.FlagSet, *training.Config, func() error) {
 	return fs, &cfg, finish
 }
 
+// sweepOptions are sweep's own flags (the train flags it passes on are
+// the trials').
+type sweepOptions struct {
+	runsDir, grid, random, backend, slurmArgs, early, name, search string
+	draws, folds, seeds, parallel, minEpochs, eta, startup         int
+	wait                                                           bool
+}
+
 func (a *app) sweepCmd() *cobra.Command {
-	var runsDir, grid, random, backend, slurmArgs, early, name, search string
-	var draws, folds, seeds, parallel, minEpochs, eta, startup int
-	var wait bool
+	var o sweepOptions
 	cmd := &cobra.Command{
 		Use:   "sweep [--grid G] [--random R --trials N [--search tpe]] [--folds K] [--seeds N] [train flags…]",
 		Short: "train every setting of a search space, here or on a Slurm cluster",
@@ -68,187 +74,219 @@ each trial that ends proposes and submits the next settings itself.`,
 		Args: noArgs,
 	}
 	f := cmd.Flags()
-	runsFlag(f, &runsDir, "runs folder (the sweep's folder goes in it)")
-	f.StringVar(&name, "name", "", "sweep name (added to its id)")
-	f.StringVar(&grid, "grid", "", "grid: name=v1,v2;name=v1,v2 (train flag names)")
-	f.StringVar(&random, "random", "", "random draws: name=log:lo..hi;name=lo..hi;name=v1,v2")
-	countInt(f, &draws, "trials", 0, "random draws of --random (default 10), or settings a TPE search tries (default 20)")
-	f.StringVar(&search, "search", "random", "how --random's settings are chosen: random (all drawn at the start), tpe (each next one proposed from the finished trials' macro F1, all settings together) or tpe-independent (each setting on its own)")
-	countInt(f, &startup, "startup", 0, "a TPE search's first settings, drawn at random (default 5, or --parallel when more)")
-	countInt(f, &folds, "folds", 0, "K-fold: every trial on each of K folds split by person (0: no folds)")
-	countInt(f, &seeds, "seeds", 0, "every trial with seeds 1..N (0: the train seed)")
-	positiveInt(f, &parallel, "parallel", 1, "trials at a time")
-	f.StringVar(&backend, "backend", "local", "local or slurm")
-	f.StringVar(&slurmArgs, "slurm-args", "", "more sbatch flags, such as '--partition=gpu --gres=gpu:1 --time=2:00:00'")
-	f.StringVar(&early, "early-stop", "", "stop weak trials: asha or median")
-	countInt(f, &minEpochs, "min-epochs", 0, "ASHA's first rung and the median rule's grace, in epochs (default 1)")
-	countInt(f, &eta, "eta", 0, "ASHA's reduction factor (default 3)")
-	f.BoolVar(&wait, "wait", false, "stay until every trial has ended, requeueing the ones that die")
+	runsFlag(f, &o.runsDir, "runs folder (the sweep's folder goes in it)")
+	f.StringVar(&o.name, "name", "", "sweep name (added to its id)")
+	f.StringVar(&o.grid, "grid", "", "grid: name=v1,v2;name=v1,v2 (train flag names)")
+	f.StringVar(&o.random, "random", "", "random draws: name=log:lo..hi;name=lo..hi;name=v1,v2")
+	countInt(f, &o.draws, "trials", 0, "random draws of --random (default 10), or settings a TPE search tries (default 20)")
+	f.StringVar(&o.search, "search", "random", "how --random's settings are chosen: random (all drawn at the start), tpe (each next one proposed from the finished trials' macro F1, all settings together) or tpe-independent (each setting on its own)")
+	countInt(f, &o.startup, "startup", 0, "a TPE search's first settings, drawn at random (default 5, or --parallel when more)")
+	countInt(f, &o.folds, "folds", 0, "K-fold: every trial on each of K folds split by person (0: no folds)")
+	countInt(f, &o.seeds, "seeds", 0, "every trial with seeds 1..N (0: the train seed)")
+	positiveInt(f, &o.parallel, "parallel", 1, "trials at a time")
+	f.StringVar(&o.backend, "backend", "local", "local or slurm")
+	f.StringVar(&o.slurmArgs, "slurm-args", "", "more sbatch flags, such as '--partition=gpu --gres=gpu:1 --time=2:00:00'")
+	f.StringVar(&o.early, "early-stop", "", "stop weak trials: asha or median")
+	countInt(f, &o.minEpochs, "min-epochs", 0, "ASHA's first rung and the median rule's grace, in epochs (default 1)")
+	countInt(f, &o.eta, "eta", 0, "ASHA's reduction factor (default 3)")
+	f.BoolVar(&o.wait, "wait", false, "stay until every trial has ended, requeueing the ones that die")
 	tfs, _, _ := trainFlagSet()
 	tfs.VisitAll(func(fl *pflag.Flag) {
 		if !sweepOwned[fl.Name] && f.Lookup(fl.Name) == nil {
 			f.AddFlag(fl)
 		}
 	})
-	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		var trainArgs []string
-		var fromErr error
-		cmd.Flags().Visit(func(fl *pflag.Flag) {
-			if tfs.Lookup(fl.Name) != fl { // the sweep's own, not a train flag
-				return
-			}
-			v := fl.Value.String()
-			if fl.Name == "from" {
-				dir, err := runs.NewStore(runsDir).Resolve(v)
-				if err == nil {
-					v, err = filepath.Abs(dir)
-				}
-				if err != nil {
-					fromErr = fmt.Errorf("--from: %w", err)
-				}
-			}
-			trainArgs = append(trainArgs, "--"+fl.Name+"="+v)
-		})
-		if fromErr != nil {
-			return fromErr
-		}
-		sp := sweep.Space{Draws: draws, Folds: folds, Seeds: seeds, Seed: uint64(time.Now().UnixNano())}
-		var err error
-		if sp.Grid, err = sweep.ParseGrid(grid); err != nil {
-			return err
-		}
-		if sp.Random, err = sweep.ParseRandom(random); err != nil {
-			return err
-		}
-		method, joint, err := sweep.ParseMethod(search)
-		if err != nil {
-			return err
-		}
-		if len(sp.Random) > 0 && draws == 0 {
-			sp.Draws, draws = 10, 10 // sweep.json's space says how many
-		}
-		var tpe *sweep.Search
-		if method == sweep.MethodTPE {
-			switch {
-			case len(sp.Random) == 0:
-				return errors.New("--search tpe searches --random's space: give --random")
-			case len(sp.Grid) > 0:
-				return errors.New("--search tpe searches --random's space alone: write --grid's settings as lists in --random (name=v1,v2)")
-			}
-			tpe = &sweep.Search{Method: method, Space: random, Points: draws, Startup: startup, Folds: folds, Seeds: seeds, Seed: sp.Seed, Joint: joint}
-			if tpe.Points == 0 {
-				tpe.Points = 20
-			}
-			if tpe.Startup == 0 {
-				tpe.Startup = max(sweep.DefaultStartup, parallel)
-			}
-			tpe.Startup = min(tpe.Startup, tpe.Points)
-			sp.Draws, draws = tpe.Startup, tpe.Points
-		} else if startup > 0 {
-			return errors.New("--startup is a TPE search's: give --search tpe")
-		}
-		if folds == 1 {
-			return errors.New("--folds 1 is no K-fold: use 2 or more, or leave it out")
-		}
-		for _, p := range sp.Grid {
-			if err := checkParam(tfs, p.Name); err != nil {
-				return err
-			}
-		}
-		for _, d := range sp.Random {
-			if err := checkParam(tfs, d.Name); err != nil {
-				return err
-			}
-		}
-		if len(sp.Grid) == 0 && len(sp.Random) == 0 && folds == 0 && seeds <= 1 {
-			return errors.New("the search space is empty: give --grid, --random, --folds or --seeds")
-		}
-		trials, err := sp.Expand()
-		if err != nil {
-			return err
-		}
-		// The flags every trial shares, and their data folder: a typo
-		// there would fail every trial.
-		checks := new(training.StartChecks) // each data folder read once
-		varies := func(name string) bool {
-			return slices.ContainsFunc(sp.Grid, func(p sweep.Param) bool { return p.Name == name }) ||
-				slices.ContainsFunc(sp.Random, func(d sweep.Dist) bool { return d.Name == name })
-		}
-		// (Not alone when the search varies the schedule: the shared
-		// flags may hold a setting of some trials' schedule only, which
-		// the others drop: parseTrial.)
-		if !varies("schedule") {
-			if err := checkTrialArgs(a.ctx, checks, trainArgs, nil); err != nil {
-				return err
-			}
-		}
-		// Every value the search can draw must parse as train's flag (a
-		// TPE search proposes as trials end): each list value, each
-		// range's ends, checked first so that the error names the value
-		// whichever the first draws were.
-		for _, d := range sp.Random {
-			for _, v := range d.Ends() {
-				if err := checkTrialArgs(a.ctx, checks, trainArgs, []string{"--" + d.Name + "=" + v}); err != nil {
-					return fmt.Errorf("--random's %s=%s: %w", d.Name, v, err)
-				}
-			}
-		}
-		// So must every trial's flags together.
-		for _, t := range trials {
-			if err := checkTrialArgs(a.ctx, checks, trainArgs, t.Args()); err != nil {
-				return fmt.Errorf("trial %s (%s): %w", t.RunID, t.Label(), err)
-			}
-		}
-		rule := sweep.Rule(early)
-		if rule != sweep.RuleNone && rule != sweep.RuleASHA && rule != sweep.RuleMedian {
-			return fmt.Errorf("--early-stop %q is not asha or median", early)
-		}
-		be, err := sweep.NewBackend(backend)
-		if err != nil {
-			return err
-		}
-		bin, err := os.Executable()
-		if err != nil {
-			return fmt.Errorf("cannot find this maskdash binary for the trials: %w", err)
-		}
-		abs, err := filepath.Abs(runsDir)
-		if err != nil {
-			return err
-		}
-		sw := &sweep.Sweep{Space: spaceWords(grid, random, draws, folds, seeds, search, method), TrainArgs: trainArgs, Backend: backend, Parallel: parallel,
-			EarlyStop: rule, MinEpochs: minEpochs, Eta: eta, Binary: bin, SlurmArgs: strings.Fields(slurmArgs), Trials: trials, Search: tpe, DrawSeed: sp.Seed}
-		if err := sweep.Create(abs, name, sw); err != nil {
-			return err
-		}
-		// The trials run a copy kept in the sweep folder: 'go run' deletes
-		// its binary when it exits, a rebuilt maskdash may differ, and a
-		// cluster's nodes see the sweep folder (it is on the shared
-		// filesystem) but maybe not this path.
-		if sw.Binary, err = sweep.KeepBinary(sw.Dir, bin); err != nil {
-			return err
-		}
-		if err := sw.Save(); err != nil {
-			return err
-		}
-		// Under the sweep's lock: a trial that ends at once may already
-		// propose the next setting of a search.
-		if err := sw.Update(func() error { return be.Submit(a.ctx, sw, allTrials(sw)) }); err != nil {
-			return fmt.Errorf("sweep %s was written but not submitted: %w (fix it and run 'maskdash sweep resume %s')", sw.ID, err, sw.ID)
-		}
-		if tpe != nil {
-			fmt.Fprintf(a.out, "sweep %s: a TPE search of %d settings (the first %d at random) on %s, %d trials at a time, in %s\n",
-				sw.ID, tpe.Points, tpe.Startup, backend, parallel, sw.Dir)
-		} else {
-			fmt.Fprintf(a.out, "sweep %s: %d trials on %s, %d at a time, in %s\n", sw.ID, len(sw.Trials), backend, parallel, sw.Dir)
-		}
-		if !wait {
-			fmt.Fprintf(a.out, "follow it with 'maskdash sweep status %s --runs %s' (or --wait)\n", sw.ID, runsDir)
-			return nil
-		}
-		return a.waitSweep(sw, be)
-	}
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error { return a.startSweep(cmd, tfs, &o) }
 	cmd.AddCommand(a.sweepViewCmd(), a.sweepStatusCmd(), a.sweepResumeCmd(), a.sweepExtendCmd(), a.sweepCancelCmd(), a.sweepTrialCmd(), a.sweepRunLocalCmd())
 	return cmd
+}
+
+// startSweep checks a sweep's search space and every trial's flags as
+// its start would check them, writes the sweep folder, submits the trials
+// and, with --wait, follows them to their end.
+func (a *app) startSweep(cmd *cobra.Command, tfs *pflag.FlagSet, o *sweepOptions) error {
+	trainArgs, err := o.sharedTrainArgs(cmd, tfs)
+	if err != nil {
+		return err
+	}
+	sp, tpe, method, err := o.space(tfs)
+	if err != nil {
+		return err
+	}
+	trials, err := sp.Expand()
+	if err != nil {
+		return err
+	}
+	if err := checkSweepTrials(a.ctx, sp, trainArgs, trials); err != nil {
+		return err
+	}
+	rule := sweep.Rule(o.early)
+	if rule != sweep.RuleNone && rule != sweep.RuleASHA && rule != sweep.RuleMedian {
+		return fmt.Errorf("--early-stop %q is not asha or median", o.early)
+	}
+	be, err := sweep.NewBackend(o.backend)
+	if err != nil {
+		return err
+	}
+	bin, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("cannot find this maskdash binary for the trials: %w", err)
+	}
+	abs, err := filepath.Abs(o.runsDir)
+	if err != nil {
+		return err
+	}
+	sw := &sweep.Sweep{Space: spaceWords(o.grid, o.random, o.draws, o.folds, o.seeds, o.search, method), TrainArgs: trainArgs, Backend: o.backend, Parallel: o.parallel,
+		EarlyStop: rule, MinEpochs: o.minEpochs, Eta: o.eta, Binary: bin, SlurmArgs: strings.Fields(o.slurmArgs), Trials: trials, Search: tpe, DrawSeed: sp.Seed}
+	if err := sweep.Create(abs, o.name, sw); err != nil {
+		return err
+	}
+	// The trials run a copy kept in the sweep folder: 'go run' deletes
+	// its binary when it exits, a rebuilt maskdash may differ, and a
+	// cluster's nodes see the sweep folder (it is on the shared
+	// filesystem) but maybe not this path.
+	if sw.Binary, err = sweep.KeepBinary(sw.Dir, bin); err != nil {
+		return err
+	}
+	if err := sw.Save(); err != nil {
+		return err
+	}
+	// Under the sweep's lock: a trial that ends at once may already
+	// propose the next setting of a search.
+	if err := sw.Update(func() error { return be.Submit(a.ctx, sw, allTrials(sw)) }); err != nil {
+		return fmt.Errorf("sweep %s was written but not submitted: %w (fix it and run 'maskdash sweep resume %s')", sw.ID, err, sw.ID)
+	}
+	if tpe != nil {
+		fmt.Fprintf(a.out, "sweep %s: a TPE search of %d settings (the first %d at random) on %s, %d trials at a time, in %s\n",
+			sw.ID, tpe.Points, tpe.Startup, o.backend, o.parallel, sw.Dir)
+	} else {
+		fmt.Fprintf(a.out, "sweep %s: %d trials on %s, %d at a time, in %s\n", sw.ID, len(sw.Trials), o.backend, o.parallel, sw.Dir)
+	}
+	if !o.wait {
+		fmt.Fprintf(a.out, "follow it with 'maskdash sweep status %s --runs %s' (or --wait)\n", sw.ID, o.runsDir)
+		return nil
+	}
+	return a.waitSweep(sw, be)
+}
+
+// sharedTrainArgs are the train flags given to sweep, which every trial
+// shares, as --name=value (--from's run as its folder's absolute path,
+// which a trial finds from anywhere).
+func (o *sweepOptions) sharedTrainArgs(cmd *cobra.Command, tfs *pflag.FlagSet) ([]string, error) {
+	var trainArgs []string
+	var fromErr error
+	cmd.Flags().Visit(func(fl *pflag.Flag) {
+		if tfs.Lookup(fl.Name) != fl { // the sweep's own, not a train flag
+			return
+		}
+		v := fl.Value.String()
+		if fl.Name == "from" {
+			dir, err := runs.NewStore(o.runsDir).Resolve(v)
+			if err == nil {
+				v, err = filepath.Abs(dir)
+			}
+			if err != nil {
+				fromErr = fmt.Errorf("--from: %w", err)
+			}
+		}
+		trainArgs = append(trainArgs, "--"+fl.Name+"="+v)
+	})
+	return trainArgs, fromErr
+}
+
+// space reads the search space of --grid, --random, --folds and --seeds,
+// and with --search tpe the search that proposes its settings (nil
+// without); the method is --search's. It fills in the defaults of
+// --trials and --startup.
+func (o *sweepOptions) space(tfs *pflag.FlagSet) (sp sweep.Space, tpe *sweep.Search, method sweep.Method, err error) {
+	sp = sweep.Space{Draws: o.draws, Folds: o.folds, Seeds: o.seeds, Seed: uint64(time.Now().UnixNano())}
+	if sp.Grid, err = sweep.ParseGrid(o.grid); err != nil {
+		return sp, nil, method, err
+	}
+	if sp.Random, err = sweep.ParseRandom(o.random); err != nil {
+		return sp, nil, method, err
+	}
+	method, joint, err := sweep.ParseMethod(o.search)
+	if err != nil {
+		return sp, nil, method, err
+	}
+	if len(sp.Random) > 0 && o.draws == 0 {
+		sp.Draws, o.draws = 10, 10 // sweep.json's space says how many
+	}
+	if method == sweep.MethodTPE {
+		switch {
+		case len(sp.Random) == 0:
+			return sp, nil, method, errors.New("--search tpe searches --random's space: give --random")
+		case len(sp.Grid) > 0:
+			return sp, nil, method, errors.New("--search tpe searches --random's space alone: write --grid's settings as lists in --random (name=v1,v2)")
+		}
+		tpe = &sweep.Search{Method: method, Space: o.random, Points: o.draws, Startup: o.startup, Folds: o.folds, Seeds: o.seeds, Seed: sp.Seed, Joint: joint}
+		if tpe.Points == 0 {
+			tpe.Points = 20
+		}
+		if tpe.Startup == 0 {
+			tpe.Startup = max(sweep.DefaultStartup, o.parallel)
+		}
+		tpe.Startup = min(tpe.Startup, tpe.Points)
+		sp.Draws, o.draws = tpe.Startup, tpe.Points
+	} else if o.startup > 0 {
+		return sp, nil, method, errors.New("--startup is a TPE search's: give --search tpe")
+	}
+	if o.folds == 1 {
+		return sp, nil, method, errors.New("--folds 1 is no K-fold: use 2 or more, or leave it out")
+	}
+	for _, p := range sp.Grid {
+		if err := checkParam(tfs, p.Name); err != nil {
+			return sp, nil, method, err
+		}
+	}
+	for _, d := range sp.Random {
+		if err := checkParam(tfs, d.Name); err != nil {
+			return sp, nil, method, err
+		}
+	}
+	if len(sp.Grid) == 0 && len(sp.Random) == 0 && o.folds == 0 && o.seeds <= 1 {
+		return sp, nil, method, errors.New("the search space is empty: give --grid, --random, --folds or --seeds")
+	}
+	return sp, tpe, method, nil
+}
+
+// checkSweepTrials checks, before any trial is submitted, what a trial's
+// start would: the flags every trial shares and their data folder (a typo
+// there would fail every trial), every value the search can draw, and
+// every trial's flags together.
+func checkSweepTrials(ctx context.Context, sp sweep.Space, trainArgs []string, trials []sweep.Trial) error {
+	checks := new(training.StartChecks) // each data folder read once
+	varies := func(name string) bool {
+		return slices.ContainsFunc(sp.Grid, func(p sweep.Param) bool { return p.Name == name }) ||
+			slices.ContainsFunc(sp.Random, func(d sweep.Dist) bool { return d.Name == name })
+	}
+	// (Not alone when the search varies the schedule: the shared flags
+	// may hold a setting of some trials' schedule only, which the others
+	// drop: parseTrial.)
+	if !varies("schedule") {
+		if err := checkTrialArgs(ctx, checks, trainArgs, nil); err != nil {
+			return err
+		}
+	}
+	// Every value the search can draw must parse as train's flag (a TPE
+	// search proposes as trials end): each list value, each range's ends,
+	// checked first so that the error names the value whichever the first
+	// draws were.
+	for _, d := range sp.Random {
+		for _, v := range d.Ends() {
+			if err := checkTrialArgs(ctx, checks, trainArgs, []string{"--" + d.Name + "=" + v}); err != nil {
+				return fmt.Errorf("--random's %s=%s: %w", d.Name, v, err)
+			}
+		}
+	}
+	// So must every trial's flags together.
+	for _, t := range trials {
+		if err := checkTrialArgs(ctx, checks, trainArgs, t.Args()); err != nil {
+			return fmt.Errorf("trial %s (%s): %w", t.RunID, t.Label(), err)
+		}
+	}
+	return nil
 }
 
 func checkParam(tfs *pflag.FlagSet, name string) error {
