@@ -116,7 +116,7 @@ func trainFlags(fs *pflag.FlagSet, c *training.Config) func() error {
 	fs.StringVar(&c.Data, "data", "", "data folder (default: the built-in synthetic set)")
 	fs.StringVar(&c.Format, "format", "", "data format: mask, folder or idx (default: detect)")
 	fs.StringVar(&c.Model, "model", d.Model, "model: cnn-s, vgg-s, resnet-s, or a -mh multi-head variant")
-	fs.StringVar(&c.Loss, "loss", d.Loss, "loss: ce, focal, smooth, f1, or a weighted sum such as 0.6focal+0.4f1")
+	fs.StringVar(&c.Loss, "loss", d.Loss, "loss: ce, focal, smooth, f1, la (cross entropy of the logits shifted by the log of each class's share of the batches: Menon et al.'s logit adjustment, for macro F1 on imbalanced classes), or a weighted sum such as 0.6focal+0.4f1")
 	fs.StringVar(&c.Optim, "optim", d.Optim, "optimizer: sgd, adam, adamw, adamp, radam")
 	positiveFloat(fs, &c.LR, "lr", d.LR, "learning rate")
 	fs.BoolVar(&c.LRFind, "lr-find", false, "find the learning rate first: lrfind's range test, then train at its suggestion (instead of --lr)")

@@ -24,6 +24,11 @@ type gpuLossBufs struct {
 	x, dx          []gpu.Buffer // per head, rows × size (several heads only)
 	loss           gpu.Buffer   // heads × terms × rows floats
 	counts         gpu.Buffer   // soft F1: tp, sp, sy, size doubles each
+	// adj is per head the logit-adjusted loss's shift of the logits, and
+	// adjUp the values it holds: they change once an epoch, so a step
+	// uploads them only when they differ.
+	adj   []gpu.Buffer
+	adjUp [][]float32
 	// host is the page-locked memory of each step in flight (gpu.Marks
 	// of them; a step takes slot gen % gpu.Marks), so that a step queued
 	// before the last one's results are read (QueueTrainStepHeld) writes
@@ -113,6 +118,14 @@ func (r *gpuRun) deviceLossStep(nd *G.Node, l *DeviceLoss, op *ops.LossOp) error
 		if err := gpu.Upload(d, bufs.labels[h], staged); err != nil {
 			return err
 		}
+		if h < len(l.Adjust) && !slices.Equal(bufs.adjUp[h], l.Adjust[h]) {
+			// Queued after the steps before, which read the old values:
+			// from pageable memory, as it changes once an epoch.
+			if err := gpu.Upload(d, bufs.adj[h], l.Adjust[h]); err != nil {
+				return err
+			}
+			bufs.adjUp[h] = slices.Clone(l.Adjust[h])
+		}
 		hx, hdx := r.buf[x], dlogits
 		if len(l.Heads) > 1 {
 			hx, hdx = bufs.x[h], bufs.dx[h]
@@ -125,7 +138,7 @@ func (r *gpuRun) deviceLossStep(nd *G.Node, l *DeviceLoss, op *ops.LossOp) error
 		}
 		for t, term := range l.Terms {
 			lossRows := bufs.loss.At((h*len(l.Terms) + t) * rows)
-			if err := r.lossTerm(term, l, rows, size, hx, bufs.labels[h], lossRows, bufs.counts, hdx); err != nil {
+			if err := r.lossTerm(term, l, rows, size, hx, bufs.labels[h], bufs.adj[h], lossRows, bufs.counts, hdx); err != nil {
 				return err
 			}
 		}
@@ -151,8 +164,9 @@ func (r *gpuRun) deviceLossStep(nd *G.Node, l *DeviceLoss, op *ops.LossOp) error
 
 // lossTerm queues one term's kernels for one head: per-row losses into
 // loss (soft F1: the batch's into its first value) and weight × the
-// term's gradient added to dx.
-func (r *gpuRun) lossTerm(term DeviceLossTerm, l *DeviceLoss, rows, size int, x, labels, loss, counts, dx gpu.Buffer) error {
+// term's gradient added to dx; adj is the head's shift of the logits for
+// the logit-adjusted term.
+func (r *gpuRun) lossTerm(term DeviceLossTerm, l *DeviceLoss, rows, size int, x, labels, adj, loss, counts, dx gpu.Buffer) error {
 	d := r.net.dev
 	switch term.Kind {
 	case LossCE, LossSmooth:
@@ -163,6 +177,8 @@ func (r *gpuRun) lossTerm(term DeviceLossTerm, l *DeviceLoss, rows, size int, x,
 		return d.Launch("md_smooth_ce", rows, rows, size, x, labels, s, term.Weight, loss, dx)
 	case LossFocal:
 		return d.Launch("md_focal", rows, rows, size, x, labels, l.Gamma, term.Weight, loss, dx)
+	case LossLA:
+		return d.Launch("md_la_ce", rows, rows, size, x, labels, adj, term.Weight, loss, dx)
 	case LossF1:
 		tp, sp, sy := counts, counts.At(2*size), counts.At(4*size)
 		if err := d.Launch("md_f1_counts", size, rows, size, x, labels, tp, sp, sy); err != nil {
@@ -187,6 +203,16 @@ func checkDeviceLoss(l *DeviceLoss, rows, k int) error {
 		return fmt.Errorf("the loss on the GPU: labels for %d heads, %d heads", len(l.Labels), len(l.Heads))
 	case len(l.Terms) == 0:
 		return fmt.Errorf("the loss on the GPU: no terms")
+	}
+	if slices.ContainsFunc(l.Terms, func(t DeviceLossTerm) bool { return t.Kind == LossLA }) {
+		if len(l.Adjust) != len(l.Heads) {
+			return fmt.Errorf("the loss on the GPU: the logit-adjusted term has shifts for %d heads, %d heads", len(l.Adjust), len(l.Heads))
+		}
+		for h, a := range l.Adjust {
+			if len(a) != l.Heads[h] {
+				return fmt.Errorf("the loss on the GPU: %d shifts for head %d of %d classes", len(a), h, l.Heads[h])
+			}
+		}
 	}
 	for h, lab := range l.Labels {
 		if len(lab) != rows {
@@ -232,6 +258,11 @@ func (r *gpuRun) lossBufs(rows, k, terms int, heads []int) (*gpuLossBufs, error)
 			return nil, err
 		}
 		b.labels = append(b.labels, lab)
+		adj, err := alloc(size)
+		if err != nil {
+			return nil, err
+		}
+		b.adj, b.adjUp = append(b.adj, adj), append(b.adjUp, nil)
 		if len(heads) > 1 {
 			hx, err := alloc(rows * size)
 			if err != nil {

@@ -4,17 +4,18 @@ package models
 type LossKind int
 
 // The loss terms, as package training names them: cross entropy, label
-// smoothing, focal and soft F1.
+// smoothing, focal, soft F1 and logit-adjusted cross entropy.
 const (
 	LossCE LossKind = iota
 	LossSmooth
 	LossFocal
 	LossF1
+	LossLA
 )
 
 // DeviceLoss is a batch's loss as data, for the GPU engine to compute
 // where the logits are (the kernels in models/cudakern: md_smooth_ce,
-// md_focal, md_f1_counts and md_f1_grad) instead of bringing them to the
+// md_focal, md_f1_counts, md_f1_grad and md_la_ce) instead of bringing them to the
 // host's LossFunc and its gradient back up. It must be the same loss as
 // the LossFunc set with it: the sum over the heads of Σ weight·term, each
 // term as package training defines it.
@@ -26,6 +27,9 @@ type DeviceLoss struct {
 	// 18 classes); Labels[h] each row's class within group h.
 	Heads  []int
 	Labels [][]int32
+	// Adjust[h] is LossLA's shift of head h's logits (τ·log of each
+	// class's prior); nil without a LossLA term.
+	Adjust [][]float32
 }
 
 // DeviceLossTerm is one weighted term of a DeviceLoss.

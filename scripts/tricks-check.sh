@@ -5,7 +5,7 @@
 # each scored by `eval` on the eval images. A measurement, not a test
 # (about a minute a run on two cores).
 #
-#   scripts/tricks-check.sh [cutmix|mixup|pairs|erase|valtrain|schedule|ema|optim|winners|ages|pseudo] [EXTRA TRAIN FLAGS...]
+#   scripts/tricks-check.sh [cutmix|mixup|pairs|erase|valtrain|schedule|ema|optim|losses|winners|ages|pseudo] [EXTRA TRAIN FLAGS...]
 #
 # cutmix (the default): no CutMix, the 2022 winners' half box at 0.3 and
 # Yun et al.'s random box at 0.5. mixup: none, Mixup at 0.5 (α 0.2 and
@@ -20,7 +20,9 @@
 # ema: the weights' moving average (--ema 0.99 and 0.995, each run scored
 # with the average, its checkpoint's weights), at a constant rate and
 # with the cosine schedule. optim: Adam (the default) against RAdam, AdamW
-# and AdamP at the same rate, and SGD at ten times it. winners: the 2021 winning configuration's tricks on
+# and AdamP at the same rate, and SGD at ten times it. losses: cross
+# entropy against the logit-adjusted loss (--loss la), focal loss and the
+# two class-balancing samplers (balance, weighted). winners: the 2021 winning configuration's tricks on
 # this net (step schedule every 5 epochs, the last 3 epochs on the
 # validation images, CutMix 0.3 on the half box, ages 27-29 and 57-59
 # left out), with cross-entropy and with their F1 loss, then the
@@ -55,6 +57,7 @@ winners) variants=("off|" "recipe, ce|--schedule step --lr-step 5 --val-train 3 
 	"without val-train|--schedule step --lr-step 5 --cutmix 0.3 --skip-train-ages 27-29,57-59"
 	"without cutmix|--schedule step --lr-step 5 --val-train 3 --skip-train-ages 27-29,57-59"
 	"without skipped ages|--schedule step --lr-step 5 --val-train 3 --cutmix 0.3") ;;
+losses) variants=("ce|" "la|--loss la" "focal|--loss focal" "balance|--sampler balance" "weighted|--sampler weighted") ;;
 ages) variants=("off|" "skip 27-29,57-59|--skip-train-ages 27-29,57-59" "train ages 30,58|--train-age-bins 30,58"
 	"both|--skip-train-ages 27-29,57-59 --train-age-bins 30,58") ;;
 pseudo) variants=("off|" "pseudo-labels|--pseudo-labels @TEACHER" "pseudo (vote)|--pseudo-labels @VOTE"

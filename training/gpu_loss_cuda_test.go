@@ -43,7 +43,7 @@ func TestGPUDeviceLossMatchesHost(t *testing.T) {
 		labels[i] = r.IntN(18)
 	}
 	for _, name := range []string{"vgg-s", "vgg-s-mh"} {
-		for _, spec := range []string{"ce", "smooth", "focal", "f1", "0.6focal+0.4f1"} {
+		for _, spec := range []string{"ce", "smooth", "focal", "f1", "0.6focal+0.4f1", "la", "0.5la+0.5f1"} {
 			t.Run(fmt.Sprintf("%s/%s", name, spec), func(t *testing.T) {
 				net, err := models.New(models.Spec{Name: name, Batch: batch, W: side, H: side, Seed: 3,
 					Device: models.DeviceCUDA, Precision: models.PrecisionStrict})
@@ -56,6 +56,7 @@ func TestGPUDeviceLossMatchesHost(t *testing.T) {
 					t.Fatal(err)
 				}
 				heads := net.Spec.Heads()
+				loss.Priors = randomPriors(rand.New(rand.NewPCG(7, 8)), heads)
 				step := func(device bool) (float64, []float32, [][]float32) {
 					t.Helper()
 					net.SetLoss(loss.Func(labels, heads))
@@ -94,6 +95,14 @@ func TestGPUDeviceLossMatchesHost(t *testing.T) {
 				for i, p := range net.Params() {
 					if e := opstest.RelErr(g2[i], g1[i]); !(e <= bound) {
 						t.Errorf("gradient of %s: %.2g relative (bound %.2g)", p.Name, e, bound)
+					}
+				}
+				if loss.AdjustsLogits() {
+					// Another epoch's priors: the device takes them up.
+					loss.Priors = randomPriors(rand.New(rand.NewPCG(9, 10)), heads)
+					h, _, _ := step(false)
+					if d, _, _ := step(true); math.Abs(d-h) > 1e-5*math.Abs(h) || h == l1 {
+						t.Errorf("with new priors: loss on the device %v, on the host %v (before them %v)", d, h, l1)
 					}
 				}
 				opt, err := NewOptimizer(OptimConfig{Name: "adam", LR: 1e-3})

@@ -3,6 +3,7 @@ package training
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -11,11 +12,11 @@ import (
 )
 
 // LossNames lists the single losses a loss spec may combine.
-var LossNames = []string{"ce", "focal", "smooth", "f1"}
+var LossNames = []string{"ce", "focal", "smooth", "f1", "la"}
 
 // LossTerm is one weighted term of a loss spec.
 type LossTerm struct {
-	Name   string  // ce, focal, smooth or f1
+	Name   string  // ce, focal, smooth, f1 or la
 	Weight float64 // its weight in the sum
 }
 
@@ -27,13 +28,38 @@ type Loss struct {
 	Gamma     float64 // focal γ; default 2
 	Smoothing float64 // label smoothing; default 0.1
 	Eps       float64 // soft-F1 ε; default 1e-7
+	Tau       float64 // la's τ; default 1
+	// Priors are, per head, each class's share of the labels the
+	// training batches hold (the trainer's samplePriors), which la
+	// adjusts the logits by; nil (or a head's nil): even shares, which
+	// make la cross entropy.
+	Priors [][]float64
+}
+
+// AdjustsLogits reports whether the loss has a logit-adjusted term (la),
+// which needs Priors.
+func (l *Loss) AdjustsLogits() bool {
+	return slices.ContainsFunc(l.Terms, func(t LossTerm) bool { return t.Name == "la" && t.Weight != 0 })
+}
+
+// adjustment is la's shift of head h's c logits: τ·log of each class's
+// prior (nil for even priors, which shift every logit alike).
+func (l *Loss) adjustment(h, c int) []float64 {
+	if h >= len(l.Priors) || len(l.Priors[h]) != c {
+		return nil
+	}
+	adj := make([]float64, c)
+	for j, p := range l.Priors[h] {
+		adj[j] = l.Tau * math.Log(p)
+	}
+	return adj
 }
 
 // ParseLoss reads a loss spec: a name, or weighted names joined by "+",
 // such as "focal", "0.6focal+0.4f1" or "ce+0.5f1". Aliases:
-// cross_entropy = ce, label_smoothing = smooth.
+// cross_entropy = ce, label_smoothing = smooth, logit_adjusted = la.
 func ParseLoss(spec string) (*Loss, error) {
-	l := &Loss{Spec: spec, Gamma: 2, Smoothing: 0.1, Eps: 1e-7}
+	l := &Loss{Spec: spec, Gamma: 2, Smoothing: 0.1, Eps: 1e-7, Tau: 1}
 	s := strings.ReplaceAll(strings.ToLower(spec), " ", "")
 	if s == "" {
 		s = "ce"
@@ -57,6 +83,8 @@ func ParseLoss(spec string) (*Loss, error) {
 			name = "ce"
 		case "label_smoothing", "labelsmoothing":
 			name = "smooth"
+		case "logit_adjusted", "logitadjusted":
+			name = "la"
 		}
 		ok := false
 		for _, n := range LossNames {
@@ -91,7 +119,7 @@ func (l *Loss) Func(labels []int, heads []int) models.LossFunc {
 					tl[i] = dataset.TaskLabel(labels[i], h)
 				}
 			}
-			total += l.head(x, n, k, off, size, tl, g)
+			total += l.head(x, n, k, off, size, tl, l.adjustment(h, size), g)
 			off += size
 		}
 		return total
@@ -99,7 +127,7 @@ func (l *Loss) Func(labels []int, heads []int) models.LossFunc {
 }
 
 // deviceLossKinds is each of LossNames as the GPU engine names it.
-var deviceLossKinds = map[string]models.LossKind{"ce": models.LossCE, "smooth": models.LossSmooth, "focal": models.LossFocal, "f1": models.LossF1}
+var deviceLossKinds = map[string]models.LossKind{"ce": models.LossCE, "smooth": models.LossSmooth, "focal": models.LossFocal, "f1": models.LossF1, "la": models.LossLA}
 
 // Device is the same loss as Func(labels, heads), as data for a net on
 // the GPU to compute there (models.Net.SetDeviceLoss).
@@ -110,7 +138,14 @@ func (l *Loss) Device(labels []int, heads []int) *models.DeviceLoss {
 			d.Terms = append(d.Terms, models.DeviceLossTerm{Kind: deviceLossKinds[t.Name], Weight: t.Weight})
 		}
 	}
-	for h := range heads {
+	for h, size := range heads {
+		if l.AdjustsLogits() {
+			adj := make([]float32, size) // even priors: no shift
+			for j, v := range l.adjustment(h, size) {
+				adj[j] = float32(v)
+			}
+			d.Adjust = append(d.Adjust, adj)
+		}
 		tl := make([]int32, len(labels))
 		for i, y := range labels {
 			if len(heads) == 1 {
@@ -124,8 +159,9 @@ func (l *Loss) Device(labels []int, heads []int) *models.DeviceLoss {
 	return d
 }
 
-// head adds the loss of logits columns [off, off+c) to g and returns it.
-func (l *Loss) head(x []float32, n, k, off, c int, y []int, g []float32) float64 {
+// head adds the loss of logits columns [off, off+c) to g and returns it;
+// adj is la's shift of the logits (nil: none).
+func (l *Loss) head(x []float32, n, k, off, c int, y []int, adj []float64, g []float32) float64 {
 	// One allocation for the probabilities, their logs and dz, which
 	// accumulates ∂loss/∂logit for this head.
 	buf := make([]float64, 3*n*c)
@@ -148,6 +184,8 @@ func (l *Loss) head(x []float32, n, k, off, c int, y []int, g []float32) float64
 			v = focal(p, logp, y, n, c, l.Gamma, t.Weight, dz)
 		case "f1":
 			v = softF1(p, y, n, c, l.Eps, t.Weight, dz)
+		case "la":
+			v = adjustedCE(x, n, k, off, c, y, adj, t.Weight, dz)
 		}
 		total += t.Weight * v
 	}
@@ -177,6 +215,43 @@ func smoothCE(p, logp []float64, y []int, n, c int, s, w float64, dz []float64) 
 			}
 			loss -= q * logp[i*c+j]
 			dz[i*c+j] += scale * (p[i*c+j] - q)
+		}
+	}
+	return loss / float64(n)
+}
+
+// adjustedCE is the logit-adjusted loss of Menon et al., "Long-tail
+// learning via logit adjustment" (ICLR 2021): cross entropy of the logits
+// shifted by adj = τ·log π, π each class's share of the training labels,
+// averaged over the batch. A rare class's logit is lowered in training,
+// so the net learns to raise it by that much; predictions use the logits
+// unshifted, which then favour rare classes as a balanced error (and so
+// macro F1) wants. It adds w·∂/∂z to dz: (p′ − onehot)/n, p′ the softmax
+// of the shifted logits. Without adj it is cross entropy.
+func adjustedCE(x []float32, n, k, off, c int, y []int, adj []float64, w float64, dz []float64) float64 {
+	z := make([]float64, c)
+	scale := w / float64(n)
+	var loss float64
+	for i := 0; i < n; i++ {
+		for j := range c {
+			z[j] = float64(x[i*k+off+j])
+			if adj != nil {
+				z[j] += adj[j]
+			}
+		}
+		m := slices.Max(z)
+		var sum float64
+		for _, v := range z {
+			sum += math.Exp(v - m)
+		}
+		lse := m + math.Log(sum)
+		loss += lse - z[y[i]]
+		for j, v := range z {
+			q := 0.0
+			if j == y[i] {
+				q = 1
+			}
+			dz[i*c+j] += scale * (math.Exp(v-lse) - q)
 		}
 	}
 	return loss / float64(n)

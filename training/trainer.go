@@ -77,6 +77,10 @@ type Trainer struct {
 	clipsBefore models.ClipCounts
 	baseLR      float64
 	mixer       *batchMixer // CutMix and Mixup
+	// priors are --loss la's class shares of priorsEpoch's batches
+	// (samplePriors).
+	priors      [][]float64
+	priorsEpoch int
 
 	epoch, step, batchInEpoch int
 	bestF1                    float64
@@ -707,6 +711,12 @@ func (t *Trainer) prepareStep(b dataset.Batch, x []float32, labels []int, lr flo
 	}
 	heads := t.net.Spec.Heads()
 	t.opt.SetLR(lr)
+	if t.loss.AdjustsLogits() {
+		if t.priors == nil || t.priorsEpoch != t.epoch {
+			t.priors, t.priorsEpoch = t.samplePriors(t.epoch), t.epoch
+		}
+		t.loss.Priors = t.priors // a loss switched to while training has none of its own
+	}
 	mixed := mix.mix(x, labels, t.step)
 	switch {
 	case mixed != nil:

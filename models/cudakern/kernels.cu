@@ -275,6 +275,30 @@ KERNEL md_smooth_ce(long rows, long k, const float *x, const int *label, double 
 	}
 }
 
+/* Logit-adjusted cross entropy (Menon et al. 2021; package training's
+ * "la") of rows of k logits: cross entropy of the logits shifted by adj
+ * (τ·log of each class's prior), loss[r] per row, and
+ * dx_r += w·(p′ − onehot)/rows, p′ the softmax of the shifted logits. */
+KERNEL md_la_ce(long rows, long k, const float *x, const int *label, const float *adj, double w, float *loss, float *dx) {
+	FOR_EACH(r, rows) {
+		const float *xr = x + r * k;
+		double mx = (double)xr[0] + (double)adj[0];
+		for (long j = 1; j < k; j++) {
+			double v = (double)xr[j] + (double)adj[j];
+			mx = v > mx ? v : mx;
+		}
+		double s = 0.0;
+		for (long j = 0; j < k; j++) s += exp((double)xr[j] + (double)adj[j] - mx);
+		double lse = log(s) + mx;
+		long y = label[r];
+		loss[r] = (float)(lse - ((double)xr[y] + (double)adj[y]));
+		for (long j = 0; j < k; j++) {
+			double p = exp((double)xr[j] + (double)adj[j] - lse);
+			dx[r * k + j] += (float)(w * (p - (j == y ? 1.0 : 0.0)) / (double)rows);
+		}
+	}
+}
+
 /* Focal loss −(1−p_y)^γ·log p_y of rows of k logits with its exact
  * gradient: loss[r], dx_r += w·∂/∂x_r / rows, as package training's. */
 KERNEL md_focal(long rows, long k, const float *x, const int *label, double gamma, double w, float *loss, float *dx) {

@@ -108,6 +108,12 @@ func SmoothCE(x []float32, k int, labels []int32, s, w float64, loss, dx []float
 	C.md_smooth_ce(C.long(len(labels)), C.long(k), fp(x), (*C.int)(unsafe.Pointer(&labels[0])), C.double(s), C.double(w), fp(loss), fp(dx))
 }
 
+// AdjustedCE adds w·∂/∂x of logit-adjusted cross entropy (the logits
+// shifted by adj, k values) to dx and writes each row's loss.
+func AdjustedCE(x []float32, k int, labels []int32, adj []float32, w float64, loss, dx []float32) {
+	C.md_la_ce(C.long(len(labels)), C.long(k), fp(x), (*C.int)(unsafe.Pointer(&labels[0])), fp(adj), C.double(w), fp(loss), fp(dx))
+}
+
 // Focal adds w·∂/∂x of the focal loss to dx and writes each row's loss.
 func Focal(x []float32, k int, labels []int32, gamma, w float64, loss, dx []float32) {
 	C.md_focal(C.long(len(labels)), C.long(k), fp(x), (*C.int)(unsafe.Pointer(&labels[0])), C.double(gamma), C.double(w), fp(loss), fp(dx))

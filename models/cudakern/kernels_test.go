@@ -310,12 +310,19 @@ func TestLossesMatchTraining(t *testing.T) {
 		labels[i] = r.IntN(k)
 		l32[i] = int32(labels[i])
 	}
-	for _, spec := range []string{"ce", "smooth", "focal", "0.6focal+0.4ce", "f1", "0.5f1+0.5ce"} {
+	priors := make([]float64, k) // far from even, as the competition's classes
+	adj := make([]float32, k)
+	for j := range priors {
+		priors[j] = float64(1+j*j) / 1000 // shares up to 290× apart (their sum does not matter to la: a shift of every logit)
+		adj[j] = float32(math.Log(priors[j]))
+	}
+	for _, spec := range []string{"ce", "smooth", "focal", "0.6focal+0.4ce", "f1", "0.5f1+0.5ce", "la", "0.5la+0.5f1"} {
 		t.Run(spec, func(t *testing.T) {
 			l, err := training.ParseLoss(spec)
 			if err != nil {
 				t.Fatal(err)
 			}
+			l.Priors = [][]float64{priors}
 			want := make([]float32, rows*k)
 			wantLoss := l.Func(labels, []int{k})(x, rows, k, want)
 			got := make([]float32, rows*k)
@@ -329,6 +336,8 @@ func TestLossesMatchTraining(t *testing.T) {
 					SmoothCE(x, k, l32, l.Smoothing, term.Weight, per, got)
 				case "focal":
 					Focal(x, k, l32, l.Gamma, term.Weight, per, got)
+				case "la":
+					AdjustedCE(x, k, l32, adj, term.Weight, per, got)
 				case "f1":
 					// One loss for the rows together: spread so that the
 					// mean below gives it back.
@@ -521,11 +530,18 @@ func TestDeviceLossMatchesTraining(t *testing.T) {
 			k += h
 		}
 		x := randSlice(r, rows*k, 4)
-		for _, spec := range []string{"ce", "smooth", "focal", "f1", "0.6focal+0.4f1"} {
+		for _, spec := range []string{"ce", "smooth", "focal", "f1", "0.6focal+0.4f1", "la", "0.5la+0.5f1"} {
 			t.Run(fmt.Sprintf("%v/%s", heads, spec), func(t *testing.T) {
 				l, err := training.ParseLoss(spec)
 				if err != nil {
 					t.Fatal(err)
+				}
+				for _, h := range heads { // shares far from even
+					p := make([]float64, h)
+					for j := range p {
+						p[j] = float64(1+3*j) / 100
+					}
+					l.Priors = append(l.Priors, p)
 				}
 				want := make([]float32, rows*k)
 				wantLoss := l.Func(labels, heads)(x, rows, k, want)
@@ -549,6 +565,8 @@ func TestDeviceLossMatchesTraining(t *testing.T) {
 							Focal(hx, size, d.Labels[h], d.Gamma, term.Weight, loss, hdx)
 						case models.LossF1:
 							SoftF1(hx, size, d.Labels[h], d.Eps, term.Weight, loss, hdx)
+						case models.LossLA:
+							AdjustedCE(hx, size, d.Labels[h], d.Adjust[h], term.Weight, loss, hdx)
 						}
 					}
 					for i := range rows {

@@ -33,6 +33,7 @@ static emu_kernel emu_kernels[] = {
 	K(md_maxpool2_bwd)
 	K(md_gap)
 	K(md_smooth_ce)
+	K(md_la_ce)
 	K(md_focal)
 	K(md_f1_counts)
 	K(md_f1_grad)

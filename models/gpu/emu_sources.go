@@ -6,4 +6,4 @@ package gpu
 
 // emuSourcesHash is the SHA-256 of the kernel sources this emulator was
 // built from (KernelSources, in models/cudakern).
-const emuSourcesHash = "68fc929fc62d1548de6802bf2de786dc0f2ff581bfc748b73656fe58397e9aad"
+const emuSourcesHash = "feff761ff970240d084547d23097a522f061326af0b5d0e6934e39722623e222"

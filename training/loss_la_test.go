@@ -1,0 +1,219 @@
+package training
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/maskdash/maskdash/dataset"
+)
+
+// randomPriors are, for each head, random class shares (some far from
+// even, as the competition's 60+ classes are).
+func randomPriors(r *rand.Rand, heads []int) [][]float64 {
+	out := make([][]float64, len(heads))
+	for h, size := range heads {
+		var sum float64
+		out[h] = make([]float64, size)
+		for j := range out[h] {
+			out[h][j] = math.Exp(3 * r.Float64()) // shares up to 20× apart
+			sum += out[h][j]
+		}
+		for j := range out[h] {
+			out[h][j] /= sum
+		}
+	}
+	return out
+}
+
+// TestLogitAdjustedLossMatchesPyTorch: --loss la is
+// F.cross_entropy(logits + τ·log(priors), labels) in PyTorch, its loss and
+// its gradient with respect to the logits (autograd), with τ 1 and 1.5.
+func TestLogitAdjustedLossMatchesPyTorch(t *testing.T) {
+	type tc struct {
+		Tau    float64     `json:"tau"`
+		X      [][]float32 `json:"x"`
+		Y      []int       `json:"y"`
+		Priors []float64   `json:"priors"`
+	}
+	type res struct {
+		Loss float64     `json:"loss"`
+		Grad [][]float64 `json:"grad"`
+	}
+	r := rand.New(rand.NewPCG(21, 22))
+	const n, k = 13, 18
+	var cases []tc
+	for _, tau := range []float64{1, 1.5} {
+		c := tc{Tau: tau, Priors: randomPriors(r, []int{k})[0]}
+		for range n {
+			row := make([]float32, k)
+			for j := range row {
+				row[j] = float32(2 * r.NormFloat64())
+			}
+			c.X = append(c.X, row)
+			c.Y = append(c.Y, r.IntN(k))
+		}
+		cases = append(cases, c)
+	}
+	var ref []res
+	pyTorch(t, `
+import json, sys, torch
+import torch.nn.functional as F
+out = []
+for c in json.load(sys.stdin):
+    x = torch.tensor(c["x"], dtype=torch.float64, requires_grad=True)
+    adj = c["tau"] * torch.log(torch.tensor(c["priors"], dtype=torch.float64))
+    loss = F.cross_entropy(x + adj, torch.tensor(c["y"]))
+    loss.backward()
+    out.append({"loss": loss.item(), "grad": x.grad.tolist()})
+json.dump(out, sys.stdout)
+`, cases, &ref)
+	for ci, c := range cases {
+		l, err := ParseLoss("la")
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.Tau, l.Priors = c.Tau, [][]float64{c.Priors}
+		x := slices.Concat(c.X...)
+		g := make([]float32, n*k)
+		got := l.Func(c.Y, []int{k})(x, n, k, g)
+		if math.Abs(got-ref[ci].Loss) > 1e-6*max(1, ref[ci].Loss) {
+			t.Errorf("τ %g: loss %v, PyTorch's %v", c.Tau, got, ref[ci].Loss)
+		}
+		worst := 0.0
+		for i := range n {
+			for j := range k {
+				worst = max(worst, math.Abs(float64(g[i*k+j])-ref[ci].Grad[i][j]))
+			}
+		}
+		if worst > 1e-7 {
+			t.Errorf("τ %g: the gradient is %.3g from PyTorch's", c.Tau, worst)
+		}
+	}
+}
+
+// TestLogitAdjustedLoss: with even priors (or none) la is cross entropy;
+// priors that make a class rarer raise the loss of the rows labelled with
+// it (its logit is lowered in training), and its gradient checks against
+// finite differences, one head or three (-mh), alone and in a sum.
+func TestLogitAdjustedLoss(t *testing.T) {
+	r := rand.New(rand.NewPCG(23, 24))
+	const n, k = 7, 18
+	x := make([]float32, n*k)
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	labels := make([]int, n)
+	for i := range labels {
+		labels[i] = r.IntN(k)
+	}
+	ce, _ := ParseLoss("ce")
+	want := ce.Func(labels, []int{k})(x, n, k, make([]float32, n*k))
+	even := make([]float64, k)
+	for j := range even {
+		even[j] = 1.0 / k
+	}
+	for _, priors := range [][][]float64{nil, {even}} {
+		la, _ := ParseLoss("la")
+		la.Priors = priors
+		if !la.AdjustsLogits() {
+			t.Fatal("la does not adjust the logits")
+		}
+		if got := la.Func(labels, []int{k})(x, n, k, make([]float32, n*k)); math.Abs(got-want) > 1e-12*want {
+			t.Errorf("la with priors %v: %v; cross entropy %v", priors, got, want)
+		}
+	}
+	if ce.AdjustsLogits() {
+		t.Error("ce adjusts the logits")
+	}
+	rare := slices.Clone(even)
+	rare[labels[0]] /= 10
+	la, _ := ParseLoss("la")
+	la.Priors = [][]float64{rare}
+	if got := la.Func(labels[:1], []int{k})(x[:k], 1, k, make([]float32, k)); !(got > ce.Func(labels[:1], []int{k})(x[:k], 1, k, make([]float32, k))) {
+		t.Errorf("a row of a class made rarer: loss %v, not above cross entropy's", got)
+	}
+	for _, spec := range []string{"la", "0.5la+0.5f1"} {
+		for _, heads := range [][]int{{18}, {3, 2, 3}} {
+			l, _ := ParseLoss(spec)
+			l.Priors = randomPriors(r, heads)
+			kk := 0
+			for _, h := range heads {
+				kk += h
+			}
+			xs := make([]float32, n*kk)
+			for i := range xs {
+				xs[i] = float32(r.NormFloat64())
+			}
+			f := l.Func(labels, heads)
+			g := make([]float32, n*kk)
+			f(xs, n, kk, g)
+			for range 12 {
+				i := r.IntN(len(xs))
+				old := xs[i]
+				const h = 1e-2
+				xs[i] = old + h
+				lp := f(xs, n, kk, make([]float32, n*kk))
+				xs[i] = old - h
+				lm := f(xs, n, kk, make([]float32, n*kk))
+				xs[i] = old
+				num := (lp - lm) / (2 * h)
+				if math.Abs(num-float64(g[i])) > 2e-3*math.Max(1, math.Abs(num)) {
+					t.Errorf("%s heads %v: ∂/∂x[%d] = %.6f, finite difference %.6f", spec, heads, i, g[i], num)
+				}
+			}
+		}
+	}
+}
+
+// TestSamplePriors: --loss la's priors are each class's share of an
+// epoch's sampled labels, one more a class: the training split's with the
+// shuffle sampler, about even with the weighted one, following the
+// dynamic balance sampler from the split's to even, and a -mh model's per
+// task.
+func TestSamplePriors(t *testing.T) {
+	cfg := tinyConfig(t, t.TempDir())
+	cfg.Loss = "la"
+	tr := testTrainer(t, cfg, nil)
+	counts := make([]float64, len(tr.train.Classes))
+	for _, s := range tr.train.Samples {
+		counts[s.Label]++
+	}
+	got := tr.samplePriors(0)
+	if len(got) != 1 || len(got[0]) != len(counts) {
+		t.Fatalf("priors %v for %d classes", got, len(counts))
+	}
+	n := float64(tr.train.Len() + len(counts))
+	for j, c := range counts {
+		if math.Abs(got[0][j]-(c+1)/n) > 1e-12 {
+			t.Errorf("class %d: prior %v, the split's share %v", j, got[0][j], (c+1)/n)
+		}
+	}
+	spread := func(p []float64) float64 { return slices.Max(p) / slices.Min(p) }
+	cfg.Sampler = "weighted"
+	if w := testTrainer(t, cfg, nil).samplePriors(0)[0]; !(spread(w) < spread(got[0])/2) {
+		t.Errorf("the weighted sampler's priors spread %.2f×, the split's %.2f×", spread(w), spread(got[0]))
+	}
+	// The dynamic balance sampler starts from the split's shares and
+	// moves to even ones: the priors follow it epoch by epoch.
+	cfg.Sampler = "balance"
+	bal := testTrainer(t, cfg, nil)
+	if first, later := bal.samplePriors(0)[0], bal.samplePriors(30)[0]; !(spread(later) < spread(first)/2) {
+		t.Errorf("the balance sampler's priors spread %.2f× at epoch 1, %.2f× at epoch 31", spread(first), spread(later))
+	}
+	cfg.Sampler, cfg.Model = "", "vgg-s-mh"
+	mh := testTrainer(t, cfg, nil).samplePriors(0)
+	if len(mh) != 3 || len(mh[0]) != 3 || len(mh[1]) != 2 || len(mh[2]) != 3 {
+		t.Fatalf("a -mh model's priors %v", mh)
+	}
+	var male float64
+	for _, s := range tr.train.Samples {
+		if dataset.TaskLabel(s.Label, 1) == 0 {
+			male++
+		}
+	}
+	if w := (male + 1) / float64(tr.train.Len()+2); math.Abs(mh[1][0]-w) > 1e-12 {
+		t.Errorf("the gender head's first prior %v, want %v", mh[1][0], w)
+	}
+}
