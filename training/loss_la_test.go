@@ -1,6 +1,7 @@
 package training
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -146,23 +147,7 @@ func TestLogitAdjustedLoss(t *testing.T) {
 			for i := range xs {
 				xs[i] = float32(r.NormFloat64())
 			}
-			f := l.Func(labels, heads)
-			g := make([]float32, n*kk)
-			f(xs, n, kk, g)
-			for range 12 {
-				i := r.IntN(len(xs))
-				old := xs[i]
-				const h = 1e-2
-				xs[i] = old + h
-				lp := f(xs, n, kk, make([]float32, n*kk))
-				xs[i] = old - h
-				lm := f(xs, n, kk, make([]float32, n*kk))
-				xs[i] = old
-				num := (lp - lm) / (2 * h)
-				if math.Abs(num-float64(g[i])) > 2e-3*math.Max(1, math.Abs(num)) {
-					t.Errorf("%s heads %v: ∂/∂x[%d] = %.6f, finite difference %.6f", spec, heads, i, g[i], num)
-				}
-			}
+			checkLossGradient(t, r, fmt.Sprintf("%s heads %v", spec, heads), l.Func(labels, heads), xs, n, kk)
 		}
 	}
 }

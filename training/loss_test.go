@@ -1,6 +1,7 @@
 package training
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -71,23 +72,29 @@ func TestLossGradients(t *testing.T) {
 			for i := range labels {
 				labels[i] = r.IntN(18)
 			}
-			f := l.Func(labels, heads)
-			g := make([]float32, n*k)
-			f(x, n, k, g)
-			for trial := 0; trial < 12; trial++ {
-				i := r.IntN(len(x))
-				old := x[i]
-				const h = 1e-2
-				x[i] = old + h
-				lp := f(x, n, k, make([]float32, n*k))
-				x[i] = old - h
-				lm := f(x, n, k, make([]float32, n*k))
-				x[i] = old
-				num := (lp - lm) / (2 * h)
-				if math.Abs(num-float64(g[i])) > 2e-3*math.Max(1, math.Abs(num)) {
-					t.Errorf("%s heads %v: ∂/∂x[%d] = %.6f, finite difference %.6f", spec, heads, i, g[i], num)
-				}
-			}
+			checkLossGradient(t, r, fmt.Sprintf("%s heads %v", spec, heads), l.Func(labels, heads), x, n, k)
+		}
+	}
+}
+
+// checkLossGradient compares f's gradient with central differences at
+// 12 random logits of x (n rows of k).
+func checkLossGradient(t *testing.T, r *rand.Rand, what string, f func(x []float32, n, k int, g []float32) float64, x []float32, n, k int) {
+	t.Helper()
+	g := make([]float32, n*k)
+	f(x, n, k, g)
+	for range 12 {
+		i := r.IntN(len(x))
+		old := x[i]
+		const h = 1e-2
+		x[i] = old + h
+		lp := f(x, n, k, make([]float32, n*k))
+		x[i] = old - h
+		lm := f(x, n, k, make([]float32, n*k))
+		x[i] = old
+		num := (lp - lm) / (2 * h)
+		if math.Abs(num-float64(g[i])) > 2e-3*math.Max(1, math.Abs(num)) {
+			t.Errorf("%s: ∂/∂x[%d] = %.6f, finite difference %.6f", what, i, g[i], num)
 		}
 	}
 }
