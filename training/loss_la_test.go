@@ -202,3 +202,33 @@ func TestSamplePriors(t *testing.T) {
 		t.Errorf("the gender head's first prior %v, want %v", mh[1][0], w)
 	}
 }
+
+// TestLossSwitchedToLA: a run switched to la while training (the
+// dashboard's L, maskdash control loss la) trains on with the priors of
+// its epoch's batches: the switch makes a loss of its own, which the
+// trainer gives them before its first step.
+func TestLossSwitchedToLA(t *testing.T) {
+	cfg := tinyConfig(t, t.TempDir())
+	sent := false
+	tr, evs, err := runTrainer(t, cfg, func(tr *Trainer, e Event) {
+		if e.Kind == KindStep && !sent {
+			sent = true
+			tr.Send(Command{Kind: CmdSetLoss, Text: "la", Who: "bob"})
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.loss.Spec != "la" {
+		t.Fatalf("the loss is %q after the switch", tr.loss.Spec)
+	}
+	want := tr.samplePriors(tr.epoch - 1) // the last epoch trained
+	if len(tr.loss.Priors) != 1 || !slices.Equal(tr.loss.Priors[0], want[0]) {
+		t.Errorf("the switched loss's priors %v; the last epoch's batches' %v", tr.loss.Priors, want)
+	}
+	for _, e := range evs {
+		if e.Kind == KindStep && (math.IsNaN(e.Loss) || math.IsInf(e.Loss, 0)) {
+			t.Fatalf("step %d's loss %v", e.Step, e.Loss)
+		}
+	}
+}
