@@ -148,6 +148,7 @@ func trainFlags(fs *pflag.FlagSet, c *training.Config) func() error {
 	fractionFloat(fs, &c.EMA, "ema", 0,
 		"validate, checkpoint and predict with an exponential moving average of the weights, of this decay per update, such as 0.999 (timm's ModelEma, with TensorFlow's warm-up of the decay; each epoch says both weights' macro F1; 0: none)")
 	countInt(fs, &c.EMAEvery, "ema-every", 0, "with --ema: update the average after every N-th step only (0: the default, each)")
+	nonNegFloat(fs, &c.LATau, "la-tau", 0, fmt.Sprintf("with --loss la: τ, how far training shifts each logit, τ·log of its class's share of the batches (0: the default, %g, Menon et al.'s; larger favours rare classes more)", training.DefaultLATau))
 	nonNegFloat(fs, &c.ClipGrad, "clip-grad", 0, "clip the gradients' global L2 norm to at most this before each step (PyTorch's clip_grad_norm_; each epoch's line says how often it did; 0: never)")
 	positiveInt(fs, &c.HeadDepth, "head-depth", d.HeadDepth, "hidden layers in each head of -mh models")
 	fractionFloat(fs, &c.Dropout, "dropout", d.Dropout, "dropout before output layers")

@@ -22,7 +22,7 @@
 # with the cosine schedule. optim: Adam (the default) against RAdam, AdamW
 # and AdamP at the same rate, and SGD at ten times it. losses: cross
 # entropy against the logit-adjusted loss (--loss la), focal loss and the
-# two class-balancing samplers (balance, weighted). winners: the 2021 winning configuration's tricks on
+# two class-balancing samplers (balance, weighted), then la at τ 0.5 and 2. winners: the 2021 winning configuration's tricks on
 # this net (step schedule every 5 epochs, the last 3 epochs on the
 # validation images, CutMix 0.3 on the half box, ages 27-29 and 57-59
 # left out), with cross-entropy and with their F1 loss, then the
@@ -57,7 +57,8 @@ winners) variants=("off|" "recipe, ce|--schedule step --lr-step 5 --val-train 3 
 	"without val-train|--schedule step --lr-step 5 --cutmix 0.3 --skip-train-ages 27-29,57-59"
 	"without cutmix|--schedule step --lr-step 5 --val-train 3 --skip-train-ages 27-29,57-59"
 	"without skipped ages|--schedule step --lr-step 5 --val-train 3 --cutmix 0.3") ;;
-losses) variants=("ce|" "la|--loss la" "focal|--loss focal" "balance|--sampler balance" "weighted|--sampler weighted") ;;
+losses) variants=("ce|" "la|--loss la" "focal|--loss focal" "balance|--sampler balance" "weighted|--sampler weighted"
+	"la, tau 0.5|--loss la --la-tau 0.5" "la, tau 2|--loss la --la-tau 2") ;;
 ages) variants=("off|" "skip 27-29,57-59|--skip-train-ages 27-29,57-59" "train ages 30,58|--train-age-bins 30,58"
 	"both|--skip-train-ages 27-29,57-59 --train-age-bins 30,58") ;;
 pseudo) variants=("off|" "pseudo-labels|--pseudo-labels @TEACHER" "pseudo (vote)|--pseudo-labels @VOTE"

@@ -96,6 +96,11 @@ type Config struct {
 	// EMAEvery updates that average after every EMAEvery-th optimizer
 	// step; default 1 with EMA, refused without it.
 	EMAEvery int `json:"ema_every,omitempty"`
+	// LATau is the logit-adjusted loss's τ (--loss la: the logits are
+	// shifted by τ·log of each class's share in training); default
+	// DefaultLATau. It applies whenever the loss has an la term, one
+	// switched to while training too.
+	LATau float64 `json:"la_tau,omitempty"`
 	// CutMix is the chance that a training batch is mixed: each image
 	// shows a box of another image of the batch, and the loss weighs both
 	// labels by the area each shows (cutmix.go). 0: never.
@@ -236,6 +241,9 @@ func (c *Config) Defaults() {
 	if c.EMA > 0 {
 		defNum(&c.EMAEvery, 1)
 	}
+	if l, err := ParseLoss(c.Loss); err == nil && l.AdjustsLogits() {
+		defNum(&c.LATau, DefaultLATau)
+	}
 	if c.CutMix > 0 {
 		def(&c.CutMixBox, string(dataset.CutMixHalf))
 	}
@@ -328,6 +336,7 @@ func (c *Config) Check() error {
 		{"clip-grad", c.ClipGrad >= 0 && c.ClipGrad < 1e300, c.ClipGrad, "0 (never) or a norm above 0"},
 		{"ema", c.EMA >= 0 && c.EMA < 1, c.EMA, "a decay above 0 and below 1, such as 0.999 (0: none)"},
 		{"ema-every", c.EMAEvery >= 0, c.EMAEvery, "1 or more steps"},
+		{"la-tau", c.LATau >= 0 && c.LATau < 1e300, c.LATau, "0 (the default) or more"},
 		{"lr-gamma", c.LRGamma >= 0 && c.LRGamma < 1, c.LRGamma, "a factor above 0 and below 1"},
 		{"val-train", c.ValTrain >= 0, c.ValTrain, "0 (none) or more epochs"},
 		{"freeze-epochs", c.FreezeEpochs >= 0, c.FreezeEpochs, "0 (none) or more epochs"},

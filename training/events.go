@@ -178,7 +178,9 @@ type RunHeader struct {
 	ClipGrad string `json:"clip_grad,omitempty"`
 	// EMA is Config.EMA, with its --ema-every past 1 ("0.999",
 	// "0.999 every 4"); "" without a moving average of the weights.
-	EMA    string `json:"ema,omitempty"`
+	EMA string `json:"ema,omitempty"`
+	// LATau is Config.LATau when it is not the default ("2"); "" else.
+	LATau  string `json:"la_tau,omitempty"`
 	Data   string `json:"data"`
 	Device string `json:"device"`
 	// Precision is the GPU's arithmetic (models.Precision's name) on a

@@ -34,6 +34,7 @@ func (h RunHeader) Tricks() []string {
 		{"schedule", h.Schedule},
 		{"clip-grad", h.ClipGrad},
 		{"ema", h.EMA},
+		{"la τ", h.LATau},
 	} {
 		if s.value != "" {
 			t = append(t, s.name+" "+s.value)
@@ -77,6 +78,15 @@ func emaShown(decay float64, every int) string {
 		s += fmt.Sprintf(" every %d", every)
 	}
 	return s
+}
+
+// laTauShown is the header's form of --la-tau: "" for the default (and
+// unset), else the value.
+func laTauShown(tau float64) string {
+	if tau == 0 || tau == DefaultLATau {
+		return ""
+	}
+	return fmt.Sprintf("%g", tau)
 }
 
 // baseName is a path's last element; "" stays "".

@@ -11,6 +11,11 @@ import (
 	"github.com/maskdash/maskdash/models"
 )
 
+// DefaultLATau is the logit-adjusted loss's τ unless Config.LATau says
+// otherwise: Menon et al.'s, for which the shifted loss is consistent
+// for the balanced error.
+const DefaultLATau = 1.0
+
 // LossNames lists the single losses a loss spec may combine.
 var LossNames = []string{"ce", "focal", "smooth", "f1", "la"}
 
@@ -28,7 +33,7 @@ type Loss struct {
 	Gamma     float64 // focal γ; default 2
 	Smoothing float64 // label smoothing; default 0.1
 	Eps       float64 // soft-F1 ε; default 1e-7
-	Tau       float64 // la's τ; default 1
+	Tau       float64 // la's τ; default DefaultLATau
 	// Priors are, per head, each class's share of the labels the
 	// training batches hold (the trainer's samplePriors), which la
 	// adjusts the logits by; nil (or a head's nil): even shares, which
@@ -59,7 +64,7 @@ func (l *Loss) adjustment(h, c int) []float64 {
 // such as "focal", "0.6focal+0.4f1" or "ce+0.5f1". Aliases:
 // cross_entropy = ce, label_smoothing = smooth, logit_adjusted = la.
 func ParseLoss(spec string) (*Loss, error) {
-	l := &Loss{Spec: spec, Gamma: 2, Smoothing: 0.1, Eps: 1e-7, Tau: 1}
+	l := &Loss{Spec: spec, Gamma: 2, Smoothing: 0.1, Eps: 1e-7, Tau: DefaultLATau}
 	s := strings.ReplaceAll(strings.ToLower(spec), " ", "")
 	if s == "" {
 		s = "ce"

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/maskdash/maskdash/dataset"
@@ -230,5 +231,35 @@ func TestLossSwitchedToLA(t *testing.T) {
 		if e.Kind == KindStep && (math.IsNaN(e.Loss) || math.IsInf(e.Loss, 0)) {
 			t.Fatalf("step %d's loss %v", e.Step, e.Loss)
 		}
+	}
+}
+
+// TestLATau: --la-tau is la's τ in training (the header says a τ other
+// than the default); a run of la without it has the default, written
+// into its config; one of another loss has none; a negative τ is refused.
+func TestLATau(t *testing.T) {
+	cfg := tinyConfig(t, t.TempDir())
+	cfg.Loss, cfg.LATau, cfg.Epochs = "la", 2, 1
+	tr, _, err := runTrainer(t, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.loss.Tau != 2 || !slices.Contains(tr.Header().Tricks(), "la τ 2") {
+		t.Errorf("--la-tau 2: the loss's τ %v, the header's tricks %v", tr.loss.Tau, tr.Header().Tricks())
+	}
+	for _, c := range []struct {
+		loss string
+		want float64
+	}{{"la", DefaultLATau}, {"0.5la+0.5f1", DefaultLATau}, {"ce", 0}, {"smooth", 0}} {
+		d := Config{Loss: c.loss}
+		d.Defaults()
+		if d.LATau != c.want {
+			t.Errorf("--loss %s: τ %v after the defaults, want %v", c.loss, d.LATau, c.want)
+		}
+	}
+	bad := tinyConfig(t, t.TempDir())
+	bad.LATau = -1
+	if err := bad.Check(); err == nil || !strings.Contains(err.Error(), "la-tau") {
+		t.Errorf("--la-tau -1: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package training
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -196,7 +197,7 @@ func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 		Data: t.train.Root, Device: t.device, Classes: t.train.Classes, Masked: t.train.Masked,
 		Train: t.train.Len(), Val: t.val.Len(), Epochs: cfg.Epochs, Parent: cfg.From, Precision: gpuPrecision(t.net), TrainAgeBins: cfg.TrainAgeBins,
 		SkipTrainAges: cfg.SkipTrainAges, PseudoLabels: cfg.PseudoLabels, CutMix: t.mixer.cutMixShown(), Mixup: t.mixer.mixupShown(), MixPairs: t.mixer.pairsShown(), Task: cfg.Task, Erase: shownIfSet(cfg.Erase), ValTrain: valTrainShown(cfg), Freeze: freezeShown(cfg.FreezeEpochs), FromLR: fromLRShown(cfg.FromLRScale), FreshHead: cfg.FreshHead, FreezeLayers: noneEmpty(cfg.FreezeLayers),
-		Schedule: scheduleShown(cfg), ClipGrad: shownIfSet(cfg.ClipGrad), EMA: emaShown(cfg.EMA, cfg.EMAEvery)}
+		Schedule: scheduleShown(cfg), ClipGrad: shownIfSet(cfg.ClipGrad), EMA: emaShown(cfg.EMA, cfg.EMAEvery), LATau: laTauShown(cfg.LATau)}
 	if t.train.Masked {
 		tn := dataset.TaskClassNames(t.train.Bins)
 		hd.TaskClasses = tn[:]
@@ -715,7 +716,8 @@ func (t *Trainer) prepareStep(b dataset.Batch, x []float32, labels []int, lr flo
 		if t.priors == nil || t.priorsEpoch != t.epoch {
 			t.priors, t.priorsEpoch = t.samplePriors(t.epoch), t.epoch
 		}
-		t.loss.Priors = t.priors // a loss switched to while training has none of its own
+		// A loss switched to while training has neither of its own.
+		t.loss.Priors, t.loss.Tau = t.priors, cmp.Or(t.cfg.LATau, DefaultLATau)
 	}
 	mixed := mix.mix(x, labels, t.step)
 	switch {
