@@ -210,9 +210,6 @@ func (o *sweepOptions) space(tfs *pflag.FlagSet) (sp sweep.Space, tpe *sweep.Sea
 	if err != nil {
 		return sp, nil, method, err
 	}
-	if len(sp.Random) > 0 && o.draws == 0 {
-		sp.Draws, o.draws = 10, 10 // sweep.json's space says how many
-	}
 	if method == sweep.MethodTPE {
 		switch {
 		case len(sp.Random) == 0:
@@ -222,15 +219,22 @@ func (o *sweepOptions) space(tfs *pflag.FlagSet) (sp sweep.Space, tpe *sweep.Sea
 		}
 		tpe = &sweep.Search{Method: method, Space: o.random, Points: o.draws, Startup: o.startup, Folds: o.folds, Seeds: o.seeds, Seed: sp.Seed, Joint: joint}
 		if tpe.Points == 0 {
-			tpe.Points = 20
+			tpe.Points = sweep.DefaultPoints
 		}
 		if tpe.Startup == 0 {
 			tpe.Startup = max(sweep.DefaultStartup, o.parallel)
 		}
 		tpe.Startup = min(tpe.Startup, tpe.Points)
 		sp.Draws, o.draws = tpe.Startup, tpe.Points
-	} else if o.startup > 0 {
-		return sp, nil, method, errors.New("--startup is a TPE search's: give --search tpe")
+	} else {
+		if o.startup > 0 {
+			return sp, nil, method, errors.New("--startup is a TPE search's: give --search tpe")
+		}
+		if len(sp.Random) > 0 && o.draws == 0 {
+			// Not before a TPE search's: its default is DefaultPoints
+			// (it was 10 too until the thirty-second session).
+			sp.Draws, o.draws = sweep.DefaultDraws, sweep.DefaultDraws // sweep.json's space says how many
+		}
 	}
 	if o.folds == 1 {
 		return sp, nil, method, errors.New("--folds 1 is no K-fold: use 2 or more, or leave it out")

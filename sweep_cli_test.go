@@ -919,3 +919,25 @@ func TestSweepFromAParent(t *testing.T) {
 		t.Errorf("a refused sweep wrote to the runs folder: %d entries before, %d after (%v)", len(before), len(after), err)
 	}
 }
+
+// TestSweepSpaceDefaults: without --trials a random search draws
+// sweep.DefaultDraws settings and a TPE search tries sweep.DefaultPoints
+// (the first DefaultStartup at random), as --trials' help says; the TPE
+// search's default was the random search's 10 before.
+func TestSweepSpaceDefaults(t *testing.T) {
+	tfs, _, _ := trainFlagSet()
+	o := &sweepOptions{random: "lr=log:1e-4..1e-2", search: "random", parallel: 1}
+	sp, tpe, _, err := o.space(tfs)
+	if err != nil || tpe != nil || sp.Draws != sweep.DefaultDraws || o.draws != sweep.DefaultDraws {
+		t.Errorf("a random search: %d draws (sweep.json %d), search %v, %v", sp.Draws, o.draws, tpe, err)
+	}
+	o = &sweepOptions{random: "lr=log:1e-4..1e-2", search: "tpe", parallel: 1}
+	sp, tpe, _, err = o.space(tfs)
+	if err != nil || tpe == nil || tpe.Points != sweep.DefaultPoints || tpe.Startup != sweep.DefaultStartup || sp.Draws != sweep.DefaultStartup || o.draws != sweep.DefaultPoints {
+		t.Errorf("a TPE search: %+v, %d drawn at first, sweep.json %d, %v", tpe, sp.Draws, o.draws, err)
+	}
+	o = &sweepOptions{random: "lr=log:1e-4..1e-2", search: "tpe", parallel: 1, draws: 7}
+	if _, tpe, _, err = o.space(tfs); err != nil || tpe.Points != 7 {
+		t.Errorf("a TPE search of --trials 7: %+v, %v", tpe, err)
+	}
+}

@@ -66,6 +66,13 @@ func (s *Search) propose(space []Dist, obs []observation, rng *rand.Rand) []KV {
 // one): TPE needs a few scores to tell good from bad.
 const DefaultStartup = 5
 
+// DefaultDraws is how many settings a random search draws, and
+// DefaultPoints how many a TPE search tries, without --trials.
+const (
+	DefaultDraws  = 10
+	DefaultPoints = 20
+)
+
 // perPoint is how many trials train one setting.
 func (s *Search) perPoint() int { return max(s.Folds, 1) * max(s.Seeds, 1) }
 
