@@ -36,7 +36,18 @@ waitfor "val acc" 60  # an epoch has ended (its line may have scrolled past alre
 # The steering keys while paused: the small set trains so fast that the
 # events panel would scroll their answers away between two looks.
 t send-keys -t smoke " "; waitfor "paused"
-t send-keys -t smoke "+"; waitfor "set the learning rate to 0.002"
+# A "+" right after the pause twice never reached the dashboard on a loaded
+# machine (tenth and thirty-second sessions: the status line still said
+# "pause/resume: sent" 60 s later; the key is lost between tmux and Bubble
+# Tea's input reader, not in this program). It is sent again only when
+# the dashboard shows it never saw it, so it cannot apply twice.
+t send-keys -t smoke "+"
+for _ in $(seq 1 200); do screen | grep -qF -e "set the learning rate to 0.002" -e "lr ×2: sent" && break; sleep 0.1; done
+if ! screen | grep -qF -e "set the learning rate to 0.002" -e "lr ×2: sent"; then
+  echo "note: '+' did not reach the dashboard in 20 s; sent again"
+  t send-keys -t smoke "+"
+fi
+waitfor "set the learning rate to 0.002"
 t send-keys -t smoke "c"; waitfor "local: checkpoint"
 waitfor "checkpoint saved:"
 t send-keys -t smoke "x"; waitfor "prediction written to" 30
