@@ -252,6 +252,13 @@ func TestTrainingWeightsOfAnEMACheckpoint(t *testing.T) {
 	if s.ValF1 == nil || *s.ValF1 != own || !strings.HasSuffix(s.Ckpt, "training weights") {
 		t.Errorf("a submission of the training weights is recorded as %q with F1 %v; want the training weights' %v", s.Ckpt, s.ValF1, own)
 	}
+	// Training weights from before the first epoch ended (a stop at
+	// step 0) have no epoch's figure, and no index before the first.
+	early := pr
+	early.Meta.Epoch, early.Meta.Batch = 0, 0
+	if _, s := SubmissionFrom(dir, []RunPredictor{early}, false, false); s.ValF1 != nil {
+		t.Errorf("training weights of epoch 0 are recorded with F1 %v", *s.ValF1)
+	}
 	if _, err := CalibrateRun(context.Background(), tr.RunDir(), "latest.train", false); err == nil || !strings.Contains(err.Error(), "training weights") {
 		t.Errorf("calibrating the training weights: %v", err)
 	}

@@ -83,10 +83,10 @@ func emaShown(decay float64, every int) string {
 // laTauShown is the header's form of --la-tau: "" for the default (and
 // unset), else the value.
 func laTauShown(tau float64) string {
-	if tau == 0 || tau == DefaultLATau {
+	if tau == DefaultLATau {
 		return ""
 	}
-	return fmt.Sprintf("%g", tau)
+	return shownIfSet(tau)
 }
 
 // baseName is a path's last element; "" stays "".
@@ -130,7 +130,7 @@ func ConfigTricks(cfg map[string]any) []string {
 		PseudoLabels: str("pseudo_labels"), CutMix: m.cutMixShown(), Mixup: m.mixupShown(), MixPairs: m.pairsShown(),
 		Erase: shownIfSet(num("erase")), ValTrain: valTrainShown(Config{ValTrain: int(num("val_train")), Epochs: int(num("epochs"))}),
 		Freeze: freezeShown(int(num("freeze_epochs"))), FromLR: fromLRShown(num("from_lr_scale")), FreshHead: cfg["fresh_head"] == true,
-		FreezeLayers: str("freeze_layers"), ClipGrad: shownIfSet(num("clip_grad")), EMA: emaShown(num("ema"), int(num("ema_every"))),
+		FreezeLayers: str("freeze_layers"), ClipGrad: shownIfSet(num("clip_grad")), EMA: emaShown(num("ema"), int(num("ema_every"))), LATau: laTauShown(num("la_tau")),
 		Schedule: scheduleShown(Config{Schedule: str("schedule"), LRStep: int(num("lr_step")), LRPatience: int(num("lr_patience")),
 			LRGamma: num("lr_gamma"), Warmup: int(num("warmup"))})}
 	return h.Tricks()

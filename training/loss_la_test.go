@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/maskdash/maskdash/dataset"
+	"github.com/maskdash/maskdash/runs"
 )
 
 // randomPriors are, for each head, random class shares (some far from
@@ -246,6 +247,13 @@ func TestLATau(t *testing.T) {
 	}
 	if tr.loss.Tau != 2 || !slices.Contains(tr.Header().Tricks(), "la τ 2") {
 		t.Errorf("--la-tau 2: the loss's τ %v, the header's tricks %v", tr.loss.Tau, tr.Header().Tricks())
+	}
+	info, err := runs.NewStore(cfg.Runs).Info(tr.RunID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ConfigTricks(info.Config); !slices.Equal(got, tr.Header().Tricks()) { // the runs table's
+		t.Errorf("from run.json %q, the header %q", got, tr.Header().Tricks())
 	}
 	for _, c := range []struct {
 		loss string

@@ -289,9 +289,7 @@ func (o *Optimizer) adam(p *models.Param) {
 		if l2 != 0 {
 			g += l2 * float64(p.Data[i])
 		}
-		mi := float32(b1*float64(m[i]) + (1-b1)*g)
-		vi := float32(b2*float64(v[i]) + (1-b2)*g*g)
-		m[i], v[i] = mi, vi
+		mi, vi := adamMoments(i, g, m, v, b1, b2)
 		return float64(mi) / (math.Sqrt(float64(vi))/sqrtBC2 + c.Eps)
 	}
 	decoupled := (c.Name == "adamw" || c.Name == "adamp") && c.WeightDecay != 0 && p.Decay
@@ -355,10 +353,7 @@ func (o *Optimizer) radam(p *models.Param) {
 	}
 	ops.Split(len(p.Data), minSplit, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			g := float64(p.Grad[i]) + l2*float64(p.Data[i])
-			mi := float32(b1*float64(m[i]) + (1-b1)*g)
-			vi := float32(b2*float64(v[i]) + (1-b2)*g*g)
-			m[i], v[i] = mi, vi
+			mi, vi := adamMoments(i, float64(p.Grad[i])+l2*float64(p.Data[i]), m, v, b1, b2)
 			upd := float64(mi)
 			if rect > 0 {
 				upd = rect * float64(mi) * sqrtBC2 / (math.Sqrt(float64(vi)) + c.Eps)
@@ -366,6 +361,16 @@ func (o *Optimizer) radam(p *models.Param) {
 			p.Data[i] = float32(float64(p.Data[i]) - step*upd)
 		}
 	})
+}
+
+// adamMoments moves value i's Adam moments m and v by its gradient g
+// (float64 sums, stored as float32, as the kernels' md_adam_moments) and
+// returns them: Adam's, AdamW's, AdamP's and RAdam's first half.
+func adamMoments(i int, g float64, m, v []float32, b1, b2 float64) (mi, vi float32) {
+	mi = float32(b1*float64(m[i]) + (1-b1)*g)
+	vi = float32(b2*float64(v[i]) + (1-b2)*g*g)
+	m[i], v[i] = mi, vi
+	return mi, vi
 }
 
 // adampProject removes from upd its component along the weights when the

@@ -35,7 +35,7 @@ func SubmissionFrom(runsDir string, prs []RunPredictor, tta, offsets bool) (stri
 		switch {
 		case m.OfTrainingWeights:
 			s.Ckpt += ", training weights"
-			if m.Batch == 0 { // the epoch event's figure of them (the checkpoint's Metrics are the average's)
+			if m.Batch == 0 && m.Epoch >= 1 { // the epoch event's figure of them (the checkpoint's Metrics are the average's)
 				if ys, err := epochValues(prs[0].RunDir, trainWeightsF1); err == nil && m.Epoch <= len(ys) && !math.IsNaN(ys[m.Epoch-1]) {
 					s.ValF1 = &ys[m.Epoch-1]
 				}
