@@ -22,7 +22,9 @@
 # with the cosine schedule. optim: Adam (the default) against RAdam, AdamW
 # and AdamP at the same rate, and SGD at ten times it. losses: cross
 # entropy against the logit-adjusted loss (--loss la), focal loss and the
-# two class-balancing samplers (balance, weighted), then la at τ 0.5 and 2. winners: the 2021 winning configuration's tricks on
+# two class-balancing samplers (balance, weighted), then la at τ 0.5 and 2,
+# focal at γ 1 and 3 (--focal-gamma; 2 is the default) and label
+# smoothing at 0.1 (the default) and 0.2 (--smoothing). winners: the 2021 winning configuration's tricks on
 # this net (step schedule every 5 epochs, the last 3 epochs on the
 # validation images, CutMix 0.3 on the half box, ages 27-29 and 57-59
 # left out), with cross-entropy and with their F1 loss, then the
@@ -58,12 +60,14 @@ winners) variants=("off|" "recipe, ce|--schedule step --lr-step 5 --val-train 3 
 	"without cutmix|--schedule step --lr-step 5 --val-train 3 --skip-train-ages 27-29,57-59"
 	"without skipped ages|--schedule step --lr-step 5 --val-train 3 --cutmix 0.3") ;;
 losses) variants=("ce|" "la|--loss la" "focal|--loss focal" "balance|--sampler balance" "weighted|--sampler weighted"
-	"la, tau 0.5|--loss la --la-tau 0.5" "la, tau 2|--loss la --la-tau 2") ;;
+	"la, tau 0.5|--loss la --la-tau 0.5" "la, tau 2|--loss la --la-tau 2"
+	"focal, gamma 1|--loss focal --focal-gamma 1" "focal, gamma 3|--loss focal --focal-gamma 3"
+	"smooth 0.1|--loss smooth" "smooth 0.2|--loss smooth --smoothing 0.2") ;;
 ages) variants=("off|" "skip 27-29,57-59|--skip-train-ages 27-29,57-59" "train ages 30,58|--train-age-bins 30,58"
 	"both|--skip-train-ages 27-29,57-59 --train-age-bins 30,58") ;;
 pseudo) variants=("off|" "pseudo-labels|--pseudo-labels @TEACHER" "pseudo (vote)|--pseudo-labels @VOTE"
 	"pseudo (vote>=0.9)|--pseudo-labels @PROBS --pseudo-min-prob 0.9") ;;
-*) echo "tricks-check.sh: unknown set $set_name; use cutmix, mixup, pairs, erase, valtrain, schedule, ema, optim, winners, ages or pseudo" >&2; exit 2 ;;
+*) echo "tricks-check.sh: unknown set $set_name; use cutmix, mixup, pairs, erase, valtrain, schedule, ema, optim, losses, winners, ages or pseudo" >&2; exit 2 ;;
 esac
 # shellcheck source=scripts/measure-lib.sh
 . "$(dirname "$0")/measure-lib.sh"

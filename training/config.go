@@ -101,6 +101,14 @@ type Config struct {
 	// DefaultLATau. It applies whenever the loss has an la term, one
 	// switched to while training too.
 	LATau float64 `json:"la_tau,omitempty"`
+	// FocalGamma is focal's γ (--loss focal: each image's cross entropy
+	// weighed by (1 − p)^γ, p its class's probability); default
+	// DefaultFocalGamma. Like LATau it applies to any loss with a focal
+	// term, one switched to while training too.
+	FocalGamma float64 `json:"focal_gamma,omitempty"`
+	// Smoothing is smooth's label smoothing (the target 1 − s on the true
+	// class and s/(c − 1) on each other); default DefaultSmoothing.
+	Smoothing float64 `json:"smoothing,omitempty"`
 	// CutMix is the chance that a training batch is mixed: each image
 	// shows a box of another image of the batch, and the loss weighs both
 	// labels by the area each shows (cutmix.go). 0: never.
@@ -241,8 +249,16 @@ func (c *Config) Defaults() {
 	if c.EMA > 0 {
 		defNum(&c.EMAEvery, 1)
 	}
-	if l, err := ParseLoss(c.Loss); err == nil && l.AdjustsLogits() {
-		defNum(&c.LATau, DefaultLATau)
+	if l, err := ParseLoss(c.Loss); err == nil {
+		if l.Uses("la") {
+			defNum(&c.LATau, DefaultLATau)
+		}
+		if l.Uses("focal") {
+			defNum(&c.FocalGamma, DefaultFocalGamma)
+		}
+		if l.Uses("smooth") {
+			defNum(&c.Smoothing, DefaultSmoothing)
+		}
 	}
 	if c.CutMix > 0 {
 		def(&c.CutMixBox, string(dataset.CutMixHalf))
@@ -337,6 +353,8 @@ func (c *Config) Check() error {
 		{"ema", c.EMA >= 0 && c.EMA < 1, c.EMA, "a decay above 0 and below 1, such as 0.999 (0: none)"},
 		{"ema-every", c.EMAEvery >= 0, c.EMAEvery, "1 or more steps"},
 		{"la-tau", c.LATau >= 0 && c.LATau < 1e300, c.LATau, "0 (the default) or more"},
+		{"focal-gamma", c.FocalGamma >= 0 && c.FocalGamma <= 100, c.FocalGamma, "0 (the default) or more, up to 100"},
+		{"smoothing", c.Smoothing >= 0 && c.Smoothing < 1, c.Smoothing, "0 (the default) or more, below 1"},
 		{"lr-gamma", c.LRGamma >= 0 && c.LRGamma < 1, c.LRGamma, "a factor above 0 and below 1"},
 		{"val-train", c.ValTrain >= 0, c.ValTrain, "0 (none) or more epochs"},
 		{"freeze-epochs", c.FreezeEpochs >= 0, c.FreezeEpochs, "0 (none) or more epochs"},

@@ -50,7 +50,7 @@ func (t *Trainer) apply(c Command) (stop bool, err error) {
 		t.opt.SetLR(lr)
 		t.control(c, SettingLR, fmt.Sprintf("%g", lr))
 	case CmdSetLoss:
-		l, err := ParseLoss(c.Text)
+		l, err := t.parseLoss(c.Text)
 		if err != nil {
 			t.refuse(c, err.Error())
 			return false, nil

@@ -180,7 +180,11 @@ type RunHeader struct {
 	// "0.999 every 4"); "" without a moving average of the weights.
 	EMA string `json:"ema,omitempty"`
 	// LATau is Config.LATau when it is not the default ("2"); "" else.
-	LATau  string `json:"la_tau,omitempty"`
+	LATau string `json:"la_tau,omitempty"`
+	// FocalGamma and Smoothing are Config.FocalGamma and Smoothing when
+	// they are not the defaults ("1", "0.2"); "" else.
+	FocalGamma string `json:"focal_gamma,omitempty"`
+	Smoothing  string `json:"smoothing,omitempty"`
 	Data   string `json:"data"`
 	Device string `json:"device"`
 	// Precision is the GPU's arithmetic (models.Precision's name) on a

@@ -43,7 +43,7 @@ func TestGPUDeviceLossMatchesHost(t *testing.T) {
 		labels[i] = r.IntN(18)
 	}
 	for _, name := range []string{"vgg-s", "vgg-s-mh"} {
-		for _, spec := range []string{"ce", "smooth", "focal", "f1", "0.6focal+0.4f1", "la", "0.5la+0.5f1"} {
+		for _, spec := range []string{"ce", "smooth", "focal", "f1", "0.6focal+0.4f1", "la", "0.5la+0.5f1", "0.5focal+0.5smooth"} {
 			t.Run(fmt.Sprintf("%s/%s", name, spec), func(t *testing.T) {
 				net, err := models.New(models.Spec{Name: name, Batch: batch, W: side, H: side, Seed: 3,
 					Device: models.DeviceCUDA, Precision: models.PrecisionStrict})
@@ -54,6 +54,9 @@ func TestGPUDeviceLossMatchesHost(t *testing.T) {
 				loss, err := ParseLoss(spec)
 				if err != nil {
 					t.Fatal(err)
+				}
+				if spec == "0.5focal+0.5smooth" { // --focal-gamma 1.5 --smoothing 0.25
+					loss.Gamma, loss.Smoothing = 1.5, 0.25
 				}
 				heads := net.Spec.Heads()
 				loss.Priors = randomPriors(rand.New(rand.NewPCG(7, 8)), heads)

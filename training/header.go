@@ -35,6 +35,8 @@ func (h RunHeader) Tricks() []string {
 		{"clip-grad", h.ClipGrad},
 		{"ema", h.EMA},
 		{"la τ", h.LATau},
+		{"focal γ", h.FocalGamma},
+		{"smoothing", h.Smoothing},
 	} {
 		if s.value != "" {
 			t = append(t, s.name+" "+s.value)
@@ -80,13 +82,14 @@ func emaShown(decay float64, every int) string {
 	return s
 }
 
-// laTauShown is the header's form of --la-tau: "" for the default (and
-// unset), else the value.
-func laTauShown(tau float64) string {
-	if tau == DefaultLATau {
+// unlessDefault is the header's form of a loss's setting (--la-tau,
+// --focal-gamma, --smoothing): "" for the default d (and unset), else
+// the value.
+func unlessDefault(v, d float64) string {
+	if v == d {
 		return ""
 	}
-	return shownIfSet(tau)
+	return shownIfSet(v)
 }
 
 // baseName is a path's last element; "" stays "".
@@ -130,7 +133,8 @@ func ConfigTricks(cfg map[string]any) []string {
 		PseudoLabels: str("pseudo_labels"), CutMix: m.cutMixShown(), Mixup: m.mixupShown(), MixPairs: m.pairsShown(),
 		Erase: shownIfSet(num("erase")), ValTrain: valTrainShown(Config{ValTrain: int(num("val_train")), Epochs: int(num("epochs"))}),
 		Freeze: freezeShown(int(num("freeze_epochs"))), FromLR: fromLRShown(num("from_lr_scale")), FreshHead: cfg["fresh_head"] == true,
-		FreezeLayers: str("freeze_layers"), ClipGrad: shownIfSet(num("clip_grad")), EMA: emaShown(num("ema"), int(num("ema_every"))), LATau: laTauShown(num("la_tau")),
+		FreezeLayers: str("freeze_layers"), ClipGrad: shownIfSet(num("clip_grad")), EMA: emaShown(num("ema"), int(num("ema_every"))), LATau: unlessDefault(num("la_tau"), DefaultLATau),
+		FocalGamma: unlessDefault(num("focal_gamma"), DefaultFocalGamma), Smoothing: unlessDefault(num("smoothing"), DefaultSmoothing),
 		Schedule: scheduleShown(Config{Schedule: str("schedule"), LRStep: int(num("lr_step")), LRPatience: int(num("lr_patience")),
 			LRGamma: num("lr_gamma"), Warmup: int(num("warmup"))})}
 	return h.Tricks()

@@ -16,6 +16,14 @@ import (
 // for the balanced error.
 const DefaultLATau = 1.0
 
+// DefaultFocalGamma is focal's γ unless Config.FocalGamma says otherwise:
+// Lin et al.'s, and the competition's baseline FocalLoss's.
+const DefaultFocalGamma = 2.0
+
+// DefaultSmoothing is smooth's label smoothing unless Config.Smoothing
+// says otherwise: the usual 0.1 (the competition's teams used 0.1 and 0.2).
+const DefaultSmoothing = 0.1
+
 // LossNames lists the single losses a loss spec may combine.
 var LossNames = []string{"ce", "focal", "smooth", "f1", "la"}
 
@@ -30,8 +38,8 @@ type LossTerm struct {
 type Loss struct {
 	Spec      string
 	Terms     []LossTerm
-	Gamma     float64 // focal γ; default 2
-	Smoothing float64 // label smoothing; default 0.1
+	Gamma     float64 // focal γ; default DefaultFocalGamma
+	Smoothing float64 // label smoothing; default DefaultSmoothing
 	Eps       float64 // soft-F1 ε; default 1e-7
 	Tau       float64 // la's τ; default DefaultLATau
 	// Priors are, per head, each class's share of the labels the
@@ -43,8 +51,12 @@ type Loss struct {
 
 // AdjustsLogits reports whether the loss has a logit-adjusted term (la),
 // which needs Priors.
-func (l *Loss) AdjustsLogits() bool {
-	return slices.ContainsFunc(l.Terms, func(t LossTerm) bool { return t.Name == "la" && t.Weight != 0 })
+func (l *Loss) AdjustsLogits() bool { return l.Uses("la") }
+
+// Uses reports whether the loss has a term of the named single loss
+// (one of LossNames) with a weight other than 0.
+func (l *Loss) Uses(name string) bool {
+	return slices.ContainsFunc(l.Terms, func(t LossTerm) bool { return t.Name == name && t.Weight != 0 })
 }
 
 // adjustment is la's shift of head h's c logits: τ·log of each class's
@@ -64,7 +76,7 @@ func (l *Loss) adjustment(h, c int) []float64 {
 // such as "focal", "0.6focal+0.4f1" or "ce+0.5f1". Aliases:
 // cross_entropy = ce, label_smoothing = smooth, logit_adjusted = la.
 func ParseLoss(spec string) (*Loss, error) {
-	l := &Loss{Spec: spec, Gamma: 2, Smoothing: 0.1, Eps: 1e-7, Tau: DefaultLATau}
+	l := &Loss{Spec: spec, Gamma: DefaultFocalGamma, Smoothing: DefaultSmoothing, Eps: 1e-7, Tau: DefaultLATau}
 	s := strings.ReplaceAll(strings.ToLower(spec), " ", "")
 	if s == "" {
 		s = "ce"

@@ -138,7 +138,7 @@ func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 		return nil, err
 	}
 	t.device = dev.String()
-	if t.loss, err = ParseLoss(cfg.Loss); err != nil {
+	if t.loss, err = t.parseLoss(cfg.Loss); err != nil {
 		return nil, err
 	}
 	if t.mixer, err = newBatchMixer(cfg); err != nil {
@@ -197,7 +197,8 @@ func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 		Data: t.train.Root, Device: t.device, Classes: t.train.Classes, Masked: t.train.Masked,
 		Train: t.train.Len(), Val: t.val.Len(), Epochs: cfg.Epochs, Parent: cfg.From, Precision: gpuPrecision(t.net), TrainAgeBins: cfg.TrainAgeBins,
 		SkipTrainAges: cfg.SkipTrainAges, PseudoLabels: cfg.PseudoLabels, CutMix: t.mixer.cutMixShown(), Mixup: t.mixer.mixupShown(), MixPairs: t.mixer.pairsShown(), Task: cfg.Task, Erase: shownIfSet(cfg.Erase), ValTrain: valTrainShown(cfg), Freeze: freezeShown(cfg.FreezeEpochs), FromLR: fromLRShown(cfg.FromLRScale), FreshHead: cfg.FreshHead, FreezeLayers: noneEmpty(cfg.FreezeLayers),
-		Schedule: scheduleShown(cfg), ClipGrad: shownIfSet(cfg.ClipGrad), EMA: emaShown(cfg.EMA, cfg.EMAEvery), LATau: laTauShown(cfg.LATau)}
+		Schedule: scheduleShown(cfg), ClipGrad: shownIfSet(cfg.ClipGrad), EMA: emaShown(cfg.EMA, cfg.EMAEvery), LATau: unlessDefault(cfg.LATau, DefaultLATau),
+		FocalGamma: unlessDefault(cfg.FocalGamma, DefaultFocalGamma), Smoothing: unlessDefault(cfg.Smoothing, DefaultSmoothing)}
 	if t.train.Masked {
 		tn := dataset.TaskClassNames(t.train.Bins)
 		hd.TaskClasses = tn[:]
@@ -292,7 +293,7 @@ func (t *Trainer) restore(path string, m CkptMeta, full bool) error {
 			*t.plateau = *m.Plateau
 			t.sched.Reductions = t.plateau.Reductions
 		}
-		if l, err := ParseLoss(m.Loss); err == nil {
+		if l, err := t.parseLoss(m.Loss); err == nil {
 			t.loss = l
 		}
 		if err := t.mixAsIn(m); err != nil {
@@ -694,6 +695,20 @@ func (t *Trainer) forwardBackward(b dataset.Batch, x []float32, labels []int, lr
 	return loss, logits, mixed, err
 }
 
+// parseLoss reads a loss spec (the run's, a checkpoint's, one switched
+// to while training) with the run's --la-tau, --focal-gamma and
+// --smoothing, so that a loss switched to keeps them.
+func (t *Trainer) parseLoss(spec string) (*Loss, error) {
+	l, err := ParseLoss(spec)
+	if err != nil {
+		return nil, err
+	}
+	l.Tau = cmp.Or(t.cfg.LATau, DefaultLATau)
+	l.Gamma = cmp.Or(t.cfg.FocalGamma, DefaultFocalGamma)
+	l.Smoothing = cmp.Or(t.cfg.Smoothing, DefaultSmoothing)
+	return l, nil
+}
+
 // prepareStep fills the net's input batch x (and labels) from b (a batch
 // short of an image that failed to load is filled up by repeating its
 // images: the net's batch size is fixed), lets mix (nil: none) mix it,
@@ -716,8 +731,7 @@ func (t *Trainer) prepareStep(b dataset.Batch, x []float32, labels []int, lr flo
 		if t.priors == nil || t.priorsEpoch != t.epoch {
 			t.priors, t.priorsEpoch = t.samplePriors(t.epoch), t.epoch
 		}
-		// A loss switched to while training has neither of its own.
-		t.loss.Priors, t.loss.Tau = t.priors, cmp.Or(t.cfg.LATau, DefaultLATau)
+		t.loss.Priors = t.priors // a loss switched to while training has none of its own
 	}
 	mixed := mix.mix(x, labels, t.step)
 	switch {

@@ -1,0 +1,163 @@
+package training
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/maskdash/maskdash/runs"
+)
+
+// TestFocalAndSmoothMatchPyTorch: focal at γ 1, 2 and 3.5 is the
+// competition's FocalLoss (F.nll_loss((1 − p)^γ·log p)), smooth at 0.1
+// and 0.2 its LabelSmoothingLoss with classes = 18 (1 − s on the true
+// class, s/17 on each other), and a weighted sum of both is the sum of
+// theirs: the loss and its gradient with respect to the logits (autograd).
+func TestFocalAndSmoothMatchPyTorch(t *testing.T) {
+	type tc struct {
+		Spec      string      `json:"spec"`
+		Gamma     float64     `json:"gamma"`
+		Smoothing float64     `json:"smoothing"`
+		X         [][]float32 `json:"x"`
+		Y         []int       `json:"y"`
+	}
+	type res struct {
+		Loss float64     `json:"loss"`
+		Grad [][]float64 `json:"grad"`
+	}
+	r := rand.New(rand.NewPCG(31, 32))
+	const n, k = 11, 18
+	var cases []tc
+	for _, c := range []tc{
+		{Spec: "focal", Gamma: 1}, {Spec: "focal", Gamma: 2}, {Spec: "focal", Gamma: 3.5},
+		{Spec: "smooth", Smoothing: 0.1}, {Spec: "smooth", Smoothing: 0.2},
+		{Spec: "0.6focal+0.4smooth", Gamma: 0.5, Smoothing: 0.3},
+	} {
+		for range n {
+			row := make([]float32, k)
+			for j := range row {
+				row[j] = float32(2 * r.NormFloat64())
+			}
+			c.X = append(c.X, row)
+			c.Y = append(c.Y, r.IntN(k))
+		}
+		cases = append(cases, c)
+	}
+	var ref []res
+	pyTorch(t, `
+import json, sys, torch
+import torch.nn.functional as F
+def focal(x, y, gamma):
+    logp = F.log_softmax(x, -1)
+    return F.nll_loss(((1 - logp.exp()) ** gamma) * logp, y)
+def smooth(x, y, s):
+    logp = F.log_softmax(x, -1)
+    q = torch.full_like(logp, s / (x.shape[1] - 1))
+    q[torch.arange(x.shape[0]), y] = 1 - s
+    return (-q * logp).sum(-1).mean()
+out = []
+for c in json.load(sys.stdin):
+    x = torch.tensor(c["x"], dtype=torch.float64, requires_grad=True)
+    y = torch.tensor(c["y"])
+    if c["spec"] == "focal":
+        loss = focal(x, y, c["gamma"])
+    elif c["spec"] == "smooth":
+        loss = smooth(x, y, c["smoothing"])
+    else:
+        loss = 0.6 * focal(x, y, c["gamma"]) + 0.4 * smooth(x, y, c["smoothing"])
+    loss.backward()
+    out.append({"loss": loss.item(), "grad": x.grad.tolist()})
+json.dump(out, sys.stdout)
+`, cases, &ref)
+	for ci, c := range cases {
+		name := fmt.Sprintf("%s γ %g s %g", c.Spec, c.Gamma, c.Smoothing)
+		tr := &Trainer{cfg: Config{FocalGamma: c.Gamma, Smoothing: c.Smoothing}}
+		l, err := tr.parseLoss(c.Spec) // as a run of --focal-gamma and --smoothing reads it
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := make([]float32, n*k)
+		got := l.Func(c.Y, []int{k})(slices.Concat(c.X...), n, k, g)
+		if math.Abs(got-ref[ci].Loss) > 1e-6*max(1, ref[ci].Loss) {
+			t.Errorf("%s: loss %v, PyTorch's %v", name, got, ref[ci].Loss)
+		}
+		worst := 0.0
+		for i := range n {
+			for j := range k {
+				worst = max(worst, math.Abs(float64(g[i*k+j])-ref[ci].Grad[i][j]))
+			}
+		}
+		if worst > 1e-7 {
+			t.Errorf("%s: the gradient is %.3g from PyTorch's", name, worst)
+		}
+	}
+}
+
+// TestFocalGammaAndSmoothing: --focal-gamma and --smoothing reach the
+// run's loss, a loss switched to while training (the dashboard's l,
+// maskdash control) and the header (the runs table reads the same from
+// run.json); a run without them has the defaults written into its config
+// for the terms its loss has, and none for those it lacks; values out of
+// range are refused, naming the flag.
+func TestFocalGammaAndSmoothing(t *testing.T) {
+	cfg := tinyConfig(t, t.TempDir())
+	cfg.Loss, cfg.FocalGamma, cfg.Smoothing, cfg.Epochs = "focal", 1, 0.2, 1
+	sent := false
+	tr, _, err := runTrainer(t, cfg, func(tr *Trainer, e Event) {
+		if e.Kind == KindStep && !sent {
+			if tr.loss.Gamma != 1 {
+				t.Errorf("--focal-gamma 1: the run's loss has γ %v", tr.loss.Gamma)
+			}
+			sent = true
+			tr.Send(Command{Kind: CmdSetLoss, Text: "0.5focal+0.5smooth", Who: "bob"})
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.loss.Spec != "0.5focal+0.5smooth" || tr.loss.Gamma != 1 || tr.loss.Smoothing != 0.2 {
+		t.Errorf("switched to %q: γ %v, s %v; want 1 and 0.2", tr.loss.Spec, tr.loss.Gamma, tr.loss.Smoothing)
+	}
+	tricks := tr.Header().Tricks()
+	if !slices.Contains(tricks, "focal γ 1") || !slices.Contains(tricks, "smoothing 0.2") {
+		t.Errorf("the header's tricks %q", tricks)
+	}
+	info, err := runs.NewStore(cfg.Runs).Info(tr.RunID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ConfigTricks(info.Config); !slices.Equal(got, tricks) {
+		t.Errorf("from run.json %q, the header %q", got, tricks)
+	}
+	for _, c := range []struct {
+		loss      string
+		gamma, sm float64
+	}{{"focal", DefaultFocalGamma, 0}, {"smooth", 0, DefaultSmoothing}, {"0.4f1+0.6focal", DefaultFocalGamma, 0}, {"ce", 0, 0}, {"focal+smooth", DefaultFocalGamma, DefaultSmoothing}} {
+		d := Config{Loss: c.loss}
+		d.Defaults()
+		if d.FocalGamma != c.gamma || d.Smoothing != c.sm {
+			t.Errorf("--loss %s: γ %v and s %v after the defaults, want %v and %v", c.loss, d.FocalGamma, d.Smoothing, c.gamma, c.sm)
+		}
+		if h := (RunHeader{FocalGamma: unlessDefault(d.FocalGamma, DefaultFocalGamma), Smoothing: unlessDefault(d.Smoothing, DefaultSmoothing)}); len(h.Tricks()) != 0 {
+			t.Errorf("--loss %s: the defaults are shown as %q", c.loss, h.Tricks())
+		}
+	}
+	for _, c := range []struct {
+		set  func(*Config)
+		flag string
+	}{
+		{func(c *Config) { c.FocalGamma = -1 }, "focal-gamma"},
+		{func(c *Config) { c.FocalGamma = 101 }, "focal-gamma"},
+		{func(c *Config) { c.Smoothing = 1 }, "smoothing"},
+		{func(c *Config) { c.Smoothing = -0.1 }, "smoothing"},
+	} {
+		bad := tinyConfig(t, t.TempDir())
+		c.set(&bad)
+		if err := bad.Check(); err == nil || !strings.HasPrefix(err.Error(), c.flag+" ") {
+			t.Errorf("%s out of range: %v", c.flag, err)
+		}
+	}
+}
