@@ -82,6 +82,26 @@ func emaShown(decay float64, every int) string {
 	return s
 }
 
+// LossShown is a loss spec as a run's header gives it: with la's τ,
+// focal's γ and smooth's s where the run set them (LATau, FocalGamma,
+// Smoothing) and the loss has that term, such as "focal γ 1.5" or
+// "0.5la+0.5f1 τ 0.5"; the spec alone else.
+func (h RunHeader) LossShown(spec string) string {
+	l, err := ParseLoss(spec)
+	if err != nil {
+		return spec
+	}
+	s := spec
+	for _, p := range []struct{ term, name, value string }{
+		{"la", "τ", h.LATau}, {"focal", "γ", h.FocalGamma}, {"smooth", "s", h.Smoothing},
+	} {
+		if p.value != "" && l.Uses(p.term) {
+			s += " " + p.name + " " + p.value
+		}
+	}
+	return s
+}
+
 // unlessDefault is the header's form of a loss's setting (--la-tau,
 // --focal-gamma, --smoothing): "" for the default d (and unset), else
 // the value.

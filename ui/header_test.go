@@ -67,6 +67,21 @@ func TestHeaderSaysMixup(t *testing.T) {
 	}
 }
 
+// TestHeaderGivesTheLossItsSettings: --focal-gamma, --smoothing and
+// --la-tau are shown beside the loss when it has that term (once, not
+// again among the tricks), and follow a loss switched to while training.
+func TestHeaderGivesTheLossItsSettings(t *testing.T) {
+	m := withHeader(func(h *training.RunHeader) { h.FocalGamma, h.LATau = "1.5", "0.5" })
+	if v := m.View(); !strings.Contains(v, "cnn-s · ce · adam") || strings.Contains(v, "γ") || strings.Contains(v, "τ") {
+		t.Errorf("a ce run shows focal's or la's settings:\n%s", v)
+	}
+	nm, _ := m.Update(eventsMsg{events: []training.Event{{Kind: training.KindControl, Setting: training.SettingLoss, Value: "0.5la+0.5focal", Who: "bob", Step: 120}}})
+	v := nm.(Model).View()
+	if !strings.Contains(v, "cnn-s · 0.5la+0.5focal τ 0.5 γ 1.5 · adam") || strings.Count(v, "γ 1.5") != 1 {
+		t.Errorf("after bob switched the loss to 0.5la+0.5focal:\n%s", v)
+	}
+}
+
 // TestHeaderSaysSkippedAgesAndPseudoLabels: a run that left ages out of
 // training, or took in pseudo-labelled eval images, says so (the file by
 // its name).
