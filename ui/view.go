@@ -215,7 +215,7 @@ fit: // the program's name goes last
 		device += fmt.Sprintf(" %.1f/%.0f GiB", s.GPUMem/1024, s.GPUTotal/1024)
 	}
 	parts := []string{hd.Model, hd.LossShown(s.Loss), hd.Optim + " lr " + fmtLR(s.LR), device, fmt.Sprintf("batch %d", hd.Batch), hd.Img, hd.Sampler}
-	hd.CutMix, hd.Mixup = s.CutMix, s.Mixup // as changed while training
+	hd.CutMix, hd.Mixup = s.CutMix, s.Mixup            // as changed while training
 	hd.LATau, hd.FocalGamma, hd.Smoothing = "", "", "" // beside the loss where they apply to it
 	parts = append(parts, hd.Tricks()...)
 	parts = append(parts, fmt.Sprintf("%d/%d imgs", hd.Train, hd.Val))
