@@ -30,6 +30,39 @@ func randomPriors(r *rand.Rand, heads []int) [][]float64 {
 	return out
 }
 
+// randomRows are n rows of k logits (normal, sd 2) and a label for each.
+func randomRows(r *rand.Rand, n, k int) ([][]float32, []int) {
+	x, y := make([][]float32, n), make([]int, n)
+	for i := range n {
+		x[i] = make([]float32, k)
+		for j := range x[i] {
+			x[i][j] = float32(2 * r.NormFloat64())
+		}
+		y[i] = r.IntN(k)
+	}
+	return x, y
+}
+
+// lossAndGradient is a reference's loss of a batch and its gradient with
+// respect to the logits, a row an image.
+type lossAndGradient struct {
+	Loss float64     `json:"loss"`
+	Grad [][]float64 `json:"grad"`
+}
+
+// worstGap is the largest difference between a gradient g of rows laid
+// end to end and a reference's rows.
+func worstGap(g []float32, ref [][]float64) float64 {
+	worst, at := 0.0, 0
+	for _, row := range ref {
+		for _, v := range row {
+			worst = max(worst, math.Abs(float64(g[at])-v))
+			at++
+		}
+	}
+	return worst
+}
+
 // TestLogitAdjustedLossMatchesPyTorch: --loss la is
 // F.cross_entropy(logits + τ·log(priors), labels) in PyTorch, its loss and
 // its gradient with respect to the logits (autograd), with τ 1 and 1.5.
@@ -40,26 +73,15 @@ func TestLogitAdjustedLossMatchesPyTorch(t *testing.T) {
 		Y      []int       `json:"y"`
 		Priors []float64   `json:"priors"`
 	}
-	type res struct {
-		Loss float64     `json:"loss"`
-		Grad [][]float64 `json:"grad"`
-	}
 	r := rand.New(rand.NewPCG(21, 22))
 	const n, k = 13, 18
 	var cases []tc
 	for _, tau := range []float64{1, 1.5} {
 		c := tc{Tau: tau, Priors: randomPriors(r, []int{k})[0]}
-		for range n {
-			row := make([]float32, k)
-			for j := range row {
-				row[j] = float32(2 * r.NormFloat64())
-			}
-			c.X = append(c.X, row)
-			c.Y = append(c.Y, r.IntN(k))
-		}
+		c.X, c.Y = randomRows(r, n, k)
 		cases = append(cases, c)
 	}
-	var ref []res
+	var ref []lossAndGradient
 	pyTorch(t, `
 import json, sys, torch
 import torch.nn.functional as F
@@ -84,13 +106,7 @@ json.dump(out, sys.stdout)
 		if math.Abs(got-ref[ci].Loss) > 1e-6*max(1, ref[ci].Loss) {
 			t.Errorf("τ %g: loss %v, PyTorch's %v", c.Tau, got, ref[ci].Loss)
 		}
-		worst := 0.0
-		for i := range n {
-			for j := range k {
-				worst = max(worst, math.Abs(float64(g[i*k+j])-ref[ci].Grad[i][j]))
-			}
-		}
-		if worst > 1e-7 {
+		if worst := worstGap(g, ref[ci].Grad); worst > 1e-7 {
 			t.Errorf("τ %g: the gradient is %.3g from PyTorch's", c.Tau, worst)
 		}
 	}

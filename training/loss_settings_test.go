@@ -24,10 +24,6 @@ func TestFocalAndSmoothMatchPyTorch(t *testing.T) {
 		X         [][]float32 `json:"x"`
 		Y         []int       `json:"y"`
 	}
-	type res struct {
-		Loss float64     `json:"loss"`
-		Grad [][]float64 `json:"grad"`
-	}
 	r := rand.New(rand.NewPCG(31, 32))
 	const n, k = 11, 18
 	var cases []tc
@@ -36,17 +32,10 @@ func TestFocalAndSmoothMatchPyTorch(t *testing.T) {
 		{Spec: "smooth", Smoothing: 0.1}, {Spec: "smooth", Smoothing: 0.2},
 		{Spec: "0.6focal+0.4smooth", Gamma: 0.5, Smoothing: 0.3},
 	} {
-		for range n {
-			row := make([]float32, k)
-			for j := range row {
-				row[j] = float32(2 * r.NormFloat64())
-			}
-			c.X = append(c.X, row)
-			c.Y = append(c.Y, r.IntN(k))
-		}
+		c.X, c.Y = randomRows(r, n, k)
 		cases = append(cases, c)
 	}
-	var ref []res
+	var ref []lossAndGradient
 	pyTorch(t, `
 import json, sys, torch
 import torch.nn.functional as F
@@ -84,13 +73,7 @@ json.dump(out, sys.stdout)
 		if math.Abs(got-ref[ci].Loss) > 1e-6*max(1, ref[ci].Loss) {
 			t.Errorf("%s: loss %v, PyTorch's %v", name, got, ref[ci].Loss)
 		}
-		worst := 0.0
-		for i := range n {
-			for j := range k {
-				worst = max(worst, math.Abs(float64(g[i*k+j])-ref[ci].Grad[i][j]))
-			}
-		}
-		if worst > 1e-7 {
+		if worst := worstGap(g, ref[ci].Grad); worst > 1e-7 {
 			t.Errorf("%s: the gradient is %.3g from PyTorch's", name, worst)
 		}
 	}
