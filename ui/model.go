@@ -484,7 +484,7 @@ func (m Model) onKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.LRSet):
 		return m.openPrompt(promptLR, "learning rate: ", strconv.FormatFloat(m.state.LR, 'g', 4, 64))
 	case key.Matches(msg, k.Loss):
-		return m.openPrompt(promptLoss, "loss (ce, focal, smooth, f1, la, 0.6focal+0.4f1…): ", m.state.Loss)
+		return m.openPrompt(promptLoss, "loss ("+strings.Join(training.LossNames, ", ")+", 0.6focal+0.4f1…): ", m.state.Loss)
 	case key.Matches(msg, k.Mixing):
 		return m.openPrompt(promptMixing, "mixing (cutmix 0.3 · cutmix 0.5 random · mixup 0.2 0.4 · off): ", training.MixingNow(m.state.CutMix, m.state.Mixup))
 	case key.Matches(msg, k.NewRun):
