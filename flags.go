@@ -151,6 +151,7 @@ func trainFlags(fs *pflag.FlagSet, c *training.Config) func() error {
 	nonNegFloat(fs, &c.LATau, "la-tau", 0, fmt.Sprintf("with --loss la: τ, how far training shifts each logit, τ·log of its class's share of the batches (0: the default, %g, Menon et al.'s; larger favours rare classes more)", training.DefaultLATau))
 	nonNegFloat(fs, &c.FocalGamma, "focal-gamma", 0, fmt.Sprintf("with --loss focal: γ, how much an image the net already gets right is weighed down, by (1 − p)^γ (0: the default, %g, Lin et al.'s; --loss ce is γ 0)", training.DefaultFocalGamma))
 	fractionFloat(fs, &c.Smoothing, "smoothing", 0, fmt.Sprintf("with --loss smooth: the label smoothing s, the target 1 − s on the true class and s spread over the others (0: the default, %g; --loss ce is s 0)", training.DefaultSmoothing))
+	fs.StringVar(&c.ClassWeights, "class-weights", "", "weigh each image's loss in the ce, focal and smooth terms by its class's weight from the training split's counts: none, inverse (1/n, as PyTorch's CrossEntropyLoss(weight=…) with inverse class frequency) or sqrt (1/√n)")
 	nonNegFloat(fs, &c.ClipGrad, "clip-grad", 0, "clip the gradients' global L2 norm to at most this before each step (PyTorch's clip_grad_norm_; each epoch's line says how often it did; 0: never)")
 	positiveInt(fs, &c.HeadDepth, "head-depth", d.HeadDepth, "hidden layers in each head of -mh models")
 	fractionFloat(fs, &c.Dropout, "dropout", d.Dropout, "dropout before output layers")

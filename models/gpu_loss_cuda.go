@@ -29,6 +29,9 @@ type gpuLossBufs struct {
 	// uploads them only when they differ.
 	adj   []gpu.Buffer
 	adjUp [][]float32
+	// rw is per head the rows' weights (--class-weights), uploaded each
+	// step they are given, like the labels.
+	rw []gpu.Buffer
 	// host is the page-locked memory of each step in flight (gpu.Marks
 	// of them; a step takes slot gen % gpu.Marks), so that a step queued
 	// before the last one's results are read (QueueTrainStepHeld) writes
@@ -46,6 +49,7 @@ type lossHost struct {
 	// queued. The slot's next step writes them again only after
 	// collect, whose mark comes after these copies.
 	labels gpu.Pinned // heads × rows int32
+	rw     gpu.Pinned // heads × rows floats: the rows' weights, when given
 }
 
 // lossFetch is a step's device loss on its way to the host: deviceLossStep
@@ -118,6 +122,15 @@ func (r *gpuRun) deviceLossStep(nd *G.Node, l *DeviceLoss, op *ops.LossOp) error
 		if err := gpu.Upload(d, bufs.labels[h], staged); err != nil {
 			return err
 		}
+		var rw gpu.Buffer // none: a NULL pointer, every row weighs 1
+		if h < len(l.RowWeights) {
+			staged := host.rw.Floats()[h*rows : (h+1)*rows]
+			copy(staged, l.RowWeights[h])
+			if err := gpu.Upload(d, bufs.rw[h], staged); err != nil {
+				return err
+			}
+			rw = bufs.rw[h]
+		}
 		if h < len(l.Adjust) && !slices.Equal(bufs.adjUp[h], l.Adjust[h]) {
 			// Queued after the steps before, which read the old values:
 			// from pageable memory, as it changes once an epoch.
@@ -138,7 +151,7 @@ func (r *gpuRun) deviceLossStep(nd *G.Node, l *DeviceLoss, op *ops.LossOp) error
 		}
 		for t, term := range l.Terms {
 			lossRows := bufs.loss.At((h*len(l.Terms) + t) * rows)
-			if err := r.lossTerm(term, l, rows, size, hx, bufs.labels[h], bufs.adj[h], lossRows, bufs.counts, hdx); err != nil {
+			if err := r.lossTerm(term, l, rows, size, hx, bufs.labels[h], rw, bufs.adj[h], lossRows, bufs.counts, hdx); err != nil {
 				return err
 			}
 		}
@@ -164,9 +177,10 @@ func (r *gpuRun) deviceLossStep(nd *G.Node, l *DeviceLoss, op *ops.LossOp) error
 
 // lossTerm queues one term's kernels for one head: per-row losses into
 // loss (soft F1: the batch's into its first value) and weight × the
-// term's gradient added to dx; adj is the head's shift of the logits for
-// the logit-adjusted term.
-func (r *gpuRun) lossTerm(term DeviceLossTerm, l *DeviceLoss, rows, size int, x, labels, adj, loss, counts, dx gpu.Buffer) error {
+// term's gradient added to dx; rw is the rows' weights for ce, smooth and
+// focal (a zero Buffer: none), adj the head's shift of the logits for the
+// logit-adjusted term.
+func (r *gpuRun) lossTerm(term DeviceLossTerm, l *DeviceLoss, rows, size int, x, labels, rw, adj, loss, counts, dx gpu.Buffer) error {
 	d := r.net.dev
 	switch term.Kind {
 	case LossCE, LossSmooth:
@@ -174,9 +188,9 @@ func (r *gpuRun) lossTerm(term DeviceLossTerm, l *DeviceLoss, rows, size int, x,
 		if term.Kind == LossSmooth {
 			s = l.Smoothing
 		}
-		return d.Launch("md_smooth_ce", rows, rows, size, x, labels, s, term.Weight, loss, dx)
+		return d.Launch("md_smooth_ce", rows, rows, size, x, labels, rw, s, term.Weight, loss, dx)
 	case LossFocal:
-		return d.Launch("md_focal", rows, rows, size, x, labels, l.Gamma, term.Weight, loss, dx)
+		return d.Launch("md_focal", rows, rows, size, x, labels, rw, l.Gamma, term.Weight, loss, dx)
 	case LossLA:
 		return d.Launch("md_la_ce", rows, rows, size, x, labels, adj, term.Weight, loss, dx)
 	case LossF1:
@@ -212,6 +226,14 @@ func checkDeviceLoss(l *DeviceLoss, rows, k int) error {
 			if len(a) != l.Heads[h] {
 				return fmt.Errorf("the loss on the GPU: %d shifts for head %d of %d classes", len(a), h, l.Heads[h])
 			}
+		}
+	}
+	if l.RowWeights != nil && len(l.RowWeights) != len(l.Heads) {
+		return fmt.Errorf("the loss on the GPU: row weights for %d heads, %d heads", len(l.RowWeights), len(l.Heads))
+	}
+	for h, rw := range l.RowWeights {
+		if len(rw) != rows {
+			return fmt.Errorf("the loss on the GPU: %d row weights for head %d, %d rows", len(rw), h, rows)
 		}
 	}
 	for h, lab := range l.Labels {
@@ -263,6 +285,11 @@ func (r *gpuRun) lossBufs(rows, k, terms int, heads []int) (*gpuLossBufs, error)
 			return nil, err
 		}
 		b.adj, b.adjUp = append(b.adj, adj), append(b.adjUp, nil)
+		rw, err := alloc(rows)
+		if err != nil {
+			return nil, err
+		}
+		b.rw = append(b.rw, rw)
 		if len(heads) > 1 {
 			hx, err := alloc(rows * size)
 			if err != nil {
@@ -290,6 +317,9 @@ func (r *gpuRun) lossBufs(rows, k, terms int, heads []int) (*gpuLossBufs, error)
 			return nil, err
 		}
 		if h.labels, err = pin(len(heads) * rows); err != nil {
+			return nil, err
+		}
+		if h.rw, err = pin(len(heads) * rows); err != nil {
 			return nil, err
 		}
 	}

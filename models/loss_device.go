@@ -30,6 +30,10 @@ type DeviceLoss struct {
 	// Adjust[h] is LossLA's shift of head h's logits (τ·log of each
 	// class's prior); nil without a LossLA term.
 	Adjust [][]float32
+	// RowWeights[h] are head h's rows' weights in the ce, focal and
+	// smooth terms (each row's class's weight over the rows' mean, for
+	// --class-weights); nil: every row weighs 1.
+	RowWeights [][]float32
 }
 
 // DeviceLossTerm is one weighted term of a DeviceLoss.

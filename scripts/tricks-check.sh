@@ -24,7 +24,8 @@
 # entropy against the logit-adjusted loss (--loss la), focal loss and the
 # two class-balancing samplers (balance, weighted), then la at τ 0.5 and 2,
 # focal at γ 1 and 3 (--focal-gamma; 2 is the default) and label
-# smoothing at 0.1 (the default) and 0.2 (--smoothing). winners: the 2021 winning configuration's tricks on
+# smoothing at 0.1 (the default) and 0.2 (--smoothing), and cross entropy
+# with class weights of 1/n and 1/√n (--class-weights). winners: the 2021 winning configuration's tricks on
 # this net (step schedule every 5 epochs, the last 3 epochs on the
 # validation images, CutMix 0.3 on the half box, ages 27-29 and 57-59
 # left out), with cross-entropy and with their F1 loss, then the
@@ -62,7 +63,8 @@ winners) variants=("off|" "recipe, ce|--schedule step --lr-step 5 --val-train 3 
 losses) variants=("ce|" "la|--loss la" "focal|--loss focal" "balance|--sampler balance" "weighted|--sampler weighted"
 	"la, tau 0.5|--loss la --la-tau 0.5" "la, tau 2|--loss la --la-tau 2"
 	"focal, gamma 1|--loss focal --focal-gamma 1" "focal, gamma 3|--loss focal --focal-gamma 3"
-	"smooth 0.1|--loss smooth" "smooth 0.2|--loss smooth --smoothing 0.2") ;;
+	"smooth 0.1|--loss smooth" "smooth 0.2|--loss smooth --smoothing 0.2"
+	"ce, inverse weights|--class-weights inverse" "ce, sqrt weights|--class-weights sqrt") ;;
 ages) variants=("off|" "skip 27-29,57-59|--skip-train-ages 27-29,57-59" "train ages 30,58|--train-age-bins 30,58"
 	"both|--skip-train-ages 27-29,57-59 --train-age-bins 30,58") ;;
 pseudo) variants=("off|" "pseudo-labels|--pseudo-labels @TEACHER" "pseudo (vote)|--pseudo-labels @VOTE"

@@ -109,6 +109,10 @@ type Config struct {
 	// Smoothing is smooth's label smoothing (the target 1 − s on the true
 	// class and s/(c − 1) on each other); default DefaultSmoothing.
 	Smoothing float64 `json:"smoothing,omitempty"`
+	// ClassWeights weighs each image's loss in the ce, focal and smooth
+	// terms by its class's weight, one of ClassWeightings from the
+	// training split's counts (classweights.go); "" (or "none") none.
+	ClassWeights string `json:"class_weights,omitempty"`
 	// CutMix is the chance that a training batch is mixed: each image
 	// shows a box of another image of the batch, and the loss weighs both
 	// labels by the area each shows (cutmix.go). 0: never.
@@ -268,7 +272,7 @@ func (c *Config) Defaults() {
 	}
 	// A sweep's grid cannot give an empty value: "none" is the word for
 	// it in the settings whose "" is none.
-	for _, v := range []*string{&c.SkipTrainAges, &c.TrainAgeBins, &c.FixLabels, &c.PseudoLabels, &c.Task} {
+	for _, v := range []*string{&c.SkipTrainAges, &c.TrainAgeBins, &c.FixLabels, &c.PseudoLabels, &c.Task, &c.ClassWeights} {
 		if *v == NoneSetting {
 			*v = ""
 		}
@@ -293,7 +297,8 @@ func (c *Config) Defaults() {
 
 // NoneSetting is what a sweep's grid (or any flag) gives for "none" to
 // the settings whose empty value is none: --skip-train-ages,
-// --train-age-bins, --fix-labels and --pseudo-labels.
+// --train-age-bins, --fix-labels, --pseudo-labels, --task and
+// --class-weights.
 const NoneSetting = "none"
 
 // noneEmpty is a setting with none ("none", the empty value a sweep's
@@ -377,6 +382,9 @@ func (c *Config) Check() error {
 		if _, err := dataset.ParseAgeBins(bins); err != nil {
 			return fmt.Errorf("--%s: %w", flag, err)
 		}
+	}
+	if err := checkClassWeights(c.ClassWeights); err != nil {
+		return err
 	}
 	if c.CutMix+c.Mixup > 1+1e-9 {
 		return fmt.Errorf("--cutmix %g and --mixup %g add up to more than 1: a batch is mixed one way at most, so their chances can add up to 1", c.CutMix, c.Mixup)

@@ -185,8 +185,10 @@ type RunHeader struct {
 	// they are not the defaults ("1", "0.2"); "" else.
 	FocalGamma string `json:"focal_gamma,omitempty"`
 	Smoothing  string `json:"smoothing,omitempty"`
-	Data       string `json:"data"`
-	Device     string `json:"device"`
+	// ClassWeights is Config.ClassWeights ("inverse"); "" for none.
+	ClassWeights string `json:"class_weights,omitempty"`
+	Data         string `json:"data"`
+	Device       string `json:"device"`
 	// Precision is the GPU's arithmetic (models.Precision's name) on a
 	// cuda run; empty on the CPU.
 	Precision string   `json:"precision,omitempty"`

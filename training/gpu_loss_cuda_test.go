@@ -43,7 +43,7 @@ func TestGPUDeviceLossMatchesHost(t *testing.T) {
 		labels[i] = r.IntN(18)
 	}
 	for _, name := range []string{"vgg-s", "vgg-s-mh"} {
-		for _, spec := range []string{"ce", "smooth", "focal", "f1", "0.6focal+0.4f1", "la", "0.5la+0.5f1", "0.5focal+0.5smooth"} {
+		for _, spec := range []string{"ce", "smooth", "focal", "f1", "0.6focal+0.4f1", "la", "0.5la+0.5f1", "0.5focal+0.5smooth", "0.5ce+0.3focal+0.2smooth"} {
 			t.Run(fmt.Sprintf("%s/%s", name, spec), func(t *testing.T) {
 				net, err := models.New(models.Spec{Name: name, Batch: batch, W: side, H: side, Seed: 3,
 					Device: models.DeviceCUDA, Precision: models.PrecisionStrict})
@@ -60,6 +60,9 @@ func TestGPUDeviceLossMatchesHost(t *testing.T) {
 				}
 				heads := net.Spec.Heads()
 				loss.Priors = randomPriors(rand.New(rand.NewPCG(7, 8)), heads)
+				if spec == "0.5ce+0.3focal+0.2smooth" { // --class-weights: weights up to 20× apart
+					loss.ClassWeights = randomPriors(rand.New(rand.NewPCG(9, 10)), heads)
+				}
 				step := func(device bool) (float64, []float32, [][]float32) {
 					t.Helper()
 					net.SetLoss(loss.Func(labels, heads))

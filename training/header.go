@@ -37,6 +37,7 @@ func (h RunHeader) Tricks() []string {
 		{"la τ", h.LATau},
 		{"focal γ", h.FocalGamma},
 		{"smoothing", h.Smoothing},
+		{"class weights", h.ClassWeights},
 	} {
 		if s.value != "" {
 			t = append(t, s.name+" "+s.value)
@@ -155,6 +156,7 @@ func ConfigTricks(cfg map[string]any) []string {
 		Freeze: freezeShown(int(num("freeze_epochs"))), FromLR: fromLRShown(num("from_lr_scale")), FreshHead: cfg["fresh_head"] == true,
 		FreezeLayers: str("freeze_layers"), ClipGrad: shownIfSet(num("clip_grad")), EMA: emaShown(num("ema"), int(num("ema_every"))), LATau: unlessDefault(num("la_tau"), DefaultLATau),
 		FocalGamma: unlessDefault(num("focal_gamma"), DefaultFocalGamma), Smoothing: unlessDefault(num("smoothing"), DefaultSmoothing),
+		ClassWeights: str("class_weights"),
 		Schedule: scheduleShown(Config{Schedule: str("schedule"), LRStep: int(num("lr_step")), LRPatience: int(num("lr_patience")),
 			LRGamma: num("lr_gamma"), Warmup: int(num("warmup"))})}
 	return h.Tricks()

@@ -47,6 +47,13 @@ type Loss struct {
 	// adjusts the logits by; nil (or a head's nil): even shares, which
 	// make la cross entropy.
 	Priors [][]float64
+	// ClassWeights are, per head, each class's weight in the ce, focal
+	// and smooth terms (--class-weights; the trainer's classWeights): a
+	// row's loss is weighed by its class's weight and the batch's by the
+	// mean weight of its rows, as PyTorch's CrossEntropyLoss(weight=…)
+	// weighs them. la (itself a correction for the classes' shares) and
+	// f1 (a mean over the classes) are not weighed. nil: none.
+	ClassWeights [][]float64
 }
 
 // AdjustsLogits reports whether the loss has a logit-adjusted term (la),
@@ -128,15 +135,7 @@ func (l *Loss) Func(labels []int, heads []int) models.LossFunc {
 		total := 0.0
 		off := 0
 		for h, size := range heads {
-			tl := make([]int, n)
-			for i := 0; i < n; i++ {
-				if len(heads) == 1 {
-					tl[i] = labels[i]
-				} else {
-					tl[i] = dataset.TaskLabel(labels[i], h)
-				}
-			}
-			total += l.head(x, n, k, off, size, tl, l.adjustment(h, size), g)
+			total += l.head(x, n, k, off, h, size, headLabels(labels[:n], len(heads), h), l.adjustment(h, size), g)
 			off += size
 		}
 		return total
@@ -163,22 +162,40 @@ func (l *Loss) Device(labels []int, heads []int) *models.DeviceLoss {
 			}
 			d.Adjust = append(d.Adjust, adj)
 		}
-		tl := make([]int32, len(labels))
-		for i, y := range labels {
-			if len(heads) == 1 {
-				tl[i] = int32(y)
-			} else {
-				tl[i] = int32(dataset.TaskLabel(y, h))
-			}
+		hl := headLabels(labels, len(heads), h)
+		tl := make([]int32, len(hl))
+		for i, y := range hl {
+			tl[i] = int32(y)
 		}
 		d.Labels = append(d.Labels, tl)
+		if rw := l.rowWeights(h, hl); rw != nil {
+			r32 := make([]float32, len(rw))
+			for i, v := range rw {
+				r32[i] = float32(v)
+			}
+			d.RowWeights = append(d.RowWeights, r32)
+		}
 	}
 	return d
 }
 
-// head adds the loss of logits columns [off, off+c) to g and returns it;
-// adj is la's shift of the logits (nil: none).
-func (l *Loss) head(x []float32, n, k, off, c int, y []int, adj []float64, g []float32) float64 {
+// headLabels are the labels of head h of a model of heads heads: the
+// classes themselves for one head, each class's task label for a -mh
+// model's.
+func headLabels(labels []int, heads, h int) []int {
+	if heads == 1 {
+		return labels
+	}
+	tl := make([]int, len(labels))
+	for i, y := range labels {
+		tl[i] = dataset.TaskLabel(y, h)
+	}
+	return tl
+}
+
+// head adds the loss of head h, logits columns [off, off+c), to g and
+// returns it; adj is la's shift of the logits (nil: none).
+func (l *Loss) head(x []float32, n, k, off, h, c int, y []int, adj []float64, g []float32) float64 {
 	// One allocation for the probabilities, their logs and dz, which
 	// accumulates ∂loss/∂logit for this head.
 	buf := make([]float64, 3*n*c)
@@ -187,6 +204,7 @@ func (l *Loss) head(x []float32, n, k, off, c int, y []int, adj []float64, g []f
 		softmaxInto(x[i*k+off:i*k+off+c], p[i*c:(i+1)*c], logp[i*c:(i+1)*c])
 	}
 	total := 0.0
+	rw := l.rowWeights(h, y)
 	for _, t := range l.Terms {
 		if t.Weight == 0 {
 			continue
@@ -194,11 +212,11 @@ func (l *Loss) head(x []float32, n, k, off, c int, y []int, adj []float64, g []f
 		var v float64
 		switch t.Name {
 		case "ce":
-			v = smoothCE(p, logp, y, n, c, 0, t.Weight, dz)
+			v = smoothCE(p, logp, y, n, c, 0, t.Weight, rw, dz)
 		case "smooth":
-			v = smoothCE(p, logp, y, n, c, l.Smoothing, t.Weight, dz)
+			v = smoothCE(p, logp, y, n, c, l.Smoothing, t.Weight, rw, dz)
 		case "focal":
-			v = focal(p, logp, y, n, c, l.Gamma, t.Weight, dz)
+			v = focal(p, logp, y, n, c, l.Gamma, t.Weight, rw, dz)
 		case "f1":
 			v = softF1(p, y, n, c, l.Eps, t.Weight, dz)
 		case "la":
@@ -215,26 +233,36 @@ func (l *Loss) head(x []float32, n, k, off, c int, y []int, adj []float64, g []f
 }
 
 // smoothCE is cross entropy against targets 1−s on the true class and
-// s/(c−1) elsewhere (plain CE when s = 0), averaged over the batch. It adds
-// w·∂/∂z to dz: (p − q)/n.
-func smoothCE(p, logp []float64, y []int, n, c int, s, w float64, dz []float64) float64 {
+// s/(c−1) elsewhere (plain CE when s = 0), averaged over the batch, each
+// row's weighed by rw (nil: 1; Loss.rowWeights). It adds w·∂/∂z to dz:
+// (p − q)/n, times the row's weight.
+func smoothCE(p, logp []float64, y []int, n, c int, s, w float64, rw, dz []float64) float64 {
 	off := 0.0
 	if c > 1 {
 		off = s / float64(c-1)
 	}
-	scale := w / float64(n)
 	var loss float64
 	for i := 0; i < n; i++ {
+		f := rowWeight(rw, i)
+		scale := w * f / float64(n)
 		for j := 0; j < c; j++ {
 			q := off
 			if j == y[i] {
 				q = 1 - s
 			}
-			loss -= q * logp[i*c+j]
+			loss -= f * q * logp[i*c+j]
 			dz[i*c+j] += scale * (p[i*c+j] - q)
 		}
 	}
 	return loss / float64(n)
+}
+
+// rowWeight is row i's weight in rw; 1 without weights.
+func rowWeight(rw []float64, i int) float64 {
+	if rw == nil {
+		return 1
+	}
+	return rw[i]
 }
 
 // adjustedCE is the logit-adjusted loss of Menon et al., "Long-tail
@@ -275,14 +303,16 @@ func adjustedCE(x []float32, n, k, off, c int, y []int, adj []float64, w float64
 }
 
 // focal is −(1−p_y)^γ·log p_y averaged over the batch (the baseline's
-// FocalLoss), with its exact gradient.
-func focal(p, logp []float64, y []int, n, c int, gamma, w float64, dz []float64) float64 {
+// FocalLoss), with its exact gradient, each row weighed by rw as in
+// smoothCE.
+func focal(p, logp []float64, y []int, n, c int, gamma, w float64, rw, dz []float64) float64 {
 	var loss float64
 	for i := 0; i < n; i++ {
 		py := p[i*c+y[i]]
 		lp := logp[i*c+y[i]]
 		om := math.Max(1-py, 0)
-		loss -= math.Pow(om, gamma) * lp
+		f := rowWeight(rw, i)
+		loss -= f * math.Pow(om, gamma) * lp
 		// d/d p_y of f(p_y) = −(1−p)^γ log p
 		var dfdp float64
 		if om > 0 {
@@ -296,7 +326,7 @@ func focal(p, logp []float64, y []int, n, c int, gamma, w float64, dz []float64)
 			if j == y[i] {
 				d++
 			}
-			dz[i*c+j] += w * dfdp * py * d / float64(n)
+			dz[i*c+j] += w * f * dfdp * py * d / float64(n)
 		}
 	}
 	return loss / float64(n)

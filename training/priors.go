@@ -12,13 +12,34 @@ import "github.com/maskdash/maskdash/dataset"
 func (t *Trainer) samplePriors(epoch int) [][]float64 {
 	sampler, loader := t.epochSource(epoch)
 	samples := loader.Set().Samples
-	heads := t.net.Spec.Heads()
+	counts := labelCounts(func(yield func(int) bool) {
+		for _, i := range sampler.Epoch(epoch) {
+			if !yield(samples[i].Label) {
+				return
+			}
+		}
+	}, t.net.Spec.Heads())
+	for _, cs := range counts {
+		total := float64(len(cs))
+		for _, c := range cs {
+			total += c
+		}
+		for j := range cs {
+			cs[j] = (cs[j] + 1) / total
+		}
+	}
+	return counts
+}
+
+// labelCounts are, for each head (a -mh model's task, or the one head
+// of all classes), how many of labels fall in each of its classes;
+// unlabelled images (−1) count nowhere.
+func labelCounts(labels func(yield func(int) bool), heads []int) [][]float64 {
 	counts := make([][]float64, len(heads))
 	for h, size := range heads {
 		counts[h] = make([]float64, size)
 	}
-	for _, i := range sampler.Epoch(epoch) {
-		y := samples[i].Label
+	for y := range labels {
 		if y < 0 {
 			continue
 		}
@@ -30,15 +51,6 @@ func (t *Trainer) samplePriors(epoch int) [][]float64 {
 			if c < len(counts[h]) {
 				counts[h][c]++
 			}
-		}
-	}
-	for _, cs := range counts {
-		total := float64(len(cs))
-		for _, c := range cs {
-			total += c
-		}
-		for j := range cs {
-			cs[j] = (cs[j] + 1) / total
 		}
 	}
 	return counts

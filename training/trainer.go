@@ -82,6 +82,9 @@ type Trainer struct {
 	// (samplePriors).
 	priors      [][]float64
 	priorsEpoch int
+	// classWeights are --class-weights' per head, from the training
+	// split; every loss the run parses takes them (parseLoss).
+	classWeights [][]float64
 
 	epoch, step, batchInEpoch int
 	bestF1                    float64
@@ -171,6 +174,8 @@ func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 	if t.net, err = models.New(spec); err != nil {
 		return nil, err
 	}
+	t.classWeights = classWeights(t.train.Samples, t.net.Spec.Heads(), cfg.ClassWeights)
+	t.loss.ClassWeights = t.classWeights
 	t.baseLR = cfg.LR
 	t.sched = Schedule{Name: cfg.Schedule, StepEpochs: cfg.LRStep, Gamma: cfg.LRGamma, WarmupSteps: cfg.Warmup, TotalSteps: t.scheduledSteps()}
 	if cfg.Schedule == SchedulePlateau {
@@ -198,7 +203,8 @@ func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 		Train: t.train.Len(), Val: t.val.Len(), Epochs: cfg.Epochs, Parent: cfg.From, Precision: gpuPrecision(t.net), TrainAgeBins: cfg.TrainAgeBins,
 		SkipTrainAges: cfg.SkipTrainAges, PseudoLabels: cfg.PseudoLabels, CutMix: t.mixer.cutMixShown(), Mixup: t.mixer.mixupShown(), MixPairs: t.mixer.pairsShown(), Task: cfg.Task, Erase: shownIfSet(cfg.Erase), ValTrain: valTrainShown(cfg), Freeze: freezeShown(cfg.FreezeEpochs), FromLR: fromLRShown(cfg.FromLRScale), FreshHead: cfg.FreshHead, FreezeLayers: noneEmpty(cfg.FreezeLayers),
 		Schedule: scheduleShown(cfg), ClipGrad: shownIfSet(cfg.ClipGrad), EMA: emaShown(cfg.EMA, cfg.EMAEvery), LATau: unlessDefault(cfg.LATau, DefaultLATau),
-		FocalGamma: unlessDefault(cfg.FocalGamma, DefaultFocalGamma), Smoothing: unlessDefault(cfg.Smoothing, DefaultSmoothing)}
+		FocalGamma: unlessDefault(cfg.FocalGamma, DefaultFocalGamma), Smoothing: unlessDefault(cfg.Smoothing, DefaultSmoothing),
+		ClassWeights: cfg.ClassWeights}
 	if t.train.Masked {
 		tn := dataset.TaskClassNames(t.train.Bins)
 		hd.TaskClasses = tn[:]
@@ -696,8 +702,8 @@ func (t *Trainer) forwardBackward(b dataset.Batch, x []float32, labels []int, lr
 }
 
 // parseLoss reads a loss spec (the run's, a checkpoint's, one switched
-// to while training) with the run's --la-tau, --focal-gamma and
-// --smoothing, so that a loss switched to keeps them.
+// to while training) with the run's --la-tau, --focal-gamma, --smoothing
+// and class weights, so that a loss switched to keeps them.
 func (t *Trainer) parseLoss(spec string) (*Loss, error) {
 	l, err := ParseLoss(spec)
 	if err != nil {
@@ -706,6 +712,7 @@ func (t *Trainer) parseLoss(spec string) (*Loss, error) {
 	l.Tau = cmp.Or(t.cfg.LATau, DefaultLATau)
 	l.Gamma = cmp.Or(t.cfg.FocalGamma, DefaultFocalGamma)
 	l.Smoothing = cmp.Or(t.cfg.Smoothing, DefaultSmoothing)
+	l.ClassWeights = t.classWeights
 	return l, nil
 }
 

@@ -258,20 +258,23 @@ DEVICE double md_lse(const float *x, long k) {
 
 /* Label-smoothed cross entropy (s = 0: plain) of rows of k logits against
  * targets 1 − s on the label and s/(k−1) elsewhere: loss[r] per row, and
- * dx_r += w·(p − q)/rows, as package training's smooth and ce. */
-KERNEL md_smooth_ce(long rows, long k, const float *x, const int *label, double s, double w, float *loss, float *dx) {
+ * dx_r += w·(p − q)/rows, as package training's smooth and ce. rw, when
+ * not NULL, weighs each row (--class-weights: its class's weight over
+ * the batch's mean one): loss[r] and dx_r are rw[r] times the above. */
+KERNEL md_smooth_ce(long rows, long k, const float *x, const int *label, const float *rw, double s, double w, float *loss, float *dx) {
 	FOR_EACH(r, rows) {
 		const float *xr = x + r * k;
 		double lse = md_lse(xr, k);
 		double off = k > 1 ? s / (double)(k - 1) : 0.0;
+		double f = rw ? (double)rw[r] : 1.0;
 		double l = 0.0;
 		for (long j = 0; j < k; j++) {
 			double q = j == label[r] ? 1.0 - s : off;
 			double lp = (double)xr[j] - lse;
 			l -= q * lp;
-			dx[r * k + j] += (float)(w * (exp(lp) - q) / (double)rows);
+			dx[r * k + j] += (float)(w * f * (exp(lp) - q) / (double)rows);
 		}
-		loss[r] = (float)l;
+		loss[r] = (float)(f * l);
 	}
 }
 
@@ -300,8 +303,9 @@ KERNEL md_la_ce(long rows, long k, const float *x, const int *label, const float
 }
 
 /* Focal loss −(1−p_y)^γ·log p_y of rows of k logits with its exact
- * gradient: loss[r], dx_r += w·∂/∂x_r / rows, as package training's. */
-KERNEL md_focal(long rows, long k, const float *x, const int *label, double gamma, double w, float *loss, float *dx) {
+ * gradient: loss[r], dx_r += w·∂/∂x_r / rows, as package training's; rw
+ * (NULL: none) weighs the rows as in md_smooth_ce. */
+KERNEL md_focal(long rows, long k, const float *x, const int *label, const float *rw, double gamma, double w, float *loss, float *dx) {
 	FOR_EACH(r, rows) {
 		const float *xr = x + r * k;
 		double lse = md_lse(xr, k);
@@ -309,11 +313,12 @@ KERNEL md_focal(long rows, long k, const float *x, const int *label, double gamm
 		double lpy = (double)xr[y] - lse;
 		double py = exp(lpy);
 		double om = 1.0 - py > 0.0 ? 1.0 - py : 0.0;
-		loss[r] = (float)(-pow(om, gamma) * lpy);
+		double f = rw ? (double)rw[r] : 1.0;
+		loss[r] = (float)(-f * pow(om, gamma) * lpy);
 		double dfdp = om > 0.0 ? gamma * pow(om, gamma - 1.0) * lpy - pow(om, gamma) / py : -1.0 / py;
 		for (long j = 0; j < k; j++) {
 			double d = (j == y ? 1.0 : 0.0) - exp((double)xr[j] - lse);
-			dx[r * k + j] += (float)(w * dfdp * py * d / (double)rows);
+			dx[r * k + j] += (float)(w * f * dfdp * py * d / (double)rows);
 		}
 	}
 }

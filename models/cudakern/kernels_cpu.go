@@ -103,9 +103,9 @@ func MaxPool2Backward(arg []int32, dy, dx []float32) {
 func GAP(x []float32, nc, hw int, y []float32) { C.md_gap(C.long(nc), C.long(hw), fp(x), fp(y)) }
 
 // SmoothCE adds w·∂/∂x of label-smoothed cross entropy (s = 0: plain)
-// to dx and writes each row's loss.
-func SmoothCE(x []float32, k int, labels []int32, s, w float64, loss, dx []float32) {
-	C.md_smooth_ce(C.long(len(labels)), C.long(k), fp(x), (*C.int)(unsafe.Pointer(&labels[0])), C.double(s), C.double(w), fp(loss), fp(dx))
+// to dx and writes each row's loss, each row weighed by rw (nil: 1).
+func SmoothCE(x []float32, k int, labels []int32, rw []float32, s, w float64, loss, dx []float32) {
+	C.md_smooth_ce(C.long(len(labels)), C.long(k), fp(x), (*C.int)(unsafe.Pointer(&labels[0])), fp(rw), C.double(s), C.double(w), fp(loss), fp(dx))
 }
 
 // AdjustedCE adds w·∂/∂x of logit-adjusted cross entropy (the logits
@@ -114,9 +114,10 @@ func AdjustedCE(x []float32, k int, labels []int32, adj []float32, w float64, lo
 	C.md_la_ce(C.long(len(labels)), C.long(k), fp(x), (*C.int)(unsafe.Pointer(&labels[0])), fp(adj), C.double(w), fp(loss), fp(dx))
 }
 
-// Focal adds w·∂/∂x of the focal loss to dx and writes each row's loss.
-func Focal(x []float32, k int, labels []int32, gamma, w float64, loss, dx []float32) {
-	C.md_focal(C.long(len(labels)), C.long(k), fp(x), (*C.int)(unsafe.Pointer(&labels[0])), C.double(gamma), C.double(w), fp(loss), fp(dx))
+// Focal adds w·∂/∂x of the focal loss to dx and writes each row's loss,
+// each row weighed by rw (nil: 1).
+func Focal(x []float32, k int, labels []int32, rw []float32, gamma, w float64, loss, dx []float32) {
+	C.md_focal(C.long(len(labels)), C.long(k), fp(x), (*C.int)(unsafe.Pointer(&labels[0])), fp(rw), C.double(gamma), C.double(w), fp(loss), fp(dx))
 }
 
 // SoftF1 adds w·∂/∂x of package training's soft-F1 loss to dx and writes

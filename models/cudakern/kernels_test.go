@@ -331,11 +331,11 @@ func TestLossesMatchTraining(t *testing.T) {
 			for _, term := range l.Terms {
 				switch term.Name {
 				case "ce":
-					SmoothCE(x, k, l32, 0, term.Weight, per, got)
+					SmoothCE(x, k, l32, nil, 0, term.Weight, per, got)
 				case "smooth":
-					SmoothCE(x, k, l32, l.Smoothing, term.Weight, per, got)
+					SmoothCE(x, k, l32, nil, l.Smoothing, term.Weight, per, got)
 				case "focal":
-					Focal(x, k, l32, l.Gamma, term.Weight, per, got)
+					Focal(x, k, l32, nil, l.Gamma, term.Weight, per, got)
 				case "la":
 					AdjustedCE(x, k, l32, adj, term.Weight, per, got)
 				case "f1":
@@ -530,18 +530,32 @@ func TestDeviceLossMatchesTraining(t *testing.T) {
 			k += h
 		}
 		x := randSlice(r, rows*k, 4)
-		for _, spec := range []string{"ce", "smooth", "focal", "f1", "0.6focal+0.4f1", "la", "0.5la+0.5f1"} {
-			t.Run(fmt.Sprintf("%v/%s", heads, spec), func(t *testing.T) {
+		for _, c := range []struct {
+			spec     string
+			weighted bool // --class-weights: rows weighed by their classes
+		}{{"ce", false}, {"smooth", false}, {"focal", false}, {"f1", false}, {"0.6focal+0.4f1", false}, {"la", false}, {"0.5la+0.5f1", false},
+			{"ce", true}, {"smooth", true}, {"0.5focal+0.3smooth+0.2f1", true}} {
+			spec := c.spec
+			name := fmt.Sprintf("%v/%s", heads, spec)
+			if c.weighted {
+				name += "/class-weights"
+			}
+			t.Run(name, func(t *testing.T) {
 				l, err := training.ParseLoss(spec)
 				if err != nil {
 					t.Fatal(err)
 				}
 				for _, h := range heads { // shares far from even
 					p := make([]float64, h)
+					w := make([]float64, h)
 					for j := range p {
 						p[j] = float64(1+3*j) / 100
+						w[j] = 1 / p[j]
 					}
 					l.Priors = append(l.Priors, p)
+					if c.weighted {
+						l.ClassWeights = append(l.ClassWeights, w)
+					}
 				}
 				want := make([]float32, rows*k)
 				wantLoss := l.Func(labels, heads)(x, rows, k, want)
@@ -554,15 +568,19 @@ func TestDeviceLossMatchesTraining(t *testing.T) {
 					for i := range rows {
 						copy(hx[i*size:(i+1)*size], x[i*k+off:i*k+off+size])
 					}
+					var rw []float32
+					if c.weighted {
+						rw = d.RowWeights[h]
+					}
 					for ti, term := range d.Terms {
 						loss := perRow[(h*len(d.Terms)+ti)*rows:][:rows]
 						switch term.Kind {
 						case models.LossCE:
-							SmoothCE(hx, size, d.Labels[h], 0, term.Weight, loss, hdx)
+							SmoothCE(hx, size, d.Labels[h], rw, 0, term.Weight, loss, hdx)
 						case models.LossSmooth:
-							SmoothCE(hx, size, d.Labels[h], d.Smoothing, term.Weight, loss, hdx)
+							SmoothCE(hx, size, d.Labels[h], rw, d.Smoothing, term.Weight, loss, hdx)
 						case models.LossFocal:
-							Focal(hx, size, d.Labels[h], d.Gamma, term.Weight, loss, hdx)
+							Focal(hx, size, d.Labels[h], rw, d.Gamma, term.Weight, loss, hdx)
 						case models.LossF1:
 							SoftF1(hx, size, d.Labels[h], d.Eps, term.Weight, loss, hdx)
 						case models.LossLA:

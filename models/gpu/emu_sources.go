@@ -6,4 +6,4 @@ package gpu
 
 // emuSourcesHash is the SHA-256 of the kernel sources this emulator was
 // built from (KernelSources, in models/cudakern).
-const emuSourcesHash = "feff761ff970240d084547d23097a522f061326af0b5d0e6934e39722623e222"
+const emuSourcesHash = "7ab2a549f148108dfa968cde6f34a7551f9ea1634c1c891a6db85ff9264587cf"

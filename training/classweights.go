@@ -1,0 +1,88 @@
+package training
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/maskdash/maskdash/dataset"
+)
+
+// --class-weights' schemes (Config.ClassWeights); "" (or NoneSetting)
+// weighs every class alike.
+const (
+	// ClassWeightsInverse weighs a class by 1/n, n its images in the
+	// training split: the inverse class frequency that the competition's
+	// [HJ] team weighed its loss by.
+	ClassWeightsInverse = "inverse"
+	// ClassWeightsSqrt weighs a class by 1/√n, a milder correction.
+	ClassWeightsSqrt = "sqrt"
+)
+
+// ClassWeightings lists the values --class-weights takes.
+var ClassWeightings = []string{NoneSetting, ClassWeightsInverse, ClassWeightsSqrt}
+
+// checkClassWeights says, as an error, that scheme is not one of
+// ClassWeightings ("" is none).
+func checkClassWeights(scheme string) error {
+	if scheme == "" || slices.Contains(ClassWeightings, scheme) {
+		return nil
+	}
+	return fmt.Errorf("--class-weights %q is unknown; use one of %s", scheme, strings.Join(ClassWeightings, ", "))
+}
+
+// classWeights are, per head, each class's weight under scheme (one of
+// ClassWeightings; nil for none) from the training samples' labels,
+// scaled so that the classes' weights average 1 (only their ratios
+// matter: the loss divides by the batch's mean weight). A class without
+// an image counts as one image, so that no weight is infinite.
+func classWeights(samples []dataset.Sample, heads []int, scheme string) [][]float64 {
+	if scheme == "" || scheme == NoneSetting {
+		return nil
+	}
+	counts := labelCounts(func(yield func(int) bool) {
+		for _, s := range samples {
+			if !yield(s.Label) {
+				return
+			}
+		}
+	}, heads)
+	for _, cs := range counts {
+		var sum float64
+		for j, n := range cs {
+			w := 1 / max(n, 1)
+			if scheme == ClassWeightsSqrt {
+				w = math.Sqrt(w)
+			}
+			cs[j] = w
+			sum += w
+		}
+		for j := range cs {
+			cs[j] *= float64(len(cs)) / sum
+		}
+	}
+	return counts
+}
+
+// rowWeights are, for head h's rows labelled y, each row's factor in the
+// weighted terms (ce, focal, smooth): its class's weight over the rows'
+// mean weight, so that the batch's mean of the weighted rows is PyTorch's
+// weighted mean (CrossEntropyLoss(weight=…): Σ w_y·loss / Σ w_y). nil
+// without class weights.
+func (l *Loss) rowWeights(h int, y []int) []float64 {
+	if h >= len(l.ClassWeights) || l.ClassWeights[h] == nil || len(y) == 0 {
+		return nil
+	}
+	w := l.ClassWeights[h]
+	rw := make([]float64, len(y))
+	var sum float64
+	for i, c := range y {
+		rw[i] = w[c]
+		sum += w[c]
+	}
+	for i := range rw {
+		rw[i] *= float64(len(y)) / sum
+	}
+	return rw
+}

@@ -1,0 +1,166 @@
+package training
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/maskdash/maskdash/dataset"
+	"github.com/maskdash/maskdash/runs"
+)
+
+// TestClassWeightsMatchPyTorch: with class weights, ce is PyTorch's
+// F.cross_entropy(x, y, weight=w), focal the competition's FocalLoss
+// with weight (F.nll_loss((1 − p)^γ·log p, y, weight=w): Σ w_y·loss /
+// Σ w_y), and smooth its LabelSmoothingLoss's rows weighed the same way;
+// the loss and its gradient (autograd). The weights' scale does not
+// matter, only their ratios.
+func TestClassWeightsMatchPyTorch(t *testing.T) {
+	type tc struct {
+		Spec    string      `json:"spec"`
+		Weights []float64   `json:"weights"`
+		X       [][]float32 `json:"x"`
+		Y       []int       `json:"y"`
+	}
+	r := rand.New(rand.NewPCG(41, 42))
+	const n, k = 12, 18
+	var cases []tc
+	for _, spec := range []string{"ce", "focal", "smooth", "0.5ce+0.3focal+0.2smooth"} {
+		c := tc{Spec: spec, Weights: make([]float64, k)}
+		for j := range c.Weights {
+			c.Weights[j] = 7 * math.Exp(3*r.Float64()) // up to 20× apart, far from a mean of 1
+		}
+		c.X, c.Y = randomRows(r, n, k)
+		cases = append(cases, c)
+	}
+	var ref []lossAndGradient
+	pyTorch(t, `
+import json, sys, torch
+import torch.nn.functional as F
+def focal(x, y, w):
+    logp = F.log_softmax(x, -1)
+    return F.nll_loss(((1 - logp.exp()) ** 2.0) * logp, y, weight=w)
+def smooth(x, y, w):
+    logp = F.log_softmax(x, -1)
+    q = torch.full_like(logp, 0.1 / (x.shape[1] - 1))
+    q[torch.arange(x.shape[0]), y] = 0.9
+    wy = w[y]
+    return ((-q * logp).sum(-1) * wy).sum() / wy.sum()
+out = []
+for c in json.load(sys.stdin):
+    x = torch.tensor(c["x"], dtype=torch.float64, requires_grad=True)
+    y = torch.tensor(c["y"])
+    w = torch.tensor(c["weights"], dtype=torch.float64)
+    ce = F.cross_entropy(x, y, weight=w)
+    loss = {"ce": lambda: ce, "focal": lambda: focal(x, y, w), "smooth": lambda: smooth(x, y, w),
+            "0.5ce+0.3focal+0.2smooth": lambda: 0.5 * ce + 0.3 * focal(x, y, w) + 0.2 * smooth(x, y, w)}[c["spec"]]()
+    loss.backward()
+    out.append({"loss": loss.item(), "grad": x.grad.tolist()})
+json.dump(out, sys.stdout)
+`, cases, &ref)
+	for ci, c := range cases {
+		l, err := ParseLoss(c.Spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.ClassWeights = [][]float64{c.Weights}
+		g := make([]float32, n*k)
+		got := l.Func(c.Y, []int{k})(slices.Concat(c.X...), n, k, g)
+		if math.Abs(got-ref[ci].Loss) > 1e-6*max(1, ref[ci].Loss) {
+			t.Errorf("%s: loss %v, PyTorch's %v", c.Spec, got, ref[ci].Loss)
+		}
+		if worst := worstGap(g, ref[ci].Grad); worst > 1e-7 {
+			t.Errorf("%s: the gradient is %.3g from PyTorch's", c.Spec, worst)
+		}
+	}
+}
+
+// TestClassWeights: --class-weights inverse and sqrt weigh each class by
+// 1/n and 1/√n of its training images (averaging 1 over the classes;
+// per task for a -mh model), reach the run's loss and a loss switched to
+// while training, and are in the header and the runs table; none (a
+// sweep's empty value) is no weights; another word is refused.
+func TestClassWeights(t *testing.T) {
+	cfg := tinyConfig(t, t.TempDir())
+	cfg.Loss, cfg.ClassWeights, cfg.Epochs = "ce", ClassWeightsInverse, 1
+	sent := false
+	tr, _, err := runTrainer(t, cfg, func(tr *Trainer, e Event) {
+		if e.Kind == KindStep && !sent {
+			sent = true
+			tr.Send(Command{Kind: CmdSetLoss, Text: "focal", Who: "bob"})
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := make([]float64, len(tr.train.Classes))
+	for _, s := range tr.train.Samples {
+		counts[s.Label]++
+	}
+	w := tr.loss.ClassWeights
+	if tr.loss.Spec != "focal" || len(w) != 1 || len(w[0]) != len(counts) {
+		t.Fatalf("after the switch to focal: the loss %q, its class weights %v", tr.loss.Spec, w)
+	}
+	var mean float64
+	for j, n := range counts {
+		mean += w[0][j] / float64(len(counts))
+		for i, m := range counts {
+			if n > 0 && m > 0 && math.Abs(w[0][j]*n-w[0][i]*m) > 1e-9*w[0][j]*n {
+				t.Fatalf("class %d (%v images) weighs %v, class %d (%v images) %v: not 1/n", j, n, w[0][j], i, m, w[0][i])
+			}
+		}
+	}
+	if math.Abs(mean-1) > 1e-12 {
+		t.Errorf("the classes' weights average %v", mean)
+	}
+	tricks := tr.Header().Tricks()
+	if !slices.Contains(tricks, "class weights inverse") {
+		t.Errorf("the header's tricks %q", tricks)
+	}
+	info, err := runs.NewStore(cfg.Runs).Info(tr.RunID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ConfigTricks(info.Config); !slices.Equal(got, tricks) {
+		t.Errorf("from run.json %q, the header %q", got, tricks)
+	}
+
+	// sqrt, and a -mh model's tasks.
+	samples := []dataset.Sample{}
+	for c, n := range []int{9, 4, 1, 0, 16} { // class 3 has no image: it counts as one
+		for range n {
+			samples = append(samples, dataset.Sample{Label: c})
+		}
+	}
+	got := classWeights(samples, []int{5}, ClassWeightsSqrt)[0]
+	want := []float64{1 / 3.0, 1 / 2.0, 1, 1, 1 / 4.0}
+	s := 0.0
+	for _, v := range want {
+		s += v
+	}
+	for j := range want {
+		if math.Abs(got[j]-want[j]*5/s) > 1e-12 {
+			t.Errorf("sqrt: class %d weighs %v, want %v", j, got[j], want[j]*5/s)
+		}
+	}
+	mh := classWeights([]dataset.Sample{{Label: 0}, {Label: 0}, {Label: 3}, {Label: 1}, {Label: -1}}, []int{3, 2, 3}, ClassWeightsInverse)
+	// Tasks of classes 0, 0, 3 and 1: masks 0 0 0 0 (one mask class seen),
+	// genders 0 0 1 0, ages 0 0 0 1.
+	if fmt.Sprint(mh[1]) != fmt.Sprint([]float64{0.5, 1.5}) || mh[2][0] >= mh[2][1] {
+		t.Errorf("the -mh heads' weights %v: want the gender head 1/3 : 1 (0.5, 1.5), and the older age rarer", mh)
+	}
+
+	d := Config{ClassWeights: NoneSetting}
+	d.Defaults()
+	if d.ClassWeights != "" || classWeights(samples, []int{5}, d.ClassWeights) != nil {
+		t.Errorf("--class-weights none: %q", d.ClassWeights)
+	}
+	bad := tinyConfig(t, t.TempDir())
+	bad.ClassWeights = "balanced"
+	if err := bad.Check(); err == nil || !strings.Contains(err.Error(), `--class-weights "balanced" is unknown`) {
+		t.Errorf("--class-weights balanced: %v", err)
+	}
+}
