@@ -50,6 +50,39 @@ type lossAndGradient struct {
 	Grad [][]float64 `json:"grad"`
 }
 
+// matchesReference checks loss l on rows x labelled y (one head) against
+// a reference's loss (1e-6 relative) and gradient (1e-7).
+func matchesReference(t *testing.T, name string, l *Loss, x [][]float32, y []int, ref lossAndGradient) {
+	t.Helper()
+	n, k := len(x), len(x[0])
+	g := make([]float32, n*k)
+	got := l.Func(y, []int{k})(slices.Concat(x...), n, k, g)
+	if math.Abs(got-ref.Loss) > 1e-6*max(1, ref.Loss) {
+		t.Errorf("%s: loss %v, PyTorch's %v", name, got, ref.Loss)
+	}
+	if worst := worstGap(g, ref.Grad); worst > 1e-7 {
+		t.Errorf("%s: the gradient is %.3g from PyTorch's", name, worst)
+	}
+}
+
+// torchLosses is the PyTorch side's focal and smooth, as the competition's
+// FocalLoss (F.nll_loss((1 − p)^γ·log p, y, weight=w)) and
+// LabelSmoothingLoss with classes = 18, its rows weighed as nll_loss
+// weighs them (Σ w_y·loss / Σ w_y).
+const torchLosses = `
+import json, sys, torch
+import torch.nn.functional as F
+def focal(x, y, gamma, w=None):
+    logp = F.log_softmax(x, -1)
+    return F.nll_loss(((1 - logp.exp()) ** gamma) * logp, y, weight=w)
+def smooth(x, y, s, w=None):
+    logp = F.log_softmax(x, -1)
+    q = torch.full_like(logp, s / (x.shape[1] - 1))
+    q[torch.arange(x.shape[0]), y] = 1 - s
+    wy = torch.ones_like(y, dtype=logp.dtype) if w is None else w[y]
+    return ((-q * logp).sum(-1) * wy).sum() / wy.sum()
+`
+
 // worstGap is the largest difference between a gradient g of rows laid
 // end to end and a reference's rows.
 func worstGap(g []float32, ref [][]float64) float64 {
@@ -100,15 +133,7 @@ json.dump(out, sys.stdout)
 			t.Fatal(err)
 		}
 		l.Tau, l.Priors = c.Tau, [][]float64{c.Priors}
-		x := slices.Concat(c.X...)
-		g := make([]float32, n*k)
-		got := l.Func(c.Y, []int{k})(x, n, k, g)
-		if math.Abs(got-ref[ci].Loss) > 1e-6*max(1, ref[ci].Loss) {
-			t.Errorf("τ %g: loss %v, PyTorch's %v", c.Tau, got, ref[ci].Loss)
-		}
-		if worst := worstGap(g, ref[ci].Grad); worst > 1e-7 {
-			t.Errorf("τ %g: the gradient is %.3g from PyTorch's", c.Tau, worst)
-		}
+		matchesReference(t, fmt.Sprintf("τ %g", c.Tau), l, c.X, c.Y, ref[ci])
 	}
 }
 

@@ -2,7 +2,6 @@ package training
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -36,17 +35,7 @@ func TestFocalAndSmoothMatchPyTorch(t *testing.T) {
 		cases = append(cases, c)
 	}
 	var ref []lossAndGradient
-	pyTorch(t, `
-import json, sys, torch
-import torch.nn.functional as F
-def focal(x, y, gamma):
-    logp = F.log_softmax(x, -1)
-    return F.nll_loss(((1 - logp.exp()) ** gamma) * logp, y)
-def smooth(x, y, s):
-    logp = F.log_softmax(x, -1)
-    q = torch.full_like(logp, s / (x.shape[1] - 1))
-    q[torch.arange(x.shape[0]), y] = 1 - s
-    return (-q * logp).sum(-1).mean()
+	pyTorch(t, torchLosses+`
 out = []
 for c in json.load(sys.stdin):
     x = torch.tensor(c["x"], dtype=torch.float64, requires_grad=True)
@@ -68,14 +57,7 @@ json.dump(out, sys.stdout)
 		if err != nil {
 			t.Fatal(err)
 		}
-		g := make([]float32, n*k)
-		got := l.Func(c.Y, []int{k})(slices.Concat(c.X...), n, k, g)
-		if math.Abs(got-ref[ci].Loss) > 1e-6*max(1, ref[ci].Loss) {
-			t.Errorf("%s: loss %v, PyTorch's %v", name, got, ref[ci].Loss)
-		}
-		if worst := worstGap(g, ref[ci].Grad); worst > 1e-7 {
-			t.Errorf("%s: the gradient is %.3g from PyTorch's", name, worst)
-		}
+		matchesReference(t, name, l, c.X, c.Y, ref[ci])
 	}
 }
 
