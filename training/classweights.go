@@ -65,6 +65,13 @@ func classWeights(samples []dataset.Sample, heads []int, scheme string) [][]floa
 	return counts
 }
 
+// weighedTerms are the single losses that class weights weigh.
+var weighedTerms = []string{"ce", "focal", "smooth"}
+
+// WeighsClasses reports whether the loss has a term that its
+// ClassWeights (--class-weights) would weigh.
+func (l *Loss) WeighsClasses() bool { return slices.ContainsFunc(weighedTerms, l.Uses) }
+
 // rowWeights are, for head h's rows labelled y, each row's factor in the
 // weighted terms (ce, focal, smooth): its class's weight over the rows'
 // mean weight, so that the batch's mean of the weighted rows is PyTorch's

@@ -147,3 +147,26 @@ func TestClassWeights(t *testing.T) {
 		t.Errorf("--class-weights balanced: %v", err)
 	}
 }
+
+// TestClassWeightsWithoutAWeighedTerm: class weights with a loss that has
+// no ce, focal or smooth term (la, f1) say at the start that they change
+// nothing (a sweep of class-weights × loss=la trains alike twice); with
+// one such term they say nothing.
+func TestClassWeightsWithoutAWeighedTerm(t *testing.T) {
+	for _, c := range []struct {
+		loss string
+		says bool
+	}{{"la", true}, {"0.5la+0.5f1", true}, {"0.5la+0.5focal", false}, {"ce", false}} {
+		hub := NewHub()
+		cfg := tinyConfig(t, t.TempDir())
+		cfg.Loss, cfg.ClassWeights = c.loss, ClassWeightsSqrt
+		testTrainer(t, cfg, hub)
+		_, evs := hub.Subscribe(0)
+		said := slices.ContainsFunc(evs, func(e Event) bool {
+			return e.Kind == KindError && strings.Contains(e.Msg, "--class-weights sqrt weighs the ce, focal and smooth terms, and loss "+c.loss+" has none")
+		})
+		if said != c.says {
+			t.Errorf("--loss %s --class-weights sqrt: said %v, want %v (%v)", c.loss, said, c.says, evs)
+		}
+	}
+}

@@ -176,6 +176,9 @@ func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 	}
 	t.classWeights = classWeights(t.train.Samples, t.net.Spec.Heads(), cfg.ClassWeights)
 	t.loss.ClassWeights = t.classWeights
+	if t.classWeights != nil && !t.loss.WeighsClasses() {
+		t.hub.Publish(Event{Kind: KindError, Msg: fmt.Sprintf("--class-weights %s weighs the ce, focal and smooth terms, and loss %s has none: it trains as without them (the weights hold for a loss switched to while training)", cfg.ClassWeights, t.loss.Spec), Time: time.Now()})
+	}
 	t.baseLR = cfg.LR
 	t.sched = Schedule{Name: cfg.Schedule, StepEpochs: cfg.LRStep, Gamma: cfg.LRGamma, WarmupSteps: cfg.Warmup, TotalSteps: t.scheduledSteps()}
 	if cfg.Schedule == SchedulePlateau {
