@@ -76,7 +76,7 @@ func (l *Loss) WeighsClasses() bool { return slices.ContainsFunc(weighedTerms, l
 // weighted terms (ce, focal, smooth): its class's weight over the rows'
 // mean weight, so that the batch's mean of the weighted rows is PyTorch's
 // weighted mean (CrossEntropyLoss(weight=…): Σ w_y·loss / Σ w_y). nil
-// without class weights.
+// without class weights. A label the weights do not cover weighs 1.
 func (l *Loss) rowWeights(h int, y []int) []float64 {
 	if h >= len(l.ClassWeights) || l.ClassWeights[h] == nil || len(y) == 0 {
 		return nil
@@ -85,8 +85,11 @@ func (l *Loss) rowWeights(h int, y []int) []float64 {
 	rw := make([]float64, len(y))
 	var sum float64
 	for i, c := range y {
-		rw[i] = w[c]
-		sum += w[c]
+		rw[i] = 1
+		if c >= 0 && c < len(w) {
+			rw[i] = w[c]
+		}
+		sum += rw[i]
 	}
 	for i := range rw {
 		rw[i] *= float64(len(y)) / sum
