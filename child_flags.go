@@ -23,11 +23,12 @@ var perRunFlags = map[string]bool{"runs": true, "name": true, "note": true, "run
 // dependents are inherited settings that only make sense with a setting
 // the command line changed: given --schedule cosine, a parent's --lr-step
 // (the step schedule's), --lr-patience and --lr-gamma (the plateau's) are
-// dropped, given --no-augment its --erase, given --ema its --ema-every, given
+// dropped, given --no-augment its --erase and --augmentation, given
+// --augmentation its --no-augment, given --ema its --ema-every, given
 // --data its --format (detected again) and the label files that name its
 // images, unless the command line gives them too. Each goes back to its
 // flag's default.
-var dependents = map[string][]string{"schedule": slices.Sorted(maps.Keys(scheduleSettings)), "no-augment": {"erase"}, "ema": {"ema-every"},
+var dependents = map[string][]string{"schedule": slices.Sorted(maps.Keys(scheduleSettings)), "no-augment": {"erase", "augmentation"}, "augmentation": {"no-augment"}, "ema": {"ema-every"},
 	"data": {"format", "fix-labels", "pseudo-labels"}}
 
 // inheritParent finishes the Config of a child run (train --from RUN):

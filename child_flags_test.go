@@ -39,8 +39,14 @@ func TestChildRunTakesItsParentsSettings(t *testing.T) {
 	}
 	// A setting given drops the parent's settings that depend on it:
 	// --no-augment its --erase, which it would refuse beside it.
-	if out, err := run(t, "train", "--headless", "--from", "parent", "--runs", runsDir, "--no-augment", "--epochs", "1", "--name", "plain"); err != nil || strings.Contains(out, "erasing") {
+	if out, err := run(t, "train", "--headless", "--from", "parent", "--runs", runsDir, "--no-augment", "--epochs", "1", "--name", "plain"); err != nil || strings.Contains(out, "erasing") ||
+		!strings.Contains(out, "augmentation off") {
 		t.Errorf("a child with --no-augment: %v\n%s", err, out)
+	}
+	// --augmentation its --no-augment, which it would refuse beside it.
+	if out, err := run(t, "train", "--headless", "--from", "plain", "--runs", runsDir, "--augmentation", "strong", "--epochs", "1", "--name", "strong"); err != nil ||
+		!strings.Contains(out, "augmentation strong") || strings.Contains(out, "augmentation off") {
+		t.Errorf("a child with --augmentation strong of a parent with --no-augment: %v\n%s", err, out)
 	}
 	// A child for one task: its head starts fresh and trains alone for
 	// --freeze-epochs, which its own child does not take.

@@ -163,6 +163,7 @@ func trainFlags(fs *pflag.FlagSet, c *training.Config) func() error {
 	countInt(fs, &c.NoGainEpochs, "alert-no-gain", 0, "alert when validation macro F1 has not improved for N epochs (0: never)")
 	nonNegFloat(fs, &c.AlertGPUMiB, "alert-gpu-mem", 0, "alert when the GPU has more than this many MiB in use (0: never)")
 	fs.BoolVar(&c.NoAugment, "no-augment", false, "turn off crop, flip, colour jitter and rotation (images are still resized to 1.125× and centre-cropped)")
+	fs.StringVar(&c.Augmentation, "augmentation", "", "how much training images vary beyond the random crop: light (flips), default (flips, colour jitter 0.1, rotation ±10°), strong (flips, jitter 0.3, ±20°), off (as --no-augment), or settings that change the default's, such as 'rotate=0,jitter=0.2' (flip=0|1, rotate=DEG, jitter=F)")
 	chanceFloat(fs, &c.CutMix, "cutmix", 0, "the chance a training batch is mixed by CutMix: each image shows a box of another, and the loss weighs both labels by area (0: never; the 2022 winners used 0.3)")
 	fs.StringVar(&c.CutMixBox, "cutmix-box", "", "CutMix's box: half (the right half of each image, the 2022 winners' box) or random (Yun et al.'s); default half")
 	chanceFloat(fs, &c.Mixup, "mixup", 0, "the chance a training batch is mixed by Mixup (when CutMix does not mix it: the two chances add up to 1 at most): each image is blended with another, λ of its own, and the loss weighs both labels by λ (0: never)")

@@ -5,7 +5,7 @@
 # each scored by `eval` on the eval images. A measurement, not a test
 # (about a minute a run on two cores).
 #
-#   scripts/tricks-check.sh [cutmix|mixup|pairs|erase|valtrain|schedule|ema|optim|losses|winners|ages|pseudo] [EXTRA TRAIN FLAGS...]
+#   scripts/tricks-check.sh [cutmix|mixup|pairs|erase|valtrain|schedule|ema|optim|losses|augment|winners|ages|pseudo] [EXTRA TRAIN FLAGS...]
 #
 # cutmix (the default): no CutMix, the 2022 winners' half box at 0.3 and
 # Yun et al.'s random box at 0.5. mixup: none, Mixup at 0.5 (α 0.2 and
@@ -25,7 +25,10 @@
 # two class-balancing samplers (balance, weighted), then la at τ 0.5 and 2,
 # focal at γ 1 and 3 (--focal-gamma; 2 is the default) and label
 # smoothing at 0.1 (the default) and 0.2 (--smoothing), and cross entropy
-# with class weights of 1/n and 1/√n (--class-weights). winners: the 2021 winning configuration's tricks on
+# with class weights of 1/n and 1/√n (--class-weights). augment: the
+# default recipe (flips, colour jitter 0.1, rotation ±10°) against none
+# (--augmentation off, not even the random crop), light (flips) and
+# strong (jitter 0.3, ±20°). winners: the 2021 winning configuration's tricks on
 # this net (step schedule every 5 epochs, the last 3 epochs on the
 # validation images, CutMix 0.3 on the half box, ages 27-29 and 57-59
 # left out), with cross-entropy and with their F1 loss, then the
@@ -65,11 +68,12 @@ losses) variants=("ce|" "la|--loss la" "focal|--loss focal" "balance|--sampler b
 	"focal, gamma 1|--loss focal --focal-gamma 1" "focal, gamma 3|--loss focal --focal-gamma 3"
 	"smooth 0.1|--loss smooth" "smooth 0.2|--loss smooth --smoothing 0.2"
 	"ce, inverse weights|--class-weights inverse" "ce, sqrt weights|--class-weights sqrt") ;;
+augment) variants=("default|" "off|--augmentation off" "light|--augmentation light" "strong|--augmentation strong") ;;
 ages) variants=("off|" "skip 27-29,57-59|--skip-train-ages 27-29,57-59" "train ages 30,58|--train-age-bins 30,58"
 	"both|--skip-train-ages 27-29,57-59 --train-age-bins 30,58") ;;
 pseudo) variants=("off|" "pseudo-labels|--pseudo-labels @TEACHER" "pseudo (vote)|--pseudo-labels @VOTE"
 	"pseudo (vote>=0.9)|--pseudo-labels @PROBS --pseudo-min-prob 0.9") ;;
-*) echo "tricks-check.sh: unknown set $set_name; use cutmix, mixup, pairs, erase, valtrain, schedule, ema, optim, losses, winners, ages or pseudo" >&2; exit 2 ;;
+*) echo "tricks-check.sh: unknown set $set_name; use cutmix, mixup, pairs, erase, valtrain, schedule, ema, optim, losses, augment, winners, ages or pseudo" >&2; exit 2 ;;
 esac
 # shellcheck source=scripts/measure-lib.sh
 . "$(dirname "$0")/measure-lib.sh"

@@ -51,29 +51,34 @@ type Config struct {
 	// PseudoMinProb keeps only the pseudo-labelled images whose class the
 	// file gives at least this probability (it must then be a file of
 	// probabilities: predict --probs); 0: all.
-	PseudoMinProb float64    `json:"pseudo_min_prob,omitempty"`
-	Sampler       string     `json:"sampler"`      // shuffle, weighted or balance; default shuffle
-	Seed          uint64     `json:"seed"`         // default 42
-	Device        string     `json:"device"`       // auto (a GPU when one answers), cpu or cuda; default auto
-	Engine        string     `json:"engine"`       // own or gorgonia (the slow reference path on the CPU); default own
-	Precision     string     `json:"precision"`    // the GPU's arithmetic: fp32 (TF32 in convolutions), tf32, strict or bf16; default fp32
-	Runs          string     `json:"-"`            // runs folder; default runs.DefaultDir
-	LRFind        bool       `json:"lr_find"`      // LR comes from a range test run first (FindLR)
-	Name          string     `json:"name"`         // optional run name
-	Note          string     `json:"-"`            // the run's note at its start (runs.NoteFile, not a setting)
-	Schedule      string     `json:"schedule"`     // none, step, cosine or plateau; default none
-	Warmup        int        `json:"warmup"`       // linear warm-up steps from 1e-5; default 0
-	HeadDepth     int        `json:"head_depth"`   // hidden layers per head of -mh models; default 1
-	Dropout       float64    `json:"dropout"`      // dropout before output layers; default 0
-	WeightDecay   float64    `json:"weight_decay"` // default 0 (adamw 1e-2)
-	Workers       int        `json:"-"`            // loader goroutines; default models.Workers() (the cores)
-	Prepared      string     `json:"-"`            // folder of prepared images kept between runs (prepared.go); default dataset.DefaultPreparedDir, "off": none
-	NoAugment     bool       `json:"-"`            // turn off random crop, flip, jitter and rotation (JSON: "augment")
-	CropW         int        `json:"-"`            // centre crop of the source image before resizing, in source pixels; 0: none (JSON: "crop")
-	CropH         int        `json:"-"`            // (see CropW)
-	Mean          [3]float32 `json:"mean"`         // normalisation; a zero Std means: compute both from the training split
-	Std           [3]float32 `json:"std"`
-	Limit         int        `json:"limit"` // use at most this many training images (0: all)
+	PseudoMinProb float64 `json:"pseudo_min_prob,omitempty"`
+	Sampler       string  `json:"sampler"`      // shuffle, weighted or balance; default shuffle
+	Seed          uint64  `json:"seed"`         // default 42
+	Device        string  `json:"device"`       // auto (a GPU when one answers), cpu or cuda; default auto
+	Engine        string  `json:"engine"`       // own or gorgonia (the slow reference path on the CPU); default own
+	Precision     string  `json:"precision"`    // the GPU's arithmetic: fp32 (TF32 in convolutions), tf32, strict or bf16; default fp32
+	Runs          string  `json:"-"`            // runs folder; default runs.DefaultDir
+	LRFind        bool    `json:"lr_find"`      // LR comes from a range test run first (FindLR)
+	Name          string  `json:"name"`         // optional run name
+	Note          string  `json:"-"`            // the run's note at its start (runs.NoteFile, not a setting)
+	Schedule      string  `json:"schedule"`     // none, step, cosine or plateau; default none
+	Warmup        int     `json:"warmup"`       // linear warm-up steps from 1e-5; default 0
+	HeadDepth     int     `json:"head_depth"`   // hidden layers per head of -mh models; default 1
+	Dropout       float64 `json:"dropout"`      // dropout before output layers; default 0
+	WeightDecay   float64 `json:"weight_decay"` // default 0 (adamw 1e-2)
+	Workers       int     `json:"-"`            // loader goroutines; default models.Workers() (the cores)
+	Prepared      string  `json:"-"`            // folder of prepared images kept between runs (prepared.go); default dataset.DefaultPreparedDir, "off": none
+	NoAugment     bool    `json:"-"`            // turn off random crop, flip, jitter and rotation (JSON: "augment")
+	// Augmentation is how much training images vary beyond the random
+	// crop: a recipe of dataset.AugmentRecipes or settings that change
+	// the default's ("rotate=0,jitter=0.2"; dataset.Augment.WithRecipe);
+	// "" (or "default") the default, AugmentOff NoAugment.
+	Augmentation string     `json:"augmentation,omitempty"`
+	CropW        int        `json:"-"`    // centre crop of the source image before resizing, in source pixels; 0: none (JSON: "crop")
+	CropH        int        `json:"-"`    // (see CropW)
+	Mean         [3]float32 `json:"mean"` // normalisation; a zero Std means: compute both from the training split
+	Std          [3]float32 `json:"std"`
+	Limit        int        `json:"limit"` // use at most this many training images (0: all)
 	// LRStep is the step schedule's epochs between halvings of the rate;
 	// default DefaultLRStep (the baseline's --lr_decay_step) with
 	// Schedule step, refused with another schedule.
@@ -272,6 +277,12 @@ func (c *Config) Defaults() {
 	}
 	// A sweep's grid cannot give an empty value: "none" is the word for
 	// it in the settings whose "" is none.
+	switch c.Augmentation {
+	case AugmentOff:
+		c.NoAugment, c.Augmentation = true, ""
+	case dataset.AugmentDefault:
+		c.Augmentation = ""
+	}
 	for _, v := range []*string{&c.SkipTrainAges, &c.TrainAgeBins, &c.FixLabels, &c.PseudoLabels, &c.Task, &c.ClassWeights} {
 		if *v == NoneSetting {
 			*v = ""
@@ -294,6 +305,10 @@ func (c *Config) Defaults() {
 	// Not GOMAXPROCS: the OpenBLAS build keeps a spare P (see models).
 	defNum(&c.Workers, models.Workers())
 }
+
+// AugmentOff is --augmentation's word for --no-augment (so that a sweep's
+// grid can try it beside the recipes: --grid 'augmentation=off,light,strong').
+const AugmentOff = "off"
 
 // NoneSetting is what a sweep's grid (or any flag) gives for "none" to
 // the settings whose empty value is none: --skip-train-ages,
@@ -409,6 +424,14 @@ func (c *Config) Check() error {
 	}
 	if c.ValTrain > 0 && c.Epochs > 0 && c.ValTrain >= c.Epochs {
 		return fmt.Errorf("--val-train %d of --epochs %d leaves no epoch validated on images it did not train on: train more epochs, or on fewer with the validation images", c.ValTrain, c.Epochs)
+	}
+	if c.Augmentation != "" && c.Augmentation != AugmentOff {
+		if c.NoAugment {
+			return fmt.Errorf("--augmentation %s sets how training images vary, and --no-augment turns augmentation off: use one of them", c.Augmentation)
+		}
+		if _, err := dataset.DefaultAugment(64, 64).WithRecipe(c.Augmentation); err != nil {
+			return fmt.Errorf("--%w", err)
+		}
 	}
 	if c.Erase > 0 && c.NoAugment {
 		return fmt.Errorf("--erase %g erases boxes of augmented training images, and --no-augment turns augmentation off: use one of them", c.Erase)

@@ -187,6 +187,9 @@ type RunHeader struct {
 	Smoothing  string `json:"smoothing,omitempty"`
 	// ClassWeights is Config.ClassWeights ("inverse"); "" for none.
 	ClassWeights string `json:"class_weights,omitempty"`
+	// Augmentation is Config.Augmentation ("strong"), "off" for
+	// --no-augment; "" for the default.
+	Augmentation string `json:"augmentation,omitempty"`
 	Data         string `json:"data"`
 	Device       string `json:"device"`
 	// Precision is the GPU's arithmetic (models.Precision's name) on a

@@ -38,6 +38,7 @@ func (h RunHeader) Tricks() []string {
 		{"focal γ", h.FocalGamma},
 		{"smoothing", h.Smoothing},
 		{"class weights", h.ClassWeights},
+		{"augmentation", h.Augmentation},
 	} {
 		if s.value != "" {
 			t = append(t, s.name+" "+s.value)
@@ -113,6 +114,15 @@ func unlessDefault(v, d float64) string {
 	return shownIfSet(v)
 }
 
+// augmentationShown is the header's form of --augmentation and
+// --no-augment: the recipe, "off", or "" for the default.
+func augmentationShown(recipe string, off bool) string {
+	if off {
+		return AugmentOff
+	}
+	return recipe
+}
+
 // baseName is a path's last element; "" stays "".
 func baseName(path string) string {
 	if path == "" {
@@ -156,7 +166,7 @@ func ConfigTricks(cfg map[string]any) []string {
 		Freeze: freezeShown(int(num("freeze_epochs"))), FromLR: fromLRShown(num("from_lr_scale")), FreshHead: cfg["fresh_head"] == true,
 		FreezeLayers: str("freeze_layers"), ClipGrad: shownIfSet(num("clip_grad")), EMA: emaShown(num("ema"), int(num("ema_every"))), LATau: unlessDefault(num("la_tau"), DefaultLATau),
 		FocalGamma: unlessDefault(num("focal_gamma"), DefaultFocalGamma), Smoothing: unlessDefault(num("smoothing"), DefaultSmoothing),
-		ClassWeights: str("class_weights"),
+		ClassWeights: str("class_weights"), Augmentation: augmentationShown(str("augmentation"), cfg["augment"] == false),
 		Schedule: scheduleShown(Config{Schedule: str("schedule"), LRStep: int(num("lr_step")), LRPatience: int(num("lr_patience")),
 			LRGamma: num("lr_gamma"), Warmup: int(num("warmup"))})}
 	return h.Tricks()

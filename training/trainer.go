@@ -207,7 +207,7 @@ func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 		SkipTrainAges: cfg.SkipTrainAges, PseudoLabels: cfg.PseudoLabels, CutMix: t.mixer.cutMixShown(), Mixup: t.mixer.mixupShown(), MixPairs: t.mixer.pairsShown(), Task: cfg.Task, Erase: shownIfSet(cfg.Erase), ValTrain: valTrainShown(cfg), Freeze: freezeShown(cfg.FreezeEpochs), FromLR: fromLRShown(cfg.FromLRScale), FreshHead: cfg.FreshHead, FreezeLayers: noneEmpty(cfg.FreezeLayers),
 		Schedule: scheduleShown(cfg), ClipGrad: shownIfSet(cfg.ClipGrad), EMA: emaShown(cfg.EMA, cfg.EMAEvery), LATau: unlessDefault(cfg.LATau, DefaultLATau),
 		FocalGamma: unlessDefault(cfg.FocalGamma, DefaultFocalGamma), Smoothing: unlessDefault(cfg.Smoothing, DefaultSmoothing),
-		ClassWeights: cfg.ClassWeights}
+		ClassWeights: cfg.ClassWeights, Augmentation: augmentationShown(cfg.Augmentation, cfg.NoAugment)}
 	if t.train.Masked {
 		tn := dataset.TaskClassNames(t.train.Bins)
 		hd.TaskClasses = tn[:]

@@ -109,6 +109,8 @@ func (t *Trainer) openData(ctx context.Context) error {
 	t.aug = dataset.DefaultAugment(cfg.W, cfg.H)
 	if cfg.NoAugment {
 		t.aug.Flip, t.aug.Jitter, t.aug.Rotate = false, 0, 0
+	} else if t.aug, err = t.aug.WithRecipe(cfg.Augmentation); err != nil {
+		return fmt.Errorf("--%w", err)
 	}
 	t.aug.CropW, t.aug.CropH = cfg.CropW, cfg.CropH
 	t.aug.Erase = cfg.Erase

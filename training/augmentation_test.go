@@ -1,0 +1,63 @@
+package training
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/maskdash/maskdash/runs"
+)
+
+// TestAugmentationSetting: --augmentation strong reaches the loader's
+// transform, the header and the runs table; off is --no-augment (so a
+// sweep's grid can try it), default is no setting; a recipe beside
+// --no-augment, or one that does not parse, is refused in a sentence.
+func TestAugmentationSetting(t *testing.T) {
+	cfg := tinyConfig(t, t.TempDir())
+	cfg.Augmentation, cfg.Epochs = "strong", 1
+	tr, _, err := runTrainer(t, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.aug.Jitter != 0.3 || tr.aug.Rotate != 20 || !tr.aug.Flip {
+		t.Errorf("--augmentation strong: the transform %+v", tr.aug)
+	}
+	tricks := tr.Header().Tricks()
+	if !slices.Contains(tricks, "augmentation strong") {
+		t.Errorf("the header's tricks %q", tricks)
+	}
+	info, err := runs.NewStore(cfg.Runs).Info(tr.RunID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ConfigTricks(info.Config); !slices.Equal(got, tricks) {
+		t.Errorf("from run.json %q, the header %q", got, tricks)
+	}
+
+	off := Config{Augmentation: AugmentOff}
+	off.Defaults()
+	if !off.NoAugment || off.Augmentation != "" {
+		t.Errorf("--augmentation off: NoAugment %v, recipe %q", off.NoAugment, off.Augmentation)
+	}
+	if got := (RunHeader{Augmentation: augmentationShown(off.Augmentation, off.NoAugment)}).Tricks(); !slices.Equal(got, []string{"augmentation off"}) {
+		t.Errorf("--augmentation off in the header: %q", got)
+	}
+	def := Config{Augmentation: "default"}
+	def.Defaults()
+	if def.Augmentation != "" || def.NoAugment {
+		t.Errorf("--augmentation default: %q, NoAugment %v", def.Augmentation, def.NoAugment)
+	}
+	for _, c := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{Augmentation: "light", NoAugment: true}, "--augmentation light sets how training images vary, and --no-augment turns augmentation off"},
+		{Config{Augmentation: "rotate=400"}, `--augmentation "rotate=400": rotate=400 is out of range`},
+	} {
+		bad := tinyConfig(t, t.TempDir())
+		bad.Augmentation, bad.NoAugment = c.cfg.Augmentation, c.cfg.NoAugment
+		if err := bad.Check(); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: %v, want %q", c.cfg.Augmentation, err, c.want)
+		}
+	}
+}
