@@ -4,8 +4,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/maskdash/maskdash/runs"
 )
 
 // TestAugmentationSetting: --augmentation strong reaches the loader's
@@ -22,17 +20,7 @@ func TestAugmentationSetting(t *testing.T) {
 	if tr.aug.Jitter != 0.3 || tr.aug.Rotate != 20 || !tr.aug.Flip {
 		t.Errorf("--augmentation strong: the transform %+v", tr.aug)
 	}
-	tricks := tr.Header().Tricks()
-	if !slices.Contains(tricks, "augmentation strong") {
-		t.Errorf("the header's tricks %q", tricks)
-	}
-	info, err := runs.NewStore(cfg.Runs).Info(tr.RunID())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := ConfigTricks(info.Config); !slices.Equal(got, tricks) {
-		t.Errorf("from run.json %q, the header %q", got, tricks)
-	}
+	tricksShown(t, tr, "augmentation strong")
 
 	off := Config{Augmentation: AugmentOff}
 	off.Defaults()

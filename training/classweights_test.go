@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/maskdash/maskdash/dataset"
-	"github.com/maskdash/maskdash/runs"
 )
 
 // TestClassWeightsMatchPyTorch: with class weights, ce is PyTorch's
@@ -99,17 +98,7 @@ func TestClassWeights(t *testing.T) {
 	if math.Abs(mean-1) > 1e-12 {
 		t.Errorf("the classes' weights average %v", mean)
 	}
-	tricks := tr.Header().Tricks()
-	if !slices.Contains(tricks, "class weights inverse") {
-		t.Errorf("the header's tricks %q", tricks)
-	}
-	info, err := runs.NewStore(cfg.Runs).Info(tr.RunID())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := ConfigTricks(info.Config); !slices.Equal(got, tricks) {
-		t.Errorf("from run.json %q, the header %q", got, tricks)
-	}
+	tricksShown(t, tr, "class weights inverse")
 
 	// sqrt, and a -mh model's tasks.
 	samples := []dataset.Sample{}

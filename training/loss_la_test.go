@@ -83,6 +83,26 @@ def smooth(x, y, s, w=None):
     return ((-q * logp).sum(-1) * wy).sum() / wy.sum()
 `
 
+// tricksShown checks that the run of tr shows each of want among its
+// header's tricks, and that the runs table, reading run.json, shows what
+// the header does.
+func tricksShown(t *testing.T, tr *Trainer, want ...string) {
+	t.Helper()
+	tricks := tr.Header().Tricks()
+	for _, w := range want {
+		if !slices.Contains(tricks, w) {
+			t.Errorf("the header's tricks %q lack %q", tricks, w)
+		}
+	}
+	info, err := runs.NewStore(tr.cfg.Runs).Info(tr.RunID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ConfigTricks(info.Config); !slices.Equal(got, tricks) {
+		t.Errorf("from run.json %q, the header %q", got, tricks)
+	}
+}
+
 // worstGap is the largest difference between a gradient g of rows laid
 // end to end and a reference's rows.
 func worstGap(g []float32, ref [][]float64) float64 {
@@ -286,16 +306,10 @@ func TestLATau(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tr.loss.Tau != 2 || !slices.Contains(tr.Header().Tricks(), "la τ 2") {
-		t.Errorf("--la-tau 2: the loss's τ %v, the header's tricks %v", tr.loss.Tau, tr.Header().Tricks())
+	if tr.loss.Tau != 2 {
+		t.Errorf("--la-tau 2: the loss's τ %v", tr.loss.Tau)
 	}
-	info, err := runs.NewStore(cfg.Runs).Info(tr.RunID())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := ConfigTricks(info.Config); !slices.Equal(got, tr.Header().Tricks()) { // the runs table's
-		t.Errorf("from run.json %q, the header %q", got, tr.Header().Tricks())
-	}
+	tricksShown(t, tr, "la τ 2")
 	for _, c := range []struct {
 		loss string
 		want float64

@@ -3,11 +3,8 @@ package training
 import (
 	"fmt"
 	"math/rand/v2"
-	"slices"
 	"strings"
 	"testing"
-
-	"github.com/maskdash/maskdash/runs"
 )
 
 // TestFocalAndSmoothMatchPyTorch: focal at γ 1, 2 and 3.5 is the
@@ -86,17 +83,7 @@ func TestFocalGammaAndSmoothing(t *testing.T) {
 	if tr.loss.Spec != "0.5focal+0.5smooth" || tr.loss.Gamma != 1 || tr.loss.Smoothing != 0.2 {
 		t.Errorf("switched to %q: γ %v, s %v; want 1 and 0.2", tr.loss.Spec, tr.loss.Gamma, tr.loss.Smoothing)
 	}
-	tricks := tr.Header().Tricks()
-	if !slices.Contains(tricks, "focal γ 1") || !slices.Contains(tricks, "smoothing 0.2") {
-		t.Errorf("the header's tricks %q", tricks)
-	}
-	info, err := runs.NewStore(cfg.Runs).Info(tr.RunID())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := ConfigTricks(info.Config); !slices.Equal(got, tricks) {
-		t.Errorf("from run.json %q, the header %q", got, tricks)
-	}
+	tricksShown(t, tr, "focal γ 1", "smoothing 0.2")
 	for _, c := range []struct {
 		loss      string
 		gamma, sm float64
