@@ -275,14 +275,14 @@ func (c *Config) Defaults() {
 	if c.Mixup > 0 {
 		defNum(&c.MixupAlpha, DefaultMixupAlpha)
 	}
-	// A sweep's grid cannot give an empty value: "none" is the word for
-	// it in the settings whose "" is none.
-	switch c.Augmentation {
+	switch c.Augmentation { // off is --no-augment; default is no setting
 	case AugmentOff:
 		c.NoAugment, c.Augmentation = true, ""
 	case dataset.AugmentDefault:
 		c.Augmentation = ""
 	}
+	// A sweep's grid cannot give an empty value: "none" is the word for
+	// it in the settings whose "" is none.
 	for _, v := range []*string{&c.SkipTrainAges, &c.TrainAgeBins, &c.FixLabels, &c.PseudoLabels, &c.Task, &c.ClassWeights} {
 		if *v == NoneSetting {
 			*v = ""
