@@ -5,8 +5,6 @@ import (
 	"math"
 	"slices"
 	"strings"
-
-	"github.com/maskdash/maskdash/dataset"
 )
 
 // --class-weights' schemes (Config.ClassWeights); "" (or NoneSetting)
@@ -33,21 +31,15 @@ func checkClassWeights(scheme string) error {
 }
 
 // classWeights are, per head, each class's weight under scheme (one of
-// ClassWeightings; nil for none) from the training samples' labels,
+// ClassWeightings; nil for none) from the training split's labels,
 // scaled so that the classes' weights average 1 (only their ratios
 // matter: the loss divides by the batch's mean weight). A class without
 // an image counts as one image, so that no weight is infinite.
-func classWeights(samples []dataset.Sample, heads []int, scheme string) [][]float64 {
+func classWeights(labels []int, heads []int, scheme string) [][]float64 {
 	if scheme == "" || scheme == NoneSetting {
 		return nil
 	}
-	counts := labelCounts(func(yield func(int) bool) {
-		for _, s := range samples {
-			if !yield(s.Label) {
-				return
-			}
-		}
-	}, heads)
+	counts := labelCounts(slices.Values(labels), heads)
 	for _, cs := range counts {
 		var sum float64
 		for j, n := range cs {

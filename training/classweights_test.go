@@ -7,8 +7,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/maskdash/maskdash/dataset"
 )
 
 // TestClassWeightsMatchPyTorch: with class weights, ce is PyTorch's
@@ -37,18 +35,12 @@ func TestClassWeightsMatchPyTorch(t *testing.T) {
 	}
 	var ref []lossAndGradient
 	pyTorch(t, torchLosses+`
-out = []
-for c in json.load(sys.stdin):
-    x = torch.tensor(c["x"], dtype=torch.float64, requires_grad=True)
-    y = torch.tensor(c["y"])
+def loss_of(c, x, y):
     w = torch.tensor(c["weights"], dtype=torch.float64)
-    ce = F.cross_entropy(x, y, weight=w)
-    fo, sm = lambda: focal(x, y, 2.0, w), lambda: smooth(x, y, 0.1, w)
-    loss = {"ce": lambda: ce, "focal": fo, "smooth": sm,
-            "0.5ce+0.3focal+0.2smooth": lambda: 0.5 * ce + 0.3 * fo() + 0.2 * sm()}[c["spec"]]()
-    loss.backward()
-    out.append({"loss": loss.item(), "grad": x.grad.tolist()})
-json.dump(out, sys.stdout)
+    ce, fo, sm = lambda: F.cross_entropy(x, y, weight=w), lambda: focal(x, y, 2.0, w), lambda: smooth(x, y, 0.1, w)
+    return {"ce": ce, "focal": fo, "smooth": sm,
+            "0.5ce+0.3focal+0.2smooth": lambda: 0.5 * ce() + 0.3 * fo() + 0.2 * sm()}[c["spec"]]()
+each_case(loss_of)
 `, cases, &ref)
 	for ci, c := range cases {
 		l, err := ParseLoss(c.Spec)
@@ -68,16 +60,7 @@ json.dump(out, sys.stdout)
 func TestClassWeights(t *testing.T) {
 	cfg := tinyConfig(t, t.TempDir())
 	cfg.Loss, cfg.ClassWeights, cfg.Epochs = "ce", ClassWeightsInverse, 1
-	sent := false
-	tr, _, err := runTrainer(t, cfg, func(tr *Trainer, e Event) {
-		if e.Kind == KindStep && !sent {
-			sent = true
-			tr.Send(Command{Kind: CmdSetLoss, Text: "focal", Who: "bob"})
-		}
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr, _ := runSwitchingLoss(t, cfg, "focal", nil)
 	counts := make([]float64, len(tr.train.Classes))
 	for _, s := range tr.train.Samples {
 		counts[s.Label]++
@@ -101,13 +84,13 @@ func TestClassWeights(t *testing.T) {
 	tricksShown(t, tr, "class weights inverse")
 
 	// sqrt, and a -mh model's tasks.
-	samples := []dataset.Sample{}
+	var labels []int
 	for c, n := range []int{9, 4, 1, 0, 16} { // class 3 has no image: it counts as one
 		for range n {
-			samples = append(samples, dataset.Sample{Label: c})
+			labels = append(labels, c)
 		}
 	}
-	got := classWeights(samples, []int{5}, ClassWeightsSqrt)[0]
+	got := classWeights(labels, []int{5}, ClassWeightsSqrt)[0]
 	want := []float64{1 / 3.0, 1 / 2.0, 1, 1, 1 / 4.0}
 	s := 0.0
 	for _, v := range want {
@@ -118,7 +101,7 @@ func TestClassWeights(t *testing.T) {
 			t.Errorf("sqrt: class %d weighs %v, want %v", j, got[j], want[j]*5/s)
 		}
 	}
-	mh := classWeights([]dataset.Sample{{Label: 0}, {Label: 0}, {Label: 3}, {Label: 1}, {Label: -1}}, []int{3, 2, 3}, ClassWeightsInverse)
+	mh := classWeights([]int{0, 0, 3, 1, -1}, []int{3, 2, 3}, ClassWeightsInverse)
 	// Tasks of classes 0, 0, 3 and 1: masks 0 0 0 0 (one mask class seen),
 	// genders 0 0 1 0, ages 0 0 0 1.
 	if fmt.Sprint(mh[1]) != fmt.Sprint([]float64{0.5, 1.5}) || mh[2][0] >= mh[2][1] {
@@ -127,7 +110,7 @@ func TestClassWeights(t *testing.T) {
 
 	d := Config{ClassWeights: NoneSetting}
 	d.Defaults()
-	if d.ClassWeights != "" || classWeights(samples, []int{5}, d.ClassWeights) != nil {
+	if d.ClassWeights != "" || classWeights(labels, []int{5}, d.ClassWeights) != nil {
 		t.Errorf("--class-weights none: %q", d.ClassWeights)
 	}
 	bad := tinyConfig(t, t.TempDir())

@@ -274,7 +274,8 @@ func rowWeight(rw []float64, i int) float64 {
 // macro F1) wants. It adds w·∂/∂z to dz: (p′ − onehot)/n, p′ the softmax
 // of the shifted logits. Without adj it is cross entropy.
 func adjustedCE(x []float32, n, k, off, c int, y []int, adj []float64, w float64, dz []float64) float64 {
-	z := make([]float64, c)
+	buf := make([]float64, 3*c)
+	z, p, logp := buf[:c], buf[c:2*c], buf[2*c:]
 	scale := w / float64(n)
 	var loss float64
 	for i := 0; i < n; i++ {
@@ -284,19 +285,14 @@ func adjustedCE(x []float32, n, k, off, c int, y []int, adj []float64, w float64
 				z[j] += adj[j]
 			}
 		}
-		m := slices.Max(z)
-		var sum float64
-		for _, v := range z {
-			sum += math.Exp(v - m)
-		}
-		lse := m + math.Log(sum)
-		loss += lse - z[y[i]]
-		for j, v := range z {
+		softmaxInto(z, p, logp)
+		loss -= logp[y[i]]
+		for j := range c {
 			q := 0.0
 			if j == y[i] {
 				q = 1
 			}
-			dz[i*c+j] += scale * (math.Exp(v-lse) - q)
+			dz[i*c+j] += scale * (p[j] - q)
 		}
 	}
 	return loss / float64(n)

@@ -65,10 +65,12 @@ func matchesReference(t *testing.T, name string, l *Loss, x [][]float32, y []int
 	}
 }
 
-// torchLosses is the PyTorch side's focal and smooth, as the competition's
-// FocalLoss (F.nll_loss((1 − p)^γ·log p, y, weight=w)) and
-// LabelSmoothingLoss with classes = 18, its rows weighed as nll_loss
-// weighs them (Σ w_y·loss / Σ w_y).
+// torchLosses is the PyTorch side of the losses' checks: focal and
+// smooth, as the competition's FocalLoss (F.nll_loss((1 − p)^γ·log p, y,
+// weight=w)) and LabelSmoothingLoss with classes = 18, its rows weighed
+// as nll_loss weighs them (Σ w_y·loss / Σ w_y); and each_case(loss_of),
+// which writes the loss and its gradient (lossAndGradient) of every case
+// on stdin (x, y and the case's own fields) as loss_of(c, x, y) gives it.
 const torchLosses = `
 import json, sys, torch
 import torch.nn.functional as F
@@ -81,7 +83,36 @@ def smooth(x, y, s, w=None):
     q[torch.arange(x.shape[0]), y] = 1 - s
     wy = torch.ones_like(y, dtype=logp.dtype) if w is None else w[y]
     return ((-q * logp).sum(-1) * wy).sum() / wy.sum()
+def each_case(loss_of):
+    out = []
+    for c in json.load(sys.stdin):
+        x = torch.tensor(c["x"], dtype=torch.float64, requires_grad=True)
+        loss = loss_of(c, x, torch.tensor(c["y"]))
+        loss.backward()
+        out.append({"loss": loss.item(), "grad": x.grad.tolist()})
+    json.dump(out, sys.stdout)
 `
+
+// runSwitchingLoss runs cfg's trainer to its end, switching its loss to
+// spec (as the dashboard's l or maskdash control does) at its first step,
+// after first(tr) (nil: nothing) has looked at the run's own loss.
+func runSwitchingLoss(t *testing.T, cfg Config, spec string, first func(*Trainer)) (*Trainer, []Event) {
+	t.Helper()
+	sent := false
+	tr, evs, err := runTrainer(t, cfg, func(tr *Trainer, e Event) {
+		if e.Kind == KindStep && !sent {
+			if first != nil {
+				first(tr)
+			}
+			sent = true
+			tr.Send(Command{Kind: CmdSetLoss, Text: spec, Who: "bob"})
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr, evs
+}
 
 // tricksShown checks that the run of tr shows each of want among its
 // header's tricks, and that the runs table, reading run.json, shows what
@@ -135,17 +166,11 @@ func TestLogitAdjustedLossMatchesPyTorch(t *testing.T) {
 		cases = append(cases, c)
 	}
 	var ref []lossAndGradient
-	pyTorch(t, `
-import json, sys, torch
-import torch.nn.functional as F
-out = []
-for c in json.load(sys.stdin):
-    x = torch.tensor(c["x"], dtype=torch.float64, requires_grad=True)
+	pyTorch(t, torchLosses+`
+def la(c, x, y):
     adj = c["tau"] * torch.log(torch.tensor(c["priors"], dtype=torch.float64))
-    loss = F.cross_entropy(x + adj, torch.tensor(c["y"]))
-    loss.backward()
-    out.append({"loss": loss.item(), "grad": x.grad.tolist()})
-json.dump(out, sys.stdout)
+    return F.cross_entropy(x + adj, y)
+each_case(la)
 `, cases, &ref)
 	for ci, c := range cases {
 		l, err := ParseLoss("la")
@@ -271,17 +296,7 @@ func TestSamplePriors(t *testing.T) {
 // its epoch's batches: the switch makes a loss of its own, which the
 // trainer gives them before its first step.
 func TestLossSwitchedToLA(t *testing.T) {
-	cfg := tinyConfig(t, t.TempDir())
-	sent := false
-	tr, evs, err := runTrainer(t, cfg, func(tr *Trainer, e Event) {
-		if e.Kind == KindStep && !sent {
-			sent = true
-			tr.Send(Command{Kind: CmdSetLoss, Text: "la", Who: "bob"})
-		}
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr, evs := runSwitchingLoss(t, tinyConfig(t, t.TempDir()), "la", nil)
 	if tr.loss.Spec != "la" {
 		t.Fatalf("the loss is %q after the switch", tr.loss.Spec)
 	}

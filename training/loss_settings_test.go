@@ -33,19 +33,13 @@ func TestFocalAndSmoothMatchPyTorch(t *testing.T) {
 	}
 	var ref []lossAndGradient
 	pyTorch(t, torchLosses+`
-out = []
-for c in json.load(sys.stdin):
-    x = torch.tensor(c["x"], dtype=torch.float64, requires_grad=True)
-    y = torch.tensor(c["y"])
+def loss_of(c, x, y):
     if c["spec"] == "focal":
-        loss = focal(x, y, c["gamma"])
-    elif c["spec"] == "smooth":
-        loss = smooth(x, y, c["smoothing"])
-    else:
-        loss = 0.6 * focal(x, y, c["gamma"]) + 0.4 * smooth(x, y, c["smoothing"])
-    loss.backward()
-    out.append({"loss": loss.item(), "grad": x.grad.tolist()})
-json.dump(out, sys.stdout)
+        return focal(x, y, c["gamma"])
+    if c["spec"] == "smooth":
+        return smooth(x, y, c["smoothing"])
+    return 0.6 * focal(x, y, c["gamma"]) + 0.4 * smooth(x, y, c["smoothing"])
+each_case(loss_of)
 `, cases, &ref)
 	for ci, c := range cases {
 		name := fmt.Sprintf("%s γ %g s %g", c.Spec, c.Gamma, c.Smoothing)
@@ -67,19 +61,11 @@ json.dump(out, sys.stdout)
 func TestFocalGammaAndSmoothing(t *testing.T) {
 	cfg := tinyConfig(t, t.TempDir())
 	cfg.Loss, cfg.FocalGamma, cfg.Smoothing, cfg.Epochs = "focal", 1, 0.2, 1
-	sent := false
-	tr, _, err := runTrainer(t, cfg, func(tr *Trainer, e Event) {
-		if e.Kind == KindStep && !sent {
-			if tr.loss.Gamma != 1 {
-				t.Errorf("--focal-gamma 1: the run's loss has γ %v", tr.loss.Gamma)
-			}
-			sent = true
-			tr.Send(Command{Kind: CmdSetLoss, Text: "0.5focal+0.5smooth", Who: "bob"})
+	tr, _ := runSwitchingLoss(t, cfg, "0.5focal+0.5smooth", func(tr *Trainer) {
+		if tr.loss.Gamma != 1 {
+			t.Errorf("--focal-gamma 1: the run's loss has γ %v", tr.loss.Gamma)
 		}
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if tr.loss.Spec != "0.5focal+0.5smooth" || tr.loss.Gamma != 1 || tr.loss.Smoothing != 0.2 {
 		t.Errorf("switched to %q: γ %v, s %v; want 1 and 0.2", tr.loss.Spec, tr.loss.Gamma, tr.loss.Smoothing)
 	}

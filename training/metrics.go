@@ -179,7 +179,7 @@ func logSoftmax(row []float32) []float64 {
 
 // softmaxInto writes a row's softmax into p and its logarithm into logp,
 // with one exponential a value.
-func softmaxInto(row []float32, p, logp []float64) {
+func softmaxInto[T float32 | float64](row []T, p, logp []float64) {
 	mx := math.Inf(-1)
 	for _, v := range row {
 		mx = math.Max(mx, float64(v))

@@ -1,6 +1,10 @@
 package training
 
-import "github.com/maskdash/maskdash/dataset"
+import (
+	"iter"
+
+	"github.com/maskdash/maskdash/dataset"
+)
 
 // samplePriors is, for each head of the net, each class's share of the
 // labels that epoch's batches hold: the sampler's order of that epoch
@@ -34,7 +38,7 @@ func (t *Trainer) samplePriors(epoch int) [][]float64 {
 // labelCounts are, for each head (a -mh model's task, or the one head
 // of all classes), how many of labels fall in each of its classes;
 // unlabelled images (−1) count nowhere.
-func labelCounts(labels func(yield func(int) bool), heads []int) [][]float64 {
+func labelCounts(labels iter.Seq[int], heads []int) [][]float64 {
 	counts := make([][]float64, len(heads))
 	for h, size := range heads {
 		counts[h] = make([]float64, size)

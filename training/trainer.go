@@ -174,7 +174,7 @@ func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 	if t.net, err = models.New(spec); err != nil {
 		return nil, err
 	}
-	t.classWeights = classWeights(t.train.Samples, t.net.Spec.Heads(), cfg.ClassWeights)
+	t.classWeights = classWeights(t.train.Labels(), t.net.Spec.Heads(), cfg.ClassWeights)
 	t.loss.ClassWeights = t.classWeights
 	if t.classWeights != nil && !t.loss.WeighsClasses() {
 		t.hub.Publish(Event{Kind: KindError, Msg: fmt.Sprintf("--class-weights %s weighs the ce, focal and smooth terms, and loss %s has none: it trains as without them (the weights hold for a loss switched to while training)", cfg.ClassWeights, t.loss.Spec), Time: time.Now()})
