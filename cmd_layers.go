@@ -27,7 +27,9 @@ and gradient, the weights' median and spread, and the update over the
 weights, update/|w|), that ratio's
 median, least and most over the run's later measures, and the verdict.
 About 1e-3 a step is the usual figure; "moves fast" is past 0.1, "barely
-moves" below 1e-5. The trainer measures at a run's first step and every 5 s.`,
+moves" below 1e-5. A bias or a BatchNorm tensor past 0.1 in a run's first
+50 steps is "settling": anything that starts at zero moves by about 1/k of
+itself after k steps. The trainer measures at a run's first step and every 5 s.`,
 	}
 	runsFlag(cmd.Flags(), &runsDir, "runs folder")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")

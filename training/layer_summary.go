@@ -66,7 +66,7 @@ func SummarizeLayers(evs []Event) LayerSummary {
 				rs = append(rs, m[i].Ratio())
 			}
 		}
-		r := TensorRecord{LayerStat: st, Ratio: st.Ratio(), Verdict: st.Health(), Median: math.NaN(), Least: math.NaN(), Most: math.NaN()}
+		r := TensorRecord{LayerStat: st, Ratio: st.Ratio(), Verdict: st.Health(s.LastStep), Median: math.NaN(), Least: math.NaN(), Most: math.NaN()}
 		if len(rs) > 0 {
 			slices.Sort(rs)
 			r.Median, r.Least, r.Most = median(rs), rs[0], rs[len(rs)-1]

@@ -70,7 +70,8 @@ const (
 	LayerTooFast                      // one step moves it by more than LayerFastRatio of itself
 	LayerSlow                         // one step moves it by less than LayerSlowRatio of itself
 	LayerOK
-	LayerFixed // held as it is by --freeze-epochs: it does not move, by design
+	LayerFixed    // held as it is by --freeze-epochs: it does not move, by design
+	LayerSettling // a tensor with one axis moves fast in the run's first LayerSettleSteps steps, as any that starts at zero does
 )
 
 // Fine reports whether the verdict needs nothing done (ok, or fixed).
@@ -88,10 +89,25 @@ const (
 	LayerSlowRatio = 1e-5
 )
 
-// Health judges the stat. A tensor whose weights are all zero (a bias
-// before its first update) is judged by its gradient alone; a frozen one
-// is LayerFixed.
-func (s LayerStat) Health() LayerHealth {
+// LayerSettleSteps is how many of a run's first steps a tensor with one
+// axis (a bias, BatchNorm's shift or scale) is not judged to move fast.
+// Biases and shifts start at zero, and whatever the rate, any optimizer's
+// first k steps move a tensor that started at zero by about 1/k of itself
+// (1/(k−10) with momentum 0.9): so every BatchNorm net raised the layers
+// alert in its first steps when measures came a few steps apart (vgg-s at
+// 224×224 on two cores, one measure in three steps). Measured at every
+// step at sane rates (Adam 1e-3, SGD 0.01 with momentum), the shifts of
+// vgg-s and resnet-s were above 0.1 to step 12 (Adam) and step 21 (SGD),
+// and below 0.07 from step 25 on; a tensor with two axes or more is
+// judged from the first step, and a rate that is truly too high shows
+// there (NOTES.md, thirty-fourth session).
+const LayerSettleSteps = 50
+
+// Health judges the stat, measured at the run's step (1 for its first).
+// A tensor whose weights are all zero (a bias before its first update)
+// is judged by its gradient alone; a frozen one is LayerFixed; one with
+// one axis that moves fast in the first LayerSettleSteps is LayerSettling.
+func (s LayerStat) Health(step int) LayerHealth {
 	if len(s.NonFinite) > 0 {
 		return LayerNonFinite
 	}
@@ -107,6 +123,8 @@ func (s LayerStat) Health() LayerHealth {
 		return LayerNoGrad
 	case s.Weight == 0:
 		return LayerOK
+	case r > LayerFastRatio && s.Rank == 1 && step <= LayerSettleSteps:
+		return LayerSettling
 	case r > LayerFastRatio:
 		return LayerTooFast
 	case r < LayerSlowRatio:
@@ -117,7 +135,7 @@ func (s LayerStat) Health() LayerHealth {
 
 // String is the verdict in a few words.
 func (h LayerHealth) String() string {
-	return [...]string{"not finite", "no gradient", "moves fast", "barely moves", "ok", "fixed"}[h]
+	return [...]string{"not finite", "no gradient", "moves fast", "barely moves", "ok", "fixed", "settling"}[h]
 }
 
 // Advice says what the verdict means and what to do; "" when ok.
@@ -127,6 +145,7 @@ func (h LayerHealth) Advice() string {
 		"no gradient reaches it: a dead ReLU layer, or a part of the net the loss does not use",
 		"one step changes it by more than a tenth of itself: lower the learning rate",
 		"it barely moves: the learning rate may be too low for it",
+		"",
 		"",
 		"",
 	}[h]
@@ -168,15 +187,16 @@ type verdict struct {
 }
 
 // judge counts each tensor's measures in a row with an alerting verdict
-// and with no gradient, the measure just taken included.
-func (p *layerProbe) judge() verdict {
+// and with no gradient, the measure just taken (at the run's step)
+// included.
+func (p *layerProbe) judge(step int) verdict {
 	if len(p.bad) != len(p.stats) {
 		p.bad, p.noGrad = make([]int, len(p.stats)), make([]int, len(p.stats))
 	}
 	v := verdict{health: LayerOK}
 	weights, deadWeights := 0, 0
 	for i, st := range p.stats {
-		h := st.Health()
+		h := st.Health(step)
 		p.noGrad[i]++
 		if h != LayerNoGrad {
 			p.noGrad[i] = 0
@@ -187,7 +207,7 @@ func (p *layerProbe) judge() verdict {
 			if p.bad[i] >= LayerAlertAfter && !v.alert {
 				v.stat, v.health, v.alert = st, h, true
 			}
-		case LayerSlow, LayerOK, LayerFixed:
+		case LayerSlow, LayerOK, LayerFixed, LayerSettling:
 			p.bad[i] = 0
 		}
 		if st.Rank >= 2 {

@@ -782,7 +782,7 @@ func (t *Trainer) update() (dead bool, err error) {
 	if err := t.layers.moved(t.net); err != nil {
 		return false, err
 	}
-	v := t.layers.judge()
+	v := t.layers.judge(t.step + 1)
 	if s := v.stat; v.alert {
 		t.alert(AlertLayers, fmt.Sprintf("%s: %s at step %d (update/|w| %.2g, |grad| %.3g) for %d measures in a row: %s",
 			s.Name, v.health, t.step+1, s.Ratio(), s.Grad, LayerAlertAfter, v.health.Advice()))

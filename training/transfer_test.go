@@ -88,13 +88,13 @@ func TestChildRunOfOtherClassesTakesTheTrunk(t *testing.T) {
 			for _, st := range e.Layers {
 				want := LayerFixed
 				if strings.HasPrefix(st.Name, "fc.") || freeze == 0 {
-					want = st.Health()
+					want = st.Health(e.Step)
 					if want == LayerFixed {
 						t.Errorf("freeze %d: %s is fixed", freeze, st.Name)
 					}
 				}
-				if st.Health() != want {
-					t.Errorf("freeze %d: %s's verdict is %s, want %s", freeze, st.Name, st.Health(), want)
+				if st.Health(e.Step) != want {
+					t.Errorf("freeze %d: %s's verdict is %s, want %s", freeze, st.Name, st.Health(e.Step), want)
 				}
 			}
 			break

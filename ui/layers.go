@@ -120,7 +120,7 @@ func (m Model) layersView(w, h int) string {
 	cur := min(m.layers.cursor, len(last.Stats)-1)
 	worst, worstAt := training.LayerOK, -1
 	for i, s := range last.Stats {
-		if hv := s.Health(); hv < worst {
+		if hv := s.Health(last.Step); hv < worst {
 			worst, worstAt = hv, i
 		}
 	}
@@ -182,7 +182,7 @@ func (m Model) layersView(w, h int) string {
 		if sparkW > 0 {
 			row += fmt.Sprintf("%-*s  ", sparkW, spark(samples, i, sparkW))
 		}
-		hv := s.Health()
+		hv := s.Health(last.Step)
 		vs := st.Good
 		if !hv.Fine() {
 			vs = st.Warn

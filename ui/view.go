@@ -387,12 +387,14 @@ func (m Model) layersTrouble() bool {
 	}
 	before := map[string]training.LayerHealth{}
 	if len(layers) > 1 {
-		for _, s := range layers[len(layers)-2].Stats {
-			before[s.Name] = s.Health()
+		prev := layers[len(layers)-2]
+		for _, s := range prev.Stats {
+			before[s.Name] = s.Health(prev.Step)
 		}
 	}
-	for _, s := range layers[len(layers)-1].Stats {
-		switch h := s.Health(); {
+	last := layers[len(layers)-1]
+	for _, s := range last.Stats {
+		switch h := s.Health(last.Step); {
 		case h == training.LayerNonFinite || h == training.LayerNoGrad:
 			return true
 		case !h.Fine():
