@@ -23,7 +23,7 @@ func (a *app) synthCmd() *cobra.Command {
 	positiveInt(f, &profiles, "profiles", 2700, "training people (7 images each)")
 	f.StringVar(&size, "size", "384x512", "image size WxH")
 	f.IntVar(&eval, "eval", 0, "eval images (0: 2/3 of the training images, as 12600:18900; -1: none)")
-	f.Uint64Var(&seed, "seed", 1, "seed: the same seed writes the same bytes")
+	seedUint(f, &seed, "seed", 1, "seed: the same seed writes the same bytes")
 	cmd.RunE = func(*cobra.Command, []string) error {
 		if dir == "" {
 			return fmt.Errorf("synth needs --out DIR")

@@ -20,7 +20,7 @@ import (
 // -3, --lr -1 get one sentence instead of quietly becoming a default.
 
 // numberFlag is a pflag.Value for a number with a rule.
-type numberFlag[T int | float64] struct {
+type numberFlag[T int | uint64 | float64] struct {
 	p    *T
 	ok   func(T) bool
 	want string // what the rule asks for, for the error
@@ -32,6 +32,12 @@ func (f numberFlag[T]) Set(s string) error {
 	switch p := any(&v).(type) {
 	case *int:
 		n, err := strconv.Atoi(s)
+		if err != nil {
+			return fmt.Errorf("want %s", f.want)
+		}
+		*p = n
+	case *uint64:
+		n, err := strconv.ParseUint(s, 10, 64)
 		if err != nil {
 			return fmt.Errorf("want %s", f.want)
 		}
@@ -61,8 +67,11 @@ func (f numberFlag[T]) String() string {
 // Type implements pflag.Value.
 func (f numberFlag[T]) Type() string {
 	var v T
-	if _, ok := any(v).(int); ok {
+	switch any(v).(type) {
+	case int:
 		return "int"
+	case uint64:
+		return "uint"
 	}
 	return "float"
 }
@@ -75,6 +84,13 @@ func positiveInt(fs *pflag.FlagSet, p *int, name string, def int, usage string) 
 func countInt(fs *pflag.FlagSet, p *int, name string, def int, usage string) {
 	*p = def
 	fs.Var(numberFlag[int]{p, func(v int) bool { return v >= 0 }, "a whole number, 0 or more"}, name, usage)
+}
+
+// seedUint is a seed: any whole number from 0 to 2⁶⁴−1 (--seed -5 said
+// "strconv.ParseUint: parsing "-5": invalid syntax" before).
+func seedUint(fs *pflag.FlagSet, p *uint64, name string, def uint64, usage string) {
+	*p = def
+	fs.Var(numberFlag[uint64]{p, func(uint64) bool { return true }, "a whole number, 0 or more"}, name, usage)
 }
 
 func positiveFloat(fs *pflag.FlagSet, p *float64, name string, def float64, usage string) {
@@ -132,7 +148,7 @@ func trainFlags(fs *pflag.FlagSet, c *training.Config) func() error {
 	fractionFloat(fs, &c.PseudoMinProb, "pseudo-min-prob", 0, "with --pseudo-labels from predict --probs: keep only the eval images whose class it gives at least this probability (0: all)")
 	fs.StringVar(&c.FixLabels, "fix-labels", "", fixLabelsHelp)
 	fs.StringVar(&c.Sampler, "sampler", d.Sampler, "sampler: shuffle, weighted (inverse class frequency), balance (dynamic)")
-	fs.Uint64Var(&c.Seed, "seed", d.Seed, "random seed (0 means the default)")
+	seedUint(fs, &c.Seed, "seed", d.Seed, "random seed (0 means the default)")
 	fs.StringVar(&c.Device, "device", d.Device, "auto (the GPU when one answers in a GPU build, else the CPU), cpu or cuda")
 	fs.StringVar(&c.Engine, "engine", "", engineHelp)
 	fs.StringVar(&c.Precision, "precision", d.Precision, precisionHelp)

@@ -119,6 +119,9 @@ func TestBadInputIsOneSentence(t *testing.T) {
 		{[]string{"train", "--headless", "--data", data, "--mixup", "0.5", "--mix-pairs", "friends"}, `--mix-pairs "friends" is unknown; use any or class`},
 		{[]string{"train", "--headless", "--data", data, "--erase", "0.5", "--no-augment"}, "--erase 0.5 erases boxes of augmented training images, and --no-augment turns augmentation off: use one of them"},
 		{[]string{"control", "somerun", "mixup", "0.3", "zero"}, `α "zero" is not a number above 0`},
+		{[]string{"train", "--headless", "--data", data, "--erase", "0.5", "--augmentation", "off"}, "--erase 0.5 erases boxes of augmented training images, and --augmentation off turns augmentation off: use one of them"},
+		{[]string{"train", "--headless", "--data", data, "--seed", "-5"}, `invalid argument "-5" for "--seed" flag: want a whole number, 0 or more`},
+		{[]string{"synth", "--out", t.TempDir(), "--seed", "x"}, `invalid argument "x" for "--seed" flag: want a whole number, 0 or more`},
 	} {
 		out, err := run(t, c.args...)
 		if err == nil {

@@ -433,8 +433,10 @@ func (c *Config) Check() error {
 			return fmt.Errorf("--%w", err)
 		}
 	}
-	if c.Erase > 0 && c.NoAugment {
-		return fmt.Errorf("--erase %g erases boxes of augmented training images, and --no-augment turns augmentation off: use one of them", c.Erase)
+	// --augmentation off is --no-augment once Defaults has run; before,
+	// it trained without erasing while the header said "erasing".
+	if off := map[bool]string{true: "--no-augment", false: "--augmentation off"}[c.NoAugment]; c.Erase > 0 && (c.NoAugment || c.Augmentation == AugmentOff) {
+		return fmt.Errorf("--erase %g erases boxes of augmented training images, and %s turns augmentation off: use one of them", c.Erase, off)
 	}
 	if c.MixPairs != "" && c.MixPairs != MixPairsAny && c.MixPairs != MixPairsClass {
 		return fmt.Errorf("--mix-pairs %q is unknown; use any or class", c.MixPairs)
