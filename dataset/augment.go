@@ -144,7 +144,7 @@ func (a Augment) Prepare(img image.Image) RGB {
 		}
 	}
 	src := toRGB(img)
-	x0, y0, cw, ch := a.crop(src.W, src.H)
+	x0, y0, cw, ch := a.CropRect(src.W, src.H)
 	bw, bh := a.BaseSize()
 	return resizeArea(src, x0, y0, cw, ch, bw, bh)
 }
@@ -162,7 +162,7 @@ func isJPEGName(p string) bool {
 // prepareScaled crops and resizes an image decoded at reduced size from a
 // fullW×fullH original: the crop is computed in original pixels.
 func (a Augment) prepareScaled(src RGB, fullW, fullH int) RGB {
-	x0, y0, cw, ch := a.crop(fullW, fullH)
+	x0, y0, cw, ch := a.CropRect(fullW, fullH)
 	sx, sy := float64(src.W)/float64(fullW), float64(src.H)/float64(fullH)
 	X0, Y0 := int(float64(x0)*sx), int(float64(y0)*sy)
 	CW, CH := max(int(float64(cw)*sx), 1), max(int(float64(ch)*sy), 1)
@@ -170,8 +170,9 @@ func (a Augment) prepareScaled(src RGB, fullW, fullH int) RGB {
 	return resizeArea(src, X0, Y0, min(CW, src.W-X0), min(CH, src.H-Y0), bw, bh)
 }
 
-// crop returns the centre-crop rectangle of a w×h source.
-func (a Augment) crop(w, h int) (x0, y0, cw, ch int) {
+// CropRect is the centre-crop rectangle of a w×h source: CropW×CropH
+// centred, a side that is 0 or longer than the source's kept whole.
+func (a Augment) CropRect(w, h int) (x0, y0, cw, ch int) {
 	cw, ch = w, h
 	if a.CropW > 0 && a.CropW < w {
 		cw = a.CropW
@@ -198,7 +199,7 @@ func (a Augment) prepareYCbCr(m *image.YCbCr) (_ RGB, ok bool) {
 	if !ok || b.Min.X < 0 || b.Min.Y < 0 {
 		return RGB{}, false
 	}
-	x0, y0, cw, ch := a.crop(b.Dx(), b.Dy())
+	x0, y0, cw, ch := a.CropRect(b.Dx(), b.Dy())
 	w, h := a.BaseSize()
 	out := RGB{W: w, H: h, Pix: make([]uint8, 3*w*h)}
 	sx := float64(cw) / float64(w)

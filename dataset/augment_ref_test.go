@@ -154,7 +154,7 @@ func TestApplyMatchesItsReference(t *testing.T) {
 // image.YCbCr.COffset a pixel: the reference the shifts are held to.
 func (a Augment) prepareYCbCrAny(m *image.YCbCr) RGB {
 	b := m.Bounds()
-	x0, y0, cw, ch := a.crop(b.Dx(), b.Dy())
+	x0, y0, cw, ch := a.CropRect(b.Dx(), b.Dy())
 	w, h := a.BaseSize()
 	out := RGB{W: w, H: h, Pix: make([]uint8, 3*w*h)}
 	sx := float64(cw) / float64(w)

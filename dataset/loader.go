@@ -108,7 +108,7 @@ func (l *Loader) fastPrepare(i int) (RGB, bool) {
 	a := l.cfg.Aug
 	bw, bh := a.BaseSize()
 	img, fw, fh, ok := fastJPEG(b, func(w, h int) (int, int) {
-		_, _, cw, ch := a.crop(w, h)
+		_, _, cw, ch := a.CropRect(w, h)
 		return (w*bw + cw - 1) / cw, (h*bh + ch - 1) / ch
 	})
 	if !ok {

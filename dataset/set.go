@@ -109,6 +109,29 @@ func (s *Set) Image(i int) (image.Image, error) {
 	return DecodeFile(sm.Path)
 }
 
+// SourceSize is sample i's width and height as stored, read from the
+// file's header alone (a decoder of the Set's own decodes it whole).
+func (s *Set) SourceSize(i int) (w, h int, err error) {
+	sm := s.Samples[i]
+	switch {
+	case sm.Path == "":
+		return s.memW, s.memH, nil
+	case s.decoder != nil:
+		img, err := s.decoder(sm.Path)
+		if err != nil {
+			return 0, 0, err
+		}
+		return img.Bounds().Dx(), img.Bounds().Dy(), nil
+	}
+	f, err := os.Open(sm.Path)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer f.Close()
+	c, _, err := image.DecodeConfig(f)
+	return c.Width, c.Height, err
+}
+
 // DecodeFile reads and decodes one image file (JPEG, PNG, GIF, BMP, WebP).
 func DecodeFile(path string) (image.Image, error) {
 	b, err := os.ReadFile(path)

@@ -25,7 +25,8 @@
 # two class-balancing samplers (balance, weighted), then la at τ 0.5 and 2,
 # focal at γ 1 and 3 (--focal-gamma; 2 is the default) and label
 # smoothing at 0.1 (the default) and 0.2 (--smoothing), and cross entropy
-# with class weights of 1/n and 1/√n (--class-weights). augment: the
+# with class weights of 1/n and 1/√n (--class-weights), and the balance
+# sampler with 1/√n weights (both corrections at once). augment: the
 # default recipe (flips, colour jitter 0.1, rotation ±10°) against none
 # (--augmentation off, not even the random crop), light (flips) and
 # strong (jitter 0.3, ±20°). winners: the 2021 winning configuration's tricks on
@@ -67,7 +68,8 @@ losses) variants=("ce|" "la|--loss la" "focal|--loss focal" "balance|--sampler b
 	"la, tau 0.5|--loss la --la-tau 0.5" "la, tau 2|--loss la --la-tau 2"
 	"focal, gamma 1|--loss focal --focal-gamma 1" "focal, gamma 3|--loss focal --focal-gamma 3"
 	"smooth 0.1|--loss smooth" "smooth 0.2|--loss smooth --smoothing 0.2"
-	"ce, inverse weights|--class-weights inverse" "ce, sqrt weights|--class-weights sqrt") ;;
+	"ce, inverse weights|--class-weights inverse" "ce, sqrt weights|--class-weights sqrt"
+	"balance+sqrt weights|--sampler balance --class-weights sqrt") ;;
 augment) variants=("default|" "off|--augmentation off" "light|--augmentation light" "strong|--augmentation strong") ;;
 ages) variants=("off|" "skip 27-29,57-59|--skip-train-ages 27-29,57-59" "train ages 30,58|--train-age-bins 30,58"
 	"both|--skip-train-ages 27-29,57-59 --train-age-bins 30,58") ;;

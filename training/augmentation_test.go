@@ -49,3 +49,29 @@ func TestAugmentationSetting(t *testing.T) {
 		}
 	}
 }
+
+// TestCropLargerThanTheImagesIsSaid: a --crop longer than the images on a
+// side says at start what it crops instead (the tiny set's images are
+// 48×64); one that fits says nothing.
+func TestCropLargerThanTheImagesIsSaid(t *testing.T) {
+	warned := func(w, h int) string {
+		hub := NewHub()
+		cfg := tinyConfig(t, t.TempDir())
+		cfg.CropW, cfg.CropH = w, h
+		testTrainer(t, cfg, hub)
+		_, evs := hub.Subscribe(0)
+		for _, e := range evs {
+			if e.Kind == KindError && strings.Contains(e.Msg, "--crop") {
+				return e.Msg
+			}
+		}
+		return ""
+	}
+	want := "--crop 40x80 is larger than the images (the first is 48x64): a side the crop is longer than stays whole, so it crops 40x64 at (4, 0)"
+	if got := warned(40, 80); got != want {
+		t.Errorf("--crop 40x80: %q, want %q", got, want)
+	}
+	if got := warned(40, 60); got != "" {
+		t.Errorf("--crop 40x60 fits 48x64: %q", got)
+	}
+}
