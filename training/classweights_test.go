@@ -142,3 +142,25 @@ func TestClassWeightsWithoutAWeighedTerm(t *testing.T) {
 		}
 	}
 }
+
+// TestClassWeightsBesideABalancingSampler: class weights with the balance
+// or weighted sampler say at start that the two corrections add up; with
+// the shuffle sampler, or without weights, nothing is said.
+func TestClassWeightsBesideABalancingSampler(t *testing.T) {
+	for _, c := range []struct {
+		sampler, weights string
+		says             bool
+	}{{"balance", ClassWeightsSqrt, true}, {"weighted", ClassWeightsInverse, true}, {"shuffle", ClassWeightsSqrt, false}, {"balance", "", false}} {
+		hub := NewHub()
+		cfg := tinyConfig(t, t.TempDir())
+		cfg.Sampler, cfg.ClassWeights = c.sampler, c.weights
+		testTrainer(t, cfg, hub)
+		_, evs := hub.Subscribe(0)
+		said := slices.ContainsFunc(evs, func(e Event) bool {
+			return e.Kind == KindError && strings.Contains(e.Msg, "--class-weights "+c.weights+" and --sampler "+c.sampler+" both make up for the rare classes")
+		})
+		if said != c.says {
+			t.Errorf("--sampler %s --class-weights %q: said %v, want %v", c.sampler, c.weights, said, c.says)
+		}
+	}
+}

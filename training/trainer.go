@@ -179,6 +179,11 @@ func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 	if t.classWeights != nil && !t.loss.WeighsClasses() {
 		t.hub.Publish(Event{Kind: KindError, Msg: fmt.Sprintf("--class-weights %s weighs the ce, focal and smooth terms, and loss %s has none: it trains as without them (the weights hold for a loss switched to while training)", cfg.ClassWeights, t.loss.Spec), Time: time.Now()})
 	}
+	if t.classWeights != nil && t.sampler.Name() != "shuffle" {
+		// Allowed (the user's choice), but said: on both synthetic sets the
+		// two together did worse than either alone (README, Losses).
+		t.hub.Publish(Event{Kind: KindError, Msg: fmt.Sprintf("--class-weights %s and --sampler %s both make up for the rare classes: together they favour them twice over (on the synthetic sets the pair did worse than either alone; README, Losses)", cfg.ClassWeights, t.sampler.Name()), Time: time.Now()})
+	}
 	t.baseLR = cfg.LR
 	t.sched = Schedule{Name: cfg.Schedule, StepEpochs: cfg.LRStep, Gamma: cfg.LRGamma, WarmupSteps: cfg.Warmup, TotalSteps: t.scheduledSteps()}
 	if cfg.Schedule == SchedulePlateau {
