@@ -60,7 +60,7 @@ type runRow struct {
 
 func (a *app) runsCmd() *cobra.Command {
 	var dir, filter, sortBy string
-	var asJSON, archived, deleted, importance, md, tree bool
+	var asJSON, archived, deleted, importance, md, tree, wide bool
 	cmd := &cobra.Command{Use: "runs", Short: "list runs (--archived, --deleted: the ones the dashboard's a and D put away)", Args: noArgs}
 	runsFlag(cmd.Flags(), &dir, "runs folder")
 	cmd.Flags().BoolVar(&archived, "archived", false, "list the archived runs instead ('maskdash runs restore RUN' brings one back)")
@@ -68,6 +68,7 @@ func (a *app) runsCmd() *cobra.Command {
 	cmd.AddCommand(a.runsRestoreCmd(), a.runsEmptyTrashCmd())
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().BoolVar(&md, "md", false, "print the table as Markdown (GitHub's tables), for a report's list of experiments")
+	cmd.Flags().BoolVar(&wide, "wide", false, "every column whole on a terminal narrower than the table (by default the note, tricks and parent columns are cut or left out there; piped, nothing is)")
 	cmd.Flags().StringVar(&filter, "filter", "", "only runs that match every word: key=value by a setting (loss=focal seed=2), key<value, <=, >, >= or != by a setting or a figure (f1>0.3 lr<=1e-3 public>=0.7; see README), any other word as text (the dashboard's / filter)")
 	cmd.Flags().StringVar(&sortBy, "sort", "run", "order: run (newest first), f1, acc or public (best first; public: the leaderboard's), time (longest first)")
 	cmd.Flags().BoolVar(&tree, "tree", false, "list the runs as their lineage tree: each child run (train --from, the dashboard's n, sweep --from) under its parent, with what it changed from it")
@@ -175,10 +176,10 @@ func (a *app) runsCmd() *cobra.Command {
 				fmt.Fprint(a.out, ", 'maskdash runs empty-trash' frees the space")
 			}
 			fmt.Fprintln(a.out, ")")
-			printRuns(a.out, where, rows, md)
+			printRuns(a.out, where, rows, md, a.tableWidth(wide))
 			return nil
 		}
-		printRuns(a.out, dir, rows, md)
+		printRuns(a.out, dir, rows, md, a.tableWidth(wide))
 		printSweepsIn(a.out, dir)
 		return nil
 	}
@@ -306,7 +307,15 @@ func printSweepsIn(out io.Writer, dir string) {
 	}
 }
 
-func printRuns(out io.Writer, dir string, rows []runRow, md bool) {
+// runsGive is how the runs table gives way on a narrow terminal: the
+// note, the parent (--tree's what a child changed), the tricks, the time,
+// the optimizer and the accuracy, in that order, then a long loss is cut;
+// the run's id never (the other commands take it).
+var runsGive = []give{{"NOTE", 12, true}, {"PARENT", 16, true}, {"FROM PARENT", 16, true}, {"TRICKS", 16, true},
+	{"TIME", 6, true}, {"OPTIM", 5, true}, {"ACC", 5, true}, {"LOSS", 8, false}}
+
+// printRuns prints the runs table, fitted to width columns (0: whole).
+func printRuns(out io.Writer, dir string, rows []runRow, md bool, width int) {
 	if len(rows) == 0 {
 		fmt.Fprintf(out, "no runs in %s\n", dir)
 		return
@@ -336,21 +345,11 @@ func printRuns(out io.Writer, dir string, rows []runRow, md bool) {
 	} else {
 		// Columns as wide as their widest cell: sweep trials' and --name's
 		// ids and a mixed loss overflowed fixed widths and shifted the rest.
-		// An unreadable run's row (its id, status and error) goes under
-		// the table: in it, a row of three cells broke the columns of the
-		// rows below (the writer aligns runs of lines cell by cell).
-		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-		var under []string
-		for _, cells := range append([][]string{head}, body...) {
-			if len(cells) < len(head) {
-				under = append(under, strings.Join(cells, "  "))
-				continue
-			}
-			fmt.Fprintln(tw, strings.Join(cells, "\t"))
-		}
-		_ = tw.Flush() // a closed pipe has no one to tell
-		for _, u := range under {
-			fmt.Fprintln(out, u)
+		t := table{head: head, rows: body, give: runsGive}
+		cut, dropped := t.fit(width)
+		t.print(out)
+		if note := fitNote(width, cut, dropped); note != "" {
+			defer fmt.Fprintln(out, note)
 		}
 	}
 	if changed {

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/maskdash/maskdash/runs"
@@ -22,7 +21,7 @@ import (
 // them; its score command gives a file its score.
 func (a *app) submissionsCmd() *cobra.Command {
 	var runsDir string
-	var asJSON bool
+	var asJSON, wide bool
 	cmd := &cobra.Command{
 		Use:   "submissions",
 		Short: "the predictions files written, with their leaderboard scores, against validation",
@@ -38,6 +37,7 @@ leaderboard one) and the mean gap between them.`,
 	}
 	runsFlag(cmd.Flags(), &runsDir, "runs folder")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&wide, "wide", false, "every column whole on a terminal narrower than the table (by default the runs and weights are cut there; piped, nothing is)")
 	cmd.RunE = func(*cobra.Command, []string) error {
 		all, err := runs.ReadSubmissions(runsDir)
 		if err != nil {
@@ -50,7 +50,7 @@ leaderboard one) and the mean gap between them.`,
 			fmt.Fprintf(a.out, "no submissions in %s yet: predict --out and ensemble --out record theirs\n", runsDir)
 			return nil
 		}
-		printSubmissions(a.out, runsDir, all)
+		printSubmissions(a.out, runsDir, all, a.tableWidth(wide))
 		return nil
 	}
 	cmd.AddCommand(a.submissionsScoreCmd())
@@ -127,7 +127,13 @@ private leaderboard's score instead of the public one's.`,
 	return cmd
 }
 
-func printSubmissions(out io.Writer, runsDir string, all []runs.Submission) {
+// submissionsGive is how the submissions table gives way on a narrow
+// terminal: the weights, then the runs a file came from, are cut.
+var submissionsGive = []give{{"WEIGHTS", 8, false}, {"FROM", 14, false}}
+
+// printSubmissions prints the submissions table, fitted to width columns
+// (0: whole), and how well validation foretold the leaderboard.
+func printSubmissions(out io.Writer, runsDir string, all []runs.Submission, width int) {
 	scored := 0
 	for _, s := range all {
 		if s.Public != nil || s.Private != nil {
@@ -135,8 +141,7 @@ func printSubmissions(out io.Writer, runsDir string, all []runs.Submission) {
 		}
 	}
 	fmt.Fprintf(out, "%s in %s, %d scored on a leaderboard\n", plural(len(all), "submission"), runsDir, scored)
-	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "WRITTEN\tFILE\tFROM\tWEIGHTS\tVAL F1\tPUBLIC F1 (ACC)\tPRIVATE F1 (ACC)")
+	t := table{head: []string{"WRITTEN", "FILE", "FROM", "WEIGHTS", "VAL F1", "PUBLIC F1 (ACC)", "PRIVATE F1 (ACC)"}, give: submissionsGive}
 	for _, s := range all {
 		from := strings.Join(s.Runs, " + ")
 		if len(s.Runs) > 1 { // --json names them all
@@ -160,10 +165,14 @@ func printSubmissions(out io.Writer, runsDir string, all []runs.Submission) {
 		if s.ValOutOfFold && s.ValF1 != nil {
 			val += " oof"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Time.Local().Format("2006-01-02 15:04"), filepath.Base(s.File), from, dash(weights),
-			val, scoreCell(s.Public), scoreCell(s.Private))
+		t.rows = append(t.rows, []string{s.Time.Local().Format("2006-01-02 15:04"), filepath.Base(s.File), from, dash(weights),
+			val, scoreCell(s.Public), scoreCell(s.Private)})
 	}
-	_ = tw.Flush() // a closed pipe has no one to tell
+	cut, dropped := t.fit(width)
+	t.print(out)
+	if note := fitNote(width, cut, dropped); note != "" {
+		fmt.Fprintln(out, note)
+	}
 	if slices.ContainsFunc(all, func(s runs.Submission) bool { return s.ValOutOfFold && s.ValF1 != nil }) {
 		fmt.Fprintln(out, "oof: a vote of the folds of a K-fold split, scored on their out-of-fold predictions (each image voted by the runs that did not train on it)")
 	}

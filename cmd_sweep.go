@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,7 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/maskdash/maskdash/runs"
@@ -352,7 +352,7 @@ func (a *app) waitSweep(sw *sweep.Sweep, be sweep.Backend) error {
 	if err != nil {
 		return err
 	}
-	printSweep(a.out, sw, st)
+	printSweep(a.out, sw, st, a.tableWidth(false))
 	if len(sweep.Best(st)) == 0 && len(st) > 0 {
 		// A script that waits on a sweep learns that it came to nothing.
 		return fmt.Errorf("no trial of %s finished an epoch (%s; the table above says why)", sw.ID, sweep.Tally(st))
@@ -371,10 +371,11 @@ func openSweep(runsDir, ref string) (*sweep.Sweep, sweep.Backend, error) {
 
 func (a *app) sweepStatusCmd() *cobra.Command {
 	var runsDir string
-	var asJSON bool
+	var asJSON, wide bool
 	cmd := &cobra.Command{Use: "status SWEEP", Short: "every trial's state, settings and best macro F1", Args: exactlyOne("a sweep id")}
 	runsFlag(cmd.Flags(), &runsDir, "runs folder")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "JSON instead of a table")
+	cmd.Flags().BoolVar(&wide, "wide", false, "every column whole on a terminal narrower than the table (by default why a trial failed and its settings are cut there; piped, nothing is)")
 	cmd.RunE = func(_ *cobra.Command, args []string) error {
 		sw, be, err := openSweep(runsDir, args[0])
 		if err != nil {
@@ -388,7 +389,7 @@ func (a *app) sweepStatusCmd() *cobra.Command {
 		if asJSON {
 			return sweepJSON(a.out, sw, st)
 		}
-		printSweep(a.out, sw, st)
+		printSweep(a.out, sw, st, a.tableWidth(wide))
 		return nil
 	}
 	return cmd
@@ -446,33 +447,39 @@ func sweepJSON(w io.Writer, sw *sweep.Sweep, st []sweep.TrialStatus) error {
 	return enc.Encode(out)
 }
 
-func printSweep(w io.Writer, sw *sweep.Sweep, st []sweep.TrialStatus) {
+// sweepGive is how a sweep's trials table gives way on a narrow
+// terminal: why a trial failed is cut first, then the node goes and the
+// settings are cut.
+var sweepGive = []give{{"why", 24, false}, {"node", 4, true}, {"settings", 24, false}}
+
+// printSweep prints the sweep's state and its trials' table, fitted to
+// width columns (0: whole).
+func printSweep(w io.Writer, sw *sweep.Sweep, st []sweep.TrialStatus, width int) {
 	fmt.Fprintf(w, "sweep %s (%s, %d at a time): %s\n", sw.ID, sw.Backend, sw.Parallel, sweep.Tally(st))
 	if s := sw.Search; s != nil {
 		fmt.Fprintf(w, "search: %s\n", s.Progress(sw))
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	by := func(sweep.Trial) string { return "" }
-	head := "trial\tstate\tbest F1\tepoch\tepochs\tnode\tsettings\twhy"
+	t := table{head: []string{"trial", "state", "best F1", "epoch", "epochs", "node", "settings", "why"}, give: sweepGive}
 	if sw.Search != nil {
 		// How each setting was chosen: the random start, or later.
-		head = "trial\tstate\tbest F1\tepoch\tepochs\tnode\tby\tsettings\twhy"
-		by = func(t sweep.Trial) string {
-			if t.Proposed == "" {
-				return "start\t"
-			}
-			return t.Proposed + "\t"
-		}
+		t.head = slices.Insert(t.head, 6, "by")
 	}
-	fmt.Fprintln(tw, head)
-	for _, t := range st {
+	for _, tr := range st {
 		best := "-"
-		if !math.IsNaN(t.BestF1) {
-			best = fmt.Sprintf("%.4f", t.BestF1)
+		if !math.IsNaN(tr.BestF1) {
+			best = fmt.Sprintf("%.4f", tr.BestF1)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d/%d\t%s\t%s%s\t%s\n", t.RunID, t.State, best, t.BestEpoch, t.EpochsDone, t.Epochs, orDash(t.Node), by(t.Trial), t.Label(), t.Why)
+		cells := []string{tr.RunID, string(tr.State), best, strconv.Itoa(tr.BestEpoch), fmt.Sprintf("%d/%d", tr.EpochsDone, tr.Epochs), orDash(tr.Node), tr.Label(), tr.Why}
+		if sw.Search != nil {
+			cells = slices.Insert(cells, 6, cmp.Or(tr.Proposed, "start"))
+		}
+		t.rows = append(t.rows, cells)
 	}
-	_ = tw.Flush() // a closed pipe has no one to tell
+	cut, dropped := t.fit(width)
+	t.print(w)
+	if note := fitNote(width, cut, dropped); note != "" {
+		fmt.Fprintln(w, note)
+	}
 	b := sweep.Best(st)
 	if len(b) == 0 {
 		return

@@ -23,6 +23,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"github.com/maskdash/maskdash/dataset"
 	"github.com/maskdash/maskdash/runs"
 	"github.com/maskdash/maskdash/training"
@@ -1057,7 +1059,7 @@ func TestRunsMarksWhatChanged(t *testing.T) {
 	printRuns(&b, "runs", []runRow{
 		{ID: "lr-changed", Loss: "ce", StartLoss: "ce", LR: 3e-4, StartLR: 1e-3},
 		{ID: "as-started", Loss: "focal", StartLoss: "focal", LR: 1e-3, StartLR: 1e-3},
-	}, false)
+	}, false, 0)
 	out := b.String()
 	for _, l := range strings.Split(out, "\n") {
 		switch {
@@ -1083,7 +1085,7 @@ func TestRunsTableAligns(t *testing.T) {
 		{ID: "20261205-021614-cnn-s-0.6focal+0.4f1-with-a-long-name", Status: "done", Model: "cnn-s", Loss: "0.6focal+0.4f1", StartLoss: "0.6focal+0.4f1", Optim: "adamw", LR: 1e-3, StartLR: 1e-3, Epochs: 10, Planned: 10},
 		{ID: "broken", Status: "unreadable", Error: "broken/run.json is corrupt"},
 		{ID: "short", Status: "running", Model: "vgg-s-mh", Loss: "ce", StartLoss: "ce", Optim: "sgd", LR: 3e-4, StartLR: 3e-4, Epochs: 1, Planned: 30},
-	}, false)
+	}, false, 0)
 	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
 	if len(lines) != 4 || lines[3] != "broken  unreadable  broken/run.json is corrupt" {
 		t.Fatalf("want a header, two rows and the unreadable run under them:\n%s", b.String())
@@ -1093,6 +1095,53 @@ func TestRunsTableAligns(t *testing.T) {
 		if strings.Index(lines[1], col.a) != at || strings.LastIndex(lines[2], col.b) != at {
 			t.Errorf("column %s is not aligned:\n%s", col.head, b.String())
 		}
+	}
+}
+
+// TestRunsTableFitsTheTerminal: on a terminal narrower than the runs
+// table (whose parent, tricks and note ran it to 270 columns, each row
+// wrapped over three lines at 100) the note, tricks and parent give way,
+// cut with "…" or left out, and a line says so; the run ids stay whole,
+// for the commands that take them. Piped (width 0) every cell is whole.
+func TestRunsTableFitsTheTerminal(t *testing.T) {
+	parent := "20261207-104952-vgg-s-mh-0.5focal+0.5smooth-mh1"
+	rows := []runRow{
+		{ID: "20261207-105000-vgg-s-mh-la", Status: "done", Model: "vgg-s-mh", Loss: "la", StartLoss: "la", Optim: "adam", LR: 1e-3, StartLR: 1e-3, Epochs: 2, Planned: 2, Parent: parent,
+			Tricks: []string{"focal γ 1.5", "smoothing 0.2", "class weights sqrt", "augmentation light"}, Note: "la after the focal run, to see whether τ 1 helps the old classes"},
+		{ID: parent, Status: "done", Model: "vgg-s-mh", Loss: "0.5focal+0.5smooth", StartLoss: "0.5focal+0.5smooth", Optim: "adam", LR: 1e-3, StartLR: 1e-3, Epochs: 3, Planned: 3},
+	}
+	print := func(width int) []string {
+		var b strings.Builder
+		printRuns(&b, "runs", rows, false, width)
+		return strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
+	}
+	whole := print(0)
+	if len(whole) != 3 || !strings.Contains(whole[1], "augmentation light") || !strings.Contains(whole[1], parent) || ansi.StringWidth(whole[1]) < 200 {
+		t.Fatalf("piped, every cell whole:\n%s", strings.Join(whole, "\n"))
+	}
+	for _, width := range []int{160, 100} {
+		lines := print(width)
+		if len(lines) != 4 || !strings.HasPrefix(lines[3], fmt.Sprintf("fitted to %d columns (--wide shows all): ", width)) {
+			t.Fatalf("width %d: want the table and a line on what was fitted:\n%s", width, strings.Join(lines, "\n"))
+		}
+		for _, l := range lines {
+			if ansi.StringWidth(l) > width {
+				t.Errorf("width %d: a line of %d columns: %q", width, ansi.StringWidth(l), l)
+			}
+		}
+		if !strings.HasPrefix(lines[1], rows[0].ID+" ") || !strings.HasPrefix(lines[2], parent+" ") || !strings.Contains(lines[0], "BEST F1") {
+			t.Errorf("width %d: the ids or the figures are cut:\n%s", width, strings.Join(lines, "\n"))
+		}
+		t.Logf("width %d:\n%s", width, strings.Join(lines, "\n"))
+	}
+	// At 160 the note and the parent go and the tricks are cut; at 100
+	// the tricks go too.
+	if l := print(160); !strings.Contains(l[1], "focal γ 1.5 · smoothing") || !strings.Contains(l[1], "…") || strings.Contains(l[1], parent) ||
+		!strings.HasSuffix(l[3], ": left out note, parent; cut tricks") {
+		t.Errorf("width 160:\n%s", strings.Join(l, "\n"))
+	}
+	if l := print(100); strings.Contains(l[0], "NOTE") || strings.Contains(l[0], "TRICKS") || strings.Contains(l[0], "PARENT") || !strings.Contains(l[3], ": left out note, parent, tricks, time, optim, acc; cut") {
+		t.Errorf("width 100:\n%s", strings.Join(l, "\n"))
 	}
 }
 
@@ -1109,7 +1158,7 @@ func TestRunsAsMarkdown(t *testing.T) {
 	printRuns(&b, "runs", []runRow{
 		{ID: "a", Status: "done", Model: "cnn-s", Loss: "focal", StartLoss: "ce", Optim: "adam", LR: 1e-3, StartLR: 1e-3, Epochs: 10, Planned: 10, BestF1: 0.4123, Note: "ce | focal\nsecond line", Public: &pub},
 		{ID: "b", Status: "unreadable", Error: "b/run.json is corrupt"},
-	}, true)
+	}, true, 0)
 	cmd := exec.Command(gfm, "-e", "table")
 	cmd.Stdin = strings.NewReader(b.String())
 	html, err := cmd.Output()
