@@ -127,7 +127,7 @@ func (s *Set) SourceSize(i int) (w, h int, err error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // read-only
 	c, _, err := image.DecodeConfig(f)
 	return c.Width, c.Height, err
 }
