@@ -113,6 +113,13 @@ func (b *builder) pool(x *G.Node) (*G.Node, error) {
 	return ops.MaxPool2(x, b.arena)
 }
 
+// subsample keeps every second row and column: after a stride-1 same
+// convolution, that convolution with stride 2.
+func (b *builder) subsample(x *G.Node) (*G.Node, error) { return ops.Subsample(x) }
+
+// pool3 is 3×3 max pooling, stride 2, padding 1.
+func (b *builder) pool3(x *G.Node) (*G.Node, error) { return ops.MaxPool3(x) }
+
 func (b *builder) gap(x *G.Node) (*G.Node, error) {
 	b.spatial = x
 	if b.gorgonia {
@@ -196,7 +203,15 @@ var registry = map[string]func(b *builder, x *G.Node) (*G.Node, error){
 	"cnn-s":    cnnS,
 	"vgg-s":    vggS,
 	"resnet-s": resnetS,
+	"resnet18": resnet18,
 }
+
+// cpuOnly are the models whose ops have no GPU form yet (the subsample
+// and the 3×3 max pool of resnet18).
+var cpuOnly = map[string]bool{"resnet18": true}
+
+// OnGPU reports whether the named model can train on the GPU.
+func OnGPU(name string) bool { return !cpuOnly[baseName(name)] }
 
 // Names lists every model name, multi-head variants included.
 func Names() []string {
@@ -282,4 +297,79 @@ func resnetS(b *builder, x *G.Node) (*G.Node, error) {
 	}
 	return chain(x, blk("stem", 32), res("s1"), b.pool, blk("w2", 64), res("s2"), b.pool,
 		blk("w3", 128), res("s3"), b.pool, b.gap)
+}
+
+// resnet18 is torchvision's ResNet-18 (He et al., 2016) below its
+// classifier: a 7×7 convolution of 64 channels with stride 2, BatchNorm,
+// ReLU and a 3×3 max pool with stride 2; four stages of two basic blocks
+// (64, 128, 256, 512 channels), the first block of each later stage with
+// stride 2 and a 1×1 convolution and BatchNorm on its shortcut; global
+// average pooling. Its parameters have torchvision's names (conv1.weight,
+// layer2.0.downsample.1.running_var…), so that a torchvision state_dict,
+// ImageNet's weights, loads by name (--pretrained). A stride-2
+// convolution is the stride-1 one subsampled, which is the same values
+// (the 1×1 one subsamples first, which costs nothing more).
+func resnet18(b *builder, x *G.Node) (*G.Node, error) {
+	if b.gorgonia {
+		return nil, fmt.Errorf("resnet18 is built from this project's ops only: the gorgonia engine builds cnn-s, vgg-s and resnet-s")
+	}
+	x, err := chain(x,
+		func(x *G.Node) (*G.Node, error) { return b.conv(x, "conv1", 64, 7) },
+		b.subsample,
+		func(x *G.Node) (*G.Node, error) { return b.bn(x, "bn1", true) },
+		b.pool3)
+	if err != nil {
+		return nil, err
+	}
+	for stage, c := range []int{64, 128, 256, 512} {
+		for blk := range 2 {
+			if x, err = b.basicBlock(x, fmt.Sprintf("layer%d.%d", stage+1, blk), c, stage > 0 && blk == 0); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return b.gap(x)
+}
+
+// basicBlock is torchvision's BasicBlock: conv3×3, BatchNorm, ReLU,
+// conv3×3, BatchNorm, plus the shortcut, ReLU. down halves the rows and
+// columns (stride 2) and the shortcut then goes through a 1×1 convolution
+// and BatchNorm to the block's channels.
+func (b *builder) basicBlock(x *G.Node, name string, c int, down bool) (*G.Node, error) {
+	y, err := b.conv(x, name+".conv1", c, 3)
+	if err != nil {
+		return nil, err
+	}
+	if down {
+		if y, err = b.subsample(y); err != nil {
+			return nil, err
+		}
+	}
+	if y, err = b.bn(y, name+".bn1", true); err != nil {
+		return nil, err
+	}
+	if y, err = b.conv(y, name+".conv2", c, 3); err != nil {
+		return nil, err
+	}
+	if y, err = b.bn(y, name+".bn2", false); err != nil {
+		return nil, err
+	}
+	short := x
+	if down || x.Shape()[1] != c {
+		if down {
+			if short, err = b.subsample(short); err != nil {
+				return nil, err
+			}
+		}
+		if short, err = b.conv(short, name+".downsample.0", c, 1); err != nil {
+			return nil, err
+		}
+		if short, err = b.bn(short, name+".downsample.1", false); err != nil {
+			return nil, err
+		}
+	}
+	if y, err = b.add(y, short); err != nil {
+		return nil, err
+	}
+	return b.relu(y)
 }

@@ -53,6 +53,9 @@ func TestGPUFormsTouchWhatThePlanSays(t *testing.T) {
 	for _, prec := range []Precision{PrecisionStrict, PrecisionBF16} {
 		for _, sw := range cases[prec] {
 			for _, name := range Names() {
+				if !OnGPU(name) {
+					continue // resnet18: no GPU form yet
+				}
 				t.Run(fmt.Sprintf("%s-%s-%+v", name, prec, sw), func(t *testing.T) {
 					gpuFusedBN, gpuHalfCuDNNBN, gpuPoolKernels = sw.fused, sw.halfCuDNN, sw.pool
 					formsTouchThePlan(t, Spec{Name: name, Batch: 4, W: 32, H: 32, Seed: 1, Dropout: 0.2, Device: DeviceCUDA, Precision: prec})

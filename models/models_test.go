@@ -28,6 +28,14 @@ func dotLoss(c []float32) ops.LossFunc {
 // ops together) against central differences on a sample of weights.
 func TestGradientsFiniteDifference(t *testing.T) {
 	for _, name := range Names() {
+		if baseName(name) == "resnet18" {
+			// At 16×16 its last stages are 1×1 with BatchNorm over 3
+			// values, where the loss is too curved for central differences
+			// (the two step sizes disagreed by 3×), and its 11 million
+			// weights took 43 s: TestResNet18MatchesTorchvision checks its
+			// gradients against PyTorch's autograd instead.
+			continue
+		}
 		t.Run(name, func(t *testing.T) {
 			net, err := New(Spec{Name: name, Batch: 3, W: 16, H: 16, Seed: 1, Dropout: 0})
 			if err != nil {

@@ -73,3 +73,15 @@ func ConcatCols(outs ...*G.Node) (*G.Node, error) {
 // NewLoss is the op that ends a training graph: the loss fn points at,
 // read at each step (so that the loss can change between steps).
 func NewLoss(fn *LossFunc) *LossOp { return &LossOp{opBase: newBase("loss"), Fn: fn} }
+
+// Subsample keeps every second row and column of x, from the first: after
+// a stride-1 same convolution, that convolution with stride 2.
+func Subsample(x *G.Node) (*G.Node, error) {
+	return G.ApplyOp(&SubsampleOp{opBase: newBase("subsample")}, x)
+}
+
+// MaxPool3 is 3×3 max pooling, stride 2, padding 1 (torchvision's ResNet
+// stem).
+func MaxPool3(x *G.Node) (*G.Node, error) {
+	return G.ApplyOp(&MaxPool3Op{opBase: newBase("maxpool3")}, x)
+}
