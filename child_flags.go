@@ -16,9 +16,10 @@ import (
 // go, its name, note and id, which checkpoint of the parent it starts
 // from, whether it looks for a rate first, and how many of its own last
 // epochs train on the validation images (--val-train counts the run's
-// epochs; a child of weights that did so holds nothing out anyway), and
-// how long and how fast the tensors from its own parent train.
-var perRunFlags = map[string]bool{"runs": true, "name": true, "note": true, "run-id": true, "from": true, "from-ckpt": true, "lr-find": true, "val-train": true, "freeze-epochs": true, "from-lr-scale": true}
+// epochs; a child of weights that did so holds nothing out anyway), how
+// long and how fast the tensors from its own parent train, and the
+// pretrained file its parent started from (it starts from its parent).
+var perRunFlags = map[string]bool{"runs": true, "name": true, "note": true, "run-id": true, "from": true, "from-ckpt": true, "lr-find": true, "val-train": true, "freeze-epochs": true, "from-lr-scale": true, "pretrained": true}
 
 // dependents are inherited settings that only make sense with a setting
 // the command line changed: given --schedule cosine, a parent's --lr-step

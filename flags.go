@@ -195,11 +195,12 @@ func trainFlags(fs *pflag.FlagSet, c *training.Config) func() error {
 	countInt(fs, &c.Folds, "folds", 0, "the K of --fold (0: no folds; --split and --val-ratio then apply)")
 	fs.StringVar(&c.RunID, "run-id", "", "the run's id exactly (default: made from the time, model, loss and name)")
 	fs.StringVar(&c.From, "from", "", "start from this run's checkpoint (a child run)")
+	fs.StringVar(&c.Pretrained, "pretrained", "", "start from a PyTorch state_dict (.pth): its tensors of the model's names and shapes, the others (a classifier for these classes) fresh; torchvision's ImageNet weights (resnet18-f37072fd.pth) for --model resnet18; the normalisation then defaults to ImageNet's")
 	fs.StringVar(&c.FromCkpt, "from-ckpt", d.FromCkpt, "which checkpoint of --from: best, latest or a file (best.train, latest.train: the training weights beside an --ema run's)")
-	rateFraction(fs, &c.FromLRScale, "from-lr-scale", "with --from: the tensors taken from the parent train at this fraction of the rate, the fresh ones (a head for other classes) at all of it, such as 0.1 (discriminative fine-tuning; default 1)")
-	fs.StringVar(&c.FreezeLayers, "freeze-layers", "", "with --from: these layers keep the parent's values for the whole run, separated by commas or plus signs (a sweep's grid: freeze-layers=none,b1,b1+b2) as 'maskdash model' names them, a block by its prefix (vgg-s: b1,b2; resnet-s: stem,s1): fine-tuning with the early layers fixed, whose backward pass is then not computed")
-	fs.BoolVar(&c.FreshHead, "fresh-head", false, "with --from: the output layer starts fresh even for the parent's classes, so --freeze-epochs retrains the classifier alone on the parent's features (with --sampler weighted: classifier re-training for classes of unequal sizes, Kang et al. 2020)")
-	countInt(fs, &c.FreezeEpochs, "freeze-epochs", 0, "with --from: the tensors taken from the parent stay fixed for the first N epochs, so only the layers that start fresh (a head for other classes) train, then all do (0: all from the start)")
+	rateFraction(fs, &c.FromLRScale, "from-lr-scale", "with --from or --pretrained: the tensors taken from the parent train at this fraction of the rate, the fresh ones (a head for other classes) at all of it, such as 0.1 (discriminative fine-tuning; default 1)")
+	fs.StringVar(&c.FreezeLayers, "freeze-layers", "", "with --from or --pretrained: these layers keep the parent's values for the whole run, separated by commas or plus signs (a sweep's grid: freeze-layers=none,b1,b1+b2) as 'maskdash model' names them, a block by its prefix (vgg-s: b1,b2; resnet-s: stem,s1): fine-tuning with the early layers fixed, whose backward pass is then not computed")
+	fs.BoolVar(&c.FreshHead, "fresh-head", false, "with --from or --pretrained: the output layer starts fresh even for the parent's classes, so --freeze-epochs retrains the classifier alone on the parent's features (with --sampler weighted: classifier re-training for classes of unequal sizes, Kang et al. 2020)")
+	countInt(fs, &c.FreezeEpochs, "freeze-epochs", 0, "with --from or --pretrained: the tensors taken from the parent stay fixed for the first N epochs, so only the layers that start fresh (a head for other classes) train, then all do (0: all from the start)")
 	complete := func() error {
 		w, h, err := training.ParseSize(*img)
 		if err != nil {

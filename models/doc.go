@@ -4,6 +4,8 @@
 // reused across steps.
 //
 // Files: net.go and builder.go build the networks (Spec, New, Net);
+// take.go fills a net's tensors from a file's by name and shape (a
+// checkpoint's, a PyTorch state_dict's);
 // embed.go reads an image's embedding (the features the output layers
 // read) from the evaluation graph;
 // engine_gorgonia.go builds the same networks from Gorgonia's own ops (a
@@ -23,7 +25,8 @@
 // device memory plan and gpu_switches_cuda.go the engine's switches (build
 // tag cuda, or gpuemu for the same engine on package gpu's emulator;
 // gpu_net_nocuda.go otherwise).
-// Subpackages: ops (the ops, their CPU loops and their GPU forms), asmgen (the assembly's
+// Subpackages: ops (the ops, their CPU loops and their GPU forms), pth
+// (PyTorch's state_dict files), asmgen (the assembly's
 // generator), cpupeak (the cores' measured peak), gpu (the device layer:
 // cuDNN, cuBLAS, streams, buffers; or its emulator), cudakern (the
 // project's GPU kernels, also compiled for the CPU) and cudaprobe (whether

@@ -182,8 +182,16 @@ type Config struct {
 	// 0: never.
 	AlertGPUMiB float64 `json:"gpu_mem_alert_mib,omitempty"`
 
-	From     string `json:"from"`      // parent run to start from (train --from)
-	FromCkpt string `json:"from_ckpt"` // best or latest; default best
+	From string `json:"from"` // parent run to start from (train --from)
+	// Pretrained is a PyTorch state_dict (.pth, as torch.save writes it)
+	// whose tensors of this model's names and shapes start the run, the
+	// others (a classifier for this run's classes) fresh: torchvision's
+	// ImageNet weights for --model resnet18. --freeze-epochs,
+	// --freeze-layers and --from-lr-scale then treat its tensors as a
+	// child run treats its parent's. With it the normalisation defaults
+	// to ImageNet's mean and std, which the weights were trained with.
+	Pretrained string `json:"pretrained,omitempty"`
+	FromCkpt   string `json:"from_ckpt"` // best or latest; default best
 	// FreezeEpochs keeps the tensors a child run took from its parent as
 	// they are for its first this many epochs: only the layers that start
 	// fresh (a head for other classes) train, then all (linear probing,
@@ -235,6 +243,9 @@ func (c *Config) Defaults() {
 		}
 	}
 	def(&c.Model, "cnn-s")
+	if c.Pretrained != "" && c.Std == ([3]float32{}) {
+		c.Mean, c.Std = ImageNetMean, ImageNetStd
+	}
 	def(&c.Loss, "ce")
 	def(&c.Optim, "adam")
 	def(&c.Split, "profile")
@@ -456,8 +467,18 @@ func (c *Config) Check() error {
 			return fmt.Errorf("std %v is invalid: every standard deviation must be positive", c.Std)
 		}
 	}
+	if c.Pretrained != "" && c.From != "" {
+		return fmt.Errorf("--pretrained %s starts a run from a file's weights, and --from %s from a parent run's: use one of them (a child run takes its parent's, pretrained or not)", c.Pretrained, c.From)
+	}
 	return nil
 }
+
+// ImageNet's mean and standard deviation, as torchvision normalises the
+// images its pretrained weights saw: a --pretrained run's default.
+var (
+	ImageNetMean = [3]float32{0.485, 0.456, 0.406}
+	ImageNetStd  = [3]float32{0.229, 0.224, 0.225}
+)
 
 // configJSON is Config's JSON form: the fields with tags, plus the sizes
 // as "WxH" and augmentation as "augment" (as run.json has always had them).

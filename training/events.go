@@ -143,6 +143,9 @@ type RunHeader struct {
 	// PseudoLabels is the file of eval images' classes the training
 	// took in (Config.PseudoLabels); "" none.
 	PseudoLabels string `json:"pseudo_labels,omitempty"`
+	// Pretrained is the state_dict the run started from
+	// (Config.Pretrained); "" none.
+	Pretrained string `json:"pretrained,omitempty"`
 	// CutMix is Config.CutMix's chance and box ("0.3 half"); "" when no
 	// batch is mixed.
 	CutMix string `json:"cutmix,omitempty"`

@@ -23,6 +23,7 @@ func (h RunHeader) Tricks() []string {
 		{"training ages", h.TrainAgeBins},
 		{"skips ages", h.SkipTrainAges},
 		{"pseudo-labels", baseName(h.PseudoLabels)},
+		{"pretrained", baseName(h.Pretrained)},
 		{"cutmix", h.CutMix},
 		{"mixup", h.Mixup},
 		{"mixing within", h.MixPairs},
@@ -161,7 +162,7 @@ func ConfigTricks(cfg map[string]any) []string {
 		m.cutChance, m.mixupChance = 0, 0 // a config no run could have started with
 	}
 	h := RunHeader{Task: str("task"), TrainAgeBins: str("train_age_bins"), SkipTrainAges: str("skip_train_ages"),
-		PseudoLabels: str("pseudo_labels"), CutMix: m.cutMixShown(), Mixup: m.mixupShown(), MixPairs: m.pairsShown(),
+		PseudoLabels: str("pseudo_labels"), Pretrained: str("pretrained"), CutMix: m.cutMixShown(), Mixup: m.mixupShown(), MixPairs: m.pairsShown(),
 		Erase: shownIfSet(num("erase")), ValTrain: valTrainShown(Config{ValTrain: int(num("val_train")), Epochs: int(num("epochs"))}),
 		Freeze: freezeShown(int(num("freeze_epochs"))), FromLR: fromLRShown(num("from_lr_scale")), FreshHead: cfg["fresh_head"] == true,
 		FreezeLayers: str("freeze_layers"), ClipGrad: shownIfSet(num("clip_grad")), EMA: emaShown(num("ema"), int(num("ema_every"))), LATau: unlessDefault(num("la_tau"), DefaultLATau),

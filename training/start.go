@@ -145,11 +145,15 @@ func plan(cfg Config) (launch, error) {
 	}
 	cfg.Defaults()
 	cfg.Data = absPath(cfg.Data) // run.json's data folder serves eval, predict and resume from any folder
+	cfg.Pretrained = absPath(cfg.Pretrained)
 	return launch{cfg: cfg}.withParent(store)
 }
 
 // withParent loads the parent's checkpoint of a child run (train --from).
 func (l launch) withParent(store *runs.Store) (launch, error) {
+	if l.cfg.From == "" && l.cfg.Pretrained != "" {
+		return l, nil // the file's tensors play the parent's part (Trainer.startFromPretrained)
+	}
 	if l.cfg.From == "" {
 		if l.cfg.FreezeEpochs > 0 {
 			return launch{}, fmt.Errorf("--freeze-epochs %d keeps the tensors a child run takes from its parent fixed, and this run has no parent: give --from RUN", l.cfg.FreezeEpochs)

@@ -140,6 +140,13 @@ func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 	if err != nil {
 		return nil, err
 	}
+	if dev == models.DeviceCUDA && !models.OnGPU(cfg.Model) {
+		if device == "cuda" {
+			return nil, fmt.Errorf("--device cuda: model %s has no GPU form yet (its stride-2 subsample and 3×3 max pool run on the CPU only): train it with --device cpu or auto", cfg.Model)
+		}
+		dev = models.DeviceCPU
+		t.hub.Publish(Event{Kind: KindError, Msg: fmt.Sprintf("model %s has no GPU form yet: it trains on the CPU", cfg.Model), Time: time.Now()})
+	}
 	t.device = dev.String()
 	if t.loss, err = t.parseLoss(cfg.Loss); err != nil {
 		return nil, err
@@ -197,6 +204,12 @@ func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 		if err := t.restore(l.ckpt, l.meta, l.resume && !l.parent); err != nil {
 			return nil, errors.Join(err, t.net.Close())
 		}
+	case cfg.Pretrained != "":
+		x, err := t.startFromPretrained(cfg.Pretrained)
+		if err != nil {
+			return nil, errors.Join(err, t.net.Close())
+		}
+		t.fresh = x.fresh
 	case cfg.Std == ([3]float32{}) && !l.check:
 		t.computeNorm()
 	}
@@ -209,7 +222,7 @@ func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 		LR: t.baseLR, Batch: cfg.Batch, Img: fmt.Sprintf("%dx%d", cfg.W, cfg.H), Sampler: t.sampler.Name(),
 		Data: t.train.Root, Device: t.device, Classes: t.train.Classes, Masked: t.train.Masked,
 		Train: t.train.Len(), Val: t.val.Len(), Epochs: cfg.Epochs, Parent: cfg.From, Precision: gpuPrecision(t.net), TrainAgeBins: cfg.TrainAgeBins,
-		SkipTrainAges: cfg.SkipTrainAges, PseudoLabels: cfg.PseudoLabels, CutMix: t.mixer.cutMixShown(), Mixup: t.mixer.mixupShown(), MixPairs: t.mixer.pairsShown(), Task: cfg.Task, Erase: shownIfSet(cfg.Erase), ValTrain: valTrainShown(cfg), Freeze: freezeShown(cfg.FreezeEpochs), FromLR: fromLRShown(cfg.FromLRScale), FreshHead: cfg.FreshHead, FreezeLayers: noneEmpty(cfg.FreezeLayers),
+		SkipTrainAges: cfg.SkipTrainAges, PseudoLabels: cfg.PseudoLabels, Pretrained: cfg.Pretrained, CutMix: t.mixer.cutMixShown(), Mixup: t.mixer.mixupShown(), MixPairs: t.mixer.pairsShown(), Task: cfg.Task, Erase: shownIfSet(cfg.Erase), ValTrain: valTrainShown(cfg), Freeze: freezeShown(cfg.FreezeEpochs), FromLR: fromLRShown(cfg.FromLRScale), FreshHead: cfg.FreshHead, FreezeLayers: noneEmpty(cfg.FreezeLayers),
 		Schedule: scheduleShown(cfg), ClipGrad: shownIfSet(cfg.ClipGrad), EMA: emaShown(cfg.EMA, cfg.EMAEvery), LATau: unlessDefault(cfg.LATau, DefaultLATau),
 		FocalGamma: unlessDefault(cfg.FocalGamma, DefaultFocalGamma), Smoothing: unlessDefault(cfg.Smoothing, DefaultSmoothing),
 		ClassWeights: cfg.ClassWeights, Augmentation: augmentationShown(cfg.Augmentation, cfg.NoAugment)}

@@ -1,6 +1,7 @@
 package training
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -40,34 +41,32 @@ func loadMatching(path string, net *models.Net, keepOutput bool) (transfer, erro
 	if err != nil {
 		return transfer{}, err
 	}
-	var x transfer
-	all := append(append([]*models.Param(nil), net.Params()...), net.Buffers()...)
-	have := map[string]bool{}
-	for _, p := range all {
-		have[p.Name] = true
-		e, ok := ents[p.Name]
-		if !ok || !slices.Equal(e.Shape, p.Shape) || (p.Output && !keepOutput) {
-			x.fresh = append(x.fresh, p.Name)
-			continue
-		}
-		if e.Offsets[1]-e.Offsets[0] != 4*len(p.Data) {
-			return transfer{}, fmt.Errorf("%w %s: %s has %d bytes for %d values", ErrCheckpoint, path, p.Name, e.Offsets[1]-e.Offsets[0], len(p.Data))
-		}
-		for i := range p.Data {
-			p.Data[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[e.Offsets[0]+4*i:]))
-		}
-		x.took = append(x.took, p.Name)
+	src := map[string]models.Source{}
+	for name, e := range ents {
+		src[name] = models.Source{Shape: e.Shape, Fill: func(dst []float32) error {
+			if e.Offsets[1]-e.Offsets[0] != 4*len(dst) {
+				return fmt.Errorf("%w %s: %s has %d bytes for %d values", ErrCheckpoint, path, name, e.Offsets[1]-e.Offsets[0], len(dst))
+			}
+			for i := range dst {
+				dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[e.Offsets[0]+4*i:]))
+			}
+			return nil
+		}}
 	}
-	for name := range ents {
-		if !have[name] {
-			x.unused = append(x.unused, name)
-		}
+	x, err := take(net, src, keepOutput)
+	if err != nil {
+		return transfer{}, err
 	}
-	slices.Sort(x.unused)
 	if len(x.took) == 0 {
 		return transfer{}, fmt.Errorf("%w %s has no tensor of model %s's names and shapes: nothing to start from", ErrCheckpoint, path, net.Spec.Name)
 	}
 	return x, net.WeightsToDevice()
+}
+
+// take is Net.Take as a transfer.
+func take(net *models.Net, src map[string]models.Source, keepOutput bool) (transfer, error) {
+	x, err := net.Take(src, keepOutput)
+	return transfer{took: x.Took, fresh: x.Fresh, unused: x.Unused}, err
 }
 
 // startFrom loads a child run's parent checkpoint (path, its meta m):
@@ -85,36 +84,44 @@ func (t *Trainer) startFrom(path string, m CkptMeta) (transfer, error) {
 	if x.partial() {
 		t.startNotices = append(t.startNotices, x.says(t.cfg.From, m, s, t.train.Classes, t.cfg.FreshHead))
 	}
+	return x, t.fineTune(x, t.cfg.From)
+}
+
+// fineTune checks and says how the tensors a run took from elsewhere (its
+// parent, or --pretrained's file, named source) train: at a fraction of
+// the rate (--from-lr-scale), some layers never (--freeze-layers), all
+// only after the fresh ones' first epochs (--freeze-epochs).
+func (t *Trainer) fineTune(x transfer, source string) error {
 	if s := t.cfg.FromLRScale; s > 0 && s != 1 {
 		if len(x.fresh) == 0 {
-			return transfer{}, fmt.Errorf("--from-lr-scale %g slows the tensors from %s beside fresh ones, and every tensor of this run comes from it: give a lower --lr instead",
-				s, t.cfg.From)
+			return fmt.Errorf("--from-lr-scale %g slows the tensors from %s beside fresh ones, and every tensor of this run comes from it: give a lower --lr instead",
+				s, source)
 		}
 		t.startNotices = append(t.startNotices, fmt.Sprintf(
-			"the %d tensors from %s train at %g of the rate (--from-lr-scale), %s at all of it", len(x.took), t.cfg.From, s, shortList(x.fresh, 6)))
+			"the %d tensors from %s train at %g of the rate (--from-lr-scale), %s at all of it", len(x.took), source, s, shortList(x.fresh, 6)))
 	}
 	if noneEmpty(t.cfg.FreezeLayers) != "" {
 		held, err := frozenTensors(t.net, t.cfg.FreezeLayers)
 		if err != nil {
-			return transfer{}, err
+			return err
 		}
 		for _, name := range held {
 			if slices.Contains(x.fresh, name) {
-				return transfer{}, fmt.Errorf("--freeze-layers %s holds %s, which starts fresh (not from %s): it would stay at its random start", t.cfg.FreezeLayers, name, t.cfg.From)
+				return fmt.Errorf("--freeze-layers %s holds %s, which starts fresh (not from %s): it would stay at its random start", t.cfg.FreezeLayers, name, source)
 			}
 		}
 		t.startNotices = append(t.startNotices, fmt.Sprintf(
-			"layers %s (%d tensors) keep %s's values for the whole run (--freeze-layers)", t.cfg.FreezeLayers, len(held), t.cfg.From))
+			"layers %s (%d tensors) keep %s's values for the whole run (--freeze-layers)", t.cfg.FreezeLayers, len(held), source))
 	}
 	if t.cfg.FreezeEpochs > 0 {
 		if len(x.fresh) == 0 {
-			return transfer{}, fmt.Errorf("--freeze-epochs %d keeps the tensors from %s fixed, and every tensor of this run comes from it: nothing would train (drop --freeze-epochs, give the run other classes, or start its output layer fresh with --fresh-head)",
-				t.cfg.FreezeEpochs, t.cfg.From)
+			return fmt.Errorf("--freeze-epochs %d keeps the tensors from %s fixed, and every tensor of this run comes from it: nothing would train (drop --freeze-epochs, give the run other classes, or start its output layer fresh with --fresh-head)",
+				t.cfg.FreezeEpochs, source)
 		}
 		t.startNotices = append(t.startNotices, fmt.Sprintf(
-			"the %d tensors from %s stay fixed for %s (--freeze-epochs): only %s train", len(x.took), t.cfg.From, epochsWord(t.cfg.FreezeEpochs), shortList(x.fresh, 6)))
+			"the %d tensors from %s stay fixed for %s (--freeze-epochs): only %s train", len(x.took), source, epochsWord(t.cfg.FreezeEpochs), shortList(x.fresh, 6)))
 	}
-	return x, nil
+	return nil
 }
 
 // says is the notice of a partial start: what came from the parent, what
@@ -180,7 +187,7 @@ func (t *Trainer) freeze() {
 	}
 	if was && !on {
 		t.emit(Event{Kind: KindNotice, Msg: fmt.Sprintf(
-			"epoch %d: the tensors from %s train from now on (--freeze-epochs %d)", t.epoch+1, t.cfg.From, t.cfg.FreezeEpochs)})
+			"epoch %d: the tensors from %s train from now on (--freeze-epochs %d)", t.epoch+1, cmp.Or(t.cfg.From, baseName(t.cfg.Pretrained)), t.cfg.FreezeEpochs)})
 	}
 }
 
