@@ -10,9 +10,10 @@ import (
 	"github.com/maskdash/maskdash/models/pth"
 )
 
-// torchResNet18 is torchvision's ResNet-18 written out in PyTorch (the
-// machine has no torchvision): the same modules, names and shapes, 18
-// classes. It saves a state_dict with random weights and BatchNorm
+// torchResNet18 takes torchvision's ResNet-18 as scripts/torch_resnet18.py
+// writes it out in PyTorch (the machine has no torchvision: the same
+// modules, names and shapes), with 18 classes. It saves a state_dict
+// with random weights and BatchNorm
 // statistics, and answers one batch of 40×40 images (odd sizes from the
 // second stage on: 5 rows subsample to 3, and 3 to 2) in evaluation mode,
 // then in training mode with cross entropy on labels 3 and 11 and its
@@ -22,37 +23,13 @@ import (
 // an error (NOTES.md, the GPU's item 5, saw the same). With seed 5 every
 // gradient is within 1e-5 of PyTorch's.
 const torchResNet18 = `
-import json, sys, torch, torch.nn as nn, torch.nn.functional as F
+import importlib.util, json, sys, torch, torch.nn as nn, torch.nn.functional as F
 d = json.load(sys.stdin)
 torch.manual_seed(5)
-class BasicBlock(nn.Module):
-    def __init__(self, cin, c, stride):
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, c, 3, stride, 1, bias=False); self.bn1 = nn.BatchNorm2d(c)
-        self.conv2 = nn.Conv2d(c, c, 3, 1, 1, bias=False); self.bn2 = nn.BatchNorm2d(c)
-        self.downsample = None
-        if stride != 1 or cin != c:
-            self.downsample = nn.Sequential(nn.Conv2d(cin, c, 1, stride, bias=False), nn.BatchNorm2d(c))
-    def forward(self, x):
-        y = F.relu(self.bn1(self.conv1(x)))
-        y = self.bn2(self.conv2(y))
-        return F.relu(y + (x if self.downsample is None else self.downsample(x)))
-class ResNet18(nn.Module):
-    def __init__(self, classes):
-        super().__init__()
-        self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False); self.bn1 = nn.BatchNorm2d(64)
-        self.maxpool = nn.MaxPool2d(3, 2, 1)
-        cin = 64
-        for i, c in enumerate([64, 128, 256, 512]):
-            setattr(self, "layer%d" % (i + 1), nn.Sequential(BasicBlock(cin, c, 1 if i == 0 else 2), BasicBlock(c, c, 1)))
-            cin = c
-        self.fc = nn.Linear(512, classes)
-    def forward(self, x):
-        x = self.maxpool(F.relu(self.bn1(self.conv1(x))))
-        for i in range(4):
-            x = getattr(self, "layer%d" % (i + 1))(x)
-        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
-m = ResNet18(18)
+spec = importlib.util.spec_from_file_location("torch_resnet18", d["module"])
+r18 = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(r18)
+m = r18.ResNet18(18)
 for b in m.modules():
     if isinstance(b, nn.BatchNorm2d):
         b.weight.data.uniform_(0.5, 1.5); b.bias.data.normal_(0, 0.1)
@@ -116,7 +93,7 @@ func TestResNet18MatchesTorchvision(t *testing.T) {
 		Loss           float64
 		Grads          map[string][]float32
 	}
-	pyref.Run(t, "torch", "python3-torch", torchResNet18, map[string]string{"path": path}, &ref)
+	pyref.Run(t, "torch", "python3-torch", torchResNet18, map[string]string{"path": path, "module": torchResNet18Module(t)}, &ref)
 	net, err := New(Spec{Name: "resnet18", Batch: 2, W: 40, H: 40, Classes: 18, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -162,4 +139,15 @@ func TestResNet18MatchesTorchvision(t *testing.T) {
 			t.Errorf("%s's gradient %.3g apart", name, g)
 		}
 	}
+}
+
+// torchResNet18Module is the path of scripts/torch_resnet18.py, which
+// defines PyTorch's side of resnet18 for the tests.
+func torchResNet18Module(t *testing.T) string {
+	t.Helper()
+	p, err := filepath.Abs(filepath.Join("..", "scripts", "torch_resnet18.py"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -10,32 +10,19 @@ import (
 )
 
 // torchvisionLikeResNet18 writes, with PyTorch, a state_dict in
-// torchvision's ResNet-18 layout with a classifier for 10 classes (the
+// torchvision's ResNet-18 layout (scripts/torch_resnet18.py's) with a classifier for 10 classes (the
 // machine has no torchvision, nor ImageNet's weights: the tensors are
 // random) and answers the first values of two of its tensors.
 const torchvisionLikeResNet18 = `
-import json, sys, torch, torch.nn as nn
+import importlib.util, json, sys, torch
+d = json.load(sys.stdin)
 torch.manual_seed(2)
-class BasicBlock(nn.Module):
-    def __init__(self, cin, c, stride):
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, c, 3, stride, 1, bias=False); self.bn1 = nn.BatchNorm2d(c)
-        self.conv2 = nn.Conv2d(c, c, 3, 1, 1, bias=False); self.bn2 = nn.BatchNorm2d(c)
-        self.downsample = None
-        if stride != 1 or cin != c:
-            self.downsample = nn.Sequential(nn.Conv2d(cin, c, 1, stride, bias=False), nn.BatchNorm2d(c))
-class ResNet18(nn.Module):
-    def __init__(self, classes):
-        super().__init__()
-        self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False); self.bn1 = nn.BatchNorm2d(64)
-        cin = 64
-        for i, c in enumerate([64, 128, 256, 512]):
-            setattr(self, "layer%d" % (i + 1), nn.Sequential(BasicBlock(cin, c, 1 if i == 0 else 2), BasicBlock(c, c, 1)))
-            cin = c
-        self.fc = nn.Linear(512, classes)
-m = ResNet18(10)
+spec = importlib.util.spec_from_file_location("torch_resnet18", d["module"])
+r18 = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(r18)
+m = r18.ResNet18(10)
 m.bn1.running_var.uniform_(0.5, 1.5)
-torch.save(m.state_dict(), json.load(sys.stdin)["path"])
+torch.save(m.state_dict(), d["path"])
 json.dump({"conv": m.layer1[0].conv1.weight.flatten()[:8].tolist(), "var": m.bn1.running_var[:8].tolist()}, sys.stdout)
 `
 
@@ -50,7 +37,7 @@ json.dump({"conv": m.layer1[0].conv1.weight.flatten()[:8].tolist(), "var": m.bn1
 func TestPretrained(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "resnet18-like.pth")
 	var ref struct{ Conv, Var []float32 }
-	pyTorch(t, torchvisionLikeResNet18, map[string]string{"path": path}, &ref)
+	pyTorch(t, torchvisionLikeResNet18, map[string]string{"path": path, "module": filepath.Join(mustAbs(t, ".."), "scripts", "torch_resnet18.py")}, &ref)
 
 	cfg := tinyConfig(t, t.TempDir())
 	cfg.Model, cfg.W, cfg.H, cfg.Epochs, cfg.Limit = "resnet18", 32, 32, 1, 16
@@ -102,4 +89,14 @@ func TestPretrained(t *testing.T) {
 			t.Errorf("%s from %s: %v, want %q", c.model, filepath.Base(c.file), err, c.want)
 		}
 	}
+}
+
+// mustAbs is path made absolute.
+func mustAbs(t *testing.T, path string) string {
+	t.Helper()
+	p, err := filepath.Abs(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -3,8 +3,9 @@
 as the machine has no torchvision; the same modules and shapes, 18 classes), the same training step as
 ../shared/bench/torch_ref.py (forward, cross entropy, backward, Adam), random inputs, float32.
 
-  /usr/bin/python3 scripts/torch-resnet18.py --img 224 --batch 32 --seconds 20
+  /usr/bin/python3 scripts/torch_resnet18.py --img 224 --batch 32 --seconds 20
 Prints one JSON object: {"impl","model","device","batch","img","images_per_s"}.
+The Go tests that compare resnet18 with PyTorch's (models, training) load ResNet18 from this file.
 """
 import argparse, json, time
 import torch, torch.nn as nn, torch.nn.functional as F
