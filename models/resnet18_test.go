@@ -12,12 +12,11 @@ import (
 
 // torchResNet18 takes torchvision's ResNet-18 as scripts/torch_resnet18.py
 // writes it out in PyTorch (the machine has no torchvision: the same
-// modules, names and shapes), with 18 classes. It saves a state_dict
-// with random weights and BatchNorm
-// statistics, and answers one batch of 40×40 images (odd sizes from the
-// second stage on: 5 rows subsample to 3, and 3 to 2) in evaluation mode,
-// then in training mode with cross entropy on labels 3 and 11 and its
-// gradients. The seed matters: with seed 0 one value before a ReLU lay
+// modules, names and shapes), with 18 classes. It saves a state_dict with
+// random weights and BatchNorm statistics, and answers one batch of 40×40
+// images (odd sizes from the second stage on: 5 rows subsample to 3, and
+// 3 to 2) in evaluation mode, then in training mode with cross entropy on
+// labels 3 and 11 and its gradients. The seed matters: with seed 0 one value before a ReLU lay
 // 3e-6 from zero, float32's rounding put it on the other side than
 // PyTorch's, and every gradient below it moved by 0.7% (L2): a tie, not
 // an error (NOTES.md, the GPU's item 5, saw the same). With seed 5 every

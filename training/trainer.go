@@ -145,7 +145,7 @@ func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 			return nil, fmt.Errorf("--device cuda: model %s has no GPU form yet (its stride-2 subsample and 3×3 max pool run on the CPU only): train it with --device cpu or auto", cfg.Model)
 		}
 		dev = models.DeviceCPU
-		t.hub.Publish(Event{Kind: KindError, Msg: fmt.Sprintf("model %s has no GPU form yet: it trains on the CPU", cfg.Model), Time: time.Now()})
+		t.warnf("model %s has no GPU form yet: it trains on the CPU", cfg.Model)
 	}
 	t.device = dev.String()
 	if t.loss, err = t.parseLoss(cfg.Loss); err != nil {
@@ -170,7 +170,7 @@ func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 		return nil, err
 	}
 	if dev == models.DeviceCPU && prec != models.PrecisionFP32 {
-		t.hub.Publish(Event{Kind: KindError, Msg: models.CPUPrecisionNote(prec), Time: time.Now()})
+		t.warnf("%s", models.CPUPrecisionNote(prec))
 	}
 	spec := models.Spec{Name: cfg.Model, Batch: cfg.Batch, EvalBatch: max(cfg.Batch, 64), W: cfg.W, H: cfg.H,
 		Classes: len(t.train.Classes), HeadDepth: cfg.HeadDepth, Dropout: cfg.Dropout, Seed: cfg.Seed, Engine: engine,
@@ -184,12 +184,12 @@ func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 	t.classWeights = classWeights(t.train.Labels(), t.net.Spec.Heads(), cfg.ClassWeights)
 	t.loss.ClassWeights = t.classWeights
 	if t.classWeights != nil && !t.loss.WeighsClasses() {
-		t.hub.Publish(Event{Kind: KindError, Msg: fmt.Sprintf("--class-weights %s weighs the ce, focal and smooth terms, and loss %s has none: it trains as without them (the weights hold for a loss switched to while training)", cfg.ClassWeights, t.loss.Spec), Time: time.Now()})
+		t.warnf("--class-weights %s weighs the ce, focal and smooth terms, and loss %s has none: it trains as without them (the weights hold for a loss switched to while training)", cfg.ClassWeights, t.loss.Spec)
 	}
 	if t.classWeights != nil && t.sampler.Name() != "shuffle" {
 		// Allowed (the user's choice), but said: on both synthetic sets the
 		// two together did worse than either alone (README, Losses).
-		t.hub.Publish(Event{Kind: KindError, Msg: fmt.Sprintf("--class-weights %s and --sampler %s both make up for the rare classes: together they favour them twice over (on the synthetic sets the pair did worse than either alone; README, Losses)", cfg.ClassWeights, t.sampler.Name()), Time: time.Now()})
+		t.warnf("--class-weights %s and --sampler %s both make up for the rare classes: together they favour them twice over (on the synthetic sets the pair did worse than either alone; README, Losses)", cfg.ClassWeights, t.sampler.Name())
 	}
 	t.baseLR = cfg.LR
 	t.sched = Schedule{Name: cfg.Schedule, StepEpochs: cfg.LRStep, Gamma: cfg.LRGamma, WarmupSteps: cfg.Warmup, TotalSteps: t.scheduledSteps()}

@@ -215,7 +215,7 @@ func (t *Trainer) warnSkips(skips []dataset.Skip) {
 			}
 		}
 		sort.Strings(kinds)
-		t.hub.Publish(Event{Kind: KindError, Time: time.Now(), Msg: fmt.Sprintf("%d inputs skipped in all (%s); 'maskdash stats' lists them", len(skips), strings.Join(kinds, ", "))})
+		t.warnf("%d inputs skipped in all (%s); 'maskdash stats' lists them", len(skips), strings.Join(kinds, ", "))
 	}
 }
 
@@ -295,7 +295,12 @@ func (t *Trainer) warnCropTooLarge(cropW, cropH int) {
 		return
 	}
 	x0, y0, cw, ch := dataset.Augment{CropW: cropW, CropH: cropH}.CropRect(w, h)
-	t.hub.Publish(Event{Kind: KindError, Time: time.Now(), Msg: fmt.Sprintf(
-		"--crop %dx%d is larger than the images (the first is %dx%d): a side the crop is longer than stays whole, so it crops %dx%d at (%d, %d)",
-		cropW, cropH, w, h, cw, ch, x0, y0)})
+	t.warnf("--crop %dx%d is larger than the images (the first is %dx%d): a side the crop is longer than stays whole, so it crops %dx%d at (%d, %d)",
+		cropW, cropH, w, h, cw, ch, x0, y0)
+}
+
+// warnf publishes a warning of the run's start (headless prints it as
+// "warning: …", the dashboard among its events).
+func (t *Trainer) warnf(format string, args ...any) {
+	t.hub.Publish(Event{Kind: KindError, Time: time.Now(), Msg: fmt.Sprintf(format, args...)})
 }

@@ -3,6 +3,7 @@ package pth
 import (
 	"archive/zip"
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -201,11 +202,13 @@ func readLegacy(r *bufio.Reader) ([]Tensor, error) {
 		if n < 0 || n > 1<<33 {
 			return nil, fmt.Errorf("storage %s: %d elements", key, n)
 		}
-		b := make([]byte, n*size)
-		if _, err := io.ReadFull(r, b); err != nil {
+		// Read as it comes, so that a count the file does not hold costs
+		// no more memory than the file.
+		var b bytes.Buffer
+		if _, err := io.CopyN(&b, r, n*size); err != nil {
 			return nil, fmt.Errorf("storage %s: %w", key, err)
 		}
-		data[key] = b
+		data[key] = b.Bytes()
 	}
 	return tensors(root, func(st *storage) ([]byte, error) { return data[st.key], nil })
 }
