@@ -206,12 +206,14 @@ var registry = map[string]func(b *builder, x *G.Node) (*G.Node, error){
 	"resnet18": resnet18,
 }
 
-// cpuOnly are the models whose ops have no GPU form yet (the subsample
-// and the 3×3 max pool of resnet18).
-var cpuOnly = map[string]bool{"resnet18": true}
+// noHalf are the models whose ops have no bfloat16 form yet (the
+// subsample and the 3×3 max pool of resnet18): on a GPU they train in
+// float32 (or tf32) only.
+var noHalf = map[string]bool{"resnet18": true}
 
-// OnGPU reports whether the named model can train on the GPU.
-func OnGPU(name string) bool { return !cpuOnly[baseName(name)] }
+// HasHalf reports whether the named model can train in bfloat16 on a GPU
+// (--precision bf16).
+func HasHalf(name string) bool { return !noHalf[baseName(name)] }
 
 // Names lists every model name, multi-head variants included.
 func Names() []string {

@@ -14,9 +14,6 @@ import (
 // hasHalfForm, which TestHalfForms checks in every build, says it has.
 func TestGPUForms(t *testing.T) {
 	for _, name := range Names() {
-		if !OnGPU(name) {
-			continue // resnet18: no GPU form yet
-		}
 		net, err := New(Spec{Name: name, Batch: 4, W: 32, H: 32, Seed: 1, Dropout: 0.3})
 		if err != nil {
 			t.Fatal(err)

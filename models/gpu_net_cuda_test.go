@@ -114,7 +114,9 @@ func TestGPUStepMatchesCPU(t *testing.T) {
 		{"cnn-s", 16, 32, 0, true, false, true, false},
 		// the max pools through md_pool2k_* (gpuPoolKernels)
 		{"vgg-s", 64, 64, 0, true, false, true, true}, {"cnn-s", 16, 32, 0, false, false, false, true},
-		{"vgg-s-mh", 16, 32, 0.3, true, true, false, true}} {
+		{"vgg-s-mh", 16, 32, 0.3, true, true, false, true},
+		// resnet18's subsample and 3×3 pool (md_subsample*, md_maxpool3*), 40×40 for odd sizes
+		{"resnet18", 4, 40, 0, false, false, false, false}, {"resnet18", 4, 40, 0, true, true, false, true}} {
 		t.Run(fmt.Sprintf("%s-%d-%d-plan-%v-fused-%v-persistent-%v-pool-%v", c.name, c.batch, c.sz, c.plan, c.fused, c.persist, c.pool), func(t *testing.T) {
 			defer func(p, f, s, k bool) { gpuMemoryPlan, gpuFusedBN, gpuBNPersistent, gpuPoolKernels = p, f, s, k }(gpuMemoryPlan, gpuFusedBN, gpuBNPersistent, gpuPoolKernels)
 			gpuMemoryPlan, gpuFusedBN, gpuBNPersistent, gpuPoolKernels = c.plan, c.fused, c.persist, c.pool

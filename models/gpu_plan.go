@@ -37,7 +37,7 @@ func indexOps(order G.Nodes) opIndex {
 		Dw: map[*ops.ConvDwOp]*G.Node{}}
 	for _, nd := range order {
 		switch op := nd.Op().(type) {
-		case *ops.BNOp, *ops.MaxPool2Op, *ops.ChanBiasOp:
+		case *ops.BNOp, *ops.MaxPool2Op, *ops.MaxPool3Op, *ops.ChanBiasOp:
 			ix.fwd[op] = nd
 		case *ops.LossOp:
 			ix.lossNode = nd
@@ -123,6 +123,8 @@ func gpuSteps(order G.Nodes) []gpuStep {
 		case *ops.ScatterOp:
 			p := fwd[op.Fwd]
 			s.reads = G.Nodes{in[0], graphChildren(p)[0], p}
+		case *ops.MaxPool3DxOp:
+			s.reads = G.Nodes{in[0], graphChildren(fwd[op.Fwd])[0]} // dy, and the pool's input
 		case *ops.LossOp, *ops.LossDxOp:
 			s = gpuStep{}
 			if first(lossNode) {

@@ -13,9 +13,6 @@ import (
 // theirs at the end. It also checks that the plan saves memory.
 func TestGPUPlanKeepsEveryReadValue(t *testing.T) {
 	for _, name := range Names() {
-		if !OnGPU(name) {
-			continue // resnet18: no GPU form yet
-		}
 		t.Run(name, func(t *testing.T) {
 			n, err := New(Spec{Name: name, Batch: 4, W: 32, H: 32, Seed: 1, Dropout: 0.2})
 			if err != nil {

@@ -42,7 +42,8 @@
 # float32, tf32, the batch uploaded every step as training does, without
 # the memory plan, cuDNN's BatchNorm and the fused one one after the
 # other at 256 and 1024, with the max pools by
-# md_pool2k_* (MASKDASH_GPU_POOL=1), and the loss on the host
+# md_pool2k_* (MASKDASH_GPU_POOL=1), resnet18 at 224×224 against PyTorch's
+# (scripts/torch_resnet18.py), and the loss on the host
 # against the loss on the GPU, torch.compile's bf16 figure, bf16 without
 # the memory plan, with cuDNN's BatchNorm (MASKDASH_BF16_CUDNN_BN=1),
 # bf16 with and without its padded first layer (MASKDASH_BF16_PAD) and
@@ -268,6 +269,9 @@ for b in 256 1024; do
   timeout 60 $bin bench --device cuda --model vgg-s --batch $b --seconds 3 --json | sed 's/^/cuDNN pool:   /' || echo "FAILED: cuDNN pool"
   MASKDASH_GPU_POOL=1 timeout 60 $bin bench --device cuda --model vgg-s --batch $b --seconds 3 --json | sed 's/^/pool kernels: /' || echo "FAILED: pool kernels"
 done
+step "resnet18 (its subsample and 3x3 pool by md_subsample*, md_maxpool3*) at 224x224, batch 64: maskdash, then PyTorch's (scripts/torch_resnet18.py)"
+timeout 90 $bin bench --device cuda --model resnet18 --img 224x224 --batch 64 --seconds 3 --json || echo "FAILED: resnet18"
+timeout 90 python3 scripts/torch_resnet18.py --device cuda --img 224 --batch 64 --seconds 3 || echo "FAILED: PyTorch's resnet18"
 step "the loss on the host (MASKDASH_GPU_LOSS=0) and on the GPU (the default), one after the other"
 for mb in "vgg-s 256" "cnn-s 1024"; do
   set -- $mb

@@ -54,6 +54,8 @@ def main():
     ap.add_argument("--img", type=int, default=224)
     ap.add_argument("--seconds", type=float, default=10.0)
     a = ap.parse_args()
+    if a.device == "cuda":
+        torch.backends.cudnn.benchmark = True  # as torch_ref.py
     m = ResNet18(18).to(a.device)
     opt = torch.optim.Adam(m.parameters(), 1e-3)
     x = torch.randn(a.batch, 3, a.img, a.img, device=a.device)
@@ -64,12 +66,18 @@ def main():
         F.cross_entropy(m(x), y).backward()
         opt.step()
 
-    for _ in range(2):
+    def sync():
+        if a.device == "cuda":
+            torch.cuda.synchronize()
+
+    for _ in range(3):
         step()
+    sync()
     n, t0 = 0, time.perf_counter()
     while time.perf_counter() - t0 < a.seconds:
         step()
         n += 1
+    sync()
     dt = time.perf_counter() - t0
     print(json.dumps({"impl": "torch-" + torch.__version__, "model": "resnet18", "device": a.device, "batch": a.batch,
                       "img": "%dx%d" % (a.img, a.img), "images_per_s": round(n * a.batch / dt, 1)}))

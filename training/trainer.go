@@ -140,13 +140,6 @@ func newTrainer(ctx context.Context, l launch, hub *Hub) (*Trainer, error) {
 	if err != nil {
 		return nil, err
 	}
-	if dev == models.DeviceCUDA && !models.OnGPU(cfg.Model) {
-		if device == "cuda" {
-			return nil, fmt.Errorf("--device cuda: model %s has no GPU form yet (its stride-2 subsample and 3×3 max pool run on the CPU only): train it with --device cpu or auto", cfg.Model)
-		}
-		dev = models.DeviceCPU
-		t.warnf("model %s has no GPU form yet: it trains on the CPU", cfg.Model)
-	}
 	t.device = dev.String()
 	if t.loss, err = t.parseLoss(cfg.Loss); err != nil {
 		return nil, err

@@ -238,6 +238,73 @@ KERNEL md_pool2k_bwd(long planes, long h, long w, const unsigned char *win, cons
 	}
 }
 
+/* resnet18's stride 2 (ops.SubsampleOp): y keeps every second row and
+ * column of the NCHW planes h×w of x, from the first, ⌈h/2⌉×⌈w/2⌉. */
+KERNEL md_subsample(long planes, long h, long w, const float *x, float *y) {
+	long ho = (h + 1) / 2, wo = (w + 1) / 2;
+	FOR_EACH(o, planes * ho * wo) {
+		long p = o / (ho * wo), r = (o / wo) % ho, q = o % wo;
+		y[o] = x[p * h * w + 2 * r * w + 2 * q];
+	}
+}
+
+/* Its gradient: dy where the subsample kept a value, 0 elsewhere; one
+ * index per input. */
+KERNEL md_subsample_bwd(long planes, long h, long w, const float *dy, float *dx) {
+	long ho = (h + 1) / 2, wo = (w + 1) / 2;
+	FOR_EACH(i, planes * h * w) {
+		long p = i / (h * w), r = (i / w) % h, q = i % w;
+		dx[i] = (r % 2 == 0 && q % 2 == 0) ? dy[p * ho * wo + (r / 2) * wo + q / 2] : 0.0f;
+	}
+}
+
+/* The place in its plane of the maximum of 3×3 window (r, q) of a max
+ * pool with stride 2 and padding 1: the first largest value in row order,
+ * a NaN winning (PyTorch's CPU rule, and ops.MaxPool3Op's). */
+DEVICE long pool3_arg(const float *x, long h, long w, long r, long q) {
+	long r0 = 2 * r - 1 < 0 ? 0 : 2 * r - 1, r1 = 2 * r + 2 < h ? 2 * r + 2 : h;
+	long c0 = 2 * q - 1 < 0 ? 0 : 2 * q - 1, c1 = 2 * q + 2 < w ? 2 * q + 2 : w;
+	long at = r0 * w + c0;
+	float m = x[at];
+	for (long a = r0; a < r1; a++)
+		for (long b = c0; b < c1; b++) {
+			float v = x[a * w + b];
+			if (v > m || (v != v && m == m)) {
+				m = v;
+				at = a * w + b;
+			}
+		}
+	return at;
+}
+
+/* resnet18's stem pool (ops.MaxPool3Op): 3×3 max pooling, stride 2,
+ * padding 1, of the NCHW planes h×w of x into ⌈h/2⌉×⌈w/2⌉. */
+KERNEL md_maxpool3(long planes, long h, long w, const float *x, float *y) {
+	long ho = (h + 1) / 2, wo = (w + 1) / 2;
+	FOR_EACH(o, planes * ho * wo) {
+		long p = o / (ho * wo), r = (o / wo) % ho, q = o % wo;
+		const float *xp = x + p * h * w;
+		y[o] = xp[pool3_arg(xp, h, w, r, q)];
+	}
+}
+
+/* Its gradient: each input takes the gradients of the windows (at most
+ * 2×2 of them) whose maximum it is, found again from x, so the forward
+ * pass keeps nothing; one index per input, no atomics. */
+KERNEL md_maxpool3_bwd(long planes, long h, long w, const float *x, const float *dy, float *dx) {
+	long ho = (h + 1) / 2, wo = (w + 1) / 2;
+	FOR_EACH(i, planes * h * w) {
+		long p = i / (h * w), r = (i / w) % h, q = i % w;
+		const float *xp = x + p * h * w;
+		float g = 0.0f;
+		for (long a = r / 2; a <= (r + 1) / 2 && a < ho; a++)
+			for (long b = q / 2; b <= (q + 1) / 2 && b < wo; b++)
+				if (pool3_arg(xp, h, w, a, b) == r * w + q)
+					g += dy[p * ho * wo + a * wo + b];
+		dx[i] = g;
+	}
+}
+
 /* Global average pooling of NCHW to N×C: one index per (image, channel). */
 KERNEL md_gap(long nc, long hw, const float *x, float *y) {
 	FOR_EACH(i, nc) {

@@ -10,6 +10,7 @@ var Names = []string{"md_relu_fwd", "md_relu_bwd", "md_bias_add", "md_sgd", "md_
 	"md_bnr_sums", "md_bnr_stats", "md_bnr_apply", "md_bnr_bwd_sums", "md_bnr_bwd_dx", "md_bnr_bwd_params",
 	"md_adamp_whole_sums", "md_adamp_decide", "md_adamp_project_rows", "md_adamp_whole_dot", "md_adamp_whole_project", "md_adam_apply_st",
 	"md_pool2k_fwd", "md_pool2k_bwd", "md_dropout_mask", "md_clip_sumsq", "md_clip_decide", "md_clip_scale", "md_ema", "md_swap", "md_radam", "md_la_ce",
+	"md_subsample", "md_subsample_bwd", "md_maxpool3", "md_maxpool3_bwd",
 	// kernels_bf16.cu
 	"md_to_nhwc_h", "md_to_nchw_f", "md_mul_hf", "md_relu_fwd_h", "md_relu_bwd_h", "md_add_h", "md_bias_act_h", "md_chan_sums_h",
 	"md_d2f", "md_bnh_sums", "md_bnh_apply", "md_bnh_bwd_sums", "md_bnh_bwd_dx", "md_bn_invstd", "md_maxpool2_h",

@@ -6,4 +6,4 @@ package gpu
 
 // emuSourcesHash is the SHA-256 of the kernel sources this emulator was
 // built from (KernelSources, in models/cudakern).
-const emuSourcesHash = "7ab2a549f148108dfa968cde6f34a7551f9ea1634c1c891a6db85ff9264587cf"
+const emuSourcesHash = "0848697a55ade8286db4eb0ec333af69de333f7097fa6ed566c260f7c1ccc788"

@@ -10,8 +10,7 @@
 // buffers; conv.go, winograd*.go (forward and input gradient in
 // winograd.go, kernel gradient in winograd_dw.go), norm.go, pool.go,
 // act.go, dense.go, bias.go and add.go are the ops (subsample.go and
-// maxpool3.go too, resnet18's stride 2 and 3×3 pool, the CPU only so
-// far), concat.go the
+// maxpool3.go too, resnet18's stride 2 and 3×3 pool), concat.go the
 // multi-head logits' join, loss_op.go carries the loss into the graph;
 // plan.go is the memory plan of a training graph on the CPU; kernels*.go
 // and gemm*.go are the inner loops (Go, assembly written by models/asmgen

@@ -55,7 +55,7 @@ func TestHandWrittenPickle(t *testing.T) {
 }
 
 // FuzzRead: no file makes Read panic or run away with memory; it returns
-// tensors or an error. (go test ./models/pth -fuzz FuzzRead)
+// tensors or an error: go test ./models/pth -fuzz FuzzRead.
 func FuzzRead(f *testing.F) {
 	f.Add(oneZip(f))
 	f.Add([]byte(onePickle))
