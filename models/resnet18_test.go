@@ -92,7 +92,7 @@ func TestResNet18MatchesTorchvision(t *testing.T) {
 		Loss           float64
 		Grads          map[string][]float32
 	}
-	pyref.Run(t, "torch", "python3-torch", torchResNet18, map[string]string{"path": path, "module": torchResNet18Module(t)}, &ref)
+	pyref.Run(t, "torch", "python3-torch", torchResNet18, map[string]string{"path": path, "module": pyref.RepoScript(t, "torch_resnet18.py")}, &ref)
 	net, err := New(Spec{Name: "resnet18", Batch: 2, W: 40, H: 40, Classes: 18, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -138,15 +138,4 @@ func TestResNet18MatchesTorchvision(t *testing.T) {
 			t.Errorf("%s's gradient %.3g apart", name, g)
 		}
 	}
-}
-
-// torchResNet18Module is the path of scripts/torch_resnet18.py, which
-// defines PyTorch's side of resnet18 for the tests.
-func torchResNet18Module(t *testing.T) string {
-	t.Helper()
-	p, err := filepath.Abs(filepath.Join("..", "scripts", "torch_resnet18.py"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/maskdash/maskdash/internal/pyref"
 	"github.com/maskdash/maskdash/runs"
 )
 
@@ -37,7 +38,7 @@ json.dump({"conv": m.layer1[0].conv1.weight.flatten()[:8].tolist(), "var": m.bn1
 func TestPretrained(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "resnet18-like.pth")
 	var ref struct{ Conv, Var []float32 }
-	pyTorch(t, torchvisionLikeResNet18, map[string]string{"path": path, "module": filepath.Join(mustAbs(t, ".."), "scripts", "torch_resnet18.py")}, &ref)
+	pyTorch(t, torchvisionLikeResNet18, map[string]string{"path": path, "module": pyref.RepoScript(t, "torch_resnet18.py")}, &ref)
 
 	cfg := tinyConfig(t, t.TempDir())
 	cfg.Model, cfg.W, cfg.H, cfg.Epochs, cfg.Limit = "resnet18", 32, 32, 1, 16
@@ -89,14 +90,4 @@ func TestPretrained(t *testing.T) {
 			t.Errorf("%s from %s: %v, want %q", c.model, filepath.Base(c.file), err, c.want)
 		}
 	}
-}
-
-// mustAbs is path made absolute.
-func mustAbs(t *testing.T, path string) string {
-	t.Helper()
-	p, err := filepath.Abs(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 )
 
@@ -31,5 +32,26 @@ func Run(t testing.TB, module, pkg, script string, in, out any) {
 	}
 	if err := json.Unmarshal(res, out); err != nil {
 		t.Fatal(err, string(res))
+	}
+}
+
+// RepoScript is the absolute path of the repository's scripts/name (a
+// Python module a test loads, such as torch_resnet18.py), found from the
+// test's folder up to go.mod.
+func RepoScript(t testing.TB, name string) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return filepath.Join(dir, "scripts", name)
+		}
+		up := filepath.Dir(dir)
+		if up == dir {
+			t.Fatalf("no go.mod above the test's folder: where is scripts/%s?", name)
+		}
+		dir = up
 	}
 }
