@@ -206,15 +206,6 @@ var registry = map[string]func(b *builder, x *G.Node) (*G.Node, error){
 	"resnet18": resnet18,
 }
 
-// noHalf are the models whose ops have no bfloat16 form yet (the
-// subsample and the 3×3 max pool of resnet18): on a GPU they train in
-// float32 (or tf32) only.
-var noHalf = map[string]bool{"resnet18": true}
-
-// HasHalf reports whether the named model can train in bfloat16 on a GPU
-// (--precision bf16).
-func HasHalf(name string) bool { return !noHalf[baseName(name)] }
-
 // Names lists every model name, multi-head variants included.
 func Names() []string {
 	var out []string

@@ -40,7 +40,8 @@ func hasHalfForm(op G.Op) bool {
 	switch op.(type) {
 	case *ops.Conv2dOp, *ops.ConvDxOp, *ops.ConvDwOp, *ops.BNOp, *ops.BNGradOp, *ops.ChanBiasOp, *ops.ChanBiasGradOp,
 		*ops.MaxPool2Op, *ops.ScatterOp, *ops.GAPOp, *ops.GAPDxOp, *ops.LinearOp, *ops.LinGradOp, *ops.ReLUOp,
-		*ops.MaskGradOp, *ops.AddOp, *ops.CopyOp, *ops.DropoutOp, *ops.DropDxOp:
+		*ops.MaskGradOp, *ops.AddOp, *ops.CopyOp, *ops.DropoutOp, *ops.DropDxOp,
+		*ops.SubsampleOp, *ops.SubsampleDxOp, *ops.MaxPool3Op, *ops.MaxPool3DxOp:
 		return true
 	}
 	return false

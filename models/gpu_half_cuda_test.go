@@ -3,6 +3,7 @@
 package models
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -26,7 +27,10 @@ import (
 // resnet-s adds and masks in bfloat16; -mh models have float32 heads
 // after the global average pool), with and without the memory plan, and
 // with cuDNN's BatchNorm on bfloat16 in place of the project's kernels.
-// The measured gaps are logged.
+// resnet18's twenty layers take more of bfloat16's error: PyTorch's own
+// autocast is 33% from its float32 on all gradients and 43–48% on the
+// worst parameter (torch-bf16-gap.py --model resnet18), so its bounds are
+// 40% and 60%. The measured gaps are logged.
 func TestGPUBF16StepNearCPU(t *testing.T) {
 	needGPU(t)
 	defer func(v bool) { ops.Winograd = v }(ops.Winograd)
@@ -36,11 +40,13 @@ func TestGPUBF16StepNearCPU(t *testing.T) {
 		batch, sz int
 		dropout   float64
 		plan      bool
-		cudnnBN   bool // cuDNN's BatchNorm on bfloat16 (MASKDASH_BF16_CUDNN_BN)
-	}{{"cnn-s", 16, 32, 0, false, false}, {"vgg-s", 16, 32, 0, false, false}, {"resnet-s", 16, 32, 0, false, false},
-		{"vgg-s-mh", 16, 32, 0.3, false, false}, {"cnn-s", 16, 32, 0, true, false}, {"vgg-s", 64, 64, 0, true, false},
-		{"resnet-s", 16, 32, 0, true, false}, {"vgg-s-mh", 16, 32, 0.3, true, false},
-		{"vgg-s", 64, 64, 0, true, true}, {"resnet-s", 16, 32, 0, true, true}} {
+		cudnnBN   bool    // cuDNN's BatchNorm on bfloat16 (MASKDASH_BF16_CUDNN_BN)
+		all, one  float64 // the bounds on all gradients and on each; 0: 0.15 and 0.5
+	}{{"cnn-s", 16, 32, 0, false, false, 0, 0}, {"vgg-s", 16, 32, 0, false, false, 0, 0}, {"resnet-s", 16, 32, 0, false, false, 0, 0},
+		{"vgg-s-mh", 16, 32, 0.3, false, false, 0, 0}, {"cnn-s", 16, 32, 0, true, false, 0, 0}, {"vgg-s", 64, 64, 0, true, false, 0, 0},
+		{"resnet-s", 16, 32, 0, true, false, 0, 0}, {"vgg-s-mh", 16, 32, 0.3, true, false, 0, 0},
+		{"vgg-s", 64, 64, 0, true, true, 0, 0}, {"resnet-s", 16, 32, 0, true, true, 0, 0},
+		{"resnet18", 8, 40, 0, false, false, 0.4, 0.6}, {"resnet18", 8, 40, 0, true, false, 0.4, 0.6}} {
 		t.Run(fmt.Sprintf("%s-%d-%d-plan-%v-cudnn-bn-%v", c.name, c.batch, c.sz, c.plan, c.cudnnBN), func(t *testing.T) {
 			defer func(p, b bool) { gpuMemoryPlan, gpuHalfCuDNNBN = p, b }(gpuMemoryPlan, gpuHalfCuDNNBN)
 			gpuMemoryPlan, gpuHalfCuDNNBN = c.plan, c.cudnnBN
@@ -54,11 +60,12 @@ func TestGPUBF16StepNearCPU(t *testing.T) {
 			if st.logitsErr > 5e-2 {
 				t.Errorf("logits: %.2g relative", st.logitsErr)
 			}
-			if st.allErr > 0.15 {
+			all, one := cmp.Or(c.all, 0.15), cmp.Or(c.one, 0.5)
+			if st.allErr > all {
 				t.Errorf("gradients: %.2g relative", st.allErr)
 			}
 			for i, p := range dev.Params() {
-				if st.gradErr[i] > 0.5 {
+				if st.gradErr[i] > one {
 					t.Errorf("gradient of %s: %.2g relative", p.Name, st.gradErr[i])
 				}
 			}

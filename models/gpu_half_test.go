@@ -17,9 +17,6 @@ import (
 // it flattens itself; no dropout touches the trunk.
 func TestHalfForms(t *testing.T) {
 	for _, name := range Names() {
-		if !HasHalf(name) {
-			continue // resnet18: no bfloat16 form yet (TestHalfRefused)
-		}
 		t.Run(name, func(t *testing.T) {
 			net, err := New(Spec{Name: name, Batch: 4, W: 32, H: 32, Seed: 1, Dropout: 0.3})
 			if err != nil {
@@ -90,9 +87,6 @@ func TestHalfForms(t *testing.T) {
 // kernel each), and nothing else reads the batch.
 func TestHalfPadded(t *testing.T) {
 	for _, name := range Names() {
-		if !HasHalf(name) {
-			continue
-		}
 		t.Run(name, func(t *testing.T) {
 			net, err := New(Spec{Name: name, Batch: 4, W: 32, H: 32, Seed: 1})
 			if err != nil {

@@ -53,9 +53,6 @@ func TestGPUFormsTouchWhatThePlanSays(t *testing.T) {
 	for _, prec := range []Precision{PrecisionStrict, PrecisionBF16} {
 		for _, sw := range cases[prec] {
 			for _, name := range Names() {
-				if prec == PrecisionBF16 && !HasHalf(name) {
-					continue // resnet18: no bfloat16 form yet
-				}
 				t.Run(fmt.Sprintf("%s-%s-%+v", name, prec, sw), func(t *testing.T) {
 					gpuFusedBN, gpuHalfCuDNNBN, gpuPoolKernels = sw.fused, sw.halfCuDNN, sw.pool
 					formsTouchThePlan(t, Spec{Name: name, Batch: 4, W: 32, H: 32, Seed: 1, Dropout: 0.2, Device: DeviceCUDA, Precision: prec})

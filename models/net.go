@@ -182,9 +182,6 @@ func New(spec Spec) (*Net, error) {
 		return nil, err
 	}
 	if spec.Device == DeviceCUDA {
-		if spec.Precision == PrecisionBF16 && !HasHalf(spec.Name) {
-			return nil, fmt.Errorf("model %s has no bfloat16 form yet (its stride-2 subsample and 3×3 max pool): train it with --precision fp32 or tf32", spec.Name)
-		}
 		if spec.Engine == EngineGorgonia {
 			return nil, fmt.Errorf("the gorgonia engine is a CPU reference: it does not run on the GPU")
 		}

@@ -216,6 +216,69 @@ KERNEL md_maxpool2_bwd_h(long n, long h, long w, long c, const bf16 *x, const bf
 	}
 }
 
+/* resnet18's stride 2 on bfloat16 NHWC [n, h, w, c] (md_subsample's):
+ * every second row and column, from the first, into ⌈h/2⌉×⌈w/2⌉. */
+KERNEL md_subsample_h(long n, long h, long w, long c, const bf16 *x, bf16 *y) {
+	long ho = (h + 1) / 2, wo = (w + 1) / 2;
+	FOR_EACH(o, n * ho * wo * c) {
+		long ch = o % c, q = o / c, ox = q % wo, oy = (q / wo) % ho, b = q / (wo * ho);
+		y[o] = x[((b * h + 2 * oy) * w + 2 * ox) * c + ch];
+	}
+}
+
+/* Its gradient, one index per input: dy where a value was kept, else 0. */
+KERNEL md_subsample_bwd_h(long n, long h, long w, long c, const bf16 *dy, bf16 *dx) {
+	long ho = (h + 1) / 2, wo = (w + 1) / 2;
+	FOR_EACH(i, n * h * w * c) {
+		long ch = i % c, q = i / c, px = q % w, py = (q / w) % h, b = q / (w * h);
+		dx[i] = (py % 2 == 0 && px % 2 == 0) ? dy[((b * ho + py / 2) * wo + px / 2) * c + ch] : (bf16)0;
+	}
+}
+
+/* The index in NHWC x of the maximum of 3×3 window (oy, ox), stride 2,
+ * padding 1, of image b's channel ch: the first largest in row order, a
+ * NaN winning (md_maxpool3's rule). */
+DEVICE long pool3_arg_h(const bf16 *x, long h, long w, long c, long b, long ch, long oy, long ox) {
+	long r0 = 2 * oy - 1 < 0 ? 0 : 2 * oy - 1, r1 = 2 * oy + 2 < h ? 2 * oy + 2 : h;
+	long c0 = 2 * ox - 1 < 0 ? 0 : 2 * ox - 1, c1 = 2 * ox + 2 < w ? 2 * ox + 2 : w;
+	long at = ((b * h + r0) * w + c0) * c + ch;
+	float m = bf2f(x[at]);
+	for (long a = r0; a < r1; a++)
+		for (long q = c0; q < c1; q++) {
+			long k = ((b * h + a) * w + q) * c + ch;
+			float v = bf2f(x[k]);
+			if (v > m || (v != v && m == m)) {
+				m = v;
+				at = k;
+			}
+		}
+	return at;
+}
+
+/* resnet18's stem pool on bfloat16 NHWC (md_maxpool3's). */
+KERNEL md_maxpool3_h(long n, long h, long w, long c, const bf16 *x, bf16 *y) {
+	long ho = (h + 1) / 2, wo = (w + 1) / 2;
+	FOR_EACH(o, n * ho * wo * c) {
+		long ch = o % c, q = o / c, ox = q % wo, oy = (q / wo) % ho, b = q / (wo * ho);
+		y[o] = x[pool3_arg_h(x, h, w, c, b, ch, oy, ox)];
+	}
+}
+
+/* Its gradient, one index per input: the sum, in float32, of the
+ * gradients of the windows whose maximum it is. */
+KERNEL md_maxpool3_bwd_h(long n, long h, long w, long c, const bf16 *x, const bf16 *dy, bf16 *dx) {
+	long ho = (h + 1) / 2, wo = (w + 1) / 2;
+	FOR_EACH(i, n * h * w * c) {
+		long ch = i % c, q = i / c, px = q % w, py = (q / w) % h, b = q / (w * h);
+		float g = 0.0f;
+		for (long oy = py / 2; oy <= (py + 1) / 2 && oy < ho; oy++)
+			for (long ox = px / 2; ox <= (px + 1) / 2 && ox < wo; ox++)
+				if (pool3_arg_h(x, h, w, c, b, ch, oy, ox) == i)
+					g += bf2f(dy[((b * ho + oy) * wo + ox) * c + ch]);
+		dx[i] = f2bf(g);
+	}
+}
+
 /* Global average pooling of NHWC [n, hw, c] bf16 into float32 [n, c]:
  * where the trunk ends and the float32 heads begin. */
 KERNEL md_gap_h(long n, long hw, long c, const bf16 *x, float *y) {

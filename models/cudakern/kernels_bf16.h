@@ -31,6 +31,10 @@ KERNEL md_maxpool2_h(long n, long h, long w, long c, const bf16 *x, bf16 *y);
 KERNEL md_maxpool2_bwd_h(long n, long h, long w, long c, const bf16 *x, const bf16 *dy, bf16 *dx);
 KERNEL md_gap_h(long n, long hw, long c, const bf16 *x, float *y);
 KERNEL md_gap_bwd_h(long n, long hw, long c, const float *dy, bf16 *dx);
+KERNEL md_subsample_h(long n, long h, long w, long c, const bf16 *x, bf16 *y);
+KERNEL md_subsample_bwd_h(long n, long h, long w, long c, const bf16 *dy, bf16 *dx);
+KERNEL md_maxpool3_h(long n, long h, long w, long c, const bf16 *x, bf16 *y);
+KERNEL md_maxpool3_bwd_h(long n, long h, long w, long c, const bf16 *x, const bf16 *dy, bf16 *dx);
 
 /* from kernels.cu, which the bf16 path shares */
 KERNEL md_bnr_stats(long c, long m, const double *sum, const double *sumsq, float eps, float momentum,

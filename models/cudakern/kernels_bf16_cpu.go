@@ -127,3 +127,23 @@ func GAPH(x []uint16, n, hw, c int, y []float32) {
 func GAPBackwardH(dy []float32, n, hw, c int, dx []uint16) {
 	C.md_gap_bwd_h(C.long(n), C.long(hw), C.long(c), fp(dy), hp(dx))
 }
+
+// SubsampleH is Subsample of NHWC [n, h, w, c].
+func SubsampleH(x []uint16, n, h, w, c int, y []uint16) {
+	C.md_subsample_h(C.long(n), C.long(h), C.long(w), C.long(c), hp(x), hp(y))
+}
+
+// SubsampleBackwardH is SubsampleBackward of NHWC [n, h, w, c].
+func SubsampleBackwardH(dy []uint16, n, h, w, c int, dx []uint16) {
+	C.md_subsample_bwd_h(C.long(n), C.long(h), C.long(w), C.long(c), hp(dy), hp(dx))
+}
+
+// MaxPool3H is MaxPool3 of NHWC [n, h, w, c].
+func MaxPool3H(x []uint16, n, h, w, c int, y []uint16) {
+	C.md_maxpool3_h(C.long(n), C.long(h), C.long(w), C.long(c), hp(x), hp(y))
+}
+
+// MaxPool3BackwardH is MaxPool3Backward of NHWC [n, h, w, c].
+func MaxPool3BackwardH(x, dy []uint16, n, h, w, c int, dx []uint16) {
+	C.md_maxpool3_bwd_h(C.long(n), C.long(h), C.long(w), C.long(c), hp(x), hp(dy), hp(dx))
+}

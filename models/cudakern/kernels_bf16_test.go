@@ -415,3 +415,57 @@ func TestBF16FlippedKernelGivesInputGradient(t *testing.T) {
 		}
 	}
 }
+
+// TestResNet18StrideKernels: resnet18's subsample and 3×3 max pool (and
+// their gradients) on bfloat16 NHWC give exactly what the float32 NCHW
+// kernels give on the same values, even and odd sizes, with ties inside
+// windows (the first in row order wins on both); the pool's gradient,
+// summed in float32 over the overlapping windows, rounded once. The
+// float32 kernels are checked against the CPU's ops by the emulator's
+// TestGPUStepMatchesCPU.
+func TestResNet18StrideKernels(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, sh := range [][4]int{{2, 3, 8, 6}, {3, 4, 5, 7}, {1, 2, 3, 3}} {
+		n, c, h, w := sh[0], sh[1], sh[2], sh[3]
+		ho, wo := (h+1)/2, (w+1)/2
+		x := randSlice(r, n*c*h*w, 2)
+		for i := 0; i < len(x); i += 4 {
+			x[i] = x[(i+1)%len(x)]
+		}
+		xh, xf := nhwc(x, n, c, h*w)
+		dyh, dyf := nhwc(randSlice(r, n*c*ho*wo, 1), n, c, ho*wo)
+		for _, k := range []struct {
+			name string
+			fwd  func([]float32, int, int, int, []float32)
+			fwdH func([]uint16, int, int, int, int, []uint16)
+			bwd  func(x, dy []float32, dx []float32)
+			bwdH func(x, dy []uint16, dx []uint16)
+		}{
+			{"subsample", Subsample, SubsampleH,
+				func(_, dy, dx []float32) { SubsampleBackward(dy, n*c, h, w, dx) },
+				func(_, dy, dx []uint16) { SubsampleBackwardH(dy, n, h, w, c, dx) }},
+			{"max pool 3", MaxPool3, MaxPool3H,
+				func(x, dy, dx []float32) { MaxPool3Backward(x, dy, n*c, h, w, dx) },
+				func(x, dy, dx []uint16) { MaxPool3BackwardH(x, dy, n, h, w, c, dx) }},
+		} {
+			y, yh := make([]float32, n*c*ho*wo), make([]uint16, n*c*ho*wo)
+			k.fwd(xf, n*c, h, w, y)
+			k.fwdH(xh, n, h, w, c, yh)
+			if got := widen(yh, n, c, ho*wo); !slices.Equal(got, y) {
+				t.Fatalf("%v %s: %v, want %v", sh, k.name, got, y)
+			}
+			dx, dxh := make([]float32, n*c*h*w), make([]uint16, n*c*h*w)
+			for i := range dxh {
+				dxh[i] = 0x3f80 // 1: every value must be written
+			}
+			k.bwd(xf, dyf, dx)
+			k.bwdH(xh, dyh, dxh)
+			for i := range dx {
+				dx[i] = F32(BF16(dx[i]))
+			}
+			if got := widen(dxh, n, c, h*w); !slices.Equal(got, dx) {
+				t.Fatalf("%v %s backward: %v, want %v", sh, k.name, got, dx)
+			}
+		}
+	}
+}

@@ -255,3 +255,23 @@ func EMA(avg, w []float32, k float32) { C.md_ema(C.long(len(avg)), fp(avg), fp(w
 
 // Swap exchanges a and b (md_swap).
 func Swap(a, b []float32) { C.md_swap(C.long(len(a)), fp(a), fp(b)) }
+
+// Subsample keeps every second row and column of NCHW planes h×w.
+func Subsample(x []float32, planes, h, w int, y []float32) {
+	C.md_subsample(C.long(planes), C.long(h), C.long(w), fp(x), fp(y))
+}
+
+// SubsampleBackward puts dy back where Subsample kept values, 0 elsewhere.
+func SubsampleBackward(dy []float32, planes, h, w int, dx []float32) {
+	C.md_subsample_bwd(C.long(planes), C.long(h), C.long(w), fp(dy), fp(dx))
+}
+
+// MaxPool3 is 3×3 max pooling, stride 2, padding 1, of NCHW planes h×w.
+func MaxPool3(x []float32, planes, h, w int, y []float32) {
+	C.md_maxpool3(C.long(planes), C.long(h), C.long(w), fp(x), fp(y))
+}
+
+// MaxPool3Backward is its backward pass into every value of dx.
+func MaxPool3Backward(x, dy []float32, planes, h, w int, dx []float32) {
+	C.md_maxpool3_bwd(C.long(planes), C.long(h), C.long(w), fp(x), fp(dy), fp(dx))
+}

@@ -14,7 +14,8 @@ var Names = []string{"md_relu_fwd", "md_relu_bwd", "md_bias_add", "md_sgd", "md_
 	// kernels_bf16.cu
 	"md_to_nhwc_h", "md_to_nchw_f", "md_mul_hf", "md_relu_fwd_h", "md_relu_bwd_h", "md_add_h", "md_bias_act_h", "md_chan_sums_h",
 	"md_d2f", "md_bnh_sums", "md_bnh_apply", "md_bnh_bwd_sums", "md_bnh_bwd_dx", "md_bn_invstd", "md_maxpool2_h",
-	"md_maxpool2_bwd_h", "md_gap_h", "md_gap_bwd_h", "md_pad_nhwc_h", "md_unpad_nchw_f", "md_flip_krsc_h"}
+	"md_maxpool2_bwd_h", "md_gap_h", "md_gap_bwd_h", "md_pad_nhwc_h", "md_unpad_nchw_f", "md_flip_krsc_h",
+	"md_subsample_h", "md_subsample_bwd_h", "md_maxpool3_h", "md_maxpool3_bwd_h"}
 
 // sources are the kernels' files. Embedding them makes the go command
 // rebuild this package when one changes: it does not track a file that

@@ -90,6 +90,10 @@ static emu_kernel emu_kernels[] = {
 	K(md_maxpool2_bwd_h)
 	K(md_gap_h)
 	K(md_gap_bwd_h)
+	K(md_subsample_h)
+	K(md_subsample_bwd_h)
+	K(md_maxpool3_h)
+	K(md_maxpool3_bwd_h)
 	K(md_pad_nhwc_h)
 	K(md_unpad_nchw_f)
 	K(md_flip_krsc_h)	{0, 0},

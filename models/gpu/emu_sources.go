@@ -6,4 +6,4 @@ package gpu
 
 // emuSourcesHash is the SHA-256 of the kernel sources this emulator was
 // built from (KernelSources, in models/cudakern).
-const emuSourcesHash = "0848697a55ade8286db4eb0ec333af69de333f7097fa6ed566c260f7c1ccc788"
+const emuSourcesHash = "aec93c777a2105e6d83e1a98c1010f7f52da945e7d974a819143486db7de1534"
