@@ -346,11 +346,7 @@ func printRuns(out io.Writer, dir string, rows []runRow, md bool, width int) {
 		// Columns as wide as their widest cell: sweep trials' and --name's
 		// ids and a mixed loss overflowed fixed widths and shifted the rest.
 		t := table{head: head, rows: body, give: runsGive}
-		cut, dropped := t.fit(width)
-		t.print(out)
-		if note := fitNote(width, cut, dropped); note != "" {
-			defer fmt.Fprintln(out, note)
-		}
+		t.printFitted(out, width)
 	}
 	if changed {
 		mark := "*"

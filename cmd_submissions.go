@@ -168,11 +168,7 @@ func printSubmissions(out io.Writer, runsDir string, all []runs.Submission, widt
 		t.rows = append(t.rows, []string{s.Time.Local().Format("2006-01-02 15:04"), filepath.Base(s.File), from, dash(weights),
 			val, scoreCell(s.Public), scoreCell(s.Private)})
 	}
-	cut, dropped := t.fit(width)
-	t.print(out)
-	if note := fitNote(width, cut, dropped); note != "" {
-		fmt.Fprintln(out, note)
-	}
+	t.printFitted(out, width)
 	if slices.ContainsFunc(all, func(s runs.Submission) bool { return s.ValOutOfFold && s.ValF1 != nil }) {
 		fmt.Fprintln(out, "oof: a vote of the folds of a K-fold split, scored on their out-of-fold predictions (each image voted by the runs that did not train on it)")
 	}

@@ -475,11 +475,7 @@ func printSweep(w io.Writer, sw *sweep.Sweep, st []sweep.TrialStatus, width int)
 		}
 		t.rows = append(t.rows, cells)
 	}
-	cut, dropped := t.fit(width)
-	t.print(w)
-	if note := fitNote(width, cut, dropped); note != "" {
-		fmt.Fprintln(w, note)
-	}
+	t.printFitted(w, width)
 	b := sweep.Best(st)
 	if len(b) == 0 {
 		return

@@ -130,6 +130,16 @@ func (t *table) print(out io.Writer) {
 	}
 }
 
+// printFitted prints the table fitted to width columns (0: whole), and
+// under it what the fitting did.
+func (t *table) printFitted(out io.Writer, width int) {
+	cut, dropped := t.fit(width)
+	t.print(out)
+	if note := fitNote(width, cut, dropped); note != "" {
+		fmt.Fprintln(out, note)
+	}
+}
+
 // fitNote is the line under a table fit changed: what it did and how to
 // see the table whole, itself cut to the width; "" when it did nothing.
 func fitNote(width int, cut, dropped []string) string {

@@ -329,35 +329,28 @@ func resnet18(b *builder, x *G.Node) (*G.Node, error) {
 // columns (stride 2) and the shortcut then goes through a 1×1 convolution
 // and BatchNorm to the block's channels.
 func (b *builder) basicBlock(x *G.Node, name string, c int, down bool) (*G.Node, error) {
-	y, err := b.conv(x, name+".conv1", c, 3)
-	if err != nil {
-		return nil, err
-	}
-	if down {
-		if y, err = b.subsample(y); err != nil {
-			return nil, err
+	// stride2 is the subsample when the block halves the size, else nothing.
+	stride2 := func(x *G.Node) (*G.Node, error) {
+		if down {
+			return b.subsample(x)
 		}
+		return x, nil
 	}
-	if y, err = b.bn(y, name+".bn1", true); err != nil {
-		return nil, err
-	}
-	if y, err = b.conv(y, name+".conv2", c, 3); err != nil {
-		return nil, err
-	}
-	if y, err = b.bn(y, name+".bn2", false); err != nil {
+	y, err := chain(x,
+		func(x *G.Node) (*G.Node, error) { return b.conv(x, name+".conv1", c, 3) },
+		stride2,
+		func(x *G.Node) (*G.Node, error) { return b.bn(x, name+".bn1", true) },
+		func(x *G.Node) (*G.Node, error) { return b.conv(x, name+".conv2", c, 3) },
+		func(x *G.Node) (*G.Node, error) { return b.bn(x, name+".bn2", false) })
+	if err != nil {
 		return nil, err
 	}
 	short := x
 	if down || x.Shape()[1] != c {
-		if down {
-			if short, err = b.subsample(short); err != nil {
-				return nil, err
-			}
-		}
-		if short, err = b.conv(short, name+".downsample.0", c, 1); err != nil {
-			return nil, err
-		}
-		if short, err = b.bn(short, name+".downsample.1", false); err != nil {
+		short, err = chain(x, stride2,
+			func(x *G.Node) (*G.Node, error) { return b.conv(x, name+".downsample.0", c, 1) },
+			func(x *G.Node) (*G.Node, error) { return b.bn(x, name+".downsample.1", false) })
+		if err != nil {
 			return nil, err
 		}
 	}

@@ -22,13 +22,10 @@ import (
 // an error (NOTES.md, the GPU's item 5, saw the same). With seed 5 every
 // gradient is within 1e-5 of PyTorch's.
 const torchResNet18 = `
-import importlib.util, json, sys, torch, torch.nn as nn, torch.nn.functional as F
+import json, sys, torch, torch.nn as nn, torch.nn.functional as F
 d = json.load(sys.stdin)
 torch.manual_seed(5)
-spec = importlib.util.spec_from_file_location("torch_resnet18", d["module"])
-r18 = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(r18)
-m = r18.ResNet18(18)
+m = torch_resnet18.ResNet18(18)
 for b in m.modules():
     if isinstance(b, nn.BatchNorm2d):
         b.weight.data.uniform_(0.5, 1.5); b.bias.data.normal_(0, 0.1)
@@ -92,7 +89,7 @@ func TestResNet18MatchesTorchvision(t *testing.T) {
 		Loss           float64
 		Grads          map[string][]float32
 	}
-	pyref.Run(t, "torch", "python3-torch", torchResNet18, map[string]string{"path": path, "module": pyref.RepoScript(t, "torch_resnet18.py")}, &ref)
+	pyref.Run(t, "torch", "python3-torch", pyref.ImportScript(t, "torch_resnet18")+torchResNet18, map[string]string{"path": path}, &ref)
 	net, err := New(Spec{Name: "resnet18", Batch: 2, W: 40, H: 40, Classes: 18, Seed: 1})
 	if err != nil {
 		t.Fatal(err)

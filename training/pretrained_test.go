@@ -15,13 +15,10 @@ import (
 // machine has no torchvision, nor ImageNet's weights: the tensors are
 // random) and answers the first values of two of its tensors.
 const torchvisionLikeResNet18 = `
-import importlib.util, json, sys, torch
+import json, sys, torch
 d = json.load(sys.stdin)
 torch.manual_seed(2)
-spec = importlib.util.spec_from_file_location("torch_resnet18", d["module"])
-r18 = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(r18)
-m = r18.ResNet18(10)
+m = torch_resnet18.ResNet18(10)
 m.bn1.running_var.uniform_(0.5, 1.5)
 torch.save(m.state_dict(), d["path"])
 json.dump({"conv": m.layer1[0].conv1.weight.flatten()[:8].tolist(), "var": m.bn1.running_var[:8].tolist()}, sys.stdout)
@@ -38,7 +35,7 @@ json.dump({"conv": m.layer1[0].conv1.weight.flatten()[:8].tolist(), "var": m.bn1
 func TestPretrained(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "resnet18-like.pth")
 	var ref struct{ Conv, Var []float32 }
-	pyTorch(t, torchvisionLikeResNet18, map[string]string{"path": path, "module": pyref.RepoScript(t, "torch_resnet18.py")}, &ref)
+	pyTorch(t, pyref.ImportScript(t, "torch_resnet18")+torchvisionLikeResNet18, map[string]string{"path": path}, &ref)
 
 	cfg := tinyConfig(t, t.TempDir())
 	cfg.Model, cfg.W, cfg.H, cfg.Epochs, cfg.Limit = "resnet18", 32, 32, 1, 16

@@ -3,9 +3,11 @@ package pyref
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 )
 
@@ -35,10 +37,17 @@ func Run(t testing.TB, module, pkg, script string, in, out any) {
 	}
 }
 
-// RepoScript is the absolute path of the repository's scripts/name (a
-// Python module a test loads, such as torch_resnet18.py), found from the
-// test's folder up to go.mod.
-func RepoScript(t testing.TB, name string) string {
+// ImportScript is Python that imports module from the repository's
+// scripts folder (torch_resnet18, which defines PyTorch's side of
+// resnet18), for a test's script to start with.
+func ImportScript(t testing.TB, module string) string {
+	t.Helper()
+	return fmt.Sprintf("import sys\nsys.path.insert(0, %s)\nimport %s\n", strconv.Quote(scriptsDir(t)), module)
+}
+
+// scriptsDir is the repository's scripts folder, found from the test's
+// folder up to go.mod.
+func scriptsDir(t testing.TB) string {
 	t.Helper()
 	dir, err := os.Getwd()
 	if err != nil {
@@ -46,11 +55,11 @@ func RepoScript(t testing.TB, name string) string {
 	}
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "scripts", name)
+			return filepath.Join(dir, "scripts")
 		}
 		up := filepath.Dir(dir)
 		if up == dir {
-			t.Fatalf("no go.mod above the test's folder: where is scripts/%s?", name)
+			t.Fatalf("no go.mod above the test's folder %s: where is scripts/?", dir)
 		}
 		dir = up
 	}

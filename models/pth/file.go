@@ -39,16 +39,23 @@ type tensorRef struct {
 	stride []int
 }
 
+// storageTypes are the bytes of one element of each storage type, and
+// whether it holds floating-point values (the others, integers and
+// booleans such as a BatchNorm's num_batches_tracked, are left out).
+var storageTypes = map[string]struct {
+	size     int
+	floating bool
+}{
+	"FloatStorage": {4, true}, "DoubleStorage": {8, true}, "HalfStorage": {2, true}, "BFloat16Storage": {2, true},
+	"LongStorage": {8, false}, "IntStorage": {4, false}, "ShortStorage": {2, false},
+	"ByteStorage": {1, false}, "CharStorage": {1, false}, "BoolStorage": {1, false},
+}
+
 // elemSize is the bytes of one element of a floating storage type; 0 for
-// the others (integers, booleans: a BatchNorm's num_batches_tracked).
+// the others.
 func elemSize(typ string) int {
-	switch typ {
-	case "FloatStorage":
-		return 4
-	case "DoubleStorage":
-		return 8
-	case "HalfStorage", "BFloat16Storage":
-		return 2
+	if t := storageTypes[typ]; t.floating {
+		return t.size
 	}
 	return 0
 }
@@ -187,17 +194,9 @@ func readLegacy(r *bufio.Reader) ([]Tensor, error) {
 		if err := binary.Read(r, binary.LittleEndian, &n); err != nil {
 			return nil, fmt.Errorf("storage %s: %w", key, err)
 		}
-		size := int64(elemSize(st.typ))
+		size := int64(storageTypes[st.typ].size)
 		if size == 0 {
-			size = 8 // an integer storage: skipped, at most 8 bytes an element
-			switch st.typ {
-			case "IntStorage":
-				size = 4
-			case "ShortStorage":
-				size = 2
-			case "ByteStorage", "CharStorage", "BoolStorage":
-				size = 1
-			}
+			return nil, fmt.Errorf("storage %s is of type %s, which torch.save does not write", key, st.typ)
 		}
 		if n < 0 || n > 1<<33 {
 			return nil, fmt.Errorf("storage %s: %d elements", key, n)

@@ -250,21 +250,13 @@ func (m *machine) step(op byte) error {
 		if err != nil {
 			return err
 		}
-		l, ok := m.top().(*list)
-		if !ok {
-			return fmt.Errorf("%w: an append to a %T", errPickle, m.top())
-		}
-		l.items = append(l.items, v)
+		return m.appendItems(v)
 	case 'e': // APPENDS
 		vals, err := m.popMark()
 		if err != nil {
 			return err
 		}
-		l, ok := m.top().(*list)
-		if !ok {
-			return fmt.Errorf("%w: an append to a %T", errPickle, m.top())
-		}
-		l.items = append(l.items, vals...)
+		return m.appendItems(vals...)
 	case 's': // SETITEM
 		v, err := m.pop()
 		if err != nil {
@@ -328,6 +320,16 @@ func (m *machine) memoKey(long bool) (uint32, error) {
 	}
 	v, err := m.u8()
 	return uint32(v), err
+}
+
+// appendItems appends vals to the list on top of the stack.
+func (m *machine) appendItems(vals ...any) error {
+	l, ok := m.top().(*list)
+	if !ok {
+		return fmt.Errorf("%w: an append to a %T", errPickle, m.top())
+	}
+	l.items = append(l.items, vals...)
+	return nil
 }
 
 func (m *machine) setItems(kv []any) error {
